@@ -1,0 +1,76 @@
+"""The training configuration: one frozen dataclass, stored verbatim in every checkpoint."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+
+from .data import check_dataset_name
+from .models.config import ModelConfig, default_model_config
+from .regularizers import RegConfig
+
+MAX_STEPS = 200_000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    reg: RegConfig = field(default_factory=RegConfig)
+    dataset: str = "shapes"  # shapes (made offline) | mnist | fashion
+    steps: int = 2000  # optimizer steps (one D and one G update each for GANs)
+    max_seconds: float = 0.0  # wall-clock budget; 0 = none. The run ends at whichever comes first
+    batch_size: int = 64  # measured on 2 CPU cores: 64 beat 128 at a fixed time budget
+    lr: float = 2e-4  # Adam learning rate (G and D; the VAE default is 1e-3)
+    lr_d: float = 0.0  # discriminator lr; 0 = same as lr
+    beta1: float = 0.5  # Adam beta1: 0.5 for GANs (DCGAN), 0.9 for the VAE
+    beta2: float = 0.999
+    seed: int = 0  # fixes init, batches, noise and the sample grid's fixed noise
+    log_every: int = 50  # steps between metric records (and NaN checks: one host sync each)
+    sample_every: int = 250  # steps between sample grids sent to `progress`
+    n_samples: int = 64  # size of the fixed-noise sample grid
+
+    def __post_init__(self) -> None:
+        check_dataset_name(self.dataset)
+        if not isinstance(self.steps, int) or not 1 <= self.steps <= MAX_STEPS:
+            raise ValueError(f"steps must be an integer in [1, {MAX_STEPS}], got {self.steps!r}")
+        if not (math.isfinite(self.max_seconds) and 0 <= self.max_seconds <= 24 * 3600):
+            raise ValueError("max_seconds must be in [0, 86400]")
+        if not 1 <= self.batch_size <= 4096:
+            raise ValueError(f"batch_size must be in [1, 4096], got {self.batch_size}")
+        for name in ("lr", "lr_d"):
+            v = getattr(self, name)
+            if not (math.isfinite(v) and 0 <= v <= 10) or (name == "lr" and v == 0):
+                raise ValueError(f"{name} must be a finite number in (0, 10], got {v!r}")
+        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
+            raise ValueError("Adam betas must be in [0, 1)")
+        if not 0 <= self.seed < 2**63:
+            raise ValueError("seed must be a non-negative integer")
+        if self.log_every < 1 or self.sample_every < 1:
+            raise ValueError("log_every and sample_every must be >= 1")
+        if not 1 <= self.n_samples <= 1024:
+            raise ValueError("n_samples must be in [1, 1024]")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        d = dict(d)
+        d["model"] = ModelConfig.from_dict(d["model"])
+        d["reg"] = RegConfig(**d["reg"])
+        return cls(**d)
+
+
+def make_config(model: str = "gan", dataset: str = "shapes", *, model_overrides: dict | None = None,
+                reg: RegConfig | None = None, **train) -> TrainConfig:
+    """A TrainConfig with per-model defaults (VAE: lr 1e-3, beta1 0.9, 16-d latent; cGAN: class count)."""
+    from .data import CLASS_NAMES
+
+    mo = {"num_classes": len(CLASS_NAMES[check_dataset_name(dataset)]), **(model_overrides or {})}
+    defaults = {"vae": {"lr": 1e-3, "beta1": 0.9}}.get(model, {})
+    reg = reg or RegConfig(target="decoder" if model == "vae" else "generator")
+    return TrainConfig(model=default_model_config(model, **mo), reg=reg, dataset=dataset,
+                       **{**defaults, **train})
+
+
+__all__ = ["TrainConfig", "make_config", "replace", "MAX_STEPS"]

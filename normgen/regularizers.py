@@ -1,0 +1,182 @@
+"""Weight penalties and the two update-rule variants, as small pure functions.
+
+Which weights: the conv / linear / embedding weights of the targeted sub-networks only (never
+biases or normalization scales). With spectral norm the penalty acts on the raw weight
+(`parametrizations.weight.original`), since the normalized weight has a fixed spectral norm.
+
+Units, so that one lambda control spans "no effect" to "breaks" for every variant:
+- loss form: `lambda * sum(...)` is added to the per-sample mean data loss (per-pixel for the VAE);
+- proximal L1: the prox of `lambda * |w|` in Adam's own metric, i.e. the soft-threshold
+  `lr * lambda / (sqrt(v_hat) + eps)` per weight after each Adam step. That is what the loss-form
+  gradient `lambda * sign(w)` would move a weight by under Adam, so both forms share one lambda
+  scale; a plain `lr * lambda` threshold would need lambda ~1000x larger to do anything;
+- decoupled weight decay (AdamW, Loshchilov & Hutter 2019): `w <- w - lr * (DECAY_SCALE * lambda) * w`.
+  AdamW's decay bypasses Adam's 1 / sqrt(v_hat) scaling (typically ~1e3 here), so DECAY_SCALE = 1e3
+  puts it on the loss-form L2 scale.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+VARIANTS = ("loss", "proximal", "decoupled")
+TARGETS = ("generator", "discriminator", "encoder", "decoder", "both")
+LAMBDA_MAX = 10.0
+DECAY_SCALE = 1e3
+PENALIZED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)
+
+
+def check_lambda(name: str, value: float) -> float:
+    """A lambda must be a finite number in [0, LAMBDA_MAX]."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in [0, {LAMBDA_MAX:g}], got {value!r}") from None
+    if not math.isfinite(value) or not 0.0 <= value <= LAMBDA_MAX:
+        raise ValueError(f"{name} must be a finite number in [0, {LAMBDA_MAX:g}], got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class RegConfig:
+    l1: float = 0.0  # lambda_1 * sum |w|
+    l2: float = 0.0  # lambda_2 * sum w^2
+    group: float = 0.0  # lambda_g * sum over output filters ||W_f||_2 (group lasso)
+    act: float = 0.0  # lambda_act * activation L1 (GAN: mean ink of G(z); VAE: sum |mu|)
+    target: str = "generator"  # generator | discriminator | both (GANs); encoder | decoder | both (VAE)
+    variant: str = "loss"  # loss: all in the loss; proximal: L1 as a prox step; decoupled: L2 as AdamW decay
+
+    def __post_init__(self) -> None:
+        for name in ("l1", "l2", "group", "act"):
+            object.__setattr__(self, name, check_lambda(name, getattr(self, name)))
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}")
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {', '.join(TARGETS)}; got {self.target!r}")
+
+    @property
+    def active(self) -> bool:
+        return any((self.l1, self.l2, self.group, self.act))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_target(target: str, part_names: Iterable[str]) -> list[str]:
+    """Map a target name onto a model's parts; 'both' means all of them."""
+    names = list(part_names)
+    if target == "both":
+        return names
+    if target not in names:
+        raise ValueError(f"target {target!r} does not exist for this model; choose one of: "
+                         f"{', '.join(names + ['both'])}")
+    return [target]
+
+
+def penalized_weights(module: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
+    """(name, weight) for every conv / linear / embedding weight in `module`, raw under spectral norm."""
+    for name, m in module.named_modules():
+        if isinstance(m, PENALIZED):
+            if parametrize.is_parametrized(m, "weight"):
+                yield name, m.parametrizations.weight.original
+            else:
+                yield name, m.weight
+
+
+def filter_norms(w: torch.Tensor, kind: type[nn.Module] | None = None) -> torch.Tensor:
+    """L2 norm of each output filter: rows of Conv2d/Linear weights, columns (dim 1) of ConvTranspose2d."""
+    if kind is nn.ConvTranspose2d:
+        w = w.transpose(0, 1)
+    return w.flatten(1).norm(dim=1)
+
+
+def l1_penalty(weights: Iterable[torch.Tensor]) -> torch.Tensor:
+    """sum_i |w_i|  (Tibshirani 1996, the lasso)."""
+    return sum((w.abs().sum() for w in weights), torch.zeros(()))
+
+
+def l2_penalty(weights: Iterable[torch.Tensor]) -> torch.Tensor:
+    """sum_i w_i^2  (ridge / Tikhonov; gradient 2 w)."""
+    return sum((w.pow(2).sum() for w in weights), torch.zeros(()))
+
+
+def group_lasso_penalty(groups: Iterable[tuple[torch.Tensor, type[nn.Module]]]) -> torch.Tensor:
+    """sum_f ||W_f||_2 over output filters f  (Yuan & Lin 2006; whole filters go to zero)."""
+    return sum((filter_norms(w, kind).sum() for w, kind in groups), torch.zeros(()))
+
+
+def elastic_net_penalty(weights: list[torch.Tensor], l1: float, l2: float) -> torch.Tensor:
+    """l1 * sum |w| + l2 * sum w^2  (Zou & Hastie 2005)."""
+    return l1 * l1_penalty(weights) + l2 * l2_penalty(weights)
+
+
+class Penalty:
+    """The penalties of one RegConfig bound to one sub-network's weights.
+
+    `loss_terms()` gives the differentiable terms added to the loss; `after_step(opt)` applies the
+    update-rule variants once the optimizer has stepped.
+    """
+
+    def __init__(self, reg: RegConfig, module: nn.Module | None) -> None:
+        self.reg = reg
+        self.layers: list[tuple[str, torch.Tensor, type[nn.Module]]] = []
+        if module is not None:
+            kinds = {n: type(m) for n, m in module.named_modules()}
+            self.layers = [(n, w, kinds[n]) for n, w in penalized_weights(module)]
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        return [w for _, w, _ in self.layers]
+
+    def loss_terms(self) -> dict[str, torch.Tensor]:
+        """Named penalty values (already multiplied by their lambda) that belong in the loss."""
+        reg, ws = self.reg, self.weights
+        terms: dict[str, torch.Tensor] = {}
+        if not ws:
+            return terms
+        dev = ws[0].device
+        if reg.l1 and reg.variant != "proximal":
+            terms["l1"] = reg.l1 * l1_penalty(ws).to(dev)
+        if reg.l2 and reg.variant != "decoupled":
+            terms["l2"] = reg.l2 * l2_penalty(ws).to(dev)
+        if reg.group:
+            terms["group"] = reg.group * group_lasso_penalty((w, k) for _, w, k in self.layers).to(dev)
+        return terms
+
+    @torch.no_grad()
+    def after_step(self, opt: torch.optim.Optimizer) -> None:
+        """Proximal L1 and / or decoupled weight decay, applied after `opt.step()`."""
+        reg = self.reg
+        if not self.layers:
+            return
+        if reg.variant == "decoupled" and reg.l2:
+            lr = opt.param_groups[0]["lr"]
+            torch._foreach_mul_(self.weights, 1.0 - lr * DECAY_SCALE * reg.l2)
+        if reg.variant == "proximal" and reg.l1:
+            for w in self.weights:
+                thr = adam_threshold(opt, w, reg.l1)
+                soft_threshold_(w, thr)
+
+
+def soft_threshold_(w: torch.Tensor, thr: torch.Tensor | float) -> torch.Tensor:
+    """In place: w <- sign(w) * max(|w| - thr, 0), the prox of thr * |w|; gives exact zeros."""
+    return w.copy_(torch.sign(w) * torch.clamp(w.abs() - thr, min=0.0))
+
+
+def adam_threshold(opt: torch.optim.Optimizer, w: torch.Tensor, lam: float) -> torch.Tensor | float:
+    """lr * lam / (sqrt(v_hat) + eps): the L1 prox threshold in Adam's diagonal metric."""
+    group = next(g for g in opt.param_groups if any(p is w for p in g["params"]))
+    lr, eps = group["lr"], group["eps"]
+    state = opt.state.get(w, {})
+    if "exp_avg_sq" not in state:  # before the first step: plain proximal gradient threshold
+        return lr * lam
+    step = float(state["step"])
+    beta2 = group["betas"][1]
+    v_hat = state["exp_avg_sq"] / (1 - beta2**step)
+    return lr * lam / (v_hat.sqrt() + eps)
