@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .judge import register_cli as register_judge_cli
 from .regularizers import TARGETS, VARIANTS
 
 EXIT_USAGE = 2
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Other modules (zoo, judge, benchmark) add their sub-commands here: fn(subparsers) -> None, and
 # set `handler=` via set_defaults so `main` can dispatch to them.
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+EXTRA_COMMANDS.append(register_judge_cli)
 
 
 def config_from_args(a: argparse.Namespace):
