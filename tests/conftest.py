@@ -1,0 +1,80 @@
+"""Shared fixtures: a small `shapes` dataset, tiny training configs, one tiny trained model, and the
+real-data root (tests that need MNIST / Fashion-MNIST skip with a reason when it is absent).
+
+Everything here is small on purpose: the suite runs on 2 busy CPU cores.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+from normgen.config import TrainConfig, make_config
+from normgen.data import Dataset, make_shapes
+from normgen.regularizers import RegConfig
+from normgen.train import TrainResult, train
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TINY_CH = 8  # base channels of the tiny test models (the real default is much larger)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shapes_small() -> Dataset:
+    """256 shapes images (seed 0): enough for a few dozen tiny training steps."""
+    return make_shapes(256, seed=0)
+
+
+def tiny_config(model: str = "gan", *, steps: int = 10, reg: RegConfig | None = None,
+                ch: int = TINY_CH, model_overrides: dict | None = None, **train_kw) -> TrainConfig:
+    """A TrainConfig for a tiny model on `shapes` that trains in well under a second."""
+    kw = {"batch_size": 16, "log_every": 5, "sample_every": 10, "n_samples": 8, **train_kw}
+    mo = {"ch": ch, **(model_overrides or {})}
+    return make_config(model, "shapes", model_overrides=mo, reg=reg, steps=steps, **kw)
+
+
+@pytest.fixture
+def make_tiny_config() -> Callable[..., TrainConfig]:
+    return tiny_config
+
+
+@pytest.fixture(scope="session")
+def trained_gan(shapes_small: Dataset) -> TrainResult:
+    """A tiny GAN after 10 steps on shapes (for checkpoint and sampling tests; do not mutate)."""
+    return train(tiny_config("gan", steps=10), data=shapes_small, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def trained_cgan(shapes_small: Dataset) -> TrainResult:
+    """A tiny conditional GAN (4 shapes classes) after 10 steps (do not mutate)."""
+    return train(tiny_config("cgan", steps=10), data=shapes_small, device="cpu")
+
+
+def real_data_root() -> Path:
+    """$NORMGEN_DATA (the Makefile sets it to ../shared/data), else ../shared/data beside the repo."""
+    env = os.environ.get("NORMGEN_DATA")
+    return Path(env).expanduser() if env else REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    """The folder holding MNIST/raw and FashionMNIST/raw; skips the test when it is absent."""
+    root = real_data_root()
+    if not root.is_dir():
+        pytest.skip(f"real datasets not available: {root} does not exist (set NORMGEN_DATA to a folder "
+                    "holding MNIST/raw and FashionMNIST/raw)")
+    return root
+
+
+def state_equal(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    """True when two modules hold bit-identical state dicts (same keys, same values)."""
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)

@@ -1,0 +1,176 @@
+"""normgen.data: the procedural `shapes` set, MNIST / Fashion-MNIST from disk, and batching."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from normgen import data as data_mod
+from normgen.data import (
+    CLASS_NAMES,
+    DATASETS,
+    Dataset,
+    DatasetUnavailable,
+    default_data_root,
+    load_dataset,
+    make_shapes,
+)
+
+# ---------------------------------------------------------------------------------------------
+# shapes
+
+
+def test_shapes_shape_dtype_range():
+    ds = make_shapes(200, seed=3)
+    assert ds.name == "shapes"
+    assert ds.images.shape == (200, 1, 28, 28)
+    assert ds.images.dtype == torch.float32
+    assert ds.labels.shape == (200,) and ds.labels.dtype == torch.int64
+    assert ds.image_shape == (1, 28, 28) and len(ds) == 200
+    assert ds.images.min() >= -1.0 and ds.images.max() <= 1.0
+    assert torch.isfinite(ds.images).all()
+
+
+def test_shapes_has_at_least_four_classes_all_present():
+    ds = make_shapes(64, seed=0)
+    k = len(CLASS_NAMES["shapes"])
+    assert k >= 4 and ds.num_classes == k
+    assert set(ds.labels.tolist()) == set(range(k))
+    # balanced: n % k == 0 here, so every class has exactly n / k images
+    assert torch.bincount(ds.labels, minlength=k).tolist() == [64 // k] * k
+
+
+def test_shapes_every_image_has_ink_and_background():
+    ds = make_shapes(400, seed=1)
+    flat = ds.images.flatten(1)
+    assert (flat.max(1).values > 0.5).all(), "some image has no shape drawn on it"
+    assert (flat.min(1).values < -0.9).all(), "some image has no background"
+    ink = ((flat + 1) / 2).mean(1)  # fraction of ink per image
+    assert (ink < 0.8).all()
+
+
+def test_shapes_classes_differ_in_mean_image():
+    """The class label means something: the mean images of the classes are clearly different."""
+    ds = make_shapes(800, seed=2)
+    means = torch.stack([ds.images[ds.labels == c].mean(0) for c in range(ds.num_classes)]).flatten(1)
+    dist = torch.cdist(means, means)
+    off_diag = dist[~torch.eye(len(means), dtype=torch.bool)]
+    assert off_diag.min() > 1.0
+
+
+def test_shapes_deterministic_by_seed():
+    a, b, c = make_shapes(100, seed=7), make_shapes(100, seed=7), make_shapes(100, seed=8)
+    assert torch.equal(a.images, b.images) and torch.equal(a.labels, b.labels)
+    assert not torch.equal(a.images, c.images)
+
+
+def test_shapes_rejects_empty():
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        make_shapes(0)
+
+
+def test_load_dataset_shapes_size_seed_and_split():
+    tr = load_dataset("shapes", size=50, seed=4)
+    assert tr.images.shape == (50, 1, 28, 28)
+    assert torch.equal(tr.images, make_shapes(50, seed=4).images)
+    te = load_dataset("shapes", size=50, seed=4, train=False)
+    assert not torch.equal(tr.images, te.images), "the test split must not repeat the training images"
+
+
+def test_load_dataset_unknown_name_lists_names():
+    with pytest.raises(ValueError) as exc:
+        load_dataset("cifar")
+    for name in DATASETS:
+        assert name in str(exc.value)
+    assert set(DATASETS) >= {"shapes", "mnist", "fashion"}
+
+
+# ---------------------------------------------------------------------------------------------
+# batching
+
+
+def test_batch_reproducible_with_seeded_generator():
+    ds = make_shapes(100, seed=0)
+    x1, y1 = ds.batch(16, torch.Generator().manual_seed(5))
+    x2, y2 = ds.batch(16, torch.Generator().manual_seed(5))
+    x3, _ = ds.batch(16, torch.Generator().manual_seed(6))
+    assert x1.shape == (16, 1, 28, 28) and y1.shape == (16,)
+    assert torch.equal(x1, x2) and torch.equal(y1, y2)
+    assert not torch.equal(x1, x3)
+
+
+def test_batch_rows_are_dataset_rows_with_their_labels():
+    ds = make_shapes(40, seed=0)
+    x, y = ds.batch(32, torch.Generator().manual_seed(0))
+    # find each batch image in the dataset and check its label travelled with it
+    same = (x.flatten(1)[:, None, :] == ds.images.flatten(1)[None, :, :]).all(2)  # (32, 40)
+    assert same.any(1).all(), "a batch image is not a dataset image"
+    idx = same.float().argmax(1)
+    assert torch.equal(ds.labels[idx], y)
+
+
+def test_dataset_to_keeps_content():
+    ds = make_shapes(10, seed=0)
+    moved = ds.to("cpu")
+    assert isinstance(moved, Dataset) and torch.equal(moved.images, ds.images)
+
+
+# ---------------------------------------------------------------------------------------------
+# MNIST / Fashion-MNIST
+
+
+def test_default_data_root_follows_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("NORMGEN_DATA", str(tmp_path / "somewhere"))
+    assert default_data_root() == tmp_path / "somewhere"
+    monkeypatch.delenv("NORMGEN_DATA")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert default_data_root() == tmp_path / "cache" / "normgen" / "data"
+
+
+@pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion", "FashionMNIST")])
+def test_missing_dataset_offline_names_folder_and_option(tmp_path, name, folder):
+    with pytest.raises(DatasetUnavailable) as exc:
+        load_dataset(name, root=tmp_path, download=False)
+    msg = str(exc.value)
+    assert str(tmp_path / folder) in msg
+    assert "--data-root" in msg and "NORMGEN_DATA" in msg
+
+
+def test_failed_download_is_dataset_unavailable(tmp_path, monkeypatch):
+    """Offline with download allowed: the network error becomes one clear DatasetUnavailable."""
+    from torchvision import datasets
+
+    def offline(self):
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(datasets.MNIST, "download", offline)
+    with pytest.raises(DatasetUnavailable) as exc:
+        load_dataset("mnist", root=tmp_path, download=True)
+    msg = str(exc.value)
+    assert str(tmp_path / "MNIST") in msg and "--data-root" in msg
+    assert "name resolution" in msg
+
+
+@pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion", "FashionMNIST")])
+def test_real_dataset_loads_from_data_root(data_root, name, folder):
+    if not (data_root / folder / "raw").is_dir():
+        pytest.skip(f"{data_root / folder / 'raw'} is absent")
+    ds = load_dataset(name, root=data_root, download=False)
+    assert ds.name == name
+    assert ds.images.shape == (60_000, 1, 28, 28) and ds.images.dtype == torch.float32
+    assert ds.labels.shape == (60_000,)
+    assert ds.images.min() == -1.0 and ds.images.max() == 1.0
+    assert sorted(ds.labels.unique().tolist()) == list(range(10)) == list(range(ds.num_classes))
+    # background is black: most pixels sit at -1
+    assert (ds.images == -1).float().mean() > 0.4
+    small = load_dataset(name, root=data_root, download=False, size=100, train=False)
+    assert small.images.shape == (100, 1, 28, 28)
+    assert not torch.equal(small.images, ds.images[:100]), "train=False must read the test split"
+
+
+def test_real_dataset_found_through_env(data_root, monkeypatch):
+    if not (data_root / "MNIST" / "raw").is_dir():
+        pytest.skip(f"{data_root / 'MNIST' / 'raw'} is absent")
+    monkeypatch.setenv(data_mod.DATA_ROOT_ENV, str(data_root))
+    ds = load_dataset("mnist", download=False, size=10)
+    assert ds.images.shape == (10, 1, 28, 28)
