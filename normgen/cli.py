@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .judge import register_cli as register_judge_cli
 from .regularizers import TARGETS, VARIANTS
+from .zoo_build import register_cli as register_zoo_cli
 
 EXIT_USAGE = 2
 
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 # set `handler=` via set_defaults so `main` can dispatch to them.
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 EXTRA_COMMANDS.append(register_judge_cli)
+EXTRA_COMMANDS.append(register_zoo_cli)
 
 
 def config_from_args(a: argparse.Namespace):

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from .checkpoints import Checkpoint, CheckpointError, load, sha256
 
 ZOO_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -65,22 +67,27 @@ class Entry:
     parts: list[str] = field(default_factory=list)  # what the file stores
     metrics: dict[str, Any] = field(default_factory=dict)  # judge metrics (normgen.quality.evaluate)
     weights: dict[str, Any] = field(default_factory=dict)  # part -> weight statistics (float32)
+    extra: dict[str, Any] = field(default_factory=dict)  # other index keys (status, recipe, tag, ...)
 
     @property
     def is_baseline(self) -> bool:
         return all(getattr(self, k) == 0 for k in LAMBDAS)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The index row: the fields above, with `extra`'s keys at the top level."""
+        d = asdict(self)
+        extra = d.pop("extra")
+        return {**d, **extra}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Entry:
-        """Build from an index row; unknown keys are ignored (newer writers may add fields)."""
-        names = {f.name for f in fields(cls)}
+        """Build from an index row; keys that are not fields are kept in `extra`."""
+        names = {f.name for f in fields(cls)} - {"extra"}
         missing = [n for n in names if n not in d and n not in ("parts", "metrics", "weights")]
         if missing:
             raise ValueError(f"index entry {d.get('id', '?')!r} lacks fields {sorted(missing)}")
-        kw = {k: v for k, v in d.items() if k in names}
+        kw: dict[str, Any] = {k: v for k, v in d.items() if k in names}
+        kw["extra"] = {k: v for k, v in d.items() if k not in names}
         for k in (*LAMBDAS, "wall_s"):
             kw[k] = float(kw[k])
         kw["seed"], kw["steps"] = int(kw["seed"]), int(kw["steps"])
@@ -271,3 +278,35 @@ def load_judge(dataset: str, root: str | Path | None = None):
     index = load_index(root)
     path = index.judge_path(dataset) or root / "judges" / f"{dataset}.safetensors"
     return load_judge_file(path) if path.is_file() else None
+
+
+def verify(root: str | Path | None = None, n: int = 16) -> tuple[int, list[str]]:
+    """Check every entry: file present, sha256 matches, loads, samples `n` finite images in [-1, 1]
+    of the dataset's shape; and every judge loads. Returns (entries checked, problems)."""
+    from .sampling import sample
+
+    index = load_index(root)
+    problems: list[str] = []
+    for e in index.entries:
+        try:
+            ck = load_entry(e, index.root, verify=True)
+            missing = [p for p in e.parts if p not in ck.parts]
+            if missing:
+                problems.append(f"{e.id}: index lists parts {missing} that the file lacks")
+            x = sample(ck.model, n, 0)
+            if x.shape[1:] != tuple(ck.config.model.image_shape) or not torch.isfinite(x).all():
+                problems.append(f"{e.id}: samples have shape {tuple(x.shape)} or are not finite")
+            elif x.min() < -1 or x.max() > 1:
+                problems.append(f"{e.id}: samples outside [-1, 1]")
+            if ck.config.dataset != e.dataset or ck.config.model.name != e.model or ck.config.seed != e.seed:
+                problems.append(f"{e.id}: file's config ({ck.config.model.name}, {ck.config.dataset}, seed "
+                                f"{ck.config.seed}) disagrees with the index")
+        except (CheckpointError, ValueError, RuntimeError) as exc:
+            problems.append(f"{e.id}: {exc}")
+    for ds in index.judges:
+        try:
+            if load_judge(ds, index.root) is None:
+                problems.append(f"judge {ds}: file {index.judges[ds]} missing")
+        except (CheckpointError, ValueError) as exc:
+            problems.append(f"judge {ds}: {exc}")
+    return len(index.entries), problems
