@@ -1,0 +1,383 @@
+"""The Learn tab: the penalties as formulas, the units of lambda, and what the zoo measured.
+
+Every number in the text is read from the zoo index when the page is built (`learn_markdown`),
+never typed in; the same numbers are on the Compare tab. A statement the index cannot back is not
+made: its section says which zoo entries are missing instead. Claims from textbooks are checked
+against the measurements, and the text says so where they do not hold.
+Gradio is imported only inside `build_learn_tab`, so the text can be tested without it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..data import CLASS_NAMES
+from ..metrics import DEAD_FILTER, NEAR_ZERO
+from ..regularizers import DECAY_SCALE
+from ..zoo import ZooIndex
+from . import sweep_service as S
+
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+COLLAPSE = 0.5  # class entropy below this fraction of ln K counts as mode collapse
+PIXELS = 28 * 28
+
+FORMULAS = rf"""
+## The penalties
+Training minimises the data loss plus a penalty on the weights $w$ of the chosen network
+(convolution, linear and embedding weights; never biases or normalization scales):
+
+$$\mathcal{{L}}(\theta) = \mathcal{{L}}_{{\text{{data}}}}(\theta) + \lambda_1 \sum_i |w_i| + \lambda_2 \sum_i w_i^2
+  + \lambda_g \sum_f \lVert W_f \rVert_2$$
+
+| penalty | term | its gradient | what it does to a weight |
+|---|---|---|---|
+| **L1** (lasso; Tibshirani 1996) | $\lambda_1 \sum_i \lvert w_i \rvert$ | $\lambda_1 \operatorname{{sign}}(w_i)$ \
+| the same pull for every weight, however small: small weights are pushed to (near) zero |
+| **L2** (ridge, weight decay) | $\lambda_2 \sum_i w_i^2$ | $2\lambda_2 w_i$ \
+| a pull proportional to the weight: all shrink, big ones most, few reach zero |
+| **elastic net** (Zou & Hastie 2005) | both | both | sparsity of L1 with the shrinkage of L2 |
+| **group lasso** (Yuan & Lin 2006) | $\lambda_g \sum_f \lVert W_f \rVert_2$ over output filters $f$ \
+| $\lambda_g W_f / \lVert W_f \rVert_2$ | whole filters go to zero together ("dead filters") |
+
+**Update variants.** *Proximal L1* replaces the L1 gradient by a soft-threshold after every Adam step,
+$w \leftarrow \operatorname{{sign}}(w)\max(|w| - \tau, 0)$ with $\tau = \eta\lambda_1/(\sqrt{{\hat v}} + \epsilon)$
+(Adam's own step size per weight), which sets weights **exactly** to zero. *Decoupled weight decay*
+(AdamW; Loshchilov & Hutter 2019) shrinks after the step, $w \leftarrow w - \eta\,({DECAY_SCALE:g}\,\lambda_2)\,w$,
+outside Adam's $1/\sqrt{{\hat v}}$ scaling.
+
+## What one λ means
+- **GANs:** the penalty is added to the mean per-sample loss of the network it targets.
+- **VAE:** the negative ELBO is divided by the {PIXELS} pixels of an image (nats per pixel), like a GAN's
+  per-sample loss in size. Summed over the pixels, the data loss would be {PIXELS}x larger and the same λ
+  {PIXELS}x weaker against it.
+- **Proximal L1** uses Adam's per-weight step size in its threshold: it moves a weight by what the
+  loss-form gradient $\lambda_1 \operatorname{{sign}}(w)$ would under Adam, so one λ means the same for both.
+- **Decoupled decay** multiplies λ by {DECAY_SCALE:g} because AdamW's decay bypasses Adam's $1/\sqrt{{\hat v}}$
+  scaling; that puts it on the loss-form L2 scale.
+- **How sparsity is counted:** a weight is *near zero* when $|w| < {NEAR_ZERO:g}$; a filter is *dead* when
+  its norm is below {DEAD_FILTER:g}. Weight statistics are computed from the float32 weights.
+- **Quality** is the judge FD: the Fréchet distance between a small classifier's features of generated and
+  real test images (lower is better; "floor" = real training images vs real test images).
+
+## What to look for in the grids
+All grids of one seed use the **same noise**: cell *k* of every grid starts from the same $z$, so any change
+between two grids is the penalty's doing. Look for: digits that survive while the weight histogram piles up
+at zero (L1), strokes that get thinner and fainter (large L2), and every cell turning into the same glyph
+(collapse; the class histogram shows one tall bar).
+""".replace("\\\n", "")  # a trailing backslash continues a long table row in the source
+
+
+@dataclass
+class Stat:
+    """A metric over the training seeds of one sweep point."""
+
+    vals: list[float]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.vals)
+
+    @property
+    def mean(self) -> float:
+        return sum(self.vals) / len(self.vals)
+
+    @property
+    def lo(self) -> float:
+        return min(self.vals)
+
+    @property
+    def hi(self) -> float:
+        return max(self.vals)
+
+    def fmt(self, spec: str = ".3g", unit: str = "", compact: bool = False) -> str:
+        """'21.3%', and with several seeds '21.3% (seeds 20.1-22.4%)' or compact '21.3 [20.1-22.4]'."""
+        s = f"{self.mean:{spec}}{unit}"
+        lo, hi = f"{self.lo:{spec}}", f"{self.hi:{spec}}"
+        if len(self.vals) > 1 and lo != hi:
+            s += f" [{lo}-{hi}]" if compact else f" (seeds {lo}-{hi}{unit})"
+        return s
+
+
+def _stat(point: S.SweepPoint, get) -> Stat:
+    return Stat([v for v in (get(e) for e in point.entries) if v is not None])
+
+
+def _wstat(part: str, name: str):
+    return lambda e: S.weight_stat(e, part, name)
+
+
+def _m(name: str):
+    return lambda e: S.metric(e, name)
+
+
+def find_sweep(index: ZooIndex, model: str, dataset: str, kind: str, g_norm: str = "none",
+               target: str | None = None, variant: str = "loss") -> S.Sweep | None:
+    """The largest sweep of `kind` with a baseline for these settings, or None."""
+    target = target or S.SAMPLER_PART[model]
+    cands = [s for s in S.list_sweeps(index, model, dataset)
+             if (s.key.kind, s.key.g_norm, s.key.target, s.key.variant) == (kind, g_norm, target, variant)
+             and s.has_baseline and len(s.points) > 1]
+    return max(cands, key=lambda s: len(s.points)) if cands else None
+
+
+def _lam(kind: str, p: S.SweepPoint) -> str:
+    return f"{kind.upper()} λ={S.plots.fmt_lambda(p.lams[kind])}"
+
+
+def _change(a: Stat, b: Stat, what: str, spec: str = ".3g") -> str:
+    """'FD 20.1 -> 25.3' plus a verdict when the baseline has a seed spread."""
+    s = f"{what} {a.fmt(spec)} → {b.fmt(spec)}".strip()
+    if len(a.vals) > 1 and a.hi > a.lo:
+        inside = a.lo <= b.mean <= a.hi
+        s += " (inside the seed spread: not an effect)" if inside else " (outside the seed spread)"
+    return s
+
+
+def _collapse(sweep: S.Sweep) -> S.SweepPoint | None:
+    """The smallest lambda whose mean class entropy is below COLLAPSE * ln K."""
+    k = len(CLASS_NAMES.get(sweep.dataset, ())) or 10
+    for p in sweep.points[1:]:
+        h = _stat(p, _m("class_entropy"))
+        if h.ok and h.mean < COLLAPSE * math.log(k):
+            return p
+    return None
+
+
+def axis_table(sweep: S.Sweep) -> str:
+    """A markdown table of one sweep: lambda, sparsity, norm, FD (and entropy / reconstruction)."""
+    part = sweep.part
+    cols = [("near-zero %", _wstat(part, "near_zero_pct"), ".1f"), ("exactly 0 %", _wstat(part, "zero_pct"), ".2f"),
+            (f"{part} norm", _wstat(part, "l2"), ".3g"), ("judge FD", _m("fd"), ".3g"),
+            ("class entropy", _m("class_entropy"), ".2f"), ("rec. error", _m("rec_error"), ".4g")]
+    cols = [c for c in cols if any(_stat(p, c[1]).ok for p in sweep.points)]
+    seeds = max(len(p.entries) for p in sweep.points)
+    lam = f"{sweep.key.kind.upper()} λ"
+    rows = ([f"*Mean over training seeds, [min-max] where a λ has {seeds} seeds.*", ""] if seeds > 1 else [])
+    rows += [f"| {lam} | " + " | ".join(c[0] for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for p in sweep.points:
+        cells = [_stat(p, get).fmt(spec, compact=True) if _stat(p, get).ok else "-" for _, get, spec in cols]
+        rows.append(f"| {S.plots.fmt_lambda(p.lams[sweep.key.kind])} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
+    sw = find_sweep(index, model, dataset, "l1")
+    if sw is None:
+        return []
+    base, part, name = sw.points[0], sw.part, S.MODEL_LABELS[model]
+    out = [axis_table(sw)]
+    c = _collapse(sw)
+    intact = [p for p in sw.points[1:] if c is None or p.lams["l1"] < c.lams["l1"]]
+    nz0, fd0 = _stat(base, _wstat(part, "near_zero_pct")), _stat(base, _m("fd"))
+    if intact and nz0.ok and _stat(intact[-1], _wstat(part, "near_zero_pct")).ok:
+        p = intact[-1]
+        s = (f"{name} {part}: L1 raised the near-zero weights from {nz0.fmt('.1f', '%')} at λ=0 to "
+             f"{_stat(p, _wstat(part, 'near_zero_pct')).fmt('.1f', '%')} at {_lam('l1', p)}"
+             + (" (the largest λ before collapse)" if c is not None else ""))
+        if fd0.ok and _stat(p, _m("fd")).ok:
+            s += "; " + _change(fd0, _stat(p, _m("fd")), "judge FD")
+        if model == "vae" and _stat(base, _m("rec_error")).ok and _stat(p, _m("rec_error")).ok:
+            s += "; " + _change(_stat(base, _m("rec_error")), _stat(p, _m("rec_error")), "reconstruction error", ".4g")
+        out.append(s + ".")
+    zs = [_stat(p, _wstat(part, "zero_pct")) for p in sw.points[1:]]
+    zs = [z for z in zs if z.ok]
+    if zs:
+        z = max(z.mean for z in zs)
+        if z < 1.0:
+            out.append(f"Exact zeros: at most {z:.2f}% of the {part}'s weights are exactly 0 anywhere on the axis. "
+                       "With L1 in the loss, the step sign(w) jumps over zero and back: weights become small, not "
+                       "zero (the proximal variant below gives exact zeros).")
+        else:
+            out.append(f"Exact zeros: up to {z:.1f}% of the {part}'s weights are exactly 0 on this axis.")
+    if c is not None:
+        h, k = _stat(c, _m("class_entropy")), len(CLASS_NAMES[dataset])
+        out.append(f"Breaking point: from {_lam('l1', c)} the samples collapse: class entropy {h.fmt('.2f')} of a "
+                   f"possible {math.log(k):.2f} (baseline {_stat(base, _m('class_entropy')).fmt('.2f')}), "
+                   "so most samples look like the same class.")
+    return out
+
+
+def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
+    sw = find_sweep(index, model, dataset, "l2")
+    if sw is None:
+        return []
+    base, part, name = sw.points[0], sw.part, S.MODEL_LABELS[model]
+    out = [axis_table(sw)]
+    last = sw.points[-1]
+    n0, n1 = _stat(base, _wstat(part, "l2")), _stat(last, _wstat(part, "l2"))
+    if n0.ok and n1.ok and n1.mean > 0:
+        out.append(f"{name} {part}: {_lam('l2', last)} shrank the weight norm from {n0.fmt()} to {n1.fmt()} "
+                   f"({n0.mean / n1.mean:.1f}x smaller).")
+    fd0 = _stat(base, _m("fd"))
+    fds = [(p, _stat(p, _m("fd"))) for p in sw.points[1:]]
+    fds = [(p, f) for p, f in fds if f.ok]
+    if fd0.ok and fds:
+        best_p, best = min(fds, key=lambda pf: pf[1].mean)
+        claim = "*Textbook claim: L2 regularization makes the model better.*"
+        if best.mean < fd0.lo and len(fd0.vals) > 1:
+            verdict = (f"the claim holds here: the best L2 point, {_lam('l2', best_p)}, has FD {best.fmt()}, "
+                       f"below every baseline seed ({fd0.fmt()}).")
+        elif best.mean >= fd0.mean:
+            verdict = (f"the claim does not hold here: no L2 point beat the baseline's FD {fd0.fmt()}; the best, "
+                       f"{_lam('l2', best_p)}, has {best.fmt()}.")
+        elif len(fd0.vals) > 1:
+            verdict = (f"the claim is not shown here: the best L2 point, {_lam('l2', best_p)}, has FD "
+                       f"{best.fmt()}, inside the baseline's seed spread ({fd0.fmt()}).")
+        else:
+            verdict = (f"the claim is unclear here: the best L2 point, {_lam('l2', best_p)}, has FD {best.fmt()} "
+                       f"against {fd0.fmt()} for the baseline, which has one seed only (no spread measured).")
+        out.append(f"{claim} For the {name} {part}, {verdict}")
+    if model == "vae":
+        g0, g1 = _stat(base, _m("elbo_gap")), _stat(last, _m("elbo_gap"))
+        if g0.ok and g1.ok:
+            out.append(f"*Textbook claim: L2 narrows the train-test gap.* VAE ELBO gap (test - train): "
+                       f"{_change(g0, g1, '')} from λ=0 to {_lam('l2', last)}.")
+    c0, c = _stat(base, _m("confident_pct")), _stat(last, _m("confident_pct"))
+    if c.ok and c0.ok:
+        out.append(f"Samples the judge is confident about: {c0.fmt('.1f', '%')} at λ=0, "
+                   f"{c.fmt('.1f', '%')} at {_lam('l2', last)}.")
+    return out
+
+
+def variant_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
+    out, name = [], S.MODEL_LABELS[model]
+    prox = find_sweep(index, model, dataset, "l1", variant="proximal")
+    if prox is not None:
+        p = max(prox.points[1:], key=lambda q: q.lams["l1"])
+        z = _stat(p, _wstat(prox.part, "zero_pct"))
+        fd0, fd = _stat(prox.points[0], _m("fd")), _stat(p, _m("fd"))
+        if z.ok:
+            s = f"{name} {prox.part}, proximal {_lam('l1', p)}: {z.fmt('.1f', '%')} of weights exactly zero"
+            if fd0.ok and fd.ok:
+                s += "; " + _change(fd0, fd, "judge FD")
+            out.append(s + ".")
+    dec = find_sweep(index, model, dataset, "l2", variant="decoupled")
+    loss = find_sweep(index, model, dataset, "l2")
+    if dec is not None:
+        for p in dec.points[1:]:
+            n = _stat(p, _wstat(dec.part, "l2"))
+            twin = next((q for q in (loss.points[1:] if loss else []) if math.isclose(q.lams["l2"], p.lams["l2"])),
+                        None)
+            if n.ok and twin is not None and _stat(twin, _wstat(dec.part, "l2")).ok:
+                out.append(f"{name} {dec.part}, {_lam('l2', p)}: weight norm {n.fmt()} with decoupled decay, "
+                           f"{_stat(twin, _wstat(dec.part, 'l2')).fmt()} with L2 in the loss.")
+    grp = find_sweep(index, model, dataset, "group")
+    if grp is not None:
+        p = grp.points[-1]
+        d0, d = _stat(grp.points[0], _wstat(grp.part, "dead_filter_pct")), _stat(p, _wstat(grp.part, "dead_filter_pct"))
+        if d0.ok and d.ok:
+            out.append(f"{name} {grp.part}, group lasso λ={S.plots.fmt_lambda(p.lams['group'])}: dead filters "
+                       f"{d0.fmt('.1f', '%')} → {d.fmt('.1f', '%')}.")
+    return out
+
+
+def batchnorm_findings(index: ZooIndex, dataset: str) -> list[str]:
+    bn = find_sweep(index, "gan", dataset, "l2", g_norm="batch")
+    if bn is None:
+        return []
+    last = bn.points[-1]
+    n0, n1 = _stat(bn.points[0], _wstat("generator", "l2")), _stat(last, _wstat("generator", "l2"))
+    fd0, fd1 = _stat(bn.points[0], _m("fd")), _stat(last, _m("fd"))
+    if not (n0.ok and n1.ok and fd0.ok and fd1.ok):
+        return []
+    s = (f"GAN with BatchNorm in the generator, {_lam('l2', last)}: weight norm {n0.fmt()} → {n1.fmt()} "
+         f"({n0.mean / max(n1.mean, 1e-12):.1f}x smaller), {_change(fd0, fd1, 'judge FD')}.")
+    plain = find_sweep(index, "gan", dataset, "l2")
+    twin = next((p for p in (plain.points[1:] if plain else []) if math.isclose(p.lams["l2"], last.lams["l2"])), None)
+    if twin is not None:
+        f0, f1 = _stat(plain.points[0], _m("fd")), _stat(twin, _m("fd"))
+        if f0.ok and f1.ok:
+            s += f" Without BatchNorm, the same λ: {_change(f0, f1, 'judge FD')}."
+    s += (" A BatchNorm layer divides by the batch's standard deviation, so scaling the weights before it does "
+          "not change its output: the penalty can shrink them without the samples noticing.")
+    return [s]
+
+
+def target_findings(index: ZooIndex, dataset: str) -> list[str]:
+    out = []
+    for target in ("discriminator", "both"):
+        for kind in ("l1", "l2"):
+            sw = find_sweep(index, "gan", dataset, kind, target=target)
+            if sw is None:
+                continue
+            fd0 = _stat(sw.points[0], _m("fd"))
+            for p in sw.points[1:]:
+                fd = _stat(p, _m("fd"))
+                if fd0.ok and fd.ok:
+                    out.append(f"GAN, penalty on the {target}, {_lam(kind, p)}: {_change(fd0, fd, 'judge FD')}.")
+    return out
+
+
+def seed_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
+    base = [e for e in index.find(model=model, dataset=dataset, g_norm="none") if e.is_baseline]
+    fds = sorted({e.seed: S.metric(e, "fd") for e in base if S.metric(e, "fd") is not None}.items())
+    if len(fds) < 2:
+        return []
+    vals = ", ".join(f"{v:.3g} (seed {s})" for s, v in fds)
+    return [f"{S.MODEL_LABELS[model]} without any penalty, trained with different seeds only: judge FD {vals}. "
+            "A difference smaller than this is not an effect of λ."]
+
+
+def pick_dataset(index: ZooIndex) -> str | None:
+    """MNIST if the zoo has it, else the dataset with the most entries."""
+    counts: dict[str, int] = {}
+    for e in index.entries:
+        counts[e.dataset] = counts.get(e.dataset, 0) + 1
+    if not counts:
+        return None
+    return "mnist" if "mnist" in counts else max(counts, key=counts.get)
+
+
+def measured_markdown(index: ZooIndex, dataset: str | None = None) -> str:
+    """The 'What this zoo measured' section: one bullet per statement, every number from `index`."""
+    dataset = dataset or pick_dataset(index)
+    if dataset is None:
+        return ("## What this zoo measured\nThe zoo is empty, so there are no measurements to show yet. "
+                "Build it with `python -m normgen zoo build`.")
+    floor = index.floors.get(dataset, {}).get("fd")
+    head = f"## What this zoo measured ({dataset})\n"
+    if isinstance(floor, int | float):
+        head += f"Judge-FD floor (real training vs real test images): {floor:.3g}.\n"
+    sections: list[tuple[str, list[str]]] = []
+    for model in ("gan", "vae", "cgan"):
+        sections.append((f"L1 - {S.MODEL_LABELS[model]}", l1_findings(index, model, dataset)))
+        sections.append((f"L2 - {S.MODEL_LABELS[model]}", l2_findings(index, model, dataset)))
+    sections.append(("Seed-to-seed spread", seed_findings(index, "gan", dataset)))
+    sections.append(("BatchNorm hides weight penalties?", batchnorm_findings(index, dataset)))
+    sections.append(("Penalty on the discriminator", target_findings(index, dataset)))
+    for model in ("gan", "vae"):
+        sections.append((f"Proximal L1, decoupled decay, group lasso - {S.MODEL_LABELS[model]}",
+                         variant_findings(index, model, dataset)))
+    parts, missing = [head], []
+    for title, lines in sections:
+        if lines:  # a block starting with "|" or "*" is a table (with its caption), the rest are bullets
+            blocks = [s if s.startswith(("|", "*Mean")) else f"- {s}" for s in lines]
+            parts.append(f"### {title}\n" + "\n".join(b if b.startswith("- ") else f"\n{b}\n" for b in blocks))
+        else:
+            missing.append(title)
+    if missing:
+        parts.append("### Not measured yet\nThe zoo has no entries (with a λ = 0 baseline) for: "
+                     + "; ".join(missing) + ". The Compare tab lists exactly which checkpoints are missing.")
+    return "\n\n".join(parts)
+
+
+def learn_markdown(index: ZooIndex, dataset: str | None = None) -> str:
+    """The whole Learn page: formulas and units (from the code's constants), then the measurements."""
+    return "# Regularization, in formulas and in numbers\n" + FORMULAS + "\n" + measured_markdown(index, dataset)
+
+
+def build_learn_tab(root: str | Path | None = None) -> None:
+    """Open a `Learn` tab (id "learn") in the current Blocks; its text is built from the zoo now."""
+    import gradio as gr
+
+    from .inputs import get_index
+
+    try:
+        text = learn_markdown(get_index(root))
+    except ValueError as exc:  # a malformed index: explain, don't crash the app
+        text = learn_markdown(ZooIndex(root=Path(".")), None) + f"\n\n**The zoo index could not be read:** {exc}"
+    with gr.Tab("Learn", id="learn", elem_id="tab-learn"):
+        gr.Markdown(text, latex_delimiters=LATEX, elem_id="learn-md")
+
