@@ -107,10 +107,12 @@ EXTRA_COMMANDS.append(register_zoo_cli)
 def config_from_args(a: argparse.Namespace):
     """A TrainConfig from parsed train arguments (raises ValueError with the offending value)."""
     from .config import make_config
-    from .regularizers import RegConfig
+    from .regularizers import RegConfig, resolve_target
 
     target = a.target or ("decoder" if a.model == "vae" else "generator")
     reg = RegConfig(l1=a.l1, l2=a.l2, group=a.group, act=a.act, target=target, variant=a.variant)
+    # fail before any output is written: a VAE has no generator, a GAN no encoder
+    resolve_target(target, ("encoder", "decoder") if a.model == "vae" else ("generator", "discriminator"))
     mo = {"g_norm": a.g_norm, "d_norm": a.d_norm, "ch": a.ch, "beta": a.beta}
     if a.nz is not None:
         mo["nz"] = a.nz
@@ -162,7 +164,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     if init is not None and init.cfg != cfg.model:
         raise UsageError(f"--init {a.init} is a {init.cfg.name} with config {init.cfg}; pass the same "
                          "model options to fine-tune it")
-    device = a.device or str(default_device())
+    device = _check_device(a.device) if a.device else str(default_device())
     data = load_dataset(cfg.dataset, root=a.data_root, seed=cfg.seed)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -217,6 +219,23 @@ def cmd_sample(a: argparse.Namespace) -> int:
     return 0
 
 
+def _check_device(name: str) -> str:
+    """A usable torch device name, else a UsageError (torch would raise a multi-line traceback)."""
+    import torch
+
+    try:
+        dev = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise UsageError(f"--device must be cpu or cuda (or cuda:N), got {name!r}") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise UsageError(f"--device must be cpu or cuda (or cuda:N), got {name!r}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"--device {name}: no CUDA device is available here; use --device cpu")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise UsageError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) here")
+    return name
+
+
 def main(argv: list[str] | None = None) -> int:
     from .checkpoints import CheckpointError
     from .data import DatasetUnavailable
@@ -226,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         a = parser.parse_args(argv)
         handler = getattr(a, "handler", None) or {"train": cmd_train, "sample": cmd_sample}[a.command]
         return handler(a)
-    except (UsageError, ValueError, CheckpointError, DatasetUnavailable, FileNotFoundError) as exc:
+    except (UsageError, ValueError, CheckpointError, DatasetUnavailable, OSError) as exc:
         print(f"normgen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
