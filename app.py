@@ -1,0 +1,12 @@
+"""Launch the normgen app: `python app.py` (host / port from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT)."""
+
+import os
+
+from normgen.ui import build_demo
+from normgen.ui.style import launch_kwargs
+
+demo = build_demo()
+
+if __name__ == "__main__":
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **launch_kwargs())
