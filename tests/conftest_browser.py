@@ -48,7 +48,7 @@ def _entry_for(root: Path, model: str, dataset: str, l1: float, l2: float, seed:
                 w.mul_(1.0 / (1.0 + 30.0 * l2))
     ident = f"{model}-{dataset}-{g_norm}-{target}-{variant}-l1={l1:g}-l2={l2:g}-s{seed}"
     rel = f"{model}/{dataset}/{ident}.safetensors"
-    parts = list(m.sampler_parts)
+    parts = list(m.parts) if not (l1 or l2) else list(m.sampler_parts)  # baselines: all, to fine-tune from
     save(root / rel, m, cfg, parts=parts)
     stats = model_weight_stats(m.parts)
     k = cfg.model.num_classes
@@ -83,3 +83,98 @@ def build_tiny_zoo(root: str | Path, models: tuple[str, ...] = ("gan", "vae"), d
     index = ZooIndex(root=root, entries=entries, floors={dataset: {"fd": 1.5}})
     write_index(index, root)
     return index
+
+
+# ----------------------------------------------------------------------------------------------
+# driving the launched app in Chromium (used by tests/test_browser.py and scripts/screenshots.py)
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+VIEWPORT = {"width": 1366, "height": 900}
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium (never a Playwright download)."""
+    import shutil
+
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+def launch_app(root: str | Path | None = None, data_root: str | Path | None = None):
+    """build_demo() launched in this process on a free port: (demo, url). Call demo.close() after."""
+    from normgen.ui import build_demo
+
+    demo = build_demo(str(root) if root else None, str(data_root) if data_root else None)
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True,
+                            ssr_mode=False)
+    return demo, url
+
+
+def wait_until(cond, timeout: float, what: str, poll: float = 0.2):
+    """Poll `cond()` until it returns a truthy value; AssertionError naming `what` after `timeout` s."""
+    import time
+
+    end = time.monotonic() + timeout
+    while True:
+        got = cond()
+        if got:
+            return got
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(poll)
+
+
+def img_src(page, elem_id: str) -> str | None:
+    """The src of the first <img> inside #elem_id (None if there is none yet)."""
+    loc = page.locator(f"#{elem_id} img")
+    return loc.first.get_attribute("src") if loc.count() else None
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def _label(text: str) -> str:
+    """An option's label without the check mark Gradio puts before the selected one."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip() and ln.strip() != "✓"]
+    return lines[-1] if lines else ""
+
+
+def pick_other_option(page, elem_id: str) -> tuple[str, str]:
+    """In the gr.Dropdown #elem_id, pick the last option whose label differs from the shown value.
+    Returns (old label, new label)."""
+    box = page.locator(f"#{elem_id} input").first
+    old = box.input_value()
+    box.click()
+    opts = page.get_by_role("option")
+    wait_until(lambda: opts.count() > 0, 10, f"the options of #{elem_id}")
+    labels = [_label(t) for t in opts.all_inner_texts()]
+    others = [i for i, t in enumerate(labels) if t != old]
+    if not others:
+        raise AssertionError(f"#{elem_id} offers only {labels}")
+    new = labels[others[-1]]
+    opts.nth(others[-1]).click()
+    return old, new
+
+
+def pick_option(page, elem_id: str, pattern) -> str:
+    """In the gr.Dropdown #elem_id, pick the first option whose label matches the regex `pattern`."""
+    import re
+
+    page.locator(f"#{elem_id} input").first.click()
+    opts = page.get_by_role("option")
+    wait_until(lambda: opts.count() > 0, 10, f"the options of #{elem_id}")
+    labels = [_label(t) for t in opts.all_inner_texts()]
+    hits = [i for i, t in enumerate(labels) if re.search(pattern, t)]
+    if not hits:
+        raise AssertionError(f"#{elem_id}: no option matches {pattern!r}; options: {labels}")
+    opts.nth(hits[0]).click()
+    return labels[hits[0]]
+
+
+def status_text(page) -> str:
+    return page.locator("#train-status").inner_text()

@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from . import sweep_service as S
-from .inputs import get_index, parse_seed
+from .inputs import DATASET_LABELS, get_index, parse_seed
 
 EMPTY_NOTE = "Pick a model, a dataset and a sweep."
 INTRO = (
@@ -75,10 +75,21 @@ def _view(root: Any, *args: Any) -> tuple:
         v = compute_view(root, *args)
     except ValueError as exc:
         raise gr.Error(str(exc)) from None
-    return (gr.update(value=v["strip"], visible=bool(v["strip"]), columns=max(1, min(len(v["strip"]), 8))),
+    return (gr.update(value=v["strip"], visible=bool(v["strip"]), **_strip_layout(len(v["strip"]))),
             gr.update(choices=v["points"], value=v["point"]), v["grid"], v["table"],
             v["sparsity"], v["quality"], v["norm"], v["extra"], v["notes"],
             gr.update(choices=v["seeds"], value=v["seed"]), v["missing"])
+
+
+def _dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
+    return [(DATASET_LABELS.get(d, d), d) for d in datasets]
+
+
+def _strip_layout(n: int) -> dict[str, int]:
+    """One row of up to 8 grids, the gallery as tall as a square thumbnail on a ~1300 px wide page
+    (Gradio's gallery otherwise reserves a fixed, mostly empty height)."""
+    cols = max(1, min(n, 8))
+    return {"columns": cols, "height": max(190, min(340, 1300 // cols + 40))}
 
 
 def _default_point(sweep: S.Sweep) -> int:
@@ -104,20 +115,21 @@ def build_compare_tab(root: str | Path | None = None) -> None:
         with gr.Row(equal_height=True):
             model = gr.Dropdown([(S.MODEL_LABELS.get(m, m), m) for m in models], value=model0, label="Model",
                                 elem_id="compare-model", scale=1)
-            dataset = gr.Dropdown(datasets0, value=dataset0, label="Dataset", elem_id="compare-dataset", scale=1)
+            dataset = gr.Dropdown(_dataset_choices(datasets0), value=dataset0, label="Dataset",
+                                  elem_id="compare-dataset", scale=1)
             sweep = gr.Dropdown(sweeps0, value=sweep0, label="Sweep (which penalty varies)",
                                 elem_id="compare-sweep", scale=4)
             train_seed = gr.Radio(v["seeds"], value=v["seed"], label="Training seed", elem_id="compare-train-seed",
                                   scale=1)
             noise_seed = gr.Number(0, precision=0, minimum=0, label="Noise seed (Enter)",
                                    elem_id="compare-noise-seed", scale=1)
+        strip = gr.Gallery(v["strip"], label="Samples across λ (same noise) - click one",
+                           **_strip_layout(len(v["strip"])), object_fit="contain",
+                           allow_preview=False, format="png", elem_id="compare-strip", visible=bool(v["strip"]),
+                           buttons=[])
         notes = gr.Markdown(v["notes"], elem_id="compare-notes")
         with gr.Accordion("What the zoo lacks for this model and dataset", open=False):
             missing = gr.Markdown(v["missing"], elem_id="compare-missing")
-        strip = gr.Gallery(v["strip"], label="Samples across λ (same noise) - click one",
-                           columns=max(1, min(len(v["strip"]), 8)), rows=1, object_fit="contain",
-                           allow_preview=False, format="png", elem_id="compare-strip", visible=bool(v["strip"]),
-                           buttons=[])
         with gr.Row():
             with gr.Column(scale=1):
                 grid = gr.Image(v["grid"], label="Chosen point (large)", type="pil", format="png",
@@ -142,7 +154,8 @@ def build_compare_tab(root: str | Path | None = None) -> None:
         ds = [d for mm, d in S.models_and_datasets(idx) if mm == m]
         d = ds[0] if ds else None
         sw = S.sweep_choices(idx, m, d) if m and d else []
-        return (gr.update(choices=ds, value=d), gr.update(choices=sw, value=sw[0][1] if sw else None))
+        return (gr.update(choices=_dataset_choices(ds), value=d),
+                gr.update(choices=sw, value=sw[0][1] if sw else None))
 
     def on_dataset(m: str | None, d: str | None):
         sw = S.sweep_choices(get_index(root), m, d) if m and d else []

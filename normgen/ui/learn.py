@@ -49,8 +49,8 @@ outside Adam's $1/\sqrt{{\hat v}}$ scaling.
 
 ## What one λ means
 - **GANs:** the penalty is added to the mean per-sample loss of the network it targets.
-- **VAE:** the negative ELBO is divided by the {PIXELS} pixels of an image (nats per pixel), like a GAN's
-  per-sample loss in size. Summed over the pixels, the data loss would be {PIXELS}x larger and the same λ
+- **VAE:** the negative ELBO is divided by the {PIXELS} pixels of an image (nats per pixel), an average like
+  the GAN's mean loss. Summed over the pixels instead, the data loss would be {PIXELS}x larger and the same λ
   {PIXELS}x weaker against it.
 - **Proximal L1** uses Adam's per-weight step size in its threshold: it moves a weight by what the
   loss-form gradient $\lambda_1 \operatorname{{sign}}(w)$ would under Adam, so one λ means the same for both.

@@ -291,7 +291,7 @@ def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequen
             first = pts[0][1]
             if i == 0 and pts[0][0] == xs[0] and max(first) > min(first):
                 ax.axhspan(min(first), max(first), color=colour, alpha=0.12, linewidth=0,
-                           label=f"seed spread at {ticks[0]}")
+                           label=f"seed spread at {'λ = ' if xlabels is None else ''}{ticks[0]}")
             if selected is not None and 0 <= selected < len(xs):
                 for x, m in zip(px, mean, strict=True):
                     if x == xs[selected]:

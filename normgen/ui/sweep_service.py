@@ -279,13 +279,14 @@ def values(sweep: Sweep, get: Callable[[Entry], float | None]) -> list[list[floa
 
 
 def spread(vals: list[float]) -> str:
-    """'25.1' for one seed, '25.1 (2 seeds: 23.0-27.2)' for several."""
+    """'25.1' for one seed, '25.1 (2 seeds: 23.0-27.2)' for several ('25.1 (2 seeds)' if equal)."""
     if not vals:
         return "n/a"
     mean = sum(vals) / len(vals)
-    if len(vals) == 1:
-        return f"{mean:.3g}"
-    return f"{mean:.3g} ({len(vals)} seeds: {min(vals):.3g}-{max(vals):.3g})"
+    lo, hi = f"{min(vals):.3g}", f"{max(vals):.3g}"
+    if len(vals) == 1 or lo == hi:
+        return f"{mean:.3g}" + (f" ({len(vals)} seeds)" if len(vals) > 1 else "")
+    return f"{mean:.3g} ({len(vals)} seeds: {lo}-{hi})"
 
 
 def sweep_figures(sweep: Sweep, selected: int | None = None, floors: dict[str, Any] | None = None) -> dict[str, Any]:

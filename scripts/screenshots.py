@@ -1,0 +1,111 @@
+"""Screenshots of every screen of the app for docs/ (the README shows them).
+
+    .venv/bin/python scripts/screenshots.py                 # the shipped zoo (checkpoints/), docs/*.png
+    .venv/bin/python scripts/screenshots.py --zoo /tmp/zoo --out /tmp/shots --train-steps 300
+
+Launches build_demo() in this process and drives it in Debian's Chromium (never `playwright
+install`): Explore with a non-zero L1 lambda, Train with a short fine-tuning run that finishes,
+Compare with a point chosen, Learn (top and the measured section). Each screen is captured at a
+1366 x 1000 viewport, the size of a projected laptop screen; `--full-page` captures whole pages.
+Uses the browser helpers of tests/conftest_browser.py, the same ones the browser test uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from conftest_browser import (  # noqa: E402
+    CHROMIUM_ARGS,
+    chromium_path,
+    img_src,
+    launch_app,
+    open_tab,
+    pick_option,
+    status_text,
+    wait_until,
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", default=str(REPO / "docs"), help="folder for the PNGs (default: docs/)")
+    p.add_argument("--zoo", default=None, help="zoo folder (default: $NORMGEN_ZOO or checkpoints/)")
+    p.add_argument("--data-root", default=None, help="MNIST / Fashion-MNIST folder (default: $NORMGEN_DATA)")
+    p.add_argument("--l1", default="1e-4", help="the L1 lambda shown on Explore (an option label)")
+    p.add_argument("--train-steps", type=int, default=200, help="steps of the Train screenshot's run")
+    p.add_argument("--full-page", action="store_true", help="capture whole pages, not the first screen")
+    a = p.parse_args(argv)
+    if chromium_path() is None:
+        print("Chromium not found: apt-get install -y chromium (never `playwright install`)", file=sys.stderr)
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    demo, url = launch_app(a.zoo, a.data_root)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(url)
+
+            def shot(name: str) -> None:
+                time.sleep(0.8)  # let plots and images finish painting
+                path = out / f"{name}.png"
+                page.screenshot(path=str(path), full_page=a.full_page)
+                print(path)
+
+            # Explore: a regularized setting beside the baseline
+            before = wait_until(lambda: img_src(page, "explore-selected"), 60, "the first Explore grid")
+            if page.locator("#explore-l1 input").first.input_value() != a.l1:
+                try:
+                    pick_option(page, "explore-l1", rf"^{re.escape(a.l1)}$")
+                    wait_until(lambda: (s := img_src(page, "explore-selected")) != before and s, 30, "the new grid")
+                except AssertionError as exc:
+                    print(f"explore: kept the default L1 ({exc})", file=sys.stderr)
+            shot("explore")
+
+            # Train: a short run that finishes (fine-tuning the baseline when the zoo has one)
+            open_tab(page, "Train")
+            steps = page.locator("#train-steps input[type=number]")
+            steps.fill(str(a.train_steps))
+            steps.press("Enter")
+            page.locator("#train-start-btn").click()
+            wait_until(lambda: re.search(r"Finished|Stopped|Diverged|Error", status_text(page)), 600,
+                       "the training run to end")
+            wait_until(lambda: img_src(page, "train-grid"), 30, "the final training grid")
+            shot("train")
+
+            # Compare: the strip, the chosen grid and the metric-vs-lambda plots
+            open_tab(page, "Compare")
+            wait_until(lambda: page.locator("#compare-strip img").count() or page.locator("#compare-notes").count(),
+                       30, "the Compare tab")
+            shot("compare")
+
+            # Learn: the formulas, then the measured section
+            open_tab(page, "Learn")
+            wait_until(lambda: page.locator("#learn-md .katex").count() > 3, 30, "rendered formulas")
+            shot("learn")
+            heading = page.get_by_role("heading", name=re.compile("What this zoo measured"))
+            if heading.count():
+                heading.first.scroll_into_view_if_needed()
+                page.evaluate("window.scrollBy(0, -20)")
+                time.sleep(0.3)
+                page.screenshot(path=str(out / "learn-measured.png"))
+                print(out / "learn-measured.png")
+            browser.close()
+    finally:
+        demo.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
