@@ -66,7 +66,7 @@ def _entry_for(root: Path, model: str, dataset: str, l1: float, l2: float, seed:
 
 def build_tiny_zoo(root: str | Path, models: tuple[str, ...] = ("gan", "vae"), dataset: str = "shapes",
                    seeds: tuple[int, ...] = (0, 1)) -> ZooIndex:
-    """Baseline + L1 axis + L2 axis (+ one proximal L1 point for the GAN), two seeds at the baseline
+    """Baseline + L1 axis + L2 axis (+ one proximal L1 and one elastic-net point for the GAN), two seeds at the baseline
     and at the middle L1 point, one seed elsewhere. Writes `root/index.json` and returns the index."""
     root = Path(root)
     entries = []
@@ -80,6 +80,7 @@ def build_tiny_zoo(root: str | Path, models: tuple[str, ...] = ("gan", "vae"), d
             entries.append(_entry_for(root, model, dataset, 0.0, l2, seeds[0]))
         if model == "gan":
             entries.append(_entry_for(root, model, dataset, L1S[1], 0.0, seeds[0], variant="proximal"))
+            entries.append(_entry_for(root, model, dataset, L1S[1], L2S[0], seeds[0]))  # elastic net
     index = ZooIndex(root=root, entries=entries, floors={dataset: {"fd": 1.5}})
     write_index(index, root)
     return index

@@ -30,7 +30,12 @@ def zoo(tmp_path_factory) -> ZooIndex:
 
 def test_sweeps_group_the_index(zoo):
     sweeps = {s.key.id: s for s in S.list_sweeps(zoo, "gan", "shapes")}
-    assert set(sweeps) == {L1_ID, "l2|none|none|generator|loss|10", "l1|none|none|generator|proximal|10"}
+    assert set(sweeps) == {L1_ID, "l2|none|none|generator|loss|10", "l1|none|none|generator|proximal|10",
+                           "elastic|none|none|generator|loss|10"}
+    enet = sweeps["elastic|none|none|generator|loss|10"]
+    assert enet.x_labels() == ["λ = 0 (baseline)", f"L1 {L1S[1]:.0e}\nL2 {L2S[0]:.0e}".replace("e-0", "e-")]
+    fig = S.sweep_figures(enet)["quality"]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == enet.x_labels()
     l1 = sweeps[L1_ID]
     assert [p.lams["l1"] for p in l1.points] == [0.0, *L1S]
     assert [p.seeds for p in l1.points] == [[0, 1], [0], [0, 1], [0]]
@@ -90,7 +95,8 @@ def test_bad_sweep_ids_and_missing_reports(zoo):
     assert "zoo is empty" in S.missing_report(ZooIndex(root=Path("/nowhere")), "gan", "mnist")
     assert "no sweep for conditional GAN on shapes" in S.missing_report(zoo, "cgan", "shapes")
     report = S.missing_report(zoo, "gan", "shapes")
-    assert "no elastic net" in report and "only 1 regularized point" in report
+    assert "no elastic net" not in report and "only 1 regularized point" in report
+    assert "no elastic net" in S.missing_report(zoo, "vae", "shapes")
 
 
 def test_planned_missing_names_the_absent_entries(zoo):
@@ -163,6 +169,13 @@ def test_learn_l1_sentences_come_from_the_index():
     assert "L2 - GAN" in text.split("Not measured yet")[1]  # no L2 axis: said so, not invented
 
 
+def test_plots_without_values_say_so():
+    idx = _index(_e(fd=None), _e(l1=1e-4, fd=None))
+    sw = S.list_sweeps(idx, "gan", "mnist")[0]
+    fig = S.sweep_figures(sw)["quality"]
+    assert any("no values" in t.get_text() for t in fig.axes[0].texts)
+
+
 @pytest.mark.parametrize("best_fd, verdict", [(15.0, "the claim holds here"), (21.0, "the claim is not shown here"),
                                               (30.0, "the claim does not hold here")])
 def test_learn_l2_verdict_follows_the_numbers(best_fd, verdict):
@@ -204,3 +217,6 @@ def test_learn_on_the_tiny_zoo(zoo):
     n1 = sw.points[-1].entries[0].weights["generator"]["l2"]
     assert f"L2 λ={S.plots.fmt_lambda(L2S[-1])} shrank the weight norm from {n0:.3g}" in text
     assert f"({n0 / n1:.1f}x smaller)" in text
+    enet = S.get_sweep(zoo, "gan", "shapes", "elastic|none|none|generator|loss|10").points[1].entries[0]
+    assert (f"L1 1e-4, L2 1e-3: near-zero weights {enet.weights['generator']['near_zero_pct']:.1f}%, "
+            f"weight norm {enet.weights['generator']['l2']:.3g}; L1 alone:") in text

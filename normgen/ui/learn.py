@@ -241,6 +241,31 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     return out
 
 
+def elastic_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
+    """Each elastic-net point beside the L1-only and L2-only points with the same lambdas."""
+    sw = find_sweep(index, model, dataset, "elastic")
+    if sw is None:
+        return []
+    l1s, l2s = find_sweep(index, model, dataset, "l1"), find_sweep(index, model, dataset, "l2")
+    part, out = sw.part, []
+
+    def twin(axis: S.Sweep | None, kind: str, lam: float) -> S.SweepPoint | None:
+        return next((q for q in (axis.points[1:] if axis else []) if math.isclose(q.lams[kind], lam)), None)
+
+    for p in sw.points[1:]:
+        nz, n = _stat(p, _wstat(part, "near_zero_pct")), _stat(p, _wstat(part, "l2"))
+        if not (nz.ok and n.ok):
+            continue
+        s = f"{p.label()}: near-zero weights {nz.fmt('.1f', '%')}, weight norm {n.fmt()}"
+        a, b = twin(l1s, "l1", p.lams["l1"]), twin(l2s, "l2", p.lams["l2"])
+        if a is not None and _stat(a, _wstat(part, "near_zero_pct")).ok:
+            s += f"; L1 alone: {_stat(a, _wstat(part, 'near_zero_pct')).fmt('.1f', '%')} near zero"
+        if b is not None and _stat(b, _wstat(part, "l2")).ok:
+            s += f"; L2 alone: norm {_stat(b, _wstat(part, 'l2')).fmt()}"
+        out.append(s + ".")
+    return out
+
+
 def variant_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     out, name = [], S.MODEL_LABELS[model]
     prox = find_sweep(index, model, dataset, "l1", variant="proximal")
@@ -344,6 +369,7 @@ def measured_markdown(index: ZooIndex, dataset: str | None = None) -> str:
     for model in ("gan", "vae", "cgan"):
         sections.append((f"L1 - {S.MODEL_LABELS[model]}", l1_findings(index, model, dataset)))
         sections.append((f"L2 - {S.MODEL_LABELS[model]}", l2_findings(index, model, dataset)))
+    sections.append(("Elastic net (L1 and L2 together) - GAN", elastic_findings(index, "gan", dataset)))
     sections.append(("Seed-to-seed spread", seed_findings(index, "gan", dataset)))
     sections.append(("BatchNorm hides weight penalties?", batchnorm_findings(index, dataset)))
     sections.append(("Penalty on the discriminator", target_findings(index, dataset)))

@@ -297,6 +297,8 @@ def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequen
                     if x == xs[selected]:
                         ax.scatter([x], [m], s=320, facecolors="none", edgecolors="black", linewidths=2.5,
                                    zorder=4)
+        if not most_seeds:
+            return _empty(f"The zoo index has no values for this plot ({', '.join(series)}).", title)
         if most_seeds > 1:
             xlabel = f"{xlabel}   (bars: min-max over seeds)"
         if floor is not None and math.isfinite(floor):
