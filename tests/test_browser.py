@@ -126,6 +126,9 @@ def test_compare_click_shows_that_grid(app_page):
     wait_until(lambda: (s := img_src(page, "compare-grid")) != before and s, 30,
                "the large grid to change after clicking the strip")
     assert page.locator("#compare-point input:checked").first.get_attribute("value") is not None
+    points = page.locator("#compare-point").inner_text()
+    pick_other_option(page, "compare-sweep")  # another penalty: the points and the strip follow
+    wait_until(lambda: page.locator("#compare-point").inner_text() != points, 30, "the points of the new sweep")
     assert page.locator("#compare-plot-quality img").count() == 1
     _no_traceback(page)
     _shot(page, "compare")

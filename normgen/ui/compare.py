@@ -170,9 +170,12 @@ def build_compare_tab(root: str | Path | None = None) -> None:
     def on_select(evt: gr.SelectData):
         return gr.update(value=evt.index)
 
-    model.input(on_model, [model], [dataset, sweep], **private)
-    dataset.input(on_dataset, [model, dataset], [sweep], **private)
-    sweep.change(on_sweep, [model, dataset, sweep, noise_seed, train_seed], outputs, **private)
+    # the view is redrawn after every user change, even when the sweep id stays the same (the same
+    # sweep exists for several datasets), so no `.change` on the sweep dropdown
+    view_ins = [model, dataset, sweep, noise_seed, train_seed]
+    model.input(on_model, [model], [dataset, sweep], **private).then(on_sweep, view_ins, outputs, **private)
+    dataset.input(on_dataset, [model, dataset], [sweep], **private).then(on_sweep, view_ins, outputs, **private)
+    sweep.input(on_sweep, view_ins, outputs, **private)
     gr.on([point.input, noise_seed.submit, train_seed.input], on_point,
           [model, dataset, sweep, point, noise_seed, train_seed], outputs, **private)
     strip.select(on_select, None, [point], **private).then(
