@@ -144,7 +144,7 @@ def test_should_stop_stops_early_and_leaves_a_usable_model(shapes_small):
 
     res = _run("gan", shapes_small, steps=50, should_stop=stop)
     assert res.status == "stopped"
-    assert res.steps == 7 and "stopped" in res.message
+    assert 7 <= res.steps <= 10 and "stopped" in res.message  # polled at least every log interval
     assert res.samples.shape == (8, 1, 28, 28) and torch.isfinite(res.samples).all()
     x = sample(res.model, 4, seed=1)
     assert x.shape == (4, 1, 28, 28) and torch.isfinite(x).all()
@@ -178,15 +178,12 @@ def test_nan_data_is_reported_as_divergence_not_raised(shapes_small, model):
 @pytest.mark.parametrize("model", ["gan", "vae"])
 def test_mid_run_divergence_keeps_the_last_good_weights(shapes_small, model):
     data = Dataset("shapes", shapes_small.images.clone(), shapes_small.labels)
-    calls = []
 
-    def poison_after_12_steps() -> bool:
-        calls.append(1)
-        if len(calls) == 13:  # called before step 13: every later batch is NaN
+    def poison_after_step_10(p: Progress) -> None:
+        if p.step == 10:  # from step 11 on, every batch is NaN; the next check is at step 15
             data.images.fill_(float("nan"))
-        return False
 
-    res = _run(model, data, steps=30, should_stop=poison_after_12_steps)
+    res = _run(model, data, steps=30, progress=poison_after_step_10)
     assert res.status == "diverged"
     assert "diverged at step 15" in res.message
     assert res.steps == 10
