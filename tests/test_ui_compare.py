@@ -169,6 +169,13 @@ def test_learn_l1_sentences_come_from_the_index():
     assert "L2 - GAN" in text.split("Not measured yet")[1]  # no L2 axis: said so, not invented
 
 
+def test_learn_does_not_blame_lambda_for_a_collapsed_baseline():
+    idx = _index(_e(ent=0.02), _e(l1=1e-3, ent=0.01, nz=90.0))
+    text = learn.measured_markdown(idx)
+    assert "the GAN baseline itself is collapsed (class entropy 0.02" in text
+    assert "Breaking point" not in text and "before collapse" not in text
+
+
 def test_plots_without_values_say_so():
     idx = _index(_e(fd=None), _e(l1=1e-4, fd=None))
     sw = S.list_sweeps(idx, "gan", "mnist")[0]

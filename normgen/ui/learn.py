@@ -135,9 +135,19 @@ def _change(a: Stat, b: Stat, what: str, spec: str = ".3g") -> str:
     return s
 
 
-def _collapse(sweep: S.Sweep) -> S.SweepPoint | None:
-    """The smallest lambda whose mean class entropy is below COLLAPSE * ln K."""
+def _collapsed_baseline(sweep: S.Sweep) -> Stat | None:
+    """The baseline's class entropy when it is itself below COLLAPSE * ln K (else None)."""
     k = len(CLASS_NAMES.get(sweep.dataset, ())) or 10
+    h = _stat(sweep.points[0], _m("class_entropy"))
+    return h if h.ok and h.mean < COLLAPSE * math.log(k) else None
+
+
+def _collapse(sweep: S.Sweep) -> S.SweepPoint | None:
+    """The smallest lambda whose mean class entropy is below COLLAPSE * ln K (None when the
+    baseline itself is that low: then lambda cannot be blamed)."""
+    k = len(CLASS_NAMES.get(sweep.dataset, ())) or 10
+    if _collapsed_baseline(sweep) is not None:
+        return None
     for p in sweep.points[1:]:
         h = _stat(p, _m("class_entropy"))
         if h.ok and h.mean < COLLAPSE * math.log(k):
@@ -191,6 +201,11 @@ def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
                        "zero (the proximal variant below gives exact zeros).")
         else:
             out.append(f"Exact zeros: up to {z:.1f}% of the {part}'s weights are exactly 0 on this axis.")
+    hb = _collapsed_baseline(sw)
+    if hb is not None:
+        out.append(f"Caution: the {name} baseline itself is collapsed (class entropy {hb.fmt('.2f')} of a possible "
+                   f"{math.log(len(CLASS_NAMES[dataset])):.2f}): its samples cover few classes even without a "
+                   "penalty, so this zoo cannot show what λ does to mode coverage.")
     if c is not None:
         h, k = _stat(c, _m("class_entropy")), len(CLASS_NAMES[dataset])
         out.append(f"Breaking point: from {_lam('l1', c)} the samples collapse: class entropy {h.fmt('.2f')} of a "
