@@ -55,7 +55,7 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> Any:
             if build_learn_tab is not None:
                 build_learn_tab(root)
         wire_explore(ex, root)
-        _, on_estimate = wire_train(tr, root, data_root)
+        _, train_fns = wire_train(tr, root, data_root)
         explore_fn = make_explore_fn(root)
         ex_ins, ex_outs = [ex[k] for k in INPUT_KEYS], [ex[k] for k in OUTPUT_KEYS]
         private = {"api_visibility": "private", "show_progress": "hidden"}
@@ -79,7 +79,8 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> Any:
         load_outs = [tabs, ex["model"], ex["dataset"], ex["g_norm"], ex["l1"], ex["l2"], ex["target"],
                      ex["variant"], ex["seed"]]
         demo.load(on_load, None, load_outs, **private).then(explore_fn, ex_ins, ex_outs, **private).then(
-            on_estimate, [tr[k] for k in ESTIMATE_KEYS], tr["estimate"], **private)
+            train_fns["model"], [tr["model"], tr["target"]], tr["target"], **private).then(
+            train_fns["estimate"], [tr[k] for k in ESTIMATE_KEYS], tr["estimate"], **private)
     demo.queue(default_concurrency_limit=4, max_size=64)
     return demo
 

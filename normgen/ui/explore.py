@@ -11,7 +11,9 @@ from typing import Any
 
 import gradio as gr
 
-from ..regularizers import VARIANTS
+from ..data import DATASETS
+from ..models.config import G_NORMS, MODEL_NAMES
+from ..regularizers import TARGETS, VARIANTS
 from . import inputs as I
 from .explorer import explore, png_path
 
@@ -33,8 +35,10 @@ def dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
     return [(I.DATASET_LABELS.get(d, d), d) for d in datasets]
 
 
-def target_choices(model: str) -> list[tuple[str, str]]:
-    return [(t if t != "both" else "both parts", t) for t in I.TARGET_CHOICES[model]]
+def target_choices(model: str | None) -> list[tuple[str, str]]:
+    """The parts of `model` a penalty can target (every target of any model when None)."""
+    names = I.TARGET_CHOICES[model] if model else TARGETS
+    return [(t if t != "both" else "both parts", t) for t in names]
 
 
 def variant_choices() -> list[tuple[str, str]]:
@@ -105,19 +109,21 @@ def build_explore_tab(root: str | None = None) -> dict[str, Any]:
     with gr.Tab("Explore", id="explore", elem_id="tab-explore"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=270, elem_classes=["controls"]):
-                c["model"] = gr.Dropdown(model_choices(d["models"]), value=d["model"], label="Model",
+                # initial choices hold every valid value (what API calls are checked against); page
+                # load narrows them to what the zoo has (control_updates), and services validate
+                c["model"] = gr.Dropdown(model_choices(list(MODEL_NAMES)), value=d["model"], label="Model",
                                          elem_id="explore-model")
-                c["dataset"] = gr.Dropdown(dataset_choices(d["datasets"]), value=d["dataset"], label="Dataset",
+                c["dataset"] = gr.Dropdown(dataset_choices(list(DATASETS)), value=d["dataset"], label="Dataset",
                                            elem_id="explore-dataset")
                 c["l1"] = gr.Dropdown(lambda_choices(d["l1s"]), value=d["l1"], label=LAMBDA_HELP["l1"],
                                       allow_custom_value=True, elem_id="explore-l1")
                 c["l2"] = gr.Dropdown(lambda_choices(d["l2s"]), value=d["l2"], label=LAMBDA_HELP["l2"],
                                       allow_custom_value=True, elem_id="explore-l2")
-                c["target"] = gr.Dropdown(target_choices(d["model"]), value=d["target"],
+                c["target"] = gr.Dropdown(target_choices(None), value=d["target"],
                                           label="Penalized part", elem_id="explore-target")
                 c["variant"] = gr.Dropdown(variant_choices(), value=d["variant"], label="Update rule",
                                            elem_id="explore-variant")
-                c["g_norm"] = gr.Radio([(I.G_NORM_LABELS[v], v) for v in d["g_norms"]], value=d["g_norm"],
+                c["g_norm"] = gr.Radio([(I.G_NORM_LABELS[v], v) for v in G_NORMS], value=d["g_norm"],
                                        label="Generator normalization", elem_id="explore-gnorm")
                 with gr.Row():
                     c["seed"] = gr.Number(0, precision=0, minimum=0, label="Noise seed (same for both grids)",

@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -109,6 +110,7 @@ class Run:
             self.samples, self.sample_step, self.step = res.samples, res.steps, res.steps
             self.elapsed = res.elapsed
             self.status, self.message = res.status, res.message
+            self.finalize()  # the downloads exist even if nobody is watching any more
         except Exception as exc:  # report, never kill the server: the UI shows the message
             self.status, self.message = "error", f"training failed: {type(exc).__name__}: {exc}"
         finally:
@@ -171,8 +173,12 @@ class Run:
             shutil.rmtree(self.out_dir, ignore_errors=True)
 
 
+RUNS: weakref.WeakValueDictionary[str, Run] = weakref.WeakValueDictionary()  # id -> live runs (monitoring)
+
+
 def start_run(plan: RunPlan, data_root: str | None = None) -> Run:
     run = Run(plan, data_root)
+    RUNS[run.id] = run
     run.thread.start()
     return run
 

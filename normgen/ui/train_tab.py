@@ -89,14 +89,16 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> di
             with gr.Column(scale=1, min_width=270, elem_classes=["controls"]):
                 c["model"] = gr.Dropdown(model_choices(["gan", "vae", "cgan"]), value="gan", label="Model",
                                          elem_id="train-model")
-                c["dataset"] = gr.Dropdown([(I.DATASET_LABELS[d], d) for d in datasets],
+                labels = [(I.DATASET_LABELS[d] + ("" if why is None else " - not on this server"), d)
+                          for d, why in avail.items()]
+                c["dataset"] = gr.Dropdown(labels,
                                            value="mnist" if "mnist" in datasets else "shapes", label="Dataset",
                                            info=unavailable_note(avail), elem_id="train-dataset")
                 c["l1"] = gr.Dropdown(lambda_choices(lams), value=1e-4, allow_custom_value=True,
                                       label="L1 λ: adds λ·Σ|w| (type any value)", elem_id="train-l1")
                 c["l2"] = gr.Dropdown(lambda_choices(lams), value=0.0, allow_custom_value=True,
                                       label="L2 λ: adds λ·Σw² (type any value)", elem_id="train-l2")
-                c["target"] = gr.Dropdown(target_choices("gan"), value="generator", label="Penalized part",
+                c["target"] = gr.Dropdown(target_choices(None), value="generator", label="Penalized part",
                                           elem_id="train-target")
                 c["variant"] = gr.Dropdown(variant_choices(), value="loss", label="Update rule",
                                            elem_id="train-variant")
@@ -196,19 +198,24 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
         how = ("fine-tuned from the zoo baseline" if plan.start == "finetune" else "from scratch") + \
             f" on {device_description(plan.device)}"
         run = store.replace_run(start_run(plan, data_root))
-        for s in stream(run):
-            progress(s.step / max(1, s.total), desc=f"step {s.step} / {s.total}")
-            extra = None
-            if s.done:
-                ch, val = compare_choices(root, plan.cfg.model.name, plan.cfg.dataset)
-                extra = gr.update(choices=ch, value=val)
-            yield _outputs(s, how, extra)
+        try:
+            for s in stream(run):
+                progress(s.step / max(1, s.total), desc=f"step {s.step} / {s.total}")
+                extra = None
+                if s.done:
+                    ch, val = compare_choices(root, plan.cfg.model.name, plan.cfg.dataset)
+                    extra = gr.update(choices=ch, value=val)
+                yield _outputs(s, how, extra)
+        finally:  # the stream was cancelled or closed: end the run, it keeps what it has
+            if not run.done.is_set():
+                run.stop_event.set()
 
     return train
 
 
-def wire_train(c: dict[str, Any], root: str | None = None, data_root: str | None = None) -> tuple[Any, Any]:
-    """Events of the Train tab; returns the public /train dependency and the estimate function."""
+def wire_train(c: dict[str, Any], root: str | None = None, data_root: str | None = None) -> tuple[Any, dict]:
+    """Events of the Train tab; returns the public /train dependency and the handlers page load reuses
+    ("estimate": the measured time estimate, "model": the targets of the chosen model)."""
     ins = [c[k] for k in ESTIMATE_KEYS]
     outs = [c[k] for k in OUTPUT_KEYS]
     dep = c["go"].click(make_train_fn(root, data_root), [*ins, c["store"]], outs, api_name="train",
@@ -248,6 +255,7 @@ def wire_train(c: dict[str, Any], root: str | None = None, data_root: str | None
 
     c["model"].input(on_model, [c["model"], c["target"]], c["target"], api_visibility="private",
                      show_progress="hidden")
+    fns = {"estimate": on_estimate, "model": on_model}
 
     def on_compare(entry_id: str, seed: float, store: TrainStore) -> tuple:
         from .explorer import describe
@@ -270,4 +278,4 @@ def wire_train(c: dict[str, Any], root: str | None = None, data_root: str | None
 
     c["compare_btn"].click(on_compare, [c["compare_with"], c["seed"], c["store"]], [c["cmp_mine"], c["cmp_zoo"]],
                            api_visibility="private", concurrency_limit=None)
-    return dep, on_estimate
+    return dep, fns
