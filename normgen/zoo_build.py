@@ -26,6 +26,7 @@ import os
 import re
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,10 @@ JUDGE_STEPS = 1500
 _CACHE: dict[Any, Any] = {}  # per process: datasets, judges, real references
 
 
-def recipe_hash(cfg_dict: dict, eval_n: int, half: bool) -> str:
-    """A short hash of everything that decides an entry's file and metrics."""
-    blob = json.dumps({"config": cfg_dict, "eval_n": eval_n, "half": half}, sort_keys=True)
+def recipe_hash(cfg_dict: dict, eval_n: int, half: bool, judge_sha: str) -> str:
+    """A short hash of everything that decides an entry's file and metrics (config, evaluation
+    size, storage precision and the judge file)."""
+    blob = json.dumps({"config": cfg_dict, "eval_n": eval_n, "half": half, "judge": judge_sha}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -129,7 +131,8 @@ def build_entry(job: dict) -> dict:
     row = {k: v for k, v in s.to_dict().items() if k not in ("priority", "tag")}
     row.update(steps=res.steps, device=res.device, wall_s=round(res.elapsed, 2), sha256=sha256(path),
                parts=parts, metrics=metrics, weights=weights, status=res.status, message=res.message,
-               recipe=recipe_hash(cfg.to_dict(), job["eval_n"], half), priority=s.priority, tag=s.tag,
+               recipe=recipe_hash(cfg.to_dict(), job["eval_n"], half, _judge_sha(root, s.dataset)),
+               priority=s.priority, tag=s.tag,
                half_max_diff=half_diff, bytes=path.stat().st_size)
     return row
 
@@ -151,7 +154,7 @@ def plan(index: ZooIndex, entries: list[ZooSpec], *, steps: int | None, eval_n: 
             out.append((s, "new"))
             continue
         path = index.root / e.file
-        want = recipe_hash(s.config(steps).to_dict(), eval_n, half)
+        want = recipe_hash(s.config(steps).to_dict(), eval_n, half, _judge_sha(index.root, s.dataset))
         fresh = path.is_file() and sha256(path) == e.sha256 and _recipe(index, s.id) == want
         out.append((s, "ok" if fresh else "stale"))
     return out
@@ -190,16 +193,49 @@ def ensure_judges_and_floors(index: ZooIndex, datasets: list[str], *, data_root:
 def _sha(path: Path) -> str:
     from .checkpoints import sha256
 
-    return sha256(path)
+    key = ("sha", str(path), path.stat().st_mtime_ns)
+    if key not in _CACHE:
+        _CACHE[key] = sha256(path)
+    return _CACHE[key]
+
+
+def _judge_sha(root: Path, dataset: str) -> str:
+    path = root / "judges" / f"{dataset}.safetensors"
+    return _sha(path) if path.is_file() else ""
+
+
+@dataclass
+class BuildResult:
+    index: ZooIndex
+    trained: list[str] = field(default_factory=list)  # ids trained in this run
+    failed: dict[str, str] = field(default_factory=dict)  # id -> error message
+    pruned: list[str] = field(default_factory=list)  # ids removed by --prune
 
 
 def build(root: Path, *, data_root: str | None, device: str, workers: int = 1, priority: int = 1,
           steps: int | None = None, only: str | None = None, datasets: tuple[str, ...] = DATASETS,
           eval_n: int = EVAL_N, half: bool = True, judge_steps: int = JUDGE_STEPS, dry_run: bool = False,
-          log=print) -> ZooIndex:
-    """Train every missing or stale entry of the grid up to `priority` (see module docstring)."""
+          prune: bool = False, log=print) -> BuildResult:
+    """Train every missing or stale entry of the grid up to `priority` (see module docstring).
+
+    A failing entry is logged and skipped (the others go on); `prune` removes index entries of these
+    datasets that the grid no longer lists, with their files.
+    """
     index = load_index(root)
     index.root = root
+    out = BuildResult(index)
+    grid_ids = {s.id for s in spec(datasets)}
+    orphans = [e for e in index.entries if e.dataset in datasets and e.id not in grid_ids]
+    if orphans:
+        verb = "pruning" if prune and not dry_run else ("would prune" if prune else "not in the grid (--prune)")
+        log(f"{len(orphans)} indexed entries {verb}: " + ", ".join(e.id for e in orphans[:5])
+            + (" ..." if len(orphans) > 5 else ""))
+        if prune and not dry_run:
+            for e in orphans:
+                (root / e.file).unlink(missing_ok=True)
+            index.entries = [e for e in index.entries if e not in orphans]
+            out.pruned = [e.id for e in orphans]
+            write_index(index, root)
     pattern = re.compile(only) if only else None
     chosen = [s for s in spec(datasets)
               if s.priority <= priority and (pattern is None or pattern.search(f"{s.tag} {s.id}"))]
@@ -216,43 +252,60 @@ def build(root: Path, *, data_root: str | None, device: str, workers: int = 1, p
             group = [s for s in chosen if s.priority == p]
             cum += sum(projected_bytes(s, half) for s in group)
             log(f"priority {p}: {len(group)} entries; priorities <= {p}: {cum / 2**20:.1f} MiB")
-        return index
+        return out
     if not todo:
-        return index
+        return out
     ensure_judges_and_floors(index, sorted({s.dataset for s in todo}, key=datasets.index), data_root=data_root,
                              device=device, eval_n=eval_n, judge_steps=judge_steps, log=log)
     write_index(index, root)
-    jobs = [{"spec": {k: v for k, v in s.to_dict().items() if k not in ("id", "file")}, "root": str(root),
-             "data_root": data_root, "device": device, "steps": steps, "eval_n": eval_n, "half": half}
-            for s in todo]
+    jobs = {s.id: {"spec": {k: v for k, v in s.to_dict().items() if k not in ("id", "file")}, "root": str(root),
+                   "data_root": data_root, "device": device, "steps": steps, "eval_n": eval_n, "half": half}
+            for s in todo}
     start = time.perf_counter()
-    done = 0
 
-    def finish(row: dict) -> None:
-        nonlocal done
-        done += 1
+    def finish(entry_id: str, row: dict | None, error: BaseException | None = None) -> None:
+        n = len(out.trained) + len(out.failed) + 1
+        if row is None:
+            out.failed[entry_id] = f"{type(error).__name__}: {error}"
+            log(f"[{n}/{len(jobs)}] FAILED {entry_id}: {out.failed[entry_id]}")
+            return
+        out.trained.append(entry_id)
         _put(index, row)
         write_index(index, root)
         m = row["metrics"]
-        log(f"[{done}/{len(jobs)}] {row['id']}: {row['status']}, {row['wall_s']:.0f} s train, fd {m['fd']:.2f}, "
+        log(f"[{n}/{len(jobs)}] {row['id']}: {row['status']}, {row['wall_s']:.0f} s train, fd {m['fd']:.2f}, "
             f"confident {m['confident_pct']:.0f}%, entropy {m['class_entropy']:.2f}  "
             f"({time.perf_counter() - start:.0f} s elapsed)")
 
     if workers <= 1:
-        for job in jobs:
-            finish(build_entry(job))
-        return index
+        for entry_id, job in jobs.items():
+            try:
+                row = build_entry(job)
+            except Exception as exc:  # one bad entry must not stop the build
+                finish(entry_id, None, exc)
+            else:
+                finish(entry_id, row)
+        return out
     import multiprocessing as mp
 
     threads = max(1, (os.cpu_count() or 1) // workers)
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                             initargs=(threads,)) as pool:
-        pending = {pool.submit(build_entry, job) for job in jobs}
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                               initargs=(threads,))
+    try:
+        pending = {pool.submit(build_entry, job): entry_id for entry_id, job in jobs.items()}
         while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
-                finish(fut.result())
-    return index
+                entry_id = pending.pop(fut)
+                try:
+                    row = fut.result()
+                except Exception as exc:
+                    finish(entry_id, None, exc)
+                else:
+                    finish(entry_id, row)
+    finally:  # on Ctrl-C: drop queued entries; the index already holds every finished one
+        pool.shutdown(wait=True, cancel_futures=True)
+    return out
 
 
 def _put(index: ZooIndex, row: dict) -> None:
@@ -284,13 +337,17 @@ def cmd_build(a: argparse.Namespace) -> int:
     device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError("--device cuda, but CUDA is not available here; use --device cpu")
-    index = build(zoo_root(a.out), data_root=a.data_root, device=device, workers=a.workers, priority=a.priority,
-                  steps=a.steps, only=a.only, datasets=datasets, eval_n=a.eval_n, half=not a.float32,
-                  judge_steps=a.judge_steps, dry_run=a.dry_run, log=lambda s: print(s, flush=True))
+    res = build(zoo_root(a.out), data_root=a.data_root, device=device, workers=a.workers, priority=a.priority,
+                steps=a.steps, only=a.only, datasets=datasets, eval_n=a.eval_n, half=not a.float32,
+                judge_steps=a.judge_steps, dry_run=a.dry_run, prune=a.prune, log=lambda s: print(s, flush=True))
+    index = res.index
     if not a.dry_run:
         size = sum(p.stat().st_size for p in index.root.rglob("*") if p.is_file())
-        print(f"index: {len(index)} entries; {index.root} holds {size / 2**20:.1f} MiB")
-    return 0
+        print(f"trained {len(res.trained)}, failed {len(res.failed)}, pruned {len(res.pruned)}; index: {len(index)} "
+              f"entries; {index.root} holds {size / 2**20:.1f} MiB")
+    for entry_id, msg in res.failed.items():
+        print(f"FAILED {entry_id}: {msg}")
+    return 1 if res.failed else 0
 
 
 def cmd_verify(a: argparse.Namespace) -> int:
@@ -333,6 +390,8 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--float32", action="store_true", help="store float32 weights (default: float16)")
     b.add_argument("--judge-steps", type=int, default=JUDGE_STEPS, help="steps for judges trained here")
     b.add_argument("--dry-run", action="store_true", help="print the plan and projected size, train nothing")
+    b.add_argument("--prune", action="store_true",
+                   help="delete indexed entries (and files) of these datasets that the grid no longer lists")
     b.set_defaults(handler=cmd_build)
     v = zs.add_parser("verify", help="check every entry loads, matches its sha256 and samples")
     v.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")

@@ -88,8 +88,9 @@ def test_entry_round_trip_keeps_extra_keys():
 def zoo(tmp_path_factory):
     root = tmp_path_factory.mktemp("zoo")
     logs: list[str] = []
-    index = build(root, workers=2, log=logs.append, **KW)  # two spawned worker processes
-    return root, index, logs
+    res = build(root, workers=2, log=logs.append, **KW)  # two spawned worker processes
+    assert not res.failed and len(res.trained) == 3
+    return root, res.index, logs
 
 
 def test_build_writes_entries_per_contract(zoo):
@@ -125,6 +126,31 @@ def test_build_is_resumable(zoo):
     states = plan(index, [s for s in spec(("shapes",)) if s.id in {e.id for e in index.entries}], steps=21,
                   eval_n=EVAL_N, half=True)
     assert {st for _, st in states} == {"stale"}  # a changed recipe (steps) is rebuilt
+
+
+def test_failures_are_reported_and_orphans_pruned(zoo, tmp_path, monkeypatch):
+    import normgen.zoo_build as zb
+
+    root, _, _ = zoo
+    copy = tmp_path / "zoo"
+    shutil.copytree(root, copy)
+    index = load_index(copy)
+    old = index.entries[0]
+    orphan = Entry.from_dict({**old.to_dict(), "id": "gan-shapes-old", "file": "gan/shapes/old.safetensors"})
+    shutil.copy(copy / old.file, copy / orphan.file)
+    index.entries.append(orphan)
+    write_index(index)
+
+    def boom(job):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(zb, "build_entry", boom)
+    logs: list[str] = []
+    res = build(copy, workers=1, log=logs.append, prune=True, **{**KW, "only": r"^l1 gan-.*l1=0.001-l2=0-"})
+    assert res.pruned == ["gan-shapes-old"] and not (copy / orphan.file).exists()
+    assert list(res.failed) == ["gan-shapes-none-generator-loss-l1=0.001-l2=0-g=0-s0"]
+    assert "RuntimeError: out of memory" in res.failed["gan-shapes-none-generator-loss-l1=0.001-l2=0-g=0-s0"]
+    assert len(load_index(copy)) == 3 and verify(copy) == (3, [])
 
 
 def test_verify_and_sampling(zoo):
