@@ -141,14 +141,14 @@ def build_explore_tab(root: str | None = None) -> dict[str, Any]:
                                              buttons=["download", "fullscreen"])
                     c["selected"] = gr.Image(label="Selected", type="filepath", format="png", interactive=False,
                                              elem_id="explore-selected", buttons=["download", "fullscreen"])
-                gr.Markdown("### What changed\nLeft: the per-pixel difference of the two grids (black = "
-                            "identical, yellow = differs by 0.5 or more on the −1…1 pixel scale). Right: "
-                            "numbers measured on the two models.", elem_classes=["section"])
+                gr.Markdown("### What changed\nThe per-pixel difference of the two grids (black = "
+                            "identical, yellow = differs by 0.5 or more on the −1…1 pixel scale) is on the right; "
+                            "the numbers are measured on the two models.", elem_classes=["section"])
                 with gr.Row(equal_height=False):
-                    c["diff"] = gr.Image(label="|selected − baseline|", type="filepath", format="png",
-                                         interactive=False, elem_id="explore-diff", buttons=["fullscreen"], scale=2)
                     with gr.Column(scale=3):
                         c["details"] = gr.Markdown(elem_id="explore-details", elem_classes=["details"])
+                    c["diff"] = gr.Image(label="|selected − baseline|", type="filepath", format="png",
+                                         interactive=False, elem_id="explore-diff", buttons=["fullscreen"], scale=2)
                 with gr.Row(equal_height=False):
                     c["fig_weights"] = gr.Image(type="filepath", format="png", show_label=False,
                                                 interactive=False, elem_id="explore-fig-weights",
@@ -157,7 +157,8 @@ def build_explore_tab(root: str | None = None) -> dict[str, Any]:
                                                interactive=False, elem_id="explore-fig-layers",
                                                buttons=["fullscreen"])
                 c["fig_classes"] = gr.Image(type="filepath", format="png", show_label=False, interactive=False,
-                                            elem_id="explore-fig-classes", buttons=["fullscreen"], visible=False)
+                                            elem_id="explore-fig-classes", buttons=["fullscreen"], visible=False,
+                                            height=420)
                 with gr.Accordion("The numbers as JSON (what /explore returns to scripts)", open=False):
                     c["stats"] = gr.JSON(elem_id="explore-stats")
     return c

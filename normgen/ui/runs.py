@@ -30,10 +30,10 @@ from ..checkpoints import save
 from ..cli import reproduce_command
 from ..plots import grid_image, grid_nrow
 from ..sampling import sample
-from ..train import Progress, train
+from ..train import Progress
 from ..zoo import Entry
 from .inputs import fmt_lambda
-from .sessions import _DEVICE_LOCK, GRID_SCALE, HEARTBEAT_S, STREAM_MIN_INTERVAL, RunPlan, get_data
+from .sessions import _DEVICE_LOCK, GRID_SCALE, HEARTBEAT_S, STREAM_MIN_INTERVAL, RunPlan, get_data, training_function
 
 
 @dataclass
@@ -104,8 +104,8 @@ class Run:
                     self.status, self.message = "stopped", "stopped before the first step"
                     return
                 self.status, self.message = "running", "training"
-                res = train(self.cfg, data=data, device=self.plan.device, init=self.plan.init,
-                            progress=self._progress, should_stop=self.should_stop)
+                res = training_function()(self.cfg, data=data, device=self.plan.device, init=self.plan.init,
+                                          progress=self._progress, should_stop=self.should_stop)
             self.result = res
             self.samples, self.sample_step, self.step = res.samples, res.steps, res.steps
             self.elapsed = res.elapsed

@@ -12,6 +12,7 @@ covers a cancelled run's worker that is still winding down).
 from __future__ import annotations
 
 import copy
+import os
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,8 +49,31 @@ STREAM_MIN_INTERVAL = 0.25  # at most ~4 UI updates per second
 GRID_SCALE = 3
 
 
+def zero_gpu() -> bool:
+    """On a Hugging Face ZeroGPU Space ($SPACES_ZERO_GPU set and the `spaces` package importable)."""
+    if not os.environ.get("SPACES_ZERO_GPU"):
+        return False
+    try:
+        import spaces  # noqa: F401  (installed on Spaces only; not a requirement of normgen)
+    except ImportError:
+        return False
+    return True
+
+
 def device_name() -> str:
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return "cuda" if zero_gpu() or torch.cuda.is_available() else "cpu"
+
+
+def training_function():
+    """`normgen.train.train`, wrapped in `spaces.GPU` on a ZeroGPU Space (a GPU is attached only
+    inside such a call; its duration is the run's time budget plus a margin). Elsewhere the plain
+    function. Untested on a real ZeroGPU Space: there the progress callbacks run where the GPU
+    process runs, so the stream may only show the final result."""
+    if not zero_gpu():
+        return train
+    import spaces
+
+    return spaces.GPU(duration=lambda cfg, **kw: int(min(cfg.max_seconds or 120, 600)) + 30)(train)
 
 
 def caps(device: str | None = None) -> tuple[int, float]:

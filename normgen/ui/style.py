@@ -14,7 +14,8 @@ CSS = """
 .headline, .headline p { font-size: 1.25em; font-weight: 600; line-height: 1.4; }
 .note p { font-size: 1.0em; }
 .status h3 { margin: 0.1em 0; }
-.details table { font-size: 1.0em; }
+.details table { font-size: 1.0em; width: 100%; }
+.details td:nth-child(n+2), .details th:nth-child(n+2) { white-space: nowrap; }
 .link p { font-size: 0.85em; word-break: break-all; }
 #explore-baseline img, #explore-selected img, #train-grid img, #train-cmp-mine img, #train-cmp-zoo img {
   image-rendering: pixelated; object-fit: contain;
