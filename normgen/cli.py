@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .bench import register_cli as register_bench_cli
 from .judge import register_cli as register_judge_cli
 from .regularizers import TARGETS, VARIANTS
 from .zoo_build import register_cli as register_zoo_cli
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 EXTRA_COMMANDS.append(register_judge_cli)
 EXTRA_COMMANDS.append(register_zoo_cli)
+EXTRA_COMMANDS.append(register_bench_cli)  # bench + sweep
 
 
 def config_from_args(a: argparse.Namespace):
