@@ -94,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
             open_tab(page, "Learn")
             wait_until(lambda: page.locator("#learn-md .katex").count() > 3, 30, "rendered formulas")
             shot("learn")
-            heading = page.get_by_role("heading", name=re.compile("What this zoo measured"))
-            if heading.count():
-                heading.first.scroll_into_view_if_needed()
-                page.evaluate("window.scrollBy(0, -20)")
-                time.sleep(0.3)
+            y = page.evaluate("""() => { const h = [...document.querySelectorAll('#learn-md h2')]
+                .find(e => e.textContent.includes('What this zoo measured'));
+                return h ? h.getBoundingClientRect().top + window.scrollY : null; }""")
+            if y is not None:
+                page.evaluate(f"window.scrollTo(0, {max(0, y - 20)})")
+                time.sleep(0.5)
                 page.screenshot(path=str(out / "learn-measured.png"))
                 print(out / "learn-measured.png")
             browser.close()

@@ -30,6 +30,11 @@ def test_fmt_lambda():
     assert got == ["0", "1e-5", "3e-5", "1e-4", "1e-2", "0.1", "0.25", "1"]
 
 
+def test_fmt_num():
+    got = [plots.fmt_num(v) for v in (1473.2, 797.04, 20.13, 1.848, 0.01234, 0.0, 2.5e-5, 3e7)]
+    assert got == ["1473", "797", "20.1", "1.85", "0.0123", "0", "2.5e-05", "3e+07"]
+
+
 def test_weight_sparsity_matches_metrics():
     w = torch.randn(4, 3, 5, 5, generator=torch.Generator().manual_seed(0)) * 2e-3
     w[0] = 0

@@ -88,8 +88,8 @@ def _dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
 def _strip_layout(n: int) -> dict[str, int]:
     """One row of up to 8 grids, the gallery as tall as a square thumbnail on a ~1300 px wide page
     (Gradio's gallery otherwise reserves a fixed, mostly empty height)."""
-    cols = max(1, min(n, 8))
-    return {"columns": cols, "height": max(190, min(340, 1300 // cols + 40))}
+    cols = min(max(n, 5), 8)  # at least 5 columns: two grids alone would be huge and cut off
+    return {"columns": cols, "height": 1300 // cols + 40}
 
 
 def _default_point(sweep: S.Sweep) -> int:
@@ -124,9 +124,9 @@ def build_compare_tab(root: str | Path | None = None) -> None:
             noise_seed = gr.Number(0, precision=0, minimum=0, label="Noise seed (Enter)",
                                    elem_id="compare-noise-seed", scale=1)
         strip = gr.Gallery(v["strip"], label="Samples across λ (same noise) - click one",
-                           **_strip_layout(len(v["strip"])), object_fit="contain",
+                           **_strip_layout(len(v["strip"])), object_fit="contain", fit_columns=False,
                            allow_preview=False, format="png", elem_id="compare-strip", visible=bool(v["strip"]),
-                           buttons=[])
+                           show_label=False, buttons=[])
         notes = gr.Markdown(v["notes"], elem_id="compare-notes")
         with gr.Accordion("What the zoo lacks for this model and dataset", open=False):
             missing = gr.Markdown(v["missing"], elem_id="compare-missing")

@@ -93,8 +93,9 @@ class Stat:
 
     def fmt(self, spec: str = ".3g", unit: str = "", compact: bool = False) -> str:
         """'21.3%', and with several seeds '21.3% (seeds 20.1-22.4%)' or compact '21.3 [20.1-22.4]'."""
-        s = f"{self.mean:{spec}}{unit}"
-        lo, hi = f"{self.lo:{spec}}", f"{self.hi:{spec}}"
+        f = S.plots.fmt_num if spec == ".3g" else (lambda v: format(v, spec))
+        s = f"{f(self.mean)}{unit}"
+        lo, hi = f(self.lo), f(self.hi)
         if len(self.vals) > 1 and lo != hi:
             s += f" [{lo}-{hi}]" if compact else f" (seeds {lo}-{hi}{unit})"
         return s
@@ -355,7 +356,7 @@ def seed_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     fds = sorted({e.seed: S.metric(e, "fd") for e in base if S.metric(e, "fd") is not None}.items())
     if len(fds) < 2:
         return []
-    vals = ", ".join(f"{v:.3g} (seed {s})" for s, v in fds)
+    vals = ", ".join(f"{S.plots.fmt_num(v)} (seed {s})" for s, v in fds)
     return [f"{S.MODEL_LABELS[model]} without any penalty, trained with different seeds only: judge FD {vals}. "
             "A difference smaller than this is not an effect of λ."]
 
@@ -379,7 +380,7 @@ def measured_markdown(index: ZooIndex, dataset: str | None = None) -> str:
     floor = index.floors.get(dataset, {}).get("fd")
     head = f"## What this zoo measured ({dataset})\n"
     if isinstance(floor, int | float):
-        head += f"Judge-FD floor (real training vs real test images): {floor:.3g}.\n"
+        head += f"Judge-FD floor (real training vs real test images): {S.plots.fmt_num(floor)}.\n"
     sections: list[tuple[str, list[str]]] = []
     for model in ("gan", "vae", "cgan"):
         sections.append((f"L1 - {S.MODEL_LABELS[model]}", l1_findings(index, model, dataset)))

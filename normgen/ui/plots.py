@@ -63,6 +63,14 @@ def fmt_lambda(lam: float) -> str:
     return f"1e{exp}" if mant_s == "1" else f"{mant_s}e{exp}"
 
 
+def fmt_num(x: float) -> str:
+    """3 significant digits without exponents in the usual range: 1473.2 -> '1473', 20.13 -> '20.1',
+    0.01234 -> '0.0123'."""
+    if x != 0 and (abs(x) >= 1e6 or abs(x) < 1e-3):
+        return f"{x:.3g}"
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
 # ----------------------------------------------------------------------------------------------
 # weights
 

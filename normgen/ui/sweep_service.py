@@ -186,8 +186,8 @@ def _make_sweep(model: str, dataset: str, key: SweepKey, members: list[Entry], a
     if len(points) - sweep.has_baseline < 2:
         notes.append(f"only {len(points) - sweep.has_baseline} regularized point(s): not yet a sweep")
     if all(len(p.entries) < 2 for p in points):
-        notes.append("one training seed per point: no seed spread measured, so small differences "
-                     "may be noise (two seeds of one GAN can differ by 2x in FD)")
+        notes.append("one training seed per point: no seed spread measured, so a small difference may be "
+                     "seed-to-seed noise rather than an effect of λ")
     return sweep
 
 
@@ -283,10 +283,11 @@ def spread(vals: list[float]) -> str:
     if not vals:
         return "n/a"
     mean = sum(vals) / len(vals)
-    lo, hi = f"{min(vals):.3g}", f"{max(vals):.3g}"
+    f = plots.fmt_num
+    lo, hi = f(min(vals)), f(max(vals))
     if len(vals) == 1 or lo == hi:
-        return f"{mean:.3g}" + (f" ({len(vals)} seeds)" if len(vals) > 1 else "")
-    return f"{mean:.3g} ({len(vals)} seeds: {lo}-{hi})"
+        return f(mean) + (f" ({len(vals)} seeds)" if len(vals) > 1 else "")
+    return f"{f(mean)} ({len(vals)} seeds: {lo}-{hi})"
 
 
 def sweep_figures(sweep: Sweep, selected: int | None = None, floors: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -375,7 +376,7 @@ def strip(sweep: Sweep, noise_seed: int = 0, train_seed: int | None = None, root
     for p in sweep.points:
         e = p.entry(train_seed) if train_seed in p.seeds else p.entries[0]
         fd = metric(e, "fd")
-        cap = p.label() + (f" | FD {fd:.3g}" if fd is not None else "") + f" | seed {e.seed}"
+        cap = p.label() + (f" | FD {plots.fmt_num(fd)}" if fd is not None else "") + f" | seed {e.seed}"
         out.append((entry_grid(e, noise_seed, n, scale=2, root=root), cap))
     return out
 
