@@ -193,6 +193,15 @@ def test_learn_l2_verdict_follows_the_numbers(best_fd, verdict):
     assert "L2 λ=0.1 shrank the weight norm from 10 to 2 (5.0x smaller)" in text
 
 
+def test_learn_vae_gap_and_reconstruction():
+    idx = _index(_e(model="vae", rec_error=0.1, elbo_gap=0.02), _e(model="vae", l2=1e-1, rec_error=0.3, elbo_gap=0.005),
+                 _e(model="vae", l1=1e-3, rec_error=0.25, nz=60.0))
+    text = learn.measured_markdown(idx)
+    assert "ELBO gap (train - test, nats per pixel; > 0 = fits training images better): 0.02 → 0.005" in text
+    assert "so narrower here" in text
+    assert "reconstruction error 0.1 → 0.25" in text
+
+
 def test_learn_batchnorm_and_variants():
     idx = _index(_e(), _e(l2=1e-1, norm=2.0, fd=30.0),
                  _e(g_norm="batch", seed=0, fd=20.0, norm=12.0), _e(g_norm="batch", seed=1, fd=22.0, norm=12.0),

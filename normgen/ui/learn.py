@@ -161,7 +161,7 @@ def axis_table(sweep: S.Sweep) -> str:
     part = sweep.part
     cols = [("near-zero %", _wstat(part, "near_zero_pct"), ".1f"), ("exactly 0 %", _wstat(part, "zero_pct"), ".2f"),
             (f"{part} norm", _wstat(part, "l2"), ".3g"), ("judge FD", _m("fd"), ".3g"),
-            ("class entropy", _m("class_entropy"), ".2f"), ("rec. error", _m("rec_error"), ".4g")]
+            ("class entropy", _m("class_entropy"), ".2f"), ("rec. error", _m("rec_error"), ".3g")]
     cols = [c for c in cols if any(_stat(p, c[1]).ok for p in sweep.points)]
     seeds = max(len(p.entries) for p in sweep.points)
     lam = f"{sweep.key.kind.upper()} λ"
@@ -190,7 +190,7 @@ def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
         if fd0.ok and _stat(p, _m("fd")).ok:
             s += "; " + _change(fd0, _stat(p, _m("fd")), "judge FD")
         if model == "vae" and _stat(base, _m("rec_error")).ok and _stat(p, _m("rec_error")).ok:
-            s += "; " + _change(_stat(base, _m("rec_error")), _stat(p, _m("rec_error")), "reconstruction error", ".4g")
+            s += "; " + _change(_stat(base, _m("rec_error")), _stat(p, _m("rec_error")), "reconstruction error")
         out.append(s + ".")
     zs = [_stat(p, _wstat(part, "zero_pct")) for p in sw.points[1:]]
     zs = [z for z in zs if z.ok]
@@ -248,8 +248,10 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     if model == "vae":
         g0, g1 = _stat(base, _m("elbo_gap")), _stat(last, _m("elbo_gap"))
         if g0.ok and g1.ok:
-            out.append(f"*Textbook claim: L2 narrows the train-test gap.* VAE ELBO gap (test - train): "
-                       f"{_change(g0, g1, '')} from λ=0 to {_lam('l2', last)}.")
+            verdict = ("narrower" if abs(g1.mean) < abs(g0.mean) else "not narrower")
+            out.append(f"*Textbook claim: L2 narrows the train-test gap.* VAE ELBO gap (train - test, nats per "
+                       f"pixel; > 0 = fits training images better): {_change(g0, g1, '')} from λ=0 to "
+                       f"{_lam('l2', last)}, so {verdict} here.")
     c0, c = _stat(base, _m("confident_pct")), _stat(last, _m("confident_pct"))
     if c.ok and c0.ok:
         out.append(f"Samples the judge is confident about: {c0.fmt('.1f', '%')} at λ=0, "
