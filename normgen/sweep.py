@@ -34,7 +34,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from .config import TrainConfig
 from .data import Dataset, load_dataset
 from .models import GenerativeModel, build_model
-from .regularizers import DECAY_SCALE, penalized_weights, resolve_target
+from .regularizers import DECAY_SCALE, adam_threshold, penalized_weights, resolve_target, soft_threshold_
 from .sampling import sample as fixed_samples
 from .train import Progress, TrainResult, _flat_weight_stats, default_device, train
 
@@ -163,17 +163,21 @@ class BatchedTrainer:
         kinds = {n: type(m) for n, m in module.named_modules()}
         return [(f"model.{part}.{names[id(w)]}", kinds[layer]) for layer, w in penalized_weights(module)]
 
-    def call(self, method: str, *args: torch.Tensor | None) -> torch.Tensor:
+    def call(self, method: str, *args: torch.Tensor | None, frozen: str = "") -> torch.Tensor:
         """`model.<method>(*args)` for all K models: args with a leading K dim are per model
-        (the caller says so by passing them in a 1-tuple), the others are shared."""
+        (the caller says so by passing them in a 1-tuple), the others are shared. The weights of
+        part `frozen` get no gradient (as train.gan_step's `requires_grad_(False)`)."""
         dims = tuple(0 if isinstance(a, tuple) else None for a in args)
         flat = tuple(a[0] if isinstance(a, tuple) else a for a in args)
         fn = self.calls[method]
+        params = self.params
+        if frozen:
+            params = {k: v.detach() if k.startswith(f"model.{frozen}.") else v for k, v in params.items()}
 
         def one(p, b, *xs):
             return functional_call(fn, (p, b), xs)
 
-        return vmap(one, in_dims=(0, 0, *dims))(self.params, self.buffers, *flat)
+        return vmap(one, in_dims=(0, 0, *dims))(params, self.buffers, *flat)
 
     def penalty(self, part: str) -> dict[str, torch.Tensor]:
         """(K,) penalty vectors by name, already times each model's lambda (as Penalty.loss_terms)."""
@@ -204,17 +208,13 @@ class BatchedTrainer:
         ws = [self.params[k] for k in self.opt_keys[name] if k in keys]
         if not ws:
             return
-        group = opt.param_groups[0]
-        lr, eps, beta2 = group["lr"], group["eps"], group["betas"][1]
+        lr = opt.param_groups[0]["lr"]
         if reg.variant == "decoupled" and self.any["l2"]:
             for w in ws:
                 w.mul_(_per_model(1.0 - lr * DECAY_SCALE * self.lam["l2"], w))
         if reg.variant == "proximal" and self.any["l1"]:
-            for w in ws:  # soft-threshold lr * lam / (sqrt(v_hat) + eps), as regularizers.adam_threshold
-                state = opt.state[w]
-                v_hat = state["exp_avg_sq"] / (1 - beta2 ** float(state["step"]))
-                thr = lr * _per_model(self.lam["l1"], w) / (v_hat.sqrt() + eps)
-                w.copy_(torch.sign(w) * torch.clamp(w.abs() - thr, min=0.0))
+            for w in ws:  # regularizers' own threshold, with lambda as a (K, 1, ..., 1) tensor
+                soft_threshold_(w, adam_threshold(opt, w, _per_model(self.lam["l1"], w)))
 
     # ---- the steps (same draws from the generator, in the same order, as train.py) -------------
     def gan_step(self) -> dict[str, torch.Tensor]:
@@ -231,7 +231,7 @@ class BatchedTrainer:
         d_terms = self.penalty("discriminator")
         self.update("discriminator", d_loss + sum(d_terms.values(), torch.zeros_like(d_loss)))
 
-        d_fake = self.call("discriminator", (fake,), *extra)
+        d_fake = self.call("discriminator", (fake,), *extra, frozen="discriminator")
         g_loss = F.softplus(-d_fake).mean(1)
         g_terms = self.penalty("generator")
         g_total = g_loss + sum(g_terms.values(), torch.zeros_like(g_loss))
