@@ -55,12 +55,12 @@ def test_only_explore_and_train_are_public_with_named_parameters(app):
 def test_explore_returns_two_images_and_stats(app):
     client, _ = app
     out = client.predict(**EXPLORE, seed=3, api_name="/explore")
-    # outputs (buttons are not part of the API): headline, baseline, selected, diff, details, note,
-    # three figures, stats, link
-    assert len(out) == 11
-    headline, base, sel, _diff, _details, _note, *_figs, stats, link = out
-    a, b = Image.open(base["value"] if isinstance(base, dict) else base), Image.open(
-        sel["value"] if isinstance(sel, dict) else sel)
+    # outputs (buttons are not part of the API): headline, baseline caption + image, selected caption +
+    # image, diff, details, note, three figures, stats, link
+    assert len(out) == 13
+    headline, _cb, base, cs, sel, _diff, _details, _note, *_figs, stats, link = out
+    assert "L1 λ = 1e-2" in cs
+    a, b = Image.open(base), Image.open(sel)  # plain file paths, no update dicts
     assert a.size == b.size and a.size[0] > 500  # upscaled for a projector
     assert not np.array_equal(np.asarray(a), np.asarray(b))
     assert stats["exact"] and stats["noise_seed"] == 3 and "near_zero_pct" in stats["selected"]["weights"]

@@ -142,7 +142,8 @@ def test_explore_ui_handler_on_an_empty_zoo(tmp_path):
     from normgen.ui.explore import make_explore_fn
 
     out = make_explore_fn(str(tmp_path))("gan", "shapes", "none", 1e-4, 0.0, "generator", "loss", 0)
-    assert "No pretrained checkpoints" in out[5] and out[1]["visible"] is False
+    assert "No pretrained checkpoints" in out[7] and out[2] is None  # no grid, and the section is hidden:
+    assert out[13].visible is False
 
 
 def test_spread_verdict():

@@ -135,38 +135,52 @@ def build_explore_tab(root: str | None = None) -> dict[str, Any]:
                 c["link"] = gr.Markdown(elem_id="explore-link", elem_classes=["link"])
             with gr.Column(scale=3):
                 c["headline"] = gr.Markdown(elem_id="explore-headline", elem_classes=["headline"])
-                with gr.Row(equal_height=True):
-                    c["baseline"] = gr.Image(label="Baseline: no penalty (λ = 0)", type="filepath", format="png",
-                                             interactive=False, elem_id="explore-baseline",
-                                             buttons=["download", "fullscreen"])
-                    c["selected"] = gr.Image(label="Selected", type="filepath", format="png", interactive=False,
-                                             elem_id="explore-selected", buttons=["download", "fullscreen"])
-                gr.Markdown("### What changed\nThe per-pixel difference of the two grids (black = "
-                            "identical, yellow = differs by 0.5 or more on the −1…1 pixel scale) is on the right; "
-                            "the numbers are measured on the two models.", elem_classes=["section"])
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3):
-                        c["details"] = gr.Markdown(elem_id="explore-details", elem_classes=["details"])
-                    c["diff"] = gr.Image(label="|selected − baseline|", type="filepath", format="png",
-                                         interactive=False, elem_id="explore-diff", buttons=["fullscreen"], scale=2)
-                with gr.Row(equal_height=False):
-                    c["fig_weights"] = gr.Image(type="filepath", format="png", show_label=False,
-                                                interactive=False, elem_id="explore-fig-weights",
-                                                buttons=["fullscreen"])
-                    c["fig_layers"] = gr.Image(type="filepath", format="png", show_label=False,
-                                               interactive=False, elem_id="explore-fig-layers",
-                                               buttons=["fullscreen"])
-                c["fig_classes"] = gr.Image(type="filepath", format="png", show_label=False, interactive=False,
-                                            elem_id="explore-fig-classes", buttons=["fullscreen"], visible=False,
-                                            height=420)
+                # layout blocks carry the visibility, so /explore returns plain values (no update dicts)
+                with gr.Column(visible=True) as c["shown"]:
+                    with gr.Row(equal_height=True):
+                        # captions above the grids, not Gradio's floating labels (those cover the top row)
+                        with gr.Column():
+                            c["baseline_caption"] = gr.Markdown("**Baseline:** no penalty (λ = 0)",
+                                                                elem_id="explore-baseline-caption",
+                                                                elem_classes=["caption"])
+                            c["baseline"] = gr.Image(type="filepath", format="png", show_label=False,
+                                                     interactive=False, elem_id="explore-baseline",
+                                                     buttons=["download", "fullscreen"])
+                        with gr.Column():
+                            c["selected_caption"] = gr.Markdown("**Selected**", elem_id="explore-selected-caption",
+                                                                elem_classes=["caption"])
+                            c["selected"] = gr.Image(type="filepath", format="png", show_label=False,
+                                                     interactive=False, elem_id="explore-selected",
+                                                     buttons=["download", "fullscreen"])
+                    gr.Markdown("### What changed\nThe per-pixel difference of the two grids (black = "
+                                "identical, yellow = differs by 0.5 or more on the −1…1 pixel scale) is on the right; "
+                                "the numbers are measured on the two models.", elem_classes=["section"])
+                    with gr.Row(equal_height=False):
+                        with gr.Column(scale=3):
+                            c["details"] = gr.Markdown(elem_id="explore-details", elem_classes=["details"])
+                        with gr.Column(scale=2):
+                            gr.Markdown("**|selected − baseline|** per pixel", elem_classes=["caption"])
+                            c["diff"] = gr.Image(type="filepath", format="png", show_label=False, interactive=False,
+                                                 elem_id="explore-diff", buttons=["fullscreen"])
+                    with gr.Row(equal_height=False):
+                        c["fig_weights"] = gr.Image(type="filepath", format="png", show_label=False,
+                                                    interactive=False, elem_id="explore-fig-weights",
+                                                    buttons=["fullscreen"])
+                        c["fig_layers"] = gr.Image(type="filepath", format="png", show_label=False,
+                                                   interactive=False, elem_id="explore-fig-layers",
+                                                   buttons=["fullscreen"])
+                    with gr.Column(visible=False) as c["classes_box"]:
+                        c["fig_classes"] = gr.Image(type="filepath", format="png", show_label=False,
+                                                    interactive=False, elem_id="explore-fig-classes",
+                                                    buttons=["fullscreen"], height=420)
                 with gr.Accordion("The numbers as JSON (what /explore returns to scripts)", open=False):
                     c["stats"] = gr.JSON(elem_id="explore-stats")
     return c
 
 
 INPUT_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed")
-OUTPUT_KEYS = ("headline", "baseline", "selected", "diff", "details", "note", "fig_weights", "fig_layers",
-               "fig_classes", "stats", "train_this", "link")
+OUTPUT_KEYS = ("headline", "baseline_caption", "baseline", "selected_caption", "selected", "diff", "details", "note",
+               "fig_weights", "fig_layers", "fig_classes", "stats", "link", "shown", "classes_box", "train_this")
 
 
 def make_explore_fn(root: str | None = None):
@@ -185,17 +199,21 @@ def make_explore_fn(root: str | None = None):
         note = r.note if has else f"### Nothing to show yet\n{r.note}"
         return (
             r.headline,
-            gr.update(value=png_path(r, "baseline"), label=r.baseline_label or "Baseline", visible=has),
-            gr.update(value=png_path(r, "selected"), label=r.selected_label or "Selected", visible=has),
-            gr.update(value=png_path(r, "diff"), visible=has),
+            f"**{r.baseline_label}**" if has else "",
+            png_path(r, "baseline"),
+            f"**{r.selected_label}**" if has else "",
+            png_path(r, "selected"),
+            png_path(r, "diff"),
             r.details,
             note,
-            gr.update(value=f["weights"], visible=f["weights"] is not None),
-            gr.update(value=f["layers"], visible=f["layers"] is not None),
-            gr.update(value=f["classes"], visible=f["classes"] is not None),
+            f["weights"],
+            f["layers"],
+            f["classes"],
             r.stats,
-            gr.update(visible=not r.exact),
             page_link(state, request),
+            gr.Column(visible=has),
+            gr.Column(visible=f["classes"] is not None),
+            gr.Button(visible=not r.exact),
         )
 
     return explore_view

@@ -72,6 +72,10 @@ def spread_verdict(base: list[float], sel: list[float], fmt: str) -> tuple[str, 
             f"over up to {n} seeds)"), info
 
 
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
 def _pct(v: float) -> str:
     return f"{v:.1f}%" if v < 99.95 else "100%"
 
@@ -112,8 +116,8 @@ def summarize(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
         (f"near-zero weights (\\|w\\| < {NEAR_ZERO:g})", _pct(wb["near_zero_pct"]), _pct(ws["near_zero_pct"])),
         ("exactly-zero weights", _pct(wb["zero_pct"]), _pct(ws["zero_pct"])),
         (f"dead filters (‖W_f‖ < {DEAD_FILTER:g})", _pct(wb["dead_filter_pct"]), _pct(ws["dead_filter_pct"])),
-        ("L1 norm Σ\\|w\\|", f"{wb['l1']:.4g}", f"{ws['l1']:.4g}"),
-        ("L2 norm ‖w‖", f"{wb['l2']:.4g}", f"{ws['l2']:.4g}"),
+        ("L1 norm Σ\\|w\\|", _num(wb["l1"]), _num(ws["l1"])),
+        ("L2 norm ‖w‖", _num(wb["l2"]), _num(ws["l2"])),
     ]
     stats: dict[str, Any] = {
         "exact": s.exact, "noise_seed": seed, "parts": parts,
@@ -169,12 +173,13 @@ def summarize(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
     keys = {"baseline": (str(index.root), base.id, base.sha256, seed), "selected": (str(index.root), sel.id,
                                                                                     sel.sha256, seed),
             "diff": (*pair, seed, "diff"), **{k: (*pair, tuple(parts), k) for k in ("weights", "layers", "classes")}}
-    sel_label = "Selected: " + ("λ = 0" if same else
-                                " + ".join(f"{n} λ = {fmt_lambda(v)}" for n, v in (("L1", sel.l1), ("L2", sel.l2)) if v)
-                                + f" ({sel.target})")
+    short = {"loss": "", "proximal": ", proximal", "decoupled": ", decoupled"}.get(sel.variant, f", {sel.variant}")
+    sel_label = "Selected: " + ("λ = 0 (the baseline again)" if same else " + ".join(
+        f"{n} λ = {fmt_lambda(v)}" for n, v in (("L1", sel.l1), ("L2", sel.l2), ("group", sel.group)) if v)
+        + f" on the {sel.target}{short}")
     return ExploreResult(
         baseline_image=grid_image(xb, nrow=nrow, scale=3), selected_image=grid_image(xs, nrow=nrow, scale=3),
-        diff_image=diff_image(xb, xs, nrow), baseline_label="Baseline: λ = 0",
+        diff_image=diff_image(xb, xs, nrow), baseline_label="Baseline: no penalty (λ = 0)",
         selected_label=sel_label, headline=headline, details=details,
         note="\n\n".join(s.notes) if s.notes else (f"{title}: this exact setting is in the zoo "
                                                     f"(training seed {sel.seed}, {sel.steps} steps)."),

@@ -13,6 +13,7 @@ CSS = """
 #header p { font-size: 1.15em; margin-top: 0.2em; }
 .headline, .headline p { font-size: 1.25em; font-weight: 600; line-height: 1.4; }
 .note p { font-size: 1.0em; }
+.caption p { font-size: 1.1em; margin: 0; }
 .status h3 { margin: 0.1em 0; }
 .details table { font-size: 1.0em; width: 100%; }
 .details td:nth-child(n+2), .details th:nth-child(n+2) { white-space: nowrap; }

@@ -122,7 +122,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> di
                 c["status"] = gr.Markdown("Press **Start training**.", elem_id="train-status",
                                           elem_classes=["status"])
                 with gr.Row(equal_height=False):
-                    c["grid"] = gr.Image(label="Samples from fixed noise (live)", type="pil", format="png",
+                    c["grid"] = gr.Image(show_label=False, type="pil", format="png",
                                          interactive=False, elem_id="train-grid", buttons=["download", "fullscreen"],
                                          scale=3)
                     with gr.Column(scale=2):
@@ -137,7 +137,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> di
                 with gr.Accordion("Downloads and the command that reproduces this run", open=True):
                     c["files"] = gr.File(label="Checkpoint (.safetensors), grid (.png), config (.json)",
                                          file_count="multiple", interactive=False, elem_id="train-files",
-                                         height=140)
+                                         height=None)
                     c["command"] = gr.Textbox(label="CLI command", buttons=["copy"], interactive=False,
                                               elem_id="train-command")
                 with gr.Accordion("Compare your run with a pretrained checkpoint (same noise)", open=False):
@@ -146,10 +146,14 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> di
                                                         scale=3)
                         c["compare_btn"] = gr.Button("Compare", elem_id="train-compare-btn", scale=1)
                     with gr.Row():
-                        c["cmp_mine"] = gr.Image(label="Your run", type="pil", format="png", interactive=False,
-                                                 elem_id="train-cmp-mine")
-                        c["cmp_zoo"] = gr.Image(label="Zoo checkpoint", type="pil", format="png",
-                                                interactive=False, elem_id="train-cmp-zoo")
+                        with gr.Column():
+                            c["cmp_mine_caption"] = gr.Markdown("**Your run**", elem_classes=["caption"])
+                            c["cmp_mine"] = gr.Image(show_label=False, type="pil", format="png", interactive=False,
+                                                     elem_id="train-cmp-mine")
+                        with gr.Column():
+                            c["cmp_zoo_caption"] = gr.Markdown("**Zoo checkpoint**", elem_classes=["caption"])
+                            c["cmp_zoo"] = gr.Image(show_label=False, type="pil", format="png", interactive=False,
+                                                    elem_id="train-cmp-zoo")
                 with gr.Accordion("Run summary as JSON (what /train returns to scripts)", open=False):
                     c["run_json"] = gr.JSON(elem_id="train-json")
         c["store"] = gr.State(TrainStore(), delete_callback=lambda s: s.cleanup())
@@ -273,9 +277,10 @@ def wire_train(c: dict[str, Any], root: str | None = None, data_root: str | None
         mine, theirs = compare_samples(run, e, index.root, I.parse_seed(seed))
         r = run.cfg.reg
         me = " + ".join(f"{n} λ = {I.fmt_lambda(v)}" for n, v in (("L1", r.l1), ("L2", r.l2)) if v) or "λ = 0"
-        return (gr.update(value=mine, label=f"Your run: {me}, {run.result.steps} steps"),
-                gr.update(value=theirs, label=f"Zoo: {describe(e)}"))
+        return (f"**Your run:** {me} on the {r.target}, {run.result.steps} steps", mine,
+                f"**Zoo:** {describe(e)}, {e.steps} steps", theirs)
 
-    c["compare_btn"].click(on_compare, [c["compare_with"], c["seed"], c["store"]], [c["cmp_mine"], c["cmp_zoo"]],
+    c["compare_btn"].click(on_compare, [c["compare_with"], c["seed"], c["store"]],
+                           [c["cmp_mine_caption"], c["cmp_mine"], c["cmp_zoo_caption"], c["cmp_zoo"]],
                            api_visibility="private", concurrency_limit=None)
     return dep, fns
