@@ -201,6 +201,15 @@ def test_estimate_is_measured(zoo):
     assert "ms per step just now" in sessions.estimate_text(plan)
 
 
+def test_no_estimate_while_another_run_holds_the_device(zoo, monkeypatch):
+    plan = _finetune_plan(zoo, 200)
+    monkeypatch.setattr(sessions, "_SPEED", {})
+    with sessions._DEVICE_LOCK:
+        assert sessions.estimate(plan) is None
+        assert "Another run is training" in sessions.estimate_text(plan)
+    assert sessions.estimate(plan) is not None
+
+
 def test_a_run_streams_and_writes_its_downloads(zoo):
     run = runs.start_run(_finetune_plan(zoo, 30))
     snaps = list(runs.stream(run, poll=0.05))

@@ -163,10 +163,10 @@ _DATA: dict[tuple, Dataset] = {}
 _DEVICE_LOCK = threading.Lock()
 
 
-def measure_step_time(cfg: TrainConfig, device: str, init: GenerativeModel | None = None) -> float:
+def measure_step_time(cfg: TrainConfig, device: str, init: GenerativeModel | None = None) -> float | None:
     """Seconds per training step, measured now with the real loop on a small batch of shapes:
     3 warm-up steps, then 6 timed ones (weight statistics included), in a worker thread like a real
-    run. Cached per model / device."""
+    run. Cached per model / device. None while another run holds the device (not measurable now)."""
     key = (cfg.model, cfg.batch_size, cfg.reg.target, cfg.reg.variant, bool(cfg.reg.l1), bool(cfg.reg.l2), device)
     if key in _SPEED:
         return _SPEED[key]
@@ -176,6 +176,8 @@ def measure_step_time(cfg: TrainConfig, device: str, init: GenerativeModel | Non
     if data.images.shape[1:] != cfg.model.image_shape:
         data = Dataset("shapes", torch.zeros(len(data), *cfg.model.image_shape), data.labels)
     free = _DEVICE_LOCK.acquire(blocking=False)  # never wait minutes behind someone's run
+    if not free:  # a measurement beside a training run would be wrong (and slow that run down)
+        return None
     try:
         # in a worker thread, as real runs train: on a busy 2-core machine a run in a worker thread
         # was measured ~4x faster per step than the same loop in the main thread (thread-pool contention)
@@ -184,12 +186,9 @@ def measure_step_time(cfg: TrainConfig, device: str, init: GenerativeModel | Non
         th.start()
         th.join()
     finally:
-        if free:
-            _DEVICE_LOCK.release()
-    sps = (times[9] - times[3]) / 6
-    if free:  # a measurement taken beside another run is slower than usual: not cached
-        _SPEED[key] = sps
-    return sps
+        _DEVICE_LOCK.release()
+    _SPEED[key] = (times[9] - times[3]) / 6
+    return _SPEED[key]
 
 
 def stream_intervals(s_per_step: float, steps: int) -> tuple[int, int]:
@@ -199,15 +198,21 @@ def stream_intervals(s_per_step: float, steps: int) -> tuple[int, int]:
     return log_every, min(sample_every, max(log_every, steps))
 
 
-def estimate(plan: RunPlan) -> dict[str, float]:
-    """Measured seconds per step, the steps the time budget allows, and the expected wall time."""
+def estimate(plan: RunPlan) -> dict[str, float] | None:
+    """Measured seconds per step, the steps the time budget allows, and the expected wall time
+    (None while another run trains: it cannot be measured honestly then)."""
     sps = measure_step_time(plan.cfg, plan.device, plan.init)
+    if sps is None:
+        return None
     steps = min(plan.cfg.steps, int(plan.cfg.max_seconds / sps) if sps > 0 else plan.cfg.steps)
     return {"s_per_step": sps, "steps": max(1, steps), "seconds": min(plan.cfg.steps * sps, plan.cfg.max_seconds)}
 
 
 def estimate_text(plan: RunPlan) -> str:
     e = estimate(plan)
+    if e is None:
+        return ("Another run is training on this server right now, so the speed cannot be measured "
+                "fairly; runs wait in line, and the live status shows the real pace.")
     limit = ("" if e["steps"] >= plan.cfg.steps
              else f" (the {plan.cfg.max_seconds:g} s budget ends it near step {e['steps']})")
     how = "fine-tuning the zoo baseline" if plan.start == "finetune" else "from scratch"
@@ -218,7 +223,8 @@ def estimate_text(plan: RunPlan) -> str:
 
 def prepare(plan: RunPlan) -> RunPlan:
     """Set how often the run reports (from the measured speed), so the UI updates about every 0.3 s."""
-    log_every, sample_every = stream_intervals(estimate(plan)["s_per_step"], plan.cfg.steps)
+    e = estimate(plan)
+    log_every, sample_every = stream_intervals(e["s_per_step"] if e else 0.2, plan.cfg.steps)
     return replace(plan, cfg=replace(plan.cfg, log_every=log_every, sample_every=sample_every))
 
 
