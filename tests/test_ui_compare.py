@@ -210,7 +210,10 @@ def test_learn_batchnorm_and_variants():
     text = learn.measured_markdown(idx)
     assert ("GAN with BatchNorm in the generator, L2 λ=0.1: weight norm 12 → 1.5 (8.0x smaller), judge FD 21 "
             "(seeds 20-22) → 21 (inside the seed spread: not an effect). Without BatchNorm, the same λ: "
-            "judge FD 20 → 30.") in text
+            "judge FD 20 → 30. The samples did not change beyond the seed spread.") in text
+    moved = _index(_e(g_norm="batch", seed=0, fd=20.0), _e(g_norm="batch", seed=1, fd=22.0),
+                   _e(g_norm="batch", l2=1e-1, fd=40.0, norm=1.5))
+    assert "BatchNorm did not fully hide the penalty" in learn.measured_markdown(moved)
     assert "proximal L1 λ=1e-3: 55.5% of weights exactly zero" in text
 
 

@@ -199,7 +199,7 @@ def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
         if z < 1.0:
             out.append(f"Exact zeros: at most {z:.2f}% of the {part}'s weights are exactly 0 anywhere on the axis. "
                        "With L1 in the loss, the step sign(w) jumps over zero and back: weights become small, not "
-                       "zero (the proximal variant below gives exact zeros).")
+                       "zero (exact zeros need the proximal variant).")
         else:
             out.append(f"Exact zeros: up to {z:.1f}% of the {part}'s weights are exactly 0 on this axis.")
     hb = _collapsed_baseline(sw)
@@ -333,8 +333,15 @@ def batchnorm_findings(index: ZooIndex, dataset: str) -> list[str]:
         f0, f1 = _stat(plain.points[0], _m("fd")), _stat(twin, _m("fd"))
         if f0.ok and f1.ok:
             s += f" Without BatchNorm, the same λ: {_change(f0, f1, 'judge FD')}."
-    s += (" A BatchNorm layer divides by the batch's standard deviation, so scaling the weights before it does "
-          "not change its output: the penalty can shrink them without the samples noticing.")
+    why = ("A BatchNorm layer divides by the batch's standard deviation, so scaling the weights before it does "
+           "not change its output: the penalty can shrink them without the samples noticing.")
+    if len(fd0.vals) > 1 and fd0.hi > fd0.lo and fd0.lo <= fd1.mean <= fd0.hi:
+        s += f" The samples did not change beyond the seed spread. {why}"
+    elif len(fd0.vals) > 1 and fd0.hi > fd0.lo:
+        s += (f" Here the samples did change beyond the seed spread, so BatchNorm did not fully hide the penalty "
+              f"(theory: {why[0].lower()}{why[1:]})")
+    else:
+        s += f" With one BatchNorm baseline seed, the zoo cannot tell an effect from seed noise. Theory: {why}"
     return [s]
 
 
@@ -380,7 +387,8 @@ def measured_markdown(index: ZooIndex, dataset: str | None = None) -> str:
         return ("## What this zoo measured\nThe zoo is empty, so there are no measurements to show yet. "
                 "Build it with `python -m normgen zoo build`.")
     floor = index.floors.get(dataset, {}).get("fd")
-    head = f"## What this zoo measured ({dataset})\n"
+    head = (f"## What this zoo measured ({dataset})\n"
+            "The same numbers, with the grids, are on the **Compare** tab (pick the model and the sweep).\n\n")
     if isinstance(floor, int | float):
         head += f"Judge-FD floor (real training vs real test images): {S.plots.fmt_num(floor)}.\n"
     sections: list[tuple[str, list[str]]] = []
