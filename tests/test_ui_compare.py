@@ -33,7 +33,7 @@ def test_sweeps_group_the_index(zoo):
     assert set(sweeps) == {L1_ID, "l2|none|none|generator|loss|10", "l1|none|none|generator|proximal|10",
                            "elastic|none|none|generator|loss|10"}
     enet = sweeps["elastic|none|none|generator|loss|10"]
-    assert enet.x_labels() == ["λ = 0 (baseline)", f"L1 {L1S[1]:.0e}\nL2 {L2S[0]:.0e}".replace("e-0", "e-")]
+    assert enet.x_labels() == ["baseline", f"L1 {L1S[1]:.0e}\nL2 {L2S[0]:.0e}".replace("e-0", "e-")]
     fig = S.sweep_figures(enet)["quality"]
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == enet.x_labels()
     l1 = sweeps[L1_ID]

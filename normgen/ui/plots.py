@@ -292,7 +292,8 @@ def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequen
             lo = mean - np.array([min(v) for _, v in pts])
             hi = np.array([max(v) for _, v in pts]) - mean
             most_seeds = max(most_seeds, *(len(v) for _, v in pts))
-            ax.errorbar(px, mean, yerr=[lo, hi], color=colour, marker="o", markersize=8, capsize=6, label=name)
+            ax.errorbar(px, mean, yerr=[lo, hi], color=colour, marker="o", markersize=8, capsize=6, label=name,
+                        linestyle="none" if xlabels is not None else "-")  # unordered categories: no line
             for x, v in pts:
                 if len(v) > 1:
                     ax.scatter([x] * len(v), v, color=colour, s=18, alpha=0.6, zorder=3)
@@ -313,7 +314,9 @@ def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequen
             ax.axhline(floor, color="black", linestyle="--", linewidth=1.5, label=f"{floor_label}: {floor:.3g}")
         if logy:
             ax.set_yscale("log")
-        ax.set_xticks(xs, ticks, rotation=30 if xlabels is not None else 0)
+        ax.set_xticks(xs, ticks)
+        if xlabels is not None:
+            ax.set_xlim(xs.min() - 0.5, xs.max() + 0.5)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.set_title(title)

@@ -127,7 +127,7 @@ class Sweep:
         """Categorical labels when no single lambda varies (elastic block, mixed)."""
         if self.key.kind in LAMBDAS:
             return None
-        return [p.label().replace(", ", "\n") for p in self.points]
+        return ["baseline" if not any(p.lams.values()) else p.label().replace(", ", "\n") for p in self.points]
 
 
 # ----------------------------------------------------------------------------------------------
