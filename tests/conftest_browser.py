@@ -108,10 +108,11 @@ def chromium_path() -> str | None:
 def launch_app(root: str | Path | None = None, data_root: str | Path | None = None):
     """build_demo() launched in this process on a free port: (demo, url). Call demo.close() after."""
     from normgen.ui import build_demo
+    from normgen.ui.style import launch_kwargs
 
     demo = build_demo(str(root) if root else None, str(data_root) if data_root else None)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True,
-                            ssr_mode=False)
+                            ssr_mode=False, **launch_kwargs())  # the theme and CSS app.py uses
     return demo, url
 
 

@@ -251,7 +251,7 @@ def wire_train(c: dict[str, Any], root: str | None = None, data_root: str | None
     est = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "estimate",
            "trigger_mode": "always_last", "show_progress": "minimal"}
     gr.on([c[k].change for k in ("model", "dataset", "g_norm", "target", "variant", "start", "l1", "l2")]
-          + [c["steps"].release, c["seconds"].release], on_estimate, ins, c["estimate"], **est)
+          + [c["steps"].change, c["seconds"].change], on_estimate, ins, c["estimate"], **est)
 
     def on_model(model: str, target: str) -> Any:
         t = target if target in I.TARGET_CHOICES.get(model, ()) else I.TARGET_CHOICES[model][0]
