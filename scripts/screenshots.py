@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             page.goto(url)
 
             def shot(name: str) -> None:
+                page.evaluate("window.scrollTo(0, 0)")  # the first screen, as a visitor sees it
                 time.sleep(0.8)  # let plots and images finish painting
                 path = out / f"{name}.png"
                 page.screenshot(path=str(path), full_page=a.full_page)
