@@ -37,7 +37,7 @@ def fmt(v: Any, digits: int = 3) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "-"
     if isinstance(v, float):
-        return f"{v:.{digits}g}"
+        return f"{v:.0f}" if abs(v) >= 10**digits else f"{v:.{digits}g}"
     return str(v)
 
 
@@ -70,6 +70,12 @@ def flags(e: Entry) -> list[str]:
     return out
 
 
+def _row_order(e: Entry) -> tuple:
+    """Baseline, then the L1 axis, the L2 axis, elastic net, then group / activation penalties."""
+    kind = 4 if (e.group or e.act) else (bool(e.l1) + 2 * bool(e.l2))
+    return (e.g_norm, e.target, e.variant, kind, e.group, e.act, e.l1, e.l2, e.seed)
+
+
 def _div(m: dict) -> str:
     return f"{fmt(m.get('within_class_div'), 2)} ({fmt(m.get('real_within_class_div'), 2)})"
 
@@ -82,7 +88,7 @@ def metrics_table(entries: list[Entry], floor_fd: float | None) -> str:
         header += ["rec BCE", "ELBO test", "ELBO gap"]
     header += ["flags"]
     rows = []
-    for e in sorted(entries, key=lambda e: (e.g_norm, e.target, e.variant, e.group, e.l1, e.l2, e.act, e.seed)):
+    for e in sorted(entries, key=_row_order):
         m, w = e.metrics, e.weights.get(_gen_part(e), {})
         fd = m.get("fd")
         row = [e.g_norm, e.target, e.variant, _lam(e), e.seed, fd,

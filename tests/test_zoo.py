@@ -99,6 +99,7 @@ def test_build_writes_entries_per_contract(zoo):
     assert raw["format"] == "normgen-zoo/1" and raw["judges"] == {"shapes": "judges/shapes.safetensors"}
     assert raw["floors"]["shapes"]["n"] == EVAL_N and raw["floors"]["shapes"]["fd"] >= 0
     assert len(raw["entries"]) == 3
+    grid = {s.id: s for s in spec(("shapes",))}
     keys = {"id", "file", "model", "dataset", "g_norm", "d_norm", "target", "variant", "l1", "l2", "group", "act",
             "seed", "steps", "device", "wall_s", "sha256", "parts", "metrics", "weights"}
     for row in raw["entries"]:
@@ -107,6 +108,8 @@ def test_build_writes_entries_per_contract(zoo):
                 "real_within_class_div"} <= set(row["metrics"])
         assert (root / row["file"]).is_file() and sha256(root / row["file"]) == row["sha256"]
         assert row["half_max_diff"] < 0.05  # float16 storage does not visibly change samples
+        projected = projected_bytes(grid[row["id"]])
+        assert abs(row["bytes"] - projected) < 4096 and row["bytes"] == (root / row["file"]).stat().st_size
     by = {e.model: e for e in load_index(root).entries}
     assert by["gan"].parts == ["generator", "discriminator"]  # the seed-0 baseline keeps D for fine-tuning
     assert by["vae"].parts == ["decoder", "encoder"] and by["cgan"].parts == ["generator"]
