@@ -70,7 +70,8 @@ def test_sweep_values_are_the_index_values(zoo):
 def test_strip_is_the_checkpoints_samples_from_one_noise(zoo):
     sw = S.get_sweep(zoo, "gan", "shapes", L1_ID)
     strip = S.strip(sw, noise_seed=5, root=zoo.root)
-    assert [c.split(" | ")[0] for _, c in strip] == ["λ = 0 (baseline)", "L1 1e-5", "L1 1e-4", "L1 1e-3"]
+    assert [c.split(" · ")[0] for _, c in strip] == ["λ = 0", "L1 1e-5", "L1 1e-4", "L1 1e-3"]
+    assert strip[2][1] == f"L1 1e-4 · FD {S.plots.fmt_num(fake_fd(L1S[1], 0, 0))}"
     # reference: load the file directly, sample with the same noise seed, draw the grid
     e = sw.points[2].entries[0]
     ck = load(zoo.root / e.file)

@@ -116,7 +116,7 @@ def build_compare_tab(root: str | Path | None = None) -> None:
             model = gr.Dropdown([(S.MODEL_LABELS.get(m, m), m) for m in models], value=model0, label="Model",
                                 elem_id="compare-model", scale=1)
             dataset = gr.Dropdown(_dataset_choices(datasets0), value=dataset0, label="Dataset",
-                                  elem_id="compare-dataset", scale=1)
+                                  elem_id="compare-dataset", scale=2, min_width=200)
             sweep = gr.Dropdown(sweeps0, value=sweep0, label="Sweep (which penalty varies)",
                                 elem_id="compare-sweep", scale=4)
             train_seed = gr.Radio(v["seeds"], value=v["seed"], label="Training seed", elem_id="compare-train-seed",

@@ -28,7 +28,7 @@ from . import plots
 KINDS = ("l1", "l2", "elastic", "group", "act", "mixed")
 KIND_LABELS = {"l1": "L1 axis", "l2": "L2 axis", "elastic": "elastic net (L1 x L2)", "group": "group lasso",
                "act": "activation L1", "mixed": "other combinations"}
-VARIANT_LABELS = {"loss": "penalty in the loss", "proximal": "proximal L1", "decoupled": "decoupled decay"}
+VARIANT_LABELS = {"loss": "in the loss", "proximal": "proximal step", "decoupled": "decoupled decay"}
 MODEL_LABELS = {"gan": "GAN", "vae": "VAE", "cgan": "conditional GAN"}
 SAMPLER_PART = {"gan": "generator", "cgan": "generator", "vae": "decoder"}
 
@@ -68,11 +68,13 @@ class SweepKey:
         return cls(*parts[:5], steps)
 
     def label(self) -> str:
-        norm = "BatchNorm in G" if self.g_norm == "batch" else "no norm in G"
+        """e.g. 'L1 axis on the generator, in the loss, 3000 steps' (+ 'BatchNorm G' when used)."""
+        bits = [f"{KIND_LABELS[self.kind]} on the {self.target}", VARIANT_LABELS.get(self.variant, self.variant)]
+        if self.g_norm == "batch":
+            bits.append("BatchNorm in G")
         if self.d_norm == "spectral":
-            norm += ", spectral-norm D"
-        return (f"{KIND_LABELS[self.kind]} - on {self.target}, {VARIANT_LABELS.get(self.variant, self.variant)}"
-                f" ({norm}, {self.steps} steps)")
+            bits.append("spectral norm in D")
+        return ", ".join(bits + [f"{self.steps} steps"])
 
 
 @dataclass
@@ -376,7 +378,8 @@ def strip(sweep: Sweep, noise_seed: int = 0, train_seed: int | None = None, root
     for p in sweep.points:
         e = p.entry(train_seed) if train_seed in p.seeds else p.entries[0]
         fd = metric(e, "fd")
-        cap = p.label() + (f" | FD {plots.fmt_num(fd)}" if fd is not None else "") + f" | seed {e.seed}"
+        name = "λ = 0" if not any(p.lams.values()) else p.label()
+        cap = name + (f" · FD {plots.fmt_num(fd)}" if fd is not None else "")  # short: captions get cut
         out.append((entry_grid(e, noise_seed, n, scale=2, root=root), cap))
     return out
 
