@@ -14,7 +14,7 @@ from conftest_browser import L1S, L2S, build_tiny_zoo, fake_fd
 from normgen.checkpoints import load
 from normgen.plots import grid_image, grid_nrow
 from normgen.sampling import sample
-from normgen.ui import learn
+from normgen.ui import findings, learn
 from normgen.ui import sweep_service as S
 from normgen.zoo import Entry, ZooIndex, load_index
 
@@ -160,7 +160,7 @@ def _index(*entries: Entry) -> ZooIndex:
 def test_learn_l1_sentences_come_from_the_index():
     idx = _index(_e(seed=0, fd=20.0, nz=4.0), _e(seed=1, fd=24.0, nz=4.4),
                  _e(l1=1e-4, fd=25.0, nz=68.0, zero=0.01), _e(l1=1e-3, fd=90.0, nz=95.0, ent=0.3, zero=0.02))
-    text = learn.measured_markdown(idx)
+    text = findings.measured_markdown(idx)
     assert "Judge-FD floor (real training vs real test images): 1.25." in text
     assert ("L1 raised the near-zero weights from 4.2% (seeds 4.0-4.4%) at λ=0 to 68.0% at L1 λ=1e-4 "
             "(the largest λ before collapse); judge FD 22 (seeds 20-24) → 25 (outside the seed spread)") in text
@@ -172,7 +172,7 @@ def test_learn_l1_sentences_come_from_the_index():
 
 def test_learn_does_not_blame_lambda_for_a_collapsed_baseline():
     idx = _index(_e(ent=0.02), _e(l1=1e-3, ent=0.01, nz=90.0))
-    text = learn.measured_markdown(idx)
+    text = findings.measured_markdown(idx)
     assert "the GAN baseline itself is collapsed (class entropy 0.02" in text
     assert "Breaking point" not in text and "before collapse" not in text
 
@@ -189,7 +189,7 @@ def test_plots_without_values_say_so():
 def test_learn_l2_verdict_follows_the_numbers(best_fd, verdict):
     idx = _index(_e(seed=0, fd=20.0), _e(seed=1, fd=24.0), _e(l2=1e-2, fd=best_fd, norm=5.0),
                  _e(l2=1e-1, fd=40.0, norm=2.0))
-    text = learn.measured_markdown(idx)
+    text = findings.measured_markdown(idx)
     assert verdict in text
     assert "L2 λ=0.1 shrank the weight norm from 10 to 2 (5.0x smaller)" in text
 
@@ -197,7 +197,7 @@ def test_learn_l2_verdict_follows_the_numbers(best_fd, verdict):
 def test_learn_vae_gap_and_reconstruction():
     idx = _index(_e(model="vae", rec_error=0.1, elbo_gap=0.02), _e(model="vae", l2=1e-1, rec_error=0.3, elbo_gap=0.005),
                  _e(model="vae", l1=1e-3, rec_error=0.25, nz=60.0))
-    text = learn.measured_markdown(idx)
+    text = findings.measured_markdown(idx)
     assert "ELBO gap (train - test, nats per pixel; > 0 = fits training images better): 0.02 → 0.005" in text
     assert "so narrower here" in text
     assert "reconstruction error 0.1 → 0.25" in text
@@ -208,13 +208,13 @@ def test_learn_batchnorm_and_variants():
                  _e(g_norm="batch", seed=0, fd=20.0, norm=12.0), _e(g_norm="batch", seed=1, fd=22.0, norm=12.0),
                  _e(g_norm="batch", l2=1e-1, fd=21.0, norm=1.5),
                  _e(variant="proximal", l1=1e-3, zero=55.5, fd=40.0))
-    text = learn.measured_markdown(idx)
+    text = findings.measured_markdown(idx)
     assert ("GAN with BatchNorm in the generator, L2 λ=0.1: weight norm 12 → 1.5 (8.0x smaller), judge FD 21 "
             "(seeds 20-22) → 21 (inside the seed spread: not an effect). Without BatchNorm, the same λ: "
             "judge FD 20 → 30. The samples did not change beyond the seed spread.") in text
     moved = _index(_e(g_norm="batch", seed=0, fd=20.0), _e(g_norm="batch", seed=1, fd=22.0),
                    _e(g_norm="batch", l2=1e-1, fd=40.0, norm=1.5))
-    assert "BatchNorm did not fully hide the penalty" in learn.measured_markdown(moved)
+    assert "BatchNorm did not fully hide the penalty" in findings.measured_markdown(moved)
     assert "proximal L1 λ=1e-3: 55.5% of weights exactly zero" in text
 
 
@@ -226,7 +226,7 @@ def test_learn_page_empty_and_units():
     from normgen.regularizers import DECAY_SCALE
 
     assert f"{DECAY_SCALE:g}" in text and f"|w| < {NEAR_ZERO:g}" in text
-    assert learn.pick_dataset(_index(_e())) == "mnist"
+    assert findings.pick_dataset(_index(_e())) == "mnist"
 
 
 def test_learn_on_the_tiny_zoo(zoo):
