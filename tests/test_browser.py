@@ -75,6 +75,14 @@ def app_page(app_url):
         browser.close()
 
 
+def test_a_missing_browser_is_named(monkeypatch):
+    """What the skip (or, with NORMGEN_REQUIRE_BROWSER=1, the failure) says when Chromium is absent."""
+    import sys
+
+    monkeypatch.setattr(sys.modules[__name__], "chromium_path", lambda: None)
+    assert "Chromium is not installed" in _unavailable() and "never `playwright install`" in _unavailable()
+
+
 def _shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
