@@ -86,10 +86,10 @@ def _dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
 
 
 def _strip_layout(n: int) -> dict[str, int]:
-    """One row of up to 8 grids, the gallery as tall as a square thumbnail on a ~1300 px wide page
+    """One row of up to 8 grids, the gallery as tall as a square thumbnail on a ~1150 px wide page
     (Gradio's gallery otherwise reserves a fixed, mostly empty height)."""
     cols = min(max(n, 5), 8)  # at least 5 columns: two grids alone would be huge and cut off
-    return {"columns": cols, "height": 1300 // cols + 40}
+    return {"columns": cols, "height": 1150 // cols + 40}
 
 
 def _default_point(sweep: S.Sweep) -> int:
