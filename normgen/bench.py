@@ -40,8 +40,8 @@ from .train import STEPS, default_device, make_trainer, train
 MODELS = ("gan", "vae", "cgan")
 
 # per-device sizes: (CPU, GPU). GPU steps are ~100x shorter, so they need more of them.
-QUICK = {"repeats": 3, "steps": (12, 300), "ttp_cap": ({"gan": 40.0, "vae": 20.0}, {"gan": 60.0, "vae": 30.0}),
-         "eval_every": ({"gan": 100, "vae": 50}, {"gan": 100, "vae": 50}), "sweep_steps": (6, 200),
+QUICK = {"repeats": 3, "steps": (10, 300), "ttp_cap": ({"gan": 30.0, "vae": 15.0}, {"gan": 60.0, "vae": 30.0}),
+         "eval_every": ({"gan": 100, "vae": 50}, {"gan": 100, "vae": 50}), "sweep_steps": (4, 200),
          "sweep_repeats": (1, 3), "latency_repeats": 10}
 FULL = {"repeats": 5, "steps": (40, 1000), "ttp_cap": ({"gan": 300.0, "vae": 120.0}, {"gan": 120.0, "vae": 60.0}),
         "eval_every": ({"gan": 100, "vae": 50}, {"gan": 100, "vae": 50}), "sweep_steps": (40, 500),
@@ -82,7 +82,9 @@ def bench_throughput(name: str, data, loader, device: torch.device, steps: int, 
             cpu_ratio.append(cpu["theirs"] / cpu["ours"])
     out = {"normgen_ips": statistics.median(ours), "conventional_ips": statistics.median(theirs),
            **summarize([a / b for a, b in zip(ours, theirs, strict=True)], "speedup")}
-    if cpu_ratio:  # CPU-seconds per step (workers included): robust to other load on a shared machine
+    # CPU-seconds per step, DataLoader workers included: robust to other load on a shared machine, but
+    # only meaningful with --threads 1 (idle OpenMP threads spin, and spinning counts as CPU time)
+    if cpu_ratio:
         out.update(summarize(cpu_ratio, "cpu_time_speedup"))
     log(f"  {name:5s} normgen {out['normgen_ips']:9.0f} img/s   conventional {out['conventional_ips']:9.0f} img/s"
         f"   speed-up x{out['speedup']:.2f} (min {out['speedup_min']:.2f}, max {out['speedup_max']:.2f})"
@@ -92,8 +94,10 @@ def bench_throughput(name: str, data, loader, device: torch.device, steps: int, 
 
 
 def _until_picture(step: Callable[[], None], model, judging: Judging, kind: str, every: int, cap: float,
-                   device: torch.device, log_every: int = 50) -> dict:
-    """Train with `step` until FD <= threshold or `cap` training seconds; evaluation is not timed."""
+                   device: torch.device, log_every: int = 50, grids: Path | None = None) -> dict:
+    """Train with `step` until FD <= threshold or `cap` training seconds; evaluation is not timed.
+    With `grids`, each evaluation also writes the 64-sample grid (seed 0) there, named by step and FD,
+    so the threshold can be checked by eye."""
     thr, trained, n, fds = FD_THRESHOLDS[kind], 0.0, 0, []
     while trained < cap:
         t0 = time.perf_counter()
@@ -102,22 +106,30 @@ def _until_picture(step: Callable[[], None], model, judging: Judging, kind: str,
             n += 1
             if n % log_every == 0:
                 sync(device)
+            if trained + time.perf_counter() - t0 >= cap:  # (on a GPU: launch time, close enough)
+                break
         sync(device)
         trained += time.perf_counter() - t0
         fd = judging.fd(model)
         fds.append((n, round(trained, 2), round(fd, 2)))
+        if grids is not None:
+            from .plots import grid_image
+            from .sampling import sample
+
+            grids.mkdir(parents=True, exist_ok=True)
+            grid_image(sample(model, 64, 0), nrow=8, scale=2).save(grids / f"{kind}_{n:05d}_fd{fd:.0f}.png")
         if fd <= thr:
             return {"seconds": trained, "steps": n, "fd": fd, "reached": True, "trace": fds}
     return {"seconds": trained, "steps": n, "fd": fds[-1][2], "reached": False, "trace": fds}
 
 
 def bench_time_to_picture(kind: str, data, loader, device: torch.device, judging: Judging, every: int,
-                          cap: float, log: Callable[[str], None]) -> dict:
+                          cap: float, log: Callable[[str], None], grids: Path | None = None) -> dict:
     """Seconds to FD <= FD_THRESHOLDS[kind] from scratch: normgen's trainer vs the conventional loop."""
     cfg = make_config(kind, "mnist")
     t = make_trainer(cfg, data, device)
     step_fn = STEPS[kind]
-    ours = _until_picture(lambda: step_fn(t), t.model, judging, kind, every, cap, device, cfg.log_every)
+    ours = _until_picture(lambda: step_fn(t), t.model, judging, kind, every, cap, device, cfg.log_every, grids)
     log(f"  {kind:5s} normgen       {_ttp_line(ours, cap)}")
     conv = ConventionalLoop(cfg, loader, device)
     theirs = _until_picture(conv.step, conv.model, judging, kind, every, cap, device)
@@ -171,7 +183,8 @@ def bench_sweep(k: int, data, device: torch.device, steps: int, repeats: int,
 
 
 def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
-              log: Callable[[str], None] = print, sections: tuple[str, ...] = ("all",)) -> dict:
+              log: Callable[[str], None] = print, sections: tuple[str, ...] = ("all",),
+              grids: Path | None = None) -> dict:
     """Run the benchmark; returns the results (everything `--json` prints)."""
     gpu = device.type == "cuda"
     s = {k: _pick(v, gpu) for k, v in (QUICK if quick else FULL).items()}
@@ -205,7 +218,7 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
         log(f"2. time to picture (FD of 1,000 samples vs real test; thresholds {FD_THRESHOLDS}; "
             "evaluation not timed):")
         res["time_to_picture"] = {k: bench_time_to_picture(k, data, loader, device, judging, s["eval_every"][k],
-                                                           s["ttp_cap"][k], log) for k in ("gan", "vae")}
+                                                           s["ttp_cap"][k], log, grids) for k in ("gan", "vae")}
     if want("sweep"):
         log(f"3. batched lambda sweep (GAN, {s['sweep_steps']} steps, {s['sweep_repeats']} repeat(s)):")
         res["sweep"] = {f"k{k}": bench_sweep(k, data, device, s["sweep_steps"], s["sweep_repeats"], log)
@@ -242,7 +255,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
         torch.set_num_threads(a.threads)
     try:
         res = run_bench(quick=a.quick, device=device, data_root=a.data_root,
-                        sections=tuple(a.only.split(",")) if a.only else ("all",))
+                        sections=tuple(a.only.split(",")) if a.only else ("all",),
+                        grids=Path(a.grids) if a.grids else None)
     except (DatasetUnavailable, RuntimeError) as exc:
         if isinstance(exc, DatasetUnavailable) or "MNIST" in str(exc) or "not found" in str(exc):
             raise DatasetUnavailable(f"the benchmark needs real MNIST: {exc}") from None
@@ -263,6 +277,8 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--only", default="", help="comma-separated sections: throughput, picture, sweep, "
                                               "explore, efficiency (default: all)")
+    p.add_argument("--grids", default="", help="write normgen's sample grid at each time-to-picture "
+                                               "evaluation to this folder (to check the FD thresholds by eye)")
     p.set_defaults(handler=cmd_bench)
     from .sweep_cli import register_sweep
 

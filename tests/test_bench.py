@@ -92,3 +92,15 @@ def test_throughput_and_sweep_sections_run_on_mnist():
     sw = bench.bench_sweep(2, data, dev, steps=2, repeats=1, log=lambda s: None)
     assert sw["k"] == 2 and sw["batched_s"] > 0
     assert sw["max_metric_rel_diff"] < 1e-3  # batched models match their sequential twins
+
+
+def test_until_picture_honours_the_time_cap_inside_an_interval():
+    import time
+
+    class NeverGood:
+        def fd(self, model):
+            return 1e9
+
+    r = bench._until_picture(lambda: time.sleep(0.01), None, NeverGood(), "vae", every=1000, cap=0.1,
+                             device=torch.device("cpu"))
+    assert not r["reached"] and r["steps"] < 100 and 0.1 <= r["seconds"] < 1.0
