@@ -147,18 +147,20 @@ class ExploreTimer:
             for part in model.parts.values():
                 torch.histogram(flat_weights(part), bins=60)
 
-        cold, warm = [], []
+        cold, warm, cpu = [], [], []
         for _ in range(repeats + 1):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             ck = load(path)
             grid_and_stats(ck.model)
             cold.append(1e3 * (time.perf_counter() - t0))
+            cpu.append(1e3 * (time.process_time() - c0))
             t0 = time.perf_counter()
             grid_and_stats(ck.model)
             warm.append(1e3 * (time.perf_counter() - t0))
-        cold, warm = cold[1:], warm[1:]  # the first one pays imports
-        out = {**summarize(cold, "from_file_ms"), **summarize(warm, "loaded_model_ms")}
+        cold, warm, cpu = cold[1:], warm[1:], cpu[1:]  # the first one pays imports
+        out = {**summarize(cold, "from_file_ms"), **summarize(warm, "loaded_model_ms"),
+               **summarize(cpu, "from_file_cpu_ms")}
         log(f"  load + 64-sample grid + weight stats + histograms: {out['from_file_ms']:.1f} ms "
-            f"(min {out['from_file_ms_min']:.1f}, max {out['from_file_ms_max']:.1f}); with the model "
-            f"already loaded: {out['loaded_model_ms']:.1f} ms")
+            f"(min {out['from_file_ms_min']:.1f}, max {out['from_file_ms_max']:.1f}; CPU time "
+            f"{out['from_file_cpu_ms']:.1f} ms); with the model already loaded: {out['loaded_model_ms']:.1f} ms")
         return out
