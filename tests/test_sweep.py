@@ -106,3 +106,18 @@ def test_sweep_rejects_mixed_configs_and_modes(data):
     assert choose_mode("auto", torch.device("cuda"), spec) == "sequential"
     with pytest.raises(ValueError, match="spectral"):
         choose_mode("batched", torch.device("cpu"), spec)
+
+
+def test_sweep_cli_writes_loadable_checkpoints(tmp_path, capsys):
+    from normgen.checkpoints import load
+    from normgen.cli import main
+
+    rc = main(["sweep", "--lambda", "l2", "--values", "0,0.5", "--steps", "3", "--ch", "4", "--nz", "8",
+               "--batch-size", "8", "--mode", "batched", "--out", str(tmp_path), "--quiet"])
+    assert rc == 0
+    for v in ("0", "0.5"):
+        ck = load(tmp_path / f"l2_{v}.safetensors")
+        assert ck.config.reg.l2 == float(v) and ck.meta["steps"] == 3
+        assert (tmp_path / f"l2_{v}.png").is_file()
+    assert main(["sweep", "--lambda", "l3", "--values", "0", "--out", str(tmp_path)]) == 2
+    assert "--lambda must be one of" in capsys.readouterr().err
