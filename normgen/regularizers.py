@@ -6,10 +6,12 @@ biases or normalization scales). With spectral norm the penalty acts on the raw 
 
 Units, so that one lambda control spans "no effect" to "breaks" for every variant:
 - loss form: `lambda * sum(...)` is added to the per-sample mean data loss (per-pixel for the VAE);
-- proximal L1: the prox of `lambda * |w|` in Adam's own metric, i.e. the soft-threshold
-  `lr * lambda / (sqrt(v_hat) + eps)` per weight after each Adam step. That is what the loss-form
-  gradient `lambda * sign(w)` would move a weight by under Adam, so both forms share one lambda
-  scale; a plain `lr * lambda` threshold would need lambda ~1000x larger to do anything;
+- proximal L1: the prox of `lambda * |w|` in Adam's own metric: after each Adam step, the
+  soft-threshold `lr * lambda / (sqrt(v_hat + lambda^2) + eps)` per weight. `v_hat + lambda^2` is the
+  second moment Adam would have seen had `lambda * sign(w)` been part of the gradient (as in the loss
+  form), so both forms share one lambda scale and a weight moves at most ~lr per step; a plain
+  `lr * lambda` threshold would need lambda ~1000x larger to do anything, and `lr * lambda / sqrt(v_hat)`
+  is unbounded where the data gradient vanishes (measured: 99.7% dead filters at lambda 1e-2);
 - decoupled weight decay (AdamW, Loshchilov & Hutter 2019): `w <- w - lr * (DECAY_SCALE * lambda) * w`.
   AdamW's decay bypasses Adam's 1 / sqrt(v_hat) scaling (typically ~1e3 here), so DECAY_SCALE = 1e3
   puts it on the loss-form L2 scale.
@@ -170,13 +172,14 @@ def soft_threshold_(w: torch.Tensor, thr: torch.Tensor | float) -> torch.Tensor:
 
 
 def adam_threshold(opt: torch.optim.Optimizer, w: torch.Tensor, lam: float) -> torch.Tensor | float:
-    """lr * lam / (sqrt(v_hat) + eps): the L1 prox threshold in Adam's diagonal metric."""
+    """lr * lam / (sqrt(v_hat + lam^2) + eps): the L1 prox threshold in Adam's diagonal metric,
+    with lam^2 added to v_hat as if lam * sign(w) were part of the gradient (see module docstring)."""
     group = next(g for g in opt.param_groups if any(p is w for p in g["params"]))
     lr, eps = group["lr"], group["eps"]
     state = opt.state.get(w, {})
-    if "exp_avg_sq" not in state:  # before the first step: plain proximal gradient threshold
-        return lr * lam
+    if "exp_avg_sq" not in state:  # before the first step: no second moment yet (v_hat = 0)
+        return lr * lam / (lam + eps)
     step = float(state["step"])
     beta2 = group["betas"][1]
     v_hat = state["exp_avg_sq"] / (1 - beta2**step)
-    return lr * lam / (v_hat.sqrt() + eps)
+    return lr * lam / ((v_hat + lam * lam).sqrt() + eps)
