@@ -20,7 +20,7 @@ class TrainConfig:
     steps: int = 2000  # optimizer steps (one D and one G update each for GANs)
     max_seconds: float = 0.0  # wall-clock budget; 0 = none. The run ends at whichever comes first
     batch_size: int = 64  # measured on 2 CPU cores: 64 beat 128 at a fixed time budget
-    lr: float = 2e-4  # Adam learning rate (G and D; the VAE default is 1e-3)
+    lr: float = 1e-3  # Adam learning rate, G and D (VAE too); measured: 1e-3 beat 5e-4 and 2e-4 on MNIST
     lr_d: float = 0.0  # discriminator lr; 0 = same as lr
     beta1: float = 0.5  # Adam beta1: 0.5 for GANs (DCGAN), 0.9 for the VAE
     beta2: float = 0.999
@@ -63,11 +63,11 @@ class TrainConfig:
 
 def make_config(model: str = "gan", dataset: str = "shapes", *, model_overrides: dict | None = None,
                 reg: RegConfig | None = None, **train) -> TrainConfig:
-    """A TrainConfig with per-model defaults (VAE: lr 1e-3, beta1 0.9, 16-d latent; cGAN: class count)."""
+    """A TrainConfig with per-model defaults (VAE: beta1 0.9, 16-d latent; cGAN: class count)."""
     from .data import CLASS_NAMES
 
     mo = {"num_classes": len(CLASS_NAMES[check_dataset_name(dataset)]), **(model_overrides or {})}
-    defaults = {"vae": {"lr": 1e-3, "beta1": 0.9}}.get(model, {})
+    defaults = {"vae": {"beta1": 0.9}}.get(model, {})
     reg = reg or RegConfig(target="decoder" if model == "vae" else "generator")
     return TrainConfig(model=default_model_config(model, **mo), reg=reg, dataset=dataset,
                        **{**defaults, **train})

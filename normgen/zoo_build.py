@@ -35,7 +35,7 @@ import torch
 from .zoo import Entry, ZooIndex, load_index, write_index, zoo_root
 from .zoo_spec import DATASETS, ZooSpec, spec
 
-EVAL_N = 10_000  # generated (and real train) images per FD; the floor uses the same n
+EVAL_N = 2_000  # generated (and real train) images per FD; the floor uses the same n (FD grows as n shrinks)
 EVAL_SEED = 0  # the noise every entry is scored with (independent of its training seed)
 JUDGE_STEPS = 1500
 

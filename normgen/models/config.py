@@ -14,7 +14,8 @@ class ModelConfig:
     name: str = "gan"  # gan | vae | cgan
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W); H and W divisible by 4
     nz: int = 64  # latent size (VAE default is set by `default_model_config`)
-    ch: int = 48  # base channel count; the generator is ~0.38M parameters at 28x28
+    ch: int = 32  # base channels: ~0.2M-param generator; measured on MNIST, ch 32 at lr 1e-3 reached
+    # judge-FD 123 after 1,500 steps vs 253 for ch 48 at lr 2e-4, and ~1.5x faster per CPU step
     g_norm: str = "none"  # generator / decoder normalization: none | batch
     d_norm: str = "none"  # discriminator normalization: none | spectral
     num_classes: int = 10  # cgan only: label count (4 for shapes)
