@@ -45,7 +45,7 @@ from .inputs import (
 
 STARTS = ("finetune", "scratch")
 HEARTBEAT_S = 10.0  # a run whose stream nobody has read for this long stops (client went away)
-STREAM_MIN_INTERVAL = 0.25  # at most ~4 UI updates per second
+STREAM_MIN_INTERVAL = 1.0  # at most one UI update per second: each redraws the grid and 3 plots
 GRID_SCALE = 3
 
 

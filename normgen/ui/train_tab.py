@@ -21,12 +21,19 @@ from .sessions import caps, device_description, device_name, estimate_text, fine
 LADDER = [0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
 LOSS_KEYS = {"g_loss": "generator loss", "d_loss": "discriminator loss", "rec": "reconstruction",
              "kl": "KL", "loss": "negative ELBO"}
+MAX_CURVE_POINTS = 100
 START_CHOICES = [("fine-tune the pretrained baseline (fast)", "finetune"), ("from scratch", "scratch")]
 
 
 def curves(history: list[dict[str, float]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Long-format frames (step, value, series) for the loss, penalty and sparsity plots."""
+    """Long-format frames (step, value, series) for the loss, penalty and sparsity plots.
+
+    At most ~MAX_CURVE_POINTS rows per series (evenly thinned, last row kept): the browser redraws
+    every plot on each streamed update, and a growing history made the page sluggish on 2 cores."""
     loss, pen, sparse = [], [], []
+    if len(history) > MAX_CURVE_POINTS:
+        k = -(-len(history) // MAX_CURVE_POINTS)
+        history = history[::k] + ([history[-1]] if (len(history) - 1) % k else [])
     for r in history:
         s = r.get("step")
         for k, v in r.items():
@@ -244,7 +251,7 @@ def wire_train(c: dict[str, Any], root: str | None = None, data_root: str | None
             plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
                             root=root, data_root=data_root)
         except I.InputError as exc:
-            return f"⚠️ {exc}"
+            return f"Warning: {exc}"
         notes = "".join(f"{n}\n\n" for n in plan.notes)
         return f"Device: **{device_description(plan.device)}**\n\n{notes}{estimate_text(plan)}"
 
