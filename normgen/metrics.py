@@ -25,9 +25,9 @@ def layer_stats(w: torch.Tensor, kind: type[nn.Module] | None = None) -> dict[st
         "n": w.numel(),
         "l1": a.sum().item(),
         "l2": w.pow(2).sum().sqrt().item(),  # Frobenius norm (the penalty uses its square)
-        "near_zero_pct": 100.0 * (a < NEAR_ZERO).float().mean().item(),
-        "zero_pct": 100.0 * (w == 0).float().mean().item(),
-        "dead_filter_pct": 100.0 * (fn < DEAD_FILTER).float().mean().item(),
+        "near_zero_pct": 100.0 * (a < NEAR_ZERO).double().mean().item(),
+        "zero_pct": 100.0 * (w == 0).double().mean().item(),
+        "dead_filter_pct": 100.0 * (fn < DEAD_FILTER).double().mean().item(),
         "filters": fn.numel(),
     }
 
