@@ -1,0 +1,86 @@
+"""The zoo that ships in checkpoints/: every entry loads, matches its sha256 and samples on the CPU;
+the index's metrics of two entries are recomputed here and match; a tampered copy is rejected."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from normgen.checkpoints import CheckpointError
+from normgen.data import DatasetUnavailable, load_dataset
+from normgen.metrics import model_weight_stats
+from normgen.quality import evaluate
+from normgen.sampling import sample
+from normgen.zoo import load_entry, load_index, load_judge
+from normgen.zoo_build import EVAL_SEED
+
+ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
+
+
+@pytest.fixture(scope="module")
+def index():
+    idx = load_index(ROOT)
+    if not len(idx):
+        pytest.fail("checkpoints/index.json lists no entries: the shipped zoo is missing")
+    return idx
+
+
+def test_core_models_are_shipped(index):
+    for model in ("gan", "vae", "cgan"):
+        base = index.baseline(model, "mnist")
+        assert base is not None, f"no {model} MNIST baseline in the zoo"
+        assert index.find(model=model, dataset="mnist", l2=0.0, group=0.0, variant="loss", seed=0), model
+
+
+def test_every_entry_loads_matches_sha_and_samples(index):
+    for e in index.entries:
+        ck = load_entry(e, ROOT)  # checks sha256 first
+        x = sample(ck.model, 4, seed=1)
+        assert x.shape == (4, 1, 28, 28), e.id
+        assert torch.isfinite(x).all() and x.abs().max() <= 1.0, e.id
+
+
+def test_sampling_is_reproducible(index):
+    e = index.baseline("gan", "mnist")
+    a = sample(load_entry(e, ROOT).model, 16, seed=5)
+    b = sample(load_entry(e, ROOT).model, 16, seed=5)
+    assert torch.equal(a, b)
+
+
+def test_tampered_copy_is_rejected(index, tmp_path):
+    e = index.entries[0]
+    copy = tmp_path / "zoo"
+    (copy / Path(e.file).parent).mkdir(parents=True)
+    shutil.copy(ROOT / "index.json", copy / "index.json")
+    data = bytearray((ROOT / e.file).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (copy / e.file).write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="sha256"):
+        load_entry(e, copy)
+
+
+@pytest.mark.slow
+def test_index_metrics_recomputed_for_two_entries(index, data_root):
+    try:
+        train = load_dataset("mnist", root=data_root, download=False)
+        test = load_dataset("mnist", root=data_root, train=False, download=False)
+    except DatasetUnavailable as exc:
+        pytest.skip(str(exc))
+    judge = load_judge("mnist", ROOT)
+    assert judge is not None
+    for model in ("gan", "vae"):
+        e = index.baseline(model, "mnist")
+        ck = load_entry(e, ROOT)
+        m = evaluate(ck.model, judge, test, n=int(e.metrics["n"]), seed=EVAL_SEED,
+                     train=train if model == "vae" else None)
+        for key in ("fd", "confident_pct", "class_entropy", "within_class_div"):
+            assert m[key] == pytest.approx(e.metrics[key], rel=1e-3, abs=1e-3), (e.id, key)
+        assert m["class_hist"] == pytest.approx(e.metrics["class_hist"], abs=2), e.id
+        # weight statistics were taken from the float32 weights; float16 storage moves them very little
+        w = model_weight_stats({p: ck.model.parts[p] for p in e.parts if p in e.weights})
+        for part, stats in w.items():
+            assert stats["total"]["l2"] == pytest.approx(e.weights[part]["l2"], rel=1e-3), (e.id, part)
+            assert stats["total"]["n"] == e.weights[part]["n"]
