@@ -18,7 +18,7 @@ from . import inputs as I
 from .explorer import explore, png_path
 
 LAMBDA_HELP = {
-    "l1": "L1 λ: adds λ·Σ|w| to the loss (pushes weights to exactly zero)",
+    "l1": "L1 λ: adds λ·Σ|w| to the loss (pulls every weight toward zero by the same amount)",
     "l2": "L2 λ: adds λ·Σw² to the loss (shrinks every weight)",
 }
 
