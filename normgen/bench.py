@@ -251,6 +251,7 @@ def cmd_bench(a: argparse.Namespace) -> int:
     device = torch.device(a.device) if a.device else default_device()
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda: no CUDA device is available; use --device cpu")
+    threads_before = torch.get_num_threads()
     if a.threads:
         torch.set_num_threads(a.threads)
     try:
@@ -261,6 +262,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
         if isinstance(exc, DatasetUnavailable) or "MNIST" in str(exc) or "not found" in str(exc):
             raise DatasetUnavailable(f"the benchmark needs real MNIST: {exc}") from None
         raise
+    finally:
+        torch.set_num_threads(threads_before)  # in-process callers (tests) keep their thread count
     if a.json:
         print(json.dumps(res, default=float))
     return 0

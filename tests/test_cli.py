@@ -41,6 +41,8 @@ def _reproduce_line(stdout: str) -> str:
 def _env(repo_root: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(repo_root), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    # bitwise determinism holds for one thread count (reductions split differently otherwise)
+    env["OMP_NUM_THREADS"] = str(torch.get_num_threads())
     return env
 
 
