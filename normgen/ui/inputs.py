@@ -113,7 +113,7 @@ def parse_float(name: str, value: Any, lo: float, hi: float) -> float:
 
 
 def fmt_lambda(lam: float) -> str:
-    """0 -> '0', 1e-4 -> '1e-4', 3e-5 -> '3e-5', 0.25 -> '0.25' (same as normgen.ui.plots)."""
+    """0 -> '0', 1e-4 -> '1e-4', 3e-5 -> '3e-5', 0.01 -> '1e-2', 0.25 -> '0.25'."""
     if lam == 0:
         return "0"
     if 0.1 <= abs(lam) < 1000:

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from ..data import CLASS_NAMES
 from ..metrics import NEAR_ZERO
+from .inputs import fmt_lambda  # re-exported: figures and text format lambda one way
 
 # Okabe-Ito: blue, vermillion, bluish green, orange, reddish purple, sky blue, yellow, black
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -50,17 +51,6 @@ def _empty(message: str, title: str = "") -> Figure:
             ax.set_title(title)
         ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, transform=ax.transAxes)
     return fig
-
-
-def fmt_lambda(lam: float) -> str:
-    """0 -> '0', 1e-4 -> '1e-4', 3e-5 -> '3e-5', 0.01 -> '1e-2', 0.25 -> '0.25'."""
-    if lam == 0:
-        return "0"
-    if 0.1 <= abs(lam) < 1000:
-        return f"{lam:g}"
-    exp = math.floor(math.log10(abs(lam)) + 1e-9)
-    mant_s = f"{lam / 10**exp:.2g}"
-    return f"1e{exp}" if mant_s == "1" else f"{mant_s}e{exp}"
 
 
 def fmt_num(x: float) -> str:
