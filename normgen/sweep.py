@@ -33,10 +33,10 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from .config import TrainConfig
 from .data import Dataset, load_dataset
-from .models import GenerativeModel, build_model
+from .models import GenerativeModel
 from .regularizers import DECAY_SCALE, adam_threshold, penalized_weights, resolve_target, soft_threshold_
 from .sampling import sample as fixed_samples
-from .train import Progress, TrainResult, _flat_weight_stats, default_device, train
+from .train import Progress, TrainResult, _flat_weight_stats, default_device, init_model, train
 
 SWEEP_MODES = ("auto", "batched", "sequential")
 LAMBDAS = ("l1", "l2", "group", "act")
@@ -117,14 +117,7 @@ class BatchedTrainer:
         check_sweep(cfgs)
         cfg = self.cfg = cfgs[0]
         self.cfgs, self.k, self.device = cfgs, len(cfgs), device
-        with torch.random.fork_rng(devices=[]):  # the same init as train.make_trainer
-            torch.manual_seed(cfg.seed)
-            base = build_model(cfg.model)
-        if init is not None:
-            if init.cfg != cfg.model:
-                raise ValueError("fine-tuning needs the same model config as the starting checkpoint")
-            base.load_state_dict(init.state_dict())
-        base.to(device).train()
+        base = init_model(cfg, device, init)  # the same start as train.make_trainer
         self.models = [copy.deepcopy(base) for _ in cfgs]  # the K results (hold the last good weights)
         # "model." prefix: the keys as seen from a _Method wrapper
         params, buffers = stack_module_state([_Method(m, "generate") for m in self.models])
