@@ -10,7 +10,9 @@ Every figure is a ratio of two things measured in the same process, interleaved 
    MNIST digits are clearly recognizable (evaluation time excluded), normgen vs conventional;
 3. batched sweep: K lambdas (K = 4, 8) in one vmapped run vs K sequential runs vs one run;
 4. explore latency: ms from a checkpoint file to a 64-sample grid plus its weight statistics;
-5. efficiency: FLOPs per step (FlopCounterMode), achieved FLOP/s, share of a measured matmul peak.
+5. efficiency: FLOPs per step (FlopCounterMode), achieved FLOP/s, share of a measured matmul peak;
+6. fine-tune: seconds until a new lambda, fine-tuned from the zoo's GAN baseline (the Train screen's
+   default), moves its weight statistic half way to the zoo entry trained with it (bench_finetune).
 
 `--json` prints every number as one JSON object on the last line. Needs real MNIST (`--data-root`
 or $NORMGEN_DATA). Imports no gradio, so it runs on a bare GPU machine with torch + torchvision.
@@ -30,6 +32,7 @@ from pathlib import Path
 import torch
 
 from .bench_baseline import WORKERS, ConventionalLoop, conventional_loader
+from .bench_finetune import bench_finetune
 from .bench_parts import FD_THRESHOLDS, ExploreTimer, Judging, matmul_peak, step_flops, summarize, sync
 from .config import make_config
 from .data import DatasetUnavailable, default_data_root, load_dataset
@@ -42,10 +45,12 @@ MODELS = ("gan", "vae", "cgan")
 # per-device sizes: (CPU, GPU). GPU steps are ~100x shorter, so they need more of them.
 QUICK = {"repeats": 3, "steps": (10, 300), "ttp_cap": ({"gan": 30.0, "vae": 15.0}, {"gan": 60.0, "vae": 30.0}),
          "eval_every": ({"gan": 100, "vae": 50}, {"gan": 100, "vae": 50}), "sweep_steps": (4, 200),
-         "sweep_repeats": (1, 3), "latency_repeats": 10}
+         "sweep_repeats": (1, 3), "latency_repeats": 10,
+         "finetune_repeats": 1, "finetune_cap": 60.0}
 FULL = {"repeats": 5, "steps": (40, 1000), "ttp_cap": ({"gan": 300.0, "vae": 120.0}, {"gan": 120.0, "vae": 60.0}),
         "eval_every": ({"gan": 100, "vae": 50}, {"gan": 100, "vae": 50}), "sweep_steps": (40, 500),
-        "sweep_repeats": (3, 5), "latency_repeats": 30}
+        "sweep_repeats": (3, 5), "latency_repeats": 30,
+        "finetune_repeats": 3, "finetune_cap": 120.0}
 
 
 def _pick(value, gpu: bool):
@@ -241,6 +246,10 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
             log(f"  {m:5s} {f / 1e9:6.2f} GFLOP/step" + (f", achieved {achieved / 1e9:6.1f} GFLOP/s = "
                                                           f"{100 * achieved / peak:.1f}% of peak" if achieved else ""))
         res["efficiency"] = eff
+    if want("finetune"):
+        log(f"6. fine-tune a new lambda from the zoo's GAN baseline (median of {s['finetune_repeats']}, "
+            f"cap {s['finetune_cap']:g} s):")
+        res["finetune"] = bench_finetune(data, device, s["finetune_cap"], s["finetune_repeats"], log)
     res["total_s"] = time.perf_counter() - t_start
     res["load_avg_1min_end"] = os.getloadavg()[0]
     log(f"done in {res['total_s']:.0f} s")
@@ -279,7 +288,7 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-root", default=None, help="folder holding MNIST/raw (default: $NORMGEN_DATA)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--only", default="", help="comma-separated sections: throughput, picture, sweep, "
-                                              "explore, efficiency (default: all)")
+                                              "explore, efficiency, finetune (default: all)")
     p.add_argument("--grids", default="", help="write normgen's sample grid at each time-to-picture "
                                                "evaluation to this folder (to check the FD thresholds by eye)")
     p.set_defaults(handler=cmd_bench)

@@ -104,3 +104,20 @@ def test_until_picture_honours_the_time_cap_inside_an_interval():
     r = bench._until_picture(lambda: time.sleep(0.01), None, NeverGood(), "vae", every=1000, cap=0.1,
                              device=torch.device("cpu"))
     assert not r["reached"] and r["steps"] < 100 and 0.1 <= r["seconds"] < 1.0
+
+
+@needs_mnist
+def test_finetune_section_moves_the_statistic_to_its_goal():
+    """Section 6 fine-tunes the shipped baseline and stops once the statistic passes its goal."""
+    torch.set_num_threads(1)
+    from normgen.bench_finetune import bench_finetune
+
+    data = load_dataset("mnist", root=DATA, size=2000)
+    lines: list[str] = []
+    out = bench_finetune(data, torch.device("cpu"), cap_s=600.0, repeats=1, log=lines.append)
+    assert out["baseline"].startswith("gan-mnist-none-generator-loss-l1=0-l2=0")
+    l1, l2 = out["L1 1e-3"], out["L2 1e-1"]
+    assert l1["baseline_value"] < l1["goal"] and l2["baseline_value"] > l2["goal"]  # goals point the right way
+    for row in (l1, l2):
+        assert row["reached"] == 1 and 0 < row["seconds"] < 600 and row["steps"][0] > 0
+    assert len(lines) == 2 and "half way to" in lines[0]
