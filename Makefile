@@ -29,7 +29,7 @@ lint: $(VENV)/.dev
 bench: $(VENV)/.runtime  ## speed benchmark (add ARGS=--quick for a ~3 minute run)
 	NORMGEN_DATA="$(DATA)" $(PY) -m normgen bench $(ARGS)
 
-ZOO_ARGS ?= build --priority 1 --workers 2
+ZOO_ARGS ?= build --priority 6 --workers 2
 zoo: $(VENV)/.runtime  ## rebuild the pretrained zoo (resumable; ARGS overrides ZOO_ARGS)
 	NORMGEN_DATA="$(DATA)" $(PY) -m normgen zoo $(if $(ARGS),$(ARGS),$(ZOO_ARGS))
 

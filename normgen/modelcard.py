@@ -154,8 +154,9 @@ def render(index: ZooIndex, notes: str = DEFAULT_NOTES) -> str:
             "", "## Training recipe", "",
             "Every grid point of one model and dataset shares seed, steps and schedule, so two checkpoints differ "
             "only in their regularizer. Penalties act on conv / linear weights of the named target (not biases or "
-            "norm layers), added to the per-sample mean loss (the VAE's ELBO per pixel), so one lambda means "
-            "comparable strength across models. Weight statistics are computed from the float32 weights before the "
+            "norm layers), added to the per-sample mean loss (the VAE's ELBO per pixel), which puts every "
+            "model's loss on the same order; the lambda at which a model breaks still differs (see Notes). "
+            "Weight statistics are computed from the float32 weights before the "
             "float16 cast used for storage.", "", _recipe(index, es), "",
             "## The judge and the metrics", "",
             "A small CNN per dataset (`judges/`, trained by `python -m normgen judge`). FD: Frechet distance between "

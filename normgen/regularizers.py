@@ -13,8 +13,9 @@ Units, so that one lambda control spans "no effect" to "breaks" for every varian
   `lr * lambda` threshold would need lambda ~1000x larger to do anything, and `lr * lambda / sqrt(v_hat)`
   is unbounded where the data gradient vanishes (measured: 99.7% dead filters at lambda 1e-2);
 - decoupled weight decay (AdamW, Loshchilov & Hutter 2019): `w <- w - lr * (DECAY_SCALE * lambda) * w`.
-  AdamW's decay bypasses Adam's 1 / sqrt(v_hat) scaling (typically ~1e3 here), so DECAY_SCALE = 1e3
-  puts it on the loss-form L2 scale.
+  AdamW's decay bypasses Adam's 1 / sqrt(v_hat) scaling; DECAY_SCALE = 1e3 makes the two forms shrink
+  a weight equally fast where sqrt(v_hat) = 2e-3. Measured in the zoo (MNIST GAN): decoupled decay
+  breaks the generator at a 10x smaller lambda than loss-form L2 (1e-2 vs 1e-1), so it is the stronger.
 """
 
 from __future__ import annotations

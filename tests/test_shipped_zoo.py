@@ -35,6 +35,21 @@ def test_core_models_are_shipped(index):
         assert index.find(model=model, dataset="mnist", l2=0.0, group=0.0, variant="loss", seed=0), model
 
 
+def test_every_grid_position_of_the_mnist_core_grid_is_shipped(index):
+    """Issue 4's "done when": Explore can show every lambda position of the GAN, VAE and cGAN grids."""
+    from normgen.zoo_spec import spec
+
+    core = [s for s in spec(("mnist",)) if s.priority == 1]
+    missing = [s.id for s in core if index.get(s.id) is None]
+    assert not missing, f"missing from checkpoints/: {missing}"
+    assert {s.model for s in core} == {"gan", "vae", "cgan"}
+
+
+def test_the_zoo_fits_its_size_budget():
+    total = sum(p.stat().st_size for p in ROOT.rglob("*") if p.is_file())
+    assert total <= 60e6, f"checkpoints/ holds {total / 1e6:.1f} MB, over the 60 MB budget"
+
+
 def test_every_entry_loads_matches_sha_and_samples(index):
     for e in index.entries:
         ck = load_entry(e, ROOT)  # checks sha256 first

@@ -47,10 +47,12 @@ outside Adam's $1/\sqrt{{\hat v}}$ scaling.
 - **VAE:** the negative ELBO is divided by the {PIXELS} pixels of an image (nats per pixel), an average like
   the GAN's mean loss. Summed over the pixels instead, the data loss would be {PIXELS}x larger and the same λ
   {PIXELS}x weaker against it.
-- **Proximal L1** uses Adam's per-weight step size in its threshold: it moves a weight by what the
-  loss-form gradient $\lambda_1 \operatorname{{sign}}(w)$ would under Adam, so one λ means the same for both.
+- **Proximal L1** uses Adam's per-weight step size in its threshold: per step it moves a weight at most as
+  far as the loss-form gradient $\lambda_1 \operatorname{{sign}}(w)$ alone would under Adam. Whether the
+  two forms then have the same effect at one λ is measured below, not assumed.
 - **Decoupled decay** multiplies λ by {DECAY_SCALE:g} because AdamW's decay bypasses Adam's $1/\sqrt{{\hat v}}$
-  scaling; that puts it on the loss-form L2 scale.
+  scaling: the two forms shrink a weight equally fast where Adam's $\sqrt{{\hat v}} = 2/{DECAY_SCALE:g}$.
+  Real gradients differ from weight to weight, so compare the measured effects below.
 - **How sparsity is counted:** a weight is *near zero* when $|w| < {NEAR_ZERO:g}$; a filter is *dead* when
   its norm is below {DEAD_FILTER:g}. Weight statistics are computed from the float32 weights.
 - **Quality** is the judge FD: the Fréchet distance between a small classifier's features of generated and
