@@ -73,6 +73,14 @@ def main(argv: list[str] | None = None) -> int:
                 except AssertionError as exc:
                     print(f"explore: kept the default L1 ({exc})", file=sys.stderr)
             shot("explore")
+            # the same screen on Fashion-MNIST, when the zoo has it
+            before = img_src(page, "explore-selected")
+            try:
+                pick_option(page, "explore-dataset", r"^Fashion-MNIST$")
+                wait_until(lambda: (s := img_src(page, "explore-selected")) != before and s, 30, "the Fashion grid")
+                shot("explore-fashion")
+            except AssertionError as exc:
+                print(f"explore: no Fashion-MNIST screenshot ({exc})", file=sys.stderr)
 
             # Train: a short run that finishes (fine-tuning the baseline when the zoo has one)
             open_tab(page, "Train")
