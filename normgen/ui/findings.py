@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..data import CLASS_NAMES
 from ..zoo import ZooIndex
 from . import sweep_service as S
+from .inputs import DATASET_LABELS
 
 COLLAPSE = 0.5  # class entropy below this fraction of ln K counts as mode collapse
 
@@ -76,12 +77,25 @@ def _lam(kind: str, p: S.SweepPoint) -> str:
     return f"{kind.upper()} λ={S.plots.fmt_lambda(p.lams[kind])}"
 
 
+def _versus_spread(a: Stat, v: float) -> str:
+    """Where `v` lies against the baseline seeds `a`: "inside" their range, "near" (outside it by less
+    than the seeds differ from each other: two or three seeds under-state the spread) or "outside"."""
+    w = a.hi - a.lo
+    if a.lo <= v <= a.hi:
+        return "inside"
+    return "near" if a.lo - w <= v <= a.hi + w else "outside"
+
+
+SPREAD_WORDS = {"inside": " (inside the seed spread: not an effect)",
+                "near": " (just outside the seed spread, by less than the seeds differ: not a clear effect)",
+                "outside": " (outside the seed spread)"}
+
+
 def _change(a: Stat, b: Stat, what: str, spec: str = ".3g") -> str:
     """'FD 20.1 -> 25.3' plus a verdict when the baseline has a seed spread."""
     s = f"{what} {a.fmt(spec)} → {b.fmt(spec)}".strip()
     if len(a.vals) > 1 and a.hi > a.lo:
-        inside = a.lo <= b.mean <= a.hi
-        s += " (inside the seed spread: not an effect)" if inside else " (outside the seed spread)"
+        s += SPREAD_WORDS[_versus_spread(a, b.mean)]
     return s
 
 
@@ -181,9 +195,14 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     if fd0.ok and fds:
         best_p, best = min(fds, key=lambda pf: pf[1].mean)
         claim = "*Textbook claim: L2 regularization makes the model better.*"
-        if best.mean < fd0.lo and len(fd0.vals) > 1:
+        where = _versus_spread(fd0, best.mean) if len(fd0.vals) > 1 else ""
+        if best.mean < fd0.lo and where == "outside":
             verdict = (f"the claim holds here: the best L2 point, {_lam('l2', best_p)}, has FD {best.fmt()}, "
-                       f"below every baseline seed ({fd0.fmt()}).")
+                       f"below every baseline seed ({fd0.fmt()}) by more than the seeds differ.")
+        elif best.mean < fd0.lo and where == "near":
+            verdict = (f"the claim is not shown here: the best L2 point, {_lam('l2', best_p)}, has FD "
+                       f"{best.fmt()}, below both baseline seeds ({fd0.fmt()}) but by less than they differ "
+                       "from each other, which so few seeds cannot tell from noise.")
         elif best.mean >= fd0.mean:
             verdict = (f"the claim does not hold here: no L2 point beat the baseline's FD {fd0.fmt()}; the best, "
                        f"{_lam('l2', best_p)}, has {best.fmt()}.")
@@ -197,10 +216,14 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     if model == "vae":
         g0, g1 = _stat(base, _m("elbo_gap")), _stat(last, _m("elbo_gap"))
         if g0.ok and g1.ok:
-            verdict = ("narrower" if abs(g1.mean) < abs(g0.mean) else "not narrower")
+            verdict = ("narrower here" if abs(g1.mean) < abs(g0.mean) else "not narrower here")
+            t0, t1 = _stat(base, _m("elbo_test")), _stat(last, _m("elbo_test"))
+            if verdict == "narrower here" and t0.ok and t1.ok:
+                verdict += (", but not by fitting unseen images better: the test ELBO fell" if t1.mean < t0.mean
+                            else ", and the test ELBO rose") + f" ({t0.fmt()} → {t1.fmt()})"
             out.append(f"*Textbook claim: L2 narrows the train-test gap.* VAE ELBO gap (train - test, nats per "
                        f"pixel; > 0 = fits training images better): {_change(g0, g1, '')} from λ=0 to "
-                       f"{_lam('l2', last)}, so {verdict} here.")
+                       f"{_lam('l2', last)}, so {verdict}.")
     c0, c = _stat(base, _m("confident_pct")), _stat(last, _m("confident_pct"))
     if c.ok and c0.ok:
         out.append(f"Samples the judge is confident about: {c0.fmt('.1f', '%')} at λ=0, "
@@ -305,7 +328,8 @@ def target_findings(index: ZooIndex, dataset: str) -> list[str]:
             for p in sw.points[1:]:
                 fd = _stat(p, _m("fd"))
                 if fd0.ok and fd.ok:
-                    out.append(f"GAN, penalty on the {target}, {_lam(kind, p)}: {_change(fd0, fd, 'judge FD')}.")
+                    on = "both networks" if target == "both" else f"the {target}"
+                    out.append(f"GAN, penalty on {on}, {_lam(kind, p)}: {_change(fd0, fd, 'judge FD')}.")
     return out
 
 
@@ -319,14 +343,18 @@ def seed_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
             "A difference smaller than this is not an effect of λ."]
 
 
-def pick_dataset(index: ZooIndex) -> str | None:
-    """MNIST if the zoo has it, else the dataset with the most entries."""
+def zoo_datasets(index: ZooIndex) -> list[str]:
+    """The zoo's datasets, MNIST first, then by number of entries (most first)."""
     counts: dict[str, int] = {}
     for e in index.entries:
         counts[e.dataset] = counts.get(e.dataset, 0) + 1
-    if not counts:
-        return None
-    return "mnist" if "mnist" in counts else max(counts, key=counts.get)
+    return sorted(counts, key=lambda d: (d != "mnist", -counts[d], d))
+
+
+def pick_dataset(index: ZooIndex) -> str | None:
+    """MNIST if the zoo has it, else the dataset with the most entries."""
+    ds = zoo_datasets(index)
+    return ds[0] if ds else None
 
 
 def measured_markdown(index: ZooIndex, dataset: str | None = None) -> str:
@@ -336,7 +364,7 @@ def measured_markdown(index: ZooIndex, dataset: str | None = None) -> str:
         return ("## What this zoo measured\nThe zoo is empty, so there are no measurements to show yet. "
                 "Build it with `python -m normgen zoo build`.")
     floor = index.floors.get(dataset, {}).get("fd")
-    head = (f"## What this zoo measured ({dataset})\n"
+    head = (f"## What this zoo measured: {DATASET_LABELS.get(dataset, dataset)}\n"
             "The same numbers, with the grids, are on the **Compare** tab (pick the model and the sweep).\n\n")
     if isinstance(floor, int | float):
         head += f"Judge-FD floor (real training vs real test images): {S.plots.fmt_num(floor)}.\n"

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..metrics import DEAD_FILTER, NEAR_ZERO
 from ..regularizers import DECAY_SCALE
 from ..zoo import ZooIndex
-from .findings import measured_markdown
+from .findings import measured_markdown, zoo_datasets
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 PIXELS = 28 * 28
@@ -67,8 +67,11 @@ at zero (L1), strokes that get thinner and fainter (large L2), and every cell tu
 
 
 def learn_markdown(index: ZooIndex, dataset: str | None = None) -> str:
-    """The whole Learn page: formulas and units (from the code's constants), then the measurements."""
-    return "# Regularization, in formulas and in numbers\n" + FORMULAS + "\n" + measured_markdown(index, dataset)
+    """The whole Learn page: formulas and units (from the code's constants), then the measurements of
+    `dataset`, or of every dataset in the zoo (MNIST first) when it is None."""
+    datasets = [dataset] if dataset else zoo_datasets(index) or [None]
+    measured = "\n\n".join(measured_markdown(index, d) for d in datasets)
+    return "# Regularization, in formulas and in numbers\n" + FORMULAS + "\n" + measured
 
 
 def build_learn_tab(root: str | Path | None = None) -> None:
