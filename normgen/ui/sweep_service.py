@@ -69,7 +69,8 @@ class SweepKey:
 
     def label(self) -> str:
         """e.g. 'L1 axis on the generator, in the loss, 3000 steps' (+ 'BatchNorm G' when used)."""
-        bits = [f"{KIND_LABELS[self.kind]} on the {self.target}", VARIANT_LABELS.get(self.variant, self.variant)]
+        on = "both networks" if self.target == "both" else f"the {self.target}"
+        bits = [f"{KIND_LABELS[self.kind]} on {on}", VARIANT_LABELS.get(self.variant, self.variant)]
         if self.g_norm == "batch":
             bits.append("BatchNorm in G")
         if self.d_norm == "spectral":
@@ -148,8 +149,9 @@ def list_sweeps(index: ZooIndex, model: str, dataset: str) -> list[Sweep]:
     for key, members in groups.items():
         sweeps.append(_make_sweep(model, dataset, key, members, entries))
     order = {k: i for i, k in enumerate(KINDS)}
-    sweeps.sort(key=lambda s: (order[s.key.kind], s.key.g_norm != "none", s.key.target, s.key.variant,
-                               s.key.d_norm, s.key.steps))
+    main = SAMPLER_PART.get(model)  # the generator / decoder axes first, then the other targets
+    sweeps.sort(key=lambda s: (order[s.key.kind], s.key.g_norm != "none", s.key.target != main, s.key.target,
+                               s.key.variant != "loss", s.key.variant, s.key.d_norm, s.key.steps))
     return sweeps
 
 
