@@ -99,3 +99,14 @@ def test_index_metrics_recomputed_for_two_entries(index, data_root):
         for part, stats in w.items():
             assert stats["total"]["l2"] == pytest.approx(e.weights[part]["l2"], rel=1e-3), (e.id, part)
             assert stats["total"]["n"] == e.weights[part]["n"]
+
+
+def test_compare_strip_of_the_shipped_l1_axis_has_short_captions(index):
+    """Seven grids in a row leave ~150 px per caption: the λ and the FD must both fit."""
+    from normgen.ui import sweep_service as S
+
+    sw = S.list_sweeps(index, "gan", "mnist")[0]
+    assert sw.key.kind == "l1" and sw.key.target == "generator" and sw.key.variant == "loss"  # the default
+    caps = [c for _, c in S.strip(sw, root=ROOT)]
+    assert len(caps) >= 7 and caps[0].startswith("λ = 0 · FD ")
+    assert all(len(c) <= 15 and "FD" in c for c in caps), caps

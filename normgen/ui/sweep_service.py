@@ -376,12 +376,18 @@ def strip(sweep: Sweep, noise_seed: int = 0, train_seed: int | None = None, root
           ) -> list[tuple[Image.Image, str]]:
     """(grid, caption) for every point of the sweep, same noise and the same training seed."""
     n = grid_size(sweep.model, sweep.dataset, large=False)
+    short = len(sweep.points) > 5  # narrow cells cut long captions: drop the kind (the dropdown names it)
     out = []
     for p in sweep.points:
         e = p.entry(train_seed) if train_seed in p.seeds else p.entries[0]
         fd = metric(e, "fd")
-        name = "λ = 0" if not any(p.lams.values()) else p.label()
-        cap = name + (f" · FD {plots.fmt_num(fd)}" if fd is not None else "")  # short: captions get cut
+        if not any(p.lams.values()):
+            name = "λ = 0"
+        else:
+            name = "/".join(plots.fmt_lambda(v) for v in p.lams.values() if v) if short else p.label()
+        if fd is not None:
+            name += f" · FD {f'{fd:.0f}' if short and fd >= 10 else plots.fmt_num(fd)}"
+        cap = name
         out.append((entry_grid(e, noise_seed, n, scale=2, root=root), cap))
     return out
 
