@@ -10,7 +10,7 @@ Priorities (issue 4), built with `zoo build --priority K` (everything <= K):
   2  MNIST GAN with a batch-norm generator (weight penalties change norms, not samples)
   3  MNIST GAN with the penalty on the discriminator, and on both networks
   4  proximal-L1 and decoupled-weight-decay variants (GAN)
-  5  group lasso (GAN)
+  5  group lasso (GAN), and a second seed for points that looked better than the baseline
   6  Fashion-MNIST: the priority-1 core grid
   7  proximal, decoupled and group lasso for the VAE and the conditional GAN
 The first dataset passed to `spec()` gets priorities 1-5 and 7, every other one the core grid at 6.
@@ -43,6 +43,9 @@ TARGET_POINTS = ((1e-3, 0.0), (0.0, 1e-1))  # (l1, l2) with the penalty on the d
 PROX_L1 = (1e-4, 1e-3, 3e-3)  # proximal L1: same lambda scale as the loss form (see regularizers.py)
 DECAY_L2 = (1e-3, 1e-2, 1e-1)  # decoupled decay (x DECAY_SCALE); measured stronger than loss-form L2
 GROUP_AXIS = (1e-4, 1e-3, 1e-2)
+# (l1, l2, group) points of the first dataset's GAN whose one seed scored below both baseline seeds:
+# trained with a second seed before anyone calls it an improvement (priority 5)
+RECHECK = ((0.0, 1e-3, 0.0), (0.0, 0.0, 1e-3))
 
 # --- the recipe ----------------------------------------------------------------------------------
 STEPS = {"gan": 2000, "cgan": 2000, "vae": 1500}  # per model; `zoo build --steps` overrides all
@@ -140,6 +143,8 @@ def spec(datasets: tuple[str, ...] = DATASETS) -> list[ZooSpec]:
         out += [ZooSpec("gan", ds, 4, "proximal", variant="proximal", l1=v) for v in PROX_L1]
         out += [ZooSpec("gan", ds, 4, "decoupled", variant="decoupled", l2=v) for v in DECAY_L2]
         out += [ZooSpec("gan", ds, 5, "group", group=v) for v in GROUP_AXIS]
+        out += [ZooSpec("gan", ds, 5, "group" if g else "l2", l1=a, l2=b, group=g, seed=SEEDS[1])
+                for a, b, g in RECHECK]
         for m in ("vae", "cgan"):  # beyond the 60 MB budget with the default grid: build only if it fits
             out += [ZooSpec(m, ds, 7, "proximal", variant="proximal", l1=v) for v in PROX_L1]
             out += [ZooSpec(m, ds, 7, "decoupled", variant="decoupled", l2=v) for v in DECAY_L2]

@@ -200,8 +200,9 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
             verdict = (f"the claim holds here: the best L2 point, {_lam('l2', best_p)}, has FD {best.fmt()}, "
                        f"below every baseline seed ({fd0.fmt()}) by more than the seeds differ.")
         elif best.mean < fd0.lo and where == "near":
+            seeds = f"{S.plots.fmt_num(fd0.lo)} and {S.plots.fmt_num(fd0.hi)}"
             verdict = (f"the claim is not shown here: the best L2 point, {_lam('l2', best_p)}, has FD "
-                       f"{best.fmt()}, below both baseline seeds ({fd0.fmt()}) but by less than they differ "
+                       f"{best.fmt()}, below both baseline seeds ({seeds}) but by less than they differ "
                        "from each other, which so few seeds cannot tell from noise.")
         elif best.mean >= fd0.mean:
             verdict = (f"the claim does not hold here: no L2 point beat the baseline's FD {fd0.fmt()}; the best, "
