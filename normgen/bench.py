@@ -38,7 +38,7 @@ from .config import make_config
 from .data import DatasetUnavailable, default_data_root, load_dataset
 from .regularizers import RegConfig
 from .sweep import sweep
-from .train import STEPS, default_device, make_trainer, train
+from .train import STEPS, default_device, make_trainer, train, use_fast_cuda_math
 
 MODELS = ("gan", "vae", "cgan")
 
@@ -197,10 +197,7 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
     def want(name: str) -> bool:
         return "all" in sections or name in sections
 
-    if gpu:
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-        torch.backends.cudnn.benchmark = True
+    use_fast_cuda_math(device)  # what every normgen run does on CUDA (make_trainer), set before the baselines
     root = Path(data_root) if data_root else default_data_root()
     res: dict = {"device": str(device), "device_name": torch.cuda.get_device_name(device) if gpu else "cpu",
                  "torch": torch.__version__, "threads": torch.get_num_threads(), "quick": quick,

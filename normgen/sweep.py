@@ -36,7 +36,7 @@ from .data import Dataset, load_dataset
 from .models import GenerativeModel
 from .regularizers import DECAY_SCALE, adam_threshold, penalized_weights, resolve_target, soft_threshold_
 from .sampling import sample as fixed_samples
-from .train import Progress, TrainResult, _flat_weight_stats, default_device, init_model, train
+from .train import Progress, TrainResult, _flat_weight_stats, default_device, init_model, train, use_fast_cuda_math
 
 SWEEP_MODES = ("auto", "batched", "sequential")
 LAMBDAS = ("l1", "l2", "group", "act")
@@ -117,6 +117,7 @@ class BatchedTrainer:
         check_sweep(cfgs)
         cfg = self.cfg = cfgs[0]
         self.cfgs, self.k, self.device = cfgs, len(cfgs), device
+        use_fast_cuda_math(device)
         base = init_model(cfg, device, init)  # the same start as train.make_trainer
         self.models = [copy.deepcopy(base) for _ in cfgs]  # the K results (hold the last good weights)
         # "model." prefix: the keys as seen from a _Method wrapper

@@ -259,3 +259,11 @@ def test_spectral_discriminator_trains(shapes_small):
                reg=RegConfig(l1=1e-3, target="discriminator"))
     assert res.status == "finished"
     assert res.history[-1]["pen_l1_discriminator"] > 0
+
+
+def test_fast_cuda_math_is_a_no_op_off_cuda():
+    from normgen.train import use_fast_cuda_math
+
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.benchmark)
+    assert use_fast_cuda_math(torch.device("cpu")) is False
+    assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.benchmark) == before
