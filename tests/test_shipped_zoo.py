@@ -110,3 +110,13 @@ def test_compare_strip_of_the_shipped_l1_axis_has_short_captions(index):
     caps = [c for _, c in S.strip(sw, root=ROOT)]
     assert len(caps) >= 7 and caps[0].startswith("λ = 0 · FD ")
     assert all(len(c) <= 15 and "FD" in c for c in caps), caps
+
+
+def test_explore_gives_the_real_image_scale_of_fd_and_confidence(index):
+    """Fashion's judge is unsure of many real images too: Explore says so beside the numbers."""
+    from normgen.ui.explorer import explore
+
+    r = explore("gan", "fashion", "none", 1e-3, 0.0, "generator", "loss", 0, root=ROOT)
+    fl = index.floors["fashion"]
+    assert (f"real training images vs real test images score FD {fl['fd']:.2f}, and the judge is confident on "
+            f"{fl['confident_pct']:.1f}% of those real images") in r.details

@@ -137,9 +137,13 @@ def summarize(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
         stats["metrics"][key] = {"baseline": vb, "selected": vs, **info}
         if not same and key in ("fd", "rec_error", "elbo_gap"):
             verdicts.append(f"{label.split(' (')[0]} {fmt.format(vb)} → {fmt.format(vs)}: {text}.")
-    floor = index.floors.get(sel.dataset, {}).get("fd")
+    fl = index.floors.get(sel.dataset, {})
+    floor, real_conf = fl.get("fd"), fl.get("confident_pct")
     if isinstance(floor, (int, float)) and "fd" in stats["metrics"]:
-        verdicts.append(f"For scale: real training images vs real test images score FD {floor:.2f}.")
+        scale = f"For scale: real training images vs real test images score FD {floor:.2f}"
+        if isinstance(real_conf, (int, float)):
+            scale += f", and the judge is confident on {real_conf:.1f}% of those real images"
+        verdicts.append(scale + ".")
     rows.append(("mean pixel change vs baseline (pixels span −1…1)", "—", f"{pixel_change:.3f}"))
 
     table = "| measured on the " + where + " | baseline (λ = 0) | selected |\n|---|---:|---:|\n"
