@@ -27,10 +27,15 @@ POINTS = (("L1 1e-3", 1e-3, 0.0, "near_zero_pct", +1), ("L2 1e-1", 0.0, 1e-1, "l
 PART = "generator"
 
 
+def _gan_entry(index, l1: float, l2: float):
+    """The zoo's seed-0 MNIST GAN entry with loss-form (l1, l2) on the generator, or None."""
+    return next(iter(index.find(model="gan", dataset="mnist", g_norm="none", target=PART, variant="loss",
+                                l1=l1, l2=l2, group=0.0, act=0.0, seed=0)), None)
+
+
 def _goal(index, l1: float, l2: float, stat: str, base) -> tuple[float, float, str] | None:
     """(baseline value, goal value, target entry id), or None when the zoo lacks the entry."""
-    target = next(iter(index.find(model="gan", dataset="mnist", g_norm="none", target=PART, variant="loss",
-                                  l1=l1, l2=l2, group=0.0, act=0.0, seed=0)), None)
+    target = _gan_entry(index, l1, l2)
     if target is None or stat not in target.weights.get(PART, {}):
         return None
     b, t = base.weights[PART][stat], target.weights[PART][stat]
@@ -63,8 +68,7 @@ def bench_finetune(data: Dataset, device: torch.device, cap_s: float, repeats: i
     except (OSError, ValueError) as exc:
         log(f"  skipped: no zoo index ({exc})")
         return {"skipped": str(exc)}
-    base = next(iter(index.find(model="gan", dataset="mnist", g_norm="none", target=PART, variant="loss",
-                                l1=0.0, l2=0.0, group=0.0, act=0.0, seed=0)), None)
+    base = _gan_entry(index, 0.0, 0.0)
     if base is None or "discriminator" not in base.parts:
         log("  skipped: the zoo has no MNIST GAN baseline with its discriminator")
         return {"skipped": "no baseline"}

@@ -217,9 +217,10 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     if model == "vae":
         g0, g1 = _stat(base, _m("elbo_gap")), _stat(last, _m("elbo_gap"))
         if g0.ok and g1.ok:
-            verdict = ("narrower here" if abs(g1.mean) < abs(g0.mean) else "not narrower here")
+            narrower = abs(g1.mean) < abs(g0.mean)
+            verdict = "narrower here" if narrower else "not narrower here"
             t0, t1 = _stat(base, _m("elbo_test")), _stat(last, _m("elbo_test"))
-            if verdict == "narrower here" and t0.ok and t1.ok:
+            if narrower and t0.ok and t1.ok:
                 verdict += (", but not by fitting unseen images better: the test ELBO fell" if t1.mean < t0.mean
                             else ", and the test ELBO rose") + f" ({t0.fmt()} → {t1.fmt()})"
             out.append(f"*Textbook claim: L2 narrows the train-test gap.* VAE ELBO gap (train - test, nats per "

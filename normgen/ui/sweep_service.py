@@ -387,8 +387,7 @@ def strip(sweep: Sweep, noise_seed: int = 0, train_seed: int | None = None, root
             name = "/".join(plots.fmt_lambda(v) for v in p.lams.values() if v) if short else p.label()
         if fd is not None:
             name += f" · FD {f'{fd:.0f}' if short and fd >= 10 else plots.fmt_num(fd)}"
-        cap = name
-        out.append((entry_grid(e, noise_seed, n, scale=2, root=root), cap))
+        out.append((entry_grid(e, noise_seed, n, scale=2, root=root), name))
     return out
 
 
