@@ -117,25 +117,27 @@ def seed_spread(entries: list[Entry]) -> list[list[Any]]:
 
 
 def _recipe(index: ZooIndex, entries: list[Entry]) -> str:
-    """Training settings read from one checkpoint's metadata per model (the files record them)."""
+    """Training settings read from one checkpoint's metadata per (model, dataset): the files record them."""
     from .checkpoints import CheckpointError, read_meta
 
     rows = []
+    datasets = sorted({e.dataset for e in entries}, key=lambda d: (d != "mnist", d))
     for model in ("gan", "vae", "cgan"):
-        es = [e for e in entries if e.model == model]
-        if not es:
-            continue
-        try:
-            cfg = read_meta(index.root / es[0].file)["config"]
-        except (CheckpointError, KeyError):
-            continue
-        mc = cfg["model"]
-        rows.append([MODEL_NAMES[model], cfg["steps"], cfg["batch_size"], f"{cfg['lr']:g}",
-                     f"{cfg['lr_d'] or cfg['lr']:g}", f"({cfg['beta1']:g}, {cfg['beta2']:g})", mc["ch"], mc["nz"],
-                     mc["d_norm"], mc["beta"] if model == "vae" else "-",
-                     ", ".join(sorted({e.device for e in es})), fmt(sum(e.wall_s for e in es) / len(es))])
-    return _table(["model", "steps", "batch", "lr", "lr D", "Adam betas", "ch", "nz", "D norm", "VAE beta",
-                   "device", "mean train s"], rows)
+        for ds in datasets:
+            es = [e for e in entries if e.model == model and e.dataset == ds]
+            if not es:
+                continue
+            try:
+                cfg = read_meta(index.root / es[0].file)["config"]
+            except (CheckpointError, KeyError):
+                continue
+            mc = cfg["model"]
+            rows.append([MODEL_NAMES[model], ds, cfg["steps"], cfg["batch_size"], f"{cfg['lr']:g}",
+                         f"{cfg['lr_d'] or cfg['lr']:g}", f"({cfg['beta1']:g}, {cfg['beta2']:g})", mc["ch"], mc["nz"],
+                         mc["d_norm"], mc["beta"] if model == "vae" else "-",
+                         ", ".join(sorted({e.device for e in es})), fmt(sum(e.wall_s for e in es) / len(es))])
+    return _table(["model", "dataset", "steps", "batch", "lr", "lr D", "Adam betas", "ch", "nz", "D norm",
+                   "VAE beta", "device", "mean train s"], rows)
 
 
 def render(index: ZooIndex, notes: str = DEFAULT_NOTES) -> str:

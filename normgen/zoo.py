@@ -310,3 +310,47 @@ def verify(root: str | Path | None = None, n: int = 16) -> tuple[int, list[str]]
         except (CheckpointError, ValueError) as exc:
             problems.append(f"judge {ds}: {exc}")
     return len(index.entries), problems
+
+
+def merge(src: str | Path, dst: str | Path | None = None, log=print) -> list[str]:
+    """Copy every entry of the zoo at `src` into the zoo at `dst`, replacing entries with the same id:
+    how a zoo built elsewhere (`zoo build --out FOLDER`, e.g. on a GPU machine) comes home.
+
+    Each file's sha256 is checked before the copy. An entry scored by a different judge is refused
+    (its metrics would not be comparable with the rest); a judge `dst` lacks is copied with its floor.
+    The index is rewritten after every file, so an interruption leaves at most one entry to merge again.
+    Returns the merged ids.
+    """
+    import shutil
+
+    s_idx, d_idx = load_index(src), load_index(dst)
+    if s_idx.root.resolve() == d_idx.root.resolve():
+        raise ValueError(f"{s_idx.root}: source and destination are the same zoo")
+    if not len(s_idx):
+        raise ValueError(f"{s_idx.root}: no zoo entries to merge (is this a zoo folder with an index.json?)")
+    for ds in sorted({e.dataset for e in s_idx.entries}):
+        sj, dj = s_idx.judge_path(ds), d_idx.judge_path(ds)
+        if sj is None or not sj.is_file():
+            raise ValueError(f"{s_idx.root}: no {ds} judge, so its {ds} metrics cannot be checked against {d_idx.root}")
+        if dj is not None and dj.is_file():
+            if sha256(sj) != sha256(dj):
+                raise ValueError(f"the {ds} judge of {s_idx.root} differs from {d_idx.root}'s: its FD and confidence "
+                                 "are not comparable; rebuild there with this zoo's judges/ copied in")
+            continue
+        rel = s_idx.judges[ds]
+        (d_idx.root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sj, d_idx.root / rel)
+        d_idx.judges[ds], d_idx.floors[ds] = rel, s_idx.floors.get(ds, {})
+    merged = []
+    for e in sorted(s_idx.entries, key=lambda e: e.id):
+        path = check_sha(e, s_idx.root)
+        out = d_idx.root / e.file
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        shutil.copyfile(path, tmp)
+        tmp.replace(out)
+        d_idx.entries = [x for x in d_idx.entries if x.id != e.id] + [e]
+        write_index(d_idx)
+        merged.append(e.id)
+        log(f"merged {e.id}")
+    return merged

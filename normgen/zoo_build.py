@@ -4,6 +4,7 @@
         --workers 12 --priority 1
     python -m normgen zoo verify [--root checkpoints]
     python -m normgen zoo card   [--root checkpoints]
+    python -m normgen zoo merge FOLDER [--root checkpoints]   # bring home a zoo built elsewhere
 
 Resumable: an entry is skipped when the index lists it, its file's sha256 matches and its recipe
 (full TrainConfig + evaluation settings) is unchanged; the index is rewritten atomically after every
@@ -361,6 +362,14 @@ def cmd_verify(a: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_merge(a: argparse.Namespace) -> int:
+    from .zoo import merge
+
+    ids = merge(a.src, zoo_root(a.root), log=lambda s: None)
+    print(f"merged {len(ids)} entries from {a.src} into {zoo_root(a.root)}; run `zoo card` to refresh the card")
+    return 0
+
+
 def cmd_card(a: argparse.Namespace) -> int:
     from .modelcard import write_card
 
@@ -396,6 +405,10 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     v = zs.add_parser("verify", help="check every entry loads, matches its sha256 and samples")
     v.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
     v.set_defaults(handler=cmd_verify)
+    m = zs.add_parser("merge", help="copy the entries of another zoo folder into this one (same ids replaced)")
+    m.add_argument("src", help="zoo folder built elsewhere, e.g. by `zoo build --out FOLDER` on a GPU machine")
+    m.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
+    m.set_defaults(handler=cmd_merge)
     c = zs.add_parser("card", help="write the model card (ROOT/README.md) from the index")
     c.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
     c.add_argument("--out", default=None, help="output file (default: ROOT/README.md)")

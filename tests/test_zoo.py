@@ -3,6 +3,7 @@ metrics recomputed), tampering detection, the spec's size budget and the model c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -245,3 +246,45 @@ def test_cli_zoo_errors_and_dry_run(tmp_path, capsys):
     assert main(["zoo", "build", "--out", str(tmp_path), "--datasets", "cifar", "--device", "cpu"]) == 2
     assert main(["zoo", "build", "--out", str(tmp_path), "--workers", "0", "--device", "cpu"]) == 2
     assert main(["zoo", "verify", "--root", str(tmp_path / "empty")]) == 0  # empty zoo: nothing to fail
+
+
+def test_merge_brings_home_a_zoo_built_elsewhere(zoo, tmp_path):
+    from normgen.zoo import merge
+
+    root, index, _ = zoo
+    home = tmp_path / "home"
+    shutil.copytree(root, home)
+    away = tmp_path / "away"
+    shutil.copytree(root, away)
+    # "away" retrained one entry (another file, another sha) and built one the home zoo lacks
+    e0, e1 = sorted(load_index(away).entries, key=lambda e: e.id)[:2]
+    idx = load_index(away)
+    data = bytearray((away / e0.file).read_bytes())
+    data[-1] ^= 0x01
+    (away / e0.file).write_bytes(bytes(data))
+    idx.entries = [dataclasses.replace(e, sha256=sha256(away / e0.file), metrics={**e.metrics, "fd": 1.5})
+                   if e.id == e0.id else e for e in idx.entries]
+    write_index(idx, away)
+    home_idx = load_index(home)
+    home_idx.entries = [e for e in home_idx.entries if e.id != e1.id]
+    write_index(home_idx, home)
+    (home / e1.file).unlink()
+
+    assert sorted(merge(away, home, log=lambda s: None)) == sorted(e.id for e in idx.entries)
+    merged = load_index(home)
+    assert len(merged) == 3 and merged.get(e0.id).metrics["fd"] == 1.5
+    assert verify(home) == (3, [])  # every file is there and matches its new sha256
+    # refused: a tampered source file, a different judge, the same folder, an empty source
+    data[-1] ^= 0x03
+    (away / e0.file).write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="sha256"):
+        merge(away, home, log=lambda s: None)
+    assert verify(home) == (3, [])  # nothing of the home zoo was lost
+    (away / e0.file).unlink()
+    judge = away / "judges" / "shapes.safetensors"
+    judge.write_bytes(judge.read_bytes() + b" ")
+    with pytest.raises(ValueError, match="judge .* differs"):
+        merge(away, home, log=lambda s: None)
+    with pytest.raises(ValueError, match="same zoo"):
+        merge(home, home)
+    assert main(["zoo", "merge", str(tmp_path / "nothing"), "--root", str(home)]) == 2
