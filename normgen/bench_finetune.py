@@ -5,7 +5,7 @@ shipped unregularized MNIST GAN and train it on with the new λ through `normgen
 the app's logging and 64-sample grids. "Its effect shows" is defined from the zoo itself: the
 statistic Explore prints for that regularizer (L1 -> share of near-zero generator weights, L2 ->
 generator weight L2 norm) has covered half of the distance from the baseline's value to the value
-of the zoo entry trained from scratch with that λ (2,000 steps). Both ends are read from
+of the zoo entry trained from scratch with that λ (6,000 steps on MNIST). Both ends are read from
 `checkpoints/index.json`, so the goal is what the learner sees on the Explore screen.
 """
 
