@@ -40,7 +40,9 @@ def test_sweeps_group_the_index(zoo):
     assert [p.lams["l1"] for p in l1.points] == [0.0, *L1S]
     assert [p.seeds for p in l1.points] == [[0, 1], [0], [0, 1], [0]]
     assert l1.has_baseline and l1.part == "generator"
-    assert any("fewer at L1 1e-5, L1 1e-3" in n for n in l1.notes)
+    assert any(n.startswith(f"training seeds per point: 2 at λ = 0 (baseline), {l1.points[2].label()}; "
+                            f"1 at {l1.points[1].label()}, {l1.points[3].label()} (no seed spread there)")
+               for n in l1.notes), l1.notes
     vae = {s.key.id for s in S.list_sweeps(zoo, "vae", "shapes")}
     assert vae == {"l1|none|none|decoder|loss|10", "l2|none|none|decoder|loss|10"}
     assert S.list_sweeps(zoo, "cgan", "shapes") == []
@@ -233,6 +235,26 @@ def test_learn_batchnorm_and_variants():
                    _e(g_norm="batch", l2=1e-1, fd=40.0, norm=1.5))
     assert "BatchNorm did not fully hide the penalty" in findings.measured_markdown(moved)
     assert "proximal L1 λ=1e-3: 55.5% of weights exactly zero" in text
+    # the side-by-side table: every BatchNorm point beside the same λ without normalization
+    assert "| penalty | BatchNorm: norm | BatchNorm: judge FD | no norm: norm | no norm: judge FD |" in text
+    assert "| 0 (baseline) | 12 | 21 [20-22] | 10 | 20 |" in text
+    assert "| L2 0.1 | 1.5 | 21 (inside) | 2 | 30 |" in text
+    assert "| L2 0.1 | 1.5 | 40 (outside) | - | - |" in findings.measured_markdown(moved)
+
+
+def test_learn_says_when_the_discriminator_penalty_zeroed_it():
+    def with_d(e: Entry, target: str, d_norm: float) -> Entry:
+        return replace(e, id=f"{e.id}-{target}", target=target,
+                                   weights={**e.weights, "discriminator": {"l2": d_norm, "near_zero_pct": 1.0}})
+
+    idx = _index(with_d(_e(seed=0, fd=20.0), "generator", 16.0), with_d(_e(seed=1, fd=24.0), "generator", 18.0),
+                 with_d(_e(l2=1e-1, fd=90.0), "discriminator", 1e-6),
+                 with_d(_e(l1=1e-3, fd=22.0), "discriminator", 6.0))
+    text = findings.measured_markdown(idx)
+    assert ("penalty on the discriminator, L2 λ=0.1: judge FD 22 (seeds 20-24) → 90 (outside the seed spread); "
+            "discriminator weight norm 17 (seeds 16-18) → 1e-06 (with its weights at zero") in text
+    assert ("penalty on the discriminator, L1 λ=1e-3: judge FD 22 (seeds 20-24) → 22 (inside the seed spread: "
+            "not an effect); discriminator weight norm 17 (seeds 16-18) → 6.") in text
 
 
 def test_learn_page_empty_and_units():
@@ -257,3 +279,14 @@ def test_learn_on_the_tiny_zoo(zoo):
     enet = S.get_sweep(zoo, "gan", "shapes", "elastic|none|none|generator|loss|10").points[1].entries[0]
     assert (f"L1 1e-4, L2 1e-3: near-zero weights {enet.weights['generator']['near_zero_pct']:.1f}%, "
             f"weight norm {enet.weights['generator']['l2']:.3g}; L1 alone:") in text
+
+
+def test_learn_decoupled_decay_and_group_lasso_give_norm_and_fd():
+    idx = _index(_e(seed=0, fd=20.0, norm=10.0), _e(seed=1, fd=24.0, norm=10.0), _e(l2=1e-2, fd=30.0, norm=5.0),
+                 _e(variant="decoupled", l2=1e-2, fd=900.0, norm=1.0),
+                 replace(_e(fd=60.0), id="group", group=1e-2,
+                         weights={"generator": {"l2": 4.0, "dead_filter_pct": 19.2, "near_zero_pct": 50.0}}))
+    text = findings.measured_markdown(idx)
+    assert ("GAN generator, L2 λ=1e-2: weight norm 1 and judge FD 900 with decoupled decay, 5 and 30 with L2 "
+            "in the loss.") in text
+    assert "group lasso λ=1e-2: dead filters 0.0% → 19.2%; judge FD 22 (seeds 20-24) → 60 (outside" in text

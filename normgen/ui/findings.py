@@ -126,9 +126,10 @@ def axis_table(sweep: S.Sweep) -> str:
             (f"{part} norm", _wstat(part, "l2"), ".3g"), ("judge FD", _m("fd"), ".3g"),
             ("class entropy", _m("class_entropy"), ".2f"), ("rec. error", _m("rec_error"), ".3g")]
     cols = [c for c in cols if any(_stat(p, c[1]).ok for p in sweep.points)]
-    seeds = max(len(p.entries) for p in sweep.points)
+    seeds = sorted({len(p.entries) for p in sweep.points if len(p.entries) > 1})
     lam = f"{sweep.key.kind.upper()} λ"
-    rows = ([f"*Mean over training seeds, [min-max] where a λ has {seeds} seeds.*", ""] if seeds > 1 else [])
+    counts = " or ".join(str(n) for n in seeds)
+    rows = ([f"*Mean over training seeds, [min-max] where a λ has {counts} seeds.*", ""] if seeds else [])
     rows += [f"| {lam} | " + " | ".join(c[0] for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for p in sweep.points:
         cells = [_stat(p, get).fmt(spec, compact=True) if _stat(p, get).ok else "-" for _, get, spec in cols]
@@ -278,16 +279,64 @@ def variant_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
             twin = next((q for q in (loss.points[1:] if loss else []) if math.isclose(q.lams["l2"], p.lams["l2"])),
                         None)
             if n.ok and twin is not None and _stat(twin, _wstat(dec.part, "l2")).ok:
-                out.append(f"{name} {dec.part}, {_lam('l2', p)}: weight norm {n.fmt()} with decoupled decay, "
-                           f"{_stat(twin, _wstat(dec.part, 'l2')).fmt()} with L2 in the loss.")
+                fd, fd_loss = _stat(p, _m("fd")), _stat(twin, _m("fd"))
+                both = fd.ok and fd_loss.ok
+                out.append(f"{name} {dec.part}, {_lam('l2', p)}: weight norm {n.fmt()}"
+                           + (f" and judge FD {fd.fmt()}" if both else "") + " with decoupled decay, "
+                           f"{_stat(twin, _wstat(dec.part, 'l2')).fmt()}"
+                           + (f" and {fd_loss.fmt()}" if both else "") + " with L2 in the loss.")
     grp = find_sweep(index, model, dataset, "group")
     if grp is not None:
         p = grp.points[-1]
         d0, d = _stat(grp.points[0], _wstat(grp.part, "dead_filter_pct")), _stat(p, _wstat(grp.part, "dead_filter_pct"))
         if d0.ok and d.ok:
+            fd0, fd = _stat(grp.points[0], _m("fd")), _stat(p, _m("fd"))
             out.append(f"{name} {grp.part}, group lasso λ={S.plots.fmt_lambda(p.lams['group'])}: dead filters "
-                       f"{d0.fmt('.1f', '%')} → {d.fmt('.1f', '%')}.")
+                       f"{d0.fmt('.1f', '%')} → {d.fmt('.1f', '%')}"
+                       + (f"; {_change(fd0, fd, 'judge FD')}" if fd0.ok and fd.ok else "") + ".")
     return out
+
+
+def _bn_cell(base: Stat, st: Stat, is_base: bool) -> str:
+    """'40.5 (outside)': a sweep point's FD and where it lies against its own baseline's seeds."""
+    if not st.ok:
+        return "-"
+    if is_base or len(base.vals) < 2 or base.hi <= base.lo:
+        return st.fmt(compact=True)
+    return f"{st.fmt(compact=True)} ({_versus_spread(base, st.mean)})"
+
+
+def batchnorm_table(index: ZooIndex, dataset: str) -> str:
+    """Every penalty of the batch-norm GAN block beside the same penalty without normalization:
+    generator norm and judge FD (inside / near / outside the seed spread of that block's baseline)."""
+    rows: list[str] = []
+    for kind in ("l1", "l2"):
+        bn, plain = find_sweep(index, "gan", dataset, kind, g_norm="batch"), find_sweep(index, "gan", dataset, kind)
+        if bn is None:
+            continue
+        for i, p in enumerate(bn.points):
+            if i == 0 and rows:
+                continue
+            twin = None
+            if plain is not None:
+                twin = plain.points[0] if i == 0 else next(
+                    (q for q in plain.points[1:] if math.isclose(q.lams[kind], p.lams[kind])), None)
+            cells = ["0 (baseline)" if i == 0 else f"{kind.upper()} {S.plots.fmt_lambda(p.lams[kind])}"]
+            for sw, q in ((bn, p), (plain, twin)):
+                if q is None:
+                    cells += ["-", "-"]
+                    continue
+                norm = _stat(q, _wstat("generator", "l2"))
+                cells += [norm.fmt(compact=True) if norm.ok else "-",
+                          _bn_cell(_stat(sw.points[0], _m("fd")), _stat(q, _m("fd")), i == 0)]
+            rows.append("| " + " | ".join(cells) + " |")
+    if len(rows) < 2:
+        return ""
+    head = ("*Same steps and seeds with and without BatchNorm in the generator; in brackets, where the FD lies "
+            "against the seed spread of its own λ = 0 baseline.*\n\n"
+            "| penalty | BatchNorm: norm | BatchNorm: judge FD | no norm: norm | no norm: judge FD |\n"
+            "|---|---|---|---|---|\n")
+    return head + "\n".join(rows)
 
 
 def batchnorm_findings(index: ZooIndex, dataset: str) -> list[str]:
@@ -316,7 +365,8 @@ def batchnorm_findings(index: ZooIndex, dataset: str) -> list[str]:
               f"(theory: {why[0].lower()}{why[1:]})")
     else:
         s += f" With one BatchNorm baseline seed, the zoo cannot tell an effect from seed noise. Theory: {why}"
-    return [s]
+    table = batchnorm_table(index, dataset)
+    return [s, table] if table else [s]
 
 
 def target_findings(index: ZooIndex, dataset: str) -> list[str]:
@@ -326,12 +376,18 @@ def target_findings(index: ZooIndex, dataset: str) -> list[str]:
             sw = find_sweep(index, "gan", dataset, kind, target=target)
             if sw is None:
                 continue
-            fd0 = _stat(sw.points[0], _m("fd"))
+            fd0, dn0 = _stat(sw.points[0], _m("fd")), _stat(sw.points[0], _wstat("discriminator", "l2"))
             for p in sw.points[1:]:
-                fd = _stat(p, _m("fd"))
+                fd, dn = _stat(p, _m("fd")), _stat(p, _wstat("discriminator", "l2"))
                 if fd0.ok and fd.ok:
                     on = "both networks" if target == "both" else f"the {target}"
-                    out.append(f"GAN, penalty on {on}, {_lam(kind, p)}: {_change(fd0, fd, 'judge FD')}.")
+                    s = f"GAN, penalty on {on}, {_lam(kind, p)}: {_change(fd0, fd, 'judge FD')}"
+                    if dn0.ok and dn.ok:
+                        s += f"; discriminator weight norm {dn0.fmt()} → {dn.fmt()}"
+                        if dn.mean < 1e-3 * dn0.mean:
+                            s += (" (with its weights at zero, the discriminator's output no longer depends on "
+                                  "the image, so the generator gets no gradient from it)")
+                    out.append(s + ".")
     return out
 
 
@@ -384,7 +440,7 @@ def measured_markdown(index: ZooIndex, dataset: str | None = None) -> str:
     parts, missing = [head], []
     for title, lines in sections:
         if lines:  # a block starting with "|" or "*" is a table (with its caption), the rest are bullets
-            blocks = [s if s.startswith(("|", "*Mean")) else f"- {s}" for s in lines]
+            blocks = [s if s.startswith(("|", "*Mean", "*Same")) else f"- {s}" for s in lines]
             parts.append(f"### {title}\n" + "\n".join(b if b.startswith("- ") else f"\n{b}\n" for b in blocks))
         else:
             missing.append(title)

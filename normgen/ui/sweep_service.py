@@ -183,10 +183,14 @@ def _make_sweep(model: str, dataset: str, key: SweepKey, members: list[Entry], a
     part = key.target if key.target in ("generator", "discriminator", "encoder", "decoder") else SAMPLER_PART[model]
     sweep = Sweep(model, dataset, key, points, part, notes)
     all_seeds = sorted({s for p in points for s in p.seeds})
-    short = [p for p in points if len(p.seeds) < len(all_seeds)]
-    if short and len(all_seeds) > 1:
-        notes.append(f"training seeds {all_seeds} at some points, fewer at {', '.join(p.label() for p in short)} "
-                     "(no seed spread there)")
+    by_count: dict[int, list[SweepPoint]] = {}
+    for p in points:
+        by_count.setdefault(len(p.seeds), []).append(p)
+    if len(all_seeds) > 1 and len(by_count) > 1:
+        parts = [f"{n} at {', '.join(p.label() for p in ps)}" + (" (no seed spread there)" if n == 1 else "")
+                 for n, ps in sorted(by_count.items(), reverse=True)]
+        notes.append("training seeds per point: " + "; ".join(parts) + ". A point without the chosen training "
+                     "seed shows its lowest seed")
     if len(points) - sweep.has_baseline < 2:
         notes.append(f"only {len(points) - sweep.has_baseline} regularized point(s): not yet a sweep")
     if all(len(p.entries) < 2 for p in points):
