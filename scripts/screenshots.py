@@ -1,10 +1,11 @@
 """Screenshots of every screen of the app for docs/ (the README shows them).
 
-    .venv/bin/python scripts/screenshots.py                 # the shipped zoo (checkpoints/), docs/*.png
+    .venv/bin/python scripts/screenshots.py --data-root ../shared/data   # docs/*.png from checkpoints/
     .venv/bin/python scripts/screenshots.py --zoo /tmp/zoo --out /tmp/shots --train-steps 300
 
 Launches build_demo() in this process and drives it in Debian's Chromium (never `playwright
-install`): Explore with a non-zero L1 lambda, Train with a short fine-tuning run that finishes,
+install`): Explore with a non-zero L1 lambda, Train with a short fine-tuning run that finishes
+(MNIST from the zoo baseline when --data-root holds it, else the offline shapes from scratch),
 Compare with a point chosen, Learn (top and the measured section). Each screen is captured at a
 1366 x 1000 viewport, the size of a projected laptop screen; `--full-page` captures whole pages.
 Uses the browser helpers of tests/conftest_browser.py, the same ones the browser test uses.

@@ -169,8 +169,9 @@ def summarize(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
         if "fd" in stats["metrics"]:
             m = stats["metrics"]["fd"]
             headline += f"; FD {m['baseline']:.2f} → {m['selected']:.2f}"
-            if m["spread"] is not None and abs(m["difference"]) <= m["spread"]:
-                headline += " (within the seed-to-seed spread)"
+            if m["spread"] is not None:
+                headline += (" (within the seed-to-seed spread)" if abs(m["difference"]) <= m["spread"]
+                             else " (larger than the seed-to-seed spread)")
         headline += "."
     title = f"{MODEL_LABELS[sel.model]} on {DATASET_LABELS[sel.dataset]}"
     pair = (str(index.root), base.id, base.sha256, sel.id, sel.sha256)

@@ -190,7 +190,7 @@ def _make_sweep(model: str, dataset: str, key: SweepKey, members: list[Entry], a
         parts = [f"{n} at {', '.join(p.label() for p in ps)}" + (" (no seed spread there)" if n == 1 else "")
                  for n, ps in sorted(by_count.items(), reverse=True)]
         notes.append("training seeds per point: " + "; ".join(parts) + ". A point without the chosen training "
-                     "seed shows its lowest seed")
+                     "seed shows its lowest seed.")
     if len(points) - sweep.has_baseline < 2:
         notes.append(f"only {len(points) - sweep.has_baseline} regularized point(s): not yet a sweep")
     if all(len(p.entries) < 2 for p in points):
