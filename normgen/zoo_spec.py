@@ -7,7 +7,7 @@ sweep and `python -m normgen zoo build` trains what is missing or stale.
 Priorities (issue 4), built with `zoo build --priority K` (everything <= K):
   1  MNIST: GAN (no-norm generator), VAE, conditional GAN -- penalty on the generator / decoder:
      baseline (2 seeds), L1 axis, L2 axis, breaking points, an elastic-net block, key points x 2 seeds
-  2  MNIST GAN with a batch-norm generator (weight penalties change norms, not samples)
+  2  MNIST GAN with a batch-norm generator (do weight penalties change its norms but not its samples?)
   3  MNIST GAN with the penalty on the discriminator, and on both networks
   4  proximal-L1 and decoupled-weight-decay variants (GAN)
   5  group lasso (GAN), a second seed for points that looked better than the baseline, a third
@@ -18,8 +18,7 @@ The first dataset passed to `spec()` gets priorities 1-5 and 7, every other one 
 Size (float16; ~0.45 MiB per GAN entry, 0.42 per VAE, 0.51 per cGAN with its discriminator stored for
 fine-tuning): priorities 1-6 come to 55.4 MiB (+0.8 MiB of judges, ~0.6 MiB of index and card), inside
 the 60 MB budget for checkpoints/ with ~0.5 MB to spare; adding 7 would reach 64 MiB, so the shipped
-zoo stops at 6. `zoo build --dry-run
---priority K` prints the projection.
+zoo stops at 6. `zoo build --dry-run --priority K` prints the projection.
 """
 
 from __future__ import annotations
