@@ -172,6 +172,14 @@ def test_learn_l1_sentences_come_from_the_index():
     assert "L2 - GAN" in text.split("Not measured yet")[1]  # no L2 axis: said so, not invented
 
 
+def test_learn_states_the_sample_count_behind_every_fd():
+    from normgen.zoo_build import EVAL_N
+
+    text = learn.learn_markdown(_index(_e(seed=0, fd=20.0, nz=4.0)))
+    assert f"uses {EVAL_N:,} generated images, and the floor as many real ones" in text
+    assert 'a ratio "FD / floor" means something only' in text
+
+
 def test_learn_does_not_blame_lambda_for_a_collapsed_baseline():
     idx = _index(_e(ent=0.02), _e(l1=1e-3, ent=0.01, nz=90.0))
     text = findings.measured_markdown(idx)

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..metrics import DEAD_FILTER, NEAR_ZERO
 from ..regularizers import DECAY_SCALE
 from ..zoo import ZooIndex
+from ..zoo_build import EVAL_N
 from .findings import measured_markdown, zoo_datasets
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
@@ -56,7 +57,10 @@ outside Adam's $1/\sqrt{{\hat v}}$ scaling.
 - **How sparsity is counted:** a weight is *near zero* when $|w| < {NEAR_ZERO:g}$; a filter is *dead* when
   its norm is below {DEAD_FILTER:g}. Weight statistics are computed from the float32 weights.
 - **Quality** is the judge FD: the Fréchet distance between a small classifier's features of generated and
-  real test images (lower is better; "floor" = real training images vs real test images).
+  real test images (lower is better; "floor" = real training images vs real test images). Every FD here
+  uses {EVAL_N:,} generated images, and the floor as many real ones. The floor is mostly sampling noise, so
+  it shrinks as that count grows while a model's FD does not: a ratio "FD / floor" means something only
+  at a stated sample count.
 
 ## What to look for in the grids
 All grids of one seed use the **same noise**: cell *k* of every grid starts from the same $z$, so any change
