@@ -9,7 +9,8 @@ a constant over n, so the floor shrinks as n grows while a model's FD levels off
   * draws 10,000 samples from each shipped unregularized MNIST baseline (GAN no-norm, GAN batch-norm,
     cGAN) and from each reference run, and takes 10,000 random real training images for the floor;
   * for each n in `--ns`, scores `--draws` random subsets of size n against the whole real test set
-    (the zoo's reference statistics) and prints the mean FD and the ratio to the floor at that n.
+    (the zoo's reference statistics; a cGAN's subsets keep n / 10 samples of each class, as the zoo
+    scores it) and prints the mean FD and the ratio to the floor at that n.
 
     NORMGEN_DATA=../shared/data .venv/bin/python scripts/floor_scale.py --seeds 0,1,2 [--json]
 
@@ -55,12 +56,23 @@ def plain_dcgan(seed: int, seconds: float, root: Path, cache: Path | None):
     return loop.model, loop.i
 
 
-def mean_fd(feats: torch.Tensor, ref, n: int, draws: int, seed: int) -> tuple[float, float]:
+def subset(n: int, g: torch.Generator, pool: int, labels: torch.Tensor | None) -> torch.Tensor:
+    """n random row indices; with `labels` (a conditional model's), n / K of each class, as the zoo
+    scores a cGAN with balanced labels (a random subset's class counts would add FD of their own)."""
+    if labels is None:
+        return torch.randperm(pool, generator=g)[:n]
+    k = int(labels.max()) + 1
+    return torch.cat([c[torch.randperm(c.numel(), generator=g)[:n // k]]
+                      for c in ((labels == j).nonzero().squeeze(1) for j in range(k))])
+
+
+def mean_fd(feats: torch.Tensor, ref, n: int, draws: int, seed: int,
+            labels: torch.Tensor | None = None) -> tuple[float, float]:
     """Mean and standard deviation of FD over `draws` random n-subsets of `feats` (rows)."""
     g = torch.Generator().manual_seed(seed)
     vals = []
     for _ in range(draws):
-        idx = torch.randperm(feats.shape[0], generator=g)[:n]
+        idx = subset(n, g, feats.shape[0], labels)
         mu, cov = feature_stats(feats[idx])
         vals.append(frechet_distance(mu, cov, ref.mu, ref.cov))
     t = torch.tensor(vals, dtype=torch.float64)
@@ -92,6 +104,7 @@ def main() -> None:
 
     feats: dict[str, torch.Tensor] = {}
     info: dict[str, dict] = {}
+    labels: dict[str, torch.Tensor] = {}  # conditional models: the labels their samples were drawn for
     with torch.no_grad():
         g = torch.Generator().manual_seed(0)
         idx = torch.randperm(len(train), generator=g)[:POOL]
@@ -99,9 +112,11 @@ def main() -> None:
         for model, g_norm in (("gan", "none"), ("gan", "batch"), ("cgan", "none")):
             for e in index.find(model=model, dataset="mnist", g_norm=g_norm, variant="loss", target="generator"):
                 if e.is_baseline:
-                    x, _ = generate_many(load_entry(e).model, POOL, seed=0)
+                    x, y = generate_many(load_entry(e).model, POOL, seed=0)
                     name = f"zoo {model} {g_norm}-norm s{e.seed} ({e.steps} steps)"
                     feats[name] = judge.features(x).double()
+                    if y is not None:
+                        labels[name] = y
                     info[name] = {"zoo_fd_n2000": e.metrics["fd"]}
         for s in seeds:
             t0 = time.perf_counter()
@@ -114,7 +129,8 @@ def main() -> None:
 
     table: dict[str, dict[int, tuple[float, float]]] = {}
     for name, f in feats.items():
-        table[name] = {n: mean_fd(f, ref, n, a.draws if n < POOL else 1, seed=n) for n in ns}
+        table[name] = {n: mean_fd(f, ref, n, a.draws if n < POOL else 1, seed=n, labels=labels.get(name))
+                       for n in ns}
 
     floor = {n: table["floor (real train)"][n][0] for n in ns}
     ref_names = [k for k in table if k.startswith("plain DCGAN")]

@@ -138,8 +138,9 @@ def test_the_shipped_zoo_matches_its_grid_recipe(index):
 
 def test_the_mnist_gan_baseline_beats_a_quick_plain_dcgan(index):
     """Issue 4's quality floor, the part this zoo meets: a plain DCGAN (pytorch/examples recipe) run for
-    3 minutes on the 2-core CPU scored FD 80.5 (scripts/quick_dcgan.py); every seed of the shipped
-    baseline must be clearly better and draw all ten digits."""
+    3 minutes on the 2-core CPU scored FD 80.5, 99.9, 117.7 and 125.8 in four runs (scripts/quick_dcgan.py,
+    scripts/floor_scale.py); every seed of the shipped baseline must be clearly better than the best of
+    them and draw all ten digits."""
     bases = [e for e in index.find(model="gan", dataset="mnist", g_norm="none", target="generator",
                                    variant="loss") if e.is_baseline]
     assert len(bases) >= 2
