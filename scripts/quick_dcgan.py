@@ -17,14 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from normgen.bench_baseline import ConventionalLoop, conventional_loader  # noqa: E402
+from floor_scale import plain_dcgan  # noqa: E402  (scripts/, on sys.path when run as a script)
+
 from normgen.config import make_config  # noqa: E402
 from normgen.data import default_data_root, load_dataset  # noqa: E402
 from normgen.quality import evaluate  # noqa: E402
@@ -53,12 +53,8 @@ def main() -> None:
     out: dict = {"seconds": a.seconds, "n": a.n, "threads": torch.get_num_threads(),
                  "floor_fd": index.floors["mnist"]["fd"]}
 
-    cfg = make_config("gan", "mnist", lr=2e-4, beta1=0.5, seed=a.seed, model_overrides={"g_norm": "batch"})
-    loop = ConventionalLoop(cfg, conventional_loader("mnist", root, cfg.batch_size), torch.device("cpu"))
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < a.seconds:
-        loop.step()
-    out["plain_dcgan"] = {"steps": loop.i, **_scores(loop.model, judge, test, a.n)}
+    model, steps = plain_dcgan(a.seed, a.seconds, root, cache=None)
+    out["plain_dcgan"] = {"steps": steps, **_scores(model, judge, test, a.n)}
 
     ours = make_config("gan", "mnist", seed=a.seed, steps=200_000, max_seconds=a.seconds)
     res = train(ours, data=load_dataset("mnist", root=root, download=False), device="cpu")
@@ -70,7 +66,8 @@ def main() -> None:
                                                 target="generator") if e.is_baseline}
     floor = out["floor_fd"]
     plain = out["plain_dcgan"]["fd"]
-    print(f"real train vs real test (floor): FD {floor:.2f}  (n={a.n})")
+    print(f"real train vs real test (floor): FD {floor:.2f} at n={index.floors['mnist'].get('n')}; "
+          f"the runs below are scored on n={a.n} (compare ratios only at equal n: scripts/floor_scale.py)")
     for name in ("plain_dcgan", "normgen_recipe"):
         r = out[name]
         print(f"{name:15s} {a.seconds:.0f} s = {r['steps']:5d} steps: FD {r['fd']:7.1f} = "
