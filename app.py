@@ -2,8 +2,8 @@
 
 import os
 
-from normgen.ui import build_demo
-from normgen.ui.style import launch_kwargs
+from normgen.app import build_demo
+from normgen.app.style import launch_kwargs
 
 demo = build_demo()
 

@@ -17,9 +17,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from . import __version__
-from .config import TrainConfig
-from .models import GenerativeModel, build_model
+from normgen import __version__
+from normgen.config import TrainConfig
+from normgen.models import GenerativeModel, build_model
 
 FORMAT = "normgen-checkpoint/1"
 META_KEY = "normgen"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, replace
 
-from .data import check_dataset_name
-from .models.config import ModelConfig, default_model_config
-from .regularizers import RegConfig
+from normgen.data import dataset_info
+from normgen.models.config import ModelConfig, default_model_config
+from normgen.models.registry import family
+from normgen.regularizers import RegConfig, resolve_target
 
 MAX_STEPS = 200_000
 
@@ -16,7 +17,7 @@ MAX_STEPS = 200_000
 class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     reg: RegConfig = field(default_factory=RegConfig)
-    dataset: str = "shapes"  # shapes (made offline) | mnist | fashion
+    dataset: str = "shapes"  # a dataset of normgen.data.DATASETS (shapes is made offline)
     steps: int = 2000  # optimizer steps (one D and one G update each for GANs)
     max_seconds: float = 0.0  # wall-clock budget; 0 = none. The run ends at whichever comes first
     batch_size: int = 64  # measured on 2 CPU cores: 64 beat 128 at a fixed time budget
@@ -30,7 +31,11 @@ class TrainConfig:
     n_samples: int = 64  # size of the fixed-noise sample grid
 
     def __post_init__(self) -> None:
-        check_dataset_name(self.dataset)
+        info = dataset_info(self.dataset)
+        fam = family(self.model.name)
+        resolve_target(self.reg.target, fam.part_names)  # raises, naming this family's targets
+        if fam.conditional and not info.class_names:
+            raise ValueError(f"the {fam.label} needs class labels; dataset {self.dataset!r} has none")
         if not isinstance(self.steps, int) or not 1 <= self.steps <= MAX_STEPS:
             raise ValueError(f"steps must be an integer in [1, {MAX_STEPS}], got {self.steps!r}")
         if not (math.isfinite(self.max_seconds) and 0 <= self.max_seconds <= 24 * 3600):
@@ -63,14 +68,18 @@ class TrainConfig:
 
 def make_config(model: str = "gan", dataset: str = "shapes", *, model_overrides: dict | None = None,
                 reg: RegConfig | None = None, **train) -> TrainConfig:
-    """A TrainConfig with per-model defaults (VAE: beta1 0.9, 16-d latent; cGAN: class count)."""
-    from .data import CLASS_NAMES
-
-    mo = {"num_classes": len(CLASS_NAMES[check_dataset_name(dataset)]), **(model_overrides or {})}
-    defaults = {"vae": {"beta1": 0.9}}.get(model, {})
-    reg = reg or RegConfig(target="decoder" if model == "vae" else "generator")
+    """A TrainConfig with the family's defaults (`train_defaults`, `config_defaults`, its sampler part as
+    the penalty target) and the dataset's facts (image shape, class count)."""
+    fam, info = family(model), dataset_info(dataset)
+    mo = {"image_shape": info.image_shape, **model_overrides_for(info), **(model_overrides or {})}
+    reg = reg or RegConfig(target=fam.sampler_part)
     return TrainConfig(model=default_model_config(model, **mo), reg=reg, dataset=dataset,
-                       **{**defaults, **train})
+                       **{**fam.train_defaults, **train})
+
+
+def model_overrides_for(info) -> dict:
+    """ModelConfig fields a dataset fixes: its class count (ModelConfig needs >= 2; unlabeled keeps 10)."""
+    return {"num_classes": info.num_classes} if info.num_classes >= 2 else {}
 
 
 __all__ = ["TrainConfig", "make_config", "replace", "MAX_STEPS"]

@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-DATASETS = ("shapes", "mnist", "fashion")
 DATA_ROOT_ENV = "NORMGEN_DATA"
 SHAPE_CLASSES = ("circle", "square", "triangle", "bar")
-CLASS_NAMES = {
-    "shapes": SHAPE_CLASSES,
-    "mnist": tuple(str(d) for d in range(10)),
-    "fashion": ("T-shirt", "Trouser", "Pullover", "Dress", "Coat",
-                "Sandal", "Shirt", "Sneaker", "Bag", "Boot"),
-}
 
 
 class DatasetUnavailable(RuntimeError):
@@ -39,7 +33,7 @@ class Dataset:
 
     @property
     def num_classes(self) -> int:
-        return len(CLASS_NAMES[self.name])
+        return len(DATASETS[self.name].class_names or ())
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -58,6 +52,58 @@ class Dataset:
         return Dataset(self.name, self.images.to(device), self.labels.to(device))
 
 
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a dataset is: everything the rest of normgen asks about it (nothing branches on its name)."""
+
+    name: str  # registry key, stored in every TrainConfig
+    label: str  # on screen
+    image_shape: tuple[int, int, int]  # (C, H, W) of every image: the models are built for it
+    class_names: tuple[str, ...] | None  # None: unlabeled (no conditional model, no class statistics)
+    load: Callable[[Path, bool, bool, int, int | None], Dataset]  # (root, train, download, seed, size)
+    folder: str | None = None  # where it lives under the data root; None: made here, needs no files
+    offline: bool = False  # made here: always available
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names or ())
+
+
+def _shapes(root: Path, train: bool, download: bool, seed: int, size: int | None) -> Dataset:
+    """Made here: `size` images (default 10,000); the test split is drawn from another seed."""
+    return make_shapes(size or 10_000, seed=seed if train else seed + 1_000_003)
+
+
+def _torchvision(name: str, folder: str) -> Callable[[Path, bool, bool, int, int | None], Dataset]:
+    """A loader for torchvision's dataset class `folder` (its class name is also its folder name)."""
+
+    def load(root: Path, train: bool, download: bool, seed: int, size: int | None) -> Dataset:
+        ds = _load_torchvision(name, folder, root, train, download)
+        return ds if size is None else Dataset(ds.name, ds.images[:size], ds.labels[:size])
+    return load
+
+
+DATASETS: dict[str, DatasetInfo] = {d.name: d for d in (
+    DatasetInfo("shapes", "Shapes (made offline)", (1, 28, 28), SHAPE_CLASSES, _shapes, offline=True),
+    DatasetInfo("mnist", "MNIST digits", (1, 28, 28), tuple(str(d) for d in range(10)), _torchvision("mnist", "MNIST"),
+                "MNIST"),
+    DatasetInfo("fashion", "Fashion-MNIST", (1, 28, 28),
+                ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"),
+                _torchvision("fashion", "FashionMNIST"), "FashionMNIST"),
+)}
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """The registered dataset `name`; an unknown name raises with the valid ones."""
+    check_dataset_name(name)
+    return DATASETS[name]
+
+
+def class_names(name: str) -> tuple[str, ...]:
+    """The class names of dataset `name` (empty for an unlabeled one)."""
+    return dataset_info(name).class_names or ()
+
+
 def default_data_root() -> Path:
     """$NORMGEN_DATA, else ~/.cache/normgen/data (XDG_CACHE_HOME respected)."""
     if os.environ.get(DATA_ROOT_ENV):
@@ -67,7 +113,7 @@ def default_data_root() -> Path:
 
 
 def check_dataset_name(name: str) -> str:
-    if name not in DATASETS:
+    if not isinstance(name, str) or name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     return name
 
@@ -87,20 +133,15 @@ def load_dataset(
     `root` (or $NORMGEN_DATA) is where torchvision finds `MNIST/raw/...` and `FashionMNIST/raw/...`.
     `size` limits the number of images (shapes: how many to make, default 10,000).
     """
-    check_dataset_name(name)
-    if name == "shapes":
-        ds = make_shapes(size or 10_000, seed=seed if train else seed + 1_000_003)
-    else:
-        ds = _load_torchvision(name, Path(root) if root else default_data_root(), train, download)
-        if size is not None:
-            ds = Dataset(ds.name, ds.images[:size], ds.labels[:size])
+    info = dataset_info(name)
+    ds = info.load(Path(root) if root else default_data_root(), train, download, seed, size)
     return ds.to(device)
 
 
-def _load_torchvision(name: str, root: Path, train: bool, download: bool) -> Dataset:
+def _load_torchvision(name: str, folder: str, root: Path, train: bool, download: bool) -> Dataset:
     from torchvision import datasets  # imported here: torchvision costs ~1 s at import
 
-    cls = {"mnist": datasets.MNIST, "fashion": datasets.FashionMNIST}[name]
+    cls = getattr(datasets, folder)
     try:
         tv = cls(str(root), train=train, download=False)
     except RuntimeError:
@@ -117,7 +158,7 @@ def _load_torchvision(name: str, root: Path, train: bool, download: bool) -> Dat
 
 
 def _missing_message(name: str, root: Path) -> str:
-    folder = {"mnist": "MNIST", "fashion": "FashionMNIST"}[name]
+    folder = DATASETS[name].folder
     return (
         f"dataset {name!r} not found in {root / folder / 'raw'}. Point --data-root (or ${DATA_ROOT_ENV}) "
         f"at a folder holding {folder}/raw/, connect to the internet to download it, "

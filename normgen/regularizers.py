@@ -21,15 +21,15 @@ Units, so that one lambda control spans "no effect" to "breaks" for every varian
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-VARIANTS = ("loss", "proximal", "decoupled")
-TARGETS = ("generator", "discriminator", "encoder", "decoder", "both")
+from normgen.models.registry import TARGETS
+
 LAMBDA_MAX = 10.0
 DECAY_SCALE = 1e3
 PENALIZED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)
@@ -52,11 +52,12 @@ class RegConfig:
     l2: float = 0.0  # lambda_2 * sum w^2
     group: float = 0.0  # lambda_g * sum over output filters ||W_f||_2 (group lasso)
     act: float = 0.0  # lambda_act * activation L1 (GAN: mean ink of G(z); VAE: sum |mu|)
-    target: str = "generator"  # generator | discriminator | both (GANs); encoder | decoder | both (VAE)
+    target: str = "generator"  # a part of the model (its family's `targets()`), or "both"; TrainConfig
+    # checks it against the family
     variant: str = "loss"  # loss: all in the loss; proximal: L1 as a prox step; decoupled: L2 as AdamW decay
 
     def __post_init__(self) -> None:
-        for name in ("l1", "l2", "group", "act"):
+        for name in LAMBDAS:
             object.__setattr__(self, name, check_lambda(name, getattr(self, name)))
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}")
@@ -65,7 +66,7 @@ class RegConfig:
 
     @property
     def active(self) -> bool:
-        return any((self.l1, self.l2, self.group, self.act))
+        return any(getattr(self, name) for name in LAMBDAS)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -117,6 +118,56 @@ def group_lasso_penalty(groups: Iterable[tuple[torch.Tensor, type[nn.Module]]]) 
 def elastic_net_penalty(weights: list[torch.Tensor], l1: float, l2: float) -> torch.Tensor:
     """l1 * sum |w| + l2 * sum w^2  (Zou & Hastie 2005)."""
     return l1 * l1_penalty(weights) + l2 * l2_penalty(weights)
+
+
+def ink_l1(images: torch.Tensor) -> torch.Tensor:
+    """mean_pixels (x + 1) / 2 over the last three dims: the mean ink of images in [-1, 1], per batch
+    (an activation L1 on the generator's output; Rifai et al. 2011 penalise activations the same way).
+    Works on (B, C, H, W) -> scalar and on K stacked models (K, B, C, H, W) -> (K,)."""
+    return ((images + 1) / 2).flatten(-4).mean(-1)
+
+
+def latent_l1(mu: torch.Tensor, pixels: int) -> torch.Tensor:
+    """mean_batch sum_j |mu_j| / pixels: an L1 on the encoder's latent means, per pixel like the VAE loss.
+    (B, nz) -> scalar; (K, B, nz) -> (K,)."""
+    return mu.abs().sum(-1).mean(-1) / pixels
+
+
+@dataclass(frozen=True)
+class PenaltyInfo:
+    """One penalty: its lambda's name (a RegConfig field), how it reads on screen, what it acts on."""
+
+    name: str  # the RegConfig field, CLI flag (--NAME) and index key
+    label: str  # on screen
+    formula: str  # what is added to the loss, in the app's notation
+    acts_on: str  # "weights" (of the targeted parts) | "activations" (of the model's outputs)
+    paper: str
+    fn: Callable[..., torch.Tensor]  # the pure function (weights, or images / latents, -> scalar)
+
+
+PENALTIES: dict[str, PenaltyInfo] = {p.name: p for p in (
+    PenaltyInfo("l1", "L1", "λ·Σ|w|", "weights", "Tibshirani 1996 (the lasso)", l1_penalty),
+    PenaltyInfo("l2", "L2", "λ·Σw²", "weights", "Hoerl & Kennard 1970 (ridge)", l2_penalty),
+    PenaltyInfo("group", "group lasso", "λ·Σ_f ‖W_f‖₂", "weights", "Yuan & Lin 2006", group_lasso_penalty),
+    PenaltyInfo("act", "activation L1", "λ·mean ink of G(z) (GAN) / λ·Σ|μ| (VAE)", "activations",
+                "Rifai et al. 2011", ink_l1),
+)}
+LAMBDAS: tuple[str, ...] = tuple(PENALTIES)  # every lambda a RegConfig holds, in this order
+
+
+@dataclass(frozen=True)
+class VariantInfo:
+    name: str
+    label: str  # on screen
+    description: str
+
+
+VARIANTS_INFO: dict[str, VariantInfo] = {v.name: v for v in (
+    VariantInfo("loss", "in the loss", "every penalty is a term of the loss"),
+    VariantInfo("proximal", "proximal step", "L1 as a soft-threshold after each Adam step (exact zeros)"),
+    VariantInfo("decoupled", "decoupled decay", "L2 as AdamW-style weight decay after each step"),
+)}
+VARIANTS: tuple[str, ...] = tuple(VARIANTS_INFO)
 
 
 class Penalty:

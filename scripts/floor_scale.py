@@ -14,7 +14,7 @@ a constant over n, so the floor shrinks as n grows while a model's FD levels off
 
     NORMGEN_DATA=../shared/data .venv/bin/python scripts/floor_scale.py --seeds 0,1,2 [--json]
 
-The zoo itself scores n = 2,000 (normgen.zoo_build); this script changes nothing in the zoo.
+The zoo itself scores n = 2,000 (normgen.zoo.build); this script changes nothing in the zoo.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from normgen.bench_baseline import ConventionalLoop, conventional_loader  # noqa: E402
+from normgen.bench.baseline import ConventionalLoop, conventional_loader
 from normgen.checkpoints import load, save  # noqa: E402
 from normgen.config import make_config  # noqa: E402
 from normgen.data import default_data_root, load_dataset  # noqa: E402
-from normgen.quality import feature_stats, frechet_distance, generate_many, real_reference  # noqa: E402
-from normgen.zoo import load_entry, load_index, load_judge  # noqa: E402
+from normgen.eval.quality import feature_stats, frechet_distance, generate_many, real_reference
+from normgen.zoo.index import load_entry, load_index, load_judge
 
 POOL = 10_000  # samples drawn once per source; subsets of size n are scored
 

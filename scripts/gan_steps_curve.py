@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from normgen.config import make_config  # noqa: E402
 from normgen.data import default_data_root, load_dataset  # noqa: E402
-from normgen.quality import evaluate  # noqa: E402
-from normgen.train import gan_step, make_trainer  # noqa: E402
-from normgen.zoo import load_index, load_judge  # noqa: E402
-from normgen.zoo_build import EVAL_SEED  # noqa: E402
+from normgen.engine.train import gan_step, make_trainer
+from normgen.eval.quality import evaluate
+from normgen.zoo.build import EVAL_SEED
+from normgen.zoo.index import load_index, load_judge
 
 MODEL_FIELDS = {"ch": int, "nz": int, "g_norm": str, "d_norm": str}
 TRAIN_FIELDS = {"lr": float, "lr_d": float, "beta1": float, "beta2": float, "batch_size": int}

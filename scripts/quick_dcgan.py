@@ -3,9 +3,9 @@ CPU run of a plain DCGAN?
 
 Trains, for the same wall time each (default 180 s) on this machine:
   * "plain DCGAN": the pytorch/examples dcgan recipe -- batch-norm generator, Adam lr 2e-4,
-    beta1 0.5, batch 64, the conventional DataLoader loop (normgen.bench_baseline.ConventionalLoop);
+    beta1 0.5, batch 64, the conventional DataLoader loop (normgen.bench.baseline.ConventionalLoop);
   * "normgen recipe": the zoo's GAN recipe (no-norm generator, lr 1e-3) in normgen's trainer;
-then scores 2,000 samples of each exactly as the zoo scores its entries (normgen.quality.evaluate,
+then scores 2,000 samples of each exactly as the zoo scores its entries (normgen.eval.quality.evaluate,
 the zoo's judge, noise seed 0) and prints them beside the shipped baselines and the real-vs-real
 floor from checkpoints/index.json.
 
@@ -27,10 +27,10 @@ from floor_scale import plain_dcgan  # noqa: E402  (scripts/, on sys.path when r
 
 from normgen.config import make_config  # noqa: E402
 from normgen.data import default_data_root, load_dataset  # noqa: E402
-from normgen.quality import evaluate  # noqa: E402
-from normgen.train import train  # noqa: E402
-from normgen.zoo import load_index, load_judge  # noqa: E402
-from normgen.zoo_build import EVAL_SEED  # noqa: E402
+from normgen.engine.train import train
+from normgen.eval.quality import evaluate
+from normgen.zoo.build import EVAL_SEED
+from normgen.zoo.index import load_index, load_judge
 
 
 def _scores(model, judge, test, n: int) -> dict:

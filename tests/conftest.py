@@ -15,8 +15,8 @@ import torch
 
 from normgen.config import TrainConfig, make_config
 from normgen.data import Dataset, make_shapes
+from normgen.engine.train import TrainResult, train
 from normgen.regularizers import RegConfig
-from normgen.train import TrainResult, train
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY_CH = 8  # base channels of the tiny test models (the real default is much larger)

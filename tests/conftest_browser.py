@@ -4,7 +4,7 @@ Not a pytest conftest (pytest does not load this name automatically): the UI tes
 `build_tiny_zoo` from it. The checkpoints are small untrained models (ch=8) whose weights are then
 soft-thresholded (the "L1" points) or scaled (the "L2" points), so sparsity and norms move with
 lambda like a real sweep; the weight statistics in the index are computed from those weights with
-normgen.metrics, and the judge metrics are synthetic numbers that are a known function of lambda
+normgen.eval.metrics, and the judge metrics are synthetic numbers that are a known function of lambda
 (the tests check the UI reports them, not that they are meaningful).
 """
 
@@ -17,10 +17,10 @@ import torch
 
 from normgen.checkpoints import save, sha256
 from normgen.config import make_config
-from normgen.metrics import model_weight_stats
+from normgen.eval.metrics import model_weight_stats
 from normgen.models import build_model
 from normgen.regularizers import RegConfig, penalized_weights
-from normgen.zoo import Entry, ZooIndex, write_index
+from normgen.zoo.index import Entry, ZooIndex, write_index
 
 L1S = (1e-5, 1e-4, 1e-3)
 L2S = (1e-3, 1e-1)
@@ -107,8 +107,8 @@ def chromium_path() -> str | None:
 
 def launch_app(root: str | Path | None = None, data_root: str | Path | None = None):
     """build_demo() launched in this process on a free port: (demo, url). Call demo.close() after."""
-    from normgen.ui import build_demo
-    from normgen.ui.style import launch_kwargs
+    from normgen.app import build_demo
+    from normgen.app.style import launch_kwargs
 
     demo = build_demo(str(root) if root else None, str(data_root) if data_root else None)
     _, url, _ = demo.launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True,

@@ -15,7 +15,7 @@ from safetensors.torch import load_file, save_file
 from normgen import __version__
 from normgen.checkpoints import FORMAT, META_KEY, CheckpointError, load, read_meta, save, sha256
 from normgen.config import TrainConfig
-from normgen.sampling import sample
+from normgen.engine.sampling import sample
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import torch
 
 from normgen import data as data_mod
 from normgen.data import (
-    CLASS_NAMES,
     DATASETS,
     Dataset,
     DatasetUnavailable,
@@ -33,7 +32,7 @@ def test_shapes_shape_dtype_range():
 
 def test_shapes_has_at_least_four_classes_all_present():
     ds = make_shapes(64, seed=0)
-    k = len(CLASS_NAMES["shapes"])
+    k = len(DATASETS["shapes"].class_names)
     assert k >= 4 and ds.num_classes == k
     assert set(ds.labels.tolist()) == set(range(k))
     # balanced: n % k == 0 here, so every class has exactly n / k images

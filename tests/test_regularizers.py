@@ -9,10 +9,10 @@ import torch
 from torch import nn
 
 from normgen.models import build_model, default_model_config
+from normgen.models.registry import TARGETS
 from normgen.regularizers import (
     DECAY_SCALE,
     LAMBDA_MAX,
-    TARGETS,
     VARIANTS,
     Penalty,
     RegConfig,

@@ -10,10 +10,10 @@ from pathlib import Path
 from normgen.checkpoints import save, sha256
 from normgen.config import make_config
 from normgen.data import make_shapes
-from normgen.metrics import model_weight_stats
+from normgen.engine.train import train
+from normgen.eval.metrics import model_weight_stats
 from normgen.regularizers import RegConfig
-from normgen.train import train
-from normgen.zoo import Entry, ZooIndex, write_index
+from normgen.zoo.index import Entry, ZooIndex, write_index
 
 # (model, l1, l2, variant, seed); baselines store every part so the app can fine-tune from them
 SETTINGS = [

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-MODEL_NAMES = ("gan", "vae", "cgan")
+from normgen.models.registry import family
+
 G_NORMS = ("none", "batch")
 D_NORMS = ("none", "spectral")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name: str = "gan"  # gan | vae | cgan
+    name: str = "gan"  # a family of normgen.models.registry.FAMILIES
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W); H and W divisible by 4
     nz: int = 64  # latent size (VAE default is set by `default_model_config`)
     ch: int = 32  # base channels: ~0.2M-param generator; measured on MNIST, ch 32 at lr 1e-3 reached
@@ -22,8 +23,7 @@ class ModelConfig:
     beta: float = 1.0  # vae only: weight on the KL term (1 = standard VAE)
 
     def __post_init__(self) -> None:
-        if self.name not in MODEL_NAMES:
-            raise ValueError(f"unknown model {self.name!r}; choose one of: {', '.join(MODEL_NAMES)}")
+        family(self.name)  # raises, listing the registered families
         if self.g_norm not in G_NORMS:
             raise ValueError(f"g_norm must be one of {G_NORMS}, got {self.g_norm!r}")
         if self.d_norm not in D_NORMS:
@@ -49,6 +49,5 @@ class ModelConfig:
 
 
 def default_model_config(name: str, **overrides) -> ModelConfig:
-    """Per-model defaults: the VAE uses a 16-d latent; the GANs a 64-d one."""
-    base = {"vae": {"nz": 16}}.get(name, {})
-    return ModelConfig(name=name, **{**base, **overrides})
+    """A family's ModelConfig: its `config_defaults` (the VAE's 16-d latent), then `overrides`."""
+    return ModelConfig(name=name, **{**family(name).config_defaults, **overrides})

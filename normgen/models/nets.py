@@ -5,11 +5,14 @@ Shapes are given for 28x28x1 input (s = H // 4 = 7); any (C, H, W) with H, W div
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .config import ModelConfig
+if TYPE_CHECKING:
+    from normgen.models.config import ModelConfig
 
 
 def dcgan_init(module: nn.Module) -> None:

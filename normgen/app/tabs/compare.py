@@ -1,0 +1,182 @@
+"""The Compare / sweep tab: a strip of grids across lambda (same noise, same training seed) and
+metric-vs-lambda plots, "choose lambda by grid search": clicking a grid in the strip, or picking a
+point in the radio beside the plots, shows that grid large with its numbers.
+
+Layout and wiring only; everything it shows comes from normgen.zoo.sweeps, which reads the
+zoo index and its checkpoint files. Gradio's matplotlib `gr.Plot` has no click event (only
+`change`), so the clickable element is the gallery strip (`select` gives the clicked index).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from normgen.service.inputs import DATASET_LABELS, get_index, parse_seed
+from normgen.zoo import sweeps as S
+
+EMPTY_NOTE = "Pick a model, a dataset and a sweep."
+INTRO = (
+    "### Choose λ by grid search\n"
+    "Each sweep is one model trained several times with **only λ changed** (same data, seed, steps). "
+    "All grids below use the **same noise**. **Click a grid** (or pick a point on the right) to see it large "
+    "with its numbers. Bars on the plots span the training seeds: a change smaller than the shaded band "
+    "(seed spread at λ = 0) is noise, not an effect."
+)
+
+
+def _sweep_or_none(root: Any, model: str | None, dataset: str | None, sweep_id: str | None) -> S.Sweep | None:
+    if not (model and dataset and sweep_id):
+        return None
+    return S.get_sweep(get_index(root), model, dataset, sweep_id)
+
+
+def compute_view(root: Any, model: str | None, dataset: str | None, sweep_id: str | None, point: Any,
+                 noise_seed: Any, train_seed: Any) -> dict[str, Any]:
+    """Plain values for every output of the tab (no gradio): strip, point choices, grid, table,
+    the four figures, notes and training-seed choices. Bad input raises ValueError."""
+    seed = parse_seed(noise_seed if noise_seed is not None else 0)
+    sweep = _sweep_or_none(root, model, dataset, sweep_id)
+    index = get_index(root)
+    if sweep is None or not sweep.points:
+        note = S.missing_report(index, model or "gan", dataset or "mnist") or EMPTY_NOTE
+        empty = S.plots._empty("No sweep to plot: " + ("the zoo is empty." if not index.entries else
+                                                       "pick a model, dataset and sweep."))
+        return {"strip": [], "points": [], "point": None, "grid": None, "table": "", "sparsity": empty,
+                "quality": empty, "norm": empty, "extra": empty, "notes": note, "seeds": [], "seed": None,
+                "missing": note}
+    seeds = sorted({s for p in sweep.points for s in p.seeds})
+    tseed = _as_int(train_seed)
+    tseed = tseed if tseed in seeds else seeds[0]
+    i = _as_int(point)
+    i = i if i is not None and 0 <= i < len(sweep.points) else _default_point(sweep)
+    figs = S.sweep_figures(sweep, i, index.floors)
+    note = "\n".join(f"- {n}" for n in sweep.notes)
+    return {"strip": S.strip(sweep, seed, tseed, root=root),
+            "points": [(p.label(), k) for k, p in enumerate(sweep.points)], "point": i,
+            "grid": S.large_grid(sweep, i, seed, tseed, root=root), "table": S.point_markdown(sweep, i),
+            **figs, "notes": f"**What this sweep lacks:**\n{note}" if note else "",
+            "seeds": [(str(s), s) for s in seeds], "seed": tseed,
+            "missing": S.missing_report(index, model, dataset) or "Nothing: every planned entry is in the zoo."}
+
+
+def _as_int(v: Any) -> int | None:
+    try:
+        return None if v is None or v == "" else int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _view(root: Any, *args: Any) -> tuple:
+    """compute_view as gradio updates, in the order of the tab's `outputs`."""
+    try:
+        v = compute_view(root, *args)
+    except ValueError as exc:
+        raise gr.Error(str(exc)) from None
+    return (gr.update(value=v["strip"], visible=bool(v["strip"]), **_strip_layout(len(v["strip"]))),
+            gr.update(choices=v["points"], value=v["point"]), v["grid"], v["table"],
+            v["sparsity"], v["quality"], v["norm"], v["extra"], v["notes"],
+            gr.update(choices=v["seeds"], value=v["seed"]), v["missing"])
+
+
+def _dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
+    return [(DATASET_LABELS.get(d, d), d) for d in datasets]
+
+
+def _strip_layout(n: int) -> dict[str, int]:
+    """One row of up to 8 grids, the gallery as tall as a square thumbnail on a ~1150 px wide page
+    (Gradio's gallery otherwise reserves a fixed, mostly empty height)."""
+    cols = min(max(n, 5), 8)  # at least 5 columns: two grids alone would be huge and cut off
+    return {"columns": cols, "height": 1150 // cols + 40}
+
+
+def _default_point(sweep: S.Sweep) -> int:
+    """The middle of the sweep: interesting without being the collapse."""
+    return min(len(sweep.points) - 1, max(0, len(sweep.points) // 2))
+
+
+def build_compare_tab(root: str | Path | None = None) -> None:
+    """Open a `Compare` tab (id "compare") in the current Blocks and wire it. `root`: zoo folder."""
+    index = get_index(root)
+    pairs = S.models_and_datasets(index)
+    models = list(dict.fromkeys(m for m, _ in pairs))
+    model0 = models[0] if models else None
+    datasets0 = [d for m, d in pairs if m == model0]
+    dataset0 = datasets0[0] if datasets0 else None
+    sweeps0 = S.sweep_choices(index, model0, dataset0) if model0 else []
+    sweep0 = sweeps0[0][1] if sweeps0 else None
+
+    v = compute_view(root, model0, dataset0, sweep0, None, 0, None)  # the tab is never blank
+
+    with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
+        gr.Markdown(INTRO)
+        with gr.Row(equal_height=True):
+            model = gr.Dropdown([(S.MODEL_LABELS.get(m, m), m) for m in models], value=model0, label="Model",
+                                elem_id="compare-model", scale=1)
+            dataset = gr.Dropdown(_dataset_choices(datasets0), value=dataset0, label="Dataset",
+                                  elem_id="compare-dataset", scale=2, min_width=200)
+            sweep = gr.Dropdown(sweeps0, value=sweep0, label="Sweep (which penalty varies)",
+                                elem_id="compare-sweep", scale=4)
+            train_seed = gr.Radio(v["seeds"], value=v["seed"], label="Training seed", elem_id="compare-train-seed",
+                                  scale=1)
+            noise_seed = gr.Number(0, precision=0, minimum=0, label="Noise seed (Enter)",
+                                   elem_id="compare-noise-seed", scale=1)
+        strip = gr.Gallery(v["strip"], label="Samples across λ (same noise) - click one",
+                           **_strip_layout(len(v["strip"])), object_fit="contain", fit_columns=False,
+                           allow_preview=False, format="png", elem_id="compare-strip", visible=bool(v["strip"]),
+                           show_label=False, buttons=[])
+        notes = gr.Markdown(v["notes"], elem_id="compare-notes")
+        with gr.Accordion("What the zoo lacks for this model and dataset", open=False):
+            missing = gr.Markdown(v["missing"], elem_id="compare-missing")
+        with gr.Row():
+            with gr.Column(scale=1):
+                grid = gr.Image(v["grid"], label="Chosen point (large)", type="pil", format="png",
+                                elem_id="compare-grid", interactive=False, height=520,
+                                buttons=["download", "fullscreen"])
+            with gr.Column(scale=1):
+                point = gr.Radio(v["points"], value=v["point"], label="Point of the sweep", elem_id="compare-point")
+                table = gr.Markdown(v["table"], elem_id="compare-table")
+        with gr.Row():
+            p_sparsity = gr.Plot(v["sparsity"], label="Sparsity", elem_id="compare-plot-sparsity", format="png")
+            p_quality = gr.Plot(v["quality"], label="Sample quality", elem_id="compare-plot-quality", format="png")
+        with gr.Row():
+            p_norm = gr.Plot(v["norm"], label="Weight norm", elem_id="compare-plot-norm", format="png")
+            p_extra = gr.Plot(v["extra"], label="Reconstruction / mode coverage", elem_id="compare-plot-extra",
+                              format="png")
+
+    outputs = [strip, point, grid, table, p_sparsity, p_quality, p_norm, p_extra, notes, train_seed, missing]
+    private = {"api_visibility": "private", "show_progress": "minimal"}
+
+    def on_model(m: str | None):
+        idx = get_index(root)
+        ds = [d for mm, d in S.models_and_datasets(idx) if mm == m]
+        d = ds[0] if ds else None
+        sw = S.sweep_choices(idx, m, d) if m and d else []
+        return (gr.update(choices=_dataset_choices(ds), value=d),
+                gr.update(choices=sw, value=sw[0][1] if sw else None))
+
+    def on_dataset(m: str | None, d: str | None):
+        sw = S.sweep_choices(get_index(root), m, d) if m and d else []
+        return gr.update(choices=sw, value=sw[0][1] if sw else None)
+
+    def on_sweep(m, d, sw, ns, ts):
+        return _view(root, m, d, sw, None, ns, ts)
+
+    def on_point(m, d, sw, pt, ns, ts):
+        return _view(root, m, d, sw, pt, ns, ts)
+
+    def on_select(evt: gr.SelectData):
+        return gr.update(value=evt.index)
+
+    # the view is redrawn after every user change, even when the sweep id stays the same (the same
+    # sweep exists for several datasets), so no `.change` on the sweep dropdown
+    view_ins = [model, dataset, sweep, noise_seed, train_seed]
+    model.input(on_model, [model], [dataset, sweep], **private).then(on_sweep, view_ins, outputs, **private)
+    dataset.input(on_dataset, [model, dataset], [sweep], **private).then(on_sweep, view_ins, outputs, **private)
+    sweep.input(on_sweep, view_ins, outputs, **private)
+    gr.on([point.input, noise_seed.submit, train_seed.input], on_point,
+          [model, dataset, sweep, point, noise_seed, train_seed], outputs, **private)
+    strip.select(on_select, None, [point], **private).then(
+        on_point, [model, dataset, sweep, point, noise_seed, train_seed], outputs, **private)

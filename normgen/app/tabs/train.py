@@ -1,0 +1,301 @@
+"""The Train tab: layout and wiring only (the work is in normgen.service.sessions / runs).
+
+Public endpoint `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start)`:
+a generator that streams the fixed-noise grid, the curves and a status line, then the downloads.
+It runs with concurrency_limit=1 under concurrency_id="train" (one run on the device; the queue
+shows everyone else their place in line). Stop cancels the stream and keeps what the run has.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from normgen.app.tabs.explore import lambda_choices, model_choices, target_choices, variant_choices
+from normgen.service import inputs as I
+from normgen.service.runs import Snapshot, TrainStore, compare_samples, start_run, stop, stream
+from normgen.service.sessions import (
+    caps,
+    device_description,
+    device_name,
+    estimate_text,
+    finetune_source,
+    plan_run,
+    prepare,
+)
+
+LADDER = [0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+LOSS_KEYS = {"g_loss": "generator loss", "d_loss": "discriminator loss", "rec": "reconstruction",
+             "kl": "KL", "loss": "negative ELBO"}
+MAX_CURVE_POINTS = 100
+START_CHOICES = [("fine-tune the pretrained baseline (fast)", "finetune"), ("from scratch", "scratch")]
+
+
+def curves(history: list[dict[str, float]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Long-format frames (step, value, series) for the loss, penalty and sparsity plots.
+
+    At most ~MAX_CURVE_POINTS rows per series (evenly thinned, last row kept): the browser redraws
+    every plot on each streamed update, and a growing history made the page sluggish on 2 cores."""
+    loss, pen, sparse = [], [], []
+    if len(history) > MAX_CURVE_POINTS:
+        k = -(-len(history) // MAX_CURVE_POINTS)
+        history = history[::k] + ([history[-1]] if (len(history) - 1) % k else [])
+    for r in history:
+        s = r.get("step")
+        for k, v in r.items():
+            if k in LOSS_KEYS:
+                loss.append((s, v, LOSS_KEYS[k]))
+            elif k.startswith("pen_"):
+                name, _, part = k[4:].partition("_")
+                pen.append((s, v, f"{name.upper()} penalty ({part})"))
+            elif k.endswith("/near_zero_pct"):
+                sparse.append((s, v, f"{k.split('/')[0]}: near-zero %"))
+            elif k.endswith("/zero_pct"):
+                sparse.append((s, v, f"{k.split('/')[0]}: exactly 0 %"))
+    def frame(rows: list[tuple]) -> pd.DataFrame:
+        # explicit dtypes: an empty frame would otherwise be "object" and plot as categories
+        return pd.DataFrame({"step": pd.Series([r[0] for r in rows], dtype="int64"),
+                             "value": pd.Series([r[1] for r in rows], dtype="float64"),
+                             "series": pd.Series([r[2] for r in rows], dtype="object")})
+
+    return frame(loss), frame(pen), frame(sparse)
+
+
+def unavailable_note(avail: dict[str, str | None]) -> str | None:
+    """One short line naming the datasets this server cannot train on (the full reason is given if
+    an API call asks for one)."""
+    missing = [I.DATASET_LABELS[d].split(" (")[0] for d, why in avail.items() if why]
+    if not missing:
+        return None
+    return f"{' and '.join(missing)}: not on this server (their files are not under $NORMGEN_DATA)."
+
+
+def status_text(s: Snapshot, how: str) -> str:
+    head = {"waiting": "Waiting for the device", "running": "Training", "finished": "Finished",
+            "stopped": "Stopped (result kept)", "diverged": "Diverged", "error": "Error"}[s.status]
+    if s.status == "diverged":
+        return (f"### {head}\n{s.message}\n\nThe grid shows the last good samples (step {s.sample_step}); "
+                "the downloads hold those weights.")
+    if s.status == "error":
+        return f"### {head}\n{s.message}"
+    line = f"step **{s.step} / {s.total}** · {s.elapsed:.1f} s"
+    if s.eta is not None:
+        line += f" · ≈ {s.eta:.0f} s left"
+    if s.done:
+        line = f"{s.message} · {how}. Downloads and comparison below."
+    return f"### {head}\n{line}\n\nGrid: fixed noise, drawn at step {s.sample_step}."
+
+
+def build_train_tab(root: str | None = None, data_root: str | None = None) -> dict[str, Any]:
+    index = I.get_index(root) if I.zoo_problem(root) is None else None
+    avail = I.dataset_status(data_root)
+    datasets = [d for d, why in avail.items() if why is None]
+    max_steps, max_seconds = caps()
+    lams = sorted(set(LADDER) | (set(I.zoo_choices(index)["l1"]) | set(I.zoo_choices(index)["l2"]) if index else set()))
+    can_finetune = finetune_source("gan", "mnist" if "mnist" in datasets else "shapes", "none", root) is not None
+    c: dict[str, Any] = {}
+    with gr.Tab("Train", id="train", elem_id="tab-train"):
+        gr.Markdown("Train one setting **live** and watch its samples (fixed noise) and its weights change. "
+                    f"Runs are capped at {max_steps} steps and {max_seconds:g} s on this server; one run "
+                    "trains at a time and others wait in line.", elem_classes=["intro"])
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=270, elem_classes=["controls"]):
+                c["model"] = gr.Dropdown(model_choices(["gan", "vae", "cgan"]), value="gan", label="Model",
+                                         elem_id="train-model")
+                labels = [(I.DATASET_LABELS[d] + ("" if why is None else " - not on this server"), d)
+                          for d, why in avail.items()]
+                c["dataset"] = gr.Dropdown(labels,
+                                           value="mnist" if "mnist" in datasets else "shapes", label="Dataset",
+                                           info=unavailable_note(avail), elem_id="train-dataset")
+                c["l1"] = gr.Dropdown(lambda_choices(lams), value=1e-4, allow_custom_value=True,
+                                      label="L1 λ: adds λ·Σ|w| (type any value)", elem_id="train-l1")
+                c["l2"] = gr.Dropdown(lambda_choices(lams), value=0.0, allow_custom_value=True,
+                                      label="L2 λ: adds λ·Σw² (type any value)", elem_id="train-l2")
+                c["target"] = gr.Dropdown(target_choices(None), value="generator", label="Penalized part",
+                                          elem_id="train-target")
+                c["variant"] = gr.Dropdown(variant_choices(), value="loss", label="Update rule",
+                                           elem_id="train-variant")
+                c["g_norm"] = gr.Radio([("none", "none"), ("batch norm", "batch")], value="none",
+                                       label="Generator normalization", elem_id="train-gnorm")
+                c["seed"] = gr.Number(0, precision=0, minimum=0, label="Seed (init, batches, grid noise)",
+                                      elem_id="train-seed")
+                c["start"] = gr.Radio(START_CHOICES, value="finetune" if can_finetune and device_name() == "cpu"
+                                      else "scratch", label="Start from", elem_id="train-start")
+                c["steps"] = gr.Slider(10, max_steps, value=min(300, max_steps), step=10, label="Steps",
+                                       elem_id="train-steps")
+                c["seconds"] = gr.Slider(5, max_seconds, value=min(60, max_seconds), step=5,
+                                         label="Time budget (s): the run ends at whichever comes first",
+                                         elem_id="train-seconds")
+                c["estimate"] = gr.Markdown(f"Device: **{device_description()}**", elem_id="train-estimate")
+                with gr.Row():
+                    c["go"] = gr.Button("Start training", variant="primary", elem_id="train-start-btn")
+                    c["stop"] = gr.Button("Stop (keeps the result)", variant="stop", elem_id="train-stop-btn")
+            with gr.Column(scale=3):
+                c["progress"] = gr.Markdown("", elem_id="train-progress", min_height=34, container=False)
+                c["status"] = gr.Markdown("Press **Start training**.", elem_id="train-status",
+                                          elem_classes=["status"])
+                with gr.Row(equal_height=False):
+                    c["grid"] = gr.Image(show_label=False, type="pil", format="png",
+                                         interactive=False, elem_id="train-grid", buttons=["download", "fullscreen"],
+                                         scale=3)
+                    with gr.Column(scale=2):
+                        c["loss_plot"] = gr.LinePlot(x="step", y="value", color="series", title="Losses",
+                                                     elem_id="train-loss-plot", height=220)
+                        c["pen_plot"] = gr.LinePlot(x="step", y="value", color="series",
+                                                    title="Penalty term (λ × sum)", elem_id="train-pen-plot",
+                                                    height=220)
+                        c["sparse_plot"] = gr.LinePlot(x="step", y="value", color="series",
+                                                       title="Sparsity: % of weights",
+                                                       elem_id="train-sparse-plot", height=220)
+                with gr.Accordion("Downloads and the command that reproduces this run", open=True):
+                    c["files"] = gr.File(label="Checkpoint (.safetensors), grid (.png), config (.json)",
+                                         file_count="multiple", interactive=False, elem_id="train-files",
+                                         height=None)
+                    c["command"] = gr.Textbox(label="CLI command", buttons=["copy"], interactive=False,
+                                              elem_id="train-command")
+                with gr.Accordion("Compare your run with a pretrained checkpoint (same noise)", open=False):
+                    with gr.Row():
+                        c["compare_with"] = gr.Dropdown([], label="Zoo checkpoint", elem_id="train-compare-with",
+                                                        scale=3)
+                        c["compare_btn"] = gr.Button("Compare", elem_id="train-compare-btn", scale=1)
+                    with gr.Row():
+                        with gr.Column():
+                            c["cmp_mine_caption"] = gr.Markdown("**Your run**", elem_classes=["caption"])
+                            c["cmp_mine"] = gr.Image(show_label=False, type="pil", format="png", interactive=False,
+                                                     elem_id="train-cmp-mine")
+                        with gr.Column():
+                            c["cmp_zoo_caption"] = gr.Markdown("**Zoo checkpoint**", elem_classes=["caption"])
+                            c["cmp_zoo"] = gr.Image(show_label=False, type="pil", format="png", interactive=False,
+                                                    elem_id="train-cmp-zoo")
+                with gr.Accordion("Run summary as JSON (what /train returns to scripts)", open=False):
+                    c["run_json"] = gr.JSON(elem_id="train-json")
+        c["store"] = gr.State(TrainStore(), delete_callback=lambda s: s.cleanup())
+    return c
+
+
+OUTPUT_KEYS = ("status", "grid", "loss_plot", "pen_plot", "sparse_plot", "files", "command", "run_json",
+               "compare_with")
+ESTIMATE_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "steps", "seconds", "start")
+
+
+def compare_choices(root: str | None, model: str, dataset: str) -> tuple[list[tuple[str, str]], str | None]:
+    """Zoo entries of the same model and dataset (baseline first) for the comparison dropdown."""
+    from normgen.service.explorer import describe
+
+    if I.zoo_problem(root):
+        return [], None
+    rows = sorted(I.get_index(root).find(model=model, dataset=dataset),
+                  key=lambda e: (not e.is_baseline, e.l1, e.l2, e.group, e.act, e.seed))
+    choices = [(f"{describe(e)} · {e.g_norm} norm · seed {e.seed} · {e.steps} steps", e.id) for e in rows]
+    return choices, (choices[0][1] if choices else None)
+
+
+def _outputs(s: Snapshot, how: str, extra: Any = None) -> tuple:
+    loss, pen, sparse = curves(s.history)
+    summary = {"run_id": s.run_id, "status": s.status, "step": s.step, "total": s.total,
+               "elapsed_s": round(s.elapsed, 2), "message": s.message, "files": s.files,
+               "last": s.history[-1] if s.history else {}}
+    # an empty frame would fix the plot's colour legend to no series: send plots only once they have rows
+    loss, pen, sparse = (f if len(f) else gr.skip() for f in (loss, pen, sparse))
+    return (status_text(s, how), s.grid, loss, pen, sparse, list(s.files.values()) or None,
+            s.command if s.done else "", summary, gr.skip() if extra is None else extra)
+
+
+def make_train_fn(root: str | None = None, data_root: str | None = None):
+    """The /train handler: a generator streaming the run; parameter names are the API's."""
+
+    def train(model: str, dataset: str, g_norm: str, l1: float, l2: float, target: str, variant: str,
+              seed: float, steps: float, seconds: float, start: str, store: TrainStore,
+              progress: gr.Progress = gr.Progress()):
+        try:
+            plan = prepare(plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
+                                    root=root, data_root=data_root))
+        except I.InputError as exc:
+            raise gr.Error(str(exc), title="Invalid input") from None
+        how = ("fine-tuned from the zoo baseline" if plan.start == "finetune" else "from scratch") + \
+            f" on {device_description(plan.device)}"
+        run = store.replace_run(start_run(plan, data_root))
+        try:
+            for s in stream(run):
+                progress(s.step / max(1, s.total), desc=f"step {s.step} / {s.total}")
+                extra = None
+                if s.done:
+                    ch, val = compare_choices(root, plan.cfg.model.name, plan.cfg.dataset)
+                    extra = gr.update(choices=ch, value=val)
+                yield _outputs(s, how, extra)
+        finally:  # the stream was cancelled or closed: end the run, it keeps what it has
+            if not run.done.is_set():
+                run.stop_event.set()
+
+    return train
+
+
+def wire_train(c: dict[str, Any], root: str | None = None, data_root: str | None = None) -> tuple[Any, dict]:
+    """Events of the Train tab; returns the public /train dependency and the handlers page load reuses
+    ("estimate": the measured time estimate, "model": the targets of the chosen model)."""
+    ins = [c[k] for k in ESTIMATE_KEYS]
+    outs = [c[k] for k in OUTPUT_KEYS]
+    dep = c["go"].click(make_train_fn(root, data_root), [*ins, c["store"]], outs, api_name="train",
+                        api_description="Train one setting live; streams the grid, curves and status, then "
+                                        "the downloads.",
+                        concurrency_limit=1, concurrency_id="train", show_progress_on=[c["progress"]])
+
+    def on_stop(store: TrainStore) -> tuple:
+        run = store.run
+        if run is None:
+            return ("Nothing is training.", *[gr.skip()] * (len(OUTPUT_KEYS) - 1))
+        s = stop(run)
+        how = "fine-tuned from the zoo baseline" if run.plan.start == "finetune" else "from scratch"
+        ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
+        return _outputs(s, how, gr.update(choices=ch, value=val))
+
+    c["stop"].click(on_stop, c["store"], outs, cancels=[dep], api_visibility="private", concurrency_limit=None,
+                    show_progress="hidden")
+
+    def on_estimate(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start) -> str:
+        try:
+            plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
+                            root=root, data_root=data_root)
+        except I.InputError as exc:
+            return f"Warning: {exc}"
+        notes = "".join(f"{n}\n\n" for n in plan.notes)
+        return f"Device: **{device_description(plan.device)}**\n\n{notes}{estimate_text(plan)}"
+
+    est = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "estimate",
+           "trigger_mode": "always_last", "show_progress": "minimal"}
+    gr.on([c[k].change for k in ("model", "dataset", "g_norm", "target", "variant", "start", "l1", "l2")]
+          + [c["steps"].change, c["seconds"].change], on_estimate, ins, c["estimate"], **est)
+
+    def on_model(model: str, target: str) -> Any:
+        t = target if target in I.TARGET_CHOICES.get(model, ()) else I.TARGET_CHOICES[model][0]
+        return gr.update(choices=target_choices(model), value=t)
+
+    c["model"].input(on_model, [c["model"], c["target"]], c["target"], api_visibility="private",
+                     show_progress="hidden")
+    fns = {"estimate": on_estimate, "model": on_model}
+
+    def on_compare(entry_id: str, seed: float, store: TrainStore) -> tuple:
+        from normgen.service.explorer import describe
+
+        run = store.run
+        if run is None or run.result is None:
+            raise gr.Error("Train a run first (or stop one): there is nothing of yours to compare yet.")
+        index = I.get_index(root)
+        e = index.get(entry_id) if entry_id else None
+        if e is None:
+            raise gr.Error("Pick a zoo checkpoint to compare with.")
+        if e.model != run.cfg.model.name or e.dataset != run.cfg.dataset:
+            raise gr.Error(f"Pick a {run.cfg.model.name} on {run.cfg.dataset}: the same noise only means the "
+                           "same thing for the same kind of model.")
+        mine, theirs = compare_samples(run, e, index.root, I.parse_seed(seed))
+        r = run.cfg.reg
+        me = " + ".join(f"{n} λ = {I.fmt_lambda(v)}" for n, v in (("L1", r.l1), ("L2", r.l2)) if v) or "λ = 0"
+        return (f"**Your run:** {me} on the {r.target}, {run.result.steps} steps", mine,
+                f"**Zoo:** {describe(e)}, {e.steps} steps", theirs)
+
+    c["compare_btn"].click(on_compare, [c["compare_with"], c["seed"], c["store"]],
+                           [c["cmp_mine_caption"], c["cmp_mine"], c["cmp_zoo_caption"], c["cmp_zoo"]],
+                           api_visibility="private", concurrency_limit=None)
+    return dep, fns

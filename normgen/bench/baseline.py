@@ -1,0 +1,130 @@
+"""The conventional PyTorch training loop normgen is benchmarked against.
+
+It is the loop of pytorch/examples `dcgan/main.py`, on the *same* model, optimizer and batch size
+as normgen's trainer: a torchvision dataset with `transforms.Compose([ToTensor(), Normalize(...)])`
+(one PIL image -> tensor per sample), `DataLoader(shuffle=True, num_workers=2)` (dcgan's `--workers`
+default), host-to-device copies per batch, a fresh `torch.randn` per batch, separate backward passes
+for the real and fake halves of the discriminator loss, and the per-step `.item()` logging line
+(formatted every step; written to a null sink here so the terminal stays readable).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from normgen.config import TrainConfig
+from normgen.models import GenerativeModel, build_model
+
+WORKERS = 2  # pytorch/examples dcgan/main.py: parser.add_argument('--workers', default=2)
+
+
+def conventional_loader(name: str, root: str | Path, batch_size: int,
+                        workers: int = WORKERS) -> torch.utils.data.DataLoader:
+    """torchvision MNIST / FashionMNIST with ToTensor + Normalize((0.5,), (0.5,)) -> [-1, 1]."""
+    from torchvision import datasets, transforms
+
+    cls = {"mnist": datasets.MNIST, "fashion": datasets.FashionMNIST}[name]
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    ds = cls(str(root), train=True, download=False, transform=tf)
+    return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, num_workers=workers,
+                                       persistent_workers=workers > 0)
+
+
+class ConventionalLoop:
+    """A model trained the conventional way; `step()` runs one iteration and logs with `.item()`."""
+
+    def __init__(self, cfg: TrainConfig, loader: torch.utils.data.DataLoader, device: torch.device) -> None:
+        with torch.random.fork_rng(devices=[]):  # the same init as normgen (make_trainer)
+            torch.manual_seed(cfg.seed)
+            self.model: GenerativeModel = build_model(cfg.model)
+        self.model.to(device).train()
+        self.cfg, self.loader, self.device = cfg, loader, device
+        betas = (cfg.beta1, cfg.beta2)
+        m = self.model
+        if cfg.model.name == "vae":
+            self.opt = torch.optim.Adam(m.parameters(), lr=cfg.lr, betas=betas)
+        else:
+            self.opt_g = torch.optim.Adam(m.generator.parameters(), lr=cfg.lr, betas=betas)
+            self.opt_d = torch.optim.Adam(m.discriminator.parameters(), lr=cfg.lr_d or cfg.lr, betas=betas)
+        self.log = io.StringIO()  # the per-step log line goes here (dcgan prints it)
+        self.batches: Iterator = iter(())
+        self.epoch, self.i = 0, 0
+
+    def _next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        try:
+            return next(self.batches)
+        except StopIteration:
+            self.epoch += 1
+            self.batches = iter(self.loader)
+            return next(self.batches)
+
+    def step(self) -> None:
+        x, y = self._next()
+        x, y = x.to(self.device), y.to(self.device)
+        (self._vae_step if self.cfg.model.name == "vae" else self._gan_step)(x, y)
+        self.i += 1
+        if self.log.tell() > 1 << 20:
+            self.log = io.StringIO()
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time of this process plus its DataLoader workers (Linux /proc), else None."""
+        pids = [w.pid for w in getattr(getattr(self.loader, "_iterator", None), "_workers", [])]
+        try:
+            ticks = 0
+            for pid in pids:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime + stime
+            return time.process_time() + ticks / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _gan_step(self, real: torch.Tensor, y: torch.Tensor) -> None:
+        m, d = self.model, self.model.discriminator
+        b = real.size(0)
+        cond = (y,) if m.conditional else ()
+        # (1) update D: maximize log(D(x)) + log(1 - D(G(z)))
+        d.zero_grad()
+        out = d(real, *cond)
+        err_real = F.softplus(-out).mean()
+        err_real.backward()
+        d_x = torch.sigmoid(out).mean().item()
+        noise = torch.randn(b, self.cfg.model.nz, device=self.device)
+        fake = m.generate(noise, y if m.conditional else None)
+        out = d(fake.detach(), *cond)
+        err_fake = F.softplus(out).mean()
+        err_fake.backward()
+        d_g_z1 = torch.sigmoid(out).mean().item()
+        err_d = err_real + err_fake
+        self.opt_d.step()
+        # (2) update G: maximize log(D(G(z)))
+        m.generator.zero_grad()
+        out = d(fake, *cond)
+        err_g = F.softplus(-out).mean()
+        err_g.backward()
+        d_g_z2 = torch.sigmoid(out).mean().item()
+        self.opt_g.step()
+        print(f"[{self.epoch}][{self.i}] Loss_D: {err_d.item():.4f} Loss_G: {err_g.item():.4f} "
+              f"D(x): {d_x:.4f} D(G(z)): {d_g_z1:.4f} / {d_g_z2:.4f}", file=self.log)
+
+    def _vae_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        m, b = self.model, x.size(0)
+        pixels = x[0].numel()
+        self.opt.zero_grad()
+        mu, logvar = m.encode(x)
+        z = m.reparameterize(mu, logvar, torch.randn_like(mu))
+        logits = m.decode_logits(z)
+        rec = F.binary_cross_entropy_with_logits(logits, (x + 1) / 2, reduction="sum") / (b * pixels)
+        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / (b * pixels)
+        loss = rec + self.cfg.model.beta * kl
+        loss.backward()
+        self.opt.step()
+        print(f"[{self.epoch}][{self.i}] loss: {loss.item():.4f} rec: {rec.item():.4f} kl: {kl.item():.4f}",
+              file=self.log)

@@ -1,0 +1,376 @@
+"""Lambda sweeps: K runs that differ only in their lambdas, trained together or one after another.
+
+`sweep(cfgs)` returns one `TrainResult` per config, each holding an ordinary `GenerativeModel`
+(save it with `normgen.checkpoints.save`, show it in the app). Two ways to get there:
+
+- **batched**: the K models' weights are stacked along a new leading dim (`torch.func.stack_module_state`)
+  and every forward is `vmap(functional_call(...))` over that dim, so each layer runs as one grouped
+  kernel for all K models. The K models share the data batch, the noise and the initial weights (all
+  drawn from the one seed, exactly as K separate runs of that seed would draw them), so model k is the
+  step-for-step twin of `train(cfgs[k])` up to float rounding. Losses are (K,) vectors and their sum
+  is back-propagated: the models are independent, so d(sum_j L_j)/d(theta_k) = dL_k/d(theta_k).
+  Adam is `torch.optim.Adam` on the stacked tensors: Adam is elementwise, so one Adam over (K, ...)
+  tensors is exactly K Adams. Per-model lambdas are (K,) vectors broadcast over the stacked weights.
+- **sequential**: `train(cfg)` for each config in turn.
+
+`mode="auto"` picks batched on CUDA (many small kernels -> K-times wider kernels for the same launch
+count) and sequential on the CPU, where vmap measured 1.2-1.4x slower than K sequential runs on 2
+cores (a 2-core CPU is already busy with one model; wider kernels only add gather/reshape work).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+
+from normgen.config import TrainConfig
+from normgen.data import Dataset, load_dataset
+from normgen.engine.sampling import sample as fixed_samples
+from normgen.engine.train import (
+    Progress,
+    TrainResult,
+    _flat_weight_stats,
+    default_device,
+    init_model,
+    train,
+    use_fast_cuda_math,
+)
+from normgen.models import GenerativeModel
+from normgen.regularizers import DECAY_SCALE, adam_threshold, penalized_weights, resolve_target, soft_threshold_
+
+SWEEP_MODES = ("auto", "batched", "sequential")
+LAMBDAS = ("l1", "l2", "group", "act")
+
+SweepProgress = Callable[[int, Progress], None]  # (index of the config, its progress)
+
+
+def check_sweep(cfgs: list[TrainConfig]) -> None:
+    """The configs of one sweep must be equal except for their lambdas (l1, l2, group, act)."""
+    if not cfgs:
+        raise ValueError("a sweep needs at least one config")
+    zero = {k: 0.0 for k in LAMBDAS}
+    base = replace(cfgs[0], reg=replace(cfgs[0].reg, **zero))
+    for i, c in enumerate(cfgs):
+        if replace(c, reg=replace(c.reg, **zero)) != base:
+            raise ValueError(f"sweep config {i} differs from config 0 in more than its lambdas; a sweep "
+                             f"may vary only {', '.join(LAMBDAS)}")
+
+
+def choose_mode(mode: str, device: torch.device, cfg: TrainConfig) -> str:
+    """`auto` -> batched on CUDA, sequential elsewhere; batched needs a model without spectral norm."""
+    if mode not in SWEEP_MODES:
+        raise ValueError(f"sweep mode must be one of {', '.join(SWEEP_MODES)}; got {mode!r}")
+    if mode == "auto":
+        return "batched" if device.type == "cuda" and batchable(cfg) else "sequential"
+    if mode == "batched" and not batchable(cfg):
+        raise ValueError("batched sweeps do not support d_norm='spectral' (its power iteration "
+                         "writes buffers in place, which vmap cannot batch); use mode='sequential'")
+    return mode
+
+
+def batchable(cfg: TrainConfig) -> bool:
+    return cfg.model.d_norm != "spectral"
+
+
+def sweep(
+    cfgs: list[TrainConfig],
+    *,
+    data: Dataset | None = None,
+    data_root: str | None = None,
+    device: torch.device | str | None = None,
+    mode: str = "auto",
+    init: GenerativeModel | None = None,
+    progress: SweepProgress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[TrainResult]:
+    """Train every config of `cfgs` (equal but for their lambdas); one TrainResult per config."""
+    check_sweep(cfgs)
+    device = torch.device(device) if device is not None else default_device()
+    cfg0 = cfgs[0]
+    data = data if data is not None else load_dataset(cfg0.dataset, root=data_root, seed=cfg0.seed)
+    if choose_mode(mode, device, cfg0) == "sequential":
+        results = []
+        for k, c in enumerate(cfgs):
+            cb = None if progress is None else (lambda p, k=k: progress(k, p))
+            results.append(train(c, data=data, device=device, init=init, progress=cb, should_stop=should_stop))
+        return results
+    return BatchedTrainer(cfgs, data, device, init).run(progress, should_stop)
+
+
+class _Method(nn.Module):
+    """Calls one method of a model, so `functional_call` can run `generate`, `encode`, ... too."""
+
+    def __init__(self, model: GenerativeModel, method: str) -> None:
+        super().__init__()
+        self.model = model
+        self.method = method
+
+    def forward(self, *args):
+        return getattr(self.model, self.method)(*args)
+
+
+class BatchedTrainer:
+    """K models stacked along dim 0, trained by vmapped steps that mirror `train.gan_step` / `vae_step`."""
+
+    def __init__(self, cfgs: list[TrainConfig], data: Dataset, device: torch.device,
+                 init: GenerativeModel | None = None) -> None:
+        check_sweep(cfgs)
+        cfg = self.cfg = cfgs[0]
+        self.cfgs, self.k, self.device = cfgs, len(cfgs), device
+        use_fast_cuda_math(device)
+        base = init_model(cfg, device, init)  # the same start as train.make_trainer
+        self.models = [copy.deepcopy(base) for _ in cfgs]  # the K results (hold the last good weights)
+        # "model." prefix: the keys as seen from a _Method wrapper
+        params, buffers = stack_module_state([_Method(m, "generate") for m in self.models])
+        self.params: dict[str, torch.Tensor] = params
+        self.buffers: dict[str, torch.Tensor] = buffers
+        skeleton = copy.deepcopy(base).to("meta")
+        self.calls = {name: _Method(skeleton, name)
+                      for name in ("generate", "encode", "decode_logits", "discriminator")
+                      if hasattr(skeleton, name)}
+        self.data = data.to(device)
+        self.gen = torch.Generator(device=device).manual_seed(cfg.seed)
+        self.lam = {n: torch.tensor([getattr(c.reg, n) for c in cfgs], device=device) for n in LAMBDAS}
+        self.any = {n: any(getattr(c.reg, n) for c in cfgs) for n in LAMBDAS}
+        targets = resolve_target(cfg.reg.target, base.parts)
+        self.penalized = {part: self._penalized_keys(base, part) if part in targets else []
+                          for part in base.parts}
+        betas = (cfg.beta1, cfg.beta2)
+        if cfg.model.name == "vae":
+            groups = {"vae": (list(self.params), cfg.lr)}
+        else:
+            groups = {"generator": (self._keys("generator"), cfg.lr),
+                      "discriminator": (self._keys("discriminator"), cfg.lr_d or cfg.lr)}
+        self.opts = {name: torch.optim.Adam([self.params[k] for k in keys], lr=lr, betas=betas)
+                     for name, (keys, lr) in groups.items()}
+        self.opt_keys = {name: keys for name, (keys, _) in groups.items()}
+
+    # ---- plumbing ------------------------------------------------------------------------------
+    def _keys(self, part: str) -> list[str]:
+        return [k for k in self.params if k.startswith(f"model.{part}.")]
+
+    @staticmethod
+    def _penalized_keys(model: GenerativeModel, part: str) -> list[tuple[str, type[nn.Module]]]:
+        """Stacked-parameter keys of the penalized weights of `part`, with their layer type."""
+        module = model.parts[part]
+        names = {id(p): n for n, p in module.named_parameters()}
+        kinds = {n: type(m) for n, m in module.named_modules()}
+        return [(f"model.{part}.{names[id(w)]}", kinds[layer]) for layer, w in penalized_weights(module)]
+
+    def call(self, method: str, *args: torch.Tensor | None, frozen: str = "") -> torch.Tensor:
+        """`model.<method>(*args)` for all K models: args with a leading K dim are per model
+        (the caller says so by passing them in a 1-tuple), the others are shared. The weights of
+        part `frozen` get no gradient (as train.gan_step's `requires_grad_(False)`)."""
+        dims = tuple(0 if isinstance(a, tuple) else None for a in args)
+        flat = tuple(a[0] if isinstance(a, tuple) else a for a in args)
+        fn = self.calls[method]
+        params = self.params
+        if frozen:
+            params = {k: v.detach() if k.startswith(f"model.{frozen}.") else v for k, v in params.items()}
+
+        def one(p, b, *xs):
+            return functional_call(fn, (p, b), xs)
+
+        return vmap(one, in_dims=(0, 0, *dims))(params, self.buffers, *flat)
+
+    def penalty(self, part: str) -> dict[str, torch.Tensor]:
+        """(K,) penalty vectors by name, already times each model's lambda (as Penalty.loss_terms)."""
+        layers = [(self.params[k], kind) for k, kind in self.penalized[part]]
+        if not layers:
+            return {}
+        variant, terms = self.cfg.reg.variant, {}
+        if self.any["l1"] and variant != "proximal":
+            terms["l1"] = self.lam["l1"] * sum(w.abs().flatten(1).sum(1) for w, _ in layers)
+        if self.any["l2"] and variant != "decoupled":
+            terms["l2"] = self.lam["l2"] * sum(w.pow(2).flatten(1).sum(1) for w, _ in layers)
+        if self.any["group"]:
+            terms["group"] = self.lam["group"] * sum(_filter_norms(w, kind).sum(1) for w, kind in layers)
+        return terms
+
+    def update(self, name: str, loss: torch.Tensor) -> None:
+        """Backward the sum of the K losses, step the stacked Adam, then the update-rule variants."""
+        opt = self.opts[name]
+        opt.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        opt.step()
+        self._after_step(name)
+
+    @torch.no_grad()
+    def _after_step(self, name: str) -> None:
+        reg, opt = self.cfg.reg, self.opts[name]
+        keys = {k for k, _ in (kk for part in self.penalized.values() for kk in part)}
+        ws = [self.params[k] for k in self.opt_keys[name] if k in keys]
+        if not ws:
+            return
+        lr = opt.param_groups[0]["lr"]
+        if reg.variant == "decoupled" and self.any["l2"]:
+            for w in ws:
+                w.mul_(_per_model(1.0 - lr * DECAY_SCALE * self.lam["l2"], w))
+        if reg.variant == "proximal" and self.any["l1"]:
+            for w in ws:  # regularizers' own threshold, with lambda as a (K, 1, ..., 1) tensor
+                soft_threshold_(w, adam_threshold(opt, w, _per_model(self.lam["l1"], w)))
+
+    # ---- the steps (same draws from the generator, in the same order, as train.py) -------------
+    def gan_step(self) -> dict[str, torch.Tensor]:
+        m0, bs = self.models[0], self.cfg.batch_size
+        real, y = self.data.batch(bs, self.gen)
+        y = y if m0.conditional else None
+        extra = (y,) if m0.conditional else ()
+        z = m0.latent(bs, self.gen)
+        fake = self.call("generate", z, y)  # (K, B, C, H, W)
+
+        d_real = self.call("discriminator", real, *extra)  # (K, B)
+        d_fake = self.call("discriminator", (fake.detach(),), *extra)
+        d_loss = F.softplus(-d_real).mean(1) + F.softplus(d_fake).mean(1)
+        d_terms = self.penalty("discriminator")
+        self.update("discriminator", d_loss + sum(d_terms.values(), torch.zeros_like(d_loss)))
+
+        d_fake = self.call("discriminator", (fake,), *extra, frozen="discriminator")
+        g_loss = F.softplus(-d_fake).mean(1)
+        g_terms = self.penalty("generator")
+        g_total = g_loss + sum(g_terms.values(), torch.zeros_like(g_loss))
+        act = self.lam["act"] * ((fake + 1) / 2).flatten(1).mean(1) if self.any["act"] else None
+        self.update("generator", g_total + (act if act is not None else 0))
+
+        out = {"d_loss": d_loss, "g_loss": g_loss,
+               "d_real": torch.sigmoid(d_real).mean(1), "d_fake": torch.sigmoid(d_fake).mean(1)}
+        out.update({f"pen_{n}_discriminator": v for n, v in d_terms.items()})
+        out.update({f"pen_{n}_generator": v for n, v in g_terms.items()})
+        if act is not None:
+            out["act"] = act
+        return {k: v.detach() for k, v in out.items()}
+
+    def vae_step(self) -> dict[str, torch.Tensor]:
+        cfg, bs = self.cfg, self.cfg.batch_size
+        x, _ = self.data.batch(bs, self.gen)
+        pixels = x[0].numel()
+        mu, logvar = self.call("encode", x)  # (K, B, nz) each
+        eps = torch.randn(mu.shape[1:], generator=self.gen, device=self.gen.device)
+        logits = self.call("decode_logits", (mu + torch.exp(0.5 * logvar) * eps,))
+        target = ((x + 1) / 2).expand_as(logits)
+        rec = F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).sum(1)
+        rec = rec / (bs * pixels)
+        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=(1, 2)) / (bs * pixels)
+        total = rec + cfg.model.beta * kl
+        out = {"rec": rec, "kl": kl, "loss": total.detach().clone()}
+        for part in self.penalized:
+            for n, v in self.penalty(part).items():
+                total = total + v
+                out[f"pen_{n}_{part}"] = v
+        if self.any["act"]:
+            act = self.lam["act"] * mu.abs().sum(2).mean(1) / pixels
+            total = total + act
+            out["act"] = act
+        self.update("vae", total)
+        return {k: v.detach() for k, v in out.items()}
+
+    # ---- the loop ------------------------------------------------------------------------------
+    def run(self, progress: SweepProgress | None = None,
+            should_stop: Callable[[], bool] | None = None) -> list[TrainResult]:
+        """Train all K models; a model that diverges keeps its last good weights, the others go on."""
+        cfg = self.cfg
+        step_fn = self.vae_step if cfg.model.name == "vae" else self.gan_step
+        histories: list[list[dict[str, float]]] = [[] for _ in self.cfgs]
+        alive = [True] * self.k
+        good_step = [0] * self.k
+        status, messages = ["finished"] * self.k, [""] * self.k
+        start = time.perf_counter()
+        step = 0
+        while step < cfg.steps and any(alive):
+            if should_stop is not None and should_stop():
+                status = ["stopped" if a else s for a, s in zip(alive, status, strict=True)]
+                messages = [f"stopped at step {step}" if a else m for a, m in zip(alive, messages, strict=True)]
+                break
+            if cfg.max_seconds and time.perf_counter() - start >= cfg.max_seconds:
+                messages = [f"time budget of {cfg.max_seconds:g} s reached at step {step}" if a else m
+                            for a, m in zip(alive, messages, strict=True)]
+                break
+            out = step_fn()
+            step += 1
+            if step % cfg.log_every and step != cfg.steps:
+                continue
+            # one host sync per log interval for all K models
+            names = list(out)
+            table = torch.stack([out[n].float() for n in names], 1).cpu()  # (K, metrics)
+            finite = self._finite_weights().cpu()
+            elapsed = time.perf_counter() - start
+            for k in range(self.k):
+                if not alive[k]:
+                    continue
+                row = {n: float(table[k, i]) for i, n in enumerate(names) if _active(n, self.cfgs[k])}
+                bad = [n for n, v in row.items() if not math.isfinite(v)]
+                if bad or not finite[k]:
+                    alive[k], status[k] = False, "diverged"
+                    messages[k] = (f"diverged at step {step} ({', '.join(bad or ['weights'])} not finite); "
+                                   f"kept the weights of step {good_step[k]}. Try a smaller learning rate "
+                                   "or smaller lambda.")
+                    continue
+                self._copy_out(k)
+                good_step[k] = step
+                row.update(step=step, time=elapsed)
+                row.update(_flat_weight_stats(self.models[k]))
+                histories[k].append(row)
+                if progress is not None:
+                    want = step % cfg.sample_every < cfg.log_every or step == cfg.steps
+                    samples = fixed_samples(self.models[k], cfg.n_samples, cfg.seed) if want else None
+                    progress(k, Progress(step, cfg.steps, elapsed, row, samples))
+        if step % cfg.log_every and step != cfg.steps:  # stopped between log steps: keep what is finite
+            finite = self._finite_weights().cpu()
+            for k in range(self.k):
+                if alive[k] and finite[k]:
+                    self._copy_out(k)
+                    good_step[k] = step
+        elapsed = time.perf_counter() - start
+        results = []
+        for k, c in enumerate(self.cfgs):
+            m = self.models[k].eval()
+            msg = messages[k] or f"finished {good_step[k]} steps in {elapsed:.1f} s (batched sweep of {self.k})"
+            results.append(TrainResult(m, c, status[k], good_step[k], elapsed, histories[k],
+                                       fixed_samples(m, c.n_samples, c.seed), msg, str(self.device)))
+        return results
+
+    @torch.no_grad()
+    def _finite_weights(self) -> torch.Tensor:
+        """(K,) bool: every parameter of model k is finite."""
+        ok = torch.ones(self.k, dtype=torch.bool, device=self.device)
+        for p in self.params.values():
+            ok &= torch.isfinite(p).flatten(1).all(1)
+        return ok
+
+    @torch.no_grad()
+    def _copy_out(self, k: int) -> None:
+        """Write model k's slice of the stacked weights and buffers into its own GenerativeModel."""
+        m = self.models[k]
+        for name, p in m.named_parameters():
+            p.copy_(self.params[f"model.{name}"][k])
+        for name, b in m.named_buffers():
+            b.copy_(self.buffers[f"model.{name}"][k])
+
+
+def _per_model(v: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """(K,) -> (K, 1, ..., 1), broadcastable against a stacked weight `w` of shape (K, ...)."""
+    return v.view(-1, *([1] * (w.dim() - 1)))
+
+
+def _filter_norms(w: torch.Tensor, kind: type[nn.Module]) -> torch.Tensor:
+    """(K, filters): regularizers.filter_norms for each of K stacked weights."""
+    if kind is nn.ConvTranspose2d:
+        w = w.transpose(1, 2)
+    return w.flatten(2).norm(dim=2)
+
+
+def _active(name: str, cfg: TrainConfig) -> bool:
+    """Whether metric `name` exists in a sequential run of `cfg` (penalty terms only when lambda > 0)."""
+    if name == "act":
+        return bool(cfg.reg.act)
+    if name.startswith("pen_"):
+        return bool(getattr(cfg.reg, name.split("_")[1]))
+    return True

@@ -1,0 +1,34 @@
+"""name -> family class. The only list of model families in the package."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from normgen.models.base import GenerativeModel
+from normgen.models.cgan import CGAN
+from normgen.models.gan import GAN
+from normgen.models.vae import VAE
+
+if TYPE_CHECKING:
+    from normgen.models.config import ModelConfig
+
+FAMILIES: dict[str, type[GenerativeModel]] = {cls.name: cls for cls in (GAN, VAE, CGAN)}
+MODEL_NAMES: tuple[str, ...] = tuple(FAMILIES)
+
+
+def family(name: str) -> type[GenerativeModel]:
+    """The family class registered under `name`; an unknown name raises with the valid ones."""
+    try:
+        return FAMILIES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(FAMILIES)}") from None
+
+
+def build_model(cfg: ModelConfig) -> GenerativeModel:
+    """Build a model from its config."""
+    return family(cfg.name)(cfg)
+
+
+# every penalty target some family offers ("both" last): what the CLI's --target accepts before the
+# model is known; the family itself checks its own (`resolve_target` against its `part_names`)
+TARGETS: tuple[str, ...] = tuple(dict.fromkeys(t for f in FAMILIES.values() for t in f.part_names)) + ("both",)

@@ -1,0 +1,314 @@
+"""Matplotlib figures for the app: weight histograms, per-layer norms, class histograms, training
+curves and metric-vs-lambda sweeps.
+
+Every function returns a `matplotlib.figure.Figure` built with the object-oriented API (no pyplot):
+no global figure registry, so nothing leaks and worker threads never share state; `gr.Plot` renders
+it with `fig.savefig`, which uses the Agg canvas. Every number printed on a figure is computed here
+from the data passed in, never typed in.
+
+Style for a projector: 15-17 pt text, thick lines, the Okabe-Ito colour-blind-safe palette
+(Okabe & Ito 2008), "baseline" always blue and "selected" always vermillion.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+
+from normgen.data import CLASS_NAMES
+from normgen.eval.metrics import NEAR_ZERO
+from normgen.service.inputs import fmt_lambda
+
+# Okabe-Ito: blue, vermillion, bluish green, orange, reddish purple, sky blue, yellow, black
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+BASELINE, SELECTED = PALETTE[0], PALETTE[1]
+STYLE = {
+    "font.size": 15, "axes.titlesize": 17, "axes.labelsize": 15, "xtick.labelsize": 13,
+    "ytick.labelsize": 13, "legend.fontsize": 13, "lines.linewidth": 2.5, "axes.grid": True,
+    "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False,
+}
+SIZE = (9.0, 5.0)  # inches at 100 dpi: 900 x 500 px
+
+
+def _figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = SIZE, **kw) -> tuple[Figure, np.ndarray]:
+    fig = Figure(figsize=size, dpi=100, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, axes
+
+
+def _empty(message: str, title: str = "") -> Figure:
+    """A figure that says why there is nothing to plot (never a blank panel)."""
+    with rc_context(STYLE):
+        fig, ax = _figure(size=(9.0, 3.0))
+        ax = ax[0, 0]
+        ax.axis("off")
+        if title:
+            ax.set_title(title)
+        ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, transform=ax.transAxes)
+    return fig
+
+
+def fmt_num(x: float) -> str:
+    """3 significant digits without exponents in the usual range: 1473.2 -> '1473', 20.13 -> '20.1',
+    0.01234 -> '0.0123'."""
+    if x != 0 and (abs(x) >= 1e6 or abs(x) < 1e-3):
+        return f"{x:.3g}"
+    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+# ----------------------------------------------------------------------------------------------
+# weights
+
+
+def weight_sparsity(w: torch.Tensor) -> dict[str, float]:
+    """% of weights with |w| < NEAR_ZERO, % exactly zero, and the count, from a flat tensor."""
+    w = w.detach().float().flatten()
+    n = w.numel()
+    if n == 0:
+        return {"n": 0, "near_zero_pct": 0.0, "zero_pct": 0.0}
+    return {"n": n, "near_zero_pct": 100.0 * (w.abs() < NEAR_ZERO).float().mean().item(),
+            "zero_pct": 100.0 * (w == 0).float().mean().item()}
+
+
+def weight_histograms(a: torch.Tensor, b: torch.Tensor, labels: Sequence[str] = ("baseline", "selected"),
+                      *, bins: int = 81, title: str = "Weight values (log count)") -> Figure:
+    """Histograms of two flat weight vectors on shared, symmetric bins, with a log-count axis.
+
+    The legend gives each model's % near-zero (|w| < metrics.NEAR_ZERO) and % exactly zero,
+    computed from `a` and `b` themselves.
+    """
+    a = a.detach().float().flatten().cpu()
+    b = b.detach().float().flatten().cpu()
+    if a.numel() == 0 and b.numel() == 0:
+        return _empty("No penalized weights to show.", title)
+    lim = max(a.abs().max().item() if a.numel() else 0.0, b.abs().max().item() if b.numel() else 0.0)
+    lim = lim or 1.0
+    edges = np.linspace(-lim, lim, bins + 1)
+    with rc_context(STYLE):
+        fig, ax = _figure()
+        ax = ax[0, 0]
+        for w, label, colour, hatch in ((a, labels[0], BASELINE, None), (b, labels[1], SELECTED, "//")):
+            if w.numel() == 0:
+                continue
+            s = weight_sparsity(w)
+            counts, _ = np.histogram(w.numpy(), bins=edges)
+            text = f"{label}: {s['near_zero_pct']:.1f}% near-zero, {s['zero_pct']:.1f}% exactly 0"
+            ax.stairs(counts, edges, fill=True, alpha=0.35, color=colour, hatch=hatch)
+            ax.stairs(counts, edges, color=colour, linewidth=2.2, label=text)
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=0.8)
+        ax.set_xlabel(f"weight value   (near-zero: |w| < {NEAR_ZERO:g})")
+        ax.set_ylabel("number of weights")
+        ax.set_title(title)
+        ax.legend(loc="upper right", framealpha=0.9)
+    return fig
+
+
+def layer_norms(a: Mapping[str, float], b: Mapping[str, float], labels: Sequence[str] = ("baseline", "selected"),
+                *, ylabel: str = "L2 norm  ||W||", title: str = "Weight norm per layer") -> Figure:
+    """Grouped bars: one pair (baseline, selected) per layer, layers in the order of `a`."""
+    names = list(a) + [k for k in b if k not in a]
+    if not names:
+        return _empty("No penalized layers to show.", title)
+    x = np.arange(len(names))
+    width = 0.4
+    with rc_context(STYLE):
+        fig, ax = _figure()
+        ax = ax[0, 0]
+        for off, vals, label, colour, hatch in ((-width / 2, a, labels[0], BASELINE, None),
+                                                (width / 2, b, labels[1], SELECTED, "//")):
+            ys = [float(vals.get(n, np.nan)) for n in names]
+            ax.bar(x + off, ys, width, label=label, color=colour, hatch=hatch, edgecolor="white")
+        ax.set_xticks(x, names, rotation=30 if len(names) > 4 else 0, ha="right" if len(names) > 4 else "center")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.grid(axis="x", visible=False)
+        ax.legend()
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# samples
+
+
+def class_counts(predictions: torch.Tensor | Sequence[int], num_classes: int) -> list[int]:
+    """Count of each predicted class 0..num_classes-1."""
+    p = np.asarray(predictions.cpu() if isinstance(predictions, torch.Tensor) else predictions, dtype=np.int64)
+    if p.size and (p.min() < 0 or p.max() >= num_classes):
+        raise ValueError(f"class predictions must lie in [0, {num_classes - 1}]")
+    return np.bincount(p, minlength=num_classes).tolist()
+
+
+def entropy(counts: Sequence[float]) -> float:
+    """Shannon entropy in nats of the normalised counts (ln K for a uniform spread over K classes)."""
+    c = np.asarray(counts, dtype=np.float64)
+    if c.sum() <= 0:
+        return 0.0
+    p = c[c > 0] / c.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def class_histogram(counts: Sequence[int], dataset: str, *, baseline: Sequence[int] | None = None,
+                    labels: Sequence[str] = ("baseline", "selected"),
+                    title: str = "Which classes the samples look like (judge)") -> Figure:
+    """Bars per class (names from normgen.data.CLASS_NAMES) of the judge's predictions; with
+    `baseline`, grouped bars. A dashed line marks the uniform count; the legend gives the entropy
+    (ln K = every class equally often; 0 = one class only, mode collapse)."""
+    if dataset not in CLASS_NAMES:
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of: {', '.join(CLASS_NAMES)}")
+    names = CLASS_NAMES[dataset]
+    k = len(names)
+    series = [(counts, labels[1] if baseline is not None else "samples", SELECTED, "//")]
+    if baseline is not None:
+        series.insert(0, (baseline, labels[0], BASELINE, None))
+    for c, label, _, _ in series:
+        if len(c) != k:
+            raise ValueError(f"{label}: expected {k} class counts for {dataset}, got {len(c)}")
+    x = np.arange(k)
+    width = 0.8 / len(series)
+    with rc_context(STYLE):
+        fig, ax = _figure()
+        ax = ax[0, 0]
+        for i, (c, label, colour, hatch) in enumerate(series):
+            off = (i - (len(series) - 1) / 2) * width
+            text = f"{label}: entropy {entropy(c):.2f} of max {math.log(k):.2f}"
+            ax.bar(x + off, c, width, label=text, color=colour, hatch=hatch, edgecolor="white")
+        uniform = sum(series[-1][0]) / k
+        ax.axhline(uniform, color="black", linestyle="--", linewidth=1.5, label="uniform")
+        ax.set_xticks(x, names, rotation=30 if max(len(n) for n in names) > 3 else 0)
+        ax.set_ylabel("samples")
+        ax.set_title(title)
+        ax.grid(axis="x", visible=False)
+        ax.legend(loc="upper right", framealpha=0.9)
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# training
+
+
+def _curve_groups(history: Sequence[Mapping[str, float]]) -> list[tuple[str, list[str]]]:
+    keys = list(dict.fromkeys(k for row in history for k in row))
+    losses = [k for k in keys if k in ("g_loss", "d_loss", "rec", "kl", "loss")]
+    pens = [k for k in keys if k.startswith("pen_") or k == "act"]
+    sparsity = [k for k in keys if k.endswith("/near_zero_pct") or k.endswith("/zero_pct")]
+    return [("loss", losses), ("penalty (lambda x sum)", pens), ("% of weights", sparsity)]
+
+
+def _pretty_key(k: str) -> str:
+    if k.startswith("pen_"):
+        name, _, part = k[4:].partition("_")
+        return f"{name.upper() if name in ('l1', 'l2') else name} ({part})"
+    if "/" in k:
+        part, stat = k.split("/", 1)
+        return f"{part}: {'near-zero' if stat == 'near_zero_pct' else 'exactly 0'}"
+    return {"g_loss": "generator", "d_loss": "discriminator", "rec": "reconstruction", "kl": "KL",
+            "loss": "negative ELBO", "act": "activation"}.get(k, k)
+
+
+def training_curves(history: Sequence[Mapping[str, float]], *, title: str = "") -> Figure:
+    """Losses, penalty terms and sparsity (% near-zero / exactly-zero weights) against step, one
+    panel each, from `TrainResult.history`-style rows (each with a "step" key)."""
+    rows = [r for r in history if "step" in r]
+    if not rows:
+        return _empty("No steps logged yet.", title or "Training curves")
+    groups = [(name, keys) for name, keys in _curve_groups(rows) if keys]
+    with rc_context(STYLE):
+        fig, axes = _figure(1, len(groups), size=(5.0 * len(groups), 4.5))
+        for ax, (name, keys) in zip(axes[0], groups, strict=True):
+            for i, k in enumerate(keys):
+                pts = [(r["step"], r[k]) for r in rows if k in r and math.isfinite(r[k])]
+                if pts:
+                    xs, ys = zip(*pts, strict=True)
+                    ax.plot(xs, ys, color=PALETTE[i % len(PALETTE)], label=_pretty_key(k),
+                            marker="o" if len(pts) < 3 else None)
+            ax.set_title(name)
+            ax.set_xlabel("step")
+            ax.legend(fontsize=11, loc="best")
+        if title:
+            fig.suptitle(title, fontsize=17)
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# sweeps
+
+
+def lambda_positions(lams: Sequence[float]) -> tuple[np.ndarray, list[str]]:
+    """x positions (log10 lambda) and tick labels; lambda = 0 sits one decade below the smallest
+    non-zero value, labelled "0" (a log axis has no zero)."""
+    nonzero = [v for v in lams if v > 0]
+    zero_at = math.log10(min(nonzero)) - 1 if nonzero else 0.0
+    xs = np.array([math.log10(v) if v > 0 else zero_at for v in lams], dtype=float)
+    return xs, [fmt_lambda(v) for v in lams]
+
+
+def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequence[float]]], *,
+                     ylabel: str, title: str, xlabel: str = "λ", selected: int | None = None,
+                     floor: float | None = None, floor_label: str = "real vs real (floor)",
+                     xlabels: Sequence[str] | None = None, logy: bool = False) -> Figure:
+    """One line per series through the mean of each point's values (one value per training seed),
+    error bars from the smallest to the largest seed, every seed drawn as a small dot.
+
+    `lams`: the lambda of each point (log axis, 0 placed one decade below the smallest), or with
+    `xlabels` a categorical axis (e.g. an elastic-net block). The grey band is the seed spread at
+    the first point (usually lambda = 0): a change inside it is not an effect. `selected` rings
+    the chosen point; `floor` draws a dashed reference line.
+    """
+    if not lams or not series:
+        return _empty("Nothing to plot: the zoo has no entries for this sweep.", title)
+    if xlabels is not None:
+        xs, ticks = np.arange(len(lams), dtype=float), list(xlabels)
+    else:
+        xs, ticks = lambda_positions(lams)
+    with rc_context(STYLE):
+        fig, ax = _figure(size=(7.0, 4.6))
+        ax = ax[0, 0]
+        most_seeds = 0
+        for i, (name, per_point) in enumerate(series.items()):
+            colour = PALETTE[i % len(PALETTE)]
+            pts = [(x, [v for v in vals if v is not None and math.isfinite(v)])
+                   for x, vals in zip(xs, per_point, strict=True)]
+            pts = [(x, v) for x, v in pts if v]
+            if not pts:
+                continue
+            px = np.array([x for x, _ in pts])
+            mean = np.array([np.mean(v) for _, v in pts])
+            lo = mean - np.array([min(v) for _, v in pts])
+            hi = np.array([max(v) for _, v in pts]) - mean
+            most_seeds = max(most_seeds, *(len(v) for _, v in pts))
+            ax.errorbar(px, mean, yerr=[lo, hi], color=colour, marker="o", markersize=8, capsize=6, label=name,
+                        linestyle="none" if xlabels is not None else "-")  # unordered categories: no line
+            for x, v in pts:
+                if len(v) > 1:
+                    ax.scatter([x] * len(v), v, color=colour, s=18, alpha=0.6, zorder=3)
+            first = pts[0][1]
+            if i == 0 and pts[0][0] == xs[0] and max(first) > min(first):
+                ax.axhspan(min(first), max(first), color=colour, alpha=0.12, linewidth=0,
+                           label=f"seed spread at {'λ = ' if xlabels is None else ''}{ticks[0]}")
+            if selected is not None and 0 <= selected < len(xs):
+                for x, m in zip(px, mean, strict=True):
+                    if x == xs[selected]:
+                        ax.scatter([x], [m], s=320, facecolors="none", edgecolors="black", linewidths=2.5,
+                                   zorder=4)
+        if not most_seeds:
+            return _empty(f"The zoo index has no values for this plot ({', '.join(series)}).", title)
+        if most_seeds > 1:
+            xlabel = f"{xlabel}   (bars: min-max over seeds)"
+        if floor is not None and math.isfinite(floor):
+            ax.axhline(floor, color="black", linestyle="--", linewidth=1.5, label=f"{floor_label}: {floor:.3g}")
+        if logy:
+            ax.set_yscale("log")
+        ax.set_xticks(xs, ticks)
+        if xlabels is not None:
+            ax.set_xlim(xs.min() - 0.5, xs.max() + 0.5)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend(fontsize=11, loc="best", framealpha=0.9)
+    return fig

@@ -1,0 +1,259 @@
+"""One training run inside one browser session: a worker thread, a wake-up queue, snapshots for the
+stream, a stop that keeps what the run has, and the files to download.
+
+The worker writes everything it learns into the `Run` object as it goes (step, history rows, the
+latest fixed-noise samples, finally the TrainResult). The streaming handler only reads that object,
+so when the stream is cancelled (Stop button, closed tab, `job.cancel()` from gradio_client) the
+run still holds its last state: `stop()` ends the worker and `finalize()` writes the downloads from
+the weights it kept. A worker whose stream nobody reads for HEARTBEAT_S seconds stops by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from normgen.checkpoints import save
+from normgen.cli import reproduce_command
+from normgen.engine.sampling import sample
+from normgen.engine.train import Progress
+from normgen.render.grids import grid_image, grid_nrow
+from normgen.service.inputs import fmt_lambda
+from normgen.service.sessions import (
+    _DEVICE_LOCK,
+    GRID_SCALE,
+    HEARTBEAT_S,
+    STREAM_MIN_INTERVAL,
+    RunPlan,
+    get_data,
+    training_function,
+)
+from normgen.zoo.index import Entry
+
+
+@dataclass
+class Snapshot:
+    """What the UI shows at one moment of a run."""
+
+    run_id: str
+    step: int
+    total: int
+    elapsed: float
+    status: str  # waiting | running | finished | stopped | diverged | error
+    message: str
+    grid: Image.Image | None
+    sample_step: int  # the step the grid was drawn at
+    history: list[dict[str, float]]
+    done: bool
+    files: dict[str, str]  # kind -> path: checkpoint, grid, config (after the run ends)
+    command: str  # the CLI command that reproduces the kept weights
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the current speed (the time budget caps it); None before the first step."""
+        if self.done or self.step == 0:
+            return None
+        return self.elapsed / self.step * (self.total - self.step)
+
+
+class Run:
+    """A run of `plan` in a worker thread; create with `start_run`."""
+
+    def __init__(self, plan: RunPlan, data_root: str | None = None) -> None:
+        self.plan = plan
+        self.cfg = plan.cfg
+        self.id = uuid.uuid4().hex[:8]
+        self.data_root = data_root
+        self.wake: queue.Queue[None] = queue.Queue()
+        self.stop_event = threading.Event()
+        self.done = threading.Event()
+        self.last_poll = time.monotonic()
+        self.history: list[dict[str, float]] = []
+        self.samples: torch.Tensor | None = None
+        self.sample_step = 0
+        self.step, self.elapsed = 0, 0.0
+        self.status, self.message = "waiting", "waiting for the device"
+        self.result = None
+        self.files: dict[str, str] = {}
+        self.out_dir: Path | None = None
+        self._grid: tuple[int, Image.Image] | None = None
+        self._lock = threading.Lock()
+        self.thread = threading.Thread(target=self._work, name=f"normgen-run-{self.id}", daemon=True)
+
+    # -- worker side ------------------------------------------------------------------------------
+    def should_stop(self) -> bool:
+        return self.stop_event.is_set() or time.monotonic() - self.last_poll > HEARTBEAT_S
+
+    def _progress(self, p: Progress) -> None:
+        self.step, self.elapsed = p.step, p.elapsed
+        self.history.append(dict(p.record))
+        if p.samples is not None:
+            self.samples, self.sample_step = p.samples, p.step
+        self.wake.put(None)
+
+    def _work(self) -> None:
+        try:
+            data = get_data(self.cfg, self.data_root)
+            with _DEVICE_LOCK:  # one run on the device at a time
+                if self.should_stop():
+                    self.status, self.message = "stopped", "stopped before the first step"
+                    return
+                self.status, self.message = "running", "training"
+                res = training_function()(self.cfg, data=data, device=self.plan.device, init=self.plan.init,
+                                          progress=self._progress, should_stop=self.should_stop)
+            self.result = res
+            self.samples, self.sample_step, self.step = res.samples, res.steps, res.steps
+            self.elapsed = res.elapsed
+            self.status, self.message = res.status, res.message
+            self.finalize()  # the downloads exist even if nobody is watching any more
+        except Exception as exc:  # report, never kill the server: the UI shows the message
+            self.status, self.message = "error", f"training failed: {type(exc).__name__}: {exc}"
+        finally:
+            self.done.set()
+            self.wake.put(None)
+
+    # -- reader side ------------------------------------------------------------------------------
+    def grid(self) -> Image.Image | None:
+        if self.samples is None:
+            return None
+        if self._grid is None or self._grid[0] != self.sample_step:
+            nrow = grid_nrow(self.cfg.model.name == "cgan", self.samples.shape[0], self.cfg.model.num_classes)
+            self._grid = (self.sample_step, grid_image(self.samples, nrow=nrow, scale=GRID_SCALE))
+        return self._grid[1]
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(self.id, self.step, self.cfg.steps, self.elapsed, self.status, self.message, self.grid(),
+                        self.sample_step, list(self.history), self.done.is_set(), dict(self.files),
+                        self.command())
+
+    def kept_config(self):
+        """The config whose CLI run reproduces the kept weights (the steps actually kept)."""
+        steps = self.result.steps if self.result is not None else self.step
+        return replace(self.cfg, steps=max(1, steps), max_seconds=0.0)
+
+    def command(self) -> str:
+        init = None
+        if self.plan.init_path is not None:
+            path = self.plan.init_path
+            try:
+                init = str(path.resolve().relative_to(Path.cwd().resolve()))
+            except ValueError:
+                init = str(path)
+        return reproduce_command(self.kept_config(), init=init)
+
+    def finalize(self) -> dict[str, str]:
+        """Write checkpoint (.safetensors), grid PNG and config JSON once the worker has ended."""
+        with self._lock:
+            if self.files or self.result is None:
+                return self.files
+            cfg, r = self.cfg, self.result
+            self.out_dir = Path(tempfile.mkdtemp(prefix=f"normgen-run-{self.id}-"))
+            stem = (f"normgen-{cfg.model.name}-{cfg.dataset}-l1={fmt_lambda(cfg.reg.l1)}-l2={fmt_lambda(cfg.reg.l2)}"
+                    f"-{cfg.reg.target}-{cfg.reg.variant}-seed{cfg.seed}-{r.steps}steps")
+            info = {"status": r.status, "steps": r.steps, "device": r.device, "wall_s": round(r.elapsed, 2),
+                    "message": r.message, "init": self.plan.init_entry.id if self.plan.init_entry else None,
+                    "command": self.command(), "final": r.history[-1] if r.history else {}}
+            ck = save(self.out_dir / f"{stem}.safetensors", r.model, self.kept_config(), extra=info)
+            png = self.out_dir / f"{stem}-samples.png"
+            grid = self.grid()
+            if grid is not None:
+                grid.save(png)
+            js = self.out_dir / f"{stem}-config.json"
+            js.write_text(json.dumps({"config": self.kept_config().to_dict(), **info}, indent=2))
+            self.files = {"checkpoint": str(ck), "config": str(js), **({"grid": str(png)} if grid else {})}
+            return self.files
+
+    def cleanup(self) -> None:
+        if self.out_dir is not None:
+            shutil.rmtree(self.out_dir, ignore_errors=True)
+
+
+RUNS: weakref.WeakValueDictionary[str, Run] = weakref.WeakValueDictionary()  # id -> live runs (monitoring)
+
+
+def start_run(plan: RunPlan, data_root: str | None = None) -> Run:
+    run = Run(plan, data_root)
+    RUNS[run.id] = run
+    run.thread.start()
+    return run
+
+
+def stream(run: Run, poll: float = 0.25) -> Iterator[Snapshot]:
+    """Snapshots while the run trains (at most one per STREAM_MIN_INTERVAL, only on news), then a
+    final one with the downloads. Reading the stream keeps the run's heartbeat alive."""
+    yield run.snapshot()
+    last_sent, last_key = time.monotonic(), (run.step, run.status)
+    while not run.done.is_set():
+        run.last_poll = time.monotonic()
+        try:
+            run.wake.get(timeout=poll)
+        except queue.Empty:
+            pass
+        run.last_poll = time.monotonic()
+        key = (run.step, run.status)
+        if key != last_key and time.monotonic() - last_sent >= STREAM_MIN_INTERVAL and not run.done.is_set():
+            last_sent, last_key = time.monotonic(), key
+            yield run.snapshot()
+    run.finalize()
+    yield run.snapshot()
+
+
+def stop(run: Run, wait: float = 30.0) -> Snapshot:
+    """Ask the worker to stop, wait for it (it checks between steps), keep and write what it has."""
+    run.stop_event.set()
+    run.done.wait(wait)
+    if run.done.is_set():
+        run.finalize()
+    return run.snapshot()
+
+
+class TrainStore:
+    """Per-session holder of the latest run (the value of a gr.State). Gradio deep-copies a State's
+    initial value for every new session: a copy is a fresh, empty store."""
+
+    def __init__(self) -> None:
+        self.run: Run | None = None
+
+    def __deepcopy__(self, memo: dict) -> TrainStore:
+        return TrainStore()
+
+    def replace_run(self, run: Run) -> Run:
+        """Stop this session's previous run (if any), drop its files, and hold the new one."""
+        old = self.run
+        if old is not None:
+            old.stop_event.set()
+            old.cleanup()
+        self.run = run
+        return run
+
+    def cleanup(self) -> None:
+        if self.run is not None:
+            self.run.stop_event.set()
+            self.run.cleanup()
+
+
+def compare_samples(run: Run, entry: Entry, index_root: Any, seed: int) -> tuple[Image.Image, Image.Image]:
+    """The run's kept model and a zoo checkpoint, sampled from the same noise."""
+    from normgen.zoo.index import load_entry
+
+    if run.result is None:
+        raise ValueError("the run has not ended yet: stop it or wait for it to finish")
+    other = load_entry(entry, index_root).model
+    n = 64 if run.cfg.model.name != "cgan" else 8 * run.cfg.model.num_classes
+    nrow = grid_nrow(run.cfg.model.name == "cgan", n, run.cfg.model.num_classes)
+    mine = sample(run.result.model, n, seed)
+    theirs = sample(other, n, seed)
+    return grid_image(mine, nrow=nrow, scale=GRID_SCALE), grid_image(theirs, nrow=nrow, scale=GRID_SCALE)

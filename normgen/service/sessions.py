@@ -1,0 +1,238 @@
+"""Live training for the app (no gradio): plan a run, measure its speed, run it in a worker thread,
+stream snapshots, stop it and keep what it has, write the downloads.
+
+One run = one worker thread calling `normgen.engine.train.train(cfg, progress=..., should_stop=...)`; its
+progress callback puts snapshots on a queue that the UI's streaming handler drains. The run object
+lives in a per-session `TrainStore` (a gr.State), so a visitor only ever sees their own run, and
+whatever the worker last reported stays there when the stream is cancelled. A process-wide lock
+keeps one run on the device at a time (the UI's queue already serialises runs; the lock also
+covers a cancelled run's worker that is still winding down).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from normgen.config import TrainConfig, make_config
+from normgen.data import Dataset, load_dataset, make_shapes
+from normgen.engine.train import train
+from normgen.models import GenerativeModel
+from normgen.regularizers import RegConfig
+from normgen.service.inputs import (
+    MODEL_LABELS,
+    InputError,
+    check_dataset,
+    check_g_norm,
+    check_model,
+    check_target,
+    check_variant,
+    dataset_status,
+    env_number,
+    get_index,
+    parse_float,
+    parse_int,
+    parse_lambda,
+    parse_seed,
+)
+from normgen.zoo.index import Entry, entry_path, load_entry
+
+STARTS = ("finetune", "scratch")
+HEARTBEAT_S = 10.0  # a run whose stream nobody has read for this long stops (client went away)
+STREAM_MIN_INTERVAL = 1.0  # at most one UI update per second: each redraws the grid and 3 plots
+GRID_SCALE = 3
+
+
+def zero_gpu() -> bool:
+    """On a Hugging Face ZeroGPU Space ($SPACES_ZERO_GPU set and the `spaces` package importable)."""
+    if not os.environ.get("SPACES_ZERO_GPU"):
+        return False
+    try:
+        import spaces  # noqa: F401  (installed on Spaces only; not a requirement of normgen)
+    except ImportError:
+        return False
+    return True
+
+
+def device_name() -> str:
+    return "cuda" if zero_gpu() or torch.cuda.is_available() else "cpu"
+
+
+def training_function():
+    """`normgen.engine.train.train`, wrapped in `spaces.GPU` on a ZeroGPU Space (a GPU is attached only
+    inside such a call; its duration is the run's time budget plus a margin). Elsewhere the plain
+    function. Untested on a real ZeroGPU Space: there the progress callbacks run where the GPU
+    process runs, so the stream may only show the final result."""
+    if not zero_gpu():
+        return train
+    import spaces
+
+    return spaces.GPU(duration=lambda cfg, **kw: int(min(cfg.max_seconds or 120, 600)) + 30)(train)
+
+
+def caps(device: str | None = None) -> tuple[int, float]:
+    """(max steps, max seconds) per run; hosts may raise them with $NORMGEN_MAX_STEPS / _SECONDS."""
+    if (device or device_name()) == "cuda":
+        return int(env_number("NORMGEN_MAX_STEPS", 20_000)), env_number("NORMGEN_MAX_SECONDS", 600.0)
+    return int(env_number("NORMGEN_MAX_STEPS", 3000)), env_number("NORMGEN_MAX_SECONDS", 180.0)
+
+
+def device_description(device: str | None = None) -> str:
+    device = device or device_name()
+    if device == "cuda":
+        return f"GPU ({torch.cuda.get_device_name(0)})"
+    n = torch.get_num_threads()
+    return f"CPU ({n} thread{'s' if n != 1 else ''})"
+
+
+# ----------------------------------------------------------------------------------------------
+# planning
+
+
+@dataclass
+class RunPlan:
+    cfg: TrainConfig
+    device: str
+    start: str  # finetune | scratch
+    init: GenerativeModel | None = None  # a private copy of the zoo baseline's model
+    init_entry: Entry | None = None
+    notes: list[str] = field(default_factory=list)
+    init_path: Path | None = None  # the baseline's file (for the reproducing CLI command)
+
+
+def finetune_source(model: str, dataset: str, g_norm: str, root: str | None = None) -> Entry | None:
+    """The zoo baseline this setting can fine-tune from: λ = 0, same model / dataset / g_norm, and a
+    file that stores every part (a GAN needs its discriminator to keep training)."""
+    try:
+        index = get_index(root)
+    except ValueError:
+        return None
+    from normgen.models import MODELS
+    from normgen.models.config import default_model_config
+
+    want = set(MODELS[model](default_model_config(model)).parts)
+    cands = [e for e in index.find(model=model, dataset=dataset, g_norm=g_norm)
+             if e.is_baseline and want <= set(e.parts)]
+    return min(cands, key=lambda e: (e.variant != "loss", e.seed)) if cands else None
+
+
+def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
+             steps: Any, seconds: Any, start: Any, *, root: str | None = None, device: str | None = None,
+             data_root: str | None = None) -> RunPlan:
+    """Validate a Train request and build its TrainConfig (raises InputError with what is allowed)."""
+    model, dataset, g_norm = check_model(model), check_dataset(dataset), check_g_norm(g_norm)
+    l1, l2 = parse_lambda("l1", l1), parse_lambda("l2", l2)
+    target, variant, seed = check_target(model, target), check_variant(variant), parse_seed(seed)
+    if start not in STARTS:
+        raise InputError(f"start must be one of: {', '.join(STARTS)}; got {start!r}")
+    device = device or device_name()
+    max_steps, max_seconds = caps(device)
+    steps = parse_int(f"steps (this server allows at most {max_steps} per run)", steps, 1, max_steps)
+    seconds = parse_float(f"seconds (time budget; at most {max_seconds:g} on this server)", seconds, 1, max_seconds)
+    why = dataset_status(data_root).get(dataset)
+    if why:
+        raise InputError(f"{why}. Choose shapes, which is made offline.")
+    reg = RegConfig(l1=l1, l2=l2, target=target, variant=variant)
+    stream = {"steps": steps, "max_seconds": seconds, "seed": seed, "n_samples": 64}
+    notes: list[str] = []
+    if start == "finetune":
+        entry = finetune_source(model, dataset, g_norm, root)
+        if entry is not None:
+            ck = load_entry(entry, get_index(root).root)
+            cfg = replace(ck.config, reg=reg, **stream)
+            return RunPlan(cfg, device, "finetune", copy.deepcopy(ck.model), entry,
+                           [f"fine-tuning the zoo baseline `{entry.id}` ({entry.steps} steps, λ = 0)"],
+                           entry_path(entry, get_index(root).root))
+        notes.append(f"No zoo baseline of a {MODEL_LABELS[model]} on {dataset} with every part stored, "
+                     "so this run starts from scratch.")
+    cfg = make_config(model, dataset, model_overrides={"g_norm": g_norm}, reg=reg, **stream)
+    return RunPlan(cfg, device, "scratch", None, None, notes)
+
+
+# ----------------------------------------------------------------------------------------------
+# speed: measured, never guessed
+
+_SPEED: dict[tuple, float] = {}
+_DATA: dict[tuple, Dataset] = {}
+_DEVICE_LOCK = threading.Lock()
+
+
+def measure_step_time(cfg: TrainConfig, device: str, init: GenerativeModel | None = None) -> float | None:
+    """Seconds per training step, measured now with the real loop on a small batch of shapes:
+    3 warm-up steps, then 6 timed ones (weight statistics included), in a worker thread like a real
+    run. Cached per model / device. None while another run holds the device (not measurable now)."""
+    key = (cfg.model, cfg.batch_size, cfg.reg.target, cfg.reg.variant, bool(cfg.reg.l1), bool(cfg.reg.l2), device)
+    if key in _SPEED:
+        return _SPEED[key]
+    times: dict[int, float] = {}
+    probe = replace(cfg, dataset="shapes", steps=9, max_seconds=0.0, log_every=3, sample_every=10**6)
+    data = make_shapes(max(cfg.batch_size, 64), seed=0, size=cfg.model.image_shape[1])
+    if data.images.shape[1:] != cfg.model.image_shape:
+        data = Dataset("shapes", torch.zeros(len(data), *cfg.model.image_shape), data.labels)
+    free = _DEVICE_LOCK.acquire(blocking=False)  # never wait minutes behind someone's run
+    if not free:  # a measurement beside a training run would be wrong (and slow that run down)
+        return None
+    try:
+        # in a worker thread, as real runs train: on a busy 2-core machine a run in a worker thread
+        # was measured ~4x faster per step than the same loop in the main thread (thread-pool contention)
+        th = threading.Thread(target=lambda: train(probe, data=data, device=device, init=init,
+                                                   progress=lambda p: times.__setitem__(p.step, p.elapsed)))
+        th.start()
+        th.join()
+    finally:
+        _DEVICE_LOCK.release()
+    _SPEED[key] = (times[9] - times[3]) / 6
+    return _SPEED[key]
+
+
+def stream_intervals(s_per_step: float, steps: int) -> tuple[int, int]:
+    """(log_every, sample_every): a metrics row about every 0.3 s and a grid about every 1 s."""
+    log_every = max(1, min(50, round(0.3 / max(s_per_step, 1e-6)), max(1, steps // 20)))
+    sample_every = log_every * max(1, round(1.0 / (log_every * max(s_per_step, 1e-6))))
+    return log_every, min(sample_every, max(log_every, steps))
+
+
+def estimate(plan: RunPlan) -> dict[str, float] | None:
+    """Measured seconds per step, the steps the time budget allows, and the expected wall time
+    (None while another run trains: it cannot be measured honestly then)."""
+    sps = measure_step_time(plan.cfg, plan.device, plan.init)
+    if sps is None:
+        return None
+    steps = min(plan.cfg.steps, int(plan.cfg.max_seconds / sps) if sps > 0 else plan.cfg.steps)
+    return {"s_per_step": sps, "steps": max(1, steps), "seconds": min(plan.cfg.steps * sps, plan.cfg.max_seconds)}
+
+
+def estimate_text(plan: RunPlan) -> str:
+    e = estimate(plan)
+    if e is None:
+        return ("Another run is training on this server right now, so the speed cannot be measured "
+                "fairly; runs wait in line, and the live status shows the real pace.")
+    limit = ("" if e["steps"] >= plan.cfg.steps
+             else f" (the {plan.cfg.max_seconds:g} s budget ends it near step {e['steps']})")
+    how = "fine-tuning the zoo baseline" if plan.start == "finetune" else "from scratch"
+    return (f"**≈ {e['seconds']:.0f} s** on {device_description(plan.device)}, {how}: measured "
+            f"{1000 * e['s_per_step']:.1f} ms per step just now × {plan.cfg.steps} steps{limit}. "
+            "The machine is shared, so a busy server is slower.")
+
+
+def prepare(plan: RunPlan) -> RunPlan:
+    """Set how often the run reports (from the measured speed), so the UI updates about every 0.3 s."""
+    e = estimate(plan)
+    log_every, sample_every = stream_intervals(e["s_per_step"] if e else 0.2, plan.cfg.steps)
+    return replace(plan, cfg=replace(plan.cfg, log_every=log_every, sample_every=sample_every))
+
+
+def get_data(cfg: TrainConfig, data_root: str | None = None) -> Dataset:
+    """The run's dataset (as the CLI loads it: shapes depend on the seed), cached in memory."""
+    key = (cfg.dataset, cfg.seed if cfg.dataset == "shapes" else 0, data_root)
+    if key not in _DATA:
+        if len(_DATA) >= 3:
+            _DATA.pop(next(iter(_DATA)))
+        _DATA[key] = load_dataset(cfg.dataset, root=data_root, seed=cfg.seed, download=False)
+    return _DATA[key]

@@ -1,0 +1,415 @@
+"""Building the zoo: train every missing grid entry (normgen.zoo.spec), score it, index it.
+
+    python -m normgen zoo build --data-root ../shared/data --out checkpoints --device cuda \
+        --workers 12 --priority 1
+    python -m normgen zoo verify [--root checkpoints]
+    python -m normgen zoo card   [--root checkpoints]
+    python -m normgen zoo merge FOLDER [--root checkpoints]   # bring home a zoo built elsewhere
+
+Resumable: an entry is skipped when the index lists it, its file's sha256 matches and its recipe
+(full TrainConfig + evaluation settings) is unchanged; the index is rewritten atomically after every
+finished entry, so an interruption loses at most the entries in flight. Judges missing from
+`ROOT/judges/` are trained first, and the real-vs-real floor of each dataset is computed once.
+
+Per entry: train with normgen.engine.train.train (the one training loop); weight statistics from the
+float32 weights; save the sampling parts (GAN/cGAN generator, VAE decoder + encoder; baselines also
+the discriminator, so the app can fine-tune from them) in half precision unless --float32; reload
+the saved file and score it with the judge (what the app shows is what was scored); record how much
+the half-precision cast changed 64 fixed samples (`half_max_diff`, in [-1, 1] pixel units).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from normgen.zoo.index import Entry, ZooIndex, load_index, write_index, zoo_root
+from normgen.zoo.spec import DATASETS, ZooSpec, spec
+
+EVAL_N = 2_000  # generated (and real train) images per FD; the floor uses the same n (FD grows as n shrinks)
+EVAL_SEED = 0  # the noise every entry is scored with (independent of its training seed)
+JUDGE_STEPS = 1500
+
+_CACHE: dict[Any, Any] = {}  # per process: datasets, judges, real references
+
+
+def recipe_hash(cfg_dict: dict, eval_n: int, half: bool, judge_sha: str) -> str:
+    """A short hash of everything that decides an entry's file and metrics (config, evaluation
+    size, storage precision and the judge file)."""
+    blob = json.dumps({"config": cfg_dict, "eval_n": eval_n, "half": half, "judge": judge_sha}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def stored_parts(s: ZooSpec) -> list[str]:
+    """What an entry's file stores: the sampling parts; the seed-0 GAN baselines also keep the
+    discriminator, so the app can fine-tune from them."""
+    parts = ["decoder", "encoder"] if s.model == "vae" else ["generator"]
+    if s.is_baseline and s.model != "vae" and s.seed == 0:
+        parts.append("discriminator")
+    return parts
+
+
+def projected_bytes(s: ZooSpec, half: bool = True) -> int:
+    """Size of the entry's file: stored tensors' bytes plus ~2 KB of header."""
+    from normgen.models import build_model
+
+    key = ("size", s.model, s.dataset, s.g_norm, s.d_norm, tuple(stored_parts(s)), half)
+    if key not in _CACHE:
+        model = build_model(s.config(1).model)
+        n = 0
+        for part in stored_parts(s):
+            for v in model.parts[part].state_dict().values():
+                n += v.numel() * (2 if half and v.is_floating_point() else v.element_size())
+        _CACHE[key] = n + 2048
+    return _CACHE[key]
+
+
+# ----------------------------------------------------------------------------------------------
+# per-process resources
+
+
+def _data(name: str, train: bool, data_root: str | None, device: str):
+    from normgen.data import load_dataset
+
+    key = ("data", name, train, device)
+    if key not in _CACHE:
+        _CACHE[key] = load_dataset(name, root=data_root, train=train, device=device, download=False)
+    return _CACHE[key]
+
+
+def _judge_ref(root: Path, dataset: str, data_root: str | None, device: str):
+    from normgen.eval.judge import load_judge_file
+    from normgen.eval.quality import real_reference
+
+    key = ("judge", str(root), dataset, device)
+    if key not in _CACHE:
+        judge = load_judge_file(root / "judges" / f"{dataset}.safetensors", device=device)
+        _CACHE[key] = (judge, real_reference(judge, _data(dataset, False, data_root, device)))
+    return _CACHE[key]
+
+
+def _init_worker(threads: int) -> None:
+    torch.set_num_threads(max(1, threads))
+
+
+def build_entry(job: dict) -> dict:
+    """Train, save, score one entry; returns its index row (a plain dict). Runs in a worker."""
+    from normgen.checkpoints import load, save, sha256
+    from normgen.engine.sampling import sample
+    from normgen.engine.train import train
+    from normgen.eval.metrics import model_weight_stats
+    from normgen.eval.quality import evaluate
+
+    s = ZooSpec(**job["spec"])
+    root, device, half = Path(job["root"]), job["device"], job["half"]
+    cfg = s.config(job["steps"])
+    train_ds = _data(s.dataset, True, job["data_root"], device)
+    res = train(cfg, data=train_ds, device=device)
+    model = res.model
+    weights = {part: model_weight_stats({part: m})[part]["total"] for part, m in model.parts.items()}
+    parts = stored_parts(s)
+    path = root / s.file
+    extra = {"dataset": s.dataset, "steps": res.steps, "status": res.status, "device": res.device,
+             "wall_s": round(res.elapsed, 2), "zoo_id": s.id}
+    save(path, model, cfg, parts=parts, half=half, extra=extra)
+    loaded = load(path).model.to(device)
+    ref_samples = sample(model, 64, 0)
+    half_diff = float((sample(loaded, 64, 0) - ref_samples).abs().max())
+    judge, ref = _judge_ref(root, s.dataset, job["data_root"], device)
+    test_ds = _data(s.dataset, False, job["data_root"], device)
+    metrics = evaluate(loaded, judge, test_ds, n=job["eval_n"], seed=EVAL_SEED, ref=ref,
+                       train=train_ds if s.model == "vae" else None)
+    row = {k: v for k, v in s.to_dict().items() if k not in ("priority", "tag")}
+    row.update(steps=res.steps, device=res.device, wall_s=round(res.elapsed, 2), sha256=sha256(path),
+               parts=parts, metrics=metrics, weights=weights, status=res.status, message=res.message,
+               recipe=recipe_hash(cfg.to_dict(), job["eval_n"], half, _judge_sha(root, s.dataset)),
+               priority=s.priority, tag=s.tag,
+               half_max_diff=half_diff, bytes=path.stat().st_size)
+    return row
+
+
+# ----------------------------------------------------------------------------------------------
+# planning and building
+
+
+def plan(index: ZooIndex, entries: list[ZooSpec], *, steps: int | None, eval_n: int,
+         half: bool) -> list[tuple[ZooSpec, str]]:
+    """(spec, state) for each entry: 'ok' (indexed, sha and recipe match), 'stale' (recipe or file
+    differ) or 'new'."""
+    from normgen.checkpoints import sha256
+
+    out = []
+    for s in entries:
+        e = index.get(s.id)
+        if e is None:
+            out.append((s, "new"))
+            continue
+        path = index.root / e.file
+        want = recipe_hash(s.config(steps).to_dict(), eval_n, half, _judge_sha(index.root, s.dataset))
+        fresh = path.is_file() and sha256(path) == e.sha256 and _recipe(index, s.id) == want
+        out.append((s, "ok" if fresh else "stale"))
+    return out
+
+
+def _recipe(index: ZooIndex, entry_id: str) -> str | None:
+    e = index.get(entry_id)
+    return e.extra.get("recipe") if e else None
+
+
+def ensure_judges_and_floors(index: ZooIndex, datasets: list[str], *, data_root: str | None, device: str,
+                             eval_n: int, judge_steps: int, log=print) -> None:
+    """Train missing judges (ROOT/judges/<dataset>.safetensors) and compute missing floors."""
+    from normgen.eval.judge import save_judge, train_judge
+    from normgen.eval.quality import floor
+
+    for ds in datasets:
+        rel = f"judges/{ds}.safetensors"
+        path = index.root / rel
+        if not path.is_file():
+            log(f"training the {ds} judge ({judge_steps} steps) -> {path}")
+            res = train_judge(_data(ds, True, data_root, device), _data(ds, False, data_root, device),
+                              steps=judge_steps, device=device)
+            save_judge(path, res)
+            log(f"  {ds} judge: test accuracy {res.test_acc:.2f}% in {res.seconds:.0f} s")
+        index.judges[ds] = rel
+        f = index.floors.get(ds, {})
+        if f.get("n") != eval_n or f.get("judge_sha") != _sha(path):
+            judge, ref = _judge_ref(index.root, ds, data_root, device)
+            index.floors[ds] = {**floor(judge, _data(ds, True, data_root, device), _data(ds, False, data_root, device),
+                                        n=eval_n, seed=EVAL_SEED, ref=ref), "judge_sha": _sha(path),
+                                "judge_test_acc": getattr(judge, "meta", {}).get("test_acc")}
+            log(f"  {ds} floor (real train vs real test, n={eval_n}): fd {index.floors[ds]['fd']:.3f}")
+
+
+def _sha(path: Path) -> str:
+    from normgen.checkpoints import sha256
+
+    key = ("sha", str(path), path.stat().st_mtime_ns)
+    if key not in _CACHE:
+        _CACHE[key] = sha256(path)
+    return _CACHE[key]
+
+
+def _judge_sha(root: Path, dataset: str) -> str:
+    path = root / "judges" / f"{dataset}.safetensors"
+    return _sha(path) if path.is_file() else ""
+
+
+@dataclass
+class BuildResult:
+    index: ZooIndex
+    trained: list[str] = field(default_factory=list)  # ids trained in this run
+    failed: dict[str, str] = field(default_factory=dict)  # id -> error message
+    pruned: list[str] = field(default_factory=list)  # ids removed by --prune
+
+
+def build(root: Path, *, data_root: str | None, device: str, workers: int = 1, priority: int = 1,
+          steps: int | None = None, only: str | None = None, datasets: tuple[str, ...] = DATASETS,
+          eval_n: int = EVAL_N, half: bool = True, judge_steps: int = JUDGE_STEPS, dry_run: bool = False,
+          prune: bool = False, log=print) -> BuildResult:
+    """Train every missing or stale entry of the grid up to `priority` (see module docstring).
+
+    A failing entry is logged and skipped (the others go on); `prune` removes index entries of these
+    datasets that the grid no longer lists, with their files.
+    """
+    index = load_index(root)
+    index.root = root
+    out = BuildResult(index)
+    grid_ids = {s.id for s in spec(datasets)}
+    orphans = [e for e in index.entries if e.dataset in datasets and e.id not in grid_ids]
+    if orphans:
+        verb = "pruning" if prune and not dry_run else ("would prune" if prune else "not in the grid (--prune)")
+        log(f"{len(orphans)} indexed entries {verb}: " + ", ".join(e.id for e in orphans[:5])
+            + (" ..." if len(orphans) > 5 else ""))
+        if prune and not dry_run:
+            for e in orphans:
+                (root / e.file).unlink(missing_ok=True)
+            index.entries = [e for e in index.entries if e not in orphans]
+            out.pruned = [e.id for e in orphans]
+            write_index(index, root)
+    pattern = re.compile(only) if only else None
+    chosen = [s for s in spec(datasets)
+              if s.priority <= priority and (pattern is None or pattern.search(f"{s.tag} {s.id}"))]
+    states = plan(index, chosen, steps=steps, eval_n=eval_n, half=half)
+    todo = [s for s, st in states if st != "ok"]
+    total = sum(projected_bytes(s, half) for s in chosen)
+    log(f"{len(chosen)} entries up to priority {priority}: {len(chosen) - len(todo)} done, {len(todo)} to train; "
+        f"projected size {total / 2**20:.1f} MiB")
+    if dry_run:
+        for s, st in states:
+            log(f"  p{s.priority} {st:<5} {s.tag:<9} {projected_bytes(s, half) / 2**20:5.2f} MiB  {s.id}")
+        cum = 0
+        for p in sorted({s.priority for s in chosen}):
+            group = [s for s in chosen if s.priority == p]
+            cum += sum(projected_bytes(s, half) for s in group)
+            log(f"priority {p}: {len(group)} entries; priorities <= {p}: {cum / 2**20:.1f} MiB")
+        return out
+    if not todo:
+        return out
+    ensure_judges_and_floors(index, sorted({s.dataset for s in todo}, key=datasets.index), data_root=data_root,
+                             device=device, eval_n=eval_n, judge_steps=judge_steps, log=log)
+    write_index(index, root)
+    jobs = {s.id: {"spec": {k: v for k, v in s.to_dict().items() if k not in ("id", "file")}, "root": str(root),
+                   "data_root": data_root, "device": device, "steps": steps, "eval_n": eval_n, "half": half}
+            for s in todo}
+    start = time.perf_counter()
+
+    def finish(entry_id: str, row: dict | None, error: BaseException | None = None) -> None:
+        n = len(out.trained) + len(out.failed) + 1
+        if row is None:
+            out.failed[entry_id] = f"{type(error).__name__}: {error}"
+            log(f"[{n}/{len(jobs)}] FAILED {entry_id}: {out.failed[entry_id]}")
+            return
+        out.trained.append(entry_id)
+        _put(index, row)
+        write_index(index, root)
+        m = row["metrics"]
+        log(f"[{n}/{len(jobs)}] {row['id']}: {row['status']}, {row['wall_s']:.0f} s train, fd {m['fd']:.2f}, "
+            f"confident {m['confident_pct']:.0f}%, entropy {m['class_entropy']:.2f}  "
+            f"({time.perf_counter() - start:.0f} s elapsed)")
+
+    if workers <= 1:
+        for entry_id, job in jobs.items():
+            try:
+                row = build_entry(job)
+            except Exception as exc:  # one bad entry must not stop the build
+                finish(entry_id, None, exc)
+            else:
+                finish(entry_id, row)
+        return out
+    import multiprocessing as mp
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                               initargs=(threads,))
+    try:
+        pending = {pool.submit(build_entry, job): entry_id for entry_id, job in jobs.items()}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                entry_id = pending.pop(fut)
+                try:
+                    row = fut.result()
+                except Exception as exc:
+                    finish(entry_id, None, exc)
+                else:
+                    finish(entry_id, row)
+    finally:  # on Ctrl-C: drop queued entries; the index already holds every finished one
+        pool.shutdown(wait=True, cancel_futures=True)
+    return out
+
+
+def _put(index: ZooIndex, row: dict) -> None:
+    """Add or replace an entry (extra keys such as recipe and status go to Entry.extra)."""
+    index.entries = [e for e in index.entries if e.id != row["id"]] + [Entry.from_dict(row)]
+
+
+# ----------------------------------------------------------------------------------------------
+# CLI: python -m normgen zoo {build,verify,card}
+
+
+def cmd_build(a: argparse.Namespace) -> int:
+    if a.workers < 1 or a.priority < 1:
+        raise ValueError("--workers and --priority must be >= 1")
+    if a.steps is not None and a.steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {a.steps}")
+    if a.eval_n < 100:
+        raise ValueError(f"--eval-n must be >= 100, got {a.eval_n}")
+    datasets = tuple(d.strip() for d in a.datasets.split(",") if d.strip())
+    from normgen.data import check_dataset_name
+
+    for d in datasets:
+        check_dataset_name(d)
+    if a.only:
+        try:
+            re.compile(a.only)
+        except re.error as exc:
+            raise ValueError(f"--only is not a valid regular expression: {exc}") from None
+    device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda, but CUDA is not available here; use --device cpu")
+    res = build(zoo_root(a.out), data_root=a.data_root, device=device, workers=a.workers, priority=a.priority,
+                steps=a.steps, only=a.only, datasets=datasets, eval_n=a.eval_n, half=not a.float32,
+                judge_steps=a.judge_steps, dry_run=a.dry_run, prune=a.prune, log=lambda s: print(s, flush=True))
+    index = res.index
+    if not a.dry_run:
+        size = sum(p.stat().st_size for p in index.root.rglob("*") if p.is_file())
+        print(f"trained {len(res.trained)}, failed {len(res.failed)}, pruned {len(res.pruned)}; index: {len(index)} "
+              f"entries; {index.root} holds {size / 2**20:.1f} MiB")
+    for entry_id, msg in res.failed.items():
+        print(f"FAILED {entry_id}: {msg}")
+    return 1 if res.failed else 0
+
+
+def cmd_verify(a: argparse.Namespace) -> int:
+    from normgen.zoo.index import verify
+
+    root = zoo_root(a.root)
+    n, problems = verify(root)
+    for p in problems:
+        print(f"FAIL {p}")
+    print(f"verified {n} entries in {root}: {'all ok' if not problems else f'{len(problems)} problems'}")
+    return 1 if problems else 0
+
+
+def cmd_merge(a: argparse.Namespace) -> int:
+    from normgen.zoo.index import merge
+
+    ids = merge(a.src, zoo_root(a.root), log=lambda s: None)
+    print(f"merged {len(ids)} entries from {a.src} into {zoo_root(a.root)}; run `zoo card` to refresh the card")
+    return 0
+
+
+def cmd_card(a: argparse.Namespace) -> int:
+    from normgen.zoo.card import write_card
+
+    path = write_card(zoo_root(a.root), a.out)
+    print(f"wrote {path}")
+    return 0
+
+
+def register_cli(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("zoo", help="build, verify or describe the pretrained zoo (checkpoints/)",
+                       description="The pretrained zoo: a lambda grid of models with judge metrics.")
+    zs = p.add_subparsers(dest="zoo_command", required=True, parser_class=type(p))
+    b = zs.add_parser("build", help="train every missing entry of the grid (resumable)",
+                      description="Train every missing or stale zoo entry up to --priority; resumable.")
+    b.add_argument("--data-root", default=None, help="folder holding MNIST/raw and FashionMNIST/raw")
+    b.add_argument("--out", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
+    b.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
+    b.add_argument("--workers", type=int, default=1, help="entries trained in parallel processes (default: 1)")
+    b.add_argument("--priority", type=int, default=1, help="build priorities 1..K (see normgen/zoo_spec.py)")
+    b.add_argument("--steps", type=int, default=None, help="override every entry's training steps")
+    b.add_argument("--only", default=None, metavar="REGEX",
+                   help="only entries whose 'TAG ID' matches, e.g. 'baseline', 'l1=0.001-l2=0-', '^l2 gan-'")
+    b.add_argument("--datasets", default=",".join(DATASETS),
+                   help="comma list; the first gets the full grid, the others the core grid "
+                        f"(default: {','.join(DATASETS)}; 'shapes' works offline)")
+    b.add_argument("--eval-n", type=int, default=EVAL_N, help=f"samples per FD (default: {EVAL_N})")
+    b.add_argument("--float32", action="store_true", help="store float32 weights (default: float16)")
+    b.add_argument("--judge-steps", type=int, default=JUDGE_STEPS, help="steps for judges trained here")
+    b.add_argument("--dry-run", action="store_true", help="print the plan and projected size, train nothing")
+    b.add_argument("--prune", action="store_true",
+                   help="delete indexed entries (and files) of these datasets that the grid no longer lists")
+    b.set_defaults(handler=cmd_build)
+    v = zs.add_parser("verify", help="check every entry loads, matches its sha256 and samples")
+    v.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
+    v.set_defaults(handler=cmd_verify)
+    m = zs.add_parser("merge", help="copy the entries of another zoo folder into this one (same ids replaced)")
+    m.add_argument("src", help="zoo folder built elsewhere, e.g. by `zoo build --out FOLDER` on a GPU machine")
+    m.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
+    m.set_defaults(handler=cmd_merge)
+    c = zs.add_parser("card", help="write the model card (ROOT/README.md) from the index")
+    c.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
+    c.add_argument("--out", default=None, help="output file (default: ROOT/README.md)")
+    c.set_defaults(handler=cmd_card)

@@ -1,0 +1,450 @@
+"""What the zoo measured, as sentences and tables generated from the index (no gradio).
+
+Every number comes from the zoo index; a statement the index cannot back is not made, and its
+section is listed as "not measured yet" instead. Textbook claims are checked against the numbers,
+and the verdict follows them (holds / not shown / does not hold / cannot tell). Used by the Learn tab
+(normgen.app.tabs.learn).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from normgen.data import CLASS_NAMES
+from normgen.service.inputs import DATASET_LABELS
+from normgen.zoo import sweeps as S
+from normgen.zoo.index import ZooIndex
+
+COLLAPSE = 0.5  # class entropy below this fraction of ln K counts as mode collapse
+
+
+@dataclass
+class Stat:
+    """A metric over the training seeds of one sweep point."""
+
+    vals: list[float]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.vals)
+
+    @property
+    def mean(self) -> float:
+        return sum(self.vals) / len(self.vals)
+
+    @property
+    def lo(self) -> float:
+        return min(self.vals)
+
+    @property
+    def hi(self) -> float:
+        return max(self.vals)
+
+    def fmt(self, spec: str = ".3g", unit: str = "", compact: bool = False) -> str:
+        """'21.3%', and with several seeds '21.3% (seeds 20.1-22.4%)' or compact '21.3 [20.1-22.4]'."""
+        f = S.plots.fmt_num if spec == ".3g" else (lambda v: format(v, spec))
+        s = f"{f(self.mean)}{unit}"
+        lo, hi = f(self.lo), f(self.hi)
+        if len(self.vals) > 1 and lo != hi:
+            s += f" [{lo}-{hi}]" if compact else f" (seeds {lo}-{hi}{unit})"
+        return s
+
+
+def _stat(point: S.SweepPoint, get) -> Stat:
+    return Stat([v for v in (get(e) for e in point.entries) if v is not None])
+
+
+def _wstat(part: str, name: str):
+    return lambda e: S.weight_stat(e, part, name)
+
+
+def _m(name: str):
+    return lambda e: S.metric(e, name)
+
+
+def find_sweep(index: ZooIndex, model: str, dataset: str, kind: str, g_norm: str = "none",
+               target: str | None = None, variant: str = "loss") -> S.Sweep | None:
+    """The largest sweep of `kind` with a baseline for these settings, or None."""
+    target = target or S.SAMPLER_PART[model]
+    cands = [s for s in S.list_sweeps(index, model, dataset)
+             if (s.key.kind, s.key.g_norm, s.key.target, s.key.variant) == (kind, g_norm, target, variant)
+             and s.has_baseline and len(s.points) > 1]
+    return max(cands, key=lambda s: len(s.points)) if cands else None
+
+
+def _lam(kind: str, p: S.SweepPoint) -> str:
+    return f"{kind.upper()} λ={S.plots.fmt_lambda(p.lams[kind])}"
+
+
+def _versus_spread(a: Stat, v: float) -> str:
+    """Where `v` lies against the baseline seeds `a`: "inside" their range, "near" (outside it by less
+    than the seeds differ from each other: two or three seeds under-state the spread) or "outside"."""
+    w = a.hi - a.lo
+    if a.lo <= v <= a.hi:
+        return "inside"
+    return "near" if a.lo - w <= v <= a.hi + w else "outside"
+
+
+SPREAD_WORDS = {"inside": " (inside the seed spread: not an effect)",
+                "near": " (just outside the seed spread, by less than the seeds differ: not a clear effect)",
+                "outside": " (outside the seed spread)"}
+
+
+def _change(a: Stat, b: Stat, what: str, spec: str = ".3g") -> str:
+    """'FD 20.1 -> 25.3' plus a verdict when the baseline has a seed spread."""
+    s = f"{what} {a.fmt(spec)} → {b.fmt(spec)}".strip()
+    if len(a.vals) > 1 and a.hi > a.lo:
+        s += SPREAD_WORDS[_versus_spread(a, b.mean)]
+    return s
+
+
+def _collapsed_baseline(sweep: S.Sweep) -> Stat | None:
+    """The baseline's class entropy when it is itself below COLLAPSE * ln K (else None)."""
+    k = len(CLASS_NAMES.get(sweep.dataset, ())) or 10
+    h = _stat(sweep.points[0], _m("class_entropy"))
+    return h if h.ok and h.mean < COLLAPSE * math.log(k) else None
+
+
+def _collapse(sweep: S.Sweep) -> S.SweepPoint | None:
+    """The smallest lambda whose mean class entropy is below COLLAPSE * ln K (None when the
+    baseline itself is that low: then lambda cannot be blamed)."""
+    k = len(CLASS_NAMES.get(sweep.dataset, ())) or 10
+    if _collapsed_baseline(sweep) is not None:
+        return None
+    for p in sweep.points[1:]:
+        h = _stat(p, _m("class_entropy"))
+        if h.ok and h.mean < COLLAPSE * math.log(k):
+            return p
+    return None
+
+
+def axis_table(sweep: S.Sweep) -> str:
+    """A markdown table of one sweep: lambda, sparsity, norm, FD (and entropy / reconstruction)."""
+    part = sweep.part
+    cols = [("near-zero %", _wstat(part, "near_zero_pct"), ".1f"), ("exactly 0 %", _wstat(part, "zero_pct"), ".2f"),
+            (f"{part} norm", _wstat(part, "l2"), ".3g"), ("judge FD", _m("fd"), ".3g"),
+            ("class entropy", _m("class_entropy"), ".2f"), ("rec. error", _m("rec_error"), ".3g")]
+    cols = [c for c in cols if any(_stat(p, c[1]).ok for p in sweep.points)]
+    seeds = sorted({len(p.entries) for p in sweep.points if len(p.entries) > 1})
+    lam = f"{sweep.key.kind.upper()} λ"
+    counts = " or ".join(str(n) for n in seeds)
+    rows = ([f"*Mean over training seeds, [min-max] where a λ has {counts} seeds.*", ""] if seeds else [])
+    rows += [f"| {lam} | " + " | ".join(c[0] for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for p in sweep.points:
+        cells = [_stat(p, get).fmt(spec, compact=True) if _stat(p, get).ok else "-" for _, get, spec in cols]
+        rows.append(f"| {S.plots.fmt_lambda(p.lams[sweep.key.kind])} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
+    sw = find_sweep(index, model, dataset, "l1")
+    if sw is None:
+        return []
+    base, part, name = sw.points[0], sw.part, S.MODEL_LABELS[model]
+    out = [axis_table(sw)]
+    c = _collapse(sw)
+    intact = [p for p in sw.points[1:] if c is None or p.lams["l1"] < c.lams["l1"]]
+    nz0, fd0 = _stat(base, _wstat(part, "near_zero_pct")), _stat(base, _m("fd"))
+    if intact and nz0.ok and _stat(intact[-1], _wstat(part, "near_zero_pct")).ok:
+        p = intact[-1]
+        s = (f"{name} {part}: L1 raised the near-zero weights from {nz0.fmt('.1f', '%')} at λ=0 to "
+             f"{_stat(p, _wstat(part, 'near_zero_pct')).fmt('.1f', '%')} at {_lam('l1', p)}"
+             + (" (the largest λ before collapse)" if c is not None else ""))
+        if fd0.ok and _stat(p, _m("fd")).ok:
+            s += "; " + _change(fd0, _stat(p, _m("fd")), "judge FD")
+        if model == "vae" and _stat(base, _m("rec_error")).ok and _stat(p, _m("rec_error")).ok:
+            s += "; " + _change(_stat(base, _m("rec_error")), _stat(p, _m("rec_error")), "reconstruction error")
+        out.append(s + ".")
+    zs = [_stat(p, _wstat(part, "zero_pct")) for p in sw.points[1:]]
+    zs = [z for z in zs if z.ok]
+    if zs:
+        z = max(z.mean for z in zs)
+        if z < 1.0:
+            out.append(f"Exact zeros: at most {z:.2f}% of the {part}'s weights are exactly 0 anywhere on the axis. "
+                       "With L1 in the loss, the step sign(w) jumps over zero and back: weights become small, not "
+                       "zero (exact zeros need the proximal variant).")
+        else:
+            out.append(f"Exact zeros: up to {z:.1f}% of the {part}'s weights are exactly 0 on this axis.")
+    hb = _collapsed_baseline(sw)
+    if hb is not None:
+        out.append(f"Caution: the {name} baseline itself is collapsed (class entropy {hb.fmt('.2f')} of a possible "
+                   f"{math.log(len(CLASS_NAMES[dataset])):.2f}): its samples cover few classes even without a "
+                   "penalty, so this zoo cannot show what λ does to mode coverage.")
+    if c is not None:
+        h, k = _stat(c, _m("class_entropy")), len(CLASS_NAMES[dataset])
+        out.append(f"Breaking point: from {_lam('l1', c)} the samples collapse: class entropy {h.fmt('.2f')} of a "
+                   f"possible {math.log(k):.2f} (baseline {_stat(base, _m('class_entropy')).fmt('.2f')}), "
+                   "so most samples look like the same class.")
+    return out
+
+
+def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
+    sw = find_sweep(index, model, dataset, "l2")
+    if sw is None:
+        return []
+    base, part, name = sw.points[0], sw.part, S.MODEL_LABELS[model]
+    out = [axis_table(sw)]
+    last = sw.points[-1]
+    n0, n1 = _stat(base, _wstat(part, "l2")), _stat(last, _wstat(part, "l2"))
+    if n0.ok and n1.ok and n1.mean > 0:
+        out.append(f"{name} {part}: {_lam('l2', last)} shrank the weight norm from {n0.fmt()} to {n1.fmt()} "
+                   f"({n0.mean / n1.mean:.1f}x smaller).")
+    fd0 = _stat(base, _m("fd"))
+    fds = [(p, _stat(p, _m("fd"))) for p in sw.points[1:]]
+    fds = [(p, f) for p, f in fds if f.ok]
+    if fd0.ok and fds:
+        best_p, best = min(fds, key=lambda pf: pf[1].mean)
+        claim = "*Textbook claim: L2 regularization makes the model better.*"
+        where = _versus_spread(fd0, best.mean) if len(fd0.vals) > 1 else ""
+        if best.mean < fd0.lo and where == "outside":
+            verdict = (f"the claim holds here: the best L2 point, {_lam('l2', best_p)}, has FD {best.fmt()}, "
+                       f"below every baseline seed ({fd0.fmt()}) by more than the seeds differ.")
+        elif best.mean < fd0.lo and where == "near":
+            seeds = f"{S.plots.fmt_num(fd0.lo)} and {S.plots.fmt_num(fd0.hi)}"
+            verdict = (f"the claim is not shown here: the best L2 point, {_lam('l2', best_p)}, has FD "
+                       f"{best.fmt()}, below both baseline seeds ({seeds}) but by less than they differ "
+                       "from each other, which so few seeds cannot tell from noise.")
+        elif best.mean >= fd0.mean:
+            verdict = (f"the claim does not hold here: no L2 point beat the baseline's FD {fd0.fmt()}; the best, "
+                       f"{_lam('l2', best_p)}, has {best.fmt()}.")
+        elif len(fd0.vals) > 1:
+            verdict = (f"the claim is not shown here: the best L2 point, {_lam('l2', best_p)}, has FD "
+                       f"{best.fmt()}, inside the baseline's seed spread ({fd0.fmt()}).")
+        else:
+            verdict = (f"the claim is unclear here: the best L2 point, {_lam('l2', best_p)}, has FD {best.fmt()} "
+                       f"against {fd0.fmt()} for the baseline, which has one seed only (no spread measured).")
+        out.append(f"{claim} For the {name} {part}, {verdict}")
+    if model == "vae":
+        g0, g1 = _stat(base, _m("elbo_gap")), _stat(last, _m("elbo_gap"))
+        if g0.ok and g1.ok:
+            narrower = abs(g1.mean) < abs(g0.mean)
+            verdict = "narrower here" if narrower else "not narrower here"
+            t0, t1 = _stat(base, _m("elbo_test")), _stat(last, _m("elbo_test"))
+            if narrower and t0.ok and t1.ok:
+                verdict += (", but not by fitting unseen images better: the test ELBO fell" if t1.mean < t0.mean
+                            else ", and the test ELBO rose") + f" ({t0.fmt()} → {t1.fmt()})"
+            out.append(f"*Textbook claim: L2 narrows the train-test gap.* VAE ELBO gap (train - test, nats per "
+                       f"pixel; > 0 = fits training images better): {_change(g0, g1, '')} from λ=0 to "
+                       f"{_lam('l2', last)}, so {verdict}.")
+    c0, c = _stat(base, _m("confident_pct")), _stat(last, _m("confident_pct"))
+    if c.ok and c0.ok:
+        out.append(f"Samples the judge is confident about: {c0.fmt('.1f', '%')} at λ=0, "
+                   f"{c.fmt('.1f', '%')} at {_lam('l2', last)}.")
+    return out
+
+
+def elastic_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
+    """Each elastic-net point beside the L1-only and L2-only points with the same lambdas."""
+    sw = find_sweep(index, model, dataset, "elastic")
+    if sw is None:
+        return []
+    l1s, l2s = find_sweep(index, model, dataset, "l1"), find_sweep(index, model, dataset, "l2")
+    part, out = sw.part, []
+
+    def twin(axis: S.Sweep | None, kind: str, lam: float) -> S.SweepPoint | None:
+        return next((q for q in (axis.points[1:] if axis else []) if math.isclose(q.lams[kind], lam)), None)
+
+    for p in sw.points[1:]:
+        nz, n = _stat(p, _wstat(part, "near_zero_pct")), _stat(p, _wstat(part, "l2"))
+        if not (nz.ok and n.ok):
+            continue
+        s = f"{p.label()}: near-zero weights {nz.fmt('.1f', '%')}, weight norm {n.fmt()}"
+        a, b = twin(l1s, "l1", p.lams["l1"]), twin(l2s, "l2", p.lams["l2"])
+        if a is not None and _stat(a, _wstat(part, "near_zero_pct")).ok:
+            s += f"; L1 alone: {_stat(a, _wstat(part, 'near_zero_pct')).fmt('.1f', '%')} near zero"
+        if b is not None and _stat(b, _wstat(part, "l2")).ok:
+            s += f"; L2 alone: norm {_stat(b, _wstat(part, 'l2')).fmt()}"
+        out.append(s + ".")
+    return out
+
+
+def variant_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
+    out, name = [], S.MODEL_LABELS[model]
+    prox = find_sweep(index, model, dataset, "l1", variant="proximal")
+    if prox is not None:
+        p = max(prox.points[1:], key=lambda q: q.lams["l1"])
+        z = _stat(p, _wstat(prox.part, "zero_pct"))
+        fd0, fd = _stat(prox.points[0], _m("fd")), _stat(p, _m("fd"))
+        if z.ok:
+            s = f"{name} {prox.part}, proximal {_lam('l1', p)}: {z.fmt('.1f', '%')} of weights exactly zero"
+            if fd0.ok and fd.ok:
+                s += "; " + _change(fd0, fd, "judge FD")
+            out.append(s + ".")
+    dec = find_sweep(index, model, dataset, "l2", variant="decoupled")
+    loss = find_sweep(index, model, dataset, "l2")
+    if dec is not None:
+        for p in dec.points[1:]:
+            n = _stat(p, _wstat(dec.part, "l2"))
+            twin = next((q for q in (loss.points[1:] if loss else []) if math.isclose(q.lams["l2"], p.lams["l2"])),
+                        None)
+            if n.ok and twin is not None and _stat(twin, _wstat(dec.part, "l2")).ok:
+                fd, fd_loss = _stat(p, _m("fd")), _stat(twin, _m("fd"))
+                both = fd.ok and fd_loss.ok
+                out.append(f"{name} {dec.part}, {_lam('l2', p)}: weight norm {n.fmt()}"
+                           + (f" and judge FD {fd.fmt()}" if both else "") + " with decoupled decay, "
+                           f"{_stat(twin, _wstat(dec.part, 'l2')).fmt()}"
+                           + (f" and {fd_loss.fmt()}" if both else "") + " with L2 in the loss.")
+    grp = find_sweep(index, model, dataset, "group")
+    if grp is not None:
+        p = grp.points[-1]
+        d0, d = _stat(grp.points[0], _wstat(grp.part, "dead_filter_pct")), _stat(p, _wstat(grp.part, "dead_filter_pct"))
+        if d0.ok and d.ok:
+            fd0, fd = _stat(grp.points[0], _m("fd")), _stat(p, _m("fd"))
+            out.append(f"{name} {grp.part}, group lasso λ={S.plots.fmt_lambda(p.lams['group'])}: dead filters "
+                       f"{d0.fmt('.1f', '%')} → {d.fmt('.1f', '%')}"
+                       + (f"; {_change(fd0, fd, 'judge FD')}" if fd0.ok and fd.ok else "") + ".")
+    return out
+
+
+def _bn_cell(base: Stat, st: Stat, is_base: bool) -> str:
+    """'40.5 (outside)': a sweep point's FD and where it lies against its own baseline's seeds."""
+    if not st.ok:
+        return "-"
+    if is_base or len(base.vals) < 2 or base.hi <= base.lo:
+        return st.fmt(compact=True)
+    return f"{st.fmt(compact=True)} ({_versus_spread(base, st.mean)})"
+
+
+def batchnorm_table(index: ZooIndex, dataset: str) -> str:
+    """Every penalty of the batch-norm GAN block beside the same penalty without normalization:
+    generator norm and judge FD (inside / near / outside the seed spread of that block's baseline)."""
+    rows: list[str] = []
+    for kind in ("l1", "l2"):
+        bn, plain = find_sweep(index, "gan", dataset, kind, g_norm="batch"), find_sweep(index, "gan", dataset, kind)
+        if bn is None:
+            continue
+        for i, p in enumerate(bn.points):
+            if i == 0 and rows:
+                continue
+            twin = None
+            if plain is not None:
+                twin = plain.points[0] if i == 0 else next(
+                    (q for q in plain.points[1:] if math.isclose(q.lams[kind], p.lams[kind])), None)
+            cells = ["0 (baseline)" if i == 0 else f"{kind.upper()} {S.plots.fmt_lambda(p.lams[kind])}"]
+            for sw, q in ((bn, p), (plain, twin)):
+                if q is None:
+                    cells += ["-", "-"]
+                    continue
+                norm = _stat(q, _wstat("generator", "l2"))
+                cells += [norm.fmt(compact=True) if norm.ok else "-",
+                          _bn_cell(_stat(sw.points[0], _m("fd")), _stat(q, _m("fd")), i == 0)]
+            rows.append("| " + " | ".join(cells) + " |")
+    if len(rows) < 2:
+        return ""
+    head = ("*Same steps and seeds with and without BatchNorm in the generator; in brackets, where the FD lies "
+            "against the seed spread of its own λ = 0 baseline.*\n\n"
+            "| penalty | BatchNorm: norm | BatchNorm: judge FD | no norm: norm | no norm: judge FD |\n"
+            "|---|---|---|---|---|\n")
+    return head + "\n".join(rows)
+
+
+def batchnorm_findings(index: ZooIndex, dataset: str) -> list[str]:
+    bn = find_sweep(index, "gan", dataset, "l2", g_norm="batch")
+    if bn is None:
+        return []
+    last = bn.points[-1]
+    n0, n1 = _stat(bn.points[0], _wstat("generator", "l2")), _stat(last, _wstat("generator", "l2"))
+    fd0, fd1 = _stat(bn.points[0], _m("fd")), _stat(last, _m("fd"))
+    if not (n0.ok and n1.ok and fd0.ok and fd1.ok):
+        return []
+    s = (f"GAN with BatchNorm in the generator, {_lam('l2', last)}: weight norm {n0.fmt()} → {n1.fmt()} "
+         f"({n0.mean / max(n1.mean, 1e-12):.1f}x smaller), {_change(fd0, fd1, 'judge FD')}.")
+    plain = find_sweep(index, "gan", dataset, "l2")
+    twin = next((p for p in (plain.points[1:] if plain else []) if math.isclose(p.lams["l2"], last.lams["l2"])), None)
+    if twin is not None:
+        f0, f1 = _stat(plain.points[0], _m("fd")), _stat(twin, _m("fd"))
+        if f0.ok and f1.ok:
+            s += f" Without BatchNorm, the same λ: {_change(f0, f1, 'judge FD')}."
+    why = ("A BatchNorm layer divides by the batch's standard deviation, so scaling the weights before it does "
+           "not change its output: the penalty can shrink them without the samples noticing.")
+    if len(fd0.vals) > 1 and fd0.hi > fd0.lo and fd0.lo <= fd1.mean <= fd0.hi:
+        s += f" The samples did not change beyond the seed spread. {why}"
+    elif len(fd0.vals) > 1 and fd0.hi > fd0.lo:
+        s += (f" Here the samples did change beyond the seed spread, so BatchNorm did not fully hide the penalty "
+              f"(theory: {why[0].lower()}{why[1:]})")
+    else:
+        s += f" With one BatchNorm baseline seed, the zoo cannot tell an effect from seed noise. Theory: {why}"
+    table = batchnorm_table(index, dataset)
+    return [s, table] if table else [s]
+
+
+def target_findings(index: ZooIndex, dataset: str) -> list[str]:
+    out = []
+    for target in ("discriminator", "both"):
+        for kind in ("l1", "l2"):
+            sw = find_sweep(index, "gan", dataset, kind, target=target)
+            if sw is None:
+                continue
+            fd0, dn0 = _stat(sw.points[0], _m("fd")), _stat(sw.points[0], _wstat("discriminator", "l2"))
+            for p in sw.points[1:]:
+                fd, dn = _stat(p, _m("fd")), _stat(p, _wstat("discriminator", "l2"))
+                if fd0.ok and fd.ok:
+                    on = "both networks" if target == "both" else f"the {target}"
+                    s = f"GAN, penalty on {on}, {_lam(kind, p)}: {_change(fd0, fd, 'judge FD')}"
+                    if dn0.ok and dn.ok:
+                        s += f"; discriminator weight norm {dn0.fmt()} → {dn.fmt()}"
+                        if dn.mean < 1e-3 * dn0.mean:
+                            s += (" (with its weights at zero, the discriminator's output no longer depends on "
+                                  "the image, so the generator gets no gradient from it)")
+                    out.append(s + ".")
+    return out
+
+
+def seed_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
+    base = [e for e in index.find(model=model, dataset=dataset, g_norm="none") if e.is_baseline]
+    fds = sorted({e.seed: S.metric(e, "fd") for e in base if S.metric(e, "fd") is not None}.items())
+    if len(fds) < 2:
+        return []
+    vals = ", ".join(f"{S.plots.fmt_num(v)} (seed {s})" for s, v in fds)
+    return [f"{S.MODEL_LABELS[model]} without any penalty, trained with different seeds only: judge FD {vals}. "
+            "A difference smaller than this is not an effect of λ."]
+
+
+def zoo_datasets(index: ZooIndex) -> list[str]:
+    """The zoo's datasets, MNIST first, then by number of entries (most first)."""
+    counts: dict[str, int] = {}
+    for e in index.entries:
+        counts[e.dataset] = counts.get(e.dataset, 0) + 1
+    return sorted(counts, key=lambda d: (d != "mnist", -counts[d], d))
+
+
+def pick_dataset(index: ZooIndex) -> str | None:
+    """MNIST if the zoo has it, else the dataset with the most entries."""
+    ds = zoo_datasets(index)
+    return ds[0] if ds else None
+
+
+def measured_markdown(index: ZooIndex, dataset: str | None = None) -> str:
+    """The 'What this zoo measured' section: one bullet per statement, every number from `index`."""
+    dataset = dataset or pick_dataset(index)
+    if dataset is None:
+        return ("## What this zoo measured\nThe zoo is empty, so there are no measurements to show yet. "
+                "Build it with `python -m normgen zoo build`.")
+    floor = index.floors.get(dataset, {}).get("fd")
+    head = (f"## What this zoo measured: {DATASET_LABELS.get(dataset, dataset)}\n"
+            "The same numbers, with the grids, are on the **Compare** tab (pick the model and the sweep).\n\n")
+    if isinstance(floor, int | float):
+        head += f"Judge-FD floor (real training vs real test images): {S.plots.fmt_num(floor)}.\n"
+    sections: list[tuple[str, list[str]]] = []
+    for model in ("gan", "vae", "cgan"):
+        sections.append((f"L1 - {S.MODEL_LABELS[model]}", l1_findings(index, model, dataset)))
+        sections.append((f"L2 - {S.MODEL_LABELS[model]}", l2_findings(index, model, dataset)))
+    sections.append(("Elastic net (L1 and L2 together) - GAN", elastic_findings(index, "gan", dataset)))
+    sections.append(("Seed-to-seed spread", seed_findings(index, "gan", dataset)))
+    sections.append(("BatchNorm hides weight penalties?", batchnorm_findings(index, dataset)))
+    sections.append(("Penalty on the discriminator", target_findings(index, dataset)))
+    for model in ("gan", "vae"):
+        sections.append((f"Proximal L1, decoupled decay, group lasso - {S.MODEL_LABELS[model]}",
+                         variant_findings(index, model, dataset)))
+    parts, missing = [head], []
+    for title, lines in sections:
+        if lines:  # a block starting with "|" or "*" is a table (with its caption), the rest are bullets
+            blocks = [s if s.startswith(("|", "*Mean", "*Same")) else f"- {s}" for s in lines]
+            parts.append(f"### {title}\n" + "\n".join(b if b.startswith("- ") else f"\n{b}\n" for b in blocks))
+        else:
+            missing.append(title)
+    if missing:
+        parts.append("### Not measured yet\nThe zoo has no entries (with a λ = 0 baseline) for: "
+                     + "; ".join(missing) + ". The Compare tab lists exactly which checkpoints are missing.")
+    return "\n\n".join(parts)

@@ -1,0 +1,356 @@
+"""The pretrained zoo: reading `checkpoints/index.json`, loading entries, verifying the files.
+
+The app reads only the index and the files it names. The index lists, per entry, what was trained
+(model, dataset, normalization, penalty target, variant, every lambda, seed, steps), where and how
+long, the file's sha256, the judge metrics (normgen.eval.quality) and the weight statistics computed from
+the float32 weights before any half-precision cast. Layout (format "normgen-zoo/1"):
+
+    {"format": "normgen-zoo/1", "normgen_version": "0.1.0",
+     "judges": {"mnist": "judges/mnist.safetensors", ...},
+     "floors": {"mnist": {"fd": ..., ...}, ...},      # real train vs real test: the best reachable
+     "entries": [{"id": ..., "file": "gan/mnist/<id>.safetensors", "model": "gan", ...}, ...]}
+
+Building the zoo lives in normgen.zoo.build, the grid in normgen.zoo.spec.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from normgen.checkpoints import Checkpoint, CheckpointError, load, sha256
+
+ZOO_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
+ZOO_ENV = "NORMGEN_ZOO"
+FORMAT = "normgen-zoo/1"
+INDEX_NAME = "index.json"
+LAMBDAS = ("l1", "l2", "group", "act")
+LOG_EPS = 1e-6  # nearest(): distance in log10(lambda + LOG_EPS), so 0 sits one decade below 1e-5
+
+
+def zoo_root(root: str | Path | None = None) -> Path:
+    """`root` if given, else $NORMGEN_ZOO, else the repository's `checkpoints/` folder."""
+    if root is not None:
+        return Path(root)
+    env = os.environ.get(ZOO_ENV)
+    return Path(env).expanduser() if env else ZOO_DIR
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One checkpoint of the zoo, as listed in the index."""
+
+    id: str
+    file: str  # relative to the zoo root
+    model: str  # gan | vae | cgan
+    dataset: str  # shapes | mnist | fashion
+    g_norm: str  # generator / decoder normalization: none | batch
+    d_norm: str  # discriminator normalization: none | spectral
+    target: str  # which weights were penalized: generator | discriminator | both | encoder | decoder
+    variant: str  # loss | proximal | decoupled
+    l1: float
+    l2: float
+    group: float
+    act: float
+    seed: int
+    steps: int
+    device: str
+    wall_s: float
+    sha256: str
+    parts: list[str] = field(default_factory=list)  # what the file stores
+    metrics: dict[str, Any] = field(default_factory=dict)  # judge metrics (normgen.eval.quality.evaluate)
+    weights: dict[str, Any] = field(default_factory=dict)  # part -> weight statistics (float32)
+    extra: dict[str, Any] = field(default_factory=dict)  # other index keys (status, recipe, tag, ...)
+
+    @property
+    def is_baseline(self) -> bool:
+        return all(getattr(self, k) == 0 for k in LAMBDAS)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The index row: the fields above, with `extra`'s keys at the top level."""
+        d = asdict(self)
+        extra = d.pop("extra")
+        return {**d, **extra}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Entry:
+        """Build from an index row; keys that are not fields are kept in `extra`."""
+        names = {f.name for f in fields(cls)} - {"extra"}
+        missing = [n for n in names if n not in d and n not in ("parts", "metrics", "weights")]
+        if missing:
+            raise ValueError(f"index entry {d.get('id', '?')!r} lacks fields {sorted(missing)}")
+        kw: dict[str, Any] = {k: v for k, v in d.items() if k in names}
+        kw["extra"] = {k: v for k, v in d.items() if k not in names}
+        for k in (*LAMBDAS, "wall_s"):
+            kw[k] = float(kw[k])
+        kw["seed"], kw["steps"] = int(kw["seed"]), int(kw["steps"])
+        kw["parts"] = list(kw.get("parts", []))
+        return cls(**kw)
+
+
+def _matches(entry: Entry, key: str, want: Any) -> bool:
+    have = getattr(entry, key)
+    if isinstance(have, float) or isinstance(want, float):
+        try:
+            return math.isclose(float(have), float(want), rel_tol=1e-9, abs_tol=1e-12)
+        except (TypeError, ValueError):
+            return False
+    return have == want
+
+
+def _check_fields(keys: Any) -> None:
+    names = {f.name for f in fields(Entry)}
+    bad = [k for k in keys if k not in names]
+    if bad:
+        raise ValueError(f"unknown entry fields {bad}; fields are: {', '.join(sorted(names))}")
+
+
+@dataclass
+class ZooIndex:
+    """The parsed index. `root` is the folder the entries' `file` paths are relative to."""
+
+    root: Path
+    entries: list[Entry] = field(default_factory=list)
+    judges: dict[str, str] = field(default_factory=dict)  # dataset -> judge file (relative)
+    floors: dict[str, dict[str, Any]] = field(default_factory=dict)  # dataset -> real-vs-real scores
+    normgen_version: str = ""
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get(self, entry_id: str) -> Entry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+    def find(self, **fields_: Any) -> list[Entry]:
+        """Entries whose given fields all equal the given values (floats by math.isclose)."""
+        _check_fields(fields_)
+        return [e for e in self.entries if all(_matches(e, k, v) for k, v in fields_.items())]
+
+    def nearest(self, model: str, dataset: str, l1: float, l2: float, **fields_: Any) -> Entry | None:
+        """The entry of `model` on `dataset` (and the other given fields) closest to (l1, l2).
+
+        Distance: Euclidean in (log10(l1 + 1e-6), log10(l2 + 1e-6)), so one decade counts the same
+        everywhere and lambda = 0 sits just below the smallest grid value. Ties: lower seed first,
+        then index order.
+        """
+        cands = self.find(model=model, dataset=dataset, **fields_)
+        if not cands:
+            return None
+
+        def dist(e: Entry) -> float:
+            return math.hypot(math.log10(e.l1 + LOG_EPS) - math.log10(float(l1) + LOG_EPS),
+                              math.log10(e.l2 + LOG_EPS) - math.log10(float(l2) + LOG_EPS))
+
+        return min(cands, key=lambda e: (round(dist(e), 9), e.seed))
+
+    def baseline(self, model: str, dataset: str, g_norm: str | None = None, seed: int | None = None,
+                 **fields_: Any) -> Entry | None:
+        """The unregularized entry (every lambda 0) of `model` on `dataset`.
+
+        Without `g_norm` / `seed` it prefers g_norm "none", the default variant "loss", then the
+        lowest seed.
+        """
+        want = dict(fields_)
+        if g_norm is not None:
+            want["g_norm"] = g_norm
+        if seed is not None:
+            want["seed"] = seed
+        cands = [e for e in self.find(model=model, dataset=dataset, **want) if e.is_baseline]
+        if not cands:
+            return None
+        return min(cands, key=lambda e: (e.g_norm != "none", e.variant != "loss", e.seed))
+
+    def values(self, field_name: str, **filters: Any) -> list[Any]:
+        """Sorted distinct values of `field_name` among the entries matching `filters`."""
+        _check_fields([field_name])
+        return sorted({getattr(e, field_name) for e in self.find(**filters)})
+
+    def judge_path(self, dataset: str) -> Path | None:
+        rel = self.judges.get(dataset)
+        return self.root / rel if rel else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "normgen_version": self.normgen_version, "judges": dict(self.judges),
+                "floors": dict(self.floors), "entries": [e.to_dict() for e in self.entries]}
+
+
+def load_index(root: str | Path | None = None) -> ZooIndex:
+    """Read `root/index.json`. A missing file or folder gives an empty index; a malformed one
+    raises ValueError naming the file."""
+    root = zoo_root(root)
+    path = root / INDEX_NAME
+    if not path.is_file():
+        return ZooIndex(root=root)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("the top level is not a JSON object")
+        if raw.get("format") != FORMAT:
+            raise ValueError(f"format is {raw.get('format')!r}, this normgen reads {FORMAT!r}")
+        entries = [Entry.from_dict(d) for d in raw.get("entries", [])]
+        return ZooIndex(root=root, entries=entries, judges=dict(raw.get("judges", {})),
+                        floors=dict(raw.get("floors", {})), normgen_version=str(raw.get("normgen_version", "")))
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ValueError(f"{path}: malformed zoo index ({exc})") from None
+
+
+def write_index(index: ZooIndex, root: str | Path | None = None) -> Path:
+    """Write the index atomically (temp file + rename), entries sorted by id for stable diffs."""
+    from normgen import __version__
+
+    root = zoo_root(root if root is not None else index.root)
+    root.mkdir(parents=True, exist_ok=True)
+    index.normgen_version = index.normgen_version or __version__
+    data = index.to_dict()
+    data["entries"] = sorted(data["entries"], key=lambda d: d["id"])
+    path = root / INDEX_NAME
+    tmp = path.with_name(f".{INDEX_NAME}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+# ----------------------------------------------------------------------------------------------
+# loading entries (small LRU cache: the app flips between a handful of grid points)
+
+_CACHE: OrderedDict[tuple, Checkpoint] = OrderedDict()
+CACHE_SIZE = 16
+
+
+def entry_path(entry: Entry, root: str | Path | None = None) -> Path:
+    return zoo_root(root) / entry.file
+
+
+def check_sha(entry: Entry, root: str | Path | None = None) -> Path:
+    """The entry's file, after checking it exists and its sha256 equals the index's."""
+    path = entry_path(entry, root)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such file (zoo entry {entry.id}); rebuild it with "
+                              "python -m normgen zoo build")
+    digest = sha256(path)
+    if digest != entry.sha256:
+        raise CheckpointError(f"{path}: sha256 mismatch (index {entry.sha256[:12]}..., file {digest[:12]}...): "
+                              "the file was modified or damaged; restore it or rebuild the entry")
+    return path
+
+
+def load_entry(entry: Entry, root: str | Path | None = None, verify: bool = True) -> Checkpoint:
+    """Load an entry's checkpoint on the CPU, checking its sha256 first (when `verify`).
+
+    Cached by (path, sha256, mtime, size): a file changed on disk is re-read and re-checked.
+    The returned model is shared by later calls: deep-copy it before training it further.
+    """
+    path = entry_path(entry, root)
+    try:
+        st = path.stat()
+    except OSError:
+        raise CheckpointError(f"{path}: no such file (zoo entry {entry.id}); rebuild it with "
+                              "python -m normgen zoo build") from None
+    key = (str(path.resolve()), entry.sha256, st.st_mtime_ns, st.st_size, verify)
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    if verify:
+        check_sha(entry, root)
+    ck = load(path)
+    _CACHE[key] = ck
+    while len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return ck
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def load_judge(dataset: str, root: str | Path | None = None):
+    """The judge classifier shipped for `dataset` (normgen.eval.judge.Judge), or None if there is none."""
+    from normgen.eval.judge import load_judge_file
+
+    root = zoo_root(root)
+    index = load_index(root)
+    path = index.judge_path(dataset) or root / "judges" / f"{dataset}.safetensors"
+    return load_judge_file(path) if path.is_file() else None
+
+
+def verify(root: str | Path | None = None, n: int = 16) -> tuple[int, list[str]]:
+    """Check every entry: file present, sha256 matches, loads, samples `n` finite images in [-1, 1]
+    of the dataset's shape; and every judge loads. Returns (entries checked, problems)."""
+    from normgen.engine.sampling import sample
+
+    index = load_index(root)
+    problems: list[str] = []
+    for e in index.entries:
+        try:
+            ck = load_entry(e, index.root, verify=True)
+            missing = [p for p in e.parts if p not in ck.parts]
+            if missing:
+                problems.append(f"{e.id}: index lists parts {missing} that the file lacks")
+            x = sample(ck.model, n, 0)
+            if x.shape[1:] != tuple(ck.config.model.image_shape) or not torch.isfinite(x).all():
+                problems.append(f"{e.id}: samples have shape {tuple(x.shape)} or are not finite")
+            elif x.min() < -1 or x.max() > 1:
+                problems.append(f"{e.id}: samples outside [-1, 1]")
+            if ck.config.dataset != e.dataset or ck.config.model.name != e.model or ck.config.seed != e.seed:
+                problems.append(f"{e.id}: file's config ({ck.config.model.name}, {ck.config.dataset}, seed "
+                                f"{ck.config.seed}) disagrees with the index")
+        except (CheckpointError, ValueError, RuntimeError) as exc:
+            problems.append(f"{e.id}: {exc}")
+    for ds in index.judges:
+        try:
+            if load_judge(ds, index.root) is None:
+                problems.append(f"judge {ds}: file {index.judges[ds]} missing")
+        except (CheckpointError, ValueError) as exc:
+            problems.append(f"judge {ds}: {exc}")
+    return len(index.entries), problems
+
+
+def merge(src: str | Path, dst: str | Path | None = None, log=print) -> list[str]:
+    """Copy every entry of the zoo at `src` into the zoo at `dst`, replacing entries with the same id:
+    how a zoo built elsewhere (`zoo build --out FOLDER`, e.g. on a GPU machine) comes home.
+
+    Each file's sha256 is checked before the copy. An entry scored by a different judge is refused
+    (its metrics would not be comparable with the rest); a judge `dst` lacks is copied with its floor.
+    The index is rewritten after every file, so an interruption leaves at most one entry to merge again.
+    Returns the merged ids.
+    """
+    import shutil
+
+    s_idx, d_idx = load_index(src), load_index(dst)
+    if s_idx.root.resolve() == d_idx.root.resolve():
+        raise ValueError(f"{s_idx.root}: source and destination are the same zoo")
+    if not len(s_idx):
+        raise ValueError(f"{s_idx.root}: no zoo entries to merge (is this a zoo folder with an index.json?)")
+    for ds in sorted({e.dataset for e in s_idx.entries}):
+        sj, dj = s_idx.judge_path(ds), d_idx.judge_path(ds)
+        if sj is None or not sj.is_file():
+            raise ValueError(f"{s_idx.root}: no {ds} judge, so its {ds} metrics cannot be checked against {d_idx.root}")
+        if dj is not None and dj.is_file():
+            if sha256(sj) != sha256(dj):
+                raise ValueError(f"the {ds} judge of {s_idx.root} differs from {d_idx.root}'s: its FD and confidence "
+                                 "are not comparable; rebuild there with this zoo's judges/ copied in")
+            continue
+        rel = s_idx.judges[ds]
+        (d_idx.root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sj, d_idx.root / rel)
+        d_idx.judges[ds], d_idx.floors[ds] = rel, s_idx.floors.get(ds, {})
+    merged = []
+    for e in sorted(s_idx.entries, key=lambda e: e.id):
+        path = check_sha(e, s_idx.root)
+        out = d_idx.root / e.file
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        shutil.copyfile(path, tmp)
+        tmp.replace(out)
+        d_idx.entries = [x for x in d_idx.entries if x.id != e.id] + [e]
+        write_index(d_idx)
+        merged.append(e.id)
+        log(f"merged {e.id}")
+    return merged

@@ -1,0 +1,128 @@
+"""The launched app through gradio_client: the public endpoints /explore and /train, streaming,
+cancel, bad input rejected with a message, and nothing else public. One app for the module."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from ui_zoo import build_tiny_zoo
+
+pytestmark = pytest.mark.slow
+
+EXPLORE = dict(model="gan", dataset="shapes", g_norm="none", l1=0.01, l2=0.0, target="generator", variant="loss")
+TRAIN = dict(EXPLORE, seed=0, steps=40, seconds=60, start="finetune")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from gradio_client import Client
+
+    from normgen.app import build_demo
+
+    zoo = build_tiny_zoo(tmp_path_factory.mktemp("zoo")).parent
+    demo = build_demo(root=str(zoo))
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True, quiet=True,
+                            ssr_mode=False)
+    try:
+        yield Client(url, verbose=False), zoo
+    finally:
+        demo.close()
+
+
+def test_build_demo_without_launching(tmp_path):
+    import gradio as gr
+
+    from normgen.app import build_demo
+
+    demo = build_demo(root=str(tmp_path))  # an empty zoo still builds
+    assert isinstance(demo, gr.Blocks)
+    public = sorted(d.api_name for d in demo.fns.values() if d.api_visibility == "public")
+    assert public == ["explore", "train"]
+
+
+def test_only_explore_and_train_are_public_with_named_parameters(app):
+    client, _ = app
+    eps = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert sorted(eps) == ["/explore", "/train"]
+    assert [p["parameter_name"] for p in eps["/explore"]["parameters"]] == [*EXPLORE, "seed"]
+    assert [p["parameter_name"] for p in eps["/train"]["parameters"]] == list(TRAIN)
+
+
+def test_explore_returns_two_images_and_stats(app):
+    client, _ = app
+    out = client.predict(**EXPLORE, seed=3, api_name="/explore")
+    # outputs (buttons are not part of the API): headline, baseline caption + image, selected caption +
+    # image, diff, details, note, three figures, stats, link
+    assert len(out) == 13
+    headline, _cb, base, cs, sel, _diff, _details, _note, *_figs, stats, link = out
+    assert "L1 λ = 1e-2" in cs
+    a, b = Image.open(base), Image.open(sel)  # plain file paths, no update dicts
+    assert a.size == b.size and a.size[0] > 500  # upscaled for a projector
+    assert not np.array_equal(np.asarray(a), np.asarray(b))
+    assert stats["exact"] and stats["noise_seed"] == 3 and "near_zero_pct" in stats["selected"]["weights"]
+    assert "near-zero weights" in headline and "model=gan" in link and "l1=1e-2" in link
+
+
+def test_explore_rejects_bad_input_with_a_message(app):
+    from gradio_client.exceptions import AppError
+
+    client, _ = app
+    for kw, msg in ((dict(l1="nan"), "l1 must be a finite number"), (dict(l2=-1), "l2 must be a finite number"),
+                    (dict(target="encoder"), "target for the GAN must be one of"),
+                    (dict(seed=-1), "minimum value 0"), (dict(model="diffusion"), "not in the list of choices")):
+        args = {**EXPLORE, "seed": 0, **kw}
+        with pytest.raises(AppError, match=msg):
+            client.predict(**args, api_name="/explore")
+
+
+def test_train_streams_and_finishes_with_downloads(app):
+    client, _ = app
+    job = client.submit(**TRAIN, api_name="/train")
+    updates = list(job)
+    assert len(updates) >= 2
+    status, grid, *_rest = updates[-1]
+    assert "Finished" in status and "finished 40 steps" in status
+    files, command, summary = updates[-1][5], updates[-1][6], updates[-1][7]
+    names = sorted(Path(f if isinstance(f, str) else f["value"]).suffix for f in files)
+    assert names == [".json", ".png", ".safetensors"]
+    assert command.startswith("python -m normgen train --model gan") and "--l1 0.01" in command
+    assert summary["status"] == "finished" and summary["step"] == 40
+    assert any("Training" in u[0] for u in updates[:-1])
+
+
+def test_train_rejects_bad_input(app):
+    from gradio_client.exceptions import AppError
+
+    client, _ = app
+    with pytest.raises(AppError, match="greater than maximum value 3000"):
+        client.predict(**{**TRAIN, "steps": 10**6}, api_name="/train")
+    with pytest.raises(AppError, match="resume.*not in the list of choices"):
+        client.predict(**{**TRAIN, "start": "resume"}, api_name="/train")
+    with pytest.raises(AppError, match="target for the VAE must be one of"):
+        client.predict(**{**TRAIN, "model": "vae"}, api_name="/train")  # target "generator"
+    with pytest.raises(AppError, match="l1 must be a finite number"):
+        client.predict(**{**TRAIN, "l1": "inf"}, api_name="/train")
+
+
+def test_cancel_stops_the_run(app):
+    from normgen.service import runs
+
+    client, _ = app
+    before = set(runs.RUNS)
+    job = client.submit(**{**TRAIN, "steps": 3000, "seconds": 120}, api_name="/train")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (set(runs.RUNS) - before):
+        time.sleep(0.1)
+    new = [runs.RUNS[k] for k in set(runs.RUNS) - before]
+    assert new, "the run did not start"
+    run = new[0]
+    while run.step < 10 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    job.cancel()
+    assert run.done.wait(20), "a cancelled run must stop"
+    assert run.status == "stopped" and run.step < 3000
+    assert run.files and Path(run.files["checkpoint"]).exists()  # it kept what it had

@@ -1,0 +1,158 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright against build_demo() launched
+in this process, on a tiny zoo of real checkpoint files (tests/conftest_browser.py).
+
+Explore: changing the L1 lambda changes the selected grid. Train: a run on shapes streams grids and
+stops on Stop. Compare: clicking a grid of the strip shows it large. Learn: the formulas render.
+A screenshot of every screen goes to tests/artifacts/ (gitignored; scripts/screenshots.py makes
+the ones in docs/ from the real zoo).
+
+Skipped when Playwright or Chromium is missing, except with NORMGEN_REQUIRE_BROWSER=1 (CI), where
+a missing browser fails. Never runs `playwright install`: there is no network for it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from conftest_browser import (
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    build_tiny_zoo,
+    chromium_path,
+    img_src,
+    launch_app,
+    open_tab,
+    pick_option,
+    pick_other_option,
+    status_text,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+REQUIRE = os.environ.get("NORMGEN_REQUIRE_BROWSER") == "1"
+
+
+def _unavailable() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the python package playwright is not installed (pip install -r requirements-dev.txt)"
+    if chromium_path() is None:
+        return "Chromium is not installed (Debian: apt-get install -y chromium); never `playwright install`"
+    return None
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    why = _unavailable()
+    if why:
+        if REQUIRE:
+            pytest.fail(f"NORMGEN_REQUIRE_BROWSER=1 but {why}")
+        pytest.skip(why)
+    root = tmp_path_factory.mktemp("browser-zoo")
+    build_tiny_zoo(root)
+    demo, url = launch_app(root)
+    yield url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def app_page(app_url):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        pg = browser.new_page(viewport=VIEWPORT)
+        pg.set_default_timeout(30_000)
+        pg.goto(app_url)
+        yield pg
+        browser.close()
+
+
+def test_a_missing_browser_is_named(monkeypatch):
+    """What the skip (or, with NORMGEN_REQUIRE_BROWSER=1, the failure) says when Chromium is absent."""
+    import sys
+
+    monkeypatch.setattr(sys.modules[__name__], "chromium_path", lambda: None)
+    assert "Chromium is not installed" in _unavailable() and "never `playwright install`" in _unavailable()
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _no_traceback(page) -> None:
+    assert "Traceback" not in page.locator("body").inner_text()
+
+
+def test_explore_lambda_changes_the_selected_grid(app_page):
+    page = app_page
+    before = wait_until(lambda: img_src(page, "explore-selected"), 60, "the first Explore grid")
+    assert img_src(page, "explore-baseline")
+    old, new = pick_other_option(page, "explore-l1")
+    assert page.locator("#explore-l1 input").first.input_value() == new != old
+    after = wait_until(lambda: (s := img_src(page, "explore-selected")) != before and s, 30,
+                       "the selected grid to change after the L1 lambda changed")
+    assert after != before
+    _no_traceback(page)
+    _shot(page, "explore")
+
+
+def test_train_streams_and_stops(app_page):
+    page = app_page
+    open_tab(page, "Train")
+    pick_option(page, "train-dataset", "^Shapes")
+    steps = page.locator("#train-steps input[type=number]")
+    steps.fill(steps.get_attribute("max") or "3000")
+    steps.press("Enter")
+    page.locator("#train-start-btn").click()
+    first = wait_until(lambda: img_src(page, "train-grid"), 60, "the first streamed training grid")
+    wait_until(lambda: re.search(r"step \d+ / \d+", status_text(page)), 30, "a step counter in the status")
+    wait_until(lambda: (s := img_src(page, "train-grid")) != first and s, 60, "a second streamed grid")
+    # Stop at once: on a busy 2-core machine the page renders the streamed plots ever more slowly
+    t0 = time.monotonic()
+    page.locator("#train-stop-btn").click(timeout=90_000)
+    clicked = time.monotonic() - t0
+    try:
+        wait_until(lambda: "Stopped" in status_text(page), 90, "the stopped state after Stop")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; Stop clicked after {clicked:.1f} s; status: {status_text(page)!r}") from None
+    m = re.search(r"stopped at step (\d+)", status_text(page))
+    total = int(steps.input_value())
+    assert m is None or 0 < int(m.group(1)) < total  # stopped before the end, after some steps
+    _no_traceback(page)
+    _shot(page, "train")
+
+
+def test_compare_click_shows_that_grid(app_page):
+    page = app_page
+    open_tab(page, "Compare")
+    thumbs = page.locator("#compare-strip .thumbnail-item")
+    wait_until(lambda: thumbs.count() >= 2, 30, "the strip of grids across lambda")
+    before = wait_until(lambda: img_src(page, "compare-grid"), 30, "the large grid")
+    thumbs.first.click()  # the baseline; the default point is the middle of the sweep
+    wait_until(lambda: (s := img_src(page, "compare-grid")) != before and s, 30,
+               "the large grid to change after clicking the strip")
+    assert page.locator("#compare-point input:checked").first.get_attribute("value") is not None
+    points = page.locator("#compare-point").inner_text()
+    pick_other_option(page, "compare-sweep")  # another penalty: the points and the strip follow
+    wait_until(lambda: page.locator("#compare-point").inner_text() != points, 30, "the points of the new sweep")
+    assert page.locator("#compare-plot-quality img").count() == 1
+    _no_traceback(page)
+    _shot(page, "compare")
+
+
+def test_learn_renders_formulas_and_numbers(app_page):
+    page = app_page
+    open_tab(page, "Learn")
+    wait_until(lambda: page.locator("#learn-md .katex").count() > 3, 30, "rendered LaTeX formulas")
+    text = page.locator("#learn-md").inner_text()
+    assert "What this zoo measured" in text and "near-zero" in text
+    _no_traceback(page)
+    _shot(page, "learn")

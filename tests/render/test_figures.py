@@ -1,0 +1,149 @@
+"""The app's matplotlib figures: every number they print is recomputed here another way."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from normgen.data import CLASS_NAMES
+from normgen.eval.metrics import NEAR_ZERO, layer_stats
+from normgen.render import figures as plots
+
+
+def _legend(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+
+
+def _png(fig) -> Image.Image:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return Image.open(io.BytesIO(buf.getvalue()))
+
+
+def test_fmt_lambda():
+    got = [plots.fmt_lambda(v) for v in (0, 1e-5, 3e-5, 1e-4, 1e-2, 0.1, 0.25, 1.0)]
+    assert got == ["0", "1e-5", "3e-5", "1e-4", "1e-2", "0.1", "0.25", "1"]
+
+
+def test_fmt_num():
+    got = [plots.fmt_num(v) for v in (1473.2, 797.04, 20.13, 1.848, 0.01234, 0.0, 2.5e-5, 3e7)]
+    assert got == ["1473", "797", "20.1", "1.85", "0.0123", "0", "2.5e-05", "3e+07"]
+
+
+def test_weight_sparsity_matches_metrics():
+    w = torch.randn(4, 3, 5, 5, generator=torch.Generator().manual_seed(0)) * 2e-3
+    w[0] = 0
+    s, ref = plots.weight_sparsity(w), layer_stats(w)
+    assert s["near_zero_pct"] == pytest.approx(ref["near_zero_pct"])
+    assert s["zero_pct"] == pytest.approx(ref["zero_pct"]) and s["zero_pct"] == pytest.approx(25.0)
+
+
+def test_weight_histograms_annotate_computed_numbers():
+    # a: 1000 weights of 0.1 -> 0% near zero; b: 250 exact zeros, 150 at NEAR_ZERO / 2, 600 at -0.05
+    a = torch.full((1000,), 0.1)
+    b = torch.cat([torch.zeros(250), torch.full((150,), NEAR_ZERO / 2), torch.full((600,), -0.05)])
+    fig = plots.weight_histograms(a, b, labels=("baseline", "selected"))
+    text = _legend(fig)
+    assert text == ["baseline: 0.0% near-zero, 0.0% exactly 0", "selected: 40.0% near-zero, 25.0% exactly 0"]
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    # the outline of each histogram holds every weight, on bins shared by both
+    outlines = [p for p in ax.patches if p.get_label().startswith(("baseline", "selected"))]
+    assert len(outlines) == 2
+    for patch, w in zip(outlines, (a, b), strict=True):
+        counts = patch.get_data()[0]
+        assert counts.sum() == w.numel()
+    assert np.array_equal(outlines[0].get_data()[1], outlines[1].get_data()[1])
+    assert _png(fig).size == (900, 500)
+
+
+def test_layer_norms_bars_equal_inputs():
+    a, b = {"net.0": 3.0, "net.3": 2.0}, {"net.0": 1.0, "net.3": 0.5}
+    fig = plots.layer_norms(a, b)
+    heights = sorted(round(p.get_height(), 6) for p in fig.axes[0].patches)
+    assert heights == [0.5, 1.0, 2.0, 3.0]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["net.0", "net.3"]
+
+
+def test_class_counts_and_entropy():
+    preds = torch.tensor([0, 0, 1, 3, 3, 3])
+    assert plots.class_counts(preds, 4) == torch.bincount(preds, minlength=4).tolist()
+    with pytest.raises(ValueError, match=r"\[0, 3\]"):
+        plots.class_counts([0, 4], 4)
+    counts = [2, 1, 0, 3]
+    p = np.array([2, 1, 3]) / 6
+    assert plots.entropy(counts) == pytest.approx(float(-(p * np.log(p)).sum()))
+    assert plots.entropy([5, 5, 5, 5]) == pytest.approx(math.log(4))
+
+
+def test_class_histogram_names_and_entropy():
+    base, sel = [6] * 10, [50, 1, 1, 1, 1, 1, 1, 1, 1, 2]
+    fig = plots.class_histogram(sel, "mnist", baseline=base)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(CLASS_NAMES["mnist"])
+    legend = _legend(fig)
+    assert f"baseline: entropy {math.log(10):.2f} of max {math.log(10):.2f}" in legend
+    assert f"selected: entropy {plots.entropy(sel):.2f} of max {math.log(10):.2f}" in legend
+    fig = plots.class_histogram([1, 2, 3, 4], "shapes")
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(CLASS_NAMES["shapes"])
+    with pytest.raises(ValueError, match="expected 4 class counts"):
+        plots.class_histogram([1, 2, 3], "shapes")
+    with pytest.raises(ValueError, match="unknown dataset"):
+        plots.class_histogram([1], "cifar")
+
+
+def test_training_curves_plot_the_history():
+    hist = [{"step": s, "g_loss": 1.0 + s / 1000, "d_loss": 1.3, "pen_l1_generator": 0.5 / s,
+             "generator/near_zero_pct": s / 10, "generator/zero_pct": 0.0, "time": 0.1 * s} for s in (50, 100, 150)]
+    fig = plots.training_curves(hist)
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "penalty (lambda x sum)", "% of weights"]
+    pen = fig.axes[1].get_lines()[0]
+    assert pen.get_label() == "L1 (generator)"
+    assert np.allclose(pen.get_ydata(), [0.5 / s for s in (50, 100, 150)])
+    assert "time" not in [ln.get_label() for ax in fig.axes for ln in ax.get_lines()]
+    empty = plots.training_curves([])
+    assert any("No steps" in t.get_text() for t in empty.axes[0].texts)
+
+
+def test_metric_vs_lambda_positions_and_error_bars():
+    lams = [0.0, 1e-5, 1e-4, 1e-3]
+    vals = [[20.0, 24.0], [21.0], [25.0, 27.0], [90.0, 120.0]]
+    fig = plots.metric_vs_lambda(lams, {"FD": vals}, ylabel="FD", title="quality", selected=2, floor=3.0)
+    ax = fig.axes[0]
+    xs, ticks = plots.lambda_positions(lams)
+    assert list(xs) == [-6.0, -5.0, -4.0, -3.0]  # 0 sits one decade below 1e-5
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1e-5", "1e-4", "1e-3"]
+    line = ax.get_lines()[0]
+    assert np.allclose(line.get_ydata(), [22.0, 21.0, 26.0, 105.0])  # means over seeds
+    # the error bar of the last point spans its two seeds
+    segs = [c for c in ax.collections if hasattr(c, "get_segments")][0].get_segments()
+    spans = sorted((min(s[:, 1]), max(s[:, 1])) for s in segs)
+    assert (90.0, 120.0) in [(round(lo, 6), round(hi, 6)) for lo, hi in spans]
+    assert any("3" in t and "floor" in t for t in _legend(fig))
+    assert "min-max over seeds" in ax.get_xlabel()
+    _png(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="webp")  # gr.Plot's default format
+    assert buf.tell() > 0
+
+
+def test_metric_vs_lambda_categorical_and_empty():
+    fig = plots.metric_vs_lambda([0, 1, 2], {"x": [[1.0], [2.0], [3.0]]}, ylabel="y", title="t",
+                                 xlabels=["base", "a", "b"])
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["base", "a", "b"]
+    empty = plots.metric_vs_lambda([], {}, ylabel="y", title="t")
+    assert any("Nothing to plot" in t.get_text() for t in empty.axes[0].texts)
+
+
+def test_no_pyplot_figures_leak():
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    plots.weight_histograms(torch.randn(100), torch.randn(100))
+    plots.class_histogram([1, 2, 3, 4], "shapes")
+    assert set(plt.get_fignums()) == before

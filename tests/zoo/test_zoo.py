@@ -1,0 +1,290 @@
+"""The zoo: index reading per the contract, a tiny real build on shapes (resumable, verified,
+metrics recomputed), tampering detection, the spec's size budget and the model card."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import shutil
+
+import pytest
+import torch
+
+from normgen.checkpoints import CheckpointError, sha256
+from normgen.cli import main
+from normgen.data import load_dataset
+from normgen.engine.sampling import sample
+from normgen.eval.metrics import model_weight_stats
+from normgen.eval.quality import evaluate
+from normgen.zoo.build import EVAL_SEED, build, plan, projected_bytes
+from normgen.zoo.index import Entry, ZooIndex, load_entry, load_index, load_judge, verify, write_index
+from normgen.zoo.spec import L1_AXIS, L2_AXIS, SEEDS, spec
+
+ONLY = r"^baseline gan-shapes-none-generator-loss-l1=0-l2=0-g=0-s0|^l1 vae-.*l1=0.001-|^l2 cgan-.*l2=0.01-"
+EVAL_N = 300
+KW = dict(data_root=None, device="cpu", priority=1, steps=20, only=ONLY, datasets=("shapes",), eval_n=EVAL_N,
+          judge_steps=100)
+
+
+def _entry(**kw) -> Entry:
+    base = dict(id="x", file="x.safetensors", model="gan", dataset="mnist", g_norm="none", d_norm="none",
+                target="generator", variant="loss", l1=0.0, l2=0.0, group=0.0, act=0.0, seed=0, steps=10,
+                device="cpu", wall_s=1.0, sha256="0" * 64)
+    base.update(kw)
+    base["id"] = base["id"] if kw.get("id") else "e-" + "-".join(f"{k}{v}" for k, v in sorted(kw.items()))
+    return Entry(**base)
+
+
+@pytest.fixture
+def synthetic(tmp_path):
+    es = [_entry(l1=l1, l2=l2, seed=s) for l1 in (0.0, 1e-5, 1e-4, 1e-3) for l2 in (0.0, 1e-2) for s in (0, 1)]
+    es += [_entry(g_norm="batch"), _entry(model="vae", target="decoder", l1=1e-4),
+           _entry(variant="proximal", l1=1e-3), _entry(dataset="fashion")]
+    idx = ZooIndex(root=tmp_path, entries=es)
+    write_index(idx)
+    return load_index(tmp_path)
+
+
+def test_missing_and_malformed_index(tmp_path):
+    assert len(load_index(tmp_path / "nope")) == 0
+    (tmp_path / "index.json").write_text("{not json")
+    with pytest.raises(ValueError, match="index.json"):
+        load_index(tmp_path)
+    (tmp_path / "index.json").write_text(json.dumps({"format": "other/9", "entries": []}))
+    with pytest.raises(ValueError, match="format"):
+        load_index(tmp_path)
+
+
+def test_find_values_nearest_baseline(synthetic):
+    idx = synthetic
+    assert len(idx.find(model="gan", dataset="mnist", l1=1e-4, l2=0.0, variant="loss")) == 2
+    assert [e.seed for e in idx.find(l1=0.0001 + 1e-18, l2=0.01, variant="loss")] == [0, 1]  # isclose
+    assert idx.values("l1", model="gan", variant="loss") == [0.0, 1e-5, 1e-4, 1e-3]
+    assert idx.values("dataset") == ["fashion", "mnist"]
+    e = idx.nearest("gan", "mnist", 2e-4, 0.0, variant="loss")
+    assert (e.l1, e.l2, e.seed) == (1e-4, 0.0, 0)  # log10(2e-4) is nearer 1e-4 than 1e-3; lower seed
+    assert idx.nearest("gan", "mnist", 0.0, 0.02, variant="loss").l2 == 0.01
+    assert idx.nearest("gan", "mnist", 3e-6, 0.0, variant="loss", g_norm="none").l1 == 1e-5
+    assert idx.nearest("gan", "mnist", 0.0, 0.0, variant="proximal").l1 == 1e-3
+    assert idx.nearest("cgan", "mnist", 0.0, 0.0) is None
+    b = idx.baseline("gan", "mnist")
+    assert b.is_baseline and b.g_norm == "none" and b.seed == 0
+    assert idx.baseline("gan", "mnist", g_norm="batch").g_norm == "batch"
+    assert idx.baseline("gan", "mnist", seed=1).seed == 1
+    assert idx.baseline("vae", "mnist") is None
+    with pytest.raises(ValueError, match="unknown entry fields"):
+        idx.find(lambda1=0.1)
+
+
+def test_entry_round_trip_keeps_extra_keys():
+    row = {**_entry(l1=1e-4).to_dict(), "status": "finished", "recipe": "abc"}
+    e = Entry.from_dict(row)
+    assert e.extra == {"status": "finished", "recipe": "abc"} and e.to_dict() == row
+    with pytest.raises(ValueError, match="lacks fields"):
+        Entry.from_dict({"id": "y"})
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("zoo")
+    logs: list[str] = []
+    res = build(root, workers=2, log=logs.append, **KW)  # two spawned worker processes
+    assert not res.failed and len(res.trained) == 3
+    return root, res.index, logs
+
+
+def test_build_writes_entries_per_contract(zoo):
+    root, index, logs = zoo
+    raw = json.loads((root / "index.json").read_text())
+    assert raw["format"] == "normgen-zoo/1" and raw["judges"] == {"shapes": "judges/shapes.safetensors"}
+    assert raw["floors"]["shapes"]["n"] == EVAL_N and raw["floors"]["shapes"]["fd"] >= 0
+    assert len(raw["entries"]) == 3
+    grid = {s.id: s for s in spec(("shapes",))}
+    keys = {"id", "file", "model", "dataset", "g_norm", "d_norm", "target", "variant", "l1", "l2", "group", "act",
+            "seed", "steps", "device", "wall_s", "sha256", "parts", "metrics", "weights"}
+    for row in raw["entries"]:
+        assert keys <= set(row) and row["steps"] == 20 and row["device"] == "cpu"
+        assert {"fd", "confident_pct", "class_hist", "class_entropy", "within_class_div",
+                "real_within_class_div"} <= set(row["metrics"])
+        assert (root / row["file"]).is_file() and sha256(root / row["file"]) == row["sha256"]
+        assert row["half_max_diff"] < 0.05  # float16 storage does not visibly change samples
+        projected = projected_bytes(grid[row["id"]])
+        assert abs(row["bytes"] - projected) < 4096 and row["bytes"] == (root / row["file"]).stat().st_size
+    by = {e.model: e for e in load_index(root).entries}
+    assert by["gan"].parts == ["generator", "discriminator"]  # the seed-0 baseline keeps D for fine-tuning
+    assert by["vae"].parts == ["decoder", "encoder"] and by["cgan"].parts == ["generator"]
+    assert {"rec_error", "elbo_test", "elbo_train", "elbo_gap"} <= set(by["vae"].metrics)
+    assert set(by["cgan"].weights) == {"generator", "discriminator"}
+    assert by["cgan"].l2 == 0.01 and by["vae"].l1 == 0.001 and by["vae"].target == "decoder"
+
+
+def test_build_is_resumable(zoo):
+    root, _, _ = zoo
+    mtimes = {p: p.stat().st_mtime_ns for p in root.rglob("*.safetensors")}
+    logs: list[str] = []
+    build(root, workers=1, log=logs.append, **KW)
+    assert "0 to train" in logs[0]
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("*.safetensors")} == mtimes
+    index = load_index(root)
+    states = plan(index, [s for s in spec(("shapes",)) if s.id in {e.id for e in index.entries}], steps=21,
+                  eval_n=EVAL_N, half=True)
+    assert {st for _, st in states} == {"stale"}  # a changed recipe (steps) is rebuilt
+
+
+def test_failures_are_reported_and_orphans_pruned(zoo, tmp_path, monkeypatch):
+    import normgen.zoo.build as zb
+
+    root, _, _ = zoo
+    copy = tmp_path / "zoo"
+    shutil.copytree(root, copy)
+    index = load_index(copy)
+    old = index.entries[0]
+    orphan = Entry.from_dict({**old.to_dict(), "id": "gan-shapes-old", "file": "gan/shapes/old.safetensors"})
+    shutil.copy(copy / old.file, copy / orphan.file)
+    index.entries.append(orphan)
+    write_index(index)
+
+    def boom(job):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(zb, "build_entry", boom)
+    logs: list[str] = []
+    res = build(copy, workers=1, log=logs.append, prune=True, **{**KW, "only": r"^l1 gan-.*l1=0.001-l2=0-"})
+    assert res.pruned == ["gan-shapes-old"] and not (copy / orphan.file).exists()
+    assert list(res.failed) == ["gan-shapes-none-generator-loss-l1=0.001-l2=0-g=0-s0"]
+    assert "RuntimeError: out of memory" in res.failed["gan-shapes-none-generator-loss-l1=0.001-l2=0-g=0-s0"]
+    assert len(load_index(copy)) == 3 and verify(copy) == (3, [])
+
+
+def test_verify_and_sampling(zoo):
+    root, _, _ = zoo
+    assert verify(root) == (3, [])
+    for e in load_index(root).entries:
+        x = sample(load_entry(e, root).model, 8, seed=3)
+        assert x.shape == (8, 1, 28, 28) and torch.isfinite(x).all()
+        assert torch.equal(x, sample(load_entry(e, root).model, 8, seed=3))
+    assert main(["zoo", "verify", "--root", str(root)]) == 0
+
+
+def test_index_metrics_recomputed(zoo):
+    root, _, _ = zoo
+    index = load_index(root)
+    judge = load_judge("shapes", root)
+    assert judge is not None and judge.meta["dataset"] == "shapes"
+    train = load_dataset("shapes", train=True)
+    test = load_dataset("shapes", train=False)
+    for model in ("cgan", "vae"):
+        e = index.find(model=model)[0]
+        ck = load_entry(e, root)
+        m = evaluate(ck.model, judge, test, n=EVAL_N, seed=EVAL_SEED, train=train)
+        for k, v in e.metrics.items():
+            if isinstance(v, list):
+                assert m[k] == v, k
+            else:
+                assert m[k] == pytest.approx(v, rel=1e-4, abs=1e-6), k
+        # weight statistics were taken from float32 weights; float16 storage moves them very little
+        w = model_weight_stats({_p: ck.model.parts[_p] for _p in e.parts})
+        for part in e.parts:
+            assert w[part]["total"]["l2"] == pytest.approx(e.weights[part]["l2"], rel=1e-3)
+            assert w[part]["total"]["n"] == e.weights[part]["n"]
+
+
+def test_tampered_file_is_rejected(zoo, tmp_path):
+    root, _, _ = zoo
+    copy = tmp_path / "zoo"
+    shutil.copytree(root, copy)
+    e = load_index(copy).entries[0]
+    path = copy / e.file
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # flip one byte inside the weights
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="sha256 mismatch.*modified or damaged"):
+        load_entry(e, copy)
+    n, problems = verify(copy)
+    assert n == 3 and len(problems) == 1 and e.id in problems[0]
+    assert main(["zoo", "verify", "--root", str(copy)]) == 1
+    path.unlink()
+    with pytest.raises(CheckpointError, match="no such file"):
+        load_entry(e, copy)
+
+
+def test_card_has_tables_and_keeps_notes(zoo, tmp_path):
+    from normgen.zoo.card import NOTES_BEGIN, NOTES_END, write_card
+
+    root, _, _ = zoo
+    out = tmp_path / "README.md"
+    text = write_card(root, out).read_text()
+    assert "| g_norm | target |" in text and "shapes" in text and "## Seed-to-seed spread" in text
+    out.write_text(text.replace(NOTES_BEGIN + "\n", NOTES_BEGIN + "\nL1 did X.\n"))
+    assert "L1 did X." in write_card(root, out).read_text().split(NOTES_END)[0]
+
+
+def test_spec_grid_and_budget():
+    s = spec()
+    ids = [e.id for e in s]
+    assert len(ids) == len(set(ids))
+    for model in ("gan", "vae", "cgan"):
+        mine = [e for e in s if e.model == model and e.dataset == "mnist" and e.priority == 1]
+        assert sorted(e.seed for e in mine if e.is_baseline) == list(SEEDS)
+        assert {e.l1 for e in mine if e.tag == "l1"} == set(L1_AXIS)
+        assert {e.l2 for e in mine if e.tag == "l2"} == set(L2_AXIS)
+        assert any(e.l1 and e.l2 for e in mine)  # elastic-net block
+        assert any(e.tag == "break" for e in mine)
+    assert {e.g_norm for e in s if e.model == "gan" and e.is_baseline and e.dataset == "mnist"} == {"none", "batch"}
+    assert {e.target for e in s if e.model == "gan"} == {"generator", "discriminator", "both"}
+    assert {e.variant for e in s} == {"loss", "proximal", "decoupled"} and any(e.group for e in s)
+    # checkpoints/ must stay <= 60 MiB: priorities 1-5 leave ~2 MiB for the judges, index and card
+    assert sum(projected_bytes(e) for e in s if e.priority <= 5) / 2**20 <= 58.0
+    assert math.isclose(projected_bytes(s[0], half=False) - 2048, 2 * (projected_bytes(s[0]) - 2048))
+
+
+def test_cli_zoo_errors_and_dry_run(tmp_path, capsys):
+    assert main(["zoo", "build", "--out", str(tmp_path), "--datasets", "shapes", "--dry-run", "--device", "cpu"]) == 0
+    assert "projected size" in capsys.readouterr().out and not (tmp_path / "index.json").exists()
+    assert main(["zoo", "build", "--out", str(tmp_path), "--only", "(", "--device", "cpu"]) == 2
+    assert main(["zoo", "build", "--out", str(tmp_path), "--datasets", "cifar", "--device", "cpu"]) == 2
+    assert main(["zoo", "build", "--out", str(tmp_path), "--workers", "0", "--device", "cpu"]) == 2
+    assert main(["zoo", "verify", "--root", str(tmp_path / "empty")]) == 0  # empty zoo: nothing to fail
+
+
+def test_merge_brings_home_a_zoo_built_elsewhere(zoo, tmp_path):
+    from normgen.zoo.index import merge
+
+    root, index, _ = zoo
+    home = tmp_path / "home"
+    shutil.copytree(root, home)
+    away = tmp_path / "away"
+    shutil.copytree(root, away)
+    # "away" retrained one entry (another file, another sha) and built one the home zoo lacks
+    e0, e1 = sorted(load_index(away).entries, key=lambda e: e.id)[:2]
+    idx = load_index(away)
+    data = bytearray((away / e0.file).read_bytes())
+    data[-1] ^= 0x01
+    (away / e0.file).write_bytes(bytes(data))
+    idx.entries = [dataclasses.replace(e, sha256=sha256(away / e0.file), metrics={**e.metrics, "fd": 1.5})
+                   if e.id == e0.id else e for e in idx.entries]
+    write_index(idx, away)
+    home_idx = load_index(home)
+    home_idx.entries = [e for e in home_idx.entries if e.id != e1.id]
+    write_index(home_idx, home)
+    (home / e1.file).unlink()
+
+    assert sorted(merge(away, home, log=lambda s: None)) == sorted(e.id for e in idx.entries)
+    merged = load_index(home)
+    assert len(merged) == 3 and merged.get(e0.id).metrics["fd"] == 1.5
+    assert verify(home) == (3, [])  # every file is there and matches its new sha256
+    # refused: a tampered source file, a different judge, the same folder, an empty source
+    data[-1] ^= 0x03
+    (away / e0.file).write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="sha256"):
+        merge(away, home, log=lambda s: None)
+    assert verify(home) == (3, [])  # nothing of the home zoo was lost
+    (away / e0.file).unlink()
+    judge = away / "judges" / "shapes.safetensors"
+    judge.write_bytes(judge.read_bytes() + b" ")
+    with pytest.raises(ValueError, match="judge .* differs"):
+        merge(away, home, log=lambda s: None)
+    with pytest.raises(ValueError, match="same zoo"):
+        merge(home, home)
+    assert main(["zoo", "merge", str(tmp_path / "nothing"), "--root", str(home)]) == 2
