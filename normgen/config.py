@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import shlex
 from dataclasses import asdict, dataclass, field, replace
 
 from normgen.data import dataset_info
 from normgen.models.config import ModelConfig, default_model_config
 from normgen.models.registry import family
-from normgen.regularizers import RegConfig, resolve_target
+from normgen.regularizers import LAMBDAS, RegConfig, resolve_target
 
 MAX_STEPS = 200_000
 
@@ -82,4 +83,35 @@ def model_overrides_for(info) -> dict:
     return {"num_classes": info.num_classes} if info.num_classes >= 2 else {}
 
 
-__all__ = ["TrainConfig", "make_config", "replace", "MAX_STEPS"]
+def reproduce_command(cfg: TrainConfig, init: str | None = None, out: str | None = None) -> str:
+    """The `python -m normgen train` command that reproduces `cfg`, only non-default options spelled out.
+
+    It lives with the config, not in the CLI, because the app's training service shows it too. Each
+    lambda of the registry is its `--NAME` flag; the default target is the family's sampler part."""
+    base = make_config(cfg.model.name, cfg.dataset)
+    args = ["python", "-m", "normgen", "train", "--model", cfg.model.name, "--dataset", cfg.dataset]
+    r = cfg.reg
+    for name in LAMBDAS:
+        if v := getattr(r, name):
+            args += [f"--{name}", f"{v:g}"]
+    if r.target != family(cfg.model.name).sampler_part:
+        args += ["--target", r.target]
+    if r.variant != base.reg.variant:
+        args += ["--variant", r.variant]
+    args += ["--steps", str(cfg.steps), "--seed", str(cfg.seed)]
+    pairs = [("--seconds", cfg.max_seconds, base.max_seconds), ("--batch-size", cfg.batch_size, base.batch_size),
+             ("--lr", cfg.lr, base.lr), ("--lr-d", cfg.lr_d, base.lr_d),
+             ("--g-norm", cfg.model.g_norm, base.model.g_norm), ("--d-norm", cfg.model.d_norm, base.model.d_norm),
+             ("--ch", cfg.model.ch, base.model.ch), ("--nz", cfg.model.nz, base.model.nz),
+             ("--beta", cfg.model.beta, base.model.beta)]
+    for flag, v, d in pairs:
+        if v != d:
+            args += [flag, f"{v:g}" if isinstance(v, float) else str(v)]
+    if init:
+        args += ["--init", init]
+    if out:
+        args += ["--out", out]
+    return shlex.join(args)
+
+
+__all__ = ["TrainConfig", "make_config", "reproduce_command", "replace", "MAX_STEPS"]

@@ -3,7 +3,8 @@
 Every function reduces over its trailing dims only, so the same code serves one model, (B, ...) ->
 scalar, and K models stacked for a batched sweep, (K, B, ...) -> (K,). The engine's single and
 batched trainers, the zoo's scores and the benchmark's baseline loop all call these; none has its
-own copy.
+own copy. The discriminator loss is also given as its two halves (`real_loss`, `fake_loss`) for a
+loop that back-propagates them one at a time, as the conventional baseline does.
 """
 
 from __future__ import annotations
@@ -11,15 +12,29 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+# the loss terms the training steps record in their history rows, and how each reads on screen
+LOSS_LABELS: dict[str, str] = {"d_loss": "discriminator loss", "g_loss": "generator loss", "rec": "reconstruction",
+                               "kl": "KL", "loss": "negative ELBO"}
+
+
+def real_loss(logits: torch.Tensor) -> torch.Tensor:
+    """-log D(x), mean over the batch: the cross-entropy of calling these images real. (..., B) -> (...)."""
+    return F.softplus(-logits).mean(-1)
+
+
+def fake_loss(logits: torch.Tensor) -> torch.Tensor:
+    """-log(1 - D(x)), mean over the batch: the cross-entropy of calling these images fake. (..., B) -> (...)."""
+    return F.softplus(logits).mean(-1)
+
 
 def d_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
     """-log D(x) - log(1 - D(G(z))), mean over the batch (Goodfellow et al. 2014); logits in, (..., B) -> (...)."""
-    return F.softplus(-d_real).mean(-1) + F.softplus(d_fake).mean(-1)
+    return real_loss(d_real) + fake_loss(d_fake)
 
 
 def g_loss(d_fake: torch.Tensor) -> torch.Tensor:
     """-log D(G(z)), the non-saturating generator loss (Goodfellow et al. 2014, sec. 3); (..., B) -> (...)."""
-    return F.softplus(-d_fake).mean(-1)
+    return real_loss(d_fake)
 
 
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -93,26 +93,34 @@ def penalized_weights(module: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
                 yield name, m.weight
 
 
-def filter_norms(w: torch.Tensor, kind: type[nn.Module] | None = None) -> torch.Tensor:
-    """L2 norm of each output filter: rows of Conv2d/Linear weights, columns (dim 1) of ConvTranspose2d."""
+def filter_norms(w: torch.Tensor, kind: type[nn.Module] | None = None, lead: int = 0) -> torch.Tensor:
+    """L2 norm of each output filter: rows of Conv2d/Linear weights, columns (dim 1) of ConvTranspose2d.
+
+    `lead` leading dims are kept (1 for K stacked models: (K, out, ...) -> (K, filters))."""
     if kind is nn.ConvTranspose2d:
-        w = w.transpose(0, 1)
-    return w.flatten(1).norm(dim=1)
+        w = w.transpose(lead, lead + 1)
+    return w.flatten(lead + 1).norm(dim=lead + 1)
 
 
-def l1_penalty(weights: Iterable[torch.Tensor]) -> torch.Tensor:
-    """sum_i |w_i|  (Tibshirani 1996, the lasso)."""
-    return sum((w.abs().sum() for w in weights), torch.zeros(()))
+def _total(t: torch.Tensor, lead: int) -> torch.Tensor:
+    """Sum over all but the first `lead` dims: a scalar for one model, (K,) for K stacked ones."""
+    return t.flatten(lead).sum(-1)
 
 
-def l2_penalty(weights: Iterable[torch.Tensor]) -> torch.Tensor:
-    """sum_i w_i^2  (ridge / Tikhonov; gradient 2 w)."""
-    return sum((w.pow(2).sum() for w in weights), torch.zeros(()))
+def l1_penalty(weights: Iterable[torch.Tensor], lead: int = 0) -> torch.Tensor:
+    """sum_i |w_i|  (Tibshirani 1996, the lasso); per stacked model with `lead=1`."""
+    return sum((_total(w.abs(), lead) for w in weights), torch.zeros(()))
 
 
-def group_lasso_penalty(groups: Iterable[tuple[torch.Tensor, type[nn.Module]]]) -> torch.Tensor:
-    """sum_f ||W_f||_2 over output filters f  (Yuan & Lin 2006; whole filters go to zero)."""
-    return sum((filter_norms(w, kind).sum() for w, kind in groups), torch.zeros(()))
+def l2_penalty(weights: Iterable[torch.Tensor], lead: int = 0) -> torch.Tensor:
+    """sum_i w_i^2  (ridge / Tikhonov; gradient 2 w); per stacked model with `lead=1`."""
+    return sum((_total(w.pow(2), lead) for w in weights), torch.zeros(()))
+
+
+def group_lasso_penalty(groups: Iterable[tuple[torch.Tensor, type[nn.Module]]], lead: int = 0) -> torch.Tensor:
+    """sum_f ||W_f||_2 over output filters f  (Yuan & Lin 2006; whole filters go to zero); per stacked
+    model with `lead=1`."""
+    return sum((_total(filter_norms(w, kind, lead), lead) for w, kind in groups), torch.zeros(()))
 
 
 def elastic_net_penalty(weights: list[torch.Tensor], l1: float, l2: float) -> torch.Tensor:
@@ -133,6 +141,9 @@ def latent_l1(mu: torch.Tensor, pixels: int) -> torch.Tensor:
     return mu.abs().sum(-1).mean(-1) / pixels
 
 
+Layer = tuple[torch.Tensor, type[nn.Module]]  # a penalized weight and the type of its layer
+
+
 @dataclass(frozen=True)
 class PenaltyInfo:
     """One penalty: its lambda's name (a RegConfig field), how it reads on screen, what it acts on."""
@@ -143,12 +154,17 @@ class PenaltyInfo:
     acts_on: str  # "weights" (of the targeted parts) | "activations" (of the model's outputs)
     paper: str
     fn: Callable[..., torch.Tensor]  # the pure function (weights, or images / latents, -> scalar)
+    on_layers: Callable[[list[Layer], int], torch.Tensor] | None = None  # weight penalties: fn over
+    # (weight, layer type) pairs with `lead` stacked-model dims, as `loss_terms` calls it
 
 
 PENALTIES: dict[str, PenaltyInfo] = {p.name: p for p in (
-    PenaltyInfo("l1", "L1", "λ·Σ|w|", "weights", "Tibshirani 1996 (the lasso)", l1_penalty),
-    PenaltyInfo("l2", "L2", "λ·Σw²", "weights", "Hoerl & Kennard 1970 (ridge)", l2_penalty),
-    PenaltyInfo("group", "group lasso", "λ·Σ_f ‖W_f‖₂", "weights", "Yuan & Lin 2006", group_lasso_penalty),
+    PenaltyInfo("l1", "L1", "λ·Σ|w|", "weights", "Tibshirani 1996 (the lasso)", l1_penalty,
+                lambda layers, lead: l1_penalty((w for w, _ in layers), lead)),
+    PenaltyInfo("l2", "L2", "λ·Σw²", "weights", "Hoerl & Kennard 1970 (ridge)", l2_penalty,
+                lambda layers, lead: l2_penalty((w for w, _ in layers), lead)),
+    PenaltyInfo("group", "group lasso", "λ·Σ_f ‖W_f‖₂", "weights", "Yuan & Lin 2006", group_lasso_penalty,
+                group_lasso_penalty),
     PenaltyInfo("act", "activation L1", "λ·mean ink of G(z) (GAN) / λ·Σ|μ| (VAE)", "activations",
                 "Rifai et al. 2011", ink_l1),
 )}
@@ -158,27 +174,83 @@ LAMBDAS: tuple[str, ...] = tuple(PENALTIES)  # every lambda a RegConfig holds, i
 @dataclass(frozen=True)
 class VariantInfo:
     name: str
-    label: str  # on screen
+    label: str  # short, in captions and sentences
+    choice: str  # the option's text in a dropdown
     description: str
+    replaces: str | None = None  # the penalty this update rule applies after the step instead of in the loss
 
 
 VARIANTS_INFO: dict[str, VariantInfo] = {v.name: v for v in (
-    VariantInfo("loss", "in the loss", "every penalty is a term of the loss"),
-    VariantInfo("proximal", "proximal step", "L1 as a soft-threshold after each Adam step (exact zeros)"),
-    VariantInfo("decoupled", "decoupled decay", "L2 as AdamW-style weight decay after each step"),
+    VariantInfo("loss", "in the loss", "penalty added to the loss", "every penalty is a term of the loss"),
+    VariantInfo("proximal", "proximal step", "proximal L1 (soft-threshold: exact zeros)",
+                "L1 as a soft-threshold after each Adam step (exact zeros)", replaces="l1"),
+    VariantInfo("decoupled", "decoupled decay", "decoupled weight decay (AdamW-style L2)",
+                "L2 as AdamW-style weight decay after each step", replaces="l2"),
 )}
 VARIANTS: tuple[str, ...] = tuple(VARIANTS_INFO)
+
+
+def variant_label(name: str) -> str:
+    """An update rule's short label on screen (the raw name of one this normgen does not know)."""
+    return VARIANTS_INFO[name].label if name in VARIANTS_INFO else name
+
+
+Lambdas = dict[str, float | torch.Tensor]  # the nonzero lambdas by name: floats, or (K,) for K stacked models
+
+
+def nonzero_lambdas(reg: RegConfig) -> dict[str, float]:
+    """The lambdas of `reg` that are switched on, by name (what `loss_terms` / `after_step_` take)."""
+    return {name: getattr(reg, name) for name in LAMBDAS if getattr(reg, name)}
+
+
+def _lead_view(lam: float | torch.Tensor, w: torch.Tensor, lead: int) -> float | torch.Tensor:
+    """A per-model lambda (K,) as (K, 1, ..., 1), broadcastable against a stacked weight (K, ...)."""
+    return lam.view(*lam.shape, *([1] * (w.dim() - lead))) if lead else lam
+
+
+def loss_terms(layers: list[tuple[torch.Tensor, type[nn.Module]]], lam: Lambdas, variant: str,
+               lead: int = 0) -> dict[str, torch.Tensor]:
+    """The weight penalties that belong in the loss, by name, each times its lambda. The variant moves
+    one out of the loss (proximal: L1; decoupled: L2; `after_step_` applies it instead). One model's
+    weights give scalars; K models stacked along `lead=1` leading dim, with (K,) lambdas, give (K,)."""
+    if not layers:
+        return {}
+    dev = layers[0][0].device
+    moved = VARIANTS_INFO[variant].replaces
+    return {name: value * PENALTIES[name].on_layers(layers, lead).to(dev) for name, value in lam.items()
+            if PENALTIES[name].on_layers is not None and name != moved}
+
+
+@torch.no_grad()
+def after_step_(opt: torch.optim.Optimizer, weights: list[torch.Tensor], lam: Lambdas, variant: str,
+                lead: int = 0) -> None:
+    """In place, after `opt.step()`: decoupled weight decay (L2) and / or the proximal L1 step on
+    `weights` (stacked along `lead` leading dims, with (K,) lambdas, for a batched sweep)."""
+    if not weights:
+        return
+    if variant == "decoupled" and "l2" in lam:
+        decay = 1.0 - opt.param_groups[0]["lr"] * DECAY_SCALE * lam["l2"]
+        if lead:
+            for w in weights:
+                w.mul_(_lead_view(decay, w, lead))
+        else:
+            torch._foreach_mul_(weights, decay)
+    if variant == "proximal" and "l1" in lam:
+        for w in weights:
+            soft_threshold_(w, adam_threshold(opt, w, _lead_view(lam["l1"], w, lead)))
 
 
 class Penalty:
     """The penalties of one RegConfig bound to one sub-network's weights.
 
     `loss_terms()` gives the differentiable terms added to the loss; `after_step(opt)` applies the
-    update-rule variants once the optimizer has stepped.
+    update-rule variants once the optimizer has stepped. Both delegate to the module functions
+    `loss_terms` / `after_step_`, which the batched sweep (normgen.engine.sweep) calls on stacked weights.
     """
 
     def __init__(self, reg: RegConfig, module: nn.Module | None) -> None:
         self.reg = reg
+        self.lam = nonzero_lambdas(reg)
         self.layers: list[tuple[str, torch.Tensor, type[nn.Module]]] = []
         if module is not None:
             kinds = {n: type(m) for n, m in module.named_modules()}
@@ -190,32 +262,11 @@ class Penalty:
 
     def loss_terms(self) -> dict[str, torch.Tensor]:
         """Named penalty values (already multiplied by their lambda) that belong in the loss."""
-        reg, ws = self.reg, self.weights
-        terms: dict[str, torch.Tensor] = {}
-        if not ws:
-            return terms
-        dev = ws[0].device
-        if reg.l1 and reg.variant != "proximal":
-            terms["l1"] = reg.l1 * l1_penalty(ws).to(dev)
-        if reg.l2 and reg.variant != "decoupled":
-            terms["l2"] = reg.l2 * l2_penalty(ws).to(dev)
-        if reg.group:
-            terms["group"] = reg.group * group_lasso_penalty((w, k) for _, w, k in self.layers).to(dev)
-        return terms
+        return loss_terms([(w, k) for _, w, k in self.layers], self.lam, self.reg.variant)
 
-    @torch.no_grad()
     def after_step(self, opt: torch.optim.Optimizer) -> None:
         """Proximal L1 and / or decoupled weight decay, applied after `opt.step()`."""
-        reg = self.reg
-        if not self.layers:
-            return
-        if reg.variant == "decoupled" and reg.l2:
-            lr = opt.param_groups[0]["lr"]
-            torch._foreach_mul_(self.weights, 1.0 - lr * DECAY_SCALE * reg.l2)
-        if reg.variant == "proximal" and reg.l1:
-            for w in self.weights:
-                thr = adam_threshold(opt, w, reg.l1)
-                soft_threshold_(w, thr)
+        after_step_(opt, self.weights, self.lam, self.reg.variant)
 
 
 def soft_threshold_(w: torch.Tensor, thr: torch.Tensor | float) -> torch.Tensor:

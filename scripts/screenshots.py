@@ -7,7 +7,7 @@ Launches build_demo() in this process and drives it in Debian's Chromium (never 
 install`): Explore with a non-zero L1 lambda, Train with a short fine-tuning run that finishes
 (MNIST from the zoo baseline when --data-root holds it, else the offline shapes from scratch),
 Compare with a point chosen, Learn (top and the measured section). Each screen is captured at a
-1366 x 1000 viewport, the size of a projected laptop screen; `--full-page` captures whole pages.
+1366 x 1000 viewport (a laptop) unless --viewport says otherwise; `--full-page` captures whole pages.
 Uses the browser helpers of tests/conftest_browser.py, the same ones the browser test uses.
 """
 
@@ -42,19 +42,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--l1", default="1e-4", help="the L1 lambda shown on Explore (an option label)")
     p.add_argument("--train-steps", type=int, default=200, help="steps of the Train screenshot's run")
     p.add_argument("--full-page", action="store_true", help="capture whole pages, not the first screen")
+    p.add_argument("--viewport", default="1366x1000",
+                   help="WIDTHxHEIGHT (default 1366x1000; a projector is 1280x720, a phone 390x844)")
     a = p.parse_args(argv)
     if chromium_path() is None:
         print("Chromium not found: apt-get install -y chromium (never `playwright install`)", file=sys.stderr)
         return 1
     from playwright.sync_api import sync_playwright
 
+    try:
+        width, height = (int(v) for v in a.viewport.lower().split("x"))
+    except ValueError:
+        p.error(f"--viewport must be WIDTHxHEIGHT, e.g. 1280x720; got {a.viewport!r}")
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     demo, url = launch_app(a.zoo, a.data_root)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1366, "height": 1000})
+            page = browser.new_page(viewport={"width": width, "height": height})
             page.set_default_timeout(60_000)
             page.goto(url)
 

@@ -78,3 +78,12 @@ def state_equal(a: torch.nn.Module, b: torch.nn.Module) -> bool:
     """True when two modules hold bit-identical state dicts (same keys, same values)."""
     sa, sb = a.state_dict(), b.state_dict()
     return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+@pytest.fixture(autouse=True)
+def _keep_thread_count():
+    """Some tests pin torch to one thread; restore it, so session fixtures built with another count
+    (trained_gan) are still replayed bit for bit by later tests."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)

@@ -17,12 +17,15 @@ from normgen.regularizers import (
     Penalty,
     RegConfig,
     adam_threshold,
+    after_step_,
     check_lambda,
     elastic_net_penalty,
     filter_norms,
     group_lasso_penalty,
     l1_penalty,
     l2_penalty,
+    loss_terms,
+    nonzero_lambdas,
     penalized_weights,
     resolve_target,
     soft_threshold_,
@@ -252,6 +255,86 @@ def test_good_lambda_is_a_float(ok):
     v = check_lambda("l1", ok)
     assert isinstance(v, float) and v == float(ok)
     assert RegConfig(l1=ok).l1 == float(ok)
+
+
+# ---------------------------------------------------------------------------------------------
+# the stacked form (K models along a leading dim, as the batched sweep holds them), twin for twin
+
+LAMS_K = [{"l1": 0.0, "l2": 0.0, "group": 0.0}, {"l1": 0.3, "l2": 0.2, "group": 0.1},
+          {"l1": 1e-3, "l2": 0.0, "group": 2.0}]  # model 0 has every lambda off
+
+
+def _stacked(k: int = len(LAMS_K)) -> tuple[list[list[torch.Tensor]], list[torch.Tensor]]:
+    """K models' weights (shaped as `_weights`) and the same weights stacked along a new dim 0."""
+    per_model = [[w.detach() for w in _weights(10 + j)] for j in range(k)]
+    return per_model, [torch.stack(ws) for ws in zip(*per_model, strict=True)]
+
+
+def test_filter_norms_and_penalties_of_stacked_weights_are_per_model_rows():
+    per_model, stacked = _stacked()
+    for i, kind in enumerate(KINDS):
+        rows = filter_norms(stacked[i], kind, lead=1)
+        for j, ws in enumerate(per_model):
+            assert torch.equal(rows[j], filter_norms(ws[i], kind))
+    groups = list(zip(stacked, KINDS, strict=True))
+    for j, ws in enumerate(per_model):
+        assert l1_penalty(stacked, lead=1)[j].item() == pytest.approx(l1_penalty(ws).item(), rel=1e-12)
+        assert l2_penalty(stacked, lead=1)[j].item() == pytest.approx(l2_penalty(ws).item(), rel=1e-12)
+        assert group_lasso_penalty(groups, lead=1)[j].item() == pytest.approx(
+            group_lasso_penalty(zip(ws, KINDS, strict=True)).item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_stacked_loss_terms_equal_each_models_penalty_terms(variant):
+    """loss_terms on stacked weights with (K,) lambdas (BatchedTrainer.penalty) gives, row by row,
+    what Penalty.loss_terms gives one model; a model whose lambda is 0 gets a 0 row."""
+    per_model, stacked = _stacked()
+    lam = {n: torch.tensor([lk[n] for lk in LAMS_K], dtype=torch.float64) for n in LAMS_K[0]}
+    rows = loss_terms(list(zip(stacked, KINDS, strict=True)), lam, variant, lead=1)
+    for j, ws in enumerate(per_model):
+        reg = RegConfig(**LAMS_K[j], variant=variant)
+        one = loss_terms(list(zip(ws, KINDS, strict=True)), nonzero_lambdas(reg), variant)
+        lin = nn.Linear(7, 5)  # Penalty (the sequential trainer's) is loss_terms on its module's weights
+        own = Penalty(reg, lin).loss_terms()
+        assert own.keys() == one.keys()
+        for name, v in loss_terms([(lin.weight, nn.Linear)], nonzero_lambdas(reg), variant).items():
+            assert torch.equal(own[name], v)
+        for name, v in rows.items():
+            assert v.shape == (len(LAMS_K),)
+            assert v[j].item() == pytest.approx(one[name].item() if name in one else 0.0, rel=1e-12, abs=0)
+        assert set(one) <= set(rows)
+
+
+@pytest.mark.parametrize("variant", ["proximal", "decoupled"])
+def test_stacked_after_step_equals_each_models_own(variant):
+    """One Adam over stacked weights plus after_step_(lead=1), as the batched sweep steps, equals K
+    Adams each followed by after_step_ with that model's own lambdas (what Penalty.after_step does)."""
+    per_model, stacked = _stacked()
+    lam = {n: torch.tensor([lk[n] for lk in LAMS_K], dtype=torch.float64) for n in LAMS_K[0]}
+    runs = {"variant": [nn.Parameter(w.clone()) for w in stacked],
+            "adam only": [nn.Parameter(w.clone()) for w in stacked]}
+    opts = {name: torch.optim.Adam(ps, lr=1e-3) for name, ps in runs.items()}
+    singles = [[nn.Parameter(w.clone()) for w in ws] for ws in per_model]
+    single_opts = [torch.optim.Adam(ps, lr=1e-3) for ps in singles]
+    for step in range(3):
+        grads = [torch.randn(w.shape, generator=torch.Generator().manual_seed(10 * step + i), dtype=torch.float64)
+                 for i, w in enumerate(stacked)]
+        for name, ps in runs.items():
+            for p, g in zip(ps, grads, strict=True):
+                p.grad = g.clone()
+            opts[name].step()
+        after_step_(opts["variant"], runs["variant"], lam, variant, lead=1)
+        for j, (ps, o) in enumerate(zip(singles, single_opts, strict=True)):
+            for p, g in zip(ps, grads, strict=True):
+                p.grad = g[j].clone()
+            o.step()
+            after_step_(o, ps, nonzero_lambdas(RegConfig(**LAMS_K[j], variant=variant)), variant)
+    for j, ps in enumerate(singles):
+        for p, b in zip(ps, runs["variant"], strict=True):
+            torch.testing.assert_close(b.detach()[j], p.detach(), rtol=1e-12, atol=1e-15)
+    moved = [not torch.equal(a[1], b[1]) for a, b in zip(runs["variant"], runs["adam only"], strict=True)]
+    assert any(moved)  # the variant acted on model 1, and left model 0 (every lambda off) alone:
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(runs["variant"], runs["adam only"], strict=True))
 
 
 # ---------------------------------------------------------------------------------------------

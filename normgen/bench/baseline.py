@@ -17,20 +17,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
+from normgen import losses
 from normgen.config import TrainConfig
-from normgen.models import GenerativeModel, build_model
+from normgen.data import dataset_info
+from normgen.engine.train import init_model, optimizer_plan
+from normgen.models import GenerativeModel, family
 
 WORKERS = 2  # pytorch/examples dcgan/main.py: parser.add_argument('--workers', default=2)
 
 
 def conventional_loader(name: str, root: str | Path, batch_size: int,
                         workers: int = WORKERS) -> torch.utils.data.DataLoader:
-    """torchvision MNIST / FashionMNIST with ToTensor + Normalize((0.5,), (0.5,)) -> [-1, 1]."""
+    """torchvision's class for dataset `name` (MNIST, FashionMNIST: its registry `folder`) with
+    ToTensor + Normalize((0.5,), (0.5,)) -> [-1, 1]."""
     from torchvision import datasets, transforms
 
-    cls = {"mnist": datasets.MNIST, "fashion": datasets.FashionMNIST}[name]
+    folder = dataset_info(name).folder
+    if folder is None:
+        raise ValueError(f"dataset {name!r} is made offline; the conventional loop reads torchvision datasets")
+    cls = getattr(datasets, folder)
     tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
     ds = cls(str(root), train=True, download=False, transform=tf)
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, num_workers=workers,
@@ -41,18 +47,13 @@ class ConventionalLoop:
     """A model trained the conventional way; `step()` runs one iteration and logs with `.item()`."""
 
     def __init__(self, cfg: TrainConfig, loader: torch.utils.data.DataLoader, device: torch.device) -> None:
-        with torch.random.fork_rng(devices=[]):  # the same init as normgen (make_trainer)
-            torch.manual_seed(cfg.seed)
-            self.model: GenerativeModel = build_model(cfg.model)
-        self.model.to(device).train()
+        self.model: GenerativeModel = init_model(cfg, device)  # the same init as normgen (make_trainer)
         self.cfg, self.loader, self.device = cfg, loader, device
         betas = (cfg.beta1, cfg.beta2)
-        m = self.model
-        if cfg.model.name == "vae":
-            self.opt = torch.optim.Adam(m.parameters(), lr=cfg.lr, betas=betas)
-        else:
-            self.opt_g = torch.optim.Adam(m.generator.parameters(), lr=cfg.lr, betas=betas)
-            self.opt_d = torch.optim.Adam(m.discriminator.parameters(), lr=cfg.lr_d or cfg.lr, betas=betas)
+        parts = self.model.parts
+        self.opts = {name: torch.optim.Adam([w for p in ps for w in parts[p].parameters()], lr=lr, betas=betas)
+                     for name, (ps, lr) in optimizer_plan(cfg).items()}  # the same optimizers as normgen
+        self._step = {"gan": self._gan_step, "vae": self._vae_step}[family(cfg.model.name).objective]
         self.log = io.StringIO()  # the per-step log line goes here (dcgan prints it)
         self.batches: Iterator = iter(())
         self.epoch, self.i = 0, 0
@@ -68,7 +69,7 @@ class ConventionalLoop:
     def step(self) -> None:
         x, y = self._next()
         x, y = x.to(self.device), y.to(self.device)
-        (self._vae_step if self.cfg.model.name == "vae" else self._gan_step)(x, y)
+        self._step(x, y)
         self.i += 1
         if self.log.tell() > 1 << 20:
             self.log = io.StringIO()
@@ -87,44 +88,44 @@ class ConventionalLoop:
             return None
 
     def _gan_step(self, real: torch.Tensor, y: torch.Tensor) -> None:
-        m, d = self.model, self.model.discriminator
+        m = self.model
         b = real.size(0)
-        cond = (y,) if m.conditional else ()
-        # (1) update D: maximize log(D(x)) + log(1 - D(G(z)))
-        d.zero_grad()
-        out = d(real, *cond)
-        err_real = F.softplus(-out).mean()
+        # (1) update D: maximize log(D(x)) + log(1 - D(G(z))), the real and fake halves back-propagated apart
+        m.discriminator.zero_grad()
+        out = m.discriminate(real, y)
+        err_real = losses.real_loss(out)
         err_real.backward()
         d_x = torch.sigmoid(out).mean().item()
         noise = torch.randn(b, self.cfg.model.nz, device=self.device)
-        fake = m.generate(noise, y if m.conditional else None)
-        out = d(fake.detach(), *cond)
-        err_fake = F.softplus(out).mean()
+        fake = m.generate(noise, y)  # the labels reach only a conditional family's networks
+        out = m.discriminate(fake.detach(), y)
+        err_fake = losses.fake_loss(out)
         err_fake.backward()
         d_g_z1 = torch.sigmoid(out).mean().item()
         err_d = err_real + err_fake
-        self.opt_d.step()
+        self.opts["discriminator"].step()
         # (2) update G: maximize log(D(G(z)))
         m.generator.zero_grad()
-        out = d(fake, *cond)
-        err_g = F.softplus(-out).mean()
+        out = m.discriminate(fake, y)
+        err_g = losses.g_loss(out)
         err_g.backward()
         d_g_z2 = torch.sigmoid(out).mean().item()
-        self.opt_g.step()
+        self.opts["generator"].step()
         print(f"[{self.epoch}][{self.i}] Loss_D: {err_d.item():.4f} Loss_G: {err_g.item():.4f} "
               f"D(x): {d_x:.4f} D(G(z)): {d_g_z1:.4f} / {d_g_z2:.4f}", file=self.log)
 
     def _vae_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        m, b = self.model, x.size(0)
+        m = self.model
         pixels = x[0].numel()
-        self.opt.zero_grad()
+        opt = self.opts["vae"]
+        opt.zero_grad()
         mu, logvar = m.encode(x)
         z = m.reparameterize(mu, logvar, torch.randn_like(mu))
         logits = m.decode_logits(z)
-        rec = F.binary_cross_entropy_with_logits(logits, (x + 1) / 2, reduction="sum") / (b * pixels)
-        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) / (b * pixels)
+        rec = losses.bernoulli_nll(logits, x)
+        kl = losses.gaussian_kl(mu, logvar, pixels)
         loss = rec + self.cfg.model.beta * kl
         loss.backward()
-        self.opt.step()
+        opt.step()
         print(f"[{self.epoch}][{self.i}] loss: {loss.item():.4f} rec: {rec.item():.4f} kl: {kl.item():.4f}",
               file=self.log)

@@ -1,6 +1,6 @@
 """Bench section 6: how soon fine-tuning a new λ from the zoo's baseline shows its effect.
 
-This is the Train screen's default path (`ui.sessions.plan_run(start="finetune")`): copy the
+This is the Train screen's default path (`normgen.service.sessions.plan_run(start="finetune")`): copy the
 shipped unregularized MNIST GAN and train it on with the new λ through `normgen.engine.train.train`, with
 the app's logging and 64-sample grids. "Its effect shows" is defined from the zoo itself: the
 statistic Explore prints for that regularizer (L1 -> share of near-zero generator weights, L2 ->
@@ -20,16 +20,19 @@ import torch
 
 from normgen.data import Dataset
 from normgen.engine.train import Progress, train
+from normgen.models import family
 from normgen.regularizers import RegConfig
+from normgen.zoo.index import load_entry, load_index
 
 # (name, l1, l2, statistic, direction): the points fine-tuned; statistics as in the index's "weights"
 POINTS = (("L1 1e-3", 1e-3, 0.0, "near_zero_pct", +1), ("L2 1e-1", 0.0, 1e-1, "l2", -1))
-PART = "generator"
+MODEL = "gan"  # the family fine-tuned: the zoo's MNIST GAN baseline
+PART = family(MODEL).sampler_part  # the part the new lambda targets (its default target)
 
 
 def _gan_entry(index, l1: float, l2: float):
     """The zoo's seed-0 MNIST GAN entry with loss-form (l1, l2) on the generator, or None."""
-    return next(iter(index.find(model="gan", dataset="mnist", g_norm="none", target=PART, variant="loss",
+    return next(iter(index.find(model=MODEL, dataset="mnist", g_norm="none", target=PART, variant="loss",
                                 l1=l1, l2=l2, group=0.0, act=0.0, seed=0)), None)
 
 
@@ -61,15 +64,13 @@ def _time_to_goal(cfg, init, data: Dataset, device: torch.device, key: str, sign
 def bench_finetune(data: Dataset, device: torch.device, cap_s: float, repeats: int,
                    log: Callable[[str], None]) -> dict:
     """Seconds of fine-tuning until each point's statistic passes its goal (median, min, max)."""
-    from normgen.zoo.index import load_entry, load_index
-
     try:
         index = load_index()
     except (OSError, ValueError) as exc:
         log(f"  skipped: no zoo index ({exc})")
         return {"skipped": str(exc)}
     base = _gan_entry(index, 0.0, 0.0)
-    if base is None or "discriminator" not in base.parts:
+    if base is None or not set(family(MODEL).part_names) <= set(base.parts):  # fine-tuning needs every part
         log("  skipped: the zoo has no MNIST GAN baseline with its discriminator")
         return {"skipped": "no baseline"}
     ck = load_entry(base, index.root)

@@ -9,8 +9,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
+from normgen.checkpoints import load, save
+from normgen.config import make_config
 from normgen.data import Dataset, load_dataset
+from normgen.engine.sampling import sample
+from normgen.engine.train import train
+from normgen.eval.judge import load_judge_file, save_judge, train_judge
+from normgen.eval.metrics import flat_weights, model_weight_stats
+from normgen.eval.quality import feature_stats, frechet_distance, generate_many, real_reference
+from normgen.models import ModelConfig, family
+from normgen.render.grids import grid_image
+from normgen.zoo.index import load_index, load_judge
 
 # Judge FD (1,000 samples vs the 10,000 real MNIST test images, the zoo's judge) at which samples are
 # "a picture". Calibrated by eye on grids of the default models while training on the CPU
@@ -23,6 +34,7 @@ from normgen.data import Dataset, load_dataset
 #   every evaluation named by its FD).
 FD_THRESHOLDS = {"gan": 120.0, "vae": 350.0}
 FD_SAMPLES = 1000
+EXPLORED = ModelConfig().name  # the family the explore latency is timed on: the default one
 
 
 def sync(device: torch.device) -> None:
@@ -44,10 +56,6 @@ class Judging:
 
     @classmethod
     def for_mnist(cls, root: Path, device: torch.device, log: Callable[[str], None]) -> Judging:
-        from normgen.eval.judge import load_judge_file, save_judge, train_judge
-        from normgen.eval.quality import real_reference
-        from normgen.zoo.index import load_judge
-
         test = load_dataset("mnist", root=root, train=False, device=device, download=False)
         judge = load_judge("mnist")
         if judge is not None:
@@ -69,8 +77,6 @@ class Judging:
         return cls(judge, real_reference(judge, test))
 
     def fd(self, model) -> float:
-        from normgen.eval.quality import feature_stats, frechet_distance, generate_many
-
         x, _ = generate_many(model, FD_SAMPLES, seed=0)
         mu, cov = feature_stats(self.judge.features(x))
         return frechet_distance(mu, cov, self.ref.mu, self.ref.cov)
@@ -97,8 +103,6 @@ def matmul_peak(device: torch.device, n: int | None = None, repeats: int = 5) ->
 
 def step_flops(trainer, step_fn) -> float:
     """FLOPs of one training step (forward + backward of every network involved), by FlopCounterMode."""
-    from torch.utils.flop_counter import FlopCounterMode
-
     with FlopCounterMode(display=False) as counter:
         step_fn(trainer)
     return float(counter.get_total_flops())
@@ -112,15 +116,9 @@ class ExploreTimer:
         self.tmp, self.data = tmp, data
 
     def _checkpoint(self, log: Callable[[str], None]) -> Path:
-        from normgen.checkpoints import save
-        from normgen.config import make_config
-        from normgen.engine.train import train
-
         try:
-            from normgen.zoo.index import load_index
-
             index = load_index()
-            entries = [e for e in index.entries if e.model == "gan"] or list(index.entries)
+            entries = [e for e in index.entries if e.model == EXPLORED] or list(index.entries)
             if entries:
                 path = index.root / entries[0].file
                 if path.is_file():
@@ -128,17 +126,13 @@ class ExploreTimer:
                     return path
         except Exception:  # no zoo yet (or a different layout): train a small one instead
             pass
-        cfg = make_config("gan", self.data.name, steps=20)
+        cfg = make_config(EXPLORED, self.data.name, steps=20)
         res = train(cfg, data=self.data, device="cpu")
-        log(f"  checkpoint: a 20-step default GAN trained here on {self.data.name} (no zoo index found)")
-        return save(self.tmp / "gan.safetensors", res.model, cfg)
+        log(f"  checkpoint: a 20-step default {family(EXPLORED).label} trained here on {self.data.name} "
+            "(no zoo index found)")
+        return save(self.tmp / f"{EXPLORED}.safetensors", res.model, cfg)
 
     def run(self, repeats: int, log: Callable[[str], None]) -> dict:
-        from normgen.checkpoints import load
-        from normgen.engine.sampling import sample
-        from normgen.eval.metrics import flat_weights, model_weight_stats
-        from normgen.render.grids import grid_image
-
         path = self._checkpoint(log)
 
         def grid_and_stats(model) -> None:

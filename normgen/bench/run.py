@@ -3,8 +3,8 @@
 Every figure is a ratio of two things measured in the same process, interleaved repeat by repeat
 (the machine is shared and noisy), reported as the median with its min-max spread:
 
-1. throughput: images/s of `normgen.engine.train.train` vs `bench_baseline.ConventionalLoop` (the
-   pytorch/examples DCGAN loop) on the same model, optimizer and batch size -- gan, vae, cgan;
+1. throughput: images/s of `normgen.engine.train.train` vs `normgen.bench.baseline.ConventionalLoop` (the
+   pytorch/examples DCGAN loop) on the same model, optimizer and batch size -- every registered family;
 2. time to picture: training seconds until the judge's Frechet distance (normgen.eval.judge +
    normgen.eval.quality, 1,000 samples vs the 10,000 real test images) drops below a threshold at which
    MNIST digits are clearly recognizable (evaluation time excluded), normgen vs conventional;
@@ -12,7 +12,7 @@ Every figure is a ratio of two things measured in the same process, interleaved 
 4. explore latency: ms from a checkpoint file to a 64-sample grid plus its weight statistics;
 5. efficiency: FLOPs per step (FlopCounterMode), achieved FLOP/s, share of a measured matmul peak;
 6. fine-tune: seconds until a new lambda, fine-tuned from the zoo's GAN baseline (the Train screen's
-   default), moves its weight statistic half way to the zoo entry trained with it (bench_finetune).
+   default), moves its weight statistic half way to the zoo entry trained with it (normgen.bench.finetune).
 
 `--json` prints every number as one JSON object on the last line. Needs real MNIST (`--data-root`
 or $NORMGEN_DATA). Imports no gradio, so it runs on a bare GPU machine with torch + torchvision.
@@ -20,8 +20,6 @@ or $NORMGEN_DATA). Imports no gradio, so it runs on a bare GPU machine with torc
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -35,12 +33,13 @@ from normgen.bench.baseline import WORKERS, ConventionalLoop, conventional_loade
 from normgen.bench.finetune import bench_finetune
 from normgen.bench.parts import FD_THRESHOLDS, ExploreTimer, Judging, matmul_peak, step_flops, summarize, sync
 from normgen.config import make_config
-from normgen.data import DatasetUnavailable, default_data_root, load_dataset
+from normgen.data import default_data_root, load_dataset
+from normgen.engine.sampling import sample
 from normgen.engine.sweep import sweep
-from normgen.engine.train import STEPS, default_device, make_trainer, train, use_fast_cuda_math
+from normgen.engine.train import make_trainer, step_for, train, use_fast_cuda_math
+from normgen.models import MODEL_NAMES
 from normgen.regularizers import RegConfig
-
-MODELS = ("gan", "vae", "cgan")
+from normgen.render.grids import grid_image
 
 # per-device sizes: (CPU, GPU). GPU steps are ~100x shorter, so they need more of them.
 QUICK = {"repeats": 3, "steps": (10, 300), "ttp_cap": ({"gan": 30.0, "vae": 15.0}, {"gan": 60.0, "vae": 30.0}),
@@ -118,9 +117,6 @@ def _until_picture(step: Callable[[], None], model, judging: Judging, kind: str,
         fd = judging.fd(model)
         fds.append((n, round(trained, 2), round(fd, 2)))
         if grids is not None:
-            from normgen.engine.sampling import sample
-            from normgen.render.grids import grid_image
-
             grids.mkdir(parents=True, exist_ok=True)
             grid_image(sample(model, 64, 0), nrow=8, scale=2).save(grids / f"{kind}_{n:05d}_fd{fd:.0f}.png")
         if fd <= thr:
@@ -133,7 +129,7 @@ def bench_time_to_picture(kind: str, data, loader, device: torch.device, judging
     """Seconds to FD <= FD_THRESHOLDS[kind] from scratch: normgen's trainer vs the conventional loop."""
     cfg = make_config(kind, "mnist")
     t = make_trainer(cfg, data, device)
-    step_fn = STEPS[kind]
+    step_fn = step_for(kind)
     ours = _until_picture(lambda: step_fn(t), t.model, judging, kind, every, cap, device, cfg.log_every, grids)
     log(f"  {kind:5s} normgen       {_ttp_line(ours, cap)}")
     conv = ConventionalLoop(cfg, loader, device)
@@ -214,13 +210,13 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
     if want("throughput"):
         log(f"1. throughput, batch 64, {s['steps']} steps x {s['repeats']} repeats (median, min-max of ratios):")
         res["throughput"] = {m: bench_throughput(m, data, loader, device, s["steps"], s["repeats"], log)
-                             for m in MODELS}
+                             for m in MODEL_NAMES}
     if want("picture"):
         judging = Judging.for_mnist(root, device, log)
         log(f"2. time to picture (FD of 1,000 samples vs real test; thresholds {FD_THRESHOLDS}; "
             "evaluation not timed):")
         res["time_to_picture"] = {k: bench_time_to_picture(k, data, loader, device, judging, s["eval_every"][k],
-                                                           s["ttp_cap"][k], log, grids) for k in ("gan", "vae")}
+                                                           s["ttp_cap"][k], log, grids) for k in FD_THRESHOLDS}
     if want("sweep"):
         log(f"3. batched lambda sweep (GAN, {s['sweep_steps']} steps, {s['sweep_repeats']} repeat(s)):")
         res["sweep"] = {f"k{k}": bench_sweep(k, data, device, s["sweep_steps"], s["sweep_repeats"], log)
@@ -234,8 +230,8 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
         log(f"5. efficiency: measured matmul peak {peak / 1e9:.1f} GFLOP/s (float32"
             f"{', TF32 allowed' if gpu else ''}) = the practical peak of this device")
         eff = {"peak_flops": peak}
-        for m in MODELS:
-            f = step_flops(make_trainer(make_config(m, "mnist"), data, device), STEPS[m])
+        for m in MODEL_NAMES:
+            f = step_flops(make_trainer(make_config(m, "mnist"), data, device), step_for(m))
             ips = res.get("throughput", {}).get(m, {}).get("normgen_ips")
             achieved = f * ips / 64 if ips else None
             eff[m] = {"flops_per_step": f, "achieved_flops": achieved,
@@ -251,44 +247,3 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
     res["load_avg_1min_end"] = os.getloadavg()[0]
     log(f"done in {res['total_s']:.0f} s")
     return res
-
-
-def cmd_bench(a: argparse.Namespace) -> int:
-    device = torch.device(a.device) if a.device else default_device()
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available; use --device cpu")
-    threads_before = torch.get_num_threads()
-    if a.threads:
-        torch.set_num_threads(a.threads)
-    try:
-        res = run_bench(quick=a.quick, device=device, data_root=a.data_root,
-                        sections=tuple(a.only.split(",")) if a.only else ("all",),
-                        grids=Path(a.grids) if a.grids else None)
-    except (DatasetUnavailable, RuntimeError) as exc:
-        if isinstance(exc, DatasetUnavailable) or "MNIST" in str(exc) or "not found" in str(exc):
-            raise DatasetUnavailable(f"the benchmark needs real MNIST: {exc}") from None
-        raise
-    finally:
-        torch.set_num_threads(threads_before)  # in-process callers (tests) keep their thread count
-    if a.json:
-        print(json.dumps(res, default=float))
-    return 0
-
-
-def register_cli(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="speed benchmark: normgen vs the conventional loop, sweeps, latency",
-                       description="Benchmark normgen's trainer against a conventional PyTorch loop on "
-                                   "real MNIST. All figures are ratios measured side by side.")
-    p.add_argument("--quick", action="store_true", help="a ~3 minute run (CPU) with fewer repeats")
-    p.add_argument("--json", action="store_true", help="print all results as one JSON object last")
-    p.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
-    p.add_argument("--data-root", default=None, help="folder holding MNIST/raw (default: $NORMGEN_DATA)")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
-    p.add_argument("--only", default="", help="comma-separated sections: throughput, picture, sweep, "
-                                              "explore, efficiency, finetune (default: all)")
-    p.add_argument("--grids", default="", help="write normgen's sample grid at each time-to-picture "
-                                               "evaluation to this folder (to check the FD thresholds by eye)")
-    p.set_defaults(handler=cmd_bench)
-    from normgen.cli.sweep import register_sweep
-
-    register_sweep(sub)

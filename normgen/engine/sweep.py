@@ -27,27 +27,35 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from normgen import losses
 from normgen.config import TrainConfig
 from normgen.data import Dataset, load_dataset
 from normgen.engine.sampling import sample as fixed_samples
 from normgen.engine.train import (
     Progress,
     TrainResult,
-    _flat_weight_stats,
     default_device,
     init_model,
+    optimizer_plan,
     train,
     use_fast_cuda_math,
 )
-from normgen.models import GenerativeModel
-from normgen.regularizers import DECAY_SCALE, adam_threshold, penalized_weights, resolve_target, soft_threshold_
+from normgen.eval.metrics import flat_weight_stats
+from normgen.models import GenerativeModel, family
+from normgen.regularizers import (
+    LAMBDAS,
+    after_step_,
+    ink_l1,
+    latent_l1,
+    loss_terms,
+    penalized_weights,
+    resolve_target,
+)
 
 SWEEP_MODES = ("auto", "batched", "sequential")
-LAMBDAS = ("l1", "l2", "group", "act")
 
 SweepProgress = Callable[[int, Progress], None]  # (index of the config, its progress)
 
@@ -134,21 +142,19 @@ class BatchedTrainer:
         self.buffers: dict[str, torch.Tensor] = buffers
         skeleton = copy.deepcopy(base).to("meta")
         self.calls = {name: _Method(skeleton, name)
-                      for name in ("generate", "encode", "decode_logits", "discriminator")
+                      for name in ("generate", "encode", "decode_logits", "discriminate")
                       if hasattr(skeleton, name)}
         self.data = data.to(device)
         self.gen = torch.Generator(device=device).manual_seed(cfg.seed)
         self.lam = {n: torch.tensor([getattr(c.reg, n) for c in cfgs], device=device) for n in LAMBDAS}
-        self.any = {n: any(getattr(c.reg, n) for c in cfgs) for n in LAMBDAS}
+        # the lambdas some model switches on, as (K,) vectors (the form regularizers' functions take)
+        self.on = {n: v for n, v in self.lam.items() if any(getattr(c.reg, n) for c in cfgs)}
         targets = resolve_target(cfg.reg.target, base.parts)
         self.penalized = {part: self._penalized_keys(base, part) if part in targets else []
                           for part in base.parts}
         betas = (cfg.beta1, cfg.beta2)
-        if cfg.model.name == "vae":
-            groups = {"vae": (list(self.params), cfg.lr)}
-        else:
-            groups = {"generator": (self._keys("generator"), cfg.lr),
-                      "discriminator": (self._keys("discriminator"), cfg.lr_d or cfg.lr)}
+        groups = {name: ([k for part in parts for k in self._keys(part)], lr)
+                  for name, (parts, lr) in optimizer_plan(cfg).items()}
         self.opts = {name: torch.optim.Adam([self.params[k] for k in keys], lr=lr, betas=betas)
                      for name, (keys, lr) in groups.items()}
         self.opt_keys = {name: keys for name, (keys, _) in groups.items()}
@@ -182,18 +188,10 @@ class BatchedTrainer:
         return vmap(one, in_dims=(0, 0, *dims))(params, self.buffers, *flat)
 
     def penalty(self, part: str) -> dict[str, torch.Tensor]:
-        """(K,) penalty vectors by name, already times each model's lambda (as Penalty.loss_terms)."""
+        """(K,) penalty vectors by name, already times each model's lambda: regularizers.loss_terms
+        (what Penalty.loss_terms computes for one model) on the stacked weights."""
         layers = [(self.params[k], kind) for k, kind in self.penalized[part]]
-        if not layers:
-            return {}
-        variant, terms = self.cfg.reg.variant, {}
-        if self.any["l1"] and variant != "proximal":
-            terms["l1"] = self.lam["l1"] * sum(w.abs().flatten(1).sum(1) for w, _ in layers)
-        if self.any["l2"] and variant != "decoupled":
-            terms["l2"] = self.lam["l2"] * sum(w.pow(2).flatten(1).sum(1) for w, _ in layers)
-        if self.any["group"]:
-            terms["group"] = self.lam["group"] * sum(_filter_norms(w, kind).sum(1) for w, kind in layers)
-        return terms
+        return loss_terms(layers, self.on, self.cfg.reg.variant, lead=1)
 
     def update(self, name: str, loss: torch.Tensor) -> None:
         """Backward the sum of the K losses, step the stacked Adam, then the update-rule variants."""
@@ -203,41 +201,30 @@ class BatchedTrainer:
         opt.step()
         self._after_step(name)
 
-    @torch.no_grad()
     def _after_step(self, name: str) -> None:
-        reg, opt = self.cfg.reg, self.opts[name]
-        keys = {k for k, _ in (kk for part in self.penalized.values() for kk in part)}
+        """regularizers.after_step_ (as Penalty.after_step) on the penalized weights this optimizer updates."""
+        keys = {k for part in self.penalized.values() for k, _ in part}
         ws = [self.params[k] for k in self.opt_keys[name] if k in keys]
-        if not ws:
-            return
-        lr = opt.param_groups[0]["lr"]
-        if reg.variant == "decoupled" and self.any["l2"]:
-            for w in ws:
-                w.mul_(_per_model(1.0 - lr * DECAY_SCALE * self.lam["l2"], w))
-        if reg.variant == "proximal" and self.any["l1"]:
-            for w in ws:  # regularizers' own threshold, with lambda as a (K, 1, ..., 1) tensor
-                soft_threshold_(w, adam_threshold(opt, w, _per_model(self.lam["l1"], w)))
+        after_step_(self.opts[name], ws, self.on, self.cfg.reg.variant, lead=1)
 
     # ---- the steps (same draws from the generator, in the same order, as train.py) -------------
     def gan_step(self) -> dict[str, torch.Tensor]:
-        m0, bs = self.models[0], self.cfg.batch_size
-        real, y = self.data.batch(bs, self.gen)
-        y = y if m0.conditional else None
-        extra = (y,) if m0.conditional else ()
-        z = m0.latent(bs, self.gen)
+        bs = self.cfg.batch_size
+        real, y = self.data.batch(bs, self.gen)  # the labels reach only a conditional family's networks
+        z = self.models[0].latent(bs, self.gen)
         fake = self.call("generate", z, y)  # (K, B, C, H, W)
 
-        d_real = self.call("discriminator", real, *extra)  # (K, B)
-        d_fake = self.call("discriminator", (fake.detach(),), *extra)
-        d_loss = F.softplus(-d_real).mean(1) + F.softplus(d_fake).mean(1)
+        d_real = self.call("discriminate", real, y)  # (K, B)
+        d_fake = self.call("discriminate", (fake.detach(),), y)
+        d_loss = losses.d_loss(d_real, d_fake)
         d_terms = self.penalty("discriminator")
         self.update("discriminator", d_loss + sum(d_terms.values(), torch.zeros_like(d_loss)))
 
-        d_fake = self.call("discriminator", (fake,), *extra, frozen="discriminator")
-        g_loss = F.softplus(-d_fake).mean(1)
+        d_fake = self.call("discriminate", (fake,), y, frozen="discriminator")
+        g_loss = losses.g_loss(d_fake)
         g_terms = self.penalty("generator")
         g_total = g_loss + sum(g_terms.values(), torch.zeros_like(g_loss))
-        act = self.lam["act"] * ((fake + 1) / 2).flatten(1).mean(1) if self.any["act"] else None
+        act = self.lam["act"] * ink_l1(fake) if "act" in self.on else None
         self.update("generator", g_total + (act if act is not None else 0))
 
         out = {"d_loss": d_loss, "g_loss": g_loss,
@@ -249,24 +236,22 @@ class BatchedTrainer:
         return {k: v.detach() for k, v in out.items()}
 
     def vae_step(self) -> dict[str, torch.Tensor]:
-        cfg, bs = self.cfg, self.cfg.batch_size
+        cfg, bs, m0 = self.cfg, self.cfg.batch_size, self.models[0]
         x, _ = self.data.batch(bs, self.gen)
         pixels = x[0].numel()
         mu, logvar = self.call("encode", x)  # (K, B, nz) each
         eps = torch.randn(mu.shape[1:], generator=self.gen, device=self.gen.device)
-        logits = self.call("decode_logits", (mu + torch.exp(0.5 * logvar) * eps,))
-        target = ((x + 1) / 2).expand_as(logits)
-        rec = F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).sum(1)
-        rec = rec / (bs * pixels)
-        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=(1, 2)) / (bs * pixels)
+        logits = self.call("decode_logits", (m0.reparameterize(mu, logvar, eps),))
+        rec = losses.bernoulli_nll(logits, x)  # (K,)
+        kl = losses.gaussian_kl(mu, logvar, pixels)
         total = rec + cfg.model.beta * kl
         out = {"rec": rec, "kl": kl, "loss": total.detach().clone()}
         for part in self.penalized:
             for n, v in self.penalty(part).items():
                 total = total + v
                 out[f"pen_{n}_{part}"] = v
-        if self.any["act"]:
-            act = self.lam["act"] * mu.abs().sum(2).mean(1) / pixels
+        if "act" in self.on:
+            act = self.lam["act"] * latent_l1(mu, pixels)
             total = total + act
             out["act"] = act
         self.update("vae", total)
@@ -277,7 +262,7 @@ class BatchedTrainer:
             should_stop: Callable[[], bool] | None = None) -> list[TrainResult]:
         """Train all K models; a model that diverges keeps its last good weights, the others go on."""
         cfg = self.cfg
-        step_fn = self.vae_step if cfg.model.name == "vae" else self.gan_step
+        step_fn = {"gan": self.gan_step, "vae": self.vae_step}[family(cfg.model.name).objective]
         histories: list[list[dict[str, float]]] = [[] for _ in self.cfgs]
         alive = [True] * self.k
         good_step = [0] * self.k
@@ -316,7 +301,7 @@ class BatchedTrainer:
                 self._copy_out(k)
                 good_step[k] = step
                 row.update(step=step, time=elapsed)
-                row.update(_flat_weight_stats(self.models[k]))
+                row.update(flat_weight_stats(self.models[k].parts))
                 histories[k].append(row)
                 if progress is not None:
                     want = step % cfg.sample_every < cfg.log_every or step == cfg.steps
@@ -355,22 +340,10 @@ class BatchedTrainer:
             b.copy_(self.buffers[f"model.{name}"][k])
 
 
-def _per_model(v: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """(K,) -> (K, 1, ..., 1), broadcastable against a stacked weight `w` of shape (K, ...)."""
-    return v.view(-1, *([1] * (w.dim() - 1)))
-
-
-def _filter_norms(w: torch.Tensor, kind: type[nn.Module]) -> torch.Tensor:
-    """(K, filters): regularizers.filter_norms for each of K stacked weights."""
-    if kind is nn.ConvTranspose2d:
-        w = w.transpose(1, 2)
-    return w.flatten(2).norm(dim=2)
-
-
 def _active(name: str, cfg: TrainConfig) -> bool:
     """Whether metric `name` exists in a sequential run of `cfg` (penalty terms only when lambda > 0)."""
-    if name == "act":
-        return bool(cfg.reg.act)
+    if name in LAMBDAS:  # an activation penalty's own row ("act")
+        return bool(getattr(cfg.reg, name))
     if name.startswith("pen_"):
         return bool(getattr(cfg.reg, name.split("_")[1]))
     return True

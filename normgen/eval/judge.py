@@ -11,7 +11,6 @@ accuracy); never pickled. Train one with `python -m normgen judge --dataset mnis
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -24,7 +23,9 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from normgen.data import CLASS_NAMES, Dataset, load_dataset
+from normgen import __version__
+from normgen.checkpoints import CheckpointError
+from normgen.data import Dataset, class_names
 
 FORMAT = "normgen-judge/1"
 META_KEY = "normgen_judge"
@@ -164,12 +165,10 @@ def train_judge(train: Dataset, test: Dataset, *, steps: int = 1500, batch_size:
 
 def save_judge(path: str | Path, result: JudgeResult, extra: dict[str, Any] | None = None) -> Path:
     """Write the judge's float32 weights and metadata to `path` (atomic rename)."""
-    from normgen import __version__
-
     path = Path(path)
     j = result.judge
     meta = {"format": FORMAT, "normgen_version": __version__, "config": asdict(j.cfg),
-            "dataset": result.dataset, "classes": list(CLASS_NAMES[result.dataset]),
+            "dataset": result.dataset, "classes": list(class_names(result.dataset)),
             "test_acc": round(result.test_acc, 3), "train_acc": round(result.train_acc, 3),
             "steps": result.steps, "seconds": round(result.seconds, 1), **(extra or {})}
     tensors = {k: v.detach().float().cpu().contiguous() for k, v in j.state_dict().items()}
@@ -182,8 +181,6 @@ def save_judge(path: str | Path, result: JudgeResult, extra: dict[str, Any] | No
 
 def load_judge_file(path: str | Path, device: torch.device | str = "cpu") -> Judge:
     """Rebuild a judge from its file; `judge.meta` holds the metadata (dataset, test_acc, ...)."""
-    from normgen.checkpoints import CheckpointError
-
     path = Path(path)
     try:
         with safe_open(str(path), framework="pt") as f:
@@ -199,39 +196,3 @@ def load_judge_file(path: str | Path, device: torch.device | str = "cpu") -> Jud
                               "python -m normgen judge --dataset NAME --out FILE") from None
     judge.meta = meta  # type: ignore[attr-defined]
     return judge.to(device).eval()
-
-
-# ----------------------------------------------------------------------------------------------
-# CLI: python -m normgen judge --dataset mnist --data-root ../shared/data --out checkpoints/judges/mnist.safetensors
-
-
-def cmd_judge(a: argparse.Namespace) -> int:
-    if a.steps < 1:
-        raise ValueError(f"--steps must be >= 1, got {a.steps}")
-    device = a.device or "cpu"
-    train = load_dataset(a.dataset, root=a.data_root, train=True, seed=a.seed)
-    test = load_dataset(a.dataset, root=a.data_root, train=False, seed=a.seed)
-    print(f"training the {a.dataset} judge on {len(train)} images ({a.steps} steps, batch {a.batch_size}, "
-          f"{device}, {torch.get_num_threads()} threads)", flush=True)
-    res = train_judge(train, test, steps=a.steps, batch_size=a.batch_size, lr=a.lr, seed=a.seed,
-                      device=device, log=None if a.quiet else (lambda s: print(s, flush=True)))
-    out = save_judge(a.out, res)
-    print(f"test accuracy {res.test_acc:.2f}% ({len(test)} images), train {res.train_acc:.2f}%, "
-          f"{res.seconds:.1f} s; wrote {out} ({out.stat().st_size / 1024:.0f} KiB)")
-    return 0
-
-
-def register_cli(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("judge", help="train the judge classifier that scores generated images",
-                       description="Train a small CNN classifier on a dataset; its features give the "
-                                   "FID-like score of the zoo (python -m normgen zoo).")
-    p.add_argument("--dataset", default="mnist", help="shapes | mnist | fashion (default: mnist)")
-    p.add_argument("--data-root", default=None, help="folder holding MNIST/raw and FashionMNIST/raw")
-    p.add_argument("--out", required=True, help="output .safetensors file")
-    p.add_argument("--steps", type=int, default=1500, help="Adam steps (default: 1500, ~3 epochs of MNIST)")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default=None, help="cpu | cuda (default: cpu)")
-    p.add_argument("--quiet", action="store_true")
-    p.set_defaults(handler=cmd_judge)

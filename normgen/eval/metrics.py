@@ -62,6 +62,13 @@ def model_weight_stats(parts: dict[str, nn.Module]) -> dict[str, dict]:
     return out
 
 
+def flat_weight_stats(parts: dict[str, nn.Module]) -> dict[str, float]:
+    """Per part, "part/stat" -> value: L1, L2, % near-zero, % zero, % dead filters of its totals (one
+    row of a training history; what the Train screen and the bench read while a run goes on)."""
+    return {f"{part}/{k}": v for part, s in model_weight_stats(parts).items()
+            for k, v in s["total"].items() if k != "n"}
+
+
 def flat_weights(module: nn.Module) -> torch.Tensor:
     """All penalized weights of `module` as one float32 vector (for histograms)."""
     ws = [w.detach().float().flatten() for _, w in penalized_weights(module)]

@@ -9,7 +9,7 @@
 - `within_class_diversity`: mean pairwise distance between samples of one class, averaged over
   classes. A conditional GAN that ignores its noise scores ~0 here while confidence looks perfect.
 - VAE: test reconstruction error and the ELBO on train and test images, per pixel, with the
-  normalization of normgen.engine.train.vae_step (Kingma & Welling 2014, https://arxiv.org/abs/1312.6114).
+  normalization the VAE trains with (normgen.losses; Kingma & Welling 2014, https://arxiv.org/abs/1312.6114).
 
 `evaluate(model, judge, real_test)` computes all of them; `floor(judge, train, test)` scores real
 train images against real test images the same way -- the best a generator can reach.
@@ -21,10 +21,10 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
+from normgen import losses
 from normgen.data import Dataset
-from normgen.models import GenerativeModel
+from normgen.models import GenerativeModel, family
 
 CONFIDENT = 0.9  # a sample is "confident" when the judge's max softmax probability exceeds this
 DIV_PER_CLASS = 256  # within-class diversity uses at most this many samples per class (pairs ~ m^2/2)
@@ -78,8 +78,11 @@ def confident_pct(logits: torch.Tensor, threshold: float = CONFIDENT) -> float:
 
 
 def class_histogram(labels: torch.Tensor, num_classes: int) -> list[int]:
-    """Counts of each class among `labels` (N,)."""
-    return torch.bincount(labels.long().cpu(), minlength=num_classes).tolist()
+    """Counts of each class among `labels` (N,); a label outside [0, num_classes) raises."""
+    labels = labels.long().cpu()
+    if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"class predictions must lie in [0, {num_classes - 1}]")
+    return torch.bincount(labels, minlength=num_classes).tolist()
 
 
 def class_entropy(hist: list[int]) -> float:
@@ -190,37 +193,37 @@ def score_images(images: torch.Tensor, judge, ref: RealReference, conditions: to
 @torch.no_grad()
 def vae_scores(model: GenerativeModel, train: Dataset, test: Dataset, n: int, seed: int,
                batch: int = 1000) -> dict:
-    """VAE reconstruction error and ELBO, per pixel in nats, as normgen.engine.train.vae_step normalizes:
+    """VAE reconstruction error and ELBO, per pixel in nats, normalized as the VAE trains (normgen.losses):
 
     rec_error = mean over test images and pixels of BCE(sigmoid(decoder(mu)), (x + 1) / 2)  [z = mu]
     rec_mse   = mean squared error of that reconstruction on the [0, 1] scale
     elbo      = -(BCE(decoder(z)) + KL(q(z|x) || N(0, I))) / pixels, one z ~ q(z|x) per image (seeded);
                 the true ELBO (beta = 1) whatever beta the model trained with
+    (BCE and KL are normgen.losses.bernoulli_nll / gaussian_kl, the terms the VAE trains with.)
     elbo_gap  = elbo_train - elbo_test (> 0: fits training images better than unseen ones)
     Uses the first `n` test images and `n` random training images.
     """
-    if not hasattr(model, "encode"):
+    if not family(model.cfg.name).has_elbo:
         raise ValueError("vae_scores needs a VAE")
     dev = next(model.parameters()).device
     was = model.training
     model.eval()
 
     def elbo_rec(x: torch.Tensor, g: torch.Generator) -> tuple[float, float, float]:
+        """Per-pixel means over all of `x`: each batch's per-pixel mean, weighted by its share of `x`."""
         tot_elbo = tot_rec = tot_mse = 0.0
+        pixels = x[0].numel()
         for i in range(0, x.shape[0], batch):
             xb = x[i:i + batch].to(dev).float()
-            t = (xb + 1) / 2
+            share = xb.shape[0] / x.shape[0]
             mu, logvar = model.encode(xb)
             eps = torch.randn(mu.shape, generator=g).to(dev)
             logits = model.decode_logits(model.reparameterize(mu, logvar, eps))
-            bce = F.binary_cross_entropy_with_logits(logits, t, reduction="sum")
-            kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-            tot_elbo -= float(bce + kl)
+            tot_elbo -= share * float(losses.bernoulli_nll(logits, xb) + losses.gaussian_kl(mu, logvar, pixels))
             logits_mu = model.decode_logits(mu)
-            tot_rec += float(F.binary_cross_entropy_with_logits(logits_mu, t, reduction="sum"))
-            tot_mse += float((torch.sigmoid(logits_mu) - t).pow(2).sum())
-        denom = x.shape[0] * x[0].numel()
-        return tot_elbo / denom, tot_rec / denom, tot_mse / denom
+            tot_rec += share * float(losses.bernoulli_nll(logits_mu, xb))
+            tot_mse += share * float((torch.sigmoid(logits_mu) - (xb + 1) / 2).pow(2).mean())
+        return tot_elbo, tot_rec, tot_mse
 
     try:
         g = torch.Generator().manual_seed(seed + 1)
@@ -247,7 +250,7 @@ def evaluate(model: GenerativeModel, judge, real_test: Dataset, *, n: int = DEFA
     out = score_images(x, judge, ref, conditions=y)
     out["real_within_class_div"] = _real_div(ref, real_test, n, seed)
     out["n"] = n
-    if model.cfg.name == "vae" and train is not None:
+    if family(model.cfg.name).has_elbo and train is not None:
         out.update(vae_scores(model, train, real_test, n, seed))
     return out
 

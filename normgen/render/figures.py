@@ -1,10 +1,10 @@
 """Matplotlib figures for the app: weight histograms, per-layer norms, class histograms, training
-curves and metric-vs-lambda sweeps.
+curves, metric-vs-lambda sweeps and the difference heat map; and how a lambda is written on screen.
 
 Every function returns a `matplotlib.figure.Figure` built with the object-oriented API (no pyplot):
 no global figure registry, so nothing leaks and worker threads never share state; `gr.Plot` renders
-it with `fig.savefig`, which uses the Agg canvas. Every number printed on a figure is computed here
-from the data passed in, never typed in.
+it with `fig.savefig`, which uses the Agg canvas. Every number printed on a figure is measured by
+normgen.eval (weight sparsity, class entropy) from the data passed in, never typed in or recomputed here.
 
 Style for a projector: 15-17 pt text, thick lines, the Okabe-Ito colour-blind-safe palette
 (Okabe & Ito 2008), "baseline" always blue and "selected" always vermillion.
@@ -17,12 +17,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
-from matplotlib import rc_context
+from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
+from PIL import Image
 
-from normgen.data import CLASS_NAMES
-from normgen.eval.metrics import NEAR_ZERO
-from normgen.service.inputs import fmt_lambda
+from normgen.data import dataset_info
+from normgen.eval.metrics import NEAR_ZERO, layer_stats
+from normgen.eval.quality import class_entropy
+from normgen.render.grids import grid_array
 
 # Okabe-Ito: blue, vermillion, bluish green, orange, reddish purple, sky blue, yellow, black
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -53,6 +55,18 @@ def _empty(message: str, title: str = "") -> Figure:
     return fig
 
 
+def fmt_lambda(lam: float) -> str:
+    """How a lambda is written everywhere on screen: 0 -> '0', 1e-4 -> '1e-4', 3e-5 -> '3e-5',
+    0.01 -> '1e-2', 0.25 -> '0.25'."""
+    if lam == 0:
+        return "0"
+    if 0.1 <= abs(lam) < 1000:
+        return f"{lam:g}"
+    exp = math.floor(math.log10(abs(lam)) + 1e-9)
+    mant = f"{lam / 10**exp:.2g}"
+    return f"1e{exp}" if mant == "1" else f"{mant}e{exp}"
+
+
 def fmt_num(x: float) -> str:
     """3 significant digits without exponents in the usual range: 1473.2 -> '1473', 20.13 -> '20.1',
     0.01234 -> '0.0123'."""
@@ -66,13 +80,13 @@ def fmt_num(x: float) -> str:
 
 
 def weight_sparsity(w: torch.Tensor) -> dict[str, float]:
-    """% of weights with |w| < NEAR_ZERO, % exactly zero, and the count, from a flat tensor."""
-    w = w.detach().float().flatten()
-    n = w.numel()
-    if n == 0:
+    """% of weights with |w| < NEAR_ZERO, % exactly zero, and the count, of a flat tensor: the numbers of
+    `metrics.layer_stats` (one weight per row, so only its sparsity figures are read)."""
+    w = w.detach().flatten()
+    if w.numel() == 0:
         return {"n": 0, "near_zero_pct": 0.0, "zero_pct": 0.0}
-    return {"n": n, "near_zero_pct": 100.0 * (w.abs() < NEAR_ZERO).float().mean().item(),
-            "zero_pct": 100.0 * (w == 0).float().mean().item()}
+    s = layer_stats(w.unsqueeze(1))
+    return {"n": s["n"], "near_zero_pct": s["near_zero_pct"], "zero_pct": s["zero_pct"]}
 
 
 def weight_histograms(a: torch.Tensor, b: torch.Tensor, labels: Sequence[str] = ("baseline", "selected"),
@@ -136,32 +150,15 @@ def layer_norms(a: Mapping[str, float], b: Mapping[str, float], labels: Sequence
 # samples
 
 
-def class_counts(predictions: torch.Tensor | Sequence[int], num_classes: int) -> list[int]:
-    """Count of each predicted class 0..num_classes-1."""
-    p = np.asarray(predictions.cpu() if isinstance(predictions, torch.Tensor) else predictions, dtype=np.int64)
-    if p.size and (p.min() < 0 or p.max() >= num_classes):
-        raise ValueError(f"class predictions must lie in [0, {num_classes - 1}]")
-    return np.bincount(p, minlength=num_classes).tolist()
-
-
-def entropy(counts: Sequence[float]) -> float:
-    """Shannon entropy in nats of the normalised counts (ln K for a uniform spread over K classes)."""
-    c = np.asarray(counts, dtype=np.float64)
-    if c.sum() <= 0:
-        return 0.0
-    p = c[c > 0] / c.sum()
-    return float(-(p * np.log(p)).sum())
-
-
 def class_histogram(counts: Sequence[int], dataset: str, *, baseline: Sequence[int] | None = None,
                     labels: Sequence[str] = ("baseline", "selected"),
                     title: str = "Which classes the samples look like (judge)") -> Figure:
-    """Bars per class (names from normgen.data.CLASS_NAMES) of the judge's predictions; with
-    `baseline`, grouped bars. A dashed line marks the uniform count; the legend gives the entropy
-    (ln K = every class equally often; 0 = one class only, mode collapse)."""
-    if dataset not in CLASS_NAMES:
-        raise ValueError(f"unknown dataset {dataset!r}; choose one of: {', '.join(CLASS_NAMES)}")
-    names = CLASS_NAMES[dataset]
+    """Bars per class (names from the dataset registry) of the judge's predictions; with `baseline`,
+    grouped bars. A dashed line marks the uniform count; the legend gives the entropy
+    (`quality.class_entropy`: ln K = every class equally often; 0 = one class only, mode collapse)."""
+    names = dataset_info(dataset).class_names  # raises for an unknown dataset, naming the known ones
+    if not names:
+        raise ValueError(f"dataset {dataset!r} is unlabeled: it has no classes to count")
     k = len(names)
     series = [(counts, labels[1] if baseline is not None else "samples", SELECTED, "//")]
     if baseline is not None:
@@ -176,7 +173,7 @@ def class_histogram(counts: Sequence[int], dataset: str, *, baseline: Sequence[i
         ax = ax[0, 0]
         for i, (c, label, colour, hatch) in enumerate(series):
             off = (i - (len(series) - 1) / 2) * width
-            text = f"{label}: entropy {entropy(c):.2f} of max {math.log(k):.2f}"
+            text = f"{label}: entropy {class_entropy(list(c)):.2f} of max {math.log(k):.2f}"
             ax.bar(x + off, c, width, label=text, color=colour, hatch=hatch, edgecolor="white")
         uniform = sum(series[-1][0]) / k
         ax.axhline(uniform, color="black", linestyle="--", linewidth=1.5, label="uniform")
@@ -188,51 +185,26 @@ def class_histogram(counts: Sequence[int], dataset: str, *, baseline: Sequence[i
     return fig
 
 
-# ----------------------------------------------------------------------------------------------
-# training
+_LUT: np.ndarray | None = None
 
 
-def _curve_groups(history: Sequence[Mapping[str, float]]) -> list[tuple[str, list[str]]]:
-    keys = list(dict.fromkeys(k for row in history for k in row))
-    losses = [k for k in keys if k in ("g_loss", "d_loss", "rec", "kl", "loss")]
-    pens = [k for k in keys if k.startswith("pen_") or k == "act"]
-    sparsity = [k for k in keys if k.endswith("/near_zero_pct") or k.endswith("/zero_pct")]
-    return [("loss", losses), ("penalty (lambda x sum)", pens), ("% of weights", sparsity)]
+def heat_lut() -> np.ndarray:
+    """(256, 3) uint8 'magma' colour map: black = no change, bright yellow = large change."""
+    global _LUT
+    if _LUT is None:
+        _LUT = (colormaps["magma"](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
+    return _LUT
 
 
-def _pretty_key(k: str) -> str:
-    if k.startswith("pen_"):
-        name, _, part = k[4:].partition("_")
-        return f"{name.upper() if name in ('l1', 'l2') else name} ({part})"
-    if "/" in k:
-        part, stat = k.split("/", 1)
-        return f"{part}: {'near-zero' if stat == 'near_zero_pct' else 'exactly 0'}"
-    return {"g_loss": "generator", "d_loss": "discriminator", "rec": "reconstruction", "kl": "KL",
-            "loss": "negative ELBO", "act": "activation"}.get(k, k)
-
-
-def training_curves(history: Sequence[Mapping[str, float]], *, title: str = "") -> Figure:
-    """Losses, penalty terms and sparsity (% near-zero / exactly-zero weights) against step, one
-    panel each, from `TrainResult.history`-style rows (each with a "step" key)."""
-    rows = [r for r in history if "step" in r]
-    if not rows:
-        return _empty("No steps logged yet.", title or "Training curves")
-    groups = [(name, keys) for name, keys in _curve_groups(rows) if keys]
-    with rc_context(STYLE):
-        fig, axes = _figure(1, len(groups), size=(5.0 * len(groups), 4.5))
-        for ax, (name, keys) in zip(axes[0], groups, strict=True):
-            for i, k in enumerate(keys):
-                pts = [(r["step"], r[k]) for r in rows if k in r and math.isfinite(r[k])]
-                if pts:
-                    xs, ys = zip(*pts, strict=True)
-                    ax.plot(xs, ys, color=PALETTE[i % len(PALETTE)], label=_pretty_key(k),
-                            marker="o" if len(pts) < 3 else None)
-            ax.set_title(name)
-            ax.set_xlabel("step")
-            ax.legend(fontsize=11, loc="best")
-        if title:
-            fig.suptitle(title, fontsize=17)
-    return fig
+def heat_grid(heat: torch.Tensor, nrow: int, scale: int = 1) -> Image.Image:
+    """A heat map of `heat` (n, C, H, W) in [0, 1], one cell per sample in the layout of a sample grid
+    (padding white), coloured with `heat_lut`; `scale` enlarges each pixel (nearest neighbour)."""
+    gray = grid_array(heat * 2 - 1, nrow=nrow)[..., 0]
+    cells = grid_array(torch.ones_like(heat), nrow=nrow, pad_value=0.0)[..., 0] > 0
+    rgb = heat_lut()[gray]
+    rgb[~cells] = 255
+    img = Image.fromarray(rgb)
+    return img.resize((img.width * scale, img.height * scale), Image.NEAREST) if scale > 1 else img
 
 
 # ----------------------------------------------------------------------------------------------

@@ -32,8 +32,3 @@ def grid_image(samples: torch.Tensor, nrow: int | None = None, scale: int = 1, p
     return img
 
 
-def grid_nrow(model_conditional: bool, n: int, num_classes: int) -> int:
-    """Columns of a grid: one class per row for conditional models, square otherwise."""
-    if model_conditional:
-        return max(1, math.ceil(n / num_classes))
-    return math.ceil(math.sqrt(n))

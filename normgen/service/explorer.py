@@ -19,31 +19,32 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from PIL import Image
 
 from normgen.checkpoints import CheckpointError
 from normgen.engine.sampling import sample
+from normgen.eval.compare import mean_pixel_change, saturated_change
 from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO, flat_weights, model_weight_stats
-from normgen.regularizers import resolve_target
-from normgen.render.grids import grid_array, grid_image, grid_nrow
+from normgen.models import family
+from normgen.regularizers import resolve_target, variant_label
+from normgen.render import figures as plots
+from normgen.render.grids import grid_image
 from normgen.service.inputs import (
-    DATASET_LABELS,
-    MODEL_LABELS,
-    VARIANT_LABELS,
     InputError,
     check_dataset,
     check_g_norm,
     check_model,
     check_target,
     check_variant,
-    fmt_lambda,
+    dataset_label,
     get_index,
+    model_label,
     parse_lambda,
     parse_seed,
     zoo_problem,
 )
+from normgen.service.report import BASELINE_LABEL, describe, describe_change, lambda_terms
 from normgen.zoo.index import Entry, ZooIndex, load_entry
 
 N_SAMPLES = 64  # unconditional grids: 8 x 8
@@ -78,69 +79,43 @@ class ExploreResult:
     keys: dict[str, tuple] = field(default_factory=dict)  # image name -> cache key (see png_path)
 
 
-def describe(e: Entry) -> str:
-    """'L1 λ = 1e-4 on the generator (penalty added to the loss)' or 'no penalty (λ = 0)'."""
-    if e.is_baseline:
-        return "no penalty (λ = 0)"
-    terms = [f"{name} λ = {fmt_lambda(v)}" for name, v in (("L1", e.l1), ("L2", e.l2), ("group", e.group),
-                                                            ("activation", e.act)) if v]
-    return f"{' + '.join(terms)} on the {e.target} ({VARIANT_LABELS.get(e.variant, e.variant)})"
-
-
-def _lam_dist(e: Entry, l1: float, l2: float) -> float:
-    def lg(v: float) -> float:
-        return math.log10(v + 1e-6)
-
-    return math.hypot(lg(e.l1) - lg(l1), lg(e.l2) - lg(l2))
-
-
 def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2: float,
            target: str, variant: str) -> Selection:
-    """Pick the entry to show for the requested setting (exact, else the nearest in log-lambda among
-    non-baseline L1/L2 entries, relaxing variant then target) and its unregularized baseline."""
-    rows = index.find(model=model, dataset=dataset, group=0.0, act=0.0)
-    if not rows:
-        have = sorted({f"{MODEL_LABELS.get(e.model, e.model)} on {DATASET_LABELS.get(e.dataset, e.dataset)}"
-                       for e in index.entries})
+    """Pick the entry to show for the requested setting and its unregularized baseline, by the zoo's
+    own rules (`ZooIndex.nearest` / `baseline`) among the L1 / L2 entries: the exact setting, else the
+    nearest in log-lambda (relaxing variant, then target); the baseline most like it."""
+    l1_l2 = {"model": model, "dataset": dataset, "group": 0.0, "act": 0.0}  # Explore shows L1 / L2 settings
+    if not index.find(**l1_l2):
+        have = sorted({f"{model_label(e.model)} on {dataset_label(e.dataset)}" for e in index.entries})
         return Selection(None, None, False, [
-            f"The zoo has no {MODEL_LABELS[model]} trained on {DATASET_LABELS[dataset]}. "
+            f"The zoo has no {model_label(model)} trained on {dataset_label(dataset)}. "
             f"It has: {'; '.join(have) or 'nothing'}. Pick one of those, or train this setting in the Train tab."])
     notes = []
-    norms = sorted({e.g_norm for e in rows})
+    norms = index.values("g_norm", **l1_l2)
     if g_norm not in norms:
         notes.append(f"The zoo has no {model} on {dataset} with generator normalization '{g_norm}'; "
                      f"showing '{norms[0]}' instead.")
         g_norm = norms[0]
-    rows = [e for e in rows if e.g_norm == g_norm]
-    base_rows = sorted((e for e in rows if e.is_baseline), key=lambda e: (e.variant != "loss", e.seed))
+    where = {**l1_l2, "g_norm": g_norm}
     if l1 == 0 and l2 == 0:
-        sel = base_rows[0] if base_rows else None
+        sel = index.baseline(**where)
         if sel is None:
             notes.append("The zoo has no unregularized (λ = 0) checkpoint for this model and dataset.")
         return Selection(sel, sel, sel is not None, notes)
-    cands = [e for e in rows if not e.is_baseline]
-    exact = [e for e in cands if e.target == target and e.variant == variant
-             and math.isclose(e.l1, l1, rel_tol=1e-6) and math.isclose(e.l2, l2, rel_tol=1e-6)]
-    if exact:
-        sel, is_exact = min(exact, key=lambda e: e.seed), True
-    else:
-        is_exact = False
-        pool = ([e for e in cands if e.target == target and e.variant == variant]
-                or [e for e in cands if e.target == target] or cands)
-        sel = min(pool, key=lambda e: (round(_lam_dist(e, l1, l2), 9), e.seed)) if pool else None
-        want = f"L1 λ = {fmt_lambda(l1)}, L2 λ = {fmt_lambda(l2)} on the {target} ({VARIANT_LABELS[variant]})"
+    sel = index.nearest(l1=l1, l2=l2, relax=("variant", "target"), target=target, variant=variant, **where)
+    is_exact = sel is not None and sel.target == target and sel.variant == variant and math.isclose(
+        sel.l1, l1, rel_tol=1e-6) and math.isclose(sel.l2, l2, rel_tol=1e-6)
+    if not is_exact:
+        asked = ", ".join(lambda_terms({"l1": l1, "l2": l2}, zeros=True))
+        want = f"{asked} on the {target} ({variant_label(variant)})"
         if sel is None:
-            sel = base_rows[0] if base_rows else None
+            sel = index.baseline(**where)
             notes.append(f"**Not in the zoo:** {want}. The zoo has no regularized {model} on {dataset} yet"
                          + (", so both sides show the baseline." if sel else "."))
         else:
             notes.append(f"**Not in the zoo:** {want}. Showing the nearest trained setting instead: "
                          f"{describe(sel)}. Use **Train this setting** to train the exact one.")
-    base = None
-    if sel is not None:
-        same = [e for e in base_rows if e.d_norm == sel.d_norm]
-        base = next((e for e in same if e.seed == sel.seed), None) or (same[0] if same else None)
-    base = base or (base_rows[0] if base_rows else None)
+    base = index.baseline(**where, like=sel)
     if base is None:
         notes.append("The zoo has no unregularized (λ = 0) checkpoint for this model and dataset, so "
                      "there is nothing to compare with.")
@@ -180,10 +155,10 @@ def _fig_png(fig) -> Image.Image:
 def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str]) -> dict[str, Image.Image | None]:
     """Weight histograms (overlaid), per-layer norms and the judge's class histogram, as images.
 
-    They depend on the two checkpoints only (not on the noise seed), so they are cached.
+    They depend on the two checkpoints only (not on the noise seed), so they are cached. The class
+    histogram shows mode coverage, so it is drawn for families that can drop modes: a likelihood
+    model (one with an ELBO) is trained to cover every image, and its class spread says little.
     """
-    from normgen.render import figures as plots
-
     key = (str(index.root), base.id, base.sha256, sel.id, sel.sha256, tuple(parts))
     if key in _FIGS:
         return _FIGS[key]  # type: ignore[return-value]
@@ -200,7 +175,7 @@ def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str]) -> dict[
     out["layers"] = _fig_png(plots.layer_norms(la, lb, labels, title=f"Weight norm per layer ({' + '.join(parts)})"))
     ca, cb = base.metrics.get("class_hist"), sel.metrics.get("class_hist")
     out["classes"] = None
-    if ca and cb and base.model != "vae":
+    if ca and cb and not family(base.model).has_elbo:
         out["classes"] = _fig_png(plots.class_histogram(cb, sel.dataset, baseline=ca, labels=labels))
     return _lru_put(_FIGS, key, out)  # type: ignore[no-any-return]
 
@@ -247,36 +222,18 @@ def png_path(result: ExploreResult, name: str) -> str | None:
     return PNGS.path(img, result.keys.get(name))
 
 
-_LUT: np.ndarray | None = None
-
-
-def heat_lut() -> np.ndarray:
-    """(256, 3) uint8 'magma' colour map: black = no change, bright yellow = large change."""
-    global _LUT
-    if _LUT is None:
-        from matplotlib import colormaps
-
-        _LUT = (colormaps["magma"](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
-    return _LUT
-
-
 def diff_image(a: torch.Tensor, b: torch.Tensor, nrow: int, scale: int = GRID_SCALE) -> Image.Image:
-    """Heat map of |b - a| per pixel in the grid layout (pads white), saturating at DIFF_FULL."""
-    heat = ((b - a).abs() / DIFF_FULL).clamp(0, 1)
-    gray = grid_array(heat * 2 - 1, nrow=nrow)[..., 0]
-    mask = grid_array(torch.ones_like(heat), nrow=nrow, pad_value=0.0)[..., 0] > 0
-    rgb = heat_lut()[gray]
-    rgb[~mask] = 255
-    img = Image.fromarray(rgb)
-    return img.resize((img.width * scale, img.height * scale), Image.NEAREST) if scale > 1 else img
+    """The difference map: |b - a| per pixel (`eval.compare`), saturating at DIFF_FULL, as a heat map
+    in the grid layout."""
+    return plots.heat_grid(saturated_change(a, b, DIFF_FULL), nrow=nrow, scale=scale)
 
 
-def grid_size(e: Entry, num_classes: int) -> tuple[int, int]:
-    """(samples, columns): 8 x 8 for unconditional models, one row of 8 per class otherwise."""
-    if e.model == "cgan":
-        n = PER_CLASS * num_classes
-        return n, grid_nrow(True, n, num_classes)
-    return N_SAMPLES, grid_nrow(False, N_SAMPLES, 1)
+def grid_size(model: str, num_classes: int) -> tuple[int, int]:
+    """(samples, columns) of the app's grids of `model`: 8 x 8, or one row of PER_CLASS per class for a
+    conditional family."""
+    fam = family(model)
+    n = PER_CLASS * num_classes if fam.conditional else N_SAMPLES
+    return n, fam.grid_columns(n, num_classes)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -304,30 +261,49 @@ def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any
     if s.selected is None or s.baseline is None:
         return empty
     try:
-        from normgen.service.report import summarize
-
-        return summarize(index, s, seed)
+        return show(index, s, seed)
     except CheckpointError as exc:
         empty.note = f"{empty.note}\n\nA zoo file could not be used: {exc}".strip()
         return empty
 
 
+def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
+    """Sample both checkpoints of `s` from the same noise, measure what changed, and word it."""
+    base, sel = s.baseline, s.selected
+    assert base is not None and sel is not None
+    xb, xs, nrow = sample_pair(index, s, seed)
+    parts = shown_parts(sel)
+    text = describe_change(index, base, sel, parts, weight_stats(index, base), weight_stats(index, sel),
+                           mean_pixel_change(xb, xs), seed, s.exact, s.notes)
+    root = str(index.root)
+    pair = (root, base.id, base.sha256, sel.id, sel.sha256)
+    keys = {"baseline": (root, base.id, base.sha256, seed), "selected": (root, sel.id, sel.sha256, seed),
+            "diff": (*pair, seed, "diff"), **{k: (*pair, tuple(parts), k) for k in ("weights", "layers", "classes")}}
+    return ExploreResult(
+        baseline_image=grid_image(xb, nrow=nrow, scale=GRID_SCALE),
+        selected_image=grid_image(xs, nrow=nrow, scale=GRID_SCALE), diff_image=diff_image(xb, xs, nrow),
+        baseline_label=BASELINE_LABEL, selected_label=text.selected_label, headline=text.headline,
+        details=text.details, note=text.note, exact=s.exact, stats=text.stats,
+        figures=figures(index, base, sel, parts), keys=keys)
+
+
 def sample_pair(index: ZooIndex, s: Selection, seed: int) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Samples of baseline and selected from the same latent batch; returns (base, sel, nrow)."""
     cb, cs = load_entry(s.baseline, index.root), load_entry(s.selected, index.root)
-    n, nrow = grid_size(s.selected, cs.config.model.num_classes)
+    n, nrow = grid_size(s.selected.model, cs.config.model.num_classes)
     return sample(cb.model, n, seed), sample(cs.model, n, seed), nrow
 
 
-def shown_parts(e: Entry, model: torch.nn.Module) -> list[str]:
+def shown_parts(e: Entry) -> list[str]:
     """The penalized parts (what the penalty acts on); the sampling part for a baseline."""
+    fam = family(e.model)
     if e.is_baseline:
-        return [model.sampler_parts[0]]
+        return [fam.sampler_part]
     try:
-        return resolve_target(e.target, list(model.parts))
+        return resolve_target(e.target, fam.part_names)
     except ValueError:
         raise InputError(f"zoo entry {e.id} has target {e.target!r}, not a part of a {e.model}") from None
 
 
-__all__ = ["explore", "select", "Selection", "ExploreResult", "describe", "diff_image", "grid_image",
-           "weight_stats", "figures", "sample_pair", "shown_parts", "NEAR_ZERO", "DEAD_FILTER"]
+__all__ = ["explore", "select", "show", "Selection", "ExploreResult", "diff_image", "grid_size", "weight_stats",
+           "figures", "sample_pair", "shown_parts", "NEAR_ZERO", "DEAD_FILTER"]

@@ -13,25 +13,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-from normgen.data import CLASS_NAMES, DATASETS, default_data_root
-from normgen.models.config import G_NORMS, MODEL_NAMES
+from normgen.data import DATASETS, default_data_root
+from normgen.models import FAMILIES, MODEL_NAMES, family
+from normgen.models.config import G_NORMS
 from normgen.regularizers import LAMBDA_MAX, VARIANTS
+from normgen.render.figures import fmt_lambda
 from normgen.zoo.index import INDEX_NAME, ZooIndex, load_index, zoo_root
 
-MODEL_LABELS = {"gan": "GAN", "vae": "VAE", "cgan": "Conditional GAN"}
-DATASET_LABELS = {"shapes": "Shapes (made offline)", "mnist": "MNIST digits", "fashion": "Fashion-MNIST"}
-TARGET_CHOICES = {
-    "gan": ("generator", "discriminator", "both"),
-    "cgan": ("generator", "discriminator", "both"),
-    "vae": ("decoder", "encoder", "both"),
-}
-VARIANT_LABELS = {
-    "loss": "penalty added to the loss",
-    "proximal": "proximal L1 (soft-threshold: exact zeros)",
-    "decoupled": "decoupled weight decay (AdamW-style L2)",
-}
-G_NORM_LABELS = {"none": "none", "batch": "batch norm"}
+G_NORM_LABELS = {"none": "none", "batch": "batch norm"}  # the controls' names for models.config.G_NORMS
 SEED_MAX = 2**31 - 1
+DEFAULT_MODEL, DEFAULT_DATASET = "gan", "mnist"  # the first screen, when the zoo / this server has them
+OFFLINE_DATASET = next(d.name for d in DATASETS.values() if d.offline)  # trains anywhere: the fallback
 
 
 class InputError(ValueError):
@@ -65,9 +57,26 @@ def check_variant(variant: Any) -> str:
     return check_choice("variant", variant, VARIANTS)
 
 
+def model_label(name: str) -> str:
+    """A family's label on screen (the raw name of a family this normgen does not know)."""
+    return FAMILIES[name].label if name in FAMILIES else name
+
+
+def dataset_label(name: str) -> str:
+    """A dataset's label on screen (the raw name of a dataset this normgen does not know)."""
+    return DATASETS[name].label if name in DATASETS else name
+
+
+
+def target_choices(model: str) -> tuple[str, ...]:
+    """The penalty targets of `model`, its sampling part (the default) first, "both" last."""
+    fam = family(model)
+    return (fam.sampler_part, *(t for t in fam.targets() if t != fam.sampler_part))
+
+
 def check_target(model: str, target: Any) -> str:
     """The penalty target must be a part of `model` or "both"."""
-    return check_choice(f"target for the {MODEL_LABELS[model]}", target, TARGET_CHOICES[model])
+    return check_choice(f"target for the {model_label(model)}", target, target_choices(model))
 
 
 def parse_lambda(name: str, value: Any) -> float:
@@ -110,17 +119,6 @@ def parse_float(name: str, value: Any, lo: float, hi: float) -> float:
     if not math.isfinite(v) or not lo <= v <= hi:
         raise InputError(f"{name} must be a number in [{lo:g}, {hi:g}], got {value!r}")
     return v
-
-
-def fmt_lambda(lam: float) -> str:
-    """0 -> '0', 1e-4 -> '1e-4', 3e-5 -> '3e-5', 0.01 -> '1e-2', 0.25 -> '0.25'."""
-    if lam == 0:
-        return "0"
-    if 0.1 <= abs(lam) < 1000:
-        return f"{lam:g}"
-    exp = math.floor(math.log10(abs(lam)) + 1e-9)
-    mant = f"{lam / 10**exp:.2g}"
-    return f"1e{exp}" if mant == "1" else f"{mant}e{exp}"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -194,20 +192,19 @@ def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None =
 
 
 def dataset_status(data_root: str | Path | None = None) -> dict[str, str | None]:
-    """name -> None if it can be trained on here, else the reason why not (shapes is always made
-    offline; MNIST / Fashion-MNIST need their torchvision files under the data root)."""
+    """name -> None if it can be trained on here, else the reason why not (a dataset made offline
+    always can; the others need their torchvision files in their folder under the data root)."""
     root = Path(data_root) if data_root else default_data_root()
-    folders = {"mnist": "MNIST", "fashion": "FashionMNIST"}
+    files = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
     out: dict[str, str | None] = {}
-    for name in DATASETS:
-        if name == "shapes":
+    for name, info in DATASETS.items():
+        if info.offline:
             out[name] = None
             continue
-        raw = root / folders[name] / "raw"
-        files = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+        raw = root / str(info.folder) / "raw"
         ok = all((raw / f).exists() or (raw / f"{f}.gz").exists() for f in files)
         out[name] = None if ok else (
-            f"{DATASET_LABELS[name]} is not on this server (no {folders[name]}/raw files under {root}; "
+            f"{info.label} is not on this server (no {info.folder}/raw files under {root}; "
             f"set $NORMGEN_DATA to a folder that has them)")
     return out
 
@@ -219,10 +216,6 @@ def env_number(name: str, default: float) -> float:
     except ValueError:
         return default
     return v if math.isfinite(v) and v > 0 else default
-
-
-def class_names(dataset: str) -> tuple[str, ...]:
-    return CLASS_NAMES[dataset]
 
 
 def query_string(state: dict[str, Any]) -> str:
@@ -249,7 +242,7 @@ def parse_query(params: dict[str, str]) -> dict[str, Any]:
                 out[key] = check(params[key])
             except InputError:
                 pass
-    if "target" in params and params["target"] in TARGET_CHOICES.get(out.get("model", "gan"), ()):
+    if "target" in params and params["target"] in target_choices(out.get("model", DEFAULT_MODEL)):
         out["target"] = params["target"]
     if params.get("tab") in ("explore", "train", "compare", "learn"):
         out["tab"] = params["tab"]

@@ -1,27 +1,25 @@
 """What changed between the baseline and the selected checkpoint, as numbers and as sentences
 generated from those numbers (never typed in): weight sparsity and norms measured from the loaded
 weights, judge metrics read from the zoo index with their seed-to-seed spread.
+
+Text only: the caller (normgen.service.explorer) samples, measures and draws; this module words it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO
-from normgen.service.explorer import (
-    ExploreResult,
-    Selection,
-    describe,
-    diff_image,
-    figures,
-    grid_image,
-    sample_pair,
-    shown_parts,
-    weight_stats,
-)
-from normgen.service.inputs import DATASET_LABELS, MODEL_LABELS, fmt_lambda
+from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO, summarize
+from normgen.models import family
+from normgen.regularizers import LAMBDAS, PENALTIES, VARIANTS, variant_label
+from normgen.render.figures import fmt_lambda
+from normgen.service.inputs import dataset_label, model_label
 from normgen.zoo.index import Entry, ZooIndex
+
+BASELINE_LABEL = "Baseline: no penalty (λ = 0)"
 
 # (key, label, format, lower_is_better) for the judge metrics the zoo may store per entry
 METRICS = (
@@ -33,6 +31,35 @@ METRICS = (
     ("elbo_test", "test ELBO", "{:.4f}", False),
     ("elbo_gap", "train − test ELBO gap", "{:.4f}", True),
 )
+
+
+@dataclass
+class Summary:
+    """The words of one Explore result: what the screen prints beside the two grids."""
+
+    headline: str  # one sentence generated from the numbers
+    details: str  # markdown: the numbers behind the headline
+    note: str  # markdown: exact match / nearest / what is missing
+    selected_label: str
+    stats: dict[str, Any]  # the same numbers, JSON-ready (for API clients)
+
+
+def lambda_terms(lams: Mapping[str, float], zeros: bool = False) -> list[str]:
+    """'L1 λ = 1e-4', ... for every lambda in `lams` (with `zeros`) or every non-zero one, in the order
+    of `regularizers.LAMBDAS`."""
+    return [f"{PENALTIES[k].label} λ = {fmt_lambda(lams[k])}" for k in LAMBDAS
+            if k in lams and (zeros or lams[k])]
+
+
+def entry_lambdas(e: Entry) -> dict[str, float]:
+    return {k: getattr(e, k) for k in LAMBDAS}
+
+
+def describe(e: Entry) -> str:
+    """'L1 λ = 1e-4 on the generator (in the loss)' or 'no penalty (λ = 0)'."""
+    if e.is_baseline:
+        return "no penalty (λ = 0)"
+    return f"{' + '.join(lambda_terms(entry_lambdas(e)))} on the {e.target} ({variant_label(e.variant)})"
 
 
 def seed_values(index: ZooIndex, e: Entry, key: str) -> list[float]:
@@ -80,34 +107,18 @@ def _pct(v: float) -> str:
     return f"{v:.1f}%" if v < 99.95 else "100%"
 
 
-def _totals(stats: dict[str, dict], parts: list[str]) -> dict[str, float]:
-    """Weight statistics summed over `parts` (percentages weighted by weight / filter counts)."""
-    rows = [stats[p]["total"] for p in parts]
-    n = sum(r["n"] for r in rows) or 1
-    filt = [(r["dead_filter_pct"], sum(s["filters"] for s in stats[p]["layers"].values())) for r, p in
-            zip(rows, parts, strict=True)]
-    nf = sum(c for _, c in filt) or 1
-    return {
-        "n": n,
-        "near_zero_pct": sum(r["near_zero_pct"] * r["n"] for r in rows) / n,
-        "zero_pct": sum(r["zero_pct"] * r["n"] for r in rows) / n,
-        "l1": sum(r["l1"] for r in rows),
-        "l2": math.sqrt(sum(r["l2"] ** 2 for r in rows)),
-        "dead_filter_pct": sum(p * c for p, c in filt) / nf,
-    }
+def totals(stats: dict[str, dict], parts: list[str]) -> dict[str, float]:
+    """Weight statistics of `parts` together: `metrics.summarize` over all their layers."""
+    return summarize({f"{p}.{k}": v for p in parts for k, v in stats[p]["layers"].items()})
 
 
-def summarize(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
-    """Sample both checkpoints from the same noise and describe what changed."""
-    base, sel = s.baseline, s.selected
-    assert base is not None and sel is not None
-    xb, xs, nrow = sample_pair(index, s, seed)
-    from normgen.zoo.index import load_entry
-
-    model = load_entry(sel, index.root).model
-    parts = shown_parts(sel, model)
-    wb, ws = _totals(weight_stats(index, base), parts), _totals(weight_stats(index, sel), parts)
-    pixel_change = float((xs - xb).abs().mean())
+def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], base_stats: dict[str, dict],
+                    sel_stats: dict[str, dict], pixel_change: float, seed: int, exact: bool,
+                    notes: list[str]) -> Summary:
+    """Describe what changed between `base` and `sel`, from their measured weight statistics
+    (`weight_stats` per part), the mean pixel change of their samples from noise `seed`, and the
+    judge metrics the index holds; `exact` / `notes` say how the selection was made."""
+    wb, ws = totals(base_stats, parts), totals(sel_stats, parts)
     where = " + ".join(parts)
     same = base.id == sel.id
 
@@ -120,7 +131,7 @@ def summarize(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
         ("L2 norm ‖w‖", _num(wb["l2"]), _num(ws["l2"])),
     ]
     stats: dict[str, Any] = {
-        "exact": s.exact, "noise_seed": seed, "parts": parts,
+        "exact": exact, "noise_seed": seed, "parts": parts,
         "baseline": {"id": base.id, "weights": wb}, "selected": {"id": sel.id, "weights": ws,
                                                                  "l1": sel.l1, "l2": sel.l2, "target": sel.target,
                                                                  "variant": sel.variant},
@@ -151,8 +162,9 @@ def summarize(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
     details = table
     if verdicts:
         details += "\n\n" + "\n\n".join(f"- {v}" for v in verdicts)
-    if sel.target == "discriminator" and not same:
-        details += ("\n\nThe penalty acts on the discriminator only: the generator's weights change "
+    fam = family(sel.model)
+    if sel.target not in (*fam.sampler_parts, "both") and not same:
+        details += (f"\n\nThe penalty acts on the {sel.target} only: the {fam.sampler_part}'s weights change "
                     "only through training against it.")
     missing = [k for k, *_ in METRICS if k in ("fd", "rec_error") and k not in stats["metrics"]]
     if missing and not stats["metrics"]:
@@ -173,19 +185,11 @@ def summarize(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
                 headline += (" (within the seed-to-seed spread)" if abs(m["difference"]) <= m["spread"]
                              else " (larger than the seed-to-seed spread)")
         headline += "."
-    title = f"{MODEL_LABELS[sel.model]} on {DATASET_LABELS[sel.dataset]}"
-    pair = (str(index.root), base.id, base.sha256, sel.id, sel.sha256)
-    keys = {"baseline": (str(index.root), base.id, base.sha256, seed), "selected": (str(index.root), sel.id,
-                                                                                    sel.sha256, seed),
-            "diff": (*pair, seed, "diff"), **{k: (*pair, tuple(parts), k) for k in ("weights", "layers", "classes")}}
-    short = {"loss": "", "proximal": ", proximal", "decoupled": ", decoupled"}.get(sel.variant, f", {sel.variant}")
-    sel_label = "Selected: " + ("λ = 0 (the baseline again)" if same else " + ".join(
-        f"{n} λ = {fmt_lambda(v)}" for n, v in (("L1", sel.l1), ("L2", sel.l2), ("group", sel.group)) if v)
-        + f" on the {sel.target}{short}")
-    return ExploreResult(
-        baseline_image=grid_image(xb, nrow=nrow, scale=3), selected_image=grid_image(xs, nrow=nrow, scale=3),
-        diff_image=diff_image(xb, xs, nrow), baseline_label="Baseline: no penalty (λ = 0)",
-        selected_label=sel_label, headline=headline, details=details,
-        note="\n\n".join(s.notes) if s.notes else (f"{title}: this exact setting is in the zoo "
-                                                    f"(training seed {sel.seed}, {sel.steps} steps)."),
-        exact=s.exact, stats=stats, figures=figures(index, base, sel, parts), keys=keys)
+    title = f"{model_label(sel.model)} on {dataset_label(sel.dataset)}"
+    # the default update rule (VARIANTS[0]: every penalty in the loss) goes without saying in the caption
+    variant = "" if sel.variant == VARIANTS[0] else f", {variant_label(sel.variant)}"
+    sel_label = "Selected: " + ("λ = 0 (the baseline again)" if same else " + ".join(lambda_terms(entry_lambdas(sel)))
+                                + f" on the {sel.target}{variant}")
+    note = "\n\n".join(notes) if notes else (f"{title}: this exact setting is in the zoo "
+                                               f"(training seed {sel.seed}, {sel.steps} steps).")
+    return Summary(headline=headline, details=details, note=note, selected_label=sel_label, stats=stats)

@@ -27,11 +27,13 @@ import torch
 from PIL import Image
 
 from normgen.checkpoints import save
-from normgen.cli import reproduce_command
+from normgen.config import reproduce_command
 from normgen.engine.sampling import sample
 from normgen.engine.train import Progress
-from normgen.render.grids import grid_image, grid_nrow
-from normgen.service.inputs import fmt_lambda
+from normgen.models import family
+from normgen.render.figures import fmt_lambda
+from normgen.render.grids import grid_image
+from normgen.service.explorer import grid_size
 from normgen.service.sessions import (
     _DEVICE_LOCK,
     GRID_SCALE,
@@ -41,7 +43,7 @@ from normgen.service.sessions import (
     get_data,
     training_function,
 )
-from normgen.zoo.index import Entry
+from normgen.zoo.index import Entry, load_entry
 
 
 @dataclass
@@ -130,7 +132,7 @@ class Run:
         if self.samples is None:
             return None
         if self._grid is None or self._grid[0] != self.sample_step:
-            nrow = grid_nrow(self.cfg.model.name == "cgan", self.samples.shape[0], self.cfg.model.num_classes)
+            nrow = family(self.cfg.model.name).grid_columns(self.samples.shape[0], self.cfg.model.num_classes)
             self._grid = (self.sample_step, grid_image(self.samples, nrow=nrow, scale=GRID_SCALE))
         return self._grid[1]
 
@@ -247,13 +249,10 @@ class TrainStore:
 
 def compare_samples(run: Run, entry: Entry, index_root: Any, seed: int) -> tuple[Image.Image, Image.Image]:
     """The run's kept model and a zoo checkpoint, sampled from the same noise."""
-    from normgen.zoo.index import load_entry
-
     if run.result is None:
         raise ValueError("the run has not ended yet: stop it or wait for it to finish")
     other = load_entry(entry, index_root).model
-    n = 64 if run.cfg.model.name != "cgan" else 8 * run.cfg.model.num_classes
-    nrow = grid_nrow(run.cfg.model.name == "cgan", n, run.cfg.model.num_classes)
+    n, nrow = grid_size(run.cfg.model.name, run.cfg.model.num_classes)
     mine = sample(run.result.model, n, seed)
     theirs = sample(other, n, seed)
     return grid_image(mine, nrow=nrow, scale=GRID_SCALE), grid_image(theirs, nrow=nrow, scale=GRID_SCALE)

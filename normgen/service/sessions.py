@@ -21,12 +21,12 @@ from typing import Any
 import torch
 
 from normgen.config import TrainConfig, make_config
-from normgen.data import Dataset, load_dataset, make_shapes
+from normgen.data import Dataset, dataset_info, load_dataset, make_shapes
 from normgen.engine.train import train
-from normgen.models import GenerativeModel
+from normgen.models import GenerativeModel, family
 from normgen.regularizers import RegConfig
 from normgen.service.inputs import (
-    MODEL_LABELS,
+    OFFLINE_DATASET,
     InputError,
     check_dataset,
     check_g_norm,
@@ -36,6 +36,7 @@ from normgen.service.inputs import (
     dataset_status,
     env_number,
     get_index,
+    model_label,
     parse_float,
     parse_int,
     parse_lambda,
@@ -113,13 +114,7 @@ def finetune_source(model: str, dataset: str, g_norm: str, root: str | None = No
         index = get_index(root)
     except ValueError:
         return None
-    from normgen.models import MODELS
-    from normgen.models.config import default_model_config
-
-    want = set(MODELS[model](default_model_config(model)).parts)
-    cands = [e for e in index.find(model=model, dataset=dataset, g_norm=g_norm)
-             if e.is_baseline and want <= set(e.parts)]
-    return min(cands, key=lambda e: (e.variant != "loss", e.seed)) if cands else None
+    return index.baseline(model, dataset, g_norm, stores=family(model).part_names)
 
 
 def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
@@ -137,7 +132,7 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     seconds = parse_float(f"seconds (time budget; at most {max_seconds:g} on this server)", seconds, 1, max_seconds)
     why = dataset_status(data_root).get(dataset)
     if why:
-        raise InputError(f"{why}. Choose shapes, which is made offline.")
+        raise InputError(f"{why}. Choose {OFFLINE_DATASET}, which is made offline.")
     reg = RegConfig(l1=l1, l2=l2, target=target, variant=variant)
     stream = {"steps": steps, "max_seconds": seconds, "seed": seed, "n_samples": 64}
     notes: list[str] = []
@@ -149,7 +144,7 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
             return RunPlan(cfg, device, "finetune", copy.deepcopy(ck.model), entry,
                            [f"fine-tuning the zoo baseline `{entry.id}` ({entry.steps} steps, λ = 0)"],
                            entry_path(entry, get_index(root).root))
-        notes.append(f"No zoo baseline of a {MODEL_LABELS[model]} on {dataset} with every part stored, "
+        notes.append(f"No zoo baseline of a {model_label(model)} on {dataset} with every part stored, "
                      "so this run starts from scratch.")
     cfg = make_config(model, dataset, model_overrides={"g_norm": g_norm}, reg=reg, **stream)
     return RunPlan(cfg, device, "scratch", None, None, notes)
@@ -229,8 +224,8 @@ def prepare(plan: RunPlan) -> RunPlan:
 
 
 def get_data(cfg: TrainConfig, data_root: str | None = None) -> Dataset:
-    """The run's dataset (as the CLI loads it: shapes depend on the seed), cached in memory."""
-    key = (cfg.dataset, cfg.seed if cfg.dataset == "shapes" else 0, data_root)
+    """The run's dataset (as the CLI loads it: one made offline depends on the seed), cached in memory."""
+    key = (cfg.dataset, cfg.seed if dataset_info(cfg.dataset).offline else 0, data_root)
     if key not in _DATA:
         if len(_DATA) >= 3:
             _DATA.pop(next(iter(_DATA)))

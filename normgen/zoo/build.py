@@ -20,12 +20,13 @@ the half-precision cast changed 64 fixed samples (`half_max_diff`, in [-1, 1] pi
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
+import multiprocessing as mp
 import os
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,15 @@ from typing import Any
 
 import torch
 
-from normgen.zoo.index import Entry, ZooIndex, load_index, write_index, zoo_root
+from normgen.checkpoints import load, save, sha256
+from normgen.data import load_dataset
+from normgen.engine.sampling import sample
+from normgen.engine.train import train
+from normgen.eval.judge import load_judge_file, save_judge, train_judge
+from normgen.eval.metrics import model_weight_stats
+from normgen.eval.quality import evaluate, floor, real_reference
+from normgen.models import build_model, family
+from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
 from normgen.zoo.spec import DATASETS, ZooSpec, spec
 
 EVAL_N = 2_000  # generated (and real train) images per FD; the floor uses the same n (FD grows as n shrinks)
@@ -51,18 +60,17 @@ def recipe_hash(cfg_dict: dict, eval_n: int, half: bool, judge_sha: str) -> str:
 
 
 def stored_parts(s: ZooSpec) -> list[str]:
-    """What an entry's file stores: the sampling parts; the seed-0 GAN baselines also keep the
-    discriminator, so the app can fine-tune from them."""
-    parts = ["decoder", "encoder"] if s.model == "vae" else ["generator"]
-    if s.is_baseline and s.model != "vae" and s.seed == 0:
-        parts.append("discriminator")
+    """What an entry's file stores: the family's sampling parts; a seed-0 baseline keeps every part
+    (a GAN's discriminator too), so the app can fine-tune from it. Sampling parts come first."""
+    f = family(s.model)
+    parts = list(f.sampler_parts)
+    if s.is_baseline and s.seed == 0:
+        parts += [p for p in f.part_names if p not in parts]
     return parts
 
 
 def projected_bytes(s: ZooSpec, half: bool = True) -> int:
     """Size of the entry's file: stored tensors' bytes plus ~2 KB of header."""
-    from normgen.models import build_model
-
     key = ("size", s.model, s.dataset, s.g_norm, s.d_norm, tuple(stored_parts(s)), half)
     if key not in _CACHE:
         model = build_model(s.config(1).model)
@@ -79,8 +87,6 @@ def projected_bytes(s: ZooSpec, half: bool = True) -> int:
 
 
 def _data(name: str, train: bool, data_root: str | None, device: str):
-    from normgen.data import load_dataset
-
     key = ("data", name, train, device)
     if key not in _CACHE:
         _CACHE[key] = load_dataset(name, root=data_root, train=train, device=device, download=False)
@@ -88,9 +94,6 @@ def _data(name: str, train: bool, data_root: str | None, device: str):
 
 
 def _judge_ref(root: Path, dataset: str, data_root: str | None, device: str):
-    from normgen.eval.judge import load_judge_file
-    from normgen.eval.quality import real_reference
-
     key = ("judge", str(root), dataset, device)
     if key not in _CACHE:
         judge = load_judge_file(root / "judges" / f"{dataset}.safetensors", device=device)
@@ -104,12 +107,6 @@ def _init_worker(threads: int) -> None:
 
 def build_entry(job: dict) -> dict:
     """Train, save, score one entry; returns its index row (a plain dict). Runs in a worker."""
-    from normgen.checkpoints import load, save, sha256
-    from normgen.engine.sampling import sample
-    from normgen.engine.train import train
-    from normgen.eval.metrics import model_weight_stats
-    from normgen.eval.quality import evaluate
-
     s = ZooSpec(**job["spec"])
     root, device, half = Path(job["root"]), job["device"], job["half"]
     cfg = s.config(job["steps"])
@@ -128,7 +125,7 @@ def build_entry(job: dict) -> dict:
     judge, ref = _judge_ref(root, s.dataset, job["data_root"], device)
     test_ds = _data(s.dataset, False, job["data_root"], device)
     metrics = evaluate(loaded, judge, test_ds, n=job["eval_n"], seed=EVAL_SEED, ref=ref,
-                       train=train_ds if s.model == "vae" else None)
+                       train=train_ds if family(s.model).has_elbo else None)
     row = {k: v for k, v in s.to_dict().items() if k not in ("priority", "tag")}
     row.update(steps=res.steps, device=res.device, wall_s=round(res.elapsed, 2), sha256=sha256(path),
                parts=parts, metrics=metrics, weights=weights, status=res.status, message=res.message,
@@ -146,8 +143,6 @@ def plan(index: ZooIndex, entries: list[ZooSpec], *, steps: int | None, eval_n: 
          half: bool) -> list[tuple[ZooSpec, str]]:
     """(spec, state) for each entry: 'ok' (indexed, sha and recipe match), 'stale' (recipe or file
     differ) or 'new'."""
-    from normgen.checkpoints import sha256
-
     out = []
     for s in entries:
         e = index.get(s.id)
@@ -167,11 +162,8 @@ def _recipe(index: ZooIndex, entry_id: str) -> str | None:
 
 
 def ensure_judges_and_floors(index: ZooIndex, datasets: list[str], *, data_root: str | None, device: str,
-                             eval_n: int, judge_steps: int, log=print) -> None:
+                             eval_n: int, judge_steps: int, log: Callable[[str], None] = print) -> None:
     """Train missing judges (ROOT/judges/<dataset>.safetensors) and compute missing floors."""
-    from normgen.eval.judge import save_judge, train_judge
-    from normgen.eval.quality import floor
-
     for ds in datasets:
         rel = f"judges/{ds}.safetensors"
         path = index.root / rel
@@ -192,8 +184,6 @@ def ensure_judges_and_floors(index: ZooIndex, datasets: list[str], *, data_root:
 
 
 def _sha(path: Path) -> str:
-    from normgen.checkpoints import sha256
-
     key = ("sha", str(path), path.stat().st_mtime_ns)
     if key not in _CACHE:
         _CACHE[key] = sha256(path)
@@ -216,7 +206,7 @@ class BuildResult:
 def build(root: Path, *, data_root: str | None, device: str, workers: int = 1, priority: int = 1,
           steps: int | None = None, only: str | None = None, datasets: tuple[str, ...] = DATASETS,
           eval_n: int = EVAL_N, half: bool = True, judge_steps: int = JUDGE_STEPS, dry_run: bool = False,
-          prune: bool = False, log=print) -> BuildResult:
+          prune: bool = False, log: Callable[[str], None] = print) -> BuildResult:
     """Train every missing or stale entry of the grid up to `priority` (see module docstring).
 
     A failing entry is logged and skipped (the others go on); `prune` removes index entries of these
@@ -287,8 +277,6 @@ def build(root: Path, *, data_root: str | None, device: str, workers: int = 1, p
             else:
                 finish(entry_id, row)
         return out
-    import multiprocessing as mp
-
     threads = max(1, (os.cpu_count() or 1) // workers)
     pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
                                initargs=(threads,))
@@ -312,104 +300,3 @@ def build(root: Path, *, data_root: str | None, device: str, workers: int = 1, p
 def _put(index: ZooIndex, row: dict) -> None:
     """Add or replace an entry (extra keys such as recipe and status go to Entry.extra)."""
     index.entries = [e for e in index.entries if e.id != row["id"]] + [Entry.from_dict(row)]
-
-
-# ----------------------------------------------------------------------------------------------
-# CLI: python -m normgen zoo {build,verify,card}
-
-
-def cmd_build(a: argparse.Namespace) -> int:
-    if a.workers < 1 or a.priority < 1:
-        raise ValueError("--workers and --priority must be >= 1")
-    if a.steps is not None and a.steps < 1:
-        raise ValueError(f"--steps must be >= 1, got {a.steps}")
-    if a.eval_n < 100:
-        raise ValueError(f"--eval-n must be >= 100, got {a.eval_n}")
-    datasets = tuple(d.strip() for d in a.datasets.split(",") if d.strip())
-    from normgen.data import check_dataset_name
-
-    for d in datasets:
-        check_dataset_name(d)
-    if a.only:
-        try:
-            re.compile(a.only)
-        except re.error as exc:
-            raise ValueError(f"--only is not a valid regular expression: {exc}") from None
-    device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda, but CUDA is not available here; use --device cpu")
-    res = build(zoo_root(a.out), data_root=a.data_root, device=device, workers=a.workers, priority=a.priority,
-                steps=a.steps, only=a.only, datasets=datasets, eval_n=a.eval_n, half=not a.float32,
-                judge_steps=a.judge_steps, dry_run=a.dry_run, prune=a.prune, log=lambda s: print(s, flush=True))
-    index = res.index
-    if not a.dry_run:
-        size = sum(p.stat().st_size for p in index.root.rglob("*") if p.is_file())
-        print(f"trained {len(res.trained)}, failed {len(res.failed)}, pruned {len(res.pruned)}; index: {len(index)} "
-              f"entries; {index.root} holds {size / 2**20:.1f} MiB")
-    for entry_id, msg in res.failed.items():
-        print(f"FAILED {entry_id}: {msg}")
-    return 1 if res.failed else 0
-
-
-def cmd_verify(a: argparse.Namespace) -> int:
-    from normgen.zoo.index import verify
-
-    root = zoo_root(a.root)
-    n, problems = verify(root)
-    for p in problems:
-        print(f"FAIL {p}")
-    print(f"verified {n} entries in {root}: {'all ok' if not problems else f'{len(problems)} problems'}")
-    return 1 if problems else 0
-
-
-def cmd_merge(a: argparse.Namespace) -> int:
-    from normgen.zoo.index import merge
-
-    ids = merge(a.src, zoo_root(a.root), log=lambda s: None)
-    print(f"merged {len(ids)} entries from {a.src} into {zoo_root(a.root)}; run `zoo card` to refresh the card")
-    return 0
-
-
-def cmd_card(a: argparse.Namespace) -> int:
-    from normgen.zoo.card import write_card
-
-    path = write_card(zoo_root(a.root), a.out)
-    print(f"wrote {path}")
-    return 0
-
-
-def register_cli(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("zoo", help="build, verify or describe the pretrained zoo (checkpoints/)",
-                       description="The pretrained zoo: a lambda grid of models with judge metrics.")
-    zs = p.add_subparsers(dest="zoo_command", required=True, parser_class=type(p))
-    b = zs.add_parser("build", help="train every missing entry of the grid (resumable)",
-                      description="Train every missing or stale zoo entry up to --priority; resumable.")
-    b.add_argument("--data-root", default=None, help="folder holding MNIST/raw and FashionMNIST/raw")
-    b.add_argument("--out", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
-    b.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
-    b.add_argument("--workers", type=int, default=1, help="entries trained in parallel processes (default: 1)")
-    b.add_argument("--priority", type=int, default=1, help="build priorities 1..K (see normgen/zoo_spec.py)")
-    b.add_argument("--steps", type=int, default=None, help="override every entry's training steps")
-    b.add_argument("--only", default=None, metavar="REGEX",
-                   help="only entries whose 'TAG ID' matches, e.g. 'baseline', 'l1=0.001-l2=0-', '^l2 gan-'")
-    b.add_argument("--datasets", default=",".join(DATASETS),
-                   help="comma list; the first gets the full grid, the others the core grid "
-                        f"(default: {','.join(DATASETS)}; 'shapes' works offline)")
-    b.add_argument("--eval-n", type=int, default=EVAL_N, help=f"samples per FD (default: {EVAL_N})")
-    b.add_argument("--float32", action="store_true", help="store float32 weights (default: float16)")
-    b.add_argument("--judge-steps", type=int, default=JUDGE_STEPS, help="steps for judges trained here")
-    b.add_argument("--dry-run", action="store_true", help="print the plan and projected size, train nothing")
-    b.add_argument("--prune", action="store_true",
-                   help="delete indexed entries (and files) of these datasets that the grid no longer lists")
-    b.set_defaults(handler=cmd_build)
-    v = zs.add_parser("verify", help="check every entry loads, matches its sha256 and samples")
-    v.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
-    v.set_defaults(handler=cmd_verify)
-    m = zs.add_parser("merge", help="copy the entries of another zoo folder into this one (same ids replaced)")
-    m.add_argument("src", help="zoo folder built elsewhere, e.g. by `zoo build --out FOLDER` on a GPU machine")
-    m.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
-    m.set_defaults(handler=cmd_merge)
-    c = zs.add_parser("card", help="write the model card (ROOT/README.md) from the index")
-    c.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
-    c.add_argument("--out", default=None, help="output file (default: ROOT/README.md)")
-    c.set_defaults(handler=cmd_card)

@@ -11,12 +11,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from normgen.data import CLASS_NAMES
-from normgen.service.inputs import DATASET_LABELS
+from normgen.data import class_names, dataset_info
+from normgen.models import MODEL_NAMES, family
+from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.zoo import sweeps as S
 from normgen.zoo.index import ZooIndex
+from normgen.zoo.spec import DATASETS as GRID_DATASETS
 
 COLLAPSE = 0.5  # class entropy below this fraction of ln K counts as mode collapse
+VARIANT_MODELS = ("gan", "vae")  # the families whose proximal / decoupled / group sweeps the page reports
 
 
 @dataclass
@@ -43,7 +46,7 @@ class Stat:
 
     def fmt(self, spec: str = ".3g", unit: str = "", compact: bool = False) -> str:
         """'21.3%', and with several seeds '21.3% (seeds 20.1-22.4%)' or compact '21.3 [20.1-22.4]'."""
-        f = S.plots.fmt_num if spec == ".3g" else (lambda v: format(v, spec))
+        f = fmt_num if spec == ".3g" else (lambda v: format(v, spec))
         s = f"{f(self.mean)}{unit}"
         lo, hi = f(self.lo), f(self.hi)
         if len(self.vals) > 1 and lo != hi:
@@ -66,7 +69,7 @@ def _m(name: str):
 def find_sweep(index: ZooIndex, model: str, dataset: str, kind: str, g_norm: str = "none",
                target: str | None = None, variant: str = "loss") -> S.Sweep | None:
     """The largest sweep of `kind` with a baseline for these settings, or None."""
-    target = target or S.SAMPLER_PART[model]
+    target = target or family(model).sampler_part
     cands = [s for s in S.list_sweeps(index, model, dataset)
              if (s.key.kind, s.key.g_norm, s.key.target, s.key.variant) == (kind, g_norm, target, variant)
              and s.has_baseline and len(s.points) > 1]
@@ -74,7 +77,7 @@ def find_sweep(index: ZooIndex, model: str, dataset: str, kind: str, g_norm: str
 
 
 def _lam(kind: str, p: S.SweepPoint) -> str:
-    return f"{kind.upper()} λ={S.plots.fmt_lambda(p.lams[kind])}"
+    return f"{kind.upper()} λ={fmt_lambda(p.lams[kind])}"
 
 
 def _versus_spread(a: Stat, v: float) -> str:
@@ -101,7 +104,7 @@ def _change(a: Stat, b: Stat, what: str, spec: str = ".3g") -> str:
 
 def _collapsed_baseline(sweep: S.Sweep) -> Stat | None:
     """The baseline's class entropy when it is itself below COLLAPSE * ln K (else None)."""
-    k = len(CLASS_NAMES.get(sweep.dataset, ())) or 10
+    k = len(class_names(sweep.dataset)) or 10
     h = _stat(sweep.points[0], _m("class_entropy"))
     return h if h.ok and h.mean < COLLAPSE * math.log(k) else None
 
@@ -109,7 +112,7 @@ def _collapsed_baseline(sweep: S.Sweep) -> Stat | None:
 def _collapse(sweep: S.Sweep) -> S.SweepPoint | None:
     """The smallest lambda whose mean class entropy is below COLLAPSE * ln K (None when the
     baseline itself is that low: then lambda cannot be blamed)."""
-    k = len(CLASS_NAMES.get(sweep.dataset, ())) or 10
+    k = len(class_names(sweep.dataset)) or 10
     if _collapsed_baseline(sweep) is not None:
         return None
     for p in sweep.points[1:]:
@@ -133,7 +136,7 @@ def axis_table(sweep: S.Sweep) -> str:
     rows += [f"| {lam} | " + " | ".join(c[0] for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for p in sweep.points:
         cells = [_stat(p, get).fmt(spec, compact=True) if _stat(p, get).ok else "-" for _, get, spec in cols]
-        rows.append(f"| {S.plots.fmt_lambda(p.lams[sweep.key.kind])} | " + " | ".join(cells) + " |")
+        rows.append(f"| {fmt_lambda(p.lams[sweep.key.kind])} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -141,7 +144,7 @@ def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     sw = find_sweep(index, model, dataset, "l1")
     if sw is None:
         return []
-    base, part, name = sw.points[0], sw.part, S.MODEL_LABELS[model]
+    base, part, name = sw.points[0], sw.part, family(model).label
     out = [axis_table(sw)]
     c = _collapse(sw)
     intact = [p for p in sw.points[1:] if c is None or p.lams["l1"] < c.lams["l1"]]
@@ -153,7 +156,7 @@ def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
              + (" (the largest λ before collapse)" if c is not None else ""))
         if fd0.ok and _stat(p, _m("fd")).ok:
             s += "; " + _change(fd0, _stat(p, _m("fd")), "judge FD")
-        if model == "vae" and _stat(base, _m("rec_error")).ok and _stat(p, _m("rec_error")).ok:
+        if _stat(base, _m("rec_error")).ok and _stat(p, _m("rec_error")).ok:
             s += "; " + _change(_stat(base, _m("rec_error")), _stat(p, _m("rec_error")), "reconstruction error")
         out.append(s + ".")
     zs = [_stat(p, _wstat(part, "zero_pct")) for p in sw.points[1:]]
@@ -169,10 +172,10 @@ def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     hb = _collapsed_baseline(sw)
     if hb is not None:
         out.append(f"Caution: the {name} baseline itself is collapsed (class entropy {hb.fmt('.2f')} of a possible "
-                   f"{math.log(len(CLASS_NAMES[dataset])):.2f}): its samples cover few classes even without a "
+                   f"{math.log(len(class_names(dataset))):.2f}): its samples cover few classes even without a "
                    "penalty, so this zoo cannot show what λ does to mode coverage.")
     if c is not None:
-        h, k = _stat(c, _m("class_entropy")), len(CLASS_NAMES[dataset])
+        h, k = _stat(c, _m("class_entropy")), len(class_names(dataset))
         out.append(f"Breaking point: from {_lam('l1', c)} the samples collapse: class entropy {h.fmt('.2f')} of a "
                    f"possible {math.log(k):.2f} (baseline {_stat(base, _m('class_entropy')).fmt('.2f')}), "
                    "so most samples look like the same class.")
@@ -183,7 +186,7 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     sw = find_sweep(index, model, dataset, "l2")
     if sw is None:
         return []
-    base, part, name = sw.points[0], sw.part, S.MODEL_LABELS[model]
+    base, part, name = sw.points[0], sw.part, family(model).label
     out = [axis_table(sw)]
     last = sw.points[-1]
     n0, n1 = _stat(base, _wstat(part, "l2")), _stat(last, _wstat(part, "l2"))
@@ -201,7 +204,7 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
             verdict = (f"the claim holds here: the best L2 point, {_lam('l2', best_p)}, has FD {best.fmt()}, "
                        f"below every baseline seed ({fd0.fmt()}) by more than the seeds differ.")
         elif best.mean < fd0.lo and where == "near":
-            seeds = f"{S.plots.fmt_num(fd0.lo)} and {S.plots.fmt_num(fd0.hi)}"
+            seeds = f"{fmt_num(fd0.lo)} and {fmt_num(fd0.hi)}"
             verdict = (f"the claim is not shown here: the best L2 point, {_lam('l2', best_p)}, has FD "
                        f"{best.fmt()}, below both baseline seeds ({seeds}) but by less than they differ "
                        "from each other, which so few seeds cannot tell from noise.")
@@ -215,18 +218,17 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
             verdict = (f"the claim is unclear here: the best L2 point, {_lam('l2', best_p)}, has FD {best.fmt()} "
                        f"against {fd0.fmt()} for the baseline, which has one seed only (no spread measured).")
         out.append(f"{claim} For the {name} {part}, {verdict}")
-    if model == "vae":
-        g0, g1 = _stat(base, _m("elbo_gap")), _stat(last, _m("elbo_gap"))
-        if g0.ok and g1.ok:
-            narrower = abs(g1.mean) < abs(g0.mean)
-            verdict = "narrower here" if narrower else "not narrower here"
-            t0, t1 = _stat(base, _m("elbo_test")), _stat(last, _m("elbo_test"))
-            if narrower and t0.ok and t1.ok:
-                verdict += (", but not by fitting unseen images better: the test ELBO fell" if t1.mean < t0.mean
-                            else ", and the test ELBO rose") + f" ({t0.fmt()} → {t1.fmt()})"
-            out.append(f"*Textbook claim: L2 narrows the train-test gap.* VAE ELBO gap (train - test, nats per "
-                       f"pixel; > 0 = fits training images better): {_change(g0, g1, '')} from λ=0 to "
-                       f"{_lam('l2', last)}, so {verdict}.")
+    g0, g1 = _stat(base, _m("elbo_gap")), _stat(last, _m("elbo_gap"))
+    if g0.ok and g1.ok:  # only families with an ELBO (the VAE) record its train-test gap
+        narrower = abs(g1.mean) < abs(g0.mean)
+        verdict = "narrower here" if narrower else "not narrower here"
+        t0, t1 = _stat(base, _m("elbo_test")), _stat(last, _m("elbo_test"))
+        if narrower and t0.ok and t1.ok:
+            verdict += (", but not by fitting unseen images better: the test ELBO fell" if t1.mean < t0.mean
+                        else ", and the test ELBO rose") + f" ({t0.fmt()} → {t1.fmt()})"
+        out.append(f"*Textbook claim: L2 narrows the train-test gap.* {name} ELBO gap (train - test, nats per "
+                   f"pixel; > 0 = fits training images better): {_change(g0, g1, '')} from λ=0 to "
+                   f"{_lam('l2', last)}, so {verdict}.")
     c0, c = _stat(base, _m("confident_pct")), _stat(last, _m("confident_pct"))
     if c.ok and c0.ok:
         out.append(f"Samples the judge is confident about: {c0.fmt('.1f', '%')} at λ=0, "
@@ -260,7 +262,7 @@ def elastic_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
 
 
 def variant_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
-    out, name = [], S.MODEL_LABELS[model]
+    out, name = [], family(model).label
     prox = find_sweep(index, model, dataset, "l1", variant="proximal")
     if prox is not None:
         p = max(prox.points[1:], key=lambda q: q.lams["l1"])
@@ -291,7 +293,7 @@ def variant_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
         d0, d = _stat(grp.points[0], _wstat(grp.part, "dead_filter_pct")), _stat(p, _wstat(grp.part, "dead_filter_pct"))
         if d0.ok and d.ok:
             fd0, fd = _stat(grp.points[0], _m("fd")), _stat(p, _m("fd"))
-            out.append(f"{name} {grp.part}, group lasso λ={S.plots.fmt_lambda(p.lams['group'])}: dead filters "
+            out.append(f"{name} {grp.part}, group lasso λ={fmt_lambda(p.lams['group'])}: dead filters "
                        f"{d0.fmt('.1f', '%')} → {d.fmt('.1f', '%')}"
                        + (f"; {_change(fd0, fd, 'judge FD')}" if fd0.ok and fd.ok else "") + ".")
     return out
@@ -321,12 +323,12 @@ def batchnorm_table(index: ZooIndex, dataset: str) -> str:
             if plain is not None:
                 twin = plain.points[0] if i == 0 else next(
                     (q for q in plain.points[1:] if math.isclose(q.lams[kind], p.lams[kind])), None)
-            cells = ["0 (baseline)" if i == 0 else f"{kind.upper()} {S.plots.fmt_lambda(p.lams[kind])}"]
+            cells = ["0 (baseline)" if i == 0 else f"{kind.upper()} {fmt_lambda(p.lams[kind])}"]
             for sw, q in ((bn, p), (plain, twin)):
                 if q is None:
                     cells += ["-", "-"]
                     continue
-                norm = _stat(q, _wstat("generator", "l2"))
+                norm = _stat(q, _wstat(sw.part, "l2"))
                 cells += [norm.fmt(compact=True) if norm.ok else "-",
                           _bn_cell(_stat(sw.points[0], _m("fd")), _stat(q, _m("fd")), i == 0)]
             rows.append("| " + " | ".join(cells) + " |")
@@ -344,7 +346,7 @@ def batchnorm_findings(index: ZooIndex, dataset: str) -> list[str]:
     if bn is None:
         return []
     last = bn.points[-1]
-    n0, n1 = _stat(bn.points[0], _wstat("generator", "l2")), _stat(last, _wstat("generator", "l2"))
+    n0, n1 = _stat(bn.points[0], _wstat(bn.part, "l2")), _stat(last, _wstat(bn.part, "l2"))
     fd0, fd1 = _stat(bn.points[0], _m("fd")), _stat(last, _m("fd"))
     if not (n0.ok and n1.ok and fd0.ok and fd1.ok):
         return []
@@ -380,8 +382,7 @@ def target_findings(index: ZooIndex, dataset: str) -> list[str]:
             for p in sw.points[1:]:
                 fd, dn = _stat(p, _m("fd")), _stat(p, _wstat("discriminator", "l2"))
                 if fd0.ok and fd.ok:
-                    on = "both networks" if target == "both" else f"the {target}"
-                    s = f"GAN, penalty on {on}, {_lam(kind, p)}: {_change(fd0, fd, 'judge FD')}"
+                    s = f"GAN, penalty on {S.target_words(target)}, {_lam(kind, p)}: {_change(fd0, fd, 'judge FD')}"
                     if dn0.ok and dn.ok:
                         s += f"; discriminator weight norm {dn0.fmt()} → {dn.fmt()}"
                         if dn.mean < 1e-3 * dn0.mean:
@@ -396,21 +397,21 @@ def seed_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     fds = sorted({e.seed: S.metric(e, "fd") for e in base if S.metric(e, "fd") is not None}.items())
     if len(fds) < 2:
         return []
-    vals = ", ".join(f"{S.plots.fmt_num(v)} (seed {s})" for s, v in fds)
-    return [f"{S.MODEL_LABELS[model]} without any penalty, trained with different seeds only: judge FD {vals}. "
+    vals = ", ".join(f"{fmt_num(v)} (seed {s})" for s, v in fds)
+    return [f"{family(model).label} without any penalty, trained with different seeds only: judge FD {vals}. "
             "A difference smaller than this is not an effect of λ."]
 
 
 def zoo_datasets(index: ZooIndex) -> list[str]:
-    """The zoo's datasets, MNIST first, then by number of entries (most first)."""
+    """The zoo's datasets: the grid's first one (MNIST) first, then by number of entries (most first)."""
     counts: dict[str, int] = {}
     for e in index.entries:
         counts[e.dataset] = counts.get(e.dataset, 0) + 1
-    return sorted(counts, key=lambda d: (d != "mnist", -counts[d], d))
+    return sorted(counts, key=lambda d: (d != GRID_DATASETS[0], -counts[d], d))
 
 
 def pick_dataset(index: ZooIndex) -> str | None:
-    """MNIST if the zoo has it, else the dataset with the most entries."""
+    """The grid's first dataset (MNIST) if the zoo has it, else the dataset with the most entries."""
     ds = zoo_datasets(index)
     return ds[0] if ds else None
 
@@ -422,20 +423,20 @@ def measured_markdown(index: ZooIndex, dataset: str | None = None) -> str:
         return ("## What this zoo measured\nThe zoo is empty, so there are no measurements to show yet. "
                 "Build it with `python -m normgen zoo build`.")
     floor = index.floors.get(dataset, {}).get("fd")
-    head = (f"## What this zoo measured: {DATASET_LABELS.get(dataset, dataset)}\n"
+    head = (f"## What this zoo measured: {dataset_info(dataset).label}\n"
             "The same numbers, with the grids, are on the **Compare** tab (pick the model and the sweep).\n\n")
     if isinstance(floor, int | float):
-        head += f"Judge-FD floor (real training vs real test images): {S.plots.fmt_num(floor)}.\n"
+        head += f"Judge-FD floor (real training vs real test images): {fmt_num(floor)}.\n"
     sections: list[tuple[str, list[str]]] = []
-    for model in ("gan", "vae", "cgan"):
-        sections.append((f"L1 - {S.MODEL_LABELS[model]}", l1_findings(index, model, dataset)))
-        sections.append((f"L2 - {S.MODEL_LABELS[model]}", l2_findings(index, model, dataset)))
+    for model in MODEL_NAMES:
+        sections.append((f"L1 - {family(model).label}", l1_findings(index, model, dataset)))
+        sections.append((f"L2 - {family(model).label}", l2_findings(index, model, dataset)))
     sections.append(("Elastic net (L1 and L2 together) - GAN", elastic_findings(index, "gan", dataset)))
     sections.append(("Seed-to-seed spread", seed_findings(index, "gan", dataset)))
     sections.append(("BatchNorm hides weight penalties?", batchnorm_findings(index, dataset)))
     sections.append(("Penalty on the discriminator", target_findings(index, dataset)))
-    for model in ("gan", "vae"):
-        sections.append((f"Proximal L1, decoupled decay, group lasso - {S.MODEL_LABELS[model]}",
+    for model in VARIANT_MODELS:
+        sections.append((f"Proximal L1, decoupled decay, group lasso - {family(model).label}",
                          variant_findings(index, model, dataset)))
     parts, missing = [head], []
     for title, lines in sections:

@@ -18,20 +18,25 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from normgen import __version__
 from normgen.checkpoints import Checkpoint, CheckpointError, load, sha256
+from normgen.engine.sampling import sample
+from normgen.eval.judge import Judge, load_judge_file
+from normgen.regularizers import LAMBDAS
 
 ZOO_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 ZOO_ENV = "NORMGEN_ZOO"
 FORMAT = "normgen-zoo/1"
 INDEX_NAME = "index.json"
-LAMBDAS = ("l1", "l2", "group", "act")
 LOG_EPS = 1e-6  # nearest(): distance in log10(lambda + LOG_EPS), so 0 sits one decade below 1e-5
 
 
@@ -133,15 +138,23 @@ class ZooIndex:
         _check_fields(fields_)
         return [e for e in self.entries if all(_matches(e, k, v) for k, v in fields_.items())]
 
-    def nearest(self, model: str, dataset: str, l1: float, l2: float, **fields_: Any) -> Entry | None:
-        """The entry of `model` on `dataset` (and the other given fields) closest to (l1, l2).
+    def nearest(self, model: str, dataset: str, l1: float, l2: float, *, relax: Sequence[str] = (),
+                **fields_: Any) -> Entry | None:
+        """The regularized entry of `model` on `dataset` (and the other given fields) closest to (l1, l2).
 
         Distance: Euclidean in (log10(l1 + 1e-6), log10(l2 + 1e-6)), so one decade counts the same
         everywhere and lambda = 0 sits just below the smallest grid value. Ties: lower seed first,
-        then index order.
+        then index order. `relax` names fields of `fields_` to give up, one more at a time in that
+        order, while no entry matches (Explore asks for its target and variant, then settles for
+        another variant, then another target). A baseline is near no setting: see `baseline`.
         """
-        cands = self.find(model=model, dataset=dataset, **fields_)
-        if not cands:
+        want = dict(fields_)
+        for drop in (None, *relax):
+            want.pop(drop, None)
+            cands = [e for e in self.find(model=model, dataset=dataset, **want) if not e.is_baseline]
+            if cands:
+                break
+        else:
             return None
 
         def dist(e: Entry) -> float:
@@ -150,22 +163,29 @@ class ZooIndex:
 
         return min(cands, key=lambda e: (round(dist(e), 9), e.seed))
 
-    def baseline(self, model: str, dataset: str, g_norm: str | None = None, seed: int | None = None,
-                 **fields_: Any) -> Entry | None:
-        """The unregularized entry (every lambda 0) of `model` on `dataset`.
+    def baseline(self, model: str, dataset: str, g_norm: str | None = None, seed: int | None = None, *,
+                 like: Entry | None = None, stores: Iterable[str] = (), **fields_: Any) -> Entry | None:
+        """The unregularized entry (every lambda 0) of `model` on `dataset` (and the other given fields).
 
-        Without `g_norm` / `seed` it prefers g_norm "none", the default variant "loss", then the
-        lowest seed.
+        `stores`: parts its file must hold (fine-tuning a GAN needs its discriminator). Among several it
+        prefers the one most like `like` (the entry it is shown beside: same normalizations, then same
+        training seed), then g_norm "none", the default variant "loss", then the lowest seed.
         """
         want = dict(fields_)
         if g_norm is not None:
             want["g_norm"] = g_norm
         if seed is not None:
             want["seed"] = seed
-        cands = [e for e in self.find(model=model, dataset=dataset, **want) if e.is_baseline]
+        need = set(stores)
+        cands = [e for e in self.find(model=model, dataset=dataset, **want) if e.is_baseline and need <= set(e.parts)]
         if not cands:
             return None
-        return min(cands, key=lambda e: (e.g_norm != "none", e.variant != "loss", e.seed))
+
+        def rank(e: Entry) -> tuple:
+            near = () if like is None else (e.g_norm != like.g_norm, e.d_norm != like.d_norm, e.seed != like.seed)
+            return (*near, e.g_norm != "none", e.variant != "loss", e.seed)
+
+        return min(cands, key=rank)
 
     def values(self, field_name: str, **filters: Any) -> list[Any]:
         """Sorted distinct values of `field_name` among the entries matching `filters`."""
@@ -203,8 +223,6 @@ def load_index(root: str | Path | None = None) -> ZooIndex:
 
 def write_index(index: ZooIndex, root: str | Path | None = None) -> Path:
     """Write the index atomically (temp file + rename), entries sorted by id for stable diffs."""
-    from normgen import __version__
-
     root = zoo_root(root if root is not None else index.root)
     root.mkdir(parents=True, exist_ok=True)
     index.normgen_version = index.normgen_version or __version__
@@ -270,10 +288,8 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def load_judge(dataset: str, root: str | Path | None = None):
+def load_judge(dataset: str, root: str | Path | None = None) -> Judge | None:
     """The judge classifier shipped for `dataset` (normgen.eval.judge.Judge), or None if there is none."""
-    from normgen.eval.judge import load_judge_file
-
     root = zoo_root(root)
     index = load_index(root)
     path = index.judge_path(dataset) or root / "judges" / f"{dataset}.safetensors"
@@ -283,8 +299,6 @@ def load_judge(dataset: str, root: str | Path | None = None):
 def verify(root: str | Path | None = None, n: int = 16) -> tuple[int, list[str]]:
     """Check every entry: file present, sha256 matches, loads, samples `n` finite images in [-1, 1]
     of the dataset's shape; and every judge loads. Returns (entries checked, problems)."""
-    from normgen.engine.sampling import sample
-
     index = load_index(root)
     problems: list[str] = []
     for e in index.entries:
@@ -312,7 +326,7 @@ def verify(root: str | Path | None = None, n: int = 16) -> tuple[int, list[str]]
     return len(index.entries), problems
 
 
-def merge(src: str | Path, dst: str | Path | None = None, log=print) -> list[str]:
+def merge(src: str | Path, dst: str | Path | None = None, log: Callable[[str], None] = print) -> list[str]:
     """Copy every entry of the zoo at `src` into the zoo at `dst`, replacing entries with the same id:
     how a zoo built elsewhere (`zoo build --out FOLDER`, e.g. on a GPU machine) comes home.
 
@@ -321,8 +335,6 @@ def merge(src: str | Path, dst: str | Path | None = None, log=print) -> list[str
     The index is rewritten after every file, so an interruption leaves at most one entry to merge again.
     Returns the merged ids.
     """
-    import shutil
-
     s_idx, d_idx = load_index(src), load_index(dst)
     if s_idx.root.resolve() == d_idx.root.resolve():
         raise ValueError(f"{s_idx.root}: source and destination are the same zoo")

@@ -26,8 +26,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from normgen.config import TrainConfig, make_config
+from normgen.models import MODEL_NAMES, family
 from normgen.models.config import default_model_config
-from normgen.regularizers import RegConfig
+from normgen.regularizers import LAMBDAS, RegConfig
 
 # --- the lambda grid (the lead tunes these after a GPU sweep) -----------------------------------
 L1_AXIS = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3)
@@ -56,10 +57,10 @@ RECHECK_BASELINE_SEEDS = (2,)
 # per model; `zoo build --steps` overrides all. The GANs need 6,000 steps to beat a 3-minute plain DCGAN
 # (MNIST FD 166 / 108 / 79 / 65 / 57 at 1k / 2k / 3k / 4k / 6k steps; scripts/gan_steps_curve.py); the
 # cGAN gets as many, which takes it from FD 13.5 at 2k to 7.2 / 6.6 at 4k / 6k (95.7% confident)
+# A family ships in the zoo once it has a step count here (the core grid is then trained for it).
 STEPS = {"gan": 6000, "cgan": 6000, "vae": 1500}
-MODELS = ("gan", "vae", "cgan")
-DATASETS = ("mnist", "fashion")
-GENERATOR_PART = {"gan": "generator", "cgan": "generator", "vae": "decoder"}
+MODELS = tuple(m for m in MODEL_NAMES if m in STEPS)  # in the registry's order
+DATASETS = ("mnist", "fashion")  # the first gets the full grid (and comes first in every listing)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class ZooSpec:
     tag: str  # baseline | l1 | l2 | break | enet | key | bn | target | proximal | decoupled | group
     g_norm: str = "none"
     d_norm: str = "none"
-    target: str = ""  # "" = the generator (GANs) / decoder (VAE)
+    target: str = ""  # "" = the family's sampler part (GANs: generator, VAE: decoder)
     variant: str = "loss"
     l1: float = 0.0
     l2: float = 0.0
@@ -82,9 +83,13 @@ class ZooSpec:
 
     def __post_init__(self) -> None:
         if not self.target:
-            object.__setattr__(self, "target", GENERATOR_PART[self.model])
-        RegConfig(l1=self.l1, l2=self.l2, group=self.group, act=self.act, target=self.target,
-                  variant=self.variant)  # validates every lambda / name
+            object.__setattr__(self, "target", family(self.model).sampler_part)
+        _ = self.reg  # building it validates every lambda / name
+
+    @property
+    def reg(self) -> RegConfig:
+        """This entry's regularizer: its lambdas, target and variant."""
+        return RegConfig(**{k: getattr(self, k) for k in LAMBDAS}, target=self.target, variant=self.variant)
 
     @property
     def id(self) -> str:
@@ -103,13 +108,11 @@ class ZooSpec:
 
     @property
     def is_baseline(self) -> bool:
-        return not (self.l1 or self.l2 or self.group or self.act)
+        return not any(getattr(self, k) for k in LAMBDAS)
 
     def config(self, steps: int | None = None) -> TrainConfig:
         """The TrainConfig of this entry (make_config's per-model defaults + this regularizer)."""
-        reg = RegConfig(l1=self.l1, l2=self.l2, group=self.group, act=self.act, target=self.target,
-                        variant=self.variant)
-        return make_config(self.model, self.dataset, reg=reg, seed=self.seed,
+        return make_config(self.model, self.dataset, reg=self.reg, seed=self.seed,
                            steps=steps or STEPS[self.model],
                            model_overrides={"g_norm": self.g_norm, "d_norm": self.d_norm})
 

@@ -19,18 +19,25 @@ from typing import Any
 
 from PIL import Image
 
-from normgen.data import CLASS_NAMES
+from normgen.data import DATASETS, class_names, dataset_info
 from normgen.engine.sampling import sample
+from normgen.models import MODEL_NAMES, family
+from normgen.regularizers import LAMBDAS, PENALTIES, variant_label
 from normgen.render import figures as plots
-from normgen.render.grids import grid_image, grid_nrow
-from normgen.zoo.index import LAMBDAS, Entry, ZooIndex, load_entry
+from normgen.render.grids import grid_image
+from normgen.zoo.index import Entry, ZooIndex, load_entry
+from normgen.zoo.spec import DATASETS as GRID_DATASETS
+from normgen.zoo.spec import spec
 
 KINDS = ("l1", "l2", "elastic", "group", "act", "mixed")
-KIND_LABELS = {"l1": "L1 axis", "l2": "L2 axis", "elastic": "elastic net (L1 x L2)", "group": "group lasso",
-               "act": "activation L1", "mixed": "other combinations"}
-VARIANT_LABELS = {"loss": "in the loss", "proximal": "proximal step", "decoupled": "decoupled decay"}
-MODEL_LABELS = {"gan": "GAN", "vae": "VAE", "cgan": "conditional GAN"}
-SAMPLER_PART = {"gan": "generator", "cgan": "generator", "vae": "decoder"}
+_L1, _L2 = PENALTIES["l1"].label, PENALTIES["l2"].label
+KIND_LABELS = {"l1": f"{_L1} axis", "l2": f"{_L2} axis", "elastic": f"elastic net ({_L1} x {_L2})",
+               "group": PENALTIES["group"].label, "act": PENALTIES["act"].label, "mixed": "other combinations"}
+
+
+def target_words(target: str) -> str:
+    """'the generator', or 'both networks' for the target 'both'."""
+    return "both networks" if target == "both" else f"the {target}"
 
 
 def kind_of(e: Entry) -> str:
@@ -69,8 +76,7 @@ class SweepKey:
 
     def label(self) -> str:
         """e.g. 'L1 axis on the generator, in the loss, 3000 steps' (+ 'BatchNorm G' when used)."""
-        on = "both networks" if self.target == "both" else f"the {self.target}"
-        bits = [f"{KIND_LABELS[self.kind]} on {on}", VARIANT_LABELS.get(self.variant, self.variant)]
+        bits = [f"{KIND_LABELS[self.kind]} on {target_words(self.target)}", variant_label(self.variant)]
         if self.g_norm == "batch":
             bits.append("BatchNorm in G")
         if self.d_norm == "spectral":
@@ -149,7 +155,7 @@ def list_sweeps(index: ZooIndex, model: str, dataset: str) -> list[Sweep]:
     for key, members in groups.items():
         sweeps.append(_make_sweep(model, dataset, key, members, entries))
     order = {k: i for i, k in enumerate(KINDS)}
-    main = SAMPLER_PART.get(model)  # the generator / decoder axes first, then the other targets
+    main = family(model).sampler_part  # the generator / decoder axes first, then the other targets
     sweeps.sort(key=lambda s: (order[s.key.kind], s.key.g_norm != "none", s.key.target != main, s.key.target,
                                s.key.variant != "loss", s.key.variant, s.key.d_norm, s.key.steps))
     return sweeps
@@ -178,9 +184,10 @@ def _make_sweep(model: str, dataset: str, key: SweepKey, members: list[Entry], a
     for lams in sorted(by_lams):
         es = sorted(by_lams[lams], key=lambda e: e.seed)
         points.append(SweepPoint(dict(zip(LAMBDAS, lams, strict=True)), es))
-    if key.kind in ("l1", "l2", "group", "act"):
+    if key.kind in LAMBDAS:
         points[1 if base else 0:] = sorted(points[1 if base else 0:], key=lambda p: p.lams[key.kind])
-    part = key.target if key.target in ("generator", "discriminator", "encoder", "decoder") else SAMPLER_PART[model]
+    fam = family(model)
+    part = key.target if key.target in fam.part_names else fam.sampler_part
     sweep = Sweep(model, dataset, key, points, part, notes)
     all_seeds = sorted({s for p in points for s in p.seeds})
     by_count: dict[int, list[SweepPoint]] = {}
@@ -213,22 +220,23 @@ def get_sweep(index: ZooIndex, model: str, dataset: str, sweep_id: str) -> Sweep
 
 
 def models_and_datasets(index: ZooIndex) -> list[tuple[str, str]]:
-    """(model, dataset) pairs that have at least one sweep, in a stable order."""
+    """(model, dataset) pairs that have at least one sweep: the grid's first dataset first, then the
+    registries' order."""
     pairs = {(e.model, e.dataset) for e in index.entries if kind_of(e)}
-    m_order = {m: i for i, m in enumerate(MODEL_LABELS)}
-    d_order = {d: i for i, d in enumerate(CLASS_NAMES)}
-    return sorted(pairs, key=lambda p: (d_order.get(p[1], 99) if p[1] != "mnist" else -1, m_order.get(p[0], 99)))
+    m_order = {m: i for i, m in enumerate(MODEL_NAMES)}
+    d_order = {d: i for i, d in enumerate(DATASETS)}
+    return sorted(pairs, key=lambda p: (p[1] != GRID_DATASETS[0], d_order.get(p[1], 99), m_order.get(p[0], 99)))
 
 
 def missing_report(index: ZooIndex, model: str, dataset: str) -> str:
     """Markdown: what the zoo lacks for (model, dataset), in words a learner can act on."""
-    name = f"{MODEL_LABELS.get(model, model)} on {dataset}"
+    name = f"{family(model).label} on {dataset}"
     if not index.entries:
         return (f"**The zoo is empty** (no `index.json` under `{index.root}`). Build it with "
                 "`python -m normgen zoo build`, or set `$NORMGEN_ZOO` to a zoo folder.")
     sweeps = list_sweeps(index, model, dataset)
     if not sweeps:
-        have = ", ".join(f"{MODEL_LABELS.get(m, m)} on {d}" for m, d in models_and_datasets(index)) or "none"
+        have = ", ".join(f"{family(m).label} on {d}" for m, d in models_and_datasets(index)) or "none"
         return f"**The zoo has no sweep for {name}.** Sweeps available: {have}."
     lines = planned_missing(index, model, dataset)
     kinds = {s.key.kind for s in sweeps if s.key.variant == "loss"}
@@ -242,12 +250,7 @@ def missing_report(index: ZooIndex, model: str, dataset: str) -> str:
 
 def planned_missing(index: ZooIndex, model: str, dataset: str) -> list[str]:
     """Markdown bullets: the entries of the planned grid (normgen.zoo.spec) the index lacks, by tag."""
-    try:
-        from normgen.zoo.spec import spec
-
-        plan = [z for z in spec() if z.model == model and z.dataset == dataset]
-    except (ImportError, AttributeError, TypeError, ValueError):  # no plan to compare with
-        return []
+    plan = [z for z in spec() if z.model == model and z.dataset == dataset]
     fields = ("g_norm", "d_norm", "target", "variant", *LAMBDAS, "seed")
     missing = [z for z in plan
                if not index.find(model=model, dataset=dataset, **{f: getattr(z, f) for f in fields})]
@@ -257,10 +260,10 @@ def planned_missing(index: ZooIndex, model: str, dataset: str) -> list[str]:
     for z in missing:
         lams = ", ".join(f"{k} {plots.fmt_lambda(getattr(z, k))}" for k in LAMBDAS if getattr(z, k)) or "λ = 0"
         extra = "".join(f", {v}" for v in (z.g_norm if z.g_norm != "none" else "", z.target, z.variant)
-                        if v and v not in ("loss", SAMPLER_PART[model]))
+                        if v and v not in ("loss", family(model).sampler_part))
         by_tag.setdefault(z.tag, []).append(f"{lams}{extra} (seed {z.seed})")
-    head = (f"- {len(missing)} of the {len(plan)} planned {MODEL_LABELS.get(model, model)} entries on {dataset} "
-            "(normgen/zoo_spec.py) are not in the zoo yet:")
+    head = (f"- {len(missing)} of the {len(plan)} planned {family(model).label} entries on {dataset} "
+            "(normgen/zoo/spec.py) are not in the zoo yet:")
     return [head] + [f"  - {tag}: {'; '.join(items)}" for tag, items in by_tag.items()]
 
 
@@ -300,10 +303,9 @@ def spread(vals: list[float]) -> str:
 
 def sweep_figures(sweep: Sweep, selected: int | None = None, floors: dict[str, Any] | None = None) -> dict[str, Any]:
     """The four metric-vs-lambda figures of a sweep: sparsity, weight norm, sample quality, and
-    reconstruction error (VAE) or class entropy (GANs)."""
+    reconstruction error (families with an ELBO: the VAE) or class entropy (the others)."""
     xs, xl, part = sweep.x_values(), sweep.x_labels(), sweep.part
-    xlabel = {"l1": "L1 λ", "l2": "L2 λ", "group": "group-lasso λ", "act": "activation λ"}.get(sweep.key.kind,
-                                                                                               "setting")
+    xlabel = f"{PENALTIES[sweep.key.kind].label} λ" if sweep.key.kind in PENALTIES else "setting"
     common = dict(xlabel=xlabel, selected=selected, xlabels=xl)
     floor = (floors or {}).get(sweep.dataset, {}).get("fd")
     figs = {
@@ -318,12 +320,12 @@ def sweep_figures(sweep: Sweep, selected: int | None = None, floors: dict[str, A
             xs, {"judge FD": values(sweep, lambda e: metric(e, "fd"))}, ylabel="judge FD (lower = better)",
             title="Sample quality", floor=floor, **common),
     }
-    if sweep.model == "vae":
+    if family(sweep.model).has_elbo:
         figs["extra"] = plots.metric_vs_lambda(
             xs, {"test reconstruction error": values(sweep, lambda e: metric(e, "rec_error"))},
-            ylabel="reconstruction error", title="VAE reconstruction", **common)
+            ylabel="reconstruction error", title=f"{family(sweep.model).label} reconstruction", **common)
     else:
-        k = len(CLASS_NAMES.get(sweep.dataset, ())) or 10
+        k = len(class_names(sweep.dataset)) or 10
         figs["extra"] = plots.metric_vs_lambda(
             xs, {"class entropy": values(sweep, lambda e: metric(e, "class_entropy"))},
             ylabel="entropy (nats)", title="Mode coverage", floor=math.log(k),
@@ -343,10 +345,10 @@ def point_markdown(sweep: Sweep, i: int) -> str:
             ("judge FD (lower = better)", lambda e: metric(e, "fd")),
             ("confident samples (%)", lambda e: metric(e, "confident_pct")),
             ("class entropy (nats)", lambda e: metric(e, "class_entropy"))]
-    if sweep.model == "vae":
+    if family(sweep.model).has_elbo:
         rows.append(("reconstruction error", lambda e: metric(e, "rec_error")))
     base = sweep.points[0] if sweep.has_baseline else None
-    head = f"**{p.label()}** - {MODEL_LABELS.get(sweep.model, sweep.model)} on {sweep.dataset}, {sweep.key.label()}"
+    head = f"**{p.label()}** - {family(sweep.model).label} on {sweep.dataset}, {sweep.key.label()}"
     lines = [head, "", "| | this point | baseline |", "|---|---|---|"]
     for name, get in rows:
         this = [v for v in (get(e) for e in p.entries) if v is not None]
@@ -361,9 +363,9 @@ def point_markdown(sweep: Sweep, i: int) -> str:
 
 
 def grid_size(model: str, dataset: str, large: bool) -> int:
-    """Samples per grid: 4x4 (strip) or 8x8 (large); the conditional GAN gets 2 or 8 per class."""
-    if model == "cgan":
-        return len(CLASS_NAMES[dataset]) * (8 if large else 2)
+    """Samples per grid: 4x4 (strip) or 8x8 (large); a conditional family gets 2 or 8 per class."""
+    if family(model).conditional:
+        return dataset_info(dataset).num_classes * (8 if large else 2)
     return 64 if large else 16
 
 
@@ -372,8 +374,7 @@ def entry_grid(entry: Entry, noise_seed: int, n: int, scale: int, root: Any = No
     ck = load_entry(entry, root)
     model = ck.model
     x = sample(model, n, noise_seed)
-    k = len(CLASS_NAMES[entry.dataset])
-    return grid_image(x, nrow=grid_nrow(model.conditional, n, k), scale=scale)
+    return grid_image(x, nrow=model.grid_columns(n, dataset_info(entry.dataset).num_classes), scale=scale)
 
 
 def strip(sweep: Sweep, noise_seed: int = 0, train_seed: int | None = None, root: Any = None

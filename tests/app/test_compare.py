@@ -14,7 +14,8 @@ from conftest_browser import L1S, L2S, build_tiny_zoo, fake_fd
 from normgen.app.tabs import learn
 from normgen.checkpoints import load
 from normgen.engine.sampling import sample
-from normgen.render.grids import grid_image, grid_nrow
+from normgen.models import family
+from normgen.render.grids import grid_image
 from normgen.zoo import findings
 from normgen.zoo import sweeps as S
 from normgen.zoo.index import Entry, ZooIndex, load_index
@@ -78,7 +79,7 @@ def test_strip_is_the_checkpoints_samples_from_one_noise(zoo):
     # reference: load the file directly, sample with the same noise seed, draw the grid
     e = sw.points[2].entries[0]
     ck = load(zoo.root / e.file)
-    ref = grid_image(sample(ck.model, 16, 5), nrow=grid_nrow(False, 16, 4), scale=2)
+    ref = grid_image(sample(ck.model, 16, 5), nrow=family("gan").grid_columns(16, 4), scale=2)
     assert np.array_equal(np.asarray(strip[2][0]), np.asarray(ref))
     assert not np.array_equal(np.asarray(strip[0][0]), np.asarray(strip[3][0]))  # lambda changed the samples
     other = S.strip(sw, noise_seed=6, root=zoo.root)
@@ -97,7 +98,7 @@ def test_bad_sweep_ids_and_missing_reports(zoo):
     with pytest.raises(ValueError, match="no .* sweep"):
         S.get_sweep(zoo, "gan", "shapes", "group|none|none|generator|loss|10")
     assert "zoo is empty" in S.missing_report(ZooIndex(root=Path("/nowhere")), "gan", "mnist")
-    assert "no sweep for conditional GAN on shapes" in S.missing_report(zoo, "cgan", "shapes")
+    assert "no sweep for Conditional GAN on shapes" in S.missing_report(zoo, "cgan", "shapes")
     report = S.missing_report(zoo, "gan", "shapes")
     assert "no elastic net" not in report and "only 1 regularized point" in report
     assert "no elastic net" in S.missing_report(zoo, "vae", "shapes")

@@ -21,8 +21,8 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from normgen.checkpoints import load, read_meta
-from normgen.cli import main, reproduce_command
-from normgen.config import TrainConfig
+from normgen.cli import main
+from normgen.config import TrainConfig, reproduce_command
 from normgen.engine.sampling import sample
 
 TINY = ["--steps", "6", "--ch", "8", "--batch-size", "16", "--log-every", "3", "--sample-every", "3"]

@@ -12,8 +12,9 @@ from conftest import state_equal, tiny_config
 
 from normgen.data import Dataset
 from normgen.engine.sampling import sample
-from normgen.engine.train import Progress, TrainResult, train
+from normgen.engine.train import STEPS, Progress, TrainResult, make_trainer, optimizer_plan, step_for, train
 from normgen.eval.metrics import NEAR_ZERO, model_weight_stats
+from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import RegConfig, penalized_weights
 
 STAT_KEYS = ("l1", "l2", "near_zero_pct", "zero_pct", "dead_filter_pct")
@@ -267,3 +268,21 @@ def test_fast_cuda_math_is_a_no_op_off_cuda():
     before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.benchmark)
     assert use_fast_cuda_math(torch.device("cpu")) is False
     assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.benchmark) == before
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_optimizers_and_step_come_from_the_family(shapes_small, name):
+    """Each optimizer updates exactly the parameters of its family's parts, every part once; lr_d goes
+    to the discriminator's optimizer only; the step is the one of the family's objective."""
+    fam = family(name)
+    cfg = tiny_config(name, lr=2e-3, lr_d=5e-4)
+    plan = optimizer_plan(cfg)
+    assert sorted(p for parts, _ in plan.values() for p in parts) == sorted(fam.part_names)
+    for parts, lr in plan.values():
+        assert lr == (5e-4 if "discriminator" in parts else 2e-3)
+    t = make_trainer(cfg, shapes_small, torch.device("cpu"))
+    for opt_name, (parts, lr) in plan.items():
+        held = {id(p) for g in t.opts[opt_name].param_groups for p in g["params"]}
+        assert held == {id(p) for part in parts for p in t.model.parts[part].parameters()}
+        assert t.opts[opt_name].param_groups[0]["lr"] == lr
+    assert step_for(name) is STEPS[fam.objective]

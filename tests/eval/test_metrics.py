@@ -10,6 +10,7 @@ from torch import nn
 from normgen.eval.metrics import (
     DEAD_FILTER,
     NEAR_ZERO,
+    flat_weight_stats,
     flat_weights,
     layer_stats,
     model_weight_stats,
@@ -105,3 +106,13 @@ def test_model_weight_stats_cover_every_part_and_penalized_layer():
 
 def test_flat_weights_of_a_module_without_weights():
     assert flat_weights(nn.ReLU()).numel() == 0
+
+
+def test_flat_weight_stats_is_one_row_of_every_parts_totals():
+    torch.manual_seed(0)
+    model = build_model(default_model_config("vae", ch=4))
+    row = flat_weight_stats(model.parts)
+    totals = model_weight_stats(model.parts)
+    assert row == {f"{part}/{k}": v for part, s in totals.items() for k, v in s["total"].items() if k != "n"}
+    assert {key.split("/")[0] for key in row} == set(model.part_names)
+    assert "encoder/near_zero_pct" in row and "decoder/n" not in row

@@ -10,7 +10,6 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from normgen.models import CGAN, GAN, MODEL_NAMES, MODELS, VAE, ModelConfig, build_model, default_model_config
-from normgen.render.grids import grid_nrow
 
 
 def _build(name: str, **kw) -> nn.Module:
@@ -95,7 +94,7 @@ def test_cgan_labels_for_gives_one_class_per_grid_row(n, k):
     y = m.labels_for(n)
     assert y.shape == (n,) and y.dtype == torch.int64
     assert 0 <= int(y.min()) and int(y.max()) < k
-    cols = grid_nrow(True, n, k)
+    cols = CGAN.grid_columns(n, k)
     rows = [y[i:i + cols].tolist() for i in range(0, n, cols)]
     for r, labels in enumerate(rows):
         assert labels == [r] * len(labels), f"grid row {r} mixes classes: {labels}"

@@ -10,8 +10,9 @@ import pytest
 import torch
 from PIL import Image
 
-from normgen.data import CLASS_NAMES
+from normgen.data import class_names
 from normgen.eval.metrics import NEAR_ZERO, layer_stats
+from normgen.eval.quality import class_entropy, class_histogram
 from normgen.render import figures as plots
 
 
@@ -71,43 +72,31 @@ def test_layer_norms_bars_equal_inputs():
 
 
 def test_class_counts_and_entropy():
+    # the figures draw counts and entropies measured by normgen.eval.quality
     preds = torch.tensor([0, 0, 1, 3, 3, 3])
-    assert plots.class_counts(preds, 4) == torch.bincount(preds, minlength=4).tolist()
+    assert class_histogram(preds, 4) == torch.bincount(preds, minlength=4).tolist()
     with pytest.raises(ValueError, match=r"\[0, 3\]"):
-        plots.class_counts([0, 4], 4)
+        class_histogram(torch.tensor([0, 4]), 4)
     counts = [2, 1, 0, 3]
     p = np.array([2, 1, 3]) / 6
-    assert plots.entropy(counts) == pytest.approx(float(-(p * np.log(p)).sum()))
-    assert plots.entropy([5, 5, 5, 5]) == pytest.approx(math.log(4))
+    assert class_entropy(counts) == pytest.approx(float(-(p * np.log(p)).sum()))
+    assert class_entropy([5, 5, 5, 5]) == pytest.approx(math.log(4))
 
 
 def test_class_histogram_names_and_entropy():
     base, sel = [6] * 10, [50, 1, 1, 1, 1, 1, 1, 1, 1, 2]
     fig = plots.class_histogram(sel, "mnist", baseline=base)
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_xticklabels()] == list(CLASS_NAMES["mnist"])
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(class_names("mnist"))
     legend = _legend(fig)
     assert f"baseline: entropy {math.log(10):.2f} of max {math.log(10):.2f}" in legend
-    assert f"selected: entropy {plots.entropy(sel):.2f} of max {math.log(10):.2f}" in legend
+    assert f"selected: entropy {class_entropy(sel):.2f} of max {math.log(10):.2f}" in legend
     fig = plots.class_histogram([1, 2, 3, 4], "shapes")
-    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(CLASS_NAMES["shapes"])
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(class_names("shapes"))
     with pytest.raises(ValueError, match="expected 4 class counts"):
         plots.class_histogram([1, 2, 3], "shapes")
     with pytest.raises(ValueError, match="unknown dataset"):
         plots.class_histogram([1], "cifar")
-
-
-def test_training_curves_plot_the_history():
-    hist = [{"step": s, "g_loss": 1.0 + s / 1000, "d_loss": 1.3, "pen_l1_generator": 0.5 / s,
-             "generator/near_zero_pct": s / 10, "generator/zero_pct": 0.0, "time": 0.1 * s} for s in (50, 100, 150)]
-    fig = plots.training_curves(hist)
-    assert [ax.get_title() for ax in fig.axes] == ["loss", "penalty (lambda x sum)", "% of weights"]
-    pen = fig.axes[1].get_lines()[0]
-    assert pen.get_label() == "L1 (generator)"
-    assert np.allclose(pen.get_ydata(), [0.5 / s for s in (50, 100, 150)])
-    assert "time" not in [ln.get_label() for ax in fig.axes for ln in ax.get_lines()]
-    empty = plots.training_curves([])
-    assert any("No steps" in t.get_text() for t in empty.axes[0].texts)
 
 
 def test_metric_vs_lambda_positions_and_error_bars():

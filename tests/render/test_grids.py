@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from normgen.render.grids import grid_array, grid_image, grid_nrow
+from normgen.models import family
+from normgen.render.grids import grid_array, grid_image
 
 
 @pytest.mark.parametrize("n,nrow,cols,rows", [(16, None, 4, 4), (10, None, 4, 3), (10, 5, 5, 2),
@@ -55,7 +56,7 @@ def test_scale_is_nearest_neighbour():
 
 
 @pytest.mark.parametrize("n,k", [(64, 10), (16, 4), (8, 4), (10, 4)])
-def test_grid_nrow(n, k):
-    assert grid_nrow(False, n, k) == math.ceil(math.sqrt(n))
-    cols = grid_nrow(True, n, k)
+def test_grid_columns(n, k):
+    assert family("gan").grid_columns(n, k) == math.ceil(math.sqrt(n))
+    cols = family("cgan").grid_columns(n, k)
     assert cols == math.ceil(n / k) and math.ceil(n / cols) <= k

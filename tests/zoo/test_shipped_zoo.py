@@ -124,7 +124,7 @@ def test_explore_gives_the_real_image_scale_of_fd_and_confidence(index):
 
 def test_the_shipped_zoo_matches_its_grid_recipe(index):
     """`zoo build` would retrain nothing: every shipped entry has the recipe (steps included) that
-    normgen/zoo_spec.py gives it today, so grid points of one model and dataset are comparable."""
+    normgen/zoo/spec.py gives it today, so grid points of one model and dataset are comparable."""
     from normgen.zoo.build import EVAL_N, plan
     from normgen.zoo.spec import spec
 

@@ -77,6 +77,22 @@ def test_find_values_nearest_baseline(synthetic):
         idx.find(lambda1=0.1)
 
 
+def test_nearest_relaxes_and_baseline_follows_what_it_is_shown_beside(synthetic):
+    """The rules Explore selects by: a baseline is near no setting; missing fields are given up in order;
+    the baseline beside an entry shares its seed; a fine-tuning source must store the parts asked for."""
+    idx = synthetic
+    e = idx.nearest("gan", "mnist", 0.0, 0.0, variant="loss")
+    assert not e.is_baseline and (e.l1, e.l2, e.seed) == (1e-5, 0.0, 0)
+    assert idx.nearest("gan", "mnist", 1e-4, 0.0, target="generator", variant="decoupled") is None
+    e = idx.nearest("gan", "mnist", 1e-4, 0.0, relax=("variant",), target="generator", variant="decoupled")
+    assert (e.l1, e.variant, e.seed) == (1e-4, "loss", 0)
+    e = idx.nearest("gan", "mnist", 1e-4, 0.0, relax=("variant", "target"), target="discriminator", variant="loss")
+    assert (e.l1, e.target) == (1e-4, "generator")
+    seed1 = idx.find(model="gan", dataset="mnist", l1=1e-4, l2=0.0, seed=1)[0]
+    assert idx.baseline("gan", "mnist", like=seed1).seed == 1
+    assert idx.baseline("gan", "mnist", stores=("generator",)) is None  # the synthetic files store no parts
+
+
 def test_entry_round_trip_keeps_extra_keys():
     row = {**_entry(l1=1e-4).to_dict(), "status": "finished", "recipe": "abc"}
     e = Entry.from_dict(row)

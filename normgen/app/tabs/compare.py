@@ -14,7 +14,8 @@ from typing import Any
 
 import gradio as gr
 
-from normgen.service.inputs import DATASET_LABELS, get_index, parse_seed
+from normgen.models import family
+from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, dataset_label, get_index, parse_seed
 from normgen.zoo import sweeps as S
 
 EMPTY_NOTE = "Pick a model, a dataset and a sweep."
@@ -41,7 +42,7 @@ def compute_view(root: Any, model: str | None, dataset: str | None, sweep_id: st
     sweep = _sweep_or_none(root, model, dataset, sweep_id)
     index = get_index(root)
     if sweep is None or not sweep.points:
-        note = S.missing_report(index, model or "gan", dataset or "mnist") or EMPTY_NOTE
+        note = S.missing_report(index, model or DEFAULT_MODEL, dataset or DEFAULT_DATASET) or EMPTY_NOTE
         empty = S.plots._empty("No sweep to plot: " + ("the zoo is empty." if not index.entries else
                                                        "pick a model, dataset and sweep."))
         return {"strip": [], "points": [], "point": None, "grid": None, "table": "", "sparsity": empty,
@@ -82,7 +83,7 @@ def _view(root: Any, *args: Any) -> tuple:
 
 
 def _dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
-    return [(DATASET_LABELS.get(d, d), d) for d in datasets]
+    return [(dataset_label(d), d) for d in datasets]
 
 
 def _strip_layout(n: int) -> dict[str, int]:
@@ -113,7 +114,7 @@ def build_compare_tab(root: str | Path | None = None) -> None:
     with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
         gr.Markdown(INTRO)
         with gr.Row(equal_height=True):
-            model = gr.Dropdown([(S.MODEL_LABELS.get(m, m), m) for m in models], value=model0, label="Model",
+            model = gr.Dropdown([(family(m).label, m) for m in models], value=model0, label="Model",
                                 elem_id="compare-model", scale=1)
             dataset = gr.Dropdown(_dataset_choices(datasets0), value=dataset0, label="Dataset",
                                   elem_id="compare-dataset", scale=2, min_width=200)

@@ -1,5 +1,8 @@
 """The Explore tab: layout and wiring only (the work is in normgen.service.explorer / report).
 
+Like every tab: plain functions (choices, handlers), then `build_explore_tab` (the layout, returning
+its widgets by name as an `ExploreTab`), then `wire_explore` (the events).
+
 Public endpoint `/explore(model, dataset, g_norm, l1, l2, target, variant, seed)`. Every other event
 here is private. Controls fire on `.input` (user edits only), so programmatic updates (choices that
 follow the model, a shared link) never start a cascade of calls.
@@ -7,13 +10,16 @@ follow the model, a shared link) never start a cascade of calls.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
 from normgen.data import DATASETS
-from normgen.models.config import G_NORMS, MODEL_NAMES
-from normgen.regularizers import TARGETS, VARIANTS
+from normgen.models import MODEL_NAMES, TARGETS, family
+from normgen.models.config import G_NORMS
+from normgen.regularizers import VARIANTS, VARIANTS_INFO
+from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
 from normgen.service.explorer import explore, png_path
 
@@ -24,45 +30,50 @@ LAMBDA_HELP = {
 
 
 def lambda_choices(values: list[float]) -> list[tuple[str, float]]:
-    return [("0 (off)" if v == 0 else I.fmt_lambda(v), float(v)) for v in values]
+    return [("0 (off)" if v == 0 else fmt_lambda(v), float(v)) for v in values]
 
 
 def model_choices(models: list[str]) -> list[tuple[str, str]]:
-    return [(I.MODEL_LABELS.get(m, m), m) for m in models]
+    return [(I.model_label(m), m) for m in models]
 
 
 def dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
-    return [(I.DATASET_LABELS.get(d, d), d) for d in datasets]
+    return [(I.dataset_label(d), d) for d in datasets]
 
 
 def target_choices(model: str | None) -> list[tuple[str, str]]:
     """The parts of `model` a penalty can target (every target of any model when None)."""
-    names = I.TARGET_CHOICES[model] if model else TARGETS
+    names = I.target_choices(model) if model else TARGETS
     return [(t if t != "both" else "both parts", t) for t in names]
 
 
 def variant_choices() -> list[tuple[str, str]]:
-    return [(I.VARIANT_LABELS[v], v) for v in VARIANTS]
+    return [(VARIANTS_INFO[v].choice, v) for v in VARIANTS]
+
+
+def g_norm_choices(g_norms: list[str] | tuple[str, ...] = G_NORMS) -> list[tuple[str, str]]:
+    return [(I.G_NORM_LABELS[v], v) for v in g_norms]
 
 
 def defaults(index, model: str | None = None, dataset: str | None = None) -> dict[str, Any]:
-    """Starting values: the first model / dataset of the zoo (GAN on MNIST when present) and its
-    first non-zero L1 λ, so the first screen already shows a difference."""
+    """Starting values: the first model / dataset of the zoo (the default ones, a GAN on MNIST, when
+    present), its middle non-zero L1 λ, so the first screen already shows a difference, and the
+    family's sampling part as the penalty target."""
     c = I.zoo_choices(index)
-    models = c["model"] or ["gan"]
-    model = model if model in models else ("gan" if "gan" in models else models[0])
+    models = c["model"] or [I.DEFAULT_MODEL]
+    model = model if model in models else (I.DEFAULT_MODEL if I.DEFAULT_MODEL in models else models[0])
     c = I.zoo_choices(index, model)
-    datasets = c["dataset"] or ["shapes"]
-    dataset = dataset if dataset in datasets else ("mnist" if "mnist" in datasets else datasets[0])
+    datasets = c["dataset"] or [I.OFFLINE_DATASET]
+    dataset = dataset if dataset in datasets else (I.DEFAULT_DATASET if I.DEFAULT_DATASET in datasets else datasets[0])
     c = I.zoo_choices(index, model, dataset)
     l1s = c["l1"] or [0.0]
     nonzero = [v for v in l1s if v > 0]
-    target = "decoder" if model == "vae" else "generator"
-    g_norms = c["g_norm"] or ["none"]
+    target = family(model).sampler_part
+    g_norms = c["g_norm"] or [G_NORMS[0]]  # the defaults: no normalization, every penalty in the loss
     return {"model": model, "dataset": dataset, "models": models, "datasets": datasets,
-            "g_norms": g_norms, "g_norm": "none" if "none" in g_norms else g_norms[0],
+            "g_norms": g_norms, "g_norm": G_NORMS[0] if G_NORMS[0] in g_norms else g_norms[0],
             "l1s": l1s, "l2s": c["l2"] or [0.0], "l1": nonzero[len(nonzero) // 2] if nonzero else 0.0, "l2": 0.0,
-            "target": target, "variant": "loss"}
+            "target": target, "variant": VARIANTS[0]}
 
 
 def control_updates(index, model: str, dataset: str | None, keep: dict[str, Any]) -> list:
@@ -71,10 +82,10 @@ def control_updates(index, model: str, dataset: str | None, keep: dict[str, Any]
     l1 = keep.get("l1") if _offered(keep.get("l1"), d["l1s"]) else d["l1"]
     l2 = keep.get("l2") if _offered(keep.get("l2"), d["l2s"]) else d["l2"]
     g = keep.get("g_norm") if keep.get("g_norm") in d["g_norms"] else d["g_norm"]
-    target = keep.get("target") if keep.get("target") in I.TARGET_CHOICES[d["model"]] else d["target"]
+    target = keep.get("target") if keep.get("target") in I.target_choices(d["model"]) else d["target"]
     return [gr.update(choices=model_choices(d["models"]), value=d["model"]),
             gr.update(choices=dataset_choices(d["datasets"]), value=d["dataset"]),
-            gr.update(choices=[(I.G_NORM_LABELS[v], v) for v in d["g_norms"]], value=g),
+            gr.update(choices=g_norm_choices(d["g_norms"]), value=g),
             gr.update(choices=lambda_choices(d["l1s"]), value=l1),
             gr.update(choices=lambda_choices(d["l2s"]), value=l2),
             gr.update(choices=target_choices(d["model"]), value=target)]
@@ -98,93 +109,128 @@ def page_link(state: dict[str, Any], request: gr.Request | None) -> str:
     return f"**Link to this view:** [{url}]({url})"
 
 
-def build_explore_tab(root: str | None = None) -> dict[str, Any]:
-    """Open the Explore tab in the current Blocks; returns its components by role."""
+@dataclass(frozen=True)
+class ExploreTab:
+    """The Explore tab's widgets by name, as `build_explore_tab` laid them out."""
+
+    model: gr.Dropdown
+    dataset: gr.Dropdown
+    l1: gr.Dropdown
+    l2: gr.Dropdown
+    target: gr.Dropdown
+    variant: gr.Dropdown
+    g_norm: gr.Radio
+    seed: gr.Number
+    new_noise: gr.Button
+    note: gr.Markdown
+    train_this: gr.Button
+    link: gr.Markdown
+    headline: gr.Markdown
+    shown: gr.Column  # the grids and figures; hidden while there is nothing to show
+    baseline_caption: gr.Markdown
+    baseline: gr.Image
+    selected_caption: gr.Markdown
+    selected: gr.Image
+    details: gr.Markdown
+    diff: gr.Image
+    fig_weights: gr.Image
+    fig_layers: gr.Image
+    classes_box: gr.Column
+    fig_classes: gr.Image
+    stats: gr.JSON
+
+    def inputs(self) -> list[Any]:
+        """The /explore parameters, in the API's order."""
+        return [self.model, self.dataset, self.g_norm, self.l1, self.l2, self.target, self.variant, self.seed]
+
+    def outputs(self) -> list[Any]:
+        """What the /explore handler (`make_explore_fn`) returns, in its order."""
+        return [self.headline, self.baseline_caption, self.baseline, self.selected_caption, self.selected, self.diff,
+                self.details, self.note, self.fig_weights, self.fig_layers, self.fig_classes, self.stats, self.link,
+                self.shown, self.classes_box, self.train_this]
+
+
+def _image(elem_id: str, buttons: list[str], **kw: Any) -> gr.Image:
+    return gr.Image(type="filepath", format="png", show_label=False, interactive=False, elem_id=elem_id,
+                    buttons=buttons, **kw)
+
+
+def build_explore_tab(root: str | None = None) -> ExploreTab:
+    """Open the Explore tab in the current Blocks; returns its widgets by name."""
     try:
         index = I.get_index(root)
     except ValueError:  # a malformed index: Explore explains it in its note
         index = I.ZooIndex(root=I.zoo_root(root))
     d = defaults(index)
-    c: dict[str, Any] = {}
     with gr.Tab("Explore", id="explore", elem_id="tab-explore"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=270, elem_classes=["controls"]):
                 # initial choices hold every valid value (what API calls are checked against); page
                 # load narrows them to what the zoo has (control_updates), and services validate
-                c["model"] = gr.Dropdown(model_choices(list(MODEL_NAMES)), value=d["model"], label="Model",
-                                         elem_id="explore-model")
-                c["dataset"] = gr.Dropdown(dataset_choices(list(DATASETS)), value=d["dataset"], label="Dataset",
-                                           elem_id="explore-dataset")
-                c["l1"] = gr.Dropdown(lambda_choices(d["l1s"]), value=d["l1"], label=LAMBDA_HELP["l1"],
-                                      allow_custom_value=True, elem_id="explore-l1")
-                c["l2"] = gr.Dropdown(lambda_choices(d["l2s"]), value=d["l2"], label=LAMBDA_HELP["l2"],
-                                      allow_custom_value=True, elem_id="explore-l2")
-                c["target"] = gr.Dropdown(target_choices(None), value=d["target"],
-                                          label="Penalized part", elem_id="explore-target")
-                c["variant"] = gr.Dropdown(variant_choices(), value=d["variant"], label="Update rule",
-                                           elem_id="explore-variant")
-                c["g_norm"] = gr.Radio([(I.G_NORM_LABELS[v], v) for v in G_NORMS], value=d["g_norm"],
-                                       label="Generator normalization", elem_id="explore-gnorm")
+                model = gr.Dropdown(model_choices(list(MODEL_NAMES)), value=d["model"], label="Model",
+                                    elem_id="explore-model")
+                dataset = gr.Dropdown(dataset_choices(list(DATASETS)), value=d["dataset"], label="Dataset",
+                                      elem_id="explore-dataset")
+                l1 = gr.Dropdown(lambda_choices(d["l1s"]), value=d["l1"], label=LAMBDA_HELP["l1"],
+                                 allow_custom_value=True, elem_id="explore-l1")
+                l2 = gr.Dropdown(lambda_choices(d["l2s"]), value=d["l2"], label=LAMBDA_HELP["l2"],
+                                 allow_custom_value=True, elem_id="explore-l2")
+                target = gr.Dropdown(target_choices(None), value=d["target"], label="Penalized part",
+                                     elem_id="explore-target")
+                variant = gr.Dropdown(variant_choices(), value=d["variant"], label="Update rule",
+                                      elem_id="explore-variant")
+                g_norm = gr.Radio(g_norm_choices(), value=d["g_norm"], label="Generator normalization",
+                                  elem_id="explore-gnorm")
                 with gr.Row():
-                    c["seed"] = gr.Number(0, precision=0, minimum=0, label="Noise seed (same for both grids)",
-                                          elem_id="explore-seed", scale=3)
-                    c["new_noise"] = gr.Button("New noise", elem_id="explore-new-noise", scale=1, size="sm")
-                c["note"] = gr.Markdown(elem_id="explore-note", elem_classes=["note"])
-                c["train_this"] = gr.Button("Train this setting →", variant="primary", visible=False,
-                                            elem_id="explore-train-this")
-                c["link"] = gr.Markdown(elem_id="explore-link", elem_classes=["link"])
+                    seed = gr.Number(0, precision=0, minimum=0, label="Noise seed (same for both grids)",
+                                     elem_id="explore-seed", scale=3)
+                    new_noise = gr.Button("New noise", elem_id="explore-new-noise", scale=1, size="sm")
+                note = gr.Markdown(elem_id="explore-note", elem_classes=["note"])
+                train_this = gr.Button("Train this setting →", variant="primary", visible=False,
+                                       elem_id="explore-train-this")
+                link = gr.Markdown(elem_id="explore-link", elem_classes=["link"])
             with gr.Column(scale=3):
-                c["headline"] = gr.Markdown(elem_id="explore-headline", elem_classes=["headline"])
+                headline = gr.Markdown(elem_id="explore-headline", elem_classes=["headline"])
                 # layout blocks carry the visibility, so /explore returns plain values (no update dicts)
-                with gr.Column(visible=True) as c["shown"]:
+                with gr.Column(visible=True) as shown:
                     with gr.Row(equal_height=True):
                         # captions above the grids, not Gradio's floating labels (those cover the top row)
                         with gr.Column():
-                            c["baseline_caption"] = gr.Markdown("**Baseline:** no penalty (λ = 0)",
-                                                                elem_id="explore-baseline-caption",
-                                                                elem_classes=["caption"])
-                            c["baseline"] = gr.Image(type="filepath", format="png", show_label=False,
-                                                     interactive=False, elem_id="explore-baseline",
-                                                     buttons=["download", "fullscreen"])
+                            baseline_caption = gr.Markdown("**Baseline:** no penalty (λ = 0)",
+                                                           elem_id="explore-baseline-caption",
+                                                           elem_classes=["caption"])
+                            baseline = _image("explore-baseline", ["download", "fullscreen"])
                         with gr.Column():
-                            c["selected_caption"] = gr.Markdown("**Selected**", elem_id="explore-selected-caption",
-                                                                elem_classes=["caption"])
-                            c["selected"] = gr.Image(type="filepath", format="png", show_label=False,
-                                                     interactive=False, elem_id="explore-selected",
-                                                     buttons=["download", "fullscreen"])
+                            selected_caption = gr.Markdown("**Selected**", elem_id="explore-selected-caption",
+                                                           elem_classes=["caption"])
+                            selected = _image("explore-selected", ["download", "fullscreen"])
                     gr.Markdown("### What changed\nThe per-pixel difference of the two grids (black = "
                                 "identical, yellow = differs by 0.5 or more on the −1…1 pixel scale) is on the right; "
                                 "the numbers are measured on the two models.", elem_classes=["section"])
                     with gr.Row(equal_height=False):
                         with gr.Column(scale=3):
-                            c["details"] = gr.Markdown(elem_id="explore-details", elem_classes=["details"])
+                            details = gr.Markdown(elem_id="explore-details", elem_classes=["details"])
                         with gr.Column(scale=2):
                             gr.Markdown("**|selected − baseline|** per pixel", elem_classes=["caption"])
-                            c["diff"] = gr.Image(type="filepath", format="png", show_label=False, interactive=False,
-                                                 elem_id="explore-diff", buttons=["fullscreen"])
+                            diff = _image("explore-diff", ["fullscreen"])
                     with gr.Row(equal_height=False):
-                        c["fig_weights"] = gr.Image(type="filepath", format="png", show_label=False,
-                                                    interactive=False, elem_id="explore-fig-weights",
-                                                    buttons=["fullscreen"])
-                        c["fig_layers"] = gr.Image(type="filepath", format="png", show_label=False,
-                                                   interactive=False, elem_id="explore-fig-layers",
-                                                   buttons=["fullscreen"])
-                    with gr.Column(visible=False) as c["classes_box"]:
-                        c["fig_classes"] = gr.Image(type="filepath", format="png", show_label=False,
-                                                    interactive=False, elem_id="explore-fig-classes",
-                                                    buttons=["fullscreen"], height=420)
+                        fig_weights = _image("explore-fig-weights", ["fullscreen"])
+                        fig_layers = _image("explore-fig-layers", ["fullscreen"])
+                    with gr.Column(visible=False) as classes_box:
+                        fig_classes = _image("explore-fig-classes", ["fullscreen"], height=420)
                 with gr.Accordion("The numbers as JSON (what /explore returns to scripts)", open=False):
-                    c["stats"] = gr.JSON(elem_id="explore-stats")
-    return c
-
-
-INPUT_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed")
-OUTPUT_KEYS = ("headline", "baseline_caption", "baseline", "selected_caption", "selected", "diff", "details", "note",
-               "fig_weights", "fig_layers", "fig_classes", "stats", "link", "shown", "classes_box", "train_this")
+                    stats = gr.JSON(elem_id="explore-stats")
+    return ExploreTab(model=model, dataset=dataset, l1=l1, l2=l2, target=target, variant=variant, g_norm=g_norm,
+                      seed=seed, new_noise=new_noise, note=note, train_this=train_this, link=link, headline=headline,
+                      shown=shown, baseline_caption=baseline_caption, baseline=baseline,
+                      selected_caption=selected_caption, selected=selected, details=details, diff=diff,
+                      fig_weights=fig_weights, fig_layers=fig_layers, classes_box=classes_box,
+                      fig_classes=fig_classes, stats=stats)
 
 
 def make_explore_fn(root: str | None = None):
-    """The /explore handler; its parameter names are the API's parameter names."""
+    """The /explore handler; its parameter names are the API's parameter names, and it returns the
+    values of `ExploreTab.outputs()` in that order."""
 
     def explore_view(model: str, dataset: str, g_norm: str, l1: float, l2: float, target: str, variant: str,
                      seed: float, request: gr.Request = None) -> tuple:
@@ -219,14 +265,13 @@ def make_explore_fn(root: str | None = None):
     return explore_view
 
 
-def wire_explore(c: dict[str, Any], root: str | None = None) -> Any:
+def wire_explore(tab: ExploreTab, root: str | None = None) -> Any:
     """Events of the Explore tab; returns the public /explore dependency."""
     fn = make_explore_fn(root)
-    ins = [c[k] for k in INPUT_KEYS]
-    outs = [c[k] for k in OUTPUT_KEYS]
+    ins, outs = tab.inputs(), tab.outputs()
     quiet = {"show_progress": "hidden", "trigger_mode": "always_last"}
-    dep = gr.on([c["l1"].input, c["l2"].input, c["target"].input, c["variant"].input, c["g_norm"].input,
-                 c["seed"].input], fn, ins, outs, api_name="explore",
+    dep = gr.on([tab.l1.input, tab.l2.input, tab.target.input, tab.variant.input, tab.g_norm.input,
+                 tab.seed.input], fn, ins, outs, api_name="explore",
                 api_description="Baseline and selected setting from the same noise, plus what changed.",
                 concurrency_limit=None, **quiet)
 
@@ -234,13 +279,12 @@ def wire_explore(c: dict[str, Any], root: str | None = None) -> Any:
         index = I.get_index(root)
         return control_updates(index, model, dataset, {"g_norm": g_norm, "l1": l1, "l2": l2, "target": target})
 
-    upd_outs = [c["model"], c["dataset"], c["g_norm"], c["l1"], c["l2"], c["target"]]
-    upd_ins = [c["model"], c["dataset"], c["g_norm"], c["l1"], c["l2"], c["target"]]
-    gr.on([c["model"].input, c["dataset"].input], on_model, upd_ins, upd_outs, api_visibility="private",
+    controls = [tab.model, tab.dataset, tab.g_norm, tab.l1, tab.l2, tab.target]  # control_updates' order
+    gr.on([tab.model.input, tab.dataset.input], on_model, controls, controls, api_visibility="private",
           show_progress="hidden").then(fn, ins, outs, api_visibility="private", concurrency_limit=None, **quiet)
-    c["new_noise"].click(lambda s: int(s or 0) + 1, c["seed"], c["seed"], api_visibility="private",
-                         show_progress="hidden").then(fn, ins, outs, api_visibility="private",
-                                                      concurrency_limit=None, **quiet)
+    tab.new_noise.click(lambda s: int(s or 0) + 1, tab.seed, tab.seed, api_visibility="private",
+                        show_progress="hidden").then(fn, ins, outs, api_visibility="private",
+                                                     concurrency_limit=None, **quiet)
     return dep
 
 
@@ -259,6 +303,6 @@ def make_load_fn(root: str | None = None):
         d = defaults(index, q.get("model"), q.get("dataset"))
         ups = control_updates(index, d["model"], d["dataset"], q)
         tab = gr.Tabs(selected=q["tab"]) if "tab" in q else gr.skip()
-        return (tab, *ups, q.get("variant", "loss"), q.get("seed", 0))
+        return (tab, *ups, q.get("variant", VARIANTS[0]), q.get("seed", 0))
 
     return on_load

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO
 from normgen.regularizers import DECAY_SCALE
+from normgen.service.inputs import get_index
 from normgen.zoo.build import EVAL_N
 from normgen.zoo.findings import measured_markdown, zoo_datasets
 from normgen.zoo.index import ZooIndex
@@ -81,8 +82,6 @@ def learn_markdown(index: ZooIndex, dataset: str | None = None) -> str:
 def build_learn_tab(root: str | Path | None = None) -> None:
     """Open a `Learn` tab (id "learn") in the current Blocks; its text is built from the zoo now."""
     import gradio as gr
-
-    from normgen.service.inputs import get_index
 
     try:
         text = learn_markdown(get_index(root))

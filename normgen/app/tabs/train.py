@@ -1,5 +1,8 @@
 """The Train tab: layout and wiring only (the work is in normgen.service.sessions / runs).
 
+Like every tab: plain functions (curves, status text, handlers), then `build_train_tab` (the layout,
+returning its widgets by name as a `TrainTab`), then `wire_train` (the events).
+
 Public endpoint `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start)`:
 a generator that streams the fixed-noise grid, the curves and a status line, then the downloads.
 It runs with concurrency_limit=1 under concurrency_id="train" (one run on the device; the queue
@@ -8,13 +11,19 @@ shows everyone else their place in line). Stop cancels the stream and keeps what
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
-from normgen.app.tabs.explore import lambda_choices, model_choices, target_choices, variant_choices
+from normgen.app.tabs.explore import g_norm_choices, lambda_choices, model_choices, target_choices, variant_choices
+from normgen.losses import LOSS_LABELS
+from normgen.models import MODEL_NAMES, family
+from normgen.models.config import G_NORMS
+from normgen.regularizers import PENALTIES, VARIANTS
 from normgen.service import inputs as I
+from normgen.service.report import describe, lambda_terms
 from normgen.service.runs import Snapshot, TrainStore, compare_samples, start_run, stop, stream
 from normgen.service.sessions import (
     caps,
@@ -27,8 +36,6 @@ from normgen.service.sessions import (
 )
 
 LADDER = [0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
-LOSS_KEYS = {"g_loss": "generator loss", "d_loss": "discriminator loss", "rec": "reconstruction",
-             "kl": "KL", "loss": "negative ELBO"}
 MAX_CURVE_POINTS = 100
 START_CHOICES = [("fine-tune the pretrained baseline (fast)", "finetune"), ("from scratch", "scratch")]
 
@@ -45,11 +52,11 @@ def curves(history: list[dict[str, float]]) -> tuple[pd.DataFrame, pd.DataFrame,
     for r in history:
         s = r.get("step")
         for k, v in r.items():
-            if k in LOSS_KEYS:
-                loss.append((s, v, LOSS_KEYS[k]))
+            if k in LOSS_LABELS:
+                loss.append((s, v, LOSS_LABELS[k]))
             elif k.startswith("pen_"):
                 name, _, part = k[4:].partition("_")
-                pen.append((s, v, f"{name.upper()} penalty ({part})"))
+                pen.append((s, v, f"{PENALTIES[name].label if name in PENALTIES else name} penalty ({part})"))
             elif k.endswith("/near_zero_pct"):
                 sparse.append((s, v, f"{k.split('/')[0]}: near-zero %"))
             elif k.endswith("/zero_pct"):
@@ -66,10 +73,15 @@ def curves(history: list[dict[str, float]]) -> tuple[pd.DataFrame, pd.DataFrame,
 def unavailable_note(avail: dict[str, str | None]) -> str | None:
     """One short line naming the datasets this server cannot train on (the full reason is given if
     an API call asks for one)."""
-    missing = [I.DATASET_LABELS[d].split(" (")[0] for d, why in avail.items() if why]
+    missing = [I.dataset_label(d).split(" (")[0] for d, why in avail.items() if why]
     if not missing:
         return None
     return f"{' and '.join(missing)}: not on this server (their files are not under $NORMGEN_DATA)."
+
+
+def start_phrase(start: str) -> str:
+    """How a run began, for its status line."""
+    return "fine-tuned from the zoo baseline" if start == "finetune" else "from scratch"
 
 
 def status_text(s: Snapshot, how: str) -> str:
@@ -88,102 +100,140 @@ def status_text(s: Snapshot, how: str) -> str:
     return f"### {head}\n{line}\n\nGrid: fixed noise, drawn at step {s.sample_step}."
 
 
-def build_train_tab(root: str | None = None, data_root: str | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TrainTab:
+    """The Train tab's widgets by name, as `build_train_tab` laid them out."""
+
+    model: gr.Dropdown
+    dataset: gr.Dropdown
+    l1: gr.Dropdown
+    l2: gr.Dropdown
+    target: gr.Dropdown
+    variant: gr.Dropdown
+    g_norm: gr.Radio
+    seed: gr.Number
+    start: gr.Radio
+    steps: gr.Slider
+    seconds: gr.Slider
+    estimate: gr.Markdown
+    go: gr.Button
+    stop: gr.Button
+    progress: gr.Markdown
+    status: gr.Markdown
+    grid: gr.Image
+    loss_plot: gr.LinePlot
+    pen_plot: gr.LinePlot
+    sparse_plot: gr.LinePlot
+    files: gr.File
+    command: gr.Textbox
+    compare_with: gr.Dropdown
+    compare_btn: gr.Button
+    cmp_mine_caption: gr.Markdown
+    cmp_mine: gr.Image
+    cmp_zoo_caption: gr.Markdown
+    cmp_zoo: gr.Image
+    run_json: gr.JSON
+    store: gr.State  # this session's TrainStore
+
+    def inputs(self) -> list[Any]:
+        """The /train parameters (and the estimate's), in the API's order."""
+        return [self.model, self.dataset, self.g_norm, self.l1, self.l2, self.target, self.variant, self.seed,
+                self.steps, self.seconds, self.start]
+
+    def outputs(self) -> list[Any]:
+        """What the /train handler streams (`_outputs`), in its order."""
+        return [self.status, self.grid, self.loss_plot, self.pen_plot, self.sparse_plot, self.files, self.command,
+                self.run_json, self.compare_with]
+
+
+def build_train_tab(root: str | None = None, data_root: str | None = None) -> TrainTab:
+    """Open the Train tab in the current Blocks; returns its widgets by name."""
     index = I.get_index(root) if I.zoo_problem(root) is None else None
     avail = I.dataset_status(data_root)
     datasets = [d for d, why in avail.items() if why is None]
+    dataset0 = I.DEFAULT_DATASET if I.DEFAULT_DATASET in datasets else I.OFFLINE_DATASET
     max_steps, max_seconds = caps()
     lams = sorted(set(LADDER) | (set(I.zoo_choices(index)["l1"]) | set(I.zoo_choices(index)["l2"]) if index else set()))
-    can_finetune = finetune_source("gan", "mnist" if "mnist" in datasets else "shapes", "none", root) is not None
-    c: dict[str, Any] = {}
+    can_finetune = finetune_source(I.DEFAULT_MODEL, dataset0, G_NORMS[0], root) is not None
     with gr.Tab("Train", id="train", elem_id="tab-train"):
         gr.Markdown("Train one setting **live** and watch its samples (fixed noise) and its weights change. "
                     f"Runs are capped at {max_steps} steps and {max_seconds:g} s on this server; one run "
                     "trains at a time and others wait in line.", elem_classes=["intro"])
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=270, elem_classes=["controls"]):
-                c["model"] = gr.Dropdown(model_choices(["gan", "vae", "cgan"]), value="gan", label="Model",
-                                         elem_id="train-model")
-                labels = [(I.DATASET_LABELS[d] + ("" if why is None else " - not on this server"), d)
+                model = gr.Dropdown(model_choices(list(MODEL_NAMES)), value=I.DEFAULT_MODEL, label="Model",
+                                    elem_id="train-model")
+                labels = [(I.dataset_label(d) + ("" if why is None else " - not on this server"), d)
                           for d, why in avail.items()]
-                c["dataset"] = gr.Dropdown(labels,
-                                           value="mnist" if "mnist" in datasets else "shapes", label="Dataset",
-                                           info=unavailable_note(avail), elem_id="train-dataset")
-                c["l1"] = gr.Dropdown(lambda_choices(lams), value=1e-4, allow_custom_value=True,
-                                      label="L1 λ: adds λ·Σ|w| (type any value)", elem_id="train-l1")
-                c["l2"] = gr.Dropdown(lambda_choices(lams), value=0.0, allow_custom_value=True,
-                                      label="L2 λ: adds λ·Σw² (type any value)", elem_id="train-l2")
-                c["target"] = gr.Dropdown(target_choices(None), value="generator", label="Penalized part",
-                                          elem_id="train-target")
-                c["variant"] = gr.Dropdown(variant_choices(), value="loss", label="Update rule",
-                                           elem_id="train-variant")
-                c["g_norm"] = gr.Radio([("none", "none"), ("batch norm", "batch")], value="none",
-                                       label="Generator normalization", elem_id="train-gnorm")
-                c["seed"] = gr.Number(0, precision=0, minimum=0, label="Seed (init, batches, grid noise)",
-                                      elem_id="train-seed")
-                c["start"] = gr.Radio(START_CHOICES, value="finetune" if can_finetune and device_name() == "cpu"
-                                      else "scratch", label="Start from", elem_id="train-start")
-                c["steps"] = gr.Slider(10, max_steps, value=min(300, max_steps), step=10, label="Steps",
-                                       elem_id="train-steps")
-                c["seconds"] = gr.Slider(5, max_seconds, value=min(60, max_seconds), step=5,
-                                         label="Time budget (s): the run ends at whichever comes first",
-                                         elem_id="train-seconds")
-                c["estimate"] = gr.Markdown(f"Device: **{device_description()}**", elem_id="train-estimate")
+                dataset = gr.Dropdown(labels, value=dataset0, label="Dataset", info=unavailable_note(avail),
+                                      elem_id="train-dataset")
+                l1 = gr.Dropdown(lambda_choices(lams), value=1e-4, allow_custom_value=True,
+                                 label="L1 λ: adds λ·Σ|w| (type any value)", elem_id="train-l1")
+                l2 = gr.Dropdown(lambda_choices(lams), value=0.0, allow_custom_value=True,
+                                 label="L2 λ: adds λ·Σw² (type any value)", elem_id="train-l2")
+                target = gr.Dropdown(target_choices(None), value=family(I.DEFAULT_MODEL).sampler_part,
+                                     label="Penalized part", elem_id="train-target")
+                variant = gr.Dropdown(variant_choices(), value=VARIANTS[0], label="Update rule",
+                                      elem_id="train-variant")
+                g_norm = gr.Radio(g_norm_choices(), value=G_NORMS[0], label="Generator normalization",
+                                  elem_id="train-gnorm")
+                seed = gr.Number(0, precision=0, minimum=0, label="Seed (init, batches, grid noise)",
+                                 elem_id="train-seed")
+                start = gr.Radio(START_CHOICES, value="finetune" if can_finetune and device_name() == "cpu"
+                                 else "scratch", label="Start from", elem_id="train-start")
+                steps = gr.Slider(10, max_steps, value=min(300, max_steps), step=10, label="Steps",
+                                  elem_id="train-steps")
+                seconds = gr.Slider(5, max_seconds, value=min(60, max_seconds), step=5,
+                                    label="Time budget (s): the run ends at whichever comes first",
+                                    elem_id="train-seconds")
+                estimate = gr.Markdown(f"Device: **{device_description()}**", elem_id="train-estimate")
                 with gr.Row():
-                    c["go"] = gr.Button("Start training", variant="primary", elem_id="train-start-btn")
-                    c["stop"] = gr.Button("Stop (keeps the result)", variant="stop", elem_id="train-stop-btn")
+                    go = gr.Button("Start training", variant="primary", elem_id="train-start-btn")
+                    stop_btn = gr.Button("Stop (keeps the result)", variant="stop", elem_id="train-stop-btn")
             with gr.Column(scale=3):
-                c["progress"] = gr.Markdown("", elem_id="train-progress", min_height=34, container=False)
-                c["status"] = gr.Markdown("Press **Start training**.", elem_id="train-status",
-                                          elem_classes=["status"])
+                progress = gr.Markdown("", elem_id="train-progress", min_height=34, container=False)
+                status = gr.Markdown("Press **Start training**.", elem_id="train-status", elem_classes=["status"])
                 with gr.Row(equal_height=False):
-                    c["grid"] = gr.Image(show_label=False, type="pil", format="png",
-                                         interactive=False, elem_id="train-grid", buttons=["download", "fullscreen"],
-                                         scale=3)
+                    grid = gr.Image(show_label=False, type="pil", format="png", interactive=False,
+                                    elem_id="train-grid", buttons=["download", "fullscreen"], scale=3)
                     with gr.Column(scale=2):
-                        c["loss_plot"] = gr.LinePlot(x="step", y="value", color="series", title="Losses",
-                                                     elem_id="train-loss-plot", height=220)
-                        c["pen_plot"] = gr.LinePlot(x="step", y="value", color="series",
-                                                    title="Penalty term (λ × sum)", elem_id="train-pen-plot",
-                                                    height=220)
-                        c["sparse_plot"] = gr.LinePlot(x="step", y="value", color="series",
-                                                       title="Sparsity: % of weights",
-                                                       elem_id="train-sparse-plot", height=220)
+                        loss_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses",
+                                                elem_id="train-loss-plot", height=220)
+                        pen_plot = gr.LinePlot(x="step", y="value", color="series", title="Penalty term (λ × sum)",
+                                               elem_id="train-pen-plot", height=220)
+                        sparse_plot = gr.LinePlot(x="step", y="value", color="series", title="Sparsity: % of weights",
+                                                  elem_id="train-sparse-plot", height=220)
                 with gr.Accordion("Downloads and the command that reproduces this run", open=True):
-                    c["files"] = gr.File(label="Checkpoint (.safetensors), grid (.png), config (.json)",
-                                         file_count="multiple", interactive=False, elem_id="train-files",
-                                         height=None)
-                    c["command"] = gr.Textbox(label="CLI command", buttons=["copy"], interactive=False,
-                                              elem_id="train-command")
+                    files = gr.File(label="Checkpoint (.safetensors), grid (.png), config (.json)",
+                                    file_count="multiple", interactive=False, elem_id="train-files", height=None)
+                    command = gr.Textbox(label="CLI command", buttons=["copy"], interactive=False,
+                                         elem_id="train-command")
                 with gr.Accordion("Compare your run with a pretrained checkpoint (same noise)", open=False):
                     with gr.Row():
-                        c["compare_with"] = gr.Dropdown([], label="Zoo checkpoint", elem_id="train-compare-with",
-                                                        scale=3)
-                        c["compare_btn"] = gr.Button("Compare", elem_id="train-compare-btn", scale=1)
+                        compare_with = gr.Dropdown([], label="Zoo checkpoint", elem_id="train-compare-with", scale=3)
+                        compare_btn = gr.Button("Compare", elem_id="train-compare-btn", scale=1)
                     with gr.Row():
                         with gr.Column():
-                            c["cmp_mine_caption"] = gr.Markdown("**Your run**", elem_classes=["caption"])
-                            c["cmp_mine"] = gr.Image(show_label=False, type="pil", format="png", interactive=False,
-                                                     elem_id="train-cmp-mine")
+                            cmp_mine_caption = gr.Markdown("**Your run**", elem_classes=["caption"])
+                            cmp_mine = gr.Image(show_label=False, type="pil", format="png", interactive=False,
+                                                elem_id="train-cmp-mine")
                         with gr.Column():
-                            c["cmp_zoo_caption"] = gr.Markdown("**Zoo checkpoint**", elem_classes=["caption"])
-                            c["cmp_zoo"] = gr.Image(show_label=False, type="pil", format="png", interactive=False,
-                                                    elem_id="train-cmp-zoo")
+                            cmp_zoo_caption = gr.Markdown("**Zoo checkpoint**", elem_classes=["caption"])
+                            cmp_zoo = gr.Image(show_label=False, type="pil", format="png", interactive=False,
+                                               elem_id="train-cmp-zoo")
                 with gr.Accordion("Run summary as JSON (what /train returns to scripts)", open=False):
-                    c["run_json"] = gr.JSON(elem_id="train-json")
-        c["store"] = gr.State(TrainStore(), delete_callback=lambda s: s.cleanup())
-    return c
-
-
-OUTPUT_KEYS = ("status", "grid", "loss_plot", "pen_plot", "sparse_plot", "files", "command", "run_json",
-               "compare_with")
-ESTIMATE_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "steps", "seconds", "start")
+                    run_json = gr.JSON(elem_id="train-json")
+        store = gr.State(TrainStore(), delete_callback=lambda s: s.cleanup())
+    return TrainTab(model=model, dataset=dataset, l1=l1, l2=l2, target=target, variant=variant, g_norm=g_norm,
+                    seed=seed, start=start, steps=steps, seconds=seconds, estimate=estimate, go=go, stop=stop_btn,
+                    progress=progress, status=status, grid=grid, loss_plot=loss_plot, pen_plot=pen_plot,
+                    sparse_plot=sparse_plot, files=files, command=command, compare_with=compare_with,
+                    compare_btn=compare_btn, cmp_mine_caption=cmp_mine_caption, cmp_mine=cmp_mine,
+                    cmp_zoo_caption=cmp_zoo_caption, cmp_zoo=cmp_zoo, run_json=run_json, store=store)
 
 
 def compare_choices(root: str | None, model: str, dataset: str) -> tuple[list[tuple[str, str]], str | None]:
     """Zoo entries of the same model and dataset (baseline first) for the comparison dropdown."""
-    from normgen.service.explorer import describe
-
     if I.zoo_problem(root):
         return [], None
     rows = sorted(I.get_index(root).find(model=model, dataset=dataset),
@@ -214,8 +264,7 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
                                     root=root, data_root=data_root))
         except I.InputError as exc:
             raise gr.Error(str(exc), title="Invalid input") from None
-        how = ("fine-tuned from the zoo baseline" if plan.start == "finetune" else "from scratch") + \
-            f" on {device_description(plan.device)}"
+        how = f"{start_phrase(plan.start)} on {device_description(plan.device)}"
         run = store.replace_run(start_run(plan, data_root))
         try:
             for s in stream(run):
@@ -232,27 +281,14 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
     return train
 
 
-def wire_train(c: dict[str, Any], root: str | None = None, data_root: str | None = None) -> tuple[Any, dict]:
-    """Events of the Train tab; returns the public /train dependency and the handlers page load reuses
-    ("estimate": the measured time estimate, "model": the targets of the chosen model)."""
-    ins = [c[k] for k in ESTIMATE_KEYS]
-    outs = [c[k] for k in OUTPUT_KEYS]
-    dep = c["go"].click(make_train_fn(root, data_root), [*ins, c["store"]], outs, api_name="train",
-                        api_description="Train one setting live; streams the grid, curves and status, then "
-                                        "the downloads.",
-                        concurrency_limit=1, concurrency_id="train", show_progress_on=[c["progress"]])
+def target_update(model: str, target: str) -> Any:
+    """The Penalized-part control for `model`: its targets, keeping `target` where the model has it."""
+    choices = I.target_choices(model)
+    return gr.update(choices=target_choices(model), value=target if target in choices else choices[0])
 
-    def on_stop(store: TrainStore) -> tuple:
-        run = store.run
-        if run is None:
-            return ("Nothing is training.", *[gr.skip()] * (len(OUTPUT_KEYS) - 1))
-        s = stop(run)
-        how = "fine-tuned from the zoo baseline" if run.plan.start == "finetune" else "from scratch"
-        ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
-        return _outputs(s, how, gr.update(choices=ch, value=val))
 
-    c["stop"].click(on_stop, c["store"], outs, cancels=[dep], api_visibility="private", concurrency_limit=None,
-                    show_progress="hidden")
+def make_estimate_fn(root: str | None = None, data_root: str | None = None):
+    """The measured time estimate of the Train controls' setting (markdown), or what is wrong with it."""
 
     def on_estimate(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start) -> str:
         try:
@@ -263,22 +299,13 @@ def wire_train(c: dict[str, Any], root: str | None = None, data_root: str | None
         notes = "".join(f"{n}\n\n" for n in plan.notes)
         return f"Device: **{device_description(plan.device)}**\n\n{notes}{estimate_text(plan)}"
 
-    est = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "estimate",
-           "trigger_mode": "always_last", "show_progress": "minimal"}
-    gr.on([c[k].change for k in ("model", "dataset", "g_norm", "target", "variant", "start", "l1", "l2")]
-          + [c["steps"].change, c["seconds"].change], on_estimate, ins, c["estimate"], **est)
+    return on_estimate
 
-    def on_model(model: str, target: str) -> Any:
-        t = target if target in I.TARGET_CHOICES.get(model, ()) else I.TARGET_CHOICES[model][0]
-        return gr.update(choices=target_choices(model), value=t)
 
-    c["model"].input(on_model, [c["model"], c["target"]], c["target"], api_visibility="private",
-                     show_progress="hidden")
-    fns = {"estimate": on_estimate, "model": on_model}
+def make_compare_fn(root: str | None = None):
+    """The handler of "Compare": this session's run and a zoo checkpoint, sampled from the same noise."""
 
     def on_compare(entry_id: str, seed: float, store: TrainStore) -> tuple:
-        from normgen.service.explorer import describe
-
         run = store.run
         if run is None or run.result is None:
             raise gr.Error("Train a run first (or stop one): there is nothing of yours to compare yet.")
@@ -291,11 +318,40 @@ def wire_train(c: dict[str, Any], root: str | None = None, data_root: str | None
                            "same thing for the same kind of model.")
         mine, theirs = compare_samples(run, e, index.root, I.parse_seed(seed))
         r = run.cfg.reg
-        me = " + ".join(f"{n} λ = {I.fmt_lambda(v)}" for n, v in (("L1", r.l1), ("L2", r.l2)) if v) or "λ = 0"
+        me = " + ".join(lambda_terms({"l1": r.l1, "l2": r.l2})) or "λ = 0"
         return (f"**Your run:** {me} on the {r.target}, {run.result.steps} steps", mine,
                 f"**Zoo:** {describe(e)}, {e.steps} steps", theirs)
 
-    c["compare_btn"].click(on_compare, [c["compare_with"], c["seed"], c["store"]],
-                           [c["cmp_mine_caption"], c["cmp_mine"], c["cmp_zoo_caption"], c["cmp_zoo"]],
-                           api_visibility="private", concurrency_limit=None)
-    return dep, fns
+    return on_compare
+
+
+def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = None) -> Any:
+    """Events of the Train tab; returns the public /train dependency."""
+    ins, outs = tab.inputs(), tab.outputs()
+    dep = tab.go.click(make_train_fn(root, data_root), [*ins, tab.store], outs, api_name="train",
+                       api_description="Train one setting live; streams the grid, curves and status, then "
+                                       "the downloads.",
+                       concurrency_limit=1, concurrency_id="train", show_progress_on=[tab.progress])
+
+    def on_stop(store: TrainStore) -> tuple:
+        run = store.run
+        if run is None:
+            return ("Nothing is training.", *[gr.skip()] * (len(outs) - 1))
+        s = stop(run)
+        how = start_phrase(run.plan.start)
+        ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
+        return _outputs(s, how, gr.update(choices=ch, value=val))
+
+    tab.stop.click(on_stop, tab.store, outs, cancels=[dep], api_visibility="private", concurrency_limit=None,
+                   show_progress="hidden")
+    est = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "estimate",
+           "trigger_mode": "always_last", "show_progress": "minimal"}
+    gr.on([c.change for c in (tab.model, tab.dataset, tab.g_norm, tab.target, tab.variant, tab.start, tab.l1,
+                              tab.l2, tab.steps, tab.seconds)], make_estimate_fn(root, data_root), ins,
+          tab.estimate, **est)
+    tab.model.input(target_update, [tab.model, tab.target], tab.target, api_visibility="private",
+                    show_progress="hidden")
+    tab.compare_btn.click(make_compare_fn(root), [tab.compare_with, tab.seed, tab.store],
+                          [tab.cmp_mine_caption, tab.cmp_mine, tab.cmp_zoo_caption, tab.cmp_zoo],
+                          api_visibility="private", concurrency_limit=None)
+    return dep

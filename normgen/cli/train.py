@@ -1,0 +1,171 @@
+"""`python -m normgen train` and `sample`: train one model with one regularization setting, and draw
+sample grids from a checkpoint. The train options are shared with `sweep` (normgen.cli.sweep).
+
+Every choice a flag offers, and its help, comes from a registry: model families (normgen.models),
+datasets (normgen.data), penalties and variants (normgen.regularizers). A new penalty is a new flag
+here without an edit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from normgen.checkpoints import load, save
+from normgen.cli.progress import StepBar, summary
+from normgen.cli.usage import UsageError
+from normgen.config import TrainConfig, make_config, reproduce_command
+from normgen.data import DATASETS, load_dataset
+from normgen.engine.sampling import sample
+from normgen.engine.train import default_device, train
+from normgen.models import FAMILIES, TARGETS, family
+from normgen.models.config import D_NORMS, G_NORMS, ModelConfig
+from normgen.regularizers import LAMBDAS, PENALTIES, VARIANTS, VARIANTS_INFO, RegConfig
+from normgen.render.grids import grid_image
+
+
+def _dataset_help(name: str) -> str:
+    d = DATASETS[name]
+    classes = f"{d.num_classes} classes" if d.class_names else "unlabeled"
+    return f"{name}: {d.label}, {classes}"
+
+
+def add_train_args(p: argparse.ArgumentParser) -> None:
+    """The options of one training run (`train`, and `sweep` for each of its runs)."""
+    g = p.add_argument_group("what to train")
+    g.add_argument("--model", default="gan",
+                   help=" | ".join(f"{n} ({f.label})" for n, f in FAMILIES.items()) + " (default: gan)")
+    g.add_argument("--dataset", default="shapes",
+                   help=" | ".join(_dataset_help(n) for n in DATASETS) + " (default: shapes)")
+    g.add_argument("--data-root", default=None,
+                   help="folder holding MNIST/raw and FashionMNIST/raw (default: $NORMGEN_DATA or "
+                        "~/.cache/normgen/data; downloaded there when online)")
+    r = p.add_argument_group("regularization (lambda = 0 switches a penalty off)")
+    for pen in PENALTIES.values():
+        r.add_argument(f"--{pen.name}", type=float, default=0.0,
+                       help=f"{pen.label} lambda: adds {pen.formula} (acts on the {pen.acts_on})")
+    r.add_argument("--target", default=None, choices=TARGETS,
+                   help="which part's weights the weight penalties act on (default: the part that samples: "
+                        + ", ".join(f"{f.sampler_part} for the {f.label}" for f in FAMILIES.values()) + ")")
+    r.add_argument("--variant", default=RegConfig.variant, choices=VARIANTS,
+                   help="; ".join(f"{v.name} ({v.label}): {v.description}" for v in VARIANTS_INFO.values()))
+    t = p.add_argument_group("training")
+    t.add_argument("--steps", type=int, default=2000, help="optimizer steps (default: 2000)")
+    t.add_argument("--seconds", type=float, default=0.0, help="wall-clock budget; 0 = none")
+    t.add_argument("--seed", type=int, default=0, help="seeds init, batches and the sample noise")
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=None, help="Adam lr (default: 1e-3)")
+    t.add_argument("--lr-d", type=float, default=0.0, help="discriminator lr (default: = --lr)")
+    t.add_argument("--log-every", type=int, default=50)
+    t.add_argument("--sample-every", type=int, default=250)
+    t.add_argument("--init", default=None, metavar="CHECKPOINT",
+                   help="fine-tune from this checkpoint (same model and config) instead of scratch")
+    t.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
+    m = p.add_argument_group("model")
+    m.add_argument("--g-norm", default=ModelConfig.g_norm,
+                   help=f"generator/decoder normalization: {' | '.join(G_NORMS)}")
+    m.add_argument("--d-norm", default=ModelConfig.d_norm, help=f"discriminator normalization: {' | '.join(D_NORMS)}")
+    m.add_argument("--ch", type=int, default=32, help="base channels (default: 32, ~0.2M-param G)")
+    m.add_argument("--nz", type=int, default=None, help=f"latent size (default: {ModelConfig.nz}" + "".join(
+        f"; {f.label} {f.config_defaults['nz']}" for f in FAMILIES.values() if "nz" in f.config_defaults) + ")")
+    m.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
+    p.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def config_from_args(a: argparse.Namespace) -> TrainConfig:
+    """A TrainConfig from parsed train arguments (raises ValueError with the offending value, before
+    any output is written: an unknown model names the registered ones, a VAE has no generator)."""
+    fam = family(a.model)
+    reg = RegConfig(**{name: getattr(a, name) for name in LAMBDAS}, target=a.target or fam.sampler_part,
+                    variant=a.variant)
+    mo = {"g_norm": a.g_norm, "d_norm": a.d_norm, "ch": a.ch, "beta": a.beta}
+    if a.nz is not None:
+        mo["nz"] = a.nz
+    kw = dict(steps=a.steps, max_seconds=a.seconds, seed=a.seed, batch_size=a.batch_size,
+              lr_d=a.lr_d, log_every=a.log_every, sample_every=a.sample_every)
+    if a.lr is not None:
+        kw["lr"] = a.lr
+    return make_config(a.model, a.dataset, model_overrides=mo, reg=reg, **kw)
+
+
+def check_device(name: str) -> str:
+    """A usable torch device name, else a UsageError (torch would raise a multi-line traceback)."""
+    try:
+        dev = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise UsageError(f"--device must be cpu or cuda (or cuda:N), got {name!r}") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise UsageError(f"--device must be cpu or cuda (or cuda:N), got {name!r}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"--device {name}: no CUDA device is available here; use --device cpu")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise UsageError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) here")
+    return name
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    cfg = config_from_args(a)
+    init = load(a.init).model if a.init else None
+    if init is not None and init.cfg != cfg.model:
+        raise UsageError(f"--init {a.init} is a {init.cfg.name} with config {init.cfg}; pass the same "
+                         "model options to fine-tune it")
+    device = check_device(a.device) if a.device else str(default_device())
+    data = load_dataset(cfg.dataset, root=a.data_root, seed=cfg.seed)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    lambdas = " ".join(f"{name}={getattr(cfg.reg, name):g}" for name in LAMBDAS)
+    print(f"training {cfg.model.name} on {cfg.dataset} ({len(data)} images) on {device}: "
+          f"{cfg.steps} steps, {lambdas} target={cfg.reg.target} variant={cfg.reg.variant}", flush=True)
+    with StepBar(cfg.steps, quiet=a.quiet) as bar:
+        res = train(cfg, data=data, device=device, init=init,
+                    progress=lambda p: bar.show(p.step, summary(p.record)))
+    ckpt = save(out / "model.safetensors", res.model, cfg,
+                extra={"dataset": cfg.dataset, "steps": res.steps, "status": res.status,
+                       "device": res.device, "wall_s": round(res.elapsed, 2),
+                       "final": res.history[-1] if res.history else {}})
+    nrow = res.model.grid_columns(res.samples.shape[0], cfg.model.num_classes)
+    grid_image(res.samples, nrow=nrow, scale=4).save(out / "samples.png")
+    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    (out / "history.json").write_text(json.dumps(res.history))
+    print(res.message)
+    print(f"wrote {ckpt}, {out / 'samples.png'}, {out / 'config.json'}, {out / 'history.json'}")
+    print("reproduce with:\n  " + reproduce_command(cfg, a.init, a.out))
+    return 0 if res.status != "diverged" else 1
+
+
+def cmd_sample(a: argparse.Namespace) -> int:
+    out = Path(a.out)
+    if out.suffix not in (".png", ".npy"):
+        raise UsageError(f"--out must end in .png or .npy, got {a.out!r}")
+    if not 1 <= a.n <= 4096:
+        raise UsageError(f"--n must be in [1, 4096], got {a.n}")
+    ck = load(a.checkpoint)
+    x = sample(ck.model, a.n, a.seed)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".npy":
+        np.save(out, x.numpy().astype(np.float32))
+    else:
+        nrow = ck.model.grid_columns(a.n, ck.config.model.num_classes)
+        grid_image(x, nrow=nrow, scale=max(1, a.scale)).save(out)
+    print(f"wrote {out} ({a.n} samples, seed {a.seed})")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    tp = sub.add_parser("train", help="train a model and save checkpoint, grid and config",
+                        description="Train one model with one regularization setting.")
+    add_train_args(tp)
+    tp.set_defaults(handler=cmd_train)
+    sp = sub.add_parser("sample", help="draw a sample grid (.png) or raw samples (.npy)",
+                        description="Sample from a checkpoint with noise fixed by --seed.")
+    sp.add_argument("checkpoint", help="a .safetensors file written by normgen")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--n", type=int, default=64, help="number of samples (default: 64)")
+    sp.add_argument("--out", required=True,
+                    help="FILE.png: a grid image; FILE.npy: float32 array (N, C, H, W) in [-1, 1]")
+    sp.add_argument("--scale", type=int, default=4, help="PNG pixel scale (default: 4)")
+    sp.set_defaults(handler=cmd_sample)

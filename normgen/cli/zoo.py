@@ -1,0 +1,103 @@
+"""`python -m normgen zoo {build,verify,merge,card}`: the pretrained zoo (normgen.zoo) from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+import torch
+
+from normgen.data import check_dataset_name
+from normgen.zoo.build import EVAL_N, JUDGE_STEPS, build
+from normgen.zoo.card import write_card
+from normgen.zoo.index import merge, verify, zoo_root
+from normgen.zoo.spec import DATASETS
+
+
+def cmd_build(a: argparse.Namespace) -> int:
+    if a.workers < 1 or a.priority < 1:
+        raise ValueError("--workers and --priority must be >= 1")
+    if a.steps is not None and a.steps < 1:
+        raise ValueError(f"--steps must be >= 1, got {a.steps}")
+    if a.eval_n < 100:
+        raise ValueError(f"--eval-n must be >= 100, got {a.eval_n}")
+    datasets = tuple(d.strip() for d in a.datasets.split(",") if d.strip())
+    for d in datasets:
+        check_dataset_name(d)
+    if a.only:
+        try:
+            re.compile(a.only)
+        except re.error as exc:
+            raise ValueError(f"--only is not a valid regular expression: {exc}") from None
+    device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda, but CUDA is not available here; use --device cpu")
+    res = build(zoo_root(a.out), data_root=a.data_root, device=device, workers=a.workers, priority=a.priority,
+                steps=a.steps, only=a.only, datasets=datasets, eval_n=a.eval_n, half=not a.float32,
+                judge_steps=a.judge_steps, dry_run=a.dry_run, prune=a.prune, log=lambda s: print(s, flush=True))
+    index = res.index
+    if not a.dry_run:
+        size = sum(p.stat().st_size for p in index.root.rglob("*") if p.is_file())
+        print(f"trained {len(res.trained)}, failed {len(res.failed)}, pruned {len(res.pruned)}; index: {len(index)} "
+              f"entries; {index.root} holds {size / 2**20:.1f} MiB")
+    for entry_id, msg in res.failed.items():
+        print(f"FAILED {entry_id}: {msg}")
+    return 1 if res.failed else 0
+
+
+def cmd_verify(a: argparse.Namespace) -> int:
+    root = zoo_root(a.root)
+    n, problems = verify(root)
+    for p in problems:
+        print(f"FAIL {p}")
+    print(f"verified {n} entries in {root}: {'all ok' if not problems else f'{len(problems)} problems'}")
+    return 1 if problems else 0
+
+
+def cmd_merge(a: argparse.Namespace) -> int:
+    ids = merge(a.src, zoo_root(a.root), log=lambda s: None)
+    print(f"merged {len(ids)} entries from {a.src} into {zoo_root(a.root)}; run `zoo card` to refresh the card")
+    return 0
+
+
+def cmd_card(a: argparse.Namespace) -> int:
+    path = write_card(zoo_root(a.root), a.out)
+    print(f"wrote {path}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("zoo", help="build, verify or describe the pretrained zoo (checkpoints/)",
+                       description="The pretrained zoo: a lambda grid of models with judge metrics.")
+    zs = p.add_subparsers(dest="zoo_command", required=True, parser_class=type(p))
+    b = zs.add_parser("build", help="train every missing entry of the grid (resumable)",
+                      description="Train every missing or stale zoo entry up to --priority; resumable.")
+    b.add_argument("--data-root", default=None, help="folder holding MNIST/raw and FashionMNIST/raw")
+    b.add_argument("--out", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
+    b.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
+    b.add_argument("--workers", type=int, default=1, help="entries trained in parallel processes (default: 1)")
+    b.add_argument("--priority", type=int, default=1, help="build priorities 1..K (see normgen/zoo/spec.py)")
+    b.add_argument("--steps", type=int, default=None, help="override every entry's training steps")
+    b.add_argument("--only", default=None, metavar="REGEX",
+                   help="only entries whose 'TAG ID' matches, e.g. 'baseline', 'l1=0.001-l2=0-', '^l2 gan-'")
+    b.add_argument("--datasets", default=",".join(DATASETS),
+                   help="comma list; the first gets the full grid, the others the core grid "
+                        f"(default: {','.join(DATASETS)}; 'shapes' works offline)")
+    b.add_argument("--eval-n", type=int, default=EVAL_N, help=f"samples per FD (default: {EVAL_N})")
+    b.add_argument("--float32", action="store_true", help="store float32 weights (default: float16)")
+    b.add_argument("--judge-steps", type=int, default=JUDGE_STEPS, help="steps for judges trained here")
+    b.add_argument("--dry-run", action="store_true", help="print the plan and projected size, train nothing")
+    b.add_argument("--prune", action="store_true",
+                   help="delete indexed entries (and files) of these datasets that the grid no longer lists")
+    b.set_defaults(handler=cmd_build)
+    v = zs.add_parser("verify", help="check every entry loads, matches its sha256 and samples")
+    v.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
+    v.set_defaults(handler=cmd_verify)
+    m = zs.add_parser("merge", help="copy the entries of another zoo folder into this one (same ids replaced)")
+    m.add_argument("src", help="zoo folder built elsewhere, e.g. by `zoo build --out FOLDER` on a GPU machine")
+    m.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
+    m.set_defaults(handler=cmd_merge)
+    c = zs.add_parser("card", help="write the model card (ROOT/README.md) from the index")
+    c.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
+    c.add_argument("--out", default=None, help="output file (default: ROOT/README.md)")
+    c.set_defaults(handler=cmd_card)

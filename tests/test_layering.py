@@ -1,0 +1,188 @@
+"""The architecture, enforced: imports run one way through the layers, with no circles (function-level
+imports count; `if TYPE_CHECKING:` ones don't), only app/ imports gradio, only cli/ imports argparse,
+importing the app loads neither the benchmark nor the CLI, and nothing outside models/ branches on a
+model family's name (ask the registry instead).
+
+Layers, bottom to top (a module may import its own layer and those below):
+  0 vocabulary: normgen, data, losses, regularizers, models.*, render.grids
+  1 config, checkpoints
+  2 engine.*, eval.*, render.figures
+  3 zoo.*
+  4 service.*, bench.*
+  5 cli.*, app.*
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from normgen.data import DATASETS
+from normgen.models import MODEL_NAMES
+
+PKG = Path(__file__).resolve().parents[1] / "normgen"
+
+# the longest matching prefix decides a module's layer
+LAYERS = {
+    "normgen": 0, "normgen.data": 0, "normgen.losses": 0, "normgen.regularizers": 0, "normgen.models": 0,
+    "normgen.render.grids": 0, "normgen.__main__": 5,
+    "normgen.config": 1, "normgen.checkpoints": 1,
+    "normgen.engine": 2, "normgen.eval": 2, "normgen.render": 2,
+    "normgen.zoo": 3,
+    "normgen.service": 4, "normgen.bench": 4,
+    "normgen.cli": 5, "normgen.app": 5,
+}
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(PKG.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PKG.rglob("*.py"))}
+
+
+def layer(mod: str) -> int:
+    best = max((k for k in LAYERS if mod == k or mod.startswith(k + ".")), key=len)
+    return LAYERS[best]
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    t = node.test
+    return (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or (
+        isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING")
+
+
+def imports(mod: str) -> set[str]:
+    """Every module `mod` imports anywhere in its file (normgen modules resolved to the deepest file)."""
+    path = MODULES[mod]
+    tree = ast.parse(path.read_text())
+    package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join(up + ([node.module] if node.module else []))
+            for a in node.names:  # `from pkg import submodule` imports the submodule
+                sub = f"{base}.{a.name}"
+                found.add(sub if sub in MODULES else base)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+GRAPH = {m: {i for i in imports(m) if i in MODULES and i != m} for m in MODULES}
+
+
+def test_every_module_has_a_layer():
+    for m in MODULES:
+        assert layer(m) >= 0, m
+
+
+@pytest.mark.parametrize("mod", sorted(MODULES))
+def test_imports_run_down_the_layers(mod):
+    upward = sorted(i for i in GRAPH[mod] if layer(i) > layer(mod))
+    assert not upward, f"{mod} (layer {layer(mod)}) imports from a higher layer: {upward}"
+
+
+def test_no_import_cycles():
+    state: dict[str, int] = {}  # 1: on the stack, 2: done
+    stack: list[str] = []
+
+    def dfs(m: str) -> list[str] | None:
+        state[m] = 1
+        stack.append(m)
+        for n in sorted(GRAPH[m]):
+            if state.get(n) == 1:
+                return stack[stack.index(n):] + [n]
+            if n not in state and (cycle := dfs(n)):
+                return cycle
+        stack.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(MODULES):
+        if m not in state and (cycle := dfs(m)):
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+
+
+@pytest.mark.parametrize("lib,home", [("gradio", "normgen.app"), ("argparse", "normgen.cli")])
+def test_only_one_package_imports(lib, home):
+    users = sorted(m for m in MODULES if any(i == lib or i.startswith(lib + ".") for i in imports(m)))
+    outside = [m for m in users if not (m == home or m.startswith(home + "."))]
+    assert not outside, f"{lib} is imported outside {home}: {outside}"
+
+
+def _loaded_by(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print(' '.join(m for m in sys.modules if m.startswith('normgen')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=PKG.parent, check=True)
+    return set(out.stdout.split())
+
+
+def test_the_app_loads_neither_the_benchmark_nor_the_cli():
+    loaded = _loaded_by("import normgen.app; normgen.app.build_demo")
+    assert not {m for m in loaded if m.startswith(("normgen.bench", "normgen.cli"))}, sorted(loaded)
+    service = _loaded_by("import normgen.service.runs")
+    assert not {m for m in service if m.startswith(("normgen.bench", "normgen.cli", "normgen.zoo.build",
+                                                    "normgen.app"))}, sorted(service)
+
+
+def _name_comparisons(tree: ast.AST, names: set[str]) -> list[int]:
+    """Line numbers of `x == "gan"`, `x != "vae"`, `x in ("gan", "cgan")` style tests on registered names."""
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            sides = [node.left, right]
+            if isinstance(op, (ast.Eq, ast.NotEq)) and any(
+                    isinstance(s, ast.Constant) and s.value in names for s in sides):
+                lines.append(node.lineno)
+            elif isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, (ast.Tuple, ast.List, ast.Set)) and any(
+                    isinstance(e, ast.Constant) and e.value in names for e in right.elts):
+                lines.append(node.lineno)
+    return lines
+
+
+@pytest.mark.parametrize("what,names,home", [
+    ("model family", set(MODEL_NAMES), "normgen.models"),
+    ("dataset", set(DATASETS), "normgen.data"),
+])
+def test_nothing_branches_on_a_registered_name(what, names, home):
+    """A fact about a family or a dataset lives in its registry entry; code elsewhere asks for it."""
+    found = []
+    for m, path in MODULES.items():
+        if m == home or m.startswith(home + "."):
+            continue
+        found += [f"{path.relative_to(PKG.parent)}:{n}" for n in _name_comparisons(ast.parse(path.read_text()), names)]
+    assert not found, f"branches on a {what} name (ask the registry instead): {found}"
+
+
+def test_every_module_imports_cleanly_without_side_effects(tmp_path):
+    """Importing every module in a fresh process raises nothing and writes no file."""
+    code = ("import importlib, sys; mods = sys.argv[1:]\n"
+            "for m in mods: importlib.import_module(m)\n")
+    subprocess.run([sys.executable, "-c", code, *sorted(m for m in MODULES if m != "normgen.__main__")],
+                   cwd=tmp_path, check=True, timeout=300, capture_output=True,
+                   env={**os.environ, "PYTHONPATH": str(PKG.parent)})
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,96 @@
+"""normgen.losses against closed forms written out in torch, for one model (B, ...) -> scalar and for K
+stacked models (K, B, ...) -> (K,), where row k must equal the one-model value of slice k."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from normgen import losses
+
+K, B, NZ, SHAPE = 3, 5, 4, (1, 6, 6)
+PIXELS = 36
+
+
+def _g(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+# closed forms, element by element: log sigmoid written with exp, the Bernoulli log-likelihood with
+# its two branches, the Gaussian KL per latent dimension (Kingma & Welling 2014, appendix B)
+
+
+def _ref_real(logits: torch.Tensor) -> torch.Tensor:  # -log D, D = 1 / (1 + exp(-logit))
+    return torch.log(1 + torch.exp(-logits)).mean(-1)
+
+
+def _ref_fake(logits: torch.Tensor) -> torch.Tensor:  # -log(1 - D)
+    return torch.log(1 + torch.exp(logits)).mean(-1)
+
+
+def _ref_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    p = torch.sigmoid(logits)
+    t = (x + 1) / 2
+    per_pixel = -(t * torch.log(p) + (1 - t) * torch.log(1 - p))
+    return per_pixel.flatten(-3).mean(-1).mean(-1)
+
+
+def _ref_kl(mu: torch.Tensor, logvar: torch.Tensor, pixels: int) -> torch.Tensor:
+    var = torch.exp(logvar)
+    per_dim = 0.5 * (var + mu * mu - 1 - logvar)
+    return per_dim.sum(-1).mean(-1) / pixels
+
+
+@pytest.mark.parametrize("lead", [(), (K,)])
+def test_gan_losses_equal_their_closed_forms(lead):
+    d_real = torch.randn(*lead, B, generator=_g(1), dtype=torch.float64)
+    d_fake = torch.randn(*lead, B, generator=_g(2), dtype=torch.float64)
+    assert losses.real_loss(d_real).shape == lead
+    torch.testing.assert_close(losses.real_loss(d_real), _ref_real(d_real))
+    torch.testing.assert_close(losses.fake_loss(d_fake), _ref_fake(d_fake))
+    torch.testing.assert_close(losses.d_loss(d_real, d_fake), _ref_real(d_real) + _ref_fake(d_fake))
+    torch.testing.assert_close(losses.g_loss(d_fake), _ref_real(d_fake))  # -log D(G(z)), non-saturating
+
+
+@pytest.mark.parametrize("lead", [(), (K,)])
+def test_vae_terms_equal_their_closed_forms(lead):
+    logits = torch.randn(*lead, B, *SHAPE, generator=_g(3), dtype=torch.float64)
+    x = torch.rand(B, *SHAPE, generator=_g(4), dtype=torch.float64) * 2 - 1  # shared by the K models
+    mu = torch.randn(*lead, B, NZ, generator=_g(5), dtype=torch.float64)
+    logvar = torch.randn(*lead, B, NZ, generator=_g(6), dtype=torch.float64)
+    assert losses.bernoulli_nll(logits, x).shape == lead == losses.gaussian_kl(mu, logvar, PIXELS).shape
+    torch.testing.assert_close(losses.bernoulli_nll(logits, x), _ref_nll(logits, x))
+    torch.testing.assert_close(losses.gaussian_kl(mu, logvar, PIXELS), _ref_kl(mu, logvar, PIXELS))
+
+
+def test_stacked_rows_equal_the_single_model_values():
+    """Row k of every (K, B, ...) loss is the loss of model k alone, as the batched sweep relies on."""
+    d_real, d_fake = torch.randn(K, B, generator=_g(7)), torch.randn(K, B, generator=_g(8))
+    logits = torch.randn(K, B, *SHAPE, generator=_g(9))
+    x = torch.rand(B, *SHAPE, generator=_g(10)) * 2 - 1
+    mu, logvar = torch.randn(K, B, NZ, generator=_g(11)), torch.randn(K, B, NZ, generator=_g(12))
+    stacked = {"d": losses.d_loss(d_real, d_fake), "g": losses.g_loss(d_fake),
+               "rec": losses.bernoulli_nll(logits, x), "kl": losses.gaussian_kl(mu, logvar, PIXELS)}
+    for k in range(K):
+        one = {"d": losses.d_loss(d_real[k], d_fake[k]), "g": losses.g_loss(d_fake[k]),
+               "rec": losses.bernoulli_nll(logits[k], x), "kl": losses.gaussian_kl(mu[k], logvar[k], PIXELS)}
+        for name, v in one.items():
+            assert v.shape == ()
+            torch.testing.assert_close(stacked[name][k], v, rtol=1e-6, atol=0), name
+
+
+def test_kl_is_zero_at_the_prior_and_nll_is_log2_at_zero_logits():
+    mu, logvar = torch.zeros(B, NZ), torch.zeros(B, NZ)
+    assert losses.gaussian_kl(mu, logvar, PIXELS).item() == 0.0
+    x = torch.rand(B, *SHAPE, generator=_g(13)) * 2 - 1  # any target: p = 1/2 costs log 2 per pixel
+    assert losses.bernoulli_nll(torch.zeros(B, *SHAPE), x).item() == pytest.approx(torch.log(torch.tensor(2.0)).item())
+
+
+def test_gradients_match_the_closed_forms():
+    """d(-log D)/d logit = sigmoid(logit) - 1 and d KL / d mu = mu / (B * pixels)."""
+    logits = torch.randn(B, generator=_g(14), dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(losses.g_loss(logits), logits)
+    torch.testing.assert_close(g, (torch.sigmoid(logits.detach()) - 1) / B)
+    mu = torch.randn(B, NZ, generator=_g(15), dtype=torch.float64, requires_grad=True)
+    (gm,) = torch.autograd.grad(losses.gaussian_kl(mu, torch.zeros(B, NZ, dtype=torch.float64), PIXELS), mu)
+    torch.testing.assert_close(gm, mu.detach() / (B * PIXELS))
