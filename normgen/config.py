@@ -6,7 +6,7 @@ import math
 import shlex
 from dataclasses import asdict, dataclass, field, replace
 
-from normgen.data import dataset_info
+from normgen.data import Dataset, balanced_subset, dataset_info
 from normgen.models.config import ModelConfig, default_model_config
 from normgen.models.registry import family
 from normgen.regularizers import LAMBDAS, RegConfig, resolve_target
@@ -30,6 +30,9 @@ class TrainConfig:
     log_every: int = 50  # steps between metric records (and NaN checks: one host sync each)
     sample_every: int = 250  # steps between sample grids sent to `progress`
     n_samples: int = 64  # size of the fixed-noise sample grid
+    train_size: int = 0  # training images: 0 = the whole training split; N = a class-balanced subset of
+    # N images (small data is where a penalty can prevent overfitting). The held-out images are the test split
+    data_seed: int = 0  # picks the subset, independently of `seed`: every training seed sees the same images
 
     def __post_init__(self) -> None:
         info = dataset_info(self.dataset)
@@ -55,9 +58,20 @@ class TrainConfig:
             raise ValueError("log_every and sample_every must be >= 1")
         if not 1 <= self.n_samples <= 1024:
             raise ValueError("n_samples must be in [1, 1024]")
+        if not isinstance(self.train_size, int) or not 0 <= self.train_size <= 10_000_000:
+            raise ValueError(f"train_size must be 0 (all images) or a count of images, got {self.train_size!r}")
+        if 0 < self.train_size < max(2, info.num_classes):
+            raise ValueError(f"train_size must be at least {max(2, info.num_classes)} (one image per class), "
+                             f"got {self.train_size}")
+        if not isinstance(self.data_seed, int) or not 0 <= self.data_seed < 2**63:
+            raise ValueError("data_seed must be a non-negative integer")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def training_images(self, data: Dataset) -> Dataset:
+        """The images this config trains on: all of `data`, or its class-balanced `train_size` subset."""
+        return balanced_subset(data, self.train_size, self.data_seed) if self.train_size else data
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
@@ -103,7 +117,8 @@ def reproduce_command(cfg: TrainConfig, init: str | None = None, out: str | None
              ("--lr", cfg.lr, base.lr), ("--lr-d", cfg.lr_d, base.lr_d),
              ("--g-norm", cfg.model.g_norm, base.model.g_norm), ("--d-norm", cfg.model.d_norm, base.model.d_norm),
              ("--ch", cfg.model.ch, base.model.ch), ("--nz", cfg.model.nz, base.model.nz),
-             ("--beta", cfg.model.beta, base.model.beta)]
+             ("--beta", cfg.model.beta, base.model.beta), ("--dropout", cfg.model.dropout, base.model.dropout),
+             ("--train-size", cfg.train_size, base.train_size), ("--data-seed", cfg.data_seed, base.data_seed)]
     for flag, v, d in pairs:
         if v != d:
             args += [flag, f"{v:g}" if isinstance(v, float) else str(v)]

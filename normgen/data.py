@@ -104,6 +104,33 @@ def class_names(name: str) -> tuple[str, ...]:
     return dataset_info(name).class_names or ()
 
 
+def balanced_subset(ds: Dataset, n: int, seed: int) -> Dataset:
+    """`n` images of `ds`, class-balanced (n // k of each of the k classes, the remainder one more for the
+    first classes), chosen by `seed`, kept in their original order. Deterministic; a subset of itself is
+    itself, so a caller may pass either the full set or the subset. An unlabeled set: n at random."""
+    if not 1 <= n <= len(ds):
+        raise ValueError(f"a subset of {ds.name} needs 1 to {len(ds)} images, got {n}")
+    if n == len(ds):
+        return ds
+    g = torch.Generator().manual_seed(seed)
+    labels = ds.labels.cpu()
+    k = ds.num_classes
+    if k < 2:
+        idx = torch.randperm(len(ds), generator=g)[:n]
+    else:
+        per = [n // k + (1 if c < n % k else 0) for c in range(k)]
+        picks = []
+        for c in range(k):
+            members = (labels == c).nonzero().squeeze(1)
+            if len(members) < per[c]:
+                raise ValueError(f"{ds.name} has {len(members)} images of class {c}; a balanced subset of "
+                                 f"{n} needs {per[c]}")
+            picks.append(members[torch.randperm(len(members), generator=g)[:per[c]]])
+        idx = torch.cat(picks)
+    idx = idx.sort().values.to(ds.images.device)
+    return Dataset(ds.name, ds.images[idx], ds.labels[idx])
+
+
 def default_data_root() -> Path:
     """$NORMGEN_DATA, else ~/.cache/normgen/data (XDG_CACHE_HOME respected)."""
     if os.environ.get(DATA_ROOT_ENV):

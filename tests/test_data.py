@@ -173,3 +173,29 @@ def test_real_dataset_found_through_env(data_root, monkeypatch):
     monkeypatch.setenv(data_mod.DATA_ROOT_ENV, str(data_root))
     ds = load_dataset("mnist", download=False, size=10)
     assert ds.images.shape == (10, 1, 28, 28)
+
+
+def test_balanced_subset_is_deterministic_balanced_and_idempotent():
+    from normgen.data import balanced_subset
+
+    full = make_shapes(1000, seed=3)
+    a, b = balanced_subset(full, 302, seed=5), balanced_subset(full, 302, seed=5)
+    assert torch.equal(a.images, b.images) and torch.equal(a.labels, b.labels)
+    assert torch.bincount(a.labels, minlength=4).tolist() == [76, 76, 75, 75]
+    assert not torch.equal(balanced_subset(full, 302, seed=6).images, a.images)  # the seed picks the images
+    again = balanced_subset(a, 302, seed=99)  # a subset of itself is itself, whatever the seed
+    assert torch.equal(again.images, a.images)
+    with pytest.raises(ValueError, match="1 to 1000"):
+        balanced_subset(full, 1001, seed=0)
+
+
+def test_a_config_trains_on_its_subset():
+    from normgen.config import make_config
+    from normgen.engine.train import make_trainer
+
+    full = make_shapes(1000, seed=0)
+    cfg = make_config("gan", "shapes", train_size=40, steps=1)
+    t = make_trainer(cfg, full, torch.device("cpu"))
+    assert len(t.data) == 40 and torch.bincount(t.data.labels).tolist() == [10] * 4
+    with pytest.raises(ValueError, match="at least 4"):
+        make_config("gan", "shapes", train_size=3)

@@ -52,6 +52,11 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
                         + ", ".join(f"{f.sampler_part} for the {f.label}" for f in FAMILIES.values()) + ")")
     r.add_argument("--variant", default=RegConfig.variant, choices=VARIANTS,
                    help="; ".join(f"{v.name} ({v.label}): {v.description}" for v in VARIANTS_INFO.values()))
+    d = p.add_argument_group("training data")
+    d.add_argument("--train-size", type=int, default=0, metavar="N",
+                   help="train on a class-balanced subset of N images (default 0: all of them); small data "
+                        "is where a penalty has overfitting to prevent")
+    d.add_argument("--data-seed", type=int, default=0, help="picks the subset (default 0; independent of --seed)")
     t = p.add_argument_group("training")
     t.add_argument("--steps", type=int, default=2000, help="optimizer steps (default: 2000)")
     t.add_argument("--seconds", type=float, default=0.0, help="wall-clock budget; 0 = none")
@@ -72,6 +77,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     m.add_argument("--nz", type=int, default=None, help=f"latent size (default: {ModelConfig.nz}" + "".join(
         f"; {f.label} {f.config_defaults['nz']}" for f in FAMILIES.values() if "nz" in f.config_defaults) + ")")
     m.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
+    m.add_argument("--dropout", type=float, default=0.0,
+                   help="dropout rate on hidden activations: the discriminator (GANs), encoder and decoder "
+                        "(VAE); default 0")
     p.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -82,11 +90,12 @@ def config_from_args(a: argparse.Namespace) -> TrainConfig:
     fam = family(a.model)
     reg = RegConfig(**{name: getattr(a, name) for name in LAMBDAS}, target=a.target or fam.sampler_part,
                     variant=a.variant)
-    mo = {"g_norm": a.g_norm, "d_norm": a.d_norm, "ch": a.ch, "beta": a.beta}
+    mo = {"g_norm": a.g_norm, "d_norm": a.d_norm, "ch": a.ch, "beta": a.beta, "dropout": a.dropout}
     if a.nz is not None:
         mo["nz"] = a.nz
     kw = dict(steps=a.steps, max_seconds=a.seconds, seed=a.seed, batch_size=a.batch_size,
-              lr_d=a.lr_d, log_every=a.log_every, sample_every=a.sample_every)
+              lr_d=a.lr_d, log_every=a.log_every, sample_every=a.sample_every, train_size=a.train_size,
+              data_seed=a.data_seed)
     if a.lr is not None:
         kw["lr"] = a.lr
     return make_config(a.model, a.dataset, model_overrides=mo, reg=reg, **kw)
@@ -118,7 +127,7 @@ def cmd_train(a: argparse.Namespace) -> int:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     lambdas = " ".join(f"{name}={getattr(cfg.reg, name):g}" for name in LAMBDAS)
-    print(f"training {cfg.model.name} on {cfg.dataset} ({len(data)} images) on {device}: "
+    print(f"training {cfg.model.name} on {cfg.dataset} ({len(cfg.training_images(data))} images) on {device}: "
           f"{cfg.steps} steps, {lambdas} target={cfg.reg.target} variant={cfg.reg.variant}", flush=True)
     with StepBar(cfg.steps, quiet=a.quiet) as bar:
         res = train(cfg, data=data, device=device, init=init,

@@ -73,19 +73,21 @@ def check_sweep(cfgs: list[TrainConfig]) -> None:
 
 
 def choose_mode(mode: str, device: torch.device, cfg: TrainConfig) -> str:
-    """`auto` -> batched on CUDA, sequential elsewhere; batched needs a model without spectral norm."""
+    """`auto` -> batched on CUDA, sequential elsewhere; batched needs a model without spectral norm or dropout."""
     if mode not in SWEEP_MODES:
         raise ValueError(f"sweep mode must be one of {', '.join(SWEEP_MODES)}; got {mode!r}")
     if mode == "auto":
         return "batched" if device.type == "cuda" and batchable(cfg) else "sequential"
     if mode == "batched" and not batchable(cfg):
-        raise ValueError("batched sweeps do not support d_norm='spectral' (its power iteration "
-                         "writes buffers in place, which vmap cannot batch); use mode='sequential'")
+        raise ValueError("batched sweeps support neither d_norm='spectral' (its power iteration writes "
+                         "buffers in place) nor dropout (per-model masks), which vmap cannot batch; "
+                         "use mode='sequential'")
     return mode
 
 
 def batchable(cfg: TrainConfig) -> bool:
-    return cfg.model.d_norm != "spectral"
+    """vmap cannot batch spectral norm's in-place power iteration, nor draw per-model dropout masks."""
+    return cfg.model.d_norm != "spectral" and not cfg.model.dropout
 
 
 def sweep(
@@ -144,7 +146,7 @@ class BatchedTrainer:
         self.calls = {name: _Method(skeleton, name)
                       for name in ("generate", "encode", "decode_logits", "discriminate")
                       if hasattr(skeleton, name)}
-        self.data = data.to(device)
+        self.data = cfg.training_images(data).to(device)
         self.gen = torch.Generator(device=device).manual_seed(cfg.seed)
         self.lam = {n: torch.tensor([getattr(c.reg, n) for c in cfgs], device=device) for n in LAMBDAS}
         # the lambdas some model switches on, as (K,) vectors (the form regularizers' functions take)

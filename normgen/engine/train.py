@@ -200,7 +200,7 @@ def make_trainer(cfg: TrainConfig, data: Dataset, device: torch.device,
                                    betas=betas)
             for name, (parts, lr) in plan.items()}
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
-    return Trainer(model, cfg, data.to(device), gen, opts, penalties,
+    return Trainer(model, cfg, cfg.training_images(data).to(device), gen, opts, penalties,
                    {name: parts for name, (parts, _) in plan.items()})
 
 
@@ -223,38 +223,42 @@ def train(
     history: list[dict[str, float]] = []
     good_state = copy.deepcopy(t.model.state_dict())
     good_step, status, message = 0, "finished", ""
-    start = time.perf_counter()
-    step = 0
-    while step < cfg.steps:
-        if should_stop is not None and should_stop():
-            status, message = "stopped", f"stopped at step {step}"
-            break
-        if cfg.max_seconds and time.perf_counter() - start >= cfg.max_seconds:
-            message = f"time budget of {cfg.max_seconds:g} s reached at step {step}"
-            break
-        out = step_fn(t)
-        step += 1
-        if step % cfg.log_every and step != cfg.steps:
-            continue
-        # one host sync per log interval: read, check, snapshot
-        record = {k: float(v) for k, v in out.items()}
-        if not all(math.isfinite(v) for v in record.values()) or not _weights_finite(t.model):
-            bad = [k for k, v in record.items() if not math.isfinite(v)] or ["weights"]
-            status = "diverged"
-            message = (f"diverged at step {step} ({', '.join(bad)} not finite); kept the weights of "
-                       f"step {good_step}. Try a smaller learning rate or smaller lambda.")
-            t.model.load_state_dict(good_state)
-            step = good_step
-            break
-        good_state = copy.deepcopy(t.model.state_dict())
-        good_step = step
-        record.update(step=step, time=time.perf_counter() - start)
-        record.update(flat_weight_stats(t.model.parts))
-        history.append(record)
-        if progress is not None:
-            want = step % cfg.sample_every < cfg.log_every or step == cfg.steps
-            samples = fixed_samples(t.model, cfg.n_samples, cfg.seed) if want else None
-            progress(Progress(step, cfg.steps, record["time"], record, samples))
+    # dropout masks are the only draws from torch's global RNG in a step: seed it, privately, so a run
+    # with dropout is as reproducible as one without
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(cfg.seed)
+        start = time.perf_counter()
+        step = 0
+        while step < cfg.steps:
+            if should_stop is not None and should_stop():
+                status, message = "stopped", f"stopped at step {step}"
+                break
+            if cfg.max_seconds and time.perf_counter() - start >= cfg.max_seconds:
+                message = f"time budget of {cfg.max_seconds:g} s reached at step {step}"
+                break
+            out = step_fn(t)
+            step += 1
+            if step % cfg.log_every and step != cfg.steps:
+                continue
+            # one host sync per log interval: read, check, snapshot
+            record = {k: float(v) for k, v in out.items()}
+            if not all(math.isfinite(v) for v in record.values()) or not _weights_finite(t.model):
+                bad = [k for k, v in record.items() if not math.isfinite(v)] or ["weights"]
+                status = "diverged"
+                message = (f"diverged at step {step} ({', '.join(bad)} not finite); kept the weights of "
+                           f"step {good_step}. Try a smaller learning rate or smaller lambda.")
+                t.model.load_state_dict(good_state)
+                step = good_step
+                break
+            good_state = copy.deepcopy(t.model.state_dict())
+            good_step = step
+            record.update(step=step, time=time.perf_counter() - start)
+            record.update(flat_weight_stats(t.model.parts))
+            history.append(record)
+            if progress is not None:
+                want = step % cfg.sample_every < cfg.log_every or step == cfg.steps
+                samples = fixed_samples(t.model, cfg.n_samples, cfg.seed) if want else None
+                progress(Progress(step, cfg.steps, record["time"], record, samples))
     t.model.eval()
     elapsed = time.perf_counter() - start
     if status == "finished" and not message:

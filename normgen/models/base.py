@@ -31,6 +31,8 @@ class GenerativeModel(nn.Module):
     objective: ClassVar[str] = ""  # the loss it trains with: "gan" | "vae" (normgen.losses, engine steps)
     optimizers: ClassVar[dict[str, tuple[str, ...]]] = {}  # optimizer name -> the parts it updates
     has_elbo: ClassVar[bool] = False  # a likelihood bound exists: scored on training and held-out images
+    adversarial: ClassVar[bool] = False  # has a discriminator (`discriminate(x, y)`): its scores on
+    # training vs held-out real images measure how much it overfits
     config_defaults: ClassVar[dict[str, Any]] = {}  # ModelConfig fields that differ for this family
     train_defaults: ClassVar[dict[str, Any]] = {}  # TrainConfig fields that differ for this family
 

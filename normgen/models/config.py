@@ -21,6 +21,8 @@ class ModelConfig:
     d_norm: str = "none"  # discriminator normalization: none | spectral
     num_classes: int = 10  # cgan only: label count (4 for shapes)
     beta: float = 1.0  # vae only: weight on the KL term (1 = standard VAE)
+    dropout: float = 0.0  # dropout rate on hidden activations: the discriminator (GANs), encoder and
+    # decoder (VAE); never the GAN generator. A "soft" regularizer to compare with the norm penalties
 
     def __post_init__(self) -> None:
         family(self.name)  # raises, listing the registered families
@@ -35,6 +37,8 @@ class ModelConfig:
             raise ValueError("nz and ch must be in [1, 1024]")
         if self.num_classes < 2:
             raise ValueError("num_classes must be >= 2")
+        if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout <= 0.9):
+            raise ValueError(f"dropout must be a rate in [0, 0.9], got {self.dropout!r}")
         if not 0.0 <= self.beta <= 100.0:
             raise ValueError(f"beta must be in [0, 100], got {self.beta}")
 

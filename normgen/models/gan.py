@@ -24,6 +24,7 @@ class GAN(GenerativeModel):
     sampler_parts = ("generator",)
     objective = "gan"
     optimizers = {"generator": ("generator",), "discriminator": ("discriminator",)}
+    adversarial = True
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()

@@ -27,6 +27,12 @@ def dcgan_init(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+def _dropout(p: float) -> nn.Module:
+    """Dropout (Srivastava et al. 2014) on hidden activations; Identity at p = 0, so a model without it
+    draws no random numbers and computes exactly what it did before dropout existed."""
+    return nn.Dropout(p) if p > 0 else nn.Identity()
+
+
 def _norm2d(kind: str, channels: int) -> nn.Module:
     return nn.BatchNorm2d(channels) if kind == "batch" else nn.Identity()
 
@@ -38,7 +44,7 @@ class Generator(nn.Module):
     so the no-norm generator keeps PyTorch's default (Kaiming-uniform) init, which trains reliably.
     """
 
-    def __init__(self, cfg: ModelConfig, *, nz_in: int, out: str = "tanh") -> None:
+    def __init__(self, cfg: ModelConfig, *, nz_in: int, out: str = "tanh", dropout: float = 0.0) -> None:
         super().__init__()
         c, h, w = cfg.image_shape
         self.s = (h // 4, w // 4)
@@ -49,14 +55,15 @@ class Generator(nn.Module):
         self.norm1 = _norm2d(cfg.g_norm, ch)
         self.up2 = nn.ConvTranspose2d(ch, c, 4, 2, 1)  # (ch, 2s, 2s) -> (C, 4s, 4s)
         self.act = nn.ReLU()
+        self.drop = _dropout(dropout)  # on both hidden layers (the VAE decoder's; a GAN generator has none)
         self.out = out
         if cfg.g_norm == "batch":
             dcgan_init(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = self.fc(z).view(z.shape[0], -1, *self.s)  # (B, 2ch, 7, 7)
-        x = self.act(self.norm0(x))
-        x = self.act(self.norm1(self.up1(x)))  # (B, ch, 14, 14)
+        x = self.drop(self.act(self.norm0(x)))
+        x = self.drop(self.act(self.norm1(self.up1(x))))  # (B, ch, 14, 14)
         x = self.up2(x)  # (B, C, 28, 28)
         return torch.tanh(x) if self.out == "tanh" else x
 
@@ -75,11 +82,12 @@ class ConvTrunk(nn.Module):
         self.conv1 = wrap(nn.Conv2d(c + extra_channels, ch, 4, 2, 1))  # -> (ch, 14, 14)
         self.conv2 = wrap(nn.Conv2d(ch, 2 * ch, 4, 2, 1))  # -> (2ch, 7, 7)
         self.act = nn.LeakyReLU(0.2)
+        self.drop = _dropout(cfg.dropout)  # after each activation: the discriminator's and the encoder's
         self.features = 2 * ch * (h // 4) * (w // 4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.act(self.conv1(x))
-        x = self.act(self.conv2(x))
+        x = self.drop(self.act(self.conv1(x)))
+        x = self.drop(self.act(self.conv2(x)))
         return x.flatten(1)  # (B, 2ch*7*7)
 
 

@@ -32,7 +32,7 @@ class VAE(GenerativeModel):
         super().__init__()
         self.cfg = cfg
         self.encoder = Encoder(cfg)
-        self.decoder = Generator(cfg, nz_in=cfg.nz, out="logits")
+        self.decoder = Generator(cfg, nz_in=cfg.nz, out="logits", dropout=cfg.dropout)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encoder(x)

@@ -38,6 +38,7 @@ from normgen.checkpoints import load, save, sha256
 from normgen.data import load_dataset
 from normgen.engine.sampling import sample
 from normgen.engine.train import train
+from normgen.eval.generalization import generalization
 from normgen.eval.judge import load_judge_file, save_judge, train_judge
 from normgen.eval.metrics import model_weight_stats
 from normgen.eval.quality import evaluate, floor, real_reference
@@ -52,9 +53,22 @@ JUDGE_STEPS = 1500
 _CACHE: dict[Any, Any] = {}  # per process: datasets, judges, real references
 
 
+# config fields added after the zoo's first entries: at these defaults they leave a recipe hash as it was,
+# so adding a setting does not make every shipped entry stale
+LATER_FIELDS = ((("train_size",), 0), (("data_seed",), 0), (("model", "dropout"), 0.0))
+
+
 def recipe_hash(cfg_dict: dict, eval_n: int, half: bool, judge_sha: str) -> str:
     """A short hash of everything that decides an entry's file and metrics (config, evaluation
     size, storage precision and the judge file)."""
+    cfg_dict = json.loads(json.dumps(cfg_dict))  # a deep copy
+    for path, default in LATER_FIELDS:
+        *outer, key = path
+        d = cfg_dict
+        for k in outer:
+            d = d.get(k, {})
+        if d.get(key, default) == default:
+            d.pop(key, None)
     blob = json.dumps({"config": cfg_dict, "eval_n": eval_n, "half": half, "judge": judge_sha}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -124,8 +138,12 @@ def build_entry(job: dict) -> dict:
     half_diff = float((sample(loaded, 64, 0) - ref_samples).abs().max())
     judge, ref = _judge_ref(root, s.dataset, job["data_root"], device)
     test_ds = _data(s.dataset, False, job["data_root"], device)
+    seen = cfg.training_images(train_ds)  # the images it trained on: all of them, or its subset
     metrics = evaluate(loaded, judge, test_ds, n=job["eval_n"], seed=EVAL_SEED, ref=ref,
-                       train=train_ds if family(s.model).has_elbo else None)
+                       train=seen if family(s.model).has_elbo else None)
+    if cfg.train_size:  # small data: does it fit its training images better than unseen ones, copy them?
+        metrics.update(generalization(loaded, seen, test_ds, n=job["eval_n"], seed=EVAL_SEED,
+                                      data_seed=cfg.data_seed, critic=model))
     row = {k: v for k, v in s.to_dict().items() if k not in ("priority", "tag")}
     row.update(steps=res.steps, device=res.device, wall_s=round(res.elapsed, 2), sha256=sha256(path),
                parts=parts, metrics=metrics, weights=weights, status=res.status, message=res.message,

@@ -69,6 +69,8 @@ class Entry:
     device: str
     wall_s: float
     sha256: str
+    train_size: int = 0  # training images: 0 = the whole training split, N = a class-balanced subset
+    dropout: float = 0.0  # dropout rate (the discriminator / the VAE): a regularizer beside the penalties
     parts: list[str] = field(default_factory=list)  # what the file stores
     metrics: dict[str, Any] = field(default_factory=dict)  # judge metrics (normgen.eval.quality.evaluate)
     weights: dict[str, Any] = field(default_factory=dict)  # part -> weight statistics (float32)
@@ -76,7 +78,7 @@ class Entry:
 
     @property
     def is_baseline(self) -> bool:
-        return all(getattr(self, k) == 0 for k in LAMBDAS)
+        return all(getattr(self, k) == 0 for k in LAMBDAS) and not self.dropout
 
     def to_dict(self) -> dict[str, Any]:
         """The index row: the fields above, with `extra`'s keys at the top level."""
@@ -88,7 +90,8 @@ class Entry:
     def from_dict(cls, d: dict[str, Any]) -> Entry:
         """Build from an index row; keys that are not fields are kept in `extra`."""
         names = {f.name for f in fields(cls)} - {"extra"}
-        missing = [n for n in names if n not in d and n not in ("parts", "metrics", "weights")]
+        optional = ("parts", "metrics", "weights", "train_size", "dropout")  # the last two came later
+        missing = [n for n in names if n not in d and n not in optional]
         if missing:
             raise ValueError(f"index entry {d.get('id', '?')!r} lacks fields {sorted(missing)}")
         kw: dict[str, Any] = {k: v for k, v in d.items() if k in names}
@@ -96,6 +99,7 @@ class Entry:
         for k in (*LAMBDAS, "wall_s"):
             kw[k] = float(kw[k])
         kw["seed"], kw["steps"] = int(kw["seed"]), int(kw["steps"])
+        kw["train_size"], kw["dropout"] = int(kw.get("train_size", 0)), float(kw.get("dropout", 0.0))
         kw["parts"] = list(kw.get("parts", []))
         return cls(**kw)
 
@@ -146,9 +150,10 @@ class ZooIndex:
         everywhere and lambda = 0 sits just below the smallest grid value. Ties: lower seed first,
         then index order. `relax` names fields of `fields_` to give up, one more at a time in that
         order, while no entry matches (Explore asks for its target and variant, then settles for
-        another variant, then another target). A baseline is near no setting: see `baseline`.
+        another variant, then another target). A baseline is near no setting: see `baseline`. Unless
+        asked, only full-data entries without dropout qualify (train_size 0, dropout 0).
         """
-        want = dict(fields_)
+        want = {"train_size": 0, "dropout": 0.0, **fields_}
         for drop in (None, *relax):
             want.pop(drop, None)
             cands = [e for e in self.find(model=model, dataset=dataset, **want) if not e.is_baseline]
@@ -169,9 +174,10 @@ class ZooIndex:
 
         `stores`: parts its file must hold (fine-tuning a GAN needs its discriminator). Among several it
         prefers the one most like `like` (the entry it is shown beside: same normalizations, then same
-        training seed), then g_norm "none", the default variant "loss", then the lowest seed.
+        training seed), then g_norm "none", the default variant "loss", then the lowest seed. Unless
+        asked, a full-data baseline (train_size 0; a baseline never has dropout).
         """
-        want = dict(fields_)
+        want = {"train_size": 0, **fields_}
         if g_norm is not None:
             want["g_norm"] = g_norm
         if seed is not None:
