@@ -11,6 +11,7 @@ normgen.eval.metrics, and the judge metrics are synthetic numbers that are a kno
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -82,6 +83,69 @@ def build_tiny_zoo(root: str | Path, models: tuple[str, ...] = ("gan", "vae"), d
             entries.append(_entry_for(root, model, dataset, L1S[1], 0.0, seeds[0], variant="proximal"))
             entries.append(_entry_for(root, model, dataset, L1S[1], L2S[0], seeds[0]))  # elastic net
     index = ZooIndex(root=root, entries=entries, floors={dataset: {"fd": 1.5}})
+    write_index(index, root)
+    return index
+
+
+# ----------------------------------------------------------------------------------------------
+# the small-data block: the same tiny checkpoints, indexed as trained on a subset, with made-up
+# generalization metrics that are known functions of lambda, dropout and seed (per pixel, as the index
+# stores them)
+
+SMALL_SEEDS = (0, 1, 2)
+# (model, training images, target, l1, l2, dropout): the points of each small block, baselines first
+SMALL_POINTS = (
+    ("vae", 300, "decoder", 0.0, 0.0, 0.0), ("vae", 300, "decoder", 0.0, 1e-4, 0.0),
+    ("vae", 300, "decoder", 0.0, 1e-3, 0.0), ("vae", 300, "decoder", 1e-4, 0.0, 0.0),
+    ("vae", 300, "decoder", 0.0, 0.0, 0.2), ("vae", 300, "decoder", 0.0, 0.0, 0.5),
+    ("vae", 300, "decoder", 0.0, 1e-3, 0.2),
+    ("vae", 2000, "decoder", 0.0, 0.0, 0.0), ("vae", 2000, "decoder", 0.0, 1e-3, 0.0),
+    ("gan", 300, "discriminator", 0.0, 0.0, 0.0), ("gan", 300, "discriminator", 0.0, 1e-3, 0.0),
+    ("gan", 300, "discriminator", 0.0, 0.0, 0.3),
+)
+
+
+def fake_vae_small(l1: float, l2: float, dropout: float, seed: int, n: int = 300) -> dict[str, float]:
+    """ELBOs per pixel on 300 (or, scaled down, 2,000) images: L2 raises the held-out ELBO, L1 only
+    narrows the gap, dropout narrows the gap but lowers the held-out ELBO; seeds spread the gap by
+    0.005 and the held-out ELBO by 0.002 each."""
+    f = 1.0 if n == 300 else 0.3
+    gap = f * (0.09 - 200 * l1 - 60 * l2 - 0.1 * dropout) + 0.005 * seed
+    test = -0.195 + 20 * l2 - 0.05 * dropout - 0.002 * seed
+    return {"elbo_gap": gap, "elbo_test": test, "elbo_train": test + gap,
+            "memorization_pct": 73.0 - 1e4 * l2 - 20 * dropout + seed, "gen_m": float(n)}
+
+
+def fake_gan_small(l2: float, dropout: float, seed: int) -> dict[str, float]:
+    """D logits on 300 images: L2 1e-3 on D barely moves the gap (within the seed spread of 0.2),
+    dropout 0.3 closes most of it; memorization falls with dropout only."""
+    d_gap = 1.75 + 0.1 * seed - 5 * l2 - 3 * dropout
+    return {"d_train": 1.3 + 0.05 * seed, "d_held": 1.3 + 0.05 * seed - d_gap, "d_gap": d_gap,
+            "memorization_pct": 63.0 + seed - 30 * dropout, "gen_m": 300.0}
+
+
+def fake_vae_full(l1: float, l2: float, seed: int) -> dict[str, float]:
+    """The full-data VAE: no gap to speak of, and a penalty only lowers the held-out ELBO."""
+    gap, test = -0.001 + 0.0005 * seed, -0.14 - 5 * l2 - 10 * l1 - 0.0001 * seed
+    return {"elbo_gap": gap, "elbo_test": test, "elbo_train": test + gap}
+
+
+def build_small_zoo(root: str | Path, dataset: str = "shapes") -> ZooIndex:
+    """build_tiny_zoo's full-data zoo (its VAE entries with ELBOs added) plus SMALL_POINTS x SMALL_SEEDS on
+    a subset, all with the same step count, so only `train_size` tells the blocks apart."""
+    root = Path(root)
+    full = build_tiny_zoo(root, dataset=dataset)
+    entries = [replace(e, metrics={**e.metrics, **fake_vae_full(e.l1, e.l2, e.seed)}) if e.model == "vae" else e
+               for e in full.entries]
+    for model, n, target, l1, l2, dropout in SMALL_POINTS:
+        for seed in SMALL_SEEDS:
+            sub = f"n{n}-do{dropout:g}-{target}"  # one folder per block and dropout: the files' names repeat
+            e = _entry_for(root / sub, model, dataset, l1, l2, seed)
+            extra = fake_vae_small(l1, l2, dropout, seed, n) if model == "vae" else fake_gan_small(l2, dropout, seed)
+            ident = f"{e.id}-{target}" + (f"-do={dropout:g}" if dropout else "") + f"-n{n}"
+            entries.append(replace(e, id=ident, file=f"{sub}/{e.file}", target=target, train_size=n, dropout=dropout,
+                                   metrics={**e.metrics, **extra}))
+    index = ZooIndex(root=root, entries=entries, floors=full.floors)
     write_index(index, root)
     return index
 

@@ -16,7 +16,9 @@ CSS = """
 .caption p { font-size: 1.1em; margin: 0; }
 .status h3 { margin: 0.1em 0; }
 .details table { font-size: 1.0em; width: 100%; }
-.details td:nth-child(n+2), .details th:nth-child(n+2) { white-space: nowrap; }
+.details table:first-of-type td:nth-child(n+2), .details table:first-of-type th:nth-child(n+2) { white-space: nowrap; }
+.details td:first-child { min-width: 8em; }  /* the generalization table's long cells ("-154 (3 seeds: -155 to
+   -153)") wrap instead, and never squeeze the row labels to a letter a line */
 .link p { font-size: 0.85em; word-break: break-all; }
 #explore-baseline img, #explore-selected img, #train-grid img, #train-cmp-mine img, #train-cmp-zoo img {
   image-rendering: pixelated; object-fit: contain;

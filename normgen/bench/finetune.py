@@ -31,9 +31,10 @@ PART = family(MODEL).sampler_part  # the part the new lambda targets (its defaul
 
 
 def _gan_entry(index, l1: float, l2: float):
-    """The zoo's seed-0 MNIST GAN entry with loss-form (l1, l2) on the generator, or None."""
+    """The zoo's seed-0 full-data MNIST GAN entry with loss-form (l1, l2) on the generator, or None."""
     return next(iter(index.find(model=MODEL, dataset="mnist", g_norm="none", target=PART, variant="loss",
-                                l1=l1, l2=l2, group=0.0, act=0.0, seed=0)), None)
+                                l1=l1, l2=l2, group=0.0, act=0.0, seed=0, train_size=0, dropout=0.0)),
+                None)
 
 
 def _goal(index, l1: float, l2: float, stat: str, base) -> tuple[float, float, str] | None:

@@ -8,6 +8,12 @@ from normgen.models.registry import family
 
 G_NORMS = ("none", "batch")
 D_NORMS = ("none", "spectral")
+# size limits: the shipped zoo (28x28x1) and CIFAR-10 (32x32x3) fit with room to spare; larger asks
+# are refused before a network is built (a stored config is untrusted input: see normgen.checkpoints)
+MAX_CHANNELS = 4  # C of (C, H, W): grey, RGB, RGBA
+MIN_SIDE, MAX_SIDE = 8, 256  # H and W
+MAX_WIDTH = 1024  # nz (latent size) and ch (base channels)
+MAX_CLASSES = 1000  # num_classes (an embedding row per class)
 
 
 @dataclass(frozen=True)
@@ -25,22 +31,26 @@ class ModelConfig:
     # decoder (VAE); never the GAN generator. A "soft" regularizer to compare with the norm penalties
 
     def __post_init__(self) -> None:
+        # every field is checked, type and range, before any network exists: a checkpoint's stored config
+        # or an API call asking for [1, 40000, 40000] images must fail here, not in a terabyte allocation
         family(self.name)  # raises, listing the registered families
         if self.g_norm not in G_NORMS:
             raise ValueError(f"g_norm must be one of {G_NORMS}, got {self.g_norm!r}")
         if self.d_norm not in D_NORMS:
             raise ValueError(f"d_norm must be one of {D_NORMS}, got {self.d_norm!r}")
-        c, h, w = self.image_shape
-        if c < 1 or h % 4 or w % 4 or h < 8 or w < 8:
-            raise ValueError(f"image_shape must be (C, H, W) with H, W >= 8 and divisible by 4, got {self.image_shape}")
-        if not 1 <= self.nz <= 1024 or not 1 <= self.ch <= 1024:
-            raise ValueError("nz and ch must be in [1, 1024]")
-        if self.num_classes < 2:
-            raise ValueError("num_classes must be >= 2")
-        if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout <= 0.9):
-            raise ValueError(f"dropout must be a rate in [0, 0.9], got {self.dropout!r}")
-        if not 0.0 <= self.beta <= 100.0:
-            raise ValueError(f"beta must be in [0, 100], got {self.beta}")
+        shape = self.image_shape
+        if not (isinstance(shape, (tuple, list)) and len(shape) == 3 and all(_is_int(v) for v in shape)
+                and 1 <= shape[0] <= MAX_CHANNELS
+                and all(MIN_SIDE <= v <= MAX_SIDE and v % 4 == 0 for v in shape[1:])):
+            raise ValueError(f"image_shape must be 3 integers (C, H, W) with C in [1, {MAX_CHANNELS}] and H, W "
+                             f"in [{MIN_SIDE}, {MAX_SIDE}], divisible by 4; got {_shown(shape)}")
+        for name in ("nz", "ch"):
+            _check_int(name, getattr(self, name), 1, MAX_WIDTH)
+        _check_int("num_classes", self.num_classes, 2, MAX_CLASSES)
+        if not (_is_number(self.dropout) and 0.0 <= self.dropout <= 0.9):
+            raise ValueError(f"dropout must be a rate in [0, 0.9], got {_shown(self.dropout)}")
+        if not (_is_number(self.beta) and 0.0 <= self.beta <= 100.0):
+            raise ValueError(f"beta must be a number in [0, 100], got {_shown(self.beta)}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,6 +60,25 @@ class ModelConfig:
         d = dict(d)
         d["image_shape"] = tuple(d["image_shape"])
         return cls(**d)
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _shown(v: object) -> str:
+    """A value for an error message, cut short: a hostile value must not make a huge message."""
+    r = repr(v)
+    return r if len(r) <= 60 else f"{r[:57]}..."
+
+
+def _check_int(name: str, v: object, lo: int, hi: int) -> None:
+    if not (_is_int(v) and lo <= v <= hi):
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {_shown(v)}")
 
 
 def default_model_config(name: str, **overrides) -> ModelConfig:

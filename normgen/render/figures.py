@@ -251,8 +251,9 @@ def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequen
                 continue
             px = np.array([x for x, _ in pts])
             mean = np.array([np.mean(v) for _, v in pts])
-            lo = mean - np.array([min(v) for _, v in pts])
-            hi = np.array([max(v) for _, v in pts]) - mean
+            # clipped at 0: the mean of equal seeds can land an ulp outside them, and errorbar refuses that
+            lo = np.maximum(mean - np.array([min(v) for _, v in pts]), 0.0)
+            hi = np.maximum(np.array([max(v) for _, v in pts]) - mean, 0.0)
             most_seeds = max(most_seeds, *(len(v) for _, v in pts))
             ax.errorbar(px, mean, yerr=[lo, hi], color=colour, marker="o", markersize=8, capsize=6, label=name,
                         linestyle="none" if xlabels is not None else "-")  # unordered categories: no line

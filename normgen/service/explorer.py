@@ -1,7 +1,9 @@
 """Explore: the unregularized baseline and a chosen setting from the zoo, side by side from the same
-noise, and what changed. Every number shown is measured here (weight statistics, pixel change) or
-read from the zoo index (judge metrics measured when the zoo was built); no effect is asserted that
-is not measured.
+noise, and what changed. Every number shown is measured here (pixel change, the figures drawn from
+the stored weights) or read from the zoo index (judge and generalization metrics measured when the zoo
+was built, and the weight statistics of the trained float32 weights, which a float16 file cannot
+reproduce: see `entry_totals`); no effect is asserted that is not measured. A setting is a training-set
+size (0 = all images) and dropout rate too: a small-data entry is shown beside the baseline of its size.
 
 Cost per call on a 2-core CPU: two forward passes of a ~0.4M-parameter generator on 64 latents
 (a few ms each) plus PNG encoding; checkpoints, weight statistics and figures are cached.
@@ -40,12 +42,23 @@ from normgen.service.inputs import (
     dataset_label,
     get_index,
     model_label,
+    parse_dropout,
     parse_lambda,
     parse_seed,
+    parse_train_size,
     zoo_problem,
 )
-from normgen.service.report import BASELINE_LABEL, describe, describe_change, lambda_terms
+from normgen.service.report import (
+    BASELINE_LABEL,
+    describe,
+    describe_change,
+    lambda_terms,
+    panel,
+    size_words,
+    totals,
+)
 from normgen.zoo.index import Entry, ZooIndex, load_entry
+from normgen.zoo.readings import images_words
 
 N_SAMPLES = 64  # unconditional grids: 8 x 8
 PER_CLASS = 8  # conditional grids: one row of 8 per class
@@ -80,10 +93,12 @@ class ExploreResult:
 
 
 def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2: float,
-           target: str, variant: str) -> Selection:
+           target: str, variant: str, train_size: int = 0, dropout: float = 0.0) -> Selection:
     """Pick the entry to show for the requested setting and its unregularized baseline, by the zoo's
-    own rules (`ZooIndex.nearest` / `baseline`) among the L1 / L2 entries: the exact setting, else the
-    nearest in log-lambda (relaxing variant, then target); the baseline most like it."""
+    own rules (`ZooIndex.nearest` / `baseline`) among the L1 / L2 (and dropout) entries trained on
+    `train_size` images (0 = all): the exact setting, else the nearest in log-lambda at that dropout
+    rate (relaxing variant, then target); the baseline of the same size most like it. A size or a
+    dropout rate the zoo lacks falls back to one it has, with a note."""
     l1_l2 = {"model": model, "dataset": dataset, "group": 0.0, "act": 0.0}  # Explore shows L1 / L2 settings
     if not index.find(**l1_l2):
         have = sorted({f"{model_label(e.model)} on {dataset_label(e.dataset)}" for e in index.entries})
@@ -91,23 +106,40 @@ def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2
             f"The zoo has no {model_label(model)} trained on {dataset_label(dataset)}. "
             f"It has: {'; '.join(have) or 'nothing'}. Pick one of those, or train this setting in the Train tab."])
     notes = []
+    sizes = index.values("train_size", **l1_l2)
+    if train_size not in sizes:
+        use = 0 if 0 in sizes else sizes[0]
+        notes.append(f"The zoo has no {model_label(model)} on {dataset_label(dataset)} trained on "
+                     f"{images_words(train_size)}; it has {', '.join(images_words(n) for n in sizes)}. "
+                     f"Showing {images_words(use)}.")
+        train_size = use
+    l1_l2["train_size"] = train_size
+    rates = index.values("dropout", **l1_l2)
+    if not any(math.isclose(dropout, r, abs_tol=1e-9) for r in rates):
+        use_rate = min(rates, key=lambda r: abs(r - dropout))
+        notes.append(f"The zoo has no {model_label(model)} on {images_words(train_size)} with dropout "
+                     f"{dropout:g}; showing dropout {use_rate:g}.")
+        dropout = use_rate
     norms = index.values("g_norm", **l1_l2)
     if g_norm not in norms:
         notes.append(f"The zoo has no {model} on {dataset} with generator normalization '{g_norm}'; "
                      f"showing '{norms[0]}' instead.")
         g_norm = norms[0]
     where = {**l1_l2, "g_norm": g_norm}
-    if l1 == 0 and l2 == 0:
+    if l1 == 0 and l2 == 0 and dropout == 0:
         sel = index.baseline(**where)
         if sel is None:
             notes.append("The zoo has no unregularized (λ = 0) checkpoint for this model and dataset.")
         return Selection(sel, sel, sel is not None, notes)
-    sel = index.nearest(l1=l1, l2=l2, relax=("variant", "target"), target=target, variant=variant, **where)
-    is_exact = sel is not None and sel.target == target and sel.variant == variant and math.isclose(
-        sel.l1, l1, rel_tol=1e-6) and math.isclose(sel.l2, l2, rel_tol=1e-6)
+    sel = index.nearest(l1=l1, l2=l2, relax=("variant", "target"), target=target, variant=variant,
+                        dropout=dropout, **where)
+    penalized = bool(l1 or l2)  # with no penalty, target and update rule do not matter
+    is_exact = sel is not None and (not penalized or (sel.target == target and sel.variant == variant)) and (
+        math.isclose(sel.l1, l1, rel_tol=1e-6) and math.isclose(sel.l2, l2, rel_tol=1e-6))
     if not is_exact:
         asked = ", ".join(lambda_terms({"l1": l1, "l2": l2}, zeros=True))
-        want = f"{asked} on the {target} ({variant_label(variant)})"
+        want = f"{asked} on the {target} ({variant_label(variant)})" + (f" with dropout {dropout:g}" if dropout
+                                                                       else "")
         if sel is None:
             sel = index.baseline(**where)
             notes.append(f"**Not in the zoo:** {want}. The zoo has no regularized {model} on {dataset} yet"
@@ -117,8 +149,9 @@ def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2
                          f"{describe(sel)}. Use **Train this setting** to train the exact one.")
     base = index.baseline(**where, like=sel)
     if base is None:
-        notes.append("The zoo has no unregularized (λ = 0) checkpoint for this model and dataset, so "
-                     "there is nothing to compare with.")
+        notes.append("The zoo has no unregularized (λ = 0) checkpoint for this model and dataset"
+                     f"{' on ' + images_words(train_size) if train_size else ''}, so there is nothing to "
+                     "compare with.")
     return Selection(sel, base, is_exact, notes)
 
 
@@ -138,11 +171,43 @@ def _lru_put(cache: OrderedDict, key: tuple, value: Any, size: int = 64) -> Any:
 
 
 def weight_stats(index: ZooIndex, e: Entry) -> dict[str, dict]:
-    """part -> {"total", "layers"} measured from the loaded float32 weights (cached per file)."""
+    """part -> {"total", "layers"} measured from the weights of the stored file, as loaded (float16
+    files come back as float32 with float16's values; cached per file)."""
     key = (str(index.root), e.id, e.sha256)
     if key not in _STATS:
         _lru_put(_STATS, key, model_weight_stats(load_entry(e, index.root).model.parts))
     return _STATS[key]
+
+
+def entry_totals(index: ZooIndex, e: Entry, parts: list[str]) -> tuple[dict[str, float], str]:
+    """Weight statistics of `parts` together, and where they come from: "index" (the trained float32
+    weights, measured before any half-precision cast: what every screen shows for a zoo entry) when
+    the index has every figure of every part, else "file" (measured from the stored weights).
+
+    A float16 file rounds the smallest weights to exactly 0 (underflow), so an entry with strong L2
+    reads 16-50% exact zeros from its file against ~0% in float32: the index's figures are the truth.
+    Parts are combined as `metrics.summarize` does; filter counts come from the file (its shapes)."""
+    stored = weight_stats(index, e)
+    need = ("n", "l1", "l2", "near_zero_pct", "zero_pct", "dead_filter_pct")
+    rows = [(e.weights.get(p) or {}).get("total", e.weights.get(p)) for p in parts]
+    if not all(isinstance(r, dict) and all(isinstance(r.get(k), (int, float)) for k in need) for r in rows):
+        return totals(stored, parts), "file"
+    filters = {p: sum(v["filters"] for v in stored[p]["layers"].values()) for p in parts}
+    n = sum(r["n"] for r in rows) or 1
+    f = sum(filters.values()) or 1
+    return {
+        "n": n,
+        "l1": sum(r["l1"] for r in rows),
+        "l2": sum(r["l2"] ** 2 for r in rows) ** 0.5,
+        "near_zero_pct": sum(r["near_zero_pct"] * r["n"] for r in rows) / n,
+        "zero_pct": sum(r["zero_pct"] * r["n"] for r in rows) / n,
+        "dead_filter_pct": sum(r["dead_filter_pct"] * filters[p] for p, r in zip(parts, rows, strict=True)) / f,
+    }, "index"
+
+
+def file_dtype(index: ZooIndex, e: Entry) -> str:
+    """The precision the entry's weights are stored in ("float16" / "float32")."""
+    return str(load_entry(e, index.root).meta.get("dtype", "float32"))
 
 
 def _fig_png(fig) -> Image.Image:
@@ -166,13 +231,16 @@ def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str]) -> dict[
     labels = ("baseline (λ = 0)", "selected")
     wa = torch.cat([flat_weights(mb.parts[p]) for p in parts])
     wb = torch.cat([flat_weights(ms.parts[p]) for p in parts])
-    title = f"Weights of the {' + '.join(parts)}"
+    kinds = sorted({file_dtype(index, base), file_dtype(index, sel)})
+    source = f", from the {' / '.join(kinds)} file" if kinds != ["float32"] else ""
+    title = f"Weights of the {' + '.join(parts)}{source}"
     out: dict[str, Image.Image | None] = {"weights": _fig_png(plots.weight_histograms(wa, wb, labels, title=title))}
     sa, sb = weight_stats(index, base), weight_stats(index, sel)
     prefix = len(parts) > 1
     la = {f"{p}.{k}" if prefix else k: v["l2"] for p in parts for k, v in sa[p]["layers"].items()}
     lb = {f"{p}.{k}" if prefix else k: v["l2"] for p in parts for k, v in sb[p]["layers"].items()}
-    out["layers"] = _fig_png(plots.layer_norms(la, lb, labels, title=f"Weight norm per layer ({' + '.join(parts)})"))
+    out["layers"] = _fig_png(plots.layer_norms(la, lb, labels,
+                                               title=f"Weight norm per layer ({' + '.join(parts)}){source}"))
     ca, cb = base.metrics.get("class_hist"), sel.metrics.get("class_hist")
     out["classes"] = None
     if ca and cb and not family(base.model).has_elbo:
@@ -240,15 +308,24 @@ def grid_size(model: str, num_classes: int) -> tuple[int, int]:
 # explore
 
 
-def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-            *, root: str | None = None) -> ExploreResult:
-    """Baseline and selected setting from the same noise (`seed`), plus the numbers that changed.
-
-    Raises InputError for bad input; a missing or partial zoo is explained in `note`, never raised.
-    """
+def request(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
+            train_size: Any = 0, dropout: Any = 0.0) -> tuple:
+    """The validated Explore request (raises InputError with what is allowed)."""
     model, dataset, g_norm = check_model(model), check_dataset(dataset), check_g_norm(g_norm)
     l1, l2 = parse_lambda("l1", l1), parse_lambda("l2", l2)
     target, variant, seed = check_target(model, target), check_variant(variant), parse_seed(seed)
+    return model, dataset, g_norm, l1, l2, target, variant, seed, parse_train_size(train_size), parse_dropout(dropout)
+
+
+def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
+            train_size: Any = 0, dropout: Any = 0.0, *, root: str | None = None) -> ExploreResult:
+    """Baseline and selected setting from the same noise (`seed`), plus the numbers that changed;
+    `train_size` (0 = all training images) and `dropout` pick the zoo's small-data / dropout entries.
+
+    Raises InputError for bad input; a missing or partial zoo is explained in `note`, never raised.
+    """
+    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout = request(
+        model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout)
     empty = ExploreResult(None, None, None, "", "", "", "", "", False, {},
                           {"weights": None, "layers": None, "classes": None}, {})
     problem = zoo_problem(root)
@@ -256,7 +333,7 @@ def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any
         empty.note = problem
         return empty
     index = get_index(root)
-    s = select(index, model, dataset, g_norm, l1, l2, target, variant)
+    s = select(index, model, dataset, g_norm, l1, l2, target, variant, train_size, dropout)
     empty.note = "\n\n".join(s.notes)
     if s.selected is None or s.baseline is None:
         return empty
@@ -273,8 +350,16 @@ def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
     assert base is not None and sel is not None
     xb, xs, nrow = sample_pair(index, s, seed)
     parts = shown_parts(sel)
-    text = describe_change(index, base, sel, parts, weight_stats(index, base), weight_stats(index, sel),
-                           mean_pixel_change(xb, xs), seed, s.exact, s.notes)
+    (wb, src_b), (ws, src_s) = entry_totals(index, base, parts), entry_totals(index, sel, parts)
+    text = describe_change(index, base, sel, parts, wb, ws, mean_pixel_change(xb, xs), seed, s.exact, s.notes)
+    text.stats["weights_source"] = {"baseline": src_b, "selected": src_s}
+    text.details += "\n\n" + source_caption(index, base, sel, src_b, src_s)
+    gen_text, gen_stats = panel(index, base, sel)
+    if gen_text:
+        text.details += "\n\n" + gen_text
+        text.stats["generalization"] = gen_stats
+        if gen_stats.get("headline"):
+            text.headline = f"{text.headline.removesuffix('.')}; {gen_stats['headline']}."
     root = str(index.root)
     pair = (root, base.id, base.sha256, sel.id, sel.sha256)
     keys = {"baseline": (root, base.id, base.sha256, seed), "selected": (root, sel.id, sel.sha256, seed),
@@ -282,9 +367,22 @@ def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
     return ExploreResult(
         baseline_image=grid_image(xb, nrow=nrow, scale=GRID_SCALE),
         selected_image=grid_image(xs, nrow=nrow, scale=GRID_SCALE), diff_image=diff_image(xb, xs, nrow),
-        baseline_label=BASELINE_LABEL, selected_label=text.selected_label, headline=text.headline,
+        baseline_label=BASELINE_LABEL + size_words(base), selected_label=text.selected_label, headline=text.headline,
         details=text.details, note=text.note, exact=s.exact, stats=text.stats,
         figures=figures(index, base, sel, parts), keys=keys)
+
+
+def source_caption(index: ZooIndex, base: Entry, sel: Entry, src_b: str, src_s: str) -> str:
+    """Where the table's weight figures come from, and why the histogram may read differently."""
+    if {src_b, src_s} == {"index"}:
+        s = "Weight figures: the trained float32 weights, as the zoo index recorded them before storage."
+    else:
+        s = "Weight figures: measured from the stored files (the index has no weight statistics for them)."
+    kinds = {file_dtype(index, base), file_dtype(index, sel)}
+    if "float16" in kinds:
+        s += (" The histograms are drawn from the float16 files: float16 rounds the smallest weights to "
+              "exactly 0 (underflow), so their exactly-zero counts can be far higher than the table's.")
+    return f"*{s}*"
 
 
 def sample_pair(index: ZooIndex, s: Selection, seed: int) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -306,4 +404,5 @@ def shown_parts(e: Entry) -> list[str]:
 
 
 __all__ = ["explore", "select", "show", "Selection", "ExploreResult", "diff_image", "grid_size", "weight_stats",
-           "figures", "sample_pair", "shown_parts", "NEAR_ZERO", "DEAD_FILTER"]
+           "entry_totals", "file_dtype", "figures", "sample_pair", "shown_parts", "request", "NEAR_ZERO",
+           "DEAD_FILTER"]

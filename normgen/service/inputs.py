@@ -8,12 +8,14 @@ training sessions in `normgen.service.sessions`.
 
 from __future__ import annotations
 
+import gzip
 import math
+import numbers
 import os
 from pathlib import Path
 from typing import Any
 
-from normgen.data import DATASETS, default_data_root
+from normgen.data import DATASETS, default_data_root, load_dataset
 from normgen.models import FAMILIES, MODEL_NAMES, family
 from normgen.models.config import G_NORMS
 from normgen.regularizers import LAMBDA_MAX, VARIANTS
@@ -22,6 +24,8 @@ from normgen.zoo.index import INDEX_NAME, ZooIndex, load_index, zoo_root
 
 G_NORM_LABELS = {"none": "none", "batch": "batch norm"}  # the controls' names for models.config.G_NORMS
 SEED_MAX = 2**31 - 1
+SHOWN_MAX = 60  # characters of a bad value quoted in an error message
+NUMBER_CHARS_MAX = 40  # a longer string is not read as a number (int() of 10,000 digits is slow)
 DEFAULT_MODEL, DEFAULT_DATASET = "gan", "mnist"  # the first screen, when the zoo / this server has them
 OFFLINE_DATASET = next(d.name for d in DATASETS.values() if d.offline)  # trains anywhere: the fallback
 
@@ -34,10 +38,17 @@ class InputError(ValueError):
 # validation
 
 
+def _shown(value: Any) -> str:
+    """`value` as an error message quotes it: its repr on one line, cut short (an API client can send a
+    megabyte string or a 400-digit number; the message stays one readable line)."""
+    r = " ".join(repr(value).split())
+    return r if len(r) <= SHOWN_MAX else f"{r[:SHOWN_MAX - 3]}..."
+
+
 def check_choice(name: str, value: Any, allowed: tuple[str, ...] | list[str]) -> str:
     """`value` must be one of `allowed` (exact strings)."""
     if not isinstance(value, str) or value not in allowed:
-        raise InputError(f"{name} must be one of: {', '.join(allowed)}; got {value!r}")
+        raise InputError(f"{name} must be one of: {', '.join(allowed)}; got {_shown(value)}")
     return value
 
 
@@ -79,46 +90,97 @@ def check_target(model: str, target: Any) -> str:
     return check_choice(f"target for the {model_label(model)}", target, target_choices(model))
 
 
+def _number(value: Any) -> int | float | None:
+    """`value` as a Python number (a numeric string parsed, an integer kept exact), or None when it is
+    not one: None, booleans, other types and strings that are not numbers (or too long to be one)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if not isinstance(value, str) or len(value) > NUMBER_CHARS_MAX:
+        return None
+    text = value.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _finite_float(v: int | float) -> float:
+    """`v` as a float; an integer too large for one is infinite (then out of every range)."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf
+
+
 def parse_lambda(name: str, value: Any) -> float:
     """A lambda: a number (or a numeric string such as "1e-4") in [0, LAMBDA_MAX]; NaN/inf rejected."""
-    if isinstance(value, bool) or value is None:
-        raise InputError(f"{name} must be a number in [0, {LAMBDA_MAX:g}], got {value!r}")
-    try:
-        v = float(value.strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number in [0, {LAMBDA_MAX:g}] such as 1e-4, got {value!r}") from None
+    v = _number(value)
+    if v is None:
+        raise InputError(f"{name} must be a number in [0, {LAMBDA_MAX:g}] such as 1e-4, got {_shown(value)}")
+    v = _finite_float(v)
     if not math.isfinite(v) or not 0.0 <= v <= LAMBDA_MAX:
-        raise InputError(f"{name} must be a finite number in [0, {LAMBDA_MAX:g}], got {value!r}")
+        raise InputError(f"{name} must be a finite number in [0, {LAMBDA_MAX:g}], got {_shown(value)}")
     return v
 
 
 def parse_int(name: str, value: Any, lo: int, hi: int) -> int:
-    """An integer in [lo, hi]; floats are accepted only when they are whole numbers (3.0)."""
-    if isinstance(value, bool) or value is None:
-        raise InputError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-    try:
-        v = float(value.strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}") from None
-    if not math.isfinite(v) or v != int(v) or not lo <= v <= hi:
-        raise InputError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-    return int(v)
+    """An integer in [lo, hi]. A float is accepted only when it is a whole number (3.0); any other is
+    refused, never rounded (a seed of 1.5 is a mistake, not seed 2). Huge values are refused exactly."""
+    allowed = f"{name} must be an integer in [{lo}, {hi}]"
+    v = _number(value)
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        raise InputError(f"{allowed}, got {_shown(value)}")
+    if isinstance(v, float):
+        if not v.is_integer():
+            raise InputError(f"{allowed}, got {_shown(value)}: not a whole number (it is not rounded)")
+        v = int(v)
+    if not lo <= v <= hi:
+        raise InputError(f"{allowed}, got {_shown(value)}")
+    return v
 
 
 def parse_seed(value: Any) -> int:
     return parse_int("seed", value, 0, SEED_MAX)
 
 
+def next_seed(value: Any) -> int:
+    """The seed after `value` (the New noise button), back to 0 after SEED_MAX: never a number the
+    page cannot hold (a 1e308 sent back as an integer ends the browser's event stream)."""
+    return (parse_seed(value) + 1) % (SEED_MAX + 1)
+
+
 def parse_float(name: str, value: Any, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or value is None:
-        raise InputError(f"{name} must be a number in [{lo:g}, {hi:g}], got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number in [{lo:g}, {hi:g}], got {value!r}") from None
+    """A finite number in [lo, hi] (or a numeric string); NaN, inf and non-numbers refused."""
+    allowed = f"{name} must be a number in [{lo:g}, {hi:g}]"
+    v = _number(value)
+    if v is None:
+        raise InputError(f"{allowed}, got {_shown(value)}")
+    v = _finite_float(v)
     if not math.isfinite(v) or not lo <= v <= hi:
-        raise InputError(f"{name} must be a number in [{lo:g}, {hi:g}], got {value!r}")
+        raise InputError(f"{allowed}, got {_shown(value)}")
     return v
+
+
+TRAIN_SIZE_MAX = 10_000_000  # TrainConfig's bound; a dataset's own size is checked where it is known
+DROPOUT_MAX = 0.9  # the largest rate models.config.ModelConfig accepts
+
+
+def parse_train_size(value: Any) -> int:
+    """Training images: 0 = the whole training split, N = a class-balanced subset of N images."""
+    return parse_int("train_size (training images; 0 = all)", value, 0, TRAIN_SIZE_MAX)
+
+
+def parse_dropout(value: Any) -> float:
+    """A dropout rate in [0, DROPOUT_MAX]; 0 = off."""
+    return parse_float("dropout (a rate; 0 = off)", value, 0.0, DROPOUT_MAX)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -167,15 +229,23 @@ def zoo_problem(root: str | Path | None = None) -> str | None:
             "or train a setting yourself in the **Train** tab.")
 
 
-def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None = None) -> dict[str, list]:
+def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None = None,
+                train_size: int | None = None) -> dict[str, list]:
     """What the Explore controls can offer: models, datasets, g_norms, L1 and L2 lambdas
-    (always 0 plus the zoo's values), targets and variants, for `model` on `dataset` when given."""
+    (always 0 plus the zoo's values), targets and variants, for `model` on `dataset` when given;
+    training-set sizes (0 = all) of those, and dropout rates (always 0) and the rest at `train_size`
+    when given."""
     filt: dict[str, Any] = {"group": 0.0, "act": 0.0}  # Explore shows L1 / L2 settings only
     if model:
         filt["model"] = model
     if dataset:
         filt["dataset"] = dataset
+    sizes = index.values("train_size", **filt)
+    if train_size is not None:
+        filt["train_size"] = train_size
     return {
+        "train_size": sizes or [0],
+        "dropout": sorted({0.0, *index.values("dropout", **filt)}),
         "model": index.values("model"),
         "dataset": index.values("dataset", **({"model": model} if model else {})),
         "g_norm": index.values("g_norm", **filt),
@@ -209,6 +279,43 @@ def dataset_status(data_root: str | Path | None = None) -> dict[str, str | None]
     return out
 
 
+def train_split_size(name: str, data_root: str | Path | None = None) -> int | None:
+    """How many images the training split of `name` has on this server (None when unknown): read from
+    the idx file's header for a torchvision dataset, counted for one made offline (cached)."""
+    root = Path(data_root) if data_root else default_data_root()
+    key = (name, str(root))
+    if key not in _SPLIT_SIZES:
+        _SPLIT_SIZES[key] = _count_train(name, root)
+    return _SPLIT_SIZES[key]
+
+
+_SPLIT_SIZES: dict[tuple[str, str], int | None] = {}
+
+
+def _count_train(name: str, root: Path) -> int | None:
+    info = DATASETS[name]
+    if info.offline:
+        return len(load_dataset(name, root=root, download=False))
+    raw = root / str(info.folder) / "raw" / "train-images-idx3-ubyte"
+    try:
+        if raw.is_file():
+            head = raw.open("rb").read(8)
+        else:
+            with gzip.open(raw.with_name(raw.name + ".gz"), "rb") as f:
+                head = f.read(8)
+    except OSError:
+        return None
+    return int.from_bytes(head[4:8], "big") if len(head) == 8 else None
+
+
+def train_size_label(dataset: str, n: int, data_root: str | Path | None = None) -> str:
+    """How a training-set size reads on a control: 'all 60,000' (the split's real size), '2,000'."""
+    if n:
+        return f"{n:,}"
+    total = train_split_size(dataset, data_root) if dataset in DATASETS else None
+    return f"all {total:,}" if total else "all"
+
+
 def env_number(name: str, default: float) -> float:
     """A positive number from the environment (for caps a host may raise), else `default`."""
     try:
@@ -227,7 +334,7 @@ def query_string(state: dict[str, Any]) -> str:
     return "?" + urlencode(parts)
 
 
-PAGE_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed")
+PAGE_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "train_size", "dropout")
 
 
 def parse_query(params: dict[str, str]) -> dict[str, Any]:
@@ -235,7 +342,8 @@ def parse_query(params: dict[str, str]) -> dict[str, Any]:
     (a shared link with a typo still opens the page with the defaults)."""
     out: dict[str, Any] = {}
     checks = {"model": check_model, "dataset": check_dataset, "g_norm": check_g_norm, "variant": check_variant,
-              "l1": lambda v: parse_lambda("l1", v), "l2": lambda v: parse_lambda("l2", v), "seed": parse_seed}
+              "l1": lambda v: parse_lambda("l1", v), "l2": lambda v: parse_lambda("l2", v), "seed": parse_seed,
+              "train_size": parse_train_size, "dropout": parse_dropout}
     for key, check in checks.items():
         if key in params:
             try:

@@ -15,9 +15,11 @@ from typing import Any
 from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO, summarize
 from normgen.models import family
 from normgen.regularizers import LAMBDAS, PENALTIES, VARIANTS, variant_label
-from normgen.render.figures import fmt_lambda
+from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.service.inputs import dataset_label, model_label
 from normgen.zoo.index import Entry, ZooIndex
+from normgen.zoo.readings import dropout_words, generalization_rows, images_words, metric, of, per_image
+from normgen.zoo.verdicts import Effect, Stat
 
 BASELINE_LABEL = "Baseline: no penalty (λ = 0)"
 
@@ -28,9 +30,7 @@ METRICS = (
     ("class_entropy", "class entropy of the samples (higher = more classes)", "{:.2f}", False),
     ("within_class_div", "within-class diversity", "{:.3f}", False),
     ("rec_error", "reconstruction error on test images", "{:.4f}", True),
-    ("elbo_test", "test ELBO", "{:.4f}", False),
-    ("elbo_gap", "train − test ELBO gap", "{:.4f}", True),
-)
+)  # the ELBOs, the D gap and memorization: `panel` below (nats per image, with the seed spread)
 
 
 @dataclass
@@ -55,21 +55,40 @@ def entry_lambdas(e: Entry) -> dict[str, float]:
     return {k: getattr(e, k) for k in LAMBDAS}
 
 
+def dropout_term(e: Entry) -> str:
+    """'dropout 0.2 in the encoder and decoder', or '' without dropout."""
+    return f"dropout {e.dropout:g} in {dropout_words(e.model)}" if e.dropout else ""
+
+
 def describe(e: Entry) -> str:
-    """'L1 λ = 1e-4 on the generator (in the loss)' or 'no penalty (λ = 0)'."""
+    """'L1 λ = 1e-4 on the generator (in the loss)', 'dropout 0.2 in the discriminator', both joined by
+    ' + ', or 'no penalty (λ = 0)'."""
     if e.is_baseline:
         return "no penalty (λ = 0)"
-    return f"{' + '.join(lambda_terms(entry_lambdas(e)))} on the {e.target} ({variant_label(e.variant)})"
+    terms = lambda_terms(entry_lambdas(e))
+    penalty = f"{' + '.join(terms)} on the {e.target} ({variant_label(e.variant)})" if terms else ""
+    return " + ".join(t for t in (penalty, dropout_term(e)) if t)
+
+
+def size_words(e: Entry) -> str:
+    """', 300 training images' for an entry trained on a subset ('' for the whole training split)."""
+    return f", {images_words(e.train_size)}" if e.train_size else ""
+
+
+def seed_entries(index: ZooIndex, e: Entry) -> list[Entry]:
+    """Every training seed of `e`'s setting: same model, data (and training-set size), normalizations,
+    lambdas, dropout and steps; for a regularized entry also the same target and update rule."""
+    same = index.find(model=e.model, dataset=e.dataset, g_norm=e.g_norm, d_norm=e.d_norm, l1=e.l1, l2=e.l2,
+                      group=e.group, act=e.act, steps=e.steps, train_size=e.train_size, dropout=e.dropout)
+    if not e.is_baseline:
+        same = [x for x in same if x.target == e.target and x.variant == e.variant]
+    return same
 
 
 def seed_values(index: ZooIndex, e: Entry, key: str) -> list[float]:
-    """`metrics[key]` of every training seed of `e`'s setting (same steps), finite values only."""
-    same = index.find(model=e.model, dataset=e.dataset, g_norm=e.g_norm, d_norm=e.d_norm, l1=e.l1, l2=e.l2,
-                      group=e.group, act=e.act, steps=e.steps)
-    if not e.is_baseline:
-        same = [x for x in same if x.target == e.target and x.variant == e.variant]
+    """`metrics[key]` of every training seed of `e`'s setting (`seed_entries`), finite values only."""
     vals = []
-    for x in same:
+    for x in seed_entries(index, e):
         v = x.metrics.get(key)
         if isinstance(v, (int, float)) and math.isfinite(v):
             vals.append(float(v))
@@ -107,34 +126,39 @@ def _pct(v: float) -> str:
     return f"{v:.1f}%" if v < 99.95 else "100%"
 
 
+def _pct_fine(v: float) -> str:
+    """A percentage that keeps a small non-zero value visible: 0.0015 -> '0.0015%' (not '0.0%')."""
+    return f"{v:.2g}%" if 0 < v < 0.05 else _pct(v)
+
+
 def totals(stats: dict[str, dict], parts: list[str]) -> dict[str, float]:
     """Weight statistics of `parts` together: `metrics.summarize` over all their layers."""
     return summarize({f"{p}.{k}": v for p in parts for k, v in stats[p]["layers"].items()})
 
 
-def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], base_stats: dict[str, dict],
-                    sel_stats: dict[str, dict], pixel_change: float, seed: int, exact: bool,
+def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], wb: dict[str, float],
+                    ws: dict[str, float], pixel_change: float, seed: int, exact: bool,
                     notes: list[str]) -> Summary:
-    """Describe what changed between `base` and `sel`, from their measured weight statistics
-    (`weight_stats` per part), the mean pixel change of their samples from noise `seed`, and the
-    judge metrics the index holds; `exact` / `notes` say how the selection was made."""
-    wb, ws = totals(base_stats, parts), totals(sel_stats, parts)
+    """Describe what changed between `base` and `sel`, from their weight statistics over `parts` (`wb`,
+    `ws`: `totals`-shaped; the index's float32 figures where it has them, see explorer.entry_totals),
+    the mean pixel change of their samples from noise `seed`, and the judge metrics the index holds;
+    `exact` / `notes` say how the selection was made."""
     where = " + ".join(parts)
     same = base.id == sel.id
 
     # the table: one row per measured quantity
     rows = [
         (f"near-zero weights (\\|w\\| < {NEAR_ZERO:g})", _pct(wb["near_zero_pct"]), _pct(ws["near_zero_pct"])),
-        ("exactly-zero weights", _pct(wb["zero_pct"]), _pct(ws["zero_pct"])),
+        ("exactly-zero weights", _pct_fine(wb["zero_pct"]), _pct_fine(ws["zero_pct"])),
         (f"dead filters (‖W_f‖ < {DEAD_FILTER:g})", _pct(wb["dead_filter_pct"]), _pct(ws["dead_filter_pct"])),
         ("L1 norm Σ\\|w\\|", _num(wb["l1"]), _num(ws["l1"])),
         ("L2 norm ‖w‖", _num(wb["l2"]), _num(ws["l2"])),
     ]
     stats: dict[str, Any] = {
         "exact": exact, "noise_seed": seed, "parts": parts,
-        "baseline": {"id": base.id, "weights": wb}, "selected": {"id": sel.id, "weights": ws,
-                                                                 "l1": sel.l1, "l2": sel.l2, "target": sel.target,
-                                                                 "variant": sel.variant},
+        "baseline": {"id": base.id, "weights": wb, "train_size": base.train_size},
+        "selected": {"id": sel.id, "weights": ws, "l1": sel.l1, "l2": sel.l2, "target": sel.target,
+                     "variant": sel.variant, "train_size": sel.train_size, "dropout": sel.dropout},
         "mean_abs_pixel_change": pixel_change, "metrics": {},
     }
     verdicts = []
@@ -146,7 +170,7 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
         sb, ss = seed_values(index, base, key) or [float(vb)], seed_values(index, sel, key) or [float(vs)]
         text, info = spread_verdict(sb, ss, fmt)
         stats["metrics"][key] = {"baseline": vb, "selected": vs, **info}
-        if not same and key in ("fd", "rec_error", "elbo_gap"):
+        if not same and key in ("fd", "rec_error"):
             verdicts.append(f"{label.split(' (')[0]} {fmt.format(vb)} → {fmt.format(vs)}: {text}.")
     fl = index.floors.get(sel.dataset, {})
     floor, real_conf = fl.get("fd"), fl.get("confident_pct")
@@ -171,13 +195,15 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
         details += "\n\nNo judge scores are stored for these checkpoints, so sample quality is not measured here."
 
     if same:
-        headline = (f"λ = 0: this is the unregularized baseline ({_pct(wb['near_zero_pct'])} of the {where}'s "
-                    "weights are near zero). Pick an L1 or L2 λ to see what a penalty changes.")
+        on = f" on {images_words(sel.train_size)}" if sel.train_size else ""
+        headline = (f"λ = 0: this is the unregularized baseline{on} "
+                    f"({_pct(wb['near_zero_pct'])} of the {where}'s weights are near zero). "
+                    "Pick an L1 or L2 λ to see what a penalty changes.")
     else:
         headline = (f"{describe(sel)}: near-zero weights in the {where} {_pct(wb['near_zero_pct'])} → "
                     f"{_pct(ws['near_zero_pct'])}, weight norm ‖w‖ {wb['l2']:.3g} → {ws['l2']:.3g}")
         if abs(ws["zero_pct"] - wb["zero_pct"]) >= 0.05:
-            headline += f", exactly zero {_pct(wb['zero_pct'])} → {_pct(ws['zero_pct'])}"
+            headline += f", exactly zero {_pct_fine(wb['zero_pct'])} → {_pct_fine(ws['zero_pct'])}"
         if "fd" in stats["metrics"]:
             m = stats["metrics"]["fd"]
             headline += f"; FD {m['baseline']:.2f} → {m['selected']:.2f}"
@@ -188,8 +214,117 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
     title = f"{model_label(sel.model)} on {dataset_label(sel.dataset)}"
     # the default update rule (VARIANTS[0]: every penalty in the loss) goes without saying in the caption
     variant = "" if sel.variant == VARIANTS[0] else f", {variant_label(sel.variant)}"
-    sel_label = "Selected: " + ("λ = 0 (the baseline again)" if same else " + ".join(lambda_terms(entry_lambdas(sel)))
-                                + f" on the {sel.target}{variant}")
+    terms = " + ".join(lambda_terms(entry_lambdas(sel)))
+    what = " + ".join(t for t in ((f"{terms} on the {sel.target}{variant}" if terms else ""),
+                                  dropout_term(sel)) if t)
+    sel_label = "Selected: " + ("λ = 0 (the baseline again)" if same else what) + size_words(sel)
     note = "\n\n".join(notes) if notes else (f"{title}: this exact setting is in the zoo "
-                                               f"(training seed {sel.seed}, {sel.steps} steps).")
+                                               f"(training seed {sel.seed}, {sel.steps} steps{size_words(sel)}).")
     return Summary(headline=headline, details=details, note=note, selected_label=sel_label, stats=stats)
+
+
+# ----------------------------------------------------------------------------------------------
+# generalization: training vs held-out images (the index's numbers, with the seed spread)
+
+MEMO_WORDS = "nearest neighbour in pixel space is a training image: 50% = no copying, 100% = copies"
+
+# the quantities a verdict is given for: (metric, stored per pixel, what, word for a rise, for a fall, unit)
+VERDICTS = (
+    ("elbo_gap", True, "the train–test ELBO gap", "widened", "narrowed", " nats/image"),
+    ("elbo_test", True, "the ELBO on held-out test images", "raised", "lowered", " nats/image"),
+    ("d_gap", False, "the discriminator's gap between training and held-out images", "widened", "narrowed",
+     " (mean logit)"),
+    ("memorization_pct", False, "memorization", "raised", "lowered", "%"),
+)
+
+
+def _values(entries: list[Entry], get) -> list[float]:
+    return [v for e in entries if (v := get(e)) is not None]
+
+
+def _getter(key: str, per_pixel: bool):
+    return per_image(key) if per_pixel else of(key)
+
+
+def seeds_cell(vals: list[float]) -> str:
+    """'71.6 (3 seeds: 68–74.2)': the mean over the seeds with their range; one seed: its value."""
+    if not vals:
+        return "—"
+    mean = fmt_num(sum(vals) / len(vals))
+    lo, hi = fmt_num(min(vals)), fmt_num(max(vals))
+    if len(vals) == 1 or lo == hi:
+        return f"{mean} ({len(vals)} seed{'s' if len(vals) > 1 else ''})"
+    return f"{mean} ({len(vals)} seeds: {lo} to {hi})"
+
+
+def _seeds(nb: int, ns: int) -> str:
+    return f"{nb} seed{'s' if nb != 1 else ''} each" if nb == ns else f"{nb} and {ns} seeds"
+
+
+def verdict(who: str, what: str, up: str, down: str, unit: str, base: list[float], sel: list[float],
+            gap: bool = False) -> str:
+    """'L2 λ = 1e-3 ... narrowed the train–test ELBO gap from 71.6 to 18 nats/image, beyond the seed
+    spread (3 seeds each)', from the seed means; 'within the seed spread' when the difference is not
+    larger than the wider min-max range or the ranges overlap (verdicts.Effect). A `gap` rises or falls
+    by its size, whatever its sign."""
+    eff = Effect(Stat(base), Stat(sel))
+    a, b = fmt_num(eff.base.mean), fmt_num(eff.point.mean)
+    span = f"from {a}% to {b}%" if unit == "%" else f"from {a} to {b}{unit}"
+    # a gap widens or narrows by its size, whichever its sign (a negative one: held-out images fit better)
+    change = abs(eff.point.mean) - abs(eff.base.mean) if gap else eff.diff
+    verb = "left" if change == 0 else (up if change > 0 else down)
+    s = f"{who} {verb} {what} {'at ' + a + unit if eff.diff == 0 else span}"
+    seeds = _seeds(len(base), len(sel))
+    if not eff.measurable:
+        return f"{s}; with {seeds} there is no seed spread to judge it by."
+    if eff.beyond:
+        return f"{s}, beyond the seed spread ({seeds})."
+    return f"{s}, within the seed spread ({seeds}): not an effect."
+
+
+def panel(index: ZooIndex, base: Entry, sel: Entry) -> tuple[str, dict[str, Any]]:
+    """Markdown and JSON of the generalization numbers of `sel` beside its same-size baseline `base`
+    (every training seed of each setting), or ("", {}) when the index has none for these entries."""
+    rows = [(label, get) for label, get in generalization_rows(sel.model)
+            if get(sel) is not None or get(base) is not None]
+    if not rows:
+        return "", {}
+    same = base.id == sel.id
+    bs, ss = seed_entries(index, base) or [base], seed_entries(index, sel) or [sel]
+    m = metric(sel, "gen_m") or metric(base, "gen_m")
+    head = f"#### Generalization on {images_words(sel.train_size)}: training vs held-out test images"
+    cols = "| | this setting |\n|---|---:|\n" if same else "| | baseline (λ = 0) | selected |\n|---|---:|---:|\n"
+    stats: dict[str, Any] = {"train_size": sel.train_size, "comparison_images": m, "rows": {}}
+    lines = []
+    for label, get in rows:
+        vb, vs = _values(bs, get), _values(ss, get)
+        stats["rows"][label] = {"baseline_seeds": vb, "selected_seeds": vs}
+        lines.append(f"| {label} | {seeds_cell(vs)} |" if same else
+                     f"| {label} | {seeds_cell(vb)} | {seeds_cell(vs)} |")
+    text = f"{head}\n\n{cols}" + "\n".join(lines)
+    text += ("\n\nEach cell: the mean over the training seeds the zoo has for that setting, with their "
+             "min-max range.")
+    if metric(sel, "memorization_pct") is not None and m:
+        text += (f" Memorization: the share of generated samples whose {MEMO_WORDS}; measured among "
+                 f"{m:,.0f} training images and {m:,.0f} held-out test images.")
+    if not same:
+        said = []
+        for key, per_pixel, what, up, down, unit in VERDICTS:
+            get = _getter(key, per_pixel)
+            vb, vs = _values(bs, get), _values(ss, get)
+            if vb and vs:
+                said.append(verdict(describe(sel), what, up, down, unit, vb, vs, gap=key.endswith("gap")))
+                if "headline" not in stats and key.endswith("gap"):
+                    stats["headline"] = gap_clause(what, unit, vb, vs)
+        stats["verdicts"] = said
+        if said:
+            text += "\n\n" + "\n".join(f"- {v}" for v in said)
+    return text, stats
+
+
+def gap_clause(what: str, unit: str, base: list[float], sel: list[float]) -> str:
+    """'train–test ELBO gap 71.7 → 43.9 nats/image (beyond the seed spread)': the headline's words."""
+    eff = Effect(Stat(base), Stat(sel))
+    where = ("no seed spread yet" if not eff.measurable else
+             "beyond the seed spread" if eff.beyond else "within the seed spread")
+    return f"{what.removeprefix('the ')} {fmt_num(eff.base.mean)} → {fmt_num(eff.point.mean)}{unit} ({where})"

@@ -19,7 +19,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +28,15 @@ from PIL import Image
 
 from normgen.checkpoints import save
 from normgen.config import reproduce_command
+from normgen.data import DatasetUnavailable
 from normgen.engine.sampling import sample
 from normgen.engine.train import Progress
 from normgen.models import family
 from normgen.render.figures import fmt_lambda
 from normgen.render.grids import grid_image
 from normgen.service.explorer import grid_size
+from normgen.service.generalization_view import measure_run, run_markdown
+from normgen.service.inputs import dataset_label
 from normgen.service.sessions import (
     _DEVICE_LOCK,
     GRID_SCALE,
@@ -41,6 +44,7 @@ from normgen.service.sessions import (
     STREAM_MIN_INTERVAL,
     RunPlan,
     get_data,
+    get_test_data,
     training_function,
 )
 from normgen.zoo.index import Entry, load_entry
@@ -62,6 +66,8 @@ class Snapshot:
     done: bool
     files: dict[str, str]  # kind -> path: checkpoint, grid, config (after the run ends)
     command: str  # the CLI command that reproduces the kept weights
+    generalization: dict[str, float] = field(default_factory=dict)  # measured on the kept model (see runs)
+    generalization_note: str = ""  # markdown: those numbers in words, or why they are not measured
 
     @property
     def eta(self) -> float | None:
@@ -90,6 +96,8 @@ class Run:
         self.status, self.message = "waiting", "waiting for the device"
         self.result = None
         self.files: dict[str, str] = {}
+        self.generalization: dict[str, float] = {}
+        self.generalization_note = ""
         self.out_dir: Path | None = None
         self._grid: tuple[int, Image.Image] | None = None
         self._lock = threading.Lock()
@@ -119,6 +127,10 @@ class Run:
             self.result = res
             self.samples, self.sample_step, self.step = res.samples, res.steps, res.steps
             self.elapsed = res.elapsed
+            if res.status in ("finished", "stopped") and res.steps > 0:
+                self.message = "measuring how the kept model fits training vs held-out images"
+                self.wake.put(None)
+                self._measure(data)
             self.status, self.message = res.status, res.message
             self.finalize()  # the downloads exist even if nobody is watching any more
         except Exception as exc:  # report, never kill the server: the UI shows the message
@@ -126,6 +138,19 @@ class Run:
         finally:
             self.done.set()
             self.wake.put(None)
+
+    def _measure(self, data) -> None:
+        """The zoo's generalization metrics of the kept model, on the images it trained on and the test
+        split (normgen.service.generalization_view.measure_run); or why they cannot be measured here."""
+        try:
+            test = get_test_data(self.cfg, self.data_root)
+        except (DatasetUnavailable, OSError) as exc:
+            self.generalization_note = (f"The test split of {dataset_label(self.cfg.dataset)} is not on this "
+                                        f"server ({exc}), so the train–test numbers are not measured.")
+            return
+        self.generalization = measure_run(self.result.model, self.cfg.training_images(data), test,
+                                          self.cfg.data_seed)
+        self.generalization_note = run_markdown(self.generalization, self.cfg.dataset)
 
     # -- reader side ------------------------------------------------------------------------------
     def grid(self) -> Image.Image | None:
@@ -139,7 +164,7 @@ class Run:
     def snapshot(self) -> Snapshot:
         return Snapshot(self.id, self.step, self.cfg.steps, self.elapsed, self.status, self.message, self.grid(),
                         self.sample_step, list(self.history), self.done.is_set(), dict(self.files),
-                        self.command())
+                        self.command(), dict(self.generalization), self.generalization_note)
 
     def kept_config(self):
         """The config whose CLI run reproduces the kept weights (the steps actually kept)."""
@@ -164,10 +189,13 @@ class Run:
             cfg, r = self.cfg, self.result
             self.out_dir = Path(tempfile.mkdtemp(prefix=f"normgen-run-{self.id}-"))
             stem = (f"normgen-{cfg.model.name}-{cfg.dataset}-l1={fmt_lambda(cfg.reg.l1)}-l2={fmt_lambda(cfg.reg.l2)}"
-                    f"-{cfg.reg.target}-{cfg.reg.variant}-seed{cfg.seed}-{r.steps}steps")
+                    f"-{cfg.reg.target}-{cfg.reg.variant}"
+                    + (f"-do={cfg.model.dropout:g}" if cfg.model.dropout else "")
+                    + (f"-n{cfg.train_size}" if cfg.train_size else "") + f"-seed{cfg.seed}-{r.steps}steps")
             info = {"status": r.status, "steps": r.steps, "device": r.device, "wall_s": round(r.elapsed, 2),
                     "message": r.message, "init": self.plan.init_entry.id if self.plan.init_entry else None,
-                    "command": self.command(), "final": r.history[-1] if r.history else {}}
+                    "command": self.command(), "final": r.history[-1] if r.history else {},
+                    "generalization": self.generalization}
             ck = save(self.out_dir / f"{stem}.safetensors", r.model, self.kept_config(), extra=info)
             png = self.out_dir / f"{stem}-samples.png"
             grid = self.grid()

@@ -37,10 +37,13 @@ from normgen.service.inputs import (
     env_number,
     get_index,
     model_label,
+    parse_dropout,
     parse_float,
     parse_int,
     parse_lambda,
     parse_seed,
+    parse_train_size,
+    train_split_size,
 )
 from normgen.zoo.index import Entry, entry_path, load_entry
 
@@ -107,23 +110,33 @@ class RunPlan:
     init_path: Path | None = None  # the baseline's file (for the reproducing CLI command)
 
 
-def finetune_source(model: str, dataset: str, g_norm: str, root: str | None = None) -> Entry | None:
-    """The zoo baseline this setting can fine-tune from: λ = 0, same model / dataset / g_norm, and a
-    file that stores every part (a GAN needs its discriminator to keep training)."""
+def finetune_source(model: str, dataset: str, g_norm: str, root: str | None = None,
+                    train_size: int = 0) -> Entry | None:
+    """The zoo baseline this setting can fine-tune from: λ = 0, same model / dataset / g_norm, trained on
+    as many images (`train_size`, 0 = all), and a file that stores every part (a GAN needs its
+    discriminator to keep training)."""
     try:
         index = get_index(root)
     except ValueError:
         return None
-    return index.baseline(model, dataset, g_norm, stores=family(model).part_names)
+    return index.baseline(model, dataset, g_norm, stores=family(model).part_names, train_size=train_size)
 
 
 def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-             steps: Any, seconds: Any, start: Any, *, root: str | None = None, device: str | None = None,
-             data_root: str | None = None) -> RunPlan:
-    """Validate a Train request and build its TrainConfig (raises InputError with what is allowed)."""
+             steps: Any, seconds: Any, start: Any, train_size: Any = 0, dropout: Any = 0.0, *,
+             root: str | None = None, device: str | None = None, data_root: str | None = None) -> RunPlan:
+    """Validate a Train request and build its TrainConfig (raises InputError with what is allowed).
+
+    `train_size` (0 = every training image, N = a class-balanced subset of N, data seed 0) and `dropout`
+    go into the config. Fine-tuning starts from the zoo baseline of the same size, without dropout: a
+    run with dropout, or on a size the zoo has no baseline for, starts from scratch instead (with a
+    note). Dropout has no weights, but it is part of the model config, and a checkpoint only continues
+    under its own config (`normgen train --init` refuses another), so the reproducing command stays true.
+    """
     model, dataset, g_norm = check_model(model), check_dataset(dataset), check_g_norm(g_norm)
     l1, l2 = parse_lambda("l1", l1), parse_lambda("l2", l2)
     target, variant, seed = check_target(model, target), check_variant(variant), parse_seed(seed)
+    train_size, dropout = parse_train_size(train_size), parse_dropout(dropout)
     if start not in STARTS:
         raise InputError(f"start must be one of: {', '.join(STARTS)}; got {start!r}")
     device = device or device_name()
@@ -133,21 +146,42 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     why = dataset_status(data_root).get(dataset)
     if why:
         raise InputError(f"{why}. Choose {OFFLINE_DATASET}, which is made offline.")
+    check_train_size(dataset, train_size, data_root)
     reg = RegConfig(l1=l1, l2=l2, target=target, variant=variant)
-    stream = {"steps": steps, "max_seconds": seconds, "seed": seed, "n_samples": 64}
+    stream = {"steps": steps, "max_seconds": seconds, "seed": seed, "n_samples": 64, "train_size": train_size}
     notes: list[str] = []
     if start == "finetune":
-        entry = finetune_source(model, dataset, g_norm, root)
-        if entry is not None:
+        entry = finetune_source(model, dataset, g_norm, root, train_size)
+        if entry is not None and not dropout:
             ck = load_entry(entry, get_index(root).root)
             cfg = replace(ck.config, reg=reg, **stream)
             return RunPlan(cfg, device, "finetune", copy.deepcopy(ck.model), entry,
                            [f"fine-tuning the zoo baseline `{entry.id}` ({entry.steps} steps, λ = 0)"],
                            entry_path(entry, get_index(root).root))
-        notes.append(f"No zoo baseline of a {model_label(model)} on {dataset} with every part stored, "
-                     "so this run starts from scratch.")
-    cfg = make_config(model, dataset, model_overrides={"g_norm": g_norm}, reg=reg, **stream)
+        notes.append(scratch_reason(model, dataset, train_size, dropout, entry is not None))
+    cfg = make_config(model, dataset, model_overrides={"g_norm": g_norm, "dropout": dropout}, reg=reg, **stream)
     return RunPlan(cfg, device, "scratch", None, None, notes)
+
+
+def scratch_reason(model: str, dataset: str, train_size: int, dropout: float, has_baseline: bool) -> str:
+    """Why a fine-tune request starts from scratch, in one sentence."""
+    if has_baseline:  # only dropout stands in the way
+        return (f"Dropout {dropout:g} changes the model's config and the zoo baseline was trained without it "
+                "(a checkpoint only continues under its own config), so this run starts from scratch.")
+    size = f" trained on {train_size:,} images" if train_size else ""
+    return (f"No zoo baseline of a {model_label(model)} on {dataset}{size} with every part stored, so this run "
+            "starts from scratch.")
+
+
+def check_train_size(dataset: str, train_size: int, data_root: str | None = None) -> None:
+    """A subset needs one image per class at least and no more images than the training split has."""
+    info = dataset_info(dataset)
+    lo = max(2, info.num_classes)
+    total = train_split_size(dataset, data_root)
+    if train_size and (train_size < lo or (total is not None and train_size > total)):
+        most = f" and at most {total:,} (the training images {info.label} has)" if total else ""
+        raise InputError(f"train_size must be 0 (all images) or at least {lo} (one image per class){most}; "
+                         f"got {train_size}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -223,11 +257,23 @@ def prepare(plan: RunPlan) -> RunPlan:
     return replace(plan, cfg=replace(plan.cfg, log_every=log_every, sample_every=sample_every))
 
 
-def get_data(cfg: TrainConfig, data_root: str | None = None) -> Dataset:
-    """The run's dataset (as the CLI loads it: one made offline depends on the seed), cached in memory."""
-    key = (cfg.dataset, cfg.seed if dataset_info(cfg.dataset).offline else 0, data_root)
+def get_split(dataset: str, train: bool = True, data_root: str | None = None, seed: int = 0) -> Dataset:
+    """A dataset's training (or test) split, cached in memory; `seed` matters only for one made offline.
+    The zoo's entries were trained and scored on seed 0's (normgen.zoo.build)."""
+    key = (dataset, seed if dataset_info(dataset).offline else 0, data_root, train)
     if key not in _DATA:
-        if len(_DATA) >= 3:
+        if len(_DATA) >= 4:
             _DATA.pop(next(iter(_DATA)))
-        _DATA[key] = load_dataset(cfg.dataset, root=data_root, seed=cfg.seed, download=False)
+        _DATA[key] = load_dataset(dataset, root=data_root, train=train, seed=seed, download=False)
     return _DATA[key]
+
+
+def get_data(cfg: TrainConfig, data_root: str | None = None) -> Dataset:
+    """The run's training split (as the CLI loads it: one made offline depends on the seed), cached;
+    the run trains on `cfg.training_images(...)` of it."""
+    return get_split(cfg.dataset, True, data_root, cfg.seed)
+
+
+def get_test_data(cfg: TrainConfig, data_root: str | None = None) -> Dataset:
+    """The run's held-out images: the test split, loaded like `get_data`."""
+    return get_split(cfg.dataset, False, data_root, cfg.seed)

@@ -16,13 +16,15 @@ from normgen.checkpoints import CheckpointError, read_meta
 from normgen.data import DATASETS, dataset_info
 from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS
+from normgen.zoo.coverage import COLLAPSE as COLLAPSE_ENTROPY
 from normgen.zoo.index import Entry, ZooIndex, load_index, zoo_root
+from normgen.zoo.readings import images_words
+from normgen.zoo.small_data import small_data_markdown, small_data_table
 from normgen.zoo.spec import DATASETS as GRID_DATASETS
 
 NOTES_BEGIN, NOTES_END = "<!-- BEGIN NOTES -->", "<!-- END NOTES -->"
 DEFAULT_NOTES = ("_What the numbers show (and where a claim about regularization did not hold) is written "
                  "here by hand after each build; regenerating the card keeps this block._")
-COLLAPSE_ENTROPY = 0.5  # class entropy below this fraction of ln(K) (~3 of 10 classes) -> "mode collapse"
 COLLAPSE_DIV = 0.5  # within-class diversity below half the real one -> flagged as low variety
 
 # where each dataset comes from and under which licence (its label comes from normgen.data.DATASETS)
@@ -54,7 +56,8 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 
 
 def _lam(e: Entry) -> str:
-    bits = [f"{k}={getattr(e, k):g}" for k in LAMBDAS if getattr(e, k)]
+    bits = [f"{k}={getattr(e, k):g}" for k in LAMBDAS if getattr(e, k)] + (
+        [f"dropout={e.dropout:g}"] if e.dropout else [])
     return ", ".join(bits) or "0 (baseline)"
 
 
@@ -107,37 +110,39 @@ def metrics_table(entries: list[Entry], floor_fd: float | None) -> str:
 def seed_spread(entries: list[Entry]) -> list[list[Any]]:
     """Rows (setting, seeds, FD min, FD max, spread) for settings trained with more than one seed."""
     groups: dict[tuple, list[Entry]] = defaultdict(list)
-    for e in entries:
-        groups[(e.model, e.dataset, e.g_norm, e.target, e.variant, e.l1, e.l2, e.group, e.act)].append(e)
+    for e in entries:  # a subset's seeds are never pooled with the full data's
+        groups[(e.model, e.dataset, e.train_size, e.g_norm, e.target, e.variant, e.l1, e.l2, e.group, e.act,
+                e.dropout)].append(e)
     rows = []
-    for (model, ds, g_norm, target, variant, *_), es in sorted(groups.items(), key=lambda kv: str(kv[0])):
+    for (model, ds, n, g_norm, target, variant, *_), es in sorted(groups.items(), key=lambda kv: str(kv[0])):
         fds = [e.metrics["fd"] for e in es if "fd" in e.metrics]
         if len(fds) >= 2:
-            rows.append([f"{model} {ds} {g_norm} {target} {variant} {_lam(es[0])}",
+            size = f" n={n}" if n else ""
+            rows.append([f"{model} {ds}{size} {g_norm} {target} {variant} {_lam(es[0])}",
                          ", ".join(str(e.seed) for e in es), min(fds), max(fds), max(fds) - min(fds)])
     return rows
 
 
 def _recipe(index: ZooIndex, entries: list[Entry]) -> str:
-    """Training settings read from one checkpoint's metadata per (model, dataset): the files record them."""
+    """Training settings read from one checkpoint's metadata per (model, dataset, training-set size): the
+    files record them."""
     rows = []
     datasets = sorted({e.dataset for e in entries}, key=lambda d: (d != GRID_DATASETS[0], d))
     for model in MODEL_NAMES:
-        for ds in datasets:
-            es = [e for e in entries if e.model == model and e.dataset == ds]
-            if not es:
-                continue
+        for ds, n in sorted({(e.dataset, e.train_size) for e in entries if e.model == model},
+                            key=lambda p: (datasets.index(p[0]), p[1])):
+            es = [e for e in entries if e.model == model and e.dataset == ds and e.train_size == n]
             try:
                 cfg = read_meta(index.root / es[0].file)["config"]
             except (CheckpointError, KeyError):
                 continue
             mc = cfg["model"]
-            rows.append([family(model).description, ds, cfg["steps"], cfg["batch_size"], f"{cfg['lr']:g}",
-                         f"{cfg['lr_d'] or cfg['lr']:g}", f"({cfg['beta1']:g}, {cfg['beta2']:g})", mc["ch"], mc["nz"],
-                         mc["d_norm"], mc["beta"] if family(model).has_elbo else "-",
+            rows.append([family(model).description, ds, f"{n:,}" if n else "all", cfg["steps"], cfg["batch_size"],
+                         f"{cfg['lr']:g}", f"{cfg['lr_d'] or cfg['lr']:g}", f"({cfg['beta1']:g}, {cfg['beta2']:g})",
+                         mc["ch"], mc["nz"], mc["d_norm"], mc["beta"] if family(model).has_elbo else "-",
                          ", ".join(sorted({e.device for e in es})), fmt(sum(e.wall_s for e in es) / len(es))])
-    return _table(["model", "dataset", "steps", "batch", "lr", "lr D", "Adam betas", "ch", "nz", "D norm",
-                   "VAE beta", "device", "mean train s"], rows)
+    return _table(["model", "dataset", "train images", "steps", "batch", "lr", "lr D", "Adam betas", "ch", "nz",
+                   "D norm", "VAE beta", "device", "mean train s"], rows)
 
 
 def render(index: ZooIndex, notes: str = DEFAULT_NOTES) -> str:
@@ -181,11 +186,16 @@ def render(index: ZooIndex, notes: str = DEFAULT_NOTES) -> str:
     out += ["## Metrics", ""]
     for d in datasets:
         for model in MODEL_NAMES:
-            sub = [e for e in es if e.dataset == d and e.model == model]
-            if sub:
+            for n in sorted({e.train_size for e in es if e.dataset == d and e.model == model}):
+                sub = [e for e in es if e.dataset == d and e.model == model and e.train_size == n]
                 floor_fd = index.floors.get(d, {}).get("fd")
-                out += [f"### {family(model).description} on {dataset_info(d).label}", "",
+                size = f", {images_words(n)}" if n else ""
+                out += [f"### {family(model).description} on {dataset_info(d).label}{size}", "",
                         metrics_table(sub, floor_fd), ""]
+    table = small_data_table(index)
+    out += [small_data_markdown(index, level=2, tables=False), ""] + (
+        ["All small-data settings (mean over seeds, [min-max]; verdict against the baseline of the same size):", "",
+         table, ""] if table else [])
     spread = seed_spread(es)
     out += ["## Seed-to-seed spread", "",
             "Settings trained with several seeds. A difference between two settings smaller than this spread is "

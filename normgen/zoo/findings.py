@@ -9,70 +9,40 @@ and the verdict follows them (holds / not shown / does not hold / cannot tell). 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from normgen.data import class_names, dataset_info
 from normgen.models import MODEL_NAMES, family
 from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.zoo import sweeps as S
+from normgen.zoo.coverage import collapsed, coverage_words
 from normgen.zoo.index import ZooIndex
+from normgen.zoo.readings import metric, weight_stat
 from normgen.zoo.spec import DATASETS as GRID_DATASETS
+from normgen.zoo.verdicts import Stat, change, versus_spread
 
-COLLAPSE = 0.5  # class entropy below this fraction of ln K counts as mode collapse
 VARIANT_MODELS = ("gan", "vae")  # the families whose proximal / decoupled / group sweeps the page reports
 
 
-@dataclass
-class Stat:
-    """A metric over the training seeds of one sweep point."""
-
-    vals: list[float]
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.vals)
-
-    @property
-    def mean(self) -> float:
-        return sum(self.vals) / len(self.vals)
-
-    @property
-    def lo(self) -> float:
-        return min(self.vals)
-
-    @property
-    def hi(self) -> float:
-        return max(self.vals)
-
-    def fmt(self, spec: str = ".3g", unit: str = "", compact: bool = False) -> str:
-        """'21.3%', and with several seeds '21.3% (seeds 20.1-22.4%)' or compact '21.3 [20.1-22.4]'."""
-        f = fmt_num if spec == ".3g" else (lambda v: format(v, spec))
-        s = f"{f(self.mean)}{unit}"
-        lo, hi = f(self.lo), f(self.hi)
-        if len(self.vals) > 1 and lo != hi:
-            s += f" [{lo}-{hi}]" if compact else f" (seeds {lo}-{hi}{unit})"
-        return s
-
-
 def _stat(point: S.SweepPoint, get) -> Stat:
-    return Stat([v for v in (get(e) for e in point.entries) if v is not None])
+    return Stat(point.values(get))
 
 
 def _wstat(part: str, name: str):
-    return lambda e: S.weight_stat(e, part, name)
+    return lambda e: weight_stat(e, part, name)
 
 
 def _m(name: str):
-    return lambda e: S.metric(e, name)
+    return lambda e: metric(e, name)
 
 
 def find_sweep(index: ZooIndex, model: str, dataset: str, kind: str, g_norm: str = "none",
                target: str | None = None, variant: str = "loss") -> S.Sweep | None:
-    """The largest sweep of `kind` with a baseline for these settings, or None."""
+    """The largest full-data sweep (all training images, no dropout) of `kind` with a baseline for these
+    settings, or None. The small-data block has its own section (normgen.zoo.small_data)."""
     target = target or family(model).sampler_part
     cands = [s for s in S.list_sweeps(index, model, dataset)
              if (s.key.kind, s.key.g_norm, s.key.target, s.key.variant) == (kind, g_norm, target, variant)
-             and s.has_baseline and len(s.points) > 1]
+             and not (s.key.train_size or s.key.dropout) and s.has_baseline and len(s.points) > 1]
     return max(cands, key=lambda s: len(s.points)) if cands else None
 
 
@@ -80,33 +50,11 @@ def _lam(kind: str, p: S.SweepPoint) -> str:
     return f"{kind.upper()} λ={fmt_lambda(p.lams[kind])}"
 
 
-def _versus_spread(a: Stat, v: float) -> str:
-    """Where `v` lies against the baseline seeds `a`: "inside" their range, "near" (outside it by less
-    than the seeds differ from each other: two or three seeds under-state the spread) or "outside"."""
-    w = a.hi - a.lo
-    if a.lo <= v <= a.hi:
-        return "inside"
-    return "near" if a.lo - w <= v <= a.hi + w else "outside"
-
-
-SPREAD_WORDS = {"inside": " (inside the seed spread: not an effect)",
-                "near": " (just outside the seed spread, by less than the seeds differ: not a clear effect)",
-                "outside": " (outside the seed spread)"}
-
-
-def _change(a: Stat, b: Stat, what: str, spec: str = ".3g") -> str:
-    """'FD 20.1 -> 25.3' plus a verdict when the baseline has a seed spread."""
-    s = f"{what} {a.fmt(spec)} → {b.fmt(spec)}".strip()
-    if len(a.vals) > 1 and a.hi > a.lo:
-        s += SPREAD_WORDS[_versus_spread(a, b.mean)]
-    return s
-
-
 def _collapsed_baseline(sweep: S.Sweep) -> Stat | None:
     """The baseline's class entropy when it is itself below COLLAPSE * ln K (else None)."""
     k = len(class_names(sweep.dataset)) or 10
     h = _stat(sweep.points[0], _m("class_entropy"))
-    return h if h.ok and h.mean < COLLAPSE * math.log(k) else None
+    return h if h.ok and collapsed(h.mean, k) else None
 
 
 def _collapse(sweep: S.Sweep) -> S.SweepPoint | None:
@@ -117,7 +65,7 @@ def _collapse(sweep: S.Sweep) -> S.SweepPoint | None:
         return None
     for p in sweep.points[1:]:
         h = _stat(p, _m("class_entropy"))
-        if h.ok and h.mean < COLLAPSE * math.log(k):
+        if h.ok and collapsed(h.mean, k):
             return p
     return None
 
@@ -155,9 +103,9 @@ def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
              f"{_stat(p, _wstat(part, 'near_zero_pct')).fmt('.1f', '%')} at {_lam('l1', p)}"
              + (" (the largest λ before collapse)" if c is not None else ""))
         if fd0.ok and _stat(p, _m("fd")).ok:
-            s += "; " + _change(fd0, _stat(p, _m("fd")), "judge FD")
+            s += "; " + change(fd0, _stat(p, _m("fd")), "judge FD")
         if _stat(base, _m("rec_error")).ok and _stat(p, _m("rec_error")).ok:
-            s += "; " + _change(_stat(base, _m("rec_error")), _stat(p, _m("rec_error")), "reconstruction error")
+            s += "; " + change(_stat(base, _m("rec_error")), _stat(p, _m("rec_error")), "reconstruction error")
         out.append(s + ".")
     zs = [_stat(p, _wstat(part, "zero_pct")) for p in sw.points[1:]]
     zs = [z for z in zs if z.ok]
@@ -199,7 +147,7 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     if fd0.ok and fds:
         best_p, best = min(fds, key=lambda pf: pf[1].mean)
         claim = "*Textbook claim: L2 regularization makes the model better.*"
-        where = _versus_spread(fd0, best.mean) if len(fd0.vals) > 1 else ""
+        where = versus_spread(fd0, best.mean) if len(fd0.vals) > 1 else ""
         if best.mean < fd0.lo and where == "outside":
             verdict = (f"the claim holds here: the best L2 point, {_lam('l2', best_p)}, has FD {best.fmt()}, "
                        f"below every baseline seed ({fd0.fmt()}) by more than the seeds differ.")
@@ -227,13 +175,24 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
             verdict += (", but not by fitting unseen images better: the test ELBO fell" if t1.mean < t0.mean
                         else ", and the test ELBO rose") + f" ({t0.fmt()} → {t1.fmt()})"
         out.append(f"*Textbook claim: L2 narrows the train-test gap.* {name} ELBO gap (train - test, nats per "
-                   f"pixel; > 0 = fits training images better): {_change(g0, g1, '')} from λ=0 to "
+                   f"pixel; > 0 = fits training images better): {change(g0, g1, '')} from λ=0 to "
                    f"{_lam('l2', last)}, so {verdict}.")
     c0, c = _stat(base, _m("confident_pct")), _stat(last, _m("confident_pct"))
     if c.ok and c0.ok:
-        out.append(f"Samples the judge is confident about: {c0.fmt('.1f', '%')} at λ=0, "
-                   f"{c.fmt('.1f', '%')} at {_lam('l2', last)}.")
+        h, k = _stat(last, _m("class_entropy")), len(class_names(dataset)) or 10
+        why = (" The higher confidence is no sign of quality: a collapsed model repeats a few glyphs the judge is "
+               "sure of." if h.ok and collapsed(h.mean, k) and c.mean > c0.mean else "")
+        out.append(f"Samples the judge is confident about: {confident_words(sw, base, c0)} at λ=0, "
+                   f"{confident_words(sw, last, c)} at {_lam('l2', last)}.{why}")
     return out
+
+
+def confident_words(sweep: S.Sweep, p: S.SweepPoint, conf: Stat) -> str:
+    """'83.1% (class entropy 2.21 of a possible 2.30, as spread as 9.1 of 10 classes)': a confident %
+    never without the coverage beside it, and "mode collapse" said plainly (a collapsed model's
+    one repeated glyph is easy to be sure of)."""
+    h, k = _stat(p, _m("class_entropy")), len(class_names(sweep.dataset)) or 10
+    return conf.fmt(".1f", "%") + (f" ({coverage_words(h.mean, k)})" if h.ok else " (class entropy not recorded)")
 
 
 def elastic_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
@@ -271,7 +230,7 @@ def variant_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
         if z.ok:
             s = f"{name} {prox.part}, proximal {_lam('l1', p)}: {z.fmt('.1f', '%')} of weights exactly zero"
             if fd0.ok and fd.ok:
-                s += "; " + _change(fd0, fd, "judge FD")
+                s += "; " + change(fd0, fd, "judge FD")
             out.append(s + ".")
     dec = find_sweep(index, model, dataset, "l2", variant="decoupled")
     loss = find_sweep(index, model, dataset, "l2")
@@ -295,7 +254,7 @@ def variant_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
             fd0, fd = _stat(grp.points[0], _m("fd")), _stat(p, _m("fd"))
             out.append(f"{name} {grp.part}, group lasso λ={fmt_lambda(p.lams['group'])}: dead filters "
                        f"{d0.fmt('.1f', '%')} → {d.fmt('.1f', '%')}"
-                       + (f"; {_change(fd0, fd, 'judge FD')}" if fd0.ok and fd.ok else "") + ".")
+                       + (f"; {change(fd0, fd, 'judge FD')}" if fd0.ok and fd.ok else "") + ".")
     return out
 
 
@@ -305,7 +264,7 @@ def _bn_cell(base: Stat, st: Stat, is_base: bool) -> str:
         return "-"
     if is_base or len(base.vals) < 2 or base.hi <= base.lo:
         return st.fmt(compact=True)
-    return f"{st.fmt(compact=True)} ({_versus_spread(base, st.mean)})"
+    return f"{st.fmt(compact=True)} ({versus_spread(base, st.mean)})"
 
 
 def batchnorm_table(index: ZooIndex, dataset: str) -> str:
@@ -351,13 +310,13 @@ def batchnorm_findings(index: ZooIndex, dataset: str) -> list[str]:
     if not (n0.ok and n1.ok and fd0.ok and fd1.ok):
         return []
     s = (f"GAN with BatchNorm in the generator, {_lam('l2', last)}: weight norm {n0.fmt()} → {n1.fmt()} "
-         f"({n0.mean / max(n1.mean, 1e-12):.1f}x smaller), {_change(fd0, fd1, 'judge FD')}.")
+         f"({n0.mean / max(n1.mean, 1e-12):.1f}x smaller), {change(fd0, fd1, 'judge FD')}.")
     plain = find_sweep(index, "gan", dataset, "l2")
     twin = next((p for p in (plain.points[1:] if plain else []) if math.isclose(p.lams["l2"], last.lams["l2"])), None)
     if twin is not None:
         f0, f1 = _stat(plain.points[0], _m("fd")), _stat(twin, _m("fd"))
         if f0.ok and f1.ok:
-            s += f" Without BatchNorm, the same λ: {_change(f0, f1, 'judge FD')}."
+            s += f" Without BatchNorm, the same λ: {change(f0, f1, 'judge FD')}."
     why = ("A BatchNorm layer divides by the batch's standard deviation, so scaling the weights before it does "
            "not change its output: the penalty can shrink them without the samples noticing.")
     if len(fd0.vals) > 1 and fd0.hi > fd0.lo and fd0.lo <= fd1.mean <= fd0.hi:
@@ -382,7 +341,7 @@ def target_findings(index: ZooIndex, dataset: str) -> list[str]:
             for p in sw.points[1:]:
                 fd, dn = _stat(p, _m("fd")), _stat(p, _wstat("discriminator", "l2"))
                 if fd0.ok and fd.ok:
-                    s = f"GAN, penalty on {S.target_words(target)}, {_lam(kind, p)}: {_change(fd0, fd, 'judge FD')}"
+                    s = f"GAN, penalty on {S.target_words(target)}, {_lam(kind, p)}: {change(fd0, fd, 'judge FD')}"
                     if dn0.ok and dn.ok:
                         s += f"; discriminator weight norm {dn0.fmt()} → {dn.fmt()}"
                         if dn.mean < 1e-3 * dn0.mean:
@@ -393,8 +352,8 @@ def target_findings(index: ZooIndex, dataset: str) -> list[str]:
 
 
 def seed_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
-    base = [e for e in index.find(model=model, dataset=dataset, g_norm="none") if e.is_baseline]
-    fds = sorted({e.seed: S.metric(e, "fd") for e in base if S.metric(e, "fd") is not None}.items())
+    base = [e for e in index.find(model=model, dataset=dataset, g_norm="none", train_size=0) if e.is_baseline]
+    fds = sorted({e.seed: metric(e, "fd") for e in base if metric(e, "fd") is not None}.items())
     if len(fds) < 2:
         return []
     vals = ", ".join(f"{fmt_num(v)} (seed {s})" for s, v in fds)

@@ -1,38 +1,43 @@
-"""The Compare / sweep view without Gradio: group zoo entries into lambda sweeps, read their metrics,
-draw their grids from one fixed noise, and say what the zoo lacks.
+"""The Compare / sweep view without Gradio: group zoo entries into sweeps, draw their grids from one
+fixed noise, and say what the zoo lacks.
 
 A *sweep* is every entry of one (model, dataset) that shares normalization, penalty target, update
-variant and step count and varies one kind of penalty: the L1 axis, the L2 axis, the elastic-net
-block (L1 and L2 both non-zero), group lasso or activation L1. Its first point is the unregularized
-baseline (every lambda 0; target and variant do not matter when nothing is penalized). A point holds
-one entry per training seed, so every metric comes with its seed spread.
+variant, step count, training-set size and dropout rate and varies one kind of penalty: the L1 axis,
+the L2 axis, the elastic-net block (L1 and L2 both non-zero), group lasso or activation L1; or, with
+no penalty, varies the dropout rate (the "dropout" kind). Its first point is the unregularized
+baseline of the same size (every lambda 0 at the sweep's dropout rate; target and variant do not
+matter when nothing is penalized), so a 300-image entry is never compared with a full-data one. A
+point holds one entry per training seed, so every metric comes with its seed spread. Sweeps on a
+small training set also plot what overfitting shows as: the train-test gap and memorization.
 
-Everything here reads only the zoo index and the checkpoint files it names.
+Everything here reads only the zoo index and the checkpoint files it names; the figures and the
+point table of a sweep are normgen.zoo.sweep_view, how each number is read normgen.zoo.readings.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
 
-from normgen.data import DATASETS, class_names, dataset_info
+from normgen.data import DATASETS, dataset_info
 from normgen.engine.sampling import sample
 from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS, PENALTIES, variant_label
 from normgen.render import figures as plots
 from normgen.render.grids import grid_image
 from normgen.zoo.index import Entry, ZooIndex, load_entry
+from normgen.zoo.readings import images_words, metric
 from normgen.zoo.spec import DATASETS as GRID_DATASETS
 from normgen.zoo.spec import spec
 
-KINDS = ("l1", "l2", "elastic", "group", "act", "mixed")
+KINDS = ("l1", "l2", "elastic", "group", "act", "mixed", "dropout")
 _L1, _L2 = PENALTIES["l1"].label, PENALTIES["l2"].label
 KIND_LABELS = {"l1": f"{_L1} axis", "l2": f"{_L2} axis", "elastic": f"elastic net ({_L1} x {_L2})",
-               "group": PENALTIES["group"].label, "act": PENALTIES["act"].label, "mixed": "other combinations"}
+               "group": PENALTIES["group"].label, "act": PENALTIES["act"].label, "mixed": "other combinations",
+               "dropout": "dropout rate axis (no weight penalty)"}
 
 
 def target_words(target: str) -> str:
@@ -41,10 +46,11 @@ def target_words(target: str) -> str:
 
 
 def kind_of(e: Entry) -> str:
-    """Which penalty an entry varies: l1 | l2 | elastic | group | act | mixed ('' for a baseline)."""
+    """Which penalty an entry varies: l1 | l2 | elastic | group | act | mixed, dropout when it has no
+    penalty but a dropout rate ('' for a baseline). A penalty with dropout is of the penalty's kind."""
     on = {k for k in LAMBDAS if getattr(e, k)}
     if not on:
-        return ""
+        return "dropout" if e.dropout else ""
     if on == {"l1", "l2"}:
         return "elastic"
     return next(iter(on)) if len(on) == 1 else "mixed"
@@ -58,29 +64,50 @@ class SweepKey:
     target: str
     variant: str
     steps: int
+    train_size: int = 0  # training images (0 = the whole split)
+    dropout: float = 0.0  # the dropout rate every point shares (0 for the dropout kind, which varies it)
 
     @property
     def id(self) -> str:
-        return "|".join((self.kind, self.g_norm, self.d_norm, self.target, self.variant, str(self.steps)))
+        """'kind|g_norm|d_norm|target|variant|steps', then '|n300' / '|do0.2' only when set, so a
+        full-data sweep keeps the id it always had."""
+        extra = ([f"n{self.train_size}"] if self.train_size else []) + ([f"do{self.dropout:g}"] if self.dropout else [])
+        return "|".join((self.kind, self.g_norm, self.d_norm, self.target, self.variant, str(self.steps), *extra))
 
     @classmethod
     def parse(cls, s: str) -> SweepKey:
         parts = str(s).split("|")
-        if len(parts) != 6 or parts[0] not in KINDS:
-            raise ValueError(f"unknown sweep {s!r}; pick one of the listed sweeps")
+        bad = ValueError(f"unknown sweep {s!r}; pick one of the listed sweeps")
+        if not 6 <= len(parts) <= 8 or parts[0] not in KINDS:
+            raise bad
         try:
-            steps = int(parts[5])
+            steps, size, rate = int(parts[5]), 0, 0.0
+            for p in parts[6:]:
+                if p.startswith("n") and not size:
+                    size = int(p[1:])
+                elif p.startswith("do") and not rate:
+                    rate = float(p[2:])
+                else:
+                    raise ValueError(p)
         except ValueError:
-            raise ValueError(f"unknown sweep {s!r}; pick one of the listed sweeps") from None
-        return cls(*parts[:5], steps)
+            raise bad from None
+        return cls(*parts[:5], steps, size, rate)
 
     def label(self) -> str:
-        """e.g. 'L1 axis on the generator, in the loss, 3000 steps' (+ 'BatchNorm G' when used)."""
-        bits = [f"{KIND_LABELS[self.kind]} on {target_words(self.target)}", variant_label(self.variant)]
+        """e.g. 'L1 axis on the generator, in the loss, 3000 steps' (+ 'BatchNorm G' when used; + '300
+        training images' for a subset, 'dropout 0.2 in every point' when the points share one)."""
+        if self.kind == "dropout":
+            bits = [KIND_LABELS[self.kind]]
+        else:
+            bits = [f"{KIND_LABELS[self.kind]} on {target_words(self.target)}", variant_label(self.variant)]
+        if self.dropout:
+            bits.append(f"dropout {self.dropout:g} in every point")
         if self.g_norm == "batch":
             bits.append("BatchNorm in G")
         if self.d_norm == "spectral":
             bits.append("spectral norm in D")
+        if self.train_size:
+            bits.append(images_words(self.train_size))
         return ", ".join(bits + [f"{self.steps} steps"])
 
 
@@ -88,10 +115,15 @@ class SweepKey:
 class SweepPoint:
     lams: dict[str, float]  # every lambda of the point (all 0 for the baseline)
     entries: list[Entry]  # one per training seed, sorted by seed
+    dropout: float = 0.0  # the dropout rate its entries were trained with
 
     @property
     def seeds(self) -> list[int]:
         return [e.seed for e in self.entries]
+
+    def values(self, get: Callable[[Entry], float | None]) -> list[float]:
+        """The value of `get` for each seed (missing values dropped)."""
+        return [v for v in (get(e) for e in self.entries) if v is not None]
 
     def entry(self, seed: int | None = None) -> Entry:
         """The entry of training seed `seed` (default: the lowest seed)."""
@@ -103,10 +135,11 @@ class SweepPoint:
         raise ValueError(f"no checkpoint with training seed {seed} at {self.label()}; seeds here: {self.seeds}")
 
     def label(self, kind: str = "") -> str:
+        """'L1 1e-4', 'dropout 0.2', 'dropout 0.2, L2 1e-3'; 'λ = 0 (baseline)' with neither."""
         on = [k for k in LAMBDAS if self.lams[k]]
-        if not on:
-            return "λ = 0 (baseline)"
-        return ", ".join(f"{k.upper() if k in ('l1', 'l2') else k} {plots.fmt_lambda(self.lams[k])}" for k in on)
+        bits = [f"dropout {self.dropout:g}"] if self.dropout else []
+        bits += [f"{k.upper() if k in ('l1', 'l2') else k} {plots.fmt_lambda(self.lams[k])}" for k in on]
+        return ", ".join(bits) if bits else "λ = 0 (baseline)"
 
 
 @dataclass
@@ -120,7 +153,9 @@ class Sweep:
 
     @property
     def has_baseline(self) -> bool:
-        return bool(self.points) and not any(self.points[0].lams.values())
+        """The first point has no penalty (and the sweep's shared dropout rate, 0 for most)."""
+        p = self.points[0] if self.points else None
+        return p is not None and not any(p.lams.values()) and p.dropout == self.key.dropout
 
     @property
     def common_seeds(self) -> list[int]:
@@ -136,6 +171,8 @@ class Sweep:
         """Categorical labels when no single lambda varies (elastic block, mixed)."""
         if self.key.kind in LAMBDAS:
             return None
+        if self.key.kind == "dropout":
+            return ["baseline" if not p.dropout else f"{p.dropout:g}" for p in self.points]
         return ["baseline" if not any(p.lams.values()) else p.label().replace(", ", "\n") for p in self.points]
 
 
@@ -150,42 +187,52 @@ def list_sweeps(index: ZooIndex, model: str, dataset: str) -> list[Sweep]:
     for e in entries:
         k = kind_of(e)
         if k:
-            groups.setdefault(SweepKey(k, e.g_norm, e.d_norm, e.target, e.variant, e.steps), []).append(e)
+            key = SweepKey(k, e.g_norm, e.d_norm, e.target, e.variant, e.steps, e.train_size,
+                           0.0 if k == "dropout" else e.dropout)
+            groups.setdefault(key, []).append(e)
     sweeps = []
     for key, members in groups.items():
         sweeps.append(_make_sweep(model, dataset, key, members, entries))
     order = {k: i for i, k in enumerate(KINDS)}
     main = family(model).sampler_part  # the generator / decoder axes first, then the other targets
-    sweeps.sort(key=lambda s: (order[s.key.kind], s.key.g_norm != "none", s.key.target != main, s.key.target,
+    sweeps.sort(key=lambda s: (s.key.train_size != 0, s.key.train_size, s.key.dropout, order[s.key.kind],
+                               s.key.g_norm != "none", s.key.target != main, s.key.target,
                                s.key.variant != "loss", s.key.variant, s.key.d_norm, s.key.steps))
     return sweeps
 
 
 def _make_sweep(model: str, dataset: str, key: SweepKey, members: list[Entry], all_entries: list[Entry]) -> Sweep:
     notes: list[str] = []
-    # baselines: same model config and steps, every lambda 0; one per seed, preferring the same
-    # target / variant (a duplicate seed is the same run listed twice, not a second sample)
+    # baselines: same model config, steps, training-set size and shared dropout rate, every lambda 0;
+    # one per seed, preferring the same target / variant (a duplicate seed is the same run listed
+    # twice, not a second sample)
     base: dict[int, Entry] = {}
     for e in all_entries:
-        if (not kind_of(e) and e.g_norm == key.g_norm and e.d_norm == key.d_norm and e.steps == key.steps):
+        if (not any(getattr(e, k) for k in LAMBDAS) and e.dropout == key.dropout and e.train_size == key.train_size
+                and e.g_norm == key.g_norm and e.d_norm == key.d_norm and e.steps == key.steps):
             same = e.target == key.target and e.variant == key.variant
             if e.seed not in base or same:
                 base[e.seed] = e
     points: list[SweepPoint] = []
     if base:
-        points.append(SweepPoint({k: 0.0 for k in LAMBDAS}, [base[s] for s in sorted(base)]))
+        points.append(SweepPoint({k: 0.0 for k in LAMBDAS}, [base[s] for s in sorted(base)], key.dropout))
     else:
+        size = f", {images_words(key.train_size)}" if key.train_size else ""
+        rate = f", dropout {key.dropout:g}" if key.dropout else ""
+        flags = (f" --train-size {key.train_size}" if key.train_size else "") + (
+            f" --dropout {key.dropout:g}" if key.dropout else "")
         notes.append(f"no unregularized baseline (every lambda 0) with g_norm={key.g_norm}, d_norm={key.d_norm}, "
-                     f"{key.steps} steps: train one with python -m normgen train --model {model} "
-                     f"--dataset {dataset} --steps {key.steps}")
+                     f"{key.steps} steps{size}{rate}: train one with python -m normgen train --model {model} "
+                     f"--dataset {dataset} --steps {key.steps}{flags}")
     by_lams: dict[tuple[float, ...], list[Entry]] = {}
     for e in members:
-        by_lams.setdefault(tuple(getattr(e, k) for k in LAMBDAS), []).append(e)
+        by_lams.setdefault((*(getattr(e, k) for k in LAMBDAS), e.dropout), []).append(e)
     for lams in sorted(by_lams):
         es = sorted(by_lams[lams], key=lambda e: e.seed)
-        points.append(SweepPoint(dict(zip(LAMBDAS, lams, strict=True)), es))
-    if key.kind in LAMBDAS:
-        points[1 if base else 0:] = sorted(points[1 if base else 0:], key=lambda p: p.lams[key.kind])
+        points.append(SweepPoint(dict(zip(LAMBDAS, lams[:-1], strict=True)), es, lams[-1]))
+    along = (lambda p: p.lams[key.kind]) if key.kind in LAMBDAS else (lambda p: p.dropout)
+    if key.kind in LAMBDAS or key.kind == "dropout":
+        points[1 if base else 0:] = sorted(points[1 if base else 0:], key=along)
     fam = family(model)
     part = key.target if key.target in fam.part_names else fam.sampler_part
     sweep = Sweep(model, dataset, key, points, part, notes)
@@ -239,7 +286,7 @@ def missing_report(index: ZooIndex, model: str, dataset: str) -> str:
         have = ", ".join(f"{family(m).label} on {d}" for m, d in models_and_datasets(index)) or "none"
         return f"**The zoo has no sweep for {name}.** Sweeps available: {have}."
     lines = planned_missing(index, model, dataset)
-    kinds = {s.key.kind for s in sweeps if s.key.variant == "loss"}
+    kinds = {s.key.kind for s in sweeps if s.key.variant == "loss" and not (s.key.train_size or s.key.dropout)}
     absent = [KIND_LABELS[k] for k in ("l1", "l2", "elastic") if k not in kinds]
     if absent:
         lines.append(f"- {name}: no {', no '.join(absent)} (penalty in the loss)")
@@ -251,111 +298,23 @@ def missing_report(index: ZooIndex, model: str, dataset: str) -> str:
 def planned_missing(index: ZooIndex, model: str, dataset: str) -> list[str]:
     """Markdown bullets: the entries of the planned grid (normgen.zoo.spec) the index lacks, by tag."""
     plan = [z for z in spec() if z.model == model and z.dataset == dataset]
-    fields = ("g_norm", "d_norm", "target", "variant", *LAMBDAS, "seed")
+    fields = ("g_norm", "d_norm", "target", "variant", *LAMBDAS, "seed", "train_size", "dropout")
     missing = [z for z in plan
                if not index.find(model=model, dataset=dataset, **{f: getattr(z, f) for f in fields})]
     if not missing:
         return []
     by_tag: dict[str, list[str]] = {}
     for z in missing:
-        lams = ", ".join(f"{k} {plots.fmt_lambda(getattr(z, k))}" for k in LAMBDAS if getattr(z, k)) or "λ = 0"
+        lams = ", ".join(f"{k} {plots.fmt_lambda(getattr(z, k))}" for k in LAMBDAS if getattr(z, k)) or (
+            "no penalty" if z.dropout else "λ = 0")
         extra = "".join(f", {v}" for v in (z.g_norm if z.g_norm != "none" else "", z.target, z.variant)
                         if v and v not in ("loss", family(model).sampler_part))
-        by_tag.setdefault(z.tag, []).append(f"{lams}{extra} (seed {z.seed})")
+        extra += f", dropout {z.dropout:g}" if z.dropout else ""
+        tag = f"{z.tag} ({images_words(z.train_size)})" if z.train_size else z.tag
+        by_tag.setdefault(tag, []).append(f"{lams}{extra} (seed {z.seed})")
     head = (f"- {len(missing)} of the {len(plan)} planned {family(model).label} entries on {dataset} "
             "(normgen/zoo/spec.py) are not in the zoo yet:")
     return [head] + [f"  - {tag}: {'; '.join(items)}" for tag, items in by_tag.items()]
-
-
-# ----------------------------------------------------------------------------------------------
-# metrics
-
-
-def weight_stat(entry: Entry, part: str, stat: str) -> float | None:
-    """A weight statistic of one part from the index (flat summary or {"total": ...})."""
-    d = entry.weights.get(part) or {}
-    d = d.get("total", d)
-    v = d.get(stat)
-    return float(v) if isinstance(v, int | float) and math.isfinite(v) else None
-
-
-def metric(entry: Entry, name: str) -> float | None:
-    v = entry.metrics.get(name)
-    return float(v) if isinstance(v, int | float) and math.isfinite(v) else None
-
-
-def values(sweep: Sweep, get: Callable[[Entry], float | None]) -> list[list[float]]:
-    """Per point, the value of `get` for each seed (missing values dropped)."""
-    return [[v for v in (get(e) for e in p.entries) if v is not None] for p in sweep.points]
-
-
-def spread(vals: list[float]) -> str:
-    """'25.1' for one seed, '25.1 (2 seeds: 23.0-27.2)' for several ('25.1 (2 seeds)' if equal)."""
-    if not vals:
-        return "n/a"
-    mean = sum(vals) / len(vals)
-    f = plots.fmt_num
-    lo, hi = f(min(vals)), f(max(vals))
-    if len(vals) == 1 or lo == hi:
-        return f(mean) + (f" ({len(vals)} seeds)" if len(vals) > 1 else "")
-    return f"{f(mean)} ({len(vals)} seeds: {lo}-{hi})"
-
-
-def sweep_figures(sweep: Sweep, selected: int | None = None, floors: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The four metric-vs-lambda figures of a sweep: sparsity, weight norm, sample quality, and
-    reconstruction error (families with an ELBO: the VAE) or class entropy (the others)."""
-    xs, xl, part = sweep.x_values(), sweep.x_labels(), sweep.part
-    xlabel = f"{PENALTIES[sweep.key.kind].label} λ" if sweep.key.kind in PENALTIES else "setting"
-    common = dict(xlabel=xlabel, selected=selected, xlabels=xl)
-    floor = (floors or {}).get(sweep.dataset, {}).get("fd")
-    figs = {
-        "sparsity": plots.metric_vs_lambda(
-            xs, {"near-zero (|w| < 1e-3)": values(sweep, lambda e: weight_stat(e, part, "near_zero_pct")),
-                 "exactly 0": values(sweep, lambda e: weight_stat(e, part, "zero_pct"))},
-            ylabel=f"% of {part} weights", title="Sparsity", **common),
-        "norm": plots.metric_vs_lambda(
-            xs, {f"{part} ||W||": values(sweep, lambda e: weight_stat(e, part, "l2"))},
-            ylabel="L2 norm of all weights", title="Weight norm", **common),
-        "quality": plots.metric_vs_lambda(
-            xs, {"judge FD": values(sweep, lambda e: metric(e, "fd"))}, ylabel="judge FD (lower = better)",
-            title="Sample quality", floor=floor, **common),
-    }
-    if family(sweep.model).has_elbo:
-        figs["extra"] = plots.metric_vs_lambda(
-            xs, {"test reconstruction error": values(sweep, lambda e: metric(e, "rec_error"))},
-            ylabel="reconstruction error", title=f"{family(sweep.model).label} reconstruction", **common)
-    else:
-        k = len(class_names(sweep.dataset)) or 10
-        figs["extra"] = plots.metric_vs_lambda(
-            xs, {"class entropy": values(sweep, lambda e: metric(e, "class_entropy"))},
-            ylabel="entropy (nats)", title="Mode coverage", floor=math.log(k),
-            floor_label="all classes equally", **common)
-    return figs
-
-
-def point_markdown(sweep: Sweep, i: int) -> str:
-    """A short table: the chosen point against the baseline, every value from the index."""
-    if not 0 <= i < len(sweep.points):
-        raise ValueError(f"point index must be in [0, {len(sweep.points) - 1}], got {i}")
-    p, part = sweep.points[i], sweep.part
-    rows = [("near-zero weights (%)", lambda e: weight_stat(e, part, "near_zero_pct")),
-            ("exactly-zero weights (%)", lambda e: weight_stat(e, part, "zero_pct")),
-            ("dead filters (%)", lambda e: weight_stat(e, part, "dead_filter_pct")),
-            (f"{part} L2 norm", lambda e: weight_stat(e, part, "l2")),
-            ("judge FD (lower = better)", lambda e: metric(e, "fd")),
-            ("confident samples (%)", lambda e: metric(e, "confident_pct")),
-            ("class entropy (nats)", lambda e: metric(e, "class_entropy"))]
-    if family(sweep.model).has_elbo:
-        rows.append(("reconstruction error", lambda e: metric(e, "rec_error")))
-    base = sweep.points[0] if sweep.has_baseline else None
-    head = f"**{p.label()}** - {family(sweep.model).label} on {sweep.dataset}, {sweep.key.label()}"
-    lines = [head, "", "| | this point | baseline |", "|---|---|---|"]
-    for name, get in rows:
-        this = [v for v in (get(e) for e in p.entries) if v is not None]
-        ref = [v for v in (get(e) for e in base.entries) if v is not None] if base else []
-        if this or ref:
-            lines.append(f"| {name} | {spread(this)} | {spread(ref) if base else 'no baseline'} |")
-    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -386,10 +345,12 @@ def strip(sweep: Sweep, noise_seed: int = 0, train_seed: int | None = None, root
     for p in sweep.points:
         e = p.entry(train_seed) if train_seed in p.seeds else p.entries[0]
         fd = metric(e, "fd")
-        if not any(p.lams.values()):
+        if not any(p.lams.values()) and not p.dropout:
             name = "λ = 0"
+        elif short:
+            name = "/".join(plots.fmt_lambda(v) for v in p.lams.values() if v) or f"do {p.dropout:g}"
         else:
-            name = "/".join(plots.fmt_lambda(v) for v in p.lams.values() if v) if short else p.label()
+            name = p.label()
         if fd is not None:
             name += f" · FD {f'{fd:.0f}' if short and fd >= 10 else plots.fmt_num(fd)}"
         out.append((entry_grid(e, noise_seed, n, scale=2, root=root), name))

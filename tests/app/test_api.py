@@ -48,8 +48,12 @@ def test_only_explore_and_train_are_public_with_named_parameters(app):
     client, _ = app
     eps = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert sorted(eps) == ["/explore", "/train"]
-    assert [p["parameter_name"] for p in eps["/explore"]["parameters"]] == [*EXPLORE, "seed"]
-    assert [p["parameter_name"] for p in eps["/train"]["parameters"]] == list(TRAIN)
+    # train_size and dropout came later: last, with defaults (0 = all images, no dropout), so older calls work
+    ex, tr = eps["/explore"]["parameters"], eps["/train"]["parameters"]
+    assert [p["parameter_name"] for p in ex] == [*EXPLORE, "seed", "train_size", "dropout"]
+    assert [p["parameter_name"] for p in tr] == [*TRAIN, "train_size", "dropout"]
+    for p in ex[-2:] + tr[-2:]:
+        assert p["parameter_has_default"] and p["parameter_default"] == 0, p
 
 
 def test_explore_returns_two_images_and_stats(app):
@@ -67,13 +71,25 @@ def test_explore_returns_two_images_and_stats(app):
     assert "near-zero weights" in headline and "model=gan" in link and "l1=1e-2" in link
 
 
+def test_explore_with_the_eight_old_arguments_and_with_a_small_training_set(app):
+    client, _ = app
+    old = client.predict(*EXPLORE.values(), 3, api_name="/explore")  # positional, as clients wrote it before
+    assert old[-2]["selected"]["train_size"] == 0 and old[-2]["exact"]
+    small = client.predict(**{**EXPLORE, "target": "discriminator", "l1": 0.0, "l2": 1e-2}, seed=0, train_size=40,
+                           dropout=0.0, api_name="/explore")
+    stats, link = small[-2], small[-1]
+    assert stats["exact"] and stats["selected"]["train_size"] == 40 and stats["baseline"]["train_size"] == 40
+    assert "D gap (logit)" in small[6] and "train_size=40" in link
+
+
 def test_explore_rejects_bad_input_with_a_message(app):
     from gradio_client.exceptions import AppError
 
     client, _ = app
     for kw, msg in ((dict(l1="nan"), "l1 must be a finite number"), (dict(l2=-1), "l2 must be a finite number"),
                     (dict(target="encoder"), "target for the GAN must be one of"),
-                    (dict(seed=-1), "minimum value 0"), (dict(model="diffusion"), "not in the list of choices")):
+                    (dict(seed=-1), r"seed must be an integer in \[0, 2147483647\], got -1"),
+                    (dict(model="diffusion"), "model must be one of: gan, vae, cgan; got 'diffusion'")):
         args = {**EXPLORE, "seed": 0, **kw}
         with pytest.raises(AppError, match=msg):
             client.predict(**args, api_name="/explore")
@@ -92,20 +108,25 @@ def test_train_streams_and_finishes_with_downloads(app):
     assert command.startswith("python -m normgen train --model gan") and "--l1 0.01" in command
     assert summary["status"] == "finished" and summary["step"] == 40
     assert any("Training" in u[0] for u in updates[:-1])
+    assert "Generalization of the kept model" in status and 0 <= summary["generalization"]["memorization_pct"] <= 100
 
 
 def test_train_rejects_bad_input(app):
     from gradio_client.exceptions import AppError
 
     client, _ = app
-    with pytest.raises(AppError, match="greater than maximum value 3000"):
+    with pytest.raises(AppError, match=r"steps .*must be an integer in \[1, 3000\], got 1000000"):
         client.predict(**{**TRAIN, "steps": 10**6}, api_name="/train")
-    with pytest.raises(AppError, match="resume.*not in the list of choices"):
+    with pytest.raises(AppError, match="start must be one of: finetune, scratch; got 'resume'"):
         client.predict(**{**TRAIN, "start": "resume"}, api_name="/train")
     with pytest.raises(AppError, match="target for the VAE must be one of"):
         client.predict(**{**TRAIN, "model": "vae"}, api_name="/train")  # target "generator"
     with pytest.raises(AppError, match="l1 must be a finite number"):
         client.predict(**{**TRAIN, "l1": "inf"}, api_name="/train")
+    with pytest.raises(AppError, match=r"train_size must be 0 \(all images\) or at least 4"):
+        client.predict(**TRAIN, train_size=3, dropout=0.0, api_name="/train")
+    with pytest.raises(AppError, match=r"dropout \(a rate; 0 = off\) must be a number in \[0, 0.9\]"):
+        client.predict(**TRAIN, train_size=0, dropout=0.95, api_name="/train")
 
 
 def test_cancel_stops_the_run(app):

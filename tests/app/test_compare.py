@@ -9,16 +9,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest_browser import L1S, L2S, build_tiny_zoo, fake_fd
+from conftest_browser import L1S, L2S, build_small_zoo, build_tiny_zoo, fake_fd
 
 from normgen.app.tabs import learn
 from normgen.checkpoints import load
 from normgen.engine.sampling import sample
 from normgen.models import family
 from normgen.render.grids import grid_image
-from normgen.zoo import findings
+from normgen.zoo import findings, small_data, verdicts
+from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S
 from normgen.zoo.index import Entry, ZooIndex, load_index
+from normgen.zoo.readings import metric, spread, weight_stat
+from normgen.zoo.verdicts import Stat, versus_spread
 
 L1_ID = "l1|none|none|generator|loss|10"
 
@@ -36,7 +39,7 @@ def test_sweeps_group_the_index(zoo):
                            "elastic|none|none|generator|loss|10"}
     enet = sweeps["elastic|none|none|generator|loss|10"]
     assert enet.x_labels() == ["baseline", f"L1 {L1S[1]:.0e}\nL2 {L2S[0]:.0e}".replace("e-0", "e-")]
-    fig = S.sweep_figures(enet)["quality"]
+    fig = V.sweep_figures(enet)["quality"]
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == enet.x_labels()
     l1 = sweeps[L1_ID]
     assert [p.lams["l1"] for p in l1.points] == [0.0, *L1S]
@@ -54,19 +57,19 @@ def test_sweeps_group_the_index(zoo):
 
 def test_sweep_values_are_the_index_values(zoo):
     sw = S.get_sweep(zoo, "gan", "shapes", L1_ID)
-    fds = S.values(sw, lambda e: S.metric(e, "fd"))
+    fds = V.values(sw, lambda e: metric(e, "fd"))
     assert fds == [[fake_fd(0, 0, 0), fake_fd(0, 0, 1)], [fake_fd(L1S[0], 0, 0)],
                    [fake_fd(L1S[1], 0, 0), fake_fd(L1S[1], 0, 1)], [fake_fd(L1S[2], 0, 0)]]
-    nz = S.values(sw, lambda e: S.weight_stat(e, "generator", "near_zero_pct"))
+    nz = V.values(sw, lambda e: weight_stat(e, "generator", "near_zero_pct"))
     ref = [[e.weights["generator"]["near_zero_pct"] for e in p.entries] for p in sw.points]
     assert nz == ref
     assert nz[-1][0] > nz[0][0]  # soft-thresholding made weights near zero
-    md = S.point_markdown(sw, 2)
+    md = V.point_markdown(sw, 2)
     mean = (fake_fd(L1S[1], 0, 0) + fake_fd(L1S[1], 0, 1)) / 2
     assert f"| judge FD (lower = better) | {mean:.3g} (2 seeds:" in md
     with pytest.raises(ValueError, match="point index"):
-        S.point_markdown(sw, 9)
-    figs = S.sweep_figures(sw, 1, zoo.floors)
+        V.point_markdown(sw, 9)
+    figs = V.sweep_figures(sw, 1, zoo.floors)
     assert set(figs) == {"sparsity", "norm", "quality", "extra"}
     assert figs["quality"].axes[0].get_title() == "Sample quality"
 
@@ -111,7 +114,8 @@ def test_planned_missing_names_the_absent_entries(zoo):
 
     plan = [z for z in spec() if z.model == "gan" and z.dataset == "mnist"]
     present = sum(1 for z in plan if moved.find(model="gan", dataset="mnist", g_norm=z.g_norm, target=z.target,
-                                                variant=z.variant, l1=z.l1, l2=z.l2, group=z.group, seed=z.seed))
+                                                variant=z.variant, l1=z.l1, l2=z.l2, group=z.group, seed=z.seed,
+                                                train_size=z.train_size, dropout=z.dropout))
     assert lines[0].startswith(f"- {len(plan) - present} of the {len(plan)} planned GAN entries on mnist")
 
 
@@ -192,7 +196,7 @@ def test_learn_does_not_blame_lambda_for_a_collapsed_baseline():
 def test_plots_without_values_say_so():
     idx = _index(_e(fd=None), _e(l1=1e-4, fd=None))
     sw = S.list_sweeps(idx, "gan", "mnist")[0]
-    fig = S.sweep_figures(sw)["quality"]
+    fig = V.sweep_figures(sw)["quality"]
     assert any("no values" in t.get_text() for t in fig.axes[0].texts)
 
 
@@ -208,8 +212,8 @@ def test_learn_l2_verdict_follows_the_numbers(best_fd, verdict):
 
 
 def test_spread_verdicts_need_a_margin_beyond_two_seeds():
-    a = findings.Stat([20.0, 24.0])
-    assert [findings._versus_spread(a, v) for v in (22.0, 25.0, 17.0, 15.0, 29.0)] == [
+    a = Stat([20.0, 24.0])
+    assert [versus_spread(a, v) for v in (22.0, 25.0, 17.0, 15.0, 29.0)] == [
         "inside", "near", "near", "outside", "outside"]
     idx = _index(_e(seed=0, fd=20.0), _e(seed=1, fd=24.0), _e(l1=1e-4, fd=26.0))
     assert "→ 26 (just outside the seed spread, by less than the seeds differ: not a clear effect)" in \
@@ -300,3 +304,190 @@ def test_learn_decoupled_decay_and_group_lasso_give_norm_and_fd():
     assert ("GAN generator, L2 λ=1e-2: weight norm 1 and judge FD 900 with decoupled decay, 5 and 30 with L2 "
             "in the loss.") in text
     assert "group lasso λ=1e-2: dead filters 0.0% → 19.2%; judge FD 22 (seeds 20-24) → 60 (outside" in text
+
+
+# ----------------------------------------------------------------------------------------------
+# small training sets: sweeps keyed by size and dropout, generalization plots, Learn's verdicts
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> ZooIndex:
+    root = tmp_path_factory.mktemp("small")
+    build_small_zoo(root)
+    return load_index(root)
+
+
+def _series(fig) -> dict[str, list[float]]:
+    """The mean of each point, per legend label, of a metric_vs_lambda figure."""
+    ax = fig.axes[0]
+    return {c.get_label(): list(c.lines[0].get_ydata()) for c in ax.containers}
+
+
+def test_small_data_sweeps_are_keyed_by_size_and_dropout(small, zoo):
+    ids = {s.key.id: s for s in S.list_sweeps(small, "vae", "shapes")}
+    full = {"l1|none|none|decoder|loss|10", "l2|none|none|decoder|loss|10"}
+    assert set(ids) == full | {"l2|none|none|decoder|loss|10|n300", "l1|none|none|decoder|loss|10|n300",
+                               "dropout|none|none|decoder|loss|10|n300", "l2|none|none|decoder|loss|10|n300|do0.2",
+                               "l2|none|none|decoder|loss|10|n2000"}
+    for sid, sw in ids.items():  # same step count everywhere: only train_size keeps the blocks apart
+        sizes = {e.train_size for p in sw.points for e in p.entries}
+        assert sizes == {sw.key.train_size}, (sid, sizes)
+        assert S.SweepKey.parse(sid) == sw.key
+    l2 = ids["l2|none|none|decoder|loss|10|n300"]
+    assert l2.key.label() == "L2 axis on the decoder, in the loss, 300 training images, 10 steps"
+    assert [p.label() for p in l2.points] == ["λ = 0 (baseline)", "L2 1e-4", "L2 1e-3"]
+    assert [p.seeds for p in l2.points] == [[0, 1, 2]] * 3 and l2.has_baseline
+    assert ids["l2|none|none|decoder|loss|10|n2000"].key.label().endswith("2,000 training images, 10 steps")
+    drop = ids["dropout|none|none|decoder|loss|10|n300"]
+    assert drop.key.label() == "dropout rate axis (no weight penalty), 300 training images, 10 steps"
+    assert [p.label() for p in drop.points] == ["λ = 0 (baseline)", "dropout 0.2", "dropout 0.5"]
+    assert drop.x_labels() == ["baseline", "0.2", "0.5"] and drop.has_baseline
+    both = ids["l2|none|none|decoder|loss|10|n300|do0.2"]  # L2 on top of dropout: dropout alone is its reference
+    assert [p.label() for p in both.points] == ["dropout 0.2", "dropout 0.2, L2 1e-3"] and both.has_baseline
+    assert "dropout 0.2 in every point" in both.key.label()
+    gan = {s.key.id for s in S.list_sweeps(small, "gan", "shapes")}
+    assert {"l2|none|none|discriminator|loss|10|n300", "dropout|none|none|discriminator|loss|10|n300"} <= gan
+    for bad in ("l2|none|none|decoder|loss|10|x300", "l2|none|none|decoder|loss|10|n300|n300",
+                "l2|none|none|decoder|loss|10|n300|do0.2|z"):
+        with pytest.raises(ValueError, match="unknown sweep"):
+            S.get_sweep(small, "vae", "shapes", bad)
+    # the full-data sweeps read exactly as in a zoo without a small-data block
+    for model in ("gan", "vae"):
+        assert S.sweep_choices(small, model, "shapes")[:len(S.sweep_choices(zoo, model, "shapes"))] == \
+            S.sweep_choices(zoo, model, "shapes")
+        for _, sid in S.sweep_choices(zoo, model, "shapes"):
+            a, b = S.get_sweep(zoo, model, "shapes", sid), S.get_sweep(small, model, "shapes", sid)
+            assert [c for _, c in S.strip(a, root=zoo.root)] == [c for _, c in S.strip(b, root=small.root)]
+            assert [V.point_markdown(a, i) for i in range(len(a.points))] == \
+                [V.point_markdown(b, i) for i in range(len(b.points))]
+            assert set(V.sweep_figures(b)) == {"sparsity", "norm", "quality", "extra"}
+    assert S.sweep_choices(small, "gan", "shapes")[0][1] == L1_ID  # the default sweep is still the full-data L1 axis
+
+
+def test_small_data_plots_carry_the_generalization_series(small):
+    from conftest_browser import fake_gan_small, fake_vae_small
+
+    px = 28 * 28
+    sw = S.get_sweep(small, "vae", "shapes", "l2|none|none|decoder|loss|10|n300")
+    figs = V.sweep_figures(sw, 1)
+    assert {"fit", "gap", "memorization"} <= set(figs)
+    mean = lambda key, l2: np.mean([fake_vae_small(0, l2, 0, s)[key] * px for s in (0, 1, 2)])  # noqa: E731
+    fit = _series(figs["fit"])
+    assert np.allclose(fit["training images"], [mean("elbo_train", v) for v in (0, 1e-4, 1e-3)])
+    assert np.allclose(fit["held-out images"], [mean("elbo_test", v) for v in (0, 1e-4, 1e-3)])
+    assert np.allclose(_series(figs["gap"])["ELBO gap (nats/image)"], [mean("elbo_gap", v) for v in (0, 1e-4, 1e-3)])
+    mem = _series(figs["memorization"])["nearest image is a training image"]
+    assert np.allclose(mem, [np.mean([fake_vae_small(0, v, 0, s)["memorization_pct"] for s in (0, 1, 2)])
+                             for v in (0, 1e-4, 1e-3)])
+    ax = figs["gap"].axes[0]  # the error bar of the baseline spans its three seeds
+    segs = [c for c in ax.collections if hasattr(c, "get_segments")][0].get_segments()
+    spans = [(round(min(s[:, 1]), 6), round(max(s[:, 1]), 6)) for s in segs]
+    base = [fake_vae_small(0, 0, 0, s)["elbo_gap"] * px for s in (0, 1, 2)]
+    assert (round(min(base), 6), round(max(base), 6)) in spans
+    assert "min-max over seeds" in ax.get_xlabel()
+    md = V.point_markdown(sw, 2)
+    gaps = [fake_vae_small(0, 1e-3, 0, s)["elbo_gap"] * px for s in (0, 1, 2)]
+    assert f"| ELBO gap (nats/image) | {spread(gaps)} |" in md
+    assert "| memorization % |" in md and "300 training images" in md
+    gan = S.get_sweep(small, "gan", "shapes", "dropout|none|none|discriminator|loss|10|n300")
+    gf = V.sweep_figures(gan)
+    assert np.allclose(_series(gf["gap"])["D gap (logit)"],
+                       [np.mean([fake_gan_small(0, d, s)["d_gap"] for s in (0, 1, 2)]) for d in (0, 0.3)])
+    assert set(_series(gf["fit"])) == {"training images", "held-out images"}
+    assert gf["quality"].axes[0].get_xlabel().startswith("dropout rate in the discriminator")
+
+
+def test_compare_view_shows_the_generalization_plots_only_for_small_data(small):
+    from normgen.app.tabs.compare import GEN_PLOTS, compute_view
+
+    v = compute_view(small.root, "vae", "shapes", "dropout|none|none|decoder|loss|10|n300", 1, 0, 2)
+    assert all(v[k] is not None for k in GEN_PLOTS) and v["seed"] == 2 and len(v["strip"]) == 3
+    assert [c.split(" · ")[0] for _, c in v["strip"]] == ["λ = 0", "dropout 0.2", "dropout 0.5"]
+    assert "dropout in the encoder and decoder" in v["table"]
+    full = compute_view(small.root, "vae", "shapes", "l2|none|none|decoder|loss|10", None, 0, None)
+    assert all(full[k] is None for k in GEN_PLOTS)
+
+
+def test_effect_beyond_or_within_the_seed_spread():
+    E = verdicts.Effect
+    assert not E(Stat([1.0, 2.0, 3.0]), Stat([1.5, 2.5, 3.5])).beyond  # the ranges overlap
+    assert E(Stat([1.0, 2.0, 3.0]), Stat([10.0, 11.0])).beyond
+    apart = E(Stat([1.0, 3.0]), Stat([3.5, 3.6]))  # apart, but the means differ by 1.55 < the spread 2
+    assert not apart.beyond and apart.direction(True) == 0
+    assert apart.words("higher", "lower") == "higher by 1.55, within the seed spread of 2"
+    assert E(Stat([1.0, 2.0, 3.0]), Stat([10.0, 11.0])).words("wider", "narrower", " nats") == \
+        "wider by 8.5 nats, beyond the seed spread of 2 nats"
+    one = E(Stat([1.0]), Stat([5.0]))  # one baseline seed: no spread, no verdict words
+    assert not one.measurable and not one.beyond and one.words("higher", "lower") == "higher by 4"
+    assert E(Stat([1.0, 2.0]), Stat([5.0])).measurable  # a one-seed point against a two-seed baseline
+    assert E(Stat([5.0, 6.0]), Stat([1.0, 1.5])).direction(higher_is_better=False) == 1
+
+
+def test_learn_small_data_sentences_follow_the_seed_spread(small):
+    text = small_data.small_data_markdown(small)
+    assert text.startswith("## Where regularization helps: small training sets")
+    for title in ("### VAE, 300 training images", "### VAE, 2,000 training images", "### GAN, 300 training images",
+                  "### Against all training images: VAE"):
+        assert title in text
+    line = {ln.split(" (3 seeds)")[0][2:]: ln for ln in text.splitlines() if ln.startswith("- ")}
+    l2 = line["decoder L2 λ=1e-3"]  # the held-out ELBO rose by 0.02 x 784 against seeds 0.004 x 784 apart
+    assert "held-out ELBO -154 (seeds -156 to -153) → -139 (seeds -140 to -137) nats/image, higher (better) by " \
+           "15.7 nats/image, beyond the seed spread of 3.14 nats/image" in l2
+    assert l2.endswith("**held**: the held-out ELBO improved beyond the seed spread.")
+    small_l2 = line["decoder L2 λ=1e-4"]  # +1.57 against 3.14: within
+    assert "higher (better) by 1.57 nats/image, within the seed spread of 3.14 nats/image" in small_l2
+    assert small_l2.endswith("**not shown (within the seed spread)**: every difference is within the seed spread.")
+    assert line["decoder L1 λ=1e-4"].endswith(
+        "**partly**: the train - held-out ELBO gap narrowed beyond the seed spread, but the held-out ELBO changed by "
+        "less than the seed spread.")
+    drop = line["dropout 0.2 in the encoder and decoder"]  # narrower gap, worse held-out ELBO: the claim failed
+    assert "narrower by 15.7 nats/image, beyond the seed spread of 7.84 nats/image" in drop
+    assert drop.endswith("**did not hold (worse beyond the seed spread)**: the held-out ELBO got worse beyond the "
+                         "seed spread.")
+    assert line["dropout 0.2 in the encoder and decoder + decoder L2 λ=1e-3"].endswith("**held**: the held-out ELBO "
+                                                                                     "improved beyond the seed spread.")
+    assert line["discriminator L2 λ=1e-3"].endswith("**not shown (within the seed spread)**: every difference is "
+                                                    "within the seed spread.")
+    assert "narrower by 0.005, within the seed spread of 0.2" in line["discriminator L2 λ=1e-3"]
+    assert line["dropout 0.3 in the discriminator"].endswith("**held**: the discriminator gap narrowed beyond the "
+                                                             "seed spread.")
+    assert ("Held for decoder L2 λ=1e-3, dropout 0.2 in the encoder and decoder + decoder L2 λ=1e-3. Partly for "
+            "decoder L1 λ=1e-4. Did not hold (worse beyond the seed spread) for dropout 0.2 in the encoder and "
+            "decoder, dropout 0.5 in the encoder and decoder.") in text
+    # the contrast: on all images the same L2 lowers the held-out ELBO; the baseline's gap straddles 0
+    assert ("VAE on all training images (10 steps, 2 seeds): baseline train - held-out ELBO gap -0.588 (seeds -0.784 "
+            "to -0.392) nats/image, against 74.5 (seeds 70.6-78.4) nats/image on 300 training images; 25.1 (seeds "
+            "21.2-29) nats/image on 2,000 training images. At least one seed has no gap at all") in text
+    assert ("- The same decoder L2 λ=1e-3 on all training images (1 seed): held-out ELBO -110 → -114 nats/image, "
+            "lower (worse) by 3.88 nats/image, beyond the seed spread of 0.0784 nats/image: **did not hold") in text
+    assert "GAN on all training images: the index has no discriminator gap for its baseline" in text
+    assert "Not built yet" not in text
+    page = learn.learn_markdown(small)
+    assert page.index("## Where regularization helps") < page.index("## What this zoo measured")
+
+
+def test_learn_says_how_to_build_a_missing_small_data_block(zoo):
+    text = learn.learn_markdown(zoo)
+    assert "The small-data block of the zoo has not been built yet" in text
+    assert small_data.BUILD in text and "300 or 2,000 training images, 3 seeds a setting" in text
+    assert small_data.missing_blocks(zoo) == ["VAE on 300 training images", "VAE on 2,000 training images",
+                                               "GAN on 300 training images"]
+
+
+def test_small_data_never_mixes_into_the_full_data_findings(small):
+    """The small block's baselines are not full-data seeds: the full-data sections read the same without it."""
+    full = ZooIndex(root=small.root, entries=[e for e in small.entries if not e.train_size], floors=small.floors)
+    assert findings.measured_markdown(small) == findings.measured_markdown(full)
+
+
+def test_confident_pct_comes_with_coverage_and_collapse_is_named(zoo):
+    sw = S.get_sweep(zoo, "gan", "shapes", L1_ID)
+    collapsed = V.point_markdown(sw, 3)  # the tiny zoo's L1 1e-3: one class takes almost every sample
+    assert "Mode collapse: the samples cover 1." in collapsed and "not that the samples are good" in collapsed
+    assert "Mode collapse" not in V.point_markdown(sw, 1)
+    idx = _index(_e(seed=0, confident_pct=80.0), _e(seed=1, confident_pct=82.0),
+                 _e(l2=1e-1, norm=2.0, ent=0.1, confident_pct=100.0))
+    text = findings.measured_markdown(idx)
+    assert ("Samples the judge is confident about: 81.0% (seeds 80.0-82.0%) (class entropy 2.30 of a possible 2.30, "
+            "as spread as 10.0 of 10 classes) at λ=0, 100.0% (class entropy 0.10 of a possible 2.30, as spread as 1.1 "
+            "of 10 classes: mode collapse) at L2 λ=0.1. The higher confidence is no sign of quality") in text

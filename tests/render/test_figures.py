@@ -136,3 +136,10 @@ def test_no_pyplot_figures_leak():
     plots.weight_histograms(torch.randn(100), torch.randn(100))
     plots.class_histogram([1, 2, 3, 4], "shapes")
     assert set(plt.get_fignums()) == before
+
+
+def test_metric_vs_lambda_with_equal_seeds():
+    """Three seeds with one value: their float mean lies an ulp above them, which must not crash the bars."""
+    assert np.mean([0.1, 0.1, 0.1]) > 0.1
+    fig = plots.metric_vs_lambda([0.0, 1e-3], {"m": [[0.1, 0.1, 0.1], [0.2, 0.3]]}, ylabel="y", title="t")
+    assert np.allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.1, 0.25])

@@ -251,7 +251,7 @@ def test_divergence_is_reported_with_the_last_good_weights(zoo, monkeypatch):
     plan = _finetune_plan(zoo, 50)
     good = make_shapes(256, seed=0)
     nan = Dataset("shapes", torch.full_like(good.images, float("nan")), good.labels)
-    monkeypatch.setitem(sessions._DATA, ("shapes", 0, None), nan)
+    monkeypatch.setitem(sessions._DATA, ("shapes", 0, None, True), nan)
     run = runs.start_run(plan)
     last = list(runs.stream(run, poll=0.05))[-1]
     assert last.status == "diverged" and "diverged at step 5" in last.message

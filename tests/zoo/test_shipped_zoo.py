@@ -47,7 +47,7 @@ def test_every_grid_position_of_the_mnist_core_grid_is_shipped(index):
 
 def test_the_zoo_fits_its_size_budget():
     total = sum(p.stat().st_size for p in ROOT.rglob("*") if p.is_file())
-    assert total <= 60e6, f"checkpoints/ holds {total / 1e6:.1f} MB, over the 60 MB budget"
+    assert total <= 100e6, f"checkpoints/ holds {total / 1e6:.1f} MB, over the 100 MB budget (issue 12)"
 
 
 def test_every_entry_loads_matches_sha_and_samples(index):
@@ -124,7 +124,8 @@ def test_explore_gives_the_real_image_scale_of_fd_and_confidence(index):
 
 def test_the_shipped_zoo_matches_its_grid_recipe(index):
     """`zoo build` would retrain nothing: every shipped entry has the recipe (steps included) that
-    normgen/zoo/spec.py gives it today, so grid points of one model and dataset are comparable."""
+    normgen/zoo/spec.py gives it today, so grid points of one model, dataset and training-set size are
+    comparable."""
     from normgen.zoo.build import EVAL_N, plan
     from normgen.zoo.spec import spec
 
@@ -132,8 +133,9 @@ def test_the_shipped_zoo_matches_its_grid_recipe(index):
     assert len(grid) == len(index), "the index lists entries the grid does not"
     stale = [s.id for s, state in plan(index, grid, steps=None, eval_n=EVAL_N, half=True) if state != "ok"]
     assert not stale, f"entries whose recipe or file differs from the grid: {stale[:5]}"
-    by_steps = {(e.model, e.dataset, e.steps) for e in index.entries}
-    assert len(by_steps) == len({(m, d) for m, d, _ in by_steps}), "one step count per (model, dataset)"
+    by_steps = {(e.model, e.dataset, e.train_size, e.steps) for e in index.entries}
+    assert len(by_steps) == len({(m, d, n) for m, d, n, _ in by_steps}), \
+        "one step count per (model, dataset, training-set size)"
 
 
 def test_the_mnist_gan_baseline_beats_a_quick_plain_dcgan(index):
@@ -142,7 +144,7 @@ def test_the_mnist_gan_baseline_beats_a_quick_plain_dcgan(index):
     scripts/floor_scale.py); every seed of the shipped baseline must be clearly better than the best of
     them and draw all ten digits."""
     bases = [e for e in index.find(model="gan", dataset="mnist", g_norm="none", target="generator",
-                                   variant="loss") if e.is_baseline]
+                                   variant="loss", train_size=0) if e.is_baseline]
     assert len(bases) >= 2
     for e in bases:
         assert e.metrics["fd"] < 0.8 * 80.5, (e.id, e.metrics["fd"])

@@ -236,6 +236,33 @@ def test_card_has_tables_and_keeps_notes(zoo, tmp_path):
     assert "L1 did X." in write_card(root, out).read_text().split(NOTES_END)[0]
 
 
+def test_card_has_the_small_data_table_and_sentences(tmp_path):
+    """Small-data entries get their own metrics tables, a table of every setting over its seeds, and the
+    same generated sentences as the Learn tab; their seeds are never pooled with the full data's."""
+    from conftest_browser import build_small_zoo
+
+    from normgen.models import family
+    from normgen.zoo.card import render, seed_spread
+    from normgen.zoo.small_data import small_data_markdown
+
+    idx = build_small_zoo(tmp_path)
+    text = render(idx)
+    assert "## Where regularization helps: small training sets" in text
+    assert ("| VAE | decoder L2 λ=1e-3 | 300 | 0, 1, 2 | -111 [-114 to -109] | -139 [-140 to -137] | 27.4 [23.5-31.4] "
+            "| - | 64 [63-65] | 22.1 [20.1-24.1] | held |") in text
+    assert ("| GAN | dropout 0.3 in the discriminator | 300 | 0, 1, 2 | - | - | - | 0.95 [0.85-1.05] | 55 [54-56] |"
+            in text)
+    assert small_data_markdown(idx, tables=False) in text  # Learn's sentences, word for word
+    assert "**held**: the held-out ELBO improved beyond the seed spread." in text
+    assert f"### {family('vae').description} on Shapes (made offline), 2,000 training images" in text
+    assert "| none | decoder | loss | dropout=0.2 | 0 |" in text  # a dropout entry is no baseline
+    assert "| model | dataset | train images | steps |" in text
+    rows = {r[0]: r[1] for r in seed_spread(idx.entries)}
+    assert rows["vae shapes none decoder loss 0 (baseline)"] == "0, 1"
+    assert rows["vae shapes n=300 none decoder loss 0 (baseline)"] == "0, 1, 2"
+    assert rows["vae shapes n=300 none decoder loss l2=0.001, dropout=0.2"] == "0, 1, 2"
+
+
 def test_spec_grid_and_budget():
     s = spec()
     ids = [e.id for e in s]

@@ -15,7 +15,9 @@ from typing import Any
 import gradio as gr
 
 from normgen.models import family
+from normgen.render import figures as plots
 from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, dataset_label, get_index, parse_seed
+from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S
 
 EMPTY_NOTE = "Pick a model, a dataset and a sweep."
@@ -26,6 +28,13 @@ INTRO = (
     "with its numbers. Bars on the plots span the training seeds: a change smaller than the shaded band "
     "(seed spread at λ = 0) is noise, not an effect."
 )
+GENERALIZATION = (
+    "#### On a small training set: does the model overfit, and does λ prevent it?\n"
+    "The fit on its training images vs on as many held-out test images, their gap (> 0 = fits the images it "
+    "was trained on better) and memorization (% of samples whose nearest image in pixel space is a training "
+    "image: 50% = no copying), each with its seed spread."
+)
+GEN_PLOTS = {"fit": "Training vs held-out images", "gap": "Train - held-out gap", "memorization": "Memorization"}
 
 
 def _sweep_or_none(root: Any, model: str | None, dataset: str | None, sweep_id: str | None) -> S.Sweep | None:
@@ -37,27 +46,28 @@ def _sweep_or_none(root: Any, model: str | None, dataset: str | None, sweep_id: 
 def compute_view(root: Any, model: str | None, dataset: str | None, sweep_id: str | None, point: Any,
                  noise_seed: Any, train_seed: Any) -> dict[str, Any]:
     """Plain values for every output of the tab (no gradio): strip, point choices, grid, table,
-    the four figures, notes and training-seed choices. Bad input raises ValueError."""
+    the four figures, the three of a small training set (GEN_PLOTS; None for other sweeps), notes
+    and training-seed choices. Bad input raises ValueError."""
     seed = parse_seed(noise_seed if noise_seed is not None else 0)
     sweep = _sweep_or_none(root, model, dataset, sweep_id)
     index = get_index(root)
     if sweep is None or not sweep.points:
         note = S.missing_report(index, model or DEFAULT_MODEL, dataset or DEFAULT_DATASET) or EMPTY_NOTE
-        empty = S.plots._empty("No sweep to plot: " + ("the zoo is empty." if not index.entries else
-                                                       "pick a model, dataset and sweep."))
+        empty = plots._empty("No sweep to plot: " + ("the zoo is empty." if not index.entries else
+                                                     "pick a model, dataset and sweep."))
         return {"strip": [], "points": [], "point": None, "grid": None, "table": "", "sparsity": empty,
-                "quality": empty, "norm": empty, "extra": empty, "notes": note, "seeds": [], "seed": None,
-                "missing": note}
+                "quality": empty, "norm": empty, "extra": empty, **dict.fromkeys(GEN_PLOTS),
+                "notes": note, "seeds": [], "seed": None, "missing": note}
     seeds = sorted({s for p in sweep.points for s in p.seeds})
     tseed = _as_int(train_seed)
     tseed = tseed if tseed in seeds else seeds[0]
     i = _as_int(point)
     i = i if i is not None and 0 <= i < len(sweep.points) else _default_point(sweep)
-    figs = S.sweep_figures(sweep, i, index.floors)
+    figs = {**dict.fromkeys(GEN_PLOTS), **V.sweep_figures(sweep, i, index.floors)}  # None: not a small-data sweep
     note = "\n".join(f"- {n}" for n in sweep.notes)
     return {"strip": S.strip(sweep, seed, tseed, root=root),
             "points": [(p.label(), k) for k, p in enumerate(sweep.points)], "point": i,
-            "grid": S.large_grid(sweep, i, seed, tseed, root=root), "table": S.point_markdown(sweep, i),
+            "grid": S.large_grid(sweep, i, seed, tseed, root=root), "table": V.point_markdown(sweep, i),
             **figs, "notes": f"**What this sweep lacks:**\n{note}" if note else "",
             "seeds": [(str(s), s) for s in seeds], "seed": tseed,
             "missing": S.missing_report(index, model, dataset) or "Nothing: every planned entry is in the zoo."}
@@ -79,7 +89,9 @@ def _view(root: Any, *args: Any) -> tuple:
     return (gr.update(value=v["strip"], visible=bool(v["strip"]), **_strip_layout(len(v["strip"]))),
             gr.update(choices=v["points"], value=v["point"]), v["grid"], v["table"],
             v["sparsity"], v["quality"], v["norm"], v["extra"], v["notes"],
-            gr.update(choices=v["seeds"], value=v["seed"]), v["missing"])
+            gr.update(choices=v["seeds"], value=v["seed"]), v["missing"],
+            gr.update(visible=v["fit"] is not None or v["memorization"] is not None),
+            *(gr.update(value=v[k], visible=v[k] is not None) for k in GEN_PLOTS))
 
 
 def _dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
@@ -146,8 +158,15 @@ def build_compare_tab(root: str | Path | None = None) -> None:
             p_norm = gr.Plot(v["norm"], label="Weight norm", elem_id="compare-plot-norm", format="png")
             p_extra = gr.Plot(v["extra"], label="Reconstruction / mode coverage", elem_id="compare-plot-extra",
                               format="png")
+        with gr.Column(visible=v["fit"] is not None or v["memorization"] is not None,
+                       elem_id="compare-generalization") as gen_row:  # only a small-data sweep has these
+            gr.Markdown(GENERALIZATION)
+            with gr.Row():
+                gen = [gr.Plot(v[k], label=label, elem_id=f"compare-plot-{k}", format="png",
+                               visible=v[k] is not None) for k, label in GEN_PLOTS.items()]
 
-    outputs = [strip, point, grid, table, p_sparsity, p_quality, p_norm, p_extra, notes, train_seed, missing]
+    outputs = [strip, point, grid, table, p_sparsity, p_quality, p_norm, p_extra, notes, train_seed, missing,
+               gen_row, *gen]
     private = {"api_visibility": "private", "show_progress": "minimal"}
 
     def on_model(m: str | None):

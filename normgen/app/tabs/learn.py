@@ -1,8 +1,9 @@
 """The Learn tab: the penalties as formulas, the units of lambda, and what the zoo measured.
 
 The formulas and units quote the code's own constants (DECAY_SCALE, NEAR_ZERO, DEAD_FILTER); every
-measured number is read from the zoo index when the page is built (normgen.zoo.findings), never
-typed in; the same numbers are on the Compare tab.
+measured number is read from the zoo index when the page is built (normgen.zoo.small_data for the
+small training sets, normgen.zoo.findings for the rest), never typed in; the same numbers are on the
+Compare tab and in the model card.
 Gradio is imported only inside `build_learn_tab`, so the text can be tested without it.
 """
 
@@ -16,6 +17,7 @@ from normgen.service.inputs import get_index
 from normgen.zoo.build import EVAL_N
 from normgen.zoo.findings import measured_markdown, zoo_datasets
 from normgen.zoo.index import ZooIndex
+from normgen.zoo.small_data import small_data_markdown
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 PIXELS = 28 * 28
@@ -72,11 +74,13 @@ at zero (L1), strokes that get thinner and fainter (large L2), and every cell tu
 
 
 def learn_markdown(index: ZooIndex, dataset: str | None = None) -> str:
-    """The whole Learn page: formulas and units (from the code's constants), then the measurements of
-    `dataset`, or of every dataset in the zoo (MNIST first) when it is None."""
+    """The whole Learn page: formulas and units (from the code's constants), where regularization
+    helps (the small-data block, or how to build it), then the measurements of `dataset`, or of every
+    dataset in the zoo (MNIST first) when it is None."""
     datasets = [dataset] if dataset else zoo_datasets(index) or [None]
     measured = "\n\n".join(measured_markdown(index, d) for d in datasets)
-    return "# Regularization, in formulas and in numbers\n" + FORMULAS + "\n" + measured
+    return ("# Regularization, in formulas and in numbers\n" + FORMULAS + "\n" + small_data_markdown(index)
+            + "\n\n" + measured)
 
 
 def build_learn_tab(root: str | Path | None = None) -> None:

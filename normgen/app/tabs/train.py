@@ -3,8 +3,10 @@
 Like every tab: plain functions (curves, status text, handlers), then `build_train_tab` (the layout,
 returning its widgets by name as a `TrainTab`), then `wire_train` (the events).
 
-Public endpoint `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start)`:
-a generator that streams the fixed-noise grid, the curves and a status line, then the downloads.
+Public endpoint `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
+train_size, dropout)` (the last two default to 0: all training images, no dropout): a generator that
+streams the fixed-noise grid, the curves and a status line, then the downloads and the finished
+model's generalization numbers (training vs held-out images).
 It runs with concurrency_limit=1 under concurrency_id="train" (one run on the device; the queue
 shows everyone else their place in line). Stop cancels the stream and keeps what the run has.
 """
@@ -23,7 +25,7 @@ from normgen.models import MODEL_NAMES, family
 from normgen.models.config import G_NORMS
 from normgen.regularizers import PENALTIES, VARIANTS
 from normgen.service import inputs as I
-from normgen.service.report import describe, lambda_terms
+from normgen.service.report import describe, lambda_terms, size_words
 from normgen.service.runs import Snapshot, TrainStore, compare_samples, start_run, stop, stream
 from normgen.service.sessions import (
     caps,
@@ -34,10 +36,35 @@ from normgen.service.sessions import (
     plan_run,
     prepare,
 )
+from normgen.zoo.readings import dropout_words, images_words
+from normgen.zoo.spec import SMALL_SIZES
 
 LADDER = [0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
 MAX_CURVE_POINTS = 100
 START_CHOICES = [("fine-tune the pretrained baseline (fast)", "finetune"), ("from scratch", "scratch")]
+TRAIN_SIZES = (0, *sorted({n for sizes in SMALL_SIZES.values() for n in sizes}, reverse=True))  # the zoo's
+
+
+def train_size_presets(dataset: str, data_root: str | None = None) -> list[tuple[str, int]]:
+    """The preset buttons of "Training images": all (with the split's real size), then the zoo's sizes."""
+    return [(I.train_size_label(dataset, n, data_root), n) for n in TRAIN_SIZES]
+
+
+def preset_of(n: Any) -> int | None:
+    """The preset a typed count matches (None: another count)."""
+    try:
+        v = I.parse_train_size(n)
+    except I.InputError:
+        return None
+    return v if v in TRAIN_SIZES else None
+
+
+def dropout_help() -> str:
+    """Where dropout acts, per family, from the family facts."""
+    where: dict[str, list[str]] = {}
+    for m in MODEL_NAMES:
+        where.setdefault(dropout_words(m), []).append(I.model_label(m))
+    return "in " + "; ".join(f"{w} ({', '.join(ms)})" for w, ms in where.items())
 
 
 def curves(history: list[dict[str, float]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -95,9 +122,14 @@ def status_text(s: Snapshot, how: str) -> str:
     line = f"step **{s.step} / {s.total}** · {s.elapsed:.1f} s"
     if s.eta is not None:
         line += f" · ≈ {s.eta:.0f} s left"
+    elif s.message.startswith("measuring"):
+        line += f" · {s.message}"
     if s.done:
         line = f"{s.message} · {how}. Downloads and comparison below."
-    return f"### {head}\n{line}\n\nGrid: fixed noise, drawn at step {s.sample_step}."
+    text = f"### {head}\n{line}\n\nGrid: fixed noise, drawn at step {s.sample_step}."
+    if s.done and s.generalization_note:
+        text += f"\n\n{s.generalization_note}"
+    return text
 
 
 @dataclass(frozen=True)
@@ -112,6 +144,9 @@ class TrainTab:
     variant: gr.Dropdown
     g_norm: gr.Radio
     seed: gr.Number
+    train_size: gr.Number  # training images: 0 = all, N = a class-balanced subset of N
+    train_size_preset: gr.Radio  # sets train_size
+    dropout: gr.Slider
     start: gr.Radio
     steps: gr.Slider
     seconds: gr.Slider
@@ -138,7 +173,7 @@ class TrainTab:
     def inputs(self) -> list[Any]:
         """The /train parameters (and the estimate's), in the API's order."""
         return [self.model, self.dataset, self.g_norm, self.l1, self.l2, self.target, self.variant, self.seed,
-                self.steps, self.seconds, self.start]
+                self.steps, self.seconds, self.start, self.train_size, self.dropout]
 
     def outputs(self) -> list[Any]:
         """What the /train handler streams (`_outputs`), in its order."""
@@ -167,6 +202,12 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                           for d, why in avail.items()]
                 dataset = gr.Dropdown(labels, value=dataset0, label="Dataset", info=unavailable_note(avail),
                                       elem_id="train-dataset")
+                train_size_preset = gr.Radio(train_size_presets(dataset0, data_root), value=0,
+                                             label="Training images", elem_id="train-size-preset",
+                                             info="a class-balanced subset (data seed 0); few images: the "
+                                                  "model can overfit")
+                train_size = gr.Number(0, precision=0, minimum=0, label="… or any count (0 = all)",
+                                       elem_id="train-size")
                 l1 = gr.Dropdown(lambda_choices(lams), value=1e-4, allow_custom_value=True,
                                  label="L1 λ: adds λ·Σ|w| (type any value)", elem_id="train-l1")
                 l2 = gr.Dropdown(lambda_choices(lams), value=0.0, allow_custom_value=True,
@@ -177,6 +218,8 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                                       elem_id="train-variant")
                 g_norm = gr.Radio(g_norm_choices(), value=G_NORMS[0], label="Generator normalization",
                                   elem_id="train-gnorm")
+                dropout = gr.Slider(0.0, I.DROPOUT_MAX, value=0.0, step=0.05, label="Dropout rate (0 = off)",
+                                    info=dropout_help(), elem_id="train-dropout")
                 seed = gr.Number(0, precision=0, minimum=0, label="Seed (init, batches, grid noise)",
                                  elem_id="train-seed")
                 start = gr.Radio(START_CHOICES, value="finetune" if can_finetune and device_name() == "cpu"
@@ -225,7 +268,8 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                     run_json = gr.JSON(elem_id="train-json")
         store = gr.State(TrainStore(), delete_callback=lambda s: s.cleanup())
     return TrainTab(model=model, dataset=dataset, l1=l1, l2=l2, target=target, variant=variant, g_norm=g_norm,
-                    seed=seed, start=start, steps=steps, seconds=seconds, estimate=estimate, go=go, stop=stop_btn,
+                    seed=seed, train_size=train_size, train_size_preset=train_size_preset, dropout=dropout,
+                    start=start, steps=steps, seconds=seconds, estimate=estimate, go=go, stop=stop_btn,
                     progress=progress, status=status, grid=grid, loss_plot=loss_plot, pen_plot=pen_plot,
                     sparse_plot=sparse_plot, files=files, command=command, compare_with=compare_with,
                     compare_btn=compare_btn, cmp_mine_caption=cmp_mine_caption, cmp_mine=cmp_mine,
@@ -238,7 +282,8 @@ def compare_choices(root: str | None, model: str, dataset: str) -> tuple[list[tu
         return [], None
     rows = sorted(I.get_index(root).find(model=model, dataset=dataset),
                   key=lambda e: (not e.is_baseline, e.l1, e.l2, e.group, e.act, e.seed))
-    choices = [(f"{describe(e)} · {e.g_norm} norm · seed {e.seed} · {e.steps} steps", e.id) for e in rows]
+    choices = [(f"{describe(e)}{size_words(e)} · {e.g_norm} norm · seed {e.seed} · {e.steps} steps", e.id)
+               for e in rows]
     return choices, (choices[0][1] if choices else None)
 
 
@@ -246,7 +291,7 @@ def _outputs(s: Snapshot, how: str, extra: Any = None) -> tuple:
     loss, pen, sparse = curves(s.history)
     summary = {"run_id": s.run_id, "status": s.status, "step": s.step, "total": s.total,
                "elapsed_s": round(s.elapsed, 2), "message": s.message, "files": s.files,
-               "last": s.history[-1] if s.history else {}}
+               "last": s.history[-1] if s.history else {}, "generalization": s.generalization}
     # an empty frame would fix the plot's colour legend to no series: send plots only once they have rows
     loss, pen, sparse = (f if len(f) else gr.skip() for f in (loss, pen, sparse))
     return (status_text(s, how), s.grid, loss, pen, sparse, list(s.files.values()) or None,
@@ -257,11 +302,11 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
     """The /train handler: a generator streaming the run; parameter names are the API's."""
 
     def train(model: str, dataset: str, g_norm: str, l1: float, l2: float, target: str, variant: str,
-              seed: float, steps: float, seconds: float, start: str, store: TrainStore,
-              progress: gr.Progress = gr.Progress()):
+              seed: float, steps: float, seconds: float, start: str, train_size: int, dropout: float,
+              store: TrainStore, progress: gr.Progress = gr.Progress()):
         try:
             plan = prepare(plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-                                    root=root, data_root=data_root))
+                                    train_size, dropout, root=root, data_root=data_root))
         except I.InputError as exc:
             raise gr.Error(str(exc), title="Invalid input") from None
         how = f"{start_phrase(plan.start)} on {device_description(plan.device)}"
@@ -290,10 +335,11 @@ def target_update(model: str, target: str) -> Any:
 def make_estimate_fn(root: str | None = None, data_root: str | None = None):
     """The measured time estimate of the Train controls' setting (markdown), or what is wrong with it."""
 
-    def on_estimate(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start) -> str:
+    def on_estimate(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start, train_size=0,
+                    dropout=0.0) -> str:
         try:
             plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-                            root=root, data_root=data_root)
+                            train_size, dropout, root=root, data_root=data_root)
         except I.InputError as exc:
             return f"Warning: {exc}"
         notes = "".join(f"{n}\n\n" for n in plan.notes)
@@ -316,11 +362,17 @@ def make_compare_fn(root: str | None = None):
         if e.model != run.cfg.model.name or e.dataset != run.cfg.dataset:
             raise gr.Error(f"Pick a {run.cfg.model.name} on {run.cfg.dataset}: the same noise only means the "
                            "same thing for the same kind of model.")
-        mine, theirs = compare_samples(run, e, index.root, I.parse_seed(seed))
-        r = run.cfg.reg
+        try:
+            seed = I.parse_seed(seed)
+        except I.InputError as exc:
+            raise gr.Error(str(exc), title="Invalid input") from None
+        mine, theirs = compare_samples(run, e, index.root, seed)
+        r, c = run.cfg.reg, run.cfg
         me = " + ".join(lambda_terms({"l1": r.l1, "l2": r.l2})) or "λ = 0"
-        return (f"**Your run:** {me} on the {r.target}, {run.result.steps} steps", mine,
-                f"**Zoo:** {describe(e)}, {e.steps} steps", theirs)
+        extra = (f", dropout {c.model.dropout:g}" if c.model.dropout else "") + (
+            f", {images_words(c.train_size)}" if c.train_size else "")
+        return (f"**Your run:** {me} on the {r.target}{extra}, {run.result.steps} steps", mine,
+                f"**Zoo:** {describe(e)}{size_words(e)}, {e.steps} steps", theirs)
 
     return on_compare
 
@@ -331,7 +383,8 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
     dep = tab.go.click(make_train_fn(root, data_root), [*ins, tab.store], outs, api_name="train",
                        api_description="Train one setting live; streams the grid, curves and status, then "
                                        "the downloads.",
-                       concurrency_limit=1, concurrency_id="train", show_progress_on=[tab.progress])
+                       concurrency_limit=1, concurrency_id="train", show_progress_on=[tab.progress],
+                       preprocess=False)  # values as sent: plan_run's checks name each bad one and its range
 
     def on_stop(store: TrainStore) -> tuple:
         run = store.run
@@ -347,8 +400,16 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
     est = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "estimate",
            "trigger_mode": "always_last", "show_progress": "minimal"}
     gr.on([c.change for c in (tab.model, tab.dataset, tab.g_norm, tab.target, tab.variant, tab.start, tab.l1,
-                              tab.l2, tab.steps, tab.seconds)], make_estimate_fn(root, data_root), ins,
-          tab.estimate, **est)
+                              tab.l2, tab.steps, tab.seconds, tab.train_size, tab.dropout)],
+          make_estimate_fn(root, data_root), ins, tab.estimate, **est)
+    # "Training images": a preset sets the count; a typed count (or one copied from Explore) shows its preset
+    tab.train_size_preset.input(lambda n: n, tab.train_size_preset, tab.train_size, api_visibility="private",
+                                show_progress="hidden")
+    tab.train_size.change(lambda n: gr.update(value=preset_of(n)), tab.train_size, tab.train_size_preset,
+                          api_visibility="private", show_progress="hidden", preprocess=False)
+    tab.dataset.input(lambda d, n: gr.update(choices=train_size_presets(d, data_root), value=preset_of(n)),
+                      [tab.dataset, tab.train_size], tab.train_size_preset, api_visibility="private",
+                      show_progress="hidden")
     tab.model.input(target_update, [tab.model, tab.target], tab.target, api_visibility="private",
                     show_progress="hidden")
     tab.compare_btn.click(make_compare_fn(root), [tab.compare_with, tab.seed, tab.store],

@@ -1,0 +1,187 @@
+"""Generalization pictures and live runs: does a model copy its training images, and how does a finished
+run fit its training images against unseen ones? (Explore's table of the index's numbers is
+normgen.service.report.panel; the measurements are normgen.eval.generalization and eval.quality.vae_scores.)
+
+- `nearest_picture` / `nearest_view`: samples next to their nearest training image and their nearest
+  held-out image in pixel space, among the same equally large sets the memorization metric uses
+  (computed on demand, cached: it loads the training images);
+- `measure_run` / `run_markdown`: the zoo's generalization metrics measured on a finished live run
+  (Train), with the zoo's sample count and noise, so a run and a zoo entry of one recipe read the same.
+
+The ELBO metrics are per pixel; on screen they are nats per image (x the image's pixel count).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from PIL import Image
+
+from normgen.data import Dataset, DatasetUnavailable
+from normgen.engine.sampling import sample
+from normgen.eval.generalization import comparison_sets, generalization, nearest
+from normgen.eval.quality import vae_scores
+from normgen.models import GenerativeModel, family
+from normgen.render.figures import fmt_num
+from normgen.render.grids import grid_image
+from normgen.service.explorer import GRID_SCALE, _lru_put, grid_size, request, select
+from normgen.service.inputs import dataset_label, dataset_status, get_index, zoo_problem
+from normgen.service.report import MEMO_WORDS
+from normgen.service.sessions import get_split
+from normgen.zoo.index import Entry, load_entry
+from normgen.zoo.readings import metric, pixels
+
+# a live run is scored as the zoo scores its entries (normgen.zoo.build's EVAL_N samples from noise
+# EVAL_SEED; a test keeps them equal), so a run and a zoo entry of one recipe read the same. Named here:
+# the app's services do not load the zoo builder.
+EVAL_N, EVAL_SEED = 2_000, 0
+
+# ----------------------------------------------------------------------------------------------
+# the picture: samples beside their nearest training image
+
+
+def shown_samples(x: torch.Tensor, nrow: int, conditional: bool) -> torch.Tensor:
+    """One row of a grid's samples: its first row, or for a conditional family (one class per row) its
+    first column, so every class appears once."""
+    return x[::nrow] if conditional else x[:nrow]
+
+
+def nearest_picture(samples: torch.Tensor, seen: Dataset, test: Dataset, data_seed: int,
+                    scale: int = 3) -> tuple[Image.Image, dict[str, Any]]:
+    """Three rows: `samples`, each one's nearest image (pixel L2) among the training images of the
+    memorization metric's comparison sets (`seen` being the images the model trained on), and its
+    nearest among as many held-out test images. Returns the picture and the distances."""
+    train_cmp, held = comparison_sets(seen, test, data_seed)
+    d_tr, i_tr = nearest(samples, train_cmp.images)
+    d_he, i_he = nearest(samples, held.images)
+    rows = torch.cat([samples.float().cpu(), train_cmp.images[i_tr.to(train_cmp.images.device)].float().cpu(),
+                      held.images[i_he.to(held.images.device)].float().cpu()])
+    info = {"m": len(train_cmp), "seen": len(seen), "n": int(samples.shape[0]),
+            "closer_to_training": int((d_tr < d_he).sum()), "d_train": d_tr.tolist(), "d_held": d_he.tolist()}
+    return grid_image(rows, nrow=samples.shape[0], scale=scale), info
+
+
+def nearest_markdown(info: dict[str, Any], e: Entry, seed: int, conditional: bool = False) -> str:
+    """What the picture shows, in words, with the counts it measured and the index's memorization."""
+    m, seen, n = info["m"], info["seen"], info["n"]
+    among = f"all {seen:,} images it trained on" if m == seen else f"{m:,} of the {seen:,} images it trained on"
+    mean_tr = sum(info["d_train"]) / n
+    mean_he = sum(info["d_held"]) / n
+    row = "its grid's first column, one per class" if conditional else "its grid's first row"
+    s = (f"**Top:** {n} samples of the selected model (noise seed {seed}: {row}). **Middle:** each one's nearest "
+         f"training image in pixel space (L2 distance over the pixels), among {among}. **Bottom:** its nearest "
+         f"among {m:,} held-out test images. {info['closer_to_training']} of {n} samples are closer to a "
+         f"training image than to any held-out one (mean distance {mean_tr:.2f} to the training image, "
+         f"{mean_he:.2f} to the held-out one).")
+    pct = metric(e, "memorization_pct")
+    if pct is not None:
+        s += (f" Over {metric(e, 'n') or EVAL_N:,.0f} samples the zoo measured {pct:.1f}% "
+              "(50% = no copying, 100% = copies).")
+    return s
+
+
+# ----------------------------------------------------------------------------------------------
+# nearest training images (on demand: it loads the training set)
+
+NEAREST_PROMPT = ("Press **Find the nearest training images** to put a row of the selected model's samples "
+                  "beside their nearest training images (it loads the training images: a few seconds the "
+                  "first time). Shown by itself for entries trained on a small training set.")
+
+
+@dataclass
+class NearestView:
+    image: Image.Image | None
+    text: str  # markdown: what the picture shows, or why there is none
+    stats: dict[str, Any] = field(default_factory=dict)
+    key: tuple | None = None  # identifies the picture (its PNG is written once: explorer.PNGS)
+
+
+_NEAREST: OrderedDict[tuple, NearestView] = OrderedDict()
+
+
+def nearest_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
+                 train_size: Any = 0, dropout: Any = 0.0, *, root: str | None = None,
+                 data_root: str | None = None, only_small: bool = False) -> NearestView:
+    """The selected entry's samples (the grid's first row, same noise) beside their nearest training
+    image and nearest held-out image in pixel space (`generalization_view.nearest_picture`), cached.
+    With `only_small`, entries trained on all images get the prompt instead (no data loaded). When the
+    dataset is not on this server, says so instead of the picture."""
+    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout = request(
+        model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout)
+    problem = zoo_problem(root)
+    if problem:
+        return NearestView(None, problem)
+    index = get_index(root)
+    sel = select(index, model, dataset, g_norm, l1, l2, target, variant, train_size, dropout).selected
+    if sel is None:
+        return NearestView(None, "Nothing is selected, so there are no samples to compare.")
+    if only_small and not sel.train_size:
+        return NearestView(None, NEAREST_PROMPT)
+    key = (str(index.root), sel.id, sel.sha256, seed, str(data_root))
+    if key in _NEAREST:
+        _NEAREST.move_to_end(key)
+        return _NEAREST[key]
+    why = dataset_status(data_root).get(sel.dataset)
+    if why:
+        return NearestView(None, f"{why}, so its nearest training images cannot be shown here."
+                           + _memorization_note(sel))
+    try:
+        ck = load_entry(sel, index.root)
+        train, test = get_split(sel.dataset, True, data_root), get_split(sel.dataset, False, data_root)
+        seen = ck.config.training_images(train)
+    except (DatasetUnavailable, OSError, ValueError) as exc:
+        return NearestView(None, f"The {dataset_label(sel.dataset)} images could not be used on this server "
+                           f"({exc}), so its nearest training images cannot be shown here." + _memorization_note(sel))
+    n, nrow = grid_size(sel.model, ck.config.model.num_classes)
+    conditional = family(sel.model).conditional
+    x = shown_samples(sample(ck.model, n, seed), nrow, conditional)
+    img, info = nearest_picture(x, seen, test, ck.config.data_seed, scale=GRID_SCALE)
+    view = NearestView(img, nearest_markdown(info, sel, seed, conditional), {"id": sel.id, **info},
+                       ("nearest", *key))
+    return _lru_put(_NEAREST, key, view, size=16)  # type: ignore[no-any-return]
+
+
+def _memorization_note(e: Entry) -> str:
+    pct = e.metrics.get("memorization_pct")
+    return (f" The zoo measured its memorization when it was built: {pct:.1f}% (50% = no copying)."
+            if isinstance(pct, (int, float)) else "")
+
+
+# ----------------------------------------------------------------------------------------------
+# a finished live run
+
+
+def measure_run(model: GenerativeModel, seen: Dataset, test: Dataset, data_seed: int) -> dict[str, float]:
+    """The zoo's generalization metrics of a finished run, with the zoo's sample count and noise:
+    VAE train / test ELBO (per pixel) and its gap; memorization; for an adversarial family the D gap.
+    `seen` are the images the run trained on."""
+    out: dict[str, float] = {"train_size": float(len(seen))}
+    if family(model.cfg.name).has_elbo:
+        out.update(vae_scores(model, seen, test, n=EVAL_N, seed=EVAL_SEED))
+    out.update(generalization(model, seen, test, n=EVAL_N, seed=EVAL_SEED, data_seed=data_seed))
+    return out
+
+
+def run_markdown(g: dict[str, float], dataset: str) -> str:
+    """The numbers of `measure_run`, as sentences (ELBO in nats per image)."""
+    m = int(g["gen_m"])
+    s = (f"**Generalization of the kept model** ({int(g['train_size']):,} training images; held-out: the test "
+         "split):")
+    if "elbo_gap" in g:
+        px = pixels(dataset)
+        s += (f" ELBO {fmt_num(g['elbo_train'] * px)} nats/image on its training images and "
+              f"{fmt_num(g['elbo_test'] * px)} on held-out test images: a train–test gap of "
+              f"{fmt_num(g['elbo_gap'] * px)} nats/image.")
+    if "d_gap" in g:
+        s += (f" The discriminator's mean logit is {fmt_num(g['d_train'])} on training images and "
+              f"{fmt_num(g['d_held'])} on held-out ones: a gap of {fmt_num(g['d_gap'])}.")
+    s += (f" Memorization {g['memorization_pct']:.1f}% ({MEMO_WORDS}; {EVAL_N:,} samples against {m:,} training "
+          f"and {m:,} held-out images).")
+    return s
+
+
+__all__ = ["nearest_picture", "nearest_markdown", "nearest_view", "NearestView", "NEAREST_PROMPT", "shown_samples",
+           "measure_run", "run_markdown"]

@@ -1,0 +1,92 @@
+"""How the numbers of one zoo entry are read from the index and named on screen, the same way on
+Compare (zoo.sweeps, zoo.sweep_view), Learn (zoo.findings, zoo.small_data) and the model card.
+
+The index stores the VAE's ELBO in nats per pixel; the screens show nats per image (x the pixels of
+one image of the entry's dataset, 784 for MNIST), so a gap of 0.091 nats/pixel reads 71 nats/image.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from normgen.data import dataset_info
+from normgen.models import family
+from normgen.render.figures import fmt_num
+from normgen.zoo.index import Entry
+
+
+def images_words(n: int) -> str:
+    """'300 training images', '2,000 training images'; 0 (the whole split) as 'all training images'."""
+    return f"{n:,} training images" if n else "all training images"
+
+
+def dropout_parts(model: str) -> tuple[str, ...]:
+    """Where ModelConfig.dropout acts: the discriminator of a family that has one, else every part
+    (the VAE's encoder and decoder)."""
+    parts = family(model).part_names
+    return ("discriminator",) if "discriminator" in parts else tuple(parts)
+
+
+def dropout_words(model: str) -> str:
+    """'the discriminator', 'the encoder and decoder'."""
+    return "the " + " and ".join(dropout_parts(model))
+
+
+def weight_stat(entry: Entry, part: str, stat: str) -> float | None:
+    """A weight statistic of one part from the index (flat summary or {"total": ...})."""
+    d = entry.weights.get(part) or {}
+    d = d.get("total", d)
+    v = d.get(stat)
+    return float(v) if isinstance(v, int | float) and math.isfinite(v) else None
+
+
+def metric(entry: Entry, name: str) -> float | None:
+    v = entry.metrics.get(name)
+    return float(v) if isinstance(v, int | float) and math.isfinite(v) else None
+
+
+def pixels(dataset: str) -> int:
+    """Pixels of one image of `dataset` (28 x 28 = 784 for MNIST): nats per pixel x this = nats per image."""
+    return math.prod(dataset_info(dataset).image_shape)
+
+
+def per_image(name: str) -> Callable[[Entry], float | None]:
+    """A per-pixel ELBO metric of the index in nats per image (the entry's own image size)."""
+    def get(e: Entry) -> float | None:
+        v = metric(e, name)
+        return None if v is None else v * pixels(e.dataset)
+    return get
+
+
+def of(name: str) -> Callable[[Entry], float | None]:
+    """The index metric `name` of an entry (None when missing or not finite)."""
+    return lambda e: metric(e, name)
+
+
+def generalization_rows(model: str) -> list[tuple[str, Callable[[Entry], float | None]]]:
+    """(label, getter) of what overfitting shows as, for the family of `model`: the ELBO on training and
+    on held-out images and its gap, train - held-out (families with an ELBO), the discriminator's mean
+    logit on both and its gap (families with a discriminator), and memorization (% of samples whose
+    nearest image is a training image; every family). The one list Compare's table, its plots, Learn
+    and the model card read."""
+    fam, rows = family(model), []
+    if fam.has_elbo:
+        rows += [("ELBO train (nats/image)", per_image("elbo_train")),
+                 ("ELBO held-out (nats/image)", per_image("elbo_test")),
+                 ("ELBO gap (nats/image)", per_image("elbo_gap"))]
+    if "discriminator" in fam.part_names:
+        rows += [("D logit train", of("d_train")), ("D logit held-out", of("d_held")), ("D gap (logit)", of("d_gap"))]
+    return rows + [("memorization %", of("memorization_pct"))]
+
+
+def spread(vals: list[float]) -> str:
+    """'25.1' for one seed, '25.1 (2 seeds: 23.0-27.2)' for several ('25.1 (2 seeds)' if equal)."""
+    if not vals:
+        return "n/a"
+    mean = sum(vals) / len(vals)
+    f = fmt_num
+    lo, hi = f(min(vals)), f(max(vals))
+    if len(vals) == 1 or lo == hi:
+        return f(mean) + (f" ({len(vals)} seeds)" if len(vals) > 1 else "")
+    return f"{f(mean)} ({len(vals)} seeds: {lo}-{hi})"

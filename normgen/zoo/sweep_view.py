@@ -1,0 +1,115 @@
+"""What Compare shows of one sweep, without Gradio: its metric-vs-lambda figures and the table of a
+chosen point against the baseline, every value from the index (normgen.zoo.readings).
+
+Sweeps on a small training set add the generalization figures and rows: the train-test gap of the
+ELBO or of the discriminator and memorization, each with its seed spread.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from normgen.data import class_names
+from normgen.models import family
+from normgen.regularizers import PENALTIES
+from normgen.render import figures as plots
+from normgen.zoo import coverage
+from normgen.zoo.index import Entry
+from normgen.zoo.readings import dropout_words, generalization_rows, images_words, metric, of, spread, weight_stat
+from normgen.zoo.sweeps import Sweep
+
+
+def values(sweep: Sweep, get: Callable[[Entry], float | None]) -> list[list[float]]:
+    """Per point, the value of `get` for each seed (missing values dropped)."""
+    return [p.values(get) for p in sweep.points]
+
+
+def sweep_figures(sweep: Sweep, selected: int | None = None, floors: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The four metric-vs-lambda figures of a sweep: sparsity, weight norm, sample quality, and
+    reconstruction error (families with an ELBO: the VAE) or class entropy (the others); on a small
+    training set also "fit" (the metric on training vs held-out images), "gap" and "memorization"."""
+    xs, xl, part = sweep.x_values(), sweep.x_labels(), sweep.part
+    xlabel = f"{PENALTIES[sweep.key.kind].label} λ" if sweep.key.kind in PENALTIES else (
+        f"dropout rate in {dropout_words(sweep.model)}" if sweep.key.kind == "dropout" else "setting")
+    common = dict(xlabel=xlabel, selected=selected, xlabels=xl)
+    floor = (floors or {}).get(sweep.dataset, {}).get("fd")
+    figs = {
+        "sparsity": plots.metric_vs_lambda(
+            xs, {"near-zero (|w| < 1e-3)": values(sweep, lambda e: weight_stat(e, part, "near_zero_pct")),
+                 "exactly 0": values(sweep, lambda e: weight_stat(e, part, "zero_pct"))},
+            ylabel=f"% of {part} weights", title="Sparsity", **common),
+        "norm": plots.metric_vs_lambda(
+            xs, {f"{part} ||W||": values(sweep, lambda e: weight_stat(e, part, "l2"))},
+            ylabel="L2 norm of all weights", title="Weight norm", **common),
+        "quality": plots.metric_vs_lambda(
+            xs, {"judge FD": values(sweep, lambda e: metric(e, "fd"))}, ylabel="judge FD (lower = better)",
+            title="Sample quality", floor=floor, **common),
+    }
+    if family(sweep.model).has_elbo:
+        figs["extra"] = plots.metric_vs_lambda(
+            xs, {"test reconstruction error": values(sweep, lambda e: metric(e, "rec_error"))},
+            ylabel="reconstruction error", title=f"{family(sweep.model).label} reconstruction", **common)
+    else:
+        k = len(class_names(sweep.dataset)) or 10
+        figs["extra"] = plots.metric_vs_lambda(
+            xs, {"class entropy": values(sweep, lambda e: metric(e, "class_entropy"))},
+            ylabel="entropy (nats)", title="Mode coverage", floor=math.log(k),
+            floor_label="all classes equally", **common)
+    if sweep.key.train_size:
+        figs.update(generalization_figures(sweep, common))
+    return figs
+
+
+def generalization_figures(sweep: Sweep, common: dict[str, Any]) -> dict[str, Any]:
+    """"fit" (training vs held-out), "gap" and "memorization" against lambda, each with its seed spread."""
+    rows = generalization_rows(sweep.model)
+    xs, figs, size = sweep.x_values(), {}, images_words(sweep.key.train_size)
+    if len(rows) > 1:  # (train, held-out, gap) of the ELBO or of the discriminator
+        (_, train), (_, held), (gap_l, gap) = rows[:3]
+        elbo = family(sweep.model).has_elbo
+        what = "ELBO (nats/image; higher = better)" if elbo else "mean D logit"
+        figs["fit"] = plots.metric_vs_lambda(
+            xs, {"training images": values(sweep, train), "held-out images": values(sweep, held)}, ylabel=what,
+            title=f"{'ELBO' if elbo else 'Discriminator'}: training vs held-out ({size})", **common)
+        figs["gap"] = plots.metric_vs_lambda(
+            xs, {gap_l: values(sweep, gap)}, ylabel=gap_l, title="Train - held-out gap (> 0 = overfit)", floor=0.0,
+            floor_label="no gap", **common)
+    mem_l, mem = rows[-1]
+    figs["memorization"] = plots.metric_vs_lambda(
+        xs, {"nearest image is a training image": values(sweep, mem)}, ylabel="% of samples (pixel space)",
+        title="Memorization", floor=50.0, floor_label="no copying", **common)
+    return figs
+
+
+def point_markdown(sweep: Sweep, i: int) -> str:
+    """A short table: the chosen point against the baseline, every value from the index."""
+    if not 0 <= i < len(sweep.points):
+        raise ValueError(f"point index must be in [0, {len(sweep.points) - 1}], got {i}")
+    p, part = sweep.points[i], sweep.part
+    rows = [("near-zero weights (%)", lambda e: weight_stat(e, part, "near_zero_pct")),
+            ("exactly-zero weights (%)", lambda e: weight_stat(e, part, "zero_pct")),
+            ("dead filters (%)", lambda e: weight_stat(e, part, "dead_filter_pct")),
+            (f"{part} L2 norm", lambda e: weight_stat(e, part, "l2")),
+            ("judge FD (lower = better)", lambda e: metric(e, "fd")),
+            ("confident samples (%)", lambda e: metric(e, "confident_pct")),
+            ("class entropy (nats)", lambda e: metric(e, "class_entropy"))]
+    if family(sweep.model).has_elbo:
+        rows.append(("reconstruction error", lambda e: metric(e, "rec_error")))
+    if sweep.key.train_size:
+        rows += generalization_rows(sweep.model)
+    base = sweep.points[0] if sweep.has_baseline else None
+    head = f"**{p.label()}** - {family(sweep.model).label} on {sweep.dataset}, {sweep.key.label()}"
+    if p.dropout:
+        head += f" (dropout in {dropout_words(sweep.model)})"
+    lines = [head, "", "| | this point | baseline |", "|---|---|---|"]
+    for name, get in rows:
+        this, ref = p.values(get), base.values(get) if base else []
+        if this or ref:
+            lines.append(f"| {name} | {spread(this)} | {spread(ref) if base else 'no baseline'} |")
+    conf, ent = [p.values(of(n)) for n in ("confident_pct", "class_entropy")]
+    k = len(class_names(sweep.dataset)) or 10
+    if conf and ent and coverage.collapsed(sum(ent) / len(ent), k):  # a confident % is no quality here
+        lines += ["", coverage.confident_caution(sum(conf) / len(conf), sum(ent) / len(ent), k)]
+    return "\n".join(lines)
