@@ -1,4 +1,4 @@
-"""`python -m normgen zoo {build,verify,merge,card}`: the pretrained zoo (normgen.zoo) from the command line."""
+"""`python -m normgen zoo {build,rescore,verify,merge,card}`: the pretrained zoo (normgen.zoo) from the command line."""
 
 from __future__ import annotations
 
@@ -11,7 +11,16 @@ from normgen.data import check_dataset_name
 from normgen.zoo.build import EVAL_N, JUDGE_STEPS, build
 from normgen.zoo.card import write_card
 from normgen.zoo.index import merge, verify, zoo_root
+from normgen.zoo.rescore import DRAWS, rescore
 from normgen.zoo.spec import DATASETS
+
+
+def _check_only(only: str | None) -> None:
+    if only:
+        try:
+            re.compile(only)
+        except re.error as exc:
+            raise ValueError(f"--only is not a valid regular expression: {exc}") from None
 
 
 def cmd_build(a: argparse.Namespace) -> int:
@@ -24,11 +33,7 @@ def cmd_build(a: argparse.Namespace) -> int:
     datasets = tuple(d.strip() for d in a.datasets.split(",") if d.strip())
     for d in datasets:
         check_dataset_name(d)
-    if a.only:
-        try:
-            re.compile(a.only)
-        except re.error as exc:
-            raise ValueError(f"--only is not a valid regular expression: {exc}") from None
+    _check_only(a.only)
     device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError("--device cuda, but CUDA is not available here; use --device cpu")
@@ -36,6 +41,9 @@ def cmd_build(a: argparse.Namespace) -> int:
                 steps=a.steps, only=a.only, datasets=datasets, eval_n=a.eval_n, half=not a.float32,
                 judge_steps=a.judge_steps, dry_run=a.dry_run, prune=a.prune, log=lambda s: print(s, flush=True))
     index = res.index
+    if res.trained and a.draws:  # the new entries' sampling spread (what `zoo rescore` adds to the others)
+        rescore(index.root, data_root=a.data_root, device=device, draws=a.draws, ids=list(res.trained),
+                log=lambda s: print(s, flush=True))
     if not a.dry_run:
         size = sum(p.stat().st_size for p in index.root.rglob("*") if p.is_file())
         print(f"trained {len(res.trained)}, failed {len(res.failed)}, pruned {len(res.pruned)}; index: {len(index)} "
@@ -43,6 +51,17 @@ def cmd_build(a: argparse.Namespace) -> int:
     for entry_id, msg in res.failed.items():
         print(f"FAILED {entry_id}: {msg}")
     return 1 if res.failed else 0
+
+
+def cmd_rescore(a: argparse.Namespace) -> int:
+    if a.draws < 2:
+        raise ValueError(f"--draws must be >= 2, got {a.draws}")
+    _check_only(a.only)
+    device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    done = rescore(zoo_root(a.root), data_root=a.data_root, device=device, draws=a.draws, only=a.only,
+                   force=a.force, log=lambda s: print(s, flush=True))
+    print(f"scored {len(done)} entries; the index now reads their mean over {a.draws} draws")
+    return 0
 
 
 def cmd_verify(a: argparse.Namespace) -> int:
@@ -89,7 +108,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--dry-run", action="store_true", help="print the plan and projected size, train nothing")
     b.add_argument("--prune", action="store_true",
                    help="delete indexed entries (and files) of these datasets that the grid no longer lists")
+    b.add_argument("--draws", type=int, default=DRAWS,
+                   help=f"noise draws per newly trained entry, for its sampling spread (default: {DRAWS}; 0 = none)")
     b.set_defaults(handler=cmd_build)
+    r = zs.add_parser("rescore", help="score every entry with several noise draws (the sampling spread)",
+                      description="Score every zoo entry with several noise draws, without retraining; "
+                                  "writes ROOT/sampling.json. Resumable.")
+    r.add_argument("--data-root", default=None, help="folder holding MNIST/raw and FashionMNIST/raw")
+    r.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
+    r.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
+    r.add_argument("--draws", type=int, default=DRAWS, help=f"noise draws per entry (default: {DRAWS})")
+    r.add_argument("--only", default=None, metavar="REGEX", help="only entries whose id matches")
+    r.add_argument("--force", action="store_true", help="rescore entries that already have a record")
+    r.set_defaults(handler=cmd_rescore)
     v = zs.add_parser("verify", help="check every entry loads, matches its sha256 and samples")
     v.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
     v.set_defaults(handler=cmd_verify)

@@ -267,3 +267,17 @@ def floor(judge, train: Dataset, test: Dataset, *, n: int = DEFAULT_N, seed: int
     out["real_within_class_div"] = _real_div(ref, test, n, seed)
     out["n"] = n
     return out
+
+
+def sampling_draws(model: GenerativeModel, judge, ref: RealReference, *, n: int,
+                   seeds: tuple[int, ...]) -> dict[str, list[float]]:
+    """Judge scores of `n` samples for each noise seed in `seeds`: {"fd": [...], "confident_pct": [...],
+    "class_entropy": [...]}, one value per draw. Redrawing the noise moves a GAN's FD by several points,
+    about as much as retraining it with another seed, so one draw cannot tell an effect from luck."""
+    out: dict[str, list[float]] = {"fd": [], "confident_pct": [], "class_entropy": []}
+    for s in seeds:
+        x, y = generate_many(model, n, s)
+        r = score_images(x, judge, ref, conditions=y)
+        for k in out:
+            out[k].append(float(r[k]))
+    return out

@@ -17,8 +17,17 @@ from normgen.models import family
 from normgen.regularizers import LAMBDAS, PENALTIES, VARIANTS, variant_label
 from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.service.inputs import dataset_label, model_label
+from normgen.zoo import coverage
 from normgen.zoo.index import Entry, ZooIndex
-from normgen.zoo.readings import dropout_words, generalization_rows, images_words, metric, of, per_image
+from normgen.zoo.readings import (
+    dropout_words,
+    generalization_rows,
+    images_words,
+    metric,
+    of,
+    per_image,
+    stat,
+)
 from normgen.zoo.verdicts import Effect, Stat
 
 BASELINE_LABEL = "Baseline: no penalty (λ = 0)"
@@ -85,37 +94,68 @@ def seed_entries(index: ZooIndex, e: Entry) -> list[Entry]:
     return same
 
 
-def seed_values(index: ZooIndex, e: Entry, key: str) -> list[float]:
-    """`metrics[key]` of every training seed of `e`'s setting (`seed_entries`), finite values only."""
-    vals = []
-    for x in seed_entries(index, e):
-        v = x.metrics.get(key)
-        if isinstance(v, (int, float)) and math.isfinite(v):
-            vals.append(float(v))
-    return vals
-
-
-def spread_verdict(base: list[float], sel: list[float], fmt: str) -> tuple[str, dict[str, Any]]:
-    """Compare the seed means against the seed-to-seed spread (the larger min-max range of the two).
-
-    A difference no larger than that spread is reported as "not an effect".
-    """
-    ranges = [max(v) - min(v) for v in (base, sel) if len(v) >= 2]
-    mb, ms = sum(base) / len(base), sum(sel) / len(sel)
-    info: dict[str, Any] = {"baseline_seeds": base, "selected_seeds": sel, "difference": ms - mb}
-    if not ranges:
-        info["spread"] = None
-        return ("only one training seed of each is in the zoo, so the seed-to-seed spread is unknown: "
+def spread_verdict(base: Stat, sel: Stat, fmt: str) -> tuple[str, dict[str, Any]]:
+    """Compare the seed means against the seed-to-seed spread (the wider min-max range of the two) and
+    the sampling spread (the widest range over noise draws), by the one rule of `verdicts.Effect`: an
+    effect only when the difference is larger than both and the seed ranges do not overlap."""
+    eff = Effect(base, sel)
+    info: dict[str, Any] = {"baseline_seeds": base.vals, "selected_seeds": sel.vals, "difference": eff.diff,
+                            "spread": eff.spread if eff.measurable else None,
+                            "sampling_spread": eff.sampling or None, "beyond": eff.beyond}
+    diff = f"{eff.diff:+.3g}"
+    noise = f" and the sampling spread ({fmt.format(eff.sampling)} over noise draws)" if eff.sampling else ""
+    if not eff.measurable:
+        return ("only one training seed of the baseline is in the zoo, so the seed-to-seed spread is unknown: "
                 "treat a small difference with care"), info
-    spread = max(ranges)
-    info["spread"] = spread
-    n = max(len(base), len(sel))
-    diff = f"{ms - mb:+.3g}"
-    if abs(ms - mb) <= spread:
-        return (f"the change of the mean ({diff}) is within the seed-to-seed spread ({fmt.format(spread)} "
-                f"over up to {n} seeds): **not an effect**"), info
-    return (f"the change of the mean ({diff}) is larger than the seed-to-seed spread ({fmt.format(spread)} "
-            f"over up to {n} seeds)"), info
+    n = max(len(base.vals), len(sel.vals))
+    seeds = f"the seed-to-seed spread ({fmt.format(eff.spread)} over up to {n} seeds){noise}"
+    if eff.beyond:
+        return f"the change of the mean ({diff}) is larger than {seeds}", info
+    return f"the change of the mean ({diff}) is within {seeds}: **not an effect**", info
+
+
+# plain words for the first line of a comparison (issue 13: "sparser, still digits", "mode collapse")
+def classes(e: Entry) -> tuple[float, int] | None:
+    """(class entropy, classes) of an entry's samples by the judge, None when the index has neither."""
+    ent, hist = metric(e, "class_entropy"), e.metrics.get("class_hist")
+    return (ent, len(hist)) if ent is not None and isinstance(hist, list) and len(hist) > 1 else None
+
+
+def plain_verdict(index: ZooIndex, base: Entry, sel: Entry, wb: dict[str, float], ws: dict[str, float]) -> str:
+    """One short verdict a first-year student can read, from measured numbers only: mode collapse first
+    (the one rule of normgen.zoo.coverage; it makes every other number meaningless), then what happened
+    to the weights, then to the samples, judged against the seed and the sampling spread."""
+    cls = classes(sel)
+    if cls is not None and coverage.collapsed(*cls):
+        s = (f"Mode collapse: the samples cover {coverage.effective_classes(cls[0]):.1f} of {cls[1]} classes "
+             f"(class entropy {cls[0]:.2f} of a possible {math.log(cls[1]):.2f})")
+        conf = metric(sel, "confident_pct")
+        if conf is not None and conf >= 50:
+            s += f". The judge is confident on {conf:.0f}% of them: the same few shapes repeated, not good samples"
+        return s + "."
+    dz = ws["near_zero_pct"] - wb["near_zero_pct"]
+    if dz >= 5:
+        words = [f"sparser (near-zero weights {_pct(wb['near_zero_pct'])} → {_pct(ws['near_zero_pct'])})"]
+    elif wb["l2"] > 0 and ws["l2"] < 0.8 * wb["l2"]:
+        words = [f"smaller weights (‖w‖ {wb['l2']:.3g} → {ws['l2']:.3g})"]
+    elif wb["l2"] > 0 and ws["l2"] > 1.25 * wb["l2"]:
+        words = [f"larger weights (‖w‖ {wb['l2']:.3g} → {ws['l2']:.3g})"]
+    else:
+        words = ["weights about the same size"]
+    eff = Effect(stat(seed_entries(index, base) or [base], of("fd")),
+                 stat(seed_entries(index, sel) or [sel], of("fd")))
+    if eff.ok:
+        if not eff.measurable:
+            words.append("sample quality: one baseline seed, no spread to judge by")
+        elif eff.beyond:
+            words.append("samples less like real images (FD up beyond the seed and noise spread)" if eff.diff > 0
+                         else "samples closer to real images (FD down beyond the seed and noise spread)")
+        else:
+            words.append("samples within seed noise of the baseline")
+    if cls is not None:
+        words.append(f"still as varied as {coverage.effective_classes(cls[0]):.1f} of {cls[1]} classes")
+    text = ", ".join(words)
+    return text[0].upper() + text[1:] + "."
 
 
 def _num(v: float) -> str:
@@ -167,7 +207,13 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
         if not isinstance(vb, (int, float)) or not isinstance(vs, (int, float)):
             continue
         rows.append((label, fmt.format(vb), fmt.format(vs)))
-        sb, ss = seed_values(index, base, key) or [float(vb)], seed_values(index, sel, key) or [float(vs)]
+        if key == "confident_pct" and (cb := classes(base)) and (cs := classes(sel)):
+            rows.append(("classes the samples cover, exp(entropy) (confident ≠ good: a collapsed model repeats "
+                         "one clean shape)", f"{coverage.effective_classes(cb[0]):.1f} of {cb[1]}",
+                         f"{coverage.effective_classes(cs[0]):.1f} of {cs[1]}"))
+        sb = stat(seed_entries(index, base) or [base], of(key))
+        ss = stat(seed_entries(index, sel) or [sel], of(key))
+        sb, ss = (sb if sb.ok else Stat([float(vb)])), (ss if ss.ok else Stat([float(vs)]))
         text, info = spread_verdict(sb, ss, fmt)
         stats["metrics"][key] = {"baseline": vb, "selected": vs, **info}
         if not same and key in ("fd", "rec_error"):
@@ -200,7 +246,8 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
                     f"({_pct(wb['near_zero_pct'])} of the {where}'s weights are near zero). "
                     "Pick an L1 or L2 λ to see what a penalty changes.")
     else:
-        headline = (f"{describe(sel)}: near-zero weights in the {where} {_pct(wb['near_zero_pct'])} → "
+        headline = (f"**{plain_verdict(index, base, sel, wb, ws)}** {describe(sel)}: near-zero weights in the "
+                    f"{where} {_pct(wb['near_zero_pct'])} → "
                     f"{_pct(ws['near_zero_pct'])}, weight norm ‖w‖ {wb['l2']:.3g} → {ws['l2']:.3g}")
         if abs(ws["zero_pct"] - wb["zero_pct"]) >= 0.05:
             headline += f", exactly zero {_pct_fine(wb['zero_pct'])} → {_pct_fine(ws['zero_pct'])}"
@@ -208,8 +255,8 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
             m = stats["metrics"]["fd"]
             headline += f"; FD {m['baseline']:.2f} → {m['selected']:.2f}"
             if m["spread"] is not None:
-                headline += (" (within the seed-to-seed spread)" if abs(m["difference"]) <= m["spread"]
-                             else " (larger than the seed-to-seed spread)")
+                headline += (" (larger than the seed-to-seed and sampling spread)" if m["beyond"]
+                             else " (within the seed-to-seed or sampling spread)")
         headline += "."
     title = f"{model_label(sel.model)} on {dataset_label(sel.dataset)}"
     # the default update rule (VARIANTS[0]: every penalty in the loss) goes without saying in the caption

@@ -87,7 +87,7 @@ def _div(m: dict) -> str:
 
 def metrics_table(entries: list[Entry], floor_fd: float | None) -> str:
     elbo = any(family(e.model).has_elbo for e in entries)
-    header = ["g_norm", "target", "variant", "lambda", "seed", "FD", "FD/floor", "confident %", "entropy",
+    header = ["g_norm", "target", "variant", "lambda", "seed", "FD", "FD draws", "FD/floor", "confident %", "entropy",
               "div (real)", "near-0 %", "zero %", "dead filt. %", "L2 norm"]
     if elbo:
         header += ["rec BCE", "ELBO test", "ELBO gap"]
@@ -96,7 +96,9 @@ def metrics_table(entries: list[Entry], floor_fd: float | None) -> str:
     for e in sorted(entries, key=_row_order):
         m, w = e.metrics, e.weights.get(family(e.model).sampler_part, {})
         fd = m.get("fd")
-        row = [e.g_norm, e.target, e.variant, _lam(e), e.seed, fd,
+        draws = m.get("fd_draws")
+        span = f"{fmt(min(draws), 2)}-{fmt(max(draws), 2)}" if isinstance(draws, list) and draws else ""
+        row = [e.g_norm, e.target, e.variant, _lam(e), e.seed, fd, span,
                fd / floor_fd if fd is not None and floor_fd else None, m.get("confident_pct"),
                m.get("class_entropy"), _div(m),
                w.get("near_zero_pct"), w.get("zero_pct"), w.get("dead_filter_pct"), w.get("l2")]
@@ -120,6 +122,25 @@ def seed_spread(entries: list[Entry]) -> list[list[Any]]:
             size = f" n={n}" if n else ""
             rows.append([f"{model} {ds}{size} {g_norm} {target} {variant} {_lam(es[0])}",
                          ", ".join(str(e.seed) for e in es), min(fds), max(fds), max(fds) - min(fds)])
+    return rows
+
+
+def sampling_spread(entries: list[Entry]) -> list[list[Any]]:
+    """Rows (model, dataset, training images, entries rescored, draws, median and widest FD range over the
+    noise draws of one entry) per (model, dataset, training-set size): how far FD moves with the same
+    weights and new noise, beside the seed spread above."""
+    groups: dict[tuple, list[float]] = defaultdict(list)
+    draws: dict[tuple, int] = {}
+    for e in entries:
+        r = e.metrics.get("fd_sampling")
+        if isinstance(r, int | float):
+            key = (e.model, e.dataset, e.train_size)
+            groups[key].append(float(r))
+            draws[key] = int(e.metrics.get("draws", 0))
+    rows = []
+    for (model, ds, n), rs in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        rs = sorted(rs)
+        rows.append([model, ds, f"{n:,}" if n else "all", len(rs), draws[(model, ds, n)], rs[len(rs) // 2], rs[-1]])
     return rows
 
 
@@ -201,6 +222,14 @@ def render(index: ZooIndex, notes: str = DEFAULT_NOTES) -> str:
             "Settings trained with several seeds. A difference between two settings smaller than this spread is "
             "not evidence of an effect.", ""]
     out += [_table(["setting", "seeds", "FD min", "FD max", "spread"], spread) if spread else "_none yet_", ""]
+    samp = sampling_spread(es)
+    out += ["## Sampling spread (the same weights, new noise)", "",
+            "FD is the mean over several noise draws of the same checkpoint (`python -m normgen zoo rescore`); one "
+            "draw moves it by about this much. A difference counts as an effect only when it is larger than both "
+            "this and the seed spread.", ""]
+    out += [_table(["model", "dataset", "training images", "entries", "draws", "median FD range",
+                    "widest FD range"], samp) if samp else "_not rescored yet: run `python -m normgen zoo rescore`_",
+            ""]
     flagged = [(e, flags(e)) for e in es if flags(e)]
     out += ["## Failure regimes (flagged automatically)", "",
             f"diverged: training hit NaN/inf (the last finite weights are stored); mode collapse: class entropy < "

@@ -37,6 +37,7 @@ ZOO_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 ZOO_ENV = "NORMGEN_ZOO"
 FORMAT = "normgen-zoo/1"
 INDEX_NAME = "index.json"
+SAMPLING_NAME = "sampling.json"  # the noise-draw spread of each entry (normgen.zoo.rescore)
 LOG_EPS = 1e-6  # nearest(): distance in log10(lambda + LOG_EPS), so 0 sits one decade below 1e-5
 
 
@@ -220,11 +221,53 @@ def load_index(root: str | Path | None = None) -> ZooIndex:
             raise ValueError("the top level is not a JSON object")
         if raw.get("format") != FORMAT:
             raise ValueError(f"format is {raw.get('format')!r}, this normgen reads {FORMAT!r}")
-        entries = [Entry.from_dict(d) for d in raw.get("entries", [])]
+        records = load_sampling(root)
+        entries = [with_sampling(Entry.from_dict(d), records.get(d.get("id"))) for d in raw.get("entries", [])]
         return ZooIndex(root=root, entries=entries, judges=dict(raw.get("judges", {})),
                         floors=dict(raw.get("floors", {})), normgen_version=str(raw.get("normgen_version", "")))
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ValueError(f"{path}: malformed zoo index ({exc})") from None
+
+
+def load_sampling(root: str | Path | None = None) -> dict[str, dict]:
+    """The records of `root/sampling.json` by entry id ({} when there is none); a malformed file raises
+    ValueError naming it."""
+    path = zoo_root(root) / SAMPLING_NAME
+    if not path.is_file():
+        return {}
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        recs = raw["entries"]
+        if not isinstance(recs, dict) or not all(isinstance(r, dict) for r in recs.values()):
+            raise ValueError("'entries' is not an object of records")
+        return dict(recs)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"{path}: malformed sampling file ({exc})") from None
+
+
+def _mean(vals: list[float]) -> float:
+    return sum(vals) / len(vals)
+
+
+def with_sampling(e: Entry, rec: dict | None) -> Entry:
+    """`e` with its noise-draw record applied when the record belongs to its file (same sha256): FD and
+    the confident share become the mean over the draws (`fd_first` / `confident_first` keep the build's
+    single draw), `fd_sampling` / `confident_sampling` their min-max range, `fd_draws` the values; and a
+    full-data entry's generalization numbers, where the index has none."""
+    if not rec or rec.get("sha256") != e.sha256:
+        return e
+    fd, conf = [float(v) for v in rec.get("fd_draws", [])], [float(v) for v in rec.get("confident_draws", [])]
+    if len(fd) < 2 or not all(math.isfinite(v) for v in fd):
+        return e
+    m = dict(e.metrics)
+    m.setdefault("fd_first", m.get("fd"))
+    m.update(fd=_mean(fd), fd_draws=fd, fd_sampling=max(fd) - min(fd), draws=len(fd))
+    if len(conf) == len(fd):
+        m.setdefault("confident_first", m.get("confident_pct"))
+        m.update(confident_pct=_mean(conf), confident_sampling=max(conf) - min(conf))
+    for k, v in (rec.get("generalization") or {}).items():
+        m.setdefault(k, v)
+    return Entry(**{**{f.name: getattr(e, f.name) for f in fields(Entry)}, "metrics": m})
 
 
 def write_index(index: ZooIndex, root: str | Path | None = None) -> Path:

@@ -14,6 +14,10 @@ from normgen.data import dataset_info
 from normgen.models import family
 from normgen.render.figures import fmt_num
 from normgen.zoo.index import Entry
+from normgen.zoo.verdicts import Stat
+
+# the metrics scored on generated samples, and where the index keeps their range over noise draws
+SAMPLING_KEYS = {"fd": "fd_sampling", "confident_pct": "confident_sampling"}
 
 
 def images_words(n: int) -> str:
@@ -60,8 +64,21 @@ def per_image(name: str) -> Callable[[Entry], float | None]:
 
 
 def of(name: str) -> Callable[[Entry], float | None]:
-    """The index metric `name` of an entry (None when missing or not finite)."""
-    return lambda e: metric(e, name)
+    """The index metric `name` of an entry (None when missing or not finite); the getter carries the
+    name (`.metric`), so `stat` can find the metric's sampling spread."""
+    def get(e: Entry) -> float | None:
+        return metric(e, name)
+    get.metric = name  # type: ignore[attr-defined]
+    return get
+
+
+def stat(entries: list[Entry], get: Callable[[Entry], float | None]) -> Stat:
+    """`get` over `entries` (the training seeds of one setting) as a Stat, with the widest range over
+    noise draws among them when `get` reads a sampled metric (FD, the confident share)."""
+    vals = [v for v in (get(e) for e in entries) if v is not None]
+    key = SAMPLING_KEYS.get(getattr(get, "metric", ""))
+    spreads = [v for e in entries if key and (v := metric(e, key)) is not None]
+    return Stat(vals, max(spreads, default=0.0))
 
 
 def generalization_rows(model: str) -> list[tuple[str, Callable[[Entry], float | None]]]:

@@ -20,7 +20,7 @@ from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS, PENALTIES
 from normgen.render.figures import fmt_lambda
 from normgen.zoo.index import Entry, ZooIndex
-from normgen.zoo.readings import dropout_words, generalization_rows, images_words, of, per_image, pixels
+from normgen.zoo.readings import dropout_words, generalization_rows, images_words, of, per_image, pixels, stat
 from normgen.zoo.spec import DATASETS as GRID_DATASETS
 from normgen.zoo.spec import SMALL_SEEDS, SMALL_SIZES, small_data
 from normgen.zoo.verdicts import Effect, Stat
@@ -103,7 +103,7 @@ class Setting:
         return sorted({e.seed for e in self.entries})
 
     def stat(self, get: Getter) -> Stat:
-        return Stat([v for v in (get(e) for e in self.entries) if v is not None])
+        return stat(self.entries, get)
 
     def label(self, model: str) -> str:
         """'decoder L2 λ=1e-3', 'dropout 0.2 in the encoder and decoder + decoder L2 λ=1e-3', 'baseline'."""
@@ -327,13 +327,15 @@ def small_data_lines(index: ZooIndex, tables: bool = True) -> list[str]:
     mem_m = [f"{m:,}" for m in sorted({int(v) for b in found for s in b.settings for v in s.stat(of("gen_m")).vals})]
     px = sorted({pixels(b.dataset) for b in found})
     steps = sorted({b.steps for b in found})
+    k = max((int(e.metrics.get("draws", 0)) for b in found for s in b.settings for e in s.entries), default=0)
+    draws = f"; for the judge FD also the range over {k} noise draws of the same weights" if k > 1 else ""
     out = ["The textbook reason for a norm penalty is to prevent overfitting; whether the zoo's models overfit on "
            "all their training images is measured under *Against all training images* below. Here the same models "
            "are trained on small class-balanced subsets "
            f"({' or '.join(f'{n:,}' for n in sorted({b.train_size for b in found}))} images; "
            f"{' or '.join(f'{n:,}' for n in steps)} steps), each setting with several training seeds. A difference "
            "counts as an effect only when it is larger than the seed spread (the wider of the two settings' min-max "
-           "ranges over seeds) and the two ranges do not overlap; otherwise it is *within the seed spread*. "
+           f"ranges over seeds{draws}) and the two ranges do not overlap; otherwise it is *within the seed spread*. "
            f"ELBOs are in nats per image (the index's nats per pixel x {' or '.join(map(str, px))} pixels; higher "
            "= fits better); the gap is training minus held-out (> 0 = fits its training images better). "
            "Memorization: % of samples whose nearest image in pixel space, among "

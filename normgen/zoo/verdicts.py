@@ -6,6 +6,10 @@ one metric over the seeds of a setting; `versus_spread` places a single value ag
 seeds (the full-data findings); `Effect` compares two settings, each with its seeds (the small-data
 findings): "beyond the seed spread" when the difference of the means is larger than the wider of the
 two min-max ranges and the ranges do not overlap, otherwise "within the seed spread".
+
+A metric scored on generated samples (FD, the confident share) also moves when only the noise is
+redrawn: `Stat.sampling` is the widest min-max range over the noise draws of the entries behind it
+(normgen.zoo.rescore), and a difference must exceed that too before it is called an effect.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ class Stat:
     """A metric over the training seeds of one setting (missing values already dropped)."""
 
     vals: list[float]
+    sampling: float = 0.0  # the widest range over noise draws of one entry (0: not measured / not sampled)
 
     @property
     def ok(self) -> bool:
@@ -44,7 +49,7 @@ class Stat:
 
     def scaled(self, factor: float) -> Stat:
         """The same seeds in another unit (e.g. nats per pixel x pixels = nats per image)."""
-        return Stat([v * factor for v in self.vals])
+        return Stat([v * factor for v in self.vals], self.sampling * abs(factor))
 
     def fmt(self, spec: str = ".3g", unit: str = "", compact: bool = False) -> str:
         """'21.3%', and with several seeds '21.3% (seeds 20.1-22.4%)' or compact '21.3 [20.1-22.4]'."""
@@ -60,14 +65,15 @@ class Stat:
 def versus_spread(a: Stat, v: float) -> str:
     """Where `v` lies against the baseline seeds `a`: "inside" their range, "near" (outside it by less
     than the seeds differ from each other: two or three seeds under-state the spread) or "outside"."""
-    w = a.hi - a.lo
+    w = max(a.hi - a.lo, a.sampling)
     if a.lo <= v <= a.hi:
         return "inside"
     return "near" if a.lo - w <= v <= a.hi + w else "outside"
 
 
 SPREAD_WORDS = {"inside": " (inside the seed spread: not an effect)",
-                "near": " (just outside the seed spread, by less than the seeds differ: not a clear effect)",
+                "near": " (just outside the seed spread, by less than the seeds or noise draws differ: not a clear "
+                        "effect)",
                 "outside": " (outside the seed spread)"}
 
 
@@ -101,6 +107,11 @@ class Effect:
         return max(self.base.width, self.point.width)
 
     @property
+    def sampling(self) -> float:
+        """The wider of the two sampling spreads (noise redrawn, same weights; 0 when not measured)."""
+        return max(self.base.sampling, self.point.sampling)
+
+    @property
     def measurable(self) -> bool:
         """A spread needs at least two baseline seeds and two seeds in all (a one-seed point is judged
         against the baseline's range alone)."""
@@ -108,11 +119,12 @@ class Effect:
 
     @property
     def beyond(self) -> bool:
-        """The difference is larger than the seed spread and the two seed ranges do not overlap."""
+        """The difference is larger than the seed spread and the sampling spread, and the two seed ranges
+        do not overlap."""
         if not self.measurable:
             return False
         apart = self.point.lo > self.base.hi or self.point.hi < self.base.lo
-        return apart and abs(self.diff) > self.spread
+        return apart and abs(self.diff) > max(self.spread, self.sampling)
 
     def direction(self, higher_is_better: bool) -> int:
         """+1 better beyond the seed spread, -1 worse beyond it, 0 within it (or not measurable)."""
@@ -131,6 +143,9 @@ class Effect:
             size += f" by {fmt_num(abs(self.diff))}{unit}"
         if not self.measurable:  # the verdict says why (one baseline seed): not repeated per metric
             return size
+        noise = f" and the sampling spread of {fmt_num(self.sampling)}{unit}" if self.sampling else ""
         if self.beyond:
-            return f"{size}, beyond the seed spread of {fmt_num(self.spread)}{unit}"
-        return f"{size}, within the seed spread of {fmt_num(self.spread)}{unit}"
+            return f"{size}, beyond the seed spread of {fmt_num(self.spread)}{unit}{noise}"
+        if self.sampling > self.spread and abs(self.diff) <= self.sampling:
+            return f"{size}, within the sampling spread of {fmt_num(self.sampling)}{unit} (the same weights, new noise)"
+        return f"{size}, within the seed spread of {fmt_num(self.spread)}{unit}{noise}"

@@ -25,6 +25,7 @@ from normgen.service import runs, sessions
 from normgen.service.explorer import diff_image, explore
 from normgen.service.report import spread_verdict
 from normgen.zoo.index import load_entry, load_index
+from normgen.zoo.verdicts import Stat
 
 
 @pytest.fixture(scope="module")
@@ -147,12 +148,21 @@ def test_explore_ui_handler_on_an_empty_zoo(tmp_path):
 
 
 def test_spread_verdict():
-    text, info = spread_verdict([10.0, 11.0, 12.0], [11.5, 12.0], "{:.2f}")
-    assert "not an effect" in text and info["spread"] == 2.0
-    text, _ = spread_verdict([10.0, 11.0, 12.0], [20.0, 21.0], "{:.2f}")
-    assert "larger than the seed-to-seed spread" in text
-    text, info = spread_verdict([10.0], [20.0], "{:.2f}")
+    text, info = spread_verdict(Stat([10.0, 11.0, 12.0]), Stat([11.5, 12.0]), "{:.2f}")
+    assert "not an effect" in text and info["spread"] == 2.0 and not info["beyond"]
+    text, info = spread_verdict(Stat([10.0, 11.0, 12.0]), Stat([20.0, 21.0]), "{:.2f}")
+    assert "larger than the seed-to-seed spread" in text and info["beyond"]
+    text, info = spread_verdict(Stat([10.0]), Stat([20.0]), "{:.2f}")
     assert info["spread"] is None and "unknown" in text
+
+
+def test_spread_verdict_needs_the_difference_beyond_the_sampling_spread_too():
+    # seeds agree closely, but redrawing the noise moves each entry's score by 12: a difference of 9 is luck
+    text, info = spread_verdict(Stat([10.0, 11.0], sampling=12.0), Stat([20.0, 20.5], sampling=3.0), "{:.2f}")
+    assert "not an effect" in text and "sampling spread (12.00" in text and not info["beyond"]
+    assert info["sampling_spread"] == 12.0
+    text, info = spread_verdict(Stat([10.0, 11.0], sampling=2.0), Stat([20.0, 20.5], sampling=3.0), "{:.2f}")
+    assert info["beyond"] and "larger than" in text
 
 
 def test_diff_image_is_black_where_grids_agree():

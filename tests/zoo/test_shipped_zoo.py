@@ -91,8 +91,15 @@ def test_index_metrics_recomputed_for_two_entries(index, data_root):
         ck = load_entry(e, ROOT)
         m = evaluate(ck.model, judge, test, n=int(e.metrics["n"]), seed=EVAL_SEED,
                      train=train if model == "vae" else None)
+        # the build scored one noise draw (EVAL_SEED); after `zoo rescore` the index reads the mean over
+        # several draws and keeps that first draw as fd_first / confident_first
+        first = {"fd": "fd_first", "confident_pct": "confident_first"}
         for key in ("fd", "confident_pct", "class_entropy", "within_class_div"):
-            assert m[key] == pytest.approx(e.metrics[key], rel=1e-3, abs=1e-3), (e.id, key)
+            want = e.metrics.get(first.get(key, key), e.metrics[key])
+            assert m[key] == pytest.approx(want, rel=1e-3, abs=1e-3), (e.id, key)
+        if "fd_draws" in e.metrics:
+            assert e.metrics["fd"] == pytest.approx(sum(e.metrics["fd_draws"]) / len(e.metrics["fd_draws"]))
+            assert e.metrics["fd_draws"][0] == pytest.approx(m["fd"], rel=1e-3)
         assert m["class_hist"] == pytest.approx(e.metrics["class_hist"], abs=2), e.id
         # weight statistics were taken from the float32 weights; float16 storage moves them very little
         w = model_weight_stats({p: ck.model.parts[p] for p in e.parts if p in e.weights})
@@ -153,10 +160,11 @@ def test_the_mnist_gan_baseline_beats_a_quick_plain_dcgan(index):
 
 def test_explore_headline_says_where_fd_lies_against_the_seed_spread():
     """MNIST L1 1e-4 (FD 48-58 over two seeds) is inside the baseline's spread; on Fashion-MNIST the same
-    λ moved FD from 32-34 to 42-49: the headline says which, from the seeds in the index."""
+    λ moved FD from 32-34 to 42-49, more than the seeds and the noise draws move it: the headline says
+    which, from the seeds and draws in the index."""
     from normgen.service.explorer import explore
 
     mnist = explore("gan", "mnist", "none", 1e-4, 0.0, "generator", "loss", 0, root=ROOT).headline
     fashion = explore("gan", "fashion", "none", 1e-4, 0.0, "generator", "loss", 0, root=ROOT).headline
-    assert mnist.endswith("(within the seed-to-seed spread).")
-    assert fashion.endswith("(larger than the seed-to-seed spread).")
+    assert mnist.endswith("(within the seed-to-seed or sampling spread).")
+    assert fashion.endswith("(larger than the seed-to-seed and sampling spread).")

@@ -331,3 +331,42 @@ def test_merge_brings_home_a_zoo_built_elsewhere(zoo, tmp_path):
     with pytest.raises(ValueError, match="same zoo"):
         merge(home, home)
     assert main(["zoo", "merge", str(tmp_path / "nothing"), "--root", str(home)]) == 2
+
+
+def test_rescore_adds_the_sampling_spread_and_full_data_generalization(zoo, tmp_path):
+    from normgen.zoo.rescore import rescore
+
+    src, _, _ = zoo
+    root = tmp_path / "zoo"
+    shutil.copytree(src, root)
+    before = {e.id: e for e in load_index(root).entries}
+    done = rescore(root, data_root=None, draws=3, log=lambda s: None)
+    assert sorted(done) == sorted(before)
+    assert rescore(root, data_root=None, draws=3, log=lambda s: None) == []  # resumable: nothing left
+    after = {e.id: e for e in load_index(root).entries}
+    for eid, e in after.items():
+        m, old = e.metrics, before[eid].metrics
+        assert len(m["fd_draws"]) == 3 == m["draws"]
+        assert m["fd_draws"][0] == pytest.approx(old["fd"], rel=1e-5)  # the first draw is the build's own
+        assert m["fd_first"] == old["fd"] and m["fd"] == pytest.approx(sum(m["fd_draws"]) / 3)
+        assert m["fd_sampling"] == pytest.approx(max(m["fd_draws"]) - min(m["fd_draws"])) and m["fd_sampling"] > 0
+        assert m["confident_first"] == old["confident_pct"]
+        assert 0 <= m["memorization_pct"] <= 100 and m["gen_m"] > 0  # shapes trains on its whole split
+    by = {e.model: e for e in after.values()}
+    assert "d_gap" in by["gan"].metrics  # the baseline file stores its discriminator
+    assert "d_gap" not in by["cgan"].metrics  # this one does not: no gap is made up
+    # a record belongs to the file it scored: a retrained (different sha256) entry ignores it
+    raw = json.loads((root / "sampling.json").read_text())
+    raw["entries"][by["gan"].id]["sha256"] = "0" * 64
+    (root / "sampling.json").write_text(json.dumps(raw))
+    gan = load_index(root).get(by["gan"].id)
+    assert "fd_draws" not in gan.metrics and gan.metrics["fd"] == before[gan.id].metrics["fd"]
+    (root / "sampling.json").write_text("{not json")
+    with pytest.raises(ValueError, match="sampling.json: malformed"):
+        load_index(root)
+
+
+def test_cli_zoo_rescore_errors(tmp_path):
+    assert main(["zoo", "rescore", "--root", str(tmp_path), "--draws", "1", "--device", "cpu"]) == 2
+    assert main(["zoo", "rescore", "--root", str(tmp_path), "--only", "(", "--device", "cpu"]) == 2
+    assert main(["zoo", "rescore", "--root", str(tmp_path / "empty"), "--device", "cpu"]) == 0
