@@ -27,11 +27,20 @@ from conftest_browser import (  # noqa: E402
     chromium_path,
     img_src,
     launch_app,
-    open_tab,
     pick_option,
     status_text,
     wait_until,
 )
+
+
+def open_tab(page, name: str) -> None:
+    """Click the tab `name`, through Gradio's "More tabs" menu where a narrow screen put it there."""
+    tab = page.get_by_role("tab", name=name)
+    if tab.count():
+        tab.click()
+        return
+    page.locator("button[aria-label='More tabs']").click()
+    page.locator(".overflow-dropdown button", has_text=name).first.click()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(REPO / "docs"), help="folder for the PNGs (default: docs/)")
     p.add_argument("--zoo", default=None, help="zoo folder (default: $NORMGEN_ZOO or checkpoints/)")
     p.add_argument("--data-root", default=None, help="MNIST / Fashion-MNIST folder (default: $NORMGEN_DATA)")
-    p.add_argument("--l1", default="1e-4", help="the L1 lambda shown on Explore (an option label)")
+    p.add_argument("--l1", default="1e-4", help="the L1 lambda shown on Explore (as its readout writes it)")
+    p.add_argument("--screens", default="explore,train,compare,learn",
+                   help="comma-separated screens to capture (default: all four)")
+    p.add_argument("--prefix", default="", help="prefix of every PNG's name (e.g. 1280x720-)")
     p.add_argument("--train-steps", type=int, default=200, help="steps of the Train screenshot's run")
     p.add_argument("--full-page", action="store_true", help="capture whole pages, not the first screen")
     p.add_argument("--viewport", default="1366x1000",
@@ -64,60 +76,76 @@ def main(argv: list[str] | None = None) -> int:
             page.set_default_timeout(60_000)
             page.goto(url)
 
+            screens = set(a.screens.split(","))
+
             def shot(name: str) -> None:
                 page.evaluate("window.scrollTo(0, 0)")  # the first screen, as a visitor sees it
                 time.sleep(0.8)  # let plots and images finish painting
-                path = out / f"{name}.png"
+                path = out / f"{a.prefix}{name}.png"
                 page.screenshot(path=str(path), full_page=a.full_page)
                 print(path)
 
             # Explore: a regularized setting beside the baseline
             before = wait_until(lambda: img_src(page, "explore-selected"), 60, "the first Explore grid")
-            if page.locator("#explore-l1 input").first.input_value() != a.l1:
-                try:
-                    pick_option(page, "explore-l1", rf"^{re.escape(a.l1)}$")
-                    wait_until(lambda: (s := img_src(page, "explore-selected")) != before and s, 30, "the new grid")
-                except AssertionError as exc:
-                    print(f"explore: kept the default L1 ({exc})", file=sys.stderr)
-            shot("explore")
-            # the same screen on Fashion-MNIST, when the zoo has it
-            before = img_src(page, "explore-selected")
-            try:
-                pick_option(page, "explore-dataset", r"^Fashion-MNIST$")
-                wait_until(lambda: (s := img_src(page, "explore-selected")) != before and s, 30, "the Fashion grid")
-                shot("explore-fashion")
+            try:  # the page load's chain of events (every tab restored from the link) has finished
+                wait_until(lambda: page.evaluate("() => window.normgenLinkReady === true"), 120, "the page load")
             except AssertionError as exc:
-                print(f"explore: no Fashion-MNIST screenshot ({exc})", file=sys.stderr)
+                print(f"explore: {exc}", file=sys.stderr)
+            before = img_src(page, "explore-selected")
+            if "explore" in screens:
+                if not re.search(rf"= {re.escape(a.l1)}\b", page.locator("#explore-l1-readout").inner_text()):
+                    page.goto(f"{url}?l1={a.l1}")  # a shared link to the setting (the slider: the browser tests)
+                    wait_until(lambda: page.evaluate("() => window.normgenLinkReady === true"), 120, "the page load")
+                    wait_until(lambda: img_src(page, "explore-selected"), 60, "the Explore grid")
+                shot("explore")
+                y = page.evaluate("() => document.querySelector('#explore-diff').getBoundingClientRect().top"
+                                  " + window.scrollY")
+                page.evaluate(f"window.scrollTo(0, {max(0, y - 120)})")
+                time.sleep(0.5)
+                page.screenshot(path=str(out / f"{a.prefix}explore-changed.png"))
+                print(out / f"{a.prefix}explore-changed.png")
+                # the same screen on Fashion-MNIST, when the zoo has it
+                before = img_src(page, "explore-selected")
+                try:
+                    pick_option(page, "explore-dataset", r"^Fashion-MNIST$")
+                    wait_until(lambda: (s := img_src(page, "explore-selected")) != before and s, 30,
+                               "the Fashion grid")
+                    shot("explore-fashion")
+                except AssertionError as exc:
+                    print(f"explore: no Fashion-MNIST screenshot ({exc})", file=sys.stderr)
 
             # Train: a short run that finishes (fine-tuning the baseline when the zoo has one)
-            open_tab(page, "Train")
-            steps = page.locator("#train-steps input[type=number]")
-            steps.fill(str(a.train_steps))
-            steps.press("Enter")
-            page.locator("#train-start-btn").click()
-            wait_until(lambda: re.search(r"Finished|Stopped|Diverged|Error", status_text(page)), 600,
-                       "the training run to end")
-            wait_until(lambda: img_src(page, "train-grid"), 30, "the final training grid")
-            shot("train")
+            if "train" in screens:
+                open_tab(page, "Train")
+                steps = page.locator("#train-steps input[type=number]")
+                steps.fill(str(a.train_steps))
+                steps.press("Enter")
+                page.locator("#train-start-btn").click()
+                wait_until(lambda: re.search(r"Finished|Stopped|Diverged|Error", status_text(page)), 600,
+                           "the training run to end")
+                wait_until(lambda: img_src(page, "train-grid"), 30, "the final training grid")
+                shot("train")
 
             # Compare: the strip, the chosen grid and the metric-vs-lambda plots
-            open_tab(page, "Compare")
-            wait_until(lambda: page.locator("#compare-strip img").count() or page.locator("#compare-notes").count(),
-                       30, "the Compare tab")
-            shot("compare")
+            if "compare" in screens:
+                open_tab(page, "Compare")
+                wait_until(lambda: page.locator("#compare-strip img").count()
+                           or page.locator("#compare-notes").count(), 60, "the Compare tab")
+                shot("compare")
 
             # Learn: the formulas, then the measured section
-            open_tab(page, "Learn")
-            wait_until(lambda: page.locator("#learn-md .katex").count() > 3, 30, "rendered formulas")
-            shot("learn")
-            y = page.evaluate("""() => { const h = [...document.querySelectorAll('#learn-md h2')]
-                .find(e => e.textContent.includes('What this zoo measured'));
-                return h ? h.getBoundingClientRect().top + window.scrollY : null; }""")
-            if y is not None:
-                page.evaluate(f"window.scrollTo(0, {max(0, y - 20)})")
-                time.sleep(0.5)
-                page.screenshot(path=str(out / "learn-measured.png"))
-                print(out / "learn-measured.png")
+            if "learn" in screens:
+                open_tab(page, "Learn")
+                wait_until(lambda: page.locator("#learn-md .katex").count() > 3, 30, "rendered formulas")
+                shot("learn")
+                y = page.evaluate("""() => { const h = [...document.querySelectorAll('#learn-md h2')]
+                    .find(e => e.textContent.includes('What this zoo measured'));
+                    return h ? h.getBoundingClientRect().top + window.scrollY : null; }""")
+                if y is not None:
+                    page.evaluate(f"window.scrollTo(0, {max(0, y - 20)})")
+                    time.sleep(0.5)
+                    page.screenshot(path=str(out / f"{a.prefix}learn-measured.png"))
+                    print(out / f"{a.prefix}learn-measured.png")
             browser.close()
     finally:
         demo.close()

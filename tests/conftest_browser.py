@@ -244,3 +244,33 @@ def pick_option(page, elem_id: str, pattern) -> str:
 
 def status_text(page) -> str:
     return page.locator("#train-status").inner_text()
+
+
+def browser_unavailable() -> str | None:
+    """Why the browser tests cannot run here (no playwright package, no Chromium), or None."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the python package playwright is not installed (pip install -r requirements-dev.txt)"
+    if chromium_path() is None:
+        return "Chromium is not installed (Debian: apt-get install -y chromium); never `playwright install`"
+    return None
+
+
+def tiny_app_url(tmp_path_factory, name: str):
+    """A module fixture's body: skip (or, with NORMGEN_REQUIRE_BROWSER=1, fail) without a browser, else
+    build the tiny zoo in a fresh folder `name`, launch the app on it and yield its URL; closed after."""
+    import os
+
+    import pytest
+
+    why = browser_unavailable()
+    if why:
+        if os.environ.get("NORMGEN_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"NORMGEN_REQUIRE_BROWSER=1 but {why}")
+        pytest.skip(why)
+    root = tmp_path_factory.mktemp(name)
+    build_tiny_zoo(root)
+    demo, url = launch_app(root)
+    yield url
+    demo.close()

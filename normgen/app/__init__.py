@@ -6,22 +6,36 @@ Every tab module follows one convention: plain functions, then `build_*_tab(...)
 named widgets), then its wiring. Explore and Train return their widgets (`ExploreTab`, `TrainTab`)
 because the events between tabs, wired here, need them.
 
+The address bar carries every tab's state (issue #13; normgen.service.links): each tab keeps its
+link fragment in a hidden `query` textbox (elem_id "<tab>-query", class "query-state"); `wire_links`
+joins `?tab=<selected>&<explore>&<train>&<compare>` in the browser and writes it with
+history.replaceState whenever one changes, shows it in a selectable box with one "Copy link" button,
+and the page load parses the query once and hands it to each tab's `make_load_fn(root, data_root)`.
+
 Public API (gradio_client): `/explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
 dropout)` and `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
 train_size, dropout)`; the last two of each default to 0 (all training images, no dropout), so older
-calls without them still work. Every other event is private.
+calls without them still work. `/train_lambda(l1, l2)` changes the λ of this session's live run from its
+next step; `/train_result()` returns this session's last run (finished, stopped or cancelled) to the client
+that started it. Every other event is private.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from typing import Any
+
 import gradio as gr
 
-from normgen.app.tabs.compare import build_compare_tab
+from normgen.app.tabs import compare as compare_tab
+from normgen.app.tabs import explore as explore_tab
+from normgen.app.tabs import train as train_tab
+from normgen.app.tabs.compare import CompareTab, build_compare_tab
 from normgen.app.tabs.explore import (
     ExploreTab,
     build_explore_tab,
     make_explore_fn,
-    make_load_fn,
     make_nearest_fn,
     target_choices,
     wire_explore,
@@ -29,6 +43,7 @@ from normgen.app.tabs.explore import (
 from normgen.app.tabs.learn import build_learn_tab
 from normgen.app.tabs.train import TrainTab, build_train_tab, make_estimate_fn, target_update, wire_train
 from normgen.service import inputs as I
+from normgen.service import links
 
 HEADER = (
     "# normgen: what does weight regularization do to an image generator?\n"
@@ -38,10 +53,40 @@ HEADER = (
     "measured on those two models."
 )
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
+QUERY_CSS = ".query-state { display: none !important; }"  # in the DOM (the browser reads them), never shown
+LINK_CSS = """
+#link-bar { align-items: center; gap: 0.5em; }
+#page-link textarea, #page-link input { font-family: ui-monospace, monospace; font-size: 0.95em; }
+#copy-status { min-height: 1.5em; font-weight: 600; }
+"""
+
+# Browser side of the shareable link. COMPOSE gets (tab, explore, train, compare) fragments and returns
+# (the full link, the cleared "copied" note); until the page load has restored every tab (READY_JS at
+# the end of its chain) it leaves the address bar alone, so a shared link is never overwritten by the
+# defaults the page starts with. COPY gets the link and returns the note.
+COMPOSE_JS = """(tab, ...frags) => {
+  if (!window.normgenLinkReady) { return [location.href, '']; }  // the page load restores the state first
+  const parts = (tab ? ['tab=' + tab] : []).concat(frags.filter(f => f));
+  const url = location.origin + location.pathname + (parts.length ? '?' + parts.join('&') : '');
+  if (url !== location.href) { history.replaceState(history.state, '', url); }
+  return [url, ''];
+}"""
+READY_JS = "(...args) => { window.normgenLinkReady = true; return args; }"
+COPY_JS = """async (url) => {
+  url = url || location.href;
+  try { await navigator.clipboard.writeText(url); return '<span role="status">✓ Link copied</span>'; }
+  catch (e) {
+    const box = document.querySelector('#page-link textarea, #page-link input');
+    if (box) { box.focus(); box.select(); try { if (document.execCommand('copy')) {
+      return '<span role="status">✓ Link copied</span>'; } } catch (e2) {} }
+    return '<span role="status">Select the link and copy it (Ctrl+C)</span>';
+  }
+}"""
 
 
-def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, data_root: str | None = None) -> None:
-    """"Train this setting": copy Explore's controls into Train and switch tabs."""
+def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, data_root: str | None = None,
+                    tab_box: gr.Textbox | None = None) -> None:
+    """"Train this setting": copy Explore's controls into Train and switch tabs (and the link's tab)."""
 
     def to_train(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout):
         try:  # the seed as typed (not preprocessed): a huge one copied over would end the event stream
@@ -52,41 +97,149 @@ def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, data_root: str 
         if not ok:
             gr.Warning(f"{I.dataset_label(dataset)} is not on this server: training on "
                        f"{I.OFFLINE_DATASET} instead.")
-        return (gr.Tabs(selected="train"), model, dataset if ok else I.OFFLINE_DATASET, g_norm, l1, l2,
-                gr.update(choices=target_choices(model), value=target), variant, seed, train_size, dropout)
+        out = (gr.Tabs(selected="train"), model, dataset if ok else I.OFFLINE_DATASET, g_norm, l1, l2,
+               gr.update(choices=target_choices(model), value=target), variant, seed, train_size, dropout)
+        return (*out, "train") if tab_box is not None else out
 
     shared = [ex.model, ex.dataset, ex.g_norm, ex.l1, ex.l2, ex.target, ex.variant, ex.seed, ex.train_size, ex.dropout]
     into = [tr.model, tr.dataset, tr.g_norm, tr.l1, tr.l2, tr.target, tr.variant, tr.seed, tr.train_size, tr.dropout]
-    ex.train_this.click(to_train, shared, [tabs, *into], preprocess=False, **PRIVATE)
+    extra = [tab_box] if tab_box is not None else []
+    ex.train_this.click(to_train, shared, [tabs, *into, *extra], preprocess=False, **PRIVATE)
+
+
+Loader = tuple[Callable[[dict[str, Any]], tuple], list[Any]]
+
+
+def tab_loaders(tabs: list[tuple[Any, Any]], root: str | None = None, data_root: str | None = None) -> list[Loader]:
+    """(load function, its outputs) of every tab that restores itself from the parsed query: a tab
+    widget set with `load_outputs()` whose module has `make_load_fn(root, data_root)` -> fn(q)."""
+    out = []
+    for widgets, module in tabs:
+        if callable(getattr(widgets, "load_outputs", None)) and callable(getattr(module, "make_load_fn", None)):
+            out.append((module.make_load_fn(root, data_root), list(widgets.load_outputs())))
+    return out
+
+
+def _takes_request(fn: Callable[..., Any]) -> bool:
+    """Whether a tab's loader also takes the page's request (`fn(q, request=...)`, e.g. for its link base)."""
+    try:
+        return "request" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def make_page_load_fn(loaders: list[Loader]) -> Callable[..., tuple]:
+    """Page load: parse the URL's query once (links.parse_page_query) and hand it to every tab's loader.
+    Outputs: the Tabs, the link's tab box, then each loader's outputs in turn."""
+
+    def on_load(request: gr.Request) -> tuple:
+        q, bad = links.check_page_query(dict(request.query_params) if request is not None else {})
+        if bad:
+            gr.Warning("This link has values the page cannot use (the defaults are shown instead): "
+                       + "; ".join(bad))
+        out: list[Any] = [gr.Tabs(selected=q["tab"]) if "tab" in q else gr.skip(), q.get("tab", gr.skip())]
+        for fn, outputs in loaders:
+            got = tuple(fn(q, request=request) if _takes_request(fn) else fn(q))
+            if len(got) != len(outputs):
+                raise RuntimeError(f"{fn!r} returned {len(got)} updates for {len(outputs)} outputs")
+            out += got
+        return tuple(out)
+
+    return on_load
 
 
 def wire_page_load(demo: gr.Blocks, tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, root: str | None = None,
-                   data_root: str | None = None) -> None:
-    """The page state from the URL (?model=gan&dataset=mnist&l1=1e-4&...) on load, then the first
-    Explore result, the Train targets of its model and Train's measured time estimate."""
-    load_outs = [tabs, ex.model, ex.dataset, ex.g_norm, ex.l1, ex.l2, ex.target, ex.variant, ex.seed, ex.train_size,
-                 ex.dropout]
-    demo.load(make_load_fn(root, data_root), None, load_outs, **PRIVATE).then(
-        make_explore_fn(root), ex.inputs(), ex.outputs(), **PRIVATE).then(
+                   data_root: str | None = None, cmp: CompareTab | None = None,
+                   tab_box: gr.Textbox | None = None) -> Any:
+    """The page state from the URL (?tab=compare&model=gan&l1=1e-4&train_steps=600&compare_sweep=...) on
+    load (Explore's loader returns its whole first view), then the nearest training images, the Train
+    targets of its model and Train's measured time estimate.
+    Tabs whose widgets have `load_outputs()` restore themselves (`tab_loaders`); an Explore tab without it
+    uses its request-based loader (explore.make_load_fn(root, data_root)(request)). Returns the chain's
+    last dependency."""
+    pairs = [(ex, explore_tab), (tr, train_tab)] + ([(cmp, compare_tab)] if cmp is not None else [])
+    loaders = tab_loaders(pairs, root, data_root)
+    outs = [tabs, tab_box if tab_box is not None else gr.State()] + [c for _, o in loaders for c in o]
+    dep = demo.load(make_page_load_fn(loaders), None, outs, **PRIVATE)
+    if not callable(getattr(ex, "load_outputs", None)):  # an Explore whose loader reads the request, then its view
+        legacy = [tabs, ex.model, ex.dataset, ex.g_norm, ex.l1, ex.l2, ex.target, ex.variant, ex.seed, ex.train_size,
+                  ex.dropout]
+        dep = dep.then(explore_tab.make_load_fn(root, data_root), None, legacy, **PRIVATE).then(
+            make_explore_fn(root), ex.inputs(), ex.outputs(), **PRIVATE)
+    return dep.then(
         make_nearest_fn(root, data_root, only_small=True), ex.inputs(), [ex.nn_image, ex.nn_note], **PRIVATE).then(
         target_update, [tr.model, tr.target], tr.target, **PRIVATE).then(
         make_estimate_fn(root, data_root), tr.inputs(), tr.estimate, **PRIVATE)
 
 
+def explore_fragment(*values: Any) -> str:
+    """Explore's link fragment from its inputs (ExploreTab.inputs(), the order of inputs.PAGE_KEYS)."""
+    return links.fragment(links.PREFIXES["explore"], dict(zip(I.PAGE_KEYS, values, strict=False)))
+
+
+def query_boxes(ex: ExploreTab, tr: TrainTab, cmp: CompareTab) -> list[gr.Textbox]:
+    """The hidden link fragments of Explore, Train and Compare, in the link's order. A tab without its own
+    `query` box (Train before it had one) gets an empty one; Explore without one gets a box this glue
+    keeps up to date from Explore's inputs whenever its view (its link line) changes."""
+    boxes = []
+    for name, widgets in (("explore", ex), ("train", tr), ("compare", cmp)):
+        box = getattr(widgets, "query", None)
+        if box is None:
+            box = gr.Textbox("", elem_id=f"{name}-query", elem_classes=["query-state"], show_label=False,
+                             container=False, interactive=False)
+            if name == "explore":
+                ex.link.change(explore_fragment, ex.inputs(), box, **PRIVATE)
+        boxes.append(box)
+    return boxes
+
+
+def build_link_bar() -> tuple[gr.Textbox, gr.Button, gr.HTML, gr.Textbox]:
+    """The visible link (selectable, for a projector), its "Copy link" button and the "copied" note, and
+    the hidden box that holds the selected tab's id."""
+    with gr.Row(equal_height=True, elem_id="link-bar"):
+        link = gr.Textbox("", label="Link to this page (every tab's settings)", show_label=False, elem_id="page-link",
+                          interactive=False, scale=6, min_width=240, lines=1, max_lines=1, container=False)
+        copy = gr.Button("Copy link", elem_id="copy-link", variant="secondary", scale=0, min_width=130)
+        note = gr.HTML("", elem_id="copy-status", min_width=160, head=f"<style>{QUERY_CSS}{LINK_CSS}</style>")
+    tab_box = gr.Textbox("", elem_id="app-tab", elem_classes=["query-state"], show_label=False, container=False,
+                         interactive=False)
+    return link, copy, note, tab_box
+
+
+def wire_links(demo: gr.Blocks, tabs: gr.Tabs, tab_box: gr.Textbox, boxes: list[gr.Textbox], link: gr.Textbox,
+               copy: gr.Button, note: gr.HTML, loaded: Any) -> None:
+    """Client-side only (js= with fn=None, no server round trip): a selected tab sets the tab box; any
+    change of it or of a fragment rewrites the address bar and the link, from the end of the page
+    load (`loaded`, its last dependency) on; Copy copies it."""
+    for tab in tabs.children:
+        if isinstance(tab, gr.Tab) and tab.id is not None:
+            tab.select(None, None, tab_box, js=f"() => {str(tab.id)!r}", **PRIVATE)
+    gr.on([tab_box.change, *(b.change for b in boxes)], None, [tab_box, *boxes], [link, note], js=COMPOSE_JS,
+          **PRIVATE)
+    demo.load(None, None, link, js="() => location.href", **PRIVATE)  # the link as opened, until the load ends
+    loaded.then(None, None, None, js=READY_JS, **PRIVATE).then(
+        None, [tab_box, *boxes], [link, note], js=COMPOSE_JS, **PRIVATE)
+    copy.click(None, link, note, js=COPY_JS, **PRIVATE)
+
+
 def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Blocks:
     """The gr.Blocks app (not launched). `root`: zoo folder (default $NORMGEN_ZOO or checkpoints/);
     `data_root`: where MNIST / Fashion-MNIST live (default $NORMGEN_DATA)."""
-    with gr.Blocks(title="normgen: regularization in image generators") as demo:
+    # Gradio's cache: files this app wrote are deleted an hour after they were made (checked every 10 min);
+    # normgen's own temporary folders are swept by service.housekeeping (app.py starts it)
+    with gr.Blocks(title="normgen: regularization in image generators", delete_cache=(600, 3600)) as demo:
         gr.Markdown(HEADER, elem_id="header")
+        link, copy, note, tab_box = build_link_bar()
         with gr.Tabs(selected="explore", elem_id="tabs") as tabs:
             ex = build_explore_tab(root, data_root)
             tr = build_train_tab(root, data_root)
-            build_compare_tab(root)
+            cmp = build_compare_tab(root)
             build_learn_tab(root)
         wire_explore(ex, root, data_root)
         wire_train(tr, root, data_root)
-        wire_train_this(tabs, ex, tr, data_root)
-        wire_page_load(demo, tabs, ex, tr, root, data_root)
+        wire_train_this(tabs, ex, tr, data_root, tab_box)
+        loaded = wire_page_load(demo, tabs, ex, tr, root, data_root, cmp, tab_box)
+        wire_links(demo, tabs, tab_box, query_boxes(ex, tr, cmp), link, copy, note, loaded)
     demo.queue(default_concurrency_limit=4, max_size=64)
     return demo
 

@@ -11,7 +11,7 @@ CSS = """
 .gradio-container { max-width: 1600px !important; }
 #header h1 { margin-bottom: 0.1em; }
 #header p { font-size: 1.15em; margin-top: 0.2em; }
-.headline, .headline p { font-size: 1.25em; font-weight: 600; line-height: 1.4; }
+.headline, .headline p { font-size: 1.15em; font-weight: 600; line-height: 1.35; }
 .note p { font-size: 1.0em; }
 .caption p { font-size: 1.1em; margin: 0; }
 .status h3 { margin: 0.1em 0; }
@@ -20,10 +20,56 @@ CSS = """
 .details td:first-child { min-width: 8em; }  /* the generalization table's long cells ("-154 (3 seeds: -155 to
    -153)") wrap instead, and never squeeze the row labels to a letter a line */
 .link p { font-size: 0.85em; word-break: break-all; }
-#explore-baseline img, #explore-selected img, #train-grid img, #train-cmp-mine img, #train-cmp-zoo img {
+#explore-baseline img, #explore-selected img, #explore-diff img, #explore-noise img,
+#train-grid img, #train-cmp-mine img, #train-cmp-zoo img {
   image-rendering: pixelated; object-fit: contain;
 }
+/* hidden state the browser reads (shareable-link fragments): in the DOM, never shown */
+.query-state { display: none !important; }
+/* Explore's λ sliders move over the position in the zoo's trained values: the readout below shows
+   the λ, so the slider's own number box (the position) is not shown */
+.lambda-slider input[type=number], .lambda-slider .reset-button, .lambda-slider .min_value,
+.lambda-slider .max_value { display: none !important; }
+.readout p { margin: 0 0 0.4em 0; font-size: 1.0em; }
+/* the grids and the weight histogram: as large as the screen allows, on one screen at 1280 x 720 */
+#explore-grids img { max-height: min(52vh, 520px); width: 100%; object-fit: contain; }
+#explore-fig-weights img { max-height: min(60vh, 600px); }
+#explore-grids .caption { min-height: 3.3em; }  /* a two-line caption never shifts one grid below the other */
+#explore-controls .form, #explore-controls .block { margin-bottom: 0; }
+/* access: a focus ring on everything a keyboard reaches; text contrast >= 4.5:1 (WCAG AA): the theme's
+   labels are blue-500 on blue-100 (3.0:1), its footer grey-400 on grey-50 (2.4:1) */
+a, .tab-nav button, button[role=tab], label span, .block-info, .info { color: #1f2937; }
+span[data-testid=block-info], label > span { color: #1e3a8a !important; }
+footer a, footer button, footer span { color: #374151 !important; }
+a { color: #1d4ed8; text-decoration: underline; }
+:focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
+input[type=range]:focus-visible { outline: 3px solid #1d4ed8 !important; }
+/* a phone: the grids first, the controls after them */
+@media (max-width: 720px) {
+  /* all four tabs fit a 390 px phone (Gradio moves tabs that do not fit into a "More tabs" menu) */
+  .tab-wrapper .tab-container button { padding: 0.25em 0.45em !important; font-size: 0.95em; }
+  #explore-row { flex-direction: column-reverse !important; }
+  #explore-grids { flex-wrap: wrap !important; }
+  #explore-grids > .column { flex: 1 1 40% !important; min-width: 0 !important; max-width: 50%; }
+  #explore-grids > .column:last-child { flex-basis: 100% !important; max-width: 100%; }
+  #explore-grids img { max-width: 100%; }
+  #explore-grids .caption { min-height: 4.6em; }
+  /* the wide tables scroll inside their box instead of widening the page past the screen */
+  #explore-main, #explore-controls { min-width: 0 !important; max-width: 100%; }
+  .details { overflow-x: auto; max-width: 100%; }
+}
 """
+
+
+# Keyboard access: a Gradio dropdown opens its list when it gets the focus, so tabbing through the controls
+# left lists open over the labels below. On Tab, an open list is closed (Escape, which keeps the focus).
+JS = """() => {
+  const close = () => document.querySelectorAll('input[role=combobox][aria-expanded=true]').forEach((box) => {
+    box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));
+  });
+  document.addEventListener('keydown', (e) => { if (e.key === 'Tab') close(); }, true);
+  document.addEventListener('keyup', (e) => { if (e.key === 'Tab') close(); }, true);
+}"""
 
 
 def theme() -> Any:
@@ -32,6 +78,10 @@ def theme() -> Any:
     return gr.themes.Soft(primary_hue="blue", secondary_hue="orange", text_size="lg", radius_size="sm")
 
 
+MAX_UPLOAD = "1mb"
+
+
 def launch_kwargs() -> dict[str, Any]:
-    """Theme and CSS for `demo.launch(**launch_kwargs(), ...)`."""
-    return {"theme": theme(), "css": CSS}
+    """Theme, CSS, the page's script and the upload cap for `demo.launch(**launch_kwargs(), ...)`. The app
+    has no upload input, so any upload is refused past MAX_UPLOAD (Gradio answers 413)."""
+    return {"theme": theme(), "css": CSS, "js": JS, "max_file_size": MAX_UPLOAD}

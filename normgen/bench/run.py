@@ -4,7 +4,8 @@ Every figure is a ratio of two things measured in the same process, interleaved 
 (the machine is shared and noisy), reported as the median with its min-max spread:
 
 1. throughput: images/s of `normgen.engine.train.train` vs `normgen.bench.baseline.ConventionalLoop` (the
-   pytorch/examples DCGAN loop) on the same model, optimizer and batch size -- every registered family;
+   pytorch/examples DCGAN loop) on the same model, optimizer and batch size -- every registered family --
+   with dcgan's DataLoader default (num_workers=2) and at the loop's best setting on 2 cores (num_workers=0);
 2. time to picture: training seconds until the judge's Frechet distance (normgen.eval.judge +
    normgen.eval.quality, 1,000 samples vs the 10,000 real test images) drops below a threshold at which
    MNIST digits are clearly recognizable (evaluation time excluded), normgen vs conventional;
@@ -30,6 +31,7 @@ from pathlib import Path
 import torch
 
 from normgen.bench.baseline import WORKERS, ConventionalLoop, conventional_loader
+from normgen.bench.explore_latency import run_explore_latency
 from normgen.bench.finetune import bench_finetune
 from normgen.bench.parts import FD_THRESHOLDS, ExploreTimer, Judging, matmul_peak, step_flops, summarize, sync
 from normgen.config import make_config
@@ -57,35 +59,50 @@ def _pick(value, gpu: bool):
 
 
 def bench_throughput(name: str, data, loader, device: torch.device, steps: int, repeats: int,
-                     log: Callable[[str], None]) -> dict:
-    """images/s of train() vs the conventional loop, interleaved repeat by repeat."""
+                     log: Callable[[str], None], best_loader=None) -> dict:
+    """images/s of train() vs the conventional loop, interleaved repeat by repeat. With `best_loader`
+    (the same loop on `DataLoader(num_workers=0)`, which beats dcgan's default of 2 workers on 2 CPU
+    cores), the loop is also timed at that setting and the speed-up reported against both."""
     cfg = make_config(name, "mnist", steps=steps)
-    conv = ConventionalLoop(cfg, loader, device)
-    for _ in range(2):  # warm-up: worker start, allocator, thread pools
-        conv.step()
+    convs = {"conventional": ConventionalLoop(cfg, loader, device)}
+    if best_loader is not None:
+        convs["conventional0"] = ConventionalLoop(cfg, best_loader, device)
+    for conv in convs.values():
+        for _ in range(2):  # warm-up: worker start, allocator, thread pools
+            conv.step()
     train(make_config(name, "mnist", steps=2), data=data, device=device)
-    ours, theirs, cpu_ratio = [], [], []
+    ours: list[float] = []
+    theirs: dict[str, list[float]] = {k: [] for k in convs}
+    cpu_ratio = []
+    order = ["ours", *convs]
     for r in range(repeats):
         cpu = {}
-        for which in ((0, 1) if r % 2 == 0 else (1, 0)):
-            if which == 0:
+        for which in (order if r % 2 == 0 else order[::-1]):
+            if which == "ours":
                 c0 = time.process_time()
                 res = train(cfg, data=data, device=device)
                 cpu["ours"] = (time.process_time() - c0) / res.steps
                 ours.append(res.steps * cfg.batch_size / res.elapsed)
-            else:
-                sync(device)
-                c0, t0 = conv.cpu_seconds(), time.perf_counter()
-                for _ in range(steps):
-                    conv.step()
-                sync(device)
-                theirs.append(steps * cfg.batch_size / (time.perf_counter() - t0))
+                continue
+            conv = convs[which]
+            sync(device)
+            c0, t0 = conv.cpu_seconds(), time.perf_counter()
+            for _ in range(steps):
+                conv.step()
+            sync(device)
+            theirs[which].append(steps * cfg.batch_size / (time.perf_counter() - t0))
+            if which == "conventional":
                 c1 = conv.cpu_seconds()
                 cpu["theirs"] = (c1 - c0) / steps if c0 is not None and c1 is not None else None
         if cpu["theirs"] is not None:
             cpu_ratio.append(cpu["theirs"] / cpu["ours"])
-    out = {"normgen_ips": statistics.median(ours), "conventional_ips": statistics.median(theirs),
-           **summarize([a / b for a, b in zip(ours, theirs, strict=True)], "speedup")}
+    out = {"normgen_ips": statistics.median(ours), "conventional_ips": statistics.median(theirs["conventional"]),
+           **summarize([a / b for a, b in zip(ours, theirs["conventional"], strict=True)], "speedup")}
+    if "conventional0" in theirs:  # against num_workers=0, and against the faster loader of each repeat
+        out["conventional0_ips"] = statistics.median(theirs["conventional0"])
+        out.update(summarize([a / b for a, b in zip(ours, theirs["conventional0"], strict=True)], "speedup_vs_w0"))
+        best = [max(a, b) for a, b in zip(theirs["conventional"], theirs["conventional0"], strict=True)]
+        out.update(summarize([a / b for a, b in zip(ours, best, strict=True)], "speedup_vs_best"))
     # CPU-seconds per step, DataLoader workers included: robust to other load on a shared machine, but
     # only meaningful with --threads 1 (idle OpenMP threads spin, and spinning counts as CPU time)
     if cpu_ratio:
@@ -94,6 +111,11 @@ def bench_throughput(name: str, data, loader, device: torch.device, steps: int, 
         f"   speed-up x{out['speedup']:.2f} (min {out['speedup_min']:.2f}, max {out['speedup_max']:.2f})"
         + (f"; CPU-time speed-up x{out['cpu_time_speedup']:.2f} (min {out['cpu_time_speedup_min']:.2f}, "
            f"max {out['cpu_time_speedup_max']:.2f})" if cpu_ratio else ""))
+    if "conventional0_ips" in out:
+        log(f"        conventional, num_workers=0 {out['conventional0_ips']:9.0f} img/s   speed-up "
+            f"x{out['speedup_vs_w0']:.2f} (min {out['speedup_vs_w0_min']:.2f}, max {out['speedup_vs_w0_max']:.2f}); "
+            f"against the faster loader of each repeat x{out['speedup_vs_best']:.2f} "
+            f"(min {out['speedup_vs_best_min']:.2f}, max {out['speedup_vs_best_max']:.2f})")
     return out
 
 
@@ -206,10 +228,12 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
     t_start = time.perf_counter()
     data = load_dataset("mnist", root=root, device=device, download=False)
     loader = conventional_loader("mnist", root, make_config("gan").batch_size)
+    best_loader = conventional_loader("mnist", root, make_config("gan").batch_size, workers=0)
 
     if want("throughput"):
         log(f"1. throughput, batch 64, {s['steps']} steps x {s['repeats']} repeats (median, min-max of ratios):")
-        res["throughput"] = {m: bench_throughput(m, data, loader, device, s["steps"], s["repeats"], log)
+        res["throughput"] = {m: bench_throughput(m, data, loader, device, s["steps"], s["repeats"], log,
+                                                 best_loader=best_loader)
                              for m in MODEL_NAMES}
     if want("picture"):
         judging = Judging.for_mnist(root, device, log)
@@ -225,6 +249,9 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
         log(f"4. explore latency (CPU, median of {s['latency_repeats']}):")
         with tempfile.TemporaryDirectory() as tmp:
             res["explore"] = ExploreTimer(Path(tmp), data.to("cpu")).run(s["latency_repeats"], log)
+    if want("explore-e2e"):
+        log("4b. explore end to end: a λ change in the launched app, API and Chromium, new vs per-request figures:")
+        res["explore_e2e"] = run_explore_latency(None, str(root), log=log)
     if want("efficiency"):
         peak = matmul_peak(device)
         log(f"5. efficiency: measured matmul peak {peak / 1e9:.1f} GFLOP/s (float32"

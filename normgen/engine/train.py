@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -21,7 +22,7 @@ from normgen.data import Dataset, load_dataset
 from normgen.engine.sampling import sample as fixed_samples
 from normgen.eval.metrics import flat_weight_stats
 from normgen.models import GenerativeModel, build_model, family
-from normgen.regularizers import Penalty, ink_l1, latent_l1, resolve_target
+from normgen.regularizers import LAMBDAS, Penalty, RegConfig, check_lambda, ink_l1, latent_l1, resolve_target
 
 
 @dataclass
@@ -74,6 +75,55 @@ class Trainer:
         opt.step()
         for part in self.opt_parts[name]:
             self.penalties[part].after_step(opt)
+
+
+class LiveLambdas:
+    """λ values that may change while a run trains: `request(...)` from any thread, and the loop
+    applies the latest pending request between two steps (the next step trains under it).
+
+    Every applied change is kept in `changes` as {"step", "name", "old", "new"} (step = the steps
+    completed under the old value). Only the λ values change: target and update rule stay the run's."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[str, float] = {}
+        self._due = 0.0  # monotonic time from which the pending request applies
+        self.changes: list[dict[str, float | str]] = []
+
+    def request(self, settle_s: float = 0.0, **lams: float) -> dict[str, float]:
+        """Ask for new λ values (by RegConfig field name: l1, l2, group, act); checked at once (ValueError
+        naming the λ and its range). The request applies once no newer one has come for `settle_s`
+        seconds (a slider being dragged sends many: the run takes the value it comes to rest on).
+        Returns the pending request."""
+        bad = sorted(set(lams) - set(LAMBDAS))
+        if bad:
+            raise ValueError(f"unknown λ {', '.join(bad)}; the λ are {', '.join(LAMBDAS)}")
+        checked = {k: check_lambda(k, v) for k, v in lams.items()}
+        with self._lock:
+            self._pending.update(checked)
+            self._due = time.monotonic() + max(0.0, settle_s)
+            return dict(self._pending)
+
+    def take(self, reg: RegConfig, step: int) -> RegConfig | None:
+        """The RegConfig the next step trains under if a settled request changes `reg` (recorded), else None."""
+        with self._lock:
+            if not self._pending or time.monotonic() < self._due:
+                return None
+            pending, self._pending = self._pending, {}
+        new = {k: v for k, v in pending.items() if getattr(reg, k) != v}
+        if not new:
+            return None
+        for k, v in new.items():
+            self.changes.append({"step": step, "name": k, "old": getattr(reg, k), "new": v})
+        return replace(reg, **new)
+
+
+def apply_reg(t: Trainer, reg: RegConfig) -> None:
+    """Switch a trainer to new λ values between steps: the same weights and optimizer state, new
+    penalties (the target parts stay)."""
+    t.cfg = replace(t.cfg, reg=reg)
+    targets = resolve_target(reg.target, t.model.parts)
+    t.penalties = {p: Penalty(reg, m if p in targets else None) for p, m in t.model.parts.items()}
 
 
 def gan_step(t: Trainer) -> dict[str, torch.Tensor]:
@@ -213,9 +263,14 @@ def train(
     init: GenerativeModel | None = None,
     progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    live: LiveLambdas | None = None,
 ) -> TrainResult:
     """Train `cfg` and return the model with its history. Never raises on divergence: the result's
-    status is "diverged" and the model holds the last weights whose losses were finite."""
+    status is "diverged" and the model holds the last weights whose losses were finite.
+
+    `live`: λ values that may change during the run (applied between steps, recorded in
+    `live.changes`); without a request the run is exactly the one `cfg` describes. The result's
+    config holds the λ in force at the end."""
     device = torch.device(device) if device is not None else default_device()
     data = data if data is not None else load_dataset(cfg.dataset, root=data_root, seed=cfg.seed)
     t = make_trainer(cfg, data, device, init)
@@ -236,6 +291,8 @@ def train(
             if cfg.max_seconds and time.perf_counter() - start >= cfg.max_seconds:
                 message = f"time budget of {cfg.max_seconds:g} s reached at step {step}"
                 break
+            if live is not None and (reg := live.take(t.cfg.reg, step)) is not None:
+                apply_reg(t, reg)
             out = step_fn(t)
             step += 1
             if step % cfg.log_every and step != cfg.steps:
@@ -263,7 +320,7 @@ def train(
     elapsed = time.perf_counter() - start
     if status == "finished" and not message:
         message = f"finished {step} steps in {elapsed:.1f} s"
-    return TrainResult(t.model, cfg, status, step, elapsed, history,
+    return TrainResult(t.model, t.cfg, status, step, elapsed, history,
                        fixed_samples(t.model, cfg.n_samples, cfg.seed), message, str(device))
 
 

@@ -123,6 +123,68 @@ def weight_histograms(a: torch.Tensor, b: torch.Tensor, labels: Sequence[str] = 
     return fig
 
 
+ZOOM = 10 * NEAR_ZERO  # the near-zero panel spans |w| <= ZOOM
+
+
+def _share(stats: Mapping[str, float] | None, w: torch.Tensor) -> dict[str, float]:
+    """The legend's sparsity figures: `stats` when given (the index's float32 statistics: what every
+    table on screen shows), else measured from `w`."""
+    if stats is not None and all(isinstance(stats.get(k), (int, float)) for k in ("near_zero_pct", "zero_pct")):
+        return {"near_zero_pct": float(stats["near_zero_pct"]), "zero_pct": float(stats["zero_pct"])}
+    return weight_sparsity(w)
+
+
+def weight_mechanism(a: torch.Tensor, b: torch.Tensor, labels: Sequence[str] = ("baseline", "selected"), *,
+                     stats: Sequence[Mapping[str, float] | None] = (None, None), zoom: float = ZOOM,
+                     bins: int = 61, title: str = "Weights", size: tuple[float, float] = (3.9, 5.4)) -> Figure:
+    """What a penalty does to the weights, in two panels on one figure, large for a projector.
+
+    Top: every weight of both models (log count, shared symmetric bins). Bottom: a linear-count zoom
+    on |w| <= `zoom`, where L1's spike at zero shows (a log axis flattens it); the band marks
+    "near zero" (|w| < NEAR_ZERO). The legend's percentages come from `stats` (one mapping per model,
+    e.g. the zoo index's float32 figures) or, where missing, are measured from `a` / `b`.
+    """
+    a = a.detach().float().flatten().cpu()
+    b = b.detach().float().flatten().cpu()
+    if a.numel() == 0 and b.numel() == 0:
+        return _empty("No penalized weights to show.", title)
+    lim = max(a.abs().max().item() if a.numel() else 0.0, b.abs().max().item() if b.numel() else 0.0) or 1.0
+    edges = np.linspace(-lim, lim, bins + 1)
+    zedges = np.linspace(-zoom, zoom, 41)
+    series = ((a, labels[0], BASELINE, None, stats[0]), (b, labels[1], SELECTED, "//", stats[1]))
+    # drawn at about the size it is shown beside the grids (~300-400 px wide): 12.5-14 pt is >= 12 px there
+    with rc_context({**STYLE, "font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "xtick.labelsize": 12.5,
+                     "ytick.labelsize": 12.5, "legend.fontsize": 12.5, "lines.linewidth": 2.0}):
+        fig, axes = _figure(2, 1, size=size)
+        top, low = axes[0, 0], axes[1, 0]
+        for w, label, colour, hatch, st in series:
+            if w.numel() == 0:
+                continue
+            s = _share(st, w)
+            arr = w.numpy()
+            counts, _ = np.histogram(arr, bins=edges)
+            top.stairs(counts, edges, fill=True, alpha=0.3, color=colour, hatch=hatch)
+            top.stairs(counts, edges, color=colour, linewidth=2.0,
+                       label=f"{label}:\n{s['near_zero_pct']:.1f}% near 0\n{s['zero_pct']:.1f}% exactly 0")
+            zc, _ = np.histogram(arr, bins=zedges)
+            low.stairs(zc, zedges, fill=True, alpha=0.3, color=colour, hatch=hatch)
+            low.stairs(zc, zedges, color=colour, linewidth=2.0)
+        top.set_yscale("log")
+        top.set_ylim(bottom=0.8)
+        top.set_title(title)
+        top.set_ylabel("count (log)")
+        top.locator_params(axis="x", nbins=5)
+        fig.legend(*top.get_legend_handles_labels(), loc="outside lower center", framealpha=0.9, ncol=2,
+                   handlelength=1.2, columnspacing=1.0)
+        low.axvspan(-NEAR_ZERO, NEAR_ZERO, color="black", alpha=0.10, linewidth=0)
+        low.set_xlim(-zoom, zoom)
+        low.set_xticks([-zoom, -zoom / 2, 0, zoom / 2, zoom], [f"{v:g}" for v in (-zoom, -zoom / 2, 0, zoom / 2, zoom)])
+        low.set_title(f"Zoom: |w| < {zoom:g} (grey: near 0)")
+        low.set_xlabel("weight value")
+        low.set_ylabel("count")
+    return fig
+
+
 def layer_norms(a: Mapping[str, float], b: Mapping[str, float], labels: Sequence[str] = ("baseline", "selected"),
                 *, ylabel: str = "L2 norm  ||W||", title: str = "Weight norm per layer") -> Figure:
     """Grouped bars: one pair (baseline, selected) per layer, layers in the order of `a`."""

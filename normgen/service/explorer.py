@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 import tempfile
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ from normgen.models import family
 from normgen.regularizers import resolve_target, variant_label
 from normgen.render import figures as plots
 from normgen.render.grids import grid_image
+from normgen.service import figure_cache
+from normgen.service.figure_cache import FigureStore
 from normgen.service.inputs import (
     InputError,
     check_dataset,
@@ -64,6 +66,9 @@ N_SAMPLES = 64  # unconditional grids: 8 x 8
 PER_CLASS = 8  # conditional grids: one row of 8 per class
 GRID_SCALE = 3  # nearest-neighbour upscaling: crisp pixels on a projector
 DIFF_FULL = 0.5  # |selected - baseline| at which the heat map saturates (pixels span [-1, 1])
+# ONE_THREAD: an Explore call runs its small tensor ops on one thread (torch's OpenMP thread count is
+# per calling thread, so a training run elsewhere keeps its own). Measured on the shared 2-core machine
+# under load: 125 ms a call on one thread against 1,500 ms on two, whose threads wait for each other.
 
 
 @dataclass
@@ -88,8 +93,11 @@ class ExploreResult:
     note: str  # markdown: exact match / nearest / what is missing
     exact: bool
     stats: dict[str, Any]  # the same numbers, JSON-ready (for API clients)
-    figures: dict[str, Image.Image | None]  # "weights", "layers", "classes"
+    figures: dict[str, str | None]  # "weights", "layers", "classes": PNG files (None: not drawn)
     keys: dict[str, tuple] = field(default_factory=dict)  # image name -> cache key (see png_path)
+    noise_image: Image.Image | None = None  # |baseline seed b - baseline seed a| from the same noise
+    noise_label: str = ""  # markdown: which two baselines, and their mean change beside the selected one's
+    alt: dict[str, str] = field(default_factory=dict)  # image name -> alt text naming the setting
 
 
 def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2: float,
@@ -160,7 +168,6 @@ def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2
 
 
 _STATS: OrderedDict[tuple, dict] = OrderedDict()
-_FIGS: OrderedDict[tuple, Image.Image | None] = OrderedDict()
 
 
 def _lru_put(cache: OrderedDict, key: tuple, value: Any, size: int = 64) -> Any:
@@ -210,42 +217,89 @@ def file_dtype(index: ZooIndex, e: Entry) -> str:
     return str(load_entry(e, index.root).meta.get("dtype", "float32"))
 
 
-def _fig_png(fig) -> Image.Image:
-    buf = BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    buf.seek(0)
-    return Image.open(buf).convert("RGB")
+FIG_NAMES = ("weights", "layers", "classes")
+_PRIVATE_STORE: list[FigureStore] = []  # NORMGEN_FIGURE_CACHE=0: a per-process folder, never pre-rendered
 
 
-def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str]) -> dict[str, Image.Image | None]:
-    """Weight histograms (overlaid), per-layer norms and the judge's class histogram, as images.
+def _store() -> FigureStore:
+    if figure_cache.enabled():
+        return figure_cache.STORE
+    if not _PRIVATE_STORE:
+        _PRIVATE_STORE.append(FigureStore(tempfile.mkdtemp(prefix="normgen-figs-")))
+    return _PRIVATE_STORE[0]
 
-    They depend on the two checkpoints only (not on the noise seed), so they are cached. The class
-    histogram shows mode coverage, so it is drawn for families that can drop modes: a likelihood
-    model (one with an ELBO) is trained to cover every image, and its class spread says little.
+
+def _has_classes(base: Entry, sel: Entry) -> bool:
+    """The class histogram shows mode coverage, so it is drawn for families that can drop modes: a
+    likelihood model (one with an ELBO) is trained to cover every image, and its class spread says little."""
+    return bool(base.metrics.get("class_hist") and sel.metrics.get("class_hist")) and not family(base.model).has_elbo
+
+
+def figure_keys(base: Entry, sel: Entry, parts: list[str]) -> dict[str, tuple | None]:
+    """The store's key of each figure of the pair (None: that figure is not drawn for it)."""
+    k = (figure_cache.VERSION, base.id, base.sha256, sel.id, sel.sha256, tuple(parts))
+    return {name: (*k, name) if name != "classes" or _has_classes(base, sel) else None for name in FIG_NAMES}
+
+
+def missing_figures(base: Entry, sel: Entry, parts: list[str]) -> list[str]:
+    """The figures of the pair that are not on disk yet."""
+    st = _store()
+    return [n for n, k in figure_keys(base, sel, parts).items() if k is not None and st.get(k) is None]
+
+
+def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str]) -> dict[str, str | None]:
+    """PNG files of the weight figure (all weights + a zoom near zero, legend from the index's float32
+    statistics), the per-layer norms and the judge's class histogram; None where not drawn.
+
+    They depend on the two checkpoints only (not on the noise seed), so each is drawn once and kept
+    on disk (normgen.service.figure_cache; pre-rendered at app start by normgen.service.prerender).
     """
-    key = (str(index.root), base.id, base.sha256, sel.id, sel.sha256, tuple(parts))
-    if key in _FIGS:
-        return _FIGS[key]  # type: ignore[return-value]
+    st, keys = _store(), figure_keys(base, sel, parts)
+    out = {n: (st.get(k) if k is not None else None) for n, k in keys.items()}
+    if all(out[n] is not None for n, k in keys.items() if k is not None):
+        return out
     mb, ms = load_entry(base, index.root).model, load_entry(sel, index.root).model
     labels = ("baseline (λ = 0)", "selected")
-    wa = torch.cat([flat_weights(mb.parts[p]) for p in parts])
-    wb = torch.cat([flat_weights(ms.parts[p]) for p in parts])
     kinds = sorted({file_dtype(index, base), file_dtype(index, sel)})
     source = f", from the {' / '.join(kinds)} file" if kinds != ["float32"] else ""
-    title = f"Weights of the {' + '.join(parts)}{source}"
-    out: dict[str, Image.Image | None] = {"weights": _fig_png(plots.weight_histograms(wa, wb, labels, title=title))}
-    sa, sb = weight_stats(index, base), weight_stats(index, sel)
-    prefix = len(parts) > 1
-    la = {f"{p}.{k}" if prefix else k: v["l2"] for p in parts for k, v in sa[p]["layers"].items()}
-    lb = {f"{p}.{k}" if prefix else k: v["l2"] for p in parts for k, v in sb[p]["layers"].items()}
-    out["layers"] = _fig_png(plots.layer_norms(la, lb, labels,
-                                               title=f"Weight norm per layer ({' + '.join(parts)}){source}"))
-    ca, cb = base.metrics.get("class_hist"), sel.metrics.get("class_hist")
-    out["classes"] = None
-    if ca and cb and not family(base.model).has_elbo:
-        out["classes"] = _fig_png(plots.class_histogram(cb, sel.dataset, baseline=ca, labels=labels))
-    return _lru_put(_FIGS, key, out)  # type: ignore[no-any-return]
+    if out["weights"] is None:
+        title = f"Weights of the {' + '.join(parts)}" + (f"\n({' / '.join(kinds)} files)" if source else "")
+        wa = torch.cat([flat_weights(mb.parts[p]) for p in parts])
+        wb = torch.cat([flat_weights(ms.parts[p]) for p in parts])
+        stats = (entry_totals(index, base, parts)[0], entry_totals(index, sel, parts)[0])
+        fig = plots.weight_mechanism(wa, wb, ("baseline", "selected"), stats=stats, title=title)
+        out["weights"] = st.put(keys["weights"], fig)  # type: ignore[arg-type]
+    if out["layers"] is None:
+        sa, sb = weight_stats(index, base), weight_stats(index, sel)
+        prefix = len(parts) > 1
+        la = {f"{p}.{k}" if prefix else k: v["l2"] for p in parts for k, v in sa[p]["layers"].items()}
+        lb = {f"{p}.{k}" if prefix else k: v["l2"] for p in parts for k, v in sb[p]["layers"].items()}
+        fig = plots.layer_norms(la, lb, labels, title=f"Weight norm per layer ({' + '.join(parts)}){source}")
+        out["layers"] = st.put(keys["layers"], fig)  # type: ignore[arg-type]
+    if keys["classes"] is not None and out["classes"] is None:
+        fig = plots.class_histogram(sel.metrics["class_hist"], sel.dataset, baseline=base.metrics["class_hist"],
+                                    labels=labels)
+        out["classes"] = st.put(keys["classes"], fig)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# requests in flight (the background figure pass draws only while there are none)
+
+_BUSY = {"n": 0, "last": 0.0}
+_BUSY_LOCK = threading.Lock()
+
+
+def _busy(delta: int) -> None:
+    with _BUSY_LOCK:
+        _BUSY["n"] += delta
+        _BUSY["last"] = time.monotonic()
+
+
+def idle_for(seconds: float) -> bool:
+    """True when no Explore request is running and none ended in the last `seconds`."""
+    with _BUSY_LOCK:
+        return _BUSY["n"] == 0 and time.monotonic() - _BUSY["last"] >= seconds
 
 
 # ----------------------------------------------------------------------------------------------
@@ -262,7 +316,10 @@ class PngCache:
         self.files: OrderedDict[tuple, Path] = OrderedDict()
         self.lock = threading.Lock()
 
-    def path(self, img: Image.Image | None, key: tuple | None) -> str | None:
+    def path(self, img: Image.Image | None, key: tuple | None, shrink: int = 1) -> str | None:
+        """The file of `img` (written once per `key`); `shrink` > 1 writes it that many times smaller
+        (nearest neighbour: exact for an image enlarged by `shrink`), for pictures the page enlarges
+        itself (CSS image-rendering: pixelated), so there are fewer bytes to encode and fetch."""
         if img is None:
             return None
         with self.lock:
@@ -272,6 +329,8 @@ class PngCache:
             if self.dir is None or not self.dir.exists():
                 self.dir = Path(tempfile.mkdtemp(prefix="normgen-ui-"))
             p = self.dir / f"{uuid.uuid4().hex}.png"
+            if shrink > 1:
+                img = img.resize((img.width // shrink, img.height // shrink), Image.NEAREST)
             img.save(p, format="png", compress_level=1)
             self.files[key if key is not None else (p.name,)] = p
             while len(self.files) > self.size:
@@ -285,9 +344,12 @@ PNGS = PngCache()
 
 def png_path(result: ExploreResult, name: str) -> str | None:
     """A PNG file for one of `result`'s images ("baseline", "selected", "diff", or a figure name)."""
-    img = {"baseline": result.baseline_image, "selected": result.selected_image,
-           "diff": result.diff_image}.get(name, result.figures.get(name))
-    return PNGS.path(img, result.keys.get(name))
+    if name in result.figures:
+        return result.figures[name]
+    img = {"baseline": result.baseline_image, "selected": result.selected_image, "diff": result.diff_image,
+           "noise": result.noise_image}.get(name)
+    # the heat maps are colour: 3x the bytes of a grid; written at one pixel per pixel, enlarged on the page
+    return PNGS.path(img, result.keys.get(name), shrink=GRID_SCALE if name in ("diff", "noise") else 1)
 
 
 def diff_image(a: torch.Tensor, b: torch.Tensor, nrow: int, scale: int = GRID_SCALE) -> Image.Image:
@@ -324,6 +386,18 @@ def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any
 
     Raises InputError for bad input; a missing or partial zoo is explained in `note`, never raised.
     """
+    _busy(1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # this thread only (OpenMP): see ONE_THREAD
+    try:
+        return _explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, root)
+    finally:
+        torch.set_num_threads(threads)
+        _busy(-1)
+
+
+def _explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
+             train_size: Any, dropout: Any, root: str | None) -> ExploreResult:
     model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout = request(
         model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout)
     empty = ExploreResult(None, None, None, "", "", "", "", "", False, {},
@@ -351,7 +425,8 @@ def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
     xb, xs, nrow = sample_pair(index, s, seed)
     parts = shown_parts(sel)
     (wb, src_b), (ws, src_s) = entry_totals(index, base, parts), entry_totals(index, sel, parts)
-    text = describe_change(index, base, sel, parts, wb, ws, mean_pixel_change(xb, xs), seed, s.exact, s.notes)
+    change = mean_pixel_change(xb, xs)
+    text = describe_change(index, base, sel, parts, wb, ws, change, seed, s.exact, s.notes)
     text.stats["weights_source"] = {"baseline": src_b, "selected": src_s}
     text.details += "\n\n" + source_caption(index, base, sel, src_b, src_s)
     gen_text, gen_stats = panel(index, base, sel)
@@ -363,13 +438,44 @@ def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
     root = str(index.root)
     pair = (root, base.id, base.sha256, sel.id, sel.sha256)
     keys = {"baseline": (root, base.id, base.sha256, seed), "selected": (root, sel.id, sel.sha256, seed),
-            "diff": (*pair, seed, "diff"), **{k: (*pair, tuple(parts), k) for k in ("weights", "layers", "classes")}}
+            "diff": (*pair, seed, "diff")}
+    partner = noise_partner(index, base)
+    noise_img, noise_label = None, ""
+    if partner is not None:
+        xp = entry_samples(index, partner, xb.shape[0], seed)
+        noise_img = diff_image(xb, xp, nrow)
+        keys["noise"] = (root, base.id, base.sha256, partner.id, partner.sha256, seed, "noise")
+        noise = mean_pixel_change(xb, xp)
+        text.stats["seed_noise"] = {"baseline_seeds": [base.seed, partner.seed], "mean_pixel_change": noise,
+                                    "selected_mean_pixel_change": change}
+        noise_label = (f"**Seed noise only:** baseline seed {base.seed} vs baseline seed {partner.seed}, the same "
+                       f"recipe trained twice (mean change {noise:.3f}; selected vs baseline: {change:.3f})")
+    setting = f"{model_label(sel.model)} on {dataset_label(sel.dataset)}, {describe(sel)}{size_words(sel)}"
+    alt = {"baseline": f"Grid of samples of the baseline: {model_label(base.model)} on {dataset_label(base.dataset)}, "
+                       f"no penalty (λ = 0){size_words(base)}, training seed {base.seed}, noise seed {seed}",
+           "selected": f"Grid of samples of the selected setting: {setting}, training seed {sel.seed}, "
+                       f"noise seed {seed}",
+           "diff": f"Heat map of the per-pixel change from the baseline to {setting} (black: same, yellow: 0.5+)",
+           "noise": f"Heat map of the per-pixel change between baseline training seeds {base.seed} and "
+                    f"{partner.seed if partner else '-'} of {model_label(base.model)}, noise seed {seed}",
+           "weights": f"Histograms of the weights of the baseline and of {setting}, with a zoom near zero",
+           "layers": f"Bar chart of the weight norm per layer, baseline and {setting}",
+           "classes": f"Bar chart of the classes the judge sees in the samples, baseline and {setting}"}
     return ExploreResult(
         baseline_image=grid_image(xb, nrow=nrow, scale=GRID_SCALE),
         selected_image=grid_image(xs, nrow=nrow, scale=GRID_SCALE), diff_image=diff_image(xb, xs, nrow),
         baseline_label=BASELINE_LABEL + size_words(base), selected_label=text.selected_label, headline=text.headline,
         details=text.details, note=text.note, exact=s.exact, stats=text.stats,
-        figures=figures(index, base, sel, parts), keys=keys)
+        figures=figures(index, base, sel, parts), keys=keys, noise_image=noise_img, noise_label=noise_label, alt=alt)
+
+
+def noise_partner(index: ZooIndex, base: Entry) -> Entry | None:
+    """Another training seed of the same baseline recipe (the lowest seed other than `base`'s), or None
+    when the zoo trained it once: the two show what changes from the training seed alone."""
+    cands = [e for e in index.find(model=base.model, dataset=base.dataset, train_size=base.train_size,
+                                   g_norm=base.g_norm, d_norm=base.d_norm, variant=base.variant, group=0.0, act=0.0)
+             if e.is_baseline and e.seed != base.seed and e.steps == base.steps]
+    return min(cands, key=lambda e: e.seed) if cands else None
 
 
 def source_caption(index: ZooIndex, base: Entry, sel: Entry, src_b: str, src_s: str) -> str:
@@ -385,11 +491,28 @@ def source_caption(index: ZooIndex, base: Entry, sel: Entry, src_b: str, src_s: 
     return f"*{s}*"
 
 
+_SAMPLES: OrderedDict[tuple, torch.Tensor] = OrderedDict()
+_SAMPLES_LOCK = threading.Lock()
+
+
+def entry_samples(index: ZooIndex, e: Entry, n: int, seed: int) -> torch.Tensor:
+    """`n` samples of entry `e` from noise `seed` (cached: a baseline is shown beside many settings;
+    64 MNIST samples are 200 KB, the cache holds 128 of them)."""
+    key = (str(index.root), e.id, e.sha256, n, seed)
+    with _SAMPLES_LOCK:
+        if key in _SAMPLES:
+            _SAMPLES.move_to_end(key)
+            return _SAMPLES[key]
+    x = sample(load_entry(e, index.root).model, n, seed)
+    with _SAMPLES_LOCK:
+        return _lru_put(_SAMPLES, key, x, size=128)  # type: ignore[no-any-return]
+
+
 def sample_pair(index: ZooIndex, s: Selection, seed: int) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Samples of baseline and selected from the same latent batch; returns (base, sel, nrow)."""
-    cb, cs = load_entry(s.baseline, index.root), load_entry(s.selected, index.root)
+    cs = load_entry(s.selected, index.root)
     n, nrow = grid_size(s.selected.model, cs.config.model.num_classes)
-    return sample(cb.model, n, seed), sample(cs.model, n, seed), nrow
+    return entry_samples(index, s.baseline, n, seed), entry_samples(index, s.selected, n, seed), nrow
 
 
 def shown_parts(e: Entry) -> list[str]:
@@ -404,5 +527,5 @@ def shown_parts(e: Entry) -> list[str]:
 
 
 __all__ = ["explore", "select", "show", "Selection", "ExploreResult", "diff_image", "grid_size", "weight_stats",
-           "entry_totals", "file_dtype", "figures", "sample_pair", "shown_parts", "request", "NEAR_ZERO",
-           "DEAD_FILTER"]
+           "entry_totals", "file_dtype", "figures", "figure_keys", "missing_figures", "idle_for", "noise_partner",
+           "sample_pair", "shown_parts", "request", "NEAR_ZERO", "DEAD_FILTER"]

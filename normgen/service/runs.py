@@ -30,21 +30,24 @@ from normgen.checkpoints import save
 from normgen.config import reproduce_command
 from normgen.data import DatasetUnavailable
 from normgen.engine.sampling import sample
-from normgen.engine.train import Progress
+from normgen.engine.train import LiveLambdas, Progress
 from normgen.models import family
+from normgen.regularizers import PENALTIES
 from normgen.render.figures import fmt_lambda
 from normgen.render.grids import grid_image
+from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.explorer import grid_size
 from normgen.service.generalization_view import measure_run, run_markdown
 from normgen.service.inputs import dataset_label
 from normgen.service.sessions import (
-    _DEVICE_LOCK,
     GRID_SCALE,
     HEARTBEAT_S,
     STREAM_MIN_INTERVAL,
+    TRAIN_THREADS,
     RunPlan,
     get_data,
     get_test_data,
+    release_memory,
     training_function,
 )
 from normgen.zoo.index import Entry, load_entry
@@ -68,6 +71,8 @@ class Snapshot:
     command: str  # the CLI command that reproduces the kept weights
     generalization: dict[str, float] = field(default_factory=dict)  # measured on the kept model (see runs)
     generalization_note: str = ""  # markdown: those numbers in words, or why they are not measured
+    changes: list[dict[str, Any]] = field(default_factory=list)  # λ changed mid-run: step, name, old, new
+    lambdas: dict[str, float] = field(default_factory=dict)  # the λ in force now (nonzero ones)
 
     @property
     def eta(self) -> float | None:
@@ -80,8 +85,10 @@ class Snapshot:
 class Run:
     """A run of `plan` in a worker thread; create with `start_run`."""
 
-    def __init__(self, plan: RunPlan, data_root: str | None = None) -> None:
+    def __init__(self, plan: RunPlan, data_root: str | None = None, ticket: Ticket | None = None) -> None:
         self.plan = plan
+        self.ticket = ticket  # its place in the server's line (None: trains at once, as the CLI would)
+        self.live = LiveLambdas()
         self.cfg = plan.cfg
         self.id = uuid.uuid4().hex[:8]
         self.data_root = data_root
@@ -93,7 +100,7 @@ class Run:
         self.samples: torch.Tensor | None = None
         self.sample_step = 0
         self.step, self.elapsed = 0, 0.0
-        self.status, self.message = "waiting", "waiting for the device"
+        self.status, self.message = "waiting", "waiting for its turn"
         self.result = None
         self.files: dict[str, str] = {}
         self.generalization: dict[str, float] = {}
@@ -114,16 +121,27 @@ class Run:
             self.samples, self.sample_step = p.samples, p.step
         self.wake.put(None)
 
+    def _waiting(self, place: int, seconds: float) -> None:
+        msg = f"{ordinal(place)} in line, {wait_words(seconds)}"
+        if msg != self.message:
+            self.message = msg
+            self.wake.put(None)
+
     def _work(self) -> None:
         try:
             data = get_data(self.cfg, self.data_root)
-            with _DEVICE_LOCK:  # one run on the device at a time
-                if self.should_stop():
-                    self.status, self.message = "stopped", "stopped before the first step"
-                    return
-                self.status, self.message = "running", "training"
-                res = training_function()(self.cfg, data=data, device=self.plan.device, init=self.plan.init,
-                                          progress=self._progress, should_stop=self.should_stop)
+            if self.ticket is not None and not admission().wait_turn(self.ticket, self.should_stop,
+                                                                      self._waiting):
+                self.status, self.message = "stopped", "stopped while waiting in line (nothing trained)"
+                return
+            if self.should_stop():
+                self.status, self.message = "stopped", "stopped before the first step"
+                return
+            self.status, self.message = "running", "training"
+            self.wake.put(None)
+            torch.set_num_threads(TRAIN_THREADS)  # this worker thread's count (see sessions.TRAIN_THREADS)
+            res = training_function()(self.cfg, data=data, device=self.plan.device, init=self.plan.init,
+                                      progress=self._progress, should_stop=self.should_stop, live=self.live)
             self.result = res
             self.samples, self.sample_step, self.step = res.samples, res.steps, res.steps
             self.elapsed = res.elapsed
@@ -136,8 +154,34 @@ class Run:
         except Exception as exc:  # report, never kill the server: the UI shows the message
             self.status, self.message = "error", f"training failed: {type(exc).__name__}: {exc}"
         finally:
+            if self.ticket is not None:
+                admission().release(self.ticket, stopped_early=self.stop_event.is_set() or self.status == "error")
+            release_memory()  # this thread's heap arena: its temporaries go back to the OS
             self.done.set()
             self.wake.put(None)
+
+    # -- λ while it trains ------------------------------------------------------------------------
+    def set_lambdas(self, settle_s: float = 0.0, **lams: float) -> str:
+        """Change λ values of this run from its next step on, once no newer change has come for
+        `settle_s` s (ValueError naming a bad λ); returns a sentence saying what happens. A run that
+        has ended is left as it is."""
+        if self.done.is_set() or self.stop_event.is_set():
+            return "The run has ended; the new λ applies to your next run."
+        now = self.current_reg()
+        new = {k: v for k, v in self.live.request(settle_s, **lams).items() if getattr(now, k) != v}
+        if not new:
+            return ""
+        when = "from its first step" if self.status == "waiting" else f"from the next step (now at step {self.step})"
+        said = ", ".join(f"{PENALTIES[k].label} λ {fmt_lambda(getattr(now, k))} → {fmt_lambda(v)}"
+                         for k, v in new.items())
+        return f"{said}: the running run takes it {when}."
+
+    def current_reg(self):
+        """The run's RegConfig with every applied λ change."""
+        reg = self.cfg.reg
+        for c in self.live.changes:
+            reg = replace(reg, **{c["name"]: c["new"]})
+        return reg
 
     def _measure(self, data) -> None:
         """The zoo's generalization metrics of the kept model, on the images it trained on and the test
@@ -162,14 +206,18 @@ class Run:
         return self._grid[1]
 
     def snapshot(self) -> Snapshot:
+        reg = self.current_reg()
+        lams = {k: getattr(reg, k) for k in PENALTIES if getattr(reg, k)}
         return Snapshot(self.id, self.step, self.cfg.steps, self.elapsed, self.status, self.message, self.grid(),
                         self.sample_step, list(self.history), self.done.is_set(), dict(self.files),
-                        self.command(), dict(self.generalization), self.generalization_note)
+                        self.command(), dict(self.generalization), self.generalization_note,
+                        [dict(c) for c in self.live.changes], lams)
 
     def kept_config(self):
-        """The config whose CLI run reproduces the kept weights (the steps actually kept)."""
+        """The config of the kept weights (the steps actually kept, the λ in force at the end); the CLI
+        run of it reproduces them when no λ changed mid-run."""
         steps = self.result.steps if self.result is not None else self.step
-        return replace(self.cfg, steps=max(1, steps), max_seconds=0.0)
+        return replace(self.cfg, reg=self.current_reg(), steps=max(1, steps), max_seconds=0.0)
 
     def command(self) -> str:
         init = None
@@ -179,7 +227,13 @@ class Run:
                 init = str(path.resolve().relative_to(Path.cwd().resolve()))
             except ValueError:
                 init = str(path)
-        return reproduce_command(self.kept_config(), init=init)
+        if not self.live.changes:
+            return reproduce_command(self.kept_config(), init=init)
+        start = replace(self.kept_config(), reg=self.cfg.reg)
+        said = "; ".join(f"step {c['step']}: {PENALTIES[c['name']].label} λ {fmt_lambda(c['old'])} → "
+                         f"{fmt_lambda(c['new'])}" for c in self.live.changes)
+        return (reproduce_command(start, init=init) + f"\n# λ changed during the run ({said}). The CLI trains "
+                "one λ throughout, so this command reproduces the start setting, not the schedule.")
 
     def finalize(self) -> dict[str, str]:
         """Write checkpoint (.safetensors), grid PNG and config JSON once the worker has ended."""
@@ -195,7 +249,7 @@ class Run:
             info = {"status": r.status, "steps": r.steps, "device": r.device, "wall_s": round(r.elapsed, 2),
                     "message": r.message, "init": self.plan.init_entry.id if self.plan.init_entry else None,
                     "command": self.command(), "final": r.history[-1] if r.history else {},
-                    "generalization": self.generalization}
+                    "generalization": self.generalization, "lambda_changes": [dict(c) for c in self.live.changes]}
             ck = save(self.out_dir / f"{stem}.safetensors", r.model, self.kept_config(), extra=info)
             png = self.out_dir / f"{stem}-samples.png"
             grid = self.grid()
@@ -214,8 +268,15 @@ class Run:
 RUNS: weakref.WeakValueDictionary[str, Run] = weakref.WeakValueDictionary()  # id -> live runs (monitoring)
 
 
-def start_run(plan: RunPlan, data_root: str | None = None) -> Run:
+def start_run(plan: RunPlan, data_root: str | None = None, session: str | None = None) -> Run:
+    """Start `plan` in a worker thread; it waits for its turn on the device (one run trains at a time).
+    With `session` (a visitor), the admission's caps apply first: `admission.Refused` (nothing started)
+    when that visitor already has a live run or the server's line is full."""
     run = Run(plan, data_root)
+    expected = plan.expected_s if plan.expected_s is not None else plan.cfg.max_seconds
+    adm = admission()
+    run.ticket = (adm.admit(session, expected, run.should_stop) if session is not None
+                  else adm.join(expected, run.should_stop))
     RUNS[run.id] = run
     run.thread.start()
     return run
@@ -225,7 +286,7 @@ def stream(run: Run, poll: float = 0.25) -> Iterator[Snapshot]:
     """Snapshots while the run trains (at most one per STREAM_MIN_INTERVAL, only on news), then a
     final one with the downloads. Reading the stream keeps the run's heartbeat alive."""
     yield run.snapshot()
-    last_sent, last_key = time.monotonic(), (run.step, run.status)
+    last_sent, last_key = time.monotonic(), (run.step, run.status, run.message, len(run.live.changes))
     while not run.done.is_set():
         run.last_poll = time.monotonic()
         try:
@@ -233,7 +294,7 @@ def stream(run: Run, poll: float = 0.25) -> Iterator[Snapshot]:
         except queue.Empty:
             pass
         run.last_poll = time.monotonic()
-        key = (run.step, run.status)
+        key = (run.step, run.status, run.message, len(run.live.changes))
         if key != last_key and time.monotonic() - last_sent >= STREAM_MIN_INTERVAL and not run.done.is_set():
             last_sent, last_key = time.monotonic(), key
             yield run.snapshot()
@@ -256,6 +317,8 @@ class TrainStore:
 
     def __init__(self) -> None:
         self.run: Run | None = None
+        self.key = uuid.uuid4().hex  # this session, for the per-visitor cap of the admission
+        self.slider_moved: dict[str, float] = {}  # λ name -> when its slider last moved (monotonic s)
 
     def __deepcopy__(self, memo: dict) -> TrainStore:
         return TrainStore()

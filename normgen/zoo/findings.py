@@ -16,7 +16,8 @@ from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.zoo import sweeps as S
 from normgen.zoo.coverage import collapsed, coverage_words
 from normgen.zoo.index import ZooIndex
-from normgen.zoo.readings import metric, weight_stat
+from normgen.zoo.readings import metric, of, weight_stat
+from normgen.zoo.readings import stat as seed_stat
 from normgen.zoo.spec import DATASETS as GRID_DATASETS
 from normgen.zoo.verdicts import Stat, change, versus_spread
 
@@ -24,7 +25,11 @@ VARIANT_MODELS = ("gan", "vae")  # the families whose proximal / decoupled / gro
 
 
 def _stat(point: S.SweepPoint, get) -> Stat:
-    return Stat(point.values(get))
+    """`get` over the point's training seeds, with its sampling spread (noise redrawn) where measured."""
+    return seed_stat(point.entries, get)
+
+
+point_stat = _stat  # public names for normgen.service.lessons
 
 
 def _wstat(part: str, name: str):
@@ -32,7 +37,7 @@ def _wstat(part: str, name: str):
 
 
 def _m(name: str):
-    return lambda e: metric(e, name)
+    return of(name)  # carries the metric's name, so the sampling spread is found
 
 
 def find_sweep(index: ZooIndex, model: str, dataset: str, kind: str, g_norm: str = "none",
@@ -55,6 +60,21 @@ def _collapsed_baseline(sweep: S.Sweep) -> Stat | None:
     k = len(class_names(sweep.dataset)) or 10
     h = _stat(sweep.points[0], _m("class_entropy"))
     return h if h.ok and collapsed(h.mean, k) else None
+
+
+def collapse_point(sweep: S.Sweep) -> S.SweepPoint | None:
+    """The smallest λ of `sweep` whose samples collapse (None if none does, or the baseline already has)."""
+    return _collapse(sweep)
+
+
+def wstat_getter(part: str, name: str):
+    """A getter of the weight statistic `name` of `part` (near_zero_pct, zero_pct, l2, dead_filter_pct)."""
+    return _wstat(part, name)
+
+
+def metric_getter(name: str):
+    """A getter of the index metric `name` that carries its name (for the sampling spread)."""
+    return _m(name)
 
 
 def _collapse(sweep: S.Sweep) -> S.SweepPoint | None:

@@ -12,7 +12,6 @@ a missing browser fails. Never runs `playwright install`: there is no network fo
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -21,44 +20,23 @@ import pytest
 from conftest_browser import (
     CHROMIUM_ARGS,
     VIEWPORT,
-    build_tiny_zoo,
     chromium_path,
     img_src,
-    launch_app,
     open_tab,
     pick_option,
     pick_other_option,
     status_text,
+    tiny_app_url,
     wait_until,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-REQUIRE = os.environ.get("NORMGEN_REQUIRE_BROWSER") == "1"
-
-
-def _unavailable() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the python package playwright is not installed (pip install -r requirements-dev.txt)"
-    if chromium_path() is None:
-        return "Chromium is not installed (Debian: apt-get install -y chromium); never `playwright install`"
-    return None
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    why = _unavailable()
-    if why:
-        if REQUIRE:
-            pytest.fail(f"NORMGEN_REQUIRE_BROWSER=1 but {why}")
-        pytest.skip(why)
-    root = tmp_path_factory.mktemp("browser-zoo")
-    build_tiny_zoo(root)
-    demo, url = launch_app(root)
-    yield url
-    demo.close()
+    yield from tiny_app_url(tmp_path_factory, "browser-zoo")
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +55,11 @@ def app_page(app_url):
 
 def test_a_missing_browser_is_named(monkeypatch):
     """What the skip (or, with NORMGEN_REQUIRE_BROWSER=1, the failure) says when Chromium is absent."""
-    import sys
+    import conftest_browser
 
-    monkeypatch.setattr(sys.modules[__name__], "chromium_path", lambda: None)
-    assert "Chromium is not installed" in _unavailable() and "never `playwright install`" in _unavailable()
+    monkeypatch.setattr(conftest_browser, "chromium_path", lambda: None)
+    why = conftest_browser.browser_unavailable()
+    assert why is not None and "Chromium is not installed" in why and "never `playwright install`" in why
 
 
 def _shot(page, name: str) -> None:
@@ -95,8 +74,11 @@ def test_explore_lambda_changes_the_selected_grid(app_page):
     page = app_page
     before = wait_until(lambda: img_src(page, "explore-selected"), 60, "the first Explore grid")
     assert img_src(page, "explore-baseline")
-    old, new = pick_other_option(page, "explore-l1")
-    assert page.locator("#explore-l1 input").first.input_value() == new != old
+    knob = page.locator("#explore-l1-slider input[type=range]").first
+    old = knob.input_value()
+    knob.focus()
+    knob.press("ArrowRight")
+    assert wait_until(lambda: knob.input_value() != old, 10, "the L1 slider to move")
     after = wait_until(lambda: (s := img_src(page, "explore-selected")) != before and s, 30,
                        "the selected grid to change after the L1 lambda changed")
     assert after != before

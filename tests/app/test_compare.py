@@ -216,7 +216,7 @@ def test_spread_verdicts_need_a_margin_beyond_two_seeds():
     assert [versus_spread(a, v) for v in (22.0, 25.0, 17.0, 15.0, 29.0)] == [
         "inside", "near", "near", "outside", "outside"]
     idx = _index(_e(seed=0, fd=20.0), _e(seed=1, fd=24.0), _e(l1=1e-4, fd=26.0))
-    assert "→ 26 (just outside the seed spread, by less than the seeds differ: not a clear effect)" in \
+    assert "→ 26 (just outside the seed spread, by less than the seeds or noise draws differ: not a clear effect)" in \
         findings.measured_markdown(idx)
 
 
@@ -283,7 +283,8 @@ def test_learn_page_empty_and_units():
 
 
 def test_learn_on_the_tiny_zoo(zoo):
-    text = learn.learn_markdown(zoo)
+    assert "What this zoo measured: Shapes (made offline)" in learn.learn_markdown(zoo)
+    text = findings.measured_markdown(zoo)  # the full text (the Learn page shows it as pictures)
     assert "What this zoo measured: Shapes (made offline)" in text
     sw = S.get_sweep(zoo, "gan", "shapes", "l2|none|none|generator|loss|10")
     n0 = np.mean([e.weights["generator"]["l2"] for e in sw.points[0].entries])
@@ -491,3 +492,34 @@ def test_confident_pct_comes_with_coverage_and_collapse_is_named(zoo):
     assert ("Samples the judge is confident about: 81.0% (seeds 80.0-82.0%) (class entropy 2.30 of a possible 2.30, "
             "as spread as 10.0 of 10 classes) at λ=0, 100.0% (class entropy 0.10 of a possible 2.30, as spread as 1.1 "
             "of 10 classes: mode collapse) at L2 λ=0.1. The higher confidence is no sign of quality") in text
+
+
+# ----------------------------------------------------------------------------------------------
+# Compare in the shareable link (normgen.service.links)
+
+
+def test_compare_link_fragment_and_page_load_restore_the_view(zoo):
+    from urllib.parse import parse_qsl
+
+    import gradio as gr
+
+    from normgen.app.tabs import compare
+    from normgen.service import links
+
+    frag = compare.query_fragment("gan", "shapes", L1_ID, 3, 1, 7)
+    assert frag == f"compare_model=gan&compare_dataset=shapes&compare_sweep={L1_ID}&compare_point=3&compare_seed=1" \
+        "&compare_noise=7"
+    load = compare.make_load_fn(zoo.root)
+    assert all(u is not None and isinstance(u, dict) for u in load({"model": "vae"}))  # no compare_ key: all skips
+    with gr.Blocks():
+        with gr.Tabs():
+            tab = compare.build_compare_tab(zoo.root)
+    q = links.parse_page_query(dict(parse_qsl(frag)))
+    ups = load(q)
+    assert len(ups) == len(tab.load_outputs())
+    assert ups[0]["value"] == "gan" and ups[2]["value"] == L1_ID and ups[3] == 7
+    names = dict(zip(compare.OUTPUT_NAMES, ups[4:], strict=True))
+    assert names["point"]["value"] == 3 and names["seed"]["value"] == 1
+    assert names["query"] == frag  # the restored view writes the same fragment back
+    bad = load(links.parse_page_query({"compare_model": "gan", "compare_sweep": "no-such-sweep"}))
+    assert dict(zip(compare.OUTPUT_NAMES, bad[4:], strict=True))["query"].startswith("compare_model=gan")

@@ -83,8 +83,14 @@ def test_throughput_and_sweep_sections_run_on_mnist():
     from normgen.bench.baseline import ConventionalLoop, conventional_loader
 
     loader = conventional_loader("mnist", DATA, 64, workers=0)
-    out = bench.bench_throughput("gan", data, loader, dev, steps=2, repeats=1, log=lambda s: None)
+    out = bench.bench_throughput("gan", data, loader, dev, steps=2, repeats=1, log=lambda s: None,
+                                 best_loader=conventional_loader("mnist", DATA, 64, workers=0))
     assert out["normgen_ips"] > 0 and out["conventional_ips"] > 0 and out["speedup"] > 0
+    assert out["conventional0_ips"] > 0 and out["speedup_vs_w0"] == pytest.approx(
+        out["normgen_ips"] / out["conventional0_ips"])
+    # one repeat: the faster of the two loaders is the baseline
+    assert out["speedup_vs_best"] == pytest.approx(out["normgen_ips"] / max(out["conventional_ips"],
+                                                                             out["conventional0_ips"]))
     for name in ("vae", "cgan"):  # one conventional step of the other models runs and logs
         loop = ConventionalLoop(make_config(name, "mnist"), loader, dev)
         loop.step()

@@ -143,3 +143,42 @@ def test_metric_vs_lambda_with_equal_seeds():
     assert np.mean([0.1, 0.1, 0.1]) > 0.1
     fig = plots.metric_vs_lambda([0.0, 1e-3], {"m": [[0.1, 0.1, 0.1], [0.2, 0.3]]}, ylabel="y", title="t")
     assert np.allclose(fig.axes[0].get_lines()[0].get_ydata(), [0.1, 0.25])
+
+
+def test_weight_mechanism_legend_is_the_given_statistics_and_the_zoom_shows_the_spike():
+    """The legend prints the statistics it is given (the index's float32 figures), not the weights' own;
+    the zoom panel's counts are the histogram of the weights within it, and 40% near zero is its peak."""
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(5000, generator=g) * 0.2
+    b = torch.cat([torch.randn(3000, generator=g) * 0.2, torch.randn(2000, generator=g) * 1e-4])  # 40% near 0
+    stats = ({"near_zero_pct": 1.25, "zero_pct": 0.0}, {"near_zero_pct": 40.5, "zero_pct": 0.5})
+    fig = plots.weight_mechanism(a, b, ("baseline", "selected"), stats=stats)
+    legend = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert legend == ["baseline:\n1.2% near 0\n0.0% exactly 0", "selected:\n40.5% near 0\n0.5% exactly 0"]
+    top, low = fig.axes
+    assert top.get_yscale() == "log" and low.get_yscale() == "linear"
+    assert low.get_xlim() == pytest.approx((-plots.ZOOM, plots.ZOOM))
+    data = [p for p in low.patches if hasattr(p, "get_data")][-1].get_data()  # the selected model's outline
+    counts, edges = data[0], data[1]
+    ref, _ = np.histogram(b.numpy(), bins=edges)
+    assert counts.tolist() == ref.tolist()
+    assert counts.argmax() in (len(counts) // 2 - 1, len(counts) // 2)  # the spike sits at zero
+    mid = len(counts) // 2
+    assert counts[mid - 1] + counts[mid] >= 2000 > 10 * (counts.sum() - counts[mid - 1] - counts[mid])
+    # without statistics: measured from the weights, as weight_sparsity does
+    fig = plots.weight_mechanism(a, b)
+    legend = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    s = plots.weight_sparsity(b)
+    assert legend[1] == f"selected:\n{s['near_zero_pct']:.1f}% near 0\n{s['zero_pct']:.1f}% exactly 0"
+
+
+def test_weight_mechanism_text_is_at_least_12px_where_it_is_shown():
+    """Drawn at 100 dpi for a ~300-400 px column (1280 x 720): every text of at least 12.5 pt is
+    >= 12 px when the 390 px wide figure is shown 290 px wide."""
+    fig = plots.weight_mechanism(torch.randn(100), torch.randn(100))
+    width_px = fig.get_figwidth() * fig.dpi
+    scale = 290 / width_px
+    sizes = [t.get_fontsize() for ax in fig.axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels(),
+                                                          ax.title, ax.xaxis.label, ax.yaxis.label) if t.get_text()]
+    sizes += [t.get_fontsize() for leg in fig.legends for t in leg.get_texts()]
+    assert sizes and min(sizes) * fig.dpi / 72 * scale >= 12, min(sizes)

@@ -5,10 +5,16 @@ point in the radio beside the plots, shows that grid large with its numbers.
 Layout and wiring only; everything it shows comes from normgen.zoo.sweeps, which reads the
 zoo index and its checkpoint files. Gradio's matplotlib `gr.Plot` has no click event (only
 `change`), so the clickable element is the gallery strip (`select` gives the clicked index).
+
+Shareable state: the hidden textbox `CompareTab.query` holds the tab's link fragment
+(`compare_model=gan&compare_sweep=...`, normgen.service.links), rewritten by every view; on page load
+`make_load_fn(root, data_root)(q)` restores the tab from the parsed query (`CompareTab.load_outputs()`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +22,7 @@ import gradio as gr
 
 from normgen.models import family
 from normgen.render import figures as plots
+from normgen.service import links
 from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, dataset_label, get_index, parse_seed
 from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S
@@ -80,18 +87,28 @@ def _as_int(v: Any) -> int | None:
         return None
 
 
+def query_fragment(model: str | None, dataset: str | None, sweep_id: str | None, point: Any, train_seed: Any,
+                   noise_seed: Any) -> str:
+    """The tab's link fragment ('compare_model=gan&compare_dataset=mnist&compare_sweep=...')."""
+    return links.fragment(links.PREFIXES["compare"], {
+        "model": model, "dataset": dataset, "sweep": sweep_id, "point": _as_int(point), "seed": _as_int(train_seed),
+        "noise": _as_int(noise_seed)})
+
+
 def _view(root: Any, *args: Any) -> tuple:
-    """compute_view as gradio updates, in the order of the tab's `outputs`."""
+    """compute_view as gradio updates, in the order of the tab's `outputs` (the link fragment last)."""
     try:
         v = compute_view(root, *args)
     except ValueError as exc:
         raise gr.Error(str(exc)) from None
+    model, dataset, sweep_id, _, noise_seed, _ = args
+    query = query_fragment(model, dataset, sweep_id, v["point"], v["seed"], noise_seed) if v["strip"] else ""
     return (gr.update(value=v["strip"], visible=bool(v["strip"]), **_strip_layout(len(v["strip"]))),
             gr.update(choices=v["points"], value=v["point"]), v["grid"], v["table"],
             v["sparsity"], v["quality"], v["norm"], v["extra"], v["notes"],
             gr.update(choices=v["seeds"], value=v["seed"]), v["missing"],
             gr.update(visible=v["fit"] is not None or v["memorization"] is not None),
-            *(gr.update(value=v[k], visible=v[k] is not None) for k in GEN_PLOTS))
+            *(gr.update(value=v[k], visible=v[k] is not None) for k in GEN_PLOTS), query)
 
 
 def _dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
@@ -110,16 +127,73 @@ def _default_point(sweep: S.Sweep) -> int:
     return min(len(sweep.points) - 1, max(0, len(sweep.points) // 2))
 
 
-def build_compare_tab(root: str | Path | None = None) -> None:
-    """Open a `Compare` tab (id "compare") in the current Blocks and wire it. `root`: zoo folder."""
-    index = get_index(root)
+@dataclass(frozen=True)
+class CompareTab:
+    """The Compare tab's widgets by name, as `build_compare_tab` laid them out."""
+
+    model: gr.Dropdown
+    dataset: gr.Dropdown
+    sweep: gr.Dropdown
+    noise_seed: gr.Number
+    query: gr.Textbox  # the link fragment (hidden; read by the app's address-bar glue)
+    outputs: list[Any]  # what every view handler returns (`_view`), the query last
+
+    def load_outputs(self) -> list[Any]:
+        """What `make_load_fn`'s function returns, in its order."""
+        return [self.model, self.dataset, self.sweep, self.noise_seed, *self.outputs]
+
+
+def selection(index: Any, model: str | None = None, dataset: str | None = None,
+              sweep_id: str | None = None) -> tuple[list[str], str | None, list[str], str | None, list, str | None]:
+    """(models, model, its datasets, dataset, its sweep choices, sweep): the wanted ones where the zoo
+    has them, else the first of each."""
     pairs = S.models_and_datasets(index)
     models = list(dict.fromkeys(m for m, _ in pairs))
-    model0 = models[0] if models else None
-    datasets0 = [d for m, d in pairs if m == model0]
-    dataset0 = datasets0[0] if datasets0 else None
-    sweeps0 = S.sweep_choices(index, model0, dataset0) if model0 else []
-    sweep0 = sweeps0[0][1] if sweeps0 else None
+    model = model if model in models else (models[0] if models else None)
+    datasets = [d for m, d in pairs if m == model]
+    dataset = dataset if dataset in datasets else (datasets[0] if datasets else None)
+    sweeps = S.sweep_choices(index, model, dataset) if model and dataset else []
+    ids = [sid for _, sid in sweeps]
+    sweep_id = sweep_id if sweep_id in ids else (ids[0] if ids else None)
+    return models, model, datasets, dataset, sweeps, sweep_id
+
+
+def make_load_fn(root: str | Path | None = None, data_root: str | None = None) -> Callable[[Mapping[str, Any]], tuple]:
+    """Page load: `fn(q)` with the parsed page query (normgen.service.links.parse_page_query) returns the
+    updates of `CompareTab.load_outputs()`; without any `compare_` key it changes nothing (the tab was
+    built with its defaults). `data_root` is unused (every tab's loader takes the same arguments)."""
+
+    def load(q: Mapping[str, Any]) -> tuple:
+        c = links.part(q, "compare")
+        n_out = 4 + len(OUTPUT_NAMES)
+        if not c:
+            return tuple(gr.skip() for _ in range(n_out))
+        try:
+            index = get_index(root)
+        except ValueError:
+            return tuple(gr.skip() for _ in range(n_out))
+        _, model, datasets, dataset, sweeps, sweep_id = selection(index, c.get("model"), c.get("dataset"),
+                                                                  c.get("sweep"))
+        noise = c.get("noise", 0)
+        try:
+            view = _view(root, model, dataset, sweep_id, c.get("point"), noise, c.get("seed"))
+        except gr.Error:
+            return tuple(gr.skip() for _ in range(n_out))
+        return (gr.update(value=model), gr.update(choices=_dataset_choices(datasets), value=dataset),
+                gr.update(choices=sweeps, value=sweep_id), noise, *view)
+
+    return load
+
+
+OUTPUT_NAMES = ("strip", "point", "grid", "table", "sparsity", "quality", "norm", "extra", "notes", "seed",
+                "missing", "generalization", *GEN_PLOTS, "query")  # `_view`'s order
+
+
+def build_compare_tab(root: str | Path | None = None) -> CompareTab:
+    """Open a `Compare` tab (id "compare") in the current Blocks, wire it and return its widgets.
+    `root`: zoo folder."""
+    index = get_index(root)
+    models, model0, datasets0, dataset0, sweeps0, sweep0 = selection(index)
 
     v = compute_view(root, model0, dataset0, sweep0, None, 0, None)  # the tab is never blank
 
@@ -164,9 +238,13 @@ def build_compare_tab(root: str | Path | None = None) -> None:
             with gr.Row():
                 gen = [gr.Plot(v[k], label=label, elem_id=f"compare-plot-{k}", format="png",
                                visible=v[k] is not None) for k, label in GEN_PLOTS.items()]
+        # the tab's link fragment; "" = the defaults above (a visitor who never touched Compare)
+        query = gr.Textbox("", visible=True, elem_id="compare-query", elem_classes=["query-state"],
+                           show_label=False, container=False, interactive=False)
 
     outputs = [strip, point, grid, table, p_sparsity, p_quality, p_norm, p_extra, notes, train_seed, missing,
-               gen_row, *gen]
+               gen_row, *gen, query]
+    assert len(outputs) == len(OUTPUT_NAMES)
     private = {"api_visibility": "private", "show_progress": "minimal"}
 
     def on_model(m: str | None):
@@ -200,3 +278,4 @@ def build_compare_tab(root: str | Path | None = None) -> None:
           [model, dataset, sweep, point, noise_seed, train_seed], outputs, **private)
     strip.select(on_select, None, [point], **private).then(
         on_point, [model, dataset, sweep, point, noise_seed, train_seed], outputs, **private)
+    return CompareTab(model, dataset, sweep, noise_seed, query, outputs)

@@ -1,96 +1,195 @@
-"""The Learn tab: the penalties as formulas, the units of lambda, and what the zoo measured.
+"""The Learn tab: lessons to open in Explore, the penalties as formulas, and what the zoo measured, as
+pictures.
 
 The formulas and units quote the code's own constants (DECAY_SCALE, NEAR_ZERO, DEAD_FILTER); every
-measured number is read from the zoo index when the page is built (normgen.zoo.small_data for the
-small training sets, normgen.zoo.findings for the rest), never typed in; the same numbers are on the
-Compare tab and in the model card.
-Gradio is imported only inside `build_learn_tab`, so the text can be tested without it.
+measured number is read from the zoo index when the page is built: the lessons from
+normgen.service.lessons, the figures with their alt text and captions from normgen.zoo.learn_pictures
+(which reads the same seed statistics and verdicts as normgen.zoo.findings and normgen.zoo.small_data,
+so the Compare tab and the model card show the same numbers). The prose stays short (`prose_words`,
+at most about 1,000 words; the full tables are in the model card, checkpoints/README.md).
+
+`learn_page(index)` gives the page as blocks (markdown, or a row of pictures) without gradio;
+`learn_markdown(index)` is its text alone. Gradio is imported only inside `build_learn_tab`.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from normgen.data import dataset_info
 from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO
+from normgen.models import MODEL_NAMES
 from normgen.regularizers import DECAY_SCALE
+from normgen.render.figures import fmt_num
+from normgen.render.learn_figures import png_bytes
 from normgen.service.inputs import get_index
+from normgen.service.lessons import lesson_markdown, lessons
+from normgen.zoo import small_data as SD
 from normgen.zoo.build import EVAL_N
-from normgen.zoo.findings import measured_markdown, zoo_datasets
+from normgen.zoo.findings import pick_dataset
 from normgen.zoo.index import ZooIndex
-from normgen.zoo.small_data import small_data_markdown
+from normgen.zoo.learn_pictures import Picture, all_pictures
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 PIXELS = 28 * 28
+WORDS_MAX = 1000  # the page's prose, formulas and link addresses not counted (`prose_words`)
 
 FORMULAS = rf"""
 ## The penalties
-Training minimises the data loss plus a penalty on the weights $w$ of the chosen network
-(convolution, linear and embedding weights; never biases or normalization scales):
+Training minimises the data loss plus a penalty on the weights $w$ of one network (convolution,
+linear and embedding weights; never biases or normalization scales):
 
 $$\mathcal{{L}}(\theta) = \mathcal{{L}}_{{\text{{data}}}}(\theta) + \lambda_1 \sum_i |w_i| + \lambda_2 \sum_i w_i^2
   + \lambda_g \sum_f \lVert W_f \rVert_2$$
 
 | penalty | term | its gradient | what it does to a weight |
 |---|---|---|---|
-| **L1** (lasso; Tibshirani 1996) | $\lambda_1 \sum_i \lvert w_i \rvert$ | $\lambda_1 \operatorname{{sign}}(w_i)$ \
-| the same pull for every weight, however small: small weights are pushed to (near) zero |
+| **L1** (lasso) | $\lambda_1 \sum_i \lvert w_i \rvert$ | $\lambda_1 \operatorname{{sign}}(w_i)$ \
+| the same pull on every weight: small ones go to (near) zero |
 | **L2** (ridge, weight decay) | $\lambda_2 \sum_i w_i^2$ | $2\lambda_2 w_i$ \
-| a pull proportional to the weight: all shrink, big ones most, few reach zero |
-| **elastic net** (Zou & Hastie 2005) | both | both | sparsity of L1 with the shrinkage of L2 |
-| **group lasso** (Yuan & Lin 2006) | $\lambda_g \sum_f \lVert W_f \rVert_2$ over output filters $f$ \
-| $\lambda_g W_f / \lVert W_f \rVert_2$ | whole filters go to zero together ("dead filters") |
+| a pull proportional to the weight: all shrink, few reach zero |
+| **elastic net** | both | both | L1's sparsity with L2's shrinkage |
+| **group lasso** | $\lambda_g \sum_f \lVert W_f \rVert_2$ over filters $f$ | $\lambda_g W_f / \lVert W_f \rVert_2$ \
+| whole filters go to zero together |
 
-**Update variants.** *Proximal L1* replaces the L1 gradient by a soft-threshold after every Adam step,
-$w \leftarrow \operatorname{{sign}}(w)\max(|w| - \tau, 0)$ with $\tau = \eta\lambda_1/(\sqrt{{\hat v}} + \epsilon)$
-(Adam's own step size per weight), which sets weights **exactly** to zero. *Decoupled weight decay*
-(AdamW; Loshchilov & Hutter 2019) shrinks after the step, $w \leftarrow w - \eta\,({DECAY_SCALE:g}\,\lambda_2)\,w$,
-outside Adam's $1/\sqrt{{\hat v}}$ scaling.
+*Proximal L1* soft-thresholds after every Adam step, $w \leftarrow \operatorname{{sign}}(w)\max(|w| - \tau, 0)$ with
+$\tau = \eta\lambda_1/(\sqrt{{\hat v}} + \epsilon)$, which sets weights **exactly** to zero. *Decoupled weight decay*
+(AdamW) shrinks after the step, $w \leftarrow w - \eta\,({DECAY_SCALE:g}\,\lambda_2)\,w$, outside Adam's scaling.
 
-## What one λ means
-- **GANs:** the penalty is added to the mean per-sample loss of the network it targets.
-- **VAE:** the negative ELBO is divided by the {PIXELS} pixels of an image (nats per pixel), an average like
-  the GAN's mean loss. Summed over the pixels instead, the data loss would be {PIXELS}x larger and the same λ
-  {PIXELS}x weaker against it.
-- **Proximal L1** uses Adam's per-weight step size in its threshold: per step it moves a weight at most as
-  far as the loss-form gradient $\lambda_1 \operatorname{{sign}}(w)$ alone would under Adam. Whether the
-  two forms then have the same effect at one λ is measured below, not assumed.
-- **Decoupled decay** multiplies λ by {DECAY_SCALE:g} because AdamW's decay bypasses Adam's $1/\sqrt{{\hat v}}$
-  scaling: the two forms shrink a weight equally fast where Adam's $\sqrt{{\hat v}} = 2/{DECAY_SCALE:g}$.
-  Real gradients differ from weight to weight, so compare the measured effects below.
-- **How sparsity is counted:** a weight is *near zero* when $|w| < {NEAR_ZERO:g}$; a filter is *dead* when
-  its norm is below {DEAD_FILTER:g}. Weight statistics are computed from the float32 weights.
-- **Quality** is the judge FD: the Fréchet distance between a small classifier's features of generated and
-  real test images (lower is better; "floor" = real training images vs real test images). Every FD here
-  uses {EVAL_N:,} generated images, and the floor as many real ones. The floor is mostly sampling noise, so
-  it shrinks as that count grows while a model's FD does not: a ratio "FD / floor" means something only
-  at a stated sample count.
-
-## What to look for in the grids
-All grids of one seed use the **same noise**: cell *k* of every grid starts from the same $z$, so any change
-between two grids is the penalty's doing. Look for: digits that survive while the weight histogram piles up
-at zero (L1), strokes that get thinner and fainter (large L2), and every cell turning into the same glyph
-(collapse; the class histogram shows one tall bar).
+**Units.** A GAN's penalty is added to its mean loss per sample; the VAE's negative ELBO is divided by the
+{PIXELS} pixels of an image, an average too. A weight is *near zero* when $|w| < {NEAR_ZERO:g}$, a filter *dead*
+when its norm is below {DEAD_FILTER:g} (float32 weights). **Quality** is the judge FD, the distance between a
+small classifier's features of generated and of real test images (lower is better).
+Every FD here uses {EVAL_N:,} generated images, and the floor as many real ones;
+a ratio "FD / floor" means something only at a stated sample count.
 """.replace("\\\n", "")  # a trailing backslash continues a long table row in the source
 
 
+@dataclass
+class Block:
+    """One piece of the page: markdown text, or a row of pictures (with an optional caption)."""
+
+    markdown: str = ""
+    pictures: list[Picture] = field(default_factory=list)
+
+
+def _small_intro(index: ZooIndex) -> str:
+    found = SD.blocks(index)
+    if not found:
+        return SD.small_data_lines(index, tables=False)[0]  # how to build it
+    sizes = " or ".join(f"{n:,}" for n in sorted({b.train_size for b in found}))
+    seeds = sorted({len(b.baseline.seeds) for b in found if b.baseline})
+    return (f"The sources say a norm penalty prevents overfitting. Here the models train on {sizes} images "
+            f"({' or '.join(map(str, seeds))} seeds a setting). Dots: a setting's mean over seeds; bars: their "
+            "range; band: the baseline's. Only a difference beyond the seed spread counts.")
+
+
+def _contrast(index: ZooIndex) -> list[str]:
+    """Per family with a small block: its gap on all training images against the small blocks'."""
+    found = SD.blocks(index)
+    out = []
+    for model in MODEL_NAMES:
+        for ds in sorted({b.dataset for b in found if b.model == model}):
+            small = [b for b in found if b.model == model and b.dataset == ds]
+            out.append(SD.full_data_lines(index, model, ds, small)[0])
+    return out
+
+
+def learn_page(index: ZooIndex, dataset: str | None = None, base: str = "") -> list[Block]:
+    """The Learn page: lessons, formulas, where regularization helps (small data), what the zoo
+    measured on `dataset` (default: the grid's first dataset in the zoo); `base` prefixes the lessons'
+    links (an empty base keeps them relative to this page)."""
+    blocks = [Block("# Regularization, in pictures and in numbers\n"
+                    "Each lesson opens its setting in **Explore**.")]
+    dataset = dataset or pick_dataset(index)
+    blocks.append(Block("## Lessons\n" + "\n\n".join(f"{i}. {lesson_markdown(les, base)}"
+                                                    for i, les in enumerate(lessons(index, dataset), 1))))
+    blocks.append(Block(FORMULAS))
+    pics = all_pictures(index, dataset) if dataset else {}
+    blocks.append(Block(f"## {SD.TITLE}\n{_small_intro(index)}"))
+    small = pics.get("small", [])
+    for group in dict.fromkeys(p.group for p in small):
+        blocks.append(Block(f"### {group}", [p for p in small if p.group == group]))
+    contrast = _contrast(index)
+    if contrast:
+        blocks.append(Block("**Against all training images.** " + " ".join(contrast)))
+    missing = SD.missing_blocks(index)
+    if missing and SD.blocks(index):
+        blocks.append(Block(f"Not built yet: {'; '.join(missing)}. Build them with `{SD.BUILD}`."))
+    if dataset is None:
+        blocks.append(Block("## What this zoo measured\nThe zoo is empty, so there are no measurements to show yet. "
+                            "Build it with `python -m normgen zoo build`."))
+        return blocks
+    floor = index.floors.get(dataset, {}).get("fd")
+    blocks.append(Block(f"## What this zoo measured: {dataset_info(dataset).label}\n"
+                        "All training images; a cross marks mode collapse. "
+                        + (f"Judge-FD floor (real vs real images): {fmt_num(floor)}. " if isinstance(floor, int | float)
+                           else "") + "Grids and tables: **Compare**."))
+    pens = pics.get("penalties", [])
+    blocks += [Block(pictures=pens[i:i + 2]) for i in range(0, len(pens), 2)]
+    rest = pics.get("batchnorm", []) + pics.get("variants", [])
+    blocks += [Block(pictures=rest[i:i + 2]) for i in range(0, len(rest), 2)]
+    return blocks
+
+
 def learn_markdown(index: ZooIndex, dataset: str | None = None) -> str:
-    """The whole Learn page: formulas and units (from the code's constants), where regularization
-    helps (the small-data block, or how to build it), then the measurements of `dataset`, or of every
-    dataset in the zoo (MNIST first) when it is None."""
-    datasets = [dataset] if dataset else zoo_datasets(index) or [None]
-    measured = "\n\n".join(measured_markdown(index, d) for d in datasets)
-    return ("# Regularization, in formulas and in numbers\n" + FORMULAS + "\n" + small_data_markdown(index)
-            + "\n\n" + measured)
+    """The page's text: every markdown block and every picture's caption, in order."""
+    parts = []
+    for b in learn_page(index, dataset):
+        if b.markdown:
+            parts.append(b.markdown)
+        parts += [p.caption for p in b.pictures if p.caption]
+    return "\n\n".join(parts)
+
+
+def prose_words(markdown: str) -> int:
+    """Words of prose in `markdown`: math ($...$, $$...$$), link addresses, code and table rules left out."""
+    t = re.sub(r"\$\$.*?\$\$", " ", markdown, flags=re.S)
+    t = re.sub(r"\$[^$]*\$", " ", t)
+    t = re.sub(r"\]\([^)]*\)", "]", t)
+    t = re.sub(r"`[^`]*`", " ", t)
+    t = re.sub(r"\|?-{3,}\|?", " ", t)
+    return len([w for w in re.split(r"[\s|]+", t) if re.search(r"\w", w)])
+
+
+def pictures_html(pictures: list[Picture]) -> str:
+    """A wrapping row of <figure>s: each PNG inline (data URI) with its alt text and caption."""
+    figs = []
+    for p in pictures:
+        src = "data:image/png;base64," + base64.b64encode(png_bytes(p.fig)).decode("ascii")
+        figs.append(f'<figure class="learn-fig"><img src="{src}" alt="{html.escape(p.alt, quote=True)}" '
+                    f'width="{int(p.fig.get_figwidth() * p.fig.dpi)}" loading="lazy"></figure>')
+    return f'<div class="learn-figs">{"".join(figs)}</div>'
+
+
+LEARN_CSS = """
+.learn-figs { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+.learn-fig { margin: 0; flex: 1 1 560px; max-width: 100%; overflow-x: auto; }
+.learn-fig img { width: 100%; min-width: 520px; height: auto; max-width: 960px; display: block; }
+"""
 
 
 def build_learn_tab(root: str | Path | None = None) -> None:
-    """Open a `Learn` tab (id "learn") in the current Blocks; its text is built from the zoo now."""
+    """Open a `Learn` tab (id "learn") in the current Blocks; its text and pictures are built from the zoo now."""
     import gradio as gr
 
     try:
-        text = learn_markdown(get_index(root))
+        page, problem = learn_page(get_index(root)), ""
     except ValueError as exc:  # a malformed index: explain, don't crash the app
-        text = learn_markdown(ZooIndex(root=Path(".")), None) + f"\n\n**The zoo index could not be read:** {exc}"
-    with gr.Tab("Learn", id="learn", elem_id="tab-learn"):
-        gr.Markdown(text, latex_delimiters=LATEX, elem_id="learn-md")
-
+        page, problem = learn_page(ZooIndex(root=Path(".")), None), f"**The zoo index could not be read:** {exc}"
+    with gr.Tab("Learn", id="learn", elem_id="tab-learn"), gr.Column(elem_id="learn-md"):
+        if problem:
+            gr.Markdown(problem)
+        gr.HTML("", head=f"<style>{LEARN_CSS}</style>", container=False, padding=False)
+        for b in page:
+            if b.markdown:
+                gr.Markdown(b.markdown, latex_delimiters=LATEX)
+            if b.pictures:
+                gr.HTML(pictures_html(b.pictures), container=False, padding=False)
+                captions = [p.caption for p in b.pictures if p.caption]
+                if captions:
+                    gr.Markdown("\n\n".join(captions), elem_classes=["learn-caption"])

@@ -1,30 +1,49 @@
-"""The Train tab: layout and wiring only (the work is in normgen.service.sessions / runs).
+"""The Train tab: layout and wiring only (the work is in normgen.service.sessions / runs / admission;
+what it shows is in normgen.app.tabs.train_view).
 
-Like every tab: plain functions (curves, status text, handlers), then `build_train_tab` (the layout,
-returning its widgets by name as a `TrainTab`), then `wire_train` (the events).
+Like every tab: plain functions (handlers), then `build_train_tab` (the layout, returning its widgets
+by name as a `TrainTab`), then `wire_train` (the events).
 
-Public endpoint `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-train_size, dropout)` (the last two default to 0: all training images, no dropout): a generator that
-streams the fixed-noise grid, the curves and a status line, then the downloads and the finished
-model's generalization numbers (training vs held-out images).
-It runs with concurrency_limit=1 under concurrency_id="train" (one run on the device; the queue
-shows everyone else their place in line). Stop cancels the stream and keeps what the run has.
+Public endpoints:
+- `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start, train_size,
+  dropout)` (the last two default to 0: all training images, no dropout): a generator that streams the
+  fixed-noise grid, the curves and a status line, then the downloads and the finished model's
+  generalization numbers. It starts at once (no Gradio queue: waiting /train events would fill the
+  queue that Explore shares); the server's admission (normgen.service.admission) refuses a run beyond
+  the per-visitor or the server's cap at once, with a message, and an admitted run waits in line,
+  streaming its place and the estimated wait. Stop cancels the stream and keeps what the run has.
+- `/train_lambda(l1, l2)`: new λ for this session's running run, from its next step on (the λ sliders
+  call it; the change is recorded in the run's `lambda_changes` and marked on the curves).
+- `/train_result()`: this session's latest run once it has ended (a run stopped by cancelling the
+  /train job included): status, grid, curves, downloads and the JSON summary. Another session gets its
+  own run or an error, never this one's; no server paths are in the JSON.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
-from normgen.app.tabs.explore import g_norm_choices, lambda_choices, model_choices, target_choices, variant_choices
-from normgen.losses import LOSS_LABELS
+from normgen.app.tabs.explore import g_norm_choices, model_choices, target_choices, variant_choices
+from normgen.app.tabs.train_lambda import SLIDER_CSS, lambda_readout, lambda_slider, wire_lambdas
+from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS, defaults, make_load_fn, train_fragment
+from normgen.app.tabs.train_view import (
+    curves,
+    dropout_help,
+    preset_of,
+    setting_words,
+    start_phrase,
+    status_text,
+    train_size_presets,
+)
 from normgen.models import MODEL_NAMES, family
 from normgen.models.config import G_NORMS
-from normgen.regularizers import PENALTIES, VARIANTS
+from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
+from normgen.service import train_state as TS
+from normgen.service.admission import Refused, admission, shared_seconds
 from normgen.service.report import describe, lambda_terms, size_words
 from normgen.service.runs import Snapshot, TrainStore, compare_samples, start_run, stop, stream
 from normgen.service.sessions import (
@@ -36,100 +55,13 @@ from normgen.service.sessions import (
     plan_run,
     prepare,
 )
-from normgen.zoo.readings import dropout_words, images_words
-from normgen.zoo.spec import SMALL_SIZES
+from normgen.zoo.readings import images_words
 
-LADDER = [0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
-MAX_CURVE_POINTS = 100
+__all__ = ["TrainTab", "build_train_tab", "wire_train", "make_train_fn", "make_estimate_fn", "make_load_fn",
+           "target_update", "curves", "status_text", "train_size_presets", "preset_of"]
+
 START_CHOICES = [("fine-tune the pretrained baseline (fast)", "finetune"), ("from scratch", "scratch")]
-TRAIN_SIZES = (0, *sorted({n for sizes in SMALL_SIZES.values() for n in sizes}, reverse=True))  # the zoo's
-
-
-def train_size_presets(dataset: str, data_root: str | None = None) -> list[tuple[str, int]]:
-    """The preset buttons of "Training images": all (with the split's real size), then the zoo's sizes."""
-    return [(I.train_size_label(dataset, n, data_root), n) for n in TRAIN_SIZES]
-
-
-def preset_of(n: Any) -> int | None:
-    """The preset a typed count matches (None: another count)."""
-    try:
-        v = I.parse_train_size(n)
-    except I.InputError:
-        return None
-    return v if v in TRAIN_SIZES else None
-
-
-def dropout_help() -> str:
-    """Where dropout acts, per family, from the family facts."""
-    where: dict[str, list[str]] = {}
-    for m in MODEL_NAMES:
-        where.setdefault(dropout_words(m), []).append(I.model_label(m))
-    return "in " + "; ".join(f"{w} ({', '.join(ms)})" for w, ms in where.items())
-
-
-def curves(history: list[dict[str, float]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Long-format frames (step, value, series) for the loss, penalty and sparsity plots.
-
-    At most ~MAX_CURVE_POINTS rows per series (evenly thinned, last row kept): the browser redraws
-    every plot on each streamed update, and a growing history made the page sluggish on 2 cores."""
-    loss, pen, sparse = [], [], []
-    if len(history) > MAX_CURVE_POINTS:
-        k = -(-len(history) // MAX_CURVE_POINTS)
-        history = history[::k] + ([history[-1]] if (len(history) - 1) % k else [])
-    for r in history:
-        s = r.get("step")
-        for k, v in r.items():
-            if k in LOSS_LABELS:
-                loss.append((s, v, LOSS_LABELS[k]))
-            elif k.startswith("pen_"):
-                name, _, part = k[4:].partition("_")
-                pen.append((s, v, f"{PENALTIES[name].label if name in PENALTIES else name} penalty ({part})"))
-            elif k.endswith("/near_zero_pct"):
-                sparse.append((s, v, f"{k.split('/')[0]}: near-zero %"))
-            elif k.endswith("/zero_pct"):
-                sparse.append((s, v, f"{k.split('/')[0]}: exactly 0 %"))
-    def frame(rows: list[tuple]) -> pd.DataFrame:
-        # explicit dtypes: an empty frame would otherwise be "object" and plot as categories
-        return pd.DataFrame({"step": pd.Series([r[0] for r in rows], dtype="int64"),
-                             "value": pd.Series([r[1] for r in rows], dtype="float64"),
-                             "series": pd.Series([r[2] for r in rows], dtype="object")})
-
-    return frame(loss), frame(pen), frame(sparse)
-
-
-def unavailable_note(avail: dict[str, str | None]) -> str | None:
-    """One short line naming the datasets this server cannot train on (the full reason is given if
-    an API call asks for one)."""
-    missing = [I.dataset_label(d).split(" (")[0] for d, why in avail.items() if why]
-    if not missing:
-        return None
-    return f"{' and '.join(missing)}: not on this server (their files are not under $NORMGEN_DATA)."
-
-
-def start_phrase(start: str) -> str:
-    """How a run began, for its status line."""
-    return "fine-tuned from the zoo baseline" if start == "finetune" else "from scratch"
-
-
-def status_text(s: Snapshot, how: str) -> str:
-    head = {"waiting": "Waiting for the device", "running": "Training", "finished": "Finished",
-            "stopped": "Stopped (result kept)", "diverged": "Diverged", "error": "Error"}[s.status]
-    if s.status == "diverged":
-        return (f"### {head}\n{s.message}\n\nThe grid shows the last good samples (step {s.sample_step}); "
-                "the downloads hold those weights.")
-    if s.status == "error":
-        return f"### {head}\n{s.message}"
-    line = f"step **{s.step} / {s.total}** · {s.elapsed:.1f} s"
-    if s.eta is not None:
-        line += f" · ≈ {s.eta:.0f} s left"
-    elif s.message.startswith("measuring"):
-        line += f" · {s.message}"
-    if s.done:
-        line = f"{s.message} · {how}. Downloads and comparison below."
-    text = f"### {head}\n{line}\n\nGrid: fixed noise, drawn at step {s.sample_step}."
-    if s.done and s.generalization_note:
-        text += f"\n\n{s.generalization_note}"
-    return text
+RESULT_WAIT_S = 30.0  # /train_result waits this long for a run that is still winding down
 
 
 @dataclass(frozen=True)
@@ -138,8 +70,12 @@ class TrainTab:
 
     model: gr.Dropdown
     dataset: gr.Dropdown
-    l1: gr.Dropdown
-    l2: gr.Dropdown
+    l1: gr.Number  # the λ values /train takes (hidden; the sliders below set them)
+    l2: gr.Number
+    l1_exp: gr.Slider  # log-scale sliders over the exponent (leftmost notch: off)
+    l2_exp: gr.Slider
+    l1_readout: gr.Markdown  # 'L1 λ = 1e-2' under its slider
+    l2_readout: gr.Markdown
     target: gr.Dropdown
     variant: gr.Dropdown
     g_norm: gr.Radio
@@ -153,6 +89,7 @@ class TrainTab:
     estimate: gr.Markdown
     go: gr.Button
     stop: gr.Button
+    live_note: gr.Markdown  # what a λ change during the run does
     progress: gr.Markdown
     status: gr.Markdown
     grid: gr.Image
@@ -168,6 +105,9 @@ class TrainTab:
     cmp_zoo_caption: gr.Markdown
     cmp_zoo: gr.Image
     run_json: gr.JSON
+    result_btn: gr.Button  # hidden: the trigger of /train_result
+    lambda_btn: gr.Button  # hidden: the trigger of /train_lambda
+    query: gr.Textbox  # hidden (class query-state): Train's link fragment, train_-prefixed keys
     store: gr.State  # this session's TrainStore
 
     def inputs(self) -> list[Any]:
@@ -180,62 +120,73 @@ class TrainTab:
         return [self.status, self.grid, self.loss_plot, self.pen_plot, self.sparse_plot, self.files, self.command,
                 self.run_json, self.compare_with]
 
+    def load_outputs(self) -> list[Any]:
+        """What `make_load_fn(...)(q)` updates: the /train controls (in `inputs()` order), then the link."""
+        return [*self.inputs(), self.query]
+
 
 def build_train_tab(root: str | None = None, data_root: str | None = None) -> TrainTab:
     """Open the Train tab in the current Blocks; returns its widgets by name."""
-    index = I.get_index(root) if I.zoo_problem(root) is None else None
     avail = I.dataset_status(data_root)
     datasets = [d for d, why in avail.items() if why is None]
     dataset0 = I.DEFAULT_DATASET if I.DEFAULT_DATASET in datasets else I.OFFLINE_DATASET
     max_steps, max_seconds = caps()
-    lams = sorted(set(LADDER) | (set(I.zoo_choices(index)["l1"]) | set(I.zoo_choices(index)["l2"]) if index else set()))
     can_finetune = finetune_source(I.DEFAULT_MODEL, dataset0, G_NORMS[0], root) is not None
     with gr.Tab("Train", id="train", elem_id="tab-train"):
-        gr.Markdown("Train one setting **live** and watch its samples (fixed noise) and its weights change. "
-                    f"Runs are capped at {max_steps} steps and {max_seconds:g} s on this server; one run "
-                    "trains at a time and others wait in line.", elem_classes=["intro"])
+        gr.Markdown("Train **live**, and move a λ slider while it trains: the run takes it from its next step. "
+                    f"At most {max_steps} steps / {max_seconds:g} s a run; one trains at a time, others wait in "
+                    "line.", elem_classes=["intro"])
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=270, elem_classes=["controls"]):
+                with gr.Row():
+                    go = gr.Button("Start training", variant="primary", elem_id="train-start-btn", min_width=130,
+                                   scale=2)
+                    stop_btn = gr.Button("Stop", variant="stop", elem_id="train-stop-btn", min_width=70, scale=1)
+                gr.HTML("", head=SLIDER_CSS, elem_classes=["query-state"], container=False)
+                l1_exp = lambda_slider("l1", DEFAULT_L1, "train-l1")
+                l1_readout = lambda_readout("l1", DEFAULT_L1, "train-l1-readout")
+                l2_exp = lambda_slider("l2", DEFAULT_L2, "train-l2")
+                l2_readout = lambda_readout("l2", DEFAULT_L2, "train-l2-readout")
+                live_note = gr.Markdown("", elem_id="train-live-note")
+                l1 = gr.Number(DEFAULT_L1, visible=False, elem_id="train-l1-value")
+                l2 = gr.Number(DEFAULT_L2, visible=False, elem_id="train-l2-value")
                 model = gr.Dropdown(model_choices(list(MODEL_NAMES)), value=I.DEFAULT_MODEL, label="Model",
                                     elem_id="train-model")
                 labels = [(I.dataset_label(d) + ("" if why is None else " - not on this server"), d)
                           for d, why in avail.items()]
                 dataset = gr.Dropdown(labels, value=dataset0, label="Dataset", info=unavailable_note(avail),
                                       elem_id="train-dataset")
-                train_size_preset = gr.Radio(train_size_presets(dataset0, data_root), value=0,
-                                             label="Training images", elem_id="train-size-preset",
-                                             info="a class-balanced subset (data seed 0); few images: the "
-                                                  "model can overfit")
-                train_size = gr.Number(0, precision=0, minimum=0, label="… or any count (0 = all)",
-                                       elem_id="train-size")
-                l1 = gr.Dropdown(lambda_choices(lams), value=1e-4, allow_custom_value=True,
-                                 label="L1 λ: adds λ·Σ|w| (type any value)", elem_id="train-l1")
-                l2 = gr.Dropdown(lambda_choices(lams), value=0.0, allow_custom_value=True,
-                                 label="L2 λ: adds λ·Σw² (type any value)", elem_id="train-l2")
                 target = gr.Dropdown(target_choices(None), value=family(I.DEFAULT_MODEL).sampler_part,
                                      label="Penalized part", elem_id="train-target")
-                variant = gr.Dropdown(variant_choices(), value=VARIANTS[0], label="Update rule",
-                                      elem_id="train-variant")
-                g_norm = gr.Radio(g_norm_choices(), value=G_NORMS[0], label="Generator normalization",
-                                  elem_id="train-gnorm")
-                dropout = gr.Slider(0.0, I.DROPOUT_MAX, value=0.0, step=0.05, label="Dropout rate (0 = off)",
-                                    info=dropout_help(), elem_id="train-dropout")
-                seed = gr.Number(0, precision=0, minimum=0, label="Seed (init, batches, grid noise)",
-                                 elem_id="train-seed")
-                start = gr.Radio(START_CHOICES, value="finetune" if can_finetune and device_name() == "cpu"
-                                 else "scratch", label="Start from", elem_id="train-start")
-                steps = gr.Slider(10, max_steps, value=min(300, max_steps), step=10, label="Steps",
+                steps = gr.Slider(10, max_steps, value=min(DEFAULT_STEPS, max_steps), step=10, label="Steps",
                                   elem_id="train-steps")
-                seconds = gr.Slider(5, max_seconds, value=min(60, max_seconds), step=5,
-                                    label="Time budget (s): the run ends at whichever comes first",
-                                    elem_id="train-seconds")
+                with gr.Accordion("More settings: update rule, start, seed, data, dropout, time", open=False,
+                                  elem_id="train-more"):
+                    variant = gr.Dropdown(variant_choices(), value=VARIANTS[0], label="Update rule",
+                                          elem_id="train-variant")
+                    start = gr.Radio(START_CHOICES, value="finetune" if can_finetune and device_name() == "cpu"
+                                     else "scratch", label="Start from", elem_id="train-start")
+                    g_norm = gr.Radio(g_norm_choices(), value=G_NORMS[0], label="Generator normalization",
+                                      elem_id="train-gnorm")
+                    seed = gr.Number(0, precision=0, minimum=0, label="Seed (init, batches, grid noise)",
+                                     elem_id="train-seed")
+                    train_size_preset = gr.Radio(train_size_presets(dataset0, data_root), value=0,
+                                                 label="Training images", elem_id="train-size-preset",
+                                                 info="a class-balanced subset (data seed 0); few images: "
+                                                      "the model can overfit")
+                    train_size = gr.Number(0, precision=0, minimum=0, label="… or any count (0 = all)",
+                                           elem_id="train-size")
+                    dropout = gr.Slider(0.0, I.DROPOUT_MAX, value=0.0, step=0.05, label="Dropout rate (0 = off)",
+                                        info=dropout_help(), elem_id="train-dropout")
+                    seconds = gr.Slider(5, max_seconds, value=min(60, max_seconds), step=5,
+                                        label="Time budget (s): the run ends at whichever comes first",
+                                        elem_id="train-seconds")
                 estimate = gr.Markdown(f"Device: **{device_description()}**", elem_id="train-estimate")
-                with gr.Row():
-                    go = gr.Button("Start training", variant="primary", elem_id="train-start-btn")
-                    stop_btn = gr.Button("Stop (keeps the result)", variant="stop", elem_id="train-stop-btn")
             with gr.Column(scale=3):
                 progress = gr.Markdown("", elem_id="train-progress", min_height=34, container=False)
-                status = gr.Markdown("Press **Start training**.", elem_id="train-status", elem_classes=["status"])
+                status = gr.Markdown("Press **Start training**: the defaults fine-tune the pretrained baseline "
+                                     "with L1 λ = 1e-2 for 150 steps (about 15 s). Stop keeps what the run has.",
+                                     elem_id="train-status", elem_classes=["status"])
                 with gr.Row(equal_height=False):
                     grid = gr.Image(show_label=False, type="pil", format="png", interactive=False,
                                     elem_id="train-grid", buttons=["download", "fullscreen"], scale=3)
@@ -266,14 +217,31 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                                                elem_id="train-cmp-zoo")
                 with gr.Accordion("Run summary as JSON (what /train returns to scripts)", open=False):
                     run_json = gr.JSON(elem_id="train-json")
+        result_btn = gr.Button("Fetch result", visible=False, elem_id="train-result-btn")
+        lambda_btn = gr.Button("Send λ to the run", visible=False, elem_id="train-lambda-btn")
+        query = gr.Textbox(TS.train_query(defaults(dataset0, can_finetune, max_steps, max_seconds)),
+                           elem_id="train-query", elem_classes=["query-state"], show_label=False, container=False,
+                           interactive=False)
         store = gr.State(TrainStore(), delete_callback=lambda s: s.cleanup())
-    return TrainTab(model=model, dataset=dataset, l1=l1, l2=l2, target=target, variant=variant, g_norm=g_norm,
-                    seed=seed, train_size=train_size, train_size_preset=train_size_preset, dropout=dropout,
-                    start=start, steps=steps, seconds=seconds, estimate=estimate, go=go, stop=stop_btn,
-                    progress=progress, status=status, grid=grid, loss_plot=loss_plot, pen_plot=pen_plot,
-                    sparse_plot=sparse_plot, files=files, command=command, compare_with=compare_with,
-                    compare_btn=compare_btn, cmp_mine_caption=cmp_mine_caption, cmp_mine=cmp_mine,
-                    cmp_zoo_caption=cmp_zoo_caption, cmp_zoo=cmp_zoo, run_json=run_json, store=store)
+    return TrainTab(model=model, dataset=dataset, l1=l1, l2=l2, l1_exp=l1_exp, l2_exp=l2_exp,
+                    l1_readout=l1_readout, l2_readout=l2_readout, target=target,
+                    variant=variant, g_norm=g_norm, seed=seed, train_size=train_size,
+                    train_size_preset=train_size_preset, dropout=dropout, start=start, steps=steps, seconds=seconds,
+                    estimate=estimate, go=go, stop=stop_btn, live_note=live_note, progress=progress, status=status,
+                    grid=grid, loss_plot=loss_plot, pen_plot=pen_plot, sparse_plot=sparse_plot, files=files,
+                    command=command, compare_with=compare_with, compare_btn=compare_btn,
+                    cmp_mine_caption=cmp_mine_caption, cmp_mine=cmp_mine, cmp_zoo_caption=cmp_zoo_caption,
+                    cmp_zoo=cmp_zoo, run_json=run_json, result_btn=result_btn, lambda_btn=lambda_btn, query=query,
+                    store=store)
+
+
+def unavailable_note(avail: dict[str, str | None]) -> str | None:
+    """One short line naming the datasets this server cannot train on (the full reason is given if
+    an API call asks for one)."""
+    missing = [I.dataset_label(d).split(" (")[0] for d, why in avail.items() if why]
+    if not missing:
+        return None
+    return f"{' and '.join(missing)}: not on this server (their files are not under $NORMGEN_DATA)."
 
 
 def compare_choices(root: str | None, model: str, dataset: str) -> tuple[list[tuple[str, str]], str | None]:
@@ -287,15 +255,27 @@ def compare_choices(root: str | None, model: str, dataset: str) -> tuple[list[tu
     return choices, (choices[0][1] if choices else None)
 
 
-def _outputs(s: Snapshot, how: str, extra: Any = None) -> tuple:
-    loss, pen, sparse = curves(s.history)
-    summary = {"run_id": s.run_id, "status": s.status, "step": s.step, "total": s.total,
-               "elapsed_s": round(s.elapsed, 2), "message": s.message, "files": s.files,
-               "last": s.history[-1] if s.history else {}, "generalization": s.generalization}
+def summary_of(s: Snapshot) -> dict[str, Any]:
+    """The run's JSON summary (what scripts read): no server paths, only the downloads' file names."""
+    from pathlib import PurePath
+
+    return {"run_id": s.run_id, "status": s.status, "step": s.step, "total": s.total,
+            "elapsed_s": round(s.elapsed, 2), "message": s.message,
+            "files": {k: PurePath(v).name for k, v in s.files.items()}, "lambdas": dict(s.lambdas),
+            "lambda_changes": [dict(c) for c in s.changes],
+            "last": s.history[-1] if s.history else {}, "generalization": s.generalization}
+
+
+def _outputs(s: Snapshot, how: str, extra: Any = None, setting: str = "") -> tuple:
+    loss, pen, sparse = curves(s.history, s.changes)
     # an empty frame would fix the plot's colour legend to no series: send plots only once they have rows
     loss, pen, sparse = (f if len(f) else gr.skip() for f in (loss, pen, sparse))
-    return (status_text(s, how), s.grid, loss, pen, sparse, list(s.files.values()) or None,
-            s.command if s.done else "", summary, gr.skip() if extra is None else extra)
+    return (status_text(s, how, setting), s.grid, loss, pen, sparse, list(s.files.values()) or None,
+            s.command if s.done else "", summary_of(s), gr.skip() if extra is None else extra)
+
+
+def _setting(run) -> str:
+    return setting_words(run.snapshot(), run.cfg.reg.target, run.cfg.reg.variant)
 
 
 def make_train_fn(root: str | None = None, data_root: str | None = None):
@@ -304,13 +284,22 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
     def train(model: str, dataset: str, g_norm: str, l1: float, l2: float, target: str, variant: str,
               seed: float, steps: float, seconds: float, start: str, train_size: int, dropout: float,
               store: TrainStore, progress: gr.Progress = gr.Progress()):
+        adm = admission()
         try:
-            plan = prepare(plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-                                    train_size, dropout, root=root, data_root=data_root))
+            adm.check(store.key)  # refused at once, before any work for it
+            plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
+                            train_size, dropout, root=root, data_root=data_root)
+            if adm.busy() and plan.cfg.max_seconds > shared_seconds():
+                plan = replace(plan, cfg=replace(plan.cfg, max_seconds=shared_seconds()))
+                plan.notes.append(f"Others are training, so this run's time budget is {shared_seconds():g} s.")
+            plan = prepare(plan)
+            run = start_run(plan, data_root, session=store.key)
         except I.InputError as exc:
             raise gr.Error(str(exc), title="Invalid input") from None
+        except Refused as exc:
+            raise gr.Error(str(exc), title="Not started") from None
+        store.replace_run(run)
         how = f"{start_phrase(plan.start)} on {device_description(plan.device)}"
-        run = store.replace_run(start_run(plan, data_root))
         try:
             for s in stream(run):
                 progress(s.step / max(1, s.total), desc=f"step {s.step} / {s.total}")
@@ -318,12 +307,31 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
                 if s.done:
                     ch, val = compare_choices(root, plan.cfg.model.name, plan.cfg.dataset)
                     extra = gr.update(choices=ch, value=val)
-                yield _outputs(s, how, extra)
+                yield _outputs(s, how, extra, _setting(run))
         finally:  # the stream was cancelled or closed: end the run, it keeps what it has
             if not run.done.is_set():
                 run.stop_event.set()
 
     return train
+
+
+def make_result_fn(root: str | None = None):
+    """The /train_result handler: this session's latest run after it has ended (waits for a stopping one)."""
+
+    def train_result(store: TrainStore) -> tuple:
+        run = store.run
+        if run is None:
+            raise gr.Error("No run in this session: start one with /train (each client sees only its own runs).")
+        if not run.done.is_set():
+            if not run.stop_event.is_set():
+                raise gr.Error(f"The run is still training (step {run.step} / {run.cfg.steps}); its result "
+                               "comes when it ends, or stop it (cancel the /train job).")
+            run.done.wait(RESULT_WAIT_S)
+        s = stop(run, wait=RESULT_WAIT_S)
+        ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
+        return _outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), _setting(run))
+
+    return train_result
 
 
 def target_update(model: str, target: str) -> Any:
@@ -343,7 +351,10 @@ def make_estimate_fn(root: str | None = None, data_root: str | None = None):
         except I.InputError as exc:
             return f"Warning: {exc}"
         notes = "".join(f"{n}\n\n" for n in plan.notes)
-        return f"Device: **{device_description(plan.device)}**\n\n{notes}{estimate_text(plan)}"
+        c = admission().counts()
+        line = (f"\n\nOn this server now: {c['running']} training, {c['waiting']} waiting."
+                if c["running"] or c["waiting"] else "")
+        return f"Device: **{device_description(plan.device)}**\n\n{notes}{estimate_text(plan)}{line}"
 
     return on_estimate
 
@@ -367,14 +378,18 @@ def make_compare_fn(root: str | None = None):
         except I.InputError as exc:
             raise gr.Error(str(exc), title="Invalid input") from None
         mine, theirs = compare_samples(run, e, index.root, seed)
-        r, c = run.cfg.reg, run.cfg
+        r, c = run.current_reg(), run.cfg
         me = " + ".join(lambda_terms({"l1": r.l1, "l2": r.l2})) or "λ = 0"
         extra = (f", dropout {c.model.dropout:g}" if c.model.dropout else "") + (
-            f", {images_words(c.train_size)}" if c.train_size else "")
+            f", {images_words(c.train_size)}" if c.train_size else "") + (
+            ", λ changed mid-run" if run.live.changes else "")
         return (f"**Your run:** {me} on the {r.target}{extra}, {run.result.steps} steps", mine,
                 f"**Zoo:** {describe(e)}{size_words(e)}, {e.steps} steps", theirs)
 
     return on_compare
+
+
+PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 
 
 def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = None) -> Any:
@@ -382,8 +397,9 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
     ins, outs = tab.inputs(), tab.outputs()
     dep = tab.go.click(make_train_fn(root, data_root), [*ins, tab.store], outs, api_name="train",
                        api_description="Train one setting live; streams the grid, curves and status, then "
-                                       "the downloads.",
-                       concurrency_limit=1, concurrency_id="train", show_progress_on=[tab.progress],
+                                       "the downloads. Refused at once when you already have a run or the "
+                                       "server's line is full.",
+                       concurrency_limit=None, show_progress_on=[tab.progress],
                        preprocess=False)  # values as sent: plan_run's checks name each bad one and its range
 
     def on_stop(store: TrainStore) -> tuple:
@@ -391,27 +407,30 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
         if run is None:
             return ("Nothing is training.", *[gr.skip()] * (len(outs) - 1))
         s = stop(run)
-        how = start_phrase(run.plan.start)
         ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
-        return _outputs(s, how, gr.update(choices=ch, value=val))
+        return _outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), _setting(run))
 
     tab.stop.click(on_stop, tab.store, outs, cancels=[dep], api_visibility="private", concurrency_limit=None,
                    show_progress="hidden")
+    tab.result_btn.click(make_result_fn(root), tab.store, outs, api_name="train_result", concurrency_limit=None,
+                         api_description="This session's latest run once it has ended (also after cancelling "
+                                         "/train): status, grid, curves, downloads, JSON summary.",
+                         show_progress="hidden")
+    wire_lambdas(tab)
     est = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "estimate",
            "trigger_mode": "always_last", "show_progress": "minimal"}
-    gr.on([c.change for c in (tab.model, tab.dataset, tab.g_norm, tab.target, tab.variant, tab.start, tab.l1,
-                              tab.l2, tab.steps, tab.seconds, tab.train_size, tab.dropout)],
-          make_estimate_fn(root, data_root), ins, tab.estimate, **est)
+    changes = [c.change for c in (tab.model, tab.dataset, tab.g_norm, tab.target, tab.variant, tab.start, tab.l1,
+                                  tab.l2, tab.steps, tab.seconds, tab.train_size, tab.dropout)]
+    gr.on(changes, make_estimate_fn(root, data_root), ins, tab.estimate, **est)
+    gr.on([*changes, tab.seed.change], train_fragment, ins, tab.query, concurrency_limit=None, preprocess=False,
+          trigger_mode="always_last", **PRIVATE)
     # "Training images": a preset sets the count; a typed count (or one copied from Explore) shows its preset
-    tab.train_size_preset.input(lambda n: n, tab.train_size_preset, tab.train_size, api_visibility="private",
-                                show_progress="hidden")
+    tab.train_size_preset.input(lambda n: n, tab.train_size_preset, tab.train_size, **PRIVATE)
     tab.train_size.change(lambda n: gr.update(value=preset_of(n)), tab.train_size, tab.train_size_preset,
-                          api_visibility="private", show_progress="hidden", preprocess=False)
+                          preprocess=False, **PRIVATE)
     tab.dataset.input(lambda d, n: gr.update(choices=train_size_presets(d, data_root), value=preset_of(n)),
-                      [tab.dataset, tab.train_size], tab.train_size_preset, api_visibility="private",
-                      show_progress="hidden")
-    tab.model.input(target_update, [tab.model, tab.target], tab.target, api_visibility="private",
-                    show_progress="hidden")
+                      [tab.dataset, tab.train_size], tab.train_size_preset, **PRIVATE)
+    tab.model.input(target_update, [tab.model, tab.target], tab.target, **PRIVATE)
     tab.compare_btn.click(make_compare_fn(root), [tab.compare_with, tab.seed, tab.store],
                           [tab.cmp_mine_caption, tab.cmp_mine, tab.cmp_zoo_caption, tab.cmp_zoo],
                           api_visibility="private", concurrency_limit=None)

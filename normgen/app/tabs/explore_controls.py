@@ -1,0 +1,178 @@
+"""Explore's plain functions: the controls' choices and starting values, the log-scale λ sliders'
+stops and readouts, and the old link line (normgen.app.tabs.explore lays them out and wires them)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gradio as gr
+
+from normgen.models import TARGETS, family
+from normgen.models.config import G_NORMS
+from normgen.regularizers import VARIANTS, VARIANTS_INFO
+from normgen.render.figures import fmt_lambda
+from normgen.service import inputs as I
+
+LAMBDA_HELP = {
+    "l1": "L1 λ: adds λ·Σ|w| to the loss (pulls every weight toward zero by the same amount)",
+    "l2": "L2 λ: adds λ·Σw² to the loss (shrinks every weight)",
+}
+SLIDER_LABEL = {"l1": "L1 penalty: λ·Σ|w| (pulls weights to 0)", "l2": "L2 penalty: λ·Σw² (shrinks weights)"}
+
+
+def lambda_choices(values: list[float]) -> list[tuple[str, float]]:
+    return [("0 (off)" if v == 0 else fmt_lambda(v), float(v)) for v in values]
+
+
+def train_size_choices(dataset: str, sizes: list[int], data_root: str | None = None) -> list[tuple[str, int]]:
+    """'all 60,000' (the split's real size) first, then the zoo's subsets, largest first."""
+    return [(I.train_size_label(dataset, n, data_root), int(n)) for n in sorted(sizes, key=lambda n: (n != 0, -n))]
+
+
+def dropout_choices(rates: list[float]) -> list[tuple[str, float]]:
+    return [("0 (off)" if r == 0 else f"{r:g}", float(r)) for r in rates]
+
+
+def model_choices(models: list[str]) -> list[tuple[str, str]]:
+    return [(I.model_label(m), m) for m in models]
+
+
+def dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
+    return [(I.dataset_label(d), d) for d in datasets]
+
+
+def target_choices(model: str | None) -> list[tuple[str, str]]:
+    """The parts of `model` a penalty can target (every target of any model when None)."""
+    names = I.target_choices(model) if model else TARGETS
+    return [(t if t != "both" else "both parts", t) for t in names]
+
+
+def variant_choices() -> list[tuple[str, str]]:
+    return [(VARIANTS_INFO[v].choice, v) for v in VARIANTS]
+
+
+def g_norm_choices(g_norms: list[str] | tuple[str, ...] = G_NORMS) -> list[tuple[str, str]]:
+    return [(I.G_NORM_LABELS[v], v) for v in g_norms]
+
+
+def zoo_targets(index, model: str, dataset: str, train_size: int) -> list[str]:
+    """The parts the zoo's L1 / L2 entries of `model` on `dataset` at `train_size` penalize, most used first."""
+    ts = [e.target for e in index.find(model=model, dataset=dataset, train_size=train_size, group=0.0, act=0.0)
+          if e.l1 or e.l2]
+    return sorted(set(ts), key=lambda t: (-ts.count(t), t))
+
+
+def _size(v: Any) -> int | None:
+    try:
+        return I.parse_train_size(v)
+    except I.InputError:
+        return None
+
+
+def defaults(index, model: str | None = None, dataset: str | None = None,
+             train_size: Any = None) -> dict[str, Any]:
+    """Starting values: the first model / dataset of the zoo (the default ones, a GAN on MNIST, when
+    present), all training images (or `train_size` where the zoo has it), its middle non-zero L1 λ, so
+    the first screen already shows a difference, and the family's sampling part as the penalty target
+    (the part the zoo penalizes at that size, when it never penalizes the sampling part there)."""
+    c = I.zoo_choices(index)
+    models = c["model"] or [I.DEFAULT_MODEL]
+    model = model if model in models else (I.DEFAULT_MODEL if I.DEFAULT_MODEL in models else models[0])
+    c = I.zoo_choices(index, model)
+    datasets = c["dataset"] or [I.OFFLINE_DATASET]
+    dataset = dataset if dataset in datasets else (I.DEFAULT_DATASET if I.DEFAULT_DATASET in datasets else datasets[0])
+    sizes = I.zoo_choices(index, model, dataset)["train_size"]
+    size = _size(train_size)
+    size = size if size in sizes else (0 if 0 in sizes else sizes[0])
+    c = I.zoo_choices(index, model, dataset, size)
+    l1s = c["l1"] or [0.0]
+    nonzero = [v for v in l1s if v > 0]
+    penalized = zoo_targets(index, model, dataset, size)
+    target = family(model).sampler_part
+    if penalized and target not in penalized:
+        target = penalized[0]
+    g_norms = c["g_norm"] or [G_NORMS[0]]  # the defaults: no normalization, every penalty in the loss
+    return {"model": model, "dataset": dataset, "models": models, "datasets": datasets,
+            "g_norms": g_norms, "g_norm": G_NORMS[0] if G_NORMS[0] in g_norms else g_norms[0],
+            "l1s": l1s, "l2s": c["l2"] or [0.0], "l1": nonzero[len(nonzero) // 2] if nonzero else 0.0, "l2": 0.0,
+            "target": target, "targets": penalized, "variant": VARIANTS[0], "train_sizes": sizes,
+            "train_size": size, "dropouts": c["dropout"], "dropout": 0.0}
+
+
+def control_updates(index, model: str, dataset: str | None, keep: dict[str, Any],
+                    data_root: str | None = None) -> list:
+    """New choices (and values, kept where still offered) for model, dataset, g_norm, l1, l2, target,
+    training images and dropout (`ExploreTab.controls()`'s order). A target is kept where the zoo
+    penalizes it at the chosen size (any of the model's targets where it penalizes none)."""
+    d = defaults(index, model, dataset, keep.get("train_size"))
+    l1 = keep.get("l1") if _offered(keep.get("l1"), d["l1s"]) else d["l1"]
+    l2 = keep.get("l2") if _offered(keep.get("l2"), d["l2s"]) else d["l2"]
+    g = keep.get("g_norm") if keep.get("g_norm") in d["g_norms"] else d["g_norm"]
+    t = keep.get("target")
+    keep_t = t in I.target_choices(d["model"]) and (not d["targets"] or t in d["targets"])
+    drop = float(keep["dropout"]) if _offered(keep.get("dropout"), d["dropouts"]) else d["dropout"]
+    return [gr.update(choices=model_choices(d["models"]), value=d["model"]),
+            gr.update(choices=dataset_choices(d["datasets"]), value=d["dataset"]),
+            gr.update(choices=g_norm_choices(d["g_norms"]), value=g),
+            gr.update(choices=lambda_choices(d["l1s"]), value=l1),
+            gr.update(choices=lambda_choices(d["l2s"]), value=l2),
+            gr.update(choices=target_choices(d["model"]), value=t if keep_t else d["target"]),
+            gr.update(choices=train_size_choices(d["dataset"], d["train_sizes"], data_root), value=d["train_size"]),
+            gr.update(choices=dropout_choices(d["dropouts"]), value=drop)]
+
+
+def _offered(v: Any, values: list[float]) -> bool:
+    try:
+        return any(abs(float(v) - x) <= 1e-12 + 1e-9 * abs(x) for x in values)
+    except (TypeError, ValueError):
+        return False
+
+
+def lambda_values(index, which: str, model: str, dataset: str, train_size: int, target: str | None) -> list[float]:
+    """The slider's stops for `which` ("l1" / "l2"): 0 (off) and the zoo's trained values for this model,
+    dataset and training-set size, those on `target` when the zoo penalizes it with `which` (else any part)."""
+    where = {"model": model, "dataset": dataset, "train_size": train_size, "group": 0.0, "act": 0.0}
+    vals = index.values(which, **where, target=target) if target else []
+    if not [v for v in vals if v > 0]:
+        vals = index.values(which, **where)
+    return sorted({0.0, *(float(v) for v in vals)})
+
+
+def slider_pos(values: list[float], lam: float) -> int:
+    """The stop nearest `lam` in log-λ (0 only for 0)."""
+    if lam <= 0 or len(values) < 2:
+        return 0
+    nonzero = [(i, v) for i, v in enumerate(values) if v > 0]
+    return min(nonzero, key=lambda iv: abs(math.log10(iv[1]) - math.log10(lam)))[0]
+
+
+def readout(which: str, values: list[float], lam: float) -> str:
+    """The value beside a slider, written as on every screen (`1e-4`), and, for a value the zoo did
+    not train (a shared link, an API call), which trained value the slider shows instead."""
+    name = which.upper()
+    shown = values[slider_pos(values, lam)]
+    top = fmt_lambda(values[-1]) if values[-1] > 0 else "0"
+    s = f"{name} λ = **{'0 (off)' if shown == 0 else fmt_lambda(shown)}**  ·  {len(values)} trained values, 0 … {top}"
+    if not _offered(lam, values):
+        s += f"  \n{name} λ = {fmt_lambda(lam)} was asked: not trained, so the nearest trained value is shown."
+    return s
+
+
+def page_link(state: dict[str, Any], request: gr.Request | None) -> str:
+    """Markdown with a link that reopens this exact view (query string read on page load)."""
+    qs = I.query_string(state)
+    base = ""
+    if request is not None:
+        ref = (getattr(request, "headers", None) or {}).get("referer", "")
+        base = ref.split("?", 1)[0].split("#", 1)[0]
+    url = f"{base}{qs}" if base else qs
+    return f"**Link to this view:** [{url}]({url})"
+
+
+def load_index(root: str | None) -> I.ZooIndex:
+    """The zoo index at `root`, or an empty one when it is malformed (Explore explains that in its note)."""
+    try:
+        return I.get_index(root)
+    except ValueError:  # a malformed index: Explore explains it in its note
+        return I.ZooIndex(root=I.zoo_root(root))

@@ -1,0 +1,233 @@
+"""Explore's handlers: the public /explore view (plain values for API clients) and the browser's views,
+which return the λ values, the sliders, the pictures with alt text, the seed-noise reference and the
+query fragment in one reply (`ExploreTab.view_outputs()` / `load_outputs()` in normgen.app.tabs.explore)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from normgen.app.tabs.explore_controls import (
+    control_updates,
+    defaults,
+    lambda_values,
+    load_index,
+    page_link,
+    readout,
+    slider_pos,
+)
+from normgen.regularizers import VARIANTS
+from normgen.service import inputs as I
+from normgen.service.explorer import PNGS, ExploreResult, explore, png_path
+from normgen.service.generalization_view import nearest_view
+
+
+def _run(root: str | None, args: tuple) -> tuple[ExploreResult, dict[str, Any]]:
+    """The service's result for the /explore arguments, and the view's state (for links and the URL)."""
+    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout = args
+    try:
+        r = explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, root=root)
+    except I.InputError as exc:
+        raise gr.Error(str(exc), title="Invalid input") from None
+    state = {"model": model, "dataset": dataset, "g_norm": g_norm, "l1": I.parse_lambda("l1", l1),
+             "l2": I.parse_lambda("l2", l2), "target": target, "variant": variant, "seed": I.parse_seed(seed)}
+    # the later settings join the link only when set, so a full-data link reads as it always did
+    state.update({k: v for k, v in (("train_size", I.parse_train_size(train_size)),
+                                    ("dropout", I.parse_dropout(dropout))) if v})
+    return r, state
+
+
+def _outputs(r: ExploreResult, state: dict[str, Any], request: gr.Request | None, image=None) -> tuple:
+    """`ExploreTab.outputs()`'s values; `image(path, name)` wraps each picture (plain paths for the API)."""
+    image = image or (lambda path, _name: path)
+    has = r.selected_image is not None
+    f = {k: png_path(r, k) for k in r.figures}
+    note = r.note if has else f"### Nothing to show yet\n{r.note}"
+    return (
+        r.headline,
+        f"**{r.baseline_label}**" if has else "",
+        image(png_path(r, "baseline"), "baseline"),
+        f"**{r.selected_label}**" if has else "",
+        image(png_path(r, "selected"), "selected"),
+        image(png_path(r, "diff"), "diff"),
+        r.details,
+        note,
+        image(f["weights"], "weights"),
+        image(f["layers"], "layers"),
+        image(f["classes"], "classes"),
+        r.stats,
+        page_link(state, request),
+        gr.Column(visible=has),
+        gr.Column(visible=f["classes"] is not None),
+        gr.Button(visible=not r.exact),
+    )
+
+
+def make_explore_fn(root: str | None = None):
+    """The /explore handler; its parameter names are the API's parameter names, and it returns the
+    values of `ExploreTab.outputs()` in that order."""
+
+    def explore_view(model: str, dataset: str, g_norm: str, l1: float, l2: float, target: str, variant: str,
+                     seed: float, train_size: int = 0, dropout: float = 0.0, request: gr.Request = None) -> tuple:
+        args = (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout)
+        r, state = _run(root, args)
+        return _outputs(r, state, request)
+
+    return explore_view
+
+
+def view_updates(root: str | None, args: tuple, request: gr.Request | None = None, sliders: bool = True) -> tuple:
+    """`ExploreTab.view_outputs()`'s values for the /explore arguments `args`: the λ values, the sliders
+    (positions over the zoo's trained values; `sliders=False` leaves them, e.g. while one is dragged),
+    their readouts, the view with alt text on every picture, the seed-noise reference and the query."""
+    r, state = _run(root, args)
+    index = load_index(root)
+    model, dataset, size, target = state["model"], state["dataset"], state.get("train_size", 0), state["target"]
+    vals = {w: lambda_values(index, w, model, dataset, size, target) for w in ("l1", "l2")}
+
+    def image(path: str | None, name: str) -> gr.Image:
+        return gr.Image(value=path, alt_text=r.alt.get(name) if path else None)
+
+    slider = [gr.Slider(maximum=max(len(vals[w]) - 1, 1), value=slider_pos(vals[w], state[w]),
+                        interactive=len(vals[w]) > 1) if sliders else gr.skip() for w in ("l1", "l2")]
+    noise = png_path(r, "noise")
+    shown = ""
+    if r.selected_image is not None and not r.exact:  # said beside the sliders, not only in the note below
+        shown = (f"  \n**Not trained as set:** the grids show the nearest trained model, "
+                 f"{r.selected_label.removeprefix('Selected: ')}.")
+    return (state["l1"], state["l2"], *slider, readout("l1", vals["l1"], state["l1"]),
+            readout("l2", vals["l2"], state["l2"]) + shown, *_outputs(r, state, request, image),
+            gr.Column(visible=noise is not None), image(noise, "noise"), r.noise_label, view_query(state))
+
+
+def view_query(state: dict[str, Any]) -> str:
+    """Explore's part of the shareable URL, without '?' (unprefixed keys, λ written as 1e-4)."""
+    return I.query_string(state).removeprefix("?")
+
+
+def make_view_fn(root: str | None = None):
+    """The browser's handler of every Explore control but the sliders: the /explore arguments in,
+    `ExploreTab.view_outputs()` out (sliders set to the λ values)."""
+
+    def on_view(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0,
+                request: gr.Request = None) -> tuple:
+        return view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout),
+                            request)
+
+    return on_view
+
+
+def _position(value: Any, values: list[float], which: str) -> float:
+    """The λ at slider position `value` (an index into `values`), with a clear error for a bad one."""
+    try:
+        i = int(round(float(value)))
+    except (TypeError, ValueError):
+        raise gr.Error(f"{which} slider position must be a whole number in [0, {len(values) - 1}], got "
+                       f"{str(value)[:60]!r}", title="Invalid input") from None
+    if not 0 <= i < len(values):
+        raise gr.Error(f"{which} slider position must be in [0, {len(values) - 1}], got {value}",
+                       title="Invalid input")
+    return values[i]
+
+
+def make_slider_fn(root: str | None = None):
+    """The handler of the λ sliders: positions in, the λ values they stand for out, with the view
+    (`ExploreTab.view_outputs()`, the sliders left as the visitor holds them)."""
+
+    def on_slider(model, dataset, g_norm, p1, p2, target, variant, seed, train_size=0, dropout=0.0,
+                  request: gr.Request = None) -> tuple:
+        index = load_index(root)
+        try:
+            m, d, size = I.check_model(model), I.check_dataset(dataset), I.parse_train_size(train_size)
+        except I.InputError as exc:
+            raise gr.Error(str(exc), title="Invalid input") from None
+        l1 = _position(p1, lambda_values(index, "l1", m, d, size, target), "L1")
+        l2 = _position(p2, lambda_values(index, "l2", m, d, size, target), "L2")
+        return view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout),
+                            request, sliders=False)
+
+    return on_slider
+
+
+def new_seed(seed: Any) -> int:
+    """New noise: the next seed, kept in range (a huge one sent back would end the page's event stream)."""
+    try:
+        return I.next_seed(seed)
+    except I.InputError as exc:
+        raise gr.Error(str(exc), title="Invalid input") from None
+
+
+def make_nearest_fn(root: str | None = None, data_root: str | None = None, only_small: bool = False):
+    """The handler of "Find the nearest training images" (`only_small`: the follow-up of every Explore
+    view, which computes the picture for small-data entries only and otherwise shows the prompt)."""
+
+    def on_nearest(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0) -> tuple:
+        try:
+            v = nearest_view(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, root=root,
+                             data_root=data_root, only_small=only_small)
+        except I.InputError as exc:
+            raise gr.Error(str(exc), title="Invalid input") from None
+        return PNGS.path(v.image, v.key), v.text
+
+    return on_nearest
+
+
+def load_view(root: str | None, data_root: str | None, q: dict[str, Any], request: gr.Request | None = None,
+              snap: bool = False) -> tuple:
+    """`ExploreTab.load_outputs()`'s values for the parsed query `q` (I.parse_query; missing keys take the
+    defaults, values the zoo lacks its nearest): the controls' choices and values, then the view. A λ
+    from a link is kept as asked (the readout says which trained value is shown for it); with `snap`
+    (another model chosen) it moves to the nearest value trained for the new model."""
+    index = load_index(root)
+    d = defaults(index, q.get("model"), q.get("dataset"), q.get("train_size"))
+    keep = {**q, "train_size": d["train_size"]}
+    model_u, dataset_u, g_u, l1_u, l2_u, target_u, size_u, drop_u = control_updates(index, d["model"],
+                                                                                     d["dataset"], keep, data_root)
+    lam = {}
+    for w, u in (("l1", l1_u), ("l2", l2_u)):
+        lam[w] = q[w] if w in q else u["value"]
+        if snap:
+            vals = lambda_values(index, w, d["model"], d["dataset"], d["train_size"], target_u["value"])
+            lam[w] = vals[slider_pos(vals, lam[w])]
+    l1, l2 = lam["l1"], lam["l2"]
+    variant, seed = q.get("variant", VARIANTS[0]), q.get("seed", 0)
+    args = (d["model"], d["dataset"], g_u["value"], l1, l2, target_u["value"], variant, seed, d["train_size"],
+            drop_u["value"])
+    return (model_u, dataset_u, g_u, target_u, variant, seed, size_u, drop_u, *view_updates(root, args, request))
+
+
+def make_load_fn(root: str | None = None, data_root: str | None = None):
+    """Page load: a function of the parsed query dict `q` (I.parse_query; bad values already dropped)
+    returning the updates of `ExploreTab.load_outputs()`. The app's glue calls it once per page load."""
+
+    def load_from_query(q: dict[str, Any], request: gr.Request | None = None) -> tuple:
+        return load_view(root, data_root, q or {}, request)
+
+    return load_from_query
+
+
+def make_model_fn(root: str | None = None, data_root: str | None = None):
+    """Model, dataset or training-set size changed: new choices for the other controls (values kept
+    where still offered) and the view, in one reply (`ExploreTab.load_outputs()`)."""
+
+    def on_model(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0,
+                 request: gr.Request = None) -> tuple:
+        q: dict[str, Any] = {}
+        checks = (("model", model, I.check_model), ("dataset", dataset, I.check_dataset),
+                  ("g_norm", g_norm, I.check_g_norm), ("variant", variant, I.check_variant),
+                  ("l1", l1, lambda v: I.parse_lambda("l1", v)), ("l2", l2, lambda v: I.parse_lambda("l2", v)),
+                  ("seed", seed, I.parse_seed), ("train_size", train_size, I.parse_train_size),
+                  ("dropout", dropout, I.parse_dropout))
+        for key, value, check in checks:
+            try:
+                q[key] = check(value)
+            except I.InputError as exc:
+                if key in ("model", "dataset", "seed"):
+                    raise gr.Error(str(exc), title="Invalid input") from None
+        q["target"] = target
+        return load_view(root, data_root, q, request, snap=True)
+
+    return on_model
+
+

@@ -1,0 +1,143 @@
+"""What the Train tab shows, as plain functions (no gradio): the curves (with a marker where λ changed
+mid-run), the status text, the training-size presets and the help lines. normgen.app.tabs.train lays
+them out and wires them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from normgen.losses import LOSS_LABELS
+from normgen.models import MODEL_NAMES
+from normgen.regularizers import PENALTIES, variant_label
+from normgen.render.figures import fmt_lambda
+from normgen.service import inputs as I
+from normgen.service.runs import Snapshot
+from normgen.zoo.readings import dropout_words
+from normgen.zoo.spec import SMALL_SIZES
+
+MAX_CURVE_POINTS = 100
+TRAIN_SIZES = (0, *sorted({n for sizes in SMALL_SIZES.values() for n in sizes}, reverse=True))  # the zoo's
+
+
+def train_size_presets(dataset: str, data_root: str | None = None) -> list[tuple[str, int]]:
+    """The preset buttons of "Training images": all (with the split's real size), then the zoo's sizes."""
+    return [(I.train_size_label(dataset, n, data_root), n) for n in TRAIN_SIZES]
+
+
+def preset_of(n: Any) -> int | None:
+    """The preset a typed count matches (None: another count)."""
+    try:
+        v = I.parse_train_size(n)
+    except I.InputError:
+        return None
+    return v if v in TRAIN_SIZES else None
+
+
+def dropout_help() -> str:
+    """Where dropout acts, per family, from the family facts."""
+    where: dict[str, list[str]] = {}
+    for m in MODEL_NAMES:
+        where.setdefault(dropout_words(m), []).append(I.model_label(m))
+    return "in " + "; ".join(f"{w} ({', '.join(ms)})" for w, ms in where.items())
+
+
+def change_words(c: dict[str, Any]) -> str:
+    """'L1 λ 1e-4 → 1e-2' for one recorded change."""
+    label = PENALTIES[c["name"]].label if c["name"] in PENALTIES else c["name"]
+    return f"{label} λ {fmt_lambda(c['old'])} → {fmt_lambda(c['new'])}"
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    # explicit dtypes: an empty frame would otherwise be "object" and plot as categories
+    return pd.DataFrame({"step": pd.Series([r[0] for r in rows], dtype="int64"),
+                         "value": pd.Series([r[1] for r in rows], dtype="float64"),
+                         "series": pd.Series([r[2] for r in rows], dtype="object")})
+
+
+def _with_markers(rows: list[tuple], changes: list[dict[str, Any]]) -> list[tuple]:
+    """Each λ change as a vertical rule: two rows at its step, spanning the plot's values, as its own
+    series (its legend entry names the change)."""
+    if not rows or not changes:
+        return rows
+    lo, hi = min(r[1] for r in rows), max(r[1] for r in rows)
+    by_step: dict[int, list[str]] = {}
+    for c in changes:
+        label = PENALTIES[c["name"]].label if c["name"] in PENALTIES else c["name"]
+        by_step.setdefault(int(c["step"]), []).append(f"{label} λ → {fmt_lambda(c['new'])}")
+    marks = []
+    for step, words in by_step.items():
+        name = f"{', '.join(words)} at step {step}"  # short: the legend clips long names
+        marks += [(step, lo, name), (step, hi, name)]
+    return rows + marks
+
+
+def curves(history: list[dict[str, float]], changes: list[dict[str, Any]] | None = None
+           ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Long-format frames (step, value, series) for the loss, penalty and sparsity plots, each with a
+    vertical marker where λ changed mid-run (`changes`: the run's recorded changes).
+
+    At most ~MAX_CURVE_POINTS rows per series (evenly thinned, last row kept): the browser redraws
+    every plot on each streamed update, and a growing history made the page sluggish on 2 cores."""
+    loss, pen, sparse = [], [], []
+    if len(history) > MAX_CURVE_POINTS:
+        k = -(-len(history) // MAX_CURVE_POINTS)
+        history = history[::k] + ([history[-1]] if (len(history) - 1) % k else [])
+    for r in history:
+        s = r.get("step")
+        for k, v in r.items():
+            if k in LOSS_LABELS:
+                loss.append((s, v, LOSS_LABELS[k]))
+            elif k.startswith("pen_"):
+                name, _, part = k[4:].partition("_")
+                pen.append((s, v, f"{PENALTIES[name].label if name in PENALTIES else name} penalty ({part})"))
+            elif k.endswith("/near_zero_pct"):
+                sparse.append((s, v, f"{k.split('/')[0]}: near-zero %"))
+            elif k.endswith("/zero_pct"):
+                sparse.append((s, v, f"{k.split('/')[0]}: exactly 0 %"))
+    ch = changes or []
+    return _frame(_with_markers(loss, ch)), _frame(_with_markers(pen, ch)), _frame(_with_markers(sparse, ch))
+
+
+def start_phrase(start: str) -> str:
+    """How a run began, for its status line."""
+    return "fine-tuned from the zoo baseline" if start == "finetune" else "from scratch"
+
+
+def setting_words(s: Snapshot, target: str, variant: str) -> str:
+    """'L1 λ 1e-2 on the generator, in the loss': what the run trains under now."""
+    lams = ", ".join(f"{PENALTIES[k].label} λ {fmt_lambda(v)}" for k, v in s.lambdas.items()) or "no penalty (λ = 0)"
+    return f"{lams} on the {target}, {variant_label(variant)}"
+
+
+def status_text(s: Snapshot, how: str, setting: str = "") -> str:
+    head = {"waiting": "Waiting in line", "running": "Training", "finished": "Finished",
+            "stopped": "Stopped (result kept)", "diverged": "Diverged", "error": "Error"}[s.status]
+    if s.status == "diverged":
+        return (f"### {head}\n{s.message}\n\nThe grid shows the last good samples (step {s.sample_step}); "
+                "the downloads hold those weights.")
+    if s.status == "error":
+        return f"### {head}\n{s.message}"
+    if s.status == "waiting":
+        return (f"### {head}\n{s.message}. Others train before you; Explore and Compare work meanwhile. "
+                "Your λ sliders still count: the run starts with what they show.")
+    line = f"step **{s.step} / {s.total}** · {s.elapsed:.1f} s"
+    if s.eta is not None:
+        line += f" · ≈ {s.eta:.0f} s left"
+    elif s.message.startswith("measuring"):
+        line += f" · {s.message}"
+    if s.done:
+        line = f"{s.message} · {how}. Downloads and comparison below."
+    text = f"### {head}\n{line}"
+    if setting:
+        text += f"\n\nNow: {setting}."
+    if s.changes:
+        text += "\n\nλ changed during the run (the vertical lines on the curves): " + "; ".join(
+            f"at step {c['step']}, {change_words(c)}" for c in s.changes) + "."
+    elif not s.done:
+        text += "\n\nMove a λ slider now: the run takes the new λ from its next step."
+    text += f"\n\nGrid: fixed noise, drawn at step {s.sample_step}."
+    if s.done and s.generalization_note:
+        text += f"\n\n{s.generalization_note}"
+    return text

@@ -1,0 +1,229 @@
+"""Training admission: a short, bounded line of runs, so training can never crowd out Explore.
+
+Gradio's queue limit counts every waiting event of every kind, so /train requests that waited in
+Gradio's queue could fill it and make /explore answer "Queue is full" for everyone. Here /train
+events start at once (no Gradio concurrency limit) and ask `admission()` for a place:
+- at most `per_session` live runs per session (a browser tab or a gradio_client `Client`),
+- at most `max_runs` runs training or waiting on the whole server,
+- `slots` of them train at the same time (1 on a 2-core machine: two runs would each go at half speed).
+A request beyond a cap is refused at once with a message that says why and how long to wait; an
+admitted one waits in line (its run reports its place and the estimated wait) until a slot is free.
+
+The estimate is measured, not guessed: each ticket carries its run's expected wall time (the measured
+seconds per step times its steps, capped by its time budget), and a running ticket its start time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from normgen.service.inputs import env_number
+
+
+class Refused(Exception):
+    """A run that would exceed a cap; the message says which and what to do."""
+
+
+_IDS = itertools.count(1)
+
+
+@dataclass(eq=False)
+class Ticket:
+    """One run's place: waiting (started is None) or training (started = its monotonic start time)."""
+
+    session: str
+    expected_s: float  # the run's expected wall time in seconds
+    stopped: Callable[[], bool]  # the run's stop flag: a stopped run that waits gives its place up
+    id: int = field(default_factory=lambda: next(_IDS))
+    started: float | None = None
+
+    def remaining(self, now: float, pace: float = 1.0) -> float:
+        """Seconds this run still needs (its expected time × `pace`, the measured actual / expected)."""
+        if self.started is None:
+            return self.expected_s * pace
+        return max(1.0, self.expected_s * pace - (now - self.started))
+
+
+def ordinal(n: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th', 23 -> '23rd'."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def wait_words(seconds: float) -> str:
+    """'about 40 s' / 'about 3 min'."""
+    s = max(1.0, seconds)
+    return f"about {s:.0f} s" if s < 90 else f"about {s / 60:.0f} min"
+
+
+class Admission:
+    """The server's line of training runs (thread-safe)."""
+
+    def __init__(self, slots: int = 1, per_session: int = 1, max_runs: int = 6) -> None:
+        if slots < 1 or per_session < 1 or max_runs < slots:
+            raise ValueError(f"need slots >= 1, per_session >= 1, max_runs >= slots; got {slots}, "
+                             f"{per_session}, {max_runs}")
+        self.slots, self.per_session, self.max_runs = slots, per_session, max_runs
+        self._cond = threading.Condition()
+        self._line: list[Ticket] = []  # in arrival order
+        self._measuring = False
+        self._pace = 1.0  # actual / expected wall time of the runs that ended (a running mean)
+
+    # -- bookkeeping (call with the lock held) -----------------------------------------------------
+    def _prune(self) -> None:
+        """Waiting tickets whose run was stopped leave the line (a training one leaves on release)."""
+        self._line = [t for t in self._line if t.started is not None or not t.stopped()]
+
+    def _running(self) -> list[Ticket]:
+        return [t for t in self._line if t.started is not None]
+
+    def _waiting(self) -> list[Ticket]:
+        return [t for t in self._line if t.started is None]
+
+    def _wait_before(self, ahead: list[Ticket], now: float) -> float:
+        """Seconds until a slot frees for whoever waits behind `ahead` (the running and waiting runs
+        in front), with `slots` runs training at a time."""
+        busy = sorted(t.remaining(now, self._pace) for t in self._running())
+        free = [0.0] * (self.slots - len(busy)) + busy  # when each slot frees
+        for t in ahead:
+            free.sort()
+            free[0] += t.expected_s * self._pace
+        return min(free) if free else 0.0
+
+    # -- the line ----------------------------------------------------------------------------------
+    def check(self, session: str) -> None:
+        """Refused now if `session` could not be admitted (cheap: before any work is done for it)."""
+        with self._cond:
+            self._check(session)
+
+    def admit(self, session: str, expected_s: float, stopped: Callable[[], bool]) -> Ticket:
+        """A place in line for a run of `session`, or Refused (at once) when a cap is reached."""
+        with self._cond:
+            self._check(session)
+            ticket = Ticket(session, max(1.0, float(expected_s)), stopped)
+            self._line.append(ticket)
+            return ticket
+
+    def _check(self, session: str) -> None:
+        """Raise Refused when a cap is reached (call with the lock held)."""
+        self._prune()
+        now = time.monotonic()
+        mine = [t for t in self._line if t.session == session and not t.stopped()]
+        if len(mine) >= self.per_session:
+            n = self.per_session
+            raise Refused(f"You already have {'a run' if n == 1 else f'{n} runs'} training or waiting "
+                          f"(at most {n} per visitor). Stop it (its result is kept) or let it finish, "
+                          "then start the next one.")
+        if len(self._line) >= self.max_runs:
+            wait = wait_words(self._wait_before(self._waiting(), now))
+            raise Refused(f"The server is busy: {len(self._line)} runs are training or waiting, the most "
+                          f"it takes at once ({self.max_runs}). Please try again in {wait}; Explore "
+                          "and Compare work meanwhile.")
+
+    def join(self, expected_s: float, stopped: Callable[[], bool], session: str = "") -> Ticket:
+        """A place in line without the caps (a run started by code, not by a visitor)."""
+        with self._cond:
+            ticket = Ticket(session, max(1.0, float(expected_s)), stopped)
+            self._line.append(ticket)
+            return ticket
+
+    def position(self, ticket: Ticket) -> tuple[int, float]:
+        """(place among the waiting runs, 1 = next; 0 once training, estimated seconds until it starts)."""
+        with self._cond:
+            self._prune()
+            if ticket.started is not None:
+                return 0, 0.0
+            waiting = self._waiting()
+            ahead = waiting[:waiting.index(ticket)] if ticket in waiting else waiting
+            return len(ahead) + 1, self._wait_before(ahead, time.monotonic())
+
+    def wait_turn(self, ticket: Ticket, should_stop: Callable[[], bool],
+                  on_wait: Callable[[int, float], None] | None = None, poll: float = 0.5) -> bool:
+        """Block until `ticket` may train (True) or its run is stopped while waiting (False, and the
+        ticket has left the line). `on_wait(place, seconds)` reports the place while waiting."""
+        with self._cond:
+            while True:
+                self._prune()
+                if should_stop():
+                    if ticket in self._line:
+                        self._line.remove(ticket)
+                    self._cond.notify_all()
+                    return False
+                waiting = self._waiting()
+                if (not self._measuring and len(self._running()) < self.slots and waiting
+                        and waiting[0] is ticket):
+                    ticket.started = time.monotonic()
+                    return True
+                if on_wait is not None:
+                    ahead = waiting[:waiting.index(ticket)] if ticket in waiting else waiting
+                    on_wait(len(ahead) + 1, self._wait_before(ahead, time.monotonic()))
+                self._cond.wait(poll)
+
+    def release(self, ticket: Ticket, stopped_early: bool = False) -> None:
+        """The run has ended (or never started): its place and its slot are free. A run that ran its
+        course updates the pace of the estimates (on a busy machine runs take longer than measured)."""
+        with self._cond:
+            if ticket in self._line:
+                self._line.remove(ticket)
+            if ticket.started is not None and not stopped_early:
+                ratio = min(10.0, max(0.1, (time.monotonic() - ticket.started) / ticket.expected_s))
+                self._pace = 0.5 * self._pace + 0.5 * ratio
+            self._cond.notify_all()
+
+    def busy(self) -> bool:
+        """Someone trains or waits."""
+        with self._cond:
+            self._prune()
+            return bool(self._line)
+
+    def counts(self) -> dict[str, int]:
+        with self._cond:
+            self._prune()
+            return {"running": len(self._running()), "waiting": len(self._waiting())}
+
+    def try_measure(self) -> bool:
+        """Reserve the device for a short speed measurement: only when no run trains (runs wait for it)."""
+        with self._cond:
+            if self._measuring or self._running():
+                return False
+            self._measuring = True
+            return True
+
+    def end_measure(self) -> None:
+        with self._cond:
+            self._measuring = False
+            self._cond.notify_all()
+
+
+_ADMISSION: Admission | None = None
+_ADMISSION_LOCK = threading.Lock()
+
+
+def admission() -> Admission:
+    """The server's admission (made on first use): $NORMGEN_TRAIN_SLOTS (default 1),
+    $NORMGEN_RUNS_PER_VISITOR (1) and $NORMGEN_MAX_RUNS (6, training + waiting)."""
+    global _ADMISSION
+    with _ADMISSION_LOCK:
+        if _ADMISSION is None:
+            _ADMISSION = Admission(int(env_number("NORMGEN_TRAIN_SLOTS", 1)),
+                                   int(env_number("NORMGEN_RUNS_PER_VISITOR", 1)),
+                                   int(env_number("NORMGEN_MAX_RUNS", 6)))
+        return _ADMISSION
+
+
+def set_admission(a: Admission | None) -> Admission | None:
+    """Replace the server's admission (tests, the load script); returns the previous one."""
+    global _ADMISSION
+    with _ADMISSION_LOCK:
+        old, _ADMISSION = _ADMISSION, a
+        return old
+
+
+def shared_seconds() -> float:
+    """The time budget of a run admitted while others train or wait ($NORMGEN_SHARED_SECONDS, default
+    30): a short turn each, so a class moves through the line."""
+    return env_number("NORMGEN_SHARED_SECONDS", 30.0)

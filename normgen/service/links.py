@@ -1,0 +1,151 @@
+"""Shareable links (no gradio): the address bar carries the state of every tab.
+
+One query string holds it all: `?tab=<tab>&<explore>&<train>&<compare>`. Explore's keys are
+unprefixed (normgen.service.inputs.PAGE_KEYS, so every link made before this module still opens the
+same view); Train's are prefixed `train_` and Compare's `compare_`. Each tab keeps its own fragment
+(`fragment(prefix, state)`, without the '?') in a hidden textbox; the app joins them (`join`) and
+the page-load handler parses the whole query once (`parse_page_query`) into one flat dict with the
+same keys, every value checked: a bad or unknown value is dropped, never raised, so a shared link
+with a typo still opens the page with the defaults there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from normgen.render.figures import fmt_lambda
+from normgen.service import inputs as I
+from normgen.service.sessions import STARTS, caps
+
+TABS = ("explore", "train", "compare", "learn")
+PREFIXES = {"explore": "", "train": "train_", "compare": "compare_"}
+LAMBDA_KEYS = ("l1", "l2")  # written as 1e-4 in a link
+TRAIN_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "steps", "seconds", "start",
+              "train_size", "dropout")  # TrainTab.inputs() order
+COMPARE_KEYS = ("model", "dataset", "sweep", "point", "seed", "noise")  # seed: training seed; noise: noise seed
+SWEEP_ID_MAX = 200  # characters of a sweep id in a link ("l1|none|none|generator|loss|6000|n300|do0.2")
+
+
+def _shown(v: Any) -> str:
+    """A bad value as a message quotes it: one line, at most 60 characters."""
+    r = " ".join(repr(v).split())
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _value(key: str, v: Any) -> Any:
+    if key in LAMBDA_KEYS and isinstance(v, int | float) and not isinstance(v, bool):
+        return fmt_lambda(float(v))
+    if isinstance(v, float) and v.is_integer():
+        return int(v)  # a seed or a step count from a gr.Number arrives as 3.0
+    return v
+
+
+def fragment(prefix: str, state: Mapping[str, Any]) -> str:
+    """'train_model=gan&train_l1=1e-4' (no '?'): `state`'s non-empty values, keys prefixed, lambdas as 1e-4."""
+    return urlencode({f"{prefix}{k}": _value(k, v) for k, v in state.items() if v is not None and v != ""},
+                     safe="|")  # a sweep id's bars stay readable
+
+
+def join(tab: str | None, *fragments: str) -> str:
+    """'?tab=compare&model=gan&compare_sweep=...': the selected tab, then each tab's fragment."""
+    parts = ([f"tab={tab}"] if tab in TABS else []) + [f for f in fragments if f]
+    return "?" + "&".join(parts) if parts else ""
+
+
+def _checks(prefix: str) -> dict[str, Callable[[Any], Any]]:
+    max_steps, max_seconds = caps()
+    common: dict[str, Callable[[Any], Any]] = {
+        "model": I.check_model, "dataset": I.check_dataset, "seed": I.parse_seed}
+    if prefix == PREFIXES["train"]:
+        return {**common, "g_norm": I.check_g_norm, "variant": I.check_variant,
+                "l1": lambda v: I.parse_lambda("l1", v), "l2": lambda v: I.parse_lambda("l2", v),
+                "steps": lambda v: I.parse_int("steps", v, 1, max_steps),
+                "seconds": lambda v: I.parse_float("seconds", v, 1, max_seconds),
+                "start": lambda v: I.check_choice("start", v, STARTS),
+                "train_size": I.parse_train_size, "dropout": I.parse_dropout}
+    return {**common, "sweep": _sweep_id, "point": lambda v: I.parse_int("point", v, 0, 10_000),
+            "noise": I.parse_seed}
+
+
+def _sweep_id(v: Any) -> str:
+    if not isinstance(v, str) or not 0 < len(v) <= SWEEP_ID_MAX or not v.isprintable():
+        raise I.InputError(f"sweep must be a sweep id of at most {SWEEP_ID_MAX} characters")
+    return v
+
+
+def _explore_checks() -> dict[str, Callable[[Any], Any]]:
+    """The checks inputs.parse_query applies to Explore's keys (to name a bad one)."""
+    return {"model": I.check_model, "dataset": I.check_dataset, "g_norm": I.check_g_norm, "variant": I.check_variant,
+            "l1": lambda v: I.parse_lambda("l1", v), "l2": lambda v: I.parse_lambda("l2", v), "seed": I.parse_seed,
+            "train_size": I.parse_train_size, "dropout": I.parse_dropout}
+
+
+def parse_prefixed(params: Mapping[str, str], prefix: str, bad: list[str] | None = None) -> dict[str, Any]:
+    """The checked `prefix`ed keys of `params`, still prefixed ({'train_l1': 0.0001, ...}); each bad one
+    is dropped, and named with what is allowed in `bad` when given."""
+    out: dict[str, Any] = {}
+    for key, check in _checks(prefix).items():
+        raw = params.get(prefix + key)
+        if raw is None:
+            continue
+        try:
+            out[prefix + key] = check(raw)
+        except I.InputError as exc:
+            if bad is not None:
+                bad.append(f"{prefix}{key}: {exc}")
+    target = params.get(prefix + "target")
+    if target is not None and prefix == PREFIXES["train"]:
+        allowed = I.target_choices(out.get(prefix + "model", I.DEFAULT_MODEL))
+        if target in allowed:
+            out[prefix + "target"] = target
+        elif bad is not None:
+            bad.append(f"{prefix}target: must be one of {', '.join(allowed)}; got {_shown(target)}")
+    return out
+
+
+def check_page_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """(parse_page_query(params), one line per bad value naming its key and what is allowed)."""
+    params = {k: v for k, v in dict(params).items() if isinstance(v, str)}
+    out = I.parse_query(params)  # Explore's keys and 'tab'
+    bad: list[str] = []
+    for key, check in _explore_checks().items():
+        if key in params and key not in out:
+            try:
+                check(params[key])
+            except I.InputError as exc:
+                bad.append(f"{key}: {exc}")
+    if "target" in params and "target" not in out:
+        bad.append(f"target: must be one of {', '.join(I.target_choices(out.get('model', I.DEFAULT_MODEL)))}; "
+                   f"got {_shown(params['target'])}")
+    if "tab" in params and "tab" not in out:
+        bad.append(f"tab: must be one of {', '.join(TABS)}; got {_shown(params['tab'])}")
+    out.update(parse_prefixed(params, PREFIXES["train"], bad))
+    out.update(parse_prefixed(params, PREFIXES["compare"], bad))
+    return out, bad
+
+
+def parse_page_query(params: Mapping[str, str]) -> dict[str, Any]:
+    """The whole page state from the URL's query parameters, one flat dict with the link's keys:
+    'tab', Explore's unprefixed keys (inputs.parse_query), and the checked `train_*` and `compare_*`
+    keys. Bad values are dropped (LAMBDA_MAX and the server's step / time caps bound the numbers)."""
+    return check_page_query(params)[0]
+
+
+def part(q: Mapping[str, Any], tab: str) -> dict[str, Any]:
+    """One tab's keys of a parsed query, unprefixed: part(q, "train") -> {'l1': 0.0001, ...}."""
+    prefix = PREFIXES[tab]
+    if not prefix:
+        return {k: v for k, v in q.items() if k in I.PAGE_KEYS}
+    keys = TRAIN_KEYS if tab == "train" else COMPARE_KEYS  # Explore's own `train_size` is not Train's
+    return {k: q[prefix + k] for k in keys if prefix + k in q}
+
+
+def explore_link(state: Mapping[str, Any]) -> str:
+    """'?tab=explore&model=gan&l1=1e-4...': a link that opens Explore at `state` (a lesson's setting)."""
+    return join("explore", fragment("", {k: state[k] for k in I.PAGE_KEYS if k in state}))
+
+
+__all__ = ["TABS", "PREFIXES", "TRAIN_KEYS", "COMPARE_KEYS", "fragment", "join", "parse_prefixed",
+           "check_page_query", "parse_page_query", "part", "explore_link"]

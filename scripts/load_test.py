@@ -1,0 +1,364 @@
+"""Load test of the app (issues #13 / #14), loopback only, bounded in count and time, stops by itself.
+
+    .venv/bin/python scripts/load_test.py                 # the full run (about 10-15 min on 2 cores)
+    .venv/bin/python scripts/load_test.py --short         # the CI form (a few minutes)
+    .venv/bin/python scripts/load_test.py --phases memory --no-trim   # memory as it was before the fix
+
+Starts `app.py` as a child process on 127.0.0.1 (a free port in --ports), drives it with gradio_client
+and reports, as one JSON object on stdout (progress lines on stderr):
+- solo:    one training run's speed alone (steps/s)
+- explore: /explore latency (p50 / p95 / max) with --visitors concurrent visitors, idle and while a run
+           trains, and that run's speed as a fraction of its solo speed
+- flood:   --flood /train submissions from one client: how many were refused at once and how fast, and
+           whether /explore kept answering meanwhile
+- class:   --students visitors each starting a short run at once: admitted / refused, the places and
+           waits they were told, how long they really waited, when the last run finished
+- memory:  server RSS after each of --runs runs with distinct seeds (and after --explores Explore calls)
+Exit status 1 when a check fails (Explore refused or p95 over --p95-goal while a run trains, a flood
+submission queued instead of refused, RSS over --rss-goal-mib), else 0. The child is killed on exit
+and after --deadline seconds whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PHASES = ("solo", "explore", "flood", "class", "memory")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port(lo: int, hi: int) -> int:
+    for port in range(lo, hi + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise SystemExit(f"no free port in {lo}-{hi}")
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))] if xs else float("nan")
+
+
+class Server:
+    """app.py as a child process on loopback; killed by `close()` or the deadline watchdog."""
+
+    def __init__(self, port: int, env: dict[str, str], deadline: float) -> None:
+        self.url = f"http://127.0.0.1:{port}/"
+        full = {**os.environ, **env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+                "GRADIO_ANALYTICS_ENABLED": "False"}
+        import tempfile
+
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="normgen-load-app-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen([sys.executable, str(REPO / "app.py")], cwd=REPO, env=full,
+                                     stdout=self.log, stderr=subprocess.STDOUT, text=True)
+        self._timer = threading.Timer(max(1.0, deadline - time.monotonic()), self.close)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def wait_ready(self, timeout: float) -> float:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"app.py exited ({self.proc.returncode}); its log: {self.log.name}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as r:
+                    if r.status == 200:
+                        return time.monotonic() - t0
+            except OSError:
+                time.sleep(1.0)
+        raise SystemExit(f"the app did not answer within {timeout:.0f} s")
+
+    def rss(self) -> float:
+        return rss_mib(self.proc.pid)
+
+    def alive(self) -> str:
+        """'' while the app runs, else how it ended and where its log is."""
+        rc = self.proc.poll()
+        return "" if rc is None else f"app.py exited with {rc}; its log: {self.log.name}"
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._timer.cancel()
+
+
+def client(url: str):
+    import httpx
+    from gradio_client import Client
+
+    # no read timeout (the event streams stay open; a busy server is slow to send its config), the
+    # script's deadline bounds it all
+    return Client(url, verbose=False, httpx_kwargs={"timeout": httpx.Timeout(None, connect=60)})
+
+
+def train_args(a: argparse.Namespace, seed: int = 0, steps: int | None = None, seconds: float | None = None) -> dict:
+    return dict(model="gan", dataset=a.dataset, g_norm="none", l1=1e-2, l2=0.0, target="generator", variant="loss",
+                seed=seed, steps=steps or a.steps, seconds=seconds or a.seconds, start=a.start)
+
+
+EXPLORE_L1 = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
+
+
+def explore_call(c, i: int) -> float:
+    t0 = time.perf_counter()
+    c.predict(model="gan", dataset="mnist", g_norm="none", l1=EXPLORE_L1[i % len(EXPLORE_L1)], l2=0.0,
+              target="generator", variant="loss", seed=i % 3, api_name="/explore")
+    return time.perf_counter() - t0
+
+
+def explore_load(url: str, visitors: int, calls: int, clients: list | None = None) -> dict:
+    """`visitors` clients (new ones, or `clients`: pages already open), each making `calls` /explore
+    calls back to back; latency figures."""
+    cs = clients or [client(url) for _ in range(visitors)]
+    lat: list[float] = []
+    errors: list[str] = []
+
+    def visit(k: int) -> None:
+        for i in range(calls):
+            try:
+                lat.append(explore_call(cs[k], k * calls + i))
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                errors.append(f"{type(exc).__name__}: {str(exc)[:120]}")
+
+    with ThreadPoolExecutor(visitors) as pool:
+        list(pool.map(visit, range(visitors)))
+    return {"calls": len(lat), "errors": len(errors), "first_error": errors[0] if errors else None,
+            "p50_s": round(pct(lat, 0.5), 3), "p95_s": round(pct(lat, 0.95), 3), "max_s": round(max(lat), 3)
+            if lat else None}
+
+
+def speed(summaries: list[dict]) -> float | None:
+    """steps/s between the first and the last streamed summary of a run while it trained."""
+    pts = [(s["step"], s["elapsed_s"]) for s in summaries if s and s.get("status") == "running" and s["step"] > 0]
+    if len(pts) < 2 or pts[-1][1] <= pts[0][1]:
+        return None
+    return (pts[-1][0] - pts[0][0]) / (pts[-1][1] - pts[0][1])
+
+
+def summaries(job) -> list[dict]:
+    return [o[7] for o in job.outputs() if o and isinstance(o[7], dict)]
+
+
+def wait_running(job, timeout: float) -> None:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if any(s.get("status") == "running" and s.get("step", 0) > 0 for s in summaries(job)):
+            return
+        if job.done():
+            raise RuntimeError(f"the run ended before training: {job.exception()}")
+        time.sleep(0.2)
+    raise RuntimeError("the run did not start training")
+
+
+def phase_solo(url: str, a: argparse.Namespace) -> dict:
+    c = client(url)
+    t0 = time.monotonic()
+    job = c.submit(**train_args(a, steps=a.solo_steps, seconds=a.seconds), api_name="/train")
+    job.result(timeout=a.seconds + 120)
+    return {"steps_per_s": round(speed(summaries(job)) or float("nan"), 2), "wall_s": round(time.monotonic() - t0, 1)}
+
+
+def phase_explore(url: str, a: argparse.Namespace, solo: float | None) -> dict:
+    idle = explore_load(url, a.visitors, a.explore_calls)
+    log(f"explore idle: {idle}")
+    c = client(url)
+    job = c.submit(**train_args(a, steps=3000, seconds=a.seconds), api_name="/train")
+    wait_running(job, 120)
+    t_start = time.monotonic()
+    busy = explore_load(url, a.visitors, a.explore_calls)
+    during = time.monotonic() - t_start
+    # the run's speed over the Explore load: the summaries streamed in that window
+    run = speed([s for s in summaries(job)][-max(2, int(during)):])
+    job.cancel()
+    ratio = round(run / solo, 2) if run and solo else None
+    return {"visitors": a.visitors, "idle": idle, "while_training": busy, "run_steps_per_s": round(run, 2) if run
+            else None, "run_speed_vs_solo": ratio}
+
+
+def phase_flood(url: str, a: argparse.Namespace) -> dict:
+    from gradio_client.exceptions import AppError
+
+    c = client(url)
+    visitors = [client(url) for _ in range(2)]  # two other visitors, their pages open before the flood
+    first = c.submit(**train_args(a, steps=3000, seconds=a.seconds), api_name="/train")
+    wait_running(first, 120)
+    t0 = time.monotonic()
+    jobs = [c.submit(**train_args(a, seed=i + 1), api_name="/train") for i in range(a.flood)]
+    explore = explore_load(url, 2, 3, visitors)  # during the flood
+    refused, queued, times = 0, 0, []
+    for j in jobs:
+        try:
+            j.result(timeout=60)
+            queued += 1
+        except AppError as exc:
+            refused += "already have a run" in str(exc) or "server is busy" in str(exc)
+        except Exception:  # noqa: BLE001 - a submission that neither was refused nor ran
+            queued += 1
+        times.append(time.monotonic() - t0)
+    first.cancel()
+    return {"submissions": a.flood, "refused_at_once": refused, "not_refused": queued,
+            "all_answered_within_s": round(max(times), 2) if times else None, "explore_meanwhile": explore}
+
+
+def phase_class(url: str, a: argparse.Namespace) -> dict:
+    """`students` visitors press Start at once (short runs); who trains, who waits how long, who is refused."""
+    from gradio_client.exceptions import AppError
+
+    cs = [client(url) for _ in range(a.students)]
+    t0 = time.monotonic()
+    out: list[dict] = [{} for _ in cs]
+
+    def student(k: int) -> None:
+        rec = out[k]
+        job = cs[k].submit(**train_args(a, seed=100 + k, steps=a.class_steps, seconds=a.seconds),
+                           api_name="/train")
+        told, started = None, None
+        while not job.done():
+            for o in job.outputs():
+                if told is None and o and "in line, about" in (o[0] or ""):
+                    told = o[0].split("\n")[1].split(".")[0]
+                if started is None and o and isinstance(o[7], dict) and o[7].get("status") == "running":
+                    started = time.monotonic() - t0
+            time.sleep(0.25)
+        try:
+            job.result()
+            rec.update(status="finished", started_s=started, told=told, finished_s=time.monotonic() - t0)
+        except AppError as exc:
+            rec.update(status="refused", message=str(exc)[:160])
+
+    with ThreadPoolExecutor(a.students) as pool:
+        list(pool.map(student, range(a.students)))
+    done = [r for r in out if r.get("status") == "finished"]
+    return {"students": a.students, "finished": len(done), "refused": sum(r.get("status") == "refused" for r in out),
+            "refusal_example": next((r["message"] for r in out if r.get("status") == "refused"), None),
+            "told_examples": [r["told"] for r in done if r.get("told")][:3],
+            "waits_s": sorted(round(r["started_s"], 1) for r in done if r.get("started_s") is not None),
+            "last_finished_s": round(max((r["finished_s"] for r in done), default=0), 1)}
+
+
+def phase_memory(url: str, a: argparse.Namespace, server: Server) -> dict:
+    c = client(url)
+    before = server.rss()
+    after: list[float] = []
+    for k in range(a.runs):
+        c.predict(**train_args(a, seed=1000 + k, steps=a.memory_steps), api_name="/train")
+        after.append(round(server.rss()))
+        log(f"memory: run {k + 1}/{a.runs} (seed {1000 + k}): RSS {after[-1]} MiB")
+    ex0 = server.rss()
+    for i in range(a.explores):
+        explore_call(c, i)
+    return {"runs": a.runs, "rss_before_mib": round(before), "rss_after_each_run_mib": after,
+            "rss_max_mib": max(after) if after else None,
+            "mib_per_run_after_the_first": round((after[-1] - after[0]) / max(1, len(after) - 1), 1)
+            if len(after) > 1 else None,
+            "explore_calls": a.explores, "rss_explore_growth_mib": round(server.rss() - ex0)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--short", action="store_true", help="the CI form: fewer visitors, calls and runs")
+    p.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
+    p.add_argument("--ports", default="7950-7969", help="loopback port range for the app (default 7950-7969)")
+    p.add_argument("--deadline", type=float, default=None, help="kill everything after this many s (default "
+                   "1500, short 600)")
+    p.add_argument("--dataset", default="mnist", help="dataset of the training runs (mnist; shapes offline)")
+    p.add_argument("--start", default="finetune", choices=("finetune", "scratch"))
+    p.add_argument("--steps", type=int, default=60)
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--visitors", type=int, default=8)
+    p.add_argument("--no-trim", action="store_true", help="run the server without handing freed memory back "
+                   "(NORMGEN_MALLOC_TRIM=0): the memory figure as it was before the fix")
+    p.add_argument("--p95-goal", type=float, default=1.0, help="Explore p95 (s) while a run trains")
+    p.add_argument("--rss-goal-mib", type=float, default=1536)
+    a = p.parse_args(argv)
+    short = a.short
+    a.deadline = a.deadline or (600 if short else 1500)
+    a.explore_calls = 3 if short else 8
+    a.flood = 65
+    a.students = 4 if short else 12
+    a.class_steps = 20 if short else 40
+    a.solo_steps = 60 if short else 150
+    a.runs = 3 if short else 12
+    a.memory_steps = 10 if short else 20
+    a.explores = 10 if short else 100
+    if short:
+        a.visitors = min(a.visitors, 4)
+    phases = [x for x in a.phases.split(",") if x]
+    bad = sorted(set(phases) - set(PHASES))
+    if bad:
+        p.error(f"unknown phase(s) {', '.join(bad)}; choose from {', '.join(PHASES)}")
+    lo, hi = (int(x) for x in a.ports.split("-"))
+    deadline = time.monotonic() + a.deadline
+    env = {"NORMGEN_MALLOC_TRIM": "0"} if a.no_trim else {}
+    server = Server(free_port(lo, hi), env, deadline)
+    report: dict = {"short": short, "phases": phases, "no_trim": a.no_trim, "cpu_count": os.cpu_count()}
+    ok = True
+    try:
+        report["startup_s"] = round(server.wait_ready(min(400.0, a.deadline)), 1)
+        report["rss_idle_mib"] = round(server.rss())
+        log(f"app ready at {server.url} in {report['startup_s']} s, RSS {report['rss_idle_mib']} MiB")
+        solo = None
+        report["loadavg_at_start"] = [round(x, 1) for x in os.getloadavg()]
+        if "solo" in phases or "explore" in phases:
+            report["solo"] = phase_solo(server.url, a)
+            solo = report["solo"]["steps_per_s"]
+            log(f"solo: {report['solo']}")
+        if "explore" in phases:
+            report["explore"] = e = phase_explore(server.url, a, solo)
+            log(f"explore: {e}")
+            ok &= e["while_training"]["errors"] == 0 and e["while_training"]["p95_s"] <= a.p95_goal
+        if "flood" in phases:
+            report["flood"] = f = phase_flood(server.url, a)
+            log(f"flood: {f}")
+            ok &= f["refused_at_once"] == f["submissions"] and f["explore_meanwhile"]["errors"] == 0
+        if "class" in phases:
+            report["class"] = k = phase_class(server.url, a)
+            log(f"class: {k}")
+            ok &= k["finished"] + k["refused"] == k["students"]
+        if "memory" in phases:
+            report["memory"] = m = phase_memory(server.url, a, server)
+            log(f"memory: {m}")
+            ok &= (m["rss_max_mib"] or 0) <= a.rss_goal_mib
+    except Exception as exc:  # noqa: BLE001 - reported, and the run fails
+        report["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        report["server"] = server.alive() or "still running"
+        ok = False
+    finally:
+        report["loadavg_at_end"] = [round(x, 1) for x in os.getloadavg()]
+        server.close()
+    report["ok"] = bool(ok)
+    print(json.dumps(report, indent=1))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""The app-level glue of the shareable link (normgen.app): one visible link and "Copy link" button,
+every tab's hidden fragment box, client-side handlers, and the page load handing the parsed query to
+each tab's loader (the browser round trip is in test_links_browser.py)."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+from conftest_browser import build_tiny_zoo
+
+import normgen.app as app
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("app-links")
+    build_tiny_zoo(root)
+    return app.build_demo(str(root))
+
+
+def test_one_link_one_copy_button_and_a_fragment_box_per_tab(demo):
+    ids = [getattr(b, "elem_id", None) for b in demo.blocks.values()]
+    for elem_id in ("page-link", "copy-link", "copy-status", "app-tab", "explore-query", "train-query",
+                    "compare-query"):
+        assert ids.count(elem_id) == 1, elem_id
+    boxes = [b for b in demo.blocks.values()
+             if isinstance(b, gr.Textbox) and "query-state" in (getattr(b, "elem_classes", None) or [])]
+    assert {b.elem_id for b in boxes} == {"app-tab", "explore-query", "train-query", "compare-query"}
+    buttons = [b for b in demo.blocks.values() if isinstance(b, gr.Button) and b.value == "Copy link"]
+    assert len(buttons) == 1
+
+
+def test_the_address_bar_is_written_in_the_browser_only(demo):
+    js = [d for d in demo.fns.values() if d.js and "replaceState" in d.js]
+    assert js and all(d.fn is None for d in js)  # no server round trip
+    assert all(d.api_visibility == "private" for d in demo.fns.values() if d.js)
+    assert any(d.fn is None and d.js and "clipboard" in d.js for d in demo.fns.values())
+
+
+def test_page_load_parses_once_and_dispatches_to_each_loader():
+    seen = []
+
+    def loader(tag, n):
+        def fn(q):
+            seen.append((tag, dict(q)))
+            return tuple(f"{tag}{i}" for i in range(n))
+        return fn
+
+    class Req:
+        query_params = {"tab": "train", "train_steps": "40", "compare_point": "2", "l1": "1e-4"}
+
+    on_load = app.make_page_load_fn([(loader("t", 2), [None, None]), (loader("c", 1), [None])])
+    out = on_load(Req())
+    assert out[1] == "train" and out[2:] == ("t0", "t1", "c0")
+    assert [tag for tag, _ in seen] == ["t", "c"] and seen[0][1] == seen[1][1]
+    assert seen[0][1]["train_steps"] == 40 and seen[0][1]["compare_point"] == 2 and seen[0][1]["l1"] == 1e-4
+
+
+def test_a_loader_with_the_wrong_number_of_updates_fails_loudly():
+    class Req:
+        query_params: dict = {}
+
+    with pytest.raises(RuntimeError, match="returned 1 updates for 2 outputs"):
+        app.make_page_load_fn([(lambda q: ("x",), [None, None])])(Req())

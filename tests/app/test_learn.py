@@ -1,0 +1,84 @@
+"""The Learn page: lessons, formulas and pictures; prose of about 1,000 words at most (counted), alt
+text on every picture, plot text large enough for a projector."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest_browser import build_small_zoo
+
+from normgen.app.tabs import learn
+from normgen.render.learn_figures import min_text_px
+from normgen.zoo.index import load_index, zoo_root
+
+SHOWN_AT_1280 = 590  # px: a two-up Learn figure's width at 1280 x 720 (measured in Chromium)
+ABOUT = 1.1  # "about 1,000 words": the shipped zoo's page is measured below
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    root = tmp_path_factory.mktemp("learn-small")
+    build_small_zoo(root)
+    return load_index(root)
+
+
+def test_prose_words_leaves_out_math_links_code_and_table_rules():
+    md = "Two words $x^2 + y$ and $$\\sum_i w_i$$ [a link](?tab=explore&model=gan) `code here` |---|---|"
+    assert learn.prose_words(md) == 5  # Two words and a link: math, the address, code and the rule left out
+
+
+def test_the_page_has_lessons_formulas_and_pictures_in_order(small):
+    page = learn.learn_page(small)
+    text = learn.learn_markdown(small)
+    heads = [h for h in re.findall(r"^##? .*$", text, flags=re.M)]
+    assert heads[:3] == ["# Regularization, in pictures and in numbers", "## Lessons", "## The penalties"]
+    assert text.index("## Where regularization helps") < text.index("## What this zoo measured")
+    assert "$$" in text and r"\lambda_1" in text  # the formulas stay
+    assert "[Open this setting in Explore →](?tab=explore&model=vae" in text
+    pics = [p for b in page for p in b.pictures]
+    assert len(pics) >= 6
+    assert not any("|---" in b.markdown for b in page if b.markdown and "## The penalties" not in b.markdown)
+
+
+def test_every_picture_has_alt_text_with_its_numbers_and_readable_text(small):
+    pics = [p for b in learn.learn_page(small) for p in b.pictures]
+    for p in pics:
+        assert p.alt.startswith(("Line chart, ", "Dot chart, ")) and re.search(r"\d", p.alt), p.key
+        width = p.fig.get_figwidth() * p.fig.dpi
+        assert min_text_px(p.fig) * min(1.0, SHOWN_AT_1280 / width) >= 12, p.key
+    html = learn.pictures_html(pics[:2])
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)
+    assert len(alts) == 2 and all(alts)
+
+
+def test_the_small_data_pictures_say_where_the_claim_held(small):
+    caps = [p.caption for b in learn.learn_page(small) for p in b.pictures if p.caption]
+    assert any(c.startswith("*Textbook claim: on a small training set") and "Held for" in c for c in caps)
+    text = learn.learn_markdown(small)
+    assert "**Against all training images.**" in text and "no overfitting for a penalty to prevent" in text
+
+
+def test_prose_is_about_1000_words_at_most(small):
+    assert learn.prose_words(learn.learn_markdown(small)) <= learn.WORDS_MAX * ABOUT
+
+
+def test_the_shipped_zoo_page_is_about_1000_words():
+    root = zoo_root(None)
+    if not (Path(root) / "index.json").is_file():
+        pytest.skip("no shipped zoo index")
+    n = learn.prose_words(learn.learn_markdown(load_index(root)))
+    assert 300 < n <= learn.WORDS_MAX * ABOUT, n
+
+
+def test_build_learn_tab_renders_each_block(small, tmp_path):
+    import gradio as gr
+
+    for root in (small.root, tmp_path / "empty"):
+        with gr.Blocks() as demo, gr.Tabs():
+            learn.build_learn_tab(root)
+        htmls = [b for b in demo.blocks.values() if isinstance(b, gr.HTML) and "<img" in str(b.value)]
+        ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
+        assert {"tab-learn", "learn-md"} <= ids
+        assert bool(htmls) == (root == small.root)

@@ -1,0 +1,58 @@
+"""Shareable links: one query string for every tab, parsed once, bad values dropped and named."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from normgen.service import links
+from normgen.service.inputs import PAGE_KEYS, parse_query
+
+
+def test_fragment_prefixes_keys_and_writes_lambdas_as_on_screen():
+    assert links.fragment("train_", {"model": "gan", "l1": 0.0001, "steps": 600.0, "seed": None}) == \
+        "train_model=gan&train_l1=1e-4&train_steps=600"
+    assert links.fragment("", {"l2": 0.0, "dropout": 0.2, "target": ""}) == "l2=0&dropout=0.2"
+
+
+def test_join_puts_the_tab_first_and_skips_empty_fragments():
+    assert links.join("compare", "model=gan", "", "compare_point=2") == "?tab=compare&model=gan&compare_point=2"
+    assert links.join(None, "") == ""
+    assert links.join("nowhere", "a=1") == "?a=1"
+
+
+def test_the_whole_page_round_trips():
+    explore = {"model": "vae", "dataset": "mnist", "l1": 1e-4, "l2": 0.0, "target": "decoder", "seed": 3,
+               "train_size": 300, "dropout": 0.2}
+    train = {"model": "gan", "l2": 1e-3, "steps": 200, "seconds": 30.0, "start": "scratch", "target": "discriminator"}
+    compare = {"model": "gan", "dataset": "mnist", "sweep": "l1|none|none|generator|loss|6000", "point": 3,
+               "seed": 1, "noise": 7}
+    qs = links.join("train", links.fragment("", explore), links.fragment("train_", train),
+                    links.fragment("compare_", compare))
+    q = links.parse_page_query(dict(parse_qsl(qs[1:])))
+    assert q["tab"] == "train"
+    assert links.part(q, "explore") == explore
+    assert links.part(q, "train") == train
+    assert links.part(q, "compare") == compare
+
+
+def test_old_explore_links_parse_as_before():
+    params = {"model": "gan", "l1": "1e-4", "seed": "2", "tab": "explore", "junk": "x"}
+    q = links.parse_page_query(params)
+    assert {k: v for k, v in q.items() if k in (*PAGE_KEYS, "tab")} == parse_query(params)
+
+
+def test_bad_values_are_dropped_and_named_with_what_is_allowed():
+    q, bad = links.check_page_query({"l1": "lots", "train_steps": "-5", "train_start": "later", "compare_point": "x",
+                                     "compare_sweep": "a" * 500, "train_target": "encoder", "tab": "nope",
+                                     "train_l2": "1e-3"})
+    assert q == {"train_l2": 1e-3}
+    joined = " | ".join(bad)
+    for key in ("l1:", "train_steps:", "train_start:", "compare_point:", "compare_sweep:", "train_target:", "tab:"):
+        assert key in joined, (key, bad)
+    assert "steps must be an integer in [1," in joined
+    assert "must be one of: finetune, scratch" in joined
+
+
+def test_explore_link_opens_explore_at_a_setting():
+    link = links.explore_link({"model": "gan", "l1": 3e-4, "other": 1})
+    assert link == "?tab=explore&model=gan&l1=3e-4"

@@ -1,0 +1,180 @@
+"""Live training runs (no server): λ changed while a run trains (applied from the next step, in the
+run's history, its downloads and its command), and the admission line (per-visitor and server caps,
+places and waits, a stopped waiting run giving its place up)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from ui_zoo import build_tiny_zoo
+
+from normgen.engine.train import LiveLambdas, train
+from normgen.regularizers import RegConfig
+from normgen.service import admission as A
+from normgen.service import runs, sessions
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory) -> Path:
+    return build_tiny_zoo(tmp_path_factory.mktemp("zoo")).parent
+
+
+@pytest.fixture
+def fresh_admission():
+    old = A.set_admission(A.Admission(slots=1, per_session=1, max_runs=3))
+    yield A.admission()
+    A.set_admission(old)
+
+
+def _plan(zoo: Path, steps: int, l1: float = 1e-4, seconds: float = 60):
+    plan = sessions.plan_run("gan", "shapes", "none", l1, 0, "generator", "loss", 0, steps, seconds, "finetune",
+                             root=str(zoo), device="cpu")
+    return replace(plan, cfg=replace(plan.cfg, log_every=5, sample_every=10))
+
+
+# ----------------------------------------------------------------------------------------------
+# the engine: a pending change is applied between steps
+
+
+def test_a_pending_lambda_change_applies_from_the_next_step(shapes_small, make_tiny_config):
+    cfg = make_tiny_config("gan", steps=30, reg=RegConfig(l1=0.0))
+    live = LiveLambdas()
+
+    def progress(p):
+        if p.step == 10:
+            live.request(l1=1e-2)
+
+    res = train(replace(cfg, log_every=5), data=shapes_small, device="cpu", progress=progress, live=live)
+    assert live.changes == [{"step": 10, "name": "l1", "old": 0.0, "new": 1e-2}]
+    by_step = {r["step"]: r for r in res.history}
+    assert "pen_l1_generator" not in by_step[10] and by_step[15]["pen_l1_generator"] > 0
+    assert res.config.reg.l1 == 1e-2  # the result's config holds the λ in force at the end
+
+
+def test_without_a_request_the_run_is_the_plain_one(shapes_small, make_tiny_config):
+    cfg = make_tiny_config("gan", steps=12, reg=RegConfig(l1=1e-3))
+    a = train(cfg, data=shapes_small, device="cpu")
+    b = train(cfg, data=shapes_small, device="cpu", live=LiveLambdas())
+    strip = [{k: v for k, v in r.items() if k != "time"} for r in a.history]
+    assert strip == [{k: v for k, v in r.items() if k != "time"} for r in b.history]
+
+
+def test_a_bad_lambda_request_names_the_lambda_and_its_range():
+    live = LiveLambdas()
+    with pytest.raises(ValueError, match=r"l2 must be a finite number in \[0, 10\]"):
+        live.request(l2=-1)
+    with pytest.raises(ValueError, match="unknown λ lr"):
+        live.request(lr=1e-3)
+
+
+# ----------------------------------------------------------------------------------------------
+# the service: a change reaches the running run and its history, downloads and command
+
+
+def test_lambda_changed_mid_run_shows_in_the_history_and_downloads(zoo, fresh_admission):
+    run = runs.start_run(_plan(zoo, 3000), session="a")
+    said = ""
+    for s in runs.stream(run, poll=0.05):
+        if s.step >= 10 and not said:
+            said = run.set_lambdas(l1=1e-2, l2=1e-3)
+        if run.live.changes and s.step >= run.live.changes[0]["step"] + 10:
+            break
+    snap = runs.stop(run)
+    assert "L1 λ 1e-4 → 1e-2" in said and "L2 λ 0 → 1e-3" in said and "from the next step" in said
+    changes = snap.changes
+    assert [(c["name"], c["old"], c["new"]) for c in changes] == [("l1", 1e-4, 1e-2), ("l2", 0.0, 1e-3)]
+    step = changes[0]["step"]
+    assert step >= 10 and snap.lambdas == {"l1": 1e-2, "l2": 1e-3}
+    after = [r for r in snap.history if r["step"] > step]
+    assert after and all("pen_l2_generator" in r for r in after)
+    assert not any("pen_l2_generator" in r for r in snap.history if r["step"] <= step)
+    meta = json.loads(Path(snap.files["config"]).read_text())
+    assert meta["lambda_changes"][0]["step"] == step and meta["config"]["reg"]["l1"] == 1e-2
+    assert "--l1 0.0001" in snap.command
+    assert "reproduces the start setting, not the schedule" in snap.command
+    run.cleanup()
+
+
+def test_a_finished_run_keeps_its_lambda(zoo, fresh_admission):
+    run = runs.start_run(_plan(zoo, 10), session="a")
+    list(runs.stream(run, poll=0.05))
+    assert "next run" in run.set_lambdas(l1=1.0) and run.snapshot().changes == []
+    run.cleanup()
+
+
+# ----------------------------------------------------------------------------------------------
+# admission
+
+
+def test_caps_refuse_at_once_and_places_are_reported():
+    adm = A.Admission(slots=1, per_session=1, max_runs=3)
+    never = lambda: False  # noqa: E731
+    first = adm.admit("a", 40, never)
+    with pytest.raises(A.Refused, match="You already have a run training or waiting"):
+        adm.admit("a", 40, never)
+    second, third = adm.admit("b", 30, never), adm.admit("c", 20, never)
+    with pytest.raises(A.Refused, match=r"3 runs are training or waiting.*\(3\).*try again in about"):
+        adm.admit("d", 10, never)
+    assert adm.wait_turn(first, never)
+    assert adm.position(first) == (0, 0.0)
+    place, wait = adm.position(second)
+    assert place == 1 and 35 < wait <= 40
+    place, wait = adm.position(third)
+    assert place == 2 and 65 < wait <= 70
+    assert A.ordinal(2) == "2nd" and A.ordinal(11) == "11th" and A.wait_words(40) == "about 40 s"
+    adm.release(first)
+    assert adm.wait_turn(second, never) and adm.position(third)[0] == 1
+
+
+def test_a_stopped_waiting_run_gives_its_place_up():
+    adm = A.Admission(slots=1, per_session=1, max_runs=2)
+    never, stop = (lambda: False), threading.Event()
+    first = adm.admit("a", 40, never)
+    adm.wait_turn(first, never)
+    second = adm.admit("b", 40, stop.is_set)
+    places: list[int] = []
+    got: list[bool] = []
+    th = threading.Thread(target=lambda: got.append(adm.wait_turn(second, stop.is_set,
+                                                                  lambda p, s: places.append(p), poll=0.05)))
+    th.start()
+    time.sleep(0.2)
+    stop.set()
+    th.join(5)
+    assert got == [False] and places and places[0] == 1
+    assert adm.counts() == {"running": 1, "waiting": 0}
+    adm.admit("b", 40, never)  # the same visitor may start again
+
+
+def test_a_queued_run_waits_for_its_turn_and_says_its_place(zoo, fresh_admission):
+    long = runs.start_run(_plan(zoo, 3000), session="a")
+    while long.status != "running":
+        time.sleep(0.05)
+    queued = runs.start_run(_plan(zoo, 20), session="b")
+    with pytest.raises(A.Refused):
+        runs.start_run(_plan(zoo, 20), session="b")  # one live run per visitor
+    deadline = time.monotonic() + 20
+    while not queued.message.startswith("1st in line") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert queued.status == "waiting" and "1st in line, about" in queued.message and queued.step == 0
+    runs.stop(long)
+    last = list(runs.stream(queued, poll=0.05))[-1]
+    assert last.status == "finished" and last.step == 20
+    assert fresh_admission.counts() == {"running": 0, "waiting": 0}
+    long.cleanup()
+    queued.cleanup()
+
+
+def test_a_settling_request_applies_once_no_newer_one_came():
+    live = LiveLambdas()
+    reg = RegConfig(l1=0.0)
+    live.request(0.3, l1=1e-5)
+    live.request(0.3, l1=1e-3)  # a slider still moving: the newer value replaces the older
+    assert live.take(reg, 5) is None and live.changes == []
+    time.sleep(0.35)
+    assert live.take(reg, 9).l1 == 1e-3
+    assert live.changes == [{"step": 9, "name": "l1", "old": 0.0, "new": 1e-3}]  # one change, not two
