@@ -100,18 +100,20 @@ def projected_bytes(s: ZooSpec, half: bool = True) -> int:
 # per-process resources
 
 
-def _data(name: str, train: bool, data_root: str | None, device: str):
+def cached_split(name: str, train: bool, data_root: str | None, device: str):
+    """A dataset split, loaded once per process (the build's workers and `zoo rescore` share it)."""
     key = ("data", name, train, device)
     if key not in _CACHE:
         _CACHE[key] = load_dataset(name, root=data_root, train=train, device=device, download=False)
     return _CACHE[key]
 
 
-def _judge_ref(root: Path, dataset: str, data_root: str | None, device: str):
+def judge_reference(root: Path, dataset: str, data_root: str | None, device: str):
+    """The zoo's judge of `dataset` and its real-test reference statistics, once per process."""
     key = ("judge", str(root), dataset, device)
     if key not in _CACHE:
         judge = load_judge_file(root / "judges" / f"{dataset}.safetensors", device=device)
-        _CACHE[key] = (judge, real_reference(judge, _data(dataset, False, data_root, device)))
+        _CACHE[key] = (judge, real_reference(judge, cached_split(dataset, False, data_root, device)))
     return _CACHE[key]
 
 
@@ -124,7 +126,7 @@ def build_entry(job: dict) -> dict:
     s = ZooSpec(**job["spec"])
     root, device, half = Path(job["root"]), job["device"], job["half"]
     cfg = s.config(job["steps"])
-    train_ds = _data(s.dataset, True, job["data_root"], device)
+    train_ds = cached_split(s.dataset, True, job["data_root"], device)
     res = train(cfg, data=train_ds, device=device)
     model = res.model
     weights = {part: model_weight_stats({part: m})[part]["total"] for part, m in model.parts.items()}
@@ -136,8 +138,8 @@ def build_entry(job: dict) -> dict:
     loaded = load(path).model.to(device)
     ref_samples = sample(model, 64, 0)
     half_diff = float((sample(loaded, 64, 0) - ref_samples).abs().max())
-    judge, ref = _judge_ref(root, s.dataset, job["data_root"], device)
-    test_ds = _data(s.dataset, False, job["data_root"], device)
+    judge, ref = judge_reference(root, s.dataset, job["data_root"], device)
+    test_ds = cached_split(s.dataset, False, job["data_root"], device)
     seen = cfg.training_images(train_ds)  # the images it trained on: all of them, or its subset
     metrics = evaluate(loaded, judge, test_ds, n=job["eval_n"], seed=EVAL_SEED, ref=ref,
                        train=seen if family(s.model).has_elbo else None)
@@ -187,15 +189,16 @@ def ensure_judges_and_floors(index: ZooIndex, datasets: list[str], *, data_root:
         path = index.root / rel
         if not path.is_file():
             log(f"training the {ds} judge ({judge_steps} steps) -> {path}")
-            res = train_judge(_data(ds, True, data_root, device), _data(ds, False, data_root, device),
+            res = train_judge(cached_split(ds, True, data_root, device), cached_split(ds, False, data_root, device),
                               steps=judge_steps, device=device)
             save_judge(path, res)
             log(f"  {ds} judge: test accuracy {res.test_acc:.2f}% in {res.seconds:.0f} s")
         index.judges[ds] = rel
         f = index.floors.get(ds, {})
         if f.get("n") != eval_n or f.get("judge_sha") != _sha(path):
-            judge, ref = _judge_ref(index.root, ds, data_root, device)
-            index.floors[ds] = {**floor(judge, _data(ds, True, data_root, device), _data(ds, False, data_root, device),
+            judge, ref = judge_reference(index.root, ds, data_root, device)
+            train_ds, test_ds = cached_split(ds, True, data_root, device), cached_split(ds, False, data_root, device)
+            index.floors[ds] = {**floor(judge, train_ds, test_ds,
                                         n=eval_n, seed=EVAL_SEED, ref=ref), "judge_sha": _sha(path),
                                 "judge_test_acc": getattr(judge, "meta", {}).get("test_acc")}
             log(f"  {ds} floor (real train vs real test, n={eval_n}): fd {index.floors[ds]['fd']:.3f}")

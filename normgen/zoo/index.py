@@ -21,7 +21,7 @@ import os
 import shutil
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -267,7 +267,7 @@ def with_sampling(e: Entry, rec: dict | None) -> Entry:
         m.update(confident_pct=_mean(conf), confident_sampling=max(conf) - min(conf))
     for k, v in (rec.get("generalization") or {}).items():
         m.setdefault(k, v)
-    return Entry(**{**{f.name: getattr(e, f.name) for f in fields(Entry)}, "metrics": m})
+    return replace(e, metrics=m)
 
 
 def write_index(index: ZooIndex, root: str | Path | None = None) -> Path:

@@ -34,7 +34,7 @@ import torch
 from normgen.eval.generalization import comparison_sets, d_gap, memorization
 from normgen.eval.quality import generate_many, sampling_draws
 from normgen.models import family
-from normgen.zoo.build import EVAL_N, EVAL_SEED, _data, _judge_ref
+from normgen.zoo.build import EVAL_N, EVAL_SEED, cached_split, judge_reference
 from normgen.zoo.index import SAMPLING_NAME, Entry, load_entry, load_index, load_sampling
 
 DRAWS = 5
@@ -54,14 +54,14 @@ def score_entry(e: Entry, root: Path, *, data_root: str | None, device: str = "c
     with), and generalization numbers for a full-data entry."""
     n = int(n or e.metrics.get("n") or EVAL_N)
     model = load_entry(e, root).model.to(device)
-    judge, ref = _judge_ref(root, e.dataset, data_root, device)
+    judge, ref = judge_reference(root, e.dataset, data_root, device)
     seeds = draw_seeds(draws)
     d = sampling_draws(model, judge, ref, n=n, seeds=seeds)
     rec: dict[str, Any] = {"sha256": e.sha256, "n": n, "draw_seeds": list(seeds), "fd_draws": d["fd"],
                            "confident_draws": d["confident_pct"], "entropy_draws": d["class_entropy"]}
     if not e.train_size:  # small-data entries were scored for generalization when built
-        train_cmp, held = comparison_sets(_data(e.dataset, True, data_root, device),
-                                          _data(e.dataset, False, data_root, device), seed=0)
+        train_cmp, held = comparison_sets(cached_split(e.dataset, True, data_root, device),
+                                          cached_split(e.dataset, False, data_root, device), seed=0)
         samples, _ = generate_many(model, n, EVAL_SEED)
         g: dict[str, float] = {"gen_m": len(train_cmp), **memorization(samples, train_cmp, held)}
         if family(e.model).adversarial and "discriminator" in e.parts:
