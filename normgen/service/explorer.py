@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,9 +84,6 @@ class Selection:
 
 @dataclass
 class ExploreResult:
-    baseline_image: Image.Image | None
-    selected_image: Image.Image | None
-    diff_image: Image.Image | None
     baseline_label: str
     selected_label: str
     headline: str  # one sentence generated from the numbers
@@ -94,10 +92,36 @@ class ExploreResult:
     exact: bool
     stats: dict[str, Any]  # the same numbers, JSON-ready (for API clients)
     figures: dict[str, str | None]  # "weights", "layers", "classes": PNG files (None: not drawn)
+    # image name ("baseline", "selected", "diff", "noise") -> how to draw it: drawn on first use, so a view
+    # whose PNGs are cached (see png_path) draws nothing
+    draw: dict[str, Callable[[], Image.Image]] = field(default_factory=dict)
     keys: dict[str, tuple] = field(default_factory=dict)  # image name -> cache key (see png_path)
-    noise_image: Image.Image | None = None  # |baseline seed b - baseline seed a| from the same noise
     noise_label: str = ""  # markdown: which two baselines, and their mean change beside the selected one's
     alt: dict[str, str] = field(default_factory=dict)  # image name -> alt text naming the setting
+    _drawn: dict[str, Image.Image] = field(default_factory=dict, repr=False)
+
+    def image(self, name: str) -> Image.Image | None:
+        """Image `name`, drawn once; None when this view has none."""
+        if name not in self._drawn and name in self.draw:
+            self._drawn[name] = self.draw[name]()
+        return self._drawn.get(name)
+
+    @property
+    def baseline_image(self) -> Image.Image | None:
+        return self.image("baseline")
+
+    @property
+    def selected_image(self) -> Image.Image | None:
+        return self.image("selected")
+
+    @property
+    def diff_image(self) -> Image.Image | None:
+        return self.image("diff")
+
+    @property
+    def noise_image(self) -> Image.Image | None:
+        """|baseline seed b - baseline seed a| from the same noise (None: the zoo trained one seed)."""
+        return self.image("noise")
 
 
 def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2: float,
@@ -316,16 +340,21 @@ class PngCache:
         self.files: OrderedDict[tuple, Path] = OrderedDict()
         self.lock = threading.Lock()
 
-    def path(self, img: Image.Image | None, key: tuple | None, shrink: int = 1) -> str | None:
-        """The file of `img` (written once per `key`); `shrink` > 1 writes it that many times smaller
-        (nearest neighbour: exact for an image enlarged by `shrink`), for pictures the page enlarges
-        itself (CSS image-rendering: pixelated), so there are fewer bytes to encode and fetch."""
-        if img is None:
-            return None
+    def path(self, img: Image.Image | Callable[[], Image.Image | None] | None, key: tuple | None,
+             shrink: int = 1) -> str | None:
+        """The file of `img` (written once per `key`; a callable is only called when the file is not
+        there yet); `shrink` > 1 writes it that many times smaller (nearest neighbour: exact for an image
+        enlarged by `shrink`), for pictures the page enlarges itself (CSS image-rendering: pixelated), so
+        there are fewer bytes to encode and fetch."""
         with self.lock:
             if key is not None and key in self.files and self.files[key].exists():
                 self.files.move_to_end(key)
                 return str(self.files[key])
+        if callable(img):
+            img = img()
+        if img is None:
+            return None
+        with self.lock:
             if self.dir is None or not self.dir.exists():
                 self.dir = Path(tempfile.mkdtemp(prefix="normgen-ui-"))
             p = self.dir / f"{uuid.uuid4().hex}.png"
@@ -346,10 +375,8 @@ def png_path(result: ExploreResult, name: str) -> str | None:
     """A PNG file for one of `result`'s images ("baseline", "selected", "diff", or a figure name)."""
     if name in result.figures:
         return result.figures[name]
-    img = {"baseline": result.baseline_image, "selected": result.selected_image, "diff": result.diff_image,
-           "noise": result.noise_image}.get(name)
-    # the heat maps are colour: 3x the bytes of a grid; written at one pixel per pixel, enlarged on the page
-    return PNGS.path(img, result.keys.get(name), shrink=GRID_SCALE if name in ("diff", "noise") else 1)
+    return PNGS.path(lambda: result.image(name), result.keys.get(name),
+                     shrink=GRID_SCALE if name in ("diff", "noise") else 1)
 
 
 def diff_image(a: torch.Tensor, b: torch.Tensor, nrow: int, scale: int = GRID_SCALE) -> Image.Image:
@@ -400,8 +427,7 @@ def _explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
              train_size: Any, dropout: Any, root: str | None) -> ExploreResult:
     model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout = request(
         model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout)
-    empty = ExploreResult(None, None, None, "", "", "", "", "", False, {},
-                          {"weights": None, "layers": None, "classes": None}, {})
+    empty = ExploreResult("", "", "", "", "", False, {}, {"weights": None, "layers": None, "classes": None})
     problem = zoo_problem(root)
     if problem:
         empty.note = problem
@@ -439,11 +465,14 @@ def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
     pair = (root, base.id, base.sha256, sel.id, sel.sha256)
     keys = {"baseline": (root, base.id, base.sha256, seed), "selected": (root, sel.id, sel.sha256, seed),
             "diff": (*pair, seed, "diff")}
+    draw = {"baseline": lambda: grid_image(xb, nrow=nrow, scale=GRID_SCALE),
+            "selected": lambda: grid_image(xs, nrow=nrow, scale=GRID_SCALE),
+            "diff": lambda: diff_image(xb, xs, nrow)}
     partner = noise_partner(index, base)
-    noise_img, noise_label = None, ""
+    noise_label = ""
     if partner is not None:
         xp = entry_samples(index, partner, xb.shape[0], seed)
-        noise_img = diff_image(xb, xp, nrow)
+        draw["noise"] = lambda: diff_image(xb, xp, nrow)
         keys["noise"] = (root, base.id, base.sha256, partner.id, partner.sha256, seed, "noise")
         noise = mean_pixel_change(xb, xp)
         text.stats["seed_noise"] = {"baseline_seeds": [base.seed, partner.seed], "mean_pixel_change": noise,
@@ -462,11 +491,9 @@ def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
            "layers": f"Bar chart of the weight norm per layer, baseline and {setting}",
            "classes": f"Bar chart of the classes the judge sees in the samples, baseline and {setting}"}
     return ExploreResult(
-        baseline_image=grid_image(xb, nrow=nrow, scale=GRID_SCALE),
-        selected_image=grid_image(xs, nrow=nrow, scale=GRID_SCALE), diff_image=diff_image(xb, xs, nrow),
         baseline_label=BASELINE_LABEL + size_words(base), selected_label=text.selected_label, headline=text.headline,
         details=text.details, note=text.note, exact=s.exact, stats=text.stats,
-        figures=figures(index, base, sel, parts), keys=keys, noise_image=noise_img, noise_label=noise_label, alt=alt)
+        figures=figures(index, base, sel, parts), draw=draw, keys=keys, noise_label=noise_label, alt=alt)
 
 
 def noise_partner(index: ZooIndex, base: Entry) -> Entry | None:

@@ -268,12 +268,15 @@ def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None
     # and a Dropdown's would reject a value the previous model offered: "generator is not in the list")
     quiet = {"show_progress": "hidden", "trigger_mode": "always_last", "preprocess": False}
     private = {"api_visibility": "private", "concurrency_limit": None, **quiet}
+    # a λ slider's view skips Gradio's queue (one plain request, no event stream: it takes tens of ms and
+    # never waits behind other events); not the dropdowns' (on those, queue=False kept a list open on Tab)
+    fast = {**private, "queue": False}
     # the public endpoint: the API's λ values; its trigger (the hidden λ box's .input) never fires in a page
     dep = tab.l1.input(make_explore_fn(root), ins, tab.outputs(), api_name="explore",
                        api_description="Baseline and selected setting from the same noise, plus what changed.",
                        concurrency_limit=None, **quiet)
     gr.on([tab.l1_slider.input, tab.l2_slider.input], make_slider_fn(root), tab.slider_inputs(), views,
-          **private).then(follow, ins, nn_outs, **private)
+          **fast).then(follow, ins, nn_outs, **fast)
     gr.on([tab.target.input, tab.variant.input, tab.g_norm.input, tab.seed.input, tab.dropout.input],
           make_view_fn(root), ins, views, **private).then(follow, ins, nn_outs, **private)
     gr.on([tab.model.input, tab.dataset.input, tab.train_size.input], make_model_fn(root, data_root), ins,

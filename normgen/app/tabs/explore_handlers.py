@@ -41,7 +41,7 @@ def _run(root: str | None, args: tuple) -> tuple[ExploreResult, dict[str, Any]]:
 def _outputs(r: ExploreResult, state: dict[str, Any], request: gr.Request | None, image=None) -> tuple:
     """`ExploreTab.outputs()`'s values; `image(path, name)` wraps each picture (plain paths for the API)."""
     image = image or (lambda path, _name: path)
-    has = r.selected_image is not None
+    has = "selected" in r.draw
     f = {k: png_path(r, k) for k in r.figures}
     note = r.note if has else f"### Nothing to show yet\n{r.note}"
     return (
@@ -79,8 +79,9 @@ def make_explore_fn(root: str | None = None):
 
 def view_updates(root: str | None, args: tuple, request: gr.Request | None = None, sliders: bool = True) -> tuple:
     """`ExploreTab.view_outputs()`'s values for the /explore arguments `args`: the λ values, the sliders
-    (positions over the zoo's trained values; `sliders=False` leaves them, e.g. while one is dragged),
-    their readouts, the view with alt text on every picture, the seed-noise reference and the query."""
+    (positions over the zoo's trained values; `sliders=False` leaves them, e.g. while one is dragged, and
+    with them the baseline and the seed-noise reference, which a λ does not change), their readouts, the
+    view with alt text on every picture, the seed-noise reference and the query."""
     r, state = _run(root, args)
     index = load_index(root)
     model, dataset, size, target = state["model"], state["dataset"], state.get("train_size", 0), state["target"]
@@ -93,12 +94,16 @@ def view_updates(root: str | None, args: tuple, request: gr.Request | None = Non
                         interactive=len(vals[w]) > 1) if sliders else gr.skip() for w in ("l1", "l2")]
     noise = png_path(r, "noise")
     shown = ""
-    if r.selected_image is not None and not r.exact:  # said beside the sliders, not only in the note below
+    if "selected" in r.draw and not r.exact:  # said beside the sliders, not only in the note below
         shown = (f"  \n**Not trained as set:** the grids show the nearest trained model, "
                  f"{r.selected_label.removeprefix('Selected: ')}.")
+    view = list(_outputs(r, state, request, image))
+    noise_view = [gr.Column(visible=noise is not None), image(noise, "noise"), r.noise_label]
+    if not sliders:  # a λ slider moved: the baseline and the seed-noise reference are what the page shows
+        view[1:3] = [gr.skip(), gr.skip()]  # (fewer outputs to send and for the page to redraw)
+        noise_view = [gr.skip()] * 3
     return (state["l1"], state["l2"], *slider, readout("l1", vals["l1"], state["l1"]),
-            readout("l2", vals["l2"], state["l2"]) + shown, *_outputs(r, state, request, image),
-            gr.Column(visible=noise is not None), image(noise, "noise"), r.noise_label, view_query(state))
+            readout("l2", vals["l2"], state["l2"]) + shown, *view, *noise_view, view_query(state))
 
 
 def view_query(state: dict[str, Any]) -> str:
