@@ -36,7 +36,7 @@ from normgen.regularizers import PENALTIES
 from normgen.render.figures import fmt_lambda
 from normgen.render.grids import grid_image
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
-from normgen.service.explorer import grid_size
+from normgen.service.explorer import grid_size, idle_for
 from normgen.service.generalization_view import measure_run, run_markdown
 from normgen.service.inputs import dataset_label
 from normgen.service.sessions import (
@@ -51,6 +51,9 @@ from normgen.service.sessions import (
     training_function,
 )
 from normgen.zoo.index import Entry, load_entry
+
+SHARE_CHECK_S = 0.25  # how often a run asks whether Explore is busy
+EXPLORE_QUIET_S = 2.0  # Explore idle this long: the run takes every thread again
 
 
 @dataclass
@@ -108,11 +111,27 @@ class Run:
         self.out_dir: Path | None = None
         self._grid: tuple[int, Image.Image] | None = None
         self._lock = threading.Lock()
+        self.threads, self._shared_at = TRAIN_THREADS, 0.0  # torch threads it trains with (see _share_cpu)
         self.thread = threading.Thread(target=self._work, name=f"normgen-run-{self.id}", daemon=True)
 
     # -- worker side ------------------------------------------------------------------------------
     def should_stop(self) -> bool:
+        """Asked by the training loop before every step (in the worker thread)."""
+        self._share_cpu()
         return self.stop_event.is_set() or time.monotonic() - self.last_poll > HEARTBEAT_S
+
+    def _share_cpu(self) -> None:
+        """Train with one thread fewer while Explore serves visitors, all of them when it is idle: torch's
+        threads spin on every core, so a run holding all of them made each Explore request wait for a
+        core, and the run's own threads for each other (issue #14). Checked at most every SHARE_CHECK_S."""
+        now = time.monotonic()
+        if now - self._shared_at < SHARE_CHECK_S or TRAIN_THREADS < 2:
+            return
+        self._shared_at = now
+        want = TRAIN_THREADS if idle_for(EXPLORE_QUIET_S) else TRAIN_THREADS - 1
+        if want != self.threads:
+            torch.set_num_threads(want)
+            self.threads = want
 
     def _progress(self, p: Progress) -> None:
         self.step, self.elapsed = p.step, p.elapsed
@@ -140,6 +159,7 @@ class Run:
             self.status, self.message = "running", "training"
             self.wake.put(None)
             torch.set_num_threads(TRAIN_THREADS)  # this worker thread's count (see sessions.TRAIN_THREADS)
+            self.threads = TRAIN_THREADS
             res = training_function()(self.cfg, data=data, device=self.plan.device, init=self.plan.init,
                                       progress=self._progress, should_stop=self.should_stop, live=self.live)
             self.result = res

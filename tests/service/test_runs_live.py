@@ -178,3 +178,23 @@ def test_a_settling_request_applies_once_no_newer_one_came():
     time.sleep(0.35)
     assert live.take(reg, 9).l1 == 1e-3
     assert live.changes == [{"step": 9, "name": "l1", "old": 0.0, "new": 1e-3}]  # one change, not two
+
+
+def test_a_run_gives_explore_a_core_while_it_serves_and_takes_it_back_when_idle(zoo, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(runs, "TRAIN_THREADS", 2)
+    monkeypatch.setattr(runs, "SHARE_CHECK_S", 0.0)
+    busy = {"explore": True}
+    monkeypatch.setattr(runs, "idle_for", lambda seconds: not busy["explore"])
+    before = torch.get_num_threads()
+    try:
+        run = runs.Run(_plan(zoo, 5))
+        assert run.threads == 2
+        assert not run.should_stop()  # asked before every step: Explore is busy, the run trains with one thread
+        assert run.threads == 1 and torch.get_num_threads() == 1
+        busy["explore"] = False
+        assert not run.should_stop()
+        assert run.threads == 2 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
