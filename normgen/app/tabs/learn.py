@@ -15,6 +15,7 @@ at most about 1,000 words; the full tables are in the model card, checkpoints/RE
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import re
 from dataclasses import dataclass, field
@@ -25,13 +26,15 @@ from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO
 from normgen.models import MODEL_NAMES
 from normgen.regularizers import DECAY_SCALE
 from normgen.render.figures import fmt_num
+from normgen.render.learn_figures import VERSION as FIGURES_VERSION
 from normgen.render.learn_figures import png_bytes
+from normgen.service import figure_cache
 from normgen.service.inputs import get_index
 from normgen.service.lessons import lesson_markdown, lessons
 from normgen.zoo import small_data as SD
 from normgen.zoo.build import EVAL_N
 from normgen.zoo.findings import pick_dataset
-from normgen.zoo.index import ZooIndex
+from normgen.zoo.index import INDEX_NAME, SAMPLING_NAME, ZooIndex
 from normgen.zoo.learn_pictures import Picture, all_pictures
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
@@ -156,11 +159,39 @@ def prose_words(markdown: str) -> int:
     return len([w for w in re.split(r"[\s|]+", t) if re.search(r"\w", w)])
 
 
-def pictures_html(pictures: list[Picture]) -> str:
-    """A wrapping row of <figure>s: each PNG inline (data URI) with its alt text and caption."""
+def zoo_digest(index: ZooIndex) -> str:
+    """A digest of the files every measured number on the page comes from (the index and its noise-draw
+    records): the same digest, the same pictures. "" when the zoo has no index file."""
+    h = hashlib.sha256()
+    found = False
+    for name in (INDEX_NAME, SAMPLING_NAME):
+        f = Path(index.root) / name
+        if f.is_file():
+            h.update(name.encode() + b"\0" + f.read_bytes())
+            found = True
+    return h.hexdigest() if found else ""
+
+
+def picture_png(p: Picture, digest: str = "") -> bytes:
+    """The PNG of `p`. With a zoo `digest` it is drawn once and kept in the figure store (keyed by the
+    digest, the picture and its words, and the figures' VERSION): drawing the page's PNGs took ~10 s at
+    every app start on 2 cores, reading them back takes milliseconds."""
+    if not digest or not figure_cache.enabled():
+        return png_bytes(p.fig)
+    key = ("learn", FIGURES_VERSION, digest, p.key, p.alt, p.caption)
+    path = figure_cache.STORE.get(key) or figure_cache.STORE.put(key, p.fig)
+    try:
+        return Path(path).read_bytes()
+    except OSError:  # swept away between the two calls: draw it here
+        return png_bytes(p.fig)
+
+
+def pictures_html(pictures: list[Picture], digest: str = "") -> str:
+    """A wrapping row of <figure>s: each PNG inline (data URI) with its alt text and caption (`digest`:
+    see `picture_png`)."""
     figs = []
     for p in pictures:
-        src = "data:image/png;base64," + base64.b64encode(png_bytes(p.fig)).decode("ascii")
+        src = "data:image/png;base64," + base64.b64encode(picture_png(p, digest)).decode("ascii")
         figs.append(f'<figure class="learn-fig"><img src="{src}" alt="{html.escape(p.alt, quote=True)}" '
                     f'width="{int(p.fig.get_figwidth() * p.fig.dpi)}" loading="lazy"></figure>')
     return f'<div class="learn-figs">{"".join(figs)}</div>'
@@ -178,9 +209,11 @@ def build_learn_tab(root: str | Path | None = None) -> None:
     import gradio as gr
 
     try:
-        page, problem = learn_page(get_index(root)), ""
+        index = get_index(root)
+        page, problem, digest = learn_page(index), "", zoo_digest(index)
     except ValueError as exc:  # a malformed index: explain, don't crash the app
         page, problem = learn_page(ZooIndex(root=Path(".")), None), f"**The zoo index could not be read:** {exc}"
+        digest = ""
     with gr.Tab("Learn", id="learn", elem_id="tab-learn"), gr.Column(elem_id="learn-md"):
         if problem:
             gr.Markdown(problem)
@@ -189,7 +222,7 @@ def build_learn_tab(root: str | Path | None = None) -> None:
             if b.markdown:
                 gr.Markdown(b.markdown, latex_delimiters=LATEX)
             if b.pictures:
-                gr.HTML(pictures_html(b.pictures), container=False, padding=False)
+                gr.HTML(pictures_html(b.pictures, digest), container=False, padding=False)
                 captions = [p.caption for p in b.pictures if p.caption]
                 if captions:
                     gr.Markdown("\n\n".join(captions), elem_classes=["learn-caption"])
