@@ -7,12 +7,12 @@ import re
 
 import torch
 
+from normgen.cli.engine import add_engine_args, check_engine_args, ray_runner
 from normgen.cli.usage import UsageError
 from normgen.data import check_dataset_name
-from normgen.zoo.build import EVAL_N, JUDGE_STEPS, Runner, build, build_entry
+from normgen.zoo.build import EVAL_N, JUDGE_STEPS, build, build_entry
 from normgen.zoo.card import write_card
 from normgen.zoo.index import merge, verify, zoo_root
-from normgen.zoo.ray_engine import MAX_RETRIES, RayRunner, RayUnavailable, require_ray
 from normgen.zoo.rescore import DRAWS, rescore
 from normgen.zoo.spec import DATASETS
 
@@ -23,39 +23,6 @@ def _check_only(only: str | None) -> None:
             re.compile(only)
         except re.error as exc:
             raise ValueError(f"--only is not a valid regular expression: {exc}") from None
-
-
-ENGINES = ("local", "ray")
-
-
-def ray_runner(a: argparse.Namespace, task) -> Runner:
-    """The Ray engine from --address / --device / --cpus-per-task / --max-retries; one line when Ray is absent."""
-    try:
-        require_ray()
-    except RayUnavailable as exc:
-        raise UsageError(str(exc)) from None
-    return RayRunner(task, address=a.address, device=a.device, cpus_per_task=a.cpus_per_task,
-                     max_retries=a.max_retries, log=lambda s: print(s, flush=True))
-
-
-def add_engine_args(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument("--engine", default="local", choices=ENGINES,
-                   help=f"local: this machine (default); ray: one Ray task per {what} (pip install -r "
-                        "requirements-ray.txt)")
-    p.add_argument("--address", default=None,
-                   help="--engine ray: the cluster to join ('auto' = the one `ray start` runs here, or "
-                        "ray://HEAD:10001); default: start a local Ray cluster")
-    p.add_argument("--cpus-per-task", type=float, default=1.0,
-                   help="--engine ray: CPUs each task reserves (default: 1)")
-    p.add_argument("--max-retries", type=int, default=MAX_RETRIES,
-                   help=f"--engine ray: retries of a task whose worker died or that raised (default: {MAX_RETRIES})")
-
-
-def check_engine_args(a: argparse.Namespace) -> None:
-    if a.engine != "ray" and a.address:
-        raise UsageError("--address needs --engine ray")
-    if a.cpus_per_task <= 0 or a.max_retries < 0:
-        raise UsageError("--cpus-per-task must be > 0 and --max-retries >= 0")
 
 
 def cmd_build(a: argparse.Namespace) -> int:

@@ -123,6 +123,34 @@ def test_a_killed_worker_costs_a_retry_and_a_failing_entry_is_reported(cluster, 
     assert verify(root) == (2, [])
 
 
+def test_a_sweep_runs_one_task_per_value_like_the_local_sweep(cluster, tmp_path, capsys):
+    args = ["sweep", "--lambda", "l2", "--values", "0,0.5", "--steps", "3", "--ch", "4", "--nz", "8",
+            "--batch-size", "8", "--device", "cpu", "--quiet", "--out"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert main([*args, str(tmp_path / "local"), "--mode", "sequential"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    assert main([*args, str(tmp_path / "ray"), "--engine", "ray"]) == 0
+    assert "[2/2]" in capsys.readouterr().out
+    for v in ("0", "0.5"):
+        a, b = load(tmp_path / "local" / f"l2_{v}.safetensors"), load(tmp_path / "ray" / f"l2_{v}.safetensors")
+        assert b.config == a.config and b.config.reg.l2 == float(v) and (tmp_path / "ray" / f"l2_{v}.png").is_file()
+        assert all(torch.equal(x, y) for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values(),
+                                                     strict=True))
+    rows, local = (json.loads((tmp_path / d / "sweep.json").read_text()) for d in ("ray", "local"))
+    def same(r: dict) -> tuple:  # the final record's losses and weight statistics, not its wall-clock time
+        return r["lambda"], r["file"], r["status"], {k: v for k, v in r["final"].items() if k != "time"}
+
+    assert [same(r) for r in rows] == [same(r) for r in local]
+    mtime = (tmp_path / "ray" / "l2_0.safetensors").stat().st_mtime_ns
+    assert main([*args, str(tmp_path / "ray"), "--engine", "ray", "--values", "0,0.5,1"]) == 0  # resumable
+    assert "2 values done, 1 to train" in capsys.readouterr().out
+    assert (tmp_path / "ray" / "l2_0.safetensors").stat().st_mtime_ns == mtime
+    assert [r["lambda"] for r in json.loads((tmp_path / "ray" / "sweep.json").read_text())] == [0.0, 0.5, 1.0]
+
+
 def test_without_ray_the_engine_exits_2_with_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
     assert main(["zoo", "build", "--engine", "ray", "--out", str(tmp_path), *CLI]) == 2
@@ -131,6 +159,9 @@ def test_without_ray_the_engine_exits_2_with_one_line(tmp_path, monkeypatch, cap
     assert not (tmp_path / "index.json").exists()  # nothing was trained or written
     assert main(["zoo", "build", "--address", "auto", "--out", str(tmp_path), *CLI]) == 2  # needs --engine ray
     assert main(["zoo", "build", "--engine", "ray", "--workers", "2", "--out", str(tmp_path), *CLI]) == 2
+    assert main(["sweep", "--engine", "ray", "--values", "0,1", "--out", str(tmp_path / "s")]) == 2
+    assert "pip install -r requirements-ray.txt" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
 
 
 def test_importing_normgen_never_imports_ray():
