@@ -109,7 +109,10 @@ def cmd_sweep(a: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         print(f"sweeping {a.lam} over {len(cfgs)} values for {base.model.name} on {base.dataset}, "
               f"{base.steps} steps each, one Ray task per value", flush=True)
-        summaries = _sweep_ray(a, runner, a.lam, cfgs, out)
+        try:
+            summaries = _sweep_ray(a, runner, a.lam, cfgs, out)
+        finally:
+            runner.close()
         (out / "sweep.json").write_text(json.dumps(summaries, indent=1))
         print(f"{len(summaries)} of {len(cfgs)} values in {out} (checkpoints, grids, sweep.json)")
         ok = len(summaries) == len(cfgs) and all(r["status"] != "diverged" for r in summaries)

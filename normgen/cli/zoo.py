@@ -47,10 +47,14 @@ def cmd_build(a: argparse.Namespace) -> int:
         device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError("--device cuda, but CUDA is not available here; use --device cpu")
-    res = build(zoo_root(a.out), data_root=a.data_root, device=device, workers=a.workers, priority=a.priority,
-                steps=a.steps, only=a.only, datasets=datasets, eval_n=a.eval_n, half=not a.float32,
-                judge_steps=a.judge_steps, dry_run=a.dry_run, prune=a.prune, runner=runner,
-                log=lambda s: print(s, flush=True))
+    try:
+        res = build(zoo_root(a.out), data_root=a.data_root, device=device, workers=a.workers, priority=a.priority,
+                    steps=a.steps, only=a.only, datasets=datasets, eval_n=a.eval_n, half=not a.float32,
+                    judge_steps=a.judge_steps, dry_run=a.dry_run, prune=a.prune, runner=runner,
+                    log=lambda s: print(s, flush=True))
+    finally:
+        if runner is not None:
+            runner.close()
     index = res.index
     if res.trained and a.draws:  # the new entries' sampling spread (what `zoo rescore` adds to the others)
         rescore(index.root, data_root=a.data_root, device=device, draws=a.draws, ids=list(res.trained),

@@ -5,8 +5,8 @@
 
 Ray is an optional dependency (`pip install -r requirements-ray.txt`): this module imports it only when a
 runner starts, so importing normgen never loads it. Each job is one task declaring its resources
-(`num_cpus`, and `num_gpus=1` when the job's device is CUDA, which is the default where the cluster has
-GPUs). A task that raises or whose worker dies is retried up to `max_retries` times; one that keeps
+(`num_cpus`, and `num_gpus=1`, or a fraction, when the job's device is CUDA, which is the default where
+the cluster has GPUs). A task that raises or whose worker dies is retried up to `max_retries` times; one that keeps
 failing is reported by its job id while the others finish. The normgen package travels with the tasks
 (Ray's `py_modules`), so worker nodes need the Python dependencies (requirements.txt), not a checkout;
 the data root and the output folder must be the same path on every node (shared storage).
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,25 +85,37 @@ class RayRunner:
     address: str | None = None
     device: str | None = None
     cpus_per_task: float = 1.0
+    gpus_per_task: float = 1.0  # on CUDA; a fraction (0.25) packs several small entries onto one GPU
     max_retries: int = MAX_RETRIES
     log: Callable[[str], None] = print
+    _started: bool = field(default=False, init=False, repr=False)  # this runner started Ray (and stops it)
 
     def __post_init__(self) -> None:
-        if self.cpus_per_task <= 0:
-            raise ValueError(f"--cpus-per-task must be > 0, got {self.cpus_per_task}")
+        g = self.gpus_per_task
+        if self.cpus_per_task <= 0 or g <= 0 or (g > 1 and g % 1):  # what Ray accepts as num_gpus
+            raise ValueError(f"--cpus-per-task must be > 0 and --gpus-per-task a fraction in (0, 1] or a whole "
+                             f"number, got {self.cpus_per_task:g} and {self.gpus_per_task:g}")
         if self.max_retries < 0:
             raise ValueError(f"--max-retries must be >= 0, got {self.max_retries}")
 
-    def _connect(self, ray: Any) -> bool:
-        """Start or join the cluster; True when this call started it (and must shut it down)."""
-        if ray.is_initialized():  # joined already (e.g. by a caller with its own ray.init)
-            return False
+    def start(self) -> None:
+        """Start or join the cluster now (a wrong --address fails before any work); idempotent. A process
+        that has joined a cluster already (its own ray.init) keeps it, and close() leaves it running."""
+        ray = require_ray()
+        if ray.is_initialized():
+            return
         kw: dict[str, Any] = {"include_dashboard": False} if self.address is None else {}
         try:
             ray.init(address=self.address, runtime_env=runtime_env(), log_to_driver=True, **kw)
         except ConnectionError as exc:
             raise ValueError(f"cannot reach a Ray cluster at {self.address!r}: {exc}") from None
-        return True
+        self._started = True
+
+    def close(self) -> None:
+        """Stop the local cluster this runner started (or leave the joined one); idempotent."""
+        if self._started:
+            require_ray().shutdown()
+            self._started = False
 
     def resolve_device(self, ray: Any) -> str:
         if self.device:
@@ -112,14 +124,19 @@ class RayRunner:
 
     def __call__(self, jobs: dict[str, dict], finish: Finish) -> None:
         ray = require_ray()
-        started = self._connect(ray)
+        self.start()
         try:
             device = self.resolve_device(ray)
-            gpus = 1 if device.startswith("cuda") else 0
+            gpus = self.gpus_per_task if device.startswith("cuda") else 0
             res = ray.cluster_resources()
+            if gpus and res.get("GPU", 0) < gpus:  # Ray would wait for it forever
+                raise ValueError(f"--device {device}, but the Ray cluster has {res.get('GPU', 0):g} GPUs")
+            if self.cpus_per_task > res.get("CPU", 0):
+                raise ValueError(f"--cpus-per-task {self.cpus_per_task:g}, but the Ray cluster has "
+                                 f"{res.get('CPU', 0):g} CPUs")
             self.log(f"ray: {res.get('CPU', 0):g} CPUs, {res.get('GPU', 0):g} GPUs in the cluster; "
-                     f"{len(jobs)} tasks of {self.cpus_per_task:g} CPU{f' + {gpus} GPU' if gpus else ''} on {device}, "
-                     f"up to {self.max_retries} retries each")
+                     f"{len(jobs)} tasks of {self.cpus_per_task:g} CPU{f' + {gpus:g} GPU' if gpus else ''} "
+                     f"on {device}, up to {self.max_retries} retries each")
             remote = ray.remote(_run_task).options(num_cpus=self.cpus_per_task, num_gpus=gpus,
                                                    max_retries=self.max_retries, retry_exceptions=True)
             threads = max(1, int(self.cpus_per_task))
@@ -139,5 +156,4 @@ class RayRunner:
                 for ref in pending:
                     ray.cancel(ref, force=True)
         finally:
-            if started:
-                ray.shutdown()
+            self.close()
