@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -67,32 +68,39 @@ def _finished(out: Path, lam: str, cfg: TrainConfig, rows: dict[float, dict]) ->
 
 
 def _sweep_ray(a: argparse.Namespace, runner: Runner, lam: str, cfgs: list[TrainConfig], out: Path) -> list[dict]:
-    """Each value one Ray task (resumable: values finished before are skipped); their summaries in order."""
+    """Each value one Ray task, resumable: values finished before are skipped, and sweep.json is rewritten
+    after every finished value. Returns the summaries of the values that are done, in --values order."""
     old = out / "sweep.json"
     rows = {r["lambda"]: r for r in (json.loads(old.read_text()) if old.is_file() else [])}
     todo = [c for c in cfgs if not _finished(out, lam, c, rows)]
     print(f"{len(cfgs) - len(todo)} values done, {len(todo)} to train", flush=True)
-    jobs = {f"{lam}={getattr(c.reg, lam):g}": {"config": c.to_dict(), "lam": lam, "out": str(out),
-                                                "data_root": a.data_root} for c in todo}
-    start, failed = time.perf_counter(), {}
+    data_root = a.data_root and os.path.abspath(a.data_root)  # the tasks' working folder is not this one
+    jobs = {f"{lam}={getattr(c.reg, lam):g}": {"config": c.to_dict(), "lam": lam, "out": str(out.absolute()),
+                                                "data_root": data_root} for c in todo}
+    start, failed, done = time.perf_counter(), {}, [0]
+
+    def summaries() -> list[dict]:
+        return [rows[getattr(c.reg, lam)] for c in cfgs if getattr(c.reg, lam) in rows]
 
     def finish(key: str, row: dict | None, error: BaseException | None) -> None:
-        n = len(jobs) - len(pending) + 1
-        pending.discard(key)
+        done[0] += 1
         took = time.perf_counter() - start
+        progress = f"({took:.0f} s elapsed, {eta(done[0], len(jobs), took)})"
+        if row is not None and not (out / row["file"]).is_file():
+            row, error = None, FileNotFoundError(f"{out / row['file']} was written by a worker but is not visible "
+                                                 "here: the output folder must be shared by every node")
         if row is None:
             failed[key] = f"{type(error).__name__}: {error}"
-            print(f"[{n}/{len(jobs)}] FAILED {key}: {failed[key]}", flush=True)
+            print(f"[{done[0]}/{len(jobs)}] FAILED {key}: {failed[key]}  {progress}", flush=True)
             return
         rows[row["lambda"]] = row
-        print(f"[{n}/{len(jobs)}] {key}: {row['message']}  ({took:.0f} s elapsed, {eta(n, len(jobs), took)})",
-              flush=True)
+        old.write_text(json.dumps(summaries(), indent=1))
+        print(f"[{done[0]}/{len(jobs)}] {key}: {row['message']}  {progress}", flush=True)
 
-    pending = set(jobs)
     runner(jobs, finish)
     for key, msg in failed.items():
         print(f"FAILED {key}: {msg}")
-    return [rows[getattr(c.reg, lam)] for c in cfgs if getattr(c.reg, lam) in rows]
+    return summaries()
 
 
 def cmd_sweep(a: argparse.Namespace) -> int:

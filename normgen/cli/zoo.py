@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 
 import torch
@@ -37,18 +38,20 @@ def cmd_build(a: argparse.Namespace) -> int:
         check_dataset_name(d)
     _check_only(a.only)
     check_engine_args(a)
-    runner = None
+    runner, root = None, zoo_root(a.out)
     if a.engine == "ray":  # the entries train on the cluster's device; judges and floors here, on this one's
         if a.workers != 1:
             raise UsageError("--workers is for --engine local; Ray runs as many tasks as --cpus-per-task allows")
         runner = None if a.dry_run else ray_runner(a, build_entry)
+        a.data_root = a.data_root and os.path.abspath(a.data_root)  # the tasks' working folder is not this one
+        root = root.absolute()
         device = "cpu" if a.device == "cpu" or not torch.cuda.is_available() else "cuda"
     else:
         device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError("--device cuda, but CUDA is not available here; use --device cpu")
     try:
-        res = build(zoo_root(a.out), data_root=a.data_root, device=device, workers=a.workers, priority=a.priority,
+        res = build(root, data_root=a.data_root, device=device, workers=a.workers, priority=a.priority,
                     steps=a.steps, only=a.only, datasets=datasets, eval_n=a.eval_n, half=not a.float32,
                     judge_steps=a.judge_steps, dry_run=a.dry_run, prune=a.prune, runner=runner,
                     log=lambda s: print(s, flush=True))

@@ -6,10 +6,10 @@
 Ray is an optional dependency (`pip install -r requirements-ray.txt`): this module imports it only when a
 runner starts, so importing normgen never loads it. Each job is one task declaring its resources
 (`num_cpus`, and `num_gpus=1`, or a fraction, when the job's device is CUDA, which is the default where
-the cluster has GPUs). A task that raises or whose worker dies is retried up to `max_retries` times; one that keeps
-failing is reported by its job id while the others finish. The normgen package travels with the tasks
-(Ray's `py_modules`), so worker nodes need the Python dependencies (requirements.txt), not a checkout;
-the data root and the output folder must be the same path on every node (shared storage).
+the cluster has GPUs). A task that raises or whose worker dies is retried up to `max_retries` times; one
+that keeps failing is reported by its job id while the others finish. The normgen package travels with
+the tasks (Ray's `py_modules`), so worker nodes need the Python packages (requirements-ray.txt), not a
+checkout; the data root and the output folder must be the same path on every node (shared storage).
 """
 
 from __future__ import annotations
