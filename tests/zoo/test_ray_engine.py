@@ -105,15 +105,16 @@ def test_a_killed_worker_costs_a_retry_and_a_failing_entry_is_reported(cluster, 
         entry_id = ZooSpec(**job["spec"]).id
         with open(marks / entry_id, "a") as f:
             f.write("x")
-        if entry_id == killed and (marks / entry_id).stat().st_size == 1:
-            os._exit(1)  # the worker process dies mid-task, on the first attempt only
         if entry_id == failing:
             raise RuntimeError("this entry always fails")
-        return build_entry(job)
+        row = build_entry(job)
+        if entry_id == killed and (marks / entry_id).stat().st_size == 1:
+            os._exit(1)  # first attempt: the worker dies with the file written and the result not yet sent
+        return row
 
     logs: list[str] = []
     res = build(root, runner=RayRunner(flaky, max_retries=1, log=logs.append), log=logs.append, **KW)
-    assert (marks / killed).read_text() == "xx"  # killed once, retried once, finished
+    assert (marks / killed).read_text() == "xx"  # killed once, retried once, finished (its file rewritten)
     assert (marks / failing).read_text() == "xx"  # one attempt and max_retries=1 retry
     assert sorted(res.trained) == [ids[0], ids[2]] and list(res.failed) == [failing]
     assert "after 2 attempts: RuntimeError: this entry always fails" in res.failed[failing]
