@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 
 import torch
 
+from normgen.cli.engine import add_engine_args, check_engine_args, ray_runner
+from normgen.cli.usage import UsageError
 from normgen.data import check_dataset_name
-from normgen.zoo.build import EVAL_N, JUDGE_STEPS, build
+from normgen.zoo.build import EVAL_N, JUDGE_STEPS, build, build_entry
 from normgen.zoo.card import write_card
 from normgen.zoo.index import merge, verify, zoo_root
 from normgen.zoo.rescore import DRAWS, rescore
@@ -34,12 +37,27 @@ def cmd_build(a: argparse.Namespace) -> int:
     for d in datasets:
         check_dataset_name(d)
     _check_only(a.only)
-    device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda, but CUDA is not available here; use --device cpu")
-    res = build(zoo_root(a.out), data_root=a.data_root, device=device, workers=a.workers, priority=a.priority,
-                steps=a.steps, only=a.only, datasets=datasets, eval_n=a.eval_n, half=not a.float32,
-                judge_steps=a.judge_steps, dry_run=a.dry_run, prune=a.prune, log=lambda s: print(s, flush=True))
+    check_engine_args(a)
+    runner, root = None, zoo_root(a.out)
+    if a.engine == "ray":  # the entries train on the cluster's device; judges and floors here, on this one's
+        if a.workers != 1:
+            raise UsageError("--workers is for --engine local; Ray runs as many tasks as --cpus-per-task allows")
+        runner = None if a.dry_run else ray_runner(a, build_entry)
+        a.data_root = a.data_root and os.path.abspath(a.data_root)  # the tasks' working folder is not this one
+        root = root.absolute()
+        device = "cpu" if a.device == "cpu" or not torch.cuda.is_available() else "cuda"
+    else:
+        device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError("--device cuda, but CUDA is not available here; use --device cpu")
+    try:
+        res = build(root, data_root=a.data_root, device=device, workers=a.workers, priority=a.priority,
+                    steps=a.steps, only=a.only, datasets=datasets, eval_n=a.eval_n, half=not a.float32,
+                    judge_steps=a.judge_steps, dry_run=a.dry_run, prune=a.prune, runner=runner,
+                    log=lambda s: print(s, flush=True))
+    finally:
+        if runner is not None:
+            runner.close()
     index = res.index
     if res.trained and a.draws:  # the new entries' sampling spread (what `zoo rescore` adds to the others)
         rescore(index.root, data_root=a.data_root, device=device, draws=a.draws, ids=list(res.trained),
@@ -93,8 +111,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                       description="Train every missing or stale zoo entry up to --priority; resumable.")
     b.add_argument("--data-root", default=None, help="folder holding MNIST/raw and FashionMNIST/raw")
     b.add_argument("--out", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
-    b.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
-    b.add_argument("--workers", type=int, default=1, help="entries trained in parallel processes (default: 1)")
+    b.add_argument("--device", default=None,
+                   help="cpu | cuda (default: cuda when available; --engine ray: when the cluster has GPUs)")
+    b.add_argument("--workers", type=int, default=1,
+                   help="--engine local: entries trained in parallel processes (default: 1)")
     b.add_argument("--priority", type=int, default=1, help="build priorities 1..K (see normgen/zoo/spec.py)")
     b.add_argument("--steps", type=int, default=None, help="override every entry's training steps")
     b.add_argument("--only", default=None, metavar="REGEX",
@@ -108,6 +128,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--dry-run", action="store_true", help="print the plan and projected size, train nothing")
     b.add_argument("--prune", action="store_true",
                    help="delete indexed entries (and files) of these datasets that the grid no longer lists")
+    add_engine_args(b, "entry")
     b.add_argument("--draws", type=int, default=DRAWS,
                    help=f"noise draws per newly trained entry, for its sampling spread (default: {DRAWS}; 0 = none)")
     b.set_defaults(handler=cmd_build)

@@ -5,6 +5,7 @@
     python -m normgen zoo verify [--root checkpoints]
     python -m normgen zoo card   [--root checkpoints]
     python -m normgen zoo merge FOLDER [--root checkpoints]   # bring home a zoo built elsewhere
+    python -m normgen zoo build --engine ray [--address auto]  # one Ray task per entry (normgen.zoo.ray_engine)
 
 Resumable: an entry is skipped when the index lists it, its file's sha256 matches and its recipe
 (full TrainConfig + evaluation settings) is unchanged; the index is rewritten atomically after every
@@ -51,6 +52,10 @@ EVAL_SEED = 0  # the noise every entry is scored with (independent of its traini
 JUDGE_STEPS = 1500
 
 _CACHE: dict[Any, Any] = {}  # per process: datasets, judges, real references
+
+# an engine gets the jobs (entry id -> job dict for build_entry) and reports each row or error to `finish`
+Finish = Callable[[str, "dict | None", "BaseException | None"], None]
+Runner = Callable[[dict[str, dict], Finish], None]
 
 
 # config fields added after the zoo's first entries: at these defaults they leave a recipe hash as it was,
@@ -227,11 +232,13 @@ class BuildResult:
 def build(root: Path, *, data_root: str | None, device: str, workers: int = 1, priority: int = 1,
           steps: int | None = None, only: str | None = None, datasets: tuple[str, ...] = DATASETS,
           eval_n: int = EVAL_N, half: bool = True, judge_steps: int = JUDGE_STEPS, dry_run: bool = False,
-          prune: bool = False, log: Callable[[str], None] = print) -> BuildResult:
+          prune: bool = False, runner: Runner | None = None,
+          log: Callable[[str], None] = print) -> BuildResult:
     """Train every missing or stale entry of the grid up to `priority` (see module docstring).
 
     A failing entry is logged and skipped (the others go on); `prune` removes index entries of these
-    datasets that the grid no longer lists, with their files.
+    datasets that the grid no longer lists, with their files. `runner` trains the jobs (default:
+    local_runner(workers); normgen.zoo.ray_engine.RayRunner(build_entry, ...) runs them as Ray tasks).
     """
     index = load_index(root)
     index.root = root
@@ -277,45 +284,69 @@ def build(root: Path, *, data_root: str | None, device: str, workers: int = 1, p
 
     def finish(entry_id: str, row: dict | None, error: BaseException | None = None) -> None:
         n = len(out.trained) + len(out.failed) + 1
+        if row is not None and not (root / row["file"]).is_file():
+            row, error = None, FileNotFoundError(
+                f"{root / row['file']} was written by a worker but is not visible here: the output folder must "
+                "be shared by every node, at the same path")
+        progress = f"({time.perf_counter() - start:.0f} s elapsed, {eta(n, len(jobs), time.perf_counter() - start)})"
         if row is None:
             out.failed[entry_id] = f"{type(error).__name__}: {error}"
-            log(f"[{n}/{len(jobs)}] FAILED {entry_id}: {out.failed[entry_id]}")
+            log(f"[{n}/{len(jobs)}] FAILED {entry_id}: {out.failed[entry_id]}  {progress}")
             return
         out.trained.append(entry_id)
         _put(index, row)
         write_index(index, root)
         m = row["metrics"]
         log(f"[{n}/{len(jobs)}] {row['id']}: {row['status']}, {row['wall_s']:.0f} s train, fd {m['fd']:.2f}, "
-            f"confident {m['confident_pct']:.0f}%, entropy {m['class_entropy']:.2f}  "
-            f"({time.perf_counter() - start:.0f} s elapsed)")
+            f"confident {m['confident_pct']:.0f}%, entropy {m['class_entropy']:.2f}  {progress}")
 
-    if workers <= 1:
-        for entry_id, job in jobs.items():
-            try:
-                row = build_entry(job)
-            except Exception as exc:  # one bad entry must not stop the build
-                finish(entry_id, None, exc)
-            else:
-                finish(entry_id, row)
-        return out
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                               initargs=(threads,))
-    try:
-        pending = {pool.submit(build_entry, job): entry_id for entry_id, job in jobs.items()}
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                entry_id = pending.pop(fut)
+    (runner or local_runner(workers))(jobs, finish)
+    return out
+
+
+def eta(done: int, total: int, elapsed: float) -> str:
+    """'ETA 3 min' from the wall-clock rate of the jobs finished so far (they may run in parallel)."""
+    if done >= total:
+        return "ETA 0 s"
+    if done <= 0:
+        return "ETA ?"
+    left = elapsed / done * (total - done)
+    return f"ETA {left / 60:.0f} min" if left >= 120 else f"ETA {left:.0f} s"
+
+
+def local_runner(workers: int = 1) -> Runner:
+    """Today's engine: the jobs one after another in this process, or in a pool of `workers` spawned
+    processes on this machine; each job's row (or its error) goes to `finish` as it completes."""
+
+    def run(jobs: dict[str, dict], finish: Finish) -> None:
+        if workers <= 1:
+            for entry_id, job in jobs.items():
                 try:
-                    row = fut.result()
-                except Exception as exc:
+                    row = build_entry(job)
+                except Exception as exc:  # one bad entry must not stop the build
                     finish(entry_id, None, exc)
                 else:
-                    finish(entry_id, row)
-    finally:  # on Ctrl-C: drop queued entries; the index already holds every finished one
-        pool.shutdown(wait=True, cancel_futures=True)
-    return out
+                    finish(entry_id, row, None)
+            return
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                                   initargs=(threads,))
+        try:
+            pending = {pool.submit(build_entry, job): entry_id for entry_id, job in jobs.items()}
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    entry_id = pending.pop(fut)
+                    try:
+                        row = fut.result()
+                    except Exception as exc:
+                        finish(entry_id, None, exc)
+                    else:
+                        finish(entry_id, row, None)
+        finally:  # on Ctrl-C: drop queued entries; the index already holds every finished one
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    return run
 
 
 def _put(index: ZooIndex, row: dict) -> None:

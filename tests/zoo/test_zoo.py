@@ -370,3 +370,10 @@ def test_cli_zoo_rescore_errors(tmp_path):
     assert main(["zoo", "rescore", "--root", str(tmp_path), "--draws", "1", "--device", "cpu"]) == 2
     assert main(["zoo", "rescore", "--root", str(tmp_path), "--only", "(", "--device", "cpu"]) == 2
     assert main(["zoo", "rescore", "--root", str(tmp_path / "empty"), "--device", "cpu"]) == 0
+
+
+def test_eta_is_the_wall_clock_rate_of_finished_entries():
+    from normgen.zoo.build import eta
+
+    assert eta(0, 4, 0.0) == "ETA ?" and eta(4, 4, 99.0) == "ETA 0 s"
+    assert eta(1, 4, 10.0) == "ETA 30 s" and eta(2, 10, 60.0) == "ETA 4 min"
