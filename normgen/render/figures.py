@@ -285,14 +285,17 @@ def lambda_positions(lams: Sequence[float]) -> tuple[np.ndarray, list[str]]:
 def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequence[float]]], *,
                      ylabel: str, title: str, xlabel: str = "λ", selected: int | None = None,
                      floor: float | None = None, floor_label: str = "real vs real (floor)",
-                     xlabels: Sequence[str] | None = None, logy: bool = False) -> Figure:
+                     xlabels: Sequence[str] | None = None, logy: bool = False,
+                     sampling: Sequence[float | None] | None = None) -> Figure:
     """One line per series through the mean of each point's values (one value per training seed),
     error bars from the smallest to the largest seed, every seed drawn as a small dot.
 
     `lams`: the lambda of each point (log axis, 0 placed one decade below the smallest), or with
     `xlabels` a categorical axis (e.g. an elastic-net block). The grey band is the seed spread at
     the first point (usually lambda = 0): a change inside it is not an effect. `selected` rings
-    the chosen point; `floor` draws a dashed reference line.
+    the chosen point; `floor` draws a dashed reference line. `sampling`: per point, the first series'
+    spread over noise draws of one checkpoint (max - min, mean over its seeds); the first point's is drawn
+    as a hatched band around its mean (a change inside it is sampling noise, not an effect).
     """
     if not lams or not series:
         return _empty("Nothing to plot: the zoo has no entries for this sweep.", title)
@@ -326,6 +329,12 @@ def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequen
             if i == 0 and pts[0][0] == xs[0] and max(first) > min(first):
                 ax.axhspan(min(first), max(first), color=colour, alpha=0.12, linewidth=0,
                            label=f"seed spread at {'λ = ' if xlabels is None else ''}{ticks[0]}")
+            w = sampling[0] if i == 0 and sampling and pts[0][0] == xs[0] else None
+            if w is not None and math.isfinite(w) and w > 0:
+                m0 = float(np.mean(first))
+                ax.axhspan(m0 - w / 2, m0 + w / 2, facecolor="none", edgecolor=colour, hatch="//", alpha=0.6,
+                           linewidth=0, label=f"noise-draw spread at {'λ = ' if xlabels is None else ''}"
+                                              f"{ticks[0]} ({w:.3g})")
             if selected is not None and 0 <= selected < len(xs):
                 for x, m in zip(px, mean, strict=True):
                     if x == xs[selected]:

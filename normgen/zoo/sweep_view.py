@@ -26,6 +26,11 @@ def values(sweep: Sweep, get: Callable[[Entry], float | None]) -> list[list[floa
     return [p.values(get) for p in sweep.points]
 
 
+def mean_values(sweep: Sweep, get: Callable[[Entry], float | None]) -> list[float | None]:
+    """Per point, the mean of `get` over its seeds (None where no seed has it)."""
+    return [sum(v) / len(v) if v else None for v in values(sweep, get)]
+
+
 def sweep_figures(sweep: Sweep, selected: int | None = None, floors: dict[str, Any] | None = None) -> dict[str, Any]:
     """The four metric-vs-lambda figures of a sweep: sparsity, weight norm, sample quality, and
     reconstruction error (families with an ELBO: the VAE) or class entropy (the others); on a small
@@ -45,7 +50,8 @@ def sweep_figures(sweep: Sweep, selected: int | None = None, floors: dict[str, A
             ylabel="L2 norm of all weights", title="Weight norm", **common),
         "quality": plots.metric_vs_lambda(
             xs, {"judge FD": values(sweep, lambda e: metric(e, "fd"))}, ylabel="judge FD (lower = better)",
-            title="Sample quality", floor=floor, **common),
+            title="Sample quality", floor=floor, sampling=mean_values(sweep, lambda e: metric(e, "fd_sampling")),
+            **common),
     }
     if family(sweep.model).has_elbo:
         figs["extra"] = plots.metric_vs_lambda(
@@ -93,6 +99,7 @@ def point_markdown(sweep: Sweep, i: int) -> str:
             ("dead filters (%)", lambda e: weight_stat(e, part, "dead_filter_pct")),
             (f"{part} L2 norm", lambda e: weight_stat(e, part, "l2")),
             ("judge FD (lower = better)", lambda e: metric(e, "fd")),
+            ("FD spread over noise draws (max - min)", lambda e: metric(e, "fd_sampling")),
             ("confident samples (%)", lambda e: metric(e, "confident_pct")),
             ("class entropy (nats)", lambda e: metric(e, "class_entropy"))]
     if family(sweep.model).has_elbo:

@@ -182,3 +182,17 @@ def test_weight_mechanism_text_is_at_least_12px_where_it_is_shown():
                                                           ax.title, ax.xaxis.label, ax.yaxis.label) if t.get_text()]
     sizes += [t.get_fontsize() for leg in fig.legends for t in leg.get_texts()]
     assert sizes and min(sizes) * fig.dpi / 72 * scale >= 12, min(sizes)
+
+
+def test_metric_vs_lambda_draws_the_baselines_noise_draw_spread_around_its_mean():
+    fig = plots.metric_vs_lambda([0.0, 1e-3], {"FD": [[50.0, 60.0], [70.0]]}, ylabel="FD", title="t",
+                                 sampling=[6.0, 4.0])
+    ax = fig.axes[0]
+    hatched = [p for p in ax.patches if p.get_hatch() == "//"]
+    assert len(hatched) == 1
+    ys = hatched[0].get_path().transformed(hatched[0].get_patch_transform()).vertices[:, 1]
+    assert np.isclose(min(ys), 52.0) and np.isclose(max(ys), 58.0)  # the mean 55 +- 6 / 2
+    assert any("noise-draw spread at λ = 0 (6)" in t for t in _legend(fig))
+    none = plots.metric_vs_lambda([0.0, 1e-3], {"FD": [[50.0], [70.0]]}, ylabel="FD", title="t",
+                                  sampling=[None, 4.0])
+    assert not [p for p in none.axes[0].patches if p.get_hatch() == "//"]

@@ -33,7 +33,8 @@ INTRO = (
     "Each sweep is one model trained several times with **only λ changed** (same data, seed, steps). "
     "All grids below use the **same noise**. **Click a grid** (or pick a point on the right) to see it large "
     "with its numbers. Bars on the plots span the training seeds: a change smaller than the shaded band "
-    "(seed spread at λ = 0) is noise, not an effect."
+    "(seed spread at λ = 0) or, for FD, the hatched one (the spread over noise draws of one model) is noise, "
+    "not an effect."
 )
 GENERALIZATION = (
     "#### On a small training set: does the model overfit, and does λ prevent it?\n"
