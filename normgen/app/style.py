@@ -63,12 +63,28 @@ input[type=range]:focus-visible { outline: 3px solid #1d4ed8 !important; }
 
 # Keyboard access: a Gradio dropdown opens its list when it gets the focus, so tabbing through the controls
 # left lists open over the labels below. On Tab, an open list is closed (Escape, which keeps the focus).
+# And each λ slider tells a screen reader its λ (aria-valuetext from its readout), not its position.
 JS = """() => {
   const close = () => document.querySelectorAll('input[role=combobox][aria-expanded=true]').forEach((box) => {
     box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));
   });
   document.addEventListener('keydown', (e) => { if (e.key === 'Tab') close(); }, true);
   document.addEventListener('keyup', (e) => { if (e.key === 'Tab') close(); }, true);
+  // A λ slider moves over positions (or exponents): a screen reader would read "3" or "-4". Each one's
+  // aria-valuetext is its readout's line naming the λ ("L1 λ = 1e-4 · ..."), kept in step as the readout changes.
+  let queued = false;
+  const speak = () => {
+    queued = false;
+    document.querySelectorAll('.lambda-slider[id]').forEach((box) => {
+      const r = document.getElementById(box.id.replace(/-slider$/, '') + '-readout');
+      const input = box.querySelector('input[type=range]');
+      const text = r && r.innerText.split('\\n').map((l) => l.trim()).find((l) => l.includes('λ'));
+      if (input && text && input.getAttribute('aria-valuetext') !== text) input.setAttribute('aria-valuetext', text);
+    });
+  };
+  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(speak); } })
+    .observe(document.body, {subtree: true, childList: true, characterData: true});
+  speak();
 }"""
 
 

@@ -136,3 +136,19 @@ def test_on_a_phone_the_grids_come_first(browser, app_url):
         assert grid["width"] >= 150  # two grids side by side still fit a phone's width
     finally:
         pg.close()
+
+
+def test_a_lambda_slider_tells_a_screen_reader_its_lambda_not_its_position(page):
+    knob = page.locator("#explore-l1-slider input[type=range]").first
+    readout = page.locator("#explore-l1-readout")
+
+    def said() -> str:
+        return knob.get_attribute("aria-valuetext") or ""
+
+    wait_until(lambda: said() and said() in readout.inner_text(), 10, "the slider's aria-valuetext")
+    before = said()
+    knob.focus()
+    page.keyboard.press("Home")  # L1 off
+    wait_until(lambda: said() != before and said() in readout.inner_text(), 30,
+               "aria-valuetext to follow the slider to L1 off")
+    assert said().startswith("L1 λ = 0 (off)") and not said().isdigit()
