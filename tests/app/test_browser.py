@@ -138,3 +138,20 @@ def test_learn_renders_formulas_and_numbers(app_page):
     assert "What this zoo measured" in text and "near-zero" in text
     _no_traceback(page)
     _shot(page, "learn")
+
+
+def test_on_a_phone_learns_tables_scroll_sideways_instead_of_squeezing(app_page):
+    page = app_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        open_tab(page, "Learn")
+        wait_until(lambda: page.locator("#learn-md table").count() > 0, 30, "Learn's formula table")
+        table = page.locator("#learn-md table").first
+        widths = table.locator("th").evaluate_all("(ths) => ths.map((th) => th.getBoundingClientRect().width)")
+        assert widths and min(widths) >= 90  # a column keeps words whole (before: ~12 px, a letter a line)
+        # the table scrolls inside the page; the page itself does not get wider than the phone
+        assert table.evaluate("(t) => getComputedStyle(t).overflowX") == "auto"
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1
+        _shot(page, "learn-phone")
+    finally:
+        page.set_viewport_size(VIEWPORT)

@@ -201,6 +201,12 @@ LEARN_CSS = """
 .learn-figs { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .learn-fig { margin: 0; flex: 1 1 560px; max-width: 100%; overflow-x: auto; }
 .learn-fig img { width: 100%; min-width: 520px; height: auto; max-width: 960px; display: block; }
+/* on a phone a table or a long formula scrolls sideways instead of squeezing its columns to a letter */
+@media (max-width: 700px) {
+  #learn-md table { display: block; overflow-x: auto; max-width: 100%; }
+  #learn-md th, #learn-md td { min-width: 7em; }
+}
+#learn-md .katex-display { overflow-x: auto; overflow-y: hidden; padding-bottom: 4px; }
 """
 
 
