@@ -241,7 +241,18 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
         loaded = wire_page_load(demo, tabs, ex, tr, root, data_root, cmp, tab_box)
         wire_links(demo, tabs, tab_box, query_boxes(ex, tr, cmp), link, copy, note, loaded)
     demo.queue(default_concurrency_limit=4, max_size=64)
+    # Explore's pictures are served from the folders normgen writes them to (they hold only those PNGs),
+    # not hashed and copied into Gradio's cache on every view
+    gr.set_static_paths(explore_folders())
     return demo
+
+
+def explore_folders() -> list[str]:
+    """The folders of Explore's PNG files: the figure store and the grid cache."""
+    from normgen.service import figure_cache
+    from normgen.service.explorer import PNGS
+
+    return [str(figure_cache.STORE.folder), str(PNGS.folder())]
 
 
 __all__ = ["build_demo", "HEADER"]

@@ -340,6 +340,13 @@ class PngCache:
         self.files: OrderedDict[tuple, Path] = OrderedDict()
         self.lock = threading.Lock()
 
+    def folder(self) -> Path:
+        """Its folder, made on first use and made again (the same path) if a sweep removed it."""
+        if self.dir is None:
+            self.dir = Path(tempfile.mkdtemp(prefix="normgen-ui-"))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return self.dir
+
     def path(self, img: Image.Image | Callable[[], Image.Image | None] | None, key: tuple | None,
              shrink: int = 1) -> str | None:
         """The file of `img` (written once per `key`; a callable is only called when the file is not
@@ -355,9 +362,7 @@ class PngCache:
         if img is None:
             return None
         with self.lock:
-            if self.dir is None or not self.dir.exists():
-                self.dir = Path(tempfile.mkdtemp(prefix="normgen-ui-"))
-            p = self.dir / f"{uuid.uuid4().hex}.png"
+            p = self.folder() / f"{uuid.uuid4().hex}.png"
             if shrink > 1:
                 img = img.resize((img.width // shrink, img.height // shrink), Image.NEAREST)
             img.save(p, format="png", compress_level=1)

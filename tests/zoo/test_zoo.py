@@ -56,6 +56,19 @@ def test_missing_and_malformed_index(tmp_path):
         load_index(tmp_path)
 
 
+def test_find_remembers_its_answers_only_for_the_entries_it_scanned(synthetic):
+    idx = synthetic
+    first = idx.find(model="gan", l1=1e-4)
+    assert len(first) == 4 and idx.find(model="gan", l1=1e-4) == first
+    first.clear()  # a caller's list is its own: the remembered answer is unchanged
+    assert len(idx.find(model="gan", l1=1e-4)) == 4
+    idx.entries.append(_entry(l1=1e-4, seed=7))  # one more entry: asked again, not remembered
+    assert len(idx.find(model="gan", l1=1e-4)) == 5
+    idx.entries = [e for e in idx.entries if e.seed != 7 and e.l2 == 0]  # a new list
+    assert len(idx.find(model="gan", l1=1e-4)) == 2
+    assert idx.find(model="gan", parts=["generator"]) == []  # an unhashable value is answered too
+
+
 def test_find_values_nearest_baseline(synthetic):
     idx = synthetic
     assert len(idx.find(model="gan", dataset="mnist", l1=1e-4, l2=0.0, variant="loss")) == 2
