@@ -52,8 +52,13 @@ def check_choice(name: str, value: Any, allowed: tuple[str, ...] | list[str]) ->
     return value
 
 
+# the families the sample-grid screens (Explore, Train, Compare, Learn) show; a translator (the cycle GAN)
+# draws rows a -> G(a) -> F(G(a)), not a sample grid, and has its own tab (normgen.app.tabs.translate)
+SAMPLE_MODELS: tuple[str, ...] = tuple(m for m in MODEL_NAMES if not family(m).translates)
+
+
 def check_model(model: Any) -> str:
-    return check_choice("model", model, MODEL_NAMES)
+    return check_choice("model", model, SAMPLE_MODELS)
 
 
 def check_dataset(dataset: Any) -> str:
