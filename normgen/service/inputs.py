@@ -251,7 +251,7 @@ def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None =
     return {
         "train_size": sizes or [0],
         "dropout": sorted({0.0, *index.values("dropout", **filt)}),
-        "model": index.values("model"),
+        "model": [m for m in index.values("model") if m in SAMPLE_MODELS],
         "dataset": index.values("dataset", **({"model": model} if model else {})),
         "g_norm": index.values("g_norm", **filt),
         "l1": sorted({0.0, *index.values("l1", **filt)}),

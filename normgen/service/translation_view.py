@@ -79,6 +79,17 @@ def _spread(entries: list[Entry], key: str) -> str:
     return f"{lo:.3g}" if len(vals) == 1 or lo == hi else f"{lo:.3g}–{hi:.3g}"
 
 
+def _versus(base: list[Entry], other: list[Entry], key: str) -> str:
+    """Whether `other`'s values of `key` lie outside the range of the baseline seeds' (an effect) or not."""
+    b = [e.metrics[key] for e in base if key in e.metrics]
+    o = [e.metrics[key] for e in other if key in e.metrics]
+    if len(b) < 2 or not o:
+        return "no seed spread to compare with"
+    if max(o) < min(b) or min(o) > max(b):
+        return "beyond the baseline's seed spread"
+    return "within the baseline's seed spread: not an effect"
+
+
 def findings(index: ZooIndex, dataset: str = "mnist") -> str:
     """What the zoo's cycle GAN block measured, in a few sentences (markdown); empty without a block."""
     es = translators(index, dataset)
@@ -100,17 +111,19 @@ def findings(index: ZooIndex, dataset: str = "mnist") -> str:
                      f"{_spread(base, 'cycle_l1')} per pixel.")
     l2 = pick.get((10.0, "l2"), [])
     if base and l2:
-        lines.append(f"**Cycle norm L1 → squared L2** at λ_cyc 10: error vs truth {_spread(base, 'translation_l1')} → "
-                     f"{_spread(l2, 'translation_l1')}, grey (neither ink nor background) pixels in G(a) "
-                     f"{_spread(base, 'grey_pct')}% → {_spread(l2, 'grey_pct')}% (the ground truth has "
-                     f"{base[0].metrics.get('truth_grey_pct', float('nan')):.1f}%), same digit "
-                     f"{_spread(base, 'class_agreement')}% → {_spread(l2, 'class_agreement')}%. One seed of L2: a "
-                     f"difference smaller than the baseline's seed spread is not an effect.")
+        lines.append(f"**Cycle norm L1 → squared L2** at λ_cyc 10 ({len(l2)} seed(s)): error vs truth "
+                     f"{_spread(base, 'translation_l1')} → {_spread(l2, 'translation_l1')} "
+                     f"({_versus(base, l2, 'translation_l1')}); grey (neither ink nor background) pixels in G(a) "
+                     f"{_spread(base, 'grey_pct')}% → {_spread(l2, 'grey_pct')}% ({_versus(base, l2, 'grey_pct')}; "
+                     f"the ground truth has {base[0].metrics.get('truth_grey_pct', float('nan')):.1f}%); same digit "
+                     f"{_spread(base, 'class_agreement')}% → {_spread(l2, 'class_agreement')}% "
+                     f"({_versus(base, l2, 'class_agreement')}).")
     zero = pick.get((0.0, "l1"), [])
     if base and zero:
-        lines.append(f"**λ_cyc = 0** (nothing ties G(a) to its input but the architecture): same digit "
-                     f"{_spread(base, 'class_agreement')}% → {_spread(zero, 'class_agreement')}%, cycle error "
-                     f"{_spread(base, 'cycle_l1')} → {_spread(zero, 'cycle_l1')}, FD against bold digits "
-                     f"{_spread(base, 'fd')} → {_spread(zero, 'fd')}.")
+        lines.append(f"**λ_cyc = 0** ({len(zero)} seed(s); nothing ties G(a) to its input but the architecture): "
+                     f"same digit {_spread(base, 'class_agreement')}% → {_spread(zero, 'class_agreement')}% "
+                     f"({_versus(base, zero, 'class_agreement')}), cycle error {_spread(base, 'cycle_l1')} → "
+                     f"{_spread(zero, 'cycle_l1')}, FD against bold digits {_spread(base, 'fd')} → "
+                     f"{_spread(zero, 'fd')} ({_versus(base, zero, 'fd')}).")
     return "\n\n".join(lines)
 
