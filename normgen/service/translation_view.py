@@ -18,7 +18,7 @@ from normgen.models import MODEL_NAMES, family
 from normgen.render.grids import grid_image
 from normgen.zoo.index import Entry, ZooIndex, load_entry
 
-SCALE = 3  # pixels per image pixel in the rows pictures
+SCALE = 2  # pixels per image pixel in the rows pictures
 # the scores the table shows: (metric key, column header, format)
 COLUMNS = (("translation_l1", "error vs truth (L1/pixel)", "{:.3f}"), ("cycle_l1", "cycle error a→G→F (L1)", "{:.3f}"),
            ("class_agreement", "same digit after G (%)", "{:.1f}"), ("fd", "FD vs bold digits", "{:.1f}"),

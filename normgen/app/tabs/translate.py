@@ -14,6 +14,7 @@ from typing import Any
 from normgen.engine.sampling import ROW_LABELS
 from normgen.service import translation_view as TV
 from normgen.service.inputs import InputError, get_index, parse_seed
+from normgen.zoo.index import Entry
 
 INTRO = (
     "### Unpaired translation: the cycle GAN, where the cycle loss is itself a norm\n"
@@ -27,11 +28,19 @@ INTRO = (
 EMPTY = ("This zoo has no cycle GAN. Train one: `python -m normgen train --model cyclegan --dataset mnist "
          "--steps 300`, or build the zoo's block: `python -m normgen zoo build --priority 10 --only cyclegan`.")
 COLUMNS_NOTE = " | ".join(ROW_LABELS)
+ROWS = 4  # inputs per picture
 
 
 def choices(root: str | Path | None) -> list[tuple[str, str]]:
     """(label, entry id) of every translator in the zoo, the baseline first."""
     return [(TV.setting_label(e), e.id) for e in TV.translators(get_index(root))]
+
+
+def default_setting(entries: list[Entry]) -> str:
+    """The setting shown first: λ_cyc = 0 (what the cycle term does, by its absence), else the first non-baseline."""
+    zero = [e for e in entries if TV.lam_cyc(e) == 0]
+    rest = [e for e in entries if not e.is_baseline]
+    return (zero or rest or entries)[0].id
 
 
 def view(root: str | Path | None, entry_id: str | None, seed: Any) -> tuple[Any, Any, str]:
@@ -46,9 +55,9 @@ def view(root: str | Path | None, entry_id: str | None, seed: Any) -> tuple[Any,
         raise InputError(f"setting must be one of the zoo's cycle GAN entries; got {entry_id!r}")
     chosen = chosen or es[0]
     base = es[0]
-    caption = (f"Left: **{TV.setting_label(base)}**; right: **{TV.setting_label(chosen)}**; the same {6} "
-               f"held-out-style inputs (seed {s}). Columns: {COLUMNS_NOTE}.")
-    return TV.rows_picture(base, index.root, 6, s), TV.rows_picture(chosen, index.root, 6, s), caption
+    caption = (f"Left: **{TV.setting_label(base)}**; right: **{TV.setting_label(chosen)}**; the same {ROWS} "
+               f"inputs (seed {s}, from the 64 thin training digits each checkpoint keeps). Columns: {COLUMNS_NOTE}.")
+    return TV.rows_picture(base, index.root, ROWS, s), TV.rows_picture(chosen, index.root, ROWS, s), caption
 
 
 def build_translate_tab(root: str | Path | None = None) -> None:
@@ -64,13 +73,18 @@ def build_translate_tab(root: str | Path | None = None) -> None:
             gr.Markdown(EMPTY)
             return
         with gr.Row():
-            setting = gr.Dropdown(opts, value=opts[min(2, len(opts) - 1)][1], label="Setting (right)",
+            setting = gr.Dropdown(opts, value=default_setting(es), label="Setting (right)",
                                   elem_id="translate-setting")
             seed = gr.Number(0, precision=0, minimum=0, label="Inputs (seed)", elem_id="translate-seed")
         first = view(root, setting.value, 0)
         with gr.Row():
-            left = gr.Image(first[0], label="baseline", type="pil", interactive=False, elem_id="translate-base")
-            right = gr.Image(first[1], label="selected", type="pil", interactive=False, elem_id="translate-selected")
+            with gr.Column():
+                gr.Markdown(f"**Baseline** — {COLUMNS_NOTE}")
+                left = gr.Image(first[0], show_label=False, type="pil", interactive=False, elem_id="translate-base")
+            with gr.Column():
+                gr.Markdown(f"**Selected** — {COLUMNS_NOTE}")
+                right = gr.Image(first[1], show_label=False, type="pil", interactive=False,
+                                 elem_id="translate-selected")
         caption = gr.Markdown(first[2], elem_id="translate-caption")
         gr.Markdown("#### Every setting, scored on 2,000 held-out digits (the λ_cyc sweep included)")
         gr.Dataframe(TV.score_table(es), headers=TV.headers(), interactive=False, elem_id="translate-scores")
