@@ -357,6 +357,6 @@ def parse_query(params: dict[str, str]) -> dict[str, Any]:
                 pass
     if "target" in params and params["target"] in target_choices(out.get("model", DEFAULT_MODEL)):
         out["target"] = params["target"]
-    if params.get("tab") in ("explore", "train", "compare", "learn"):
+    if params.get("tab") in ("explore", "train", "compare", "learn", "translate"):
         out["tab"] = params["tab"]
     return out
