@@ -7,6 +7,7 @@ import shlex
 from dataclasses import asdict, dataclass, field, replace
 
 from normgen.data import Dataset, balanced_subset, dataset_info
+from normgen.domains import DomainData, split_domains
 from normgen.models.config import ModelConfig, default_model_config
 from normgen.models.registry import family
 from normgen.regularizers import LAMBDAS, RegConfig, resolve_target
@@ -69,9 +70,13 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def training_images(self, data: Dataset) -> Dataset:
-        """The images this config trains on: all of `data`, or its class-balanced `train_size` subset."""
-        return balanced_subset(data, self.train_size, self.data_seed) if self.train_size else data
+    def training_images(self, data: Dataset) -> Dataset | DomainData:
+        """The images this config trains on: all of `data`, or its class-balanced `train_size` subset; a
+        translator's are then cut into its two unpaired domains (normgen.domains, split by `data_seed`)."""
+        ds = balanced_subset(data, self.train_size, self.data_seed) if self.train_size else data
+        if family(self.model.name).translates and not isinstance(ds, DomainData):
+            return split_domains(ds, self.model.domains, self.data_seed)
+        return ds
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
@@ -119,6 +124,8 @@ def reproduce_command(cfg: TrainConfig, init: str | None = None, out: str | None
              ("--ch", cfg.model.ch, base.model.ch), ("--nz", cfg.model.nz, base.model.nz),
              ("--beta", cfg.model.beta, base.model.beta), ("--dropout", cfg.model.dropout, base.model.dropout),
              ("--train-size", cfg.train_size, base.train_size), ("--data-seed", cfg.data_seed, base.data_seed)]
+    pairs += [(f"--{k.replace('_', '-')}", getattr(cfg.model, k), getattr(base.model, k))  # the cycle GAN's
+              for k in ("lambda_cyc", "lambda_id", "cycle_norm", "domains")]
     for flag, v, d in pairs:
         if v != d:
             args += [flag, f"{v:g}" if isinstance(v, float) else str(v)]

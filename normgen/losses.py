@@ -15,6 +15,7 @@ import torch.nn.functional as F
 # the loss terms the training steps record in their history rows, and how each reads on screen
 LOSS_LABELS: dict[str, str] = {"d_loss": "discriminator loss", "g_loss": "generator loss", "rec": "reconstruction",
                                "kl": "KL", "loss": "negative ELBO"}
+LOSS_LABELS.update(cyc="cycle term", idt="identity term")  # the cycle GAN's reconstruction terms
 
 
 def real_loss(logits: torch.Tensor) -> torch.Tensor:
@@ -50,3 +51,31 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, pixels: int) -> torch.Te
     reconstruction's per-pixel unit (Kingma & Welling 2014, appendix B). (..., B, nz) -> (...)."""
     kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(-1)
     return kl.mean(-1) / pixels
+
+
+# ---- the cycle GAN's reconstruction terms (Zhu et al. 2017, eq. 2 and sec. 5.2) --------------------
+# the norm of the cycle term is itself a control: the paper's L1, or squared L2 (mean squared error)
+CYCLE_NORMS: dict[str, str] = {"l1": "L1: mean |x̂ − x|", "l2": "squared L2: mean (x̂ − x)²"}
+
+
+def reconstruction(x_hat: torch.Tensor, x: torch.Tensor, norm: str) -> torch.Tensor:
+    """Per-pixel mean of |x̂ − x| (norm "l1") or (x̂ − x)² ("l2"), then mean over the batch.
+    (..., B, C, H, W) -> (...). The cycle term is this of F(G(a)) against a; the identity term of G(b) against b."""
+    if norm not in CYCLE_NORMS:
+        raise ValueError(f"cycle norm must be one of {', '.join(CYCLE_NORMS)}, got {norm!r}")
+    d = x_hat - x
+    per_pixel = d.abs() if norm == "l1" else d.pow(2)
+    return per_pixel.flatten(-3).mean(-1).mean(-1)
+
+
+def cycle_loss(a: torch.Tensor, a_cycled: torch.Tensor, b: torch.Tensor, b_cycled: torch.Tensor,
+               norm: str) -> torch.Tensor:
+    """‖F(G(a)) − a‖ + ‖G(F(b)) − b‖, each a per-pixel mean under `norm` (Zhu et al. 2017, eq. 2)."""
+    return reconstruction(a_cycled, a, norm) + reconstruction(b_cycled, b, norm)
+
+
+def identity_loss(a: torch.Tensor, f_of_a: torch.Tensor, b: torch.Tensor, g_of_b: torch.Tensor,
+                  norm: str) -> torch.Tensor:
+    """‖F(a) − a‖ + ‖G(b) − b‖: a generator fed an image already in its output domain should leave it
+    alone (Zhu et al. 2017, sec. 5.2, after Taigman et al. 2017); same norm as the cycle term."""
+    return reconstruction(f_of_a, a, norm) + reconstruction(g_of_b, b, norm)

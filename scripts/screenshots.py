@@ -134,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
                 shot("compare")
 
             # Learn: the formulas, then the measured section
+            if "translate" in screens:
+                open_tab(page, "Translate")
+                wait_until(lambda: page.locator("#translate-selected img").count() > 0, 30, "the rows pictures")
+                shot("translate")
             if "learn" in screens:
                 open_tab(page, "Learn")
                 wait_until(lambda: page.locator("#learn-md .katex").count() > 3, 30, "rendered formulas")

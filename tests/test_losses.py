@@ -94,3 +94,38 @@ def test_gradients_match_the_closed_forms():
     mu = torch.randn(B, NZ, generator=_g(15), dtype=torch.float64, requires_grad=True)
     (gm,) = torch.autograd.grad(losses.gaussian_kl(mu, torch.zeros(B, NZ, dtype=torch.float64), PIXELS), mu)
     torch.testing.assert_close(gm, mu.detach() / (B * PIXELS))
+
+
+# ---- the cycle GAN's reconstruction terms, by hand ---------------------------------------------------
+
+def _tiny_pair():
+    a = torch.tensor([0.0, 1.0]).view(1, 1, 1, 2)
+    a_back = torch.tensor([0.5, -1.0]).view(1, 1, 1, 2)  # |diff| = 0.5, 2;   diff^2 = 0.25, 4
+    b = torch.tensor([1.0, 1.0]).view(1, 1, 1, 2)
+    b_back = torch.tensor([1.0, 0.0]).view(1, 1, 1, 2)  # |diff| = 0, 1;     diff^2 = 0, 1
+    return a, a_back, b, b_back
+
+
+@pytest.mark.parametrize("norm,want", [("l1", (0.5 + 2) / 2 + (0 + 1) / 2), ("l2", (0.25 + 4) / 2 + (0 + 1) / 2)])
+def test_cycle_and_identity_terms_by_hand(norm, want):
+    a, a_back, b, b_back = _tiny_pair()
+    assert float(losses.cycle_loss(a, a_back, b, b_back, norm)) == pytest.approx(want)
+    # the identity term is the same per-pixel mean, of F(a) against a and G(b) against b
+    assert float(losses.identity_loss(a, a_back, b, b_back, norm)) == pytest.approx(want)
+    # a batch of two: the mean over the batch (the second image reconstructed exactly adds 0)
+    two = losses.reconstruction(torch.cat([a_back, a]), torch.cat([a, a]), norm)
+    assert float(two) == pytest.approx(float(losses.reconstruction(a_back, a, norm)) / 2)
+
+
+def test_reconstruction_reduces_trailing_dims_for_stacked_models():
+    x, y = torch.randn(K, B, *SHAPE, generator=_g(1)), torch.randn(K, B, *SHAPE, generator=_g(2))
+    for norm in losses.CYCLE_NORMS:
+        out = losses.reconstruction(x, y, norm)
+        assert out.shape == (K,)
+        assert torch.allclose(out[1], losses.reconstruction(x[1], y[1], norm))
+
+
+def test_unknown_cycle_norm_is_one_line():
+    a, a_back, b, b_back = _tiny_pair()
+    with pytest.raises(ValueError, match="cycle norm must be one of l1, l2, got 'l3'"):
+        losses.cycle_loss(a, a_back, b, b_back, "l3")

@@ -42,6 +42,7 @@ from normgen.app.tabs.explore import (
 )
 from normgen.app.tabs.learn import build_learn_tab
 from normgen.app.tabs.train import TrainTab, build_train_tab, make_estimate_fn, target_update, wire_train
+from normgen.app.tabs.translate import build_translate_tab
 from normgen.service import inputs as I
 from normgen.service import links
 
@@ -235,6 +236,7 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
             tr = build_train_tab(root, data_root)
             cmp = build_compare_tab(root)
             build_learn_tab(root)
+            build_translate_tab(root)
         wire_explore(ex, root, data_root)
         wire_train(tr, root, data_root)
         wire_train_this(tabs, ex, tr, data_root, tab_box)

@@ -27,6 +27,9 @@ from normgen.models import GenerativeModel, family
 WORKERS = 2  # pytorch/examples dcgan/main.py: parser.add_argument('--workers', default=2)
 
 
+OBJECTIVES = ("gan", "vae")  # the objectives the conventional loop has a step for (what the bench compares)
+
+
 def conventional_loader(name: str, root: str | Path, batch_size: int,
                         workers: int = WORKERS) -> torch.utils.data.DataLoader:
     """torchvision's class for dataset `name` (MNIST, FashionMNIST: its registry `folder`) with
@@ -53,7 +56,7 @@ class ConventionalLoop:
         parts = self.model.parts
         self.opts = {name: torch.optim.Adam([w for p in ps for w in parts[p].parameters()], lr=lr, betas=betas)
                      for name, (ps, lr) in optimizer_plan(cfg).items()}  # the same optimizers as normgen
-        self._step = {"gan": self._gan_step, "vae": self._vae_step}[family(cfg.model.name).objective]
+        self._step = {"gan": self._gan_step, "vae": self._vae_step}[family(cfg.model.name).objective]  # OBJECTIVES
         self.log = io.StringIO()  # the per-step log line goes here (dcgan prints it)
         self.batches: Iterator = iter(())
         self.epoch, self.i = 0, 0

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from normgen.bench.baseline import WORKERS, ConventionalLoop, conventional_loader
+from normgen.bench.baseline import OBJECTIVES, WORKERS, ConventionalLoop, conventional_loader
 from normgen.bench.explore_latency import run_explore_latency
 from normgen.bench.finetune import bench_finetune
 from normgen.bench.parts import FD_THRESHOLDS, ExploreTimer, Judging, matmul_peak, step_flops, summarize, sync
@@ -39,7 +39,7 @@ from normgen.data import default_data_root, load_dataset
 from normgen.engine.sampling import sample
 from normgen.engine.sweep import sweep
 from normgen.engine.train import make_trainer, step_for, train, use_fast_cuda_math
-from normgen.models import MODEL_NAMES
+from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import RegConfig
 from normgen.render.grids import grid_image
 
@@ -52,6 +52,9 @@ FULL = {"repeats": 5, "steps": (40, 1000), "ttp_cap": ({"gan": 300.0, "vae": 120
         "eval_every": ({"gan": 100, "vae": 50}, {"gan": 100, "vae": 50}), "sweep_steps": (40, 500),
         "sweep_repeats": (3, 5), "latency_repeats": 30,
         "finetune_repeats": 3, "finetune_cap": 120.0}
+
+# the families the bench times against the conventional loop (which has a step for these objectives only)
+BENCH_MODELS = tuple(m for m in MODEL_NAMES if family(m).objective in OBJECTIVES)
 
 
 def _pick(value, gpu: bool):
@@ -234,7 +237,7 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
         log(f"1. throughput, batch 64, {s['steps']} steps x {s['repeats']} repeats (median, min-max of ratios):")
         res["throughput"] = {m: bench_throughput(m, data, loader, device, s["steps"], s["repeats"], log,
                                                  best_loader=best_loader)
-                             for m in MODEL_NAMES}
+                             for m in BENCH_MODELS}
     if want("picture"):
         judging = Judging.for_mnist(root, device, log)
         log(f"2. time to picture (FD of 1,000 samples vs real test; thresholds {FD_THRESHOLDS}; "
@@ -257,7 +260,7 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
         log(f"5. efficiency: measured matmul peak {peak / 1e9:.1f} GFLOP/s (float32"
             f"{', TF32 allowed' if gpu else ''}) = the practical peak of this device")
         eff = {"peak_flops": peak}
-        for m in MODEL_NAMES:
+        for m in BENCH_MODELS:
             f = step_flops(make_trainer(make_config(m, "mnist"), data, device), step_for(m))
             ips = res.get("throughput", {}).get(m, {}).get("normgen_ips")
             achieved = f * ips / 64 if ips else None

@@ -19,8 +19,10 @@ from normgen.cli.progress import StepBar, summary
 from normgen.cli.usage import UsageError
 from normgen.config import TrainConfig, make_config, reproduce_command
 from normgen.data import DATASETS, load_dataset
-from normgen.engine.sampling import sample
+from normgen.domains import DOMAIN_PAIRS
+from normgen.engine.sampling import ROW_LABELS, sample, translation_rows
 from normgen.engine.train import default_device, train
+from normgen.losses import CYCLE_NORMS
 from normgen.models import FAMILIES, TARGETS, family
 from normgen.models.config import D_NORMS, G_NORMS, ModelConfig
 from normgen.regularizers import LAMBDAS, PENALTIES, VARIANTS, VARIANTS_INFO, RegConfig
@@ -73,13 +75,28 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     m.add_argument("--g-norm", default=ModelConfig.g_norm,
                    help=f"generator/decoder normalization: {' | '.join(G_NORMS)}")
     m.add_argument("--d-norm", default=ModelConfig.d_norm, help=f"discriminator normalization: {' | '.join(D_NORMS)}")
-    m.add_argument("--ch", type=int, default=32, help="base channels (default: 32, ~0.2M-param G)")
+    m.add_argument("--ch", type=int, default=None, help=f"base channels (default: {ModelConfig.ch}, ~0.2M-param G"
+                   + "".join(f"; {f.label} {f.config_defaults['ch']}" for f in FAMILIES.values()
+                             if "ch" in f.config_defaults) + ")")
     m.add_argument("--nz", type=int, default=None, help=f"latent size (default: {ModelConfig.nz}" + "".join(
         f"; {f.label} {f.config_defaults['nz']}" for f in FAMILIES.values() if "nz" in f.config_defaults) + ")")
     m.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
     m.add_argument("--dropout", type=float, default=0.0,
                    help="dropout rate on hidden activations: the discriminator (GANs), encoder and decoder "
                         "(VAE); default 0")
+    c = p.add_argument_group("cycle GAN (--model cyclegan): unpaired translation between two domains")
+    c.add_argument("--lambda-cyc", type=float, default=ModelConfig.lambda_cyc,
+                   help="weight of the cycle term ||F(G(a)) - a|| + ||G(F(b)) - b|| "
+                        f"(default: {ModelConfig.lambda_cyc:g}; 0 to 100)")
+    c.add_argument("--lambda-id", type=float, default=ModelConfig.lambda_id,
+                   help="weight of the identity term ||F(a) - a|| + ||G(b) - b|| "
+                        f"(default: {ModelConfig.lambda_id:g}; 0 to 100)")
+    c.add_argument("--cycle-norm", default=ModelConfig.cycle_norm,
+                   help="the norm of both terms: " + "; ".join(f"{k} ({v})" for k, v in CYCLE_NORMS.items())
+                        + f" (default: {ModelConfig.cycle_norm})")
+    c.add_argument("--domains", default=ModelConfig.domains,
+                   help=" | ".join(f"{d.name}: {d.label}" for d in DOMAIN_PAIRS.values())
+                        + f" (default: {ModelConfig.domains})")
     p.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -90,7 +107,10 @@ def config_from_args(a: argparse.Namespace) -> TrainConfig:
     fam = family(a.model)
     reg = RegConfig(**{name: getattr(a, name) for name in LAMBDAS}, target=a.target or fam.sampler_part,
                     variant=a.variant)
-    mo = {"g_norm": a.g_norm, "d_norm": a.d_norm, "ch": a.ch, "beta": a.beta, "dropout": a.dropout}
+    mo = {"g_norm": a.g_norm, "d_norm": a.d_norm, "beta": a.beta, "dropout": a.dropout, "lambda_cyc": a.lambda_cyc,
+          "lambda_id": a.lambda_id, "cycle_norm": a.cycle_norm, "domains": a.domains}
+    if a.ch is not None:
+        mo["ch"] = a.ch
     if a.nz is not None:
         mo["nz"] = a.nz
     kw = dict(steps=a.steps, max_seconds=a.seconds, seed=a.seed, batch_size=a.batch_size,
@@ -136,8 +156,11 @@ def cmd_train(a: argparse.Namespace) -> int:
                 extra={"dataset": cfg.dataset, "steps": res.steps, "status": res.status,
                        "device": res.device, "wall_s": round(res.elapsed, 2),
                        "final": res.history[-1] if res.history else {}})
-    nrow = res.model.grid_columns(res.samples.shape[0], cfg.model.num_classes)
-    grid_image(res.samples, nrow=nrow, scale=4).save(out / "samples.png")
+    if res.model.translates:  # rows a | G(a) | F(G(a)) | ground truth, from its fixed inputs
+        grid_image(translation_rows(res.model, 8, cfg.seed), nrow=len(ROW_LABELS), scale=4).save(out / "samples.png")
+    else:
+        nrow = res.model.grid_columns(res.samples.shape[0], cfg.model.num_classes)
+        grid_image(res.samples, nrow=nrow, scale=4).save(out / "samples.png")
     (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     (out / "history.json").write_text(json.dumps(res.history))
     print(res.message)
@@ -157,6 +180,12 @@ def cmd_sample(a: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npy":
         np.save(out, x.numpy().astype(np.float32))
+    elif ck.model.translates:
+        if a.n > 1024:
+            raise UsageError(f"--n must be in [1, 1024] for a translator's rows, got {a.n}")
+        grid_image(translation_rows(ck.model, a.n, a.seed), nrow=len(ROW_LABELS), scale=max(1, a.scale)).save(out)
+        print(f"wrote {out} ({a.n} rows: {' | '.join(ROW_LABELS)}, seed {a.seed})")
+        return 0
     else:
         nrow = ck.model.grid_columns(a.n, ck.config.model.num_classes)
         grid_image(x, nrow=nrow, scale=max(1, a.scale)).save(out)

@@ -56,6 +56,7 @@ from normgen.regularizers import (
 )
 
 SWEEP_MODES = ("auto", "batched", "sequential")
+BATCHED_OBJECTIVES = ("gan", "vae")  # the objectives BatchedTrainer has a vmapped step for
 
 SweepProgress = Callable[[int, Progress], None]  # (index of the config, its progress)
 
@@ -78,6 +79,8 @@ def choose_mode(mode: str, device: torch.device, cfg: TrainConfig) -> str:
         raise ValueError(f"sweep mode must be one of {', '.join(SWEEP_MODES)}; got {mode!r}")
     if mode == "auto":
         return "batched" if device.type == "cuda" and batchable(cfg) else "sequential"
+    if mode == "batched":
+        check_batched_objective(cfg)
     if mode == "batched" and not batchable(cfg):
         raise ValueError("batched sweeps support neither d_norm='spectral' (its power iteration writes "
                          "buffers in place) nor dropout (per-model masks), which vmap cannot batch; "
@@ -85,9 +88,18 @@ def choose_mode(mode: str, device: torch.device, cfg: TrainConfig) -> str:
     return mode
 
 
+def check_batched_objective(cfg: TrainConfig) -> None:
+    """The batched trainer has vmapped gan and vae steps only: any other objective is refused, one line."""
+    fam = family(cfg.model.name)
+    if fam.objective not in BATCHED_OBJECTIVES:
+        raise ValueError(f"batched sweeps train the {' and '.join(BATCHED_OBJECTIVES)} objectives only; the "
+                         f"{fam.label}'s {fam.objective!r} objective trains with mode='sequential'")
+
+
 def batchable(cfg: TrainConfig) -> bool:
     """vmap cannot batch spectral norm's in-place power iteration, nor draw per-model dropout masks."""
-    return cfg.model.d_norm != "spectral" and not cfg.model.dropout
+    return (cfg.model.d_norm != "spectral" and not cfg.model.dropout
+            and family(cfg.model.name).objective in BATCHED_OBJECTIVES)
 
 
 def sweep(
@@ -133,6 +145,7 @@ class BatchedTrainer:
     def __init__(self, cfgs: list[TrainConfig], data: Dataset, device: torch.device,
                  init: GenerativeModel | None = None) -> None:
         check_sweep(cfgs)
+        check_batched_objective(cfgs[0])
         cfg = self.cfg = cfgs[0]
         self.cfgs, self.k, self.device = cfgs, len(cfgs), device
         use_fast_cuda_math(device)

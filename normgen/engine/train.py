@@ -190,12 +190,57 @@ def vae_step(t: Trainer) -> dict[str, torch.Tensor]:
     return out
 
 
+def cycle_step(t: Trainer) -> dict[str, torch.Tensor]:
+    """One cycle GAN step (Zhu et al. 2017): both discriminators, then both translators
+    (`translator_objective`)."""
+    m, bs = t.model, t.cfg.batch_size
+    a, b = t.data.batch(bs, t.gen)  # unpaired: independent draws from the two domains
+    fake_b, fake_a = m.to_b(a), m.to_a(b)
+    d_a, d_b = m.discriminator.d_a, m.discriminator.d_b
+
+    # 1) discriminators: real vs translated, the translators' outputs detached
+    d_loss = losses.d_loss(d_b(b), d_b(fake_b.detach())) + losses.d_loss(d_a(a), d_a(fake_a.detach()))
+    d_pen, d_terms = t.penalty("discriminator")
+    t.update("discriminator", d_loss + d_pen)
+
+    # 2) translators: fool the frozen discriminators, come back to where they started
+    m.discriminator.requires_grad_(False)
+    total, out = translator_objective(m, a, b, fake_b, fake_a)
+    m.discriminator.requires_grad_(True)
+    g_pen, g_terms = t.penalty("generator")
+    t.update("generator", total + g_pen)
+    out["d_loss"] = d_loss.detach()
+    out.update(_named_terms(d_terms, "discriminator"))
+    out.update(_named_terms(g_terms, "generator"))
+    return out
+
+
+def translator_objective(m: GenerativeModel, a: torch.Tensor, b: torch.Tensor, fake_b: torch.Tensor,
+                         fake_a: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """L_GAN(G, D_B) + L_GAN(F, D_A) + λ_cyc·cycle + λ_id·identity, and its terms (detached) for the record.
+    A term whose λ is 0 is measured without autograd: it is recorded but adds no gradient."""
+    mc = m.cfg
+    g_loss = losses.g_loss(m.discriminator.d_b(fake_b)) + losses.g_loss(m.discriminator.d_a(fake_a))
+    total = g_loss
+    with torch.set_grad_enabled(bool(mc.lambda_cyc) and torch.is_grad_enabled()):
+        cyc = losses.cycle_loss(a, m.to_a(fake_b), b, m.to_b(fake_a), mc.cycle_norm)
+    if mc.lambda_cyc:
+        total = total + mc.lambda_cyc * cyc
+    out = {"g_loss": g_loss.detach(), "cyc": cyc.detach()}
+    if mc.lambda_id:
+        idt = losses.identity_loss(a, m.to_a(a), b, m.to_b(b), mc.cycle_norm)
+        total = total + mc.lambda_id * idt
+        out["idt"] = idt.detach()
+    return total, out
+
+
 def _named_terms(terms: dict[str, torch.Tensor], part: str) -> dict[str, torch.Tensor]:
     return {f"pen_{name}_{part}": v.detach() for name, v in terms.items()}
 
 
 # one step function per training objective (a family's `objective`), not per family
 STEPS: dict[str, Callable[[Trainer], dict[str, torch.Tensor]]] = {"gan": gan_step, "vae": vae_step}
+STEPS["cycle"] = cycle_step
 
 
 def step_for(model_name: str) -> Callable[[Trainer], dict[str, torch.Tensor]]:
@@ -250,7 +295,9 @@ def make_trainer(cfg: TrainConfig, data: Dataset, device: torch.device,
                                    betas=betas)
             for name, (parts, lr) in plan.items()}
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
-    return Trainer(model, cfg, cfg.training_images(data).to(device), gen, opts, penalties,
+    images = cfg.training_images(data).to(device)
+    model.bind_data(images)  # a translator keeps its fixed input images (a no-op for the others)
+    return Trainer(model, cfg, images, gen, opts, penalties,
                    {name: parts for name, (parts, _) in plan.items()})
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from normgen.models.base import GenerativeModel
 from normgen.models.cgan import CGAN
 from normgen.models.config import ModelConfig, default_model_config
+from normgen.models.cyclegan import CycleGAN
 from normgen.models.gan import GAN
 from normgen.models.registry import FAMILIES, MODEL_NAMES, TARGETS, build_model, family
 from normgen.models.vae import VAE
@@ -16,4 +17,4 @@ from normgen.models.vae import VAE
 MODELS = FAMILIES  # the name the tests and older callers use
 
 __all__ = ["FAMILIES", "MODELS", "MODEL_NAMES", "TARGETS", "GenerativeModel", "ModelConfig", "build_model",
-           "default_model_config", "family", "GAN", "CGAN", "VAE"]
+           "default_model_config", "family", "GAN", "CGAN", "VAE", "CycleGAN"]

@@ -33,6 +33,8 @@ class GenerativeModel(nn.Module):
     has_elbo: ClassVar[bool] = False  # a likelihood bound exists: scored on training and held-out images
     adversarial: ClassVar[bool] = False  # has a discriminator (`discriminate(x, y)`): its scores on
     # training vs held-out real images measure how much it overfits
+    translates: ClassVar[bool] = False  # an image-to-image translator (the cycle GAN): its "noise" is a
+    # domain-A image, it has `rows(a)` (a, G(a), F(G(a)), truth) and trains on a domain pair (normgen.domains)
     config_defaults: ClassVar[dict[str, Any]] = {}  # ModelConfig fields that differ for this family
     train_defaults: ClassVar[dict[str, Any]] = {}  # TrainConfig fields that differ for this family
 
@@ -53,6 +55,10 @@ class GenerativeModel(nn.Module):
     @property
     def parts(self) -> dict[str, nn.Module]:
         return {p: getattr(self, p) for p in self.part_names}
+
+    def bind_data(self, data) -> None:
+        """Called once with the training images before training: a family whose grids draw from them
+        (a translator's fixed inputs) keeps what it needs. Others need nothing."""
 
     def latent(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return torch.randn(n, self.cfg.nz, generator=generator, device=generator.device)

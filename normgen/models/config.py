@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
+from normgen.domains import domain_pair
+from normgen.losses import CYCLE_NORMS
 from normgen.models.registry import family
 
 G_NORMS = ("none", "batch")
@@ -14,6 +17,7 @@ MAX_CHANNELS = 4  # C of (C, H, W): grey, RGB, RGBA
 MIN_SIDE, MAX_SIDE = 8, 256  # H and W
 MAX_WIDTH = 1024  # nz (latent size) and ch (base channels)
 MAX_CLASSES = 1000  # num_classes (an embedding row per class)
+LAMBDA_CYC_MAX = 100.0  # the cycle GAN's λ_cyc and λ_id (the paper's λ_cyc is 10)
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,11 @@ class ModelConfig:
     beta: float = 1.0  # vae only: weight on the KL term (1 = standard VAE)
     dropout: float = 0.0  # dropout rate on hidden activations: the discriminator (GANs), encoder and
     # decoder (VAE); never the GAN generator. A "soft" regularizer to compare with the norm penalties
+    # cycle GAN only (normgen.models.cyclegan): the weights of its reconstruction terms, their norm, the domains
+    lambda_cyc: float = 10.0  # λ_cyc on ‖F(G(a)) − a‖ + ‖G(F(b)) − b‖ (Zhu et al. 2017 use 10)
+    lambda_id: float = 0.0  # λ_id on the identity term ‖F(a) − a‖ + ‖G(b) − b‖
+    cycle_norm: str = "l1"  # the norm of both terms: l1 (the paper's) | l2 (squared L2), per-pixel means
+    domains: str = "thin-bold"  # a domain pair of normgen.domains.DOMAIN_PAIRS
 
     def __post_init__(self) -> None:
         # every field is checked, type and range, before any network exists: a checkpoint's stored config
@@ -51,6 +60,13 @@ class ModelConfig:
             raise ValueError(f"dropout must be a rate in [0, 0.9], got {_shown(self.dropout)}")
         if not (_is_number(self.beta) and 0.0 <= self.beta <= 100.0):
             raise ValueError(f"beta must be a number in [0, 100], got {_shown(self.beta)}")
+        for name in ("lambda_cyc", "lambda_id"):
+            v = getattr(self, name)
+            if not (_is_number(v) and math.isfinite(v) and 0.0 <= v <= LAMBDA_CYC_MAX):
+                raise ValueError(f"{name} must be a finite number in [0, {LAMBDA_CYC_MAX:g}], got {_shown(v)}")
+        if self.cycle_norm not in CYCLE_NORMS:
+            raise ValueError(f"cycle_norm must be one of {', '.join(CYCLE_NORMS)}, got {_shown(self.cycle_norm)}")
+        domain_pair(self.domains)  # raises, listing the registered pairs
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -52,8 +52,13 @@ def check_choice(name: str, value: Any, allowed: tuple[str, ...] | list[str]) ->
     return value
 
 
+# the families the sample-grid screens (Explore, Train, Compare, Learn) show; a translator (the cycle GAN)
+# draws rows a -> G(a) -> F(G(a)), not a sample grid, and has its own tab (normgen.app.tabs.translate)
+SAMPLE_MODELS: tuple[str, ...] = tuple(m for m in MODEL_NAMES if not family(m).translates)
+
+
 def check_model(model: Any) -> str:
-    return check_choice("model", model, MODEL_NAMES)
+    return check_choice("model", model, SAMPLE_MODELS)
 
 
 def check_dataset(dataset: Any) -> str:
@@ -246,7 +251,7 @@ def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None =
     return {
         "train_size": sizes or [0],
         "dropout": sorted({0.0, *index.values("dropout", **filt)}),
-        "model": index.values("model"),
+        "model": [m for m in index.values("model") if m in SAMPLE_MODELS],
         "dataset": index.values("dataset", **({"model": model} if model else {})),
         "g_norm": index.values("g_norm", **filt),
         "l1": sorted({0.0, *index.values("l1", **filt)}),
@@ -352,6 +357,6 @@ def parse_query(params: dict[str, str]) -> dict[str, Any]:
                 pass
     if "target" in params and params["target"] in target_choices(out.get("model", DEFAULT_MODEL)):
         out["target"] = params["target"]
-    if params.get("tab") in ("explore", "train", "compare", "learn"):
+    if params.get("tab") in ("explore", "train", "compare", "learn", "translate"):
         out["tab"] = params["tab"]
     return out

@@ -43,12 +43,14 @@ from normgen.eval.generalization import generalization
 from normgen.eval.judge import load_judge_file, save_judge, train_judge
 from normgen.eval.metrics import model_weight_stats
 from normgen.eval.quality import evaluate, floor, real_reference
+from normgen.eval.translation import translation_scores
 from normgen.models import build_model, family
 from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
 from normgen.zoo.spec import DATASETS, ZooSpec, spec
 
 EVAL_N = 2_000  # generated (and real train) images per FD; the floor uses the same n (FD grows as n shrinks)
 EVAL_SEED = 0  # the noise every entry is scored with (independent of its training seed)
+TRANSLATION_N = 2_000  # held-out A images a translator is scored on (and as many other B images)
 JUDGE_STEPS = 1500
 
 _CACHE: dict[Any, Any] = {}  # per process: datasets, judges, real references
@@ -60,7 +62,9 @@ Runner = Callable[[dict[str, dict], Finish], None]
 
 # config fields added after the zoo's first entries: at these defaults they leave a recipe hash as it was,
 # so adding a setting does not make every shipped entry stale
-LATER_FIELDS = ((("train_size",), 0), (("data_seed",), 0), (("model", "dropout"), 0.0))
+LATER_FIELDS = ((("train_size",), 0), (("data_seed",), 0), (("model", "dropout"), 0.0),
+                (("model", "lambda_cyc"), 10.0), (("model", "lambda_id"), 0.0), (("model", "cycle_norm"), "l1"),
+                (("model", "domains"), "thin-bold"))  # the cycle GAN's controls (issue 16)
 
 
 def recipe_hash(cfg_dict: dict, eval_n: int, half: bool, judge_sha: str) -> str:
@@ -146,8 +150,11 @@ def build_entry(job: dict) -> dict:
     judge, ref = judge_reference(root, s.dataset, job["data_root"], device)
     test_ds = cached_split(s.dataset, False, job["data_root"], device)
     seen = cfg.training_images(train_ds)  # the images it trained on: all of them, or its subset
-    metrics = evaluate(loaded, judge, test_ds, n=job["eval_n"], seed=EVAL_SEED, ref=ref,
-                       train=seen if family(s.model).has_elbo else None)
+    if family(s.model).translates:  # scored against the domain pair's ground truth (normgen.eval.translation)
+        metrics = translation_scores(loaded, test_ds, judge, n=min(job["eval_n"], TRANSLATION_N), seed=EVAL_SEED)
+    else:
+        metrics = evaluate(loaded, judge, test_ds, n=job["eval_n"], seed=EVAL_SEED, ref=ref,
+                           train=seen if family(s.model).has_elbo else None)
     if cfg.train_size:  # small data: does it fit its training images better than unseen ones, copy them?
         metrics.update(generalization(loaded, seen, test_ds, n=job["eval_n"], seed=EVAL_SEED,
                                       data_seed=cfg.data_seed, critic=model))
@@ -297,8 +304,11 @@ def build(root: Path, *, data_root: str | None, device: str, workers: int = 1, p
         _put(index, row)
         write_index(index, root)
         m = row["metrics"]
+        scores = (f"translation L1 {m['translation_l1']:.3f}, same digit {m['class_agreement']:.0f}%"
+                  if "translation_l1" in m else
+                  f"confident {m['confident_pct']:.0f}%, entropy {m['class_entropy']:.2f}")
         log(f"[{n}/{len(jobs)}] {row['id']}: {row['status']}, {row['wall_s']:.0f} s train, fd {m['fd']:.2f}, "
-            f"confident {m['confident_pct']:.0f}%, entropy {m['class_entropy']:.2f}  {progress}")
+            f"{scores}  {progress}")
 
     (runner or local_runner(workers))(jobs, finish)
     return out

@@ -80,7 +80,8 @@ class Entry:
 
     @property
     def is_baseline(self) -> bool:
-        return all(getattr(self, k) == 0 for k in LAMBDAS) and not self.dropout
+        return (all(getattr(self, k) == 0 for k in LAMBDAS) and not self.dropout  # the cycle GAN's controls too:
+                and self.extra.get("lambda_cyc", 10.0) == 10.0 and self.extra.get("cycle_norm", "l1") == "l1")
 
     def to_dict(self) -> dict[str, Any]:
         """The index row: the fields above, with `extra`'s keys at the top level."""

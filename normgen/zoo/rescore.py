@@ -89,6 +89,7 @@ def rescore(root: Path, *, data_root: str | None, device: str = "cpu", draws: in
     pattern = re.compile(only) if only else None
     todo = [e for e in index.entries
             if (pattern is None or pattern.search(e.id)) and (ids is None or e.id in ids)
+            and not family(e.model).translates  # a translator is scored on fixed held-out inputs: no noise to redraw
             and (force or records.get(e.id, {}).get("sha256") != e.sha256
                  or len(records[e.id].get("fd_draws", [])) != draws)]
     log(f"{len(index.entries)} entries; {len(todo)} to score with {draws} noise draws (as many samples a draw as "

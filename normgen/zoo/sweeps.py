@@ -269,7 +269,8 @@ def get_sweep(index: ZooIndex, model: str, dataset: str, sweep_id: str) -> Sweep
 def models_and_datasets(index: ZooIndex) -> list[tuple[str, str]]:
     """(model, dataset) pairs that have at least one sweep: the grid's first dataset first, then the
     registries' order."""
-    pairs = {(e.model, e.dataset) for e in index.entries if kind_of(e)}
+    # a translator's settings are drawn as rows, not sample grids: its sweep is on the Translate tab
+    pairs = {(e.model, e.dataset) for e in index.entries if kind_of(e) and not family(e.model).translates}
     m_order = {m: i for i, m in enumerate(MODEL_NAMES)}
     d_order = {d: i for i, d in enumerate(DATASETS)}
     return sorted(pairs, key=lambda p: (p[1] != GRID_DATASETS[0], d_order.get(p[1], 99), m_order.get(p[0], 99)))

@@ -127,3 +127,12 @@ def test_finetune_section_moves_the_statistic_to_its_goal():
     for row in (l1, l2):
         assert row["reached"] == 1 and 0 < row["seconds"] < 600 and row["steps"][0] > 0
     assert len(lines) == 2 and "half way to" in lines[0]
+
+
+def test_the_bench_times_only_families_the_conventional_loop_can_train():
+    from normgen.bench.baseline import OBJECTIVES
+    from normgen.bench.run import BENCH_MODELS
+    from normgen.models import MODEL_NAMES, family
+
+    assert set(BENCH_MODELS) == {m for m in MODEL_NAMES if family(m).objective in OBJECTIVES}
+    assert {"gan", "vae", "cgan"} <= set(BENCH_MODELS) and "cyclegan" not in BENCH_MODELS

@@ -165,6 +165,40 @@ def test_sample_png_cgan_one_class_per_row(tmp_path):
     assert Image.open(out).size == (2 * 30 + 2, 4 * 30 + 2)  # 4 classes -> 4 rows of 2
 
 
+def test_train_and_sample_the_cycle_gan(tmp_path, capsys):
+    """`train --model cyclegan` writes a checkpoint with its controls and a rows picture; `sample` draws the
+    rows a | G(a) | F(G(a)) | truth (4 columns), or G(a) as .npy."""
+    assert _train(tmp_path / "cyc", "--lambda-cyc", "5", "--cycle-norm", "l2", "--l1", "1e-4", model="cyclegan") == 0
+    ck = load(tmp_path / "cyc" / "model.safetensors")
+    assert (ck.config.model.name, ck.config.model.lambda_cyc, ck.config.model.cycle_norm) == ("cyclegan", 5.0, "l2")
+    line = _reproduce_line(capsys.readouterr().out)
+    assert "--lambda-cyc 5" in line and "--cycle-norm l2" in line and "--l1 0.0001" in line
+    assert Image.open(tmp_path / "cyc" / "samples.png").size == (4 * (4 * 30 + 2), 4 * (8 * 30 + 2))  # 8 rows of 4
+    out = tmp_path / "rows.png"
+    assert main(["sample", str(tmp_path / "cyc" / "model.safetensors"), "--n", "3", "--scale", "1",
+                 "--out", str(out)]) == 0
+    assert Image.open(out).size == (4 * 30 + 2, 3 * 30 + 2)  # 3 inputs -> 3 rows of 4
+    assert "a | G(a) | F(G(a)) | truth" in capsys.readouterr().out
+    npy = tmp_path / "g.npy"
+    assert main(["sample", str(tmp_path / "cyc" / "model.safetensors"), "--n", "5", "--out", str(npy)]) == 0
+    x = np.load(npy)
+    assert x.shape == (5, 1, 28, 28) and x.min() >= -1 and x.max() <= 1
+
+
+@pytest.mark.parametrize("extra,fragments", [
+    (["--lambda-cyc", "-1"], ("lambda_cyc", "[0, 100]")),
+    (["--lambda-cyc", "nan"], ("lambda_cyc", "[0, 100]")),
+    (["--lambda-cyc", "1e9"], ("lambda_cyc", "[0, 100]")),
+    (["--lambda-id", "inf"], ("lambda_id", "[0, 100]")),
+    (["--cycle-norm", "l3"], ("cycle_norm", "l1, l2")),
+    (["--domains", "horse-zebra"], ("unknown domain pair", "thin-bold")),
+])
+def test_bad_cycle_gan_arguments(capsys, tmp_path, extra, fragments):
+    argv = ["train", "--model", "cyclegan", *extra, "--out", str(tmp_path / "never")]
+    _expect_usage_error(capsys, argv, *fragments)
+    assert not (tmp_path / "never").exists()
+
+
 def test_help_is_readable(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["train", "--help"])

@@ -121,3 +121,21 @@ def test_sweep_cli_writes_loadable_checkpoints(tmp_path, capsys):
         assert (tmp_path / f"l2_{v}.png").is_file()
     assert main(["sweep", "--lambda", "l3", "--values", "0", "--out", str(tmp_path)]) == 2
     assert "--lambda must be one of" in capsys.readouterr().err
+
+
+def test_the_cycle_gan_is_refused_by_the_batched_trainer_and_trained_sequentially(shapes_small):
+    from conftest import tiny_config
+
+    from normgen.engine.sweep import batchable
+
+    cfgs = [tiny_config("cyclegan", steps=2, reg=RegConfig(l1=v)) for v in (0.0, 1e-3)]
+    assert not batchable(cfgs[0])
+    assert choose_mode("auto", torch.device("cuda"), cfgs[0]) == "sequential"
+    with pytest.raises(ValueError, match="batched sweeps train the gan and vae objectives only; the Cycle GAN's "
+                                         "'cycle' objective trains with mode='sequential'") as e:
+        sweep(cfgs, data=shapes_small, device="cpu", mode="batched")
+    assert "\n" not in str(e.value)
+    with pytest.raises(ValueError, match="batched sweeps"):
+        BatchedTrainer(cfgs, shapes_small, torch.device("cpu"))
+    res = sweep(cfgs, data=shapes_small, device="cpu", mode="auto")
+    assert [r.status for r in res] == ["finished", "finished"] and res[1].config.reg.l1 == 1e-3

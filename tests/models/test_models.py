@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from normgen.models import CGAN, GAN, MODEL_NAMES, MODELS, VAE, ModelConfig, build_model, default_model_config
+from normgen.models import CGAN, GAN, MODEL_NAMES, MODELS, VAE, CycleGAN, ModelConfig, build_model, default_model_config
 
 
 def _build(name: str, **kw) -> nn.Module:
@@ -17,8 +17,8 @@ def _build(name: str, **kw) -> nn.Module:
     return build_model(default_model_config(name, ch=8, **kw))
 
 
-def test_registry_is_a_plain_dict_of_three_models():
-    assert MODELS == {"gan": GAN, "vae": VAE, "cgan": CGAN}
+def test_registry_is_a_plain_dict_of_the_families():
+    assert MODELS == {"gan": GAN, "vae": VAE, "cgan": CGAN, "cyclegan": CycleGAN}
     assert tuple(MODEL_NAMES) == tuple(MODELS)
 
 

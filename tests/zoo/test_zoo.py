@@ -390,3 +390,27 @@ def test_eta_is_the_wall_clock_rate_of_finished_entries():
 
     assert eta(0, 4, 0.0) == "ETA ?" and eta(4, 4, 99.0) == "ETA 0 s"
     assert eta(1, 4, 10.0) == "ETA 30 s" and eta(2, 10, 60.0) == "ETA 4 min"
+
+
+def test_the_cycle_gan_block_builds_scores_translation_and_is_not_rescored(tmp_path):
+    """Issue 16: the cycle GAN block's ids carry λ_cyc and the cycle norm; an entry built on shapes is scored
+    against the ground truth (normgen.eval.translation), not with noise draws."""
+    from normgen.zoo.rescore import rescore
+    from normgen.zoo.spec import CYCLE_AXIS, CYCLE_PRIORITY, cycle_block
+
+    block = cycle_block("shapes")
+    want = {(10.0, "l1"), (10.0, "l2"), *((v, "l1") for v in CYCLE_AXIS)}
+    assert {(s.lambda_cyc, s.cycle_norm) for s in block} >= want
+    assert 0.0 in CYCLE_AXIS and sorted(s.seed for s in block if s.is_baseline) == [0, 1]
+    assert any(s.l1 for s in block) and any(s.l2 for s in block)
+    assert len({s.id for s in block}) == len(block) and all(s.id in {x.id for x in spec(("shapes",))} for s in block)
+    kw = {**KW, "priority": CYCLE_PRIORITY, "steps": 3, "eval_n": 100, "judge_steps": 30,
+          "only": r"^baseline cyclegan-shapes-.*-cyc=10-l1-s0$"}
+    res = build(tmp_path, **kw)
+    assert res.trained == ["cyclegan-shapes-none-generator-loss-l1=0-l2=0-g=0-cyc=10-l1-s0"], res.failed
+    e = load_index(tmp_path).get(res.trained[0])
+    assert e.is_baseline and {"generator", "discriminator"} <= set(e.parts)
+    for k in ("translation_l1", "cycle_l1", "class_agreement", "fd", "copy_l1"):
+        assert k in e.metrics, k
+    assert rescore(tmp_path, data_root=None, ids=res.trained, log=lambda s: None) == []
+    assert plan(load_index(tmp_path), [s for s in block if s.id == e.id], steps=3, eval_n=100, half=True)[0][1] == "ok"

@@ -59,7 +59,7 @@ from normgen.app.tabs.explore_handlers import (
     view_updates,
 )
 from normgen.data import DATASETS
-from normgen.models import MODEL_NAMES
+from normgen.service import inputs as I
 from normgen.service.generalization_view import NEAREST_PROMPT
 from normgen.service.prerender import start_prerender
 
@@ -165,7 +165,7 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                 # initial choices hold every valid value (what API calls are checked against); page
                 # load narrows them to what the zoo has (control_updates), and services validate
                 with gr.Row():
-                    model = gr.Dropdown(model_choices(list(MODEL_NAMES)), value=d["model"], label="Model",
+                    model = gr.Dropdown(model_choices(list(I.SAMPLE_MODELS)), value=d["model"], label="Model",
                                         elem_id="explore-model", min_width=120)
                     dataset = gr.Dropdown(dataset_choices(list(DATASETS)), value=d["dataset"], label="Dataset",
                                           elem_id="explore-dataset", min_width=120)

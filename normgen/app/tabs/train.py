@@ -38,7 +38,7 @@ from normgen.app.tabs.train_view import (
     status_text,
     train_size_presets,
 )
-from normgen.models import MODEL_NAMES, family
+from normgen.models import family
 from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
@@ -150,7 +150,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                 live_note = gr.Markdown("", elem_id="train-live-note")
                 l1 = gr.Number(DEFAULT_L1, visible=False, elem_id="train-l1-value")
                 l2 = gr.Number(DEFAULT_L2, visible=False, elem_id="train-l2-value")
-                model = gr.Dropdown(model_choices(list(MODEL_NAMES)), value=I.DEFAULT_MODEL, label="Model",
+                model = gr.Dropdown(model_choices(list(I.SAMPLE_MODELS)), value=I.DEFAULT_MODEL, label="Model",
                                     elem_id="train-model")
                 labels = [(I.dataset_label(d) + ("" if why is None else " - not on this server"), d)
                           for d, why in avail.items()]

@@ -9,7 +9,6 @@ from typing import Any
 import pandas as pd
 
 from normgen.losses import LOSS_LABELS
-from normgen.models import MODEL_NAMES
 from normgen.regularizers import PENALTIES, variant_label
 from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
@@ -38,7 +37,7 @@ def preset_of(n: Any) -> int | None:
 def dropout_help() -> str:
     """Where dropout acts, per family, from the family facts."""
     where: dict[str, list[str]] = {}
-    for m in MODEL_NAMES:
+    for m in I.SAMPLE_MODELS:
         where.setdefault(dropout_words(m), []).append(I.model_label(m))
     return "in " + "; ".join(f"{w} ({', '.join(ms)})" for w, ms in where.items())
 
