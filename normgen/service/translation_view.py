@@ -17,6 +17,7 @@ from normgen.engine.sampling import ROW_LABELS, translation_rows
 from normgen.models import MODEL_NAMES, family
 from normgen.render.grids import grid_image
 from normgen.zoo.index import Entry, ZooIndex, load_entry
+from normgen.zoo.verdicts import Effect, Stat
 
 SCALE = 2  # pixels per image pixel in the rows pictures
 # the scores the table shows: (metric key, column header, format)
@@ -80,14 +81,15 @@ def _spread(entries: list[Entry], key: str) -> str:
 
 
 def _versus(base: list[Entry], other: list[Entry], key: str) -> str:
-    """Whether `other`'s values of `key` lie outside the range of the baseline seeds' (an effect) or not."""
+    """Whether `other`'s values of `key` differ from the baseline seeds' by more than the seeds do (the
+    one rule every screen uses: normgen.zoo.verdicts.Effect.beyond)."""
     b = [e.metrics[key] for e in base if key in e.metrics]
     o = [e.metrics[key] for e in other if key in e.metrics]
     if len(b) < 2 or not o:
         return "no seed spread to compare with"
-    if max(o) < min(b) or min(o) > max(b):
-        return "beyond the baseline's seed spread"
-    return "within the baseline's seed spread: not an effect"
+    if Effect(Stat(b), Stat(o)).beyond:
+        return "beyond the seed spread"
+    return "within the seed spread: not an effect"
 
 
 def findings(index: ZooIndex, dataset: str = "mnist") -> str:

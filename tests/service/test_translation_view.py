@@ -39,8 +39,8 @@ def test_translators_come_baseline_first_with_readable_labels():
     table = TV.score_table(got)
     assert len(table) == 5 and len(table[0]) == len(TV.headers()) and table[0][1] == "0.036"
     text = TV.findings(index)
-    assert "same digit 93.3% → 40%" in text and "G(a) = a, scores 0.254" in text
-    assert "Cycle norm L1 → squared L2" in text and "within the baseline's seed spread: not an effect" in text
+    assert "same digit 93.3% → 40% (beyond the seed spread)" in text and "G(a) = a, scores 0.254" in text
+    assert "Cycle norm L1 → squared L2" in text and "within the seed spread: not an effect" in text
     assert TV.findings(ZooIndex(root=Path("."))) == ""
 
 
