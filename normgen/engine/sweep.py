@@ -80,14 +80,15 @@ def choose_mode(mode: str, device: torch.device, cfg: TrainConfig) -> str:
         return "batched" if device.type == "cuda" and batchable(cfg) else "sequential"
     if mode == "batched" and not batchable(cfg):
         raise ValueError("batched sweeps support neither d_norm='spectral' (its power iteration writes "
-                         "buffers in place) nor dropout (per-model masks), which vmap cannot batch; "
-                         "use mode='sequential'")
+                         "buffers in place) nor dropout (per-model masks), which vmap cannot batch, nor a loss, "
+                         "Lipschitz constraint or layer scope other than the defaults; use mode='sequential'")
     return mode
 
 
 def batchable(cfg: TrainConfig) -> bool:
     """vmap cannot batch spectral norm's in-place power iteration, nor draw per-model dropout masks."""
-    return cfg.model.d_norm != "spectral" and not cfg.model.dropout
+    return (cfg.model.d_norm != "spectral" and not cfg.model.dropout
+            and (cfg.loss, cfg.lipschitz, cfg.reg.layers) == ("ns", "none", "all"))
 
 
 def sweep(

@@ -55,7 +55,8 @@ _CACHE: dict[Any, Any] = {}  # per process: datasets, judges, real references
 
 # config fields added after the zoo's first entries: at these defaults they leave a recipe hash as it was,
 # so adding a setting does not make every shipped entry stale
-LATER_FIELDS = ((("train_size",), 0), (("data_seed",), 0), (("model", "dropout"), 0.0))
+LATER_FIELDS = ((("train_size",), 0), (("data_seed",), 0), (("model", "dropout"), 0.0), (("loss",), "ns"),
+                (("lipschitz",), "none"), (("clip",), 0.01), (("gp",), 10.0), (("reg", "layers"), "all"))
 
 
 def recipe_hash(cfg_dict: dict, eval_n: int, half: bool, judge_sha: str) -> str:

@@ -17,8 +17,10 @@ def _build(name: str, **kw) -> nn.Module:
     return build_model(default_model_config(name, ch=8, **kw))
 
 
-def test_registry_is_a_plain_dict_of_three_models():
-    assert MODELS == {"gan": GAN, "vae": VAE, "cgan": CGAN}
+def test_registry_is_a_plain_dict_of_the_families():
+    from normgen.models.dcgan import ColourDCGAN
+
+    assert MODELS == {"gan": GAN, "vae": VAE, "cgan": CGAN, "dcgan": ColourDCGAN}
     assert tuple(MODEL_NAMES) == tuple(MODELS)
 
 
