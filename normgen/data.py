@@ -66,6 +66,9 @@ class DatasetInfo:
     load: Callable[[Path, bool, bool, int, int | None], Dataset]  # (root, train, download, seed, size)
     folder: str | None = None  # where it lives under the data root; None: made here, needs no files
     offline: bool = False  # made here: always available
+    present_as: tuple[str, ...] = ()  # paths under the data root, any of which means "on disk"; () = the
+    # torchvision raw files under `folder`/raw (MNIST's layout)
+    train_count: int | None = None  # images in the training split, where known without reading them
 
     @property
     def num_classes(self) -> int:
@@ -150,7 +153,8 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in (
     DatasetInfo("fashion", "Fashion-MNIST", (1, 28, 28),
                 ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"),
                 _torchvision("fashion", "FashionMNIST"), "FashionMNIST"),
-    DatasetInfo("cifar10", "CIFAR-10 (colour)", (3, 32, 32), CIFAR10_CLASSES, _cifar10, "CIFAR10"),
+    DatasetInfo("cifar10", "CIFAR-10 (colour)", (3, 32, 32), CIFAR10_CLASSES, _cifar10, "CIFAR10",
+                present_as=("cifar-10-batches-py/data_batch_1", "CIFAR10/train"), train_count=50_000),
 )}
 
 

@@ -272,9 +272,12 @@ def dataset_status(data_root: str | Path | None = None) -> dict[str, str | None]
             out[name] = None
             continue
         raw = root / str(info.folder) / "raw"
-        ok = all((raw / f).exists() or (raw / f"{f}.gz").exists() for f in files)
+        if info.present_as:
+            ok, where = any((root / p).exists() for p in info.present_as), " or ".join(info.present_as)
+        else:
+            ok, where = all((raw / f).exists() or (raw / f"{f}.gz").exists() for f in files), f"{info.folder}/raw files"
         out[name] = None if ok else (
-            f"{info.label} is not on this server (no {info.folder}/raw files under {root}; "
+            f"{info.label} is not on this server (no {where} under {root}; "
             f"set $NORMGEN_DATA to a folder that has them)")
     return out
 
@@ -296,6 +299,8 @@ def _count_train(name: str, root: Path) -> int | None:
     info = DATASETS[name]
     if info.offline:
         return len(load_dataset(name, root=root, download=False))
+    if info.train_count is not None:
+        return info.train_count
     raw = root / str(info.folder) / "raw" / "train-images-idx3-ubyte"
     try:
         if raw.is_file():
