@@ -167,7 +167,8 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
                            [f"fine-tuning the zoo baseline `{entry.id}` ({entry.steps} steps, λ = 0)"],
                            entry_path(entry, get_index(root).root))
         notes.append(scratch_reason(model, dataset, train_size, dropout, entry is not None))
-    cfg = make_config(model, dataset, model_overrides={"g_norm": g_norm, "dropout": dropout}, reg=reg, **stream)
+    mo = {"g_norm": g_norm, **({"dropout": dropout} if dropout else {})}  # 0: the family's own (DCGAN's D: 0.3)
+    cfg = make_config(model, dataset, model_overrides=mo, reg=reg, **stream)
     return RunPlan(cfg, device, "scratch", None, None, notes)
 
 

@@ -89,7 +89,7 @@ def test_explore_rejects_bad_input_with_a_message(app):
     for kw, msg in ((dict(l1="nan"), "l1 must be a finite number"), (dict(l2=-1), "l2 must be a finite number"),
                     (dict(target="encoder"), "target for the GAN must be one of"),
                     (dict(seed=-1), r"seed must be an integer in \[0, 2147483647\], got -1"),
-                    (dict(model="diffusion"), "model must be one of: gan, vae, cgan; got 'diffusion'")):
+                    (dict(model="diffusion"), "model must be one of: gan, vae, cgan, dcgan; got 'diffusion'")):
         args = {**EXPLORE, "seed": 0, **kw}
         with pytest.raises(AppError, match=msg):
             client.predict(**args, api_name="/explore")

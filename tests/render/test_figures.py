@@ -182,3 +182,14 @@ def test_weight_mechanism_text_is_at_least_12px_where_it_is_shown():
                                                           ax.title, ax.xaxis.label, ax.yaxis.label) if t.get_text()]
     sizes += [t.get_fontsize() for leg in fig.legends for t in leg.get_texts()]
     assert sizes and min(sizes) * fig.dpi / 72 * scale >= 12, min(sizes)
+
+
+def test_the_heat_map_of_colour_samples_shows_a_change_in_any_channel():
+    """A change in blue alone lights its pixel as brightly as the same change in red (issue 15)."""
+    heat = torch.zeros(2, 3, 4, 4)
+    heat[0, 2, 1, 1] = 1.0  # sample 0: blue changed at (1, 1)
+    heat[1, 0, 2, 2] = 1.0  # sample 1: red changed at (2, 2)
+    img = np.asarray(plots.heat_grid(heat, nrow=2))  # pad 2: cell i starts at x = 2 + i * 6
+    lut = plots.heat_lut()
+    assert (img[2 + 1, 2 + 1] == lut[255]).all() and (img[2 + 2, 8 + 2] == lut[255]).all()
+    assert (img[2, 2] == lut[0]).all()  # unchanged pixel: black

@@ -60,7 +60,7 @@ def test_choices_are_checked_per_model():
     assert I.check_target("vae", "decoder") == "decoder"
     with pytest.raises(I.InputError, match="target for the VAE must be one of: decoder, encoder, both"):
         I.check_target("vae", "generator")
-    with pytest.raises(I.InputError, match="model must be one of: gan, vae, cgan"):
+    with pytest.raises(I.InputError, match="model must be one of: gan, vae, cgan, dcgan"):
         I.check_model("diffusion")
     with pytest.raises(I.InputError, match="variant must be one of"):
         I.check_variant("adamw")
