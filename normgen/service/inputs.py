@@ -183,6 +183,18 @@ def parse_dropout(value: Any) -> float:
     return parse_float("dropout (a rate; 0 = off)", value, 0.0, DROPOUT_MAX)
 
 
+# the adversarial loss as one control: name -> (TrainConfig.loss, TrainConfig.lipschitz), and its text
+LOSSES: dict[str, tuple[str, str]] = {"ns": ("ns", "none"), "wgan-clip": ("wgan", "clip"),
+                                      "wgan-gp": ("wgan", "gp"), "wgan": ("wgan", "none")}
+LOSS_LABELS = {"ns": "non-saturating (standard)", "wgan-clip": "Wasserstein + weight clipping (c = 0.01)",
+               "wgan-gp": "Wasserstein + gradient penalty (10)", "wgan": "Wasserstein, no constraint (diverges)"}
+
+
+def check_loss(value: Any) -> str:
+    """One of LOSSES (the GAN families' adversarial loss and Lipschitz constraint)."""
+    return check_choice("loss", value, LOSSES)
+
+
 # ----------------------------------------------------------------------------------------------
 # the zoo index, cached by file identity (a rebuilt index is re-read on the next call)
 

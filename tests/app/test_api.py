@@ -51,7 +51,7 @@ def test_only_explore_and_train_are_public_with_named_parameters(app):
     # train_size and dropout came later: last, with defaults (0 = all images, no dropout), so older calls work
     ex, tr = eps["/explore"]["parameters"], eps["/train"]["parameters"]
     assert [p["parameter_name"] for p in ex] == [*EXPLORE, "seed", "train_size", "dropout"]
-    assert [p["parameter_name"] for p in tr] == [*TRAIN, "train_size", "dropout"]
+    assert [p["parameter_name"] for p in tr] == [*TRAIN, "train_size", "dropout", "loss"]
     for p in ex[-2:] + tr[-2:]:
         assert p["parameter_has_default"] and p["parameter_default"] == 0, p
 
