@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="more Explore state for its link, e.g. 'model=dcgan&dataset=cifar10&g_norm=batch'")
     p.add_argument("--screens", default="explore,train,compare,learn",
                    help="comma-separated screens to capture (default: all four)")
+    p.add_argument("--train-query", default="",
+                   help="Train's link state, e.g. 'train_model=dcgan&train_dataset=cifar10&train_loss=wgan-clip'")
     p.add_argument("--prefix", default="", help="prefix of every PNG's name (e.g. 1280x720-)")
     p.add_argument("--train-steps", type=int, default=200, help="steps of the Train screenshot's run")
     p.add_argument("--full-page", action="store_true", help="capture whole pages, not the first screen")
@@ -120,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
 
             # Train: a short run that finishes (fine-tuning the baseline when the zoo has one)
             if "train" in screens:
+                if a.train_query:
+                    page.goto(f"{url}?tab=train&{a.train_query}")
+                    wait_until(lambda: page.evaluate("() => window.normgenLinkReady === true"), 120, "the page load")
                 open_tab(page, "Train")
                 steps = page.locator("#train-steps input[type=number]")
                 steps.fill(str(a.train_steps))
