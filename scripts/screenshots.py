@@ -124,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
             if "train" in screens:
                 if a.train_query:
                     page.goto(f"{url}?tab=train&{a.train_query}")
-                    wait_until(lambda: page.evaluate("() => window.normgenLinkReady === true"), 120, "the page load")
+                    try:
+                        wait_until(lambda: page.evaluate("() => window.normgenLinkReady === true"), 60, "the page load")
+                    except AssertionError as exc:
+                        print(f"train: {exc}", file=sys.stderr)
                 open_tab(page, "Train")
                 steps = page.locator("#train-steps input[type=number]")
                 steps.fill(str(a.train_steps))
