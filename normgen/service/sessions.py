@@ -174,7 +174,10 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
                            entry_path(entry, get_index(root).root))
         notes.append(scratch_reason(model, dataset, train_size, dropout, entry is not None))
     mo = {"g_norm": g_norm, **({"dropout": dropout} if dropout else {})}  # 0: the family's own (DCGAN's D: 0.3)
-    cfg = make_config(model, dataset, model_overrides=mo, reg=reg, **stream)
+    try:
+        cfg = make_config(model, dataset, model_overrides=mo, reg=reg, **stream)
+    except ValueError as exc:  # e.g. a grey dataset for the colour DCGAN: a message, not a traceback
+        raise InputError(str(exc)) from None
     return RunPlan(cfg, device, "scratch", None, None, notes)
 
 

@@ -318,3 +318,9 @@ def test_the_colour_dcgan_keeps_its_own_dropout_in_train(tmp_path):
                              loss="wgan-gp", root=str(tmp_path / "nozoo"), data_root=str(tmp_path / "data"))
     assert plan.cfg.model.dropout == 0.3 and plan.cfg.model.image_shape == (3, 32, 32)
     assert (plan.cfg.loss, plan.cfg.lipschitz) == ("wgan", "gp")
+
+
+def test_a_grey_dataset_for_the_colour_model_is_an_input_error_on_train(tmp_path):
+    with pytest.raises(I.InputError, match="built for 3-channel images; dataset 'shapes' has 1"):
+        sessions.plan_run("dcgan", "shapes", "batch", 0, 0, "generator", "loss", 0, 20, 10, "scratch",
+                          root=str(tmp_path))
