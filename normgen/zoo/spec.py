@@ -95,7 +95,8 @@ DATASETS = ("mnist", "fashion", "cifar10")  # the first gets the full grid (and 
 # The colour DCGAN at ch 16 runs ~5.9 steps/s alone on one core (scripts/dcgan_widths.py); on the shared
 # development machine at load average ~10 it ran 0.89 steps/s on one thread and 0.41 on two. 500 steps of 64
 # (0.64 epochs of CIFAR-10) is what fitted in the session that built the block (60-187 s of training an
-# entry on one thread, 2,001 s for all 14 with scoring): far from converged (blurry colour fields). A GPU build can raise COLOUR_STEPS (the recipe hash then retrains it).
+# entry on one thread; priority 10 took 649 s and 11 took 823 s before the noise draws): far from converged
+# (blurry colour fields). A GPU build can raise COLOUR_STEPS (the recipe hash then retrains the block).
 COLOUR_MODEL = "dcgan"
 COLOUR_STEPS = 500
 COLOUR_SEEDS = (0, 1, 2)
