@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from normgen.data import Dataset, balanced_subset, dataset_info
 from normgen.domains import DomainData, split_domains
+from normgen.losses import GAN_LOSSES, LIPSCHITZ
 from normgen.models.config import ModelConfig, default_model_config
 from normgen.models.registry import family
 from normgen.regularizers import LAMBDAS, RegConfig, resolve_target
@@ -34,11 +35,18 @@ class TrainConfig:
     train_size: int = 0  # training images: 0 = the whole training split; N = a class-balanced subset of
     # N images (small data is where a penalty can prevent overfitting). The held-out images are the test split
     data_seed: int = 0  # picks the subset, independently of `seed`: every training seed sees the same images
+    loss: str = "ns"  # adversarial families: ns (non-saturating) | wgan (Wasserstein: -mean D(x) + mean D(G(z)))
+    lipschitz: str = "none"  # how D is kept Lipschitz: none | clip (every D weight in [-clip, clip]) | gp
+    clip: float = 0.01  # weight-clipping bound c (Arjovsky et al. 2017 use 0.01)
+    gp: float = 10.0  # gradient-penalty weight (Gulrajani et al. 2017 use 10)
 
     def __post_init__(self) -> None:
         info = dataset_info(self.dataset)
         fam = family(self.model.name)
         resolve_target(self.reg.target, fam.part_names)  # raises, naming this family's targets
+        if fam.image_channels and info.image_shape[0] != fam.image_channels:
+            raise ValueError(f"the {fam.label} is built for {fam.image_channels}-channel images; dataset "
+                             f"{self.dataset!r} has {info.image_shape[0]} ({_channels(info.image_shape[0])})")
         if fam.conditional and not info.class_names:
             raise ValueError(f"the {fam.label} needs class labels; dataset {self.dataset!r} has none")
         if not isinstance(self.steps, int) or not 1 <= self.steps <= MAX_STEPS:
@@ -66,6 +74,16 @@ class TrainConfig:
                              f"got {self.train_size}")
         if not isinstance(self.data_seed, int) or not 0 <= self.data_seed < 2**63:
             raise ValueError("data_seed must be a non-negative integer")
+        if self.loss not in GAN_LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(GAN_LOSSES)}; got {self.loss!r}")
+        if self.lipschitz not in LIPSCHITZ:
+            raise ValueError(f"lipschitz must be one of {', '.join(LIPSCHITZ)}; got {self.lipschitz!r}")
+        if (self.loss != "ns" or self.lipschitz != "none") and not fam.adversarial:
+            raise ValueError(f"the {fam.label} has no discriminator: loss and lipschitz apply to the GANs only")
+        if not (isinstance(self.clip, (int, float)) and math.isfinite(self.clip) and 0 < self.clip <= 10):
+            raise ValueError(f"clip must be a number in (0, 10], got {self.clip!r}")
+        if not (isinstance(self.gp, (int, float)) and math.isfinite(self.gp) and 0 < self.gp <= 1000):
+            raise ValueError(f"gp must be a number in (0, 1000], got {self.gp!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -84,6 +102,10 @@ class TrainConfig:
         d["model"] = ModelConfig.from_dict(d["model"])
         d["reg"] = RegConfig(**d["reg"])
         return cls(**d)
+
+
+def _channels(c: int) -> str:
+    return {1: "grey", 3: "colour"}.get(c, f"{c}-channel")
 
 
 def make_config(model: str = "gan", dataset: str = "shapes", *, model_overrides: dict | None = None,
@@ -123,7 +145,9 @@ def reproduce_command(cfg: TrainConfig, init: str | None = None, out: str | None
              ("--g-norm", cfg.model.g_norm, base.model.g_norm), ("--d-norm", cfg.model.d_norm, base.model.d_norm),
              ("--ch", cfg.model.ch, base.model.ch), ("--nz", cfg.model.nz, base.model.nz),
              ("--beta", cfg.model.beta, base.model.beta), ("--dropout", cfg.model.dropout, base.model.dropout),
-             ("--train-size", cfg.train_size, base.train_size), ("--data-seed", cfg.data_seed, base.data_seed)]
+             ("--train-size", cfg.train_size, base.train_size), ("--data-seed", cfg.data_seed, base.data_seed),
+             ("--loss", cfg.loss, base.loss), ("--lipschitz", cfg.lipschitz, base.lipschitz),
+             ("--clip", cfg.clip, base.clip), ("--gp", cfg.gp, base.gp), ("--layers", r.layers, base.reg.layers)]
     pairs += [(f"--{k.replace('_', '-')}", getattr(cfg.model, k), getattr(base.model, k))  # the cycle GAN's
               for k in ("lambda_cyc", "lambda_id", "cycle_norm", "domains")]
     for flag, v, d in pairs:

@@ -1,4 +1,5 @@
-"""Datasets as one resident tensor each: `shapes` (made here, offline), `mnist`, `fashion`.
+"""Datasets as one resident tensor each: `shapes` (made here, offline), `mnist`, `fashion`, `cifar10`
+(32x32 colour), and a folder of the user's own images (`folder:PATH`, `folder-grey:PATH`).
 
 A dataset is loaded once into a float32 tensor of shape (N, C, H, W) in [-1, 1] plus int64 labels,
 placed on the training device, and batches are drawn by random index. Measured on a 2-core CPU: a
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
+from normgen import image_files
 
 DATA_ROOT_ENV = "NORMGEN_DATA"
 SHAPE_CLASSES = ("circle", "square", "triangle", "bar")
@@ -33,7 +36,7 @@ class Dataset:
 
     @property
     def num_classes(self) -> int:
-        return len(DATASETS[self.name].class_names or ())
+        return dataset_info(self.name).num_classes
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -63,6 +66,9 @@ class DatasetInfo:
     load: Callable[[Path, bool, bool, int, int | None], Dataset]  # (root, train, download, seed, size)
     folder: str | None = None  # where it lives under the data root; None: made here, needs no files
     offline: bool = False  # made here: always available
+    present_as: tuple[str, ...] = ()  # paths under the data root, any of which means "on disk"; () = the
+    # torchvision raw files under `folder`/raw (MNIST's layout)
+    train_count: int | None = None  # images in the training split, where known without reading them
 
     @property
     def num_classes(self) -> int:
@@ -83,6 +89,63 @@ def _torchvision(name: str, folder: str) -> Callable[[Path, bool, bool, int, int
     return load
 
 
+def _cifar10(root: Path, train: bool, download: bool, seed: int, size: int | None) -> Dataset:
+    """CIFAR-10: torchvision's own layout (`cifar-10-batches-py`) where present or downloadable, else the
+    ImageFolder PNG export `CIFAR10/{train,test}/<class>/<index>.png` (decoded once, then cached)."""
+    split = root / "CIFAR10" / ("train" if train else "test")
+    if not (root / "cifar-10-batches-py").is_dir() and split.is_dir():
+        images, labels, _ = image_files.read_png_export(split, classes=CIFAR10_CLASSES)
+        x, y = torch.from_numpy(images), torch.from_numpy(labels)
+    else:
+        from torchvision import datasets
+
+        try:
+            tv = datasets.CIFAR10(str(root), train=train, download=False)
+        except RuntimeError:
+            if not download:
+                raise DatasetUnavailable(_cifar_missing(root)) from None
+            try:
+                tv = datasets.CIFAR10(str(root), train=train, download=True)
+            except Exception as exc:  # network errors come in many types
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise DatasetUnavailable(f"{_cifar_missing(root)} Download failed: {first}") from None
+        x = torch.from_numpy(tv.data).permute(0, 3, 1, 2)  # (N, 32, 32, 3) uint8 -> (N, 3, 32, 32)
+        y = torch.tensor(tv.targets, dtype=torch.long)
+    if size is not None:
+        x, y = x[:size], y[:size]
+    return Dataset("cifar10", x.float().div_(127.5).sub_(1.0).contiguous(), y.clone())
+
+
+def _cifar_missing(root: Path) -> str:
+    return (f"dataset 'cifar10' not found in {root}: neither {root / 'cifar-10-batches-py'} (torchvision) nor "
+            f"{root / 'CIFAR10' / 'train'} (the PNG export). Point --data-root (or ${DATA_ROOT_ENV}) at a folder "
+            "holding one, or connect to the internet to download it.")
+
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+# a folder of the user's own images: the name's prefix says what its images become, (C, side)
+FOLDER_PREFIXES: dict[str, tuple[int, int]] = {"folder:": (3, 32), "folder-grey:": (1, 28)}
+
+
+def _folder_info(name: str) -> DatasetInfo | None:
+    """The DatasetInfo of a user folder name (`folder:PATH` 32x32 colour, `folder-grey:PATH` 28x28 grey),
+    its classes from the folder's listing; None for any other name."""
+    for prefix, (c, side) in FOLDER_PREFIXES.items():
+        if name.startswith(prefix) and len(name) > len(prefix):
+            path = Path(name[len(prefix):]).expanduser()
+
+            def load(root: Path, train: bool, download: bool, seed: int, size: int | None,
+                     path: Path = path, c: int = c, side: int = side) -> Dataset:
+                # a user folder has no held-out split: train and test are the same images
+                images, labels, _ = image_files.read_user_folder(path, channels=c, side=side)
+                x = torch.from_numpy(images).float().div_(127.5).sub_(1.0)
+                ds = Dataset(name, x.contiguous(), torch.from_numpy(labels))
+                return ds if size is None else Dataset(name, ds.images[:size], ds.labels[:size])
+            return DatasetInfo(name, f"your images ({path.name or path})", (c, side, side),
+                               image_files.user_folder_classes(path), load)
+    return None
+
+
 DATASETS: dict[str, DatasetInfo] = {d.name: d for d in (
     DatasetInfo("shapes", "Shapes (made offline)", (1, 28, 28), SHAPE_CLASSES, _shapes, offline=True),
     DatasetInfo("mnist", "MNIST digits", (1, 28, 28), tuple(str(d) for d in range(10)), _torchvision("mnist", "MNIST"),
@@ -90,11 +153,16 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in (
     DatasetInfo("fashion", "Fashion-MNIST", (1, 28, 28),
                 ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"),
                 _torchvision("fashion", "FashionMNIST"), "FashionMNIST"),
+    DatasetInfo("cifar10", "CIFAR-10 (colour)", (3, 32, 32), CIFAR10_CLASSES, _cifar10, "CIFAR10",
+                present_as=("cifar-10-batches-py/data_batch_1", "CIFAR10/train"), train_count=50_000),
 )}
 
 
 def dataset_info(name: str) -> DatasetInfo:
-    """The registered dataset `name`; an unknown name raises with the valid ones."""
+    """The registered dataset `name` (or a user folder, `folder:PATH`); an unknown name raises with the
+    valid ones."""
+    if isinstance(name, str) and name not in DATASETS and (info := _folder_info(name)) is not None:
+        return info
     check_dataset_name(name)
     return DATASETS[name]
 
@@ -140,8 +208,9 @@ def default_data_root() -> Path:
 
 
 def check_dataset_name(name: str) -> str:
-    if not isinstance(name, str) or name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    if not isinstance(name, str) or (name not in DATASETS and _folder_info(name) is None):
+        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}, or a folder of "
+                         f"your images as {' or '.join(p + 'PATH' for p in FOLDER_PREFIXES)}")
     return name
 
 
@@ -157,11 +226,15 @@ def load_dataset(
 ) -> Dataset:
     """Load a dataset by name into one tensor on `device`.
 
-    `root` (or $NORMGEN_DATA) is where torchvision finds `MNIST/raw/...` and `FashionMNIST/raw/...`.
+    `root` (or $NORMGEN_DATA) is where torchvision finds `MNIST/raw/...`, `FashionMNIST/raw/...` and
+    `cifar-10-batches-py` (or the PNG export `CIFAR10/{train,test}/<class>/*.png`).
     `size` limits the number of images (shapes: how many to make, default 10,000).
     """
     info = dataset_info(name)
-    ds = info.load(Path(root) if root else default_data_root(), train, download, seed, size)
+    try:
+        ds = info.load(Path(root) if root else default_data_root(), train, download, seed, size)
+    except image_files.ImageFolderError as exc:
+        raise DatasetUnavailable(str(exc)) from None
     return ds.to(device)
 
 

@@ -1,4 +1,5 @@
-"""The training objectives, one function each: the GAN's non-saturating losses and the VAE's ELBO terms.
+"""The training objectives, one function each: the GAN's non-saturating and Wasserstein losses (with weight
+clipping and the gradient penalty, the two ways to keep a Wasserstein critic Lipschitz) and the VAE's ELBO terms.
 
 Every function reduces over its trailing dims only, so the same code serves one model, (B, ...) ->
 scalar, and K models stacked for a batched sweep, (K, B, ...) -> (K,). The engine's single and
@@ -9,8 +10,12 @@ loop that back-propagates them one at a time, as the conventional baseline does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 # the loss terms the training steps record in their history rows, and how each reads on screen
 LOSS_LABELS: dict[str, str] = {"d_loss": "discriminator loss", "g_loss": "generator loss", "rec": "reconstruction",
@@ -79,3 +84,62 @@ def identity_loss(a: torch.Tensor, f_of_a: torch.Tensor, b: torch.Tensor, g_of_b
     """‖F(a) − a‖ + ‖G(b) − b‖: a generator fed an image already in its output domain should leave it
     alone (Zhu et al. 2017, sec. 5.2, after Taigman et al. 2017); same norm as the cycle term."""
     return reconstruction(f_of_a, a, norm) + reconstruction(g_of_b, b, norm)
+
+
+# ---- the Wasserstein loss and its Lipschitz constraints -------------------------------------------
+
+
+def wasserstein_d_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    """-mean D(x) + mean D(G(z)): the critic's loss (Arjovsky et al. 2017, WGAN); raw scores in, (..., B) -> (...).
+    Without a Lipschitz constraint on D it has no minimum: the scores grow without bound."""
+    return -d_real.mean(-1) + d_fake.mean(-1)
+
+
+def wasserstein_g_loss(d_fake: torch.Tensor) -> torch.Tensor:
+    """-mean D(G(z)): the generator's Wasserstein loss (Arjovsky et al. 2017); (..., B) -> (...)."""
+    return -d_fake.mean(-1)
+
+
+def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor,
+                     eps: torch.Tensor) -> torch.Tensor:
+    """mean_i (||grad_x D(x_i)||_2 - 1)^2 at x_i = eps_i * real_i + (1 - eps_i) * fake_i (Gulrajani et al.
+    2017, WGAN-GP, eq. 3); `eps` (B,) uniform in [0, 1]. Differentiable in D's weights (create_graph)."""
+    e = eps.view(-1, *([1] * (real.dim() - 1)))
+    x = (e * real + (1 - e) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+@torch.no_grad()
+def clip_weights_(module: nn.Module, c: float) -> None:
+    """Every parameter of `module` clamped to [-c, c] in place (Arjovsky et al. 2017, Algorithm 1): a hard
+    L-infinity bound on the critic's weights, the original WGAN's way of keeping D Lipschitz."""
+    for p in module.parameters():
+        p.clamp_(-c, c)
+
+
+@dataclass(frozen=True)
+class GanLoss:
+    """One adversarial loss: its discriminator and generator halves, and how it reads on screen."""
+
+    name: str  # TrainConfig.loss and the CLI's --loss
+    label: str
+    d: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (D(real), D(fake)) -> D's loss
+    g: Callable[[torch.Tensor], torch.Tensor]  # D(fake) -> G's loss
+    paper: str
+
+
+GAN_LOSSES: dict[str, GanLoss] = {g.name: g for g in (
+    GanLoss("ns", "non-saturating", d_loss, g_loss, "Goodfellow et al. 2014"),
+    GanLoss("wgan", "Wasserstein", wasserstein_d_loss, wasserstein_g_loss, "Arjovsky et al. 2017"),
+)}
+# how D is kept Lipschitz: nothing, weight clipping to [-clip, clip], or a gradient penalty of weight gp
+LIPSCHITZ: dict[str, str] = {"none": "no constraint", "clip": "weight clipping (WGAN)",
+                             "gp": "gradient penalty (WGAN-GP)"}
+
+
+def gan_loss(name: str) -> GanLoss:
+    """The adversarial loss `name`; an unknown name raises with the valid ones."""
+    if name not in GAN_LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(GAN_LOSSES)}; got {name!r}")
+    return GAN_LOSSES[name]

@@ -55,6 +55,8 @@ class RegConfig:
     target: str = "generator"  # a part of the model (its family's `targets()`), or "both"; TrainConfig
     # checks it against the family
     variant: str = "loss"  # loss: all in the loss; proximal: L1 as a prox step; decoupled: L2 as AdamW decay
+    layers: str = "all"  # which penalized layers of each targeted part: all | first | last (one CIFAR-10
+    # source penalizes only the generator's first layer, `trainable_variables[0]`, with L1 1e-4)
 
     def __post_init__(self) -> None:
         for name in LAMBDAS:
@@ -63,6 +65,8 @@ class RegConfig:
             raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}")
         if self.target not in TARGETS:
             raise ValueError(f"target must be one of {', '.join(TARGETS)}; got {self.target!r}")
+        if self.layers not in LAYER_SCOPES:
+            raise ValueError(f"layers must be one of {', '.join(LAYER_SCOPES)}; got {self.layers!r}")
 
     @property
     def active(self) -> bool:
@@ -83,8 +87,18 @@ def resolve_target(target: str, part_names: Iterable[str]) -> list[str]:
     return [target]
 
 
-def penalized_weights(module: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
-    """(name, weight) for every conv / linear / embedding weight in `module`, raw under spectral norm."""
+# which of a part's penalized layers (in definition order) a penalty acts on
+LAYER_SCOPES: dict[str, Callable[[list], list]] = {"all": lambda ls: ls, "first": lambda ls: ls[:1],
+                                                    "last": lambda ls: ls[-1:]}
+
+
+def penalized_weights(module: nn.Module, layers: str = "all") -> Iterator[tuple[str, torch.Tensor]]:
+    """(name, weight) for every conv / linear / embedding weight in `module` (raw under spectral norm), in
+    the order the module defines them; `layers` keeps all of them, or only the first or the last."""
+    yield from LAYER_SCOPES[layers](list(_all_penalized(module)))
+
+
+def _all_penalized(module: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
     for name, m in module.named_modules():
         if isinstance(m, PENALIZED):
             if parametrize.is_parametrized(m, "weight"):
@@ -254,7 +268,7 @@ class Penalty:
         self.layers: list[tuple[str, torch.Tensor, type[nn.Module]]] = []
         if module is not None:
             kinds = {n: type(m) for n, m in module.named_modules()}
-            self.layers = [(n, w, kinds[n]) for n, w in penalized_weights(module)]
+            self.layers = [(n, w, kinds[n]) for n, w in penalized_weights(module, reg.layers)]
 
     @property
     def weights(self) -> list[torch.Tensor]:

@@ -49,8 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--zoo", default=None, help="zoo folder (default: $NORMGEN_ZOO or checkpoints/)")
     p.add_argument("--data-root", default=None, help="MNIST / Fashion-MNIST folder (default: $NORMGEN_DATA)")
     p.add_argument("--l1", default="1e-4", help="the L1 lambda shown on Explore (as its readout writes it)")
+    p.add_argument("--query", default="",
+                   help="more Explore state for its link, e.g. 'model=dcgan&dataset=cifar10&g_norm=batch'")
     p.add_argument("--screens", default="explore,train,compare,learn",
                    help="comma-separated screens to capture (default: all four)")
+    p.add_argument("--train-query", default="",
+                   help="Train's link state, e.g. 'train_model=dcgan&train_dataset=cifar10&train_loss=wgan-clip'")
     p.add_argument("--prefix", default="", help="prefix of every PNG's name (e.g. 1280x720-)")
     p.add_argument("--train-steps", type=int, default=200, help="steps of the Train screenshot's run")
     p.add_argument("--full-page", action="store_true", help="capture whole pages, not the first screen")
@@ -93,8 +97,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"explore: {exc}", file=sys.stderr)
             before = img_src(page, "explore-selected")
             if "explore" in screens:
-                if not re.search(rf"= {re.escape(a.l1)}\b", page.locator("#explore-l1-readout").inner_text()):
-                    page.goto(f"{url}?l1={a.l1}")  # a shared link to the setting (the slider: the browser tests)
+                if a.query or not re.search(rf"= {re.escape(a.l1)}\b",
+                                            page.locator("#explore-l1-readout").inner_text()):
+                    # a shared link to the setting (the slider: the browser tests)
+                    page.goto(f"{url}?l1={a.l1}" + (f"&{a.query}" if a.query else ""))
                     wait_until(lambda: page.evaluate("() => window.normgenLinkReady === true"), 120, "the page load")
                     wait_until(lambda: img_src(page, "explore-selected"), 60, "the Explore grid")
                 shot("explore")
@@ -116,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
 
             # Train: a short run that finishes (fine-tuning the baseline when the zoo has one)
             if "train" in screens:
+                if a.train_query:
+                    page.goto(f"{url}?tab=train&{a.train_query}")
+                    try:
+                        wait_until(lambda: page.evaluate("() => window.normgenLinkReady === true"), 60, "the page load")
+                    except AssertionError as exc:
+                        print(f"train: {exc}", file=sys.stderr)
                 open_tab(page, "Train")
                 steps = page.locator("#train-steps input[type=number]")
                 steps.fill(str(a.train_steps))

@@ -10,6 +10,7 @@ from normgen.data import (
     DATASETS,
     Dataset,
     DatasetUnavailable,
+    dataset_info,
     default_data_root,
     load_dataset,
     make_shapes,
@@ -199,3 +200,109 @@ def test_a_config_trains_on_its_subset():
     assert len(t.data) == 40 and torch.bincount(t.data.labels).tolist() == [10] * 4
     with pytest.raises(ValueError, match="at least 4"):
         make_config("gan", "shapes", train_size=3)
+
+
+# ---------------------------------------------------------------------------------------------
+# cifar10 (both layouts) and folders of the user's own images, on small fixtures made here
+
+
+def _cifar_rows(n: int, seed: int):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, 3072), dtype=np.uint8), [int(v) for v in rng.integers(0, 10, n)]
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    from normgen import image_files
+
+    monkeypatch.setenv(image_files.CACHE_ENV, str(tmp_path / "cache"))
+
+
+def test_cifar10_from_the_png_export_has_shape_labels_order_and_range(tmp_path, private_cache):
+    from PIL import Image
+
+    rows, labels = _cifar_rows(12, seed=1)
+    classes = DATASETS["cifar10"].class_names
+    for i, (row, y) in enumerate(zip(rows, labels, strict=False)):
+        path = tmp_path / "CIFAR10" / "test" / classes[y] / f"{i:05d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(row.reshape(3, 32, 32).transpose(1, 2, 0)).save(path)  # the export's rule, reversed
+    ds = load_dataset("cifar10", root=tmp_path, train=False, download=False)
+    assert ds.images.shape == (12, 3, 32, 32) and ds.images.dtype == torch.float32
+    assert ds.labels.tolist() == labels  # file-name order is the original order
+    assert ds.images.min() >= -1 and ds.images.max() <= 1
+    expect = torch.from_numpy(rows).float().div(127.5).sub(1).view(12, 3, 32, 32)
+    torch.testing.assert_close(ds.images, expect)
+
+
+def test_cifar10_from_torchvisions_layout(tmp_path, monkeypatch, private_cache):
+    """torchvision's cifar-10-batches-py pickles (md5 checks off: these are fixtures, not the real files)."""
+    import pickle
+
+    import torchvision.datasets.cifar as tv_cifar
+
+    monkeypatch.setattr(tv_cifar.CIFAR10, "_check_integrity", lambda self: True)
+    monkeypatch.setattr(tv_cifar, "check_integrity", lambda *a, **k: True)
+    base = tmp_path / "cifar-10-batches-py"
+    base.mkdir()
+    batches = {}
+    for k, name in enumerate([f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]):
+        rows, labels = _cifar_rows(4, seed=10 + k)
+        batches[name] = (rows, labels)
+        (base / name).write_bytes(pickle.dumps({"data": rows, "labels": labels}))
+    (base / "batches.meta").write_bytes(pickle.dumps({"label_names": list(DATASETS["cifar10"].class_names)}))
+    train = load_dataset("cifar10", root=tmp_path, train=True, download=False)
+    test = load_dataset("cifar10", root=tmp_path, train=False, download=False)
+    assert train.images.shape == (20, 3, 32, 32) and test.images.shape == (4, 3, 32, 32)
+    assert train.labels.tolist() == sum((batches[f"data_batch_{i}"][1] for i in range(1, 6)), [])
+    rows = batches["test_batch"][0]
+    torch.testing.assert_close(test.images, torch.from_numpy(rows).float().div(127.5).sub(1).view(4, 3, 32, 32))
+    assert train.images.min() >= -1 and train.images.max() <= 1
+
+
+def test_cifar10_missing_offline_names_both_layouts(tmp_path):
+    with pytest.raises(DatasetUnavailable, match="cifar-10-batches-py.*PNG export"):
+        load_dataset("cifar10", root=tmp_path, download=False)
+
+
+def test_cifar10_balanced_subset_works_as_for_mnist(tmp_path, private_cache):
+    import numpy as np
+    from PIL import Image
+
+    from normgen.config import make_config
+
+    classes = DATASETS["cifar10"].class_names
+    for i in range(40):
+        path = tmp_path / "CIFAR10" / "train" / classes[i % 10] / f"{i:05d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((32, 32, 3), i, np.uint8)).save(path)
+    ds = load_dataset("cifar10", root=tmp_path, download=False)
+    cfg = make_config("dcgan", "cifar10", train_size=20, data_seed=3)
+    sub = cfg.training_images(ds)
+    assert len(sub) == 20 and torch.bincount(sub.labels, minlength=10).tolist() == [2] * 10
+
+
+def test_a_folder_dataset_name_gives_its_shape_classes_and_images(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    for c in ("b", "a"):
+        (tmp_path / c).mkdir()
+        for i in range(2):
+            Image.fromarray(np.full((50, 50), 255 if c == "a" else 0, np.uint8)).save(tmp_path / c / f"{i}.png")
+    grey = dataset_info(f"folder-grey:{tmp_path}")
+    colour = dataset_info(f"folder:{tmp_path}")
+    assert grey.image_shape == (1, 28, 28) and colour.image_shape == (3, 32, 32)
+    assert grey.class_names == ("a", "b")
+    ds = load_dataset(f"folder:{tmp_path}")
+    assert ds.images.shape == (4, 3, 32, 32) and ds.labels.tolist() == [0, 0, 1, 1] and ds.num_classes == 2
+    assert ds.images[:2].min() == 1.0 and ds.images[2:].max() == -1.0
+
+
+def test_a_bad_folder_is_a_dataset_unavailable_error(tmp_path):
+    with pytest.raises(DatasetUnavailable, match="has no images"):
+        load_dataset(f"folder:{tmp_path}")
+    with pytest.raises(ValueError, match="folder:PATH"):
+        dataset_info("nosuchset")

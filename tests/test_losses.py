@@ -129,3 +129,71 @@ def test_unknown_cycle_norm_is_one_line():
     a, a_back, b, b_back = _tiny_pair()
     with pytest.raises(ValueError, match="cycle norm must be one of l1, l2, got 'l3'"):
         losses.cycle_loss(a, a_back, b, b_back, "l3")
+
+
+# ---- the Wasserstein loss, weight clipping and the gradient penalty (issue 15) -----------------------
+
+
+def test_wasserstein_losses_are_the_mean_score_differences():
+    from normgen.losses import wasserstein_d_loss, wasserstein_g_loss
+
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([-2.0, 0.0, 5.0])
+    assert wasserstein_d_loss(real, fake).item() == pytest.approx(-2.0 + 1.0)
+    assert wasserstein_g_loss(fake).item() == pytest.approx(-1.0)
+    stacked = torch.stack([real, real + 1])  # (K, B) -> (K,)
+    assert wasserstein_d_loss(stacked, stacked).tolist() == [0.0, 0.0]
+
+
+def test_gradient_penalty_matches_a_hand_computation_on_a_tiny_network():
+    """D(x) = sum_j v_j tanh(W x)_j: grad_x D = W^T (v * (1 - tanh(Wx)^2)), written out by hand; the
+    penalty's value and its gradient in W (it must be differentiable in D's weights) both match."""
+    from normgen.losses import gradient_penalty
+
+    g = torch.Generator().manual_seed(0)
+    W = torch.randn(3, 4, generator=g, requires_grad=True)
+    v = torch.randn(3, generator=g)
+    real, fake = torch.randn(5, 4, generator=g), torch.randn(5, 4, generator=g)
+    eps = torch.rand(5, generator=g)
+
+    def critic(x):
+        return torch.tanh(x @ W.T) @ v
+
+    gp = gradient_penalty(critic, real, fake, eps)
+    x = eps[:, None] * real + (1 - eps[:, None]) * fake
+    grad = (v * (1 - torch.tanh(x @ W.T) ** 2)) @ W  # (5, 4): row i is grad_x D at x_i
+    hand = ((grad.norm(dim=1) - 1) ** 2).mean()
+    torch.testing.assert_close(gp, hand)
+    (dw_gp,) = torch.autograd.grad(gp, W)
+    (dw_hand,) = torch.autograd.grad(hand, W)
+    torch.testing.assert_close(dw_gp, dw_hand)
+    assert dw_gp.abs().sum() > 0
+
+
+def test_gradient_penalty_of_a_linear_critic_is_its_weight_norm_minus_one_squared():
+    from normgen.losses import gradient_penalty
+
+    w = torch.tensor([3.0, 4.0])  # ||w|| = 5 at every x
+    gp = gradient_penalty(lambda x: x @ w, torch.zeros(7, 2), torch.ones(7, 2), torch.rand(7))
+    assert gp.item() == pytest.approx(16.0)
+
+
+def test_clip_weights_bounds_every_parameter():
+    from torch import nn
+
+    from normgen.losses import clip_weights_
+
+    net = nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 1))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.normal_(0, 1)
+    clip_weights_(net, 0.05)
+    assert all(p.abs().max() <= 0.05 for p in net.parameters())
+    assert any((p.abs() == 0.05).any() for p in net.parameters())  # clipped, not rescaled
+
+
+def test_gan_loss_registry_rejects_an_unknown_name():
+    from normgen.losses import GAN_LOSSES, gan_loss
+
+    assert set(GAN_LOSSES) == {"ns", "wgan"}
+    with pytest.raises(ValueError, match="ns, wgan"):
+        gan_loss("hinge")

@@ -482,3 +482,31 @@ def test_proximal_step_before_any_adam_state_moves_at_most_lr():
     Penalty(RegConfig(l1=0.5, variant="proximal"), lin).after_step(opt)  # v_hat = 0: threshold lr = 0.1
     assert lin.weight.detach()[0].tolist() == pytest.approx([0.0, -0.1, 0.0])
     assert lin.weight.detach()[0, 0].item() == 0.0 and lin.weight.detach()[0, 2].item() == 0.0  # exact
+
+
+# ---- which layers a penalty acts on (issue 15: one source penalizes only trainable_variables[0]) --------
+
+
+@pytest.mark.parametrize("scope,layer", [("first", "fc"), ("last", "up3")])
+def test_first_or_last_layer_targeting_penalizes_only_that_layer(scope, layer):
+    from normgen.config import make_config
+    from normgen.models import build_model
+    from normgen.regularizers import Penalty
+
+    gen = build_model(make_config("dcgan", "cifar10", model_overrides={"ch": 8}).model).generator
+    pen = Penalty(RegConfig(l1=0.5, l2=0.25, layers=scope), gen)
+    w = getattr(gen, layer).weight
+    assert [n for n, _, _ in pen.layers] == [layer]
+    terms = pen.loss_terms()
+    torch.testing.assert_close(terms["l1"], 0.5 * w.abs().sum())
+    torch.testing.assert_close(terms["l2"], 0.25 * w.pow(2).sum())
+    sum(terms.values()).backward()
+    got = {n for n, p in gen.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+    assert got == {f"{layer}.weight"}
+    every = Penalty(RegConfig(l1=0.5), gen)
+    assert [n for n, _, _ in every.layers] == ["fc", "up1", "up2", "up3"]
+
+
+def test_an_unknown_layer_scope_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="all, first, last"):
+        RegConfig(layers="middle")

@@ -18,14 +18,14 @@ from normgen.checkpoints import load, save
 from normgen.cli.progress import StepBar, summary
 from normgen.cli.usage import UsageError
 from normgen.config import TrainConfig, make_config, reproduce_command
-from normgen.data import DATASETS, load_dataset
+from normgen.data import DATASETS, FOLDER_PREFIXES, load_dataset
 from normgen.domains import DOMAIN_PAIRS
 from normgen.engine.sampling import ROW_LABELS, sample, translation_rows
 from normgen.engine.train import default_device, train
-from normgen.losses import CYCLE_NORMS
+from normgen.losses import CYCLE_NORMS, GAN_LOSSES, LIPSCHITZ
 from normgen.models import FAMILIES, TARGETS, family
 from normgen.models.config import D_NORMS, G_NORMS, ModelConfig
-from normgen.regularizers import LAMBDAS, PENALTIES, VARIANTS, VARIANTS_INFO, RegConfig
+from normgen.regularizers import LAMBDAS, LAYER_SCOPES, PENALTIES, VARIANTS, VARIANTS_INFO, RegConfig
 from normgen.render.grids import grid_image
 
 
@@ -41,7 +41,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--model", default="gan",
                    help=" | ".join(f"{n} ({f.label})" for n, f in FAMILIES.items()) + " (default: gan)")
     g.add_argument("--dataset", default="shapes",
-                   help=" | ".join(_dataset_help(n) for n in DATASETS) + " (default: shapes)")
+                   help=" | ".join(_dataset_help(n) for n in DATASETS) + " | your own images: "
+                        + " or ".join(f"{p}PATH ({c}x{s}x{s})" for p, (c, s) in FOLDER_PREFIXES.items())
+                        + " (class subfolders or a flat folder) (default: shapes)")
     g.add_argument("--data-root", default=None,
                    help="folder holding MNIST/raw and FashionMNIST/raw (default: $NORMGEN_DATA or "
                         "~/.cache/normgen/data; downloaded there when online)")
@@ -54,6 +56,18 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
                         + ", ".join(f"{f.sampler_part} for the {f.label}" for f in FAMILIES.values()) + ")")
     r.add_argument("--variant", default=RegConfig.variant, choices=VARIANTS,
                    help="; ".join(f"{v.name} ({v.label}): {v.description}" for v in VARIANTS_INFO.values()))
+    r.add_argument("--layers", default=RegConfig.layers, choices=tuple(LAYER_SCOPES),
+                   help="which of the target's layers the weight penalties act on: all (default), or only its "
+                        "first or last layer")
+    a = p.add_argument_group("adversarial loss (GANs)")
+    a.add_argument("--loss", default=TrainConfig.loss, choices=tuple(GAN_LOSSES),
+                   help="; ".join(f"{g.name}: {g.label} ({g.paper})" for g in GAN_LOSSES.values()))
+    a.add_argument("--lipschitz", default=TrainConfig.lipschitz, choices=tuple(LIPSCHITZ),
+                   help="; ".join(f"{k}: {v}" for k, v in LIPSCHITZ.items()) + " (default: none)")
+    a.add_argument("--clip", type=float, default=TrainConfig.clip,
+                   help=f"--lipschitz clip: every D weight kept in [-c, c] (default {TrainConfig.clip:g})")
+    a.add_argument("--gp", type=float, default=TrainConfig.gp,
+                   help=f"--lipschitz gp: weight of the gradient penalty (default {TrainConfig.gp:g})")
     d = p.add_argument_group("training data")
     d.add_argument("--train-size", type=int, default=0, metavar="N",
                    help="train on a class-balanced subset of N images (default 0: all of them); small data "
@@ -72,8 +86,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
                    help="fine-tune from this checkpoint (same model and config) instead of scratch")
     t.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
     m = p.add_argument_group("model")
-    m.add_argument("--g-norm", default=ModelConfig.g_norm,
-                   help=f"generator/decoder normalization: {' | '.join(G_NORMS)}")
+    m.add_argument("--g-norm", default=None,
+                   help=f"generator/decoder normalization: {' | '.join(G_NORMS)} (default: the family's; "
+                        f"{ModelConfig.g_norm} but for the colour DCGAN)")
     m.add_argument("--d-norm", default=ModelConfig.d_norm, help=f"discriminator normalization: {' | '.join(D_NORMS)}")
     m.add_argument("--ch", type=int, default=None, help=f"base channels (default: {ModelConfig.ch}, ~0.2M-param G"
                    + "".join(f"; {f.label} {f.config_defaults['ch']}" for f in FAMILIES.values()
@@ -81,9 +96,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     m.add_argument("--nz", type=int, default=None, help=f"latent size (default: {ModelConfig.nz}" + "".join(
         f"; {f.label} {f.config_defaults['nz']}" for f in FAMILIES.values() if "nz" in f.config_defaults) + ")")
     m.add_argument("--beta", type=float, default=1.0, help="VAE: weight of the KL term")
-    m.add_argument("--dropout", type=float, default=0.0,
+    m.add_argument("--dropout", type=float, default=None,
                    help="dropout rate on hidden activations: the discriminator (GANs), encoder and decoder "
-                        "(VAE); default 0")
+                        "(VAE); default 0 (0.3 for the colour DCGAN)")
     c = p.add_argument_group("cycle GAN (--model cyclegan): unpaired translation between two domains")
     c.add_argument("--lambda-cyc", type=float, default=ModelConfig.lambda_cyc,
                    help="weight of the cycle term ||F(G(a)) - a|| + ||G(F(b)) - b|| "
@@ -106,16 +121,15 @@ def config_from_args(a: argparse.Namespace) -> TrainConfig:
     any output is written: an unknown model names the registered ones, a VAE has no generator)."""
     fam = family(a.model)
     reg = RegConfig(**{name: getattr(a, name) for name in LAMBDAS}, target=a.target or fam.sampler_part,
-                    variant=a.variant)
-    mo = {"g_norm": a.g_norm, "d_norm": a.d_norm, "beta": a.beta, "dropout": a.dropout, "lambda_cyc": a.lambda_cyc,
-          "lambda_id": a.lambda_id, "cycle_norm": a.cycle_norm, "domains": a.domains}
-    if a.ch is not None:
-        mo["ch"] = a.ch
-    if a.nz is not None:
-        mo["nz"] = a.nz
+                    variant=a.variant, layers=a.layers)
+    mo = {"d_norm": a.d_norm, "beta": a.beta, "lambda_cyc": a.lambda_cyc, "lambda_id": a.lambda_id,
+          "cycle_norm": a.cycle_norm, "domains": a.domains}
+    for name in ("g_norm", "ch", "dropout", "nz"):  # unset: the family's default
+        if getattr(a, name) is not None:
+            mo[name] = getattr(a, name)
     kw = dict(steps=a.steps, max_seconds=a.seconds, seed=a.seed, batch_size=a.batch_size,
               lr_d=a.lr_d, log_every=a.log_every, sample_every=a.sample_every, train_size=a.train_size,
-              data_seed=a.data_seed)
+              data_seed=a.data_seed, loss=a.loss, lipschitz=a.lipschitz, clip=a.clip, gp=a.gp)
     if a.lr is not None:
         kw["lr"] = a.lr
     return make_config(a.model, a.dataset, model_overrides=mo, reg=reg, **kw)
@@ -148,7 +162,10 @@ def cmd_train(a: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     lambdas = " ".join(f"{name}={getattr(cfg.reg, name):g}" for name in LAMBDAS)
     print(f"training {cfg.model.name} on {cfg.dataset} ({len(cfg.training_images(data))} images) on {device}: "
-          f"{cfg.steps} steps, {lambdas} target={cfg.reg.target} variant={cfg.reg.variant}", flush=True)
+          f"{cfg.steps} steps, {lambdas} target={cfg.reg.target} variant={cfg.reg.variant}"
+          + ("" if cfg.reg.layers == "all" else f" layers={cfg.reg.layers}")
+          + ("" if (cfg.loss, cfg.lipschitz) == ("ns", "none") else f" loss={cfg.loss} lipschitz={cfg.lipschitz}"),
+          flush=True)
     with StepBar(cfg.steps, quiet=a.quiet) as bar:
         res = train(cfg, data=data, device=device, init=init,
                     progress=lambda p: bar.show(p.step, summary(p.record)))

@@ -83,8 +83,8 @@ def choose_mode(mode: str, device: torch.device, cfg: TrainConfig) -> str:
         check_batched_objective(cfg)
     if mode == "batched" and not batchable(cfg):
         raise ValueError("batched sweeps support neither d_norm='spectral' (its power iteration writes "
-                         "buffers in place) nor dropout (per-model masks), which vmap cannot batch; "
-                         "use mode='sequential'")
+                         "buffers in place) nor dropout (per-model masks), which vmap cannot batch, nor a loss, "
+                         "Lipschitz constraint or layer scope other than the defaults; use mode='sequential'")
     return mode
 
 
@@ -99,7 +99,8 @@ def check_batched_objective(cfg: TrainConfig) -> None:
 def batchable(cfg: TrainConfig) -> bool:
     """vmap cannot batch spectral norm's in-place power iteration, nor draw per-model dropout masks."""
     return (cfg.model.d_norm != "spectral" and not cfg.model.dropout
-            and family(cfg.model.name).objective in BATCHED_OBJECTIVES)
+            and family(cfg.model.name).objective in BATCHED_OBJECTIVES
+            and (cfg.loss, cfg.lipschitz, cfg.reg.layers) == ("ns", "none", "all"))
 
 
 def sweep(

@@ -134,11 +134,20 @@ def gan_step(t: Trainer) -> dict[str, torch.Tensor]:
     fake = m.generate(z, y)
 
     # 1) discriminator: maximise log D(x) + log(1 - D(G(z))); G's output is detached
+    #    (or the Wasserstein critic's -mean D(x) + mean D(G(z)); cfg.loss), kept Lipschitz by cfg.lipschitz
+    objective = losses.gan_loss(t.cfg.loss)
     d_real = m.discriminate(real, y)
     d_fake = m.discriminate(fake.detach(), y)
-    d_loss = losses.d_loss(d_real, d_fake)
+    d_loss = objective.d(d_real, d_fake)
     d_pen, d_terms = t.penalty("discriminator")
+    gp = None
+    if t.cfg.lipschitz == "gp":
+        eps = torch.rand(bs, generator=t.gen, device=t.gen.device).to(real.device)
+        gp = t.cfg.gp * losses.gradient_penalty(lambda x: m.discriminate(x, y), real, fake.detach(), eps)
+        d_pen = d_pen + gp
     t.update("discriminator", d_loss + d_pen)
+    if t.cfg.lipschitz == "clip":
+        losses.clip_weights_(m.discriminator, t.cfg.clip)
 
     # 2) generator: maximise log D(G(z)) (the non-saturating form), plus its penalties.
     #    G's update needs only dL/d(fake), so D's weights are frozen for this forward and autograd
@@ -146,7 +155,7 @@ def gan_step(t: Trainer) -> dict[str, torch.Tensor]:
     m.discriminator.requires_grad_(False)
     d_fake = m.discriminate(fake, y)
     m.discriminator.requires_grad_(True)
-    g_loss = losses.g_loss(d_fake)
+    g_loss = objective.g(d_fake)
     g_pen, g_terms = t.penalty("generator")
     act = t.cfg.reg.act * ink_l1(fake) if t.cfg.reg.act else None  # mean ink in [0, 1]
     g_total = g_loss + g_pen + (act if act is not None else 0)
@@ -158,6 +167,8 @@ def gan_step(t: Trainer) -> dict[str, torch.Tensor]:
     out.update(_named_terms(g_terms, "generator"))
     if act is not None:
         out["act"] = act.detach()
+    if gp is not None:
+        out["gp"] = gp.detach()
     return out
 
 

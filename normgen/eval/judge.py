@@ -2,7 +2,8 @@
 
 Its penultimate layer (128 ReLU units) plays the role Inception-v3's pool features play in FID
 (Heusel et al. 2017, https://arxiv.org/abs/1706.08500): a Frechet distance between judge features
-of generated and real test images is a FID-like quality score for 28x28 data, and its softmax gives
+of generated and real test images is a FID-like quality score for 28x28 grey and 32x32 colour data
+(CIFAR-10: 74.4% test accuracy after 4,000 steps), and its softmax gives
 confidence and class histograms (normgen.eval.quality). Inputs are images in [-1, 1], like every model.
 
 Stored as `*.safetensors` with JSON metadata (architecture, dataset, class names, measured test

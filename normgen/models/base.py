@@ -27,6 +27,7 @@ class GenerativeModel(nn.Module):
     part_names: ClassVar[tuple[str, ...]] = ()  # sub-networks, in the order `parts` lists them
     sampler_part: ClassVar[str] = ""  # the part that draws images: a penalty's default target
     sampler_parts: ClassVar[tuple[str, ...]] = ()  # the parts sampling needs (stored in slim checkpoints)
+    image_channels: ClassVar[int | None] = None  # the image channels it is built for (3: colour); None: any
     conditional: ClassVar[bool] = False  # takes a class label: needs a labelled dataset
     objective: ClassVar[str] = ""  # the loss it trains with: "gan" | "vae" (normgen.losses, engine steps)
     optimizers: ClassVar[dict[str, tuple[str, ...]]] = {}  # optimizer name -> the parts it updates

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 from normgen.models.base import GenerativeModel
 from normgen.models.cgan import CGAN
 from normgen.models.cyclegan import CycleGAN
+from normgen.models.dcgan import ColourDCGAN
 from normgen.models.gan import GAN
 from normgen.models.vae import VAE
 
 if TYPE_CHECKING:
     from normgen.models.config import ModelConfig
 
-FAMILIES: dict[str, type[GenerativeModel]] = {cls.name: cls for cls in (GAN, VAE, CGAN, CycleGAN)}
+FAMILIES: dict[str, type[GenerativeModel]] = {cls.name: cls for cls in (GAN, VAE, CGAN, ColourDCGAN, CycleGAN)}
 MODEL_NAMES: tuple[str, ...] = tuple(FAMILIES)
 
 

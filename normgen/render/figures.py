@@ -260,7 +260,9 @@ def heat_lut() -> np.ndarray:
 
 def heat_grid(heat: torch.Tensor, nrow: int, scale: int = 1) -> Image.Image:
     """A heat map of `heat` (n, C, H, W) in [0, 1], one cell per sample in the layout of a sample grid
-    (padding white), coloured with `heat_lut`; `scale` enlarges each pixel (nearest neighbour)."""
+    (padding white), coloured with `heat_lut`; `scale` enlarges each pixel (nearest neighbour). A colour
+    pixel shows the largest change of its channels (a change in blue alone is as visible as one in red)."""
+    heat = heat.amax(1, keepdim=True)
     gray = grid_array(heat * 2 - 1, nrow=nrow)[..., 0]
     cells = grid_array(torch.ones_like(heat), nrow=nrow, pad_value=0.0)[..., 0] > 0
     rgb = heat_lut()[gray]

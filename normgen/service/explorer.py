@@ -60,7 +60,7 @@ from normgen.service.report import (
     size_words,
     totals,
 )
-from normgen.zoo.index import Entry, ZooIndex, load_entry
+from normgen.zoo.index import Entry, ZooIndex, family_dropout, load_entry
 from normgen.zoo.readings import images_words
 
 N_SAMPLES = 64  # unconditional grids: 8 x 8
@@ -138,6 +138,7 @@ def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2
             f"The zoo has no {model_label(model)} trained on {dataset_label(dataset)}. "
             f"It has: {'; '.join(have) or 'nothing'}. Pick one of those, or train this setting in the Train tab."])
     notes = []
+    dropout = dropout or family_dropout(model)  # 0 asks for the family's own (the colour DCGAN's D has 0.3)
     sizes = index.values("train_size", **l1_l2)
     if train_size not in sizes:
         use = 0 if 0 in sizes else sizes[0]
@@ -158,7 +159,7 @@ def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2
                      f"showing '{norms[0]}' instead.")
         g_norm = norms[0]
     where = {**l1_l2, "g_norm": g_norm}
-    if l1 == 0 and l2 == 0 and dropout == 0:
+    if l1 == 0 and l2 == 0 and dropout == family_dropout(model):
         sel = index.baseline(**where)
         if sel is None:
             notes.append("The zoo has no unregularized (λ = 0) checkpoint for this model and dataset.")
@@ -170,7 +171,8 @@ def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2
         math.isclose(sel.l1, l1, rel_tol=1e-6) and math.isclose(sel.l2, l2, rel_tol=1e-6))
     if not is_exact:
         asked = ", ".join(lambda_terms({"l1": l1, "l2": l2}, zeros=True))
-        want = f"{asked} on the {target} ({variant_label(variant)})" + (f" with dropout {dropout:g}" if dropout
+        want = f"{asked} on the {target} ({variant_label(variant)})" + (f" with dropout {dropout:g}"
+                                                                       if dropout != family_dropout(model)
                                                                        else "")
         if sel is None:
             sel = index.baseline(**where)

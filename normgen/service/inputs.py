@@ -188,6 +188,18 @@ def parse_dropout(value: Any) -> float:
     return parse_float("dropout (a rate; 0 = off)", value, 0.0, DROPOUT_MAX)
 
 
+# the adversarial loss as one control: name -> (TrainConfig.loss, TrainConfig.lipschitz), and its text
+LOSSES: dict[str, tuple[str, str]] = {"ns": ("ns", "none"), "wgan-clip": ("wgan", "clip"),
+                                      "wgan-gp": ("wgan", "gp"), "wgan": ("wgan", "none")}
+LOSS_LABELS = {"ns": "non-saturating (standard)", "wgan-clip": "Wasserstein + weight clipping (c = 0.01)",
+               "wgan-gp": "Wasserstein + gradient penalty (10)", "wgan": "Wasserstein, no constraint (diverges)"}
+
+
+def check_loss(value: Any) -> str:
+    """One of LOSSES (the GAN families' adversarial loss and Lipschitz constraint)."""
+    return check_choice("loss", value, LOSSES)
+
+
 # ----------------------------------------------------------------------------------------------
 # the zoo index, cached by file identity (a rebuilt index is re-read on the next call)
 
@@ -277,9 +289,12 @@ def dataset_status(data_root: str | Path | None = None) -> dict[str, str | None]
             out[name] = None
             continue
         raw = root / str(info.folder) / "raw"
-        ok = all((raw / f).exists() or (raw / f"{f}.gz").exists() for f in files)
+        if info.present_as:
+            ok, where = any((root / p).exists() for p in info.present_as), " or ".join(info.present_as)
+        else:
+            ok, where = all((raw / f).exists() or (raw / f"{f}.gz").exists() for f in files), f"{info.folder}/raw files"
         out[name] = None if ok else (
-            f"{info.label} is not on this server (no {info.folder}/raw files under {root}; "
+            f"{info.label} is not on this server (no {where} under {root}; "
             f"set $NORMGEN_DATA to a folder that has them)")
     return out
 
@@ -301,6 +316,8 @@ def _count_train(name: str, root: Path) -> int | None:
     info = DATASETS[name]
     if info.offline:
         return len(load_dataset(name, root=root, download=False))
+    if info.train_count is not None:
+        return info.train_count
     raw = root / str(info.folder) / "raw" / "train-images-idx3-ubyte"
     try:
         if raw.is_file():

@@ -23,7 +23,7 @@ TABS = ("explore", "train", "compare", "learn", "translate")
 PREFIXES = {"explore": "", "train": "train_", "compare": "compare_"}
 LAMBDA_KEYS = ("l1", "l2")  # written as 1e-4 in a link
 TRAIN_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "steps", "seconds", "start",
-              "train_size", "dropout")  # TrainTab.inputs() order
+              "train_size", "dropout", "loss")  # TrainTab.inputs() order
 COMPARE_KEYS = ("model", "dataset", "sweep", "point", "seed", "noise")  # seed: training seed; noise: noise seed
 SWEEP_ID_MAX = 200  # characters of a sweep id in a link ("l1|none|none|generator|loss|6000|n300|do0.2")
 
@@ -64,7 +64,7 @@ def _checks(prefix: str) -> dict[str, Callable[[Any], Any]]:
                 "steps": lambda v: I.parse_int("steps", v, 1, max_steps),
                 "seconds": lambda v: I.parse_float("seconds", v, 1, max_seconds),
                 "start": lambda v: I.check_choice("start", v, STARTS),
-                "train_size": I.parse_train_size, "dropout": I.parse_dropout}
+                "train_size": I.parse_train_size, "dropout": I.parse_dropout, "loss": I.check_loss}
     return {**common, "sweep": _sweep_id, "point": lambda v: I.parse_int("point", v, 0, 10_000),
             "noise": I.parse_seed}
 

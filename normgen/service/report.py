@@ -18,7 +18,7 @@ from normgen.regularizers import LAMBDAS, PENALTIES, VARIANTS, variant_label
 from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.service.inputs import dataset_label, model_label
 from normgen.zoo import coverage
-from normgen.zoo.index import Entry, ZooIndex
+from normgen.zoo.index import Entry, ZooIndex, family_dropout
 from normgen.zoo.readings import (
     dropout_words,
     generalization_rows,
@@ -65,8 +65,10 @@ def entry_lambdas(e: Entry) -> dict[str, float]:
 
 
 def dropout_term(e: Entry) -> str:
-    """'dropout 0.2 in the encoder and decoder', or '' without dropout."""
-    return f"dropout {e.dropout:g} in {dropout_words(e.model)}" if e.dropout else ""
+    """'dropout 0.2 in the encoder and decoder', or '' without dropout beyond the family's own (the colour
+    DCGAN's discriminator always has the sources' 0.3)."""
+    extra = e.dropout and e.dropout != family_dropout(e.model)
+    return f"dropout {e.dropout:g} in {dropout_words(e.model)}" if extra else ""
 
 
 def describe(e: Entry) -> str:

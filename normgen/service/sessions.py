@@ -29,10 +29,12 @@ from normgen.models import GenerativeModel, family
 from normgen.regularizers import RegConfig
 from normgen.service.admission import admission
 from normgen.service.inputs import (
+    LOSSES,
     OFFLINE_DATASET,
     InputError,
     check_dataset,
     check_g_norm,
+    check_loss,
     check_model,
     check_target,
     check_variant,
@@ -131,7 +133,7 @@ def finetune_source(model: str, dataset: str, g_norm: str, root: str | None = No
 
 
 def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-             steps: Any, seconds: Any, start: Any, train_size: Any = 0, dropout: Any = 0.0, *,
+             steps: Any, seconds: Any, start: Any, train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *,
              root: str | None = None, device: str | None = None, data_root: str | None = None) -> RunPlan:
     """Validate a Train request and build its TrainConfig (raises InputError with what is allowed).
 
@@ -145,6 +147,9 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     l1, l2 = parse_lambda("l1", l1), parse_lambda("l2", l2)
     target, variant, seed = check_target(model, target), check_variant(variant), parse_seed(seed)
     train_size, dropout = parse_train_size(train_size), parse_dropout(dropout)
+    adversarial = dict(zip(("loss", "lipschitz"), LOSSES[check_loss(loss)], strict=True))
+    if adversarial["loss"] != "ns" and not family(model).adversarial:
+        raise InputError(f"loss {loss!r} needs a discriminator; the {model_label(model)} has none (use ns)")
     if start not in STARTS:
         raise InputError(f"start must be one of: {', '.join(STARTS)}; got {start!r}")
     device = device or device_name()
@@ -156,7 +161,8 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
         raise InputError(f"{why}. Choose {OFFLINE_DATASET}, which is made offline.")
     check_train_size(dataset, train_size, data_root)
     reg = RegConfig(l1=l1, l2=l2, target=target, variant=variant)
-    stream = {"steps": steps, "max_seconds": seconds, "seed": seed, "n_samples": 64, "train_size": train_size}
+    stream = {"steps": steps, "max_seconds": seconds, "seed": seed, "n_samples": 64, "train_size": train_size,
+              **adversarial}
     notes: list[str] = []
     if start == "finetune":
         entry = finetune_source(model, dataset, g_norm, root, train_size)
@@ -167,7 +173,11 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
                            [f"fine-tuning the zoo baseline `{entry.id}` ({entry.steps} steps, λ = 0)"],
                            entry_path(entry, get_index(root).root))
         notes.append(scratch_reason(model, dataset, train_size, dropout, entry is not None))
-    cfg = make_config(model, dataset, model_overrides={"g_norm": g_norm, "dropout": dropout}, reg=reg, **stream)
+    mo = {"g_norm": g_norm, **({"dropout": dropout} if dropout else {})}  # 0: the family's own (DCGAN's D: 0.3)
+    try:
+        cfg = make_config(model, dataset, model_overrides=mo, reg=reg, **stream)
+    except ValueError as exc:  # e.g. a grey dataset for the colour DCGAN: a message, not a traceback
+        raise InputError(str(exc)) from None
     return RunPlan(cfg, device, "scratch", None, None, notes)
 
 

@@ -24,7 +24,7 @@ OFF_EXPONENT = EXP_MIN - EXP_STEP  # the slider's leftmost notch: λ = 0
 PREFIX = "train_"
 # the /train parameters, in the API's order, as they appear in the URL (with PREFIX)
 TRAIN_PARAMS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "steps", "seconds", "start",
-                "train_size", "dropout")
+                "train_size", "dropout", "loss")
 
 
 def exponent_of(lam: float) -> float:
@@ -80,7 +80,7 @@ def parse_train_query(q: Mapping[str, Any], max_steps: int, max_seconds: float) 
     checks = {
         "model": I.check_model, "dataset": I.check_dataset, "g_norm": I.check_g_norm, "variant": I.check_variant,
         "l1": lambda v: I.parse_lambda("l1", v), "l2": lambda v: I.parse_lambda("l2", v), "seed": I.parse_seed,
-        "train_size": I.parse_train_size, "dropout": I.parse_dropout,
+        "train_size": I.parse_train_size, "dropout": I.parse_dropout, "loss": I.check_loss,
         "steps": lambda v: I.parse_int(f"steps (at most {max_steps} here)", v, 1, max_steps),
         "seconds": lambda v: I.parse_float(f"seconds (at most {max_seconds:g} here)", v, 1, max_seconds),
     }

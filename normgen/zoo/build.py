@@ -62,9 +62,10 @@ Runner = Callable[[dict[str, dict], Finish], None]
 
 # config fields added after the zoo's first entries: at these defaults they leave a recipe hash as it was,
 # so adding a setting does not make every shipped entry stale
-LATER_FIELDS = ((("train_size",), 0), (("data_seed",), 0), (("model", "dropout"), 0.0),
+LATER_FIELDS = ((("train_size",), 0), (("data_seed",), 0), (("model", "dropout"), 0.0), (("loss",), "ns"),
+                (("lipschitz",), "none"), (("clip",), 0.01), (("gp",), 10.0), (("reg", "layers"), "all"),
                 (("model", "lambda_cyc"), 10.0), (("model", "lambda_id"), 0.0), (("model", "cycle_norm"), "l1"),
-                (("model", "domains"), "thin-bold"))  # the cycle GAN's controls (issue 16)
+                (("model", "domains"), "thin-bold"))  # the colour (issue 15) and the cycle GAN's (issue 16) controls
 
 
 def recipe_hash(cfg_dict: dict, eval_n: int, half: bool, judge_sha: str) -> str:

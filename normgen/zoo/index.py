@@ -31,6 +31,7 @@ from normgen import __version__
 from normgen.checkpoints import Checkpoint, CheckpointError, load, sha256
 from normgen.engine.sampling import sample
 from normgen.eval.judge import Judge, load_judge_file
+from normgen.models.config import default_model_config
 from normgen.regularizers import LAMBDAS
 
 ZOO_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
@@ -48,6 +49,17 @@ def zoo_root(root: str | Path | None = None) -> Path:
         return Path(root)
     env = os.environ.get(ZOO_ENV)
     return Path(env).expanduser() if env else ZOO_DIR
+
+
+SETTING_DEFAULTS = {"loss": "ns", "lipschitz": "none", "layers": "all"}  # index keys added by issue 15
+
+
+def family_dropout(model: str) -> float:
+    """The dropout a family trains with by default (what a baseline of it has)."""
+    try:
+        return default_model_config(model).dropout
+    except ValueError:  # a family this normgen does not know
+        return 0.0
 
 
 @dataclass(frozen=True)
@@ -80,8 +92,15 @@ class Entry:
 
     @property
     def is_baseline(self) -> bool:
-        return (all(getattr(self, k) == 0 for k in LAMBDAS) and not self.dropout  # the cycle GAN's controls too:
+        """Every lambda 0, the family's own dropout (0, but 0.3 in the colour DCGAN's discriminator) and, for
+        the cycle GAN, its default λ_cyc 10 with the L1 cycle norm."""
+        return (all(getattr(self, k) == 0 for k in LAMBDAS) and self.dropout == family_dropout(self.model)
                 and self.extra.get("lambda_cyc", 10.0) == 10.0 and self.extra.get("cycle_norm", "l1") == "l1")
+
+    @property
+    def setting(self) -> tuple[str, str, str]:
+        """(loss, lipschitz, layers) it was trained with; entries before issue 15 have the defaults."""
+        return tuple(self.extra.get(k, d) for k, d in SETTING_DEFAULTS.items())  # type: ignore[return-value]
 
     def to_dict(self) -> dict[str, Any]:
         """The index row: the fields above, with `extra`'s keys at the top level."""
@@ -162,7 +181,7 @@ class ZooIndex:
         return list(found)
 
     def nearest(self, model: str, dataset: str, l1: float, l2: float, *, relax: Sequence[str] = (),
-                **fields_: Any) -> Entry | None:
+                setting: tuple[str, str, str] = ("ns", "none", "all"), **fields_: Any) -> Entry | None:
         """The regularized entry of `model` on `dataset` (and the other given fields) closest to (l1, l2).
 
         Distance: Euclidean in (log10(l1 + 1e-6), log10(l2 + 1e-6)), so one decade counts the same
@@ -170,12 +189,14 @@ class ZooIndex:
         then index order. `relax` names fields of `fields_` to give up, one more at a time in that
         order, while no entry matches (Explore asks for its target and variant, then settles for
         another variant, then another target). A baseline is near no setting: see `baseline`. Unless
-        asked, only full-data entries without dropout qualify (train_size 0, dropout 0).
+        asked, only full-data entries with the family's dropout qualify (train_size 0), trained with
+        `setting` (loss, lipschitz, layers: the defaults unless asked).
         """
-        want = {"train_size": 0, "dropout": 0.0, **fields_}
+        want = {"train_size": 0, "dropout": family_dropout(model), **fields_}
         for drop in (None, *relax):
             want.pop(drop, None)
-            cands = [e for e in self.find(model=model, dataset=dataset, **want) if not e.is_baseline]
+            cands = [e for e in self.find(model=model, dataset=dataset, **want)
+                     if not e.is_baseline and e.setting == tuple(setting)]
             if cands:
                 break
         else:
@@ -202,7 +223,9 @@ class ZooIndex:
         if seed is not None:
             want["seed"] = seed
         need = set(stores)
-        cands = [e for e in self.find(model=model, dataset=dataset, **want) if e.is_baseline and need <= set(e.parts)]
+        loss = (like.setting if like is not None else tuple(SETTING_DEFAULTS.values()))[:2]  # same loss as `like`
+        cands = [e for e in self.find(model=model, dataset=dataset, **want)
+                 if e.is_baseline and need <= set(e.parts) and e.setting[:2] == loss]
         if not cands:
             return None
 

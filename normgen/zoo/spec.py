@@ -14,6 +14,9 @@ Priorities (issue 4), built with `zoo build --priority K` (everything <= K):
      baseline seed
   6  Fashion-MNIST: the priority-1 core grid
   7  proximal, decoupled and group lasso for the VAE and the conditional GAN
+  10, 11  a colour dataset (CIFAR-10): the colour DCGAN block (`colour_block`): baselines x 3 seeds, the
+     Wasserstein loss with weight clipping / gradient penalty / neither, the source's first-layer L1 1e-4
+     (10); L1 and L2 axes on the generator, a discriminator point (11)
 The first dataset passed to `spec()` gets priorities 1-5 and 7, every other one the core grid at 6.
 Size (float16; ~0.45 MiB per GAN entry, 0.42 per VAE, 0.51 per cGAN with its discriminator stored for
 fine-tuning): priorities 1-6 come to 55.4 MiB (+0.8 MiB of judges, ~0.6 MiB of index and card), inside
@@ -26,6 +29,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from normgen.config import TrainConfig, make_config
+from normgen.data import dataset_info
 from normgen.models import MODEL_NAMES, family
 from normgen.models.config import default_model_config
 from normgen.regularizers import LAMBDAS, RegConfig
@@ -94,7 +98,20 @@ CYCLE_SEEDS = (0, 1)
 CYCLE_AXIS = (0.0, 1.0)  # λ_cyc beside the baseline's 10
 CYCLE_PENALTIES = ((1e-3, 0.0), (0.0, 1e-1))  # (l1, l2) on the generator part: G and F
 MODELS = tuple(m for m in MODEL_NAMES if m in STEPS)  # in the registry's order
-DATASETS = ("mnist", "fashion")  # the first gets the full grid (and comes first in every listing)
+DATASETS = ("mnist", "fashion", "cifar10")  # the first gets the full grid (and comes first in every listing)
+
+# --- the colour block (issue 15): CIFAR-10 as its sources train it, sized for a 2-core CPU ---------------
+# The colour DCGAN at ch 16 runs ~5.9 steps/s alone on one core (scripts/dcgan_widths.py); on the shared
+# development machine at load average ~10 it ran 0.89 steps/s on one thread and 0.41 on two. 500 steps of 64
+# (0.64 epochs of CIFAR-10) is what fitted in the session that built the block (60-187 s of training an
+# entry on one thread; priority 10 took 649 s and 11 took 823 s before the noise draws): far from converged
+# (blurry colour fields). A GPU build can raise COLOUR_STEPS (the recipe hash then retrains the block).
+COLOUR_MODEL = "dcgan"
+COLOUR_STEPS = 500
+COLOUR_SEEDS = (0, 1, 2)
+COLOUR_L1 = (1e-5, 1e-4, 1e-3)
+COLOUR_L2 = (1e-3, 1e-2, 1e-1)
+COLOUR_WASSERSTEIN = ("clip", "gp", "none")  # Lipschitz constraints of the Wasserstein baselines
 
 
 @dataclass(frozen=True)
@@ -119,6 +136,9 @@ class ZooSpec:
     steps: int = 0  # 0 = the family's STEPS
     lambda_cyc: float = 10.0  # the cycle GAN's λ_cyc and cycle norm (ModelConfig); in the id of a translator only
     cycle_norm: str = "l1"
+    loss: str = "ns"  # TrainConfig.loss: ns | wgan
+    lipschitz: str = "none"  # TrainConfig.lipschitz: none | clip | gp
+    layers: str = "all"  # RegConfig.layers: which layers of the target the penalty acts on
 
     def __post_init__(self) -> None:
         if not self.target:
@@ -128,7 +148,8 @@ class ZooSpec:
     @property
     def reg(self) -> RegConfig:
         """This entry's regularizer: its lambdas, target and variant."""
-        return RegConfig(**{k: getattr(self, k) for k in LAMBDAS}, target=self.target, variant=self.variant)
+        return RegConfig(**{k: getattr(self, k) for k in LAMBDAS}, target=self.target, variant=self.variant,
+                         layers=self.layers)
 
     @property
     def id(self) -> str:
@@ -139,12 +160,16 @@ class ZooSpec:
             s += f"-a={self.act:g}"
         if self.d_norm != default_model_config(self.model).d_norm:
             s += f"-d={self.d_norm}"
-        if self.dropout:
+        if self.dropout != default_model_config(self.model).dropout:
             s += f"-do={self.dropout:g}"
         if self.train_size:
             s += f"-n{self.train_size}"
         if family(self.model).translates:
             s += f"-cyc={self.lambda_cyc:g}-{self.cycle_norm}"
+        if self.layers != "all":
+            s += f"-{self.layers}"
+        if (self.loss, self.lipschitz) != ("ns", "none"):
+            s += f"-{self.loss}" + ("" if self.lipschitz == "none" else f"-{self.lipschitz}")
         return f"{s}-s{self.seed}"
 
     @property
@@ -153,15 +178,18 @@ class ZooSpec:
 
     @property
     def is_baseline(self) -> bool:
-        return (not any(getattr(self, k) for k in LAMBDAS) and not self.dropout
+        return (not any(getattr(self, k) for k in LAMBDAS) and self.dropout == default_model_config(self.model).dropout
                 and (self.lambda_cyc, self.cycle_norm) == (ZooSpec.lambda_cyc, ZooSpec.cycle_norm))
 
     def config(self, steps: int | None = None) -> TrainConfig:
         """The TrainConfig of this entry (make_config's per-model defaults + this regularizer)."""
+        extra = {} if (self.loss, self.lipschitz) == ("ns", "none") else {"loss": self.loss,
+                                                                        "lipschitz": self.lipschitz}
         return make_config(self.model, self.dataset, reg=self.reg, seed=self.seed,
                            steps=steps or self.steps or STEPS[self.model], train_size=self.train_size,
                            model_overrides={"g_norm": self.g_norm, "d_norm": self.d_norm, "dropout": self.dropout,
-                                            "lambda_cyc": self.lambda_cyc, "cycle_norm": self.cycle_norm})
+                                            "lambda_cyc": self.lambda_cyc, "cycle_norm": self.cycle_norm},
+                           **extra)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "id": self.id, "file": self.file}
@@ -212,10 +240,27 @@ def cycle_block(dataset: str) -> list[ZooSpec]:
     return out
 
 
+def colour_block(dataset: str) -> list[ZooSpec]:
+    """A colour dataset's grid (issue 15): the colour DCGAN with the sources' batch norm and dropout 0.3."""
+    d = default_model_config(COLOUR_MODEL)
+    base = ZooSpec(COLOUR_MODEL, dataset, 10, "baseline", g_norm=d.g_norm, dropout=d.dropout, steps=COLOUR_STEPS)
+    out = [replace(base, seed=s) for s in COLOUR_SEEDS]
+    out += [replace(base, tag="wgan", loss="wgan", lipschitz=c, priority=10 if c != "none" else 11)
+            for c in COLOUR_WASSERSTEIN]
+    out.insert(4, replace(base, tag="first", l1=1e-4, layers="first"))  # the source's point, after WGAN-clip
+    out += [replace(base, priority=11, tag="l1", l1=v) for v in COLOUR_L1]
+    out += [replace(base, priority=11, tag="l2", l2=v) for v in COLOUR_L2]
+    out += [replace(base, priority=11, tag="target", target="discriminator", l2=1e-2)]
+    return out
+
+
 def spec(datasets: tuple[str, ...] = DATASETS) -> list[ZooSpec]:
     """The whole grid, deduplicated by id, in priority order."""
     out: list[ZooSpec] = []
     for i, ds in enumerate(datasets):
+        if dataset_info(ds).image_shape[0] == 3:  # a colour dataset: the colour block only
+            out += colour_block(ds)
+            continue
         if i > 0:  # secondary datasets: the core grid only
             for m in MODELS:
                 out += _core(m, ds, 6)
@@ -236,7 +281,7 @@ def spec(datasets: tuple[str, ...] = DATASETS) -> list[ZooSpec]:
             out += [ZooSpec(m, ds, 7, "proximal", variant="proximal", l1=v) for v in PROX_L1]
             out += [ZooSpec(m, ds, 7, "decoupled", variant="decoupled", l2=v) for v in DECAY_L2]
             out += [ZooSpec(m, ds, 7, "group", group=v) for v in GROUP_AXIS]
-    if datasets:
+    if datasets and dataset_info(datasets[0]).image_shape[0] != 3:
         out += small_data(datasets[0])
         out += cycle_block(datasets[0])
     seen: dict[str, ZooSpec] = {}

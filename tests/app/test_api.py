@@ -51,9 +51,10 @@ def test_only_explore_and_train_are_public_with_named_parameters(app):
     # train_size and dropout came later: last, with defaults (0 = all images, no dropout), so older calls work
     ex, tr = eps["/explore"]["parameters"], eps["/train"]["parameters"]
     assert [p["parameter_name"] for p in ex] == [*EXPLORE, "seed", "train_size", "dropout"]
-    assert [p["parameter_name"] for p in tr] == [*TRAIN, "train_size", "dropout"]
-    for p in ex[-2:] + tr[-2:]:
+    assert [p["parameter_name"] for p in tr] == [*TRAIN, "train_size", "dropout", "loss"]
+    for p in ex[-2:] + tr[-3:-1]:
         assert p["parameter_has_default"] and p["parameter_default"] == 0, p
+    assert tr[-1]["parameter_has_default"] and tr[-1]["parameter_default"] == "ns"  # issue 15: the adversarial loss
 
 
 def test_explore_returns_two_images_and_stats(app):
@@ -105,7 +106,7 @@ def test_explore_rejects_bad_input_with_a_message(app):
     for kw, msg in ((dict(l1="nan"), "l1 must be a finite number"), (dict(l2=-1), "l2 must be a finite number"),
                     (dict(target="encoder"), "target for the GAN must be one of"),
                     (dict(seed=-1), r"seed must be an integer in \[0, 2147483647\], got -1"),
-                    (dict(model="diffusion"), "model must be one of: gan, vae, cgan; got 'diffusion'")):
+                    (dict(model="diffusion"), "model must be one of: gan, vae, cgan, dcgan; got 'diffusion'")):
         args = {**EXPLORE, "seed": 0, **kw}
         with pytest.raises(AppError, match=msg):
             client.predict(**args, api_name="/explore")

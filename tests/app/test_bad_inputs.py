@@ -60,7 +60,7 @@ def test_explore_bad_choices_name_the_field(app):
     from gradio_client.exceptions import AppError
 
     client, _, _ = app
-    with pytest.raises(AppError, match=r"^model must be one of: gan, vae, cgan; got 'diffusion'$"):
+    with pytest.raises(AppError, match=r"^model must be one of: gan, vae, cgan, dcgan; got 'diffusion'$"):
         client.predict(**{**EXPLORE, "model": "diffusion"}, seed=0, api_name="/explore")
 
 

@@ -310,3 +310,52 @@ def test_bad_argument_in_a_real_process(tmp_path, repo_root):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [f"normgen: error: {tmp_path / 'none.safetensors'}: no such file"]
     assert proc.stdout == ""
+
+
+# ---- colour, losses and your own images (issue 15): one line, exit 2, no output folder -----------------
+
+
+@pytest.mark.parametrize("extra,fragments", [
+    (["--model", "dcgan"], ("built for 3-channel images", "'shapes' has 1 (grey)")),
+    (["--loss", "wgan", "--lipschitz", "clip", "--clip", "0"], ("clip must be a number in (0, 10]",)),
+    (["--loss", "wgan", "--lipschitz", "clip", "--clip", "nan"], ("clip must be",)),
+    (["--loss", "wgan", "--lipschitz", "gp", "--gp", "nan"], ("gp must be",)),
+    (["--loss", "hinge"], ("--loss",)),
+    (["--layers", "middle"], ("--layers",)),
+])
+def test_bad_colour_and_loss_arguments(capsys, tmp_path, extra, fragments):
+    _expect_usage_error(capsys, ["train", *TINY, *extra, "--out", str(tmp_path / "never")], *fragments)
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize("case", ["empty", "corrupt", "mixed"])
+def test_a_bad_image_folder_is_one_line(capsys, tmp_path, case):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    if case != "empty":
+        Image.new("RGB", (32, 32)).save(folder / "a.png")
+    if case == "corrupt":
+        (folder / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    if case == "mixed":
+        Image.new("RGB", (64, 32)).save(folder / "b.png")
+    expect = {"empty": "has no images", "corrupt": "cannot read", "mixed": "mixes image sizes"}[case]
+    _expect_usage_error(capsys, ["train", *TINY, "--dataset", f"folder:{folder}", "--out", str(tmp_path / "never")],
+                        expect)
+    assert not (tmp_path / "never").exists()
+
+
+def test_train_on_a_folder_of_colour_images_and_reproduce(capsys, tmp_path):
+    folder = tmp_path / "mine"
+    for c, colour in (("red", (255, 0, 0)), ("blue", (0, 0, 255))):
+        (folder / c).mkdir(parents=True)
+        for i in range(4):
+            Image.new("RGB", (48, 48), colour).save(folder / c / f"{i}.png")
+    out = tmp_path / "run"
+    rc = main(["train", "--model", "dcgan", "--dataset", f"folder:{folder}", *TINY, "--loss", "wgan",
+               "--lipschitz", "gp", "--layers", "first", "--l1", "1e-4", "--out", str(out)])
+    assert rc == 0
+    ck = load(out / "model.safetensors")
+    assert ck.config.loss == "wgan" and ck.config.lipschitz == "gp" and ck.config.reg.layers == "first"
+    assert sample(ck.model, 3, 0).shape == (3, 3, 32, 32)
+    line = _reproduce_line(capsys.readouterr().out)
+    assert "--loss wgan --lipschitz gp" in line and "--layers first" in line

@@ -270,7 +270,7 @@ def test_fast_cuda_math_is_a_no_op_off_cuda():
     assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.benchmark) == before
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", [n for n in MODEL_NAMES if family(n).image_channels in (None, 1)])  # grey shapes
 def test_optimizers_and_step_come_from_the_family(shapes_small, name):
     """Each optimizer updates exactly the parameters of its family's parts, every part once; lr_d goes
     to the discriminator's optimizer only; the step is the one of the family's objective."""
@@ -359,3 +359,56 @@ def test_cycle_gan_trains_a_few_steps_and_translates_on_the_cpu(shapes_small):
     dom = cfg.training_images(shapes_small)
     flat = dom.a.images.flatten(1)
     assert all(bool((flat == x.flatten()).all(1).any()) for x in a)
+
+
+# ---- the Wasserstein loss and its Lipschitz constraints in the GAN step (issue 15) --------------------
+
+
+def test_weight_clipping_keeps_every_discriminator_weight_within_c(shapes_small):
+    c = 0.004
+    cfg = tiny_config("gan", steps=6, loss="wgan", lipschitz="clip", clip=c)
+    res = train(cfg, data=shapes_small, device="cpu")
+    ws = list(res.model.discriminator.parameters())
+    assert all(w.abs().max() <= c for w in ws)
+    assert sum(int((w.abs() == c).sum()) for w in ws) > 100  # the bound is reached: clipping acted
+    free = train(tiny_config("gan", steps=6, loss="wgan"), data=shapes_small, device="cpu")
+    assert max(w.abs().max() for w in free.model.discriminator.parameters()) > 10 * c
+
+
+def test_the_gradient_penalty_is_recorded_and_changes_the_run(shapes_small):
+    plain = train(tiny_config("gan", steps=5, loss="wgan"), data=shapes_small, device="cpu")
+    gp = train(tiny_config("gan", steps=5, loss="wgan", lipschitz="gp", gp=10.0), data=shapes_small, device="cpu")
+    assert "gp" in gp.history[-1] and "gp" not in plain.history[-1]
+    assert not torch.equal(plain.samples, gp.samples)
+
+
+@pytest.mark.parametrize("field,value,match", [("clip", 0.0, "clip must be"), ("clip", -1.0, "clip must be"),
+                                               ("clip", float("nan"), "clip must be"), ("gp", float("nan"), "gp must"),
+                                               ("loss", "hinge", "loss must be one of ns, wgan"),
+                                               ("lipschitz", "spectral", "lipschitz must be one of")])
+def test_bad_loss_settings_are_refused(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        tiny_config("gan", **{field: value})
+
+
+def test_a_vae_has_no_wasserstein_loss():
+    with pytest.raises(ValueError, match="no discriminator"):
+        tiny_config("vae", loss="wgan")
+
+
+def test_a_flat_folder_of_images_trains_without_labels(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from normgen.config import make_config
+
+    g = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray(g.integers(0, 256, (40, 40), dtype=np.uint8)).save(tmp_path / f"{i:02d}.png")
+    name = f"folder-grey:{tmp_path}"
+    cfg = make_config("gan", name, model_overrides={"ch": 8}, steps=3, batch_size=4, log_every=1, n_samples=4)
+    assert cfg.model.image_shape == (1, 28, 28)
+    res = train(cfg, device="cpu")
+    assert res.status == "finished" and res.samples.shape == (4, 1, 28, 28)
+    with pytest.raises(ValueError, match="needs class labels"):
+        make_config("cgan", name)

@@ -18,7 +18,9 @@ def _build(name: str, **kw) -> nn.Module:
 
 
 def test_registry_is_a_plain_dict_of_the_families():
-    assert MODELS == {"gan": GAN, "vae": VAE, "cgan": CGAN, "cyclegan": CycleGAN}
+    from normgen.models.dcgan import ColourDCGAN
+
+    assert MODELS == {"gan": GAN, "vae": VAE, "cgan": CGAN, "dcgan": ColourDCGAN, "cyclegan": CycleGAN}
     assert tuple(MODEL_NAMES) == tuple(MODELS)
 
 

@@ -27,8 +27,9 @@ def test_family_facts_match_the_model_it_builds(name):
     assert sorted(covered) == sorted(fam.part_names)
     assert fam.targets() == (*fam.part_names, "both")
     assert set(fam.targets()) <= set(TARGETS)
-    # defaults are real ModelConfig / TrainConfig fields
-    cfg = make_config(name, "shapes")
+    # defaults are real ModelConfig / TrainConfig fields (on a dataset with the channels the family takes)
+    dataset = next(d for d, i in DATASETS.items() if fam.image_channels in (None, i.image_shape[0]))
+    cfg = make_config(name, dataset)
     for k, v in fam.config_defaults.items():
         assert getattr(cfg.model, k) == v
     for k, v in fam.train_defaults.items():

@@ -196,3 +196,14 @@ def test_metric_vs_lambda_draws_the_baselines_noise_draw_spread_around_its_mean(
     none = plots.metric_vs_lambda([0.0, 1e-3], {"FD": [[50.0], [70.0]]}, ylabel="FD", title="t",
                                   sampling=[None, 4.0])
     assert not [p for p in none.axes[0].patches if p.get_hatch() == "//"]
+
+
+def test_the_heat_map_of_colour_samples_shows_a_change_in_any_channel():
+    """A change in blue alone lights its pixel as brightly as the same change in red (issue 15)."""
+    heat = torch.zeros(2, 3, 4, 4)
+    heat[0, 2, 1, 1] = 1.0  # sample 0: blue changed at (1, 1)
+    heat[1, 0, 2, 2] = 1.0  # sample 1: red changed at (2, 2)
+    img = np.asarray(plots.heat_grid(heat, nrow=2))  # pad 2: cell i starts at x = 2 + i * 6
+    lut = plots.heat_lut()
+    assert (img[2 + 1, 2 + 1] == lut[255]).all() and (img[2 + 2, 8 + 2] == lut[255]).all()
+    assert (img[2, 2] == lut[0]).all()  # unchanged pixel: black

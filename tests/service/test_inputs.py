@@ -56,7 +56,7 @@ def test_huge_values_are_refused_exactly_and_quoted_short():
     assert _message(I.parse_seed, 2**31 - 1 + 2**64).startswith(SEED)
     assert _message(I.parse_lambda, "l1", huge).startswith("l1 must be a finite number in [0, 10], got 1000")
     assert _message(I.parse_float, "seconds", huge, 1, 600).startswith("seconds must be a number in [1, 600]")
-    assert _message(I.check_model, "x" * 100_000).startswith("model must be one of: gan, vae, cgan; got 'xxx")
+    assert _message(I.check_model, "x" * 100_000).startswith("model must be one of: gan, vae, cgan, dcgan; got 'xxx")
 
 
 def test_good_seeds_are_exact():

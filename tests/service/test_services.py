@@ -60,7 +60,7 @@ def test_choices_are_checked_per_model():
     assert I.check_target("vae", "decoder") == "decoder"
     with pytest.raises(I.InputError, match="target for the VAE must be one of: decoder, encoder, both"):
         I.check_target("vae", "generator")
-    with pytest.raises(I.InputError, match="model must be one of: gan, vae, cgan"):
+    with pytest.raises(I.InputError, match="model must be one of: gan, vae, cgan, dcgan"):
         I.check_model("diffusion")
     with pytest.raises(I.InputError, match="variant must be one of"):
         I.check_variant("adamw")
@@ -288,3 +288,39 @@ def test_wait_for_worker_threads_to_end():
     while any(not r.done.is_set() for r in list(runs.RUNS.values())) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert all(r.done.is_set() for r in list(runs.RUNS.values()))
+
+
+# ---- the adversarial loss as a Train control (issue 15) -------------------------------------------------
+
+
+@pytest.mark.parametrize("loss,want", [("ns", ("ns", "none")), ("wgan-clip", ("wgan", "clip")),
+                                       ("wgan-gp", ("wgan", "gp")), ("wgan", ("wgan", "none"))])
+def test_the_loss_control_sets_loss_and_lipschitz(tmp_path, loss, want):
+    plan = sessions.plan_run("gan", "shapes", "none", 1e-3, 0.0, "generator", "loss", 0, 20, 10, "scratch",
+                             loss=loss, root=str(tmp_path / "nozoo"))
+    assert (plan.cfg.loss, plan.cfg.lipschitz) == want
+
+
+def test_a_bad_loss_or_a_loss_without_discriminator_is_an_input_error(tmp_path):
+    with pytest.raises(I.InputError, match="loss must be one of: ns, wgan-clip, wgan-gp, wgan"):
+        sessions.plan_run("gan", "shapes", "none", 0, 0, "generator", "loss", 0, 20, 10, "scratch", loss="hinge",
+                          root=str(tmp_path))
+    with pytest.raises(I.InputError, match="needs a discriminator"):
+        sessions.plan_run("vae", "shapes", "none", 0, 0, "decoder", "loss", 0, 20, 10, "scratch", loss="wgan-gp",
+                          root=str(tmp_path))
+
+
+def test_the_colour_dcgan_keeps_its_own_dropout_in_train(tmp_path):
+    """Dropout 0 on the Train screen is the family's own: the colour DCGAN's discriminator keeps 0.3."""
+    for split in ("train", "test"):  # CIFAR-10 "present" for the screen: its export folder exists
+        (tmp_path / "data" / "CIFAR10" / split).mkdir(parents=True)
+    plan = sessions.plan_run("dcgan", "cifar10", "batch", 0, 0, "generator", "loss", 0, 20, 10, "scratch",
+                             loss="wgan-gp", root=str(tmp_path / "nozoo"), data_root=str(tmp_path / "data"))
+    assert plan.cfg.model.dropout == 0.3 and plan.cfg.model.image_shape == (3, 32, 32)
+    assert (plan.cfg.loss, plan.cfg.lipschitz) == ("wgan", "gp")
+
+
+def test_a_grey_dataset_for_the_colour_model_is_an_input_error_on_train(tmp_path):
+    with pytest.raises(I.InputError, match="built for 3-channel images; dataset 'shapes' has 1"):
+        sessions.plan_run("dcgan", "shapes", "batch", 0, 0, "generator", "loss", 0, 20, 10, "scratch",
+                          root=str(tmp_path))

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from normgen.checkpoints import CheckpointError
-from normgen.data import DatasetUnavailable, load_dataset
+from normgen.data import DatasetUnavailable, dataset_info, load_dataset
 from normgen.engine.sampling import sample
 from normgen.eval.metrics import model_weight_stats
 from normgen.eval.quality import evaluate
@@ -54,7 +54,7 @@ def test_every_entry_loads_matches_sha_and_samples(index):
     for e in index.entries:
         ck = load_entry(e, ROOT)  # checks sha256 first
         x = sample(ck.model, 4, seed=1)
-        assert x.shape == (4, 1, 28, 28), e.id
+        assert x.shape == (4, *dataset_info(e.dataset).image_shape), e.id  # CIFAR-10: (3, 32, 32)
         assert torch.isfinite(x).all() and x.abs().max() <= 1.0, e.id
 
 

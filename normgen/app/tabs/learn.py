@@ -31,6 +31,7 @@ from normgen.render.learn_figures import png_bytes
 from normgen.service import figure_cache
 from normgen.service.inputs import get_index
 from normgen.service.lessons import lesson_markdown, lessons
+from normgen.zoo import colour
 from normgen.zoo import small_data as SD
 from normgen.zoo.build import EVAL_N
 from normgen.zoo.findings import pick_dataset
@@ -132,6 +133,9 @@ def learn_page(index: ZooIndex, dataset: str | None = None, base: str = "") -> l
                         "All training images; a cross marks mode collapse. "
                         + (f"Judge-FD floor (real vs real images): {fmt_num(floor)}. " if isinstance(floor, int | float)
                            else "") + "Grids and tables: **Compare**."))
+    for d in sorted({e.dataset for e in index.entries}):  # the colour block (issue 15), one sentence each
+        if line := colour.summary(index, d):
+            blocks.append(Block(f"**Colour.** {line}"))
     pens = pics.get("penalties", [])
     blocks += [Block(pictures=pens[i:i + 2]) for i in range(0, len(pens), 2)]
     rest = pics.get("batchnorm", []) + pics.get("variants", [])

@@ -6,7 +6,8 @@ by name as a `TrainTab`), then `wire_train` (the events).
 
 Public endpoints:
 - `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start, train_size,
-  dropout)` (the last two default to 0: all training images, no dropout): a generator that streams the
+  dropout, loss)` (train_size and dropout default to 0: all training images, the family's own dropout; loss
+  to "ns", or "wgan-clip" / "wgan-gp" / "wgan" for the Wasserstein loss): a generator that streams the
   fixed-noise grid, the curves and a status line, then the downloads and the finished model's
   generalization numbers. It starts at once (no Gradio queue: waiting /train events would fill the
   queue that Explore shares); the server's admission (normgen.service.admission) refuses a run beyond
@@ -83,6 +84,7 @@ class TrainTab:
     train_size: gr.Number  # training images: 0 = all, N = a class-balanced subset of N
     train_size_preset: gr.Radio  # sets train_size
     dropout: gr.Slider
+    loss: gr.Dropdown  # the GANs' adversarial loss and Lipschitz constraint (inputs.LOSSES)
     start: gr.Radio
     steps: gr.Slider
     seconds: gr.Slider
@@ -113,7 +115,7 @@ class TrainTab:
     def inputs(self) -> list[Any]:
         """The /train parameters (and the estimate's), in the API's order."""
         return [self.model, self.dataset, self.g_norm, self.l1, self.l2, self.target, self.variant, self.seed,
-                self.steps, self.seconds, self.start, self.train_size, self.dropout]
+                self.steps, self.seconds, self.start, self.train_size, self.dropout, self.loss]
 
     def outputs(self) -> list[Any]:
         """What the /train handler streams (`_outputs`), in its order."""
@@ -178,6 +180,9 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                                            elem_id="train-size")
                     dropout = gr.Slider(0.0, I.DROPOUT_MAX, value=0.0, step=0.05, label="Dropout rate (0 = off)",
                                         info=dropout_help(), elem_id="train-dropout")
+                    loss = gr.Dropdown([(v, k) for k, v in I.LOSS_LABELS.items()], value="ns",
+                                       label="Adversarial loss (GANs)", elem_id="train-loss",
+                                       info="weight clipping keeps every D weight in [−c, c]: an L∞ bound")
                     seconds = gr.Slider(5, max_seconds, value=min(60, max_seconds), step=5,
                                         label="Time budget (s): the run ends at whichever comes first",
                                         elem_id="train-seconds")
@@ -226,7 +231,8 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
     return TrainTab(model=model, dataset=dataset, l1=l1, l2=l2, l1_exp=l1_exp, l2_exp=l2_exp,
                     l1_readout=l1_readout, l2_readout=l2_readout, target=target,
                     variant=variant, g_norm=g_norm, seed=seed, train_size=train_size,
-                    train_size_preset=train_size_preset, dropout=dropout, start=start, steps=steps, seconds=seconds,
+                    train_size_preset=train_size_preset, dropout=dropout, loss=loss, start=start, steps=steps,
+                    seconds=seconds,
                     estimate=estimate, go=go, stop=stop_btn, live_note=live_note, progress=progress, status=status,
                     grid=grid, loss_plot=loss_plot, pen_plot=pen_plot, sparse_plot=sparse_plot, files=files,
                     command=command, compare_with=compare_with, compare_btn=compare_btn,
@@ -282,13 +288,13 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
     """The /train handler: a generator streaming the run; parameter names are the API's."""
 
     def train(model: str, dataset: str, g_norm: str, l1: float, l2: float, target: str, variant: str,
-              seed: float, steps: float, seconds: float, start: str, train_size: int, dropout: float,
+              seed: float, steps: float, seconds: float, start: str, train_size: int, dropout: float, loss: str,
               store: TrainStore, progress: gr.Progress = gr.Progress()):
         adm = admission()
         try:
             adm.check(store.key)  # refused at once, before any work for it
             plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-                            train_size, dropout, root=root, data_root=data_root)
+                            train_size, dropout, loss, root=root, data_root=data_root)
             if adm.busy() and plan.cfg.max_seconds > shared_seconds():
                 plan = replace(plan, cfg=replace(plan.cfg, max_seconds=shared_seconds()))
                 plan.notes.append(f"Others are training, so this run's time budget is {shared_seconds():g} s.")
@@ -344,10 +350,10 @@ def make_estimate_fn(root: str | None = None, data_root: str | None = None):
     """The measured time estimate of the Train controls' setting (markdown), or what is wrong with it."""
 
     def on_estimate(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start, train_size=0,
-                    dropout=0.0) -> str:
+                    dropout=0.0, loss="ns") -> str:
         try:
             plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-                            train_size, dropout, root=root, data_root=data_root)
+                            train_size, dropout, loss, root=root, data_root=data_root)
         except I.InputError as exc:
             return f"Warning: {exc}"
         notes = "".join(f"{n}\n\n" for n in plan.notes)
@@ -420,7 +426,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
     est = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "estimate",
            "trigger_mode": "always_last", "show_progress": "minimal"}
     changes = [c.change for c in (tab.model, tab.dataset, tab.g_norm, tab.target, tab.variant, tab.start, tab.l1,
-                                  tab.l2, tab.steps, tab.seconds, tab.train_size, tab.dropout)]
+                                  tab.l2, tab.steps, tab.seconds, tab.train_size, tab.dropout, tab.loss)]
     gr.on(changes, make_estimate_fn(root, data_root), ins, tab.estimate, **est)
     gr.on([*changes, tab.seed.change], train_fragment, ins, tab.query, concurrency_limit=None, preprocess=False,
           trigger_mode="always_last", **PRIVATE)

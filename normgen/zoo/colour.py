@@ -1,0 +1,121 @@
+"""The colour block's table and sentences (issue 15): what the losses and penalties did to the colour
+DCGAN's CIFAR-10 samples, read from the index only (the model card and Learn both show it).
+
+Every number is measured on shipped entries: FD is the mean over the noise draws with their range, the
+coverage is the judge's class entropy (normgen.zoo.coverage), and an effect is claimed only when a
+setting's draws lie outside the baseline seeds' whole range (seeds and draws together)."""
+
+from __future__ import annotations
+
+import math
+
+from normgen.data import dataset_info
+from normgen.zoo.coverage import collapsed, effective_classes
+from normgen.zoo.index import Entry, ZooIndex
+from normgen.zoo.spec import COLOUR_MODEL, colour_block
+
+BUILD = ("python -m normgen zoo build --datasets cifar10 --priority 11 --workers 1 "
+         "--only dcgan-cifar10   # resumable")
+
+
+def _fd_range(e: Entry) -> tuple[float, float, float]:
+    """(mean, low, high) of an entry's FD over its noise draws (one draw: all three equal)."""
+    m = e.metrics
+    draws = [float(v) for v in m.get("fd_draws") or [m["fd"]]]
+    return float(m["fd"]), min(draws), max(draws)
+
+
+def setting_label(e: Entry) -> str:
+    """How a colour entry's setting reads: 'baseline', 'Wasserstein + clipping', 'L1 1e-4, first layer', ..."""
+    loss, lipschitz, layers = e.setting
+    bits = []
+    if loss != "ns":
+        bits.append({"clip": "Wasserstein + weight clipping", "gp": "Wasserstein + gradient penalty",
+                     "none": "Wasserstein, no constraint"}[lipschitz])
+    for k, name in (("l1", "L1"), ("l2", "L2")):
+        if getattr(e, k):
+            bits.append(f"{name} {getattr(e, k):g} on the {e.target}" + ("" if layers == "all" else
+                                                                          f" ({layers} layer only)"))
+    return ", ".join(bits) or "baseline (non-saturating loss)"
+
+
+def entries(index: ZooIndex, dataset: str = "cifar10") -> list[Entry]:
+    """The shipped entries of the colour block, in the grid's order."""
+    order = [s.id for s in colour_block(dataset)]
+    found = [e for e in index.find(model=COLOUR_MODEL, dataset=dataset)]
+    return sorted(found, key=lambda e: order.index(e.id) if e.id in order else len(order))
+
+
+def table(index: ZooIndex, dataset: str = "cifar10") -> str:
+    """A markdown table: setting, seed, FD (mean, range over draws), coverage, near-zero G weights."""
+    rows = ["| setting | seed | judge FD (draws: mean, range) | classes covered | G weights near 0 |",
+            "| --- | --- | --- | --- | --- |"]
+    k = dataset_info(dataset).num_classes
+    for e in entries(index, dataset):
+        fd, lo, hi = _fd_range(e)
+        h = float(e.metrics.get("class_entropy", float("nan")))
+        cov = f"{effective_classes(h):.1f} of {k}" + (" (collapse)" if collapsed(h, k) else "")
+        near = e.weights.get("generator", {}).get("near_zero_pct", float("nan"))
+        rows.append(f"| {setting_label(e)} | {e.seed} | {fd:.1f} ({lo:.1f}–{hi:.1f}) | {cov} | {near:.1f}% |")
+    return "\n".join(rows)
+
+
+def sentences(index: ZooIndex, dataset: str = "cifar10") -> list[str]:
+    """One measured sentence per non-baseline setting against the baseline seeds' spread."""
+    found = entries(index, dataset)
+    bases = [e for e in found if e.is_baseline and e.setting == ("ns", "none", "all")]
+    if not bases:
+        return []
+    b_lo = min(_fd_range(e)[1] for e in bases)
+    b_hi = max(_fd_range(e)[2] for e in bases)
+    out = [f"The colour DCGAN's baseline scores judge FD {b_lo:.1f}–{b_hi:.1f} over {len(bases)} seed(s) and "
+           f"their noise draws (floor, real vs real: {index.floors.get(dataset, {}).get('fd', float('nan')):.2f})."]
+    for e in found:
+        if e in bases:
+            continue
+        fd, lo, hi = _fd_range(e)
+        if lo > b_hi:
+            verdict = "worse than every baseline seed"
+        elif hi < b_lo:
+            verdict = "better than every baseline seed"
+        else:
+            verdict = "within the baseline's spread"
+        h = float(e.metrics.get("class_entropy", math.nan))
+        extra = " with mode collapse" if collapsed(h, dataset_info(dataset).num_classes) else ""
+        out.append(f"{setting_label(e)}: FD {fd:.1f} ({lo:.1f}–{hi:.1f}), {verdict}{extra}.")
+    return out
+
+
+def missing(index: ZooIndex, dataset: str = "cifar10") -> list[str]:
+    """The block's grid points the index lacks, as their setting labels with the seed."""
+    have = {e.id for e in entries(index, dataset)}
+    out = []
+    for z in colour_block(dataset):
+        if z.id not in have:
+            loss = ("Wasserstein " + {"clip": "+ clipping", "gp": "+ GP", "none": "alone"}[z.lipschitz]
+                    if z.loss != "ns" else "")
+            lam = " ".join(f"{k.upper()} {getattr(z, k):g}" for k in ("l1", "l2") if getattr(z, k))
+            where = "" if not lam or z.target == "generator" else f" on the {z.target}"
+            scope = "" if z.layers == "all" else f" ({z.layers} layer)"
+            out.append(f"{loss or lam + where + scope or 'baseline'} s{z.seed}".strip())
+    return out
+
+
+def summary(index: ZooIndex, dataset: str = "cifar10") -> str:
+    """One short sentence for Learn (the page stays near 1,000 words): baseline FD range, then each
+    Wasserstein / first-layer setting's FD and verdict."""
+    lines = sentences(index, dataset)
+    if not lines:
+        return ""
+    found = entries(index, dataset)
+    bases = [e for e in found if e.is_baseline and e.setting == ("ns", "none", "all")]
+    lo, hi = min(_fd_range(e)[1] for e in bases), max(_fd_range(e)[2] for e in bases)
+    picked = [e for e in found if e not in bases and (e.setting[0] != "ns" or e.setting[2] != "all")]
+    parts = [f"{setting_label(e)} {_fd_range(e)[0]:.0f} ({_verdict(e, lo, hi)})" for e in picked]
+    return (f"Colour DCGAN on {dataset_info(dataset).label}: baseline FD {lo:.0f}–{hi:.0f} over {len(bases)} "
+            f"seeds" + ("; " + "; ".join(parts) if parts else "") + ". All numbers: the model card.")
+
+
+def _verdict(e: Entry, lo: float, hi: float) -> str:
+    _, elo, ehi = _fd_range(e)
+    return "worse" if elo > hi else "better" if ehi < lo else "within spread"

@@ -1,0 +1,63 @@
+"""normgen.zoo.colour and the index's colour rules: the colour DCGAN's baseline has its family's dropout,
+the Wasserstein and first-layer entries are told apart from the plain ones, and every sentence is read
+against the baseline seeds' whole FD range."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from normgen.zoo import colour
+from normgen.zoo.index import Entry, ZooIndex
+from normgen.zoo.spec import colour_block
+
+
+def _entry(spec, fd_draws, entropy=2.2, near=1.0) -> Entry:
+    row = {**{k: v for k, v in spec.to_dict().items() if k not in ("priority", "tag")},
+           "steps": 1000, "device": "cpu", "wall_s": 1.0, "sha256": "0" * 64,
+           "metrics": {"fd": sum(fd_draws) / len(fd_draws), "fd_draws": fd_draws, "class_entropy": entropy},
+           "weights": {"generator": {"near_zero_pct": near}}}
+    return Entry.from_dict(row)
+
+
+def _index() -> ZooIndex:
+    grid = {z.id: z for z in colour_block("cifar10")}
+    by = {(z.tag, z.seed, z.lipschitz, z.l1, z.layers): z for z in grid.values()}
+    es = [_entry(by[("baseline", s, "none", 0.0, "all")], [40.0 + s, 42.0 + s]) for s in (0, 1, 2)]
+    es.append(_entry(by[("wgan", 0, "clip", 0.0, "all")], [80.0, 85.0], entropy=0.3))
+    es.append(_entry(by[("first", 0, "none", 1e-4, "first")], [41.0, 43.0], near=20.0))
+    es.append(_entry(by[("l1", 0, "none", 1e-4, "all")], [30.0, 31.0]))
+    return ZooIndex(Path("."), es, floors={"cifar10": {"fd": 1.17}})
+
+
+def test_baselines_and_settings_are_told_apart():
+    ix = _index()
+    bases = [e for e in ix.entries if e.is_baseline]
+    assert len(bases) == 4  # three seeds and the Wasserstein one: every lambda 0 and the family's dropout 0.3
+    plain = ix.baseline("dcgan", "cifar10")
+    assert plain.setting == ("ns", "none", "all") and plain.seed == 0
+    wgan = next(e for e in ix.entries if e.setting[0] == "wgan")
+    assert ix.baseline("dcgan", "cifar10", like=wgan).setting[:2] == ("wgan", "clip")  # its own loss's baseline
+    near = ix.nearest("dcgan", "cifar10", 1e-4, 0.0)
+    assert near.setting == ("ns", "none", "all") and near.l1 == 1e-4  # not the first-layer entry
+    first = ix.nearest("dcgan", "cifar10", 1e-4, 0.0, setting=("ns", "none", "first"))
+    assert first.setting[2] == "first"
+
+
+def test_sentences_read_each_setting_against_the_baseline_seeds_range():
+    text = colour.sentences(_index())
+    assert text[0].startswith("The colour DCGAN's baseline scores judge FD 40.0–44.0 over 3 seed(s)")
+    joined = " ".join(text)
+    assert "Wasserstein + weight clipping: FD 82.5 (80.0–85.0), worse than every baseline seed with mode collapse" \
+        in joined
+    assert "(first layer only): FD 42.0 (41.0–43.0), within the baseline's spread" in joined
+    assert "L1 0.0001 on the generator: FD 30.5 (30.0–31.0), better than every baseline seed" in joined
+
+
+def test_table_and_missing_list_the_grid():
+    ix = _index()
+    t = colour.table(ix)
+    assert t.count("\n") == 1 + 6
+    assert "| Wasserstein + weight clipping | 0 | 82.5 (80.0–85.0) | 1.3 of 10 (collapse)" in t
+    missing = colour.missing(ix)
+    assert "Wasserstein + GP s0" in missing and "baseline s0" not in missing
+    assert colour.summary(ix).startswith("Colour DCGAN on CIFAR-10 (colour): baseline FD 40–44 over 3 seeds")
