@@ -111,13 +111,23 @@ class Server:
         self._timer.cancel()
 
 
-def client(url: str):
+def client(url: str, download_files: bool = True):
     import httpx
     from gradio_client import Client
 
     # no read timeout (the event streams stay open; a busy server is slow to send its config), the
     # script's deadline bounds it all
-    return Client(url, verbose=False, httpx_kwargs={"timeout": httpx.Timeout(None, connect=60)})
+    return Client(url, verbose=False, download_files=download_files,
+                  httpx_kwargs={"timeout": httpx.Timeout(None, connect=60)})
+
+
+def visitor(url: str):
+    """An Explore visitor as a browser is one: the view's JSON, then a GET of each picture it names (read,
+    not written to disk: gradio_client's own download writes every file to a temp folder, work a page never
+    does, and on a 2-core machine that client work slowed the server it measures)."""
+    import httpx
+
+    return client(url, download_files=False), httpx.Client(timeout=httpx.Timeout(None, connect=60))
 
 
 def train_args(a: argparse.Namespace, seed: int = 0, steps: int | None = None, seconds: float | None = None) -> dict:
@@ -128,17 +138,23 @@ def train_args(a: argparse.Namespace, seed: int = 0, steps: int | None = None, s
 EXPLORE_L1 = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
 
 
-def explore_call(c, i: int) -> float:
+def explore_call(v, i: int) -> float:
+    """One Explore view of visitor `v` (a `visitor(url)`, or a plain client that downloads the files)
+    until its pictures are fetched; seconds."""
+    c, http = v if isinstance(v, tuple) else (v, None)
     t0 = time.perf_counter()
-    c.predict(model="gan", dataset="mnist", g_norm="none", l1=EXPLORE_L1[i % len(EXPLORE_L1)], l2=0.0,
-              target="generator", variant="loss", seed=i % 3, api_name="/explore")
+    out = c.predict(model="gan", dataset="mnist", g_norm="none", l1=EXPLORE_L1[i % len(EXPLORE_L1)], l2=0.0,
+                    target="generator", variant="loss", seed=i % 3, api_name="/explore")
+    if http is not None:
+        for pic in (o for o in out if isinstance(o, dict) and o.get("url")):
+            http.get(pic["url"]).raise_for_status()
     return time.perf_counter() - t0
 
 
 def explore_load(url: str, visitors: int, calls: int, clients: list | None = None) -> dict:
     """`visitors` clients (new ones, or `clients`: pages already open), each making `calls` /explore
     calls back to back; latency figures."""
-    cs = clients or [client(url) for _ in range(visitors)]
+    cs = clients or [visitor(url) for _ in range(visitors)]
     lat: list[float] = []
     errors: list[str] = []
 
@@ -208,7 +224,7 @@ def phase_flood(url: str, a: argparse.Namespace) -> dict:
     from gradio_client.exceptions import AppError
 
     c = client(url)
-    visitors = [client(url) for _ in range(2)]  # two other visitors, their pages open before the flood
+    visitors = [visitor(url) for _ in range(2)]  # two other visitors, their pages open before the flood
     first = c.submit(**train_args(a, steps=3000, seconds=a.seconds), api_name="/train")
     wait_running(first, 120)
     t0 = time.monotonic()

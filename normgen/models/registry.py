@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 FAMILIES: dict[str, type[GenerativeModel]] = {cls.name: cls for cls in (GAN, VAE, CGAN, ColourDCGAN, CycleGAN)}
 MODEL_NAMES: tuple[str, ...] = tuple(FAMILIES)
+# the families that draw sample grids (the screens and the model card's per-family findings); a translator
+# (the cycle GAN) maps images of one domain to another and is scored on its own (normgen.eval.translation)
+SAMPLE_MODELS: tuple[str, ...] = tuple(n for n, f in FAMILIES.items() if not f.translates)
 
 
 def family(name: str) -> type[GenerativeModel]:

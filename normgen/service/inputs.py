@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from normgen.data import DATASETS, default_data_root, load_dataset
-from normgen.models import FAMILIES, MODEL_NAMES, family
+from normgen.models import FAMILIES, family
+from normgen.models import SAMPLE_MODELS as _SAMPLE_MODELS
 from normgen.models.config import G_NORMS
 from normgen.regularizers import LAMBDA_MAX, VARIANTS
 from normgen.render.figures import fmt_lambda
@@ -54,7 +55,7 @@ def check_choice(name: str, value: Any, allowed: tuple[str, ...] | list[str]) ->
 
 # the families the sample-grid screens (Explore, Train, Compare, Learn) show; a translator (the cycle GAN)
 # draws rows a -> G(a) -> F(G(a)), not a sample grid, and has its own tab (normgen.app.tabs.translate)
-SAMPLE_MODELS: tuple[str, ...] = tuple(m for m in MODEL_NAMES if not family(m).translates)
+SAMPLE_MODELS: tuple[str, ...] = _SAMPLE_MODELS
 
 
 def check_model(model: Any) -> str:

@@ -18,7 +18,7 @@ from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS
 from normgen.zoo import colour
 from normgen.zoo.coverage import COLLAPSE as COLLAPSE_ENTROPY
-from normgen.zoo.index import Entry, ZooIndex, load_index, zoo_root
+from normgen.zoo.index import SETTING_DEFAULTS, Entry, ZooIndex, load_index, zoo_root
 from normgen.zoo.readings import images_words
 from normgen.zoo.small_data import small_data_markdown, small_data_table
 from normgen.zoo.spec import DATASETS as GRID_DATASETS
@@ -59,10 +59,22 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+CYCLE_DEFAULTS = {"lambda_cyc": 10.0, "cycle_norm": "l1"}  # a translator's own controls (index keys, issue 16)
+
+
+def _controls(e: Entry) -> list[str]:
+    """The settings besides the λ that make an entry another recipe: its loss, Lipschitz constraint and
+    layer scope (issue 15), a translator's λ_cyc and cycle norm (issue 16), where not the defaults."""
+    out = [f"{k}={v}" for k, v in zip(SETTING_DEFAULTS, e.setting, strict=True) if v != SETTING_DEFAULTS[k]]
+    return out + [f"{k}={e.extra[k]:g}" if isinstance(e.extra[k], float) else f"{k}={e.extra[k]}"
+                  for k, d in CYCLE_DEFAULTS.items() if k in e.extra and e.extra[k] != d]
+
+
 def _lam(e: Entry) -> str:
     bits = [f"{k}={getattr(e, k):g}" for k in LAMBDAS if getattr(e, k)] + (
         [f"dropout={e.dropout:g}"] if e.dropout else [])
-    return ", ".join(bits) or "0 (baseline)"
+    bits = ", ".join(bits) or ("0" if _controls(e) else "0 (baseline)")
+    return ", ".join([bits, *_controls(e)])
 
 
 def flags(e: Entry) -> list[str]:
@@ -118,7 +130,7 @@ def seed_spread(entries: list[Entry]) -> list[list[Any]]:
     groups: dict[tuple, list[Entry]] = defaultdict(list)
     for e in entries:  # a subset's seeds are never pooled with the full data's
         groups[(e.model, e.dataset, e.train_size, e.g_norm, e.target, e.variant, e.l1, e.l2, e.group, e.act,
-                e.dropout)].append(e)
+                e.dropout, *_controls(e))].append(e)
     rows = []
     for (model, ds, n, g_norm, target, variant, *_), es in sorted(groups.items(), key=lambda kv: str(kv[0])):
         fds = [e.metrics["fd"] for e in es if "fd" in e.metrics]

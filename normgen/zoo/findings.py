@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from normgen.data import class_names, dataset_info
-from normgen.models import MODEL_NAMES, family
+from normgen.models import SAMPLE_MODELS, family
 from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.zoo import sweeps as S
 from normgen.zoo.coverage import collapsed, coverage_words
@@ -407,7 +407,7 @@ def measured_markdown(index: ZooIndex, dataset: str | None = None) -> str:
     if isinstance(floor, int | float):
         head += f"Judge-FD floor (real training vs real test images): {fmt_num(floor)}.\n"
     sections: list[tuple[str, list[str]]] = []
-    for model in MODEL_NAMES:
+    for model in SAMPLE_MODELS:  # (the cycle GAN's findings: normgen.service.translation_view)
         sections.append((f"L1 - {family(model).label}", l1_findings(index, model, dataset)))
         sections.append((f"L2 - {family(model).label}", l2_findings(index, model, dataset)))
     sections.append(("Elastic net (L1 and L2 together) - GAN", elastic_findings(index, "gan", dataset)))

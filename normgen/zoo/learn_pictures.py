@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 
 from normgen.data import class_names, dataset_info
-from normgen.models import MODEL_NAMES, family
+from normgen.models import SAMPLE_MODELS, family
 from normgen.regularizers import PENALTIES
 from normgen.render import learn_figures as LF
 from normgen.render.figures import fmt_lambda, fmt_num
@@ -187,7 +187,7 @@ def all_pictures(index: ZooIndex, dataset: str | None = None) -> dict[str, list[
     if dataset is None:
         return {}
     have = {e.model for e in index.entries}
-    pens = [p for m in MODEL_NAMES if m in have for p in penalty_pictures(index, m, dataset)]
+    pens = [p for m in SAMPLE_MODELS if m in have for p in penalty_pictures(index, m, dataset)]
     bn = batchnorm_picture(index, dataset)
     return {"penalties": pens, "batchnorm": [bn] if bn else [], "variants": variant_pictures(index, dataset),
             "small": small_data_pictures(index)}

@@ -27,7 +27,9 @@ KW = dict(data_root=None, device="cpu", priority=1, steps=10, only=ONLY, dataset
           judge_steps=50)
 CLI = ["--datasets", "shapes", "--only", ONLY, "--steps", "10", "--eval-n", "100", "--judge-steps", "50",
        "--device", "cpu", "--draws", "0"]
-TIMING = {"wall_s", "sha256", "message"}  # the file's sha covers its wall_s metadata; everything else must agree
+# the file's sha and size cover its metadata, which holds the run's time ("finished 10 steps in 1.2 s": its
+# length varies too); everything else must agree
+TIMING = {"wall_s", "sha256", "message", "bytes"}
 
 
 @pytest.fixture(scope="module")
