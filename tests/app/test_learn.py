@@ -105,3 +105,9 @@ def test_pictures_are_drawn_once_per_zoo_and_read_back_the_same(small, tmp_path,
     monkeypatch.setattr(figure_cache, "STORE", figure_cache.FigureStore(tmp_path / "figures"))
     learn.picture_png(pics[0], "0" * 64)
     assert len(list((tmp_path / "figures").glob("*.png"))) == len(pics) + 1
+
+
+def test_the_penalties_table_names_weight_clipping_as_the_third_norm(small):
+    text = learn.learn_markdown(small)
+    row = next(line for line in text.splitlines() if line.startswith("| **clipping**"))
+    assert r"\lVert w \rVert_\infty \le c" in row and "L∞" in row and "[-c, c]" in row

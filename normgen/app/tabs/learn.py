@@ -59,6 +59,8 @@ $$\mathcal{{L}}(\theta) = \mathcal{{L}}_{{\text{{data}}}}(\theta) + \lambda_1 \s
 | **elastic net** | both | both | L1's sparsity with L2's shrinkage |
 | **group lasso** | $\lambda_g \sum_f \lVert W_f \rVert_2$ over filters $f$ | $\lambda_g W_f / \lVert W_f \rVert_2$ \
 | whole filters go to zero together |
+| **clipping** (WGAN critic) | a bound, $\lVert w \rVert_\infty \le c$ | – \
+| L∞: each step clamps every D parameter to $[-c, c]$ |
 
 *Proximal L1* soft-thresholds after every Adam step, $w \leftarrow \operatorname{{sign}}(w)\max(|w| - \tau, 0)$ with
 $\tau = \eta\lambda_1/(\sqrt{{\hat v}} + \epsilon)$, which sets weights **exactly** to zero. *Decoupled weight decay*
