@@ -245,8 +245,14 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
     demo.queue(default_concurrency_limit=4, max_size=64)
     # Explore's pictures are served from the folders normgen writes them to (they hold only those PNGs),
     # not hashed and copied into Gradio's cache on every view
-    gr.set_static_paths(explore_folders())
+    new = [f for f in explore_folders() if f not in _STATIC]  # Gradio's list only grows: each folder once
+    if new:
+        gr.set_static_paths(new)
+        _STATIC.update(new)
     return demo
+
+
+_STATIC: set[str] = set()  # the folders given to gr.set_static_paths in this process
 
 
 def explore_folders() -> list[str]:
