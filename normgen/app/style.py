@@ -68,8 +68,10 @@ JS = """() => {
   const close = () => document.querySelectorAll('input[role=combobox][aria-expanded=true]').forEach((box) => {
     box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));
   });
-  document.addEventListener('keydown', (e) => { if (e.key === 'Tab') close(); }, true);
-  document.addEventListener('keyup', (e) => { if (e.key === 'Tab') close(); }, true);
+  // the next dropdown opens on focus a frame or two after the Tab: close again once it has
+  const onTab = (e) => { if (e.key === 'Tab') { close(); setTimeout(close, 50); setTimeout(close, 150); } };
+  document.addEventListener('keydown', onTab, true);
+  document.addEventListener('keyup', onTab, true);
   // A λ slider moves over positions (or exponents): a screen reader would read "3" or "-4". Each one's
   // aria-valuetext is its readout's line naming the λ ("L1 λ = 1e-4 · ..."), kept in step as the readout changes.
   let queued = false;
