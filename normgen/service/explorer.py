@@ -26,6 +26,7 @@ import torch
 from PIL import Image
 
 from normgen.checkpoints import CheckpointError
+from normgen.data import dataset_info
 from normgen.engine.sampling import sample
 from normgen.eval.compare import mean_pixel_change, saturated_change
 from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO, flat_weights, model_weight_stats
@@ -194,6 +195,7 @@ def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2
 
 
 _STATS: OrderedDict[tuple, dict] = OrderedDict()
+STATS_SIZE = 1024  # per-layer weight figures of a file (a few KB each): the whole zoo stays in memory
 
 
 def _lru_put(cache: OrderedDict, key: tuple, value: Any, size: int = 64) -> Any:
@@ -208,7 +210,7 @@ def weight_stats(index: ZooIndex, e: Entry) -> dict[str, dict]:
     files come back as float32 with float16's values; cached per file)."""
     key = (str(index.root), e.id, e.sha256)
     if key not in _STATS:
-        _lru_put(_STATS, key, model_weight_stats(load_entry(e, index.root).model.parts))
+        _lru_put(_STATS, key, model_weight_stats(load_entry(e, index.root).model.parts), size=STATS_SIZE)
     return _STATS[key]
 
 
@@ -375,7 +377,7 @@ class PngCache:
             return str(p)
 
 
-PNGS = PngCache()
+PNGS = PngCache(1024)  # the background pass warms ~450 of the shipped zoo's pictures (10-40 KB each)
 
 
 def png_path(result: ExploreResult, name: str) -> str | None:
@@ -452,13 +454,15 @@ def _explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
 
 
 def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
-    """Sample both checkpoints of `s` from the same noise, measure what changed, and word it."""
+    """Sample both checkpoints of `s` from the same noise, measure what changed, and word it. The samples
+    are drawn only when a number or a picture of this pair and seed is not cached yet (`pair_change`,
+    `png_path`): a pair the background pass warmed (normgen.service.prerender) loads no checkpoint."""
     base, sel = s.baseline, s.selected
     assert base is not None and sel is not None
-    xb, xs, nrow = sample_pair(index, s, seed)
+    n, nrow = grid_size(sel.model, dataset_info(sel.dataset).num_classes)
     parts = shown_parts(sel)
     (wb, src_b), (ws, src_s) = entry_totals(index, base, parts), entry_totals(index, sel, parts)
-    change = mean_pixel_change(xb, xs)
+    change = pair_change(index, base, sel, n, seed)
     text = describe_change(index, base, sel, parts, wb, ws, change, seed, s.exact, s.notes)
     text.stats["weights_source"] = {"baseline": src_b, "selected": src_s}
     text.details += "\n\n" + source_caption(index, base, sel, src_b, src_s)
@@ -472,16 +476,19 @@ def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
     pair = (root, base.id, base.sha256, sel.id, sel.sha256)
     keys = {"baseline": (root, base.id, base.sha256, seed), "selected": (root, sel.id, sel.sha256, seed),
             "diff": (*pair, seed, "diff")}
-    draw = {"baseline": lambda: grid_image(xb, nrow=nrow, scale=GRID_SCALE),
-            "selected": lambda: grid_image(xs, nrow=nrow, scale=GRID_SCALE),
-            "diff": lambda: diff_image(xb, xs, nrow)}
+
+    def xs(e: Entry) -> torch.Tensor:
+        return entry_samples(index, e, n, seed)
+
+    draw = {"baseline": lambda: grid_image(xs(base), nrow=nrow, scale=GRID_SCALE),
+            "selected": lambda: grid_image(xs(sel), nrow=nrow, scale=GRID_SCALE),
+            "diff": lambda: diff_image(xs(base), xs(sel), nrow)}
     partner = noise_partner(index, base)
     noise_label = ""
     if partner is not None:
-        xp = entry_samples(index, partner, xb.shape[0], seed)
-        draw["noise"] = lambda: diff_image(xb, xp, nrow)
+        draw["noise"] = lambda: diff_image(xs(base), xs(partner), nrow)
         keys["noise"] = (root, base.id, base.sha256, partner.id, partner.sha256, seed, "noise")
-        noise = mean_pixel_change(xb, xp)
+        noise = pair_change(index, base, partner, n, seed)
         text.stats["seed_noise"] = {"baseline_seeds": [base.seed, partner.seed], "mean_pixel_change": noise,
                                     "selected_mean_pixel_change": change}
         noise_label = (f"**Seed noise only:** baseline seed {base.seed} vs baseline seed {partner.seed}, the same "
@@ -526,6 +533,8 @@ def source_caption(index: ZooIndex, base: Entry, sel: Entry, src_b: str, src_s: 
 
 
 _SAMPLES: OrderedDict[tuple, torch.Tensor] = OrderedDict()
+_CHANGES: OrderedDict[tuple, float] = OrderedDict()  # (root, a, sha, b, sha, n, seed) -> mean pixel change
+CHANGES_SIZE = 8192  # numbers: a few hundred KB at most
 _SAMPLES_LOCK = threading.Lock()
 
 
@@ -542,10 +551,23 @@ def entry_samples(index: ZooIndex, e: Entry, n: int, seed: int) -> torch.Tensor:
         return _lru_put(_SAMPLES, key, x, size=128)  # type: ignore[no-any-return]
 
 
+def pair_change(index: ZooIndex, a: Entry, b: Entry, n: int, seed: int) -> float:
+    """The mean pixel change from `a`'s `n` samples to `b`'s from noise `seed` (cached as a number, so a
+    revisited pair needs neither checkpoint)."""
+    key = (str(index.root), a.id, a.sha256, b.id, b.sha256, n, seed)
+    with _SAMPLES_LOCK:
+        if key in _CHANGES:
+            _CHANGES.move_to_end(key)
+            return _CHANGES[key]
+    v = mean_pixel_change(entry_samples(index, a, n, seed), entry_samples(index, b, n, seed))
+    with _SAMPLES_LOCK:
+        return float(_lru_put(_CHANGES, key, v, size=CHANGES_SIZE))
+
+
 def sample_pair(index: ZooIndex, s: Selection, seed: int) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Samples of baseline and selected from the same latent batch; returns (base, sel, nrow)."""
-    cs = load_entry(s.selected, index.root)
-    n, nrow = grid_size(s.selected.model, cs.config.model.num_classes)
+    assert s.baseline is not None and s.selected is not None
+    n, nrow = grid_size(s.selected.model, dataset_info(s.selected.dataset).num_classes)
     return entry_samples(index, s.baseline, n, seed), entry_samples(index, s.selected, n, seed), nrow
 
 
@@ -562,4 +584,4 @@ def shown_parts(e: Entry) -> list[str]:
 
 __all__ = ["explore", "select", "show", "Selection", "ExploreResult", "diff_image", "grid_size", "weight_stats",
            "entry_totals", "file_dtype", "figures", "figure_keys", "missing_figures", "idle_for", "noise_partner",
-           "sample_pair", "shown_parts", "request", "NEAR_ZERO", "DEAD_FILTER"]
+           "pair_change", "sample_pair", "shown_parts", "request", "NEAR_ZERO", "DEAD_FILTER"]

@@ -1,10 +1,14 @@
 """Explore's figures drawn ahead of time: every pair of checkpoints Explore can show (each setting of the
 zoo beside its baseline, found with Explore's own `select`), the default model first, into
-normgen.service.figure_cache's store. `start_prerender` runs it in one daemon thread that draws only
-while no Explore request is in flight (`explorer.idle_for`), so a visitor never waits behind it.
+normgen.service.figure_cache's store; with `grids`, also the pair's grids and heat maps from the page's
+first noise seed and the numbers they come with (`explorer.show`), kept in this process, so a λ step to
+a setting no visitor has seen yet loads no checkpoint and draws nothing. `start_prerender` runs it in
+one daemon thread that draws only while no Explore request is in flight (`explorer.idle_for`), so a
+visitor never waits behind it.
 
 Measured here (2 cores, shared): ~0.5-1 s of matplotlib per pair; the shipped zoo's ~100 pairs take a
-few minutes once, and a restarted app finds the files on disk.
+few minutes once, and a restarted app finds the files on disk. The grids are ~50 ms a pair and are
+warmed again at every start (they live in the process's own folder).
 """
 
 from __future__ import annotations
@@ -18,7 +22,16 @@ import torch
 
 from normgen.checkpoints import CheckpointError
 from normgen.service import inputs as I
-from normgen.service.explorer import Selection, figures, idle_for, missing_figures, select, shown_parts
+from normgen.service.explorer import (
+    Selection,
+    figures,
+    idle_for,
+    missing_figures,
+    png_path,
+    select,
+    show,
+    shown_parts,
+)
 from normgen.service.figure_cache import enabled
 from normgen.zoo.index import Entry, ZooIndex
 
@@ -52,17 +65,18 @@ def reachable_pairs(index: ZooIndex) -> Iterator[tuple[Selection, Entry, Entry]]
 
 
 def prerender(root: str | None = None, *, limit: int = 1_000, wait_idle: Callable[[], None] | None = None,
-              log: Callable[[str], None] | None = None) -> dict[str, float]:
-    """Draw the figures of every pair Explore can show that the store lacks (at most `limit` pairs).
-    Returns {"pairs", "drawn", "seconds"}. `wait_idle` is called before each pair (the background
-    pass waits there while visitors are served)."""
+              log: Callable[[str], None] | None = None, grids: bool = False,
+              seed: int = I.DEFAULT_SEED) -> dict[str, float]:
+    """Draw the figures of every pair Explore can show that the store lacks (at most `limit` pairs), and
+    with `grids` the pair's pictures from noise `seed`. Returns {"pairs", "drawn", "grids", "seconds"}.
+    `wait_idle` is called before each pair (the background pass waits there while visitors are served)."""
     t0 = time.perf_counter()
-    pairs = drawn = 0
+    pairs = drawn = warmed = 0
     try:
         index = I.get_index(root)
     except ValueError:
         return {"pairs": 0, "drawn": 0, "seconds": 0.0}
-    for _, base, sel in reachable_pairs(index):
+    for s, base, sel in reachable_pairs(index):
         if pairs >= limit:
             break
         pairs += 1
@@ -74,12 +88,15 @@ def prerender(root: str | None = None, *, limit: int = 1_000, wait_idle: Callabl
             if todo:
                 figures(index, base, sel, parts)
                 drawn += len(todo)
+            if grids:
+                r = show(index, s, seed)
+                warmed += sum(png_path(r, name) is not None for name in r.draw)
         except (CheckpointError, ValueError, OSError) as exc:  # a broken file: Explore explains it when asked
             if log:
                 log(f"prerender: {sel.id}: {exc}")
-    out = {"pairs": pairs, "drawn": drawn, "seconds": time.perf_counter() - t0}
+    out = {"pairs": pairs, "drawn": drawn, "grids": warmed, "seconds": time.perf_counter() - t0}
     if log:
-        log(f"prerender: {pairs} pairs, {drawn} figures drawn in {out['seconds']:.1f} s")
+        log(f"prerender: {pairs} pairs, {drawn} figures drawn, {warmed} pictures warmed in {out['seconds']:.1f} s")
     return out
 
 
@@ -100,7 +117,7 @@ def start_prerender(root: str | None = None) -> threading.Thread | None:
 
     def work() -> None:
         torch.set_num_threads(1)  # this thread only (OpenMP's count is per thread): visitors keep the cores
-        prerender(root, wait_idle=wait_idle)
+        prerender(root, wait_idle=wait_idle, grids=True)
 
     t = threading.Thread(target=work, name="normgen-prerender", daemon=True)
     _STARTED[key] = t
@@ -108,4 +125,13 @@ def start_prerender(root: str | None = None) -> threading.Thread | None:
     return t
 
 
-__all__ = ["prerender", "reachable_pairs", "start_prerender", "IDLE_S"]
+def wait_prerender(root: str | None = None, timeout: float | None = None) -> bool:
+    """Wait for the background pass of the zoo at `root` to end (True when it has, or none was started)."""
+    t = _STARTED.get(str(root))
+    if t is None:
+        return True
+    t.join(timeout)
+    return not t.is_alive()
+
+
+__all__ = ["prerender", "reachable_pairs", "start_prerender", "wait_prerender", "IDLE_S"]

@@ -115,3 +115,50 @@ def test_the_weight_figure_prints_the_index_statistics(zoo, store, monkeypatch):
     assert got["stats"][1]["zero_pct"] == pytest.approx(sel.weights["generator"]["zero_pct"])
     assert got["n"][1] == sel.weights["generator"]["n"]
     assert torch.get_num_threads() >= 1
+
+
+def test_the_warm_pass_leaves_a_first_visit_nothing_to_load_or_draw(zoo, store, monkeypatch):
+    """prerender(grids=True) computes each pair's pictures and numbers from the first noise seed: a λ step
+    to any setting afterwards loads no checkpoint, samples nothing and draws no grid, with the same
+    numbers as a cold call."""
+    from normgen.service import prerender as P
+    from normgen.service.inputs import DEFAULT_SEED
+
+    args = (*ARGS[:-1], DEFAULT_SEED)
+    X._SAMPLES.clear()
+    X._CHANGES.clear()
+    cold = X.explore(*args, root=zoo)
+    X.PNGS.files.clear()
+    X._SAMPLES.clear()
+    X._CHANGES.clear()
+    out = prerender(zoo, grids=True)
+    assert out["grids"] >= 2 * out["pairs"]  # at least the selected grid and the heat map of each pair
+
+    def nothing(*a, **k):
+        raise AssertionError("a checkpoint was sampled or a grid drawn after the warm pass")
+
+    X._SAMPLES.clear()  # even with the samples gone: the numbers and the files are what a view needs
+    monkeypatch.setattr(X, "sample", nothing)
+    monkeypatch.setattr(X, "grid_image", nothing)
+    monkeypatch.setattr(X.plots, "heat_grid", nothing)
+    pairs, checked = list(P.reachable_pairs(get_index(zoo))), 0
+    for _, base, sel in pairs:
+        r = X.explore(sel.model, sel.dataset, sel.g_norm, sel.l1, sel.l2, X.shown_parts(sel)[0]
+                      if sel.target != "both" else "both", sel.variant, DEFAULT_SEED, sel.train_size, sel.dropout,
+                      root=zoo)
+        if r.stats.get("selected", {}).get("id") != sel.id:
+            continue  # a setting Explore reaches through another control (its pair is warmed there)
+        assert all(X.png_path(r, name) for name in r.draw), sel.id
+        checked += 1
+    assert checked >= len(pairs) // 2
+    warm = X.explore(*args, root=zoo)
+    assert warm.headline == cold.headline and warm.stats["mean_abs_pixel_change"] == cold.stats["mean_abs_pixel_change"]
+
+
+def test_pair_change_is_the_mean_pixel_change_of_the_two_sample_sets(zoo):
+    index = get_index(zoo)
+    base = index.baseline("gan", "shapes")
+    other = next(e for e in index.entries if e.model == "gan" and e.id != base.id)
+    want = mean_pixel_change(X.entry_samples(index, base, 16, 7), X.entry_samples(index, other, 16, 7))
+    assert X.pair_change(index, base, other, 16, 7) == pytest.approx(want)
+    assert X.pair_change(index, base, base, 16, 7) == 0.0

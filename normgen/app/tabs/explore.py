@@ -178,7 +178,7 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                 l1 = gr.Number(d["l1"], label="L1 λ", visible="hidden", elem_id="explore-l1")
                 l2 = gr.Number(d["l2"], label="L2 λ", visible="hidden", elem_id="explore-l2")
                 with gr.Row():
-                    seed = gr.Number(0, precision=0, minimum=0, label="Noise seed (same for both grids)",
+                    seed = gr.Number(I.DEFAULT_SEED, precision=0, minimum=0, label="Noise seed (same for both grids)",
                                      elem_id="explore-seed", scale=3, min_width=120)
                     new_noise = gr.Button("New noise", elem_id="explore-new-noise", scale=1, size="sm",
                                           min_width=90)

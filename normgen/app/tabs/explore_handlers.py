@@ -99,8 +99,9 @@ def view_updates(root: str | None, args: tuple, request: gr.Request | None = Non
                  f"{r.selected_label.removeprefix('Selected: ')}.")
     view = list(_outputs(r, state, request, image))
     noise_view = [gr.Column(visible=noise is not None), image(noise, "noise"), r.noise_label]
-    if not sliders:  # a λ slider moved: the baseline and the seed-noise reference are what the page shows
-        view[1:3] = [gr.skip(), gr.skip()]  # (fewer outputs to send and for the page to redraw)
+    if not sliders:  # a λ slider moved: the baseline, the seed-noise reference and the class chart's box
+        view[1:3] = [gr.skip(), gr.skip()]  # (one per model and dataset) are what the page shows: fewer
+        view[14] = gr.skip()  # outputs to send, for Gradio to rebuild as components and for the page to redraw
         noise_view = [gr.skip()] * 3
     return (state["l1"], state["l2"], *slider, readout("l1", vals["l1"], state["l1"]),
             readout("l2", vals["l2"], state["l2"]) + shown, *view, *noise_view, view_query(state))
