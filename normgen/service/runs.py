@@ -47,6 +47,7 @@ from normgen.service.sessions import (
     RunPlan,
     get_data,
     get_test_data,
+    lower_thread_priority,
     release_memory,
     training_function,
 )
@@ -112,6 +113,7 @@ class Run:
         self._grid: tuple[int, Image.Image] | None = None
         self._lock = threading.Lock()
         self.threads, self._shared_at = TRAIN_THREADS, 0.0  # torch threads it trains with (see _share_cpu)
+        self.nice: int | None = None  # the worker thread's niceness (sessions.lower_thread_priority)
         self.thread = threading.Thread(target=self._work, name=f"normgen-run-{self.id}", daemon=True)
 
     # -- worker side ------------------------------------------------------------------------------
@@ -147,6 +149,7 @@ class Run:
             self.wake.put(None)
 
     def _work(self) -> None:
+        self.nice = lower_thread_priority()  # before any torch work here: its OpenMP threads inherit it
         try:
             data = get_data(self.cfg, self.data_root)
             if self.ticket is not None and not admission().wait_turn(self.ticket, self.should_stop,

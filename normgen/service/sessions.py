@@ -280,6 +280,26 @@ def prepare(plan: RunPlan) -> RunPlan:
                    expected_s=e["seconds"] if e else None)
 
 
+TRAIN_NICE = 5  # a run's worker thread (and the torch threads it starts) runs this much nicer than Explore
+
+
+def lower_thread_priority(nice: int | None = None) -> int | None:
+    """Make the calling thread `nice` (default $NORMGEN_TRAIN_NICE or TRAIN_NICE) steps nicer than the
+    server, so the OS gives an Explore request a core before a training step: on Linux a priority set on a
+    thread id is that thread's only, and the OpenMP threads torch starts from it inherit it. Returns the
+    thread's niceness afterwards (None where the OS has no per-thread priority). Call it before the
+    thread's first torch operation; niceness only goes up without privileges, so a run thread is new."""
+    n = nice if nice is not None else int(env_number("NORMGEN_TRAIN_NICE", TRAIN_NICE))
+    try:
+        tid = threading.get_native_id()
+        now = os.getpriority(os.PRIO_PROCESS, tid)
+        if n > 0:
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, now + n))
+        return os.getpriority(os.PRIO_PROCESS, tid)
+    except (AttributeError, OSError):
+        return None
+
+
 def release_memory() -> bool:
     """Hand freed heap memory back to the OS (glibc's malloc_trim; a no-op elsewhere). Each run trains
     in a new thread, and glibc gives each thread its own heap arena: the ~0.5 GB of temporaries of a

@@ -198,3 +198,18 @@ def test_a_run_gives_explore_a_core_while_it_serves_and_takes_it_back_when_idle(
         assert run.threads == 2 and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_run_trains_nicer_than_the_server_that_serves_explore(zoo, monkeypatch):
+    """The worker thread lowers its own priority (Linux: that thread and the torch threads it starts), so a
+    training step never takes a core from an Explore request; the server's threads keep theirs."""
+    import os
+
+    monkeypatch.setenv("NORMGEN_TRAIN_NICE", "3")
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    run = runs.start_run(_plan(zoo, 10))
+    assert run.done.wait(120), run.message
+    assert run.status == "finished", run.message
+    assert run.nice == min(19, here + 3)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == here  # this thread (and the process) untouched
+    assert sessions.lower_thread_priority(0) == here  # 0: nothing changes
