@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from normgen.data import DATASETS, default_data_root, load_dataset
+from normgen.data import DATASETS, dataset_info, default_data_root, load_dataset
 from normgen.models import FAMILIES, family
 from normgen.models import SAMPLE_MODELS as _SAMPLE_MODELS
 from normgen.models.config import G_NORMS
@@ -80,8 +80,14 @@ def model_label(name: str) -> str:
 
 
 def dataset_label(name: str) -> str:
-    """A dataset's label on screen (the raw name of a dataset this normgen does not know)."""
-    return DATASETS[name].label if name in DATASETS else name
+    """A dataset's label on screen ('your images (cats)' for a folder; the raw name of one this normgen
+    does not know)."""
+    if name in DATASETS:
+        return DATASETS[name].label
+    try:
+        return dataset_info(name).label
+    except ValueError:
+        return name
 
 
 
