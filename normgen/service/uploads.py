@@ -274,7 +274,7 @@ def preview(arrays: list[np.ndarray], placed: list[tuple[Member, str | None]], n
             if q and len(order) < n:
                 order.append(q.pop(0))
     x = torch.from_numpy(np.stack([arrays[i] for i in order])).float().div(127.5).sub(1.0)
-    return grid_image(x, nrow=min(8, len(order)), scale=3)
+    return grid_image(x, nrow=min(4, len(order)), scale=3)  # 4 x 4: square, beside the run's 8 x 8
 
 
 __all__ = ["Upload", "UploadError", "read_upload", "members", "layout", "safe_parts", "SHAPES", "SHAPE_LABELS",
