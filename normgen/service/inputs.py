@@ -202,6 +202,15 @@ LOSS_LABELS = {"ns": "non-saturating (standard)", "wgan-clip": "Wasserstein + we
                "wgan-gp": "Wasserstein + gradient penalty (10)", "wgan": "Wasserstein, no constraint (diverges)"}
 
 
+LOSS_SHORT = {"ns": "non-saturating", "wgan-clip": "Wasserstein + weight clipping",
+              "wgan-gp": "Wasserstein + gradient penalty", "wgan": "Wasserstein, no constraint"}  # Explore's words
+
+
+def loss_name(loss: str, lipschitz: str) -> str | None:
+    """The LOSSES name of a (TrainConfig.loss, TrainConfig.lipschitz) pair (None: not one of them)."""
+    return next((k for k, v in LOSSES.items() if v == (loss, lipschitz)), None)
+
+
 def check_loss(value: Any) -> str:
     """One of LOSSES (the GAN families' adversarial loss and Lipschitz constraint)."""
     return check_choice("loss", value, LOSSES)
@@ -278,6 +287,8 @@ def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None =
         "target": index.values("target", **filt),
         "variant": index.values("variant", **filt),
         "seed": index.values("seed", **filt),
+        # the adversarial losses the zoo trained (LOSSES names, in their order): Explore's Loss control
+        "loss": [k for k in LOSSES if k in {loss_name(*e.setting[:2]) for e in index.find(**filt)}] or ["ns"],
     }
 
 
@@ -363,7 +374,7 @@ def query_string(state: dict[str, Any]) -> str:
     return "?" + urlencode(parts)
 
 
-PAGE_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "train_size", "dropout")
+PAGE_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "train_size", "dropout", "loss")
 
 
 def parse_query(params: dict[str, str]) -> dict[str, Any]:
@@ -372,7 +383,7 @@ def parse_query(params: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     checks = {"model": check_model, "dataset": check_dataset, "g_norm": check_g_norm, "variant": check_variant,
               "l1": lambda v: parse_lambda("l1", v), "l2": lambda v: parse_lambda("l2", v), "seed": parse_seed,
-              "train_size": parse_train_size, "dropout": parse_dropout}
+              "train_size": parse_train_size, "dropout": parse_dropout, "loss": check_loss}
     for key, check in checks.items():
         if key in params:
             try:
