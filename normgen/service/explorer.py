@@ -57,6 +57,7 @@ from normgen.service.inputs import (
 )
 from normgen.service.report import (
     BASELINE_LABEL,
+    BASELINE_LOSS_LABEL,
     describe,
     describe_change,
     lambda_terms,
@@ -535,7 +536,9 @@ def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
            "layers": f"Bar chart of the weight norm per layer, baseline and {setting}",
            "classes": f"Bar chart of the classes the judge sees in the samples, baseline and {setting}"}
     return ExploreResult(
-        baseline_label=BASELINE_LABEL + size_words(base), selected_label=text.selected_label, headline=text.headline,
+        baseline_label=(BASELINE_LOSS_LABEL if sel.setting[:2] != base.setting[:2] else BASELINE_LABEL)
+        + size_words(base), selected_label=text.selected_label,
+        headline=text.headline,
         details=text.details, note=text.note, exact=s.exact, stats=text.stats,
         figures=figures(index, base, sel, parts), draw=draw, keys=keys, noise_label=noise_label, alt=alt)
 

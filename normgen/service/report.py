@@ -31,6 +31,7 @@ from normgen.zoo.readings import (
 from normgen.zoo.verdicts import Effect, Stat
 
 BASELINE_LABEL = "Baseline: no penalty (λ = 0)"
+BASELINE_LOSS_LABEL = "Baseline: non-saturating loss (λ = 0)"  # beside an entry trained with another loss
 
 # (key, label, format, lower_is_better) for the judge metrics the zoo may store per entry
 METRICS = (
@@ -81,10 +82,10 @@ def loss_term(e: Entry) -> str:
 def describe(e: Entry, loss: bool = True) -> str:
     """'L1 λ = 1e-4 on the generator (in the loss)', 'dropout 0.2 in the discriminator', both joined by
     ' + ', or 'no penalty (λ = 0)'; with `loss`, prefixed by the adversarial loss when it is not the
-    non-saturating one ('Wasserstein + weight clipping, no penalty (λ = 0)')."""
+    non-saturating one ('Wasserstein + gradient penalty, no L1 / L2 penalty (λ = 0)')."""
     prefix = f"{loss_term(e)}, " if loss and loss_term(e) else ""
     if e.is_baseline:
-        return prefix + "no penalty (λ = 0)"
+        return prefix + ("no L1 / L2 penalty (λ = 0)" if prefix else "no penalty (λ = 0)")
     terms = lambda_terms(entry_lambdas(e))
     penalty = f"{' + '.join(terms)} on the {e.target} ({variant_label(e.variant)})" if terms else ""
     return prefix + " + ".join(t for t in (penalty, dropout_term(e)) if t)
@@ -275,8 +276,8 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
     terms = " + ".join(lambda_terms(entry_lambdas(sel)))
     what = " + ".join(t for t in ((f"{terms} on the {sel.target}{variant}" if terms else ""),
                                   dropout_term(sel)) if t)
-    if loss_term(sel):
-        what = f"{loss_term(sel)}, " + (what or "no penalty (λ = 0)")
+    if loss_term(sel):  # the caption above the grid: short ('Wasserstein + weight clipping (λ = 0)')
+        what = f"{loss_term(sel)}, {what}" if what else f"{loss_term(sel)} (λ = 0)"
     sel_label = "Selected: " + ("λ = 0 (the baseline again)" if same else what) + size_words(sel)
     note = "\n\n".join(notes) if notes else (f"{title}: this exact setting is in the zoo "
                                                f"(training seed {sel.seed}, {sel.steps} steps{size_words(sel)}).")
