@@ -41,8 +41,9 @@ def store(tmp_path, monkeypatch):
 
 
 def test_an_upload_is_held_and_shown_and_a_bad_one_changes_nothing(tmp_path, store):
-    note, box, caption, own = TU.on_upload([_zip(tmp_path / "pets.zip", classes=True)], "auto", store)
+    note, box, caption, own, dataset = TU.on_upload([_zip(tmp_path / "pets.zip", classes=True)], "auto", store)
     assert store.upload is not None and store.upload.classes == ("a", "b")
+    assert dataset["interactive"] is False and dataset["info"] == TU.DATASET_OFF
     assert note.startswith("**Your images:** 20 images from pets, 32×32 colour, 2 classes (a, b)")
     assert box.visible is True and "16 of 20" in caption and own is store.upload.preview
     first = store.upload
@@ -57,8 +58,9 @@ def test_an_upload_is_held_and_shown_and_a_bad_one_changes_nothing(tmp_path, sto
     # another shape for the same files: read again, the old folder goes
     note, *_ = TU.on_upload([_zip(tmp_path / "pets.zip", classes=True)], "1x28", store)
     assert "28×28 grey" in note and store.upload is not first and not first.folder.exists()
-    note, box, _, own = TU.on_clear(store)
+    note, box, _, own, dataset = TU.on_clear(store)
     assert store.upload is None and box.visible is False and own is None and note == TU.NO_UPLOAD
+    assert dataset["interactive"] is True
 
 
 def test_without_an_earlier_upload_a_refusal_says_the_dataset_is_used(tmp_path, store):
@@ -76,6 +78,7 @@ def test_train_trains_on_the_sessions_upload(tmp_path, store):
     finally:
         A.set_admission(old)
     status, grid, *_, command, summary, _ = outs[-1]
+    assert "on your 20 images (mine)" in status
     assert summary["status"] == "finished" and summary["step"] == 10 and grid is not None
     assert "--dataset folder:YOUR_IMAGES" in command and str(tmp_path) not in str(summary)
     assert store.run.cfg.dataset == store.upload.dataset

@@ -311,7 +311,8 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
         except Refused as exc:
             raise gr.Error(str(exc), title="Not started") from None
         store.replace_run(run)
-        how = f"{start_phrase(plan.start)} on {device_description(plan.device)}"
+        how = f"{start_phrase(plan.start)} on {device_description(plan.device)}" + (
+            f", on your {plan.upload.count} images ({plan.upload.name})" if plan.upload is not None else "")
         try:
             for s in stream(run):
                 progress(s.step / max(1, s.total), desc=f"step {s.step} / {s.total}")
@@ -435,7 +436,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
     changes = [c.change for c in (tab.model, tab.dataset, tab.g_norm, tab.target, tab.variant, tab.start, tab.l1,
                                   tab.l2, tab.steps, tab.seconds, tab.train_size, tab.dropout, tab.loss)]
     gr.on(changes, make_estimate_fn(root, data_root), [*ins, tab.store], tab.estimate, **est)
-    wire_upload(tab.upload, tab.store,
+    wire_upload(tab.upload, tab.store, tab.dataset, unavailable_note(I.dataset_status(data_root)),
                 lambda dep: dep.then(make_estimate_fn(root, data_root), [*ins, tab.store], tab.estimate, **est))
     gr.on([*changes, tab.seed.change], train_fragment, ins, tab.query, concurrency_limit=None, preprocess=False,
           trigger_mode="always_last", **PRIVATE)
