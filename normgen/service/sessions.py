@@ -152,6 +152,9 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     `dataset`, from scratch (the zoo has no model of them), on all of them or a subset.
     """
     model, g_norm = check_model(model), check_g_norm(g_norm)
+    if upload is not None and not upload.folder.is_dir():  # swept (housekeeping's age limit) or removed
+        raise InputError("your uploaded images are no longer on the server (uploads are kept for a limited "
+                         "time); upload them again")
     dataset = upload.dataset if upload is not None else check_dataset(dataset)
     l1, l2 = parse_lambda("l1", l1), parse_lambda("l2", l2)
     target, variant, seed = check_target(model, target), check_variant(variant), parse_seed(seed)

@@ -178,3 +178,11 @@ def test_a_grey_upload_for_the_colour_model_and_a_bad_subset_are_input_errors(tm
         sessions.plan_run("dcgan", "mnist", "none", 0, 0, "generator", "loss", 0, 6, 60, "scratch", upload=grey)
     with pytest.raises(InputError, match="from 2 to 20 .the images you uploaded.; got 50"):
         sessions.plan_run("gan", "mnist", "none", 0, 0, "generator", "loss", 0, 6, 60, "scratch", 50, upload=grey)
+
+
+def test_an_upload_swept_from_disk_is_an_input_error_without_a_server_path(tmp_store):
+    up = read_upload([make_zip(tmp_store / "g.zip", flat(4))])
+    up.remove()
+    with pytest.raises(InputError, match="no longer on the server; upload them again|upload them again") as err:
+        sessions.plan_run("gan", "mnist", "none", 0, 0, "generator", "loss", 0, 6, 60, "scratch", upload=up)
+    assert str(tmp_store) not in str(err.value)
