@@ -21,6 +21,7 @@ import io
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -213,7 +214,11 @@ def read_upload(paths: Iterable[str | Path], shape: str = "auto", names: Iterabl
     # every header first: the total pixel count is known before any image is decoded
     data, pixels, grey = [], 0, True
     for m, _ in placed:
-        raw = m.read()
+        try:
+            raw = m.read()
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+            raise UploadError(f"cannot read {'/'.join(m.parts)[:80]} from the upload ({first})") from None
         if len(raw) > image_files.MAX_FILE_BYTES:
             raise UploadError(f"{'/'.join(m.parts)[:80]} is larger than it declared; refused")
         label = "/".join(m.parts)[-80:]

@@ -186,3 +186,14 @@ def test_an_upload_swept_from_disk_is_an_input_error_without_a_server_path(tmp_s
     with pytest.raises(InputError, match="no longer on the server; upload them again|upload them again") as err:
         sessions.plan_run("gan", "mnist", "none", 0, 0, "generator", "loss", 0, 6, 60, "scratch", upload=up)
     assert str(tmp_store) not in str(err.value)
+
+
+def test_a_damaged_zip_member_is_one_line(tmp_store):
+    z = make_zip(tmp_store / "crc.zip", {"a/1.png": png(), "a/2.png": png(seed=1)})
+    data = bytearray(z.read_bytes())
+    at = data.find(b"IDAT", data.find(b"a/2.png")) + 8  # stored uncompressed: flip a byte of the image data
+    data[at] ^= 0xFF
+    z.write_bytes(bytes(data))
+    with pytest.raises(UploadError, match="cannot read a/2.png from the upload .Bad CRC") as err:
+        read_upload([z])
+    assert "\n" not in str(err.value)
