@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from normgen.config import TrainConfig, make_config
-from normgen.data import Dataset, dataset_info, load_dataset, make_shapes
+from normgen.data import DATASETS, Dataset, dataset_info, load_dataset, make_shapes
 from normgen.engine.train import train
 from normgen.models import GenerativeModel, family
 from normgen.regularizers import RegConfig
@@ -149,7 +149,8 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     under its own config (`normgen train --init` refuses another), so the reproducing command stays true.
 
     With `upload` (the session's own images, normgen.service.uploads) the run trains on those instead of
-    `dataset`, from scratch (the zoo has no model of them), on all of them or a subset.
+    `dataset`, on all of them or a subset: fine-tuning the zoo baseline of images of that shape where
+    there is one (`upload_source`), else from scratch.
     """
     model, g_norm = check_model(model), check_g_norm(g_norm)
     if upload is not None and not upload.folder.is_dir():  # swept (housekeeping's age limit) or removed
@@ -181,7 +182,18 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
               **adversarial}
     notes: list[str] = []
     if upload is not None:
-        notes.append(f"Your images: {upload.words()}; trained from scratch (the zoo has no model of them).")
+        entry = upload_source(model, g_norm, upload, root) if start == "finetune" and not dropout else None
+        if entry is not None:  # the zoo's baseline of images of this shape, fine-tuned on the visitor's
+            ck = load_entry(entry, get_index(root).root)
+            cfg = replace(ck.config, reg=reg, dataset=dataset, **stream)
+            return RunPlan(cfg, device, "finetune", copy.deepcopy(ck.model), entry,
+                           [f"Your images: {upload.words()}; fine-tuning the zoo baseline `{entry.id}` (trained on "
+                            f"{dataset_info(entry.dataset).label}, {entry.steps} steps, λ = 0) on them"],
+                           entry_path(entry, get_index(root).root), upload=upload)
+        why = ("as chosen" if start == "scratch" else "dropout changes the model's config" if dropout else
+               "a conditional model's classes would be the zoo dataset's, not yours" if family(model).conditional
+               else "the zoo has no baseline of this model and normalization on images of this shape")
+        notes.append(f"Your images: {upload.words()}; trained from scratch ({why}).")
         start = "scratch"
     if start == "finetune":
         entry = finetune_source(model, dataset, g_norm, root, train_size)
@@ -199,6 +211,20 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
         msg = str(exc).replace(dataset, "your images") if upload is not None else str(exc)
         raise InputError(msg) from None
     return RunPlan(cfg, device, "scratch", None, None, notes, upload=upload)
+
+
+def upload_source(model: str, g_norm: str, upload: Upload, root: str | None = None) -> Entry | None:
+    """The zoo baseline an upload's run can fine-tune from: of `model` and `g_norm`, trained on a registered
+    dataset whose images have the upload's shape (MNIST for 28x28 grey, CIFAR-10 for 32x32 colour), with
+    every part stored; None for a conditional family (its classes are the other dataset's, not the
+    upload's) or when the zoo has none."""
+    if family(model).conditional:
+        return None
+    shape = (upload.channels, upload.side, upload.side)
+    for name, info in DATASETS.items():
+        if info.image_shape == shape and (entry := finetune_source(model, name, g_norm, root)) is not None:
+            return entry
+    return None
 
 
 def scratch_reason(model: str, dataset: str, train_size: int, dropout: float, has_baseline: bool) -> str:

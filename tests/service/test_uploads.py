@@ -18,6 +18,7 @@ from PIL import Image
 from normgen import image_files
 from normgen.service import admission as A
 from normgen.service import housekeeping, runs, sessions, uploads
+from normgen.service import inputs as I
 from normgen.service.inputs import InputError
 from normgen.service.uploads import UploadError, read_upload
 
@@ -197,3 +198,23 @@ def test_a_damaged_zip_member_is_one_line(tmp_store):
     with pytest.raises(UploadError, match="cannot read a/2.png from the upload .Bad CRC") as err:
         read_upload([z])
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("model,g_norm,rgb,source",
+                         [("dcgan", "batch", True, "cifar10"), ("gan", "none", False, "mnist")])
+def test_an_upload_fine_tunes_the_zoo_baseline_of_its_shape(tmp_store, fresh_admission, model, g_norm, rgb, source):
+    index = I.get_index(None)
+    if not index.find(model=model, dataset=source, g_norm=g_norm, l1=0.0, l2=0.0):
+        pytest.skip(f"the shipped zoo has no {model} baseline on {source}")
+    up = read_upload([make_zip(tmp_store / "u.zip", flat(rgb=rgb))])
+    plan = sessions.plan_run(model, "shapes", g_norm, 0, 0, "generator", "loss", 0, 4, 60, "finetune", upload=up)
+    assert plan.start == "finetune" and plan.init_entry.dataset == source and plan.cfg.dataset == up.dataset
+    assert "fine-tuning the zoo baseline" in plan.notes[0]
+    run = runs.start_run(replace(plan, cfg=replace(plan.cfg, log_every=2, sample_every=2)), session="s")
+    s = list(runs.stream(run))[-1]
+    assert s.status == "finished" and "--init checkpoints/" in s.command and ":YOUR_IMAGES" in s.command
+    run.cleanup()
+    # a conditional family starts from scratch: its classes would be the zoo dataset's, not the upload's
+    up = read_upload([make_zip(tmp_store / "c.zip", classed())])
+    plan = sessions.plan_run("cgan", "shapes", "none", 0, 0, "generator", "loss", 0, 4, 60, "finetune", upload=up)
+    assert plan.start == "scratch" and "conditional" in plan.notes[0]

@@ -72,8 +72,8 @@ def on_upload(files: Any, shape: str, store: TrainStore) -> tuple:
                 else " Runs train on the dataset above.")
         return f"**Not used:** {exc}.{keep}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
     store.set_upload(up)
-    note = (f"**Your images:** {up.words()}. The next run trains on them, from scratch; remove the upload (×) "
-            "to train on the dataset above again.")
+    note = (f"**Your images:** {up.words()}. The next run trains on them (below: how it starts); remove the "
+            "upload (×) to train on the dataset above again.")
     caption = f"**Your images** ({min(up.count, 16)} of {up.count}, {up.shape_words})"
     return note, gr.Column(visible=True), caption, up.preview, gr.update(interactive=False, info=DATASET_OFF)
 
