@@ -10,6 +10,7 @@ read stale. A user's folder is read as it is, with limits checked before any pix
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import warnings
 from pathlib import Path
@@ -111,28 +112,60 @@ def _save_cache(target: Path, images: np.ndarray, labels: np.ndarray) -> None:
 def _decode(path: Path, mode: str) -> np.ndarray:
     """One image file as a uint8 array (H, W[, C]) in `mode` ("RGB" or "L"); a one-line error naming the
     file for anything unreadable (corrupt, truncated, not an image, too large)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ImageFolderError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if size > MAX_FILE_BYTES:
+        raise ImageFolderError(f"{path} is {size / 2**20:.1f} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB "
+                               "per image")
+    return decode_image(path, str(path), mode)
+
+
+def image_size(source: Path | io.BytesIO, name: str) -> tuple[int, int]:
+    """(width, height) from the image's header (nothing decoded), refused past MAX_PIXELS; one-line errors."""
+    return _open(source, name, None)  # type: ignore[return-value]
+
+
+def decode_image(source: Path | io.BytesIO, name: str, mode: str) -> np.ndarray:
+    """An image (a file, or bytes held in memory such as an upload's zip member) as uint8 (H, W[, C]) in
+    `mode`; `name` is what the one-line error calls it. The pixel count is read from the header and
+    checked against MAX_PIXELS before anything is decoded (a decompression bomb is refused unread)."""
+    return _open(source, name, mode)  # type: ignore[return-value]
+
+
+def _open(source: Path | io.BytesIO, name: str, mode: str | None) -> np.ndarray | tuple[int, int]:
     from PIL import Image  # imported here: only file datasets need it
 
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ImageFolderError(f"{path} is {size / 2**20:.1f} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB "
-                                   "per image")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is below PIL's
-            with Image.open(path) as img:
+            with Image.open(source) as img:
                 w, h = img.size  # from the header: nothing decoded yet
                 if w * h > MAX_PIXELS:
-                    raise ImageFolderError(f"{path} is {w}x{h} ({w * h / 1e6:.1f} megapixels); the limit is "
+                    raise ImageFolderError(f"{name} is {w}x{h} ({w * h / 1e6:.1f} megapixels); the limit is "
                                            f"{MAX_PIXELS / 1e6:g} megapixels per image")
+                if mode is None:
+                    return w, h
                 return np.asarray(img.convert(mode))
     except ImageFolderError:
         raise
     except Image.DecompressionBombError:
-        raise ImageFolderError(f"{path} is too large to decode (over {MAX_PIXELS / 1e6:g} megapixels)") from None
+        raise ImageFolderError(f"{name} is too large to decode (over {MAX_PIXELS / 1e6:g} megapixels)") from None
     except (OSError, ValueError, SyntaxError) as exc:  # PIL's errors for corrupt or truncated files
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ImageFolderError(f"cannot read {path} as an image: {first}") from None
+        raise ImageFolderError(f"cannot read {name} as an image: {first}") from None
+
+
+def to_square(arr: np.ndarray, side: int) -> np.ndarray:
+    """A decoded image (H, W[, C]) resized to side x side (Lanczos), as (C, side, side) uint8."""
+    from PIL import Image
+
+    img = Image.fromarray(arr)
+    if img.size != (side, side):
+        img = img.resize((side, side), Image.LANCZOS)
+    a = np.asarray(img)
+    return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
 
 
 def read_user_folder(root: Path, *, channels: int, side: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None]:
@@ -159,8 +192,6 @@ def read_user_folder(root: Path, *, channels: int, side: int) -> tuple[np.ndarra
         raise ImageFolderError(f"{root} has no images ({', '.join(IMAGE_SUFFIXES)}), directly or in class folders")
     if len(files) > MAX_FOLDER_IMAGES:
         raise ImageFolderError(f"{root} has {len(files)} images; the limit is {MAX_FOLDER_IMAGES}")
-    from PIL import Image
-
     mode = "L" if channels == 1 else "RGB"
     out = np.empty((len(files), channels, side, side), np.uint8)
     first_size: tuple[tuple[int, int], Path] | None = None
@@ -173,11 +204,7 @@ def read_user_folder(root: Path, *, channels: int, side: int) -> tuple[np.ndarra
             (w0, h0), f0 = first_size
             raise ImageFolderError(f"{root} mixes image sizes: {f0.name} is {w0}x{h0}, {f.name} is {size[0]}x"
                                    f"{size[1]}; crop or resize them to one size first")
-        img = Image.fromarray(arr)
-        if size != (side, side):
-            img = img.resize((side, side), Image.LANCZOS)
-        a = np.asarray(img)
-        out[i] = a[None] if channels == 1 else a.transpose(2, 0, 1)
+        out[i] = to_square(arr, side)
     labels = np.array([c for _, c in files], np.int64)
     return out, labels, classes
 

@@ -89,7 +89,7 @@ def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, data_root: str 
                     tab_box: gr.Textbox | None = None) -> None:
     """"Train this setting": copy Explore's controls into Train and switch tabs (and the link's tab)."""
 
-    def to_train(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout):
+    def to_train(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss="ns"):
         try:  # the seed as typed (not preprocessed): a huge one copied over would end the event stream
             seed = I.parse_seed(seed)
         except I.InputError as exc:
@@ -99,11 +99,14 @@ def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, data_root: str 
             gr.Warning(f"{I.dataset_label(dataset)} is not on this server: training on "
                        f"{I.OFFLINE_DATASET} instead.")
         out = (gr.Tabs(selected="train"), model, dataset if ok else I.OFFLINE_DATASET, g_norm, l1, l2,
-               gr.update(choices=target_choices(model), value=target), variant, seed, train_size, dropout)
+               gr.update(choices=target_choices(model), value=target), variant, seed, train_size, dropout,
+               loss if loss in I.LOSSES else "ns")
         return (*out, "train") if tab_box is not None else out
 
-    shared = [ex.model, ex.dataset, ex.g_norm, ex.l1, ex.l2, ex.target, ex.variant, ex.seed, ex.train_size, ex.dropout]
-    into = [tr.model, tr.dataset, tr.g_norm, tr.l1, tr.l2, tr.target, tr.variant, tr.seed, tr.train_size, tr.dropout]
+    shared = [ex.model, ex.dataset, ex.g_norm, ex.l1, ex.l2, ex.target, ex.variant, ex.seed, ex.train_size, ex.dropout,
+              ex.loss]
+    into = [tr.model, tr.dataset, tr.g_norm, tr.l1, tr.l2, tr.target, tr.variant, tr.seed, tr.train_size, tr.dropout,
+            tr.loss]
     extra = [tab_box] if tab_box is not None else []
     ex.train_this.click(to_train, shared, [tabs, *into, *extra], preprocess=False, **PRIVATE)
 

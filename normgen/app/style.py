@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from normgen.service.uploads import MAX_UPLOAD_MB
+
 CSS = """
 .gradio-container { max-width: 1600px !important; }
 #header h1 { margin-bottom: 0.1em; }
@@ -96,10 +98,10 @@ def theme() -> Any:
     return gr.themes.Soft(primary_hue="blue", secondary_hue="orange", text_size="lg", radius_size="sm")
 
 
-MAX_UPLOAD = "1mb"
+MAX_UPLOAD = f"{MAX_UPLOAD_MB}mb"  # Train's own-images upload (normgen.service.uploads); Gradio refuses more
 
 
 def launch_kwargs() -> dict[str, Any]:
-    """Theme, CSS, the page's script and the upload cap for `demo.launch(**launch_kwargs(), ...)`. The app
-    has no upload input, so any upload is refused past MAX_UPLOAD (Gradio answers 413)."""
+    """Theme, CSS, the page's script and the upload cap for `demo.launch(**launch_kwargs(), ...)`: any
+    upload past MAX_UPLOAD is refused before it is stored (Gradio answers 413)."""
     return {"theme": theme(), "css": CSS, "js": JS, "max_file_size": MAX_UPLOAD}

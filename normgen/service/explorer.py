@@ -37,14 +37,18 @@ from normgen.render.grids import grid_image
 from normgen.service import figure_cache
 from normgen.service.figure_cache import FigureStore
 from normgen.service.inputs import (
+    LOSS_SHORT,
+    LOSSES,
     InputError,
     check_dataset,
     check_g_norm,
+    check_loss,
     check_model,
     check_target,
     check_variant,
     dataset_label,
     get_index,
+    loss_name,
     model_label,
     parse_dropout,
     parse_lambda,
@@ -54,6 +58,7 @@ from normgen.service.inputs import (
 )
 from normgen.service.report import (
     BASELINE_LABEL,
+    BASELINE_LOSS_LABEL,
     describe,
     describe_change,
     lambda_terms,
@@ -126,12 +131,13 @@ class ExploreResult:
 
 
 def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2: float,
-           target: str, variant: str, train_size: int = 0, dropout: float = 0.0) -> Selection:
+           target: str, variant: str, train_size: int = 0, dropout: float = 0.0, loss: str = "ns") -> Selection:
     """Pick the entry to show for the requested setting and its unregularized baseline, by the zoo's
     own rules (`ZooIndex.nearest` / `baseline`) among the L1 / L2 (and dropout) entries trained on
     `train_size` images (0 = all): the exact setting, else the nearest in log-lambda at that dropout
     rate (relaxing variant, then target); the baseline of the same size most like it. A size or a
-    dropout rate the zoo lacks falls back to one it has, with a note."""
+    dropout rate the zoo lacks falls back to one it has, with a note. `loss` (an inputs.LOSSES name)
+    other than the non-saturating one selects the entries trained with it (`_select_loss`)."""
     l1_l2 = {"model": model, "dataset": dataset, "group": 0.0, "act": 0.0}  # Explore shows L1 / L2 settings
     if not index.find(**l1_l2):
         have = sorted({f"{model_label(e.model)} on {dataset_label(e.dataset)}" for e in index.entries})
@@ -160,6 +166,12 @@ def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2
                      f"showing '{norms[0]}' instead.")
         g_norm = norms[0]
     where = {**l1_l2, "g_norm": g_norm}
+    setting = (*LOSSES[loss], "all")
+    if loss != "ns":
+        if any(e.setting == setting for e in index.find(**where)):
+            return _select_loss(index, where, setting, l1, l2, target, variant, dropout, notes)
+        notes.append(f"The zoo has no {model_label(model)} on {dataset_label(dataset)} trained with the "
+                     f"{LOSS_SHORT[loss]} loss; showing the {LOSS_SHORT['ns']} loss.")
     if l1 == 0 and l2 == 0 and dropout == family_dropout(model):
         sel = index.baseline(**where)
         if sel is None:
@@ -188,6 +200,29 @@ def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2
                      f"{' on ' + images_words(train_size) if train_size else ''}, so there is nothing to "
                      "compare with.")
     return Selection(sel, base, is_exact, notes)
+
+
+def _select_loss(index: ZooIndex, where: dict[str, Any], setting: tuple[str, str, str], l1: float, l2: float,
+                 target: str, variant: str, dropout: float, notes: list[str]) -> Selection:
+    """Another adversarial loss: its entry nearest the asked λ (its λ = 0 entry when it has no penalized
+    one), beside the non-saturating baseline of the same seed where there is one, so the baseline's seed
+    spread is the yardstick for the loss as for a penalty."""
+    words = LOSS_SHORT[loss_name(*setting[:2]) or "ns"]
+    own = [e for e in index.find(**where) if e.setting == setting]
+    sel = index.nearest(l1=l1, l2=l2, relax=("variant", "target"), target=target, variant=variant,
+                        dropout=dropout, setting=setting, **where) if (l1 or l2) else None
+    if sel is None:
+        sel = min((e for e in own if e.is_baseline), key=lambda e: e.seed, default=None) or own[0]
+    exact = math.isclose(sel.l1, l1, rel_tol=1e-6) and math.isclose(sel.l2, l2, rel_tol=1e-6)
+    if not exact:
+        notes.append(f"**Not in the zoo:** the {words} loss with {', '.join(lambda_terms({'l1': l1, 'l2': l2}))}."
+                     f" Showing the {words} loss with {describe(sel, loss=False)}.")
+    stores = sorted(set(sel.parts))
+    base = index.baseline(**where, seed=sel.seed, stores=stores) or index.baseline(**where)
+    if base is None:
+        notes.append("The zoo has no non-saturating, unregularized checkpoint of this model and dataset to "
+                     "compare with.")
+    return Selection(sel, base, exact, notes)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -407,18 +442,21 @@ def grid_size(model: str, num_classes: int) -> tuple[int, int]:
 
 
 def request(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-            train_size: Any = 0, dropout: Any = 0.0) -> tuple:
-    """The validated Explore request (raises InputError with what is allowed)."""
+            train_size: Any = 0, dropout: Any = 0.0, loss: Any = None) -> tuple:
+    """The validated Explore request (raises InputError with what is allowed); with `loss` (an
+    inputs.LOSSES name), checked and returned last."""
     model, dataset, g_norm = check_model(model), check_dataset(dataset), check_g_norm(g_norm)
     l1, l2 = parse_lambda("l1", l1), parse_lambda("l2", l2)
     target, variant, seed = check_target(model, target), check_variant(variant), parse_seed(seed)
-    return model, dataset, g_norm, l1, l2, target, variant, seed, parse_train_size(train_size), parse_dropout(dropout)
+    out = (model, dataset, g_norm, l1, l2, target, variant, seed, parse_train_size(train_size), parse_dropout(dropout))
+    return out if loss is None else (*out, check_loss(loss))
 
 
 def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-            train_size: Any = 0, dropout: Any = 0.0, *, root: str | None = None) -> ExploreResult:
+            train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *, root: str | None = None) -> ExploreResult:
     """Baseline and selected setting from the same noise (`seed`), plus the numbers that changed;
-    `train_size` (0 = all training images) and `dropout` pick the zoo's small-data / dropout entries.
+    `train_size` (0 = all training images) and `dropout` pick the zoo's small-data / dropout entries,
+    `loss` (inputs.LOSSES: "ns", "wgan-clip", "wgan-gp", "wgan") the entries trained with that loss.
 
     Raises InputError for bad input; a missing or partial zoo is explained in `note`, never raised.
     """
@@ -426,23 +464,23 @@ def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # this thread only (OpenMP): see ONE_THREAD
     try:
-        return _explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, root)
+        return _explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss, root)
     finally:
         torch.set_num_threads(threads)
         _busy(-1)
 
 
 def _explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-             train_size: Any, dropout: Any, root: str | None) -> ExploreResult:
-    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout = request(
-        model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout)
+             train_size: Any, dropout: Any, loss: Any, root: str | None) -> ExploreResult:
+    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss = request(
+        model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
     empty = ExploreResult("", "", "", "", "", False, {}, {"weights": None, "layers": None, "classes": None})
     problem = zoo_problem(root)
     if problem:
         empty.note = problem
         return empty
     index = get_index(root)
-    s = select(index, model, dataset, g_norm, l1, l2, target, variant, train_size, dropout)
+    s = select(index, model, dataset, g_norm, l1, l2, target, variant, train_size, dropout, loss)
     empty.note = "\n\n".join(s.notes)
     if s.selected is None or s.baseline is None:
         return empty
@@ -505,7 +543,9 @@ def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
            "layers": f"Bar chart of the weight norm per layer, baseline and {setting}",
            "classes": f"Bar chart of the classes the judge sees in the samples, baseline and {setting}"}
     return ExploreResult(
-        baseline_label=BASELINE_LABEL + size_words(base), selected_label=text.selected_label, headline=text.headline,
+        baseline_label=(BASELINE_LOSS_LABEL if sel.setting[:2] != base.setting[:2] else BASELINE_LABEL)
+        + size_words(base), selected_label=text.selected_label,
+        headline=text.headline,
         details=text.details, note=text.note, exact=s.exact, stats=text.stats,
         figures=figures(index, base, sel, parts), draw=draw, keys=keys, noise_label=noise_label, alt=alt)
 
@@ -515,7 +555,7 @@ def noise_partner(index: ZooIndex, base: Entry) -> Entry | None:
     when the zoo trained it once: the two show what changes from the training seed alone."""
     cands = [e for e in index.find(model=base.model, dataset=base.dataset, train_size=base.train_size,
                                    g_norm=base.g_norm, d_norm=base.d_norm, variant=base.variant, group=0.0, act=0.0)
-             if e.is_baseline and e.seed != base.seed and e.steps == base.steps]
+             if e.is_baseline and e.seed != base.seed and e.steps == base.steps and e.setting == base.setting]
     return min(cands, key=lambda e: e.seed) if cands else None
 
 
@@ -572,8 +612,12 @@ def sample_pair(index: ZooIndex, s: Selection, seed: int) -> tuple[torch.Tensor,
 
 
 def shown_parts(e: Entry) -> list[str]:
-    """The penalized parts (what the penalty acts on); the sampling part for a baseline."""
+    """The penalized parts (what the penalty acts on); the sampling part for a baseline; for an entry
+    trained with another adversarial loss and no penalty, the parts its Lipschitz constraint acts on (the
+    ones sampling does not need: the discriminator, whose weights clipping keeps in [-c, c])."""
     fam = family(e.model)
+    if e.is_baseline and e.setting[:2] != LOSSES["ns"] and fam.adversarial:
+        return [p for p in fam.part_names if p not in fam.sampler_parts]
     if e.is_baseline:
         return [fam.sampler_part]
     try:

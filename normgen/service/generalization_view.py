@@ -103,19 +103,19 @@ _NEAREST: OrderedDict[tuple, NearestView] = OrderedDict()
 
 
 def nearest_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-                 train_size: Any = 0, dropout: Any = 0.0, *, root: str | None = None,
+                 train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *, root: str | None = None,
                  data_root: str | None = None, only_small: bool = False) -> NearestView:
     """The selected entry's samples (the grid's first row, same noise) beside their nearest training
     image and nearest held-out image in pixel space (`generalization_view.nearest_picture`), cached.
     With `only_small`, entries trained on all images get the prompt instead (no data loaded). When the
     dataset is not on this server, says so instead of the picture."""
-    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout = request(
-        model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout)
+    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss = request(
+        model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
     problem = zoo_problem(root)
     if problem:
         return NearestView(None, problem)
     index = get_index(root)
-    sel = select(index, model, dataset, g_norm, l1, l2, target, variant, train_size, dropout).selected
+    sel = select(index, model, dataset, g_norm, l1, l2, target, variant, train_size, dropout, loss).selected
     if sel is None:
         return NearestView(None, "Nothing is selected, so there are no samples to compare.")
     if only_small and not sel.train_size:

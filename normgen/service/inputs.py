@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from normgen.data import DATASETS, default_data_root, load_dataset
+from normgen.data import DATASETS, dataset_info, default_data_root, load_dataset
 from normgen.models import FAMILIES, family
 from normgen.models import SAMPLE_MODELS as _SAMPLE_MODELS
 from normgen.models.config import G_NORMS
@@ -81,8 +81,14 @@ def model_label(name: str) -> str:
 
 
 def dataset_label(name: str) -> str:
-    """A dataset's label on screen (the raw name of a dataset this normgen does not know)."""
-    return DATASETS[name].label if name in DATASETS else name
+    """A dataset's label on screen ('your images (cats)' for a folder; the raw name of one this normgen
+    does not know)."""
+    if name in DATASETS:
+        return DATASETS[name].label
+    try:
+        return dataset_info(name).label
+    except ValueError:
+        return name
 
 
 
@@ -197,6 +203,15 @@ LOSS_LABELS = {"ns": "non-saturating (standard)", "wgan-clip": "Wasserstein + we
                "wgan-gp": "Wasserstein + gradient penalty (10)", "wgan": "Wasserstein, no constraint (diverges)"}
 
 
+LOSS_SHORT = {"ns": "non-saturating", "wgan-clip": "Wasserstein + weight clipping",
+              "wgan-gp": "Wasserstein + gradient penalty", "wgan": "Wasserstein, no constraint"}  # Explore's words
+
+
+def loss_name(loss: str, lipschitz: str) -> str | None:
+    """The LOSSES name of a (TrainConfig.loss, TrainConfig.lipschitz) pair (None: not one of them)."""
+    return next((k for k, v in LOSSES.items() if v == (loss, lipschitz)), None)
+
+
 def check_loss(value: Any) -> str:
     """One of LOSSES (the GAN families' adversarial loss and Lipschitz constraint)."""
     return check_choice("loss", value, LOSSES)
@@ -273,6 +288,8 @@ def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None =
         "target": index.values("target", **filt),
         "variant": index.values("variant", **filt),
         "seed": index.values("seed", **filt),
+        # the adversarial losses the zoo trained (LOSSES names, in their order): Explore's Loss control
+        "loss": [k for k in LOSSES if k in {loss_name(*e.setting[:2]) for e in index.find(**filt)}] or ["ns"],
     }
 
 
@@ -358,7 +375,7 @@ def query_string(state: dict[str, Any]) -> str:
     return "?" + urlencode(parts)
 
 
-PAGE_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "train_size", "dropout")
+PAGE_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "train_size", "dropout", "loss")
 
 
 def parse_query(params: dict[str, str]) -> dict[str, Any]:
@@ -367,7 +384,7 @@ def parse_query(params: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     checks = {"model": check_model, "dataset": check_dataset, "g_norm": check_g_norm, "variant": check_variant,
               "l1": lambda v: parse_lambda("l1", v), "l2": lambda v: parse_lambda("l2", v), "seed": parse_seed,
-              "train_size": parse_train_size, "dropout": parse_dropout}
+              "train_size": parse_train_size, "dropout": parse_dropout, "loss": check_loss}
     for key, check in checks.items():
         if key in params:
             try:

@@ -16,7 +16,7 @@ from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO, summarize
 from normgen.models import family
 from normgen.regularizers import LAMBDAS, PENALTIES, VARIANTS, variant_label
 from normgen.render.figures import fmt_lambda, fmt_num
-from normgen.service.inputs import dataset_label, model_label
+from normgen.service.inputs import LOSS_SHORT, dataset_label, loss_name, model_label
 from normgen.zoo import coverage
 from normgen.zoo.index import Entry, ZooIndex, family_dropout
 from normgen.zoo.readings import (
@@ -31,6 +31,7 @@ from normgen.zoo.readings import (
 from normgen.zoo.verdicts import Effect, Stat
 
 BASELINE_LABEL = "Baseline: no penalty (λ = 0)"
+BASELINE_LOSS_LABEL = "Baseline: non-saturating loss (λ = 0)"  # beside an entry trained with another loss
 
 # (key, label, format, lower_is_better) for the judge metrics the zoo may store per entry
 METRICS = (
@@ -71,14 +72,23 @@ def dropout_term(e: Entry) -> str:
     return f"dropout {e.dropout:g} in {dropout_words(e.model)}" if extra else ""
 
 
-def describe(e: Entry) -> str:
+def loss_term(e: Entry) -> str:
+    """'Wasserstein + weight clipping' for an entry trained with another adversarial loss than the
+    non-saturating one ('' for that one)."""
+    name = loss_name(*e.setting[:2])
+    return "" if name in (None, "ns") else LOSS_SHORT[name]
+
+
+def describe(e: Entry, loss: bool = True) -> str:
     """'L1 λ = 1e-4 on the generator (in the loss)', 'dropout 0.2 in the discriminator', both joined by
-    ' + ', or 'no penalty (λ = 0)'."""
+    ' + ', or 'no penalty (λ = 0)'; with `loss`, prefixed by the adversarial loss when it is not the
+    non-saturating one ('Wasserstein + gradient penalty, no L1 / L2 penalty (λ = 0)')."""
+    prefix = f"{loss_term(e)}, " if loss and loss_term(e) else ""
     if e.is_baseline:
-        return "no penalty (λ = 0)"
+        return prefix + ("no L1 / L2 penalty (λ = 0)" if prefix else "no penalty (λ = 0)")
     terms = lambda_terms(entry_lambdas(e))
     penalty = f"{' + '.join(terms)} on the {e.target} ({variant_label(e.variant)})" if terms else ""
-    return " + ".join(t for t in (penalty, dropout_term(e)) if t)
+    return prefix + " + ".join(t for t in (penalty, dropout_term(e)) if t)
 
 
 def size_words(e: Entry) -> str:
@@ -93,7 +103,7 @@ def seed_entries(index: ZooIndex, e: Entry) -> list[Entry]:
                       group=e.group, act=e.act, steps=e.steps, train_size=e.train_size, dropout=e.dropout)
     if not e.is_baseline:
         same = [x for x in same if x.target == e.target and x.variant == e.variant]
-    return same
+    return [x for x in same if x.setting == e.setting]  # another loss or layer scope is another setting
 
 
 def spread_verdict(base: Stat, sel: Stat, fmt: str) -> tuple[str, dict[str, Any]]:
@@ -266,6 +276,8 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
     terms = " + ".join(lambda_terms(entry_lambdas(sel)))
     what = " + ".join(t for t in ((f"{terms} on the {sel.target}{variant}" if terms else ""),
                                   dropout_term(sel)) if t)
+    if loss_term(sel):  # the caption above the grid: short ('Wasserstein + weight clipping (λ = 0)')
+        what = f"{loss_term(sel)}, {what}" if what else f"{loss_term(sel)} (λ = 0)"
     sel_label = "Selected: " + ("λ = 0 (the baseline again)" if same else what) + size_words(sel)
     note = "\n\n".join(notes) if notes else (f"{title}: this exact setting is in the zoo "
                                                f"(training seed {sel.seed}, {sel.steps} steps{size_words(sel)}).")

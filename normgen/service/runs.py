@@ -28,7 +28,7 @@ from PIL import Image
 
 from normgen.checkpoints import save
 from normgen.config import reproduce_command
-from normgen.data import DatasetUnavailable
+from normgen.data import DATASETS, DatasetUnavailable
 from normgen.engine.sampling import sample
 from normgen.engine.train import LiveLambdas, Progress
 from normgen.models import family
@@ -51,6 +51,7 @@ from normgen.service.sessions import (
     release_memory,
     training_function,
 )
+from normgen.service.uploads import Upload
 from normgen.zoo.index import Entry, load_entry
 
 SHARE_CHECK_S = 0.25  # how often a run asks whether Explore is busy
@@ -209,6 +210,10 @@ class Run:
     def _measure(self, data) -> None:
         """The zoo's generalization metrics of the kept model, on the images it trained on and the test
         split (normgen.service.generalization_view.measure_run); or why they cannot be measured here."""
+        if self.plan.upload is not None:  # the folder's "test split" is the same images: a gap of 0 says nothing
+            self.generalization_note = ("Your images have no held-out split, so how the model fits training vs "
+                                        "held-out images is not measured.")
+            return
         try:
             test = get_test_data(self.cfg, self.data_root)
         except (DatasetUnavailable, OSError) as exc:
@@ -243,6 +248,13 @@ class Run:
         return replace(self.cfg, reg=self.current_reg(), steps=max(1, steps), max_seconds=0.0)
 
     def command(self) -> str:
+        """The CLI command that reproduces the kept weights (an upload's server folder written as
+        YOUR_IMAGES: the visitor has the images, not that path)."""
+        cmd = self._command()
+        upload = self.plan.upload
+        return cmd.replace(str(upload.folder), "YOUR_IMAGES") if upload is not None else cmd
+
+    def _command(self) -> str:
         init = None
         if self.plan.init_path is not None:
             path = self.plan.init_path
@@ -265,7 +277,8 @@ class Run:
                 return self.files
             cfg, r = self.cfg, self.result
             self.out_dir = Path(tempfile.mkdtemp(prefix=f"normgen-run-{self.id}-"))
-            stem = (f"normgen-{cfg.model.name}-{cfg.dataset}-l1={fmt_lambda(cfg.reg.l1)}-l2={fmt_lambda(cfg.reg.l2)}"
+            data = cfg.dataset if cfg.dataset in DATASETS else "own-images"  # an upload: no server path
+            stem = (f"normgen-{cfg.model.name}-{data}-l1={fmt_lambda(cfg.reg.l1)}-l2={fmt_lambda(cfg.reg.l2)}"
                     f"-{cfg.reg.target}-{cfg.reg.variant}"
                     + (f"-do={cfg.model.dropout:g}" if cfg.model.dropout else "")
                     + (f"-n{cfg.train_size}" if cfg.train_size else "") + f"-seed{cfg.seed}-{r.steps}steps")
@@ -279,7 +292,10 @@ class Run:
             if grid is not None:
                 grid.save(png)
             js = self.out_dir / f"{stem}-config.json"
-            js.write_text(json.dumps({"config": self.kept_config().to_dict(), **info}, indent=2))
+            config = self.kept_config().to_dict()
+            if self.plan.upload is not None:
+                config["dataset"] = config["dataset"].replace(str(self.plan.upload.folder), "YOUR_IMAGES")
+            js.write_text(json.dumps({"config": config, **info}, indent=2))
             self.files = {"checkpoint": str(ck), "config": str(js), **({"grid": str(png)} if grid else {})}
             return self.files
 
@@ -340,6 +356,7 @@ class TrainStore:
 
     def __init__(self) -> None:
         self.run: Run | None = None
+        self.upload: Upload | None = None  # the visitor's own images (normgen.service.uploads), if any
         self.key = uuid.uuid4().hex  # this session, for the per-visitor cap of the admission
         self.slider_moved: dict[str, float] = {}  # λ name -> when its slider last moved (monotonic s)
 
@@ -355,10 +372,18 @@ class TrainStore:
         self.run = run
         return run
 
+    def set_upload(self, upload: Upload | None) -> None:
+        """Hold `upload` (None: none) for the next runs; the previous one's folder is removed (a run
+        that trained on it has its images in memory already)."""
+        old, self.upload = self.upload, upload
+        if old is not None and old is not upload:
+            old.remove()
+
     def cleanup(self) -> None:
         if self.run is not None:
             self.run.stop_event.set()
             self.run.cleanup()
+        self.set_upload(None)
 
 
 def compare_samples(run: Run, entry: Entry, index_root: Any, seed: int) -> tuple[Image.Image, Image.Image]:

@@ -18,12 +18,12 @@ import os
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from normgen.config import TrainConfig, make_config
-from normgen.data import Dataset, dataset_info, load_dataset, make_shapes
+from normgen.data import DATASETS, Dataset, dataset_info, load_dataset, make_shapes
 from normgen.engine.train import train
 from normgen.models import GenerativeModel, family
 from normgen.regularizers import RegConfig
@@ -51,6 +51,9 @@ from normgen.service.inputs import (
     train_split_size,
 )
 from normgen.zoo.index import Entry, entry_path, load_entry
+
+if TYPE_CHECKING:
+    from normgen.service.uploads import Upload
 
 STARTS = ("finetune", "scratch")
 HEARTBEAT_S = 10.0  # a run whose stream nobody has read for this long stops (client went away)
@@ -118,6 +121,7 @@ class RunPlan:
     notes: list[str] = field(default_factory=list)
     init_path: Path | None = None  # the baseline's file (for the reproducing CLI command)
     expected_s: float | None = None  # measured wall time (set by `prepare`; None: not measurable now)
+    upload: Upload | None = None  # the visitor's own images it trains on (normgen.service.uploads)
 
 
 def finetune_source(model: str, dataset: str, g_norm: str, root: str | None = None,
@@ -134,7 +138,8 @@ def finetune_source(model: str, dataset: str, g_norm: str, root: str | None = No
 
 def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
              steps: Any, seconds: Any, start: Any, train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *,
-             root: str | None = None, device: str | None = None, data_root: str | None = None) -> RunPlan:
+             root: str | None = None, device: str | None = None, data_root: str | None = None,
+             upload: Upload | None = None) -> RunPlan:
     """Validate a Train request and build its TrainConfig (raises InputError with what is allowed).
 
     `train_size` (0 = every training image, N = a class-balanced subset of N, data seed 0) and `dropout`
@@ -142,8 +147,16 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     run with dropout, or on a size the zoo has no baseline for, starts from scratch instead (with a
     note). Dropout has no weights, but it is part of the model config, and a checkpoint only continues
     under its own config (`normgen train --init` refuses another), so the reproducing command stays true.
+
+    With `upload` (the session's own images, normgen.service.uploads) the run trains on those instead of
+    `dataset`, on all of them or a subset: fine-tuning the zoo baseline of images of that shape where
+    there is one (`upload_source`), else from scratch.
     """
-    model, dataset, g_norm = check_model(model), check_dataset(dataset), check_g_norm(g_norm)
+    model, g_norm = check_model(model), check_g_norm(g_norm)
+    if upload is not None and not upload.folder.is_dir():  # swept (housekeeping's age limit) or removed
+        raise InputError("your uploaded images are no longer on the server (uploads are kept for a limited "
+                         "time); upload them again")
+    dataset = upload.dataset if upload is not None else check_dataset(dataset)
     l1, l2 = parse_lambda("l1", l1), parse_lambda("l2", l2)
     target, variant, seed = check_target(model, target), check_variant(variant), parse_seed(seed)
     train_size, dropout = parse_train_size(train_size), parse_dropout(dropout)
@@ -159,11 +172,29 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     why = dataset_status(data_root).get(dataset)
     if why:
         raise InputError(f"{why}. Choose {OFFLINE_DATASET}, which is made offline.")
-    check_train_size(dataset, train_size, data_root)
+    if upload is None:
+        check_train_size(dataset, train_size, data_root)
+    elif train_size and not max(2, len(upload.classes or ())) <= train_size <= upload.count:
+        raise InputError(f"train_size must be 0 (all images) or from {max(2, len(upload.classes or ()))} to "
+                         f"{upload.count} (the images you uploaded); got {train_size}")
     reg = RegConfig(l1=l1, l2=l2, target=target, variant=variant)
     stream = {"steps": steps, "max_seconds": seconds, "seed": seed, "n_samples": 64, "train_size": train_size,
               **adversarial}
     notes: list[str] = []
+    if upload is not None:
+        entry = upload_source(model, g_norm, upload, root) if start == "finetune" and not dropout else None
+        if entry is not None:  # the zoo's baseline of images of this shape, fine-tuned on the visitor's
+            ck = load_entry(entry, get_index(root).root)
+            cfg = replace(ck.config, reg=reg, dataset=dataset, **stream)
+            return RunPlan(cfg, device, "finetune", copy.deepcopy(ck.model), entry,
+                           [f"Your images: {upload.words()}; fine-tuning the zoo baseline `{entry.id}` (trained on "
+                            f"{dataset_info(entry.dataset).label}, {entry.steps} steps, λ = 0) on them"],
+                           entry_path(entry, get_index(root).root), upload=upload)
+        why = ("as chosen" if start == "scratch" else "dropout changes the model's config" if dropout else
+               "a conditional model's classes would be the zoo dataset's, not yours" if family(model).conditional
+               else "the zoo has no baseline of this model and normalization on images of this shape")
+        notes.append(f"Your images: {upload.words()}; trained from scratch ({why}).")
+        start = "scratch"
     if start == "finetune":
         entry = finetune_source(model, dataset, g_norm, root, train_size)
         if entry is not None and not dropout:
@@ -177,8 +208,23 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     try:
         cfg = make_config(model, dataset, model_overrides=mo, reg=reg, **stream)
     except ValueError as exc:  # e.g. a grey dataset for the colour DCGAN: a message, not a traceback
-        raise InputError(str(exc)) from None
-    return RunPlan(cfg, device, "scratch", None, None, notes)
+        msg = str(exc).replace(dataset, "your images") if upload is not None else str(exc)
+        raise InputError(msg) from None
+    return RunPlan(cfg, device, "scratch", None, None, notes, upload=upload)
+
+
+def upload_source(model: str, g_norm: str, upload: Upload, root: str | None = None) -> Entry | None:
+    """The zoo baseline an upload's run can fine-tune from: of `model` and `g_norm`, trained on a registered
+    dataset whose images have the upload's shape (MNIST for 28x28 grey, CIFAR-10 for 32x32 colour), with
+    every part stored; None for a conditional family (its classes are the other dataset's, not the
+    upload's) or when the zoo has none."""
+    if family(model).conditional:
+        return None
+    shape = (upload.channels, upload.side, upload.side)
+    for name, info in DATASETS.items():
+        if info.image_shape == shape and (entry := finetune_source(model, name, g_norm, root)) is not None:
+            return entry
+    return None
 
 
 def scratch_reason(model: str, dataset: str, train_size: int, dropout: float, has_baseline: bool) -> str:
@@ -218,10 +264,12 @@ def measure_step_time(cfg: TrainConfig, device: str, init: GenerativeModel | Non
     if key in _SPEED:
         return _SPEED[key]
     times: dict[int, float] = {}
-    probe = replace(cfg, dataset="shapes", steps=9, max_seconds=0.0, log_every=3, sample_every=10**6)
     data = make_shapes(max(cfg.batch_size, 64), seed=0, size=cfg.model.image_shape[1])
-    if data.images.shape[1:] != cfg.model.image_shape:
+    grey = data.images.shape[1:] == cfg.model.image_shape
+    if not grey:  # a colour model: zeros of its shape (the config keeps its own dataset, which fits it)
         data = Dataset("shapes", torch.zeros(len(data), *cfg.model.image_shape), data.labels)
+    probe = replace(cfg, dataset="shapes" if grey else cfg.dataset, steps=9, max_seconds=0.0, log_every=3,
+                    sample_every=10**6)
     free = _DEVICE_LOCK.acquire(blocking=False)  # never wait minutes behind someone's run
     if not free:  # a measurement beside a training run would be wrong (and slow that run down)
         return None

@@ -50,11 +50,12 @@ def test_only_explore_and_train_are_public_with_named_parameters(app):
     assert sorted(eps) == ["/explore", "/train", "/train_lambda", "/train_result"]
     # train_size and dropout came later: last, with defaults (0 = all images, no dropout), so older calls work
     ex, tr = eps["/explore"]["parameters"], eps["/train"]["parameters"]
-    assert [p["parameter_name"] for p in ex] == [*EXPLORE, "seed", "train_size", "dropout"]
+    assert [p["parameter_name"] for p in ex] == [*EXPLORE, "seed", "train_size", "dropout", "loss"]
     assert [p["parameter_name"] for p in tr] == [*TRAIN, "train_size", "dropout", "loss"]
-    for p in ex[-2:] + tr[-3:-1]:
+    for p in ex[-3:-1] + tr[-3:-1]:
         assert p["parameter_has_default"] and p["parameter_default"] == 0, p
-    assert tr[-1]["parameter_has_default"] and tr[-1]["parameter_default"] == "ns"  # issue 15: the adversarial loss
+    for p in (ex[-1], tr[-1]):  # issue 15: the adversarial loss
+        assert p["parameter_has_default"] and p["parameter_default"] == "ns", p
 
 
 def test_explore_returns_two_images_and_stats(app):

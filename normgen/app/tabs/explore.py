@@ -37,6 +37,7 @@ from normgen.app.tabs.explore_controls import (
     lambda_choices,
     lambda_values,
     load_index,
+    loss_choices,
     model_choices,
     page_link,
     readout,
@@ -50,6 +51,7 @@ from normgen.app.tabs.explore_handlers import (
     load_view,
     make_explore_fn,
     make_load_fn,
+    make_loss_fn,
     make_model_fn,
     make_nearest_fn,
     make_slider_fn,
@@ -95,6 +97,7 @@ class ExploreTab:
     stats: gr.JSON
     train_size: gr.Radio  # training images: 0 = all, N = the zoo's N-image subsets
     dropout: gr.Radio
+    loss: gr.Radio  # the adversarial loss (inputs.LOSSES), shown where the zoo trained more than one
     nn_button: gr.Button  # nearest training images, on demand
     nn_image: gr.Image
     nn_note: gr.Markdown
@@ -110,16 +113,17 @@ class ExploreTab:
     def inputs(self) -> list[Any]:
         """The /explore parameters, in the API's order (train_size and dropout came last)."""
         return [self.model, self.dataset, self.g_norm, self.l1, self.l2, self.target, self.variant, self.seed,
-                self.train_size, self.dropout]
+                self.train_size, self.dropout, self.loss]
 
     def slider_inputs(self) -> list[Any]:
         """`inputs()` with the sliders' positions in place of the λ values."""
         return [self.model, self.dataset, self.g_norm, self.l1_slider, self.l2_slider, self.target, self.variant,
-                self.seed, self.train_size, self.dropout]
+                self.seed, self.train_size, self.dropout, self.loss]
 
     def controls(self) -> list[Any]:
         """The controls `control_updates` sets, in its order."""
-        return [self.model, self.dataset, self.g_norm, self.l1, self.l2, self.target, self.train_size, self.dropout]
+        return [self.model, self.dataset, self.g_norm, self.l1, self.l2, self.target, self.train_size, self.dropout,
+                self.loss]
 
     def outputs(self) -> list[Any]:
         """What the /explore handler (`make_explore_fn`) returns, in its order."""
@@ -137,7 +141,7 @@ class ExploreTab:
         """What `make_load_fn(...)(q)` sets from a parsed query: the choices and values of the controls, then
         the whole view (`view_outputs()`), so a shared link opens in one reply."""
         return [self.model, self.dataset, self.g_norm, self.target, self.variant, self.seed, self.train_size,
-                self.dropout, *self.view_outputs()]
+                self.dropout, self.loss, *self.view_outputs()]
 
 
 def _image(elem_id: str, buttons: list[str], **kw: Any) -> gr.Image:
@@ -175,6 +179,10 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                 l2_slider = _slider("l2", v2, d["l2"])
                 l2_readout = gr.Markdown(readout("l2", v2, d["l2"]), elem_id="explore-l2-readout",
                                          elem_classes=["readout"])
+                loss = gr.Radio(loss_choices(), value=d["loss"], label="Loss: how the GAN is trained",
+                                info="weight clipping keeps every discriminator weight in [−c, c]: an L∞ bound, "
+                                     "the third norm beside L1 and L2", visible=len(d["losses"]) > 1,
+                                elem_id="explore-loss")
                 l1 = gr.Number(d["l1"], label="L1 λ", visible="hidden", elem_id="explore-l1")
                 l2 = gr.Number(d["l2"], label="L2 λ", visible="hidden", elem_id="explore-l2")
                 with gr.Row():
@@ -251,7 +259,7 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                       shown=shown, baseline_caption=baseline_caption, baseline=baseline,
                       selected_caption=selected_caption, selected=selected, details=details, diff=diff,
                       fig_weights=fig_weights, fig_layers=fig_layers, classes_box=classes_box,
-                      fig_classes=fig_classes, stats=stats, train_size=train_size, dropout=dropout,
+                      fig_classes=fig_classes, stats=stats, train_size=train_size, dropout=dropout, loss=loss,
                       nn_button=nn_button, nn_image=nn_image, nn_note=nn_note, l1_slider=l1_slider,
                       l2_slider=l2_slider, l1_readout=l1_readout, l2_readout=l2_readout, noise_box=noise_box,
                       noise=noise, noise_caption=noise_caption, query=query)
@@ -281,6 +289,7 @@ def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None
           make_view_fn(root), ins, views, **private).then(follow, ins, nn_outs, **private)
     gr.on([tab.model.input, tab.dataset.input, tab.train_size.input], make_model_fn(root, data_root), ins,
           tab.load_outputs(), **private).then(follow, ins, nn_outs, **private)
+    tab.loss.input(make_loss_fn(root), ins, views, **private).then(follow, ins, nn_outs, **private)
     tab.new_noise.click(new_seed, tab.seed, tab.seed, api_visibility="private", show_progress="hidden",
                         preprocess=False).success(make_view_fn(root), ins, views, **private).then(
         follow, ins, nn_outs, **private)

@@ -34,6 +34,11 @@ def dropout_choices(rates: list[float]) -> list[tuple[str, float]]:
     return [("0 (off)" if r == 0 else f"{r:g}", float(r)) for r in rates]
 
 
+def loss_choices(losses: list[str] | tuple[str, ...] = tuple(I.LOSSES)) -> list[tuple[str, str]]:
+    """The adversarial losses as the Loss control offers them (inputs.LOSSES names)."""
+    return [(I.LOSS_SHORT[k], k) for k in losses]
+
+
 def model_choices(models: list[str]) -> list[tuple[str, str]]:
     return [(I.model_label(m), m) for m in models]
 
@@ -97,14 +102,16 @@ def defaults(index, model: str | None = None, dataset: str | None = None,
             "g_norms": g_norms, "g_norm": G_NORMS[0] if G_NORMS[0] in g_norms else g_norms[0],
             "l1s": l1s, "l2s": c["l2"] or [0.0], "l1": nonzero[len(nonzero) // 2] if nonzero else 0.0, "l2": 0.0,
             "target": target, "targets": penalized, "variant": VARIANTS[0], "train_sizes": sizes,
-            "train_size": size, "dropouts": c["dropout"], "dropout": 0.0}
+            "train_size": size, "dropouts": c["dropout"], "dropout": 0.0, "losses": c["loss"],
+            "loss": "ns" if "ns" in c["loss"] else c["loss"][0]}
 
 
 def control_updates(index, model: str, dataset: str | None, keep: dict[str, Any],
                     data_root: str | None = None) -> list:
     """New choices (and values, kept where still offered) for model, dataset, g_norm, l1, l2, target,
-    training images and dropout (`ExploreTab.controls()`'s order). A target is kept where the zoo
-    penalizes it at the chosen size (any of the model's targets where it penalizes none)."""
+    training images, dropout and the loss (`ExploreTab.controls()`'s order). A target is kept where the
+    zoo penalizes it at the chosen size (any of the model's targets where it penalizes none). The Loss
+    control is shown only where the zoo trained this model and dataset with more than one loss."""
     d = defaults(index, model, dataset, keep.get("train_size"))
     l1 = keep.get("l1") if _offered(keep.get("l1"), d["l1s"]) else d["l1"]
     l2 = keep.get("l2") if _offered(keep.get("l2"), d["l2s"]) else d["l2"]
@@ -119,7 +126,9 @@ def control_updates(index, model: str, dataset: str | None, keep: dict[str, Any]
             gr.update(choices=lambda_choices(d["l2s"]), value=l2),
             gr.update(choices=target_choices(d["model"]), value=t if keep_t else d["target"]),
             gr.update(choices=train_size_choices(d["dataset"], d["train_sizes"], data_root), value=d["train_size"]),
-            gr.update(choices=dropout_choices(d["dropouts"]), value=drop)]
+            gr.update(choices=dropout_choices(d["dropouts"]), value=drop),
+            gr.update(choices=loss_choices(d["losses"]), visible=len(d["losses"]) > 1,
+                      value=keep["loss"] if keep.get("loss") in d["losses"] else d["loss"])]
 
 
 def _offered(v: Any, values: list[float]) -> bool:

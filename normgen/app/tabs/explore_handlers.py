@@ -25,9 +25,10 @@ from normgen.service.generalization_view import nearest_view
 
 def _run(root: str | None, args: tuple) -> tuple[ExploreResult, dict[str, Any]]:
     """The service's result for the /explore arguments, and the view's state (for links and the URL)."""
-    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout = args
+    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, *rest = args
+    loss = rest[0] if rest else "ns"
     try:
-        r = explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, root=root)
+        r = explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss, root=root)
     except I.InputError as exc:
         raise gr.Error(str(exc), title="Invalid input") from None
     state = {"model": model, "dataset": dataset, "g_norm": g_norm, "l1": I.parse_lambda("l1", l1),
@@ -35,6 +36,8 @@ def _run(root: str | None, args: tuple) -> tuple[ExploreResult, dict[str, Any]]:
     # the later settings join the link only when set, so a full-data link reads as it always did
     state.update({k: v for k, v in (("train_size", I.parse_train_size(train_size)),
                                     ("dropout", I.parse_dropout(dropout))) if v})
+    if I.check_loss(loss) != "ns":
+        state["loss"] = loss
     return r, state
 
 
@@ -69,8 +72,9 @@ def make_explore_fn(root: str | None = None):
     values of `ExploreTab.outputs()` in that order."""
 
     def explore_view(model: str, dataset: str, g_norm: str, l1: float, l2: float, target: str, variant: str,
-                     seed: float, train_size: int = 0, dropout: float = 0.0, request: gr.Request = None) -> tuple:
-        args = (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout)
+                     seed: float, train_size: int = 0, dropout: float = 0.0, loss: str = "ns",
+                     request: gr.Request = None) -> tuple:
+        args = (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
         r, state = _run(root, args)
         return _outputs(r, state, request)
 
@@ -116,12 +120,31 @@ def make_view_fn(root: str | None = None):
     """The browser's handler of every Explore control but the sliders: the /explore arguments in,
     `ExploreTab.view_outputs()` out (sliders set to the λ values)."""
 
-    def on_view(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0,
+    def on_view(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
                 request: gr.Request = None) -> tuple:
-        return view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout),
-                            request)
+        return view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
+                                   loss), request)
 
     return on_view
+
+
+def make_loss_fn(root: str | None = None):
+    """The Loss control's handler: the view of the chosen loss. The zoo trained the other losses without a
+    penalty, so choosing one sets both λ to 0 (the sliders follow); back on the non-saturating loss, the
+    λ stay where they are."""
+
+    def on_loss(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
+                request: gr.Request = None) -> tuple:
+        try:
+            other = I.check_loss(loss) != "ns"
+        except I.InputError as exc:
+            raise gr.Error(str(exc), title="Invalid input") from None
+        if other:
+            l1, l2 = 0.0, 0.0
+        return view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
+                                   loss), request)
+
+    return on_loss
 
 
 def _position(value: Any, values: list[float], which: str) -> float:
@@ -141,7 +164,7 @@ def make_slider_fn(root: str | None = None):
     """The handler of the λ sliders: positions in, the λ values they stand for out, with the view
     (`ExploreTab.view_outputs()`, the sliders left as the visitor holds them)."""
 
-    def on_slider(model, dataset, g_norm, p1, p2, target, variant, seed, train_size=0, dropout=0.0,
+    def on_slider(model, dataset, g_norm, p1, p2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
                   request: gr.Request = None) -> tuple:
         index = load_index(root)
         try:
@@ -150,8 +173,8 @@ def make_slider_fn(root: str | None = None):
             raise gr.Error(str(exc), title="Invalid input") from None
         l1 = _position(p1, lambda_values(index, "l1", m, d, size, target), "L1")
         l2 = _position(p2, lambda_values(index, "l2", m, d, size, target), "L2")
-        return view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout),
-                            request, sliders=False)
+        return view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
+                                   loss), request, sliders=False)
 
     return on_slider
 
@@ -168,10 +191,11 @@ def make_nearest_fn(root: str | None = None, data_root: str | None = None, only_
     """The handler of "Find the nearest training images" (`only_small`: the follow-up of every Explore
     view, which computes the picture for small-data entries only and otherwise shows the prompt)."""
 
-    def on_nearest(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0) -> tuple:
+    def on_nearest(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0,
+                   loss="ns") -> tuple:
         try:
-            v = nearest_view(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, root=root,
-                             data_root=data_root, only_small=only_small)
+            v = nearest_view(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss,
+                             root=root, data_root=data_root, only_small=only_small)
         except I.InputError as exc:
             raise gr.Error(str(exc), title="Invalid input") from None
         return PNGS.path(v.image, v.key), v.text
@@ -188,8 +212,8 @@ def load_view(root: str | None, data_root: str | None, q: dict[str, Any], reques
     index = load_index(root)
     d = defaults(index, q.get("model"), q.get("dataset"), q.get("train_size"))
     keep = {**q, "train_size": d["train_size"]}
-    model_u, dataset_u, g_u, l1_u, l2_u, target_u, size_u, drop_u = control_updates(index, d["model"],
-                                                                                     d["dataset"], keep, data_root)
+    model_u, dataset_u, g_u, l1_u, l2_u, target_u, size_u, drop_u, loss_u = control_updates(
+        index, d["model"], d["dataset"], keep, data_root)
     lam = {}
     for w, u in (("l1", l1_u), ("l2", l2_u)):
         lam[w] = q[w] if w in q else u["value"]
@@ -198,9 +222,12 @@ def load_view(root: str | None, data_root: str | None, q: dict[str, Any], reques
             lam[w] = vals[slider_pos(vals, lam[w])]
     l1, l2 = lam["l1"], lam["l2"]
     variant, seed = q.get("variant", VARIANTS[0]), q.get("seed", 0)
+    if loss_u["value"] != "ns" and not any(w in q for w in ("l1", "l2")):
+        l1, l2 = 0.0, 0.0  # a link to another loss without λ: the zoo trained those losses without a penalty
     args = (d["model"], d["dataset"], g_u["value"], l1, l2, target_u["value"], variant, seed, d["train_size"],
-            drop_u["value"])
-    return (model_u, dataset_u, g_u, target_u, variant, seed, size_u, drop_u, *view_updates(root, args, request))
+            drop_u["value"], loss_u["value"])
+    return (model_u, dataset_u, g_u, target_u, variant, seed, size_u, drop_u, loss_u,
+            *view_updates(root, args, request))
 
 
 def make_load_fn(root: str | None = None, data_root: str | None = None):
@@ -217,14 +244,14 @@ def make_model_fn(root: str | None = None, data_root: str | None = None):
     """Model, dataset or training-set size changed: new choices for the other controls (values kept
     where still offered) and the view, in one reply (`ExploreTab.load_outputs()`)."""
 
-    def on_model(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0,
+    def on_model(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
                  request: gr.Request = None) -> tuple:
         q: dict[str, Any] = {}
         checks = (("model", model, I.check_model), ("dataset", dataset, I.check_dataset),
                   ("g_norm", g_norm, I.check_g_norm), ("variant", variant, I.check_variant),
                   ("l1", l1, lambda v: I.parse_lambda("l1", v)), ("l2", l2, lambda v: I.parse_lambda("l2", v)),
                   ("seed", seed, I.parse_seed), ("train_size", train_size, I.parse_train_size),
-                  ("dropout", dropout, I.parse_dropout))
+                  ("dropout", dropout, I.parse_dropout), ("loss", loss, I.check_loss))
         for key, value, check in checks:
             try:
                 q[key] = check(value)

@@ -30,6 +30,7 @@ import gradio as gr
 from normgen.app.tabs.explore import g_norm_choices, model_choices, target_choices, variant_choices
 from normgen.app.tabs.train_lambda import SLIDER_CSS, lambda_readout, lambda_slider, wire_lambdas
 from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS, defaults, make_load_fn, train_fragment
+from normgen.app.tabs.train_upload import UploadWidgets, build_own_view, build_upload_controls, wire_upload
 from normgen.app.tabs.train_view import (
     curves,
     dropout_help,
@@ -111,6 +112,7 @@ class TrainTab:
     lambda_btn: gr.Button  # hidden: the trigger of /train_lambda
     query: gr.Textbox  # hidden (class query-state): Train's link fragment, train_-prefixed keys
     store: gr.State  # this session's TrainStore
+    upload: UploadWidgets  # the visitor's own images (normgen.app.tabs.train_upload)
 
     def inputs(self) -> list[Any]:
         """The /train parameters (and the estimate's), in the API's order."""
@@ -158,6 +160,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                           for d, why in avail.items()]
                 dataset = gr.Dropdown(labels, value=dataset0, label="Dataset", info=unavailable_note(avail),
                                       elem_id="train-dataset")
+                up_files, up_shape, up_note = build_upload_controls()
                 target = gr.Dropdown(target_choices(None), value=family(I.DEFAULT_MODEL).sampler_part,
                                      label="Penalized part", elem_id="train-target")
                 steps = gr.Slider(10, max_steps, value=min(DEFAULT_STEPS, max_steps), step=10, label="Steps",
@@ -193,8 +196,11 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                                      "with L1 λ = 1e-2 for 150 steps (about 15 s). Stop keeps what the run has.",
                                      elem_id="train-status", elem_classes=["status"])
                 with gr.Row(equal_height=False):
-                    grid = gr.Image(show_label=False, type="pil", format="png", interactive=False,
-                                    elem_id="train-grid", buttons=["download", "fullscreen"], scale=3)
+                    with gr.Column(scale=3):
+                        with gr.Row(equal_height=False):
+                            grid = gr.Image(show_label=False, type="pil", format="png", interactive=False,
+                                            elem_id="train-grid", buttons=["download", "fullscreen"], scale=2)
+                            own_box, own_caption, own = build_own_view()  # the upload's images, beside the grid
                     with gr.Column(scale=2):
                         loss_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses",
                                                 elem_id="train-loss-plot", height=220)
@@ -238,7 +244,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                     command=command, compare_with=compare_with, compare_btn=compare_btn,
                     cmp_mine_caption=cmp_mine_caption, cmp_mine=cmp_mine, cmp_zoo_caption=cmp_zoo_caption,
                     cmp_zoo=cmp_zoo, run_json=run_json, result_btn=result_btn, lambda_btn=lambda_btn, query=query,
-                    store=store)
+                    store=store, upload=UploadWidgets(up_files, up_shape, up_note, own_box, own_caption, own))
 
 
 def unavailable_note(avail: dict[str, str | None]) -> str | None:
@@ -294,7 +300,7 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
         try:
             adm.check(store.key)  # refused at once, before any work for it
             plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-                            train_size, dropout, loss, root=root, data_root=data_root)
+                            train_size, dropout, loss, root=root, data_root=data_root, upload=store.upload)
             if adm.busy() and plan.cfg.max_seconds > shared_seconds():
                 plan = replace(plan, cfg=replace(plan.cfg, max_seconds=shared_seconds()))
                 plan.notes.append(f"Others are training, so this run's time budget is {shared_seconds():g} s.")
@@ -305,7 +311,8 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
         except Refused as exc:
             raise gr.Error(str(exc), title="Not started") from None
         store.replace_run(run)
-        how = f"{start_phrase(plan.start)} on {device_description(plan.device)}"
+        how = f"{start_phrase(plan.start)} on {device_description(plan.device)}" + (
+            f", on your {plan.upload.count} images ({plan.upload.name})" if plan.upload is not None else "")
         try:
             for s in stream(run):
                 progress(s.step / max(1, s.total), desc=f"step {s.step} / {s.total}")
@@ -350,10 +357,11 @@ def make_estimate_fn(root: str | None = None, data_root: str | None = None):
     """The measured time estimate of the Train controls' setting (markdown), or what is wrong with it."""
 
     def on_estimate(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start, train_size=0,
-                    dropout=0.0, loss="ns") -> str:
+                    dropout=0.0, loss="ns", store: TrainStore | None = None) -> str:
         try:
             plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-                            train_size, dropout, loss, root=root, data_root=data_root)
+                            train_size, dropout, loss, root=root, data_root=data_root,
+                            upload=store.upload if store is not None else None)
         except I.InputError as exc:
             return f"Warning: {exc}"
         notes = "".join(f"{n}\n\n" for n in plan.notes)
@@ -427,7 +435,9 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
            "trigger_mode": "always_last", "show_progress": "minimal"}
     changes = [c.change for c in (tab.model, tab.dataset, tab.g_norm, tab.target, tab.variant, tab.start, tab.l1,
                                   tab.l2, tab.steps, tab.seconds, tab.train_size, tab.dropout, tab.loss)]
-    gr.on(changes, make_estimate_fn(root, data_root), ins, tab.estimate, **est)
+    gr.on(changes, make_estimate_fn(root, data_root), [*ins, tab.store], tab.estimate, **est)
+    wire_upload(tab.upload, tab.store, tab.dataset, unavailable_note(I.dataset_status(data_root)),
+                lambda dep: dep.then(make_estimate_fn(root, data_root), [*ins, tab.store], tab.estimate, **est))
     gr.on([*changes, tab.seed.change], train_fragment, ins, tab.query, concurrency_limit=None, preprocess=False,
           trigger_mode="always_last", **PRIVATE)
     # "Training images": a preset sets the count; a typed count (or one copied from Explore) shows its preset

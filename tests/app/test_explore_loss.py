@@ -1,0 +1,75 @@
+"""Explore's Loss control (normgen.app.tabs.explore / explore_handlers) on the shipped zoo: shown for the
+colour DCGAN on CIFAR-10 (the index has Wasserstein entries there) and hidden where it has one loss;
+choosing a loss shows its entry (λ set to 0: the zoo trained those losses without a penalty) in one reply
+of the usual view outputs; the slider view keeps the loss and still skips the baseline; the loss travels
+in the link and into Train."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import gradio as gr
+import pytest
+
+from normgen.app.tabs import explore as E
+from normgen.service import inputs as I
+
+ARGS = ("dcgan", "cifar10", "batch", 1e-4, 0.0, "generator", "loss", 0, 0, 0.0)
+
+
+@pytest.fixture(scope="module")
+def tab():
+    if not any(e.setting[0] == "wgan" for e in I.get_index(None).find(model="dcgan", dataset="cifar10")):
+        pytest.skip("the shipped zoo has no Wasserstein entries")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NORMGEN_PRERENDER", "0")
+    with gr.Blocks():
+        t = E.build_explore_tab(None)
+    mp.undo()
+    return t
+
+
+def _by(comps, out) -> dict:
+    assert len(out) == len(comps)
+    return dict(zip(map(id, comps), out, strict=True))
+
+
+def test_the_control_is_offered_only_where_the_index_has_other_losses(tab):
+    index = I.get_index(None)
+    ups = E.control_updates(index, "dcgan", "cifar10", {})
+    assert len(ups) == len(tab.controls())
+    loss = ups[-1]
+    assert loss["visible"] is True and [v for _, v in loss["choices"]] == ["ns", "wgan-clip", "wgan-gp", "wgan"]
+    assert loss["value"] == "ns"
+    assert E.control_updates(index, "gan", "mnist", {"loss": "wgan-clip"})[-1]["visible"] is False
+    assert E.control_updates(index, "gan", "mnist", {"loss": "wgan-clip"})[-1]["value"] == "ns"
+
+
+def test_choosing_a_loss_shows_its_entry_with_lambda_off(tab):
+    out = _by(tab.view_outputs(), E.make_loss_fn(None)(*ARGS, "wgan-clip"))
+    assert out[id(tab.l1)] == 0.0 and out[id(tab.l2)] == 0.0
+    assert "Wasserstein + weight clipping" in out[id(tab.selected_caption)]
+    assert "within the seed-to-seed" in out[id(tab.details)] and "3 seeds" in out[id(tab.details)]
+    assert "discriminator" in out[id(tab.headline)]
+    assert parse_qs(out[id(tab.query)])["loss"] == ["wgan-clip"]
+    gp = _by(tab.view_outputs(), E.make_loss_fn(None)(*ARGS, "wgan-gp"))
+    assert "larger than the seed-to-seed" in gp[id(tab.details)]
+    back = _by(tab.view_outputs(), E.make_loss_fn(None)(*ARGS, "ns"))  # the λ stay on the usual loss
+    assert back[id(tab.l1)] == 1e-4 and "loss" not in parse_qs(back[id(tab.query)])
+    with pytest.raises(gr.Error, match="loss"):
+        E.make_loss_fn(None)(*ARGS, "hinge")
+
+
+def test_the_slider_view_keeps_the_loss_and_still_skips_the_baseline(tab):
+    out = _by(tab.view_outputs(), E.make_slider_fn(None)("dcgan", "cifar10", "batch", 0, 0, "generator", "loss",
+                                                         0, 0, 0.0, "wgan-gp"))
+    assert "gradient penalty" in out[id(tab.selected_caption)]
+    assert out[id(tab.baseline)] == {"__type__": "update"} and out[id(tab.noise)] == {"__type__": "update"}
+
+
+def test_a_link_with_a_loss_opens_it(tab):
+    q = I.parse_query({"model": "dcgan", "dataset": "cifar10", "loss": "wgan", "tab": "explore"})
+    assert q["loss"] == "wgan" and "loss" not in I.parse_query({"loss": "hinge"})
+    out = _by(tab.load_outputs(), E.make_load_fn(None)(q))
+    assert out[id(tab.loss)]["value"] == "wgan" and out[id(tab.l1)] == 0.0
+    assert "Wasserstein, no constraint" in out[id(tab.selected_caption)]

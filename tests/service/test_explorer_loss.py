@@ -1,0 +1,65 @@
+"""Explore's adversarial-loss choice (normgen.service.explorer with `loss`), on the shipped zoo's CIFAR-10
+block: each Wasserstein entry is shown beside the non-saturating baseline of its seed, on the part its
+constraint acts on, and its FD is judged against the baseline's seed spread (three seeds) and the noise-draw
+spread by the one rule (verdicts.Effect); the Loss choice is offered only where the index has such entries."""
+
+from __future__ import annotations
+
+import pytest
+
+from normgen.service import inputs as I
+from normgen.service.explorer import explore, select, shown_parts
+from normgen.service.report import seed_entries
+from normgen.zoo.readings import of, stat
+from normgen.zoo.verdicts import Effect
+
+ARGS = ("dcgan", "cifar10", "batch", 0.0, 0.0, "generator", "loss", 0, 0, 0.0)
+
+
+@pytest.fixture(scope="module")
+def index():
+    idx = I.get_index(None)
+    if not any(e.setting[0] == "wgan" for e in idx.find(model="dcgan", dataset="cifar10")):
+        pytest.skip("the shipped zoo has no Wasserstein entries")
+    return idx
+
+
+def test_the_loss_choice_is_offered_only_where_the_zoo_has_such_entries(index):
+    assert I.zoo_choices(index, "dcgan", "cifar10")["loss"] == ["ns", "wgan-clip", "wgan-gp", "wgan"]
+    assert I.zoo_choices(index, "gan", "mnist")["loss"] == ["ns"]
+
+
+@pytest.mark.parametrize("loss,lipschitz", [("wgan-clip", "clip"), ("wgan-gp", "gp"), ("wgan", "none")])
+def test_each_loss_is_shown_beside_the_non_saturating_baseline_of_its_seed(index, loss, lipschitz):
+    s = select(index, *ARGS[:7], 0, 0.0, loss)
+    assert s.selected.setting == ("wgan", lipschitz, "all") and s.baseline.setting == ("ns", "none", "all")
+    assert s.baseline.seed == s.selected.seed and s.exact
+    assert shown_parts(s.selected) == ["discriminator"]  # what clipping (or the penalty on D's gradient) acts on
+    # the baseline's seeds are its own recipe's three, never the other losses
+    assert sorted(e.seed for e in seed_entries(index, s.baseline)) == [0, 1, 2]
+    assert seed_entries(index, s.selected) == [s.selected]
+
+
+def test_fd_is_judged_against_the_baseline_seed_spread_by_the_one_rule(index):
+    words = {}
+    for loss in ("wgan-clip", "wgan-gp", "wgan"):
+        r = explore(*ARGS, loss)
+        m = r.stats["metrics"]["fd"]
+        assert len(m["baseline_seeds"]) == 3 and m["sampling_spread"] > 0
+        s = select(index, *ARGS[:7], 0, 0.0, loss)
+        eff = Effect(stat(seed_entries(index, s.baseline), of("fd")), stat(seed_entries(index, s.selected), of("fd")))
+        assert m["beyond"] is eff.beyond and m["difference"] == pytest.approx(eff.diff)
+        assert "Wasserstein" in r.selected_label and "seed-to-seed spread" in r.details
+        words[loss] = (eff.beyond, eff.diff > 0)
+    assert words["wgan-clip"][0] is False  # clipping: inside the seed spread
+    assert words["wgan-gp"] == (True, True)  # the gradient penalty: worse, beyond the seed and noise spread
+
+
+def test_a_penalty_the_loss_was_not_trained_with_is_said_and_a_bad_loss_named(index):
+    r = explore("dcgan", "cifar10", "batch", 1e-4, 0.0, "generator", "loss", 0, 0, 0.0, "wgan-clip")
+    assert not r.exact and "Not in the zoo" in r.note and "no penalty (λ = 0)" in r.note
+    with pytest.raises(I.InputError, match="loss"):
+        explore(*ARGS, "hinge")
+    # a family the zoo trained with one loss only: the other loss falls back to it, with a note
+    r = explore("gan", "mnist", "none", 0.0, 0.0, "generator", "loss", 0, 0, 0.0, "wgan-clip")
+    assert "trained with the Wasserstein + weight clipping loss; showing the non-saturating loss" in r.note
