@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from itertools import product
 
 import torch
 
@@ -51,17 +52,15 @@ def reachable_pairs(index: ZooIndex) -> Iterator[tuple[Selection, Entry, Entry]]
                 for g_norm in c["g_norm"]:
                     for dropout in c["dropout"]:
                         for target in c["target"] or I.target_choices(model)[:1]:
-                            for variant in c["variant"]:
-                                for l1 in c["l1"]:
-                                    for l2 in c["l2"]:
-                                        s = select(index, model, dataset, g_norm, l1, l2, target, variant, size,
-                                                   dropout)
-                                        if s.selected is None or s.baseline is None:
-                                            continue
-                                        k = (s.baseline.id, s.selected.id)
-                                        if k not in seen:
-                                            seen.add(k)
-                                            yield s, s.baseline, s.selected
+                            for variant, l1, l2, loss in product(c["variant"], c["l1"], c["l2"], c.get("loss", ["ns"])):
+                                s = select(index, model, dataset, g_norm, l1, l2, target, variant, size, dropout,
+                                           loss)
+                                if s.selected is None or s.baseline is None:
+                                    continue
+                                k = (s.baseline.id, s.selected.id)
+                                if k not in seen:
+                                    seen.add(k)
+                                    yield s, s.baseline, s.selected
 
 
 def prerender(root: str | None = None, *, limit: int = 1_000, wait_idle: Callable[[], None] | None = None,

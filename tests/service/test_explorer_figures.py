@@ -142,7 +142,7 @@ def test_the_warm_pass_leaves_a_first_visit_nothing_to_load_or_draw(zoo, store, 
     monkeypatch.setattr(X, "grid_image", nothing)
     monkeypatch.setattr(X.plots, "heat_grid", nothing)
     pairs, checked = list(P.reachable_pairs(get_index(zoo))), 0
-    for _, base, sel in pairs:
+    for _, _base, sel in pairs:
         r = X.explore(sel.model, sel.dataset, sel.g_norm, sel.l1, sel.l2, X.shown_parts(sel)[0]
                       if sel.target != "both" else "both", sel.variant, DEFAULT_SEED, sel.train_size, sel.dropout,
                       root=zoo)
