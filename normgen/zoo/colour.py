@@ -2,8 +2,9 @@
 DCGAN's CIFAR-10 samples, read from the index only (the model card and Learn both show it).
 
 Every number is measured on shipped entries: FD is the mean over the noise draws with their range, the
-coverage is the judge's class entropy (normgen.zoo.coverage), and an effect is claimed only when a
-setting's draws lie outside the baseline seeds' whole range (seeds and draws together)."""
+coverage is the judge's class entropy (normgen.zoo.coverage), and an effect is claimed only by the one
+rule every screen uses (normgen.zoo.verdicts.Effect: beyond the seed spread and the sampling spread, the
+seed ranges apart), so Learn, the card and Explore give a setting the same verdict."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import math
 from normgen.data import dataset_info
 from normgen.zoo.coverage import collapsed, effective_classes
 from normgen.zoo.index import Entry, ZooIndex
+from normgen.zoo.readings import of, stat
 from normgen.zoo.spec import COLOUR_MODEL, colour_block
+from normgen.zoo.verdicts import Effect
 
 BUILD = ("python -m normgen zoo build --datasets cifar10 --priority 11 --workers 1 "
          "--only dcgan-cifar10   # resumable")
@@ -74,15 +77,10 @@ def sentences(index: ZooIndex, dataset: str = "cifar10") -> list[str]:
         if e in bases:
             continue
         fd, lo, hi = _fd_range(e)
-        if lo > b_hi:
-            verdict = "worse than every baseline seed"
-        elif hi < b_lo:
-            verdict = "better than every baseline seed"
-        else:
-            verdict = "within the baseline's spread"
+        words = _effect(bases, e).words("higher (worse)", "lower (better)")
         h = float(e.metrics.get("class_entropy", math.nan))
-        extra = " with mode collapse" if collapsed(h, dataset_info(dataset).num_classes) else ""
-        out.append(f"{setting_label(e)}: FD {fd:.1f} ({lo:.1f}–{hi:.1f}), {verdict}{extra}.")
+        extra = "; mode collapse" if collapsed(h, dataset_info(dataset).num_classes) else ""
+        out.append(f"{setting_label(e)}: FD {fd:.1f} (draws {lo:.1f}–{hi:.1f}), {words}{extra}.")
     return out
 
 
@@ -111,11 +109,16 @@ def summary(index: ZooIndex, dataset: str = "cifar10") -> str:
     bases = [e for e in found if e.is_baseline and e.setting == ("ns", "none", "all")]
     lo, hi = min(_fd_range(e)[1] for e in bases), max(_fd_range(e)[2] for e in bases)
     picked = [e for e in found if e not in bases and (e.setting[0] != "ns" or e.setting[2] != "all")]
-    parts = [f"{setting_label(e)} {_fd_range(e)[0]:.0f} ({_verdict(e, lo, hi)})" for e in picked]
+    parts = [f"{setting_label(e)} {_fd_range(e)[0]:.0f} ({_verdict(bases, e)})" for e in picked]
     return (f"Colour DCGAN on {dataset_info(dataset).label}: baseline FD {lo:.0f}–{hi:.0f} over {len(bases)} "
             f"seeds" + ("; " + "; ".join(parts) if parts else "") + ". All numbers: the model card.")
 
 
-def _verdict(e: Entry, lo: float, hi: float) -> str:
-    _, elo, ehi = _fd_range(e)
-    return "worse" if elo > hi else "better" if ehi < lo else "within spread"
+def _effect(bases: list[Entry], e: Entry) -> Effect:
+    """`e`'s FD against the baseline seeds' (`readings.stat`: seeds, and the widest noise-draw range)."""
+    return Effect(stat(bases, of("fd")), stat([e], of("fd")))
+
+
+def _verdict(bases: list[Entry], e: Entry) -> str:
+    return {-1: "worse", 1: "better", 0: "within spread"}[
+        _effect(bases, e).direction(higher_is_better=False)]

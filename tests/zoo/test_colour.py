@@ -47,10 +47,25 @@ def test_sentences_read_each_setting_against_the_baseline_seeds_range():
     text = colour.sentences(_index())
     assert text[0].startswith("The colour DCGAN's baseline scores judge FD 40.0–44.0 over 3 seed(s)")
     joined = " ".join(text)
-    assert "Wasserstein + weight clipping: FD 82.5 (80.0–85.0), worse than every baseline seed with mode collapse" \
+    # the one rule of every screen (verdicts.Effect): beyond the seed spread (2) and the seed ranges apart
+    assert ("Wasserstein + weight clipping: FD 82.5 (draws 80.0–85.0), higher (worse) by 40.5, beyond the seed "
+            "spread of 2; mode collapse.") in joined
+    assert "(first layer only): FD 42.0 (draws 41.0–43.0), unchanged, within the seed spread of 2." in joined
+    assert "L1 0.0001 on the generator: FD 30.5 (draws 30.0–31.0), lower (better) by 11.5, beyond the seed spread" \
         in joined
-    assert "(first layer only): FD 42.0 (41.0–43.0), within the baseline's spread" in joined
-    assert "L1 0.0001 on the generator: FD 30.5 (30.0–31.0), better than every baseline seed" in joined
+
+
+def test_a_setting_apart_from_the_seeds_but_closer_than_their_spread_is_no_effect():
+    """FD 199.5 against baseline seeds 116-175 (spread 58.6): the ranges are apart, the difference (48) is
+    not beyond the spread, so Learn says what Explore says (the shipped unconstrained WGAN)."""
+    ix = _index()
+    plain = [e for e in ix.entries if e.is_baseline and e.setting == ("ns", "none", "all")]
+    for e, fd in zip(plain, (174.6, 116.0, 163.6), strict=True):
+        e.metrics.update(fd=fd, fd_draws=[fd, fd])
+    wgan = next(e for e in ix.entries if e.setting[0] == "wgan")
+    wgan.metrics.update(fd=199.5, fd_draws=[199.0, 200.0], class_entropy=2.2)
+    assert "Wasserstein + weight clipping 200 (within spread)" in colour.summary(ix)
+    assert any("higher (worse) by 48.1, within the seed spread of 58.6" in t for t in colour.sentences(ix))
 
 
 def test_table_and_missing_list_the_grid():
