@@ -72,7 +72,7 @@ def headers() -> list[str]:
     return ["setting"] + [h for _, h, _ in COLUMNS]
 
 
-def _spread(entries: list[Entry], key: str) -> str:
+def spread(entries: list[Entry], key: str) -> str:
     vals = [e.metrics[key] for e in entries if key in e.metrics]
     if not vals:
         return "–"
@@ -105,27 +105,27 @@ def findings(index: ZooIndex, dataset: str = "mnist") -> str:
     if base:
         b = base[0].metrics
         lines.append(f"**Baseline** (λ_cyc 10, L1 cycle norm, {len(base)} seed(s)): G(a) is "
-                     f"{_spread(base, 'translation_l1')} per pixel from the ground truth dilate(a) "
+                     f"{spread(base, 'translation_l1')} per pixel from the ground truth dilate(a) "
                      "(doing nothing, G(a) = a, scores "
                      f"{b.get('copy_l1', float('nan')):.3f}); the judge calls G(a) the same digit as a for "
-                     f"{_spread(base, 'class_agreement')}% of held-out digits (the ground truth itself: "
+                     f"{spread(base, 'class_agreement')}% of held-out digits (the ground truth itself: "
                      f"{b.get('truth_agreement', float('nan')):.1f}%); F(G(a)) comes back within "
-                     f"{_spread(base, 'cycle_l1')} per pixel.")
+                     f"{spread(base, 'cycle_l1')} per pixel.")
     l2 = pick.get((10.0, "l2"), [])
     if base and l2:
         lines.append(f"**Cycle norm L1 → squared L2** at λ_cyc 10 ({len(l2)} seed(s)): error vs truth "
-                     f"{_spread(base, 'translation_l1')} → {_spread(l2, 'translation_l1')} "
+                     f"{spread(base, 'translation_l1')} → {spread(l2, 'translation_l1')} "
                      f"({_versus(base, l2, 'translation_l1')}); grey (neither ink nor background) pixels in G(a) "
-                     f"{_spread(base, 'grey_pct')}% → {_spread(l2, 'grey_pct')}% ({_versus(base, l2, 'grey_pct')}; "
+                     f"{spread(base, 'grey_pct')}% → {spread(l2, 'grey_pct')}% ({_versus(base, l2, 'grey_pct')}; "
                      f"the ground truth has {base[0].metrics.get('truth_grey_pct', float('nan')):.1f}%); same digit "
-                     f"{_spread(base, 'class_agreement')}% → {_spread(l2, 'class_agreement')}% "
+                     f"{spread(base, 'class_agreement')}% → {spread(l2, 'class_agreement')}% "
                      f"({_versus(base, l2, 'class_agreement')}).")
     zero = pick.get((0.0, "l1"), [])
     if base and zero:
         lines.append(f"**λ_cyc = 0** ({len(zero)} seed(s); nothing ties G(a) to its input but the architecture): "
-                     f"same digit {_spread(base, 'class_agreement')}% → {_spread(zero, 'class_agreement')}% "
-                     f"({_versus(base, zero, 'class_agreement')}), cycle error {_spread(base, 'cycle_l1')} → "
-                     f"{_spread(zero, 'cycle_l1')}, FD against bold digits {_spread(base, 'fd')} → "
-                     f"{_spread(zero, 'fd')} ({_versus(base, zero, 'fd')}).")
+                     f"same digit {spread(base, 'class_agreement')}% → {spread(zero, 'class_agreement')}% "
+                     f"({_versus(base, zero, 'class_agreement')}), cycle error {spread(base, 'cycle_l1')} → "
+                     f"{spread(zero, 'cycle_l1')}, FD against bold digits {spread(base, 'fd')} → "
+                     f"{spread(zero, 'fd')} ({_versus(base, zero, 'fd')}).")
     return "\n\n".join(lines)
 
