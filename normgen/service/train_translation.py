@@ -27,9 +27,6 @@ from normgen.zoo.verdicts import Effect, Stat
 
 ROWS = 6  # held-out inputs in the progress picture
 TRANSLATION_N, EVAL_SEED = 2_000, 0  # as normgen.zoo.build scores a translator
-# how a rise of each score reads (COLUMNS' keys): every one is an error or a share
-WORDS = {"translation_l1": ("higher", "lower"), "cycle_l1": ("higher", "lower"), "class_agreement": ("more", "fewer"),
-         "fd": ("higher", "lower"), "grey_pct": ("more", "fewer")}
 
 
 def held_out_inputs(cfg: TrainConfig, test: Dataset, n: int = ROWS) -> torch.Tensor:
@@ -98,7 +95,7 @@ def scores_markdown(mine: dict[str, float], cfg: TrainConfig, index: ZooIndex | 
             verdict = "no zoo baseline"
             if cols[0][0].startswith("zoo baseline"):
                 eff = Effect(Stat([e.metrics[key] for e in cols[0][1] if key in e.metrics]), Stat([mine[key]]))
-                verdict = eff.words(*WORDS[key]) if eff.ok else "no zoo value"
+                verdict = eff.words(*TV.RISE_WORDS[key]) if eff.ok else "no zoo value"
             row.append(verdict)
         lines.append("| " + " | ".join(row) + " |")
     notes = []

@@ -24,6 +24,9 @@ SCALE = 2  # pixels per image pixel in the rows pictures
 COLUMNS = (("translation_l1", "error vs truth (L1/pixel)", "{:.3f}"), ("cycle_l1", "cycle error a→G→F (L1)", "{:.3f}"),
            ("class_agreement", "same digit after G (%)", "{:.1f}"), ("fd", "FD vs bold digits", "{:.1f}"),
            ("grey_pct", "grey pixels in G(a) (%)", "{:.1f}"))
+# how a rise and a fall of each of those scores read (normgen.zoo.verdicts.Effect.words)
+RISE_WORDS = {"translation_l1": ("higher", "lower"), "cycle_l1": ("higher", "lower"),
+              "class_agreement": ("more", "fewer"), "fd": ("higher", "lower"), "grey_pct": ("more", "fewer")}
 
 
 def translators(index: ZooIndex, dataset: str | None = None) -> list[Entry]:
@@ -76,8 +79,8 @@ def spread(entries: list[Entry], key: str) -> str:
     vals = [e.metrics[key] for e in entries if key in e.metrics]
     if not vals:
         return "–"
-    lo, hi = min(vals), max(vals)
-    return f"{lo:.3g}" if len(vals) == 1 or lo == hi else f"{lo:.3g}–{hi:.3g}"
+    lo, hi = f"{min(vals):.3g}", f"{max(vals):.3g}"
+    return lo if lo == hi else f"{lo}–{hi}"
 
 
 def _versus(base: list[Entry], other: list[Entry], key: str) -> str:
