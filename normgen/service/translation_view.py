@@ -16,6 +16,7 @@ from PIL import Image
 from normgen.engine.sampling import ROW_LABELS, translation_rows
 from normgen.models import MODEL_NAMES, family
 from normgen.render.grids import grid_image
+from normgen.service.inputs import dataset_label
 from normgen.zoo.index import Entry, ZooIndex, load_entry
 from normgen.zoo.verdicts import Effect, Stat
 
@@ -132,3 +133,38 @@ def findings(index: ZooIndex, dataset: str = "mnist") -> str:
                      f"{spread(zero, 'fd')} ({_versus(base, zero, 'fd')}).")
     return "\n\n".join(lines)
 
+
+
+def _effect(base: list[Entry], other: list[Entry], key: str) -> Effect:
+    return Effect(Stat([e.metrics[key] for e in base if key in e.metrics]),
+                  Stat([e.metrics[key] for e in other if key in e.metrics]))
+
+
+def learn_line(index: ZooIndex, dataset: str = "mnist") -> str:
+    """Learn's sentence on the cycle term, every number from the index with its seeds and the verdict rule
+    (normgen.zoo.verdicts): what the squared-L2 cycle norm did to the grey share of G(a) (blur) and what
+    λ_cyc 0 did to FD and to the same-digit share. Empty without the block's baseline."""
+    es = translators(index, dataset)
+    base = [e for e in es if e.is_baseline]
+    plain = [e for e in es if not e.l1 and not e.l2]
+    l2 = [e for e in plain if (lam_cyc(e), norm(e)) == (10.0, "l2")]
+    zero = [e for e in plain if (lam_cyc(e), norm(e)) == (0.0, "l1")]
+    if not base or not (l2 or zero):
+        return ""
+    counts = {len(g) for g in (base, l2, zero) if g}
+    seeds = (lambda g: "") if len(counts) == 1 else (lambda g: f" ({len(g)} seeds)")
+    each = f", {len(base)} seeds a setting" if len(counts) == 1 else ""
+    out = [f"measured on {dataset_label(dataset)} ({base[0].steps} steps{each}):"]
+    if l2:
+        g = _effect(base, l2, "grey_pct")
+        blur = ("more grey: blur" if g.beyond and g.diff > 0 else "no blur") + " measured"
+        out.append(f"squared L2 instead of L1{seeds(l2)} moved G(a)'s grey pixels {spread(base, 'grey_pct')}% → "
+                   f"{spread(l2, 'grey_pct')}% ({g.short()}): {blur}.")
+    if zero:
+        fd, same = _effect(base, zero, "fd"), _effect(base, zero, "class_agreement")
+        lost = "digits were lost" if same.beyond and same.diff < 0 else "most digits kept their identity"
+        out.append(f"λ_cyc 0{seeds(zero)} moved FD {spread(base, 'fd')} → {spread(zero, 'fd')} "
+                   f"({fd.short()}) and the same-digit share {spread(base, 'class_agreement')}% → "
+                   f"{spread(zero, 'class_agreement')}% ({same.short()}): {lost} at "
+                   f"{zero[0].steps} steps.")
+    return " ".join(out)
