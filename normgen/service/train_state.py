@@ -25,7 +25,6 @@ PREFIX = "train_"
 # the /train parameters, in the API's order, as they appear in the URL (with PREFIX)
 TRAIN_PARAMS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "steps", "seconds", "start",
                 "train_size", "dropout", "loss", "lambda_cyc", "lambda_id", "cycle_norm")
-CYCLE_PARAMS = TRAIN_PARAMS[-3:]  # a translator's (the cycle GAN's) controls: checked together
 
 
 def exponent_of(lam: float) -> float:
