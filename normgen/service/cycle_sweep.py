@@ -93,8 +93,9 @@ def axis_table(index: ZooIndex, model: str, dataset: str) -> str:
         cells = []
         for k in keys:
             cell = TV.spread(es, k)
-            if b is not None and i != b:
-                cell += f" ({_verdict(points[b][1], es, k)})"
+            if b is not None and i != b:  # the sizes are the ranges beside it: the rule's verdict alone
+                eff = Effect(Stat(_vals(points[b][1], k)), Stat(_vals(es, k)))
+                cell += f" ({eff.short()})" if eff.ok else ""
             cells.append(cell)
         name = f"**{lam:g}** (baseline)" if i == b else f"{lam:g}"
         lines.append(f"| {name} | {', '.join(str(e.seed) for e in es)} | " + " | ".join(cells) + " |")
@@ -123,14 +124,11 @@ def norm_table(index: ZooIndex, model: str, dataset: str) -> str:
 
 def strip(index: ZooIndex, model: str, dataset: str, root: str | Path | None, seed: int = 0
           ) -> list[tuple[Image.Image, str]]:
-    """(rows picture, caption) per λ_cyc point (its lowest training seed) and the squared-L2 baseline, the same
-    ROWS inputs (input seed `seed`) in every picture."""
-    shown = [(es[0], f"λ_cyc {lam:g}, L1") for lam, es in axis(index, model, dataset)]
+    """(rows picture, caption) per λ_cyc point (its lowest training seed, L1 cycle norm) and the squared-L2
+    setting at λ_cyc 10, the same ROWS inputs (input seed `seed`) in every picture."""
+    shown = [(es[0], f"λ_cyc {lam:g}" + (" (baseline)" if es[0].is_baseline else ""))
+             for lam, es in axis(index, model, dataset)]
     l2 = [e for e in TV.translators(index, dataset) if e.model == model and TV.lam_cyc(e) == 10.0
           and TV.norm(e) == "l2" and not e.l1 and not e.l2]
-    shown += [(l2[0], "λ_cyc 10, squared L2")] if l2 else []
-    out = []
-    for e, name in shown:
-        fd = e.metrics.get("fd")
-        out.append((TV.rows_picture(e, root, ROWS, seed), name + (f" · FD {fd:.1f}" if fd is not None else "")))
-    return out
+    shown += [(l2[0], "λ_cyc 10, squared L2")] if l2 else []  # a narrow caption: the scores are in the tables
+    return [(TV.rows_picture(e, root, ROWS, seed), name) for e, name in shown]

@@ -238,7 +238,8 @@ class Run:
         if self.translates:
             index = None if zoo_problem(self.plan.root) else get_index(self.plan.root)
             self.translation = TT.measure(self.result.model, self.cfg, test, index.root if index else None)
-            self.generalization_note = TT.scores_markdown(self.translation, self.cfg, index, self.result.steps)
+            init = self.plan.init_entry.steps if self.plan.init_entry is not None else 0
+            self.generalization_note = TT.scores_markdown(self.translation, self.cfg, index, self.result.steps, init)
             return
         self.generalization = measure_run(self.result.model, self.cfg.training_images(data), test,
                                           self.cfg.data_seed)

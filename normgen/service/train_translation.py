@@ -77,9 +77,11 @@ def zoo_settings(index: ZooIndex | None, cfg: TrainConfig) -> list[tuple[str, li
     return out
 
 
-def scores_markdown(mine: dict[str, float], cfg: TrainConfig, index: ZooIndex | None, steps: int) -> str:
+def scores_markdown(mine: dict[str, float], cfg: TrainConfig, index: ZooIndex | None, steps: int,
+                    init_steps: int = 0) -> str:
     """A table: each score of the run beside the zoo's (seed range), and whether the difference from the
-    baseline is beyond its seed spread (normgen.zoo.verdicts.Effect). Every number is measured."""
+    baseline is beyond its seed spread (normgen.zoo.verdicts.Effect). Every number is measured. `init_steps`:
+    the steps of the checkpoint the run fine-tuned (0: from scratch)."""
     cols = zoo_settings(index, cfg)
     head = (f"**Your run, scored as the zoo scores its cycle GANs** ({int(mine.get('n', 0)):,} held-out images "
             f"of {dataset_label(cfg.dataset)}, after {steps} steps)")
@@ -104,9 +106,12 @@ def scores_markdown(mine: dict[str, float], cfg: TrainConfig, index: ZooIndex | 
                      "are not measured.")
     if "copy_l1" in mine:
         notes.append(f"Doing nothing (G(a) = a) scores {fmt_num(mine['copy_l1'])} against the truth.")
-    if cols and steps != cols[0][1][0].steps:
-        notes.append(f"The zoo's entries trained {cols[0][1][0].steps} steps from scratch, yours {steps}: not "
-                     "the same recipe.")
+    zoo_steps = cols[0][1][0].steps if cols else 0
+    if init_steps:
+        notes.append(f"Yours fine-tuned a zoo checkpoint of {init_steps} steps for {steps} more ({init_steps + steps} "
+                     f"in all); the zoo's trained {zoo_steps} from scratch: not the same recipe.")
+    elif cols and steps != zoo_steps:
+        notes.append(f"The zoo's entries trained {zoo_steps} steps from scratch, yours {steps}: not the same recipe.")
     if not cols:
         notes.append(f"The zoo has no cycle GAN on {dataset_label(cfg.dataset)} to compare with.")
     return "\n".join(lines) + ("\n\n" + " ".join(notes) if notes else "")

@@ -10,7 +10,7 @@ import pytest
 from ui_zoo import build_tiny_zoo
 
 from normgen.app.tabs.train import make_train_fn
-from normgen.app.tabs.train_cycle import cycle_visibility, translates
+from normgen.app.tabs.train_cycle import cycle_visibility, intro_status, translates
 from normgen.app.tabs.train_view import picture_words
 from normgen.models import MODEL_NAMES, family
 from normgen.service import admission as A
@@ -74,6 +74,7 @@ def test_the_cycle_controls_follow_the_registry():
     assert shown == {m: family(m).translates for m in MODEL_NAMES} and any(shown.values())
     assert not translates("no-such-model")
     assert picture_words("gan", True) == "Grid: fixed noise"
+    assert "trains from scratch" in intro_status("cyclegan") and "fine-tune" in intro_status("gan")
 
 
 def test_a_link_carries_the_cycle_settings_and_names_a_bad_one():

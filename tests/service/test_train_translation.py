@@ -106,3 +106,14 @@ def test_a_bad_cycle_setting_is_one_line_naming_it_and_starts_nothing(fresh_admi
         _plan(**{field: value})
     assert "\n" not in str(exc.value)
     assert fresh_admission.counts() == {"running": 0, "waiting": 0}
+
+
+@pytest.mark.skipif(not (SHIPPED / "index.json").is_file(), reason="the shipped zoo is not in this checkout")
+def test_a_fine_tuned_run_says_it_is_not_the_zoos_recipe():
+    index = load_index(SHIPPED)
+    base = next(e for e in TV.translators(index, "mnist") if e.is_baseline)
+    cfg = sessions.plan_run("cyclegan", "mnist", "none", 0, 0, "generator", "loss", 0, 300, 60, "scratch",
+                            device="cpu").cfg
+    text = TT.scores_markdown(dict(base.metrics), cfg, index, 300, init_steps=300)
+    assert "fine-tuned a zoo checkpoint of 300 steps for 300 more (600 in all)" in text
+    assert "from scratch, yours" not in text

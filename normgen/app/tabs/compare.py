@@ -292,11 +292,11 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
             gr.Markdown("#### Every λ_cyc against the baseline (λ_cyc 10), 2,000 held-out digits")
             c_axis = gr.Markdown("", elem_id="compare-cycle-axis")
             with gr.Row():
-                c_plots = [gr.Plot(None, label=title, elem_id=f"compare-cycle-plot-{k}", format="png")
-                           for k, title in list(CS.PLOTTED.items())[:2]]
+                c_plots = [gr.Plot(None, label=title, show_label=False, elem_id=f"compare-cycle-plot-{k}",
+                                   format="png") for k, title in list(CS.PLOTTED.items())[:2]]
             with gr.Row():
-                c_plots += [gr.Plot(None, label=title, elem_id=f"compare-cycle-plot-{k}", format="png")
-                            for k, title in list(CS.PLOTTED.items())[2:]]
+                c_plots += [gr.Plot(None, label=title, show_label=False, elem_id=f"compare-cycle-plot-{k}",
+                                    format="png") for k, title in list(CS.PLOTTED.items())[2:]]
             gr.Markdown("#### The cycle norm at λ_cyc 10: L1 (the baseline) vs squared L2")
             c_norm = gr.Markdown("", elem_id="compare-cycle-norm")
         # the tab's link fragment; "" = the defaults above (a visitor who never touched Compare)

@@ -30,7 +30,7 @@ from typing import Any
 import gradio as gr
 
 from normgen.app.tabs.explore import g_norm_choices, model_choices, target_choices, variant_choices
-from normgen.app.tabs.train_cycle import CycleControls, build_cycle_controls, cycle_visibility
+from normgen.app.tabs.train_cycle import CycleControls, build_cycle_controls, cycle_visibility, intro_status
 from normgen.app.tabs.train_lambda import SLIDER_CSS, lambda_readout, lambda_slider, wire_lambdas
 from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS, defaults, make_load_fn, train_fragment
 from normgen.app.tabs.train_view import (
@@ -196,9 +196,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                 estimate = gr.Markdown(f"Device: **{device_description()}**", elem_id="train-estimate")
             with gr.Column(scale=3):
                 progress = gr.Markdown("", elem_id="train-progress", min_height=34, container=False)
-                status = gr.Markdown("Press **Start training**: the defaults fine-tune the pretrained baseline "
-                                     "with L1 λ = 1e-2 for 150 steps (about 15 s). Stop keeps what the run has.",
-                                     elem_id="train-status", elem_classes=["status"])
+                status = gr.Markdown(intro_status(I.DEFAULT_MODEL), elem_id="train-status", elem_classes=["status"])
                 with gr.Row(equal_height=False):
                     grid = gr.Image(show_label=False, type="pil", format="png", interactive=False,
                                     elem_id="train-grid", buttons=["download", "fullscreen"], scale=3)
@@ -457,6 +455,8 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
                       [tab.dataset, tab.train_size], tab.train_size_preset, **PRIVATE)
     tab.model.input(target_update, [tab.model, tab.target], tab.target, **PRIVATE)
     tab.model.change(cycle_visibility, tab.model, tab.cycle.group, **PRIVATE)  # a link sets it too
+    tab.model.change(lambda m, store: intro_status(m) if store.run is None else gr.skip(), [tab.model, tab.store],
+                     tab.status, **PRIVATE)  # what Start will do, until this session has a run
     tab.compare_btn.click(make_compare_fn(root), [tab.compare_with, tab.seed, tab.store],
                           [tab.cmp_mine_caption, tab.cmp_mine, tab.cmp_zoo_caption, tab.cmp_zoo],
                           api_visibility="private", concurrency_limit=None)

@@ -14,7 +14,7 @@ from normgen.models.config import LAMBDA_CYC_MAX
 from normgen.service import inputs as I
 
 CYCLE_HELP = ("The cycle term λ_cyc (‖F(G(a)) − a‖ + ‖G(F(b)) − b‖) is itself a norm; the weight penalties "
-              "below act on the **generator** (G and F) or the **discriminator** (D_A and D_B).")
+              "(the λ sliders) act on the **generator** (G and F) or the **discriminator** (D_A and D_B).")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,16 @@ def build_cycle_controls(model: str) -> CycleControls:
         norm = gr.Radio([(v, k) for k, v in CYCLE_NORMS.items()], value=d["cycle_norm"],
                         label="Norm of the cycle (and identity) term", elem_id="train-cycle-norm")
     return CycleControls(group, lam_cyc, lam_id, norm)
+
+
+def intro_status(model: Any) -> str:
+    """Train's status before a run: what Start does with the defaults (a translator: from scratch, with rows)."""
+    if translates(model):
+        return (f"Press **Start training**: the {I.model_label(model)} trains from scratch with the λ_cyc, λ_id and "
+                "cycle norm you set; as it trains, rows show a → G(a) → F(G(a)) → truth for 6 held-out images, and "
+                "at the end its scores sit beside the zoo's. Stop keeps what the run has.")
+    return ("Press **Start training**: the defaults fine-tune the pretrained baseline with L1 λ = 1e-2 for 150 steps "
+            "(about 15 s). Stop keeps what the run has.")
 
 
 def cycle_visibility(model: Any) -> Any:
