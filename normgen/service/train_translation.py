@@ -66,14 +66,13 @@ def zoo_settings(index: ZooIndex | None, cfg: TrainConfig) -> list[tuple[str, li
     out = []
     base = [e for e in es if e.is_baseline and e.model == cfg.model.name]
     if base:
-        out.append((f"zoo baseline (λ_cyc 10, L1, {len(base)} seeds, {base[0].steps} steps)", base))
+        out.append((f"zoo baseline ({len(base)} seeds)", base))
     r, m = cfg.reg, cfg.model
     same = [e for e in es if e.model == m.name and not e.is_baseline and TV.lam_cyc(e) == m.lambda_cyc
             and TV.norm(e) == m.cycle_norm and e.l1 == r.l1 and e.l2 == r.l2 and (not (r.l1 or r.l2)
                                                                               or e.target == r.target)]
     if same:
-        out.append((f"zoo, your setting ({len(same)} seed{'s' if len(same) > 1 else ''}, {same[0].steps} steps)",
-                    same))
+        out.append((f"zoo, your setting ({len(same)} seed{'s' if len(same) > 1 else ''})", same))
     return out
 
 
@@ -85,7 +84,7 @@ def scores_markdown(mine: dict[str, float], cfg: TrainConfig, index: ZooIndex | 
     cols = zoo_settings(index, cfg)
     head = (f"**Your run, scored as the zoo scores its cycle GANs** ({int(mine.get('n', 0)):,} held-out images "
             f"of {dataset_label(cfg.dataset)}, after {steps} steps)")
-    names = ["score", "your run", *(c for c, _ in cols)] + (["your run vs the baseline"] if cols else [])
+    names = ["score", "your run", *(c for c, _ in cols)] + (["yours vs the baseline"] if cols else [])
     lines = [head, "", "| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     for key, label, fmt in TV.COLUMNS:
         if key not in mine:
@@ -95,7 +94,7 @@ def scores_markdown(mine: dict[str, float], cfg: TrainConfig, index: ZooIndex | 
             row.append(TV.spread(es, key))
         if cols:
             verdict = "no zoo baseline"
-            if cols[0][0].startswith("zoo baseline"):
+            if cols[0][1][0].is_baseline:
                 eff = Effect(Stat([e.metrics[key] for e in cols[0][1] if key in e.metrics]), Stat([mine[key]]))
                 verdict = eff.words(*TV.RISE_WORDS[key]) if eff.ok else "no zoo value"
             row.append(verdict)
@@ -107,6 +106,8 @@ def scores_markdown(mine: dict[str, float], cfg: TrainConfig, index: ZooIndex | 
     if "copy_l1" in mine:
         notes.append(f"Doing nothing (G(a) = a) scores {fmt_num(mine['copy_l1'])} against the truth.")
     zoo_steps = cols[0][1][0].steps if cols else 0
+    if cols and cols[0][1][0].is_baseline:
+        notes.append(f"The zoo baseline: λ_cyc 10, L1 cycle norm, no penalty, {zoo_steps} steps.")
     if init_steps:
         notes.append(f"Yours fine-tuned a zoo checkpoint of {init_steps} steps for {steps} more ({init_steps + steps} "
                      f"in all); the zoo's trained {zoo_steps} from scratch: not the same recipe.")

@@ -82,9 +82,9 @@ def test_the_scores_sit_beside_the_shipped_baseline_and_its_seed_spread():
                             lambda_cyc=0, device="cpu").cfg
     text = TT.scores_markdown(dict(zero.metrics), cfg, index, 300)
     lo, hi = sorted(e.metrics["fd"] for e in base)
-    assert f"zoo baseline (λ_cyc 10, L1, {len(base)} seeds, 300 steps)" in text
+    assert f"| zoo baseline ({len(base)} seeds) |" in text and "The zoo baseline: λ_cyc 10, L1 cycle norm" in text
     assert f"| FD vs bold digits | {zero.metrics['fd']:.1f} | {lo:.3g}–{hi:.3g} |" in text
-    assert "zoo, your setting (2 seeds, 300 steps)" in text  # the zoo's own λ_cyc 0 entries
+    assert "zoo, your setting (2 seeds)" in text  # the zoo's own λ_cyc 0 entries
     fd_row = next(r for r in text.splitlines() if r.startswith("| FD"))
     assert "higher by" in fd_row and "beyond the seed spread" in fd_row
     # the baseline's own seed 0 is no effect against its seeds
