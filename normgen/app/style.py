@@ -60,8 +60,6 @@ input[type=range]:focus-visible { outline: 3px solid #1d4ed8 !important; }
   /* the cycle GAN's score tables (Train's run, Compare's sweep): scroll sideways, columns stay readable */
   #train-status table, #compare-cycle table { display: block; overflow-x: auto; max-width: 100%; }
   #train-status th, #train-status td, #compare-cycle th, #compare-cycle td { min-width: 6.5em; }
-  #compare-cycle-strip .grid-container { grid-template-columns: minmax(0, 1fr) !important; }
-  #compare-cycle-strip { height: auto !important; max-height: none !important; }
 }
 """
 
