@@ -34,6 +34,7 @@ class Progress:
     elapsed: float
     record: dict[str, float]  # the latest metrics row
     samples: torch.Tensor | None = None  # fixed-noise samples (n, C, H, W) in [-1, 1], on the CPU
+    model: GenerativeModel | None = None  # the model being trained (read it in the callback, between steps)
 
 
 @dataclass
@@ -373,7 +374,7 @@ def train(
             if progress is not None:
                 want = step % cfg.sample_every < cfg.log_every or step == cfg.steps
                 samples = fixed_samples(t.model, cfg.n_samples, cfg.seed) if want else None
-                progress(Progress(step, cfg.steps, record["time"], record, samples))
+                progress(Progress(step, cfg.steps, record["time"], record, samples, t.model))
     t.model.eval()
     elapsed = time.perf_counter() - start
     if status == "finished" and not message:

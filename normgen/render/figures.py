@@ -288,7 +288,8 @@ def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequen
                      ylabel: str, title: str, xlabel: str = "λ", selected: int | None = None,
                      floor: float | None = None, floor_label: str = "real vs real (floor)",
                      xlabels: Sequence[str] | None = None, logy: bool = False,
-                     sampling: Sequence[float | None] | None = None) -> Figure:
+                     sampling: Sequence[float | None] | None = None, band: int = 0,
+                     band_label: str | None = None) -> Figure:
     """One line per series through the mean of each point's values (one value per training seed),
     error bars from the smallest to the largest seed, every seed drawn as a small dot.
 
@@ -297,7 +298,8 @@ def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequen
     the first point (usually lambda = 0): a change inside it is not an effect. `selected` rings
     the chosen point; `floor` draws a dashed reference line. `sampling`: per point, the first series'
     spread over noise draws of one checkpoint (max - min, mean over its seeds); the first point's is drawn
-    as a hatched band around its mean (a change inside it is sampling noise, not an effect).
+    as a hatched band around its mean (a change inside it is sampling noise, not an effect). `band`: the
+    point whose seed spread is shaded (the baseline's, where it is not the first), `band_label` its name.
     """
     if not lams or not series:
         return _empty("Nothing to plot: the zoo has no entries for this sweep.", title)
@@ -328,9 +330,10 @@ def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequen
                 if len(v) > 1:
                     ax.scatter([x] * len(v), v, color=colour, s=18, alpha=0.6, zorder=3)
             first = pts[0][1]
-            if i == 0 and pts[0][0] == xs[0] and max(first) > min(first):
-                ax.axhspan(min(first), max(first), color=colour, alpha=0.12, linewidth=0,
-                           label=f"seed spread at {'λ = ' if xlabels is None else ''}{ticks[0]}")
+            at = next((v for x, v in pts if x == xs[band]), None) if 0 <= band < len(xs) else None
+            if i == 0 and at is not None and max(at) > min(at):
+                ax.axhspan(min(at), max(at), color=colour, alpha=0.12, linewidth=0,
+                           label=f"seed spread at {band_label or ('λ = ' if xlabels is None else '') + ticks[band]}")
             w = sampling[0] if i == 0 and sampling and pts[0][0] == xs[0] else None
             if w is not None and math.isfinite(w) and w > 0:
                 m0 = float(np.mean(first))

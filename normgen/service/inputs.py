@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from normgen.data import DATASETS, dataset_info, default_data_root, load_dataset
-from normgen.models import FAMILIES, family
+from normgen.losses import CYCLE_NORMS
+from normgen.models import FAMILIES, MODEL_NAMES, family
 from normgen.models import SAMPLE_MODELS as _SAMPLE_MODELS
-from normgen.models.config import G_NORMS
+from normgen.models.config import G_NORMS, LAMBDA_CYC_MAX, ModelConfig
 from normgen.regularizers import LAMBDA_MAX, VARIANTS
 from normgen.render.figures import fmt_lambda
 from normgen.zoo.index import INDEX_NAME, ZooIndex, load_index, zoo_root
@@ -61,6 +62,14 @@ SAMPLE_MODELS: tuple[str, ...] = _SAMPLE_MODELS
 
 def check_model(model: Any) -> str:
     return check_choice("model", model, SAMPLE_MODELS)
+
+
+# the families Train trains live: every registered one (a translator shows rows instead of a grid)
+TRAIN_MODELS: tuple[str, ...] = MODEL_NAMES
+
+
+def check_train_model(model: Any) -> str:
+    return check_choice("model", model, TRAIN_MODELS)
 
 
 def check_dataset(dataset: Any) -> str:
@@ -215,6 +224,18 @@ def loss_name(loss: str, lipschitz: str) -> str | None:
 def check_loss(value: Any) -> str:
     """One of LOSSES (the GAN families' adversarial loss and Lipschitz constraint)."""
     return check_choice("loss", value, LOSSES)
+
+
+# a translator's own controls (the cycle GAN: normgen.models.config.ModelConfig's lambda_cyc, lambda_id,
+# cycle_norm); their defaults are the zoo baseline's
+CYCLE_DEFAULTS: dict[str, Any] = {k: getattr(ModelConfig, k) for k in ("lambda_cyc", "lambda_id", "cycle_norm")}
+
+
+def parse_cycle(lambda_cyc: Any, lambda_id: Any, cycle_norm: Any) -> dict[str, Any]:
+    """λ_cyc and λ_id (finite numbers in [0, LAMBDA_CYC_MAX]) and the cycle norm (l1 | l2), checked."""
+    return {"lambda_cyc": parse_float("lambda_cyc (weight of the cycle term)", lambda_cyc, 0.0, LAMBDA_CYC_MAX),
+            "lambda_id": parse_float("lambda_id (weight of the identity term)", lambda_id, 0.0, LAMBDA_CYC_MAX),
+            "cycle_norm": check_choice("cycle_norm", cycle_norm, tuple(CYCLE_NORMS))}
 
 
 # ----------------------------------------------------------------------------------------------

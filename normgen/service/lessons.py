@@ -196,7 +196,7 @@ def small_data(index: ZooIndex, dataset: str, model: str = "vae") -> Lesson:
     who = (f"the {family(model).label} fits its training images better than new ones" if family(model).has_elbo
            else f"the {family(model).label}'s discriminator scores its training images higher than new ones")
     fits = who + (" in every seed" if g.ok and g.lo > 0 else ", but not in every seed")
-    shown = [gap] if gap is main else [gap, main]
+    shown = [gap]  # the main measure's baseline value opens the next sentence (main.words)
     s1 = (f"On {images_words(block.train_size)} {fits}: "
           + "; ".join(f"{m.name} {block.baseline.stat(m.get).fmt()}{m.unit}" for m in shown
                       if block.baseline.stat(m.get).ok)
@@ -226,8 +226,8 @@ def lessons(index: ZooIndex, dataset: str | None = None) -> list[Lesson]:
 
 
 def lesson_markdown(lesson: Lesson, base: str = "") -> str:
-    """'**Title.** text [Open this setting in Explore →](link)': a lesson as Learn shows it."""
-    link = f" [Open this setting in Explore →]({base}{lesson.link})" if lesson.link else ""
+    """'**Title.** text [Open in Explore →](link)': a lesson as Learn shows it."""
+    link = f" [Open in Explore →]({base}{lesson.link})" if lesson.link else ""
     return f"**{lesson.title}.** {lesson.text}{link}"
 
 

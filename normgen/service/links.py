@@ -23,7 +23,7 @@ TABS = ("explore", "train", "compare", "learn", "translate")
 PREFIXES = {"explore": "", "train": "train_", "compare": "compare_"}
 LAMBDA_KEYS = ("l1", "l2")  # written as 1e-4 in a link
 TRAIN_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "steps", "seconds", "start",
-              "train_size", "dropout", "loss")  # TrainTab.inputs() order
+              "train_size", "dropout", "loss", "lambda_cyc", "lambda_id", "cycle_norm")  # TrainTab.inputs() order
 COMPARE_KEYS = ("model", "dataset", "sweep", "point", "seed", "noise")  # seed: training seed; noise: noise seed
 SWEEP_ID_MAX = 200  # characters of a sweep id in a link ("l1|none|none|generator|loss|6000|n300|do0.2")
 
@@ -56,10 +56,12 @@ def join(tab: str | None, *fragments: str) -> str:
 
 def _checks(prefix: str) -> dict[str, Callable[[Any], Any]]:
     max_steps, max_seconds = caps()
+    # Train and Compare take every family (a translator: the cycle GAN's run and its λ_cyc sweep)
     common: dict[str, Callable[[Any], Any]] = {
-        "model": I.check_model, "dataset": I.check_dataset, "seed": I.parse_seed}
+        "model": I.check_train_model, "dataset": I.check_dataset, "seed": I.parse_seed}
     if prefix == PREFIXES["train"]:
-        return {**common, "g_norm": I.check_g_norm, "variant": I.check_variant,
+        cycle = {k: (lambda v, k=k: I.parse_cycle(**{**I.CYCLE_DEFAULTS, k: v})[k]) for k in I.CYCLE_DEFAULTS}
+        return {**common, **cycle, "g_norm": I.check_g_norm, "variant": I.check_variant,
                 "l1": lambda v: I.parse_lambda("l1", v), "l2": lambda v: I.parse_lambda("l2", v),
                 "steps": lambda v: I.parse_int("steps", v, 1, max_steps),
                 "seconds": lambda v: I.parse_float("seconds", v, 1, max_seconds),

@@ -29,16 +29,17 @@ from PIL import Image
 from normgen.checkpoints import save
 from normgen.config import reproduce_command
 from normgen.data import DATASETS, DatasetUnavailable
-from normgen.engine.sampling import sample
+from normgen.engine.sampling import ROW_LABELS, sample, translation_rows
 from normgen.engine.train import LiveLambdas, Progress
 from normgen.models import family
 from normgen.regularizers import PENALTIES
 from normgen.render.figures import fmt_lambda
 from normgen.render.grids import grid_image
+from normgen.service import train_translation as TT
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.explorer import grid_size, idle_for
 from normgen.service.generalization_view import measure_run, run_markdown
-from normgen.service.inputs import dataset_label
+from normgen.service.inputs import dataset_label, get_index, zoo_problem
 from normgen.service.sessions import (
     GRID_SCALE,
     HEARTBEAT_S,
@@ -78,6 +79,7 @@ class Snapshot:
     generalization_note: str = ""  # markdown: those numbers in words, or why they are not measured
     changes: list[dict[str, Any]] = field(default_factory=list)  # λ changed mid-run: step, name, old, new
     lambdas: dict[str, float] = field(default_factory=dict)  # the λ in force now (nonzero ones)
+    translation: dict[str, float] = field(default_factory=dict)  # a translator's scores (train_translation)
 
     @property
     def eta(self) -> float | None:
@@ -110,6 +112,9 @@ class Run:
         self.files: dict[str, str] = {}
         self.generalization: dict[str, float] = {}
         self.generalization_note = ""
+        self.translates = family(self.cfg.model.name).translates  # its picture: rows of held-out inputs
+        self.inputs: torch.Tensor | None = None  # those inputs (None: its own probe images)
+        self.translation: dict[str, float] = {}
         self.out_dir: Path | None = None
         self._grid: tuple[int, Image.Image] | None = None
         self._lock = threading.Lock()
@@ -140,7 +145,7 @@ class Run:
         self.step, self.elapsed = p.step, p.elapsed
         self.history.append(dict(p.record))
         if p.samples is not None:
-            self.samples, self.sample_step = p.samples, p.step
+            self.samples, self.sample_step = self._picture(p.model, p.samples), p.step
         self.wake.put(None)
 
     def _waiting(self, place: int, seconds: float) -> None:
@@ -153,6 +158,8 @@ class Run:
         self.nice = lower_thread_priority()  # before any torch work here: its OpenMP threads inherit it
         try:
             data = get_data(self.cfg, self.data_root)
+            if self.translates:
+                self._held_out_inputs()
             if self.ticket is not None and not admission().wait_turn(self.ticket, self.should_stop,
                                                                       self._waiting):
                 self.status, self.message = "stopped", "stopped while waiting in line (nothing trained)"
@@ -167,10 +174,11 @@ class Run:
             res = training_function()(self.cfg, data=data, device=self.plan.device, init=self.plan.init,
                                       progress=self._progress, should_stop=self.should_stop, live=self.live)
             self.result = res
-            self.samples, self.sample_step, self.step = res.samples, res.steps, res.steps
+            self.samples, self.sample_step, self.step = self._picture(res.model, res.samples), res.steps, res.steps
             self.elapsed = res.elapsed
             if res.status in ("finished", "stopped") and res.steps > 0:
-                self.message = "measuring how the kept model fits training vs held-out images"
+                self.message = (f"scoring the translation on {TT.TRANSLATION_N:,} held-out images" if self.translates
+                                else "measuring how the kept model fits training vs held-out images")
                 self.wake.put(None)
                 self._measure(data)
             self.status, self.message = res.status, res.message
@@ -207,9 +215,24 @@ class Run:
             reg = replace(reg, **{c["name"]: c["new"]})
         return reg
 
+    def _held_out_inputs(self) -> None:
+        try:
+            self.inputs = TT.held_out_inputs(self.cfg, get_test_data(self.cfg, self.data_root))
+        except (DatasetUnavailable, OSError):
+            self.inputs = None  # the rows come from the model's own (training) probe images
+
+    def _picture(self, model, samples: torch.Tensor | None) -> torch.Tensor | None:
+        """What the grid shows: the fixed-noise samples, or a translator's rows of the held-out inputs."""
+        if not self.translates or model is None:
+            return samples
+        if self.inputs is not None:
+            return TT.rows_of(model, self.inputs)
+        return translation_rows(model, TT.ROWS, self.cfg.seed)
+
     def _measure(self, data) -> None:
         """The zoo's generalization metrics of the kept model, on the images it trained on and the test
-        split (normgen.service.generalization_view.measure_run); or why they cannot be measured here."""
+        split (normgen.service.generalization_view.measure_run), a translator's translation scores beside
+        the zoo's (train_translation); or why they cannot be measured here."""
         if self.plan.upload is not None:  # the folder's "test split" is the same images: a gap of 0 says nothing
             self.generalization_note = ("Your images have no held-out split, so how the model fits training vs "
                                         "held-out images is not measured.")
@@ -218,7 +241,13 @@ class Run:
             test = get_test_data(self.cfg, self.data_root)
         except (DatasetUnavailable, OSError) as exc:
             self.generalization_note = (f"The test split of {dataset_label(self.cfg.dataset)} is not on this "
-                                        f"server ({exc}), so the train–test numbers are not measured.")
+                                        f"server ({exc}), so the held-out scores are not measured.")
+            return
+        if self.translates:
+            index = None if zoo_problem(self.plan.root) else get_index(self.plan.root)
+            self.translation = TT.measure(self.result.model, self.cfg, test, index.root if index else None)
+            init = self.plan.init_entry.steps if self.plan.init_entry is not None else 0
+            self.generalization_note = TT.scores_markdown(self.translation, self.cfg, index, self.result.steps, init)
             return
         self.generalization = measure_run(self.result.model, self.cfg.training_images(data), test,
                                           self.cfg.data_seed)
@@ -229,7 +258,8 @@ class Run:
         if self.samples is None:
             return None
         if self._grid is None or self._grid[0] != self.sample_step:
-            nrow = family(self.cfg.model.name).grid_columns(self.samples.shape[0], self.cfg.model.num_classes)
+            nrow = (len(ROW_LABELS) if self.translates else
+                    family(self.cfg.model.name).grid_columns(self.samples.shape[0], self.cfg.model.num_classes))
             self._grid = (self.sample_step, grid_image(self.samples, nrow=nrow, scale=GRID_SCALE))
         return self._grid[1]
 
@@ -239,7 +269,7 @@ class Run:
         return Snapshot(self.id, self.step, self.cfg.steps, self.elapsed, self.status, self.message, self.grid(),
                         self.sample_step, list(self.history), self.done.is_set(), dict(self.files),
                         self.command(), dict(self.generalization), self.generalization_note,
-                        [dict(c) for c in self.live.changes], lams)
+                        [dict(c) for c in self.live.changes], lams, TT.summary(self.translation))
 
     def kept_config(self):
         """The config of the kept weights (the steps actually kept, the λ in force at the end); the CLI
@@ -281,11 +311,14 @@ class Run:
             stem = (f"normgen-{cfg.model.name}-{data}-l1={fmt_lambda(cfg.reg.l1)}-l2={fmt_lambda(cfg.reg.l2)}"
                     f"-{cfg.reg.target}-{cfg.reg.variant}"
                     + (f"-do={cfg.model.dropout:g}" if cfg.model.dropout else "")
-                    + (f"-n{cfg.train_size}" if cfg.train_size else "") + f"-seed{cfg.seed}-{r.steps}steps")
+                    + (f"-n{cfg.train_size}" if cfg.train_size else "")
+                    + (f"-cyc={cfg.model.lambda_cyc:g}-{cfg.model.cycle_norm}" if self.translates else "")
+                    + f"-seed{cfg.seed}-{r.steps}steps")
             info = {"status": r.status, "steps": r.steps, "device": r.device, "wall_s": round(r.elapsed, 2),
                     "message": r.message, "init": self.plan.init_entry.id if self.plan.init_entry else None,
                     "command": self.command(), "final": r.history[-1] if r.history else {},
-                    "generalization": self.generalization, "lambda_changes": [dict(c) for c in self.live.changes]}
+                    "generalization": self.generalization, "translation": TT.summary(self.translation),
+                    "lambda_changes": [dict(c) for c in self.live.changes]}
             ck = save(self.out_dir / f"{stem}.safetensors", r.model, self.kept_config(), extra=info)
             png = self.out_dir / f"{stem}-samples.png"
             grid = self.grid()
@@ -391,6 +424,12 @@ def compare_samples(run: Run, entry: Entry, index_root: Any, seed: int) -> tuple
     if run.result is None:
         raise ValueError("the run has not ended yet: stop it or wait for it to finish")
     other = load_entry(entry, index_root).model
+    if run.translates:  # rows of the same held-out inputs (or, without them, the same probe draw)
+        a = run.inputs
+        mine, theirs = ((TT.rows_of(m, a) for m in (run.result.model, other)) if a is not None else
+                        (translation_rows(m, TT.ROWS, seed) for m in (run.result.model, other)))
+        k = len(ROW_LABELS)
+        return grid_image(mine, nrow=k, scale=GRID_SCALE), grid_image(theirs, nrow=k, scale=GRID_SCALE)
     n, nrow = grid_size(run.cfg.model.name, run.cfg.model.num_classes)
     mine = sample(run.result.model, n, seed)
     theirs = sample(other, n, seed)

@@ -35,13 +35,14 @@ from normgen.service.inputs import (
     check_dataset,
     check_g_norm,
     check_loss,
-    check_model,
     check_target,
+    check_train_model,
     check_variant,
     dataset_status,
     env_number,
     get_index,
     model_label,
+    parse_cycle,
     parse_dropout,
     parse_float,
     parse_int,
@@ -122,6 +123,7 @@ class RunPlan:
     init_path: Path | None = None  # the baseline's file (for the reproducing CLI command)
     expected_s: float | None = None  # measured wall time (set by `prepare`; None: not measurable now)
     upload: Upload | None = None  # the visitor's own images it trains on (normgen.service.uploads)
+    root: str | Path | None = None  # the zoo it was planned against (a translator's scores sit beside its)
 
 
 def finetune_source(model: str, dataset: str, g_norm: str, root: str | None = None,
@@ -137,7 +139,8 @@ def finetune_source(model: str, dataset: str, g_norm: str, root: str | None = No
 
 
 def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-             steps: Any, seconds: Any, start: Any, train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *,
+             steps: Any, seconds: Any, start: Any, train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns",
+             lambda_cyc: Any = 10.0, lambda_id: Any = 0.0, cycle_norm: Any = "l1", *,
              root: str | None = None, device: str | None = None, data_root: str | None = None,
              upload: Upload | None = None) -> RunPlan:
     """Validate a Train request and build its TrainConfig (raises InputError with what is allowed).
@@ -147,15 +150,22 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     run with dropout, or on a size the zoo has no baseline for, starts from scratch instead (with a
     note). Dropout has no weights, but it is part of the model config, and a checkpoint only continues
     under its own config (`normgen train --init` refuses another), so the reproducing command stays true.
+    A translator (the cycle GAN) also takes λ_cyc, λ_id and the cycle norm (checked for every family, used
+    by translators only; a baseline trained with others is not fine-tuned, for the same reason).
 
     With `upload` (the session's own images, normgen.service.uploads) the run trains on those instead of
     `dataset`, on all of them or a subset: fine-tuning the zoo baseline of images of that shape where
     there is one (`upload_source`), else from scratch.
     """
-    model, g_norm = check_model(model), check_g_norm(g_norm)
+    model, g_norm = check_train_model(model), check_g_norm(g_norm)
+    cycle = parse_cycle(lambda_cyc, lambda_id, cycle_norm)  # a bad value is refused for every family
+    cycle = cycle if family(model).translates else {}
     if upload is not None and not upload.folder.is_dir():  # swept (housekeeping's age limit) or removed
         raise InputError("your uploaded images are no longer on the server (uploads are kept for a limited "
                          "time); upload them again")
+    if upload is not None and family(model).translates:
+        raise InputError(f"the {model_label(model)} translates between two domains (its own digit pairs); your "
+                         "images are one set: choose another model, or clear the upload")
     dataset = upload.dataset if upload is not None else check_dataset(dataset)
     l1, l2 = parse_lambda("l1", l1), parse_lambda("l2", l2)
     target, variant, seed = check_target(model, target), check_variant(variant), parse_seed(seed)
@@ -189,7 +199,7 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
             return RunPlan(cfg, device, "finetune", copy.deepcopy(ck.model), entry,
                            [f"Your images: {upload.words()}; fine-tuning the zoo baseline `{entry.id}` (trained on "
                             f"{dataset_info(entry.dataset).label}, {entry.steps} steps, λ = 0) on them"],
-                           entry_path(entry, get_index(root).root), upload=upload)
+                           entry_path(entry, get_index(root).root), upload=upload, root=root)
         why = ("as chosen" if start == "scratch" else "dropout changes the model's config" if dropout else
                "a conditional model's classes would be the zoo dataset's, not yours" if family(model).conditional
                else "the zoo has no baseline of this model and normalization on images of this shape")
@@ -197,20 +207,26 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
         start = "scratch"
     if start == "finetune":
         entry = finetune_source(model, dataset, g_norm, root, train_size)
-        if entry is not None and not dropout:
-            ck = load_entry(entry, get_index(root).root)
+        ck = load_entry(entry, get_index(root).root) if entry is not None and not dropout else None
+        if ck is not None and any(getattr(ck.config.model, k) != v for k, v in cycle.items()):
+            notes.append(f"The zoo baseline was trained with λ_cyc {ck.config.model.lambda_cyc:g}, λ_id "
+                         f"{ck.config.model.lambda_id:g} and the {ck.config.model.cycle_norm.upper()} cycle norm "
+                         "(a checkpoint only continues under its own config), so this run starts from scratch.")
+        elif ck is not None:
             cfg = replace(ck.config, reg=reg, **stream)
             return RunPlan(cfg, device, "finetune", copy.deepcopy(ck.model), entry,
                            [f"fine-tuning the zoo baseline `{entry.id}` ({entry.steps} steps, λ = 0)"],
-                           entry_path(entry, get_index(root).root))
-        notes.append(scratch_reason(model, dataset, train_size, dropout, entry is not None))
-    mo = {"g_norm": g_norm, **({"dropout": dropout} if dropout else {})}  # 0: the family's own (DCGAN's D: 0.3)
+                           entry_path(entry, get_index(root).root), root=root)
+        else:
+            notes.append(scratch_reason(model, dataset, train_size, dropout, entry is not None))
+    # dropout 0: the family's own (DCGAN's D: 0.3)
+    mo = {"g_norm": g_norm, **({"dropout": dropout} if dropout else {}), **cycle}
     try:
         cfg = make_config(model, dataset, model_overrides=mo, reg=reg, **stream)
     except ValueError as exc:  # e.g. a grey dataset for the colour DCGAN: a message, not a traceback
         msg = str(exc).replace(dataset, "your images") if upload is not None else str(exc)
         raise InputError(msg) from None
-    return RunPlan(cfg, device, "scratch", None, None, notes, upload=upload)
+    return RunPlan(cfg, device, "scratch", None, None, notes, upload=upload, root=root)
 
 
 def upload_source(model: str, g_norm: str, upload: Upload, root: str | None = None) -> Entry | None:

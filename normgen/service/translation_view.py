@@ -16,6 +16,7 @@ from PIL import Image
 from normgen.engine.sampling import ROW_LABELS, translation_rows
 from normgen.models import MODEL_NAMES, family
 from normgen.render.grids import grid_image
+from normgen.service.inputs import dataset_label
 from normgen.zoo.index import Entry, ZooIndex, load_entry
 from normgen.zoo.verdicts import Effect, Stat
 
@@ -24,6 +25,9 @@ SCALE = 2  # pixels per image pixel in the rows pictures
 COLUMNS = (("translation_l1", "error vs truth (L1/pixel)", "{:.3f}"), ("cycle_l1", "cycle error a→G→F (L1)", "{:.3f}"),
            ("class_agreement", "same digit after G (%)", "{:.1f}"), ("fd", "FD vs bold digits", "{:.1f}"),
            ("grey_pct", "grey pixels in G(a) (%)", "{:.1f}"))
+# how a rise and a fall of each of those scores read (normgen.zoo.verdicts.Effect.words)
+RISE_WORDS = {"translation_l1": ("higher", "lower"), "cycle_l1": ("higher", "lower"),
+              "class_agreement": ("more", "fewer"), "fd": ("higher", "lower"), "grey_pct": ("more", "fewer")}
 
 
 def translators(index: ZooIndex, dataset: str | None = None) -> list[Entry]:
@@ -72,12 +76,12 @@ def headers() -> list[str]:
     return ["setting"] + [h for _, h, _ in COLUMNS]
 
 
-def _spread(entries: list[Entry], key: str) -> str:
+def spread(entries: list[Entry], key: str) -> str:
     vals = [e.metrics[key] for e in entries if key in e.metrics]
     if not vals:
         return "–"
-    lo, hi = min(vals), max(vals)
-    return f"{lo:.3g}" if len(vals) == 1 or lo == hi else f"{lo:.3g}–{hi:.3g}"
+    lo, hi = f"{min(vals):.3g}", f"{max(vals):.3g}"
+    return lo if lo == hi else f"{lo}–{hi}"
 
 
 def _versus(base: list[Entry], other: list[Entry], key: str) -> str:
@@ -105,27 +109,62 @@ def findings(index: ZooIndex, dataset: str = "mnist") -> str:
     if base:
         b = base[0].metrics
         lines.append(f"**Baseline** (λ_cyc 10, L1 cycle norm, {len(base)} seed(s)): G(a) is "
-                     f"{_spread(base, 'translation_l1')} per pixel from the ground truth dilate(a) "
+                     f"{spread(base, 'translation_l1')} per pixel from the ground truth dilate(a) "
                      "(doing nothing, G(a) = a, scores "
                      f"{b.get('copy_l1', float('nan')):.3f}); the judge calls G(a) the same digit as a for "
-                     f"{_spread(base, 'class_agreement')}% of held-out digits (the ground truth itself: "
+                     f"{spread(base, 'class_agreement')}% of held-out digits (the ground truth itself: "
                      f"{b.get('truth_agreement', float('nan')):.1f}%); F(G(a)) comes back within "
-                     f"{_spread(base, 'cycle_l1')} per pixel.")
+                     f"{spread(base, 'cycle_l1')} per pixel.")
     l2 = pick.get((10.0, "l2"), [])
     if base and l2:
         lines.append(f"**Cycle norm L1 → squared L2** at λ_cyc 10 ({len(l2)} seed(s)): error vs truth "
-                     f"{_spread(base, 'translation_l1')} → {_spread(l2, 'translation_l1')} "
+                     f"{spread(base, 'translation_l1')} → {spread(l2, 'translation_l1')} "
                      f"({_versus(base, l2, 'translation_l1')}); grey (neither ink nor background) pixels in G(a) "
-                     f"{_spread(base, 'grey_pct')}% → {_spread(l2, 'grey_pct')}% ({_versus(base, l2, 'grey_pct')}; "
+                     f"{spread(base, 'grey_pct')}% → {spread(l2, 'grey_pct')}% ({_versus(base, l2, 'grey_pct')}; "
                      f"the ground truth has {base[0].metrics.get('truth_grey_pct', float('nan')):.1f}%); same digit "
-                     f"{_spread(base, 'class_agreement')}% → {_spread(l2, 'class_agreement')}% "
+                     f"{spread(base, 'class_agreement')}% → {spread(l2, 'class_agreement')}% "
                      f"({_versus(base, l2, 'class_agreement')}).")
     zero = pick.get((0.0, "l1"), [])
     if base and zero:
         lines.append(f"**λ_cyc = 0** ({len(zero)} seed(s); nothing ties G(a) to its input but the architecture): "
-                     f"same digit {_spread(base, 'class_agreement')}% → {_spread(zero, 'class_agreement')}% "
-                     f"({_versus(base, zero, 'class_agreement')}), cycle error {_spread(base, 'cycle_l1')} → "
-                     f"{_spread(zero, 'cycle_l1')}, FD against bold digits {_spread(base, 'fd')} → "
-                     f"{_spread(zero, 'fd')} ({_versus(base, zero, 'fd')}).")
+                     f"same digit {spread(base, 'class_agreement')}% → {spread(zero, 'class_agreement')}% "
+                     f"({_versus(base, zero, 'class_agreement')}), cycle error {spread(base, 'cycle_l1')} → "
+                     f"{spread(zero, 'cycle_l1')}, FD against bold digits {spread(base, 'fd')} → "
+                     f"{spread(zero, 'fd')} ({_versus(base, zero, 'fd')}).")
     return "\n\n".join(lines)
 
+
+
+def _effect(base: list[Entry], other: list[Entry], key: str) -> Effect:
+    return Effect(Stat([e.metrics[key] for e in base if key in e.metrics]),
+                  Stat([e.metrics[key] for e in other if key in e.metrics]))
+
+
+def learn_line(index: ZooIndex, dataset: str = "mnist") -> str:
+    """Learn's sentence on the cycle term, every number from the index with its seeds and the verdict rule
+    (normgen.zoo.verdicts): what the squared-L2 cycle norm did to the grey share of G(a) (blur) and what
+    λ_cyc 0 did to FD and to the same-digit share. Empty without the block's baseline."""
+    es = translators(index, dataset)
+    base = [e for e in es if e.is_baseline]
+    plain = [e for e in es if not e.l1 and not e.l2]
+    l2 = [e for e in plain if (lam_cyc(e), norm(e)) == (10.0, "l2")]
+    zero = [e for e in plain if (lam_cyc(e), norm(e)) == (0.0, "l1")]
+    if not base or not (l2 or zero):
+        return ""
+    counts = {len(g) for g in (base, l2, zero) if g}
+    seeds = (lambda g: "") if len(counts) == 1 else (lambda g: f" ({len(g)} seeds)")
+    each = f", {len(base)} seeds a setting" if len(counts) == 1 else ""
+    out = [f"measured on {dataset_label(dataset)} ({base[0].steps} steps{each}):"]
+    if l2:
+        g = _effect(base, l2, "grey_pct")
+        blur = ("more grey: blur" if g.beyond and g.diff > 0 else "no blur") + " measured"
+        out.append(f"squared L2 instead of L1{seeds(l2)} moved G(a)'s grey pixels {spread(base, 'grey_pct')}% → "
+                   f"{spread(l2, 'grey_pct')}% ({g.short()}): {blur}.")
+    if zero:
+        fd, same = _effect(base, zero, "fd"), _effect(base, zero, "class_agreement")
+        lost = "digits were lost" if same.beyond and same.diff < 0 else "most digits kept their identity"
+        out.append(f"λ_cyc 0{seeds(zero)} moved FD {spread(base, 'fd')} → {spread(zero, 'fd')} "
+                   f"({fd.short()}) and the same-digit share {spread(base, 'class_agreement')}% → "
+                   f"{spread(zero, 'class_agreement')}% ({same.short()}): {lost} at "
+                   f"{zero[0].steps} steps.")
+    return " ".join(out)

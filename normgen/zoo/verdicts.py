@@ -132,6 +132,10 @@ class Effect:
             return 0
         return 1 if (self.diff > 0) == higher_is_better else -1
 
+    def short(self) -> str:
+        """'beyond the seed spread' / 'within the seed spread' (the rule of `beyond`, without the sizes)."""
+        return "beyond the seed spread" if self.beyond else "within the seed spread"
+
     def words(self, up: str, down: str, unit: str = "") -> str:
         """'narrower by 55.2 nats/image, beyond the seed spread of 7.81 nats/image' or 'narrower by 1.2
         nats/image, within the seed spread of 7.81 nats/image' (no spread words without a measured

@@ -51,11 +51,15 @@ def test_only_explore_and_train_are_public_with_named_parameters(app):
     # train_size and dropout came later: last, with defaults (0 = all images, no dropout), so older calls work
     ex, tr = eps["/explore"]["parameters"], eps["/train"]["parameters"]
     assert [p["parameter_name"] for p in ex] == [*EXPLORE, "seed", "train_size", "dropout", "loss"]
-    assert [p["parameter_name"] for p in tr] == [*TRAIN, "train_size", "dropout", "loss"]
-    for p in ex[-3:-1] + tr[-3:-1]:
+    assert [p["parameter_name"] for p in tr] == [*TRAIN, "train_size", "dropout", "loss", "lambda_cyc", "lambda_id",
+                                                 "cycle_norm"]
+    for p in ex[-3:-1] + tr[-6:-4]:
         assert p["parameter_has_default"] and p["parameter_default"] == 0, p
-    for p in (ex[-1], tr[-1]):  # issue 15: the adversarial loss
+    for p in (ex[-1], tr[-4]):  # issue 15: the adversarial loss
         assert p["parameter_has_default"] and p["parameter_default"] == "ns", p
+    # issue 16: the cycle GAN's λ_cyc, λ_id and cycle norm, the zoo baseline's by default
+    assert [(p["parameter_has_default"], p["parameter_default"]) for p in tr[-3:]] == [(True, 10), (True, 0),
+                                                                                        (True, "l1")]
 
 
 def test_explore_returns_two_images_and_stats(app):

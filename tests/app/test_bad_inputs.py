@@ -99,6 +99,11 @@ def test_explore_seed_nan_over_raw_http(app):
     (dict(seed="abc"), rf"{SEED}, got 'abc'"),
     (dict(seed=1.5), rf"{SEED}, got 1.5: not a whole number"),
     (dict(start="resume"), r"start must be one of: finetune, scratch; got 'resume'"),
+    (dict(model="cyclegan", lambda_cyc=-1), r"^lambda_cyc \(weight of the cycle term\) must be a number in \[0, 100\], "
+                                            r"got -1$"),
+    (dict(model="cyclegan", lambda_id=1e9), r"^lambda_id \(weight of the identity term\) must be a number in "
+                                            r"\[0, 100\], got 1000000000"),
+    (dict(model="cyclegan", cycle_norm="l3"), r"^cycle_norm must be one of: l1, l2; got 'l3'$"),
 ])
 def test_train_bad_inputs_name_the_field_and_the_range(app, kw, message):
     from gradio_client.exceptions import AppError

@@ -523,3 +523,27 @@ def test_compare_link_fragment_and_page_load_restore_the_view(zoo):
     assert names["query"] == frag  # the restored view writes the same fragment back
     bad = load(links.parse_page_query({"compare_model": "gan", "compare_sweep": "no-such-sweep"}))
     assert dict(zip(compare.OUTPUT_NAMES, bad[4:], strict=True))["query"].startswith("compare_model=gan")
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "checkpoints" / "index.json").is_file(),
+                    reason="the shipped zoo is not in this checkout")
+def test_compare_sweeps_lambda_cyc_for_the_cycle_gan():
+    from normgen.app.tabs import compare as C
+    from normgen.service import cycle_sweep as CS
+
+    root = str(Path(__file__).resolve().parents[2] / "checkpoints")
+    index = load_index(root)
+    models, *_ = C.selection(index)
+    assert models[-1] == "cyclegan" and family("cyclegan").translates  # a translator's sweep, listed last
+    assert C.sweep_choices(index, "cyclegan", "mnist") == [(CS.SWEEP_LABEL, CS.SWEEP_ID)]
+    out = dict(zip(C.OUTPUT_NAMES, C._view(root, "cyclegan", "mnist", CS.SWEEP_ID, None, 0, None), strict=True))
+    assert out["cycle_column"]["visible"] and not out["sweep_column"]["visible"] and not out["seed"]["visible"]
+    assert len(out["cycle_strip"]) == 4 and out["cycle_axis"] == CS.axis_table(index, "cyclegan", "mnist")
+    assert "squared L2 vs L1" in out["cycle_norm"] and out["query"].startswith("compare_model=cyclegan")
+    # the sample-grid sweeps show their own column again
+    back = dict(zip(C.OUTPUT_NAMES, C._view(root, "gan", "mnist", S.sweep_choices(index, "gan", "mnist")[0][1],
+                                            None, 0, None), strict=True))
+    assert back["sweep_column"]["visible"] and not back["cycle_column"]["visible"]
+    # a link opens the cycle sweep
+    loaded = C.make_load_fn(root)({"compare_model": "cyclegan", "compare_sweep": "cycle"})
+    assert loaded[0]["value"] == "cyclegan" and loaded[2]["value"] == CS.SWEEP_ID

@@ -36,7 +36,7 @@ def test_the_page_has_lessons_formulas_and_pictures_in_order(small):
     assert heads[:3] == ["# Regularization, in pictures and in numbers", "## Lessons", "## The penalties"]
     assert text.index("## Where regularization helps") < text.index("## What this zoo measured")
     assert "$$" in text and r"\lambda_1" in text  # the formulas stay
-    assert "[Open this setting in Explore →](?tab=explore&model=vae" in text
+    assert "[Open in Explore →](?tab=explore&model=vae" in text
     pics = [p for b in page for p in b.pictures]
     assert len(pics) >= 6
     assert not any("|---" in b.markdown for b in page if b.markdown and "## The penalties" not in b.markdown)
@@ -111,3 +111,18 @@ def test_the_penalties_table_names_weight_clipping_as_the_third_norm(small):
     text = learn.learn_markdown(small)
     row = next(line for line in text.splitlines() if line.startswith("| **clipping**"))
     assert r"\lVert w \rVert_\infty \le c" in row and "L∞" in row and "[-c, c]" in row
+
+
+def test_the_shipped_page_explains_the_cycle_term_with_its_measured_numbers():
+    from normgen.service import translation_view as TV
+
+    root = zoo_root(None)
+    if not (Path(root) / "index.json").is_file():
+        pytest.skip("no shipped zoo index")
+    index = load_index(root)
+    text = learn.learn_markdown(index)
+    row = next(line for line in text.splitlines() if line.startswith("| **cycle term**"))
+    assert "L1 or squared L2" in row and "round-trip error" in row
+    line = TV.learn_line(index)
+    assert line and f"**The cycle term**, {line} [Translate →](?tab=translate)" in text
+    assert line.count("the seed spread)") == 3  # each change judged by the one rule

@@ -56,3 +56,16 @@ def test_bad_values_are_dropped_and_named_with_what_is_allowed():
 def test_explore_link_opens_explore_at_a_setting():
     link = links.explore_link({"model": "gan", "l1": 3e-4, "other": 1})
     assert link == "?tab=explore&model=gan&l1=3e-4"
+
+
+def test_a_link_carries_the_cycle_gans_train_and_compare_state_and_names_a_bad_value():
+    q = links.parse_page_query({"tab": "train", "train_model": "cyclegan", "train_lambda_cyc": "1",
+                                "train_lambda_id": "0.5", "train_cycle_norm": "l2", "compare_model": "cyclegan",
+                                "compare_sweep": "cycle"})
+    assert (q["train_model"], q["train_lambda_cyc"], q["train_lambda_id"], q["train_cycle_norm"]) == (
+        "cyclegan", 1.0, 0.5, "l2")
+    assert links.part(q, "train")["lambda_cyc"] == 1.0 and links.part(q, "compare")["model"] == "cyclegan"
+    out, bad = links.check_page_query({"train_lambda_cyc": "-1", "train_cycle_norm": "l3"})
+    assert "train_lambda_cyc" not in out and "train_cycle_norm" not in out
+    assert any(b.startswith("train_lambda_cyc: lambda_cyc") and "[0, 100]" in b for b in bad)
+    assert any(b.startswith("train_cycle_norm: cycle_norm must be one of: l1, l2") for b in bad)

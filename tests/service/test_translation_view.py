@@ -52,3 +52,22 @@ def test_rows_picture_of_a_saved_translator(tmp_path, shapes_small, n):
     e = _entry(file="c.safetensors", sha=sha256(path))
     img = TV.rows_picture(e, tmp_path, n=n, seed=0)
     assert img.size == (TV.SCALE * (4 * 30 + 2), TV.SCALE * (n * 30 + 2))
+
+
+def test_learns_cycle_sentence_is_written_from_the_index_with_the_verdict_rule():
+    base = [_entry(seed=s, metrics={**BASE, "grey_pct": g, "fd": f, "class_agreement": c})
+            for s, g, f, c in ((0, 7.7, 3.7, 93.8), (1, 8.0, 5.0, 94.0))]
+    l2 = [_entry(seed=s, norm="l2", metrics={**BASE, "grey_pct": g}) for s, g in ((0, 7.7), (1, 8.1))]
+    zero = [_entry(seed=s, lam=0.0, metrics={**BASE, "fd": f, "class_agreement": c})
+            for s, f, c in ((0, 21.6, 87.7), (1, 28.6, 93.6))]
+    text = TV.learn_line(ZooIndex(root=Path("."), entries=[*base, *l2, *zero]))
+    assert text.startswith("measured on MNIST digits (300 steps, 2 seeds a setting):")
+    assert "grey pixels 7.7–8% → 7.7–8.1% (within the seed spread): no blur measured" in text
+    assert "FD 3.7–5 → 21.6–28.6 (beyond the seed spread)" in text
+    assert "93.8–94% → 87.7–93.6% (within the seed spread): most digits kept their identity at 300 steps" in text
+    # a grey share beyond the spread is named blur; a same-digit share lost beyond it is said so
+    blurred = [_entry(seed=s, norm="l2", metrics={**BASE, "grey_pct": g}) for s, g in ((0, 20.0), (1, 21.0))]
+    lost = [_entry(seed=s, lam=0.0, metrics={**BASE, "class_agreement": c}) for s, c in ((0, 40.0), (1, 45.0))]
+    text = TV.learn_line(ZooIndex(root=Path("."), entries=[*base, *blurred, *lost]))
+    assert "more grey: blur measured" in text and "digits were lost at 300 steps" in text
+    assert TV.learn_line(ZooIndex(root=Path("."), entries=base)) == ""

@@ -30,3 +30,9 @@ def test_stat_takes_the_widest_sampling_spread_of_a_sampled_metric_only():
     assert s.vals == [50.0, 52.0] and s.sampling == 7.0
     assert stat(es, of("d_gap")).sampling == 0.0  # not scored on samples: no noise-draw spread
     assert stat([_e(0, fd=50.0)], of("fd")).sampling == 0.0  # not rescored yet
+
+
+def test_the_short_verdict_follows_beyond():
+    far, near = Effect(Stat([3.7, 5.0]), Stat([21.6, 28.6])), Effect(Stat([93.8, 94.0]), Stat([87.7, 93.6]))
+    assert far.beyond and far.short() == "beyond the seed spread"
+    assert not near.beyond and near.short() == "within the seed spread"

@@ -20,8 +20,9 @@ from typing import Any
 
 import gradio as gr
 
-from normgen.models import family
+from normgen.models import MODEL_NAMES, family
 from normgen.render import figures as plots
+from normgen.service import cycle_sweep as CS
 from normgen.service import links
 from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, dataset_label, get_index, parse_seed
 from normgen.zoo import sweep_view as V
@@ -43,6 +44,35 @@ GENERALIZATION = (
     "image: 50% = no copying), each with its seed spread."
 )
 GEN_PLOTS = {"fit": "Training vs held-out images", "gap": "Train - held-out gap", "memorization": "Memorization"}
+CYCLE_INTRO = (
+    "### The cycle GAN: sweep λ_cyc\n"
+    "Each point is the cycle GAN (MNIST thin → bold) trained with **only λ_cyc changed** (L1 cycle norm, no weight "
+    "penalty, 300 steps), scored on 2,000 held-out digits. Each picture: rows a | G(a) | F(G(a)) | truth for the "
+    "same 3 inputs (from the 64 thin training digits each checkpoint keeps; the seed box picks them). Bars span "
+    "the training seeds; a change inside the shaded band (the baseline's seed spread) is not an effect."
+)
+CYCLE_OUTPUTS = ("cycle_strip", "cycle_axis", "cycle_norm", *(f"cycle_{k}" for k in CS.PLOTTED))
+
+
+def _translates(model: str | None) -> bool:
+    return model in MODEL_NAMES and family(model).translates
+
+
+def sweep_choices(index: Any, model: str, dataset: str) -> list[tuple[str, str]]:
+    """The sweeps of (model, dataset): a translator's one (the λ_cyc axis and cycle norm), else the zoo's."""
+    if _translates(model):
+        return [(CS.SWEEP_LABEL, CS.SWEEP_ID)] if (model, dataset) in CS.pairs(index) else []
+    return S.sweep_choices(index, model, dataset)
+
+
+def cycle_view(root: Any, model: str, dataset: str, noise_seed: Any) -> dict[str, Any]:
+    """Plain values of the cycle section (CYCLE_OUTPUTS' names): the rows strip, the two tables, the plots."""
+    index = get_index(root)
+    seed = parse_seed(noise_seed if noise_seed is not None else 0)
+    figs = CS.figures(index, model, dataset)
+    return {"cycle_strip": CS.strip(index, model, dataset, index.root, seed),
+            "cycle_axis": CS.axis_table(index, model, dataset), "cycle_norm": CS.norm_table(index, model, dataset),
+            **{f"cycle_{k}": figs[k] for k in CS.PLOTTED}}
 
 
 def _sweep_or_none(root: Any, model: str | None, dataset: str | None, sweep_id: str | None) -> S.Sweep | None:
@@ -97,19 +127,32 @@ def query_fragment(model: str | None, dataset: str | None, sweep_id: str | None,
 
 
 def _view(root: Any, *args: Any) -> tuple:
-    """compute_view as gradio updates, in the order of the tab's `outputs` (the link fragment last)."""
+    """compute_view as gradio updates, in the order of the tab's `outputs` (the link fragment last); for a
+    translator the cycle section (cycle_view) instead, the other outputs left as they are."""
+    model, dataset, sweep_id, _, noise_seed, _ = args
+    if _translates(model):
+        try:
+            c = cycle_view(root, model, dataset, noise_seed)
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from None
+        keep = len(OUTPUT_NAMES) - len(CYCLE_OUTPUTS) - 3  # the sample-grid outputs (not the columns, not query)
+        grid_outputs: list[Any] = [gr.skip()] * keep
+        grid_outputs[OUTPUT_NAMES.index("seed")] = gr.update(visible=False)  # one sweep, its seeds in the tables
+        grid_outputs[OUTPUT_NAMES.index("notes")] = ""
+        return (*grid_outputs, gr.update(visible=False), gr.update(visible=True),
+                *(c[k] for k in CYCLE_OUTPUTS), query_fragment(model, dataset, CS.SWEEP_ID, None, None, noise_seed))
     try:
         v = compute_view(root, *args)
     except ValueError as exc:
         raise gr.Error(str(exc)) from None
-    model, dataset, sweep_id, _, noise_seed, _ = args
     query = query_fragment(model, dataset, sweep_id, v["point"], v["seed"], noise_seed) if v["strip"] else ""
     return (gr.update(value=v["strip"], visible=bool(v["strip"]), **_strip_layout(len(v["strip"]))),
             gr.update(choices=v["points"], value=v["point"]), v["grid"], v["table"],
             v["sparsity"], v["quality"], v["norm"], v["extra"], v["notes"],
-            gr.update(choices=v["seeds"], value=v["seed"]), v["missing"],
+            gr.update(choices=v["seeds"], value=v["seed"], visible=True), v["missing"],
             gr.update(visible=v["fit"] is not None or v["memorization"] is not None),
-            *(gr.update(value=v[k], visible=v[k] is not None) for k in GEN_PLOTS), query)
+            *(gr.update(value=v[k], visible=v[k] is not None) for k in GEN_PLOTS),
+            gr.update(visible=True), gr.update(visible=False), *[gr.skip()] * len(CYCLE_OUTPUTS), query)
 
 
 def _dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
@@ -148,12 +191,12 @@ def selection(index: Any, model: str | None = None, dataset: str | None = None,
               sweep_id: str | None = None) -> tuple[list[str], str | None, list[str], str | None, list, str | None]:
     """(models, model, its datasets, dataset, its sweep choices, sweep): the wanted ones where the zoo
     has them, else the first of each."""
-    pairs = S.models_and_datasets(index)
+    pairs = S.models_and_datasets(index) + CS.pairs(index)  # a translator's sweeps last
     models = list(dict.fromkeys(m for m, _ in pairs))
     model = model if model in models else (models[0] if models else None)
     datasets = [d for m, d in pairs if m == model]
     dataset = dataset if dataset in datasets else (datasets[0] if datasets else None)
-    sweeps = S.sweep_choices(index, model, dataset) if model and dataset else []
+    sweeps = sweep_choices(index, model, dataset) if model and dataset else []
     ids = [sid for _, sid in sweeps]
     sweep_id = sweep_id if sweep_id in ids else (ids[0] if ids else None)
     return models, model, datasets, dataset, sweeps, sweep_id
@@ -187,7 +230,8 @@ def make_load_fn(root: str | Path | None = None, data_root: str | None = None) -
 
 
 OUTPUT_NAMES = ("strip", "point", "grid", "table", "sparsity", "quality", "norm", "extra", "notes", "seed",
-                "missing", "generalization", *GEN_PLOTS, "query")  # `_view`'s order
+                "missing", "generalization", *GEN_PLOTS, "sweep_column", "cycle_column", *CYCLE_OUTPUTS,
+                "query")  # `_view`'s order
 
 
 def build_compare_tab(root: str | Path | None = None) -> CompareTab:
@@ -211,53 +255,69 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
                                   scale=1)
             noise_seed = gr.Number(0, precision=0, minimum=0, label="Noise seed (Enter)",
                                    elem_id="compare-noise-seed", scale=1)
-        strip = gr.Gallery(v["strip"], label="Samples across λ (same noise) - click one",
-                           **_strip_layout(len(v["strip"])), object_fit="contain", fit_columns=False,
-                           allow_preview=False, format="png", elem_id="compare-strip", visible=bool(v["strip"]),
-                           show_label=False, buttons=[])
-        notes = gr.Markdown(v["notes"], elem_id="compare-notes")
-        with gr.Accordion("What the zoo lacks for this model and dataset", open=False):
-            missing = gr.Markdown(v["missing"], elem_id="compare-missing")
-        with gr.Row():
-            with gr.Column(scale=1):
-                grid = gr.Image(v["grid"], label="Chosen point (large)", type="pil", format="png",
-                                elem_id="compare-grid", interactive=False, height=520,
-                                buttons=["download", "fullscreen"])
-            with gr.Column(scale=1):
-                point = gr.Radio(v["points"], value=v["point"], label="Point of the sweep", elem_id="compare-point")
-                table = gr.Markdown(v["table"], elem_id="compare-table")
-        with gr.Row():
-            p_sparsity = gr.Plot(v["sparsity"], label="Sparsity", elem_id="compare-plot-sparsity", format="png")
-            p_quality = gr.Plot(v["quality"], label="Sample quality", elem_id="compare-plot-quality", format="png")
-        with gr.Row():
-            p_norm = gr.Plot(v["norm"], label="Weight norm", elem_id="compare-plot-norm", format="png")
-            p_extra = gr.Plot(v["extra"], label="Reconstruction / mode coverage", elem_id="compare-plot-extra",
-                              format="png")
-        with gr.Column(visible=v["fit"] is not None or v["memorization"] is not None,
-                       elem_id="compare-generalization") as gen_row:  # only a small-data sweep has these
-            gr.Markdown(GENERALIZATION)
+        with gr.Column(elem_id="compare-sweeps") as sweep_col:  # the sample-grid sweeps
+            strip = gr.Gallery(v["strip"], label="Samples across λ (same noise) - click one",
+                               **_strip_layout(len(v["strip"])), object_fit="contain", fit_columns=False,
+                               allow_preview=False, format="png", elem_id="compare-strip", visible=bool(v["strip"]),
+                               show_label=False, buttons=[])
+            notes = gr.Markdown(v["notes"], elem_id="compare-notes")
+            with gr.Accordion("What the zoo lacks for this model and dataset", open=False):
+                missing = gr.Markdown(v["missing"], elem_id="compare-missing")
             with gr.Row():
-                gen = [gr.Plot(v[k], label=label, elem_id=f"compare-plot-{k}", format="png",
-                               visible=v[k] is not None) for k, label in GEN_PLOTS.items()]
+                with gr.Column(scale=1):
+                    grid = gr.Image(v["grid"], label="Chosen point (large)", type="pil", format="png",
+                                    elem_id="compare-grid", interactive=False, height=520,
+                                    buttons=["download", "fullscreen"])
+                with gr.Column(scale=1):
+                    point = gr.Radio(v["points"], value=v["point"], label="Point of the sweep", elem_id="compare-point")
+                    table = gr.Markdown(v["table"], elem_id="compare-table")
+            with gr.Row():
+                p_sparsity = gr.Plot(v["sparsity"], label="Sparsity", elem_id="compare-plot-sparsity", format="png")
+                p_quality = gr.Plot(v["quality"], label="Sample quality", elem_id="compare-plot-quality", format="png")
+            with gr.Row():
+                p_norm = gr.Plot(v["norm"], label="Weight norm", elem_id="compare-plot-norm", format="png")
+                p_extra = gr.Plot(v["extra"], label="Reconstruction / mode coverage", elem_id="compare-plot-extra",
+                                  format="png")
+            with gr.Column(visible=v["fit"] is not None or v["memorization"] is not None,
+                           elem_id="compare-generalization") as gen_row:  # only a small-data sweep has these
+                gr.Markdown(GENERALIZATION)
+                with gr.Row():
+                    gen = [gr.Plot(v[k], label=label, elem_id=f"compare-plot-{k}", format="png",
+                                   visible=v[k] is not None) for k, label in GEN_PLOTS.items()]
+        with gr.Column(visible=False, elem_id="compare-cycle") as cycle_col:  # a translator's sweep
+            gr.Markdown(CYCLE_INTRO)
+            c_strip = gr.Gallery([], columns=4, height=300, object_fit="contain", fit_columns=False,
+                                 allow_preview=False, format="png", elem_id="compare-cycle-strip", show_label=False,
+                                 buttons=[])
+            gr.Markdown("#### Every λ_cyc against the baseline (λ_cyc 10), 2,000 held-out digits")
+            c_axis = gr.Markdown("", elem_id="compare-cycle-axis")
+            with gr.Row():
+                c_plots = [gr.Plot(None, label=title, show_label=False, elem_id=f"compare-cycle-plot-{k}",
+                                   format="png") for k, title in list(CS.PLOTTED.items())[:2]]
+            with gr.Row():
+                c_plots += [gr.Plot(None, label=title, show_label=False, elem_id=f"compare-cycle-plot-{k}",
+                                    format="png") for k, title in list(CS.PLOTTED.items())[2:]]
+            gr.Markdown("#### The cycle norm at λ_cyc 10: L1 (the baseline) vs squared L2")
+            c_norm = gr.Markdown("", elem_id="compare-cycle-norm")
         # the tab's link fragment; "" = the defaults above (a visitor who never touched Compare)
         query = gr.Textbox("", visible=True, elem_id="compare-query", elem_classes=["query-state"],
                            show_label=False, container=False, interactive=False)
 
     outputs = [strip, point, grid, table, p_sparsity, p_quality, p_norm, p_extra, notes, train_seed, missing,
-               gen_row, *gen, query]
+               gen_row, *gen, sweep_col, cycle_col, c_strip, c_axis, c_norm, *c_plots, query]
     assert len(outputs) == len(OUTPUT_NAMES)
     private = {"api_visibility": "private", "show_progress": "minimal"}
 
     def on_model(m: str | None):
         idx = get_index(root)
-        ds = [d for mm, d in S.models_and_datasets(idx) if mm == m]
+        ds = [d for mm, d in S.models_and_datasets(idx) + CS.pairs(idx) if mm == m]
         d = ds[0] if ds else None
-        sw = S.sweep_choices(idx, m, d) if m and d else []
+        sw = sweep_choices(idx, m, d) if m and d else []
         return (gr.update(choices=_dataset_choices(ds), value=d),
                 gr.update(choices=sw, value=sw[0][1] if sw else None))
 
     def on_dataset(m: str | None, d: str | None):
-        sw = S.sweep_choices(get_index(root), m, d) if m and d else []
+        sw = sweep_choices(get_index(root), m, d) if m and d else []
         return gr.update(choices=sw, value=sw[0][1] if sw else None)
 
     def on_sweep(m, d, sw, ns, ts):

@@ -29,6 +29,7 @@ from normgen.render.figures import fmt_num
 from normgen.render.learn_figures import VERSION as FIGURES_VERSION
 from normgen.render.learn_figures import png_bytes
 from normgen.service import figure_cache
+from normgen.service import translation_view as TV
 from normgen.service.inputs import get_index
 from normgen.service.lessons import lesson_markdown, lessons
 from normgen.zoo import colour
@@ -39,13 +40,12 @@ from normgen.zoo.index import INDEX_NAME, SAMPLING_NAME, ZooIndex
 from normgen.zoo.learn_pictures import Picture, all_pictures
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
-PIXELS = 28 * 28
 WORDS_MAX = 1000  # the page's prose, formulas and link addresses not counted (`prose_words`)
 
 FORMULAS = rf"""
 ## The penalties
-Training minimises the data loss plus a penalty on the weights $w$ of one network (convolution,
-linear and embedding weights; never biases or normalization scales):
+Training minimises the data loss plus a penalty on one network's weights $w$ (never biases or normalization
+scales):
 
 $$\mathcal{{L}}(\theta) = \mathcal{{L}}_{{\text{{data}}}}(\theta) + \lambda_1 \sum_i |w_i| + \lambda_2 \sum_i w_i^2
   + \lambda_g \sum_f \lVert W_f \rVert_2$$
@@ -61,15 +61,16 @@ $$\mathcal{{L}}(\theta) = \mathcal{{L}}_{{\text{{data}}}}(\theta) + \lambda_1 \s
 | whole filters go to zero together |
 | **clipping** (WGAN critic) | a bound, $\lVert w \rVert_\infty \le c$ | – \
 | L∞: each step clamps every D parameter to $[-c, c]$ |
+| **cycle term** (cycle GAN) | $\lambda_{{cyc}} \lVert F(G(a)) - a \rVert$, L1 or squared L2 | – \
+| a norm of an image's round-trip error, not of weights |
 
 *Proximal L1* soft-thresholds after every Adam step, $w \leftarrow \operatorname{{sign}}(w)\max(|w| - \tau, 0)$ with
 $\tau = \eta\lambda_1/(\sqrt{{\hat v}} + \epsilon)$, which sets weights **exactly** to zero. *Decoupled weight decay*
 (AdamW) shrinks after the step, $w \leftarrow w - \eta\,({DECAY_SCALE:g}\,\lambda_2)\,w$, outside Adam's scaling.
 
-**Units.** A GAN's penalty is added to its mean loss per sample; the VAE's negative ELBO is divided by the
-{PIXELS} pixels of an image, an average too. A weight is *near zero* when $|w| < {NEAR_ZERO:g}$, a filter *dead*
-when its norm is below {DEAD_FILTER:g} (float32 weights). **Quality** is the judge FD, the distance between a
-small classifier's features of generated and of real test images (lower is better).
+**Units.** Losses are per-sample means (the VAE's per pixel too). *Near zero*: $|w| < {NEAR_ZERO:g}$;
+a *dead* filter: norm below {DEAD_FILTER:g}. **Quality**: the judge FD, between a small classifier's features
+of generated and of real test images (lower is better).
 Every FD here uses {EVAL_N:,} generated images, and the floor as many real ones;
 a ratio "FD / floor" means something only at a stated sample count.
 """.replace("\\\n", "")  # a trailing backslash continues a long table row in the source
@@ -90,8 +91,7 @@ def _small_intro(index: ZooIndex) -> str:
     sizes = " or ".join(f"{n:,}" for n in sorted({b.train_size for b in found}))
     seeds = sorted({len(b.baseline.seeds) for b in found if b.baseline})
     return (f"The sources say a norm penalty prevents overfitting. Here the models train on {sizes} images "
-            f"({' or '.join(map(str, seeds))} seeds a setting). Dots: a setting's mean over seeds; bars: their "
-            "range; band: the baseline's. Only a difference beyond the seed spread counts.")
+            f"({' or '.join(map(str, seeds))} seeds a setting). Only a difference beyond the seed spread counts.")
 
 
 def _contrast(index: ZooIndex) -> list[str]:
@@ -109,8 +109,7 @@ def learn_page(index: ZooIndex, dataset: str | None = None, base: str = "") -> l
     """The Learn page: lessons, formulas, where regularization helps (small data), what the zoo
     measured on `dataset` (default: the grid's first dataset in the zoo); `base` prefixes the lessons'
     links (an empty base keeps them relative to this page)."""
-    blocks = [Block("# Regularization, in pictures and in numbers\n"
-                    "Each lesson opens its setting in **Explore**.")]
+    blocks = [Block("# Regularization, in pictures and in numbers")]
     dataset = dataset or pick_dataset(index)
     blocks.append(Block("## Lessons\n" + "\n\n".join(f"{i}. {lesson_markdown(les, base)}"
                                                     for i, les in enumerate(lessons(index, dataset), 1))))
@@ -133,11 +132,13 @@ def learn_page(index: ZooIndex, dataset: str | None = None, base: str = "") -> l
     floor = index.floors.get(dataset, {}).get("fd")
     blocks.append(Block(f"## What this zoo measured: {dataset_info(dataset).label}\n"
                         "All training images; a cross marks mode collapse. "
-                        + (f"Judge-FD floor (real vs real images): {fmt_num(floor)}. " if isinstance(floor, int | float)
-                           else "") + "Grids and tables: **Compare**."))
+                        + (f"FD floor (real vs real): {fmt_num(floor)}." if isinstance(floor, int | float)
+                           else "")))
     for d in sorted({e.dataset for e in index.entries}):  # the colour block (issue 15), one sentence each
         if line := colour.summary(index, d):
             blocks.append(Block(f"**Colour.** {line}"))
+    if line := TV.learn_line(index, dataset):  # the cycle term (issue 16): what its norm and λ_cyc did
+        blocks.append(Block(f"**The cycle term**, {line} [Translate →](?tab=translate)"))
     pens = pics.get("penalties", [])
     blocks += [Block(pictures=pens[i:i + 2]) for i in range(0, len(pens), 2)]
     rest = pics.get("batchnorm", []) + pics.get("variants", [])

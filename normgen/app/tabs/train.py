@@ -6,10 +6,12 @@ by name as a `TrainTab`), then `wire_train` (the events).
 
 Public endpoints:
 - `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start, train_size,
-  dropout, loss)` (train_size and dropout default to 0: all training images, the family's own dropout; loss
-  to "ns", or "wgan-clip" / "wgan-gp" / "wgan" for the Wasserstein loss): a generator that streams the
-  fixed-noise grid, the curves and a status line, then the downloads and the finished model's
-  generalization numbers. It starts at once (no Gradio queue: waiting /train events would fill the
+  dropout, loss, lambda_cyc, lambda_id, cycle_norm)` (train_size and dropout default to 0: all training
+  images, the family's own dropout; loss to "ns", or "wgan-clip" / "wgan-gp" / "wgan" for the Wasserstein
+  loss; the last three are a translator's, the cycle GAN's: 10, 0, "l1" or "l2"): a generator that streams
+  the fixed-noise grid (a translator: rows a | G(a) | F(G(a)) | truth of fixed held-out inputs), the curves
+  and a status line, then the downloads and the finished model's generalization (or translation) numbers.
+  It starts at once (no Gradio queue: waiting /train events would fill the
   queue that Explore shares); the server's admission (normgen.service.admission) refuses a run beyond
   the per-visitor or the server's cap at once, with a message, and an admitted run waits in line,
   streaming its place and the estimated wait. Stop cancels the stream and keeps what the run has.
@@ -28,12 +30,14 @@ from typing import Any
 import gradio as gr
 
 from normgen.app.tabs.explore import g_norm_choices, model_choices, target_choices, variant_choices
+from normgen.app.tabs.train_cycle import CycleControls, build_cycle_controls, cycle_visibility, intro_status
 from normgen.app.tabs.train_lambda import SLIDER_CSS, lambda_readout, lambda_slider, wire_lambdas
 from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS, defaults, make_load_fn, train_fragment
 from normgen.app.tabs.train_upload import UploadWidgets, build_own_view, build_upload_controls, wire_upload
 from normgen.app.tabs.train_view import (
     curves,
     dropout_help,
+    picture_words,
     preset_of,
     setting_words,
     start_phrase,
@@ -45,6 +49,7 @@ from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
 from normgen.service import train_state as TS
+from normgen.service import translation_view as TV
 from normgen.service.admission import Refused, admission, shared_seconds
 from normgen.service.report import describe, lambda_terms, size_words
 from normgen.service.runs import Snapshot, TrainStore, compare_samples, start_run, stop, stream
@@ -113,11 +118,12 @@ class TrainTab:
     query: gr.Textbox  # hidden (class query-state): Train's link fragment, train_-prefixed keys
     store: gr.State  # this session's TrainStore
     upload: UploadWidgets  # the visitor's own images (normgen.app.tabs.train_upload)
+    cycle: CycleControls  # a translator's λ_cyc, λ_id and cycle norm (shown for the cycle GAN only)
 
     def inputs(self) -> list[Any]:
         """The /train parameters (and the estimate's), in the API's order."""
         return [self.model, self.dataset, self.g_norm, self.l1, self.l2, self.target, self.variant, self.seed,
-                self.steps, self.seconds, self.start, self.train_size, self.dropout, self.loss]
+                self.steps, self.seconds, self.start, self.train_size, self.dropout, self.loss, *self.cycle.inputs()]
 
     def outputs(self) -> list[Any]:
         """What the /train handler streams (`_outputs`), in its order."""
@@ -154,8 +160,9 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                 live_note = gr.Markdown("", elem_id="train-live-note")
                 l1 = gr.Number(DEFAULT_L1, visible=False, elem_id="train-l1-value")
                 l2 = gr.Number(DEFAULT_L2, visible=False, elem_id="train-l2-value")
-                model = gr.Dropdown(model_choices(list(I.SAMPLE_MODELS)), value=I.DEFAULT_MODEL, label="Model",
+                model = gr.Dropdown(model_choices(list(I.TRAIN_MODELS)), value=I.DEFAULT_MODEL, label="Model",
                                     elem_id="train-model")
+                cycle = build_cycle_controls(I.DEFAULT_MODEL)
                 labels = [(I.dataset_label(d) + ("" if why is None else " - not on this server"), d)
                           for d, why in avail.items()]
                 dataset = gr.Dropdown(labels, value=dataset0, label="Dataset", info=unavailable_note(avail),
@@ -192,9 +199,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                 estimate = gr.Markdown(f"Device: **{device_description()}**", elem_id="train-estimate")
             with gr.Column(scale=3):
                 progress = gr.Markdown("", elem_id="train-progress", min_height=34, container=False)
-                status = gr.Markdown("Press **Start training**: the defaults fine-tune the pretrained baseline "
-                                     "with L1 λ = 1e-2 for 150 steps (about 15 s). Stop keeps what the run has.",
-                                     elem_id="train-status", elem_classes=["status"])
+                status = gr.Markdown(intro_status(I.DEFAULT_MODEL), elem_id="train-status", elem_classes=["status"])
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         with gr.Row(equal_height=False):
@@ -244,7 +249,8 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                     command=command, compare_with=compare_with, compare_btn=compare_btn,
                     cmp_mine_caption=cmp_mine_caption, cmp_mine=cmp_mine, cmp_zoo_caption=cmp_zoo_caption,
                     cmp_zoo=cmp_zoo, run_json=run_json, result_btn=result_btn, lambda_btn=lambda_btn, query=query,
-                    store=store, upload=UploadWidgets(up_files, up_shape, up_note, own_box, own_caption, own))
+                    store=store, upload=UploadWidgets(up_files, up_shape, up_note, own_box, own_caption, own),
+                    cycle=cycle)
 
 
 def unavailable_note(avail: dict[str, str | None]) -> str | None:
@@ -262,6 +268,10 @@ def compare_choices(root: str | None, model: str, dataset: str) -> tuple[list[tu
         return [], None
     rows = sorted(I.get_index(root).find(model=model, dataset=dataset),
                   key=lambda e: (not e.is_baseline, e.l1, e.l2, e.group, e.act, e.seed))
+    if family(model).translates:  # its settings are λ_cyc and the cycle norm too
+        rows = TV.translators(I.get_index(root), dataset)
+        choices = [(f"{TV.setting_label(e)} · {e.steps} steps", e.id) for e in rows if e.model == model]
+        return choices, (choices[0][1] if choices else None)
     choices = [(f"{describe(e)}{size_words(e)} · {e.g_norm} norm · seed {e.seed} · {e.steps} steps", e.id)
                for e in rows]
     return choices, (choices[0][1] if choices else None)
@@ -275,19 +285,18 @@ def summary_of(s: Snapshot) -> dict[str, Any]:
             "elapsed_s": round(s.elapsed, 2), "message": s.message,
             "files": {k: PurePath(v).name for k, v in s.files.items()}, "lambdas": dict(s.lambdas),
             "lambda_changes": [dict(c) for c in s.changes],
-            "last": s.history[-1] if s.history else {}, "generalization": s.generalization}
+            "last": s.history[-1] if s.history else {}, "generalization": s.generalization,
+            **({"translation": s.translation} if s.translation else {})}
 
 
-def _outputs(s: Snapshot, how: str, extra: Any = None, setting: str = "") -> tuple:
+def _outputs(s: Snapshot, how: str, extra: Any = None, run: Any = None) -> tuple:
     loss, pen, sparse = curves(s.history, s.changes)
     # an empty frame would fix the plot's colour legend to no series: send plots only once they have rows
     loss, pen, sparse = (f if len(f) else gr.skip() for f in (loss, pen, sparse))
-    return (status_text(s, how, setting), s.grid, loss, pen, sparse, list(s.files.values()) or None,
+    setting = setting_words(s, run.cfg.reg.target, run.cfg.reg.variant, run.cfg.model) if run is not None else ""
+    picture = picture_words(run.cfg.model.name, run.inputs is not None) if run is not None else ""
+    return (status_text(s, how, setting, picture), s.grid, loss, pen, sparse, list(s.files.values()) or None,
             s.command if s.done else "", summary_of(s), gr.skip() if extra is None else extra)
-
-
-def _setting(run) -> str:
-    return setting_words(run.snapshot(), run.cfg.reg.target, run.cfg.reg.variant)
 
 
 def make_train_fn(root: str | None = None, data_root: str | None = None):
@@ -295,12 +304,14 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
 
     def train(model: str, dataset: str, g_norm: str, l1: float, l2: float, target: str, variant: str,
               seed: float, steps: float, seconds: float, start: str, train_size: int, dropout: float, loss: str,
-              store: TrainStore, progress: gr.Progress = gr.Progress()):
+              lambda_cyc: float, lambda_id: float, cycle_norm: str, store: TrainStore,
+              progress: gr.Progress = gr.Progress()):
         adm = admission()
         try:
             adm.check(store.key)  # refused at once, before any work for it
             plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-                            train_size, dropout, loss, root=root, data_root=data_root, upload=store.upload)
+                            train_size, dropout, loss, lambda_cyc, lambda_id, cycle_norm, root=root,
+                            data_root=data_root, upload=store.upload)
             if adm.busy() and plan.cfg.max_seconds > shared_seconds():
                 plan = replace(plan, cfg=replace(plan.cfg, max_seconds=shared_seconds()))
                 plan.notes.append(f"Others are training, so this run's time budget is {shared_seconds():g} s.")
@@ -320,7 +331,7 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
                 if s.done:
                     ch, val = compare_choices(root, plan.cfg.model.name, plan.cfg.dataset)
                     extra = gr.update(choices=ch, value=val)
-                yield _outputs(s, how, extra, _setting(run))
+                yield _outputs(s, how, extra, run)
         finally:  # the stream was cancelled or closed: end the run, it keeps what it has
             if not run.done.is_set():
                 run.stop_event.set()
@@ -342,7 +353,7 @@ def make_result_fn(root: str | None = None):
             run.done.wait(RESULT_WAIT_S)
         s = stop(run, wait=RESULT_WAIT_S)
         ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
-        return _outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), _setting(run))
+        return _outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), run)
 
     return train_result
 
@@ -357,11 +368,12 @@ def make_estimate_fn(root: str | None = None, data_root: str | None = None):
     """The measured time estimate of the Train controls' setting (markdown), or what is wrong with it."""
 
     def on_estimate(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start, train_size=0,
-                    dropout=0.0, loss="ns", store: TrainStore | None = None) -> str:
+                    dropout=0.0, loss="ns", lambda_cyc=10.0, lambda_id=0.0, cycle_norm="l1",
+                    store: TrainStore | None = None) -> str:
         try:
             plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-                            train_size, dropout, loss, root=root, data_root=data_root,
-                            upload=store.upload if store is not None else None)
+                            train_size, dropout, loss, lambda_cyc, lambda_id, cycle_norm, root=root,
+                            data_root=data_root, upload=store.upload if store is not None else None)
         except I.InputError as exc:
             return f"Warning: {exc}"
         notes = "".join(f"{n}\n\n" for n in plan.notes)
@@ -397,6 +409,11 @@ def make_compare_fn(root: str | None = None):
         extra = (f", dropout {c.model.dropout:g}" if c.model.dropout else "") + (
             f", {images_words(c.train_size)}" if c.train_size else "") + (
             ", λ changed mid-run" if run.live.changes else "")
+        if run.translates:  # the same held-out inputs, each row a | G(a) | F(G(a)) | truth
+            m = c.model
+            return (f"**Your run:** λ_cyc {m.lambda_cyc:g}, cycle {m.cycle_norm.upper()}, {me} on the {r.target}"
+                    f"{extra}, {run.result.steps} steps", mine, f"**Zoo:** {TV.setting_label(e)}, {e.steps} steps",
+                    theirs)
         return (f"**Your run:** {me} on the {r.target}{extra}, {run.result.steps} steps", mine,
                 f"**Zoo:** {describe(e)}{size_words(e)}, {e.steps} steps", theirs)
 
@@ -422,7 +439,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
             return ("Nothing is training.", *[gr.skip()] * (len(outs) - 1))
         s = stop(run)
         ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
-        return _outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), _setting(run))
+        return _outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), run)
 
     tab.stop.click(on_stop, tab.store, outs, cancels=[dep], api_visibility="private", concurrency_limit=None,
                    show_progress="hidden")
@@ -434,7 +451,8 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
     est = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "estimate",
            "trigger_mode": "always_last", "show_progress": "minimal"}
     changes = [c.change for c in (tab.model, tab.dataset, tab.g_norm, tab.target, tab.variant, tab.start, tab.l1,
-                                  tab.l2, tab.steps, tab.seconds, tab.train_size, tab.dropout, tab.loss)]
+                                  tab.l2, tab.steps, tab.seconds, tab.train_size, tab.dropout, tab.loss,
+                                  *tab.cycle.inputs())]
     gr.on(changes, make_estimate_fn(root, data_root), [*ins, tab.store], tab.estimate, **est)
     wire_upload(tab.upload, tab.store, tab.dataset, unavailable_note(I.dataset_status(data_root)),
                 lambda dep: dep.then(make_estimate_fn(root, data_root), [*ins, tab.store], tab.estimate, **est))
@@ -447,6 +465,9 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
     tab.dataset.input(lambda d, n: gr.update(choices=train_size_presets(d, data_root), value=preset_of(n)),
                       [tab.dataset, tab.train_size], tab.train_size_preset, **PRIVATE)
     tab.model.input(target_update, [tab.model, tab.target], tab.target, **PRIVATE)
+    tab.model.change(cycle_visibility, tab.model, tab.cycle.group, **PRIVATE)  # a link sets it too
+    tab.model.change(lambda m, store: intro_status(m) if store.run is None else gr.skip(), [tab.model, tab.store],
+                     tab.status, **PRIVATE)  # what Start will do, until this session has a run
     tab.compare_btn.click(make_compare_fn(root), [tab.compare_with, tab.seed, tab.store],
                           [tab.cmp_mine_caption, tab.cmp_mine, tab.cmp_zoo_caption, tab.cmp_zoo],
                           api_visibility="private", concurrency_limit=None)

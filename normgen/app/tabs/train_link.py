@@ -26,7 +26,7 @@ def defaults(dataset: str, can_finetune: bool, max_steps: int, max_seconds: floa
             "target": family(I.DEFAULT_MODEL).sampler_part, "variant": VARIANTS[0], "seed": 0,
             "steps": min(DEFAULT_STEPS, max_steps), "seconds": min(60, max_seconds),
             "start": "finetune" if can_finetune and device_name() == "cpu" else "scratch", "train_size": 0,
-            "dropout": 0.0, "loss": "ns"}
+            "dropout": 0.0, "loss": "ns", **I.CYCLE_DEFAULTS}
 
 
 def train_fragment(*values: Any) -> str:

@@ -8,10 +8,13 @@ from typing import Any
 
 import pandas as pd
 
-from normgen.losses import LOSS_LABELS
+from normgen.engine.sampling import ROW_LABELS
+from normgen.losses import CYCLE_NORMS, LOSS_LABELS
+from normgen.models import family
 from normgen.regularizers import PENALTIES, variant_label
 from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
+from normgen.service import train_translation as TT
 from normgen.service.runs import Snapshot
 from normgen.zoo.readings import dropout_words
 from normgen.zoo.spec import SMALL_SIZES
@@ -104,13 +107,26 @@ def start_phrase(start: str) -> str:
     return "fine-tuned from the zoo baseline" if start == "finetune" else "from scratch"
 
 
-def setting_words(s: Snapshot, target: str, variant: str) -> str:
-    """'L1 λ 1e-2 on the generator, in the loss': what the run trains under now."""
+def setting_words(s: Snapshot, target: str, variant: str, model: Any = None) -> str:
+    """'L1 λ 1e-2 on the generator, in the loss': what the run trains under now; a translator's model
+    config (`model`) adds its cycle term first: 'λ_cyc 10 (L1 cycle norm), λ_id 0; ...'."""
     lams = ", ".join(f"{PENALTIES[k].label} λ {fmt_lambda(v)}" for k, v in s.lambdas.items()) or "no penalty (λ = 0)"
-    return f"{lams} on the {target}, {variant_label(variant)}"
+    cyc = ""
+    if model is not None and family(model.name).translates:
+        cyc = (f"λ_cyc {model.lambda_cyc:g} ({CYCLE_NORMS[model.cycle_norm].split(':')[0]} cycle norm), "
+               f"λ_id {model.lambda_id:g}; ")
+    return f"{cyc}{lams} on the {target}, {variant_label(variant)}"
 
 
-def status_text(s: Snapshot, how: str, setting: str = "") -> str:
+def picture_words(model: str, held_out: bool) -> str:
+    """What the run's picture is: a grid from fixed noise, or a translator's rows."""
+    if not family(model).translates:
+        return "Grid: fixed noise"
+    src = f"{TT.ROWS} fixed held-out test images" if held_out else f"{TT.ROWS} of its own training inputs"
+    return f"Rows ({src}): {' | '.join(ROW_LABELS)} (the truth: dilate(a), never trained on)"
+
+
+def status_text(s: Snapshot, how: str, setting: str = "", picture: str = "") -> str:
     head = {"waiting": "Waiting in line", "running": "Training", "finished": "Finished",
             "stopped": "Stopped (result kept)", "diverged": "Diverged", "error": "Error"}[s.status]
     if s.status == "diverged":
@@ -124,7 +140,7 @@ def status_text(s: Snapshot, how: str, setting: str = "") -> str:
     line = f"step **{s.step} / {s.total}** · {s.elapsed:.1f} s"
     if s.eta is not None:
         line += f" · ≈ {s.eta:.0f} s left"
-    elif s.message.startswith("measuring"):
+    elif s.message.startswith(("measuring", "scoring")):
         line += f" · {s.message}"
     if s.done:
         line = f"{s.message} · {how}. Downloads and comparison below."
@@ -136,7 +152,7 @@ def status_text(s: Snapshot, how: str, setting: str = "") -> str:
             f"at step {c['step']}, {change_words(c)}" for c in s.changes) + "."
     elif not s.done:
         text += "\n\nMove a λ slider now: the run takes the new λ from its next step."
-    text += f"\n\nGrid: fixed noise, drawn at step {s.sample_step}."
+    text += f"\n\n{picture or 'Grid: fixed noise'}, drawn at step {s.sample_step}."
     if s.done and s.generalization_note:
         text += f"\n\n{s.generalization_note}"
     return text
