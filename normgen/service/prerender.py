@@ -13,6 +13,7 @@ warmed again at every start (they live in the process's own folder).
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -76,11 +77,13 @@ def prerender(root: str | None = None, *, limit: int = 1_000, wait_idle: Callabl
     except ValueError:
         return {"pairs": 0, "drawn": 0, "seconds": 0.0}
     for s, base, sel in reachable_pairs(index):
-        if pairs >= limit:
+        if pairs >= limit or _STOP.is_set():
             break
         pairs += 1
         if wait_idle is not None:
             wait_idle()
+            if _STOP.is_set():
+                break
         try:
             parts = shown_parts(sel)
             todo = missing_figures(base, sel, parts)
@@ -100,6 +103,15 @@ def prerender(root: str | None = None, *, limit: int = 1_000, wait_idle: Callabl
 
 
 _STARTED: dict[str, threading.Thread] = {}
+_STOP = threading.Event()  # set at interpreter exit: the pass ends after its current pair
+
+
+def _stop_at_exit() -> None:
+    """End the background passes before the interpreter finalizes: a daemon thread still inside torch
+    when the process exits aborts it ("terminate called without an active exception", exit code 134)."""
+    _STOP.set()
+    for t in list(_STARTED.values()):
+        t.join(30)
 
 
 def start_prerender(root: str | None = None) -> threading.Thread | None:
@@ -111,7 +123,7 @@ def start_prerender(root: str | None = None) -> threading.Thread | None:
         return _STARTED[key]
 
     def wait_idle() -> None:
-        while not idle_for(IDLE_S):
+        while not idle_for(IDLE_S) and not _STOP.is_set():
             time.sleep(0.1)
 
     def work() -> None:
@@ -119,6 +131,8 @@ def start_prerender(root: str | None = None) -> threading.Thread | None:
         prerender(root, wait_idle=wait_idle, grids=True)
 
     t = threading.Thread(target=work, name="normgen-prerender", daemon=True)
+    if not _STARTED:
+        atexit.register(_stop_at_exit)
     _STARTED[key] = t
     t.start()
     return t
