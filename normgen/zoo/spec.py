@@ -63,6 +63,8 @@ RECHECK_BASELINE_SEEDS = (2,)
 # scores its training images above unseen ones. Every point has SMALL_SEEDS seeds: effects are read
 # against the seed spread. Priority 8 is what a 2-core CPU builds in about an hour (VAE ~5 min, GAN
 # ~3.5 min an entry, two at a time); priority 9 completes the block (the 2,000-image VAE, more points).
+# The 100 MB budget holds every point below with 3 seeds but not a second VAE L1 point (1e-5 was dropped
+# for the GAN's two discriminator points and the encoder / dropout-0.5 seeds: 99.5 MB).
 SMALL_STEPS = {"vae": 3000, "gan": 2000}
 SMALL_SEEDS = (0, 1, 2)
 # (priority, size, tag, target or "" for the sampler part, l1, l2, dropout) per family
@@ -70,7 +72,7 @@ SMALL_POINTS = {
     "vae": ((8, 300, "l2", "", 0.0, 1e-4, 0.0), (8, 300, "l2", "", 0.0, 1e-3, 0.0), (8, 300, "l2", "", 0.0, 1e-2, 0.0),
             (8, 300, "l1", "", 1e-4, 0.0, 0.0), (8, 300, "dropout", "", 0.0, 0.0, 0.2),
             (8, 300, "dropout", "", 0.0, 1e-3, 0.2),
-            (9, 300, "l1", "", 1e-5, 0.0, 0.0), (9, 300, "l2", "encoder", 0.0, 1e-3, 0.0),
+            (9, 300, "l2", "encoder", 0.0, 1e-3, 0.0),
             (9, 300, "dropout", "", 0.0, 0.0, 0.5),
             (9, 2000, "l2", "", 0.0, 1e-3, 0.0), (9, 2000, "dropout", "", 0.0, 0.0, 0.2)),
     "gan": ((8, 300, "l2", "discriminator", 0.0, 1e-2, 0.0), (8, 300, "dropout", "discriminator", 0.0, 0.0, 0.3),
@@ -88,6 +90,11 @@ SMALL_SIZES = {m: tuple(n for _, n in bases) for m, bases in SMALL_BASELINES.ite
 # as many epochs as the GANs, is the plan: 32 entries, ~1 h of this 2-core CPU uncontended).
 # A family ships in the zoo once it has a step count here (the core grid is then trained for it).
 STEPS = {"gan": 6000, "cgan": 6000, "vae": 1500}
+# Measured for that retrain (MNIST VAE baseline, seed 0, 5 noise draws): 1,500 steps FD 302, 35.6% confident
+# samples, test ELBO -107.6 nats/image; 6,000 steps FD 184, 44.7%, -101.2; the train-test ELBO gap ~0 at both
+# (60,000 images do not overfit). FIRST_DATASET_STEPS = {"vae": 6000} retrains the first dataset's 16 VAE
+# entries (327 s each on this shared CPU: not fitted in the session that measured it).
+FIRST_DATASET_STEPS: dict[str, int] = {}
 # --- the cycle GAN block (issue 16): MNIST thin ↔ bold, its own priority and step count ---------------
 # not in STEPS (the core L1 / L2 grid is not trained for it): a baseline (λ_cyc 10, cycle L1, 2 seeds),
 # cycle L2 at the same λ_cyc, a λ_cyc axis down to 0 (where nothing ties G(a) to its input), and L1 / L2
@@ -266,7 +273,7 @@ def spec(datasets: tuple[str, ...] = DATASETS) -> list[ZooSpec]:
                 out += _core(m, ds, 6)
             continue
         for m in MODELS:
-            out += _core(m, ds, 1)
+            out += _core(m, ds, 1, steps=FIRST_DATASET_STEPS.get(m, 0))
         bn = ZooSpec("gan", ds, 2, "bn", g_norm="batch")
         out += [replace(bn, tag="baseline", seed=s) for s in SEEDS] + _short(bn)
         for target in ("discriminator", "both"):
@@ -278,9 +285,10 @@ def spec(datasets: tuple[str, ...] = DATASETS) -> list[ZooSpec]:
                 for a, b, g in RECHECK]
         out += [ZooSpec(m, ds, 5, "baseline", seed=s) for m in ("gan", "cgan") for s in RECHECK_BASELINE_SEEDS]
         for m in ("vae", "cgan"):  # beyond the 60 MB budget with the default grid: build only if it fits
-            out += [ZooSpec(m, ds, 7, "proximal", variant="proximal", l1=v) for v in PROX_L1]
-            out += [ZooSpec(m, ds, 7, "decoupled", variant="decoupled", l2=v) for v in DECAY_L2]
-            out += [ZooSpec(m, ds, 7, "group", group=v) for v in GROUP_AXIS]
+            k = {"steps": FIRST_DATASET_STEPS.get(m, 0)}
+            out += [ZooSpec(m, ds, 7, "proximal", variant="proximal", l1=v, **k) for v in PROX_L1]
+            out += [ZooSpec(m, ds, 7, "decoupled", variant="decoupled", l2=v, **k) for v in DECAY_L2]
+            out += [ZooSpec(m, ds, 7, "group", group=v, **k) for v in GROUP_AXIS]
     if datasets and dataset_info(datasets[0]).image_shape[0] != 3:
         out += small_data(datasets[0])
         out += cycle_block(datasets[0])

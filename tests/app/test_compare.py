@@ -182,8 +182,7 @@ def test_learn_states_the_sample_count_behind_every_fd():
     from normgen.zoo.build import EVAL_N
 
     text = learn.learn_markdown(_index(_e(seed=0, fd=20.0, nz=4.0)))
-    assert f"uses {EVAL_N:,} generated images, and the floor as many real ones" in text
-    assert 'a ratio "FD / floor" means something only' in text
+    assert f"features\nof generated and of real test images (lower is better), from {EVAL_N:,} of each" in text
 
 
 def test_learn_does_not_blame_lambda_for_a_collapsed_baseline():

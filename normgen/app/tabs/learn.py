@@ -70,9 +70,7 @@ $\tau = \eta\lambda_1/(\sqrt{{\hat v}} + \epsilon)$, which sets weights **exactl
 
 **Units.** Losses are per-sample means (the VAE's per pixel too). *Near zero*: $|w| < {NEAR_ZERO:g}$;
 a *dead* filter: norm below {DEAD_FILTER:g}. **Quality**: the judge FD, between a small classifier's features
-of generated and of real test images (lower is better).
-Every FD here uses {EVAL_N:,} generated images, and the floor as many real ones;
-a ratio "FD / floor" means something only at a stated sample count.
+of generated and of real test images (lower is better), from {EVAL_N:,} of each (the floor: real vs real).
 """.replace("\\\n", "")  # a trailing backslash continues a long table row in the source
 
 
