@@ -74,7 +74,7 @@ def test_train_trains_on_the_sessions_upload(tmp_path, store):
         TU.on_upload([_zip(tmp_path / "mine.zip")], "auto", store)
         train = make_train_fn()
         outs = list(train("gan", "mnist", "none", 0.0, 0.0, "generator", "loss", 0, 10, 60, "finetune", 0, 0.0,
-                          "ns", store))
+                          "ns", 10.0, 0.0, "l1", store))
     finally:
         A.set_admission(old)
     status, grid, *_, command, summary, _ = outs[-1]
@@ -99,3 +99,14 @@ def test_the_launched_app_refuses_an_upload_over_the_cap():
     finally:
         demo.close()
     assert r.status_code == 413 and small.status_code == 200
+
+
+def test_an_upload_is_no_domain_pair_for_the_cycle_gan(tmp_path, store):
+    from normgen.service.inputs import InputError
+    from normgen.service.sessions import plan_run
+
+    TU.on_upload([_zip(tmp_path / "mine.zip")], "auto", store)
+    with pytest.raises(InputError, match="translates between two domains"):
+        plan_run("cyclegan", "mnist", "none", 0.0, 0.0, "generator", "loss", 0, 10, 60, "scratch",
+                 upload=store.upload, device="cpu")
+    assert store.upload is not None and store.upload.folder.is_dir()  # the upload stays for the next run
