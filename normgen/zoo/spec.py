@@ -90,10 +90,11 @@ SMALL_SIZES = {m: tuple(n for _, n in bases) for m, bases in SMALL_BASELINES.ite
 # as many epochs as the GANs, is the plan: 32 entries, ~1 h of this 2-core CPU uncontended).
 # A family ships in the zoo once it has a step count here (the core grid is then trained for it).
 STEPS = {"gan": 6000, "cgan": 6000, "vae": 1500}
-# Measured for that retrain (MNIST VAE baseline, seed 0, 5 noise draws): 1,500 steps FD 302, 35.6% confident
-# samples, test ELBO -107.6 nats/image; 6,000 steps FD 184, 44.7%, -101.2; the train-test ELBO gap ~0 at both
-# (60,000 images do not overfit). FIRST_DATASET_STEPS = {"vae": 6000} retrains the first dataset's 16 VAE
-# entries (327 s each on this shared CPU: not fitted in the session that measured it).
+# Measured for that retrain (MNIST VAE baseline seeds 0 and 1, FD the mean of 5 noise draws, in /tmp/zoo6k):
+# 1,500 steps FD 307 / 316, 33 / 32% confident samples, test ELBO -107.6 / -107.8 nats/image; 6,000 steps
+# FD 190 / 196, 43 / 43%, -101.2 / -101.7; the train-test ELBO gap within 1 nat/image of 0 at both (60,000
+# images do not overfit). FIRST_DATASET_STEPS = {"vae": 6000} retrains the first dataset's 16 VAE entries
+# (~145 s each alone on one core, 600 s on the shared CPU: not fitted in the session that measured it).
 FIRST_DATASET_STEPS: dict[str, int] = {}
 # --- the cycle GAN block (issue 16): MNIST thin ↔ bold, its own priority and step count ---------------
 # not in STEPS (the core L1 / L2 grid is not trained for it): a baseline (λ_cyc 10, cycle L1, 2 seeds),
