@@ -35,6 +35,7 @@ from normgen.service.explorer import (
     shown_parts,
 )
 from normgen.service.figure_cache import enabled
+from normgen.service.sessions import lower_thread_priority
 from normgen.zoo.index import Entry, ZooIndex
 
 IDLE_S = 0.4  # the background pass draws only after this long without an Explore request
@@ -127,6 +128,7 @@ def start_prerender(root: str | None = None) -> threading.Thread | None:
             time.sleep(0.1)
 
     def work() -> None:
+        lower_thread_priority()  # nicer than the server's threads
         torch.set_num_threads(1)  # this thread only (OpenMP's count is per thread): visitors keep the cores
         prerender(root, wait_idle=wait_idle, grids=True)
 

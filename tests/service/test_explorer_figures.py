@@ -162,3 +162,19 @@ def test_pair_change_is_the_mean_pixel_change_of_the_two_sample_sets(zoo):
     want = mean_pixel_change(X.entry_samples(index, base, 16, 7), X.entry_samples(index, other, 16, 7))
     assert X.pair_change(index, base, other, 16, 7) == pytest.approx(want)
     assert X.pair_change(index, base, base, 16, 7) == 0.0
+
+
+def test_the_background_pass_runs_in_its_own_thread_and_ends(zoo, store, monkeypatch):
+    """start_prerender (the app's start) runs the pass with grids on a daemon thread; wait_prerender sees it
+    end; the pass leaves the first noise seed's pictures cached."""
+    from normgen.service import prerender as P
+
+    monkeypatch.setenv("NORMGEN_PRERENDER", "1")
+    monkeypatch.setattr(P, "_STARTED", {})
+    X.PNGS.files.clear()
+    t = P.start_prerender(zoo)
+    assert t is not None and t.daemon and P.start_prerender(zoo) is t  # once per zoo and process
+    assert P.wait_prerender(zoo, timeout=300) and not t.is_alive()
+    assert len(X.PNGS.files) >= 2 * sum(1 for _ in P.reachable_pairs(get_index(zoo)))
+    monkeypatch.setenv("NORMGEN_PRERENDER", "0")
+    assert P.start_prerender(zoo + "-other") is None  # turned off
