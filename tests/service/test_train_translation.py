@@ -73,13 +73,13 @@ def test_the_run_is_scored_as_the_zoo_scores_a_translator():
 
 
 @pytest.mark.skipif(not (SHIPPED / "index.json").is_file(), reason="the shipped zoo is not in this checkout")
-def test_the_scores_sit_beside_the_shipped_baseline_and_its_seed_spread():
+def test_the_scores_sit_beside_the_shipped_baseline_and_its_seed_spread(data_root):
     index = load_index(SHIPPED)
     es = TV.translators(index, "mnist")
     base = [e for e in es if e.is_baseline]
     zero = next(e for e in es if TV.lam_cyc(e) == 0)
     cfg = sessions.plan_run("cyclegan", "mnist", "none", 0, 0, "generator", "loss", 0, 300, 60, "scratch",
-                            lambda_cyc=0, device="cpu").cfg
+                            lambda_cyc=0, device="cpu", data_root=str(data_root)).cfg
     text = TT.scores_markdown(dict(zero.metrics), cfg, index, 300)
     lo, hi = sorted(e.metrics["fd"] for e in base)
     assert f"| zoo baseline ({len(base)} seeds) |" in text and "The zoo baseline: λ_cyc 10, L1 cycle norm" in text
@@ -109,11 +109,11 @@ def test_a_bad_cycle_setting_is_one_line_naming_it_and_starts_nothing(fresh_admi
 
 
 @pytest.mark.skipif(not (SHIPPED / "index.json").is_file(), reason="the shipped zoo is not in this checkout")
-def test_a_fine_tuned_run_says_it_is_not_the_zoos_recipe():
+def test_a_fine_tuned_run_says_it_is_not_the_zoos_recipe(data_root):
     index = load_index(SHIPPED)
     base = next(e for e in TV.translators(index, "mnist") if e.is_baseline)
     cfg = sessions.plan_run("cyclegan", "mnist", "none", 0, 0, "generator", "loss", 0, 300, 60, "scratch",
-                            device="cpu").cfg
+                            device="cpu", data_root=str(data_root)).cfg
     text = TT.scores_markdown(dict(base.metrics), cfg, index, 300, init_steps=300)
     assert "fine-tuned a zoo checkpoint of 300 steps for 300 more (600 in all)" in text
     assert "from scratch, yours" not in text
