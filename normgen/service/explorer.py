@@ -604,13 +604,6 @@ def pair_change(index: ZooIndex, a: Entry, b: Entry, n: int, seed: int) -> float
         return float(_lru_put(_CHANGES, key, v, size=CHANGES_SIZE))
 
 
-def sample_pair(index: ZooIndex, s: Selection, seed: int) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Samples of baseline and selected from the same latent batch; returns (base, sel, nrow)."""
-    assert s.baseline is not None and s.selected is not None
-    n, nrow = grid_size(s.selected.model, dataset_info(s.selected.dataset).num_classes)
-    return entry_samples(index, s.baseline, n, seed), entry_samples(index, s.selected, n, seed), nrow
-
-
 def shown_parts(e: Entry) -> list[str]:
     """The penalized parts (what the penalty acts on); the sampling part for a baseline; for an entry
     trained with another adversarial loss and no penalty, the parts its Lipschitz constraint acts on (the
@@ -628,4 +621,4 @@ def shown_parts(e: Entry) -> list[str]:
 
 __all__ = ["explore", "select", "show", "Selection", "ExploreResult", "diff_image", "grid_size", "weight_stats",
            "entry_totals", "file_dtype", "figures", "figure_keys", "missing_figures", "idle_for", "noise_partner",
-           "pair_change", "sample_pair", "shown_parts", "request", "NEAR_ZERO", "DEAD_FILTER"]
+           "pair_change", "shown_parts", "request", "NEAR_ZERO", "DEAD_FILTER"]
