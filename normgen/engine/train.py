@@ -105,6 +105,16 @@ class LiveLambdas:
             self._due = time.monotonic() + max(0.0, settle_s)
             return dict(self._pending)
 
+    def settled(self) -> dict[str, float]:
+        """The pending request once it has settled, taken (no longer pending) but not applied or recorded:
+        for a caller that hands it to a loop running elsewhere (another process, whose own LiveLambdas
+        applies and records it). {} while nothing is due."""
+        with self._lock:
+            if not self._pending or time.monotonic() < self._due:
+                return {}
+            pending, self._pending = self._pending, {}
+            return pending
+
     def take(self, reg: RegConfig, step: int) -> RegConfig | None:
         """The RegConfig the next step trains under if a settled request changes `reg` (recorded), else None."""
         with self._lock:

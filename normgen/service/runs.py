@@ -10,10 +10,8 @@ the weights it kept. A worker whose stream nobody reads for HEARTBEAT_S seconds 
 
 from __future__ import annotations
 
-import json
 import queue
 import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -26,28 +24,27 @@ from typing import Any
 import torch
 from PIL import Image
 
-from normgen.checkpoints import save
-from normgen.config import reproduce_command
-from normgen.data import DATASETS, DatasetUnavailable
+from normgen.config import TrainConfig
 from normgen.engine.sampling import ROW_LABELS, sample, translation_rows
-from normgen.engine.train import LiveLambdas, Progress
+from normgen.engine.train import LiveLambdas, Progress, TrainResult
 from normgen.models import family
 from normgen.regularizers import PENALTIES
 from normgen.render.figures import fmt_lambda
 from normgen.render.grids import grid_image
+from normgen.service import run_files
+from normgen.service import train_process as TP
 from normgen.service import train_translation as TT
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.explorer import grid_size, idle_for
-from normgen.service.generalization_view import measure_run, run_markdown
-from normgen.service.inputs import dataset_label, get_index, zoo_problem
+from normgen.service.inputs import env_number
 from normgen.service.sessions import (
     GRID_SCALE,
     HEARTBEAT_S,
     STREAM_MIN_INTERVAL,
+    TRAIN_NICE,
     TRAIN_THREADS,
     RunPlan,
     get_data,
-    get_test_data,
     lower_thread_priority,
     release_memory,
     training_function,
@@ -117,9 +114,11 @@ class Run:
         self.translation: dict[str, float] = {}
         self.out_dir: Path | None = None
         self._grid: tuple[int, Image.Image] | None = None
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()  # held while its downloads are written
         self.threads, self._shared_at = TRAIN_THREADS, 0.0  # torch threads it trains with (see _share_cpu)
-        self.nice: int | None = None  # the worker thread's niceness (sessions.lower_thread_priority)
+        self.nice: int | None = None  # the niceness it trains at (its process's, or its thread's)
+        self.process: TP.TrainProcess | None = None  # the process it trains in (train_process), while it does
+        self.child_threads: int | None = None  # the torch threads that process last said it trains with
         self.thread = threading.Thread(target=self._work, name=f"normgen-run-{self.id}", daemon=True)
 
     # -- worker side ------------------------------------------------------------------------------
@@ -138,14 +137,17 @@ class Run:
         self._shared_at = now
         want = TRAIN_THREADS if idle_for(EXPLORE_QUIET_S) else TRAIN_THREADS - 1
         if want != self.threads:
-            torch.set_num_threads(want)
+            if self.process is not None:
+                self.process.send(("threads", want))
+            else:
+                torch.set_num_threads(want)
             self.threads = want
 
     def _progress(self, p: Progress) -> None:
         self.step, self.elapsed = p.step, p.elapsed
         self.history.append(dict(p.record))
         if p.samples is not None:
-            self.samples, self.sample_step = self._picture(p.model, p.samples), p.step
+            self.samples, self.sample_step = TP.picture(self.cfg, p.model, p.samples, self.inputs), p.step
         self.wake.put(None)
 
     def _waiting(self, place: int, seconds: float) -> None:
@@ -155,11 +157,13 @@ class Run:
             self.wake.put(None)
 
     def _work(self) -> None:
-        self.nice = lower_thread_priority()  # before any torch work here: its OpenMP threads inherit it
+        in_process = TP.use_process()
+        if not in_process:
+            self.nice = lower_thread_priority()  # before any torch work here: its OpenMP threads inherit it
         try:
-            data = get_data(self.cfg, self.data_root)
-            if self.translates:
-                self._held_out_inputs()
+            data = None if in_process else get_data(self.cfg, self.data_root)
+            if self.translates and not in_process:
+                self.inputs = TP.held_out_inputs(self.cfg, self.data_root)
             if self.ticket is not None and not admission().wait_turn(self.ticket, self.should_stop,
                                                                       self._waiting):
                 self.status, self.message = "stopped", "stopped while waiting in line (nothing trained)"
@@ -169,18 +173,13 @@ class Run:
                 return
             self.status, self.message = "running", "training"
             self.wake.put(None)
-            torch.set_num_threads(TRAIN_THREADS)  # this worker thread's count (see sessions.TRAIN_THREADS)
             self.threads = TRAIN_THREADS
-            res = training_function()(self.cfg, data=data, device=self.plan.device, init=self.plan.init,
-                                      progress=self._progress, should_stop=self.should_stop, live=self.live)
+            res = self._train_in_process() if in_process else self._train_here(data)
+            if res is None:  # the process reported an error, or stopped before a step (status, message set)
+                return
             self.result = res
-            self.samples, self.sample_step, self.step = self._picture(res.model, res.samples), res.steps, res.steps
+            self.samples, self.sample_step, self.step = res.samples, res.steps, res.steps
             self.elapsed = res.elapsed
-            if res.status in ("finished", "stopped") and res.steps > 0:
-                self.message = (f"scoring the translation on {TT.TRANSLATION_N:,} held-out images" if self.translates
-                                else "measuring how the kept model fits training vs held-out images")
-                self.wake.put(None)
-                self._measure(data)
             self.status, self.message = res.status, res.message
             self.finalize()  # the downloads exist even if nobody is watching any more
         except Exception as exc:  # report, never kill the server: the UI shows the message
@@ -191,6 +190,85 @@ class Run:
             release_memory()  # this thread's heap arena: its temporaries go back to the OS
             self.done.set()
             self.wake.put(None)
+
+    def _measure_args(self) -> dict[str, Any]:
+        return {"upload": self.plan.upload is not None, "root": self.plan.root,
+                "init_steps": self.plan.init_entry.steps if self.plan.init_entry is not None else 0}
+
+    def _train_here(self, data) -> TrainResult:
+        """Train in this worker thread (NORMGEN_TRAIN_PROCESS=0, a ZeroGPU Space); the result's samples
+        are the picture the grid shows."""
+        torch.set_num_threads(TRAIN_THREADS)  # this worker thread's count (see sessions.TRAIN_THREADS)
+        res = training_function()(self.cfg, data=data, device=self.plan.device, init=self.plan.init,
+                                  progress=self._progress, should_stop=self.should_stop, live=self.live)
+        res.samples = TP.picture(self.cfg, res.model, res.samples, self.inputs)
+        if res.status in ("finished", "stopped") and res.steps > 0:
+            self.message = TP.measuring_words(self.cfg)
+            self.wake.put(None)
+            self.generalization, self.generalization_note, self.translation = TP.measure(
+                self.cfg, res.model, res.steps, data, self.data_root, **self._measure_args())
+        return res
+
+    def _train_in_process(self) -> TrainResult | None:
+        """Train in a child process (train_process): relay its messages into this object, and this side's
+        stop, λ changes and thread count to it, until it sends its result. None when it reported an
+        error (status and message set)."""
+        init = self.plan.init
+        job = TP.Job(self.cfg, self.data_root, self.plan.device,
+                     {k: v.detach().cpu() for k, v in init.state_dict().items()} if init is not None else None,
+                     int(env_number("NORMGEN_TRAIN_NICE", TRAIN_NICE)), TRAIN_THREADS, **self._measure_args())
+        proc = self.process = TP.TrainProcess(job)
+        stopping = False
+        try:
+            while True:
+                if not stopping and self.should_stop():
+                    stopping = proc.send(("stop",)) or True
+                pending = self.live.settled()
+                if pending:
+                    proc.send(("lambdas", pending))
+                try:
+                    msg = proc.recv(0.1)
+                except (EOFError, OSError):
+                    self.status, self.message = "error", (f"training failed: the training process ended before "
+                                                          f"its result ({proc.exit_words()}); nothing was kept. "
+                                                          "Start the run again.")
+                    return None
+                if msg is None:
+                    continue
+                kind, *rest = msg
+                if kind == "started":
+                    self.nice, self.child_threads = rest
+                elif kind == "progress":
+                    step, elapsed, record, pic, changes, self.child_threads = rest
+                    self.live.changes[:] = changes
+                    self.step, self.elapsed = step, elapsed
+                    self.history.append(record)
+                    if pic is not None:
+                        self.samples, self.sample_step = pic, step
+                    self.wake.put(None)
+                elif kind == "status":
+                    self.message = rest[0]
+                    self.wake.put(None)
+                elif kind == "error":
+                    self.status, self.message = "error", rest[0]
+                    return None
+                elif kind == "result":
+                    if "state" not in rest[0]:  # it stopped before its first step: nothing to keep
+                        self.status, self.message = rest[0]["status"], rest[0]["message"]
+                        return None
+                    return self._result_of(rest[0])
+        finally:
+            self.process = None
+            proc.close()
+
+    def _result_of(self, out: dict[str, Any]) -> TrainResult:
+        self.live.changes[:] = out["changes"]
+        self.inputs = out["inputs"]
+        self.generalization, self.generalization_note, self.translation = (out["generalization"], out["note"],
+                                                                           out["translation"])
+        model = TP.rebuild(out["config"], out["state"])
+        return TrainResult(model, out["config"], out["status"], out["steps"], out["elapsed"], out["history"],
+                           out["samples"], out["message"], out["device"])
 
     # -- λ while it trains ------------------------------------------------------------------------
     def set_lambdas(self, settle_s: float = 0.0, **lams: float) -> str:
@@ -215,44 +293,6 @@ class Run:
             reg = replace(reg, **{c["name"]: c["new"]})
         return reg
 
-    def _held_out_inputs(self) -> None:
-        try:
-            self.inputs = TT.held_out_inputs(self.cfg, get_test_data(self.cfg, self.data_root))
-        except (DatasetUnavailable, OSError):
-            self.inputs = None  # the rows come from the model's own (training) probe images
-
-    def _picture(self, model, samples: torch.Tensor | None) -> torch.Tensor | None:
-        """What the grid shows: the fixed-noise samples, or a translator's rows of the held-out inputs."""
-        if not self.translates or model is None:
-            return samples
-        if self.inputs is not None:
-            return TT.rows_of(model, self.inputs)
-        return translation_rows(model, TT.ROWS, self.cfg.seed)
-
-    def _measure(self, data) -> None:
-        """The zoo's generalization metrics of the kept model, on the images it trained on and the test
-        split (normgen.service.generalization_view.measure_run), a translator's translation scores beside
-        the zoo's (train_translation); or why they cannot be measured here."""
-        if self.plan.upload is not None:  # the folder's "test split" is the same images: a gap of 0 says nothing
-            self.generalization_note = ("Your images have no held-out split, so how the model fits training vs "
-                                        "held-out images is not measured.")
-            return
-        try:
-            test = get_test_data(self.cfg, self.data_root)
-        except (DatasetUnavailable, OSError) as exc:
-            self.generalization_note = (f"The test split of {dataset_label(self.cfg.dataset)} is not on this "
-                                        f"server ({exc}), so the held-out scores are not measured.")
-            return
-        if self.translates:
-            index = None if zoo_problem(self.plan.root) else get_index(self.plan.root)
-            self.translation = TT.measure(self.result.model, self.cfg, test, index.root if index else None)
-            init = self.plan.init_entry.steps if self.plan.init_entry is not None else 0
-            self.generalization_note = TT.scores_markdown(self.translation, self.cfg, index, self.result.steps, init)
-            return
-        self.generalization = measure_run(self.result.model, self.cfg.training_images(data), test,
-                                          self.cfg.data_seed)
-        self.generalization_note = run_markdown(self.generalization, self.cfg.dataset)
-
     # -- reader side ------------------------------------------------------------------------------
     def grid(self) -> Image.Image | None:
         if self.samples is None:
@@ -271,66 +311,17 @@ class Run:
                         self.command(), dict(self.generalization), self.generalization_note,
                         [dict(c) for c in self.live.changes], lams, TT.summary(self.translation))
 
-    def kept_config(self):
-        """The config of the kept weights (the steps actually kept, the λ in force at the end); the CLI
-        run of it reproduces them when no λ changed mid-run."""
-        steps = self.result.steps if self.result is not None else self.step
-        return replace(self.cfg, reg=self.current_reg(), steps=max(1, steps), max_seconds=0.0)
+    def kept_config(self) -> TrainConfig:
+        """The config of the kept weights (run_files.kept_config)."""
+        return run_files.kept_config(self)
 
     def command(self) -> str:
-        """The CLI command that reproduces the kept weights (an upload's server folder written as
-        YOUR_IMAGES: the visitor has the images, not that path)."""
-        cmd = self._command()
-        upload = self.plan.upload
-        return cmd.replace(str(upload.folder), "YOUR_IMAGES") if upload is not None else cmd
-
-    def _command(self) -> str:
-        init = None
-        if self.plan.init_path is not None:
-            path = self.plan.init_path
-            try:
-                init = str(path.resolve().relative_to(Path.cwd().resolve()))
-            except ValueError:
-                init = str(path)
-        if not self.live.changes:
-            return reproduce_command(self.kept_config(), init=init)
-        start = replace(self.kept_config(), reg=self.cfg.reg)
-        said = "; ".join(f"step {c['step']}: {PENALTIES[c['name']].label} λ {fmt_lambda(c['old'])} → "
-                         f"{fmt_lambda(c['new'])}" for c in self.live.changes)
-        return (reproduce_command(start, init=init) + f"\n# λ changed during the run ({said}). The CLI trains "
-                "one λ throughout, so this command reproduces the start setting, not the schedule.")
+        """The CLI command that reproduces the kept weights (run_files.command)."""
+        return run_files.command(self)
 
     def finalize(self) -> dict[str, str]:
-        """Write checkpoint (.safetensors), grid PNG and config JSON once the worker has ended."""
-        with self._lock:
-            if self.files or self.result is None:
-                return self.files
-            cfg, r = self.cfg, self.result
-            self.out_dir = Path(tempfile.mkdtemp(prefix=f"normgen-run-{self.id}-"))
-            data = cfg.dataset if cfg.dataset in DATASETS else "own-images"  # an upload: no server path
-            stem = (f"normgen-{cfg.model.name}-{data}-l1={fmt_lambda(cfg.reg.l1)}-l2={fmt_lambda(cfg.reg.l2)}"
-                    f"-{cfg.reg.target}-{cfg.reg.variant}"
-                    + (f"-do={cfg.model.dropout:g}" if cfg.model.dropout else "")
-                    + (f"-n{cfg.train_size}" if cfg.train_size else "")
-                    + (f"-cyc={cfg.model.lambda_cyc:g}-{cfg.model.cycle_norm}" if self.translates else "")
-                    + f"-seed{cfg.seed}-{r.steps}steps")
-            info = {"status": r.status, "steps": r.steps, "device": r.device, "wall_s": round(r.elapsed, 2),
-                    "message": r.message, "init": self.plan.init_entry.id if self.plan.init_entry else None,
-                    "command": self.command(), "final": r.history[-1] if r.history else {},
-                    "generalization": self.generalization, "translation": TT.summary(self.translation),
-                    "lambda_changes": [dict(c) for c in self.live.changes]}
-            ck = save(self.out_dir / f"{stem}.safetensors", r.model, self.kept_config(), extra=info)
-            png = self.out_dir / f"{stem}-samples.png"
-            grid = self.grid()
-            if grid is not None:
-                grid.save(png)
-            js = self.out_dir / f"{stem}-config.json"
-            config = self.kept_config().to_dict()
-            if self.plan.upload is not None:
-                config["dataset"] = config["dataset"].replace(str(self.plan.upload.folder), "YOUR_IMAGES")
-            js.write_text(json.dumps({"config": config, **info}, indent=2))
-            self.files = {"checkpoint": str(ck), "config": str(js), **({"grid": str(png)} if grid else {})}
-            return self.files
+        """Write checkpoint (.safetensors), grid PNG and config JSON once the worker has ended (run_files)."""
+        return run_files.finalize(self)
 
     def cleanup(self) -> None:
         if self.out_dir is not None:

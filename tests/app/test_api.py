@@ -117,6 +117,22 @@ def test_explore_rejects_bad_input_with_a_message(app):
             client.predict(**args, api_name="/explore")
 
 
+def test_the_load_tests_visitor_reads_a_view_as_a_page_does(app):
+    """scripts/load_test.py's visitor: Gradio's REST call in one session, the event's stream, each picture."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("load_test", Path(__file__).parents[2] / "scripts" / "load_test.py")
+    lt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lt)
+    client, _ = app
+    page = lt.Page(client.src)
+    out = page.explore(**EXPLORE, seed=0)
+    assert "L1" in out[0] and sum(isinstance(o, dict) and "url" in o for o in out) >= 3
+    with pytest.raises(RuntimeError, match="/explore answered error"):
+        page.explore(**{**EXPLORE, "l1": -1}, seed=0)
+    assert lt.explore_call(page, 0) > 0
+
+
 def test_train_streams_and_finishes_with_downloads(app):
     client, _ = app
     job = client.submit(**TRAIN, api_name="/train")

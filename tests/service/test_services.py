@@ -250,14 +250,18 @@ def test_stop_keeps_what_the_run_has(zoo):
 
 
 def test_a_run_nobody_reads_stops_by_itself(zoo, monkeypatch):
-    monkeypatch.setattr(runs, "HEARTBEAT_S", 0.3)
     run = runs.start_run(_finetune_plan(zoo, 3000))
+    for snap in runs.stream(run, poll=0.05):  # a page that watched the first steps, then closed
+        if snap.step > 0:
+            break
+    monkeypatch.setattr(runs, "HEARTBEAT_S", 0.3)
     assert run.done.wait(30)
-    assert run.status == "stopped" and run.files  # and it still wrote its downloads
+    assert run.status == "stopped" and 0 < run.step < 3000 and run.files  # and it still wrote its downloads
     run.cleanup()
 
 
 def test_divergence_is_reported_with_the_last_good_weights(zoo, monkeypatch):
+    monkeypatch.setenv("NORMGEN_TRAIN_PROCESS", "0")  # in this process: it trains on the cached images set here
     plan = _finetune_plan(zoo, 50)
     good = make_shapes(256, seed=0)
     nan = Dataset("shapes", torch.full_like(good.images, float("nan")), good.labels)

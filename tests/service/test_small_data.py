@@ -24,7 +24,7 @@ from normgen.models import build_model
 from normgen.regularizers import RegConfig, penalized_weights
 from normgen.service import generalization_view as G
 from normgen.service import inputs as I
-from normgen.service import runs, sessions
+from normgen.service import runs, sessions, train_process
 from normgen.service.explorer import explore, weight_stats
 from normgen.service.report import verdict
 from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
@@ -235,7 +235,8 @@ def test_a_run_without_a_test_split_says_so(zoo, monkeypatch):
     def missing(cfg, data_root=None):
         raise DatasetUnavailable("no test files")
 
-    monkeypatch.setattr(runs, "get_test_data", missing)
+    monkeypatch.setenv("NORMGEN_TRAIN_PROCESS", "0")  # in this process, where the test split is made missing
+    monkeypatch.setattr(train_process, "get_test_data", missing)
     plan = _plan(zoo, model="gan", target="generator", l2=0.0, train_size=0, steps=10)
     run = runs.start_run(replace(plan, cfg=replace(plan.cfg, log_every=5, sample_every=10)))
     last = list(runs.stream(run, poll=0.05))[-1]
