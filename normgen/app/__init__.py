@@ -266,4 +266,4 @@ def explore_folders() -> list[str]:
     return [str(figure_cache.STORE.folder), str(PNGS.folder())]
 
 
-__all__ = ["build_demo", "HEADER"]
+__all__ = ["build_demo", "explore_folders", "HEADER"]

@@ -107,12 +107,14 @@ def sweep(folders: list[Path], *, max_age_s: float = MAX_AGE_S, max_total_bytes:
 
 
 class Housekeeper:
-    """Sweeps `folders()` (default: `temp_folders`) every `interval_s` seconds on a daemon thread."""
+    """Sweeps `folders()` (default: `temp_folders`) but not `skip()` every `interval_s` seconds on a daemon
+    thread."""
 
     def __init__(self, folders: Callable[[], list[Path]] = temp_folders, *, interval_s: float | None = None,
                  max_age_s: float | None = None, max_total_mb: float | None = None,
-                 keep: Callable[[Path], bool] = lambda p: False) -> None:
-        self.folders, self.keep = folders, keep
+                 keep: Callable[[Path], bool] = lambda p: False,
+                 skip: Callable[[], Iterable[str | Path]] = lambda: ()) -> None:
+        self.folders, self.keep, self.skip = folders, keep, skip
         self.interval_s = interval_s if interval_s is not None else env_number("NORMGEN_TMP_SWEEP_S", SWEEP_S)
         self.max_age_s = max_age_s if max_age_s is not None else env_number("NORMGEN_TMP_MAX_AGE_S", MAX_AGE_S)
         mb = max_total_mb if max_total_mb is not None else env_number("NORMGEN_TMP_MAX_MB", MAX_TOTAL_MB)
@@ -122,8 +124,12 @@ class Housekeeper:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> SweepReport:
-        self.last = sweep(self.folders(), max_age_s=self.max_age_s, max_total_bytes=self.max_total_bytes,
-                          keep=self.keep)
+        """One sweep of `folders()` less the `skip()` ones: caches that bound themselves and that the server
+        still names to its pages (Explore's figures and grids; a sweep of them made a view's picture answer
+        403 once the files were 2 hours old)."""
+        skipped = {Path(f).resolve() for f in self.skip()}
+        folders = [f for f in self.folders() if f.resolve() not in skipped]
+        self.last = sweep(folders, max_age_s=self.max_age_s, max_total_bytes=self.max_total_bytes, keep=self.keep)
         return self.last
 
     def _loop(self) -> None:

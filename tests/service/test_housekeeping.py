@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from normgen.service.housekeeping import Housekeeper, sweep, temp_folders
 
@@ -53,3 +54,20 @@ def test_housekeeper_thread_sweeps_on_schedule(tmp_path):
     finally:
         hk.stop()
     assert not f.exists() and hk.last is not None and hk.last.removed_files == 1
+
+
+def test_the_apps_sweep_leaves_explores_figures_and_grids(tmp_path, monkeypatch):
+    """Explore names its figure-store and grid-cache files to the page by path; sweeping them made a view's
+    pictures answer 403 once the files were 2 hours old. They bound themselves, so app.py skips them."""
+    from normgen.app import explore_folders
+
+    now = time.time()
+    served = [_file(Path(f) / "served-by-path.png", 10, 9 * 3600, now) for f in explore_folders()]
+    other = _file(tmp_path / "normgen-run-old" / "x.png", 10, 9 * 3600, now)
+    hk = Housekeeper(lambda: [*(p.parent for p in served), other.parent], max_age_s=60, skip=explore_folders)
+    try:
+        rep = hk.run_once()
+        assert all(p.exists() for p in served) and not other.exists() and rep.removed_files == 1
+    finally:
+        for p in served:
+            p.unlink(missing_ok=True)
