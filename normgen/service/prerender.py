@@ -130,7 +130,7 @@ def start_prerender(root: str | None = None) -> threading.Thread | None:
     def work() -> None:
         lower_thread_priority()  # nicer than the server's threads
         torch.set_num_threads(1)  # this thread only (OpenMP's count is per thread): visitors keep the cores
-        prerender(root, wait_idle=wait_idle, grids=True)
+        prerender(root, wait_idle=wait_idle, grids=True, log=lambda msg: print(f"normgen {msg}", flush=True))
 
     t = threading.Thread(target=work, name="normgen-prerender", daemon=True)
     if not _STARTED:
