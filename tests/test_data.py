@@ -306,3 +306,41 @@ def test_a_bad_folder_is_a_dataset_unavailable_error(tmp_path):
         load_dataset(f"folder:{tmp_path}")
     with pytest.raises(ValueError, match="folder:PATH"):
         dataset_info("nosuchset")
+
+
+def _idx(path, data: bytes, shape: list[int], magic: bytes = b"\0\0\x08") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(magic + bytes([len(shape)]) + b"".join(n.to_bytes(4, "big") for n in shape) + data)
+
+
+def test_idx_files_are_read_directly_with_a_known_answer(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    pixels = bytes(i % 256 for i in range(2 * 28 * 28))
+    _idx(raw / "t10k-images-idx3-ubyte", pixels, [2, 28, 28])
+    _idx(raw / "t10k-labels-idx1-ubyte", bytes([7, 3]), [2])
+    ds = data_mod.load_dataset("mnist", root=tmp_path, train=False, download=False)
+    assert ds.images.shape == (2, 1, 28, 28) and ds.labels.tolist() == [7, 3]
+    assert ds.images[0, 0, 0, 0] == -1.0 and ds.images[0, 0, 0, 1] == pytest.approx(1 / 127.5 - 1)
+    assert data_mod.read_idx(raw / "t10k-labels-idx1-ubyte", 1).dtype == torch.uint8
+
+
+@pytest.mark.parametrize("case", ["magic", "truncated", "counts"])
+def test_a_damaged_idx_file_says_which_and_what_to_do(tmp_path, case):
+    raw = tmp_path / "MNIST" / "raw"
+    n = 3 if case == "counts" else 2
+    _idx(raw / "t10k-images-idx3-ubyte", bytes(2 * 784 - (5 if case == "truncated" else 0)), [2, 28, 28],
+         magic=b"\0\0\x09" if case == "magic" else b"\0\0\x08")
+    _idx(raw / "t10k-labels-idx1-ubyte", bytes(n), [n])
+    with pytest.raises(data_mod.DatasetUnavailable, match="download mnist again") as err:
+        data_mod.load_dataset("mnist", root=tmp_path, train=False, download=False)
+    assert {"magic": "not an IDX file", "truncated": "its header says", "counts": "3 labels"}[case] in str(err.value)
+
+
+def test_the_direct_read_matches_torchvision(data_root):
+    from torchvision import datasets
+
+    for name, folder in (("mnist", "MNIST"), ("fashion", "FashionMNIST")):
+        tv = getattr(datasets, folder)(str(data_root), train=False, download=False)
+        ds = data_mod.load_dataset(name, root=data_root, train=False, download=False)
+        assert torch.equal(ds.images, tv.data.unsqueeze(1).float().div_(127.5).sub_(1.0))
+        assert torch.equal(ds.labels, tv.targets.long())
