@@ -436,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--p95-goal", type=float, default=1.0, help="Explore p95 (s) while a run trains")
     p.add_argument("--rss-goal-mib", type=float, default=1536, help="server + training process after each run")
     p.add_argument("--peak-goal-mib", type=float, default=3072,
-                   help="server + training process while a run trains (its process holds torch and the data: 1.1-1.3 GB on MNIST)")
+                   help="server + training process while a run trains (its process holds torch and the data: "
+                   "1.1-1.3 GB on MNIST)")
     a = p.parse_args(argv)
     short = a.short
     a.deadline = a.deadline or (600 if short else 1500)
