@@ -196,13 +196,14 @@ class _Child:
     def __init__(self, conn: Connection, job: Job) -> None:
         self.conn, self.job = conn, job
         self.stop = False
+        self.gone = False  # the parent has gone: nothing more to measure or send
         self.live = LiveLambdas()
 
     def send(self, *msg: Any) -> None:
         try:
             self.conn.send_bytes(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:  # the parent has gone: stop at the next step
-            self.stop = True
+            self.stop = self.gone = True
 
     def should_stop(self) -> bool:
         """Asked before every step: read what the parent sent since (stop, λ, threads)."""
@@ -216,7 +217,7 @@ class _Child:
                 elif kind == "threads":
                     torch.set_num_threads(int(rest[0]))
         except (EOFError, OSError):  # the parent has gone
-            self.stop = True
+            self.stop = self.gone = True
         return self.stop
 
     def run(self) -> None:
@@ -241,6 +242,8 @@ class _Child:
                "device": res.device, "history": res.history, "config": res.config,
                "samples": picture(cfg, res.model, res.samples, inputs), "inputs": inputs,
                "changes": list(self.live.changes), "generalization": {}, "note": "", "translation": {}}
+        if self.gone:
+            return
         if res.status in ("finished", "stopped") and res.steps > 0:
             self.send("status", measuring_words(cfg))
             gen, note, translation = measure(cfg, res.model, res.steps, data, job.data_root, upload=job.upload,
