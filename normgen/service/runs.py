@@ -36,17 +36,16 @@ from normgen.service import train_process as TP
 from normgen.service import train_translation as TT
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.explorer import grid_size, idle_for
-from normgen.service.inputs import env_number
 from normgen.service.sessions import (
     GRID_SCALE,
     HEARTBEAT_S,
     STREAM_MIN_INTERVAL,
-    TRAIN_NICE,
     TRAIN_THREADS,
     RunPlan,
     get_data,
     lower_thread_priority,
     release_memory,
+    train_nice,
     training_function,
 )
 from normgen.service.uploads import Upload
@@ -216,7 +215,7 @@ class Run:
         init = self.plan.init
         job = TP.Job(self.cfg, self.data_root, self.plan.device,
                      {k: v.detach().cpu() for k, v in init.state_dict().items()} if init is not None else None,
-                     int(env_number("NORMGEN_TRAIN_NICE", TRAIN_NICE)), TRAIN_THREADS, **self._measure_args())
+                     train_nice(), TRAIN_THREADS, **self._measure_args())
         proc = self.process = TP.TrainProcess(job)
         stopping = False
         try:

@@ -347,13 +347,18 @@ def prepare(plan: RunPlan) -> RunPlan:
 TRAIN_NICE = 5  # a run's worker thread (and the torch threads it starts) runs this much nicer than Explore
 
 
+def train_nice() -> int:
+    """How much nicer than the server a run trains: $NORMGEN_TRAIN_NICE, default TRAIN_NICE."""
+    return int(env_number("NORMGEN_TRAIN_NICE", TRAIN_NICE))
+
+
 def lower_thread_priority(nice: int | None = None) -> int | None:
     """Make the calling thread `nice` (default $NORMGEN_TRAIN_NICE or TRAIN_NICE) steps nicer than the
     server, so the OS gives an Explore request a core before a training step: on Linux a priority set on a
     thread id is that thread's only, and the OpenMP threads torch starts from it inherit it. Returns the
     thread's niceness afterwards (None where the OS has no per-thread priority). Call it before the
     thread's first torch operation; niceness only goes up without privileges, so a run thread is new."""
-    n = nice if nice is not None else int(env_number("NORMGEN_TRAIN_NICE", TRAIN_NICE))
+    n = nice if nice is not None else train_nice()
     try:
         tid = threading.get_native_id()
         now = os.getpriority(os.PRIO_PROCESS, tid)
