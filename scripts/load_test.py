@@ -253,21 +253,24 @@ def explore_call(v, i: int) -> float:
 
 
 def explore_load(url: str, visitors: int, calls: int, clients: list | None = None, pid: int | None = None,
-                 kind: str = "page") -> dict:
+                 kind: str = "page", seconds: float = 0.0) -> dict:
     """`visitors` clients (new ones, or `clients`: pages already open), each making `calls` /explore
-    calls back to back; latency figures, and with the server's `pid` where the CPU went meanwhile (the
-    visitors' own work runs on this machine too, which a real class's browsers do not)."""
+    calls back to back (and more until `seconds` have passed); latency figures, and with the server's
+    `pid` where the CPU went meanwhile (the visitors' own work runs on this machine too, which a real
+    class's browsers do not)."""
     cs = clients or [visitor(url, kind) for _ in range(visitors)]
     lat: list[float] = []
     t0, c0, s0 = time.monotonic(), cpu_s(), cpu_s(pid) if pid else 0.0
     errors: list[str] = []
 
     def visit(k: int) -> None:
-        for i in range(calls):
+        i = 0
+        while i < calls or time.monotonic() - t0 < seconds:
             try:
-                lat.append(explore_call(cs[k], k * calls + i))
+                lat.append(explore_call(cs[k], k * 1000 + i))
             except Exception as exc:  # noqa: BLE001 - counted and reported
                 errors.append(f"{type(exc).__name__}: {str(exc)[:120]}")
+            i += 1
 
     with ThreadPoolExecutor(visitors) as pool:
         list(pool.map(visit, range(visitors)))
@@ -289,6 +292,12 @@ def speed(summaries: list[dict]) -> float | None:
 
 def summaries(job) -> list[dict]:
     return [o[7] for o in job.outputs() if o and isinstance(o[7], dict)]
+
+
+def last_running(job) -> dict | None:
+    """The run's latest streamed summary while it trains."""
+    running = [s for s in summaries(job) if s.get("status") == "running" and s.get("step", 0) > 0]
+    return running[-1] if running else None
 
 
 def wait_running(job, timeout: float) -> None:
@@ -317,10 +326,11 @@ def phase_explore(url: str, a: argparse.Namespace, solo: float | None, pid: int 
     job = c.submit(**train_args(a, steps=3000, seconds=a.seconds), api_name="/train")
     wait_running(job, 120)
     t_start = time.monotonic()
-    busy = explore_load(url, a.visitors, a.explore_calls, pid=pid, kind=a.visitor)
-    during = time.monotonic() - t_start
-    # the run's speed over the Explore load: the summaries streamed in that window
-    run = speed([s for s in summaries(job)][-max(2, int(during)):])
+    before = last_running(job)
+    busy = explore_load(url, a.visitors, a.explore_calls, pid=pid, kind=a.visitor, seconds=a.explore_seconds)
+    busy["seconds"] = round(time.monotonic() - t_start, 1)
+    # the run's speed over the Explore load: its last summary before the load against its last one now
+    run = speed([before, last_running(job)])
     job.cancel()
     ratio = round(run / solo, 2) if run and solo else None
     return {"visitors": a.visitors, "visitor": a.visitor, "idle": idle, "while_training": busy,
@@ -442,10 +452,11 @@ def main(argv: list[str] | None = None) -> int:
     short = a.short
     a.deadline = a.deadline or (600 if short else 1500)
     a.explore_calls = 3 if short else 8
+    a.explore_seconds = 5.0 if short else 20.0  # the load on a training run lasts at least this long
     a.flood = 65
     a.students = 4 if short else 12
     a.class_steps = 20 if short else 40
-    a.solo_steps = 60 if short else 150
+    a.solo_steps = 60 if short else 300
     a.runs = 3 if short else 12
     a.memory_steps = 10 if short else 20
     a.explores = 10 if short else 100

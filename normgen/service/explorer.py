@@ -35,6 +35,7 @@ from normgen.regularizers import resolve_target, variant_label
 from normgen.render import figures as plots
 from normgen.render.grids import grid_image
 from normgen.service import figure_cache
+from normgen.service.cpu_share import governor
 from normgen.service.figure_cache import FigureStore
 from normgen.service.inputs import (
     LOSS_SHORT,
@@ -461,6 +462,7 @@ def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any
     Raises InputError for bad input; a missing or partial zoo is explained in `note`, never raised.
     """
     _busy(1)
+    governor().wait()  # while a run trains in its own process: the server's CPU share (cpu_share)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # this thread only (OpenMP): see ONE_THREAD
     try:

@@ -35,6 +35,7 @@ from normgen.service import run_files
 from normgen.service import train_process as TP
 from normgen.service import train_translation as TT
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
+from normgen.service.cpu_share import governor
 from normgen.service.explorer import grid_size, idle_for
 from normgen.service.sessions import (
     GRID_SCALE,
@@ -173,7 +174,14 @@ class Run:
             self.status, self.message = "running", "training"
             self.wake.put(None)
             self.threads = TRAIN_THREADS
-            res = self._train_in_process() if in_process else self._train_here(data)
+            if in_process:  # its CPU is not the server's: Explore keeps to its share meanwhile (cpu_share)
+                governor().training(True)
+                try:
+                    res = self._train_in_process()
+                finally:
+                    governor().training(False)
+            else:
+                res = self._train_here(data)
             if res is None:  # the process reported an error, or stopped before a step (status, message set)
                 return
             self.result = res

@@ -18,6 +18,7 @@ from normgen.checkpoints import load
 from normgen.engine.train import LiveLambdas
 from normgen.service import runs, sessions
 from normgen.service import train_process as TP
+from normgen.service.cpu_share import governor
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="runs train in their own process on POSIX systems")
 
@@ -76,6 +77,27 @@ def test_the_process_learns_the_servers_stop_and_keeps_the_steps_so_far(zoo):
     assert snap.status == "stopped" and 5 <= snap.step < 3000 and snap.files
     assert load(snap.files["checkpoint"]).config.steps == snap.step
     run.cleanup()
+
+
+def test_explore_keeps_to_its_cpu_share_while_a_process_trains_and_only_then(zoo, monkeypatch):
+    g = governor()
+    assert not g.active
+    run = runs.start_run(_plan(zoo, 3000))
+    try:
+        assert _wait(lambda: run.step >= 5 or run.done.is_set())
+        assert g.active and not run.done.is_set()
+    finally:
+        runs.stop(run)
+        run.cleanup()
+    assert _wait(lambda: not g.active, 10)
+    monkeypatch.setenv(TP.PROCESS_ENV, "0")  # a run in a server thread: its CPU is the server's, no share
+    run = runs.start_run(_plan(zoo, 3000))
+    try:
+        assert _wait(lambda: run.step >= 5 or run.done.is_set())
+        assert not g.active
+    finally:
+        runs.stop(run)
+        run.cleanup()
 
 
 def test_a_lambda_changed_mid_run_reaches_the_process_and_is_recorded_at_its_step(zoo):
