@@ -48,9 +48,11 @@ def app(tmp_path_factory):
 
 
 def _client(url: str):
+    import httpx
     from gradio_client import Client
 
-    return Client(url, verbose=False)
+    # httpx's default 5 s read timeout: on a busy 2-core machine a cancel or a result can take longer
+    return Client(url, verbose=False, httpx_kwargs={"timeout": httpx.Timeout(120, connect=60)})
 
 
 def _wait_for_step(job, step: int, timeout: float = 90) -> dict:

@@ -23,6 +23,13 @@ from normgen.service.cpu_share import governor
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="runs train in their own process on POSIX systems")
 
 
+@pytest.fixture(autouse=True)
+def patient_runs(monkeypatch):
+    """No page reads these runs' streams: on a busy machine a child can take longer than HEARTBEAT_S to
+    start, and the run would stop itself as if its page had gone (that stop has its own tests)."""
+    monkeypatch.setattr(runs, "HEARTBEAT_S", 300.0)
+
+
 @pytest.fixture(scope="module")
 def zoo(tmp_path_factory) -> Path:
     return build_tiny_zoo(tmp_path_factory.mktemp("zoo")).parent
@@ -79,25 +86,24 @@ def test_the_process_learns_the_servers_stop_and_keeps_the_steps_so_far(zoo):
     run.cleanup()
 
 
+def _share_while_training(zoo: Path) -> bool:
+    """Whether Explore keeps to its CPU share while a run trains (asked once the run has taken 5 steps)."""
+    run = runs.start_run(_plan(zoo, 3000))
+    try:
+        assert _wait(lambda: run.step >= 5 or run.done.is_set())
+        assert not run.done.is_set(), run.message
+        return governor().active
+    finally:
+        runs.stop(run)
+        run.cleanup()
+
+
 def test_explore_keeps_to_its_cpu_share_while_a_process_trains_and_only_then(zoo, monkeypatch):
-    g = governor()
-    assert not g.active
-    run = runs.start_run(_plan(zoo, 3000))
-    try:
-        assert _wait(lambda: run.step >= 5 or run.done.is_set())
-        assert g.active and not run.done.is_set()
-    finally:
-        runs.stop(run)
-        run.cleanup()
-    assert _wait(lambda: not g.active, 10)
+    assert not governor().active
+    assert _share_while_training(zoo)
+    assert _wait(lambda: not governor().active, 10)
     monkeypatch.setenv(TP.PROCESS_ENV, "0")  # a run in a server thread: its CPU is the server's, no share
-    run = runs.start_run(_plan(zoo, 3000))
-    try:
-        assert _wait(lambda: run.step >= 5 or run.done.is_set())
-        assert not g.active
-    finally:
-        runs.stop(run)
-        run.cleanup()
+    assert not _share_while_training(zoo)
 
 
 def test_a_lambda_changed_mid_run_reaches_the_process_and_is_recorded_at_its_step(zoo):
