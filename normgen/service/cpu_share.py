@@ -45,12 +45,13 @@ class Governor:
         self.cores = explore_cores() if cores is None else cores
         self.window_s, self.max_wait_s = window_s, max_wait_s
         self._cpu, self._clock, self._sleep = cpu, clock, sleep
-        self._samples: deque[tuple[float, float]] = deque()  # (wall, cpu), oldest first, within the window
+        self._samples: deque[tuple[float, float]] = deque()  # (wall, cpu), oldest first: the window and one
+        # sample before it (the reference `use` measures from)
         self._lock = threading.Lock()  # one view passes at a time
         self._samples_lock = threading.Lock()
         self._training = 0
         self._training_lock = threading.Lock()
-        self.waited_s = 0.0  # total time views waited (for the load test's report)
+        self.waited_s = 0.0  # total time views waited, and how many views asked (counters to inspect)
         self.views = 0
 
     # -- runs say when they train ------------------------------------------------------------------

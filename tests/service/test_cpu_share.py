@@ -77,7 +77,7 @@ def test_the_share_ends_with_the_last_run_and_a_cap_of_zero_turns_it_off():
     assert not off.active and off.wait() == 0.0
 
 
-def test_views_pass_one_at_a_time_and_each_within_the_bound():
+def test_concurrent_views_each_wait_within_the_bound():
     g = Governor(0.0001, max_wait_s=0.2)  # real clocks; any CPU use is over this share
     g.training(True)
     g.use()
