@@ -12,7 +12,6 @@ Cost per call on a 2-core CPU: two forward passes of a ~0.4M-parameter generator
 from __future__ import annotations
 
 import math
-import tempfile
 import threading
 import time
 import uuid
@@ -34,7 +33,7 @@ from normgen.models import family
 from normgen.regularizers import resolve_target, variant_label
 from normgen.render import figures as plots
 from normgen.render.grids import grid_image
-from normgen.service import figure_cache
+from normgen.service import figure_cache, workdir
 from normgen.service.cpu_share import governor
 from normgen.service.figure_cache import FigureStore
 from normgen.service.inputs import (
@@ -289,7 +288,7 @@ def _store() -> FigureStore:
     if figure_cache.enabled():
         return figure_cache.STORE
     if not _PRIVATE_STORE:
-        _PRIVATE_STORE.append(FigureStore(tempfile.mkdtemp(prefix="normgen-figs-")))
+        _PRIVATE_STORE.append(FigureStore(workdir.new_folder("figs-")))
     return _PRIVATE_STORE[0]
 
 
@@ -383,7 +382,7 @@ class PngCache:
     def folder(self) -> Path:
         """Its folder, made on first use and made again (the same path) if a sweep removed it."""
         if self.dir is None:
-            self.dir = Path(tempfile.mkdtemp(prefix="normgen-ui-"))
+            self.dir = workdir.new_folder("ui-")
         self.dir.mkdir(parents=True, exist_ok=True)
         return self.dir
 

@@ -5,8 +5,9 @@ statistics) takes 15-20 ms, while its matplotlib figures took 1.1-2.0 s per requ
 on the two checkpoints only (never on the noise seed), so they are drawn once, written as PNG files
 keyed by the two files' sha256 (and what else they show), and served from disk after that:
 
-- `FigureStore`: the files, in one folder (default: the system temp folder, `normgen-figures-v<N>`,
-  so a restarted app finds them); the least recently written beyond `max_files` are deleted at start;
+- `FigureStore`: the files, in one folder (default: `figures/` in this process's own temporary folder,
+  normgen.service.workdir: never a folder another process could be serving from); the least recently
+  written beyond `max_files` are deleted;
 - normgen.service.prerender draws every pair Explore can show in the background at app start;
 - `NORMGEN_FIGURE_CACHE=0` turns both off (today's per-request path, which the benchmark measures
   against: normgen.bench.explore_latency); `NORMGEN_PRERENDER=0` keeps the cache but skips the
@@ -17,14 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
-VERSION = 3  # bump when a figure's look changes: the older versions' folders are deleted at start
-PREFIX = "normgen-figures-v"  # the shared folder's name, before its version
+from normgen.service import workdir
+
+VERSION = 3  # part of every key: bump when a figure's look changes
 MAX_FILES = 3_000  # ~60 KB each: at most ~180 MB, pruned at start
 
 
@@ -37,10 +37,17 @@ class FigureStore:
     """PNG files by key (a tuple of strings and numbers naming what the figure shows)."""
 
     def __init__(self, folder: str | Path | None = None, max_files: int = MAX_FILES) -> None:
-        self.folder = Path(folder) if folder else Path(tempfile.gettempdir()) / f"{PREFIX}{VERSION}"
+        self._folder = Path(folder) if folder else None
         self.max_files = max_files
         self.lock = threading.Lock()
         self._pruned = False
+
+    @property
+    def folder(self) -> Path:
+        """Its folder (default: made in this process's own temporary folder on first use)."""
+        if self._folder is None:
+            self._folder = workdir.named_folder("figures")
+        return self._folder
 
     def file(self, key: tuple) -> Path:
         return self.folder / f"{hashlib.sha1(repr(key).encode()).hexdigest()}.png"
@@ -61,16 +68,12 @@ class FigureStore:
         return str(p)
 
     def prune(self) -> int:
-        """Delete the oldest files beyond `max_files` and the folders of older versions beside this one
-        (once per process); returns how many files went."""
+        """Delete the oldest files of this folder beyond `max_files` (once per process); returns how many
+        files went."""
         with self.lock:
             if self._pruned or not self.folder.is_dir():
                 return 0
             self._pruned = True
-            if self.folder.name == f"{PREFIX}{VERSION}":  # the shared, versioned folder: drop older versions
-                for old_dir in self.folder.parent.glob(f"{PREFIX}*"):
-                    if old_dir.is_dir() and old_dir.name != self.folder.name:
-                        shutil.rmtree(old_dir, ignore_errors=True)
             files = sorted(self.folder.glob("*.png"), key=lambda f: f.stat().st_mtime)
             old = files[: max(0, len(files) - self.max_files)]
             for f in old:

@@ -1,30 +1,31 @@
-"""Bounded disk for a public server: the temporary files the app writes are swept on a schedule.
+"""Bounded disk for a public server: the temporary files this process wrote are swept on a schedule.
 
-A day of use used to leave everything it wrote: Gradio's cache (about 124 KiB per Explore view with new
-noise), the PNG folders the Explore and Train screens serve from, and one folder per training run (~1.1
-MiB). `sweep` removes files older than an age limit, then the oldest ones until the folders together
-fit a total cap; `Housekeeper` runs it every `interval_s` seconds on a daemon thread. The folders are
-normgen's own (`tempfile.gettempdir()/normgen-*`) and Gradio's cache (`GRADIO_TEMP_DIR`, default
-`<tmp>/gradio`); nothing else is touched. Limits come from the environment (NORMGEN_TMP_MAX_AGE_S,
-NORMGEN_TMP_MAX_MB, NORMGEN_TMP_SWEEP_S), defaults below; the README quotes them.
+`sweep` removes files older than an age limit, then the oldest ones until the folders together fit a
+total cap; `Housekeeper` runs it every `interval_s` seconds on a daemon thread. It sweeps one folder:
+the one this process made for itself (normgen.service.workdir.root: runs, uploads, Explore's pictures).
+It never globs the shared temp dir (another program's `normgen-…` folder, a second normgen server or
+the test suite are not ours), and it leaves Gradio's cache to Gradio: `gr.Blocks(delete_cache=...)`
+deletes only the files this app created there and keeps every component's start-up value, so the
+pictures a page shows on load never go. Folders a live session still names are held
+(`workdir.hold`) and skipped whatever their age. Limits come from the environment
+(NORMGEN_TMP_MAX_AGE_S, NORMGEN_TMP_MAX_MB, NORMGEN_TMP_SWEEP_S), defaults below.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from normgen.service import workdir
 from normgen.service.inputs import env_number
 
 MAX_AGE_S = 2 * 3600.0  # older files go (a run is capped at minutes; a result link lives 2 hours)
 MAX_TOTAL_MB = 512.0  # all swept folders together
 SWEEP_S = 300.0  # how often
-PREFIX = "normgen-"
 
 
 @dataclass
@@ -37,18 +38,17 @@ class SweepReport:
     kept_bytes: int = 0
 
 
-def temp_folders(tmp: str | Path | None = None) -> list[Path]:
-    """normgen's folders under the temp dir (`normgen-*`) and Gradio's cache folder, those that exist."""
-    base = Path(tmp or tempfile.gettempdir())
-    gradio = Path(os.environ.get("GRADIO_TEMP_DIR") or base / "gradio")
-    found = sorted(p for p in base.glob(f"{PREFIX}*") if p.is_dir())
-    return found + ([gradio] if gradio.is_dir() else [])
+def temp_folders() -> list[Path]:
+    """The folders this process may sweep: its own root (normgen.service.workdir), nothing else."""
+    return [workdir.root()]
 
 
-def _files(folders: Iterable[Path]) -> list[tuple[float, int, Path]]:
+def _files(folders: Iterable[Path], skip: Iterable[Path] = ()) -> list[tuple[float, int, Path]]:
+    skipped = {Path(f).resolve() for f in skip}
     out = []
     for folder in folders:
-        for root, _, names in os.walk(folder):
+        for root, dirs, names in os.walk(folder):
+            dirs[:] = [d for d in dirs if (Path(root) / d).resolve() not in skipped]
             for name in names:
                 p = Path(root) / name
                 try:
@@ -68,11 +68,11 @@ def _remove(p: Path) -> bool:
 
 
 def _prune_empty(folders: Iterable[Path], roots: set[Path]) -> None:
-    """Remove empty sub-folders, and emptied normgen-* folders (not Gradio's cache root)."""
+    """Remove emptied sub-folders (never a swept folder itself)."""
     for folder in folders:
         for root, dirs, files in os.walk(folder, topdown=False):
             r = Path(root)
-            if not dirs and not files and (r not in roots or r.name.startswith(PREFIX)):
+            if not dirs and not files and r not in roots:
                 try:
                     r.rmdir()
                 except OSError:
@@ -80,13 +80,15 @@ def _prune_empty(folders: Iterable[Path], roots: set[Path]) -> None:
 
 
 def sweep(folders: list[Path], *, max_age_s: float = MAX_AGE_S, max_total_bytes: float = MAX_TOTAL_MB * 2**20,
-          now: float | None = None, keep: Callable[[Path], bool] = lambda p: False) -> SweepReport:
+          now: float | None = None, keep: Callable[[Path], bool] = lambda p: False,
+          skip: Iterable[str | Path] = ()) -> SweepReport:
     """Remove files in `folders` older than `max_age_s`, then the oldest until the rest fit
-    `max_total_bytes`; files for which `keep(path)` is true stay (a run still writing its folder)."""
+    `max_total_bytes`; files for which `keep(path)` is true stay (a session's run), and the sub-folders
+    in `skip` are neither swept nor counted (caches that bound themselves)."""
     now = time.time() if now is None else now
     rep = SweepReport()
     left = []
-    for mtime, size, p in sorted(_files(folders)):
+    for mtime, size, p in sorted(_files(folders, [Path(f) for f in skip])):
         if now - mtime > max_age_s and not keep(p) and _remove(p):
             rep.removed_files += 1
             rep.removed_bytes += size
@@ -112,7 +114,7 @@ class Housekeeper:
 
     def __init__(self, folders: Callable[[], list[Path]] = temp_folders, *, interval_s: float | None = None,
                  max_age_s: float | None = None, max_total_mb: float | None = None,
-                 keep: Callable[[Path], bool] = lambda p: False,
+                 keep: Callable[[Path], bool] = workdir.held,
                  skip: Callable[[], Iterable[str | Path]] = lambda: ()) -> None:
         self.folders, self.keep, self.skip = folders, keep, skip
         self.interval_s = interval_s if interval_s is not None else env_number("NORMGEN_TMP_SWEEP_S", SWEEP_S)
@@ -123,13 +125,13 @@ class Housekeeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def run_once(self) -> SweepReport:
-        """One sweep of `folders()` less the `skip()` ones: caches that bound themselves and that the server
-        still names to its pages (Explore's figures and grids; a sweep of them made a view's picture answer
-        403 once the files were 2 hours old)."""
-        skipped = {Path(f).resolve() for f in self.skip()}
-        folders = [f for f in self.folders() if f.resolve() not in skipped]
-        self.last = sweep(folders, max_age_s=self.max_age_s, max_total_bytes=self.max_total_bytes, keep=self.keep)
+    def run_once(self, now: float | None = None) -> SweepReport:
+        """One sweep of `folders()`, sparing `keep(path)` files and everything under the `skip()` folders:
+        caches that bound themselves and that the server still names to its pages (Explore's figures and
+        grids; a sweep of them made a view's picture answer 403 once the files were 2 hours old). `now`:
+        the clock to judge ages by (a test moves it ahead)."""
+        self.last = sweep(self.folders(), max_age_s=self.max_age_s, max_total_bytes=self.max_total_bytes,
+                          now=now, keep=self.keep, skip=self.skip())
         return self.last
 
     def _loop(self) -> None:

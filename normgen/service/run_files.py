@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +14,7 @@ from normgen.data import DATASETS
 from normgen.regularizers import PENALTIES
 from normgen.render.figures import fmt_lambda
 from normgen.service import train_translation as TT
+from normgen.service import workdir
 
 if TYPE_CHECKING:
     from normgen.service.runs import Run
@@ -58,7 +58,8 @@ def finalize(run: Run) -> dict[str, str]:
         if run.files or run.result is None:
             return run.files
         cfg, r = run.cfg, run.result
-        run.out_dir = Path(tempfile.mkdtemp(prefix=f"normgen-run-{run.id}-"))
+        run.out_dir = workdir.new_folder(f"run-{run.id}-")
+        workdir.hold(run.out_dir)  # the session's page names these files until it ends (Run.cleanup)
         data = cfg.dataset if cfg.dataset in DATASETS else "own-images"  # an upload: no server path
         stem = (f"normgen-{cfg.model.name}-{data}-l1={fmt_lambda(cfg.reg.l1)}-l2={fmt_lambda(cfg.reg.l2)}"
                 f"-{cfg.reg.target}-{cfg.reg.variant}"

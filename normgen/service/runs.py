@@ -31,7 +31,7 @@ from normgen.models import family
 from normgen.regularizers import PENALTIES
 from normgen.render.figures import fmt_lambda
 from normgen.render.grids import grid_image
-from normgen.service import run_files
+from normgen.service import run_files, workdir
 from normgen.service import train_process as TP
 from normgen.service import train_translation as TT
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
@@ -332,6 +332,7 @@ class Run:
 
     def cleanup(self) -> None:
         if self.out_dir is not None:
+            workdir.release(self.out_dir)
             shutil.rmtree(self.out_dir, ignore_errors=True)
 
 

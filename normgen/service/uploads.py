@@ -6,9 +6,9 @@ declared sizes and names first (a name that is absolute or climbs out with `..` 
 then each member is read into memory within its declared size, its pixel count read from the header
 before decoding (normgen.image_files: the same limits as a folder on disk), converted to 28x28 grey or
 32x32 colour (or the shape the images suggest) and written as small PNGs into a fresh
-`<tmp>/normgen-upload-*` folder. That folder is the dataset (`folder:PATH`, normgen.data), it belongs to
-the session (TrainStore drops it with the session) and housekeeping sweeps it with normgen's other
-temporary folders. Every refusal is one UploadError line naming the file and the limit.
+`upload-*` folder in this process's own temporary folder (normgen.service.workdir). That folder is the
+dataset (`folder:PATH`, normgen.data), it belongs to the session (held while it lives; TrainStore drops it
+with the session). Every refusal is one UploadError line naming the file and the limit.
 
 Limits (a public server, issue 14): MAX_UPLOAD_MB for the upload itself (Gradio refuses a larger file
 before it is stored: app.style.launch_kwargs), MAX_FILES images, MAX_UNPACKED_MB of declared unpacked
@@ -34,6 +34,7 @@ from normgen import image_files
 from normgen.data import FOLDER_PREFIXES
 from normgen.image_files import IMAGE_SUFFIXES, ImageFolderError, decode_image, image_size, to_square
 from normgen.render.grids import grid_image
+from normgen.service import workdir
 
 MAX_UPLOAD_MB = 20  # the upload (all its files together)
 MAX_FILES = 2000  # images in one upload: enough for a few hundred training steps, quick to decode on a CPU
@@ -41,7 +42,7 @@ MAX_UNPACKED_MB = 200  # a zip's members' declared sizes together (a zip bomb is
 MAX_TOTAL_PIXELS = 400_000_000  # every image's header together, before any is decoded
 PREVIEW = 16  # the user's images shown beside the run's samples
 SKIPPED = ("__MACOSX/",)  # folders archivers add: not the user's images
-PREFIX = "normgen-upload-"  # housekeeping sweeps normgen-* folders
+PREFIX = "upload-"  # a sub-folder of the process's own folder (normgen.service.workdir)
 
 # the shape choice: name -> (channels, side) from the dataset registry's folder kinds, None: inferred
 SHAPES: dict[str, tuple[int, int] | None] = {"auto": None, **{f"{c}x{s}": (c, s) for c, s in FOLDER_PREFIXES.values()}}
@@ -58,7 +59,7 @@ class UploadError(ValueError):
 class Upload:
     """An accepted upload: its images as PNGs in `folder`, what they became, and a preview grid."""
 
-    folder: Path  # <tmp>/normgen-upload-*/<name>: the dataset's folder
+    folder: Path  # <workdir>/upload-*/<name>: the dataset's folder
     name: str  # what the visitor uploaded (the zip's stem, or "images")
     channels: int
     side: int
@@ -83,6 +84,7 @@ class Upload:
         return f"{self.count} images from {self.name}, {self.shape_words}, {cls}"
 
     def remove(self) -> None:
+        workdir.release(self.folder.parent)
         shutil.rmtree(self.folder.parent, ignore_errors=True)
 
 
@@ -240,7 +242,8 @@ def read_upload(paths: Iterable[str | Path], shape: str = "auto", names: Iterabl
                           "resize them to one size first")
     classes = sorted({c for _, c in placed if c is not None})
     stem = _stem(paths, names)
-    base = Path(tempfile.mkdtemp(prefix=PREFIX, dir=tmp))
+    base = Path(tempfile.mkdtemp(prefix=PREFIX, dir=tmp)) if tmp else workdir.new_folder(PREFIX)
+    workdir.hold(base)  # the session trains on it until it ends (TrainStore drops it)
     folder = base / stem
     try:
         arrays = []

@@ -70,19 +70,22 @@ def test_figure_cache_off_draws_per_request_in_a_private_folder(zoo, store, monk
     assert not list(store.folder.glob("*.png")) if store.folder.exists() else True
 
 
-def test_the_store_prunes_the_oldest_files_and_old_versions(tmp_path):
-    shared = tmp_path / f"{figure_cache.PREFIX}{figure_cache.VERSION}"
-    (tmp_path / f"{figure_cache.PREFIX}1").mkdir()
-    private = FigureStore(tmp_path / "normgen-figs-private")  # another folder beside them never deletes them
-    private.folder.mkdir()
-    private.prune()
-    assert (tmp_path / f"{figure_cache.PREFIX}1").exists()
-    st = FigureStore(shared, max_files=2)
+def test_the_store_prunes_its_oldest_files_and_nothing_beside_it(tmp_path):
+    beside = tmp_path / "normgen-figures-v1"  # another process's folder (or an older version's)
+    beside.mkdir()
+    (beside / "theirs.png").write_bytes(b"x")
+    st = FigureStore(tmp_path / "mine", max_files=2)
     st.folder.mkdir()
     for i in range(4):
         (st.folder / f"{i}.png").write_bytes(b"x")
     assert st.prune() == 2 and len(list(st.folder.glob("*.png"))) == 2
-    assert not (tmp_path / f"{figure_cache.PREFIX}1").exists() and shared.exists()
+    assert (beside / "theirs.png").exists()
+
+
+def test_the_default_store_lives_in_this_process_folder():
+    from normgen.service import workdir
+
+    assert FigureStore().folder.parent == workdir.root() and workdir.owns(FigureStore().folder)
 
 
 def test_seed_noise_reference_is_two_baseline_seeds_from_the_same_noise(zoo):

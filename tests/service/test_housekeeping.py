@@ -1,11 +1,15 @@
-"""Bounded disk: the sweep removes old files, then the oldest until the cap holds, and spares kept ones."""
+"""Bounded disk: the sweep removes old files, then the oldest until the cap holds, and spares kept ones;
+the housekeeper sweeps only the folder this process made, never another program's files."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+from normgen.service import workdir
 from normgen.service.housekeeping import Housekeeper, sweep, temp_folders
 
 
@@ -22,24 +26,90 @@ def test_sweep_by_age_then_by_total_cap(tmp_path):
     old = _file(run / "old.safetensors", 1000, 3 * 3600, now)
     mid = _file(tmp_path / "gradio" / "h1" / "mid.png", 600, 1800, now)
     new = _file(tmp_path / "gradio" / "h2" / "new.png", 600, 10, now)
-    rep = sweep([run, tmp_path / "gradio"], max_age_s=7200, max_total_bytes=1000, now=now)
-    assert not old.exists() and not run.exists()  # too old, and its emptied normgen folder goes too
+    rep = sweep([tmp_path], max_age_s=7200, max_total_bytes=1000, now=now)
+    assert not old.exists() and not run.exists()  # too old, and its emptied sub-folder goes too
     assert not mid.exists() and new.exists()  # 1,200 bytes left > 1,000: the oldest goes first
     assert (rep.removed_files, rep.removed_bytes, rep.kept_files, rep.kept_bytes) == (2, 1600, 1, 600)
-    assert (tmp_path / "gradio").is_dir()  # Gradio's cache root stays
+    assert tmp_path.is_dir()  # the swept folder itself stays
 
 
-def test_kept_files_survive_and_folders_are_found(tmp_path, monkeypatch):
+def test_kept_files_survive(tmp_path):
     now = time.time()
     live = _file(tmp_path / "normgen-run-live" / "ckpt.safetensors", 5000, 9 * 3600, now)
     rep = sweep([tmp_path / "normgen-run-live"], max_age_s=1, max_total_bytes=0, now=now,
                 keep=lambda p: "live" in str(p))
     assert live.exists() and rep.removed_files == 0
-    (tmp_path / "normgen-figures-v1").mkdir()
-    (tmp_path / "other").mkdir()
-    monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)
-    names = [p.name for p in temp_folders(tmp_path)]
-    assert names == ["normgen-figures-v1", "normgen-run-live"]  # no gradio folder yet, nothing foreign
+
+
+def test_the_only_folder_swept_is_this_process_own():
+    assert temp_folders() == [workdir.root()]
+    assert workdir.root().name.startswith(f"normgen-{os.getpid()}-") and workdir.owns(workdir.new_folder("x-"))
+
+
+def test_a_folder_named_normgen_that_is_not_ours_survives_a_forced_sweep(tmp_path):
+    """Another program's `normgen-x` folder in the same temp dir (and Gradio's cache there): a sweep with
+    the clock a day ahead and a cap of 0 bytes removes only this process's own files."""
+    import tempfile
+
+    now = time.time()
+    base = Path(tempfile.gettempdir())
+    theirs = _file(base / f"normgen-x-{os.getpid()}-sentinel" / "6gb-of-their-work.bin", 10, 9 * 3600, now)
+    gradio = _file(base / "gradio" / f"sentinel-{os.getpid()}" / "startup.png", 10, 9 * 3600, now)
+    mine = _file(workdir.new_folder("run-old-") / "x.png", 10, 9 * 3600, now)
+    try:
+        rep = Housekeeper(max_age_s=60, max_total_mb=0).run_once(now=now + 86400)
+        assert theirs.exists() and gradio.exists() and not mine.exists() and rep.removed_files >= 1
+    finally:
+        for f in (theirs, gradio):
+            f.unlink(missing_ok=True)
+            f.parent.rmdir()
+
+
+def test_a_held_folder_survives_until_released():
+    now = time.time()
+    folder = workdir.new_folder("run-held-")
+    f = _file(folder / "ckpt.safetensors", 10, 9 * 3600, now)
+    workdir.hold(folder)
+    try:
+        Housekeeper(max_age_s=60, max_total_mb=0).run_once(now=now + 86400)
+        assert f.exists()
+    finally:
+        workdir.release(folder)
+    Housekeeper(max_age_s=60, max_total_mb=0).run_once(now=now + 86400)
+    assert not f.exists()
+
+
+TWIN = """
+import sys, time
+from normgen.service import workdir
+from normgen.service.housekeeping import Housekeeper
+f = workdir.new_folder("run-twin-") / "result.png"
+f.write_bytes(b"x")
+print(f, flush=True)
+sys.stdin.readline()  # sweep when told
+Housekeeper(max_age_s=0, max_total_mb=0).run_once(now=time.time() + 86400)
+print(f.exists(), flush=True)
+"""
+
+
+def test_two_servers_on_one_temp_dir_do_not_touch_each_other():
+    """A second process (a second server, or the test suite beside one) has its own folder: each one's
+    forced sweep leaves the other's files."""
+    twin = subprocess.Popen([sys.executable, "-c", TWIN], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    try:
+        theirs = Path(twin.stdout.readline().strip())
+        mine = _file(workdir.new_folder("run-mine-") / "result.png", 10, 0, time.time())
+        Housekeeper(max_age_s=0, max_total_mb=0).run_once(now=time.time() + 86400)
+        assert theirs.exists() and not mine.exists()
+        mine = _file(workdir.new_folder("run-mine-") / "result.png", 10, 0, time.time())
+        twin.stdin.write("go\n")
+        twin.stdin.flush()
+        assert twin.stdout.readline().strip() == "False"  # it swept its own file
+        assert mine.exists()  # and not ours
+    finally:
+        twin.kill()
+        twin.wait()
 
 
 def test_housekeeper_thread_sweeps_on_schedule(tmp_path):
@@ -56,15 +126,15 @@ def test_housekeeper_thread_sweeps_on_schedule(tmp_path):
     assert not f.exists() and hk.last is not None and hk.last.removed_files == 1
 
 
-def test_the_apps_sweep_leaves_explores_figures_and_grids(tmp_path, monkeypatch):
+def test_the_apps_sweep_leaves_explores_figures_and_grids():
     """Explore names its figure-store and grid-cache files to the page by path; sweeping them made a view's
     pictures answer 403 once the files were 2 hours old. They bound themselves, so app.py skips them."""
     from normgen.app import explore_folders
 
     now = time.time()
     served = [_file(Path(f) / "served-by-path.png", 10, 9 * 3600, now) for f in explore_folders()]
-    other = _file(tmp_path / "normgen-run-old" / "x.png", 10, 9 * 3600, now)
-    hk = Housekeeper(lambda: [*(p.parent for p in served), other.parent], max_age_s=60, skip=explore_folders)
+    other = _file(workdir.new_folder("run-old-") / "x.png", 10, 9 * 3600, now)
+    hk = Housekeeper(max_age_s=60, skip=explore_folders)
     try:
         rep = hk.run_once()
         assert all(p.exists() for p in served) and not other.exists() and rep.removed_files == 1

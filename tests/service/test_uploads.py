@@ -17,7 +17,7 @@ from PIL import Image
 
 from normgen import image_files
 from normgen.service import admission as A
-from normgen.service import housekeeping, runs, sessions, uploads
+from normgen.service import housekeeping, runs, sessions, uploads, workdir
 from normgen.service import inputs as I
 from normgen.service.inputs import InputError
 from normgen.service.uploads import UploadError, read_upload
@@ -48,14 +48,14 @@ def classed(n: int = 20) -> dict[str, bytes]:
 
 @pytest.fixture
 def tmp_store(tmp_path, monkeypatch):
-    monkeypatch.setattr(uploads.tempfile, "tempdir", str(tmp_path))  # uploads land in this test's folder
+    # uploads land in this process's own folder (normgen.service.workdir); the zips are written here
     return tmp_path
 
 
 def test_a_flat_zip_becomes_an_unlabeled_colour_dataset(tmp_store):
     up = read_upload([make_zip(tmp_store / "mine.zip", flat())])
     assert (up.count, up.channels, up.side, up.classes, up.name) == (20, 3, 32, None, "mine")
-    assert up.dataset == f"folder:{up.folder}" and up.folder.parent.name.startswith("normgen-upload-")
+    assert up.dataset == f"folder:{up.folder}" and up.folder.parent.name.startswith("upload-")
     images, labels, classes = image_files.read_user_folder(up.folder, channels=3, side=32)
     assert images.shape == (20, 3, 32, 32) and classes is None and set(labels.tolist()) == {0}
     assert up.preview.width == up.preview.height >= 4 * 32 * 3  # 4 x 4 of the images, enlarged 3x
@@ -138,13 +138,14 @@ def test_a_file_that_is_not_a_zip_nor_an_image(tmp_store):
         read_upload([])
 
 
-def test_the_upload_folder_is_swept_as_normgens_own_and_removed_with_the_store(tmp_store):
+def test_the_upload_folder_is_this_process_own_held_and_removed_with_the_store(tmp_store):
     up = read_upload([make_zip(tmp_store / "mine.zip", flat(4))])
-    assert up.folder.parent in housekeeping.temp_folders(tmp_store)
+    assert workdir.owns(up.folder) and workdir.held(up.folder)  # a sweep spares it while the session lives
+    assert housekeeping.temp_folders() == [workdir.root()]
     store = runs.TrainStore()
     store.set_upload(up)
     store.cleanup()
-    assert store.upload is None and not up.folder.exists()
+    assert store.upload is None and not up.folder.exists() and not workdir.held(up.folder)
 
 
 @pytest.fixture
