@@ -32,16 +32,22 @@ OBJECTIVES = ("gan", "vae")  # the objectives the conventional loop has a step f
 
 def conventional_loader(name: str, root: str | Path, batch_size: int,
                         workers: int = WORKERS) -> torch.utils.data.DataLoader:
-    """torchvision's class for dataset `name` (MNIST, FashionMNIST: its registry `folder`) with
-    ToTensor + Normalize((0.5,), (0.5,)) -> [-1, 1]."""
+    """torchvision's class for dataset `name` (MNIST, FashionMNIST, CIFAR10: its registry `folder`) with
+    ToTensor + Normalize(0.5, 0.5) -> [-1, 1]; where the data is the PNG export of that folder
+    (`<folder>/train/<class>/*.png`, how CIFAR-10 is stored here), `ImageFolder` on it, as
+    pytorch/examples' dcgan reads a folder of images."""
     from torchvision import datasets, transforms
 
-    folder = dataset_info(name).folder
-    if folder is None:
+    info = dataset_info(name)
+    if info.folder is None:
         raise ValueError(f"dataset {name!r} is made offline; the conventional loop reads torchvision datasets")
-    cls = getattr(datasets, folder)
-    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
-    ds = cls(str(root), train=True, download=False, transform=tf)
+    c = info.image_shape[0]
+    tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,) * c, (0.5,) * c)])
+    export = Path(root) / info.folder / "train"
+    if export.is_dir():
+        ds = datasets.ImageFolder(str(export), transform=tf)
+    else:
+        ds = getattr(datasets, info.folder)(str(root), train=True, download=False, transform=tf)
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, num_workers=workers,
                                        persistent_workers=workers > 0)
 

@@ -15,8 +15,11 @@ Every figure is a ratio of two things measured in the same process, interleaved 
 6. fine-tune: seconds until a new lambda, fine-tuned from the zoo's GAN baseline (the Train screen's
    default), moves its weight statistic half way to the zoo entry trained with it (normgen.bench.finetune).
 
-`--json` prints every number as one JSON object on the last line. Needs real MNIST (`--data-root`
-or $NORMGEN_DATA). Imports no gradio, so it runs on a bare GPU machine with torch + torchvision.
+Each family is timed on the first registered dataset of its own shape (`bench_dataset`: MNIST for the
+grey families, CIFAR-10 for the colour DCGAN, at the zoo's width). `--json` prints every number as one
+JSON object on the last line; `--smoke` runs every section at toy sizes (a test runs it). Needs real
+MNIST (and CIFAR-10 for the colour family) under `--data-root` or $NORMGEN_DATA. Imports no gradio, so it
+runs on a bare GPU machine with torch + torchvision.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from normgen.bench.explore_latency import run_explore_latency
 from normgen.bench.finetune import bench_finetune
 from normgen.bench.parts import FD_THRESHOLDS, ExploreTimer, Judging, matmul_peak, step_flops, summarize, sync
 from normgen.config import make_config
-from normgen.data import default_data_root, load_dataset
+from normgen.data import DATASETS, default_data_root, load_dataset
 from normgen.engine.sampling import sample
 from normgen.engine.sweep import sweep
 from normgen.engine.train import make_trainer, step_for, train, use_fast_cuda_math
@@ -52,9 +55,20 @@ FULL = {"repeats": 5, "steps": (40, 1000), "ttp_cap": ({"gan": 300.0, "vae": 120
         "eval_every": ({"gan": 100, "vae": 50}, {"gan": 100, "vae": 50}), "sweep_steps": (40, 500),
         "sweep_repeats": (3, 5), "latency_repeats": 30,
         "finetune_repeats": 3, "finetune_cap": 120.0}
+# every section at toy sizes: that the command runs end to end, not how fast (the browser section is skipped)
+SMOKE = {"repeats": 1, "steps": (2, 2), "ttp_cap": ({"gan": 2.0, "vae": 2.0}, {"gan": 2.0, "vae": 2.0}),
+         "eval_every": ({"gan": 5, "vae": 5}, {"gan": 5, "vae": 5}), "sweep_steps": (2, 2),
+         "sweep_repeats": (1, 1), "latency_repeats": 2,
+         "finetune_repeats": 1, "finetune_cap": 3.0}
 
 # the families the bench times against the conventional loop (which has a step for these objectives only)
 BENCH_MODELS = tuple(m for m in MODEL_NAMES if family(m).objective in OBJECTIVES)
+
+
+def bench_dataset(model: str) -> str:
+    """The first registered dataset read from disk whose images have the channels `model` is built for."""
+    want = family(model).image_channels or 1
+    return next(name for name, info in DATASETS.items() if info.folder and info.image_shape[0] == want)
 
 
 def _pick(value, gpu: bool):
@@ -66,14 +80,14 @@ def bench_throughput(name: str, data, loader, device: torch.device, steps: int, 
     """images/s of train() vs the conventional loop, interleaved repeat by repeat. With `best_loader`
     (the same loop on `DataLoader(num_workers=0)`, which beats dcgan's default of 2 workers on 2 CPU
     cores), the loop is also timed at that setting and the speed-up reported against both."""
-    cfg = make_config(name, "mnist", steps=steps)
+    cfg = make_config(name, data.name, steps=steps)
     convs = {"conventional": ConventionalLoop(cfg, loader, device)}
     if best_loader is not None:
         convs["conventional0"] = ConventionalLoop(cfg, best_loader, device)
     for conv in convs.values():
         for _ in range(2):  # warm-up: worker start, allocator, thread pools
             conv.step()
-    train(make_config(name, "mnist", steps=2), data=data, device=device)
+    train(make_config(name, data.name, steps=2), data=data, device=device)
     ours: list[float] = []
     theirs: dict[str, list[float]] = {k: [] for k in convs}
     cpu_ratio = []
@@ -110,7 +124,8 @@ def bench_throughput(name: str, data, loader, device: torch.device, steps: int, 
     # only meaningful with --threads 1 (idle OpenMP threads spin, and spinning counts as CPU time)
     if cpu_ratio:
         out.update(summarize(cpu_ratio, "cpu_time_speedup"))
-    log(f"  {name:5s} normgen {out['normgen_ips']:9.0f} img/s   conventional {out['conventional_ips']:9.0f} img/s"
+    log(f"  {name:5s} ({data.name}) normgen {out['normgen_ips']:9.0f} img/s   "
+        f"conventional {out['conventional_ips']:9.0f} img/s"
         f"   speed-up x{out['speedup']:.2f} (min {out['speedup_min']:.2f}, max {out['speedup_max']:.2f})"
         + (f"; CPU-time speed-up x{out['cpu_time_speedup']:.2f} (min {out['cpu_time_speedup_min']:.2f}, "
            f"max {out['cpu_time_speedup_max']:.2f})" if cpu_ratio else ""))
@@ -210,10 +225,10 @@ def bench_sweep(k: int, data, device: torch.device, steps: int, repeats: int,
 
 def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
               log: Callable[[str], None] = print, sections: tuple[str, ...] = ("all",),
-              grids: Path | None = None) -> dict:
+              grids: Path | None = None, smoke: bool = False) -> dict:
     """Run the benchmark; returns the results (everything `--json` prints)."""
     gpu = device.type == "cuda"
-    s = {k: _pick(v, gpu) for k, v in (QUICK if quick else FULL).items()}
+    s = {k: _pick(v, gpu) for k, v in (SMOKE if smoke else QUICK if quick else FULL).items()}
 
     def want(name: str) -> bool:
         return "all" in sections or name in sections
@@ -229,19 +244,29 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
         "conventional loop = pytorch/examples dcgan style, "
         f"DataLoader(ToTensor, Normalize, shuffle=True, num_workers={WORKERS}), .item() logging per step")
     t_start = time.perf_counter()
-    data = load_dataset("mnist", root=root, device=device, download=False)
-    loader = conventional_loader("mnist", root, make_config("gan").batch_size)
-    best_loader = conventional_loader("mnist", root, make_config("gan").batch_size, workers=0)
+    loaded: dict[str, object] = {}
 
+    def data_for(name: str):
+        if name not in loaded:
+            loaded[name] = load_dataset(name, root=root, device=device, download=False)
+        return loaded[name]
+
+    data = data_for("mnist")
     if want("throughput"):
-        log(f"1. throughput, batch 64, {s['steps']} steps x {s['repeats']} repeats (median, min-max of ratios):")
-        res["throughput"] = {m: bench_throughput(m, data, loader, device, s["steps"], s["repeats"], log,
-                                                 best_loader=best_loader)
-                             for m in BENCH_MODELS}
+        log(f"1. throughput, batch 64, {s['steps']} steps x {s['repeats']} repeats (median, min-max of ratios); "
+            "each family on a dataset of its own shape:")
+        res["throughput"] = {}
+        for m in BENCH_MODELS:
+            ds, bs = bench_dataset(m), make_config(m, bench_dataset(m)).batch_size
+            res["throughput"][m] = bench_throughput(
+                m, data_for(ds), conventional_loader(ds, root, bs), device, s["steps"], s["repeats"], log,
+                best_loader=conventional_loader(ds, root, bs, workers=0))
+            res["throughput"][m]["dataset"] = ds
     if want("picture"):
         judging = Judging.for_mnist(root, device, log)
         log(f"2. time to picture (FD of 1,000 samples vs real test; thresholds {FD_THRESHOLDS}; "
             "evaluation not timed):")
+        loader = conventional_loader("mnist", root, make_config("gan").batch_size)
         res["time_to_picture"] = {k: bench_time_to_picture(k, data, loader, device, judging, s["eval_every"][k],
                                                            s["ttp_cap"][k], log, grids) for k in FD_THRESHOLDS}
     if want("sweep"):
@@ -252,7 +277,7 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
         log(f"4. explore latency (CPU, median of {s['latency_repeats']}):")
         with tempfile.TemporaryDirectory() as tmp:
             res["explore"] = ExploreTimer(Path(tmp), data.to("cpu")).run(s["latency_repeats"], log)
-    if want("explore-e2e"):
+    if want("explore-e2e") and not smoke:
         log("4b. explore end to end: a λ change in the launched app, API and Chromium, new vs per-request figures:")
         res["explore_e2e"] = run_explore_latency(None, str(root), log=log)
     if want("efficiency"):
@@ -261,12 +286,13 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
             f"{', TF32 allowed' if gpu else ''}) = the practical peak of this device")
         eff = {"peak_flops": peak}
         for m in BENCH_MODELS:
-            f = step_flops(make_trainer(make_config(m, "mnist"), data, device), step_for(m))
+            ds = bench_dataset(m)
+            f = step_flops(make_trainer(make_config(m, ds), data_for(ds), device), step_for(m))
             ips = res.get("throughput", {}).get(m, {}).get("normgen_ips")
             achieved = f * ips / 64 if ips else None
             eff[m] = {"flops_per_step": f, "achieved_flops": achieved,
                       "share_of_peak": achieved / peak if achieved else None}
-            log(f"  {m:5s} {f / 1e9:6.2f} GFLOP/step" + (f", achieved {achieved / 1e9:6.1f} GFLOP/s = "
+            log(f"  {m:5s} ({ds}) {f / 1e9:6.2f} GFLOP/step" + (f", achieved {achieved / 1e9:6.1f} GFLOP/s = "
                                                           f"{100 * achieved / peak:.1f}% of peak" if achieved else ""))
         res["efficiency"] = eff
     if want("finetune"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 import torch
@@ -21,7 +22,7 @@ def cmd_bench(a: argparse.Namespace) -> int:
     if a.threads:
         torch.set_num_threads(a.threads)
     try:
-        res = run_bench(quick=a.quick, device=device, data_root=a.data_root,
+        res = run_bench(quick=a.quick, smoke=a.smoke, device=device, data_root=a.data_root,
                         sections=tuple(a.only.split(",")) if a.only else ("all",),
                         grids=Path(a.grids) if a.grids else None)
     except (DatasetUnavailable, RuntimeError) as exc:
@@ -31,8 +32,19 @@ def cmd_bench(a: argparse.Namespace) -> int:
     finally:
         torch.set_num_threads(threads_before)  # in-process callers (tests) keep their thread count
     if a.json:
-        print(json.dumps(res, default=float))
+        print(json.dumps(finite(res), allow_nan=False))
     return 0
+
+
+def finite(value):
+    """`value` with every float that JSON cannot hold (inf: a goal never reached; nan) as None."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    if isinstance(value, (int, float, bool)) or value is None or isinstance(value, str):
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+    return float(value)  # numpy and torch scalars
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,6 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Benchmark normgen's trainer against a conventional PyTorch loop on "
                                    "real MNIST. All figures are ratios measured side by side.")
     p.add_argument("--quick", action="store_true", help="a ~3 minute run (CPU) with fewer repeats")
+    p.add_argument("--smoke", action="store_true", help="every section at toy sizes (seconds): that it runs, "
+                                                        "not how fast; the browser section is skipped")
     p.add_argument("--json", action="store_true", help="print all results as one JSON object last")
     p.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
     p.add_argument("--data-root", default=None, help="folder holding MNIST/raw (default: $NORMGEN_DATA)")

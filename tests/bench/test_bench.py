@@ -136,3 +136,24 @@ def test_the_bench_times_only_families_the_conventional_loop_can_train():
 
     assert set(BENCH_MODELS) == {m for m in MODEL_NAMES if family(m).objective in OBJECTIVES}
     assert {"gan", "vae", "cgan"} <= set(BENCH_MODELS) and "cyclegan" not in BENCH_MODELS
+
+
+@needs_mnist
+@pytest.mark.slow
+def test_the_readme_benchmark_command_runs_every_section_for_every_family(capsys):
+    """`python -m normgen bench --smoke --json`: every section, each family on a dataset of its own shape
+    (the colour DCGAN on CIFAR-10), exit 0, and one strict JSON line last."""
+    import json
+
+    from normgen.bench.run import BENCH_MODELS, bench_dataset
+
+    if not (DATA / "CIFAR10" / "train").is_dir() and not (DATA / "cifar-10-batches-py").is_dir():
+        pytest.skip(f"CIFAR-10 not found in {DATA}")
+    assert main(["bench", "--smoke", "--json", "--device", "cpu", "--threads", "2", "--data-root", str(DATA)]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(res["throughput"]) == set(BENCH_MODELS)
+    assert {m: r["dataset"] for m, r in res["throughput"].items()} == {m: bench_dataset(m) for m in BENCH_MODELS}
+    assert bench_dataset("dcgan") == "cifar10" and bench_dataset("gan") == "mnist"
+    for section in ("time_to_picture", "sweep", "explore", "efficiency", "finetune"):
+        assert res[section], section
+    assert all(r["normgen_ips"] > 0 and r["conventional_ips"] > 0 for r in res["throughput"].values())
