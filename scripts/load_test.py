@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -38,6 +39,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PHASES = ("solo", "explore", "flood", "class", "memory")
+ESTIMATE_FACTOR = 1.5  # a told wait against the actual wait (issue 23)
 
 
 def log(msg: str) -> None:
@@ -362,6 +364,12 @@ def phase_flood(url: str, a: argparse.Namespace) -> dict:
             "all_answered_within_s": round(max(times), 2) if times else None, "explore_meanwhile": explore}
 
 
+def told_seconds(told: str) -> float:
+    """'2nd in line, about 40 s' -> 40.0; '... about 3 min' -> 180.0 (admission.wait_words)."""
+    n, unit = told.rsplit("about ", 1)[1].split()[:2]
+    return float(n) * (60.0 if unit.startswith("min") else 1.0)
+
+
 def phase_class(url: str, a: argparse.Namespace) -> dict:
     """`students` visitors press Start at once (short runs); who trains, who waits how long, who is refused."""
     from gradio_client.exceptions import AppError
@@ -374,24 +382,30 @@ def phase_class(url: str, a: argparse.Namespace) -> dict:
         rec = out[k]
         job = cs[k].submit(**train_args(a, seed=100 + k, steps=a.class_steps, seconds=a.seconds),
                            api_name="/train")
-        told, started = None, None
+        told, told_at, started = None, None, None
         while not job.done():
             for o in job.outputs():
                 if told is None and o and "in line, about" in (o[0] or ""):
-                    told = o[0].split("\n")[1].split(".")[0]
+                    told, told_at = o[0].split("\n")[1].split(".")[0], time.monotonic() - t0
                 if started is None and o and isinstance(o[7], dict) and o[7].get("status") == "running":
                     started = time.monotonic() - t0
             time.sleep(0.25)
         try:
             job.result()
             rec.update(status="finished", started_s=started, told=told, finished_s=time.monotonic() - t0)
+            if told is not None and started is not None:  # the wait it was told against the wait it had
+                rec.update(told_wait_s=told_seconds(told), actual_wait_s=round(started - told_at, 1))
         except AppError as exc:
             rec.update(status="refused", message=str(exc)[:160])
 
     with ThreadPoolExecutor(a.students) as pool:
         list(pool.map(student, range(a.students)))
     done = [r for r in out if r.get("status") == "finished"]
-    return {"students": a.students, "finished": len(done), "refused": sum(r.get("status") == "refused" for r in out),
+    pairs = [(r["told_wait_s"], r["actual_wait_s"]) for r in done if r.get("told_wait_s")]
+    ratios = sorted(round(act / max(1.0, told), 2) for told, act in pairs)
+    return {"students": a.students, "wait_told_vs_actual_s": pairs, "wait_actual_over_told": ratios,
+            "wait_ratio_median": statistics.median(ratios) if ratios else None, "finished": len(done),
+            "refused": sum(r.get("status") == "refused" for r in out),
             "refusal_example": next((r["message"] for r in out if r.get("status") == "refused"), None),
             "told_examples": [r["told"] for r in done if r.get("told")][:3],
             "waits_s": sorted(round(r["started_s"], 1) for r in done if r.get("started_s") is not None),
@@ -497,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
             report["class"] = k = phase_class(server.url, a)
             log(f"class: {k}")
             ok &= k["finished"] + k["refused"] == k["students"]
+            # the waits students were told: within ESTIMATE_FACTOR of the waits they had (median)
+            ok &= k["wait_ratio_median"] is None or 1 / ESTIMATE_FACTOR <= k["wait_ratio_median"] <= ESTIMATE_FACTOR
         if "memory" in phases:
             report["memory"] = m = phase_memory(server.url, a, server)
             log(f"memory: {m}")

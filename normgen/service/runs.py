@@ -37,6 +37,7 @@ from normgen.service import train_translation as TT
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.cpu_share import governor
 from normgen.service.explorer import grid_size, idle_for
+from normgen.service.pace import BOOK
 from normgen.service.sessions import (
     GRID_SCALE,
     HEARTBEAT_S,
@@ -45,6 +46,7 @@ from normgen.service.sessions import (
     RunPlan,
     get_data,
     lower_thread_priority,
+    pace_kind,
     release_memory,
     train_nice,
     training_function,
@@ -173,6 +175,7 @@ class Run:
                 return
             self.status, self.message = "running", "training"
             self.wake.put(None)
+            turn = time.monotonic()
             self.threads = TRAIN_THREADS
             if in_process:  # its CPU is not the server's: Explore keeps to its share meanwhile (cpu_share)
                 governor().training(True)
@@ -189,6 +192,8 @@ class Run:
             self.elapsed = res.elapsed
             self.status, self.message = res.status, res.message
             self.finalize()  # the downloads exist even if nobody is watching any more
+            BOOK.record(pace_kind(self.plan), wall_s=time.monotonic() - turn, train_s=res.elapsed, steps=res.steps,
+                        probe_s_per_step=self.plan.probe_s_per_step)
         except Exception as exc:  # report, never kill the server: the UI shows the message
             self.status, self.message = "error", f"training failed: {type(exc).__name__}: {exc}"
         finally:

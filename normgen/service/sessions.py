@@ -51,6 +51,7 @@ from normgen.service.inputs import (
     parse_train_size,
     train_split_size,
 )
+from normgen.service.pace import BOOK
 from normgen.zoo.index import Entry, entry_path, load_entry
 
 if TYPE_CHECKING:
@@ -121,7 +122,8 @@ class RunPlan:
     init_entry: Entry | None = None
     notes: list[str] = field(default_factory=list)
     init_path: Path | None = None  # the baseline's file (for the reproducing CLI command)
-    expected_s: float | None = None  # measured wall time (set by `prepare`; None: not measurable now)
+    expected_s: float | None = None  # expected wall time (set by `prepare`: normgen.service.pace; None: unknown)
+    probe_s_per_step: float | None = None  # the speed probe's seconds per step (set by `prepare`)
     upload: Upload | None = None  # the visitor's own images it trains on (normgen.service.uploads)
     root: str | Path | None = None  # the zoo it was planned against (a translator's scores sit beside its)
 
@@ -313,14 +315,22 @@ def stream_intervals(s_per_step: float, steps: int) -> tuple[int, int]:
     return log_every, min(sample_every, max(log_every, steps))
 
 
+def pace_kind(plan: RunPlan) -> tuple:
+    """What a run's pace is learned per (normgen.service.pace): model, dataset, start and device."""
+    data = "upload" if plan.upload is not None else plan.cfg.dataset
+    return (plan.cfg.model.name, data, plan.start, plan.device)
+
+
 def estimate(plan: RunPlan) -> dict[str, float] | None:
-    """Measured seconds per step, the steps the time budget allows, and the expected wall time
-    (None while another run trains: it cannot be measured honestly then)."""
-    sps = measure_step_time(plan.cfg, plan.device, plan.init)
-    if sps is None:
+    """The expected wall time from the run's turn to its downloads (normgen.service.pace: the runs that
+    ended here, else a speed probe measured now), with its parts; None while another run trains and no
+    run of this kind has ended yet (the probe cannot be measured fairly then)."""
+    kind = pace_kind(plan)
+    probe = measure_step_time(plan.cfg, plan.device, plan.init)
+    if probe is None and not BOOK.knows(kind):
         return None
-    steps = min(plan.cfg.steps, int(plan.cfg.max_seconds / sps) if sps > 0 else plan.cfg.steps)
-    return {"s_per_step": sps, "steps": max(1, steps), "seconds": min(plan.cfg.steps * sps, plan.cfg.max_seconds)}
+    e = BOOK.estimate(kind, steps=plan.cfg.steps, max_seconds=plan.cfg.max_seconds, probe_s_per_step=probe)
+    return {**e, "probe_s_per_step": probe}
 
 
 def estimate_text(plan: RunPlan) -> str:
@@ -331,17 +341,19 @@ def estimate_text(plan: RunPlan) -> str:
     limit = ("" if e["steps"] >= plan.cfg.steps
              else f" (the {plan.cfg.max_seconds:g} s budget ends it near step {e['steps']})")
     how = "fine-tuning the zoo baseline" if plan.start == "finetune" else "from scratch"
-    return (f"**≈ {e['seconds']:.0f} s** on {device_description(plan.device)}, {how}: measured "
-            f"{1000 * e['s_per_step']:.1f} ms per step just now × {plan.cfg.steps} steps{limit}. "
-            "The machine is shared, so a busy server is slower.")
+    return (f"**≈ {e['seconds']:.0f} s** on {device_description(plan.device)}, {how}: about "
+            f"{e['overhead_s']:.0f} s to start and save, and {plan.cfg.steps} steps × "
+            f"{1000 * e['s_per_step']:.0f} ms{limit} (from {e['source']}). The machine is shared, so a busy "
+            "server is slower.")
 
 
 def prepare(plan: RunPlan) -> RunPlan:
-    """Set how often the run reports (from the measured speed), so the UI updates about every 0.3 s."""
+    """Set how often the run reports (from the estimated speed), so the UI updates about every 0.3 s, and
+    the run's expected wall time (what the line ahead of later runs is estimated from)."""
     e = estimate(plan)
     log_every, sample_every = stream_intervals(e["s_per_step"] if e else 0.2, plan.cfg.steps)
     return replace(plan, cfg=replace(plan.cfg, log_every=log_every, sample_every=sample_every),
-                   expected_s=e["seconds"] if e else None)
+                   expected_s=e["seconds"] if e else None, probe_s_per_step=e["probe_s_per_step"] if e else None)
 
 
 TRAIN_NICE = 5  # a run's worker thread (and the torch threads it starts) runs this much nicer than Explore

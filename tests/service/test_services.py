@@ -23,6 +23,7 @@ from normgen.render.grids import grid_image
 from normgen.service import inputs as I
 from normgen.service import runs, sessions
 from normgen.service.explorer import diff_image, explore
+from normgen.service.pace import PaceBook
 from normgen.service.report import spread_verdict
 from normgen.zoo.index import load_entry, load_index
 from normgen.zoo.verdicts import Stat
@@ -207,13 +208,15 @@ def _finetune_plan(zoo: Path, steps: int, **kw):
 def test_estimate_is_measured(zoo):
     plan = _finetune_plan(zoo, 200)
     e = sessions.estimate(plan)
-    assert 0 < e["s_per_step"] < 5 and math.isclose(e["seconds"], min(200 * e["s_per_step"], 60))
-    assert "ms per step just now" in sessions.estimate_text(plan)
+    assert 0 < e["s_per_step"] < 5 and e["overhead_s"] > 0
+    assert math.isclose(e["seconds"], e["overhead_s"] + min(200 * e["s_per_step"], 60))
+    assert "to start and save" in sessions.estimate_text(plan)
 
 
 def test_no_estimate_while_another_run_holds_the_device(zoo, monkeypatch):
     plan = _finetune_plan(zoo, 200)
     monkeypatch.setattr(sessions, "_SPEED", {})
+    monkeypatch.setattr(sessions, "BOOK", PaceBook())  # no run of this kind has ended here
     with sessions._DEVICE_LOCK:
         assert sessions.estimate(plan) is None
         assert "Another run is training" in sessions.estimate_text(plan)

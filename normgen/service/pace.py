@@ -1,0 +1,97 @@
+"""How long a run really takes on this server, learned from the runs that ended here.
+
+A run's wall time is more than its steps: its process starts (importing torch), loads its data, trains,
+measures the kept model and writes its downloads; and the machine is shared, so a busy server trains
+slower than a short probe measured it. Estimates made from the probe alone were 2-9x too short (issue 23).
+
+`PaceBook` keeps, per setting kind (model, dataset, start, device), what the last runs took: the fixed
+part (`overhead_s`: everything but the training steps) and the seconds per step, each normalized by how
+busy the machine was (`busy()`: the 1-minute load average per core, at least 1). An estimate is
+
+    overhead + min(steps x s_per_step, the time budget), both scaled by how busy the machine is now,
+
+from that kind's runs where there are some, else from the probe scaled by what the other runs' pace was
+against their probes, else from the probe and a start-up allowance measured here (`COLD_OVERHEAD_S`).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+from dataclasses import dataclass
+
+COLD_OVERHEAD_S = 6.0  # a run's process start, data load and measuring before any run ended here
+COLD_SLOWDOWN = 1.5  # a run's step against the probe's, before any run ended here (process, nice, share)
+KEEP = 8  # observations kept per kind (the newest)
+
+
+def busy() -> float:
+    """How busy the CPU is: the 1-minute load average per core, at least 1 (1 = nothing waits for a core)."""
+    try:
+        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    except OSError:  # no load average on this platform
+        return 1.0
+
+
+@dataclass(frozen=True)
+class Observed:
+    overhead_s: float  # wall time less the training steps, per unit of busy()
+    s_per_step: float  # training seconds per step, per unit of busy()
+    probe_ratio: float | None  # s_per_step against the probe's measured seconds per step (None: no probe)
+
+
+class PaceBook:
+    """Observations of ended runs, per kind; thread-safe."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple, list[Observed]] = {}
+        self._lock = threading.Lock()
+
+    def record(self, kind: tuple, *, wall_s: float, train_s: float, steps: int, probe_s_per_step: float | None,
+               load: float | None = None) -> None:
+        """A run of `kind` took `wall_s` from its turn to its downloads, `train_s` of it for `steps` steps."""
+        if steps < 1 or wall_s <= 0 or train_s <= 0:
+            return
+        b = load if load is not None else busy()
+        sps = train_s / steps / b
+        ratio = sps * b / probe_s_per_step if probe_s_per_step else None
+        obs = Observed(max(0.0, wall_s - train_s) / b, sps, ratio)
+        with self._lock:
+            self._seen.setdefault(kind, []).append(obs)
+            del self._seen[kind][:-KEEP]
+
+    def knows(self, kind: tuple) -> bool:
+        """True once a run of `kind` ended here (an estimate needs no probe then)."""
+        with self._lock:
+            return bool(self._seen.get(kind))
+
+    def estimate(self, kind: tuple, *, steps: int, max_seconds: float, probe_s_per_step: float | None,
+                 load: float | None = None) -> dict[str, float]:
+        """{"s_per_step", "steps" (what the time budget allows), "train_s", "overhead_s", "seconds", "source"}."""
+        b = load if load is not None else busy()
+        with self._lock:
+            mine = list(self._seen.get(kind, ()))
+            every = [o for seen in self._seen.values() for o in seen]
+        ratios = [o.probe_ratio for o in every if o.probe_ratio]
+        if mine:
+            sps = statistics.median(o.s_per_step for o in mine) * b
+            overhead = statistics.median(o.overhead_s for o in mine) * b
+            source = f"{len(mine)} run(s) of this kind on this server"
+        else:
+            # the probe ran just now, so it already trained at today's load
+            sps = (probe_s_per_step or 0.0) * (statistics.median(ratios) if ratios else COLD_SLOWDOWN)
+            overhead = (statistics.median(o.overhead_s for o in every) * b if every else COLD_OVERHEAD_S * b)
+            source = (f"a speed probe, scaled by {len(every)} earlier run(s) here" if every
+                      else "a speed probe and the usual start-up time")
+        budget_steps = int(max_seconds / sps) if sps > 0 else steps
+        n = max(1, min(steps, budget_steps))
+        train_s = min(steps * sps, max_seconds)
+        return {"s_per_step": sps, "steps": n, "train_s": train_s, "overhead_s": overhead,
+                "seconds": overhead + train_s, "source": source}
+
+
+BOOK = PaceBook()  # this server's runs (one per process)
+
+
+__all__ = ["PaceBook", "Observed", "BOOK", "busy", "COLD_OVERHEAD_S", "COLD_SLOWDOWN"]

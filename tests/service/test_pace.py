@@ -1,0 +1,65 @@
+"""Run-time estimates learned from the runs that ended: the fixed part and the per-step pace, scaled by
+how busy the machine is; and a real short run whose estimate is compared with its actual time."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from ui_zoo import build_tiny_zoo
+
+from normgen.service import runs, sessions
+from normgen.service.pace import COLD_OVERHEAD_S, COLD_SLOWDOWN, PaceBook
+
+KIND = ("gan", "mnist", "finetune", "cpu")
+
+
+def test_a_cold_estimate_is_the_probe_and_the_start_up_allowance():
+    e = PaceBook().estimate(KIND, steps=100, max_seconds=60, probe_s_per_step=0.05, load=1.0)
+    assert e["overhead_s"] == COLD_OVERHEAD_S and e["s_per_step"] == pytest.approx(0.05 * COLD_SLOWDOWN)
+    assert e["seconds"] == pytest.approx(COLD_OVERHEAD_S + 100 * 0.05 * COLD_SLOWDOWN)
+
+
+def test_an_ended_run_teaches_its_kind_overhead_and_pace():
+    book = PaceBook()
+    book.record(KIND, wall_s=42.0, train_s=30.0, steps=150, probe_s_per_step=0.05, load=1.0)
+    e = book.estimate(KIND, steps=150, max_seconds=60, probe_s_per_step=0.05, load=1.0)
+    assert e["overhead_s"] == pytest.approx(12.0) and e["s_per_step"] == pytest.approx(0.2)
+    assert e["seconds"] == pytest.approx(42.0)  # the same run again: what it took
+    busy = book.estimate(KIND, steps=150, max_seconds=60, probe_s_per_step=0.05, load=2.0)
+    assert busy["seconds"] == pytest.approx(12.0 * 2 + 60)  # twice as busy: slower, and the budget ends it
+    assert busy["steps"] == 150  # 60 s at 0.4 s a step
+
+
+def test_another_kind_learns_the_slowdown_against_its_probe():
+    book = PaceBook()
+    book.record(KIND, wall_s=42.0, train_s=30.0, steps=150, probe_s_per_step=0.05, load=1.0)  # 4x its probe
+    other = ("vae", "mnist", "finetune", "cpu")
+    e = book.estimate(other, steps=100, max_seconds=600, probe_s_per_step=0.01, load=1.0)
+    assert e["s_per_step"] == pytest.approx(0.04) and e["overhead_s"] == pytest.approx(12.0)
+    assert not book.knows(other) and book.knows(KIND)
+
+
+FACTOR = 2.0  # a short run's learned estimate against its actual time, either way (a noisy shared machine)
+
+
+@pytest.mark.slow
+def test_a_short_run_lands_within_the_stated_factor_of_its_estimate(tmp_path, monkeypatch):
+    zoo = build_tiny_zoo(tmp_path / "zoo").parent
+    monkeypatch.setattr(sessions, "BOOK", PaceBook())
+    monkeypatch.setattr(runs, "BOOK", sessions.BOOK)
+    monkeypatch.setattr(runs, "HEARTBEAT_S", 300.0)  # no page reads these runs' streams
+
+    def one_run() -> tuple[float, float]:
+        plan = sessions.prepare(sessions.plan_run("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0, 60, 60,
+                                                  "finetune", root=str(zoo), device="cpu"))
+        t0 = time.monotonic()
+        run = runs.start_run(plan)
+        assert run.done.wait(300)
+        assert run.status == "finished", run.message
+        return plan.expected_s, time.monotonic() - t0
+
+    one_run()  # teaches the book this kind
+    expected, actual = one_run()
+    print(f"estimate {expected:.1f} s, actual {actual:.1f} s")
+    assert 1 / FACTOR <= actual / expected <= FACTOR, (expected, actual)
