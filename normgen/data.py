@@ -167,6 +167,11 @@ def dataset_info(name: str) -> DatasetInfo:
     return DATASETS[name]
 
 
+def first_dataset(channels: int) -> str:
+    """The first registered dataset read from disk (not made offline) whose images have `channels`."""
+    return next(n for n, info in DATASETS.items() if info.folder and info.image_shape[0] == channels)
+
+
 def class_names(name: str) -> tuple[str, ...]:
     """The class names of dataset `name` (empty for an unlabeled one)."""
     return dataset_info(name).class_names or ()

@@ -38,7 +38,7 @@ from normgen.bench.explore_latency import run_explore_latency
 from normgen.bench.finetune import bench_finetune
 from normgen.bench.parts import FD_THRESHOLDS, ExploreTimer, Judging, matmul_peak, step_flops, summarize, sync
 from normgen.config import make_config
-from normgen.data import DATASETS, default_data_root, load_dataset
+from normgen.data import default_data_root, first_dataset, load_dataset
 from normgen.engine.sampling import sample
 from normgen.engine.sweep import sweep
 from normgen.engine.train import make_trainer, step_for, train, use_fast_cuda_math
@@ -67,8 +67,7 @@ BENCH_MODELS = tuple(m for m in MODEL_NAMES if family(m).objective in OBJECTIVES
 
 def bench_dataset(model: str) -> str:
     """The first registered dataset read from disk whose images have the channels `model` is built for."""
-    want = family(model).image_channels or 1
-    return next(name for name, info in DATASETS.items() if info.folder and info.image_shape[0] == want)
+    return first_dataset(family(model).image_channels or 1)
 
 
 def _pick(value, gpu: bool):

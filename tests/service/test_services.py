@@ -217,10 +217,23 @@ def test_no_estimate_while_another_run_holds_the_device(zoo, monkeypatch):
     plan = _finetune_plan(zoo, 200)
     monkeypatch.setattr(sessions, "_SPEED", {})
     monkeypatch.setattr(sessions, "BOOK", PaceBook())  # no run of this kind has ended here
+    monkeypatch.setattr(sessions, "PROBE_WAIT_S", 0.2)
     with sessions._DEVICE_LOCK:
         assert sessions.estimate(plan) is None
         assert "Another run is training" in sessions.estimate_text(plan)
     assert sessions.estimate(plan) is not None
+
+
+def test_estimates_asked_at_once_wait_for_one_probe(zoo, monkeypatch):
+    """A class pressing Start together: one probe measures, the others wait for it and share it (they
+    used to get no estimate, and the line ahead of them was reckoned at the whole time budget)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(sessions, "_SPEED", {})
+    plan = _finetune_plan(zoo, 200)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: sessions.estimate(plan), range(4)))
+    assert all(e is not None for e in got) and len({e["probe_s_per_step"] for e in got}) == 1
 
 
 def test_a_run_streams_and_writes_its_downloads(zoo):

@@ -199,7 +199,8 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                 estimate = gr.Markdown(f"Device: **{device_description()}**", elem_id="train-estimate")
             with gr.Column(scale=3):
                 progress = gr.Markdown("", elem_id="train-progress", min_height=34, container=False)
-                status = gr.Markdown(intro_status(I.DEFAULT_MODEL), elem_id="train-status", elem_classes=["status"])
+                status = gr.Markdown(intro_status(I.DEFAULT_MODEL, root), elem_id="train-status",
+                                     elem_classes=["status"])
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         with gr.Row(equal_height=False):
@@ -466,8 +467,8 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
                       [tab.dataset, tab.train_size], tab.train_size_preset, **PRIVATE)
     tab.model.input(target_update, [tab.model, tab.target], tab.target, **PRIVATE)
     tab.model.change(cycle_visibility, tab.model, tab.cycle.group, **PRIVATE)  # a link sets it too
-    tab.model.change(lambda m, store: intro_status(m) if store.run is None else gr.skip(), [tab.model, tab.store],
-                     tab.status, **PRIVATE)  # what Start will do, until this session has a run
+    tab.model.change(lambda m, store: intro_status(m, root) if store.run is None else gr.skip(),
+                     [tab.model, tab.store], tab.status, **PRIVATE)  # what Start will do, until this session has a run
     tab.compare_btn.click(make_compare_fn(root), [tab.compare_with, tab.seed, tab.store],
                           [tab.cmp_mine_caption, tab.cmp_mine, tab.cmp_zoo_caption, tab.cmp_zoo],
                           api_visibility="private", concurrency_limit=None)

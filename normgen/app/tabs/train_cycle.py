@@ -8,10 +8,12 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.data import dataset_info, first_dataset
 from normgen.losses import CYCLE_NORMS
 from normgen.models import family
-from normgen.models.config import LAMBDA_CYC_MAX
+from normgen.models.config import LAMBDA_CYC_MAX, default_model_config
 from normgen.service import inputs as I
+from normgen.service.sessions import finetune_source
 
 CYCLE_HELP = ("The cycle term λ_cyc (‖F(G(a)) − a‖ + ‖G(F(b)) − b‖) is itself a norm; the weight penalties "
               "(the λ sliders) act on the **generator** (G and F) or the **discriminator** (D_A and D_B).")
@@ -49,14 +51,20 @@ def build_cycle_controls(model: str) -> CycleControls:
     return CycleControls(group, lam_cyc, lam_id, norm)
 
 
-def intro_status(model: Any) -> str:
-    """Train's status before a run: what Start does with the defaults (a translator: from scratch, with rows)."""
-    if translates(model):
-        return (f"Press **Start training**: the {I.model_label(model)} trains from scratch with the λ_cyc, λ_id and "
-                "cycle norm you set; as it trains, rows show a → G(a) → F(G(a)) → truth for 6 held-out images, and "
-                "at the end its scores sit beside the zoo's. Stop keeps what the run has.")
-    return ("Press **Start training**: the defaults fine-tune the pretrained baseline with L1 λ = 1e-2 for 150 steps "
-            "(about 15 s). Stop keeps what the run has.")
+def intro_status(model: Any, root: str | None = None) -> str:
+    """Train's status before a run: what Start does with this model's defaults, as the plan will do it
+    (fine-tuning where the zoo has its baseline on its first dataset, else from scratch); how long is the
+    estimate's to say (measured on this server), not a number written here."""
+    fam = family(model)
+    dataset = first_dataset(fam.image_channels or 1)
+    base = finetune_source(model, dataset, default_model_config(model).g_norm, root)
+    how = ("fine-tunes the pretrained baseline" if base is not None
+           else "trains from scratch (the zoo has no baseline of it to fine-tune)")
+    what = ("with the λ_cyc, λ_id and cycle norm you set; as it trains, rows show a → G(a) → F(G(a)) → truth for 6 "
+            "held-out images, and at the end its scores sit beside the zoo's" if translates(model)
+            else "with the λ values you set, the grid updating as it trains")
+    return (f"Press **Start training**: the {I.model_label(model)} {how} on {dataset_info(dataset).label}, {what}. "
+            "The estimate below says how long it takes on this server. Stop keeps what the run has.")
 
 
 def cycle_visibility(model: Any) -> Any:
