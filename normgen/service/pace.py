@@ -5,18 +5,19 @@ measures the kept model and writes its downloads; and the machine is shared, so 
 slower than a short probe measured it. Estimates made from the probe alone were 2-9x too short (issue 23).
 
 `PaceBook` keeps, per setting kind (model, dataset, start, device), what the last runs took: the fixed
-part (`overhead_s`: everything but the training steps) and the seconds per step, each normalized by how
-busy the machine was (`busy()`: the 1-minute load average per core, at least 1). An estimate is
+part (`overhead_s`: everything but the training steps) and the seconds per step. An estimate is
 
-    overhead + min(steps x s_per_step, the time budget), both scaled by how busy the machine is now,
+    overhead + min(steps x s_per_step, the time budget)
 
-from that kind's runs where there are some, else from the probe scaled by what the other runs' pace was
-against their probes, else from the probe and a start-up allowance measured here (`COLD_OVERHEAD_S`).
+from the median of that kind's runs where there are some, else from the probe (measured just now, so at
+today's load) scaled by how the other runs' pace compared with their probes, else from the probe and a
+start-up allowance (`COLD_OVERHEAD_S`). The load average is not used to scale: the machine's other work
+is often niced below the run's (a CI job, a zoo build), so it overstated the wait 3x in the load test;
+the admission's own pace (actual against expected of the runs that ended) corrects what is left.
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 import threading
 from dataclasses import dataclass
@@ -26,18 +27,10 @@ COLD_SLOWDOWN = 1.5  # a run's step against the probe's, before any run ended he
 KEEP = 8  # observations kept per kind (the newest)
 
 
-def busy() -> float:
-    """How busy the CPU is: the 1-minute load average per core, at least 1 (1 = nothing waits for a core)."""
-    try:
-        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
-    except OSError:  # no load average on this platform
-        return 1.0
-
-
 @dataclass(frozen=True)
 class Observed:
-    overhead_s: float  # wall time less the training steps, per unit of busy()
-    s_per_step: float  # training seconds per step, per unit of busy()
+    overhead_s: float  # wall time less the training steps
+    s_per_step: float  # training seconds per step
     probe_ratio: float | None  # s_per_step against the probe's measured seconds per step (None: no probe)
 
 
@@ -48,15 +41,13 @@ class PaceBook:
         self._seen: dict[tuple, list[Observed]] = {}
         self._lock = threading.Lock()
 
-    def record(self, kind: tuple, *, wall_s: float, train_s: float, steps: int, probe_s_per_step: float | None,
-               load: float | None = None) -> None:
+    def record(self, kind: tuple, *, wall_s: float, train_s: float, steps: int,
+               probe_s_per_step: float | None) -> None:
         """A run of `kind` took `wall_s` from its turn to its downloads, `train_s` of it for `steps` steps."""
         if steps < 1 or wall_s <= 0 or train_s <= 0:
             return
-        b = load if load is not None else busy()
-        sps = train_s / steps / b
-        ratio = sps * b / probe_s_per_step if probe_s_per_step else None
-        obs = Observed(max(0.0, wall_s - train_s) / b, sps, ratio)
+        sps = train_s / steps
+        obs = Observed(max(0.0, wall_s - train_s), sps, sps / probe_s_per_step if probe_s_per_step else None)
         with self._lock:
             self._seen.setdefault(kind, []).append(obs)
             del self._seen[kind][:-KEEP]
@@ -66,22 +57,20 @@ class PaceBook:
         with self._lock:
             return bool(self._seen.get(kind))
 
-    def estimate(self, kind: tuple, *, steps: int, max_seconds: float, probe_s_per_step: float | None,
-                 load: float | None = None) -> dict[str, float]:
+    def estimate(self, kind: tuple, *, steps: int, max_seconds: float,
+                 probe_s_per_step: float | None) -> dict[str, float]:
         """{"s_per_step", "steps" (what the time budget allows), "train_s", "overhead_s", "seconds", "source"}."""
-        b = load if load is not None else busy()
         with self._lock:
             mine = list(self._seen.get(kind, ()))
             every = [o for seen in self._seen.values() for o in seen]
         ratios = [o.probe_ratio for o in every if o.probe_ratio]
         if mine:
-            sps = statistics.median(o.s_per_step for o in mine) * b
-            overhead = statistics.median(o.overhead_s for o in mine) * b
+            sps = statistics.median(o.s_per_step for o in mine)
+            overhead = statistics.median(o.overhead_s for o in mine)
             source = f"{len(mine)} run(s) of this kind on this server"
         else:
-            # the probe ran just now, so it already trained at today's load
             sps = (probe_s_per_step or 0.0) * (statistics.median(ratios) if ratios else COLD_SLOWDOWN)
-            overhead = (statistics.median(o.overhead_s for o in every) * b if every else COLD_OVERHEAD_S * b)
+            overhead = statistics.median(o.overhead_s for o in every) if every else COLD_OVERHEAD_S
             source = (f"a speed probe, scaled by {len(every)} earlier run(s) here" if every
                       else "a speed probe and the usual start-up time")
         budget_steps = int(max_seconds / sps) if sps > 0 else steps
@@ -94,4 +83,4 @@ class PaceBook:
 BOOK = PaceBook()  # this server's runs (one per process)
 
 
-__all__ = ["PaceBook", "Observed", "BOOK", "busy", "COLD_OVERHEAD_S", "COLD_SLOWDOWN"]
+__all__ = ["PaceBook", "Observed", "BOOK", "COLD_OVERHEAD_S", "COLD_SLOWDOWN"]

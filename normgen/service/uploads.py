@@ -257,6 +257,7 @@ def read_upload(paths: Iterable[str | Path], shape: str = "auto", names: Iterabl
             Image.fromarray(arr[0] if channels == 1 else arr.transpose(1, 2, 0)).save(where / f"{i:05d}.png")
             arrays.append(arr)
     except BaseException:
+        workdir.release(base)
         shutil.rmtree(base, ignore_errors=True)
         raise
     names_ = tuple(classes) if len(classes) > 1 else None  # one class folder: unlabeled, as on disk
