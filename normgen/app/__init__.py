@@ -13,11 +13,12 @@ history.replaceState whenever one changes, shows it in a selectable box with one
 and the page load parses the query once and hands it to each tab's `make_load_fn(root, data_root)`.
 
 Public API (gradio_client): `/explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
-dropout)` and `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-train_size, dropout)`; the last two of each default to 0 (all training images, no dropout), so older
-calls without them still work. `/train_lambda(l1, l2)` changes the λ of this session's live run from its
-next step; `/train_result()` returns this session's last run (finished, stopped or cancelled) to the client
-that started it. Every other event is private.
+dropout, loss)` and `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
+train_size, dropout, loss, lambda_cyc, lambda_id, cycle_norm)`; the values added later have defaults, and a
+call without them (gradio_client's, or a REST call with fewer values: normgen.app.events) gets those.
+`/train_lambda(l1, l2)` changes the λ of this session's live run from its next step; `/train_result()` returns
+this session's last run (finished, stopped or cancelled) to the client that started it. Every other event is
+private.
 """
 
 from __future__ import annotations

@@ -127,3 +127,20 @@ def test_check_value_ranges():
         check_value("n", -1, n)
     assert check_value("x", "abc", gr.Textbox()) == "abc"  # other controls: Gradio's and the handler's
     assert check_value("x", None, n) is None
+
+
+def test_a_value_another_control_cannot_read_is_named_too():
+    """Past the checks above, Gradio's own failure (here a DateTime's) is one line naming the field, not
+    Gradio's bare error with every control of the event listed."""
+    with CheckedBlocks() as demo:
+        moment = gr.DateTime(label="When")
+        gr.Button().click(lambda when: str(when), moment, gr.Textbox())
+
+        def when(moment):
+            return str(moment)
+
+        gr.Button().click(when, moment, gr.Textbox())
+    lam, named = list(demo.fns.values())
+    assert _refusal(demo, named, ["abc"]) == "moment could not be read as its control expects, got 'abc'"
+    assert _refusal(demo, lam, ["abc"]) == "When could not be read as its control expects, got 'abc'"
+    assert float(_call(demo, named, ["2024-01-01 00:00:00"])[0]) > 1.7e9  # a timestamp (in the server's zone)

@@ -4,9 +4,10 @@ Like every tab: plain functions (choices and readouts: explore_controls; handler
 then `build_explore_tab` (the layout, returning its widgets by name as an `ExploreTab`), then
 `wire_explore` (the events).
 
-Public endpoint `/explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout)`;
-the last two came later and default to 0 (all training images, no dropout), so a call with the first
-eight still works; l1 and l2 are λ values (floats). Every other event here is private. Controls fire on
+Public endpoint `/explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)`;
+the last three came later and default to 0, 0 and "ns" (all training images, no dropout, the non-saturating
+loss), so a call with the first eight still works, over REST too (normgen.app.events); l1 and l2 are λ values
+(floats). Every other event here is private. Controls fire on
 `.input` (user edits only), so programmatic updates (choices that follow the model, a shared link)
 never start a cascade of calls.
 
