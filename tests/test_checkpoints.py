@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 
 import pytest
@@ -401,7 +402,8 @@ def test_crafted_files_exit_2_with_one_line_in_the_cli(tmp_path, ckpt, trained_c
 
 
 def test_a_crafted_zoo_file_is_a_note_in_explore(tmp_path):
-    """A zoo whose file was replaced (and its sha256 re-recorded): Explore explains, never raises."""
+    """A zoo whose file was replaced (and its sha256 re-recorded): Explore explains, never raises, and names
+    the entry, not where the zoo lives on the server (issue 23); the command line's error keeps the path."""
     from dataclasses import replace
 
     from ui_zoo import build_tiny_zoo
@@ -421,4 +423,10 @@ def test_a_crafted_zoo_file_is_a_note_in_explore(tmp_path):
     clear_cache()
     r = explore("gan", "shapes", "none", 1e-2, 0.0, "generator", "loss", 0, root=str(root))
     assert r.selected_image is None
-    assert f"A zoo file could not be used: {path}: tensor generator.fc.weight has dtype BOOL" in r.note
+    assert (f"A zoo file could not be used: zoo entry {e.id} ({e.file}): tensor generator.fc.weight has dtype "
+            "BOOL") in r.note
+    assert str(tmp_path) not in r.note and str(root.resolve()) not in r.note
+    from normgen.zoo.index import load_entry
+
+    with pytest.raises(CheckpointError, match=f"^{re.escape(str(path))} \\(zoo entry {re.escape(e.id)}\\): tensor"):
+        load_entry(load_index(root).get(e.id), root)

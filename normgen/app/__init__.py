@@ -13,11 +13,12 @@ history.replaceState whenever one changes, shows it in a selectable box with one
 and the page load parses the query once and hands it to each tab's `make_load_fn(root, data_root)`.
 
 Public API (gradio_client): `/explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
-dropout)` and `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-train_size, dropout)`; the last two of each default to 0 (all training images, no dropout), so older
-calls without them still work. `/train_lambda(l1, l2)` changes the λ of this session's live run from its
-next step; `/train_result()` returns this session's last run (finished, stopped or cancelled) to the client
-that started it. Every other event is private.
+dropout, loss)` and `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
+train_size, dropout, loss, lambda_cyc, lambda_id, cycle_norm)`; the values added later have defaults, and a
+call without them (gradio_client's, or a REST call with fewer values: normgen.app.events) gets those.
+`/train_lambda(l1, l2)` changes the λ of this session's live run from its next step; `/train_result()` returns
+this session's last run (finished, stopped or cancelled) to the client that started it. Every other event is
+private.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.events import CheckedBlocks
 from normgen.app.tabs import compare as compare_tab
 from normgen.app.tabs import explore as explore_tab
 from normgen.app.tabs import train as train_tab
@@ -45,6 +47,7 @@ from normgen.app.tabs.train import TrainTab, build_train_tab, make_estimate_fn, 
 from normgen.app.tabs.translate import build_translate_tab
 from normgen.service import inputs as I
 from normgen.service import links
+from normgen.service.explorer import request as explore_request
 
 HEADER = (
     "# normgen: what does weight regularization do to an image generator?\n"
@@ -90,8 +93,10 @@ def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, data_root: str 
     """"Train this setting": copy Explore's controls into Train and switch tabs (and the link's tab)."""
 
     def to_train(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss="ns"):
-        try:  # the seed as typed (not preprocessed): a huge one copied over would end the event stream
-            seed = I.parse_seed(seed)
+        try:  # the values as sent (not preprocessed), checked as /explore checks them: a bad one is named, not
+            # copied (an unknown dataset into Train's list; a huge seed would end the page's event stream)
+            model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss = explore_request(
+                model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
         except I.InputError as exc:
             raise gr.Error(str(exc), title="Invalid input") from None
         ok = I.dataset_status(data_root).get(dataset) is None
@@ -99,8 +104,7 @@ def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, data_root: str 
             gr.Warning(f"{I.dataset_label(dataset)} is not on this server: training on "
                        f"{I.OFFLINE_DATASET} instead.")
         out = (gr.Tabs(selected="train"), model, dataset if ok else I.OFFLINE_DATASET, g_norm, l1, l2,
-               gr.update(choices=target_choices(model), value=target), variant, seed, train_size, dropout,
-               loss if loss in I.LOSSES else "ns")
+               gr.update(choices=target_choices(model), value=target), variant, seed, train_size, dropout, loss)
         return (*out, "train") if tab_box is not None else out
 
     shared = [ex.model, ex.dataset, ex.g_norm, ex.l1, ex.l2, ex.target, ex.variant, ex.seed, ex.train_size, ex.dropout,
@@ -170,10 +174,13 @@ def wire_page_load(demo: gr.Blocks, tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab,
                   ex.dropout]
         dep = dep.then(explore_tab.make_load_fn(root, data_root), None, legacy, **PRIVATE).then(
             make_explore_fn(root), ex.inputs(), ex.outputs(), **PRIVATE)
+    # preprocess=False: the values as the page holds them when each step runs (a visitor may type while the
+    # page loads); the nearest view names a bad one, the estimate says it in its line, not in a toast
     return dep.then(
-        make_nearest_fn(root, data_root, only_small=True), ex.inputs(), [ex.nn_image, ex.nn_note], **PRIVATE).then(
+        make_nearest_fn(root, data_root, only_small=True), ex.inputs(), [ex.nn_image, ex.nn_note], preprocess=False,
+        **PRIVATE).then(
         target_update, [tr.model, tr.target], tr.target, **PRIVATE).then(
-        make_estimate_fn(root, data_root), tr.inputs(), tr.estimate, **PRIVATE)
+        make_estimate_fn(root, data_root), tr.inputs(), tr.estimate, preprocess=False, **PRIVATE)
 
 
 def explore_fragment(*values: Any) -> str:
@@ -231,7 +238,8 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
     `data_root`: where MNIST / Fashion-MNIST live (default $NORMGEN_DATA)."""
     # Gradio's cache: files this app wrote are deleted an hour after they were made (checked every 10 min);
     # normgen's own temporary folders are swept by service.housekeeping (app.py starts it)
-    with gr.Blocks(title="normgen: regularization in image generators", delete_cache=(600, 3600)) as demo:
+    # CheckedBlocks: a missing or bad value is refused in one line naming the field (normgen.app.events)
+    with CheckedBlocks(title="normgen: regularization in image generators", delete_cache=(600, 3600)) as demo:
         gr.Markdown(HEADER, elem_id="header")
         link, copy, note, tab_box = build_link_bar()
         with gr.Tabs(selected="explore", elem_id="tabs") as tabs:

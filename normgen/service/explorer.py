@@ -66,7 +66,7 @@ from normgen.service.report import (
     size_words,
     totals,
 )
-from normgen.zoo.index import Entry, ZooIndex, family_dropout, load_entry
+from normgen.zoo.index import Entry, ZooIndex, family_dropout, load_entry, public_problem
 from normgen.zoo.readings import images_words
 
 N_SAMPLES = 64  # unconditional grids: 8 x 8
@@ -487,8 +487,8 @@ def _explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
         return empty
     try:
         return show(index, s, seed)
-    except CheckpointError as exc:
-        empty.note = f"{empty.note}\n\nA zoo file could not be used: {exc}".strip()
+    except CheckpointError as exc:  # the entry is named, not where the zoo lives on the server
+        empty.note = f"{empty.note}\n\nA zoo file could not be used: {public_problem(exc)}".strip()
         return empty
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from PIL import Image
 
+from normgen.checkpoints import CheckpointError
 from normgen.data import Dataset, DatasetUnavailable
 from normgen.engine.sampling import sample
 from normgen.eval.generalization import comparison_sets, generalization, nearest
@@ -31,7 +32,7 @@ from normgen.service.explorer import GRID_SCALE, _lru_put, grid_size, request, s
 from normgen.service.inputs import dataset_label, dataset_status, get_index, zoo_problem
 from normgen.service.report import MEMO_WORDS
 from normgen.service.sessions import get_split
-from normgen.zoo.index import Entry, load_entry
+from normgen.zoo.index import Entry, load_entry, public_problem
 from normgen.zoo.readings import metric, pixels
 
 # a live run is scored as the zoo scores its entries (normgen.zoo.build's EVAL_N samples from noise
@@ -132,6 +133,9 @@ def nearest_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target
         ck = load_entry(sel, index.root)
         train, test = get_split(sel.dataset, True, data_root), get_split(sel.dataset, False, data_root)
         seen = ck.config.training_images(train)
+    except CheckpointError as exc:  # the entry is named, not where the zoo lives on the server
+        return NearestView(None, f"A zoo file could not be used: {public_problem(exc).rstrip('.')}."
+                           + _memorization_note(sel))
     except (DatasetUnavailable, OSError, ValueError) as exc:
         return NearestView(None, f"The {dataset_label(sel.dataset)} images could not be used on this server "
                            f"({exc}), so its nearest training images cannot be shown here." + _memorization_note(sel))

@@ -27,6 +27,7 @@ from normgen.zoo.index import INDEX_NAME, ZooIndex, load_index, zoo_root
 G_NORM_LABELS = {"none": "none", "batch": "batch norm"}  # the controls' names for models.config.G_NORMS
 SEED_MAX = 2**31 - 1
 SHOWN_MAX = 60  # characters of a bad value quoted in an error message
+OPTIONS_SHOWN = 12  # choices a message lists (the line stays readable)
 NUMBER_CHARS_MAX = 40  # a longer string is not read as a number (int() of 10,000 digits is slow)
 DEFAULT_MODEL, DEFAULT_DATASET = "gan", "mnist"  # the first screen, when the zoo / this server has them
 DEFAULT_SEED = 0  # Explore's first noise seed (the background pass warms its grids)
@@ -41,9 +42,15 @@ class InputError(ValueError):
 # validation
 
 
-def _shown(value: Any) -> str:
+EMPTY = "nothing (empty)"  # how a message quotes a missing value: an empty box in the page, null over the API
+
+
+def shown(value: Any) -> str:
     """`value` as an error message quotes it: its repr on one line, cut short (an API client can send a
-    megabyte string or a 400-digit number; the message stays one readable line)."""
+    megabyte string or a 400-digit number; the message stays one readable line); an empty box (None, or
+    a blank string) as EMPTY, not 'None'."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return EMPTY
     r = " ".join(repr(value).split())
     return r if len(r) <= SHOWN_MAX else f"{r[:SHOWN_MAX - 3]}..."
 
@@ -51,7 +58,7 @@ def _shown(value: Any) -> str:
 def check_choice(name: str, value: Any, allowed: tuple[str, ...] | list[str]) -> str:
     """`value` must be one of `allowed` (exact strings)."""
     if not isinstance(value, str) or value not in allowed:
-        raise InputError(f"{name} must be one of: {', '.join(allowed)}; got {_shown(value)}")
+        raise InputError(f"{name} must be one of: {', '.join(allowed)}; got {shown(value)}")
     return value
 
 
@@ -146,26 +153,39 @@ def parse_lambda(name: str, value: Any) -> float:
     """A lambda: a number (or a numeric string such as "1e-4") in [0, LAMBDA_MAX]; NaN/inf rejected."""
     v = _number(value)
     if v is None:
-        raise InputError(f"{name} must be a number in [0, {LAMBDA_MAX:g}] such as 1e-4, got {_shown(value)}")
+        raise InputError(f"{name} must be a number in [0, {LAMBDA_MAX:g}] such as 1e-4, got {shown(value)}")
     v = _finite_float(v)
     if not math.isfinite(v) or not 0.0 <= v <= LAMBDA_MAX:
-        raise InputError(f"{name} must be a finite number in [0, {LAMBDA_MAX:g}], got {_shown(value)}")
+        raise InputError(f"{name} must be a finite number in [0, {LAMBDA_MAX:g}], got {shown(value)}")
     return v
 
 
-def parse_int(name: str, value: Any, lo: int, hi: int) -> int:
-    """An integer in [lo, hi]. A float is accepted only when it is a whole number (3.0); any other is
-    refused, never rounded (a seed of 1.5 is a mistake, not seed 2). Huge values are refused exactly."""
-    allowed = f"{name} must be an integer in [{lo}, {hi}]"
+def _interval(lo: float | None, hi: float | None) -> str:
+    """' in [lo, hi]' (' of at least lo' / ' of at most hi' with one end open; '' with both)."""
+    def n(v: float) -> str:  # an integer in full (2147483647, not 2.14748e+09)
+        return str(v) if isinstance(v, int) else f"{v:g}"
+
+    if lo is not None and hi is not None:
+        return f" in [{n(lo)}, {n(hi)}]"
+    if lo is not None:
+        return f" of at least {n(lo)}"
+    return f" of at most {n(hi)}" if hi is not None else ""
+
+
+def parse_int(name: str, value: Any, lo: int | None, hi: int | None) -> int:
+    """An integer in [lo, hi] (None: that end open). A float is accepted only when it is a whole number
+    (3.0); any other is refused, never rounded (a seed of 1.5 is a mistake, not seed 2). Huge values are
+    refused exactly."""
+    allowed = f"{name} must be an integer{_interval(lo, hi)}"
     v = _number(value)
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        raise InputError(f"{allowed}, got {_shown(value)}")
+        raise InputError(f"{allowed}, got {shown(value)}")
     if isinstance(v, float):
         if not v.is_integer():
-            raise InputError(f"{allowed}, got {_shown(value)}: not a whole number (it is not rounded)")
+            raise InputError(f"{allowed}, got {shown(value)}: not a whole number (it is not rounded)")
         v = int(v)
-    if not lo <= v <= hi:
-        raise InputError(f"{allowed}, got {_shown(value)}")
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise InputError(f"{allowed}, got {shown(value)}")
     return v
 
 
@@ -179,16 +199,26 @@ def next_seed(value: Any) -> int:
     return (parse_seed(value) + 1) % (SEED_MAX + 1)
 
 
-def parse_float(name: str, value: Any, lo: float, hi: float) -> float:
-    """A finite number in [lo, hi] (or a numeric string); NaN, inf and non-numbers refused."""
-    allowed = f"{name} must be a number in [{lo:g}, {hi:g}]"
+def parse_float(name: str, value: Any, lo: float | None, hi: float | None) -> float:
+    """A finite number in [lo, hi] (None: that end open), or a numeric string; NaN, inf and non-numbers
+    refused."""
+    allowed = f"{name} must be a {'number' if lo is not None and hi is not None else 'finite number'}" \
+              f"{_interval(lo, hi)}"
     v = _number(value)
     if v is None:
-        raise InputError(f"{allowed}, got {_shown(value)}")
+        raise InputError(f"{allowed}, got {shown(value)}")
     v = _finite_float(v)
-    if not math.isfinite(v) or not lo <= v <= hi:
-        raise InputError(f"{allowed}, got {_shown(value)}")
+    if not math.isfinite(v) or (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise InputError(f"{allowed}, got {shown(value)}")
     return v
+
+
+def check_option(name: str, value: Any, allowed: list | tuple) -> Any:
+    """`value` must be one of `allowed` (a control's choices: strings or numbers, compared as Gradio does)."""
+    if isinstance(value, (list, dict)) or value not in allowed:
+        listed = [str(a) for a in allowed[:OPTIONS_SHOWN]] + (["..."] if len(allowed) > OPTIONS_SHOWN else [])
+        raise InputError(f"{name} must be one of: {', '.join(listed)}; got {shown(value)}")
+    return value
 
 
 TRAIN_SIZE_MAX = 10_000_000  # TrainConfig's bound; a dataset's own size is checked where it is known

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from normgen.checkpoints import Checkpoint, CheckpointError
 from normgen.config import TrainConfig, make_config
 from normgen.data import DATASETS, Dataset, dataset_info, load_dataset, make_shapes
 from normgen.engine.train import train
@@ -32,6 +33,7 @@ from normgen.service.inputs import (
     LOSSES,
     OFFLINE_DATASET,
     InputError,
+    check_choice,
     check_dataset,
     check_g_norm,
     check_loss,
@@ -52,7 +54,7 @@ from normgen.service.inputs import (
     train_split_size,
 )
 from normgen.service.pace import BOOK
-from normgen.zoo.index import Entry, entry_path, load_entry
+from normgen.zoo.index import Entry, entry_path, load_entry, public_problem
 
 if TYPE_CHECKING:
     from normgen.service.uploads import Upload
@@ -175,8 +177,7 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     adversarial = dict(zip(("loss", "lipschitz"), LOSSES[check_loss(loss)], strict=True))
     if adversarial["loss"] != "ns" and not family(model).adversarial:
         raise InputError(f"loss {loss!r} needs a discriminator; the {model_label(model)} has none (use ns)")
-    if start not in STARTS:
-        raise InputError(f"start must be one of: {', '.join(STARTS)}; got {start!r}")
+    start = check_choice("start", start, STARTS)
     device = device or device_name()
     max_steps, max_seconds = caps(device)
     steps = parse_int(f"steps (this server allows at most {max_steps} per run)", steps, 1, max_steps)
@@ -196,7 +197,7 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     if upload is not None:
         entry = upload_source(model, g_norm, upload, root) if start == "finetune" and not dropout else None
         if entry is not None:  # the zoo's baseline of images of this shape, fine-tuned on the visitor's
-            ck = load_entry(entry, get_index(root).root)
+            ck = _load_baseline(entry, root)
             cfg = replace(ck.config, reg=reg, dataset=dataset, **stream)
             return RunPlan(cfg, device, "finetune", copy.deepcopy(ck.model), entry,
                            [f"Your images: {upload.words()}; fine-tuning the zoo baseline `{entry.id}` (trained on "
@@ -209,7 +210,7 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
         start = "scratch"
     if start == "finetune":
         entry = finetune_source(model, dataset, g_norm, root, train_size)
-        ck = load_entry(entry, get_index(root).root) if entry is not None and not dropout else None
+        ck = _load_baseline(entry, root) if entry is not None and not dropout else None
         if ck is not None and any(getattr(ck.config.model, k) != v for k, v in cycle.items()):
             notes.append(f"The zoo baseline was trained with λ_cyc {ck.config.model.lambda_cyc:g}, λ_id "
                          f"{ck.config.model.lambda_id:g} and the {ck.config.model.cycle_norm.upper()} cycle norm "
@@ -229,6 +230,16 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
         msg = str(exc).replace(dataset, "your images") if upload is not None else str(exc)
         raise InputError(msg) from None
     return RunPlan(cfg, device, "scratch", None, None, notes, upload=upload, root=root)
+
+
+def _load_baseline(entry: Entry, root: str | None) -> Checkpoint:
+    """The zoo baseline a run fine-tunes; a file that cannot be used is an InputError naming the entry (not
+    where the zoo lives on the server)."""
+    try:
+        return load_entry(entry, get_index(root).root)
+    except CheckpointError as exc:
+        raise InputError(f"the zoo baseline to fine-tune could not be used ({public_problem(exc).rstrip('.')}); "
+                         "start from scratch instead") from None
 
 
 def upload_source(model: str, g_norm: str, upload: Upload, root: str | None = None) -> Entry | None:

@@ -336,16 +336,41 @@ def entry_path(entry: Entry, root: str | Path | None = None) -> Path:
     return zoo_root(root) / entry.file
 
 
+class EntryError(CheckpointError):
+    """A zoo entry whose file cannot be used. `str()` names the file (the command line's reader can open
+    it); `public` names the entry and the file inside the zoo, never where the zoo lives on the server
+    (what a page shows a visitor)."""
+
+    def __init__(self, entry: Entry, path: Path, reason: str) -> None:
+        super().__init__(f"{path} (zoo entry {entry.id}): {reason}")
+        self.entry_id, self.reason = entry.id, reason
+        self.public = f"zoo entry {entry.id} ({entry.file}): {reason}"
+
+
+def public_problem(exc: Exception) -> str:
+    """What a page says of a zoo file that could not be used: its entry (EntryError.public), never where
+    the file lives on the server."""
+    return exc.public if isinstance(exc, EntryError) else "a checkpoint file could not be read"
+
+
+def _entry_error(entry: Entry, path: Path, exc: CheckpointError) -> EntryError:
+    """`exc` (which names `path` at its start, and maybe inside) said of `entry`: the path as the entry's
+    file inside the zoo."""
+    reason = str(exc).removeprefix(f"{path}: ")
+    for where in {str(path.resolve()), str(path)}:
+        reason = reason.replace(where, entry.file)
+    return EntryError(entry, path, reason)
+
+
 def check_sha(entry: Entry, root: str | Path | None = None) -> Path:
     """The entry's file, after checking it exists and its sha256 equals the index's."""
     path = entry_path(entry, root)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such file (zoo entry {entry.id}); rebuild it with "
-                              "python -m normgen zoo build")
+        raise EntryError(entry, path, "no such file; rebuild it with python -m normgen zoo build")
     digest = sha256(path)
     if digest != entry.sha256:
-        raise CheckpointError(f"{path}: sha256 mismatch (index {entry.sha256[:12]}..., file {digest[:12]}...): "
-                              "the file was modified or damaged; restore it or rebuild the entry")
+        raise EntryError(entry, path, f"sha256 mismatch (index {entry.sha256[:12]}..., file {digest[:12]}...): "
+                                      "the file was modified or damaged; restore it or rebuild the entry")
     return path
 
 
@@ -354,20 +379,25 @@ def load_entry(entry: Entry, root: str | Path | None = None, verify: bool = True
 
     Cached by (path, sha256, mtime, size): a file changed on disk is re-read and re-checked.
     The returned model is shared by later calls: deep-copy it before training it further.
+    A file that cannot be used raises EntryError (a CheckpointError naming the entry).
     """
     path = entry_path(entry, root)
     try:
         st = path.stat()
     except OSError:
-        raise CheckpointError(f"{path}: no such file (zoo entry {entry.id}); rebuild it with "
-                              "python -m normgen zoo build") from None
+        raise EntryError(entry, path, "no such file; rebuild it with python -m normgen zoo build") from None
     key = (str(path.resolve()), entry.sha256, st.st_mtime_ns, st.st_size, verify)
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
     if verify:
         check_sha(entry, root)
-    ck = load(path)
+    try:
+        ck = load(path)
+    except EntryError:
+        raise
+    except CheckpointError as exc:
+        raise _entry_error(entry, path, exc) from None
     _CACHE[key] = ck
     while len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)

@@ -33,7 +33,9 @@ def test_one_link_one_copy_button_and_a_fragment_box_per_tab(demo):
 def test_the_address_bar_is_written_in_the_browser_only(demo):
     js = [d for d in demo.fns.values() if d.js and "replaceState" in d.js]
     assert js and all(d.fn is None for d in js)  # no server round trip
-    assert all(d.api_visibility == "private" for d in demo.fns.values() if d.js)
+    # every page-only event is private; /train's js runs in the page only (it sends a value as typed where the
+    # slider put it back in range, issue 23), never for an API client
+    assert all(d.api_visibility == "private" for d in demo.fns.values() if d.js and d.api_name != "train")
     assert any(d.fn is None and d.js and "clipboard" in d.js for d in demo.fns.values())
 
 

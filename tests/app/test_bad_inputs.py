@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 from test_api import EXPLORE, TRAIN
@@ -44,7 +45,7 @@ def test_explore_seed_abc_names_the_seed_and_its_range(app):
 @pytest.mark.parametrize(("seed", "message"), [
     (1.5, rf"{SEED}, got 1.5: not a whole number \(it is not rounded\)"),
     (1e308, rf"{SEED}, got 1e\+308"),
-    (None, rf"{SEED}, got None"),
+    (None, rf"{SEED}, got nothing \(empty\)"),
     (-1, rf"{SEED}, got -1"),
     ("9" * 400, rf"{SEED}, got '9+\.\.\."),
 ])
@@ -92,7 +93,8 @@ def test_explore_seed_nan_over_raw_http(app):
 @pytest.mark.parametrize(("kw", "message"), [
     (dict(steps="abc"), r"steps \(this server allows at most \d+ per run\) must be an integer in \[1, \d+\], "
                         r"got 'abc'"),
-    (dict(steps=None), r"steps \(this server allows at most \d+ per run\) must be an integer in \[1, \d+\], got None"),
+    (dict(steps=None), r"steps \(this server allows at most \d+ per run\) must be an integer in \[1, \d+\], "
+                       r"got nothing \(empty\)"),
     (dict(steps=40.5), r"must be an integer in \[1, \d+\], got 40.5: not a whole number"),
     (dict(seconds="abc"), r"seconds \(time budget; at most [\d.]+ on this server\) must be a number in "
                           r"\[1, [\d.]+\], got 'abc'"),
@@ -151,3 +153,121 @@ def test_train_this_setting_copies_only_a_valid_seed(app):
         asyncio.run(demo.process_api(block_fn=dep, inputs=values, state=None))
     values = [5 if c.elem_id == "explore-seed" else c.value for c in dep.inputs]
     assert 5 in asyncio.run(demo.process_api(block_fn=dep, inputs=values, state=None))["data"]
+
+
+# ----------------------------------------------------------------------------------------------
+# issue 23: too few values, the page's own events, runs nobody asked for
+
+def _events(text: str) -> list[tuple[str, object]]:
+    """(event, data) of a /call event stream."""
+    out, event = [], None
+    for line in text.splitlines():
+        if line.startswith("event: "):
+            event = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            out.append((event, json.loads(line.removeprefix("data: "))))
+    return out
+
+
+def test_an_old_explore_call_with_eight_values_gets_the_defaults(app):
+    """/explore grew from 8 values to 11: an API client written before gets the view, the three new values
+    (train_size, dropout, loss) at their documented defaults; Gradio alone answered {"error": null}."""
+    _, url, _ = app
+    events = _events(_raw_call(url, "explore", [*EXPLORE.values(), 5]))
+    assert events[-1][0] == "complete", events
+    stats = next(o for o in events[-1][1] if isinstance(o, dict) and "noise_seed" in o)
+    assert stats["noise_seed"] == 5 and stats["exact"] and stats.get("train_size", 0) == 0
+
+
+def test_an_old_train_call_gets_the_defaults_or_a_named_refusal(app, monkeypatch):
+    """/train grew to 17 values: a 13-value call (the one before the loss and the cycle GAN's controls) is
+    read with the new four at their defaults, so its bad steps are named, never {"error": null}."""
+    _, url, _ = app
+    old = [*TRAIN.values(), 0, 0.0]
+    assert len(old) == 13
+    events = _events(_raw_call(url, "train", [*old[:8], 5000, *old[9:]]))
+    assert events[-1][0] == "error"
+    assert re.fullmatch(r"steps \(this server allows at most \d+ per run\) must be an integer in \[1, \d+\], "
+                        r"got 5000", events[-1][1]["error"])
+
+
+def _started(monkeypatch) -> list:
+    """Every run /train starts from now on (normgen.app.tabs.train.start_run, recorded)."""
+    import normgen.app.tabs.train as train_tab
+
+    runs: list = []
+    real = train_tab.start_run
+    monkeypatch.setattr(train_tab, "start_run", lambda *a, **kw: runs.append(real(*a, **kw)) or runs[-1])
+    return runs
+
+
+@pytest.mark.parametrize(("kw", "field"), [
+    (dict(steps=5000), r"steps \(this server allows at most \d+ per run\) must be an integer in \[1, \d+\]"),
+    (dict(seconds=10_000), r"seconds \(time budget; at most [\d.]+ on this server\) must be a number in \[1, [\d.]+\]"),
+    (dict(dropout=2), r"dropout \(a rate; 0 = off\) must be a number in \[0, 0.9\]"),
+    (dict(model="cyclegan", lambda_cyc=1e9), r"lambda_cyc \(weight of the cycle term\) must be a number in \[0, 100\]"),
+])
+def test_train_out_of_range_is_refused_and_no_run_starts(app, monkeypatch, kw, field):
+    """The server refuses the value as sent (never clamped to the slider's end) and starts nothing."""
+    from gradio_client.exceptions import AppError
+
+    client, _, _ = app
+    runs = _started(monkeypatch)
+    with pytest.raises(AppError, match=f"^{field}, got "):
+        client.predict(**{**TRAIN, **kw}, api_name="/train")
+    assert runs == []
+
+
+def _estimate(demo, **values) -> str:
+    """Train's time estimate (a private event) for the controls as they are but `values` (by elem_id)."""
+    import gradio as gr
+
+    dep = _dep(demo, "on_estimate")
+    inputs = [values.get(c.elem_id, None if isinstance(c, gr.State) else c.value) for c in dep.inputs]
+    return asyncio.run(demo.process_api(block_fn=dep, inputs=inputs, state=None))["data"][0]
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"train-l1-value": "abc"}, "l1 must be a number in [0, 10] such as 1e-4, got 'abc'"),
+    ({"train-steps": 5000}, "must be an integer in [1, 3000], got 5000"),
+    ({"train-dropout": 2}, "dropout (a rate; 0 = off) must be a number in [0, 0.9], got 2"),
+    ({"train-lambda-cyc": 1e9}, "lambda_cyc (weight of the cycle term) must be a number in [0, 100], got 1000000000.0"),
+    ({"train-seed": None}, "seed must be an integer in [0, 2147483647], got nothing (empty)"),
+])
+def test_trains_estimate_names_a_bad_value_in_its_line_never_a_toast(app, values, message):
+    """The estimate follows every change of the controls: a bad value is said in its line (a toast there
+    stacked on Start's refusal of the same value: two or three toasts for one λ_cyc of 1e9)."""
+    _, _, demo = app
+    text = _estimate(demo, **values)
+    assert text.startswith("Warning: ") and message in text, text
+
+
+def test_compares_noise_seed_is_named(app):
+    import gradio as gr
+
+    _, _, demo = app
+    dep = _dep(demo, "on_point")
+    values = ["abc" if c.elem_id == "compare-noise-seed" else c.value for c in dep.inputs]
+    with pytest.raises(gr.Error) as exc:
+        asyncio.run(demo.process_api(block_fn=dep, inputs=values, state=None))
+    assert exc.value.message == "noise_seed must be an integer in [0, 2147483647], got 'abc'"
+
+
+def test_train_this_setting_names_an_unknown_dataset(app):
+    import gradio as gr
+
+    _, _, demo = app
+    dep = _dep(demo, "to_train")
+    values = ["imagenet" if c.elem_id == "explore-dataset" else c.value for c in dep.inputs]
+    with pytest.raises(gr.Error) as exc:
+        asyncio.run(demo.process_api(block_fn=dep, inputs=values, state=None))
+    assert re.fullmatch(r"dataset must be one of: shapes, mnist, .*; got 'imagenet'", exc.value.message)
+
+
+def test_explores_follow_up_runs_only_after_a_view_that_succeeded(app):
+    """The nearest-images view after each Explore view: chained with .success, so a refused view is one
+    message, not two (the follow-up refused the same seed again)."""
+    _, _, demo = app
+    follow = [d for d in demo.fns.values() if getattr(d.fn, "__name__", "") == "on_nearest"
+              and d.trigger_after is not None and demo.fns[d.trigger_after].fn.__name__ != "on_load"]
+    assert len(follow) >= 5 and all(d.trigger_only_on_success for d in follow)

@@ -30,7 +30,8 @@ def _message(fn, *args) -> str:
     ("1.5", f"{SEED}, got '1.5': not a whole number (it is not rounded)"),
     (1e308, f"{SEED}, got 1e+308"),
     ("1e308", f"{SEED}, got '1e308'"),
-    (None, f"{SEED}, got None"),
+    (None, f"{SEED}, got nothing (empty)"),  # an empty box: said so, not "got None"
+    ("  ", f"{SEED}, got nothing (empty)"),
     (-1, f"{SEED}, got -1"),
     (2**31, f"{SEED}, got 2147483648"),
     (True, f"{SEED}, got True"),
@@ -68,7 +69,7 @@ def test_good_seeds_are_exact():
 
 @pytest.mark.parametrize(("value", "message"), [
     ("abc", f"{STEPS} must be an integer in [1, 3000], got 'abc'"),
-    (None, f"{STEPS} must be an integer in [1, 3000], got None"),
+    (None, f"{STEPS} must be an integer in [1, 3000], got nothing (empty)"),
     (float("nan"), f"{STEPS} must be an integer in [1, 3000], got nan"),
     (12.5, f"{STEPS} must be an integer in [1, 3000], got 12.5: not a whole number (it is not rounded)"),
     (0, f"{STEPS} must be an integer in [1, 3000], got 0"),
@@ -80,7 +81,7 @@ def test_bad_steps_name_the_field_and_the_range(value, message):
 
 @pytest.mark.parametrize(("value", "message"), [
     ("abc", f"{SECONDS} must be a number in [1, 600], got 'abc'"),
-    (None, f"{SECONDS} must be a number in [1, 600], got None"),
+    (None, f"{SECONDS} must be a number in [1, 600], got nothing (empty)"),
     (float("nan"), f"{SECONDS} must be a number in [1, 600], got nan"),
     (float("inf"), f"{SECONDS} must be a number in [1, 600], got inf"),
     (1e308, f"{SECONDS} must be a number in [1, 600], got 1e+308"),
@@ -105,7 +106,7 @@ def test_bad_choices_name_the_field_and_the_allowed_values(fn, field, bad):
 
 def test_bad_target_names_the_models_targets():
     assert _message(I.check_target, "gan", None) == ("target for the GAN must be one of: generator, "
-                                                      "discriminator, both; got None")
+                                                      "discriminator, both; got nothing (empty)")
 
 
 @pytest.mark.parametrize("bad", ["abc", None, float("nan"), -1, 11, 10**400, "1e400"])

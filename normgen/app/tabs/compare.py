@@ -24,7 +24,7 @@ from normgen.models import MODEL_NAMES, family
 from normgen.render import figures as plots
 from normgen.service import cycle_sweep as CS
 from normgen.service import links
-from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, dataset_label, get_index, parse_seed
+from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, SEED_MAX, dataset_label, get_index, parse_seed
 from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S
 
@@ -253,7 +253,7 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
                                 elem_id="compare-sweep", scale=4)
             train_seed = gr.Radio(v["seeds"], value=v["seed"], label="Training seed", elem_id="compare-train-seed",
                                   scale=1)
-            noise_seed = gr.Number(0, precision=0, minimum=0, label="Noise seed (Enter)",
+            noise_seed = gr.Number(0, precision=0, minimum=0, maximum=SEED_MAX, label="Noise seed (Enter)",
                                    elem_id="compare-noise-seed", scale=1)
         with gr.Column(elem_id="compare-sweeps") as sweep_col:  # the sample-grid sweeps
             strip = gr.Gallery(v["strip"], label="Samples across λ (same noise) - click one",
@@ -308,23 +308,24 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
     assert len(outputs) == len(OUTPUT_NAMES)
     private = {"api_visibility": "private", "show_progress": "minimal"}
 
-    def on_model(m: str | None):
+    def on_model(model: str | None):
         idx = get_index(root)
-        ds = [d for mm, d in S.models_and_datasets(idx) + CS.pairs(idx) if mm == m]
+        ds = [d for m, d in S.models_and_datasets(idx) + CS.pairs(idx) if m == model]
         d = ds[0] if ds else None
-        sw = sweep_choices(idx, m, d) if m and d else []
+        sw = sweep_choices(idx, model, d) if model and d else []
         return (gr.update(choices=_dataset_choices(ds), value=d),
                 gr.update(choices=sw, value=sw[0][1] if sw else None))
 
-    def on_dataset(m: str | None, d: str | None):
-        sw = sweep_choices(get_index(root), m, d) if m and d else []
+    def on_dataset(model: str | None, dataset: str | None):
+        sw = sweep_choices(get_index(root), model, dataset) if model and dataset else []
         return gr.update(choices=sw, value=sw[0][1] if sw else None)
 
-    def on_sweep(m, d, sw, ns, ts):
-        return _view(root, m, d, sw, None, ns, ts)
+    # parameter names are the fields an error message names (normgen.app.events)
+    def on_sweep(model, dataset, sweep, noise_seed, train_seed):
+        return _view(root, model, dataset, sweep, None, noise_seed, train_seed)
 
-    def on_point(m, d, sw, pt, ns, ts):
-        return _view(root, m, d, sw, pt, ns, ts)
+    def on_point(model, dataset, sweep, point, noise_seed, train_seed):
+        return _view(root, model, dataset, sweep, point, noise_seed, train_seed)
 
     def on_select(evt: gr.SelectData):
         return gr.update(value=evt.index)

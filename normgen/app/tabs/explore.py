@@ -4,9 +4,10 @@ Like every tab: plain functions (choices and readouts: explore_controls; handler
 then `build_explore_tab` (the layout, returning its widgets by name as an `ExploreTab`), then
 `wire_explore` (the events).
 
-Public endpoint `/explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout)`;
-the last two came later and default to 0 (all training images, no dropout), so a call with the first
-eight still works; l1 and l2 are λ values (floats). Every other event here is private. Controls fire on
+Public endpoint `/explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)`;
+the last three came later and default to 0, 0 and "ns" (all training images, no dropout, the non-saturating
+loss), so a call with the first eight still works, over REST too (normgen.app.events); l1 and l2 are λ values
+(floats). Every other event here is private. Controls fire on
 `.input` (user edits only), so programmatic updates (choices that follow the model, a shared link)
 never start a cascade of calls.
 
@@ -186,8 +187,9 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                 l1 = gr.Number(d["l1"], label="L1 λ", visible="hidden", elem_id="explore-l1")
                 l2 = gr.Number(d["l2"], label="L2 λ", visible="hidden", elem_id="explore-l2")
                 with gr.Row():
-                    seed = gr.Number(I.DEFAULT_SEED, precision=0, minimum=0, label="Noise seed (same for both grids)",
-                                     elem_id="explore-seed", scale=3, min_width=120)
+                    seed = gr.Number(I.DEFAULT_SEED, precision=0, minimum=0, maximum=I.SEED_MAX,
+                                     label="Noise seed (same for both grids)", elem_id="explore-seed", scale=3,
+                                     min_width=120)
                     new_noise = gr.Button("New noise", elem_id="explore-new-noise", scale=1, size="sm",
                                           min_width=90)
                 note = gr.Markdown(elem_id="explore-note", elem_classes=["note"])
@@ -266,8 +268,9 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
 
 
 def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None = None) -> Any:
-    """Events of the Explore tab; returns the public /explore dependency. Every view is followed by the
-    nearest-training-images view (computed for small-data entries, the prompt otherwise)."""
+    """Events of the Explore tab; returns the public /explore dependency. Every view that succeeds is
+    followed by the nearest-training-images view (computed for small-data entries, the prompt otherwise); a
+    refused one is not, so a bad value gives one message, not two."""
     nn_outs = [tab.nn_image, tab.nn_note]
     follow = make_nearest_fn(root, data_root, only_small=True)
     ins, views = tab.inputs(), tab.view_outputs()
@@ -284,14 +287,14 @@ def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None
                        api_description="Baseline and selected setting from the same noise, plus what changed.",
                        concurrency_limit=None, **quiet)
     gr.on([tab.l1_slider.input, tab.l2_slider.input], make_slider_fn(root), tab.slider_inputs(), views,
-          **fast).then(follow, ins, nn_outs, **fast)
+          **fast).success(follow, ins, nn_outs, **fast)
     gr.on([tab.target.input, tab.variant.input, tab.g_norm.input, tab.seed.input, tab.dropout.input],
-          make_view_fn(root), ins, views, **private).then(follow, ins, nn_outs, **private)
+          make_view_fn(root), ins, views, **private).success(follow, ins, nn_outs, **private)
     gr.on([tab.model.input, tab.dataset.input, tab.train_size.input], make_model_fn(root, data_root), ins,
-          tab.load_outputs(), **private).then(follow, ins, nn_outs, **private)
-    tab.loss.input(make_loss_fn(root), ins, views, **private).then(follow, ins, nn_outs, **private)
+          tab.load_outputs(), **private).success(follow, ins, nn_outs, **private)
+    tab.loss.input(make_loss_fn(root), ins, views, **private).success(follow, ins, nn_outs, **private)
     tab.new_noise.click(new_seed, tab.seed, tab.seed, api_visibility="private", show_progress="hidden",
-                        preprocess=False).success(make_view_fn(root), ins, views, **private).then(
+                        preprocess=False).success(make_view_fn(root), ins, views, **private).success(
         follow, ins, nn_outs, **private)
     tab.nn_button.click(make_nearest_fn(root, data_root), ins, nn_outs, api_visibility="private",
                         concurrency_limit=2, preprocess=False)

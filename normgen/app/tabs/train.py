@@ -24,6 +24,7 @@ Public endpoints:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -44,6 +45,7 @@ from normgen.app.tabs.train_view import (
     status_text,
     train_size_presets,
 )
+from normgen.checkpoints import CheckpointError
 from normgen.models import family
 from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS
@@ -62,6 +64,7 @@ from normgen.service.sessions import (
     plan_run,
     prepare,
 )
+from normgen.zoo.index import public_problem
 from normgen.zoo.readings import images_words
 
 __all__ = ["TrainTab", "build_train_tab", "wire_train", "make_train_fn", "make_estimate_fn", "make_load_fn",
@@ -180,8 +183,8 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                                      else "scratch", label="Start from", elem_id="train-start")
                     g_norm = gr.Radio(g_norm_choices(), value=G_NORMS[0], label="Generator normalization",
                                       elem_id="train-gnorm")
-                    seed = gr.Number(0, precision=0, minimum=0, label="Seed (init, batches, grid noise)",
-                                     elem_id="train-seed")
+                    seed = gr.Number(0, precision=0, minimum=0, maximum=I.SEED_MAX,
+                                     label="Seed (init, batches, grid noise)", elem_id="train-seed")
                     train_size_preset = gr.Radio(train_size_presets(dataset0, data_root), value=0,
                                                  label="Training images", elem_id="train-size-preset",
                                                  info="a class-balanced subset (data seed 0); few images: "
@@ -404,7 +407,10 @@ def make_compare_fn(root: str | None = None):
             seed = I.parse_seed(seed)
         except I.InputError as exc:
             raise gr.Error(str(exc), title="Invalid input") from None
-        mine, theirs = compare_samples(run, e, index.root, seed)
+        try:
+            mine, theirs = compare_samples(run, e, index.root, seed)
+        except CheckpointError as exc:  # the entry is named, not where the zoo lives on the server
+            raise gr.Error(f"A zoo file could not be used: {public_problem(exc)}") from None
         r, c = run.current_reg(), run.cfg
         me = " + ".join(lambda_terms({"l1": r.l1, "l2": r.l2})) or "λ = 0"
         extra = (f", dropout {c.model.dropout:g}" if c.model.dropout else "") + (
@@ -423,6 +429,34 @@ def make_compare_fn(root: str | None = None):
 
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 
+# A slider's number box puts a typed value back in range when it loses focus (Gradio 6.31's Slider: on blur
+# it sends `release` with the value as typed, then sets the nearest end), so Start would train 3000 steps
+# where 5000 was typed, the visitor never asked for that run. The page remembers the last value typed or
+# dragged into each such slider (TYPED_JS, on `.input`), and while the slider shows that value's clamp,
+# Start sends the value as typed (START_JS): plan_run refuses it, naming the field and its range, and no
+# run starts. Any later edit of the slider replaces what was remembered.
+TYPED_JS = "(v) => { (window.normgenTyped = window.normgenTyped || {})[%s] = v; return []; }"
+START_JS = """(...args) => {
+  const typed = window.normgenTyped || {};
+  for (const [i, id, lo, hi] of %s) {
+    const v = typed[id];
+    if (typeof v === 'number' && v !== args[i] && Math.min(Math.max(v, lo), hi) === args[i]) { args[i] = v; }
+  }
+  return args.slice(0, %d);
+}"""
+
+
+def clamped_sliders(tab: TrainTab) -> list[gr.Slider]:
+    """The Train sliders whose number box a visitor types into (the λ sliders' boxes are hidden)."""
+    return [tab.steps, tab.seconds, tab.dropout]
+
+
+def start_js(tab: TrainTab) -> str:
+    """START_JS for Train's inputs (then its store): the clamped sliders by their place in `inputs()`."""
+    ins = [*tab.inputs(), tab.store]
+    spec = [[ins.index(s), s.elem_id, s.minimum, s.maximum] for s in clamped_sliders(tab)]
+    return START_JS % (json.dumps(spec), len(ins))
+
 
 def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = None) -> Any:
     """Events of the Train tab; returns the public /train dependency."""
@@ -431,8 +465,10 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
                        api_description="Train one setting live; streams the grid, curves and status, then "
                                        "the downloads. Refused at once when you already have a run or the "
                                        "server's line is full.",
-                       concurrency_limit=None, show_progress_on=[tab.progress],
+                       concurrency_limit=None, show_progress_on=[tab.progress], js=start_js(tab),
                        preprocess=False)  # values as sent: plan_run's checks name each bad one and its range
+    for s in clamped_sliders(tab):
+        s.input(None, s, None, js=TYPED_JS % json.dumps(s.elem_id), **PRIVATE)
 
     def on_stop(store: TrainStore) -> tuple:
         run = store.run
@@ -449,8 +485,10 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
                                          "/train): status, grid, curves, downloads, JSON summary.",
                          show_progress="hidden")
     wire_lambdas(tab)
+    # preprocess=False: the values as the page holds them (a typed 5000 steps before its slider clamps it),
+    # which plan_run checks; a bad one is named in the estimate's line, never a toast beside Start's
     est = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "estimate",
-           "trigger_mode": "always_last", "show_progress": "minimal"}
+           "trigger_mode": "always_last", "show_progress": "minimal", "preprocess": False}
     changes = [c.change for c in (tab.model, tab.dataset, tab.g_norm, tab.target, tab.variant, tab.start, tab.l1,
                                   tab.l2, tab.steps, tab.seconds, tab.train_size, tab.dropout, tab.loss,
                                   *tab.cycle.inputs())]

@@ -13,7 +13,7 @@ from typing import Any
 
 from normgen.engine.sampling import ROW_LABELS
 from normgen.service import translation_view as TV
-from normgen.service.inputs import InputError, get_index, parse_seed
+from normgen.service.inputs import SEED_MAX, InputError, get_index, parse_seed
 from normgen.zoo.index import Entry
 
 INTRO = (
@@ -75,7 +75,8 @@ def build_translate_tab(root: str | Path | None = None) -> None:
         with gr.Row():
             setting = gr.Dropdown(opts, value=default_setting(es), label="Setting (right)",
                                   elem_id="translate-setting")
-            seed = gr.Number(0, precision=0, minimum=0, label="Inputs (seed)", elem_id="translate-seed")
+            seed = gr.Number(0, precision=0, minimum=0, maximum=SEED_MAX, label="Inputs (seed)",
+                             elem_id="translate-seed")
         first = view(root, setting.value, 0)
         with gr.Row():
             with gr.Column():
@@ -92,9 +93,9 @@ def build_translate_tab(root: str | Path | None = None) -> None:
         if text:
             gr.Markdown("#### What it measured\n" + text, elem_id="translate-findings")
 
-        def show(entry_id: str | None, s: Any):
+        def show(entry_id: str | None, seed: Any):
             try:
-                return view(root, entry_id, s)
+                return view(root, entry_id, seed)
             except InputError as exc:
                 raise gr.Error(str(exc)) from None
 
