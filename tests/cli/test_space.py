@@ -237,3 +237,23 @@ def test_no_token_argument_exists():
         rc = main(["space", "deploy", "--help"])
     assert e.value.code == 0 and rc is None
     assert "--token" not in buf.getvalue() and "HF_TOKEN" in buf.getvalue()
+
+
+def _space_start():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("space_start", ROOT / "scripts" / "space_start.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_the_space_start_finds_every_served_picture_in_component_values():
+    """scripts/space_start.py (run by .ci/run) fetches these: FileData values, galleries and <img> in HTML."""
+    s = _space_start()
+    value = [{"image": {"path": "/tmp/a.png", "url": "http://h/gradio_api/file=/tmp/a.png"}, "caption": "x"},
+             '<div><img src="/gradio_api/file=/tmp/b.png"><a href=\'/gradio_api/file=/tmp/c.json\'>c</a></div>',
+             {"url": "https://example.org/not-a-file"}, "plain text", 3]
+    assert s.file_urls(value) == ["http://h/gradio_api/file=/tmp/a.png", "/gradio_api/file=/tmp/b.png",
+                                  "/gradio_api/file=/tmp/c.json"]
+    assert s.file_urls({"components": []}) == []
