@@ -46,7 +46,7 @@ from normgen.app.tabs.learn import build_learn_tab
 from normgen.app.tabs.train import TrainTab, build_train_tab, make_estimate_fn, target_update, wire_train
 from normgen.app.tabs.translate import build_translate_tab
 from normgen.service import inputs as I
-from normgen.service import links
+from normgen.service import links, zerogpu
 from normgen.service.explorer import request as explore_request
 
 HEADER = (
@@ -236,6 +236,7 @@ def wire_links(demo: gr.Blocks, tabs: gr.Tabs, tab_box: gr.Textbox, boxes: list[
 def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Blocks:
     """The gr.Blocks app (not launched). `root`: zoo folder (default $NORMGEN_ZOO or checkpoints/);
     `data_root`: where MNIST / Fashion-MNIST live (default $NORMGEN_DATA)."""
+    zerogpu.prepare()  # a ZeroGPU Space reports its GPU functions when the app launches: register ours now
     # Gradio's cache: files this app wrote are deleted an hour after they were made (checked every 10 min);
     # normgen's own temporary folders are swept by service.housekeeping (app.py starts it)
     # CheckedBlocks: a missing or bad value is refused in one line naming the field (normgen.app.events)

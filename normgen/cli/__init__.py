@@ -1,4 +1,4 @@
-"""Command line: `python -m normgen {train,sample,judge,zoo,bench,sweep} ...`. The only package that
+"""Command line: `python -m normgen {train,sample,judge,zoo,bench,sweep,space} ...`. The only package that
 imports argparse: it imports the domain, never the other way round. Each sub-command lives in a module
 here with a `register(subparsers)` that sets its `handler`; `COMMANDS` lists them in `--help` order.
 Bad input -> one line on stderr, exit 2."""
@@ -9,11 +9,11 @@ import argparse
 import sys
 
 from normgen.checkpoints import CheckpointError
-from normgen.cli import bench, judge, sweep, train, zoo
+from normgen.cli import bench, judge, space, sweep, train, zoo
 from normgen.cli.usage import EXIT_USAGE, Parser, UsageError
 from normgen.data import DatasetUnavailable
 
-COMMANDS = (train, judge, zoo, bench, sweep)  # train registers `train` and `sample`
+COMMANDS = (train, judge, zoo, bench, sweep, space)  # train registers `train` and `sample`
 
 
 def build_parser() -> argparse.ArgumentParser:

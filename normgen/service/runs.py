@@ -49,9 +49,9 @@ from normgen.service.sessions import (
     pace_kind,
     release_memory,
     train_nice,
-    training_function,
 )
 from normgen.service.uploads import Upload
+from normgen.service.zerogpu import training_function
 from normgen.zoo.index import Entry, load_entry
 
 SHARE_CHECK_S = 0.25  # how often a run asks whether Explore is busy

@@ -54,6 +54,7 @@ from normgen.service.inputs import (
     train_split_size,
 )
 from normgen.service.pace import BOOK
+from normgen.service.zerogpu import zero_gpu
 from normgen.zoo.index import Entry, entry_path, load_entry, public_problem
 
 if TYPE_CHECKING:
@@ -65,31 +66,8 @@ STREAM_MIN_INTERVAL = 1.0  # at most one UI update per second: each redraws the 
 GRID_SCALE = 3
 
 
-def zero_gpu() -> bool:
-    """On a Hugging Face ZeroGPU Space ($SPACES_ZERO_GPU set and the `spaces` package importable)."""
-    if not os.environ.get("SPACES_ZERO_GPU"):
-        return False
-    try:
-        import spaces  # noqa: F401  (installed on Spaces only; not a requirement of normgen)
-    except ImportError:
-        return False
-    return True
-
-
 def device_name() -> str:
     return "cuda" if zero_gpu() or torch.cuda.is_available() else "cpu"
-
-
-def training_function():
-    """`normgen.engine.train.train`, wrapped in `spaces.GPU` on a ZeroGPU Space (a GPU is attached only
-    inside such a call; its duration is the run's time budget plus a margin). Elsewhere the plain
-    function. Untested on a real ZeroGPU Space: there the progress callbacks run where the GPU
-    process runs, so the stream may only show the final result."""
-    if not zero_gpu():
-        return train
-    import spaces
-
-    return spaces.GPU(duration=lambda cfg, **kw: int(min(cfg.max_seconds or 120, 600)) + 30)(train)
 
 
 def caps(device: str | None = None) -> tuple[int, float]:
@@ -105,8 +83,8 @@ TRAIN_THREADS = torch.get_num_threads()  # torch's count at import: a run trains
 
 def device_description(device: str | None = None) -> str:
     device = device or device_name()
-    if device == "cuda":
-        return f"GPU ({torch.cuda.get_device_name(0)})"
+    if device == "cuda":  # on ZeroGPU no GPU is attached outside a run: name none
+        return "a ZeroGPU GPU" if zero_gpu() else f"GPU ({torch.cuda.get_device_name(0)})"
     n = TRAIN_THREADS
     return f"CPU ({n} thread{'s' if n != 1 else ''})"
 
@@ -342,7 +320,8 @@ def estimate(plan: RunPlan) -> dict[str, float] | None:
     ended here, else a speed probe measured now), with its parts; None while another run trains and no
     run of this kind has ended yet (the probe cannot be measured fairly then)."""
     kind = pace_kind(plan)
-    probe = measure_step_time(plan.cfg, plan.device, plan.init)
+    # ZeroGPU: this process has no GPU outside a run, so no probe; the pace is learned from ended runs
+    probe = None if zero_gpu() else measure_step_time(plan.cfg, plan.device, plan.init)
     if probe is None and not BOOK.knows(kind):
         return None
     e = BOOK.estimate(kind, steps=plan.cfg.steps, max_seconds=plan.cfg.max_seconds, probe_s_per_step=probe)
@@ -351,6 +330,8 @@ def estimate(plan: RunPlan) -> dict[str, float] | None:
 
 def estimate_text(plan: RunPlan) -> str:
     e = estimate(plan)
+    if e is None and zero_gpu():
+        return "A GPU is attached when the run starts; the time is estimated once a run has ended here."
     if e is None:
         return ("Another run is training on this server right now, so the speed cannot be measured "
                 "fairly; runs wait in line, and the live status shows the real pace.")
