@@ -1,7 +1,8 @@
 """Weight statistics: norms, sparsity and dead filters, per layer and per sub-network.
 
 All statistics read the penalized weights (conv / linear / embedding; raw weights under spectral
-norm) in float32, so checkpoints stored in half precision keep the numbers of the trained model.
+norm) in float32: of a loaded checkpoint, the stored values (the zoo index records these, so a download
+reproduces them: normgen.zoo.restat).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 The app reads only the index and the files it names. The index lists, per entry, what was trained
 (model, dataset, normalization, penalty target, variant, every lambda, seed, steps), where and how
-long, the file's sha256, the judge metrics (normgen.eval.quality) and the weight statistics computed from
-the float32 weights before any half-precision cast. Layout (format "normgen-zoo/1"):
+long, the file's sha256, the judge metrics (normgen.eval.quality) and the weight statistics of the stored
+weights, as `load` returns them (`weights`: what a download reproduces; `trained_weights`: a part the file
+does not store, from training; normgen.zoo.restat). Layout (format "normgen-zoo/1"):
 
     {"format": "normgen-zoo/1", "normgen_version": "0.1.0",
      "judges": {"mnist": "judges/mnist.safetensors", ...},
@@ -40,6 +41,7 @@ FORMAT = "normgen-zoo/1"
 INDEX_NAME = "index.json"
 FIND_MEMO_MAX = 4096  # questions ZooIndex.find remembers per entries list
 SAMPLING_NAME = "sampling.json"  # the noise-draw spread of each entry (normgen.zoo.rescore)
+TRAINED_KEY = "trained_weights"  # index key: weight statistics of parts the file does not store (from training)
 LOG_EPS = 1e-6  # nearest(): distance in log10(lambda + LOG_EPS), so 0 sits one decade below 1e-5
 
 
@@ -87,7 +89,7 @@ class Entry:
     dropout: float = 0.0  # dropout rate (the discriminator / the VAE): a regularizer beside the penalties
     parts: list[str] = field(default_factory=list)  # what the file stores
     metrics: dict[str, Any] = field(default_factory=dict)  # judge metrics (normgen.eval.quality.evaluate)
-    weights: dict[str, Any] = field(default_factory=dict)  # part -> weight statistics (float32)
+    weights: dict[str, Any] = field(default_factory=dict)  # stored part -> weight statistics of the file
     extra: dict[str, Any] = field(default_factory=dict)  # other index keys (status, recipe, tag, ...)
 
     @property
