@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-VERSION = 3  # bump when a figure's look changes: the older versions' folders are deleted at start
+VERSION = 4  # bump when a figure's look changes: the older versions' folders are deleted at start
 PREFIX = "normgen-figures-v"  # the shared folder's name, before its version
 MAX_FILES = 3_000  # ~60 KB each: at most ~180 MB, pruned at start
 

@@ -17,7 +17,16 @@ from normgen.regularizers import PENALTIES
 from normgen.render import figures as plots
 from normgen.zoo import coverage
 from normgen.zoo.index import Entry
-from normgen.zoo.readings import dropout_words, generalization_rows, images_words, metric, of, spread, weight_stat
+from normgen.zoo.readings import (
+    dropout_words,
+    generalization_rows,
+    images_words,
+    metric,
+    not_in_file_note,
+    of,
+    spread,
+    weight_stat,
+)
 from normgen.zoo.sweeps import Sweep
 
 
@@ -115,6 +124,8 @@ def point_markdown(sweep: Sweep, i: int) -> str:
         this, ref = p.values(get), base.values(get) if base else []
         if this or ref:
             lines.append(f"| {name} | {spread(this)} | {spread(ref) if base else 'no baseline'} |")
+    if note := not_in_file_note(p.entries + (base.entries if base else []), part):
+        lines += ["", f"*{note}*"]
     conf, ent = [p.values(of(n)) for n in ("confident_pct", "class_entropy")]
     k = len(class_names(sweep.dataset)) or 10
     if conf and ent and coverage.collapsed(sum(ent) / len(ent), k):  # a confident % is no quality here
