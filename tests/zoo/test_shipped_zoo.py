@@ -1,8 +1,11 @@
 """The zoo that ships in checkpoints/: every entry loads, matches its sha256 and samples on the CPU;
-the index's metrics of two entries are recomputed here and match; a tampered copy is rejected."""
+every entry's weight statistics in the index equal those of its file; the index's metrics of two
+entries are recomputed here and match; a tampered copy is rejected."""
 
 from __future__ import annotations
 
+import difflib
+import re
 import shutil
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from normgen.engine.sampling import sample
 from normgen.eval.metrics import model_weight_stats
 from normgen.eval.quality import evaluate
 from normgen.zoo.build import EVAL_SEED
-from normgen.zoo.index import load_entry, load_index, load_judge
+from normgen.zoo.index import TRAINED_KEY, load_entry, load_index, load_judge
 
 ROOT = Path(__file__).resolve().parents[2] / "checkpoints"
 
@@ -77,6 +80,68 @@ def test_tampered_copy_is_rejected(index, tmp_path):
         load_entry(e, copy)
 
 
+# The colour DCGAN entries (CIFAR-10) are being retrained on another branch; their rows still hold the
+# statistics of the float32 weights. Once merged, `python -m normgen zoo restat` brings them in line,
+# and this mark (strict: the test then passes and the mark fails it) must go.
+STATS_PENDING = {"cifar10": "the colour DCGAN rows predate `zoo restat`: run it after the colour branch merges"}
+
+
+def _datasets() -> list:
+    names = sorted({e.dataset for e in load_index(ROOT).entries})
+    return [pytest.param(d, marks=pytest.mark.xfail(strict=True, reason=STATS_PENDING[d])) if d in STATS_PENDING
+            else d for d in names]
+
+
+@pytest.mark.parametrize("dataset", _datasets())
+def test_every_entrys_weight_statistics_are_those_of_its_file(index, dataset):
+    """Issue 25: the numbers on screen describe the file a user downloads. For every shipped entry, each
+    weight statistic the index stores (per stored part: count, L1, L2, near-zero %, exact zeros %, dead
+    filters %) is recomputed here from the file as `load` returns it; a part the file does not store has no
+    `weights` row (its trained figures sit apart, in `trained_weights`)."""
+    bad = []
+    for e in index.find(dataset=dataset):
+        ck = load_entry(e, ROOT)
+        assert set(e.weights) == set(ck.parts), (e.id, sorted(e.weights), ck.parts)
+        assert not set(e.extra.get(TRAINED_KEY, {})) & set(ck.parts), e.id
+        got = model_weight_stats({p: ck.model.parts[p] for p in ck.parts})
+        for part, want in e.weights.items():
+            have = got[part]["total"]
+            assert set(want) == set(have), (e.id, part)
+            bad += [(e.id, part, k, want[k], have[k]) for k in want
+                    if have[k] != pytest.approx(want[k], rel=1e-6, abs=1e-9)]  # float32 sums: order-dependent
+    assert not bad, f"{len(bad)} index figures differ from their files, e.g. {bad[:3]}"
+
+
+def test_the_card_is_generated_from_the_index():
+    """Issue 25: every number of checkpoints/README.md (notes included) comes from the index by code:
+    regenerating it changes nothing. After a build or `zoo restat`, run `python -m normgen zoo card`."""
+    from normgen.zoo.card import render
+
+    shipped = (ROOT / "README.md").read_text(encoding="utf-8")
+    fresh = render(load_index(ROOT)) + "\n"
+    if fresh != shipped:
+        diff = [ln for ln in difflib.unified_diff(shipped.splitlines(), fresh.splitlines(), "shipped", "regenerated",
+                                                   lineterm="", n=0)][:12]
+        pytest.fail("checkpoints/README.md differs from the card the index generates; run `python -m normgen zoo "
+                    "card`:\n" + "\n".join(diff))
+
+
+def test_the_readme_types_no_zoo_counts():
+    """The project README quotes no count or size of the zoo (they drifted: "186 models / 91.3 MiB" against 194
+    entries); the card's Contents table, generated from the index, has them."""
+    readme = (ROOT.parent / "README.md").read_text(encoding="utf-8")
+    zoo = readme[readme.index("## The pretrained zoo"):readme.index("Rebuild (resumable")]
+    assert not re.findall(r"\b\d[\d,]* (?:models|checkpoints|entries)\b|\d MiB", zoo)
+
+
+def test_the_worst_float16_file_reads_as_the_index_says(index):
+    """GAN L2 1e-1: its float16 file holds ~50% exact zeros; the index said 0.002% before issue 25."""
+    e = index.get("gan-mnist-none-generator-loss-l1=0-l2=0.1-g=0-s0")
+    w = next(p for n, p in load_entry(e, ROOT).model.parts["generator"].named_parameters() if n.endswith("weight"))
+    assert e.weights["generator"]["zero_pct"] > 40
+    assert (w == 0).any()
+
+
 @pytest.mark.slow
 def test_index_metrics_recomputed_for_two_entries(index, data_root):
     try:
@@ -101,11 +166,6 @@ def test_index_metrics_recomputed_for_two_entries(index, data_root):
             assert e.metrics["fd"] == pytest.approx(sum(e.metrics["fd_draws"]) / len(e.metrics["fd_draws"]))
             assert e.metrics["fd_draws"][0] == pytest.approx(m["fd"], rel=1e-3)
         assert m["class_hist"] == pytest.approx(e.metrics["class_hist"], abs=2), e.id
-        # weight statistics were taken from the float32 weights; float16 storage moves them very little
-        w = model_weight_stats({p: ck.model.parts[p] for p in e.parts if p in e.weights})
-        for part, stats in w.items():
-            assert stats["total"]["l2"] == pytest.approx(e.weights[part]["l2"], rel=1e-3), (e.id, part)
-            assert stats["total"]["n"] == e.weights[part]["n"]
 
 
 def test_compare_strip_of_the_shipped_l1_axis_has_short_captions(index):
