@@ -16,6 +16,9 @@ from typing import Any
 
 from normgen.checkpoints import CheckpointError, read_meta
 from normgen.data import DATASETS, dataset_info
+from normgen.eval.judge import JudgeConfig
+from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO
+from normgen.eval.quality import CONFIDENT
 from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS
 from normgen.zoo import colour
@@ -263,12 +266,14 @@ def render(index: ZooIndex) -> str:
             f"{storage_words(index)}", "", _recipe(index, es), "",
             "## The judge and the metrics", "",
             "A small CNN per dataset (`judges/`, trained by `python -m normgen judge`). FD: Frechet distance between "
-            "judge features (128-d) of generated and real test images -- FID-like, not comparable with published "
-            "FIDs. Confident: % of samples whose max softmax > 0.9. Entropy: of the judge's class histogram, in nats "
-            "(ln 10 = 2.30 is uniform over ten classes). div: mean pairwise RMS pixel distance ([0, 1] scale) within "
+            f"judge features ({JudgeConfig().features}-d) of generated and real test images -- FID-like, not "
+            f"comparable with published FIDs. Confident: % of samples whose max softmax > {CONFIDENT:g}. Entropy: of "
+            f"the judge's class histogram, in nats (ln 10 = {math.log(10):.2f} is uniform over ten classes). div: "
+            "mean pairwise RMS pixel distance ([0, 1] scale) within "
             "a class (cGAN: the conditioning class; others: the judge's class), real images in brackets. VAE: test "
             "reconstruction BCE per pixel (nats), ELBO per pixel (nats, one z sample), gap = train - test. "
-            "near-0 %: |w| < 1e-3; dead filt.: output filters with L2 norm < 1e-3 (generator / decoder weights).", ""]
+            f"near-0 %: |w| < {NEAR_ZERO:g}; dead filt.: output filters with L2 norm < {DEAD_FILTER:g} (generator / "
+            "decoder weights, as stored in the files).", ""]
     jrows = []
     for d in datasets:
         f = index.floors.get(d, {})
