@@ -87,7 +87,7 @@ def cmd_rescore(a: argparse.Namespace) -> int:
 def cmd_restat(a: argparse.Namespace) -> int:
     _check_only(a.only)
     _check_only(a.skip, "--skip")
-    restat(zoo_root(a.root), only=a.only, skip=a.skip, log=lambda s: print(s, flush=True))
+    restat(zoo_root(a.root), only=a.only, skip=a.skip, pictures=a.pictures, log=lambda s: print(s, flush=True))
     return 0
 
 
@@ -157,6 +157,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
     w.add_argument("--only", default=None, metavar="REGEX", help="only entries whose id matches")
     w.add_argument("--skip", default=None, metavar="REGEX", help="leave entries whose id matches as they are")
+    w.add_argument("--pictures", action="store_true",
+                   help="also measure ink share and per-pixel spread of the samples where the index lacks them")
     w.set_defaults(handler=cmd_restat)
     v = zs.add_parser("verify", help="check every entry loads, matches its sha256 and samples")
     v.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")

@@ -63,6 +63,11 @@ def model_weight_stats(parts: dict[str, nn.Module]) -> dict[str, dict]:
     return out
 
 
+def part_totals(parts: dict[str, nn.Module], names: list[str]) -> dict[str, dict[str, float]]:
+    """part -> its totals (`summarize`), for the parts `names` of `parts` (what a zoo index row stores)."""
+    return {p: s["total"] for p, s in model_weight_stats({p: parts[p] for p in names}).items()}
+
+
 def flat_weight_stats(parts: dict[str, nn.Module]) -> dict[str, float]:
     """Per part, "part/stat" -> value: L1, L2, % near-zero, % zero, % dead filters of its totals (one
     row of a training history; what the Train screen and the bench read while a run goes on)."""

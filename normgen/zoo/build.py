@@ -18,7 +18,8 @@ Per entry: train with normgen.engine.train.train (the one training loop); save t
 whose discriminator gap is shown) in bfloat16 unless --float32; reload the saved file, measure its weight
 statistics and score it with the judge (what the app shows is what was measured and scored: the file a
 user downloads); record how much the cast changed 64 fixed samples (`half_max_diff`, in [-1, 1] pixel
-units). Parts not stored keep their statistics from training in `trained_weights` (normgen.zoo.restat).
+units). Parts not stored keep their statistics from training in `trained_weights` (normgen.zoo.restat,
+which measures a shipped file the same way).
 """
 
 from __future__ import annotations
@@ -43,12 +44,11 @@ from normgen.engine.sampling import sample
 from normgen.engine.train import train
 from normgen.eval.generalization import generalization
 from normgen.eval.judge import load_judge_file, save_judge, train_judge
-from normgen.eval.metrics import model_weight_stats
+from normgen.eval.metrics import part_totals
 from normgen.eval.quality import evaluate, floor, real_reference
 from normgen.eval.translation import translation_scores
 from normgen.models import build_model, family
 from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex, load_index, write_index
-from normgen.zoo.restat import stored_weight_stats
 from normgen.zoo.spec import DATASETS, ZooSpec, spec
 
 EVAL_N = 2_000  # generated (and real train) images per FD; the floor uses the same n (FD grows as n shrinks)
@@ -151,9 +151,8 @@ def build_entry(job: dict) -> dict:
              "wall_s": round(res.elapsed, 2), "zoo_id": s.id}
     save(path, model, cfg, parts=parts, half=half, extra=extra)
     loaded = load(path).model.to(device)
-    weights = stored_weight_stats(loaded.parts, parts)  # of the file: bfloat16 values, as a user loads them
-    trained = {p: w["total"] for p, w in model_weight_stats({p: model.parts[p] for p in model.parts
-                                                             if p not in parts}).items()}
+    weights = part_totals(loaded.parts, parts)  # of the file: bfloat16 values, as a user loads them
+    trained = part_totals(model.parts, [p for p in model.parts if p not in parts])
     ref_samples = sample(model, 64, 0)
     half_diff = float((sample(loaded, 64, 0) - ref_samples).abs().max())
     judge, ref = judge_reference(root, s.dataset, job["data_root"], device)

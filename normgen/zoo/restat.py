@@ -1,6 +1,6 @@
 """The weight statistics of the zoo, measured on the weights a user downloads.
 
-    python -m normgen zoo restat [--root checkpoints] [--only REGEX] [--skip REGEX]
+    python -m normgen zoo restat [--root checkpoints] [--only REGEX] [--skip REGEX] [--pictures]
 
 Why: the zoo's first builds measured the statistics on the trained float32 weights and then stored
 float16 files. float16 rounds every |w| under 6e-8 to exactly 0, so 40 L2 / group-lasso / decoupled
@@ -15,7 +15,14 @@ statistics from training move to `trained_weights`, which every screen that show
 in the download.
 
 FD and the other sample metrics need no rescoring: the build scored the file it had just saved and
-reloaded, and `zoo rescore` loads the files, so they were always of the stored weights.
+reloaded, and `zoo rescore` loads the files, so they were always of the stored weights (FD of the two
+worst files, 50-85% exact zeros, recomputed from them: equal to the index's to 1e-8).
+
+`--pictures` adds, for entries built before them, the numbers a collapse is described by (issue 25 point 2:
+"blank samples" was written where every sample was the same stroke): ink share, per-pixel spread across
+samples, and for a conditional model the share the judge sees as the asked class (normgen.eval.quality:
+picture_stats, asked_pct), measured on the samples the build scored (EVAL_N from EVAL_SEED), so a build
+and a restat give the same numbers.
 """
 
 from __future__ import annotations
@@ -26,21 +33,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from torch import nn
+import torch
 
-from normgen.eval.metrics import model_weight_stats
-from normgen.zoo.index import TRAINED_KEY, Entry, load_entry, load_index, write_index
-
-
-def stored_weight_stats(parts: dict[str, nn.Module], stored: list[str]) -> dict[str, dict[str, float]]:
-    """part -> totals (normgen.eval.metrics.summarize) of each stored part of a loaded checkpoint."""
-    return {p: s["total"] for p, s in model_weight_stats({p: parts[p] for p in stored}).items()}
+from normgen.eval.metrics import part_totals
+from normgen.eval.quality import asked_pct, generate_many, picture_stats
+from normgen.models import family
+from normgen.zoo.build import EVAL_N, EVAL_SEED
+from normgen.zoo.index import TRAINED_KEY, Entry, load_entry, load_index, load_judge, write_index
 
 
 def file_weights(e: Entry, root: Path) -> dict[str, dict[str, float]]:
     """The weight statistics of entry `e`'s file, part by part, as the index stores them."""
     ck = load_entry(e, root)
-    return stored_weight_stats(ck.model.parts, list(ck.parts))
+    return part_totals(ck.model.parts, list(ck.parts))
 
 
 def restated(e: Entry, root: Path) -> Entry:
@@ -52,10 +57,27 @@ def restated(e: Entry, root: Path) -> Entry:
     return replace(e, weights=measured, extra=extra)
 
 
-def restat(root: Path, *, only: str | None = None, skip: str | None = None,
+PICTURE_KEYS = ("ink_pct", "pixel_spread", "asked_pct")
+
+
+def picture_metrics(e: Entry, root: Path) -> dict[str, float]:
+    """ink_pct, pixel_spread (and asked_pct for a conditional model) of the samples the build scored."""
+    model = load_entry(e, root).model
+    n = int(e.metrics.get("n") or EVAL_N)
+    with torch.no_grad():
+        x, y = generate_many(model, n, EVAL_SEED)
+    out = picture_stats(x)
+    judge = load_judge(e.dataset, root) if y is not None else None
+    if judge is not None and y is not None:
+        out["asked_pct"] = asked_pct(judge, x, y)
+    return out
+
+
+def restat(root: Path, *, only: str | None = None, skip: str | None = None, pictures: bool = False,
            log: Callable[[str], None] = print) -> list[str]:
-    """Measure the weights of every entry's file (ids matching `only` and not `skip`) and write the index
-    when anything changed. Returns the ids whose statistics changed."""
+    """Measure the weights of every entry's file (ids matching `only` and not `skip`; with `pictures`,
+    also what its samples look like, where the index lacks it) and write the index when anything changed.
+    Returns the ids whose figures changed."""
     index = load_index(root)
     keep, drop = (re.compile(p) if p else None for p in (only, skip))
     changed: list[str] = []
@@ -63,9 +85,12 @@ def restat(root: Path, *, only: str | None = None, skip: str | None = None,
     for e in index.entries:
         if (keep is None or keep.search(e.id)) and not (drop and drop.search(e.id)):
             new = restated(e, index.root)
-            if new.weights != e.weights or new.extra != e.extra:
+            if pictures and not family(e.model).translates and "pixel_spread" not in e.metrics:
+                new = replace(new, metrics={**new.metrics, **picture_metrics(e, index.root)})
+            if new.weights != e.weights or new.extra != e.extra or new.metrics != e.metrics:
                 changed.append(e.id)
-                log(f"{e.id}: {_zeros(e.weights)} -> {_zeros(new.weights)} exact zeros")
+                look = {k: round(v, 4) for k, v in new.metrics.items() if k in PICTURE_KEYS and k not in e.metrics}
+                log(f"{e.id}: exact zeros {_zeros(e.weights)} -> {_zeros(new.weights)}" + (f"; {look}" if look else ""))
             e = new
         entries.append(e)
     if changed:

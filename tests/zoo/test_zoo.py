@@ -417,3 +417,23 @@ def test_the_cycle_gan_block_builds_scores_translation_and_is_not_rescored(tmp_p
         assert k in e.metrics, k
     assert rescore(tmp_path, data_root=None, ids=res.trained, log=lambda s: None) == []
     assert plan(load_index(tmp_path), [s for s in block if s.id == e.id], steps=3, eval_n=100, half=True)[0][1] == "ok"
+
+
+def test_restat_measures_what_the_build_measured(zoo, tmp_path):
+    """`zoo restat` (the shipped files) and the build (a new file) measure weights the same way; the build
+    records what the samples look like, so `--pictures` has nothing to add."""
+    from normgen.zoo.restat import restat
+
+    root, _, _ = zoo
+    copy = tmp_path / "zoo"
+    shutil.copytree(root, copy)
+    before = {e.id: e for e in load_index(copy).entries}
+    restat(copy, pictures=True, log=lambda s: None)
+    for e in load_index(copy).entries:
+        b = before[e.id]
+        assert e.metrics == b.metrics and {"ink_pct", "pixel_spread"} <= set(e.metrics), e.id
+        assert ("asked_pct" in e.metrics) == (e.model == "cgan"), e.id
+        assert set(e.weights) == set(b.weights) == set(e.parts), e.id
+        for part in e.parts:
+            assert e.weights[part] == pytest.approx(b.weights[part], rel=1e-6, abs=1e-9), (e.id, part)
+        assert e.extra.get("trained_weights") == b.extra.get("trained_weights"), e.id
