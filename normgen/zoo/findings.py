@@ -14,7 +14,7 @@ from normgen.data import class_names, dataset_info
 from normgen.models import SAMPLE_MODELS, family
 from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.zoo import sweeps as S
-from normgen.zoo.coverage import collapsed, coverage_words
+from normgen.zoo.coverage import collapsed, coverage_words, picture_words
 from normgen.zoo.index import ZooIndex
 from normgen.zoo.readings import in_file, metric, of, stored_dtype, weight_stat
 from normgen.zoo.readings import stat as seed_stat
@@ -49,6 +49,16 @@ def find_sweep(index: ZooIndex, model: str, dataset: str, kind: str, g_norm: str
              if (s.key.kind, s.key.g_norm, s.key.target, s.key.variant) == (kind, g_norm, target, variant)
              and not (s.key.train_size or s.key.dropout) and s.has_baseline and len(s.points) > 1]
     return max(cands, key=lambda s: len(s.points)) if cands else None
+
+
+def pictures(base: S.SweepPoint, p: S.SweepPoint, compact: bool = False) -> str:
+    """coverage.picture_words for point `p` against the baseline (means over seeds), '' where not measured."""
+    get = {k: (_stat(base, _m(k)), _stat(p, _m(k))) for k in ("pixel_spread", "ink_pct", "asked_pct")}
+    if not all(a.ok and b.ok for a, b in (get["pixel_spread"], get["ink_pct"])):
+        return ""
+    (s0, s1), (i0, i1), (a0, a1) = get["pixel_spread"], get["ink_pct"], get["asked_pct"]
+    asked = (a1.mean, a0.mean) if a0.ok and a1.ok else (None, None)
+    return picture_words(s1.mean, i1.mean, s0.mean, i0.mean, *asked, compact=compact)
 
 
 def _lam(kind: str, p: S.SweepPoint) -> str:
@@ -144,9 +154,10 @@ def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
                    "penalty, so this zoo cannot show what λ does to mode coverage.")
     if c is not None:
         h, k = _stat(c, _m("class_entropy")), len(class_names(dataset))
+        look = pictures(base, c)
         out.append(f"Breaking point: from {_lam('l1', c)} the samples collapse: class entropy {h.fmt('.2f')} of a "
                    f"possible {math.log(k):.2f} (baseline {_stat(base, _m('class_entropy')).fmt('.2f')}), "
-                   "so most samples look like the same class.")
+                   "so most samples look like the same class" + (f"; {look}." if look else "."))
     return out
 
 
@@ -206,6 +217,10 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
                "sure of." if h.ok and collapsed(h.mean, k) and c.mean > c0.mean else "")
         out.append(f"Samples the judge is confident about: {confident_words(sw, base, c0)} at λ=0, "
                    f"{confident_words(sw, last, c)} at {_lam('l2', last)}.{why}")
+    for p in sw.points[1:]:  # what each collapsed point's samples look like, measured
+        h = _stat(p, _m("class_entropy"))
+        if h.ok and collapsed(h.mean, len(class_names(dataset)) or 10) and (look := pictures(base, p)):
+            out.append(f"At {_lam('l2', p)}, {look}.")
     return out
 
 

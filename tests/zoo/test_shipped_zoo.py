@@ -134,6 +134,23 @@ def test_the_readme_types_no_zoo_counts():
     assert not re.findall(r"\b\d[\d,]* (?:models|checkpoints|entries)\b|\d MiB", zoo)
 
 
+@pytest.mark.parametrize("entry_id", ["gan-mnist-none-generator-loss-l1=0-l2=0.1-g=0-s0",
+                                      "cgan-mnist-none-generator-loss-l1=0-l2=1-g=0-s0",
+                                      "gan-mnist-none-generator-loss-l1=0-l2=0-g=0-s0"])
+def test_what_the_samples_look_like_is_measured_on_the_file(index, entry_id):
+    """The words for a collapse come from ink share and per-pixel spread across samples (and, for the cGAN,
+    the share the judge reads as the asked digit): recomputed here from the file, as `zoo restat` did."""
+    from normgen.eval.quality import asked_pct, generate_many, picture_stats
+
+    e = index.get(entry_id)
+    x, y = generate_many(load_entry(e, ROOT).model, int(e.metrics["n"]), EVAL_SEED)
+    want = picture_stats(x)
+    if y is not None:
+        want["asked_pct"] = asked_pct(load_judge(e.dataset, ROOT), x, y)
+    for k, v in want.items():
+        assert e.metrics[k] == pytest.approx(v, rel=1e-5, abs=1e-7), (entry_id, k)
+
+
 def test_the_worst_float16_file_reads_as_the_index_says(index):
     """GAN L2 1e-1: its float16 file holds ~50% exact zeros; the index said 0.002% before issue 25."""
     e = index.get("gan-mnist-none-generator-loss-l1=0-l2=0.1-g=0-s0")
