@@ -583,6 +583,11 @@ def source_caption(index: ZooIndex, base: Entry, sel: Entry, src_b: str, src_s: 
              "does not store that part, so a download cannot check them, and the histograms leave it out.")
     else:
         s = "Weight figures: measured from the stored files (the index has no weight statistics for them)."
+    zeros = [e for e in (base, sel) if file_dtype(index, e) == "float16"
+             and max((w.get("zero_pct", 0.0) for w in e.weights.values()), default=0.0) >= 1.0]
+    if zeros:
+        s += (" Most exact zeros here are storage's: the file holds float16, which rounds every |w| under 6e-8 to "
+              "0, and a penalty that shrinks weights leaves many that small (new builds store bfloat16).")
     return f"*{s}*"
 
 

@@ -245,3 +245,19 @@ def test_explore_headline_says_where_fd_lies_against_the_seed_spread():
     fashion = explore("gan", "fashion", "none", 1e-4, 0.0, "generator", "loss", 0, root=ROOT).headline
     assert mnist.endswith("(within the seed-to-seed or sampling spread).")
     assert fashion.endswith("(larger than the seed-to-seed and sampling spread).")
+
+
+def test_explore_shows_the_files_numbers_and_says_what_a_collapse_looks_like():
+    """GAN L2 1e-1: Explore's exact-zero figure is the file's (50.1%, not the 0.002% of the trained float32
+    weights) and says where those zeros come from; cGAN L2 1: the headline says one picture repeated, with the
+    ink and the share drawn as the asked digit, instead of "blank"."""
+    from normgen.service.explorer import explore
+
+    r = explore("gan", "mnist", "none", 0, 0.1, "generator", "loss", 0, root=str(ROOT))
+    assert r.stats["weights_source"]["selected"] == "index"
+    assert r.stats["selected"]["weights"]["zero_pct"] == pytest.approx(50.11, abs=0.01)
+    assert "| exactly-zero weights | 0.0% | 50.1% |" in r.details and "storage's: the file holds float16" in r.details
+    c = explore("cgan", "mnist", "none", 0, 1.0, "generator", "loss", 0, root=str(ROOT))
+    assert "the same picture repeated (spread 0.0017 per pixel, baseline 0.19), ink 15% (14%), asked class 10% " \
+           "(98%)" in c.headline
+    assert "blank" not in c.headline
