@@ -110,7 +110,10 @@ def point_markdown(sweep: Sweep, i: int) -> str:
             ("judge FD (lower = better)", lambda e: metric(e, "fd")),
             ("FD spread over noise draws (max - min)", lambda e: metric(e, "fd_sampling")),
             ("confident samples (%)", lambda e: metric(e, "confident_pct")),
-            ("class entropy (nats)", lambda e: metric(e, "class_entropy"))]
+            ("class entropy (nats)", lambda e: metric(e, "class_entropy")),
+            ("ink: pixels brighter than mid-grey (%)", of("ink_pct")),
+            ("spread across samples per pixel (0 = one picture repeated)", of("pixel_spread")),
+            ("samples the judge reads as the asked class (%)", of("asked_pct"))]
     if family(sweep.model).has_elbo:
         rows.append(("reconstruction error", lambda e: metric(e, "rec_error")))
     if sweep.key.train_size:
