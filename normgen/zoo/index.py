@@ -32,6 +32,7 @@ from normgen import __version__
 from normgen.checkpoints import Checkpoint, CheckpointError, load, sha256
 from normgen.engine.sampling import sample
 from normgen.eval.judge import Judge, load_judge_file
+from normgen.eval.metrics import part_totals
 from normgen.models.config import default_model_config
 from normgen.regularizers import LAMBDAS
 
@@ -389,8 +390,9 @@ def load_judge(dataset: str, root: str | Path | None = None) -> Judge | None:
 
 
 def verify(root: str | Path | None = None, n: int = 16) -> tuple[int, list[str]]:
-    """Check every entry: file present, sha256 matches, loads, samples `n` finite images in [-1, 1]
-    of the dataset's shape; and every judge loads. Returns (entries checked, problems)."""
+    """Check every entry: file present, sha256 matches, loads, its weight statistics in the index are the
+    file's, samples `n` finite images in [-1, 1] of the dataset's shape; and every judge loads.
+    Returns (entries checked, problems)."""
     index = load_index(root)
     problems: list[str] = []
     for e in index.entries:
@@ -404,6 +406,15 @@ def verify(root: str | Path | None = None, n: int = 16) -> tuple[int, list[str]]
                 problems.append(f"{e.id}: samples have shape {tuple(x.shape)} or are not finite")
             elif x.min() < -1 or x.max() > 1:
                 problems.append(f"{e.id}: samples outside [-1, 1]")
+            if e.weights:  # the index's weight statistics must be the file's (issue 25)
+                got = part_totals(ck.model.parts, [p for p in ck.parts if p in ck.model.parts])
+                off = sorted(f"{p}.{k}" for p, w in e.weights.items() for k, v in w.items()
+                             if not isinstance(v, int | float) or p not in got
+                             or not math.isclose(v, got[p].get(k, math.nan), rel_tol=1e-6, abs_tol=1e-9))
+                if off or set(got) != set(e.weights):
+                    what = ", ".join(off[:3]) or "its parts"
+                    problems.append(f"{e.id}: index weight statistics differ from the file's ({what}); run "
+                                    "python -m normgen zoo restat")
             if ck.config.dataset != e.dataset or ck.config.model.name != e.model or ck.config.seed != e.seed:
                 problems.append(f"{e.id}: file's config ({ck.config.model.name}, {ck.config.dataset}, seed "
                                 f"{ck.config.seed}) disagrees with the index")

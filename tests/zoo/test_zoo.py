@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import shutil
 
 import pytest
@@ -309,6 +310,7 @@ def test_cli_zoo_errors_and_dry_run(tmp_path, capsys):
 
 def test_merge_brings_home_a_zoo_built_elsewhere(zoo, tmp_path):
     from normgen.zoo.index import merge
+    from normgen.zoo.restat import restat
 
     root, index, _ = zoo
     home = tmp_path / "home"
@@ -324,6 +326,7 @@ def test_merge_brings_home_a_zoo_built_elsewhere(zoo, tmp_path):
     idx.entries = [dataclasses.replace(e, sha256=sha256(away / e0.file), metrics={**e.metrics, "fd": 1.5})
                    if e.id == e0.id else e for e in idx.entries]
     write_index(idx, away)
+    restat(away, only=re.escape(e0.id), log=lambda s: None)  # its weight figures: the new file's
     home_idx = load_index(home)
     home_idx.entries = [e for e in home_idx.entries if e.id != e1.id]
     write_index(home_idx, home)
