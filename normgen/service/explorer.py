@@ -336,9 +336,15 @@ def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str]) -> dict[
     kinds = sorted({file_dtype(index, base), file_dtype(index, sel)})
     source = f", from the {' / '.join(kinds)} file" if kinds != ["float32"] else ""
     drawn = drawn_parts(base, sel, parts)
-    lacking = "" if drawn == parts else f" (the {' + '.join(p for p in parts if p not in drawn)}: not in the file)"
+    missing = [p for p in parts if p not in drawn]
+    lacking = f"\n(no {' + '.join(missing)} in the file)" if missing else ""
     if out["weights"] is None:
-        title = f"Weights of the {' + '.join(drawn)}{lacking}" + (f"\n({' / '.join(kinds)} files)" if source else "")
+        notes = []  # the figure is ~390 px wide: the second line must stay short
+        if source:
+            notes.append(" / ".join(kinds) + ("" if missing else " files"))
+        if missing:
+            notes.append(f"no {' + '.join(missing)} stored")
+        title = f"Weights of the {' + '.join(drawn)}" + (f"\n({'; '.join(notes)})" if notes else "")
         wa = torch.cat([flat_weights(mb.parts[p]) for p in drawn])
         wb = torch.cat([flat_weights(ms.parts[p]) for p in drawn])
         stats = (entry_totals(index, base, drawn)[0], entry_totals(index, sel, drawn)[0])
