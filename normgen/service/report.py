@@ -392,6 +392,12 @@ def panel(index: ZooIndex, base: Entry, sel: Entry) -> tuple[str, dict[str, Any]
     if metric(sel, "memorization_pct") is not None and m:
         text += (f" Memorization: the share of generated samples whose {MEMO_WORDS}; measured among "
                  f"{m:,.0f} training images and {m:,.0f} held-out test images.")
+    shown = {e.id: e for e in (*bs, *ss)}.values()  # a setting shown beside itself counts once
+    lacking = sum("discriminator" not in e.parts for e in shown if metric(e, "d_gap") is not None)
+    if lacking:
+        text += (f" The D rows were measured when the zoo was built: {lacking} of these files store no "
+                 "discriminator, so a download cannot check them.")
+        stats["d_rows_unverifiable"] = lacking
     if not same:
         said = []
         for key, per_pixel, what, up, down, unit in VERDICTS:

@@ -127,8 +127,12 @@ def point_markdown(sweep: Sweep, i: int) -> str:
         this, ref = p.values(get), base.values(get) if base else []
         if this or ref:
             lines.append(f"| {name} | {spread(this)} | {spread(ref) if base else 'no baseline'} |")
-    if note := not_in_file_note(p.entries + (base.entries if base else []), part):
+    shown = p.entries + (base.entries if base else [])
+    if note := not_in_file_note(shown, part):
         lines += ["", f"*{note}*"]
+    if any(metric(e, "d_gap") is not None and "discriminator" not in e.parts for e in shown):
+        lines += ["", "*The D rows were measured when the zoo was built: these files store no discriminator, so a "
+                      "download cannot check them.*"]
     conf, ent = [p.values(of(n)) for n in ("confident_pct", "class_entropy")]
     k = len(class_names(sweep.dataset)) or 10
     if conf and ent and coverage.collapsed(sum(ent) / len(ent), k):  # a confident % is no quality here
