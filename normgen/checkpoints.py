@@ -70,8 +70,11 @@ def save(
     half: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write `model` (all parts, or only `parts`) to `path`; `half` stores float16 weights.
+    """Write `model` (all parts, or only `parts`) to `path`; `half` stores bfloat16 weights.
 
+    bfloat16, not float16: it keeps float32's exponent range, so a strongly penalized model's small weights
+    (1e-8 and below) survive storage; float16 rounds everything under 6e-8 to exactly 0, and the shipped
+    files of the L2 entries read 16-85% exact zeros that the trained weights never had.
     Buffers (BatchNorm running statistics, spectral-norm vectors) travel with their part.
     """
     path = Path(path)
@@ -84,7 +87,7 @@ def save(
         for k, v in model.parts[part].state_dict().items():
             v = v.detach().cpu()
             if half and v.is_floating_point():
-                v = v.half()
+                v = v.bfloat16()
             tensors[f"{part}.{k}"] = v.contiguous()
     meta = {
         "format": FORMAT,
@@ -92,7 +95,7 @@ def save(
         "torch_version": torch.__version__,
         "config": config.to_dict(),
         "parts": names,
-        "dtype": "float16" if half else "float32",
+        "dtype": "bfloat16" if half else "float32",
         **(extra or {}),
     }
     path.parent.mkdir(parents=True, exist_ok=True)

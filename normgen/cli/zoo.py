@@ -1,4 +1,5 @@
-"""`python -m normgen zoo {build,rescore,verify,merge,card}`: the pretrained zoo (normgen.zoo) from the command line."""
+"""`python -m normgen zoo {build,rescore,restat,verify,merge,card}`: the pretrained zoo (normgen.zoo) from the
+command line."""
 
 from __future__ import annotations
 
@@ -15,15 +16,16 @@ from normgen.zoo.build import EVAL_N, JUDGE_STEPS, build, build_entry
 from normgen.zoo.card import write_card
 from normgen.zoo.index import merge, verify, zoo_root
 from normgen.zoo.rescore import DRAWS, rescore
+from normgen.zoo.restat import restat
 from normgen.zoo.spec import DATASETS
 
 
-def _check_only(only: str | None) -> None:
+def _check_only(only: str | None, flag: str = "--only") -> None:
     if only:
         try:
             re.compile(only)
         except re.error as exc:
-            raise ValueError(f"--only is not a valid regular expression: {exc}") from None
+            raise ValueError(f"{flag} is not a valid regular expression: {exc}") from None
 
 
 def cmd_build(a: argparse.Namespace) -> int:
@@ -82,6 +84,13 @@ def cmd_rescore(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_restat(a: argparse.Namespace) -> int:
+    _check_only(a.only)
+    _check_only(a.skip, "--skip")
+    restat(zoo_root(a.root), only=a.only, skip=a.skip, pictures=a.pictures, log=lambda s: print(s, flush=True))
+    return 0
+
+
 def cmd_verify(a: argparse.Namespace) -> int:
     root = zoo_root(a.root)
     n, problems = verify(root)
@@ -123,7 +132,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="comma list; the first gets the full grid, the others the core grid "
                         f"(default: {','.join(DATASETS)}; 'shapes' works offline)")
     b.add_argument("--eval-n", type=int, default=EVAL_N, help=f"samples per FD (default: {EVAL_N})")
-    b.add_argument("--float32", action="store_true", help="store float32 weights (default: float16)")
+    b.add_argument("--float32", action="store_true", help="store float32 weights (default: bfloat16)")
     b.add_argument("--judge-steps", type=int, default=JUDGE_STEPS, help="steps for judges trained here")
     b.add_argument("--dry-run", action="store_true", help="print the plan and projected size, train nothing")
     b.add_argument("--prune", action="store_true",
@@ -142,6 +151,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--only", default=None, metavar="REGEX", help="only entries whose id matches")
     r.add_argument("--force", action="store_true", help="rescore entries that already have a record")
     r.set_defaults(handler=cmd_rescore)
+    w = zs.add_parser("restat", help="measure every entry's weight statistics on its stored file",
+                      description="Recompute the weight statistics of the index from the files users download "
+                                  "(normgen.zoo.restat); no data or judge needed.")
+    w.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
+    w.add_argument("--only", default=None, metavar="REGEX", help="only entries whose id matches")
+    w.add_argument("--skip", default=None, metavar="REGEX", help="leave entries whose id matches as they are")
+    w.add_argument("--pictures", action="store_true",
+                   help="also measure ink share and per-pixel spread of the samples where the index lacks them")
+    w.set_defaults(handler=cmd_restat)
     v = zs.add_parser("verify", help="check every entry loads, matches its sha256 and samples")
     v.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
     v.set_defaults(handler=cmd_verify)

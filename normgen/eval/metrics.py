@@ -1,7 +1,8 @@
 """Weight statistics: norms, sparsity and dead filters, per layer and per sub-network.
 
 All statistics read the penalized weights (conv / linear / embedding; raw weights under spectral
-norm) in float32, so checkpoints stored in half precision keep the numbers of the trained model.
+norm) in float32: of a loaded checkpoint, the stored values (the zoo index records these, so a download
+reproduces them: normgen.zoo.restat).
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ def model_weight_stats(parts: dict[str, nn.Module]) -> dict[str, dict]:
         layers = module_stats(module)
         out[name] = {"total": summarize(layers), "layers": layers}
     return out
+
+
+def part_totals(parts: dict[str, nn.Module], names: list[str]) -> dict[str, dict[str, float]]:
+    """part -> its totals (`summarize`), for the parts `names` of `parts` (what a zoo index row stores)."""
+    return {p: s["total"] for p, s in model_weight_stats({p: parts[p] for p in names}).items()}
 
 
 def flat_weight_stats(parts: dict[str, nn.Module]) -> dict[str, float]:

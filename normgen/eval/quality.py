@@ -236,18 +236,43 @@ def vae_scores(model: GenerativeModel, train: Dataset, test: Dataset, n: int, se
             "elbo_gap": elbo_train - elbo_test}
 
 
+INK = 0.5  # a pixel is ink when brighter than mid-grey ([0, 1] scale; MNIST strokes are white on black)
+
+
+@torch.no_grad()
+def picture_stats(images: torch.Tensor) -> dict[str, float]:
+    """What a grid of samples looks like, in numbers a collapse can be described by (issue 25: "blank" was
+    written where every sample was the same stroke): ink_pct, the % of pixels brighter than mid-grey, and
+    pixel_spread, the standard deviation across samples of each pixel, averaged over pixels ([0, 1] scale:
+    0 = every sample the same picture; real MNIST digits ~0.3)."""
+    x = (images.float() + 1) / 2  # [-1, 1] -> [0, 1]
+    return {"ink_pct": 100.0 * (x > INK).double().mean().item(),
+            "pixel_spread": x.std(dim=0).mean().item() if len(x) > 1 else 0.0}
+
+
+@torch.no_grad()
+def asked_pct(judge, images: torch.Tensor, conditions: torch.Tensor) -> float:
+    """% of a conditional model's samples the judge classifies as the class they were asked for."""
+    pred = judge.logits(images).cpu().argmax(1)
+    return 100.0 * (pred == conditions.cpu()).double().mean().item()
+
+
 def evaluate(model: GenerativeModel, judge, real_test: Dataset, *, n: int = DEFAULT_N, seed: int = 0,
              ref: RealReference | None = None, train: Dataset | None = None) -> dict:
     """All metrics of one model: judge scores of `n` samples drawn with `seed`, against the real
     test set, plus real_within_class_div of `n` real test images (true labels) for comparison.
 
-    VAE (when `train` is given): rec_error, rec_mse, elbo_test, elbo_train, elbo_gap (vae_scores).
+    What the samples look like: ink_pct and pixel_spread (picture_stats); a conditional model also
+    asked_pct. VAE (when `train` is given): rec_error, rec_mse, elbo_test, elbo_train, elbo_gap (vae_scores).
     """
     if n < 2:
         raise ValueError(f"n must be >= 2, got {n}")
     ref = ref or real_reference(judge, real_test)
     x, y = generate_many(model, n, seed)
     out = score_images(x, judge, ref, conditions=y)
+    out.update(picture_stats(x))
+    if y is not None:
+        out["asked_pct"] = asked_pct(judge, x, y)
     out["real_within_class_div"] = _real_div(ref, real_test, n, seed)
     out["n"] = n
     if family(model.cfg.name).has_elbo and train is not None:

@@ -1,8 +1,8 @@
 """Explore: the unregularized baseline and a chosen setting from the zoo, side by side from the same
 noise, and what changed. Every number shown is measured here (pixel change, the figures drawn from
 the stored weights) or read from the zoo index (judge and generalization metrics measured when the zoo
-was built, and the weight statistics of the trained float32 weights, which a float16 file cannot
-reproduce: see `entry_totals`); no effect is asserted that is not measured. A setting is a training-set
+was built, and the weight statistics of the stored weights, which a downloaded file reproduces: see
+`entry_totals`); no effect is asserted that is not measured. A setting is a training-set
 size (0 = all images) and dropout rate too: a small-data entry is shown beside the baseline of its size.
 
 Cost per call on a 2-core CPU: two forward passes of a ~0.4M-parameter generator on 64 latents
@@ -66,8 +66,8 @@ from normgen.service.report import (
     size_words,
     totals,
 )
-from normgen.zoo.index import Entry, ZooIndex, family_dropout, load_entry, public_problem
-from normgen.zoo.readings import images_words
+from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex, family_dropout, load_entry, public_problem
+from normgen.zoo.readings import images_words, in_file
 
 N_SAMPLES = 64  # unconditional grids: 8 x 8
 PER_CLASS = 8  # conditional grids: one row of 8 per class
@@ -250,16 +250,17 @@ def weight_stats(index: ZooIndex, e: Entry) -> dict[str, dict]:
 
 
 def entry_totals(index: ZooIndex, e: Entry, parts: list[str]) -> tuple[dict[str, float], str]:
-    """Weight statistics of `parts` together, and where they come from: "index" (the trained float32
-    weights, measured before any half-precision cast: what every screen shows for a zoo entry) when
-    the index has every figure of every part, else "file" (measured from the stored weights).
+    """Weight statistics of `parts` together, and where they come from: "index" (the index's figures,
+    measured on the stored file: what a download reproduces, normgen.zoo.restat) when the index has every
+    figure of every part; "training" when a part is one the file does not store (its figures are of the
+    trained weights, `trained_weights`); else "file" (measured here from the stored weights).
 
-    A float16 file rounds the smallest weights to exactly 0 (underflow), so an entry with strong L2
-    reads 16-50% exact zeros from its file against ~0% in float32: the index's figures are the truth.
-    Parts are combined as `metrics.summarize` does; filter counts come from the file (its shapes)."""
+    Parts are combined as `metrics.summarize` does; filter counts come from the model's shapes."""
     stored = weight_stats(index, e)
     need = ("n", "l1", "l2", "near_zero_pct", "zero_pct", "dead_filter_pct")
-    rows = [(e.weights.get(p) or {}).get("total", e.weights.get(p)) for p in parts]
+    trained = e.extra.get(TRAINED_KEY, {})
+    rows = [e.weights.get(p) if in_file(e, p) else trained.get(p) for p in parts]
+    rows = [(r or {}).get("total", r) for r in rows]
     if not all(isinstance(r, dict) and all(isinstance(r.get(k), (int, float)) for k in need) for r in rows):
         return totals(stored, parts), "file"
     filters = {p: sum(v["filters"] for v in stored[p]["layers"].values()) for p in parts}
@@ -272,11 +273,18 @@ def entry_totals(index: ZooIndex, e: Entry, parts: list[str]) -> tuple[dict[str,
         "near_zero_pct": sum(r["near_zero_pct"] * r["n"] for r in rows) / n,
         "zero_pct": sum(r["zero_pct"] * r["n"] for r in rows) / n,
         "dead_filter_pct": sum(r["dead_filter_pct"] * filters[p] for p, r in zip(parts, rows, strict=True)) / f,
-    }, "index"
+    }, "index" if all(in_file(e, p) for p in parts) else "training"
+
+
+def drawn_parts(base: Entry, sel: Entry, parts: list[str]) -> list[str]:
+    """The parts whose weights the figures draw: those of `parts` both files store (a part a file lacks
+    would show its seeded initialisation), else the sampling part, which every file stores."""
+    both = [p for p in parts if in_file(base, p) and in_file(sel, p)]
+    return both or [family(sel.model).sampler_part]
 
 
 def file_dtype(index: ZooIndex, e: Entry) -> str:
-    """The precision the entry's weights are stored in ("float16" / "float32")."""
+    """The precision the entry's weights are stored in ("float16" / "bfloat16" / "float32")."""
     return str(load_entry(e, index.root).meta.get("dtype", "float32"))
 
 
@@ -311,8 +319,9 @@ def missing_figures(base: Entry, sel: Entry, parts: list[str]) -> list[str]:
 
 
 def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str]) -> dict[str, str | None]:
-    """PNG files of the weight figure (all weights + a zoom near zero, legend from the index's float32
-    statistics), the per-layer norms and the judge's class histogram; None where not drawn.
+    """PNG files of the weight figure (all weights + a zoom near zero, legend from the index's statistics
+    of the stored weights), the per-layer norms and the judge's class histogram; None where not drawn.
+    The weight figures draw `drawn_parts` (a part a file does not store is not drawn).
 
     They depend on the two checkpoints only (not on the noise seed), so each is drawn once and kept
     on disk (normgen.service.figure_cache; pre-rendered at app start by normgen.service.prerender).
@@ -325,19 +334,27 @@ def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str]) -> dict[
     labels = ("baseline (λ = 0)", "selected")
     kinds = sorted({file_dtype(index, base), file_dtype(index, sel)})
     source = f", from the {' / '.join(kinds)} file" if kinds != ["float32"] else ""
+    drawn = drawn_parts(base, sel, parts)
+    missing = [p for p in parts if p not in drawn]
+    lacking = f"\n(no {' + '.join(missing)} in the file)" if missing else ""
     if out["weights"] is None:
-        title = f"Weights of the {' + '.join(parts)}" + (f"\n({' / '.join(kinds)} files)" if source else "")
-        wa = torch.cat([flat_weights(mb.parts[p]) for p in parts])
-        wb = torch.cat([flat_weights(ms.parts[p]) for p in parts])
-        stats = (entry_totals(index, base, parts)[0], entry_totals(index, sel, parts)[0])
+        notes = []  # the figure is ~390 px wide: the second line must stay short
+        if source:
+            notes.append(" / ".join(kinds) + ("" if missing else " files"))
+        if missing:
+            notes.append(f"no {' + '.join(missing)} stored")
+        title = f"Weights of the {' + '.join(drawn)}" + (f"\n({'; '.join(notes)})" if notes else "")
+        wa = torch.cat([flat_weights(mb.parts[p]) for p in drawn])
+        wb = torch.cat([flat_weights(ms.parts[p]) for p in drawn])
+        stats = (entry_totals(index, base, drawn)[0], entry_totals(index, sel, drawn)[0])
         fig = plots.weight_mechanism(wa, wb, ("baseline", "selected"), stats=stats, title=title)
         out["weights"] = st.put(keys["weights"], fig)  # type: ignore[arg-type]
     if out["layers"] is None:
         sa, sb = weight_stats(index, base), weight_stats(index, sel)
-        prefix = len(parts) > 1
-        la = {f"{p}.{k}" if prefix else k: v["l2"] for p in parts for k, v in sa[p]["layers"].items()}
-        lb = {f"{p}.{k}" if prefix else k: v["l2"] for p in parts for k, v in sb[p]["layers"].items()}
-        fig = plots.layer_norms(la, lb, labels, title=f"Weight norm per layer ({' + '.join(parts)}){source}")
+        prefix = len(drawn) > 1
+        la = {f"{p}.{k}" if prefix else k: v["l2"] for p in drawn for k, v in sa[p]["layers"].items()}
+        lb = {f"{p}.{k}" if prefix else k: v["l2"] for p in drawn for k, v in sb[p]["layers"].items()}
+        fig = plots.layer_norms(la, lb, labels, title=f"Weight norm per layer ({' + '.join(drawn)}){source}{lacking}")
         out["layers"] = st.put(keys["layers"], fig)  # type: ignore[arg-type]
     if keys["classes"] is not None and out["classes"] is None:
         fig = plots.class_histogram(sel.metrics["class_hist"], sel.dataset, baseline=base.metrics["class_hist"],
@@ -561,15 +578,21 @@ def noise_partner(index: ZooIndex, base: Entry) -> Entry | None:
 
 
 def source_caption(index: ZooIndex, base: Entry, sel: Entry, src_b: str, src_s: str) -> str:
-    """Where the table's weight figures come from, and why the histogram may read differently."""
+    """Where the table's weight figures come from."""
     if {src_b, src_s} == {"index"}:
-        s = "Weight figures: the trained float32 weights, as the zoo index recorded them before storage."
+        s = ("Weight figures: measured on the stored weights, as the zoo index records them: a downloaded "
+             "file gives the same numbers.")
+    elif "training" in (src_b, src_s):
+        lacking = sorted({p for e in (base, sel) for p in shown_parts(sel) if not in_file(e, p)})
+        s = (f"Weight figures of the {' + '.join(lacking)}: of the trained weights (the zoo index); the file "
+             "does not store that part, so a download cannot check them, and the histograms leave it out.")
     else:
         s = "Weight figures: measured from the stored files (the index has no weight statistics for them)."
-    kinds = {file_dtype(index, base), file_dtype(index, sel)}
-    if "float16" in kinds:
-        s += (" The histograms are drawn from the float16 files: float16 rounds the smallest weights to "
-              "exactly 0 (underflow), so their exactly-zero counts can be far higher than the table's.")
+    zeros = [e for e in (base, sel) if file_dtype(index, e) == "float16"
+             and max((w.get("zero_pct", 0.0) for w in e.weights.values()), default=0.0) >= 1.0]
+    if zeros:
+        s += (" Most exact zeros here are storage's: the file holds float16, which rounds every |w| under 6e-8 to "
+              "0, and a penalty that shrinks weights leaves many that small (new builds store bfloat16).")
     return f"*{s}*"
 
 
@@ -621,5 +644,5 @@ def shown_parts(e: Entry) -> list[str]:
 
 
 __all__ = ["explore", "select", "show", "Selection", "ExploreResult", "diff_image", "grid_size", "weight_stats",
-           "entry_totals", "file_dtype", "figures", "figure_keys", "missing_figures", "idle_for", "noise_partner",
-           "pair_change", "shown_parts", "request", "NEAR_ZERO", "DEAD_FILTER"]
+           "entry_totals", "drawn_parts", "file_dtype", "figures", "figure_keys", "missing_figures", "idle_for",
+           "noise_partner", "pair_change", "shown_parts", "request", "NEAR_ZERO", "DEAD_FILTER"]

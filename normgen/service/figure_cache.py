@@ -24,7 +24,7 @@ from typing import Any
 
 from normgen.service import workdir
 
-VERSION = 3  # part of every key: bump when a figure's look changes
+VERSION = 4  # part of every key: bump when a figure's look changes
 MAX_FILES = 3_000  # ~60 KB each: at most ~180 MB, pruned at start
 
 

@@ -109,8 +109,10 @@ def l2_collapse(index: ZooIndex, dataset: str) -> Lesson:
         return Lesson(key, title, text, _state(model, dataset, l2=last.lams["l2"]))
     h, n = F.point_stat(c, ent), F.point_stat(c, norm)
     before = [p for p in sw.points[1:] if p.lams["l2"] < c.lams["l2"]]
-    s1 = (f"From L2 λ={fmt_lambda(c.lams['l2'])} the GAN's samples collapse: {coverage_words(h.mean, k)} "
-          f"(baseline: {effective_classes(h0.mean):.1f} of {k}); the {part}'s weight norm fell from "
+    look = F.pictures(base, c, compact=True)
+    s1 = (f"From L2 λ={fmt_lambda(c.lams['l2'])} the GAN's samples collapse: they cover "
+          f"{effective_classes(h.mean):.1f} of {k} classes (baseline {effective_classes(h0.mean):.1f})"
+          + (f", {look}" if look else "") + f"; the {part}'s weight norm fell from "
           f"{n0.fmt(compact=True)} to {n.fmt(compact=True)}.")
     s2 = ""
     if before:

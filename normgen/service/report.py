@@ -133,6 +133,17 @@ def classes(e: Entry) -> tuple[float, int] | None:
     return (ent, len(hist)) if ent is not None and isinstance(hist, list) and len(hist) > 1 else None
 
 
+def looks(base: Entry, sel: Entry) -> str:
+    """What `sel`'s samples look like against `base`'s, in measured words (coverage.picture_words, compact);
+    '' where the index has not measured them."""
+    v = {k: (metric(base, k), metric(sel, k)) for k in ("pixel_spread", "ink_pct", "asked_pct")}
+    if any(x is None for x in (*v["pixel_spread"], *v["ink_pct"])):
+        return ""
+    (s0, s1), (i0, i1), (a0, a1) = v["pixel_spread"], v["ink_pct"], v["asked_pct"]
+    asked = (a1, a0) if a0 is not None and a1 is not None else (None, None)
+    return coverage.picture_words(s1, i1, s0, i0, *asked, compact=True)  # type: ignore[arg-type]
+
+
 def plain_verdict(index: ZooIndex, base: Entry, sel: Entry, wb: dict[str, float], ws: dict[str, float]) -> str:
     """One short verdict a first-year student can read, from measured numbers only: mode collapse first
     (the one rule of normgen.zoo.coverage; it makes every other number meaningless), then what happened
@@ -141,6 +152,8 @@ def plain_verdict(index: ZooIndex, base: Entry, sel: Entry, wb: dict[str, float]
     if cls is not None and coverage.collapsed(*cls):
         s = (f"Mode collapse: the samples cover {coverage.effective_classes(cls[0]):.1f} of {cls[1]} classes "
              f"(class entropy {cls[0]:.2f} of a possible {math.log(cls[1]):.2f})")
+        if look := looks(base, sel):
+            s += f"; {look}"
         conf = metric(sel, "confident_pct")
         if conf is not None and conf >= 50:
             s += f". The judge is confident on {conf:.0f}% of them: the same few shapes repeated, not good samples"
@@ -170,6 +183,12 @@ def plain_verdict(index: ZooIndex, base: Entry, sel: Entry, wb: dict[str, float]
     return text[0].upper() + text[1:] + "."
 
 
+# what the samples look like, as the index measured them (normgen.eval.quality.picture_stats, asked_pct)
+PICTURE_ROWS = (("ink_pct", "ink: pixels brighter than mid-grey", "{:.1f}%"),
+                ("pixel_spread", "spread across samples per pixel (0 = one picture repeated)", "{:.3g}"),
+                ("asked_pct", "samples the judge reads as the asked class", "{:.1f}%"))
+
+
 def _num(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
 
@@ -192,7 +211,8 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
                     ws: dict[str, float], pixel_change: float, seed: int, exact: bool,
                     notes: list[str]) -> Summary:
     """Describe what changed between `base` and `sel`, from their weight statistics over `parts` (`wb`,
-    `ws`: `totals`-shaped; the index's float32 figures where it has them, see explorer.entry_totals),
+    `ws`: `totals`-shaped; the index's figures of the stored files where it has them, see
+    explorer.entry_totals),
     the mean pixel change of their samples from noise `seed`, and the judge metrics the index holds;
     `exact` / `notes` say how the selection was made."""
     where = " + ".join(parts)
@@ -237,6 +257,10 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
         if isinstance(real_conf, (int, float)):
             scale += f", and the judge is confident on {real_conf:.1f}% of those real images"
         verdicts.append(scale + ".")
+    for key, label, fmt in PICTURE_ROWS:
+        vb, vs = metric(base, key), metric(sel, key)
+        if vb is not None and vs is not None:
+            rows.append((label, fmt.format(vb), fmt.format(vs)))
     rows.append(("mean pixel change vs baseline (pixels span −1…1)", "—", f"{pixel_change:.3f}"))
 
     table = "| measured on the " + where + " | baseline (λ = 0) | selected |\n|---|---:|---:|\n"
@@ -368,6 +392,12 @@ def panel(index: ZooIndex, base: Entry, sel: Entry) -> tuple[str, dict[str, Any]
     if metric(sel, "memorization_pct") is not None and m:
         text += (f" Memorization: the share of generated samples whose {MEMO_WORDS}; measured among "
                  f"{m:,.0f} training images and {m:,.0f} held-out test images.")
+    shown = {e.id: e for e in (*bs, *ss)}.values()  # a setting shown beside itself counts once
+    lacking = sum("discriminator" not in e.parts for e in shown if metric(e, "d_gap") is not None)
+    if lacking:
+        text += (f" The D rows were measured when the zoo was built: {lacking} of these files store no "
+                 "discriminator, so a download cannot check them.")
+        stats["d_rows_unverifiable"] = lacking
     if not same:
         said = []
         for key, per_pixel, what, up, down, unit in VERDICTS:

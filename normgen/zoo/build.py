@@ -12,11 +12,14 @@ Resumable: an entry is skipped when the index lists it, its file's sha256 matche
 finished entry, so an interruption loses at most the entries in flight. Judges missing from
 `ROOT/judges/` are trained first, and the real-vs-real floor of each dataset is computed once.
 
-Per entry: train with normgen.engine.train.train (the one training loop); weight statistics from the
-float32 weights; save the sampling parts (GAN/cGAN generator, VAE decoder + encoder; baselines also
-the discriminator, so the app can fine-tune from them) in half precision unless --float32; reload
-the saved file and score it with the judge (what the app shows is what was scored); record how much
-the half-precision cast changed 64 fixed samples (`half_max_diff`, in [-1, 1] pixel units).
+Per entry: train with normgen.engine.train.train (the one training loop); save the sampling parts
+(GAN/cGAN generator, VAE decoder + encoder) and the discriminator wherever a number on screen is about it
+(seed-0 baselines, which the app fine-tunes from; a penalty on the discriminator; small training sets,
+whose discriminator gap is shown) in bfloat16 unless --float32; reload the saved file, measure its weight
+statistics and score it with the judge (what the app shows is what was measured and scored: the file a
+user downloads); record how much the cast changed 64 fixed samples (`half_max_diff`, in [-1, 1] pixel
+units). Parts not stored keep their statistics from training in `trained_weights` (normgen.zoo.restat,
+which measures a shipped file the same way).
 """
 
 from __future__ import annotations
@@ -41,11 +44,11 @@ from normgen.engine.sampling import sample
 from normgen.engine.train import train
 from normgen.eval.generalization import generalization
 from normgen.eval.judge import load_judge_file, save_judge, train_judge
-from normgen.eval.metrics import model_weight_stats
+from normgen.eval.metrics import part_totals
 from normgen.eval.quality import evaluate, floor, real_reference
 from normgen.eval.translation import translation_scores
 from normgen.models import build_model, family
-from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
+from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex, load_index, write_index
 from normgen.zoo.spec import DATASETS, ZooSpec, spec
 
 EVAL_N = 2_000  # generated (and real train) images per FD; the floor uses the same n (FD grows as n shrinks)
@@ -84,12 +87,15 @@ def recipe_hash(cfg_dict: dict, eval_n: int, half: bool, judge_sha: str) -> str:
 
 
 def stored_parts(s: ZooSpec) -> list[str]:
-    """What an entry's file stores: the family's sampling parts; a seed-0 baseline keeps every part
-    (a GAN's discriminator too), so the app can fine-tune from it. Sampling parts come first."""
+    """What an entry's file stores: the family's sampling parts, and every part where a number on screen
+    is about the others: a seed-0 baseline (the app fine-tunes from it, a GAN's discriminator too), a
+    penalty on a part sampling does not need (its weight statistics), a small training set (the
+    discriminator's train / held-out gap). Sampling parts come first."""
     f = family(s.model)
     parts = list(f.sampler_parts)
-    if s.is_baseline and s.seed == 0:
-        parts += [p for p in f.part_names if p not in parts]
+    others = [p for p in f.part_names if p not in parts]
+    if (s.is_baseline and s.seed == 0) or s.train_size or s.target not in (f.sampler_part, *f.sampler_parts):
+        parts += others
     return parts
 
 
@@ -101,7 +107,7 @@ def projected_bytes(s: ZooSpec, half: bool = True) -> int:
         n = 0
         for part in stored_parts(s):
             for v in model.parts[part].state_dict().values():
-                n += v.numel() * (2 if half and v.is_floating_point() else v.element_size())
+                n += v.numel() * (2 if half and v.is_floating_point() else v.element_size())  # bfloat16: 2 bytes
         _CACHE[key] = n + 2048
     return _CACHE[key]
 
@@ -139,13 +145,14 @@ def build_entry(job: dict) -> dict:
     train_ds = cached_split(s.dataset, True, job["data_root"], device)
     res = train(cfg, data=train_ds, device=device)
     model = res.model
-    weights = {part: model_weight_stats({part: m})[part]["total"] for part, m in model.parts.items()}
     parts = stored_parts(s)
     path = root / s.file
     extra = {"dataset": s.dataset, "steps": res.steps, "status": res.status, "device": res.device,
              "wall_s": round(res.elapsed, 2), "zoo_id": s.id}
     save(path, model, cfg, parts=parts, half=half, extra=extra)
     loaded = load(path).model.to(device)
+    weights = part_totals(loaded.parts, parts)  # of the file: bfloat16 values, as a user loads them
+    trained = part_totals(model.parts, [p for p in model.parts if p not in parts])
     ref_samples = sample(model, 64, 0)
     half_diff = float((sample(loaded, 64, 0) - ref_samples).abs().max())
     judge, ref = judge_reference(root, s.dataset, job["data_root"], device)
@@ -165,6 +172,8 @@ def build_entry(job: dict) -> dict:
                recipe=recipe_hash(cfg.to_dict(), job["eval_n"], half, _judge_sha(root, s.dataset)),
                priority=s.priority, tag=s.tag,
                half_max_diff=half_diff, bytes=path.stat().st_size)
+    if trained:
+        row[TRAINED_KEY] = trained
     return row
 
 

@@ -1,7 +1,9 @@
 """The zoo's model card: `checkpoints/README.md` generated from `checkpoints/index.json`.
 
-Tables only come from the index and the checkpoints' own metadata; prose written by hand between
-`<!-- BEGIN NOTES -->` and `<!-- END NOTES -->` survives regeneration (`python -m normgen zoo card`).
+Every table and every sentence comes from the index and the checkpoints' own metadata, the notes too:
+they are the sentences Learn and Compare read (normgen.zoo.findings, normgen.zoo.small_data), so no number
+in the card is typed by hand (`python -m normgen zoo card`; tests/zoo/test_shipped_zoo.py regenerates it
+and diffs). Experiments whose numbers the index does not hold (scripts/) are written up in docs/.
 """
 
 from __future__ import annotations
@@ -14,18 +16,20 @@ from typing import Any
 
 from normgen.checkpoints import CheckpointError, read_meta
 from normgen.data import DATASETS, dataset_info
+from normgen.eval.judge import JudgeConfig
+from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO
+from normgen.eval.quality import CONFIDENT
 from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS
 from normgen.zoo import colour
 from normgen.zoo.coverage import COLLAPSE as COLLAPSE_ENTROPY
+from normgen.zoo.findings import measured_markdown, zoo_datasets
 from normgen.zoo.index import SETTING_DEFAULTS, Entry, ZooIndex, load_index, zoo_root
 from normgen.zoo.readings import images_words
 from normgen.zoo.small_data import small_data_markdown, small_data_table
 from normgen.zoo.spec import DATASETS as GRID_DATASETS
 
-NOTES_BEGIN, NOTES_END = "<!-- BEGIN NOTES -->", "<!-- END NOTES -->"
-DEFAULT_NOTES = ("_What the numbers show (and where a claim about regularization did not hold) is written "
-                 "here by hand after each build; regenerating the card keeps this block._")
+NOTES_BEGIN, NOTES_END = "<!-- BEGIN NOTES (generated: edits are overwritten) -->", "<!-- END NOTES -->"
 COLLAPSE_DIV = 0.5  # within-class diversity below half the real one -> flagged as low variety
 
 # where each dataset comes from and under which licence (its label comes from normgen.data.DATASETS)
@@ -182,17 +186,75 @@ def _recipe(index: ZooIndex, entries: list[Entry]) -> str:
                    "D norm", "VAE beta", "device", "mean train s"], rows)
 
 
-def render(index: ZooIndex, notes: str = DEFAULT_NOTES) -> str:
+def storage_words(index: ZooIndex) -> str:
+    """How the files store their weights (counted from their metadata), and what the weight figures are of."""
+    kinds: dict[str, int] = defaultdict(int)
+    for e in index.entries:
+        try:
+            kinds[str(read_meta(index.root / e.file).get("dtype", "float32"))] += 1
+        except CheckpointError:
+            kinds["unreadable"] += 1
+    counts = ", ".join(f"{n} in {k}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    return (f"Stored weights: {counts}. Every weight statistic is measured on the stored weights as a download "
+            "loads them (`python -m normgen zoo restat`); float16 rounds weights under 6e-8 to exactly 0, so a "
+            "float16 file of a strong L2 penalty counts many exact zeros (bfloat16, used from now on, keeps "
+            "float32's range). Parts a file does not store are listed with the figures of their trained weights "
+            "in `trained_weights`.")
+
+
+def contents_table(index: ZooIndex) -> str:
+    """Per block (model, dataset, training images): entries, their files' MiB, storage precision and the
+    parts the files store, counted from the index and the files (the README quotes none of these)."""
+    groups: dict[tuple, list[Entry]] = defaultdict(list)
+    for e in index.entries:
+        groups[(e.model, e.dataset, e.train_size)].append(e)
+    rows, total_bytes = [], 0
+    for (model, ds, n), es in sorted(groups.items(), key=lambda kv: (MODEL_NAMES.index(kv[0][0])
+                                                                      if kv[0][0] in MODEL_NAMES else 99, kv[0][1:])):
+        size = sum((index.root / e.file).stat().st_size for e in es if (index.root / e.file).is_file())
+        total_bytes += size
+        kinds, parts = defaultdict(int), defaultdict(int)
+        for e in es:
+            try:
+                kinds[str(read_meta(index.root / e.file).get("dtype", "float32"))] += 1
+            except CheckpointError:
+                kinds["unreadable"] += 1
+            parts[" + ".join(e.parts)] += 1
+        rows.append([family(model).description, dataset_info(ds).label, f"{n:,}" if n else "all", len(es),
+                     f"{size / 2**20:.1f}", ", ".join(f"{k} ({c})" for k, c in sorted(kinds.items())),
+                     ", ".join(f"{k} ({c})" for k, c in sorted(parts.items()))])
+    total = sum(r[3] for r in rows)
+    rows.append(["**all**", "", "", total, f"{total_bytes / 2**20:.1f}", "", ""])
+    return _table(["model", "dataset", "train images", "entries", "MiB", "stored as", "parts stored (entries)"], rows)
+
+
+def notes_markdown(index: ZooIndex) -> str:
+    """The card's notes: what the zoo measured on each grid dataset, in the words and numbers of Learn's
+    and Compare's readings (normgen.zoo.findings), headings one level down."""
+    blocks = ["What the numbers show, and where a textbook claim about regularization did not hold: generated "
+              "from the index (`normgen/zoo/findings.py`, the readings Learn and Compare use). FD is the judge's "
+              "Fréchet distance, the mean over the noise draws the index records; a difference counts as an "
+              "effect only beyond both the seed spread and the sampling spread."]
+    for d in (d for d in zoo_datasets(index) if d in GRID_DATASETS):
+        blocks.append(re.sub(r"^(#+) ", r"#\1 ", measured_markdown(index, d), flags=re.M))
+    return "\n\n".join(blocks)
+
+
+def render(index: ZooIndex) -> str:
     """The whole card as Markdown."""
     es = index.entries
     datasets = sorted({e.dataset for e in es} | set(index.judges), key=list(DATASETS).index)
-    total = sum(p.stat().st_size for p in index.root.rglob("*") if p.is_file()) if index.root.is_dir() else 0
+    card = index.root / "README.md"  # not counted: the card must not depend on its own size
+    total = sum(p.stat().st_size for p in index.root.rglob("*") if p.is_file() and p != card) \
+        if index.root.is_dir() else 0
     out = ["# normgen pretrained zoo -- model card", "",
            f"{len(es)} checkpoints of small image generators trained with and without weight penalties "
            "(L1, L2, elastic net, group lasso; loss, proximal and decoupled forms), indexed in `index.json` "
-           f"with their judge metrics and weight statistics. Folder size: {total / 2**20:.1f} MiB. Generated "
+           f"with their judge metrics and weight statistics. Folder size: {total / 2**20:.1f} MiB (this card "
+           "not counted). Generated "
            "by `python -m normgen zoo card` from the index; rebuild the zoo with `python -m normgen zoo build`.",
-           "", "## Notes", "", NOTES_BEGIN, notes.strip(), NOTES_END, "", "## Data and licences", ""]
+           "", "## Contents", "", contents_table(index), "",
+           "## Notes", "", NOTES_BEGIN, notes_markdown(index), NOTES_END, "", "## Data and licences", ""]
     out.append(_table(["dataset", "source", "licence"],
                       [[dataset_info(d).label, *PROVENANCE.get(d, UNRECORDED)] for d in datasets]))
     out += ["", "The checkpoints are derived from these data sets; the data themselves are not redistributed here.",
@@ -201,16 +263,17 @@ def render(index: ZooIndex, notes: str = DEFAULT_NOTES) -> str:
             "only in their regularizer. Penalties act on conv / linear weights of the named target (not biases or "
             "norm layers), added to the per-sample mean loss (the VAE's ELBO per pixel), which puts every "
             "model's loss on the same order; the lambda at which a model breaks still differs (see Notes). "
-            "Weight statistics are computed from the float32 weights before the "
-            "float16 cast used for storage.", "", _recipe(index, es), "",
+            f"{storage_words(index)}", "", _recipe(index, es), "",
             "## The judge and the metrics", "",
             "A small CNN per dataset (`judges/`, trained by `python -m normgen judge`). FD: Frechet distance between "
-            "judge features (128-d) of generated and real test images -- FID-like, not comparable with published "
-            "FIDs. Confident: % of samples whose max softmax > 0.9. Entropy: of the judge's class histogram, in nats "
-            "(ln 10 = 2.30 is uniform over ten classes). div: mean pairwise RMS pixel distance ([0, 1] scale) within "
+            f"judge features ({JudgeConfig().features}-d) of generated and real test images -- FID-like, not "
+            f"comparable with published FIDs. Confident: % of samples whose max softmax > {CONFIDENT:g}. Entropy: of "
+            f"the judge's class histogram, in nats (ln 10 = {math.log(10):.2f} is uniform over ten classes). div: "
+            "mean pairwise RMS pixel distance ([0, 1] scale) within "
             "a class (cGAN: the conditioning class; others: the judge's class), real images in brackets. VAE: test "
             "reconstruction BCE per pixel (nats), ELBO per pixel (nats, one z sample), gap = train - test. "
-            "near-0 %: |w| < 1e-3; dead filt.: output filters with L2 norm < 1e-3 (generator / decoder weights).", ""]
+            f"near-0 %: |w| < {NEAR_ZERO:g}; dead filt.: output filters with L2 norm < {DEAD_FILTER:g} (generator / "
+            "decoder weights, as stored in the files).", ""]
     jrows = []
     for d in datasets:
         f = index.floors.get(d, {})
@@ -262,16 +325,9 @@ def render(index: ZooIndex, notes: str = DEFAULT_NOTES) -> str:
 
 
 def write_card(root: str | Path | None = None, out: str | Path | None = None) -> Path:
-    """Render the card for the zoo at `root` into `out` (default ROOT/README.md), keeping hand notes."""
+    """Render the card for the zoo at `root` into `out` (default ROOT/README.md); every word is regenerated."""
     root = zoo_root(root)
-    index = load_index(root)
     path = Path(out) if out else root / "README.md"
-    notes = DEFAULT_NOTES
-    if path.is_file():
-        m = re.search(re.escape(NOTES_BEGIN) + r"(.*?)" + re.escape(NOTES_END), path.read_text(encoding="utf-8"),
-                      re.S)
-        if m and m.group(1).strip():
-            notes = m.group(1)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(index, notes) + "\n", encoding="utf-8")
+    path.write_text(render(load_index(root)) + "\n", encoding="utf-8")
     return path

@@ -14,9 +14,9 @@ from normgen.data import class_names, dataset_info
 from normgen.models import SAMPLE_MODELS, family
 from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.zoo import sweeps as S
-from normgen.zoo.coverage import collapsed, coverage_words
+from normgen.zoo.coverage import collapsed, coverage_words, picture_words
 from normgen.zoo.index import ZooIndex
-from normgen.zoo.readings import metric, of, weight_stat
+from normgen.zoo.readings import in_file, metric, of, stored_dtype, weight_stat
 from normgen.zoo.readings import stat as seed_stat
 from normgen.zoo.spec import DATASETS as GRID_DATASETS
 from normgen.zoo.verdicts import Stat, change, versus_spread
@@ -49,6 +49,16 @@ def find_sweep(index: ZooIndex, model: str, dataset: str, kind: str, g_norm: str
              if (s.key.kind, s.key.g_norm, s.key.target, s.key.variant) == (kind, g_norm, target, variant)
              and not (s.key.train_size or s.key.dropout) and s.has_baseline and len(s.points) > 1]
     return max(cands, key=lambda s: len(s.points)) if cands else None
+
+
+def pictures(base: S.SweepPoint, p: S.SweepPoint, compact: bool = False) -> str:
+    """coverage.picture_words for point `p` against the baseline (means over seeds), '' where not measured."""
+    get = {k: (_stat(base, _m(k)), _stat(p, _m(k))) for k in ("pixel_spread", "ink_pct", "asked_pct")}
+    if not all(a.ok and b.ok for a, b in (get["pixel_spread"], get["ink_pct"])):
+        return ""
+    (s0, s1), (i0, i1), (a0, a1) = get["pixel_spread"], get["ink_pct"], get["asked_pct"]
+    asked = (a1.mean, a0.mean) if a0.ok and a1.ok else (None, None)
+    return picture_words(s1.mean, i1.mean, s0.mean, i0.mean, *asked, compact=compact)
 
 
 def _lam(kind: str, p: S.SweepPoint) -> str:
@@ -144,9 +154,10 @@ def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
                    "penalty, so this zoo cannot show what λ does to mode coverage.")
     if c is not None:
         h, k = _stat(c, _m("class_entropy")), len(class_names(dataset))
+        look = pictures(base, c)
         out.append(f"Breaking point: from {_lam('l1', c)} the samples collapse: class entropy {h.fmt('.2f')} of a "
                    f"possible {math.log(k):.2f} (baseline {_stat(base, _m('class_entropy')).fmt('.2f')}), "
-                   "so most samples look like the same class.")
+                   "so most samples look like the same class" + (f"; {look}." if look else "."))
     return out
 
 
@@ -161,6 +172,8 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     if n0.ok and n1.ok and n1.mean > 0:
         out.append(f"{name} {part}: {_lam('l2', last)} shrank the weight norm from {n0.fmt()} to {n1.fmt()} "
                    f"({n0.mean / n1.mean:.1f}x smaller).")
+    if note := storage_zeros(index, sw):
+        out.append(note)
     fd0 = _stat(base, _m("fd"))
     fds = [(p, _stat(p, _m("fd"))) for p in sw.points[1:]]
     fds = [(p, f) for p, f in fds if f.ok]
@@ -204,7 +217,28 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
                "sure of." if h.ok and collapsed(h.mean, k) and c.mean > c0.mean else "")
         out.append(f"Samples the judge is confident about: {confident_words(sw, base, c0)} at λ=0, "
                    f"{confident_words(sw, last, c)} at {_lam('l2', last)}.{why}")
+    for p in sw.points[1:]:  # what each collapsed point's samples look like, measured
+        h = _stat(p, _m("class_entropy"))
+        if h.ok and collapsed(h.mean, len(class_names(dataset)) or 10) and (look := pictures(base, p)):
+            out.append(f"At {_lam('l2', p)}, {look}.")
     return out
+
+
+def storage_zeros(index: ZooIndex, sw: S.Sweep) -> str:
+    """Where a sweep's files hold exact zeros that storage made (float16 rounds |w| < 6e-8 to 0), a sentence
+    saying so, with the largest share; '' where there are none (under 1%) or the files are not float16."""
+    zs = [(p, _stat(p, _wstat(sw.part, "zero_pct"))) for p in sw.points[1:]]
+    zs = [(p, z) for p, z in zs if z.ok]
+    if not zs:
+        return ""
+    p, z = max(zs, key=lambda pz: pz[1].mean)
+    if z.mean < 1.0 or "float16" not in {stored_dtype(index.root, e) for q in sw.points for e in q.entries}:
+        return ""
+    return (f"Exact zeros: up to {z.mean:.1f}% of the {sw.part}'s weights are exactly 0 in these files "
+            f"(at {p.label()}). Storage made them, not the penalty: "
+            "the files hold float16, which rounds every |w| under 6e-8 to 0, and a penalty that shrinks weights "
+            "leaves many that small. The figures are of the files you download; new builds store bfloat16, "
+            "which keeps such weights.")
 
 
 def confident_words(sweep: S.Sweep, p: S.SweepPoint, conf: Stat) -> str:
@@ -254,6 +288,8 @@ def variant_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
             out.append(s + ".")
     dec = find_sweep(index, model, dataset, "l2", variant="decoupled")
     loss = find_sweep(index, model, dataset, "l2")
+    if dec is not None and (note := storage_zeros(index, dec)):
+        out.append(f"Decoupled decay: {note[0].lower()}{note[1:]}")
     if dec is not None:
         for p in dec.points[1:]:
             n = _stat(p, _wstat(dec.part, "l2"))
@@ -267,6 +303,8 @@ def variant_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
                            f"{_stat(twin, _wstat(dec.part, 'l2')).fmt()}"
                            + (f" and {fd_loss.fmt()}" if both else "") + " with L2 in the loss.")
     grp = find_sweep(index, model, dataset, "group")
+    if grp is not None and (note := storage_zeros(index, grp)):
+        out.append(f"Group lasso: {note[0].lower()}{note[1:]}")
     if grp is not None:
         p = grp.points[-1]
         d0, d = _stat(grp.points[0], _wstat(grp.part, "dead_filter_pct")), _stat(p, _wstat(grp.part, "dead_filter_pct"))
@@ -364,6 +402,8 @@ def target_findings(index: ZooIndex, dataset: str) -> list[str]:
                     s = f"GAN, penalty on {S.target_words(target)}, {_lam(kind, p)}: {change(fd0, fd, 'judge FD')}"
                     if dn0.ok and dn.ok:
                         s += f"; discriminator weight norm {dn0.fmt()} → {dn.fmt()}"
+                        if not all(in_file(e, "discriminator") for e in p.entries):
+                            s += " (of the trained weights: these files store only the generator)"
                         if dn.mean < 1e-3 * dn0.mean:
                             s += (" (with its weights at zero, the discriminator's output no longer depends on "
                                   "the image, so the generator gets no gradient from it)")
@@ -379,6 +419,33 @@ def seed_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
     vals = ", ".join(f"{fmt_num(v)} (seed {s})" for s, v in fds)
     return [f"{family(model).label} without any penalty, trained with different seeds only: judge FD {vals}. "
             "A difference smaller than this is not an effect of λ."]
+
+
+def floor_findings(index: ZooIndex, dataset: str) -> list[str]:
+    """Each unregularized full-data family's FD against the real-vs-real floor, seed by seed (FD as the index
+    reads it: the mean over its noise draws), with the best seed's ratio."""
+    floor = index.floors.get(dataset, {}).get("fd")
+    if not isinstance(floor, int | float) or floor <= 0:
+        return []
+    n = index.floors.get(dataset, {}).get("n")
+    out = []
+    for model in SAMPLE_MODELS:
+        for g_norm in ("none", "batch"):
+            base = [e for e in index.find(model=model, dataset=dataset, g_norm=g_norm, train_size=0)
+                    if e.is_baseline and e.setting == ("ns", "none", "all") and metric(e, "fd") is not None]
+            if not base:
+                continue
+            fds = sorted((metric(e, "fd"), e.seed) for e in base)
+            draws = {int(e.metrics.get("draws", 1)) for e in base}
+            how = f"mean of {'/'.join(map(str, sorted(draws)))} noise draws" if draws != {1} else "one noise draw"
+            bn = " (batch-norm generator)" if g_norm == "batch" else ""
+            vals = ", ".join(f"{fmt_num(v)} (seed {s})" for v, s in fds)
+            best, seed = fds[0]
+            out.append(f"{family(model).label}{bn} without a penalty: judge FD {vals} ({how}); the best seed is "
+                       f"{best / floor:.2f}x the floor of {fmt_num(floor)}"
+                       + (f" (n = {n:,} samples: the floor falls as n grows, a model's FD much less)" if n else "")
+                       + ".")
+    return out
 
 
 def zoo_datasets(index: ZooIndex) -> list[str]:
@@ -412,6 +479,7 @@ def measured_markdown(index: ZooIndex, dataset: str | None = None) -> str:
         sections.append((f"L2 - {family(model).label}", l2_findings(index, model, dataset)))
     sections.append(("Elastic net (L1 and L2 together) - GAN", elastic_findings(index, "gan", dataset)))
     sections.append(("Seed-to-seed spread", seed_findings(index, "gan", dataset)))
+    sections.append(("Against the floor", floor_findings(index, dataset)))
     sections.append(("BatchNorm hides weight penalties?", batchnorm_findings(index, dataset)))
     sections.append(("Penalty on the discriminator", target_findings(index, dataset)))
     for model in VARIANT_MODELS:

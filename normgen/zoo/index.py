@@ -2,8 +2,9 @@
 
 The app reads only the index and the files it names. The index lists, per entry, what was trained
 (model, dataset, normalization, penalty target, variant, every lambda, seed, steps), where and how
-long, the file's sha256, the judge metrics (normgen.eval.quality) and the weight statistics computed from
-the float32 weights before any half-precision cast. Layout (format "normgen-zoo/1"):
+long, the file's sha256, the judge metrics (normgen.eval.quality) and the weight statistics of the stored
+weights, as `load` returns them (`weights`: what a download reproduces; `trained_weights`: a part the file
+does not store, from training; normgen.zoo.restat). Layout (format "normgen-zoo/1"):
 
     {"format": "normgen-zoo/1", "normgen_version": "0.1.0",
      "judges": {"mnist": "judges/mnist.safetensors", ...},
@@ -31,6 +32,7 @@ from normgen import __version__
 from normgen.checkpoints import Checkpoint, CheckpointError, load, sha256
 from normgen.engine.sampling import sample
 from normgen.eval.judge import Judge, load_judge_file
+from normgen.eval.metrics import part_totals
 from normgen.models.config import default_model_config
 from normgen.regularizers import LAMBDAS
 
@@ -40,6 +42,7 @@ FORMAT = "normgen-zoo/1"
 INDEX_NAME = "index.json"
 FIND_MEMO_MAX = 4096  # questions ZooIndex.find remembers per entries list
 SAMPLING_NAME = "sampling.json"  # the noise-draw spread of each entry (normgen.zoo.rescore)
+TRAINED_KEY = "trained_weights"  # index key: weight statistics of parts the file does not store (from training)
 LOG_EPS = 1e-6  # nearest(): distance in log10(lambda + LOG_EPS), so 0 sits one decade below 1e-5
 
 
@@ -87,7 +90,7 @@ class Entry:
     dropout: float = 0.0  # dropout rate (the discriminator / the VAE): a regularizer beside the penalties
     parts: list[str] = field(default_factory=list)  # what the file stores
     metrics: dict[str, Any] = field(default_factory=dict)  # judge metrics (normgen.eval.quality.evaluate)
-    weights: dict[str, Any] = field(default_factory=dict)  # part -> weight statistics (float32)
+    weights: dict[str, Any] = field(default_factory=dict)  # stored part -> weight statistics of the file
     extra: dict[str, Any] = field(default_factory=dict)  # other index keys (status, recipe, tag, ...)
 
     @property
@@ -417,8 +420,9 @@ def load_judge(dataset: str, root: str | Path | None = None) -> Judge | None:
 
 
 def verify(root: str | Path | None = None, n: int = 16) -> tuple[int, list[str]]:
-    """Check every entry: file present, sha256 matches, loads, samples `n` finite images in [-1, 1]
-    of the dataset's shape; and every judge loads. Returns (entries checked, problems)."""
+    """Check every entry: file present, sha256 matches, loads, its weight statistics in the index are the
+    file's, samples `n` finite images in [-1, 1] of the dataset's shape; and every judge loads.
+    Returns (entries checked, problems)."""
     index = load_index(root)
     problems: list[str] = []
     for e in index.entries:
@@ -432,6 +436,15 @@ def verify(root: str | Path | None = None, n: int = 16) -> tuple[int, list[str]]
                 problems.append(f"{e.id}: samples have shape {tuple(x.shape)} or are not finite")
             elif x.min() < -1 or x.max() > 1:
                 problems.append(f"{e.id}: samples outside [-1, 1]")
+            if e.weights:  # the index's weight statistics must be the file's (issue 25)
+                got = part_totals(ck.model.parts, [p for p in ck.parts if p in ck.model.parts])
+                off = sorted(f"{p}.{k}" for p, w in e.weights.items() for k, v in w.items()
+                             if not isinstance(v, int | float) or p not in got
+                             or not math.isclose(v, got[p].get(k, math.nan), rel_tol=1e-6, abs_tol=1e-9))
+                if off or set(got) != set(e.weights):
+                    what = ", ".join(off[:3]) or "its parts"
+                    problems.append(f"{e.id}: index weight statistics differ from the file's ({what}); run "
+                                    "python -m normgen zoo restat")
             if ck.config.dataset != e.dataset or ck.config.model.name != e.model or ck.config.seed != e.seed:
                 problems.append(f"{e.id}: file's config ({ck.config.model.name}, {ck.config.dataset}, seed "
                                 f"{ck.config.seed}) disagrees with the index")

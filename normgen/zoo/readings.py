@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 
+from normgen.checkpoints import CheckpointError, read_meta
 from normgen.data import dataset_info
 from normgen.models import family
 from normgen.render.figures import fmt_num
-from normgen.zoo.index import Entry
+from normgen.zoo.index import TRAINED_KEY, Entry
 from normgen.zoo.verdicts import Stat
 
 # the metrics scored on generated samples, and where the index keeps their range over noise draws
@@ -38,11 +40,46 @@ def dropout_words(model: str) -> str:
 
 
 def weight_stat(entry: Entry, part: str, stat: str) -> float | None:
-    """A weight statistic of one part from the index (flat summary or {"total": ...})."""
-    d = entry.weights.get(part) or {}
+    """A weight statistic of one part: of the entry's file (the index's `weights`, measured on the stored
+    weights), else, for a part the file does not store, of the trained weights (`trained_weights`: a
+    screen that shows one says so, see `in_file`)."""
+    d = entry.weights.get(part) or entry.extra.get(TRAINED_KEY, {}).get(part) or {}
     d = d.get("total", d)
     v = d.get(stat)
     return float(v) if isinstance(v, int | float) and math.isfinite(v) else None
+
+
+def in_file(entry: Entry, part: str) -> bool:
+    """Whether the entry's file stores `part` (so its weight statistics can be checked by downloading it)."""
+    return part in entry.parts or not entry.parts
+
+
+
+
+def not_in_file_note(entries: list[Entry], part: str) -> str:
+    """A sentence for a screen showing `part`'s weight figures of `entries` when some file lacks it, else ''."""
+    lacking = [e for e in entries if not in_file(e, part) and weight_stat(e, part, "l2") is not None]
+    if not lacking:
+        return ""
+    which, files = ("here", "the file stores") if len(entries) == 1 else (
+        f"of {len(lacking)} of these {len(entries)} entries", "their files store")
+    return (f"The {part}'s weight figures {which} are of the trained weights: {files} only the "
+            f"{' and '.join(lacking[0].parts)}, so a download cannot check them.")
+
+
+_DTYPES: dict[tuple[str, str], str] = {}  # (file, sha256) -> its stored precision: a header read once per file
+
+
+def stored_dtype(root: Path, entry: Entry) -> str:
+    """The precision the entry's file stores its weights in ("float16" / "bfloat16" / "float32"), from its
+    header ("unknown" when the file cannot be read)."""
+    key = (str(root / entry.file), entry.sha256)
+    if key not in _DTYPES:
+        try:
+            _DTYPES[key] = str(read_meta(root / entry.file).get("dtype", "float32"))
+        except CheckpointError:
+            return "unknown"
+    return _DTYPES[key]
 
 
 def metric(entry: Entry, name: str) -> float | None:

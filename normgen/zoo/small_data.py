@@ -329,6 +329,8 @@ def small_data_lines(index: ZooIndex, tables: bool = True) -> list[str]:
     steps = sorted({b.steps for b in found})
     k = max((int(e.metrics.get("draws", 0)) for b in found for s in b.settings for e in s.entries), default=0)
     draws = f"; for the judge FD also the range over {k} noise draws of the same weights" if k > 1 else ""
+    adv = [e for b in found if "discriminator" in family(b.model).part_names for st in b.settings for e in st.entries]
+    unstored = sum("discriminator" not in e.parts for e in adv)
     out = ["The textbook reason for a norm penalty is to prevent overfitting; whether the zoo's models overfit on "
            "all their training images is measured under *Against all training images* below. Here the same models "
            "are trained on small class-balanced subsets "
@@ -342,8 +344,9 @@ def small_data_lines(index: ZooIndex, tables: bool = True) -> list[str]:
            f"{' or '.join(mem_m) or 'm'} training images and as many held-out test images, is a "
            "training image (50% = no copying, 100% = copies)."
            + (" The discriminator gap is its mean logit on its training images minus on as many held-out images "
-              "(> 0 = it tells the images it was trained on from new ones)." if any(
-                  "discriminator" in family(b.model).part_names for b in found) else "")]
+              "(> 0 = it tells its training images from new ones)" if adv else "")
+           + (f"; measured when built: {unstored} of the {len(adv)} files store no discriminator to check it with."
+              if unstored else "." if adv else "")]
     for b in found:
         out += [f"### {b.title}", *block_lines(b, tables)]
     for model in MODEL_NAMES:

@@ -18,8 +18,9 @@ Priorities (issue 4), built with `zoo build --priority K` (everything <= K):
      Wasserstein loss with weight clipping / gradient penalty / neither, the source's first-layer L1 1e-4
      (10); L1 and L2 axes on the generator, a discriminator point (11)
 The first dataset passed to `spec()` gets priorities 1-5 and 7, every other one the core grid at 6.
-Size (float16; ~0.45 MiB per GAN entry, 0.42 per VAE, 0.51 per cGAN with its discriminator stored for
-fine-tuning): priorities 1-6 come to 55.4 MiB (+0.8 MiB of judges, ~0.6 MiB of index and card), inside
+Size (2 bytes a weight: float16 in the shipped files, bfloat16 from issue 25 on; ~0.45 MiB per GAN entry,
+0.42 per VAE, 0.51 per cGAN with its discriminator stored for fine-tuning): priorities 1-6 come to
+55.4 MiB (+0.8 MiB of judges, ~0.6 MiB of index and card), inside
 the 60 MB budget for checkpoints/ with ~0.5 MB to spare; adding 7 would reach 64 MiB, so the shipped
 zoo stops at 6. `zoo build --dry-run --priority K` prints the projection.
 """

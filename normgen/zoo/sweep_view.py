@@ -17,7 +17,16 @@ from normgen.regularizers import PENALTIES
 from normgen.render import figures as plots
 from normgen.zoo import coverage
 from normgen.zoo.index import Entry
-from normgen.zoo.readings import dropout_words, generalization_rows, images_words, metric, of, spread, weight_stat
+from normgen.zoo.readings import (
+    dropout_words,
+    generalization_rows,
+    images_words,
+    metric,
+    not_in_file_note,
+    of,
+    spread,
+    weight_stat,
+)
 from normgen.zoo.sweeps import Sweep
 
 
@@ -101,7 +110,10 @@ def point_markdown(sweep: Sweep, i: int) -> str:
             ("judge FD (lower = better)", lambda e: metric(e, "fd")),
             ("FD spread over noise draws (max - min)", lambda e: metric(e, "fd_sampling")),
             ("confident samples (%)", lambda e: metric(e, "confident_pct")),
-            ("class entropy (nats)", lambda e: metric(e, "class_entropy"))]
+            ("class entropy (nats)", lambda e: metric(e, "class_entropy")),
+            ("ink: pixels brighter than mid-grey (%)", of("ink_pct")),
+            ("spread across samples per pixel (0 = one picture repeated)", of("pixel_spread")),
+            ("samples the judge reads as the asked class (%)", of("asked_pct"))]
     if family(sweep.model).has_elbo:
         rows.append(("reconstruction error", lambda e: metric(e, "rec_error")))
     if sweep.key.train_size:
@@ -115,6 +127,12 @@ def point_markdown(sweep: Sweep, i: int) -> str:
         this, ref = p.values(get), base.values(get) if base else []
         if this or ref:
             lines.append(f"| {name} | {spread(this)} | {spread(ref) if base else 'no baseline'} |")
+    shown = p.entries + (base.entries if base else [])
+    if note := not_in_file_note(shown, part):
+        lines += ["", f"*{note}*"]
+    if any(metric(e, "d_gap") is not None and "discriminator" not in e.parts for e in shown):
+        lines += ["", "*The D rows were measured when the zoo was built: these files store no discriminator, so a "
+                      "download cannot check them.*"]
     conf, ent = [p.values(of(n)) for n in ("confident_pct", "class_entropy")]
     k = len(class_names(sweep.dataset)) or 10
     if conf and ent and coverage.collapsed(sum(ent) / len(ent), k):  # a confident % is no quality here

@@ -256,18 +256,20 @@ def test_learn_batchnorm_and_variants():
 
 
 def test_learn_says_when_the_discriminator_penalty_zeroed_it():
+    """The files store the generator only: the discriminator's norms are its trained figures, and say so."""
     def with_d(e: Entry, target: str, d_norm: float) -> Entry:
         return replace(e, id=f"{e.id}-{target}", target=target,
-                                   weights={**e.weights, "discriminator": {"l2": d_norm, "near_zero_pct": 1.0}})
+                       extra={"trained_weights": {"discriminator": {"l2": d_norm, "near_zero_pct": 1.0}}})
 
     idx = _index(with_d(_e(seed=0, fd=20.0), "generator", 16.0), with_d(_e(seed=1, fd=24.0), "generator", 18.0),
                  with_d(_e(l2=1e-1, fd=90.0), "discriminator", 1e-6),
                  with_d(_e(l1=1e-3, fd=22.0), "discriminator", 6.0))
     text = findings.measured_markdown(idx)
     assert ("penalty on the discriminator, L2 λ=0.1: judge FD 22 (seeds 20-24) → 90 (outside the seed spread); "
-            "discriminator weight norm 17 (seeds 16-18) → 1e-06 (with its weights at zero") in text
+            "discriminator weight norm 17 (seeds 16-18) → 1e-06 (of the trained weights: these files store only the "
+            "generator) (with its weights at zero") in text
     assert ("penalty on the discriminator, L1 λ=1e-3: judge FD 22 (seeds 20-24) → 22 (inside the seed spread: "
-            "not an effect); discriminator weight norm 17 (seeds 16-18) → 6.") in text
+            "not an effect); discriminator weight norm 17 (seeds 16-18) → 6 (of the trained weights") in text
 
 
 def test_learn_page_empty_and_units():

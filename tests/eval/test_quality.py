@@ -21,6 +21,7 @@ from normgen.eval.quality import (
     floor,
     frechet_distance,
     pairwise_rms,
+    picture_stats,
     real_reference,
     vae_scores,
     within_class_diversity,
@@ -165,3 +166,28 @@ def test_floor_of_a_set_against_itself_is_zero(shapes_small):
     torch.manual_seed(0)
     fake = evaluate(build_model(make_config("gan", "shapes").model), judge, test, n=300, ref=ref)
     assert real["fd"] < fake["fd"]  # real train images are closer to real test than untrained samples
+
+
+def test_picture_stats_against_direct_expressions():
+    """Ink share and per-pixel spread (issue 25: collapse described by measurement, not by a word)."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(50, 1, 8, 8, generator=g) * 2 - 1
+    s = picture_stats(x)
+    u = (x + 1) / 2
+    assert s["ink_pct"] == pytest.approx(100 * (u > 0.5).float().mean().item())
+    assert s["pixel_spread"] == pytest.approx(u.std(dim=0).mean().item())
+    same = picture_stats(x[:1].repeat(20, 1, 1, 1))  # one picture repeated: no spread, its own ink
+    assert same["pixel_spread"] == 0.0 and same["ink_pct"] == pytest.approx(100 * (u[0] > 0.5).float().mean().item())
+    assert picture_stats(-torch.ones(4, 1, 8, 8))["ink_pct"] == 0.0  # black: blank
+
+
+def test_picture_words_say_what_was_measured():
+    from normgen.zoo.coverage import picture_words
+
+    one = picture_words(0.004, 14.0, 0.31, 13.0)
+    assert one.startswith("the samples differ from one another by 0.004 per pixel (baseline 0.31): nearly every "
+                          "sample is the same picture; ink on 14% of pixels (baseline 13%)")
+    assert "blank" not in one
+    assert picture_words(0.002, 0.2, 0.31, 13.0).endswith("ink on 0% of pixels (baseline 13%): blank")
+    varied = picture_words(0.25, 12.0, 0.31, 13.0, asked=15.0, base_asked=97.0)
+    assert "same picture" not in varied and varied.endswith("the judge reads 15% as the asked class (baseline 97%)")

@@ -1,8 +1,11 @@
 """The zoo that ships in checkpoints/: every entry loads, matches its sha256 and samples on the CPU;
-the index's metrics of two entries are recomputed here and match; a tampered copy is rejected."""
+every entry's weight statistics in the index equal those of its file; the index's metrics of two
+entries are recomputed here and match; a tampered copy is rejected."""
 
 from __future__ import annotations
 
+import difflib
+import re
 import shutil
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from normgen.engine.sampling import sample
 from normgen.eval.metrics import model_weight_stats
 from normgen.eval.quality import evaluate
 from normgen.zoo.build import EVAL_SEED
-from normgen.zoo.index import load_entry, load_index, load_judge
+from normgen.zoo.index import TRAINED_KEY, load_entry, load_index, load_judge
 
 ROOT = Path(__file__).resolve().parents[2] / "checkpoints"
 
@@ -77,6 +80,85 @@ def test_tampered_copy_is_rejected(index, tmp_path):
         load_entry(e, copy)
 
 
+# The colour DCGAN entries (CIFAR-10) are being retrained on another branch; their rows still hold the
+# statistics of the float32 weights. Once merged, `python -m normgen zoo restat` brings them in line,
+# and this mark (strict: the test then passes and the mark fails it) must go.
+STATS_PENDING = {"cifar10": "the colour DCGAN rows predate `zoo restat`: run it after the colour branch merges"}
+
+
+def _datasets() -> list:
+    names = sorted({e.dataset for e in load_index(ROOT).entries})
+    return [pytest.param(d, marks=pytest.mark.xfail(strict=True, reason=STATS_PENDING[d])) if d in STATS_PENDING
+            else d for d in names]
+
+
+@pytest.mark.parametrize("dataset", _datasets())
+def test_every_entrys_weight_statistics_are_those_of_its_file(index, dataset):
+    """Issue 25: the numbers on screen describe the file a user downloads. For every shipped entry, each
+    weight statistic the index stores (per stored part: count, L1, L2, near-zero %, exact zeros %, dead
+    filters %) is recomputed here from the file as `load` returns it; a part the file does not store has no
+    `weights` row (its trained figures sit apart, in `trained_weights`)."""
+    bad = []
+    for e in index.find(dataset=dataset):
+        ck = load_entry(e, ROOT)
+        assert set(e.weights) == set(ck.parts), (e.id, sorted(e.weights), ck.parts)
+        assert not set(e.extra.get(TRAINED_KEY, {})) & set(ck.parts), e.id
+        got = model_weight_stats({p: ck.model.parts[p] for p in ck.parts})
+        for part, want in e.weights.items():
+            have = got[part]["total"]
+            assert set(want) == set(have), (e.id, part)
+            bad += [(e.id, part, k, want[k], have[k]) for k in want
+                    if have[k] != pytest.approx(want[k], rel=1e-6, abs=1e-9)]  # float32 sums: order-dependent
+    assert not bad, f"{len(bad)} index figures differ from their files, e.g. {bad[:3]}"
+
+
+def test_the_card_is_generated_from_the_index():
+    """Issue 25: every number of checkpoints/README.md (notes included) comes from the index by code:
+    regenerating it changes nothing. After a build or `zoo restat`, run `python -m normgen zoo card`."""
+    from normgen.zoo.card import render
+
+    shipped = (ROOT / "README.md").read_text(encoding="utf-8")
+    fresh = render(load_index(ROOT)) + "\n"
+    if fresh != shipped:
+        diff = [ln for ln in difflib.unified_diff(shipped.splitlines(), fresh.splitlines(), "shipped", "regenerated",
+                                                   lineterm="", n=0)][:12]
+        pytest.fail("checkpoints/README.md differs from the card the index generates; run `python -m normgen zoo "
+                    "card`:\n" + "\n".join(diff))
+
+
+def test_the_readme_types_no_zoo_counts():
+    """The project README quotes no count or size of the zoo (they drifted: "186 models / 91.3 MiB" against 194
+    entries); the card's Contents table, generated from the index, has them."""
+    readme = (ROOT.parent / "README.md").read_text(encoding="utf-8")
+    zoo = readme[readme.index("## The pretrained zoo"):readme.index("Rebuild (resumable")]
+    assert not re.findall(r"\b\d[\d,]* (?:models|checkpoints|entries)\b|\d MiB", zoo)
+
+
+@pytest.mark.parametrize("entry_id", ["gan-mnist-none-generator-loss-l1=0-l2=0.1-g=0-s0",
+                                      "cgan-mnist-none-generator-loss-l1=0-l2=1-g=0-s0",
+                                      "gan-mnist-none-generator-loss-l1=0-l2=0-g=0-s0"])
+def test_what_the_samples_look_like_is_measured_on_the_file(index, entry_id):
+    """The words for a collapse come from ink share and per-pixel spread across samples (and, for the cGAN,
+    the share the judge reads as the asked digit): recomputed here from the file, as `zoo restat` did."""
+    from normgen.eval.quality import asked_pct, generate_many, picture_stats
+
+    e = index.get(entry_id)
+    x, y = generate_many(load_entry(e, ROOT).model, int(e.metrics["n"]), EVAL_SEED)
+    want = picture_stats(x)
+    if y is not None:
+        want["asked_pct"] = asked_pct(load_judge(e.dataset, ROOT), x, y)
+    for k, v in want.items():
+        assert e.metrics[k] == pytest.approx(v, rel=1e-5, abs=1e-7), (entry_id, k)
+
+
+def test_the_worst_float16_file_reads_as_the_index_says(index):
+    """GAN L2 1e-1: its float16 file holds ~50% exact zeros; the index said 0.002% before issue 25."""
+    e = index.get("gan-mnist-none-generator-loss-l1=0-l2=0.1-g=0-s0")
+    w = next(p for n, p in load_entry(e, ROOT).model.parts["generator"].named_parameters() if n.endswith("weight"))
+    assert e.weights["generator"]["zero_pct"] > 40
+    assert (w == 0).any()
+
+
 @pytest.mark.slow
 def test_index_metrics_recomputed_for_two_entries(index, data_root):
     try:
@@ -101,11 +183,6 @@ def test_index_metrics_recomputed_for_two_entries(index, data_root):
             assert e.metrics["fd"] == pytest.approx(sum(e.metrics["fd_draws"]) / len(e.metrics["fd_draws"]))
             assert e.metrics["fd_draws"][0] == pytest.approx(m["fd"], rel=1e-3)
         assert m["class_hist"] == pytest.approx(e.metrics["class_hist"], abs=2), e.id
-        # weight statistics were taken from the float32 weights; float16 storage moves them very little
-        w = model_weight_stats({p: ck.model.parts[p] for p in e.parts if p in e.weights})
-        for part, stats in w.items():
-            assert stats["total"]["l2"] == pytest.approx(e.weights[part]["l2"], rel=1e-3), (e.id, part)
-            assert stats["total"]["n"] == e.weights[part]["n"]
 
 
 def test_compare_strip_of_the_shipped_l1_axis_has_short_captions(index):
@@ -168,3 +245,19 @@ def test_explore_headline_says_where_fd_lies_against_the_seed_spread():
     fashion = explore("gan", "fashion", "none", 1e-4, 0.0, "generator", "loss", 0, root=ROOT).headline
     assert mnist.endswith("(within the seed-to-seed or sampling spread).")
     assert fashion.endswith("(larger than the seed-to-seed and sampling spread).")
+
+
+def test_explore_shows_the_files_numbers_and_says_what_a_collapse_looks_like():
+    """GAN L2 1e-1: Explore's exact-zero figure is the file's (50.1%, not the 0.002% of the trained float32
+    weights) and says where those zeros come from; cGAN L2 1: the headline says one picture repeated, with the
+    ink and the share drawn as the asked digit, instead of "blank"."""
+    from normgen.service.explorer import explore
+
+    r = explore("gan", "mnist", "none", 0, 0.1, "generator", "loss", 0, root=str(ROOT))
+    assert r.stats["weights_source"]["selected"] == "index"
+    assert r.stats["selected"]["weights"]["zero_pct"] == pytest.approx(50.11, abs=0.01)
+    assert "| exactly-zero weights | 0.0% | 50.1% |" in r.details and "storage's: the file holds float16" in r.details
+    c = explore("cgan", "mnist", "none", 0, 1.0, "generator", "loss", 0, root=str(ROOT))
+    assert "the same picture repeated (spread 0.0017 per pixel, baseline 0.19), ink 15% (14%), asked class 10% " \
+           "(98%)" in c.headline
+    assert "blank" not in c.headline

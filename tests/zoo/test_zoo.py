@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import shutil
 
 import pytest
@@ -137,14 +138,15 @@ def test_build_writes_entries_per_contract(zoo):
         assert {"fd", "confident_pct", "class_hist", "class_entropy", "within_class_div",
                 "real_within_class_div"} <= set(row["metrics"])
         assert (root / row["file"]).is_file() and sha256(root / row["file"]) == row["sha256"]
-        assert row["half_max_diff"] < 0.05  # float16 storage does not visibly change samples
+        assert row["half_max_diff"] < 0.05  # bfloat16 storage does not visibly change samples
         projected = projected_bytes(grid[row["id"]])
         assert abs(row["bytes"] - projected) < 4096 and row["bytes"] == (root / row["file"]).stat().st_size
     by = {e.model: e for e in load_index(root).entries}
     assert by["gan"].parts == ["generator", "discriminator"]  # the seed-0 baseline keeps D for fine-tuning
     assert by["vae"].parts == ["decoder", "encoder"] and by["cgan"].parts == ["generator"]
     assert {"rec_error", "elbo_test", "elbo_train", "elbo_gap"} <= set(by["vae"].metrics)
-    assert set(by["cgan"].weights) == {"generator", "discriminator"}
+    assert set(by["cgan"].weights) == {"generator"}  # measured on the file, which stores the generator only
+    assert set(by["cgan"].extra["trained_weights"]) == {"discriminator"}  # from training, labelled as such
     assert by["cgan"].l2 == 0.01 and by["vae"].l1 == 0.001 and by["vae"].target == "decoder"
 
 
@@ -212,11 +214,11 @@ def test_index_metrics_recomputed(zoo):
                 assert m[k] == v, k
             else:
                 assert m[k] == pytest.approx(v, rel=1e-4, abs=1e-6), k
-        # weight statistics were taken from float32 weights; float16 storage moves them very little
+        # weight statistics are those of the stored (bfloat16) file (to float32 summation order)
         w = model_weight_stats({_p: ck.model.parts[_p] for _p in e.parts})
+        assert set(e.weights) == set(e.parts)
         for part in e.parts:
-            assert w[part]["total"]["l2"] == pytest.approx(e.weights[part]["l2"], rel=1e-3)
-            assert w[part]["total"]["n"] == e.weights[part]["n"]
+            assert e.weights[part] == pytest.approx(w[part]["total"], rel=1e-6, abs=1e-9), part
 
 
 def test_tampered_file_is_rejected(zoo, tmp_path):
@@ -238,15 +240,17 @@ def test_tampered_file_is_rejected(zoo, tmp_path):
         load_entry(e, copy)
 
 
-def test_card_has_tables_and_keeps_notes(zoo, tmp_path):
-    from normgen.zoo.card import NOTES_BEGIN, NOTES_END, write_card
+def test_card_has_tables_and_generated_notes(zoo, tmp_path):
+    """The notes are generated like the tables: a sentence typed into the card is gone after the next build."""
+    from normgen.zoo.card import NOTES_BEGIN, write_card
 
     root, _, _ = zoo
     out = tmp_path / "README.md"
     text = write_card(root, out).read_text()
     assert "| g_norm | target |" in text and "shapes" in text and "## Seed-to-seed spread" in text
+    assert "## Contents" in text and "| **all** |  |  | 3 |" in text
     out.write_text(text.replace(NOTES_BEGIN + "\n", NOTES_BEGIN + "\nL1 did X.\n"))
-    assert "L1 did X." in write_card(root, out).read_text().split(NOTES_END)[0]
+    assert write_card(root, out).read_text() == text
 
 
 def test_card_has_the_small_data_table_and_sentences(tmp_path):
@@ -306,6 +310,7 @@ def test_cli_zoo_errors_and_dry_run(tmp_path, capsys):
 
 def test_merge_brings_home_a_zoo_built_elsewhere(zoo, tmp_path):
     from normgen.zoo.index import merge
+    from normgen.zoo.restat import restat
 
     root, index, _ = zoo
     home = tmp_path / "home"
@@ -321,6 +326,7 @@ def test_merge_brings_home_a_zoo_built_elsewhere(zoo, tmp_path):
     idx.entries = [dataclasses.replace(e, sha256=sha256(away / e0.file), metrics={**e.metrics, "fd": 1.5})
                    if e.id == e0.id else e for e in idx.entries]
     write_index(idx, away)
+    restat(away, only=re.escape(e0.id), log=lambda s: None)  # its weight figures: the new file's
     home_idx = load_index(home)
     home_idx.entries = [e for e in home_idx.entries if e.id != e1.id]
     write_index(home_idx, home)
@@ -414,3 +420,23 @@ def test_the_cycle_gan_block_builds_scores_translation_and_is_not_rescored(tmp_p
         assert k in e.metrics, k
     assert rescore(tmp_path, data_root=None, ids=res.trained, log=lambda s: None) == []
     assert plan(load_index(tmp_path), [s for s in block if s.id == e.id], steps=3, eval_n=100, half=True)[0][1] == "ok"
+
+
+def test_restat_measures_what_the_build_measured(zoo, tmp_path):
+    """`zoo restat` (the shipped files) and the build (a new file) measure weights the same way; the build
+    records what the samples look like, so `--pictures` has nothing to add."""
+    from normgen.zoo.restat import restat
+
+    root, _, _ = zoo
+    copy = tmp_path / "zoo"
+    shutil.copytree(root, copy)
+    before = {e.id: e for e in load_index(copy).entries}
+    restat(copy, pictures=True, log=lambda s: None)
+    for e in load_index(copy).entries:
+        b = before[e.id]
+        assert e.metrics == b.metrics and {"ink_pct", "pixel_spread"} <= set(e.metrics), e.id
+        assert ("asked_pct" in e.metrics) == (e.model == "cgan"), e.id
+        assert set(e.weights) == set(b.weights) == set(e.parts), e.id
+        for part in e.parts:
+            assert e.weights[part] == pytest.approx(b.weights[part], rel=1e-6, abs=1e-9), (e.id, part)
+        assert e.extra.get("trained_weights") == b.extra.get("trained_weights"), e.id
