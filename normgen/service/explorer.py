@@ -310,14 +310,17 @@ def missing_figures(base: Entry, sel: Entry, parts: list[str]) -> list[str]:
     return [n for n, k in figure_keys(base, sel, parts).items() if k is not None and st.get(k) is None]
 
 
-def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str]) -> dict[str, str | None]:
+def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str],
+            names: tuple[str, ...] = FIG_NAMES) -> dict[str, str | None]:
     """PNG files of the weight figure (all weights + a zoom near zero, legend from the index's float32
-    statistics), the per-layer norms and the judge's class histogram; None where not drawn.
+    statistics), the per-layer norms and the judge's class histogram; None where not drawn and for
+    the names not in `names` (Explore's browser draws the weight histogram itself, and a slice none).
 
     They depend on the two checkpoints only (not on the noise seed), so each is drawn once and kept
     on disk (normgen.service.figure_cache; pre-rendered at app start by normgen.service.prerender).
     """
-    st, keys = _store(), figure_keys(base, sel, parts)
+    st = _store()
+    keys = {n: (k if n in names else None) for n, k in figure_keys(base, sel, parts).items()}
     out = {n: (st.get(k) if k is not None else None) for n, k in keys.items()}
     if all(out[n] is not None for n, k in keys.items() if k is not None):
         return out
@@ -325,14 +328,14 @@ def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str]) -> dict[
     labels = ("baseline (λ = 0)", "selected")
     kinds = sorted({file_dtype(index, base), file_dtype(index, sel)})
     source = f", from the {' / '.join(kinds)} file" if kinds != ["float32"] else ""
-    if out["weights"] is None:
+    if keys["weights"] is not None and out["weights"] is None:
         title = f"Weights of the {' + '.join(parts)}" + (f"\n({' / '.join(kinds)} files)" if source else "")
         wa = torch.cat([flat_weights(mb.parts[p]) for p in parts])
         wb = torch.cat([flat_weights(ms.parts[p]) for p in parts])
         stats = (entry_totals(index, base, parts)[0], entry_totals(index, sel, parts)[0])
         fig = plots.weight_mechanism(wa, wb, ("baseline", "selected"), stats=stats, title=title)
         out["weights"] = st.put(keys["weights"], fig)  # type: ignore[arg-type]
-    if out["layers"] is None:
+    if keys["layers"] is not None and out["layers"] is None:
         sa, sb = weight_stats(index, base), weight_stats(index, sel)
         prefix = len(parts) > 1
         la = {f"{p}.{k}" if prefix else k: v["l2"] for p in parts for k, v in sa[p]["layers"].items()}
@@ -453,7 +456,8 @@ def request(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any
 
 
 def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-            train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *, root: str | None = None) -> ExploreResult:
+            train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *, root: str | None = None,
+            figure_names: tuple[str, ...] = FIG_NAMES) -> ExploreResult:
     """Baseline and selected setting from the same noise (`seed`), plus the numbers that changed;
     `train_size` (0 = all training images) and `dropout` pick the zoo's small-data / dropout entries,
     `loss` (inputs.LOSSES: "ns", "wgan-clip", "wgan-gp", "wgan") the entries trained with that loss.
@@ -465,14 +469,16 @@ def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # this thread only (OpenMP): see ONE_THREAD
     try:
-        return _explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss, root)
+        return _explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss, root,
+                        figure_names)
     finally:
         torch.set_num_threads(threads)
         _busy(-1)
 
 
 def _explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-             train_size: Any, dropout: Any, loss: Any, root: str | None) -> ExploreResult:
+             train_size: Any, dropout: Any, loss: Any, root: str | None,
+             figure_names: tuple[str, ...] = FIG_NAMES) -> ExploreResult:
     model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss = request(
         model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
     empty = ExploreResult("", "", "", "", "", False, {}, {"weights": None, "layers": None, "classes": None})
@@ -486,13 +492,13 @@ def _explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     if s.selected is None or s.baseline is None:
         return empty
     try:
-        return show(index, s, seed)
+        return show(index, s, seed, figure_names)
     except CheckpointError as exc:
         empty.note = f"{empty.note}\n\nA zoo file could not be used: {exc}".strip()
         return empty
 
 
-def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
+def show(index: ZooIndex, s: Selection, seed: int, figure_names: tuple[str, ...] = FIG_NAMES) -> ExploreResult:
     """Sample both checkpoints of `s` from the same noise, measure what changed, and word it. The samples
     are drawn only when a number or a picture of this pair and seed is not cached yet (`pair_change`,
     `png_path`): a pair the background pass warmed (normgen.service.prerender) loads no checkpoint."""
@@ -548,7 +554,7 @@ def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
         + size_words(base), selected_label=text.selected_label,
         headline=text.headline,
         details=text.details, note=text.note, exact=s.exact, stats=text.stats,
-        figures=figures(index, base, sel, parts), draw=draw, keys=keys, noise_label=noise_label, alt=alt)
+        figures=figures(index, base, sel, parts, figure_names), draw=draw, keys=keys, noise_label=noise_label, alt=alt)
 
 
 def noise_partner(index: ZooIndex, base: Entry) -> Entry | None:
