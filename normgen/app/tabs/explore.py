@@ -54,7 +54,6 @@ from normgen.app.tabs.explore_handlers import (
     make_loss_fn,
     make_model_fn,
     make_nearest_fn,
-    make_rest_fn,
     make_slider_fn,
     make_view_fn,
     new_seed,
@@ -303,10 +302,9 @@ def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None
                        concurrency_limit=None, **quiet)
     if scrub_enabled():  # a λ step is drawn in the page from the slice; the rest of the view once it rests
         for axis, slider in (("l1", tab.l1_slider), ("l2", tab.l2_slider)):
-            slider.input(None, [tab.l1_slider, tab.l2_slider, tab.scrub], tab.step_outputs(), js=step_js(axis),
-                         api_visibility="private", show_progress="hidden", queue=False)
-        tab.scrub.release(make_rest_fn(root, views, tab.step_outputs()), tab.slider_inputs(), views,
-                          **fast).then(follow, ins, nn_outs, **fast)
+            slider.input(None, [tab.l1_slider, tab.l2_slider, tab.scrub, *tab.step_outputs()], tab.step_outputs(),
+                         js=step_js(axis), api_visibility="private", show_progress="hidden", queue=False)
+        tab.scrub.release(make_slider_fn(root), tab.slider_inputs(), views, **fast).then(follow, ins, nn_outs, **fast)
     else:  # the older path (NORMGEN_EXPLORE_SCRUB=0, for the benchmark): every step a server round trip
         gr.on([tab.l1_slider.input, tab.l2_slider.input], make_slider_fn(root), tab.slider_inputs(), views,
               **fast).then(follow, ins, nn_outs, **fast)

@@ -211,21 +211,6 @@ def make_slider_fn(root: str | None = None):
     return on_slider
 
 
-def make_rest_fn(root: str | None, views: list[Any], step: list[Any]):
-    """The λ sliders at rest (explore_scrub: the page drew every step itself): the slider handler's view
-    (`make_slider_fn`) without what a step already set (`step`: ExploreTab.step_outputs()), so a reply
-    that arrives after the visitor moved on never puts an older picture back."""
-    on_slider = make_slider_fn(root)
-    done = {id(c) for c in step}
-
-    def on_rest(model, dataset, g_norm, p1, p2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
-                request: gr.Request = None) -> dict:
-        got = on_slider(model, dataset, g_norm, p1, p2, target, variant, seed, train_size, dropout, loss, request)
-        return {c: v for c, v in zip(views, got, strict=True) if id(c) not in done}
-
-    return on_rest
-
-
 def new_seed(seed: Any) -> int:
     """New noise: the next seed, kept in range (a huge one sent back would end the page's event stream)."""
     try:

@@ -8,9 +8,9 @@ statistics, FD with its spread), the query fragment of the shareable link, and t
 inline SVG drawn on axes fixed for the whole slice (normgen.render.weight_svg). The page holds it in the
 hidden gr.HTML `scrub`, which preloads every picture; a slider's `.input` runs `step_js` in the page
 (`fn=None`: no server call) and returns those values to the components, so a step costs a lookup.
-When the slider rests (`SYNC_MS` after the last step) the page asks the server once for what a step does
-not change: the table of numbers, the per-layer figures, the JSON, the link line, the nearest images,
-and a fresh slice for the other slider (whose stops now sit at the new λ).
+When the slider rests (`SYNC_MS` after the last step) the page asks the server once for the whole view of
+where it rests: what a step does not change (the table of numbers, the per-layer figures, the JSON, the
+link line, the nearest images) and a fresh slice for the other slider (whose stops now sit at the new λ).
 
 `NORMGEN_EXPLORE_SCRUB=0` wires the older path instead (every step a server round trip), which
 normgen.bench.explore_latency measures against this one.
@@ -184,16 +184,20 @@ def stop_extras(r: ExploreResult) -> dict[str, Any]:
 # the page's side
 
 # A λ slider's step, in the page: the slider's position picks the stop of its axis in the slice (the
-# hidden `scrub` HTML's value), whose values go straight to the outputs (ExploreTab.step_outputs()).
+# hidden `scrub` HTML's value), whose values go straight to the outputs (ExploreTab.step_outputs(), which
+# are its inputs too, after the sliders and the slice: what it returns when it has no stop to show).
 # The parsed slice is kept on window between steps (parsed again only when the server sent a new one).
-STEP_JS = """(p1, p2, raw) => {
+STEP_JS = """(p1, p2, raw, ...now) => {
   const S = window.__normgenScrub || (window.__normgenScrub = {raw: null, data: null});
   if (S.raw !== raw) { S.raw = raw; try { S.data = raw ? JSON.parse(raw) : null; } catch (e) { S.data = null; } }
-  const axis = '__AXIS__';
+  const axis = '__AXIS__', other = axis === 'l1' ? 'l2' : 'l1';
   const stops = S.data && S.data.axes && S.data.axes[axis];
   const pos = Math.round(Number(axis === 'l1' ? p1 : p2)) || 0;
   const s = stops && stops.length ? stops[Math.max(0, Math.min(pos, stops.length - 1))] : null;
-  if (!s) { throw new Error('Explore: this λ has no stop in the page yet'); }
+  // no stop, or one drawn at another value of the other λ (that slider moved and the server has not sent
+  // the new slice yet): leave the view as it is; the view at rest (SYNC_MS later) shows this step
+  const held = Number(now[other === 'l1' ? 0 : 1]);
+  if (!s || Math.abs(s[other] - held) > 1e-9 * Math.max(Math.abs(held), 1e-12)) { return now; }
   const root = ((window.gradio_config && window.gradio_config.root) || location.origin).replace(/\\/$/, '');
   const file = (im) => im ? {path: im.path, url: root + im.url, orig_name: im.path.split('/').pop(),
                                mime_type: 'image/png', is_stream: false, meta: {_type: 'gradio.FileData'}} : null;
@@ -211,7 +215,8 @@ STEP_JS = """(p1, p2, raw) => {
 }"""
 
 # The hidden `scrub` HTML: preload every picture of the slice (kept referenced, decoded ahead, so a step's
-# <img> swap finds it in the memory cache), and ask the server for the rest of the view once a slider rests.
+# <img> swap finds it in the memory cache), and ask the server for the rest of the view once a slider rests
+# (window.normgenSyncMs, when set, stands for SYNC_MS: a test's slow driver is not a visitor resting).
 SCRUB_JS = """
 const root = () => ((window.gradio_config && window.gradio_config.root) || location.origin).replace(/\\/$/, '');
 const preload = () => {
@@ -226,6 +231,7 @@ const preload = () => {
   element.__pictures = [...urls].map((u) => { const im = new Image(); im.decoding = 'async'; im.src = u;
     if (im.decode) { im.decode().catch(() => {}); } return im; });
   element.dataset.preloaded = String(urls.size);
+  window.normgenSlice = props.value;  // what the page holds, for a test or a curious reader
 };
 preload();
 watch('value', preload);
@@ -235,7 +241,7 @@ document.addEventListener('input', (e) => {
   const slider = t instanceof HTMLInputElement && t.type === 'range' && t.closest('.lambda-slider');
   if (!slider) { return; }
   if (timer) { clearTimeout(timer); }
-  timer = setTimeout(() => { timer = null; trigger('release'); }, __SYNC_MS__);
+  timer = setTimeout(() => { timer = null; trigger('release'); }, window.normgenSyncMs || __SYNC_MS__);
 }, true);
 """
 
