@@ -199,8 +199,10 @@ STEP_JS = """(p1, p2, raw, ...now) => {
   const held = Number(now[other === 'l1' ? 0 : 1]);
   if (!s || Math.abs(s[other] - held) > 1e-9 * Math.max(Math.abs(held), 1e-12)) { return now; }
   const root = ((window.gradio_config && window.gradio_config.root) || location.origin).replace(/\\/$/, '');
-  const file = (im) => im ? {path: im.path, url: root + im.url, orig_name: im.path.split('/').pop(),
-                               mime_type: 'image/png', is_stream: false, meta: {_type: 'gradio.FileData'}} : null;
+  // a picture the page already shows is handed back as the very value it holds, so it is not drawn again
+  const file = (im, held) => !im ? null : (held && held.path === im.path) ? held : {path: im.path,
+    url: root + im.url, orig_name: im.path.split('/').pop(), mime_type: 'image/png', is_stream: false,
+    meta: {_type: 'gradio.FileData'}};
   window.__normgenStep = {axis: axis, pos: pos, t: performance.now(), url: s.selected ? root + s.selected.url : null,
                           lam: s[axis]};
   requestAnimationFrame(() => {  // alt text names the setting shown (the server's view sets the same text)
@@ -210,8 +212,8 @@ STEP_JS = """(p1, p2, raw, ...now) => {
       if (img && im) { img.alt = im.alt; }
     }
   });
-  return [s.l1, s.l2, s.readouts[0], s.readouts[1], file(s.baseline), s.baseline_caption, file(s.selected),
-          s.selected_caption, file(s.diff), s.headline, s.hist, s.query];
+  return [s.l1, s.l2, s.readouts[0], s.readouts[1], file(s.baseline, now[4]), s.baseline_caption,
+          file(s.selected, now[6]), s.selected_caption, file(s.diff, now[8]), s.headline, s.hist, s.query];
 }"""
 
 # The hidden `scrub` HTML: preload every picture of the slice (kept referenced, decoded ahead, so a step's
