@@ -281,6 +281,9 @@ def file_dtype(index: ZooIndex, e: Entry) -> str:
 
 
 FIG_NAMES = ("weights", "layers", "classes")
+# the figures the page shows as pictures: its weight histogram is inline SVG on a slice's fixed axes
+# (normgen.app.tabs.explore_scrub), so "weights" is drawn with matplotlib for API clients only
+PAGE_FIGURES = ("layers", "classes")
 _PRIVATE_STORE: list[FigureStore] = []  # NORMGEN_FIGURE_CACHE=0: a per-process folder, never pre-rendered
 
 
@@ -304,10 +307,10 @@ def figure_keys(base: Entry, sel: Entry, parts: list[str]) -> dict[str, tuple | 
     return {name: (*k, name) if name != "classes" or _has_classes(base, sel) else None for name in FIG_NAMES}
 
 
-def missing_figures(base: Entry, sel: Entry, parts: list[str]) -> list[str]:
-    """The figures of the pair that are not on disk yet."""
+def missing_figures(base: Entry, sel: Entry, parts: list[str], names: tuple[str, ...] = FIG_NAMES) -> list[str]:
+    """The figures of the pair (those in `names`) that are not on disk yet."""
     st = _store()
-    return [n for n, k in figure_keys(base, sel, parts).items() if k is not None and st.get(k) is None]
+    return [n for n, k in figure_keys(base, sel, parts).items() if n in names and k is not None and st.get(k) is None]
 
 
 def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str],

@@ -14,9 +14,11 @@ The λ controls a visitor moves are log-scale sliders: a gr.Slider over the posi
 trained values for the model / dataset / training-set size / penalized part (0 = off, at the left),
 with the value read out as `1e-4` beside it. They drive the λ values the API takes (hidden Numbers
 `l1` / `l2`). The browser's events (`make_view_fn`) return everything in one reply: the λ values, the
-sliders, the grids with alt text naming the setting, the seed-noise reference, and `query` (Explore's
-part of the shareable URL), so a λ change costs one round trip; the figures come from files drawn
-ahead of time (normgen.service.prerender).
+sliders, the grids with alt text naming the setting, the seed-noise reference, `query` (Explore's
+part of the shareable URL), the weight histogram (inline SVG) and the slice the sliders scrub over: a λ
+step is drawn in the page from it, with no server call (normgen.app.tabs.explore_scrub), and the rest of
+the view (table, per-layer figures, link line) follows once the slider rests; those figures come from
+files drawn ahead of time (normgen.service.prerender).
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ class ExploreTab:
     def step_outputs(self) -> list[Any]:
         """What a λ step sets in the page (explore_scrub.STEP_JS returns them in this order)."""
         return [self.l1, self.l2, self.l1_readout, self.l2_readout, self.baseline, self.baseline_caption, self.selected,
-                self.selected_caption, self.diff, self.headline, self.hist, self.query]
+                self.selected_caption, self.diff, self.headline, self.hist]
 
     def load_outputs(self) -> list[Any]:
         """What `make_load_fn(...)(q)` sets from a parsed query: the choices and values of the controls, then

@@ -20,7 +20,7 @@ from normgen.app.tabs.explore_controls import (
 )
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
-from normgen.service.explorer import FIG_NAMES, PNGS, ExploreResult, explore, png_path
+from normgen.service.explorer import FIG_NAMES, PAGE_FIGURES, PNGS, ExploreResult, explore, png_path
 from normgen.service.generalization_view import nearest_view
 
 
@@ -85,9 +85,6 @@ def make_explore_fn(root: str | None = None):
     return explore_view
 
 
-BROWSER_FIGURES = ("layers", "classes")  # the page draws the weight histogram itself (explore_scrub)
-
-
 def readouts(vals: dict[str, list[float]], state: dict[str, Any], r: ExploreResult) -> tuple[str, str]:
     """The two sliders' readouts for the view `r` of `state` (the L2 one says when the grids show the
     nearest trained model rather than the setting asked for)."""
@@ -107,7 +104,7 @@ def view_slice(root: str | None, index: Any, args: tuple, state: dict[str, Any],
         a = list(args)
         a[3 if axis == "l1" else 4] = lam
         r, st = _run(root, tuple(a), figure_names=())
-        return scrub.stop_view(r, st, readouts(vals, st, r), view_query(st)) | scrub.stop_extras(r)
+        return scrub.stop_view(r, st, readouts(vals, st, r)) | scrub.stop_extras(r)
 
     return scrub.build_slice(index, key, vals, state, stop)
 
@@ -118,7 +115,7 @@ def view_updates(root: str | None, args: tuple, request: gr.Request | None = Non
     with them the baseline and the seed-noise reference, which a λ does not change), their readouts, the
     view with alt text on every picture, the seed-noise reference, the query, the weight histogram and the
     slice the page scrubs the sliders over (explore_scrub)."""
-    r, state = _run(root, args, figure_names=BROWSER_FIGURES)
+    r, state = _run(root, args, figure_names=PAGE_FIGURES)
     index = load_index(root)
     model, dataset, size, target = state["model"], state["dataset"], state.get("train_size", 0), state["target"]
     vals = {w: lambda_values(index, w, model, dataset, size, target) for w in ("l1", "l2")}

@@ -4,16 +4,16 @@ When the model, dataset or another control changes (one server call), the view a
 for each λ slider, every stop it has (0 and the zoo's trained values) with everything a step changes —
 the baseline and selected grids and their difference map (PNG files written once per entry and noise
 seed, served from a static path), their captions, the readouts, the headline with its numbers (weight
-statistics, FD with its spread), the query fragment of the shareable link, and the weight histogram as
-inline SVG drawn on axes fixed for the whole slice (normgen.render.weight_svg). The page holds it in the
-hidden gr.HTML `scrub`, which preloads every picture; a slider's `.input` runs `step_js` in the page
-(`fn=None`: no server call) and returns those values to the components, so a step costs a lookup.
-When the slider rests (`SYNC_MS` after the last step) the page asks the server once for the whole view of
-where it rests: what a step does not change (the table of numbers, the per-layer figures, the JSON, the
-link line, the nearest images) and a fresh slice for the other slider (whose stops now sit at the new λ).
+statistics, FD with its spread) and the weight histogram as inline SVG drawn on axes fixed for the whole
+slice (normgen.render.weight_svg). The page holds it in the hidden gr.HTML `scrub`, which preloads every
+picture; a slider's `.input` runs `step_js` in the page (`fn=None`: no server call) and returns those
+values to the components, so a step costs a lookup. When the slider rests (`SYNC_MS` after the last
+step) the page asks the server once for the whole view where it rests: what a step does not change (the
+table of numbers, the per-layer figures, the JSON, the link line and the query fragment the address bar
+follows, the nearest images) and a fresh slice for the other slider (whose stops now sit at the new λ).
 
 `NORMGEN_EXPLORE_SCRUB=0` wires the older path instead (every step a server round trip), which
-normgen.bench.explore_latency measures against this one.
+normgen.bench.scrub_latency measures against this one.
 """
 
 from __future__ import annotations
@@ -95,10 +95,10 @@ def _image(r: ExploreResult, name: str) -> dict[str, Any] | None:
     return {"path": path, "url": file_url(path), "alt": r.alt.get(name, "")} if path else None
 
 
-def stop_view(r: ExploreResult, state: dict[str, Any], readouts: tuple[str, str], query: str) -> dict[str, Any]:
+def stop_view(r: ExploreResult, state: dict[str, Any], readouts: tuple[str, str]) -> dict[str, Any]:
     """One stop: every value a λ step changes on the page (`step_js` sets them), without its histogram."""
     has = "selected" in r.draw
-    return {"l1": state["l1"], "l2": state["l2"], "readouts": list(readouts), "query": query,
+    return {"l1": state["l1"], "l2": state["l2"], "readouts": list(readouts),
             "headline": r.headline, "baseline": _image(r, "baseline"), "selected": _image(r, "selected"),
             "diff": _image(r, "diff"), "baseline_caption": f"**{r.baseline_label}**" if has else "",
             "selected_caption": f"**{r.selected_label}**" if has else ""}
@@ -213,7 +213,7 @@ STEP_JS = """(p1, p2, raw, ...now) => {
     }
   });
   return [s.l1, s.l2, s.readouts[0], s.readouts[1], file(s.baseline, now[4]), s.baseline_caption,
-          file(s.selected, now[6]), s.selected_caption, file(s.diff, now[8]), s.headline, s.hist, s.query];
+          file(s.selected, now[6]), s.selected_caption, file(s.diff, now[8]), s.headline, s.hist];
 }"""
 
 # The hidden `scrub` HTML: preload every picture of the slice (kept referenced, decoded ahead, so a step's
