@@ -21,11 +21,13 @@ from normgen.eval.metrics import NEAR_ZERO
 from normgen.render.figures import BASELINE, SELECTED, ZOOM
 
 BINS, ZOOM_BINS = 61, 40
-W, H = 380, 430  # the viewBox: drawn at about the size it is shown beside the grids
-LEFT, RIGHT = 52, 10
-TOP_PANEL = (28, 178)  # y of the top panel's plot area (top, bottom)
-LOW_PANEL = (238, 358)
-FONT = 13
+# the viewBox, about the size it is shown at beside the grids (~270-300 px wide at 1280-1366 px), so its
+# text reads at >= 13 px on a projector (the units are nearly pixels there)
+W, H = 300, 404
+LEFT, RIGHT = 62, 14
+TOP_PANEL = (26, 140)  # y of the top panel's plot area (top, bottom)
+LOW_PANEL = (192, 282)
+FONT = 15
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ def _panel(series: Sequence[tuple[Sequence[int], str]], lo: float, hi: float, bo
             return y1 - c / (ymax * 1.05) * (y1 - y0)
 
         ticks = [0, ymax // 2, ymax]
-    out = [f'<text x="{W / 2:.0f}" y="{y0 - 8}" text-anchor="middle" font-weight="600">{escape(title)}</text>',
+    fit = f' textLength="{W - 8}" lengthAdjust="spacingAndGlyphs"' if len(title) > 36 else ""  # a long part name
+    out = [f'<text x="{W / 2:.0f}" y="{y0 - 9}" text-anchor="middle" font-weight="600" font-size="14"{fit}>'
+           f'{escape(title)}</text>',
            f'<line x1="{LEFT}" y1="{y1}" x2="{W - RIGHT}" y2="{y1}" stroke="#444"/>',
            f'<line x1="{LEFT}" y1="{y0}" x2="{LEFT}" y2="{y1}" stroke="#444"/>']
     if not log:
@@ -114,7 +118,7 @@ def _panel(series: Sequence[tuple[Sequence[int], str]], lo: float, hi: float, bo
         out.append(f'<line x1="{LEFT - 4}" y1="{y(t):.1f}" x2="{W - RIGHT}" y2="{y(t):.1f}" stroke="#000" '
                    f'stroke-opacity="0.08"/><text x="{LEFT - 6}" y="{y(t) + 4:.1f}" text-anchor="end" '
                    f'class="tick">{t:,}</text>')
-    for v in (lo, lo / 2, 0.0, hi / 2, hi):
+    for v in (lo, 0.0, hi):
         out.append(f'<text x="{_x(v, lo, hi):.1f}" y="{y1 + 16}" text-anchor="middle" class="tick">{_fmt(v)}</text>')
     for cs, colour in series:
         d = _stairs(cs, lo, hi, y)
@@ -128,17 +132,20 @@ def weight_histogram_svg(axes: HistAxes, base: tuple[list[int], list[int]], sel:
     slice's `axes`; `legend`: one line per model (e.g. "baseline: 3.1% near 0"). Self-contained SVG."""
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" aria-label="{escape(alt)}" '
              f'data-axes="{escape(axes.key())}" font-family="sans-serif" font-size="{FONT}" class="weight-hist">',
-             f"<title>{escape(alt)}</title>", "<style>.tick{font-size:12px;fill:#333}</style>"]
+             f"<title>{escape(alt)}</title>", "<style>.tick{font-size:14px;fill:#222}</style>"]
     series = [(base[0], BASELINE), (sel[0], SELECTED)]
     parts += _panel(series, -axes.lim, axes.lim, TOP_PANEL, axes.top_max, True, title + " (log count)")
     zs = [(base[1], BASELINE), (sel[1], SELECTED)]
     parts += _panel(zs, -ZOOM, ZOOM, LOW_PANEL, axes.zoom_max, False, f"Zoom: |w| < {ZOOM:g} (grey: near 0)")
-    parts.append(f'<text x="{W / 2:.0f}" y="{LOW_PANEL[1] + 32}" text-anchor="middle" class="tick">weight value'
+    parts.append(f'<text x="{W / 2:.0f}" y="{LOW_PANEL[1] + 31}" text-anchor="middle" class="tick">weight value'
                  "</text>")
     for i, (text, colour) in enumerate(zip(legend, (BASELINE, SELECTED), strict=True)):
-        yy = LOW_PANEL[1] + 50 + 18 * i
-        parts.append(f'<rect x="{LEFT}" y="{yy - 11}" width="14" height="12" fill="{colour}" fill-opacity="0.5" '
-                     f'stroke="{colour}"/><text x="{LEFT + 20}" y="{yy}">{escape(text)}</text>')
+        # "name: figures" on two lines: the name beside its swatch, the figures under it
+        name, _, figures = text.partition(": ")
+        yy = LOW_PANEL[1] + 54 + 35 * i
+        parts.append(f'<rect x="8" y="{yy - 12}" width="14" height="13" fill="{colour}" fill-opacity="0.5" '
+                     f'stroke="{colour}"/><text x="28" y="{yy}" font-weight="600">{escape(name)}</text>'
+                     f'<text x="28" y="{yy + 17}">{escape(figures)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

@@ -155,7 +155,7 @@ class ExploreTab:
                 self.dropout, self.loss, *self.view_outputs()]
 
 
-HIST_CSS = "svg { width: 100%; height: auto; max-height: min(60vh, 600px); display: block; }"
+HIST_CSS = "svg { width: 100%; height: auto; max-height: min(52vh, 520px); display: block; }"  # as the grids
 
 
 def _image(elem_id: str, buttons: list[str], **kw: Any) -> gr.Image:
