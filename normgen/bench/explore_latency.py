@@ -300,9 +300,12 @@ def run_explore_latency(root: str | None = None, data_root: str | None = None, *
     servers = []
     try:
         # the files are on disk now: the new server reads them (its own background pass would find nothing to do)
-        servers.append(Server("new", {}, root, data_root))  # its own pass warms the grids (figures: on disk)
+        # both on the round-trip path for a λ step: this section compares the figure paths (the in-page
+        # scrub is normgen.bench.scrub_latency's)
+        servers.append(Server("new", {"NORMGEN_EXPLORE_SCRUB": "0"}, root, data_root))  # its pass warms the grids
         log(f"  new server: background pass (grids of noise seed 0) ended {servers[0].warm_s:.1f} s after start")
-        servers.append(Server("old", {"NORMGEN_FIGURE_CACHE": "0", "TMPDIR": old_dir}, root, data_root))
+        servers.append(Server("old", {"NORMGEN_FIGURE_CACHE": "0", "NORMGEN_EXPLORE_SCRUB": "0", "TMPDIR": old_dir},
+                              root, data_root))
         settings = api_settings(index, API_DATASET, api_n)
         log(f"  API: {len(settings)} {API_DATASET} entries, each once per server (load average {load:.1f})")
         api = bench_api(servers, settings, log)

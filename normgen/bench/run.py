@@ -37,6 +37,7 @@ from normgen.bench.baseline import OBJECTIVES, WORKERS, ConventionalLoop, conven
 from normgen.bench.explore_latency import run_explore_latency
 from normgen.bench.finetune import bench_finetune
 from normgen.bench.parts import FD_THRESHOLDS, ExploreTimer, Judging, matmul_peak, step_flops, summarize, sync
+from normgen.bench.scrub_latency import run_scrub_latency
 from normgen.config import make_config
 from normgen.data import default_data_root, first_dataset, load_dataset
 from normgen.engine.sampling import sample
@@ -279,6 +280,8 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
     if want("explore-e2e") and not smoke:
         log("4b. explore end to end: a λ change in the launched app, API and Chromium, new vs per-request figures:")
         res["explore_e2e"] = run_explore_latency(None, str(root), log=log)
+        log("4c. explore scrub: a λ step drawn in the page from the slice vs a server round trip per step:")
+        res["explore_scrub"] = run_scrub_latency(None, str(root), log=log)
     if want("efficiency"):
         peak = matmul_peak(device)
         log(f"5. efficiency: measured matmul peak {peak / 1e9:.1f} GFLOP/s (float32"

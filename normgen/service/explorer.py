@@ -289,6 +289,9 @@ def file_dtype(index: ZooIndex, e: Entry) -> str:
 
 
 FIG_NAMES = ("weights", "layers", "classes")
+# the figures the page shows as pictures: its weight histogram is inline SVG on a slice's fixed axes
+# (normgen.app.tabs.explore_scrub), so "weights" is drawn with matplotlib for API clients only
+PAGE_FIGURES = ("layers", "classes")
 _PRIVATE_STORE: list[FigureStore] = []  # NORMGEN_FIGURE_CACHE=0: a per-process folder, never pre-rendered
 
 
@@ -312,21 +315,24 @@ def figure_keys(base: Entry, sel: Entry, parts: list[str]) -> dict[str, tuple | 
     return {name: (*k, name) if name != "classes" or _has_classes(base, sel) else None for name in FIG_NAMES}
 
 
-def missing_figures(base: Entry, sel: Entry, parts: list[str]) -> list[str]:
-    """The figures of the pair that are not on disk yet."""
+def missing_figures(base: Entry, sel: Entry, parts: list[str], names: tuple[str, ...] = FIG_NAMES) -> list[str]:
+    """The figures of the pair (those in `names`) that are not on disk yet."""
     st = _store()
-    return [n for n, k in figure_keys(base, sel, parts).items() if k is not None and st.get(k) is None]
+    return [n for n, k in figure_keys(base, sel, parts).items() if n in names and k is not None and st.get(k) is None]
 
 
-def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str]) -> dict[str, str | None]:
+def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str],
+            names: tuple[str, ...] = FIG_NAMES) -> dict[str, str | None]:
     """PNG files of the weight figure (all weights + a zoom near zero, legend from the index's statistics
-    of the stored weights), the per-layer norms and the judge's class histogram; None where not drawn.
+    of the stored weights), the per-layer norms and the judge's class histogram; None where not drawn and
+    for the names not in `names` (Explore's browser draws the weight histogram itself, and a slice none).
     The weight figures draw `drawn_parts` (a part a file does not store is not drawn).
 
     They depend on the two checkpoints only (not on the noise seed), so each is drawn once and kept
     on disk (normgen.service.figure_cache; pre-rendered at app start by normgen.service.prerender).
     """
-    st, keys = _store(), figure_keys(base, sel, parts)
+    st = _store()
+    keys = {n: (k if n in names else None) for n, k in figure_keys(base, sel, parts).items()}
     out = {n: (st.get(k) if k is not None else None) for n, k in keys.items()}
     if all(out[n] is not None for n, k in keys.items() if k is not None):
         return out
@@ -337,7 +343,7 @@ def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str]) -> dict[
     drawn = drawn_parts(base, sel, parts)
     missing = [p for p in parts if p not in drawn]
     lacking = f"\n(no {' + '.join(missing)} in the file)" if missing else ""
-    if out["weights"] is None:
+    if keys["weights"] is not None and out["weights"] is None:
         notes = []  # the figure is ~390 px wide: the second line must stay short
         if source:
             notes.append(" / ".join(kinds) + ("" if missing else " files"))
@@ -349,7 +355,7 @@ def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str]) -> dict[
         stats = (entry_totals(index, base, drawn)[0], entry_totals(index, sel, drawn)[0])
         fig = plots.weight_mechanism(wa, wb, ("baseline", "selected"), stats=stats, title=title)
         out["weights"] = st.put(keys["weights"], fig)  # type: ignore[arg-type]
-    if out["layers"] is None:
+    if keys["layers"] is not None and out["layers"] is None:
         sa, sb = weight_stats(index, base), weight_stats(index, sel)
         prefix = len(drawn) > 1
         la = {f"{p}.{k}" if prefix else k: v["l2"] for p in drawn for k, v in sa[p]["layers"].items()}
@@ -470,7 +476,8 @@ def request(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any
 
 
 def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-            train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *, root: str | None = None) -> ExploreResult:
+            train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *, root: str | None = None,
+            figure_names: tuple[str, ...] = FIG_NAMES) -> ExploreResult:
     """Baseline and selected setting from the same noise (`seed`), plus the numbers that changed;
     `train_size` (0 = all training images) and `dropout` pick the zoo's small-data / dropout entries,
     `loss` (inputs.LOSSES: "ns", "wgan-clip", "wgan-gp", "wgan") the entries trained with that loss.
@@ -482,14 +489,16 @@ def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # this thread only (OpenMP): see ONE_THREAD
     try:
-        return _explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss, root)
+        return _explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss, root,
+                        figure_names)
     finally:
         torch.set_num_threads(threads)
         _busy(-1)
 
 
 def _explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-             train_size: Any, dropout: Any, loss: Any, root: str | None) -> ExploreResult:
+             train_size: Any, dropout: Any, loss: Any, root: str | None,
+             figure_names: tuple[str, ...] = FIG_NAMES) -> ExploreResult:
     model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss = request(
         model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
     empty = ExploreResult("", "", "", "", "", False, {}, {"weights": None, "layers": None, "classes": None})
@@ -503,13 +512,13 @@ def _explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     if s.selected is None or s.baseline is None:
         return empty
     try:
-        return show(index, s, seed)
+        return show(index, s, seed, figure_names)
     except CheckpointError as exc:  # the entry is named, not where the zoo lives on the server
         empty.note = f"{empty.note}\n\nA zoo file could not be used: {public_problem(exc)}".strip()
         return empty
 
 
-def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
+def show(index: ZooIndex, s: Selection, seed: int, figure_names: tuple[str, ...] = FIG_NAMES) -> ExploreResult:
     """Sample both checkpoints of `s` from the same noise, measure what changed, and word it. The samples
     are drawn only when a number or a picture of this pair and seed is not cached yet (`pair_change`,
     `png_path`): a pair the background pass warmed (normgen.service.prerender) loads no checkpoint."""
@@ -565,7 +574,7 @@ def show(index: ZooIndex, s: Selection, seed: int) -> ExploreResult:
         + size_words(base), selected_label=text.selected_label,
         headline=text.headline,
         details=text.details, note=text.note, exact=s.exact, stats=text.stats,
-        figures=figures(index, base, sel, parts), draw=draw, keys=keys, noise_label=noise_label, alt=alt)
+        figures=figures(index, base, sel, parts, figure_names), draw=draw, keys=keys, noise_label=noise_label, alt=alt)
 
 
 def noise_partner(index: ZooIndex, base: Entry) -> Entry | None:

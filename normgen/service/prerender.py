@@ -1,5 +1,6 @@
-"""Explore's figures drawn ahead of time: every pair of checkpoints Explore can show (each setting of the
-zoo beside its baseline, found with Explore's own `select`), the default model first, into
+"""Explore's figures drawn ahead of time (those the page shows as pictures: explorer.PAGE_FIGURES): every
+pair of checkpoints Explore can show (each setting of the zoo beside its baseline, found with Explore's own
+`select`), the default model first, into
 normgen.service.figure_cache's store; with `grids`, also the pair's grids and heat maps from the page's
 first noise seed and the numbers they come with (`explorer.show`), kept in this process, so a λ step to
 a setting no visitor has seen yet loads no checkpoint and draws nothing. `start_prerender` runs it in
@@ -25,6 +26,7 @@ import torch
 from normgen.checkpoints import CheckpointError
 from normgen.service import inputs as I
 from normgen.service.explorer import (
+    PAGE_FIGURES,
     Selection,
     figures,
     idle_for,
@@ -87,12 +89,12 @@ def prerender(root: str | None = None, *, limit: int = 1_000, wait_idle: Callabl
                 break
         try:
             parts = shown_parts(sel)
-            todo = missing_figures(base, sel, parts)
+            todo = missing_figures(base, sel, parts, PAGE_FIGURES)
             if todo:
-                figures(index, base, sel, parts)
+                figures(index, base, sel, parts, PAGE_FIGURES)
                 drawn += len(todo)
             if grids:
-                r = show(index, s, seed)
+                r = show(index, s, seed, PAGE_FIGURES)
                 warmed += sum(png_path(r, name) is not None for name in r.draw)
         except (CheckpointError, ValueError, OSError) as exc:  # a broken file: Explore explains it when asked
             if log:

@@ -15,9 +15,11 @@ The λ controls a visitor moves are log-scale sliders: a gr.Slider over the posi
 trained values for the model / dataset / training-set size / penalized part (0 = off, at the left),
 with the value read out as `1e-4` beside it. They drive the λ values the API takes (hidden Numbers
 `l1` / `l2`). The browser's events (`make_view_fn`) return everything in one reply: the λ values, the
-sliders, the grids with alt text naming the setting, the seed-noise reference, and `query` (Explore's
-part of the shareable URL), so a λ change costs one round trip; the figures come from files drawn
-ahead of time (normgen.service.prerender).
+sliders, the grids with alt text naming the setting, the seed-noise reference, `query` (Explore's
+part of the shareable URL), the weight histogram (inline SVG) and the slice the sliders scrub over: a λ
+step is drawn in the page from it, with no server call (normgen.app.tabs.explore_scrub), and the rest of
+the view (table, per-layer figures, link line) follows once the slider rests; those figures come from
+files drawn ahead of time (normgen.service.prerender).
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ from normgen.app.tabs.explore_handlers import (
     view_query,
     view_updates,
 )
+from normgen.app.tabs.explore_scrub import enabled as scrub_enabled
+from normgen.app.tabs.explore_scrub import scrub_js, step_js
 from normgen.data import DATASETS
 from normgen.service import inputs as I
 from normgen.service.generalization_view import NEAREST_PROMPT
@@ -110,6 +114,8 @@ class ExploreTab:
     noise: gr.Image
     noise_caption: gr.Markdown
     query: gr.Textbox  # Explore's part of the shareable URL, without '?' (hidden; read by the app's glue)
+    hist: gr.HTML  # the weight histogram (inline SVG on the slice's fixed axes; the page swaps it per λ step)
+    scrub: gr.HTML  # the slice the λ sliders scrub over in the page (hidden; explore_scrub)
 
     def inputs(self) -> list[Any]:
         """The /explore parameters, in the API's order (train_size and dropout came last)."""
@@ -136,13 +142,21 @@ class ExploreTab:
         """What the browser's view (`make_view_fn`) returns: the λ values and sliders, `outputs()`, the
         seed-noise reference and the query fragment."""
         return [self.l1, self.l2, self.l1_slider, self.l2_slider, self.l1_readout, self.l2_readout, *self.outputs(),
-                self.noise_box, self.noise, self.noise_caption, self.query]
+                self.noise_box, self.noise, self.noise_caption, self.query, self.hist, self.scrub]
+
+    def step_outputs(self) -> list[Any]:
+        """What a λ step sets in the page (explore_scrub.STEP_JS returns them in this order)."""
+        return [self.l1, self.l2, self.l1_readout, self.l2_readout, self.baseline, self.baseline_caption, self.selected,
+                self.selected_caption, self.diff, self.headline, self.hist]
 
     def load_outputs(self) -> list[Any]:
         """What `make_load_fn(...)(q)` sets from a parsed query: the choices and values of the controls, then
         the whole view (`view_outputs()`), so a shared link opens in one reply."""
         return [self.model, self.dataset, self.g_norm, self.target, self.variant, self.seed, self.train_size,
                 self.dropout, self.loss, *self.view_outputs()]
+
+
+HIST_CSS = "svg { width: 100%; height: auto; max-height: min(52vh, 520px); display: block; }"  # as the grids
 
 
 def _image(elem_id: str, buttons: list[str], **kw: Any) -> gr.Image:
@@ -229,7 +243,10 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                                                            elem_classes=["caption"])
                             selected = _image("explore-selected", ["download", "fullscreen"])
                         with gr.Column(min_width=280, scale=1):
-                            fig_weights = _image("explore-fig-weights", ["fullscreen"])
+                            hist = gr.HTML("", elem_id="explore-hist", css_template=HIST_CSS, js_on_load=None)
+                            # the API's matplotlib figure of the same weights (scripts read it; the page
+                            # shows `hist`, which stays on one set of axes while a slider moves)
+                            fig_weights = _image("explore-fig-weights", ["fullscreen"], visible=False)
                     headline = gr.Markdown(elem_id="explore-headline", elem_classes=["headline"])
                     gr.Markdown("### What changed\nLeft: the per-pixel difference of the two grids (black = "
                                 "identical, yellow = differs by 0.5 or more on the −1…1 pixel scale). Right: the "
@@ -256,6 +273,8 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                         nn_image = _image("explore-nn", ["download", "fullscreen"])
                 with gr.Accordion("The numbers as JSON (what /explore returns to scripts)", open=False):
                     stats = gr.JSON(elem_id="explore-stats")
+                scrub = gr.HTML("", html_template="<span hidden></span>", js_on_load=scrub_js(), visible="hidden",
+                                elem_id="explore-scrub")
     return ExploreTab(model=model, dataset=dataset, l1=l1, l2=l2, target=target, variant=variant, g_norm=g_norm,
                       seed=seed, new_noise=new_noise, note=note, train_this=train_this, link=link, headline=headline,
                       shown=shown, baseline_caption=baseline_caption, baseline=baseline,
@@ -264,7 +283,7 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                       fig_classes=fig_classes, stats=stats, train_size=train_size, dropout=dropout, loss=loss,
                       nn_button=nn_button, nn_image=nn_image, nn_note=nn_note, l1_slider=l1_slider,
                       l2_slider=l2_slider, l1_readout=l1_readout, l2_readout=l2_readout, noise_box=noise_box,
-                      noise=noise, noise_caption=noise_caption, query=query)
+                      noise=noise, noise_caption=noise_caption, query=query, hist=hist, scrub=scrub)
 
 
 def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None = None) -> Any:
@@ -286,8 +305,15 @@ def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None
     dep = tab.l1.input(make_explore_fn(root), ins, tab.outputs(), api_name="explore",
                        api_description="Baseline and selected setting from the same noise, plus what changed.",
                        concurrency_limit=None, **quiet)
-    gr.on([tab.l1_slider.input, tab.l2_slider.input], make_slider_fn(root), tab.slider_inputs(), views,
-          **fast).success(follow, ins, nn_outs, **fast)
+    if scrub_enabled():  # a λ step is drawn in the page from the slice; the rest of the view once it rests
+        for axis, slider in (("l1", tab.l1_slider), ("l2", tab.l2_slider)):
+            slider.input(None, [tab.l1_slider, tab.l2_slider, tab.scrub, *tab.step_outputs()], tab.step_outputs(),
+                         js=step_js(axis), api_visibility="private", show_progress="hidden", queue=False)
+        tab.scrub.release(make_slider_fn(root), tab.slider_inputs(), views, **fast).success(
+            follow, ins, nn_outs, **fast)
+    else:  # the older path (NORMGEN_EXPLORE_SCRUB=0, for the benchmark): every step a server round trip
+        gr.on([tab.l1_slider.input, tab.l2_slider.input], make_slider_fn(root), tab.slider_inputs(), views,
+              **fast).success(follow, ins, nn_outs, **fast)
     gr.on([tab.target.input, tab.variant.input, tab.g_norm.input, tab.seed.input, tab.dropout.input],
           make_view_fn(root), ins, views, **private).success(follow, ins, nn_outs, **private)
     gr.on([tab.model.input, tab.dataset.input, tab.train_size.input], make_model_fn(root, data_root), ins,

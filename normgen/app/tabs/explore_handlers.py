@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.tabs import explore_scrub as scrub
 from normgen.app.tabs.explore_controls import (
     control_updates,
     defaults,
@@ -19,16 +20,19 @@ from normgen.app.tabs.explore_controls import (
 )
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
-from normgen.service.explorer import PNGS, ExploreResult, explore, png_path
+from normgen.service.explorer import FIG_NAMES, PAGE_FIGURES, PNGS, ExploreResult, explore, png_path
 from normgen.service.generalization_view import nearest_view
 
 
-def _run(root: str | None, args: tuple) -> tuple[ExploreResult, dict[str, Any]]:
-    """The service's result for the /explore arguments, and the view's state (for links and the URL)."""
+def _run(root: str | None, args: tuple,
+         figure_names: tuple[str, ...] = FIG_NAMES) -> tuple[ExploreResult, dict[str, Any]]:
+    """The service's result for the /explore arguments, and the view's state (for links and the URL);
+    `figure_names`: the matplotlib figures to draw (the browser draws the weight histogram itself)."""
     model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, *rest = args
     loss = rest[0] if rest else "ns"
     try:
-        r = explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss, root=root)
+        r = explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss, root=root,
+                    figure_names=figure_names)
     except I.InputError as exc:
         raise gr.Error(str(exc), title="Invalid input") from None
     state = {"model": model, "dataset": dataset, "g_norm": g_norm, "l1": I.parse_lambda("l1", l1),
@@ -81,12 +85,37 @@ def make_explore_fn(root: str | None = None):
     return explore_view
 
 
+def readouts(vals: dict[str, list[float]], state: dict[str, Any], r: ExploreResult) -> tuple[str, str]:
+    """The two sliders' readouts for the view `r` of `state` (the L2 one says when the grids show the
+    nearest trained model rather than the setting asked for)."""
+    shown = ""
+    if "selected" in r.draw and not r.exact:  # said beside the sliders, not only in the note below
+        shown = (f"  \n**Not trained as set:** the grids show the nearest trained model, "
+                 f"{r.selected_label.removeprefix('Selected: ')}.")
+    return readout("l1", vals["l1"], state["l1"]), readout("l2", vals["l2"], state["l2"]) + shown
+
+
+def view_slice(root: str | None, index: Any, args: tuple, state: dict[str, Any],
+               vals: dict[str, list[float]]) -> tuple[str, Any]:
+    """The slice of the view `args` (explore_scrub): every stop of both λ sliders, the other λ kept."""
+    key = (str(root), *args[:3], *args[5:])  # the view without its two λ
+
+    def stop(axis: str, lam: float) -> dict[str, Any]:
+        a = list(args)
+        a[3 if axis == "l1" else 4] = lam
+        r, st = _run(root, tuple(a), figure_names=())
+        return scrub.stop_view(r, st, readouts(vals, st, r)) | scrub.stop_extras(r)
+
+    return scrub.build_slice(index, key, vals, state, stop)
+
+
 def view_updates(root: str | None, args: tuple, request: gr.Request | None = None, sliders: bool = True) -> tuple:
     """`ExploreTab.view_outputs()`'s values for the /explore arguments `args`: the λ values, the sliders
     (positions over the zoo's trained values; `sliders=False` leaves them, e.g. while one is dragged, and
     with them the baseline and the seed-noise reference, which a λ does not change), their readouts, the
-    view with alt text on every picture, the seed-noise reference and the query."""
-    r, state = _run(root, args)
+    view with alt text on every picture, the seed-noise reference, the query, the weight histogram and the
+    slice the page scrubs the sliders over (explore_scrub)."""
+    r, state = _run(root, args, figure_names=PAGE_FIGURES)
     index = load_index(root)
     model, dataset, size, target = state["model"], state["dataset"], state.get("train_size", 0), state["target"]
     vals = {w: lambda_values(index, w, model, dataset, size, target) for w in ("l1", "l2")}
@@ -97,18 +126,18 @@ def view_updates(root: str | None, args: tuple, request: gr.Request | None = Non
     slider = [gr.Slider(maximum=max(len(vals[w]) - 1, 1), value=slider_pos(vals[w], state[w]),
                         interactive=len(vals[w]) > 1) if sliders else gr.skip() for w in ("l1", "l2")]
     noise = png_path(r, "noise")
-    shown = ""
-    if "selected" in r.draw and not r.exact:  # said beside the sliders, not only in the note below
-        shown = (f"  \n**Not trained as set:** the grids show the nearest trained model, "
-                 f"{r.selected_label.removeprefix('Selected: ')}.")
     view = list(_outputs(r, state, request, image))
     noise_view = [gr.Column(visible=noise is not None), image(noise, "noise"), r.noise_label]
     if not sliders:  # a λ slider moved: the baseline, the seed-noise reference and the class chart's box
         view[1:3] = [gr.skip(), gr.skip()]  # (one per model and dataset) are what the page shows: fewer
         view[14] = gr.skip()  # outputs to send, for Gradio to rebuild as components and for the page to redraw
         noise_view = [gr.skip()] * 3
-    return (state["l1"], state["l2"], *slider, readout("l1", vals["l1"], state["l1"]),
-            readout("l2", vals["l2"], state["l2"]) + shown, *view, *noise_view, view_query(state))
+    sliced, axes = view_slice(root, index, (state["model"], state["dataset"], state["g_norm"], state["l1"],
+                                            state["l2"], state["target"], state["variant"], state["seed"],
+                                            state.get("train_size", 0), state.get("dropout", 0.0),
+                                            state.get("loss", "ns")), state, vals)
+    return (state["l1"], state["l2"], *slider, *readouts(vals, state, r), *view, *noise_view, view_query(state),
+            scrub.hist_svg(index, r, axes), sliced)
 
 
 def view_query(state: dict[str, Any]) -> str:

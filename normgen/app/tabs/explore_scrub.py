@@ -1,0 +1,280 @@
+"""Explore's λ sliders, scrubbed in the browser: a slice of the zoo sent once, every step drawn in the page.
+
+When the model, dataset or another control changes (one server call), the view also carries a **slice**:
+for each λ slider, every stop it has (0 and the zoo's trained values) with everything a step changes —
+the baseline and selected grids and their difference map (PNG files written once per entry and noise
+seed, served from a static path), their captions, the readouts, the headline with its numbers (weight
+statistics, FD with its spread) and the weight histogram as inline SVG drawn on axes fixed for the whole
+slice (normgen.render.weight_svg). The page holds it in the hidden gr.HTML `scrub`, which preloads every
+picture; a slider's `.input` runs `step_js` in the page (`fn=None`: no server call) and returns those
+values to the components, so a step costs a lookup. When the slider rests (`SYNC_MS` after the last
+step) the page asks the server once for the whole view where it rests: what a step does not change (the
+table of numbers, the per-layer figures, the JSON, the link line and the query fragment the address bar
+follows, the nearest images) and a fresh slice for the other slider (whose stops now sit at the new λ).
+
+`NORMGEN_EXPLORE_SCRUB=0` wires the older path instead (every step a server round trip), which
+normgen.bench.scrub_latency measures against this one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from normgen.eval.metrics import flat_weights
+from normgen.render.weight_svg import HistAxes, counts, slice_axes, weight_histogram_svg
+from normgen.service.explorer import ExploreResult, drawn_parts, png_path
+from normgen.zoo.index import ZooIndex, load_entry
+
+SYNC_MS = 400  # the slider rested this long: the server fills in what a step does not change
+AXES = ("l1", "l2")
+# (r, state, readouts): one stop's server view (normgen.app.tabs.explore_handlers._run and its readouts)
+Stop = tuple[ExploreResult, dict[str, Any], tuple[str, str]]
+
+
+def enabled() -> bool:
+    """False with NORMGEN_EXPLORE_SCRUB=0: every λ step is a server round trip (the older path)."""
+    return os.environ.get("NORMGEN_EXPLORE_SCRUB", "1") != "0"
+
+
+def file_url(path: str | None) -> str | None:
+    """The URL path Gradio serves a static file under (the page puts its root in front), as its own
+    postprocessing writes it, so the picture a step shows and the one the server sends are one file."""
+    from gradio_client.utils import encode_file_path
+
+    return f"/gradio_api/file={encode_file_path(path)}" if path else None
+
+
+def _weights(index: ZooIndex, entry_id: str, parts: Sequence[str]) -> torch.Tensor:
+    """The penalized weights of `parts` of the zoo entry `entry_id` as one vector (empty if unknown)."""
+    e = index.get(entry_id)
+    if e is None:
+        return torch.zeros(0)
+    model = load_entry(e, index.root).model  # cached by the zoo (path, sha256, mtime)
+    return torch.cat([flat_weights(model.parts[p]) for p in parts if p in model.parts] or [torch.zeros(0)])
+
+
+def _drawn(index: ZooIndex, st: dict[str, Any]) -> list[str]:
+    """The parts the histogram draws: those of the view both files store (explorer.drawn_parts: a part a
+    file lacks would show its seeded initialisation)."""
+    base, sel = index.get(st["baseline"]["id"]), index.get(st["selected"]["id"])
+    parts = list(st.get("parts") or [])
+    return drawn_parts(base, sel, parts) if base is not None and sel is not None else parts
+
+
+def _drawn_of(index: ZooIndex, ids: tuple[str, str] | None, parts: str | None) -> str | None:
+    """`_drawn` for a stop's ("+"-joined) parts of the entries `ids` (baseline, selected)."""
+    if not ids:
+        return parts
+    return "+".join(_drawn(index, {"baseline": {"id": ids[0]}, "selected": {"id": ids[1]},
+                                   "parts": parts.split("+") if parts else []}))
+
+
+def _hist_inputs(index: ZooIndex, r: ExploreResult) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The baseline's and the selected entry's weights over the parts the histogram draws (None: no view)."""
+    st = r.stats
+    if "baseline" not in st or "selected" not in st:
+        return None
+    parts = _drawn(index, st)
+    return _weights(index, st["baseline"]["id"], parts), _weights(index, st["selected"]["id"], parts)
+
+
+def _legend(r: ExploreResult) -> tuple[str, str]:
+    def line(name: str, label: str) -> str:
+        w = r.stats[name]["weights"]
+        return f"{label}: {w['near_zero_pct']:.1f}% near 0, {w['zero_pct']:.1f}% exactly 0"
+
+    return line("baseline", "baseline (λ = 0)"), line("selected", "selected")
+
+
+def hist_svg(index: ZooIndex, r: ExploreResult, axes: HistAxes | None) -> str:
+    """The view's weight histogram on `axes` (the slice's; None: axes of this pair alone), or a short note."""
+    ws = _hist_inputs(index, r)
+    if ws is None:
+        return ""
+    axes = axes or slice_axes(ws)
+    parts = " + ".join(_drawn(index, r.stats))
+    return weight_histogram_svg(axes, counts(ws[0], axes.lim), counts(ws[1], axes.lim), _legend(r),
+                                title=f"Weights of the {parts}", alt=r.alt.get("weights", "Weight histogram"))
+
+
+def _image(r: ExploreResult, name: str) -> dict[str, Any] | None:
+    """A picture of the view as the page's js gets it: its file, URL path and alt text."""
+    path = png_path(r, name)
+    return {"path": path, "url": file_url(path), "alt": r.alt.get(name, "")} if path else None
+
+
+def stop_view(r: ExploreResult, state: dict[str, Any], readouts: tuple[str, str]) -> dict[str, Any]:
+    """One stop: every value a λ step changes on the page (`step_js` sets them), without its histogram."""
+    has = "selected" in r.draw
+    return {"l1": state["l1"], "l2": state["l2"], "readouts": list(readouts),
+            "headline": r.headline, "baseline": _image(r, "baseline"), "selected": _image(r, "selected"),
+            "diff": _image(r, "diff"), "baseline_caption": f"**{r.baseline_label}**" if has else "",
+            "selected_caption": f"**{r.selected_label}**" if has else ""}
+
+
+class SliceCache:
+    """The stops of recently sent slider axes (a model's axis is asked again at every view), by the view's
+    settings with that axis's λ left out; an entry whose picture files were swept is built again."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> list[dict[str, Any]] | None:
+        with self.lock:
+            got = self.items.get(key)
+            if got is None:
+                return None
+            self.items.move_to_end(key)
+        files = [s[k]["path"] for s in got for k in ("baseline", "selected", "diff") if s.get(k)]
+        return got if all(Path(f).exists() for f in files) else None
+
+    def put(self, key: tuple, stops: list[dict[str, Any]]) -> None:
+        with self.lock:
+            self.items[key] = stops
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+CACHE = SliceCache()
+
+
+def build_slice(index: ZooIndex, key: tuple, values: dict[str, list[float]], state: dict[str, Any],
+                stop: Callable[[str, float], dict[str, Any]]) -> tuple[str, HistAxes | None]:
+    """The slice (JSON) for the view `state`: per axis ("l1" / "l2"), one stop per value of `values[axis]`,
+    the other λ as in `state`; `stop(axis, λ)` gives a stop's view (`stop_view` | `stop_extras`).
+    `key`: the view's settings without λ (the cache's key, with the axis and the other λ). Returns the
+    JSON and the histogram axes shared by every stop of both axes."""
+    axes_stops: dict[str, list[dict[str, Any]]] = {}
+    for axis in AXES:
+        other = "l2" if axis == "l1" else "l1"
+        k = (*key, axis, float(state[other]), tuple(values[axis]))
+        got = CACHE.get(k)
+        if got is None:
+            got = [stop(axis, lam) for lam in values[axis]]
+            CACHE.put(k, got)
+        axes_stops[axis] = got
+    # the histograms: fixed axes over every weight vector of the slice, then one SVG per stop
+    pairs = {(axis, i): (s.get("_ids"), _drawn_of(index, s.get("_ids"), s.get("_parts")))
+             for axis in AXES for i, s in enumerate(axes_stops[axis])}
+    vectors: dict[str, torch.Tensor] = {}
+    for ids, parts in pairs.values():
+        for eid in ids or ():
+            vectors.setdefault(f"{eid}|{parts}", _weights(index, eid, parts.split("+") if parts else []))
+    axes = slice_axes(list(vectors.values())) if vectors else None
+    out: dict[str, list[dict[str, Any]]] = {}
+    for axis in AXES:
+        out[axis] = []
+        for i, s in enumerate(axes_stops[axis]):
+            view = {k: v for k, v in s.items() if not k.startswith("_")} | {"hist": ""}
+            ids, parts = pairs[(axis, i)]
+            if ids and axes is not None:
+                wb, ws = (vectors[f"{eid}|{parts}"] for eid in ids)
+                legend = (s["_legend"][0], s["_legend"][1])
+                view["hist"] = weight_histogram_svg(axes, counts(wb, axes.lim), counts(ws, axes.lim), legend,
+                                                    title=f"Weights of the {(parts or '').replace('+', ' + ')}",
+                                                    alt=s["_alt"])
+            out[axis].append(view)
+    return json.dumps({"axes": out, "hist_axes": axes.key() if axes else ""}, separators=(",", ":")), axes
+
+
+def stop_extras(r: ExploreResult) -> dict[str, Any]:
+    """What `build_slice` needs of a stop's result to draw its histogram (dropped before it is sent)."""
+    st = r.stats
+    if "baseline" not in st or "selected" not in st:
+        return {}
+    return {"_ids": (st["baseline"]["id"], st["selected"]["id"]), "_parts": "+".join(st.get("parts") or []),
+            "_legend": list(_legend(r)), "_alt": r.alt.get("weights", "Weight histogram")}
+
+
+# ----------------------------------------------------------------------------------------------
+# the page's side
+
+# A λ slider's step, in the page: the slider's position picks the stop of its axis in the slice (the
+# hidden `scrub` HTML's value), whose values go straight to the outputs (ExploreTab.step_outputs(), which
+# are its inputs too, after the sliders and the slice: what it returns when it has no stop to show).
+# The parsed slice is kept on window between steps (parsed again only when the server sent a new one).
+STEP_JS = """(p1, p2, raw, ...now) => {
+  const S = window.__normgenScrub || (window.__normgenScrub = {raw: null, data: null});
+  if (S.raw !== raw) { S.raw = raw; try { S.data = raw ? JSON.parse(raw) : null; } catch (e) { S.data = null; } }
+  const axis = '__AXIS__', other = axis === 'l1' ? 'l2' : 'l1';
+  const stops = S.data && S.data.axes && S.data.axes[axis];
+  const pos = Math.round(Number(axis === 'l1' ? p1 : p2)) || 0;
+  const s = stops && stops.length ? stops[Math.max(0, Math.min(pos, stops.length - 1))] : null;
+  // no stop, or one drawn at another value of the other λ (that slider moved and the server has not sent
+  // the new slice yet): leave the view as it is; the view at rest (SYNC_MS later) shows this step
+  const held = Number(now[other === 'l1' ? 0 : 1]);
+  if (!s || Math.abs(s[other] - held) > 1e-9 * Math.max(Math.abs(held), 1e-12)) { return now; }
+  const root = ((window.gradio_config && window.gradio_config.root) || location.origin).replace(/\\/$/, '');
+  // a picture the page already shows is handed back as the very value it holds, so it is not drawn again
+  const file = (im, held) => !im ? null : (held && held.path === im.path) ? held : {path: im.path,
+    url: root + im.url, orig_name: im.path.split('/').pop(), mime_type: 'image/png', is_stream: false,
+    meta: {_type: 'gradio.FileData'}};
+  window.__normgenStep = {axis: axis, pos: pos, t: performance.now(), url: s.selected ? root + s.selected.url : null,
+                          lam: s[axis]};
+  requestAnimationFrame(() => {  // alt text names the setting shown (the server's view sets the same text)
+    const shown = [['explore-selected', s.selected], ['explore-baseline', s.baseline], ['explore-diff', s.diff]];
+    for (const [id, im] of shown) {
+      const img = document.querySelector('#' + id + ' img');
+      if (img && im) { img.alt = im.alt; }
+    }
+  });
+  return [s.l1, s.l2, s.readouts[0], s.readouts[1], file(s.baseline, now[4]), s.baseline_caption,
+          file(s.selected, now[6]), s.selected_caption, file(s.diff, now[8]), s.headline, s.hist];
+}"""
+
+# The hidden `scrub` HTML: preload every picture of the slice (kept referenced, decoded ahead, so a step's
+# <img> swap finds it in the memory cache), and ask the server for the rest of the view once a slider rests
+# (window.normgenSyncMs, when set, stands for SYNC_MS: a test's slow driver is not a visitor resting).
+SCRUB_JS = """
+const root = () => ((window.gradio_config && window.gradio_config.root) || location.origin).replace(/\\/$/, '');
+const preload = () => {
+  let data = null;
+  try { data = props.value ? JSON.parse(props.value) : null; } catch (e) { data = null; }
+  const urls = new Set();
+  for (const stops of Object.values((data && data.axes) || {})) {
+    for (const s of stops) {
+      for (const k of ['baseline', 'selected', 'diff']) { if (s[k]) { urls.add(root() + s[k].url); } }
+    }
+  }
+  element.__pictures = [...urls].map((u) => { const im = new Image(); im.decoding = 'async'; im.src = u;
+    if (im.decode) { im.decode().catch(() => {}); } return im; });
+  element.dataset.preloaded = String(urls.size);
+  window.normgenSlice = props.value;  // what the page holds, for a test or a curious reader
+};
+preload();
+watch('value', preload);
+let timer = null;
+document.addEventListener('input', (e) => {
+  const t = e.target;
+  const slider = t instanceof HTMLInputElement && t.type === 'range' && t.closest('.lambda-slider');
+  if (!slider) { return; }
+  if (timer) { clearTimeout(timer); }
+  timer = setTimeout(() => { timer = null; trigger('release'); }, window.normgenSyncMs || __SYNC_MS__);
+}, true);
+"""
+
+
+def step_js(axis: str) -> str:
+    """The page's handler of the `axis` slider's .input (js=, fn=None)."""
+    if axis not in AXES:
+        raise ValueError(f"axis must be one of {AXES}, got {axis!r}")
+    return STEP_JS.replace("__AXIS__", axis)
+
+
+def scrub_js() -> str:
+    return SCRUB_JS.replace("__SYNC_MS__", str(SYNC_MS))
+
+
+__all__ = ["build_slice", "enabled", "file_url", "hist_svg", "scrub_js", "step_js", "stop_extras", "stop_view",
+           "CACHE", "SYNC_MS", "STEP_JS", "SCRUB_JS"]

@@ -1,0 +1,160 @@
+"""A λ step in Explore, measured in the page: scrubbed in the browser (normgen.app.tabs.explore_scrub)
+against the server round trip of every step (`NORMGEN_EXPLORE_SCRUB=0`), in the same run.
+
+Two copies of the app on loopback (normgen.bench.explore_latency.Server), each in its own process, on the
+same zoo, neither with the background pre-render pass (so both start at once); one Chromium page each.
+Per model: the page opens at λ = 0 (the slice arrives with that view), one pass over the L1 track warms
+both servers' caches (untimed: the round-trip path is measured at its best, every picture and figure
+already drawn), then key presses on the L1 slider, right to the end of the track and back, the two pages
+interleaved step by step. Each step is timed **in the page**: from the keydown event to the animation
+frame that finds the new grid loaded and the readout and the weight histogram changed.
+
+Goal (issue 26): median <= 50 ms, p95 <= 100 ms for the scrubbed path. Run:
+`python -m normgen.bench.scrub_latency` (NORMGEN_ZOO / NORMGEN_DATA as the app reads them), or as part of
+`python -m normgen bench --only explore-e2e`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from normgen.bench.explore_latency import CHROMIUM_ARGS, Server, chromium, missing, stats
+
+GOAL_MEDIAN_S, GOAL_P95_S = 0.05, 0.10
+
+# installed before a key press: the keydown's time, then each animation frame until the step is shown
+# installed before a key press: at the keydown, what the page shows; then each animation frame until the
+# step is shown (the "before" is taken at the key, so a reply to an earlier step is never taken for this one)
+ARM_JS = """() => {
+  const q = (s) => document.querySelector(s);
+  const shown = () => { const img = q('#explore-selected img'), r = q('#explore-l1-readout'), h = q('#explore-hist');
+    const ok = img && img.complete && img.naturalWidth > 0;
+    return [img ? img.src : '', r ? r.innerText : '', h ? h.innerHTML : '', ok]; };
+  window.__step = {};
+  q('#explore-l1-slider input[type=range]').addEventListener('keydown', () => {
+    window.__step.key = performance.now();
+    const before = shown();
+    const tick = () => {
+      const now = shown();
+      if (now[0] !== before[0] && now[3] && now[1] !== before[1] && now[2] !== before[2]) {
+        window.__step.done = performance.now(); return; }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }, {once: true});
+}"""
+READY_JS = ("() => window.normgenLinkReady === true && !!document.querySelector('#explore-selected img')"
+            " && document.querySelector('#explore-selected img').complete")
+
+
+def _open(page, url: str, model: str, dataset: str) -> int:
+    """Open Explore at `model` / `dataset`, λ = 0; returns the L1 slider's last position."""
+    page.goto(f"{url}?model={model}&dataset={dataset}&l1=0&l2=0")
+    page.wait_for_function(READY_JS, timeout=180_000)
+    page.wait_for_timeout(1500)  # the page load's follow-ups
+    knob = page.locator("#explore-l1-slider input[type=range]").first
+    return int(float(knob.get_attribute("max") or 0))
+
+
+def _keys(top: int, n: int) -> list[str]:
+    """`n` key presses: to the end of the track and back, again and again."""
+    out: list[str] = []
+    while len(out) < n:
+        out += ["ArrowRight"] * top + ["ArrowLeft"] * top
+    return out[:n]
+
+
+def bench_scrub(servers: list[Server], models: list[str], dataset: str, steps: int,
+                log: Callable[[str], None], viewport: tuple[int, int] = (1280, 720)) -> dict[str, Any]:
+    """Per model, `steps` timed L1 steps per server (see the module's doc); seconds per step, per server."""
+    from playwright.sync_api import sync_playwright
+
+    times: dict[str, list[float]] = {s.name: [] for s in servers}
+    failed = {s.name: 0 for s in servers}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        pages = {s.name: browser.new_page(viewport={"width": viewport[0], "height": viewport[1]}) for s in servers}
+        for model in models:
+            tops = {s.name: _open(pages[s.name], s.url, model, dataset) for s in servers}
+            top = min(tops.values())
+            if top < 1:
+                log(f"    {model}: one L1 stop on {dataset}, nothing to scrub")
+                continue
+            for s in servers:  # warm-up pass (untimed): every stop once
+                page = pages[s.name]
+                knob = page.locator("#explore-l1-slider input[type=range]").first
+                knob.focus()
+                for key in ["ArrowRight"] * top + ["Home"]:
+                    page.evaluate(ARM_JS)
+                    knob.press(key)
+                    try:
+                        page.wait_for_function("() => window.__step.done !== undefined", timeout=120_000)
+                    except Exception:  # noqa: BLE001 - Home on the first stop changes nothing
+                        pass
+                page.wait_for_timeout(1000)
+            for key in _keys(top, steps):
+                for s in servers:
+                    page = pages[s.name]
+                    knob = page.locator("#explore-l1-slider input[type=range]").first
+                    knob.focus()
+                    page.evaluate(ARM_JS)
+                    knob.press(key)
+                    try:
+                        page.wait_for_function("() => window.__step.done !== undefined", timeout=60_000,
+                                               polling="raf")
+                    except Exception as exc:  # noqa: BLE001 - a step that never shows: say so, go on
+                        log(f"    {s.name}: {model} {key}: no new grid within 60 s ({type(exc).__name__})")
+                        failed[s.name] += 1
+                        continue
+                    st = page.evaluate("() => window.__step")
+                    if "key" in st and "done" in st:
+                        times[s.name].append((st["done"] - st["key"]) / 1000)
+        browser.close()
+    return {name: {**stats(ts), "failed": failed[name], "all": ts} for name, ts in times.items()}
+
+
+def run_scrub_latency(root: str | None = None, data_root: str | None = None, *, steps: int = 24,
+                      models: tuple[str, ...] = ("gan", "vae"), dataset: str = "mnist",
+                      log: Callable[[str], None] = print) -> dict[str, Any]:
+    """The section: launch both servers, time the steps; returns seconds per path and the goal's verdict."""
+    why = missing()
+    if why:
+        log(f"  explore scrub: skipped ({why})")
+        return {"skipped": why}
+    from normgen.service.inputs import get_index
+
+    have = {e.model for e in get_index(root).entries if e.dataset == dataset}
+    models = tuple(m for m in models if m in have)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    servers: list[Server] = []
+    try:
+        servers.append(Server("scrub", {"NORMGEN_PRERENDER": "0"}, root, data_root))
+        servers.append(Server("round trip", {"NORMGEN_PRERENDER": "0", "NORMGEN_EXPLORE_SCRUB": "0"}, root,
+                              data_root))
+        log(f"  scrub: L1 steps on {dataset} ({', '.join(models)}), {steps} per model and path, in Chromium "
+            f"(load average {load:.1f})")
+        res = bench_scrub(servers, list(models), dataset, steps, log)
+    finally:
+        for s in servers:
+            s.close()
+    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    new, old = res["scrub"], res["round trip"]
+    for name, r in res.items():
+        log(f"    {name}: median {r['median'] * 1000:.1f} ms, p95 {r['p95'] * 1000:.1f} ms, max "
+            f"{r['max'] * 1000:.1f} ms (n={r['n']}, {r['failed']} failed)")
+    meets = bool(new["n"] and new["median"] <= GOAL_MEDIAN_S and new["p95"] <= GOAL_P95_S)
+    log(f"  goal (scrub median <= {GOAL_MEDIAN_S * 1000:.0f} ms, p95 <= {GOAL_P95_S * 1000:.0f} ms): "
+        f"{'met' if meets else 'NOT met'}; round trip / scrub: {old['median'] / new['median']:.1f}x median")
+    return {"paths": res, "load_average": [load, load_after], "meets_goal": meets,
+            "goal": {"median_s": GOAL_MEDIAN_S, "p95_s": GOAL_P95_S}}
+
+
+if __name__ == "__main__":
+    import json
+
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 24
+    out = run_scrub_latency(os.environ.get("NORMGEN_ZOO") or None, os.environ.get("NORMGEN_DATA") or None, steps=n)
+    print(json.dumps({k: v for k, v in out.items()}, default=float))
