@@ -6,11 +6,24 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from normgen.service import workdir
 from normgen.service.housekeeping import Housekeeper, sweep, temp_folders
+
+
+@pytest.fixture(autouse=True)
+def own_root(tmp_path, monkeypatch):
+    """This test's process folder is a fresh one: a forced sweep here must not empty the folder the rest of
+    the suite's servers in this process serve their pictures from."""
+    root = tmp_path / f"normgen-{os.getpid()}-test"
+    root.mkdir()
+    monkeypatch.setitem(workdir._root, os.getpid(), root)
+    return root
 
 
 def _file(path, size: int, age_s: float, now: float):
@@ -46,11 +59,19 @@ def test_the_only_folder_swept_is_this_process_own():
     assert workdir.root().name.startswith(f"normgen-{os.getpid()}-") and workdir.owns(workdir.new_folder("x-"))
 
 
+def test_the_process_folder_is_made_fresh_in_the_temp_dir(monkeypatch):
+    monkeypatch.delitem(workdir._root, os.getpid())
+    made = workdir.root()
+    try:
+        assert made.parent == Path(tempfile.gettempdir()).resolve() and made.name.startswith(f"normgen-{os.getpid()}-")
+        assert workdir.root() == made  # once per process
+    finally:
+        made.rmdir()
+
+
 def test_a_folder_named_normgen_that_is_not_ours_survives_a_forced_sweep(tmp_path):
     """Another program's `normgen-x` folder in the same temp dir (and Gradio's cache there): a sweep with
     the clock a day ahead and a cap of 0 bytes removes only this process's own files."""
-    import tempfile
-
     now = time.time()
     base = Path(tempfile.gettempdir())
     theirs = _file(base / f"normgen-x-{os.getpid()}-sentinel" / "6gb-of-their-work.bin", 10, 9 * 3600, now)
@@ -126,11 +147,15 @@ def test_housekeeper_thread_sweeps_on_schedule(tmp_path):
     assert not f.exists() and hk.last is not None and hk.last.removed_files == 1
 
 
-def test_the_apps_sweep_leaves_explores_figures_and_grids():
+def test_the_apps_sweep_leaves_explores_figures_and_grids(own_root, monkeypatch):
     """Explore names its figure-store and grid-cache files to the page by path; sweeping them made a view's
     pictures answer 403 once the files were 2 hours old. They bound themselves, so app.py skips them."""
     from normgen.app import explore_folders
+    from normgen.service import explorer, figure_cache
 
+    monkeypatch.setattr(figure_cache, "STORE", figure_cache.FigureStore(workdir.named_folder("figures")))
+    monkeypatch.setattr(explorer.PNGS, "dir", workdir.new_folder("ui-"))
+    assert all(Path(f).is_relative_to(own_root) for f in explore_folders())  # inside the swept folder
     now = time.time()
     served = [_file(Path(f) / "served-by-path.png", 10, 9 * 3600, now) for f in explore_folders()]
     other = _file(workdir.new_folder("run-old-") / "x.png", 10, 9 * 3600, now)
