@@ -31,6 +31,7 @@ from typing import Any
 import gradio as gr
 
 from normgen.app.tabs.explore import g_norm_choices, model_choices, target_choices, variant_choices
+from normgen.app.tabs.train_baseline import baseline_view, build_baseline_view, wire_baseline
 from normgen.app.tabs.train_cycle import CycleControls, build_cycle_controls, cycle_visibility, intro_status
 from normgen.app.tabs.train_lambda import SLIDER_CSS, lambda_readout, lambda_slider, wire_lambdas
 from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS, defaults, make_load_fn, train_fragment
@@ -122,6 +123,8 @@ class TrainTab:
     store: gr.State  # this session's TrainStore
     upload: UploadWidgets  # the visitor's own images (normgen.app.tabs.train_upload)
     cycle: CycleControls  # a translator's λ_cyc, λ_id and cycle norm (shown for the cycle GAN only)
+    baseline_caption: Any = None  # before / after: the zoo baseline beside the live grid (train_baseline)
+    baseline: Any = None
 
     def inputs(self) -> list[Any]:
         """The /train parameters (and the estimate's), in the API's order."""
@@ -207,8 +210,13 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         with gr.Row(equal_height=False):
-                            grid = gr.Image(show_label=False, type="pil", format="png", interactive=False,
-                                            elem_id="train-grid", buttons=["download", "fullscreen"], scale=2)
+                            with gr.Column(scale=2, min_width=160):
+                                gr.Markdown("**After: your run**, live", elem_classes=["caption"])
+                                grid = gr.Image(show_label=False, type="pil", format="png", interactive=False,
+                                                elem_id="train-grid", buttons=["download", "fullscreen"])
+                            with gr.Column(scale=2, min_width=160):  # before / after: the zoo's λ = 0, same noise
+                                base_caption, base_grid = build_baseline_view(
+                                    baseline_view(root, I.DEFAULT_MODEL, dataset0, G_NORMS[0], 0, 0))
                             own_box, own_caption, own = build_own_view()  # the upload's images, beside the grid
                     with gr.Column(scale=2):
                         loss_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses",
@@ -254,7 +262,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                     cmp_mine_caption=cmp_mine_caption, cmp_mine=cmp_mine, cmp_zoo_caption=cmp_zoo_caption,
                     cmp_zoo=cmp_zoo, run_json=run_json, result_btn=result_btn, lambda_btn=lambda_btn, query=query,
                     store=store, upload=UploadWidgets(up_files, up_shape, up_note, own_box, own_caption, own),
-                    cycle=cycle)
+                    cycle=cycle, baseline_caption=base_caption, baseline=base_grid)
 
 
 def unavailable_note(avail: dict[str, str | None]) -> str | None:
@@ -485,6 +493,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
                                          "/train): status, grid, curves, downloads, JSON summary.",
                          show_progress="hidden")
     wire_lambdas(tab)
+    wire_baseline(tab, root)
     # preprocess=False: the values as the page holds them (a typed 5000 steps before its slider clamps it),
     # which plan_run checks; a bad one is named in the estimate's line, never a toast beside Start's
     est = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "estimate",
