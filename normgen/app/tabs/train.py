@@ -47,6 +47,7 @@ from normgen.app.tabs.train_view import (
     train_size_presets,
 )
 from normgen.checkpoints import CheckpointError
+from normgen.glossary import explain
 from normgen.models import family
 from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS
@@ -149,9 +150,9 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
     max_steps, max_seconds = caps()
     can_finetune = finetune_source(I.DEFAULT_MODEL, dataset0, G_NORMS[0], root) is not None
     with gr.Tab("Train", id="train", elem_id="tab-train"):
-        gr.Markdown("Train **live**, and move a λ slider while it trains: the run takes it from its next step. "
-                    f"At most {max_steps} steps / {max_seconds:g} s a run; one trains at a time, others wait in "
-                    "line.", elem_classes=["intro"])
+        gr.Markdown(explain("Train **live**, and move a λ slider while it trains: the run takes it from its next "
+                            f"step. At most {max_steps} steps / {max_seconds:g} s a run; one trains at a time, others "
+                            "wait in line."), elem_classes=["intro"])
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=270, elem_classes=["controls"]):
                 with gr.Row():
@@ -205,7 +206,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                 estimate = gr.Markdown(f"Device: **{device_description()}**", elem_id="train-estimate")
             with gr.Column(scale=3):
                 progress = gr.Markdown("", elem_id="train-progress", min_height=34, container=False)
-                status = gr.Markdown(intro_status(I.DEFAULT_MODEL, root), elem_id="train-status",
+                status = gr.Markdown(explain(intro_status(I.DEFAULT_MODEL, root)), elem_id="train-status",
                                      elem_classes=["status"])
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
@@ -307,7 +308,7 @@ def _outputs(s: Snapshot, how: str, extra: Any = None, run: Any = None) -> tuple
     loss, pen, sparse = (f if len(f) else gr.skip() for f in (loss, pen, sparse))
     setting = setting_words(s, run.cfg.reg.target, run.cfg.reg.variant, run.cfg.model) if run is not None else ""
     picture = picture_words(run.cfg.model.name, run.inputs is not None) if run is not None else ""
-    return (status_text(s, how, setting, picture), s.grid, loss, pen, sparse, list(s.files.values()) or None,
+    return (explain(status_text(s, how, setting, picture)), s.grid, loss, pen, sparse, list(s.files.values()) or None,
             s.command if s.done else "", summary_of(s), gr.skip() if extra is None else extra)
 
 
@@ -514,7 +515,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
                       [tab.dataset, tab.train_size], tab.train_size_preset, **PRIVATE)
     tab.model.input(target_update, [tab.model, tab.target], tab.target, **PRIVATE)
     tab.model.change(cycle_visibility, tab.model, tab.cycle.group, **PRIVATE)  # a link sets it too
-    tab.model.change(lambda m, store: intro_status(m, root) if store.run is None else gr.skip(),
+    tab.model.change(lambda m, store: explain(intro_status(m, root)) if store.run is None else gr.skip(),
                      [tab.model, tab.store], tab.status, **PRIVATE)  # what Start will do, until this session has a run
     tab.compare_btn.click(make_compare_fn(root), [tab.compare_with, tab.seed, tab.store],
                           [tab.cmp_mine_caption, tab.cmp_mine, tab.cmp_zoo_caption, tab.cmp_zoo],

@@ -15,6 +15,7 @@ from PIL import Image
 from normgen.config import TrainConfig
 from normgen.data import dataset_info
 from normgen.engine.sampling import sample
+from normgen.glossary import explain
 from normgen.models import family
 from normgen.render.grids import grid_image
 from normgen.service import inputs as I
@@ -47,8 +48,8 @@ def baseline_view(root: Any, model: Any, dataset: Any, g_norm: Any, seed: Any, t
     x = sample(m, n, seed)
     grid = grid_image(x, nrow=fam.grid_columns(n, dataset_info(dataset).num_classes), scale=GRID_SCALE)
     size_words = f", {images_words(e.train_size)}" if e.train_size else ""
-    return grid, (f"**Before: the zoo's baseline** (λ = 0{size_words}, {e.steps} steps), the same noise "
-                  f"(seed {seed}) as your run's grid")
+    return grid, explain(f"**Before: the zoo's baseline** (λ = 0{size_words}, {e.steps} steps), the same noise "
+                         f"(seed {seed}) as your run's grid")
 
 
 def build_baseline_view(first: tuple[Image.Image | None, str] = (None, "")) -> tuple[Any, Any]:
