@@ -109,9 +109,10 @@ def compute_view(root: Any, model: str | None, dataset: str | None, sweep_id: st
             "points": [(p.label(), k) for k, p in enumerate(sweep.points)], "point": i,
             "grid": S.large_grid(sweep, i, seed, tseed, root=root), "table": explain(V.point_markdown(sweep, i)),
             "choice": explain(choice_markdown(sweep)),
-            **figs, "notes": f"**What this sweep lacks:**\n{note}" if note else "",
+            **figs, "notes": explain(f"**What this sweep lacks:**\n{note}") if note else "",
             "seeds": [(str(s), s) for s in seeds], "seed": tseed,
-            "missing": S.missing_report(index, model, dataset) or "Nothing: every planned entry is in the zoo."}
+            "missing": explain(S.missing_report(index, model, dataset)
+                               or "Nothing: every planned entry is in the zoo.")}
 
 
 def _as_int(v: Any) -> int | None:
@@ -293,11 +294,11 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
                     gen = [gr.Plot(v[k], label=label, show_label=False, elem_id=f"compare-plot-{k}", format="png",
                                    visible=v[k] is not None) for k, label in GEN_PLOTS.items()]
         with gr.Column(visible=False, elem_id="compare-cycle") as cycle_col:  # a translator's sweep
-            gr.Markdown(CYCLE_INTRO)
+            gr.Markdown(explain(CYCLE_INTRO))
             c_strip = gr.Gallery([], columns=4, height=300, object_fit="contain", fit_columns=False,
                                  allow_preview=False, format="png", elem_id="compare-cycle-strip", show_label=False,
                                  buttons=[])
-            gr.Markdown("#### Every λ_cyc against the baseline (λ_cyc 10), 2,000 held-out digits")
+            gr.Markdown(explain("#### Every λ_cyc against the baseline (λ_cyc 10), 2,000 held-out digits"))
             c_axis = gr.Markdown("", elem_id="compare-cycle-axis")
             with gr.Row():
                 c_plots = [gr.Plot(None, label=title, show_label=False, elem_id=f"compare-cycle-plot-{k}",
