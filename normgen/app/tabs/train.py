@@ -212,7 +212,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                     with gr.Column(scale=3):
                         with gr.Row(equal_height=False):
                             with gr.Column(scale=2, min_width=160):
-                                gr.Markdown("**After: your run**, live", elem_classes=["caption"])
+                                gr.Markdown("**After:** your run, live", elem_classes=["caption", "grid-caption"])
                                 grid = gr.Image(show_label=False, type="pil", format="png", interactive=False,
                                                 elem_id="train-grid", buttons=["download", "fullscreen"])
                             with gr.Column(scale=2, min_width=160):  # before / after: the zoo's λ = 0, same noise

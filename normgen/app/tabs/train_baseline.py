@@ -48,8 +48,8 @@ def baseline_view(root: Any, model: Any, dataset: Any, g_norm: Any, seed: Any, t
     x = sample(m, n, seed)
     grid = grid_image(x, nrow=fam.grid_columns(n, dataset_info(dataset).num_classes), scale=GRID_SCALE)
     size_words = f", {images_words(e.train_size)}" if e.train_size else ""
-    return grid, explain(f"**Before: the zoo's baseline** (λ = 0{size_words}, {e.steps} steps), the same noise "
-                         f"(seed {seed}) as your run's grid")
+    # short: it sits above a grid beside "After: your run", and both grids start at the same height
+    return grid, explain(f"**Before:** the zoo's λ = 0 ({e.steps} steps{size_words}), same noise (seed {seed})")
 
 
 def build_baseline_view(first: tuple[Image.Image | None, str] = (None, "")) -> tuple[Any, Any]:
@@ -57,7 +57,8 @@ def build_baseline_view(first: tuple[Image.Image | None, str] = (None, "")) -> t
     the picture is hidden while there is none to show."""
     import gradio as gr
 
-    caption = gr.Markdown(first[1], elem_id="train-baseline-caption", elem_classes=["caption"])
+    caption = gr.Markdown(first[1], elem_id="train-baseline-caption",
+                          elem_classes=["caption", "grid-caption"])
     picture = gr.Image(first[0], show_label=False, type="pil", format="png", interactive=False,
                        elem_id="train-baseline", buttons=["fullscreen"], visible=first[0] is not None)
     return caption, picture
