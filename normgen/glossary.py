@@ -94,8 +94,8 @@ def glossary_markdown() -> str:
     """Learn's Glossary section: each term with its definition, one line each."""
     lines = [f"- **{'seed spread (seed-to-seed spread)' if t == 'seed-to-seed spread' else t}**: {d}"
              for t, d in GLOSSARY.items() if t != "seed spread"]
-    return "## Glossary\nA word with a dotted underline anywhere in the app shows its line on hover (or on a tap).\n\n" + \
-        "\n".join(lines)
+    return ("## Glossary\nA word with a dotted underline anywhere in the app shows its line on hover (or on a tap)."
+            "\n\n" + "\n".join(lines))
 
 
 __all__ = ["GLOSSARY", "definition", "abbr", "used_terms", "explain", "glossary_markdown"]

@@ -17,6 +17,8 @@ CSS = """
 .note p { font-size: 1.0em; }
 .caption p { font-size: 1.1em; margin: 0; }
 .grid-caption { min-height: 3.2em; }  /* Train's before / after grids start at the same height */
+/* Compare's pick of λ: a box that reads as the answer */
+.choice:not(:empty) { border-left: 5px solid #1d4ed8; background: #eff6ff; padding: 0.4em 0.8em; }
 .status h3 { margin: 0.1em 0; }
 .details table { font-size: 1.0em; width: 100%; }
 .details table:first-of-type td:nth-child(n+2), .details table:first-of-type th:nth-child(n+2) { white-space: nowrap; }

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from normgen.models import family
+from normgen.regularizers import LAMBDAS
 from normgen.render.figures import fmt_num
 from normgen.zoo.index import Entry
 from normgen.zoo.readings import metric, of, per_image, stat
@@ -114,9 +115,14 @@ def choice_markdown(sweep: Sweep) -> str:
     best = c.stats[c.best]
     lines = [f"**λ to pick: {names[c.best]}**, the best {c.criterion.label}: {best.fmt(compact=True)}."]
     if c.tied:
+        xs = sweep.x_values() if sweep.key.kind in LAMBDAS else None
+        stronger = [i for i in c.tied if xs is not None and xs[i] > xs[c.best]]
+        simplest = (f" the strongest penalty among them, **{names[max(stronger, key=lambda i: xs[i])]}**, is the "
+                    "simplest model with the same score" if stronger and xs is not None else
+                    " none has a stronger penalty, so the pick stands" if xs is not None else
+                    " among equals, prefer the simpler model")
         lines.append("Indistinguishable from it (within the seed or sampling spread): "
-                     + ", ".join(f"{names[i]} ({fmt_num(c.stats[i].mean)})" for i in c.tied)
-                     + "; among equals, prefer the simpler model (the larger λ).")
+                     + ", ".join(f"{names[i]} ({fmt_num(c.stats[i].mean)})" for i in c.tied) + ";" + simplest + ".")
     else:
         lines.append("No other point is within its seed spread." if not c.unknown else "")
     if c.unknown:

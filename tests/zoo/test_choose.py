@@ -71,6 +71,12 @@ def test_choice_is_the_criterions_best_on_the_index(index, raw, model, dataset, 
     # and the view says it: the chosen point's label is in Compare's recommendation
     v = compare.compute_view(ROOT, model, dataset, sweep.key.id, None, 0, None)
     assert f"to pick: {sweep.points[best].label()}**" in re.sub(r"<[^>]+>", "", v["choice"])
+    # among the indistinguishable, the strongest penalty is named as the simplest model with the same score
+    xs = sweep.x_values()
+    stronger = [i for i in c.tied if xs[i] > xs[c.best]]
+    if stronger:
+        simplest = sweep.points[max(stronger, key=lambda i: xs[i])].label()
+        assert f"the strongest penalty among them, **{simplest}**" in re.sub(r"<[^>]+>", "", v["choice"])
 
 
 def test_indistinguishable_follows_the_verdict_rule():
