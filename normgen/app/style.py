@@ -79,6 +79,9 @@ input[type=range]:focus-visible { outline: 3px solid #1d4ed8 !important; }
   /* the cycle GAN's score tables (Train's run, Compare's sweep): scroll sideways, columns stay readable */
   #train-status table, #compare-cycle table { display: block; overflow-x: auto; max-width: 100%; }
   #train-status th, #train-status td, #compare-cycle th, #compare-cycle td { min-width: 6.5em; }
+  /* Train's before / after: side by side on a phone too, so the two grids are compared at a glance */
+  #train-before-after { flex-wrap: nowrap !important; gap: 6px; }
+  #train-before-after > .column { min-width: 0 !important; flex: 1 1 50% !important; }
   /* a phone: a long choice ("L1 axis on the generator, in the loss, 6000 steps") ends in "…", never mid-letter */
   input[role=combobox] { font-size: 0.9em !important; text-overflow: ellipsis; }
   /* Compare's choices one per line: a sweep's name is long and was clipped to a word */

@@ -210,7 +210,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                                      elem_classes=["status"])
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
-                        with gr.Row(equal_height=False):
+                        with gr.Row(equal_height=False, elem_id="train-before-after"):
                             with gr.Column(scale=2, min_width=160):
                                 gr.Markdown("**After:** your run, live", elem_classes=["caption", "grid-caption"])
                                 grid = gr.Image(show_label=False, type="pil", format="png", interactive=False,
