@@ -33,6 +33,7 @@ from normgen.app.events import CheckedBlocks
 from normgen.app.tabs import compare as compare_tab
 from normgen.app.tabs import explore as explore_tab
 from normgen.app.tabs import train as train_tab
+from normgen.app.tabs import translate as translate_tab
 from normgen.app.tabs.compare import CompareTab, build_compare_tab
 from normgen.app.tabs.explore import (
     ExploreTab,
@@ -44,7 +45,7 @@ from normgen.app.tabs.explore import (
 )
 from normgen.app.tabs.learn import build_learn_tab
 from normgen.app.tabs.train import TrainTab, build_train_tab, make_estimate_fn, target_update, wire_train
-from normgen.app.tabs.translate import build_translate_tab
+from normgen.app.tabs.translate import TranslateTab, build_translate_tab
 from normgen.service import inputs as I
 from normgen.service import links, zerogpu
 from normgen.service.explorer import request as explore_request
@@ -52,10 +53,9 @@ from normgen.service.explorer import request as explore_request
 HEADER = (
     "# normgen: what does weight regularization do to an image generator?\n"
     "A penalty on the weights is added to the training loss: **L1** adds λ·Σ|w|, **L2** adds λ·Σw². "
-    "Both pull weights toward zero. Below, the **same noise** goes through a generator trained "
-    "without a penalty (left) and one trained with the λ you pick (right); the numbers under them are "
-    "measured on those two models."
-)
+    "Both pull weights toward zero. **Explore** drags λ over pretrained models, **Train** trains one live, "
+    "**Compare** picks λ from a sweep, **Learn** explains, **Translate** shows a cycle GAN."
+)  # on every tab: nothing here describes one tab's layout (Explore's left / right is said on Explore)
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 QUERY_CSS = ".query-state { display: none !important; }"  # in the DOM (the browser reads them), never shown
 LINK_CSS = """
@@ -64,7 +64,7 @@ LINK_CSS = """
 #copy-status { min-height: 1.5em; font-weight: 600; }
 """
 
-# Browser side of the shareable link. COMPOSE gets (tab, explore, train, compare) fragments and returns
+# Browser side of the shareable link. COMPOSE gets (tab, explore, train, compare, translate) fragments and returns
 # (the full link, the cleared "copied" note); until the page load has restored every tab (READY_JS at
 # the end of its chain) it leaves the address bar alone, so a shared link is never overwritten by the
 # defaults the page starts with. COPY gets the link and returns the note.
@@ -158,14 +158,15 @@ def make_page_load_fn(loaders: list[Loader]) -> Callable[..., tuple]:
 
 def wire_page_load(demo: gr.Blocks, tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, root: str | None = None,
                    data_root: str | None = None, cmp: CompareTab | None = None,
-                   tab_box: gr.Textbox | None = None) -> Any:
+                   tab_box: gr.Textbox | None = None, tl: TranslateTab | None = None) -> Any:
     """The page state from the URL (?tab=compare&model=gan&l1=1e-4&train_steps=600&compare_sweep=...) on
     load (Explore's loader returns its whole first view), then the nearest training images, the Train
     targets of its model and Train's measured time estimate.
     Tabs whose widgets have `load_outputs()` restore themselves (`tab_loaders`); an Explore tab without it
     uses its request-based loader (explore.make_load_fn(root, data_root)(request)). Returns the chain's
     last dependency."""
-    pairs = [(ex, explore_tab), (tr, train_tab)] + ([(cmp, compare_tab)] if cmp is not None else [])
+    pairs = [(ex, explore_tab), (tr, train_tab)] + ([(cmp, compare_tab)] if cmp is not None else []) + (
+        [(tl, translate_tab)] if tl is not None and tl.setting is not None else [])
     loaders = tab_loaders(pairs, root, data_root)
     outs = [tabs, tab_box if tab_box is not None else gr.State()] + [c for _, o in loaders for c in o]
     dep = demo.load(make_page_load_fn(loaders), None, outs, **PRIVATE)
@@ -188,12 +189,12 @@ def explore_fragment(*values: Any) -> str:
     return links.fragment(links.PREFIXES["explore"], dict(zip(I.PAGE_KEYS, values, strict=False)))
 
 
-def query_boxes(ex: ExploreTab, tr: TrainTab, cmp: CompareTab) -> list[gr.Textbox]:
+def query_boxes(ex: ExploreTab, tr: TrainTab, cmp: CompareTab, tl: TranslateTab | None = None) -> list[gr.Textbox]:
     """The hidden link fragments of Explore, Train and Compare, in the link's order. A tab without its own
     `query` box (Train before it had one) gets an empty one; Explore without one gets a box this glue
     keeps up to date from Explore's inputs whenever its view (its link line) changes."""
     boxes = []
-    for name, widgets in (("explore", ex), ("train", tr), ("compare", cmp)):
+    for name, widgets in (("explore", ex), ("train", tr), ("compare", cmp), ("translate", tl)):
         box = getattr(widgets, "query", None)
         if box is None:
             box = gr.Textbox("", elem_id=f"{name}-query", elem_classes=["query-state"], show_label=False,
@@ -248,12 +249,12 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
             tr = build_train_tab(root, data_root)
             cmp = build_compare_tab(root)
             build_learn_tab(root)
-            build_translate_tab(root)
+            tl = build_translate_tab(root)
         wire_explore(ex, root, data_root)
         wire_train(tr, root, data_root)
         wire_train_this(tabs, ex, tr, data_root, tab_box)
-        loaded = wire_page_load(demo, tabs, ex, tr, root, data_root, cmp, tab_box)
-        wire_links(demo, tabs, tab_box, query_boxes(ex, tr, cmp), link, copy, note, loaded)
+        loaded = wire_page_load(demo, tabs, ex, tr, root, data_root, cmp, tab_box, tl)
+        wire_links(demo, tabs, tab_box, query_boxes(ex, tr, cmp, tl), link, copy, note, loaded)
     demo.queue(default_concurrency_limit=4, max_size=64)
     # Explore's pictures are served from the folders normgen writes them to (they hold only those PNGs),
     # not hashed and copied into Gradio's cache on every view

@@ -16,6 +16,9 @@ CSS = """
 .headline, .headline p { font-size: 1.15em; font-weight: 600; line-height: 1.35; }
 .note p { font-size: 1.0em; }
 .caption p { font-size: 1.1em; margin: 0; }
+.grid-caption { min-height: 3.2em; }  /* Train's before / after grids start at the same height */
+/* Compare's pick of λ: a box that reads as the answer */
+.choice:not(:empty) { border-left: 5px solid #1d4ed8; background: #eff6ff; padding: 0.4em 0.8em; }
 .status h3 { margin: 0.1em 0; }
 .details table { font-size: 1.0em; width: 100%; }
 .details table:first-of-type td:nth-child(n+2), .details table:first-of-type th:nth-child(n+2) { white-space: nowrap; }
@@ -44,6 +47,20 @@ a, .tab-nav button, button[role=tab], label span, .block-info, .info { color: #1
 span[data-testid=block-info], label > span { color: #1e3a8a !important; }
 footer a, footer button, footer span { color: #374151 !important; }
 a { color: #1d4ed8; text-decoration: underline; }
+/* the theme's grey help text (grey-400 on white, 2.5:1), the slider ends and the footer: grey-600 (7:1) */
+.info-text, .info, .min_value, .max_value, footer .divider { color: #4b5563 !important; }
+/* a block's own label badge (blue-500 on blue-100, 3.0:1): dark blue (9:1) */
+[data-testid=block-label], label.float { color: #1e3a8a !important; }
+/* white on blue-500 is 3.7:1: the primary button and a selected radio choice on blue-700 (6.7:1) */
+button.primary, .primary { background: #1d4ed8 !important; border-color: #1d4ed8 !important; color: #fff !important; }
+button.primary:hover { background: #1e40af !important; }
+label.selected { background: #1d4ed8 !important; border-color: #1d4ed8 !important; }
+label.selected > span, label.selected span { color: #fff !important; }
+/* a dropdown is never narrower than its longest usual value ("MNIST digits", "Colour DCGAN") */
+.block:has(input[role=combobox]) { min-width: min(100%, 13.5em) !important; }
+/* the glossary: a dotted underline, the definition on hover (title) or, on a tap, written out after the word */
+abbr[title] { text-decoration: underline dotted; text-underline-offset: 3px; cursor: help; }
+abbr[title].open::after { content: " (" attr(title) ")"; font-style: italic; }
 :focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
 input[type=range]:focus-visible { outline: 3px solid #1d4ed8 !important; }
 /* a phone: the grids first, the controls after them */
@@ -62,6 +79,13 @@ input[type=range]:focus-visible { outline: 3px solid #1d4ed8 !important; }
   /* the cycle GAN's score tables (Train's run, Compare's sweep): scroll sideways, columns stay readable */
   #train-status table, #compare-cycle table { display: block; overflow-x: auto; max-width: 100%; }
   #train-status th, #train-status td, #compare-cycle th, #compare-cycle td { min-width: 6.5em; }
+  /* Train's before / after: side by side on a phone too, so the two grids are compared at a glance */
+  #train-before-after { flex-wrap: nowrap !important; gap: 6px; }
+  #train-before-after > .column { min-width: 0 !important; flex: 1 1 50% !important; }
+  /* a phone: a long choice ("L1 axis on the generator, in the loss, 6000 steps") ends in "…", never mid-letter */
+  input[role=combobox] { font-size: 0.9em !important; text-overflow: ellipsis; }
+  /* Compare's choices one per line: a sweep's name is long and was clipped to a word */
+  #compare-model, #compare-dataset, #compare-sweep { flex: 1 1 100% !important; min-width: 100% !important; }
 }
 """
 
@@ -77,6 +101,11 @@ JS = """() => {
   const onTab = (e) => { if (e.key === 'Tab') { close(); setTimeout(close, 50); setTimeout(close, 150); } };
   document.addEventListener('keydown', onTab, true);
   document.addEventListener('keyup', onTab, true);
+  // a tap on a glossary word (no hover on a phone) writes its definition out after it; a second tap hides it
+  document.addEventListener('click', (e) => {
+    const a = e.target.closest && e.target.closest('abbr[title]');
+    if (a) a.classList.toggle('open');
+  });
   // A λ slider moves over positions (or exponents): a screen reader would read "3" or "-4". Each one's
   // aria-valuetext is its readout's line naming the λ ("L1 λ = 1e-4 · ..."), kept in step as the readout changes.
   let queued = false;

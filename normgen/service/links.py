@@ -1,9 +1,9 @@
 """Shareable links (no gradio): the address bar carries the state of every tab.
 
-One query string holds it all: `?tab=<tab>&<explore>&<train>&<compare>`. Explore's keys are
+One query string holds it all: `?tab=<tab>&<explore>&<train>&<compare>&<translate>`. Explore's keys are
 unprefixed (normgen.service.inputs.PAGE_KEYS, so every link made before this module still opens the
-same view); Train's are prefixed `train_` and Compare's `compare_`. Each tab keeps its own fragment
-(`fragment(prefix, state)`, without the '?') in a hidden textbox; the app joins them (`join`) and
+same view); Train's are prefixed `train_`, Compare's `compare_` and Translate's `translate_`. Each tab keeps
+its own fragment (`fragment(prefix, state)`, without the '?') in a hidden textbox; the app joins them (`join`) and
 the page-load handler parses the whole query once (`parse_page_query`) into one flat dict with the
 same keys, every value checked: a bad or unknown value is dropped, never raised, so a shared link
 with a typo still opens the page with the defaults there.
@@ -20,11 +20,12 @@ from normgen.service import inputs as I
 from normgen.service.sessions import STARTS, caps
 
 TABS = ("explore", "train", "compare", "learn", "translate")
-PREFIXES = {"explore": "", "train": "train_", "compare": "compare_"}
+PREFIXES = {"explore": "", "train": "train_", "compare": "compare_", "translate": "translate_"}
 LAMBDA_KEYS = ("l1", "l2")  # written as 1e-4 in a link
 TRAIN_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "steps", "seconds", "start",
               "train_size", "dropout", "loss", "lambda_cyc", "lambda_id", "cycle_norm")  # TrainTab.inputs() order
 COMPARE_KEYS = ("model", "dataset", "sweep", "point", "seed", "noise")  # seed: training seed; noise: noise seed
+TRANSLATE_KEYS = ("setting", "seed")  # setting: the zoo entry id shown on the right; seed: the inputs' seed
 SWEEP_ID_MAX = 200  # characters of a sweep id in a link ("l1|none|none|generator|loss|6000|n300|do0.2")
 
 
@@ -67,6 +68,8 @@ def _checks(prefix: str) -> dict[str, Callable[[Any], Any]]:
                 "seconds": lambda v: I.parse_float("seconds", v, 1, max_seconds),
                 "start": lambda v: I.check_choice("start", v, STARTS),
                 "train_size": I.parse_train_size, "dropout": I.parse_dropout, "loss": I.check_loss}
+    if prefix == PREFIXES["translate"]:
+        return {"setting": _entry_id, "seed": I.parse_seed}
     return {**common, "sweep": _sweep_id, "point": lambda v: I.parse_int("point", v, 0, 10_000),
             "noise": I.parse_seed}
 
@@ -74,6 +77,13 @@ def _checks(prefix: str) -> dict[str, Callable[[Any], Any]]:
 def _sweep_id(v: Any) -> str:
     if not isinstance(v, str) or not 0 < len(v) <= SWEEP_ID_MAX or not v.isprintable():
         raise I.InputError(f"sweep must be a sweep id of at most {SWEEP_ID_MAX} characters")
+    return v
+
+
+def _entry_id(v: Any) -> str:
+    """A zoo entry id as a link carries it (whether the zoo has it is the tab's to say: an unknown one is dropped)."""
+    if not isinstance(v, str) or not 0 < len(v) <= SWEEP_ID_MAX or not v.isprintable():
+        raise I.InputError(f"setting must be a zoo entry id of at most {SWEEP_ID_MAX} characters")
     return v
 
 
@@ -125,6 +135,7 @@ def check_page_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[st
         bad.append(f"tab: must be one of {', '.join(TABS)}; got {_shown(params['tab'])}")
     out.update(parse_prefixed(params, PREFIXES["train"], bad))
     out.update(parse_prefixed(params, PREFIXES["compare"], bad))
+    out.update(parse_prefixed(params, PREFIXES["translate"], bad))
     return out, bad
 
 
@@ -140,7 +151,8 @@ def part(q: Mapping[str, Any], tab: str) -> dict[str, Any]:
     prefix = PREFIXES[tab]
     if not prefix:
         return {k: v for k, v in q.items() if k in I.PAGE_KEYS}
-    keys = TRAIN_KEYS if tab == "train" else COMPARE_KEYS  # Explore's own `train_size` is not Train's
+    keys = {"train": TRAIN_KEYS, "translate": TRANSLATE_KEYS}.get(tab, COMPARE_KEYS)  # Explore's `train_size`
+    # is not Train's
     return {k: q[prefix + k] for k in keys if prefix + k in q}
 
 
@@ -149,5 +161,5 @@ def explore_link(state: Mapping[str, Any]) -> str:
     return join("explore", fragment("", {k: state[k] for k in I.PAGE_KEYS if k in state}))
 
 
-__all__ = ["TABS", "PREFIXES", "TRAIN_KEYS", "COMPARE_KEYS", "fragment", "join", "parse_prefixed",
+__all__ = ["TABS", "PREFIXES", "TRAIN_KEYS", "COMPARE_KEYS", "TRANSLATE_KEYS", "fragment", "join", "parse_prefixed",
            "check_page_query", "parse_page_query", "part", "explore_link"]

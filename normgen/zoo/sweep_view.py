@@ -40,6 +40,13 @@ def mean_values(sweep: Sweep, get: Callable[[Entry], float | None]) -> list[floa
     return [sum(v) / len(v) if v else None for v in values(sweep, get)]
 
 
+def spans_decades(vals: list[float]) -> bool:
+    """Positive values whose largest is at least 10x the smallest: drawn on a log axis, so one collapsed point
+    (FD 1,173) does not flatten all the others."""
+    pos = [v for v in vals if v > 0]
+    return len(pos) == len(vals) and len(pos) > 1 and max(pos) >= 10 * min(pos)
+
+
 def sweep_figures(sweep: Sweep, selected: int | None = None, floors: dict[str, Any] | None = None) -> dict[str, Any]:
     """The four metric-vs-lambda figures of a sweep: sparsity, weight norm, sample quality, and
     reconstruction error (families with an ELBO: the VAE) or class entropy (the others); on a small
@@ -60,7 +67,7 @@ def sweep_figures(sweep: Sweep, selected: int | None = None, floors: dict[str, A
         "quality": plots.metric_vs_lambda(
             xs, {"judge FD": values(sweep, lambda e: metric(e, "fd"))}, ylabel="judge FD (lower = better)",
             title="Sample quality", floor=floor, sampling=mean_values(sweep, lambda e: metric(e, "fd_sampling")),
-            **common),
+            logy=spans_decades([v for vs in values(sweep, lambda e: metric(e, "fd")) for v in vs]), **common),
     }
     if family(sweep.model).has_elbo:
         figs["extra"] = plots.metric_vs_lambda(

@@ -73,17 +73,17 @@ def test_the_load_fn_updates_every_train_control_and_the_link(tmp_path):
 
 
 def test_curves_mark_each_lambda_change_with_a_vertical_rule():
-    from normgen.app.tabs.train_view import curves
+    from normgen.app.tabs.train_view import MARKER_SERIES, curves
 
     hist = [{"step": s, "d_loss": 1.0 + s / 100, "g_loss": 2.0, "generator/near_zero_pct": float(s)}
             for s in (10, 20, 30)]
     changes = [{"step": 20, "name": "l1", "old": 0.0, "new": 1e-2}]
     loss, pen, sparse = curves(hist, changes)
-    is_mark = loss.series.str.contains(" at step ")
-    mark = loss[is_mark]
-    assert list(mark.step) == [20, 20] and mark.series.iloc[0] == "L1 λ → 1e-2 at step 20"
+    is_mark = loss.series == MARKER_SERIES
+    mark = loss[is_mark & loss.value.notna()]
+    assert list(mark.step) == [20, 20]
     assert list(mark.value) == [loss[~is_mark].value.min(), 2.0]
     assert len(pen) == 0  # no penalty rows yet: no marker on an empty plot
-    assert list(sparse[sparse.series.str.contains(" at step ")].value) == [10.0, 30.0]
-    plain = curves(hist)[0]
-    assert not plain.series.str.contains(" at step ").any()
+    assert list(sparse[(sparse.series == MARKER_SERIES) & sparse.value.notna()].value) == [10.0, 30.0]
+    plain = curves(hist)[0]  # the marker series is there from the first frame, without a drawn value
+    assert plain[plain.series == MARKER_SERIES].value.isna().all()

@@ -69,3 +69,12 @@ def test_a_link_carries_the_cycle_gans_train_and_compare_state_and_names_a_bad_v
     assert "train_lambda_cyc" not in out and "train_cycle_norm" not in out
     assert any(b.startswith("train_lambda_cyc: lambda_cyc") and "[0, 100]" in b for b in bad)
     assert any(b.startswith("train_cycle_norm: cycle_norm must be one of: l1, l2") for b in bad)
+
+
+def test_translate_state_round_trips_through_the_query():
+    q = links.parse_page_query({"tab": "translate", "translate_setting": "cyclegan-mnist-x", "translate_seed": "3"})
+    assert links.part(q, "translate") == {"setting": "cyclegan-mnist-x", "seed": 3}
+    assert links.fragment(links.PREFIXES["translate"], {"setting": "cyclegan-mnist-x", "seed": 3}) == (
+        "translate_setting=cyclegan-mnist-x&translate_seed=3")
+    _, bad = links.check_page_query({"translate_seed": "-1"})
+    assert bad and bad[0].startswith("translate_seed")

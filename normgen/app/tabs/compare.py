@@ -20,6 +20,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.glossary import explain
 from normgen.models import MODEL_NAMES, family
 from normgen.render import figures as plots
 from normgen.service import cycle_sweep as CS
@@ -27,6 +28,7 @@ from normgen.service import links
 from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, SEED_MAX, dataset_label, get_index, parse_seed
 from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S
+from normgen.zoo.choose import choice_markdown
 
 EMPTY_NOTE = "Pick a model, a dataset and a sweep."
 INTRO = (
@@ -34,8 +36,8 @@ INTRO = (
     "Each sweep is one model trained several times with **only λ changed** (same data, seed, steps). "
     "All grids below use the **same noise**. **Click a grid** (or pick a point on the right) to see it large "
     "with its numbers. Bars on the plots span the training seeds: a change smaller than the shaded band "
-    "(seed spread at λ = 0) or, for FD, the hatched one (the spread over noise draws of one model) is noise, "
-    "not an effect."
+    "(seed spread at λ = 0) or, for FD, the hatched one (the sampling spread: new noise, same model) is noise, "
+    "not an effect. The box below picks λ on a held-out score, as the sources advise."
 )
 GENERALIZATION = (
     "#### On a small training set: does the model overfit, and does λ prevent it?\n"
@@ -93,7 +95,7 @@ def compute_view(root: Any, model: str | None, dataset: str | None, sweep_id: st
         note = S.missing_report(index, model or DEFAULT_MODEL, dataset or DEFAULT_DATASET) or EMPTY_NOTE
         empty = plots._empty("No sweep to plot: " + ("the zoo is empty." if not index.entries else
                                                      "pick a model, dataset and sweep."))
-        return {"strip": [], "points": [], "point": None, "grid": None, "table": "", "sparsity": empty,
+        return {"strip": [], "points": [], "point": None, "grid": None, "table": "", "choice": "", "sparsity": empty,
                 "quality": empty, "norm": empty, "extra": empty, **dict.fromkeys(GEN_PLOTS),
                 "notes": note, "seeds": [], "seed": None, "missing": note}
     seeds = sorted({s for p in sweep.points for s in p.seeds})
@@ -105,10 +107,12 @@ def compute_view(root: Any, model: str | None, dataset: str | None, sweep_id: st
     note = "\n".join(f"- {n}" for n in sweep.notes)
     return {"strip": S.strip(sweep, seed, tseed, root=root),
             "points": [(p.label(), k) for k, p in enumerate(sweep.points)], "point": i,
-            "grid": S.large_grid(sweep, i, seed, tseed, root=root), "table": V.point_markdown(sweep, i),
-            **figs, "notes": f"**What this sweep lacks:**\n{note}" if note else "",
+            "grid": S.large_grid(sweep, i, seed, tseed, root=root), "table": explain(V.point_markdown(sweep, i)),
+            "choice": explain(choice_markdown(sweep)),
+            **figs, "notes": explain(f"**What this sweep lacks:**\n{note}") if note else "",
             "seeds": [(str(s), s) for s in seeds], "seed": tseed,
-            "missing": S.missing_report(index, model, dataset) or "Nothing: every planned entry is in the zoo."}
+            "missing": explain(S.missing_report(index, model, dataset)
+                               or "Nothing: every planned entry is in the zoo.")}
 
 
 def _as_int(v: Any) -> int | None:
@@ -135,12 +139,12 @@ def _view(root: Any, *args: Any) -> tuple:
             c = cycle_view(root, model, dataset, noise_seed)
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
-        keep = len(OUTPUT_NAMES) - len(CYCLE_OUTPUTS) - 3  # the sample-grid outputs (not the columns, not query)
+        keep = len(OUTPUT_NAMES) - len(CYCLE_OUTPUTS) - 4  # the sample-grid outputs (not the columns, choice, query)
         grid_outputs: list[Any] = [gr.skip()] * keep
         grid_outputs[OUTPUT_NAMES.index("seed")] = gr.update(visible=False)  # one sweep, its seeds in the tables
         grid_outputs[OUTPUT_NAMES.index("notes")] = ""
         return (*grid_outputs, gr.update(visible=False), gr.update(visible=True),
-                *(c[k] for k in CYCLE_OUTPUTS), query_fragment(model, dataset, CS.SWEEP_ID, None, None, noise_seed))
+                *(c[k] for k in CYCLE_OUTPUTS), "", query_fragment(model, dataset, CS.SWEEP_ID, None, None, noise_seed))
     try:
         v = compute_view(root, *args)
     except ValueError as exc:
@@ -152,7 +156,7 @@ def _view(root: Any, *args: Any) -> tuple:
             gr.update(choices=v["seeds"], value=v["seed"], visible=True), v["missing"],
             gr.update(visible=v["fit"] is not None or v["memorization"] is not None),
             *(gr.update(value=v[k], visible=v[k] is not None) for k in GEN_PLOTS),
-            gr.update(visible=True), gr.update(visible=False), *[gr.skip()] * len(CYCLE_OUTPUTS), query)
+            gr.update(visible=True), gr.update(visible=False), *[gr.skip()] * len(CYCLE_OUTPUTS), v["choice"], query)
 
 
 def _dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
@@ -231,7 +235,7 @@ def make_load_fn(root: str | Path | None = None, data_root: str | None = None) -
 
 OUTPUT_NAMES = ("strip", "point", "grid", "table", "sparsity", "quality", "norm", "extra", "notes", "seed",
                 "missing", "generalization", *GEN_PLOTS, "sweep_column", "cycle_column", *CYCLE_OUTPUTS,
-                "query")  # `_view`'s order
+                "choice", "query")  # `_view`'s order
 
 
 def build_compare_tab(root: str | Path | None = None) -> CompareTab:
@@ -243,7 +247,7 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
     v = compute_view(root, model0, dataset0, sweep0, None, 0, None)  # the tab is never blank
 
     with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
-        gr.Markdown(INTRO)
+        gr.Markdown(explain(INTRO))
         with gr.Row(equal_height=True):
             model = gr.Dropdown([(family(m).label, m) for m in models], value=model0, label="Model",
                                 elem_id="compare-model", scale=1)
@@ -255,6 +259,7 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
                                   scale=1)
             noise_seed = gr.Number(0, precision=0, minimum=0, maximum=SEED_MAX, label="Noise seed (Enter)",
                                    elem_id="compare-noise-seed", scale=1)
+        choice = gr.Markdown(v["choice"], elem_id="compare-choice", elem_classes=["choice"])
         with gr.Column(elem_id="compare-sweeps") as sweep_col:  # the sample-grid sweeps
             strip = gr.Gallery(v["strip"], label="Samples across λ (same noise) - click one",
                                **_strip_layout(len(v["strip"])), object_fit="contain", fit_columns=False,
@@ -265,31 +270,35 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
                 missing = gr.Markdown(v["missing"], elem_id="compare-missing")
             with gr.Row():
                 with gr.Column(scale=1):
-                    grid = gr.Image(v["grid"], label="Chosen point (large)", type="pil", format="png",
+                    grid = gr.Image(v["grid"], label="Chosen point (large)", show_label=False, type="pil", format="png",
                                     elem_id="compare-grid", interactive=False, height=520,
                                     buttons=["download", "fullscreen"])
                 with gr.Column(scale=1):
                     point = gr.Radio(v["points"], value=v["point"], label="Point of the sweep", elem_id="compare-point")
                     table = gr.Markdown(v["table"], elem_id="compare-table")
             with gr.Row():
-                p_sparsity = gr.Plot(v["sparsity"], label="Sparsity", elem_id="compare-plot-sparsity", format="png")
-                p_quality = gr.Plot(v["quality"], label="Sample quality", elem_id="compare-plot-quality", format="png")
+                # no label badge: it covered the figure's own title
+                p_sparsity = gr.Plot(v["sparsity"], label="Sparsity", show_label=False,
+                                     elem_id="compare-plot-sparsity", format="png")
+                p_quality = gr.Plot(v["quality"], label="Sample quality", show_label=False,
+                                    elem_id="compare-plot-quality", format="png")
             with gr.Row():
-                p_norm = gr.Plot(v["norm"], label="Weight norm", elem_id="compare-plot-norm", format="png")
-                p_extra = gr.Plot(v["extra"], label="Reconstruction / mode coverage", elem_id="compare-plot-extra",
-                                  format="png")
+                p_norm = gr.Plot(v["norm"], label="Weight norm", show_label=False, elem_id="compare-plot-norm",
+                                 format="png")
+                p_extra = gr.Plot(v["extra"], label="Reconstruction / mode coverage", show_label=False,
+                                  elem_id="compare-plot-extra", format="png")
             with gr.Column(visible=v["fit"] is not None or v["memorization"] is not None,
                            elem_id="compare-generalization") as gen_row:  # only a small-data sweep has these
-                gr.Markdown(GENERALIZATION)
+                gr.Markdown(explain(GENERALIZATION))
                 with gr.Row():
-                    gen = [gr.Plot(v[k], label=label, elem_id=f"compare-plot-{k}", format="png",
+                    gen = [gr.Plot(v[k], label=label, show_label=False, elem_id=f"compare-plot-{k}", format="png",
                                    visible=v[k] is not None) for k, label in GEN_PLOTS.items()]
         with gr.Column(visible=False, elem_id="compare-cycle") as cycle_col:  # a translator's sweep
-            gr.Markdown(CYCLE_INTRO)
+            gr.Markdown(explain(CYCLE_INTRO))
             c_strip = gr.Gallery([], columns=4, height=300, object_fit="contain", fit_columns=False,
                                  allow_preview=False, format="png", elem_id="compare-cycle-strip", show_label=False,
                                  buttons=[])
-            gr.Markdown("#### Every λ_cyc against the baseline (λ_cyc 10), 2,000 held-out digits")
+            gr.Markdown(explain("#### Every λ_cyc against the baseline (λ_cyc 10), 2,000 held-out digits"))
             c_axis = gr.Markdown("", elem_id="compare-cycle-axis")
             with gr.Row():
                 c_plots = [gr.Plot(None, label=title, show_label=False, elem_id=f"compare-cycle-plot-{k}",
@@ -304,7 +313,7 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
                            show_label=False, container=False, interactive=False)
 
     outputs = [strip, point, grid, table, p_sparsity, p_quality, p_norm, p_extra, notes, train_seed, missing,
-               gen_row, *gen, sweep_col, cycle_col, c_strip, c_axis, c_norm, *c_plots, query]
+               gen_row, *gen, sweep_col, cycle_col, c_strip, c_axis, c_norm, *c_plots, choice, query]
     assert len(outputs) == len(OUTPUT_NAMES)
     private = {"api_visibility": "private", "show_progress": "minimal"}
 

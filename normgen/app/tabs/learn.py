@@ -9,7 +9,8 @@ so the Compare tab and the model card show the same numbers). The prose stays sh
 at most about 1,000 words; the full tables are in the model card, checkpoints/README.md).
 
 `learn_page(index)` gives the page as blocks (markdown, or a row of pictures) without gradio;
-`learn_markdown(index)` is its text alone. Gradio is imported only inside `build_learn_tab`.
+`learn_markdown(index)` is its text alone. The glossary (normgen.glossary) sits under the title, and each term
+of it is explained on hover / tap where the page first uses it. Gradio is imported only inside `build_learn_tab`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from normgen.data import dataset_info
 from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO
+from normgen.glossary import explain, glossary_markdown
 from normgen.models import MODEL_NAMES
 from normgen.regularizers import DECAY_SCALE
 from normgen.render.figures import fmt_num
@@ -229,11 +231,15 @@ def build_learn_tab(root: str | Path | None = None) -> None:
         if problem:
             gr.Markdown(problem)
         gr.HTML("", head=f"<style>{LEARN_CSS}</style>", container=False, padding=False)
-        for b in page:
-            if b.markdown:
-                gr.Markdown(b.markdown, latex_delimiters=LATEX)
+        for i, b in enumerate(page):
+            if b.markdown:  # each word of the glossary explained on hover / tap where it first appears
+                gr.Markdown(explain(b.markdown), latex_delimiters=LATEX)
+            if i == 0:  # under the title, one click away (the page is long: at its end no one finds it)
+                with gr.Accordion("Glossary: the words this app uses, one line each", open=False,
+                                  elem_id="learn-glossary-box"):
+                    gr.Markdown(glossary_markdown(), elem_id="learn-glossary")
             if b.pictures:
                 gr.HTML(pictures_html(b.pictures, digest), container=False, padding=False)
                 captions = [p.caption for p in b.pictures if p.caption]
                 if captions:
-                    gr.Markdown("\n\n".join(captions), elem_classes=["learn-caption"])
+                    gr.Markdown(explain("\n\n".join(captions)), elem_classes=["learn-caption"])

@@ -31,6 +31,7 @@ from typing import Any
 import gradio as gr
 
 from normgen.app.tabs.explore import g_norm_choices, model_choices, target_choices, variant_choices
+from normgen.app.tabs.train_baseline import baseline_view, build_baseline_view, wire_baseline
 from normgen.app.tabs.train_cycle import CycleControls, build_cycle_controls, cycle_visibility, intro_status
 from normgen.app.tabs.train_lambda import SLIDER_CSS, lambda_readout, lambda_slider, wire_lambdas
 from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS, defaults, make_load_fn, train_fragment
@@ -46,6 +47,7 @@ from normgen.app.tabs.train_view import (
     train_size_presets,
 )
 from normgen.checkpoints import CheckpointError
+from normgen.glossary import explain
 from normgen.models import family
 from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS
@@ -122,6 +124,8 @@ class TrainTab:
     store: gr.State  # this session's TrainStore
     upload: UploadWidgets  # the visitor's own images (normgen.app.tabs.train_upload)
     cycle: CycleControls  # a translator's λ_cyc, λ_id and cycle norm (shown for the cycle GAN only)
+    baseline_caption: Any = None  # before / after: the zoo baseline beside the live grid (train_baseline)
+    baseline: Any = None
 
     def inputs(self) -> list[Any]:
         """The /train parameters (and the estimate's), in the API's order."""
@@ -146,9 +150,9 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
     max_steps, max_seconds = caps()
     can_finetune = finetune_source(I.DEFAULT_MODEL, dataset0, G_NORMS[0], root) is not None
     with gr.Tab("Train", id="train", elem_id="tab-train"):
-        gr.Markdown("Train **live**, and move a λ slider while it trains: the run takes it from its next step. "
-                    f"At most {max_steps} steps / {max_seconds:g} s a run; one trains at a time, others wait in "
-                    "line.", elem_classes=["intro"])
+        gr.Markdown(explain("Train **live**, and move a λ slider while it trains: the run takes it from its next "
+                            f"step. At most {max_steps} steps / {max_seconds:g} s a run; one trains at a time, others "
+                            "wait in line."), elem_classes=["intro"])
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=270, elem_classes=["controls"]):
                 with gr.Row():
@@ -202,13 +206,18 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                 estimate = gr.Markdown(f"Device: **{device_description()}**", elem_id="train-estimate")
             with gr.Column(scale=3):
                 progress = gr.Markdown("", elem_id="train-progress", min_height=34, container=False)
-                status = gr.Markdown(intro_status(I.DEFAULT_MODEL, root), elem_id="train-status",
+                status = gr.Markdown(explain(intro_status(I.DEFAULT_MODEL, root)), elem_id="train-status",
                                      elem_classes=["status"])
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
-                        with gr.Row(equal_height=False):
-                            grid = gr.Image(show_label=False, type="pil", format="png", interactive=False,
-                                            elem_id="train-grid", buttons=["download", "fullscreen"], scale=2)
+                        with gr.Row(equal_height=False, elem_id="train-before-after"):
+                            with gr.Column(scale=2, min_width=160):
+                                gr.Markdown("**After:** your run, live", elem_classes=["caption", "grid-caption"])
+                                grid = gr.Image(show_label=False, type="pil", format="png", interactive=False,
+                                                elem_id="train-grid", buttons=["download", "fullscreen"])
+                            with gr.Column(scale=2, min_width=160):  # before / after: the zoo's λ = 0, same noise
+                                base_caption, base_grid = build_baseline_view(
+                                    baseline_view(root, I.DEFAULT_MODEL, dataset0, G_NORMS[0], 0, 0))
                             own_box, own_caption, own = build_own_view()  # the upload's images, beside the grid
                     with gr.Column(scale=2):
                         loss_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses",
@@ -254,7 +263,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                     cmp_mine_caption=cmp_mine_caption, cmp_mine=cmp_mine, cmp_zoo_caption=cmp_zoo_caption,
                     cmp_zoo=cmp_zoo, run_json=run_json, result_btn=result_btn, lambda_btn=lambda_btn, query=query,
                     store=store, upload=UploadWidgets(up_files, up_shape, up_note, own_box, own_caption, own),
-                    cycle=cycle)
+                    cycle=cycle, baseline_caption=base_caption, baseline=base_grid)
 
 
 def unavailable_note(avail: dict[str, str | None]) -> str | None:
@@ -299,7 +308,7 @@ def _outputs(s: Snapshot, how: str, extra: Any = None, run: Any = None) -> tuple
     loss, pen, sparse = (f if len(f) else gr.skip() for f in (loss, pen, sparse))
     setting = setting_words(s, run.cfg.reg.target, run.cfg.reg.variant, run.cfg.model) if run is not None else ""
     picture = picture_words(run.cfg.model.name, run.inputs is not None) if run is not None else ""
-    return (status_text(s, how, setting, picture), s.grid, loss, pen, sparse, list(s.files.values()) or None,
+    return (explain(status_text(s, how, setting, picture)), s.grid, loss, pen, sparse, list(s.files.values()) or None,
             s.command if s.done else "", summary_of(s), gr.skip() if extra is None else extra)
 
 
@@ -485,6 +494,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
                                          "/train): status, grid, curves, downloads, JSON summary.",
                          show_progress="hidden")
     wire_lambdas(tab)
+    wire_baseline(tab, root)
     # preprocess=False: the values as the page holds them (a typed 5000 steps before its slider clamps it),
     # which plan_run checks; a bad one is named in the estimate's line, never a toast beside Start's
     est = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "estimate",
@@ -505,7 +515,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
                       [tab.dataset, tab.train_size], tab.train_size_preset, **PRIVATE)
     tab.model.input(target_update, [tab.model, tab.target], tab.target, **PRIVATE)
     tab.model.change(cycle_visibility, tab.model, tab.cycle.group, **PRIVATE)  # a link sets it too
-    tab.model.change(lambda m, store: intro_status(m, root) if store.run is None else gr.skip(),
+    tab.model.change(lambda m, store: explain(intro_status(m, root)) if store.run is None else gr.skip(),
                      [tab.model, tab.store], tab.status, **PRIVATE)  # what Start will do, until this session has a run
     tab.compare_btn.click(make_compare_fn(root), [tab.compare_with, tab.seed, tab.store],
                           [tab.cmp_mine_caption, tab.cmp_mine, tab.cmp_zoo_caption, tab.cmp_zoo],

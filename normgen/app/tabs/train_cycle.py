@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from normgen.data import dataset_info, first_dataset
+from normgen.glossary import explain
 from normgen.losses import CYCLE_NORMS
 from normgen.models import family
 from normgen.models.config import LAMBDA_CYC_MAX, default_model_config
@@ -39,7 +40,7 @@ def build_cycle_controls(model: str) -> CycleControls:
     """λ_cyc, λ_id (numbers in [0, LAMBDA_CYC_MAX]) and the cycle norm (L1 | squared L2), in a group."""
     d = I.CYCLE_DEFAULTS
     with gr.Group(visible=translates(model), elem_id="train-cycle") as group:
-        gr.Markdown(CYCLE_HELP, elem_id="train-cycle-help", padding=True)
+        gr.Markdown(explain(CYCLE_HELP), elem_id="train-cycle-help", padding=True)
         with gr.Row():
             lam_cyc = gr.Number(d["lambda_cyc"], minimum=0, maximum=LAMBDA_CYC_MAX, label="λ_cyc (cycle term)",
                                 info=f"0 = off; the zoo: 0, 1, 10; at most {LAMBDA_CYC_MAX:g}",

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.glossary import explain
 from normgen.regularizers import PENALTIES
 from normgen.service import inputs as I
 from normgen.service import train_state as TS
@@ -34,7 +35,7 @@ def lambda_readout(name: str, value: float, elem_id: str) -> gr.Markdown:
 
 
 def readout_text(name: str, lam: float) -> str:
-    return f"**{TS.lambda_label(PENALTIES[name].label, lam)}**"
+    return explain(f"**{TS.lambda_label(PENALTIES[name].label, lam)}**")  # λ: its definition on hover / tap
 
 
 def on_lambda(l1: Any, l2: Any, store: TrainStore) -> str:

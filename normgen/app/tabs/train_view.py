@@ -58,21 +58,30 @@ def _frame(rows: list[tuple]) -> pd.DataFrame:
                          "series": pd.Series([r[2] for r in rows], dtype="object")})
 
 
+MARKER_SERIES = "λ changed"  # the one series of every λ-change marker
+
+
 def _with_markers(rows: list[tuple], changes: list[dict[str, Any]]) -> list[tuple]:
-    """Each λ change as a vertical rule: two rows at its step, spanning the plot's values, as its own
-    series (its legend entry names the change)."""
-    if not rows or not changes:
+    """Each λ change as a vertical rule at its step, spanning the plot's values, in one series that is in every
+    frame from the first (a placeholder row without a value until λ changes). Gradio 6.31's LinePlot keeps the
+    series (colours) of the frame it was first drawn with: a series that first appears in a later update is in
+    the data but never drawn. The rows without a value (NaN) break the line, so each change is its own rule;
+    the status text names each change."""
+    if not rows:
         return rows
     lo, hi = min(r[1] for r in rows), max(r[1] for r in rows)
-    by_step: dict[int, list[str]] = {}
-    for c in changes:
-        label = PENALTIES[c["name"]].label if c["name"] in PENALTIES else c["name"]
-        by_step.setdefault(int(c["step"]), []).append(f"{label} λ → {fmt_lambda(c['new'])}")
-    marks = []
-    for step, words in by_step.items():
-        name = f"{', '.join(words)} at step {step}"  # short: the legend clips long names
-        marks += [(step, lo, name), (step, hi, name)]
+    nan = float("nan")
+    marks = [(rows[0][0], nan, MARKER_SERIES)]
+    for step in sorted({int(c["step"]) for c in changes}):
+        marks += [(step, nan, MARKER_SERIES), (step, lo, MARKER_SERIES), (step, hi, MARKER_SERIES),
+                  (step, nan, MARKER_SERIES)]
     return rows + marks
+
+
+def marker_steps(frame: pd.DataFrame) -> list[int]:
+    """The steps at which a curves frame draws a λ-change rule (a marker row with a value)."""
+    m = frame[(frame["series"] == MARKER_SERIES) & frame["value"].notna()]
+    return sorted({int(s) for s in m["step"]})
 
 
 def curves(history: list[dict[str, float]], changes: list[dict[str, Any]] | None = None

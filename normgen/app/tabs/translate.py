@@ -4,14 +4,21 @@ the cycle norm, the weight penalties on G and F); and what they measured, in sen
 index (normgen.service.translation_view).
 
 Plain functions first, then `build_translate_tab(root)` (layout with named widgets, then its wiring).
+
+Shareable state: the hidden textbox `TranslateTab.query` holds the tab's link fragment
+(`translate_setting=<entry id>&translate_seed=3`, normgen.service.links); on page load
+`make_load_fn(root, data_root)(q)` restores the setting and the inputs' seed from the parsed query.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from normgen.engine.sampling import ROW_LABELS
+from normgen.service import links
 from normgen.service import translation_view as TV
 from normgen.service.inputs import SEED_MAX, InputError, get_index, parse_seed
 from normgen.zoo.index import Entry
@@ -60,8 +67,66 @@ def view(root: str | Path | None, entry_id: str | None, seed: Any) -> tuple[Any,
     return TV.rows_picture(base, index.root, ROWS, s), TV.rows_picture(chosen, index.root, ROWS, s), caption
 
 
-def build_translate_tab(root: str | Path | None = None) -> None:
-    """Open a `Translate` tab (id "translate") in the current Blocks."""
+def query_fragment(entry_id: str | None, seed: Any) -> str:
+    """The tab's link fragment ('translate_setting=...&translate_seed=3'); "" for nothing chosen."""
+    try:
+        s = parse_seed(seed if seed is not None else 0)
+    except InputError:
+        s = None
+    return links.fragment(links.PREFIXES["translate"], {"setting": entry_id, "seed": s})
+
+
+@dataclass(frozen=True)
+class TranslateTab:
+    """The Translate tab's widgets by name (all None when the zoo has no cycle GAN)."""
+
+    setting: Any = None
+    seed: Any = None
+    left: Any = None
+    right: Any = None
+    caption: Any = None
+    query: Any = None  # the link fragment (hidden; read by the app's address-bar glue)
+
+    def load_outputs(self) -> list[Any]:
+        """What `make_load_fn`'s function returns, in its order (nothing for a zoo without a cycle GAN)."""
+        return [] if self.setting is None else [self.setting, self.seed, self.left, self.right, self.caption,
+                                                 self.query]
+
+
+def make_load_fn(root: str | Path | None = None, data_root: str | None = None
+                 ) -> Callable[[Mapping[str, Any]], tuple]:
+    """Page load: `fn(q)` with the parsed page query returns the updates of `TranslateTab.load_outputs()`;
+    without any `translate_` key, or with a setting the zoo lacks, it changes nothing. `data_root` is unused
+    (every tab's loader takes the same arguments)."""
+
+    def load(q: Mapping[str, Any]) -> tuple:
+        import gradio as gr
+
+        t = links.part(q, "translate")
+        try:
+            es = TV.translators(get_index(root))
+        except ValueError:
+            es = []
+        if not es:
+            return ()
+        skip = tuple(gr.skip() for _ in range(6))
+        ids = {e.id for e in es}
+        entry_id = t.get("setting") if t.get("setting") in ids else None
+        if entry_id is None and "seed" not in t:
+            return skip
+        entry_id = entry_id or default_setting(es)
+        seed = t.get("seed", 0)
+        try:
+            left, right, caption = view(root, entry_id, seed)
+        except InputError:
+            return skip
+        return entry_id, seed, left, right, caption, query_fragment(entry_id, seed)
+
+    return load
+
+
+def build_translate_tab(root: str | Path | None = None) -> TranslateTab:
+    """Open a `Translate` tab (id "translate") in the current Blocks; returns its widgets by name."""
     import gradio as gr
 
     index = get_index(root)
@@ -71,7 +136,7 @@ def build_translate_tab(root: str | Path | None = None) -> None:
         gr.Markdown(INTRO, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
         if not es:
             gr.Markdown(EMPTY)
-            return
+            return TranslateTab()
         with gr.Row():
             setting = gr.Dropdown(opts, value=default_setting(es), label="Setting (right)",
                                   elem_id="translate-setting")
@@ -92,6 +157,9 @@ def build_translate_tab(root: str | Path | None = None) -> None:
         text = TV.findings(index)
         if text:
             gr.Markdown("#### What it measured\n" + text, elem_id="translate-findings")
+        # the tab's link fragment; "" = the defaults above (a visitor who never touched Translate)
+        query = gr.Textbox("", elem_id="translate-query", elem_classes=["query-state"], show_label=False,
+                           container=False, interactive=False)
 
         def show(entry_id: str | None, seed: Any):
             try:
@@ -101,3 +169,7 @@ def build_translate_tab(root: str | Path | None = None) -> None:
 
         for ev in (setting.change, seed.change):
             ev(show, [setting, seed], [left, right, caption], api_visibility="private", show_progress="hidden")
+        # only a visitor's own choice goes into the link (`.input`; a restored link sets the box itself)
+        gr.on([setting.input, seed.input], query_fragment, [setting, seed], query, api_visibility="private",
+              show_progress="hidden", trigger_mode="always_last")
+    return TranslateTab(setting, seed, left, right, caption, query)

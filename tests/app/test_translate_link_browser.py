@@ -1,0 +1,80 @@
+"""Translate's chosen setting and inputs' seed are in the link (Debian's Chromium + Playwright): a visitor picks
+a setting and a seed, the address bar carries them (translate_setting, translate_seed), and a reload brings
+both back, with the pictures of that setting."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from conftest_browser import (
+    CHROMIUM_ARGS,
+    browser_unavailable,
+    chromium_path,
+    launch_app,
+    pick_other_option,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2] / "checkpoints"  # the shipped zoo holds the cycle GAN's settings
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    why = browser_unavailable()
+    if why:
+        if os.environ.get("NORMGEN_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"NORMGEN_REQUIRE_BROWSER=1 but {why}")
+        pytest.skip(why)
+    from normgen.service import translation_view as TV
+    from normgen.zoo.index import load_index
+
+    if len(TV.translators(load_index(ROOT))) < 2:
+        pytest.skip("the shipped zoo has fewer than two cycle GAN settings")
+    demo, url = launch_app(ROOT)
+    yield url
+    demo.close()
+
+
+def _ready(page) -> None:
+    wait_until(lambda: page.evaluate("() => window.normgenLinkReady === true"), 90, "the page load to finish")
+
+
+def _state(page) -> tuple[str, str, str]:
+    """(the setting shown, the seed box, the right picture's src)."""
+    return (page.locator("#translate-setting input").first.input_value(),
+            page.locator("#translate-seed input[type=number]").first.input_value(),
+            page.locator("#translate-selected img").first.get_attribute("src") or "")
+
+
+def test_translate_state_survives_a_reload(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.set_default_timeout(30_000)
+        page.goto(f"{app_url}?tab=translate")
+        _ready(page)
+        _, label = pick_other_option(page, "translate-setting")
+        box = page.locator("#translate-seed input[type=number]").first
+        box.fill("3")
+        box.press("Enter")
+        box.blur()
+        def linked() -> str | None:
+            h = page.evaluate("() => location.href")
+            return h if re.search(r"[?&]translate_seed=3(&|$)", h) and "translate_setting=" in h else None
+
+        href = wait_until(linked, 30, "Translate's state in the link")
+        wait_until(lambda: page.locator("#translate-selected img").count(), 30, "the selected setting's rows")
+        before = _state(page)
+        assert before[0] == label and before[1] == "3"
+        page.reload()
+        _ready(page)
+        assert page.evaluate("() => location.href") == href
+        wait_until(lambda: _state(page)[:2] == before[:2], 30, "the setting and seed restored after a reload")
+        assert page.locator("#translate-selected img").count() == 1
+        browser.close()

@@ -1,0 +1,89 @@
+"""Compare picks λ on a held-out criterion: its choice is the criterion's argmax / argmin over the sweep's
+points, recomputed here from the raw index.json (per entry id, means over the training seeds), and the
+points it calls indistinguishable are exactly those the verdict rule (Effect) cannot separate from it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from normgen.app.tabs import compare
+from normgen.zoo import sweeps as S
+from normgen.zoo.choose import choose
+from normgen.zoo.index import load_index
+from normgen.zoo.verdicts import Effect, Stat
+
+ROOT = Path(__file__).resolve().parents[2] / "checkpoints"
+PIXELS = {"mnist": 28 * 28, "fashion": 28 * 28}
+
+
+@pytest.fixture(scope="module")
+def index():
+    return load_index(ROOT)
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict[str, dict]:
+    return {e["id"]: e for e in json.loads((ROOT / "index.json").read_text())["entries"]}
+
+
+def _expected(sweep, raw, key, higher, scale=1.0, size=False):
+    """The argmax (argmin) of the per-point mean of metric `key`, read straight from the JSON."""
+    means = {}
+    for i, p in enumerate(sweep.points):
+        vals = [raw[e.id]["metrics"].get(key) for e in p.entries]
+        vals = [abs(v) * scale if size else v * scale for v in vals if isinstance(v, int | float)]
+        if vals:
+            means[i] = sum(vals) / len(vals)
+    pick = max if higher else min
+    return pick(means, key=lambda i: means[i]), means
+
+
+def _sweep(index, model, dataset, pred):
+    found = [s for s in S.list_sweeps(index, model, dataset) if pred(s)]
+    if not found:
+        pytest.skip(f"the shipped zoo has no such {model} sweep")
+    return found[0]
+
+
+@pytest.mark.parametrize("model,dataset,pred,key,higher,size", [
+    ("vae", "mnist", lambda s: s.key.train_size == 300 and s.key.kind == "l1", "elbo_test", True, False),
+    ("vae", "mnist", lambda s: s.key.train_size == 300 and s.key.kind == "l2", "elbo_test", True, False),
+    ("gan", "mnist", lambda s: s.key.train_size == 0 and s.key.kind == "l1" and s.key.target == "generator", "fd",
+     False, False),
+    ("gan", "mnist", lambda s: s.key.train_size == 300 and s.key.kind == "l2", "d_gap", False, True),
+])
+def test_choice_is_the_criterions_best_on_the_index(index, raw, model, dataset, pred, key, higher, size):
+    sweep = _sweep(index, model, dataset, pred)
+    c = choose(sweep)
+    assert c is not None and c.criterion.key == key
+    best, means = _expected(sweep, raw, key, higher, PIXELS[dataset] if key == "elbo_test" else 1.0, size)
+    assert c.best == best, (c.best, means)
+    # the tied points: those Effect cannot separate from the best (seed spread, sampling spread both counted)
+    for i in c.tied:
+        a, b = c.stats[c.best], c.stats[i]
+        e = Effect(a, b) if len(a.vals) >= 2 else Effect(b, a)
+        if e.measurable:
+            assert not e.beyond
+    # and the view says it: the chosen point's label is in Compare's recommendation
+    v = compare.compute_view(ROOT, model, dataset, sweep.key.id, None, 0, None)
+    assert f"to pick: {sweep.points[best].label()}**" in re.sub(r"<[^>]+>", "", v["choice"])
+    # among the indistinguishable, the strongest penalty is named as the simplest model with the same score
+    xs = sweep.x_values()
+    stronger = [i for i in c.tied if xs[i] > xs[c.best]]
+    if stronger:
+        simplest = sweep.points[max(stronger, key=lambda i: xs[i])].label()
+        assert f"the strongest penalty among them, **{simplest}**" in re.sub(r"<[^>]+>", "", v["choice"])
+
+
+def test_indistinguishable_follows_the_verdict_rule():
+    from normgen.zoo.choose import _tied
+
+    assert _tied(Stat([10.0, 12.0]), Stat([11.0, 13.0])) is True  # overlapping seed ranges
+    assert _tied(Stat([10.0, 10.5]), Stat([20.0, 20.5])) is False  # apart by far more than the spread
+    assert _tied(Stat([10.0, 10.5], sampling=15.0), Stat([20.0, 20.5])) is True  # inside the sampling spread
+    assert _tied(Stat([10.0]), Stat([11.0])) is None  # one seed each, no baseline: cannot tell
+    assert _tied(Stat([10.0]), Stat([11.0]), ref=Stat([50.0, 53.0])) is True  # inside the baseline's band
