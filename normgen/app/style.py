@@ -60,13 +60,13 @@ label.selected > span, label.selected span { color: #fff !important; }
 .block:has(input[role=combobox]) { min-width: min(100%, 13.5em) !important; }
 /* the glossary: a dotted underline, the definition on hover (title) or, on a tap, written out after the word */
 abbr[title] { text-decoration: underline dotted; text-underline-offset: 3px; cursor: help; }
-abbr[title].open::after { content: " (" attr(title) ")"; font-style: italic; }
+abbr[title].open::after { content: " (" attr(title) ")"; font-style: italic; display: inline-block; }
 :focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
 input[type=range]:focus-visible { outline: 3px solid #1d4ed8 !important; }
 /* a phone: the grids first, the controls after them */
 @media (max-width: 720px) {
-  /* all four tabs fit a 390 px phone (Gradio moves tabs that do not fit into a "More tabs" menu) */
-  .tab-wrapper .tab-container button { padding: 0.25em 0.45em !important; font-size: 0.95em; }
+  /* all five tabs fit a 390 px phone (Gradio moves tabs that do not fit into a "More tabs" menu) */
+  .tab-wrapper .tab-container button { padding: 0.25em 0.3em !important; font-size: 0.85em; }
   #explore-row { flex-direction: column-reverse !important; }
   #explore-grids { flex-wrap: wrap !important; }
   #explore-grids > .column { flex: 1 1 40% !important; min-width: 0 !important; max-width: 50%; }
