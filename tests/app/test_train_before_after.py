@@ -51,11 +51,13 @@ def test_the_baseline_grid_is_the_zoo_baseline_from_the_runs_noise():
     assert baseline_view(ROOT, "cyclegan", "mnist", "none", 0, 0)[0] is None  # rows have their own view
 
 
-def test_the_train_tab_shows_the_baseline_beside_the_live_grid():
+def test_the_train_tab_shows_the_baseline_beside_the_live_grid(data_root, monkeypatch):
+    """With MNIST on this server the Train tab opens on it, where the zoo has the baseline to show."""
     import gradio as gr
 
     from normgen.app.tabs.train import build_train_tab
 
+    monkeypatch.setenv("NORMGEN_DATA", str(data_root))
     with gr.Blocks():
         tab = build_train_tab(str(ROOT))
     assert tab.baseline.visible and tab.baseline.value is not None

@@ -42,7 +42,7 @@ def baseline_view(root: Any, model: Any, dataset: Any, g_norm: Any, seed: Any, t
     index = I.get_index(root)
     e = index.baseline(model, dataset, g_norm or None, train_size=size) or index.baseline(model, dataset)
     if e is None:
-        return None, NONE_NOTE
+        return None, explain(NONE_NOTE)
     m = load_entry(e, index.root).model
     n = N_SAMPLES
     x = sample(m, n, seed)
