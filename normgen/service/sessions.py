@@ -170,8 +170,10 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     l1, l2 = parse_lambda("l1", l1), parse_lambda("l2", l2)
     target, variant, seed = check_target(model, target), check_variant(variant), parse_seed(seed)
     train_size, dropout = parse_train_size(train_size), parse_dropout(dropout)
-    adversarial = dict(zip(("loss", "lipschitz"), LOSSES[check_loss(loss)], strict=True))
-    if adversarial["loss"] != "ns" and not family(model).adversarial:
+    adversarial: dict = dict(zip(("loss", "lipschitz"), LOSSES[check_loss(loss)], strict=True))
+    if adversarial["lipschitz"] == "gp":  # WGAN-GP as published: 5 critic steps per generator step
+        adversarial["n_critic"] = 5
+    if LOSSES[loss] != LOSSES["ns"] and not family(model).adversarial:
         raise InputError(f"loss {loss!r} needs a discriminator; the {model_label(model)} has none (use ns)")
     if start not in STARTS:
         raise InputError(f"start must be one of: {', '.join(STARTS)}; got {start!r}")

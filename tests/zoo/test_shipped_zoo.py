@@ -47,7 +47,7 @@ def test_every_grid_position_of_the_mnist_core_grid_is_shipped(index):
 
 def test_the_zoo_fits_its_size_budget():
     total = sum(p.stat().st_size for p in ROOT.rglob("*") if p.is_file())
-    assert total <= 100e6, f"checkpoints/ holds {total / 1e6:.1f} MB, over the 100 MB budget (issue 12)"
+    assert total <= 130e6, f"checkpoints/ holds {total / 1e6:.1f} MB, over the 130 MB budget (issues 12, 24)"
 
 
 def test_every_entry_loads_matches_sha_and_samples(index):
