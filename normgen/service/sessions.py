@@ -194,7 +194,8 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
               **adversarial}
     notes: list[str] = []
     if upload is not None:
-        entry = upload_source(model, g_norm, upload, root) if start == "finetune" and not dropout else None
+        own = start == "finetune" and not dropout and stream["lipschitz"] != "sn"
+        entry = upload_source(model, g_norm, upload, root) if own else None
         if entry is not None:  # the zoo's baseline of images of this shape, fine-tuned on the visitor's
             ck = load_entry(entry, get_index(root).root)
             cfg = replace(ck.config, reg=reg, dataset=dataset, **stream)
@@ -203,6 +204,7 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
                             f"{dataset_info(entry.dataset).label}, {entry.steps} steps, λ = 0) on them"],
                            entry_path(entry, get_index(root).root), upload=upload, root=root)
         why = ("as chosen" if start == "scratch" else "dropout changes the model's config" if dropout else
+               "spectral norm changes the discriminator's layers" if stream["lipschitz"] == "sn" else
                "a conditional model's classes would be the zoo dataset's, not yours" if family(model).conditional
                else "the zoo has no baseline of this model and normalization on images of this shape")
         notes.append(f"Your images: {upload.words()}; trained from scratch ({why}).")
@@ -210,7 +212,10 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     if start == "finetune":
         entry = finetune_source(model, dataset, g_norm, root, train_size)
         ck = load_entry(entry, get_index(root).root) if entry is not None and not dropout else None
-        if ck is not None and any(getattr(ck.config.model, k) != v for k, v in cycle.items()):
+        if ck is not None and stream["lipschitz"] == "sn" and ck.config.model.d_norm != "spectral":
+            notes.append("Spectral norm changes the discriminator's layers (a checkpoint only continues under its "
+                         "own config), so this run starts from scratch.")
+        elif ck is not None and any(getattr(ck.config.model, k) != v for k, v in cycle.items()):
             notes.append(f"The zoo baseline was trained with λ_cyc {ck.config.model.lambda_cyc:g}, λ_id "
                          f"{ck.config.model.lambda_id:g} and the {ck.config.model.cycle_norm.upper()} cycle norm "
                          "(a checkpoint only continues under its own config), so this run starts from scratch.")
