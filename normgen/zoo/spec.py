@@ -14,9 +14,10 @@ Priorities (issue 4), built with `zoo build --priority K` (everything <= K):
      baseline seed
   6  Fashion-MNIST: the priority-1 core grid
   7  proximal, decoupled and group lasso for the VAE and the conditional GAN
-  10, 11  a colour dataset (CIFAR-10): the colour DCGAN block (`colour_block`): baselines x 3 seeds, the
-     Wasserstein loss with weight clipping / gradient penalty / neither, the source's first-layer L1 1e-4
-     (10); L1 and L2 axes on the generator, a discriminator point (11)
+  10-12  a colour dataset (CIFAR-10): the colour DCGAN block (`colour_block`): baselines x 3 seeds and the
+     Lipschitz ladder on D -- spectral norm, Wasserstein with gradient penalty (5 critic steps) / clipping /
+     nothing (10); generator L2 1e-2 and L1 1e-4, the source's first-layer L1 1e-4, D L2 1e-2, dropout off
+     (11); the rest of the generator's L1 and L2 axes (12). Stored in float32
 The first dataset passed to `spec()` gets priorities 1-5 and 7, every other one the core grid at 6.
 Size (float16; ~0.45 MiB per GAN entry, 0.42 per VAE, 0.51 per cGAN with its discriminator stored for
 fine-tuning): priorities 1-6 come to 55.4 MiB (+0.8 MiB of judges, ~0.6 MiB of index and card), inside
