@@ -114,7 +114,8 @@ def sentences(index: ZooIndex, dataset: str = "cifar10") -> list[str]:
         words = _effect(bases, e).words("higher (worse)", "lower (better)")
         h = float(e.metrics.get("class_entropy", math.nan))
         extra = "; mode collapse" if collapsed(h, dataset_info(dataset).num_classes) else ""
-        out.append(f"{setting_label(e)}: FD {fd:.1f} (draws {lo:.1f}–{hi:.1f}), {words}{extra}.")
+        label = setting_label(e)
+        out.append(f"{label[:1].upper()}{label[1:]}: FD {fd:.1f} (draws {lo:.1f}–{hi:.1f}), {words}{extra}.")
     return out
 
 
