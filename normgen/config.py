@@ -39,6 +39,8 @@ class TrainConfig:
     lipschitz: str = "none"  # how D is kept Lipschitz: none | clip (every D weight in [-clip, clip]) | gp
     clip: float = 0.01  # weight-clipping bound c (Arjovsky et al. 2017 use 0.01)
     gp: float = 10.0  # gradient-penalty weight (Gulrajani et al. 2017 use 10)
+    n_critic: int = 1  # discriminator updates per generator update (WGAN-GP as published: 5, Gulrajani et al.
+    # 2017, Algorithm 1); a "step" is one generator update
 
     def __post_init__(self) -> None:
         info = dataset_info(self.dataset)
@@ -84,6 +86,13 @@ class TrainConfig:
             raise ValueError(f"clip must be a number in (0, 10], got {self.clip!r}")
         if not (isinstance(self.gp, (int, float)) and math.isfinite(self.gp) and 0 < self.gp <= 1000):
             raise ValueError(f"gp must be a number in (0, 1000], got {self.gp!r}")
+        if self.lipschitz == "sn" and self.model.d_norm != "spectral":
+            raise ValueError("lipschitz 'sn' is spectral normalization of D's layers: the model needs "
+                             "d_norm='spectral' (make_config sets it)")
+        if not (isinstance(self.n_critic, int) and 1 <= self.n_critic <= 10):
+            raise ValueError(f"n_critic must be an integer in [1, 10], got {self.n_critic!r}")
+        if self.n_critic > 1 and not fam.adversarial:
+            raise ValueError(f"the {fam.label} has no discriminator: n_critic applies to the GANs only")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -114,6 +123,8 @@ def make_config(model: str = "gan", dataset: str = "shapes", *, model_overrides:
     the penalty target) and the dataset's facts (image shape, class count)."""
     fam, info = family(model), dataset_info(dataset)
     mo = {"image_shape": info.image_shape, **model_overrides_for(info), **(model_overrides or {})}
+    if train.get("lipschitz") == "sn":  # spectral normalization lives in D's layers (ModelConfig.d_norm)
+        mo["d_norm"] = "spectral"
     reg = reg or RegConfig(target=fam.sampler_part)
     return TrainConfig(model=default_model_config(model, **mo), reg=reg, dataset=dataset,
                        **{**fam.train_defaults, **train})
@@ -147,7 +158,8 @@ def reproduce_command(cfg: TrainConfig, init: str | None = None, out: str | None
              ("--beta", cfg.model.beta, base.model.beta), ("--dropout", cfg.model.dropout, base.model.dropout),
              ("--train-size", cfg.train_size, base.train_size), ("--data-seed", cfg.data_seed, base.data_seed),
              ("--loss", cfg.loss, base.loss), ("--lipschitz", cfg.lipschitz, base.lipschitz),
-             ("--clip", cfg.clip, base.clip), ("--gp", cfg.gp, base.gp), ("--layers", r.layers, base.reg.layers)]
+             ("--clip", cfg.clip, base.clip), ("--gp", cfg.gp, base.gp), ("--n-critic", cfg.n_critic, base.n_critic),
+             ("--layers", r.layers, base.reg.layers)]
     pairs += [(f"--{k.replace('_', '-')}", getattr(cfg.model, k), getattr(base.model, k))  # the cycle GAN's
               for k in ("lambda_cyc", "lambda_id", "cycle_norm", "domains")]
     for flag, v, d in pairs:

@@ -133,9 +133,11 @@ GAN_LOSSES: dict[str, GanLoss] = {g.name: g for g in (
     GanLoss("ns", "non-saturating", d_loss, g_loss, "Goodfellow et al. 2014"),
     GanLoss("wgan", "Wasserstein", wasserstein_d_loss, wasserstein_g_loss, "Arjovsky et al. 2017"),
 )}
-# how D is kept Lipschitz: nothing, weight clipping to [-clip, clip], or a gradient penalty of weight gp
+# how D is kept Lipschitz: nothing, weight clipping to [-clip, clip], a gradient penalty of weight gp, or
+# spectral normalization (each layer's weight divided by its largest singular value, estimated by one power
+# iteration per forward pass: Miyato et al. 2018, https://arxiv.org/abs/1802.05957; ModelConfig.d_norm "spectral")
 LIPSCHITZ: dict[str, str] = {"none": "no constraint", "clip": "weight clipping (WGAN)",
-                             "gp": "gradient penalty (WGAN-GP)"}
+                             "gp": "gradient penalty (WGAN-GP)", "sn": "spectral normalization (SN-GAN)"}
 
 
 def gan_loss(name: str) -> GanLoss:

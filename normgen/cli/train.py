@@ -68,6 +68,8 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
                    help=f"--lipschitz clip: every D weight kept in [-c, c] (default {TrainConfig.clip:g})")
     a.add_argument("--gp", type=float, default=TrainConfig.gp,
                    help=f"--lipschitz gp: weight of the gradient penalty (default {TrainConfig.gp:g})")
+    a.add_argument("--n-critic", type=int, default=TrainConfig.n_critic,
+                   help="discriminator updates per generator update (WGAN-GP as published: 5; default 1)")
     d = p.add_argument_group("training data")
     d.add_argument("--train-size", type=int, default=0, metavar="N",
                    help="train on a class-balanced subset of N images (default 0: all of them); small data "
@@ -129,7 +131,8 @@ def config_from_args(a: argparse.Namespace) -> TrainConfig:
             mo[name] = getattr(a, name)
     kw = dict(steps=a.steps, max_seconds=a.seconds, seed=a.seed, batch_size=a.batch_size,
               lr_d=a.lr_d, log_every=a.log_every, sample_every=a.sample_every, train_size=a.train_size,
-              data_seed=a.data_seed, loss=a.loss, lipschitz=a.lipschitz, clip=a.clip, gp=a.gp)
+              data_seed=a.data_seed, loss=a.loss, lipschitz=a.lipschitz, clip=a.clip, gp=a.gp,
+              n_critic=a.n_critic)
     if a.lr is not None:
         kw["lr"] = a.lr
     return make_config(a.model, a.dataset, model_overrides=mo, reg=reg, **kw)

@@ -1,5 +1,5 @@
-"""`python -m normgen zoo {build,rescore,restat,verify,merge,card}`: the pretrained zoo (normgen.zoo) from the
-command line."""
+"""`python -m normgen zoo {build,rescore,restat,ruler,verify,merge,card}`: the pretrained zoo (normgen.zoo)
+from the command line."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import torch
 from normgen.cli.engine import add_engine_args, check_engine_args, ray_runner
 from normgen.cli.usage import UsageError
 from normgen.data import check_dataset_name
-from normgen.zoo.build import EVAL_N, JUDGE_STEPS, build, build_entry
+from normgen.zoo.build import EVAL_N, JUDGE_STEPS, add_ruler, build, build_entry, ensure_judges_and_floors
 from normgen.zoo.card import write_card
-from normgen.zoo.index import merge, verify, zoo_root
+from normgen.zoo.index import load_index, merge, verify, write_index, zoo_root
 from normgen.zoo.rescore import DRAWS, rescore
 from normgen.zoo.restat import restat
 from normgen.zoo.spec import DATASETS
@@ -56,6 +56,7 @@ def cmd_build(a: argparse.Namespace) -> int:
         res = build(root, data_root=a.data_root, device=device, workers=a.workers, priority=a.priority,
                     steps=a.steps, only=a.only, datasets=datasets, eval_n=a.eval_n, half=not a.float32,
                     judge_steps=a.judge_steps, dry_run=a.dry_run, prune=a.prune, runner=runner,
+                    pretrained=a.pretrained,
                     log=lambda s: print(s, flush=True))
     finally:
         if runner is not None:
@@ -88,6 +89,23 @@ def cmd_restat(a: argparse.Namespace) -> int:
     _check_only(a.only)
     _check_only(a.skip, "--skip")
     restat(zoo_root(a.root), only=a.only, skip=a.skip, pictures=a.pictures, log=lambda s: print(s, flush=True))
+    return 0
+
+
+def cmd_ruler(a: argparse.Namespace) -> int:
+    """Floors and rulers for every dataset with a judge (a judge file replaced: its floor and ruler anew)."""
+    root = zoo_root(a.root)
+    index = load_index(root)
+    index.root = root
+    device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    datasets = [d.strip() for d in a.datasets.split(",") if d.strip()] if a.datasets else sorted(index.judges)
+    log = lambda s: print(s, flush=True)  # noqa: E731
+    ensure_judges_and_floors(index, datasets, data_root=a.data_root, device=device, eval_n=a.eval_n,
+                             judge_steps=JUDGE_STEPS, log=log)
+    for ds in datasets:
+        if a.force:
+            add_ruler(index, ds, data_root=a.data_root, device=device, eval_n=a.eval_n, log=log)
+    write_index(index, root)
     return 0
 
 
@@ -135,6 +153,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--float32", action="store_true", help="store float32 weights (default: bfloat16)")
     b.add_argument("--judge-steps", type=int, default=JUDGE_STEPS, help="steps for judges trained here")
     b.add_argument("--dry-run", action="store_true", help="print the plan and projected size, train nothing")
+    b.add_argument("--pretrained", default=None, metavar="FOLDER",
+                   help="runs kept by scripts/zoo_pretrain.py: entries found there are scored, not retrained")
     b.add_argument("--prune", action="store_true",
                    help="delete indexed entries (and files) of these datasets that the grid no longer lists")
     add_engine_args(b, "entry")
@@ -160,6 +180,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--pictures", action="store_true",
                    help="also measure ink share and per-pixel spread of the samples where the index lacks them")
     w.set_defaults(handler=cmd_restat)
+    u = zs.add_parser("ruler", help="score the ruler's reference sets (real, noisy, blocks, noise) per judge",
+                      description="Floors and rulers (normgen.eval.ruler) of every dataset with a judge, stored in "
+                                  "the index beside each floor.")
+    u.add_argument("--data-root", default=None)
+    u.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
+    u.add_argument("--device", default=None)
+    u.add_argument("--datasets", default=None, help="comma list (default: every dataset with a judge)")
+    u.add_argument("--eval-n", type=int, default=EVAL_N, help=f"images per reference set (default: {EVAL_N})")
+    u.add_argument("--force", action="store_true", help="recompute rulers already stored")
+    u.set_defaults(handler=cmd_ruler)
     v = zs.add_parser("verify", help="check every entry loads, matches its sha256 and samples")
     v.add_argument("--root", default=None, help="zoo folder (default: $NORMGEN_ZOO or ./checkpoints)")
     v.set_defaults(handler=cmd_verify)

@@ -137,9 +137,39 @@ def apply_reg(t: Trainer, reg: RegConfig) -> None:
     t.penalties = {p: Penalty(reg, m if p in targets else None) for p, m in t.model.parts.items()}
 
 
+def critic_update(t: Trainer, real: torch.Tensor, fake: torch.Tensor,
+                  y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict, torch.Tensor | None]:
+    """One discriminator update on `real` and (detached) `fake`: its loss, kept Lipschitz by cfg.lipschitz.
+    Returns (d_loss, D(real), D(fake), penalty terms, the gradient penalty or None)."""
+    m = t.model
+    objective = losses.gan_loss(t.cfg.loss)
+    d_real = m.discriminate(real, y)
+    d_fake = m.discriminate(fake, y)
+    d_loss = objective.d(d_real, d_fake)
+    d_pen, d_terms = t.penalty("discriminator")
+    gp = None
+    if t.cfg.lipschitz == "gp":
+        eps = torch.rand(real.shape[0], generator=t.gen, device=t.gen.device).to(real.device)
+        gp = t.cfg.gp * losses.gradient_penalty(lambda x: m.discriminate(x, y), real, fake, eps)
+        d_pen = d_pen + gp
+    t.update("discriminator", d_loss + d_pen)
+    if t.cfg.lipschitz == "clip":
+        losses.clip_weights_(m.discriminator, t.cfg.clip)
+    return d_loss, d_real, d_fake, d_terms, gp
+
+
 def gan_step(t: Trainer) -> dict[str, torch.Tensor]:
-    """One non-saturating GAN step (Goodfellow et al. 2014): D half, then G half."""
+    """One non-saturating GAN step (Goodfellow et al. 2014): D half (cfg.n_critic updates), then G half."""
     m, bs = t.model, t.cfg.batch_size
+
+    # 0) with n_critic > 1 (WGAN-GP, Gulrajani et al. 2017, Algorithm 1): the critic's first n_critic - 1
+    #    updates, each on a fresh real batch and fresh fakes; the last one below shares its fakes with G's half
+    for _ in range(t.cfg.n_critic - 1):
+        real, y = t.data.batch(bs, t.gen)
+        with torch.no_grad():
+            fake = m.generate(m.latent(bs, t.gen), y)
+        critic_update(t, real, fake, y)
+
     real, y = t.data.batch(bs, t.gen)  # the labels reach only a conditional family's networks
     z = m.latent(bs, t.gen)
     fake = m.generate(z, y)
@@ -147,18 +177,7 @@ def gan_step(t: Trainer) -> dict[str, torch.Tensor]:
     # 1) discriminator: maximise log D(x) + log(1 - D(G(z))); G's output is detached
     #    (or the Wasserstein critic's -mean D(x) + mean D(G(z)); cfg.loss), kept Lipschitz by cfg.lipschitz
     objective = losses.gan_loss(t.cfg.loss)
-    d_real = m.discriminate(real, y)
-    d_fake = m.discriminate(fake.detach(), y)
-    d_loss = objective.d(d_real, d_fake)
-    d_pen, d_terms = t.penalty("discriminator")
-    gp = None
-    if t.cfg.lipschitz == "gp":
-        eps = torch.rand(bs, generator=t.gen, device=t.gen.device).to(real.device)
-        gp = t.cfg.gp * losses.gradient_penalty(lambda x: m.discriminate(x, y), real, fake.detach(), eps)
-        d_pen = d_pen + gp
-    t.update("discriminator", d_loss + d_pen)
-    if t.cfg.lipschitz == "clip":
-        losses.clip_weights_(m.discriminator, t.cfg.clip)
+    d_loss, d_real, d_fake, d_terms, gp = critic_update(t, real, fake.detach(), y)
 
     # 2) generator: maximise log D(G(z)) (the non-saturating form), plus its penalties.
     #    G's update needs only dL/d(fake), so D's weights are frozen for this forward and autograd

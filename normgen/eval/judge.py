@@ -3,7 +3,7 @@
 Its penultimate layer (128 ReLU units) plays the role Inception-v3's pool features play in FID
 (Heusel et al. 2017, https://arxiv.org/abs/1706.08500): a Frechet distance between judge features
 of generated and real test images is a FID-like quality score for 28x28 grey and 32x32 colour data
-(CIFAR-10: 74.4% test accuracy after 4,000 steps), and its softmax gives
+(CIFAR-10: a BatchNorm VGG-style judge, see `train_judge`), and its softmax gives
 confidence and class histograms (normgen.eval.quality). Inputs are images in [-1, 1], like every model.
 
 Stored as `*.safetensors` with JSON metadata (architecture, dataset, class names, measured test
@@ -26,10 +26,13 @@ from torch import nn
 
 from normgen import __version__
 from normgen.checkpoints import CheckpointError
-from normgen.data import Dataset, class_names
+from normgen.data import Dataset, class_names, dataset_info
 
 FORMAT = "normgen-judge/1"
 META_KEY = "normgen_judge"
+
+
+ARCHS = ("plain", "vgg-bn")
 
 
 @dataclass(frozen=True)
@@ -39,23 +42,41 @@ class JudgeConfig:
     ch: int = 16  # channels of the first conv; then 2ch and 4ch (~98k parameters at 28x28)
     features: int = 128  # penultimate width: the feature space of the Frechet distance
     image_size: int = 28
+    arch: str = "plain"  # "plain": one conv per stage (files written before `arch` existed are this);
+    # "vgg-bn": two conv-BatchNorm-ReLU per stage (Simonyan & Zisserman 2015; Ioffe & Szegedy 2015), for CIFAR-10
+
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHS:
+            raise ValueError(f"judge arch {self.arch!r} unknown; choose one of {', '.join(ARCHS)}")
+
+
+def _conv_bn(i: int, o: int) -> list[nn.Module]:
+    return [nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True)]
 
 
 class Judge(nn.Module):
-    """Three conv-ReLU-maxpool stages, then a 128-unit ReLU layer (the features) and a linear head.
+    """Three conv stages with 2x2 max-pooling, then a 128-unit ReLU layer (the features) and a linear head.
 
     Shapes for 28x28: (B,1,28,28) -> (B,ch,14,14) -> (B,2ch,7,7) -> (B,4ch,3,3) -> (B,128) -> (B,K).
+    A stage is one conv-ReLU ("plain") or two conv-BatchNorm-ReLU ("vgg-bn").
     """
 
     def __init__(self, cfg: JudgeConfig) -> None:
         super().__init__()
         self.cfg = cfg
         c = cfg.ch
-        self.convs = nn.Sequential(
-            nn.Conv2d(cfg.in_channels, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(c, 2 * c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(2 * c, 4 * c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        )
+        if cfg.arch == "plain":
+            self.convs = nn.Sequential(
+                nn.Conv2d(cfg.in_channels, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                nn.Conv2d(c, 2 * c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                nn.Conv2d(2 * c, 4 * c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            )
+        else:
+            self.convs = nn.Sequential(
+                *_conv_bn(cfg.in_channels, c), *_conv_bn(c, c), nn.MaxPool2d(2),
+                *_conv_bn(c, 2 * c), *_conv_bn(2 * c, 2 * c), nn.MaxPool2d(2),
+                *_conv_bn(2 * c, 4 * c), *_conv_bn(4 * c, 4 * c), nn.MaxPool2d(2),
+            )
         side = cfg.image_size // 8
         self.fc = nn.Linear(4 * c * side * side, cfg.features)
         self.head = nn.Linear(cfg.features, cfg.num_classes)
@@ -129,36 +150,78 @@ def shift_batch(x: torch.Tensor, g: torch.Generator, max_shift: int = 2) -> torc
     return out.gather(3, idx_c)
 
 
-def train_judge(train: Dataset, test: Dataset, *, steps: int = 1500, batch_size: int = 128, lr: float = 2e-3,
-                seed: int = 0, device: torch.device | str = "cpu", max_shift: int = 2,
-                log=None) -> JudgeResult:
-    """Train a judge with Adam on random batches of the resident training tensor.
+def crop_flip_batch(x: torch.Tensor, g: torch.Generator, pad: int = 4) -> torch.Tensor:
+    """Random crops of the reflect-padded image and random horizontal flips: the standard CIFAR-10
+    augmentation (He et al. 2016, https://arxiv.org/abs/1512.03385, section 4.2)."""
+    b, c, h, w = x.shape
+    padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+    dx = torch.randint(0, 2 * pad + 1, (b,), generator=g, device=g.device).to(x.device)
+    dy = torch.randint(0, 2 * pad + 1, (b,), generator=g, device=g.device).to(x.device)
+    rows = dy[:, None] + torch.arange(h, device=x.device)[None]  # (B, H)
+    cols = dx[:, None] + torch.arange(w, device=x.device)[None]  # (B, W)
+    out = padded.gather(2, rows[:, None, :, None].expand(b, c, h, w + 2 * pad))
+    out = out.gather(3, cols[:, None, None, :].expand(b, c, h, w))
+    flip = (torch.rand(b, generator=g, device=g.device) < 0.5).to(x.device)
+    return torch.where(flip[:, None, None, None], out.flip(3), out)
 
-    The learning rate decays linearly to 5% over `steps` (a cheap, reliable schedule for a short run).
+
+def default_recipe(dataset: str) -> dict[str, Any]:
+    """train_judge's keyword arguments for a dataset: colour gets the BatchNorm judge (a plain one reached
+    74.4% on CIFAR-10, too weak to rank colour samples; this one is over 85%), grey the plain one."""
+    if dataset_info(dataset).image_shape[0] == 3:
+        return {"arch": "vgg-bn", "ch": 32, "steps": 10_000, "lr": 0.1}  # ~26 epochs of CIFAR-10
+    return {"arch": "plain", "ch": 16, "steps": 1500, "lr": 2e-3}
+
+
+def train_judge(train: Dataset, test: Dataset, *, steps: int = 1500, batch_size: int = 128, lr: float = 2e-3,
+                seed: int = 0, device: torch.device | str = "cpu", max_shift: int = 2, arch: str = "plain",
+                ch: int = 16, log=None) -> JudgeResult:
+    """Train a judge on random batches of the resident training tensor.
+
+    "plain" (MNIST, Fashion): Adam, random shifts, learning rate decaying linearly to 5% over `steps` (a
+    cheap, reliable schedule for a short run). "vgg-bn" (CIFAR-10): SGD with Nesterov momentum 0.9 and
+    weight decay 5e-4, a one-cycle schedule (linear warm-up over 15% of the steps to `lr`, then linear
+    decay to 0; Smith & Topin 2017, https://arxiv.org/abs/1708.07120), random crops and flips, and bfloat16
+    autocast on the CPU (AMX/AVX-512 kernels: ~2x the float32 speed measured on a 2-core Xeon).
     """
     device = torch.device(device)
     c, h, _ = train.image_shape
-    cfg = JudgeConfig(num_classes=train.num_classes, in_channels=c, image_size=h)
+    cfg = JudgeConfig(num_classes=train.num_classes, in_channels=c, image_size=h, arch=arch, ch=ch)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         judge = Judge(cfg)
     judge.to(device).train()
     data = train.to(device)
     g = torch.Generator(device=device).manual_seed(seed)
-    opt = torch.optim.Adam(judge.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 - 0.95 * min(s, steps) / steps)
+    bn = arch == "vgg-bn"
+    if bn:
+        judge = judge.to(memory_format=torch.channels_last)
+        opt = torch.optim.SGD(judge.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+        warm = max(1, int(0.15 * steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: min(s + 1, warm) / warm if s < warm else max(0.0, (steps - s) / (steps - warm)))
+    else:
+        opt = torch.optim.Adam(judge.parameters(), lr=lr)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 - 0.95 * min(s, steps) / steps)
     start = time.perf_counter()
     for step in range(1, steps + 1):
         x, y = data.batch(batch_size, g)
-        if max_shift:
+        if bn:
+            x = crop_flip_batch(x, g).contiguous(memory_format=torch.channels_last)
+        elif max_shift:
             x = shift_batch(x, g, max_shift)
-        loss = F.cross_entropy(judge(x), y)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bn):
+            loss = F.cross_entropy(judge(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
         if log is not None and (step % 250 == 0 or step == steps):
             log(f"step {step:>5}/{steps}  loss {loss.item():.4f}  {time.perf_counter() - start:5.1f}s")
+        if log is not None and bn and step % 2000 == 0 and step < steps:
+            judge.eval()
+            log(f"  test accuracy (first 2,000) {accuracy(judge, test, 2000):.2f}%")
+            judge.train()
     seconds = time.perf_counter() - start
     judge.eval()
     return JudgeResult(judge, train.name, accuracy(judge, test), accuracy(judge, train, 10_000), steps, seconds)
@@ -172,7 +235,8 @@ def save_judge(path: str | Path, result: JudgeResult, extra: dict[str, Any] | No
             "dataset": result.dataset, "classes": list(class_names(result.dataset)),
             "test_acc": round(result.test_acc, 3), "train_acc": round(result.train_acc, 3),
             "steps": result.steps, "seconds": round(result.seconds, 1), **(extra or {})}
-    tensors = {k: v.detach().float().cpu().contiguous() for k, v in j.state_dict().items()}
+    tensors = {k: (v.detach().float() if v.is_floating_point() else v.detach()).cpu().contiguous()
+               for k, v in j.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(meta)})

@@ -79,3 +79,16 @@ def flat_weights(module: nn.Module) -> torch.Tensor:
     """All penalized weights of `module` as one float32 vector (for histograms)."""
     ws = [w.detach().float().flatten() for _, w in penalized_weights(module)]
     return torch.cat(ws) if ws else torch.zeros(0)
+
+
+@torch.no_grad()
+def sigma_max(module: nn.Module) -> dict[str, float]:
+    """Each conv / linear layer's largest singular value: the operator 2-norm of its weight reshaped to
+    (out, in * k * k), the quantity spectral normalization holds at 1 (Miyato et al. 2018, sec. 2.1).
+    Under spectral norm `layer.weight` is the normalized weight, so this reads the constraint in force."""
+    out = {}
+    for name, m in module.named_modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            w = m.weight.detach().float()
+            out[name] = float(torch.linalg.matrix_norm(w.reshape(w.shape[0], -1), ord=2))
+    return out

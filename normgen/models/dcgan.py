@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
 
 from normgen.models.base import GenerativeModel
 from normgen.models.gan import GAN
@@ -53,7 +54,10 @@ class ColourGenerator(nn.Module):
 
 
 class ColourDiscriminator(nn.Module):
-    """image (B, C, H, W) -> score (B,): 5x5 stride-2 convs, LeakyReLU(0.2), Dropout(cfg.dropout), dense."""
+    """image (B, C, H, W) -> score (B,): 5x5 stride-2 convs, LeakyReLU(0.2), Dropout(cfg.dropout), dense.
+
+    d_norm "spectral": every layer's weight is divided by its largest singular value (of the weight reshaped
+    to (out, in*k*k)), estimated by one power iteration per training forward (Miyato et al. 2018)."""
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -64,7 +68,10 @@ class ColourDiscriminator(nn.Module):
         self.act = nn.LeakyReLU(0.2)
         self.drop = nn.Dropout(cfg.dropout) if cfg.dropout > 0 else nn.Identity()
         self.head = nn.Linear(2 * ch * (h // 4) * (w // 4), 1)
-        dcgan_init(self)
+        dcgan_init(self)  # before the parametrization: it initialises the raw weight
+        if cfg.d_norm == "spectral":
+            for name in ("conv1", "conv2", "head"):
+                setattr(self, name, spectral_norm(getattr(self, name)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.drop(self.act(self.conv1(x)))

@@ -236,14 +236,18 @@ def parse_dropout(value: Any) -> float:
 
 
 # the adversarial loss as one control: name -> (TrainConfig.loss, TrainConfig.lipschitz), and its text
+# (the Lipschitz ladder on D: none, clipping, gradient penalty, spectral norm; Explore shows the ones the zoo has)
 LOSSES: dict[str, tuple[str, str]] = {"ns": ("ns", "none"), "wgan-clip": ("wgan", "clip"),
-                                      "wgan-gp": ("wgan", "gp"), "wgan": ("wgan", "none")}
+                                      "wgan-gp": ("wgan", "gp"), "wgan": ("wgan", "none"), "sn": ("ns", "sn")}
 LOSS_LABELS = {"ns": "non-saturating (standard)", "wgan-clip": "Wasserstein + weight clipping (c = 0.01)",
-               "wgan-gp": "Wasserstein + gradient penalty (10)", "wgan": "Wasserstein, no constraint (diverges)"}
+               "wgan-gp": "Wasserstein + gradient penalty (10, 5 critic steps)",
+               "wgan": "Wasserstein, no constraint (diverges)",
+               "sn": "non-saturating + spectral norm on D (σ_max = 1)"}
 
 
 LOSS_SHORT = {"ns": "non-saturating", "wgan-clip": "Wasserstein + weight clipping",
-              "wgan-gp": "Wasserstein + gradient penalty", "wgan": "Wasserstein, no constraint"}  # Explore's words
+              "wgan-gp": "Wasserstein + gradient penalty", "wgan": "Wasserstein, no constraint",
+              "sn": "spectral norm on D"}  # Explore's words
 
 
 def loss_name(loss: str, lipschitz: str) -> str | None:

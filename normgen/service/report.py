@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO, summarize
+from normgen.eval.ruler import placement, rung_label
 from normgen.models import family
 from normgen.regularizers import LAMBDAS, PENALTIES, VARIANTS, variant_label
 from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.service.inputs import LOSS_SHORT, dataset_label, loss_name, model_label
 from normgen.zoo import coverage
+from normgen.zoo.colour import sigma_words
 from normgen.zoo.index import Entry, ZooIndex, family_dropout
 from normgen.zoo.readings import (
     dropout_words,
@@ -257,10 +259,16 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
         if isinstance(real_conf, (int, float)):
             scale += f", and the judge is confident on {real_conf:.1f}% of those real images"
         verdicts.append(scale + ".")
+        if rungs := fl.get("ruler"):  # where the FD lands between real photos and noise (normgen.eval.ruler)
+            where_fd = placement(float(stats["metrics"]["fd"]["selected"]), rungs)
+            verdicts.append(f"On this judge's ruler the selected samples land {where_fd}; "
+                            + ", ".join(f"{rung_label(k)} {v:.1f}" for k, v in rungs.items()) + ".")
     for key, label, fmt in PICTURE_ROWS:
         vb, vs = metric(base, key), metric(sel, key)
         if vb is not None and vs is not None:
             rows.append((label, fmt.format(vb), fmt.format(vs)))
+    if base.extra.get("sigma_max") or sel.extra.get("sigma_max"):  # what spectral norm holds at 1
+        rows.append(("discriminator's largest singular value per layer", sigma_words(base), sigma_words(sel)))
     rows.append(("mean pixel change vs baseline (pixels span −1…1)", "—", f"{pixel_change:.3f}"))
 
     table = "| measured on the " + where + " | baseline (λ = 0) | selected |\n|---|---:|---:|\n"

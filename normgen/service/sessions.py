@@ -152,8 +152,10 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     l1, l2 = parse_lambda("l1", l1), parse_lambda("l2", l2)
     target, variant, seed = check_target(model, target), check_variant(variant), parse_seed(seed)
     train_size, dropout = parse_train_size(train_size), parse_dropout(dropout)
-    adversarial = dict(zip(("loss", "lipschitz"), LOSSES[check_loss(loss)], strict=True))
-    if adversarial["loss"] != "ns" and not family(model).adversarial:
+    adversarial: dict = dict(zip(("loss", "lipschitz"), LOSSES[check_loss(loss)], strict=True))
+    if adversarial["lipschitz"] == "gp":  # WGAN-GP as published: 5 critic steps per generator step
+        adversarial["n_critic"] = 5
+    if LOSSES[loss] != LOSSES["ns"] and not family(model).adversarial:
         raise InputError(f"loss {loss!r} needs a discriminator; the {model_label(model)} has none (use ns)")
     start = check_choice("start", start, STARTS)
     device = device or device_name()
@@ -173,7 +175,8 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
               **adversarial}
     notes: list[str] = []
     if upload is not None:
-        entry = upload_source(model, g_norm, upload, root) if start == "finetune" and not dropout else None
+        own = start == "finetune" and not dropout and stream["lipschitz"] != "sn"
+        entry = upload_source(model, g_norm, upload, root) if own else None
         if entry is not None:  # the zoo's baseline of images of this shape, fine-tuned on the visitor's
             ck = _load_baseline(entry, root)
             cfg = replace(ck.config, reg=reg, dataset=dataset, **stream)
@@ -182,6 +185,7 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
                             f"{dataset_info(entry.dataset).label}, {entry.steps} steps, λ = 0) on them"],
                            entry_path(entry, get_index(root).root), upload=upload, root=root)
         why = ("as chosen" if start == "scratch" else "dropout changes the model's config" if dropout else
+               "spectral norm changes the discriminator's layers" if stream["lipschitz"] == "sn" else
                "a conditional model's classes would be the zoo dataset's, not yours" if family(model).conditional
                else "the zoo has no baseline of this model and normalization on images of this shape")
         notes.append(f"Your images: {upload.words()}; trained from scratch ({why}).")
@@ -189,7 +193,10 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     if start == "finetune":
         entry = finetune_source(model, dataset, g_norm, root, train_size)
         ck = _load_baseline(entry, root) if entry is not None and not dropout else None
-        if ck is not None and any(getattr(ck.config.model, k) != v for k, v in cycle.items()):
+        if ck is not None and stream["lipschitz"] == "sn" and ck.config.model.d_norm != "spectral":
+            notes.append("Spectral norm changes the discriminator's layers (a checkpoint only continues under its "
+                         "own config), so this run starts from scratch.")
+        elif ck is not None and any(getattr(ck.config.model, k) != v for k, v in cycle.items()):
             notes.append(f"The zoo baseline was trained with λ_cyc {ck.config.model.lambda_cyc:g}, λ_id "
                          f"{ck.config.model.lambda_id:g} and the {ck.config.model.cycle_norm.upper()} cycle norm "
                          "(a checkpoint only continues under its own config), so this run starts from scratch.")

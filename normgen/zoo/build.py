@@ -15,7 +15,8 @@ finished entry, so an interruption loses at most the entries in flight. Judges m
 Per entry: train with normgen.engine.train.train (the one training loop); save the sampling parts
 (GAN/cGAN generator, VAE decoder + encoder) and the discriminator wherever a number on screen is about it
 (seed-0 baselines, which the app fine-tunes from; a penalty on the discriminator; small training sets,
-whose discriminator gap is shown) in bfloat16 unless --float32; reload the saved file, measure its weight
+whose discriminator gap is shown) in bfloat16 unless --float32 or the spec says
+float32 (the colour block); reload the saved file, measure its weight
 statistics and score it with the judge (what the app shows is what was measured and scored: the file a
 user downloads); record how much the cast changed 64 fixed samples (`half_max_diff`, in [-1, 1] pixel
 units). Parts not stored keep their statistics from training in `trained_weights` (normgen.zoo.restat,
@@ -43,12 +44,14 @@ from normgen.data import load_dataset
 from normgen.engine.sampling import sample
 from normgen.engine.train import train
 from normgen.eval.generalization import generalization
-from normgen.eval.judge import load_judge_file, save_judge, train_judge
-from normgen.eval.metrics import part_totals
+from normgen.eval.judge import default_recipe, load_judge_file, save_judge, train_judge
+from normgen.eval.metrics import part_totals, sigma_max
 from normgen.eval.quality import evaluate, floor, real_reference
+from normgen.eval.ruler import ruler
 from normgen.eval.translation import translation_scores
 from normgen.models import build_model, family
 from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex, load_index, write_index
+from normgen.zoo.pretrain import pretrained_run
 from normgen.zoo.spec import DATASETS, ZooSpec, spec
 
 EVAL_N = 2_000  # generated (and real train) images per FD; the floor uses the same n (FD grows as n shrinks)
@@ -68,7 +71,8 @@ Runner = Callable[[dict[str, dict], Finish], None]
 LATER_FIELDS = ((("train_size",), 0), (("data_seed",), 0), (("model", "dropout"), 0.0), (("loss",), "ns"),
                 (("lipschitz",), "none"), (("clip",), 0.01), (("gp",), 10.0), (("reg", "layers"), "all"),
                 (("model", "lambda_cyc"), 10.0), (("model", "lambda_id"), 0.0), (("model", "cycle_norm"), "l1"),
-                (("model", "domains"), "thin-bold"))  # the colour (issue 15) and the cycle GAN's (issue 16) controls
+                (("model", "domains"), "thin-bold"),  # the colour (issue 15) and the cycle GAN's (issue 16) controls
+                (("n_critic",), 1))  # WGAN-GP's critic steps (issue 24)
 
 
 def recipe_hash(cfg_dict: dict, eval_n: int, half: bool, judge_sha: str) -> str:
@@ -101,6 +105,7 @@ def stored_parts(s: ZooSpec) -> list[str]:
 
 def projected_bytes(s: ZooSpec, half: bool = True) -> int:
     """Size of the entry's file: stored tensors' bytes plus ~2 KB of header."""
+    half = half and not s.float32
     key = ("size", s.model, s.dataset, s.g_norm, s.d_norm, tuple(stored_parts(s)), half)
     if key not in _CACHE:
         model = build_model(s.config(1).model)
@@ -140,11 +145,12 @@ def _init_worker(threads: int) -> None:
 def build_entry(job: dict) -> dict:
     """Train, save, score one entry; returns its index row (a plain dict). Runs in a worker."""
     s = ZooSpec(**job["spec"])
-    root, device, half = Path(job["root"]), job["device"], job["half"]
+    root, device, half = Path(job["root"]), job["device"], job["half"] and not s.float32
     cfg = s.config(job["steps"])
     train_ds = cached_split(s.dataset, True, job["data_root"], device)
-    res = train(cfg, data=train_ds, device=device)
+    res = pretrained_run(job.get("pretrained"), s.id, cfg) or train(cfg, data=train_ds, device=device)
     model = res.model
+    sigmas = sigma_max(model.parts["discriminator"]) if "discriminator" in model.parts else None
     parts = stored_parts(s)
     path = root / s.file
     extra = {"dataset": s.dataset, "steps": res.steps, "status": res.status, "device": res.device,
@@ -174,6 +180,8 @@ def build_entry(job: dict) -> dict:
                half_max_diff=half_diff, bytes=path.stat().st_size)
     if trained:
         row[TRAINED_KEY] = trained
+    if sigmas is not None:  # D's per-layer largest singular value (what spectral norm holds at 1)
+        row["sigma_max"] = {k: round(v, 4) for k, v in sigmas.items()}
     return row
 
 
@@ -192,7 +200,8 @@ def plan(index: ZooIndex, entries: list[ZooSpec], *, steps: int | None, eval_n: 
             out.append((s, "new"))
             continue
         path = index.root / e.file
-        want = recipe_hash(s.config(steps).to_dict(), eval_n, half, _judge_sha(index.root, s.dataset))
+        want = recipe_hash(s.config(steps).to_dict(), eval_n, half and not s.float32,
+                           _judge_sha(index.root, s.dataset))
         fresh = path.is_file() and sha256(path) == e.sha256 and _recipe(index, s.id) == want
         out.append((s, "ok" if fresh else "stale"))
     return out
@@ -210,9 +219,12 @@ def ensure_judges_and_floors(index: ZooIndex, datasets: list[str], *, data_root:
         rel = f"judges/{ds}.safetensors"
         path = index.root / rel
         if not path.is_file():
-            log(f"training the {ds} judge ({judge_steps} steps) -> {path}")
+            recipe = default_recipe(ds)
+            if recipe["arch"] == "plain":  # the colour judge keeps its own (longer) schedule
+                recipe["steps"] = judge_steps
+            log(f"training the {ds} judge ({recipe['steps']} steps) -> {path}")
             res = train_judge(cached_split(ds, True, data_root, device), cached_split(ds, False, data_root, device),
-                              steps=judge_steps, device=device)
+                              device=device, **recipe)
             save_judge(path, res)
             log(f"  {ds} judge: test accuracy {res.test_acc:.2f}% in {res.seconds:.0f} s")
         index.judges[ds] = rel
@@ -224,6 +236,20 @@ def ensure_judges_and_floors(index: ZooIndex, datasets: list[str], *, data_root:
                                         n=eval_n, seed=EVAL_SEED, ref=ref), "judge_sha": _sha(path),
                                 "judge_test_acc": getattr(judge, "meta", {}).get("test_acc")}
             log(f"  {ds} floor (real train vs real test, n={eval_n}): fd {index.floors[ds]['fd']:.3f}")
+        if "ruler" not in index.floors[ds]:
+            add_ruler(index, ds, data_root=data_root, device=device, eval_n=eval_n, log=log)
+
+
+def add_ruler(index: ZooIndex, ds: str, *, data_root: str | None, device: str, eval_n: int,
+              log: Callable[[str], None] = print) -> dict[str, float]:
+    """Score the ruler's reference sets (normgen.eval.ruler) with the zoo's judge of `ds` at the entries'
+    n and store them in the dataset's floor record (index.floors[ds]["ruler"])."""
+    judge, ref = judge_reference(index.root, ds, data_root, device)
+    rungs = ruler(judge, cached_split(ds, True, data_root, device), cached_split(ds, False, data_root, device),
+                  n=eval_n, seed=EVAL_SEED, ref=ref)
+    index.floors.setdefault(ds, {})["ruler"] = rungs
+    log(f"  {ds} ruler (n={eval_n}): " + ", ".join(f"{k} {v:.2f}" for k, v in rungs.items()))
+    return rungs
 
 
 def _sha(path: Path) -> str:
@@ -249,13 +275,14 @@ class BuildResult:
 def build(root: Path, *, data_root: str | None, device: str, workers: int = 1, priority: int = 1,
           steps: int | None = None, only: str | None = None, datasets: tuple[str, ...] = DATASETS,
           eval_n: int = EVAL_N, half: bool = True, judge_steps: int = JUDGE_STEPS, dry_run: bool = False,
-          prune: bool = False, runner: Runner | None = None,
+          prune: bool = False, runner: Runner | None = None, pretrained: str | None = None,
           log: Callable[[str], None] = print) -> BuildResult:
     """Train every missing or stale entry of the grid up to `priority` (see module docstring).
 
     A failing entry is logged and skipped (the others go on); `prune` removes index entries of these
     datasets that the grid no longer lists, with their files. `runner` trains the jobs (default:
     local_runner(workers); normgen.zoo.ray_engine.RayRunner(build_entry, ...) runs them as Ray tasks).
+    `pretrained`: a folder of runs kept by `pretrain_entry`; an entry found there is scored, not retrained.
     """
     index = load_index(root)
     index.root = root
@@ -295,7 +322,8 @@ def build(root: Path, *, data_root: str | None, device: str, workers: int = 1, p
                              device=device, eval_n=eval_n, judge_steps=judge_steps, log=log)
     write_index(index, root)
     jobs = {s.id: {"spec": {k: v for k, v in s.to_dict().items() if k not in ("id", "file")}, "root": str(root),
-                   "data_root": data_root, "device": device, "steps": steps, "eval_n": eval_n, "half": half}
+                   "data_root": data_root, "device": device, "steps": steps, "eval_n": eval_n, "half": half,
+                   "pretrained": pretrained}
             for s in todo}
     start = time.perf_counter()
 

@@ -283,6 +283,14 @@ def render(index: ZooIndex) -> str:
                       f.get("class_entropy"), f.get("within_class_div"), f.get("n")])
     out += [_table(["dataset", "judge test acc %", "judge size", "floor FD (train vs test)", "floor confident %",
                     "floor entropy", "floor div", "n"], jrows), ""]
+    rulers = colour.ruler_table(index)
+    if rulers:
+        out += ["### The ruler: reference images scored by the same judge at the same n", "",
+                "Where an FD lands between real photos and noise (`python -m normgen zoo ruler`, normgen/eval/ruler.py)"
+                ": n random real training images as they are, with Gaussian pixel noise (σ on the [0, 1] scale, "
+                "clipped), reduced to 8×8 blocks of flat colour (the layout without the objects), uniform noise, and "
+                "the first image repeated n times, each scored against the real test set like a generator.", "",
+                rulers, ""]
     out += ["## Metrics", ""]
     for d in datasets:
         for model in MODEL_NAMES:

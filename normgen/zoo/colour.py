@@ -11,14 +11,17 @@ from __future__ import annotations
 import math
 
 from normgen.data import dataset_info
+from normgen.eval.ruler import RUNGS, placement, rung_label
 from normgen.zoo.coverage import collapsed, effective_classes
-from normgen.zoo.index import Entry, ZooIndex
+from normgen.zoo.index import Entry, ZooIndex, family_dropout
 from normgen.zoo.readings import of, stat
 from normgen.zoo.spec import COLOUR_MODEL, colour_block
 from normgen.zoo.verdicts import Effect
 
 BUILD = ("python -m normgen zoo build --datasets cifar10 --priority 11 --workers 1 "
          "--only dcgan-cifar10   # resumable")
+LIPSCHITZ_WORDS = {"clip": "Wasserstein + weight clipping", "gp": "Wasserstein + gradient penalty",
+                   "none": "Wasserstein, no constraint"}
 
 
 def _fd_range(e: Entry) -> tuple[float, float, float]:
@@ -33,12 +36,17 @@ def setting_label(e: Entry) -> str:
     loss, lipschitz, layers = e.setting
     bits = []
     if loss != "ns":
-        bits.append({"clip": "Wasserstein + weight clipping", "gp": "Wasserstein + gradient penalty",
-                     "none": "Wasserstein, no constraint"}[lipschitz])
+        bits.append(LIPSCHITZ_WORDS[lipschitz])
+    if lipschitz == "sn":
+        bits.append("spectral norm on the discriminator")
+    if int(e.extra.get("n_critic", 1)) != 1:
+        bits.append(f"{e.extra['n_critic']} critic steps per G step")
     for k, name in (("l1", "L1"), ("l2", "L2")):
         if getattr(e, k):
             bits.append(f"{name} {getattr(e, k):g} on the {e.target}" + ("" if layers == "all" else
                                                                           f" ({layers} layer only)"))
+    if e.dropout != family_dropout(e.model):
+        bits.append(f"dropout {e.dropout:g} in D (baseline {family_dropout(e.model):g})")
     return ", ".join(bits) or "baseline (non-saturating loss)"
 
 
@@ -49,17 +57,41 @@ def entries(index: ZooIndex, dataset: str = "cifar10") -> list[Entry]:
     return sorted(found, key=lambda e: order.index(e.id) if e.id in order else len(order))
 
 
+def sigma_words(e: Entry) -> str:
+    """D's per-layer largest singular value, 'conv1 0.31 · conv2 0.54 · head 0.93' ('-' where not recorded)."""
+    s = e.extra.get("sigma_max") or {}
+    return " · ".join(f"{k} {v:.2f}" for k, v in s.items()) or "-"
+
+
 def table(index: ZooIndex, dataset: str = "cifar10") -> str:
-    """A markdown table: setting, seed, FD (mean, range over draws), coverage, near-zero G weights."""
-    rows = ["| setting | seed | judge FD (draws: mean, range) | classes covered | G weights near 0 |",
-            "| --- | --- | --- | --- | --- |"]
+    """A markdown table: setting, seed, FD (mean, range over draws) and where it lands on the judge's ruler,
+    coverage (effective classes), D's per-layer sigma_max, near-zero G weights and training time."""
+    rows = ["| setting | seed | judge FD (draws: mean, range) | on the ruler | classes covered | D σ_max per layer "
+            "| G weights near 0 | training |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     k = dataset_info(dataset).num_classes
+    rungs = index.floors.get(dataset, {}).get("ruler", {})
     for e in entries(index, dataset):
         fd, lo, hi = _fd_range(e)
         h = float(e.metrics.get("class_entropy", float("nan")))
         cov = f"{effective_classes(h):.1f} of {k}" + (" (collapse)" if collapsed(h, k) else "")
         near = e.weights.get("generator", {}).get("near_zero_pct", float("nan"))
-        rows.append(f"| {setting_label(e)} | {e.seed} | {fd:.1f} ({lo:.1f}–{hi:.1f}) | {cov} | {near:.1f}% |")
+        rows.append(f"| {setting_label(e)} | {e.seed} | {fd:.1f} ({lo:.1f}–{hi:.1f}) | {placement(fd, rungs) or '-'} "
+                    f"| {cov} | {sigma_words(e)} | {near:.1f}% | {e.steps:,} steps, {e.wall_s / 60:.1f} min |")
+    return "\n".join(rows)
+
+
+def ruler_table(index: ZooIndex) -> str:
+    """Every dataset's ruler (normgen.eval.ruler) as one markdown table: a row per dataset, a column per rung."""
+    found = {d: f["ruler"] for d, f in index.floors.items() if f.get("ruler")}
+    if not found:
+        return ""
+    names = list(RUNGS)
+    rows = ["| dataset | n | " + " | ".join(rung_label(r) for r in names) + " |",
+            "| --- | --- |" + " --- |" * len(names)]
+    for d, r in found.items():
+        rows.append(f"| {dataset_info(d).label} | {index.floors[d].get('n', '-')} | "
+                    + " | ".join(f"{r[k]:.2f}" if k in r else "-" for k in names) + " |")
     return "\n".join(rows)
 
 
@@ -71,8 +103,10 @@ def sentences(index: ZooIndex, dataset: str = "cifar10") -> list[str]:
         return []
     b_lo = min(_fd_range(e)[1] for e in bases)
     b_hi = max(_fd_range(e)[2] for e in bases)
+    rungs = index.floors.get(dataset, {}).get("ruler", {})
     out = [f"The colour DCGAN's baseline scores judge FD {b_lo:.1f}–{b_hi:.1f} over {len(bases)} seed(s) and "
-           f"their noise draws (floor, real vs real: {index.floors.get(dataset, {}).get('fd', float('nan')):.2f})."]
+           f"their noise draws (floor, real vs real: {index.floors.get(dataset, {}).get('fd', float('nan')):.2f}"
+           + (f"; on the ruler: {placement((b_lo + b_hi) / 2, rungs)}" if rungs else "") + ")."]
     for e in found:
         if e in bases:
             continue
@@ -80,7 +114,8 @@ def sentences(index: ZooIndex, dataset: str = "cifar10") -> list[str]:
         words = _effect(bases, e).words("higher (worse)", "lower (better)")
         h = float(e.metrics.get("class_entropy", math.nan))
         extra = "; mode collapse" if collapsed(h, dataset_info(dataset).num_classes) else ""
-        out.append(f"{setting_label(e)}: FD {fd:.1f} (draws {lo:.1f}–{hi:.1f}), {words}{extra}.")
+        label = setting_label(e)
+        out.append(f"{label[:1].upper()}{label[1:]}: FD {fd:.1f} (draws {lo:.1f}–{hi:.1f}), {words}{extra}.")
     return out
 
 
@@ -90,8 +125,10 @@ def missing(index: ZooIndex, dataset: str = "cifar10") -> list[str]:
     out = []
     for z in colour_block(dataset):
         if z.id not in have:
-            loss = ("Wasserstein " + {"clip": "+ clipping", "gp": "+ GP", "none": "alone"}[z.lipschitz]
-                    if z.loss != "ns" else "")
+            loss = ("Wasserstein " + {"clip": "+ clipping", "gp": f"+ GP ({z.n_critic} critic steps)",
+                                      "none": "alone"}[z.lipschitz] if z.loss != "ns" else "")
+            loss = "spectral norm on D" if z.lipschitz == "sn" else loss
+            loss += f"dropout {z.dropout:g}" if z.dropout != family_dropout(z.model) else ""
             lam = " ".join(f"{k.upper()} {getattr(z, k):g}" for k in ("l1", "l2") if getattr(z, k))
             where = "" if not lam or z.target == "generator" else f" on the {z.target}"
             scope = "" if z.layers == "all" else f" ({z.layers} layer)"

@@ -14,9 +14,10 @@ Priorities (issue 4), built with `zoo build --priority K` (everything <= K):
      baseline seed
   6  Fashion-MNIST: the priority-1 core grid
   7  proximal, decoupled and group lasso for the VAE and the conditional GAN
-  10, 11  a colour dataset (CIFAR-10): the colour DCGAN block (`colour_block`): baselines x 3 seeds, the
-     Wasserstein loss with weight clipping / gradient penalty / neither, the source's first-layer L1 1e-4
-     (10); L1 and L2 axes on the generator, a discriminator point (11)
+  10-12  a colour dataset (CIFAR-10): the colour DCGAN block (`colour_block`): baselines x 3 seeds and the
+     Lipschitz ladder on D -- spectral norm, Wasserstein with gradient penalty (5 critic steps) / clipping /
+     nothing (10); generator L2 1e-2 and L1 1e-4, the source's first-layer L1 1e-4, D L2 1e-2, dropout off
+     (11); the rest of the generator's L1 and L2 axes (12). Stored in float32
 The first dataset passed to `spec()` gets priorities 1-5 and 7, every other one the core grid at 6.
 Size (2 bytes a weight: float16 in the shipped files, bfloat16 from issue 25 on; ~0.45 MiB per GAN entry,
 0.42 per VAE, 0.51 per cGAN with its discriminator stored for fine-tuning): priorities 1-6 come to
@@ -107,18 +108,24 @@ CYCLE_PENALTIES = ((1e-3, 0.0), (0.0, 1e-1))  # (l1, l2) on the generator part: 
 MODELS = tuple(m for m in MODEL_NAMES if m in STEPS)  # in the registry's order
 DATASETS = ("mnist", "fashion", "cifar10")  # the first gets the full grid (and comes first in every listing)
 
-# --- the colour block (issue 15): CIFAR-10 as its sources train it, sized for a 2-core CPU ---------------
-# The colour DCGAN at ch 16 runs ~5.9 steps/s alone on one core (scripts/dcgan_widths.py); on the shared
-# development machine at load average ~10 it ran 0.89 steps/s on one thread and 0.41 on two. 500 steps of 64
-# (0.64 epochs of CIFAR-10) is what fitted in the session that built the block (60-187 s of training an
-# entry on one thread; priority 10 took 649 s and 11 took 823 s before the noise draws): far from converged
-# (blurry colour fields). A GPU build can raise COLOUR_STEPS (the recipe hash then retrains the block).
+# --- the colour block (issues 15, 24): CIFAR-10 as its sources train it, sized for a 2-core CPU ------------
+# The colour DCGAN at ch 16 runs ~5.9 steps/s alone on one core (scripts/dcgan_widths.py). 500 steps (0.64
+# epochs) drew horizontal colour bands; issue 24 measured 3,000 steps (7.4 min on two threads) drawing varied
+# textured scenes and 5,000 more doing worse. COLOUR_STEPS is read off scripts/colour_steps_curve.py (judge FD
+# every 500 steps; the numbers are in the model card's colour section and the README).
 COLOUR_MODEL = "dcgan"
-COLOUR_STEPS = 500
+COLOUR_STEPS = 3000
 COLOUR_SEEDS = (0, 1, 2)
-COLOUR_L1 = (1e-5, 1e-4, 1e-3)
-COLOUR_L2 = (1e-3, 1e-2, 1e-1)
-COLOUR_WASSERSTEIN = ("clip", "gp", "none")  # Lipschitz constraints of the Wasserstein baselines
+# the Lipschitz ladder on the discriminator, in build order: spectral norm (the non-saturating baseline's
+# sibling, Miyato et al. 2018), then the Wasserstein critic with a gradient penalty at the paper's 5 critic
+# steps per generator step (Gulrajani et al. 2017), with weight clipping (Arjovsky et al. 2017), unconstrained
+COLOUR_LADDER = (("ns", "sn", 1), ("wgan", "gp", 5), ("wgan", "clip", 1), ("wgan", "none", 1))
+# (tag, target, l1, l2, layers, dropout) at priority 11, in build order; then COLOUR_AXES' points at 12
+COLOUR_POINTS = (("l2", "generator", 0.0, 1e-2, "all", 0.3), ("l1", "generator", 1e-4, 0.0, "all", 0.3),
+                 ("first", "generator", 1e-4, 0.0, "first", 0.3), ("target", "discriminator", 0.0, 1e-2, "all", 0.3),
+                 ("dropout", "generator", 0.0, 0.0, "all", 0.0))
+COLOUR_L1 = (1e-5, 1e-3)  # the rest of the generator's L1 and L2 axes (priority 12)
+COLOUR_L2 = (1e-3, 1e-1)
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,9 @@ class ZooSpec:
     loss: str = "ns"  # TrainConfig.loss: ns | wgan
     lipschitz: str = "none"  # TrainConfig.lipschitz: none | clip | gp
     layers: str = "all"  # RegConfig.layers: which layers of the target the penalty acts on
+    n_critic: int = 1  # TrainConfig.n_critic: discriminator updates per generator update
+    float32: bool = False  # stored in float32 whatever the build's precision (float16 flushes weights below
+    # 6e-8 to 0, so a file could differ from the model its numbers describe; the colour block, issue 24)
 
     def __post_init__(self) -> None:
         if not self.target:
@@ -177,6 +187,8 @@ class ZooSpec:
             s += f"-{self.layers}"
         if (self.loss, self.lipschitz) != ("ns", "none"):
             s += f"-{self.loss}" + ("" if self.lipschitz == "none" else f"-{self.lipschitz}")
+        if self.n_critic != 1:
+            s += f"-nc{self.n_critic}"
         return f"{s}-s{self.seed}"
 
     @property
@@ -192,6 +204,8 @@ class ZooSpec:
         """The TrainConfig of this entry (make_config's per-model defaults + this regularizer)."""
         extra = {} if (self.loss, self.lipschitz) == ("ns", "none") else {"loss": self.loss,
                                                                         "lipschitz": self.lipschitz}
+        if self.n_critic != 1:
+            extra["n_critic"] = self.n_critic
         return make_config(self.model, self.dataset, reg=self.reg, seed=self.seed,
                            steps=steps or self.steps or STEPS[self.model], train_size=self.train_size,
                            model_overrides={"g_norm": self.g_norm, "d_norm": self.d_norm, "dropout": self.dropout,
@@ -248,16 +262,18 @@ def cycle_block(dataset: str) -> list[ZooSpec]:
 
 
 def colour_block(dataset: str) -> list[ZooSpec]:
-    """A colour dataset's grid (issue 15): the colour DCGAN with the sources' batch norm and dropout 0.3."""
+    """A colour dataset's grid (issues 15, 24): the colour DCGAN with the sources' batch norm and dropout 0.3:
+    baselines, the Lipschitz ladder (10), penalty and dropout points (11), the rest of the axes (12)."""
     d = default_model_config(COLOUR_MODEL)
-    base = ZooSpec(COLOUR_MODEL, dataset, 10, "baseline", g_norm=d.g_norm, dropout=d.dropout, steps=COLOUR_STEPS)
+    base = ZooSpec(COLOUR_MODEL, dataset, 10, "baseline", g_norm=d.g_norm, dropout=d.dropout, steps=COLOUR_STEPS,
+                   float32=True)
     out = [replace(base, seed=s) for s in COLOUR_SEEDS]
-    out += [replace(base, tag="wgan", loss="wgan", lipschitz=c, priority=10 if c != "none" else 11)
-            for c in COLOUR_WASSERSTEIN]
-    out.insert(4, replace(base, tag="first", l1=1e-4, layers="first"))  # the source's point, after WGAN-clip
-    out += [replace(base, priority=11, tag="l1", l1=v) for v in COLOUR_L1]
-    out += [replace(base, priority=11, tag="l2", l2=v) for v in COLOUR_L2]
-    out += [replace(base, priority=11, tag="target", target="discriminator", l2=1e-2)]
+    out += [replace(base, tag="ladder", loss=loss, lipschitz=lip, n_critic=nc,
+                    d_norm="spectral" if lip == "sn" else "none") for loss, lip, nc in COLOUR_LADDER]
+    out += [replace(base, priority=11, tag=tag, target=target, l1=a, l2=b, layers=layers, dropout=do)
+            for tag, target, a, b, layers, do in COLOUR_POINTS]
+    out += [replace(base, priority=12, tag="l1", l1=v) for v in COLOUR_L1]
+    out += [replace(base, priority=12, tag="l2", l2=v) for v in COLOUR_L2]
     return out
 
 

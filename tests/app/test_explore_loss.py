@@ -19,8 +19,8 @@ ARGS = ("dcgan", "cifar10", "batch", 1e-4, 0.0, "generator", "loss", 0, 0, 0.0)
 
 @pytest.fixture(scope="module")
 def tab():
-    if not any(e.setting[0] == "wgan" for e in I.get_index(None).find(model="dcgan", dataset="cifar10")):
-        pytest.skip("the shipped zoo has no Wasserstein entries")
+    if "sn" not in I.zoo_choices(I.get_index(None), "dcgan", "cifar10")["loss"]:
+        pytest.skip("the shipped zoo has no spectral-norm entry on CIFAR-10")
     mp = pytest.MonkeyPatch()
     mp.setenv("NORMGEN_PRERENDER", "0")
     with gr.Blocks():
@@ -39,21 +39,21 @@ def test_the_control_is_offered_only_where_the_index_has_other_losses(tab):
     ups = E.control_updates(index, "dcgan", "cifar10", {})
     assert len(ups) == len(tab.controls())
     loss = ups[-1]
-    assert loss["visible"] is True and [v for _, v in loss["choices"]] == ["ns", "wgan-clip", "wgan-gp", "wgan"]
+    assert loss["visible"] is True and [v for _, v in loss["choices"]] == I.zoo_choices(index, "dcgan",
+                                                                                        "cifar10")["loss"]
     assert loss["value"] == "ns"
     assert E.control_updates(index, "gan", "mnist", {"loss": "wgan-clip"})[-1]["visible"] is False
     assert E.control_updates(index, "gan", "mnist", {"loss": "wgan-clip"})[-1]["value"] == "ns"
 
 
 def test_choosing_a_loss_shows_its_entry_with_lambda_off(tab):
-    out = _by(tab.view_outputs(), E.make_loss_fn(None)(*ARGS, "wgan-clip"))
+    out = _by(tab.view_outputs(), E.make_loss_fn(None)(*ARGS, "sn"))
     assert out[id(tab.l1)] == 0.0 and out[id(tab.l2)] == 0.0
-    assert "Wasserstein + weight clipping" in out[id(tab.selected_caption)]
-    assert "within the seed-to-seed" in out[id(tab.details)] and "3 seeds" in out[id(tab.details)]
+    assert "spectral norm" in out[id(tab.selected_caption)]
+    assert "seed-to-seed" in out[id(tab.details)] and "3 seeds" in out[id(tab.details)]
     assert "discriminator" in out[id(tab.headline)]
-    assert parse_qs(out[id(tab.query)])["loss"] == ["wgan-clip"]
-    gp = _by(tab.view_outputs(), E.make_loss_fn(None)(*ARGS, "wgan-gp"))
-    assert "larger than the seed-to-seed" in gp[id(tab.details)]
+    assert "discriminator's largest singular value per layer" in out[id(tab.details)]
+    assert parse_qs(out[id(tab.query)])["loss"] == ["sn"]
     back = _by(tab.view_outputs(), E.make_loss_fn(None)(*ARGS, "ns"))  # the λ stay on the usual loss
     assert back[id(tab.l1)] == 1e-4 and "loss" not in parse_qs(back[id(tab.query)])
     with pytest.raises(gr.Error, match="loss"):
@@ -62,14 +62,14 @@ def test_choosing_a_loss_shows_its_entry_with_lambda_off(tab):
 
 def test_the_slider_view_keeps_the_loss_and_still_skips_the_baseline(tab):
     out = _by(tab.view_outputs(), E.make_slider_fn(None)("dcgan", "cifar10", "batch", 0, 0, "generator", "loss",
-                                                         0, 0, 0.0, "wgan-gp"))
-    assert "gradient penalty" in out[id(tab.selected_caption)]
+                                                         0, 0, 0.0, "sn"))
+    assert "spectral norm" in out[id(tab.selected_caption)]
     assert out[id(tab.baseline)] == {"__type__": "update"} and out[id(tab.noise)] == {"__type__": "update"}
 
 
 def test_a_link_with_a_loss_opens_it(tab):
-    q = I.parse_query({"model": "dcgan", "dataset": "cifar10", "loss": "wgan", "tab": "explore"})
-    assert q["loss"] == "wgan" and "loss" not in I.parse_query({"loss": "hinge"})
+    q = I.parse_query({"model": "dcgan", "dataset": "cifar10", "loss": "sn", "tab": "explore"})
+    assert q["loss"] == "sn" and "loss" not in I.parse_query({"loss": "hinge"})
     out = _by(tab.load_outputs(), E.make_load_fn(None)(q))
-    assert out[id(tab.loss)]["value"] == "wgan" and out[id(tab.l1)] == 0.0
-    assert "Wasserstein, no constraint" in out[id(tab.selected_caption)]
+    assert out[id(tab.loss)]["value"] == "sn" and out[id(tab.l1)] == 0.0
+    assert "spectral norm" in out[id(tab.selected_caption)]

@@ -382,6 +382,29 @@ def test_the_gradient_penalty_is_recorded_and_changes_the_run(shapes_small):
     assert not torch.equal(plain.samples, gp.samples)
 
 
+@pytest.mark.parametrize("n_critic", [1, 5])
+def test_the_critic_takes_n_critic_steps_per_generator_step(shapes_small, monkeypatch, n_critic):
+    """WGAN-GP as published (Gulrajani et al. 2017, Algorithm 1): n_critic discriminator updates, then one
+    generator update, each step."""
+    from normgen.engine import train as T
+
+    calls: list[str] = []
+    real_update = T.Trainer.update
+    monkeypatch.setattr(T.Trainer, "update", lambda self, name, loss: (calls.append(name), real_update(self, name,
+                                                                                                    loss))[1])
+    res = train(tiny_config("gan", steps=4, loss="wgan", lipschitz="gp", n_critic=n_critic), data=shapes_small,
+                device="cpu")
+    assert res.steps == 4
+    assert calls == (["discriminator"] * n_critic + ["generator"]) * 4
+
+
+def test_n_critic_is_checked():
+    with pytest.raises(ValueError, match="n_critic must be an integer in \\[1, 10\\]"):
+        tiny_config("gan", n_critic=0)
+    with pytest.raises(ValueError, match="no discriminator"):
+        tiny_config("vae", n_critic=5)
+
+
 @pytest.mark.parametrize("field,value,match", [("clip", 0.0, "clip must be"), ("clip", -1.0, "clip must be"),
                                                ("clip", float("nan"), "clip must be"), ("gp", float("nan"), "gp must"),
                                                ("loss", "hinge", "loss must be one of ns, wgan"),

@@ -97,3 +97,17 @@ def test_cli_judge(tmp_path, capsys):
     assert out.is_file() and "test accuracy" in capsys.readouterr().out
     assert main(["judge", "--dataset", "shapes", "--steps", "0", "--out", str(out)]) == 2
     assert main(["judge", "--dataset", "cifar", "--out", str(out)]) == 2
+
+
+def test_vgg_bn_judge_round_trips_and_old_files_read_as_plain(tmp_path):
+    train = load_dataset("shapes", size=512, seed=0)
+    res = train_judge(train, train, steps=3, batch_size=16, arch="vgg-bn", ch=8, lr=0.05)
+    path = save_judge(tmp_path / "bn.safetensors", res)
+    j = load_judge_file(path)
+    assert j.cfg.arch == "vgg-bn" and j.meta["config"]["arch"] == "vgg-bn"
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in j.modules())
+    x = train.images[:16]
+    assert torch.allclose(j.logits(x), res.judge.logits(x), atol=1e-5)
+    assert JudgeConfig().arch == "plain"  # a file written before `arch` existed rebuilds the one-conv judge
+    with pytest.raises(ValueError, match="vgg-bn"):
+        JudgeConfig(arch="resnet")

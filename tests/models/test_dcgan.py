@@ -50,3 +50,36 @@ def test_trains_a_few_steps_and_samples_colour_in_range(loss, lipschitz):
 def test_a_grey_dataset_for_the_colour_model_is_one_line():
     with pytest.raises(ValueError, match="built for 3-channel images; dataset 'mnist' has 1 \\(grey\\)"):
         make_config("dcgan", "mnist")
+
+
+def test_spectral_norm_holds_each_discriminator_layers_largest_singular_value_at_one():
+    """Miyato et al. 2018: after training steps, the power iteration's estimate u^T W v of each raw weight's
+    largest singular value agrees with torch.linalg.matrix_norm(ord=2), so every normalized layer has
+    sigma_max ~ 1; without spectral norm the layers are elsewhere."""
+    from torch.nn.utils import parametrize
+
+    from normgen.eval.metrics import sigma_max
+
+    cfg = make_config("dcgan", "cifar10", model_overrides={"ch": 8}, steps=12, batch_size=8, log_every=4,
+                      n_samples=4, lipschitz="sn")
+    assert cfg.model.d_norm == "spectral"
+    res = train(cfg, data=colour_data(), device="cpu")
+    d = res.model.discriminator
+    for name in ("conv1", "conv2", "head"):
+        layer = getattr(d, name)
+        assert parametrize.is_parametrized(layer, "weight")
+        raw = layer.parametrizations.weight.original.detach()
+        sn = layer.parametrizations.weight[0]
+        w = raw.reshape(raw.shape[0], -1)
+        estimate = torch.dot(sn._u, torch.mv(w, sn._v)).item()
+        assert estimate == pytest.approx(torch.linalg.matrix_norm(w, ord=2).item(), rel=0.02)
+    assert all(v == pytest.approx(1.0, abs=0.02) for v in sigma_max(d).values())
+    plain = train(make_config("dcgan", "cifar10", model_overrides={"ch": 8}, steps=12, batch_size=8, log_every=4,
+                              n_samples=4), data=colour_data(), device="cpu")
+    assert any(abs(v - 1.0) > 0.1 for v in sigma_max(plain.model.discriminator).values())
+
+
+def test_spectral_norm_needs_the_spectral_discriminator():
+    cfg = make_config("dcgan", "cifar10")
+    with pytest.raises(ValueError, match="d_norm='spectral'"):
+        type(cfg)(**{**cfg.__dict__, "lipschitz": "sn"})

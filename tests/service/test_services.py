@@ -314,15 +314,17 @@ def test_wait_for_worker_threads_to_end():
 
 
 @pytest.mark.parametrize("loss,want", [("ns", ("ns", "none")), ("wgan-clip", ("wgan", "clip")),
-                                       ("wgan-gp", ("wgan", "gp")), ("wgan", ("wgan", "none"))])
+                                       ("wgan-gp", ("wgan", "gp")), ("wgan", ("wgan", "none")), ("sn", ("ns", "sn"))])
 def test_the_loss_control_sets_loss_and_lipschitz(tmp_path, loss, want):
     plan = sessions.plan_run("gan", "shapes", "none", 1e-3, 0.0, "generator", "loss", 0, 20, 10, "scratch",
                              loss=loss, root=str(tmp_path / "nozoo"))
     assert (plan.cfg.loss, plan.cfg.lipschitz) == want
+    assert plan.cfg.n_critic == (5 if loss == "wgan-gp" else 1)  # WGAN-GP as published
+    assert (plan.cfg.model.d_norm == "spectral") is (loss == "sn")
 
 
 def test_a_bad_loss_or_a_loss_without_discriminator_is_an_input_error(tmp_path):
-    with pytest.raises(I.InputError, match="loss must be one of: ns, wgan-clip, wgan-gp, wgan"):
+    with pytest.raises(I.InputError, match="loss must be one of: ns, wgan-clip, wgan-gp, wgan, sn"):
         sessions.plan_run("gan", "shapes", "none", 0, 0, "generator", "loss", 0, 20, 10, "scratch", loss="hinge",
                           root=str(tmp_path))
     with pytest.raises(I.InputError, match="needs a discriminator"):

@@ -1,6 +1,7 @@
 """normgen.zoo.colour and the index's colour rules: the colour DCGAN's baseline has its family's dropout,
-the Wasserstein and first-layer entries are told apart from the plain ones, and every sentence is read
-against the baseline seeds' whole FD range."""
+the Lipschitz ladder (Wasserstein, spectral norm) and first-layer entries are told apart from the plain ones,
+every sentence is read against the baseline seeds' whole FD range, and the table places each FD on the
+judge's ruler beside D's per-layer largest singular values."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.spec import colour_block
 
 
-def _entry(spec, fd_draws, entropy=2.2, near=1.0) -> Entry:
+def _entry(spec, fd_draws, entropy=2.2, near=1.0, sigma=None) -> Entry:
     row = {**{k: v for k, v in spec.to_dict().items() if k not in ("priority", "tag")},
-           "steps": 1000, "device": "cpu", "wall_s": 1.0, "sha256": "0" * 64,
+           "steps": 1000, "device": "cpu", "wall_s": 60.0, "sha256": "0" * 64,
            "metrics": {"fd": sum(fd_draws) / len(fd_draws), "fd_draws": fd_draws, "class_entropy": entropy},
            "weights": {"generator": {"near_zero_pct": near}}}
+    if sigma:
+        row["sigma_max"] = sigma
     return Entry.from_dict(row)
 
 
@@ -23,16 +26,19 @@ def _index() -> ZooIndex:
     grid = {z.id: z for z in colour_block("cifar10")}
     by = {(z.tag, z.seed, z.lipschitz, z.l1, z.layers): z for z in grid.values()}
     es = [_entry(by[("baseline", s, "none", 0.0, "all")], [40.0 + s, 42.0 + s]) for s in (0, 1, 2)]
-    es.append(_entry(by[("wgan", 0, "clip", 0.0, "all")], [80.0, 85.0], entropy=0.3))
+    es.append(_entry(by[("ladder", 0, "clip", 0.0, "all")], [80.0, 85.0], entropy=0.3))
+    es.append(_entry(by[("ladder", 0, "sn", 0.0, "all")], [35.0, 36.0], sigma={"conv1": 1.0, "conv2": 1.001,
+                                                                                "head": 0.999}))
     es.append(_entry(by[("first", 0, "none", 1e-4, "first")], [41.0, 43.0], near=20.0))
     es.append(_entry(by[("l1", 0, "none", 1e-4, "all")], [30.0, 31.0]))
-    return ZooIndex(Path("."), es, floors={"cifar10": {"fd": 1.17}})
+    ruler = {"real": 1.2, "noise0.1": 20.0, "noise0.3": 60.0, "blocks8": 70.0, "uniform": 150.0, "repeat": 90.0}
+    return ZooIndex(Path("."), es, floors={"cifar10": {"fd": 1.17, "n": 2000, "ruler": ruler}})
 
 
 def test_baselines_and_settings_are_told_apart():
     ix = _index()
     bases = [e for e in ix.entries if e.is_baseline]
-    assert len(bases) == 4  # three seeds and the Wasserstein one: every lambda 0 and the family's dropout 0.3
+    assert len(bases) == 5  # three seeds, the Wasserstein and the spectral-norm ones: every lambda 0, dropout 0.3
     plain = ix.baseline("dcgan", "cifar10")
     assert plain.setting == ("ns", "none", "all") and plain.seed == 0
     wgan = next(e for e in ix.entries if e.setting[0] == "wgan")
@@ -46,6 +52,7 @@ def test_baselines_and_settings_are_told_apart():
 def test_sentences_read_each_setting_against_the_baseline_seeds_range():
     text = colour.sentences(_index())
     assert text[0].startswith("The colour DCGAN's baseline scores judge FD 40.0–44.0 over 3 seed(s)")
+    assert "on the ruler: between real + noise σ 0.1 (20.0) and real + noise σ 0.3 (60.0)" in text[0]
     joined = " ".join(text)
     # the one rule of every screen (verdicts.Effect): beyond the seed spread (2) and the seed ranges apart
     assert ("Wasserstein + weight clipping: FD 82.5 (draws 80.0–85.0), higher (worse) by 40.5, beyond the seed "
@@ -71,8 +78,14 @@ def test_a_setting_apart_from_the_seeds_but_closer_than_their_spread_is_no_effec
 def test_table_and_missing_list_the_grid():
     ix = _index()
     t = colour.table(ix)
-    assert t.count("\n") == 1 + 6
-    assert "| Wasserstein + weight clipping | 0 | 82.5 (80.0–85.0) | 1.3 of 10 (collapse)" in t
+    assert t.count("\n") == 1 + 7
+    assert ("| Wasserstein + weight clipping | 0 | 82.5 (80.0–85.0) | between real as 8×8 colour blocks (70.0) and "
+            "one image repeated (90.0) | 1.3 of 10 (collapse)") in t
+    assert "| spectral norm on the discriminator | 0 | 35.5 (35.0–36.0) |" in t
+    assert "conv1 1.00 · conv2 1.00 · head 1.00 | 1.0% | 1,000 steps, 1.0 min |" in t
     missing = colour.missing(ix)
-    assert "Wasserstein + GP s0" in missing and "baseline s0" not in missing
+    assert "Wasserstein + GP (5 critic steps) s0" in missing and "baseline s0" not in missing
+    assert "dropout 0 s0" in missing
+    rulers = colour.ruler_table(ix)
+    assert "| CIFAR-10 (colour) | 2000 | 1.20 | 20.00 | 60.00 | 70.00 | 150.00 | 90.00 |" in rulers
     assert colour.summary(ix).startswith("Colour DCGAN on CIFAR-10 (colour): baseline FD 40–44 over 3 seeds")

@@ -50,7 +50,7 @@ def test_every_grid_position_of_the_mnist_core_grid_is_shipped(index):
 
 def test_the_zoo_fits_its_size_budget():
     total = sum(p.stat().st_size for p in ROOT.rglob("*") if p.is_file())
-    assert total <= 100e6, f"checkpoints/ holds {total / 1e6:.1f} MB, over the 100 MB budget (issue 12)"
+    assert total <= 130e6, f"checkpoints/ holds {total / 1e6:.1f} MB, over the 130 MB budget (issues 12, 24)"
 
 
 def test_every_entry_loads_matches_sha_and_samples(index):
@@ -83,7 +83,7 @@ def test_tampered_copy_is_rejected(index, tmp_path):
 # The colour DCGAN entries (CIFAR-10) are being retrained on another branch; their rows still hold the
 # statistics of the float32 weights. Once merged, `python -m normgen zoo restat` brings them in line,
 # and this mark (strict: the test then passes and the mark fails it) must go.
-STATS_PENDING = {"cifar10": "the colour DCGAN rows predate `zoo restat`: run it after the colour branch merges"}
+STATS_PENDING: dict[str, str] = {}  # dataset -> why its rows are not yet restated (none)
 
 
 def _datasets() -> list:

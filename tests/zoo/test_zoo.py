@@ -12,12 +12,13 @@ import shutil
 import pytest
 import torch
 
-from normgen.checkpoints import CheckpointError, sha256
+from normgen.checkpoints import CheckpointError, load, sha256
 from normgen.cli import main
 from normgen.data import load_dataset
 from normgen.engine.sampling import sample
 from normgen.eval.metrics import model_weight_stats
 from normgen.eval.quality import evaluate
+from normgen.eval.ruler import RUNGS
 from normgen.zoo.build import EVAL_SEED, build, plan, projected_bytes
 from normgen.zoo.index import Entry, ZooIndex, load_entry, load_index, load_judge, verify, write_index
 from normgen.zoo.spec import L1_AXIS, L2_AXIS, SEEDS, spec
@@ -129,6 +130,8 @@ def test_build_writes_entries_per_contract(zoo):
     raw = json.loads((root / "index.json").read_text())
     assert raw["format"] == "normgen-zoo/1" and raw["judges"] == {"shapes": "judges/shapes.safetensors"}
     assert raw["floors"]["shapes"]["n"] == EVAL_N and raw["floors"]["shapes"]["fd"] >= 0
+    ruler = raw["floors"]["shapes"]["ruler"]  # the judge's ruler at the entries' n (normgen.eval.ruler)
+    assert ruler["real"] < ruler["noise0.3"] < ruler["uniform"] and set(ruler) == set(RUNGS)
     assert len(raw["entries"]) == 3
     grid = {s.id: s for s in spec(("shapes",))}
     keys = {"id", "file", "model", "dataset", "g_norm", "d_norm", "target", "variant", "l1", "l2", "group", "act",
@@ -148,6 +151,28 @@ def test_build_writes_entries_per_contract(zoo):
     assert set(by["cgan"].weights) == {"generator"}  # measured on the file, which stores the generator only
     assert set(by["cgan"].extra["trained_weights"]) == {"discriminator"}  # from training, labelled as such
     assert by["cgan"].l2 == 0.01 and by["vae"].l1 == 0.001 and by["vae"].target == "decoder"
+
+
+def test_a_run_trained_ahead_of_its_judge_is_scored_not_retrained(tmp_path, monkeypatch):
+    """scripts/zoo_pretrain.py keeps runs (normgen.zoo.pretrain); `build --pretrained` scores them as they are,
+    and a run of another recipe (here: other steps) is trained afresh."""
+    from normgen.zoo import build as B
+    from normgen.zoo.pretrain import pretrain_entry
+
+    s = next(z for z in spec(("shapes",)) if z.id.startswith("gan-shapes-none-generator-loss-l1=0-l2=0-g=0-s0"))
+    job = {"spec": {k: v for k, v in s.to_dict().items() if k not in ("id", "file")}, "data_root": None,
+           "device": "cpu", "steps": 20}
+    kept = pretrain_entry(job, tmp_path / "pre")
+    assert kept.is_file() and pretrain_entry(job, tmp_path / "pre") == kept  # resumable: not trained twice
+    trained: list = []
+    real_train = B.train
+    monkeypatch.setattr(B, "train", lambda *a, **k: trained.append(1) or real_train(*a, **k))
+    kw = {**KW, "only": "^baseline gan-shapes-none-generator-loss-l1=0-l2=0-g=0-s0"}
+    res = build(tmp_path / "zoo", log=lambda _: None, pretrained=str(tmp_path / "pre"), **kw)
+    assert res.trained == [s.id] and not trained
+    assert load_index(tmp_path / "zoo").get(s.id).wall_s == pytest.approx(load(kept).meta["wall_s"], abs=0.01)
+    build(tmp_path / "zoo2", log=lambda _: None, pretrained=str(tmp_path / "pre"), **{**kw, "steps": 10})
+    assert trained == [1]
 
 
 def test_build_is_resumable(zoo):

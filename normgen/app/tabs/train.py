@@ -32,6 +32,7 @@ import gradio as gr
 
 from normgen.app.tabs.explore import g_norm_choices, model_choices, target_choices, variant_choices
 from normgen.app.tabs.train_baseline import baseline_view, build_baseline_view, wire_baseline
+from normgen.app.tabs.train_colour import wire_colour_pairing
 from normgen.app.tabs.train_cycle import CycleControls, build_cycle_controls, cycle_visibility, intro_status
 from normgen.app.tabs.train_lambda import SLIDER_CSS, lambda_readout, lambda_slider, wire_lambdas
 from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS, defaults, make_load_fn, train_fragment
@@ -514,6 +515,10 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
     tab.dataset.input(lambda d, n: gr.update(choices=train_size_presets(d, data_root), value=preset_of(n)),
                       [tab.dataset, tab.train_size], tab.train_size_preset, **PRIVATE)
     tab.model.input(target_update, [tab.model, tab.target], tab.target, **PRIVATE)
+    wire_colour_pairing(tab.model, tab.dataset, tab.target, tab.train_size_preset,
+                        available=[d for d, why in I.dataset_status(data_root).items() if why is None],
+                        target_update=target_update,
+                        preset_update=lambda d: gr.update(choices=train_size_presets(d, data_root), value=0))
     tab.model.change(cycle_visibility, tab.model, tab.cycle.group, **PRIVATE)  # a link sets it too
     tab.model.change(lambda m, store: explain(intro_status(m, root)) if store.run is None else gr.skip(),
                      [tab.model, tab.store], tab.status, **PRIVATE)  # what Start will do, until this session has a run

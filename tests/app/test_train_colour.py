@@ -1,0 +1,52 @@
+"""Train switches the dataset with the model where colour demands it (normgen.app.tabs.train_colour): the
+colour DCGAN selects CIFAR-10, CIFAR-10 selects the colour DCGAN, grey pairs stay as chosen; in the built
+tab, the model control's own event moves the dataset control (and the dataset's moves the model)."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+
+from normgen.app.tabs import train as T
+from normgen.app.tabs.train_colour import dataset_for_model, model_for_dataset
+
+AVAILABLE = ["shapes", "mnist", "fashion", "cifar10"]
+
+
+def test_the_colour_model_selects_a_colour_dataset_and_back():
+    assert dataset_for_model("dcgan", "mnist", AVAILABLE) == "cifar10"
+    assert dataset_for_model("dcgan", "cifar10", AVAILABLE) == "cifar10"
+    assert dataset_for_model("gan", "mnist", AVAILABLE) == "mnist"  # a grey pair stays
+    assert dataset_for_model("dcgan", "mnist", ["shapes", "mnist"]) == "mnist"  # no colour data here: as it was
+    assert model_for_dataset("cifar10", "gan") == "dcgan"
+    assert model_for_dataset("cifar10", "dcgan") == "dcgan"
+    assert model_for_dataset("mnist", "dcgan") == "gan"
+    assert model_for_dataset("fashion", "vae") == "vae"
+
+
+def _handler(demo: gr.Blocks, component, name: str):
+    for dep in demo.fns.values():
+        if any(t[0] == component._id and t[1] == "input" for t in dep.targets) and dep.fn.__name__ == name:
+            return dep
+    raise AssertionError(f"no {name} on the component's input event")
+
+
+@pytest.fixture(scope="module")
+def tab_and_demo():
+    with gr.Blocks() as demo:
+        tab = T.build_train_tab(None)
+        T.wire_train(tab)
+    return tab, demo
+
+
+def test_train_switches_the_dataset_with_the_model(tab_and_demo):
+    tab, demo = tab_and_demo
+    dep = _handler(demo, tab.model, "on_model")
+    assert [c._id for c in dep.inputs] == [tab.model._id, tab.dataset._id]
+    assert dep.outputs[0] == tab.dataset._id if isinstance(dep.outputs[0], int) else dep.outputs[0]._id
+    ds_update, presets = dep.fn("dcgan", "mnist")
+    assert ds_update["value"] == "cifar10" and presets["value"] == 0
+    assert dep.fn("gan", "mnist")[0] is not None and not isinstance(dep.fn("gan", "mnist")[0], dict)  # gr.skip()
+    back = _handler(demo, tab.dataset, "on_dataset")
+    model_update, target = back.fn("cifar10", "gan", "generator")
+    assert model_update["value"] == "dcgan" and target["value"] == "generator"
