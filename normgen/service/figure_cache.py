@@ -63,7 +63,11 @@ class FigureStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.prune()
         tmp = p.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        fig.savefig(tmp, format="png", dpi=100)
+        try:
+            fig.savefig(tmp, format="png", dpi=100)
+        except FileNotFoundError:  # its folder went in the meantime (removed by hand): make it again, once
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fig.savefig(tmp, format="png", dpi=100)
         os.replace(tmp, p)
         return str(p)
 

@@ -67,16 +67,17 @@ def _remove(p: Path) -> bool:
         return False
 
 
-def _prune_empty(folders: Iterable[Path], roots: set[Path]) -> None:
-    """Remove emptied sub-folders (never a swept folder itself)."""
-    for folder in folders:
-        for root, dirs, files in os.walk(folder, topdown=False):
-            r = Path(root)
-            if not dirs and not files and r not in roots:
-                try:
-                    r.rmdir()
-                except OSError:
-                    pass
+def _prune_emptied(removed: Iterable[Path], roots: set[Path]) -> None:
+    """Remove the folders this sweep emptied (a removed file's folder, then its parents), never a swept
+    folder itself nor one that was already empty: a cache's folder made a moment ago and not yet written
+    to is its owner's, and removing it made that owner's next write fail."""
+    for folder in sorted({f.parent for f in removed}, key=lambda d: len(d.parts), reverse=True):
+        while folder not in roots and any(folder.is_relative_to(r) for r in roots):
+            try:
+                folder.rmdir()  # only when empty
+            except OSError:
+                break
+            folder = folder.parent
 
 
 def sweep(folders: list[Path], *, max_age_s: float = MAX_AGE_S, max_total_bytes: float = MAX_TOTAL_MB * 2**20,
@@ -87,11 +88,12 @@ def sweep(folders: list[Path], *, max_age_s: float = MAX_AGE_S, max_total_bytes:
     in `skip` are neither swept nor counted (caches that bound themselves)."""
     now = time.time() if now is None else now
     rep = SweepReport()
-    left = []
+    left, removed = [], []
     for mtime, size, p in sorted(_files(folders, [Path(f) for f in skip])):
         if now - mtime > max_age_s and not keep(p) and _remove(p):
             rep.removed_files += 1
             rep.removed_bytes += size
+            removed.append(p)
         else:
             left.append((mtime, size, p))
     total = sum(size for _, size, _ in left)
@@ -101,10 +103,11 @@ def sweep(folders: list[Path], *, max_age_s: float = MAX_AGE_S, max_total_bytes:
             total -= size
             rep.removed_files += 1
             rep.removed_bytes += size
+            removed.append(p)
         else:
             kept.append(size)
     rep.kept_files, rep.kept_bytes = len(kept), sum(kept)
-    _prune_empty(folders, set(folders))
+    _prune_emptied(removed, {Path(f) for f in folders})
     return rep
 
 

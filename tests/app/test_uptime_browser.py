@@ -17,11 +17,17 @@ from conftest_browser import CHROMIUM_ARGS, VIEWPORT, browser_unavailable, chrom
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TABS = ("Explore", "Train", "Compare", "Learn", "Translate")
-# pictures served as files (an inline data: picture cannot go missing; a lazy one below the fold may not
-# have loaded yet, which says nothing about the sweep)
-BROKEN_JS = """() => [...document.querySelectorAll('img')]
-  .filter(i => i.getAttribute('src') && !i.getAttribute('src').startsWith('data:') && i.offsetParent !== null)
-  .map(i => ({src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0}))"""
+# the pictures a tab shows as files (an inline data: picture cannot go missing), each fetched again by the page:
+# its HTTP status, whether or not the browser has loaded it yet (a lazy picture below the fold may not have)
+BROKEN_JS = """async () => {
+  const srcs = [...document.querySelectorAll('img')]
+    .filter(i => i.getAttribute('src') && !i.getAttribute('src').startsWith('data:') && i.offsetParent !== null)
+    .map(i => i.src);
+  return await Promise.all([...new Set(srcs)].map(async src => {
+    const r = await fetch(src, {cache: 'no-store'});
+    return {src, ok: r.ok, status: r.status};
+  }));
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +70,7 @@ def test_every_tab_shows_its_pictures_after_a_day(swept_app):
             while True:
                 page.wait_for_timeout(1000)
                 imgs = page.evaluate(BROKEN_JS)
-                broken = [i["src"][:120] for i in imgs if not i["ok"]]
+                broken = [f'{i["status"]} {i["src"][:120]}' for i in imgs if not i["ok"]]
                 if not broken or time.monotonic() > end:
                     break
             seen += len(imgs)

@@ -166,3 +166,14 @@ def test_the_apps_sweep_leaves_explores_figures_and_grids(own_root, monkeypatch)
     finally:
         for p in served:
             p.unlink(missing_ok=True)
+
+
+def test_a_sweep_leaves_an_empty_folder_it_did_not_empty(tmp_path):
+    """A cache's folder made a moment ago and not yet written to is its owner's: removing it made the owner's
+    next write fail (a figure the page already named was never drawn). Only folders the sweep emptied go."""
+    now = time.time()
+    fresh = tmp_path / "figures"
+    fresh.mkdir()
+    old = _file(tmp_path / "run-old" / "deep" / "x.png", 10, 9 * 3600, now)
+    sweep([tmp_path], max_age_s=60, now=now)
+    assert fresh.is_dir() and not old.exists() and not (tmp_path / "run-old").exists() and tmp_path.is_dir()
