@@ -30,6 +30,7 @@ from normgen.render.figures import fmt_num
 from normgen.render.grids import grid_image
 from normgen.service.explorer import GRID_SCALE, _lru_put, grid_size, request, select
 from normgen.service.inputs import dataset_label, dataset_status, get_index, zoo_problem
+from normgen.service.public_text import no_paths
 from normgen.service.report import MEMO_WORDS
 from normgen.service.sessions import get_split
 from normgen.zoo.index import Entry, load_entry, public_problem
@@ -138,7 +139,8 @@ def nearest_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target
                            + _memorization_note(sel))
     except (DatasetUnavailable, OSError, ValueError) as exc:
         return NearestView(None, f"The {dataset_label(sel.dataset)} images could not be used on this server "
-                           f"({exc}), so its nearest training images cannot be shown here." + _memorization_note(sel))
+                           f"({no_paths(str(exc))}), so its nearest training images cannot be shown here."
+                           + _memorization_note(sel))
     n, nrow = grid_size(sel.model, ck.config.model.num_classes)
     conditional = family(sel.model).conditional
     x = shown_samples(sample(ck.model, n, seed), nrow, conditional)

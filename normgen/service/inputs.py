@@ -22,6 +22,7 @@ from normgen.models import SAMPLE_MODELS as _SAMPLE_MODELS
 from normgen.models.config import G_NORMS, LAMBDA_CYC_MAX, ModelConfig
 from normgen.regularizers import LAMBDA_MAX, VARIANTS
 from normgen.render.figures import fmt_lambda
+from normgen.service.public_text import no_paths
 from normgen.zoo.index import INDEX_NAME, ZooIndex, load_index, zoo_root
 
 G_NORM_LABELS = {"none": "none", "batch": "batch norm"}  # the controls' names for models.config.G_NORMS
@@ -304,13 +305,15 @@ def zoo_problem(root: str | Path | None = None) -> str | None:
     try:
         index = get_index(r)
     except ValueError as exc:
-        return f"The pretrained zoo's index could not be read: {exc}. Rebuild it with `make zoo`."
+        return f"The pretrained zoo's index could not be read: {no_paths(str(exc))}. Rebuild it with `make zoo`."
     if len(index):
         return None
-    where = f"`{r / INDEX_NAME}`"
+    # the folder is named as the operator configures it, never by where it lives on the server
+    where = f"the zoo's `{INDEX_NAME}` (in `checkpoints/` beside the app, or the folder $NORMGEN_ZOO names)"
     if not r.exists():
-        return (f"No pretrained checkpoints: the folder `{r}` does not exist. Build the zoo with "
-                "`make zoo` (or point $NORMGEN_ZOO at one), or train a setting yourself in the **Train** tab.")
+        return ("No pretrained checkpoints: the zoo folder (`checkpoints/` beside the app, or the folder "
+                "$NORMGEN_ZOO names) does not exist. Build the zoo with `make zoo`, "
+                "or train a setting yourself in the **Train** tab.")
     if not (r / INDEX_NAME).exists():
         return (f"No pretrained checkpoints: {where} is missing. Build the zoo with `make zoo`, "
                 "or train a setting yourself in the **Train** tab.")
@@ -368,8 +371,8 @@ def dataset_status(data_root: str | Path | None = None) -> dict[str, str | None]
         else:
             ok, where = all((raw / f).exists() or (raw / f"{f}.gz").exists() for f in files), f"{info.folder}/raw files"
         out[name] = None if ok else (
-            f"{info.label} is not on this server (no {where} under {root}; "
-            f"set $NORMGEN_DATA to a folder that has them)")
+            f"{info.label} is not on this server (no {where} in its data folder; "
+            "set $NORMGEN_DATA to a folder that has them)")
     return out
 
 

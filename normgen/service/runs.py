@@ -38,6 +38,7 @@ from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.cpu_share import governor
 from normgen.service.explorer import grid_size, idle_for
 from normgen.service.pace import BOOK
+from normgen.service.public_text import no_paths
 from normgen.service.sessions import (
     GRID_SCALE,
     HEARTBEAT_S,
@@ -205,7 +206,7 @@ class Run:
             BOOK.record(pace_kind(self.plan), wall_s=time.monotonic() - turn, train_s=res.elapsed, steps=res.steps,
                         probe_s_per_step=self.plan.probe_s_per_step)
         except Exception as exc:  # report, never kill the server: the UI shows the message
-            self.status, self.message = "error", f"training failed: {type(exc).__name__}: {exc}"
+            self.status, self.message = "error", no_paths(f"training failed: {type(exc).__name__}: {exc}")
         finally:
             if self.ticket is not None:
                 admission().release(self.ticket, stopped_early=self.stop_event.is_set() or self.status == "error")

@@ -54,6 +54,7 @@ from normgen.service.inputs import (
     train_split_size,
 )
 from normgen.service.pace import BOOK
+from normgen.service.public_text import no_paths
 from normgen.service.zerogpu import zero_gpu
 from normgen.zoo.index import Entry, entry_path, load_entry, public_problem
 
@@ -212,7 +213,7 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     try:
         cfg = make_config(model, dataset, model_overrides=mo, reg=reg, **stream)
     except ValueError as exc:  # e.g. a grey dataset for the colour DCGAN: a message, not a traceback
-        msg = str(exc).replace(dataset, "your images") if upload is not None else str(exc)
+        msg = no_paths(str(exc).replace(dataset, "your images") if upload is not None else str(exc))
         raise InputError(msg) from None
     return RunPlan(cfg, device, "scratch", None, None, notes, upload=upload, root=root)
 

@@ -39,6 +39,7 @@ from normgen.models import GenerativeModel, build_model, family
 from normgen.service import train_translation as TT
 from normgen.service.generalization_view import measure_run, run_markdown
 from normgen.service.inputs import dataset_label, get_index, zoo_problem
+from normgen.service.public_text import no_paths
 from normgen.service.sessions import get_data, get_test_data
 from normgen.service.zerogpu import training_function, zero_gpu
 
@@ -86,8 +87,8 @@ def measure(cfg: TrainConfig, model: GenerativeModel, steps: int, data: Dataset,
     try:
         test = get_test_data(cfg, data_root)
     except (DatasetUnavailable, OSError) as exc:
-        return {}, (f"The test split of {dataset_label(cfg.dataset)} is not on this server ({exc}), so the "
-                    "held-out scores are not measured."), {}
+        return {}, (f"The test split of {dataset_label(cfg.dataset)} is not on this server "
+                    f"({no_paths(str(exc))}), so the held-out scores are not measured."), {}
     if family(cfg.model.name).translates:
         index = None if zoo_problem(root) else get_index(root)
         translation = TT.measure(model, cfg, test, index.root if index else None)
@@ -270,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         child.run()
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which shows it
-        child.send("error", f"training failed: {type(exc).__name__}: {exc}")
+        child.send("error", no_paths(f"training failed: {type(exc).__name__}: {exc}"))
     finally:
         conn.close()
     return 0

@@ -82,7 +82,8 @@ def test_query_string_round_trip_drops_bad_values():
 def test_dataset_status_explains_missing_files(tmp_path):
     st = I.dataset_status(tmp_path)
     assert st["shapes"] is None
-    assert "MNIST" in st["mnist"] and str(tmp_path) in st["mnist"]
+    assert "MNIST" in st["mnist"] and "NORMGEN_DATA" in st["mnist"]
+    assert str(tmp_path) not in st["mnist"]  # a visitor reads this: the folder is not named (issue 23)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -189,8 +190,9 @@ def test_plan_run_validates_and_caps(zoo, tmp_path):
                           ("target", "encoder", "target for the GAN")):
         with pytest.raises(I.InputError, match=msg):
             sessions.plan_run(**{**ok, key: bad}, root=str(zoo), device="cpu")
-    with pytest.raises(I.InputError, match="not on this server.*shapes"):
+    with pytest.raises(I.InputError, match="not on this server.*shapes") as missing:
         sessions.plan_run(**{**ok, "dataset": "mnist"}, root=str(zoo), device="cpu", data_root=str(tmp_path))
+    assert str(tmp_path) not in str(missing.value)  # the dataset is named, not where the server looks
     fine = sessions.plan_run(**{**ok, "start": "finetune"}, root=str(zoo), device="cpu")
     assert fine.start == "finetune" and fine.init is not None and fine.init_entry.is_baseline
     assert fine.cfg.model == fine.init.cfg and fine.cfg.reg.l1 == 1e-4 and fine.cfg.steps == 100
