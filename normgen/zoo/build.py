@@ -191,8 +191,8 @@ def build_entry(job: dict) -> dict:
 
 def plan(index: ZooIndex, entries: list[ZooSpec], *, steps: int | None, eval_n: int,
          half: bool) -> list[tuple[ZooSpec, str]]:
-    """(spec, state) for each entry: 'ok' (indexed, sha and recipe match), 'stale' (recipe or file
-    differ) or 'new'."""
+    """(spec, state) for each entry: 'ok' (indexed, sha, recipe and stored parts match), 'stale' (recipe
+    or file differ, or the file lacks a part that a number on screen is about) or 'new'."""
     out = []
     for s in entries:
         e = index.get(s.id)
@@ -202,7 +202,8 @@ def plan(index: ZooIndex, entries: list[ZooSpec], *, steps: int | None, eval_n: 
         path = index.root / e.file
         want = recipe_hash(s.config(steps).to_dict(), eval_n, half and not s.float32,
                            _judge_sha(index.root, s.dataset))
-        fresh = path.is_file() and sha256(path) == e.sha256 and _recipe(index, s.id) == want
+        fresh = (path.is_file() and sha256(path) == e.sha256 and _recipe(index, s.id) == want
+                 and set(stored_parts(s)) <= set(e.parts))
         out.append((s, "ok" if fresh else "stale"))
     return out
 
