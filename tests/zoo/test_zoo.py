@@ -188,6 +188,21 @@ def test_build_is_resumable(zoo):
     assert {st for _, st in states} == {"stale"}  # a changed recipe (steps) is rebuilt
 
 
+def test_a_file_lacking_a_part_a_number_is_about_is_stale(zoo):
+    """Issue 25 (7): a file that stores only the generator, where a number on screen is about its
+    discriminator, is rebuilt, not kept as 'ok'."""
+    from normgen.zoo.build import stored_parts
+
+    root, _, _ = zoo
+    index = load_index(root)
+    grid = {s.id: s for s in spec(("shapes",))}
+    s = next(grid[e.id] for e in index.entries if e.id in grid and len(stored_parts(grid[e.id])) > 1)
+    assert dict(plan(index, [s], steps=KW["steps"], eval_n=EVAL_N, half=True))[s] == "ok"
+    e = index.get(s.id)
+    index.entries[index.entries.index(e)] = dataclasses.replace(e, parts=e.parts[:1])
+    assert dict(plan(index, [s], steps=KW["steps"], eval_n=EVAL_N, half=True))[s] == "stale"
+
+
 def test_failures_are_reported_and_orphans_pruned(zoo, tmp_path, monkeypatch):
     import normgen.zoo.build as zb
 
