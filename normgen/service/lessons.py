@@ -179,6 +179,14 @@ def _lam_state(p: SD.Setting) -> dict[str, Any]:
     return {k: v for k, v in p.lams.items() if k in ("l1", "l2") and v}
 
 
+def small_setting(index: ZooIndex, dataset: str, model: str) -> tuple[SD.Block, SD.Setting] | None:
+    """The smallest training set of `model` with a baseline, and its penalty whose claim held best (None
+    without them): what the small-data lesson and its question (normgen.service.coach) are about."""
+    block = _small_block(index, model, dataset)
+    p = _best_penalty(block) if block is not None else None
+    return (block, p) if block is not None and p is not None else None
+
+
 def small_data(index: ZooIndex, dataset: str, model: str = "vae") -> Lesson:
     """On the smallest training set of `model`: the penalty whose claim held best, its numbers, and
     the same λ on all training images."""
@@ -233,4 +241,5 @@ def lesson_markdown(lesson: Lesson, base: str = "") -> str:
     return f"**{lesson.title}.** {lesson.text}{link}"
 
 
-__all__ = ["Lesson", "LESSONS", "lessons", "lesson_markdown", "l1_sparse", "l2_collapse", "batchnorm", "small_data"]
+__all__ = ["Lesson", "LESSONS", "lessons", "lesson_markdown", "l1_sparse", "l2_collapse", "batchnorm", "small_data",
+           "small_setting"]
