@@ -25,7 +25,7 @@ from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.service import lessons as L
 from normgen.zoo import findings as F
 from normgen.zoo import small_data as SD
-from normgen.zoo.coverage import collapsed, effective_classes
+from normgen.zoo.coverage import COLLAPSE, collapsed, effective_classes
 from normgen.zoo.index import ZooIndex
 from normgen.zoo.verdicts import Stat, versus_spread
 
@@ -71,7 +71,7 @@ class Path:
 
 SAMPLES = (("better", "better than the baseline (a lower FD)"),
            ("same", "no change beyond seed noise"),
-           ("worse", "worse (a higher FD), still varied"),
+           ("worse", "worse (a higher FD)"),
            ("collapsed", "collapsed: one shape, repeated"))
 
 
@@ -103,7 +103,10 @@ def sample_verdict(base: Any, p: Any, dataset: str) -> tuple[str, str] | None:
         return "same", f"No change beyond seed noise: {fd}, and {spread}."
     if fd1.mean < fd0.mean:
         return "better", f"Better: {fd}, outside the seed spread ({spread})."
-    return "worse", f"Worse: {fd}, outside the seed spread ({spread})."
+    e0, e1 = (effective_classes(h.mean) if h.ok else 0.0 for h in (h0, h1))
+    cover = (f" They cover {e1:.1f} of {k} classes (baseline {e0:.1f}): fewer, but above the collapse line of "
+             f"{effective_classes(COLLAPSE * math.log(k)):.1f}." if h0.ok and h1.ok and e1 < e0 - 1 else "")
+    return "worse", f"Worse: {fd}, outside the seed spread ({spread}).{cover}"
 
 
 def _point(sweep: Any, kind: str, lam: float) -> Any:
@@ -182,8 +185,8 @@ def _small_question(les: L.Lesson, index: ZooIndex, model: str) -> Question | No
     if short == "cannot tell":
         return None
     words = main.words(block.baseline, p)
-    return Question(ask, choices, answer, f"{words[0].upper()}{words[1:]}. The textbook claim (a penalty "
-                    f"{main.claim}): {SD.VERDICTS[short]}.")
+    return Question(ask, choices, answer, f"{words[0].upper()}{words[1:]}. The textbook claim, that a penalty "
+                    f"{main.claim}: {SD.VERDICTS[short]}.")
 
 
 def lesson_paths(index: ZooIndex, dataset: str) -> list[Path]:

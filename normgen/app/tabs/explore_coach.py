@@ -122,7 +122,15 @@ setInterval(() => {
   const st = (path.steps || [])[s.step];
   if (st && met(st.tick, s.path + ':' + s.step)) { s.step += 1; set(s); }
 }, 250);
-watch(['value', 'paths'], () => { shown = null; render(); });
+let last = parse(props.value).path;
+watch(['value', 'paths'], () => {
+  shown = null; render();
+  const now = parse(props.value).path;  // a path opened (here or from Learn): its guide in view, from its top
+  if (now && now !== last) { requestAnimationFrame(() => { const r = element.getBoundingClientRect();
+    if (r.top < 0 || r.top > window.innerHeight * 0.6) {
+      (document.getElementById('explore-row') || element).scrollIntoView({block: 'start'}); } }); }
+  last = now;
+});
 render();
 """
 
@@ -154,12 +162,13 @@ COACH_CSS = """
 
 # the page: the control the current step names is ringed; while a lesson waits for a guess, its result is hidden
 PAGE_CSS = """
-.coach-target { outline: 3px dashed #b45309 !important; outline-offset: 3px; border-radius: 4px; }
+.coach-target { box-shadow: inset 0 0 0 3px #b45309, 0 0 0 2px #fde68a !important; border-radius: 6px; }
 body.coach-guessing #explore-selected img, body.coach-guessing #explore-diff img,
 body.coach-guessing #coach-pics img { filter: blur(14px) grayscale(1); }
 body.coach-guessing #explore-hist, body.coach-guessing #explore-headline, body.coach-guessing #explore-details,
 body.coach-guessing #explore-selected-caption, body.coach-guessing #coach-pics .caption { visibility: hidden; }
-#coach-bar { align-items: center; gap: 0.5em; flex-wrap: wrap; }
+#coach-bar { align-items: center; gap: 0.4em; flex-wrap: wrap !important; }
+#coach-pick { flex: 1 1 100% !important; min-width: 100% !important; }  /* a lesson's title is never clipped */
 #coach-pics img { image-rendering: pixelated; object-fit: contain; max-height: min(40vh, 400px); }
 """
 
@@ -239,10 +248,16 @@ def _selected_png(root: str | None, st: dict[str, Any], **over: Any) -> tuple[st
 
 
 def _nearest_png(root: str | None, data_root: str | None, st: dict[str, Any], **over: Any) -> tuple[str | None, str]:
+    """The nearest-training-image picture of a setting and what it measured ("5 of 8 samples are closer to a
+    training image than to any new one"), or None and why there is none."""
     s = {**st, **over}
     v = nearest_view(s["model"], s["dataset"], s["g_norm"], s["l1"], s["l2"], s["target"], s["variant"], s["seed"],
                      s.get("train_size", 0), s.get("dropout", 0.0), root=root, data_root=data_root)
-    return (PNGS.path(v.image, v.key) if v.image is not None else None), v.text
+    if v.image is None:
+        return None, v.text
+    closer, n = v.stats.get("closer_to_training"), v.stats.get("n")
+    said = f"{closer} of {n} samples are closer to a training image than to any new one" if n else ""
+    return PNGS.path(v.image, v.key), said
 
 
 def pictures(path: C.Path | None, root: str | None, data_root: str | None) -> tuple:
@@ -259,9 +274,9 @@ def pictures(path: C.Path | None, root: str | None, data_root: str | None) -> tu
     n = st.get("train_size", 0)
     a, why_a = _nearest_png(root, data_root, st, l1=0.0, l2=0.0)
     b, why_b = _nearest_png(root, data_root, st)
-    head = "samples (top), nearest training image (middle), nearest new image (bottom)"
-    cap_a = f"**No penalty, {n:,} images:** {head}" if a else f"**No penalty:** {why_a}"
-    cap_b = f"**{lam} on the {st['target']}:** {head}" if b else f"**{lam}:** {why_b}"
+    head = "samples (top), each one's nearest training image (middle) and nearest new image (bottom)"
+    cap_a = f"**No penalty, {n:,} training images:** {head}; {why_a}." if a else f"**No penalty:** {why_a}"
+    cap_b = f"**{lam} on the {st['target']}:** {head}; {why_b}." if b else f"**{lam}:** {why_b}"
     return gr.Row(visible=True), cap_a, a, cap_b, b
 
 
