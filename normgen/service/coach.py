@@ -54,6 +54,7 @@ class Question:
     choices: tuple[tuple[str, str], ...]
     answer: str
     verdict: str
+    also: tuple[str, ...] = ()  # choices counted right too (samples worse by the FD and nearly collapsed)
 
 
 @dataclass(frozen=True)
@@ -79,34 +80,53 @@ def _lam(v: float) -> str:
     return fmt_lambda(v)
 
 
-def _pct(s: Stat) -> str:
+def _pct(s: Stat, seeds: bool = True) -> str:
+    """'23.2% (19.4–26.9% over 2 training seeds)': the grids and histogram show one seed, so the range says
+    where that one lies."""
+    if seeds and len(s.vals) > 1 and f"{s.lo:.1f}" != f"{s.hi:.1f}":
+        return f"{s.mean:.1f}% ({s.lo:.1f}–{s.hi:.1f}% over {len(s.vals)} training seeds)"
     return f"{s.mean:.1f}%"
 
 
 def sample_verdict(base: Any, p: Any, dataset: str) -> tuple[str, str] | None:
     """(key of SAMPLES, sentence) for the sweep point `p` against the baseline point `base`: collapsed when
     the class entropy is below the collapse line, else the judge FD against the baseline's seed spread
-    ("near" it counts as no change). None when the index lacks the FD."""
+    ("near" it counts as no change). None when the index lacks the FD. `nearly_collapsed` says when a
+    "worse" is close to a collapse (a "collapsed" guess then counts as right too)."""
     k = len(class_names(dataset)) or 10
     fd0, fd1 = F.point_stat(base, F.metric_getter("fd")), F.point_stat(p, F.metric_getter("fd"))
     h0, h1 = (F.point_stat(x, F.metric_getter("class_entropy")) for x in (base, p))
     if not (fd0.ok and fd1.ok):
         return None
-    fd = f"judge FD (Fréchet distance, lower is better) {fmt_num(fd0.mean)} → {fmt_num(fd1.mean)}"
-    spread = f"the baseline's seeds span {fmt_num(fd0.lo)}–{fmt_num(fd0.hi)}" if len(fd0.vals) > 1 else \
-        "one baseline seed"
+    fd = f"mean FD (Fréchet distance, lower is better) {fmt_num(fd0.mean)} → {fmt_num(fd1.mean)}"
+    spread = (f"the baseline's {len(fd0.vals)} training seeds span {fmt_num(fd0.lo)}–{fmt_num(fd0.hi)}"
+              if len(fd0.vals) > 1 else "one baseline seed")
     if h1.ok and collapsed(h1.mean, k) and not (h0.ok and collapsed(h0.mean, k)):
         return "collapsed", (f"Collapsed: the samples cover {effective_classes(h1.mean):.1f} of {k} classes "
                              f"(baseline {effective_classes(h0.mean):.1f}); {fd}.")
     where = versus_spread(fd0, fd1.mean) if len(fd0.vals) > 1 else "outside"
     if where != "outside":
-        return "same", f"No change beyond seed noise: {fd}, and {spread}."
+        return "same", f"No change beyond seed noise: {fd}, while {spread}."
     if fd1.mean < fd0.mean:
         return "better", f"Better: {fd}, outside the seed spread ({spread})."
     e0, e1 = (effective_classes(h.mean) if h.ok else 0.0 for h in (h0, h1))
-    cover = (f" They cover {e1:.1f} of {k} classes (baseline {e0:.1f}): fewer, but above the collapse line of "
-             f"{effective_classes(COLLAPSE * math.log(k)):.1f}." if h0.ok and h1.ok and e1 < e0 - 1 else "")
+    s0, s1 = (F.point_stat(x, F.metric_getter("pixel_spread")) for x in (base, p))
+    alike = (f"; they differ from one another by {fmt_num(s1.mean)} per pixel (baseline {fmt_num(s0.mean)})"
+             if s0.ok and s1.ok else "")
+    cover = (f" They cover {e1:.1f} of {k} classes (baseline {e0:.1f}){alike}: "
+             + ("nearly collapsed, " if nearly_collapsed(base, p, dataset) else "fewer, ")
+             + f"but above the collapse line of {effective_classes(COLLAPSE * math.log(k)):.1f} classes."
+             if h0.ok and h1.ok and e1 < e0 - 1 else "")
     return "worse", f"Worse: {fd}, outside the seed spread ({spread}).{cover}"
+
+
+def nearly_collapsed(base: Any, p: Any, dataset: str) -> bool:
+    """Fewer than half the baseline's effective classes, yet above the collapse line: a picture that looks
+    like one shape repeated to a learner, which the project's measure does not call a collapse."""
+    h0, h1 = (F.point_stat(x, F.metric_getter("class_entropy")) for x in (base, p))
+    k = len(class_names(dataset)) or 10
+    return (h0.ok and h1.ok and not collapsed(h1.mean, k)
+            and effective_classes(h1.mean) < effective_classes(h0.mean) / 2)
 
 
 def _point(sweep: Any, kind: str, lam: float) -> Any:
@@ -134,8 +154,8 @@ def start_path(index: ZooIndex, dataset: str) -> Path | None:
     if not (nz0.ok and nz1.ok and nzf.ok):
         return None
     steps = [Step("explore-l1-slider", f"Drag the **L1** slider to the right, to λ = {_lam(first.lams['l1'])}.",
-                  f"Watch the weight histogram: the spike at zero grows. At L1 λ = {_lam(first.lams['l1'])} the "
-                  f"{part}'s weights near zero go from {_pct(nz0)} to {_pct(nz1)}.",
+                  f"Watch the weight histogram: the spike at zero grows. Near-zero {part} weights: "
+                  f"{_pct(nz0, seeds=False)} → {_pct(nz1)}.",
                   {"l1_min": first.lams["l1"]})]
     if far is not first:
         v = sample_verdict(base, far, dataset)
@@ -161,7 +181,10 @@ def _sample_question(les: L.Lesson, sweep: Any, kind: str, ask: str) -> Question
     lam = les.state.get(kind, 0.0)
     p = _point(sweep, kind, lam)
     v = sample_verdict(sweep.points[0], p, les.state["dataset"]) if p is not None else None
-    return Question(ask, SAMPLES, v[0], v[1]) if v else None
+    if not v:
+        return None
+    near = v[0] == "worse" and nearly_collapsed(sweep.points[0], p, les.state["dataset"])
+    return Question(ask, SAMPLES, v[0], v[1], ("collapsed",) if near else ())
 
 
 def _small_question(les: L.Lesson, index: ZooIndex, model: str) -> Question | None:
@@ -310,4 +333,4 @@ def fragment(st: CoachState) -> str:
 
 
 __all__ = ["Step", "Question", "Path", "CoachState", "START", "KEYS", "SAMPLES", "sample_verdict", "start_path",
-           "lesson_paths", "paths", "paths_json", "parse", "fragment"]
+           "lesson_paths", "paths", "paths_json", "parse", "fragment", "nearly_collapsed"]

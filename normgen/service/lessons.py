@@ -90,7 +90,7 @@ def l1_sparse(index: ZooIndex, dataset: str) -> Lesson:
 
 def l2_collapse(index: ZooIndex, dataset: str) -> Lesson:
     """L2 on the GAN generator: the smallest λ whose samples collapse, its weight norm and coverage."""
-    key, title, model = "l2-collapse", "Too much L2 collapses the GAN", "gan"
+    key, title, model = "l2-collapse", "How much L2 can the GAN take?", "gan"  # the title does not give the answer away
     sw = F.find_sweep(index, model, dataset, "l2")
     if sw is None:
         return _missing(key, title, f"L2 sweep of the {family(model).label} generator on {dataset}")
@@ -191,7 +191,7 @@ def small_data(index: ZooIndex, dataset: str, model: str = "vae") -> Lesson:
     """On the smallest training set of `model`: the penalty whose claim held best, its numbers, and
     the same λ on all training images."""
     key = f"small-data-{model}"
-    title = ("Small data: where a penalty helps" if family(model).has_elbo else
+    title = ("Small data: can a penalty help the VAE?" if family(model).has_elbo else
              "Small data: a penalty on the discriminator")
     block = _small_block(index, model, dataset)
     if block is None:

@@ -144,11 +144,12 @@ def test_a_lesson_from_learn_opens_on_explore_in_place_with_its_setting_and_pict
     assert (q["model"], q["train_size"], q["target"], q["l2"]) == ("vae", "300", "decoder", "1e-3")
     assert les.state["train_size"] == 300 and pg.locator("#explore-model input").first.input_value() == "VAE"
     wait_until(lambda: pg.locator("#coach-pics img").count() == 2, 60, "the lesson's two pictures")
-    assert pg.locator("#coach-pics").inner_text().strip() == ""  # their captions' counts wait for the guess too
+    assert "Does it copy its 300 training images?" in pg.locator("#coach-pics-note").inner_text()
+    assert pg.locator("#coach-cap-a").inner_text().strip() == ""  # the captions' counts wait for the guess too
     pg.locator(f"#explore-coach .coach-choice[data-choice={les.question.answer}]").click()
     wait_until(lambda: "✓ Right" in _guide(pg), 10, "the right answer's verdict")
     caps = pg.locator("#coach-pics").inner_text()
-    assert "No penalty, 300 training images" in caps and "L2 λ = 1e-3 on the decoder" in caps
+    assert "No penalty:" in caps and "L2 λ = 1e-3 on the decoder" in caps
     assert len(re.findall(r"\d+ of \d+ samples are closer to a training image", caps)) == 2
     pg.screenshot(path=str(ARTIFACTS / "coach-learn-lesson-1280x720.png"))
     pg.close()

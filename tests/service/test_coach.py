@@ -33,7 +33,7 @@ def test_start_comes_first_then_the_lessons_each_with_a_question(found):
     start = found[0]
     assert 3 <= len(start.steps) <= 4 and start.question is None
     assert start.steps[0].control == "explore-l1-slider" and "L1" in start.steps[0].do
-    assert "spike at zero" in start.steps[0].watch
+    assert "spike at zero" in start.steps[0].watch and "→" in start.steps[0].watch
     for p in found[1:]:
         assert p.question is not None and p.question.answer in [c[0] for c in p.question.choices], p.key
         assert p.state["model"] in ("gan", "vae") and p.text
@@ -51,7 +51,7 @@ def test_the_first_step_quotes_the_near_zero_share_of_the_index(small, found):
         vals = [e.weights["generator"]["near_zero_pct"] for e in es]
         return sum(vals) / len(vals)
 
-    assert got == [round(share(0.0), 1), round(share(lam), 1)]
+    assert got[:2] == [round(share(0.0), 1), round(share(lam), 1)]  # then the seeds' range, where they differ
 
 
 def test_the_sample_answers_follow_the_fd_against_the_seed_spread(found):

@@ -83,10 +83,10 @@ function render() {
     } else {
       const mine = (q.choices.find((c) => c[0] === s.guess) || [s.guess, s.guess])[1];
       const right = q.choices.find((c) => c[0] === q.answer)[1];
-      const ok = s.guess === q.answer;
-      h += '<p class="coach-verdict ' + (ok ? 'right' : 'wrong') + '" role="status">'
-        + (ok ? '✓ Right: ' : '✗ Not this time: ') + 'you said <em>' + esc(mine) + '</em>; measured: <strong>'
-        + esc(right) + '</strong>. ' + md(q.verdict) + '</p>';
+      const ok = s.guess === q.answer, close = (q.also || []).includes(s.guess);
+      h += '<p class="coach-verdict ' + (ok || close ? 'right' : 'wrong') + '" role="status">'
+        + (ok ? '✓ Right: ' : close ? '✓ Close: ' : '✗ Not this time: ') + 'you said <em>' + esc(mine)
+        + '</em>; measured: <strong>' + esc(right) + '</strong>. ' + md(q.verdict) + '</p>';
       if (path.text) { h += '<details class="coach-more"><summary>All the measured numbers</summary><p>'
         + md(path.text) + '</p></details>'; }
     }
@@ -166,10 +166,12 @@ PAGE_CSS = """
 body.coach-guessing #explore-selected img, body.coach-guessing #explore-diff img,
 body.coach-guessing #coach-pics img { filter: blur(14px) grayscale(1); }
 body.coach-guessing #explore-hist, body.coach-guessing #explore-headline, body.coach-guessing #explore-details,
-body.coach-guessing #explore-selected-caption, body.coach-guessing #coach-pics .caption { visibility: hidden; }
+body.coach-guessing #explore-selected-caption, body.coach-guessing #coach-cap-a,
+body.coach-guessing #coach-cap-b { visibility: hidden; }
 #coach-bar { align-items: center; gap: 0.4em; flex-wrap: wrap !important; }
-#coach-pick { flex: 1 1 100% !important; min-width: 100% !important; }  /* a lesson's title is never clipped */
+#coach-bar > div { flex: 1 1 100% !important; min-width: 100% !important; }  /* a lesson title is never clipped */
 #coach-pics img { image-rendering: pixelated; object-fit: contain; max-height: min(40vh, 400px); }
+@media (max-width: 720px) { #coach-pics .caption p { font-size: 0.85em; line-height: 1.25; } }
 """
 
 
@@ -180,7 +182,8 @@ class CoachWidgets:
     start: gr.Button
     pick: gr.Dropdown  # a lesson, opened here
     guide: gr.HTML  # value: the coach's link fragment
-    pics: gr.Row  # two pictures a lesson adds beside the grids
+    pics: gr.Column  # two pictures a lesson adds above the grids
+    note: gr.Markdown  # what the two show
     cap_a: gr.Markdown
     pic_a: gr.Image
     cap_b: gr.Markdown
@@ -188,7 +191,7 @@ class CoachWidgets:
     titles: dict[str, str]  # path key -> title
 
     def pic_outputs(self) -> list[Any]:
-        return [self.pics, self.cap_a, self.pic_a, self.cap_b, self.pic_b]
+        return [self.pics, self.note, self.cap_a, self.pic_a, self.cap_b, self.pic_b]
 
     def load_outputs(self) -> list[Any]:
         """What the page load sets from a link (`make_load_fn`)."""
@@ -226,18 +229,21 @@ def build_guide(root: str | None = None) -> tuple[gr.Button, gr.Dropdown, gr.HTM
     return start, pick, guide, titles
 
 
-def build_pictures() -> tuple[gr.Row, gr.Markdown, gr.Image, gr.Markdown, gr.Image]:
-    """The row of two pictures a lesson adds (hidden until one does), in the current Blocks (above the grids)."""
-    with gr.Row(visible=False, elem_id="coach-pics", equal_height=False) as pics:
-        with gr.Column(min_width=150):
-            cap_a = gr.Markdown(elem_classes=["caption"], elem_id="coach-cap-a")
-            pic_a = gr.Image(type="filepath", format="png", show_label=False, interactive=False, elem_id="coach-pic-a",
-                             buttons=["fullscreen"])
-        with gr.Column(min_width=150):
-            cap_b = gr.Markdown(elem_classes=["caption"], elem_id="coach-cap-b")
-            pic_b = gr.Image(type="filepath", format="png", show_label=False, interactive=False, elem_id="coach-pic-b",
-                             buttons=["fullscreen"])
-    return pics, cap_a, pic_a, cap_b, pic_b
+def build_pictures() -> tuple[gr.Column, gr.Markdown, gr.Markdown, gr.Image, gr.Markdown, gr.Image]:
+    """The two pictures a lesson adds (hidden until one does) under one line saying what they show, in the
+    current Blocks (above the grids)."""
+    with gr.Column(visible=False, elem_id="coach-pics") as pics:
+        note = gr.Markdown(elem_classes=["caption"], elem_id="coach-pics-note")
+        with gr.Row(equal_height=False):
+            with gr.Column(min_width=150):
+                cap_a = gr.Markdown(elem_classes=["caption"], elem_id="coach-cap-a")
+                pic_a = gr.Image(type="filepath", format="png", show_label=False, interactive=False,
+                                 elem_id="coach-pic-a", buttons=["fullscreen"])
+            with gr.Column(min_width=150):
+                cap_b = gr.Markdown(elem_classes=["caption"], elem_id="coach-cap-b")
+                pic_b = gr.Image(type="filepath", format="png", show_label=False, interactive=False,
+                                 elem_id="coach-pic-b", buttons=["fullscreen"])
+    return pics, note, cap_a, pic_a, cap_b, pic_b
 
 
 def _selected_png(root: str | None, st: dict[str, Any], **over: Any) -> tuple[str | None, str]:
@@ -261,23 +267,24 @@ def _nearest_png(root: str | None, data_root: str | None, st: dict[str, Any], **
 
 
 def pictures(path: C.Path | None, root: str | None, data_root: str | None) -> tuple:
-    """`CoachWidgets.pic_outputs()`'s values for `path`: the row hidden, or its two pictures with captions."""
+    """`CoachWidgets.pic_outputs()`'s values for `path`: the row hidden, or its note and two pictures with
+    captions."""
     if path is None or not path.pictures:
-        return gr.Row(visible=False), "", None, "", None
+        return gr.Column(visible=False), "", "", None, "", None
     st = path.state
     lam = f"L2 λ = {fmt_lambda(st['l2'])}" if st.get("l2") else f"L1 λ = {fmt_lambda(st.get('l1', 0.0))}"
     if path.pictures == "batchnorm":
         a, _ = _selected_png(root, st, g_norm="none")
         b, _ = _selected_png(root, st)
-        return (gr.Row(visible=True), f"**Without batch norm, {lam}**", a, f"**With batch norm, {lam}** "
-                "(the selected grid)", b)
+        return (gr.Column(visible=True), f"**The same penalty, {lam}, without and with batch norm** (same noise)",
+                "**Without batch norm**", a, "**With batch norm** (the selected grid)", b)
     n = st.get("train_size", 0)
     a, why_a = _nearest_png(root, data_root, st, l1=0.0, l2=0.0)
     b, why_b = _nearest_png(root, data_root, st)
-    head = "samples (top), each one's nearest training image (middle) and nearest new image (bottom)"
-    cap_a = f"**No penalty, {n:,} training images:** {head}; {why_a}." if a else f"**No penalty:** {why_a}"
-    cap_b = f"**{lam} on the {st['target']}:** {head}; {why_b}." if b else f"**{lam}:** {why_b}"
-    return gr.Row(visible=True), cap_a, a, cap_b, b
+    note = (f"**Does it copy its {n:,} training images?** Rows: samples, each one's nearest training image, "
+            "its nearest new image. A copy looks like the row under it.")
+    return (gr.Column(visible=True), note, f"**No penalty:** {why_a}" + ("." if a else ""), a,
+            f"**{lam} on the {st['target']}:** {why_b}" + ("." if b else ""), b)
 
 
 def make_open_fn(root: str | None, data_root: str | None, explore_outputs: int) -> Callable[..., tuple]:
@@ -290,7 +297,7 @@ def make_open_fn(root: str | None, data_root: str | None, explore_outputs: int) 
         if path is None:
             if key:
                 raise gr.Error(f"lesson must be one of {', '.join(by)}; got {str(key)[:60]!r}", title="Invalid input")
-            return (gr.skip(),) * (4 + explore_outputs + 5)
+            return (gr.skip(),) * (4 + explore_outputs + 6)
         view = load_view(root, data_root, dict(path.state), request, snap=True)
         frag = C.fragment(C.CoachState(path=path.key))
         return (gr.Tabs(selected="explore"), "explore", *view, frag,
