@@ -10,7 +10,9 @@ The address bar carries every tab's state (issue #13; normgen.service.links): ea
 link fragment in a hidden `query` textbox (elem_id "<tab>-query", class "query-state"); `wire_links`
 joins `?tab=<selected>&<explore>&<train>&<compare>` in the browser and writes it with
 history.replaceState whenever one changes, shows it in a selectable box with one "Copy link" button,
-and the page load parses the query once and hands it to each tab's `make_load_fn(root, data_root)`.
+and the page load parses the query once and hands it to each tab's `make_load_fn(root, data_root)`. Explore's
+guide (normgen.app.tabs.explore_coach) is one more fragment (`coach=…`); a link with no query at all is a first
+visit, which opens the guide's "Start here" at its setting.
 
 Public API (gradio_client): `/explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
 dropout, loss)` and `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,

@@ -1,5 +1,6 @@
-"""Lessons: one-click guided presets, each a setting of the Explore tab with two or three sentences
-generated from the zoo's measured numbers, and a shareable link that opens Explore there.
+"""Lessons: guided presets, each a setting of the Explore tab with two or three sentences generated from the
+zoo's measured numbers, and a shareable link that opens Explore there. normgen.service.coach makes each a
+path on Explore with a predict-then-reveal question; these sentences are its answer's details.
 
 Every number comes from the index through the readings the Learn page uses (normgen.zoo.findings for
 the full-data sweeps, normgen.zoo.small_data for the small training sets); every effect is judged

@@ -1,5 +1,6 @@
-"""The Learn tab: lessons to open in Explore, the penalties as formulas, and what the zoo measured, as
-pictures.
+"""The Learn tab: the lessons (each its question, opened on Explore in place by its button: the answer waits
+there for the learner's guess, normgen.app.tabs.explore_coach), the penalties as formulas, and what the zoo
+measured, as pictures.
 
 The formulas and units quote the code's own constants (DECAY_SCALE, NEAR_ZERO, DEAD_FILTER); every
 measured number is read from the zoo index when the page is built: the lessons from
