@@ -96,8 +96,8 @@ body:has(#tab-explore-button[aria-selected=false]) #header h1 { font-size: 1.4em
   #explore-controls > *, #explore-main > *, #explore-shown > * { order: 5; }
   #explore-coach { order: 0 !important; }
   #coach-bar { order: 4 !important; }
-  #explore-top { order: 1 !important; }
-  #coach-pics { order: 2 !important; }
+  #coach-pics { order: 1 !important; }  /* a lesson's two pictures are its point: right under its guide */
+  #explore-top { order: 2 !important; }
   #explore-grids, #explore-headline { order: 3 !important; }
   #explore-rest { order: 4 !important; }
   #explore-top .block { padding-top: 2px !important; padding-bottom: 2px !important; }

@@ -148,8 +148,9 @@ def test_a_lesson_from_learn_opens_on_explore_in_place_with_its_setting_and_pict
     assert pg.locator("#coach-cap-a").inner_text().strip() == ""  # the captions' counts wait for the guess too
     pg.locator(f"#explore-coach .coach-choice[data-choice={les.question.answer}]").click()
     wait_until(lambda: "✓ Right" in _guide(pg), 10, "the right answer's verdict")
-    caps = pg.locator("#coach-pics").inner_text()
-    assert "No penalty:" in caps and "L2 λ = 1e-3 on the decoder" in caps
+    caps = wait_until(lambda: (t := pg.locator("#coach-pics").inner_text()) and "No penalty:" in t and t, 10,
+                      "the pictures' captions after the guess")
+    assert "L2 λ = 1e-3 on the decoder" in caps
     assert len(re.findall(r"\d+ of \d+ samples are closer to a training image", caps)) == 2
     pg.screenshot(path=str(ARTIFACTS / "coach-learn-lesson-1280x720.png"))
     pg.close()

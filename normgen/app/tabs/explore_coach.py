@@ -86,9 +86,10 @@ function render() {
       const ok = s.guess === q.answer, close = (q.also || []).includes(s.guess);
       h += '<p class="coach-verdict ' + (ok || close ? 'right' : 'wrong') + '" role="status">'
         + (ok ? '✓ Right: ' : close ? '✓ Close: ' : '✗ Not this time: ') + 'you said <em>' + esc(mine)
-        + '</em>; measured: <strong>' + esc(right) + '</strong>. ' + md(q.verdict) + '</p>';
-      if (path.text) { h += '<details class="coach-more"><summary>All the measured numbers</summary><p>'
-        + md(path.text) + '</p></details>'; }
+        + '</em>; measured: <strong>' + esc(right) + '</strong>. <span class="coach-why">' + md(q.verdict)
+        + '</span></p>';
+      h += '<details class="coach-more"><summary>All the measured numbers</summary><p class="coach-why-again">'
+        + md(q.verdict) + '</p>' + (path.text ? '<p>' + md(path.text) + '</p>' : '') + '</details>';
     }
   }
   if (!guessing && steps.length) {
@@ -103,8 +104,9 @@ function render() {
   }
   if (!guessing && s.step >= steps.length) {
     h += '<p class="coach-done">' + (steps.length ? '✓ All done. ' : '')
-      + 'Next: pick a lesson above (each asks you to predict first), or close this guide.</p>';
+      + 'Next: another lesson from the Lessons list (each asks you to predict first), or close this guide.</p>';
   }
+  box.classList.toggle('answered', !!(q && s.guess));
   if (shown !== h) { box.innerHTML = h; shown = h; }
   const now = !guessing && steps[s.step];
   if (now) { const el = document.getElementById(now.control); if (el) { el.classList.add('coach-target'); } }
@@ -152,8 +154,11 @@ COACH_CSS = """
 #explore-coach .coach-verdict.wrong { color: #9a3412; }
 #explore-coach .coach-hint, #explore-coach .coach-progress { color: #4b5563; font-size: 0.95em; }
 #explore-coach .coach-close { white-space: nowrap; }
-@media (max-width: 720px) {  /* a phone: the step to do now, not the list */
-  #explore-coach li.done, #explore-coach li.later { display: none; }
+#explore-coach .coach-why-again { display: none; }
+@media (max-width: 720px) {  /* a phone: the step to do now, not the list; once answered, the answer in short */
+  #explore-coach li.done, #explore-coach li.later, #explore-coach .coach-done { display: none; }
+  #explore-coach .answered .coach-ask, #explore-coach .coach-why { display: none; }
+  #explore-coach .coach-why-again { display: block; }
   #explore-coach .coach-steps { list-style: none; padding-left: 0; }
   #explore-coach .coach-box { padding: 0.3em 0.5em; font-size: 0.9em; line-height: 1.3; }
   #explore-coach .coach-close { padding: 0.1em 0.4em; }
@@ -168,8 +173,10 @@ body.coach-guessing #coach-pics img { filter: blur(14px) grayscale(1); }
 body.coach-guessing #explore-hist, body.coach-guessing #explore-headline, body.coach-guessing #explore-details,
 body.coach-guessing #explore-selected-caption, body.coach-guessing #coach-cap-a,
 body.coach-guessing #coach-cap-b { visibility: hidden; }
+#explore-coach:has(.coach-box[hidden]) { display: none !important; }  /* closed: no empty box above the controls */
 #coach-bar { align-items: center; gap: 0.4em; flex-wrap: wrap !important; }
 #coach-bar > div { flex: 1 1 100% !important; min-width: 100% !important; }  /* a lesson title is never clipped */
+#coach-bar input[role=combobox] { font-size: 0.85em !important; text-overflow: ellipsis; }
 #coach-pics img { image-rendering: pixelated; object-fit: contain; max-height: min(40vh, 400px); }
 @media (max-width: 720px) { #coach-pics .caption p { font-size: 0.85em; line-height: 1.25; } }
 """
@@ -301,7 +308,7 @@ def make_open_fn(root: str | None, data_root: str | None, explore_outputs: int) 
         view = load_view(root, data_root, dict(path.state), request, snap=True)
         frag = C.fragment(C.CoachState(path=path.key))
         return (gr.Tabs(selected="explore"), "explore", *view, frag,
-                gr.skip() if key == C.START else key, *pictures(path, root, data_root))
+                "" if key == C.START else key, *pictures(path, root, data_root))
 
     return open_path
 
