@@ -239,7 +239,8 @@ def lessons(index: ZooIndex, dataset: str | None = None) -> list[Lesson]:
 def lesson_markdown(lesson: Lesson, base: str = "") -> str:
     """'**Title.** text [Open in Explore →](link)': a lesson as Learn shows it."""
     link = f" [Open in Explore →]({base}{lesson.link})" if lesson.link else ""
-    return f"**{lesson.title}.** {lesson.text}{link}"
+    title = lesson.title if lesson.title.endswith(("?", ".")) else f"{lesson.title}."
+    return f"**{title}** {lesson.text}{link}"
 
 
 __all__ = ["Lesson", "LESSONS", "lessons", "lesson_markdown", "l1_sparse", "l2_collapse", "batchnorm", "small_data",

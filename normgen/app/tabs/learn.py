@@ -125,7 +125,8 @@ def lesson_blocks(index: ZooIndex, dataset: str | None, base: str = "") -> list[
             out.append(Block(f"{i}. {lesson_markdown(les, base)}"))
             continue
         link = f"{base}{les.link}&{coach.fragment(coach.CoachState(path=les.key))}"
-        out.append(Block(f"{i}. **{les.title}.** {path.question.ask} [Link to this lesson →]({link})",
+        title = les.title if les.title.endswith(("?", ".")) else f"{les.title}."
+        out.append(Block(f"{i}. **{title}** {path.question.ask} [Link to this lesson →]({link})",
                          lesson=les.key))
     return out
 
