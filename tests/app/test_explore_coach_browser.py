@@ -86,6 +86,8 @@ def test_a_first_visit_opens_start_here_and_its_step_ticks_when_the_slider_moves
     guide = _guide(pg)
     assert "Drag the L1 slider" in guide and start.steps[0].watch in guide  # the index's numbers, as computed
     assert pg.evaluate("() => document.getElementById('explore-l1-slider').classList.contains('coach-target')")
+    ring = pg.evaluate("() => getComputedStyle(document.getElementById('explore-l1-slider')).boxShadow")
+    assert "inset" in ring and "rgb(180, 83, 9)" in ring  # the ring is drawn, not only the class set
     assert "coach_step" not in _query(pg)
     knob = pg.locator("#explore-l1-slider input[type=range]").first
     knob.focus()

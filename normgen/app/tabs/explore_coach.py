@@ -167,7 +167,9 @@ COACH_CSS = """
 
 # the page: the control the current step names is ringed; while a lesson waits for a guess, its result is hidden
 PAGE_CSS = """
-.coach-target { box-shadow: inset 0 0 0 3px #b45309, 0 0 0 2px #fde68a !important; border-radius: 6px; }
+html body .block.coach-target, html body button.coach-target {
+  box-shadow: inset 0 0 0 3px #b45309, 0 0 0 3px #fde68a !important;
+  border-radius: 6px !important; }
 body.coach-guessing #explore-selected img, body.coach-guessing #explore-diff img,
 body.coach-guessing #coach-pics img { filter: blur(14px) grayscale(1); }
 body.coach-guessing #explore-hist, body.coach-guessing #explore-headline, body.coach-guessing #explore-details,
