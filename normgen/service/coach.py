@@ -160,7 +160,7 @@ def start_path(index: ZooIndex, dataset: str) -> Path | None:
     if far is not first:
         v = sample_verdict(base, far, dataset)
         steps.append(Step("explore-l1-slider", f"Keep dragging **L1**, to λ = {_lam(far.lams['l1'])}.",
-                          f"{_pct(nzf)} of the weights are near zero now. Watch the selected grid. "
+                          f"There, {_pct(nzf)} of the weights are near zero. Watch the selected grid. "
                           + (v[1] if v else "(Its FD was not measured.)"),
                           {"l1_min": far.lams["l1"]}))
     c2 = F.collapse_point(l2) or l2.points[-1]
