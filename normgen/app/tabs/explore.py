@@ -29,7 +29,7 @@ from typing import Any
 
 import gradio as gr
 
-from normgen.app.tabs.explore_coach import CoachWidgets, build_guide, build_pictures
+from normgen.app.tabs.explore_coach import CoachWidgets, build_bar, build_guide, build_pictures
 from normgen.app.tabs.explore_controls import (
     LAMBDA_HELP,
     SLIDER_LABEL,
@@ -183,7 +183,7 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
     with gr.Tab("Explore", id="explore", elem_id="tab-explore"):
         with gr.Row(equal_height=False, elem_id="explore-row"):
             with gr.Column(scale=1, min_width=330, elem_classes=["controls"], elem_id="explore-controls"):
-                start, pick, guide, titles = build_guide(root)  # first: what to do, then the controls it names
+                start, pick, titles = build_bar(root)  # "Start here" and the lessons, above the controls
                 with gr.Column(elem_id="explore-top"):  # on a phone: right above the grids
                     # initial choices hold every valid value (what API calls are checked against); page
                     # load narrows them to what the zoo has (control_updates), and services validate
@@ -234,6 +234,7 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                 query = gr.Textbox(show_label=False, container=False, interactive=False, elem_id="explore-query",
                                    elem_classes=["query-state"])
             with gr.Column(scale=3, elem_id="explore-main"):
+                guide = build_guide(root)  # what to do and what to watch, above the grids it talks about
                 pics = build_pictures()  # a lesson's two pictures (batch norm on and off, ...): above the grids
                 # layout blocks carry the visibility, so /explore returns plain values (no update dicts)
                 with gr.Column(visible=True, elem_id="explore-shown") as shown:

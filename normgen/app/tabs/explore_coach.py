@@ -1,6 +1,7 @@
 """Explore's coach: the guided paths of normgen.service.coach, shown on Explore itself.
 
-Layout: a bar ("Start here" and a lesson picker, always there, so a closed guide opens again), the guide
+Layout: a bar above the controls ("Start here" and a lesson picker, always there, so a closed guide opens
+again), the guide above the grids
 (a gr.HTML whose script draws the current step, points at its control and ticks it off when the page's
 values meet its condition: the λ the sliders set, the noise seed), and a row of two pictures a lesson adds
 beside the grids (batch norm: with and without it at the same λ; small data: the nearest training images
@@ -155,6 +156,7 @@ COACH_CSS = """
 #explore-coach .coach-hint, #explore-coach .coach-progress { color: #4b5563; font-size: 0.95em; }
 #explore-coach .coach-close { white-space: nowrap; }
 #explore-coach .coach-why-again { display: none; }
+#explore-coach li.later { display: none; }  /* the step to do now ("step 1 of 4" says how many follow) */
 @media (max-width: 720px) {  /* a phone: the step to do now, not the list; once answered, the answer in short */
   #explore-coach li.done, #explore-coach li.later, #explore-coach .coach-done { display: none; }
   #explore-coach .answered .coach-ask, #explore-coach .coach-why { display: none; }
@@ -222,9 +224,9 @@ def _paths(root: str | None) -> list[C.Path]:
     return _FOUND[key]
 
 
-def build_guide(root: str | None = None) -> tuple[gr.Button, gr.Dropdown, gr.HTML, dict[str, str]]:
-    """The bar ("Start here", the lesson picker) and the guide, in the current Blocks (where Explore's
-    controls start); returns them and the paths' titles by key."""
+def build_bar(root: str | None = None) -> tuple[gr.Button, gr.Dropdown, dict[str, str]]:
+    """The bar ("Start here", the lesson picker), in the current Blocks (where Explore's controls start);
+    returns them and the paths' titles by key."""
     found = _paths(root)
     titles = {p.key: p.title for p in found}
     lessons = [(f"{i}. {p.title}", p.key) for i, p in enumerate((p for p in found if p.key != C.START), 1)]
@@ -233,9 +235,15 @@ def build_guide(root: str | None = None) -> tuple[gr.Button, gr.Dropdown, gr.HTM
                           min_width=120, visible=C.START in titles)
         pick = gr.Dropdown([(PICK, "")] + lessons, value="", label="Lessons", show_label=False, elem_id="coach-pick",
                            scale=1, min_width=160, visible=bool(lessons))
-    guide = gr.HTML("", html_template='<div class="coach-box" hidden></div>', js_on_load=COACH_JS,
-                    elem_id="explore-coach", paths=C.paths_json(found), head=f"<style>{COACH_CSS}{PAGE_CSS}</style>")
-    return start, pick, guide, titles
+    return start, pick, titles
+
+
+def build_guide(root: str | None = None) -> gr.HTML:
+    """The guide, in the current Blocks: above the grids, so the controls it names keep their place in the
+    first screen (on a phone the page's CSS puts it first)."""
+    return gr.HTML("", html_template='<div class="coach-box" hidden></div>', js_on_load=COACH_JS,
+                   elem_id="explore-coach", paths=C.paths_json(_paths(root)),
+                   head=f"<style>{COACH_CSS}{PAGE_CSS}</style>")
 
 
 def build_pictures() -> tuple[gr.Column, gr.Markdown, gr.Markdown, gr.Image, gr.Markdown, gr.Image]:
@@ -358,5 +366,5 @@ def wire_coach(cw: CoachWidgets, tabs: gr.Tabs, tab_box: Any, explore_load_outpu
         button.click(opener(key), None, outs, **private)
 
 
-__all__ = ["CoachWidgets", "build_guide", "build_pictures", "wire_coach", "make_open_fn", "make_load_fn", "pictures",
-           "first_visit", "COACH_JS"]
+__all__ = ["CoachWidgets", "build_bar", "build_guide", "build_pictures", "wire_coach", "make_open_fn", "make_load_fn",
+           "pictures", "first_visit", "COACH_JS"]
