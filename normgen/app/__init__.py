@@ -10,7 +10,9 @@ The address bar carries every tab's state (issue #13; normgen.service.links): ea
 link fragment in a hidden `query` textbox (elem_id "<tab>-query", class "query-state"); `wire_links`
 joins `?tab=<selected>&<explore>&<train>&<compare>` in the browser and writes it with
 history.replaceState whenever one changes, shows it in a selectable box with one "Copy link" button,
-and the page load parses the query once and hands it to each tab's `make_load_fn(root, data_root)`.
+and the page load parses the query once and hands it to each tab's `make_load_fn(root, data_root)`. Explore's
+guide (normgen.app.tabs.explore_coach) is one more fragment (`coach=…`); a link with no query at all is a first
+visit, which opens the guide's "Start here" at its setting.
 
 Public API (gradio_client): `/explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
 dropout, loss)` and `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
@@ -32,6 +34,7 @@ import gradio as gr
 from normgen.app.events import CheckedBlocks
 from normgen.app.tabs import compare as compare_tab
 from normgen.app.tabs import explore as explore_tab
+from normgen.app.tabs import explore_coach
 from normgen.app.tabs import train as train_tab
 from normgen.app.tabs import translate as translate_tab
 from normgen.app.tabs.compare import CompareTab, build_compare_tab
@@ -43,6 +46,7 @@ from normgen.app.tabs.explore import (
     target_choices,
     wire_explore,
 )
+from normgen.app.tabs.explore_coach import wire_coach
 from normgen.app.tabs.learn import build_learn_tab
 from normgen.app.tabs.train import TrainTab, build_train_tab, make_estimate_fn, target_update, wire_train
 from normgen.app.tabs.translate import TranslateTab, build_translate_tab
@@ -136,12 +140,16 @@ def _takes_request(fn: Callable[..., Any]) -> bool:
         return False
 
 
-def make_page_load_fn(loaders: list[Loader]) -> Callable[..., tuple]:
-    """Page load: parse the URL's query once (links.parse_page_query) and hand it to every tab's loader.
+def make_page_load_fn(loaders: list[Loader], first: Callable[[], dict[str, Any]] | None = None) -> Callable[..., tuple]:
+    """Page load: parse the URL's query once (links.parse_page_query) and hand it to every tab's loader;
+    a link with no query at all (a first visit) gets `first()`'s values (the coached path's setting).
     Outputs: the Tabs, the link's tab box, then each loader's outputs in turn."""
 
     def on_load(request: gr.Request) -> tuple:
-        q, bad = links.check_page_query(dict(request.query_params) if request is not None else {})
+        params = dict(request.query_params) if request is not None else {}
+        q, bad = links.check_page_query(params)
+        if not params and first is not None:
+            q = {**first(), **q}
         if bad:
             gr.Warning("This link has values the page cannot use (the defaults are shown instead): "
                        + "; ".join(bad))
@@ -166,10 +174,12 @@ def wire_page_load(demo: gr.Blocks, tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab,
     uses its request-based loader (explore.make_load_fn(root, data_root)(request)). Returns the chain's
     last dependency."""
     pairs = [(ex, explore_tab), (tr, train_tab)] + ([(cmp, compare_tab)] if cmp is not None else []) + (
-        [(tl, translate_tab)] if tl is not None and tl.setting is not None else [])
+        [(tl, translate_tab)] if tl is not None and tl.setting is not None else []) + (
+        [(ex.coach, explore_coach)] if getattr(ex, "coach", None) is not None else [])
     loaders = tab_loaders(pairs, root, data_root)
     outs = [tabs, tab_box if tab_box is not None else gr.State()] + [c for _, o in loaders for c in o]
-    dep = demo.load(make_page_load_fn(loaders), None, outs, **PRIVATE)
+    first = (lambda: explore_coach.first_visit(root)) if getattr(ex, "coach", None) is not None else None
+    dep = demo.load(make_page_load_fn(loaders, first), None, outs, **PRIVATE)
     if not callable(getattr(ex, "load_outputs", None)):  # an Explore whose loader reads the request, then its view
         legacy = [tabs, ex.model, ex.dataset, ex.g_norm, ex.l1, ex.l2, ex.target, ex.variant, ex.seed, ex.train_size,
                   ex.dropout]
@@ -202,6 +212,8 @@ def query_boxes(ex: ExploreTab, tr: TrainTab, cmp: CompareTab, tl: TranslateTab 
             if name == "explore":
                 ex.link.change(explore_fragment, ex.inputs(), box, **PRIVATE)
         boxes.append(box)
+    if getattr(ex, "coach", None) is not None:
+        boxes.append(ex.coach.guide)  # the guide's value is its part of the link (explore_coach)
     return boxes
 
 
@@ -248,11 +260,13 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
             ex = build_explore_tab(root, data_root)
             tr = build_train_tab(root, data_root)
             cmp = build_compare_tab(root)
-            build_learn_tab(root)
+            learn_buttons = build_learn_tab(root)
             tl = build_translate_tab(root)
         wire_explore(ex, root, data_root)
         wire_train(tr, root, data_root)
         wire_train_this(tabs, ex, tr, data_root, tab_box)
+        if ex.coach is not None:  # "Start here" and the lessons (here and on Learn) open on Explore, in place
+            wire_coach(ex.coach, tabs, tab_box, ex.load_outputs(), root, data_root, learn_buttons)
         loaded = wire_page_load(demo, tabs, ex, tr, root, data_root, cmp, tab_box, tl)
         wire_links(demo, tabs, tab_box, query_boxes(ex, tr, cmp, tl), link, copy, note, loaded)
     demo.queue(default_concurrency_limit=4, max_size=64)

@@ -63,16 +63,50 @@ abbr[title] { text-decoration: underline dotted; text-underline-offset: 3px; cur
 abbr[title].open::after { content: " (" attr(title) ")"; font-style: italic; display: inline-block; }
 :focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
 input[type=range]:focus-visible { outline: 3px solid #1d4ed8 !important; }
-/* a phone: the grids first, the controls after them */
+/* the header's sentence introduces the app: on Explore, the first tab; elsewhere only the title stays */
+body:has(#tab-explore-button[aria-selected=false]) #header p { display: none; }
+body:has(#tab-explore-button[aria-selected=false]) #header h1 { font-size: 1.4em; }
+/* a phone: the guide, the Model box and the λ sliders, the grids right under them, then the other controls
+   (seed, more settings), then the tables and figures. The two columns (and the grids' column) give their
+   children to the row (display: contents), which orders them */
 @media (max-width: 720px) {
   /* all five tabs fit a 390 px phone (Gradio moves tabs that do not fit into a "More tabs" menu) */
   .tab-wrapper .tab-container button { padding: 0.25em 0.3em !important; font-size: 0.85em; }
-  #explore-row { flex-direction: column-reverse !important; }
+  /* the header: its title only (a tap shows the sentence); the link bar: its Copy button only */
+  #header h1 { font-size: 0.85em !important; line-height: 1.25; margin: 0 !important; cursor: pointer; }
+  #header p { display: none; font-size: 0.95em !important; }
+  #header.open p { display: block; }
+  #header { padding-top: 4px !important; padding-bottom: 4px !important; }
+  #link-bar #page-link { display: none; }
+  #link-bar button { min-width: 0 !important; padding: 0.2em 0.8em !important; font-size: 0.9em !important; }
+  #link-bar { flex-wrap: nowrap !important; }
+  #copy-link { flex: 0 0 auto !important; white-space: nowrap; }
+  #copy-status { min-width: 0 !important; flex: 1 1 auto !important; }
+  /* the λ sliders' labels in one line each, the guide's bar (Start here, lessons) under the grids */
+  #explore-top .lambda-slider [data-testid=block-info],
+  #explore-top .lambda-slider label span { font-size: 0.8em !important; }
+  #explore-top { gap: 2px !important; }
+  #explore-top input[role=combobox] { font-size: 0.85em !important; }
+  #explore-grids .caption p { font-size: 0.9em; line-height: 1.2; }
+  #explore-top .lambda-slider .head { margin-bottom: 0 !important; }
+  #explore-top > .row { flex-wrap: nowrap !important; gap: 6px !important; }
+  #explore-top .block:has(input[role=combobox]) { min-width: 0 !important; flex: 1 1 50% !important; }
+  #explore-row { flex-direction: column !important; gap: 6px !important; }
+  #explore-controls, #explore-main, #explore-shown:not([class*=hide]) { display: contents !important; }
+  #explore-controls > *, #explore-main > *, #explore-shown > * { order: 5; }
+  #explore-coach { order: 0 !important; }
+  #coach-bar { order: 4 !important; }
+  #coach-pics { order: 1 !important; }  /* a lesson's two pictures are its point: right under its guide */
+  #explore-top { order: 2 !important; }
+  #explore-grids, #explore-headline { order: 3 !important; }
+  #explore-rest { order: 4 !important; }
+  #explore-top .block { padding-top: 2px !important; padding-bottom: 2px !important; }
+  .readout p { margin: 0 0 0.1em 0; font-size: 0.95em; }
   #explore-grids { flex-wrap: wrap !important; }
   #explore-grids > .column { flex: 1 1 40% !important; min-width: 0 !important; max-width: 50%; }
   #explore-grids > .column:last-child { flex-basis: 100% !important; max-width: 100%; }
   #explore-grids img { max-width: 100%; }
-  #explore-grids .caption { min-height: 4.6em; }
+  #explore-grids .caption { min-height: 2.5em !important; }
   /* the wide tables scroll inside their box instead of widening the page past the screen */
   #explore-main, #explore-controls { min-width: 0 !important; max-width: 100%; }
   .details { overflow-x: auto; max-width: 100%; }
@@ -105,6 +139,8 @@ JS = """() => {
   document.addEventListener('click', (e) => {
     const a = e.target.closest && e.target.closest('abbr[title]');
     if (a) a.classList.toggle('open');
+    const head = !a && e.target.closest && e.target.closest('#header');  // a phone shows 2 lines of it: a tap, all
+    if (head) head.classList.toggle('open');
   });
   // A λ slider moves over positions (or exponents): a screen reader would read "3" or "-4". Each one's
   // aria-valuetext is its readout's line naming the λ ("L1 λ = 1e-4 · ..."), kept in step as the readout changes.

@@ -1,5 +1,6 @@
-"""Lessons: one-click guided presets, each a setting of the Explore tab with two or three sentences
-generated from the zoo's measured numbers, and a shareable link that opens Explore there.
+"""Lessons: guided presets, each a setting of the Explore tab with two or three sentences generated from the
+zoo's measured numbers, and a shareable link that opens Explore there. normgen.service.coach makes each a
+path on Explore with a predict-then-reveal question; these sentences are its answer's details.
 
 Every number comes from the index through the readings the Learn page uses (normgen.zoo.findings for
 the full-data sweeps, normgen.zoo.small_data for the small training sets); every effect is judged
@@ -90,7 +91,7 @@ def l1_sparse(index: ZooIndex, dataset: str) -> Lesson:
 
 def l2_collapse(index: ZooIndex, dataset: str) -> Lesson:
     """L2 on the GAN generator: the smallest λ whose samples collapse, its weight norm and coverage."""
-    key, title, model = "l2-collapse", "Too much L2 collapses the GAN", "gan"
+    key, title, model = "l2-collapse", "How much L2 can the GAN take?", "gan"  # the title does not give the answer away
     sw = F.find_sweep(index, model, dataset, "l2")
     if sw is None:
         return _missing(key, title, f"L2 sweep of the {family(model).label} generator on {dataset}")
@@ -179,11 +180,19 @@ def _lam_state(p: SD.Setting) -> dict[str, Any]:
     return {k: v for k, v in p.lams.items() if k in ("l1", "l2") and v}
 
 
+def small_setting(index: ZooIndex, dataset: str, model: str) -> tuple[SD.Block, SD.Setting] | None:
+    """The smallest training set of `model` with a baseline, and its penalty whose claim held best (None
+    without them): what the small-data lesson and its question (normgen.service.coach) are about."""
+    block = _small_block(index, model, dataset)
+    p = _best_penalty(block) if block is not None else None
+    return (block, p) if block is not None and p is not None else None
+
+
 def small_data(index: ZooIndex, dataset: str, model: str = "vae") -> Lesson:
     """On the smallest training set of `model`: the penalty whose claim held best, its numbers, and
     the same λ on all training images."""
     key = f"small-data-{model}"
-    title = ("Small data: where a penalty helps" if family(model).has_elbo else
+    title = ("Small data: can a penalty help the VAE?" if family(model).has_elbo else
              "Small data: a penalty on the discriminator")
     block = _small_block(index, model, dataset)
     if block is None:
@@ -230,7 +239,9 @@ def lessons(index: ZooIndex, dataset: str | None = None) -> list[Lesson]:
 def lesson_markdown(lesson: Lesson, base: str = "") -> str:
     """'**Title.** text [Open in Explore →](link)': a lesson as Learn shows it."""
     link = f" [Open in Explore →]({base}{lesson.link})" if lesson.link else ""
-    return f"**{lesson.title}.** {lesson.text}{link}"
+    title = lesson.title if lesson.title.endswith(("?", ".")) else f"{lesson.title}."
+    return f"**{title}** {lesson.text}{link}"
 
 
-__all__ = ["Lesson", "LESSONS", "lessons", "lesson_markdown", "l1_sparse", "l2_collapse", "batchnorm", "small_data"]
+__all__ = ["Lesson", "LESSONS", "lessons", "lesson_markdown", "l1_sparse", "l2_collapse", "batchnorm", "small_data",
+           "small_setting"]

@@ -135,7 +135,9 @@ def test_learn_renders_formulas_and_numbers(app_page):
     open_tab(page, "Learn")
     wait_until(lambda: page.locator("#learn-md .katex").count() > 3, 30, "rendered LaTeX formulas")
     text = page.locator("#learn-md").inner_text()
-    assert "What this zoo measured" in text and "near-zero" in text
+    # the numbers: the measured section (the lessons ask here and answer on Explore, after the guess)
+    assert "What this zoo measured" in text and re.search(r"near[- ]zero", text, flags=re.I)
+    assert "Link to this lesson" in text and page.locator(".learn-open").count() >= 2  # the tiny zoo backs two
     _no_traceback(page)
     _shot(page, "learn")
 

@@ -36,7 +36,11 @@ def test_the_page_has_lessons_formulas_and_pictures_in_order(small):
     assert heads[:3] == ["# Regularization, in pictures and in numbers", "## Lessons", "## The penalties"]
     assert text.index("## Where regularization helps") < text.index("## What this zoo measured")
     assert "$$" in text and r"\lambda_1" in text  # the formulas stay
-    assert "[Open in Explore →](?tab=explore&model=vae" in text
+    # each lesson asks its question and links to itself on Explore; its measured answer waits for the guess there
+    assert "[Link to this lesson →](?tab=explore&model=vae" in text and "coach=small-data-vae" in text
+    lesson_blocks = [b for b in page if b.lesson]
+    assert lesson_blocks and all("Predict" not in b.markdown and "…" in b.markdown for b in lesson_blocks)
+    assert not any("**held**" in b.markdown for b in lesson_blocks)
     pics = [p for b in page for p in b.pictures]
     assert len(pics) >= 6
     assert not any("|---" in b.markdown for b in page if b.markdown and "## The penalties" not in b.markdown)

@@ -87,4 +87,7 @@ def test_the_gan_small_data_lesson_reports_no_effect_within_the_spread(small):
 def test_lesson_markdown_has_the_title_text_and_link(small):
     les = _by_key(small)["small-data-vae"]
     md = L.lesson_markdown(les, "http://host/")
-    assert md.startswith(f"**{les.title}.** ") and f"(http://host/{les.link})" in md
+    assert les.title.endswith("?")  # a question: no full stop after it
+    assert md.startswith(f"**{les.title}** ") and f"(http://host/{les.link})" in md
+    l1 = _by_key(small)["l1-sparse"]
+    assert L.lesson_markdown(l1).startswith(f"**{l1.title}.** ")

@@ -29,6 +29,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.tabs.explore_coach import CoachWidgets, build_bar, build_guide, build_pictures
 from normgen.app.tabs.explore_controls import (
     LAMBDA_HELP,
     SLIDER_LABEL,
@@ -116,6 +117,7 @@ class ExploreTab:
     query: gr.Textbox  # Explore's part of the shareable URL, without '?' (hidden; read by the app's glue)
     hist: gr.HTML  # the weight histogram (inline SVG on the slice's fixed axes; the page swaps it per λ step)
     scrub: gr.HTML  # the slice the λ sliders scrub over in the page (hidden; explore_scrub)
+    coach: CoachWidgets | None = None  # the guided paths (explore_coach): "Start here", lessons, the guide
 
     def inputs(self) -> list[Any]:
         """The /explore parameters, in the API's order (train_size and dropout came last)."""
@@ -181,56 +183,61 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
     with gr.Tab("Explore", id="explore", elem_id="tab-explore"):
         with gr.Row(equal_height=False, elem_id="explore-row"):
             with gr.Column(scale=1, min_width=330, elem_classes=["controls"], elem_id="explore-controls"):
-                # initial choices hold every valid value (what API calls are checked against); page
-                # load narrows them to what the zoo has (control_updates), and services validate
-                with gr.Row():
-                    model = gr.Dropdown(model_choices(list(I.SAMPLE_MODELS)), value=d["model"], label="Model",
-                                        elem_id="explore-model", min_width=120)
-                    dataset = gr.Dropdown(dataset_choices(list(DATASETS)), value=d["dataset"], label="Dataset",
-                                          elem_id="explore-dataset", min_width=120)
-                l1_slider = _slider("l1", v1, d["l1"])
-                l1_readout = gr.Markdown(readout("l1", v1, d["l1"]), elem_id="explore-l1-readout",
-                                         elem_classes=["readout"])
-                l2_slider = _slider("l2", v2, d["l2"])
-                l2_readout = gr.Markdown(readout("l2", v2, d["l2"]), elem_id="explore-l2-readout",
-                                         elem_classes=["readout"])
+                start, pick, titles = build_bar(root)  # "Start here" and the lessons, above the controls
+                with gr.Column(elem_id="explore-top"):  # on a phone: right above the grids
+                    # initial choices hold every valid value (what API calls are checked against); page
+                    # load narrows them to what the zoo has (control_updates), and services validate
+                    with gr.Row():
+                        model = gr.Dropdown(model_choices(list(I.SAMPLE_MODELS)), value=d["model"], label="Model",
+                                            elem_id="explore-model", min_width=120)
+                        dataset = gr.Dropdown(dataset_choices(list(DATASETS)), value=d["dataset"], label="Dataset",
+                                              elem_id="explore-dataset", min_width=120)
+                    l1_slider = _slider("l1", v1, d["l1"])
+                    l1_readout = gr.Markdown(readout("l1", v1, d["l1"]), elem_id="explore-l1-readout",
+                                             elem_classes=["readout"])
+                    l2_slider = _slider("l2", v2, d["l2"])
+                    l2_readout = gr.Markdown(readout("l2", v2, d["l2"]), elem_id="explore-l2-readout",
+                                             elem_classes=["readout"])
                 loss = gr.Radio(loss_choices(), value=d["loss"], label="Loss: how the GAN is trained",
                                 info="weight clipping keeps every discriminator weight in [−c, c]: an L∞ bound, "
                                      "the third norm beside L1 and L2", visible=len(d["losses"]) > 1,
                                 elem_id="explore-loss")
                 l1 = gr.Number(d["l1"], label="L1 λ", visible="hidden", elem_id="explore-l1")
                 l2 = gr.Number(d["l2"], label="L2 λ", visible="hidden", elem_id="explore-l2")
-                with gr.Row():
-                    seed = gr.Number(I.DEFAULT_SEED, precision=0, minimum=0, maximum=I.SEED_MAX,
-                                     label="Noise seed (same for both grids)", elem_id="explore-seed", scale=3,
-                                     min_width=120)
-                    new_noise = gr.Button("New noise", elem_id="explore-new-noise", scale=1, size="sm",
-                                          min_width=90)
-                note = gr.Markdown(elem_id="explore-note", elem_classes=["note"])
-                train_this = gr.Button("Train this setting →", variant="primary", visible=False,
-                                       elem_id="explore-train-this")
-                with gr.Accordion("More settings: training images, dropout, penalized part, update rule, "
-                                  "normalization", open=False, elem_id="explore-more"):
-                    train_size = gr.Radio(train_size_choices(d["dataset"], d["train_sizes"], data_root), value=0,
-                                          label="Training images",
-                                          info="few images: the model can overfit, so a regularizer has "
-                                               "something to prevent", elem_id="explore-train-size")
-                    dropout = gr.Radio(dropout_choices(d["dropouts"]), value=0.0, label="Dropout rate (0 = off)",
-                                       info="randomly zeroes hidden activations while training: a regularizer "
-                                            "without a penalty", elem_id="explore-dropout")
+                with gr.Column(elem_id="explore-rest"):  # on a phone: under the grids
                     with gr.Row():
-                        target = gr.Dropdown(target_choices(None), value=d["target"], label="Penalized part",
-                                             elem_id="explore-target", min_width=120)
-                        variant = gr.Dropdown(variant_choices(), value=d["variant"], label="Update rule",
-                                              elem_id="explore-variant", min_width=120)
-                    g_norm = gr.Radio(g_norm_choices(), value=d["g_norm"], label="Generator normalization",
-                                      elem_id="explore-gnorm")
-                link = gr.Markdown(elem_id="explore-link", elem_classes=["link"])
+                        seed = gr.Number(I.DEFAULT_SEED, precision=0, minimum=0, maximum=I.SEED_MAX,
+                                         label="Noise seed (same for both grids)", elem_id="explore-seed", scale=3,
+                                         min_width=120)
+                        new_noise = gr.Button("New noise", elem_id="explore-new-noise", scale=1, size="sm",
+                                              min_width=90)
+                    note = gr.Markdown(elem_id="explore-note", elem_classes=["note"])
+                    train_this = gr.Button("Train this setting →", variant="primary", visible=False,
+                                           elem_id="explore-train-this")
+                    with gr.Accordion("More settings: training images, dropout, penalized part, update rule, "
+                                      "normalization", open=False, elem_id="explore-more"):
+                        train_size = gr.Radio(train_size_choices(d["dataset"], d["train_sizes"], data_root), value=0,
+                                              label="Training images",
+                                              info="few images: the model can overfit, so a regularizer has "
+                                                   "something to prevent", elem_id="explore-train-size")
+                        dropout = gr.Radio(dropout_choices(d["dropouts"]), value=0.0, label="Dropout rate (0 = off)",
+                                           info="randomly zeroes hidden activations while training: a regularizer "
+                                                "without a penalty", elem_id="explore-dropout")
+                        with gr.Row():
+                            target = gr.Dropdown(target_choices(None), value=d["target"], label="Penalized part",
+                                                 elem_id="explore-target", min_width=120)
+                            variant = gr.Dropdown(variant_choices(), value=d["variant"], label="Update rule",
+                                                  elem_id="explore-variant", min_width=120)
+                        g_norm = gr.Radio(g_norm_choices(), value=d["g_norm"], label="Generator normalization",
+                                          elem_id="explore-gnorm")
+                    link = gr.Markdown(elem_id="explore-link", elem_classes=["link"])
                 query = gr.Textbox(show_label=False, container=False, interactive=False, elem_id="explore-query",
                                    elem_classes=["query-state"])
             with gr.Column(scale=3, elem_id="explore-main"):
+                guide = build_guide(root)  # what to do and what to watch, above the grids it talks about
+                pics = build_pictures()  # a lesson's two pictures (batch norm on and off, ...): above the grids
                 # layout blocks carry the visibility, so /explore returns plain values (no update dicts)
-                with gr.Column(visible=True) as shown:
+                with gr.Column(visible=True, elem_id="explore-shown") as shown:
                     with gr.Row(equal_height=False, elem_id="explore-grids"):
                         # captions above the grids, not Gradio's floating labels (those cover the top row)
                         with gr.Column(min_width=240):
@@ -283,7 +290,8 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                       fig_classes=fig_classes, stats=stats, train_size=train_size, dropout=dropout, loss=loss,
                       nn_button=nn_button, nn_image=nn_image, nn_note=nn_note, l1_slider=l1_slider,
                       l2_slider=l2_slider, l1_readout=l1_readout, l2_readout=l2_readout, noise_box=noise_box,
-                      noise=noise, noise_caption=noise_caption, query=query, hist=hist, scrub=scrub)
+                      noise=noise, noise_caption=noise_caption, query=query, hist=hist, scrub=scrub,
+                      coach=CoachWidgets(start, pick, guide, *pics, titles))
 
 
 def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None = None) -> Any:

@@ -1,5 +1,6 @@
-"""The Learn tab: lessons to open in Explore, the penalties as formulas, and what the zoo measured, as
-pictures.
+"""The Learn tab: the lessons (each its question, opened on Explore in place by its button: the answer waits
+there for the learner's guess, normgen.app.tabs.explore_coach), the penalties as formulas, and what the zoo
+measured, as pictures.
 
 The formulas and units quote the code's own constants (DECAY_SCALE, NEAR_ZERO, DEAD_FILTER); every
 measured number is read from the zoo index when the page is built: the lessons from
@@ -21,6 +22,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from normgen.data import dataset_info
 from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO
@@ -30,7 +32,7 @@ from normgen.regularizers import DECAY_SCALE
 from normgen.render.figures import fmt_num
 from normgen.render.learn_figures import VERSION as FIGURES_VERSION
 from normgen.render.learn_figures import png_bytes
-from normgen.service import figure_cache
+from normgen.service import coach, figure_cache
 from normgen.service import translation_view as TV
 from normgen.service.inputs import get_index
 from normgen.service.lessons import lesson_markdown, lessons
@@ -82,6 +84,7 @@ class Block:
 
     markdown: str = ""
     pictures: list[Picture] = field(default_factory=list)
+    lesson: str = ""  # a lesson's path key (normgen.service.coach): the page puts its "open here" button after it
 
 
 def _small_intro(index: ZooIndex) -> str:
@@ -105,14 +108,36 @@ def _contrast(index: ZooIndex) -> list[str]:
     return out
 
 
+LESSONS_INTRO = ("## Lessons\nEach lesson opens on **Explore**, in place: it sets the sliders, asks you to predict "
+                 "what happens, then shows what the zoo measured and whether you were right.")
+
+
+def lesson_blocks(index: ZooIndex, dataset: str | None, base: str = "") -> list[Block]:
+    """The lessons: one block each with its question (the answer is kept for Explore, after the guess) and a
+    link that opens it (`base` prefixes it); a lesson the zoo cannot back says what it lacks."""
+    if dataset is None:
+        return [Block(LESSONS_INTRO)]
+    asks = {p.key: p for p in coach.lesson_paths(index, dataset)}
+    out = [Block(LESSONS_INTRO)]
+    for i, les in enumerate(lessons(index, dataset), 1):
+        path = asks.get(les.key)
+        if path is None or path.question is None:
+            out.append(Block(f"{i}. {lesson_markdown(les, base)}"))
+            continue
+        link = f"{base}{les.link}&{coach.fragment(coach.CoachState(path=les.key))}"
+        title = les.title if les.title.endswith(("?", ".")) else f"{les.title}."
+        out.append(Block(f"{i}. **{title}** {path.question.ask} [Link to this lesson →]({link})",
+                         lesson=les.key))
+    return out
+
+
 def learn_page(index: ZooIndex, dataset: str | None = None, base: str = "") -> list[Block]:
     """The Learn page: lessons, formulas, where regularization helps (small data), what the zoo
     measured on `dataset` (default: the grid's first dataset in the zoo); `base` prefixes the lessons'
     links (an empty base keeps them relative to this page)."""
     blocks = [Block("# Regularization, in pictures and in numbers")]
     dataset = dataset or pick_dataset(index)
-    blocks.append(Block("## Lessons\n" + "\n\n".join(f"{i}. {lesson_markdown(les, base)}"
-                                                    for i, les in enumerate(lessons(index, dataset), 1))))
+    blocks += lesson_blocks(index, dataset, base)
     blocks.append(Block(FORMULAS))
     pics = all_pictures(index, dataset) if dataset else {}
     blocks.append(Block(f"## {SD.TITLE}\n{_small_intro(index)}"))
@@ -213,12 +238,14 @@ LEARN_CSS = """
   #learn-md table { display: block; overflow-x: auto; max-width: 100%; }
   #learn-md th, #learn-md td { min-width: 7em; }
 }
+.learn-open { width: fit-content !important; margin-bottom: 0.6em; }
 #learn-md .katex-display { overflow-x: auto; overflow-y: hidden; padding-bottom: 4px; }
 """
 
 
-def build_learn_tab(root: str | Path | None = None) -> None:
-    """Open a `Learn` tab (id "learn") in the current Blocks; its text and pictures are built from the zoo now."""
+def build_learn_tab(root: str | Path | None = None) -> dict[str, Any]:
+    """Open a `Learn` tab (id "learn") in the current Blocks; its text and pictures are built from the zoo now.
+    Returns each lesson's "Open here" button by its path key (the app opens the lesson on Explore in place)."""
     import gradio as gr
 
     try:
@@ -227,6 +254,7 @@ def build_learn_tab(root: str | Path | None = None) -> None:
     except ValueError as exc:  # a malformed index: explain, don't crash the app
         page, problem = learn_page(ZooIndex(root=Path(".")), None), f"**The zoo index could not be read:** {exc}"
         digest = ""
+    buttons: dict[str, Any] = {}
     with gr.Tab("Learn", id="learn", elem_id="tab-learn"), gr.Column(elem_id="learn-md"):
         if problem:
             gr.Markdown(problem)
@@ -234,6 +262,9 @@ def build_learn_tab(root: str | Path | None = None) -> None:
         for i, b in enumerate(page):
             if b.markdown:  # each word of the glossary explained on hover / tap where it first appears
                 gr.Markdown(explain(b.markdown), latex_delimiters=LATEX)
+            if b.lesson:
+                buttons[b.lesson] = gr.Button("Open this lesson here →", size="sm", variant="secondary",
+                                              elem_id=f"learn-open-{b.lesson}", elem_classes=["learn-open"])
             if i == 0:  # under the title, one click away (the page is long: at its end no one finds it)
                 with gr.Accordion("Glossary: the words this app uses, one line each", open=False,
                                   elem_id="learn-glossary-box"):
@@ -243,3 +274,4 @@ def build_learn_tab(root: str | Path | None = None) -> None:
                 captions = [p.caption for p in b.pictures if p.caption]
                 if captions:
                     gr.Markdown(explain("\n\n".join(captions)), elem_classes=["learn-caption"])
+    return buttons
