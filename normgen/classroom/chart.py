@@ -136,13 +136,16 @@ def svg(d: ChartData, title: bool = True) -> str:
         out.append(f'<text x="{LEFT}" y="26" font-size="20" font-weight="600" fill="#212529">{escape(e.title)}</text>')
     legend = [(GREY, "rect", "zoo seeds" + (f" ({'/'.join(map(str, d.zoo_steps))} steps)" if d.zoo_steps else "")),
               (BLUE, "dot", "a student's run"), ("#212529", "bar", "class mean and range"),
-              (ORANGE, "ring", "you")] + ([(GREEN, "rect2", "class pick")] if e.pick is not None else [])
+              (ORANGE, "ring", "you")] + ([(GREEN, "rect2", "class pick")] if e.pick is not None else []) + (
+        [(BLUE, "hollow", "simulated")] if any(x["simulated"] for x in d.dots) else [])
     lx = LEFT
     for colour, kind, text in legend:
         if kind == "rect":
             out.append(f'<rect x="{lx}" y="38" width="16" height="14" fill="{colour}" opacity="0.45"/>')
         elif kind == "rect2":
             out.append(f'<rect x="{lx}" y="38" width="16" height="14" fill="none" stroke="{colour}" stroke-width="3"/>')
+        elif kind == "hollow":
+            out.append(f'<circle cx="{lx + 8}" cy="45" r="6" fill="none" stroke="{colour}" stroke-width="1.5"/>')
         elif kind == "dot":
             out.append(f'<circle cx="{lx + 8}" cy="45" r="6" fill="{colour}" fill-opacity="0.75"/>')
         elif kind == "bar":

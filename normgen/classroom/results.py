@@ -135,5 +135,39 @@ def simulated_record(entries: list[Any], exp: Experiment, member: Member, salt: 
                      member.seed, exp.train_size, exp.steps, "finished", False, out, simulated=True)
 
 
-__all__ = ["RunRecord", "record_of", "measured", "verify", "post_run", "zoo_rows", "zoo_value", "simulated_record",
+@dataclass(frozen=True)
+class Seat:
+    """A session's place in a class (held by its TrainStore): the class code and the member token."""
+
+    code: str
+    token: str
+
+
+def post_finished(seat: Seat | None, run: Any, store: Store | None = None) -> str:
+    """Post a finished run of the seat's experiment for its member; a sentence saying what happened ('' when
+    there is no seat or the run is not of the class's experiment: a run of something else is not the
+    class's business)."""
+    from normgen.classroom import experiments
+    from normgen.classroom.store import shared
+
+    if seat is None or run is None:
+        return ""
+    store = store or shared()[0]
+    try:
+        member = store.member(seat.code, seat.token)
+        exp = experiments.get(store.get_class(seat.code).experiment)
+        rec = record_of(run)
+        if (rec.model, rec.dataset, rec.target, rec.train_size) != (exp.model, exp.dataset, exp.target,
+                                                                    exp.train_size):
+            return ""
+        new = post_run(store, rec, member, exp)
+    except ClassError as exc:
+        return f"**Class:** {exc}"
+    return ("**Class:** your result is on the class chart" if new else
+            "**Class:** this run is on the class chart already (it counts once)") + (
+        f" ({exp.axis.upper()} λ {member.lam:g}, seed {member.seed}).")
+
+
+__all__ = ["Seat", "post_finished", "RunRecord", "record_of", "measured", "verify", "post_run", "zoo_rows", "zoo_value",
+           "simulated_record",
            "SIMULATE_ENV"]

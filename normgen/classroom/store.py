@@ -113,7 +113,9 @@ def default_location() -> Location:
         return Location(SPACE_DATA / FILE_NAME, True)
     from normgen.service import workdir
 
-    return Location(workdir.new_folder("classes-") / FILE_NAME, False)
+    folder = workdir.new_folder("classes-")
+    workdir.hold(folder)  # housekeeping's sweeps never remove it; the process's exit does
+    return Location(folder / FILE_NAME, False)
 
 
 def _hash(token: str) -> str:

@@ -48,6 +48,7 @@ from normgen.app.tabs.train_view import (
     train_size_presets,
 )
 from normgen.checkpoints import CheckpointError
+from normgen.classroom.results import post_finished
 from normgen.glossary import explain
 from normgen.models import family
 from normgen.models.config import G_NORMS
@@ -341,11 +342,13 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
         try:
             for s in stream(run):
                 progress(s.step / max(1, s.total), desc=f"step {s.step} / {s.total}")
-                extra = None
+                extra, note = None, ""
                 if s.done:
                     ch, val = compare_choices(root, plan.cfg.model.name, plan.cfg.dataset)
                     extra = gr.update(choices=ch, value=val)
-                yield _outputs(s, how, extra, run)
+                    note = post_finished(store.seat, run)  # a class member's run: checked here, then charted
+                out = _outputs(s, how, extra, run)
+                yield (f"{out[0]}\n\n{note}", *out[1:]) if note else out
         finally:  # the stream was cancelled or closed: end the run, it keeps what it has
             if not run.done.is_set():
                 run.stop_event.set()
