@@ -27,12 +27,17 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 SIZES = {"1280x720": (1280, 720), "1366x768": (1366, 768), "390x844": (390, 844)}
 
 
-def seat_students(url: str, code: str, n: int, real: int) -> list[dict]:
+def client(url: str):
+    import httpx
     from gradio_client import Client
 
+    return Client(url, verbose=False, httpx_kwargs={"timeout": httpx.Timeout(None, connect=60)})
+
+
+def seat_students(url: str, code: str, n: int, real: int) -> list[dict]:
     seats = []
     for k in range(n):
-        c = Client(url, verbose=False)
+        c = client(url)
         seat = c.predict(code, f"student {k + 1}" if k % 3 == 0 else "", "deal", api_name="/class_join")[1]
         if k < real:
             s = seat["setting"]
@@ -54,14 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["NORMGEN_CLASS_SIMULATE"] = "1"
     os.environ["NORMGEN_CLASS_DB"] = str(Path(tempfile.mkdtemp(prefix="normgen-class-shots-")) / "c.sqlite")
     from conftest_browser import CHROMIUM_ARGS, chromium_path, launch_app, wait_until
-    from gradio_client import Client
     from playwright.sync_api import sync_playwright
 
     demo, url = launch_app(None, os.environ.get("NORMGEN_DATA"))
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        code, teacher, _ = Client(url, verbose=False).predict(a.experiment, api_name="/class_open")
+        code, teacher, _ = client(url).predict(a.experiment, api_name="/class_open")
         seat_students(url, code, a.students, a.real)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
