@@ -63,7 +63,7 @@ def test_join_run_and_the_dot_appears(app):
         page.get_by_role("tab", name="Class").click()
         wait_until(lambda: page.locator("#class-student-chart svg circle title").count() == 1, 30,
                    "the student's dot on the chart")
-        assert page.locator("#class-student-chart svg text", has_text="you").count() == 1  # ringed: their own
+        assert page.locator('#class-student-chart svg circle[r="10"]').count() == 1  # ringed: their own
         assert "1 result" in page.locator("#class-student-chart").inner_text()
         (r,) = store.results(code)
         assert (r.lam, r.seed, r.simulated) == (0.0, 0, False)
@@ -73,7 +73,7 @@ def test_join_run_and_the_dot_appears(app):
         teacher_page.get_by_text("Teacher: open and run a class").click()
         wait_until(lambda: teacher_page.locator("#class-teacher-chart svg circle title").count() == 1, 30,
                    "the teacher's chart")
-        assert teacher_page.locator("#class-teacher-chart svg text", has_text="you").count() == 0
+        assert teacher_page.locator('#class-teacher-chart svg circle[r="10"]').count() == 0
         wait_until(lambda: teacher_page.evaluate("() => window.normgenLinkReady === true"), 60, "the page load")
         wait_until(lambda: "class_teacher" not in teacher_page.evaluate("() => location.href"), 10,
                    "the token gone from the address bar")
