@@ -9,7 +9,8 @@ NORMGEN_CLASS_SIMULATE=1, opens a class of --experiment, and seats --students st
 dataset under $NORMGEN_DATA; the server posts each result when the run ends); the rest get the zoo-simulated
 result (/class_simulate: the zoo's numbers at that λ plus a seeded wobble of its seed spread, drawn hollow
 and counted as "simulated" on the chart). Then Debian's Chromium opens the teacher link and a student's
-join link at 1280×720, 1366×768 and 390×844.
+join link: the teacher's at 1280×720, 1366×768 and 390×844, a student's
+(just joined) at 390×844, the whole page.
 """
 
 from __future__ import annotations
@@ -80,11 +81,13 @@ def main(argv: list[str] | None = None) -> int:
                 if name == "1280x720":
                     page.locator("#class-teacher-chart").screenshot(path=str(out / "classroom.png"))
                 page.close()
-            page = browser.new_page(viewport={"width": 1366, "height": 768})  # a student who joined: own dot
+            page = browser.new_page(viewport={"width": 390, "height": 844})  # a student on a phone, just joined
             page.goto(f"{url}?tab=class&class_code={code}")
             page.locator("#class-join").click()
             wait_until(lambda: "You are in" in page.locator("#class-seat").inner_text(), 30, "the seat")
             page.locator("#class-run").wait_for()
+            wait_until(lambda: page.locator("#class-student-chart svg").count(), 30, "the student's chart")
+            page.screenshot(path=str(out / "classroom-student-390x844.png"), full_page=True)
             browser.close()
         print(f"wrote {out}/classroom*.png (class {code}, {a.students} students, {a.real} real)")
     finally:

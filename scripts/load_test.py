@@ -587,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
     p.add_argument("--ports", default="7950-7969", help="loopback port range for the app (default 7950-7969)")
     p.add_argument("--deadline", type=float, default=None, help="kill everything after this many s (default "
-                   "1500, short 600)")
+                   "1800, short 600; 900 with the classroom phase)")
     p.add_argument("--dataset", default="mnist", help="dataset of the training runs (mnist; shapes offline)")
     p.add_argument("--start", default="finetune", choices=("finetune", "scratch"))
     p.add_argument("--steps", type=int, default=60)
@@ -614,7 +614,7 @@ def main(argv: list[str] | None = None) -> int:
     a.class_real = (0 if a.dataset != "mnist" else 2 if short else 4) if a.class_real is None else a.class_real
     a.class_arrival = 20.0 if short else 60.0  # the class joins over this many seconds
     a.class_poll_s, a.class_pollers = 1.0, 3
-    a.deadline = a.deadline or (600 if short else 1500)
+    a.deadline = a.deadline or ((900 if "classroom" in a.phases else 600) if short else 1800)
     a.explore_calls = 3 if short else 8
     a.explore_seconds = 5.0 if short else 20.0  # the load on a training run lasts at least this long
     a.flood = 65

@@ -143,6 +143,26 @@ class Seat:
     token: str
 
 
+def class_run(seat: Seat | None, cfg: Any, store: Store | None = None) -> bool:
+    """Whether a run of `cfg` is the seat's class experiment at the member's own λ and seed: such a run keeps the
+    experiment's time budget when others wait (a run cut short by the shared budget would not count)."""
+    from normgen.classroom import experiments
+    from normgen.classroom.store import shared
+
+    if seat is None:
+        return False
+    store = store or shared()[0]
+    try:
+        member = store.member(seat.code, seat.token)
+        exp = experiments.get(store.get_class(seat.code).experiment)
+    except (ClassError, ValueError):
+        return False
+    lams = {k: float(getattr(cfg.reg, k)) for k in ("l1", "l2", "group", "act")}
+    return ((cfg.model.name, cfg.dataset, cfg.reg.target, cfg.train_size, cfg.steps, cfg.seed)
+            == (exp.model, exp.dataset, exp.target, exp.train_size, exp.steps, member.seed)
+            and all(abs(v - (member.lam if k == exp.axis else 0.0)) <= 1e-12 for k, v in lams.items()))
+
+
 def post_finished(seat: Seat | None, run: Any, store: Store | None = None) -> str:
     """Post a finished run of the seat's experiment for its member; a sentence saying what happened ('' when
     there is no seat or the run is not of the class's experiment: a run of something else is not the
@@ -168,6 +188,5 @@ def post_finished(seat: Seat | None, run: Any, store: Store | None = None) -> st
         f" ({exp.axis.upper()} λ {member.lam:g}, seed {member.seed}).")
 
 
-__all__ = ["Seat", "post_finished", "RunRecord", "record_of", "measured", "verify", "post_run", "zoo_rows", "zoo_value",
-           "simulated_record",
-           "SIMULATE_ENV"]
+__all__ = ["Seat", "class_run", "post_finished", "RunRecord", "record_of", "measured", "verify", "post_run",
+           "zoo_rows", "zoo_value", "simulated_record", "SIMULATE_ENV"]

@@ -12,6 +12,7 @@ from normgen.classroom import experiments as X
 from normgen.classroom.results import (
     RunRecord,
     Seat,
+    class_run,
     measured,
     post_finished,
     post_run,
@@ -100,6 +101,25 @@ def test_post_finished_posts_a_seat_run_and_says_why_not(seated):
     assert post_finished(seat, other, store) == ""  # not the class's experiment: not its business
     assert "Join the class first" in post_finished(Seat(m.code, "forged-token"), replace_id(_fake_run(m)), store)
     assert len(store.results(m.code)) == 1
+
+
+def test_class_run_is_the_members_own_setting_only(seated):
+    from normgen.service.sessions import plan_run
+
+    store, m = seated
+    seat = Seat(m.code, m.token)
+    cfg = plan_run(**dict(EXP.setting(m.lam, m.seed), dataset="shapes", train_size=0)).cfg  # shapes: no data needed
+    exact = SimpleNamespace(model=cfg.model, dataset=EXP.dataset, reg=cfg.reg, train_size=EXP.train_size,
+                            steps=EXP.steps, seed=m.seed)
+    assert class_run(seat, exact, store)
+    assert not class_run(None, exact, store)
+    assert not class_run(seat, replace_ns(exact, seed=m.seed + 1), store)
+    assert not class_run(seat, replace_ns(exact, steps=EXP.steps + 10), store)
+    assert not class_run(Seat(m.code, "forged"), exact, store)
+
+
+def replace_ns(ns, **kw):
+    return SimpleNamespace(**{**vars(ns), **kw})
 
 
 def replace_id(run):

@@ -179,6 +179,11 @@ def tick(code: str, t_code: str, store: Any, seen: dict, root: str | None = None
     return (*out, seen)
 
 
+def timer_for(code: str, t_code: str) -> gr.Timer:
+    """The charts' timer: on while this page holds a class code (a student's or a teacher's)."""
+    return gr.Timer(active=bool((code or "").strip() or (t_code or "").strip()))
+
+
 def teacher_action(action: str):
     def act(code: str, teacher: str) -> str:
         db = shared()[0]
@@ -331,7 +336,7 @@ def build_class_tab() -> ClassTab:
         sim_btn = gr.Button(visible=False)
         sim_salt = gr.Textbox(visible=False)
         sim_json = gr.JSON(visible=False)
-        timer = gr.Timer(TICK_S)
+        timer = gr.Timer(TICK_S, active=False)  # ticks only on a page that holds a class code (wire_class)
         seen = gr.State({})
         query = gr.Textbox("", elem_id="class-query", elem_classes=["query-state"], show_label=False,
                            container=False, interactive=False)
@@ -346,6 +351,8 @@ def wire_class(tab: ClassTab, tabs: gr.Tabs, tr: Any, root: str | None = None, d
     quick = {"concurrency_limit": 8, "concurrency_id": "class"}
     tab.code.change(lambda c: (lambda_choices(c), f"class_code={c.strip()}" if c and c.strip() else ""),
                     tab.code, [tab.lam, tab.query], **PRIVATE, **quick)
+    # a page with no class code never polls: Explore's visitors cost the server nothing here
+    gr.on([tab.code.change, tab.t_code.change], timer_for, [tab.code, tab.t_code], tab.timer, **PRIVATE, **quick)
     tab.open_btn.click(open_class, tab.experiment, [tab.t_code, tab.t_token, tab.t_note], api_name="class_open",
                        **quick).then(None, [tab.t_code, tab.t_token], tab.t_links, js=LINKS_JS, **PRIVATE)
     # preprocess=False: the λ as sent (an API client's page never got the class's λ choices); join_class checks it
