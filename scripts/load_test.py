@@ -555,6 +555,7 @@ def phase_classroom(url: str, a: argparse.Namespace, server: Server, env: dict, 
         lags.append(round(seen - t, 2) if seen is not None else None)
     final = rest_call(teacher_http, url, uuid.uuid4().hex[:11], "class_view", [code])[1]
     csv = rest_call(teacher_http, url, uuid.uuid4().hex[:11], "class_export", [code, teacher])[0]
+    csv = csv.get("value", csv) if csv.get("__type__") == "update" else csv  # the file, shown once exported
     csv_rows = teacher_http.get(csv["url"]).text.strip().count("\n")  # the header line aside
     joined = [r for r in out if r.get("status") == "joined"]
     landed = sum(bool(r.get("posted")) for r in joined)

@@ -96,7 +96,7 @@ def summary(d: ChartData) -> str:
 
 
 W, H = 960, 540
-LEFT, RIGHT, TOP, BOTTOM = 92, 24, 64, 72
+LEFT, RIGHT, TOP, BOTTOM = 92, 52, 64, 72
 ORANGE, BLUE, GREY, GREEN = "#e8590c", "#1c7ed6", "#adb5bd", "#2b8a3e"
 
 
@@ -190,7 +190,7 @@ def svg(d: ChartData, title: bool = True) -> str:
             m = c.mean
             out.append(f'<line x1="{X(i) - cw * 0.3:.1f}" y1="{Y(m):.1f}" x2="{X(i) + cw * 0.34:.1f}" y2="{Y(m):.1f}" '
                        f'stroke="#212529" stroke-width="4"/>')
-            out.append(f'<text x="{X(i) + cw * 0.36:.1f}" y="{Y(m) - 6:.1f}" font-size="13" text-anchor="end" '
+            out.append(f'<text x="{X(i) + cw * 0.37:.1f}" y="{Y(m) + 5:.1f}" font-size="14" font-weight="600" '
                        f'fill="#212529">{fmt_num(m)}</text>')
     for dot in (x for x in d.dots if x["mine"]):  # the viewer's own, on top
         off = ((dot["seed"] * 0.618) % 1 - 0.5) * cw * 0.5

@@ -40,7 +40,7 @@ class Experiment:
     metric_label: str
     scale: float = 1.0  # shown = stored * scale
     pick: Pick | None = None
-    seconds: float = 120.0  # the run's time budget: long enough that it ends by its steps
+    seconds: float = 180.0  # the run's time budget, the server's cap: a run that ends by time does not count
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def setting(self, lam: float, seed: int) -> dict:

@@ -91,8 +91,24 @@ def test_a_joined_students_run_lands_once_and_others_do_not(app):
     assert "class" not in out[0].lower().split("\n")[-1]
     html, st = t.predict(code, api_name="/class_view")
     assert st["results"] == 1 and "<svg" in html
-    csv_path = t.predict(code, teacher, api_name="/class_export")
-    text = open(csv_path).read()
+    got = t.predict(code, teacher, api_name="/class_export")  # an update: the file, and its box shown
+    text = open(got["value"] if isinstance(got, dict) else got).read()
     assert text.count("\n") == 2 and "Ada" in text
     assert "1" in t.predict(code, teacher, api_name="/class_reset")
     assert t.predict(code, api_name="/class_view")[1]["results"] == 0
+
+
+def test_a_temporary_store_is_warned_about_on_screen(tmp_path, monkeypatch):
+    from normgen.app import build_demo
+
+    def warning(demo):
+        return [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "class-storage-warning"]
+
+    monkeypatch.delenv(S.ENV, raising=False)
+    monkeypatch.setattr(S, "SPACE_DATA", tmp_path / "no-data-volume")
+    monkeypatch.setattr(S, "_shared", None)
+    (w,) = warning(build_demo(root=str(tmp_path)))
+    assert "vanish when it restarts" in w.value
+    monkeypatch.setenv(S.ENV, str(tmp_path / "kept.sqlite"))
+    monkeypatch.setattr(S, "_shared", None)
+    assert warning(build_demo(root=str(tmp_path))) == []

@@ -40,7 +40,8 @@ TICK_S = 3.0
 DEAL = "deal"  # the λ choice "let the class deal"
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 CSS = """
-.class-chart-box { background: #fff; border-radius: 8px; }
+.class-chart-box { background: #fff; border-radius: 8px; overflow-x: auto; }
+.class-chart-box svg { min-width: 640px; }  /* a phone scrolls the chart sideways rather than shrink its text */
 .class-chart-box p { margin: 0.2em 0 0.4em; font-size: 1.05em; }
 #class-teacher-chart:fullscreen { background: #fff; padding: 2vh 3vw; overflow: auto; }
 #class-teacher-chart:fullscreen .class-chart-box p { font-size: 2.2vh; }
@@ -201,7 +202,7 @@ def teacher_action(action: str):
     return act
 
 
-def export_csv(code: str, teacher: str, root: str | None = None) -> str:
+def export_csv(code: str, teacher: str, root: str | None = None) -> Any:
     """Teacher: every result of the class as a CSV file (no member tokens)."""
     db = shared()[0]
     try:
@@ -212,7 +213,7 @@ def export_csv(code: str, teacher: str, root: str | None = None) -> str:
     results, nicks = db.results(info.code), db.nicknames(info.code)
     path = workdir.new_folder("class-csv-") / f"class-{exp.id}.csv"
     path.write_text(csv_text(chart_data(exp, results, I.get_index(root).entries), results, nicks))
-    return str(path)
+    return gr.update(value=str(path), visible=True)
 
 
 def simulate(salt: str, store: Any, root: str | None = None) -> dict:
@@ -327,7 +328,7 @@ def build_class_tab() -> ClassTab:
                     with gr.Row():
                         export_btn = gr.Button("Export CSV", elem_id="class-export", min_width=100)
                         projector_btn = gr.Button("Projector view", elem_id="class-projector", min_width=100)
-                    csv_file = gr.File(label="Results (CSV)", interactive=False, elem_id="class-csv", height=80)
+                    csv_file = gr.File(label="Results (CSV)", interactive=False, elem_id="class-csv", visible=False)
                 with gr.Column(scale=3):
                     t_links = gr.Markdown("", elem_id="class-links")
                     t_chart = gr.HTML("", elem_id="class-teacher-chart")
@@ -369,7 +370,7 @@ def wire_class(tab: ClassTab, tabs: gr.Tabs, tr: Any, root: str | None = None, d
     for btn, action in ((tab.close_btn, "close"), (tab.reopen_btn, "reopen"), (tab.reset_btn, "reset")):
         btn.click(teacher_action(action), [tab.t_code, tab.t_token], tab.t_note, api_name=f"class_{action}", **quick)
 
-    def class_export(code: str, teacher: str) -> str:
+    def class_export(code: str, teacher: str) -> Any:
         return export_csv(code, teacher, root)
 
     def class_simulate(salt: str, store: Any) -> dict:
