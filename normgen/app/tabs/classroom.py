@@ -363,10 +363,11 @@ def wire_class(tab: ClassTab, tabs: gr.Tabs, tr: Any, root: str | None = None, d
             tr.start, tr.train_size, tr.dropout, tr.loss]
     tab.run_btn.click(lambda store: run_setting(store, data_root), tr.store, into, **PRIVATE).success(
         None, None, None, js=START_JS, **PRIVATE)
-    tab.view_btn.click(make_view_fn(root), tab.code, [tab.chart, tab.view_json], api_name="class_view", **quick)
+    # reading the chart has its own line: a class joining and posting at once does not hold up its chart
+    view_q = {"concurrency_limit": 4, "concurrency_id": "class-view"}
+    tab.view_btn.click(make_view_fn(root), tab.code, [tab.chart, tab.view_json], api_name="class_view", **view_q)
     tab.timer.tick(lambda c, t, store, seen: tick(c, t, store, seen, root), [tab.code, tab.t_code, tr.store, tab.seen],
-                   [tab.chart, tab.t_chart, tab.seen],
-                   **PRIVATE, **quick)
+                   [tab.chart, tab.t_chart, tab.seen], **PRIVATE, **view_q)
     for btn, action in ((tab.close_btn, "close"), (tab.reopen_btn, "reopen"), (tab.reset_btn, "reset")):
         btn.click(teacher_action(action), [tab.t_code, tab.t_token], tab.t_note, api_name=f"class_{action}", **quick)
 
