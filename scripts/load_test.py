@@ -15,6 +15,14 @@ and reports, as one JSON object on stdout (progress lines on stderr):
            waits they were told, how long they really waited, when the last run finished
 - memory:  RSS of the server and its training process after each of --runs runs with distinct seeds, their
            peak while the runs train, and the growth over --explores Explore calls
+- classroom: a class experiment (issue #29): a teacher opens a class, --class-size students join within
+           --class-arrival s (each a page: REST calls in its own session); --class-real of them train their dealt
+           setting for real through /train (the server posts each result when the run ends, after checking it);
+           the rest post the zoo-simulated result of their setting through /class_simulate (the same check and
+           store, marked simulated), a sixth of them twice. Meanwhile --visitors Explore pages keep calling and
+           a few students poll the chart. Then the server is killed (SIGKILL) and started again on the same
+           class store. Reported: results landed (each exactly once), the chart's lag behind each post, Explore's
+           p95 meanwhile, and the results after the restart
 Exit status 1 when a check fails (Explore refused or p95 over --p95-goal while a run trains, a flood
 submission queued instead of refused, RSS after a run over --rss-goal-mib or while one trains over
 --peak-goal-mib), else 0. The child is killed on exit
@@ -38,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PHASES = ("solo", "explore", "flood", "class", "memory")
+PHASES = ("solo", "explore", "flood", "class", "memory", "classroom")
 ESTIMATE_FACTOR = 1.5  # a told wait against the actual wait (issue 23)
 
 
@@ -157,6 +165,13 @@ class Server:
         """'' while the app runs, else how it ended and where its log is."""
         rc = self.proc.poll()
         return "" if rc is None else f"app.py exited with {rc}; its log: {self.log.name}"
+
+    def kill(self) -> None:
+        """SIGKILL: the server ends as a crash would, with no shutdown of its own."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(30)
+        self._timer.cancel()
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -445,13 +460,135 @@ def phase_memory(url: str, a: argparse.Namespace, server: Server) -> dict:
             "explore_calls": a.explores, "rss_explore_growth_mib": round(server.rss() - ex0)}
 
 
+def rest_call(http, url: str, session: str, api: str, data: list) -> list:
+    """One call of endpoint `api` in page session `session` (Gradio's REST API: POST, then read the event's
+    stream until `complete`); its outputs, or RuntimeError with the server's message."""
+    r = http.post(f"{url}gradio_api/call/{api}", json={"data": data, "session_hash": session})
+    r.raise_for_status()
+    event, out = None, None
+    with http.stream("GET", f"{url}gradio_api/call/{api}/{r.json()['event_id']}") as s:
+        for line in s.iter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                out = json.loads(line[5:])
+                break
+    if event != "complete":
+        raise RuntimeError(f"/{api} answered {event}: {out}")
+    return out
+
+
+def train_params(http, url: str) -> list[tuple[str, object]]:
+    """/train's parameters in order, with their defaults."""
+    params = http.get(f"{url}gradio_api/info").json()["named_endpoints"]["/train"]["parameters"]
+    return [(q["parameter_name"], q.get("parameter_default")) for q in params]
+
+
+def phase_classroom(url: str, a: argparse.Namespace, server: Server, env: dict, deadline: float) -> tuple[dict, Server]:
+    """A class of --class-size (see the module's docstring); returns the report and the restarted server."""
+    import httpx
+
+    http = lambda: httpx.Client(timeout=httpx.Timeout(None, connect=60))  # noqa: E731
+    teacher_http = http()
+    code, teacher, _ = rest_call(teacher_http, url, uuid.uuid4().hex[:11], "class_open", [a.class_experiment])
+    params = train_params(teacher_http, url)
+    stop = threading.Event()
+    polls: list[tuple[float, int]] = []  # (when, results on the chart)
+    posts: list[float] = []  # when each new result's post returned (a real run: its /train ended)
+    lock = threading.Lock()
+    def poll() -> None:
+        h = http()
+        while not stop.is_set():
+            st = rest_call(h, url, uuid.uuid4().hex[:11], "class_view", [code])[1]
+            with lock:
+                polls.append((time.monotonic(), st["results"]))
+            stop.wait(a.class_poll_s)
+
+    out: list[dict] = [{} for _ in range(a.class_size)]
+
+    def student(k: int) -> None:
+        time.sleep(a.class_arrival * k / a.class_size)  # they come in over the arrival window
+        h, session, rec = http(), uuid.uuid4().hex[:11], out[k]
+        try:
+            seat = rest_call(h, url, session, "class_join", [code, f"s{k}" if k % 4 == 0 else "", "deal"])[1]
+        except RuntimeError as exc:
+            rec.update(status="refused", message=str(exc)[:160])
+            return
+        rec.update(status="joined", lam=seat["lam"], seed=seat["seed"])
+        if k < a.class_real:
+            res = rest_call(h, url, session, "train", [seat["setting"].get(n, d) for n, d in params])
+            rec.update(real=True, run_status=res[7].get("status"), posted="on the class chart" in (res[0] or ""),
+                       note=(res[0] or "").splitlines()[-1][:200])
+            new = rec["posted"]
+        else:
+            got = rest_call(h, url, session, "class_simulate", [str(k)])[0]
+            new = got["posted"]
+            if k % 6 == 0:  # posted again: must count once
+                rec["second_post_counted"] = rest_call(h, url, session, "class_simulate", [str(k)])[0]["posted"]
+            rec.update(real=False, posted=new)
+        if new:
+            with lock:
+                posts.append(time.monotonic())
+
+    explore_before = explore_load(url, a.visitors, a.explore_calls, kind=a.visitor)  # the same load, no class
+    pollers = [threading.Thread(target=poll, daemon=True) for _ in range(a.class_pollers)]
+    for p in pollers:
+        p.start()
+    explore: dict = {}
+    ex = threading.Thread(target=lambda: explore.update(explore_load(url, a.visitors, a.explore_calls, kind=a.visitor,
+                                                                     seconds=a.class_arrival)), daemon=True)
+    ex.start()
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(a.class_size) as pool:
+        list(pool.map(student, range(a.class_size)))
+    class_s = time.monotonic() - t0
+    ex.join()
+    time.sleep(a.class_poll_s * 2 + 1)  # the pollers see the last post
+    stop.set()
+    for p in pollers:
+        p.join()
+    # the lag of each post: from its return to the first poll that showed that many results
+    posts.sort()
+    lags = []
+    for n, t in enumerate(posts, start=1):
+        seen = next((pt for pt, c in polls if pt >= t and c >= n), None)
+        lags.append(round(seen - t, 2) if seen is not None else None)
+    final = rest_call(teacher_http, url, uuid.uuid4().hex[:11], "class_view", [code])[1]
+    csv = rest_call(teacher_http, url, uuid.uuid4().hex[:11], "class_export", [code, teacher])[0]
+    csv = csv.get("value", csv) if csv.get("__type__") == "update" else csv  # the file, shown once exported
+    csv_rows = teacher_http.get(csv["url"]).text.strip().count("\n")  # the header line aside
+    joined = [r for r in out if r.get("status") == "joined"]
+    landed = sum(bool(r.get("posted")) for r in joined)
+    server.kill()  # as a crash: no shutdown
+    log(f"classroom: {final['results']} results before the kill; restarting on the same store")
+    again = Server(free_port(*a.port_range), env, deadline)
+    again.wait_ready(min(300.0, max(30.0, deadline - time.monotonic())))
+    after = rest_call(http(), again.url, uuid.uuid4().hex[:11], "class_view", [code])[1]
+    real = [r for r in joined if r.get("real")]
+    report = {"students": a.class_size, "joined": len(joined),
+              "refused": sum(r.get("status") == "refused" for r in out),
+              "real_runs": len(real), "real_posted": sum(bool(r.get("posted")) for r in real),
+              "real_notes": [r.get("note") for r in real][:3], "simulated_posted": landed - sum(
+                  bool(r.get("posted")) for r in real),
+              "second_posts": sum("second_post_counted" in r for r in joined),
+              "second_posts_counted": sum(bool(r.get("second_post_counted")) for r in joined),
+              "results_on_chart": final["results"], "results_expected": landed, "class_s": round(class_s, 1),
+              "chart_polls": len(polls), "poll_every_s": a.class_poll_s,
+              "chart_lag_s_p95": pct([x for x in lags if x is not None], 0.95),
+              "chart_lag_s_max": max((x for x in lags if x is not None), default=None),
+              "posts_never_seen": sum(x is None for x in lags), "explore_before": explore_before,
+              "explore_meanwhile": explore,
+              "results_after_restart": after["results"], "pick": final["pick"], "csv_rows": csv_rows}
+    return report, again
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--short", action="store_true", help="the CI form: fewer visitors, calls and runs")
     p.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
     p.add_argument("--ports", default="7950-7969", help="loopback port range for the app (default 7950-7969)")
     p.add_argument("--deadline", type=float, default=None, help="kill everything after this many s (default "
-                   "1500, short 600)")
+                   "1800, short 600; 900 with the classroom phase)")
     p.add_argument("--dataset", default="mnist", help="dataset of the training runs (mnist; shapes offline)")
     p.add_argument("--start", default="finetune", choices=("finetune", "scratch"))
     p.add_argument("--steps", type=int, default=60)
@@ -467,9 +604,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--peak-goal-mib", type=float, default=3072,
                    help="server + training process while a run trains (its process holds torch and the data: "
                    "1.1-1.3 GB on MNIST)")
+    p.add_argument("--class-size", type=int, default=60, help="classroom: students (default 60)")
+    p.add_argument("--class-real", type=int, default=None, help="classroom: students who train for real (default 2, "
+                   "full 4; 0 with --dataset shapes: the experiments train on MNIST)")
+    p.add_argument("--class-experiment", default="gan-small-d-l2", help="classroom: the experiment")
+    p.add_argument("--class-lag-goal", type=float, default=5.0,
+                   help="classroom: the chart's most lag behind a post (s)")
     a = p.parse_args(argv)
     short = a.short
-    a.deadline = a.deadline or (600 if short else 1500)
+    a.class_real = (0 if a.dataset != "mnist" else 2 if short else 4) if a.class_real is None else a.class_real
+    a.class_arrival = 20.0 if short else 60.0  # the class joins over this many seconds
+    a.class_poll_s, a.class_pollers = 1.0, 3
+    a.deadline = a.deadline or ((900 if "classroom" in a.phases else 600) if short else 1800)
     a.explore_calls = 3 if short else 8
     a.explore_seconds = 5.0 if short else 20.0  # the load on a training run lasts at least this long
     a.flood = 65
@@ -486,8 +632,14 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         p.error(f"unknown phase(s) {', '.join(bad)}; choose from {', '.join(PHASES)}")
     lo, hi = (int(x) for x in a.ports.split("-"))
+    a.port_range = (lo, hi)
     deadline = time.monotonic() + a.deadline
     env = {"NORMGEN_MALLOC_TRIM": "0"} if a.no_trim else {}
+    if "classroom" in phases:  # a class store of this run's own, and the simulated students' endpoint
+        import tempfile
+
+        env.update(NORMGEN_CLASS_SIMULATE="1",
+                   NORMGEN_CLASS_DB=str(Path(tempfile.mkdtemp(prefix="normgen-load-class-")) / "classes.sqlite"))
     server = Server(free_port(lo, hi), env, deadline)
     report: dict = {"short": short, "phases": phases, "no_trim": a.no_trim, "cpu_count": os.cpu_count()}
     ok = True
@@ -526,6 +678,16 @@ def main(argv: list[str] | None = None) -> int:
             report["memory"] = m = phase_memory(server.url, a, server)
             log(f"memory: {m}")
             ok &= (m["rss_max_mib"] or 0) <= a.rss_goal_mib and m["rss_peak_while_training_mib"] <= a.peak_goal_mib
+        if "classroom" in phases:
+            c, server = phase_classroom(server.url, a, server, env, deadline)
+            report["classroom"] = c
+            log(f"classroom: {c}")
+            ok &= (c["joined"] == c["students"] and c["results_on_chart"] == c["results_expected"] == c["joined"]
+                   and c["csv_rows"] == c["results_on_chart"] and c["second_posts_counted"] == 0
+                   and c["posts_never_seen"] == 0 and (c["chart_lag_s_max"] or 0) <= a.class_lag_goal
+                   and c["explore_meanwhile"].get("errors") == 0
+                   and c["explore_meanwhile"].get("p95_s", 99) <= a.p95_goal
+                   and c["results_after_restart"] == c["results_on_chart"] and c["real_posted"] == c["real_runs"])
     except Exception as exc:  # noqa: BLE001 - reported, and the run fails
         report["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
         report["server"] = server.alive() or "still running"

@@ -8,7 +8,7 @@ Layers, bottom to top (a module may import its own layer and those below):
   1 config, checkpoints
   2 engine.*, eval.*, render.figures
   3 zoo.*
-  4 service.*, bench.*
+  4 service.*, bench.*, classroom.*
   5 cli.*, app.*
 """
 
@@ -34,7 +34,7 @@ LAYERS = {
     "normgen.config": 1, "normgen.checkpoints": 1,
     "normgen.engine": 2, "normgen.eval": 2, "normgen.render": 2,
     "normgen.zoo": 3,
-    "normgen.service": 4, "normgen.bench": 4,
+    "normgen.service": 4, "normgen.bench": 4, "normgen.classroom": 4,
     "normgen.cli": 5, "normgen.app": 5,
 }
 

@@ -32,11 +32,13 @@ from typing import Any
 import gradio as gr
 
 from normgen.app.events import CheckedBlocks
+from normgen.app.tabs import classroom as class_tab
 from normgen.app.tabs import compare as compare_tab
 from normgen.app.tabs import explore as explore_tab
 from normgen.app.tabs import explore_coach
 from normgen.app.tabs import train as train_tab
 from normgen.app.tabs import translate as translate_tab
+from normgen.app.tabs.classroom import ClassTab, build_class_tab, wire_class
 from normgen.app.tabs.compare import CompareTab, build_compare_tab
 from normgen.app.tabs.explore import (
     ExploreTab,
@@ -58,7 +60,8 @@ HEADER = (
     "# normgen: what does weight regularization do to an image generator?\n"
     "A penalty on the weights is added to the training loss: **L1** adds λ·Σ|w|, **L2** adds λ·Σw². "
     "Both pull weights toward zero. **Explore** drags λ over pretrained models, **Train** trains one live, "
-    "**Compare** picks λ from a sweep, **Learn** explains, **Translate** shows a cycle GAN."
+    "**Compare** picks λ from a sweep, **Learn** explains, **Translate** shows a cycle GAN, **Class** runs one "
+    "λ grid with a whole class."
 )  # on every tab: nothing here describes one tab's layout (Explore's left / right is said on Explore)
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 QUERY_CSS = ".query-state { display: none !important; }"  # in the DOM (the browser reads them), never shown
@@ -166,7 +169,8 @@ def make_page_load_fn(loaders: list[Loader], first: Callable[[], dict[str, Any]]
 
 def wire_page_load(demo: gr.Blocks, tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, root: str | None = None,
                    data_root: str | None = None, cmp: CompareTab | None = None,
-                   tab_box: gr.Textbox | None = None, tl: TranslateTab | None = None) -> Any:
+                   tab_box: gr.Textbox | None = None, tl: TranslateTab | None = None,
+                   cl: ClassTab | None = None) -> Any:
     """The page state from the URL (?tab=compare&model=gan&l1=1e-4&train_steps=600&compare_sweep=...) on
     load (Explore's loader returns its whole first view), then the nearest training images, the Train
     targets of its model and Train's measured time estimate.
@@ -175,7 +179,8 @@ def wire_page_load(demo: gr.Blocks, tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab,
     last dependency."""
     pairs = [(ex, explore_tab), (tr, train_tab)] + ([(cmp, compare_tab)] if cmp is not None else []) + (
         [(tl, translate_tab)] if tl is not None and tl.setting is not None else []) + (
-        [(ex.coach, explore_coach)] if getattr(ex, "coach", None) is not None else [])
+        [(ex.coach, explore_coach)] if getattr(ex, "coach", None) is not None else []) + (
+        [(cl, class_tab)] if cl is not None else [])
     loaders = tab_loaders(pairs, root, data_root)
     outs = [tabs, tab_box if tab_box is not None else gr.State()] + [c for _, o in loaders for c in o]
     first = (lambda: explore_coach.first_visit(root)) if getattr(ex, "coach", None) is not None else None
@@ -262,13 +267,15 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
             cmp = build_compare_tab(root)
             learn_buttons = build_learn_tab(root)
             tl = build_translate_tab(root)
+            cl = build_class_tab()
         wire_explore(ex, root, data_root)
         wire_train(tr, root, data_root)
         wire_train_this(tabs, ex, tr, data_root, tab_box)
         if ex.coach is not None:  # "Start here" and the lessons (here and on Learn) open on Explore, in place
             wire_coach(ex.coach, tabs, tab_box, ex.load_outputs(), root, data_root, learn_buttons)
-        loaded = wire_page_load(demo, tabs, ex, tr, root, data_root, cmp, tab_box, tl)
-        wire_links(demo, tabs, tab_box, query_boxes(ex, tr, cmp, tl), link, copy, note, loaded)
+        wire_class(cl, tabs, tr, root, data_root)
+        loaded = wire_page_load(demo, tabs, ex, tr, root, data_root, cmp, tab_box, tl, cl)
+        wire_links(demo, tabs, tab_box, [*query_boxes(ex, tr, cmp, tl), cl.query], link, copy, note, loaded)
     demo.queue(default_concurrency_limit=4, max_size=64)
     # Explore's pictures are served from the folders normgen writes them to (they hold only those PNGs),
     # not hashed and copied into Gradio's cache on every view

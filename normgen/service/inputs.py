@@ -451,6 +451,6 @@ def parse_query(params: dict[str, str]) -> dict[str, Any]:
                 pass
     if "target" in params and params["target"] in target_choices(out.get("model", DEFAULT_MODEL)):
         out["target"] = params["target"]
-    if params.get("tab") in ("explore", "train", "compare", "learn", "translate"):
+    if params.get("tab") in ("explore", "train", "compare", "learn", "translate", "class"):
         out["tab"] = params["tab"]
     return out

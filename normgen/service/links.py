@@ -19,7 +19,7 @@ from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
 from normgen.service.sessions import STARTS, caps
 
-TABS = ("explore", "train", "compare", "learn", "translate")
+TABS = ("explore", "train", "compare", "learn", "translate", "class")
 PREFIXES = {"explore": "", "train": "train_", "compare": "compare_", "translate": "translate_"}
 LAMBDA_KEYS = ("l1", "l2")  # written as 1e-4 in a link
 TRAIN_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "steps", "seconds", "start",

@@ -410,6 +410,7 @@ class TrainStore:
         self.upload: Upload | None = None  # the visitor's own images (normgen.service.uploads), if any
         self.key = uuid.uuid4().hex  # this session, for the per-visitor cap of the admission
         self.slider_moved: dict[str, float] = {}  # λ name -> when its slider last moved (monotonic s)
+        self.seat: Any = None  # this session's place in a class (normgen.classroom.results.Seat), if it joined one
 
     def __deepcopy__(self, memo: dict) -> TrainStore:
         return TrainStore()

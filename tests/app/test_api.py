@@ -41,13 +41,15 @@ def test_build_demo_without_launching(tmp_path):
     demo = build_demo(root=str(tmp_path))  # an empty zoo still builds
     assert isinstance(demo, gr.Blocks)
     public = sorted(d.api_name for d in demo.fns.values() if d.api_visibility == "public")
-    assert public == ["explore", "train", "train_lambda", "train_result"]
+    assert public == ["class_close", "class_export", "class_join", "class_open", "class_reopen", "class_reset",
+                      "class_view", "explore", "train", "train_lambda", "train_result"]
 
 
 def test_only_explore_and_train_are_public_with_named_parameters(app):
     client, _ = app
     eps = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert sorted(eps) == ["/explore", "/train", "/train_lambda", "/train_result"]
+    assert sorted(eps) == ["/class_close", "/class_export", "/class_join", "/class_open", "/class_reopen",
+                           "/class_reset", "/class_view", "/explore", "/train", "/train_lambda", "/train_result"]
     # train_size and dropout came later: last, with defaults (0 = all images, no dropout), so older calls work
     ex, tr = eps["/explore"]["parameters"], eps["/train"]["parameters"]
     assert [p["parameter_name"] for p in ex] == [*EXPLORE, "seed", "train_size", "dropout", "loss"]

@@ -48,6 +48,7 @@ from normgen.app.tabs.train_view import (
     train_size_presets,
 )
 from normgen.checkpoints import CheckpointError
+from normgen.classroom.results import class_run, post_finished
 from normgen.glossary import explain
 from normgen.models import family
 from normgen.models.config import G_NORMS
@@ -326,7 +327,8 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
             plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
                             train_size, dropout, loss, lambda_cyc, lambda_id, cycle_norm, root=root,
                             data_root=data_root, upload=store.upload)
-            if adm.busy() and plan.cfg.max_seconds > shared_seconds():
+            # a class member's run of its setting keeps the experiment's budget: cut short, it would not count
+            if adm.busy() and plan.cfg.max_seconds > shared_seconds() and not class_run(store.seat, plan.cfg):
                 plan = replace(plan, cfg=replace(plan.cfg, max_seconds=shared_seconds()))
                 plan.notes.append(f"Others are training, so this run's time budget is {shared_seconds():g} s.")
             plan = prepare(plan)
@@ -341,11 +343,13 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
         try:
             for s in stream(run):
                 progress(s.step / max(1, s.total), desc=f"step {s.step} / {s.total}")
-                extra = None
+                extra, note = None, ""
                 if s.done:
                     ch, val = compare_choices(root, plan.cfg.model.name, plan.cfg.dataset)
                     extra = gr.update(choices=ch, value=val)
-                yield _outputs(s, how, extra, run)
+                    note = post_finished(store.seat, run)  # a class member's run: checked here, then charted
+                out = _outputs(s, how, extra, run)
+                yield (f"{out[0]}\n\n{note}", *out[1:]) if note else out
         finally:  # the stream was cancelled or closed: end the run, it keeps what it has
             if not run.done.is_set():
                 run.stop_event.set()
