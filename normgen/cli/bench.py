@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-root", default=None, help="folder holding MNIST/raw (default: $NORMGEN_DATA)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--only", default="", help="comma-separated sections: throughput, picture, sweep, "
-                                              "explore, explore-e2e, efficiency, finetune (default: all)")
+                                              "explore, explore-e2e, efficiency, finetune, colour (default: all)")
     p.add_argument("--grids", default="", help="write normgen's sample grid at each time-to-picture "
                                                "evaluation to this folder (to check the FD thresholds by eye)")
     p.set_defaults(handler=cmd_bench)
