@@ -228,7 +228,7 @@ def bench_sweep(k: int, data, device: torch.device, steps: int, repeats: int,
 
 def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
               log: Callable[[str], None] = print, sections: tuple[str, ...] = ("all",),
-              grids: Path | None = None, smoke: bool = False) -> dict:
+              grids: Path | None = None, smoke: bool = False, compile_colour: bool = True) -> dict:
     """Run the benchmark; returns the results (everything `--json` prints)."""
     gpu = device.type == "cuda"
     s = {k: _pick(v, gpu) for k, v in (SMOKE if smoke else QUICK if quick else FULL).items()}
@@ -308,7 +308,7 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
         log(f"7. colour trainer vs the conventional loop at the same width ({s['colour_steps']} steps x "
             f"{s['repeats']} repeats, steps/s; ratios to the loop, median (min-max)):")
         res["colour"] = bench_colour(data_for("cifar10"), root, device, s["colour_steps"], s["repeats"], log,
-                                     compile_=not smoke)
+                                     compile_=compile_colour and not smoke)
     res["total_s"] = time.perf_counter() - t_start
     res["load_avg_1min_end"] = os.getloadavg()[0]
     log(f"done in {res['total_s']:.0f} s")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from normgen.render.figures import BASELINE, PALETTE, STYLE
 from normgen.render.learn_figures import VERDICT_COLOURS, VERDICT_MARKERS
@@ -62,7 +63,14 @@ def ladder_figure(rows: Sequence[tuple[str, Sequence[float], str, dict[str, floa
                         label=layer, zorder=3)
         ax2.axvline(1.0, color="0.3", lw=1.2, ls="--")
         ax2.set_xscale("log")
-        ax2.set_xlabel("D's largest singular value per layer (log)")
+        sig = [v for r in rows for v in r[3].values() if v > 0]
+        if sig:  # ticks written 0.1, 0.2, 0.5, 1, 2 (not 10⁻¹ and 10⁰), over the values' range
+            ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+                     if min(sig) / 2.5 <= t <= max(max(sig), 1.0) * 2.5]
+            ax2.set_xticks(ticks)
+            ax2.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax2.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+        ax2.set_xlabel("D's σ_max per layer (log scale)")
         ax2.grid(axis="y", visible=False)
         if layers:
             ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(layers), frameon=False)

@@ -71,7 +71,8 @@ def loss_words(index: Any = None, model: str = "", dataset: str | None = None) -
     info = ("Rungs bottom to top: none, L2 on D, clipping (L∞), gradient penalty, spectral norm; one seed each, "
             "judged against the baseline seeds' and sampling spread.")
     if l2 is not None and l2.entry is not None:
-        info += (f" L2 on D ({ladder.choice_label(l2)}) is a penalty: pick the discriminator as the penalized part "
+        numbers = ladder.choice_label(l2).split(" · ", 1)[1]  # 'FD 77.1 (worse) · σ_max ...'
+        info += (f" {l2.label} ({numbers}) is a penalty, not a loss: pick the discriminator as the penalized part "
                  f"and L2 λ {l2.entry.l2:g}.")
     return LADDER_LABEL, info
 
