@@ -5,7 +5,7 @@ used to leave MNIST selected, and Start answered with an error).
 
 The switch also sets the run a learner sees change (`run_defaults`): the grey families' default (L1 1e-2,
 train_link) turned every colour cell flat grey, so a colour family gets its own λ and steps, measured with
-scripts/colour_finetune_probe.py (fine-tuning the zoo's colour baseline; numbers in docs/benchmarks.md)."""
+scripts/colour_finetune_probe.py (fine-tuning the zoo's colour baseline; numbers in docs/zoo.md)."""
 
 from __future__ import annotations
 
