@@ -58,14 +58,14 @@ def first_picture(index: ZooIndex, dataset: str = "cifar10", ch: int = 16) -> Fi
 
 def scratch_words(fp: FirstPicture, steps: int, s_per_step: float | None) -> str:
     """What a from-scratch colour run of `steps` steps can show, from the curve (and the measured speed)."""
-    at = f" (about {fp.step * s_per_step / 60:.0f} min at this server's measured speed)" if s_per_step else ""
+    at = f"; about {fp.step * s_per_step / 60:.0f} min at this server's measured speed" if s_per_step else ""
     first = fp.earlier[0] if fp.earlier else None
     noise = f" ({rung_label('uniform')}: {fp.noise_fd:.1f})" if fp.noise_fd is not None else ""
     before = f"; at {first[0]:,} steps it scored {first[1]:.1f}{noise}" if first else ""
     verdict = ("expect colour noise, not pictures" if steps < fp.step else "long enough to start drawing")
     return (f"From scratch, a colour GAN draws nothing for a long time: on the zoo's FD-vs-steps curve (width "
             f"{fp.ch}) its FD first beats the ruler's \"{fp.rung}\" rung ({fp.rung_fd:.1f}) at {fp.step:,} steps "
-            f"(FD {fp.fd:.1f}){at}{before}. This run has {steps:,} steps: {verdict}. Fine-tuning the zoo "
+            f"(FD {fp.fd:.1f}{at}){before}. This run has {steps:,} steps: {verdict}. Fine-tuning the zoo "
             "baseline shows a penalty's effect within seconds.")
 
 

@@ -25,9 +25,9 @@ def test_the_first_step_below_the_colour_blocks_rung(tmp_path):
     fp = S.first_picture(_zoo(tmp_path, rows))
     assert (fp.step, fp.fd, fp.rung_fd, fp.ch) == (1500, 69.0, 70.0, 16)
     text = S.scratch_words(fp, 150, 0.5)
-    assert "1,500 steps" in text and "(FD 69.0)" in text and "about 12 min" in text  # 1,500 × 0.5 s
+    assert "1,500 steps" in text and "(FD 69.0; about 12 min at this server's measured speed)" in text  # 1,500 × 0.5 s
     assert "at 500 steps it scored 94.0 (uniform noise: 95.0)" in text and "expect colour noise" in text
-    assert "long enough" in S.scratch_words(fp, 2000, None) and "min at" not in S.scratch_words(fp, 2000, None)
+    assert "long enough" in S.scratch_words(fp, 2000, None) and "(FD 69.0)" in S.scratch_words(fp, 2000, None)
     assert S.first_picture(_zoo(tmp_path, rows), ch=32).step == 500
 
 
