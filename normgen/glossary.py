@@ -28,6 +28,7 @@ GLOSSARY: dict[str, str] = {
     "sampling spread": "How much a score moves when the same trained model draws new random noise.",
     "near-zero weights": "The share of weights smaller than 0.001 in size: switched off in practice.",
     "mode collapse": "The generator makes only a few kinds of images (one digit over and over): not good samples.",
+    "σ_max": "A layer's largest singular value: the most it can stretch its input. Spectral norm holds it at 1.",
     "held-out": "Images the model never trained on, kept aside to test whether it learned or memorized.",
 }
 # longer names first, so "seed-to-seed spread" is marked before "seed spread" could match inside it

@@ -13,7 +13,9 @@ Every figure is a ratio of two things measured in the same process, interleaved 
 4. explore latency: ms from a checkpoint file to a 64-sample grid plus its weight statistics;
 5. efficiency: FLOPs per step (FlopCounterMode), achieved FLOP/s, share of a measured matmul peak;
 6. fine-tune: seconds until a new lambda, fine-tuned from the zoo's GAN baseline (the Train screen's
-   default), moves its weight statistic half way to the zoo entry trained with it (normgen.bench.finetune).
+   default), moves its weight statistic half way to the zoo entry trained with it (normgen.bench.finetune);
+7. colour: the colour block's recipe (width 16) in steps/s, normgen's trainer against the conventional loop at
+   the same width, and what channels_last, one thread and torch.compile do (normgen.bench.colour).
 
 Each family is timed on the first registered dataset of its own shape (`bench_dataset`: MNIST for the
 grey families, CIFAR-10 for the colour DCGAN, at the zoo's width). `--json` prints every number as one
@@ -34,6 +36,7 @@ from pathlib import Path
 import torch
 
 from normgen.bench.baseline import OBJECTIVES, WORKERS, ConventionalLoop, conventional_loader
+from normgen.bench.colour import bench_colour
 from normgen.bench.explore_latency import run_explore_latency
 from normgen.bench.finetune import bench_finetune
 from normgen.bench.parts import FD_THRESHOLDS, ExploreTimer, Judging, matmul_peak, step_flops, summarize, sync
@@ -51,16 +54,16 @@ from normgen.render.grids import grid_image
 QUICK = {"repeats": 3, "steps": (10, 300), "ttp_cap": ({"gan": 30.0, "vae": 15.0}, {"gan": 60.0, "vae": 30.0}),
          "eval_every": ({"gan": 100, "vae": 50}, {"gan": 100, "vae": 50}), "sweep_steps": (4, 200),
          "sweep_repeats": (1, 3), "latency_repeats": 10,
-         "finetune_repeats": 1, "finetune_cap": 60.0}
+         "finetune_repeats": 1, "finetune_cap": 60.0, "colour_steps": (10, 200)}
 FULL = {"repeats": 5, "steps": (40, 1000), "ttp_cap": ({"gan": 300.0, "vae": 120.0}, {"gan": 120.0, "vae": 60.0}),
         "eval_every": ({"gan": 100, "vae": 50}, {"gan": 100, "vae": 50}), "sweep_steps": (40, 500),
         "sweep_repeats": (3, 5), "latency_repeats": 30,
-        "finetune_repeats": 3, "finetune_cap": 120.0}
+        "finetune_repeats": 3, "finetune_cap": 120.0, "colour_steps": (30, 500)}
 # every section at toy sizes: that the command runs end to end, not how fast (the browser section is skipped)
 SMOKE = {"repeats": 1, "steps": (2, 2), "ttp_cap": ({"gan": 2.0, "vae": 2.0}, {"gan": 2.0, "vae": 2.0}),
          "eval_every": ({"gan": 5, "vae": 5}, {"gan": 5, "vae": 5}), "sweep_steps": (2, 2),
          "sweep_repeats": (1, 1), "latency_repeats": 2,
-         "finetune_repeats": 1, "finetune_cap": 3.0}
+         "finetune_repeats": 1, "finetune_cap": 3.0, "colour_steps": (2, 2)}
 
 # the families the bench times against the conventional loop (which has a step for these objectives only)
 BENCH_MODELS = tuple(m for m in MODEL_NAMES if family(m).objective in OBJECTIVES)
@@ -225,7 +228,7 @@ def bench_sweep(k: int, data, device: torch.device, steps: int, repeats: int,
 
 def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
               log: Callable[[str], None] = print, sections: tuple[str, ...] = ("all",),
-              grids: Path | None = None, smoke: bool = False) -> dict:
+              grids: Path | None = None, smoke: bool = False, compile_colour: bool = True) -> dict:
     """Run the benchmark; returns the results (everything `--json` prints)."""
     gpu = device.type == "cuda"
     s = {k: _pick(v, gpu) for k, v in (SMOKE if smoke else QUICK if quick else FULL).items()}
@@ -301,6 +304,11 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
         log(f"6. fine-tune a new lambda from the zoo's GAN baseline (median of {s['finetune_repeats']}, "
             f"cap {s['finetune_cap']:g} s):")
         res["finetune"] = bench_finetune(data, device, s["finetune_cap"], s["finetune_repeats"], log)
+    if want("colour"):
+        log(f"7. colour trainer vs the conventional loop at the same width ({s['colour_steps']} steps x "
+            f"{s['repeats']} repeats, steps/s; ratios to the loop, median (min-max)):")
+        res["colour"] = bench_colour(data_for("cifar10"), root, device, s["colour_steps"], s["repeats"], log,
+                                     compile_=compile_colour and not smoke)
     res["total_s"] = time.perf_counter() - t_start
     res["load_avg_1min_end"] = os.getloadavg()[0]
     log(f"done in {res['total_s']:.0f} s")

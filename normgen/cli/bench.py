@@ -24,7 +24,7 @@ def cmd_bench(a: argparse.Namespace) -> int:
     try:
         res = run_bench(quick=a.quick, smoke=a.smoke, device=device, data_root=a.data_root,
                         sections=tuple(a.only.split(",")) if a.only else ("all",),
-                        grids=Path(a.grids) if a.grids else None)
+                        grids=Path(a.grids) if a.grids else None, compile_colour=not a.no_compile)
     except (DatasetUnavailable, RuntimeError) as exc:
         if isinstance(exc, DatasetUnavailable) or "MNIST" in str(exc) or "not found" in str(exc):
             raise DatasetUnavailable(f"the benchmark needs real MNIST: {exc}") from None
@@ -59,7 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-root", default=None, help="folder holding MNIST/raw (default: $NORMGEN_DATA)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--only", default="", help="comma-separated sections: throughput, picture, sweep, "
-                                              "explore, explore-e2e, efficiency, finetune (default: all)")
+                                              "explore, explore-e2e, efficiency, finetune, colour (default: all)")
     p.add_argument("--grids", default="", help="write normgen's sample grid at each time-to-picture "
                                                "evaluation to this folder (to check the FD thresholds by eye)")
+    p.add_argument("--no-compile", action="store_true", help="colour section: skip the torch.compile variant "
+                                                             "(its compile takes minutes of CPU)")
     p.set_defaults(handler=cmd_bench)

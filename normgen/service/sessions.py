@@ -52,11 +52,13 @@ from normgen.service.inputs import (
     parse_seed,
     parse_train_size,
     train_split_size,
+    zoo_problem,
 )
 from normgen.service.pace import BOOK
 from normgen.service.public_text import no_paths
 from normgen.service.zerogpu import zero_gpu
 from normgen.zoo.index import Entry, entry_path, load_entry, public_problem
+from normgen.zoo.steps_curve import scratch_note
 
 if TYPE_CHECKING:
     from normgen.service.uploads import Upload
@@ -351,7 +353,14 @@ def estimate_text(plan: RunPlan) -> str:
     return (f"**≈ {e['seconds']:.0f} s** on {device_description(plan.device)}, {how}: about "
             f"{e['overhead_s']:.0f} s to start and save, and {plan.cfg.steps} steps × "
             f"{1000 * e['s_per_step']:.0f} ms{limit} (from {e['source']}). The machine is shared, so a busy "
-            "server is slower.")
+            "server is slower." + scratch_colour_note(plan, e["s_per_step"]))
+
+
+def scratch_colour_note(plan: RunPlan, s_per_step: float | None) -> str:
+    """For a colour family from scratch, how long it needs before it draws anything (normgen.zoo.steps_curve)."""
+    if plan.start != "scratch" or family(plan.cfg.model.name).image_channels != 3 or zoo_problem(plan.root):
+        return ""
+    return scratch_note(get_index(plan.root), plan.cfg.dataset, plan.cfg.steps, s_per_step)
 
 
 def prepare(plan: RunPlan) -> RunPlan:

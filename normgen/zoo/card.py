@@ -21,7 +21,7 @@ from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO
 from normgen.eval.quality import CONFIDENT
 from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS
-from normgen.zoo import colour
+from normgen.zoo import colour, ladder
 from normgen.zoo.coverage import COLLAPSE as COLLAPSE_ENTROPY
 from normgen.zoo.findings import measured_markdown, zoo_datasets
 from normgen.zoo.index import SETTING_DEFAULTS, Entry, ZooIndex, load_index, zoo_root
@@ -306,6 +306,8 @@ def render(index: ZooIndex) -> str:
                     " ".join(colour.sentences(index, d)), "", colour.table(index, d), "",
                     f"Not built yet: {', '.join(colour.missing(index, d)) or 'nothing'}. Build: `{colour.BUILD}`.",
                     ""]
+            if lad := ladder.table(index, d, link=False):  # issue 24: the Lipschitz ladder, rung by rung
+                out += ["### The Lipschitz ladder on the discriminator", "", ladder.paragraph(index, d), "", lad, ""]
     table = small_data_table(index)
     out += [small_data_markdown(index, level=2, tables=False), ""] + (
         ["All small-data settings (mean over seeds, [min-max]; verdict against the baseline of the same size):", "",

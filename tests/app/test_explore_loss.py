@@ -1,6 +1,7 @@
 """Explore's Loss control (normgen.app.tabs.explore / explore_handlers) on the shipped zoo: shown for the
 colour DCGAN on CIFAR-10 (the index has Wasserstein entries there) and hidden where it has one loss;
-choosing a loss shows its entry (λ set to 0: the zoo trained those losses without a penalty) in one reply
+the colour block's control reads as the Lipschitz ladder (each rung's FD and σ_max from the index); choosing a
+loss shows its entry (λ set to 0: the zoo trained those losses without a penalty) in one reply
 of the usual view outputs; the slider view keeps the loss and still skips the baseline; the loss travels
 in the link and into Train."""
 
@@ -13,6 +14,7 @@ import pytest
 
 from normgen.app.tabs import explore as E
 from normgen.service import inputs as I
+from normgen.zoo import ladder
 
 ARGS = ("dcgan", "cifar10", "batch", 1e-4, 0.0, "generator", "loss", 0, 0, 0.0)
 
@@ -39,9 +41,22 @@ def test_the_control_is_offered_only_where_the_index_has_other_losses(tab):
     ups = E.control_updates(index, "dcgan", "cifar10", {})
     assert len(ups) == len(tab.controls())
     loss = ups[-1]
-    assert loss["visible"] is True and [v for _, v in loss["choices"]] == I.zoo_choices(index, "dcgan",
-                                                                                        "cifar10")["loss"]
+    values = [v for _, v in loss["choices"]]
+    assert loss["visible"] is True and sorted(values) == sorted(I.zoo_choices(index, "dcgan", "cifar10")["loss"])
     assert loss["value"] == "ns"
+    # the colour block's control reads as the Lipschitz ladder: the baseline, then the rungs bottom to top
+    order = ["ns"] + [r.loss for r in ladder.ladder(index, "cifar10") if r.loss]
+    assert values == [v for v in order if v in values]
+    assert "Lipschitz ladder" in loss["label"] and "L2 on D" in loss["info"]
+    labels = dict((v, k) for k, v in loss["choices"])
+    for r in ladder.ladder(index, "cifar10"):
+        if r.loss in labels:  # each rung's FD and σ_max, as the index has them
+            assert f"FD {r.entry.metrics['fd']:.1f}" in labels[r.loss]
+            assert "/".join(f"{v:.2f}" for v in r.entry.extra["sigma_max"].values()) in labels[r.loss]
+    b = ladder.band(index, "cifar10")
+    assert f"{b[0]:.1f}–{b[1]:.1f}" in labels["ns"]
+    grey = E.control_updates(index, "gan", "mnist", {})[-1]
+    assert grey["label"] == "Loss: how the GAN is trained"
     assert E.control_updates(index, "gan", "mnist", {"loss": "wgan-clip"})[-1]["visible"] is False
     assert E.control_updates(index, "gan", "mnist", {"loss": "wgan-clip"})[-1]["value"] == "ns"
 

@@ -1,6 +1,7 @@
 """Train switches the dataset with the model where colour demands it (normgen.app.tabs.train_colour): the
 colour DCGAN selects CIFAR-10, CIFAR-10 selects the colour DCGAN, grey pairs stay as chosen; in the built
-tab, the model control's own event moves the dataset control (and the dataset's moves the model)."""
+tab, the model control's own event moves the dataset control (and the dataset's moves the model), and a switch
+sets the new family's default λ and steps."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import gradio as gr
 import pytest
 
 from normgen.app.tabs import train as T
-from normgen.app.tabs.train_colour import dataset_for_model, model_for_dataset
+from normgen.app.tabs.train_colour import COLOUR_L1, COLOUR_L2, COLOUR_STEPS, dataset_for_model, model_for_dataset
+from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS
+from normgen.service.sessions import caps
 
 AVAILABLE = ["shapes", "mnist", "fashion", "cifar10"]
 
@@ -44,10 +47,16 @@ def test_train_switches_the_dataset_with_the_model(tab_and_demo):
     dep = _handler(demo, tab.model, "on_model")
     assert [c._id for c in dep.inputs] == [tab.model._id, tab.dataset._id]
     assert dep.outputs[0] == tab.dataset._id if isinstance(dep.outputs[0], int) else dep.outputs[0]._id
-    ds_update, presets = dep.fn("dcgan", "mnist")
+    assert [c._id for c in dep.outputs[2:]] == [tab.l1._id, tab.l2._id, tab.steps._id]
+    ds_update, presets, l1, l2, steps = dep.fn("dcgan", "mnist")
     assert ds_update["value"] == "cifar10" and presets["value"] == 0
-    kept = dep.fn("gan", "mnist")[0]
-    assert kept == gr.skip() and "value" not in kept  # a grey model on a grey dataset: the dataset stays
+    # the colour family's own default run (the grey default L1 1e-2 greys every colour cell)
+    assert (l1, l2, steps) == (COLOUR_L1, COLOUR_L2, min(COLOUR_STEPS, caps()[0])) and l1 != DEFAULT_L1
+    kept = dep.fn("gan", "mnist")
+    assert kept[0] == gr.skip() and "value" not in kept[0]  # a grey model on a grey dataset: the dataset stays
+    assert all(k == gr.skip() for k in kept[2:])  # ... and the λ and steps a visitor set stay too
     back = _handler(demo, tab.dataset, "on_dataset")
-    model_update, target = back.fn("cifar10", "gan", "generator")
-    assert model_update["value"] == "dcgan" and target["value"] == "generator"
+    model_update, target, *run = back.fn("cifar10", "gan", "generator")
+    assert model_update["value"] == "dcgan" and target["value"] == "generator" and run[0] == COLOUR_L1
+    model_update, _, *run = back.fn("mnist", "dcgan", "generator")  # back to grey: the grey default run
+    assert model_update["value"] == "gan" and run == [DEFAULT_L1, DEFAULT_L2, min(DEFAULT_STEPS, caps()[0])]

@@ -154,6 +154,6 @@ def test_the_readme_benchmark_command_runs_every_section_for_every_family(capsys
     assert set(res["throughput"]) == set(BENCH_MODELS)
     assert {m: r["dataset"] for m, r in res["throughput"].items()} == {m: bench_dataset(m) for m in BENCH_MODELS}
     assert bench_dataset("dcgan") == "cifar10" and bench_dataset("gan") == "mnist"
-    for section in ("time_to_picture", "sweep", "explore", "efficiency", "finetune"):
+    for section in ("time_to_picture", "sweep", "explore", "efficiency", "finetune", "colour"):
         assert res[section], section
     assert all(r["normgen_ips"] > 0 and r["conventional_ips"] > 0 for r in res["throughput"].values())

@@ -42,6 +42,7 @@ from normgen.app.tabs.explore_controls import (
     lambda_values,
     load_index,
     loss_choices,
+    loss_words,
     model_choices,
     page_link,
     readout,
@@ -198,9 +199,9 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                     l2_slider = _slider("l2", v2, d["l2"])
                     l2_readout = gr.Markdown(readout("l2", v2, d["l2"]), elem_id="explore-l2-readout",
                                              elem_classes=["readout"])
-                loss = gr.Radio(loss_choices(), value=d["loss"], label="Loss: how the GAN is trained",
-                                info="weight clipping keeps every discriminator weight in [−c, c]: an L∞ bound, "
-                                     "the third norm beside L1 and L2", visible=len(d["losses"]) > 1,
+                loss = gr.Radio(loss_choices(tuple(I.LOSSES), index, d["model"], d["dataset"]), value=d["loss"],
+                                label=loss_words(index, d["model"], d["dataset"])[0],
+                                info=loss_words(index, d["model"], d["dataset"])[1], visible=len(d["losses"]) > 1,
                                 elem_id="explore-loss")
                 l1 = gr.Number(d["l1"], label="L1 λ", visible="hidden", elem_id="explore-l1")
                 l2 = gr.Number(d["l2"], label="L2 λ", visible="hidden", elem_id="explore-l2")

@@ -13,6 +13,7 @@ from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS, VARIANTS_INFO
 from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
+from normgen.zoo import ladder
 
 LAMBDA_HELP = {
     "l1": "L1 λ: adds λ·Σ|w| to the loss (pulls every weight toward zero by the same amount)",
@@ -34,9 +35,46 @@ def dropout_choices(rates: list[float]) -> list[tuple[str, float]]:
     return [("0 (off)" if r == 0 else f"{r:g}", float(r)) for r in rates]
 
 
-def loss_choices(losses: list[str] | tuple[str, ...] = tuple(I.LOSSES)) -> list[tuple[str, str]]:
-    """The adversarial losses as the Loss control offers them (inputs.LOSSES names)."""
-    return [(I.LOSS_SHORT[k], k) for k in losses]
+LOSS_LABEL = "Loss: how the GAN is trained"
+LOSS_INFO = ("weight clipping keeps every discriminator weight in [−c, c]: an L∞ bound, the third norm beside L1 "
+             "and L2")
+LADDER_LABEL = "The Lipschitz ladder: how the discriminator is bounded (FD, verdict, σ_max per layer)"
+
+
+def _rungs(index: Any, model: str, dataset: str | None) -> list[ladder.Rung]:
+    """The colour block's ladder where `model` on `dataset` has one in the index, else []."""
+    if index is None or model != ladder.COLOUR_MODEL or not dataset or not ladder.baselines(index, dataset):
+        return []
+    return ladder.ladder(index, dataset)
+
+
+def loss_choices(losses: list[str] | tuple[str, ...] = tuple(I.LOSSES), index: Any = None, model: str = "",
+                 dataset: str | None = None) -> list[tuple[str, str]]:
+    """The adversarial losses as the Loss control offers them (inputs.LOSSES names). For the colour block
+    (issue 24) the control reads as the Lipschitz ladder: the baseline, then each rung the zoo has, bottom to
+    top, each with its FD against the baseline's spread and its σ_max per layer, all from the index."""
+    rungs = _rungs(index, model, dataset)
+    if not rungs:
+        return [(I.LOSS_SHORT[k], k) for k in losses]
+    out = [(ladder.baseline_label(index, dataset or ""), "ns")] if "ns" in losses else []
+    out += [(ladder.choice_label(r), r.loss) for r in rungs if r.loss in losses]
+    return out + [(I.LOSS_SHORT[k], k) for k in losses if k not in {v for _, v in out}]  # none left out
+
+
+def loss_words(index: Any = None, model: str = "", dataset: str | None = None) -> tuple[str, str]:
+    """(label, info) of the Loss control: the ladder's words for the colour block, where its L2-on-D rung
+    (a penalty, not a loss) is named with its numbers and how to open it."""
+    rungs = _rungs(index, model, dataset)
+    if not rungs:
+        return LOSS_LABEL, LOSS_INFO
+    l2 = next((r for r in rungs if not r.loss), None)
+    info = ("Rungs bottom to top: none, L2 on D, clipping (L∞), gradient penalty, spectral norm; one seed each, "
+            "judged against the baseline seeds' and sampling spread.")
+    if l2 is not None and l2.entry is not None:
+        numbers = ladder.choice_label(l2).split(" · ", 1)[1]  # 'FD 77.1 (worse) · σ_max ...'
+        info += (f" {l2.label} ({numbers}) is a penalty, not a loss: pick the discriminator as the penalized part "
+                 f"and L2 λ {l2.entry.l2:g}.")
+    return LADDER_LABEL, info
 
 
 def model_choices(models: list[str]) -> list[tuple[str, str]]:
@@ -127,8 +165,9 @@ def control_updates(index, model: str, dataset: str | None, keep: dict[str, Any]
             gr.update(choices=target_choices(d["model"]), value=t if keep_t else d["target"]),
             gr.update(choices=train_size_choices(d["dataset"], d["train_sizes"], data_root), value=d["train_size"]),
             gr.update(choices=dropout_choices(d["dropouts"]), value=drop),
-            gr.update(choices=loss_choices(d["losses"]), visible=len(d["losses"]) > 1,
-                      value=keep["loss"] if keep.get("loss") in d["losses"] else d["loss"])]
+            gr.update(choices=loss_choices(d["losses"], index, d["model"], d["dataset"]), visible=len(d["losses"]) > 1,
+                      value=keep["loss"] if keep.get("loss") in d["losses"] else d["loss"],
+                      **dict(zip(("label", "info"), loss_words(index, d["model"], d["dataset"]), strict=True)))]
 
 
 def _offered(v: Any, values: list[float]) -> bool:

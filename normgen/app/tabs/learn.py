@@ -36,7 +36,7 @@ from normgen.service import coach, figure_cache
 from normgen.service import translation_view as TV
 from normgen.service.inputs import get_index
 from normgen.service.lessons import lesson_markdown, lessons
-from normgen.zoo import colour
+from normgen.zoo import colour, ladder
 from normgen.zoo import small_data as SD
 from normgen.zoo.build import EVAL_N
 from normgen.zoo.findings import pick_dataset
@@ -159,9 +159,14 @@ def learn_page(index: ZooIndex, dataset: str | None = None, base: str = "") -> l
                         "All training images; a cross marks mode collapse. "
                         + (f"FD floor (real vs real): {fmt_num(floor)}." if isinstance(floor, int | float)
                            else "")))
+    ladder_text = ladder.paragraph(index)  # the colour block's Lipschitz ladder (issue 24): a paragraph, a plot
     for d in sorted({e.dataset for e in index.entries}):  # the colour block (issue 15), one sentence each
-        if line := colour.summary(index, d):
+        if (line := colour.summary(index, d)) and not ladder_text:
             blocks.append(Block(f"**Colour.** {line}"))
+    if ladder_text:
+        pic = ladder.picture(index)
+        blocks.append(Block(f"### The Lipschitz ladder\n{ladder_text} "
+                            f"[Explore →]({ladder.EXPLORE})", [pic] if pic else []))
     if line := TV.learn_line(index, dataset):  # the cycle term (issue 16): what its norm and λ_cyc did
         blocks.append(Block(f"**The cycle term**, {line} [Translate →](?tab=translate)"))
     pens = pics.get("penalties", [])

@@ -522,7 +522,8 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
     wire_colour_pairing(tab.model, tab.dataset, tab.target, tab.train_size_preset,
                         available=[d for d, why in I.dataset_status(data_root).items() if why is None],
                         target_update=target_update,
-                        preset_update=lambda d: gr.update(choices=train_size_presets(d, data_root), value=0))
+                        preset_update=lambda d: gr.update(choices=train_size_presets(d, data_root), value=0),
+                        run=(tab.l1, tab.l2, tab.steps), max_steps=caps()[0])
     tab.model.change(cycle_visibility, tab.model, tab.cycle.group, **PRIVATE)  # a link sets it too
     tab.model.change(lambda m, store: explain(intro_status(m, root)) if store.run is None else gr.skip(),
                      [tab.model, tab.store], tab.status, **PRIVATE)  # what Start will do, until this session has a run

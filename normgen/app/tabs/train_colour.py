@@ -1,7 +1,11 @@
 """The Train tab's model and dataset move together where colour demands it: a family built for colour images
 (the colour DCGAN: `family(m).image_channels == 3`) cannot train on a grey dataset, so choosing it selects a
 colour dataset, and choosing a colour dataset selects the colour family (issue 24: choosing the colour DCGAN
-used to leave MNIST selected, and Start answered with an error)."""
+used to leave MNIST selected, and Start answered with an error).
+
+The switch also sets the run a learner sees change (`run_defaults`): the grey families' default (L1 1e-2,
+train_link) turned every colour cell flat grey, so a colour family gets its own λ and steps, measured with
+scripts/colour_finetune_probe.py (fine-tuning the zoo's colour baseline; numbers in docs/zoo.md)."""
 
 from __future__ import annotations
 
@@ -10,9 +14,26 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS
 from normgen.data import dataset_info
 from normgen.models import family
 from normgen.service import inputs as I
+
+# a colour family's default run, measured (scripts/colour_finetune_probe.py, judge FD of 1,000 samples):
+# fine-tuning the zoo's colour baseline at L1 3e-3 for 100 steps takes G's near-zero weights 3.7% -> 64.6% and
+# its L2 norm 16.0 -> 7.7, and turns the grid warmer and smoother while it stays varied scenes (FD 65.1 -> 72.5,
+# 4.5 -> 3.7 effective classes: no collapse); 100 steps are ~17 s at the ~5.9 steps/s of a quiet core. After
+# 22 steps (20 s under load ~25) the change had begun (near-zero 19.7%, FD 70.2). L1 1e-2, the grey families'
+# default, for the same 100 steps: FD 79.6 and 2.2 effective classes (mode collapse by the entropy rule), a
+# washed-out grid (issue 24 saw it turn every colour cell flat grey over a longer run)
+COLOUR_L1, COLOUR_L2, COLOUR_STEPS = 3e-3, 0.0, 100
+
+
+def run_defaults(model: str) -> tuple[float, float, int]:
+    """(l1, l2, steps) of the default run of `model`: a colour family's own, else the grey families'."""
+    if model in I.TRAIN_MODELS and family(model).image_channels == 3:
+        return COLOUR_L1, COLOUR_L2, COLOUR_STEPS
+    return DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS
 
 
 def _channels(dataset: str) -> int | None:
@@ -43,18 +64,33 @@ def model_for_dataset(dataset: str, model: str) -> str:
 
 def wire_colour_pairing(model: gr.Dropdown, dataset: gr.Dropdown, target: gr.Dropdown, preset: gr.Radio, *,
                         available: list[str], target_update: Callable[[str, str], Any],
-                        preset_update: Callable[[str], Any]) -> None:
+                        preset_update: Callable[[str], Any], run: tuple[Any, Any, Any] | None = None,
+                        max_steps: int = 10**9) -> None:
     """A visitor's choice of model moves the dataset (and its training-image presets) where needed; a choice of
-    dataset moves the model (and its penalized part). `.input` only: what a link sets is left as it is."""
+    dataset moves the model (and its penalized part); with `run` (the l1, l2 and steps controls), a switch also
+    sets the new family's default run (`run_defaults`, steps at most `max_steps`). `.input` only: what a link
+    sets is left as it is."""
+    keep = (gr.skip(),) * (3 if run else 0)
+
+    def defaults_of(m: str) -> tuple:
+        if not run:
+            return ()
+        l1, l2, steps = run_defaults(m)
+        return l1, l2, min(steps, max_steps)
 
     def on_model(m: Any, d: Any) -> tuple:
         new = dataset_for_model(m, d, available)
-        return (gr.skip(), gr.skip()) if new == d else (gr.update(value=new), preset_update(new))
+        if new == d:
+            return (gr.skip(), gr.skip(), *keep)
+        return (gr.update(value=new), preset_update(new), *defaults_of(m))
 
     def on_dataset(d: Any, m: Any, t: Any) -> tuple:
         new = model_for_dataset(d, m)
-        return (gr.skip(), gr.skip()) if new == m else (gr.update(value=new), target_update(new, t))
+        if new == m:
+            return (gr.skip(), gr.skip(), *keep)
+        return (gr.update(value=new), target_update(new, t), *defaults_of(new))
 
     private = {"api_visibility": "private", "show_progress": "hidden"}
-    model.input(on_model, [model, dataset], [dataset, preset], **private)
-    dataset.input(on_dataset, [dataset, model, target], [model, target], **private)
+    extra = list(run) if run else []
+    model.input(on_model, [model, dataset], [dataset, preset, *extra], **private)
+    dataset.input(on_dataset, [dataset, model, target], [model, target, *extra], **private)

@@ -1,0 +1,78 @@
+"""The Lipschitz ladder's figure (Learn): plain numbers in, a matplotlib `Figure` out (no pyplot).
+
+Two panels sharing the rungs as rows, top to bottom: left, each rung's judge FD (a dot at the mean over
+its noise draws, the draws' min-max as a bar, coloured by its verdict) over the baseline seeds' band; right,
+the discriminator's largest singular value per layer (log scale, a line at 1: where spectral norm holds it).
+Callers (normgen.zoo.ladder) read every number from the zoo index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from normgen.render.figures import BASELINE, PALETTE, STYLE
+from normgen.render.learn_figures import VERDICT_COLOURS, VERDICT_MARKERS
+
+LAYER_MARKERS = ("o", "s", "^", "D", "v")
+
+
+def ladder_figure(rows: Sequence[tuple[str, Sequence[float], str, dict[str, float]]], *,
+                  band: tuple[float, float] | None, title: str, refs: Sequence[tuple[str, float]] = ()) -> Figure:
+    """`rows`: (label, FD values, verdict, σ_max per layer); `band`: the baseline's FD range; `refs`: ruler
+    rungs (label, FD) drawn as dashed lines where they fall inside the panel's range."""
+    n = max(len(rows), 1)
+    with rc_context(STYLE):
+        fig = Figure(figsize=(12.0, 2.2 + 0.62 * n), dpi=100, layout="constrained")
+        ax, ax2 = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1.25, 1]})
+        if band is not None:
+            ax.axvspan(band[0], band[1], color=BASELINE, alpha=0.15, label="baseline seeds")
+        seen: set[str] = set()
+        vals_all = [v for r in rows for v in r[1]]
+        for i, (_, vals, verdict, _) in enumerate(rows):
+            if not vals:
+                continue
+            y, m = n - 1 - i, float(np.mean(vals))
+            colour = VERDICT_COLOURS.get(verdict, "#777777")
+            ax.plot([min(vals), max(vals)], [y, y], color=colour, linewidth=4, solid_capstyle="round")
+            ax.scatter([m], [y], s=140, color=colour, marker=VERDICT_MARKERS.get(verdict, "o"), zorder=3,
+                       label=None if verdict in seen else verdict)
+            seen.add(verdict)
+        if vals_all:
+            lo, hi = min(vals_all), max(vals_all)
+            pad = 0.08 * (hi - lo or 1.0)
+            ax.set_xlim(lo - pad, hi + pad)
+            for name, fd in refs:
+                if lo - pad < fd < hi + pad:
+                    ax.axvline(fd, color="0.45", lw=1.2, ls="--")
+                    ax.text(fd, n - 0.45, f" {name}", fontsize=13, color="0.3", va="bottom", ha="center")
+        ax.set_yticks(range(n), [r[0] for r in reversed(rows)])
+        ax.set_ylim(-0.7, n + 0.1)
+        ax.set_xlabel("judge FD (← better)")
+        ax.grid(axis="y", visible=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False)
+        layers = list(dict.fromkeys(k for r in rows for k in r[3]))
+        for j, layer in enumerate(layers):
+            off = 0.16 * (j - (len(layers) - 1) / 2)  # layers side by side within a row: equal values stay visible
+            ys = [n - 1 - i + off for i, r in enumerate(rows) if layer in r[3]]
+            xs = [r[3][layer] for r in rows if layer in r[3]]
+            ax2.scatter(xs, ys, s=110, marker=LAYER_MARKERS[j % len(LAYER_MARKERS)], color=PALETTE[(j + 2) % 8],
+                        label=layer, zorder=3)
+        ax2.axvline(1.0, color="0.3", lw=1.2, ls="--")
+        ax2.set_xscale("log")
+        sig = [v for r in rows for v in r[3].values() if v > 0]
+        if sig:  # ticks written 0.1, 0.2, 0.5, 1, 2 (not 10⁻¹ and 10⁰), over the values' range
+            ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+                     if min(sig) / 2.5 <= t <= max(max(sig), 1.0) * 2.5]
+            ax2.set_xticks(ticks)
+            ax2.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax2.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+        ax2.set_xlabel("D's σ_max per layer (log scale)")
+        ax2.grid(axis="y", visible=False)
+        if layers:
+            ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(layers), frameon=False)
+        fig.suptitle(title, fontsize=STYLE["axes.titlesize"])
+    return fig
