@@ -80,7 +80,7 @@ def cmd_rescore(a: argparse.Namespace) -> int:
     _check_only(a.only)
     device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
     done = rescore(zoo_root(a.root), data_root=a.data_root, device=device, draws=a.draws, only=a.only,
-                   force=a.force, log=lambda s: print(s, flush=True))
+                   force=a.force, extras=not a.no_extras, log=lambda s: print(s, flush=True))
     print(f"scored {len(done)} entries; the index now reads their mean over {a.draws} draws")
     return 0
 
@@ -170,6 +170,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--draws", type=int, default=DRAWS, help=f"noise draws per entry (default: {DRAWS})")
     r.add_argument("--only", default=None, metavar="REGEX", help="only entries whose id matches")
     r.add_argument("--force", action="store_true", help="rescore entries that already have a record")
+    r.add_argument("--no-extras", action="store_true",
+                   help="skip the second judge, copying and IWAE scores (issue 25) that entries lack")
     r.set_defaults(handler=cmd_rescore)
     w = zs.add_parser("restat", help="measure every entry's weight statistics on its stored file",
                       description="Recompute the weight statistics of the index from the files users download "

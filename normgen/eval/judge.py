@@ -194,6 +194,7 @@ def train_judge(train: Dataset, test: Dataset, *, steps: int = 1500, batch_size:
     data = train.to(device)
     g = torch.Generator(device=device).manual_seed(seed)
     bn = arch == "vgg-bn"
+    flips = c == 3  # crops and mirror images suit photos; a mirrored digit is another shape, so grey data is shifted
     if bn:
         judge = judge.to(memory_format=torch.channels_last)
         opt = torch.optim.SGD(judge.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
@@ -206,10 +207,12 @@ def train_judge(train: Dataset, test: Dataset, *, steps: int = 1500, batch_size:
     start = time.perf_counter()
     for step in range(1, steps + 1):
         x, y = data.batch(batch_size, g)
-        if bn:
-            x = crop_flip_batch(x, g).contiguous(memory_format=torch.channels_last)
+        if flips:
+            x = crop_flip_batch(x, g)
         elif max_shift:
             x = shift_batch(x, g, max_shift)
+        if bn:
+            x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bn):
             loss = F.cross_entropy(judge(x), y)
         opt.zero_grad(set_to_none=True)

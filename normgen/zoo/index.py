@@ -297,7 +297,8 @@ def with_sampling(e: Entry, rec: dict | None) -> Entry:
     """`e` with its noise-draw record applied when the record belongs to its file (same sha256): FD and
     the confident share become the mean over the draws (`fd_first` / `confident_first` keep the build's
     single draw), `fd_sampling` / `confident_sampling` their min-max range, `fd_draws` the values; and a
-    full-data entry's generalization numbers, where the index has none."""
+    full-data entry's generalization numbers, where the index has none; the second judge's FD (`fd2`,
+    `fd2_sampling`), copying in judge features and a VAE's IWAE bound (issue 25)."""
     if not rec or rec.get("sha256") != e.sha256:
         return e
     fd, conf = [float(v) for v in rec.get("fd_draws", [])], [float(v) for v in rec.get("confident_draws", [])]
@@ -309,7 +310,11 @@ def with_sampling(e: Entry, rec: dict | None) -> Entry:
     if len(conf) == len(fd):
         m.setdefault("confident_first", m.get("confident_pct"))
         m.update(confident_pct=_mean(conf), confident_sampling=max(conf) - min(conf))
-    for k, v in (rec.get("generalization") or {}).items():
+    fd2 = [float(v) for v in rec.get("fd2_draws", [])]
+    if len(fd2) >= 2 and all(math.isfinite(v) for v in fd2):  # the second judge, on the same noise draws
+        m.update(fd2=_mean(fd2), fd2_draws=fd2, fd2_sampling=max(fd2) - min(fd2))
+    for k, v in (*(rec.get("generalization") or {}).items(), *(rec.get("copying") or {}).items(),
+                 *(rec.get("iwae") or {}).items()):
         m.setdefault(k, v)
     return replace(e, metrics=m)
 

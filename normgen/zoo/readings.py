@@ -19,7 +19,8 @@ from normgen.zoo.index import TRAINED_KEY, Entry
 from normgen.zoo.verdicts import Stat
 
 # the metrics scored on generated samples, and where the index keeps their range over noise draws
-SAMPLING_KEYS = {"fd": "fd_sampling", "confident_pct": "confident_sampling"}
+SAMPLING_KEYS = {"fd": "fd_sampling", "confident_pct": "confident_sampling", "fd2": "fd2_sampling"}
+SECOND_KEYS = {"fd": "fd2"}  # a metric and its reading under the second judge (issue 25)
 
 
 def images_words(n: int) -> str:
@@ -111,11 +112,17 @@ def of(name: str) -> Callable[[Entry], float | None]:
 
 def stat(entries: list[Entry], get: Callable[[Entry], float | None]) -> Stat:
     """`get` over `entries` (the training seeds of one setting) as a Stat, with the widest range over
-    noise draws among them when `get` reads a sampled metric (FD, the confident share)."""
+    noise draws among them when `get` reads a sampled metric (FD, the confident share), and for FD the
+    same seeds under the second judge (`Stat.second`) where it scored them all."""
     vals = [v for v in (get(e) for e in entries) if v is not None]
-    key = SAMPLING_KEYS.get(getattr(get, "metric", ""))
+    name = getattr(get, "metric", "")
+    key = SAMPLING_KEYS.get(name)
     spreads = [v for e in entries if key and (v := metric(e, key)) is not None]
-    return Stat(vals, max(spreads, default=0.0))
+    second = None
+    if name in SECOND_KEYS:  # the second judge's reading, when it scored every seed the first one did
+        s2 = stat(entries, of(SECOND_KEYS[name]))
+        second = s2 if len(s2.vals) == len(vals) else None
+    return Stat(vals, max(spreads, default=0.0), second)
 
 
 def generalization_rows(model: str) -> list[tuple[str, Callable[[Entry], float | None]]]:
