@@ -20,7 +20,7 @@ from normgen.data import Dataset
 from normgen.models import GenerativeModel, family
 
 K = 64  # importance samples per image
-IWAE_N = 500  # images per set: k decoder passes each, so fewer than the ELBO's 2,000 (CPU time); the ELBO is
+IWAE_N = 300  # images per set: k decoder passes each, so fewer than the ELBO's 2,000 (CPU time); the ELBO is
 # re-read on the same images from the same k samples (`elbo_k_*`), so the two bounds compare like for like
 
 

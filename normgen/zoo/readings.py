@@ -128,17 +128,27 @@ def stat(entries: list[Entry], get: Callable[[Entry], float | None]) -> Stat:
 def generalization_rows(model: str) -> list[tuple[str, Callable[[Entry], float | None]]]:
     """(label, getter) of what overfitting shows as, for the family of `model`: the ELBO on training and
     on held-out images and its gap, train - held-out (families with an ELBO), the discriminator's mean
-    logit on both and its gap (families with a discriminator), and memorization (% of samples whose
-    nearest image is a training image; every family). The one list Compare's table, its plots, Learn
-    and the model card read."""
+    logit on both and its gap (families with a discriminator), then copying in the judge's features (the
+    distance ratio and near-copies, normgen.eval.copying) and last the pixel nearest-neighbour share (named
+    for what it measures: closeness in pixels, which blur raises; every family). The one list Compare's
+    table, its plots, Learn and the model card read; the first three rows are the ELBO's (or D's)."""
     fam, rows = family(model), []
     if fam.has_elbo:
         rows += [("ELBO train (nats/image)", per_image("elbo_train")),
                  ("ELBO held-out (nats/image)", per_image("elbo_test")),
-                 ("ELBO gap (nats/image)", per_image("elbo_gap"))]
+                 ("ELBO gap (nats/image)", per_image("elbo_gap")),
+                 (f"{IWAE_LABEL} train (nats/image)", per_image("iwae_train")),
+                 (f"{IWAE_LABEL} held-out (nats/image)", per_image("iwae_test")),
+                 (f"{IWAE_LABEL} gap (nats/image)", per_image("iwae_gap"))]
     if "discriminator" in fam.part_names:
         rows += [("D logit train", of("d_train")), ("D logit held-out", of("d_held")), ("D gap (logit)", of("d_gap"))]
-    return rows + [("memorization %", of("memorization_pct"))]
+    return rows + COPY_ROWS
+
+
+IWAE_LABEL = "IWAE k=64"  # the importance-weighted bound (normgen.eval.likelihood.K samples)
+COPY_ROWS = [("copying: NN distance ratio (judge features; 1 = as near as new real images)", of("copy_ratio")),
+             ("near-copies % (real held-out images: 1%)", of("near_copy_pct")),
+             ("pixel NN share % (closeness in pixels, raised by blur; not copying)", of("memorization_pct"))]
 
 
 def spread(vals: list[float]) -> str:

@@ -30,9 +30,12 @@ build writing index.json. Resumable: an entry whose record matches its file is s
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import re
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,6 +50,7 @@ from normgen.eval.judge import load_judge_file
 from normgen.eval.likelihood import IWAE_N, K, iwae_scores
 from normgen.eval.quality import generate_many, real_reference, sampling_draws
 from normgen.models import family
+from normgen.zoo.agreement import SECOND_JUDGE
 from normgen.zoo.build import _CACHE, EVAL_N, EVAL_SEED, cached_split, judge_reference
 from normgen.zoo.index import SAMPLING_NAME, Entry, load_entry, load_index, load_sampling
 
@@ -83,7 +87,7 @@ def score_entry(e: Entry, root: Path, *, data_root: str | None, device: str = "c
     return rec
 
 
-SECOND_JUDGE = "judges/{dataset}-2.safetensors"  # the second judge of a dataset (issue 25), beside the first
+DRAWS2 = 3  # the second judge's noise draws: the first 3 of the first judge's (CPU time; its own sampling spread)
 
 
 def second_judge(root: Path, dataset: str, data_root: str | None, device: str):
@@ -103,7 +107,7 @@ def missing_extras(e: Entry, rec: dict, root: Path) -> list[str]:
     """Which of issue 25's scores the record lacks: "judge2", "copying", "iwae"."""
     out = []
     j2 = root / SECOND_JUDGE.format(dataset=e.dataset)
-    if j2.is_file() and (rec.get("judge2_sha") != sha256(j2) or len(rec.get("fd2_draws", [])) < 2):
+    if j2.is_file() and (rec.get("judge2_sha") != sha256(j2) or len(rec.get("fd2_draws", [])) < DRAWS2):
         out.append("judge2")
     if "copying" not in rec:
         out.append("copying")
@@ -129,7 +133,7 @@ def extra_scores(e: Entry, root: Path, rec: dict, *, data_root: str | None, devi
     if "judge2" in what:
         j2 = second_judge(root, e.dataset, data_root, device)
         if j2 is not None:
-            d = sampling_draws(model, j2[0], j2[1], n=n, seeds=draw_seeds(draws))
+            d = sampling_draws(model, j2[0], j2[1], n=n, seeds=draw_seeds(min(draws, DRAWS2)))
             rec.update(fd2_draws=d["fd"], confident2_draws=d["confident_pct"], judge2_sha=j2[2])
     if "copying" in what:
         judge, _ = judge_reference(root, e.dataset, data_root, device)
@@ -140,6 +144,22 @@ def extra_scores(e: Entry, root: Path, rec: dict, *, data_root: str | None, devi
     if "iwae" in what:
         rec["iwae"] = iwae_scores(model, seen, test_ds, min(n, IWAE_N), EVAL_SEED, k=K)
     return rec
+
+
+def save_record(root: Path, entry_id: str, rec: dict) -> dict[str, dict]:
+    """Store one entry's record: read the file, replace the record, write it back, under an exclusive lock, so
+    several rescore processes (each on its own entries) can share ROOT/sampling.json. Returns the records."""
+    tag = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:12]
+    lock = Path(tempfile.gettempdir()) / f"normgen-sampling-{tag}.lock"
+    with open(lock, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            records = load_sampling(root)
+            records[entry_id] = rec
+            write_sampling(root, records)
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+    return records
 
 
 def write_sampling(root: Path, records: dict[str, dict]) -> Path:
@@ -153,10 +173,12 @@ def write_sampling(root: Path, records: dict[str, dict]) -> Path:
 
 
 def rescore(root: Path, *, data_root: str | None, device: str = "cpu", draws: int = DRAWS, only: str | None = None,
-            force: bool = False, ids: list[str] | None = None, extras: bool = True,
+            force: bool = False, ids: list[str] | None = None, extras: bool = True, primary: bool = True,
+            shard: tuple[int, int] | None = None,
             log: Callable[[str], None] = print) -> list[str]:
-    """Score every entry (matching `only`, or in `ids`) that has no record for its current file; returns
-    the ids scored. The file is rewritten after each entry, so an interruption loses one entry at most."""
+    """Score every entry (matching `only`, or in `ids`) that has no record for its current file (`primary`:
+    the noise draws) or lacks one of issue 25's scores (`extras`); returns the ids scored. The file is
+    rewritten after each entry, so an interruption loses one entry at most."""
     index = load_index(root)
     records = load_sampling(root)
     pattern = re.compile(only) if only else None
@@ -165,23 +187,30 @@ def rescore(root: Path, *, data_root: str | None, device: str = "cpu", draws: in
         return (force or records.get(e.id, {}).get("sha256") != e.sha256
                 or len(records[e.id].get("fd_draws", [])) != draws)
 
+    def own(e: Entry) -> dict:  # the entry's record if it belongs to its file, else a new one
+        rec = records.get(e.id, {})
+        return rec if rec.get("sha256") == e.sha256 else {"sha256": e.sha256}
+
     todo = [e for e in index.entries
             if (pattern is None or pattern.search(e.id)) and (ids is None or e.id in ids)
             and not family(e.model).translates  # a translator is scored on fixed held-out inputs: no noise to redraw
-            and (stale(e) or (extras and missing_extras(e, records[e.id], root)))]
+            and ((primary and stale(e)) or (extras and missing_extras(e, own(e), root)))]
+    if shard is not None:  # several processes, each its share of the entries (save_record keeps the file whole)
+        i, k = shard  # by a hash of the id: the same split whenever each process starts
+        todo = [e for e in todo if int(hashlib.sha1(e.id.encode()).hexdigest(), 16) % k == i]
     log(f"{len(index.entries)} entries; {len(todo)} to score with {draws} noise draws (as many samples a draw as "
         "each was built with)" + (", a second judge, copying and IWAE where missing" if extras else ""))
     done = []
     for i, e in enumerate(todo, 1):
         with torch.no_grad():
-            rec = score_entry(e, root, data_root=data_root, device=device, draws=draws) if stale(e) else records[e.id]
+            rec = (score_entry(e, root, data_root=data_root, device=device, draws=draws) if primary and stale(e)
+                   else own(e))
             if extras:
                 rec = extra_scores(e, root, rec, data_root=data_root, device=device, draws=draws)
-        records[e.id] = rec
-        write_sampling(root, records)
+        records = save_record(root, e.id, rec)
         done.append(e.id)
-        fd = rec["fd_draws"]
-        log(f"[{i}/{len(todo)}] {e.id}: FD {min(fd):.2f}-{max(fd):.2f} over {draws} draws"
+        fd = rec.get("fd_draws") or [float("nan")]
+        log(f"[{i}/{len(todo)}] {e.id}: FD {min(fd):.2f}-{max(fd):.2f} over {len(fd)} draws"
             + (f", memorization {rec['generalization']['memorization_pct']:.0f}%" if "generalization" in rec else "")
             + (f", second judge FD {min(rec['fd2_draws']):.2f}-{max(rec['fd2_draws']):.2f}"
                if "fd2_draws" in rec else "")

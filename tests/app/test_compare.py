@@ -372,7 +372,7 @@ def test_small_data_plots_carry_the_generalization_series(small):
     px = 28 * 28
     sw = S.get_sweep(small, "vae", "shapes", "l2|none|none|decoder|loss|10|n300")
     figs = V.sweep_figures(sw, 1)
-    assert {"fit", "gap", "memorization"} <= set(figs)
+    assert {"fit", "gap", "copying", "memorization"} <= set(figs)
     mean = lambda key, l2: np.mean([fake_vae_small(0, l2, 0, s)[key] * px for s in (0, 1, 2)])  # noqa: E731
     fit = _series(figs["fit"])
     assert np.allclose(fit["training images"], [mean("elbo_train", v) for v in (0, 1e-4, 1e-3)])
@@ -390,7 +390,15 @@ def test_small_data_plots_carry_the_generalization_series(small):
     md = V.point_markdown(sw, 2)
     gaps = [fake_vae_small(0, 1e-3, 0, s)["elbo_gap"] * px for s in (0, 1, 2)]
     assert f"| ELBO gap (nats/image) | {spread(gaps)} |" in md
-    assert "| memorization % |" in md and "300 training images" in md
+    assert "| pixel NN share % (closeness in pixels, raised by blur; not copying) |" in md
+    assert "300 training images" in md
+    assert "| IWAE k=64 held-out (nats/image) |" in md and "| near-copies % (real held-out images: 1%) |" in md
+    iw = _series(figs["fit"])["IWAE k=64, held-out"]  # the IWAE bound beside the ELBO, from the index
+    assert np.allclose(iw, [np.mean([fake_vae_small(0, v, 0, s)["iwae_test"] * px for s in (0, 1, 2)])
+                            for v in (0, 1e-4, 1e-3)])
+    near = _series(figs["copying"])["nearer a training image than 99% of new real images"]
+    assert np.allclose(near, [np.mean([fake_vae_small(0, v, 0, s)["near_copy_pct"] for s in (0, 1, 2)])
+                              for v in (0, 1e-4, 1e-3)])
     gan = S.get_sweep(small, "gan", "shapes", "dropout|none|none|discriminator|loss|10|n300")
     gf = V.sweep_figures(gan)
     assert np.allclose(_series(gf["gap"])["D gap (logit)"],

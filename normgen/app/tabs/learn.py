@@ -34,7 +34,7 @@ from normgen.service import figure_cache
 from normgen.service import translation_view as TV
 from normgen.service.inputs import get_index
 from normgen.service.lessons import lesson_markdown, lessons
-from normgen.zoo import colour
+from normgen.zoo import agreement, colour
 from normgen.zoo import small_data as SD
 from normgen.zoo.build import EVAL_N
 from normgen.zoo.findings import pick_dataset
@@ -122,6 +122,8 @@ def learn_page(index: ZooIndex, dataset: str | None = None, base: str = "") -> l
     contrast = _contrast(index)
     if contrast:
         blocks.append(Block("**Against all training images.** " + " ".join(contrast)))
+    if line := agreement.learn_line(index):  # issue 25: two judges, and how many seeds a verdict saw
+        blocks.append(Block(f"**Two judges, and seeds.** {line}"))
     missing = SD.missing_blocks(index)
     if missing and SD.blocks(index):
         blocks.append(Block(f"Not built yet: {'; '.join(missing)}. Build them with `{SD.BUILD}`."))
