@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                 page = browser.new_page(viewport={"width": w, "height": h})
                 page.set_default_timeout(120_000)
 
-                def shot(name: str, vp: str = vp, page=page) -> None:
+                def shot(page, name: str, vp: str = vp) -> None:
                     path = out / f"{vp}-{name}.png"
                     page.screenshot(path=str(path))
                     print(path, flush=True)
@@ -82,40 +82,49 @@ def main(argv: list[str] | None = None) -> int:
                     wait_until(lambda page=page: "IWAE" in page.locator("#explore-details").inner_text(), 120,
                                "the generalization panel")
                     scroll_to_text(page, "#explore-headline", "")
-                    shot("explore-vae-headline")
+                    shot(page, "explore-vae-headline")
                     scroll_to_text(page, "#explore-details h4", "Generalization")
-                    shot("explore-vae-generalization")
+                    shot(page, "explore-vae-generalization")
                     page.evaluate("window.scrollBy(0, window.innerHeight - 80)")
                     time.sleep(0.5)
-                    shot("explore-vae-generalization-2")
+                    shot(page, "explore-vae-generalization-2")
                 if "gan" in screens:
+                    page.close()
+                    page = browser.new_page(viewport={"width": w, "height": h})
+                    page.set_default_timeout(120_000)
                     page.goto(url + EXPLORE_GAN)
                     ready(page)
                     wait_until(lambda page=page: img_src(page, "explore-selected"), 120, "the Explore grid")
                     scroll_to_text(page, "#explore-headline", "")
-                    shot("explore-gan-headline")
+                    shot(page, "explore-gan-headline")
                     scroll_to_text(page, "#explore-details li", "FD", offset=200)
-                    shot("explore-gan-verdict")
+                    shot(page, "explore-gan-verdict")
                 if "compare" in screens:
+                    page.close()
+                    page = browser.new_page(viewport={"width": w, "height": h})
+                    page.set_default_timeout(120_000)
                     page.goto(url + COMPARE_VAE)
                     ready(page)
                     wait_until(lambda page=page: page.locator("#compare-plot-copying img, #compare-plot-copying canvas,"
                                                               " #compare-plot-copying svg").count(), 180,
                                "the copying plot")
                     scroll_to_text(page, "#compare-generalization", "")
-                    shot("compare-generalization")
+                    shot(page, "compare-generalization")
                     page.evaluate("window.scrollBy(0, window.innerHeight - 80)")
                     time.sleep(0.5)
-                    shot("compare-generalization-2")
+                    shot(page, "compare-generalization-2")
                 if "learn" in screens:
+                    page.close()
+                    page = browser.new_page(viewport={"width": w, "height": h})
+                    page.set_default_timeout(120_000)
                     page.goto(url + "?tab=learn")
                     ready(page)
                     wait_until(lambda page=page: "Two judges" in page.locator("#learn-md, body").first.inner_text(),
                                120, "the Learn page")
-                    scroll_to_text(page, "p", "Two judges, and seeds")
-                    shot("learn-judges")
+                    scroll_to_text(page, "p", "Two judges, and seeds", offset=200)
+                    shot(page, "learn-judges")
                     scroll_to_text(page, "h3", "VAE, 300")
-                    shot("learn-small-vae")
+                    shot(page, "learn-small-vae")
                 page.close()
             browser.close()
     finally:
