@@ -29,6 +29,9 @@ GLOSSARY: dict[str, str] = {
     "near-zero weights": "The share of weights smaller than 0.001 in size: switched off in practice.",
     "mode collapse": "The generator makes only a few kinds of images (one digit over and over): not good samples.",
     "held-out": "Images the model never trained on, kept aside to test whether it learned or memorized.",
+    "near-copies": "Samples nearer a training image, in the judge's features, than 99% of new real images are. "
+                   "Real data: 1%.",
+    "pixel NN share": "% of samples whose nearest image in pixels is a training one: blur raises it; not copying.",
 }
 # longer names first, so "seed-to-seed spread" is marked before "seed spread" could match inside it
 _ORDER = sorted(GLOSSARY, key=len, reverse=True)
