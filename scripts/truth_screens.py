@@ -20,8 +20,8 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from conftest_browser import CHROMIUM_ARGS, chromium_path, img_src, launch_app, wait_until  # noqa: E402
 
-EXPLORE_VAE = "?model=vae&dataset=mnist&target=decoder&l2=1e-3&train_size=300"
-EXPLORE_GAN = "?model=gan&dataset=fashion&target=generator&l2=1e-4"
+EXPLORE_VAE = "?model=vae&dataset=mnist&target=decoder&l1=0&l2=1e-3&train_size=300"
+EXPLORE_GAN = "?model=gan&dataset=fashion&target=generator&l1=0&l2=1e-4"
 COMPARE_VAE = "?tab=compare&compare_model=vae&compare_dataset=mnist&compare_sweep=l2|none|none|decoder|loss|3000|n300"
 
 

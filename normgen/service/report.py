@@ -28,7 +28,7 @@ from normgen.zoo.readings import (
     of,
     stat,
 )
-from normgen.zoo.verdicts import Effect, Stat
+from normgen.zoo.verdicts import Effect, Stat, seeds_words
 
 BASELINE_LABEL = "Baseline: no penalty (λ = 0)"
 BASELINE_LOSS_LABEL = "Baseline: non-saturating loss (λ = 0)"  # beside an entry trained with another loss
@@ -316,7 +316,7 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
             m = stats["metrics"]["fd"]
             headline += f"; FD {m['baseline']:.2f} → {m['selected']:.2f}"
             nb, ns = m["seeds"]
-            seeds = f"{nb} seed{'s' if nb != 1 else ''} each" if nb == ns else f"{nb} and {ns} seeds"
+            seeds = seeds_words(nb) + " each" if nb == ns else f"{nb} and {seeds_words(ns)}"
             if m["spread"] is not None:
                 headline += (f" (judges disagree; {seeds})" if m.get("judges_disagree") else
                              f" (larger than the seed-to-seed and sampling spread; {seeds})" if m["beyond"]
