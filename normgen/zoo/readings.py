@@ -146,9 +146,9 @@ def generalization_rows(model: str) -> list[tuple[str, Callable[[Entry], float |
 
 
 IWAE_LABEL = "IWAE k=64"  # the importance-weighted bound (normgen.eval.likelihood.K samples)
-COPY_ROWS = [("copying: NN distance ratio (judge features; 1 = as near as new real images)", of("copy_ratio")),
-             ("near-copies % (real held-out images: 1%)", of("near_copy_pct")),
-             ("pixel NN share % (closeness in pixels, raised by blur; not copying)", of("memorization_pct"))]
+COPY_ROWS = [("copy distance ratio (judge features; real data: 1)", of("copy_ratio")),
+             ("near-copies % (real data: 1%)", of("near_copy_pct")),
+             ("pixel NN share % (blur raises it; not copying)", of("memorization_pct"))]
 
 
 def spread(vals: list[float]) -> str:

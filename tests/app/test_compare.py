@@ -390,9 +390,9 @@ def test_small_data_plots_carry_the_generalization_series(small):
     md = V.point_markdown(sw, 2)
     gaps = [fake_vae_small(0, 1e-3, 0, s)["elbo_gap"] * px for s in (0, 1, 2)]
     assert f"| ELBO gap (nats/image) | {spread(gaps)} |" in md
-    assert "| pixel NN share % (closeness in pixels, raised by blur; not copying) |" in md
+    assert "| pixel NN share % (blur raises it; not copying) |" in md
     assert "300 training images" in md
-    assert "| IWAE k=64 held-out (nats/image) |" in md and "| near-copies % (real held-out images: 1%) |" in md
+    assert "| IWAE k=64 held-out (nats/image) |" in md and "| near-copies % (real data: 1%) |" in md
     iw = _series(figs["fit"])["IWAE k=64, held-out"]  # the IWAE bound beside the ELBO, from the index
     assert np.allclose(iw, [np.mean([fake_vae_small(0, v, 0, s)["iwae_test"] * px for s in (0, 1, 2)])
                             for v in (0, 1e-4, 1e-3)])
