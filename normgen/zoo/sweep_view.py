@@ -103,10 +103,11 @@ def generalization_figures(sweep: Sweep, common: dict[str, Any]) -> dict[str, An
             fit.update({f"{IWAE_LABEL}, training": values(sweep, rows[f"{IWAE_LABEL} train (nats/image)"]),
                         f"{IWAE_LABEL}, held-out": values(sweep, rows[f"{IWAE_LABEL} held-out (nats/image)"])})
             gaps[f"{IWAE_LABEL} gap"] = values(sweep, rows[f"{IWAE_LABEL} gap (nats/image)"])
-            what = "ELBO and IWAE (nats/image; higher = better)"
+            what = "ELBO and IWAE, nats/image (higher = better)"
         figs["fit"] = plots.metric_vs_lambda(
-            xs, fit, ylabel=what, title=f"{what.split(' (')[0] if elbo else 'Discriminator'}: training vs held-out "
-            f"({size})", **common)
+            xs, fit, ylabel=what.replace("ELBO and IWAE, ", ""),
+            title=f"{what.split(',')[0].split(' (')[0]}: training vs held-out ({size})" if not elbo or len(fit) == 2
+            else f"ELBO and IWAE k=64 ({size})", **common)
         figs["gap"] = plots.metric_vs_lambda(
             xs, gaps, ylabel="nats/image" if elbo else gap_l, title="Train - held-out gap (> 0 = overfit)", floor=0.0,
             floor_label="no gap", **common)
