@@ -210,6 +210,8 @@ LEARN_CSS = """
 .learn-figs { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .learn-fig { margin: 0; flex: 1 1 560px; max-width: 100%; overflow-x: auto; }
 .learn-fig img { width: 100%; min-width: 520px; height: auto; max-width: 960px; display: block; }
+/* two a row on a wide screen: a third picture (the VAE block's IWAE panel) wraps at the same size, not wider */
+@media (min-width: 1150px) { .learn-fig { max-width: calc(50% - 6px); } }
 /* on a phone a table or a long formula scrolls sideways instead of squeezing its columns to a letter */
 @media (max-width: 700px) {
   #learn-md table { display: block; overflow-x: auto; max-width: 100%; }
