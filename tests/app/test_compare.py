@@ -424,9 +424,9 @@ def test_effect_beyond_or_within_the_seed_spread():
     assert E(Stat([1.0, 2.0, 3.0]), Stat([10.0, 11.0])).beyond
     apart = E(Stat([1.0, 3.0]), Stat([3.5, 3.6]))  # apart, but the means differ by 1.55 < the spread 2
     assert not apart.beyond and apart.direction(True) == 0
-    assert apart.words("higher", "lower") == "higher by 1.55, within the seed spread of 2"
+    assert apart.words("higher", "lower") == "higher by 1.55, within the seed spread of 2 (2 seeds each)"
     assert E(Stat([1.0, 2.0, 3.0]), Stat([10.0, 11.0])).words("wider", "narrower", " nats") == \
-        "wider by 8.5 nats, beyond the seed spread of 2 nats"
+        "wider by 8.5 nats, beyond the seed spread of 2 nats (3 and 2 seeds)"
     one = E(Stat([1.0]), Stat([5.0]))  # one baseline seed: no spread, no verdict words
     assert not one.measurable and not one.beyond and one.words("higher", "lower") == "higher by 4"
     assert E(Stat([1.0, 2.0]), Stat([5.0])).measurable  # a one-seed point against a two-seed baseline
@@ -442,7 +442,7 @@ def test_learn_small_data_sentences_follow_the_seed_spread(small):
     line = {ln.split(" (3 seeds)")[0][2:]: ln for ln in text.splitlines() if ln.startswith("- ")}
     l2 = line["decoder L2 λ=1e-3"]  # the held-out ELBO rose by 0.02 x 784 against seeds 0.004 x 784 apart
     assert "held-out ELBO -154 (seeds -156 to -153) → -139 (seeds -140 to -137) nats/image, higher (better) by " \
-           "15.7 nats/image, beyond the seed spread of 3.14 nats/image" in l2
+           "15.7 nats/image, beyond the seed spread of 3.14 nats/image (3 seeds each)" in l2
     assert l2.endswith("**held**: the held-out ELBO improved beyond the seed spread.")
     small_l2 = line["decoder L2 λ=1e-4"]  # +1.57 against 3.14: within
     assert "higher (better) by 1.57 nats/image, within the seed spread of 3.14 nats/image" in small_l2
@@ -469,7 +469,8 @@ def test_learn_small_data_sentences_follow_the_seed_spread(small):
             "to -0.392) nats/image, against 74.5 (seeds 70.6-78.4) nats/image on 300 training images; 25.1 (seeds "
             "21.2-29) nats/image on 2,000 training images. At least one seed has no gap at all") in text
     assert ("- The same decoder L2 λ=1e-3 on all training images (1 seed): held-out ELBO -110 → -114 nats/image, "
-            "lower (worse) by 3.88 nats/image, beyond the seed spread of 0.0784 nats/image: **did not hold") in text
+            "lower (worse) by 3.88 nats/image, beyond the seed spread of 0.0784 nats/image (2 seeds each): **did not "
+            "hold") in text
     assert "GAN on all training images: the index has no discriminator gap for its baseline" in text
     assert "Not built yet" not in text
     page = learn.learn_markdown(small)
