@@ -171,7 +171,8 @@ def test_learn_l1_sentences_come_from_the_index():
     text = findings.measured_markdown(idx)
     assert "Judge-FD floor (real training vs real test images): 1.25." in text
     assert ("L1 raised the near-zero weights from 4.2% (seeds 4.0-4.4%) at λ=0 to 68.0% at L1 λ=1e-4 "
-            "(the largest λ before collapse); judge FD 22 (seeds 20-24) → 29 (outside the seed spread)") in text
+            "(the largest λ before collapse); judge FD 22 (seeds 20-24) → 29 (outside the seed spread of 2 "
+            "seeds)") in text
     assert "at most 0.02% of the generator's weights are exactly 0" in text
     assert f"from L1 λ=1e-3 the samples collapse: class entropy 0.30 of a possible {math.log(10):.2f}" in text
     assert "| 1e-4 | 68.0 | 0.01 | 10 | 29 | 2.30 |" in text  # the axis table
@@ -215,8 +216,8 @@ def test_spread_verdicts_need_a_margin_beyond_two_seeds():
     assert [versus_spread(a, v) for v in (22.0, 25.0, 17.0, 15.0, 29.0)] == [
         "inside", "near", "near", "outside", "outside"]
     idx = _index(_e(seed=0, fd=20.0), _e(seed=1, fd=24.0), _e(l1=1e-4, fd=26.0))
-    assert "→ 26 (just outside the seed spread, by less than the seeds or noise draws differ: not a clear effect)" in \
-        findings.measured_markdown(idx)
+    assert ("→ 26 (just outside the seed spread of 2 seeds, by less than the seeds or noise draws differ: not a clear "
+            "effect)") in findings.measured_markdown(idx)
 
 
 def test_learn_vae_gap_says_when_the_test_elbo_fell():
@@ -242,8 +243,9 @@ def test_learn_batchnorm_and_variants():
                  _e(variant="proximal", l1=1e-3, zero=55.5, fd=40.0))
     text = findings.measured_markdown(idx)
     assert ("GAN with BatchNorm in the generator, L2 λ=0.1: weight norm 12 → 1.5 (8.0x smaller), judge FD 21 "
-            "(seeds 20-22) → 21 (inside the seed spread: not an effect). Without BatchNorm, the same λ: "
-            "judge FD 20 → 30. The samples did not change beyond the seed spread.") in text
+            "(seeds 20-22) → 21 (inside the seed spread of 2 seeds: not an effect). Without BatchNorm, the same λ: "
+            "judge FD 20 → 30 (1 seed of the baseline: no seed spread to judge by). The samples did not change beyond "
+            "the seed spread.") in text
     moved = _index(_e(g_norm="batch", seed=0, fd=20.0), _e(g_norm="batch", seed=1, fd=22.0),
                    _e(g_norm="batch", l2=1e-1, fd=40.0, norm=1.5))
     assert "BatchNorm did not fully hide the penalty" in findings.measured_markdown(moved)
@@ -265,11 +267,12 @@ def test_learn_says_when_the_discriminator_penalty_zeroed_it():
                  with_d(_e(l2=1e-1, fd=90.0), "discriminator", 1e-6),
                  with_d(_e(l1=1e-3, fd=22.0), "discriminator", 6.0))
     text = findings.measured_markdown(idx)
-    assert ("penalty on the discriminator, L2 λ=0.1: judge FD 22 (seeds 20-24) → 90 (outside the seed spread); "
+    assert ("penalty on the discriminator, L2 λ=0.1: judge FD 22 (seeds 20-24) → 90 (outside the seed spread of 2 "
+            "seeds); "
             "discriminator weight norm 17 (seeds 16-18) → 1e-06 (of the trained weights: these files store only the "
             "generator) (with its weights at zero") in text
-    assert ("penalty on the discriminator, L1 λ=1e-3: judge FD 22 (seeds 20-24) → 22 (inside the seed spread: "
-            "not an effect); discriminator weight norm 17 (seeds 16-18) → 6 (of the trained weights") in text
+    assert ("penalty on the discriminator, L1 λ=1e-3: judge FD 22 (seeds 20-24) → 22 (inside the seed spread of 2 "
+            "seeds: not an effect); discriminator weight norm 17 (seeds 16-18) → 6 (of the trained weights") in text
 
 
 def test_learn_page_empty_and_units():
