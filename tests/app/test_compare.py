@@ -472,7 +472,7 @@ def test_learn_small_data_sentences_follow_the_seed_spread(small):
             "to -0.392) nats/image, against 74.5 (seeds 70.6-78.4) nats/image on 300 training images; 25.1 (seeds "
             "21.2-29) nats/image on 2,000 training images. At least one seed has no gap at all") in text
     assert ("- The same decoder L2 λ=1e-3 on all training images (1 seed): held-out ELBO -110 → -114 nats/image, "
-            "lower (worse) by 3.88 nats/image, beyond the seed spread of 0.0784 nats/image (2 seeds each): **did not "
+            "lower (worse) by 3.88 nats/image, beyond the seed spread of 0.0784 nats/image (2 and 1 seed): **did not "
             "hold") in text
     assert "GAN on all training images: the index has no discriminator gap for its baseline" in text
     assert "Not built yet" not in text
