@@ -116,10 +116,10 @@ def generalization_figures(sweep: Sweep, common: dict[str, Any]) -> dict[str, An
         figs["copying"] = plots.metric_vs_lambda(
             xs, {"nearer a training image than 99% of new real images": values(sweep, near)},
             ylabel="% of samples (judge features)", title="Near-copies of training images", floor=1.0,
-            floor_label="new real images: 1%", **common)
+            floor_label="new real images", **common)
     figs["memorization"] = plots.metric_vs_lambda(
         xs, {"nearest image is a training image": values(sweep, mem)}, ylabel="% of samples (pixel space)",
-        title="Pixel NN share (blur raises it; not copying)", floor=50.0, floor_label="50%: as near as unseen",
+        title="Pixel NN share (blur raises it; not copying)", floor=50.0, floor_label="as near as unseen images",
         **common)
     return figs
 
