@@ -132,11 +132,10 @@ def learn_line(index: ZooIndex) -> str:
     s = ""
     if rows:
         lo, hi = min(a.rho for a in rows), max(a.rho for a in rows)
-        s = (f"A second judge ranks FDs alike (Spearman {lo:.2f}–{hi:.2f}, {len(rows)} families); an FD effect "
-             "needs both, else *judges disagree*. ")
+        s = f"A second judge ranks FDs alike (Spearman {lo:.2f}–{hi:.2f}); an FD effect needs both. "
     thin = thin_baselines(index)
     if thin:
-        s += f"{len(thin)} baselines have fewer than {MIN_SEEDS} seeds (see the model card)."
+        s += f"{len(thin)} baselines have under {MIN_SEEDS} seeds (model card)."
     return s.strip()
 
 
