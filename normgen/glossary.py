@@ -30,6 +30,9 @@ GLOSSARY: dict[str, str] = {
     "mode collapse": "The generator makes only a few kinds of images (one digit over and over): not good samples.",
     "σ_max": "A layer's largest singular value: the most it can stretch its input. Spectral norm holds it at 1.",
     "held-out": "Images the model never trained on, kept aside to test whether it learned or memorized.",
+    "near-copies": "Samples nearer a training image, in the judge's features, than 99% of new real images are. "
+                   "Real data: 1%.",
+    "pixel NN share": "% of samples whose nearest image in pixels is a training one: blur raises it; not copying.",
 }
 # longer names first, so "seed-to-seed spread" is marked before "seed spread" could match inside it
 _ORDER = sorted(GLOSSARY, key=len, reverse=True)

@@ -112,7 +112,10 @@ def fake_vae_small(l1: float, l2: float, dropout: float, seed: int, n: int = 300
     f = 1.0 if n == 300 else 0.3
     gap = f * (0.09 - 200 * l1 - 60 * l2 - 0.1 * dropout) + 0.005 * seed
     test = -0.195 + 20 * l2 - 0.05 * dropout - 0.002 * seed
+    iwae = test + 0.01 - 8 * l2  # the tighter bound: about half of L2's ELBO gain is the bound tightening
     return {"elbo_gap": gap, "elbo_test": test, "elbo_train": test + gap,
+            "iwae_test": iwae, "iwae_train": iwae + 0.6 * gap, "iwae_gap": 0.6 * gap, "iwae_k": 64.0, "iwae_n": 300.0,
+            "near_copy_pct": 0.5 + 0.1 * seed - 100 * l2, "copy_ratio": 1.1 + 20 * l2 + 0.01 * seed,
             "memorization_pct": 73.0 - 1e4 * l2 - 20 * dropout + seed, "gen_m": float(n)}
 
 
@@ -121,6 +124,7 @@ def fake_gan_small(l2: float, dropout: float, seed: int) -> dict[str, float]:
     dropout 0.3 closes most of it; memorization falls with dropout only."""
     d_gap = 1.75 + 0.1 * seed - 5 * l2 - 3 * dropout
     return {"d_train": 1.3 + 0.05 * seed, "d_held": 1.3 + 0.05 * seed - d_gap, "d_gap": d_gap,
+            "near_copy_pct": 1.0 + 0.2 * seed, "copy_ratio": 1.05 + 0.01 * seed,
             "memorization_pct": 63.0 + seed - 30 * dropout, "gen_m": 300.0}
 
 

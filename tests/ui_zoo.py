@@ -15,9 +15,11 @@ from normgen.checkpoints import save, sha256
 from normgen.config import make_config
 from normgen.data import load_dataset, make_shapes
 from normgen.engine.train import train
+from normgen.eval.copying import copying
 from normgen.eval.generalization import generalization
+from normgen.eval.likelihood import iwae_scores
 from normgen.eval.metrics import model_weight_stats
-from normgen.eval.quality import vae_scores
+from normgen.eval.quality import generate_many, vae_scores
 from normgen.models import family
 from normgen.regularizers import RegConfig
 from normgen.zoo.index import Entry, ZooIndex, write_index
@@ -78,6 +80,9 @@ def small_entries(root: Path, steps: int, ch: int) -> list[Entry]:
         metrics = generalization(res.model, seen, test_ds, n=GEN_N, seed=0, data_seed=cfg.data_seed)
         if family(model).has_elbo:
             metrics.update(vae_scores(res.model, seen, test_ds, n=GEN_N, seed=0))
+            metrics.update(iwae_scores(res.model, seen, test_ds, n=GEN_N, seed=0, k=8))
+        samples, _ = generate_many(res.model, GEN_N, 0)  # copying, in pixels here (this zoo has no judge)
+        metrics.update(copying(samples.flatten(1), seen.images.flatten(1), test_ds.images[:200].flatten(1)))
         is_base = not l2 and not dropout
         parts = list(res.model.parts) if is_base or model == "vae" else ["generator"]
         eid = f"{model}-shapes-none-{target}-loss-l1=0-l2={l2:g}-g=0" + (f"-do={dropout:g}" if dropout else "") + \

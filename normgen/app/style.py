@@ -110,6 +110,8 @@ body:has(#tab-explore-button[aria-selected=false]) #header h1 { font-size: 1.4em
   /* the wide tables scroll inside their box instead of widening the page past the screen */
   #explore-main, #explore-controls { min-width: 0 !important; max-width: 100%; }
   .details { overflow-x: auto; max-width: 100%; }
+  /* the generalization table's value columns stay a few words wide (the box scrolls) instead of one letter a line */
+  .details th:nth-child(n+2), .details td:nth-child(n+2) { min-width: 6.5em; }
   /* the cycle GAN's score tables (Train's run, Compare's sweep): scroll sideways, columns stay readable */
   #train-status table, #compare-cycle table { display: block; overflow-x: auto; max-width: 100%; }
   #train-status th, #train-status td, #compare-cycle th, #compare-cycle td { min-width: 6.5em; }

@@ -28,7 +28,7 @@ def cmd_judge(a: argparse.Namespace) -> int:
           f"{torch.get_num_threads()} threads)", flush=True)
     res = train_judge(train, test, batch_size=a.batch_size, seed=a.seed, device=device,
                       log=None if a.quiet else (lambda s: print(s, flush=True)), **recipe)
-    out = save_judge(a.out, res)
+    out = save_judge(a.out, res, extra={"seed": a.seed})
     print(f"test accuracy {res.test_acc:.2f}% ({len(test)} images), train {res.train_acc:.2f}%, "
           f"{res.seconds:.1f} s; wrote {out} ({out.stat().st_size / 1024:.0f} KiB)")
     return 0

@@ -79,8 +79,18 @@ def cmd_rescore(a: argparse.Namespace) -> int:
         raise ValueError(f"--draws must be >= 2, got {a.draws}")
     _check_only(a.only)
     device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    shard = None
+    if a.shard:
+        try:
+            i, k = (int(v) for v in a.shard.split("/"))
+        except ValueError:
+            raise ValueError(f"--shard must be I/K with integers, e.g. 0/3; got {a.shard!r}") from None
+        if not 0 <= i < k:
+            raise ValueError(f"--shard I/K needs 0 <= I < K, got {a.shard!r}")
+        shard = (i, k)
     done = rescore(zoo_root(a.root), data_root=a.data_root, device=device, draws=a.draws, only=a.only,
-                   force=a.force, log=lambda s: print(s, flush=True))
+                   force=a.force, extras=not a.no_extras,
+                   primary=not a.extras_only, shard=shard, log=lambda s: print(s, flush=True))
     print(f"scored {len(done)} entries; the index now reads their mean over {a.draws} draws")
     return 0
 
@@ -170,6 +180,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--draws", type=int, default=DRAWS, help=f"noise draws per entry (default: {DRAWS})")
     r.add_argument("--only", default=None, metavar="REGEX", help="only entries whose id matches")
     r.add_argument("--force", action="store_true", help="rescore entries that already have a record")
+    r.add_argument("--no-extras", action="store_true",
+                   help="skip the second judge, copying and IWAE scores (issue 25) that entries lack")
+    r.add_argument("--shard", default=None, metavar="I/K",
+                   help="score only the I-th of K shares of the entries (0-based), to run K processes side by side")
+    r.add_argument("--extras-only", action="store_true",
+                   help="add only those scores: entries whose noise draws are missing keep the build's single draw")
     r.set_defaults(handler=cmd_rescore)
     w = zs.add_parser("restat", help="measure every entry's weight statistics on its stored file",
                       description="Recompute the weight statistics of the index from the files users download "

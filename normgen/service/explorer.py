@@ -36,6 +36,7 @@ from normgen.render.grids import grid_image
 from normgen.service import figure_cache, workdir
 from normgen.service.cpu_share import governor
 from normgen.service.figure_cache import FigureStore
+from normgen.service.heldout import panel
 from normgen.service.inputs import (
     LOSS_SHORT,
     LOSSES,
@@ -62,7 +63,6 @@ from normgen.service.report import (
     describe,
     describe_change,
     lambda_terms,
-    panel,
     size_words,
     totals,
 )

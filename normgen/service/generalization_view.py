@@ -30,9 +30,9 @@ from normgen.models import GenerativeModel, family
 from normgen.render.figures import fmt_num
 from normgen.render.grids import grid_image
 from normgen.service.explorer import GRID_SCALE, _lru_put, grid_size, request, select
+from normgen.service.heldout import MEMO_WORDS
 from normgen.service.inputs import dataset_label, dataset_status, get_index, zoo_problem
 from normgen.service.public_text import no_paths
-from normgen.service.report import MEMO_WORDS
 from normgen.service.sessions import get_split
 from normgen.zoo.index import Entry, load_entry, public_problem
 from normgen.zoo.readings import metric, pixels
@@ -82,8 +82,14 @@ def nearest_markdown(info: dict[str, Any], e: Entry, seed: int, conditional: boo
          f"{mean_he:.2f} to the held-out one).")
     pct = metric(e, "memorization_pct")
     if pct is not None:
-        s += (f" Over {metric(e, 'n') or EVAL_N:,.0f} samples the zoo measured {pct:.1f}% "
-              "(50% = no copying, 100% = copies).")
+        s += (f" Over {metric(e, 'n') or EVAL_N:,.0f} samples the zoo measured {pct:.1f}% (50% = as near the "
+              "training images as the held-out ones). Pixel closeness is not copying: a blurry average lies near "
+              "many training images at once.")
+    near, ratio = metric(e, "near_copy_pct"), metric(e, "copy_ratio")
+    if near is not None and ratio is not None:
+        s += (f" In the judge's features, where copying is measured (Meehan et al. 2020): {near:.1f}% of the "
+              f"samples are near-copies (nearer a training image than 99% of new real images; real data: 1%), "
+              f"distance ratio {ratio:.2f} (1 = as near as new real images).")
     return s
 
 
@@ -154,8 +160,12 @@ def nearest_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target
 
 def _memorization_note(e: Entry) -> str:
     pct = e.metrics.get("memorization_pct")
-    return (f" The zoo measured its memorization when it was built: {pct:.1f}% (50% = no copying)."
-            if isinstance(pct, (int, float)) else "")
+    near = e.metrics.get("near_copy_pct")
+    s = (f" The zoo measured its pixel nearest-neighbour share: {pct:.1f}% (closeness in pixels, which blur "
+         "raises; not copying)." if isinstance(pct, (int, float)) else "")
+    if isinstance(near, (int, float)):
+        s += f" Near-copies in the judge's features: {near:.1f}% (real held-out images: 1%)."
+    return s
 
 
 # ----------------------------------------------------------------------------------------------
@@ -192,11 +202,11 @@ def run_markdown(g: dict[str, float], dataset: str) -> str:
         s += (f" The discriminator's mean logit is {fmt_num(g['d_train'])} on training images and "
               f"{fmt_num(g['d_held'])} on held-out ones: a gap of {fmt_num(g['d_gap'])}.")
     if "memorization_pct" in g:
-        s += (f" Memorization {g['memorization_pct']:.1f}% ({MEMO_WORDS}; {EVAL_N:,} samples against {m:,} training "
-              f"and {m:,} held-out images).")
+        s += (f" Pixel nearest-neighbour share {g['memorization_pct']:.1f}% ({MEMO_WORDS}; {EVAL_N:,} samples "
+              f"against {m:,} training and {m:,} held-out images).")
     elif "structure_ratio" in g:
-        s += (f" Memorization is not shown: the samples have no structure yet (their contrast between "
-              f"{BLOCK}×{BLOCK}-pixel blocks is {100 * g['structure_ratio']:.0f}% of real images', below "
+        s += (f" The pixel nearest-neighbour share is not shown: the samples have no structure yet (their contrast "
+              f"between {BLOCK}×{BLOCK}-pixel blocks is {100 * g['structure_ratio']:.0f}% of real images', below "
               f"{100 * MIN_RATIO:.0f}%), and the nearest training image of a flat or noisy tile means nothing.")
     return s
 

@@ -16,21 +16,19 @@ from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO, summarize
 from normgen.eval.ruler import placement, rung_label
 from normgen.models import family
 from normgen.regularizers import LAMBDAS, PENALTIES, VARIANTS, variant_label
-from normgen.render.figures import fmt_lambda, fmt_num
+from normgen.render.figures import fmt_lambda
 from normgen.service.inputs import LOSS_SHORT, dataset_label, loss_name, model_label
 from normgen.zoo import coverage
 from normgen.zoo.colour import sigma_words
 from normgen.zoo.index import Entry, ZooIndex, family_dropout
 from normgen.zoo.readings import (
     dropout_words,
-    generalization_rows,
     images_words,
     metric,
     of,
-    per_image,
     stat,
 )
-from normgen.zoo.verdicts import Effect, Stat
+from normgen.zoo.verdicts import Effect, Stat, seeds_words
 
 BASELINE_LABEL = "Baseline: no penalty (λ = 0)"
 BASELINE_LOSS_LABEL = "Baseline: non-saturating loss (λ = 0)"  # beside an entry trained with another loss
@@ -38,6 +36,7 @@ BASELINE_LOSS_LABEL = "Baseline: non-saturating loss (λ = 0)"  # beside an entr
 # (key, label, format, lower_is_better) for the judge metrics the zoo may store per entry
 METRICS = (
     ("fd", "FD to real test images (judge features; lower = closer)", "{:.2f}", True),
+    ("fd2", "FD under a second judge (another architecture and seed)", "{:.2f}", True),
     ("confident_pct", "samples the judge classifies confidently", "{:.0f}%", False),
     ("class_entropy", "class entropy of the samples (higher = more classes)", "{:.2f}", False),
     ("within_class_div", "within-class diversity", "{:.3f}", False),
@@ -115,14 +114,27 @@ def spread_verdict(base: Stat, sel: Stat, fmt: str) -> tuple[str, dict[str, Any]
     eff = Effect(base, sel)
     info: dict[str, Any] = {"baseline_seeds": base.vals, "selected_seeds": sel.vals, "difference": eff.diff,
                             "spread": eff.spread if eff.measurable else None,
-                            "sampling_spread": eff.sampling or None, "beyond": eff.beyond}
+                            "sampling_spread": eff.sampling or None, "beyond": eff.beyond,
+                            "seeds": [base.n, sel.n], "judges_disagree": eff.disagree}
     diff = f"{eff.diff:+.3g}"
     noise = f" and the sampling spread ({fmt.format(eff.sampling)} over noise draws)" if eff.sampling else ""
     if not eff.measurable:
         return ("only one training seed of the baseline is in the zoo, so the seed-to-seed spread is unknown: "
                 "treat a small difference with care"), info
-    n = max(len(base.vals), len(sel.vals))
-    seeds = f"the seed-to-seed spread ({fmt.format(eff.spread)} over up to {n} seeds){noise}"
+    seeds = f"the seed-to-seed spread ({fmt.format(eff.spread)}; {eff.seeds}){noise}"
+    two = eff.second
+    if two is not None:
+        info["second_judge"] = {"baseline_seeds": two.base.vals, "selected_seeds": two.point.vals,
+                                "beyond": two.beyond_first}
+        said = (f"the second judge reads {fmt.format(two.base.mean)} → {fmt.format(two.point.mean)}, "
+                f"{'beyond' if two.beyond_first else 'within'} its own spread")
+        if eff.disagree:
+            first = "larger than" if eff.beyond_first else "within"
+            return (f"the change of the mean ({diff}) is {first} {seeds} under the first judge, but {said}: "
+                    "**judges disagree**, not called an effect"), info
+        if eff.beyond:
+            return f"the change of the mean ({diff}) is larger than {seeds}, and {said}: both judges agree", info
+        return f"the change of the mean ({diff}) is within {seeds}, and {said}: **not an effect**", info
     if eff.beyond:
         return f"the change of the mean ({diff}) is larger than {seeds}", info
     return f"the change of the mean ({diff}) is within {seeds}: **not an effect**", info
@@ -174,11 +186,16 @@ def plain_verdict(index: ZooIndex, base: Entry, sel: Entry, wb: dict[str, float]
     if eff.ok:
         if not eff.measurable:
             words.append("sample quality: one baseline seed, no spread to judge by")
+        elif eff.disagree:
+            words.append(f"sample quality: the two judges disagree, so no FD effect is called ({eff.seeds})")
         elif eff.beyond:
-            words.append("samples less like real images (FD up beyond the seed and noise spread)" if eff.diff > 0
-                         else "samples closer to real images (FD down beyond the seed and noise spread)")
+            both = ", both judges" if eff.second is not None else ""
+            words.append(f"samples less like real images (FD up beyond the seed and noise spread{both}; {eff.seeds})"
+                         if eff.diff > 0 else
+                         f"samples closer to real images (FD down beyond the seed and noise spread{both}; "
+                         f"{eff.seeds})")
         else:
-            words.append("samples within seed noise of the baseline")
+            words.append(f"samples within seed noise of the baseline ({eff.seeds})")
     if cls is not None:
         words.append(f"still as varied as {coverage.effective_classes(cls[0]):.1f} of {cls[1]} classes")
     text = ", ".join(words)
@@ -298,9 +315,12 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
         if "fd" in stats["metrics"]:
             m = stats["metrics"]["fd"]
             headline += f"; FD {m['baseline']:.2f} → {m['selected']:.2f}"
+            nb, ns = m["seeds"]
+            seeds = seeds_words(nb) + " each" if nb == ns else f"{nb} and {seeds_words(ns)}"
             if m["spread"] is not None:
-                headline += (" (larger than the seed-to-seed and sampling spread)" if m["beyond"]
-                             else " (within the seed-to-seed or sampling spread)")
+                headline += (f" (judges disagree; {seeds})" if m.get("judges_disagree") else
+                             f" (larger than the seed-to-seed and sampling spread; {seeds})" if m["beyond"]
+                             else f" (within the seed-to-seed or sampling spread; {seeds})")
         headline += "."
     title = f"{model_label(sel.model)} on {dataset_label(sel.dataset)}"
     # the default update rule (VARIANTS[0]: every penalty in the loss) goes without saying in the caption
@@ -314,116 +334,3 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
     note = "\n\n".join(notes) if notes else (f"{title}: this exact setting is in the zoo "
                                                f"(training seed {sel.seed}, {sel.steps} steps{size_words(sel)}).")
     return Summary(headline=headline, details=details, note=note, selected_label=sel_label, stats=stats)
-
-
-# ----------------------------------------------------------------------------------------------
-# generalization: training vs held-out images (the index's numbers, with the seed spread)
-
-MEMO_WORDS = "nearest neighbour in pixel space is a training image: 50% = no copying, 100% = copies"
-
-# the quantities a verdict is given for: (metric, stored per pixel, what, word for a rise, for a fall, unit)
-VERDICTS = (
-    ("elbo_gap", True, "the train–test ELBO gap", "widened", "narrowed", " nats/image"),
-    ("elbo_test", True, "the ELBO on held-out test images", "raised", "lowered", " nats/image"),
-    ("d_gap", False, "the discriminator's gap between training and held-out images", "widened", "narrowed",
-     " (mean logit)"),
-    ("memorization_pct", False, "memorization", "raised", "lowered", "%"),
-)
-
-
-def _values(entries: list[Entry], get) -> list[float]:
-    return [v for e in entries if (v := get(e)) is not None]
-
-
-def _getter(key: str, per_pixel: bool):
-    return per_image(key) if per_pixel else of(key)
-
-
-def seeds_cell(vals: list[float]) -> str:
-    """'71.6 (3 seeds: 68–74.2)': the mean over the seeds with their range; one seed: its value."""
-    if not vals:
-        return "—"
-    mean = fmt_num(sum(vals) / len(vals))
-    lo, hi = fmt_num(min(vals)), fmt_num(max(vals))
-    if len(vals) == 1 or lo == hi:
-        return f"{mean} ({len(vals)} seed{'s' if len(vals) > 1 else ''})"
-    return f"{mean} ({len(vals)} seeds: {lo} to {hi})"
-
-
-def _seeds(nb: int, ns: int) -> str:
-    return f"{nb} seed{'s' if nb != 1 else ''} each" if nb == ns else f"{nb} and {ns} seeds"
-
-
-def verdict(who: str, what: str, up: str, down: str, unit: str, base: list[float], sel: list[float],
-            gap: bool = False) -> str:
-    """'L2 λ = 1e-3 ... narrowed the train–test ELBO gap from 71.6 to 18 nats/image, beyond the seed
-    spread (3 seeds each)', from the seed means; 'within the seed spread' when the difference is not
-    larger than the wider min-max range or the ranges overlap (verdicts.Effect). A `gap` rises or falls
-    by its size, whatever its sign."""
-    eff = Effect(Stat(base), Stat(sel))
-    a, b = fmt_num(eff.base.mean), fmt_num(eff.point.mean)
-    span = f"from {a}% to {b}%" if unit == "%" else f"from {a} to {b}{unit}"
-    # a gap widens or narrows by its size, whichever its sign (a negative one: held-out images fit better)
-    change = abs(eff.point.mean) - abs(eff.base.mean) if gap else eff.diff
-    verb = "left" if change == 0 else (up if change > 0 else down)
-    s = f"{who} {verb} {what} {'at ' + a + unit if eff.diff == 0 else span}"
-    seeds = _seeds(len(base), len(sel))
-    if not eff.measurable:
-        return f"{s}; with {seeds} there is no seed spread to judge it by."
-    if eff.beyond:
-        return f"{s}, beyond the seed spread ({seeds})."
-    return f"{s}, within the seed spread ({seeds}): not an effect."
-
-
-def panel(index: ZooIndex, base: Entry, sel: Entry) -> tuple[str, dict[str, Any]]:
-    """Markdown and JSON of the generalization numbers of `sel` beside its same-size baseline `base`
-    (every training seed of each setting), or ("", {}) when the index has none for these entries."""
-    rows = [(label, get) for label, get in generalization_rows(sel.model)
-            if get(sel) is not None or get(base) is not None]
-    if not rows:
-        return "", {}
-    same = base.id == sel.id
-    bs, ss = seed_entries(index, base) or [base], seed_entries(index, sel) or [sel]
-    m = metric(sel, "gen_m") or metric(base, "gen_m")
-    head = f"#### Generalization on {images_words(sel.train_size)}: training vs held-out test images"
-    cols = "| | this setting |\n|---|---:|\n" if same else "| | baseline (λ = 0) | selected |\n|---|---:|---:|\n"
-    stats: dict[str, Any] = {"train_size": sel.train_size, "comparison_images": m, "rows": {}}
-    lines = []
-    for label, get in rows:
-        vb, vs = _values(bs, get), _values(ss, get)
-        stats["rows"][label] = {"baseline_seeds": vb, "selected_seeds": vs}
-        lines.append(f"| {label} | {seeds_cell(vs)} |" if same else
-                     f"| {label} | {seeds_cell(vb)} | {seeds_cell(vs)} |")
-    text = f"{head}\n\n{cols}" + "\n".join(lines)
-    text += ("\n\nEach cell: the mean over the training seeds the zoo has for that setting, with their "
-             "min-max range.")
-    if metric(sel, "memorization_pct") is not None and m:
-        text += (f" Memorization: the share of generated samples whose {MEMO_WORDS}; measured among "
-                 f"{m:,.0f} training images and {m:,.0f} held-out test images.")
-    shown = {e.id: e for e in (*bs, *ss)}.values()  # a setting shown beside itself counts once
-    lacking = sum("discriminator" not in e.parts for e in shown if metric(e, "d_gap") is not None)
-    if lacking:
-        text += (f" The D rows were measured when the zoo was built: {lacking} of these files store no "
-                 "discriminator, so a download cannot check them.")
-        stats["d_rows_unverifiable"] = lacking
-    if not same:
-        said = []
-        for key, per_pixel, what, up, down, unit in VERDICTS:
-            get = _getter(key, per_pixel)
-            vb, vs = _values(bs, get), _values(ss, get)
-            if vb and vs:
-                said.append(verdict(describe(sel), what, up, down, unit, vb, vs, gap=key.endswith("gap")))
-                if "headline" not in stats and key.endswith("gap"):
-                    stats["headline"] = gap_clause(what, unit, vb, vs)
-        stats["verdicts"] = said
-        if said:
-            text += "\n\n" + "\n".join(f"- {v}" for v in said)
-    return text, stats
-
-
-def gap_clause(what: str, unit: str, base: list[float], sel: list[float]) -> str:
-    """'train–test ELBO gap 71.7 → 43.9 nats/image (beyond the seed spread)': the headline's words."""
-    eff = Effect(Stat(base), Stat(sel))
-    where = ("no seed spread yet" if not eff.measurable else
-             "beyond the seed spread" if eff.beyond else "within the seed spread")
-    return f"{what.removeprefix('the ')} {fmt_num(eff.base.mean)} → {fmt_num(eff.point.mean)}{unit} ({where})"

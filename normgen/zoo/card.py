@@ -17,16 +17,20 @@ from typing import Any
 from normgen.checkpoints import CheckpointError, read_meta
 from normgen.data import DATASETS, dataset_info
 from normgen.eval.judge import JudgeConfig
+from normgen.eval.likelihood import IWAE_N
+from normgen.eval.likelihood import K as IWAE_K
 from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO
 from normgen.eval.quality import CONFIDENT
 from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS
 from normgen.zoo import colour, ladder
+from normgen.zoo import small_data as SD
+from normgen.zoo.agreement import agreement_markdown, second_judges_table
 from normgen.zoo.coverage import COLLAPSE as COLLAPSE_ENTROPY
 from normgen.zoo.findings import measured_markdown, zoo_datasets
 from normgen.zoo.index import SETTING_DEFAULTS, Entry, ZooIndex, load_index, zoo_root
-from normgen.zoo.readings import images_words
-from normgen.zoo.small_data import small_data_markdown, small_data_table
+from normgen.zoo.readings import IWAE_LABEL, images_words, of, per_image
+from normgen.zoo.small_data import small_data_markdown
 from normgen.zoo.spec import DATASETS as GRID_DATASETS
 
 NOTES_BEGIN, NOTES_END = "<!-- BEGIN NOTES (generated: edits are overwritten) -->", "<!-- END NOTES -->"
@@ -107,10 +111,14 @@ def _div(m: dict) -> str:
 
 def metrics_table(entries: list[Entry], floor_fd: float | None) -> str:
     elbo = any(family(e.model).has_elbo for e in entries)
-    header = ["g_norm", "target", "variant", "lambda", "seed", "FD", "FD draws", "FD/floor", "confident %", "entropy",
-              "div (real)", "near-0 %", "zero %", "dead filt. %", "L2 norm"]
+    second = any("fd2" in e.metrics for e in entries)
+    copies = any("near_copy_pct" in e.metrics for e in entries)
+    header = ["g_norm", "target", "variant", "lambda", "seed", "FD", "FD draws", *(["FD 2nd judge"] if second else []),
+              "FD/floor", "confident %", "entropy", "div (real)", "near-0 %", "zero %", "dead filt. %", "L2 norm"]
+    if copies:
+        header += ["near-copies %", "copy ratio"]
     if elbo:
-        header += ["rec BCE", "ELBO test", "ELBO gap"]
+        header += ["rec BCE", "ELBO test", "IWAE test", "ELBO gap", "IWAE gap"]
     header += ["flags"]
     rows = []
     for e in sorted(entries, key=_row_order):
@@ -118,12 +126,14 @@ def metrics_table(entries: list[Entry], floor_fd: float | None) -> str:
         fd = m.get("fd")
         draws = m.get("fd_draws")
         span = f"{fmt(min(draws), 2)}-{fmt(max(draws), 2)}" if isinstance(draws, list) and draws else ""
-        row = [e.g_norm, e.target, e.variant, _lam(e), e.seed, fd, span,
+        row = [e.g_norm, e.target, e.variant, _lam(e), e.seed, fd, span, *([m.get("fd2")] if second else []),
                fd / floor_fd if fd is not None and floor_fd else None, m.get("confident_pct"),
                m.get("class_entropy"), _div(m),
                w.get("near_zero_pct"), w.get("zero_pct"), w.get("dead_filter_pct"), w.get("l2")]
+        if copies:
+            row += [m.get("near_copy_pct"), m.get("copy_ratio")]
         if elbo:
-            row += [m.get("rec_error"), m.get("elbo_test"), m.get("elbo_gap")]
+            row += [m.get("rec_error"), m.get("elbo_test"), m.get("iwae_test"), m.get("elbo_gap"), m.get("iwae_gap")]
         row.append(", ".join(flags(e)) or "")
         rows.append(row)
     return _table(header, rows)
@@ -271,7 +281,14 @@ def render(index: ZooIndex) -> str:
             f"the judge's class histogram, in nats (ln 10 = {math.log(10):.2f} is uniform over ten classes). div: "
             "mean pairwise RMS pixel distance ([0, 1] scale) within "
             "a class (cGAN: the conditioning class; others: the judge's class), real images in brackets. VAE: test "
-            "reconstruction BCE per pixel (nats), ELBO per pixel (nats, one z sample), gap = train - test. "
+            "reconstruction BCE per pixel (nats), ELBO per pixel (nats, one z sample), gap = train - test; IWAE: the "
+            f"importance-weighted bound (Burda et al. 2016) with k = {IWAE_K} samples of the code on {IWAE_N} images "
+            "per set, per pixel (log p(x) ≥ IWAE ≥ ELBO: an ELBO change larger than the IWAE's is the bound "
+            "tightening). near-copies %: samples nearer a training image, in the judge's features, than 99% of "
+            "held-out real images are (real data: 1%); copy ratio: median nearest-training-image distance of "
+            "samples over that of held-out real images (1 = as near as real data, < 1 = copying; Meehan et al. "
+            "2020). The pixel NN share in the small-data table measures closeness in pixels (blur raises it), not "
+            "copying. FD 2nd judge: the same draws under a second judge (another architecture and seed). "
             f"near-0 %: |w| < {NEAR_ZERO:g}; dead filt.: output filters with L2 norm < {DEAD_FILTER:g} (generator / "
             "decoder weights, as stored in the files).", ""]
     jrows = []
@@ -283,6 +300,9 @@ def render(index: ZooIndex) -> str:
                       f.get("class_entropy"), f.get("within_class_div"), f.get("n")])
     out += [_table(["dataset", "judge test acc %", "judge size", "floor FD (train vs test)", "floor confident %",
                     "floor entropy", "floor div", "n"], jrows), ""]
+    if second := second_judges_table(index.root, datasets):
+        out += ["Second judges (`judges/DATASET-2.safetensors`; scored by `python -m normgen zoo rescore`):", "",
+                second, ""]
     rulers = colour.ruler_table(index)
     if rulers:
         out += ["### The ruler: reference images scored by the same judge at the same n", "",
@@ -312,6 +332,7 @@ def render(index: ZooIndex) -> str:
     out += [small_data_markdown(index, level=2, tables=False), ""] + (
         ["All small-data settings (mean over seeds, [min-max]; verdict against the baseline of the same size):", "",
          table, ""] if table else [])
+    out += ["## Two judges and seed counts", "", agreement_markdown(index), ""]
     spread = seed_spread(es)
     out += ["## Seed-to-seed spread", "",
             "Settings trained with several seeds. A difference between two settings smaller than this spread is "
@@ -332,6 +353,30 @@ def render(index: ZooIndex) -> str:
     out += [_table(["entry", "flags", "FD"], [[f"`{e.id}`", ", ".join(f), e.metrics.get("fd")] for e, f in flagged])
             if flagged else "_none flagged_", ""]
     return "\n".join(out)
+
+
+def small_data_table(index: ZooIndex) -> str:
+    """One row per small-data setting, for the model card: entry, training images, seeds, ELBO on
+    training and held-out images and its gap (nats/image), the IWAE bound beside them, D gap, copying
+    (near-copies, distance ratio), the pixel NN share, and FD under both judges."""
+    cols: list[tuple[str, SD.Getter]] = [
+        ("ELBO train (nats/image)", per_image("elbo_train")), ("ELBO held-out (nats/image)", per_image("elbo_test")),
+        ("ELBO gap (nats/image)", per_image("elbo_gap")),
+        (f"{IWAE_LABEL} held-out (nats/image)", per_image("iwae_test")),
+        (f"{IWAE_LABEL} gap (nats/image)", per_image("iwae_gap")), ("D gap (logit)", of("d_gap")),
+        ("near-copies % (real data 1%)", of("near_copy_pct")), ("copy distance ratio", of("copy_ratio")),
+        ("pixel NN share % (not copying)", of("memorization_pct")), ("judge FD", of("fd")),
+        ("second judge FD", of("fd2"))]
+    head = ["model", "setting", "training images", "seeds", *(c for c, _ in cols), "verdict"]
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for b in SD.blocks(index):
+        for s in b.settings:
+            cells = [s.stat(g).fmt(compact=True) if s.stat(g).ok else "-" for _, g in cols]
+            v = "-" if s.is_baseline or b.baseline is None else SD.verdict(b.model, b.baseline, s)[0]
+            lines.append("| " + " | ".join([family(b.model).label, s.label(b.model), f"{b.train_size:,}",
+                                            ", ".join(map(str, s.seeds)), *cells, v]) + " |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
 
 
 def write_card(root: str | Path | None = None, out: str | Path | None = None) -> Path:

@@ -207,9 +207,11 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
         if narrower and t0.ok and t1.ok:
             verdict += (", but not by fitting unseen images better: the test ELBO fell" if t1.mean < t0.mean
                         else ", and the test ELBO rose") + f" ({t0.fmt()} → {t1.fmt()})"
+        i0, i1 = _stat(base, _m("iwae_gap")), _stat(last, _m("iwae_gap"))
+        iwae = (f" The IWAE bound (k=64) gap beside it: {change(i0, i1, '')}." if i0.ok and i1.ok else "")
         out.append(f"*Textbook claim: L2 narrows the train-test gap.* {name} ELBO gap (train - test, nats per "
                    f"pixel; > 0 = fits training images better): {change(g0, g1, '')} from λ=0 to "
-                   f"{_lam('l2', last)}, so {verdict}.")
+                   f"{_lam('l2', last)}, so {verdict}.{iwae}")
     c0, c = _stat(base, _m("confident_pct")), _stat(last, _m("confident_pct"))
     if c.ok and c0.ok:
         h, k = _stat(last, _m("class_entropy")), len(class_names(dataset)) or 10

@@ -297,13 +297,19 @@ def with_sampling(e: Entry, rec: dict | None) -> Entry:
     """`e` with its noise-draw record applied when the record belongs to its file (same sha256): FD and
     the confident share become the mean over the draws (`fd_first` / `confident_first` keep the build's
     single draw), `fd_sampling` / `confident_sampling` their min-max range, `fd_draws` the values; and a
-    full-data entry's generalization numbers, where the index has none."""
+    full-data entry's generalization numbers, where the index has none; the second judge's FD (`fd2`,
+    `fd2_sampling`), copying in judge features and a VAE's IWAE bound (issue 25)."""
     if not rec or rec.get("sha256") != e.sha256:
         return e
+    m = dict(e.metrics)
+    fd2 = [float(v) for v in rec.get("fd2_draws", [])]
+    if len(fd2) >= 2 and all(math.isfinite(v) for v in fd2):  # the second judge, on the same noise draws
+        m.update(fd2=_mean(fd2), fd2_draws=fd2, fd2_sampling=max(fd2) - min(fd2))
+    for k, v in (*(rec.get("copying") or {}).items(), *(rec.get("iwae") or {}).items()):
+        m.setdefault(k, v)
     fd, conf = [float(v) for v in rec.get("fd_draws", [])], [float(v) for v in rec.get("confident_draws", [])]
     if len(fd) < 2 or not all(math.isfinite(v) for v in fd):
-        return e
-    m = dict(e.metrics)
+        return replace(e, metrics=m)
     m.setdefault("fd_first", m.get("fd"))
     m.update(fd=_mean(fd), fd_draws=fd, fd_sampling=max(fd) - min(fd), draws=len(fd))
     if len(conf) == len(fd):

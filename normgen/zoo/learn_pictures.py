@@ -149,8 +149,9 @@ def row_label(block: SD.Block, s: SD.Setting) -> str:
 
 
 def small_data_pictures(index: ZooIndex) -> list[Picture]:
-    """Per small-data block, two panels: the claim's measure and the other (the gap or memorization) for
-    every setting, coloured by its verdict; the gap panel adds the baseline on all training images."""
+    """Per small-data block, two panels: the claim's measure and the other (the gap, or near-copies) for
+    every setting, coloured by its verdict; the gap panel adds the baseline on all training images. A VAE
+    block adds a third, the held-out IWAE bound beside the held-out ELBO, where the index has it."""
     out = []
     for b in SD.blocks(index):
         if b.baseline is None or not b.points:
@@ -159,15 +160,16 @@ def small_data_pictures(index: ZooIndex) -> list[Picture]:
         name = family(b.model).label
         rows = [(row_label(b, s), s, "baseline" if s.is_baseline else SD.verdict(b.model, b.baseline, s)[0])
                 for s in b.settings]
-        for m in (main, *others[:1]):
+        iwae = [m for m in others[1:] if "IWAE" in m.name and b.baseline.stat(m.get).ok]
+        for m in (main, *others[:1], *iwae):
             data = [(label, s.stat(m.get).vals, v if m is main else _own(m, b.baseline, s)) for label, s, v in rows]
             full = SD._full_baseline(index, b.model, b.dataset)
             if full.entries and full.stat(m.get).ok and m is not main:
                 data.append((f"baseline, {images_words(0)}", full.stat(m.get).vals, "baseline"))
             base = b.baseline.stat(m.get)
             better = "→ better" if m.higher_is_better else "← better"
-            if getattr(m.get, "metric", "") == "memorization_pct":
-                better = "50 = no copying"
+            if getattr(m.get, "metric", "") == "near_copy_pct":
+                better = "real data: 1"
             fig = LF.settings_panel(data, title=f"{m.name[:1].upper()}{m.name[1:]} ({better})",
                                     xlabel=m.unit.strip() or m.name,
                                     band=(base.lo, base.hi) if base.ok and len(base.vals) > 1 else None)

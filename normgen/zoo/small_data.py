@@ -20,7 +20,16 @@ from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS, PENALTIES
 from normgen.render.figures import fmt_lambda
 from normgen.zoo.index import Entry, ZooIndex
-from normgen.zoo.readings import dropout_words, generalization_rows, images_words, of, per_image, pixels, stat
+from normgen.zoo.readings import (
+    IWAE_LABEL,
+    dropout_words,
+    generalization_rows,
+    images_words,
+    of,
+    per_image,
+    pixels,
+    stat,
+)
 from normgen.zoo.spec import DATASETS as GRID_DATASETS
 from normgen.zoo.spec import SMALL_SEEDS, SMALL_SIZES, small_data
 from normgen.zoo.verdicts import Effect, Stat
@@ -54,6 +63,7 @@ class Measure:
     worse: str
     diff_unit: str = ""  # after a difference (a % metric moves by points); defaults to `unit`
     claim: str = ""  # the textbook claim about it ("raises the held-out ELBO")
+    counts: bool = True  # whether it can make a verdict ("partly"); the pixel NN share cannot
 
     def effect(self, base: Setting, point: Setting) -> Effect:
         return Effect(base.stat(self.get), point.stat(self.get))
@@ -67,21 +77,28 @@ class Measure:
 
 def measures(model: str) -> tuple[Measure, list[Measure]]:
     """(the claim's measure, the others) for a family: with an ELBO, the held-out ELBO (does the model
-    fit unseen images better?) beside the gap and memorization; with a discriminator, its train -
-    held-out gap beside memorization."""
+    fit unseen images better?) beside the gap, the IWAE bound (k = 64; how much of an ELBO change is the
+    bound tightening) and copying; with a discriminator, its train - held-out gap beside copying. The
+    pixel nearest-neighbour share comes last and never makes a verdict: it measures closeness in pixels
+    (blur raises it), not copying."""
     fam, nats = family(model), " nats/image"
-    mem = Measure("memorization (%)", of("memorization_pct"), "", False, "higher", "lower", "fell", "rose",
-                  " points", claim="lowers memorization")
+    near = Measure("near-copies (%, judge features; real data 1%)", of("near_copy_pct"), "", False, "higher",
+                   "lower", "fell", "rose", " points", claim="lowers copying")
+    pix = Measure("pixel NN share (%, closeness in pixels, not copying)", of("memorization_pct"), "", False,
+                  "higher", "lower", "fell", "rose", " points", counts=False)
     if fam.has_elbo:
         held = Measure("held-out ELBO", per_image("elbo_test"), nats, True, "higher (better)", "lower (worse)",
                        "improved", "got worse", claim="raises the held-out ELBO (the model fits unseen images better)")
         gap = Measure("train - held-out ELBO gap", per_image("elbo_gap"), nats, False, "wider", "narrower",
                       "narrowed", "widened")
-        return held, [gap, mem]
+        iwae = Measure(f"held-out {IWAE_LABEL}", per_image("iwae_test"), nats, True, "higher (better)",
+                       "lower (worse)", "improved", "got worse")
+        return held, [gap, iwae, near, pix]
     if "discriminator" in fam.part_names:
         return Measure("discriminator gap", of("d_gap"), "", False, "wider", "narrower", "narrowed", "widened",
-                       claim="narrows the discriminator gap (D stops telling its training images from new ones)"), [mem]
-    return mem, []
+                       claim="narrows the discriminator gap (D stops telling its training images from new ones)"), [
+                           near, pix]
+    return near, [pix]
 
 
 @dataclass
@@ -187,7 +204,8 @@ def verdict(model: str, base: Setting, point: Setting) -> tuple[str, str]:
         return "cannot tell", (f"the baseline has {seeds_words(len(eff.base.vals))} with a {main.name}: no seed "
                                "spread to judge against")
     d = eff.direction(main.higher_is_better)
-    better = [f"the {m.name} {m.better}" for m in others if m.effect(base, point).direction(m.higher_is_better) > 0]
+    better = [f"the {m.name} {m.better}" for m in others
+              if m.counts and m.effect(base, point).direction(m.higher_is_better) > 0]
     if d > 0:
         return "held", f"the {main.name} {main.better} beyond the seed spread"
     if d < 0:
@@ -205,7 +223,8 @@ def seeds_words(n: int) -> str:
 def _point_sentence(block: Block, p: Setting) -> str:
     main, others = measures(block.model)
     base = block.baseline
-    bits = [m.words(base, p) for m in (*others[:1], main, *others[1:])]
+    bits = [m.words(base, p) for m in (*others[:1], main, *others[1:])
+            if base.stat(m.get).ok and p.stat(m.get).ok]
     fd0, fd = base.stat(of("fd")), p.stat(of("fd"))
     if fd0.ok and fd.ok:
         bits.append(f"judge FD {fd0.fmt()} → {fd.fmt()}, " + Effect(fd0, fd).words("higher (worse)", "lower (better)"))
@@ -317,7 +336,7 @@ def missing_blocks(index: ZooIndex) -> list[str]:
 
 def small_data_lines(index: ZooIndex, tables: bool = True) -> list[str]:
     """The section's markdown blocks (no heading): every number from `index`; `tables=False` leaves out
-    the per-block tables (the model card has one table of every setting: small_data_table)."""
+    the per-block tables (the model card has one table of every setting: normgen.zoo.card.small_data_table)."""
     found = blocks(index)
     if not found:
         sizes = " or ".join(f"{n:,}" for n in sorted({n for ns in SMALL_SIZES.values() for n in ns}))
@@ -340,9 +359,14 @@ def small_data_lines(index: ZooIndex, tables: bool = True) -> list[str]:
            f"ranges over seeds{draws}) and the two ranges do not overlap; otherwise it is *within the seed spread*. "
            f"ELBOs are in nats per image (the index's nats per pixel x {' or '.join(map(str, px))} pixels; higher "
            "= fits better); the gap is training minus held-out (> 0 = fits its training images better). "
-           "Memorization: % of samples whose nearest image in pixel space, among "
+           f"The IWAE bound (k = 64 samples of the code; Burda et al. 2016) sits beside the ELBO: log p(x) ≥ IWAE ≥ "
+           "ELBO, so an ELBO change larger than the IWAE's is partly the bound tightening, not the model improving. "
+           "Copying is measured as the data-copying literature does (Meehan et al. 2020), in the judge's features: "
+           "near-copies are samples nearer a training image than 99% of new real (held-out) images are (real data: "
+           "1%). The pixel NN share is % of samples whose nearest image in pixel space, among "
            f"{' or '.join(mem_m) or 'm'} training images and as many held-out test images, is a "
-           "training image (50% = no copying, 100% = copies)."
+           "training image: it measures closeness in pixels, which blur raises (a blurry average lies near many "
+           "training images at once), not copying, and makes no verdict."
            + (" The discriminator gap is its mean logit on its training images minus on as many held-out images "
               "(> 0 = it tells its training images from new ones)" if adv else "")
            + (f"; measured when built: {unstored} of the {len(adv)} files store no discriminator to check it with."
@@ -366,22 +390,3 @@ def small_data_markdown(index: ZooIndex, level: int = 2, tables: bool = True) ->
     if body.startswith("### "):
         body = "#" * (level + 1) + body[3:]
     return f"{'#' * level} {TITLE}\n\n{body}"
-
-
-def small_data_table(index: ZooIndex) -> str:
-    """One row per small-data setting, for the model card: entry, training images, seeds, ELBO on
-    training and held-out images and its gap (nats/image), D gap, memorization, judge FD."""
-    cols: list[tuple[str, Getter]] = [
-        ("ELBO train (nats/image)", per_image("elbo_train")), ("ELBO held-out (nats/image)", per_image("elbo_test")),
-        ("ELBO gap (nats/image)", per_image("elbo_gap")), ("D gap (logit)", of("d_gap")),
-        ("memorization %", of("memorization_pct")), ("judge FD", of("fd"))]
-    head = ["model", "setting", "training images", "seeds", *(c for c, _ in cols), "verdict"]
-    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
-    for b in blocks(index):
-        for s in b.settings:
-            cells = [s.stat(g).fmt(compact=True) if s.stat(g).ok else "-" for _, g in cols]
-            v = "-" if s.is_baseline or b.baseline is None else verdict(b.model, b.baseline, s)[0]
-            lines.append("| " + " | ".join([family(b.model).label, s.label(b.model), f"{b.train_size:,}",
-                                            ", ".join(map(str, s.seeds)), *cells, v]) + " |")
-    return "\n".join(lines) if len(lines) > 2 else ""
-

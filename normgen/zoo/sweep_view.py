@@ -18,6 +18,8 @@ from normgen.render import figures as plots
 from normgen.zoo import coverage
 from normgen.zoo.index import Entry
 from normgen.zoo.readings import (
+    COPY_ROWS,
+    IWAE_LABEL,
     dropout_words,
     generalization_rows,
     images_words,
@@ -85,23 +87,40 @@ def sweep_figures(sweep: Sweep, selected: int | None = None, floors: dict[str, A
 
 
 def generalization_figures(sweep: Sweep, common: dict[str, Any]) -> dict[str, Any]:
-    """"fit" (training vs held-out), "gap" and "memorization" against lambda, each with its seed spread."""
-    rows = generalization_rows(sweep.model)
+    """"fit" (training vs held-out; with the IWAE bound beside the ELBO), "gap", "copying" (near-copies in
+    the judge's features) and "memorization" (the pixel nearest-neighbour share, named for what it measures)
+    against lambda, each with its seed spread."""
+    rows = dict(generalization_rows(sweep.model))
+    labels = list(rows)
     xs, figs, size = sweep.x_values(), {}, images_words(sweep.key.train_size)
-    if len(rows) > 1:  # (train, held-out, gap) of the ELBO or of the discriminator
-        (_, train), (_, held), (gap_l, gap) = rows[:3]
+    if len(labels) > len(COPY_ROWS):  # (train, held-out, gap) of the ELBO or of the discriminator
+        (_, train), (_, held), (gap_l, gap) = [(k, rows[k]) for k in labels[:3]]
         elbo = family(sweep.model).has_elbo
         what = "ELBO (nats/image; higher = better)" if elbo else "mean D logit"
+        fit = {"training images": values(sweep, train), "held-out images": values(sweep, held)}
+        gaps = {gap_l: values(sweep, gap)}
+        if elbo and any(v for v in values(sweep, rows[f"{IWAE_LABEL} held-out (nats/image)"])):
+            fit.update({f"{IWAE_LABEL}, training": values(sweep, rows[f"{IWAE_LABEL} train (nats/image)"]),
+                        f"{IWAE_LABEL}, held-out": values(sweep, rows[f"{IWAE_LABEL} held-out (nats/image)"])})
+            gaps[f"{IWAE_LABEL} gap"] = values(sweep, rows[f"{IWAE_LABEL} gap (nats/image)"])
+            what = "ELBO and IWAE, nats/image (higher = better)"
         figs["fit"] = plots.metric_vs_lambda(
-            xs, {"training images": values(sweep, train), "held-out images": values(sweep, held)}, ylabel=what,
-            title=f"{'ELBO' if elbo else 'Discriminator'}: training vs held-out ({size})", **common)
+            xs, fit, ylabel=what.replace("ELBO and IWAE, ", ""),
+            title=f"{what.split(',')[0].split(' (')[0]}: training vs held-out ({size})" if not elbo or len(fit) == 2
+            else f"ELBO and IWAE k=64 ({size})", **common)
         figs["gap"] = plots.metric_vs_lambda(
-            xs, {gap_l: values(sweep, gap)}, ylabel=gap_l, title="Train - held-out gap (> 0 = overfit)", floor=0.0,
+            xs, gaps, ylabel="nats/image" if elbo else gap_l, title="Train - held-out gap (> 0 = overfit)", floor=0.0,
             floor_label="no gap", **common)
-    mem_l, mem = rows[-1]
+    near, mem = COPY_ROWS[1][1], COPY_ROWS[2][1]
+    if any(v for v in values(sweep, near)):
+        figs["copying"] = plots.metric_vs_lambda(
+            xs, {"nearer a training image than 99% of new real images": values(sweep, near)},
+            ylabel="% of samples (judge features)", title="Near-copies of training images", floor=1.0,
+            floor_label="new real images", **common)
     figs["memorization"] = plots.metric_vs_lambda(
         xs, {"nearest image is a training image": values(sweep, mem)}, ylabel="% of samples (pixel space)",
-        title="Memorization", floor=50.0, floor_label="no copying", **common)
+        title="Pixel NN share (blur raises it; not copying)", floor=50.0, floor_label="as near as unseen images",
+        **common)
     return figs
 
 

@@ -171,7 +171,8 @@ def test_learn_l1_sentences_come_from_the_index():
     text = findings.measured_markdown(idx)
     assert "Judge-FD floor (real training vs real test images): 1.25." in text
     assert ("L1 raised the near-zero weights from 4.2% (seeds 4.0-4.4%) at λ=0 to 68.0% at L1 λ=1e-4 "
-            "(the largest λ before collapse); judge FD 22 (seeds 20-24) → 29 (outside the seed spread)") in text
+            "(the largest λ before collapse); judge FD 22 (seeds 20-24) → 29 (outside the seed spread of 2 "
+            "seeds)") in text
     assert "at most 0.02% of the generator's weights are exactly 0" in text
     assert f"from L1 λ=1e-3 the samples collapse: class entropy 0.30 of a possible {math.log(10):.2f}" in text
     assert "| 1e-4 | 68.0 | 0.01 | 10 | 29 | 2.30 |" in text  # the axis table
@@ -215,8 +216,8 @@ def test_spread_verdicts_need_a_margin_beyond_two_seeds():
     assert [versus_spread(a, v) for v in (22.0, 25.0, 17.0, 15.0, 29.0)] == [
         "inside", "near", "near", "outside", "outside"]
     idx = _index(_e(seed=0, fd=20.0), _e(seed=1, fd=24.0), _e(l1=1e-4, fd=26.0))
-    assert "→ 26 (just outside the seed spread, by less than the seeds or noise draws differ: not a clear effect)" in \
-        findings.measured_markdown(idx)
+    assert ("→ 26 (just outside the seed spread of 2 seeds, by less than the seeds or noise draws differ: not a clear "
+            "effect)") in findings.measured_markdown(idx)
 
 
 def test_learn_vae_gap_says_when_the_test_elbo_fell():
@@ -242,8 +243,9 @@ def test_learn_batchnorm_and_variants():
                  _e(variant="proximal", l1=1e-3, zero=55.5, fd=40.0))
     text = findings.measured_markdown(idx)
     assert ("GAN with BatchNorm in the generator, L2 λ=0.1: weight norm 12 → 1.5 (8.0x smaller), judge FD 21 "
-            "(seeds 20-22) → 21 (inside the seed spread: not an effect). Without BatchNorm, the same λ: "
-            "judge FD 20 → 30. The samples did not change beyond the seed spread.") in text
+            "(seeds 20-22) → 21 (inside the seed spread of 2 seeds: not an effect). Without BatchNorm, the same λ: "
+            "judge FD 20 → 30 (1 seed of the baseline: no seed spread to judge by). The samples did not change beyond "
+            "the seed spread.") in text
     moved = _index(_e(g_norm="batch", seed=0, fd=20.0), _e(g_norm="batch", seed=1, fd=22.0),
                    _e(g_norm="batch", l2=1e-1, fd=40.0, norm=1.5))
     assert "BatchNorm did not fully hide the penalty" in findings.measured_markdown(moved)
@@ -265,11 +267,12 @@ def test_learn_says_when_the_discriminator_penalty_zeroed_it():
                  with_d(_e(l2=1e-1, fd=90.0), "discriminator", 1e-6),
                  with_d(_e(l1=1e-3, fd=22.0), "discriminator", 6.0))
     text = findings.measured_markdown(idx)
-    assert ("penalty on the discriminator, L2 λ=0.1: judge FD 22 (seeds 20-24) → 90 (outside the seed spread); "
+    assert ("penalty on the discriminator, L2 λ=0.1: judge FD 22 (seeds 20-24) → 90 (outside the seed spread of 2 "
+            "seeds); "
             "discriminator weight norm 17 (seeds 16-18) → 1e-06 (of the trained weights: these files store only the "
             "generator) (with its weights at zero") in text
-    assert ("penalty on the discriminator, L1 λ=1e-3: judge FD 22 (seeds 20-24) → 22 (inside the seed spread: "
-            "not an effect); discriminator weight norm 17 (seeds 16-18) → 6 (of the trained weights") in text
+    assert ("penalty on the discriminator, L1 λ=1e-3: judge FD 22 (seeds 20-24) → 22 (inside the seed spread of 2 "
+            "seeds: not an effect); discriminator weight norm 17 (seeds 16-18) → 6 (of the trained weights") in text
 
 
 def test_learn_page_empty_and_units():
@@ -372,7 +375,7 @@ def test_small_data_plots_carry_the_generalization_series(small):
     px = 28 * 28
     sw = S.get_sweep(small, "vae", "shapes", "l2|none|none|decoder|loss|10|n300")
     figs = V.sweep_figures(sw, 1)
-    assert {"fit", "gap", "memorization"} <= set(figs)
+    assert {"fit", "gap", "copying", "memorization"} <= set(figs)
     mean = lambda key, l2: np.mean([fake_vae_small(0, l2, 0, s)[key] * px for s in (0, 1, 2)])  # noqa: E731
     fit = _series(figs["fit"])
     assert np.allclose(fit["training images"], [mean("elbo_train", v) for v in (0, 1e-4, 1e-3)])
@@ -390,7 +393,15 @@ def test_small_data_plots_carry_the_generalization_series(small):
     md = V.point_markdown(sw, 2)
     gaps = [fake_vae_small(0, 1e-3, 0, s)["elbo_gap"] * px for s in (0, 1, 2)]
     assert f"| ELBO gap (nats/image) | {spread(gaps)} |" in md
-    assert "| memorization % |" in md and "300 training images" in md
+    assert "| pixel NN share % (blur raises it; not copying) |" in md
+    assert "300 training images" in md
+    assert "| IWAE k=64 held-out (nats/image) |" in md and "| near-copies % (real data: 1%) |" in md
+    iw = _series(figs["fit"])["IWAE k=64, held-out"]  # the IWAE bound beside the ELBO, from the index
+    assert np.allclose(iw, [np.mean([fake_vae_small(0, v, 0, s)["iwae_test"] * px for s in (0, 1, 2)])
+                            for v in (0, 1e-4, 1e-3)])
+    near = _series(figs["copying"])["nearer a training image than 99% of new real images"]
+    assert np.allclose(near, [np.mean([fake_vae_small(0, v, 0, s)["near_copy_pct"] for s in (0, 1, 2)])
+                              for v in (0, 1e-4, 1e-3)])
     gan = S.get_sweep(small, "gan", "shapes", "dropout|none|none|discriminator|loss|10|n300")
     gf = V.sweep_figures(gan)
     assert np.allclose(_series(gf["gap"])["D gap (logit)"],
@@ -416,9 +427,9 @@ def test_effect_beyond_or_within_the_seed_spread():
     assert E(Stat([1.0, 2.0, 3.0]), Stat([10.0, 11.0])).beyond
     apart = E(Stat([1.0, 3.0]), Stat([3.5, 3.6]))  # apart, but the means differ by 1.55 < the spread 2
     assert not apart.beyond and apart.direction(True) == 0
-    assert apart.words("higher", "lower") == "higher by 1.55, within the seed spread of 2"
+    assert apart.words("higher", "lower") == "higher by 1.55, within the seed spread of 2 (2 seeds each)"
     assert E(Stat([1.0, 2.0, 3.0]), Stat([10.0, 11.0])).words("wider", "narrower", " nats") == \
-        "wider by 8.5 nats, beyond the seed spread of 2 nats"
+        "wider by 8.5 nats, beyond the seed spread of 2 nats (3 and 2 seeds)"
     one = E(Stat([1.0]), Stat([5.0]))  # one baseline seed: no spread, no verdict words
     assert not one.measurable and not one.beyond and one.words("higher", "lower") == "higher by 4"
     assert E(Stat([1.0, 2.0]), Stat([5.0])).measurable  # a one-seed point against a two-seed baseline
@@ -434,7 +445,7 @@ def test_learn_small_data_sentences_follow_the_seed_spread(small):
     line = {ln.split(" (3 seeds)")[0][2:]: ln for ln in text.splitlines() if ln.startswith("- ")}
     l2 = line["decoder L2 λ=1e-3"]  # the held-out ELBO rose by 0.02 x 784 against seeds 0.004 x 784 apart
     assert "held-out ELBO -154 (seeds -156 to -153) → -139 (seeds -140 to -137) nats/image, higher (better) by " \
-           "15.7 nats/image, beyond the seed spread of 3.14 nats/image" in l2
+           "15.7 nats/image, beyond the seed spread of 3.14 nats/image (3 seeds each)" in l2
     assert l2.endswith("**held**: the held-out ELBO improved beyond the seed spread.")
     small_l2 = line["decoder L2 λ=1e-4"]  # +1.57 against 3.14: within
     assert "higher (better) by 1.57 nats/image, within the seed spread of 3.14 nats/image" in small_l2
@@ -461,7 +472,8 @@ def test_learn_small_data_sentences_follow_the_seed_spread(small):
             "to -0.392) nats/image, against 74.5 (seeds 70.6-78.4) nats/image on 300 training images; 25.1 (seeds "
             "21.2-29) nats/image on 2,000 training images. At least one seed has no gap at all") in text
     assert ("- The same decoder L2 λ=1e-3 on all training images (1 seed): held-out ELBO -110 → -114 nats/image, "
-            "lower (worse) by 3.88 nats/image, beyond the seed spread of 0.0784 nats/image: **did not hold") in text
+            "lower (worse) by 3.88 nats/image, beyond the seed spread of 0.0784 nats/image (2 and 1 seed): **did not "
+            "hold") in text
     assert "GAN on all training images: the index has no discriminator gap for its baseline" in text
     assert "Not built yet" not in text
     page = learn.learn_markdown(small)

@@ -53,7 +53,7 @@ def test_the_l1_lesson_quotes_the_index_and_the_seed_spread(tiny):
     assert les.state["l1"] == L1S[1] and les.state["model"] == "gan"
     assert "L1 λ=1e-4 raised the near-zero weights from" in les.text
     assert f"to {nz:.1f}%" in les.text
-    assert "(inside the seed spread: not an effect)" in les.text
+    assert "(inside the seed spread of 2 seeds: not an effect)" in les.text
     assert "beyond" not in les.text and "outside" not in les.text  # no effect is claimed
 
 

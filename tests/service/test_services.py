@@ -158,6 +158,15 @@ def test_spread_verdict():
     assert info["spread"] is None and "unknown" in text
 
 
+def test_spread_verdict_names_its_seeds_and_says_when_the_judges_disagree():
+    base = Stat([10.0, 11.0, 12.0], second=Stat([5.0, 5.5, 6.0]))
+    text, info = spread_verdict(base, Stat([20.0, 21.0], second=Stat([5.2, 5.8])), "{:.2f}")
+    assert "**judges disagree**" in text and "3 and 2 seeds" in text
+    assert info["judges_disagree"] and not info["beyond"] and info["seeds"] == [3, 2]
+    text, info = spread_verdict(base, Stat([20.0, 21.0], second=Stat([9.0, 9.5])), "{:.2f}")
+    assert "both judges agree" in text and info["beyond"] and not info["judges_disagree"]
+
+
 def test_spread_verdict_needs_the_difference_beyond_the_sampling_spread_too():
     # seeds agree closely, but redrawing the noise moves each entry's score by 12: a difference of 9 is luck
     text, info = spread_verdict(Stat([10.0, 11.0], sampling=12.0), Stat([20.0, 20.5], sampling=3.0), "{:.2f}")

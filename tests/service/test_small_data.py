@@ -27,7 +27,7 @@ from normgen.service import generalization_view as G
 from normgen.service import inputs as I
 from normgen.service import runs, sessions, train_process
 from normgen.service.explorer import explore, weight_stats
-from normgen.service.report import verdict
+from normgen.service.heldout import verdict
 from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
 from normgen.zoo.restat import restat
 
@@ -62,7 +62,8 @@ def test_a_small_size_shows_its_own_baseline_and_the_generalization_panel(zoo):
     row = r.stats["generalization"]["rows"]["ELBO gap (nats/image)"]
     assert sorted(row["selected_seeds"]) == pytest.approx(gaps)
     assert f"Generalization on {SMALL_N} training images" in r.details and "nats/image" in r.details
-    assert "50% = no copying" in r.details
+    assert "It is not a measure of copying" in r.details and "Meehan et al. 2020" in r.details
+    assert "IWAE k=64" in r.details and "IWAE k=64 held-out (nats/image)" in r.stats["generalization"]["rows"]
     said = r.stats["generalization"]["verdicts"]
     assert any("the train–test ELBO gap from" in v and "(2 seeds each)" in v for v in said), said
     assert any(f"{abs(mean):.3g}"[:3] in v for v in said)
@@ -90,7 +91,7 @@ def test_full_data_is_unchanged_and_a_missing_size_falls_back_with_a_note(zoo):
 def test_the_gan_panel_shows_the_discriminator_gap(zoo):
     r = explore("gan", "shapes", "none", 0, 1e-2, "discriminator", "loss", 0, SMALL_N, 0, root=str(zoo))
     assert r.exact
-    assert "D gap (logit)" in r.details and "memorization %" in r.details
+    assert "D gap (logit)" in r.details and "pixel NN share %" in r.details and "near-copies %" in r.details
     assert any("the discriminator's gap between training and held-out images" in v and "1 seed each" in v
                and "no seed spread" in v for v in r.stats["generalization"]["verdicts"])
 
@@ -101,8 +102,8 @@ def test_verdicts_follow_the_seed_spread():
     assert up == "L2 narrowed the gap from 71 to 19 nats/image, beyond the seed spread (3 seeds each)."
     inside = verdict("L2", "the gap", "widened", "narrowed", " nats/image", [70.0, 80.0], [72.0, 75.0])
     assert "within the seed spread (2 seeds each): not an effect" in inside
-    one = verdict("L2", "memorization", "raised", "lowered", "%", [73.4], [60.1])
-    assert "lowered memorization from 73.4% to 60.1%" in one and "no seed spread" in one
+    one = verdict("L2", "near-copies", "raised", "lowered", "%", [3.4], [0.1])
+    assert "lowered near-copies from 3.4% to 0.1%" in one and "no seed spread" in one
     # a gap grows with its size: -0.5 -> -0.7 (held-out images fit better still) is wider, not narrower
     neg = verdict("L1", "the gap", "widened", "narrowed", " nats/image", [-0.5, -0.6], [-0.7, -0.8], gap=True)
     assert neg.startswith("L1 widened the gap from -0.55 to -0.75")

@@ -41,11 +41,14 @@ INTRO = (
 )
 GENERALIZATION = (
     "#### On a small training set: does the model overfit, and does λ prevent it?\n"
-    "The fit on its training images vs on as many held-out test images, their gap (> 0 = fits the images it "
-    "was trained on better) and memorization (% of samples whose nearest image in pixel space is a training "
-    "image: 50% = no copying), each with its seed spread."
+    "The fit on its training images vs on as many held-out test images (a VAE: the ELBO and, tighter, the "
+    "IWAE bound with k = 64), their gap (> 0 = fits the images it was trained on better), copying (near-copies: "
+    "% of samples nearer a training image, in the judge's features, than 99% of new real images are; real data "
+    "scores 1%) and the pixel nearest-neighbour share (% of samples whose nearest image in pixel space is a "
+    "training image: it measures closeness in pixels, which blur raises, not copying), each with its seed spread."
 )
-GEN_PLOTS = {"fit": "Training vs held-out images", "gap": "Train - held-out gap", "memorization": "Memorization"}
+GEN_PLOTS = {"fit": "Training vs held-out images", "gap": "Train - held-out gap", "copying": "Near-copies",
+             "memorization": "Pixel nearest-neighbour share"}
 CYCLE_INTRO = (
     "### The cycle GAN: sweep λ_cyc\n"
     "Each point is the cycle GAN (MNIST thin → bold) trained with **only λ_cyc changed** (L1 cycle norm, no weight "
@@ -154,7 +157,7 @@ def _view(root: Any, *args: Any) -> tuple:
             gr.update(choices=v["points"], value=v["point"]), v["grid"], v["table"],
             v["sparsity"], v["quality"], v["norm"], v["extra"], v["notes"],
             gr.update(choices=v["seeds"], value=v["seed"], visible=True), v["missing"],
-            gr.update(visible=v["fit"] is not None or v["memorization"] is not None),
+            gr.update(visible=any(v[k] is not None for k in GEN_PLOTS)),
             *(gr.update(value=v[k], visible=v[k] is not None) for k in GEN_PLOTS),
             gr.update(visible=True), gr.update(visible=False), *[gr.skip()] * len(CYCLE_OUTPUTS), v["choice"], query)
 
@@ -287,12 +290,15 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
                                  format="png")
                 p_extra = gr.Plot(v["extra"], label="Reconstruction / mode coverage", show_label=False,
                                   elem_id="compare-plot-extra", format="png")
-            with gr.Column(visible=v["fit"] is not None or v["memorization"] is not None,
+            with gr.Column(visible=any(v[k] is not None for k in GEN_PLOTS),
                            elem_id="compare-generalization") as gen_row:  # only a small-data sweep has these
                 gr.Markdown(explain(GENERALIZATION))
-                with gr.Row():
-                    gen = [gr.Plot(v[k], label=label, show_label=False, elem_id=f"compare-plot-{k}", format="png",
-                                   visible=v[k] is not None) for k, label in GEN_PLOTS.items()]
+                gen = []
+                items = list(GEN_PLOTS.items())
+                for row in (items[:2], items[2:]):  # two a row: four in one row were too small to read
+                    with gr.Row():
+                        gen += [gr.Plot(v[k], label=label, show_label=False, elem_id=f"compare-plot-{k}",
+                                        format="png", visible=v[k] is not None) for k, label in row]
         with gr.Column(visible=False, elem_id="compare-cycle") as cycle_col:  # a translator's sweep
             gr.Markdown(explain(CYCLE_INTRO))
             c_strip = gr.Gallery([], columns=4, height=300, object_fit="contain", fit_columns=False,

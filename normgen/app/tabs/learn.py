@@ -36,7 +36,7 @@ from normgen.service import coach, figure_cache
 from normgen.service import translation_view as TV
 from normgen.service.inputs import get_index
 from normgen.service.lessons import lesson_markdown, lessons
-from normgen.zoo import colour, ladder
+from normgen.zoo import agreement, colour, ladder
 from normgen.zoo import small_data as SD
 from normgen.zoo.build import EVAL_N
 from normgen.zoo.findings import pick_dataset
@@ -147,6 +147,8 @@ def learn_page(index: ZooIndex, dataset: str | None = None, base: str = "") -> l
     contrast = _contrast(index)
     if contrast:
         blocks.append(Block("**Against all training images.** " + " ".join(contrast)))
+    if line := agreement.learn_line(index):  # issue 25: two judges, and how many seeds a verdict saw
+        blocks.append(Block(f"**Two judges, and seeds.** {line}"))
     missing = SD.missing_blocks(index)
     if missing and SD.blocks(index):
         blocks.append(Block(f"Not built yet: {'; '.join(missing)}. Build them with `{SD.BUILD}`."))
@@ -238,6 +240,8 @@ LEARN_CSS = """
 .learn-figs { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 .learn-fig { margin: 0; flex: 1 1 560px; max-width: 100%; overflow-x: auto; }
 .learn-fig img { width: 100%; min-width: 520px; height: auto; max-width: 960px; display: block; }
+/* two a row on a wide screen: a third picture (the VAE block's IWAE panel) wraps at the same size, not wider */
+@media (min-width: 1150px) { .learn-fig { max-width: calc(50% - 6px); } }
 /* on a phone a table or a long formula scrolls sideways instead of squeezing its columns to a letter */
 @media (max-width: 700px) {
   #learn-md table { display: block; overflow-x: auto; max-width: 100%; }
