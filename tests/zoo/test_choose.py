@@ -50,8 +50,9 @@ def _sweep(index, model, dataset, pred):
 
 
 @pytest.mark.parametrize("model,dataset,pred,key,higher,size", [
-    ("vae", "mnist", lambda s: s.key.train_size == 300 and s.key.kind == "l1", "elbo_test", True, False),
-    ("vae", "mnist", lambda s: s.key.train_size == 300 and s.key.kind == "l2", "elbo_test", True, False),
+    # the VAE is chosen by its held-out IWAE (k = 64; a tighter bound than the ELBO, issue 25) where the index has it
+    ("vae", "mnist", lambda s: s.key.train_size == 300 and s.key.kind == "l1", "iwae_test", True, False),
+    ("vae", "mnist", lambda s: s.key.train_size == 300 and s.key.kind == "l2", "iwae_test", True, False),
     ("gan", "mnist", lambda s: s.key.train_size == 0 and s.key.kind == "l1" and s.key.target == "generator", "fd",
      False, False),
     ("gan", "mnist", lambda s: s.key.train_size == 300 and s.key.kind == "l2", "d_gap", False, True),
@@ -60,7 +61,8 @@ def test_choice_is_the_criterions_best_on_the_index(index, raw, model, dataset, 
     sweep = _sweep(index, model, dataset, pred)
     c = choose(sweep)
     assert c is not None and c.criterion.key == key
-    best, means = _expected(sweep, raw, key, higher, PIXELS[dataset] if key == "elbo_test" else 1.0, size)
+    scale = PIXELS[dataset] if key in ("elbo_test", "iwae_test") else 1.0  # per pixel in the index
+    best, means = _expected(sweep, raw, key, higher, scale, size)
     assert c.best == best, (c.best, means)
     # the tied points: those Effect cannot separate from the best (seed spread, sampling spread both counted)
     for i in c.tied:

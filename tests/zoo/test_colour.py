@@ -55,9 +55,11 @@ def test_sentences_read_each_setting_against_the_baseline_seeds_range():
     assert "on the ruler: between real + noise σ 0.1 (20.0) and real + noise σ 0.3 (60.0)" in text[0]
     joined = " ".join(text)
     # the one rule of every screen (verdicts.Effect): beyond the seed spread (2) and the seed ranges apart
+    # and every verdict names how many seeds it saw on each side (issue 25, point 6)
     assert ("Wasserstein + weight clipping: FD 82.5 (draws 80.0–85.0), higher (worse) by 40.5, beyond the seed "
-            "spread of 2; mode collapse.") in joined
-    assert "(first layer only): FD 42.0 (draws 41.0–43.0), unchanged, within the seed spread of 2." in joined
+            "spread of 2 (3 and 1 seed); mode collapse.") in joined
+    assert ("(first layer only): FD 42.0 (draws 41.0–43.0), unchanged, within the seed spread of 2 (3 and 1 seed)."
+            in joined)
     assert "L1 0.0001 on the generator: FD 30.5 (draws 30.0–31.0), lower (better) by 11.5, beyond the seed spread" \
         in joined
 
