@@ -25,7 +25,7 @@ def test_grey_tiles_get_no_memorization(monkeypatch):
     g = G.measure_run(model, _data(real), _data(real), 0)
     assert g["structure_ratio"] == 0.0 and "memorization_pct" not in g
     text = G.run_markdown(g, "mnist")
-    assert "Memorization is not shown" in text and "100.0%" not in text and "0% of real images'" in text
+    assert "nearest-neighbour share is not shown" in text and "100.0%" not in text and "0% of real images'" in text
     monkeypatch.setattr(G, "generate_many", lambda m, n, seed: (real[:n], None))
     g = G.measure_run(model, _data(real), _data(real), 0)
-    assert g["structure_ratio"] == 1.0 and "Memorization 100.0%" in G.run_markdown(g, "mnist")
+    assert g["structure_ratio"] == 1.0 and "Pixel nearest-neighbour share 100.0%" in G.run_markdown(g, "mnist")

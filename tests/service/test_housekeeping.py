@@ -136,15 +136,19 @@ def test_two_servers_on_one_temp_dir_do_not_touch_each_other():
 def test_housekeeper_thread_sweeps_on_schedule(tmp_path):
     now = time.time()
     f = _file(tmp_path / "normgen-ui-1" / "a.png", 10, 3600, now)
-    hk = Housekeeper(lambda: [tmp_path / "normgen-ui-1"], interval_s=0.05, max_age_s=60, max_total_mb=1).start()
+    hk = Housekeeper(lambda: [tmp_path / "normgen-ui-1"], interval_s=0.05, max_age_s=60, max_total_mb=1)
+    reports = []  # every sweep's report: a later sweep (every 0.05 s) reports 0 removed and replaces `last`
+    sweep_once = hk.run_once
+    hk.run_once = lambda now=None: reports.append(sweep_once(now)) or reports[-1]
+    hk.start()
     try:
-        for _ in range(100):
+        for _ in range(250):
             if not f.exists():
                 break
-            time.sleep(0.05)
+            time.sleep(0.02)
     finally:
         hk.stop()
-    assert not f.exists() and hk.last is not None and hk.last.removed_files == 1
+    assert not f.exists() and sum(r.removed_files for r in reports) == 1 and hk.last is reports[-1]
 
 
 def test_the_apps_sweep_leaves_explores_figures_and_grids(own_root, monkeypatch):
