@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from normgen.render.figures import BASELINE, PALETTE, STYLE
-from normgen.render.learn_figures import VERDICT_COLOURS, VERDICT_MARKERS
+from normgen.render.learn_figures import draw_verdict_rows
 
 LAYER_MARKERS = ("o", "s", "^", "D", "v")
 
@@ -30,17 +29,8 @@ def ladder_figure(rows: Sequence[tuple[str, Sequence[float], str, dict[str, floa
         ax, ax2 = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1.25, 1]})
         if band is not None:
             ax.axvspan(band[0], band[1], color=BASELINE, alpha=0.15, label="baseline seeds")
-        seen: set[str] = set()
         vals_all = [v for r in rows for v in r[1]]
-        for i, (_, vals, verdict, _) in enumerate(rows):
-            if not vals:
-                continue
-            y, m = n - 1 - i, float(np.mean(vals))
-            colour = VERDICT_COLOURS.get(verdict, "#777777")
-            ax.plot([min(vals), max(vals)], [y, y], color=colour, linewidth=4, solid_capstyle="round")
-            ax.scatter([m], [y], s=140, color=colour, marker=VERDICT_MARKERS.get(verdict, "o"), zorder=3,
-                       label=None if verdict in seen else verdict)
-            seen.add(verdict)
+        draw_verdict_rows(ax, [(vals, verdict) for _, vals, verdict, _ in rows])
         if vals_all:
             lo, hi = min(vals_all), max(vals_all)
             pad = 0.08 * (hi - lo or 1.0)

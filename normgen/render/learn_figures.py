@@ -19,6 +19,7 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from matplotlib import rc_context
@@ -96,6 +97,21 @@ def lambda_panel(series: Mapping[str, Series], *, title: str, ylabel: str, xlabe
     return fig
 
 
+
+def draw_verdict_rows(ax: Any, rows: list[tuple[list[float], str]]) -> None:
+    """One row per (values, verdict), top to bottom: the values' range as a bar and their mean as a marker,
+    both in the verdict's colour and shape (each verdict labelled once, for the legend)."""
+    n, seen = len(rows), set()
+    for i, (vals, verdict) in enumerate(rows):
+        if not vals:
+            continue
+        y, m = n - 1 - i, float(np.mean(vals))
+        colour = VERDICT_COLOURS.get(verdict, "#777777")
+        ax.plot([min(vals), max(vals)], [y, y], color=colour, linewidth=4, solid_capstyle="round")
+        ax.scatter([m], [y], s=140, color=colour, marker=VERDICT_MARKERS.get(verdict, "o"), zorder=3,
+                   label=None if verdict in seen else verdict)
+        seen.add(verdict)
+
 def settings_panel(rows: Sequence[tuple[str, Sequence[float], str]], *, title: str, xlabel: str,
                    better: str = "", band: tuple[float, float] | None = None, width: float = PANEL[0],
                    show_labels: bool = True) -> Figure:
@@ -109,16 +125,7 @@ def settings_panel(rows: Sequence[tuple[str, Sequence[float], str]], *, title: s
         ax = ax[0, 0]
         if band is not None:
             ax.axvspan(band[0], band[1] if band[1] > band[0] else band[0] + 1e-9, color=BASELINE, alpha=0.15)
-        seen: set[str] = set()
-        for i, (_, vals, verdict) in enumerate(rows):
-            if not vals:
-                continue
-            y, m = n - 1 - i, float(np.mean(vals))
-            colour = VERDICT_COLOURS.get(verdict, "#777777")
-            ax.plot([min(vals), max(vals)], [y, y], color=colour, linewidth=4, solid_capstyle="round")
-            ax.scatter([m], [y], s=140, color=colour, marker=VERDICT_MARKERS.get(verdict, "o"), zorder=3,
-                       label=None if verdict in seen else verdict)
-            seen.add(verdict)
+        draw_verdict_rows(ax, [(vals, verdict) for _, vals, verdict in rows])
         ax.set_yticks(range(n), [r[0] for r in reversed(rows)] if show_labels else [""] * n)
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlabel(xlabel + (f"   ({better})" if better else ""))
