@@ -41,15 +41,40 @@ class Ticket:
     id: int = field(default_factory=lambda: next(_IDS))
     started: float | None = None
     ends_at: float | None = None  # while it trains: when its own measured pace says it ends (monotonic)
+    kind: tuple = ()  # what its pace is learned per (normgen.service.pace.pace_kind); () = unknown
+    steps: int = 0  # the steps it asks for
+    guessed: bool = False  # expected_s is its time budget, not a measurement (no probe could run)
+    refine: Callable[[], float | None] | None = None  # a measured expectation once one exists (ended runs)
 
-    def remaining(self, now: float, pace: float = 1.0) -> float:
+    def remaining(self, now: float, pace: float = 1.0, expected: float | None = None) -> float:
         """Seconds this run still needs: from its own pace once it trains (`ends_at`), else its expected
-        time × `pace` (the measured actual / expected of the runs that ended)."""
+        time (`expected`, default `expected_s`) × `pace` (the measured actual / expected of the runs
+        that ended)."""
+        e = self.expected_s if expected is None else expected
         if self.started is None:
-            return self.expected_s * pace
+            return e * pace
         if self.ends_at is not None:
             return max(1.0, self.ends_at - now)
-        return max(1.0, self.expected_s * pace - (now - self.started))
+        return max(1.0, e * pace - (now - self.started))
+
+
+def expectation(ticket: Ticket, line: list[Ticket]) -> float:
+    """A ticket's expected wall time. A guessed one (no speed probe could run: another run trained when
+    it came) is not reckoned at its whole time budget, which told a cold class 86 s for a 23 s wait
+    (issue 23): it takes the pace learned from runs of its kind that ended here (`refine`), else a
+    measured ticket of its kind in the line (its expectation per step × these steps, within the budget:
+    a class runs one setting), else the budget."""
+    if not ticket.guessed:
+        return ticket.expected_s
+    if ticket.refine is not None:
+        e = ticket.refine()
+        if e is not None:
+            return min(ticket.expected_s, max(1.0, e))
+    for t in line:
+        if t is not ticket and not t.guessed and t.kind and t.kind == ticket.kind and t.steps > 0:
+            total = (t.ends_at - t.started) if t.ends_at is not None and t.started is not None else t.expected_s
+            return min(ticket.expected_s, max(1.0, total * max(1, ticket.steps) / t.steps))
+    return ticket.expected_s
 
 
 def ordinal(n: int) -> str:
@@ -91,11 +116,11 @@ class Admission:
     def _wait_before(self, ahead: list[Ticket], now: float) -> float:
         """Seconds until a slot frees for whoever waits behind `ahead` (the running and waiting runs
         in front), with `slots` runs training at a time."""
-        busy = sorted(t.remaining(now, self._pace) for t in self._running())
+        busy = sorted(t.remaining(now, self._pace, expectation(t, self._line)) for t in self._running())
         free = [0.0] * (self.slots - len(busy)) + busy  # when each slot frees
         for t in ahead:
             free.sort()
-            free[0] += t.expected_s * self._pace
+            free[0] += expectation(t, self._line) * self._pace
         return min(free) if free else 0.0
 
     # -- the line ----------------------------------------------------------------------------------
@@ -104,11 +129,12 @@ class Admission:
         with self._cond:
             self._check(session)
 
-    def admit(self, session: str, expected_s: float, stopped: Callable[[], bool]) -> Ticket:
-        """A place in line for a run of `session`, or Refused (at once) when a cap is reached."""
+    def admit(self, session: str, expected_s: float, stopped: Callable[[], bool], **about) -> Ticket:
+        """A place in line for a run of `session`, or Refused (at once) when a cap is reached. `about`:
+        the Ticket's kind, steps, guessed and refine (what a guessed expectation is refined from)."""
         with self._cond:
             self._check(session)
-            ticket = Ticket(session, max(1.0, float(expected_s)), stopped)
+            ticket = Ticket(session, max(1.0, float(expected_s)), stopped, **about)
             self._line.append(ticket)
             return ticket
 
@@ -128,10 +154,10 @@ class Admission:
                           f"it takes at once ({self.max_runs}). Please try again in {wait}; Explore "
                           "and Compare work meanwhile.")
 
-    def join(self, expected_s: float, stopped: Callable[[], bool], session: str = "") -> Ticket:
-        """A place in line without the caps (a run started by code, not by a visitor)."""
+    def join(self, expected_s: float, stopped: Callable[[], bool], session: str = "", **about) -> Ticket:
+        """A place in line without the caps (a run started by code, not by a visitor); `about` as in admit."""
         with self._cond:
-            ticket = Ticket(session, max(1.0, float(expected_s)), stopped)
+            ticket = Ticket(session, max(1.0, float(expected_s)), stopped, **about)
             self._line.append(ticket)
             return ticket
 
@@ -173,7 +199,7 @@ class Admission:
         with self._cond:
             if ticket in self._line:
                 self._line.remove(ticket)
-            if ticket.started is not None and not stopped_early:
+            if ticket.started is not None and not stopped_early and not ticket.guessed:
                 ratio = min(10.0, max(0.1, (time.monotonic() - ticket.started) / ticket.expected_s))
                 self._pace = 0.5 * self._pace + 0.5 * ratio
             self._cond.notify_all()

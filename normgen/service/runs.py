@@ -363,10 +363,19 @@ def start_run(plan: RunPlan, data_root: str | None = None, session: str | None =
     With `session` (a visitor), the admission's caps apply first: `admission.Refused` (nothing started)
     when that visitor already has a live run or the server's line is full."""
     run = Run(plan, data_root)
-    expected = plan.expected_s if plan.expected_s is not None else plan.cfg.max_seconds
+    guessed = plan.expected_s is None  # no probe could run: reckoned at its budget until a pace is known
+    expected = plan.cfg.max_seconds if guessed else plan.expected_s
+    kind, cfg = pace_kind(plan), plan.cfg
+
+    def refine() -> float | None:
+        if not BOOK.knows(kind):
+            return None
+        return BOOK.estimate(kind, steps=cfg.steps, max_seconds=cfg.max_seconds, probe_s_per_step=None)["seconds"]
+
+    about = {"kind": kind, "steps": cfg.steps, "guessed": guessed, "refine": refine}
     adm = admission()
-    run.ticket = (adm.admit(session, expected, run.should_stop) if session is not None
-                  else adm.join(expected, run.should_stop))
+    run.ticket = (adm.admit(session, expected, run.should_stop, **about) if session is not None
+                  else adm.join(expected, run.should_stop, **about))
     RUNS[run.id] = run
     run.thread.start()
     return run

@@ -58,6 +58,10 @@ RECHECK = ((0.0, 1e-3, 0.0), (0.0, 0.0, 1e-3), (0.0, 1e-4, 0.0))
 # seeds differed by only 3 FD and the cGAN's by 0.4, so single-seed points landed below both; a third
 # seed tests that yardstick
 RECHECK_BASELINE_SEEDS = (2,)
+# issue 25: every baseline a verdict leans on gets at least 3 seeds (two understated the spread: Fashion GAN
+# L2 1e-4 landed below both of its baseline's seeds under a second judge). The third seed of each core and
+# batch-norm baseline that had two: at priority 5 on the first dataset, 6 on the others.
+THIRD_BASELINE_SEED = 2
 
 # --- the small-data block (issue 12): where a penalty has overfitting to prevent ----------------------
 # Full MNIST for 1.6 (VAE) to 6.4 (GAN) epochs underfits, so no penalty can help there. On 300 images
@@ -285,9 +289,10 @@ def spec(datasets: tuple[str, ...] = DATASETS) -> list[ZooSpec]:
         if dataset_info(ds).image_shape[0] == 3:  # a colour dataset: the colour block only
             out += colour_block(ds)
             continue
-        if i > 0:  # secondary datasets: the core grid only
+        if i > 0:  # secondary datasets: the core grid only, its baselines with a third seed
             for m in MODELS:
                 out += _core(m, ds, 6)
+                out.append(ZooSpec(m, ds, 6, "baseline", seed=THIRD_BASELINE_SEED))
             continue
         for m in MODELS:
             out += _core(m, ds, 1, steps=FIRST_DATASET_STEPS.get(m, 0))
@@ -301,6 +306,9 @@ def spec(datasets: tuple[str, ...] = DATASETS) -> list[ZooSpec]:
         out += [ZooSpec("gan", ds, 5, "group" if g else "l2", l1=a, l2=b, group=g, seed=SEEDS[1])
                 for a, b, g in RECHECK]
         out += [ZooSpec(m, ds, 5, "baseline", seed=s) for m in ("gan", "cgan") for s in RECHECK_BASELINE_SEEDS]
+        out += [ZooSpec(m, ds, 5, "baseline", seed=THIRD_BASELINE_SEED, steps=FIRST_DATASET_STEPS.get(m, 0))
+                for m in MODELS if m not in ("gan", "cgan")]
+        out.append(replace(bn, priority=5, tag="baseline", seed=THIRD_BASELINE_SEED))
         for m in ("vae", "cgan"):  # beyond the 60 MB budget with the default grid: build only if it fits
             k = {"steps": FIRST_DATASET_STEPS.get(m, 0)}
             out += [ZooSpec(m, ds, 7, "proximal", variant="proximal", l1=v, **k) for v in PROX_L1]

@@ -131,6 +131,33 @@ def test_caps_refuse_at_once_and_places_are_reported():
     assert adm.wait_turn(second, never) and adm.position(third)[0] == 1
 
 
+def test_a_guessed_wait_takes_the_pace_of_its_kind_not_the_whole_budget():
+    """Issue 23: a run that came while another trained (no probe) was reckoned at its 60 s budget, and a
+    cold class was told 86 s for a 23 s wait. Now it takes a measured ticket of its kind, then the pace
+    learned from ended runs; only a kind nothing is known about keeps the budget."""
+    adm = A.Admission(slots=1, per_session=1, max_runs=4)
+    never = lambda: False  # noqa: E731
+    kind = ("gan", "mnist", "finetune", "cpu")
+    first = adm.admit("a", 20, never, kind=kind, steps=40)
+    assert adm.wait_turn(first, never)
+    learned: list[float] = []
+    second = adm.admit("b", 60, never, kind=kind, steps=40, guessed=True,
+                       refine=lambda: learned[-1] if learned else None)
+    other = adm.admit("c", 60, never, kind=("vae", "mnist", "finetune", "cpu"), steps=40, guessed=True)
+    place, wait = adm.position(other)
+    assert place == 2 and 35 < wait <= 40  # 20 s left of the first, 20 s for the second (not 60)
+    assert A.expectation(other, [first, second, other]) == 60  # nothing known about its kind
+    half = adm.admit("d", 60, never, kind=kind, steps=20, guessed=True)
+    assert A.expectation(half, [first, half]) == 10  # per step, for its own steps
+    learned.append(30.0)
+    assert A.expectation(second, [first, second]) == 30  # an ended run of its kind now speaks
+    adm.release(first)  # ended at once: actual / expected is clamped to 0.1, so the pace is 0.55
+    assert adm._pace == pytest.approx(0.55)
+    assert adm.wait_turn(second, never)
+    adm.release(second)  # a guessed ticket's time against its budget does not skew the others' pace
+    assert adm._pace == pytest.approx(0.55)
+
+
 def test_a_stopped_waiting_run_gives_its_place_up():
     adm = A.Admission(slots=1, per_session=1, max_runs=2)
     never, stop = (lambda: False), threading.Event()
