@@ -193,7 +193,7 @@ def wire_page_load(demo: gr.Blocks, tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab,
     # preprocess=False: the values as the page holds them when each step runs (a visitor may type while the
     # page loads); the nearest view names a bad one, the estimate says it in its line, not in a toast
     return dep.then(
-        make_nearest_fn(root, data_root, only_small=True), ex.inputs(), [ex.nn_image, ex.nn_note], preprocess=False,
+        make_nearest_fn(root, data_root, only_small=True), ex.inputs(), ex.nn_outputs(), preprocess=False,
         **PRIVATE).then(
         target_update, [tr.model, tr.target], tr.target, **PRIVATE).then(
         make_estimate_fn(root, data_root), tr.inputs(), tr.estimate, preprocess=False, **PRIVATE)

@@ -32,6 +32,7 @@ from normgen.render.grids import grid_image
 from normgen.service.explorer import GRID_SCALE, _lru_put, grid_size, request, select
 from normgen.service.heldout import MEMO_WORDS
 from normgen.service.inputs import dataset_label, dataset_status, get_index, zoo_problem
+from normgen.service.overfit_view import side_by_side
 from normgen.service.public_text import no_paths
 from normgen.service.sessions import get_split
 from normgen.zoo.index import Entry, load_entry, public_problem
@@ -114,11 +115,12 @@ _NEAREST: OrderedDict[tuple, NearestView] = OrderedDict()
 
 def nearest_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
                  train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *, root: str | None = None,
-                 data_root: str | None = None, only_small: bool = False) -> NearestView:
+                 data_root: str | None = None, only_small: bool = False, beside_baseline: bool = True) -> NearestView:
     """The selected entry's samples (the grid's first row, same noise) beside their nearest training
     image and nearest held-out image in pixel space (`generalization_view.nearest_picture`), cached.
-    With `only_small`, entries trained on all images get the prompt instead (no data loaded). When the
-    dataset is not on this server, says so instead of the picture."""
+    With `only_small`, entries trained on all images get the prompt instead (no data loaded). A small-data
+    entry with a penalty gets its baseline's rows on the left (same noise; not with `beside_baseline` False).
+    When the dataset is not on this server, says so instead of the picture."""
     model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss = request(
         model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
     problem = zoo_problem(root)
@@ -130,7 +132,7 @@ def nearest_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target
         return NearestView(None, "Nothing is selected, so there are no samples to compare.")
     if only_small and not sel.train_size:
         return NearestView(None, NEAREST_PROMPT)
-    key = (str(index.root), sel.id, sel.sha256, seed, str(data_root))
+    key = (str(index.root), sel.id, sel.sha256, seed, str(data_root), beside_baseline)
     if key in _NEAREST:
         _NEAREST.move_to_end(key)
         return _NEAREST[key]
@@ -153,8 +155,24 @@ def nearest_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target
     conditional = family(sel.model).conditional
     x = shown_samples(sample(ck.model, n, seed), nrow, conditional)
     img, info = nearest_picture(x, seen, test, ck.config.data_seed, scale=GRID_SCALE)
-    view = NearestView(img, nearest_markdown(info, sel, seed, conditional), {"id": sel.id, **info},
-                       ("nearest", *key))
+    text = nearest_markdown(info, sel, seed, conditional)
+    base = (index.baseline(sel.model, sel.dataset, like=sel, train_size=sel.train_size)
+            if sel.train_size and beside_baseline else None)
+    if base is not None and base.id != sel.id:  # small data: the baseline's rows beside, from the same noise
+        try:
+            bck = load_entry(base, index.root)
+        except CheckpointError as exc:
+            text += f" (The baseline's rows could not be drawn: {public_problem(exc).rstrip('.')}.)"
+        else:
+            bx = shown_samples(sample(bck.model, n, seed), nrow, conditional)
+            bimg, binfo = nearest_picture(bx, seen, test, ck.config.data_seed, scale=GRID_SCALE)
+            img = side_by_side(bimg, img)
+            info["baseline"] = {"id": base.id, "closer_to_training": binfo["closer_to_training"]}
+            text = (f"**Left: the baseline (λ = 0), right: the selected penalty**, each trained on the same "
+                    f"{info['seen']:,} images; on the left {binfo['closer_to_training']} of {binfo['n']} baseline "
+                    f"samples are closer to a training image than to any held-out one, on the right "
+                    f"{info['closer_to_training']} of {info['n']}. " + text)
+    view = NearestView(img, text, {"id": sel.id, **info}, ("nearest", *key))
     return _lru_put(_NEAREST, key, view, size=16)  # type: ignore[no-any-return]
 
 

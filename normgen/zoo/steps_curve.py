@@ -29,23 +29,30 @@ class FirstPicture:
     noise_fd: float | None = None  # the ruler's uniform-noise rung
 
 
+RECIPE_DROPOUT = 0.3  # the zoo's colour recipe: the sources' dropout 0.3 in D (a row without one is this)
+
+
 def load_curve(root: str | Path) -> list[dict]:
-    """The curve's rows ({"ch", "step", "fd"}), [] without the file; a malformed file raises ValueError."""
+    """The curve's rows ({"ch", "dropout", "step", "fd"}), [] without the file; a malformed file raises
+    ValueError."""
     f = Path(root) / CURVE_NAME
     if not f.is_file():
         return []
     try:
         rows = json.loads(f.read_text())["rows"]
-        return [{"ch": int(r["ch"]), "step": int(r["step"]), "fd": float(r["fd"])} for r in rows]
+        return [{"ch": int(r["ch"]), "dropout": float(r.get("dropout", RECIPE_DROPOUT)), "step": int(r["step"]),
+                 "fd": float(r["fd"])} for r in rows]
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{f.name} is malformed: {exc}") from None
 
 
-def first_picture(index: ZooIndex, dataset: str = "cifar10", ch: int = 16) -> FirstPicture | None:
-    """The first step of the width-`ch` curve whose FD is below the ruler's colour-blocks rung, or None (no
-    curve, no ruler, or the curve never gets there)."""
+def first_picture(index: ZooIndex, dataset: str = "cifar10", ch: int = 16,
+                  dropout: float = RECIPE_DROPOUT) -> FirstPicture | None:
+    """The first step of the width-`ch`, D-dropout-`dropout` curve whose FD is below the ruler's colour-blocks
+    rung, or None (no curve, no ruler, or the curve never gets there)."""
     rung_fd = index.floors.get(dataset, {}).get("ruler", {}).get(RUNG)
-    rows = sorted((r for r in load_curve(index.root) if r["ch"] == ch), key=lambda r: r["step"])
+    rows = sorted((r for r in load_curve(index.root) if r["ch"] == ch and r["dropout"] == dropout),
+                  key=lambda r: r["step"])
     if rung_fd is None or not rows:
         return None
     for i, r in enumerate(rows):

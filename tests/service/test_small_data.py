@@ -162,6 +162,11 @@ def test_nearest_view_of_a_small_data_entry(zoo):
     assert "closer to a training image" in v.text and f"all {SMALL_N} images it trained on" in v.text
     assert "noise seed 3" in v.text and "the zoo measured" in v.text
     assert G.nearest_view(*args, root=str(zoo)) is v  # cached
+    # issue 27: the baseline's rows beside the penalty's, from the same noise (not where a lesson draws both)
+    assert v.text.startswith("**Left: the baseline (λ = 0), right: the selected penalty**")
+    assert v.stats["baseline"]["id"].endswith(f"-n{SMALL_N}-s0") and "l2=0-" in v.stats["baseline"]["id"]
+    alone = G.nearest_view(*args, root=str(zoo), beside_baseline=False)
+    assert "baseline" not in alone.stats and v.image.width > 2 * alone.image.width - 1
     full = G.nearest_view("vae", "shapes", "none", 1e-2, 0, "decoder", "loss", 0, root=str(zoo), only_small=True)
     assert full.image is None and full.text == G.NEAREST_PROMPT
 

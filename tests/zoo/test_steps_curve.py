@@ -22,6 +22,7 @@ def _zoo(tmp_path: Path, rows, ruler=None) -> ZooIndex:
 def test_the_first_step_below_the_colour_blocks_rung(tmp_path):
     rows = [{"ch": 16, "step": s, "fd": fd} for s, fd in ((500, 94.0), (1000, 80.0), (1500, 69.0), (2000, 72.0))]
     rows.append({"ch": 32, "step": 500, "fd": 60.0})  # another width does not count for width 16
+    rows.append({"ch": 16, "dropout": 0.0, "step": 500, "fd": 61.0})  # nor another dropout than the recipe's
     fp = S.first_picture(_zoo(tmp_path, rows))
     assert (fp.step, fp.fd, fp.rung_fd, fp.ch) == (1500, 69.0, 70.0, 16)
     text = S.scratch_words(fp, 150, 0.5)
@@ -29,6 +30,7 @@ def test_the_first_step_below_the_colour_blocks_rung(tmp_path):
     assert "at 500 steps it scored 94.0 (uniform noise: 95.0)" in text and "expect colour noise" in text
     assert "long enough" in S.scratch_words(fp, 2000, None) and "(FD 69.0)" in S.scratch_words(fp, 2000, None)
     assert S.first_picture(_zoo(tmp_path, rows), ch=32).step == 500
+    assert S.first_picture(_zoo(tmp_path, rows), dropout=0.0).fd == 61.0
 
 
 def test_no_curve_no_ruler_or_never_below_makes_no_claim(tmp_path):
@@ -49,6 +51,21 @@ def test_the_shipped_curve_is_read_against_the_shipped_ruler():
         pytest.skip("no shipped curve")
     index = load_index(root)
     fp = S.first_picture(index)
-    rows = [r for r in S.load_curve(root) if r["ch"] == 16]
+    rows = [r for r in S.load_curve(root) if r["ch"] == 16 and r["dropout"] == S.RECIPE_DROPOUT]
     rung = index.floors["cifar10"]["ruler"]["blocks8"]
     assert fp.step == min(r["step"] for r in rows if r["fd"] < rung)
+
+
+def test_the_shipped_curve_was_written_by_the_script_for_the_shipped_judge():
+    """Issue 24: the rows are measured by scripts/colour_steps_curve.py, not re-typed: each carries its training
+    time and class coverage, the file names the judge it was scored with, and that judge is the zoo's."""
+    import hashlib
+
+    root = Path(__file__).resolve().parents[2] / "checkpoints"
+    if not (root / S.CURVE_NAME).is_file():
+        pytest.skip("no shipped curve")
+    doc = json.loads((root / S.CURVE_NAME).read_text())
+    judge = root / load_index(root).judges["cifar10"]
+    assert doc["judge_sha"] == hashlib.sha256(judge.read_bytes()).hexdigest()
+    assert all({"train_s", "classes", "dropout"} <= set(r) for r in doc["rows"])
+    assert {(r["ch"], r["dropout"]) for r in doc["rows"]} >= {(16, 0.3), (32, 0.3)}

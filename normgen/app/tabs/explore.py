@@ -119,6 +119,14 @@ class ExploreTab:
     hist: gr.HTML  # the weight histogram (inline SVG on the slice's fixed axes; the page swaps it per λ step)
     scrub: gr.HTML  # the slice the λ sliders scrub over in the page (hidden; explore_scrub)
     coach: CoachWidgets | None = None  # the guided paths (explore_coach): "Start here", lessons, the guide
+    recon_box: gr.Accordion | None = None  # a small-data VAE's training vs held-out reconstructions (overfit_view)
+    recon_image: gr.Image | None = None
+    recon_note: gr.Markdown | None = None
+
+    def nn_outputs(self) -> list[Any]:
+        """What follows every view: the nearest-images picture and its words, then the reconstruction view's
+        accordion (shown for a small-data VAE only), picture and words."""
+        return [self.nn_image, self.nn_note, self.recon_box, self.recon_image, self.recon_note]
 
     def inputs(self) -> list[Any]:
         """The /explore parameters, in the API's order (train_size and dropout came last)."""
@@ -279,6 +287,10 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                                               elem_id="explore-nn-btn")
                         nn_note = gr.Markdown(NEAREST_PROMPT, elem_id="explore-nn-note", elem_classes=["details"])
                         nn_image = _image("explore-nn", ["download", "fullscreen"])
+                    with gr.Accordion("Reconstructions: training images vs images it never saw", open=True,
+                                      visible=False, elem_id="explore-recon-box") as recon_box:
+                        recon_note = gr.Markdown(elem_id="explore-recon-note", elem_classes=["details"])
+                        recon_image = _image("explore-recon", ["download", "fullscreen"])
                 with gr.Accordion("The numbers as JSON (what /explore returns to scripts)", open=False):
                     stats = gr.JSON(elem_id="explore-stats")
                 scrub = gr.HTML("", html_template="<span hidden></span>", js_on_load=scrub_js(), visible="hidden",
@@ -292,14 +304,15 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                       nn_button=nn_button, nn_image=nn_image, nn_note=nn_note, l1_slider=l1_slider,
                       l2_slider=l2_slider, l1_readout=l1_readout, l2_readout=l2_readout, noise_box=noise_box,
                       noise=noise, noise_caption=noise_caption, query=query, hist=hist, scrub=scrub,
-                      coach=CoachWidgets(start, pick, guide, *pics, titles))
+                      coach=CoachWidgets(start, pick, guide, *pics, titles), recon_box=recon_box,
+                      recon_image=recon_image, recon_note=recon_note)
 
 
 def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None = None) -> Any:
     """Events of the Explore tab; returns the public /explore dependency. Every view that succeeds is
     followed by the nearest-training-images view (computed for small-data entries, the prompt otherwise); a
     refused one is not, so a bad value gives one message, not two."""
-    nn_outs = [tab.nn_image, tab.nn_note]
+    nn_outs = tab.nn_outputs()
     follow = make_nearest_fn(root, data_root, only_small=True)
     ins, views = tab.inputs(), tab.view_outputs()
     # preprocess=False: the handler gets the values as sent, so the services' checks answer every bad one

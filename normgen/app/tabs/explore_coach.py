@@ -275,7 +275,8 @@ def _nearest_png(root: str | None, data_root: str | None, st: dict[str, Any], **
     training image than to any new one"), or None and why there is none."""
     s = {**st, **over}
     v = nearest_view(s["model"], s["dataset"], s["g_norm"], s["l1"], s["l2"], s["target"], s["variant"], s["seed"],
-                     s.get("train_size", 0), s.get("dropout", 0.0), root=root, data_root=data_root)
+                     s.get("train_size", 0), s.get("dropout", 0.0), root=root, data_root=data_root,
+                     beside_baseline=False)  # the lesson draws the baseline's picture beside it itself
     if v.image is None:
         return None, v.text
     closer, n = v.stats.get("closer_to_training"), v.stats.get("n")

@@ -22,6 +22,7 @@ from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
 from normgen.service.explorer import FIG_NAMES, PAGE_FIGURES, PNGS, ExploreResult, explore, png_path
 from normgen.service.generalization_view import nearest_view
+from normgen.service.overfit_view import reconstruction_view
 
 
 def _run(root: str | None, args: tuple,
@@ -222,12 +223,14 @@ def make_nearest_fn(root: str | None = None, data_root: str | None = None, only_
 
     def on_nearest(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0,
                    loss="ns") -> tuple:
+        args = (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
         try:
-            v = nearest_view(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss,
-                             root=root, data_root=data_root, only_small=only_small)
+            v = nearest_view(*args, root=root, data_root=data_root, only_small=only_small)
+            r = reconstruction_view(*args, root=root, data_root=data_root)
         except I.InputError as exc:
             raise gr.Error(str(exc), title="Invalid input") from None
-        return PNGS.path(v.image, v.key), v.text
+        return (PNGS.path(v.image, v.key), v.text, gr.update(visible=r.image is not None),
+                PNGS.path(r.image, r.key), r.text)
 
     return on_nearest
 
