@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--query", default="",
                    help="more Explore state for its link, e.g. 'model=dcgan&dataset=cifar10&g_norm=batch'")
     p.add_argument("--screens", default="explore,train,compare,learn",
-                   help="comma-separated screens to capture (default: all four)")
+                   help="comma-separated screens to capture (default: all four; 'overfit' adds Explore's "
+                   "small-data VAE pictures)")
     p.add_argument("--train-query", default="",
                    help="Train's link state, e.g. 'train_model=dcgan&train_dataset=cifar10&train_loss=wgan-clip'")
     p.add_argument("--prefix", default="", help="prefix of every PNG's name (e.g. 1280x720-)")
@@ -119,6 +120,20 @@ def main(argv: list[str] | None = None) -> int:
                     shot("explore-fashion")
                 except AssertionError as exc:
                     print(f"explore: no Fashion-MNIST screenshot ({exc})", file=sys.stderr)
+
+            # Explore's overfitting pictures: the 300-image VAE with decoder L2 beside its baseline
+            if "overfit" in screens:
+                page.goto(f"{url}?model=vae&dataset=mnist&train_size=300&target=decoder&l1=0&l2=1e-3")
+                wait_until(lambda: page.evaluate("() => window.normgenLinkReady === true"), 120, "the page load")
+                wait_until(lambda: img_src(page, "explore-recon"), 120, "the reconstruction picture")
+                wait_until(lambda: img_src(page, "explore-nn"), 120, "the nearest-images picture")
+                for box, name in (("#explore-nn-note", "explore-nearest"), ("#explore-recon-box", "explore-overfit")):
+                    y = page.evaluate(f"() => document.querySelector('{box}').getBoundingClientRect().top"
+                                      " + window.scrollY")
+                    page.evaluate(f"window.scrollTo(0, {max(0, y - 60)})")
+                    time.sleep(0.8)
+                    page.screenshot(path=str(out / f"{a.prefix}{name}.png"))
+                    print(out / f"{a.prefix}{name}.png")
 
             # Train: a short run that finishes (fine-tuning the baseline when the zoo has one)
             if "train" in screens:

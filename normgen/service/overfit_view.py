@@ -24,7 +24,7 @@ from normgen.checkpoints import CheckpointError
 from normgen.data import Dataset, DatasetUnavailable
 from normgen.models import GenerativeModel, family
 from normgen.render.grids import grid_image
-from normgen.service.explorer import GRID_SCALE, _lru_put, request, select
+from normgen.service.explorer import _lru_put, request, select
 from normgen.service.inputs import dataset_label, dataset_status, get_index, zoo_problem
 from normgen.service.public_text import no_paths
 from normgen.service.sessions import get_split
@@ -34,6 +34,7 @@ from normgen.zoo.readings import pixels
 SHOWN = 8  # images per row
 MEASURED = 256  # training and held-out images each row's error is measured on (the 300-image VAE: 256 of 300)
 PICK_SEED = 0  # which training and held-out images are drawn (a fixed generator: the same images every visit)
+SCALE = 2  # six rows of digits: at Explore's grid scale the held-out half fell below a 720-pixel screen
 
 
 def side_by_side(left: Image.Image, right: Image.Image, gap: int = 16, fill: tuple = (255, 255, 255)) -> Image.Image:
@@ -87,21 +88,20 @@ def reconstruction_picture(models: list[tuple[str, GenerativeModel]], seen: Data
 
 
 def reconstruction_words(info: dict[str, Any], labels: list[str]) -> str:
-    """What the picture shows, with each row's measured error and the train-to-held-out gap."""
-    k = len(labels)
-    rows = " · ".join(f"row {i + 2}: {lab}" for i, lab in enumerate(labels))
-    s = (f"**Top {k + 1} rows:** {info['shown']} of its training images (row 1) and their reconstructions ({rows}). "
-         f"**Bottom {k + 1} rows:** {info['shown']} held-out test images it never saw, the same way. A model that "
-         "memorised its few training images redraws them well and the unseen ones badly.")
+    """The point first (each model's error on training and on unseen images, and the gap between them, measured),
+    then what each row of the picture is."""
     parts = []
     for lab in labels:
         e = info["errors"][lab]
-        parts.append(f"{lab}: {e['train']:.1f} nats/image on training images, {e['held-out']:.1f} on held-out "
-                     f"ones (gap {e['held-out'] - e['train']:.1f})")
-    s += (f" Reconstruction error (the VAE's own loss term; lower is better) over {info['measured_train']:,} "
-          f"training and {info['measured_test']:,} held-out images (drawn with seed {info['seed']}): "
-          + "; ".join(parts) + ".")
-    return s
+        parts.append(f"the {lab} {e['train']:.1f} on its training images and {e['held-out']:.1f} on unseen ones "
+                     f"(a gap of **{e['held-out'] - e['train']:.1f}**)")
+    k = len(labels)
+    rows = ", ".join(f"row {i + 2}: the {lab}" for i, lab in enumerate(labels))
+    return (f"**Reconstruction error in nats per image** (the VAE's own loss term; lower is better; "
+            f"{info['measured_train']:,} training and {info['measured_test']:,} unseen images, drawn with seed "
+            f"{info['seed']}): " + "; ".join(parts) + ". A model that memorised its few training images redraws "
+            f"them well and garbles new ones. **Top {k + 1} rows:** {info['shown']} training images (row 1), "
+            f"{rows}. **Bottom {k + 1} rows:** {info['shown']} held-out test images it never saw, the same way.")
 
 
 RECON_PROMPT = ("For a VAE trained on a small training set, this shows the same training and held-out images "
@@ -158,7 +158,7 @@ def reconstruction_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any,
                                   f"server ({no_paths(str(exc))}), so its reconstructions cannot be shown here.")
     labels = ["baseline (λ = 0)" if e.is_baseline else "selected penalty" for e in shown]
     img, info = reconstruction_picture(list(zip(labels, (c.model for c in cks), strict=True)), seen, test,
-                                       scale=GRID_SCALE)
+                                       scale=SCALE)
     text = reconstruction_words(info, labels)
     if len(shown) == 1:
         text += " Choose a penalty (λ above 0) to put its reconstructions beside the baseline's."

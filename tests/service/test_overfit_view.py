@@ -11,7 +11,6 @@ from PIL import Image
 from ui_zoo import SMALL_N, build_tiny_zoo
 
 from normgen.service import overfit_view as O
-from normgen.service.explorer import GRID_SCALE
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,13 +31,14 @@ def test_a_small_data_vae_is_shown_beside_its_baseline(zoo):
     assert v.image is not None and len(v.stats["ids"]) == 2
     assert v.stats["ids"][0].endswith(f"-n{SMALL_N}-s0") and "l2=0-" in v.stats["ids"][0]  # the baseline first
     cell = 28 + 2  # shapes images and the grid's padding
-    k = GRID_SCALE  # originals + 2 models, training then held-out, enlarged as Explore's grids are
+    k = O.SCALE  # originals + 2 models, training then held-out
     assert v.image.size == ((O.SHOWN * cell + 2) * k, (2 * 3 * cell + 2) * k)
     errs = v.stats["errors"]
     for lab in ("baseline (λ = 0)", "selected penalty"):
         e = errs[lab]
         assert e["train"] > 0 and e["held-out"] > 0
-        assert f"{lab}: {e['train']:.1f} nats/image on training images, {e['held-out']:.1f} on held-out" in v.text
+        assert (f"the {lab} {e['train']:.1f} on its training images and {e['held-out']:.1f} on unseen ones "
+                f"(a gap of **{e['held-out'] - e['train']:.1f}**)") in v.text
     assert v.stats["measured_train"] == SMALL_N  # fewer training images than MEASURED: all of them
     assert O.reconstruction_view(**_args(), root=str(zoo)) is v  # cached
 
