@@ -292,7 +292,7 @@ _STATIC: set[str] = set()  # the folders given to gr.set_static_paths in this pr
 def explore_folders() -> list[str]:
     """The folders of Explore's PNG files: the figure store and the grid cache."""
     from normgen.service import figure_cache
-    from normgen.service.explorer import PNGS
+    from normgen.service.explore_images import PNGS
 
     return [str(figure_cache.STORE.folder), str(PNGS.folder())]
 

@@ -131,7 +131,7 @@ class Server:
 def api_settings(index: Any, dataset: str, n: int) -> list[dict[str, Any]]:
     """Up to `n` distinct /explore arguments on `dataset`: each model's L1 then L2 values (full data)."""
     from normgen.service import inputs as I
-    from normgen.service.explorer import shown_parts
+    from normgen.service.explore_figures import shown_parts
 
     out = []
     for model in I.zoo_choices(index)["model"]:

@@ -29,7 +29,9 @@ from normgen.eval.structure import BLOCK, MIN_RATIO, has_structure, structure_ra
 from normgen.models import GenerativeModel, family
 from normgen.render.figures import fmt_num
 from normgen.render.grids import grid_image
-from normgen.service.explorer import GRID_SCALE, _lru_put, grid_size, request, select
+from normgen.service.explore_images import GRID_SCALE, grid_size, lru_put
+from normgen.service.explore_selection import select
+from normgen.service.explorer import request
 from normgen.service.heldout import MEMO_WORDS
 from normgen.service.inputs import dataset_label, dataset_status, get_index, zoo_problem
 from normgen.service.public_text import no_paths
@@ -106,7 +108,7 @@ class NearestView:
     image: Image.Image | None
     text: str  # markdown: what the picture shows, or why there is none
     stats: dict[str, Any] = field(default_factory=dict)
-    key: tuple | None = None  # identifies the picture (its PNG is written once: explorer.PNGS)
+    key: tuple | None = None  # identifies the picture (its PNG is written once: explore_images.PNGS)
 
 
 _NEAREST: OrderedDict[tuple, NearestView] = OrderedDict()
@@ -155,7 +157,7 @@ def nearest_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target
     img, info = nearest_picture(x, seen, test, ck.config.data_seed, scale=GRID_SCALE)
     view = NearestView(img, nearest_markdown(info, sel, seed, conditional), {"id": sel.id, **info},
                        ("nearest", *key))
-    return _lru_put(_NEAREST, key, view, size=16)  # type: ignore[no-any-return]
+    return lru_put(_NEAREST, key, view, size=16)  # type: ignore[no-any-return]
 
 
 def _memorization_note(e: Entry) -> str:

@@ -1,4 +1,4 @@
-"""Explore's figures drawn ahead of time (those the page shows as pictures: explorer.PAGE_FIGURES): every
+"""Explore's figures drawn ahead of time (those the page shows as pictures: explore_figures.PAGE_FIGURES): every
 pair of checkpoints Explore can show (each setting of the zoo beside its baseline, found with Explore's own
 `select`), the default model first, into
 normgen.service.figure_cache's store; with `grids`, also the pair's grids and heat maps from the page's
@@ -25,17 +25,9 @@ import torch
 
 from normgen.checkpoints import CheckpointError
 from normgen.service import inputs as I
-from normgen.service.explorer import (
-    PAGE_FIGURES,
-    Selection,
-    figures,
-    idle_for,
-    missing_figures,
-    png_path,
-    select,
-    show,
-    shown_parts,
-)
+from normgen.service.explore_figures import PAGE_FIGURES, figures, missing_figures, shown_parts
+from normgen.service.explore_selection import Selection, select
+from normgen.service.explorer import idle_for, png_path, show
 from normgen.service.figure_cache import enabled
 from normgen.service.sessions import lower_thread_priority
 from normgen.zoo.index import Entry, ZooIndex

@@ -36,7 +36,8 @@ from normgen.service import train_process as TP
 from normgen.service import train_translation as TT
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.cpu_share import governor
-from normgen.service.explorer import grid_size, idle_for
+from normgen.service.explore_images import grid_size
+from normgen.service.explorer import idle_for
 from normgen.service.pace import BOOK
 from normgen.service.public_text import no_paths
 from normgen.service.sessions import (

@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 
 from normgen.service import inputs as I
-from normgen.service.explorer import explore, select, shown_parts
+from normgen.service.explore_figures import shown_parts
+from normgen.service.explore_selection import select
+from normgen.service.explorer import explore
 from normgen.service.report import seed_entries
 from normgen.zoo.readings import of, stat
 from normgen.zoo.verdicts import Effect

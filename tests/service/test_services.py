@@ -22,7 +22,8 @@ from normgen.eval.metrics import model_weight_stats
 from normgen.render.grids import grid_image
 from normgen.service import inputs as I
 from normgen.service import runs, sessions
-from normgen.service.explorer import diff_image, explore
+from normgen.service.explore_images import diff_image
+from normgen.service.explorer import explore
 from normgen.service.pace import PaceBook
 from normgen.service.report import spread_verdict
 from normgen.zoo.index import load_entry, load_index

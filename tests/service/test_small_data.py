@@ -26,7 +26,8 @@ from normgen.regularizers import RegConfig, penalized_weights
 from normgen.service import generalization_view as G
 from normgen.service import inputs as I
 from normgen.service import runs, sessions, train_process
-from normgen.service.explorer import explore, weight_stats
+from normgen.service.explore_figures import weight_stats
+from normgen.service.explorer import explore
 from normgen.service.heldout import verdict
 from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
 from normgen.zoo.restat import restat
