@@ -50,7 +50,8 @@ from normgen.app.tabs.explore import (
 )
 from normgen.app.tabs.explore_coach import wire_coach
 from normgen.app.tabs.learn import build_learn_tab
-from normgen.app.tabs.train import TrainTab, build_train_tab, make_estimate_fn, target_update, wire_train
+from normgen.app.tabs.train import TrainTab, build_train_tab, wire_train
+from normgen.app.tabs.train_handlers import make_estimate_fn, target_update
 from normgen.app.tabs.translate import TranslateTab, build_translate_tab
 from normgen.service import inputs as I
 from normgen.service import links, zerogpu

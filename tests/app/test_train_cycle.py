@@ -11,8 +11,8 @@ import gradio as gr
 import pytest
 from ui_zoo import build_tiny_zoo
 
-from normgen.app.tabs.train import make_train_fn
 from normgen.app.tabs.train_cycle import cycle_visibility, intro_status, translates
+from normgen.app.tabs.train_handlers import make_train_fn
 from normgen.app.tabs.train_view import picture_words
 from normgen.models import MODEL_NAMES, family
 from normgen.service import admission as A

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from normgen.app.tabs import train_upload as TU
-from normgen.app.tabs.train import make_train_fn
+from normgen.app.tabs.train_handlers import make_train_fn
 from normgen.service import admission as A
 from normgen.service import uploads
 from normgen.service.runs import TrainStore
