@@ -30,7 +30,8 @@ from normgen.data import default_data_root, load_dataset  # noqa: E402
 from normgen.engine.train import train
 from normgen.eval.quality import evaluate
 from normgen.zoo.build import EVAL_SEED
-from normgen.zoo.index import load_index, load_judge
+from normgen.zoo.files import load_judge
+from normgen.zoo.index import load_index
 
 
 def _scores(model, judge, test, n: int) -> dict:

@@ -19,7 +19,8 @@ from normgen.service.explore_images import lru_put
 from normgen.service.figure_cache import FigureStore
 from normgen.service.inputs import LOSSES, InputError
 from normgen.service.report import totals
-from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex, load_entry
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex
 from normgen.zoo.readings import in_file
 
 _STATS: OrderedDict[tuple, dict] = OrderedDict()

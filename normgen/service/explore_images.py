@@ -20,7 +20,8 @@ from normgen.eval.compare import mean_pixel_change, saturated_change
 from normgen.models import family
 from normgen.render import figures as plots
 from normgen.service import workdir
-from normgen.zoo.index import Entry, ZooIndex, load_entry
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import Entry, ZooIndex
 
 N_SAMPLES = 64  # unconditional grids: 8 x 8
 PER_CLASS = 8  # conditional grids: one row of 8 per class

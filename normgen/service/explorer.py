@@ -55,7 +55,8 @@ from normgen.service.report import (
     describe_change,
     size_words,
 )
-from normgen.zoo.index import Entry, ZooIndex, public_problem
+from normgen.zoo.files import public_problem
+from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import in_file
 
 # ONE_THREAD: an Explore call runs its small tensor ops on one thread (torch's OpenMP thread count is

@@ -36,7 +36,8 @@ from normgen.service.heldout import MEMO_WORDS
 from normgen.service.inputs import dataset_label, dataset_status, get_index, zoo_problem
 from normgen.service.public_text import no_paths
 from normgen.service.sessions import get_split
-from normgen.zoo.index import Entry, load_entry, public_problem
+from normgen.zoo.files import load_entry, public_problem
+from normgen.zoo.index import Entry
 from normgen.zoo.readings import metric, pixels
 
 # a live run is scored as the zoo scores its entries (normgen.zoo.build's EVAL_N samples from noise

@@ -54,7 +54,8 @@ from normgen.service.sessions import (
 )
 from normgen.service.uploads import Upload
 from normgen.service.zerogpu import training_function
-from normgen.zoo.index import Entry, load_entry
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import Entry
 
 SHARE_CHECK_S = 0.25  # how often a run asks whether Explore is busy
 EXPLORE_QUIET_S = 2.0  # Explore idle this long: the run takes every thread again

@@ -57,7 +57,8 @@ from normgen.service.inputs import (
 from normgen.service.pace import BOOK
 from normgen.service.public_text import no_paths
 from normgen.service.zerogpu import zero_gpu
-from normgen.zoo.index import Entry, entry_path, load_entry, public_problem
+from normgen.zoo.files import entry_path, load_entry, public_problem
+from normgen.zoo.index import Entry
 from normgen.zoo.steps_curve import scratch_note
 
 if TYPE_CHECKING:

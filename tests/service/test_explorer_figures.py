@@ -17,7 +17,7 @@ from normgen.service import figure_cache
 from normgen.service.figure_cache import FigureStore
 from normgen.service.inputs import get_index
 from normgen.service.prerender import prerender, reachable_pairs
-from normgen.zoo.index import load_entry
+from normgen.zoo.files import load_entry
 
 ARGS = ("gan", "shapes", "none", 1e-4, 0.0, "generator", "loss", 3)
 

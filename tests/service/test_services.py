@@ -26,7 +26,8 @@ from normgen.service.explore_images import diff_image
 from normgen.service.explorer import explore
 from normgen.service.pace import PaceBook
 from normgen.service.report import spread_verdict
-from normgen.zoo.index import load_entry, load_index
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import load_index
 from normgen.zoo.verdicts import Stat
 
 

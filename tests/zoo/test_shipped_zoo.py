@@ -18,7 +18,8 @@ from normgen.engine.sampling import sample
 from normgen.eval.metrics import model_weight_stats
 from normgen.eval.quality import evaluate
 from normgen.zoo.build import EVAL_SEED
-from normgen.zoo.index import TRAINED_KEY, load_entry, load_index, load_judge
+from normgen.zoo.files import load_entry, load_judge
+from normgen.zoo.index import TRAINED_KEY, load_index
 
 ROOT = Path(__file__).resolve().parents[2] / "checkpoints"
 

@@ -20,7 +20,7 @@ from normgen.models import family
 from normgen.render.grids import grid_image
 from normgen.service import inputs as I
 from normgen.service.runs import GRID_SCALE
-from normgen.zoo.index import load_entry
+from normgen.zoo.files import load_entry
 from normgen.zoo.readings import images_words
 
 N_SAMPLES = TrainConfig.__dataclass_fields__["n_samples"].default  # the live grid's size (plan_run's too)

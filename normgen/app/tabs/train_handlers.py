@@ -34,7 +34,7 @@ from normgen.service.sessions import (
     plan_run,
     prepare,
 )
-from normgen.zoo.index import public_problem
+from normgen.zoo.files import public_problem
 from normgen.zoo.readings import images_words
 
 RESULT_WAIT_S = 30.0  # /train_result waits this long for a run that is still winding down
