@@ -18,7 +18,7 @@ from normgen.models import MODEL_NAMES, family
 from normgen.service import admission as A
 from normgen.service import train_state as TS
 from normgen.service import train_translation as TT
-from normgen.service.runs import TrainStore
+from normgen.service.train_store import TrainStore
 
 # /train's parameters in its order, for a short cycle GAN run on shapes (made offline)
 CYCLE = dict(model="cyclegan", dataset="shapes", g_norm="none", l1=1e-3, l2=0.0, target="generator",

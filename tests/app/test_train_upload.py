@@ -17,7 +17,7 @@ from normgen.app.tabs import train_upload as TU
 from normgen.app.tabs.train_handlers import make_train_fn
 from normgen.service import admission as A
 from normgen.service import uploads
-from normgen.service.runs import TrainStore
+from normgen.service.train_store import TrainStore
 
 
 def _zip(path: Path, n: int = 20, classes: bool = False, bad: str | None = None) -> str:

@@ -21,7 +21,7 @@ from normgen.engine.sampling import sample
 from normgen.eval.metrics import model_weight_stats
 from normgen.render.grids import grid_image
 from normgen.service import inputs as I
-from normgen.service import runs, sessions
+from normgen.service import runs, sessions, train_store
 from normgen.service.explore_images import diff_image
 from normgen.service.explorer import explore
 from normgen.service.pace import PaceBook
@@ -309,7 +309,7 @@ def test_divergence_is_reported_with_the_last_good_weights(zoo, monkeypatch):
 def test_store_is_per_session():
     import copy
 
-    a = runs.TrainStore()
+    a = train_store.TrainStore()
     a.run = object()  # type: ignore[assignment]
     b = copy.deepcopy(a)
     assert b.run is None and b is not a

@@ -17,7 +17,7 @@ from PIL import Image
 
 from normgen import image_files
 from normgen.service import admission as A
-from normgen.service import housekeeping, runs, sessions, uploads, workdir
+from normgen.service import housekeeping, runs, sessions, train_store, uploads, workdir
 from normgen.service import inputs as I
 from normgen.service.inputs import InputError
 from normgen.service.uploads import UploadError, read_upload
@@ -144,7 +144,7 @@ def test_the_upload_folder_is_this_process_own_held_and_removed_with_the_store(t
     up = read_upload([make_zip(tmp_store / "mine.zip", flat(4))])
     assert workdir.owns(up.folder) and workdir.held(up.folder)  # a sweep spares it while the session lives
     assert housekeeping.temp_folders() == [workdir.root()]
-    store = runs.TrainStore()
+    store = train_store.TrainStore()
     store.set_upload(up)
     store.cleanup()
     assert store.upload is None and not up.folder.exists() and not workdir.held(up.folder)

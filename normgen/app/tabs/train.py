@@ -61,13 +61,14 @@ from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
 from normgen.service import train_state as TS
-from normgen.service.runs import TrainStore, stop
+from normgen.service.runs import stop
 from normgen.service.sessions import (
     caps,
     device_description,
     device_name,
     finetune_source,
 )
+from normgen.service.train_store import TrainStore
 
 __all__ = ["TrainTab", "build_train_tab", "wire_train", "make_load_fn", "curves", "status_text",
            "train_size_presets", "preset_of"]
