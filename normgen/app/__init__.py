@@ -56,6 +56,7 @@ from normgen.app.tabs.translate import TranslateTab, build_translate_tab
 from normgen.service import inputs as I
 from normgen.service import links, zerogpu
 from normgen.service.explorer import request as explore_request
+from normgen.service.server_datasets import dataset_status
 
 HEADER = (
     "# normgen: what does weight regularization do to an image generator?\n"
@@ -107,7 +108,7 @@ def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, data_root: str 
                 model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
         except I.InputError as exc:
             raise gr.Error(str(exc), title="Invalid input") from None
-        ok = I.dataset_status(data_root).get(dataset) is None
+        ok = dataset_status(data_root).get(dataset) is None
         if not ok:
             gr.Warning(f"{I.dataset_label(dataset)} is not on this server: training on "
                        f"{I.OFFLINE_DATASET} instead.")

@@ -40,13 +40,11 @@ from normgen.service.inputs import (
     check_target,
     check_variant,
     dataset_label,
-    get_index,
     model_label,
     parse_dropout,
     parse_lambda,
     parse_seed,
     parse_train_size,
-    zoo_problem,
 )
 from normgen.service.report import (
     BASELINE_LABEL,
@@ -55,6 +53,7 @@ from normgen.service.report import (
     describe_change,
     size_words,
 )
+from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import public_problem
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import in_file

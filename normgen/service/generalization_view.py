@@ -33,9 +33,11 @@ from normgen.service.explore_images import GRID_SCALE, grid_size, lru_put
 from normgen.service.explore_selection import select
 from normgen.service.explorer import request
 from normgen.service.heldout import MEMO_WORDS
-from normgen.service.inputs import dataset_label, dataset_status, get_index, zoo_problem
+from normgen.service.inputs import dataset_label
 from normgen.service.public_text import no_paths
+from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import get_split
+from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import load_entry, public_problem
 from normgen.zoo.index import Entry
 from normgen.zoo.readings import metric, pixels

@@ -40,9 +40,7 @@ from normgen.service.inputs import (
     check_target,
     check_train_model,
     check_variant,
-    dataset_status,
     env_number,
-    get_index,
     model_label,
     parse_cycle,
     parse_dropout,
@@ -51,12 +49,12 @@ from normgen.service.inputs import (
     parse_lambda,
     parse_seed,
     parse_train_size,
-    train_split_size,
-    zoo_problem,
 )
 from normgen.service.pace import BOOK
 from normgen.service.public_text import no_paths
+from normgen.service.server_datasets import dataset_status, train_split_size
 from normgen.service.zerogpu import zero_gpu
+from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import entry_path, load_entry, public_problem
 from normgen.zoo.index import Entry
 from normgen.zoo.steps_curve import scratch_note

@@ -15,8 +15,8 @@ from normgen.service import explore_images as M
 from normgen.service import explorer as X
 from normgen.service import figure_cache
 from normgen.service.figure_cache import FigureStore
-from normgen.service.inputs import get_index
 from normgen.service.prerender import prerender, reachable_pairs
+from normgen.service.zoo_access import get_index
 from normgen.zoo.files import load_entry
 
 ARGS = ("gan", "shapes", "none", 1e-4, 0.0, "generator", "loss", 3)

@@ -26,6 +26,7 @@ from normgen.service.explore_images import diff_image
 from normgen.service.explorer import explore
 from normgen.service.pace import PaceBook
 from normgen.service.report import spread_verdict
+from normgen.service.server_datasets import dataset_status
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import load_index
 from normgen.zoo.verdicts import Stat
@@ -82,7 +83,7 @@ def test_query_string_round_trip_drops_bad_values():
 
 
 def test_dataset_status_explains_missing_files(tmp_path):
-    st = I.dataset_status(tmp_path)
+    st = dataset_status(tmp_path)
     assert st["shapes"] is None
     assert "MNIST" in st["mnist"] and "NORMGEN_DATA" in st["mnist"]
     assert str(tmp_path) not in st["mnist"]  # a visitor reads this: the folder is not named (issue 23)

@@ -29,6 +29,7 @@ from normgen.service import runs, sessions, train_process
 from normgen.service.explore_figures import weight_stats
 from normgen.service.explorer import explore
 from normgen.service.heldout import verdict
+from normgen.service.server_datasets import train_size_label
 from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
 from normgen.zoo.restat import restat
 
@@ -184,7 +185,7 @@ def test_page_state_carries_size_and_dropout():
     assert q == {"model": "vae", "dataset": "mnist", "train_size": "300", "dropout": "0.2"}
     assert I.parse_query(q) == state
     assert I.parse_query({"train_size": "-1", "dropout": "2"}) == {}
-    assert I.train_size_label("shapes", 0) == "all 10,000" and I.train_size_label("mnist", 300) == "300"
+    assert train_size_label("shapes", 0) == "all 10,000" and train_size_label("mnist", 300) == "300"
 
 
 # ----------------------------------------------------------------------------------------------

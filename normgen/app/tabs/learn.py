@@ -34,8 +34,8 @@ from normgen.render.learn_figures import VERSION as FIGURES_VERSION
 from normgen.render.learn_figures import png_bytes
 from normgen.service import coach, figure_cache
 from normgen.service import translation_view as TV
-from normgen.service.inputs import get_index
 from normgen.service.lessons import lesson_markdown, lessons
+from normgen.service.zoo_access import get_index
 from normgen.zoo import agreement, colour, ladder
 from normgen.zoo import small_data as SD
 from normgen.zoo.build import EVAL_N

@@ -62,6 +62,7 @@ from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
 from normgen.service import train_state as TS
 from normgen.service.runs import stop
+from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import (
     caps,
     device_description,
@@ -144,7 +145,7 @@ class TrainTab:
 
 def build_train_tab(root: str | None = None, data_root: str | None = None) -> TrainTab:
     """Open the Train tab in the current Blocks; returns its widgets by name."""
-    avail = I.dataset_status(data_root)
+    avail = dataset_status(data_root)
     datasets = [d for d, why in avail.items() if why is None]
     dataset0 = I.DEFAULT_DATASET if I.DEFAULT_DATASET in datasets else I.OFFLINE_DATASET
     max_steps, max_seconds = caps()
@@ -343,7 +344,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
                                   tab.l2, tab.steps, tab.seconds, tab.train_size, tab.dropout, tab.loss,
                                   *tab.cycle.inputs())]
     gr.on(changes, make_estimate_fn(root, data_root), [*ins, tab.store], tab.estimate, **est)
-    wire_upload(tab.upload, tab.store, tab.dataset, unavailable_note(I.dataset_status(data_root)),
+    wire_upload(tab.upload, tab.store, tab.dataset, unavailable_note(dataset_status(data_root)),
                 lambda dep: dep.then(make_estimate_fn(root, data_root), [*ins, tab.store], tab.estimate, **est))
     gr.on([*changes, tab.seed.change], train_fragment, ins, tab.query, concurrency_limit=None, preprocess=False,
           trigger_mode="always_last", **PRIVATE)
@@ -355,7 +356,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
                       [tab.dataset, tab.train_size], tab.train_size_preset, **PRIVATE)
     tab.model.input(target_update, [tab.model, tab.target], tab.target, **PRIVATE)
     wire_colour_pairing(tab.model, tab.dataset, tab.target, tab.train_size_preset,
-                        available=[d for d, why in I.dataset_status(data_root).items() if why is None],
+                        available=[d for d, why in dataset_status(data_root).items() if why is None],
                         target_update=target_update,
                         preset_update=lambda d: gr.update(choices=train_size_presets(d, data_root), value=0),
                         run=(tab.l1, tab.l2, tab.steps), max_steps=caps()[0])

@@ -35,6 +35,7 @@ from normgen.service.sessions import (
     prepare,
 )
 from normgen.service.train_store import TrainStore
+from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import public_problem
 from normgen.zoo.readings import images_words
 
@@ -43,12 +44,12 @@ RESULT_WAIT_S = 30.0  # /train_result waits this long for a run that is still wi
 
 def compare_choices(root: str | None, model: str, dataset: str) -> tuple[list[tuple[str, str]], str | None]:
     """Zoo entries of the same model and dataset (baseline first) for the comparison dropdown."""
-    if I.zoo_problem(root):
+    if zoo_problem(root):
         return [], None
-    rows = sorted(I.get_index(root).find(model=model, dataset=dataset),
+    rows = sorted(get_index(root).find(model=model, dataset=dataset),
                   key=lambda e: (not e.is_baseline, e.l1, e.l2, e.group, e.act, e.seed))
     if family(model).translates:  # its settings are λ_cyc and the cycle norm too
-        rows = TV.translators(I.get_index(root), dataset)
+        rows = TV.translators(get_index(root), dataset)
         choices = [(f"{TV.setting_label(e)} · {e.steps} steps", e.id) for e in rows if e.model == model]
         return choices, (choices[0][1] if choices else None)
     choices = [(f"{describe(e)}{size_words(e)} · {e.g_norm} norm · seed {e.seed} · {e.steps} steps", e.id)
@@ -174,7 +175,7 @@ def make_compare_fn(root: str | None = None):
         run = store.run
         if run is None or run.result is None:
             raise gr.Error("Train a run first (or stop one): there is nothing of yours to compare yet.")
-        index = I.get_index(root)
+        index = get_index(root)
         e = index.get(entry_id) if entry_id else None
         if e is None:
             raise gr.Error("Pick a zoo checkpoint to compare with.")
