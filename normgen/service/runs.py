@@ -43,6 +43,7 @@ from normgen.service.explore_images import grid_size
 from normgen.service.explorer import idle_for
 from normgen.service.pace import BOOK
 from normgen.service.public_text import no_paths
+from normgen.service.run_estimate import pace_kind
 from normgen.service.sessions import (
     GRID_SCALE,
     HEARTBEAT_S,
@@ -51,7 +52,6 @@ from normgen.service.sessions import (
     RunPlan,
     get_data,
     lower_thread_priority,
-    pace_kind,
     release_memory,
     train_nice,
 )

@@ -27,13 +27,9 @@ from normgen.service import inputs as I
 from normgen.service import translation_view as TV
 from normgen.service.admission import Refused, admission, shared_seconds
 from normgen.service.report import describe, lambda_terms, size_words
+from normgen.service.run_estimate import estimate_text, prepare
 from normgen.service.runs import Snapshot, compare_samples, start_run, stop, stream
-from normgen.service.sessions import (
-    device_description,
-    estimate_text,
-    plan_run,
-    prepare,
-)
+from normgen.service.sessions import device_description, plan_run
 from normgen.service.train_store import TrainStore
 from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import public_problem
