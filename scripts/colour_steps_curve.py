@@ -29,7 +29,7 @@ from normgen.engine.train import Progress, train  # noqa: E402
 from normgen.eval.judge import load_judge_file  # noqa: E402
 from normgen.eval.quality import evaluate  # noqa: E402
 from normgen.models import build_model  # noqa: E402
-from normgen.zoo.build import EVAL_SEED  # noqa: E402
+from normgen.zoo.judges import EVAL_SEED
 from normgen.zoo.spec import colour_block  # noqa: E402
 
 

@@ -42,7 +42,7 @@ from normgen.zoo.files import load_entry, public_problem
 from normgen.zoo.index import Entry
 from normgen.zoo.readings import metric, pixels
 
-# a live run is scored as the zoo scores its entries (normgen.zoo.build's EVAL_N samples from noise
+# a live run is scored as the zoo scores its entries (normgen.zoo.judges' EVAL_N samples from noise
 # EVAL_SEED; a test keeps them equal), so a run and a zoo entry of one recipe read the same. Named here:
 # the app's services do not load the zoo builder.
 EVAL_N, EVAL_SEED = 2_000, 0

@@ -180,7 +180,7 @@ def test_learn_l1_sentences_come_from_the_index():
 
 
 def test_learn_states_the_sample_count_behind_every_fd():
-    from normgen.zoo.build import EVAL_N
+    from normgen.zoo.judges import EVAL_N
 
     text = learn.learn_markdown(_index(_e(seed=0, fd=20.0, nz=4.0)))
     assert f"features\nof generated and of real test images (lower is better), from {EVAL_N:,} of each" in text

@@ -217,9 +217,9 @@ def test_plan_run_takes_size_and_dropout(zoo):
 
 
 def test_live_runs_are_scored_like_the_zoo():
-    from normgen.zoo import build
+    from normgen.zoo import judges
 
-    assert (G.EVAL_N, G.EVAL_SEED) == (build.EVAL_N, build.EVAL_SEED)
+    assert (G.EVAL_N, G.EVAL_SEED) == (judges.EVAL_N, judges.EVAL_SEED)
 
 
 def test_a_small_run_reports_its_generalization(zoo):

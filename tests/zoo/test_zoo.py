@@ -19,9 +19,10 @@ from normgen.engine.sampling import sample
 from normgen.eval.metrics import model_weight_stats
 from normgen.eval.quality import evaluate
 from normgen.eval.ruler import RUNGS
-from normgen.zoo.build import EVAL_SEED, build, plan, projected_bytes
+from normgen.zoo.build import build, plan, projected_bytes
 from normgen.zoo.files import load_entry, load_judge, verify
 from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
+from normgen.zoo.judges import EVAL_SEED
 from normgen.zoo.spec import L1_AXIS, L2_AXIS, SEEDS, spec
 
 ONLY = r"^baseline gan-shapes-none-generator-loss-l1=0-l2=0-g=0-s0|^l1 vae-.*l1=0.001-|^l2 cgan-.*l2=0.01-"

@@ -38,9 +38,9 @@ from normgen.service.lessons import lesson_markdown, lessons
 from normgen.service.zoo_access import get_index
 from normgen.zoo import agreement, colour, ladder
 from normgen.zoo import small_data as SD
-from normgen.zoo.build import EVAL_N
 from normgen.zoo.findings import pick_dataset
 from normgen.zoo.index import INDEX_NAME, SAMPLING_NAME, ZooIndex
+from normgen.zoo.judges import EVAL_N
 from normgen.zoo.learn_pictures import Picture, all_pictures
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
