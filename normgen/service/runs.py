@@ -28,8 +28,9 @@ import torch
 from PIL import Image
 
 from normgen.config import TrainConfig
+from normgen.engine.live_lambdas import LiveLambdas
 from normgen.engine.sampling import ROW_LABELS, sample, translation_rows
-from normgen.engine.train import LiveLambdas, Progress, TrainResult
+from normgen.engine.train import Progress, TrainResult
 from normgen.models import family
 from normgen.regularizers import PENALTIES
 from normgen.render.figures import fmt_lambda

@@ -33,8 +33,9 @@ import torch
 
 from normgen.config import TrainConfig
 from normgen.data import Dataset, DatasetUnavailable
+from normgen.engine.live_lambdas import LiveLambdas
 from normgen.engine.sampling import translation_rows
-from normgen.engine.train import LiveLambdas, Progress, TrainResult
+from normgen.engine.train import Progress, TrainResult
 from normgen.models import GenerativeModel, build_model, family
 from normgen.service import train_translation as TT
 from normgen.service.generalization_view import measure_run, run_markdown
