@@ -196,3 +196,22 @@ def test_no_module_is_over_the_line_budget():
                for p in MODULES.values()}
     over = sorted((n, path) for path, n in lengths.items() if n > LINE_BUDGET)
     assert not over, f"modules over {LINE_BUDGET} lines: " + ", ".join(f"{path} ({n})" for n, path in over)
+
+
+def test_importing_the_cli_builds_no_zoo_spec():
+    """A penalty added in regularizers.py alone (no ZooSpec field for it yet) leaves `import normgen.cli`
+    working: the zoo grid's specs are built when asked for, never at import (normgen.zoo.small_data's
+    build command included). The same process shows the patch has teeth: building the grid then fails."""
+    code = ("import dataclasses\n"
+            "import normgen.regularizers as R\n"
+            "R.PENALTIES['extra'] = dataclasses.replace(R.PENALTIES['l2'], name='extra')\n"
+            "R.LAMBDAS = tuple(R.PENALTIES)\n"
+            "import normgen.cli\n"
+            "from normgen.zoo import spec\n"
+            "try:\n"
+            "    spec.spec()\n"
+            "except AttributeError as exc:\n"
+            "    print('grid refused:', exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=PKG.parent)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "grid refused:" in out.stdout and "extra" in out.stdout, out.stdout

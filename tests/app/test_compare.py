@@ -483,7 +483,7 @@ def test_learn_small_data_sentences_follow_the_seed_spread(small):
 def test_learn_says_how_to_build_a_missing_small_data_block(zoo):
     text = learn.learn_markdown(zoo)
     assert "The small-data block of the zoo has not been built yet" in text
-    assert small_data.BUILD in text and "300 or 2,000 training images, 3 seeds a setting" in text
+    assert small_data.build_command() in text and "300 or 2,000 training images, 3 seeds a setting" in text
     assert small_data.missing_blocks(zoo) == ["VAE on 300 training images", "VAE on 2,000 training images",
                                                "GAN on 300 training images"]
 

@@ -151,7 +151,7 @@ def learn_page(index: ZooIndex, dataset: str | None = None, base: str = "") -> l
         blocks.append(Block(f"**Two judges, and seeds.** {line}"))
     missing = SD.missing_blocks(index)
     if missing and SD.blocks(index):
-        blocks.append(Block(f"Not built yet: {'; '.join(missing)}. Build them with `{SD.BUILD}`."))
+        blocks.append(Block(f"Not built yet: {'; '.join(missing)}. Build them with `{SD.build_command()}`."))
     if dataset is None:
         blocks.append(Block("## What this zoo measured\nThe zoo is empty, so there are no measurements to show yet. "
                             "Build it with `python -m normgen zoo build`."))
