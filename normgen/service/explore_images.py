@@ -30,11 +30,11 @@ DIFF_FULL = 0.5  # |selected - baseline| at which the heat map saturates (pixels
 
 
 def lru_put(cache: OrderedDict, key: tuple, value: Any, size: int = 64) -> Any:
+    """Put `value` in the least-recently-used `cache` under `key`, dropping the oldest beyond `size`."""
     cache[key] = value
     while len(cache) > size:
         cache.popitem(last=False)
     return value
-
 
 
 class PngCache:

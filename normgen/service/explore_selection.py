@@ -27,7 +27,6 @@ class Selection:
     notes: list[str] = field(default_factory=list)
 
 
-
 def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2: float,
            target: str, variant: str, train_size: int = 0, dropout: float = 0.0, loss: str = "ns") -> Selection:
     """Pick the entry to show for the requested setting and its unregularized baseline, by the zoo's

@@ -363,7 +363,6 @@ def stop(run: Run, wait: float = 30.0) -> Snapshot:
     return run.snapshot()
 
 
-
 def compare_samples(run: Run, entry: Entry, index_root: Any, seed: int) -> tuple[Image.Image, Image.Image]:
     """The run's kept model and a zoo checkpoint, sampled from the same noise."""
     if run.result is None:

@@ -199,8 +199,6 @@ def _recipe(index: ZooIndex, entry_id: str) -> str | None:
     return e.extra.get("recipe") if e else None
 
 
-
-
 @dataclass
 class BuildResult:
     index: ZooIndex

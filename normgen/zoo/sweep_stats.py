@@ -55,7 +55,6 @@ def pictures(base: S.SweepPoint, p: S.SweepPoint, compact: bool = False) -> str:
     return picture_words(s1.mean, i1.mean, s0.mean, i0.mean, *asked, compact=compact)
 
 
-
 def lam_words(kind: str, p: S.SweepPoint) -> str:
     """'L1 λ=1e-4': the penalty of sweep point `p`."""
     return f"{kind.upper()} λ={fmt_lambda(p.lams[kind])}"

@@ -276,7 +276,6 @@ def unavailable_note(avail: dict[str, str | None]) -> str | None:
     return f"{' and '.join(missing)}: not on this server (their files are not under $NORMGEN_DATA)."
 
 
-
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 
 # A slider's number box puts a typed value back in range when it loses focus (Gradio 6.31's Slider: on blur
