@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     from normgen.service import coach
-    from normgen.service.inputs import get_index
+    from normgen.service.zoo_access import get_index
 
     found = {q.key: q for q in coach.paths(get_index(a.zoo))}
     out = Path(a.out)

@@ -31,7 +31,8 @@ from normgen.eval.metrics import part_totals  # noqa: E402
 from normgen.eval.quality import evaluate  # noqa: E402
 from normgen.regularizers import RegConfig  # noqa: E402
 from normgen.render.grids import grid_image  # noqa: E402
-from normgen.zoo.index import load_entry, load_index  # noqa: E402
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import load_index
 from normgen.zoo.spec import COLOUR_MODEL  # noqa: E402
 
 CANDIDATES = (("L1 1e-3", 1e-3, 0.0), ("L1 3e-3", 3e-3, 0.0), ("L1 1e-2", 1e-2, 0.0), ("L2 1e-1", 0.0, 1e-1))

@@ -21,7 +21,8 @@ from normgen.engine.sampling import sample  # noqa: E402
 from normgen.eval.quality import class_entropy, class_histogram  # noqa: E402
 from normgen.render.grids import grid_image  # noqa: E402
 from normgen.zoo.coverage import effective_classes  # noqa: E402
-from normgen.zoo.index import load_entry, load_index, load_judge  # noqa: E402
+from normgen.zoo.files import load_entry, load_judge
+from normgen.zoo.index import load_index
 
 
 def labelled(img: Image.Image, text: str) -> Image.Image:

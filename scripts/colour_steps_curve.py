@@ -35,8 +35,8 @@ from normgen.eval.judge import load_judge_file  # noqa: E402
 from normgen.eval.quality import evaluate  # noqa: E402
 from normgen.eval.ruler import rung_label  # noqa: E402
 from normgen.models import build_model  # noqa: E402
-from normgen.zoo.build import EVAL_SEED  # noqa: E402
 from normgen.zoo.index import load_index  # noqa: E402
+from normgen.zoo.judges import EVAL_SEED  # noqa: E402
 from normgen.zoo.spec import colour_block  # noqa: E402
 from normgen.zoo.steps_curve import CURVE_NAME  # noqa: E402
 

@@ -34,7 +34,8 @@ from normgen.checkpoints import load, save  # noqa: E402
 from normgen.config import make_config  # noqa: E402
 from normgen.data import default_data_root, load_dataset  # noqa: E402
 from normgen.eval.quality import feature_stats, frechet_distance, generate_many, real_reference
-from normgen.zoo.index import load_entry, load_index, load_judge
+from normgen.zoo.files import load_entry, load_judge
+from normgen.zoo.index import load_index
 
 POOL = 10_000  # samples drawn once per source; subsets of size n are scored
 

@@ -29,8 +29,9 @@ from normgen.config import make_config  # noqa: E402
 from normgen.data import default_data_root, load_dataset  # noqa: E402
 from normgen.engine.train import train
 from normgen.eval.quality import evaluate
-from normgen.zoo.build import EVAL_SEED
-from normgen.zoo.index import load_index, load_judge
+from normgen.zoo.files import load_judge
+from normgen.zoo.index import load_index
+from normgen.zoo.judges import EVAL_SEED
 
 
 def _scores(model, judge, test, n: int) -> dict:

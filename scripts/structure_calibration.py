@@ -22,7 +22,8 @@ from normgen.data import load_dataset  # noqa: E402
 from normgen.engine.sampling import sample  # noqa: E402
 from normgen.engine.train import train  # noqa: E402
 from normgen.eval.structure import coarse_contrast, coarse_variety, structure_ratio  # noqa: E402
-from normgen.zoo.index import load_entry, load_index  # noqa: E402
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import load_index
 
 
 def main() -> None:

@@ -423,7 +423,8 @@ def test_a_crafted_zoo_file_is_a_note_in_explore(tmp_path):
     from ui_zoo import build_tiny_zoo
 
     from normgen.service.explorer import explore
-    from normgen.zoo.index import clear_cache, load_index, write_index
+    from normgen.zoo.files import clear_cache
+    from normgen.zoo.index import load_index, write_index
 
     root = build_tiny_zoo(tmp_path / "zoo", steps=2).parent
     index = load_index(root)
@@ -440,7 +441,7 @@ def test_a_crafted_zoo_file_is_a_note_in_explore(tmp_path):
     assert (f"A zoo file could not be used: zoo entry {e.id} ({e.file}): tensor generator.fc.weight has dtype "
             "BOOL") in r.note
     assert str(tmp_path) not in r.note and str(root.resolve()) not in r.note
-    from normgen.zoo.index import load_entry
+    from normgen.zoo.files import load_entry
 
     with pytest.raises(CheckpointError, match=f"^{re.escape(str(path))} \\(zoo entry {re.escape(e.id)}\\): tensor"):
         load_entry(load_index(root).get(e.id), root)

@@ -50,11 +50,13 @@ from normgen.app.tabs.explore import (
 )
 from normgen.app.tabs.explore_coach import wire_coach
 from normgen.app.tabs.learn import build_learn_tab
-from normgen.app.tabs.train import TrainTab, build_train_tab, make_estimate_fn, target_update, wire_train
+from normgen.app.tabs.train import TrainTab, build_train_tab, wire_train
+from normgen.app.tabs.train_handlers import make_estimate_fn, target_update
 from normgen.app.tabs.translate import TranslateTab, build_translate_tab
 from normgen.service import inputs as I
 from normgen.service import links, zerogpu
 from normgen.service.explorer import request as explore_request
+from normgen.service.server_datasets import dataset_status
 
 HEADER = (
     "# normgen: what does weight regularization do to an image generator?\n"
@@ -106,7 +108,7 @@ def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, data_root: str 
                 model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
         except I.InputError as exc:
             raise gr.Error(str(exc), title="Invalid input") from None
-        ok = I.dataset_status(data_root).get(dataset) is None
+        ok = dataset_status(data_root).get(dataset) is None
         if not ok:
             gr.Warning(f"{I.dataset_label(dataset)} is not on this server: training on "
                        f"{I.OFFLINE_DATASET} instead.")
@@ -292,7 +294,7 @@ _STATIC: set[str] = set()  # the folders given to gr.set_static_paths in this pr
 def explore_folders() -> list[str]:
     """The folders of Explore's PNG files: the figure store and the grid cache."""
     from normgen.service import figure_cache
-    from normgen.service.explorer import PNGS
+    from normgen.service.explore_images import PNGS
 
     return [str(figure_cache.STORE.folder), str(PNGS.folder())]
 

@@ -130,13 +130,13 @@ class Server:
 
 def api_settings(index: Any, dataset: str, n: int) -> list[dict[str, Any]]:
     """Up to `n` distinct /explore arguments on `dataset`: each model's L1 then L2 values (full data)."""
-    from normgen.service import inputs as I
-    from normgen.service.explorer import shown_parts
+    from normgen.service.explore_figures import shown_parts
+    from normgen.service.zoo_access import zoo_choices
 
     out = []
-    for model in I.zoo_choices(index)["model"]:
-        c = I.zoo_choices(index, model, dataset, 0)
-        if not c["l1"] or dataset not in I.zoo_choices(index, model)["dataset"]:
+    for model in zoo_choices(index)["model"]:
+        c = zoo_choices(index, model, dataset, 0)
+        if not c["l1"] or dataset not in zoo_choices(index, model)["dataset"]:
             continue
         base = index.baseline(model=model, dataset=dataset)
         if base is None:
@@ -287,8 +287,8 @@ def run_explore_latency(root: str | None = None, data_root: str | None = None, *
     if why:
         log(f"  explore end to end: skipped ({why})")
         return {"skipped": why}
-    from normgen.service.inputs import get_index
     from normgen.service.prerender import prerender
+    from normgen.service.zoo_access import get_index
 
     index = get_index(root)
     t0 = time.perf_counter()

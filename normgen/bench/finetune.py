@@ -22,7 +22,8 @@ from normgen.data import Dataset
 from normgen.engine.train import Progress, train
 from normgen.models import family
 from normgen.regularizers import RegConfig
-from normgen.zoo.index import load_entry, load_index
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import load_index
 
 # (name, l1, l2, statistic, direction): the points fine-tuned; statistics as in the index's "weights"
 POINTS = (("L1 1e-3", 1e-3, 0.0, "near_zero_pct", +1), ("L2 1e-1", 0.0, 1e-1, "l2", -1))

@@ -21,7 +21,8 @@ from normgen.eval.metrics import flat_weights, model_weight_stats
 from normgen.eval.quality import feature_stats, frechet_distance, generate_many, real_reference
 from normgen.models import ModelConfig, family
 from normgen.render.grids import grid_image
-from normgen.zoo.index import load_index, load_judge
+from normgen.zoo.files import load_judge
+from normgen.zoo.index import load_index
 
 # Judge FD (1,000 samples vs the 10,000 real MNIST test images, the zoo's judge) at which samples are
 # "a picture". Calibrated by eye on grids of the default models while training on the CPU

@@ -124,7 +124,7 @@ def run_scrub_latency(root: str | None = None, data_root: str | None = None, *, 
     if why:
         log(f"  explore scrub: skipped ({why})")
         return {"skipped": why}
-    from normgen.service.inputs import get_index
+    from normgen.service.zoo_access import get_index
 
     have = {e.model for e in get_index(root).entries if e.dataset == dataset}
     models = tuple(m for m in models if m in have)

@@ -12,9 +12,11 @@ import torch
 from normgen.cli.engine import add_engine_args, check_engine_args, ray_runner
 from normgen.cli.usage import UsageError
 from normgen.data import check_dataset_name
-from normgen.zoo.build import EVAL_N, JUDGE_STEPS, add_ruler, build, build_entry, ensure_judges_and_floors
+from normgen.zoo.build import build, build_entry
 from normgen.zoo.card import write_card
-from normgen.zoo.index import load_index, merge, verify, write_index, zoo_root
+from normgen.zoo.files import merge, verify
+from normgen.zoo.index import load_index, write_index, zoo_root
+from normgen.zoo.judges import EVAL_N, JUDGE_STEPS, add_ruler, ensure_judges_and_floors
 from normgen.zoo.rescore import DRAWS, rescore
 from normgen.zoo.restat import restat
 from normgen.zoo.spec import DATASETS

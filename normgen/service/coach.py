@@ -25,6 +25,7 @@ from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.service import lessons as L
 from normgen.zoo import findings as F
 from normgen.zoo import small_data as SD
+from normgen.zoo import sweep_stats as SS
 from normgen.zoo.coverage import COLLAPSE, collapsed, effective_classes
 from normgen.zoo.index import ZooIndex
 from normgen.zoo.verdicts import Stat, versus_spread
@@ -94,8 +95,8 @@ def sample_verdict(base: Any, p: Any, dataset: str) -> tuple[str, str] | None:
     ("near" it counts as no change). None when the index lacks the FD. `nearly_collapsed` says when a
     "worse" is close to a collapse (a "collapsed" guess then counts as right too)."""
     k = len(class_names(dataset)) or 10
-    fd0, fd1 = F.point_stat(base, F.metric_getter("fd")), F.point_stat(p, F.metric_getter("fd"))
-    h0, h1 = (F.point_stat(x, F.metric_getter("class_entropy")) for x in (base, p))
+    fd0, fd1 = SS.point_stat(base, SS.metric_getter("fd")), SS.point_stat(p, SS.metric_getter("fd"))
+    h0, h1 = (SS.point_stat(x, SS.metric_getter("class_entropy")) for x in (base, p))
     if not (fd0.ok and fd1.ok):
         return None
     fd = f"mean FD (Fréchet distance, lower is better) {fmt_num(fd0.mean)} → {fmt_num(fd1.mean)}"
@@ -110,7 +111,7 @@ def sample_verdict(base: Any, p: Any, dataset: str) -> tuple[str, str] | None:
     if fd1.mean < fd0.mean:
         return "better", f"Better: {fd}, outside the seed spread ({spread})."
     e0, e1 = (effective_classes(h.mean) if h.ok else 0.0 for h in (h0, h1))
-    s0, s1 = (F.point_stat(x, F.metric_getter("pixel_spread")) for x in (base, p))
+    s0, s1 = (SS.point_stat(x, SS.metric_getter("pixel_spread")) for x in (base, p))
     alike = (f"; they differ from one another by {fmt_num(s1.mean)} per pixel (baseline {fmt_num(s0.mean)})"
              if s0.ok and s1.ok else "")
     cover = (f" They cover {e1:.1f} of {k} classes (baseline {e0:.1f}){alike}: "
@@ -123,7 +124,7 @@ def sample_verdict(base: Any, p: Any, dataset: str) -> tuple[str, str] | None:
 def nearly_collapsed(base: Any, p: Any, dataset: str) -> bool:
     """Fewer than half the baseline's effective classes, yet above the collapse line: a picture that looks
     like one shape repeated to a learner, which the project's measure does not call a collapse."""
-    h0, h1 = (F.point_stat(x, F.metric_getter("class_entropy")) for x in (base, p))
+    h0, h1 = (SS.point_stat(x, SS.metric_getter("class_entropy")) for x in (base, p))
     k = len(class_names(dataset)) or 10
     return (h0.ok and h1.ok and not collapsed(h1.mean, k)
             and effective_classes(h1.mean) < effective_classes(h0.mean) / 2)
@@ -137,11 +138,11 @@ def start_path(index: ZooIndex, dataset: str) -> Path | None:
     """"Start here": L1 one step (the spike at zero grows), L1 further (the samples change), L2 to its
     collapse (one shape repeated), then new noise (the difference stays). None without the GAN's sweeps."""
     model = "gan"
-    l1, l2 = F.find_sweep(index, model, dataset, "l1"), F.find_sweep(index, model, dataset, "l2")
+    l1, l2 = SS.find_sweep(index, model, dataset, "l1"), SS.find_sweep(index, model, dataset, "l2")
     if l1 is None or l2 is None:
         return None
-    part, nz = l1.part, F.wstat_getter(l1.part, "near_zero_pct")
-    base, c1 = l1.points[0], F.collapse_point(l1)
+    part, nz = l1.part, SS.wstat_getter(l1.part, "near_zero_pct")
+    base, c1 = l1.points[0], SS.collapse_point(l1)
     intact = [p for p in l1.points[1:] if c1 is None or p.lams["l1"] < c1.lams["l1"]] or l1.points[1:2]
     # the first stop: the largest λ whose samples are still within seed noise (the L1 lesson's point), so the
     # histogram's change is large and the grid's is none; then the first λ past it whose samples changed
@@ -150,7 +151,7 @@ def start_path(index: ZooIndex, dataset: str) -> Path | None:
     later = [p for p in intact if p.lams["l1"] > first.lams["l1"]]
     far = next((p for p in later if (v := sample_verdict(base, p, dataset)) and v[0] != "same"),
                later[-1] if later else first)
-    nz0, nz1, nzf = (F.point_stat(p, nz) for p in (base, first, far))
+    nz0, nz1, nzf = (SS.point_stat(p, nz) for p in (base, first, far))
     if not (nz0.ok and nz1.ok and nzf.ok):
         return None
     steps = [Step("explore-l1-slider", f"Drag the **L1** slider to the right, to λ = {_lam(first.lams['l1'])}.",
@@ -163,7 +164,7 @@ def start_path(index: ZooIndex, dataset: str) -> Path | None:
                           f"There, {_pct(nzf)} of the weights are near zero. Watch the selected grid. "
                           + (v[1] if v else "(Its FD was not measured.)"),
                           {"l1_min": far.lams["l1"]}))
-    c2 = F.collapse_point(l2) or l2.points[-1]
+    c2 = SS.collapse_point(l2) or l2.points[-1]
     v2 = sample_verdict(l2.points[0], c2, dataset)
     steps.append(Step("explore-l2-slider", f"Set L1 back to 0, then drag the **L2** slider to λ = "
                       f"{_lam(c2.lams['l2'])}.",
@@ -221,7 +222,7 @@ def lesson_paths(index: ZooIndex, dataset: str) -> list[Path]:
             continue
         st, q, extra, steps = les.state, None, "", ()
         if les.key == "l1-sparse":
-            sw = F.find_sweep(index, "gan", st["dataset"], "l1")
+            sw = SS.find_sweep(index, "gan", st["dataset"], "l1")
             q = _sample_question(les, sw, "l1", f"L1 λ = {_lam(st['l1'])} pulls every generator weight toward "
                                  "zero. Next to the baseline, its samples will be…")
             nxt = [p for p in sw.points if p.lams["l1"] > st["l1"]] if sw else []
@@ -229,7 +230,7 @@ def lesson_paths(index: ZooIndex, dataset: str) -> list[Path]:
                 steps = (Step("explore-l1-slider", f"Now drag **L1** further, to λ = {_lam(nxt[0].lams['l1'])}.",
                               "Watch the spike at zero in the weight histogram grow.", {"l1_min": nxt[0].lams["l1"]}),)
         elif les.key == "l2-collapse":
-            sw = F.find_sweep(index, "gan", st["dataset"], "l2")
+            sw = SS.find_sweep(index, "gan", st["dataset"], "l2")
             q = _sample_question(les, sw, "l2", f"L2 λ = {_lam(st['l2'])} shrinks every generator weight in "
                                  "proportion to its size. Its samples will be…")
             before = [p for p in sw.points[1:] if p.lams["l2"] < st["l2"]] if sw else []
@@ -238,10 +239,10 @@ def lesson_paths(index: ZooIndex, dataset: str) -> list[Path]:
                               "Watch the samples come back apart: different shapes again.",
                               {"l2_max": before[-1].lams["l2"], "l2_min": before[-1].lams["l2"]}),)
         elif les.key == "batchnorm":
-            sw = F.find_sweep(index, "gan", st["dataset"], "l2", g_norm="batch")
+            sw = SS.find_sweep(index, "gan", st["dataset"], "l2", g_norm="batch")
             p = _point(sw, "l2", st["l2"])
-            norm = F.wstat_getter(sw.part, "l2") if sw else None
-            n0, n1 = (F.point_stat(sw.points[0], norm), F.point_stat(p, norm)) if p else (Stat([]), Stat([]))
+            norm = SS.wstat_getter(sw.part, "l2") if sw else None
+            n0, n1 = (SS.point_stat(sw.points[0], norm), SS.point_stat(p, norm)) if p else (Stat([]), Stat([]))
             shrink = (f" shrinks its weights' norm from {fmt_num(n0.mean)} to {fmt_num(n1.mean)}" if n0.ok and n1.ok
                       else " shrinks its weights")
             q = _sample_question(les, sw, "l2", f"With batch norm in the generator, L2 λ = {_lam(st['l2'])}{shrink}. "

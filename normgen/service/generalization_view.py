@@ -29,16 +29,21 @@ from normgen.eval.structure import BLOCK, MIN_RATIO, has_structure, structure_ra
 from normgen.models import GenerativeModel, family
 from normgen.render.figures import fmt_num
 from normgen.render.grids import grid_image
-from normgen.service.explorer import GRID_SCALE, _lru_put, grid_size, request, select
+from normgen.service.explore_images import GRID_SCALE, grid_size, lru_put
+from normgen.service.explore_selection import select
+from normgen.service.explorer import request
 from normgen.service.heldout import MEMO_WORDS
-from normgen.service.inputs import dataset_label, dataset_status, get_index, zoo_problem
+from normgen.service.inputs import dataset_label
 from normgen.service.overfit_view import side_by_side
 from normgen.service.public_text import no_paths
+from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import get_split
-from normgen.zoo.index import Entry, load_entry, public_problem
+from normgen.service.zoo_access import get_index, zoo_problem
+from normgen.zoo.files import load_entry, public_problem
+from normgen.zoo.index import Entry
 from normgen.zoo.readings import metric, pixels
 
-# a live run is scored as the zoo scores its entries (normgen.zoo.build's EVAL_N samples from noise
+# a live run is scored as the zoo scores its entries (normgen.zoo.judges' EVAL_N samples from noise
 # EVAL_SEED; a test keeps them equal), so a run and a zoo entry of one recipe read the same. Named here:
 # the app's services do not load the zoo builder.
 EVAL_N, EVAL_SEED = 2_000, 0
@@ -107,7 +112,7 @@ class NearestView:
     image: Image.Image | None
     text: str  # markdown: what the picture shows, or why there is none
     stats: dict[str, Any] = field(default_factory=dict)
-    key: tuple | None = None  # identifies the picture (its PNG is written once: explorer.PNGS)
+    key: tuple | None = None  # identifies the picture (its PNG is written once: explore_images.PNGS)
 
 
 _NEAREST: OrderedDict[tuple, NearestView] = OrderedDict()
@@ -173,7 +178,7 @@ def nearest_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target
                     f"samples are closer to a training image than to any held-out one, on the right "
                     f"{info['closer_to_training']} of {info['n']}. " + text)
     view = NearestView(img, text, {"id": sel.id, **info}, ("nearest", *key))
-    return _lru_put(_NEAREST, key, view, size=16)  # type: ignore[no-any-return]
+    return lru_put(_NEAREST, key, view, size=16)  # type: ignore[no-any-return]
 
 
 def _memorization_note(e: Entry) -> str:

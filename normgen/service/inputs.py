@@ -1,29 +1,26 @@
-"""Inputs of the app (no gradio): validation, the choices the controls offer, the zoo index cache.
+"""Inputs of the app (no gradio): validation, the choices the controls offer, the shareable link's query.
 
 Every public endpoint of the app passes its raw inputs through these checks, because the API can
 be called without the UI: a bad value raises `InputError` (a ValueError) whose message says what
 is allowed, and the UI layer turns it into `gr.Error`. Explore lives in `normgen.service.explorer`,
-training sessions in `normgen.service.sessions`.
+training sessions in `normgen.service.sessions`; the cached zoo index and the choices it offers in
+`normgen.service.zoo_access`, the datasets this server has in `normgen.service.server_datasets`.
 """
 
 from __future__ import annotations
 
-import gzip
 import math
 import numbers
 import os
-from pathlib import Path
 from typing import Any
 
-from normgen.data import DATASETS, dataset_info, default_data_root, load_dataset
+from normgen.data import DATASETS, dataset_info
 from normgen.losses import CYCLE_NORMS
 from normgen.models import FAMILIES, MODEL_NAMES, family
 from normgen.models import SAMPLE_MODELS as _SAMPLE_MODELS
 from normgen.models.config import G_NORMS, LAMBDA_CYC_MAX, ModelConfig
 from normgen.regularizers import LAMBDA_MAX, VARIANTS
 from normgen.render.figures import fmt_lambda
-from normgen.service.public_text import no_paths
-from normgen.zoo.index import INDEX_NAME, ZooIndex, load_index, zoo_root
 
 G_NORM_LABELS = {"none": "none", "batch": "batch norm"}  # the controls' names for models.config.G_NORMS
 SEED_MAX = 2**31 - 1
@@ -271,148 +268,6 @@ def parse_cycle(lambda_cyc: Any, lambda_id: Any, cycle_norm: Any) -> dict[str, A
     return {"lambda_cyc": parse_float("lambda_cyc (weight of the cycle term)", lambda_cyc, 0.0, LAMBDA_CYC_MAX),
             "lambda_id": parse_float("lambda_id (weight of the identity term)", lambda_id, 0.0, LAMBDA_CYC_MAX),
             "cycle_norm": check_choice("cycle_norm", cycle_norm, tuple(CYCLE_NORMS))}
-
-
-# ----------------------------------------------------------------------------------------------
-# the zoo index, cached by file identity (a rebuilt index is re-read on the next call)
-
-_INDEX_CACHE: dict[str, tuple[tuple, ZooIndex]] = {}
-
-
-def get_index(root: str | Path | None = None) -> ZooIndex:
-    """The zoo index at `root` (default: $NORMGEN_ZOO or checkpoints/), re-read when the file changes.
-
-    A malformed index raises ValueError naming the file; a missing one is an empty index.
-    """
-    r = zoo_root(root)
-    path = r / INDEX_NAME
-    try:
-        st = path.stat()
-        key: tuple = (st.st_mtime_ns, st.st_size)
-    except OSError:
-        key = ("missing",)
-    hit = _INDEX_CACHE.get(str(r))
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    index = load_index(r)
-    _INDEX_CACHE[str(r)] = (key, index)
-    return index
-
-
-def zoo_problem(root: str | Path | None = None) -> str | None:
-    """None when the zoo has entries; otherwise a sentence saying what is missing and what to do."""
-    r = zoo_root(root)
-    try:
-        index = get_index(r)
-    except ValueError as exc:
-        return f"The pretrained zoo's index could not be read: {no_paths(str(exc))}. Rebuild it with `make zoo`."
-    if len(index):
-        return None
-    # the folder is named as the operator configures it, never by where it lives on the server
-    where = f"the zoo's `{INDEX_NAME}` (in `checkpoints/` beside the app, or the folder $NORMGEN_ZOO names)"
-    if not r.exists():
-        return ("No pretrained checkpoints: the zoo folder (`checkpoints/` beside the app, or the folder "
-                "$NORMGEN_ZOO names) does not exist. Build the zoo with `make zoo`, "
-                "or train a setting yourself in the **Train** tab.")
-    if not (r / INDEX_NAME).exists():
-        return (f"No pretrained checkpoints: {where} is missing. Build the zoo with `make zoo`, "
-                "or train a setting yourself in the **Train** tab.")
-    return (f"No pretrained checkpoints: {where} lists no entries yet. Build the zoo with `make zoo`, "
-            "or train a setting yourself in the **Train** tab.")
-
-
-def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None = None,
-                train_size: int | None = None) -> dict[str, list]:
-    """What the Explore controls can offer: models, datasets, g_norms, L1 and L2 lambdas
-    (always 0 plus the zoo's values), targets and variants, for `model` on `dataset` when given;
-    training-set sizes (0 = all) of those, and dropout rates (always 0) and the rest at `train_size`
-    when given."""
-    filt: dict[str, Any] = {"group": 0.0, "act": 0.0}  # Explore shows L1 / L2 settings only
-    if model:
-        filt["model"] = model
-    if dataset:
-        filt["dataset"] = dataset
-    sizes = index.values("train_size", **filt)
-    if train_size is not None:
-        filt["train_size"] = train_size
-    return {
-        "train_size": sizes or [0],
-        "dropout": sorted({0.0, *index.values("dropout", **filt)}),
-        "model": [m for m in index.values("model") if m in SAMPLE_MODELS],
-        "dataset": index.values("dataset", **({"model": model} if model else {})),
-        "g_norm": index.values("g_norm", **filt),
-        "l1": sorted({0.0, *index.values("l1", **filt)}),
-        "l2": sorted({0.0, *index.values("l2", **filt)}),
-        "target": index.values("target", **filt),
-        "variant": index.values("variant", **filt),
-        "seed": index.values("seed", **filt),
-        # the adversarial losses the zoo trained (LOSSES names, in their order): Explore's Loss control
-        "loss": [k for k in LOSSES if k in {loss_name(*e.setting[:2]) for e in index.find(**filt)}] or ["ns"],
-    }
-
-
-# ----------------------------------------------------------------------------------------------
-# datasets on this server
-
-
-def dataset_status(data_root: str | Path | None = None) -> dict[str, str | None]:
-    """name -> None if it can be trained on here, else the reason why not (a dataset made offline
-    always can; the others need their torchvision files in their folder under the data root)."""
-    root = Path(data_root) if data_root else default_data_root()
-    files = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
-    out: dict[str, str | None] = {}
-    for name, info in DATASETS.items():
-        if info.offline:
-            out[name] = None
-            continue
-        raw = root / str(info.folder) / "raw"
-        if info.present_as:
-            ok, where = any((root / p).exists() for p in info.present_as), " or ".join(info.present_as)
-        else:
-            ok, where = all((raw / f).exists() or (raw / f"{f}.gz").exists() for f in files), f"{info.folder}/raw files"
-        out[name] = None if ok else (
-            f"{info.label} is not on this server (no {where} in its data folder; "
-            "set $NORMGEN_DATA to a folder that has them)")
-    return out
-
-
-def train_split_size(name: str, data_root: str | Path | None = None) -> int | None:
-    """How many images the training split of `name` has on this server (None when unknown): read from
-    the idx file's header for a torchvision dataset, counted for one made offline (cached)."""
-    root = Path(data_root) if data_root else default_data_root()
-    key = (name, str(root))
-    if key not in _SPLIT_SIZES:
-        _SPLIT_SIZES[key] = _count_train(name, root)
-    return _SPLIT_SIZES[key]
-
-
-_SPLIT_SIZES: dict[tuple[str, str], int | None] = {}
-
-
-def _count_train(name: str, root: Path) -> int | None:
-    info = DATASETS[name]
-    if info.offline:
-        return len(load_dataset(name, root=root, download=False))
-    if info.train_count is not None:
-        return info.train_count
-    raw = root / str(info.folder) / "raw" / "train-images-idx3-ubyte"
-    try:
-        if raw.is_file():
-            head = raw.open("rb").read(8)
-        else:
-            with gzip.open(raw.with_name(raw.name + ".gz"), "rb") as f:
-                head = f.read(8)
-    except OSError:
-        return None
-    return int.from_bytes(head[4:8], "big") if len(head) == 8 else None
-
-
-def train_size_label(dataset: str, n: int, data_root: str | Path | None = None) -> str:
-    """How a training-set size reads on a control: 'all 60,000' (the split's real size), '2,000'."""
-    if n:
-        return f"{n:,}"
-    total = train_split_size(dataset, data_root) if dataset in DATASETS else None
-    return f"all {total:,}" if total else "all"
 
 
 def env_number(name: str, default: float) -> float:

@@ -21,6 +21,7 @@ from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.service import links
 from normgen.zoo import findings as F
 from normgen.zoo import small_data as SD
+from normgen.zoo import sweep_stats as SS
 from normgen.zoo.coverage import collapsed, coverage_words, effective_classes
 from normgen.zoo.index import ZooIndex
 from normgen.zoo.readings import images_words
@@ -63,27 +64,27 @@ def l1_sparse(index: ZooIndex, dataset: str) -> Lesson:
     """L1 on the GAN generator: the largest λ whose judge FD stays inside (or near) the baseline's seed
     spread, and how many weights are near zero there and at the largest λ before collapse."""
     key, title, model = "l1-sparse", "L1 makes weights sparse", "gan"
-    sw = F.find_sweep(index, model, dataset, "l1")
+    sw = SS.find_sweep(index, model, dataset, "l1")
     if sw is None:
         return _missing(key, title, f"L1 sweep of the {family(model).label} generator on {dataset}")
-    part, nz, fd = sw.part, F.wstat_getter(sw.part, "near_zero_pct"), F.metric_getter("fd")
-    base, c = sw.points[0], F.collapse_point(sw)
+    part, nz, fd = sw.part, SS.wstat_getter(sw.part, "near_zero_pct"), SS.metric_getter("fd")
+    base, c = sw.points[0], SS.collapse_point(sw)
     intact = [p for p in sw.points[1:] if c is None or p.lams["l1"] < c.lams["l1"]]
-    nz0, fd0 = F.point_stat(base, nz), F.point_stat(base, fd)
-    ok = [p for p in intact if F.point_stat(p, fd).ok and F.point_stat(p, nz).ok]
+    nz0, fd0 = SS.point_stat(base, nz), SS.point_stat(base, fd)
+    ok = [p for p in intact if SS.point_stat(p, fd).ok and SS.point_stat(p, nz).ok]
     if not (ok and nz0.ok and fd0.ok):
         return _missing(key, title, f"L1 points with sparsity and FD for the {family(model).label} generator")
-    free = [p for p in ok if len(fd0.vals) > 1 and versus_spread(fd0, F.point_stat(p, fd).mean) != "outside"]
+    free = [p for p in ok if len(fd0.vals) > 1 and versus_spread(fd0, SS.point_stat(p, fd).mean) != "outside"]
     p = free[-1] if free else ok[0]
     s1 = (f"In the GAN {part}, L1 λ={fmt_lambda(p.lams['l1'])} raised the near-zero weights from "
-          f"{nz0.fmt('.1f', '%', compact=True)} to {F.point_stat(p, nz).fmt('.1f', '%', compact=True)}; "
-          f"{change(fd0, F.point_stat(p, fd), 'judge FD')}.")
+          f"{nz0.fmt('.1f', '%', compact=True)} to {SS.point_stat(p, nz).fmt('.1f', '%', compact=True)}; "
+          f"{change(fd0, SS.point_stat(p, fd), 'judge FD')}.")
     last = ok[-1]
     s2 = ""
     if last is not p:
-        s2 = (f" At λ={fmt_lambda(last.lams['l1'])}, {F.point_stat(last, nz).fmt('.1f', '%', compact=True)} are "
-              f"near zero; {change(fd0, F.point_stat(last, fd), 'judge FD')}.")
-    zero = F.point_stat(p, F.wstat_getter(part, "zero_pct"))
+        s2 = (f" At λ={fmt_lambda(last.lams['l1'])}, {SS.point_stat(last, nz).fmt('.1f', '%', compact=True)} are "
+              f"near zero; {change(fd0, SS.point_stat(last, fd), 'judge FD')}.")
+    zero = SS.point_stat(p, SS.wstat_getter(part, "zero_pct"))
     s3 = (f" Exactly zero: {zero.fmt('.2f', '%', compact=True)}: in the loss, L1 makes weights small, not zero."
           if zero.ok and zero.mean < 1.0 else "")
     return Lesson(key, title, s1 + s2 + s3, _state(model, dataset, l1=p.lams["l1"]))
@@ -92,25 +93,25 @@ def l1_sparse(index: ZooIndex, dataset: str) -> Lesson:
 def l2_collapse(index: ZooIndex, dataset: str) -> Lesson:
     """L2 on the GAN generator: the smallest λ whose samples collapse, its weight norm and coverage."""
     key, title, model = "l2-collapse", "How much L2 can the GAN take?", "gan"  # the title does not give the answer away
-    sw = F.find_sweep(index, model, dataset, "l2")
+    sw = SS.find_sweep(index, model, dataset, "l2")
     if sw is None:
         return _missing(key, title, f"L2 sweep of the {family(model).label} generator on {dataset}")
     part, k = sw.part, len(class_names(dataset)) or 10
-    norm, ent, conf = F.wstat_getter(part, "l2"), F.metric_getter("class_entropy"), F.metric_getter("confident_pct")
-    base, c = sw.points[0], F.collapse_point(sw)
-    h0, n0 = F.point_stat(base, ent), F.point_stat(base, norm)
+    norm, ent, conf = SS.wstat_getter(part, "l2"), SS.metric_getter("class_entropy"), SS.metric_getter("confident_pct")
+    base, c = sw.points[0], SS.collapse_point(sw)
+    h0, n0 = SS.point_stat(base, ent), SS.point_stat(base, norm)
     if not (h0.ok and n0.ok):
         return _missing(key, title, "class entropy or weight norm for the GAN's L2 baseline")
     if c is None:
         last = sw.points[-1]
-        h = F.point_stat(last, ent)
+        h = SS.point_stat(last, ent)
         text = (f"No L2 point of this sweep collapsed the GAN: at the largest, λ={fmt_lambda(last.lams['l2'])}, the "
                 f"samples are {coverage_words(h.mean, k) if h.ok else 'of unmeasured coverage'} (baseline "
                 f"{coverage_words(h0.mean, k)}).")
         return Lesson(key, title, text, _state(model, dataset, l2=last.lams["l2"]))
-    h, n = F.point_stat(c, ent), F.point_stat(c, norm)
+    h, n = SS.point_stat(c, ent), SS.point_stat(c, norm)
     before = [p for p in sw.points[1:] if p.lams["l2"] < c.lams["l2"]]
-    look = F.pictures(base, c, compact=True)
+    look = SS.pictures(base, c, compact=True)
     s1 = (f"From L2 λ={fmt_lambda(c.lams['l2'])} the GAN's samples collapse: they cover "
           f"{effective_classes(h.mean):.1f} of {k} classes (baseline {effective_classes(h0.mean):.1f})"
           + (f", {look}" if look else "") + f"; the {part}'s weight norm fell from "
@@ -118,11 +119,11 @@ def l2_collapse(index: ZooIndex, dataset: str) -> Lesson:
     s2 = ""
     if before:
         b = before[-1]
-        hb = F.point_stat(b, ent)
+        hb = SS.point_stat(b, ent)
         if hb.ok and not collapsed(hb.mean, k):
             s2 = (f" At λ={fmt_lambda(b.lams['l2'])} they still spread over {effective_classes(hb.mean):.1f} of "
                   f"{k} classes.")
-    c0, c1 = F.point_stat(base, conf), F.point_stat(c, conf)
+    c0, c1 = SS.point_stat(base, conf), SS.point_stat(c, conf)
     s3 = ""
     if c0.ok and c1.ok and c1.mean > c0.mean:
         s3 = (f" The judge is confident about {c1.fmt('.0f', '%', compact=True)} of the collapsed samples "
@@ -133,25 +134,25 @@ def l2_collapse(index: ZooIndex, dataset: str) -> Lesson:
 def batchnorm(index: ZooIndex, dataset: str) -> Lesson:
     """The batch-norm GAN's L2 axis beside the same λ without normalization: weight norm and judge FD."""
     key, title, model = "batchnorm", "Batch norm and penalties", "gan"
-    bn, plain = F.find_sweep(index, model, dataset, "l2", g_norm="batch"), F.find_sweep(index, model, dataset, "l2")
+    bn, plain = SS.find_sweep(index, model, dataset, "l2", g_norm="batch"), SS.find_sweep(index, model, dataset, "l2")
     if bn is None or plain is None:
         return _missing(key, title, "L2 sweep of the GAN with and without batch norm in the generator")
     k = len(class_names(dataset)) or 10
-    norm, fd, ent = F.wstat_getter(bn.part, "l2"), F.metric_getter("fd"), F.metric_getter("class_entropy")
+    norm, fd, ent = SS.wstat_getter(bn.part, "l2"), SS.metric_getter("fd"), SS.metric_getter("class_entropy")
     pairs = [(p, _near(plain, "l2", p.lams["l2"])) for p in bn.points[1:]]
-    pairs = [(p, q) for p, q in pairs if q is not None and F.point_stat(p, fd).ok and F.point_stat(q, fd).ok
-             and not (F.point_stat(p, ent).ok and collapsed(F.point_stat(p, ent).mean, k))]
-    fd_bn0, fd_pl0, n0 = F.point_stat(bn.points[0], fd), F.point_stat(plain.points[0], fd), F.point_stat(bn.points[0],
-                                                                                                        norm)
+    pairs = [(p, q) for p, q in pairs if q is not None and SS.point_stat(p, fd).ok and SS.point_stat(q, fd).ok
+             and not (SS.point_stat(p, ent).ok and collapsed(SS.point_stat(p, ent).mean, k))]
+    fd_bn0, fd_pl0 = SS.point_stat(bn.points[0], fd), SS.point_stat(plain.points[0], fd)
+    n0 = SS.point_stat(bn.points[0], norm)
     if not pairs or not (fd_bn0.ok and fd_pl0.ok and n0.ok):
         return _missing(key, title, "L2 points at the same λ with and without batch norm")
     p, q = pairs[-1]
-    n = F.point_stat(p, norm)
+    n = SS.point_stat(p, norm)
     s1 = (f"Batch norm divides by the batch's spread, so smaller weights before it need not change its output. "
           f"With it, L2 λ={fmt_lambda(p.lams['l2'])} shrank the GAN generator's weight norm from "
-          f"{n0.fmt(compact=True)} to {n.fmt(compact=True)}; {change(fd_bn0, F.point_stat(p, fd), 'judge FD')}.")
-    s2 = f" Without batch norm, the same λ: {change(fd_pl0, F.point_stat(q, fd), 'judge FD')}."
-    moved = len(fd_bn0.vals) > 1 and versus_spread(fd_bn0, F.point_stat(p, fd).mean) == "outside"
+          f"{n0.fmt(compact=True)} to {n.fmt(compact=True)}; {change(fd_bn0, SS.point_stat(p, fd), 'judge FD')}.")
+    s2 = f" Without batch norm, the same λ: {change(fd_pl0, SS.point_stat(q, fd), 'judge FD')}."
+    moved = len(fd_bn0.vals) > 1 and versus_spread(fd_bn0, SS.point_stat(p, fd).mean) == "outside"
     s3 = (" Batch norm did not fully hide the penalty." if moved else
           " Within the seed spread, batch norm hid the penalty from the samples." if len(fd_bn0.vals) > 1 else
           " With one batch-norm baseline seed, the zoo cannot tell an effect from seed noise.")

@@ -24,11 +24,16 @@ from normgen.checkpoints import CheckpointError
 from normgen.data import Dataset, DatasetUnavailable
 from normgen.models import GenerativeModel, family
 from normgen.render.grids import grid_image
-from normgen.service.explorer import _lru_put, request, select
-from normgen.service.inputs import dataset_label, dataset_status, get_index, zoo_problem
+from normgen.service.explore_images import lru_put
+from normgen.service.explore_selection import select
+from normgen.service.explorer import request
+from normgen.service.inputs import dataset_label
 from normgen.service.public_text import no_paths
+from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import get_split
-from normgen.zoo.index import Entry, load_entry, public_problem
+from normgen.service.zoo_access import get_index, zoo_problem
+from normgen.zoo.files import load_entry, public_problem
+from normgen.zoo.index import Entry
 from normgen.zoo.readings import pixels
 
 SHOWN = 8  # images per row
@@ -164,7 +169,7 @@ def reconstruction_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any,
         text += " Choose a penalty (λ above 0) to put its reconstructions beside the baseline's."
     info["pixels"] = pixels(sel.dataset)
     view = ReconstructionView(img, text, {"ids": [e.id for e in shown], **info}, ("recon", *key))
-    return _lru_put(_RECON, key, view, size=8)  # type: ignore[no-any-return]
+    return lru_put(_RECON, key, view, size=8)  # type: ignore[no-any-return]
 
 
 __all__ = ["side_by_side", "reconstruction_picture", "reconstruction_words", "reconstruction_view",

@@ -1,4 +1,4 @@
-"""Explore's figures drawn ahead of time (those the page shows as pictures: explorer.PAGE_FIGURES): every
+"""Explore's figures drawn ahead of time (those the page shows as pictures: explore_figures.PAGE_FIGURES): every
 pair of checkpoints Explore can show (each setting of the zoo beside its baseline, found with Explore's own
 `select`), the default model first, into
 normgen.service.figure_cache's store; with `grids`, also the pair's grids and heat maps from the page's
@@ -25,19 +25,12 @@ import torch
 
 from normgen.checkpoints import CheckpointError
 from normgen.service import inputs as I
-from normgen.service.explorer import (
-    PAGE_FIGURES,
-    Selection,
-    figures,
-    idle_for,
-    missing_figures,
-    png_path,
-    select,
-    show,
-    shown_parts,
-)
+from normgen.service.explore_figures import PAGE_FIGURES, figures, missing_figures, shown_parts
+from normgen.service.explore_selection import Selection, select
+from normgen.service.explorer import idle_for, png_path, show
 from normgen.service.figure_cache import enabled
 from normgen.service.sessions import lower_thread_priority
+from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.zoo.index import Entry, ZooIndex
 
 IDLE_S = 0.4  # the background pass draws only after this long without an Explore request
@@ -47,12 +40,12 @@ def reachable_pairs(index: ZooIndex) -> Iterator[tuple[Selection, Entry, Entry]]
     """(selection, baseline entry, selected entry) of every setting the Explore controls can ask for,
     each pair once, the default model and dataset first, full training sets before small ones."""
     seen: set[tuple] = set()
-    models = sorted(I.zoo_choices(index)["model"], key=lambda m: (m != I.DEFAULT_MODEL, m))
+    models = sorted(zoo_choices(index)["model"], key=lambda m: (m != I.DEFAULT_MODEL, m))
     for model in models:
-        datasets = sorted(I.zoo_choices(index, model)["dataset"], key=lambda d: (d != I.DEFAULT_DATASET, d))
+        datasets = sorted(zoo_choices(index, model)["dataset"], key=lambda d: (d != I.DEFAULT_DATASET, d))
         for dataset in datasets:
-            for size in sorted(I.zoo_choices(index, model, dataset)["train_size"]):
-                c = I.zoo_choices(index, model, dataset, size)
+            for size in sorted(zoo_choices(index, model, dataset)["train_size"]):
+                c = zoo_choices(index, model, dataset, size)
                 for g_norm in c["g_norm"]:
                     for dropout in c["dropout"]:
                         for target in c["target"] or I.target_choices(model)[:1]:
@@ -76,7 +69,7 @@ def prerender(root: str | None = None, *, limit: int = 1_000, wait_idle: Callabl
     t0 = time.perf_counter()
     pairs = drawn = warmed = 0
     try:
-        index = I.get_index(root)
+        index = get_index(root)
     except ValueError:
         return {"pairs": 0, "drawn": 0, "seconds": 0.0}
     for s, base, sel in reachable_pairs(index):

@@ -231,7 +231,7 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
                     notes: list[str]) -> Summary:
     """Describe what changed between `base` and `sel`, from their weight statistics over `parts` (`wb`,
     `ws`: `totals`-shaped; the index's figures of the stored files where it has them, see
-    explorer.entry_totals),
+    explore_figures.entry_totals),
     the mean pixel change of their samples from noise `seed`, and the judge metrics the index holds;
     `exact` / `notes` say how the selection was made."""
     where = " + ".join(parts)

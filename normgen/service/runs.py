@@ -6,6 +6,9 @@ latest fixed-noise samples, finally the TrainResult). The streaming handler only
 so when the stream is cancelled (Stop button, closed tab, `job.cancel()` from gradio_client) the
 run still holds its last state: `stop()` ends the worker and `finalize()` writes the downloads from
 the weights it kept. A worker whose stream nobody reads for HEARTBEAT_S seconds stops by itself.
+
+Its downloads are written by normgen.service.run_files, a run trained in its own process is relayed by
+normgen.service.run_relay, and a session holds its latest run in a normgen.service.train_store.TrainStore.
 """
 
 from __future__ import annotations
@@ -25,20 +28,23 @@ import torch
 from PIL import Image
 
 from normgen.config import TrainConfig
+from normgen.engine.live_lambdas import LiveLambdas
 from normgen.engine.sampling import ROW_LABELS, sample, translation_rows
-from normgen.engine.train import LiveLambdas, Progress, TrainResult
+from normgen.engine.train import Progress, TrainResult
 from normgen.models import family
 from normgen.regularizers import PENALTIES
 from normgen.render.figures import fmt_lambda
 from normgen.render.grids import grid_image
-from normgen.service import run_files, workdir
+from normgen.service import run_files, run_relay, workdir
 from normgen.service import train_process as TP
 from normgen.service import train_translation as TT
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.cpu_share import governor
-from normgen.service.explorer import grid_size, idle_for
+from normgen.service.explore_images import grid_size
+from normgen.service.explorer import idle_for
 from normgen.service.pace import BOOK
 from normgen.service.public_text import no_paths
+from normgen.service.run_estimate import pace_kind
 from normgen.service.sessions import (
     GRID_SCALE,
     HEARTBEAT_S,
@@ -47,13 +53,12 @@ from normgen.service.sessions import (
     RunPlan,
     get_data,
     lower_thread_priority,
-    pace_kind,
     release_memory,
     train_nice,
 )
-from normgen.service.uploads import Upload
 from normgen.service.zerogpu import training_function
-from normgen.zoo.index import Entry, load_entry
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import Entry
 
 SHARE_CHECK_S = 0.25  # how often a run asks whether Explore is busy
 EXPLORE_QUIET_S = 2.0  # Explore idle this long: the run takes every thread again
@@ -146,7 +151,7 @@ class Run:
                 torch.set_num_threads(want)
             self.threads = want
 
-    def _project_end(self) -> None:
+    def project_end(self) -> None:
         """Tell the line when this run ends by its own pace so far: the steps left at its measured seconds
         per step (within the time budget), and the measuring and saving the estimate allowed for."""
         if self.ticket is None or self.step < 3 or self.elapsed <= 0:
@@ -157,7 +162,7 @@ class Run:
 
     def _progress(self, p: Progress) -> None:
         self.step, self.elapsed = p.step, p.elapsed
-        self._project_end()
+        self.project_end()
         self.history.append(dict(p.record))
         if p.samples is not None:
             self.samples, self.sample_step = TP.picture(self.cfg, p.model, p.samples, self.inputs), p.step
@@ -240,59 +245,7 @@ class Run:
         job = TP.Job(self.cfg, self.data_root, self.plan.device,
                      {k: v.detach().cpu() for k, v in init.state_dict().items()} if init is not None else None,
                      train_nice(), TRAIN_THREADS, **self._measure_args())
-        proc = self.process = TP.TrainProcess(job)
-        stopping = False
-        try:
-            while True:
-                if not stopping and self.should_stop():
-                    stopping = proc.send(("stop",)) or True
-                pending = self.live.settled()
-                if pending:
-                    proc.send(("lambdas", pending))
-                try:
-                    msg = proc.recv(0.1)
-                except (EOFError, OSError):
-                    self.status, self.message = "error", (f"training failed: the training process ended before "
-                                                          f"its result ({proc.exit_words()}); nothing was kept. "
-                                                          "Start the run again.")
-                    return None
-                if msg is None:
-                    continue
-                kind, *rest = msg
-                if kind == "started":
-                    self.nice, self.child_threads = rest
-                elif kind == "progress":
-                    step, elapsed, record, pic, changes, self.child_threads = rest
-                    self.live.changes[:] = changes
-                    self.step, self.elapsed = step, elapsed
-                    self._project_end()
-                    self.history.append(record)
-                    if pic is not None:
-                        self.samples, self.sample_step = pic, step
-                    self.wake.put(None)
-                elif kind == "status":
-                    self.message = rest[0]
-                    self.wake.put(None)
-                elif kind == "error":
-                    self.status, self.message = "error", rest[0]
-                    return None
-                elif kind == "result":
-                    if "state" not in rest[0]:  # it stopped before its first step: nothing to keep
-                        self.status, self.message = rest[0]["status"], rest[0]["message"]
-                        return None
-                    return self._result_of(rest[0])
-        finally:
-            self.process = None
-            proc.close()
-
-    def _result_of(self, out: dict[str, Any]) -> TrainResult:
-        self.live.changes[:] = out["changes"]
-        self.inputs = out["inputs"]
-        self.generalization, self.generalization_note, self.translation = (out["generalization"], out["note"],
-                                                                           out["translation"])
-        model = TP.rebuild(out["config"], out["state"])
-        return TrainResult(model, out["config"], out["status"], out["steps"], out["elapsed"], out["history"],
-                           out["samples"], out["message"], out["device"])
+        return run_relay.train_in_process(self, job)
 
     # -- λ while it trains ------------------------------------------------------------------------
     def set_lambdas(self, settle_s: float = 0.0, **lams: float) -> str:
@@ -410,43 +363,6 @@ def stop(run: Run, wait: float = 30.0) -> Snapshot:
     return run.snapshot()
 
 
-class TrainStore:
-    """Per-session holder of the latest run (the value of a gr.State). Gradio deep-copies a State's
-    initial value for every new session: a copy is a fresh, empty store."""
-
-    def __init__(self) -> None:
-        self.run: Run | None = None
-        self.upload: Upload | None = None  # the visitor's own images (normgen.service.uploads), if any
-        self.key = uuid.uuid4().hex  # this session, for the per-visitor cap of the admission
-        self.slider_moved: dict[str, float] = {}  # λ name -> when its slider last moved (monotonic s)
-        self.seat: Any = None  # this session's place in a class (normgen.classroom.results.Seat), if it joined one
-
-    def __deepcopy__(self, memo: dict) -> TrainStore:
-        return TrainStore()
-
-    def replace_run(self, run: Run) -> Run:
-        """Stop this session's previous run (if any), drop its files, and hold the new one."""
-        old = self.run
-        if old is not None:
-            old.stop_event.set()
-            old.cleanup()
-        self.run = run
-        return run
-
-    def set_upload(self, upload: Upload | None) -> None:
-        """Hold `upload` (None: none) for the next runs; the previous one's folder is removed (a run
-        that trained on it has its images in memory already)."""
-        old, self.upload = self.upload, upload
-        if old is not None and old is not upload:
-            old.remove()
-
-    def cleanup(self) -> None:
-        if self.run is not None:
-            self.run.stop_event.set()
-            self.run.cleanup()
-        self.set_upload(None)
-
-
 def compare_samples(run: Run, entry: Entry, index_root: Any, seed: int) -> tuple[Image.Image, Image.Image]:
     """The run's kept model and a zoo checkpoint, sampled from the same noise."""
     if run.result is None:
@@ -460,5 +376,3 @@ def compare_samples(run: Run, entry: Entry, index_root: Any, seed: int) -> tuple
         return grid_image(mine, nrow=k, scale=GRID_SCALE), grid_image(theirs, nrow=k, scale=GRID_SCALE)
     n, nrow = grid_size(run.cfg.model.name, run.cfg.model.num_classes)
     mine = sample(run.result.model, n, seed)
-    theirs = sample(other, n, seed)
-    return grid_image(mine, nrow=nrow, scale=GRID_SCALE), grid_image(theirs, nrow=nrow, scale=GRID_SCALE)

@@ -22,7 +22,8 @@ from normgen.models import GenerativeModel
 from normgen.render.figures import fmt_num
 from normgen.service import translation_view as TV
 from normgen.service.inputs import dataset_label
-from normgen.zoo.index import ZooIndex, load_judge
+from normgen.zoo.files import load_judge
+from normgen.zoo.index import ZooIndex
 from normgen.zoo.verdicts import Effect, Stat
 
 ROWS = 6  # held-out inputs in the progress picture

@@ -10,7 +10,8 @@
 Resumable: an entry is skipped when the index lists it, its file's sha256 matches and its recipe
 (full TrainConfig + evaluation settings) is unchanged; the index is rewritten atomically after every
 finished entry, so an interruption loses at most the entries in flight. Judges missing from
-`ROOT/judges/` are trained first, and the real-vs-real floor of each dataset is computed once.
+`ROOT/judges/` are trained first, and the real-vs-real floor of each dataset is computed once
+(normgen.zoo.judges).
 
 Per entry: train with normgen.engine.train.train (the one training loop); save the sampling parts
 (GAN/cGAN generator, VAE decoder + encoder) and the discriminator wherever a number on screen is about it
@@ -35,31 +36,33 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from normgen.checkpoints import load, save, sha256
-from normgen.data import load_dataset
 from normgen.engine.sampling import sample
 from normgen.engine.train import train
 from normgen.eval.generalization import generalization
-from normgen.eval.judge import default_recipe, load_judge_file, save_judge, train_judge
 from normgen.eval.metrics import part_totals, sigma_max
-from normgen.eval.quality import evaluate, floor, real_reference
-from normgen.eval.ruler import ruler
+from normgen.eval.quality import evaluate
 from normgen.eval.translation import translation_scores
 from normgen.models import build_model, family
 from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex, load_index, write_index
+from normgen.zoo.judges import (
+    EVAL_N,
+    EVAL_SEED,
+    JUDGE_STEPS,
+    cached_split,
+    ensure_judges_and_floors,
+    judge_reference,
+    judge_sha,
+)
 from normgen.zoo.pretrain import pretrained_run
 from normgen.zoo.spec import DATASETS, ZooSpec, spec
 
-EVAL_N = 2_000  # generated (and real train) images per FD; the floor uses the same n (FD grows as n shrinks)
-EVAL_SEED = 0  # the noise every entry is scored with (independent of its training seed)
 TRANSLATION_N = 2_000  # held-out A images a translator is scored on (and as many other B images)
-JUDGE_STEPS = 1500
+_SIZES: dict[tuple, int] = {}  # per process: projected file sizes (projected_bytes)
 
-_CACHE: dict[Any, Any] = {}  # per process: datasets, judges, real references
 
 # an engine gets the jobs (entry id -> job dict for build_entry) and reports each row or error to `finish`
 Finish = Callable[[str, "dict | None", "BaseException | None"], None]
@@ -106,36 +109,19 @@ def stored_parts(s: ZooSpec) -> list[str]:
 def projected_bytes(s: ZooSpec, half: bool = True) -> int:
     """Size of the entry's file: stored tensors' bytes plus ~2 KB of header."""
     half = half and not s.float32
-    key = ("size", s.model, s.dataset, s.g_norm, s.d_norm, tuple(stored_parts(s)), half)
-    if key not in _CACHE:
+    key = (s.model, s.dataset, s.g_norm, s.d_norm, tuple(stored_parts(s)), half)
+    if key not in _SIZES:
         model = build_model(s.config(1).model)
         n = 0
         for part in stored_parts(s):
             for v in model.parts[part].state_dict().values():
                 n += v.numel() * (2 if half and v.is_floating_point() else v.element_size())  # bfloat16: 2 bytes
-        _CACHE[key] = n + 2048
-    return _CACHE[key]
+        _SIZES[key] = n + 2048
+    return _SIZES[key]
 
 
 # ----------------------------------------------------------------------------------------------
-# per-process resources
-
-
-def cached_split(name: str, train: bool, data_root: str | None, device: str):
-    """A dataset split, loaded once per process (the build's workers and `zoo rescore` share it)."""
-    key = ("data", name, train, device)
-    if key not in _CACHE:
-        _CACHE[key] = load_dataset(name, root=data_root, train=train, device=device, download=False)
-    return _CACHE[key]
-
-
-def judge_reference(root: Path, dataset: str, data_root: str | None, device: str):
-    """The zoo's judge of `dataset` and its real-test reference statistics, once per process."""
-    key = ("judge", str(root), dataset, device)
-    if key not in _CACHE:
-        judge = load_judge_file(root / "judges" / f"{dataset}.safetensors", device=device)
-        _CACHE[key] = (judge, real_reference(judge, cached_split(dataset, False, data_root, device)))
-    return _CACHE[key]
+# one entry (in a worker)
 
 
 def _init_worker(threads: int) -> None:
@@ -175,7 +161,7 @@ def build_entry(job: dict) -> dict:
     row = {k: v for k, v in s.to_dict().items() if k not in ("priority", "tag")}
     row.update(steps=res.steps, device=res.device, wall_s=round(res.elapsed, 2), sha256=sha256(path),
                parts=parts, metrics=metrics, weights=weights, status=res.status, message=res.message,
-               recipe=recipe_hash(cfg.to_dict(), job["eval_n"], half, _judge_sha(root, s.dataset)),
+               recipe=recipe_hash(cfg.to_dict(), job["eval_n"], half, judge_sha(root, s.dataset)),
                priority=s.priority, tag=s.tag,
                half_max_diff=half_diff, bytes=path.stat().st_size)
     if trained:
@@ -201,7 +187,7 @@ def plan(index: ZooIndex, entries: list[ZooSpec], *, steps: int | None, eval_n: 
             continue
         path = index.root / e.file
         want = recipe_hash(s.config(steps).to_dict(), eval_n, half and not s.float32,
-                           _judge_sha(index.root, s.dataset))
+                           judge_sha(index.root, s.dataset))
         fresh = (path.is_file() and sha256(path) == e.sha256 and _recipe(index, s.id) == want
                  and set(stored_parts(s)) <= set(e.parts))
         out.append((s, "ok" if fresh else "stale"))
@@ -211,58 +197,6 @@ def plan(index: ZooIndex, entries: list[ZooSpec], *, steps: int | None, eval_n: 
 def _recipe(index: ZooIndex, entry_id: str) -> str | None:
     e = index.get(entry_id)
     return e.extra.get("recipe") if e else None
-
-
-def ensure_judges_and_floors(index: ZooIndex, datasets: list[str], *, data_root: str | None, device: str,
-                             eval_n: int, judge_steps: int, log: Callable[[str], None] = print) -> None:
-    """Train missing judges (ROOT/judges/<dataset>.safetensors) and compute missing floors."""
-    for ds in datasets:
-        rel = f"judges/{ds}.safetensors"
-        path = index.root / rel
-        if not path.is_file():
-            recipe = default_recipe(ds)
-            if recipe["arch"] == "plain":  # the colour judge keeps its own (longer) schedule
-                recipe["steps"] = judge_steps
-            log(f"training the {ds} judge ({recipe['steps']} steps) -> {path}")
-            res = train_judge(cached_split(ds, True, data_root, device), cached_split(ds, False, data_root, device),
-                              device=device, **recipe)
-            save_judge(path, res)
-            log(f"  {ds} judge: test accuracy {res.test_acc:.2f}% in {res.seconds:.0f} s")
-        index.judges[ds] = rel
-        f = index.floors.get(ds, {})
-        if f.get("n") != eval_n or f.get("judge_sha") != _sha(path):
-            judge, ref = judge_reference(index.root, ds, data_root, device)
-            train_ds, test_ds = cached_split(ds, True, data_root, device), cached_split(ds, False, data_root, device)
-            index.floors[ds] = {**floor(judge, train_ds, test_ds,
-                                        n=eval_n, seed=EVAL_SEED, ref=ref), "judge_sha": _sha(path),
-                                "judge_test_acc": getattr(judge, "meta", {}).get("test_acc")}
-            log(f"  {ds} floor (real train vs real test, n={eval_n}): fd {index.floors[ds]['fd']:.3f}")
-        if "ruler" not in index.floors[ds]:
-            add_ruler(index, ds, data_root=data_root, device=device, eval_n=eval_n, log=log)
-
-
-def add_ruler(index: ZooIndex, ds: str, *, data_root: str | None, device: str, eval_n: int,
-              log: Callable[[str], None] = print) -> dict[str, float]:
-    """Score the ruler's reference sets (normgen.eval.ruler) with the zoo's judge of `ds` at the entries'
-    n and store them in the dataset's floor record (index.floors[ds]["ruler"])."""
-    judge, ref = judge_reference(index.root, ds, data_root, device)
-    rungs = ruler(judge, cached_split(ds, True, data_root, device), cached_split(ds, False, data_root, device),
-                  n=eval_n, seed=EVAL_SEED, ref=ref)
-    index.floors.setdefault(ds, {})["ruler"] = rungs
-    log(f"  {ds} ruler (n={eval_n}): " + ", ".join(f"{k} {v:.2f}" for k, v in rungs.items()))
-    return rungs
-
-
-def _sha(path: Path) -> str:
-    key = ("sha", str(path), path.stat().st_mtime_ns)
-    if key not in _CACHE:
-        _CACHE[key] = sha256(path)
-    return _CACHE[key]
-
-
-def _judge_sha(root: Path, dataset: str) -> str:
-    path = root / "judges" / f"{dataset}.safetensors"
-    return _sha(path) if path.is_file() else ""
 
 
 @dataclass

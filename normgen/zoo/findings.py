@@ -3,7 +3,8 @@
 Every number comes from the zoo index; a statement the index cannot back is not made, and its
 section is listed as "not measured yet" instead. Textbook claims are checked against the numbers,
 and the verdict follows them (holds / not shown / does not hold / cannot tell). Used by the Learn tab
-(normgen.app.tabs.learn).
+(normgen.app.tabs.learn). This module owns the sections and their statements; a sweep's numbers are read
+with normgen.zoo.sweep_stats, and the BatchNorm section is normgen.zoo.batchnorm_findings.
 """
 
 from __future__ import annotations
@@ -14,108 +15,19 @@ from normgen.data import class_names, dataset_info
 from normgen.models import SAMPLE_MODELS, family
 from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.zoo import sweeps as S
-from normgen.zoo.coverage import collapsed, coverage_words, picture_words
+from normgen.zoo.batchnorm_findings import batchnorm_findings
+from normgen.zoo.coverage import collapsed, coverage_words
 from normgen.zoo.index import ZooIndex
-from normgen.zoo.readings import in_file, metric, of, stored_dtype, weight_stat
-from normgen.zoo.readings import stat as seed_stat
+from normgen.zoo.readings import in_file, metric, stored_dtype
 from normgen.zoo.spec import DATASETS as GRID_DATASETS
+from normgen.zoo.sweep_stats import axis_table, collapse_point, collapsed_baseline, find_sweep, pictures
+from normgen.zoo.sweep_stats import lam_words as _lam  # the short names keep the sentences below readable
+from normgen.zoo.sweep_stats import metric_getter as _m
+from normgen.zoo.sweep_stats import point_stat as _stat
+from normgen.zoo.sweep_stats import wstat_getter as _wstat
 from normgen.zoo.verdicts import Stat, change, versus_spread
 
 VARIANT_MODELS = ("gan", "vae")  # the families whose proximal / decoupled / group sweeps the page reports
-
-
-def _stat(point: S.SweepPoint, get) -> Stat:
-    """`get` over the point's training seeds, with its sampling spread (noise redrawn) where measured."""
-    return seed_stat(point.entries, get)
-
-
-point_stat = _stat  # public names for normgen.service.lessons
-
-
-def _wstat(part: str, name: str):
-    return lambda e: weight_stat(e, part, name)
-
-
-def _m(name: str):
-    return of(name)  # carries the metric's name, so the sampling spread is found
-
-
-def find_sweep(index: ZooIndex, model: str, dataset: str, kind: str, g_norm: str = "none",
-               target: str | None = None, variant: str = "loss") -> S.Sweep | None:
-    """The largest full-data sweep (all training images, no dropout) of `kind` with a baseline for these
-    settings, or None. The small-data block has its own section (normgen.zoo.small_data)."""
-    target = target or family(model).sampler_part
-    cands = [s for s in S.list_sweeps(index, model, dataset)
-             if (s.key.kind, s.key.g_norm, s.key.target, s.key.variant) == (kind, g_norm, target, variant)
-             and not (s.key.train_size or s.key.dropout) and s.has_baseline and len(s.points) > 1]
-    return max(cands, key=lambda s: len(s.points)) if cands else None
-
-
-def pictures(base: S.SweepPoint, p: S.SweepPoint, compact: bool = False) -> str:
-    """coverage.picture_words for point `p` against the baseline (means over seeds), '' where not measured."""
-    get = {k: (_stat(base, _m(k)), _stat(p, _m(k))) for k in ("pixel_spread", "ink_pct", "asked_pct")}
-    if not all(a.ok and b.ok for a, b in (get["pixel_spread"], get["ink_pct"])):
-        return ""
-    (s0, s1), (i0, i1), (a0, a1) = get["pixel_spread"], get["ink_pct"], get["asked_pct"]
-    asked = (a1.mean, a0.mean) if a0.ok and a1.ok else (None, None)
-    return picture_words(s1.mean, i1.mean, s0.mean, i0.mean, *asked, compact=compact)
-
-
-def _lam(kind: str, p: S.SweepPoint) -> str:
-    return f"{kind.upper()} λ={fmt_lambda(p.lams[kind])}"
-
-
-def _collapsed_baseline(sweep: S.Sweep) -> Stat | None:
-    """The baseline's class entropy when it is itself below COLLAPSE * ln K (else None)."""
-    k = len(class_names(sweep.dataset)) or 10
-    h = _stat(sweep.points[0], _m("class_entropy"))
-    return h if h.ok and collapsed(h.mean, k) else None
-
-
-def collapse_point(sweep: S.Sweep) -> S.SweepPoint | None:
-    """The smallest λ of `sweep` whose samples collapse (None if none does, or the baseline already has)."""
-    return _collapse(sweep)
-
-
-def wstat_getter(part: str, name: str):
-    """A getter of the weight statistic `name` of `part` (near_zero_pct, zero_pct, l2, dead_filter_pct)."""
-    return _wstat(part, name)
-
-
-def metric_getter(name: str):
-    """A getter of the index metric `name` that carries its name (for the sampling spread)."""
-    return _m(name)
-
-
-def _collapse(sweep: S.Sweep) -> S.SweepPoint | None:
-    """The smallest lambda whose mean class entropy is below COLLAPSE * ln K (None when the
-    baseline itself is that low: then lambda cannot be blamed)."""
-    k = len(class_names(sweep.dataset)) or 10
-    if _collapsed_baseline(sweep) is not None:
-        return None
-    for p in sweep.points[1:]:
-        h = _stat(p, _m("class_entropy"))
-        if h.ok and collapsed(h.mean, k):
-            return p
-    return None
-
-
-def axis_table(sweep: S.Sweep) -> str:
-    """A markdown table of one sweep: lambda, sparsity, norm, FD (and entropy / reconstruction)."""
-    part = sweep.part
-    cols = [("near-zero %", _wstat(part, "near_zero_pct"), ".1f"), ("exactly 0 %", _wstat(part, "zero_pct"), ".2f"),
-            (f"{part} norm", _wstat(part, "l2"), ".3g"), ("judge FD", _m("fd"), ".3g"),
-            ("class entropy", _m("class_entropy"), ".2f"), ("rec. error", _m("rec_error"), ".3g")]
-    cols = [c for c in cols if any(_stat(p, c[1]).ok for p in sweep.points)]
-    seeds = sorted({len(p.entries) for p in sweep.points if len(p.entries) > 1})
-    lam = f"{sweep.key.kind.upper()} λ"
-    counts = " or ".join(str(n) for n in seeds)
-    rows = ([f"*Mean over training seeds, [min-max] where a λ has {counts} seeds.*", ""] if seeds else [])
-    rows += [f"| {lam} | " + " | ".join(c[0] for c in cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for p in sweep.points:
-        cells = [_stat(p, get).fmt(spec, compact=True) if _stat(p, get).ok else "-" for _, get, spec in cols]
-        rows.append(f"| {fmt_lambda(p.lams[sweep.key.kind])} | " + " | ".join(cells) + " |")
-    return "\n".join(rows)
 
 
 def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
@@ -124,7 +36,7 @@ def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
         return []
     base, part, name = sw.points[0], sw.part, family(model).label
     out = [axis_table(sw)]
-    c = _collapse(sw)
+    c = collapse_point(sw)
     intact = [p for p in sw.points[1:] if c is None or p.lams["l1"] < c.lams["l1"]]
     nz0, fd0 = _stat(base, _wstat(part, "near_zero_pct")), _stat(base, _m("fd"))
     if intact and nz0.ok and _stat(intact[-1], _wstat(part, "near_zero_pct")).ok:
@@ -147,7 +59,7 @@ def l1_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
                        "zero (exact zeros need the proximal variant).")
         else:
             out.append(f"Exact zeros: up to {z:.1f}% of the {part}'s weights are exactly 0 on this axis.")
-    hb = _collapsed_baseline(sw)
+    hb = collapsed_baseline(sw)
     if hb is not None:
         out.append(f"Caution: the {name} baseline itself is collapsed (class entropy {hb.fmt('.2f')} of a possible "
                    f"{math.log(len(class_names(dataset))):.2f}): its samples cover few classes even without a "
@@ -316,78 +228,6 @@ def variant_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
                        f"{d0.fmt('.1f', '%')} → {d.fmt('.1f', '%')}"
                        + (f"; {change(fd0, fd, 'judge FD')}" if fd0.ok and fd.ok else "") + ".")
     return out
-
-
-def _bn_cell(base: Stat, st: Stat, is_base: bool) -> str:
-    """'40.5 (outside)': a sweep point's FD and where it lies against its own baseline's seeds."""
-    if not st.ok:
-        return "-"
-    if is_base or len(base.vals) < 2 or base.hi <= base.lo:
-        return st.fmt(compact=True)
-    return f"{st.fmt(compact=True)} ({versus_spread(base, st.mean)})"
-
-
-def batchnorm_table(index: ZooIndex, dataset: str) -> str:
-    """Every penalty of the batch-norm GAN block beside the same penalty without normalization:
-    generator norm and judge FD (inside / near / outside the seed spread of that block's baseline)."""
-    rows: list[str] = []
-    for kind in ("l1", "l2"):
-        bn, plain = find_sweep(index, "gan", dataset, kind, g_norm="batch"), find_sweep(index, "gan", dataset, kind)
-        if bn is None:
-            continue
-        for i, p in enumerate(bn.points):
-            if i == 0 and rows:
-                continue
-            twin = None
-            if plain is not None:
-                twin = plain.points[0] if i == 0 else next(
-                    (q for q in plain.points[1:] if math.isclose(q.lams[kind], p.lams[kind])), None)
-            cells = ["0 (baseline)" if i == 0 else f"{kind.upper()} {fmt_lambda(p.lams[kind])}"]
-            for sw, q in ((bn, p), (plain, twin)):
-                if q is None:
-                    cells += ["-", "-"]
-                    continue
-                norm = _stat(q, _wstat(sw.part, "l2"))
-                cells += [norm.fmt(compact=True) if norm.ok else "-",
-                          _bn_cell(_stat(sw.points[0], _m("fd")), _stat(q, _m("fd")), i == 0)]
-            rows.append("| " + " | ".join(cells) + " |")
-    if len(rows) < 2:
-        return ""
-    head = ("*Same steps and seeds with and without BatchNorm in the generator; in brackets, where the FD lies "
-            "against the seed spread of its own λ = 0 baseline.*\n\n"
-            "| penalty | BatchNorm: norm | BatchNorm: judge FD | no norm: norm | no norm: judge FD |\n"
-            "|---|---|---|---|---|\n")
-    return head + "\n".join(rows)
-
-
-def batchnorm_findings(index: ZooIndex, dataset: str) -> list[str]:
-    bn = find_sweep(index, "gan", dataset, "l2", g_norm="batch")
-    if bn is None:
-        return []
-    last = bn.points[-1]
-    n0, n1 = _stat(bn.points[0], _wstat(bn.part, "l2")), _stat(last, _wstat(bn.part, "l2"))
-    fd0, fd1 = _stat(bn.points[0], _m("fd")), _stat(last, _m("fd"))
-    if not (n0.ok and n1.ok and fd0.ok and fd1.ok):
-        return []
-    s = (f"GAN with BatchNorm in the generator, {_lam('l2', last)}: weight norm {n0.fmt()} → {n1.fmt()} "
-         f"({n0.mean / max(n1.mean, 1e-12):.1f}x smaller), {change(fd0, fd1, 'judge FD')}.")
-    plain = find_sweep(index, "gan", dataset, "l2")
-    twin = next((p for p in (plain.points[1:] if plain else []) if math.isclose(p.lams["l2"], last.lams["l2"])), None)
-    if twin is not None:
-        f0, f1 = _stat(plain.points[0], _m("fd")), _stat(twin, _m("fd"))
-        if f0.ok and f1.ok:
-            s += f" Without BatchNorm, the same λ: {change(f0, f1, 'judge FD')}."
-    why = ("A BatchNorm layer divides by the batch's standard deviation, so scaling the weights before it does "
-           "not change its output: the penalty can shrink them without the samples noticing.")
-    if len(fd0.vals) > 1 and fd0.hi > fd0.lo and fd0.lo <= fd1.mean <= fd0.hi:
-        s += f" The samples did not change beyond the seed spread. {why}"
-    elif len(fd0.vals) > 1 and fd0.hi > fd0.lo:
-        s += (f" Here the samples did change beyond the seed spread, so BatchNorm did not fully hide the penalty "
-              f"(theory: {why[0].lower()}{why[1:]})")
-    else:
-        s += f" With one BatchNorm baseline seed, the zoo cannot tell an effect from seed noise. Theory: {why}"
-    table = batchnorm_table(index, dataset)
-    return [s, table] if table else [s]
 
 
 def target_findings(index: ZooIndex, dataset: str) -> list[str]:

@@ -17,6 +17,7 @@ from normgen.render import learn_figures as LF
 from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.zoo import findings as F
 from normgen.zoo import small_data as SD
+from normgen.zoo import sweep_stats as SS
 from normgen.zoo import sweeps as S
 from normgen.zoo.coverage import collapsed
 from normgen.zoo.index import ZooIndex
@@ -36,9 +37,9 @@ class Picture:
 
 def _series(sweep: S.Sweep, get, kind: str) -> LF.Series:
     k = len(class_names(sweep.dataset)) or 10
-    ent = F.metric_getter("class_entropy")
-    coll = [F.point_stat(p, ent).ok and collapsed(F.point_stat(p, ent).mean, k) for p in sweep.points]
-    return LF.Series([p.lams[kind] for p in sweep.points], [F.point_stat(p, get).vals for p in sweep.points], coll)
+    ent = SS.metric_getter("class_entropy")
+    coll = [SS.point_stat(p, ent).ok and collapsed(SS.point_stat(p, ent).mean, k) for p in sweep.points]
+    return LF.Series([p.lams[kind] for p in sweep.points], [SS.point_stat(p, get).vals for p in sweep.points], coll)
 
 
 def _ends(s: LF.Series, fmt: str, unit: str = "") -> str:
@@ -52,18 +53,18 @@ def _ends(s: LF.Series, fmt: str, unit: str = "") -> str:
 
 
 def _band(sweep: S.Sweep, get) -> tuple[float, float] | None:
-    st = F.point_stat(sweep.points[0], get)
+    st = SS.point_stat(sweep.points[0], get)
     return (st.lo, st.hi) if st.ok and len(st.vals) > 1 else None
 
 
 def penalty_pictures(index: ZooIndex, model: str, dataset: str) -> list[Picture]:
     """Two panels for one family: near-zero weights against λ (L1 and L2) and the judge FD against λ."""
-    sweeps = {k: F.find_sweep(index, model, dataset, k) for k in ("l1", "l2")}
+    sweeps = {k: SS.find_sweep(index, model, dataset, k) for k in ("l1", "l2")}
     sweeps = {k: s for k, s in sweeps.items() if s is not None}
     if not sweeps:
         return []
     name, part, where = family(model).label, next(iter(sweeps.values())).part, dataset_info(dataset).label
-    nz, fd = F.wstat_getter(part, "near_zero_pct"), F.metric_getter("fd")
+    nz, fd = SS.wstat_getter(part, "near_zero_pct"), SS.metric_getter("fd")
     sparse = {PENALTIES[k].label: _series(s, nz, k) for k, s in sweeps.items()}
     quality = {PENALTIES[k].label: _series(s, fd, k) for k, s in sweeps.items()}
     band = _band(next(iter(sweeps.values())), fd)
@@ -89,9 +90,10 @@ def penalty_pictures(index: ZooIndex, model: str, dataset: str) -> list[Picture]
 def batchnorm_picture(index: ZooIndex, dataset: str) -> Picture | None:
     """Judge FD against λ for L1 and L2, with and without batch norm in the GAN generator."""
     series: dict[str, LF.Series] = {}
-    fd, band = F.metric_getter("fd"), None
+    fd, band = SS.metric_getter("fd"), None
     for kind in ("l2", "l1"):
-        bn, plain = F.find_sweep(index, "gan", dataset, kind, g_norm="batch"), F.find_sweep(index, "gan", dataset, kind)
+        bn = SS.find_sweep(index, "gan", dataset, kind, g_norm="batch")
+        plain = SS.find_sweep(index, "gan", dataset, kind)
         if bn is None:
             continue
         series[f"{PENALTIES[kind].label}, batch norm"] = _series(bn, fd, kind)
@@ -113,11 +115,11 @@ def variant_pictures(index: ZooIndex, dataset: str, model: str = "gan") -> list[
     for kind, variant, stat, ylabel, title in (
             ("l1", "proximal", "zero_pct", "% of weights exactly 0", "L1: exact zeros need the proximal step"),
             ("l2", "decoupled", "l2", "weight norm ||W||", "L2 in the loss vs decoupled decay")):
-        loss, var = F.find_sweep(index, model, dataset, kind), F.find_sweep(index, model, dataset, kind,
+        loss, var = SS.find_sweep(index, model, dataset, kind), SS.find_sweep(index, model, dataset, kind,
                                                                             variant=variant)
         if loss is None or var is None:
             continue
-        get = F.wstat_getter(loss.part, stat)
+        get = SS.wstat_getter(loss.part, stat)
         series = {f"{PENALTIES[kind].label} in the loss": _series(loss, get, kind),
                   f"{PENALTIES[kind].label}, {variant}": _series(var, get, kind)}
         alt = (f"Line chart, {name} {loss.part} on {dataset_info(dataset).label}: {ylabel} against λ. "

@@ -51,8 +51,9 @@ from normgen.eval.likelihood import IWAE_N, K, iwae_scores
 from normgen.eval.quality import generate_many, real_reference, sampling_draws
 from normgen.models import family
 from normgen.zoo.agreement import SECOND_JUDGE
-from normgen.zoo.build import _CACHE, EVAL_N, EVAL_SEED, cached_split, judge_reference
-from normgen.zoo.index import SAMPLING_NAME, Entry, load_entry, load_index, load_sampling
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import SAMPLING_NAME, Entry, load_index, load_sampling
+from normgen.zoo.judges import _CACHE, EVAL_N, EVAL_SEED, cached_split, judge_reference
 
 DRAWS = 5
 FORMAT = "normgen-sampling/1"

@@ -38,8 +38,9 @@ import torch
 from normgen.eval.metrics import part_totals
 from normgen.eval.quality import asked_pct, generate_many, picture_stats
 from normgen.models import family
-from normgen.zoo.build import EVAL_N, EVAL_SEED
-from normgen.zoo.index import TRAINED_KEY, Entry, load_entry, load_index, load_judge, write_index
+from normgen.zoo.files import load_entry, load_judge
+from normgen.zoo.index import TRAINED_KEY, Entry, load_index, write_index
+from normgen.zoo.judges import EVAL_N, EVAL_SEED
 
 
 def file_weights(e: Entry, root: Path) -> dict[str, dict[str, float]]:

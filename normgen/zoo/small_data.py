@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from normgen.data import DATASETS, dataset_info
 from normgen.models import MODEL_NAMES, family
@@ -37,15 +38,21 @@ from normgen.zoo.verdicts import Effect, Stat
 TITLE = "Where regularization helps: small training sets"
 
 
-def _build_command() -> str:
-    """`zoo build` for the small block: its first priority, and the ids that end in -n<size>-s<seed>."""
+@cache
+def build_command() -> str:
+    """`zoo build` for the small block: its first priority, and the ids that end in -n<size>-s<seed>. Read
+    from the grid when first asked for, never at import (`import normgen.cli` must not build specs)."""
     sizes = "|".join(str(n) for n in sorted({n for ns in SMALL_SIZES.values() for n in ns}))
     first = min(z.priority for z in small_data(GRID_DATASETS[0]))
     return f'python -m normgen zoo build --priority {first} --only " .*-n({sizes})-s[0-9]+$"'
 
 
-BUILD = _build_command()
-LATER = sorted({z.priority for z in small_data(GRID_DATASETS[0])})[1:]  # priorities that complete the block
+@cache
+def later_priorities() -> tuple[int, ...]:
+    """The priorities after the first that complete the block."""
+    return tuple(sorted({z.priority for z in small_data(GRID_DATASETS[0])})[1:])
+
+
 Getter = Callable[[Entry], "float | None"]
 
 
@@ -257,7 +264,7 @@ def block_lines(block: Block, table: bool = True) -> list[str]:
     main, _ = measures(block.model)
     if block.baseline is None:
         return [f"No baseline (no penalty, no dropout) on {images_words(block.train_size)} yet: nothing to judge "
-                f"{len(block.points)} setting(s) against. Build it with `{BUILD}`."]
+                f"{len(block.points)} setting(s) against. Build it with `{build_command()}`."]
     out = [_baseline_sentence(block), *([block_table(block)] if table else [])]
     out += ["\n".join(f"- {_point_sentence(block, p)}" for p in block.points)]
     by: dict[str, list[str]] = {}
@@ -324,7 +331,8 @@ def full_data_lines(index: ZooIndex, model: str, dataset: str, small: list[Block
 
 
 def _later() -> str:
-    return f" (with --priority {LATER[-1]} for the whole block)" if LATER else ""
+    later = later_priorities()
+    return f" (with --priority {later[-1]} for the whole block)" if later else ""
 
 
 def missing_blocks(index: ZooIndex) -> list[str]:
@@ -342,7 +350,7 @@ def small_data_lines(index: ZooIndex, tables: bool = True) -> list[str]:
         sizes = " or ".join(f"{n:,}" for n in sorted({n for ns in SMALL_SIZES.values() for n in ns}))
         return ["The small-data block of the zoo has not been built yet, so this page cannot show where a penalty "
                 f"prevents overfitting. It trains each model on {sizes} training images, {len(SMALL_SEEDS)} seeds "
-                f"a setting; build it with `{BUILD}`{_later()}."]
+                f"a setting; build it with `{build_command()}`{_later()}."]
     mem_m = [f"{m:,}" for m in sorted({int(v) for b in found for s in b.settings for v in s.stat(of("gen_m")).vals})]
     px = sorted({pixels(b.dataset) for b in found})
     steps = sorted({b.steps for b in found})
@@ -380,7 +388,7 @@ def small_data_lines(index: ZooIndex, tables: bool = True) -> list[str]:
                     *full_data_lines(index, model, ds, small)]
     missing = missing_blocks(index)
     if missing:
-        out.append(f"Not built yet: {'; '.join(missing)}. Build them with `{BUILD}`{_later()}.")
+        out.append(f"Not built yet: {'; '.join(missing)}. Build them with `{build_command()}`{_later()}.")
     return out
 
 

@@ -28,7 +28,8 @@ from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS, PENALTIES, variant_label
 from normgen.render import figures as plots
 from normgen.render.grids import grid_image
-from normgen.zoo.index import Entry, ZooIndex, load_entry
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import images_words, metric
 from normgen.zoo.spec import DATASETS as GRID_DATASETS
 from normgen.zoo.spec import spec

@@ -192,8 +192,8 @@ def test_an_old_train_call_gets_the_defaults_or_a_named_refusal(app, monkeypatch
 
 
 def _started(monkeypatch) -> list:
-    """Every run /train starts from now on (normgen.app.tabs.train.start_run, recorded)."""
-    import normgen.app.tabs.train as train_tab
+    """Every run /train starts from now on (normgen.app.tabs.train_handlers.start_run, recorded)."""
+    import normgen.app.tabs.train_handlers as train_tab
 
     runs: list = []
     real = train_tab.start_run

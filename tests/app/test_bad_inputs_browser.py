@@ -49,7 +49,7 @@ def train_page(browser, app_url):
 @pytest.fixture
 def runs(monkeypatch) -> list:
     """Every run Start starts during the test (the app runs in this process)."""
-    import normgen.app.tabs.train as train_tab
+    import normgen.app.tabs.train_handlers as train_tab
 
     started: list = []
     real = train_tab.start_run

@@ -180,7 +180,7 @@ def test_learn_l1_sentences_come_from_the_index():
 
 
 def test_learn_states_the_sample_count_behind_every_fd():
-    from normgen.zoo.build import EVAL_N
+    from normgen.zoo.judges import EVAL_N
 
     text = learn.learn_markdown(_index(_e(seed=0, fd=20.0, nz=4.0)))
     assert f"features\nof generated and of real test images (lower is better), from {EVAL_N:,} of each" in text
@@ -483,7 +483,7 @@ def test_learn_small_data_sentences_follow_the_seed_spread(small):
 def test_learn_says_how_to_build_a_missing_small_data_block(zoo):
     text = learn.learn_markdown(zoo)
     assert "The small-data block of the zoo has not been built yet" in text
-    assert small_data.BUILD in text and "300 or 2,000 training images, 3 seeds a setting" in text
+    assert small_data.build_command() in text and "300 or 2,000 training images, 3 seeds a setting" in text
     assert small_data.missing_blocks(zoo) == ["VAE on 300 training images", "VAE on 2,000 training images",
                                                "GAN on 300 training images"]
 

@@ -13,6 +13,7 @@ from conftest_browser import L1S, L2S, build_tiny_zoo
 
 from normgen.app.tabs import explore as E
 from normgen.service import inputs as I
+from normgen.service.zoo_access import get_index
 
 ARGS = ("gan", "shapes", "none", 1e-4, 0.0, "generator", "loss", 0, 0, 0.0)
 
@@ -38,7 +39,7 @@ def _view(tab, out) -> dict:
 
 
 def test_slider_stops_are_zero_then_the_zoo_values(zoo):
-    index = I.get_index(zoo)
+    index = get_index(zoo)
     assert E.lambda_values(index, "l1", "gan", "shapes", 0, "generator") == [0.0, *L1S]
     assert E.lambda_values(index, "l2", "gan", "shapes", 0, "generator") == [0.0, *L2S]
     # a part the zoo never penalizes with L1: the values of any part (the slider never goes empty)

@@ -14,6 +14,7 @@ import pytest
 
 from normgen.app.tabs import explore as E
 from normgen.service import inputs as I
+from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.zoo import ladder
 
 ARGS = ("dcgan", "cifar10", "batch", 1e-4, 0.0, "generator", "loss", 0, 0, 0.0)
@@ -21,7 +22,7 @@ ARGS = ("dcgan", "cifar10", "batch", 1e-4, 0.0, "generator", "loss", 0, 0, 0.0)
 
 @pytest.fixture(scope="module")
 def tab():
-    if "sn" not in I.zoo_choices(I.get_index(None), "dcgan", "cifar10")["loss"]:
+    if "sn" not in zoo_choices(get_index(None), "dcgan", "cifar10")["loss"]:
         pytest.skip("the shipped zoo has no spectral-norm entry on CIFAR-10")
     mp = pytest.MonkeyPatch()
     mp.setenv("NORMGEN_PRERENDER", "0")
@@ -37,12 +38,12 @@ def _by(comps, out) -> dict:
 
 
 def test_the_control_is_offered_only_where_the_index_has_other_losses(tab):
-    index = I.get_index(None)
+    index = get_index(None)
     ups = E.control_updates(index, "dcgan", "cifar10", {})
     assert len(ups) == len(tab.controls())
     loss = ups[-1]
     values = [v for _, v in loss["choices"]]
-    assert loss["visible"] is True and sorted(values) == sorted(I.zoo_choices(index, "dcgan", "cifar10")["loss"])
+    assert loss["visible"] is True and sorted(values) == sorted(zoo_choices(index, "dcgan", "cifar10")["loss"])
     assert loss["value"] == "ns"
     # the colour block's control reads as the Lipschitz ladder: the baseline, then the rungs bottom to top
     order = ["ns"] + [r.loss for r in ladder.ladder(index, "cifar10") if r.loss]

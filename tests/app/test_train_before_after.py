@@ -12,7 +12,8 @@ import torch
 
 from normgen.app.tabs.train_baseline import N_SAMPLES, baseline_view
 from normgen.app.tabs.train_view import MARKER_SERIES, curves, marker_steps
-from normgen.zoo.index import load_entry, load_index
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import load_index
 
 ROOT = Path(__file__).resolve().parents[2] / "checkpoints"
 

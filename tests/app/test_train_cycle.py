@@ -11,14 +11,14 @@ import gradio as gr
 import pytest
 from ui_zoo import build_tiny_zoo
 
-from normgen.app.tabs.train import make_train_fn
 from normgen.app.tabs.train_cycle import cycle_visibility, intro_status, translates
+from normgen.app.tabs.train_handlers import make_train_fn
 from normgen.app.tabs.train_view import picture_words
 from normgen.models import MODEL_NAMES, family
 from normgen.service import admission as A
 from normgen.service import train_state as TS
 from normgen.service import train_translation as TT
-from normgen.service.runs import TrainStore
+from normgen.service.train_store import TrainStore
 
 # /train's parameters in its order, for a short cycle GAN run on shapes (made offline)
 CYCLE = dict(model="cyclegan", dataset="shapes", g_norm="none", l1=1e-3, l2=0.0, target="generator",

@@ -14,10 +14,10 @@ import pytest
 from PIL import Image
 
 from normgen.app.tabs import train_upload as TU
-from normgen.app.tabs.train import make_train_fn
+from normgen.app.tabs.train_handlers import make_train_fn
 from normgen.service import admission as A
 from normgen.service import uploads
-from normgen.service.runs import TrainStore
+from normgen.service.train_store import TrainStore
 
 
 def _zip(path: Path, n: int = 20, classes: bool = False, bad: str | None = None) -> str:

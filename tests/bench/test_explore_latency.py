@@ -8,7 +8,7 @@ import pytest
 from conftest_browser import build_tiny_zoo
 
 from normgen.bench import explore_latency as EL
-from normgen.service.inputs import get_index
+from normgen.service.zoo_access import get_index
 
 
 def test_stats_median_and_nearest_rank_p95():

@@ -11,7 +11,7 @@ from normgen.classroom import experiments as X
 from normgen.classroom.chart import chart_data, csv_text, summary, svg, zoo_band
 from normgen.classroom.results import zoo_rows
 from normgen.classroom.store import Result
-from normgen.service.inputs import get_index
+from normgen.service.zoo_access import get_index
 
 EXP = X.get("vae-small-l2")  # ELBO gap shown ×784; pick: highest held-out ELBO
 NS = "{http://www.w3.org/2000/svg}"

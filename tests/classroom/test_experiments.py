@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from normgen.classroom import experiments as X
-from normgen.service.inputs import dataset_status
+from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import plan_run
 
 

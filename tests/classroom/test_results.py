@@ -23,7 +23,7 @@ from normgen.classroom.results import (
 )
 from normgen.classroom.store import ClassError, Store
 from normgen.regularizers import RegConfig
-from normgen.service.inputs import get_index
+from normgen.service.zoo_access import get_index
 
 EXP = X.get("vae-small-l2")
 

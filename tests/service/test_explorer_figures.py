@@ -10,12 +10,14 @@ from conftest_browser import build_tiny_zoo
 from normgen.engine.sampling import sample
 from normgen.eval.compare import mean_pixel_change
 from normgen.render import figures as plots
+from normgen.service import explore_figures as F
+from normgen.service import explore_images as M
 from normgen.service import explorer as X
 from normgen.service import figure_cache
 from normgen.service.figure_cache import FigureStore
-from normgen.service.inputs import get_index
 from normgen.service.prerender import prerender, reachable_pairs
-from normgen.zoo.index import load_entry
+from normgen.service.zoo_access import get_index
+from normgen.zoo.files import load_entry
 
 ARGS = ("gan", "shapes", "none", 1e-4, 0.0, "generator", "loss", 3)
 
@@ -56,7 +58,7 @@ def test_prerender_draws_every_pair_explore_can_show(zoo, store):
     out = prerender(zoo)
     # the figures the page shows as pictures (its weight histogram is SVG, drawn in the page per slice)
     assert out["pairs"] == len(pairs) and out["drawn"] >= len(pairs)
-    assert all(not X.missing_figures(b, s, X.shown_parts(s), X.PAGE_FIGURES) for _, b, s in pairs)
+    assert all(not F.missing_figures(b, s, F.shown_parts(s), F.PAGE_FIGURES) for _, b, s in pairs)
     assert prerender(zoo)["drawn"] == 0  # the second pass finds every file
     # and every setting the controls can ask for is among them
     r = X.explore("vae", "shapes", "none", 0.0, 1e-1, "decoder", "loss", 0, root=zoo)
@@ -65,7 +67,7 @@ def test_prerender_draws_every_pair_explore_can_show(zoo, store):
 
 def test_figure_cache_off_draws_per_request_in_a_private_folder(zoo, store, monkeypatch):
     monkeypatch.setenv("NORMGEN_FIGURE_CACHE", "0")
-    monkeypatch.setattr(X, "_PRIVATE_STORE", [])
+    monkeypatch.setattr(F, "_PRIVATE_STORE", [])
     r = X.explore(*ARGS, root=zoo)
     assert r.figures["weights"] and not r.figures["weights"].startswith(str(store.folder))
     assert not list(store.folder.glob("*.png")) if store.folder.exists() else True
@@ -129,25 +131,25 @@ def test_the_warm_pass_leaves_a_first_visit_nothing_to_load_or_draw(zoo, store, 
     from normgen.service.inputs import DEFAULT_SEED
 
     args = (*ARGS[:-1], DEFAULT_SEED)
-    X._SAMPLES.clear()
-    X._CHANGES.clear()
+    M._SAMPLES.clear()
+    M._CHANGES.clear()
     cold = X.explore(*args, root=zoo)
-    X.PNGS.files.clear()
-    X._SAMPLES.clear()
-    X._CHANGES.clear()
+    M.PNGS.files.clear()
+    M._SAMPLES.clear()
+    M._CHANGES.clear()
     out = prerender(zoo, grids=True)
     assert out["grids"] >= 2 * out["pairs"]  # at least the selected grid and the heat map of each pair
 
     def nothing(*a, **k):
         raise AssertionError("a checkpoint was sampled or a grid drawn after the warm pass")
 
-    X._SAMPLES.clear()  # even with the samples gone: the numbers and the files are what a view needs
-    monkeypatch.setattr(X, "sample", nothing)
+    M._SAMPLES.clear()  # even with the samples gone: the numbers and the files are what a view needs
+    monkeypatch.setattr(M, "sample", nothing)
     monkeypatch.setattr(X, "grid_image", nothing)
-    monkeypatch.setattr(X.plots, "heat_grid", nothing)
+    monkeypatch.setattr(plots, "heat_grid", nothing)
     pairs, checked = list(P.reachable_pairs(get_index(zoo))), 0
     for _, _base, sel in pairs:
-        r = X.explore(sel.model, sel.dataset, sel.g_norm, sel.l1, sel.l2, X.shown_parts(sel)[0]
+        r = X.explore(sel.model, sel.dataset, sel.g_norm, sel.l1, sel.l2, F.shown_parts(sel)[0]
                       if sel.target != "both" else "both", sel.variant, DEFAULT_SEED, sel.train_size, sel.dropout,
                       root=zoo)
         if r.stats.get("selected", {}).get("id") != sel.id:
@@ -163,9 +165,9 @@ def test_pair_change_is_the_mean_pixel_change_of_the_two_sample_sets(zoo):
     index = get_index(zoo)
     base = index.baseline("gan", "shapes")
     other = next(e for e in index.entries if e.model == "gan" and e.id != base.id)
-    want = mean_pixel_change(X.entry_samples(index, base, 16, 7), X.entry_samples(index, other, 16, 7))
-    assert X.pair_change(index, base, other, 16, 7) == pytest.approx(want)
-    assert X.pair_change(index, base, base, 16, 7) == 0.0
+    want = mean_pixel_change(M.entry_samples(index, base, 16, 7), M.entry_samples(index, other, 16, 7))
+    assert M.pair_change(index, base, other, 16, 7) == pytest.approx(want)
+    assert M.pair_change(index, base, base, 16, 7) == 0.0
 
 
 def test_the_background_pass_runs_in_its_own_thread_and_ends(zoo, store, monkeypatch):
@@ -175,10 +177,10 @@ def test_the_background_pass_runs_in_its_own_thread_and_ends(zoo, store, monkeyp
 
     monkeypatch.setenv("NORMGEN_PRERENDER", "1")
     monkeypatch.setattr(P, "_STARTED", {})
-    X.PNGS.files.clear()
+    M.PNGS.files.clear()
     t = P.start_prerender(zoo)
     assert t is not None and t.daemon and P.start_prerender(zoo) is t  # once per zoo and process
     assert P.wait_prerender(zoo, timeout=300) and not t.is_alive()
-    assert len(X.PNGS.files) >= 2 * sum(1 for _ in P.reachable_pairs(get_index(zoo)))
+    assert len(M.PNGS.files) >= 2 * sum(1 for _ in P.reachable_pairs(get_index(zoo)))
     monkeypatch.setenv("NORMGEN_PRERENDER", "0")
     assert P.start_prerender(zoo + "-other") is None  # turned off

@@ -9,8 +9,11 @@ from __future__ import annotations
 import pytest
 
 from normgen.service import inputs as I
-from normgen.service.explorer import explore, select, shown_parts
+from normgen.service.explore_figures import shown_parts
+from normgen.service.explore_selection import select
+from normgen.service.explorer import explore
 from normgen.service.report import seed_entries
+from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.zoo.readings import of, stat
 from normgen.zoo.verdicts import Effect
 
@@ -19,7 +22,7 @@ ARGS = ("dcgan", "cifar10", "batch", 0.0, 0.0, "generator", "loss", 0, 0, 0.0)
 
 @pytest.fixture(scope="module")
 def index():
-    idx = I.get_index(None)
+    idx = get_index(None)
     if not any(e.setting[:2] != ("ns", "none") for e in idx.find(model="dcgan", dataset="cifar10")):
         pytest.skip("the shipped zoo has no other loss or constraint on CIFAR-10")
     return idx
@@ -31,9 +34,9 @@ def _shipped(index) -> list[str]:
 
 
 def test_the_loss_choice_is_offered_only_where_the_zoo_has_such_entries(index):
-    choices = I.zoo_choices(index, "dcgan", "cifar10")["loss"]
+    choices = zoo_choices(index, "dcgan", "cifar10")["loss"]
     assert choices == _shipped(index) and choices[0] == "ns" and len(choices) >= 2
-    assert I.zoo_choices(index, "gan", "mnist")["loss"] == ["ns"]
+    assert zoo_choices(index, "gan", "mnist")["loss"] == ["ns"]
 
 
 @pytest.mark.parametrize("loss", [k for k in I.LOSSES if k != "ns"])

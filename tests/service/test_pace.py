@@ -8,7 +8,7 @@ import time
 import pytest
 from ui_zoo import build_tiny_zoo
 
-from normgen.service import runs, sessions
+from normgen.service import run_estimate, runs, sessions
 from normgen.service.pace import COLD_OVERHEAD_S, COLD_SLOWDOWN, PaceBook
 
 KIND = ("gan", "mnist", "finetune", "cpu")
@@ -46,13 +46,13 @@ FACTOR = 3.0  # a short run's learned estimate against its actual time, either w
 @pytest.mark.slow
 def test_a_short_run_lands_within_the_stated_factor_of_its_estimate(tmp_path, monkeypatch):
     zoo = build_tiny_zoo(tmp_path / "zoo").parent
-    monkeypatch.setattr(sessions, "BOOK", PaceBook())
-    monkeypatch.setattr(runs, "BOOK", sessions.BOOK)
+    monkeypatch.setattr(run_estimate, "BOOK", PaceBook())
+    monkeypatch.setattr(runs, "BOOK", run_estimate.BOOK)
     monkeypatch.setattr(runs, "HEARTBEAT_S", 300.0)  # no page reads these runs' streams
 
     def one_run() -> tuple[float, float]:
-        plan = sessions.prepare(sessions.plan_run("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0, 60, 60,
-                                                  "finetune", root=str(zoo), device="cpu"))
+        plan = run_estimate.prepare(sessions.plan_run("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0, 60, 60,
+                                                      "finetune", root=str(zoo), device="cpu"))
         t0 = time.monotonic()
         run = runs.start_run(plan)
         assert run.done.wait(300)

@@ -1,4 +1,5 @@
 from normgen.service.public_text import no_paths
+from normgen.service.zoo_access import zoo_problem
 
 
 def test_absolute_paths_become_their_last_name():
@@ -19,14 +20,13 @@ def test_paths_in_quotes_brackets_and_windows_drives():
 
 
 def test_zoo_and_dataset_messages_name_no_server_path(tmp_path):
-    from normgen.service import inputs as I
     from normgen.service.generalization_view import nearest_view
 
     for root in (tmp_path / "nowhere", tmp_path):
-        msg = I.zoo_problem(root)
+        msg = zoo_problem(root)
         assert msg and "make zoo" in msg and str(tmp_path) not in msg
     (tmp_path / "index.json").write_text("{not json")
-    msg = I.zoo_problem(tmp_path)
+    msg = zoo_problem(tmp_path)
     assert msg and "could not be read" in msg and str(tmp_path) not in msg
     # the shipped zoo with a data folder that holds nothing: the dataset is named, the folder is not
     view = nearest_view("gan", "mnist", "none", 0, 0, "generator", "loss", 0, data_root=str(tmp_path / "empty"))

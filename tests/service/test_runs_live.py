@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from ui_zoo import build_tiny_zoo
 
-from normgen.engine.train import LiveLambdas, train
+from normgen.engine.live_lambdas import LiveLambdas
+from normgen.engine.train import train
 from normgen.regularizers import RegConfig
 from normgen.service import admission as A
 from normgen.service import runs, sessions

@@ -21,11 +21,14 @@ from normgen.engine.sampling import sample
 from normgen.eval.metrics import model_weight_stats
 from normgen.render.grids import grid_image
 from normgen.service import inputs as I
-from normgen.service import runs, sessions
-from normgen.service.explorer import diff_image, explore
+from normgen.service import run_estimate, runs, sessions, train_store
+from normgen.service.explore_images import diff_image
+from normgen.service.explorer import explore
 from normgen.service.pace import PaceBook
 from normgen.service.report import spread_verdict
-from normgen.zoo.index import load_entry, load_index
+from normgen.service.server_datasets import dataset_status
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import load_index
 from normgen.zoo.verdicts import Stat
 
 
@@ -80,7 +83,7 @@ def test_query_string_round_trip_drops_bad_values():
 
 
 def test_dataset_status_explains_missing_files(tmp_path):
-    st = I.dataset_status(tmp_path)
+    st = dataset_status(tmp_path)
     assert st["shapes"] is None
     assert "MNIST" in st["mnist"] and "NORMGEN_DATA" in st["mnist"]
     assert str(tmp_path) not in st["mnist"]  # a visitor reads this: the folder is not named (issue 23)
@@ -218,21 +221,21 @@ def _finetune_plan(zoo: Path, steps: int, **kw):
 
 def test_estimate_is_measured(zoo):
     plan = _finetune_plan(zoo, 200)
-    e = sessions.estimate(plan)
+    e = run_estimate.estimate(plan)
     assert 0 < e["s_per_step"] < 5 and e["overhead_s"] > 0
     assert math.isclose(e["seconds"], e["overhead_s"] + min(200 * e["s_per_step"], 60))
-    assert "to start and save" in sessions.estimate_text(plan)
+    assert "to start and save" in run_estimate.estimate_text(plan)
 
 
 def test_no_estimate_while_another_run_holds_the_device(zoo, monkeypatch):
     plan = _finetune_plan(zoo, 200)
-    monkeypatch.setattr(sessions, "_SPEED", {})
-    monkeypatch.setattr(sessions, "BOOK", PaceBook())  # no run of this kind has ended here
-    monkeypatch.setattr(sessions, "PROBE_WAIT_S", 0.2)
-    with sessions._DEVICE_LOCK:
-        assert sessions.estimate(plan) is None
-        assert "Another run is training" in sessions.estimate_text(plan)
-    assert sessions.estimate(plan) is not None
+    monkeypatch.setattr(run_estimate, "_SPEED", {})
+    monkeypatch.setattr(run_estimate, "BOOK", PaceBook())  # no run of this kind has ended here
+    monkeypatch.setattr(run_estimate, "PROBE_WAIT_S", 0.2)
+    with run_estimate._DEVICE_LOCK:
+        assert run_estimate.estimate(plan) is None
+        assert "Another run is training" in run_estimate.estimate_text(plan)
+    assert run_estimate.estimate(plan) is not None
 
 
 def test_estimates_asked_at_once_wait_for_one_probe(zoo, monkeypatch):
@@ -240,10 +243,10 @@ def test_estimates_asked_at_once_wait_for_one_probe(zoo, monkeypatch):
     used to get no estimate, and the line ahead of them was reckoned at the whole time budget)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    monkeypatch.setattr(sessions, "_SPEED", {})
+    monkeypatch.setattr(run_estimate, "_SPEED", {})
     plan = _finetune_plan(zoo, 200)
     with ThreadPoolExecutor(4) as pool:
-        got = list(pool.map(lambda _: sessions.estimate(plan), range(4)))
+        got = list(pool.map(lambda _: run_estimate.estimate(plan), range(4)))
     assert all(e is not None for e in got) and len({e["probe_s_per_step"] for e in got}) == 1
 
 
@@ -307,7 +310,7 @@ def test_divergence_is_reported_with_the_last_good_weights(zoo, monkeypatch):
 def test_store_is_per_session():
     import copy
 
-    a = runs.TrainStore()
+    a = train_store.TrainStore()
     a.run = object()  # type: ignore[assignment]
     b = copy.deepcopy(a)
     assert b.run is None and b is not a

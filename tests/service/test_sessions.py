@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from normgen.service import sessions
+from normgen.service import run_estimate, sessions
+from normgen.service.server_datasets import dataset_status
+from normgen.service.zoo_access import get_index
 from normgen.zoo import steps_curve
 
 ROOT = str(Path(__file__).resolve().parents[2] / "checkpoints")
@@ -20,17 +22,17 @@ def have_curve():
     if not (Path(ROOT) / steps_curve.CURVE_NAME).is_file():
         pytest.skip("no shipped curve")
     for d in ("cifar10", "mnist"):
-        if sessions.dataset_status().get(d):
+        if dataset_status().get(d):
             pytest.skip(f"no {d} on this machine (set $NORMGEN_DATA)")
 
 
 def test_a_colour_run_from_scratch_is_told_how_long_a_colour_gan_needs(have_curve):
     plan = sessions.plan_run("dcgan", "cifar10", **ARGS, start="scratch", root=ROOT, device="cpu")
-    note = sessions.scratch_colour_note(plan, 0.2)
-    fp = steps_curve.first_picture(sessions.get_index(ROOT))
+    note = run_estimate.scratch_colour_note(plan, 0.2)
+    fp = steps_curve.first_picture(get_index(ROOT))
     assert f"{fp.step:,} steps" in note and "150 steps: expect colour noise" in note
     assert f"about {fp.step * 0.2 / 60:.0f} min" in note
     fine = sessions.plan_run("dcgan", "cifar10", **ARGS, start="finetune", root=ROOT, device="cpu")
-    assert sessions.scratch_colour_note(fine, 0.2) == ""
+    assert run_estimate.scratch_colour_note(fine, 0.2) == ""
     grey = sessions.plan_run("gan", "mnist", **{**ARGS, "g_norm": "none"}, start="scratch", root=ROOT, device="cpu")
-    assert sessions.scratch_colour_note(grey, 0.2) == ""
+    assert run_estimate.scratch_colour_note(grey, 0.2) == ""

@@ -26,8 +26,10 @@ from normgen.regularizers import RegConfig, penalized_weights
 from normgen.service import generalization_view as G
 from normgen.service import inputs as I
 from normgen.service import runs, sessions, train_process
-from normgen.service.explorer import explore, weight_stats
+from normgen.service.explore_figures import weight_stats
+from normgen.service.explorer import explore
 from normgen.service.heldout import verdict
+from normgen.service.server_datasets import train_size_label
 from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
 from normgen.zoo.restat import restat
 
@@ -188,7 +190,7 @@ def test_page_state_carries_size_and_dropout():
     assert q == {"model": "vae", "dataset": "mnist", "train_size": "300", "dropout": "0.2"}
     assert I.parse_query(q) == state
     assert I.parse_query({"train_size": "-1", "dropout": "2"}) == {}
-    assert I.train_size_label("shapes", 0) == "all 10,000" and I.train_size_label("mnist", 300) == "300"
+    assert train_size_label("shapes", 0) == "all 10,000" and train_size_label("mnist", 300) == "300"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -220,9 +222,9 @@ def test_plan_run_takes_size_and_dropout(zoo):
 
 
 def test_live_runs_are_scored_like_the_zoo():
-    from normgen.zoo import build
+    from normgen.zoo import judges
 
-    assert (G.EVAL_N, G.EVAL_SEED) == (build.EVAL_N, build.EVAL_SEED)
+    assert (G.EVAL_N, G.EVAL_SEED) == (judges.EVAL_N, judges.EVAL_SEED)
 
 
 def test_a_small_run_reports_its_generalization(zoo):

@@ -15,7 +15,7 @@ import torch
 from ui_zoo import build_tiny_zoo
 
 from normgen.checkpoints import load
-from normgen.engine.train import LiveLambdas
+from normgen.engine.live_lambdas import LiveLambdas
 from normgen.service import runs, sessions
 from normgen.service import train_process as TP
 from normgen.service.cpu_share import governor

@@ -17,7 +17,7 @@ from normgen.service import runs, sessions
 from normgen.service import train_translation as TT
 from normgen.service import translation_view as TV
 from normgen.service.inputs import InputError
-from normgen.zoo import build
+from normgen.zoo import build, judges
 from normgen.zoo.index import load_index
 
 SHIPPED = REPO_ROOT / "checkpoints"
@@ -69,7 +69,7 @@ def test_a_live_cycle_gan_run_streams_held_out_rows_and_ends_with_its_translatio
 
 
 def test_the_run_is_scored_as_the_zoo_scores_a_translator():
-    assert (TT.TRANSLATION_N, TT.EVAL_SEED) == (build.TRANSLATION_N, build.EVAL_SEED)
+    assert (TT.TRANSLATION_N, TT.EVAL_SEED) == (build.TRANSLATION_N, judges.EVAL_SEED)
 
 
 @pytest.mark.skipif(not (SHIPPED / "index.json").is_file(), reason="the shipped zoo is not in this checkout")

@@ -17,10 +17,10 @@ from PIL import Image
 
 from normgen import image_files
 from normgen.service import admission as A
-from normgen.service import housekeeping, runs, sessions, uploads, workdir
-from normgen.service import inputs as I
+from normgen.service import housekeeping, runs, sessions, train_store, uploads, workdir
 from normgen.service.inputs import InputError
 from normgen.service.uploads import UploadError, read_upload
+from normgen.service.zoo_access import get_index
 
 
 def png(rgb: bool = True, side: int = 20, seed: int = 0) -> bytes:
@@ -144,7 +144,7 @@ def test_the_upload_folder_is_this_process_own_held_and_removed_with_the_store(t
     up = read_upload([make_zip(tmp_store / "mine.zip", flat(4))])
     assert workdir.owns(up.folder) and workdir.held(up.folder)  # a sweep spares it while the session lives
     assert housekeeping.temp_folders() == [workdir.root()]
-    store = runs.TrainStore()
+    store = train_store.TrainStore()
     store.set_upload(up)
     store.cleanup()
     assert store.upload is None and not up.folder.exists() and not workdir.held(up.folder)
@@ -206,7 +206,7 @@ def test_a_damaged_zip_member_is_one_line(tmp_store):
 @pytest.mark.parametrize("model,g_norm,rgb,source",
                          [("dcgan", "batch", True, "cifar10"), ("gan", "none", False, "mnist")])
 def test_an_upload_fine_tunes_the_zoo_baseline_of_its_shape(tmp_store, fresh_admission, model, g_norm, rgb, source):
-    index = I.get_index(None)
+    index = get_index(None)
     if not index.find(model=model, dataset=source, g_norm=g_norm, l1=0.0, l2=0.0):
         pytest.skip(f"the shipped zoo has no {model} baseline on {source}")
     up = read_upload([make_zip(tmp_store / "u.zip", flat(rgb=rgb))])

@@ -21,7 +21,7 @@ from ui_zoo import build_tiny_zoo
 
 from normgen.engine.train import train
 from normgen.service import admission as A
-from normgen.service import runs, sessions, zerogpu
+from normgen.service import run_estimate, runs, sessions, zerogpu
 from normgen.service import train_process as TP
 
 
@@ -94,7 +94,7 @@ def test_a_live_run_on_zerogpu_trains_through_the_decorated_function(spaces, zoo
     plan = sessions.plan_run("gan", "shapes", "none", 1e-3, 0, "generator", "loss", 0, 12, 45, "scratch",
                              root=str(zoo))
     assert plan.device == "cuda" and sessions.caps(plan.device) == sessions.caps("cuda")
-    assert "GPU is attached when the run starts" in sessions.estimate_text(plan)  # no probe outside a run
+    assert "GPU is attached when the run starts" in run_estimate.estimate_text(plan)  # no probe outside a run
     run = runs.start_run(plan, session="visitor")
     snaps = list(runs.stream(run, poll=0.05))
     last = snaps[-1]

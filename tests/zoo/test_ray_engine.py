@@ -19,7 +19,8 @@ import torch
 from normgen.checkpoints import load
 from normgen.cli import main
 from normgen.zoo.build import build
-from normgen.zoo.index import load_index, verify
+from normgen.zoo.files import verify
+from normgen.zoo.index import load_index
 from normgen.zoo.spec import ZooSpec
 
 ONLY = r"^baseline gan-shapes-none-generator-loss-l1=0-l2=0-g=0-s0|^l1 vae-.*l1=0.001-|^l2 cgan-.*l2=0.01-"

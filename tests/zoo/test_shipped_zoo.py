@@ -17,8 +17,9 @@ from normgen.data import DatasetUnavailable, dataset_info, load_dataset
 from normgen.engine.sampling import sample
 from normgen.eval.metrics import model_weight_stats
 from normgen.eval.quality import evaluate
-from normgen.zoo.build import EVAL_SEED
-from normgen.zoo.index import TRAINED_KEY, load_entry, load_index, load_judge
+from normgen.zoo.files import load_entry, load_judge
+from normgen.zoo.index import TRAINED_KEY, load_index
+from normgen.zoo.judges import EVAL_SEED
 
 ROOT = Path(__file__).resolve().parents[2] / "checkpoints"
 
@@ -212,7 +213,8 @@ def test_the_shipped_zoo_matches_its_grid_recipe(index):
     """`zoo build` would retrain nothing: every shipped entry has the recipe (steps included) that
     normgen/zoo/spec.py gives it today, so grid points of one model, dataset and training-set size are
     comparable."""
-    from normgen.zoo.build import EVAL_N, plan
+    from normgen.zoo.build import plan
+    from normgen.zoo.judges import EVAL_N
     from normgen.zoo.spec import spec
 
     grid = [s for s in spec(tuple(sorted(index.judges, key=lambda d: d != "mnist"))) if index.get(s.id)]

@@ -19,8 +19,10 @@ from normgen.engine.sampling import sample
 from normgen.eval.metrics import model_weight_stats
 from normgen.eval.quality import evaluate
 from normgen.eval.ruler import RUNGS
-from normgen.zoo.build import EVAL_SEED, build, plan, projected_bytes
-from normgen.zoo.index import Entry, ZooIndex, load_entry, load_index, load_judge, verify, write_index
+from normgen.zoo.build import build, plan, projected_bytes
+from normgen.zoo.files import load_entry, load_judge, verify
+from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
+from normgen.zoo.judges import EVAL_SEED
 from normgen.zoo.spec import L1_AXIS, L2_AXIS, SEEDS, spec
 
 ONLY = r"^baseline gan-shapes-none-generator-loss-l1=0-l2=0-g=0-s0|^l1 vae-.*l1=0.001-|^l2 cgan-.*l2=0.01-"
@@ -350,7 +352,7 @@ def test_cli_zoo_errors_and_dry_run(tmp_path, capsys):
 
 
 def test_merge_brings_home_a_zoo_built_elsewhere(zoo, tmp_path):
-    from normgen.zoo.index import merge
+    from normgen.zoo.files import merge
     from normgen.zoo.restat import restat
 
     root, index, _ = zoo

@@ -35,6 +35,8 @@ from normgen.classroom.store import ClassError, shared
 from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
 from normgen.service import workdir
+from normgen.service.server_datasets import dataset_status
+from normgen.service.zoo_access import get_index
 
 TICK_S = 3.0
 DEAL = "deal"  # the λ choice "let the class deal"
@@ -125,7 +127,7 @@ def run_setting(store: Any, data_root: str | None = None) -> tuple:
         exp = X.get(db.get_class(seat.code).experiment)
     except (ClassError, ValueError) as exc:
         raise _refuse(exc) from None
-    if I.dataset_status(data_root).get(exp.dataset) is not None:
+    if dataset_status(data_root).get(exp.dataset) is not None:
         raise gr.Error(f"{I.dataset_label(exp.dataset)} is not on this server, so this experiment cannot run here.",
                        title="Class")
     s = exp.setting(m.lam, m.seed)
@@ -140,7 +142,7 @@ def chart_html(code: str, me: str | None = None, teacher: bool = False, root: st
     exp = X.get(info.experiment)
     results = db.results(info.code)
     nicks = db.nicknames(info.code)
-    d = chart_data(exp, results, I.get_index(root).entries, me=me, nicknames=nicks)
+    d = chart_data(exp, results, get_index(root).entries, me=me, nicknames=nicks)
     members = db.members(info.code)
     head = summary(d) + (f" {members} joined; the class is **{info.state}**." if teacher else "")
     status = {"results": len(results), "members": members, "state": info.state, "pick": d.pick,
@@ -212,7 +214,7 @@ def export_csv(code: str, teacher: str, root: str | None = None) -> Any:
     exp = X.get(info.experiment)
     results, nicks = db.results(info.code), db.nicknames(info.code)
     path = workdir.new_folder("class-csv-") / f"class-{exp.id}.csv"
-    path.write_text(csv_text(chart_data(exp, results, I.get_index(root).entries), results, nicks))
+    path.write_text(csv_text(chart_data(exp, results, get_index(root).entries), results, nicks))
     return gr.update(value=str(path), visible=True)
 
 
@@ -226,7 +228,7 @@ def simulate(salt: str, store: Any, root: str | None = None) -> dict:
     try:
         m = db.member(seat.code, seat.token)
         exp = X.get(db.get_class(seat.code).experiment)
-        rec = simulated_record(I.get_index(root).entries, exp, m, str(salt))
+        rec = simulated_record(get_index(root).entries, exp, m, str(salt))
         return {"run_id": rec.run_id, "posted": post_run(db, rec, m, exp)}
     except ClassError as exc:
         raise _refuse(exc) from None

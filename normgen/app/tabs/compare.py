@@ -25,7 +25,8 @@ from normgen.models import MODEL_NAMES, family
 from normgen.render import figures as plots
 from normgen.service import cycle_sweep as CS
 from normgen.service import links
-from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, SEED_MAX, dataset_label, get_index, parse_seed
+from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, SEED_MAX, dataset_label, parse_seed
+from normgen.service.zoo_access import get_index
 from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S
 from normgen.zoo.choose import choice_markdown

@@ -27,7 +27,8 @@ from normgen.app.tabs.explore_controls import load_index
 from normgen.app.tabs.explore_handlers import load_view
 from normgen.render.figures import fmt_lambda
 from normgen.service import coach as C
-from normgen.service.explorer import PNGS, explore, png_path
+from normgen.service.explore_images import PNGS
+from normgen.service.explorer import explore, png_path
 from normgen.service.generalization_view import nearest_view
 
 PICK = "Open a lesson…"

@@ -13,6 +13,8 @@ from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS, VARIANTS_INFO
 from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
+from normgen.service.server_datasets import train_size_label
+from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.zoo import ladder
 
 LAMBDA_HELP = {
@@ -28,7 +30,7 @@ def lambda_choices(values: list[float]) -> list[tuple[str, float]]:
 
 def train_size_choices(dataset: str, sizes: list[int], data_root: str | None = None) -> list[tuple[str, int]]:
     """'all 60,000' (the split's real size) first, then the zoo's subsets, largest first."""
-    return [(I.train_size_label(dataset, n, data_root), int(n)) for n in sorted(sizes, key=lambda n: (n != 0, -n))]
+    return [(train_size_label(dataset, n, data_root), int(n)) for n in sorted(sizes, key=lambda n: (n != 0, -n))]
 
 
 def dropout_choices(rates: list[float]) -> list[tuple[str, float]]:
@@ -119,16 +121,16 @@ def defaults(index, model: str | None = None, dataset: str | None = None,
     present), all training images (or `train_size` where the zoo has it), its middle non-zero L1 λ, so
     the first screen already shows a difference, and the family's sampling part as the penalty target
     (the part the zoo penalizes at that size, when it never penalizes the sampling part there)."""
-    c = I.zoo_choices(index)
+    c = zoo_choices(index)
     models = c["model"] or [I.DEFAULT_MODEL]
     model = model if model in models else (I.DEFAULT_MODEL if I.DEFAULT_MODEL in models else models[0])
-    c = I.zoo_choices(index, model)
+    c = zoo_choices(index, model)
     datasets = c["dataset"] or [I.OFFLINE_DATASET]
     dataset = dataset if dataset in datasets else (I.DEFAULT_DATASET if I.DEFAULT_DATASET in datasets else datasets[0])
-    sizes = I.zoo_choices(index, model, dataset)["train_size"]
+    sizes = zoo_choices(index, model, dataset)["train_size"]
     size = _size(train_size)
     size = size if size in sizes else (0 if 0 in sizes else sizes[0])
-    c = I.zoo_choices(index, model, dataset, size)
+    c = zoo_choices(index, model, dataset, size)
     l1s = c["l1"] or [0.0]
     nonzero = [v for v in l1s if v > 0]
     penalized = zoo_targets(index, model, dataset, size)
@@ -221,6 +223,6 @@ def page_link(state: dict[str, Any], request: gr.Request | None) -> str:
 def load_index(root: str | None) -> I.ZooIndex:
     """The zoo index at `root`, or an empty one when it is malformed (Explore explains that in its note)."""
     try:
-        return I.get_index(root)
+        return get_index(root)
     except ValueError:  # a malformed index: Explore explains it in its note
         return I.ZooIndex(root=I.zoo_root(root))

@@ -20,7 +20,9 @@ from normgen.app.tabs.explore_controls import (
 )
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
-from normgen.service.explorer import FIG_NAMES, PAGE_FIGURES, PNGS, ExploreResult, explore, png_path
+from normgen.service.explore_figures import FIG_NAMES, PAGE_FIGURES
+from normgen.service.explore_images import PNGS
+from normgen.service.explorer import ExploreResult, explore, png_path
 from normgen.service.generalization_view import nearest_view
 from normgen.service.overfit_view import reconstruction_view
 

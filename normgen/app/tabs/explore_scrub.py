@@ -30,8 +30,10 @@ import torch
 
 from normgen.eval.metrics import flat_weights
 from normgen.render.weight_svg import HistAxes, counts, slice_axes, weight_histogram_svg
-from normgen.service.explorer import ExploreResult, drawn_parts, png_path
-from normgen.zoo.index import ZooIndex, load_entry
+from normgen.service.explore_figures import drawn_parts
+from normgen.service.explorer import ExploreResult, png_path
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import ZooIndex
 
 SYNC_MS = 400  # the slider rested this long: the server fills in what a step does not change
 AXES = ("l1", "l2")
@@ -62,7 +64,7 @@ def _weights(index: ZooIndex, entry_id: str, parts: Sequence[str]) -> torch.Tens
 
 
 def _drawn(index: ZooIndex, st: dict[str, Any]) -> list[str]:
-    """The parts the histogram draws: those of the view both files store (explorer.drawn_parts: a part a
+    """The parts the histogram draws: those of the view both files store (explore_figures.drawn_parts: a part a
     file lacks would show its seeded initialisation)."""
     base, sel = index.get(st["baseline"]["id"]), index.get(st["selected"]["id"])
     parts = list(st.get("parts") or [])

@@ -34,13 +34,13 @@ from normgen.render.learn_figures import VERSION as FIGURES_VERSION
 from normgen.render.learn_figures import png_bytes
 from normgen.service import coach, figure_cache
 from normgen.service import translation_view as TV
-from normgen.service.inputs import get_index
 from normgen.service.lessons import lesson_markdown, lessons
+from normgen.service.zoo_access import get_index
 from normgen.zoo import agreement, colour, ladder
 from normgen.zoo import small_data as SD
-from normgen.zoo.build import EVAL_N
 from normgen.zoo.findings import pick_dataset
 from normgen.zoo.index import INDEX_NAME, SAMPLING_NAME, ZooIndex
+from normgen.zoo.judges import EVAL_N
 from normgen.zoo.learn_pictures import Picture, all_pictures
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
@@ -151,7 +151,7 @@ def learn_page(index: ZooIndex, dataset: str | None = None, base: str = "") -> l
         blocks.append(Block(f"**Two judges, and seeds.** {line}"))
     missing = SD.missing_blocks(index)
     if missing and SD.blocks(index):
-        blocks.append(Block(f"Not built yet: {'; '.join(missing)}. Build them with `{SD.BUILD}`."))
+        blocks.append(Block(f"Not built yet: {'; '.join(missing)}. Build them with `{SD.build_command()}`."))
     if dataset is None:
         blocks.append(Block("## What this zoo measured\nThe zoo is empty, so there are no measurements to show yet. "
                             "Build it with `python -m normgen zoo build`."))

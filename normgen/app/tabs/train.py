@@ -1,8 +1,9 @@
 """The Train tab: layout and wiring only (the work is in normgen.service.sessions / runs / admission;
-what it shows is in normgen.app.tabs.train_view).
+what it shows is in normgen.app.tabs.train_view; the handlers behind its events are in
+normgen.app.tabs.train_handlers).
 
-Like every tab: plain functions (handlers), then `build_train_tab` (the layout, returning its widgets
-by name as a `TrainTab`), then `wire_train` (the events).
+`build_train_tab` (the layout, returning its widgets by name as a `TrainTab`), then `wire_train` (the
+events).
 
 Public endpoints:
 - `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start, train_size,
@@ -25,7 +26,7 @@ Public endpoints:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -34,48 +35,46 @@ from normgen.app.tabs.explore import g_norm_choices, model_choices, target_choic
 from normgen.app.tabs.train_baseline import baseline_view, build_baseline_view, wire_baseline
 from normgen.app.tabs.train_colour import wire_colour_pairing
 from normgen.app.tabs.train_cycle import CycleControls, build_cycle_controls, cycle_visibility, intro_status
+from normgen.app.tabs.train_handlers import (
+    compare_choices,
+    make_compare_fn,
+    make_estimate_fn,
+    make_result_fn,
+    make_train_fn,
+    run_outputs,
+    target_update,
+)
 from normgen.app.tabs.train_lambda import SLIDER_CSS, lambda_readout, lambda_slider, wire_lambdas
 from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS, defaults, make_load_fn, train_fragment
 from normgen.app.tabs.train_upload import UploadWidgets, build_own_view, build_upload_controls, wire_upload
 from normgen.app.tabs.train_view import (
     curves,
     dropout_help,
-    picture_words,
     preset_of,
-    setting_words,
     start_phrase,
     status_text,
     train_size_presets,
 )
-from normgen.checkpoints import CheckpointError
-from normgen.classroom.results import class_run, post_finished
 from normgen.glossary import explain
 from normgen.models import family
 from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
 from normgen.service import train_state as TS
-from normgen.service import translation_view as TV
-from normgen.service.admission import Refused, admission, shared_seconds
-from normgen.service.report import describe, lambda_terms, size_words
-from normgen.service.runs import Snapshot, TrainStore, compare_samples, start_run, stop, stream
+from normgen.service.runs import stop
+from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import (
     caps,
     device_description,
     device_name,
-    estimate_text,
     finetune_source,
-    plan_run,
-    prepare,
 )
-from normgen.zoo.index import public_problem
-from normgen.zoo.readings import images_words
+from normgen.service.train_store import TrainStore
 
-__all__ = ["TrainTab", "build_train_tab", "wire_train", "make_train_fn", "make_estimate_fn", "make_load_fn",
-           "target_update", "curves", "status_text", "train_size_presets", "preset_of"]
+__all__ = ["TrainTab", "build_train_tab", "wire_train", "make_load_fn", "curves", "status_text",
+           "train_size_presets", "preset_of"]
 
 START_CHOICES = [("fine-tune the pretrained baseline (fast)", "finetune"), ("from scratch", "scratch")]
-RESULT_WAIT_S = 30.0  # /train_result waits this long for a run that is still winding down
 
 
 @dataclass(frozen=True)
@@ -135,18 +134,18 @@ class TrainTab:
                 self.steps, self.seconds, self.start, self.train_size, self.dropout, self.loss, *self.cycle.inputs()]
 
     def outputs(self) -> list[Any]:
-        """What the /train handler streams (`_outputs`), in its order."""
+        """What the /train handler streams (`train_handlers.run_outputs`), in its order."""
         return [self.status, self.grid, self.loss_plot, self.pen_plot, self.sparse_plot, self.files, self.command,
                 self.run_json, self.compare_with]
 
-    def load_outputs(self) -> list[Any]:
+    def loadrun_outputs(self) -> list[Any]:
         """What `make_load_fn(...)(q)` updates: the /train controls (in `inputs()` order), then the link."""
         return [*self.inputs(), self.query]
 
 
 def build_train_tab(root: str | None = None, data_root: str | None = None) -> TrainTab:
     """Open the Train tab in the current Blocks; returns its widgets by name."""
-    avail = I.dataset_status(data_root)
+    avail = dataset_status(data_root)
     datasets = [d for d, why in avail.items() if why is None]
     dataset0 = I.DEFAULT_DATASET if I.DEFAULT_DATASET in datasets else I.OFFLINE_DATASET
     max_steps, max_seconds = caps()
@@ -277,170 +276,6 @@ def unavailable_note(avail: dict[str, str | None]) -> str | None:
     return f"{' and '.join(missing)}: not on this server (their files are not under $NORMGEN_DATA)."
 
 
-def compare_choices(root: str | None, model: str, dataset: str) -> tuple[list[tuple[str, str]], str | None]:
-    """Zoo entries of the same model and dataset (baseline first) for the comparison dropdown."""
-    if I.zoo_problem(root):
-        return [], None
-    rows = sorted(I.get_index(root).find(model=model, dataset=dataset),
-                  key=lambda e: (not e.is_baseline, e.l1, e.l2, e.group, e.act, e.seed))
-    if family(model).translates:  # its settings are λ_cyc and the cycle norm too
-        rows = TV.translators(I.get_index(root), dataset)
-        choices = [(f"{TV.setting_label(e)} · {e.steps} steps", e.id) for e in rows if e.model == model]
-        return choices, (choices[0][1] if choices else None)
-    choices = [(f"{describe(e)}{size_words(e)} · {e.g_norm} norm · seed {e.seed} · {e.steps} steps", e.id)
-               for e in rows]
-    return choices, (choices[0][1] if choices else None)
-
-
-def summary_of(s: Snapshot) -> dict[str, Any]:
-    """The run's JSON summary (what scripts read): no server paths, only the downloads' file names."""
-    from pathlib import PurePath
-
-    return {"run_id": s.run_id, "status": s.status, "step": s.step, "total": s.total,
-            "elapsed_s": round(s.elapsed, 2), "message": s.message,
-            "files": {k: PurePath(v).name for k, v in s.files.items()}, "lambdas": dict(s.lambdas),
-            "lambda_changes": [dict(c) for c in s.changes],
-            "last": s.history[-1] if s.history else {}, "generalization": s.generalization,
-            **({"translation": s.translation} if s.translation else {})}
-
-
-def _outputs(s: Snapshot, how: str, extra: Any = None, run: Any = None) -> tuple:
-    loss, pen, sparse = curves(s.history, s.changes)
-    # an empty frame would fix the plot's colour legend to no series: send plots only once they have rows
-    loss, pen, sparse = (f if len(f) else gr.skip() for f in (loss, pen, sparse))
-    setting = setting_words(s, run.cfg.reg.target, run.cfg.reg.variant, run.cfg.model) if run is not None else ""
-    picture = picture_words(run.cfg.model.name, run.inputs is not None) if run is not None else ""
-    return (explain(status_text(s, how, setting, picture)), s.grid, loss, pen, sparse, list(s.files.values()) or None,
-            s.command if s.done else "", summary_of(s), gr.skip() if extra is None else extra)
-
-
-def make_train_fn(root: str | None = None, data_root: str | None = None):
-    """The /train handler: a generator streaming the run; parameter names are the API's."""
-
-    def train(model: str, dataset: str, g_norm: str, l1: float, l2: float, target: str, variant: str,
-              seed: float, steps: float, seconds: float, start: str, train_size: int, dropout: float, loss: str,
-              lambda_cyc: float, lambda_id: float, cycle_norm: str, store: TrainStore,
-              progress: gr.Progress = gr.Progress()):
-        adm = admission()
-        try:
-            adm.check(store.key)  # refused at once, before any work for it
-            plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-                            train_size, dropout, loss, lambda_cyc, lambda_id, cycle_norm, root=root,
-                            data_root=data_root, upload=store.upload)
-            # a class member's run of its setting keeps the experiment's budget: cut short, it would not count
-            if adm.busy() and plan.cfg.max_seconds > shared_seconds() and not class_run(store.seat, plan.cfg):
-                plan = replace(plan, cfg=replace(plan.cfg, max_seconds=shared_seconds()))
-                plan.notes.append(f"Others are training, so this run's time budget is {shared_seconds():g} s.")
-            plan = prepare(plan)
-            run = start_run(plan, data_root, session=store.key)
-        except I.InputError as exc:
-            raise gr.Error(str(exc), title="Invalid input") from None
-        except Refused as exc:
-            raise gr.Error(str(exc), title="Not started") from None
-        store.replace_run(run)
-        how = f"{start_phrase(plan.start)} on {device_description(plan.device)}" + (
-            f", on your {plan.upload.count} images ({plan.upload.name})" if plan.upload is not None else "")
-        try:
-            for s in stream(run):
-                progress(s.step / max(1, s.total), desc=f"step {s.step} / {s.total}")
-                extra, note = None, ""
-                if s.done:
-                    ch, val = compare_choices(root, plan.cfg.model.name, plan.cfg.dataset)
-                    extra = gr.update(choices=ch, value=val)
-                    note = post_finished(store.seat, run)  # a class member's run: checked here, then charted
-                out = _outputs(s, how, extra, run)
-                yield (f"{out[0]}\n\n{note}", *out[1:]) if note else out
-        finally:  # the stream was cancelled or closed: end the run, it keeps what it has
-            if not run.done.is_set():
-                run.stop_event.set()
-
-    return train
-
-
-def make_result_fn(root: str | None = None):
-    """The /train_result handler: this session's latest run after it has ended (waits for a stopping one)."""
-
-    def train_result(store: TrainStore) -> tuple:
-        run = store.run
-        if run is None:
-            raise gr.Error("No run in this session: start one with /train (each client sees only its own runs).")
-        if not run.done.is_set():
-            if not run.stop_event.is_set():
-                raise gr.Error(f"The run is still training (step {run.step} / {run.cfg.steps}); its result "
-                               "comes when it ends, or stop it (cancel the /train job).")
-            run.done.wait(RESULT_WAIT_S)
-        s = stop(run, wait=RESULT_WAIT_S)
-        ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
-        return _outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), run)
-
-    return train_result
-
-
-def target_update(model: str, target: str) -> Any:
-    """The Penalized-part control for `model`: its targets, keeping `target` where the model has it."""
-    choices = I.target_choices(model)
-    return gr.update(choices=target_choices(model), value=target if target in choices else choices[0])
-
-
-def make_estimate_fn(root: str | None = None, data_root: str | None = None):
-    """The measured time estimate of the Train controls' setting (markdown), or what is wrong with it."""
-
-    def on_estimate(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start, train_size=0,
-                    dropout=0.0, loss="ns", lambda_cyc=10.0, lambda_id=0.0, cycle_norm="l1",
-                    store: TrainStore | None = None) -> str:
-        try:
-            plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
-                            train_size, dropout, loss, lambda_cyc, lambda_id, cycle_norm, root=root,
-                            data_root=data_root, upload=store.upload if store is not None else None)
-        except I.InputError as exc:
-            return f"Warning: {exc}"
-        notes = "".join(f"{n}\n\n" for n in plan.notes)
-        c = admission().counts()
-        line = (f"\n\nOn this server now: {c['running']} training, {c['waiting']} waiting."
-                if c["running"] or c["waiting"] else "")
-        return f"Device: **{device_description(plan.device)}**\n\n{notes}{estimate_text(plan)}{line}"
-
-    return on_estimate
-
-
-def make_compare_fn(root: str | None = None):
-    """The handler of "Compare": this session's run and a zoo checkpoint, sampled from the same noise."""
-
-    def on_compare(entry_id: str, seed: float, store: TrainStore) -> tuple:
-        run = store.run
-        if run is None or run.result is None:
-            raise gr.Error("Train a run first (or stop one): there is nothing of yours to compare yet.")
-        index = I.get_index(root)
-        e = index.get(entry_id) if entry_id else None
-        if e is None:
-            raise gr.Error("Pick a zoo checkpoint to compare with.")
-        if e.model != run.cfg.model.name or e.dataset != run.cfg.dataset:
-            raise gr.Error(f"Pick a {run.cfg.model.name} on {run.cfg.dataset}: the same noise only means the "
-                           "same thing for the same kind of model.")
-        try:
-            seed = I.parse_seed(seed)
-        except I.InputError as exc:
-            raise gr.Error(str(exc), title="Invalid input") from None
-        try:
-            mine, theirs = compare_samples(run, e, index.root, seed)
-        except CheckpointError as exc:  # the entry is named, not where the zoo lives on the server
-            raise gr.Error(f"A zoo file could not be used: {public_problem(exc)}") from None
-        r, c = run.current_reg(), run.cfg
-        me = " + ".join(lambda_terms({"l1": r.l1, "l2": r.l2})) or "λ = 0"
-        extra = (f", dropout {c.model.dropout:g}" if c.model.dropout else "") + (
-            f", {images_words(c.train_size)}" if c.train_size else "") + (
-            ", λ changed mid-run" if run.live.changes else "")
-        if run.translates:  # the same held-out inputs, each row a | G(a) | F(G(a)) | truth
-            m = c.model
-            return (f"**Your run:** λ_cyc {m.lambda_cyc:g}, cycle {m.cycle_norm.upper()}, {me} on the {r.target}"
-                    f"{extra}, {run.result.steps} steps", mine, f"**Zoo:** {TV.setting_label(e)}, {e.steps} steps",
-                    theirs)
-        return (f"**Your run:** {me} on the {r.target}{extra}, {run.result.steps} steps", mine,
-                f"**Zoo:** {describe(e)}{size_words(e)}, {e.steps} steps", theirs)
-
-    return on_compare
-
-
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 
 # A slider's number box puts a typed value back in range when it loses focus (Gradio 6.31's Slider: on blur
@@ -490,7 +325,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
             return ("Nothing is training.", *[gr.skip()] * (len(outs) - 1))
         s = stop(run)
         ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
-        return _outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), run)
+        return run_outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), run)
 
     tab.stop.click(on_stop, tab.store, outs, cancels=[dep], api_visibility="private", concurrency_limit=None,
                    show_progress="hidden")
@@ -508,7 +343,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
                                   tab.l2, tab.steps, tab.seconds, tab.train_size, tab.dropout, tab.loss,
                                   *tab.cycle.inputs())]
     gr.on(changes, make_estimate_fn(root, data_root), [*ins, tab.store], tab.estimate, **est)
-    wire_upload(tab.upload, tab.store, tab.dataset, unavailable_note(I.dataset_status(data_root)),
+    wire_upload(tab.upload, tab.store, tab.dataset, unavailable_note(dataset_status(data_root)),
                 lambda dep: dep.then(make_estimate_fn(root, data_root), [*ins, tab.store], tab.estimate, **est))
     gr.on([*changes, tab.seed.change], train_fragment, ins, tab.query, concurrency_limit=None, preprocess=False,
           trigger_mode="always_last", **PRIVATE)
@@ -520,7 +355,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
                       [tab.dataset, tab.train_size], tab.train_size_preset, **PRIVATE)
     tab.model.input(target_update, [tab.model, tab.target], tab.target, **PRIVATE)
     wire_colour_pairing(tab.model, tab.dataset, tab.target, tab.train_size_preset,
-                        available=[d for d, why in I.dataset_status(data_root).items() if why is None],
+                        available=[d for d, why in dataset_status(data_root).items() if why is None],
                         target_update=target_update,
                         preset_update=lambda d: gr.update(choices=train_size_presets(d, data_root), value=0),
                         run=(tab.l1, tab.l2, tab.steps), max_steps=caps()[0])

@@ -20,7 +20,8 @@ from normgen.models import family
 from normgen.render.grids import grid_image
 from normgen.service import inputs as I
 from normgen.service.runs import GRID_SCALE
-from normgen.zoo.index import load_entry
+from normgen.service.zoo_access import get_index
+from normgen.zoo.files import load_entry
 from normgen.zoo.readings import images_words
 
 N_SAMPLES = TrainConfig.__dataclass_fields__["n_samples"].default  # the live grid's size (plan_run's too)
@@ -39,7 +40,7 @@ def baseline_view(root: Any, model: Any, dataset: Any, g_norm: Any, seed: Any, t
     fam = family(model)
     if fam.translates:
         return None, ""
-    index = I.get_index(root)
+    index = get_index(root)
     e = index.baseline(model, dataset, g_norm or None, train_size=size) or index.baseline(model, dataset)
     if e is None:
         return None, explain(NONE_NOTE)

@@ -12,7 +12,7 @@ from normgen.glossary import explain
 from normgen.regularizers import PENALTIES
 from normgen.service import inputs as I
 from normgen.service import train_state as TS
-from normgen.service.runs import TrainStore
+from normgen.service.train_store import TrainStore
 
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 

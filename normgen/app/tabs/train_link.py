@@ -13,6 +13,7 @@ from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
 from normgen.service import train_state as TS
+from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import caps, device_name
 
 # defaults a learner sees change: fine-tuning the zoo baseline at L1 1e-2 for 150 steps (~15 s on 2 CPU
@@ -44,7 +45,7 @@ def make_load_fn(root: str | None = None, data_root: str | None = None):
         got, bad = TS.parse_train_query(q or {}, max_steps, max_seconds)
         if bad:
             gr.Warning("Link: " + "; ".join(bad))
-        if "dataset" in got and I.dataset_status(data_root).get(got["dataset"]):
+        if "dataset" in got and dataset_status(data_root).get(got["dataset"]):
             gr.Warning(f"Link: {I.dataset_label(got['dataset'])} is not on this server; Train keeps its dataset.")
             got.pop("dataset")
         ups: list[Any] = []

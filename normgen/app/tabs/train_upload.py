@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr
 
 from normgen.image_files import IMAGE_SUFFIXES
-from normgen.service.runs import TrainStore
+from normgen.service.train_store import TrainStore
 from normgen.service.uploads import MAX_FILES, MAX_UPLOAD_MB, SHAPE_LABELS, SHAPES, UploadError, read_upload
 
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}

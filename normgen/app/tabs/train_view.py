@@ -16,6 +16,7 @@ from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
 from normgen.service import train_translation as TT
 from normgen.service.runs import Snapshot
+from normgen.service.server_datasets import train_size_label
 from normgen.zoo.readings import dropout_words
 from normgen.zoo.spec import SMALL_SIZES
 
@@ -25,7 +26,7 @@ TRAIN_SIZES = (0, *sorted({n for sizes in SMALL_SIZES.values() for n in sizes}, 
 
 def train_size_presets(dataset: str, data_root: str | None = None) -> list[tuple[str, int]]:
     """The preset buttons of "Training images": all (with the split's real size), then the zoo's sizes."""
-    return [(I.train_size_label(dataset, n, data_root), n) for n in TRAIN_SIZES]
+    return [(train_size_label(dataset, n, data_root), n) for n in TRAIN_SIZES]
 
 
 def preset_of(n: Any) -> int | None:

@@ -20,7 +20,8 @@ from typing import Any
 from normgen.engine.sampling import ROW_LABELS
 from normgen.service import links
 from normgen.service import translation_view as TV
-from normgen.service.inputs import SEED_MAX, InputError, get_index, parse_seed
+from normgen.service.inputs import SEED_MAX, InputError, parse_seed
+from normgen.service.zoo_access import get_index
 from normgen.zoo.index import Entry
 
 INTRO = (

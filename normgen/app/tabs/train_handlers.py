@@ -1,0 +1,202 @@
+"""The Train tab's handlers: plain functions behind its events, the public /train (a generator streaming
+a run), /train_result (this session's latest run once it has ended), the measured time estimate of the
+controls' setting, the Penalized-part update, and Compare (this session's run beside a zoo checkpoint from
+the same noise). The layout and the wiring are normgen.app.tabs.train.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import gradio as gr
+
+from normgen.app.tabs.explore import target_choices
+from normgen.app.tabs.train_view import (
+    curves,
+    picture_words,
+    setting_words,
+    start_phrase,
+    status_text,
+)
+from normgen.checkpoints import CheckpointError
+from normgen.classroom.results import class_run, post_finished
+from normgen.glossary import explain
+from normgen.models import family
+from normgen.service import inputs as I
+from normgen.service import translation_view as TV
+from normgen.service.admission import Refused, admission, shared_seconds
+from normgen.service.report import describe, lambda_terms, size_words
+from normgen.service.run_estimate import estimate_text, prepare
+from normgen.service.runs import Snapshot, compare_samples, start_run, stop, stream
+from normgen.service.sessions import device_description, plan_run
+from normgen.service.train_store import TrainStore
+from normgen.service.zoo_access import get_index, zoo_problem
+from normgen.zoo.files import public_problem
+from normgen.zoo.readings import images_words
+
+RESULT_WAIT_S = 30.0  # /train_result waits this long for a run that is still winding down
+
+
+def compare_choices(root: str | None, model: str, dataset: str) -> tuple[list[tuple[str, str]], str | None]:
+    """Zoo entries of the same model and dataset (baseline first) for the comparison dropdown."""
+    if zoo_problem(root):
+        return [], None
+    rows = sorted(get_index(root).find(model=model, dataset=dataset),
+                  key=lambda e: (not e.is_baseline, e.l1, e.l2, e.group, e.act, e.seed))
+    if family(model).translates:  # its settings are λ_cyc and the cycle norm too
+        rows = TV.translators(get_index(root), dataset)
+        choices = [(f"{TV.setting_label(e)} · {e.steps} steps", e.id) for e in rows if e.model == model]
+        return choices, (choices[0][1] if choices else None)
+    choices = [(f"{describe(e)}{size_words(e)} · {e.g_norm} norm · seed {e.seed} · {e.steps} steps", e.id)
+               for e in rows]
+    return choices, (choices[0][1] if choices else None)
+
+
+def summary_of(s: Snapshot) -> dict[str, Any]:
+    """The run's JSON summary (what scripts read): no server paths, only the downloads' file names."""
+    from pathlib import PurePath
+
+    return {"run_id": s.run_id, "status": s.status, "step": s.step, "total": s.total,
+            "elapsed_s": round(s.elapsed, 2), "message": s.message,
+            "files": {k: PurePath(v).name for k, v in s.files.items()}, "lambdas": dict(s.lambdas),
+            "lambda_changes": [dict(c) for c in s.changes],
+            "last": s.history[-1] if s.history else {}, "generalization": s.generalization,
+            **({"translation": s.translation} if s.translation else {})}
+
+
+def run_outputs(s: Snapshot, how: str, extra: Any = None, run: Any = None) -> tuple:
+    loss, pen, sparse = curves(s.history, s.changes)
+    # an empty frame would fix the plot's colour legend to no series: send plots only once they have rows
+    loss, pen, sparse = (f if len(f) else gr.skip() for f in (loss, pen, sparse))
+    setting = setting_words(s, run.cfg.reg.target, run.cfg.reg.variant, run.cfg.model) if run is not None else ""
+    picture = picture_words(run.cfg.model.name, run.inputs is not None) if run is not None else ""
+    return (explain(status_text(s, how, setting, picture)), s.grid, loss, pen, sparse, list(s.files.values()) or None,
+            s.command if s.done else "", summary_of(s), gr.skip() if extra is None else extra)
+
+
+def make_train_fn(root: str | None = None, data_root: str | None = None):
+    """The /train handler: a generator streaming the run; parameter names are the API's."""
+
+    def train(model: str, dataset: str, g_norm: str, l1: float, l2: float, target: str, variant: str,
+              seed: float, steps: float, seconds: float, start: str, train_size: int, dropout: float, loss: str,
+              lambda_cyc: float, lambda_id: float, cycle_norm: str, store: TrainStore,
+              progress: gr.Progress = gr.Progress()):
+        adm = admission()
+        try:
+            adm.check(store.key)  # refused at once, before any work for it
+            plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
+                            train_size, dropout, loss, lambda_cyc, lambda_id, cycle_norm, root=root,
+                            data_root=data_root, upload=store.upload)
+            # a class member's run of its setting keeps the experiment's budget: cut short, it would not count
+            if adm.busy() and plan.cfg.max_seconds > shared_seconds() and not class_run(store.seat, plan.cfg):
+                plan = replace(plan, cfg=replace(plan.cfg, max_seconds=shared_seconds()))
+                plan.notes.append(f"Others are training, so this run's time budget is {shared_seconds():g} s.")
+            plan = prepare(plan)
+            run = start_run(plan, data_root, session=store.key)
+        except I.InputError as exc:
+            raise gr.Error(str(exc), title="Invalid input") from None
+        except Refused as exc:
+            raise gr.Error(str(exc), title="Not started") from None
+        store.replace_run(run)
+        how = f"{start_phrase(plan.start)} on {device_description(plan.device)}" + (
+            f", on your {plan.upload.count} images ({plan.upload.name})" if plan.upload is not None else "")
+        try:
+            for s in stream(run):
+                progress(s.step / max(1, s.total), desc=f"step {s.step} / {s.total}")
+                extra, note = None, ""
+                if s.done:
+                    ch, val = compare_choices(root, plan.cfg.model.name, plan.cfg.dataset)
+                    extra = gr.update(choices=ch, value=val)
+                    note = post_finished(store.seat, run)  # a class member's run: checked here, then charted
+                out = run_outputs(s, how, extra, run)
+                yield (f"{out[0]}\n\n{note}", *out[1:]) if note else out
+        finally:  # the stream was cancelled or closed: end the run, it keeps what it has
+            if not run.done.is_set():
+                run.stop_event.set()
+
+    return train
+
+
+def make_result_fn(root: str | None = None):
+    """The /train_result handler: this session's latest run after it has ended (waits for a stopping one)."""
+
+    def train_result(store: TrainStore) -> tuple:
+        run = store.run
+        if run is None:
+            raise gr.Error("No run in this session: start one with /train (each client sees only its own runs).")
+        if not run.done.is_set():
+            if not run.stop_event.is_set():
+                raise gr.Error(f"The run is still training (step {run.step} / {run.cfg.steps}); its result "
+                               "comes when it ends, or stop it (cancel the /train job).")
+            run.done.wait(RESULT_WAIT_S)
+        s = stop(run, wait=RESULT_WAIT_S)
+        ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
+        return run_outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), run)
+
+    return train_result
+
+
+def target_update(model: str, target: str) -> Any:
+    """The Penalized-part control for `model`: its targets, keeping `target` where the model has it."""
+    choices = I.target_choices(model)
+    return gr.update(choices=target_choices(model), value=target if target in choices else choices[0])
+
+
+def make_estimate_fn(root: str | None = None, data_root: str | None = None):
+    """The measured time estimate of the Train controls' setting (markdown), or what is wrong with it."""
+
+    def on_estimate(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start, train_size=0,
+                    dropout=0.0, loss="ns", lambda_cyc=10.0, lambda_id=0.0, cycle_norm="l1",
+                    store: TrainStore | None = None) -> str:
+        try:
+            plan = plan_run(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start,
+                            train_size, dropout, loss, lambda_cyc, lambda_id, cycle_norm, root=root,
+                            data_root=data_root, upload=store.upload if store is not None else None)
+        except I.InputError as exc:
+            return f"Warning: {exc}"
+        notes = "".join(f"{n}\n\n" for n in plan.notes)
+        c = admission().counts()
+        line = (f"\n\nOn this server now: {c['running']} training, {c['waiting']} waiting."
+                if c["running"] or c["waiting"] else "")
+        return f"Device: **{device_description(plan.device)}**\n\n{notes}{estimate_text(plan)}{line}"
+
+    return on_estimate
+
+
+def make_compare_fn(root: str | None = None):
+    """The handler of "Compare": this session's run and a zoo checkpoint, sampled from the same noise."""
+
+    def on_compare(entry_id: str, seed: float, store: TrainStore) -> tuple:
+        run = store.run
+        if run is None or run.result is None:
+            raise gr.Error("Train a run first (or stop one): there is nothing of yours to compare yet.")
+        index = get_index(root)
+        e = index.get(entry_id) if entry_id else None
+        if e is None:
+            raise gr.Error("Pick a zoo checkpoint to compare with.")
+        if e.model != run.cfg.model.name or e.dataset != run.cfg.dataset:
+            raise gr.Error(f"Pick a {run.cfg.model.name} on {run.cfg.dataset}: the same noise only means the "
+                           "same thing for the same kind of model.")
+        try:
+            seed = I.parse_seed(seed)
+        except I.InputError as exc:
+            raise gr.Error(str(exc), title="Invalid input") from None
+        try:
+            mine, theirs = compare_samples(run, e, index.root, seed)
+        except CheckpointError as exc:  # the entry is named, not where the zoo lives on the server
+            raise gr.Error(f"A zoo file could not be used: {public_problem(exc)}") from None
+        r, c = run.current_reg(), run.cfg
+        me = " + ".join(lambda_terms({"l1": r.l1, "l2": r.l2})) or "λ = 0"
+        extra = (f", dropout {c.model.dropout:g}" if c.model.dropout else "") + (
+            f", {images_words(c.train_size)}" if c.train_size else "") + (
+            ", λ changed mid-run" if run.live.changes else "")
+        if run.translates:  # the same held-out inputs, each row a | G(a) | F(G(a)) | truth
+            m = c.model
+            return (f"**Your run:** λ_cyc {m.lambda_cyc:g}, cycle {m.cycle_norm.upper()}, {me} on the {r.target}"
+                    f"{extra}, {run.result.steps} steps", mine, f"**Zoo:** {TV.setting_label(e)}, {e.steps} steps",
+                    theirs)
+        return (f"**Your run:** {me} on the {r.target}{extra}, {run.result.steps} steps", mine,
+                f"**Zoo:** {describe(e)}{size_words(e)}, {e.steps} steps", theirs)
+
+    return on_compare

@@ -1,0 +1,171 @@
+"""Explore's weight figures and the numbers behind them: which parts of a model a view is about
+(`shown_parts`, `drawn_parts`), the weight statistics of a stored file (cached) or of the index
+(`entry_totals`), and the figures drawn from them (weight histogram, per-layer norms, the judge's class
+histogram), each drawn once and kept on disk (normgen.service.figure_cache).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+
+from normgen.eval.metrics import flat_weights, model_weight_stats
+from normgen.models import family
+from normgen.regularizers import resolve_target
+from normgen.render import figures as plots
+from normgen.service import figure_cache, workdir
+from normgen.service.explore_images import lru_put
+from normgen.service.figure_cache import FigureStore
+from normgen.service.inputs import LOSSES, InputError
+from normgen.service.report import totals
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex
+from normgen.zoo.readings import in_file
+
+_STATS: OrderedDict[tuple, dict] = OrderedDict()
+STATS_SIZE = 1024  # per-layer weight figures of a file (a few KB each): the whole zoo stays in memory
+
+def weight_stats(index: ZooIndex, e: Entry) -> dict[str, dict]:
+    """part -> {"total", "layers"} measured from the weights of the stored file, as loaded (float16
+    files come back as float32 with float16's values; cached per file)."""
+    key = (str(index.root), e.id, e.sha256)
+    if key not in _STATS:
+        lru_put(_STATS, key, model_weight_stats(load_entry(e, index.root).model.parts), size=STATS_SIZE)
+    return _STATS[key]
+
+
+def entry_totals(index: ZooIndex, e: Entry, parts: list[str]) -> tuple[dict[str, float], str]:
+    """Weight statistics of `parts` together, and where they come from: "index" (the index's figures,
+    measured on the stored file: what a download reproduces, normgen.zoo.restat) when the index has every
+    figure of every part; "training" when a part is one the file does not store (its figures are of the
+    trained weights, `trained_weights`); else "file" (measured here from the stored weights).
+
+    Parts are combined as `metrics.summarize` does; filter counts come from the model's shapes."""
+    stored = weight_stats(index, e)
+    need = ("n", "l1", "l2", "near_zero_pct", "zero_pct", "dead_filter_pct")
+    trained = e.extra.get(TRAINED_KEY, {})
+    rows = [e.weights.get(p) if in_file(e, p) else trained.get(p) for p in parts]
+    rows = [(r or {}).get("total", r) for r in rows]
+    if not all(isinstance(r, dict) and all(isinstance(r.get(k), (int, float)) for k in need) for r in rows):
+        return totals(stored, parts), "file"
+    filters = {p: sum(v["filters"] for v in stored[p]["layers"].values()) for p in parts}
+    n = sum(r["n"] for r in rows) or 1
+    f = sum(filters.values()) or 1
+    return {
+        "n": n,
+        "l1": sum(r["l1"] for r in rows),
+        "l2": sum(r["l2"] ** 2 for r in rows) ** 0.5,
+        "near_zero_pct": sum(r["near_zero_pct"] * r["n"] for r in rows) / n,
+        "zero_pct": sum(r["zero_pct"] * r["n"] for r in rows) / n,
+        "dead_filter_pct": sum(r["dead_filter_pct"] * filters[p] for p, r in zip(parts, rows, strict=True)) / f,
+    }, "index" if all(in_file(e, p) for p in parts) else "training"
+
+
+def drawn_parts(base: Entry, sel: Entry, parts: list[str]) -> list[str]:
+    """The parts whose weights the figures draw: those of `parts` both files store (a part a file lacks
+    would show its seeded initialisation), else the sampling part, which every file stores."""
+    both = [p for p in parts if in_file(base, p) and in_file(sel, p)]
+    return both or [family(sel.model).sampler_part]
+
+
+def file_dtype(index: ZooIndex, e: Entry) -> str:
+    """The precision the entry's weights are stored in ("float16" / "bfloat16" / "float32")."""
+    return str(load_entry(e, index.root).meta.get("dtype", "float32"))
+
+
+FIG_NAMES = ("weights", "layers", "classes")
+# the figures the page shows as pictures: its weight histogram is inline SVG on a slice's fixed axes
+# (normgen.app.tabs.explore_scrub), so "weights" is drawn with matplotlib for API clients only
+PAGE_FIGURES = ("layers", "classes")
+_PRIVATE_STORE: list[FigureStore] = []  # NORMGEN_FIGURE_CACHE=0: a per-process folder, never pre-rendered
+
+
+def _store() -> FigureStore:
+    if figure_cache.enabled():
+        return figure_cache.STORE
+    if not _PRIVATE_STORE:
+        _PRIVATE_STORE.append(FigureStore(workdir.new_folder("figs-")))
+    return _PRIVATE_STORE[0]
+
+
+def _has_classes(base: Entry, sel: Entry) -> bool:
+    """The class histogram shows mode coverage, so it is drawn for families that can drop modes: a
+    likelihood model (one with an ELBO) is trained to cover every image, and its class spread says little."""
+    return bool(base.metrics.get("class_hist") and sel.metrics.get("class_hist")) and not family(base.model).has_elbo
+
+
+def figure_keys(base: Entry, sel: Entry, parts: list[str]) -> dict[str, tuple | None]:
+    """The store's key of each figure of the pair (None: that figure is not drawn for it)."""
+    k = (figure_cache.VERSION, base.id, base.sha256, sel.id, sel.sha256, tuple(parts))
+    return {name: (*k, name) if name != "classes" or _has_classes(base, sel) else None for name in FIG_NAMES}
+
+
+def missing_figures(base: Entry, sel: Entry, parts: list[str], names: tuple[str, ...] = FIG_NAMES) -> list[str]:
+    """The figures of the pair (those in `names`) that are not on disk yet."""
+    st = _store()
+    return [n for n, k in figure_keys(base, sel, parts).items() if n in names and k is not None and st.get(k) is None]
+
+
+def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str],
+            names: tuple[str, ...] = FIG_NAMES) -> dict[str, str | None]:
+    """PNG files of the weight figure (all weights + a zoom near zero, legend from the index's statistics
+    of the stored weights), the per-layer norms and the judge's class histogram; None where not drawn and
+    for the names not in `names` (Explore's browser draws the weight histogram itself, and a slice none).
+    The weight figures draw `drawn_parts` (a part a file does not store is not drawn).
+
+    They depend on the two checkpoints only (not on the noise seed), so each is drawn once and kept
+    on disk (normgen.service.figure_cache; pre-rendered at app start by normgen.service.prerender).
+    """
+    st = _store()
+    keys = {n: (k if n in names else None) for n, k in figure_keys(base, sel, parts).items()}
+    out = {n: (st.get(k) if k is not None else None) for n, k in keys.items()}
+    if all(out[n] is not None for n, k in keys.items() if k is not None):
+        return out
+    mb, ms = load_entry(base, index.root).model, load_entry(sel, index.root).model
+    labels = ("baseline (λ = 0)", "selected")
+    kinds = sorted({file_dtype(index, base), file_dtype(index, sel)})
+    source = f", from the {' / '.join(kinds)} file" if kinds != ["float32"] else ""
+    drawn = drawn_parts(base, sel, parts)
+    missing = [p for p in parts if p not in drawn]
+    lacking = f"\n(no {' + '.join(missing)} in the file)" if missing else ""
+    if keys["weights"] is not None and out["weights"] is None:
+        notes = []  # the figure is ~390 px wide: the second line must stay short
+        if source:
+            notes.append(" / ".join(kinds) + ("" if missing else " files"))
+        if missing:
+            notes.append(f"no {' + '.join(missing)} stored")
+        title = f"Weights of the {' + '.join(drawn)}" + (f"\n({'; '.join(notes)})" if notes else "")
+        wa = torch.cat([flat_weights(mb.parts[p]) for p in drawn])
+        wb = torch.cat([flat_weights(ms.parts[p]) for p in drawn])
+        stats = (entry_totals(index, base, drawn)[0], entry_totals(index, sel, drawn)[0])
+        fig = plots.weight_mechanism(wa, wb, ("baseline", "selected"), stats=stats, title=title)
+        out["weights"] = st.put(keys["weights"], fig)  # type: ignore[arg-type]
+    if keys["layers"] is not None and out["layers"] is None:
+        sa, sb = weight_stats(index, base), weight_stats(index, sel)
+        prefix = len(drawn) > 1
+        la = {f"{p}.{k}" if prefix else k: v["l2"] for p in drawn for k, v in sa[p]["layers"].items()}
+        lb = {f"{p}.{k}" if prefix else k: v["l2"] for p in drawn for k, v in sb[p]["layers"].items()}
+        fig = plots.layer_norms(la, lb, labels, title=f"Weight norm per layer ({' + '.join(drawn)}){source}{lacking}")
+        out["layers"] = st.put(keys["layers"], fig)  # type: ignore[arg-type]
+    if keys["classes"] is not None and out["classes"] is None:
+        fig = plots.class_histogram(sel.metrics["class_hist"], sel.dataset, baseline=base.metrics["class_hist"],
+                                    labels=labels)
+        out["classes"] = st.put(keys["classes"], fig)
+    return out
+
+
+def shown_parts(e: Entry) -> list[str]:
+    """The penalized parts (what the penalty acts on); the sampling part for a baseline; for an entry
+    trained with another adversarial loss and no penalty, the parts its Lipschitz constraint acts on (the
+    ones sampling does not need: the discriminator, whose weights clipping keeps in [-c, c])."""
+    fam = family(e.model)
+    if e.is_baseline and e.setting[:2] != LOSSES["ns"] and fam.adversarial:
+        return [p for p in fam.part_names if p not in fam.sampler_parts]
+    if e.is_baseline:
+        return [fam.sampler_part]
+    try:
+        return resolve_target(e.target, fam.part_names)
+    except ValueError:
+        raise InputError(f"zoo entry {e.id} has target {e.target!r}, not a part of a {e.model}") from None
+

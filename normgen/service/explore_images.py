@@ -1,0 +1,128 @@
+"""Explore's pictures and the samples behind them: the sample grids' sizes, the per-pixel difference
+heat map, each entry's samples from a noise seed and the mean pixel change of a pair (both cached in
+memory), and the PNG files of images already shown (`PngCache`, `PNGS`).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from normgen.engine.sampling import sample
+from normgen.eval.compare import mean_pixel_change, saturated_change
+from normgen.models import family
+from normgen.render import figures as plots
+from normgen.service import workdir
+from normgen.zoo.files import load_entry
+from normgen.zoo.index import Entry, ZooIndex
+
+N_SAMPLES = 64  # unconditional grids: 8 x 8
+PER_CLASS = 8  # conditional grids: one row of 8 per class
+GRID_SCALE = 3  # nearest-neighbour upscaling: crisp pixels on a projector
+DIFF_FULL = 0.5  # |selected - baseline| at which the heat map saturates (pixels span [-1, 1])
+
+
+def lru_put(cache: OrderedDict, key: tuple, value: Any, size: int = 64) -> Any:
+    """Put `value` in the least-recently-used `cache` under `key`, dropping the oldest beyond `size`."""
+    cache[key] = value
+    while len(cache) > size:
+        cache.popitem(last=False)
+    return value
+
+
+class PngCache:
+    """PNG files of images already shown, by key (a fast compression level: encoding, not sampling,
+    dominated an Explore call). Least recently used files are deleted beyond `size`."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self.dir: Path | None = None
+        self.files: OrderedDict[tuple, Path] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def folder(self) -> Path:
+        """Its folder, made on first use and made again (the same path) if a sweep removed it."""
+        if self.dir is None:
+            self.dir = workdir.new_folder("ui-")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return self.dir
+
+    def path(self, img: Image.Image | Callable[[], Image.Image | None] | None, key: tuple | None,
+             shrink: int = 1) -> str | None:
+        """The file of `img` (written once per `key`; a callable is only called when the file is not
+        there yet); `shrink` > 1 writes it that many times smaller (nearest neighbour: exact for an image
+        enlarged by `shrink`), for pictures the page enlarges itself (CSS image-rendering: pixelated), so
+        there are fewer bytes to encode and fetch."""
+        with self.lock:
+            if key is not None and key in self.files and self.files[key].exists():
+                self.files.move_to_end(key)
+                return str(self.files[key])
+        if callable(img):
+            img = img()
+        if img is None:
+            return None
+        with self.lock:
+            p = self.folder() / f"{uuid.uuid4().hex}.png"
+            if shrink > 1:
+                img = img.resize((img.width // shrink, img.height // shrink), Image.NEAREST)
+            img.save(p, format="png", compress_level=1)
+            self.files[key if key is not None else (p.name,)] = p
+            while len(self.files) > self.size:
+                _, old = self.files.popitem(last=False)
+                old.unlink(missing_ok=True)
+            return str(p)
+
+
+PNGS = PngCache(1024)  # the background pass warms ~450 of the shipped zoo's pictures (10-40 KB each)
+def diff_image(a: torch.Tensor, b: torch.Tensor, nrow: int, scale: int = GRID_SCALE) -> Image.Image:
+    """The difference map: |b - a| per pixel (`eval.compare`), saturating at DIFF_FULL, as a heat map
+    in the grid layout."""
+    return plots.heat_grid(saturated_change(a, b, DIFF_FULL), nrow=nrow, scale=scale)
+
+
+def grid_size(model: str, num_classes: int) -> tuple[int, int]:
+    """(samples, columns) of the app's grids of `model`: 8 x 8, or one row of PER_CLASS per class for a
+    conditional family."""
+    fam = family(model)
+    n = PER_CLASS * num_classes if fam.conditional else N_SAMPLES
+    return n, fam.grid_columns(n, num_classes)
+
+
+_SAMPLES: OrderedDict[tuple, torch.Tensor] = OrderedDict()
+_CHANGES: OrderedDict[tuple, float] = OrderedDict()  # (root, a, sha, b, sha, n, seed) -> mean pixel change
+CHANGES_SIZE = 8192  # numbers: a few hundred KB at most
+_SAMPLES_LOCK = threading.Lock()
+
+
+def entry_samples(index: ZooIndex, e: Entry, n: int, seed: int) -> torch.Tensor:
+    """`n` samples of entry `e` from noise `seed` (cached: a baseline is shown beside many settings;
+    64 MNIST samples are 200 KB, the cache holds 128 of them)."""
+    key = (str(index.root), e.id, e.sha256, n, seed)
+    with _SAMPLES_LOCK:
+        if key in _SAMPLES:
+            _SAMPLES.move_to_end(key)
+            return _SAMPLES[key]
+    x = sample(load_entry(e, index.root).model, n, seed)
+    with _SAMPLES_LOCK:
+        return lru_put(_SAMPLES, key, x, size=128)  # type: ignore[no-any-return]
+
+
+def pair_change(index: ZooIndex, a: Entry, b: Entry, n: int, seed: int) -> float:
+    """The mean pixel change from `a`'s `n` samples to `b`'s from noise `seed` (cached as a number, so a
+    revisited pair needs neither checkpoint)."""
+    key = (str(index.root), a.id, a.sha256, b.id, b.sha256, n, seed)
+    with _SAMPLES_LOCK:
+        if key in _CHANGES:
+            _CHANGES.move_to_end(key)
+            return _CHANGES[key]
+    v = mean_pixel_change(entry_samples(index, a, n, seed), entry_samples(index, b, n, seed))
+    with _SAMPLES_LOCK:
+        return float(lru_put(_CHANGES, key, v, size=CHANGES_SIZE))
+

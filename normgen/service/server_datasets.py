@@ -1,0 +1,72 @@
+"""The datasets on this server (no gradio): which ones can be trained on here and why not
+(`dataset_status`), how many images each training split has (`train_split_size`, read from the idx
+file's header or counted, cached), and how a training-set size reads on a control (`train_size_label`).
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from normgen.data import DATASETS, default_data_root, load_dataset
+
+
+def dataset_status(data_root: str | Path | None = None) -> dict[str, str | None]:
+    """name -> None if it can be trained on here, else the reason why not (a dataset made offline
+    always can; the others need their torchvision files in their folder under the data root)."""
+    root = Path(data_root) if data_root else default_data_root()
+    files = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+    out: dict[str, str | None] = {}
+    for name, info in DATASETS.items():
+        if info.offline:
+            out[name] = None
+            continue
+        raw = root / str(info.folder) / "raw"
+        if info.present_as:
+            ok, where = any((root / p).exists() for p in info.present_as), " or ".join(info.present_as)
+        else:
+            ok, where = all((raw / f).exists() or (raw / f"{f}.gz").exists() for f in files), f"{info.folder}/raw files"
+        out[name] = None if ok else (
+            f"{info.label} is not on this server (no {where} in its data folder; "
+            "set $NORMGEN_DATA to a folder that has them)")
+    return out
+
+
+def train_split_size(name: str, data_root: str | Path | None = None) -> int | None:
+    """How many images the training split of `name` has on this server (None when unknown): read from
+    the idx file's header for a torchvision dataset, counted for one made offline (cached)."""
+    root = Path(data_root) if data_root else default_data_root()
+    key = (name, str(root))
+    if key not in _SPLIT_SIZES:
+        _SPLIT_SIZES[key] = _count_train(name, root)
+    return _SPLIT_SIZES[key]
+
+
+_SPLIT_SIZES: dict[tuple[str, str], int | None] = {}
+
+
+def _count_train(name: str, root: Path) -> int | None:
+    info = DATASETS[name]
+    if info.offline:
+        return len(load_dataset(name, root=root, download=False))
+    if info.train_count is not None:
+        return info.train_count
+    raw = root / str(info.folder) / "raw" / "train-images-idx3-ubyte"
+    try:
+        if raw.is_file():
+            head = raw.open("rb").read(8)
+        else:
+            with gzip.open(raw.with_name(raw.name + ".gz"), "rb") as f:
+                head = f.read(8)
+    except OSError:
+        return None
+    return int.from_bytes(head[4:8], "big") if len(head) == 8 else None
+
+
+def train_size_label(dataset: str, n: int, data_root: str | Path | None = None) -> str:
+    """How a training-set size reads on a control: 'all 60,000' (the split's real size), '2,000'."""
+    if n:
+        return f"{n:,}"
+    total = train_split_size(dataset, data_root) if dataset in DATASETS else None
+    return f"all {total:,}" if total else "all"
+

@@ -1,0 +1,88 @@
+"""The pretrained zoo as the app reads it (no gradio): its index, cached by file identity (a rebuilt index
+is re-read on the next call), the sentence saying what is missing when it has no entries, and the
+choices Explore's controls can offer from it (`zoo_choices`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from normgen.service.inputs import LOSSES, SAMPLE_MODELS, loss_name
+from normgen.service.public_text import no_paths
+from normgen.zoo.index import INDEX_NAME, ZooIndex, load_index, zoo_root
+
+_INDEX_CACHE: dict[str, tuple[tuple, ZooIndex]] = {}
+
+
+def get_index(root: str | Path | None = None) -> ZooIndex:
+    """The zoo index at `root` (default: $NORMGEN_ZOO or checkpoints/), re-read when the file changes.
+
+    A malformed index raises ValueError naming the file; a missing one is an empty index.
+    """
+    r = zoo_root(root)
+    path = r / INDEX_NAME
+    try:
+        st = path.stat()
+        key: tuple = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = ("missing",)
+    hit = _INDEX_CACHE.get(str(r))
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    index = load_index(r)
+    _INDEX_CACHE[str(r)] = (key, index)
+    return index
+
+
+def zoo_problem(root: str | Path | None = None) -> str | None:
+    """None when the zoo has entries; otherwise a sentence saying what is missing and what to do."""
+    r = zoo_root(root)
+    try:
+        index = get_index(r)
+    except ValueError as exc:
+        return f"The pretrained zoo's index could not be read: {no_paths(str(exc))}. Rebuild it with `make zoo`."
+    if len(index):
+        return None
+    # the folder is named as the operator configures it, never by where it lives on the server
+    where = f"the zoo's `{INDEX_NAME}` (in `checkpoints/` beside the app, or the folder $NORMGEN_ZOO names)"
+    if not r.exists():
+        return ("No pretrained checkpoints: the zoo folder (`checkpoints/` beside the app, or the folder "
+                "$NORMGEN_ZOO names) does not exist. Build the zoo with `make zoo`, "
+                "or train a setting yourself in the **Train** tab.")
+    if not (r / INDEX_NAME).exists():
+        return (f"No pretrained checkpoints: {where} is missing. Build the zoo with `make zoo`, "
+                "or train a setting yourself in the **Train** tab.")
+    return (f"No pretrained checkpoints: {where} lists no entries yet. Build the zoo with `make zoo`, "
+            "or train a setting yourself in the **Train** tab.")
+
+
+def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None = None,
+                train_size: int | None = None) -> dict[str, list]:
+    """What the Explore controls can offer: models, datasets, g_norms, L1 and L2 lambdas
+    (always 0 plus the zoo's values), targets and variants, for `model` on `dataset` when given;
+    training-set sizes (0 = all) of those, and dropout rates (always 0) and the rest at `train_size`
+    when given."""
+    filt: dict[str, Any] = {"group": 0.0, "act": 0.0}  # Explore shows L1 / L2 settings only
+    if model:
+        filt["model"] = model
+    if dataset:
+        filt["dataset"] = dataset
+    sizes = index.values("train_size", **filt)
+    if train_size is not None:
+        filt["train_size"] = train_size
+    return {
+        "train_size": sizes or [0],
+        "dropout": sorted({0.0, *index.values("dropout", **filt)}),
+        "model": [m for m in index.values("model") if m in SAMPLE_MODELS],
+        "dataset": index.values("dataset", **({"model": model} if model else {})),
+        "g_norm": index.values("g_norm", **filt),
+        "l1": sorted({0.0, *index.values("l1", **filt)}),
+        "l2": sorted({0.0, *index.values("l2", **filt)}),
+        "target": index.values("target", **filt),
+        "variant": index.values("variant", **filt),
+        "seed": index.values("seed", **filt),
+        # the adversarial losses the zoo trained (LOSSES names, in their order): Explore's Loss control
+        "loss": [k for k in LOSSES if k in {loss_name(*e.setting[:2]) for e in index.find(**filt)}] or ["ns"],
+    }
+
