@@ -32,3 +32,12 @@ def grid_image(samples: torch.Tensor, nrow: int | None = None, scale: int = 1, p
     return img
 
 
+
+
+def side_by_side(left: Image.Image, right: Image.Image, gap: int = 16, fill: tuple = (255, 255, 255)) -> Image.Image:
+    """`left` and `right` in one picture, top-aligned, `gap` pixels apart."""
+    h = max(left.height, right.height)
+    out = Image.new("RGB", (left.width + gap + right.width, h), fill)
+    out.paste(left.convert("RGB"), (0, 0))
+    out.paste(right.convert("RGB"), (left.width + gap, 0))
+    return out

@@ -28,19 +28,18 @@ from normgen.eval.quality import generate_many, vae_scores
 from normgen.eval.structure import BLOCK, MIN_RATIO, has_structure, structure_ratio
 from normgen.models import GenerativeModel, family
 from normgen.render.figures import fmt_num
-from normgen.render.grids import grid_image
+from normgen.render.grids import grid_image, side_by_side
 from normgen.service.explore_images import GRID_SCALE, grid_size, lru_put
 from normgen.service.explore_selection import select
 from normgen.service.explorer import request
 from normgen.service.heldout import MEMO_WORDS
 from normgen.service.inputs import dataset_label
-from normgen.service.overfit_view import side_by_side
 from normgen.service.public_text import no_paths
 from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import get_split
 from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import load_entry, public_problem
-from normgen.zoo.index import Entry
+from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import metric, pixels
 
 # a live run is scored as the zoo scores its entries (normgen.zoo.judges' EVAL_N samples from noise
@@ -118,6 +117,21 @@ class NearestView:
 _NEAREST: OrderedDict[tuple, NearestView] = OrderedDict()
 
 
+def selected(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
+             train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *,
+             root: str | None = None) -> tuple[int, ZooIndex | None, Entry | None, str]:
+    """A picture view's request, checked (`explorer.request`: InputError names a bad field): (the noise seed,
+    the zoo index, the selected entry or None, "" or why the zoo cannot be used)."""
+    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss = request(
+        model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
+    problem = zoo_problem(root)
+    if problem:
+        return seed, None, None, problem
+    index = get_index(root)
+    sel = select(index, model, dataset, g_norm, l1, l2, target, variant, train_size, dropout, loss).selected
+    return seed, index, sel, ""
+
+
 def nearest_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
                  train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *, root: str | None = None,
                  data_root: str | None = None, only_small: bool = False, beside_baseline: bool = True) -> NearestView:
@@ -126,13 +140,10 @@ def nearest_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target
     With `only_small`, entries trained on all images get the prompt instead (no data loaded). A small-data
     entry with a penalty gets its baseline's rows on the left (same noise; not with `beside_baseline` False).
     When the dataset is not on this server, says so instead of the picture."""
-    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss = request(
-        model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
-    problem = zoo_problem(root)
+    seed, index, sel, problem = selected(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
+                                         loss, root=root)
     if problem:
         return NearestView(None, problem)
-    index = get_index(root)
-    sel = select(index, model, dataset, g_norm, l1, l2, target, variant, train_size, dropout, loss).selected
     if sel is None:
         return NearestView(None, "Nothing is selected, so there are no samples to compare.")
     if only_small and not sel.train_size:
@@ -234,5 +245,5 @@ def run_markdown(g: dict[str, float], dataset: str) -> str:
     return s
 
 
-__all__ = ["nearest_picture", "nearest_markdown", "nearest_view", "NearestView", "NEAREST_PROMPT", "shown_samples",
-           "measure_run", "run_markdown"]
+__all__ = ["selected", "nearest_picture", "nearest_markdown", "nearest_view", "NearestView", "NEAREST_PROMPT",
+           "shown_samples", "measure_run", "run_markdown"]

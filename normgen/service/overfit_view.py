@@ -6,8 +6,6 @@
   reconstruction error (nats per image: the VAE's own loss term, normgen.losses.bernoulli_nll).
 - `reconstruction_view`: that picture for Explore's selected entry when it is a VAE trained on a small
   training set (its baseline: the λ = 0 entry of the same training-set size), cached.
-- `side_by_side`: two pictures in one, with a gap (the nearest-images view puts the baseline's rows beside
-  the selected model's).
 """
 
 from __future__ import annotations
@@ -25,13 +23,11 @@ from normgen.data import Dataset, DatasetUnavailable
 from normgen.models import GenerativeModel, family
 from normgen.render.grids import grid_image
 from normgen.service.explore_images import lru_put
-from normgen.service.explore_selection import select
-from normgen.service.explorer import request
+from normgen.service.generalization_view import selected
 from normgen.service.inputs import dataset_label
 from normgen.service.public_text import no_paths
 from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import get_split
-from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import load_entry, public_problem
 from normgen.zoo.index import Entry
 from normgen.zoo.readings import pixels
@@ -40,15 +36,6 @@ SHOWN = 8  # images per row
 MEASURED = 256  # training and held-out images each row's error is measured on (the 300-image VAE: 256 of 300)
 PICK_SEED = 0  # which training and held-out images are drawn (a fixed generator: the same images every visit)
 SCALE = 2  # six rows of digits: at Explore's grid scale the held-out half fell below a 720-pixel screen
-
-
-def side_by_side(left: Image.Image, right: Image.Image, gap: int = 16, fill: tuple = (255, 255, 255)) -> Image.Image:
-    """`left` and `right` in one picture, top-aligned, `gap` pixels apart."""
-    h = max(left.height, right.height)
-    out = Image.new("RGB", (left.width + gap + right.width, h), fill)
-    out.paste(left.convert("RGB"), (0, 0))
-    out.paste(right.convert("RGB"), (left.width + gap, 0))
-    return out
 
 
 def _pick(data: Dataset, n: int, seed: int) -> torch.Tensor:
@@ -134,13 +121,10 @@ def reconstruction_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any,
                         root: str | None = None, data_root: str | None = None) -> ReconstructionView:
     """The selected small-data VAE and its baseline reconstructing the same training and held-out images
     (`reconstruction_picture`), cached; the prompt for any other entry (no data loaded)."""
-    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss = request(
-        model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
-    problem = zoo_problem(root)
+    _, index, sel, problem = selected(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
+                                      loss, root=root)
     if problem:
         return ReconstructionView(None, problem)
-    index = get_index(root)
-    sel = select(index, model, dataset, g_norm, l1, l2, target, variant, train_size, dropout, loss).selected
     if not small_vae(sel):
         return ReconstructionView(None, RECON_PROMPT)
     base = index.baseline(sel.model, sel.dataset, like=sel, train_size=sel.train_size)
@@ -172,5 +156,5 @@ def reconstruction_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any,
     return lru_put(_RECON, key, view, size=8)  # type: ignore[no-any-return]
 
 
-__all__ = ["side_by_side", "reconstruction_picture", "reconstruction_words", "reconstruction_view",
+__all__ = ["reconstruction_picture", "reconstruction_words", "reconstruction_view",
            "ReconstructionView", "RECON_PROMPT", "small_vae", "SHOWN", "MEASURED"]

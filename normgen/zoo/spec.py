@@ -116,8 +116,9 @@ DATASETS = ("mnist", "fashion", "cifar10")  # the first gets the full grid (and 
 # The colour DCGAN at ch 16 runs ~5.9 steps/s alone on one core (scripts/dcgan_widths.py). 500 steps (0.64
 # epochs) drew horizontal colour bands; issue 24 measured 3,000 steps (7.4 min on two threads) drawing varied
 # textured scenes and 5,000 more doing worse. Measured with the 90% judge (scripts/colour_steps_curve.py, seed 0,
-# one draw of 2,000): FD 93.2 / 85.6 / 86.0 / 72.2 / 75.7 / 65.0 / 64.2 / 75.3 at 500 ... 4,000 steps: it
-# oscillates, and 3,000-3,500 is the lowest stretch, so COLOUR_STEPS = 3,000 (~4 min of one core's CPU time).
+# one draw of 2,000; checkpoints/colour_steps.json): FD 93.2 / 85.6 / 86.0 / 72.2 / 75.7 / 65.0 / 64.2 / 75.3 at
+# 500 ... 4,000 steps: it oscillates, and 3,000-3,500 is the lowest stretch, so COLOUR_STEPS = 3,000 (~4 min of
+# one core's CPU time). Width 32 and D dropout 0 oscillate as much (docs/zoo.md): neither is reliably better.
 COLOUR_MODEL = "dcgan"
 COLOUR_STEPS = 3000
 COLOUR_SEEDS = (0, 1, 2)

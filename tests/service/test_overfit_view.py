@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from ui_zoo import SMALL_N, build_tiny_zoo
 
+from normgen.render.grids import side_by_side
 from normgen.service import overfit_view as O
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,7 +55,7 @@ def test_the_baseline_alone_asks_for_a_penalty_and_other_entries_get_the_prompt(
 
 def test_side_by_side_keeps_both_pictures():
     a, b = Image.new("RGB", (10, 20), "red"), Image.new("RGB", (30, 5), "blue")
-    c = O.side_by_side(a, b, gap=4)
+    c = side_by_side(a, b, gap=4)
     assert c.size == (44, 20) and c.getpixel((0, 0)) == (255, 0, 0) and c.getpixel((14, 0)) == (0, 0, 255)
     assert c.getpixel((12, 0)) == (255, 255, 255) and c.getpixel((20, 10)) == (255, 255, 255)
 

@@ -189,9 +189,15 @@ def test_a_queued_run_waits_for_its_turn_and_says_its_place(zoo, fresh_admission
     while not queued.message.startswith("1st in line") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert queued.status == "waiting" and "1st in line, about" in queued.message and queued.step == 0
+    # the queued run's visitor keeps reading its stream (its heartbeat) while the long run stops: on a busy
+    # machine stopping and saving that run took over HEARTBEAT_S, and the unread queued run stopped itself
+    got: list = []
+    reader = threading.Thread(target=lambda: got.extend(runs.stream(queued, poll=0.05)))
+    reader.start()
     runs.stop(long)
-    last = list(runs.stream(queued, poll=0.05))[-1]
-    assert last.status == "finished" and last.step == 20
+    reader.join(180)
+    last = got[-1]
+    assert last.status == "finished" and last.step == 20, (last.status, last.message, last.step)
     assert fresh_admission.counts() == {"running": 0, "waiting": 0}
     long.cleanup()
     queued.cleanup()
