@@ -69,8 +69,9 @@ body:has(#tab-explore-button[aria-selected=false]) #header h1 { font-size: 1.4em
 /* a projector or a short laptop screen (720-800 px high): a compact header, so Explore's grids fit the first
    screen (at 1280 x 720 their bottom rows fell below it) */
 @media (max-height: 800px) and (min-width: 721px) {
-  #header h1 { font-size: 1.5em; margin: 0 !important; }
-  #header p { font-size: 1.0em; margin: 0.1em 0 0 0 !important; }
+  #header h1 { font-size: 1.5em; margin: 0 !important; cursor: pointer; }
+  #header p { display: none; font-size: 1.0em; margin: 0.1em 0 0 0 !important; }  /* a click on the title: shown */
+  #header.open p { display: block; }
   #header { padding-bottom: 0 !important; }
 }
 /* a phone: the guide, the Model box and the λ sliders, the grids right under them, then the other controls
