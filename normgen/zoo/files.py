@@ -19,7 +19,7 @@ from normgen.checkpoints import Checkpoint, CheckpointError, load, sha256
 from normgen.engine.sampling import sample
 from normgen.eval.judge import Judge, load_judge_file
 from normgen.eval.metrics import part_totals
-from normgen.zoo.index import Entry, load_index, write_index, zoo_root
+from normgen.zoo.index import SAMPLING_NAME, Entry, load_index, load_sampling, write_index, write_sampling, zoo_root
 
 # loading entries (small LRU cache: the app flips between a handful of grid points)
 
@@ -190,4 +190,10 @@ def merge(src: str | Path, dst: str | Path | None = None, log: Callable[[str], N
         write_index(d_idx)
         merged.append(e.id)
         log(f"merged {e.id}")
+    # their noise-draw records come too (the sampling spread on screen); without them a merged entry showed
+    # one draw where the zoo it was built in had five
+    records = {k: v for k, v in load_sampling(s_idx.root).items() if k in merged}
+    if records:
+        write_sampling(d_idx.root, {**load_sampling(d_idx.root), **records})
+        log(f"merged the noise-draw records of {len(records)} entries ({SAMPLING_NAME})")
     return merged

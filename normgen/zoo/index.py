@@ -35,6 +35,7 @@ FORMAT = "normgen-zoo/1"
 INDEX_NAME = "index.json"
 FIND_MEMO_MAX = 4096  # questions ZooIndex.find remembers per entries list
 SAMPLING_NAME = "sampling.json"  # the noise-draw spread of each entry (normgen.zoo.rescore)
+SAMPLING_FORMAT = "normgen-sampling/1"
 TRAINED_KEY = "trained_weights"  # index key: weight statistics of parts the file does not store (from training)
 LOG_EPS = 1e-6  # nearest(): distance in log10(lambda + LOG_EPS), so 0 sits one decade below 1e-5
 
@@ -264,6 +265,16 @@ def load_index(root: str | Path | None = None) -> ZooIndex:
                         floors=dict(raw.get("floors", {})), normgen_version=str(raw.get("normgen_version", "")))
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ValueError(f"{path}: malformed zoo index ({exc})") from None
+
+
+def write_sampling(root: Path, records: dict[str, dict]) -> Path:
+    """Write ROOT/sampling.json atomically, records sorted by entry id."""
+    path = root / SAMPLING_NAME
+    tmp = path.with_name(f".{SAMPLING_NAME}.{os.getpid()}.tmp")
+    data = {"format": SAMPLING_FORMAT, "entries": dict(sorted(records.items()))}
+    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 def load_sampling(root: str | Path | None = None) -> dict[str, dict]:

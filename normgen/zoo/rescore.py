@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
-import os
 import re
 import tempfile
 from collections.abc import Callable
@@ -52,11 +50,10 @@ from normgen.eval.quality import generate_many, real_reference, sampling_draws
 from normgen.models import family
 from normgen.zoo.agreement import SECOND_JUDGE
 from normgen.zoo.files import load_entry
-from normgen.zoo.index import SAMPLING_NAME, Entry, load_index, load_sampling
+from normgen.zoo.index import Entry, load_index, load_sampling, write_sampling
 from normgen.zoo.judges import _CACHE, EVAL_N, EVAL_SEED, cached_split, judge_reference
 
 DRAWS = 5
-FORMAT = "normgen-sampling/1"
 
 
 def draw_seeds(draws: int = DRAWS) -> tuple[int, ...]:
@@ -161,16 +158,6 @@ def save_record(root: Path, entry_id: str, rec: dict) -> dict[str, dict]:
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
     return records
-
-
-def write_sampling(root: Path, records: dict[str, dict]) -> Path:
-    """Write ROOT/sampling.json atomically, records sorted by entry id."""
-    path = root / SAMPLING_NAME
-    tmp = path.with_name(f".{SAMPLING_NAME}.{os.getpid()}.tmp")
-    data = {"format": FORMAT, "entries": dict(sorted(records.items()))}
-    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
 
 
 def rescore(root: Path, *, data_root: str | None, device: str = "cpu", draws: int = DRAWS, only: str | None = None,

@@ -375,7 +375,13 @@ def test_merge_brings_home_a_zoo_built_elsewhere(zoo, tmp_path):
     write_index(home_idx, home)
     (home / e1.file).unlink()
 
+    # "away" scored e1 with noise draws (sampling.json): the record comes home with it
+    from normgen.zoo.index import load_sampling, write_sampling
+
+    record = {"sha256": e1.sha256, "n": 10, "draw_seeds": [0, 1], "fd_draws": [2.0, 4.0]}
+    write_sampling(away, {e1.id: record})
     assert sorted(merge(away, home, log=lambda s: None)) == sorted(e.id for e in idx.entries)
+    assert load_sampling(home)[e1.id] == record
     merged = load_index(home)
     assert len(merged) == 3 and merged.get(e0.id).metrics["fd"] == 1.5
     assert verify(home) == (3, [])  # every file is there and matches its new sha256
