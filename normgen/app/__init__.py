@@ -132,8 +132,12 @@ def tab_loaders(tabs: list[tuple[Any, Any]], root: str | None = None, data_root:
     widget set with `load_outputs()` whose module has `make_load_fn(root, data_root)` -> fn(q)."""
     out = []
     for widgets, module in tabs:
-        if callable(getattr(widgets, "load_outputs", None)) and callable(getattr(module, "make_load_fn", None)):
-            out.append((module.make_load_fn(root, data_root), list(widgets.load_outputs())))
+        if not callable(getattr(module, "make_load_fn", None)):
+            continue
+        if not callable(getattr(widgets, "load_outputs", None)):  # a rename lost a tab's link state silently
+            raise TypeError(f"{module.__name__} restores its tab from the link, but {type(widgets).__name__} "
+                            "has no load_outputs()")
+        out.append((module.make_load_fn(root, data_root), list(widgets.load_outputs())))
     return out
 
 

@@ -65,3 +65,17 @@ def test_a_loader_with_the_wrong_number_of_updates_fails_loudly():
 
     with pytest.raises(RuntimeError, match="returned 1 updates for 2 outputs"):
         app.make_page_load_fn([(lambda q: ("x",), [None, None])])(Req())
+
+
+
+def test_a_tab_that_cannot_restore_itself_from_the_link_fails_loudly(demo):
+    """`tab_loaders` skipped a tab whose widgets had no `load_outputs()`, so a rename (load_outputs ->
+    loadrun_outputs, in a module split) lost Train's state on reload with no error; now it raises. The demo
+    built above has every tab's loader."""
+    from types import SimpleNamespace
+
+    import normgen.app.tabs.train_link as train_link
+
+    with pytest.raises(TypeError, match="train_link restores its tab from the link, but SimpleNamespace has no"):
+        app.tab_loaders([(SimpleNamespace(loadrun_outputs=lambda: []), train_link)])
+    assert app.tab_loaders([(SimpleNamespace(), SimpleNamespace())]) == []  # a module without a loader: none

@@ -138,7 +138,7 @@ class TrainTab:
         return [self.status, self.grid, self.loss_plot, self.pen_plot, self.sparse_plot, self.files, self.command,
                 self.run_json, self.compare_with]
 
-    def loadrun_outputs(self) -> list[Any]:
+    def load_outputs(self) -> list[Any]:
         """What `make_load_fn(...)(q)` updates: the /train controls (in `inputs()` order), then the link."""
         return [*self.inputs(), self.query]
 
