@@ -30,7 +30,6 @@ from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import get_split
 from normgen.zoo.files import load_entry, public_problem
 from normgen.zoo.index import Entry
-from normgen.zoo.readings import pixels
 
 SHOWN = 8  # images per row
 MEASURED = 256  # training and held-out images each row's error is measured on (the 300-image VAE: 256 of 300)
@@ -151,7 +150,6 @@ def reconstruction_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any,
     text = reconstruction_words(info, labels)
     if len(shown) == 1:
         text += " Choose a penalty (λ above 0) to put its reconstructions beside the baseline's."
-    info["pixels"] = pixels(sel.dataset)
     view = ReconstructionView(img, text, {"ids": [e.id for e in shown], **info}, ("recon", *key))
     return lru_put(_RECON, key, view, size=8)  # type: ignore[no-any-return]
 
