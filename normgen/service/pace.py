@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 COLD_OVERHEAD_S = 6.0  # a run's process start, data load and measuring before any run ended here
 COLD_SLOWDOWN = 1.5  # a run's step against the probe's, before any run ended here (process, nice, share)
+COLD_TAIL_S = 3.0  # a run's last step to its downloads written, before any run ended here: 2-3 s measured for
+# a GAN on MNIST on a 2-core machine (scripts/load_test.py, the class phase after a stopped run)
 KEEP = 8  # observations kept per kind (the newest)
 
 
@@ -32,6 +34,7 @@ class Observed:
     overhead_s: float  # wall time less the training steps
     s_per_step: float  # training seconds per step
     probe_ratio: float | None  # s_per_step against the probe's measured seconds per step (None: no probe)
+    tail_s: float | None = None  # from its last training step to its downloads written (None: not seen)
 
 
 class PaceBook:
@@ -42,12 +45,14 @@ class PaceBook:
         self._lock = threading.Lock()
 
     def record(self, kind: tuple, *, wall_s: float, train_s: float, steps: int,
-               probe_s_per_step: float | None) -> None:
-        """A run of `kind` took `wall_s` from its turn to its downloads, `train_s` of it for `steps` steps."""
+               probe_s_per_step: float | None, tail_s: float | None = None) -> None:
+        """A run of `kind` took `wall_s` from its turn to its downloads, `train_s` of it for `steps` steps,
+        and `tail_s` from its last step to its downloads (measuring the kept model, writing its files)."""
         if steps < 1 or wall_s <= 0 or train_s <= 0:
             return
         sps = train_s / steps
-        obs = Observed(max(0.0, wall_s - train_s), sps, sps / probe_s_per_step if probe_s_per_step else None)
+        obs = Observed(max(0.0, wall_s - train_s), sps, sps / probe_s_per_step if probe_s_per_step else None,
+                       tail_s if tail_s is not None and tail_s >= 0 else None)
         with self._lock:
             self._seen.setdefault(kind, []).append(obs)
             del self._seen[kind][:-KEEP]
@@ -56,6 +61,15 @@ class PaceBook:
         """True once a run of `kind` ended here (an estimate needs no probe then)."""
         with self._lock:
             return bool(self._seen.get(kind))
+
+    def tail(self, kind: tuple) -> float | None:
+        """Seconds from a run's last step to its downloads: the median of its kind's runs, else of every
+        run here, else None (the caller's cold allowance: COLD_TAIL_S). What a running run still needs once it
+        stops training (or is stopped)."""
+        with self._lock:
+            mine = [o.tail_s for o in self._seen.get(kind, ()) if o.tail_s is not None]
+            every = [o.tail_s for seen in self._seen.values() for o in seen if o.tail_s is not None]
+        return statistics.median(mine or every) if (mine or every) else None
 
     def estimate(self, kind: tuple, *, steps: int, max_seconds: float,
                  probe_s_per_step: float | None) -> dict[str, float]:
@@ -83,4 +97,4 @@ class PaceBook:
 BOOK = PaceBook()  # this server's runs (one per process)
 
 
-__all__ = ["PaceBook", "Observed", "BOOK", "COLD_OVERHEAD_S", "COLD_SLOWDOWN"]
+__all__ = ["PaceBook", "Observed", "BOOK", "COLD_OVERHEAD_S", "COLD_SLOWDOWN", "COLD_TAIL_S"]

@@ -42,7 +42,7 @@ from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.cpu_share import governor
 from normgen.service.explore_images import grid_size
 from normgen.service.explorer import idle_for
-from normgen.service.pace import BOOK
+from normgen.service.pace import BOOK, COLD_TAIL_S
 from normgen.service.public_text import no_paths
 from normgen.service.run_estimate import pace_kind
 from normgen.service.sessions import (
@@ -123,6 +123,8 @@ class Run:
         self.out_dir: Path | None = None
         self._grid: tuple[int, Image.Image] | None = None
         self.lock = threading.Lock()  # held while its downloads are written
+        self._last_step_at: float | None = None  # when it last reported a step (its tail is measured from it)
+        self._stop_told = False  # the line has been told that it stops (project_stop)
         self.threads, self._shared_at = TRAIN_THREADS, 0.0  # torch threads it trains with (see _share_cpu)
         self.nice: int | None = None  # the niceness it trains at (its process's, or its thread's)
         self.process: TP.TrainProcess | None = None  # the process it trains in (train_process), while it does
@@ -133,7 +135,10 @@ class Run:
     def should_stop(self) -> bool:
         """Asked by the training loop before every step (in the worker thread)."""
         self._share_cpu()
-        return self.stop_event.is_set() or time.monotonic() - self.last_poll > HEARTBEAT_S
+        stop = self.stop_event.is_set() or time.monotonic() - self.last_poll > HEARTBEAT_S
+        if stop and not self._stop_told:
+            self.project_stop()
+        return stop
 
     def _share_cpu(self) -> None:
         """Train with one thread fewer while Explore serves visitors, all of them when it is idle: torch's
@@ -156,12 +161,28 @@ class Run:
         per step (within the time budget), and the measuring and saving the estimate allowed for."""
         if self.ticket is None or self.step < 3 or self.elapsed <= 0:
             return
+        if self._stop_told:
+            return
         left = min((self.cfg.steps - self.step) * self.elapsed / self.step, self.cfg.max_seconds - self.elapsed)
-        tail = (self.plan.expected_s or 0.0) * TAIL_SHARE
-        self.ticket.ends_at = time.monotonic() + max(0.0, left) + tail
+        self.ticket.ends_at = time.monotonic() + max(0.0, left) + self.tail_s()
+
+    def tail_s(self) -> float:
+        """Seconds it will need after its last step (measuring the kept model, writing its files): what
+        the runs of its kind took here (normgen.service.pace), else the cold allowance."""
+        seen = BOOK.tail(pace_kind(self.plan))
+        return seen if seen is not None else COLD_TAIL_S
+
+    def project_stop(self) -> None:
+        """It has been stopped (Stop, or its visitor left): the line behind it waits only for its tail,
+        not for its time budget. Before, a class that pressed Start just after a long run was stopped
+        was told about 63 s for a 2 s wait (issue 23)."""
+        self._stop_told = True
+        if self.ticket is not None and self.ticket.started is not None:
+            self.ticket.ends_at = time.monotonic() + self.tail_s()
 
     def _progress(self, p: Progress) -> None:
         self.step, self.elapsed = p.step, p.elapsed
+        self._last_step_at = time.monotonic()
         self.project_end()
         self.history.append(dict(p.record))
         if p.samples is not None:
@@ -208,8 +229,10 @@ class Run:
             self.elapsed = res.elapsed
             self.status, self.message = res.status, res.message
             self.finalize()  # the downloads exist even if nobody is watching any more
-            BOOK.record(pace_kind(self.plan), wall_s=time.monotonic() - turn, train_s=res.elapsed, steps=res.steps,
-                        probe_s_per_step=self.plan.probe_s_per_step)
+            now = time.monotonic()
+            BOOK.record(pace_kind(self.plan), wall_s=now - turn, train_s=res.elapsed, steps=res.steps,
+                        probe_s_per_step=self.plan.probe_s_per_step,
+                        tail_s=now - self._last_step_at if self._last_step_at is not None else None)
         except Exception as exc:  # report, never kill the server: the UI shows the message
             self.status, self.message = "error", no_paths(f"training failed: {type(exc).__name__}: {exc}")
         finally:
@@ -305,8 +328,6 @@ class Run:
             workdir.release(self.out_dir)
             shutil.rmtree(self.out_dir, ignore_errors=True)
 
-
-TAIL_SHARE = 0.15  # of a run's expected time, left for measuring the kept model and writing its files
 
 RUNS: weakref.WeakValueDictionary[str, Run] = weakref.WeakValueDictionary()  # id -> live runs (monitoring)
 

@@ -39,6 +39,18 @@ def test_another_kind_learns_the_slowdown_against_its_probe():
     assert not book.knows(other) and book.knows(KIND)
 
 
+def test_the_tail_after_the_last_step_is_learned_per_kind_then_from_any_run():
+    book = PaceBook()
+    assert book.tail(KIND) is None  # nothing ended yet: the run falls back to COLD_TAIL_S
+    book.record(KIND, wall_s=42.0, train_s=30.0, steps=150, probe_s_per_step=0.05, tail_s=2.0)
+    book.record(KIND, wall_s=44.0, train_s=30.0, steps=150, probe_s_per_step=0.05, tail_s=4.0)
+    assert book.tail(KIND) == pytest.approx(3.0)
+    other = ("vae", "mnist", "finetune", "cpu")
+    assert book.tail(other) == pytest.approx(3.0)  # any run here, until one of its own kind ends
+    book.record(other, wall_s=20.0, train_s=10.0, steps=50, probe_s_per_step=None, tail_s=9.0)
+    assert book.tail(other) == pytest.approx(9.0)
+
+
 FACTOR = 3.0  # a short run's learned estimate against its actual time, either way: a shared 2-core machine under
 # load (CI beside other jobs) measured 2.04x once; the load test's class phase holds the 1.5x goal
 

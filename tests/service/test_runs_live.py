@@ -159,6 +159,29 @@ def test_a_guessed_wait_takes_the_pace_of_its_kind_not_the_whole_budget():
     assert adm._pace == pytest.approx(0.55)
 
 
+def test_a_stopped_run_holds_the_line_only_for_its_tail(zoo, fresh_admission):
+    """Issue 23: a class that pressed Start just after a long run was stopped was told about 63 s (the
+    stopped run's budget) for a 2 s wait. A stopped run's place now ends with its tail (measuring the kept
+    model and writing its files): the line behind it is told that, and it is what the wait then is."""
+    run = runs.start_run(replace(_plan(zoo, 3000), expected_s=60.0), session="a")
+    for s in runs.stream(run, poll=0.05):
+        if s.step >= 10:
+            break
+    behind = fresh_admission.admit("b", 10, lambda: False)
+    assert fresh_admission.position(behind)[1] > 20  # 3,000 steps in a 60 s budget
+    run.stop_event.set()
+    deadline = time.monotonic() + 10
+    while not run._stop_told and time.monotonic() < deadline:
+        time.sleep(0.02)
+    told = fresh_admission.position(behind)[1]
+    t0 = time.monotonic()
+    assert run._stop_told and told <= run.tail_s() + 1.0
+    assert run.done.wait(30)
+    assert time.monotonic() - t0 < 30  # it ended: the tail, not the budget
+    fresh_admission.release(behind)
+    run.cleanup()
+
+
 def test_a_stopped_waiting_run_gives_its_place_up():
     adm = A.Admission(slots=1, per_session=1, max_runs=2)
     never, stop = (lambda: False), threading.Event()
