@@ -296,11 +296,10 @@ _STATIC: set[str] = set()  # the folders given to gr.set_static_paths in this pr
 
 
 def explore_folders() -> list[str]:
-    """The folders of Explore's PNG files: the figure store and the grid cache."""
-    from normgen.service import figure_cache
+    """The folders of Explore's PNG files: the grid cache (its figures are inline SVG)."""
     from normgen.service.explore_images import PNGS
 
-    return [str(figure_cache.STORE.folder), str(PNGS.folder())]
+    return [str(PNGS.folder())]
 
 
 __all__ = ["build_demo", "explore_folders", "HEADER"]

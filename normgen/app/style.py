@@ -38,7 +38,6 @@ CSS = """
 .readout p { margin: 0 0 0.4em 0; font-size: 1.0em; }
 /* the grids and the weight histogram: as large as the screen allows, on one screen at 1280 x 720 */
 #explore-grids img { max-height: min(52vh, 520px); width: 100%; object-fit: contain; }
-#explore-fig-weights img { max-height: min(60vh, 600px); }
 #explore-grids .caption { min-height: 3.3em; }  /* a two-line caption never shifts one grid below the other */
 #explore-controls .form, #explore-controls .block { margin-bottom: 0; }
 /* access: a focus ring on everything a keyboard reaches; text contrast >= 4.5:1 (WCAG AA): the theme's

@@ -3,12 +3,12 @@
 Two copies of the app are launched on loopback, each in its own process (`python -c` running
 `build_demo()` and `launch`, as app.py does), on the same zoo:
 
-- **new**: figures from files drawn ahead of time (normgen.service.prerender; this benchmark runs the
-  pass itself first and reports its time, so the server finds every figure on disk), and the grids of
-  the page's first noise seed warmed by the server's own background pass at start (the benchmark waits
-  for it to end and reports its time: a visitor arriving sooner meets a cold pair);
-- **old**: `NORMGEN_FIGURE_CACHE=0`, every figure drawn with matplotlib per request (today's path;
-  a revisit of a pair is still served from the process's own folder, as before).
+- **new**: λ steps drawn in the page from a slice (normgen.app.tabs.explore_scrub), the grids of the page's
+  first noise seed warmed by the server's own background pass at start (normgen.service.prerender; the
+  benchmark waits for it to end and reports its time: a visitor arriving sooner meets a cold pair);
+- **old**: `NORMGEN_EXPLORE_SCRUB=0 NORMGEN_PRERENDER=0`, every λ step a server round trip on cold grids.
+Both draw their figures as inline SVG per request (normgen.render.bars_svg; until issue 26 they were
+matplotlib PNGs, 0.5-1 s a pair, which the old path drew per request and the new one kept on disk).
 
 Each entry is asked for once per server (never seen before by that server: its checkpoints, grids and
 figures are cold), the two servers interleaved request by request:
@@ -293,8 +293,8 @@ def run_explore_latency(root: str | None = None, data_root: str | None = None, *
     index = get_index(root)
     t0 = time.perf_counter()
     pre = prerender(root)
-    log(f"  pre-render: {pre['pairs']} pairs, {pre['drawn']} figures drawn in {time.perf_counter() - t0:.1f} s "
-        "(once per zoo: the files stay on disk)")
+    log(f"  pre-render: {pre['pairs']} pairs, {pre['grids']} pictures warmed in {time.perf_counter() - t0:.1f} s "
+        "(in the benchmark's process)")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     old_dir = tempfile.mkdtemp(prefix="normgen-bench-old-")
     servers = []
@@ -304,7 +304,7 @@ def run_explore_latency(root: str | None = None, data_root: str | None = None, *
         # scrub is normgen.bench.scrub_latency's)
         servers.append(Server("new", {"NORMGEN_EXPLORE_SCRUB": "0"}, root, data_root))  # its pass warms the grids
         log(f"  new server: background pass (grids of noise seed 0) ended {servers[0].warm_s:.1f} s after start")
-        servers.append(Server("old", {"NORMGEN_FIGURE_CACHE": "0", "NORMGEN_EXPLORE_SCRUB": "0", "TMPDIR": old_dir},
+        servers.append(Server("old", {"NORMGEN_PRERENDER": "0", "NORMGEN_EXPLORE_SCRUB": "0", "TMPDIR": old_dir},
                               root, data_root))
         settings = api_settings(index, API_DATASET, api_n)
         log(f"  API: {len(settings)} {API_DATASET} entries, each once per server (load average {load:.1f})")

@@ -1,7 +1,7 @@
 """Explore's weight figures and the numbers behind them: which parts of a model a view is about
 (`shown_parts`, `drawn_parts`), the weight statistics of a stored file (cached) or of the index
 (`entry_totals`), and the figures drawn from them (weight histogram, per-layer norms, the judge's class
-histogram), each drawn once and kept on disk (normgen.service.figure_cache).
+histogram) drawn from them as inline SVG (normgen.render.weight_svg, normgen.render.bars_svg).
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from collections import OrderedDict
 
 import torch
 
+from normgen.data import class_names
 from normgen.eval.metrics import flat_weights, model_weight_stats
 from normgen.models import family
 from normgen.regularizers import resolve_target
-from normgen.render import figures as plots
-from normgen.service import figure_cache, workdir
+from normgen.render.bars_svg import class_bars_svg, layer_norms_svg
+from normgen.render.weight_svg import counts, slice_axes, weight_histogram_svg
 from normgen.service.explore_images import lru_put
-from normgen.service.figure_cache import FigureStore
 from normgen.service.inputs import LOSSES, InputError
 from normgen.service.report import totals
 from normgen.zoo.files import load_entry
@@ -75,18 +75,9 @@ def file_dtype(index: ZooIndex, e: Entry) -> str:
 
 
 FIG_NAMES = ("weights", "layers", "classes")
-# the figures the page shows as pictures: its weight histogram is inline SVG on a slice's fixed axes
-# (normgen.app.tabs.explore_scrub), so "weights" is drawn with matplotlib for API clients only
+# the figures the page shows beside its table (its weight histogram comes with a slice, on the slice's axes:
+# normgen.app.tabs.explore_scrub); "weights" on the pair's own axes is for API clients
 PAGE_FIGURES = ("layers", "classes")
-_PRIVATE_STORE: list[FigureStore] = []  # NORMGEN_FIGURE_CACHE=0: a per-process folder, never pre-rendered
-
-
-def _store() -> FigureStore:
-    if figure_cache.enabled():
-        return figure_cache.STORE
-    if not _PRIVATE_STORE:
-        _PRIVATE_STORE.append(FigureStore(workdir.new_folder("figs-")))
-    return _PRIVATE_STORE[0]
 
 
 def _has_classes(base: Entry, sel: Entry) -> bool:
@@ -95,63 +86,45 @@ def _has_classes(base: Entry, sel: Entry) -> bool:
     return bool(base.metrics.get("class_hist") and sel.metrics.get("class_hist")) and not family(base.model).has_elbo
 
 
-def figure_keys(base: Entry, sel: Entry, parts: list[str]) -> dict[str, tuple | None]:
-    """The store's key of each figure of the pair (None: that figure is not drawn for it)."""
-    k = (figure_cache.VERSION, base.id, base.sha256, sel.id, sel.sha256, tuple(parts))
-    return {name: (*k, name) if name != "classes" or _has_classes(base, sel) else None for name in FIG_NAMES}
-
-
-def missing_figures(base: Entry, sel: Entry, parts: list[str], names: tuple[str, ...] = FIG_NAMES) -> list[str]:
-    """The figures of the pair (those in `names`) that are not on disk yet."""
-    st = _store()
-    return [n for n, k in figure_keys(base, sel, parts).items() if n in names and k is not None and st.get(k) is None]
-
-
-def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str],
-            names: tuple[str, ...] = FIG_NAMES) -> dict[str, str | None]:
-    """PNG files of the weight figure (all weights + a zoom near zero, legend from the index's statistics
-    of the stored weights), the per-layer norms and the judge's class histogram; None where not drawn and
-    for the names not in `names` (Explore's browser draws the weight histogram itself, and a slice none).
-    The weight figures draw `drawn_parts` (a part a file does not store is not drawn).
-
-    They depend on the two checkpoints only (not on the noise seed), so each is drawn once and kept
-    on disk (normgen.service.figure_cache; pre-rendered at app start by normgen.service.prerender).
-    """
-    st = _store()
-    keys = {n: (k if n in names else None) for n, k in figure_keys(base, sel, parts).items()}
-    out = {n: (st.get(k) if k is not None else None) for n, k in keys.items()}
-    if all(out[n] is not None for n, k in keys.items() if k is not None):
-        return out
-    mb, ms = load_entry(base, index.root).model, load_entry(sel, index.root).model
+def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], names: tuple[str, ...] = FIG_NAMES,
+            alt: dict[str, str] | None = None) -> dict[str, str | None]:
+    """The pair's figures as inline SVG (normgen.render): the weight histogram (every weight + a zoom near
+    zero, on the pair's own axes; legend from the index's statistics of the stored weights), the per-layer
+    norms and the judge's class histogram; None where not drawn and for the names not in `names`. The
+    weight figures draw `drawn_parts` (a part a file does not store is not drawn). Drawn from numbers in
+    well under a millisecond each, so nothing is kept (issue 26: they were matplotlib PNGs, 0.5-1 s a pair,
+    kept in a disk store that a background pass filled)."""
+    alt = alt or {}
+    out: dict[str, str | None] = dict.fromkeys(FIG_NAMES)
     labels = ("baseline (λ = 0)", "selected")
-    kinds = sorted({file_dtype(index, base), file_dtype(index, sel)})
-    source = f", from the {' / '.join(kinds)} file" if kinds != ["float32"] else ""
     drawn = drawn_parts(base, sel, parts)
-    missing = [p for p in parts if p not in drawn]
-    lacking = f"\n(no {' + '.join(missing)} in the file)" if missing else ""
-    if keys["weights"] is not None and out["weights"] is None:
-        notes = []  # the figure is ~390 px wide: the second line must stay short
-        if source:
-            notes.append(" / ".join(kinds) + ("" if missing else " files"))
-        if missing:
-            notes.append(f"no {' + '.join(missing)} stored")
-        title = f"Weights of the {' + '.join(drawn)}" + (f"\n({'; '.join(notes)})" if notes else "")
+    if "weights" in names or "layers" in names:
+        kinds = sorted({file_dtype(index, base), file_dtype(index, sel)})
+        source = f" ({' / '.join(kinds)} files)" if kinds != ["float32"] else ""
+        missing = [p for p in parts if p not in drawn]
+        lacking = f" (no {' + '.join(missing)} stored)" if missing else ""
+    if "weights" in names:
+        mb, ms = load_entry(base, index.root).model, load_entry(sel, index.root).model
         wa = torch.cat([flat_weights(mb.parts[p]) for p in drawn])
         wb = torch.cat([flat_weights(ms.parts[p]) for p in drawn])
-        stats = (entry_totals(index, base, drawn)[0], entry_totals(index, sel, drawn)[0])
-        fig = plots.weight_mechanism(wa, wb, ("baseline", "selected"), stats=stats, title=title)
-        out["weights"] = st.put(keys["weights"], fig)  # type: ignore[arg-type]
-    if keys["layers"] is not None and out["layers"] is None:
+        axes = slice_axes([wa, wb])
+        ta, tb = entry_totals(index, base, drawn)[0], entry_totals(index, sel, drawn)[0]
+        legend = tuple(f"{name}: {t['near_zero_pct']:.1f}% near 0, {t['zero_pct']:.1f}% exactly 0"
+                       for name, t in zip(labels, (ta, tb), strict=True))
+        out["weights"] = weight_histogram_svg(axes, counts(wa, axes.lim), counts(wb, axes.lim), legend,
+                                              title=f"Weights of the {' + '.join(drawn)}",
+                                              alt=alt.get("weights", "Histograms of the weights") + source)
+    if "layers" in names:
         sa, sb = weight_stats(index, base), weight_stats(index, sel)
         prefix = len(drawn) > 1
         la = {f"{p}.{k}" if prefix else k: v["l2"] for p in drawn for k, v in sa[p]["layers"].items()}
         lb = {f"{p}.{k}" if prefix else k: v["l2"] for p in drawn for k, v in sb[p]["layers"].items()}
-        fig = plots.layer_norms(la, lb, labels, title=f"Weight norm per layer ({' + '.join(drawn)}){source}{lacking}")
-        out["layers"] = st.put(keys["layers"], fig)  # type: ignore[arg-type]
-    if keys["classes"] is not None and out["classes"] is None:
-        fig = plots.class_histogram(sel.metrics["class_hist"], sel.dataset, baseline=base.metrics["class_hist"],
-                                    labels=labels)
-        out["classes"] = st.put(keys["classes"], fig)
+        out["layers"] = layer_norms_svg(la, lb, labels, title=f"L2 norm ‖W‖ per layer ({' + '.join(drawn)})"
+                                        f"{source}{lacking}", alt=alt.get("layers", "Weight norm per layer"))
+    if "classes" in names and _has_classes(base, sel):
+        out["classes"] = class_bars_svg(sel.metrics["class_hist"], class_names(sel.dataset),
+                                        baseline=base.metrics["class_hist"], labels=labels,
+                                        alt=alt.get("classes", "Classes the judge sees in the samples"))
     return out
 
 

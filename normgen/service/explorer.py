@@ -71,7 +71,7 @@ class ExploreResult:
     note: str  # markdown: exact match / nearest / what is missing
     exact: bool
     stats: dict[str, Any]  # the same numbers, JSON-ready (for API clients)
-    figures: dict[str, str | None]  # "weights", "layers", "classes": PNG files (None: not drawn)
+    figures: dict[str, str | None]  # "weights", "layers", "classes": inline SVG (None: not drawn)
     # image name ("baseline", "selected", "diff", "noise") -> how to draw it: drawn on first use, so a view
     # whose PNGs are cached (see png_path) draws nothing
     draw: dict[str, Callable[[], Image.Image]] = field(default_factory=dict)
@@ -123,9 +123,8 @@ def idle_for(seconds: float) -> bool:
 
 
 def png_path(result: ExploreResult, name: str) -> str | None:
-    """A PNG file for one of `result`'s images ("baseline", "selected", "diff", or a figure name)."""
-    if name in result.figures:
-        return result.figures[name]
+    """A PNG file for one of `result`'s pictures ("baseline", "selected", "diff", "noise"; the figures
+    are SVG text in `result.figures`)."""
     return PNGS.path(lambda: result.image(name), result.keys.get(name),
                      shrink=GRID_SCALE if name in ("diff", "noise") else 1)
 
@@ -191,7 +190,8 @@ def _explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
 def show(index: ZooIndex, s: Selection, seed: int, figure_names: tuple[str, ...] = FIG_NAMES) -> ExploreResult:
     """Sample both checkpoints of `s` from the same noise, measure what changed, and word it. The samples
     are drawn only when a number or a picture of this pair and seed is not cached yet (`pair_change`,
-    `png_path`): a pair the background pass warmed (normgen.service.prerender) loads no checkpoint."""
+    `png_path`): a pair whose grids the background pass warmed (normgen.service.prerender) loads no
+    checkpoint unless the API's weight figure is asked for."""
     base, sel = s.baseline, s.selected
     assert base is not None and sel is not None
     n, nrow = grid_size(sel.model, dataset_info(sel.dataset).num_classes)
@@ -244,7 +244,8 @@ def show(index: ZooIndex, s: Selection, seed: int, figure_names: tuple[str, ...]
         + size_words(base), selected_label=text.selected_label,
         headline=text.headline,
         details=text.details, note=text.note, exact=s.exact, stats=text.stats,
-        figures=figures(index, base, sel, parts, figure_names), draw=draw, keys=keys, noise_label=noise_label, alt=alt)
+        figures=figures(index, base, sel, parts, figure_names, alt), draw=draw, keys=keys, noise_label=noise_label,
+        alt=alt)
 
 
 def noise_partner(index: ZooIndex, base: Entry) -> Entry | None:

@@ -1,15 +1,12 @@
-"""Explore's figures drawn ahead of time (those the page shows as pictures: explore_figures.PAGE_FIGURES): every
-pair of checkpoints Explore can show (each setting of the zoo beside its baseline, found with Explore's own
-`select`), the default model first, into
-normgen.service.figure_cache's store; with `grids`, also the pair's grids and heat maps from the page's
-first noise seed and the numbers they come with (`explorer.show`), kept in this process, so a λ step to
-a setting no visitor has seen yet loads no checkpoint and draws nothing. `start_prerender` runs it in
-one daemon thread that draws only while no Explore request is in flight (`explorer.idle_for`), so a
-visitor never waits behind it.
+"""Explore's grids drawn ahead of time: for every pair of checkpoints Explore can show (each setting of the
+zoo beside its baseline, found with Explore's own `select`), the default model first, the pair's grids and
+heat maps from the page's first noise seed and the numbers they come with (`explorer.show`), kept in this
+process, so a view or a slice (which holds every stop of both λ sliders) loads no checkpoint. `start_prerender`
+runs it in one daemon thread that works only while no Explore request is in flight (`explorer.idle_for`), so
+a visitor never waits behind it. ~50 ms a pair on 2 cores.
 
-Measured here (2 cores, shared): ~0.5-1 s of matplotlib per pair; the shipped zoo's ~100 pairs take a
-few minutes once, and a restarted app finds the files on disk. The grids are ~50 ms a pair and are
-warmed again at every start (they live in the process's own folder).
+The pass used to draw the pair's matplotlib figures too (0.5-1 s a pair, kept in a disk store); they are
+inline SVG drawn per request now (normgen.render.bars_svg), so it draws none (issue 26).
 """
 
 from __future__ import annotations
@@ -25,10 +22,9 @@ import torch
 
 from normgen.checkpoints import CheckpointError
 from normgen.service import inputs as I
-from normgen.service.explore_figures import PAGE_FIGURES, figures, missing_figures, shown_parts
+from normgen.service.explore_figures import PAGE_FIGURES
 from normgen.service.explore_selection import Selection, select
 from normgen.service.explorer import idle_for, png_path, show
-from normgen.service.figure_cache import enabled
 from normgen.service.sessions import lower_thread_priority
 from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.zoo.index import Entry, ZooIndex
@@ -61,18 +57,17 @@ def reachable_pairs(index: ZooIndex) -> Iterator[tuple[Selection, Entry, Entry]]
 
 
 def prerender(root: str | None = None, *, limit: int = 1_000, wait_idle: Callable[[], None] | None = None,
-              log: Callable[[str], None] | None = None, grids: bool = False,
-              seed: int = I.DEFAULT_SEED) -> dict[str, float]:
-    """Draw the figures of every pair Explore can show that the store lacks (at most `limit` pairs), and
-    with `grids` the pair's pictures from noise `seed`. Returns {"pairs", "drawn", "grids", "seconds"}.
-    `wait_idle` is called before each pair (the background pass waits there while visitors are served)."""
+              log: Callable[[str], None] | None = None, seed: int = I.DEFAULT_SEED) -> dict[str, float]:
+    """Draw the pictures of every pair Explore can show (at most `limit` pairs) from noise `seed`, with the
+    numbers they come with. Returns {"pairs", "grids", "seconds"}. `wait_idle` is called before each pair
+    (the background pass waits there while visitors are served)."""
     t0 = time.perf_counter()
-    pairs = drawn = warmed = 0
+    pairs = warmed = 0
     try:
         index = get_index(root)
     except ValueError:
-        return {"pairs": 0, "drawn": 0, "seconds": 0.0}
-    for s, base, sel in reachable_pairs(index):
+        return {"pairs": 0, "grids": 0, "seconds": 0.0}
+    for s, _base, sel in reachable_pairs(index):
         if pairs >= limit or _STOP.is_set():
             break
         pairs += 1
@@ -81,20 +76,14 @@ def prerender(root: str | None = None, *, limit: int = 1_000, wait_idle: Callabl
             if _STOP.is_set():
                 break
         try:
-            parts = shown_parts(sel)
-            todo = missing_figures(base, sel, parts, PAGE_FIGURES)
-            if todo:
-                figures(index, base, sel, parts, PAGE_FIGURES)
-                drawn += len(todo)
-            if grids:
-                r = show(index, s, seed, PAGE_FIGURES)
-                warmed += sum(png_path(r, name) is not None for name in r.draw)
+            r = show(index, s, seed, PAGE_FIGURES)
+            warmed += sum(png_path(r, name) is not None for name in r.draw)
         except (CheckpointError, ValueError, OSError) as exc:  # a broken file: Explore explains it when asked
             if log:
                 log(f"prerender: {sel.id}: {exc}")
-    out = {"pairs": pairs, "drawn": drawn, "grids": warmed, "seconds": time.perf_counter() - t0}
+    out = {"pairs": pairs, "grids": warmed, "seconds": time.perf_counter() - t0}
     if log:
-        log(f"prerender: {pairs} pairs, {drawn} figures drawn, {warmed} pictures warmed in {out['seconds']:.1f} s")
+        log(f"prerender: {pairs} pairs, {warmed} pictures warmed in {out['seconds']:.1f} s")
     return out
 
 
@@ -112,7 +101,7 @@ def _stop_at_exit() -> None:
 
 def start_prerender(root: str | None = None) -> threading.Thread | None:
     """The background pass for the zoo at `root` (once per zoo and process; None when turned off)."""
-    if not enabled() or os.environ.get("NORMGEN_PRERENDER", "1") == "0":
+    if os.environ.get("NORMGEN_PRERENDER", "1") == "0":
         return None
     key = str(root)
     if key in _STARTED:
@@ -125,7 +114,7 @@ def start_prerender(root: str | None = None) -> threading.Thread | None:
     def work() -> None:
         lower_thread_priority()  # nicer than the server's threads
         torch.set_num_threads(1)  # this thread only (OpenMP's count is per thread): visitors keep the cores
-        prerender(root, wait_idle=wait_idle, grids=True, log=lambda msg: print(f"normgen {msg}", flush=True))
+        prerender(root, wait_idle=wait_idle, log=lambda msg: print(f"normgen {msg}", flush=True))
 
     t = threading.Thread(target=work, name="normgen-prerender", daemon=True)
     if not _STARTED:

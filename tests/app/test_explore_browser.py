@@ -101,11 +101,13 @@ def test_model_switch_pops_no_error_and_both_grids_are_the_new_models(page):
 
 
 def test_every_image_has_alt_text(page):
-    for i in ("explore-baseline", "explore-selected", "explore-diff", "explore-noise", "explore-fig-layers"):
+    for i in ("explore-baseline", "explore-selected", "explore-diff", "explore-noise"):
         wait_until(lambda i=i: _alt(page, i), 20, f"alt text on #{i}")
-    # the weight histogram is inline SVG (drawn per λ step in the page): an image role with its label
+    # the weight histogram and the per-layer chart are inline SVG: an image role with its label
     svg = page.locator("#explore-hist svg").first
     assert svg.get_attribute("role") == "img" and "weights of the baseline" in (svg.get_attribute("aria-label") or "")
+    bars = page.locator("#explore-fig-layers svg").first
+    assert bars.get_attribute("role") == "img" and "weight norm per layer" in (bars.get_attribute("aria-label") or "")
 
 
 def test_an_off_grid_lambda_in_a_link_is_said_plainly(browser, app_url):

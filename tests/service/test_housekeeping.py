@@ -152,12 +152,11 @@ def test_housekeeper_thread_sweeps_on_schedule(tmp_path):
 
 
 def test_the_apps_sweep_leaves_explores_figures_and_grids(own_root, monkeypatch):
-    """Explore names its figure-store and grid-cache files to the page by path; sweeping them made a view's
-    pictures answer 403 once the files were 2 hours old. They bound themselves, so app.py skips them."""
+    """Explore names its grid-cache files to the page by path; sweeping them made a view's pictures answer
+    403 once the files were 2 hours old. The cache bounds itself, so app.py skips it."""
     from normgen.app import explore_folders
-    from normgen.service import explore_images, figure_cache
+    from normgen.service import explore_images
 
-    monkeypatch.setattr(figure_cache, "STORE", figure_cache.FigureStore(workdir.named_folder("figures")))
     monkeypatch.setattr(explore_images.PNGS, "dir", workdir.new_folder("ui-"))
     assert all(Path(f).is_relative_to(own_root) for f in explore_folders())  # inside the swept folder
     now = time.time()

@@ -97,10 +97,10 @@ class ExploreTab:
     selected: gr.Image
     details: gr.Markdown
     diff: gr.Image
-    fig_weights: gr.Image
-    fig_layers: gr.Image
+    fig_weights: gr.HTML
+    fig_layers: gr.HTML
     classes_box: gr.Column
-    fig_classes: gr.Image
+    fig_classes: gr.HTML
     stats: gr.JSON
     train_size: gr.Radio  # training images: 0 = all, N = the zoo's N-image subsets
     dropout: gr.Radio
@@ -167,6 +167,7 @@ class ExploreTab:
                 self.dropout, self.loss, *self.view_outputs()]
 
 
+FIG_CSS = "svg { display: block; margin: 0 auto; }"  # bar charts drawn as SVG (normgen.render.bars_svg)
 HIST_CSS = "svg { width: 100%; height: auto; max-height: min(52vh, 520px); display: block; }"  # as the grids
 
 
@@ -262,7 +263,7 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                             hist = gr.HTML("", elem_id="explore-hist", css_template=HIST_CSS, js_on_load=None)
                             # the API's matplotlib figure of the same weights (scripts read it; the page
                             # shows `hist`, which stays on one set of axes while a slider moves)
-                            fig_weights = _image("explore-fig-weights", ["fullscreen"], visible=False)
+                            fig_weights = gr.HTML("", elem_id="explore-fig-weights", visible=False)
                     headline = gr.Markdown(elem_id="explore-headline", elem_classes=["headline"])
                     gr.Markdown("### What changed\nLeft: the per-pixel difference of the two grids (black = "
                                 "identical, yellow = differs by 0.5 or more on the −1…1 pixel scale). Right: the "
@@ -279,9 +280,9 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                             noise = _image("explore-noise", ["fullscreen"])
                     details = gr.Markdown(elem_id="explore-details", elem_classes=["details"])
                     with gr.Row(equal_height=False):
-                        fig_layers = _image("explore-fig-layers", ["fullscreen"])
+                        fig_layers = gr.HTML("", elem_id="explore-fig-layers", css_template=FIG_CSS)
                         with gr.Column(visible=False) as classes_box:
-                            fig_classes = _image("explore-fig-classes", ["fullscreen"])
+                            fig_classes = gr.HTML("", elem_id="explore-fig-classes", css_template=FIG_CSS)
                     with gr.Accordion("Nearest training images: does the model copy?", open=True):
                         nn_button = gr.Button("Find the nearest training images", size="sm",
                                               elem_id="explore-nn-btn")

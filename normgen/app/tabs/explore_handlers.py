@@ -52,7 +52,7 @@ def _outputs(r: ExploreResult, state: dict[str, Any], request: gr.Request | None
     """`ExploreTab.outputs()`'s values; `image(path, name)` wraps each picture (plain paths for the API)."""
     image = image or (lambda path, _name: path)
     has = "selected" in r.draw
-    f = {k: png_path(r, k) for k in r.figures}
+    f = r.figures  # inline SVG ("" where not drawn)
     note = r.note if has else f"### Nothing to show yet\n{r.note}"
     return (
         r.headline,
@@ -63,9 +63,9 @@ def _outputs(r: ExploreResult, state: dict[str, Any], request: gr.Request | None
         image(png_path(r, "diff"), "diff"),
         r.details,
         note,
-        image(f["weights"], "weights"),
-        image(f["layers"], "layers"),
-        image(f["classes"], "classes"),
+        f["weights"] or "",
+        f["layers"] or "",
+        f["classes"] or "",
         r.stats,
         page_link(state, request),
         gr.Column(visible=has),

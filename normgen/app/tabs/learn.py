@@ -20,6 +20,7 @@ import base64
 import hashlib
 import html
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from normgen.regularizers import DECAY_SCALE
 from normgen.render.figures import fmt_num
 from normgen.render.learn_figures import VERSION as FIGURES_VERSION
 from normgen.render.learn_figures import png_bytes
-from normgen.service import coach, figure_cache
+from normgen.service import coach
 from normgen.service import translation_view as TV
 from normgen.service.lessons import lesson_markdown, lessons
 from normgen.service.zoo_access import get_index
@@ -211,18 +212,21 @@ def zoo_digest(index: ZooIndex) -> str:
     return h.hexdigest() if found else ""
 
 
+_PNGS: dict[tuple, bytes] = {}  # this process's Learn pictures (a few, ~60 KB each), by zoo digest and words
+_PNGS_LOCK = threading.Lock()
+
+
 def picture_png(p: Picture, digest: str = "") -> bytes:
-    """The PNG of `p`. With a zoo `digest` it is drawn once and kept in the figure store (keyed by the
-    digest, the picture and its words, and the figures' VERSION): drawing the page's PNGs took ~10 s at
-    every app start on 2 cores, reading them back takes milliseconds."""
-    if not digest or not figure_cache.enabled():
+    """The PNG of `p`. With a zoo `digest` it is drawn once per process and kept in memory (keyed by the
+    digest, the picture and its words, and the figures' version): the page is built per visitor's
+    language and tab, and drawing its PNGs takes seconds on 2 cores."""
+    if not digest:
         return png_bytes(p.fig)
     key = ("learn", FIGURES_VERSION, digest, p.key, p.alt, p.caption)
-    path = figure_cache.STORE.get(key) or figure_cache.STORE.put(key, p.fig)
-    try:
-        return Path(path).read_bytes()
-    except OSError:  # swept away between the two calls: draw it here
-        return png_bytes(p.fig)
+    with _PNGS_LOCK:
+        if key not in _PNGS:
+            _PNGS[key] = png_bytes(p.fig)
+        return _PNGS[key]
 
 
 def pictures_html(pictures: list[Picture], digest: str = "") -> str:
