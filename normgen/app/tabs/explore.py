@@ -53,6 +53,9 @@ from normgen.app.tabs.explore_controls import (
     zoo_targets,
 )
 from normgen.app.tabs.explore_handlers import (
+    LOAD,
+    OUTPUTS,
+    VIEW,
     load_view,
     make_explore_fn,
     make_load_fn,
@@ -144,16 +147,13 @@ class ExploreTab:
                 self.loss]
 
     def outputs(self) -> list[Any]:
-        """What the /explore handler (`make_explore_fn`) returns, in its order."""
-        return [self.headline, self.baseline_caption, self.baseline, self.selected_caption, self.selected, self.diff,
-                self.details, self.note, self.fig_weights, self.fig_layers, self.fig_classes, self.stats, self.link,
-                self.shown, self.classes_box, self.train_this]
+        """What the /explore handler (`make_explore_fn`) returns, in its order (explore_handlers.OUTPUTS)."""
+        return [getattr(self, n) for n in OUTPUTS]
 
     def view_outputs(self) -> list[Any]:
         """What the browser's view (`make_view_fn`) returns: the λ values and sliders, `outputs()`, the
         seed-noise reference and the query fragment."""
-        return [self.l1, self.l2, self.l1_slider, self.l2_slider, self.l1_readout, self.l2_readout, *self.outputs(),
-                self.noise_box, self.noise, self.noise_caption, self.query, self.hist, self.scrub]
+        return [getattr(self, n) for n in VIEW]
 
     def step_outputs(self) -> list[Any]:
         """What a λ step sets in the page (explore_scrub.STEP_JS returns them in this order)."""
@@ -163,8 +163,7 @@ class ExploreTab:
     def load_outputs(self) -> list[Any]:
         """What `make_load_fn(...)(q)` sets from a parsed query: the choices and values of the controls, then
         the whole view (`view_outputs()`), so a shared link opens in one reply."""
-        return [self.model, self.dataset, self.g_norm, self.target, self.variant, self.seed, self.train_size,
-                self.dropout, self.loss, *self.view_outputs()]
+        return [getattr(self, n) for n in LOAD]
 
 
 FIG_CSS = "svg { display: block; margin: 0 auto; }"  # bar charts drawn as SVG (normgen.render.bars_svg)

@@ -24,7 +24,7 @@ from typing import Any
 import gradio as gr
 
 from normgen.app.tabs.explore_controls import load_index
-from normgen.app.tabs.explore_handlers import load_view
+from normgen.app.tabs.explore_handlers import LOAD, in_order, load_view
 from normgen.render.figures import fmt_lambda
 from normgen.service import coach as C
 from normgen.service.explore_images import PNGS
@@ -317,7 +317,7 @@ def make_open_fn(root: str | None, data_root: str | None, explore_outputs: int) 
             if key:
                 raise gr.Error(f"lesson must be one of {', '.join(by)}; got {str(key)[:60]!r}", title="Invalid input")
             return (gr.skip(),) * (4 + explore_outputs + 6)
-        view = load_view(root, data_root, dict(path.state), request, snap=True)
+        view = in_order(load_view(root, data_root, dict(path.state), request, snap=True), LOAD)
         frag = C.fragment(C.CoachState(path=path.key))
         return (gr.Tabs(selected="explore"), "explore", *view, frag,
                 "" if key == C.START else key, *pictures(path, root, data_root))

@@ -26,6 +26,23 @@ from normgen.service.explorer import ExploreResult, explore, png_path
 from normgen.service.generalization_view import nearest_view
 from normgen.service.overfit_view import reconstruction_view
 
+# Explore's replies by name (ExploreTab's attribute names): a handler builds a dict of these and `in_order`
+# turns it into Gradio's list at the boundary, so no reply is assembled or patched by position
+OUTPUTS = ("headline", "baseline_caption", "baseline", "selected_caption", "selected", "diff", "details", "note",
+           "fig_weights", "fig_layers", "fig_classes", "stats", "link", "shown", "classes_box", "train_this")
+VIEW = ("l1", "l2", "l1_slider", "l2_slider", "l1_readout", "l2_readout", *OUTPUTS, "noise_box", "noise",
+        "noise_caption", "query", "hist", "scrub")
+LOAD = ("model", "dataset", "g_norm", "target", "variant", "seed", "train_size", "dropout", "loss", *VIEW)
+
+
+def in_order(values: dict[str, Any], names: tuple[str, ...]) -> tuple:
+    """`values` in the order of `names` (OUTPUTS, VIEW or LOAD): the one place a reply becomes positional. A
+    name missing or one too many raises, naming them."""
+    if set(values) != set(names) or len(values) != len(names):
+        raise KeyError(f"reply names: missing {sorted(set(names) - set(values))}, "
+                       f"extra {sorted(set(values) - set(names))}")
+    return tuple(values[n] for n in names)
+
 
 def _run(root: str | None, args: tuple,
          figure_names: tuple[str, ...] = FIG_NAMES) -> tuple[ExploreResult, dict[str, Any]]:
@@ -48,30 +65,29 @@ def _run(root: str | None, args: tuple,
     return r, state
 
 
-def _outputs(r: ExploreResult, state: dict[str, Any], request: gr.Request | None, image=None) -> tuple:
-    """`ExploreTab.outputs()`'s values; `image(path, name)` wraps each picture (plain paths for the API)."""
+def _outputs(r: ExploreResult, state: dict[str, Any], request: gr.Request | None, image=None) -> dict[str, Any]:
+    """The /explore reply by name (OUTPUTS); `image(path, name)` wraps each picture (plain paths for the API)."""
     image = image or (lambda path, _name: path)
     has = "selected" in r.draw
     f = r.figures  # inline SVG ("" where not drawn)
-    note = r.note if has else f"### Nothing to show yet\n{r.note}"
-    return (
-        r.headline,
-        f"**{r.baseline_label}**" if has else "",
-        image(png_path(r, "baseline"), "baseline"),
-        f"**{r.selected_label}**" if has else "",
-        image(png_path(r, "selected"), "selected"),
-        image(png_path(r, "diff"), "diff"),
-        r.details,
-        note,
-        f["weights"] or "",
-        f["layers"] or "",
-        f["classes"] or "",
-        r.stats,
-        page_link(state, request),
-        gr.Column(visible=has),
-        gr.Column(visible=f["classes"] is not None),
-        gr.Button(visible=not r.exact),
-    )
+    return {
+        "headline": r.headline,
+        "baseline_caption": f"**{r.baseline_label}**" if has else "",
+        "baseline": image(png_path(r, "baseline"), "baseline"),
+        "selected_caption": f"**{r.selected_label}**" if has else "",
+        "selected": image(png_path(r, "selected"), "selected"),
+        "diff": image(png_path(r, "diff"), "diff"),
+        "details": r.details,
+        "note": r.note if has else f"### Nothing to show yet\n{r.note}",
+        "fig_weights": f["weights"] or "",
+        "fig_layers": f["layers"] or "",
+        "fig_classes": f["classes"] or "",
+        "stats": r.stats,
+        "link": page_link(state, request),
+        "shown": gr.Column(visible=has),
+        "classes_box": gr.Column(visible=f["classes"] is not None),
+        "train_this": gr.Button(visible=not r.exact),
+    }
 
 
 def make_explore_fn(root: str | None = None):
@@ -83,7 +99,7 @@ def make_explore_fn(root: str | None = None):
                      request: gr.Request = None) -> tuple:
         args = (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
         r, state = _run(root, args)
-        return _outputs(r, state, request)
+        return in_order(_outputs(r, state, request), OUTPUTS)
 
     return explore_view
 
@@ -112,8 +128,9 @@ def view_slice(root: str | None, index: Any, args: tuple, state: dict[str, Any],
     return scrub.build_slice(index, key, vals, state, stop)
 
 
-def view_updates(root: str | None, args: tuple, request: gr.Request | None = None, sliders: bool = True) -> tuple:
-    """`ExploreTab.view_outputs()`'s values for the /explore arguments `args`: the λ values, the sliders
+def view_updates(root: str | None, args: tuple, request: gr.Request | None = None,
+                 sliders: bool = True) -> dict[str, Any]:
+    """The browser's view (VIEW, by name) for the /explore arguments `args`: the λ values, the sliders
     (positions over the zoo's trained values; `sliders=False` leaves them, e.g. while one is dragged, and
     with them the baseline and the seed-noise reference, which a λ does not change), their readouts, the
     view with alt text on every picture, the seed-noise reference, the query, the weight histogram and the
@@ -126,21 +143,24 @@ def view_updates(root: str | None, args: tuple, request: gr.Request | None = Non
     def image(path: str | None, name: str) -> gr.Image:
         return gr.Image(value=path, alt_text=r.alt.get(name) if path else None)
 
-    slider = [gr.Slider(maximum=max(len(vals[w]) - 1, 1), value=slider_pos(vals[w], state[w]),
-                        interactive=len(vals[w]) > 1) if sliders else gr.skip() for w in ("l1", "l2")]
     noise = png_path(r, "noise")
-    view = list(_outputs(r, state, request, image))
-    noise_view = [gr.Column(visible=noise is not None), image(noise, "noise"), r.noise_label]
-    if not sliders:  # a λ slider moved: the baseline, the seed-noise reference and the class chart's box
-        view[1:3] = [gr.skip(), gr.skip()]  # (one per model and dataset) are what the page shows: fewer
-        view[14] = gr.skip()  # outputs to send, for Gradio to rebuild as components and for the page to redraw
-        noise_view = [gr.skip()] * 3
+    l1_text, l2_text = readouts(vals, state, r)
+    out = {"l1": state["l1"], "l2": state["l2"], "l1_readout": l1_text, "l2_readout": l2_text,
+           **_outputs(r, state, request, image),
+           "noise_box": gr.Column(visible=noise is not None), "noise": image(noise, "noise"),
+           "noise_caption": r.noise_label, "query": view_query(state)}
+    for w in ("l1", "l2"):
+        out[f"{w}_slider"] = (gr.Slider(maximum=max(len(vals[w]) - 1, 1), value=slider_pos(vals[w], state[w]),
+                                        interactive=len(vals[w]) > 1) if sliders else gr.skip())
+    if not sliders:  # a λ slider moved: the baseline, the seed-noise reference and the class chart's box (one
+        # per model and dataset) are what the page shows: fewer outputs for Gradio to rebuild and the page to redraw
+        out.update(dict.fromkeys(("baseline_caption", "baseline", "classes_box", "noise_box", "noise",
+                                  "noise_caption"), gr.skip()))
     sliced, axes = view_slice(root, index, (state["model"], state["dataset"], state["g_norm"], state["l1"],
                                             state["l2"], state["target"], state["variant"], state["seed"],
                                             state.get("train_size", 0), state.get("dropout", 0.0),
                                             state.get("loss", "ns")), state, vals)
-    return (state["l1"], state["l2"], *slider, *readouts(vals, state, r), *view, *noise_view, view_query(state),
-            scrub.hist_svg(index, r, axes), sliced)
+    return out | {"hist": scrub.hist_svg(index, r, axes), "scrub": sliced}
 
 
 def view_query(state: dict[str, Any]) -> str:
@@ -154,8 +174,8 @@ def make_view_fn(root: str | None = None):
 
     def on_view(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
                 request: gr.Request = None) -> tuple:
-        return view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
-                                   loss), request)
+        return in_order(view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
+                                            dropout, loss), request), VIEW)
 
     return on_view
 
@@ -173,8 +193,8 @@ def make_loss_fn(root: str | None = None):
             raise gr.Error(str(exc), title="Invalid input") from None
         if other:
             l1, l2 = 0.0, 0.0
-        return view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
-                                   loss), request)
+        return in_order(view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
+                                            dropout, loss), request), VIEW)
 
     return on_loss
 
@@ -205,8 +225,8 @@ def make_slider_fn(root: str | None = None):
             raise gr.Error(str(exc), title="Invalid input") from None
         l1 = _position(p1, lambda_values(index, "l1", m, d, size, target), "L1")
         l2 = _position(p2, lambda_values(index, "l2", m, d, size, target), "L2")
-        return view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
-                                   loss), request, sliders=False)
+        return in_order(view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
+                                            dropout, loss), request, sliders=False), VIEW)
 
     return on_slider
 
@@ -238,9 +258,9 @@ def make_nearest_fn(root: str | None = None, data_root: str | None = None, only_
 
 
 def load_view(root: str | None, data_root: str | None, q: dict[str, Any], request: gr.Request | None = None,
-              snap: bool = False) -> tuple:
-    """`ExploreTab.load_outputs()`'s values for the parsed query `q` (I.parse_query; missing keys take the
-    defaults, values the zoo lacks its nearest): the controls' choices and values, then the view. A λ
+              snap: bool = False) -> dict[str, Any]:
+    """`ExploreTab.load_outputs()`'s values by name (LOAD) for the parsed query `q` (I.parse_query; missing
+    keys take the defaults, values the zoo lacks its nearest): the controls' choices and values, then the view. A λ
     from a link is kept as asked (the readout says which trained value is shown for it); with `snap`
     (another model chosen) it moves to the nearest value trained for the new model."""
     index = load_index(root)
@@ -260,8 +280,9 @@ def load_view(root: str | None, data_root: str | None, q: dict[str, Any], reques
         l1, l2 = 0.0, 0.0  # a link to another loss without λ: the zoo trained those losses without a penalty
     args = (d["model"], d["dataset"], g_u["value"], l1, l2, target_u["value"], variant, seed, d["train_size"],
             drop_u["value"], loss_u["value"])
-    return (model_u, dataset_u, g_u, target_u, variant, seed, size_u, drop_u, loss_u,
-            *view_updates(root, args, request))
+    controls = {"model": model_u, "dataset": dataset_u, "g_norm": g_u, "target": target_u, "variant": variant,
+                "seed": seed, "train_size": size_u, "dropout": drop_u, "loss": loss_u}
+    return controls | view_updates(root, args, request)
 
 
 def make_load_fn(root: str | None = None, data_root: str | None = None):
@@ -269,7 +290,7 @@ def make_load_fn(root: str | None = None, data_root: str | None = None):
     returning the updates of `ExploreTab.load_outputs()`. The app's glue calls it once per page load."""
 
     def load_from_query(q: dict[str, Any], request: gr.Request | None = None) -> tuple:
-        return load_view(root, data_root, q or {}, request)
+        return in_order(load_view(root, data_root, q or {}, request), LOAD)
 
     return load_from_query
 
@@ -293,7 +314,7 @@ def make_model_fn(root: str | None = None, data_root: str | None = None):
                 if key in ("model", "dataset", "seed"):
                     raise gr.Error(str(exc), title="Invalid input") from None
         q["target"] = target
-        return load_view(root, data_root, q, request, snap=True)
+        return in_order(load_view(root, data_root, q, request, snap=True), LOAD)
 
     return on_model
 
