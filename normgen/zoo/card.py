@@ -28,7 +28,7 @@ from normgen.zoo import small_data as SD
 from normgen.zoo.agreement import agreement_markdown, second_judges_table
 from normgen.zoo.coverage import COLLAPSE as COLLAPSE_ENTROPY
 from normgen.zoo.findings import measured_markdown, zoo_datasets
-from normgen.zoo.index import SETTING_DEFAULTS, Entry, ZooIndex, load_index, zoo_root
+from normgen.zoo.index import SETTING_DEFAULTS, Entry, ZooIndex, family_dropout, load_index, zoo_root
 from normgen.zoo.readings import IWAE_LABEL, images_words, of, per_image
 from normgen.zoo.small_data import small_data_markdown
 from normgen.zoo.spec import DATASETS as GRID_DATASETS
@@ -79,8 +79,9 @@ def _controls(e: Entry) -> list[str]:
 
 
 def _lam(e: Entry) -> str:
+    # dropout is written where it is on, and where it is off in a family that trains with it (D dropout 0)
     bits = [f"{k}={getattr(e, k):g}" for k in LAMBDAS if getattr(e, k)] + (
-        [f"dropout={e.dropout:g}"] if e.dropout else [])
+        [f"dropout={e.dropout:g}"] if e.dropout or family_dropout(e.model) else [])
     bits = ", ".join(bits) or ("0" if _controls(e) else "0 (baseline)")
     return ", ".join([bits, *_controls(e)])
 
@@ -288,7 +289,7 @@ def render(index: ZooIndex) -> str:
             "held-out real images are (real data: 1%); copy ratio: median nearest-training-image distance of "
             "samples over that of held-out real images (1 = as near as real data, < 1 = copying; Meehan et al. "
             "2020). The pixel NN share in the small-data table measures closeness in pixels (blur raises it), not "
-            "copying. FD 2nd judge: the same draws under a second judge (another architecture and seed). "
+            "copying. FD 2nd judge: the same draws under a second judge (another network and seed). "
             f"near-0 %: |w| < {NEAR_ZERO:g}; dead filt.: output filters with L2 norm < {DEAD_FILTER:g} (generator / "
             "decoder weights, as stored in the files).", ""]
     jrows = []
@@ -324,7 +325,8 @@ def render(index: ZooIndex) -> str:
         if colour.entries(index, d):
             out += [f"## The colour DCGAN on {dataset_info(d).label}: losses and penalties", "",
                     " ".join(colour.sentences(index, d)), "", colour.table(index, d), "",
-                    f"Not built yet: {', '.join(colour.missing(index, d)) or 'nothing'}. Build: `{colour.BUILD}`.",
+                    f"Not built yet: {', '.join(colour.missing(index, d)) or 'nothing'}. "
+                    f"Build: `{colour.build_command(d)}`.",
                     ""]
             if lad := ladder.table(index, d, link=False):  # issue 24: the Lipschitz ladder, rung by rung
                 out += ["### The Lipschitz ladder on the discriminator", "", ladder.paragraph(index, d), "", lad, ""]

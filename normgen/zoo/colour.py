@@ -9,6 +9,7 @@ seed ranges apart), so Learn, the card and Explore give a setting the same verdi
 from __future__ import annotations
 
 import math
+import statistics
 
 from normgen.data import dataset_info
 from normgen.eval.ruler import RUNGS, placement, rung_label
@@ -18,8 +19,12 @@ from normgen.zoo.readings import of, stat
 from normgen.zoo.spec import COLOUR_MODEL, colour_block
 from normgen.zoo.verdicts import Effect
 
-BUILD = ("python -m normgen zoo build --datasets cifar10 --priority 11 --workers 1 "
-         "--only dcgan-cifar10   # resumable")
+
+def build_command(dataset: str = "cifar10") -> str:
+    """The command that builds what the colour block of `dataset` lacks (up to its last priority)."""
+    top = max(z.priority for z in colour_block(dataset))
+    return (f"python -m normgen zoo build --datasets {dataset} --priority {top} --workers 1 "
+            f"--only {COLOUR_MODEL}-{dataset}   # resumable")
 LIPSCHITZ_WORDS = {"clip": "Wasserstein + weight clipping", "gp": "Wasserstein + gradient penalty",
                    "none": "Wasserstein, no constraint"}
 
@@ -107,15 +112,23 @@ def sentences(index: ZooIndex, dataset: str = "cifar10") -> list[str]:
     out = [f"The colour DCGAN's baseline scores judge FD {b_lo:.1f}–{b_hi:.1f} over {len(bases)} seed(s) and "
            f"their noise draws (floor, real vs real: {index.floors.get(dataset, {}).get('fd', float('nan')):.2f}"
            + (f"; on the ruler: {placement((b_lo + b_hi) / 2, rungs)}" if rungs else "") + ")."]
+    groups: dict[str, list[Entry]] = {}  # a setting's seeds together (its id without the seed)
     for e in found:
-        if e in bases:
-            continue
-        fd, lo, hi = _fd_range(e)
-        words = _effect(bases, e).words("higher (worse)", "lower (better)")
-        h = float(e.metrics.get("class_entropy", math.nan))
+        if e not in bases:
+            groups.setdefault(e.id.rsplit("-s", 1)[0], []).append(e)
+    for group in groups.values():
+        e = group[0]
+        words = Effect(stat(bases, of("fd")), stat(group, of("fd"))).words("higher (worse)", "lower (better)")
+        h = statistics.mean(float(g.metrics.get("class_entropy", math.nan)) for g in group)
         extra = "; mode collapse" if collapsed(h, dataset_info(dataset).num_classes) else ""
         label = setting_label(e)
-        out.append(f"{label[:1].upper()}{label[1:]}: FD {fd:.1f} (draws {lo:.1f}–{hi:.1f}), {words}{extra}.")
+        if len(group) == 1:
+            fd, lo, hi = _fd_range(e)
+            fds = f"FD {fd:.1f} (draws {lo:.1f}–{hi:.1f})"
+        else:
+            means = [_fd_range(g)[0] for g in group]
+            fds = f"FD {statistics.mean(means):.1f} over {len(group)} seeds ({min(means):.1f}–{max(means):.1f})"
+        out.append(f"{label[:1].upper()}{label[1:]}: {fds}, {words}{extra}.")
     return out
 
 
