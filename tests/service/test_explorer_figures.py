@@ -54,7 +54,7 @@ def test_the_weight_figure_prints_the_index_statistics(zoo):
                         g_norm="none", train_size=0, group=0.0, act=0.0, dropout=0.0)
     r = X.explore("gan", "shapes", "none", 1e-3, 0.0, "generator", "loss", 0, root=zoo)
     w = sel.weights["generator"]
-    legend = f">selected</text><text x=\"28\" y=\"388\">{w['near_zero_pct']:.1f}% near 0, {w['zero_pct']:.1f}% exactly 0<"
+    legend = f'>selected</text><text x="28" y="388">{w["near_zero_pct"]:.1f}% near 0, {w["zero_pct"]:.1f}% exactly 0<'
     assert legend in r.figures["weights"]
     assert torch.get_num_threads() >= 1
 

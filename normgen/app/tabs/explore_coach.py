@@ -23,8 +23,9 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.replies import in_order
 from normgen.app.tabs.explore_controls import load_index
-from normgen.app.tabs.explore_handlers import LOAD, in_order, load_view
+from normgen.app.tabs.explore_handlers import LOAD, load_view
 from normgen.render.figures import fmt_lambda
 from normgen.service import coach as C
 from normgen.service.explore_images import PNGS

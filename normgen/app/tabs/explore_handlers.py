@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.replies import in_order
 from normgen.app.tabs import explore_scrub as scrub
 from normgen.app.tabs.explore_controls import (
     control_updates,
@@ -27,21 +28,12 @@ from normgen.service.generalization_view import nearest_view
 from normgen.service.overfit_view import reconstruction_view
 
 # Explore's replies by name (ExploreTab's attribute names): a handler builds a dict of these and `in_order`
-# turns it into Gradio's list at the boundary, so no reply is assembled or patched by position
+# (normgen.app.replies) turns it into Gradio's list at the boundary, so no reply is assembled or patched by position
 OUTPUTS = ("headline", "baseline_caption", "baseline", "selected_caption", "selected", "diff", "details", "note",
            "fig_weights", "fig_layers", "fig_classes", "stats", "link", "shown", "classes_box", "train_this")
 VIEW = ("l1", "l2", "l1_slider", "l2_slider", "l1_readout", "l2_readout", *OUTPUTS, "noise_box", "noise",
         "noise_caption", "query", "hist", "scrub")
 LOAD = ("model", "dataset", "g_norm", "target", "variant", "seed", "train_size", "dropout", "loss", *VIEW)
-
-
-def in_order(values: dict[str, Any], names: tuple[str, ...]) -> tuple:
-    """`values` in the order of `names` (OUTPUTS, VIEW or LOAD): the one place a reply becomes positional. A
-    name missing or one too many raises, naming them."""
-    if set(values) != set(names) or len(values) != len(names):
-        raise KeyError(f"reply names: missing {sorted(set(names) - set(values))}, "
-                       f"extra {sorted(set(values) - set(names))}")
-    return tuple(values[n] for n in names)
 
 
 def _run(root: str | None, args: tuple,

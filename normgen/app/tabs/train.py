@@ -31,11 +31,13 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.replies import in_order
 from normgen.app.tabs.explore import g_norm_choices, model_choices, target_choices, variant_choices
 from normgen.app.tabs.train_baseline import baseline_view, build_baseline_view, wire_baseline
 from normgen.app.tabs.train_colour import wire_colour_pairing
 from normgen.app.tabs.train_cycle import CycleControls, build_cycle_controls, cycle_visibility, intro_status
 from normgen.app.tabs.train_handlers import (
+    RUN,
     compare_choices,
     make_compare_fn,
     make_estimate_fn,
@@ -134,9 +136,8 @@ class TrainTab:
                 self.steps, self.seconds, self.start, self.train_size, self.dropout, self.loss, *self.cycle.inputs()]
 
     def outputs(self) -> list[Any]:
-        """What the /train handler streams (`train_handlers.run_outputs`), in its order."""
-        return [self.status, self.grid, self.loss_plot, self.pen_plot, self.sparse_plot, self.files, self.command,
-                self.run_json, self.compare_with]
+        """What the /train handler streams (`train_handlers.run_outputs`), in its order (train_handlers.RUN)."""
+        return [getattr(self, n) for n in RUN]
 
     def load_outputs(self) -> list[Any]:
         """What `make_load_fn(...)(q)` updates: the /train controls (in `inputs()` order), then the link."""
@@ -322,10 +323,10 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
     def on_stop(store: TrainStore) -> tuple:
         run = store.run
         if run is None:
-            return ("Nothing is training.", *[gr.skip()] * (len(outs) - 1))
+            return in_order({**dict.fromkeys(RUN, gr.skip()), "status": "Nothing is training."}, RUN)
         s = stop(run)
         ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
-        return run_outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), run)
+        return in_order(run_outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), run), RUN)
 
     tab.stop.click(on_stop, tab.store, outs, cancels=[dep], api_visibility="private", concurrency_limit=None,
                    show_progress="hidden")

@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.replies import in_order
 from normgen.app.tabs.explore import target_choices
 from normgen.app.tabs.train_view import (
     curves,
@@ -65,14 +66,21 @@ def summary_of(s: Snapshot) -> dict[str, Any]:
             **({"translation": s.translation} if s.translation else {})}
 
 
-def run_outputs(s: Snapshot, how: str, extra: Any = None, run: Any = None) -> tuple:
+# what the /train handler streams, by name (TrainTab's attribute names; normgen.app.replies)
+RUN = ("status", "grid", "loss_plot", "pen_plot", "sparse_plot", "files", "command", "run_json", "compare_with")
+
+
+def run_outputs(s: Snapshot, how: str, extra: Any = None, run: Any = None) -> dict[str, Any]:
+    """A snapshot of the run as the Train tab shows it, by name (RUN); `extra`: the Compare choices."""
     loss, pen, sparse = curves(s.history, s.changes)
     # an empty frame would fix the plot's colour legend to no series: send plots only once they have rows
     loss, pen, sparse = (f if len(f) else gr.skip() for f in (loss, pen, sparse))
     setting = setting_words(s, run.cfg.reg.target, run.cfg.reg.variant, run.cfg.model) if run is not None else ""
     picture = picture_words(run.cfg.model.name, run.inputs is not None) if run is not None else ""
-    return (explain(status_text(s, how, setting, picture)), s.grid, loss, pen, sparse, list(s.files.values()) or None,
-            s.command if s.done else "", summary_of(s), gr.skip() if extra is None else extra)
+    return {"status": explain(status_text(s, how, setting, picture)), "grid": s.grid, "loss_plot": loss,
+            "pen_plot": pen, "sparse_plot": sparse, "files": list(s.files.values()) or None,
+            "command": s.command if s.done else "", "run_json": summary_of(s),
+            "compare_with": gr.skip() if extra is None else extra}
 
 
 def make_train_fn(root: str | None = None, data_root: str | None = None):
@@ -110,7 +118,9 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
                     extra = gr.update(choices=ch, value=val)
                     note = post_finished(store.seat, run)  # a class member's run: checked here, then charted
                 out = run_outputs(s, how, extra, run)
-                yield (f"{out[0]}\n\n{note}", *out[1:]) if note else out
+                if note:
+                    out["status"] = f"{out['status']}\n\n{note}"
+                yield in_order(out, RUN)
         finally:  # the stream was cancelled or closed: end the run, it keeps what it has
             if not run.done.is_set():
                 run.stop_event.set()
@@ -132,7 +142,7 @@ def make_result_fn(root: str | None = None):
             run.done.wait(RESULT_WAIT_S)
         s = stop(run, wait=RESULT_WAIT_S)
         ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
-        return run_outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), run)
+        return in_order(run_outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), run), RUN)
 
     return train_result
 
