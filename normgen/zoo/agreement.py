@@ -84,6 +84,7 @@ class BaselineSeeds:
     g_norm: str
     setting: tuple[str, str, str]
     seeds: tuple[int, ...]
+    leaned_on: bool = True  # a verdict is judged against it (an entry of its recipe with a penalty exists)
 
     def label(self) -> str:
         size = f", {images_words(self.train_size)}" if self.train_size else ""
@@ -95,17 +96,27 @@ class BaselineSeeds:
 
 
 def baseline_seeds(index: ZooIndex) -> list[BaselineSeeds]:
-    """Every baseline setting with its training seeds (a subset's seeds never pooled with the full data's)."""
+    """Every baseline setting with its training seeds (a subset's seeds never pooled with the full data's), and
+    whether a verdict leans on it: another loss trained without a penalty (a Lipschitz-ladder rung) is a
+    "baseline" of its own recipe that no entry is judged against; it is itself judged, as a point, against the
+    non-saturating baseline."""
     groups: dict[tuple, list[int]] = defaultdict(list)
+    points: set[tuple] = set()
     for e in index.entries:
-        if e.is_baseline and not family(e.model).translates:
-            groups[(e.model, e.dataset, e.train_size, e.g_norm, e.d_norm, e.steps, e.setting)].append(e.seed)
-    return [BaselineSeeds(m, d, n, g, s, tuple(sorted(seeds))) for (m, d, n, g, _dn, _st, s), seeds in groups.items()]
+        if family(e.model).translates:
+            continue
+        key = (e.model, e.dataset, e.train_size, e.g_norm, e.d_norm, e.steps, e.setting)
+        if e.is_baseline:
+            groups[key].append(e.seed)
+        else:
+            points.add(key)
+    return [BaselineSeeds(m, d, n, g, s, tuple(sorted(seeds)), (m, d, n, g, dn, st, s) in points)
+            for (m, d, n, g, dn, st, s), seeds in groups.items()]
 
 
 def thin_baselines(index: ZooIndex) -> list[BaselineSeeds]:
-    """The baselines with fewer than MIN_SEEDS seeds."""
-    return [b for b in baseline_seeds(index) if len(b.seeds) < MIN_SEEDS]
+    """The baselines a verdict leans on with fewer than MIN_SEEDS seeds."""
+    return [b for b in baseline_seeds(index) if b.leaned_on and len(b.seeds) < MIN_SEEDS]
 
 
 def agreement_markdown(index: ZooIndex) -> str:
@@ -121,7 +132,12 @@ def agreement_markdown(index: ZooIndex) -> str:
     out += ["", f"Baselines that verdicts are judged against with fewer than {MIN_SEEDS} training seeds (their "
             "spread is a lower bound; every verdict names the seeds it saw):", ""]
     out += [f"- {b.label()}: {len(b.seeds)} seed{'s' if len(b.seeds) != 1 else ''} ({', '.join(map(str, b.seeds))})"
-            for b in thin] or [f"- none: every baseline has {MIN_SEEDS} seeds or more"]
+            for b in thin] or [f"- none: every baseline a verdict leans on has {MIN_SEEDS} seeds or more"]
+    points = [b for b in baseline_seeds(index) if not b.leaned_on]
+    if points:
+        out += ["", "Recipes trained without a penalty that no verdict is judged against (each is itself a point, "
+                "judged against its model's non-saturating baseline; the verdict names its seeds):", ""]
+        out += [f"- {b.label()}: {len(b.seeds)} seed{'s' if len(b.seeds) != 1 else ''}" for b in points]
     return "\n".join(out)
 
 

@@ -91,3 +91,27 @@ def test_table_and_missing_list_the_grid():
     rulers = colour.ruler_table(ix)
     assert "| CIFAR-10 (colour) | 2000 | 1.20 | 20.00 | 60.00 | 70.00 | 150.00 | 90.00 |" in rulers
     assert colour.summary(ix).startswith("Colour DCGAN on CIFAR-10 (colour): baseline FD 40–44 over 3 seeds")
+
+
+def test_a_setting_trained_with_several_seeds_is_judged_on_all_of_them():
+    ix = _index()
+    grid = {(z.tag, z.seed): z for z in colour_block("cifar10") if z.tag == "dropout"}
+    ix.entries.extend(_entry(grid[("dropout", s)], [fd, fd]) for s, fd in ((0, 30.0), (1, 50.0), (2, 40.0)))
+    said = [t for t in colour.sentences(ix) if t.startswith("Dropout 0 in D")]
+    # one sentence over the three seeds, not three one-seed verdicts (seed 0's 30.0 alone read "better")
+    assert said == ["Dropout 0 in D (baseline 0.3): FD 40.0 over 3 seeds (30.0–50.0), lower (better) by 2, within "
+                    "the seed spread of 20 (3 seeds each)."]
+
+
+def test_only_baselines_a_verdict_leans_on_must_have_three_seeds():
+    from normgen.zoo.agreement import agreement_markdown, baseline_seeds, thin_baselines
+
+    ix = _index()
+    by = {b.setting: b for b in baseline_seeds(ix)}
+    assert by[("ns", "none", "all")].leaned_on and len(by[("ns", "none", "all")].seeds) == 3
+    # the ladder's rungs are recipes of their own that nothing is judged against: points, not thin baselines
+    assert not by[("wgan", "clip", "all")].leaned_on and not by[("ns", "sn", "all")].leaned_on
+    assert thin_baselines(ix) == []
+    text = agreement_markdown(ix)
+    assert "- none: every baseline a verdict leans on has 3 seeds or more" in text
+    assert "loss wgan, Lipschitz clip: 1 seed" in text.split("no verdict is judged against")[1]
