@@ -32,7 +32,7 @@ FORMAT = "normgen-judge/1"
 META_KEY = "normgen_judge"
 
 
-ARCHS = ("plain", "vgg-bn")
+ARCHS = ("plain", "plain-bn", "vgg-bn")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ class JudgeConfig:
     features: int = 128  # penultimate width: the feature space of the Frechet distance
     image_size: int = 28
     arch: str = "plain"  # "plain": one conv per stage (files written before `arch` existed are this);
-    # "vgg-bn": two conv-BatchNorm-ReLU per stage (Simonyan & Zisserman 2015; Ioffe & Szegedy 2015), for CIFAR-10
+    # "vgg-bn": two conv-BatchNorm-ReLU per stage (Simonyan & Zisserman 2015; Ioffe & Szegedy 2015), for CIFAR-10;
+    # "plain-bn": one conv-BatchNorm-ReLU per stage (half vgg-bn's depth: CIFAR-10's second judge, issue 25)
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
@@ -58,7 +59,7 @@ class Judge(nn.Module):
     """Three conv stages with 2x2 max-pooling, then a 128-unit ReLU layer (the features) and a linear head.
 
     Shapes for 28x28: (B,1,28,28) -> (B,ch,14,14) -> (B,2ch,7,7) -> (B,4ch,3,3) -> (B,128) -> (B,K).
-    A stage is one conv-ReLU ("plain") or two conv-BatchNorm-ReLU ("vgg-bn").
+    A stage is one conv-ReLU ("plain"), one conv-BatchNorm-ReLU ("plain-bn") or two ("vgg-bn").
     """
 
     def __init__(self, cfg: JudgeConfig) -> None:
@@ -70,6 +71,11 @@ class Judge(nn.Module):
                 nn.Conv2d(cfg.in_channels, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                 nn.Conv2d(c, 2 * c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                 nn.Conv2d(2 * c, 4 * c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            )
+        elif cfg.arch == "plain-bn":
+            self.convs = nn.Sequential(
+                *_conv_bn(cfg.in_channels, c), nn.MaxPool2d(2), *_conv_bn(c, 2 * c), nn.MaxPool2d(2),
+                *_conv_bn(2 * c, 4 * c), nn.MaxPool2d(2),
             )
         else:
             self.convs = nn.Sequential(
@@ -179,12 +185,12 @@ def train_judge(train: Dataset, test: Dataset, *, steps: int = 1500, batch_size:
     """Train a judge on random batches of the resident training tensor.
 
     "plain" (MNIST, Fashion): Adam, random shifts, learning rate decaying linearly to 5% over `steps` (a
-    cheap, reliable schedule for a short run). "vgg-bn" (CIFAR-10): SGD with Nesterov momentum 0.9 and
-    weight decay 5e-4, a one-cycle schedule (linear warm-up over 15% of the steps to `lr`, then linear
-    decay to 0; Smith & Topin 2017, https://arxiv.org/abs/1708.07120), random crops and flips (colour; grey
-    data is shifted, as a mirrored digit is another shape), and for colour bfloat16 autocast on the CPU
-    (AMX/AVX-512 kernels: ~2x the float32 speed measured on a 2-core Xeon; a grey vgg-bn judge, issue 25's
-    second judge, trains in float32).
+    cheap, reliable schedule for a short run). The BatchNorm judges, "vgg-bn" (CIFAR-10) and "plain-bn"
+    (CIFAR-10's second judge): SGD with Nesterov momentum 0.9 and weight decay 5e-4, a one-cycle schedule
+    (linear warm-up over 15% of the steps to `lr`, then linear decay to 0; Smith & Topin 2017,
+    https://arxiv.org/abs/1708.07120), random crops and flips (colour; grey data is shifted, as a mirrored
+    digit is another shape), and for colour bfloat16 autocast on the CPU (AMX/AVX-512 kernels: ~2x the
+    float32 speed measured on a 2-core Xeon; a grey vgg-bn judge, issue 25's second judge, trains in float32).
     """
     device = torch.device(device)
     c, h, _ = train.image_shape
@@ -195,14 +201,14 @@ def train_judge(train: Dataset, test: Dataset, *, steps: int = 1500, batch_size:
     judge.to(device).train()
     data = train.to(device)
     g = torch.Generator(device=device).manual_seed(seed)
-    bn = arch == "vgg-bn"
+    bn = arch in ("vgg-bn", "plain-bn")  # BatchNorm judges: SGD, one-cycle, channels-last, bfloat16 on colour
     flips = c == 3  # crops and mirror images suit photos; a mirrored digit is another shape, so grey data is shifted
     if bn:
         judge = judge.to(memory_format=torch.channels_last)
         opt = torch.optim.SGD(judge.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
         warm = max(1, int(0.15 * steps))
         sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: min(s + 1, warm) / warm if s < warm else max(0.0, (steps - s) / (steps - warm)))
+            opt, lambda s: min(s + 1, warm) / warm if s < warm else max(0.0, (steps - s) / max(1, steps - warm)))
     else:
         opt = torch.optim.Adam(judge.parameters(), lr=lr)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 - 0.95 * min(s, steps) / steps)

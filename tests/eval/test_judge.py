@@ -111,3 +111,17 @@ def test_vgg_bn_judge_round_trips_and_old_files_read_as_plain(tmp_path):
     assert JudgeConfig().arch == "plain"  # a file written before `arch` existed rebuilds the one-conv judge
     with pytest.raises(ValueError, match="vgg-bn"):
         JudgeConfig(arch="resnet")
+
+
+def test_the_plain_bn_judge_is_half_as_deep_and_round_trips(tmp_path):
+    """CIFAR-10's second judge (issue 25) differs from the first in architecture: one conv-BN-ReLU per stage."""
+    train = load_dataset("shapes", size=512, seed=0)
+    res = train_judge(train, train, steps=3, batch_size=16, arch="plain-bn", ch=8, lr=0.05)
+    convs = [m for m in res.judge.modules() if isinstance(m, torch.nn.Conv2d)]
+    deep = [m for m in train_judge(train, train, steps=1, batch_size=16, arch="vgg-bn", ch=8).judge.modules()
+            if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 3 and len(deep) == 6
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in res.judge.modules()) == 3
+    j = load_judge_file(save_judge(tmp_path / "pbn.safetensors", res))
+    x = train.images[:16]
+    assert j.cfg.arch == "plain-bn" and torch.allclose(j.logits(x), res.judge.logits(x), atol=1e-5)
