@@ -27,14 +27,14 @@ from matplotlib.figure import Figure
 
 from normgen.render.figures import BASELINE, PALETTE, STYLE, fmt_lambda
 
-VERSION = 1  # bump when a Learn figure's look changes: the Learn tab's stored PNGs are keyed by it
+VERSION = 2  # bump when a Learn figure's look changes: the Learn tab's stored PNGs are keyed by it
 
 PANEL = (6.4, 4.4)  # inches at 100 dpi: 640 x 440 px, two side by side on a 1280 px screen
 VERDICT_COLOURS = {"held": PALETTE[2], "partly": PALETTE[3], "not shown": "#777777", "did not hold": PALETTE[1],
                    "cannot tell": "#AAAAAA", "baseline": BASELINE, "better": PALETTE[2], "worse": PALETTE[1],
-                   "within spread": "#777777"}
+                   "within spread": "#777777", "judges disagree": PALETTE[3]}
 VERDICT_MARKERS = {"held": "o", "partly": "D", "not shown": "s", "did not hold": "v", "cannot tell": "s",
-                   "baseline": "o", "better": "o", "worse": "v", "within spread": "s"}
+                   "baseline": "o", "better": "o", "worse": "v", "within spread": "s", "judges disagree": "D"}
 
 
 def _figure(size: tuple[float, float]) -> tuple[Figure, np.ndarray]:

@@ -36,7 +36,7 @@ BASELINE_LOSS_LABEL = "Baseline: non-saturating loss (λ = 0)"  # beside an entr
 # (key, label, format, lower_is_better) for the judge metrics the zoo may store per entry
 METRICS = (
     ("fd", "FD to real test images (judge features; lower = closer)", "{:.2f}", True),
-    ("fd2", "FD under a second judge (another network and seed)", "{:.2f}", True),
+    ("fd2", "FD under a second judge (another architecture and seed)", "{:.2f}", True),
     ("confident_pct", "samples the judge classifies confidently", "{:.0f}%", False),
     ("class_entropy", "class entropy of the samples (higher = more classes)", "{:.2f}", False),
     ("within_class_div", "within-class diversity", "{:.3f}", False),

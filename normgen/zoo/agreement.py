@@ -2,7 +2,7 @@
 seeds does each baseline have?
 
 - `judge_agreement`: per family (model, dataset, training-set size), the Spearman rank correlation between
-  the FD of every entry under the dataset's judge and under its second judge (another network and seed,
+  the FD of every entry under the dataset's judge and under its second judge (another architecture and seed,
   ROOT/judges/DATASET-2.safetensors; normgen.zoo.rescore). 1 = the same order. A verdict on FD is called an
   effect only where both judges call it one (normgen.zoo.verdicts).
 - `baseline_seeds`: every baseline setting (no penalty) a verdict is judged against, with its seed count;

@@ -289,7 +289,7 @@ def render(index: ZooIndex) -> str:
             "held-out real images are (real data: 1%); copy ratio: median nearest-training-image distance of "
             "samples over that of held-out real images (1 = as near as real data, < 1 = copying; Meehan et al. "
             "2020). The pixel NN share in the small-data table measures closeness in pixels (blur raises it), not "
-            "copying. FD 2nd judge: the same draws under a second judge (another network and seed). "
+            "copying. FD 2nd judge: the same draws under a second judge (another architecture and seed). "
             f"near-0 %: |w| < {NEAR_ZERO:g}; dead filt.: output filters with L2 norm < {DEAD_FILTER:g} (generator / "
             "decoder weights, as stored in the files).", ""]
     jrows = []

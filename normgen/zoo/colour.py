@@ -170,5 +170,4 @@ def _effect(bases: list[Entry], e: Entry) -> Effect:
 
 
 def _verdict(bases: list[Entry], e: Entry) -> str:
-    return {-1: "worse", 1: "better", 0: "within spread"}[
-        _effect(bases, e).direction(higher_is_better=False)]
+    return _effect(bases, e).verdict(higher_is_better=False)

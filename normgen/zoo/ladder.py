@@ -32,7 +32,6 @@ RUNGS = (("none", "none", "Wasserstein loss, nothing bounds the critic", "wgan")
          ("gp", "gradient penalty", "Wasserstein + gradient penalty, 5 critic steps per G step", "wgan-gp"),
          ("sn", "spectral norm", "each D layer divided by its σ_max (non-saturating loss)", "sn"))
 EXPLORE = f"?tab=explore&model={COLOUR_MODEL}&dataset=cifar10&loss=sn"  # Explore's Loss control, on the ladder
-VERDICT = {-1: "worse", 1: "better", 0: "within spread"}
 
 
 @dataclass
@@ -42,7 +41,7 @@ class Rung:
     how: str
     loss: str  # Explore's Loss value ("" for the L2-on-D rung: a penalty, opened by its λ)
     entry: Entry | None
-    verdict: str = ""  # better | worse | within spread ("" when not built)
+    verdict: str = ""  # better | worse | judges disagree | within spread ("" when not built)
     effect: Effect | None = None
 
     @property
@@ -91,7 +90,7 @@ def ladder(index: ZooIndex, dataset: str = "cifar10") -> list[Rung]:
         r = Rung(key, label, how, loss, e)
         if e is not None and bases:
             r.effect = Effect(stat(bases, of("fd")), stat([e], of("fd")))
-            r.verdict = VERDICT[r.effect.direction(higher_is_better=False)]
+            r.verdict = r.effect.verdict(higher_is_better=False)
         out.append(r)
     return out
 
@@ -184,10 +183,13 @@ def paragraph(index: ZooIndex, dataset: str = "cifar10") -> str:
     if not bases or b is None or not rungs:
         return ""
     counts = {v: sum(r.verdict == v for r in rungs) for v in ("worse", "better")}
-    said = (", ".join(f"{n} of {len(rungs)} {v}" for v, n in counts.items() if n) + " beyond"
-            if any(counts.values()) else f"all {len(rungs)} within")
+    said = (", ".join(f"{n} of {len(rungs)} {v}" for v, n in counts.items() if n) + " beyond the spread"
+            if any(counts.values()) else f"none of the {len(rungs)} beyond the spread under both judges"
+            if any(r.verdict == "judges disagree" for r in rungs) else f"all {len(rungs)} within the spread")
+    split = [r.label for r in rungs if r.verdict == "judges disagree"]
     text = (f"{_short(dataset)}: baseline FD {b[0]:.1f}–{b[1]:.1f} ({len(bases)} seeds); "
-            + ", ".join(f"{r.label} {r.fd:.1f}" for r in rungs) + f"; {said} the spread.")
+            + ", ".join(f"{r.label} {r.fd:.1f}" for r in rungs) + f"; {said}"
+            + (f" (judges disagree: {_and(split)})" if split else "") + ".")
     held = [r.label for r in rungs if r.sigma and max(r.sigma.values()) <= 1.0 + 1e-3]
     if held:
         text += f" σ_max ≤ 1 throughout: {_and(held)}."

@@ -138,10 +138,10 @@ def short_label(model: str, s: SD.Setting) -> str:
 
 def _own(m: SD.Measure, base: SD.Setting, s: SD.Setting) -> str:
     """A secondary measure's own verdict for a setting: 'better' / 'worse' beyond the seed spread, else
-    'within spread' ('baseline' for the baseline)."""
+    'judges disagree' or 'within spread' ('baseline' for the baseline)."""
     if s.is_baseline:
         return "baseline"
-    return {1: "better", -1: "worse", 0: "within spread"}[m.effect(base, s).direction(m.higher_is_better)]
+    return m.effect(base, s).verdict(m.higher_is_better)
 
 
 def row_label(block: SD.Block, s: SD.Setting) -> str:

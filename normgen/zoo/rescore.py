@@ -17,7 +17,7 @@ where the file stores the discriminator (the baselines): the same numbers the sm
 
 Issue 25's second look, for every entry the same pass reaches (`extra_scores`; entries already scored get
 only what they lack):
-- a second judge (ROOT/judges/DATASET-2.safetensors: another network and seed) scores the same noise
+- a second judge (ROOT/judges/DATASET-2.safetensors: another architecture and seed) scores the same noise
   draws: `fd2_draws`, so a verdict can ask whether two judges agree (normgen.zoo.verdicts);
 - data copying in the first judge's feature space (normgen.eval.copying: the nearest-neighbour distance
   ratio against held-out real images and the share of near-copies);

@@ -11,7 +11,7 @@ A metric scored on generated samples (FD, the confident share) also moves when o
 redrawn: `Stat.sampling` is the widest min-max range over the noise draws of the entries behind it
 (normgen.zoo.rescore), and a difference must exceed that too before it is called an effect.
 
-FD is one judge's reading. Where the zoo has a second judge (another network and seed, issue 25),
+FD is one judge's reading. Where the zoo has a second judge (another architecture and seed, issue 25),
 `Stat.second` holds the same seeds' FD under it, and an FD difference is an effect only when both judges
 call it one, in the same direction; where one does and the other does not, the verdict says "judges
 disagree". Every verdict names how many seeds it saw: two or three seeds under-state the spread.
@@ -204,6 +204,14 @@ class Effect:
         if not self.beyond:
             return 0
         return 1 if (self.diff > 0) == higher_is_better else -1
+
+    def verdict(self, higher_is_better: bool) -> str:
+        """'better' / 'worse' (beyond the spread under every judge), 'judges disagree' (beyond it under one
+        judge only, or the two the opposite way), else 'within spread': the one word a table cell gives."""
+        d = self.direction(higher_is_better)
+        if d:
+            return "better" if d > 0 else "worse"
+        return "judges disagree" if self.disagree else "within spread"
 
     def short(self) -> str:
         """'beyond the seed spread' / 'within the seed spread' / 'judges disagree' (the rule of `beyond`,
