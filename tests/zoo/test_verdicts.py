@@ -49,6 +49,10 @@ def test_two_judges_must_agree_before_an_fd_difference_is_an_effect():
     opposite = Effect(base, Stat([60.0, 61.0], second=Stat([20.0, 21.0])))
     assert opposite.disagree and not opposite.beyond
     assert not Effect(Stat([50.0, 52.0]), Stat([60.0, 61.0])).disagree  # one judge: its verdict stands
+    # a table cell's one word: never "within spread" where the first judge alone saw an effect
+    assert [e.verdict(higher_is_better=False) for e in (agree, split, opposite)] == ["worse", "judges disagree",
+                                                                                    "judges disagree"]
+    assert Effect(base, Stat([50.5, 51.5], second=Stat([30.2, 30.8]))).verdict(False) == "within spread"
 
 
 def test_change_names_the_seed_count_and_a_judges_disagreement():
