@@ -2,8 +2,8 @@
 
 They were matplotlib figures (render.figures.layer_norms / class_histogram), 0.5-1 s of drawing per pair
 of checkpoints on 2 cores, which is why a disk store and a background pass drew them ahead of time. Drawn
-from the numbers as SVG they cost well under a millisecond, so the page asks for them when it needs them
-and nothing is kept (issue 26). Same colours as every other picture: baseline blue, selected orange.
+from the numbers as SVG they cost well under a millisecond, so no disk store and no background pass draws
+them ahead of time (issue 26). Same colours as every other picture: baseline blue, selected orange.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ STATS_SIZE = 1024  # per-layer weight figures of a file (a few KB each): the who
 _FIGS: OrderedDict[tuple, dict] = OrderedDict()
 FIGS_SIZE = 512  # a pair's SVG figures (~15 KB): every pair the shipped zoo's Explore reaches (~120) fits
 
+
 def weight_stats(index: ZooIndex, e: Entry) -> dict[str, dict]:
     """part -> {"total", "layers"} measured from the weights of the stored file, as loaded (float16
     files come back as float32 with float16's values; cached per file)."""
@@ -93,14 +94,15 @@ def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], names: t
     """The pair's figures as inline SVG (normgen.render): the weight histogram (every weight + a zoom near
     zero, on the pair's own axes; legend from the index's statistics of the stored weights), the per-layer
     norms and the judge's class histogram; None where not drawn and for the names not in `names`. The
-    weight figures draw `drawn_parts` (a part a file does not store is not drawn). Drawn from numbers in
-    well under a millisecond each, so nothing is kept (issue 26: they were matplotlib PNGs, 0.5-1 s a pair,
-    kept in a disk store that a background pass filled)."""
+    weight figures draw `drawn_parts` (a part a file does not store is not drawn). The bar charts take well
+    under a millisecond, the weight histogram ~12 ms of numpy; a pair's figures are kept in memory (`_FIGS`,
+    least recently used). Issue 26: they were matplotlib PNGs, 0.5-1 s a pair, kept in a disk store that a
+    background pass filled."""
     alt = alt or {}
     key = (str(index.root), base.id, base.sha256, sel.id, sel.sha256, tuple(parts), tuple(names),
            tuple(sorted(alt.items())))
-    if key in _FIGS:  # the API's weight histogram is ~12 ms of numpy a pair: an API client scrubbing
-        _FIGS.move_to_end(key)  # the same pairs (the load test's class) pays it once per pair
+    if key in _FIGS:  # a class of API clients asking for the same pairs pays the histogram once per pair
+        _FIGS.move_to_end(key)
         return dict(_FIGS[key])
     out: dict[str, str | None] = dict.fromkeys(FIG_NAMES)
     labels = ("baseline (λ = 0)", "selected")

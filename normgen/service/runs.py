@@ -159,9 +159,7 @@ class Run:
     def project_end(self) -> None:
         """Tell the line when this run ends by its own pace so far: the steps left at its measured seconds
         per step (within the time budget), and the measuring and saving the estimate allowed for."""
-        if self.ticket is None or self.step < 3 or self.elapsed <= 0:
-            return
-        if self._stop_told:
+        if self.ticket is None or self._stop_told or self.step < 3 or self.elapsed <= 0:
             return
         left = min((self.cfg.steps - self.step) * self.elapsed / self.step, self.cfg.max_seconds - self.elapsed)
         self.ticket.ends_at = time.monotonic() + max(0.0, left) + self.tail_s()

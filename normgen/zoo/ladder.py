@@ -183,10 +183,13 @@ def paragraph(index: ZooIndex, dataset: str = "cifar10") -> str:
     if not bases or b is None or not rungs:
         return ""
     counts = {v: sum(r.verdict == v for r in rungs) for v in ("worse", "better")}
-    said = (", ".join(f"{n} of {len(rungs)} {v}" for v, n in counts.items() if n) + " beyond the spread"
-            if any(counts.values()) else f"none of the {len(rungs)} beyond the spread under both judges"
-            if any(r.verdict == "judges disagree" for r in rungs) else f"all {len(rungs)} within the spread")
     split = [r.label for r in rungs if r.verdict == "judges disagree"]
+    if any(counts.values()):
+        said = ", ".join(f"{n} of {len(rungs)} {v}" for v, n in counts.items() if n) + " beyond the spread"
+    elif split:
+        said = f"none of the {len(rungs)} beyond the spread under both judges"
+    else:
+        said = f"all {len(rungs)} within the spread"
     text = (f"{_short(dataset)}: baseline FD {b[0]:.1f}–{b[1]:.1f} ({len(bases)} seeds); "
             + ", ".join(f"{r.label} {r.fd:.1f}" for r in rungs) + f"; {said}"
             + (f" (judges disagree: {_and(split)})" if split else "") + ".")
