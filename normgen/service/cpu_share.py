@@ -1,4 +1,12 @@
-"""How the server shares the CPU with a run that trains (issue #14).
+"""How the server shares the CPU between visitors and runs: the one policy (issues 14, 26).
+
+Four rules, all here, each measured on a 2-vCPU machine (scripts/load_test.py):
+- an Explore request runs its tensor work on one thread (`Governor.explore`; torch's OpenMP count is per thread);
+- a run trains with TRAIN_THREADS, one fewer while Explore has served a request in the last EXPLORE_QUIET_S
+  (`Governor.run_threads`, asked before each step);
+- a run's thread (or process) is TRAIN_NICE steps nicer than the server (`lower_thread_priority`), so the OS
+  gives a visitor a core before a training step;
+- while a run trains in its own process, an Explore view waits for its CPU share first (below).
 
 On a 2-vCPU Space, visitors who step through Explore back to back keep the server's interpreter busy
 (about 51 ms of server CPU per view and its pictures: 1.1 cores with 8 of them), and a run training
@@ -19,12 +27,43 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import torch
+
+from normgen.service.inputs import env_number
 
 EXPLORE_CORES = 0.6  # the server's CPU share (cores) for Explore while a run trains
 WINDOW_S = 1.0  # the window its use is measured over
 MAX_WAIT_S = 0.35  # the longest a view waits for its share
 CHECK_S = 0.01  # how often a waiting view looks again
+EXPLORE_QUIET_S = 2.0  # Explore idle this long: a run takes every thread again
+TRAIN_THREADS = torch.get_num_threads()  # torch's count at import: a run trains with it (OpenMP's count is
+# per thread, and Explore's requests pin their own threads to 1)
+TRAIN_NICE = 5  # a run's worker thread (and the torch threads it starts) runs this much nicer than Explore
+
+
+def train_nice() -> int:
+    """How much nicer than the server a run trains: $NORMGEN_TRAIN_NICE, default TRAIN_NICE."""
+    return int(env_number("NORMGEN_TRAIN_NICE", TRAIN_NICE))
+
+
+def lower_thread_priority(nice: int | None = None) -> int | None:
+    """Make the calling thread `nice` (default $NORMGEN_TRAIN_NICE or TRAIN_NICE) steps nicer than the
+    server, so the OS gives an Explore request a core before a training step: on Linux a priority set on a
+    thread id is that thread's only, and the OpenMP threads torch starts from it inherit it. Returns the
+    thread's niceness afterwards (None where the OS has no per-thread priority). Call it before the
+    thread's first torch operation; niceness only goes up without privileges, so a run thread is new."""
+    n = nice if nice is not None else train_nice()
+    try:
+        tid = threading.get_native_id()
+        now = os.getpriority(os.PRIO_PROCESS, tid)
+        if n > 0:
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, now + n))
+        return os.getpriority(os.PRIO_PROCESS, tid)
+    except (AttributeError, OSError):
+        return None
 
 
 def explore_cores() -> float:
@@ -53,6 +92,40 @@ class Governor:
         self._training_lock = threading.Lock()
         self.waited_s = 0.0  # total time views waited, and how many views asked (counters to inspect)
         self.views = 0
+        self._in_flight, self._last_request = 0, float("-inf")  # Explore requests running; when one last ended
+        self._flight_lock = threading.Lock()
+
+    # -- Explore's requests ------------------------------------------------------------------------
+    @contextmanager
+    def explore(self) -> Iterator[None]:
+        """One Explore request: counted in flight, after its CPU share (`wait`), its tensor work on one thread
+        (torch's OpenMP count is per calling thread, so a run elsewhere keeps its own; measured on the shared
+        2-core machine under load: 125 ms a call on one thread against 1,500 ms on two, waiting for each other)."""
+        with self._flight_lock:
+            self._in_flight += 1
+            self._last_request = self._clock()
+        threads = torch.get_num_threads()
+        try:
+            self.wait()
+            torch.set_num_threads(1)  # this thread only (OpenMP)
+            yield
+        finally:
+            torch.set_num_threads(threads)
+            with self._flight_lock:
+                self._in_flight -= 1
+                self._last_request = self._clock()
+
+    def idle_for(self, seconds: float) -> bool:
+        """True when no Explore request is running and none ended in the last `seconds`."""
+        with self._flight_lock:
+            return self._in_flight == 0 and self._clock() - self._last_request >= seconds
+
+    def run_threads(self, total: int = 0) -> int:
+        """The torch threads a run trains with now: all `total` (default TRAIN_THREADS) while Explore has been
+        quiet for EXPLORE_QUIET_S, one fewer while it serves (torch's threads spin on every core, so a run
+        holding all of them made each Explore request wait for a core, and the run's own threads for each other)."""
+        total = total or TRAIN_THREADS
+        return total if total < 2 or self.idle_for(EXPLORE_QUIET_S) else total - 1
 
     # -- runs say when they train ------------------------------------------------------------------
     def training(self, on: bool) -> None:

@@ -15,8 +15,6 @@ the sample grids, heat maps and PNG files normgen.service.explore_images.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,10 +55,6 @@ from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import public_problem
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import in_file
-
-# ONE_THREAD: an Explore call runs its small tensor ops on one thread (torch's OpenMP thread count is
-# per calling thread, so a training run elsewhere keeps its own). Measured on the shared 2-core machine
-# under load: 125 ms a call on one thread against 1,500 ms on two, whose threads wait for each other.
 
 @dataclass
 class ExploreResult:
@@ -103,25 +97,6 @@ class ExploreResult:
         """|baseline seed b - baseline seed a| from the same noise (None: the zoo trained one seed)."""
         return self.image("noise")
 
-# ----------------------------------------------------------------------------------------------
-# requests in flight (the background figure pass draws only while there are none)
-
-_BUSY = {"n": 0, "last": 0.0}
-_BUSY_LOCK = threading.Lock()
-
-
-def _busy(delta: int) -> None:
-    with _BUSY_LOCK:
-        _BUSY["n"] += delta
-        _BUSY["last"] = time.monotonic()
-
-
-def idle_for(seconds: float) -> bool:
-    """True when no Explore request is running and none ended in the last `seconds`."""
-    with _BUSY_LOCK:
-        return _BUSY["n"] == 0 and time.monotonic() - _BUSY["last"] >= seconds
-
-
 def png_path(result: ExploreResult, name: str) -> str | None:
     """A PNG file for one of `result`'s pictures ("baseline", "selected", "diff", "noise"; the figures
     are SVG text in `result.figures`)."""
@@ -153,16 +128,9 @@ def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any
 
     Raises InputError for bad input; a missing or partial zoo is explained in `note`, never raised.
     """
-    _busy(1)
-    governor().wait()  # while a run trains in its own process: the server's CPU share (cpu_share)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # this thread only (OpenMP): see ONE_THREAD
-    try:
+    with governor().explore():  # the server's CPU share (cpu_share): one thread, after its share
         return _explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss, root,
                         figure_names)
-    finally:
-        torch.set_num_threads(threads)
-        _busy(-1)
 
 
 def _explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
@@ -275,4 +243,4 @@ def source_caption(index: ZooIndex, base: Entry, sel: Entry, src_b: str, src_s: 
               "0, and a penalty that shrinks weights leaves many that small (new builds store bfloat16).")
     return f"*{s}*"
 
-__all__ = ["explore", "show", "ExploreResult", "png_path", "idle_for", "noise_partner", "source_caption", "request"]
+__all__ = ["explore", "show", "ExploreResult", "png_path", "noise_partner", "source_caption", "request"]

@@ -2,7 +2,7 @@
 zoo beside its baseline, found with Explore's own `select`), the default model first, the pair's grids and
 heat maps from the page's first noise seed and the numbers they come with (`explorer.show`), kept in this
 process, so a view or a slice (which holds every stop of both λ sliders) loads no checkpoint. `start_prerender`
-runs it in one daemon thread that works only while no Explore request is in flight (`explorer.idle_for`), so
+runs it in one daemon thread that works only while no Explore request is in flight (`cpu_share.Governor.idle_for`), so
 a visitor never waits behind it. ~50 ms a pair on 2 cores.
 
 The pass used to draw the pair's matplotlib figures too (0.5-1 s a pair, kept in a disk store); they are
@@ -22,10 +22,10 @@ import torch
 
 from normgen.checkpoints import CheckpointError
 from normgen.service import inputs as I
+from normgen.service.cpu_share import governor, lower_thread_priority
 from normgen.service.explore_figures import PAGE_FIGURES
 from normgen.service.explore_selection import Selection, select
-from normgen.service.explorer import idle_for, png_path, show
-from normgen.service.sessions import lower_thread_priority
+from normgen.service.explorer import png_path, show
 from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.zoo.index import Entry, ZooIndex
 
@@ -108,7 +108,7 @@ def start_prerender(root: str | None = None) -> threading.Thread | None:
         return _STARTED[key]
 
     def wait_idle() -> None:
-        while not idle_for(IDLE_S) and not _STOP.is_set():
+        while not governor().idle_for(IDLE_S) and not _STOP.is_set():
             time.sleep(0.1)
 
     def work() -> None:

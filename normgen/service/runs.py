@@ -39,9 +39,8 @@ from normgen.service import run_files, run_relay, workdir
 from normgen.service import train_process as TP
 from normgen.service import train_translation as TT
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
-from normgen.service.cpu_share import governor
+from normgen.service.cpu_share import TRAIN_THREADS, governor, lower_thread_priority, train_nice
 from normgen.service.explore_images import grid_size
-from normgen.service.explorer import idle_for
 from normgen.service.pace import BOOK, COLD_TAIL_S
 from normgen.service.public_text import no_paths
 from normgen.service.run_estimate import pace_kind
@@ -49,19 +48,15 @@ from normgen.service.sessions import (
     GRID_SCALE,
     HEARTBEAT_S,
     STREAM_MIN_INTERVAL,
-    TRAIN_THREADS,
     RunPlan,
     get_data,
-    lower_thread_priority,
     release_memory,
-    train_nice,
 )
 from normgen.service.zerogpu import training_function
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry
 
-SHARE_CHECK_S = 0.25  # how often a run asks whether Explore is busy
-EXPLORE_QUIET_S = 2.0  # Explore idle this long: the run takes every thread again
+SHARE_CHECK_S = 0.25  # how often a run asks the CPU share for its thread count
 
 
 @dataclass
@@ -141,14 +136,13 @@ class Run:
         return stop
 
     def _share_cpu(self) -> None:
-        """Train with one thread fewer while Explore serves visitors, all of them when it is idle: torch's
-        threads spin on every core, so a run holding all of them made each Explore request wait for a
-        core, and the run's own threads for each other (issue #14). Checked at most every SHARE_CHECK_S."""
+        """Train with the threads the CPU share gives a run now (cpu_share.Governor.run_threads: one fewer
+        while Explore serves visitors), asked at most every SHARE_CHECK_S."""
         now = time.monotonic()
-        if now - self._shared_at < SHARE_CHECK_S or TRAIN_THREADS < 2:
+        if now - self._shared_at < SHARE_CHECK_S:
             return
         self._shared_at = now
-        want = TRAIN_THREADS if idle_for(EXPLORE_QUIET_S) else TRAIN_THREADS - 1
+        want = governor().run_threads(TRAIN_THREADS)
         if want != self.threads:
             if self.process is not None:
                 self.process.send(("threads", want))
@@ -247,7 +241,7 @@ class Run:
     def _train_here(self, data) -> TrainResult:
         """Train in this worker thread (NORMGEN_TRAIN_PROCESS=0, a ZeroGPU Space); the result's samples
         are the picture the grid shows."""
-        torch.set_num_threads(TRAIN_THREADS)  # this worker thread's count (see sessions.TRAIN_THREADS)
+        torch.set_num_threads(TRAIN_THREADS)  # this worker thread's count (see cpu_share.TRAIN_THREADS)
         res = training_function()(self.cfg, data=data, device=self.plan.device, init=self.plan.init,
                                   progress=self._progress, should_stop=self.should_stop, live=self.live)
         res.samples = TP.picture(self.cfg, res.model, res.samples, self.inputs)

@@ -16,7 +16,6 @@ import copy
 import ctypes
 import ctypes.util
 import os
-import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from normgen.config import TrainConfig, make_config
 from normgen.data import DATASETS, Dataset, dataset_info, load_dataset
 from normgen.models import GenerativeModel, family
 from normgen.regularizers import RegConfig
+from normgen.service.cpu_share import TRAIN_THREADS
 from normgen.service.inputs import (
     LOSSES,
     OFFLINE_DATASET,
@@ -74,10 +74,6 @@ def caps(device: str | None = None) -> tuple[int, float]:
     if (device or device_name()) == "cuda":
         return int(env_number("NORMGEN_MAX_STEPS", 20_000)), env_number("NORMGEN_MAX_SECONDS", 600.0)
     return int(env_number("NORMGEN_MAX_STEPS", 3000)), env_number("NORMGEN_MAX_SECONDS", 180.0)
-
-
-TRAIN_THREADS = torch.get_num_threads()  # torch's count at import: a run trains with it (OpenMP's count is
-# per thread, and Explore's handlers pin their own threads to 1)
 
 
 def device_description(device: str | None = None) -> str:
@@ -259,31 +255,6 @@ def check_train_size(dataset: str, train_size: int, data_root: str | None = None
         most = f" and at most {total:,} (the training images {info.label} has)" if total else ""
         raise InputError(f"train_size must be 0 (all images) or at least {lo} (one image per class){most}; "
                          f"got {train_size}")
-
-
-TRAIN_NICE = 5  # a run's worker thread (and the torch threads it starts) runs this much nicer than Explore
-
-
-def train_nice() -> int:
-    """How much nicer than the server a run trains: $NORMGEN_TRAIN_NICE, default TRAIN_NICE."""
-    return int(env_number("NORMGEN_TRAIN_NICE", TRAIN_NICE))
-
-
-def lower_thread_priority(nice: int | None = None) -> int | None:
-    """Make the calling thread `nice` (default $NORMGEN_TRAIN_NICE or TRAIN_NICE) steps nicer than the
-    server, so the OS gives an Explore request a core before a training step: on Linux a priority set on a
-    thread id is that thread's only, and the OpenMP threads torch starts from it inherit it. Returns the
-    thread's niceness afterwards (None where the OS has no per-thread priority). Call it before the
-    thread's first torch operation; niceness only goes up without privileges, so a run thread is new."""
-    n = nice if nice is not None else train_nice()
-    try:
-        tid = threading.get_native_id()
-        now = os.getpriority(os.PRIO_PROCESS, tid)
-        if n > 0:
-            os.setpriority(os.PRIO_PROCESS, tid, min(19, now + n))
-        return os.getpriority(os.PRIO_PROCESS, tid)
-    except (AttributeError, OSError):
-        return None
 
 
 def release_memory() -> bool:

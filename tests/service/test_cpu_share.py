@@ -95,3 +95,34 @@ def test_explore_cores_reads_the_environment(monkeypatch):
     assert explore_cores() == 1.25
     monkeypatch.setenv("NORMGEN_EXPLORE_CORES", "lots")
     assert explore_cores() == 0.6
+
+
+def test_an_explore_request_is_counted_in_flight_and_runs_on_one_thread():
+    import torch
+
+    load = FakeLoad(0.0)
+    g = load.governor(0.6)
+    load.advance(10.0)
+    before = torch.get_num_threads()
+    assert g.idle_for(5.0) and g.run_threads(2) == 2  # nobody has asked: a run keeps both threads
+    with g.explore():
+        assert torch.get_num_threads() == 1
+        assert not g.idle_for(0.0) and g.run_threads(2) == 1  # a request in flight: the run gives one back
+    assert torch.get_num_threads() == before
+    load.advance(1.0)
+    assert not g.idle_for(2.0) and g.run_threads(2) == 1  # ended 1 s ago: still serving
+    load.advance(1.5)
+    assert g.idle_for(2.0) and g.run_threads(2) == 2  # quiet for EXPLORE_QUIET_S: every thread again
+    assert g.run_threads(1) == 1  # one thread is never taken away
+
+
+def test_a_request_that_raises_still_leaves_the_flight():
+    load = FakeLoad(0.0)
+    g = load.governor(0.6)
+    try:
+        with g.explore():
+            raise ValueError("bad input")
+    except ValueError:
+        pass
+    load.advance(3.0)
+    assert g.idle_for(2.0)

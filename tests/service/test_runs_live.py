@@ -17,7 +17,7 @@ from normgen.engine.live_lambdas import LiveLambdas
 from normgen.engine.train import train
 from normgen.regularizers import RegConfig
 from normgen.service import admission as A
-from normgen.service import runs, sessions
+from normgen.service import cpu_share, runs, sessions
 
 
 @pytest.fixture(scope="module")
@@ -238,20 +238,20 @@ def test_a_settling_request_applies_once_no_newer_one_came():
 
 
 def test_a_run_gives_explore_a_core_while_it_serves_and_takes_it_back_when_idle(zoo, monkeypatch):
+    """The real policy (cpu_share.Governor): an Explore request held in flight takes a thread from the run."""
     import torch
 
     monkeypatch.setattr(runs, "TRAIN_THREADS", 2)
     monkeypatch.setattr(runs, "SHARE_CHECK_S", 0.0)
-    busy = {"explore": True}
-    monkeypatch.setattr(runs, "idle_for", lambda seconds: not busy["explore"])
+    monkeypatch.setattr(cpu_share, "EXPLORE_QUIET_S", 0.0)
     before = torch.get_num_threads()
     try:
         run = runs.Run(_plan(zoo, 5))
         assert run.threads == 2
-        assert not run.should_stop()  # asked before every step: Explore is busy, the run trains with one thread
-        assert run.threads == 1 and torch.get_num_threads() == 1
-        busy["explore"] = False
-        assert not run.should_stop()
+        with runs.governor().explore():  # a visitor's request in flight
+            assert not run.should_stop()  # asked before every step: the run trains with one thread
+            assert run.threads == 1
+        assert not run.should_stop()  # the request ended: the run takes both again
         assert run.threads == 2 and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
@@ -270,4 +270,4 @@ def test_a_run_trains_nicer_than_the_server_that_serves_explore(zoo, monkeypatch
     assert run.status == "finished", run.message
     assert run.nice == min(19, here + 3)
     assert os.getpriority(os.PRIO_PROCESS, 0) == here  # this thread (and the process) untouched
-    assert sessions.lower_thread_priority(0) == here  # 0: nothing changes
+    assert cpu_share.lower_thread_priority(0) == here  # 0: nothing changes

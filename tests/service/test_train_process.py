@@ -123,7 +123,7 @@ def test_the_process_takes_the_thread_count_the_server_sends(zoo, monkeypatch):
     monkeypatch.setattr(runs, "TRAIN_THREADS", 2)
     monkeypatch.setattr(runs, "SHARE_CHECK_S", 0.0)
     busy = {"explore": True}
-    monkeypatch.setattr(runs, "idle_for", lambda seconds: not busy["explore"])
+    monkeypatch.setattr(runs.governor(), "idle_for", lambda seconds: not busy["explore"])
     run = runs.start_run(_plan(zoo, 3000))
     try:
         assert _wait(lambda: run.child_threads == 1 or run.done.is_set())  # Explore busy: one core left to it
