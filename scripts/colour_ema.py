@@ -5,7 +5,8 @@ oscillates with the training step (scripts/colour_steps_curve.py). Averaging the
 last steps (Yazici et al. 2019, "The unusual effectiveness of averaging in GAN training"; BigGAN, StyleGAN) is
 the standard cure for that oscillation. This trains the zoo's colour baseline recipe (normgen.zoo.spec
 .colour_block) at each --seeds seed on one thread, keeps an EMA of every float tensor of the generator's state
-(weights and batch-norm statistics) from step --start on, and scores the raw and the averaged generator as the
+(weights and batch-norm statistics) from step --start on, and scores the raw generator and the averaged one, each
+also with its batch-norm statistics measured again (`recalibrate`), as the
 zoo scores an entry (2,000 samples, noise seed EVAL_SEED) with both CIFAR-10 judges. One JSON line per
 (seed, generator) on stdout and in --out/ema.json; nothing in the zoo changes.
 
@@ -58,6 +59,23 @@ class Averager:
         return False
 
 
+def recalibrate(model, batches: int = 50, size: int = 64, seed: int = 123) -> None:
+    """The generator's batch-norm statistics measured again for its (averaged) weights: an average of the running
+    statistics is not the statistics of the averaged weights (the usual step after weight averaging)."""
+    bns = [m for m in model.generator.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the batches below
+    g = torch.Generator().manual_seed(seed)
+    model.generator.train()
+    with torch.no_grad():
+        for _ in range(batches):
+            model.generator(model.latent(size, g))
+    for m in bns:
+        m.momentum = 0.1
+    model.eval()
+
+
 def run(seed: int, a: argparse.Namespace, data, test, judges: dict) -> list[dict]:
     base = [s for s in colour_block("cifar10") if s.tag == "baseline" and s.seed == seed][0]
     cfg = base.config(a.steps or base.steps)
@@ -72,8 +90,11 @@ def run(seed: int, a: argparse.Namespace, data, test, judges: dict) -> list[dict
     averaged = copy.deepcopy(raw)
     averaged.generator.load_state_dict(ema.avg)
     averaged.eval()
+    recal, raw_bn = copy.deepcopy(averaged), copy.deepcopy(raw)
+    recalibrate(recal)
+    recalibrate(raw_bn)
     rows = []
-    for kind, model in (("raw", raw), ("ema", averaged)):
+    for kind, model in (("raw", raw), ("raw+bn", raw_bn), ("ema", averaged), ("ema+bn", recal)):
         row = {"seed": seed, "generator": kind, "steps": res.steps, "train_s": round(res.elapsed, 1),
                "decay": a.decay, "ema_steps": ema.steps}
         for name, judge in judges.items():

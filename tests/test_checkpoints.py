@@ -18,6 +18,7 @@ from normgen import __version__
 from normgen.checkpoints import FORMAT, META_KEY, CheckpointError, load, read_meta, save, sha256
 from normgen.config import TrainConfig
 from normgen.engine.sampling import sample
+from normgen.service.requests import ExploreQuery
 
 
 @pytest.fixture
@@ -436,7 +437,7 @@ def test_a_crafted_zoo_file_is_a_note_in_explore(tmp_path):
     index.entries = [replace(x, sha256=sha256(path)) if x.id == e.id else x for x in index.entries]
     write_index(index, root)
     clear_cache()
-    r = explore("gan", "shapes", "none", 1e-2, 0.0, "generator", "loss", 0, root=str(root))
+    r = explore(ExploreQuery.parse("gan", "shapes", "none", 1e-2, 0.0, "generator", "loss", 0), root=str(root))
     assert r.selected_image is None
     assert (f"A zoo file could not be used: zoo entry {e.id} ({e.file}): tensor generator.fc.weight has dtype "
             "BOOL") in r.note

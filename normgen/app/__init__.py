@@ -55,7 +55,7 @@ from normgen.app.tabs.train_handlers import make_estimate_fn, target_update
 from normgen.app.tabs.translate import TranslateTab, build_translate_tab
 from normgen.service import inputs as I
 from normgen.service import links, zerogpu
-from normgen.service.explorer import request as explore_request
+from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import dataset_status
 
 HEADER = (
@@ -104,16 +104,16 @@ def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, data_root: str 
     def to_train(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss="ns"):
         try:  # the values as sent (not preprocessed), checked as /explore checks them: a bad one is named, not
             # copied (an unknown dataset into Train's list; a huge seed would end the page's event stream)
-            model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss = explore_request(
-                model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
+            q = ExploreQuery.parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
         except I.InputError as exc:
             raise gr.Error(str(exc), title="Invalid input") from None
-        ok = dataset_status(data_root).get(dataset) is None
+        ok = dataset_status(data_root).get(q.dataset) is None
         if not ok:
-            gr.Warning(f"{I.dataset_label(dataset)} is not on this server: training on "
+            gr.Warning(f"{I.dataset_label(q.dataset)} is not on this server: training on "
                        f"{I.OFFLINE_DATASET} instead.")
-        out = (gr.Tabs(selected="train"), model, dataset if ok else I.OFFLINE_DATASET, g_norm, l1, l2,
-               gr.update(choices=target_choices(model), value=target), variant, seed, train_size, dropout, loss)
+        out = (gr.Tabs(selected="train"), q.model, q.dataset if ok else I.OFFLINE_DATASET, q.g_norm, q.l1, q.l2,
+               gr.update(choices=target_choices(q.model), value=q.target), q.variant, q.seed, q.train_size,
+               q.dropout, q.loss)
         return (*out, "train") if tab_box is not None else out
 
     shared = [ex.model, ex.dataset, ex.g_norm, ex.l1, ex.l2, ex.target, ex.variant, ex.seed, ex.train_size, ex.dropout,

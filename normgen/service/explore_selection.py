@@ -13,6 +13,7 @@ from typing import Any
 from normgen.regularizers import variant_label
 from normgen.service.inputs import LOSS_SHORT, LOSSES, dataset_label, loss_name, model_label
 from normgen.service.report import describe, lambda_terms
+from normgen.service.requests import ExploreQuery
 from normgen.zoo.index import Entry, ZooIndex, family_dropout
 from normgen.zoo.readings import images_words
 
@@ -27,14 +28,16 @@ class Selection:
     notes: list[str] = field(default_factory=list)
 
 
-def select(index: ZooIndex, model: str, dataset: str, g_norm: str, l1: float, l2: float,
-           target: str, variant: str, train_size: int = 0, dropout: float = 0.0, loss: str = "ns") -> Selection:
+def select(index: ZooIndex, q: ExploreQuery) -> Selection:
     """Pick the entry to show for the requested setting and its unregularized baseline, by the zoo's
     own rules (`ZooIndex.nearest` / `baseline`) among the L1 / L2 (and dropout) entries trained on
     `train_size` images (0 = all): the exact setting, else the nearest in log-lambda at that dropout
     rate (relaxing variant, then target); the baseline of the same size most like it. A size or a
     dropout rate the zoo lacks falls back to one it has, with a note. `loss` (an inputs.LOSSES name)
-    other than the non-saturating one selects the entries trained with it (`_select_loss`)."""
+    other than the non-saturating one selects the entries trained with it (`_select_loss`). The noise
+    seed of `q` plays no part."""
+    model, dataset, g_norm, l1, l2, target, variant = q.model, q.dataset, q.g_norm, q.l1, q.l2, q.target, q.variant
+    train_size, dropout, loss = q.train_size, q.dropout, q.loss
     l1_l2 = {"model": model, "dataset": dataset, "group": 0.0, "act": 0.0}  # Explore shows L1 / L2 settings
     if not index.find(**l1_l2):
         have = sorted({f"{model_label(e.model)} on {dataset_label(e.dataset)}" for e in index.entries})

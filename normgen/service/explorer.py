@@ -30,20 +30,7 @@ from normgen.service.explore_figures import FIG_NAMES, entry_totals, figures, fi
 from normgen.service.explore_images import GRID_SCALE, PNGS, diff_image, entry_samples, grid_size, pair_change
 from normgen.service.explore_selection import Selection, select
 from normgen.service.heldout import panel
-from normgen.service.inputs import (
-    check_dataset,
-    check_g_norm,
-    check_loss,
-    check_model,
-    check_target,
-    check_variant,
-    dataset_label,
-    model_label,
-    parse_dropout,
-    parse_lambda,
-    parse_seed,
-    parse_train_size,
-)
+from normgen.service.inputs import dataset_label, model_label
 from normgen.service.report import (
     BASELINE_LABEL,
     BASELINE_LOSS_LABEL,
@@ -51,10 +38,12 @@ from normgen.service.report import (
     describe_change,
     size_words,
 )
+from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import public_problem
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import in_file
+
 
 @dataclass
 class ExploreResult:
@@ -108,51 +97,26 @@ def png_path(result: ExploreResult, name: str) -> str | None:
 # explore
 
 
-def request(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-            train_size: Any = 0, dropout: Any = 0.0, loss: Any = None) -> tuple:
-    """The validated Explore request (raises InputError with what is allowed); with `loss` (an
-    inputs.LOSSES name), checked and returned last."""
-    model, dataset, g_norm = check_model(model), check_dataset(dataset), check_g_norm(g_norm)
-    l1, l2 = parse_lambda("l1", l1), parse_lambda("l2", l2)
-    target, variant, seed = check_target(model, target), check_variant(variant), parse_seed(seed)
-    out = (model, dataset, g_norm, l1, l2, target, variant, seed, parse_train_size(train_size), parse_dropout(dropout))
-    return out if loss is None else (*out, check_loss(loss))
-
-
-def explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-            train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *, root: str | None = None,
-            figure_names: tuple[str, ...] = FIG_NAMES) -> ExploreResult:
-    """Baseline and selected setting from the same noise (`seed`), plus the numbers that changed;
-    `train_size` (0 = all training images) and `dropout` pick the zoo's small-data / dropout entries,
-    `loss` (inputs.LOSSES: "ns", "wgan-clip", "wgan-gp", "wgan") the entries trained with that loss.
-
-    Raises InputError for bad input; a missing or partial zoo is explained in `note`, never raised.
-    """
+def explore(q: ExploreQuery, *, root: str | None = None, figure_names: tuple[str, ...] = FIG_NAMES) -> ExploreResult:
+    """Baseline and selected setting of the request `q` from the same noise (`q.seed`), plus the numbers that
+    changed; `q.train_size` and `q.dropout` pick the zoo's small-data / dropout entries, `q.loss` the entries
+    trained with that loss. A missing or partial zoo is explained in `note`, never raised."""
     with governor().explore():  # the server's CPU share (cpu_share): one thread, after its share
-        return _explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss, root,
-                        figure_names)
-
-
-def _explore(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-             train_size: Any, dropout: Any, loss: Any, root: str | None,
-             figure_names: tuple[str, ...] = FIG_NAMES) -> ExploreResult:
-    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss = request(
-        model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
-    empty = ExploreResult("", "", "", "", "", False, {}, {"weights": None, "layers": None, "classes": None})
-    problem = zoo_problem(root)
-    if problem:
-        empty.note = problem
-        return empty
-    index = get_index(root)
-    s = select(index, model, dataset, g_norm, l1, l2, target, variant, train_size, dropout, loss)
-    empty.note = "\n\n".join(s.notes)
-    if s.selected is None or s.baseline is None:
-        return empty
-    try:
-        return show(index, s, seed, figure_names)
-    except CheckpointError as exc:  # the entry is named, not where the zoo lives on the server
-        empty.note = f"{empty.note}\n\nA zoo file could not be used: {public_problem(exc)}".strip()
-        return empty
+        empty = ExploreResult("", "", "", "", "", False, {}, {"weights": None, "layers": None, "classes": None})
+        problem = zoo_problem(root)
+        if problem:
+            empty.note = problem
+            return empty
+        index = get_index(root)
+        s = select(index, q)
+        empty.note = "\n\n".join(s.notes)
+        if s.selected is None or s.baseline is None:
+            return empty
+        try:
+            return show(index, s, q.seed, figure_names)
+        except CheckpointError as exc:  # the entry is named, not where the zoo lives on the server
+            empty.note = f"{empty.note}\n\nA zoo file could not be used: {public_problem(exc)}".strip()
+            return empty
 
 
 def show(index: ZooIndex, s: Selection, seed: int, figure_names: tuple[str, ...] = FIG_NAMES) -> ExploreResult:
@@ -243,4 +207,4 @@ def source_caption(index: ZooIndex, base: Entry, sel: Entry, src_b: str, src_s: 
               "0, and a penalty that shrinks weights leaves many that small (new builds store bfloat16).")
     return f"*{s}*"
 
-__all__ = ["explore", "show", "ExploreResult", "png_path", "noise_partner", "source_caption", "request"]
+__all__ = ["explore", "show", "ExploreResult", "png_path", "noise_partner", "source_caption"]

@@ -31,10 +31,10 @@ from normgen.render.figures import fmt_num
 from normgen.render.grids import grid_image, side_by_side
 from normgen.service.explore_images import GRID_SCALE, grid_size, lru_put
 from normgen.service.explore_selection import select
-from normgen.service.explorer import request
 from normgen.service.heldout import MEMO_WORDS
 from normgen.service.inputs import dataset_label
 from normgen.service.public_text import no_paths
+from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import get_split
 from normgen.service.zoo_access import get_index, zoo_problem
@@ -117,31 +117,25 @@ class NearestView:
 _NEAREST: OrderedDict[tuple, NearestView] = OrderedDict()
 
 
-def selected(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-             train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *,
-             root: str | None = None) -> tuple[int, ZooIndex | None, Entry | None, str]:
-    """A picture view's request, checked (`explorer.request`: InputError names a bad field): (the noise seed,
-    the zoo index, the selected entry or None, "" or why the zoo cannot be used)."""
-    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss = request(
-        model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
+def selected(q: ExploreQuery, root: str | None = None) -> tuple[ZooIndex | None, Entry | None, str]:
+    """A picture view's zoo and entry for the request `q`: (the zoo index, the selected entry or None, "" or
+    why the zoo cannot be used)."""
     problem = zoo_problem(root)
     if problem:
-        return seed, None, None, problem
+        return None, None, problem
     index = get_index(root)
-    sel = select(index, model, dataset, g_norm, l1, l2, target, variant, train_size, dropout, loss).selected
-    return seed, index, sel, ""
+    return index, select(index, q).selected, ""
 
 
-def nearest_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
-                 train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *, root: str | None = None,
-                 data_root: str | None = None, only_small: bool = False, beside_baseline: bool = True) -> NearestView:
+def nearest_view(q: ExploreQuery, *, root: str | None = None, data_root: str | None = None, only_small: bool = False,
+                 beside_baseline: bool = True) -> NearestView:
     """The selected entry's samples (the grid's first row, same noise) beside their nearest training
     image and nearest held-out image in pixel space (`generalization_view.nearest_picture`), cached.
     With `only_small`, entries trained on all images get the prompt instead (no data loaded). A small-data
     entry with a penalty gets its baseline's rows on the left (same noise; not with `beside_baseline` False).
     When the dataset is not on this server, says so instead of the picture."""
-    seed, index, sel, problem = selected(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
-                                         loss, root=root)
+    seed = q.seed
+    index, sel, problem = selected(q, root)
     if problem:
         return NearestView(None, problem)
     if sel is None:

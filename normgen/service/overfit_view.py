@@ -26,6 +26,7 @@ from normgen.service.explore_images import lru_put
 from normgen.service.generalization_view import selected
 from normgen.service.inputs import dataset_label
 from normgen.service.public_text import no_paths
+from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import get_split
 from normgen.zoo.files import load_entry, public_problem
@@ -115,13 +116,11 @@ def small_vae(e: Entry | None) -> bool:
     return e is not None and bool(e.train_size) and family(e.model).has_elbo
 
 
-def reconstruction_view(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any,
-                        seed: Any, train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns", *,
-                        root: str | None = None, data_root: str | None = None) -> ReconstructionView:
+def reconstruction_view(q: ExploreQuery, *, root: str | None = None,
+                        data_root: str | None = None) -> ReconstructionView:
     """The selected small-data VAE and its baseline reconstructing the same training and held-out images
     (`reconstruction_picture`), cached; the prompt for any other entry (no data loaded)."""
-    _, index, sel, problem = selected(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
-                                      loss, root=root)
+    index, sel, problem = selected(q, root)
     if problem:
         return ReconstructionView(None, problem)
     if not small_vae(sel):

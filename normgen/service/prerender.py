@@ -26,6 +26,7 @@ from normgen.service.cpu_share import governor, lower_thread_priority
 from normgen.service.explore_figures import PAGE_FIGURES
 from normgen.service.explore_selection import Selection, select
 from normgen.service.explorer import png_path, show
+from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.zoo.index import Entry, ZooIndex
 
@@ -46,8 +47,8 @@ def reachable_pairs(index: ZooIndex) -> Iterator[tuple[Selection, Entry, Entry]]
                     for dropout in c["dropout"]:
                         for target in c["target"] or I.target_choices(model)[:1]:
                             for variant, l1, l2, loss in product(c["variant"], c["l1"], c["l2"], c.get("loss", ["ns"])):
-                                s = select(index, model, dataset, g_norm, l1, l2, target, variant, size, dropout,
-                                           loss)
+                                s = select(index, ExploreQuery(model, dataset, g_norm, l1, l2, target, variant,
+                                                               train_size=size, dropout=dropout, loss=loss))
                                 if s.selected is None or s.baseline is None:
                                     continue
                                 k = (s.baseline.id, s.selected.id)

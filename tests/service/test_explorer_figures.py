@@ -17,6 +17,7 @@ from normgen.service import explore_figures as F
 from normgen.service import explore_images as M
 from normgen.service import explorer as X
 from normgen.service.prerender import prerender, reachable_pairs
+from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import get_index
 from normgen.zoo.files import load_entry
 
@@ -36,7 +37,7 @@ def test_figures_are_svg_drawn_from_the_numbers_without_matplotlib(zoo, monkeypa
 
     for name in ("weight_mechanism", "layer_norms", "class_histogram"):
         monkeypatch.setattr(plots, name, no_matplotlib)
-    r = X.explore(*ARGS, root=zoo)
+    r = X.explore(ExploreQuery.parse(*ARGS), root=zoo)
     assert r.figures["weights"].startswith("<svg") and r.figures["layers"].startswith("<svg")
     index = get_index(zoo)
     sel = index.get(r.stats["selected"]["id"])
@@ -44,7 +45,8 @@ def test_figures_are_svg_drawn_from_the_numbers_without_matplotlib(zoo, monkeypa
     # one pair of bars per layer of the penalized part, each bar's value the layer's L2 norm in the file
     shown = re.findall(r"<title>selected: ([^<]+)</title>", r.figures["layers"])
     assert shown == [f"{v['l2']:.3g}" for v in stats.values()]
-    again = X.explore(*ARGS[:-1], 4, root=zoo)  # another noise seed: the same pair, the same figures
+    again = X.explore(ExploreQuery.parse(*ARGS[:-1], 4),
+                      root=zoo)  # another noise seed: the same pair, the same figures
     assert again.figures == r.figures
 
 
@@ -52,7 +54,7 @@ def test_the_weight_figure_prints_the_index_statistics(zoo):
     index = get_index(zoo)
     sel = index.nearest(model="gan", dataset="shapes", l1=1e-3, l2=0.0, target="generator", variant="loss",
                         g_norm="none", train_size=0, group=0.0, act=0.0, dropout=0.0)
-    r = X.explore("gan", "shapes", "none", 1e-3, 0.0, "generator", "loss", 0, root=zoo)
+    r = X.explore(ExploreQuery.parse("gan", "shapes", "none", 1e-3, 0.0, "generator", "loss", 0), root=zoo)
     w = sel.weights["generator"]
     legend = f'>selected</text><text x="28" y="388">{w["near_zero_pct"]:.1f}% near 0, {w["zero_pct"]:.1f}% exactly 0<'
     assert legend in r.figures["weights"]
@@ -64,12 +66,12 @@ def test_prerender_reaches_every_pair_explore_can_show(zoo):
     pairs = list(reachable_pairs(index))
     ids = {(b.id, s.id) for _, b, s in pairs}
     assert len(ids) == len(pairs) >= 8  # each pair once: the L1 and L2 points, the baselines, the elastic net
-    r = X.explore("vae", "shapes", "none", 0.0, 1e-1, "decoder", "loss", 0, root=zoo)
+    r = X.explore(ExploreQuery.parse("vae", "shapes", "none", 0.0, 1e-1, "decoder", "loss", 0), root=zoo)
     assert (r.stats["baseline"]["id"], r.stats["selected"]["id"]) in ids
 
 
 def test_seed_noise_reference_is_two_baseline_seeds_from_the_same_noise(zoo):
-    r = X.explore(*ARGS, root=zoo)
+    r = X.explore(ExploreQuery.parse(*ARGS), root=zoo)
     index = get_index(zoo)
     base = index.get(r.stats["baseline"]["id"])
     other = X.noise_partner(index, base)
@@ -91,7 +93,7 @@ def test_the_warm_pass_leaves_a_first_visit_nothing_to_load_or_draw(zoo, monkeyp
     args = (*ARGS[:-1], DEFAULT_SEED)
     M._SAMPLES.clear()
     M._CHANGES.clear()
-    cold = X.explore(*args, root=zoo)
+    cold = X.explore(ExploreQuery.parse(*args), root=zoo)
     M.PNGS.files.clear()
     M._SAMPLES.clear()
     M._CHANGES.clear()
@@ -107,15 +109,16 @@ def test_the_warm_pass_leaves_a_first_visit_nothing_to_load_or_draw(zoo, monkeyp
     monkeypatch.setattr(plots, "heat_grid", nothing)
     pairs, checked = list(P.reachable_pairs(get_index(zoo))), 0
     for _, _base, sel in pairs:
-        r = X.explore(sel.model, sel.dataset, sel.g_norm, sel.l1, sel.l2, F.shown_parts(sel)[0]
-                      if sel.target != "both" else "both", sel.variant, DEFAULT_SEED, sel.train_size, sel.dropout,
-                      root=zoo)
+        target = F.shown_parts(sel)[0] if sel.target != "both" else "both"
+        q = ExploreQuery.parse(sel.model, sel.dataset, sel.g_norm, sel.l1, sel.l2, target, sel.variant, DEFAULT_SEED,
+                               sel.train_size, sel.dropout)
+        r = X.explore(q, root=zoo)
         if r.stats.get("selected", {}).get("id") != sel.id:
             continue  # a setting Explore reaches through another control (its pair is warmed there)
         assert all(X.png_path(r, name) for name in r.draw), sel.id
         checked += 1
     assert checked >= len(pairs) // 2
-    warm = X.explore(*args, root=zoo)
+    warm = X.explore(ExploreQuery.parse(*args), root=zoo)
     assert warm.headline == cold.headline and warm.stats["mean_abs_pixel_change"] == cold.stats["mean_abs_pixel_change"]
 
 

@@ -13,6 +13,7 @@ from normgen.service.explore_figures import shown_parts
 from normgen.service.explore_selection import select
 from normgen.service.explorer import explore
 from normgen.service.report import seed_entries
+from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.zoo.readings import of, stat
 from normgen.zoo.verdicts import Effect
@@ -43,7 +44,7 @@ def test_the_loss_choice_is_offered_only_where_the_zoo_has_such_entries(index):
 def test_each_loss_is_shown_beside_the_non_saturating_baseline_of_its_seed(index, loss):
     if loss not in _shipped(index):
         pytest.skip(f"the shipped zoo has no {loss} entry")
-    s = select(index, *ARGS[:7], 0, 0.0, loss)
+    s = select(index, ExploreQuery.parse(*ARGS, loss))
     assert s.selected.setting == (*I.LOSSES[loss], "all") and s.baseline.setting == ("ns", "none", "all")
     assert s.baseline.seed == s.selected.seed and s.exact
     assert shown_parts(s.selected) == ["discriminator"]  # what clipping (or the penalty on D's gradient) acts on
@@ -54,10 +55,10 @@ def test_each_loss_is_shown_beside_the_non_saturating_baseline_of_its_seed(index
 
 def test_fd_is_judged_against_the_baseline_seed_spread_by_the_one_rule(index):
     for loss in _shipped(index)[1:]:
-        r = explore(*ARGS, loss)
+        r = explore(ExploreQuery.parse(*ARGS, loss))
         m = r.stats["metrics"]["fd"]
         assert len(m["baseline_seeds"]) == 3 and m["sampling_spread"] > 0
-        s = select(index, *ARGS[:7], 0, 0.0, loss)
+        s = select(index, ExploreQuery.parse(*ARGS, loss))
         eff = Effect(stat(seed_entries(index, s.baseline), of("fd")), stat(seed_entries(index, s.selected), of("fd")))
         assert m["beyond"] is eff.beyond and m["difference"] == pytest.approx(eff.diff)
         assert I.LOSS_SHORT[loss].split(" ")[0] in r.selected_label and "seed-to-seed spread" in r.details
@@ -66,10 +67,10 @@ def test_fd_is_judged_against_the_baseline_seed_spread_by_the_one_rule(index):
 
 
 def test_a_penalty_the_loss_was_not_trained_with_is_said_and_a_bad_loss_named(index):
-    r = explore("dcgan", "cifar10", "batch", 1e-4, 0.0, "generator", "loss", 0, 0, 0.0, "sn")
+    r = explore(ExploreQuery.parse("dcgan", "cifar10", "batch", 1e-4, 0.0, "generator", "loss", 0, 0, 0.0, "sn"))
     assert not r.exact and "Not in the zoo" in r.note and "no penalty (λ = 0)" in r.note
     with pytest.raises(I.InputError, match="loss"):
-        explore(*ARGS, "hinge")
+        explore(ExploreQuery.parse(*ARGS, "hinge"))
     # a family the zoo trained with one loss only: the other loss falls back to it, with a note
-    r = explore("gan", "mnist", "none", 0.0, 0.0, "generator", "loss", 0, 0, 0.0, "wgan-clip")
+    r = explore(ExploreQuery.parse("gan", "mnist", "none", 0.0, 0.0, "generator", "loss", 0, 0, 0.0, "wgan-clip"))
     assert "trained with the Wasserstein + weight clipping loss; showing the non-saturating loss" in r.note

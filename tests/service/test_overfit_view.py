@@ -12,6 +12,7 @@ from ui_zoo import SMALL_N, build_tiny_zoo
 
 from normgen.render.grids import side_by_side
 from normgen.service import overfit_view as O
+from normgen.service.requests import ExploreQuery
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,7 +29,7 @@ def _args(**kw):
 
 
 def test_a_small_data_vae_is_shown_beside_its_baseline(zoo):
-    v = O.reconstruction_view(**_args(), root=str(zoo))
+    v = O.reconstruction_view(ExploreQuery.parse(**_args()), root=str(zoo))
     assert v.image is not None and len(v.stats["ids"]) == 2
     assert v.stats["ids"][0].endswith(f"-n{SMALL_N}-s0") and "l2=0-" in v.stats["ids"][0]  # the baseline first
     cell = 28 + 2  # shapes images and the grid's padding
@@ -41,15 +42,15 @@ def test_a_small_data_vae_is_shown_beside_its_baseline(zoo):
         assert (f"the {lab} {e['train']:.1f} on its training images and {e['held-out']:.1f} on unseen ones "
                 f"(a gap of **{e['held-out'] - e['train']:.1f}**)") in v.text
     assert v.stats["measured_train"] == SMALL_N  # fewer training images than MEASURED: all of them
-    assert O.reconstruction_view(**_args(), root=str(zoo)) is v  # cached
+    assert O.reconstruction_view(ExploreQuery.parse(**_args()), root=str(zoo)) is v  # cached
 
 
 def test_the_baseline_alone_asks_for_a_penalty_and_other_entries_get_the_prompt(zoo):
-    v = O.reconstruction_view(**_args(l2=0.0), root=str(zoo))
+    v = O.reconstruction_view(ExploreQuery.parse(**_args(l2=0.0)), root=str(zoo))
     assert v.image is not None and len(v.stats["ids"]) == 1 and "Choose a penalty" in v.text
-    full = O.reconstruction_view(**_args(l2=1e-2, train_size=0), root=str(zoo))
+    full = O.reconstruction_view(ExploreQuery.parse(**_args(l2=1e-2, train_size=0)), root=str(zoo))
     assert full.image is None and full.text == O.RECON_PROMPT
-    gan = O.reconstruction_view(**_args(model="gan", target="generator"), root=str(zoo))
+    gan = O.reconstruction_view(ExploreQuery.parse(**_args(model="gan", target="generator")), root=str(zoo))
     assert gan.image is None and gan.text == O.RECON_PROMPT
 
 
@@ -64,8 +65,8 @@ def test_the_shipped_300_image_vae_shows_the_gap_its_numbers_report(data_root):
     """On the shipped zoo: the baseline reconstructs its 300 training digits much better than unseen ones;
     decoder L2 1e-3 narrows that gap (the ELBO gap the card reports, seen as a picture)."""
     root = REPO / "checkpoints"
-    v = O.reconstruction_view(**_args(dataset="mnist", l2=1e-3, train_size=300), root=str(root),
-                              data_root=str(data_root))
+    v = O.reconstruction_view(ExploreQuery.parse(**_args(dataset="mnist", l2=1e-3, train_size=300)),
+                              root=str(root), data_root=str(data_root))
     if v.image is None:
         pytest.skip(f"no 300-image VAE pair in the shipped zoo: {v.text}")
     base, pen = v.stats["errors"]["baseline (λ = 0)"], v.stats["errors"]["selected penalty"]

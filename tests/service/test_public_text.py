@@ -1,4 +1,5 @@
 from normgen.service.public_text import no_paths
+from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import zoo_problem
 
 
@@ -29,5 +30,6 @@ def test_zoo_and_dataset_messages_name_no_server_path(tmp_path):
     msg = zoo_problem(tmp_path)
     assert msg and "could not be read" in msg and str(tmp_path) not in msg
     # the shipped zoo with a data folder that holds nothing: the dataset is named, the folder is not
-    view = nearest_view("gan", "mnist", "none", 0, 0, "generator", "loss", 0, data_root=str(tmp_path / "empty"))
+    view = nearest_view(ExploreQuery.parse("gan", "mnist", "none", 0, 0, "generator", "loss", 0),
+                        data_root=str(tmp_path / "empty"))
     assert view.image is None and "MNIST" in view.text and str(tmp_path) not in view.text

@@ -26,6 +26,7 @@ from normgen.service.explore_images import diff_image
 from normgen.service.explorer import explore
 from normgen.service.pace import PaceBook
 from normgen.service.report import spread_verdict
+from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import dataset_status
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import load_index
@@ -94,7 +95,7 @@ def test_dataset_status_explains_missing_files(tmp_path):
 
 
 def test_explore_shows_both_checkpoints_from_the_same_noise(zoo):
-    r = explore("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 5, root=str(zoo))
+    r = explore(ExploreQuery.parse("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 5), root=str(zoo))
     assert r.exact and r.baseline_image is not None and r.selected_image is not None
     assert r.baseline_image.size == r.selected_image.size == r.diff_image.size
     index = load_index(zoo)
@@ -104,12 +105,12 @@ def test_explore_shows_both_checkpoints_from_the_same_noise(zoo):
     for img, e in ((r.baseline_image, base), (r.selected_image, sel)):
         ref = grid_image(sample(load_entry(e, zoo).model, 64, 5), nrow=8, scale=3)
         assert np.array_equal(np.asarray(img), np.asarray(ref))
-    other = explore("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 6, root=str(zoo))
+    other = explore(ExploreQuery.parse("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 6), root=str(zoo))
     assert not np.array_equal(np.asarray(other.selected_image), np.asarray(r.selected_image))
 
 
 def test_explore_numbers_are_the_measured_weight_statistics(zoo):
-    r = explore("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0, root=str(zoo))
+    r = explore(ExploreQuery.parse("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0), root=str(zoo))
     index = load_index(zoo)
     sel = index.find(model="gan", l1=1e-2, l2=0.0, seed=0)[0]
     ref = model_weight_stats(load_entry(sel, zoo).model.parts)["generator"]["total"]
@@ -123,25 +124,26 @@ def test_explore_numbers_are_the_measured_weight_statistics(zoo):
 
 
 def test_explore_offers_the_nearest_setting_when_not_in_the_zoo(zoo):
-    r = explore("gan", "shapes", "none", 3e-3, 0, "generator", "loss", 0, root=str(zoo))
+    r = explore(ExploreQuery.parse("gan", "shapes", "none", 3e-3, 0, "generator", "loss", 0), root=str(zoo))
     assert not r.exact
     assert "Not in the zoo" in r.note and "L1 λ = 3e-3" in r.note and "L1 λ = 1e-2" in r.note
     assert r.stats["selected"]["l1"] == 1e-2
-    base = explore("gan", "shapes", "none", 0, 0, "generator", "loss", 0, root=str(zoo))
+    base = explore(ExploreQuery.parse("gan", "shapes", "none", 0, 0, "generator", "loss", 0), root=str(zoo))
     assert base.exact and "unregularized baseline" in base.headline
     assert np.array_equal(np.asarray(base.baseline_image), np.asarray(base.selected_image))
 
 
 def test_explore_explains_what_is_missing(zoo, tmp_path):
-    r = explore("gan", "mnist", "none", 1e-2, 0, "generator", "loss", 0, root=str(zoo))
+    r = explore(ExploreQuery.parse("gan", "mnist", "none", 1e-2, 0, "generator", "loss", 0), root=str(zoo))
     assert r.selected_image is None and "no GAN trained on MNIST" in r.note and "Shapes" in r.note
-    empty = explore("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0, root=str(tmp_path / "nozoo"))
+    empty = explore(ExploreQuery.parse("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0),
+                    root=str(tmp_path / "nozoo"))
     assert empty.selected_image is None and "No pretrained checkpoints" in empty.note
     (tmp_path / "index.json").write_text("{not json")
-    bad = explore("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0, root=str(tmp_path))
+    bad = explore(ExploreQuery.parse("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0), root=str(tmp_path))
     assert bad.selected_image is None and "could not be read" in bad.note
     with pytest.raises(I.InputError, match="l1"):
-        explore("gan", "shapes", "none", float("nan"), 0, "generator", "loss", 0, root=str(zoo))
+        explore(ExploreQuery.parse("gan", "shapes", "none", float("nan"), 0, "generator", "loss", 0), root=str(zoo))
 
 
 def test_explore_ui_handler_on_an_empty_zoo(tmp_path):

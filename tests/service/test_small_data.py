@@ -29,6 +29,7 @@ from normgen.service import runs, sessions, train_process
 from normgen.service.explore_figures import weight_stats
 from normgen.service.explorer import explore
 from normgen.service.heldout import verdict
+from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import train_size_label
 from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
 from normgen.zoo.restat import restat
@@ -44,7 +45,7 @@ def zoo(tmp_path_factory) -> Path:
 def _vae(zoo: Path, **kw):
     args = dict(model="vae", dataset="shapes", g_norm="none", l1=0.0, l2=1e-3, target="decoder", variant="loss",
                 seed=0, train_size=SMALL_N, dropout=0.0)
-    return explore(**{**args, **kw}, root=str(zoo))
+    return explore(ExploreQuery.parse(**{**args, **kw}), root=str(zoo))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -82,7 +83,7 @@ def test_dropout_is_a_setting_of_its_own(zoo):
 
 
 def test_full_data_is_unchanged_and_a_missing_size_falls_back_with_a_note(zoo):
-    full = explore("vae", "shapes", "none", 1e-2, 0, "decoder", "loss", 0, root=str(zoo))
+    full = explore(ExploreQuery.parse("vae", "shapes", "none", 1e-2, 0, "decoder", "loss", 0), root=str(zoo))
     assert full.exact and full.stats["selected"]["train_size"] == 0 and "Generalization" not in full.details
     r = _vae(zoo, l2=0.0, l1=1e-2, train_size=123)
     assert "trained on 123 training images" in r.note and r.stats["selected"]["train_size"] == 0
@@ -91,7 +92,8 @@ def test_full_data_is_unchanged_and_a_missing_size_falls_back_with_a_note(zoo):
 
 
 def test_the_gan_panel_shows_the_discriminator_gap(zoo):
-    r = explore("gan", "shapes", "none", 0, 1e-2, "discriminator", "loss", 0, SMALL_N, 0, root=str(zoo))
+    r = explore(ExploreQuery.parse("gan", "shapes", "none", 0, 1e-2, "discriminator", "loss", 0, SMALL_N, 0),
+                root=str(zoo))
     assert r.exact
     assert "D gap (logit)" in r.details and "pixel NN share %" in r.details and "near-copies %" in r.details
     assert any("the discriminator's gap between training and held-out images" in v and "1 seed each" in v
@@ -138,7 +140,7 @@ def test_weight_figures_are_those_of_the_stored_file(zoo, tmp_path):
     stored = weight_stats(load_index(root), e)["generator"]["total"]
     assert e.weights == {"generator": stored} and stored["zero_pct"] == 0.0
     assert set(e.extra["trained_weights"]) == {"discriminator"}
-    r = explore("gan", "shapes", "none", 0, 1.0, "generator", "loss", 0, root=str(root))
+    r = explore(ExploreQuery.parse("gan", "shapes", "none", 0, 1.0, "generator", "loss", 0), root=str(root))
     assert r.stats["selected"]["id"] == e.id and r.stats["weights_source"]["selected"] == "index"
     assert r.stats["selected"]["weights"]["zero_pct"] == stored["zero_pct"]
     assert r.stats["selected"]["weights"]["l2"] == pytest.approx(stored["l2"], rel=1e-12)
@@ -159,17 +161,18 @@ def test_nearest_picture_of_training_images_finds_themselves():
 
 def test_nearest_view_of_a_small_data_entry(zoo):
     args = ("vae", "shapes", "none", 0.0, 1e-3, "decoder", "loss", 3, SMALL_N, 0.0)
-    v = G.nearest_view(*args, root=str(zoo))
+    v = G.nearest_view(ExploreQuery.parse(*args), root=str(zoo))
     assert v.image is not None and v.stats["m"] == v.stats["seen"] == SMALL_N and v.stats["n"] == 8
     assert "closer to a training image" in v.text and f"all {SMALL_N} images it trained on" in v.text
     assert "noise seed 3" in v.text and "the zoo measured" in v.text
-    assert G.nearest_view(*args, root=str(zoo)) is v  # cached
+    assert G.nearest_view(ExploreQuery.parse(*args), root=str(zoo)) is v  # cached
     # issue 27: the baseline's rows beside the penalty's, from the same noise (not where a lesson draws both)
     assert v.text.startswith("**Left: the baseline (λ = 0), right: the selected penalty**")
     assert v.stats["baseline"]["id"].endswith(f"-n{SMALL_N}-s0") and "l2=0-" in v.stats["baseline"]["id"]
-    alone = G.nearest_view(*args, root=str(zoo), beside_baseline=False)
+    alone = G.nearest_view(ExploreQuery.parse(*args), root=str(zoo), beside_baseline=False)
     assert "baseline" not in alone.stats and v.image.width > 2 * alone.image.width - 1
-    full = G.nearest_view("vae", "shapes", "none", 1e-2, 0, "decoder", "loss", 0, root=str(zoo), only_small=True)
+    full = G.nearest_view(ExploreQuery.parse("vae", "shapes", "none", 1e-2, 0, "decoder", "loss", 0), root=str(zoo),
+                          only_small=True)
     assert full.image is None and full.text == G.NEAREST_PROMPT
 
 
@@ -179,8 +182,8 @@ def test_nearest_view_says_so_when_the_data_is_not_on_this_server(tmp_path):
               steps=10, device="cpu", wall_s=0.1, sha256="0" * 64, train_size=300,
               metrics={"memorization_pct": 73.4})
     write_index(ZooIndex(root=tmp_path, entries=[e]), tmp_path)
-    v = G.nearest_view("vae", "mnist", "none", 0, 0, "decoder", "loss", 0, 300, 0, root=str(tmp_path),
-                       data_root=str(tmp_path / "nodata"))
+    v = G.nearest_view(ExploreQuery.parse("vae", "mnist", "none", 0, 0, "decoder", "loss", 0, 300, 0),
+                       root=str(tmp_path), data_root=str(tmp_path / "nodata"))
     assert v.image is None and "not on this server" in v.text and "73.4%" in v.text
 
 

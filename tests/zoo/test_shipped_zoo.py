@@ -17,6 +17,7 @@ from normgen.data import DatasetUnavailable, dataset_info, load_dataset
 from normgen.engine.sampling import sample
 from normgen.eval.metrics import model_weight_stats
 from normgen.eval.quality import evaluate
+from normgen.service.requests import ExploreQuery
 from normgen.zoo.files import load_entry, load_judge
 from normgen.zoo.index import TRAINED_KEY, load_index
 from normgen.zoo.judges import EVAL_SEED
@@ -203,7 +204,7 @@ def test_explore_gives_the_real_image_scale_of_fd_and_confidence(index):
     """Fashion's judge is unsure of many real images too: Explore says so beside the numbers."""
     from normgen.service.explorer import explore
 
-    r = explore("gan", "fashion", "none", 1e-3, 0.0, "generator", "loss", 0, root=ROOT)
+    r = explore(ExploreQuery.parse("gan", "fashion", "none", 1e-3, 0.0, "generator", "loss", 0), root=ROOT)
     fl = index.floors["fashion"]
     assert (f"real training images vs real test images score FD {fl['fd']:.2f}, and the judge is confident on "
             f"{fl['confident_pct']:.1f}% of those real images") in r.details
@@ -245,8 +246,9 @@ def test_explore_headline_says_where_fd_lies_against_the_seed_spread():
     which, from the seeds and draws in the index."""
     from normgen.service.explorer import explore
 
-    mnist = explore("gan", "mnist", "none", 1e-4, 0.0, "generator", "loss", 0, root=ROOT).headline
-    fashion = explore("gan", "fashion", "none", 1e-4, 0.0, "generator", "loss", 0, root=ROOT).headline
+    mnist = explore(ExploreQuery.parse("gan", "mnist", "none", 1e-4, 0.0, "generator", "loss", 0), root=ROOT).headline
+    fashion = explore(ExploreQuery.parse("gan", "fashion", "none", 1e-4, 0.0, "generator", "loss", 0),
+                      root=ROOT).headline
     assert re.search(r"\(within the seed-to-seed or sampling spread; \d+ (and \d+ )?seeds?( each)?\)\.$", mnist), mnist
     assert re.search(r"\(larger than the seed-to-seed and sampling spread; \d+ (and \d+ )?seeds?( each)?\)\.$",
                      fashion) or "judges disagree" in fashion, fashion
@@ -258,11 +260,11 @@ def test_explore_shows_the_files_numbers_and_says_what_a_collapse_looks_like():
     ink and the share drawn as the asked digit, instead of "blank"."""
     from normgen.service.explorer import explore
 
-    r = explore("gan", "mnist", "none", 0, 0.1, "generator", "loss", 0, root=str(ROOT))
+    r = explore(ExploreQuery.parse("gan", "mnist", "none", 0, 0.1, "generator", "loss", 0), root=str(ROOT))
     assert r.stats["weights_source"]["selected"] == "index"
     assert r.stats["selected"]["weights"]["zero_pct"] == pytest.approx(50.11, abs=0.01)
     assert "| exactly-zero weights | 0.0% | 50.1% |" in r.details and "storage's: the file holds float16" in r.details
-    c = explore("cgan", "mnist", "none", 0, 1.0, "generator", "loss", 0, root=str(ROOT))
+    c = explore(ExploreQuery.parse("cgan", "mnist", "none", 0, 1.0, "generator", "loss", 0), root=str(ROOT))
     assert "the same picture repeated (spread 0.0017 per pixel, baseline 0.19), ink 15% (14%), asked class 10% " \
            "(98%)" in c.headline
     assert "blank" not in c.headline

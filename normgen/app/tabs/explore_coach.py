@@ -31,6 +31,7 @@ from normgen.service import coach as C
 from normgen.service.explore_images import PNGS
 from normgen.service.explorer import explore, png_path
 from normgen.service.generalization_view import nearest_view
+from normgen.service.requests import ExploreQuery
 
 PICK = "Open a lesson…"
 
@@ -265,10 +266,15 @@ def build_pictures() -> tuple[gr.Column, gr.Markdown, gr.Markdown, gr.Image, gr.
     return pics, note, cap_a, pic_a, cap_b, pic_b
 
 
+def _query(s: dict[str, Any]) -> ExploreQuery:
+    """A lesson step's setting as an Explore request (the lesson's own values: checked like a visitor's)."""
+    return ExploreQuery.parse(s["model"], s["dataset"], s["g_norm"], s["l1"], s["l2"], s["target"], s["variant"],
+                              s["seed"], s.get("train_size", 0), s.get("dropout", 0.0))
+
+
 def _selected_png(root: str | None, st: dict[str, Any], **over: Any) -> tuple[str | None, str]:
     s = {**st, **over}
-    r = explore(s["model"], s["dataset"], s["g_norm"], s["l1"], s["l2"], s["target"], s["variant"], s["seed"],
-                s.get("train_size", 0), s.get("dropout", 0.0), root=root, figure_names=())
+    r = explore(_query(s), root=root, figure_names=())
     return png_path(r, "selected"), r.selected_label.removeprefix("Selected: ")
 
 
@@ -276,9 +282,8 @@ def _nearest_png(root: str | None, data_root: str | None, st: dict[str, Any], **
     """The nearest-training-image picture of a setting and what it measured ("5 of 8 samples are closer to a
     training image than to any new one"), or None and why there is none."""
     s = {**st, **over}
-    v = nearest_view(s["model"], s["dataset"], s["g_norm"], s["l1"], s["l2"], s["target"], s["variant"], s["seed"],
-                     s.get("train_size", 0), s.get("dropout", 0.0), root=root, data_root=data_root,
-                     beside_baseline=False)  # the lesson draws the baseline's picture beside it itself
+    # the lesson draws the baseline's picture beside it itself
+    v = nearest_view(_query(s), root=root, data_root=data_root, beside_baseline=False)
     if v.image is None:
         return None, v.text
     closer, n = v.stats.get("closer_to_training"), v.stats.get("n")

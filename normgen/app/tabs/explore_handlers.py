@@ -26,6 +26,7 @@ from normgen.service.explore_images import PNGS
 from normgen.service.explorer import ExploreResult, explore, png_path
 from normgen.service.generalization_view import nearest_view
 from normgen.service.overfit_view import reconstruction_view
+from normgen.service.requests import ExploreQuery
 
 # Explore's replies by name (ExploreTab's attribute names): a handler builds a dict of these and `in_order`
 # (normgen.app.replies) turns it into Gradio's list at the boundary, so no reply is assembled or patched by position
@@ -36,25 +37,19 @@ VIEW = ("l1", "l2", "l1_slider", "l2_slider", "l1_readout", "l2_readout", *OUTPU
 LOAD = ("model", "dataset", "g_norm", "target", "variant", "seed", "train_size", "dropout", "loss", *VIEW)
 
 
-def _run(root: str | None, args: tuple,
-         figure_names: tuple[str, ...] = FIG_NAMES) -> tuple[ExploreResult, dict[str, Any]]:
-    """The service's result for the /explore arguments, and the view's state (for links and the URL);
-    `figure_names`: the matplotlib figures to draw (the browser draws the weight histogram itself)."""
-    model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, *rest = args
-    loss = rest[0] if rest else "ns"
+def parse(*args: Any) -> ExploreQuery:
+    """The /explore arguments as they arrive, checked once (a bad one: the error names it and its range)."""
     try:
-        r = explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss, root=root,
-                    figure_names=figure_names)
+        return ExploreQuery.parse(*args)
     except I.InputError as exc:
         raise gr.Error(str(exc), title="Invalid input") from None
-    state = {"model": model, "dataset": dataset, "g_norm": g_norm, "l1": I.parse_lambda("l1", l1),
-             "l2": I.parse_lambda("l2", l2), "target": target, "variant": variant, "seed": I.parse_seed(seed)}
-    # the later settings join the link only when set, so a full-data link reads as it always did
-    state.update({k: v for k, v in (("train_size", I.parse_train_size(train_size)),
-                                    ("dropout", I.parse_dropout(dropout))) if v})
-    if I.check_loss(loss) != "ns":
-        state["loss"] = loss
-    return r, state
+
+
+def _run(root: str | None, q: ExploreQuery,
+         figure_names: tuple[str, ...] = FIG_NAMES) -> tuple[ExploreResult, dict[str, Any]]:
+    """The service's result for the request `q`, and the view's state (for links and the URL);
+    `figure_names`: the figures to draw (the browser draws the weight histogram itself)."""
+    return explore(q, root=root, figure_names=figure_names), q.link_state()
 
 
 def _outputs(r: ExploreResult, state: dict[str, Any], request: gr.Request | None, image=None) -> dict[str, Any]:
@@ -89,8 +84,7 @@ def make_explore_fn(root: str | None = None):
     def explore_view(model: str, dataset: str, g_norm: str, l1: float, l2: float, target: str, variant: str,
                      seed: float, train_size: int = 0, dropout: float = 0.0, loss: str = "ns",
                      request: gr.Request = None) -> tuple:
-        args = (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
-        r, state = _run(root, args)
+        r, state = _run(root, parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss))
         return in_order(_outputs(r, state, request), OUTPUTS)
 
     return explore_view
@@ -106,52 +100,46 @@ def readouts(vals: dict[str, list[float]], state: dict[str, Any], r: ExploreResu
     return readout("l1", vals["l1"], state["l1"]), readout("l2", vals["l2"], state["l2"]) + shown
 
 
-def view_slice(root: str | None, index: Any, args: tuple, state: dict[str, Any],
+def view_slice(root: str | None, index: Any, q: ExploreQuery, state: dict[str, Any],
                vals: dict[str, list[float]]) -> tuple[str, Any]:
-    """The slice of the view `args` (explore_scrub): every stop of both λ sliders, the other λ kept."""
-    key = (str(root), *args[:3], *args[5:])  # the view without its two λ
+    """The slice of the view `q` (explore_scrub): every stop of both λ sliders, the other λ kept."""
+    key = (str(root), q.but(l1=0.0, l2=0.0))  # the view without its two λ
 
     def stop(axis: str, lam: float) -> dict[str, Any]:
-        a = list(args)
-        a[3 if axis == "l1" else 4] = lam
-        r, st = _run(root, tuple(a), figure_names=())
+        r, st = _run(root, q.but(**{axis: lam}), figure_names=())
         return scrub.stop_view(r, st, readouts(vals, st, r)) | scrub.stop_extras(r)
 
     return scrub.build_slice(index, key, vals, state, stop)
 
 
-def view_updates(root: str | None, args: tuple, request: gr.Request | None = None,
+def view_updates(root: str | None, q: ExploreQuery, request: gr.Request | None = None,
                  sliders: bool = True) -> dict[str, Any]:
-    """The browser's view (VIEW, by name) for the /explore arguments `args`: the λ values, the sliders
+    """The browser's view (VIEW, by name) for the request `q`: the λ values, the sliders
     (positions over the zoo's trained values; `sliders=False` leaves them, e.g. while one is dragged, and
     with them the baseline and the seed-noise reference, which a λ does not change), their readouts, the
     view with alt text on every picture, the seed-noise reference, the query, the weight histogram and the
     slice the page scrubs the sliders over (explore_scrub)."""
-    r, state = _run(root, args, figure_names=PAGE_FIGURES)
+    r, state = _run(root, q, figure_names=PAGE_FIGURES)
     index = load_index(root)
-    model, dataset, size, target = state["model"], state["dataset"], state.get("train_size", 0), state["target"]
-    vals = {w: lambda_values(index, w, model, dataset, size, target) for w in ("l1", "l2")}
+    vals = {w: lambda_values(index, w, q.model, q.dataset, q.train_size, q.target) for w in ("l1", "l2")}
 
     def image(path: str | None, name: str) -> gr.Image:
         return gr.Image(value=path, alt_text=r.alt.get(name) if path else None)
 
     noise = png_path(r, "noise")
     l1_text, l2_text = readouts(vals, state, r)
-    out = {"l1": state["l1"], "l2": state["l2"], "l1_readout": l1_text, "l2_readout": l2_text,
+    out = {"l1": q.l1, "l2": q.l2, "l1_readout": l1_text, "l2_readout": l2_text,
            **_outputs(r, state, request, image),
            "noise_box": gr.Column(visible=noise is not None), "noise": image(noise, "noise"),
            "noise_caption": r.noise_label, "query": view_query(state)}
     for w in ("l1", "l2"):
-        out[f"{w}_slider"] = (gr.Slider(maximum=max(len(vals[w]) - 1, 1), value=slider_pos(vals[w], state[w]),
+        out[f"{w}_slider"] = (gr.Slider(maximum=max(len(vals[w]) - 1, 1), value=slider_pos(vals[w], getattr(q, w)),
                                         interactive=len(vals[w]) > 1) if sliders else gr.skip())
     if not sliders:  # a λ slider moved: the baseline, the seed-noise reference and the class chart's box (one
         # per model and dataset) are what the page shows: fewer outputs for Gradio to rebuild and the page to redraw
         out.update(dict.fromkeys(("baseline_caption", "baseline", "classes_box", "noise_box", "noise",
                                   "noise_caption"), gr.skip()))
-    sliced, axes = view_slice(root, index, (state["model"], state["dataset"], state["g_norm"], state["l1"],
-                                            state["l2"], state["target"], state["variant"], state["seed"],
-                                            state.get("train_size", 0), state.get("dropout", 0.0),
-                                            state.get("loss", "ns")), state, vals)
+    sliced, axes = view_slice(root, index, q, state, vals)
     return out | {"hist": scrub.hist_svg(index, r, axes), "scrub": sliced}
 
 
@@ -166,8 +154,8 @@ def make_view_fn(root: str | None = None):
 
     def on_view(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
                 request: gr.Request = None) -> tuple:
-        return in_order(view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
-                                            dropout, loss), request), VIEW)
+        return in_order(view_updates(root, parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
+                                                 dropout, loss), request), VIEW)
 
     return on_view
 
@@ -179,14 +167,8 @@ def make_loss_fn(root: str | None = None):
 
     def on_loss(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
                 request: gr.Request = None) -> tuple:
-        try:
-            other = I.check_loss(loss) != "ns"
-        except I.InputError as exc:
-            raise gr.Error(str(exc), title="Invalid input") from None
-        if other:
-            l1, l2 = 0.0, 0.0
-        return in_order(view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
-                                            dropout, loss), request), VIEW)
+        q = parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
+        return in_order(view_updates(root, q if q.loss == "ns" else q.but(l1=0.0, l2=0.0), request), VIEW)
 
     return on_loss
 
@@ -217,8 +199,8 @@ def make_slider_fn(root: str | None = None):
             raise gr.Error(str(exc), title="Invalid input") from None
         l1 = _position(p1, lambda_values(index, "l1", m, d, size, target), "L1")
         l2 = _position(p2, lambda_values(index, "l2", m, d, size, target), "L2")
-        return in_order(view_updates(root, (model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
-                                            dropout, loss), request, sliders=False), VIEW)
+        return in_order(view_updates(root, parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
+                                                 dropout, loss), request, sliders=False), VIEW)
 
     return on_slider
 
@@ -237,12 +219,9 @@ def make_nearest_fn(root: str | None = None, data_root: str | None = None, only_
 
     def on_nearest(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0,
                    loss="ns") -> tuple:
-        args = (model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
-        try:
-            v = nearest_view(*args, root=root, data_root=data_root, only_small=only_small)
-            r = reconstruction_view(*args, root=root, data_root=data_root)
-        except I.InputError as exc:
-            raise gr.Error(str(exc), title="Invalid input") from None
+        q = parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
+        v = nearest_view(q, root=root, data_root=data_root, only_small=only_small)
+        r = reconstruction_view(q, root=root, data_root=data_root)
         return (PNGS.path(v.image, v.key), v.text, gr.update(visible=r.image is not None),
                 PNGS.path(r.image, r.key), r.text)
 
@@ -270,11 +249,11 @@ def load_view(root: str | None, data_root: str | None, q: dict[str, Any], reques
     variant, seed = q.get("variant", VARIANTS[0]), q.get("seed", 0)
     if loss_u["value"] != "ns" and not any(w in q for w in ("l1", "l2")):
         l1, l2 = 0.0, 0.0  # a link to another loss without λ: the zoo trained those losses without a penalty
-    args = (d["model"], d["dataset"], g_u["value"], l1, l2, target_u["value"], variant, seed, d["train_size"],
-            drop_u["value"], loss_u["value"])
+    q = parse(d["model"], d["dataset"], g_u["value"], l1, l2, target_u["value"], variant, seed, d["train_size"],
+              drop_u["value"], loss_u["value"])
     controls = {"model": model_u, "dataset": dataset_u, "g_norm": g_u, "target": target_u, "variant": variant,
                 "seed": seed, "train_size": size_u, "dropout": drop_u, "loss": loss_u}
-    return controls | view_updates(root, args, request)
+    return controls | view_updates(root, q, request)
 
 
 def make_load_fn(root: str | None = None, data_root: str | None = None):
