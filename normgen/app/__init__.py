@@ -25,6 +25,7 @@ private.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 import gradio as gr
 
 from normgen.app.events import CheckedBlocks
+from normgen.app.replies import in_order
 from normgen.app.tabs import classroom as class_tab
 from normgen.app.tabs import compare as compare_tab
 from normgen.app.tabs import explore as explore_tab
@@ -97,9 +99,12 @@ COPY_JS = """async (url) => {
 }"""
 
 
-def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, data_root: str | None = None,
-                    tab_box: gr.Textbox | None = None) -> None:
-    """"Train this setting": copy Explore's controls into Train and switch tabs (and the link's tab)."""
+def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, tab_box: gr.Textbox,
+                    data_root: str | None = None) -> None:
+    """"Train this setting": copy Explore's controls into Train and switch tabs (and the link's tab). Both tabs
+    name their controls by the request's fields (ExploreQuery), so the copy is by name."""
+    fields = tuple(f.name for f in dataclasses.fields(ExploreQuery))
+    reply = ("tabs", *fields, "tab_box")
 
     def to_train(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss="ns"):
         try:  # the values as sent (not preprocessed), checked as /explore checks them: a bad one is named, not
@@ -111,17 +116,13 @@ def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, data_root: str 
         if not ok:
             gr.Warning(f"{I.dataset_label(q.dataset)} is not on this server: training on "
                        f"{I.OFFLINE_DATASET} instead.")
-        out = (gr.Tabs(selected="train"), q.model, q.dataset if ok else I.OFFLINE_DATASET, q.g_norm, q.l1, q.l2,
-               gr.update(choices=target_choices(q.model), value=q.target), q.variant, q.seed, q.train_size,
-               q.dropout, q.loss)
-        return (*out, "train") if tab_box is not None else out
+        return in_order({"tabs": gr.Tabs(selected="train"), **dataclasses.asdict(q),
+                         "dataset": q.dataset if ok else I.OFFLINE_DATASET,
+                         "target": gr.update(choices=target_choices(q.model), value=q.target),
+                         "tab_box": "train"}, reply)
 
-    shared = [ex.model, ex.dataset, ex.g_norm, ex.l1, ex.l2, ex.target, ex.variant, ex.seed, ex.train_size, ex.dropout,
-              ex.loss]
-    into = [tr.model, tr.dataset, tr.g_norm, tr.l1, tr.l2, tr.target, tr.variant, tr.seed, tr.train_size, tr.dropout,
-            tr.loss]
-    extra = [tab_box] if tab_box is not None else []
-    ex.train_this.click(to_train, shared, [tabs, *into, *extra], preprocess=False, **PRIVATE)
+    ex.train_this.click(to_train, [getattr(ex, n) for n in fields],
+                        [tabs, *(getattr(tr, n) for n in fields), tab_box], preprocess=False, **PRIVATE)
 
 
 Loader = tuple[Callable[[dict[str, Any]], tuple], list[Any]]
@@ -276,7 +277,7 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
             cl = build_class_tab()
         wire_explore(ex, root, data_root)
         wire_train(tr, root, data_root)
-        wire_train_this(tabs, ex, tr, data_root, tab_box)
+        wire_train_this(tabs, ex, tr, tab_box, data_root)
         if ex.coach is not None:  # "Start here" and the lessons (here and on Learn) open on Explore, in place
             wire_coach(ex.coach, tabs, tab_box, ex.load_outputs(), root, data_root, learn_buttons)
         wire_class(cl, tabs, tr, root, data_root)

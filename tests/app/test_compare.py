@@ -549,13 +549,13 @@ def test_compare_sweeps_lambda_cyc_for_the_cycle_gan():
     models, *_ = C.selection(index)
     assert models[-1] == "cyclegan" and family("cyclegan").translates  # a translator's sweep, listed last
     assert C.sweep_choices(index, "cyclegan", "mnist") == [(CS.SWEEP_LABEL, CS.SWEEP_ID)]
-    out = dict(zip(C.OUTPUT_NAMES, C._view(root, "cyclegan", "mnist", CS.SWEEP_ID, None, 0, None), strict=True))
+    out = C._view(root, "cyclegan", "mnist", CS.SWEEP_ID, None, 0, None)
+    assert set(out) == set(C.OUTPUT_NAMES)
     assert out["cycle_column"]["visible"] and not out["sweep_column"]["visible"] and not out["seed"]["visible"]
     assert len(out["cycle_strip"]) == 4 and out["cycle_axis"] == CS.axis_table(index, "cyclegan", "mnist")
     assert "squared L2 vs L1" in out["cycle_norm"] and out["query"].startswith("compare_model=cyclegan")
     # the sample-grid sweeps show their own column again
-    back = dict(zip(C.OUTPUT_NAMES, C._view(root, "gan", "mnist", S.sweep_choices(index, "gan", "mnist")[0][1],
-                                            None, 0, None), strict=True))
+    back = C._view(root, "gan", "mnist", S.sweep_choices(index, "gan", "mnist")[0][1], None, 0, None)
     assert back["sweep_column"]["visible"] and not back["cycle_column"]["visible"]
     # a link opens the cycle sweep
     loaded = C.make_load_fn(root)({"compare_model": "cyclegan", "compare_sweep": "cycle"})

@@ -44,7 +44,7 @@ def test_a_link_brings_back_the_lesson_and_the_guess_and_names_a_bad_value(root)
 
 def test_the_small_data_lesson_draws_both_nearest_pictures(root):
     path = {p.key: p for p in C.paths(load_index(root))}["small-data-vae"]
-    row, note, cap_a, pic_a, cap_b, pic_b = EC.pictures(path, root, None)
+    row, note, cap_a, pic_a, cap_b, pic_b = EC.pictures(path, root, None).values()
     assert row.visible is True and "Does it copy its 300 training images?" in note
     assert pic_a and pic_b and pic_a != pic_b  # the baseline's and the penalized model's rows
     for cap in (cap_a, cap_b):
@@ -53,7 +53,7 @@ def test_the_small_data_lesson_draws_both_nearest_pictures(root):
 
 
 def test_an_unknown_lesson_is_refused_by_name(root):
-    fn = EC.make_open_fn(root, None, explore_outputs=3)
+    fn = EC.make_open_fn(root, None)
     with pytest.raises(gr.Error, match=r"lesson must be one of start, l1-sparse.*got 'nope'"):
         fn("nope")
-    assert all(v is not None for v in fn(""))  # the picker's "Open a lesson…": nothing changes
+    assert len(fn("")) == len(EC.OPEN) and all(v is not None for v in fn(""))  # "Open a lesson…": nothing changes

@@ -28,6 +28,8 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.replies import in_order
+from normgen.app.tabs.train import SETTING
 from normgen.classroom import experiments as X
 from normgen.classroom.chart import chart_data, csv_text, summary, svg
 from normgen.classroom.results import SIMULATE_ENV, Seat, post_run, simulated_record
@@ -39,6 +41,9 @@ from normgen.service.server_datasets import dataset_status
 from normgen.service.zoo_access import get_index
 
 TICK_S = 3.0
+# replies by name (normgen.app.replies): the timer's, and the page load's from a join or teacher link
+TICK = ("chart", "t_chart", "seen")
+LOAD = ("code", "t_code", "t_token", "query", "lam")
 DEAL = "deal"  # the λ choice "let the class deal"
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 CSS = """
@@ -131,8 +136,7 @@ def run_setting(store: Any, data_root: str | None = None) -> tuple:
         raise gr.Error(f"{I.dataset_label(exp.dataset)} is not on this server, so this experiment cannot run here.",
                        title="Class")
     s = exp.setting(m.lam, m.seed)
-    return (gr.Tabs(selected="train"), s["model"], s["dataset"], s["g_norm"], s["l1"], s["l2"], s["target"],
-            s["variant"], s["seed"], s["steps"], s["seconds"], s["start"], s["train_size"], s["dropout"], s["loss"])
+    return in_order({"tabs": gr.Tabs(selected="train"), **{k: s[k] for k in SETTING}}, ("tabs", *SETTING))
 
 
 def chart_html(code: str, me: str | None = None, teacher: bool = False, root: str | None = None) -> tuple[str, dict]:
@@ -163,23 +167,20 @@ def make_view_fn(root: str | None = None):
 
 
 def tick(code: str, t_code: str, store: Any, seen: dict, root: str | None = None) -> tuple:
-    """Timer: the student's and the teacher's charts, each sent only when its class changed."""
+    """Timer: the student's and the teacher's charts (TICK), each sent only when its class changed."""
     seen = dict(seen or {})
-    out: list[Any] = []
+    out: dict[str, Any] = {"chart": gr.skip(), "t_chart": gr.skip()}
     db = shared()[0]
-    for key, c, me, teacher in (("student", code, store.seat.token if store.seat else None, False),
-                                ("teacher", t_code, None, True)):
+    for key, box, c, me, teacher in (("student", "chart", code, store.seat.token if store.seat else None, False),
+                                     ("teacher", "t_chart", t_code, None, True)):
         try:
             version = [c, me, *db.version(db.get_class(c).code)]
         except ClassError:
-            out.append(gr.skip())
             continue
-        if seen.get(key) == version:
-            out.append(gr.skip())
-            continue
-        seen[key] = version
-        out.append(chart_html(c, me, teacher, root)[0])
-    return (*out, seen)
+        if seen.get(key) != version:
+            seen[key] = version
+            out[box] = chart_html(c, me, teacher, root)[0]
+    return in_order(out | {"seen": seen}, TICK)
 
 
 def timer_for(code: str, t_code: str) -> gr.Timer:
@@ -241,9 +242,9 @@ def make_load_fn(root: str | None = None, data_root: str | None = None):
         params = dict(request.query_params) if request is not None else {}
         code = params.get("class_code", "")[:64]
         teacher = params.get("class_teacher", "")[:64]
-        frag = f"class_code={code}" if code else ""
-        return (code, code if teacher else gr.skip(), teacher or gr.skip(), frag,
-                lambda_choices(code) if code else gr.skip())
+        return in_order({"code": code, "t_code": code if teacher else gr.skip(), "t_token": teacher or gr.skip(),
+                         "query": f"class_code={code}" if code else "",
+                         "lam": lambda_choices(code) if code else gr.skip()}, LOAD)
 
     return on_load
 
@@ -281,7 +282,7 @@ class ClassTab:
     query: gr.Textbox  # hidden (class query-state): class_code=... in the page's link
 
     def load_outputs(self) -> list[Any]:
-        return [self.code, self.t_code, self.t_token, self.query, self.lam]
+        return [getattr(self, n) for n in LOAD]
 
 
 def build_class_tab() -> ClassTab:
@@ -361,15 +362,14 @@ def wire_class(tab: ClassTab, tabs: gr.Tabs, tr: Any, root: str | None = None, d
     # preprocess=False: the λ as sent (an API client's page never got the class's λ choices); join_class checks it
     tab.join.click(join_class, [tab.code, tab.nickname, tab.lam, tr.store], [tab.seat_note, tab.seat_json, tab.run_btn],
                    api_name="class_join", preprocess=False, **quick).then(lambda: {}, None, tab.seen, **PRIVATE)
-    into = [tabs, tr.model, tr.dataset, tr.g_norm, tr.l1, tr.l2, tr.target, tr.variant, tr.seed, tr.steps, tr.seconds,
-            tr.start, tr.train_size, tr.dropout, tr.loss]
+    into = [tabs, *(getattr(tr, n) for n in SETTING)]
     tab.run_btn.click(lambda store: run_setting(store, data_root), tr.store, into, **PRIVATE).success(
         None, None, None, js=START_JS, **PRIVATE)
     # reading the chart has its own line: a class joining and posting at once does not hold up its chart
     view_q = {"concurrency_limit": 4, "concurrency_id": "class-view"}
     tab.view_btn.click(make_view_fn(root), tab.code, [tab.chart, tab.view_json], api_name="class_view", **view_q)
     tab.timer.tick(lambda c, t, store, seen: tick(c, t, store, seen, root), [tab.code, tab.t_code, tr.store, tab.seen],
-                   [tab.chart, tab.t_chart, tab.seen], **PRIVATE, **view_q)
+                   [getattr(tab, n) for n in TICK], **PRIVATE, **view_q)
     for btn, action in ((tab.close_btn, "close"), (tab.reopen_btn, "reopen"), (tab.reset_btn, "reset")):
         btn.click(teacher_action(action), [tab.t_code, tab.t_token], tab.t_note, api_name=f"class_{action}", **quick)
 

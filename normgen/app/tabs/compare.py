@@ -20,6 +20,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.replies import in_order
 from normgen.glossary import explain
 from normgen.models import MODEL_NAMES, family
 from normgen.render import figures as plots
@@ -134,33 +135,34 @@ def query_fragment(model: str | None, dataset: str | None, sweep_id: str | None,
         "noise": _as_int(noise_seed)})
 
 
-def _view(root: Any, *args: Any) -> tuple:
-    """compute_view as gradio updates, in the order of the tab's `outputs` (the link fragment last); for a
-    translator the cycle section (cycle_view) instead, the other outputs left as they are."""
+def _view(root: Any, *args: Any) -> dict[str, Any]:
+    """compute_view as gradio updates by name (OUTPUT_NAMES); for a translator the cycle section (cycle_view)
+    instead, the sample-grid section left as it is."""
     model, dataset, sweep_id, _, noise_seed, _ = args
     if _translates(model):
         try:
             c = cycle_view(root, model, dataset, noise_seed)
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
-        keep = len(OUTPUT_NAMES) - len(CYCLE_OUTPUTS) - 4  # the sample-grid outputs (not the columns, choice, query)
-        grid_outputs: list[Any] = [gr.skip()] * keep
-        grid_outputs[OUTPUT_NAMES.index("seed")] = gr.update(visible=False)  # one sweep, its seeds in the tables
-        grid_outputs[OUTPUT_NAMES.index("notes")] = ""
-        return (*grid_outputs, gr.update(visible=False), gr.update(visible=True),
-                *(c[k] for k in CYCLE_OUTPUTS), "", query_fragment(model, dataset, CS.SWEEP_ID, None, None, noise_seed))
+        return dict.fromkeys(OUTPUT_NAMES, gr.skip()) | {
+            "seed": gr.update(visible=False),  # one sweep: its seeds are in the tables
+            "notes": "", "sweep_column": gr.update(visible=False), "cycle_column": gr.update(visible=True),
+            **{k: c[k] for k in CYCLE_OUTPUTS}, "choice": "",
+            "query": query_fragment(model, dataset, CS.SWEEP_ID, None, None, noise_seed)}
     try:
         v = compute_view(root, *args)
     except ValueError as exc:
         raise gr.Error(str(exc)) from None
-    query = query_fragment(model, dataset, sweep_id, v["point"], v["seed"], noise_seed) if v["strip"] else ""
-    return (gr.update(value=v["strip"], visible=bool(v["strip"]), **_strip_layout(len(v["strip"]))),
-            gr.update(choices=v["points"], value=v["point"]), v["grid"], v["table"],
-            v["sparsity"], v["quality"], v["norm"], v["extra"], v["notes"],
-            gr.update(choices=v["seeds"], value=v["seed"], visible=True), v["missing"],
-            gr.update(visible=any(v[k] is not None for k in GEN_PLOTS)),
-            *(gr.update(value=v[k], visible=v[k] is not None) for k in GEN_PLOTS),
-            gr.update(visible=True), gr.update(visible=False), *[gr.skip()] * len(CYCLE_OUTPUTS), v["choice"], query)
+    return {
+        "strip": gr.update(value=v["strip"], visible=bool(v["strip"]), **_strip_layout(len(v["strip"]))),
+        "point": gr.update(choices=v["points"], value=v["point"]),
+        **{k: v[k] for k in ("grid", "table", "sparsity", "quality", "norm", "extra", "notes", "missing", "choice")},
+        "seed": gr.update(choices=v["seeds"], value=v["seed"], visible=True),
+        "generalization": gr.update(visible=any(v[k] is not None for k in GEN_PLOTS)),
+        **{k: gr.update(value=v[k], visible=v[k] is not None) for k in GEN_PLOTS},
+        "sweep_column": gr.update(visible=True), "cycle_column": gr.update(visible=False),
+        **dict.fromkeys(CYCLE_OUTPUTS, gr.skip()),
+        "query": query_fragment(model, dataset, sweep_id, v["point"], v["seed"], noise_seed) if v["strip"] else ""}
 
 
 def _dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
@@ -217,29 +219,31 @@ def make_load_fn(root: str | Path | None = None, data_root: str | None = None) -
 
     def load(q: Mapping[str, Any]) -> tuple:
         c = links.part(q, "compare")
-        n_out = 4 + len(OUTPUT_NAMES)
+        unchanged = in_order(dict.fromkeys(LOAD_NAMES, gr.skip()), LOAD_NAMES)
         if not c:
-            return tuple(gr.skip() for _ in range(n_out))
+            return unchanged
         try:
             index = get_index(root)
         except ValueError:
-            return tuple(gr.skip() for _ in range(n_out))
+            return unchanged
         _, model, datasets, dataset, sweeps, sweep_id = selection(index, c.get("model"), c.get("dataset"),
                                                                   c.get("sweep"))
         noise = c.get("noise", 0)
         try:
             view = _view(root, model, dataset, sweep_id, c.get("point"), noise, c.get("seed"))
         except gr.Error:
-            return tuple(gr.skip() for _ in range(n_out))
-        return (gr.update(value=model), gr.update(choices=_dataset_choices(datasets), value=dataset),
-                gr.update(choices=sweeps, value=sweep_id), noise, *view)
+            return unchanged
+        return in_order({"model": gr.update(value=model),
+                         "dataset": gr.update(choices=_dataset_choices(datasets), value=dataset),
+                         "sweep": gr.update(choices=sweeps, value=sweep_id), "noise_seed": noise} | view, LOAD_NAMES)
 
     return load
 
 
 OUTPUT_NAMES = ("strip", "point", "grid", "table", "sparsity", "quality", "norm", "extra", "notes", "seed",
                 "missing", "generalization", *GEN_PLOTS, "sweep_column", "cycle_column", *CYCLE_OUTPUTS,
-                "choice", "query")  # `_view`'s order
+                "choice", "query")  # the names of `_view`'s reply, in `CompareTab.outputs`' order
+LOAD_NAMES = ("model", "dataset", "sweep", "noise_seed", *OUTPUT_NAMES)  # `CompareTab.load_outputs()`
 
 
 def build_compare_tab(root: str | Path | None = None) -> CompareTab:
@@ -338,10 +342,10 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
 
     # parameter names are the fields an error message names (normgen.app.events)
     def on_sweep(model, dataset, sweep, noise_seed, train_seed):
-        return _view(root, model, dataset, sweep, None, noise_seed, train_seed)
+        return in_order(_view(root, model, dataset, sweep, None, noise_seed, train_seed), OUTPUT_NAMES)
 
     def on_point(model, dataset, sweep, point, noise_seed, train_seed):
-        return _view(root, model, dataset, sweep, point, noise_seed, train_seed)
+        return in_order(_view(root, model, dataset, sweep, point, noise_seed, train_seed), OUTPUT_NAMES)
 
     def on_select(evt: gr.SelectData):
         return gr.update(value=evt.index)

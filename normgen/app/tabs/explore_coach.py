@@ -205,11 +205,18 @@ class CoachWidgets:
     titles: dict[str, str]  # path key -> title
 
     def pic_outputs(self) -> list[Any]:
-        return [self.pics, self.note, self.cap_a, self.pic_a, self.cap_b, self.pic_b]
+        return [getattr(self, n) for n in PICTURES]
 
     def load_outputs(self) -> list[Any]:
         """What the page load sets from a link (`make_load_fn`)."""
-        return [self.guide, self.pick, *self.pic_outputs()]
+        return [getattr(self, n) for n in COACH]
+
+
+# the coach's replies by name (normgen.app.replies): the lesson's two pictures, and what a link sets
+PICTURES = ("pics", "note", "cap_a", "pic_a", "cap_b", "pic_b")
+COACH = ("guide", "pick", *PICTURES)
+# opening a lesson: the tab, Explore's view at its setting (LOAD), then the coach's (prefixed: Explore has a note)
+OPEN = ("tabs", "tab_box", *LOAD, *(f"coach_{n}" for n in COACH))
 
 
 _FOUND: dict[tuple, list[C.Path]] = {}  # the paths of the index last read per root (the zoo is read-only)
@@ -291,30 +298,32 @@ def _nearest_png(root: str | None, data_root: str | None, st: dict[str, Any], **
     return PNGS.path(v.image, v.key), said
 
 
-def pictures(path: C.Path | None, root: str | None, data_root: str | None) -> tuple:
-    """`CoachWidgets.pic_outputs()`'s values for `path`: the row hidden, or its note and two pictures with
+def pictures(path: C.Path | None, root: str | None, data_root: str | None) -> dict[str, Any]:
+    """The lesson's pictures by name (PICTURES) for `path`: the row hidden, or its note and two pictures with
     captions."""
     if path is None or not path.pictures:
-        return gr.Column(visible=False), "", "", None, "", None
+        return dict(zip(PICTURES, (gr.Column(visible=False), "", "", None, "", None), strict=True))
     st = path.state
     lam = f"L2 λ = {fmt_lambda(st['l2'])}" if st.get("l2") else f"L1 λ = {fmt_lambda(st.get('l1', 0.0))}"
     if path.pictures == "batchnorm":
         a, _ = _selected_png(root, st, g_norm="none")
         b, _ = _selected_png(root, st)
-        return (gr.Column(visible=True), f"**The same penalty, {lam}, without and with batch norm** (same noise)",
-                "**Without batch norm**", a, "**With batch norm** (the selected grid)", b)
+        return {"pics": gr.Column(visible=True),
+                "note": f"**The same penalty, {lam}, without and with batch norm** (same noise)",
+                "cap_a": "**Without batch norm**", "pic_a": a, "cap_b": "**With batch norm** (the selected grid)",
+                "pic_b": b}
     n = st.get("train_size", 0)
     a, why_a = _nearest_png(root, data_root, st, l1=0.0, l2=0.0)
     b, why_b = _nearest_png(root, data_root, st)
     note = (f"**Does it copy its {n:,} training images?** Rows: samples, each one's nearest training image, "
             "its nearest new image. A copy looks like the row under it.")
-    return (gr.Column(visible=True), note, f"**No penalty:** {why_a}" + ("." if a else ""), a,
-            f"**{lam} on the {st['target']}:** {why_b}" + ("." if b else ""), b)
+    return {"pics": gr.Column(visible=True), "note": note, "cap_a": f"**No penalty:** {why_a}" + ("." if a else ""),
+            "pic_a": a, "cap_b": f"**{lam} on the {st['target']}:** {why_b}" + ("." if b else ""), "pic_b": b}
 
 
-def make_open_fn(root: str | None, data_root: str | None, explore_outputs: int) -> Callable[..., tuple]:
-    """Open a path by key: (Tabs on Explore, the link's tab, Explore's `load_outputs()` at the path's setting,
-    the guide's fragment, the picker, the pictures). An unknown key changes nothing but says so."""
+def make_open_fn(root: str | None, data_root: str | None) -> Callable[..., tuple]:
+    """Open a path by key: the reply OPEN (Tabs on Explore, the link's tab, Explore's `load_outputs()` at the
+    path's setting, the guide's fragment, the picker, the pictures). An unknown key changes nothing but says so."""
 
     def open_path(key: str, request: gr.Request = None) -> tuple:
         by = {p.key: p for p in _paths(root)}
@@ -322,11 +331,12 @@ def make_open_fn(root: str | None, data_root: str | None, explore_outputs: int) 
         if path is None:
             if key:
                 raise gr.Error(f"lesson must be one of {', '.join(by)}; got {str(key)[:60]!r}", title="Invalid input")
-            return (gr.skip(),) * (4 + explore_outputs + 6)
-        view = in_order(load_view(root, data_root, dict(path.state), request, snap=True), LOAD)
-        frag = C.fragment(C.CoachState(path=path.key))
-        return (gr.Tabs(selected="explore"), "explore", *view, frag,
-                "" if key == C.START else key, *pictures(path, root, data_root))
+            return in_order(dict.fromkeys(OPEN, gr.skip()), OPEN)
+        coach = {"guide": C.fragment(C.CoachState(path=path.key)), "pick": "" if key == C.START else key,
+                 **pictures(path, root, data_root)}
+        return in_order({"tabs": gr.Tabs(selected="explore"), "tab_box": "explore",
+                         **load_view(root, data_root, dict(path.state), request, snap=True),
+                         **{f"coach_{k}": v for k, v in coach.items()}}, OPEN)
 
     return open_path
 
@@ -349,7 +359,7 @@ def make_load_fn(root: str | None = None, data_root: str | None = None):
             gr.Warning("This link's guide values cannot be used: " + "; ".join(st.bad))
         path = next((p for p in found if p.key == st.path), None)
         pick = st.path if path is not None and st.path != C.START else ""
-        return (C.fragment(st), pick, *pictures(path, root, data_root))
+        return in_order({"guide": C.fragment(st), "pick": pick, **pictures(path, root, data_root)}, COACH)
 
     return load_coach
 
@@ -359,7 +369,7 @@ def wire_coach(cw: CoachWidgets, tabs: gr.Tabs, tab_box: Any, explore_load_outpu
                openers: dict[str, gr.Button] | None = None) -> None:
     """"Start here", the lesson picker and each of `openers` (Learn's buttons, by path key) open their path on
     Explore in place."""
-    fn = make_open_fn(root, data_root, len(explore_load_outputs))
+    fn = make_open_fn(root, data_root)
     outs = [tabs, tab_box, *explore_load_outputs, cw.guide, cw.pick, *cw.pic_outputs()]
     private = {"api_visibility": "private", "show_progress": "hidden"}
     def opener(key: str) -> Callable[..., tuple]:

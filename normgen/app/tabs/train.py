@@ -79,6 +79,11 @@ __all__ = ["TrainTab", "build_train_tab", "wire_train", "make_load_fn", "curves"
 START_CHOICES = [("fine-tune the pretrained baseline (fast)", "finetune"), ("from scratch", "scratch")]
 
 
+# a run's setting, by the controls' names, in the /train API's order (a translator's cycle controls follow)
+SETTING = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "steps", "seconds", "start",
+           "train_size", "dropout", "loss")
+
+
 @dataclass(frozen=True)
 class TrainTab:
     """The Train tab's widgets by name, as `build_train_tab` laid them out."""
@@ -132,8 +137,7 @@ class TrainTab:
 
     def inputs(self) -> list[Any]:
         """The /train parameters (and the estimate's), in the API's order."""
-        return [self.model, self.dataset, self.g_norm, self.l1, self.l2, self.target, self.variant, self.seed,
-                self.steps, self.seconds, self.start, self.train_size, self.dropout, self.loss, *self.cycle.inputs()]
+        return [*(getattr(self, n) for n in SETTING), *self.cycle.inputs()]
 
     def outputs(self) -> list[Any]:
         """What the /train handler streams (`train_handlers.run_outputs`), in its order (train_handlers.RUN)."""

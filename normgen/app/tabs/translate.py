@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from normgen.app.replies import in_order
 from normgen.engine.sampling import ROW_LABELS
 from normgen.service import links
 from normgen.service import translation_view as TV
@@ -37,6 +38,7 @@ EMPTY = ("This zoo has no cycle GAN. Train one: `python -m normgen train --model
          "--steps 300`, or build the zoo's block: `python -m normgen zoo build --priority 10 --only cyclegan`.")
 COLUMNS_NOTE = " | ".join(ROW_LABELS)
 ROWS = 4  # inputs per picture
+LOAD = ("setting", "seed", "left", "right", "caption", "query")  # the page load's reply, by name
 
 
 def choices(root: str | Path | None) -> list[tuple[str, str]]:
@@ -90,8 +92,7 @@ class TranslateTab:
 
     def load_outputs(self) -> list[Any]:
         """What `make_load_fn`'s function returns, in its order (nothing for a zoo without a cycle GAN)."""
-        return [] if self.setting is None else [self.setting, self.seed, self.left, self.right, self.caption,
-                                                 self.query]
+        return [] if self.setting is None else [getattr(self, n) for n in LOAD]
 
 
 def make_load_fn(root: str | Path | None = None, data_root: str | None = None
@@ -110,7 +111,7 @@ def make_load_fn(root: str | Path | None = None, data_root: str | None = None
             es = []
         if not es:
             return ()
-        skip = tuple(gr.skip() for _ in range(6))
+        skip = in_order(dict.fromkeys(LOAD, gr.skip()), LOAD)
         ids = {e.id for e in es}
         entry_id = t.get("setting") if t.get("setting") in ids else None
         if entry_id is None and "seed" not in t:
@@ -121,7 +122,8 @@ def make_load_fn(root: str | Path | None = None, data_root: str | None = None
             left, right, caption = view(root, entry_id, seed)
         except InputError:
             return skip
-        return entry_id, seed, left, right, caption, query_fragment(entry_id, seed)
+        return in_order({"setting": entry_id, "seed": seed, "left": left, "right": right, "caption": caption,
+                         "query": query_fragment(entry_id, seed)}, LOAD)
 
     return load
 
