@@ -215,3 +215,46 @@ def test_importing_the_cli_builds_no_zoo_spec():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=PKG.parent)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "grid refused:" in out.stdout and "extra" in out.stdout, out.stdout
+
+
+SERVER = ("normgen.service", "normgen.classroom.store")  # runtime state's home: the server wing and the class store
+_MUTATORS = {"append", "update", "pop", "clear", "setdefault", "move_to_end", "popitem", "add", "discard", "extend",
+             "insert", "remove", "appendleft", "popleft"}
+
+
+def _mutable_state(tree: ast.Module) -> list[str]:
+    """`global` statements, and module-level names mutated inside a function (a registry filled at import is not
+    state: it never changes afterwards). Memoizing a pure function with functools is allowed: keyed by its
+    arguments, it cannot change an answer."""
+    top = {t.id for n in tree.body for t in (n.targets if isinstance(n, ast.Assign) else
+                                             [n.target] if isinstance(n, ast.AnnAssign) else [])
+           if isinstance(t, ast.Name)}
+    found = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Global):
+                found += [f"{n.lineno}: global {', '.join(n.names)}"]
+            elif (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _MUTATORS
+                  and isinstance(n.func.value, ast.Name) and n.func.value.id in top):
+                found.append(f"{n.lineno}: {n.func.value.id}.{n.func.attr}()")
+            elif isinstance(n, (ast.Assign, ast.AugAssign, ast.Delete)):
+                for t in (n.targets if isinstance(n, (ast.Assign, ast.Delete)) else [n.target]):
+                    if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in top:
+                        found.append(f"{n.lineno}: {t.value.id}[...] =")
+    return found
+
+
+def test_runtime_state_lives_only_in_the_server():
+    """The library, the zoo and the app keep no state between calls: caches, counters and registries of live
+    things belong to the server wing (issue 26), where one place can answer for them."""
+    found = [f"{MODULES[m].relative_to(PKG.parent)}:{hit}" for m in sorted(MODULES)
+             if not m.startswith(SERVER) for hit in _mutable_state(ast.parse(MODULES[m].read_text()))]
+    assert not found, "module-level state outside the server: " + "; ".join(found)
+
+
+def test_the_state_check_sees_a_cache_and_a_global():
+    tree = ast.parse("CACHE = {}\nN = 0\nREG = {}\nREG['a'] = 1\n"
+                     "def get(k):\n    CACHE[k] = 1\n\ndef bump():\n    global N\n    N += 1\n")
+    assert [s.split(": ", 1)[1] for s in _mutable_state(tree)] == ["CACHE[...] =", "global N"]

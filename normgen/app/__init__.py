@@ -57,6 +57,7 @@ from normgen.app.tabs.train_handlers import make_estimate_fn, target_update
 from normgen.app.tabs.translate import TranslateTab, build_translate_tab
 from normgen.service import inputs as I
 from normgen.service import links, zerogpu
+from normgen.service.explore_images import newly_served
 from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import dataset_status
 
@@ -286,14 +287,10 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
     demo.queue(default_concurrency_limit=4, max_size=64)
     # Explore's pictures are served from the folders normgen writes them to (they hold only those PNGs),
     # not hashed and copied into Gradio's cache on every view
-    new = [f for f in explore_folders() if f not in _STATIC]  # Gradio's list only grows: each folder once
+    new = newly_served(explore_folders())  # Gradio's list only grows: each folder once per process
     if new:
         gr.set_static_paths(new)
-        _STATIC.update(new)
     return demo
-
-
-_STATIC: set[str] = set()  # the folders given to gr.set_static_paths in this process
 
 
 def explore_folders() -> list[str]:

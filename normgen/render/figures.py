@@ -12,6 +12,7 @@ Style for a projector: 15-17 pt text, thick lines, the Okabe-Ito colour-blind-sa
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -247,15 +248,12 @@ def class_histogram(counts: Sequence[int], dataset: str, *, baseline: Sequence[i
     return fig
 
 
-_LUT: np.ndarray | None = None
-
-
+@functools.cache
 def heat_lut() -> np.ndarray:
-    """(256, 3) uint8 'magma' colour map: black = no change, bright yellow = large change."""
-    global _LUT
-    if _LUT is None:
-        _LUT = (colormaps["magma"](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
-    return _LUT
+    """(256, 3) uint8 'magma' colour map: black = no change, bright yellow = large change (read-only)."""
+    lut = (colormaps["magma"](np.linspace(0, 1, 256))[:, :3] * 255).round().astype(np.uint8)
+    lut.flags.writeable = False
+    return lut
 
 
 def heat_grid(heat: torch.Tensor, nrow: int, scale: int = 1) -> Image.Image:

@@ -126,3 +126,14 @@ def pair_change(index: ZooIndex, a: Entry, b: Entry, n: int, seed: int) -> float
     with _SAMPLES_LOCK:
         return float(lru_put(_CHANGES, key, v, size=CHANGES_SIZE))
 
+
+_SERVED: set[str] = set()  # the folders this process has handed to the web server (gr.set_static_paths)
+_SERVED_LOCK = threading.Lock()
+
+
+def newly_served(folders: list[str]) -> list[str]:
+    """Those of `folders` not handed to the web server yet in this process (from now on they count as handed)."""
+    with _SERVED_LOCK:
+        new = [f for f in dict.fromkeys(folders) if f not in _SERVED]
+        _SERVED.update(new)
+    return new

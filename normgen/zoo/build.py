@@ -26,6 +26,7 @@ which measures a shipped file the same way).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing as mp
@@ -61,7 +62,6 @@ from normgen.zoo.pretrain import pretrained_run
 from normgen.zoo.spec import DATASETS, ZooSpec, spec
 
 TRANSLATION_N = 2_000  # held-out A images a translator is scored on (and as many other B images)
-_SIZES: dict[tuple, int] = {}  # per process: projected file sizes (projected_bytes)
 
 
 # an engine gets the jobs (entry id -> job dict for build_entry) and reports each row or error to `finish`
@@ -108,16 +108,17 @@ def stored_parts(s: ZooSpec) -> list[str]:
 
 def projected_bytes(s: ZooSpec, half: bool = True) -> int:
     """Size of the entry's file: stored tensors' bytes plus ~2 KB of header."""
-    half = half and not s.float32
-    key = (s.model, s.dataset, s.g_norm, s.d_norm, tuple(stored_parts(s)), half)
-    if key not in _SIZES:
-        model = build_model(s.config(1).model)
-        n = 0
-        for part in stored_parts(s):
-            for v in model.parts[part].state_dict().values():
-                n += v.numel() * (2 if half and v.is_floating_point() else v.element_size())  # bfloat16: 2 bytes
-        _SIZES[key] = n + 2048
-    return _SIZES[key]
+    return _file_bytes(s.config(1).model, tuple(stored_parts(s)), half and not s.float32)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_bytes(model_cfg, parts: tuple[str, ...], half: bool) -> int:
+    model = build_model(model_cfg)
+    n = 0
+    for part in parts:
+        for v in model.parts[part].state_dict().values():
+            n += v.numel() * (2 if half and v.is_floating_point() else v.element_size())  # bfloat16: 2 bytes
+    return n + 2048
 
 
 # ----------------------------------------------------------------------------------------------

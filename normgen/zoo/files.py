@@ -6,10 +6,10 @@ another zoo's files in (`merge`). Reading and writing the index itself is normge
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import shutil
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +23,6 @@ from normgen.zoo.index import SAMPLING_NAME, Entry, load_index, load_sampling, w
 
 # loading entries (small LRU cache: the app flips between a handful of grid points)
 
-_CACHE: OrderedDict[tuple, Checkpoint] = OrderedDict()
 CACHE_SIZE = 16
 
 
@@ -64,9 +63,13 @@ def check_sha(entry: Entry, root: str | Path | None = None) -> Path:
         raise EntryError(entry, path, "no such file; rebuild it with python -m normgen zoo build")
     digest = sha256(path)
     if digest != entry.sha256:
-        raise EntryError(entry, path, f"sha256 mismatch (index {entry.sha256[:12]}..., file {digest[:12]}...): "
-                                      "the file was modified or damaged; restore it or rebuild the entry")
+        raise _mismatch(entry, path, digest)
     return path
+
+
+def _mismatch(entry: Entry, path: Path, digest: str) -> EntryError:
+    return EntryError(entry, path, f"sha256 mismatch (index {entry.sha256[:12]}..., file {digest[:12]}...): "
+                                   "the file was modified or damaged; restore it or rebuild the entry")
 
 
 def load_entry(entry: Entry, root: str | Path | None = None, verify: bool = True) -> Checkpoint:
@@ -81,26 +84,29 @@ def load_entry(entry: Entry, root: str | Path | None = None, verify: bool = True
         st = path.stat()
     except OSError:
         raise EntryError(entry, path, "no such file; rebuild it with python -m normgen zoo build") from None
-    key = (str(path.resolve()), entry.sha256, st.st_mtime_ns, st.st_size, verify)
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
-    if verify:
-        check_sha(entry, root)
     try:
-        ck = load(path)
-    except EntryError:
-        raise
+        return _load_file(str(path.resolve()), entry.sha256, st.st_mtime_ns, st.st_size, verify)
+    except _Mismatch as exc:
+        raise _mismatch(entry, path, exc.args[0]) from None
     except CheckpointError as exc:
         raise _entry_error(entry, path, exc) from None
-    _CACHE[key] = ck
-    while len(_CACHE) > CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return ck
+
+
+class _Mismatch(Exception):
+    """The file's sha256 (args[0]) is not the index's."""
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _load_file(path: str, sha: str, mtime_ns: int, size: int, verify: bool) -> Checkpoint:
+    """The checkpoint at `path` (checked against `sha` when `verify`), memoized by the file's identity: a file
+    changed on disk has another mtime or size and is read and checked again. A failure is not memoized."""
+    if verify and (digest := sha256(Path(path))) != sha:
+        raise _Mismatch(digest)
+    return load(path)
 
 
 def clear_cache() -> None:
-    _CACHE.clear()
+    _load_file.cache_clear()
 
 
 def load_judge(dataset: str, root: str | Path | None = None) -> Judge | None:

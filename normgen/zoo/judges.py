@@ -6,9 +6,9 @@ hashes that the build's workers and `zoo rescore` share.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from normgen.checkpoints import sha256
 from normgen.data import load_dataset
@@ -21,24 +21,20 @@ EVAL_N = 2_000  # generated (and real train) images per FD; the floor uses the s
 EVAL_SEED = 0  # the noise every entry is scored with (independent of its training seed)
 JUDGE_STEPS = 1500
 
-_CACHE: dict[Any, Any] = {}  # per process: datasets, judges, real references
+# memoized per process (functools: keyed by the arguments, the only state a module below the server keeps)
 
 
+@functools.cache
 def cached_split(name: str, train: bool, data_root: str | None, device: str):
     """A dataset split, loaded once per process (the build's workers and `zoo rescore` share it)."""
-    key = ("data", name, train, device)
-    if key not in _CACHE:
-        _CACHE[key] = load_dataset(name, root=data_root, train=train, device=device, download=False)
-    return _CACHE[key]
+    return load_dataset(name, root=data_root, train=train, device=device, download=False)
 
 
+@functools.cache
 def judge_reference(root: Path, dataset: str, data_root: str | None, device: str):
     """The zoo's judge of `dataset` and its real-test reference statistics, once per process."""
-    key = ("judge", str(root), dataset, device)
-    if key not in _CACHE:
-        judge = load_judge_file(root / "judges" / f"{dataset}.safetensors", device=device)
-        _CACHE[key] = (judge, real_reference(judge, cached_split(dataset, False, data_root, device)))
-    return _CACHE[key]
+    judge = load_judge_file(root / "judges" / f"{dataset}.safetensors", device=device)
+    return judge, real_reference(judge, cached_split(dataset, False, data_root, device))
 
 
 def ensure_judges_and_floors(index: ZooIndex, datasets: list[str], *, data_root: str | None, device: str,
@@ -83,10 +79,12 @@ def add_ruler(index: ZooIndex, ds: str, *, data_root: str | None, device: str, e
 
 def file_sha(path: Path) -> str:
     """The sha256 of `path`, once per modification time."""
-    key = ("sha", str(path), path.stat().st_mtime_ns)
-    if key not in _CACHE:
-        _CACHE[key] = sha256(path)
-    return _CACHE[key]
+    return _sha_of_version(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _sha_of_version(path: str, _mtime_ns: int) -> str:
+    return sha256(Path(path))
 
 
 def judge_sha(root: Path, dataset: str) -> str:

@@ -4,6 +4,7 @@ training (scripts/zoo_pretrain.py)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from normgen.checkpoints import load, save
@@ -12,7 +13,11 @@ from normgen.data import load_dataset
 from normgen.engine.train import TrainResult, train
 from normgen.zoo.spec import ZooSpec
 
-_DATA: dict = {}  # per process: (dataset, data root) -> training split, for a process that trains many entries
+
+@functools.cache
+def _training_split(dataset: str, data_root: str | None):
+    """Per process: a process that trains many entries loads each training split once."""
+    return load_dataset(dataset, root=data_root, train=True, download=False)
 
 
 def pretrain_entry(job: dict, folder: str | Path) -> Path:
@@ -23,10 +28,7 @@ def pretrain_entry(job: dict, folder: str | Path) -> Path:
     path = Path(folder) / f"{s.id}.safetensors"
     if path.is_file():
         return path
-    key = (s.dataset, job["data_root"])
-    if key not in _DATA:
-        _DATA[key] = load_dataset(s.dataset, root=job["data_root"], train=True, download=False)
-    res = train(cfg, data=_DATA[key], device=job["device"])
+    res = train(cfg, data=_training_split(s.dataset, job["data_root"]), device=job["device"])
     return save(path, res.model, cfg, extra={"status": res.status, "steps": res.steps, "wall_s": res.elapsed,
                                               "device": res.device, "message": res.message})
 

@@ -7,6 +7,7 @@ one image of the entry's dataset, 784 for MNIST), so a gap of 0.091 nats/pixel r
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -68,19 +69,19 @@ def not_in_file_note(entries: list[Entry], part: str) -> str:
             f"{' and '.join(lacking[0].parts)}, so a download cannot check them.")
 
 
-_DTYPES: dict[tuple[str, str], str] = {}  # (file, sha256) -> its stored precision: a header read once per file
-
-
 def stored_dtype(root: Path, entry: Entry) -> str:
     """The precision the entry's file stores its weights in ("float16" / "bfloat16" / "float32"), from its
     header ("unknown" when the file cannot be read)."""
-    key = (str(root / entry.file), entry.sha256)
-    if key not in _DTYPES:
-        try:
-            _DTYPES[key] = str(read_meta(root / entry.file).get("dtype", "float32"))
-        except CheckpointError:
-            return "unknown"
-    return _DTYPES[key]
+    try:
+        return _file_dtype(str(root / entry.file), entry.sha256)
+    except CheckpointError:
+        return "unknown"
+
+
+@functools.lru_cache(maxsize=1024)
+def _file_dtype(path: str, _sha256: str) -> str:
+    """A file's stored precision: its header read once per file version (a failure is not memoized)."""
+    return str(read_meta(Path(path)).get("dtype", "float32"))
 
 
 def metric(entry: Entry, name: str) -> float | None:

@@ -31,6 +31,7 @@ build writing index.json. Resumable: an entry whose record matches its file is s
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import re
 import tempfile
@@ -51,7 +52,7 @@ from normgen.models import family
 from normgen.zoo.agreement import SECOND_JUDGE
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry, load_index, load_sampling, write_sampling
-from normgen.zoo.judges import _CACHE, EVAL_N, EVAL_SEED, cached_split, judge_reference
+from normgen.zoo.judges import EVAL_N, EVAL_SEED, cached_split, judge_reference
 
 DRAWS = 5
 
@@ -94,11 +95,13 @@ def second_judge(root: Path, dataset: str, data_root: str | None, device: str):
     path = root / SECOND_JUDGE.format(dataset=dataset)
     if not path.is_file():
         return None
-    key = ("judge2", str(path), device)
-    if key not in _CACHE:
-        judge = load_judge_file(path, device=device)
-        _CACHE[key] = (judge, real_reference(judge, cached_split(dataset, False, data_root, device)), sha256(path))
-    return _CACHE[key]
+    return _second_judge(path, dataset, data_root, device)
+
+
+@functools.cache
+def _second_judge(path: Path, dataset: str, data_root: str | None, device: str):
+    judge = load_judge_file(path, device=device)
+    return judge, real_reference(judge, cached_split(dataset, False, data_root, device)), sha256(path)
 
 
 def missing_extras(e: Entry, rec: dict, root: Path) -> list[str]:

@@ -90,21 +90,22 @@ def test_build_learn_tab_renders_each_block(small, tmp_path):
 
 def test_pictures_are_drawn_once_per_zoo_and_read_back_the_same(small, tmp_path, monkeypatch):
     from normgen.render.learn_figures import png_bytes
+    from normgen.service import learn_pngs
 
-    monkeypatch.setattr(learn, "_PNGS", {})
+    monkeypatch.setattr(learn_pngs, "_PNGS", {})
     digest = learn.zoo_digest(small)
     assert len(digest) == 64 and learn.zoo_digest(load_index(tmp_path / "no-zoo")) == ""
     pics = [p for b in learn.learn_page(small) for p in b.pictures]
     first = [learn.picture_png(p, digest) for p in pics]
-    assert len(learn._PNGS) == len(pics)  # one kept picture per picture
+    assert len(learn_pngs._PNGS) == len(pics)  # one kept picture per picture
     drawn = []
-    monkeypatch.setattr(learn, "png_bytes", lambda fig: drawn.append(fig) or png_bytes(fig))
+    monkeypatch.setattr(learn_pngs, "png_bytes", lambda fig: drawn.append(fig) or png_bytes(fig))
     again = [learn.picture_png(p, digest) for p in pics]
     assert again == first and not drawn  # read back, not drawn
     assert first[0][:8] == b"\x89PNG\r\n\x1a\n"
     # another zoo's numbers are other pictures: a new digest misses and draws
     learn.picture_png(pics[0], "0" * 64)
-    assert len(drawn) == 1 and len(learn._PNGS) == len(pics) + 1
+    assert len(drawn) == 1 and len(learn_pngs._PNGS) == len(pics) + 1
 
 
 def test_the_penalties_table_names_weight_clipping_as_the_third_norm(small):

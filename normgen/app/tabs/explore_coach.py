@@ -24,7 +24,6 @@ from typing import Any
 import gradio as gr
 
 from normgen.app.replies import in_order
-from normgen.app.tabs.explore_controls import load_index
 from normgen.app.tabs.explore_handlers import LOAD, load_view
 from normgen.render.figures import fmt_lambda
 from normgen.service import coach as C
@@ -219,19 +218,8 @@ COACH = ("guide", "pick", *PICTURES)
 OPEN = ("tabs", "tab_box", *LOAD, *(f"coach_{n}" for n in COACH))
 
 
-_FOUND: dict[tuple, list[C.Path]] = {}  # the paths of the index last read per root (the zoo is read-only)
-
-
 def _paths(root: str | None) -> list[C.Path]:
-    try:
-        index = load_index(root)
-    except ValueError:  # a malformed index: Explore says so; the coach has nothing to offer
-        return []
-    key = (str(root), id(index.entries), len(index.entries))
-    if key not in _FOUND:
-        _FOUND.clear()
-        _FOUND[key] = C.paths(index)
-    return _FOUND[key]
+    return C.zoo_paths(root)
 
 
 def build_bar(root: str | None = None) -> tuple[gr.Button, gr.Dropdown, dict[str, str]]:

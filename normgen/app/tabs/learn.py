@@ -20,7 +20,6 @@ import base64
 import hashlib
 import html
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,10 +30,9 @@ from normgen.glossary import explain, glossary_markdown
 from normgen.models import MODEL_NAMES
 from normgen.regularizers import DECAY_SCALE
 from normgen.render.figures import fmt_num
-from normgen.render.learn_figures import VERSION as FIGURES_VERSION
-from normgen.render.learn_figures import png_bytes
 from normgen.service import coach
 from normgen.service import translation_view as TV
+from normgen.service.learn_pngs import picture_png
 from normgen.service.lessons import lesson_markdown, lessons
 from normgen.service.zoo_access import get_index
 from normgen.zoo import agreement, colour, ladder
@@ -210,23 +208,6 @@ def zoo_digest(index: ZooIndex) -> str:
             h.update(name.encode() + b"\0" + f.read_bytes())
             found = True
     return h.hexdigest() if found else ""
-
-
-_PNGS: dict[tuple, bytes] = {}  # this process's Learn pictures (a few, ~60 KB each), by zoo digest and words
-_PNGS_LOCK = threading.Lock()
-
-
-def picture_png(p: Picture, digest: str = "") -> bytes:
-    """The PNG of `p`. With a zoo `digest` it is drawn once per process and kept in memory (keyed by the
-    digest, the picture and its words, and the figures' version): the page is built per visitor's
-    language and tab, and drawing its PNGs takes seconds on 2 cores."""
-    if not digest:
-        return png_bytes(p.fig)
-    key = ("learn", FIGURES_VERSION, digest, p.key, p.alt, p.caption)
-    with _PNGS_LOCK:
-        if key not in _PNGS:
-            _PNGS[key] = png_bytes(p.fig)
-        return _PNGS[key]
 
 
 def pictures_html(pictures: list[Picture], digest: str = "") -> str:
