@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, make_dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -44,36 +45,6 @@ def check_lambda(name: str, value: float) -> float:
     if not math.isfinite(value) or not 0.0 <= value <= LAMBDA_MAX:
         raise ValueError(f"{name} must be a finite number in [0, {LAMBDA_MAX:g}], got {value!r}")
     return value
-
-
-@dataclass(frozen=True)
-class RegConfig:
-    l1: float = 0.0  # lambda_1 * sum |w|
-    l2: float = 0.0  # lambda_2 * sum w^2
-    group: float = 0.0  # lambda_g * sum over output filters ||W_f||_2 (group lasso)
-    act: float = 0.0  # lambda_act * activation L1 (GAN: mean ink of G(z); VAE: sum |mu|)
-    target: str = "generator"  # a part of the model (its family's `targets()`), or "both"; TrainConfig
-    # checks it against the family
-    variant: str = "loss"  # loss: all in the loss; proximal: L1 as a prox step; decoupled: L2 as AdamW decay
-    layers: str = "all"  # which penalized layers of each targeted part: all | first | last (one CIFAR-10
-    # source penalizes only the generator's first layer, `trainable_variables[0]`, with L1 1e-4)
-
-    def __post_init__(self) -> None:
-        for name in LAMBDAS:
-            object.__setattr__(self, name, check_lambda(name, getattr(self, name)))
-        if self.variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}")
-        if self.target not in TARGETS:
-            raise ValueError(f"target must be one of {', '.join(TARGETS)}; got {self.target!r}")
-        if self.layers not in LAYER_SCOPES:
-            raise ValueError(f"layers must be one of {', '.join(LAYER_SCOPES)}; got {self.layers!r}")
-
-    @property
-    def active(self) -> bool:
-        return any(getattr(self, name) for name in LAMBDAS)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def resolve_target(target: str, part_names: Iterable[str]) -> list[str]:
@@ -183,6 +154,43 @@ PENALTIES: dict[str, PenaltyInfo] = {p.name: p for p in (
                 "Rifai et al. 2011", ink_l1),
 )}
 LAMBDAS: tuple[str, ...] = tuple(PENALTIES)  # every lambda a RegConfig holds, in this order
+
+
+def lambda_fields(kw_only: bool = False) -> list[tuple[str, type, Any]]:
+    """One float field per registered penalty (its λ, default 0), for `dataclasses.make_dataclass`: RegConfig,
+    the zoo's ZooSpec and its index's Entry hold their λ values this way, so a penalty added to PENALTIES
+    reaches the config, the CLI and the zoo without another edit (issue 26)."""
+    return [(name, float, field(default=0.0, kw_only=kw_only)) for name in PENALTIES]
+
+
+class _RegConfig:
+    """A regularizer: one λ per registered penalty (PENALTIES: l1 = λ·Σ|w|, l2 = λ·Σw², group = group lasso over
+    output filters, act = activation L1), the part it acts on (`target`: a part of the model, or "both";
+    TrainConfig checks it against the family), the update rule (`variant`: loss | proximal | decoupled) and
+    which penalized layers of each targeted part (`layers`: all | first | last; one CIFAR-10 source penalizes
+    only the generator's first layer, `trainable_variables[0]`, with L1 1e-4)."""
+
+    def __post_init__(self) -> None:
+        for name in LAMBDAS:
+            object.__setattr__(self, name, check_lambda(name, getattr(self, name)))
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}")
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {', '.join(TARGETS)}; got {self.target!r}")
+        if self.layers not in LAYER_SCOPES:
+            raise ValueError(f"layers must be one of {', '.join(LAYER_SCOPES)}; got {self.layers!r}")
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, name) for name in LAMBDAS)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+RegConfig = make_dataclass(
+    "RegConfig", [*lambda_fields(), ("target", str, "generator"), ("variant", str, "loss"), ("layers", str, "all")],
+    bases=(_RegConfig,), frozen=True, namespace={"__module__": __name__, "__doc__": _RegConfig.__doc__})
 
 
 @dataclass(frozen=True)

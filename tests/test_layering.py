@@ -15,6 +15,7 @@ Layers, bottom to top (a module may import its own layer and those below):
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -198,24 +199,44 @@ def test_no_module_is_over_the_line_budget():
     assert not over, f"modules over {LINE_BUDGET} lines: " + ", ".join(f"{path} ({n})" for n, path in over)
 
 
-def test_importing_the_cli_builds_no_zoo_spec():
-    """A penalty added in regularizers.py alone (no ZooSpec field for it yet) leaves `import normgen.cli`
-    working: the zoo grid's specs are built when asked for, never at import (normgen.zoo.small_data's
-    build command included). The same process shows the patch has teeth: building the grid then fails."""
-    code = ("import dataclasses\n"
-            "import normgen.regularizers as R\n"
-            "R.PENALTIES['extra'] = dataclasses.replace(R.PENALTIES['l2'], name='extra')\n"
-            "R.LAMBDAS = tuple(R.PENALTIES)\n"
-            "import normgen.cli\n"
-            "from normgen.zoo import spec\n"
-            "try:\n"
-            "    spec.spec()\n"
-            "except AttributeError as exc:\n"
-            "    print('grid refused:', exc)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=PKG.parent)
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert "grid refused:" in out.stdout and "extra" in out.stdout, out.stdout
+def test_a_penalty_added_in_regularizers_alone_reaches_the_cli_the_config_and_the_zoo(tmp_path):
+    """Issue 26's recipe, done for real: a copy of the package whose regularizers.py gains one PenaltyInfo (Σw⁴,
+    through the L2 function on w²) and nothing else. Its CLI offers --l4 and trains with it (the checkpoint's
+    config holds the λ), the zoo's spec builds and a ZooSpec carries it in its id and regularizer, and an index
+    row written before the penalty existed reads λ 0."""
+    import shutil
 
+    shutil.copytree(PKG, tmp_path / "normgen", ignore=shutil.ignore_patterns("__pycache__"))
+    reg = tmp_path / "normgen" / "regularizers.py"
+    text = reg.read_text()
+    anchor = "    PenaltyInfo(\"act\","
+    assert anchor in text
+    added = ("    PenaltyInfo('l4', 'L4', 'λ·Σw⁴', 'weights', 'a test', l2_penalty,\n"
+             "                lambda layers, lead: l2_penalty((w * w for w, _ in layers), lead)),\n")
+    reg.write_text(text.replace(anchor, added + anchor, 1))
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    run = lambda *args: subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=300,  # noqa: E731
+                                       cwd=tmp_path, env=env)
+    helped = run("-m", "normgen", "train", "--help")
+    assert helped.returncode == 0 and "--l4 L4" in helped.stdout and "λ·Σw⁴" in helped.stdout, helped.stderr[-2000:]
+    trained = run("-m", "normgen", "train", "--model", "gan", "--dataset", "shapes", "--steps", "3", "--l4", "1e-2",
+                  "--out", str(tmp_path / "run"), "--quiet")
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    code = ("import glob, json\n"
+            "from normgen.checkpoints import load\n"
+            "from normgen.zoo.index import Entry\n"
+            "from normgen.zoo.spec import ZooSpec, spec\n"
+            "ck = load(glob.glob('run/*.safetensors')[0])\n"
+            "s = ZooSpec('gan', 'mnist', 1, 'l4', l4=1e-3)\n"
+            "row = {k: v for k, v in s.to_dict().items() if k != 'l4'}\n"
+            "row.update(device='cpu', wall_s=1.0, sha256='0' * 64, steps=10)\n"
+            "print(json.dumps({'cfg': ck.config.reg.l4, 'specs': len(spec()), 'id': s.id, 'reg': s.reg.l4,\n"
+            "                  'old_row': Entry.from_dict(row).l4}))\n")
+    got = run("-c", code)
+    assert got.returncode == 0, got.stderr[-3000:]
+    out = json.loads(got.stdout.strip().splitlines()[-1])
+    assert out["cfg"] == 1e-2 and out["specs"] > 100 and "-l4=0.001-" in out["id"] and out["reg"] == 1e-3
+    assert out["old_row"] == 0.0
 
 SERVER = ("normgen.service", "normgen.classroom.store")  # runtime state's home: the server wing and the class store
 _MUTATORS = {"append", "update", "pop", "clear", "setdefault", "move_to_end", "popitem", "add", "discard", "extend",

@@ -21,13 +21,13 @@ import json
 import math
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, make_dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from normgen import __version__
 from normgen.models.config import default_model_config
-from normgen.regularizers import LAMBDAS
+from normgen.regularizers import LAMBDAS, lambda_fields
 
 ZOO_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 ZOO_ENV = "NORMGEN_ZOO"
@@ -59,33 +59,15 @@ def family_dropout(model: str) -> float:
         return 0.0
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One checkpoint of the zoo, as listed in the index."""
-
-    id: str
-    file: str  # relative to the zoo root
-    model: str  # gan | vae | cgan
-    dataset: str  # shapes | mnist | fashion
-    g_norm: str  # generator / decoder normalization: none | batch
-    d_norm: str  # discriminator normalization: none | spectral
-    target: str  # which weights were penalized: generator | discriminator | both | encoder | decoder
-    variant: str  # loss | proximal | decoupled
-    l1: float
-    l2: float
-    group: float
-    act: float
-    seed: int
-    steps: int
-    device: str
-    wall_s: float
-    sha256: str
-    train_size: int = 0  # training images: 0 = the whole training split, N = a class-balanced subset
-    dropout: float = 0.0  # dropout rate (the discriminator / the VAE): a regularizer beside the penalties
-    parts: list[str] = field(default_factory=list)  # what the file stores
-    metrics: dict[str, Any] = field(default_factory=dict)  # judge metrics (normgen.eval.quality.evaluate)
-    weights: dict[str, Any] = field(default_factory=dict)  # stored part -> weight statistics of the file
-    extra: dict[str, Any] = field(default_factory=dict)  # other index keys (status, recipe, tag, ...)
+class _Entry:
+    """One checkpoint of the zoo, as listed in the index (Entry below): id, file (relative to the zoo root),
+    model, dataset, g_norm (the generator's / decoder's normalization: none | batch), d_norm (the
+    discriminator's: none | spectral), target (which weights were penalized), variant (loss | proximal |
+    decoupled), one λ per registered penalty (keyword-only; regularizers.lambda_fields), seed, steps, device,
+    wall_s, sha256, train_size (0 = the whole training split, N = a class-balanced subset), dropout (the
+    discriminator's / the VAE's), parts (what the file stores), metrics (judge metrics,
+    normgen.eval.quality.evaluate), weights (stored part -> weight statistics of the file) and extra (other
+    index keys: status, recipe, tag, ...)."""
 
     @property
     def is_baseline(self) -> bool:
@@ -109,18 +91,28 @@ class Entry:
     def from_dict(cls, d: dict[str, Any]) -> Entry:
         """Build from an index row; keys that are not fields are kept in `extra`."""
         names = {f.name for f in fields(cls)} - {"extra"}
-        optional = ("parts", "metrics", "weights", "train_size", "dropout")  # the last two came later
+        # added later: train_size and dropout, and a penalty registered after the row was written (its λ reads 0)
+        optional = ("parts", "metrics", "weights", "train_size", "dropout", *LAMBDAS)
         missing = [n for n in names if n not in d and n not in optional]
         if missing:
             raise ValueError(f"index entry {d.get('id', '?')!r} lacks fields {sorted(missing)}")
         kw: dict[str, Any] = {k: v for k, v in d.items() if k in names}
         kw["extra"] = {k: v for k, v in d.items() if k not in names}
         for k in (*LAMBDAS, "wall_s"):
-            kw[k] = float(kw[k])
+            kw[k] = float(kw.get(k, 0.0))
         kw["seed"], kw["steps"] = int(kw["seed"]), int(kw["steps"])
         kw["train_size"], kw["dropout"] = int(kw.get("train_size", 0)), float(kw.get("dropout", 0.0))
         kw["parts"] = list(kw.get("parts", []))
         return cls(**kw)
+
+
+Entry = make_dataclass("Entry", [
+    ("id", str), ("file", str), ("model", str), ("dataset", str), ("g_norm", str), ("d_norm", str), ("target", str),
+    ("variant", str), *lambda_fields(kw_only=True), ("seed", int), ("steps", int), ("device", str), ("wall_s", float),
+    ("sha256", str), ("train_size", int, 0), ("dropout", float, 0.0), ("parts", list, field(default_factory=list)),
+    ("metrics", dict, field(default_factory=dict)), ("weights", dict, field(default_factory=dict)),
+    ("extra", dict, field(default_factory=dict))], bases=(_Entry,), frozen=True,
+    namespace={"__module__": __name__, "__doc__": _Entry.__doc__})
 
 
 def _matches(entry: Entry, key: str, want: Any) -> bool:

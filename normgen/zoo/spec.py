@@ -28,13 +28,13 @@ zoo stops at 6. `zoo build --dry-run --priority K` prints the projection.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, make_dataclass, replace
 
 from normgen.config import TrainConfig, make_config
 from normgen.data import dataset_info
 from normgen.models import MODEL_NAMES, family
 from normgen.models.config import default_model_config
-from normgen.regularizers import LAMBDAS, RegConfig
+from normgen.regularizers import LAMBDAS, RegConfig, lambda_fields
 
 # --- the lambda grid (the lead tunes these after a GPU sweep) -----------------------------------
 L1_AXIS = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3)
@@ -134,34 +134,18 @@ COLOUR_L1 = (1e-5, 1e-3)  # the rest of the generator's L1 and L2 axes (priority
 COLOUR_L2 = (1e-3, 1e-1)
 
 
-@dataclass(frozen=True)
-class ZooSpec:
-    """One entry to train: the model, the regularizer, the seed, and its build priority."""
+class _ZooSpec:
+    """One entry to train: the model, the regularizer, the seed, and its build priority.
 
-    model: str
-    dataset: str
-    priority: int
-    tag: str  # baseline | l1 | l2 | break | enet | key | bn | target | proximal | decoupled | group
-    g_norm: str = "none"
-    d_norm: str = "none"
-    target: str = ""  # "" = the family's sampler part (GANs: generator, VAE: decoder)
-    variant: str = "loss"
-    l1: float = 0.0
-    l2: float = 0.0
-    group: float = 0.0
-    act: float = 0.0
-    seed: int = 0
-    train_size: int = 0  # 0 = the whole training split; N = a class-balanced subset (data seed 0)
-    dropout: float = 0.0
-    steps: int = 0  # 0 = the family's STEPS
-    lambda_cyc: float = 10.0  # the cycle GAN's λ_cyc and cycle norm (ModelConfig); in the id of a translator only
-    cycle_norm: str = "l1"
-    loss: str = "ns"  # TrainConfig.loss: ns | wgan
-    lipschitz: str = "none"  # TrainConfig.lipschitz: none | clip | gp
-    layers: str = "all"  # RegConfig.layers: which layers of the target the penalty acts on
-    n_critic: int = 1  # TrainConfig.n_critic: discriminator updates per generator update
-    float32: bool = False  # stored in float32 whatever the build's precision (float16 flushes weights below
-    # 6e-8 to 0, so a file could differ from the model its numbers describe; the colour block, issue 24)
+    Fields (ZooSpec below): model, dataset, priority, tag (baseline | l1 | l2 | break | enet | key | bn | target |
+    proximal | decoupled | group ...), g_norm, d_norm, target ("" = the family's sampler part: GANs' generator,
+    the VAE's decoder), variant, one λ per registered penalty (regularizers.lambda_fields), seed, train_size
+    (0 = the whole training split; N = a class-balanced subset, data seed 0), dropout, steps (0 = the family's
+    STEPS), the cycle GAN's lambda_cyc and cycle_norm (in a translator's id only), loss and lipschitz
+    (TrainConfig's: ns | wgan, none | clip | gp | sn), layers (RegConfig's), n_critic (discriminator updates per
+    generator update) and float32 (stored in float32 whatever the build's precision: float16 flushes weights
+    below 6e-8 to 0, so a file could differ from the model its numbers describe; the colour block, issue 24).
+    """
 
     def __post_init__(self) -> None:
         if not self.target:
@@ -181,6 +165,7 @@ class ZooSpec:
              f"-l1={self.l1:g}-l2={self.l2:g}-g={self.group:g}")
         if self.act:
             s += f"-a={self.act:g}"
+        s += "".join(f"-{k}={getattr(self, k):g}" for k in LAMBDAS if k not in ID_LAMBDAS and getattr(self, k))
         if self.d_norm != default_model_config(self.model).d_norm:
             s += f"-d={self.d_norm}"
         if self.dropout != default_model_config(self.model).dropout:
@@ -204,7 +189,7 @@ class ZooSpec:
     @property
     def is_baseline(self) -> bool:
         return (not any(getattr(self, k) for k in LAMBDAS) and self.dropout == default_model_config(self.model).dropout
-                and (self.lambda_cyc, self.cycle_norm) == (ZooSpec.lambda_cyc, ZooSpec.cycle_norm))
+                and (self.lambda_cyc, self.cycle_norm) == (type(self).lambda_cyc, type(self).cycle_norm))
 
     def config(self, steps: int | None = None) -> TrainConfig:
         """The TrainConfig of this entry (make_config's per-model defaults + this regularizer)."""
@@ -220,6 +205,16 @@ class ZooSpec:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "id": self.id, "file": self.file}
+
+
+ZooSpec = make_dataclass("ZooSpec", [
+    ("model", str), ("dataset", str), ("priority", int), ("tag", str), ("g_norm", str, "none"), ("d_norm", str, "none"),
+    ("target", str, ""), ("variant", str, "loss"), *lambda_fields(), ("seed", int, 0), ("train_size", int, 0),
+    ("dropout", float, 0.0), ("steps", int, 0), ("lambda_cyc", float, 10.0), ("cycle_norm", str, "l1"),
+    ("loss", str, "ns"), ("lipschitz", str, "none"), ("layers", str, "all"), ("n_critic", int, 1),
+    ("float32", bool, False)], bases=(_ZooSpec,), frozen=True,
+    namespace={"__module__": __name__, "__doc__": _ZooSpec.__doc__})
+ID_LAMBDAS = {"l1": "l1", "l2": "l2", "group": "g", "act": "a"}  # how the first penalties are spelled in an id
 
 
 def _core(model: str, dataset: str, priority: int, **kw) -> list[ZooSpec]:
