@@ -41,6 +41,9 @@ class TrainConfig:
     gp: float = 10.0  # gradient-penalty weight (Gulrajani et al. 2017 use 10)
     n_critic: int = 1  # discriminator updates per generator update (WGAN-GP as published: 5, Gulrajani et al.
     # 2017, Algorithm 1); a "step" is one generator update
+    ema: float = 0.0  # decay of a moving average of the sampling part's weights (0 = none; normgen.engine.averaging):
+    # the run ends with the average, its batch-norm statistics measured again
+    ema_start: int = 500  # the step the average starts from
 
     def __post_init__(self) -> None:
         info = dataset_info(self.dataset)
@@ -93,6 +96,12 @@ class TrainConfig:
             raise ValueError(f"n_critic must be an integer in [1, 10], got {self.n_critic!r}")
         if self.n_critic > 1 and not fam.adversarial:
             raise ValueError(f"the {fam.label} has no discriminator: n_critic applies to the GANs only")
+        if not (isinstance(self.ema, (int, float)) and 0 <= self.ema < 1):
+            raise ValueError(f"ema must be 0 (off) or a decay in (0, 1), got {self.ema!r}")
+        if self.ema and fam.translates:
+            raise ValueError(f"the {fam.label} translates images: ema averages a generator that samples from noise")
+        if not (isinstance(self.ema_start, int) and 0 <= self.ema_start <= MAX_STEPS):
+            raise ValueError(f"ema_start must be an integer in [0, {MAX_STEPS}], got {self.ema_start!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -159,7 +168,8 @@ def reproduce_command(cfg: TrainConfig, init: str | None = None, out: str | None
              ("--train-size", cfg.train_size, base.train_size), ("--data-seed", cfg.data_seed, base.data_seed),
              ("--loss", cfg.loss, base.loss), ("--lipschitz", cfg.lipschitz, base.lipschitz),
              ("--clip", cfg.clip, base.clip), ("--gp", cfg.gp, base.gp), ("--n-critic", cfg.n_critic, base.n_critic),
-             ("--layers", r.layers, base.reg.layers)]
+             ("--layers", r.layers, base.reg.layers), ("--ema", cfg.ema, base.ema),
+             ("--ema-start", cfg.ema_start if cfg.ema else base.ema_start, base.ema_start)]
     pairs += [(f"--{k.replace('_', '-')}", getattr(cfg.model, k), getattr(base.model, k))  # the cycle GAN's
               for k in ("lambda_cyc", "lambda_id", "cycle_norm", "domains")]
     for flag, v, d in pairs:

@@ -82,6 +82,11 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=None, help="Adam lr (default: 1e-3)")
     t.add_argument("--lr-d", type=float, default=0.0, help="discriminator lr (default: = --lr)")
+    t.add_argument("--ema", type=float, default=TrainConfig.ema, metavar="DECAY",
+                   help="end with a moving average of the generator's weights (e.g. 0.99), its batch-norm "
+                        "statistics measured again (default 0: the last weights)")
+    t.add_argument("--ema-start", type=int, default=TrainConfig.ema_start, help="the step the average starts from "
+                   f"(default {TrainConfig.ema_start})")
     t.add_argument("--log-every", type=int, default=50)
     t.add_argument("--sample-every", type=int, default=250)
     t.add_argument("--init", default=None, metavar="CHECKPOINT",
@@ -132,7 +137,7 @@ def config_from_args(a: argparse.Namespace) -> TrainConfig:
     kw = dict(steps=a.steps, max_seconds=a.seconds, seed=a.seed, batch_size=a.batch_size,
               lr_d=a.lr_d, log_every=a.log_every, sample_every=a.sample_every, train_size=a.train_size,
               data_seed=a.data_seed, loss=a.loss, lipschitz=a.lipschitz, clip=a.clip, gp=a.gp,
-              n_critic=a.n_critic)
+              n_critic=a.n_critic, ema=a.ema, ema_start=a.ema_start)
     if a.lr is not None:
         kw["lr"] = a.lr
     return make_config(a.model, a.dataset, model_overrides=mo, reg=reg, **kw)

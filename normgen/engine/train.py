@@ -19,6 +19,7 @@ import torch
 from normgen import losses
 from normgen.config import TrainConfig
 from normgen.data import Dataset, load_dataset
+from normgen.engine.averaging import WeightAverage, recalibrate_batchnorm
 from normgen.engine.live_lambdas import LiveLambdas
 from normgen.engine.sampling import sample as fixed_samples
 from normgen.eval.metrics import flat_weight_stats
@@ -316,6 +317,8 @@ def train(
     history: list[dict[str, float]] = []
     good_state = copy.deepcopy(t.model.state_dict())
     good_step, status, message = 0, "finished", ""
+    sampler = family(cfg.model.name).sampler_part
+    average: WeightAverage | None = None  # cfg.ema: the sampling part's moving average (normgen.engine.averaging)
     # dropout masks are the only draws from torch's global RNG in a step: seed it, privately, so a run
     # with dropout is as reproducible as one without
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -333,6 +336,10 @@ def train(
                 apply_reg(t, reg)
             out = step_fn(t)
             step += 1
+            if average is not None:
+                average.update()
+            elif cfg.ema and step >= cfg.ema_start:
+                average = WeightAverage(t.model.parts[sampler], cfg.ema)
             if step % cfg.log_every and step != cfg.steps:
                 continue
             # one host sync per log interval: read, check, snapshot
@@ -354,6 +361,9 @@ def train(
                 want = step % cfg.sample_every < cfg.log_every or step == cfg.steps
                 samples = fixed_samples(t.model, cfg.n_samples, cfg.seed) if want else None
                 progress(Progress(step, cfg.steps, record["time"], record, samples, t.model))
+    if average is not None and status != "diverged":
+        average.apply()
+        recalibrate_batchnorm(t.model, sampler, cfg.seed)
     t.model.eval()
     elapsed = time.perf_counter() - start
     if status == "finished" and not message:
