@@ -202,8 +202,8 @@ def test_no_module_is_over_the_line_budget():
 def test_a_penalty_added_in_regularizers_alone_reaches_the_cli_the_config_and_the_zoo(tmp_path):
     """Issue 26's recipe, done for real: a copy of the package whose regularizers.py gains one PenaltyInfo (Σw⁴,
     through the L2 function on w²) and nothing else. Its CLI offers --l4 and trains with it (the checkpoint's
-    config holds the λ), the zoo's spec builds and a ZooSpec carries it in its id and regularizer, and an index
-    row written before the penalty existed reads λ 0."""
+    config holds the λ), the zoo's spec builds and a ZooSpec carries it in its id and regularizer, an index
+    row written before the penalty existed reads λ 0, and the shipped entries' recipes still match (no rebuild)."""
     import shutil
 
     shutil.copytree(PKG, tmp_path / "normgen", ignore=shutil.ignore_patterns("__pycache__"))
@@ -230,13 +230,18 @@ def test_a_penalty_added_in_regularizers_alone_reaches_the_cli_the_config_and_th
             "s = ZooSpec('gan', 'mnist', 1, 'l4', l4=1e-3)\n"
             "row = {k: v for k, v in s.to_dict().items() if k != 'l4'}\n"
             "row.update(device='cpu', wall_s=1.0, sha256='0' * 64, steps=10)\n"
+            "from normgen.zoo.build import plan\n"
+            "from normgen.zoo.index import load_index\n"
+            f"index = load_index({str(PKG.parent / 'checkpoints')!r})\n"
+            "grid = [g for g in spec() if g.model == 'gan' and g.dataset == 'mnist' and index.get(g.id)][:3]\n"
+            "states = [state for _, state in plan(index, grid, steps=None, eval_n=2000, half=True)]\n"
             "print(json.dumps({'cfg': ck.config.reg.l4, 'specs': len(spec()), 'id': s.id, 'reg': s.reg.l4,\n"
-            "                  'old_row': Entry.from_dict(row).l4}))\n")
+            "                  'old_row': Entry.from_dict(row).l4, 'shipped': states}))\n")
     got = run("-c", code)
     assert got.returncode == 0, got.stderr[-3000:]
     out = json.loads(got.stdout.strip().splitlines()[-1])
     assert out["cfg"] == 1e-2 and out["specs"] > 100 and "-l4=0.001-" in out["id"] and out["reg"] == 1e-3
-    assert out["old_row"] == 0.0
+    assert out["old_row"] == 0.0 and out["shipped"] == ["ok"] * 3  # the shipped entries need no retraining
 
 SERVER = ("normgen.service", "normgen.classroom.store")  # runtime state's home: the server wing and the class store
 _MUTATORS = {"append", "update", "pop", "clear", "setdefault", "move_to_end", "popitem", "add", "discard", "extend",

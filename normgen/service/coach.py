@@ -24,7 +24,7 @@ from normgen.models import family
 from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.service import lessons as L
 from normgen.service.zoo_access import get_index
-from normgen.zoo import findings as F
+from normgen.zoo import findings
 from normgen.zoo import small_data as SD
 from normgen.zoo import sweep_stats as SS
 from normgen.zoo.coverage import COLLAPSE, collapsed, effective_classes
@@ -261,7 +261,7 @@ def lesson_paths(index: ZooIndex, dataset: str) -> list[Path]:
 
 def paths(index: ZooIndex, dataset: str | None = None) -> list[Path]:
     """Every path: "Start here" first (when the zoo backs it), then the lessons in teaching order."""
-    dataset = dataset or F.pick_dataset(index)
+    dataset = dataset or findings.pick_dataset(index)
     if dataset is None:
         return []
     start = start_path(index, dataset)

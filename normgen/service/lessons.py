@@ -19,7 +19,7 @@ from normgen.data import class_names
 from normgen.models import family
 from normgen.render.figures import fmt_lambda, fmt_num
 from normgen.service import links
-from normgen.zoo import findings as F
+from normgen.zoo import findings
 from normgen.zoo import small_data as SD
 from normgen.zoo import sweep_stats as SS
 from normgen.zoo.coverage import collapsed, coverage_words, effective_classes
@@ -237,7 +237,7 @@ LESSONS: tuple[Callable[[ZooIndex, str], Lesson], ...] = (
 def lessons(index: ZooIndex, dataset: str | None = None) -> list[Lesson]:
     """Every lesson, in teaching order, on `dataset` (default: the grid's first dataset in the zoo, as
     Learn's measurements); a lesson the zoo cannot back says what it lacks."""
-    dataset = dataset or F.pick_dataset(index) or GRID_DATASETS[0]
+    dataset = dataset or findings.pick_dataset(index) or GRID_DATASETS[0]
     return [make(index, dataset) for make in LESSONS]
 
 

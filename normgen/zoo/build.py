@@ -48,6 +48,7 @@ from normgen.eval.metrics import part_totals, sigma_max
 from normgen.eval.quality import evaluate
 from normgen.eval.translation import translation_scores
 from normgen.models import build_model, family
+from normgen.regularizers import LAMBDAS
 from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex, load_index, write_index
 from normgen.zoo.judges import (
     EVAL_N,
@@ -75,7 +76,10 @@ LATER_FIELDS = ((("train_size",), 0), (("data_seed",), 0), (("model", "dropout")
                 (("lipschitz",), "none"), (("clip",), 0.01), (("gp",), 10.0), (("reg", "layers"), "all"),
                 (("model", "lambda_cyc"), 10.0), (("model", "lambda_id"), 0.0), (("model", "cycle_norm"), "l1"),
                 (("model", "domains"), "thin-bold"),  # the colour (issue 15) and the cycle GAN's (issue 16) controls
-                (("n_critic",), 1))  # WGAN-GP's critic steps (issue 24)
+                (("n_critic",), 1),  # WGAN-GP's critic steps (issue 24)
+                (("ema",), 0.0), (("ema_start",), 500),  # the generator's moving average (issue 24)
+                # a penalty registered later (regularizers.PENALTIES): its λ at 0 leaves every recipe as it was
+                *((("reg", name), 0.0) for name in LAMBDAS if name not in ("l1", "l2", "group", "act")))
 
 
 def recipe_hash(cfg_dict: dict, eval_n: int, half: bool, judge_sha: str) -> str:

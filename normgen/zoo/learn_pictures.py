@@ -15,7 +15,7 @@ from normgen.models import SAMPLE_MODELS, family
 from normgen.regularizers import PENALTIES
 from normgen.render import learn_figures as LF
 from normgen.render.figures import fmt_lambda, fmt_num
-from normgen.zoo import findings as F
+from normgen.zoo import findings
 from normgen.zoo import small_data as SD
 from normgen.zoo import sweep_stats as SS
 from normgen.zoo import sweeps as S
@@ -82,7 +82,8 @@ def penalty_pictures(index: ZooIndex, model: str, dataset: str) -> list[Picture]
             + (f" Samples collapse for {', '.join(coll)}." if coll else "")
             + (f" The shaded band is the baseline's seed spread, {fmt_num(band[0])} to {fmt_num(band[1])}."
                if band else "")))
-    claim = next((s for s in F.l2_findings(index, model, dataset) if s.startswith("*Textbook claim: L2 regul")), "")
+    claim = next((s for s in findings.l2_findings(index, model, dataset)
+                  if s.startswith("*Textbook claim: L2 regul")), "")
     out[-1].caption = claim
     return out
 
@@ -187,7 +188,7 @@ def small_data_pictures(index: ZooIndex) -> list[Picture]:
 
 def all_pictures(index: ZooIndex, dataset: str | None = None) -> dict[str, list[Picture]]:
     """The pictures of every Learn section: 'penalties' (per family), 'batchnorm', 'variants', 'small'."""
-    dataset = dataset or F.pick_dataset(index)
+    dataset = dataset or findings.pick_dataset(index)
     if dataset is None:
         return {}
     have = {e.model for e in index.entries}
