@@ -139,6 +139,24 @@ GAN_LOSSES: dict[str, GanLoss] = {g.name: g for g in (
 LIPSCHITZ: dict[str, str] = {"none": "no constraint", "clip": "weight clipping (WGAN)",
                              "gp": "gradient penalty (WGAN-GP)", "sn": "spectral normalization (SN-GAN)"}
 
+# the adversarial loss as one setting (Explore's and Train's Loss control): name -> (TrainConfig.loss,
+# TrainConfig.lipschitz), the Lipschitz ladder on D (none, clipping, gradient penalty, spectral norm); a control's
+# option text, and the words a sentence uses
+LOSS_SETTINGS: dict[str, tuple[str, str]] = {"ns": ("ns", "none"), "wgan-clip": ("wgan", "clip"),
+                                             "wgan-gp": ("wgan", "gp"), "wgan": ("wgan", "none"), "sn": ("ns", "sn")}
+LOSS_SETTING_LABELS = {"ns": "non-saturating (standard)", "wgan-clip": "Wasserstein + weight clipping (c = 0.01)",
+                       "wgan-gp": "Wasserstein + gradient penalty (10, 5 critic steps)",
+                       "wgan": "Wasserstein, no constraint (diverges)",
+                       "sn": "non-saturating + spectral norm on D (σ_max = 1)"}
+LOSS_SETTING_WORDS = {"ns": "non-saturating", "wgan-clip": "Wasserstein + weight clipping",
+                      "wgan-gp": "Wasserstein + gradient penalty", "wgan": "Wasserstein, no constraint",
+                      "sn": "spectral norm on D"}
+
+
+def loss_setting(loss: str, lipschitz: str) -> str | None:
+    """The LOSS_SETTINGS name of a (TrainConfig.loss, TrainConfig.lipschitz) pair (None: not one of them)."""
+    return next((k for k, v in LOSS_SETTINGS.items() if v == (loss, lipschitz)), None)
+
 
 def gan_loss(name: str) -> GanLoss:
     """The adversarial loss `name`; an unknown name raises with the valid ones."""

@@ -12,12 +12,13 @@ import torch
 
 from normgen.data import class_names
 from normgen.eval.metrics import flat_weights, model_weight_stats
+from normgen.losses import LOSS_SETTINGS
 from normgen.models import family
 from normgen.regularizers import resolve_target
 from normgen.render.bars_svg import class_bars_svg, layer_norms_svg
 from normgen.render.weight_svg import counts, slice_axes, weight_histogram_svg
 from normgen.service.explore_images import lru_put
-from normgen.service.inputs import LOSSES, InputError
+from normgen.service.inputs import InputError
 from normgen.service.report import totals
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex
@@ -143,7 +144,7 @@ def shown_parts(e: Entry) -> list[str]:
     trained with another adversarial loss and no penalty, the parts its Lipschitz constraint acts on (the
     ones sampling does not need: the discriminator, whose weights clipping keeps in [-c, c])."""
     fam = family(e.model)
-    if e.is_baseline and e.setting[:2] != LOSSES["ns"] and fam.adversarial:
+    if e.is_baseline and e.setting[:2] != LOSS_SETTINGS["ns"] and fam.adversarial:
         return [p for p in fam.part_names if p not in fam.sampler_parts]
     if e.is_baseline:
         return [fam.sampler_part]

@@ -10,8 +10,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from normgen.losses import LOSS_SETTING_WORDS, LOSS_SETTINGS, loss_setting
 from normgen.regularizers import variant_label
-from normgen.service.inputs import LOSS_SHORT, LOSSES, dataset_label, loss_name, model_label
+from normgen.service.inputs import dataset_label, model_label
 from normgen.service.report import describe, lambda_terms
 from normgen.service.requests import ExploreQuery
 from normgen.zoo.index import Entry, ZooIndex, family_dropout
@@ -33,7 +34,7 @@ def select(index: ZooIndex, q: ExploreQuery) -> Selection:
     own rules (`ZooIndex.nearest` / `baseline`) among the L1 / L2 (and dropout) entries trained on
     `train_size` images (0 = all): the exact setting, else the nearest in log-lambda at that dropout
     rate (relaxing variant, then target); the baseline of the same size most like it. A size or a
-    dropout rate the zoo lacks falls back to one it has, with a note. `loss` (an inputs.LOSSES name)
+    dropout rate the zoo lacks falls back to one it has, with a note. `loss` (an losses.LOSS_SETTINGS name)
     other than the non-saturating one selects the entries trained with it (`_select_loss`). The noise
     seed of `q` plays no part."""
     model, dataset, g_norm, l1, l2, target, variant = q.model, q.dataset, q.g_norm, q.l1, q.l2, q.target, q.variant
@@ -66,12 +67,12 @@ def select(index: ZooIndex, q: ExploreQuery) -> Selection:
                      f"showing '{norms[0]}' instead.")
         g_norm = norms[0]
     where = {**l1_l2, "g_norm": g_norm}
-    setting = (*LOSSES[loss], "all")
+    setting = (*LOSS_SETTINGS[loss], "all")
     if loss != "ns":
         if any(e.setting == setting for e in index.find(**where)):
             return _select_loss(index, where, setting, l1, l2, target, variant, dropout, notes)
         notes.append(f"The zoo has no {model_label(model)} on {dataset_label(dataset)} trained with the "
-                     f"{LOSS_SHORT[loss]} loss; showing the {LOSS_SHORT['ns']} loss.")
+                     f"{LOSS_SETTING_WORDS[loss]} loss; showing the {LOSS_SETTING_WORDS['ns']} loss.")
     if l1 == 0 and l2 == 0 and dropout == family_dropout(model):
         sel = index.baseline(**where)
         if sel is None:
@@ -107,7 +108,7 @@ def _select_loss(index: ZooIndex, where: dict[str, Any], setting: tuple[str, str
     """Another adversarial loss: its entry nearest the asked λ (its λ = 0 entry when it has no penalized
     one), beside the non-saturating baseline of the same seed where there is one, so the baseline's seed
     spread is the yardstick for the loss as for a penalty."""
-    words = LOSS_SHORT[loss_name(*setting[:2]) or "ns"]
+    words = LOSS_SETTING_WORDS[loss_setting(*setting[:2]) or "ns"]
     own = [e for e in index.find(**where) if e.setting == setting]
     sel = index.nearest(l1=l1, l2=l2, relax=("variant", "target"), target=target, variant=variant,
                         dropout=dropout, setting=setting, **where) if (l1 or l2) else None

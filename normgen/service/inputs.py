@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from normgen.data import DATASETS, dataset_info
-from normgen.losses import CYCLE_NORMS
+from normgen.losses import CYCLE_NORMS, LOSS_SETTINGS
 from normgen.models import FAMILIES, MODEL_NAMES, family
 from normgen.models import SAMPLE_MODELS as _SAMPLE_MODELS
 from normgen.models.config import G_NORMS, LAMBDA_CYC_MAX, ModelConfig
@@ -233,29 +233,9 @@ def parse_dropout(value: Any) -> float:
     return parse_float("dropout (a rate; 0 = off)", value, 0.0, DROPOUT_MAX)
 
 
-# the adversarial loss as one control: name -> (TrainConfig.loss, TrainConfig.lipschitz), and its text
-# (the Lipschitz ladder on D: none, clipping, gradient penalty, spectral norm; Explore shows the ones the zoo has)
-LOSSES: dict[str, tuple[str, str]] = {"ns": ("ns", "none"), "wgan-clip": ("wgan", "clip"),
-                                      "wgan-gp": ("wgan", "gp"), "wgan": ("wgan", "none"), "sn": ("ns", "sn")}
-LOSS_LABELS = {"ns": "non-saturating (standard)", "wgan-clip": "Wasserstein + weight clipping (c = 0.01)",
-               "wgan-gp": "Wasserstein + gradient penalty (10, 5 critic steps)",
-               "wgan": "Wasserstein, no constraint (diverges)",
-               "sn": "non-saturating + spectral norm on D (σ_max = 1)"}
-
-
-LOSS_SHORT = {"ns": "non-saturating", "wgan-clip": "Wasserstein + weight clipping",
-              "wgan-gp": "Wasserstein + gradient penalty", "wgan": "Wasserstein, no constraint",
-              "sn": "spectral norm on D"}  # Explore's words
-
-
-def loss_name(loss: str, lipschitz: str) -> str | None:
-    """The LOSSES name of a (TrainConfig.loss, TrainConfig.lipschitz) pair (None: not one of them)."""
-    return next((k for k, v in LOSSES.items() if v == (loss, lipschitz)), None)
-
-
 def check_loss(value: Any) -> str:
-    """One of LOSSES (the GAN families' adversarial loss and Lipschitz constraint)."""
-    return check_choice("loss", value, LOSSES)
+    """One of LOSS_SETTINGS (the GAN families' adversarial loss and Lipschitz constraint)."""
+    return check_choice("loss", value, LOSS_SETTINGS)
 
 
 # a translator's own controls (the cycle GAN: normgen.models.config.ModelConfig's lambda_cyc, lambda_id,

@@ -14,10 +14,11 @@ from typing import Any
 
 from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO, summarize
 from normgen.eval.ruler import placement, rung_label
+from normgen.losses import LOSS_SETTING_WORDS, loss_setting
 from normgen.models import family
 from normgen.regularizers import LAMBDAS, PENALTIES, VARIANTS, variant_label
 from normgen.render.figures import fmt_lambda
-from normgen.service.inputs import LOSS_SHORT, dataset_label, loss_name, model_label
+from normgen.service.inputs import dataset_label, model_label
 from normgen.zoo import coverage
 from normgen.zoo.colour import sigma_words
 from normgen.zoo.index import Entry, ZooIndex, family_dropout
@@ -76,8 +77,8 @@ def dropout_term(e: Entry) -> str:
 def loss_term(e: Entry) -> str:
     """'Wasserstein + weight clipping' for an entry trained with another adversarial loss than the
     non-saturating one ('' for that one)."""
-    name = loss_name(*e.setting[:2])
-    return "" if name in (None, "ns") else LOSS_SHORT[name]
+    name = loss_setting(*e.setting[:2])
+    return "" if name in (None, "ns") else LOSS_SETTING_WORDS[name]
 
 
 def describe(e: Entry, loss: bool = True) -> str:

@@ -31,7 +31,7 @@ LATER = {"train_size": 0, "dropout": 0.0, "loss": "ns"}  # settings added later:
 @dataclass(frozen=True)
 class ExploreQuery:
     """A checked Explore request (make it with `parse`). `train_size` 0 = every training image; `dropout` 0 =
-    the family's own rate; `loss` an inputs.LOSSES name ("ns" the non-saturating GAN loss)."""
+    the family's own rate; `loss` an losses.LOSS_SETTINGS name ("ns" the non-saturating GAN loss)."""
 
     model: str
     dataset: str

@@ -25,11 +25,11 @@ import torch
 from normgen.checkpoints import Checkpoint, CheckpointError
 from normgen.config import TrainConfig, make_config
 from normgen.data import DATASETS, Dataset, dataset_info, load_dataset
+from normgen.losses import LOSS_SETTINGS
 from normgen.models import GenerativeModel, family
 from normgen.regularizers import RegConfig
 from normgen.service.cpu_share import TRAIN_THREADS
 from normgen.service.inputs import (
-    LOSSES,
     OFFLINE_DATASET,
     InputError,
     check_choice,
@@ -147,10 +147,10 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     l1, l2 = parse_lambda("l1", l1), parse_lambda("l2", l2)
     target, variant, seed = check_target(model, target), check_variant(variant), parse_seed(seed)
     train_size, dropout = parse_train_size(train_size), parse_dropout(dropout)
-    adversarial: dict = dict(zip(("loss", "lipschitz"), LOSSES[check_loss(loss)], strict=True))
+    adversarial: dict = dict(zip(("loss", "lipschitz"), LOSS_SETTINGS[check_loss(loss)], strict=True))
     if adversarial["lipschitz"] == "gp":  # WGAN-GP as published: 5 critic steps per generator step
         adversarial["n_critic"] = 5
-    if LOSSES[loss] != LOSSES["ns"] and not family(model).adversarial:
+    if LOSS_SETTINGS[loss] != LOSS_SETTINGS["ns"] and not family(model).adversarial:
         raise InputError(f"loss {loss!r} needs a discriminator; the {model_label(model)} has none (use ns)")
     start = check_choice("start", start, STARTS)
     device = device or device_name()

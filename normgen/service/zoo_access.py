@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from normgen.service.inputs import LOSSES, SAMPLE_MODELS, loss_name
+from normgen.losses import LOSS_SETTINGS, loss_setting
+from normgen.service.inputs import SAMPLE_MODELS
 from normgen.service.public_text import no_paths
 from normgen.zoo.index import INDEX_NAME, ZooIndex, load_index, zoo_root
 
@@ -82,7 +83,7 @@ def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None =
         "target": index.values("target", **filt),
         "variant": index.values("variant", **filt),
         "seed": index.values("seed", **filt),
-        # the adversarial losses the zoo trained (LOSSES names, in their order): Explore's Loss control
-        "loss": [k for k in LOSSES if k in {loss_name(*e.setting[:2]) for e in index.find(**filt)}] or ["ns"],
+        # the adversarial losses the zoo trained (LOSS_SETTINGS names, in their order): Explore's Loss control
+        "loss": [k for k in LOSS_SETTINGS if k in {loss_setting(*e.setting[:2]) for e in index.find(**filt)}] or ["ns"],
     }
 

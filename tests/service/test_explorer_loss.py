@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from normgen.losses import LOSS_SETTING_WORDS, LOSS_SETTINGS
 from normgen.service import inputs as I
 from normgen.service.explore_figures import shown_parts
 from normgen.service.explore_selection import select
@@ -31,7 +32,7 @@ def index():
 
 def _shipped(index) -> list[str]:
     have = {e.setting[:2] for e in index.find(model="dcgan", dataset="cifar10") if e.setting[2] == "all"}
-    return [k for k, v in I.LOSSES.items() if v in have]
+    return [k for k, v in LOSS_SETTINGS.items() if v in have]
 
 
 def test_the_loss_choice_is_offered_only_where_the_zoo_has_such_entries(index):
@@ -40,12 +41,12 @@ def test_the_loss_choice_is_offered_only_where_the_zoo_has_such_entries(index):
     assert zoo_choices(index, "gan", "mnist")["loss"] == ["ns"]
 
 
-@pytest.mark.parametrize("loss", [k for k in I.LOSSES if k != "ns"])
+@pytest.mark.parametrize("loss", [k for k in LOSS_SETTINGS if k != "ns"])
 def test_each_loss_is_shown_beside_the_non_saturating_baseline_of_its_seed(index, loss):
     if loss not in _shipped(index):
         pytest.skip(f"the shipped zoo has no {loss} entry")
     s = select(index, ExploreQuery.parse(*ARGS, loss))
-    assert s.selected.setting == (*I.LOSSES[loss], "all") and s.baseline.setting == ("ns", "none", "all")
+    assert s.selected.setting == (*LOSS_SETTINGS[loss], "all") and s.baseline.setting == ("ns", "none", "all")
     assert s.baseline.seed == s.selected.seed and s.exact
     assert shown_parts(s.selected) == ["discriminator"]  # what clipping (or the penalty on D's gradient) acts on
     # the baseline's seeds are its own recipe's three, never the other losses
@@ -61,7 +62,7 @@ def test_fd_is_judged_against_the_baseline_seed_spread_by_the_one_rule(index):
         s = select(index, ExploreQuery.parse(*ARGS, loss))
         eff = Effect(stat(seed_entries(index, s.baseline), of("fd")), stat(seed_entries(index, s.selected), of("fd")))
         assert m["beyond"] is eff.beyond and m["difference"] == pytest.approx(eff.diff)
-        assert I.LOSS_SHORT[loss].split(" ")[0] in r.selected_label and "seed-to-seed spread" in r.details
+        assert LOSS_SETTING_WORDS[loss].split(" ")[0] in r.selected_label and "seed-to-seed spread" in r.details
         assert "On this judge's ruler the selected samples land" in r.details  # between real photos and noise
         assert "discriminator's largest singular value per layer" in r.details
 

@@ -71,6 +71,7 @@ from normgen.app.tabs.explore_handlers import (
 from normgen.app.tabs.explore_scrub import enabled as scrub_enabled
 from normgen.app.tabs.explore_scrub import scrub_js, step_js
 from normgen.data import DATASETS
+from normgen.losses import LOSS_SETTINGS
 from normgen.service import inputs as I
 from normgen.service.generalization_view import NEAREST_PROMPT
 from normgen.service.prerender import start_prerender
@@ -107,7 +108,7 @@ class ExploreTab:
     stats: gr.JSON
     train_size: gr.Radio  # training images: 0 = all, N = the zoo's N-image subsets
     dropout: gr.Radio
-    loss: gr.Radio  # the adversarial loss (inputs.LOSSES), shown where the zoo trained more than one
+    loss: gr.Radio  # the adversarial loss (losses.LOSS_SETTINGS), shown where the zoo trained more than one
     nn_button: gr.Button  # nearest training images, on demand
     nn_image: gr.Image
     nn_note: gr.Markdown
@@ -207,7 +208,7 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                     l2_slider = _slider("l2", v2, d["l2"])
                     l2_readout = gr.Markdown(readout("l2", v2, d["l2"]), elem_id="explore-l2-readout",
                                              elem_classes=["readout"])
-                loss = gr.Radio(loss_choices(tuple(I.LOSSES), index, d["model"], d["dataset"]), value=d["loss"],
+                loss = gr.Radio(loss_choices(tuple(LOSS_SETTINGS), index, d["model"], d["dataset"]), value=d["loss"],
                                 label=loss_words(index, d["model"], d["dataset"])[0],
                                 info=loss_words(index, d["model"], d["dataset"])[1], visible=len(d["losses"]) > 1,
                                 elem_id="explore-loss")

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.losses import LOSS_SETTING_WORDS, LOSS_SETTINGS
 from normgen.models import TARGETS, family
 from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS, VARIANTS_INFO
@@ -50,17 +51,17 @@ def _rungs(index: Any, model: str, dataset: str | None) -> list[ladder.Rung]:
     return ladder.ladder(index, dataset)
 
 
-def loss_choices(losses: list[str] | tuple[str, ...] = tuple(I.LOSSES), index: Any = None, model: str = "",
+def loss_choices(losses: list[str] | tuple[str, ...] = tuple(LOSS_SETTINGS), index: Any = None, model: str = "",
                  dataset: str | None = None) -> list[tuple[str, str]]:
-    """The adversarial losses as the Loss control offers them (inputs.LOSSES names). For the colour block
+    """The adversarial losses as the Loss control offers them (losses.LOSS_SETTINGS names). For the colour block
     (issue 24) the control reads as the Lipschitz ladder: the baseline, then each rung the zoo has, bottom to
     top, each with its FD against the baseline's spread and its σ_max per layer, all from the index."""
     rungs = _rungs(index, model, dataset)
     if not rungs:
-        return [(I.LOSS_SHORT[k], k) for k in losses]
+        return [(LOSS_SETTING_WORDS[k], k) for k in losses]
     out = [(ladder.baseline_label(index, dataset or ""), "ns")] if "ns" in losses else []
     out += [(ladder.choice_label(r), r.loss) for r in rungs if r.loss in losses]
-    return out + [(I.LOSS_SHORT[k], k) for k in losses if k not in {v for _, v in out}]  # none left out
+    return out + [(LOSS_SETTING_WORDS[k], k) for k in losses if k not in {v for _, v in out}]  # none left out
 
 
 def loss_words(index: Any = None, model: str = "", dataset: str | None = None) -> tuple[str, str]:

@@ -58,6 +58,7 @@ from normgen.app.tabs.train_view import (
     train_size_presets,
 )
 from normgen.glossary import explain
+from normgen.losses import LOSS_SETTING_LABELS
 from normgen.models import family
 from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS
@@ -103,7 +104,7 @@ class TrainTab:
     train_size: gr.Number  # training images: 0 = all, N = a class-balanced subset of N
     train_size_preset: gr.Radio  # sets train_size
     dropout: gr.Slider
-    loss: gr.Dropdown  # the GANs' adversarial loss and Lipschitz constraint (inputs.LOSSES)
+    loss: gr.Dropdown  # the GANs' adversarial loss and Lipschitz constraint (losses.LOSS_SETTINGS)
     start: gr.Radio
     steps: gr.Slider
     seconds: gr.Slider
@@ -203,7 +204,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                                            elem_id="train-size")
                     dropout = gr.Slider(0.0, I.DROPOUT_MAX, value=0.0, step=0.05, label="Dropout rate (0 = off)",
                                         info=dropout_help(), elem_id="train-dropout")
-                    loss = gr.Dropdown([(v, k) for k, v in I.LOSS_LABELS.items()], value="ns",
+                    loss = gr.Dropdown([(v, k) for k, v in LOSS_SETTING_LABELS.items()], value="ns",
                                        label="Adversarial loss (GANs)", elem_id="train-loss",
                                        info="weight clipping keeps every D weight in [−c, c]: an L∞ bound")
                     seconds = gr.Slider(5, max_seconds, value=min(60, max_seconds), step=5,
