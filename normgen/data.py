@@ -167,6 +167,17 @@ def dataset_info(name: str) -> DatasetInfo:
     return DATASETS[name]
 
 
+def dataset_label(name: str) -> str:
+    """A dataset's label on screen ('your images (cats)' for a folder; the raw name of one this normgen
+    does not know)."""
+    if name in DATASETS:
+        return DATASETS[name].label
+    try:
+        return dataset_info(name).label
+    except ValueError:
+        return name
+
+
 def first_dataset(channels: int) -> str:
     """The first registered dataset read from disk (not made offline) whose images have `channels`."""
     return next(n for n, info in DATASETS.items() if info.folder and info.image_shape[0] == channels)

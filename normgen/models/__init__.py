@@ -11,10 +11,18 @@ from normgen.models.cgan import CGAN
 from normgen.models.config import ModelConfig, default_model_config
 from normgen.models.cyclegan import CycleGAN
 from normgen.models.gan import GAN
-from normgen.models.registry import FAMILIES, MODEL_NAMES, SAMPLE_MODELS, TARGETS, build_model, family
+from normgen.models.registry import (
+    FAMILIES,
+    MODEL_NAMES,
+    SAMPLE_MODELS,
+    TARGETS,
+    build_model,
+    family,
+    model_label,
+)
 from normgen.models.vae import VAE
 
 MODELS = FAMILIES  # the name the tests and older callers use
 
 __all__ = ["FAMILIES", "MODELS", "MODEL_NAMES", "SAMPLE_MODELS", "TARGETS", "GenerativeModel", "ModelConfig",
-           "build_model", "default_model_config", "family", "GAN", "CGAN", "VAE", "CycleGAN"]
+           "build_model", "default_model_config", "family", "model_label", "GAN", "CGAN", "VAE", "CycleGAN"]

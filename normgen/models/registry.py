@@ -29,6 +29,11 @@ def family(name: str) -> type[GenerativeModel]:
         raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(FAMILIES)}") from None
 
 
+def model_label(name: str) -> str:
+    """A family's label on screen (the raw name of a family this normgen does not know)."""
+    return FAMILIES[name].label if name in FAMILIES else name
+
+
 def build_model(cfg: ModelConfig) -> GenerativeModel:
     """Build a model from its config."""
     return family(cfg.name)(cfg)

@@ -19,10 +19,10 @@ from normgen.render.bars_svg import class_bars_svg, layer_norms_svg
 from normgen.render.weight_svg import counts, slice_axes, weight_histogram_svg
 from normgen.service.explore_images import lru_put
 from normgen.service.inputs import InputError
-from normgen.service.report import totals
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex
 from normgen.zoo.readings import in_file
+from normgen.zoo.texts.report import totals
 
 _STATS: OrderedDict[tuple, dict] = OrderedDict()
 STATS_SIZE = 1024  # per-layer weight figures of a file (a few KB each): the whole zoo stays in memory

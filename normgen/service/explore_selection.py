@@ -10,13 +10,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from normgen.data import dataset_label
 from normgen.losses import LOSS_SETTING_WORDS, LOSS_SETTINGS, loss_setting
+from normgen.models import model_label
 from normgen.regularizers import variant_label
-from normgen.service.inputs import dataset_label, model_label
-from normgen.service.report import describe, lambda_terms
 from normgen.service.requests import ExploreQuery
 from normgen.zoo.index import Entry, ZooIndex, family_dropout
 from normgen.zoo.readings import images_words
+from normgen.zoo.texts.report import describe, lambda_terms
 
 
 @dataclass

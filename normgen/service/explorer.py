@@ -23,26 +23,26 @@ import torch
 from PIL import Image
 
 from normgen.checkpoints import CheckpointError
-from normgen.data import dataset_info
+from normgen.data import dataset_info, dataset_label
+from normgen.models import model_label
 from normgen.render.grids import grid_image
 from normgen.service.cpu_share import governor
 from normgen.service.explore_figures import FIG_NAMES, entry_totals, figures, file_dtype, shown_parts
 from normgen.service.explore_images import GRID_SCALE, PNGS, diff_image, entry_samples, grid_size, pair_change
 from normgen.service.explore_selection import Selection, select
-from normgen.service.heldout import panel
-from normgen.service.inputs import dataset_label, model_label
-from normgen.service.report import (
+from normgen.service.requests import ExploreQuery
+from normgen.service.zoo_access import get_index, zoo_problem
+from normgen.zoo.files import public_problem
+from normgen.zoo.index import Entry, ZooIndex
+from normgen.zoo.readings import in_file
+from normgen.zoo.texts.heldout import panel
+from normgen.zoo.texts.report import (
     BASELINE_LABEL,
     BASELINE_LOSS_LABEL,
     describe,
     describe_change,
     size_words,
 )
-from normgen.service.requests import ExploreQuery
-from normgen.service.zoo_access import get_index, zoo_problem
-from normgen.zoo.files import public_problem
-from normgen.zoo.index import Entry, ZooIndex
-from normgen.zoo.readings import in_file
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Generalization pictures and live runs: does a model copy its training images, and how does a finished
 run fit its training images against unseen ones? (Explore's table of the index's numbers is
-normgen.service.report.panel; the measurements are normgen.eval.generalization and eval.quality.vae_scores.)
+normgen.zoo.texts.report.panel; the measurements are normgen.eval.generalization and eval.quality.vae_scores.)
 
 - `nearest_picture` / `nearest_view`: samples next to their nearest training image and their nearest
   held-out image in pixel space, among the same equally large sets the memorization metric uses
@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from normgen.checkpoints import CheckpointError
-from normgen.data import Dataset, DatasetUnavailable
+from normgen.data import Dataset, DatasetUnavailable, dataset_label
 from normgen.engine.sampling import sample
 from normgen.eval.generalization import comparison_sets, generalization, nearest
 from normgen.eval.quality import generate_many, vae_scores
@@ -31,8 +31,6 @@ from normgen.render.figures import fmt_num
 from normgen.render.grids import grid_image, side_by_side
 from normgen.service.explore_images import GRID_SCALE, grid_size, lru_put
 from normgen.service.explore_selection import select
-from normgen.service.heldout import MEMO_WORDS
-from normgen.service.inputs import dataset_label
 from normgen.service.public_text import no_paths
 from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import dataset_status
@@ -41,6 +39,7 @@ from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import load_entry, public_problem
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import metric, pixels
+from normgen.zoo.texts.heldout import MEMO_WORDS
 
 # a live run is scored as the zoo scores its entries (normgen.zoo.judges' EVAL_N samples from noise
 # EVAL_SEED; a test keeps them equal), so a run and a zoo entry of one recipe read the same. Named here:

@@ -14,9 +14,9 @@ import numbers
 import os
 from typing import Any
 
-from normgen.data import DATASETS, dataset_info
+from normgen.data import DATASETS
 from normgen.losses import CYCLE_NORMS, LOSS_SETTINGS
-from normgen.models import FAMILIES, MODEL_NAMES, family
+from normgen.models import MODEL_NAMES, family, model_label
 from normgen.models import SAMPLE_MODELS as _SAMPLE_MODELS
 from normgen.models.config import G_NORMS, LAMBDA_CYC_MAX, ModelConfig
 from normgen.regularizers import LAMBDA_MAX, VARIANTS
@@ -87,23 +87,6 @@ def check_g_norm(g_norm: Any) -> str:
 
 def check_variant(variant: Any) -> str:
     return check_choice("variant", variant, VARIANTS)
-
-
-def model_label(name: str) -> str:
-    """A family's label on screen (the raw name of a family this normgen does not know)."""
-    return FAMILIES[name].label if name in FAMILIES else name
-
-
-def dataset_label(name: str) -> str:
-    """A dataset's label on screen ('your images (cats)' for a folder; the raw name of one this normgen
-    does not know)."""
-    if name in DATASETS:
-        return DATASETS[name].label
-    try:
-        return dataset_info(name).label
-    except ValueError:
-        return name
-
 
 
 def target_choices(model: str) -> tuple[str, ...]:

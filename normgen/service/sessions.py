@@ -26,7 +26,7 @@ from normgen.checkpoints import Checkpoint, CheckpointError
 from normgen.config import TrainConfig, make_config
 from normgen.data import DATASETS, Dataset, dataset_info, load_dataset
 from normgen.losses import LOSS_SETTINGS
-from normgen.models import GenerativeModel, family
+from normgen.models import GenerativeModel, family, model_label
 from normgen.regularizers import RegConfig
 from normgen.service.cpu_share import TRAIN_THREADS
 from normgen.service.inputs import (
@@ -40,7 +40,6 @@ from normgen.service.inputs import (
     check_train_model,
     check_variant,
     env_number,
-    model_label,
     parse_cycle,
     parse_dropout,
     parse_float,

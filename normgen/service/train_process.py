@@ -32,14 +32,13 @@ from typing import Any
 import torch
 
 from normgen.config import TrainConfig
-from normgen.data import Dataset, DatasetUnavailable
+from normgen.data import Dataset, DatasetUnavailable, dataset_label
 from normgen.engine.live_lambdas import LiveLambdas
 from normgen.engine.sampling import translation_rows
 from normgen.engine.train import Progress, TrainResult
 from normgen.models import GenerativeModel, build_model, family
 from normgen.service import train_translation as TT
 from normgen.service.generalization_view import measure_run, run_markdown
-from normgen.service.inputs import dataset_label
 from normgen.service.public_text import no_paths
 from normgen.service.sessions import get_data, get_test_data
 from normgen.service.zerogpu import training_function, zero_gpu

@@ -15,13 +15,12 @@ from typing import Any
 import torch
 
 from normgen.config import TrainConfig
-from normgen.data import Dataset
+from normgen.data import Dataset, dataset_label
 from normgen.domains import split_domains
 from normgen.eval.translation import translation_scores
 from normgen.models import GenerativeModel
 from normgen.render.figures import fmt_num
 from normgen.service import translation_view as TV
-from normgen.service.inputs import dataset_label
 from normgen.zoo.files import load_judge
 from normgen.zoo.index import ZooIndex
 from normgen.zoo.verdicts import Effect, Stat

@@ -13,10 +13,10 @@ from typing import Any
 
 from PIL import Image
 
+from normgen.data import dataset_label
 from normgen.engine.sampling import ROW_LABELS, translation_rows
 from normgen.models import MODEL_NAMES, family
 from normgen.render.grids import grid_image
-from normgen.service.inputs import dataset_label
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.verdicts import Effect, Stat

@@ -13,10 +13,10 @@ from normgen.service import inputs as I
 from normgen.service.explore_figures import shown_parts
 from normgen.service.explore_selection import select
 from normgen.service.explorer import explore
-from normgen.service.report import seed_entries
 from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.zoo.readings import of, stat
+from normgen.zoo.texts.report import seed_entries
 from normgen.zoo.verdicts import Effect
 
 ARGS = ("dcgan", "cifar10", "batch", 0.0, 0.0, "generator", "loss", 0, 0, 0.0)

@@ -25,11 +25,11 @@ from normgen.service import run_estimate, runs, sessions, train_store
 from normgen.service.explore_images import diff_image
 from normgen.service.explorer import explore
 from normgen.service.pace import PaceBook
-from normgen.service.report import spread_verdict
 from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import dataset_status
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import load_index
+from normgen.zoo.texts.report import spread_verdict
 from normgen.zoo.verdicts import Stat
 
 

@@ -34,8 +34,8 @@ from normgen.classroom import experiments as X
 from normgen.classroom.chart import chart_data, csv_text, summary, svg
 from normgen.classroom.results import SIMULATE_ENV, Seat, post_run, simulated_record
 from normgen.classroom.store import ClassError, shared
+from normgen.data import dataset_label
 from normgen.render.figures import fmt_lambda
-from normgen.service import inputs as I
 from normgen.service import workdir
 from normgen.service.server_datasets import dataset_status
 from normgen.service.zoo_access import get_index
@@ -133,7 +133,7 @@ def run_setting(store: Any, data_root: str | None = None) -> tuple:
     except (ClassError, ValueError) as exc:
         raise _refuse(exc) from None
     if dataset_status(data_root).get(exp.dataset) is not None:
-        raise gr.Error(f"{I.dataset_label(exp.dataset)} is not on this server, so this experiment cannot run here.",
+        raise gr.Error(f"{dataset_label(exp.dataset)} is not on this server, so this experiment cannot run here.",
                        title="Class")
     s = exp.setting(m.lam, m.seed)
     return in_order({"tabs": gr.Tabs(selected="train"), **{k: s[k] for k in SETTING}}, ("tabs", *SETTING))

@@ -21,12 +21,13 @@ from typing import Any
 import gradio as gr
 
 from normgen.app.replies import in_order
+from normgen.data import dataset_label
 from normgen.glossary import explain
 from normgen.models import MODEL_NAMES, family
 from normgen.render import figures as plots
 from normgen.service import cycle_sweep as CS
 from normgen.service import links
-from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, SEED_MAX, dataset_label, parse_seed
+from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, SEED_MAX, parse_seed
 from normgen.service.zoo_access import get_index
 from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S

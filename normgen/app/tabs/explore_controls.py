@@ -8,8 +8,9 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.data import dataset_label
 from normgen.losses import LOSS_SETTING_WORDS, LOSS_SETTINGS
-from normgen.models import TARGETS, family
+from normgen.models import TARGETS, family, model_label
 from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS, VARIANTS_INFO
 from normgen.render.figures import fmt_lambda
@@ -81,11 +82,11 @@ def loss_words(index: Any = None, model: str = "", dataset: str | None = None) -
 
 
 def model_choices(models: list[str]) -> list[tuple[str, str]]:
-    return [(I.model_label(m), m) for m in models]
+    return [(model_label(m), m) for m in models]
 
 
 def dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
-    return [(I.dataset_label(d), d) for d in datasets]
+    return [(dataset_label(d), d) for d in datasets]
 
 
 def target_choices(model: str | None) -> list[tuple[str, str]]:

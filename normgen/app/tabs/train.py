@@ -57,6 +57,7 @@ from normgen.app.tabs.train_view import (
     status_text,
     train_size_presets,
 )
+from normgen.data import dataset_label
 from normgen.glossary import explain
 from normgen.losses import LOSS_SETTING_LABELS
 from normgen.models import family
@@ -177,7 +178,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                 model = gr.Dropdown(model_choices(list(I.TRAIN_MODELS)), value=I.DEFAULT_MODEL, label="Model",
                                     elem_id="train-model")
                 cycle = build_cycle_controls(I.DEFAULT_MODEL)
-                labels = [(I.dataset_label(d) + ("" if why is None else " - not on this server"), d)
+                labels = [(dataset_label(d) + ("" if why is None else " - not on this server"), d)
                           for d, why in avail.items()]
                 dataset = gr.Dropdown(labels, value=dataset0, label="Dataset", info=unavailable_note(avail),
                                       elem_id="train-dataset")
@@ -276,7 +277,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
 def unavailable_note(avail: dict[str, str | None]) -> str | None:
     """One short line naming the datasets this server cannot train on (the full reason is given if
     an API call asks for one)."""
-    missing = [I.dataset_label(d).split(" (")[0] for d, why in avail.items() if why]
+    missing = [dataset_label(d).split(" (")[0] for d, why in avail.items() if why]
     if not missing:
         return None
     return f"{' and '.join(missing)}: not on this server (their files are not under $NORMGEN_DATA)."

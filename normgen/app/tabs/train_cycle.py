@@ -11,7 +11,7 @@ import gradio as gr
 from normgen.data import dataset_info, first_dataset
 from normgen.glossary import explain
 from normgen.losses import CYCLE_NORMS
-from normgen.models import family
+from normgen.models import family, model_label
 from normgen.models.config import LAMBDA_CYC_MAX, default_model_config
 from normgen.service import inputs as I
 from normgen.service.sessions import finetune_source
@@ -64,7 +64,7 @@ def intro_status(model: Any, root: str | None = None) -> str:
     what = ("with the λ_cyc, λ_id and cycle norm you set; as it trains, rows show a → G(a) → F(G(a)) → truth for 6 "
             "held-out images, and at the end its scores sit beside the zoo's" if translates(model)
             else "with the λ values you set, the grid updating as it trains")
-    return (f"Press **Start training**: the {I.model_label(model)} {how} on {dataset_info(dataset).label}, {what}. "
+    return (f"Press **Start training**: the {model_label(model)} {how} on {dataset_info(dataset).label}, {what}. "
             "The estimate below says how long it takes on this server. Stop keeps what the run has.")
 
 

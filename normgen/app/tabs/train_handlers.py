@@ -27,7 +27,6 @@ from normgen.models import family
 from normgen.service import inputs as I
 from normgen.service import translation_view as TV
 from normgen.service.admission import Refused, admission, shared_seconds
-from normgen.service.report import describe, lambda_terms, size_words
 from normgen.service.run_estimate import estimate_text, prepare
 from normgen.service.runs import Snapshot, compare_samples, start_run, stop, stream
 from normgen.service.sessions import device_description, plan_run
@@ -35,6 +34,7 @@ from normgen.service.train_store import TrainStore
 from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import public_problem
 from normgen.zoo.readings import images_words
+from normgen.zoo.texts.report import describe, lambda_terms, size_words
 
 RESULT_WAIT_S = 30.0  # /train_result waits this long for a run that is still winding down
 

@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 
 from normgen.app.tabs.explore import target_choices
+from normgen.data import dataset_label
 from normgen.models import family
 from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS
@@ -46,7 +47,7 @@ def make_load_fn(root: str | None = None, data_root: str | None = None):
         if bad:
             gr.Warning("Link: " + "; ".join(bad))
         if "dataset" in got and dataset_status(data_root).get(got["dataset"]):
-            gr.Warning(f"Link: {I.dataset_label(got['dataset'])} is not on this server; Train keeps its dataset.")
+            gr.Warning(f"Link: {dataset_label(got['dataset'])} is not on this server; Train keeps its dataset.")
             got.pop("dataset")
         ups: list[Any] = []
         for key in TS.TRAIN_PARAMS:

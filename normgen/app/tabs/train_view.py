@@ -10,7 +10,7 @@ import pandas as pd
 
 from normgen.engine.sampling import ROW_LABELS
 from normgen.losses import CYCLE_NORMS, LOSS_LABELS
-from normgen.models import family
+from normgen.models import family, model_label
 from normgen.regularizers import PENALTIES, variant_label
 from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
@@ -42,7 +42,7 @@ def dropout_help() -> str:
     """Where dropout acts, per family, from the family facts."""
     where: dict[str, list[str]] = {}
     for m in I.SAMPLE_MODELS:
-        where.setdefault(dropout_words(m), []).append(I.model_label(m))
+        where.setdefault(dropout_words(m), []).append(model_label(m))
     return "in " + "; ".join(f"{w} ({', '.join(ms)})" for w, ms in where.items())
 
 

@@ -3,8 +3,8 @@ samples judged against the seed and the sampling spread."""
 
 from __future__ import annotations
 
-from normgen.service.report import plain_verdict
 from normgen.zoo.index import Entry, ZooIndex
+from normgen.zoo.texts.report import plain_verdict
 
 EVEN = [200] * 10
 W = {"near_zero_pct": 1.0, "zero_pct": 0.0, "dead_filter_pct": 0.0, "l1": 1000.0, "l2": 80.0}

@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from normgen.data import dataset_label
 from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO, summarize
 from normgen.eval.ruler import placement, rung_label
 from normgen.losses import LOSS_SETTING_WORDS, loss_setting
-from normgen.models import family
+from normgen.models import family, model_label
 from normgen.regularizers import LAMBDAS, PENALTIES, VARIANTS, variant_label
 from normgen.render.figures import fmt_lambda
-from normgen.service.inputs import dataset_label, model_label
 from normgen.zoo import coverage
 from normgen.zoo.colour import sigma_words
 from normgen.zoo.index import Entry, ZooIndex, family_dropout

@@ -1,5 +1,5 @@
 """Generalization beside Explore's comparison: training vs held-out images for an entry and its same-size
-baseline, with the seed spread (the index's numbers; wording only, as normgen.service.report).
+baseline, with the seed spread (the index's numbers; wording only, as normgen.zoo.texts.report).
 
 The ELBO and, beside it, the importance-weighted bound (IWAE, k = 64: normgen.eval.likelihood); the
 discriminator's logits; copying in the judge's features (normgen.eval.copying) and the pixel
@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from normgen.render.figures import fmt_num
-from normgen.service.report import describe, seed_entries
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import generalization_rows, images_words, metric, of, per_image
+from normgen.zoo.texts.report import describe, seed_entries
 from normgen.zoo.verdicts import Effect, Stat
 
 MEMO_WORDS = ("nearest neighbour in pixel space is a training image (50% = as near the training images as the "
