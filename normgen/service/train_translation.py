@@ -4,7 +4,7 @@ the zoo baseline's with the baseline's seed spread (normgen.zoo.verdicts decides
 
 The run is scored as the zoo scores a translator (normgen.zoo.build: TRANSLATION_N held-out digits, split
 by EVAL_SEED; a test keeps them equal) with the zoo's judge of the dataset, so the two columns read the same.
-The metrics, their names and formats are the Translate tab's (normgen.service.translation_view.COLUMNS).
+The metrics, their names and formats are the Translate tab's (normgen.zoo.views.translation_view.COLUMNS).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from normgen.domains import split_domains
 from normgen.eval.translation import translation_scores
 from normgen.models import GenerativeModel
 from normgen.render.figures import fmt_num
-from normgen.service import translation_view as TV
 from normgen.zoo.files import load_judge
 from normgen.zoo.index import ZooIndex
 from normgen.zoo.verdicts import Effect, Stat
+from normgen.zoo.views import translation_view as TV
 
 ROWS = 6  # held-out inputs in the progress picture
 TRANSLATION_N, EVAL_SEED = 2_000, 0  # as normgen.zoo.build scores a translator

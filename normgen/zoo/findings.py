@@ -316,7 +316,7 @@ def measured_markdown(index: ZooIndex, dataset: str | None = None) -> str:
     if isinstance(floor, int | float):
         head += f"Judge-FD floor (real training vs real test images): {fmt_num(floor)}.\n"
     sections: list[tuple[str, list[str]]] = []
-    for model in SAMPLE_MODELS:  # (the cycle GAN's findings: normgen.service.translation_view)
+    for model in SAMPLE_MODELS:  # (the cycle GAN's findings: normgen.zoo.views.translation_view)
         sections.append((f"L1 - {family(model).label}", l1_findings(index, model, dataset)))
         sections.append((f"L2 - {family(model).label}", l2_findings(index, model, dataset)))
     sections.append(("Elastic net (L1 and L2 together) - GAN", elastic_findings(index, "gan", dataset)))

@@ -542,7 +542,7 @@ def test_compare_link_fragment_and_page_load_restore_the_view(zoo):
                     reason="the shipped zoo is not in this checkout")
 def test_compare_sweeps_lambda_cyc_for_the_cycle_gan():
     from normgen.app.tabs import compare as C
-    from normgen.service import cycle_sweep as CS
+    from normgen.zoo.views import cycle_sweep as CS
 
     root = str(Path(__file__).resolve().parents[2] / "checkpoints")
     index = load_index(root)

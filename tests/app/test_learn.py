@@ -115,7 +115,7 @@ def test_the_penalties_table_names_weight_clipping_as_the_third_norm(small):
 
 
 def test_the_shipped_page_explains_the_cycle_term_with_its_measured_numbers():
-    from normgen.service import translation_view as TV
+    from normgen.zoo.views import translation_view as TV
 
     root = zoo_root(None)
     if not (Path(root) / "index.json").is_file():

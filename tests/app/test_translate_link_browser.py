@@ -29,8 +29,8 @@ def app_url():
         if os.environ.get("NORMGEN_REQUIRE_BROWSER") == "1":
             pytest.fail(f"NORMGEN_REQUIRE_BROWSER=1 but {why}")
         pytest.skip(why)
-    from normgen.service import translation_view as TV
     from normgen.zoo.index import load_index
+    from normgen.zoo.views import translation_view as TV
 
     if len(TV.translators(load_index(ROOT))) < 2:
         pytest.skip("the shipped zoo has fewer than two cycle GAN settings")

@@ -15,10 +15,10 @@ from normgen.domains import domain_pair
 from normgen.service import admission as A
 from normgen.service import runs, sessions
 from normgen.service import train_translation as TT
-from normgen.service import translation_view as TV
 from normgen.service.inputs import InputError
 from normgen.zoo import build, judges
 from normgen.zoo.index import load_index
+from normgen.zoo.views import translation_view as TV
 
 SHIPPED = REPO_ROOT / "checkpoints"
 

@@ -25,13 +25,13 @@ from normgen.data import dataset_label
 from normgen.glossary import explain
 from normgen.models import MODEL_NAMES, family
 from normgen.render import figures as plots
-from normgen.service import cycle_sweep as CS
 from normgen.service import links
 from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, SEED_MAX, parse_seed
 from normgen.service.zoo_access import get_index
 from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S
 from normgen.zoo.choose import choice_markdown
+from normgen.zoo.views import cycle_sweep as CS
 
 EMPTY_NOTE = "Pick a model, a dataset and a sweep."
 INTRO = (

@@ -31,7 +31,6 @@ from normgen.models import MODEL_NAMES
 from normgen.regularizers import DECAY_SCALE
 from normgen.render.figures import fmt_num
 from normgen.service import coach
-from normgen.service import translation_view as TV
 from normgen.service.learn_pngs import picture_png
 from normgen.service.lessons import lesson_markdown, lessons
 from normgen.service.zoo_access import get_index
@@ -41,6 +40,7 @@ from normgen.zoo.findings import pick_dataset
 from normgen.zoo.index import INDEX_NAME, SAMPLING_NAME, ZooIndex
 from normgen.zoo.judges import EVAL_N
 from normgen.zoo.learn_pictures import Picture, all_pictures
+from normgen.zoo.views import translation_view as TV
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 WORDS_MAX = 1000  # the page's prose, formulas and link addresses not counted (`prose_words`)

@@ -25,7 +25,6 @@ from normgen.classroom.results import class_run, post_finished
 from normgen.glossary import explain
 from normgen.models import family
 from normgen.service import inputs as I
-from normgen.service import translation_view as TV
 from normgen.service.admission import Refused, admission, shared_seconds
 from normgen.service.run_estimate import estimate_text, prepare
 from normgen.service.runs import Snapshot, compare_samples, start_run, stop, stream
@@ -35,6 +34,7 @@ from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import public_problem
 from normgen.zoo.readings import images_words
 from normgen.zoo.texts.report import describe, lambda_terms, size_words
+from normgen.zoo.views import translation_view as TV
 
 RESULT_WAIT_S = 30.0  # /train_result waits this long for a run that is still winding down
 

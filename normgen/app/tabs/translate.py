@@ -1,7 +1,7 @@
 """The Translate tab: the zoo's cycle GAN (MNIST thin ↔ bold), as rows a | G(a) | F(G(a)) | ground truth for
 the baseline beside a chosen setting, from the same inputs; the scores of every setting (the λ_cyc sweep,
 the cycle norm, the weight penalties on G and F); and what they measured, in sentences written from the
-index (normgen.service.translation_view).
+index (normgen.zoo.views.translation_view).
 
 Plain functions first, then `build_translate_tab(root)` (layout with named widgets, then its wiring).
 
@@ -20,10 +20,10 @@ from typing import Any
 from normgen.app.replies import in_order
 from normgen.engine.sampling import ROW_LABELS
 from normgen.service import links
-from normgen.service import translation_view as TV
 from normgen.service.inputs import SEED_MAX, InputError, parse_seed
 from normgen.service.zoo_access import get_index
 from normgen.zoo.index import Entry
+from normgen.zoo.views import translation_view as TV
 
 INTRO = (
     "### Unpaired translation: the cycle GAN, where the cycle loss is itself a norm\n"

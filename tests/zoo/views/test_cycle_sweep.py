@@ -1,4 +1,4 @@
-"""normgen.service.cycle_sweep (Compare's λ_cyc sweep of the cycle GAN), on the shipped zoo: the axis is the
+"""normgen.zoo.views.cycle_sweep (Compare's λ_cyc sweep of the cycle GAN), on the shipped zoo: the axis is the
 L1, unpenalized entries at λ_cyc 0 / 1 / 10 with their seeds, every number is the Translate tab's (same
 entries, same formats), verdicts are normgen.zoo.verdicts' rule, and the plots shade the baseline's spread."""
 
@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from conftest import REPO_ROOT
 
-from normgen.service import cycle_sweep as CS
-from normgen.service import translation_view as TV
 from normgen.zoo.index import ZooIndex, load_index
 from normgen.zoo.verdicts import Effect, Stat
+from normgen.zoo.views import cycle_sweep as CS
+from normgen.zoo.views import translation_view as TV
 
 SHIPPED = REPO_ROOT / "checkpoints"
 pytestmark = pytest.mark.skipif(not (SHIPPED / "index.json").is_file(), reason="the shipped zoo is not here")

@@ -4,7 +4,7 @@ with the baseline's seed spread, a table of every point against the baseline, an
 squared L2 at λ_cyc 10.
 
 One source for each number: the entries and their scores are the Translate tab's
-(normgen.service.translation_view: `translators`, `lam_cyc`, `norm`, `spread`, COLUMNS' keys, labels and
+(normgen.zoo.views.translation_view: `translators`, `lam_cyc`, `norm`, `spread`, COLUMNS' keys, labels and
 formats); whether a difference is an effect is normgen.zoo.verdicts' rule and words.
 """
 
@@ -16,9 +16,9 @@ from typing import Any
 from PIL import Image
 
 from normgen.render import figures as plots
-from normgen.service import translation_view as TV
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.verdicts import Effect, Stat
+from normgen.zoo.views import translation_view as TV
 
 SWEEP_ID = "cycle"  # the one sweep id of a translator in Compare's sweep dropdown
 SWEEP_LABEL = "λ_cyc axis (0, 1, 10) and the cycle norm L1 vs squared L2"

@@ -1,4 +1,4 @@
-"""normgen.service.translation_view (the Translate tab's content): order and labels of the zoo's cycle GAN
+"""normgen.zoo.views.translation_view (the Translate tab's content): order and labels of the zoo's cycle GAN
 entries, the rows picture of a real checkpoint, the score table and the sentences written from it."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from conftest import tiny_config
 
 from normgen.checkpoints import save, sha256
 from normgen.engine.train import train
-from normgen.service import translation_view as TV
 from normgen.zoo.index import Entry, ZooIndex
+from normgen.zoo.views import translation_view as TV
 
 BASE = {"translation_l1": 0.036, "cycle_l1": 0.034, "class_agreement": 93.3, "fd": 6.4, "grey_pct": 8.0,
         "copy_l1": 0.254, "truth_agreement": 93.0, "truth_grey_pct": 8.75}
