@@ -6,7 +6,7 @@ last steps (Yazici et al. 2019, "The unusual effectiveness of averaging in GAN t
 the standard cure for that oscillation. This trains the zoo's colour baseline recipe (normgen.zoo.spec
 .colour_block) at each --seeds seed on one thread, keeps an EMA of every float tensor of the generator's state
 (weights and batch-norm statistics) from step --start on, and scores the raw generator and the averaged one, each
-also with its batch-norm statistics measured again (`recalibrate`), as the
+also with its batch-norm statistics measured again (normgen.engine.averaging), as the
 zoo scores an entry (2,000 samples, noise seed EVAL_SEED) with both CIFAR-10 judges. One JSON line per
 (seed, generator) on stdout and in --out/ema.json; nothing in the zoo changes.
 
@@ -27,6 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from normgen.data import load_dataset  # noqa: E402
+from normgen.engine.averaging import WeightAverage, recalibrate_batchnorm  # noqa: E402
 from normgen.engine.train import Progress, train  # noqa: E402
 from normgen.eval.judge import load_judge_file  # noqa: E402
 from normgen.eval.quality import evaluate  # noqa: E402
@@ -35,51 +36,26 @@ from normgen.zoo.spec import colour_block  # noqa: E402
 
 
 class Averager:
-    """An EMA of a module's float state, updated before every training step once the module is known."""
+    """The trainer's should_stop hook: from the first call after the module is known, a WeightAverage of it
+    (normgen.engine.averaging), updated before every later step."""
 
-    def __init__(self, decay: float, start: int) -> None:
-        self.decay, self.start = decay, start
+    def __init__(self, decay: float) -> None:
+        self.decay = decay
         self.module: torch.nn.Module | None = None
-        self.avg: dict[str, torch.Tensor] | None = None
-        self.steps = 0
+        self.average: WeightAverage | None = None
 
-    def update(self) -> bool:  # the trainer's should_stop hook: called once before each step
-        if self.module is None:
-            return False
-        self.steps += 1
-        state = self.module.state_dict()
-        if self.avg is None:
-            self.avg = {k: v.detach().clone() for k, v in state.items()}
-        else:
-            for k, v in state.items():
-                if v.dtype.is_floating_point:
-                    self.avg[k].mul_(self.decay).add_(v.detach(), alpha=1 - self.decay)
-                else:
-                    self.avg[k].copy_(v)
+    def update(self) -> bool:
+        if self.average is not None:
+            self.average.update()
+        elif self.module is not None:
+            self.average = WeightAverage(self.module, self.decay)
         return False
-
-
-def recalibrate(model, batches: int = 50, size: int = 64, seed: int = 123) -> None:
-    """The generator's batch-norm statistics measured again for its (averaged) weights: an average of the running
-    statistics is not the statistics of the averaged weights (the usual step after weight averaging)."""
-    bns = [m for m in model.generator.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None  # a cumulative average over the batches below
-    g = torch.Generator().manual_seed(seed)
-    model.generator.train()
-    with torch.no_grad():
-        for _ in range(batches):
-            model.generator(model.latent(size, g))
-    for m in bns:
-        m.momentum = 0.1
-    model.eval()
 
 
 def run(seed: int, a: argparse.Namespace, data, test, judges: dict) -> list[dict]:
     base = [s for s in colour_block("cifar10") if s.tag == "baseline" and s.seed == seed][0]
     cfg = base.config(a.steps or base.steps)
-    ema = Averager(a.decay, a.start)
+    ema = Averager(a.decay)
 
     def seen(p: Progress) -> None:
         if ema.module is None and p.step >= a.start:
@@ -88,15 +64,15 @@ def run(seed: int, a: argparse.Namespace, data, test, judges: dict) -> list[dict
     res = train(cfg, data=data, device="cpu", progress=seen, should_stop=ema.update)
     raw = res.model
     averaged = copy.deepcopy(raw)
-    averaged.generator.load_state_dict(ema.avg)
+    averaged.generator.load_state_dict(ema.average.avg)
     averaged.eval()
     recal, raw_bn = copy.deepcopy(averaged), copy.deepcopy(raw)
-    recalibrate(recal)
-    recalibrate(raw_bn)
+    recalibrate_batchnorm(recal, "generator", seed=123)
+    recalibrate_batchnorm(raw_bn, "generator", seed=123)
     rows = []
     for kind, model in (("raw", raw), ("raw+bn", raw_bn), ("ema", averaged), ("ema+bn", recal)):
         row = {"seed": seed, "generator": kind, "steps": res.steps, "train_s": round(res.elapsed, 1),
-               "decay": a.decay, "ema_steps": ema.steps}
+               "decay": a.decay, "ema_steps": ema.average.updates + 1}
         for name, judge in judges.items():
             r = evaluate(model, judge, test, n=a.n, seed=EVAL_SEED)
             row[f"fd_{name}"] = round(r["fd"], 2)
