@@ -9,7 +9,7 @@ Cost per call on a 2-core CPU: two forward passes of a ~0.4M-parameter generator
 (a few ms each) plus PNG encoding; checkpoints, weight statistics and figures are cached.
 
 This module owns the request and the view (`explore`, `show`, `ExploreResult`); which entries to show is
-normgen.service.explore_selection, the weight figures and their numbers normgen.service.explore_figures,
+normgen.zoo.select, the weight figures and their numbers normgen.service.explore_figures,
 the sample grids, heat maps and PNG files normgen.service.explore_images.
 """
 
@@ -29,12 +29,12 @@ from normgen.render.grids import grid_image
 from normgen.service.cpu_share import governor
 from normgen.service.explore_figures import FIG_NAMES, entry_totals, figures, file_dtype, shown_parts
 from normgen.service.explore_images import GRID_SCALE, PNGS, diff_image, entry_samples, grid_size, pair_change
-from normgen.service.explore_selection import Selection, select
 from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import public_problem
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import in_file
+from normgen.zoo.select import Selection, select
 from normgen.zoo.texts.heldout import panel
 from normgen.zoo.texts.report import (
     BASELINE_LABEL,

@@ -30,7 +30,6 @@ from normgen.models import GenerativeModel, family
 from normgen.render.figures import fmt_num
 from normgen.render.grids import grid_image, side_by_side
 from normgen.service.explore_images import GRID_SCALE, grid_size, lru_put
-from normgen.service.explore_selection import select
 from normgen.service.public_text import no_paths
 from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import dataset_status
@@ -39,6 +38,7 @@ from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import load_entry, public_problem
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import metric, pixels
+from normgen.zoo.select import select
 from normgen.zoo.texts.heldout import MEMO_WORDS
 
 # a live run is scored as the zoo scores its entries (normgen.zoo.judges' EVAL_N samples from noise

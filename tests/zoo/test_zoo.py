@@ -8,6 +8,7 @@ import json
 import math
 import re
 import shutil
+from dataclasses import asdict, replace
 
 import pytest
 import torch
@@ -19,11 +20,11 @@ from normgen.engine.sampling import sample
 from normgen.eval.metrics import model_weight_stats
 from normgen.eval.quality import evaluate
 from normgen.eval.ruler import RUNGS
-from normgen.zoo.build import build, plan, projected_bytes
+from normgen.zoo.build import build, plan, projected_bytes, recipe_hash
 from normgen.zoo.files import load_entry, load_judge, verify
 from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
 from normgen.zoo.judges import EVAL_SEED
-from normgen.zoo.spec import L1_AXIS, L2_AXIS, SEEDS, spec
+from normgen.zoo.spec import L1_AXIS, L2_AXIS, SEEDS, ZooSpec, spec
 
 ONLY = r"^baseline gan-shapes-none-generator-loss-l1=0-l2=0-g=0-s0|^l1 vae-.*l1=0.001-|^l2 cgan-.*l2=0.01-"
 EVAL_N = 300
@@ -340,6 +341,17 @@ def test_spec_grid_and_budget():
     # checkpoints/ must stay <= 60 MiB: priorities 1-5 leave ~2 MiB for the judges, index and card
     assert sum(projected_bytes(e) for e in s if e.priority <= 5) / 2**20 <= 58.0
     assert math.isclose(projected_bytes(s[0], half=False) - 2048, 2 * (projected_bytes(s[0]) - 2048))
+
+
+def test_a_spec_with_a_moving_average_names_it_and_trains_it():
+    base = ZooSpec("dcgan", "cifar10", 10, "baseline", g_norm="batch", dropout=0.3, steps=3000, float32=True)
+    averaged = replace(base, ema=0.99)
+    assert "ema" not in base.id and base.config().ema == 0.0
+    assert averaged.id == base.id.removesuffix("-s0") + "-ema0.99-s0"
+    assert averaged.config().ema == 0.99 and averaged.config().ema_start == base.config().ema_start
+    # the recipe hash tells the two apart
+    hashes = {recipe_hash(asdict(z.config()), 100, False, "j") for z in (base, averaged)}
+    assert len(hashes) == 2
 
 
 def test_cli_zoo_errors_and_dry_run(tmp_path, capsys):

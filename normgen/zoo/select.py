@@ -1,23 +1,38 @@
 """Which zoo entries Explore shows for a requested setting: the exact entry or the nearest one the zoo
 trained (in log-lambda, relaxing update rule then target), the unregularized baseline of the same
 training-set size and dropout rate beside it, and the notes that tell the user what was substituted
-(`select`, `Selection`). Reads the zoo index only; loads no checkpoint.
+(`select`, `Selection`). Reads the zoo index only; loads no checkpoint and holds no state, so it lives with
+the zoo: the server's request type (normgen.service.requests.ExploreQuery) is one `Setting`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from normgen.data import dataset_label
 from normgen.losses import LOSS_SETTING_WORDS, LOSS_SETTINGS, loss_setting
 from normgen.models import model_label
 from normgen.regularizers import variant_label
-from normgen.service.requests import ExploreQuery
 from normgen.zoo.index import Entry, ZooIndex, family_dropout
 from normgen.zoo.readings import images_words
 from normgen.zoo.texts.report import describe, lambda_terms
+
+
+class Setting(Protocol):
+    """What `select` reads of a request: the setting asked for (the noise seed plays no part)."""
+
+    model: str
+    dataset: str
+    g_norm: str
+    l1: float
+    l2: float
+    target: str
+    variant: str
+    train_size: int
+    dropout: float
+    loss: str
 
 
 @dataclass
@@ -30,7 +45,7 @@ class Selection:
     notes: list[str] = field(default_factory=list)
 
 
-def select(index: ZooIndex, q: ExploreQuery) -> Selection:
+def select(index: ZooIndex, q: Setting) -> Selection:
     """Pick the entry to show for the requested setting and its unregularized baseline, by the zoo's
     own rules (`ZooIndex.nearest` / `baseline`) among the L1 / L2 (and dropout) entries trained on
     `train_size` images (0 = all): the exact setting, else the nearest in log-lambda at that dropout
