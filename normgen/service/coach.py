@@ -3,7 +3,7 @@ sentence on what to watch, and the condition that ticks it off; and the lessons 
 **predict, then reveal** question whose right answer is computed from the index.
 
 A path is data the page's script follows (normgen.app.tabs.explore_coach): the "Start here" path on the
-first visit, then one path per lesson (normgen.service.lessons gives the setting and the measured text).
+first visit, then one path per lesson (normgen.zoo.texts.lessons gives the setting and the measured text).
 Every number in a step or an answer is read from the zoo index (normgen.zoo.findings, small_data) and
 judged against the baseline's seed spread (normgen.zoo.verdicts); a path the zoo cannot back is left out.
 
@@ -22,13 +22,13 @@ from urllib.parse import urlencode
 from normgen.data import class_names
 from normgen.models import family
 from normgen.render.figures import fmt_lambda, fmt_num
-from normgen.service import lessons as L
 from normgen.service.zoo_access import get_index
 from normgen.zoo import findings
 from normgen.zoo import small_data as SD
 from normgen.zoo import sweep_stats as SS
 from normgen.zoo.coverage import COLLAPSE, collapsed, effective_classes
 from normgen.zoo.index import ZooIndex
+from normgen.zoo.texts import lessons as L
 from normgen.zoo.verdicts import Stat, versus_spread
 
 START = "start"
@@ -68,7 +68,7 @@ class Path:
     state: dict[str, Any]
     steps: tuple[Step, ...] = ()
     question: Question | None = None
-    text: str = ""  # the lesson's measured sentences (normgen.service.lessons), shown with the answer
+    text: str = ""  # the lesson's measured sentences (normgen.zoo.texts.lessons), shown with the answer
     pictures: str = ""  # "" | "batchnorm" | "nearest": the side-by-side row the lesson adds (explore_coach)
 
 
@@ -215,7 +215,7 @@ def _small_question(les: L.Lesson, index: ZooIndex, model: str) -> Question | No
 
 
 def lesson_paths(index: ZooIndex, dataset: str) -> list[Path]:
-    """One path per lesson the zoo backs (normgen.service.lessons), each with its predict-then-reveal
+    """One path per lesson the zoo backs (normgen.zoo.texts.lessons), each with its predict-then-reveal
     question; a lesson without its entries is left out."""
     out = []
     for les in L.lessons(index, dataset):

@@ -4,7 +4,7 @@ measured, as pictures.
 
 The formulas and units quote the code's own constants (DECAY_SCALE, NEAR_ZERO, DEAD_FILTER); every
 measured number is read from the zoo index when the page is built: the lessons from
-normgen.service.lessons, the figures with their alt text and captions from normgen.zoo.learn_pictures
+normgen.zoo.texts.lessons, the figures with their alt text and captions from normgen.zoo.learn_pictures
 (which reads the same seed statistics and verdicts as normgen.zoo.findings and normgen.zoo.small_data,
 so the Compare tab and the model card show the same numbers). The prose stays short (`prose_words`,
 at most about 1,000 words; the full tables are in the model card, checkpoints/README.md).
@@ -30,9 +30,8 @@ from normgen.glossary import explain, glossary_markdown
 from normgen.models import MODEL_NAMES
 from normgen.regularizers import DECAY_SCALE
 from normgen.render.figures import fmt_num
-from normgen.service import coach
+from normgen.service import coach, links
 from normgen.service.learn_pngs import picture_png
-from normgen.service.lessons import lesson_markdown, lessons
 from normgen.service.zoo_access import get_index
 from normgen.zoo import agreement, colour, ladder
 from normgen.zoo import small_data as SD
@@ -40,6 +39,7 @@ from normgen.zoo.findings import pick_dataset
 from normgen.zoo.index import INDEX_NAME, SAMPLING_NAME, ZooIndex
 from normgen.zoo.judges import EVAL_N
 from normgen.zoo.learn_pictures import Picture, all_pictures
+from normgen.zoo.texts.lessons import lesson_markdown, lessons
 from normgen.zoo.views import translation_view as TV
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
@@ -121,9 +121,9 @@ def lesson_blocks(index: ZooIndex, dataset: str | None, base: str = "") -> list[
     for i, les in enumerate(lessons(index, dataset), 1):
         path = asks.get(les.key)
         if path is None or path.question is None:
-            out.append(Block(f"{i}. {lesson_markdown(les, base)}"))
+            out.append(Block(f"{i}. {lesson_markdown(les, base + links.explore_link(les.state) if les.state else '')}"))
             continue
-        link = f"{base}{les.link}&{coach.fragment(coach.CoachState(path=les.key))}"
+        link = f"{base}{links.explore_link(les.state)}&{coach.fragment(coach.CoachState(path=les.key))}"
         title = les.title if les.title.endswith(("?", ".")) else f"{les.title}."
         out.append(Block(f"{i}. **{title}** {path.question.ask} [Link to this lesson →]({link})",
                          lesson=les.key))

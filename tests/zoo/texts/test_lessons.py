@@ -8,10 +8,10 @@ from urllib.parse import parse_qsl
 import pytest
 from conftest_browser import L1S, build_small_zoo, build_tiny_zoo
 
-from normgen.service import lessons as L
 from normgen.service import links
 from normgen.zoo import sweeps as S
 from normgen.zoo.index import load_index
+from normgen.zoo.texts import lessons as L
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,9 @@ def test_three_to_five_lessons_each_with_a_link_that_opens_its_setting(small):
     assert 3 <= len(found) <= 5
     for les in found:
         if not les.measured:
-            assert les.link == "" and "Not measured yet" in les.text
+            assert les.state == {} and "Not measured yet" in les.text
             continue
-        q = links.parse_page_query(dict(parse_qsl(les.link[1:])))
+        q = links.parse_page_query(dict(parse_qsl(links.explore_link(les.state)[1:])))
         assert q["tab"] == "explore"
         assert links.part(q, "explore") == les.state, les.key
         assert 10 <= len(les.text.split()) <= 130, (les.key, les.text)
@@ -65,7 +65,7 @@ def test_no_collapse_is_claimed_where_the_index_shows_none(tiny):
 
 def test_a_lesson_without_entries_says_what_is_missing(tiny):
     les = _by_key(tiny)["batchnorm"]
-    assert not les.measured and les.link == ""
+    assert not les.measured and les.state == {}
     assert "Not measured yet" in les.text and "batch norm" in les.text
     assert "Not measured yet" in _by_key(tiny)["small-data-vae"].text
 
@@ -86,8 +86,8 @@ def test_the_gan_small_data_lesson_reports_no_effect_within_the_spread(small):
 
 def test_lesson_markdown_has_the_title_text_and_link(small):
     les = _by_key(small)["small-data-vae"]
-    md = L.lesson_markdown(les, "http://host/")
+    md = L.lesson_markdown(les, "http://host/?tab=explore&model=vae")
     assert les.title.endswith("?")  # a question: no full stop after it
-    assert md.startswith(f"**{les.title}** ") and f"(http://host/{les.link})" in md
+    assert md.startswith(f"**{les.title}** ") and "[Open in Explore →](http://host/?tab=explore&model=vae)" in md
     l1 = _by_key(small)["l1-sparse"]
-    assert L.lesson_markdown(l1).startswith(f"**{l1.title}.** ")
+    assert L.lesson_markdown(l1).startswith(f"**{l1.title}.** ") and "Open in Explore" not in L.lesson_markdown(l1)

@@ -18,7 +18,6 @@ from typing import Any
 from normgen.data import class_names
 from normgen.models import family
 from normgen.render.figures import fmt_lambda, fmt_num
-from normgen.service import links
 from normgen.zoo import findings
 from normgen.zoo import small_data as SD
 from normgen.zoo import sweep_stats as SS
@@ -38,11 +37,6 @@ class Lesson:
     text: str  # markdown, two or three sentences
     state: dict[str, Any] = field(default_factory=dict)  # Explore's settings (inputs.PAGE_KEYS)
     measured: bool = True  # False: the zoo lacks the entries; `text` says which
-
-    @property
-    def link(self) -> str:
-        """'?tab=explore&model=gan&...' (empty when there is no setting to open)."""
-        return links.explore_link(self.state) if self.state else ""
 
 
 def _missing(key: str, title: str, what: str) -> Lesson:
@@ -241,9 +235,10 @@ def lessons(index: ZooIndex, dataset: str | None = None) -> list[Lesson]:
     return [make(index, dataset) for make in LESSONS]
 
 
-def lesson_markdown(lesson: Lesson, base: str = "") -> str:
-    """'**Title.** text [Open in Explore →](link)': a lesson as Learn shows it."""
-    link = f" [Open in Explore →]({base}{lesson.link})" if lesson.link else ""
+def lesson_markdown(lesson: Lesson, link: str = "") -> str:
+    """'**Title.** text [Open in Explore →](link)': a lesson as Learn shows it (`link`: the server's link to
+    the lesson's setting, normgen.service.links.explore_link; none when empty)."""
+    link = f" [Open in Explore →]({link})" if link else ""
     title = lesson.title if lesson.title.endswith(("?", ".")) else f"{lesson.title}."
     return f"**{title}** {lesson.text}{link}"
 
