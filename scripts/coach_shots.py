@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     from playwright.sync_api import sync_playwright
 
-    from normgen.service import coach
     from normgen.service.zoo_access import get_index
+    from normgen.zoo.texts import coach
 
     found = {q.key: q for q in coach.paths(get_index(a.zoo))}
     out = Path(a.out)

@@ -20,6 +20,7 @@ import copy
 import json
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -55,30 +56,50 @@ class Averager:
 def run(seed: int, a: argparse.Namespace, data, test, judges: dict) -> list[dict]:
     base = [s for s in colour_block("cifar10") if s.tag == "baseline" and s.seed == seed][0]
     cfg = base.config(a.steps or base.steps)
+    if a.lr_d:
+        cfg = replace(cfg, lr_d=a.lr_d)
+    if a.lr:
+        cfg = replace(cfg, lr=a.lr)
     ema = Averager(a.decay)
+
+    rows = []
 
     def seen(p: Progress) -> None:
         if ema.module is None and p.step >= a.start:
             ema.module = p.model.generator
+        if a.every and ema.average is not None and p.step % a.every == 0 and p.step < cfg.steps:
+            rows.extend(score(p.model, ema, seed, p.step, p.elapsed, a, test, judges, raw=False))
 
     res = train(cfg, data=data, device="cpu", progress=seen, should_stop=ema.update)
-    raw = res.model
-    averaged = copy.deepcopy(raw)
+    return rows + score(res.model, ema, seed, res.steps, res.elapsed, a, test, judges, raw=True)
+
+
+def score(model, ema: Averager, seed: int, steps: int, seconds: float, a: argparse.Namespace, test, judges: dict,
+          *, raw: bool) -> list[dict]:
+    """Score the generator as it is and its average (each also with its batch-norm statistics measured again;
+    only the average's with the statistics measured again unless `raw`) without changing `model`."""
+    was_training = model.training
+    now = copy.deepcopy(model)
+    now.eval()
+    averaged = copy.deepcopy(now)
     averaged.generator.load_state_dict(ema.average.avg)
     averaged.eval()
-    recal, raw_bn = copy.deepcopy(averaged), copy.deepcopy(raw)
+    recal, raw_bn = copy.deepcopy(averaged), copy.deepcopy(now)
     recalibrate_batchnorm(recal, "generator", seed=123)
     recalibrate_batchnorm(raw_bn, "generator", seed=123)
+    kinds = (("raw", now), ("raw+bn", raw_bn), ("ema", averaged), ("ema+bn", recal)) if raw else (
+        ("raw", now), ("ema+bn", recal))
     rows = []
-    for kind, model in (("raw", raw), ("raw+bn", raw_bn), ("ema", averaged), ("ema+bn", recal)):
-        row = {"seed": seed, "generator": kind, "steps": res.steps, "train_s": round(res.elapsed, 1),
-               "decay": a.decay, "ema_steps": ema.average.updates + 1}
+    for kind, m in kinds:
+        row = {"seed": seed, "generator": kind, "steps": steps, "train_s": round(seconds, 1),
+               "decay": a.decay, "ema_steps": ema.average.updates + 1, "lr": a.lr or None, "lr_d": a.lr_d or None}
         for name, judge in judges.items():
-            r = evaluate(model, judge, test, n=a.n, seed=EVAL_SEED)
+            r = evaluate(m, judge, test, n=a.n, seed=EVAL_SEED)
             row[f"fd_{name}"] = round(r["fd"], 2)
             row[f"classes_{name}"] = round(math.exp(r["class_entropy"]), 2)
         rows.append(row)
         print(json.dumps(row), flush=True)
+    model.train(was_training)
     return rows
 
 
@@ -89,6 +110,10 @@ def main() -> None:
     ap.add_argument("--start", type=int, default=500, help="the step the average starts from")
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--steps", type=int, default=0, help="0: the zoo's COLOUR_STEPS")
+    ap.add_argument("--every", type=int, default=0,
+                    help="also score the raw and the averaged generator every this many steps (0: only at the end)")
+    ap.add_argument("--lr", type=float, default=0.0, help="the generator's learning rate (0: the recipe's)")
+    ap.add_argument("--lr-d", type=float, default=0.0, help="the discriminator's learning rate (0: the recipe's)")
     ap.add_argument("--out", default="runs/colour_ema")
     a = ap.parse_args()
     torch.set_num_threads(1)

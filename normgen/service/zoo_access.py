@@ -12,6 +12,8 @@ from normgen.losses import LOSS_SETTINGS, loss_setting
 from normgen.service.inputs import SAMPLE_MODELS
 from normgen.service.public_text import no_paths
 from normgen.zoo.index import INDEX_NAME, ZooIndex, load_index, zoo_root
+from normgen.zoo.texts import coach
+from normgen.zoo.texts.coach import Path as CoachPath
 
 _INDEX_CACHE: dict[str, tuple[tuple, ZooIndex]] = {}
 
@@ -87,3 +89,19 @@ def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None =
         "loss": [k for k in LOSS_SETTINGS if k in {loss_setting(*e.setting[:2]) for e in index.find(**filt)}] or ["ns"],
     }
 
+
+_FOUND: dict[tuple, list[CoachPath]] = {}  # the paths of the index last read (the zoo is read-only between builds)
+
+
+def coach_paths(root: str | None = None) -> list[CoachPath]:
+    """The coach's `paths` (normgen.zoo.texts.coach) of the zoo at `root`, worked out once per index read ([] for
+    a malformed index: Explore says so)."""
+    try:
+        index = get_index(root)
+    except ValueError:
+        return []
+    key = (str(root), id(index.entries), len(index.entries))
+    if key not in _FOUND:
+        _FOUND.clear()
+        _FOUND[key] = coach.paths(index)
+    return _FOUND[key]

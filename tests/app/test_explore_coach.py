@@ -11,8 +11,8 @@ import pytest
 from conftest_browser import build_small_zoo
 
 from normgen.app.tabs import explore_coach as EC
-from normgen.service import coach as C
 from normgen.zoo.index import load_index
+from normgen.zoo.texts import coach as C
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ from conftest_browser import (
     wait_until,
 )
 
-from normgen.service import coach as C
 from normgen.zoo.index import load_index
+from normgen.zoo.texts import coach as C
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"

@@ -1,4 +1,4 @@
-"""Explore's coach: the guided paths of normgen.service.coach, shown on Explore itself.
+"""Explore's coach: the guided paths of normgen.zoo.texts.coach, shown on Explore itself.
 
 Layout: a bar above the controls ("Start here" and a lesson picker, always there, so a closed guide opens
 again), the guide above the grids
@@ -26,11 +26,12 @@ import gradio as gr
 from normgen.app.replies import in_order
 from normgen.app.tabs.explore_handlers import LOAD, load_view
 from normgen.render.figures import fmt_lambda
-from normgen.service import coach as C
 from normgen.service.explore_images import PNGS
 from normgen.service.explorer import explore, png_path
 from normgen.service.generalization_view import nearest_view
 from normgen.service.requests import ExploreQuery
+from normgen.service.zoo_access import coach_paths
+from normgen.zoo.texts import coach as C
 
 PICK = "Open a lesson…"
 
@@ -219,7 +220,7 @@ OPEN = ("tabs", "tab_box", *LOAD, *(f"coach_{n}" for n in COACH))
 
 
 def _paths(root: str | None) -> list[C.Path]:
-    return C.zoo_paths(root)
+    return coach_paths(root)
 
 
 def build_bar(root: str | None = None) -> tuple[gr.Button, gr.Dropdown, dict[str, str]]:

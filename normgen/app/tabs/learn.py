@@ -30,7 +30,7 @@ from normgen.glossary import explain, glossary_markdown
 from normgen.models import MODEL_NAMES
 from normgen.regularizers import DECAY_SCALE
 from normgen.render.figures import fmt_num
-from normgen.service import coach, links
+from normgen.service import links
 from normgen.service.learn_pngs import picture_png
 from normgen.service.zoo_access import get_index
 from normgen.zoo import agreement, colour, ladder
@@ -39,6 +39,7 @@ from normgen.zoo.findings import pick_dataset
 from normgen.zoo.index import INDEX_NAME, SAMPLING_NAME, ZooIndex
 from normgen.zoo.judges import EVAL_N
 from normgen.zoo.learn_pictures import Picture, all_pictures
+from normgen.zoo.texts import coach
 from normgen.zoo.texts.lessons import lesson_markdown, lessons
 from normgen.zoo.views import translation_view as TV
 
@@ -83,7 +84,7 @@ class Block:
 
     markdown: str = ""
     pictures: list[Picture] = field(default_factory=list)
-    lesson: str = ""  # a lesson's path key (normgen.service.coach): the page puts its "open here" button after it
+    lesson: str = ""  # a lesson's path key (normgen.zoo.texts.coach): the page puts its "open here" button after it
 
 
 def _small_intro(index: ZooIndex) -> str:

@@ -1,5 +1,5 @@
 """Lessons: guided presets, each a setting of the Explore tab with two or three sentences generated from the
-zoo's measured numbers, and a shareable link that opens Explore there. normgen.service.coach makes each a
+zoo's measured numbers, and a shareable link that opens Explore there. normgen.zoo.texts.coach makes each a
 path on Explore with a predict-then-reveal question; these sentences are its answer's details.
 
 Every number comes from the index through the readings the Learn page uses (normgen.zoo.findings for
@@ -177,7 +177,7 @@ def _lam_state(p: SD.Setting) -> dict[str, Any]:
 
 def small_setting(index: ZooIndex, dataset: str, model: str) -> tuple[SD.Block, SD.Setting] | None:
     """The smallest training set of `model` with a baseline, and its penalty whose claim held best (None
-    without them): what the small-data lesson and its question (normgen.service.coach) are about."""
+    without them): what the small-data lesson and its question (normgen.zoo.texts.coach) are about."""
     block = _small_block(index, model, dataset)
     p = _best_penalty(block) if block is not None else None
     return (block, p) if block is not None and p is not None else None

@@ -22,7 +22,6 @@ from urllib.parse import urlencode
 from normgen.data import class_names
 from normgen.models import family
 from normgen.render.figures import fmt_lambda, fmt_num
-from normgen.service.zoo_access import get_index
 from normgen.zoo import findings
 from normgen.zoo import small_data as SD
 from normgen.zoo import sweep_stats as SS
@@ -266,22 +265,6 @@ def paths(index: ZooIndex, dataset: str | None = None) -> list[Path]:
         return []
     start = start_path(index, dataset)
     return ([start] if start else []) + lesson_paths(index, dataset)
-
-
-_FOUND: dict[tuple, list[Path]] = {}  # the paths of the index last read (the zoo is read-only between builds)
-
-
-def zoo_paths(root: str | None = None) -> list[Path]:
-    """`paths` of the zoo at `root`, worked out once per index read ([] for a malformed index: Explore says so)."""
-    try:
-        index = get_index(root)
-    except ValueError:
-        return []
-    key = (str(root), id(index.entries), len(index.entries))
-    if key not in _FOUND:
-        _FOUND.clear()
-        _FOUND[key] = paths(index)
-    return _FOUND[key]
 
 
 def paths_json(found: list[Path]) -> str:

@@ -1,4 +1,4 @@
-"""The coach's paths (normgen.service.coach): every number in a step or an answer is the index's, every
+"""The coach's paths (normgen.zoo.texts.coach): every number in a step or an answer is the index's, every
 right answer is the verdict the index gives (recomputed here another way, from the entries), and the link's
 keys round-trip, a bad one named with what is allowed."""
 
@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl
 import pytest
 from conftest_browser import L1S, L2S, build_small_zoo, fake_fd
 
-from normgen.service import coach as C
 from normgen.zoo.index import load_index
+from normgen.zoo.texts import coach as C
 
 
 @pytest.fixture(scope="module")
