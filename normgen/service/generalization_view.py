@@ -27,10 +27,10 @@ from normgen.eval.generalization import comparison_sets, generalization, nearest
 from normgen.eval.quality import generate_many, vae_scores
 from normgen.eval.structure import BLOCK, MIN_RATIO, has_structure, structure_ratio
 from normgen.models import GenerativeModel, family
+from normgen.public_text import no_paths
 from normgen.render.figures import fmt_num
 from normgen.render.grids import grid_image, side_by_side
 from normgen.service.explore_images import GRID_SCALE, grid_size, lru_put
-from normgen.service.public_text import no_paths
 from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import get_split

@@ -21,10 +21,10 @@ from normgen import losses
 from normgen.checkpoints import CheckpointError
 from normgen.data import Dataset, DatasetUnavailable, dataset_label
 from normgen.models import GenerativeModel, family
+from normgen.public_text import no_paths
 from normgen.render.grids import grid_image
 from normgen.service.explore_images import lru_put
 from normgen.service.generalization_view import selected
-from normgen.service.public_text import no_paths
 from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import get_split

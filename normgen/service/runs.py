@@ -32,6 +32,7 @@ from normgen.engine.live_lambdas import LiveLambdas
 from normgen.engine.sampling import ROW_LABELS, sample, translation_rows
 from normgen.engine.train import Progress, TrainResult
 from normgen.models import family
+from normgen.public_text import no_paths
 from normgen.regularizers import PENALTIES
 from normgen.render.figures import fmt_lambda
 from normgen.render.grids import grid_image
@@ -42,7 +43,6 @@ from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.cpu_share import TRAIN_THREADS, governor, lower_thread_priority, train_nice
 from normgen.service.explore_images import grid_size
 from normgen.service.pace import BOOK, COLD_TAIL_S
-from normgen.service.public_text import no_paths
 from normgen.service.run_estimate import pace_kind
 from normgen.service.sessions import (
     GRID_SCALE,

@@ -27,6 +27,7 @@ from normgen.config import TrainConfig, make_config
 from normgen.data import DATASETS, Dataset, dataset_info, load_dataset
 from normgen.losses import LOSS_SETTINGS
 from normgen.models import GenerativeModel, family, model_label
+from normgen.public_text import no_paths
 from normgen.regularizers import RegConfig
 from normgen.service.cpu_share import TRAIN_THREADS
 from normgen.service.inputs import (
@@ -48,7 +49,6 @@ from normgen.service.inputs import (
     parse_seed,
     parse_train_size,
 )
-from normgen.service.public_text import no_paths
 from normgen.service.server_datasets import dataset_status, train_split_size
 from normgen.service.zerogpu import zero_gpu
 from normgen.service.zoo_access import get_index

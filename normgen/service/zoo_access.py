@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from normgen.losses import LOSS_SETTINGS, loss_setting
+from normgen.public_text import no_paths
 from normgen.service.inputs import SAMPLE_MODELS
-from normgen.service.public_text import no_paths
 from normgen.zoo.index import INDEX_NAME, ZooIndex, load_index, zoo_root
 from normgen.zoo.texts import coach
 from normgen.zoo.texts.coach import Path as CoachPath

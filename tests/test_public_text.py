@@ -1,4 +1,4 @@
-from normgen.service.public_text import no_paths
+from normgen.public_text import no_paths
 from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import zoo_problem
 
