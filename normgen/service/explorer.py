@@ -9,7 +9,7 @@ Cost per call on a 2-core CPU: two forward passes of a ~0.4M-parameter generator
 (a few ms each) plus PNG encoding; checkpoints, weight statistics and figures are cached.
 
 This module owns the request and the view (`explore`, `show`, `ExploreResult`); which entries to show is
-normgen.zoo.select, the weight figures and their numbers normgen.service.explore_figures,
+normgen.zoo.select, the weight figures and their numbers normgen.zoo.views.explore_figures,
 the sample grids, heat maps and PNG files normgen.service.explore_images.
 """
 
@@ -27,8 +27,8 @@ from normgen.data import dataset_info, dataset_label
 from normgen.models import model_label
 from normgen.render.grids import grid_image
 from normgen.service.cpu_share import governor
-from normgen.service.explore_figures import FIG_NAMES, entry_totals, figures, file_dtype, shown_parts
 from normgen.service.explore_images import GRID_SCALE, PNGS, diff_image, entry_samples, grid_size, pair_change
+from normgen.service.inputs import InputError
 from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import public_problem
@@ -43,6 +43,7 @@ from normgen.zoo.texts.report import (
     describe_change,
     size_words,
 )
+from normgen.zoo.views.explore_figures import FIG_NAMES, entry_totals, figures, file_dtype, shown_parts
 
 
 @dataclass
@@ -127,7 +128,10 @@ def show(index: ZooIndex, s: Selection, seed: int, figure_names: tuple[str, ...]
     base, sel = s.baseline, s.selected
     assert base is not None and sel is not None
     n, nrow = grid_size(sel.model, dataset_info(sel.dataset).num_classes)
-    parts = shown_parts(sel)
+    try:
+        parts = shown_parts(sel)
+    except ValueError as exc:  # an index row whose target names no part of its model
+        raise InputError(str(exc)) from None
     (wb, src_b), (ws, src_s) = entry_totals(index, base, parts), entry_totals(index, sel, parts)
     change = pair_change(index, base, sel, n, seed)
     text = describe_change(index, base, sel, parts, wb, ws, change, seed, s.exact, s.notes)

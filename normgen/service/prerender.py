@@ -23,12 +23,12 @@ import torch
 from normgen.checkpoints import CheckpointError
 from normgen.service import inputs as I
 from normgen.service.cpu_share import governor, lower_thread_priority
-from normgen.service.explore_figures import PAGE_FIGURES
 from normgen.service.explorer import png_path, show
 from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.select import Selection, select
+from normgen.zoo.views.explore_figures import PAGE_FIGURES
 
 IDLE_S = 0.4  # the background pass draws only after this long without an Explore request
 

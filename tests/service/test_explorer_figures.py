@@ -13,13 +13,13 @@ from conftest_browser import build_tiny_zoo
 from normgen.engine.sampling import sample
 from normgen.eval.compare import mean_pixel_change
 from normgen.render import figures as plots
-from normgen.service import explore_figures as F
 from normgen.service import explore_images as M
 from normgen.service import explorer as X
 from normgen.service.prerender import prerender, reachable_pairs
 from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import get_index
 from normgen.zoo.files import load_entry
+from normgen.zoo.views import explore_figures as F
 
 ARGS = ("gan", "shapes", "none", 1e-4, 0.0, "generator", "loss", 3)
 

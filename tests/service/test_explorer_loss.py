@@ -10,7 +10,6 @@ import pytest
 
 from normgen.losses import LOSS_SETTING_WORDS, LOSS_SETTINGS
 from normgen.service import inputs as I
-from normgen.service.explore_figures import shown_parts
 from normgen.service.explorer import explore
 from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import get_index, zoo_choices
@@ -18,6 +17,7 @@ from normgen.zoo.readings import of, stat
 from normgen.zoo.select import select
 from normgen.zoo.texts.report import seed_entries
 from normgen.zoo.verdicts import Effect
+from normgen.zoo.views.explore_figures import shown_parts
 
 ARGS = ("dcgan", "cifar10", "batch", 0.0, 0.0, "generator", "loss", 0, 0, 0.0)
 

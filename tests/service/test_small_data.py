@@ -26,13 +26,13 @@ from normgen.regularizers import RegConfig, penalized_weights
 from normgen.service import generalization_view as G
 from normgen.service import inputs as I
 from normgen.service import runs, sessions, train_process
-from normgen.service.explore_figures import weight_stats
 from normgen.service.explorer import explore
 from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import train_size_label
 from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
 from normgen.zoo.restat import restat
 from normgen.zoo.texts.heldout import verdict
+from normgen.zoo.views.explore_figures import weight_stats
 
 PX = 28 * 28  # pixels of a shapes image: nats per pixel x PX = nats per image
 

@@ -21,12 +21,12 @@ from normgen.app.tabs.explore_controls import (
 )
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
-from normgen.service.explore_figures import FIG_NAMES, PAGE_FIGURES
 from normgen.service.explore_images import PNGS
 from normgen.service.explorer import ExploreResult, explore, png_path
 from normgen.service.generalization_view import nearest_view
 from normgen.service.overfit_view import reconstruction_view
 from normgen.service.requests import ExploreQuery
+from normgen.zoo.views.explore_figures import FIG_NAMES, PAGE_FIGURES
 
 # Explore's replies by name (ExploreTab's attribute names): a handler builds a dict of these and `in_order`
 # (normgen.app.replies) turns it into Gradio's list at the boundary, so no reply is assembled or patched by position

@@ -30,10 +30,10 @@ import torch
 
 from normgen.eval.metrics import flat_weights
 from normgen.render.weight_svg import HistAxes, counts, slice_axes, weight_histogram_svg
-from normgen.service.explore_figures import drawn_parts
 from normgen.service.explorer import ExploreResult, png_path
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import ZooIndex
+from normgen.zoo.views.explore_figures import drawn_parts
 
 SYNC_MS = 400  # the slider rested this long: the server fills in what a step does not change
 AXES = ("l1", "l2")

@@ -1,12 +1,15 @@
 """Explore's weight figures and the numbers behind them: which parts of a model a view is about
 (`shown_parts`, `drawn_parts`), the weight statistics of a stored file (cached) or of the index
 (`entry_totals`), and the figures drawn from them (weight histogram, per-layer norms, the judge's class
-histogram) drawn from them as inline SVG (normgen.render.weight_svg, normgen.render.bars_svg).
+histogram) drawn from them as inline SVG (normgen.render.weight_svg, normgen.render.bars_svg). Stateless: a
+file's statistics and a pair's figures are memos (functools) keyed by the zoo folder and the files' ids and
+sha256, so a rebuilt file is measured again.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import functools
+from typing import Any
 
 import torch
 
@@ -17,26 +20,45 @@ from normgen.models import family
 from normgen.regularizers import resolve_target
 from normgen.render.bars_svg import class_bars_svg, layer_norms_svg
 from normgen.render.weight_svg import counts, slice_axes, weight_histogram_svg
-from normgen.service.explore_images import lru_put
-from normgen.service.inputs import InputError
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex
 from normgen.zoo.readings import in_file
 from normgen.zoo.texts.report import totals
 
-_STATS: OrderedDict[tuple, dict] = OrderedDict()
 STATS_SIZE = 1024  # per-layer weight figures of a file (a few KB each): the whole zoo stays in memory
-_FIGS: OrderedDict[tuple, dict] = OrderedDict()
 FIGS_SIZE = 512  # a pair's SVG figures (~15 KB): every pair the shipped zoo's Explore reaches (~120) fits
+
+
+class _Ref:
+    """A memo key for an object that is not hashable (an Entry, an index): equal when `key` is; `obj` rides
+    along for the memoized function to read."""
+
+    __slots__ = ("key", "obj")
+
+    def __init__(self, key: tuple, obj: Any) -> None:
+        self.key, self.obj = key, obj
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Ref) and other.key == self.key
+
+
+def _file(index: ZooIndex, e: Entry) -> _Ref:
+    return _Ref((str(index.root), e.id, e.sha256), (index, e))
 
 
 def weight_stats(index: ZooIndex, e: Entry) -> dict[str, dict]:
     """part -> {"total", "layers"} measured from the weights of the stored file, as loaded (float16
-    files come back as float32 with float16's values; cached per file)."""
-    key = (str(index.root), e.id, e.sha256)
-    if key not in _STATS:
-        lru_put(_STATS, key, model_weight_stats(load_entry(e, index.root).model.parts), size=STATS_SIZE)
-    return _STATS[key]
+    files come back as float32 with float16's values; memoized per file: do not change the answer)."""
+    return _weight_stats(_file(index, e))
+
+
+@functools.lru_cache(maxsize=STATS_SIZE)
+def _weight_stats(ref: _Ref) -> dict[str, dict]:
+    index, e = ref.obj
+    return model_weight_stats(load_entry(e, index.root).model.parts)
 
 
 def entry_totals(index: ZooIndex, e: Entry, parts: list[str]) -> tuple[dict[str, float], str]:
@@ -96,15 +118,18 @@ def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], names: t
     zero, on the pair's own axes; legend from the index's statistics of the stored weights), the per-layer
     norms and the judge's class histogram; None where not drawn and for the names not in `names`. The
     weight figures draw `drawn_parts` (a part a file does not store is not drawn). The bar charts take well
-    under a millisecond, the weight histogram ~12 ms of numpy; a pair's figures are kept in memory (`_FIGS`,
-    least recently used). Issue 26: they were matplotlib PNGs, 0.5-1 s a pair, kept in a disk store that a
-    background pass filled."""
-    alt = alt or {}
-    key = (str(index.root), base.id, base.sha256, sel.id, sel.sha256, tuple(parts), tuple(names),
-           tuple(sorted(alt.items())))
-    if key in _FIGS:  # a class of API clients asking for the same pairs pays the histogram once per pair
-        _FIGS.move_to_end(key)
-        return dict(_FIGS[key])
+    under a millisecond, the weight histogram ~12 ms of numpy; a pair's figures are memoized (least recently
+    used), so a class of API clients asking for the same pairs pays the histogram once per pair. Issue 26: they
+    were matplotlib PNGs, 0.5-1 s a pair, kept in a disk store that a background pass filled."""
+    b, s = _file(index, base), _file(index, sel)
+    return dict(_figures(b, s, tuple(parts), tuple(names), tuple(sorted((alt or {}).items()))))
+
+
+@functools.lru_cache(maxsize=FIGS_SIZE)
+def _figures(b: _Ref, s: _Ref, parts_: tuple[str, ...], names: tuple[str, ...],
+             alt_: tuple[tuple[str, str], ...]) -> dict[str, str | None]:
+    (index, base), (_, sel) = b.obj, s.obj
+    parts, alt = list(parts_), dict(alt_)
     out: dict[str, str | None] = dict.fromkeys(FIG_NAMES)
     labels = ("baseline (λ = 0)", "selected")
     drawn = drawn_parts(base, sel, parts)
@@ -135,8 +160,7 @@ def figures(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], names: t
         out["classes"] = class_bars_svg(sel.metrics["class_hist"], class_names(sel.dataset),
                                         baseline=base.metrics["class_hist"], labels=labels,
                                         alt=alt.get("classes", "Classes the judge sees in the samples"))
-    lru_put(_FIGS, key, out, size=FIGS_SIZE)
-    return dict(out)
+    return out
 
 
 def shown_parts(e: Entry) -> list[str]:
@@ -151,5 +175,5 @@ def shown_parts(e: Entry) -> list[str]:
     try:
         return resolve_target(e.target, fam.part_names)
     except ValueError:
-        raise InputError(f"zoo entry {e.id} has target {e.target!r}, not a part of a {e.model}") from None
+        raise ValueError(f"zoo entry {e.id} has target {e.target!r}, not a part of a {e.model}") from None
 
