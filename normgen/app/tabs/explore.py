@@ -157,7 +157,7 @@ class ExploreTab:
         return [getattr(self, n) for n in VIEW]
 
     def step_outputs(self) -> list[Any]:
-        """What a λ step sets in the page (explore_scrub.STEP_JS returns them in this order)."""
+        """What a λ step sets in the page (normgen/app/static/scrub-step.js returns them in this order)."""
         return [self.l1, self.l2, self.l1_readout, self.l2_readout, self.baseline, self.baseline_caption, self.selected,
                 self.selected_caption, self.diff, self.headline, self.hist]
 

@@ -24,6 +24,7 @@ from typing import Any
 import gradio as gr
 
 from normgen.app.replies import in_order
+from normgen.app.static_files import asset
 from normgen.app.tabs.explore_handlers import LOAD, load_view
 from normgen.render.figures import fmt_lambda
 from normgen.service.explore_images import PNGS
@@ -36,157 +37,12 @@ from normgen.zoo.texts import coach as C
 PICK = "Open a lesson…"
 
 # The guide, in the page. props.paths: the paths (coach.paths_json); props.value: the link fragment.
-COACH_JS = r"""
-const P = () => { try { return JSON.parse(props.paths || '{}'); } catch (e) { return {}; } };
-const parse = (v) => { const q = new URLSearchParams(v || '');
-  return {path: q.get('coach') || '', step: Number(q.get('coach_step') || 0), guess: q.get('coach_guess') || ''}; };
-const frag = (s) => { if (!s.path) { return ''; } const q = new URLSearchParams({coach: s.path});
-  if (s.step) { q.set('coach_step', String(s.step)); } if (s.guess) { q.set('coach_guess', s.guess); }
-  return q.toString(); };
-const esc = (t) => String(t).replace(/[&<>"]/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'}[c]));
-const md = (t) => esc(t).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
-const seeds = {};
-let shown = null;
-const set = (s) => { props.value = frag(s); trigger('change'); requestAnimationFrame(render); };
-const num = (id) => { const el = document.querySelector('#' + id + ' input'); return el ? Number(el.value) : NaN; };
-const close = (a, b) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b), 1e-12);
-const met = (t, key) => {
-  const l1 = num('explore-l1'), l2 = num('explore-l2'), seed = num('explore-seed');
-  if (t.l1_min !== undefined && !(l1 >= t.l1_min || close(l1, t.l1_min))) { return false; }
-  if (t.l1_max !== undefined && !(l1 <= t.l1_max || close(l1, t.l1_max))) { return false; }
-  if (t.l2_min !== undefined && !(l2 >= t.l2_min || close(l2, t.l2_min))) { return false; }
-  if (t.l2_max !== undefined && !(l2 <= t.l2_max || close(l2, t.l2_max))) { return false; }
-  if (t.seed_not !== undefined) {  // the seed when this step came up: a new one ticks it
-    if (!(key in seeds)) { seeds[key] = seed; }
-    if (seed === seeds[key]) { return false; }
-  }
-  return true;
-};
-function render() {
-  const s = parse(props.value), path = P()[s.path];
-  const box = element.querySelector('.coach-box');
-  if (!box) { return; }
-  document.querySelectorAll('.coach-target').forEach((el) => el.classList.remove('coach-target'));
-  const guessing = !!(path && path.question && !s.guess);
-  document.body.classList.toggle('coach-guessing', guessing);
-  document.body.classList.toggle('coach-open', !!path);
-  element.dataset.path = s.path; element.dataset.step = String(s.step); element.dataset.guess = s.guess;
-  if (!path) { box.innerHTML = ''; box.hidden = true; shown = null; return; }
-  box.hidden = false;
-  const steps = path.steps || [], q = path.question;
-  const at = steps.length ? '<span class="coach-progress">' + (s.step >= steps.length ? '✓ all ' + steps.length
-    + ' steps done' : 'step ' + (s.step + 1) + ' of ' + steps.length) + '</span>' : '';
-  let h = '<div class="coach-head"><span><strong>' + esc(path.title) + '</strong> ' + (guessing ? '' : at) + '</span>'
-    + '<button type="button" class="coach-close" aria-label="Close the guide">✕ Close</button></div>';
-  if (q) {
-    h += '<p class="coach-ask"><strong>Predict first:</strong> ' + md(q.ask) + '</p>';
-    if (!s.guess) {
-      h += '<div class="coach-choices" role="group" aria-label="Your prediction">' + q.choices.map((c) =>
-        '<button type="button" class="coach-choice" data-choice="' + esc(c[0]) + '">' + esc(c[1]) + '</button>')
-        .join('') + '</div><p class="coach-hint">The selected grid and its numbers stay hidden until you choose.</p>';
-    } else {
-      const mine = (q.choices.find((c) => c[0] === s.guess) || [s.guess, s.guess])[1];
-      const right = q.choices.find((c) => c[0] === q.answer)[1];
-      const ok = s.guess === q.answer, close = (q.also || []).includes(s.guess);
-      h += '<p class="coach-verdict ' + (ok || close ? 'right' : 'wrong') + '" role="status">'
-        + (ok ? '✓ Right: ' : close ? '✓ Close: ' : '✗ Not this time: ') + 'you said <em>' + esc(mine)
-        + '</em>; measured: <strong>' + esc(right) + '</strong>. <span class="coach-why">' + md(q.verdict)
-        + '</span></p>';
-      h += '<details class="coach-more"><summary>All the measured numbers</summary><p class="coach-why-again">'
-        + md(q.verdict) + '</p>' + (path.text ? '<p>' + md(path.text) + '</p>' : '') + '</details>';
-    }
-  }
-  if (!guessing && steps.length) {
-    h += '<ol class="coach-steps">';
-    steps.forEach((st, i) => {
-      if (i < s.step) { h += '<li class="done">✓ ' + md(st.do) + '</li>'; }
-      else if (i === s.step) { h += '<li class="now" aria-current="step">' + md(st.do)
-        + '<div class="coach-watch">' + md(st.watch) + '</div></li>'; }
-      else { h += '<li class="later">' + md(st.do) + '</li>'; }
-    });
-    h += '</ol>';
-  }
-  if (!guessing && s.step >= steps.length) {
-    h += '<p class="coach-done">' + (steps.length ? '✓ All done. ' : '')
-      + 'Next: another lesson from the Lessons list (each asks you to predict first), or close this guide.</p>';
-  }
-  box.classList.toggle('answered', !!(q && s.guess));
-  if (shown !== h) { box.innerHTML = h; shown = h; }
-  const now = !guessing && steps[s.step];
-  if (now) { const el = document.getElementById(now.control); if (el) { el.classList.add('coach-target'); } }
-}
-element.addEventListener('click', (e) => {
-  const b = e.target.closest('button');
-  if (!b) { return; }
-  const s = parse(props.value);
-  if (b.classList.contains('coach-close')) { set({path: '', step: 0, guess: ''}); }
-  else if (b.dataset.choice) { s.guess = b.dataset.choice; set(s); }
-});
-setInterval(() => {
-  const s = parse(props.value), path = P()[s.path];
-  if (!path || (path.question && !s.guess)) { return; }
-  const st = (path.steps || [])[s.step];
-  if (st && met(st.tick, s.path + ':' + s.step)) { s.step += 1; set(s); }
-}, 250);
-let last = parse(props.value).path;
-watch(['value', 'paths'], () => {
-  shown = null; render();
-  const now = parse(props.value).path;  // a path opened (here or from Learn): its guide in view, from its top
-  if (now && now !== last) { requestAnimationFrame(() => { const r = element.getBoundingClientRect();
-    if (r.top < 0 || r.top > window.innerHeight * 0.6) {
-      (document.getElementById('explore-row') || element).scrollIntoView({block: 'start'}); } }); }
-  last = now;
-});
-render();
-"""
+# COACH_JS: normgen/app/static/coach.js
 
-COACH_CSS = """
-#explore-coach .coach-box { border-left: 5px solid #b45309; background: #fffbeb; padding: 0.5em 0.8em;
-  margin-bottom: 0.4em; color: #1f2937; }
-#explore-coach .coach-head { display: flex; justify-content: space-between; align-items: center; gap: 0.5em; }
-#explore-coach .coach-close, #explore-coach .coach-choice { border: 1px solid #92400e; border-radius: 4px;
-  background: #fff; color: #1f2937; padding: 0.25em 0.6em; cursor: pointer; font: inherit; }
-#explore-coach .coach-choice:hover, #explore-coach .coach-close:hover { background: #fde68a; }
-#explore-coach .coach-choices { display: flex; flex-wrap: wrap; gap: 0.4em; margin: 0.3em 0; }
-#explore-coach p, #explore-coach ol { margin: 0.3em 0; }
-#explore-coach .coach-steps { padding-left: 1.4em; }
-#explore-coach li.done { color: #166534; }
-#explore-coach li.later { color: #4b5563; }
-#explore-coach li.now { font-weight: 600; }
-#explore-coach .coach-watch { font-weight: 400; }
-#explore-coach .coach-verdict.right { color: #166534; }
-#explore-coach .coach-verdict.wrong { color: #9a3412; }
-#explore-coach .coach-hint, #explore-coach .coach-progress { color: #4b5563; font-size: 0.95em; }
-#explore-coach .coach-close { white-space: nowrap; }
-#explore-coach .coach-why-again { display: none; }
-#explore-coach li.later { display: none; }  /* the step to do now ("step 1 of 4" says how many follow) */
-@media (max-width: 720px) {  /* a phone: the step to do now, not the list; once answered, the answer in short */
-  #explore-coach li.done, #explore-coach li.later, #explore-coach .coach-done { display: none; }
-  #explore-coach .answered .coach-ask, #explore-coach .coach-why { display: none; }
-  #explore-coach .coach-why-again { display: block; }
-  #explore-coach .coach-steps { list-style: none; padding-left: 0; }
-  #explore-coach .coach-box { padding: 0.3em 0.5em; font-size: 0.9em; line-height: 1.3; }
-  #explore-coach .coach-close { padding: 0.1em 0.4em; }
-}
-"""
+# COACH_CSS: normgen/app/static/coach.css
 
 # the page: the control the current step names is ringed; while a lesson waits for a guess, its result is hidden
-PAGE_CSS = """
-html body .block.coach-target, html body button.coach-target {
-  box-shadow: inset 0 0 0 3px #b45309, 0 0 0 3px #fde68a !important;
-  border-radius: 6px !important; }
-body.coach-guessing #explore-selected img, body.coach-guessing #explore-diff img,
-body.coach-guessing #coach-pics img { filter: blur(14px) grayscale(1); }
-body.coach-guessing #explore-hist, body.coach-guessing #explore-headline, body.coach-guessing #explore-details,
-body.coach-guessing #explore-selected-caption, body.coach-guessing #coach-cap-a,
-body.coach-guessing #coach-cap-b { visibility: hidden; }
-#explore-coach:has(.coach-box[hidden]) { display: none !important; }  /* closed: no empty box above the controls */
-#coach-bar { align-items: center; gap: 0.4em; flex-wrap: wrap !important; }
-#coach-bar > div { flex: 1 1 100% !important; min-width: 100% !important; }  /* a lesson title is never clipped */
-#coach-bar input[role=combobox] { font-size: 0.85em !important; text-overflow: ellipsis; }
-#coach-pics img { image-rendering: pixelated; object-fit: contain; max-height: min(40vh, 400px); }
-@media (max-width: 720px) { #coach-pics .caption p { font-size: 0.85em; line-height: 1.25; } }
-"""
+# PAGE_CSS: normgen/app/static/coach-page.css
 
 
 @dataclass(frozen=True)
@@ -240,9 +96,9 @@ def build_bar(root: str | None = None) -> tuple[gr.Button, gr.Dropdown, dict[str
 def build_guide(root: str | None = None) -> gr.HTML:
     """The guide, in the current Blocks: above the grids, so the controls it names keep their place in the
     first screen (on a phone the page's CSS puts it first)."""
-    return gr.HTML("", html_template='<div class="coach-box" hidden></div>', js_on_load=COACH_JS,
+    return gr.HTML("", html_template='<div class="coach-box" hidden></div>', js_on_load=asset("coach.js"),
                    elem_id="explore-coach", paths=C.paths_json(_paths(root)),
-                   head=f"<style>{COACH_CSS}{PAGE_CSS}</style>")
+                   head=f"<style>{asset('coach.css')}{asset('coach-page.css')}</style>")
 
 
 def build_pictures() -> tuple[gr.Column, gr.Markdown, gr.Markdown, gr.Image, gr.Markdown, gr.Image]:
@@ -374,4 +230,4 @@ def wire_coach(cw: CoachWidgets, tabs: gr.Tabs, tab_box: Any, explore_load_outpu
 
 
 __all__ = ["CoachWidgets", "build_bar", "build_guide", "build_pictures", "wire_coach", "make_open_fn", "make_load_fn",
-           "pictures", "first_visit", "COACH_JS"]
+           "pictures", "first_visit"]

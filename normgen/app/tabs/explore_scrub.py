@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from normgen.app.static_files import asset
 from normgen.eval.metrics import flat_weights
 from normgen.render.weight_svg import HistAxes, counts, slice_axes, weight_histogram_svg
 from normgen.service.explorer import ExploreResult, png_path
@@ -206,77 +207,24 @@ def stop_extras(r: ExploreResult) -> dict[str, Any]:
 # hidden `scrub` HTML's value), whose values go straight to the outputs (ExploreTab.step_outputs(), which
 # are its inputs too, after the sliders and the slice: what it returns when it has no stop to show).
 # The parsed slice is kept on window between steps (parsed again only when the server sent a new one).
-STEP_JS = """(p1, p2, raw, ...now) => {
-  const S = window.__normgenScrub || (window.__normgenScrub = {raw: null, data: null});
-  if (S.raw !== raw) { S.raw = raw; try { S.data = raw ? JSON.parse(raw) : null; } catch (e) { S.data = null; } }
-  const axis = '__AXIS__', other = axis === 'l1' ? 'l2' : 'l1';
-  const stops = S.data && S.data.axes && S.data.axes[axis];
-  const pos = Math.round(Number(axis === 'l1' ? p1 : p2)) || 0;
-  const s = stops && stops.length ? stops[Math.max(0, Math.min(pos, stops.length - 1))] : null;
-  // no stop, or one drawn at another value of the other λ (that slider moved and the server has not sent
-  // the new slice yet): leave the view as it is; the view at rest (SYNC_MS later) shows this step
-  const held = Number(now[other === 'l1' ? 0 : 1]);
-  if (!s || Math.abs(s[other] - held) > 1e-9 * Math.max(Math.abs(held), 1e-12)) { return now; }
-  const root = ((window.gradio_config && window.gradio_config.root) || location.origin).replace(/\\/$/, '');
-  // a picture the page already shows is handed back as the very value it holds, so it is not drawn again
-  const file = (im, held) => !im ? null : (held && held.path === im.path) ? held : {path: im.path,
-    url: root + im.url, orig_name: im.path.split('/').pop(), mime_type: 'image/png', is_stream: false,
-    meta: {_type: 'gradio.FileData'}};
-  window.__normgenStep = {axis: axis, pos: pos, t: performance.now(), url: s.selected ? root + s.selected.url : null,
-                          lam: s[axis]};
-  requestAnimationFrame(() => {  // alt text names the setting shown (the server's view sets the same text)
-    const shown = [['explore-selected', s.selected], ['explore-baseline', s.baseline], ['explore-diff', s.diff]];
-    for (const [id, im] of shown) {
-      const img = document.querySelector('#' + id + ' img');
-      if (img && im) { img.alt = im.alt; }
-    }
-  });
-  return [s.l1, s.l2, s.readouts[0], s.readouts[1], file(s.baseline, now[4]), s.baseline_caption,
-          file(s.selected, now[6]), s.selected_caption, file(s.diff, now[8]), s.headline, s.hist];
-}"""
+# STEP_JS: normgen/app/static/scrub-step.js
 
 # The hidden `scrub` HTML: preload every picture of the slice (kept referenced, decoded ahead, so a step's
 # <img> swap finds it in the memory cache), and ask the server for the rest of the view once a slider rests
 # (window.normgenSyncMs, when set, stands for SYNC_MS: a test's slow driver is not a visitor resting).
-SCRUB_JS = """
-const root = () => ((window.gradio_config && window.gradio_config.root) || location.origin).replace(/\\/$/, '');
-const preload = () => {
-  let data = null;
-  try { data = props.value ? JSON.parse(props.value) : null; } catch (e) { data = null; }
-  const urls = new Set();
-  for (const stops of Object.values((data && data.axes) || {})) {
-    for (const s of stops) {
-      for (const k of ['baseline', 'selected', 'diff']) { if (s[k]) { urls.add(root() + s[k].url); } }
-    }
-  }
-  element.__pictures = [...urls].map((u) => { const im = new Image(); im.decoding = 'async'; im.src = u;
-    if (im.decode) { im.decode().catch(() => {}); } return im; });
-  element.dataset.preloaded = String(urls.size);
-  window.normgenSlice = props.value;  // what the page holds, for a test or a curious reader
-};
-preload();
-watch('value', preload);
-let timer = null;
-document.addEventListener('input', (e) => {
-  const t = e.target;
-  const slider = t instanceof HTMLInputElement && t.type === 'range' && t.closest('.lambda-slider');
-  if (!slider) { return; }
-  if (timer) { clearTimeout(timer); }
-  timer = setTimeout(() => { timer = null; trigger('release'); }, window.normgenSyncMs || __SYNC_MS__);
-}, true);
-"""
+# SCRUB_JS: normgen/app/static/scrub.js
 
 
 def step_js(axis: str) -> str:
     """The page's handler of the `axis` slider's .input (js=, fn=None)."""
     if axis not in AXES:
         raise ValueError(f"axis must be one of {AXES}, got {axis!r}")
-    return STEP_JS.replace("__AXIS__", axis)
+    return asset("scrub-step.js").replace("__AXIS__", axis)
 
 
 def scrub_js() -> str:
-    return SCRUB_JS.replace("__SYNC_MS__", str(SYNC_MS))
+    return asset("scrub.js").replace("__SYNC_MS__", str(SYNC_MS))
 
 
 __all__ = ["build_slice", "enabled", "file_url", "hist_svg", "scrub_js", "step_js", "stop_extras", "stop_view",
-           "CACHE", "SYNC_MS", "STEP_JS", "SCRUB_JS"]
+           "CACHE", "SYNC_MS"]

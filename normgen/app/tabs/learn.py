@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from normgen.app.static_files import asset
 from normgen.data import dataset_info
 from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO
 from normgen.glossary import explain, glossary_markdown
@@ -222,20 +223,7 @@ def pictures_html(pictures: list[Picture], digest: str = "") -> str:
     return f'<div class="learn-figs">{"".join(figs)}</div>'
 
 
-LEARN_CSS = """
-.learn-figs { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
-.learn-fig { margin: 0; flex: 1 1 560px; max-width: 100%; overflow-x: auto; }
-.learn-fig img { width: 100%; min-width: 520px; height: auto; max-width: 960px; display: block; }
-/* two a row on a wide screen: a third picture (the VAE block's IWAE panel) wraps at the same size, not wider */
-@media (min-width: 1150px) { .learn-fig { max-width: calc(50% - 6px); } }
-/* on a phone a table or a long formula scrolls sideways instead of squeezing its columns to a letter */
-@media (max-width: 700px) {
-  #learn-md table { display: block; overflow-x: auto; max-width: 100%; }
-  #learn-md th, #learn-md td { min-width: 7em; }
-}
-.learn-open { width: fit-content !important; margin-bottom: 0.6em; }
-#learn-md .katex-display { overflow-x: auto; overflow-y: hidden; padding-bottom: 4px; }
-"""
+# LEARN_CSS: normgen/app/static/learn.css
 
 
 def build_learn_tab(root: str | Path | None = None) -> dict[str, Any]:
@@ -253,7 +241,7 @@ def build_learn_tab(root: str | Path | None = None) -> dict[str, Any]:
     with gr.Tab("Learn", id="learn", elem_id="tab-learn"), gr.Column(elem_id="learn-md"):
         if problem:
             gr.Markdown(problem)
-        gr.HTML("", head=f"<style>{LEARN_CSS}</style>", container=False, padding=False)
+        gr.HTML("", head=f"<style>{asset('learn.css')}</style>", container=False, padding=False)
         for i, b in enumerate(page):
             if b.markdown:  # each word of the glossary explained on hover / tap where it first appears
                 gr.Markdown(explain(b.markdown), latex_delimiters=LATEX)

@@ -1,0 +1,31 @@
+() => {
+  const close = () => document.querySelectorAll('input[role=combobox][aria-expanded=true]').forEach((box) => {
+    box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));
+  });
+  // the next dropdown opens on focus a frame or two after the Tab: close again once it has
+  const onTab = (e) => { if (e.key === 'Tab') { close(); setTimeout(close, 50); setTimeout(close, 150); } };
+  document.addEventListener('keydown', onTab, true);
+  document.addEventListener('keyup', onTab, true);
+  // a tap on a glossary word (no hover on a phone) writes its definition out after it; a second tap hides it
+  document.addEventListener('click', (e) => {
+    const a = e.target.closest && e.target.closest('abbr[title]');
+    if (a) a.classList.toggle('open');
+    const head = !a && e.target.closest && e.target.closest('#header');  // a phone shows 2 lines of it: a tap, all
+    if (head) head.classList.toggle('open');
+  });
+  // A λ slider moves over positions (or exponents): a screen reader would read "3" or "-4". Each one's
+  // aria-valuetext is its readout's line naming the λ ("L1 λ = 1e-4 · ..."), kept in step as the readout changes.
+  let queued = false;
+  const speak = () => {
+    queued = false;
+    document.querySelectorAll('.lambda-slider[id]').forEach((box) => {
+      const r = document.getElementById(box.id.replace(/-slider$/, '') + '-readout');
+      const input = box.querySelector('input[type=range]');
+      const text = r && r.innerText.split('\n').map((l) => l.trim()).find((l) => l.includes('λ'));
+      if (input && text && input.getAttribute('aria-valuetext') !== text) input.setAttribute('aria-valuetext', text);
+    });
+  };
+  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(speak); } })
+    .observe(document.body, {subtree: true, childList: true, characterData: true});
+  speak();
+}
