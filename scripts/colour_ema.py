@@ -55,7 +55,7 @@ class Averager:
 
 def run(seed: int, a: argparse.Namespace, data, test, judges: dict) -> list[dict]:
     base = [s for s in colour_block("cifar10") if s.tag == "baseline" and s.seed == seed][0]
-    cfg = base.config(a.steps or base.steps)
+    cfg = replace(base.config(a.steps or base.steps), ema=0.0)  # the script keeps its own average (Averager)
     if a.lr_d:
         cfg = replace(cfg, lr_d=a.lr_d)
     if a.lr:
@@ -68,7 +68,8 @@ def run(seed: int, a: argparse.Namespace, data, test, judges: dict) -> list[dict
         if ema.module is None and p.step >= a.start:
             ema.module = p.model.generator
         if a.every and ema.average is not None and p.step % a.every == 0 and p.step < cfg.steps:
-            rows.extend(score(p.model, ema, seed, p.step, p.elapsed, a, test, judges, raw=False))
+            with torch.random.fork_rng():  # the run's own draws (dropout masks) go on as without the snapshot
+                rows.extend(score(p.model, ema, seed, p.step, p.elapsed, a, test, judges, raw=False))
 
     res = train(cfg, data=data, device="cpu", progress=seen, should_stop=ema.update)
     return rows + score(res.model, ema, seed, res.steps, res.elapsed, a, test, judges, raw=True)
@@ -78,8 +79,7 @@ def score(model, ema: Averager, seed: int, steps: int, seconds: float, a: argpar
           *, raw: bool) -> list[dict]:
     """Score the generator as it is and its average (each also with its batch-norm statistics measured again;
     only the average's with the statistics measured again unless `raw`) without changing `model`."""
-    was_training = model.training
-    now = copy.deepcopy(model)
+    now = copy.deepcopy(model)  # a copy: the run's own model keeps the modes the trainer set on its parts
     now.eval()
     averaged = copy.deepcopy(now)
     averaged.generator.load_state_dict(ema.average.avg)
@@ -99,7 +99,6 @@ def score(model, ema: Averager, seed: int, steps: int, seconds: float, a: argpar
             row[f"classes_{name}"] = round(math.exp(r["class_entropy"]), 2)
         rows.append(row)
         print(json.dumps(row), flush=True)
-    model.train(was_training)
     return rows
 
 
