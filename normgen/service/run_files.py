@@ -13,8 +13,8 @@ from normgen.config import TrainConfig, reproduce_command
 from normgen.data import DATASETS
 from normgen.regularizers import PENALTIES
 from normgen.render.figures import fmt_lambda
-from normgen.service import train_translation as TT
 from normgen.service import workdir
+from normgen.zoo.views import train_translation as TT
 
 if TYPE_CHECKING:
     from normgen.service.runs import Run

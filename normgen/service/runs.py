@@ -38,7 +38,6 @@ from normgen.render.figures import fmt_lambda
 from normgen.render.grids import grid_image
 from normgen.service import run_files, run_relay, workdir
 from normgen.service import train_process as TP
-from normgen.service import train_translation as TT
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.cpu_share import TRAIN_THREADS, governor, lower_thread_priority, train_nice
 from normgen.service.explore_images import grid_size
@@ -55,6 +54,7 @@ from normgen.service.sessions import (
 from normgen.service.zerogpu import training_function
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry
+from normgen.zoo.views import train_translation as TT
 
 SHARE_CHECK_S = 0.25  # how often a run asks the CPU share for its thread count
 

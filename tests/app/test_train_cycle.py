@@ -17,8 +17,8 @@ from normgen.app.tabs.train_view import picture_words
 from normgen.models import MODEL_NAMES, family
 from normgen.service import admission as A
 from normgen.service import train_state as TS
-from normgen.service import train_translation as TT
 from normgen.service.train_store import TrainStore
+from normgen.zoo.views import train_translation as TT
 
 # /train's parameters in its order, for a short cycle GAN run on shapes (made offline)
 CYCLE = dict(model="cyclegan", dataset="shapes", g_norm="none", l1=1e-3, l2=0.0, target="generator",

@@ -343,15 +343,19 @@ def test_spec_grid_and_budget():
     assert math.isclose(projected_bytes(s[0], half=False) - 2048, 2 * (projected_bytes(s[0]) - 2048))
 
 
-def test_a_spec_with_a_moving_average_names_it_and_trains_it():
+def test_a_spec_with_a_moving_average_or_its_own_learning_rates_names_them_and_trains_them():
     base = ZooSpec("dcgan", "cifar10", 10, "baseline", g_norm="batch", dropout=0.3, steps=3000, float32=True)
     averaged = replace(base, ema=0.99)
     assert "ema" not in base.id and base.config().ema == 0.0
     assert averaged.id == base.id.removesuffix("-s0") + "-ema0.99-s0"
     assert averaged.config().ema == 0.99 and averaged.config().ema_start == base.config().ema_start
-    # the recipe hash tells the two apart
-    hashes = {recipe_hash(asdict(z.config()), 100, False, "j") for z in (base, averaged)}
-    assert len(hashes) == 2
+    # two time-scale learning rates (the colour block's TTUR): named after the λ, before the average
+    ttur = replace(averaged, lr=1e-4, lr_d=4e-4)
+    assert ttur.id == base.id.removesuffix("-s0") + "-lr0.0001-lrd0.0004-ema0.99-s0"
+    assert (ttur.config().lr, ttur.config().lr_d) == (1e-4, 4e-4) and base.config().lr_d == 0.0
+    # the recipe hash tells the three apart
+    hashes = {recipe_hash(asdict(z.config()), 100, False, "j") for z in (base, averaged, ttur)}
+    assert len(hashes) == 3
 
 
 def test_cli_zoo_errors_and_dry_run(tmp_path, capsys):

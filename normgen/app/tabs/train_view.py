@@ -14,11 +14,11 @@ from normgen.models import family, model_label
 from normgen.regularizers import PENALTIES, variant_label
 from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
-from normgen.service import train_translation as TT
 from normgen.service.runs import Snapshot
 from normgen.service.server_datasets import train_size_label
 from normgen.zoo.readings import dropout_words
 from normgen.zoo.spec import SMALL_SIZES
+from normgen.zoo.views import train_translation as TT
 
 MAX_CURVE_POINTS = 100
 TRAIN_SIZES = (0, *sorted({n for sizes in SMALL_SIZES.values() for n in sizes}, reverse=True))  # the zoo's

@@ -1,4 +1,4 @@
-"""normgen.service.train_translation: a live cycle GAN run in Train, through the service (plan, worker
+"""normgen.zoo.views.train_translation: a live cycle GAN run in Train, through the service (plan, worker
 thread, stream) for a few CPU steps: its progress picture is rows a | G(a) | F(G(a)) | dilate(a) of fixed
 held-out inputs, and at the end it carries its own translation scores, set beside the shipped zoo's
 baseline with the seed spread; bad λ_cyc / λ_id / cycle norm are refused, one line each, before anything."""
@@ -14,10 +14,10 @@ from conftest import REPO_ROOT
 from normgen.domains import domain_pair
 from normgen.service import admission as A
 from normgen.service import runs, sessions
-from normgen.service import train_translation as TT
 from normgen.service.inputs import InputError
 from normgen.zoo import build, judges
 from normgen.zoo.index import load_index
+from normgen.zoo.views import train_translation as TT
 from normgen.zoo.views import translation_view as TV
 
 SHIPPED = REPO_ROOT / "checkpoints"
