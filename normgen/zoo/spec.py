@@ -143,9 +143,10 @@ class _ZooSpec:
     (0 = the whole training split; N = a class-balanced subset, data seed 0), dropout, steps (0 = the family's
     STEPS), the cycle GAN's lambda_cyc and cycle_norm (in a translator's id only), loss and lipschitz
     (TrainConfig's: ns | wgan, none | clip | gp | sn), layers (RegConfig's), n_critic (discriminator updates per
-    generator update), ema (the decay of the sampling part's moving average, TrainConfig.ema; 0 = none) and
-    float32 (stored in float32 whatever the build's precision: float16 flushes weights
-    below 6e-8 to 0, so a file could differ from the model its numbers describe; the colour block, issue 24).
+    generator update), ema (the decay of the sampling part's moving average, TrainConfig.ema; 0 = none), lr and
+    lr_d (TrainConfig's learning rates; 0 = the family's) and float32 (stored in float32 whatever the build's
+    precision: float16 flushes weights below 6e-8 to 0, so a file could differ from the model its numbers
+    describe; the colour block, issue 24).
     """
 
     def __post_init__(self) -> None:
@@ -181,6 +182,10 @@ class _ZooSpec:
             s += f"-{self.loss}" + ("" if self.lipschitz == "none" else f"-{self.lipschitz}")
         if self.n_critic != 1:
             s += f"-nc{self.n_critic}"
+        if self.lr:
+            s += f"-lr{self.lr:g}"
+        if self.lr_d:
+            s += f"-lrd{self.lr_d:g}"
         if self.ema:
             s += f"-ema{self.ema:g}"
         return f"{s}-s{self.seed}"
@@ -202,6 +207,7 @@ class _ZooSpec:
             extra["n_critic"] = self.n_critic
         if self.ema:
             extra["ema"] = self.ema
+        extra.update({k: getattr(self, k) for k in ("lr", "lr_d") if getattr(self, k)})
         return make_config(self.model, self.dataset, reg=self.reg, seed=self.seed,
                            steps=steps or self.steps or STEPS[self.model], train_size=self.train_size,
                            model_overrides={"g_norm": self.g_norm, "d_norm": self.d_norm, "dropout": self.dropout,
@@ -217,7 +223,8 @@ ZooSpec = make_dataclass("ZooSpec", [
     ("target", str, ""), ("variant", str, "loss"), *lambda_fields(), ("seed", int, 0), ("train_size", int, 0),
     ("dropout", float, 0.0), ("steps", int, 0), ("lambda_cyc", float, 10.0), ("cycle_norm", str, "l1"),
     ("loss", str, "ns"), ("lipschitz", str, "none"), ("layers", str, "all"), ("n_critic", int, 1),
-    ("float32", bool, False), ("ema", float, 0.0)], bases=(_ZooSpec,), frozen=True,
+    ("float32", bool, False), ("ema", float, 0.0), ("lr", float, 0.0), ("lr_d", float, 0.0)],
+    bases=(_ZooSpec,), frozen=True,
     namespace={"__module__": __name__, "__doc__": _ZooSpec.__doc__})
 ID_LAMBDAS = {"l1": "l1", "l2": "l2", "group": "g", "act": "a"}  # how the first penalties are spelled in an id
 
