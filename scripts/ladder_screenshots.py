@@ -1,7 +1,7 @@
 """Screenshots of the Lipschitz ladder (issue 24): Learn's ladder section and Explore's Loss control on the
 colour DCGAN, at a laptop, a projector and a phone size.
 
-    NORMGEN_PRERENDER=0 .venv/bin/python scripts/ladder_screenshots.py --out /tmp/shots
+    .venv/bin/python scripts/ladder_screenshots.py --out /tmp/shots
 
 Launches build_demo() in this process and drives it in Debian's Chromium (tests/conftest_browser.py's helpers);
 writes <size>-learn-ladder.png and <size>-explore-ladder.png.

@@ -150,16 +150,6 @@ class Server:
                 time.sleep(1.0)
         raise SystemExit(f"the app did not answer within {timeout:.0f} s")
 
-    def wait_warm(self, timeout: float) -> float | None:
-        """Seconds until the app's background pass (Explore's pictures warmed at start) says it has ended,
-        so that no phase measures beside it; None when it did not say so within `timeout` (turned off)."""
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout and not self.alive():
-            if "pictures warmed" in Path(self.log.name).read_text(errors="replace"):
-                return time.monotonic() - t0
-            time.sleep(0.5)
-        return None
-
     def rss(self) -> float:
         return rss_mib(self.proc.pid)
 
@@ -660,9 +650,6 @@ def main(argv: list[str] | None = None) -> int:
         report["startup_s"] = round(server.wait_ready(min(400.0, a.deadline)), 1)
         report["rss_idle_mib"] = round(server.rss())
         log(f"app ready at {server.url} in {report['startup_s']} s, RSS {report['rss_idle_mib']} MiB")
-        warm = server.wait_warm(180.0)
-        report["warm_pass_s"] = round(warm, 1) if warm is not None else None
-        log(f"background pass ended {report['warm_pass_s']} s later")
         solo = None
         report["loadavg_at_start"] = [round(x, 1) for x in os.getloadavg()]
         if "solo" in phases or "explore" in phases:

@@ -19,11 +19,6 @@ from normgen.engine.train import TrainResult, train
 from normgen.regularizers import RegConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# No background pass in the test process (normgen.service.prerender): started by the first app a test
-# builds, it kept sampling and drawing while later tests ran, and torch work in another thread changes the
-# last bits of theirs (measured: a 2-step batched λ sweep then differed from its sequential twin by up to
-# 6%, where it matches to 1e-7 alone). The tests of the pass call prerender() themselves.
-os.environ.setdefault("NORMGEN_PRERENDER", "0")
 TINY_CH = 8  # base channels of the tiny test models (the real default is much larger)
 
 

@@ -2,7 +2,7 @@
 against the server round trip of every step (`NORMGEN_EXPLORE_SCRUB=0`), in the same run.
 
 Two copies of the app on loopback (normgen.bench.explore_latency.Server), each in its own process, on the
-same zoo, neither with the background pre-render pass (so both start at once); one Chromium page each.
+same zoo; one Chromium page each.
 Per model: the page opens at λ = 0 (the slice arrives with that view), one pass over the L1 track warms
 both servers' caches (untimed: the round-trip path is measured at its best, every picture and figure
 already drawn), then key presses on the L1 slider, right to the end of the track and back, the two pages
@@ -131,9 +131,8 @@ def run_scrub_latency(root: str | None = None, data_root: str | None = None, *, 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     servers: list[Server] = []
     try:
-        servers.append(Server("scrub", {"NORMGEN_PRERENDER": "0"}, root, data_root))
-        servers.append(Server("round trip", {"NORMGEN_PRERENDER": "0", "NORMGEN_EXPLORE_SCRUB": "0"}, root,
-                              data_root))
+        servers.append(Server("scrub", {}, root, data_root))
+        servers.append(Server("round trip", {"NORMGEN_EXPLORE_SCRUB": "0"}, root, data_root))
         log(f"  scrub: L1 steps on {dataset} ({', '.join(models)}), {steps} per model and path, in Chromium "
             f"(load average {load:.1f})")
         res = bench_scrub(servers, list(models), dataset, steps, log)

@@ -8,6 +8,20 @@ import numpy as np
 import torch
 from PIL import Image
 
+from normgen.models import family
+
+GRID_SCALE = 3  # the app's grids, enlarged by nearest neighbour: crisp pixels on a projector
+N_SAMPLES = 64  # unconditional grids: 8 x 8
+PER_CLASS = 8  # conditional grids: one row of 8 per class
+
+
+def grid_size(model: str, num_classes: int) -> tuple[int, int]:
+    """(samples, columns) of the app's grids of `model`: 8 x 8, or one row of PER_CLASS per class for a
+    conditional family."""
+    fam = family(model)
+    n = PER_CLASS * num_classes if fam.conditional else N_SAMPLES
+    return n, fam.grid_columns(n, num_classes)
+
 
 def grid_array(samples: torch.Tensor, nrow: int | None = None, pad: int = 2, pad_value: float = 0.25) -> np.ndarray:
     """(n, C, H, W) in [-1, 1] -> uint8 array (rows*H', cols*W', C) with `pad` pixels between cells."""

@@ -1,5 +1,5 @@
-"""Explore's pictures and the samples behind them: the sample grids' sizes, the per-pixel difference
-heat map, each entry's samples from a noise seed and the mean pixel change of a pair (both cached in
+"""Explore's pictures and the samples behind them (the grids' sizes are normgen.render.grids'): the per-pixel
+difference heat map, each entry's samples from a noise seed and the mean pixel change of a pair (both cached in
 memory), and the PNG files of images already shown (`PngCache`, `PNGS`).
 """
 
@@ -17,15 +17,12 @@ from PIL import Image
 
 from normgen.engine.sampling import sample
 from normgen.eval.compare import mean_pixel_change, saturated_change
-from normgen.models import family
 from normgen.render import figures as plots
+from normgen.render.grids import GRID_SCALE
 from normgen.service import workdir
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry, ZooIndex
 
-N_SAMPLES = 64  # unconditional grids: 8 x 8
-PER_CLASS = 8  # conditional grids: one row of 8 per class
-GRID_SCALE = 3  # nearest-neighbour upscaling: crisp pixels on a projector
 DIFF_FULL = 0.5  # |selected - baseline| at which the heat map saturates (pixels span [-1, 1])
 
 
@@ -80,19 +77,13 @@ class PngCache:
             return str(p)
 
 
-PNGS = PngCache(1024)  # the background pass warms ~450 of the shipped zoo's pictures (10-40 KB each)
+PNGS = PngCache(1024)  # the shipped zoo's ~490 first-seed pictures fit (10-40 KB each)
+
+
 def diff_image(a: torch.Tensor, b: torch.Tensor, nrow: int, scale: int = GRID_SCALE) -> Image.Image:
     """The difference map: |b - a| per pixel (`eval.compare`), saturating at DIFF_FULL, as a heat map
     in the grid layout."""
     return plots.heat_grid(saturated_change(a, b, DIFF_FULL), nrow=nrow, scale=scale)
-
-
-def grid_size(model: str, num_classes: int) -> tuple[int, int]:
-    """(samples, columns) of the app's grids of `model`: 8 x 8, or one row of PER_CLASS per class for a
-    conditional family."""
-    fam = family(model)
-    n = PER_CLASS * num_classes if fam.conditional else N_SAMPLES
-    return n, fam.grid_columns(n, num_classes)
 
 
 _SAMPLES: OrderedDict[tuple, torch.Tensor] = OrderedDict()

@@ -25,9 +25,9 @@ from PIL import Image
 from normgen.checkpoints import CheckpointError
 from normgen.data import dataset_info, dataset_label
 from normgen.models import model_label
-from normgen.render.grids import grid_image
+from normgen.render.grids import GRID_SCALE, grid_image, grid_size
 from normgen.service.cpu_share import governor
-from normgen.service.explore_images import GRID_SCALE, PNGS, diff_image, entry_samples, grid_size, pair_change
+from normgen.service.explore_images import PNGS, diff_image, entry_samples, pair_change
 from normgen.service.inputs import InputError
 from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import get_index, zoo_problem
@@ -123,8 +123,7 @@ def explore(q: ExploreQuery, *, root: str | None = None, figure_names: tuple[str
 def show(index: ZooIndex, s: Selection, seed: int, figure_names: tuple[str, ...] = FIG_NAMES) -> ExploreResult:
     """Sample both checkpoints of `s` from the same noise, measure what changed, and word it. The samples
     are drawn only when a number or a picture of this pair and seed is not cached yet (`pair_change`,
-    `png_path`): a pair whose grids the background pass warmed (normgen.service.prerender) loads no
-    checkpoint unless the API's weight figure is asked for."""
+    `png_path`): a pair viewed before loads no checkpoint unless the API's weight figure is asked for."""
     base, sel = s.baseline, s.selected
     assert base is not None and sel is not None
     n, nrow = grid_size(sel.model, dataset_info(sel.dataset).num_classes)

@@ -35,16 +35,14 @@ from normgen.models import family
 from normgen.public_text import no_paths
 from normgen.regularizers import PENALTIES
 from normgen.render.figures import fmt_lambda
-from normgen.render.grids import grid_image
+from normgen.render.grids import GRID_SCALE, grid_image, grid_size
 from normgen.service import run_files, run_relay, workdir
 from normgen.service import train_process as TP
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.cpu_share import TRAIN_THREADS, governor, lower_thread_priority, train_nice
-from normgen.service.explore_images import grid_size
 from normgen.service.pace import BOOK, COLD_TAIL_S
 from normgen.service.run_estimate import pace_kind
 from normgen.service.sessions import (
-    GRID_SCALE,
     HEARTBEAT_S,
     STREAM_MIN_INTERVAL,
     RunPlan,

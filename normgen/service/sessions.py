@@ -61,7 +61,6 @@ if TYPE_CHECKING:
 STARTS = ("finetune", "scratch")
 HEARTBEAT_S = 10.0  # a run whose stream nobody has read for this long stops (client went away)
 STREAM_MIN_INTERVAL = 1.0  # at most one UI update per second: each redraws the grid and 3 plots
-GRID_SCALE = 3
 
 
 def device_name() -> str:

@@ -38,11 +38,11 @@ from normgen.engine.sampling import translation_rows
 from normgen.engine.train import Progress, TrainResult
 from normgen.models import GenerativeModel, build_model, family
 from normgen.public_text import no_paths
-from normgen.service.generalization_view import measure_run, run_markdown
 from normgen.service.sessions import get_data, get_test_data
 from normgen.service.zerogpu import training_function, zero_gpu
 from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.views import train_translation as TT
+from normgen.zoo.views.run_metrics import measure_run, run_markdown
 
 PROCESS_ENV = "NORMGEN_TRAIN_PROCESS"
 CLOSE_WAIT_S = 10.0  # a child that has sent its result exits at once; one that does not is killed after this

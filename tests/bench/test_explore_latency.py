@@ -33,7 +33,7 @@ def test_the_launched_server_answers_explore(tmp_path):
     from gradio_client import Client
 
     build_tiny_zoo(tmp_path)
-    server = EL.Server("new", {"NORMGEN_PRERENDER": "0"}, str(tmp_path), None)
+    server = EL.Server("new", {}, str(tmp_path), None)
     try:
         kw = EL.api_settings(get_index(str(tmp_path)), "shapes", 1)[0]
         out = Client(server.url, verbose=False).predict(**kw, api_name="/explore")

@@ -1,10 +1,12 @@
-"""Explore's figures as inline SVG drawn from the numbers (no store, no background drawing), the warm pass of
-the grids (normgen.service.prerender), the seed-noise reference, and the weight figure's numbers being the
-index's."""
+"""Explore's figures as inline SVG drawn from the numbers (no store, no background drawing), every pair the
+controls reach drawn on its first view and reused after, the seed-noise reference, and the weight figure's
+numbers being the index's."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from itertools import product
 
 import pytest
 import torch
@@ -15,10 +17,12 @@ from normgen.eval.compare import mean_pixel_change
 from normgen.render import figures as plots
 from normgen.service import explore_images as M
 from normgen.service import explorer as X
-from normgen.service.prerender import prerender, reachable_pairs
+from normgen.service import inputs as I
 from normgen.service.requests import ExploreQuery
-from normgen.service.zoo_access import get_index
+from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.zoo.files import load_entry
+from normgen.zoo.index import Entry, ZooIndex
+from normgen.zoo.select import Selection, select
 from normgen.zoo.views import explore_figures as F
 
 ARGS = ("gan", "shapes", "none", 1e-4, 0.0, "generator", "loss", 3)
@@ -29,6 +33,23 @@ def zoo(tmp_path_factory):
     root = tmp_path_factory.mktemp("fig-zoo")
     build_tiny_zoo(root)
     return str(root)
+
+
+def reachable_pairs(index: ZooIndex) -> Iterator[tuple[Selection, Entry, Entry]]:
+    """(selection, baseline, selected) of every setting the Explore controls can ask for, each pair once."""
+    seen: set[tuple] = set()
+    for model in zoo_choices(index)["model"]:
+        for dataset in zoo_choices(index, model)["dataset"]:
+            for size in zoo_choices(index, model, dataset)["train_size"]:
+                c = zoo_choices(index, model, dataset, size)
+                for g_norm, dropout, target, variant, l1, l2, loss in product(
+                        c["g_norm"], c["dropout"], c["target"] or I.target_choices(model)[:1], c["variant"], c["l1"],
+                        c["l2"], c.get("loss", ["ns"])):
+                    s = select(index, ExploreQuery(model, dataset, g_norm, l1, l2, target, variant, train_size=size,
+                                                   dropout=dropout, loss=loss))
+                    if s.selected is not None and s.baseline is not None and (s.baseline.id, s.selected.id) not in seen:
+                        seen.add((s.baseline.id, s.selected.id))
+                        yield s, s.baseline, s.selected
 
 
 def test_figures_are_svg_drawn_from_the_numbers_without_matplotlib(zoo, monkeypatch):
@@ -61,7 +82,7 @@ def test_the_weight_figure_prints_the_index_statistics(zoo):
     assert torch.get_num_threads() >= 1
 
 
-def test_prerender_reaches_every_pair_explore_can_show(zoo):
+def test_the_controls_reach_each_pair_once(zoo):
     index = get_index(zoo)
     pairs = list(reachable_pairs(index))
     ids = {(b.id, s.id) for _, b, s in pairs}
@@ -83,43 +104,37 @@ def test_seed_noise_reference_is_two_baseline_seeds_from_the_same_noise(zoo):
     assert r.noise_image is not None and r.noise_image.size == r.diff_image.size
 
 
-def test_the_warm_pass_leaves_a_first_visit_nothing_to_load_or_draw(zoo, monkeypatch):
-    """prerender computes each pair's pictures and numbers from the first noise seed: a λ step
-    to any setting afterwards loads no checkpoint, samples nothing and draws no grid, with the same
-    numbers as a cold call."""
-    from normgen.service import prerender as P
+def test_every_pair_draws_on_its_first_view_and_nothing_on_the_next(zoo, monkeypatch):
+    """No pass draws ahead of time: each pair the controls reach is sampled and drawn on its first view; a
+    second view of it loads no checkpoint, samples nothing and draws no grid, with the same numbers."""
     from normgen.service.inputs import DEFAULT_SEED
 
-    args = (*ARGS[:-1], DEFAULT_SEED)
-    M._SAMPLES.clear()
-    M._CHANGES.clear()
-    cold = X.explore(ExploreQuery.parse(*args), root=zoo)
     M.PNGS.files.clear()
     M._SAMPLES.clear()
     M._CHANGES.clear()
-    out = prerender(zoo)
-    assert out["grids"] >= 2 * out["pairs"]  # at least the selected grid and the heat map of each pair
-
-    def nothing(*a, **k):
-        raise AssertionError("a checkpoint was sampled or a grid drawn after the warm pass")
-
-    M._SAMPLES.clear()  # even with the samples gone: the numbers and the files are what a view needs
-    monkeypatch.setattr(M, "sample", nothing)
-    monkeypatch.setattr(X, "grid_image", nothing)
-    monkeypatch.setattr(plots, "heat_grid", nothing)
-    pairs, checked = list(P.reachable_pairs(get_index(zoo))), 0
-    for _, _base, sel in pairs:
+    first, views = {}, {}
+    for _, _base, sel in reachable_pairs(get_index(zoo)):
         target = F.shown_parts(sel)[0] if sel.target != "both" else "both"
         q = ExploreQuery.parse(sel.model, sel.dataset, sel.g_norm, sel.l1, sel.l2, target, sel.variant, DEFAULT_SEED,
                                sel.train_size, sel.dropout)
         r = X.explore(q, root=zoo)
         if r.stats.get("selected", {}).get("id") != sel.id:
-            continue  # a setting Explore reaches through another control (its pair is warmed there)
+            continue  # a setting Explore reaches through another control
         assert all(X.png_path(r, name) for name in r.draw), sel.id
-        checked += 1
-    assert checked >= len(pairs) // 2
-    warm = X.explore(ExploreQuery.parse(*args), root=zoo)
-    assert warm.headline == cold.headline and warm.stats["mean_abs_pixel_change"] == cold.stats["mean_abs_pixel_change"]
+        first[sel.id], views[sel.id] = q, (r.headline, r.stats["mean_abs_pixel_change"])
+    assert len(first) >= 4
+
+    def nothing(*a, **k):
+        raise AssertionError("a checkpoint was sampled or a grid drawn on a second view")
+
+    M._SAMPLES.clear()  # even with the samples gone: the numbers and the files are what a view needs
+    monkeypatch.setattr(M, "sample", nothing)
+    monkeypatch.setattr(X, "grid_image", nothing)
+    monkeypatch.setattr(plots, "heat_grid", nothing)
+    for sid, q in first.items():
+        r = X.explore(q, root=zoo)
+        assert all(X.png_path(r, name) for name in r.draw), sid
+        assert (r.headline, r.stats["mean_abs_pixel_change"]) == views[sid]
 
 
 def test_pair_change_is_the_mean_pixel_change_of_the_two_sample_sets(zoo):
@@ -129,19 +144,3 @@ def test_pair_change_is_the_mean_pixel_change_of_the_two_sample_sets(zoo):
     want = mean_pixel_change(M.entry_samples(index, base, 16, 7), M.entry_samples(index, other, 16, 7))
     assert M.pair_change(index, base, other, 16, 7) == pytest.approx(want)
     assert M.pair_change(index, base, base, 16, 7) == 0.0
-
-
-def test_the_background_pass_runs_in_its_own_thread_and_ends(zoo, monkeypatch):
-    """start_prerender (the app's start) runs the pass on a daemon thread; wait_prerender sees it
-    end; the pass leaves the first noise seed's pictures cached."""
-    from normgen.service import prerender as P
-
-    monkeypatch.setenv("NORMGEN_PRERENDER", "1")
-    monkeypatch.setattr(P, "_STARTED", {})
-    M.PNGS.files.clear()
-    t = P.start_prerender(zoo)
-    assert t is not None and t.daemon and P.start_prerender(zoo) is t  # once per zoo and process
-    assert P.wait_prerender(zoo, timeout=300) and not t.is_alive()
-    assert len(M.PNGS.files) >= 2 * sum(1 for _ in P.reachable_pairs(get_index(zoo)))
-    monkeypatch.setenv("NORMGEN_PRERENDER", "0")
-    assert P.start_prerender(zoo + "-other") is None  # turned off

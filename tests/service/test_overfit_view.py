@@ -13,6 +13,7 @@ from ui_zoo import SMALL_N, build_tiny_zoo
 from normgen.render.grids import side_by_side
 from normgen.service import overfit_view as O
 from normgen.service.requests import ExploreQuery
+from normgen.zoo.views import reconstruction as R
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,8 +34,8 @@ def test_a_small_data_vae_is_shown_beside_its_baseline(zoo):
     assert v.image is not None and len(v.stats["ids"]) == 2
     assert v.stats["ids"][0].endswith(f"-n{SMALL_N}-s0") and "l2=0-" in v.stats["ids"][0]  # the baseline first
     cell = 28 + 2  # shapes images and the grid's padding
-    k = O.SCALE  # originals + 2 models, training then held-out
-    assert v.image.size == ((O.SHOWN * cell + 2) * k, (2 * 3 * cell + 2) * k)
+    k = R.SCALE  # originals + 2 models, training then held-out
+    assert v.image.size == ((R.SHOWN * cell + 2) * k, (2 * 3 * cell + 2) * k)
     errs = v.stats["errors"]
     for lab in ("baseline (λ = 0)", "selected penalty"):
         e = errs[lab]
@@ -49,9 +50,9 @@ def test_the_baseline_alone_asks_for_a_penalty_and_other_entries_get_the_prompt(
     v = O.reconstruction_view(ExploreQuery.parse(**_args(l2=0.0)), root=str(zoo))
     assert v.image is not None and len(v.stats["ids"]) == 1 and "Choose a penalty" in v.text
     full = O.reconstruction_view(ExploreQuery.parse(**_args(l2=1e-2, train_size=0)), root=str(zoo))
-    assert full.image is None and full.text == O.RECON_PROMPT
+    assert full.image is None and full.text == R.RECON_PROMPT
     gan = O.reconstruction_view(ExploreQuery.parse(**_args(model="gan", target="generator")), root=str(zoo))
-    assert gan.image is None and gan.text == O.RECON_PROMPT
+    assert gan.image is None and gan.text == R.RECON_PROMPT
 
 
 def test_side_by_side_keeps_both_pictures():

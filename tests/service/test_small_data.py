@@ -32,6 +32,8 @@ from normgen.service.server_datasets import train_size_label
 from normgen.zoo.index import Entry, ZooIndex, load_index, write_index
 from normgen.zoo.restat import restat
 from normgen.zoo.texts.heldout import verdict
+from normgen.zoo.views import nearest as N
+from normgen.zoo.views import run_metrics as RM
 from normgen.zoo.views.explore_figures import weight_stats
 
 PX = 28 * 28  # pixels of a shapes image: nats per pixel x PX = nats per image
@@ -154,7 +156,7 @@ def test_weight_figures_are_those_of_the_stored_file(zoo, tmp_path):
 def test_nearest_picture_of_training_images_finds_themselves():
     train = load_dataset("shapes", seed=0, size=200)
     test = load_dataset("shapes", train=False, seed=0, size=200)
-    img, info = G.nearest_picture(train.images[:6], train, test, data_seed=0, scale=1)
+    img, info = N.nearest_picture(train.images[:6], train, test, data_seed=0, scale=1)
     assert info["closer_to_training"] == 6 and max(info["d_train"]) < 0.05  # cdist round-off
     assert img.size == (6 * 30 + 2, 3 * 30 + 2)  # three rows of 28-px cells, 2-px padding
 
@@ -173,7 +175,7 @@ def test_nearest_view_of_a_small_data_entry(zoo):
     assert "baseline" not in alone.stats and v.image.width > 2 * alone.image.width - 1
     full = G.nearest_view(ExploreQuery.parse("vae", "shapes", "none", 1e-2, 0, "decoder", "loss", 0), root=str(zoo),
                           only_small=True)
-    assert full.image is None and full.text == G.NEAREST_PROMPT
+    assert full.image is None and full.text == N.NEAREST_PROMPT
 
 
 def test_nearest_view_says_so_when_the_data_is_not_on_this_server(tmp_path):
@@ -227,7 +229,7 @@ def test_plan_run_takes_size_and_dropout(zoo):
 def test_live_runs_are_scored_like_the_zoo():
     from normgen.zoo import judges
 
-    assert (G.EVAL_N, G.EVAL_SEED) == (judges.EVAL_N, judges.EVAL_SEED)
+    assert (RM.EVAL_N, RM.EVAL_SEED) == (judges.EVAL_N, judges.EVAL_SEED)
 
 
 def test_a_small_run_reports_its_generalization(zoo):

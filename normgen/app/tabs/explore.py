@@ -18,8 +18,8 @@ with the value read out as `1e-4` beside it. They drive the λ values the API ta
 sliders, the grids with alt text naming the setting, the seed-noise reference, `query` (Explore's
 part of the shareable URL), the weight histogram (inline SVG) and the slice the sliders scrub over: a λ
 step is drawn in the page from it, with no server call (normgen.app.tabs.explore_scrub), and the rest of
-the view (table, per-layer figures, link line) follows once the slider rests; those figures come from
-files drawn ahead of time (normgen.service.prerender).
+the view (table, per-layer figures, link line) follows once the slider rests. Nothing is drawn ahead of time:
+a setting's first view samples its two checkpoints (tens of ms on 2 cores), later ones reuse what it drew.
 """
 
 from __future__ import annotations
@@ -73,8 +73,7 @@ from normgen.app.tabs.explore_scrub import scrub_js, step_js
 from normgen.data import DATASETS
 from normgen.losses import LOSS_SETTINGS
 from normgen.service import inputs as I
-from normgen.service.generalization_view import NEAREST_PROMPT
-from normgen.service.prerender import start_prerender
+from normgen.zoo.views.nearest import NEAREST_PROMPT
 
 
 @dataclass(frozen=True)
@@ -182,11 +181,8 @@ def _slider(which: str, values: list[float], lam: float) -> gr.Slider:
 
 
 def build_explore_tab(root: str | None = None, data_root: str | None = None) -> ExploreTab:
-    """Open the Explore tab in the current Blocks; returns its widgets by name. Starts drawing the
-    figures of every zoo pair in the background (normgen.service.prerender; NORMGEN_PRERENDER=0: not)."""
+    """Open the Explore tab in the current Blocks; returns its widgets by name."""
     index = load_index(root)
-    if len(index):
-        start_prerender(root)
     d = defaults(index)
     v1 = lambda_values(index, "l1", d["model"], d["dataset"], d["train_size"], d["target"])
     v2 = lambda_values(index, "l2", d["model"], d["dataset"], d["train_size"], d["target"])

@@ -17,9 +17,8 @@ from normgen.data import dataset_info
 from normgen.engine.sampling import sample
 from normgen.glossary import explain
 from normgen.models import family
-from normgen.render.grids import grid_image
+from normgen.render.grids import GRID_SCALE, grid_image
 from normgen.service import inputs as I
-from normgen.service.runs import GRID_SCALE
 from normgen.service.zoo_access import get_index
 from normgen.zoo.files import load_entry
 from normgen.zoo.readings import images_words

@@ -1,4 +1,4 @@
-"""normgen.service.generalization_view's live-run scores: memorization is measured but not shown for samples
+"""normgen.zoo.views.run_metrics: a live run's scores: memorization is measured but not shown for samples
 without structure (issue 24: grey checkerboards were reported as "Memorization 100.0%"); samples with structure
 keep the sentence."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 
 from normgen.data import Dataset
-from normgen.service import generalization_view as G
+from normgen.zoo.views import run_metrics as G
 
 G_ROW = {"train_size": 100.0, "gen_m": 100.0, "memorization_pct": 100.0, "nn_train_dist": 1.0, "nn_held_dist": 2.0}
 
