@@ -17,7 +17,8 @@ from urllib.parse import urlencode
 
 from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
-from normgen.service.sessions import STARTS, caps
+from normgen.service.requests import train_checks
+from normgen.service.sessions import caps
 
 TABS = ("explore", "train", "compare", "learn", "translate", "class")
 PREFIXES = {"explore": "", "train": "train_", "compare": "compare_", "translate": "translate_"}
@@ -56,18 +57,11 @@ def join(tab: str | None, *fragments: str) -> str:
 
 
 def _checks(prefix: str) -> dict[str, Callable[[Any], Any]]:
-    max_steps, max_seconds = caps()
-    # Train and Compare take every family (a translator: the cycle GAN's run and its λ_cyc sweep)
+    if prefix == PREFIXES["train"]:  # the Train request's own checks (requests.train_checks), under this server's caps
+        return train_checks(*caps())
+    # Compare takes every family (a translator: the cycle GAN's λ_cyc sweep)
     common: dict[str, Callable[[Any], Any]] = {
         "model": I.check_train_model, "dataset": I.check_dataset, "seed": I.parse_seed}
-    if prefix == PREFIXES["train"]:
-        cycle = {k: (lambda v, k=k: I.parse_cycle(**{**I.CYCLE_DEFAULTS, k: v})[k]) for k in I.CYCLE_DEFAULTS}
-        return {**common, **cycle, "g_norm": I.check_g_norm, "variant": I.check_variant,
-                "l1": lambda v: I.parse_lambda("l1", v), "l2": lambda v: I.parse_lambda("l2", v),
-                "steps": lambda v: I.parse_int("steps", v, 1, max_steps),
-                "seconds": lambda v: I.parse_float("seconds", v, 1, max_seconds),
-                "start": lambda v: I.check_choice("start", v, STARTS),
-                "train_size": I.parse_train_size, "dropout": I.parse_dropout, "loss": I.check_loss}
     if prefix == PREFIXES["translate"]:
         return {"setting": _entry_id, "seed": I.parse_seed}
     return {**common, "sweep": _sweep_id, "point": lambda v: I.parse_int("point", v, 0, 10_000),

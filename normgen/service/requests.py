@@ -1,25 +1,38 @@
-"""What a visitor asks Explore for, as one frozen type with one parse (issue 26).
+"""What a visitor asks Explore and Train for, each as one frozen type with one parse (issue 26).
 
 An Explore request is the model, the dataset, the generator's normalization, the two λ, the penalty's target
 and update rule, the noise seed, the training-set size, the discriminator's dropout and the loss. It used to
 be eleven loose arguments, typed again in every signature from the handler to the zoo's selection and checked
 three or four times per slider move; `ExploreQuery.parse` checks them once (InputError names the bad field
-and what is allowed) and everything below the handlers takes the query.
+and what is allowed) and everything below the handlers takes the query. A Train request (`TrainRequest`) is
+the same settings plus the run's own: step and time budget, fine-tune or scratch, and a translator's cycle
+terms; its per-field checks (`train_checks`) are the one home of what a Train field allows, for the request and
+for a shared link alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from normgen.losses import LOSS_SETTINGS
+from normgen.models import family, model_label
 from normgen.service.inputs import (
+    CYCLE_DEFAULTS,
+    InputError,
+    check_choice,
     check_dataset,
     check_g_norm,
     check_loss,
     check_model,
     check_target,
+    check_train_model,
     check_variant,
+    parse_cycle,
     parse_dropout,
+    parse_float,
+    parse_int,
     parse_lambda,
     parse_seed,
     parse_train_size,
@@ -69,4 +82,71 @@ class ExploreQuery:
         return {k: v for k, v in asdict(self).items() if k not in LATER or v != LATER[k]}
 
 
-__all__ = ["ExploreQuery"]
+STARTS = ("finetune", "scratch")  # a Train run fine-tunes the zoo's baseline, or starts from scratch
+
+
+def train_checks(max_steps: int, max_seconds: float) -> dict[str, Callable[[Any], Any]]:
+    """Each Train field's check (raises InputError naming the field and what it allows), under this server's
+    step and time caps, in the order a request is checked; the target is the model's (`TrainRequest.parse`)."""
+    cycle = {k: (lambda v, k=k: parse_cycle(**{**CYCLE_DEFAULTS, k: v})[k]) for k in CYCLE_DEFAULTS}
+    return {"model": check_train_model, "g_norm": check_g_norm, **cycle, "dataset": check_dataset,
+            "l1": lambda v: parse_lambda("l1", v), "l2": lambda v: parse_lambda("l2", v), "variant": check_variant,
+            "seed": parse_seed, "train_size": parse_train_size, "dropout": parse_dropout, "loss": check_loss,
+            "start": lambda v: check_choice("start", v, STARTS),
+            "steps": lambda v: parse_int(f"steps (this server allows at most {max_steps} per run)", v, 1, max_steps),
+            "seconds": lambda v: parse_float(f"seconds (time budget; at most {max_seconds:g} on this server)", v, 1,
+                                             max_seconds)}
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """A checked Train request (make it with `parse`). `dataset` is "" for a run on the visitor's own images
+    (the upload names their dataset); the cycle terms are checked for every family and used by translators."""
+
+    model: str
+    dataset: str
+    g_norm: str
+    l1: float
+    l2: float
+    target: str
+    variant: str
+    seed: int
+    steps: int
+    seconds: float
+    start: str
+    train_size: int = 0
+    dropout: float = 0.0
+    loss: str = "ns"
+    lambda_cyc: float = CYCLE_DEFAULTS["lambda_cyc"]
+    lambda_id: float = CYCLE_DEFAULTS["lambda_id"]
+    cycle_norm: str = CYCLE_DEFAULTS["cycle_norm"]
+
+    @classmethod
+    def parse(cls, model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: Any, variant: Any, seed: Any,
+              steps: Any, seconds: Any, start: Any, train_size: Any = 0, dropout: Any = 0.0, loss: Any = "ns",
+              lambda_cyc: Any = CYCLE_DEFAULTS["lambda_cyc"], lambda_id: Any = CYCLE_DEFAULTS["lambda_id"],
+              cycle_norm: Any = CYCLE_DEFAULTS["cycle_norm"], *, max_steps: int, max_seconds: float,
+              own_images: bool = False) -> TrainRequest:
+        """The request from raw values in the public /train order; raises InputError naming the first bad field
+        and what it allows. With `own_images` the dataset is the upload's, so `dataset` is not read."""
+        raw = {"model": model, "dataset": dataset, "g_norm": g_norm, "l1": l1, "l2": l2, "variant": variant,
+               "seed": seed, "steps": steps, "seconds": seconds, "start": start, "train_size": train_size,
+               "dropout": dropout, "loss": loss, "lambda_cyc": lambda_cyc, "lambda_id": lambda_id,
+               "cycle_norm": cycle_norm}
+        got: dict[str, Any] = {}
+        for name, check in train_checks(max_steps, max_seconds).items():
+            got[name] = "" if name == "dataset" and own_images else check(raw[name])
+            if name == "l2":
+                got["target"] = check_target(got["model"], target)
+            if name == "loss" and LOSS_SETTINGS[got["loss"]] != LOSS_SETTINGS["ns"] and not family(
+                    got["model"]).adversarial:
+                raise InputError(f"loss {got['loss']!r} needs a discriminator; the {model_label(got['model'])} has "
+                                 "none (use ns)")
+        return cls(**got)
+
+    def cycle(self) -> dict[str, Any]:
+        """λ_cyc, λ_id and the cycle norm for a translator's model config; {} for any other family."""
+        return ({k: getattr(self, k) for k in CYCLE_DEFAULTS} if family(self.model).translates else {})
+
+
+__all__ = ["ExploreQuery", "TrainRequest", "train_checks", "STARTS"]

@@ -33,22 +33,9 @@ from normgen.service.cpu_share import TRAIN_THREADS
 from normgen.service.inputs import (
     OFFLINE_DATASET,
     InputError,
-    check_choice,
-    check_dataset,
-    check_g_norm,
-    check_loss,
-    check_target,
-    check_train_model,
-    check_variant,
     env_number,
-    parse_cycle,
-    parse_dropout,
-    parse_float,
-    parse_int,
-    parse_lambda,
-    parse_seed,
-    parse_train_size,
 )
+from normgen.service.requests import TrainRequest
 from normgen.service.server_datasets import dataset_status, train_split_size
 from normgen.service.zerogpu import zero_gpu
 from normgen.service.zoo_access import get_index
@@ -58,7 +45,6 @@ from normgen.zoo.index import Entry
 if TYPE_CHECKING:
     from normgen.service.uploads import Upload
 
-STARTS = ("finetune", "scratch")
 HEARTBEAT_S = 10.0  # a run whose stream nobody has read for this long stops (client went away)
 STREAM_MIN_INTERVAL = 1.0  # at most one UI update per second: each redraws the grid and 3 plots
 
@@ -118,7 +104,19 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
              lambda_cyc: Any = 10.0, lambda_id: Any = 0.0, cycle_norm: Any = "l1", *,
              root: str | None = None, device: str | None = None, data_root: str | None = None,
              upload: Upload | None = None) -> RunPlan:
-    """Validate a Train request and build its TrainConfig (raises InputError with what is allowed).
+    """`plan` of the request parsed from raw values in the public /train order (TrainRequest.parse, under this
+    server's caps for `device`); raises InputError with what is allowed."""
+    device = device or device_name()
+    max_steps, max_seconds = caps(device)
+    req = TrainRequest.parse(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start, train_size,
+                             dropout, loss, lambda_cyc, lambda_id, cycle_norm, max_steps=max_steps,
+                             max_seconds=max_seconds, own_images=upload is not None)
+    return plan(req, root=root, device=device, data_root=data_root, upload=upload)
+
+
+def plan(req: TrainRequest, *, root: str | None = None, device: str | None = None, data_root: str | None = None,
+         upload: Upload | None = None) -> RunPlan:
+    """Build the TrainConfig of the checked request `req` (raises InputError where the server cannot run it).
 
     `train_size` (0 = every training image, N = a class-balanced subset of N, data seed 0) and `dropout`
     go into the config. Fine-tuning starts from the zoo baseline of the same size, without dropout: a
@@ -132,29 +130,20 @@ def plan_run(model: Any, dataset: Any, g_norm: Any, l1: Any, l2: Any, target: An
     `dataset`, on all of them or a subset: fine-tuning the zoo baseline of images of that shape where
     there is one (`upload_source`), else from scratch.
     """
-    model, g_norm = check_train_model(model), check_g_norm(g_norm)
-    cycle = parse_cycle(lambda_cyc, lambda_id, cycle_norm)  # a bad value is refused for every family
-    cycle = cycle if family(model).translates else {}
+    model, g_norm, cycle = req.model, req.g_norm, req.cycle()
     if upload is not None and not upload.folder.is_dir():  # swept (housekeeping's age limit) or removed
         raise InputError("your uploaded images are no longer on the server (uploads are kept for a limited "
                          "time); upload them again")
     if upload is not None and family(model).translates:
         raise InputError(f"the {model_label(model)} translates between two domains (its own digit pairs); your "
                          "images are one set: choose another model, or clear the upload")
-    dataset = upload.dataset if upload is not None else check_dataset(dataset)
-    l1, l2 = parse_lambda("l1", l1), parse_lambda("l2", l2)
-    target, variant, seed = check_target(model, target), check_variant(variant), parse_seed(seed)
-    train_size, dropout = parse_train_size(train_size), parse_dropout(dropout)
-    adversarial: dict = dict(zip(("loss", "lipschitz"), LOSS_SETTINGS[check_loss(loss)], strict=True))
+    dataset = upload.dataset if upload is not None else req.dataset
+    l1, l2, target, variant, seed = req.l1, req.l2, req.target, req.variant, req.seed
+    train_size, dropout, start, steps, seconds = req.train_size, req.dropout, req.start, req.steps, req.seconds
+    adversarial: dict = dict(zip(("loss", "lipschitz"), LOSS_SETTINGS[req.loss], strict=True))
     if adversarial["lipschitz"] == "gp":  # WGAN-GP as published: 5 critic steps per generator step
         adversarial["n_critic"] = 5
-    if LOSS_SETTINGS[loss] != LOSS_SETTINGS["ns"] and not family(model).adversarial:
-        raise InputError(f"loss {loss!r} needs a discriminator; the {model_label(model)} has none (use ns)")
-    start = check_choice("start", start, STARTS)
     device = device or device_name()
-    max_steps, max_seconds = caps(device)
-    steps = parse_int(f"steps (this server allows at most {max_steps} per run)", steps, 1, max_steps)
-    seconds = parse_float(f"seconds (time budget; at most {max_seconds:g} on this server)", seconds, 1, max_seconds)
     why = dataset_status(data_root).get(dataset)
     if why:
         raise InputError(f"{why}. Choose {OFFLINE_DATASET}, which is made offline.")

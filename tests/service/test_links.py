@@ -49,7 +49,7 @@ def test_bad_values_are_dropped_and_named_with_what_is_allowed():
     joined = " | ".join(bad)
     for key in ("l1:", "train_steps:", "train_start:", "compare_point:", "compare_sweep:", "train_target:", "tab:"):
         assert key in joined, (key, bad)
-    assert "steps must be an integer in [1," in joined
+    assert "train_steps: steps (this server allows at most " in joined and "must be an integer in [1," in joined
     assert "must be one of: finetune, scratch" in joined
 
 

@@ -1,4 +1,5 @@
-"""The Explore request's one type (normgen/service/requests.py): one parse, its link, its public order."""
+"""The Explore and Train requests' types (normgen/service/requests.py): one parse each, Explore's link, their public
+order; Train's field checks shared with the link parser."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import inspect
 
 import pytest
 
+from normgen.service import links
 from normgen.service.inputs import InputError
-from normgen.service.requests import ExploreQuery
+from normgen.service.requests import ExploreQuery, TrainRequest, train_checks
 
 RAW = ("gan", "mnist", "none", "1e-3", 0, "generator", "loss", 3.0)
 
@@ -43,3 +45,49 @@ def test_its_fields_are_the_public_explore_endpoints_parameters_in_order():
     params = [p for p in inspect.signature(make_explore_fn()).parameters if p != "request"]
     assert params == [f.name for f in dataclasses.fields(ExploreQuery)]
     assert ExploreQuery.parse(*ExploreQuery.parse(*RAW).args()) == ExploreQuery.parse(*RAW)
+
+
+TRAIN = ("vae", "mnist", "none", "1e-3", 0, "decoder", "loss", 2.0, 50, 30, "finetune")
+CAPS = {"max_steps": 100, "max_seconds": 60.0}
+
+
+def test_a_train_request_is_checked_once_naming_the_first_bad_field():
+    r = TrainRequest.parse(*TRAIN, **CAPS)
+    assert (r.model, r.l1, r.target, r.seed, r.steps, r.seconds, r.start) == ("vae", 1e-3, "decoder", 2, 50, 30.0,
+                                                                                "finetune")
+    assert r.cycle() == {}  # a VAE does not translate
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.steps = 5  # type: ignore[misc]
+    for i, bad, said in ((0, "gpt", "model"), (3, -1, "l1"), (5, "critic", "target"), (8, 101, "at most 100"),
+                         (9, 61, "at most 60"), (10, "later", "start")):
+        raw = list(TRAIN)
+        raw[i] = bad
+        with pytest.raises(InputError, match=said):
+            TrainRequest.parse(*raw, **CAPS)
+    raw = list(TRAIN)
+    raw[1], raw[3] = "no-such-data", -1  # two bad fields: the dataset is checked before the λ
+    with pytest.raises(InputError, match="dataset"):
+        TrainRequest.parse(*raw, **CAPS)
+    with pytest.raises(InputError, match="needs a discriminator"):
+        TrainRequest.parse(*TRAIN, 0, 0.0, "wgan-gp", **CAPS)
+    own = TrainRequest.parse("vae", "not read", *TRAIN[2:], **CAPS, own_images=True)
+    assert own.dataset == ""  # the upload names the dataset
+    cyc = TrainRequest.parse("cyclegan", "mnist", "none", 0, 0, "generator", "loss", 0, 10, 10, "scratch", 0, 0.0,
+                             "ns", 5, 0.5, "l2", **CAPS)
+    assert cyc.cycle() == {"lambda_cyc": 5.0, "lambda_id": 0.5, "cycle_norm": "l2"}
+
+
+def test_a_shared_link_checks_train_fields_with_the_requests_checks(monkeypatch):
+    monkeypatch.setattr(links, "caps", lambda: (100, 60.0))
+    _, bad = links.check_page_query({"train_steps": "101", "train_loss": "hinge"})
+    for key, raw in (("steps", "101"), ("loss", "hinge")):
+        with pytest.raises(InputError) as exc:
+            train_checks(100, 60.0)[key](raw)
+        assert f"train_{key}: {exc.value}" in bad
+
+
+def test_its_fields_are_the_public_train_endpoints_parameters_in_order():
+    from normgen.app.tabs.train_handlers import make_train_fn
+
+    params = [p for p in inspect.signature(make_train_fn()).parameters if p not in ("store", "progress")]
+    assert params == [f.name for f in dataclasses.fields(TrainRequest)] == list(links.TRAIN_KEYS)
