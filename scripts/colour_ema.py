@@ -11,6 +11,12 @@ zoo scores an entry (2,000 samples, noise seed EVAL_SEED) with both CIFAR-10 jud
 (seed, generator) on stdout and in --out/ema.json; nothing in the zoo changes.
 
     NORMGEN_DATA=../shared/data OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/colour_ema.py --seeds 0 1 2
+
+With --every, the snapshots make an FD-and-coverage-vs-steps curve; `--plot` draws the curves of one or more
+ema.json files (the averaged generator with its batch-norm statistics measured again, both judges, per seed,
+with the coverage target of 5 classes) and prints them as a markdown table:
+
+    .venv/bin/python scripts/colour_ema.py --plot runs/colour-long-*/ema.json --figure docs/colour-ttur-steps.png
 """
 
 from __future__ import annotations
@@ -102,6 +108,49 @@ def score(model, ema: Averager, seed: int, steps: int, seconds: float, a: argpar
     return rows
 
 
+TARGET_CLASSES = 5.0  # issue 24: the baselines must cover at least 5 effective classes
+
+
+def plot(files: list[str], figure: str | None) -> str:
+    """The averaged generators' (ema+bn) rows of `files` as curves over steps, per seed: FD under both judges, and
+    class coverage with the target. Writes `figure` (PNG) when given; returns the markdown table."""
+    from matplotlib.figure import Figure
+
+    rows = [r for f in files for r in json.loads(Path(f).read_text()) if r["generator"] == "ema+bn"]
+    seeds = sorted({r["seed"] for r in rows})
+    steps = sorted({r["steps"] for r in rows})
+    by = {(r["seed"], r["steps"]): r for r in rows}
+    if figure:
+        fig = Figure(figsize=(10, 4), dpi=110)
+        ax_fd, ax_cl = fig.subplots(1, 2)
+        for seed, colour in zip(seeds, ("#1f77b4", "#d62728", "#2ca02c", "#9467bd"), strict=False):
+            pts = [by[(seed, k)] for k in steps if (seed, k) in by]
+            xs = [r["steps"] for r in pts]
+            ax_fd.plot(xs, [r["fd_judge1"] for r in pts], "o-", color=colour, label=f"seed {seed}, judge 1")
+            ax_fd.plot(xs, [r["fd_judge2"] for r in pts], "s--", color=colour, alpha=0.6, label=f"seed {seed}, judge 2")
+            ax_cl.plot(xs, [r["classes_judge1"] for r in pts], "o-", color=colour, label=f"seed {seed}")
+        ax_cl.axhline(TARGET_CLASSES, color="0.3", lw=1, ls=":")
+        ax_cl.text(steps[-1], TARGET_CLASSES - 0.12, "target: 5 classes", fontsize=8, color="0.3", ha="right")
+        ax_fd.set(xlabel="generator steps", ylabel="FD (lower is better)",
+                  title="FD of the averaged G (TTUR, EMA 0.99)")
+        ax_cl.set(xlabel="generator steps", ylabel="effective classes (judge 1)", title="Class coverage")
+        ax_fd.legend(fontsize=7, ncol=2)
+        ax_cl.legend(fontsize=7)
+        for ax in (ax_fd, ax_cl):
+            ax.grid(alpha=0.3)
+        fig.text(0.01, 0.01, "2,000 samples per point, noise seed 0; one thread per run (scripts/colour_ema.py)",
+                 fontsize=7, color="0.4")
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
+        fig.savefig(figure)
+    head = "| seed | " + " | ".join(f"{k:,}" for k in steps) + " |"
+    out = [head, "|---|" + "---:|" * len(steps)]
+    for seed in seeds:
+        cells = [f"{by[(seed, k)]['fd_judge1']:.1f} / {by[(seed, k)]['classes_judge1']:.2f}; "
+                 f"{by[(seed, k)]['fd_judge2']:.1f}" if (seed, k) in by else "—" for k in steps]
+        out.append(f"| {seed} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -114,7 +163,12 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=0.0, help="the generator's learning rate (0: the recipe's)")
     ap.add_argument("--lr-d", type=float, default=0.0, help="the discriminator's learning rate (0: the recipe's)")
     ap.add_argument("--out", default="runs/colour_ema")
+    ap.add_argument("--plot", nargs="+", default=None, help="ema.json files to draw and tabulate (trains nothing)")
+    ap.add_argument("--figure", default=None, help="with --plot: the PNG to write")
     a = ap.parse_args()
+    if a.plot:
+        print(plot(a.plot, a.figure))
+        return
     torch.set_num_threads(1)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)

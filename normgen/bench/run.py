@@ -281,7 +281,8 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
         with tempfile.TemporaryDirectory() as tmp:
             res["explore"] = ExploreTimer(Path(tmp), data.to("cpu")).run(s["latency_repeats"], log)
     if want("explore-e2e") and not smoke:
-        log("4b. explore end to end: a λ change in the launched app, API and Chromium, shipped vs old:")
+        log("4b. explore end to end: a λ change in the launched app, API and Chromium, a setting's first visitor "
+            "vs a later one:")
         res["explore_e2e"] = run_explore_latency(None, str(root), log=log)
         log("4c. explore scrub: a λ step drawn in the page from the slice vs a server round trip per step:")
         res["explore_scrub"] = run_scrub_latency(None, str(root), log=log)
