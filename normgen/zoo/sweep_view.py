@@ -1,5 +1,6 @@
-"""What Compare shows of one sweep, without Gradio: its metric-vs-lambda figures and the table of a
-chosen point against the baseline, every value from the index (normgen.zoo.readings).
+"""What Compare shows of one sweep, without Gradio: its metric-vs-lambda figures, the table of a
+chosen point against the baseline, every value from the index (normgen.zoo.readings), and the whole view
+(`compare_view`: strip, grid, table, figures, notes) the tab turns into its components.
 
 Sweeps on a small training set add the generalization figures and rows: the train-test gap of the
 ELBO or of the discriminator and memorization, each with its seed spread.
@@ -12,11 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from normgen.data import class_names
+from normgen.glossary import explain
 from normgen.models import family
 from normgen.regularizers import PENALTIES
 from normgen.render import figures as plots
 from normgen.zoo import coverage
-from normgen.zoo.index import Entry
+from normgen.zoo import sweeps as S
+from normgen.zoo.choose import choice_markdown
+from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import (
     COPY_ROWS,
     IWAE_LABEL,
@@ -164,3 +168,44 @@ def point_markdown(sweep: Sweep, i: int) -> str:
     if conf and ent and coverage.collapsed(sum(ent) / len(ent), k):  # a confident % is no quality here
         lines += ["", coverage.confident_caution(sum(conf) / len(conf), sum(ent) / len(ent), k)]
     return "\n".join(lines)
+
+
+EMPTY_NOTE = "Pick a model, a dataset and a sweep."
+GEN_PLOTS = {"fit": "Training vs held-out images", "gap": "Train - held-out gap", "copying": "Near-copies",
+             "memorization": "Pixel nearest-neighbour share"}
+
+
+def default_point(sweep: Sweep) -> int:
+    """The middle of the sweep: interesting without being the collapse."""
+    return min(len(sweep.points) - 1, max(0, len(sweep.points) // 2))
+
+
+def compare_view(index: ZooIndex, model: str | None, dataset: str | None, sweep_id: str | None, point: int | None,
+                 noise_seed: int, train_seed: int | None,
+                 fallback: tuple[str, str] = ("gan", "mnist")) -> dict[str, Any]:
+    """Plain values for every output of the Compare tab: strip, point choices, grid, table, the four figures, the
+    three of a small training set (GEN_PLOTS; None for other sweeps), notes and training-seed choices. A point or
+    training seed the sweep lacks becomes its middle point / first seed; `fallback` is the (model, dataset) whose
+    missing entries are reported when none is chosen."""
+    sweep = S.get_sweep(index, model, dataset, sweep_id) if model and dataset and sweep_id else None
+    if sweep is None or not sweep.points:
+        note = S.missing_report(index, model or fallback[0], dataset or fallback[1]) or EMPTY_NOTE
+        empty = plots._empty("No sweep to plot: " + ("the zoo is empty." if not index.entries else
+                                                     "pick a model, dataset and sweep."))
+        return {"strip": [], "points": [], "point": None, "grid": None, "table": "", "choice": "", "sparsity": empty,
+                "quality": empty, "norm": empty, "extra": empty, **dict.fromkeys(GEN_PLOTS),
+                "notes": note, "seeds": [], "seed": None, "missing": note}
+    seeds = sorted({s for p in sweep.points for s in p.seeds})
+    tseed = train_seed if train_seed in seeds else seeds[0]
+    i = point if point is not None and 0 <= point < len(sweep.points) else default_point(sweep)
+    figs = {**dict.fromkeys(GEN_PLOTS), **sweep_figures(sweep, i, index.floors)}  # None: not a small-data sweep
+    note = "\n".join(f"- {n}" for n in sweep.notes)
+    return {"strip": S.strip(sweep, noise_seed, tseed, root=index.root),
+            "points": [(p.label(), k) for k, p in enumerate(sweep.points)], "point": i,
+            "grid": S.large_grid(sweep, i, noise_seed, tseed, root=index.root),
+            "table": explain(point_markdown(sweep, i)),
+            "choice": explain(choice_markdown(sweep)),
+            **figs, "notes": explain(f"**What this sweep lacks:**\n{note}") if note else "",
+            "seeds": [(str(s), s) for s in seeds], "seed": tseed,
+            "missing": explain(S.missing_report(index, model, dataset)
+                               or "Nothing: every planned entry is in the zoo.")}

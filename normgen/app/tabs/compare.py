@@ -24,16 +24,13 @@ from normgen.app.replies import in_order
 from normgen.data import dataset_label
 from normgen.glossary import explain
 from normgen.models import MODEL_NAMES, family
-from normgen.render import figures as plots
 from normgen.service import links
 from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, SEED_MAX, parse_seed
 from normgen.service.zoo_access import get_index
 from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S
-from normgen.zoo.choose import choice_markdown
 from normgen.zoo.views import cycle_sweep as CS
 
-EMPTY_NOTE = "Pick a model, a dataset and a sweep."
 INTRO = (
     "### Choose λ by grid search\n"
     "Each sweep is one model trained several times with **only λ changed** (same data, seed, steps). "
@@ -50,8 +47,7 @@ GENERALIZATION = (
     "scores 1%) and the pixel nearest-neighbour share (% of samples whose nearest image in pixel space is a "
     "training image: it measures closeness in pixels, which blur raises, not copying), each with its seed spread."
 )
-GEN_PLOTS = {"fit": "Training vs held-out images", "gap": "Train - held-out gap", "copying": "Near-copies",
-             "memorization": "Pixel nearest-neighbour share"}
+GEN_PLOTS = V.GEN_PLOTS
 CYCLE_INTRO = (
     "### The cycle GAN: sweep λ_cyc\n"
     "Each point is the cycle GAN (MNIST thin → bold) trained with **only λ_cyc changed** (L1 cycle norm, no weight "
@@ -83,42 +79,13 @@ def cycle_view(root: Any, model: str, dataset: str, noise_seed: Any) -> dict[str
             **{f"cycle_{k}": figs[k] for k in CS.PLOTTED}}
 
 
-def _sweep_or_none(root: Any, model: str | None, dataset: str | None, sweep_id: str | None) -> S.Sweep | None:
-    if not (model and dataset and sweep_id):
-        return None
-    return S.get_sweep(get_index(root), model, dataset, sweep_id)
-
-
 def compute_view(root: Any, model: str | None, dataset: str | None, sweep_id: str | None, point: Any,
                  noise_seed: Any, train_seed: Any) -> dict[str, Any]:
-    """Plain values for every output of the tab (no gradio): strip, point choices, grid, table,
-    the four figures, the three of a small training set (GEN_PLOTS; None for other sweeps), notes
-    and training-seed choices. Bad input raises ValueError."""
+    """Plain values for every output of the tab (no gradio: normgen.zoo.sweep_view.compare_view). Bad input raises
+    ValueError."""
     seed = parse_seed(noise_seed if noise_seed is not None else 0)
-    sweep = _sweep_or_none(root, model, dataset, sweep_id)
-    index = get_index(root)
-    if sweep is None or not sweep.points:
-        note = S.missing_report(index, model or DEFAULT_MODEL, dataset or DEFAULT_DATASET) or EMPTY_NOTE
-        empty = plots._empty("No sweep to plot: " + ("the zoo is empty." if not index.entries else
-                                                     "pick a model, dataset and sweep."))
-        return {"strip": [], "points": [], "point": None, "grid": None, "table": "", "choice": "", "sparsity": empty,
-                "quality": empty, "norm": empty, "extra": empty, **dict.fromkeys(GEN_PLOTS),
-                "notes": note, "seeds": [], "seed": None, "missing": note}
-    seeds = sorted({s for p in sweep.points for s in p.seeds})
-    tseed = _as_int(train_seed)
-    tseed = tseed if tseed in seeds else seeds[0]
-    i = _as_int(point)
-    i = i if i is not None and 0 <= i < len(sweep.points) else _default_point(sweep)
-    figs = {**dict.fromkeys(GEN_PLOTS), **V.sweep_figures(sweep, i, index.floors)}  # None: not a small-data sweep
-    note = "\n".join(f"- {n}" for n in sweep.notes)
-    return {"strip": S.strip(sweep, seed, tseed, root=root),
-            "points": [(p.label(), k) for k, p in enumerate(sweep.points)], "point": i,
-            "grid": S.large_grid(sweep, i, seed, tseed, root=root), "table": explain(V.point_markdown(sweep, i)),
-            "choice": explain(choice_markdown(sweep)),
-            **figs, "notes": explain(f"**What this sweep lacks:**\n{note}") if note else "",
-            "seeds": [(str(s), s) for s in seeds], "seed": tseed,
-            "missing": explain(S.missing_report(index, model, dataset)
-                               or "Nothing: every planned entry is in the zoo.")}
+    return V.compare_view(get_index(root), model, dataset, sweep_id, _as_int(point), seed, _as_int(train_seed),
+                          fallback=(DEFAULT_MODEL, DEFAULT_DATASET))
 
 
 def _as_int(v: Any) -> int | None:
@@ -175,11 +142,6 @@ def _strip_layout(n: int) -> dict[str, int]:
     (Gradio's gallery otherwise reserves a fixed, mostly empty height)."""
     cols = min(max(n, 5), 8)  # at least 5 columns: two grids alone would be huge and cut off
     return {"columns": cols, "height": 1150 // cols + 40}
-
-
-def _default_point(sweep: S.Sweep) -> int:
-    """The middle of the sweep: interesting without being the collapse."""
-    return min(len(sweep.points) - 1, max(0, len(sweep.points) // 2))
 
 
 @dataclass(frozen=True)
