@@ -12,6 +12,7 @@ from conftest_browser import build_small_zoo
 from normgen.app.tabs import learn
 from normgen.render.learn_figures import min_text_px
 from normgen.zoo.index import load_index, zoo_root
+from normgen.zoo.texts import learn_page as LP
 
 SHOWN_AT_1280 = 590  # px: a two-up Learn figure's width at 1280 x 720 (measured in Chromium)
 ABOUT = 1.1  # "about 1,000 words": the shipped zoo's page is measured below
@@ -26,7 +27,7 @@ def small(tmp_path_factory):
 
 def test_prose_words_leaves_out_math_links_code_and_table_rules():
     md = "Two words $x^2 + y$ and $$\\sum_i w_i$$ [a link](?tab=explore&model=gan) `code here` |---|---|"
-    assert learn.prose_words(md) == 5  # Two words and a link: math, the address, code and the rule left out
+    assert LP.prose_words(md) == 5  # Two words and a link: math, the address, code and the rule left out
 
 
 def test_the_page_has_lessons_formulas_and_pictures_in_order(small):
@@ -65,15 +66,15 @@ def test_the_small_data_pictures_say_where_the_claim_held(small):
 
 
 def test_prose_is_about_1000_words_at_most(small):
-    assert learn.prose_words(learn.learn_markdown(small)) <= learn.WORDS_MAX * ABOUT
+    assert LP.prose_words(learn.learn_markdown(small)) <= LP.WORDS_MAX * ABOUT
 
 
 def test_the_shipped_zoo_page_is_about_1000_words():
     root = zoo_root(None)
     if not (Path(root) / "index.json").is_file():
         pytest.skip("no shipped zoo index")
-    n = learn.prose_words(learn.learn_markdown(load_index(root)))
-    assert 300 < n <= learn.WORDS_MAX * ABOUT, n
+    n = LP.prose_words(learn.learn_markdown(load_index(root)))
+    assert 300 < n <= LP.WORDS_MAX * ABOUT, n
 
 
 def test_build_learn_tab_renders_each_block(small, tmp_path):
@@ -93,8 +94,8 @@ def test_pictures_are_drawn_once_per_zoo_and_read_back_the_same(small, tmp_path,
     from normgen.service import learn_pngs
 
     monkeypatch.setattr(learn_pngs, "_PNGS", {})
-    digest = learn.zoo_digest(small)
-    assert len(digest) == 64 and learn.zoo_digest(load_index(tmp_path / "no-zoo")) == ""
+    digest = LP.zoo_digest(small)
+    assert len(digest) == 64 and LP.zoo_digest(load_index(tmp_path / "no-zoo")) == ""
     pics = [p for b in learn.learn_page(small) for p in b.pictures]
     first = [learn.picture_png(p, digest) for p in pics]
     assert len(learn_pngs._PNGS) == len(pics)  # one kept picture per picture

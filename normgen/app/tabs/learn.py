@@ -1,215 +1,39 @@
 """The Learn tab: the lessons (each its question, opened on Explore in place by its button: the answer waits
 there for the learner's guess, normgen.app.tabs.explore_coach), the penalties as formulas, and what the zoo
-measured, as pictures.
-
-The formulas and units quote the code's own constants (DECAY_SCALE, NEAR_ZERO, DEAD_FILTER); every
-measured number is read from the zoo index when the page is built: the lessons from
-normgen.zoo.texts.lessons, the figures with their alt text and captions from normgen.zoo.learn_pictures
-(which reads the same seed statistics and verdicts as normgen.zoo.findings and normgen.zoo.small_data,
-so the Compare tab and the model card show the same numbers). The prose stays short (`prose_words`,
-at most about 1,000 words; the full tables are in the model card, checkpoints/README.md).
-
-`learn_page(index)` gives the page as blocks (markdown, or a row of pictures) without gradio;
-`learn_markdown(index)` is its text alone. The glossary (normgen.glossary) sits under the title, and each term
+measured, as pictures. The page's words and blocks are normgen.zoo.texts.learn_page (built from the zoo index
+when the page is built); `learn_page(index)` gives them with this server's lesson links, `learn_markdown(index)`
+the text alone. The glossary (normgen.glossary) sits under the title, and each term
 of it is explained on hover / tap where the page first uses it. Gradio is imported only inside `build_learn_tab`.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from normgen.app.static_files import asset
-from normgen.data import dataset_info
-from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO
 from normgen.glossary import explain, glossary_markdown
-from normgen.models import MODEL_NAMES
-from normgen.regularizers import DECAY_SCALE
-from normgen.render.figures import fmt_num
 from normgen.service import links
 from normgen.service.learn_pngs import picture_png
 from normgen.service.zoo_access import get_index
-from normgen.zoo import agreement, colour, ladder
-from normgen.zoo import small_data as SD
-from normgen.zoo.findings import pick_dataset
-from normgen.zoo.index import INDEX_NAME, SAMPLING_NAME, ZooIndex
-from normgen.zoo.judges import EVAL_N
-from normgen.zoo.learn_pictures import Picture, all_pictures
-from normgen.zoo.texts import coach
-from normgen.zoo.texts.lessons import lesson_markdown, lessons
-from normgen.zoo.views import translation_view as TV
+from normgen.zoo.index import ZooIndex
+from normgen.zoo.learn_pictures import Picture
+from normgen.zoo.texts import learn_page as LP
+from normgen.zoo.texts.learn_page import Block, zoo_digest
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
-WORDS_MAX = 1000  # the page's prose, formulas and link addresses not counted (`prose_words`)
-
-FORMULAS = rf"""
-## The penalties
-Training minimises the data loss plus a penalty on one network's weights $w$ (never biases or normalization
-scales):
-
-$$\mathcal{{L}}(\theta) = \mathcal{{L}}_{{\text{{data}}}}(\theta) + \lambda_1 \sum_i |w_i| + \lambda_2 \sum_i w_i^2
-  + \lambda_g \sum_f \lVert W_f \rVert_2$$
-
-| penalty | term | its gradient | what it does to a weight |
-|---|---|---|---|
-| **L1** (lasso) | $\lambda_1 \sum_i \lvert w_i \rvert$ | $\lambda_1 \operatorname{{sign}}(w_i)$ \
-| the same pull on every weight: small ones go to (near) zero |
-| **L2** (ridge, weight decay) | $\lambda_2 \sum_i w_i^2$ | $2\lambda_2 w_i$ \
-| a pull proportional to the weight: all shrink, few reach zero |
-| **elastic net** | both | both | L1's sparsity with L2's shrinkage |
-| **group lasso** | $\lambda_g \sum_f \lVert W_f \rVert_2$ over filters $f$ | $\lambda_g W_f / \lVert W_f \rVert_2$ \
-| whole filters go to zero together |
-| **clipping** (WGAN critic) | a bound, $\lVert w \rVert_\infty \le c$ | – \
-| L∞: each step clamps every D parameter to $[-c, c]$ |
-| **cycle term** (cycle GAN) | $\lambda_{{cyc}} \lVert F(G(a)) - a \rVert$, L1 or squared L2 | – \
-| a norm of an image's round-trip error, not of weights |
-
-*Proximal L1* soft-thresholds after every Adam step, $w \leftarrow \operatorname{{sign}}(w)\max(|w| - \tau, 0)$ with
-$\tau = \eta\lambda_1/(\sqrt{{\hat v}} + \epsilon)$, which sets weights **exactly** to zero. *Decoupled weight decay*
-(AdamW) shrinks after the step, $w \leftarrow w - \eta\,({DECAY_SCALE:g}\,\lambda_2)\,w$, outside Adam's scaling.
-
-**Units.** Losses are per-sample means (the VAE's per pixel too). *Near zero*: $|w| < {NEAR_ZERO:g}$;
-a *dead* filter: norm below {DEAD_FILTER:g}. **Quality**: the judge FD, between a small classifier's features
-of generated and of real test images (lower is better), from {EVAL_N:,} of each (the floor: real vs real).
-""".replace("\\\n", "")  # a trailing backslash continues a long table row in the source
-
-
-@dataclass
-class Block:
-    """One piece of the page: markdown text, or a row of pictures (with an optional caption)."""
-
-    markdown: str = ""
-    pictures: list[Picture] = field(default_factory=list)
-    lesson: str = ""  # a lesson's path key (normgen.zoo.texts.coach): the page puts its "open here" button after it
-
-
-def _small_intro(index: ZooIndex) -> str:
-    found = SD.blocks(index)
-    if not found:
-        return SD.small_data_lines(index, tables=False)[0]  # how to build it
-    sizes = " or ".join(f"{n:,}" for n in sorted({b.train_size for b in found}))
-    seeds = sorted({len(b.baseline.seeds) for b in found if b.baseline})
-    return (f"The sources say a norm penalty prevents overfitting. Here the models train on {sizes} images "
-            f"({' or '.join(map(str, seeds))} seeds a setting). Only a difference beyond the seed spread counts.")
-
-
-def _contrast(index: ZooIndex) -> list[str]:
-    """Per family with a small block: its gap on all training images against the small blocks'."""
-    found = SD.blocks(index)
-    out = []
-    for model in MODEL_NAMES:
-        for ds in sorted({b.dataset for b in found if b.model == model}):
-            small = [b for b in found if b.model == model and b.dataset == ds]
-            out.append(SD.full_data_lines(index, model, ds, small)[0])
-    return out
-
-
-LESSONS_INTRO = ("## Lessons\nEach lesson opens on **Explore**, in place: it sets the sliders, asks you to predict "
-                 "what happens, then shows what the zoo measured and whether you were right.")
-
-
-def lesson_blocks(index: ZooIndex, dataset: str | None, base: str = "") -> list[Block]:
-    """The lessons: one block each with its question (the answer is kept for Explore, after the guess) and a
-    link that opens it (`base` prefixes it); a lesson the zoo cannot back says what it lacks."""
-    if dataset is None:
-        return [Block(LESSONS_INTRO)]
-    asks = {p.key: p for p in coach.lesson_paths(index, dataset)}
-    out = [Block(LESSONS_INTRO)]
-    for i, les in enumerate(lessons(index, dataset), 1):
-        path = asks.get(les.key)
-        if path is None or path.question is None:
-            out.append(Block(f"{i}. {lesson_markdown(les, base + links.explore_link(les.state) if les.state else '')}"))
-            continue
-        link = f"{base}{links.explore_link(les.state)}&{coach.fragment(coach.CoachState(path=les.key))}"
-        title = les.title if les.title.endswith(("?", ".")) else f"{les.title}."
-        out.append(Block(f"{i}. **{title}** {path.question.ask} [Link to this lesson →]({link})",
-                         lesson=les.key))
-    return out
 
 
 def learn_page(index: ZooIndex, dataset: str | None = None, base: str = "") -> list[Block]:
-    """The Learn page: lessons, formulas, where regularization helps (small data), what the zoo
-    measured on `dataset` (default: the grid's first dataset in the zoo); `base` prefixes the lessons'
-    links (an empty base keeps them relative to this page)."""
-    blocks = [Block("# Regularization, in pictures and in numbers")]
-    dataset = dataset or pick_dataset(index)
-    blocks += lesson_blocks(index, dataset, base)
-    blocks.append(Block(FORMULAS))
-    pics = all_pictures(index, dataset) if dataset else {}
-    blocks.append(Block(f"## {SD.TITLE}\n{_small_intro(index)}"))
-    small = pics.get("small", [])
-    for group in dict.fromkeys(p.group for p in small):
-        blocks.append(Block(f"### {group}", [p for p in small if p.group == group]))
-    contrast = _contrast(index)
-    if contrast:
-        blocks.append(Block("**Against all training images.** " + " ".join(contrast)))
-    if line := agreement.learn_line(index):  # issue 25: two judges, and how many seeds a verdict saw
-        blocks.append(Block(f"**Two judges, and seeds.** {line}"))
-    missing = SD.missing_blocks(index)
-    if missing and SD.blocks(index):
-        blocks.append(Block(f"Not built yet: {'; '.join(missing)}. Build them with `{SD.build_command()}`."))
-    if dataset is None:
-        blocks.append(Block("## What this zoo measured\nThe zoo is empty, so there are no measurements to show yet. "
-                            "Build it with `python -m normgen zoo build`."))
-        return blocks
-    floor = index.floors.get(dataset, {}).get("fd")
-    blocks.append(Block(f"## What this zoo measured: {dataset_info(dataset).label}\n"
-                        "All training images; a cross marks mode collapse. "
-                        + (f"FD floor (real vs real): {fmt_num(floor)}." if isinstance(floor, int | float)
-                           else "")))
-    ladder_text = ladder.paragraph(index)  # the colour block's Lipschitz ladder (issue 24): a paragraph, a plot
-    for d in sorted({e.dataset for e in index.entries}):  # the colour block (issue 15), one sentence each
-        if (line := colour.summary(index, d)) and not ladder_text:
-            blocks.append(Block(f"**Colour.** {line}"))
-    if ladder_text:
-        pic = ladder.picture(index)
-        blocks.append(Block(f"### The Lipschitz ladder\n{ladder_text} "
-                            f"[Explore →]({ladder.EXPLORE})", [pic] if pic else []))
-    if line := TV.learn_line(index, dataset):  # the cycle term (issue 16): what its norm and λ_cyc did
-        blocks.append(Block(f"**The cycle term**, {line} [Translate →](?tab=translate)"))
-    pens = pics.get("penalties", [])
-    blocks += [Block(pictures=pens[i:i + 2]) for i in range(0, len(pens), 2)]
-    rest = pics.get("batchnorm", []) + pics.get("variants", [])
-    blocks += [Block(pictures=rest[i:i + 2]) for i in range(0, len(rest), 2)]
-    return blocks
+    """The page (normgen.zoo.texts.learn_page), its lessons linked with the shareable link's own builder."""
+    return LP.learn_page(index, dataset, base, link=links.explore_link)
 
 
 def learn_markdown(index: ZooIndex, dataset: str | None = None) -> str:
-    """The page's text: every markdown block and every picture's caption, in order."""
-    parts = []
-    for b in learn_page(index, dataset):
-        if b.markdown:
-            parts.append(b.markdown)
-        parts += [p.caption for p in b.pictures if p.caption]
-    return "\n\n".join(parts)
-
-
-def prose_words(markdown: str) -> int:
-    """Words of prose in `markdown`: math ($...$, $$...$$), link addresses, code and table rules left out."""
-    t = re.sub(r"\$\$.*?\$\$", " ", markdown, flags=re.S)
-    t = re.sub(r"\$[^$]*\$", " ", t)
-    t = re.sub(r"\]\([^)]*\)", "]", t)
-    t = re.sub(r"`[^`]*`", " ", t)
-    t = re.sub(r"\|?-{3,}\|?", " ", t)
-    return len([w for w in re.split(r"[\s|]+", t) if re.search(r"\w", w)])
-
-
-def zoo_digest(index: ZooIndex) -> str:
-    """A digest of the files every measured number on the page comes from (the index and its noise-draw
-    records): the same digest, the same pictures. "" when the zoo has no index file."""
-    h = hashlib.sha256()
-    found = False
-    for name in (INDEX_NAME, SAMPLING_NAME):
-        f = Path(index.root) / name
-        if f.is_file():
-            h.update(name.encode() + b"\0" + f.read_bytes())
-            found = True
-    return h.hexdigest() if found else ""
+    """The page's text (normgen.zoo.texts.learn_page.learn_markdown), its lessons linked as on the page."""
+    return LP.learn_markdown(index, dataset, link=links.explore_link)
 
 
 def pictures_html(pictures: list[Picture], digest: str = "") -> str:
@@ -223,7 +47,6 @@ def pictures_html(pictures: list[Picture], digest: str = "") -> str:
     return f'<div class="learn-figs">{"".join(figs)}</div>'
 
 
-# LEARN_CSS: normgen/app/static/learn.css
 
 
 def build_learn_tab(root: str | Path | None = None) -> dict[str, Any]:
