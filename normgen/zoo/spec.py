@@ -125,7 +125,8 @@ DATASETS = ("mnist", "fashion", "cifar10")  # the first gets the full grid (and 
 # (scripts/colour_ema.py; docs/zoo.md has the table): both judges' FD lower at every seed than 2e-4 for both
 # without the average; class coverage no different (5.1 / 3.3 / 4.8 against 4.5 / 5.6 / 3.7). With this recipe
 # FD falls with the steps instead of oscillating, and at 9,000 steps every seed covers >= 5 classes (5.47 / 6.24
-# / 5.90, FD 53.9 / 49.9 / 48.9; docs/colour-ttur-steps.json): the next rebuild's step count (~3.5 h on 2 cores).
+# / 5.90, FD 53.9 / 49.9 / 48.9; docs/colour-ttur-steps.json; the three baselines built by `zoo build --steps 9000`:
+# 5-draw FD 54.0 / 49.7 / 48.8, 5.54 / 6.27 / 6.02 classes): the next rebuild's step count (1.5-2 h on 2 cores).
 COLOUR_MODEL = "dcgan"
 COLOUR_STEPS = 3000
 COLOUR_LR, COLOUR_LR_D, COLOUR_EMA = 1e-4, 4e-4, 0.99
