@@ -84,9 +84,13 @@ element.addEventListener('click', (e) => {
   if (b.classList.contains('coach-close')) { set({path: '', step: 0, guess: ''}); }
   else if (b.dataset.choice) { s.guess = b.dataset.choice; set(s); }
 });
+// a path just opened: its setting's controls arrive in the same reply as the guide, but the page may draw the guide
+// first; until they have settled, a control still at the old value (L1 left at 1e-4) would tick the first step
+let settleUntil = 0;
+const SETTLE_MS = 1000;
 setInterval(() => {
   const s = parse(props.value), path = P()[s.path];
-  if (!path || (path.question && !s.guess)) { return; }
+  if (!path || (path.question && !s.guess) || performance.now() < settleUntil) { return; }
   const st = (path.steps || [])[s.step];
   if (st && met(st.tick, s.path + ':' + s.step)) { s.step += 1; set(s); }
 }, 250);
@@ -94,9 +98,12 @@ let last = parse(props.value).path;
 watch(['value', 'paths'], () => {
   shown = null; render();
   const now = parse(props.value).path;  // a path opened (here or from Learn): its guide in view, from its top
-  if (now && now !== last) { requestAnimationFrame(() => { const r = element.getBoundingClientRect();
-    if (r.top < 0 || r.top > window.innerHeight * 0.6) {
-      (document.getElementById('explore-row') || element).scrollIntoView({block: 'start'}); } }); }
+  if (now && now !== last) {
+    settleUntil = performance.now() + SETTLE_MS;
+    requestAnimationFrame(() => { const r = element.getBoundingClientRect();
+      if (r.top < 0 || r.top > window.innerHeight * 0.6) {
+        (document.getElementById('explore-row') || element).scrollIntoView({block: 'start'}); } });
+  }
   last = now;
 });
 render();

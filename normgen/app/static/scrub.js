@@ -24,3 +24,10 @@ document.addEventListener('input', (e) => {
   if (timer) { clearTimeout(timer); }
   timer = setTimeout(() => { timer = null; trigger('release'); }, window.normgenSyncMs || __SYNC_MS__);
 }, true);
+// a jump to another setting (a lesson or "Start here" opening its path) makes a rest still pending old: its view
+// would come back after the jump's and put the old λ back (the server drops one already on its way:
+// normgen.service.view_order)
+document.addEventListener('click', (e) => {
+  const t = e.target instanceof Element ? e.target : null;
+  if (timer && t && t.closest('#coach-start, #coach-pick, .learn-open')) { clearTimeout(timer); timer = null; }
+}, true);

@@ -31,6 +31,7 @@ from normgen.service.explore_images import PNGS
 from normgen.service.explorer import explore, png_path
 from normgen.service.generalization_view import nearest_view
 from normgen.service.requests import ExploreQuery
+from normgen.service.view_order import VIEW_ORDER
 from normgen.service.zoo_access import coach_paths
 from normgen.zoo.texts import coach as C
 
@@ -171,6 +172,7 @@ def make_open_fn(root: str | None, data_root: str | None) -> Callable[..., tuple
     path's setting, the guide's fragment, the picker, the pictures). An unknown key changes nothing but says so."""
 
     def open_path(key: str, request: gr.Request = None) -> tuple:
+        VIEW_ORDER.jumped(getattr(request, "session_hash", None))  # a slider's view still on its way is old now
         by = {p.key: p for p in _paths(root)}
         path = by.get(key)
         if path is None:

@@ -4,6 +4,7 @@ query fragment in one reply (`ExploreTab.view_outputs()` / `load_outputs()` in n
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import gradio as gr
@@ -26,6 +27,7 @@ from normgen.service.explorer import ExploreResult, explore, png_path
 from normgen.service.generalization_view import nearest_view
 from normgen.service.overfit_view import reconstruction_view
 from normgen.service.requests import ExploreQuery
+from normgen.service.view_order import VIEW_ORDER
 from normgen.zoo.views.explore_figures import FIG_NAMES, PAGE_FIGURES
 
 # Explore's replies by name (ExploreTab's attribute names): a handler builds a dict of these and `in_order`
@@ -192,6 +194,7 @@ def make_slider_fn(root: str | None = None):
 
     def on_slider(model, dataset, g_norm, p1, p2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
                   request: gr.Request = None) -> tuple:
+        started, session = time.monotonic(), getattr(request, "session_hash", None)
         index = load_index(root)
         try:
             m, d, size = I.check_model(model), I.check_dataset(dataset), I.parse_train_size(train_size)
@@ -199,8 +202,11 @@ def make_slider_fn(root: str | None = None):
             raise gr.Error(str(exc), title="Invalid input") from None
         l1 = _position(p1, lambda_values(index, "l1", m, d, size, target), "L1")
         l2 = _position(p2, lambda_values(index, "l2", m, d, size, target), "L2")
-        return in_order(view_updates(root, parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
-                                                 dropout, loss), request, sliders=False), VIEW)
+        out = view_updates(root, parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
+                                       loss), request, sliders=False)
+        if VIEW_ORDER.stale(session, started):  # the page jumped to another setting meanwhile: this view is old
+            out = dict.fromkeys(VIEW, gr.skip())
+        return in_order(out, VIEW)
 
     return on_slider
 
