@@ -84,6 +84,19 @@ def test_a_value_the_slider_clamped_is_refused_and_no_run_starts(train_page, run
     assert runs == [] and "Training" not in train_page.locator("#train-status").inner_text()
 
 
+def test_a_value_clamped_in_the_same_tick_as_typed_is_still_refused(train_page, runs):
+    """Typed and blurred in one task (a fast typist's Tab, a paste then a click): the slider clamps 2 to 0.9
+    before any Gradio event reads it, so what is remembered must come from the keystroke itself (CI once saw
+    a typed dropout 2 start a run at 0.9 when the page remembered it through a Gradio `.input` event)."""
+    box = train_page.locator("#train-dropout input[type=number]")
+    box.evaluate("(b) => { b.focus(); b.value = '2'; b.dispatchEvent(new Event('input', {bubbles: true})); "
+                 "b.blur(); }")
+    wait_until(lambda: box.input_value() == "0.9", 10, "the slider's clamp")
+    train_page.locator("#train-start-btn").click()
+    _one_toast(train_page, "dropout (a rate; 0 = off) must be a number in [0, 0.9], got 2")
+    assert runs == []
+
+
 def test_a_typed_value_in_range_trains(train_page, runs):
     """What the page remembers never blocks a value in range: 5000 typed, then 20, trains 20 steps."""
     box = train_page.locator("#train-steps input[type=number]")

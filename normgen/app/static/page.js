@@ -13,6 +13,19 @@
     const head = !a && e.target.closest && e.target.closest('#header');  // a phone shows 2 lines of it: a tap, all
     if (head) head.classList.toggle('open');
   });
+  // A slider's number box puts a typed value back in range when it loses focus (Gradio's Slider), so the page
+  // remembers the last value typed or dragged into each slider, as the keystroke lands (a Gradio `.input` event
+  // ran after the click on Start had already clamped it: CI saw a typed dropout 2 train at 0.9); Train's Start
+  // sends it in place of its clamp (START_JS in normgen/app/tabs/train.py). Any later edit replaces it.
+  document.addEventListener('input', (e) => {
+    const t = e.target;
+    if (!t || !t.matches || !t.matches('input[type=number], input[type=range]')) return;
+    const box = t.closest('.block[id]');
+    if (!box) return;
+    const typed = (window.normgenTyped = window.normgenTyped || {});
+    const v = parseFloat(t.value);
+    if (Number.isFinite(v)) typed[box.id] = v; else delete typed[box.id];
+  }, true);
   // A λ slider moves over positions (or exponents): a screen reader would read "3" or "-4". Each one's
   // aria-valuetext is its readout's line naming the λ ("L1 λ = 1e-4 · ..."), kept in step as the readout changes.
   let queued = false;

@@ -288,10 +288,9 @@ PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 # A slider's number box puts a typed value back in range when it loses focus (Gradio 6.31's Slider: on blur
 # it sends `release` with the value as typed, then sets the nearest end), so Start would train 3000 steps
 # where 5000 was typed, the visitor never asked for that run. The page remembers the last value typed or
-# dragged into each such slider (TYPED_JS, on `.input`), and while the slider shows that value's clamp,
-# Start sends the value as typed (START_JS): plan_run refuses it, naming the field and its range, and no
-# run starts. Any later edit of the slider replaces what was remembered.
-TYPED_JS = "(v) => { (window.normgenTyped = window.normgenTyped || {})[%s] = v; return []; }"
+# dragged into each slider as the keystroke lands (normgen/app/static/page.js, window.normgenTyped), and while
+# the slider shows that value's clamp, Start sends the value as typed (START_JS): plan_run refuses it, naming
+# the field and its range, and no run starts. Any later edit of the slider replaces what was remembered.
 START_JS = """(...args) => {
   const typed = window.normgenTyped || {};
   for (const [i, id, lo, hi] of %s) {
@@ -323,8 +322,6 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
                                        "server's line is full.",
                        concurrency_limit=None, show_progress_on=[tab.progress], js=start_js(tab),
                        preprocess=False)  # values as sent: plan_run's checks name each bad one and its range
-    for s in clamped_sliders(tab):
-        s.input(None, s, None, js=TYPED_JS % json.dumps(s.elem_id), **PRIVATE)
 
     def on_stop(store: TrainStore) -> tuple:
         run = store.run
