@@ -12,12 +12,19 @@ with a typo still opens the page with the defaults there.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from typing import Any
 from urllib.parse import urlencode
 
 from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
-from normgen.service.requests import train_checks
+from normgen.service.requests import (
+    CompareQuery,
+    TranslateQuery,
+    compare_checks,
+    train_checks,
+    translate_checks,
+)
 from normgen.service.sessions import caps
 
 TABS = ("explore", "train", "compare", "learn", "translate", "class")
@@ -25,9 +32,8 @@ PREFIXES = {"explore": "", "train": "train_", "compare": "compare_", "translate"
 LAMBDA_KEYS = ("l1", "l2")  # written as 1e-4 in a link
 TRAIN_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "steps", "seconds", "start",
               "train_size", "dropout", "loss", "lambda_cyc", "lambda_id", "cycle_norm")  # TrainTab.inputs() order
-COMPARE_KEYS = ("model", "dataset", "sweep", "point", "seed", "noise")  # seed: training seed; noise: noise seed
-TRANSLATE_KEYS = ("setting", "seed")  # setting: the zoo entry id shown on the right; seed: the inputs' seed
-SWEEP_ID_MAX = 200  # characters of a sweep id in a link ("l1|none|none|generator|loss|6000|n300|do0.2")
+COMPARE_KEYS = tuple(f.name for f in fields(CompareQuery))  # seed: training seed; noise: noise seed
+TRANSLATE_KEYS = tuple(f.name for f in fields(TranslateQuery))  # setting: the entry id on the right
 
 
 def _shown(v: Any) -> str:
@@ -57,28 +63,10 @@ def join(tab: str | None, *fragments: str) -> str:
 
 
 def _checks(prefix: str) -> dict[str, Callable[[Any], Any]]:
-    if prefix == PREFIXES["train"]:  # the Train request's own checks (requests.train_checks), under this server's caps
+    """Each request type's own checks; Train's under this server's caps."""
+    if prefix == PREFIXES["train"]:
         return train_checks(*caps())
-    # Compare takes every family (a translator: the cycle GAN's λ_cyc sweep)
-    common: dict[str, Callable[[Any], Any]] = {
-        "model": I.check_train_model, "dataset": I.check_dataset, "seed": I.parse_seed}
-    if prefix == PREFIXES["translate"]:
-        return {"setting": _entry_id, "seed": I.parse_seed}
-    return {**common, "sweep": _sweep_id, "point": lambda v: I.parse_int("point", v, 0, 10_000),
-            "noise": I.parse_seed}
-
-
-def _sweep_id(v: Any) -> str:
-    if not isinstance(v, str) or not 0 < len(v) <= SWEEP_ID_MAX or not v.isprintable():
-        raise I.InputError(f"sweep must be a sweep id of at most {SWEEP_ID_MAX} characters")
-    return v
-
-
-def _entry_id(v: Any) -> str:
-    """A zoo entry id as a link carries it (whether the zoo has it is the tab's to say: an unknown one is dropped)."""
-    if not isinstance(v, str) or not 0 < len(v) <= SWEEP_ID_MAX or not v.isprintable():
-        raise I.InputError(f"setting must be a zoo entry id of at most {SWEEP_ID_MAX} characters")
-    return v
+    return translate_checks() if prefix == PREFIXES["translate"] else compare_checks()
 
 
 def _explore_checks() -> dict[str, Callable[[Any], Any]]:

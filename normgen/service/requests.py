@@ -7,7 +7,9 @@ three or four times per slider move; `ExploreQuery.parse` checks them once (Inpu
 and what is allowed) and everything below the handlers takes the query. A Train request (`TrainRequest`) is
 the same settings plus the run's own: step and time budget, fine-tune or scratch, and a translator's cycle
 terms; its per-field checks (`train_checks`) are the one home of what a Train field allows, for the request and
-for a shared link alike.
+for a shared link alike. Compare's (`CompareQuery`) and Translate's (`TranslateQuery`) are the same idea for
+the other two tabs with a link: their fields are the link's keys, their checks (`compare_checks`,
+`translate_checks`) the link's checks.
 """
 
 from __future__ import annotations
@@ -149,4 +151,85 @@ class TrainRequest:
         return ({k: getattr(self, k) for k in CYCLE_DEFAULTS} if family(self.model).translates else {})
 
 
-__all__ = ["ExploreQuery", "TrainRequest", "train_checks", "STARTS"]
+ID_MAX = 200  # characters of a sweep or entry id in a link ("l1|none|none|generator|loss|6000|n300|do0.2")
+
+
+def _id(name: str, what: str) -> Callable[[Any], str]:
+    def check(v: Any) -> str:
+        if not isinstance(v, str) or not 0 < len(v) <= ID_MAX or not v.isprintable():
+            raise InputError(f"{name} must be {what} of at most {ID_MAX} characters")
+        return v
+    return check
+
+
+def compare_checks() -> dict[str, Callable[[Any], Any]]:
+    """Each Compare field's check, as a link carries it (every family: a translator has the λ_cyc sweep); whether
+    the zoo has the model, sweep or point is the tab's to say."""
+    return {"model": check_train_model, "dataset": check_dataset, "sweep": _id("sweep", "a sweep id"),
+            "point": lambda v: parse_int("point", v, 0, 10_000), "seed": parse_seed, "noise": parse_seed}
+
+
+def translate_checks() -> dict[str, Callable[[Any], Any]]:
+    """Each Translate field's check, as a link carries it (an entry id the zoo lacks is the tab's to drop)."""
+    return {"setting": _id("setting", "a zoo entry id"), "seed": parse_seed}
+
+
+def _choice(v: Any) -> int | None:
+    """A point or training seed the page offered (a radio's value); anything else = none chosen."""
+    try:
+        return None if v is None or v == "" or isinstance(v, bool) else int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class CompareQuery:
+    """A Compare request: a model, dataset and sweep (None: the zoo's first), the point of the sweep and the
+    training seed (None: the sweep's own choice), and the noise seed of the samples."""
+
+    model: str | None = None
+    dataset: str | None = None
+    sweep: str | None = None
+    point: int | None = None
+    seed: int | None = None
+    noise: int = 0
+
+    @classmethod
+    def parse(cls, model: Any, dataset: Any, sweep: Any, point: Any, noise: Any, seed: Any) -> CompareQuery:
+        """From the tab's widgets: the noise seed is typed, so checked (InputError names it and its range); the
+        rest are the page's own choices, a point or seed it did not offer read as none chosen."""
+        return cls(model or None, dataset or None, sweep or None, _choice(point), _choice(seed),
+                   parse_seed(0 if noise is None else noise))
+
+    @classmethod
+    def from_link(cls, part: dict[str, Any]) -> CompareQuery:
+        """From a link's checked `compare_*` keys (normgen.service.links.part)."""
+        return cls(**{k: part[k] for k in (f.name for f in fields(cls)) if k in part})
+
+    def but(self, **changes: Any) -> CompareQuery:
+        return replace(self, **changes)
+
+    def link_state(self) -> dict[str, Any]:
+        """The link's keys (None values are left out of the link)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TranslateQuery:
+    """A Translate request: the setting on the right (a zoo entry id; None = the tab's default) and the seed
+    that picks the inputs."""
+
+    setting: str | None = None
+    seed: int = 0
+
+    @classmethod
+    def parse(cls, setting: Any, seed: Any) -> TranslateQuery:
+        """From the tab's widgets; a bad seed raises InputError naming it and its range."""
+        return cls(setting or None, parse_seed(0 if seed is None else seed))
+
+    def link_state(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+__all__ = ["ExploreQuery", "TrainRequest", "CompareQuery", "TranslateQuery", "train_checks", "compare_checks",
+           "translate_checks", "STARTS", "ID_MAX"]

@@ -16,6 +16,7 @@ from normgen.checkpoints import load
 from normgen.engine.sampling import sample
 from normgen.models import family
 from normgen.render.grids import grid_image
+from normgen.service.requests import CompareQuery
 from normgen.zoo import findings, small_data, verdicts
 from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S
@@ -122,13 +123,14 @@ def test_planned_missing_names_the_absent_entries(zoo):
 def test_compare_view_values_and_validation(zoo):
     from normgen.app.tabs.compare import compute_view
 
-    v = compute_view(zoo.root, "gan", "shapes", L1_ID, 3, 0, 1)
+    v = compute_view(zoo.root, CompareQuery.parse("gan", "shapes", L1_ID, 3, 0, 1))
     assert v["point"] == 3 and len(v["strip"]) == 4 and v["seed"] == 1
     assert v["points"][0] == ("λ = 0 (baseline)", 0)
     assert v["grid"].size == (242 * 3, 242 * 3)
     with pytest.raises(ValueError, match="seed"):
-        compute_view(zoo.root, "gan", "shapes", L1_ID, 0, -3, None)
-    empty = compute_view(Path("/nowhere"), None, None, None, None, 0, None)
+        CompareQuery.parse("gan", "shapes", L1_ID, 0, -3, None)
+    assert CompareQuery.parse("gan", "shapes", L1_ID, "3", None, "x") == CompareQuery("gan", "shapes", L1_ID, 3)
+    empty = compute_view(Path("/nowhere"), CompareQuery())
     assert empty["strip"] == [] and "zoo is empty" in empty["notes"]
 
 
@@ -413,11 +415,11 @@ def test_small_data_plots_carry_the_generalization_series(small):
 def test_compare_view_shows_the_generalization_plots_only_for_small_data(small):
     from normgen.app.tabs.compare import GEN_PLOTS, compute_view
 
-    v = compute_view(small.root, "vae", "shapes", "dropout|none|none|decoder|loss|10|n300", 1, 0, 2)
+    v = compute_view(small.root, CompareQuery("vae", "shapes", "dropout|none|none|decoder|loss|10|n300", 1, 2))
     assert all(v[k] is not None for k in GEN_PLOTS) and v["seed"] == 2 and len(v["strip"]) == 3
     assert [c.split(" · ")[0] for _, c in v["strip"]] == ["λ = 0", "dropout 0.2", "dropout 0.5"]
     assert "dropout in the encoder and decoder" in v["table"]
-    full = compute_view(small.root, "vae", "shapes", "l2|none|none|decoder|loss|10", None, 0, None)
+    full = compute_view(small.root, CompareQuery("vae", "shapes", "l2|none|none|decoder|loss|10"))
     assert all(full[k] is None for k in GEN_PLOTS)
 
 
@@ -519,7 +521,7 @@ def test_compare_link_fragment_and_page_load_restore_the_view(zoo):
     from normgen.app.tabs import compare
     from normgen.service import links
 
-    frag = compare.query_fragment("gan", "shapes", L1_ID, 3, 1, 7)
+    frag = compare.query_fragment(CompareQuery("gan", "shapes", L1_ID, 3, 1, 7))
     assert frag == f"compare_model=gan&compare_dataset=shapes&compare_sweep={L1_ID}&compare_point=3&compare_seed=1" \
         "&compare_noise=7"
     load = compare.make_load_fn(zoo.root)
@@ -549,13 +551,13 @@ def test_compare_sweeps_lambda_cyc_for_the_cycle_gan():
     models, *_ = C.selection(index)
     assert models[-1] == "cyclegan" and family("cyclegan").translates  # a translator's sweep, listed last
     assert C.sweep_choices(index, "cyclegan", "mnist") == [(CS.SWEEP_LABEL, CS.SWEEP_ID)]
-    out = C._view(root, "cyclegan", "mnist", CS.SWEEP_ID, None, 0, None)
+    out = C._view(root, CompareQuery("cyclegan", "mnist", CS.SWEEP_ID))
     assert set(out) == set(C.OUTPUT_NAMES)
     assert out["cycle_column"]["visible"] and not out["sweep_column"]["visible"] and not out["seed"]["visible"]
     assert len(out["cycle_strip"]) == 4 and out["cycle_axis"] == CS.axis_table(index, "cyclegan", "mnist")
     assert "squared L2 vs L1" in out["cycle_norm"] and out["query"].startswith("compare_model=cyclegan")
     # the sample-grid sweeps show their own column again
-    back = C._view(root, "gan", "mnist", S.sweep_choices(index, "gan", "mnist")[0][1], None, 0, None)
+    back = C._view(root, CompareQuery("gan", "mnist", S.sweep_choices(index, "gan", "mnist")[0][1]))
     assert back["sweep_column"]["visible"] and not back["cycle_column"]["visible"]
     # a link opens the cycle sweep
     loaded = C.make_load_fn(root)({"compare_model": "cyclegan", "compare_sweep": "cycle"})

@@ -1,5 +1,5 @@
-"""The Explore and Train requests' types (normgen/service/requests.py): one parse each, Explore's link, their public
-order; Train's field checks shared with the link parser."""
+"""The request types (normgen/service/requests.py): one parse each, Explore's link, their public
+order; Train's, Compare's and Translate's field checks shared with the link parser."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from normgen.service import links
 from normgen.service.inputs import InputError
-from normgen.service.requests import ExploreQuery, TrainRequest, train_checks
+from normgen.service.requests import CompareQuery, ExploreQuery, TrainRequest, TranslateQuery, train_checks
 
 RAW = ("gan", "mnist", "none", "1e-3", 0, "generator", "loss", 3.0)
 
@@ -91,3 +91,26 @@ def test_its_fields_are_the_public_train_endpoints_parameters_in_order():
 
     params = [p for p in inspect.signature(make_train_fn()).parameters if p not in ("store", "progress")]
     assert params == [f.name for f in dataclasses.fields(TrainRequest)] == list(links.TRAIN_KEYS)
+
+
+def test_compare_and_translate_requests_are_their_links_keys_and_checks():
+    """A Compare or Translate link is its request type: the same keys, checked by the same functions."""
+    assert links.COMPARE_KEYS == tuple(f.name for f in dataclasses.fields(CompareQuery))
+    assert links.TRANSLATE_KEYS == ("setting", "seed")
+    q = CompareQuery("gan", "mnist", "l1|x", 3, 1, 7)
+    frag = links.fragment(links.PREFIXES["compare"], q.link_state())
+    parsed, bad = links.check_page_query(dict(p.split("=", 1) for p in frag.split("&")))
+    assert bad == [] and CompareQuery.from_link(links.part(parsed, "compare")) == q
+    _, bad = links.check_page_query({"compare_noise": "-1", "compare_sweep": "x" * 201, "translate_seed": "y"})
+    assert [b.split(":")[0] for b in bad] == ["compare_sweep", "compare_noise", "translate_seed"]
+    assert "at most 200 characters" in bad[0] and "[0, 2147483647]" in bad[1]
+
+
+def test_compare_reads_the_pages_own_choices_and_checks_the_typed_noise_seed():
+    assert CompareQuery.parse("gan", "", None, "2", 5, "") == CompareQuery("gan", None, None, 2, None, 5)
+    assert CompareQuery.parse(None, None, None, True, None, "x") == CompareQuery()  # none chosen
+    with pytest.raises(InputError, match=r"seed.*\[0, 2147483647\]"):
+        CompareQuery.parse("gan", "mnist", None, None, -3, None)
+    assert TranslateQuery.parse("", None) == TranslateQuery()
+    with pytest.raises(InputError, match="seed"):
+        TranslateQuery.parse("cyclegan-x", 2.5)

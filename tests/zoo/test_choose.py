@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from normgen.app.tabs import compare
+from normgen.service.requests import CompareQuery
 from normgen.zoo import sweeps as S
 from normgen.zoo.choose import choose
 from normgen.zoo.index import load_index
@@ -71,7 +72,7 @@ def test_choice_is_the_criterions_best_on_the_index(index, raw, model, dataset, 
         if e.measurable:
             assert not e.beyond
     # and the view says it: the chosen point's label is in Compare's recommendation
-    v = compare.compute_view(ROOT, model, dataset, sweep.key.id, None, 0, None)
+    v = compare.compute_view(ROOT, CompareQuery(model, dataset, sweep.key.id))
     assert f"to pick: {sweep.points[best].label()}**" in re.sub(r"<[^>]+>", "", v["choice"])
     # among the indistinguishable, the strongest penalty is named as the simplest model with the same score
     xs = sweep.x_values()

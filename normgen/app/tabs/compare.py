@@ -25,7 +25,8 @@ from normgen.data import dataset_label
 from normgen.glossary import explain
 from normgen.models import MODEL_NAMES, family
 from normgen.service import links
-from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, SEED_MAX, parse_seed
+from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, SEED_MAX, InputError
+from normgen.service.requests import CompareQuery
 from normgen.service.zoo_access import get_index
 from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S
@@ -69,56 +70,41 @@ def sweep_choices(index: Any, model: str, dataset: str) -> list[tuple[str, str]]
     return S.sweep_choices(index, model, dataset)
 
 
-def cycle_view(root: Any, model: str, dataset: str, noise_seed: Any) -> dict[str, Any]:
+def cycle_view(root: Any, q: CompareQuery) -> dict[str, Any]:
     """Plain values of the cycle section (CYCLE_OUTPUTS' names): the rows strip, the two tables, the plots."""
     index = get_index(root)
-    seed = parse_seed(noise_seed if noise_seed is not None else 0)
-    figs = CS.figures(index, model, dataset)
-    return {"cycle_strip": CS.strip(index, model, dataset, index.root, seed),
-            "cycle_axis": CS.axis_table(index, model, dataset), "cycle_norm": CS.norm_table(index, model, dataset),
-            **{f"cycle_{k}": figs[k] for k in CS.PLOTTED}}
+    m, d = q.model, q.dataset
+    figs = CS.figures(index, m, d)
+    return {"cycle_strip": CS.strip(index, m, d, index.root, q.noise), "cycle_axis": CS.axis_table(index, m, d),
+            "cycle_norm": CS.norm_table(index, m, d), **{f"cycle_{k}": figs[k] for k in CS.PLOTTED}}
 
 
-def compute_view(root: Any, model: str | None, dataset: str | None, sweep_id: str | None, point: Any,
-                 noise_seed: Any, train_seed: Any) -> dict[str, Any]:
-    """Plain values for every output of the tab (no gradio: normgen.zoo.sweep_view.compare_view). Bad input raises
-    ValueError."""
-    seed = parse_seed(noise_seed if noise_seed is not None else 0)
-    return V.compare_view(get_index(root), model, dataset, sweep_id, _as_int(point), seed, _as_int(train_seed),
+def compute_view(root: Any, q: CompareQuery) -> dict[str, Any]:
+    """Plain values for every output of the tab (no gradio: normgen.zoo.sweep_view.compare_view)."""
+    return V.compare_view(get_index(root), q.model, q.dataset, q.sweep, q.point, q.noise, q.seed,
                           fallback=(DEFAULT_MODEL, DEFAULT_DATASET))
 
 
-def _as_int(v: Any) -> int | None:
-    try:
-        return None if v is None or v == "" else int(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def query_fragment(model: str | None, dataset: str | None, sweep_id: str | None, point: Any, train_seed: Any,
-                   noise_seed: Any) -> str:
+def query_fragment(q: CompareQuery) -> str:
     """The tab's link fragment ('compare_model=gan&compare_dataset=mnist&compare_sweep=...')."""
-    return links.fragment(links.PREFIXES["compare"], {
-        "model": model, "dataset": dataset, "sweep": sweep_id, "point": _as_int(point), "seed": _as_int(train_seed),
-        "noise": _as_int(noise_seed)})
+    return links.fragment(links.PREFIXES["compare"], q.link_state())
 
 
-def _view(root: Any, *args: Any) -> dict[str, Any]:
+def _view(root: Any, q: CompareQuery) -> dict[str, Any]:
     """compute_view as gradio updates by name (OUTPUT_NAMES); for a translator the cycle section (cycle_view)
     instead, the sample-grid section left as it is."""
-    model, dataset, sweep_id, _, noise_seed, _ = args
-    if _translates(model):
+    if _translates(q.model):
         try:
-            c = cycle_view(root, model, dataset, noise_seed)
+            c = cycle_view(root, q)
         except ValueError as exc:
             raise gr.Error(str(exc)) from None
         return dict.fromkeys(OUTPUT_NAMES, gr.skip()) | {
             "seed": gr.update(visible=False),  # one sweep: its seeds are in the tables
             "notes": "", "sweep_column": gr.update(visible=False), "cycle_column": gr.update(visible=True),
             **{k: c[k] for k in CYCLE_OUTPUTS}, "choice": "",
-            "query": query_fragment(model, dataset, CS.SWEEP_ID, None, None, noise_seed)}
+            "query": query_fragment(q.but(sweep=CS.SWEEP_ID, point=None, seed=None))}
     try:
-        v = compute_view(root, *args)
+        v = compute_view(root, q)
     except ValueError as exc:
         raise gr.Error(str(exc)) from None
     return {
@@ -130,7 +116,7 @@ def _view(root: Any, *args: Any) -> dict[str, Any]:
         **{k: gr.update(value=v[k], visible=v[k] is not None) for k in GEN_PLOTS},
         "sweep_column": gr.update(visible=True), "cycle_column": gr.update(visible=False),
         **dict.fromkeys(CYCLE_OUTPUTS, gr.skip()),
-        "query": query_fragment(model, dataset, sweep_id, v["point"], v["seed"], noise_seed) if v["strip"] else ""}
+        "query": query_fragment(q.but(point=v["point"], seed=v["seed"])) if v["strip"] else ""}
 
 
 def _dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
@@ -189,16 +175,16 @@ def make_load_fn(root: str | Path | None = None, data_root: str | None = None) -
             index = get_index(root)
         except ValueError:
             return unchanged
-        _, model, datasets, dataset, sweeps, sweep_id = selection(index, c.get("model"), c.get("dataset"),
-                                                                  c.get("sweep"))
-        noise = c.get("noise", 0)
+        asked = CompareQuery.from_link(c)
+        _, model, datasets, dataset, sweeps, sweep_id = selection(index, asked.model, asked.dataset, asked.sweep)
         try:
-            view = _view(root, model, dataset, sweep_id, c.get("point"), noise, c.get("seed"))
+            view = _view(root, asked.but(model=model, dataset=dataset, sweep=sweep_id))
         except gr.Error:
             return unchanged
         return in_order({"model": gr.update(value=model),
                          "dataset": gr.update(choices=_dataset_choices(datasets), value=dataset),
-                         "sweep": gr.update(choices=sweeps, value=sweep_id), "noise_seed": noise} | view, LOAD_NAMES)
+                         "sweep": gr.update(choices=sweeps, value=sweep_id), "noise_seed": asked.noise} | view,
+                        LOAD_NAMES)
 
     return load
 
@@ -215,7 +201,7 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
     index = get_index(root)
     models, model0, datasets0, dataset0, sweeps0, sweep0 = selection(index)
 
-    v = compute_view(root, model0, dataset0, sweep0, None, 0, None)  # the tab is never blank
+    v = compute_view(root, CompareQuery(model0, dataset0, sweep0))  # the tab is never blank
 
     with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
         gr.Markdown(explain(INTRO))
@@ -305,10 +291,14 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
 
     # parameter names are the fields an error message names (normgen.app.events)
     def on_sweep(model, dataset, sweep, noise_seed, train_seed):
-        return in_order(_view(root, model, dataset, sweep, None, noise_seed, train_seed), OUTPUT_NAMES)
+        return on_point(model, dataset, sweep, None, noise_seed, train_seed)
 
     def on_point(model, dataset, sweep, point, noise_seed, train_seed):
-        return in_order(_view(root, model, dataset, sweep, point, noise_seed, train_seed), OUTPUT_NAMES)
+        try:
+            q = CompareQuery.parse(model, dataset, sweep, point, noise_seed, train_seed)
+        except InputError as exc:
+            raise gr.Error(str(exc)) from None
+        return in_order(_view(root, q), OUTPUT_NAMES)
 
     def on_select(evt: gr.SelectData):
         return gr.update(value=evt.index)

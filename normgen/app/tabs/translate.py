@@ -20,7 +20,8 @@ from typing import Any
 from normgen.app.replies import in_order
 from normgen.engine.sampling import ROW_LABELS
 from normgen.service import links
-from normgen.service.inputs import SEED_MAX, InputError, parse_seed
+from normgen.service.inputs import SEED_MAX, InputError
+from normgen.service.requests import TranslateQuery
 from normgen.service.zoo_access import get_index
 from normgen.zoo.index import Entry
 from normgen.zoo.views import translation_view as TV
@@ -53,16 +54,17 @@ def default_setting(entries: list[Entry]) -> str:
     return (zero or rest or entries)[0].id
 
 
-def view(root: str | Path | None, entry_id: str | None, seed: Any) -> tuple[Any, Any, str]:
-    """(baseline rows, selected rows, caption) for the chosen entry and input seed; bad input raises InputError."""
+def view(root: str | Path | None, q: TranslateQuery) -> tuple[Any, Any, str]:
+    """(baseline rows, selected rows, caption) for the chosen entry and input seed; a setting the zoo lacks
+    raises InputError."""
     index = get_index(root)
     es = TV.translators(index)
     if not es:
         return None, None, EMPTY
-    s = parse_seed(seed if seed is not None else 0)
-    chosen = next((e for e in es if e.id == entry_id), None)
-    if entry_id and chosen is None:
-        raise InputError(f"setting must be one of the zoo's cycle GAN entries; got {entry_id!r}")
+    s = q.seed
+    chosen = next((e for e in es if e.id == q.setting), None)
+    if q.setting and chosen is None:
+        raise InputError(f"setting must be one of the zoo's cycle GAN entries; got {q.setting!r}")
     chosen = chosen or es[0]
     base = es[0]
     caption = (f"Left: **{TV.setting_label(base)}**; right: **{TV.setting_label(chosen)}**; the same {ROWS} "
@@ -73,10 +75,10 @@ def view(root: str | Path | None, entry_id: str | None, seed: Any) -> tuple[Any,
 def query_fragment(entry_id: str | None, seed: Any) -> str:
     """The tab's link fragment ('translate_setting=...&translate_seed=3'); "" for nothing chosen."""
     try:
-        s = parse_seed(seed if seed is not None else 0)
+        state = TranslateQuery.parse(entry_id, seed).link_state()
     except InputError:
-        s = None
-    return links.fragment(links.PREFIXES["translate"], {"setting": entry_id, "seed": s})
+        state = {"setting": entry_id}
+    return links.fragment(links.PREFIXES["translate"], state)
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def make_load_fn(root: str | Path | None = None, data_root: str | None = None
         entry_id = entry_id or default_setting(es)
         seed = t.get("seed", 0)
         try:
-            left, right, caption = view(root, entry_id, seed)
+            left, right, caption = view(root, TranslateQuery(entry_id, seed))
         except InputError:
             return skip
         return in_order({"setting": entry_id, "seed": seed, "left": left, "right": right, "caption": caption,
@@ -145,7 +147,7 @@ def build_translate_tab(root: str | Path | None = None) -> TranslateTab:
                                   elem_id="translate-setting")
             seed = gr.Number(0, precision=0, minimum=0, maximum=SEED_MAX, label="Inputs (seed)",
                              elem_id="translate-seed")
-        first = view(root, setting.value, 0)
+        first = view(root, TranslateQuery(setting.value))
         with gr.Row():
             with gr.Column():
                 gr.Markdown(f"**Baseline** — {COLUMNS_NOTE}")
@@ -166,7 +168,7 @@ def build_translate_tab(root: str | Path | None = None) -> TranslateTab:
 
         def show(entry_id: str | None, seed: Any):
             try:
-                return view(root, entry_id, seed)
+                return view(root, TranslateQuery.parse(entry_id, seed))
             except InputError as exc:
                 raise gr.Error(str(exc)) from None
 
