@@ -1,8 +1,9 @@
 """Bench section 7: the colour trainer (issue 24) against a conventional loop at the same width, and what
 channels_last, the thread count and torch.compile do to it on this machine.
 
-The colour block's recipe (normgen.zoo.spec.colour_block: the colour DCGAN at width 16, batch 64, Adam 2e-4,
-dropout 0.3 in D) is trained by `normgen.engine.train.train` and by `normgen.bench.baseline.ConventionalLoop`
+The colour block's recipe (normgen.zoo.spec.colour_block: the colour DCGAN at width 16, batch 64, Adam at G 1e-4
+/ D 4e-4, dropout 0.3 in D, the average of G's weights) is trained by `normgen.engine.train.train` and by
+`normgen.bench.baseline.ConventionalLoop`
 (pytorch/examples dcgan/main.py's loop on the same model and optimizers, DataLoader with num_workers=0, the
 loop's best setting on 2 cores), in the same process, interleaved repeat by repeat; every figure is a ratio of
 steps/s measured side by side (median and min-max over repeats). The variants change one thing at a time:

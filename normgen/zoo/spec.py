@@ -117,8 +117,8 @@ DATASETS = ("mnist", "fashion", "cifar10")  # the first gets the full grid (and 
 # epochs) drew horizontal colour bands; issue 24 measured 3,000 steps (7.4 min on two threads) drawing varied
 # textured scenes and 5,000 more doing worse. Measured with the 90% judge (scripts/colour_steps_curve.py, seed 0,
 # one draw of 2,000; checkpoints/colour_steps.json): FD 93.2 / 85.6 / 86.0 / 72.2 / 75.7 / 65.0 / 64.2 / 75.3 at
-# 500 ... 4,000 steps: it oscillates, and 3,000-3,500 is the lowest stretch, so COLOUR_STEPS = 3,000 (~4 min of
-# one core's CPU time). Width 32 and D dropout 0 oscillate as much (docs/zoo.md): neither is reliably better.
+# 500 ... 4,000 steps: it oscillates, and 3,000-3,500 is the lowest stretch, so the block first shipped at 3,000
+# (~4 min of one core's CPU time). Width 32 and D dropout 0 oscillate as much (docs/zoo.md): neither is reliably better.
 # Every colour entry is trained with two time-scale learning rates (TTUR, Heusel et al. 2017: G 1e-4, D 4e-4, in
 # place of 2e-4 for both) and samples from the moving average of its generator's weights (decay 0.99 from step
 # 500, then its batch-norm statistics measured again: normgen.engine.averaging). Measured on the baseline seeds
@@ -126,9 +126,10 @@ DATASETS = ("mnist", "fashion", "cifar10")  # the first gets the full grid (and 
 # without the average; class coverage no different (5.1 / 3.3 / 4.8 against 4.5 / 5.6 / 3.7). With this recipe
 # FD falls with the steps instead of oscillating, and at 9,000 steps every seed covers >= 5 classes (5.47 / 6.24
 # / 5.90, FD 53.9 / 49.9 / 48.9; docs/colour-ttur-steps.json; the three baselines built by `zoo build --steps 9000`:
-# 5-draw FD 54.0 / 49.7 / 48.8, 5.54 / 6.27 / 6.02 classes): the next rebuild's step count (1.5-2 h on 2 cores).
+# 5-draw FD 54.0 / 49.7 / 48.8, 5.54 / 6.27 / 6.02 classes): the block's step count since 2026-12-07 (its 15 other
+# entries rebuilt in 1 h 25 min on 2 cores; WGAN-GP's 5 critic steps alone 45 min).
 COLOUR_MODEL = "dcgan"
-COLOUR_STEPS = 3000
+COLOUR_STEPS = 9000
 COLOUR_LR, COLOUR_LR_D, COLOUR_EMA = 1e-4, 4e-4, 0.99
 COLOUR_SEEDS = (0, 1, 2)
 # the Lipschitz ladder on the discriminator, in build order: spectral norm (the non-saturating baseline's
