@@ -289,13 +289,18 @@ PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 # it sends `release` with the value as typed, then sets the nearest end), so Start would train 3000 steps
 # where 5000 was typed, the visitor never asked for that run. The page remembers the last value typed or
 # dragged into each slider as the keystroke lands (normgen/app/static/page.js, window.normgenTyped), and while
-# the slider shows that value's clamp, Start sends the value as typed (START_JS): plan_run refuses it, naming
-# the field and its range, and no run starts. Any later edit of the slider replaces what was remembered.
+# the slider's box shows that value or its clamp, Start sends the value as typed (START_JS): plan_run refuses
+# one out of range, naming the field and its range, and no run starts. The box is read, not Start's own
+# arguments: a click right after typing can run before Gradio's copy of the value catches up (CI saw a typed
+# dropout 2 sent as the 0 it replaced, and a run start). Any later edit replaces what was remembered; a value
+# set by the page itself (a link, a preset) shows neither, so it is sent as it is.
 START_JS = """(...args) => {
   const typed = window.normgenTyped || {};
   for (const [i, id, lo, hi] of %s) {
     const v = typed[id];
-    if (typeof v === 'number' && v !== args[i] && Math.min(Math.max(v, lo), hi) === args[i]) { args[i] = v; }
+    const box = document.querySelector('#' + id + ' input[type=number]');
+    const shown = box ? parseFloat(box.value) : NaN;
+    if (typeof v === 'number' && (shown === v || Math.min(Math.max(v, lo), hi) === shown)) { args[i] = v; }
   }
   return args.slice(0, %d);
 }"""
