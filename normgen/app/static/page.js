@@ -15,8 +15,8 @@
   });
   // A slider's number box puts a typed value back in range when it loses focus (Gradio's Slider), so the page
   // remembers the last value typed or dragged into each slider, as the keystroke lands (a Gradio `.input` event
-  // ran after the click on Start had already clamped it: CI saw a typed dropout 2 train at 0.9); Train's Start
-  // sends it in place of its clamp (START_JS in normgen/app/tabs/train.py). Any later edit replaces it.
+  // runs a tick later, after a blur may already have clamped it); Train's Start sends it while the box shows it
+  // or its clamp (START_JS in normgen/app/tabs/train.py). Any later edit replaces it.
   document.addEventListener('input', (e) => {
     const t = e.target;
     if (!t || !t.matches || !t.matches('input[type=number], input[type=range]')) return;
