@@ -46,35 +46,38 @@ class Ticket:
     guessed: bool = False  # expected_s is its time budget, not a measurement (no probe could run)
     refine: Callable[[], float | None] | None = None  # a measured expectation once one exists (ended runs)
 
-    def remaining(self, now: float, pace: float = 1.0, expected: float | None = None) -> float:
+    def remaining(self, now: float, expected: float | None = None) -> float:
         """Seconds this run still needs: from its own pace once it trains (`ends_at`), else its expected
-        time (`expected`, default `expected_s`) × `pace` (the measured actual / expected of the runs
-        that ended)."""
+        time (`expected`: `expectation`'s, default `expected_s`) less the time it has trained."""
         e = self.expected_s if expected is None else expected
         if self.started is None:
-            return e * pace
+            return e
         if self.ends_at is not None:
             return max(1.0, self.ends_at - now)
-        return max(1.0, e * pace - (now - self.started))
+        return max(1.0, e - (now - self.started))
 
 
-def expectation(ticket: Ticket, line: list[Ticket]) -> float:
-    """A ticket's expected wall time. A guessed one (no speed probe could run: another run trained when
-    it came) is not reckoned at its whole time budget, which told a cold class 86 s for a 23 s wait
-    (issue 23): it takes the pace learned from runs of its kind that ended here (`refine`), else a
-    measured ticket of its kind in the line (its expectation per step × these steps, within the budget:
-    a class runs one setting), else the budget."""
-    if not ticket.guessed:
-        return ticket.expected_s
+def expectation(ticket: Ticket, line: list[Ticket], pace: float = 1.0) -> float:
+    """A ticket's expected wall time. Runs of its kind that ended here speak first (`refine`, the pace
+    book's median: measured on this server at today's load, so `pace` does not scale it): a speed probe
+    alone told a cold class 1.4x its waits (the load test's class phase, actual / told 0.70 at the median).
+    Else a measured ticket's own probe-based expectation × `pace` (the actual / expected of the runs that
+    ended). A guessed one (no speed probe could run: another run trained when it came) is not reckoned at
+    its whole time budget, which told a cold class 86 s for a 23 s wait (issue 23): it takes a measured
+    ticket of its kind in the line (its expectation per step × these steps, within the budget: a class runs
+    one setting), else the budget."""
     if ticket.refine is not None:
         e = ticket.refine()
         if e is not None:
-            return min(ticket.expected_s, max(1.0, e))
+            return min(ticket.expected_s, max(1.0, e)) if ticket.guessed else max(1.0, e)
+    if not ticket.guessed:
+        return ticket.expected_s * pace
     for t in line:
         if t is not ticket and not t.guessed and t.kind and t.kind == ticket.kind and t.steps > 0:
-            total = (t.ends_at - t.started) if t.ends_at is not None and t.started is not None else t.expected_s
+            total = (t.ends_at - t.started if t.ends_at is not None and t.started is not None
+                     else t.expected_s * pace)
             return min(ticket.expected_s, max(1.0, total * max(1, ticket.steps) / t.steps))
-    return ticket.expected_s
+    return ticket.expected_s * pace
 
 
 def ordinal(n: int) -> str:
@@ -116,11 +119,11 @@ class Admission:
     def _wait_before(self, ahead: list[Ticket], now: float) -> float:
         """Seconds until a slot frees for whoever waits behind `ahead` (the running and waiting runs
         in front), with `slots` runs training at a time."""
-        busy = sorted(t.remaining(now, self._pace, expectation(t, self._line)) for t in self._running())
+        busy = sorted(t.remaining(now, expectation(t, self._line, self._pace)) for t in self._running())
         free = [0.0] * (self.slots - len(busy)) + busy  # when each slot frees
         for t in ahead:
             free.sort()
-            free[0] += expectation(t, self._line) * self._pace
+            free[0] += expectation(t, self._line, self._pace)
         return min(free) if free else 0.0
 
     # -- the line ----------------------------------------------------------------------------------
