@@ -16,13 +16,21 @@
     meta: {_type: 'gradio.FileData'}};
   window.__normgenStep = {axis: axis, pos: pos, t: performance.now(), url: s.selected ? root + s.selected.url : null,
                           lam: s[axis]};
-  requestAnimationFrame(() => {  // alt text names the setting shown (the server's view sets the same text)
-    const shown = [['explore-selected', s.selected], ['explore-baseline', s.baseline], ['explore-diff', s.diff]];
+  // alt text names the setting shown (the server's view sets the same text). Gradio draws the new picture a
+  // frame or more later, into an <img> that carries the old alt, so each is set once its <img> shows this
+  // stop's file (retried every frame for up to about a second; a later step's pictures take over)
+  const shown = [['explore-selected', s.selected], ['explore-baseline', s.baseline], ['explore-diff', s.diff]];
+  const label = (tries) => {
+    let left = 0;
     for (const [id, im] of shown) {
-      const img = document.querySelector('#' + id + ' img');
-      if (img && im) { img.alt = im.alt; }
+      const img = im && document.querySelector('#' + id + ' img');
+      if (!img) { continue; }
+      if ((img.getAttribute('src') || '').endsWith(im.url)) { img.alt = im.alt; } else { left += 1; }
     }
-  });
+    if (left && tries > 0 && window.__normgenStep && window.__normgenStep.pos === pos &&
+        window.__normgenStep.axis === axis) { requestAnimationFrame(() => label(tries - 1)); }
+  };
+  requestAnimationFrame(() => label(60));
   return [s.l1, s.l2, s.readouts[0], s.readouts[1], file(s.baseline, now[4]), s.baseline_caption,
           file(s.selected, now[6]), s.selected_caption, file(s.diff, now[8]), s.headline, s.hist];
 }
