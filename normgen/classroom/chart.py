@@ -21,7 +21,7 @@ from typing import Any
 from normgen.classroom.experiments import Experiment
 from normgen.classroom.results import zoo_rows, zoo_value
 from normgen.classroom.store import Result
-from normgen.render.figures import fmt_lambda, fmt_num
+from normgen.words import fmt_lambda, fmt_num
 
 
 @dataclass(frozen=True)

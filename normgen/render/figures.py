@@ -1,5 +1,5 @@
 """Matplotlib figures for the app: weight histograms, per-layer norms, class histograms, training
-curves, metric-vs-lambda sweeps and the difference heat map; and how a lambda is written on screen.
+curves, metric-vs-lambda sweeps and the difference heat map (numbers are written as normgen.words writes them).
 
 Every function returns a `matplotlib.figure.Figure` built with the object-oriented API (no pyplot):
 no global figure registry, so nothing leaks and worker threads never share state; `gr.Plot` renders
@@ -26,6 +26,7 @@ from normgen.data import dataset_info
 from normgen.eval.metrics import NEAR_ZERO, layer_stats
 from normgen.eval.quality import class_entropy
 from normgen.render.grids import grid_array
+from normgen.words import fmt_lambda, sparsity_words
 
 # Okabe-Ito: blue, vermillion, bluish green, orange, reddish purple, sky blue, yellow, black
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -54,26 +55,6 @@ def _empty(message: str, title: str = "") -> Figure:
             ax.set_title(title)
         ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, transform=ax.transAxes)
     return fig
-
-
-def fmt_lambda(lam: float) -> str:
-    """How a lambda is written everywhere on screen: 0 -> '0', 1e-4 -> '1e-4', 3e-5 -> '3e-5',
-    0.01 -> '1e-2', 0.25 -> '0.25'."""
-    if lam == 0:
-        return "0"
-    if 0.1 <= abs(lam) < 1000:
-        return f"{lam:g}"
-    exp = math.floor(math.log10(abs(lam)) + 1e-9)
-    mant = f"{lam / 10**exp:.2g}"
-    return f"1e{exp}" if mant == "1" else f"{mant}e{exp}"
-
-
-def fmt_num(x: float) -> str:
-    """3 significant digits without exponents in the usual range: 1473.2 -> '1473', 20.13 -> '20.1',
-    0.01234 -> '0.0123'."""
-    if x != 0 and (abs(x) >= 1e6 or abs(x) < 1e-3):
-        return f"{x:.3g}"
-    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -112,7 +93,7 @@ def weight_histograms(a: torch.Tensor, b: torch.Tensor, labels: Sequence[str] = 
                 continue
             s = weight_sparsity(w)
             counts, _ = np.histogram(w.numpy(), bins=edges)
-            text = f"{label}: {s['near_zero_pct']:.1f}% near-zero, {s['zero_pct']:.1f}% exactly 0"
+            text = sparsity_words(label, s)
             ax.stairs(counts, edges, fill=True, alpha=0.35, color=colour, hatch=hatch)
             ax.stairs(counts, edges, color=colour, linewidth=2.2, label=text)
         ax.set_yscale("log")
@@ -166,7 +147,7 @@ def weight_mechanism(a: torch.Tensor, b: torch.Tensor, labels: Sequence[str] = (
             counts, _ = np.histogram(arr, bins=edges)
             top.stairs(counts, edges, fill=True, alpha=0.3, color=colour, hatch=hatch)
             top.stairs(counts, edges, color=colour, linewidth=2.0,
-                       label=f"{label}:\n{s['near_zero_pct']:.1f}% near 0\n{s['zero_pct']:.1f}% exactly 0")
+                       label=sparsity_words(label, s, sep="\n").replace(": ", ":\n", 1))
             zc, _ = np.histogram(arr, bins=zedges)
             low.stairs(zc, zedges, fill=True, alpha=0.3, color=colour, hatch=hatch)
             low.stairs(zc, zedges, color=colour, linewidth=2.0)

@@ -25,7 +25,8 @@ import numpy as np
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from normgen.render.figures import BASELINE, PALETTE, STYLE, fmt_lambda
+from normgen.render.figures import BASELINE, PALETTE, STYLE
+from normgen.words import fmt_lambda
 
 VERSION = 2  # bump when a Learn figure's look changes: the Learn tab's stored PNGs are keyed by it
 

@@ -20,7 +20,7 @@ from normgen.models import MODEL_NAMES, family, model_label
 from normgen.models import SAMPLE_MODELS as _SAMPLE_MODELS
 from normgen.models.config import G_NORMS, LAMBDA_CYC_MAX, ModelConfig
 from normgen.regularizers import LAMBDA_MAX, VARIANTS
-from normgen.render.figures import fmt_lambda
+from normgen.words import fmt_lambda
 
 G_NORM_LABELS = {"none": "none", "batch": "batch norm"}  # the controls' names for models.config.G_NORMS
 SEED_MAX = 2**31 - 1

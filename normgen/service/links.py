@@ -16,7 +16,6 @@ from dataclasses import fields
 from typing import Any
 from urllib.parse import urlencode
 
-from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
 from normgen.service.requests import (
     CompareQuery,
@@ -26,6 +25,7 @@ from normgen.service.requests import (
     translate_checks,
 )
 from normgen.service.sessions import caps
+from normgen.words import fmt_lambda
 
 TABS = ("explore", "train", "compare", "learn", "translate", "class")
 PREFIXES = {"explore": "", "train": "train_", "compare": "compare_", "translate": "translate_"}

@@ -12,8 +12,8 @@ from normgen.checkpoints import save
 from normgen.config import TrainConfig, reproduce_command
 from normgen.data import DATASETS
 from normgen.regularizers import PENALTIES
-from normgen.render.figures import fmt_lambda
 from normgen.service import workdir
+from normgen.words import fmt_lambda
 from normgen.zoo.views import train_translation as TT
 
 if TYPE_CHECKING:

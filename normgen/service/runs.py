@@ -34,7 +34,6 @@ from normgen.engine.train import Progress, TrainResult
 from normgen.models import family
 from normgen.public_text import no_paths
 from normgen.regularizers import PENALTIES
-from normgen.render.figures import fmt_lambda
 from normgen.render.grids import GRID_SCALE, grid_image, grid_size
 from normgen.service import run_files, run_relay, workdir
 from normgen.service import train_process as TP
@@ -50,6 +49,7 @@ from normgen.service.sessions import (
     release_memory,
 )
 from normgen.service.zerogpu import training_function
+from normgen.words import fmt_lambda
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry
 from normgen.zoo.views import train_translation as TT

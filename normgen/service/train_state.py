@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
+from normgen.words import fmt_lambda
 
 EXP_MIN, EXP_MAX, EXP_STEP = -6.0, 0.0, 0.25
 OFF_EXPONENT = EXP_MIN - EXP_STEP  # the slider's leftmost notch: λ = 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from normgen.render.figures import fmt_lambda
+from normgen.words import fmt_lambda
 from normgen.zoo.index import ZooIndex
 from normgen.zoo.sweep_stats import find_sweep
 from normgen.zoo.sweep_stats import lam_words as _lam

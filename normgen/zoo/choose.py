@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from normgen.models import family
 from normgen.regularizers import LAMBDAS
-from normgen.render.figures import fmt_num
+from normgen.words import fmt_num
 from normgen.zoo.index import Entry
 from normgen.zoo.readings import metric, of, per_image, stat
 from normgen.zoo.sweeps import Sweep

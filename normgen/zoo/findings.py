@@ -13,7 +13,7 @@ import math
 
 from normgen.data import class_names, dataset_info
 from normgen.models import SAMPLE_MODELS, family
-from normgen.render.figures import fmt_lambda, fmt_num
+from normgen.words import fmt_lambda, fmt_num
 from normgen.zoo import sweeps as S
 from normgen.zoo.batchnorm_findings import batchnorm_findings
 from normgen.zoo.coverage import collapsed, coverage_words

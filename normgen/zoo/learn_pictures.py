@@ -14,7 +14,7 @@ from normgen.data import class_names, dataset_info
 from normgen.models import SAMPLE_MODELS, family
 from normgen.regularizers import PENALTIES
 from normgen.render import learn_figures as LF
-from normgen.render.figures import fmt_lambda, fmt_num
+from normgen.words import fmt_lambda, fmt_num
 from normgen.zoo import findings
 from normgen.zoo import small_data as SD
 from normgen.zoo import sweep_stats as SS

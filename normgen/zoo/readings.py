@@ -15,7 +15,7 @@ from pathlib import Path
 from normgen.checkpoints import CheckpointError, read_meta
 from normgen.data import dataset_info
 from normgen.models import family
-from normgen.render.figures import fmt_num
+from normgen.words import fmt_num
 from normgen.zoo.index import TRAINED_KEY, Entry
 from normgen.zoo.verdicts import Stat
 

@@ -19,7 +19,7 @@ from functools import cache
 from normgen.data import DATASETS, dataset_info
 from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS, PENALTIES
-from normgen.render.figures import fmt_lambda
+from normgen.words import fmt_lambda
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import (
     IWAE_LABEL,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from normgen.data import class_names
 from normgen.models import family
-from normgen.render.figures import fmt_lambda
+from normgen.words import fmt_lambda
 from normgen.zoo import sweeps as S
 from normgen.zoo.coverage import collapsed, picture_words
 from normgen.zoo.index import ZooIndex

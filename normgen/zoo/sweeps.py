@@ -26,8 +26,8 @@ from normgen.data import DATASETS, dataset_info
 from normgen.engine.sampling import sample
 from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS, PENALTIES, variant_label
-from normgen.render import figures as plots
 from normgen.render.grids import grid_image
+from normgen.words import fmt_lambda, fmt_num
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import images_words, metric
@@ -139,7 +139,7 @@ class SweepPoint:
         """'L1 1e-4', 'dropout 0.2', 'dropout 0.2, L2 1e-3'; 'λ = 0 (baseline)' with neither."""
         on = [k for k in LAMBDAS if self.lams[k]]
         bits = [f"dropout {self.dropout:g}"] if self.dropout else []
-        bits += [f"{k.upper() if k in ('l1', 'l2') else k} {plots.fmt_lambda(self.lams[k])}" for k in on]
+        bits += [f"{k.upper() if k in ('l1', 'l2') else k} {fmt_lambda(self.lams[k])}" for k in on]
         return ", ".join(bits) if bits else "λ = 0 (baseline)"
 
 
@@ -307,7 +307,7 @@ def planned_missing(index: ZooIndex, model: str, dataset: str) -> list[str]:
         return []
     by_tag: dict[str, list[str]] = {}
     for z in missing:
-        lams = ", ".join(f"{k} {plots.fmt_lambda(getattr(z, k))}" for k in LAMBDAS if getattr(z, k)) or (
+        lams = ", ".join(f"{k} {fmt_lambda(getattr(z, k))}" for k in LAMBDAS if getattr(z, k)) or (
             "no penalty" if z.dropout else "λ = 0")
         extra = "".join(f", {v}" for v in (z.g_norm if z.g_norm != "none" else "", z.target, z.variant)
                         if v and v not in ("loss", family(model).sampler_part))
@@ -350,11 +350,11 @@ def strip(sweep: Sweep, noise_seed: int = 0, train_seed: int | None = None, root
         if not any(p.lams.values()) and not p.dropout:
             name = "λ = 0"
         elif short:
-            name = "/".join(plots.fmt_lambda(v) for v in p.lams.values() if v) or f"do {p.dropout:g}"
+            name = "/".join(fmt_lambda(v) for v in p.lams.values() if v) or f"do {p.dropout:g}"
         else:
             name = p.label()
         if fd is not None:
-            name += f" · FD {f'{fd:.0f}' if short and fd >= 10 else plots.fmt_num(fd)}"
+            name += f" · FD {f'{fd:.0f}' if short and fd >= 10 else fmt_num(fd)}"
         out.append((entry_grid(e, noise_seed, n, scale=2, root=root), name))
     return out
 

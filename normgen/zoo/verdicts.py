@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from normgen.render.figures import fmt_num
+from normgen.words import fmt_num
 
 
 @dataclass

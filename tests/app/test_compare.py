@@ -17,6 +17,7 @@ from normgen.engine.sampling import sample
 from normgen.models import family
 from normgen.render.grids import grid_image
 from normgen.service.requests import CompareQuery
+from normgen.words import fmt_lambda, fmt_num
 from normgen.zoo import findings, small_data, verdicts
 from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S
@@ -79,7 +80,7 @@ def test_strip_is_the_checkpoints_samples_from_one_noise(zoo):
     sw = S.get_sweep(zoo, "gan", "shapes", L1_ID)
     strip = S.strip(sw, noise_seed=5, root=zoo.root)
     assert [c.split(" · ")[0] for _, c in strip] == ["λ = 0", "L1 1e-5", "L1 1e-4", "L1 1e-3"]
-    assert strip[2][1] == f"L1 1e-4 · FD {S.plots.fmt_num(fake_fd(L1S[1], 0, 0))}"
+    assert strip[2][1] == f"L1 1e-4 · FD {fmt_num(fake_fd(L1S[1], 0, 0))}"
     # reference: load the file directly, sample with the same noise seed, draw the grid
     e = sw.points[2].entries[0]
     ck = load(zoo.root / e.file)
@@ -295,7 +296,7 @@ def test_learn_on_the_tiny_zoo(zoo):
     sw = S.get_sweep(zoo, "gan", "shapes", "l2|none|none|generator|loss|10")
     n0 = np.mean([e.weights["generator"]["l2"] for e in sw.points[0].entries])
     n1 = sw.points[-1].entries[0].weights["generator"]["l2"]
-    assert f"L2 λ={S.plots.fmt_lambda(L2S[-1])} shrank the weight norm from {n0:.3g}" in text
+    assert f"L2 λ={fmt_lambda(L2S[-1])} shrank the weight norm from {n0:.3g}" in text
     assert f"({n0 / n1:.1f}x smaller)" in text
     enet = S.get_sweep(zoo, "gan", "shapes", "elastic|none|none|generator|loss|10").points[1].entries[0]
     assert (f"L1 1e-4, L2 1e-3: near-zero weights {enet.weights['generator']['near_zero_pct']:.1f}%, "

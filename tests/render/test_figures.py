@@ -26,16 +26,6 @@ def _png(fig) -> Image.Image:
     return Image.open(io.BytesIO(buf.getvalue()))
 
 
-def test_fmt_lambda():
-    got = [plots.fmt_lambda(v) for v in (0, 1e-5, 3e-5, 1e-4, 1e-2, 0.1, 0.25, 1.0)]
-    assert got == ["0", "1e-5", "3e-5", "1e-4", "1e-2", "0.1", "0.25", "1"]
-
-
-def test_fmt_num():
-    got = [plots.fmt_num(v) for v in (1473.2, 797.04, 20.13, 1.848, 0.01234, 0.0, 2.5e-5, 3e7)]
-    assert got == ["1473", "797", "20.1", "1.85", "0.0123", "0", "2.5e-05", "3e+07"]
-
-
 def test_weight_sparsity_matches_metrics():
     w = torch.randn(4, 3, 5, 5, generator=torch.Generator().manual_seed(0)) * 2e-3
     w[0] = 0
@@ -50,7 +40,7 @@ def test_weight_histograms_annotate_computed_numbers():
     b = torch.cat([torch.zeros(250), torch.full((150,), NEAR_ZERO / 2), torch.full((600,), -0.05)])
     fig = plots.weight_histograms(a, b, labels=("baseline", "selected"))
     text = _legend(fig)
-    assert text == ["baseline: 0.0% near-zero, 0.0% exactly 0", "selected: 40.0% near-zero, 25.0% exactly 0"]
+    assert text == ["baseline: 0.0% near 0, 0.0% exactly 0", "selected: 40.0% near 0, 25.0% exactly 0"]
     ax = fig.axes[0]
     assert ax.get_yscale() == "log"
     # the outline of each histogram holds every weight, on bins shared by both

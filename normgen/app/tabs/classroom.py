@@ -35,10 +35,10 @@ from normgen.classroom.chart import chart_data, csv_text, summary, svg
 from normgen.classroom.results import SIMULATE_ENV, Seat, post_run, simulated_record
 from normgen.classroom.store import ClassError, shared
 from normgen.data import dataset_label
-from normgen.render.figures import fmt_lambda
 from normgen.service import workdir
 from normgen.service.server_datasets import dataset_status
 from normgen.service.zoo_access import get_index
+from normgen.words import fmt_lambda
 
 TICK_S = 3.0
 # replies by name (normgen.app.replies): the timer's, and the page load's from a join or teacher link

@@ -13,10 +13,10 @@ from normgen.losses import LOSS_SETTING_WORDS, LOSS_SETTINGS
 from normgen.models import TARGETS, family, model_label
 from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS, VARIANTS_INFO
-from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
 from normgen.service.server_datasets import train_size_label
 from normgen.service.zoo_access import get_index, zoo_choices
+from normgen.words import fmt_lambda
 from normgen.zoo import ladder
 
 LAMBDA_HELP = {

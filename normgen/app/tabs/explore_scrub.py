@@ -32,6 +32,7 @@ from normgen.app.static_files import asset
 from normgen.eval.metrics import flat_weights
 from normgen.render.weight_svg import HistAxes, counts, slice_axes, weight_histogram_svg
 from normgen.service.explorer import ExploreResult, png_path
+from normgen.words import sparsity_words
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import ZooIndex
 from normgen.zoo.views.explore_figures import drawn_parts
@@ -90,11 +91,8 @@ def _hist_inputs(index: ZooIndex, r: ExploreResult) -> tuple[torch.Tensor, torch
 
 
 def _legend(r: ExploreResult) -> tuple[str, str]:
-    def line(name: str, label: str) -> str:
-        w = r.stats[name]["weights"]
-        return f"{label}: {w['near_zero_pct']:.1f}% near 0, {w['zero_pct']:.1f}% exactly 0"
-
-    return line("baseline", "baseline (λ = 0)"), line("selected", "selected")
+    return (sparsity_words("baseline (λ = 0)", r.stats["baseline"]["weights"]),
+            sparsity_words("selected", r.stats["selected"]["weights"]))
 
 
 def hist_svg(index: ZooIndex, r: ExploreResult, axes: HistAxes | None) -> str:

@@ -12,10 +12,10 @@ from normgen.engine.sampling import ROW_LABELS
 from normgen.losses import CYCLE_NORMS, LOSS_LABELS
 from normgen.models import family, model_label
 from normgen.regularizers import PENALTIES, variant_label
-from normgen.render.figures import fmt_lambda
 from normgen.service import inputs as I
 from normgen.service.runs import Snapshot
 from normgen.service.server_datasets import train_size_label
+from normgen.words import fmt_lambda
 from normgen.zoo.readings import dropout_words
 from normgen.zoo.spec import SMALL_SIZES
 from normgen.zoo.views import train_translation as TT

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from normgen.data import class_names
 from normgen.models import family
-from normgen.render.figures import fmt_lambda, fmt_num
+from normgen.words import fmt_lambda, fmt_num
 from normgen.zoo import findings
 from normgen.zoo import small_data as SD
 from normgen.zoo import sweep_stats as SS

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from normgen.render.figures import fmt_num
+from normgen.words import fmt_num
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import generalization_rows, images_words, metric, of, per_image
 from normgen.zoo.texts.report import describe, seed_entries

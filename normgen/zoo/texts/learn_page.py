@@ -22,7 +22,7 @@ from normgen.data import dataset_info
 from normgen.eval.metrics import DEAD_FILTER, NEAR_ZERO
 from normgen.models import MODEL_NAMES
 from normgen.regularizers import DECAY_SCALE
-from normgen.render.figures import fmt_num
+from normgen.words import fmt_num
 from normgen.zoo import agreement, colour, ladder
 from normgen.zoo import small_data as SD
 from normgen.zoo.findings import pick_dataset

@@ -18,7 +18,7 @@ from normgen.eval.ruler import placement, rung_label
 from normgen.losses import LOSS_SETTING_WORDS, loss_setting
 from normgen.models import family, model_label
 from normgen.regularizers import LAMBDAS, PENALTIES, VARIANTS, variant_label
-from normgen.render.figures import fmt_lambda
+from normgen.words import fmt_lambda, pct, pct_fine
 from normgen.zoo import coverage
 from normgen.zoo.colour import sigma_words
 from normgen.zoo.index import Entry, ZooIndex, family_dropout
@@ -175,7 +175,7 @@ def plain_verdict(index: ZooIndex, base: Entry, sel: Entry, wb: dict[str, float]
         return s + "."
     dz = ws["near_zero_pct"] - wb["near_zero_pct"]
     if dz >= 5:
-        words = [f"sparser (near-zero weights {_pct(wb['near_zero_pct'])} → {_pct(ws['near_zero_pct'])})"]
+        words = [f"sparser (near-zero weights {pct(wb['near_zero_pct'])} → {pct(ws['near_zero_pct'])})"]
     elif wb["l2"] > 0 and ws["l2"] < 0.8 * wb["l2"]:
         words = [f"smaller weights (‖w‖ {wb['l2']:.3g} → {ws['l2']:.3g})"]
     elif wb["l2"] > 0 and ws["l2"] > 1.25 * wb["l2"]:
@@ -213,15 +213,6 @@ def _num(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
 
 
-def _pct(v: float) -> str:
-    return f"{v:.1f}%" if v < 99.95 else "100%"
-
-
-def _pct_fine(v: float) -> str:
-    """A percentage that keeps a small non-zero value visible: 0.0015 -> '0.0015%' (not '0.0%')."""
-    return f"{v:.2g}%" if 0 < v < 0.05 else _pct(v)
-
-
 def totals(stats: dict[str, dict], parts: list[str]) -> dict[str, float]:
     """Weight statistics of `parts` together: `metrics.summarize` over all their layers."""
     return summarize({f"{p}.{k}": v for p in parts for k, v in stats[p]["layers"].items()})
@@ -240,9 +231,9 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
 
     # the table: one row per measured quantity
     rows = [
-        (f"near-zero weights (\\|w\\| < {NEAR_ZERO:g})", _pct(wb["near_zero_pct"]), _pct(ws["near_zero_pct"])),
-        ("exactly-zero weights", _pct_fine(wb["zero_pct"]), _pct_fine(ws["zero_pct"])),
-        (f"dead filters (‖W_f‖ < {DEAD_FILTER:g})", _pct(wb["dead_filter_pct"]), _pct(ws["dead_filter_pct"])),
+        (f"near-zero weights (\\|w\\| < {NEAR_ZERO:g})", pct(wb["near_zero_pct"]), pct(ws["near_zero_pct"])),
+        ("exactly-zero weights", pct_fine(wb["zero_pct"]), pct_fine(ws["zero_pct"])),
+        (f"dead filters (‖W_f‖ < {DEAD_FILTER:g})", pct(wb["dead_filter_pct"]), pct(ws["dead_filter_pct"])),
         ("L1 norm Σ\\|w\\|", _num(wb["l1"]), _num(ws["l1"])),
         ("L2 norm ‖w‖", _num(wb["l2"]), _num(ws["l2"])),
     ]
@@ -305,14 +296,14 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
     if same:
         on = f" on {images_words(sel.train_size)}" if sel.train_size else ""
         headline = (f"λ = 0: this is the unregularized baseline{on} "
-                    f"({_pct(wb['near_zero_pct'])} of the {where}'s weights are near zero). "
+                    f"({pct(wb['near_zero_pct'])} of the {where}'s weights are near zero). "
                     "Pick an L1 or L2 λ to see what a penalty changes.")
     else:
         headline = (f"**{plain_verdict(index, base, sel, wb, ws)}** {describe(sel)}: near-zero weights in the "
-                    f"{where} {_pct(wb['near_zero_pct'])} → "
-                    f"{_pct(ws['near_zero_pct'])}, weight norm ‖w‖ {wb['l2']:.3g} → {ws['l2']:.3g}")
+                    f"{where} {pct(wb['near_zero_pct'])} → "
+                    f"{pct(ws['near_zero_pct'])}, weight norm ‖w‖ {wb['l2']:.3g} → {ws['l2']:.3g}")
         if abs(ws["zero_pct"] - wb["zero_pct"]) >= 0.05:
-            headline += f", exactly zero {_pct_fine(wb['zero_pct'])} → {_pct_fine(ws['zero_pct'])}"
+            headline += f", exactly zero {pct_fine(wb['zero_pct'])} → {pct_fine(ws['zero_pct'])}"
         if "fd" in stats["metrics"]:
             m = stats["metrics"]["fd"]
             headline += f"; FD {m['baseline']:.2f} → {m['selected']:.2f}"

@@ -20,6 +20,7 @@ from normgen.models import family
 from normgen.regularizers import resolve_target
 from normgen.render.bars_svg import class_bars_svg, layer_norms_svg
 from normgen.render.weight_svg import counts, slice_axes, weight_histogram_svg
+from normgen.words import sparsity_words
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex
 from normgen.zoo.readings import in_file
@@ -144,8 +145,7 @@ def _figures(b: _Ref, s: _Ref, parts_: tuple[str, ...], names: tuple[str, ...],
         wb = torch.cat([flat_weights(ms.parts[p]) for p in drawn])
         axes = slice_axes([wa, wb])
         ta, tb = entry_totals(index, base, drawn)[0], entry_totals(index, sel, drawn)[0]
-        legend = tuple(f"{name}: {t['near_zero_pct']:.1f}% near 0, {t['zero_pct']:.1f}% exactly 0"
-                       for name, t in zip(labels, (ta, tb), strict=True))
+        legend = tuple(sparsity_words(name, t) for name, t in zip(labels, (ta, tb), strict=True))
         out["weights"] = weight_histogram_svg(axes, counts(wa, axes.lim), counts(wb, axes.lim), legend,
                                               title=f"Weights of the {' + '.join(drawn)}",
                                               alt=alt.get("weights", "Histograms of the weights") + source)

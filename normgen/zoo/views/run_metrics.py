@@ -10,7 +10,7 @@ from normgen.eval.generalization import generalization
 from normgen.eval.quality import generate_many, vae_scores
 from normgen.eval.structure import BLOCK, MIN_RATIO, has_structure, structure_ratio
 from normgen.models import GenerativeModel, family
-from normgen.render.figures import fmt_num
+from normgen.words import fmt_num
 from normgen.zoo.readings import pixels
 from normgen.zoo.texts.heldout import MEMO_WORDS
 

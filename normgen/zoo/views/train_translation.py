@@ -19,7 +19,7 @@ from normgen.data import Dataset, dataset_label
 from normgen.domains import split_domains
 from normgen.eval.translation import translation_scores
 from normgen.models import GenerativeModel
-from normgen.render.figures import fmt_num
+from normgen.words import fmt_num
 from normgen.zoo.files import load_judge
 from normgen.zoo.index import ZooIndex
 from normgen.zoo.verdicts import Effect, Stat
