@@ -19,7 +19,7 @@ from normgen.words import fmt_num
 from normgen.zoo.index import Entry
 from normgen.zoo.readings import metric, of, per_image, stat
 from normgen.zoo.sweeps import Sweep
-from normgen.zoo.verdicts import Effect, Stat
+from normgen.zoo.verdicts import Effect, Stat, seeds_words
 
 
 @dataclass(frozen=True)
@@ -107,13 +107,19 @@ def choose(sweep: Sweep) -> Choice | None:
 
 
 def choice_markdown(sweep: Sweep) -> str:
-    """'**λ to pick: L1 1e-4** ...': the choice, the indistinguishable points and the reason, in a few lines."""
+    """'**λ to pick: L1 1e-4** ...': the choice, the indistinguishable points and the reason, in a few lines. Each
+    score is a point's mean over its training seeds and says how many (the strip's labels beside it are one
+    seed's: Compare showed "1e-4 · FD 58" under a pick that said "L1 1e-4 (54.1)" without saying why)."""
     c = choose(sweep)
     if c is None:
         return ""
     names = [p.label() for p in sweep.points]
-    best = c.stats[c.best]
-    lines = [f"**λ to pick: {names[c.best]}**, the best {c.criterion.label}: {best.fmt(compact=True)}."]
+
+    def value(st: Stat) -> str:  # a point's score: its mean over the training seeds it has, said as such
+        n = len(st.vals)
+        return fmt_num(st.mean) + (f", mean of {seeds_words(n)}" if n > 1 else f", {seeds_words(n)}")
+
+    lines = [f"**λ to pick: {names[c.best]}**, the best {c.criterion.label}: {value(c.stats[c.best])}."]
     if c.tied:
         xs = sweep.x_values() if sweep.key.kind in LAMBDAS else None
         stronger = [i for i in c.tied if xs is not None and xs[i] > xs[c.best]]
@@ -122,7 +128,7 @@ def choice_markdown(sweep: Sweep) -> str:
                     " none has a stronger penalty, so the pick stands" if xs is not None else
                     " among equals, prefer the simpler model")
         lines.append("Indistinguishable from it (within the seed or sampling spread): "
-                     + ", ".join(f"{names[i]} ({fmt_num(c.stats[i].mean)})" for i in c.tied) + ";" + simplest + ".")
+                     + ", ".join(f"{names[i]} ({value(c.stats[i])})" for i in c.tied) + ";" + simplest + ".")
     else:
         lines.append("No other point is within its seed spread." if not c.unknown else "")
     if c.unknown:

@@ -90,3 +90,18 @@ def test_indistinguishable_follows_the_verdict_rule():
     assert _tied(Stat([10.0, 10.5], sampling=15.0), Stat([20.0, 20.5])) is True  # inside the sampling spread
     assert _tied(Stat([10.0]), Stat([11.0])) is None  # one seed each, no baseline: cannot tell
     assert _tied(Stat([10.0]), Stat([11.0]), ref=Stat([50.0, 53.0])) is True  # inside the baseline's band
+
+
+def test_the_choice_says_each_score_is_a_mean_over_its_seeds(index):
+    """The strip under the pick labels each grid with one training seed's score; the pick's numbers are means over
+    the point's seeds, and say so with the count (GAN on MNIST, L1 axis: the baseline has 3 seeds)."""
+    from normgen.zoo.choose import choice_markdown
+
+    sweep = _sweep(index, "gan", "mnist", lambda s: s.key.train_size == 0 and s.key.kind == "l1"
+                   and s.key.target == "generator")
+    text, c = choice_markdown(sweep), choose(sweep)
+    for i in [c.best, *c.tied]:
+        st, name = c.stats[i], sweep.points[i].label()
+        n = len(st.vals)
+        assert (f"{name} (" in text or f"{name}**" in text), (name, text)
+        assert (f"mean of {n} seeds" if n > 1 else "1 seed") in text, (name, n, text)
