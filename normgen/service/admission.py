@@ -58,9 +58,10 @@ class Ticket:
 
 
 def expectation(ticket: Ticket, line: list[Ticket], pace: float = 1.0) -> float:
-    """A ticket's expected wall time. Runs of its kind that ended here speak first (`refine`, the pace
-    book's median: measured on this server at today's load, so `pace` does not scale it): a speed probe
-    alone told a cold class 1.4x its waits (the load test's class phase, actual / told 0.70 at the median).
+    """A ticket's expected wall time. What the pace book has measured here since it came speaks first
+    (`refine`: the runs of its kind that ended, else the start-up of the run training now; at today's load, so
+    `pace` does not scale it): a speed probe and a guessed start-up alone told a cold class 1.4x its waits (the
+    load test's class phase, actual / told 0.70 at the median).
     Else a measured ticket's own probe-based expectation × `pace` (the actual / expected of the runs that
     ended). A guessed one (no speed probe could run: another run trained when it came) is not reckoned at
     its whole time budget, which told a cold class 86 s for a 23 s wait (issue 23): it takes a measured

@@ -7,6 +7,7 @@ the Train tab shows (`estimate_text`), and how often a run reports, set from its
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 
 import torch
@@ -91,6 +92,21 @@ def estimate(plan: RunPlan) -> dict[str, float] | None:
         return None
     e = BOOK.estimate(kind, steps=plan.cfg.steps, max_seconds=plan.cfg.max_seconds, probe_s_per_step=probe)
     return {**e, "probe_s_per_step": probe}
+
+
+def refiner(plan: RunPlan) -> Callable[[], float | None]:
+    """What the pace book says of `plan`'s run as the line waits (admission.Ticket.refine): its kind's ended runs,
+    else (with its own probe) the start-up of a run that trains now; None while it knows nothing new."""
+    kind, cfg, probe = pace_kind(plan), plan.cfg, plan.probe_s_per_step
+
+    def refine() -> float | None:
+        if BOOK.knows(kind):
+            return BOOK.estimate(kind, steps=cfg.steps, max_seconds=cfg.max_seconds, probe_s_per_step=None)["seconds"]
+        if probe is not None and BOOK.has_startups():
+            return BOOK.estimate(kind, steps=cfg.steps, max_seconds=cfg.max_seconds, probe_s_per_step=probe)["seconds"]
+        return None
+
+    return refine
 
 
 def estimate_text(plan: RunPlan) -> str:

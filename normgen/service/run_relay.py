@@ -42,6 +42,7 @@ def train_in_process(run: Run, job: TP.Job) -> TrainResult | None:
                 step, elapsed, record, pic, changes, run.child_threads = rest
                 run.live.changes[:] = changes
                 run.step, run.elapsed = step, elapsed
+                run.stepped()
                 run.project_end()
                 run.history.append(record)
                 if pic is not None:

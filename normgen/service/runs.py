@@ -40,7 +40,7 @@ from normgen.service import train_process as TP
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.cpu_share import TRAIN_THREADS, governor, lower_thread_priority, train_nice
 from normgen.service.pace import BOOK, COLD_TAIL_S
-from normgen.service.run_estimate import pace_kind
+from normgen.service.run_estimate import pace_kind, refiner
 from normgen.service.sessions import (
     HEARTBEAT_S,
     STREAM_MIN_INTERVAL,
@@ -117,6 +117,7 @@ class Run:
         self._grid: tuple[int, Image.Image] | None = None
         self.lock = threading.Lock()  # held while its downloads are written
         self._last_step_at: float | None = None  # when it last reported a step (its tail is measured from it)
+        self._turn_at: float | None = None  # when its turn came (its start-up is measured from it)
         self._stop_told = False  # the line has been told that it stops (project_stop)
         self.threads, self._shared_at = TRAIN_THREADS, 0.0  # torch threads it trains with (see _share_cpu)
         self.nice: int | None = None  # the niceness it trains at (its process's, or its thread's)
@@ -170,9 +171,18 @@ class Run:
         if self.ticket is not None and self.ticket.started is not None:
             self.ticket.ends_at = time.monotonic() + self.tail_s()
 
+    def stepped(self) -> None:
+        """It reported a step (`step`, `elapsed` set): its tail is measured from its last one, and its first tells
+        the pace book how long this server took to start it (normgen.service.pace: before a run of its kind has
+        ended, the line's estimates use that instead of a guess)."""
+        now = time.monotonic()
+        if self._last_step_at is None and self._turn_at is not None:
+            BOOK.started(pace_kind(self.plan), now - self._turn_at - self.elapsed)
+        self._last_step_at = now
+
     def _progress(self, p: Progress) -> None:
         self.step, self.elapsed = p.step, p.elapsed
-        self._last_step_at = time.monotonic()
+        self.stepped()
         self.project_end()
         self.history.append(dict(p.record))
         if p.samples is not None:
@@ -202,7 +212,7 @@ class Run:
                 return
             self.status, self.message = "running", "training"
             self.wake.put(None)
-            turn = time.monotonic()
+            turn = self._turn_at = time.monotonic()
             self.threads = TRAIN_THREADS
             if in_process:  # its CPU is not the server's: Explore keeps to its share meanwhile (cpu_share)
                 governor().training(True)
@@ -222,7 +232,8 @@ class Run:
             now = time.monotonic()
             BOOK.record(pace_kind(self.plan), wall_s=now - turn, train_s=res.elapsed, steps=res.steps,
                         probe_s_per_step=self.plan.probe_s_per_step,
-                        tail_s=now - self._last_step_at if self._last_step_at is not None else None)
+                        tail_s=now - self._last_step_at if self._last_step_at is not None else None,
+                        ran_course=res.status == "finished")
         except Exception as exc:  # report, never kill the server: the UI shows the message
             self.status, self.message = "error", no_paths(f"training failed: {type(exc).__name__}: {exc}")
         finally:
@@ -329,14 +340,7 @@ def start_run(plan: RunPlan, data_root: str | None = None, session: str | None =
     run = Run(plan, data_root)
     guessed = plan.expected_s is None  # no probe could run: reckoned at its budget until a pace is known
     expected = plan.cfg.max_seconds if guessed else plan.expected_s
-    kind, cfg = pace_kind(plan), plan.cfg
-
-    def refine() -> float | None:
-        if not BOOK.knows(kind):
-            return None
-        return BOOK.estimate(kind, steps=cfg.steps, max_seconds=cfg.max_seconds, probe_s_per_step=None)["seconds"]
-
-    about = {"kind": kind, "steps": cfg.steps, "guessed": guessed, "refine": refine}
+    about = {"kind": pace_kind(plan), "steps": plan.cfg.steps, "guessed": guessed, "refine": refiner(plan)}
     adm = admission()
     run.ticket = (adm.admit(session, expected, run.should_stop, **about) if session is not None
                   else adm.join(expected, run.should_stop, **about))
