@@ -112,8 +112,9 @@ class PaceBook:
             if every:
                 overhead = statistics.median(o.overhead_s for o in every)
                 source = f"a speed probe, scaled by {len(every)} earlier run(s) here"
-            elif starts:  # a run trains now and none has ended: its start-up as measured, and the tail allowance
-                overhead = statistics.median(starts) + COLD_TAIL_S
+            elif starts:  # a run trains now and none ran its course: its start-up as measured, and the tail
+                tail = self.tail(kind)  # (a stopped run's, else the allowance)
+                overhead = statistics.median(starts) + (COLD_TAIL_S if tail is None else tail)
                 source = "a speed probe and the start-up of the run training now"
             else:
                 overhead = COLD_OVERHEAD_S

@@ -62,6 +62,9 @@ def test_a_run_training_now_gives_its_measured_start_up_before_any_run_ended():
         e = book.estimate(kind, steps=20, max_seconds=60, probe_s_per_step=0.03)
         assert e["overhead_s"] == pytest.approx(2.5 + COLD_TAIL_S) and "training now" in e["source"]
     assert book.has_startups() and not book.knows(KIND)  # a start-up is not an ended run
+    book.record(KIND, wall_s=7.5, train_s=2.6, steps=31, probe_s_per_step=0.03, tail_s=1.5, ran_course=False)
+    e = book.estimate(KIND, steps=20, max_seconds=60, probe_s_per_step=0.03)
+    assert e["overhead_s"] == pytest.approx(2.5 + 1.5)  # a stopped run's tail, measured, over the allowance
 
 
 def test_a_stopped_run_teaches_its_tail_but_not_its_pace():
