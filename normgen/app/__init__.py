@@ -45,7 +45,6 @@ from normgen.app.tabs.compare import CompareTab, build_compare_tab
 from normgen.app.tabs.explore import (
     ExploreTab,
     build_explore_tab,
-    make_explore_fn,
     make_nearest_fn,
     target_choices,
     wire_explore,
@@ -176,29 +175,21 @@ def make_page_load_fn(loaders: list[Loader], first: Callable[[], dict[str, Any]]
     return on_load
 
 
-def wire_page_load(demo: gr.Blocks, tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, root: str | None = None,
-                   data_root: str | None = None, cmp: CompareTab | None = None,
-                   tab_box: gr.Textbox | None = None, tl: TranslateTab | None = None,
-                   cl: ClassTab | None = None) -> Any:
+def wire_page_load(demo: gr.Blocks, tabs: gr.Tabs, tab_box: gr.Textbox, ex: ExploreTab, tr: TrainTab,
+                   cmp: CompareTab, tl: TranslateTab, cl: ClassTab, root: str | None = None,
+                   data_root: str | None = None) -> Any:
     """The page state from the URL (?tab=compare&model=gan&l1=1e-4&train_steps=600&compare_sweep=...) on
     load (Explore's loader returns its whole first view), then the nearest training images, the Train
     targets of its model and Train's measured time estimate.
-    Tabs whose widgets have `load_outputs()` restore themselves (`tab_loaders`); an Explore tab without it
-    uses its request-based loader (explore.make_load_fn(root, data_root)(request)). Returns the chain's
-    last dependency."""
-    pairs = [(ex, explore_tab), (tr, train_tab)] + ([(cmp, compare_tab)] if cmp is not None else []) + (
-        [(tl, translate_tab)] if tl is not None and tl.setting is not None else []) + (
-        [(ex.coach, explore_coach)] if getattr(ex, "coach", None) is not None else []) + (
-        [(cl, class_tab)] if cl is not None else [])
+    Every tab's widgets restore themselves through `load_outputs()` (`tab_loaders`). Returns the chain's last
+    dependency."""
+    pairs = [(ex, explore_tab), (tr, train_tab), (cmp, compare_tab)] + (
+        [(tl, translate_tab)] if tl.setting is not None else []) + (
+        [(ex.coach, explore_coach)] if ex.coach is not None else []) + [(cl, class_tab)]
     loaders = tab_loaders(pairs, root, data_root)
-    outs = [tabs, tab_box if tab_box is not None else gr.State()] + [c for _, o in loaders for c in o]
-    first = (lambda: explore_coach.first_visit(root)) if getattr(ex, "coach", None) is not None else None
+    outs = [tabs, tab_box] + [c for _, o in loaders for c in o]
+    first = (lambda: explore_coach.first_visit(root)) if ex.coach is not None else None
     dep = demo.load(make_page_load_fn(loaders, first), None, outs, **PRIVATE)
-    if not callable(getattr(ex, "load_outputs", None)):  # an Explore whose loader reads the request, then its view
-        legacy = [tabs, ex.model, ex.dataset, ex.g_norm, ex.l1, ex.l2, ex.target, ex.variant, ex.seed, ex.train_size,
-                  ex.dropout]
-        dep = dep.then(explore_tab.make_load_fn(root, data_root), None, legacy, **PRIVATE).then(
-            make_explore_fn(root), ex.inputs(), ex.outputs(), **PRIVATE)
     # preprocess=False: the values as the page holds them when each step runs (a visitor may type while the
     # page loads); the nearest view names a bad one, the estimate says it in its line, not in a toast
     return dep.then(
@@ -208,27 +199,11 @@ def wire_page_load(demo: gr.Blocks, tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab,
         make_estimate_fn(root, data_root), tr.inputs(), tr.estimate, preprocess=False, **PRIVATE)
 
 
-def explore_fragment(*values: Any) -> str:
-    """Explore's link fragment from its inputs (ExploreTab.inputs(), the order of inputs.PAGE_KEYS)."""
-    return links.fragment(links.PREFIXES["explore"], dict(zip(I.PAGE_KEYS, values, strict=False)))
-
-
-def query_boxes(ex: ExploreTab, tr: TrainTab, cmp: CompareTab, tl: TranslateTab | None = None) -> list[gr.Textbox]:
-    """The hidden link fragments of Explore, Train and Compare, in the link's order. A tab without its own
-    `query` box (Train before it had one) gets an empty one; Explore without one gets a box this glue
-    keeps up to date from Explore's inputs whenever its view (its link line) changes."""
-    boxes = []
-    for name, widgets in (("explore", ex), ("train", tr), ("compare", cmp), ("translate", tl)):
-        box = getattr(widgets, "query", None)
-        if box is None:
-            box = gr.Textbox("", elem_id=f"{name}-query", elem_classes=["query-state"], show_label=False,
-                             container=False, interactive=False)
-            if name == "explore":
-                ex.link.change(explore_fragment, ex.inputs(), box, **PRIVATE)
-        boxes.append(box)
-    if getattr(ex, "coach", None) is not None:
-        boxes.append(ex.coach.guide)  # the guide's value is its part of the link (explore_coach)
-    return boxes
+def query_boxes(ex: ExploreTab, tr: TrainTab, cmp: CompareTab, tl: TranslateTab) -> list[gr.Textbox]:
+    """The hidden link fragments of Explore, Train, Compare and Translate, in the link's order, then the coach's
+    guide (its value is its part of the link: explore_coach). A Translate tab without a cycle GAN has no box."""
+    boxes = [ex.query, tr.query, cmp.query, tl.query] + ([ex.coach.guide] if ex.coach is not None else [])
+    return [b for b in boxes if b is not None]
 
 
 def build_link_bar() -> tuple[gr.Textbox, gr.Button, gr.HTML, gr.Textbox]:
@@ -283,7 +258,7 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
         if ex.coach is not None:  # "Start here" and the lessons (here and on Learn) open on Explore, in place
             wire_coach(ex.coach, tabs, tab_box, ex.load_outputs(), root, data_root, learn_buttons)
         wire_class(cl, tabs, tr, root, data_root)
-        loaded = wire_page_load(demo, tabs, ex, tr, root, data_root, cmp, tab_box, tl, cl)
+        loaded = wire_page_load(demo, tabs, tab_box, ex, tr, cmp, tl, cl, root, data_root)
         wire_links(demo, tabs, tab_box, [*query_boxes(ex, tr, cmp, tl), cl.query], link, copy, note, loaded)
     demo.queue(default_concurrency_limit=4, max_size=64)
     # Explore's pictures are served from the folders normgen writes them to (they hold only those PNGs),
