@@ -6,6 +6,9 @@ better); on a small training set, a GAN's discriminator gap (how much better D s
 held-out ones, closer to 0 is better); else the judge FD (lower is better, its spread over noise draws counted).
 The best point is the criterion's argmax (argmin); the points "indistinguishable" from it are those whose
 difference is within the seed or sampling spread by the project's one verdict rule (normgen.zoo.verdicts.Effect).
+The pick is the strongest penalty among the best and those: the simplest model that scores as well, the
+one-standard-error rule (Hastie, Tibshirani & Friedman, The Elements of Statistical Learning, 7.10), so a point
+that won on one noisy seed is not named the pick over a stronger penalty that scores the same.
 """
 
 from __future__ import annotations
@@ -81,9 +84,10 @@ def _tied(a: Stat, b: Stat, ref: Stat | None = None) -> bool | None:
 class Choice:
     criterion: Criterion
     stats: list[Stat]  # per point of the sweep (an empty Stat where the point lacks the metric)
-    best: int  # index of the chosen point
+    best: int  # index of the point with the best score
     tied: list[int]  # the points indistinguishable from it
     unknown: list[int]  # the points that cannot be told apart (no seed spread on either side)
+    pick: int  # the strongest penalty among the best and the tied (the best on a sweep that is not over a λ)
 
 
 def choose(sweep: Sweep) -> Choice | None:
@@ -103,11 +107,14 @@ def choose(sweep: Sweep) -> Choice | None:
         if i != best:
             t = _tied(stats[best], stats[i], ref)
             (unknown if t is None else tied if t else []).append(i)
-    return Choice(crit, stats, best, tied, unknown)
+    xs = sweep.x_values() if sweep.key.kind in LAMBDAS else None
+    pick = best if xs is None else max([best, *tied], key=lambda i: (xs[i], i == best))
+    return Choice(crit, stats, best, tied, unknown, pick)
 
 
 def choice_markdown(sweep: Sweep) -> str:
-    """'**λ to pick: L1 1e-4** ...': the choice, the indistinguishable points and the reason, in a few lines. Each
+    """'**λ to pick: L1 1e-4** ...': the pick, the best score when it is another point's, the indistinguishable points,
+    whether the baseline is among them, and the reason, in a few lines. Each
     score is a point's mean over its training seeds and says how many (the strip's labels beside it are one
     seed's: Compare showed "1e-4 · FD 58" under a pick that said "L1 1e-4 (54.1)" without saying why)."""
     c = choose(sweep)
@@ -119,17 +126,23 @@ def choice_markdown(sweep: Sweep) -> str:
         n = len(st.vals)
         return fmt_num(st.mean) + (f", mean of {seeds_words(n)}" if n > 1 else f", {seeds_words(n)}")
 
-    lines = [f"**λ to pick: {names[c.best]}**, the best {c.criterion.label}: {value(c.stats[c.best])}."]
-    if c.tied:
-        xs = sweep.x_values() if sweep.key.kind in LAMBDAS else None
-        stronger = [i for i in c.tied if xs is not None and xs[i] > xs[c.best]]
-        simplest = (f" the strongest penalty among them, **{names[max(stronger, key=lambda i: xs[i])]}**, is the "
-                    "simplest model with the same score" if stronger and xs is not None else
-                    " none has a stronger penalty, so the pick stands" if xs is not None else
-                    " among equals, prefer the simpler model")
-        lines.append("Indistinguishable from it (within the seed or sampling spread): "
-                     + ", ".join(f"{names[i]} ({value(c.stats[i])})" for i in c.tied) + ";" + simplest + ".")
+    best = f"{names[c.best]} ({value(c.stats[c.best])})"
+    if c.pick != c.best:
+        lines = [f"**λ to pick: {names[c.pick]}** ({value(c.stats[c.pick])}): the strongest penalty within the seed "
+                 f"or sampling spread of the best {c.criterion.label}, {best}, so the simplest model with the same "
+                 "score (the one-standard-error rule)."]
     else:
+        lines = [f"**λ to pick: {names[c.best]}**, the best {c.criterion.label}: {value(c.stats[c.best])}."]
+    others = [i for i in c.tied if i != c.pick]
+    if others:
+        lines.append(("Also indistinguishable from the best" if c.pick != c.best else
+                      "Indistinguishable from it (within the seed or sampling spread)") + ": "
+                     + ", ".join(f"{names[i]} ({value(c.stats[i])})" for i in others)
+                     + ("" if c.pick != c.best else "; none has a stronger penalty, so the pick stands"
+                        if sweep.key.kind in LAMBDAS else "; among equals, prefer the simpler model") + ".")
+    if sweep.has_baseline and 0 in others + [c.pick] and 0 != c.best:
+        lines.append(f"{names[0]} is among them: by this score no λ here measurably beats it.")
+    if not c.tied:
         lines.append("No other point is within its seed spread." if not c.unknown else "")
     if c.unknown:
         lines.append("No seed spread measured, so these cannot be told apart from it: "
