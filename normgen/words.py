@@ -29,6 +29,14 @@ def fmt_num(x: float) -> str:
     return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
 
+def fmt_gap(a: float, b: float, gap: float) -> tuple[str, str, str]:
+    """Two numbers and their gap (a - b, as measured) at one number of decimals, enough for 3 significant digits
+    of the gap (at most 4), so the gap reads as their difference: 4.0553, 3.9313, 0.124 -> '4.055', '3.931',
+    '0.124' (each to 3 significant digits read '4.06', '3.93', '0.124', which a reader subtracts to 0.13)."""
+    d = 0 if gap == 0 else min(4, max(0, 2 - math.floor(math.log10(abs(gap)))))
+    return f"{a:,.{d}f}", f"{b:,.{d}f}", f"{gap:,.{d}f}"
+
+
 def pct(v: float) -> str:
     """A percentage to one decimal: 19.43 -> '19.4%'; '100%' from 99.95 on."""
     return f"{v:.1f}%" if v < 99.95 else "100%"
@@ -45,4 +53,4 @@ def sparsity_words(label: str, stats: Mapping[str, float], sep: str = ", ") -> s
     return f"{label}: {pct(stats['near_zero_pct'])} near 0{sep}{pct_fine(stats['zero_pct'])} exactly 0"
 
 
-__all__ = ["fmt_lambda", "fmt_num", "pct", "pct_fine", "sparsity_words"]
+__all__ = ["fmt_lambda", "fmt_num", "fmt_gap", "pct", "pct_fine", "sparsity_words"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from normgen.words import fmt_lambda, fmt_num, pct, pct_fine, sparsity_words
+from normgen.words import fmt_gap, fmt_lambda, fmt_num, pct, pct_fine, sparsity_words
 
 
 def test_fmt_lambda():
@@ -23,3 +23,15 @@ def test_a_small_share_of_exact_zeros_stays_visible():
     stats = {"near_zero_pct": 19.43, "zero_pct": 0.006}
     assert sparsity_words("selected", stats) == "selected: 19.4% near 0, 0.006% exactly 0"
     assert sparsity_words("a", stats, sep="\n") == "a: 19.4% near 0\n0.006% exactly 0"
+
+
+def test_a_gap_reads_as_the_difference_of_the_two_numbers_beside_it():
+    """Train said 'mean logit 4.06 on training images and 3.93 on held-out ones: a gap of 0.124' (each to 3
+    significant digits): a reader subtracts 0.13. At the gap's decimals the two numbers subtract to it."""
+    a, b = 4.0553, 3.9313
+    train, held, gap = fmt_gap(a, b, a - b)
+    assert (train, held, gap) == ("4.055", "3.931", "0.124")
+    assert abs(float(train) - float(held) - float(gap)) < 1.5e-3
+    assert fmt_gap(-94.41, -97.62, 3.21) == ("-94.41", "-97.62", "3.21")
+    assert fmt_gap(1200.4, 1180.1, 20.3) == ("1,200.4", "1,180.1", "20.3")
+    assert fmt_gap(5.0, 5.0, 0.0) == ("5", "5", "0")

@@ -10,7 +10,7 @@ from normgen.eval.generalization import generalization
 from normgen.eval.quality import generate_many, vae_scores
 from normgen.eval.structure import BLOCK, MIN_RATIO, has_structure, structure_ratio
 from normgen.models import GenerativeModel, family
-from normgen.words import fmt_num
+from normgen.words import fmt_gap
 from normgen.zoo.readings import pixels
 from normgen.zoo.texts.heldout import MEMO_WORDS
 
@@ -44,12 +44,13 @@ def run_markdown(g: dict[str, float], dataset: str) -> str:
          "split):")
     if "elbo_gap" in g:
         px = pixels(dataset)
-        s += (f" ELBO {fmt_num(g['elbo_train'] * px)} nats/image on its training images and "
-              f"{fmt_num(g['elbo_test'] * px)} on held-out test images: a train–test gap of "
-              f"{fmt_num(g['elbo_gap'] * px)} nats/image.")
+        train, test, gap = fmt_gap(g["elbo_train"] * px, g["elbo_test"] * px, g["elbo_gap"] * px)
+        s += (f" ELBO {train} nats/image on its training images and {test} on held-out test images: a train–test "
+              f"gap of {gap} nats/image.")
     if "d_gap" in g:
-        s += (f" The discriminator's mean logit is {fmt_num(g['d_train'])} on training images and "
-              f"{fmt_num(g['d_held'])} on held-out ones: a gap of {fmt_num(g['d_gap'])}.")
+        train, held, gap = fmt_gap(g["d_train"], g["d_held"], g["d_gap"])
+        s += (f" The discriminator's mean logit is {train} on training images and {held} on held-out ones: a gap "
+              f"of {gap}.")
     if "memorization_pct" in g:
         s += (f" Pixel nearest-neighbour share {g['memorization_pct']:.1f}% ({MEMO_WORDS}; {EVAL_N:,} samples "
               f"against {m:,} training and {m:,} held-out images).")
