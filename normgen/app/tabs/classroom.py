@@ -44,6 +44,10 @@ TICK_S = 3.0
 # replies by name (normgen.app.replies): the timer's, and the page load's from a join or teacher link
 TICK = ("chart", "t_chart", "seen")
 LOAD = ("code", "t_code", "t_token", "query", "lam")
+OPENED = ("t_code", "t_token", "t_note")  # /class_open's reply
+JOINED = ("seat_note", "seat_json", "run_btn")  # /class_join's reply
+VIEWED = ("chart", "view_json")  # /class_view's reply
+CODE = ("lam", "query")  # a typed class code: its λ choices and the link
 DEAL = "deal"  # the λ choice "let the class deal"
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 CSS = """
@@ -88,17 +92,19 @@ def lambda_choices(code: Any) -> Any:
 
 
 def open_class(experiment: str) -> tuple[str, str, str]:
-    """Teacher: open a class of `experiment`; (code, teacher token, what to do next)."""
+    """Teacher: open a class of `experiment`; OPENED (code, teacher token, what to do next)."""
     try:
         exp = X.get(experiment)
         code, teacher = shared()[0].open_class(exp.id)
     except (ClassError, ValueError) as exc:
         raise _refuse(exc) from None
-    return code, teacher, f"Class open: **{exp.title}**. Show the join link (or the code) to your students."
+    note = f"Class open: **{exp.title}**. Show the join link (or the code) to your students."
+    return in_order({"t_code": code, "t_token": teacher, "t_note": note}, OPENED)
 
 
 def join_class(code: str, nickname: str, lam: str, store: Any) -> tuple[str, dict, Any]:
-    """Student: join the class of `code`; the dealt (or chosen) setting, held in this session."""
+    """Student: join the class of `code`; the dealt (or chosen) setting, held in this session (JOINED: its words, its
+    setting, the Run button shown)."""
     db = shared()[0]
     try:
         exp = X.get(db.get_class(code).experiment)
@@ -118,7 +124,8 @@ def join_class(code: str, nickname: str, lam: str, store: Any) -> tuple[str, dic
     note = (f"You are in **{exp.title}**: **{exp.axis.upper()} λ = {fmt_lambda(m.lam)}, seed {m.seed}** ({why}). "
             f"Press **Run my setting on Train**: {exp.steps} steps on {exp.train_size or 'all the'} training "
             f"images; when it finishes, its {exp.metric_label} is added to the chart for you.")
-    return note, {"experiment": exp.id, "lam": m.lam, "seed": m.seed, "setting": setting}, gr.update(visible=True)
+    return in_order({"seat_note": note, "seat_json": {"experiment": exp.id, "lam": m.lam, "seed": m.seed,
+                                                      "setting": setting}, "run_btn": gr.update(visible=True)}, JOINED)
 
 
 def run_setting(store: Any, data_root: str | None = None) -> tuple:
@@ -157,9 +164,10 @@ def chart_html(code: str, me: str | None = None, teacher: bool = False, root: st
 
 def make_view_fn(root: str | None = None):
     def view(code: str) -> tuple[str, dict]:
-        """/class_view: the chart of the class of `code` (anyone given the code)."""
+        """/class_view: the chart of the class of `code` (anyone given the code), VIEWED."""
         try:
-            return chart_html(code, root=root)
+            box, status = chart_html(code, root=root)
+            return in_order({"chart": box, "view_json": status}, VIEWED)
         except (ClassError, ValueError) as exc:
             raise _refuse(exc) from None
 
@@ -353,21 +361,21 @@ def wire_class(tab: ClassTab, tabs: gr.Tabs, tr: Any, root: str | None = None, d
     """Events of the Class tab (`tr`: the Train tab, whose session store holds the seat and whose controls a
     student's setting goes into)."""
     quick = {"concurrency_limit": 8, "concurrency_id": "class"}
-    tab.code.change(lambda c: (lambda_choices(c), f"class_code={c.strip()}" if c and c.strip() else ""),
-                    tab.code, [tab.lam, tab.query], **PRIVATE, **quick)
+    tab.code.change(lambda c: in_order({"lam": lambda_choices(c), "query": f"class_code={c.strip()}" if c and c.strip()
+                                        else ""}, CODE), tab.code, [getattr(tab, n) for n in CODE], **PRIVATE, **quick)
     # a page with no class code never polls: Explore's visitors cost the server nothing here
     gr.on([tab.code.change, tab.t_code.change], timer_for, [tab.code, tab.t_code], tab.timer, **PRIVATE, **quick)
-    tab.open_btn.click(open_class, tab.experiment, [tab.t_code, tab.t_token, tab.t_note], api_name="class_open",
+    tab.open_btn.click(open_class, tab.experiment, [getattr(tab, n) for n in OPENED], api_name="class_open",
                        **quick).then(None, [tab.t_code, tab.t_token], tab.t_links, js=LINKS_JS, **PRIVATE)
     # preprocess=False: the λ as sent (an API client's page never got the class's λ choices); join_class checks it
-    tab.join.click(join_class, [tab.code, tab.nickname, tab.lam, tr.store], [tab.seat_note, tab.seat_json, tab.run_btn],
+    tab.join.click(join_class, [tab.code, tab.nickname, tab.lam, tr.store], [getattr(tab, n) for n in JOINED],
                    api_name="class_join", preprocess=False, **quick).then(lambda: {}, None, tab.seen, **PRIVATE)
     into = [tabs, *(getattr(tr, n) for n in SETTING)]
     tab.run_btn.click(lambda store: run_setting(store, data_root), tr.store, into, **PRIVATE).success(
         None, None, None, js=START_JS, **PRIVATE)
     # reading the chart has its own line: a class joining and posting at once does not hold up its chart
     view_q = {"concurrency_limit": 4, "concurrency_id": "class-view"}
-    tab.view_btn.click(make_view_fn(root), tab.code, [tab.chart, tab.view_json], api_name="class_view", **view_q)
+    tab.view_btn.click(make_view_fn(root), tab.code, [getattr(tab, n) for n in VIEWED], api_name="class_view", **view_q)
     tab.timer.tick(lambda c, t, store, seen: tick(c, t, store, seen, root), [tab.code, tab.t_code, tr.store, tab.seen],
                    [getattr(tab, n) for n in TICK], **PRIVATE, **view_q)
     for btn, action in ((tab.close_btn, "close"), (tab.reopen_btn, "reopen"), (tab.reset_btn, "reset")):

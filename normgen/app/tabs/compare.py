@@ -282,8 +282,8 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
         ds = [d for m, d in S.models_and_datasets(idx) + CS.pairs(idx) if m == model]
         d = ds[0] if ds else None
         sw = sweep_choices(idx, model, d) if model and d else []
-        return (gr.update(choices=_dataset_choices(ds), value=d),
-                gr.update(choices=sw, value=sw[0][1] if sw else None))
+        return in_order({"dataset": gr.update(choices=_dataset_choices(ds), value=d),
+                         "sweep": gr.update(choices=sw, value=sw[0][1] if sw else None)}, ("dataset", "sweep"))
 
     def on_dataset(model: str | None, dataset: str | None):
         sw = sweep_choices(get_index(root), model, dataset) if model and dataset else []

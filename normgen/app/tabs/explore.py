@@ -54,6 +54,7 @@ from normgen.app.tabs.explore_controls import (
 )
 from normgen.app.tabs.explore_handlers import (
     LOAD,
+    NEAREST,
     OUTPUTS,
     VIEW,
     load_view,
@@ -128,8 +129,8 @@ class ExploreTab:
 
     def nn_outputs(self) -> list[Any]:
         """What follows every view: the nearest-images picture and its words, then the reconstruction view's
-        accordion (shown for a small-data VAE only), picture and words."""
-        return [self.nn_image, self.nn_note, self.recon_box, self.recon_image, self.recon_note]
+        accordion (shown for a small-data VAE only), picture and words (explore_handlers.NEAREST)."""
+        return [getattr(self, n) for n in NEAREST]
 
     def inputs(self) -> list[Any]:
         """The /explore parameters, in the API's order (train_size and dropout came last)."""

@@ -37,6 +37,7 @@ OUTPUTS = ("headline", "baseline_caption", "baseline", "selected_caption", "sele
 VIEW = ("l1", "l2", "l1_slider", "l2_slider", "l1_readout", "l2_readout", *OUTPUTS, "noise_box", "noise",
         "noise_caption", "query", "hist", "scrub")
 LOAD = ("model", "dataset", "g_norm", "target", "variant", "seed", "train_size", "dropout", "loss", *VIEW)
+NEAREST = ("nn_image", "nn_note", "recon_box", "recon_image", "recon_note")  # what follows every view
 
 
 def parse(*args: Any) -> ExploreQuery:
@@ -228,8 +229,9 @@ def make_nearest_fn(root: str | None = None, data_root: str | None = None, only_
         q = parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
         v = nearest_view(q, root=root, data_root=data_root, only_small=only_small)
         r = reconstruction_view(q, root=root, data_root=data_root)
-        return (PNGS.path(v.image, v.key), v.text, gr.update(visible=r.image is not None),
-                PNGS.path(r.image, r.key), r.text)
+        return in_order({"nn_image": PNGS.path(v.image, v.key), "nn_note": v.text,
+                         "recon_box": gr.update(visible=r.image is not None), "recon_image": PNGS.path(r.image, r.key),
+                         "recon_note": r.text}, NEAREST)
 
     return on_nearest
 

@@ -37,6 +37,7 @@ from normgen.app.tabs.train_baseline import baseline_view, build_baseline_view, 
 from normgen.app.tabs.train_colour import wire_colour_pairing
 from normgen.app.tabs.train_cycle import CycleControls, build_cycle_controls, cycle_visibility, intro_status
 from normgen.app.tabs.train_handlers import (
+    COMPARE,
     RUN,
     compare_choices,
     make_compare_fn,
@@ -372,6 +373,6 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
     tab.model.change(lambda m, store: explain(intro_status(m, root)) if store.run is None else gr.skip(),
                      [tab.model, tab.store], tab.status, **PRIVATE)  # what Start will do, until this session has a run
     tab.compare_btn.click(make_compare_fn(root), [tab.compare_with, tab.seed, tab.store],
-                          [tab.cmp_mine_caption, tab.cmp_mine, tab.cmp_zoo_caption, tab.cmp_zoo],
+                          [getattr(tab, n) for n in COMPARE],
                           api_visibility="private", concurrency_limit=None)
     return dep

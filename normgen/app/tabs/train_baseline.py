@@ -12,6 +12,7 @@ from typing import Any
 
 from PIL import Image
 
+from normgen.app.replies import in_order
 from normgen.config import TrainConfig
 from normgen.data import dataset_info
 from normgen.engine.sampling import sample
@@ -24,6 +25,7 @@ from normgen.zoo.files import load_entry
 from normgen.zoo.readings import images_words
 
 N_SAMPLES = TrainConfig.__dataclass_fields__["n_samples"].default  # the live grid's size (plan_run's too)
+SHOWN = ("baseline_caption", "baseline")  # the view's reply, by name (TrainTab's attribute names)
 NONE_NOTE = "The zoo has no λ = 0 baseline of this model on this dataset to show beside your run."
 
 
@@ -70,10 +72,11 @@ def wire_baseline(tab: Any, root: Any = None) -> None:
 
     def show(model, dataset, g_norm, seed, train_size):
         grid, caption = baseline_view(root, model, dataset, g_norm, seed, train_size)
-        return caption, gr.update(value=grid, visible=grid is not None)
+        return in_order({"baseline_caption": caption, "baseline": gr.update(value=grid, visible=grid is not None)},
+                        SHOWN)
 
     ins = [tab.model, tab.dataset, tab.g_norm, tab.seed, tab.train_size]
-    outs = [tab.baseline_caption, tab.baseline]
+    outs = [getattr(tab, n) for n in SHOWN]
     triggers = [tab.go.click, *(c.change for c in ins)]
     gr.on(triggers, show, ins, outs, api_visibility="private", show_progress="hidden", trigger_mode="always_last",
           concurrency_limit=1, concurrency_id="train-baseline")

@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.replies import in_order
 from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS
 from normgen.data import dataset_info
 from normgen.models import family
@@ -70,27 +71,30 @@ def wire_colour_pairing(model: gr.Dropdown, dataset: gr.Dropdown, target: gr.Dro
     dataset moves the model (and its penalized part); with `run` (the l1, l2 and steps controls), a switch also
     sets the new family's default run (`run_defaults`, steps at most `max_steps`). `.input` only: what a link
     sets is left as it is."""
-    keep = (gr.skip(),) * (3 if run else 0)
+    run_keys = ("l1", "l2", "steps") if run else ()
+    widgets = {"model": model, "dataset": dataset, "target": target, "preset": preset,
+               **dict(zip(run_keys, run or (), strict=True))}
+    after_model, after_dataset = ("dataset", "preset", *run_keys), ("model", "target", *run_keys)  # replies by name
 
-    def defaults_of(m: str) -> tuple:
+    def defaults_of(m: str) -> dict[str, Any]:
         if not run:
-            return ()
+            return {}
         l1, l2, steps = run_defaults(m)
-        return l1, l2, min(steps, max_steps)
+        return {"l1": l1, "l2": l2, "steps": min(steps, max_steps)}
 
     def on_model(m: Any, d: Any) -> tuple:
         new = dataset_for_model(m, d, available)
         if new == d:
-            return (gr.skip(), gr.skip(), *keep)
-        return (gr.update(value=new), preset_update(new), *defaults_of(m))
+            return in_order(dict.fromkeys(after_model, gr.skip()), after_model)
+        return in_order({"dataset": gr.update(value=new), "preset": preset_update(new), **defaults_of(m)}, after_model)
 
     def on_dataset(d: Any, m: Any, t: Any) -> tuple:
         new = model_for_dataset(d, m)
         if new == m:
-            return (gr.skip(), gr.skip(), *keep)
-        return (gr.update(value=new), target_update(new, t), *defaults_of(new))
+            return in_order(dict.fromkeys(after_dataset, gr.skip()), after_dataset)
+        return in_order({"model": gr.update(value=new), "target": target_update(new, t), **defaults_of(new)},
+                        after_dataset)
 
     private = {"api_visibility": "private", "show_progress": "hidden"}
-    extra = list(run) if run else []
-    model.input(on_model, [model, dataset], [dataset, preset, *extra], **private)
-    dataset.input(on_dataset, [dataset, model, target], [model, target, *extra], **private)
+    model.input(on_model, [model, dataset], [widgets[n] for n in after_model], **private)
+    dataset.input(on_dataset, [dataset, model, target], [widgets[n] for n in after_dataset], **private)

@@ -68,6 +68,7 @@ def summary_of(s: Snapshot) -> dict[str, Any]:
 
 # what the /train handler streams, by name (TrainTab's attribute names; normgen.app.replies)
 RUN = ("status", "grid", "loss_plot", "pen_plot", "sparse_plot", "files", "command", "run_json", "compare_with")
+COMPARE = ("cmp_mine_caption", "cmp_mine", "cmp_zoo_caption", "cmp_zoo")  # the Compare button's reply
 
 
 def run_outputs(s: Snapshot, how: str, extra: Any = None, run: Any = None) -> dict[str, Any]:
@@ -203,10 +204,12 @@ def make_compare_fn(root: str | None = None):
             ", λ changed mid-run" if run.live.changes else "")
         if run.translates:  # the same held-out inputs, each row a | G(a) | F(G(a)) | truth
             m = c.model
-            return (f"**Your run:** λ_cyc {m.lambda_cyc:g}, cycle {m.cycle_norm.upper()}, {me} on the {r.target}"
-                    f"{extra}, {run.result.steps} steps", mine, f"**Zoo:** {TV.setting_label(e)}, {e.steps} steps",
-                    theirs)
-        return (f"**Your run:** {me} on the {r.target}{extra}, {run.result.steps} steps", mine,
-                f"**Zoo:** {describe(e)}{size_words(e)}, {e.steps} steps", theirs)
+            words = (f"**Your run:** λ_cyc {m.lambda_cyc:g}, cycle {m.cycle_norm.upper()}, {me} on the {r.target}"
+                     f"{extra}, {run.result.steps} steps", f"**Zoo:** {TV.setting_label(e)}, {e.steps} steps")
+        else:
+            words = (f"**Your run:** {me} on the {r.target}{extra}, {run.result.steps} steps",
+                     f"**Zoo:** {describe(e)}{size_words(e)}, {e.steps} steps")
+        return in_order({"cmp_mine_caption": words[0], "cmp_mine": mine, "cmp_zoo_caption": words[1],
+                         "cmp_zoo": theirs}, COMPARE)
 
     return on_compare

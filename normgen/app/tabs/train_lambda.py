@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.replies import in_order
 from normgen.glossary import explain
 from normgen.regularizers import PENALTIES
 from normgen.service import inputs as I
@@ -50,12 +51,14 @@ def on_lambda(l1: Any, l2: Any, store: TrainStore) -> str:
     return run.set_lambdas(**lams)
 
 
+MOVED = ("lam", "readout", "live_note")  # a slider's move: its λ, its readout, the running run's note (by name)
+SET = ("exponent", "readout")  # a λ set from elsewhere: its slider's notch and readout
 SLIDER_QUIET_S = 3.0  # a λ value that changes this soon after its slider moved came from the slider
 SLIDER_SETTLE_S = 1.0  # a running run takes a slider's λ once the slider has rested this long
 
 
 def slider_to_lambda(exponent: float, store: TrainStore, name: str) -> tuple[float, str, Any]:
-    """A slider moved: (the λ /train takes, its readout, what happens to the running run). The run of
+    """A slider moved: MOVED (the λ /train takes, its readout, what happens to the running run). The run of
     this session takes the λ the slider comes to rest on (SLIDER_SETTLE_S), so a drag through ten
     notches, or ten arrow-key presses, is one change."""
     store.slider_moved[name] = time.monotonic()
@@ -63,20 +66,20 @@ def slider_to_lambda(exponent: float, store: TrainStore, name: str) -> tuple[flo
     run, note = store.run, gr.skip()
     if run is not None and not run.done.is_set() and not run.stop_event.is_set():
         note = run.set_lambdas(SLIDER_SETTLE_S, **{name: lam}) or gr.skip()
-    return lam, readout_text(name, lam), note
+    return in_order({"lam": lam, "readout": readout_text(name, lam), "live_note": note}, MOVED)
 
 
 def lambda_to_slider(lam: Any, store: TrainStore, name: str) -> tuple[Any, Any]:
-    """A λ set from elsewhere (a link, Explore's 'Train this setting') -> its slider notch and readout.
+    """A λ set from elsewhere (a link, Explore's 'Train this setting') -> SET (its slider notch and readout).
     Not when the λ came from its own slider a moment ago: the notch sent back would lag behind a slider
     still moving and pull it back (measured: 17 arrow-key presses landed 5 notches short)."""
     if time.monotonic() - store.slider_moved.get(name, -1e9) < SLIDER_QUIET_S:
-        return gr.skip(), gr.skip()
+        return in_order(dict.fromkeys(SET, gr.skip()), SET)
     try:
         v = I.parse_lambda(name, lam)
     except I.InputError:
-        return gr.skip(), gr.skip()
-    return TS.exponent_of(v), readout_text(name, v)
+        return in_order(dict.fromkeys(SET, gr.skip()), SET)
+    return in_order({"exponent": TS.exponent_of(v), "readout": readout_text(name, v)}, SET)
 
 
 
@@ -86,10 +89,11 @@ def wire_lambdas(tab: Any) -> None:
     # this session's running run. A value set elsewhere (a link, Explore) moves its slider.
     for exp, num, read, name in ((tab.l1_exp, tab.l1, tab.l1_readout, "l1"), (tab.l2_exp, tab.l2, tab.l2_readout,
                                                                                "l2")):
+        widgets = {"lam": num, "exponent": exp, "readout": read, "live_note": tab.live_note}
         exp.input(lambda e, store, n=name: slider_to_lambda(e, store, n), [exp, tab.store],
-                  [num, read, tab.live_note], trigger_mode="always_last", concurrency_limit=None, **PRIVATE)
-        num.change(lambda v, store, n=name: lambda_to_slider(v, store, n), [num, tab.store], [exp, read],
-                   concurrency_limit=None, preprocess=False, **PRIVATE)
+                  [widgets[k] for k in MOVED], trigger_mode="always_last", concurrency_limit=None, **PRIVATE)
+        num.change(lambda v, store, n=name: lambda_to_slider(v, store, n), [num, tab.store],
+                   [widgets[k] for k in SET], concurrency_limit=None, preprocess=False, **PRIVATE)
     tab.lambda_btn.click(on_lambda, [tab.l1, tab.l2, tab.store], tab.live_note, api_name="train_lambda",
                          concurrency_limit=None, preprocess=False, show_progress="hidden",
                          api_description="New λ for this session's running run, from its next step (recorded "

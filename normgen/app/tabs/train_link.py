@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.replies import in_order
 from normgen.app.tabs.explore import target_choices
 from normgen.data import dataset_label
 from normgen.models import family
@@ -31,6 +32,9 @@ def defaults(dataset: str, can_finetune: bool, max_steps: int, max_seconds: floa
             "dropout": 0.0, "loss": "ns", **I.CYCLE_DEFAULTS}
 
 
+LOAD = (*TS.TRAIN_PARAMS, "query")  # the page load's reply, by name: TrainTab.load_outputs()
+
+
 def train_fragment(*values: Any) -> str:
     """Train's link fragment from its inputs (TrainTab.inputs() order)."""
     return TS.train_query(dict(zip(TS.TRAIN_PARAMS, values, strict=True)))
@@ -49,15 +53,11 @@ def make_load_fn(root: str | None = None, data_root: str | None = None):
         if "dataset" in got and dataset_status(data_root).get(got["dataset"]):
             gr.Warning(f"Link: {dataset_label(got['dataset'])} is not on this server; Train keeps its dataset.")
             got.pop("dataset")
-        ups: list[Any] = []
-        for key in TS.TRAIN_PARAMS:
-            if key == "target" and "model" in got:
-                ups.append(gr.update(choices=target_choices(got["model"]),
-                                     value=got.get("target", I.target_choices(got["model"])[0])))
-            else:
-                ups.append(got[key] if key in got else gr.skip())
-        frag = TS.train_query(got) if got else gr.skip()
-        return (*ups, frag)
+        out = {key: got.get(key, gr.skip()) for key in TS.TRAIN_PARAMS}
+        if "model" in got:
+            out["target"] = gr.update(choices=target_choices(got["model"]),
+                                      value=got.get("target", I.target_choices(got["model"])[0]))
+        return in_order({**out, "query": TS.train_query(got) if got else gr.skip()}, LOAD)
 
     return load
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.replies import in_order
 from normgen.image_files import IMAGE_SUFFIXES
 from normgen.service.train_store import TrainStore
 from normgen.service.uploads import MAX_FILES, MAX_UPLOAD_MB, SHAPE_LABELS, SHAPES, UploadError, read_upload
@@ -19,6 +20,7 @@ PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 NO_UPLOAD = (f"A **.zip** of images (flat, or one folder per class) or image files; at most {MAX_UPLOAD_MB} MB "
              f"and {MAX_FILES:,} images. While an upload is here, runs train on it instead of the dataset above.")
 DATASET_OFF = "not used: runs train on your uploaded images (remove them to choose a dataset)"
+REPLY = ("note", "own_box", "own_caption", "own", "dataset")  # an upload's reply, by name (normgen.app.replies)
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,9 @@ def _paths(files: Any) -> list[str]:
 
 
 def on_upload(files: Any, shape: str, store: TrainStore) -> tuple:
-    """Read the upload (or the same files with another shape): (note, own_box, caption, own, the Dataset
-    control: off while the upload is used). A refused upload leaves everything as it was (gr.skip) and
-    says why in the note."""
+    """Read the upload (or the same files with another shape): REPLY (the note, the box of own images, its
+    caption and picture, the Dataset control: off while the upload is used). A refused upload leaves everything
+    as it was (gr.skip) and says why in the note."""
     paths = _paths(files)
     if not paths:
         return on_clear(store)
@@ -70,24 +72,26 @@ def on_upload(files: Any, shape: str, store: TrainStore) -> tuple:
     except UploadError as exc:
         keep = (f" Runs still train on your earlier upload ({store.upload.words()})." if store.upload is not None
                 else " Runs train on the dataset above.")
-        return f"**Not used:** {exc}.{keep}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return in_order({**dict.fromkeys(REPLY, gr.skip()), "note": f"**Not used:** {exc}.{keep}"}, REPLY)
     store.set_upload(up)
     note = (f"**Your images:** {up.words()}. The next run trains on them (below: how it starts); remove the "
             "upload (×) to train on the dataset above again.")
     caption = f"**Your images** ({min(up.count, 16)} of {up.count}, {up.shape_words})"
-    return note, gr.Column(visible=True), caption, up.preview, gr.update(interactive=False, info=DATASET_OFF)
+    return in_order({"note": note, "own_box": gr.Column(visible=True), "own_caption": caption, "own": up.preview,
+                     "dataset": gr.update(interactive=False, info=DATASET_OFF)}, REPLY)
 
 
 def on_clear(store: TrainStore, info: str | None = None) -> tuple:
     store.set_upload(None)
-    return NO_UPLOAD, gr.Column(visible=False), gr.skip(), None, gr.update(interactive=True, info=info)
+    return in_order({"note": NO_UPLOAD, "own_box": gr.Column(visible=False), "own_caption": gr.skip(), "own": None,
+                     "dataset": gr.update(interactive=True, info=info)}, REPLY)
 
 
 def wire_upload(w: UploadWidgets, store: gr.State, dataset: gr.Dropdown, dataset_info: str | None = None,
                 then: Any = None) -> None:
     """An upload, a new shape with files present, or removing the files (the Dataset control gets back its
     `dataset_info`); `then(dep)` chains what follows (the time estimate)."""
-    outs = [w.note, w.own_box, w.own_caption, w.own, dataset]
+    outs = [dataset if n == "dataset" else getattr(w, n) for n in REPLY]
     kw = {**PRIVATE, "concurrency_limit": 1, "concurrency_id": "upload"}
     for dep in (w.files.upload(on_upload, [w.files, w.shape, store], outs, **kw),
                 w.shape.input(on_upload, [w.files, w.shape, store], outs, **kw),

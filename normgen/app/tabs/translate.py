@@ -39,7 +39,8 @@ EMPTY = ("This zoo has no cycle GAN. Train one: `python -m normgen train --model
          "--steps 300`, or build the zoo's block: `python -m normgen zoo build --priority 10 --only cyclegan`.")
 COLUMNS_NOTE = " | ".join(ROW_LABELS)
 ROWS = 4  # inputs per picture
-LOAD = ("setting", "seed", "left", "right", "caption", "query")  # the page load's reply, by name
+SHOWN = ("left", "right", "caption")  # a view's reply, by name (normgen.app.replies)
+LOAD = ("setting", "seed", *SHOWN, "query")  # the page load's reply
 
 
 def choices(root: str | Path | None) -> list[tuple[str, str]]:
@@ -54,13 +55,13 @@ def default_setting(entries: list[Entry]) -> str:
     return (zero or rest or entries)[0].id
 
 
-def view(root: str | Path | None, q: TranslateQuery) -> tuple[Any, Any, str]:
-    """(baseline rows, selected rows, caption) for the chosen entry and input seed; a setting the zoo lacks
-    raises InputError."""
+def view(root: str | Path | None, q: TranslateQuery) -> dict[str, Any]:
+    """SHOWN by name (baseline rows, selected rows, caption) for the chosen entry and input seed; a setting the zoo
+    lacks raises InputError."""
     index = get_index(root)
     es = TV.translators(index)
     if not es:
-        return None, None, EMPTY
+        return {"left": None, "right": None, "caption": EMPTY}
     s = q.seed
     chosen = next((e for e in es if e.id == q.setting), None)
     if q.setting and chosen is None:
@@ -69,7 +70,8 @@ def view(root: str | Path | None, q: TranslateQuery) -> tuple[Any, Any, str]:
     base = es[0]
     caption = (f"Left: **{TV.setting_label(base)}**; right: **{TV.setting_label(chosen)}**; the same {ROWS} "
                f"inputs (seed {s}, from the 64 thin training digits each checkpoint keeps). Columns: {COLUMNS_NOTE}.")
-    return TV.rows_picture(base, index.root, ROWS, s), TV.rows_picture(chosen, index.root, ROWS, s), caption
+    return {"left": TV.rows_picture(base, index.root, ROWS, s), "right": TV.rows_picture(chosen, index.root, ROWS, s),
+            "caption": caption}
 
 
 def query_fragment(entry_id: str | None, seed: Any) -> str:
@@ -121,11 +123,10 @@ def make_load_fn(root: str | Path | None = None, data_root: str | None = None
         entry_id = entry_id or default_setting(es)
         seed = t.get("seed", 0)
         try:
-            left, right, caption = view(root, TranslateQuery(entry_id, seed))
+            shown = view(root, TranslateQuery(entry_id, seed))
         except InputError:
             return skip
-        return in_order({"setting": entry_id, "seed": seed, "left": left, "right": right, "caption": caption,
-                         "query": query_fragment(entry_id, seed)}, LOAD)
+        return in_order({"setting": entry_id, "seed": seed, **shown, "query": query_fragment(entry_id, seed)}, LOAD)
 
     return load
 
@@ -151,12 +152,13 @@ def build_translate_tab(root: str | Path | None = None) -> TranslateTab:
         with gr.Row():
             with gr.Column():
                 gr.Markdown(f"**Baseline** — {COLUMNS_NOTE}")
-                left = gr.Image(first[0], show_label=False, type="pil", interactive=False, elem_id="translate-base")
+                left = gr.Image(first["left"], show_label=False, type="pil", interactive=False,
+                                elem_id="translate-base")
             with gr.Column():
                 gr.Markdown(f"**Selected** — {COLUMNS_NOTE}")
-                right = gr.Image(first[1], show_label=False, type="pil", interactive=False,
+                right = gr.Image(first["right"], show_label=False, type="pil", interactive=False,
                                  elem_id="translate-selected")
-        caption = gr.Markdown(first[2], elem_id="translate-caption")
+        caption = gr.Markdown(first["caption"], elem_id="translate-caption")
         gr.Markdown("#### Every setting, scored on 2,000 held-out digits (the λ_cyc sweep included)")
         gr.Dataframe(TV.score_table(es), headers=TV.headers(), interactive=False, elem_id="translate-scores")
         text = TV.findings(index)
@@ -168,7 +170,7 @@ def build_translate_tab(root: str | Path | None = None) -> TranslateTab:
 
         def show(entry_id: str | None, seed: Any):
             try:
-                return view(root, TranslateQuery.parse(entry_id, seed))
+                return in_order(view(root, TranslateQuery.parse(entry_id, seed)), SHOWN)
             except InputError as exc:
                 raise gr.Error(str(exc)) from None
 
