@@ -20,7 +20,6 @@ from normgen.models import MODEL_NAMES, family, model_label
 from normgen.models import SAMPLE_MODELS as _SAMPLE_MODELS
 from normgen.models.config import G_NORMS, LAMBDA_CYC_MAX, ModelConfig
 from normgen.regularizers import LAMBDA_MAX, VARIANTS
-from normgen.words import fmt_lambda
 
 G_NORM_LABELS = {"none": "none", "batch": "batch norm"}  # the controls' names for models.config.G_NORMS
 SEED_MAX = 2**31 - 1
@@ -240,35 +239,3 @@ def env_number(name: str, default: float) -> float:
     except ValueError:
         return default
     return v if math.isfinite(v) and v > 0 else default
-
-
-def query_string(state: dict[str, Any]) -> str:
-    """`?model=gan&dataset=mnist&...` for the shareable link (lambdas written as 1e-4)."""
-    from urllib.parse import urlencode
-
-    parts = {k: fmt_lambda(v) if k in ("l1", "l2") and isinstance(v, float) else v
-             for k, v in state.items() if v is not None}
-    return "?" + urlencode(parts)
-
-
-PAGE_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "train_size", "dropout", "loss")
-
-
-def parse_query(params: dict[str, str]) -> dict[str, Any]:
-    """The page state from URL query parameters; unknown or bad values are dropped, never raised
-    (a shared link with a typo still opens the page with the defaults)."""
-    out: dict[str, Any] = {}
-    checks = {"model": check_model, "dataset": check_dataset, "g_norm": check_g_norm, "variant": check_variant,
-              "l1": lambda v: parse_lambda("l1", v), "l2": lambda v: parse_lambda("l2", v), "seed": parse_seed,
-              "train_size": parse_train_size, "dropout": parse_dropout, "loss": check_loss}
-    for key, check in checks.items():
-        if key in params:
-            try:
-                out[key] = check(params[key])
-            except InputError:
-                pass
-    if "target" in params and params["target"] in target_choices(out.get("model", DEFAULT_MODEL)):
-        out["target"] = params["target"]
-    if params.get("tab") in ("explore", "train", "compare", "learn", "translate", "class"):
-        out["tab"] = params["tab"]
-    return out

@@ -1,7 +1,7 @@
 """Shareable links (no gradio): the address bar carries the state of every tab.
 
 One query string holds it all: `?tab=<tab>&<explore>&<train>&<compare>&<translate>`. Explore's keys are
-unprefixed (normgen.service.inputs.PAGE_KEYS, so every link made before this module still opens the
+unprefixed (normgen.service.requests.EXPLORE_KEYS, so every link made before this module still opens the
 same view); Train's are prefixed `train_`, Compare's `compare_` and Translate's `translate_`. Each tab keeps
 its own fragment (`fragment(prefix, state)`, without the '?') in a hidden textbox; the app joins them (`join`) and
 the page-load handler parses the whole query once (`parse_page_query`) into one flat dict with the
@@ -18,9 +18,11 @@ from urllib.parse import urlencode
 
 from normgen.service import inputs as I
 from normgen.service.requests import (
+    EXPLORE_KEYS,
     CompareQuery,
     TranslateQuery,
     compare_checks,
+    explore_checks,
     train_checks,
     translate_checks,
 )
@@ -63,22 +65,15 @@ def join(tab: str | None, *fragments: str) -> str:
 
 
 def _checks(prefix: str) -> dict[str, Callable[[Any], Any]]:
-    """Each request type's own checks; Train's under this server's caps."""
+    """Each request type's own checks (normgen.service.requests); Train's under this server's caps."""
     if prefix == PREFIXES["train"]:
         return train_checks(*caps())
-    return translate_checks() if prefix == PREFIXES["translate"] else compare_checks()
-
-
-def _explore_checks() -> dict[str, Callable[[Any], Any]]:
-    """The checks inputs.parse_query applies to Explore's keys (to name a bad one)."""
-    return {"model": I.check_model, "dataset": I.check_dataset, "g_norm": I.check_g_norm, "variant": I.check_variant,
-            "l1": lambda v: I.parse_lambda("l1", v), "l2": lambda v: I.parse_lambda("l2", v), "seed": I.parse_seed,
-            "train_size": I.parse_train_size, "dropout": I.parse_dropout}
+    return {PREFIXES["explore"]: explore_checks, PREFIXES["translate"]: translate_checks}.get(prefix, compare_checks)()
 
 
 def parse_prefixed(params: Mapping[str, str], prefix: str, bad: list[str] | None = None) -> dict[str, Any]:
-    """The checked `prefix`ed keys of `params`, still prefixed ({'train_l1': 0.0001, ...}); each bad one
-    is dropped, and named with what is allowed in `bad` when given."""
+    """The checked `prefix`ed keys of `params`, still prefixed ({'train_l1': 0.0001, ...}; Explore's prefix is
+    ''); each bad one is dropped, and named with what is allowed in `bad` when given."""
     out: dict[str, Any] = {}
     for key, check in _checks(prefix).items():
         raw = params.get(prefix + key)
@@ -90,7 +85,7 @@ def parse_prefixed(params: Mapping[str, str], prefix: str, bad: list[str] | None
             if bad is not None:
                 bad.append(f"{prefix}{key}: {exc}")
     target = params.get(prefix + "target")
-    if target is not None and prefix == PREFIXES["train"]:
+    if target is not None and prefix in (PREFIXES["train"], PREFIXES["explore"]):  # the model's own targets
         allowed = I.target_choices(out.get(prefix + "model", I.DEFAULT_MODEL))
         if target in allowed:
             out[prefix + "target"] = target
@@ -102,29 +97,22 @@ def parse_prefixed(params: Mapping[str, str], prefix: str, bad: list[str] | None
 def check_page_query(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
     """(parse_page_query(params), one line per bad value naming its key and what is allowed)."""
     params = {k: v for k, v in dict(params).items() if isinstance(v, str)}
-    out = I.parse_query(params)  # Explore's keys and 'tab'
     bad: list[str] = []
-    for key, check in _explore_checks().items():
-        if key in params and key not in out:
-            try:
-                check(params[key])
-            except I.InputError as exc:
-                bad.append(f"{key}: {exc}")
-    if "target" in params and "target" not in out:
-        bad.append(f"target: must be one of {', '.join(I.target_choices(out.get('model', I.DEFAULT_MODEL)))}; "
-                   f"got {_shown(params['target'])}")
-    if "tab" in params and "tab" not in out:
-        bad.append(f"tab: must be one of {', '.join(TABS)}; got {_shown(params['tab'])}")
-    out.update(parse_prefixed(params, PREFIXES["train"], bad))
-    out.update(parse_prefixed(params, PREFIXES["compare"], bad))
-    out.update(parse_prefixed(params, PREFIXES["translate"], bad))
+    out: dict[str, Any] = {}
+    if "tab" in params:
+        if params["tab"] in TABS:
+            out["tab"] = params["tab"]
+        else:
+            bad.append(f"tab: must be one of {', '.join(TABS)}; got {_shown(params['tab'])}")
+    for prefix in PREFIXES.values():
+        out.update(parse_prefixed(params, prefix, bad))
     return out, bad
 
 
 def parse_page_query(params: Mapping[str, str]) -> dict[str, Any]:
     """The whole page state from the URL's query parameters, one flat dict with the link's keys:
-    'tab', Explore's unprefixed keys (inputs.parse_query), and the checked `train_*` and `compare_*`
-    keys. Bad values are dropped (LAMBDA_MAX and the server's step / time caps bound the numbers)."""
+    'tab', Explore's unprefixed keys, and the checked `train_*`, `compare_*` and `translate_*` keys. Bad values
+    are dropped (LAMBDA_MAX and the server's step / time caps bound the numbers)."""
     return check_page_query(params)[0]
 
 
@@ -132,7 +120,7 @@ def part(q: Mapping[str, Any], tab: str) -> dict[str, Any]:
     """One tab's keys of a parsed query, unprefixed: part(q, "train") -> {'l1': 0.0001, ...}."""
     prefix = PREFIXES[tab]
     if not prefix:
-        return {k: v for k, v in q.items() if k in I.PAGE_KEYS}
+        return {k: v for k, v in q.items() if k in EXPLORE_KEYS}
     keys = {"train": TRAIN_KEYS, "translate": TRANSLATE_KEYS}.get(tab, COMPARE_KEYS)  # Explore's `train_size`
     # is not Train's
     return {k: q[prefix + k] for k in keys if prefix + k in q}
@@ -140,7 +128,7 @@ def part(q: Mapping[str, Any], tab: str) -> dict[str, Any]:
 
 def explore_link(state: Mapping[str, Any]) -> str:
     """'?tab=explore&model=gan&l1=1e-4...': a link that opens Explore at `state` (a lesson's setting)."""
-    return join("explore", fragment("", {k: state[k] for k in I.PAGE_KEYS if k in state}))
+    return join("explore", fragment("", {k: state[k] for k in EXPLORE_KEYS if k in state}))
 
 
 __all__ = ["TABS", "PREFIXES", "TRAIN_KEYS", "COMPARE_KEYS", "TRANSLATE_KEYS", "fragment", "join", "parse_prefixed",

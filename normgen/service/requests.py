@@ -84,6 +84,17 @@ class ExploreQuery:
         return {k: v for k, v in asdict(self).items() if k not in LATER or v != LATER[k]}
 
 
+EXPLORE_KEYS = tuple(f.name for f in fields(ExploreQuery))  # the /explore order; a link's unprefixed keys
+
+
+def explore_checks() -> dict[str, Callable[[Any], Any]]:
+    """Each Explore field's check (raises InputError naming the field and what it allows) but the target's, which
+    is the model's (`check_target`): one home for a request and a shared link alike."""
+    return {"model": check_model, "dataset": check_dataset, "g_norm": check_g_norm, "variant": check_variant,
+            "l1": lambda v: parse_lambda("l1", v), "l2": lambda v: parse_lambda("l2", v), "seed": parse_seed,
+            "train_size": parse_train_size, "dropout": parse_dropout, "loss": check_loss}
+
+
 STARTS = ("finetune", "scratch")  # a Train run fine-tunes the zoo's baseline, or starts from scratch
 
 
@@ -231,5 +242,6 @@ class TranslateQuery:
         return asdict(self)
 
 
-__all__ = ["ExploreQuery", "TrainRequest", "CompareQuery", "TranslateQuery", "train_checks", "compare_checks",
+__all__ = ["ExploreQuery", "TrainRequest", "CompareQuery", "TranslateQuery", "EXPLORE_KEYS", "explore_checks",
+           "train_checks", "compare_checks",
            "translate_checks", "STARTS", "ID_MAX"]

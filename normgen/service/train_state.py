@@ -6,7 +6,7 @@ takes) is kept exactly: a value copied from Explore or a link (2e-4) stays 2e-4 
 its nearest notch.
 
 URL keys of Train are its /train parameter names with a `train_` prefix (train_model, train_l1,
-train_steps, train_train_size, ...); Explore's keys are unprefixed (normgen.service.inputs.parse_query).
+train_steps, train_train_size, ...); Explore's keys are unprefixed (normgen.service.links).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import pytest
 from conftest_browser import L1S, L2S, build_tiny_zoo
 
 from normgen.app.tabs import explore as E
-from normgen.service import inputs as I
+from normgen.service import links
 from normgen.service.zoo_access import get_index
 
 ARGS = ("gan", "shapes", "none", 1e-4, 0.0, "generator", "loss", 0, 0, 0.0)
@@ -113,7 +113,7 @@ def test_model_switch_sets_the_new_models_choices_and_grids(zoo, tab):
 
 def test_load_from_a_parsed_query_keeps_an_off_grid_lambda_and_says_so(zoo, tab):
     fn = E.make_load_fn(zoo)
-    out = fn(I.parse_query({"model": "gan", "dataset": "shapes", "l1": "2e-4", "seed": "7"}))
+    out = fn(links.parse_page_query({"model": "gan", "dataset": "shapes", "l1": "2e-4", "seed": "7"}))
     comps = tab.load_outputs()
     assert len(out) == len(comps)
     got = dict(zip(map(id, comps), out, strict=True))

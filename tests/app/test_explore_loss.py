@@ -13,7 +13,7 @@ import gradio as gr
 import pytest
 
 from normgen.app.tabs import explore as E
-from normgen.service import inputs as I
+from normgen.service import links
 from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.zoo import ladder
 
@@ -80,8 +80,8 @@ def test_the_slider_view_keeps_the_loss_and_still_skips_the_baseline(tab):
 
 
 def test_a_link_with_a_loss_opens_it(tab):
-    q = I.parse_query({"model": "dcgan", "dataset": "cifar10", "loss": "sn", "tab": "explore"})
-    assert q["loss"] == "sn" and "loss" not in I.parse_query({"loss": "hinge"})
+    q = links.parse_page_query({"model": "dcgan", "dataset": "cifar10", "loss": "sn", "tab": "explore"})
+    assert q["loss"] == "sn" and "loss" not in links.parse_page_query({"loss": "hinge"})
     out = _by(tab.load_outputs(), E.make_load_fn(None)(q))
     assert out[id(tab.loss)]["value"] == "sn" and out[id(tab.l1)] == 0.0
     assert "spectral norm" in out[id(tab.selected_caption)]

@@ -76,11 +76,13 @@ def test_query_string_round_trip_drops_bad_values():
              "variant": "loss", "seed": 7}
     from urllib.parse import parse_qsl
 
-    q = dict(parse_qsl(I.query_string(state)[1:]))
+    from normgen.service import links
+
+    q = dict(parse_qsl(links.fragment("", state)))
     assert q["l1"] == "1e-4"
-    assert I.parse_query(q) == state
-    assert I.parse_query({"model": "gan", "seed": "-3", "l1": "nan", "target": "decoder", "tab": "train"}) == {
-        "model": "gan", "tab": "train"}
+    assert links.parse_page_query(q) == state
+    assert links.parse_page_query({"model": "gan", "seed": "-3", "l1": "nan", "target": "decoder",
+                                   "tab": "train"}) == {"model": "gan", "tab": "train"}
 
 
 def test_dataset_status_explains_missing_files(tmp_path):

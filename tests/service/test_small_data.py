@@ -25,7 +25,7 @@ from normgen.models import build_model
 from normgen.regularizers import RegConfig, penalized_weights
 from normgen.service import generalization_view as G
 from normgen.service import inputs as I
-from normgen.service import runs, sessions, train_process
+from normgen.service import links, runs, sessions, train_process
 from normgen.service.explorer import explore
 from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import train_size_label
@@ -191,10 +191,10 @@ def test_nearest_view_says_so_when_the_data_is_not_on_this_server(tmp_path):
 
 def test_page_state_carries_size_and_dropout():
     state = {"model": "vae", "dataset": "mnist", "train_size": 300, "dropout": 0.2}
-    q = dict(parse_qsl(I.query_string(state)[1:]))
+    q = dict(parse_qsl(links.fragment("", state)))
     assert q == {"model": "vae", "dataset": "mnist", "train_size": "300", "dropout": "0.2"}
-    assert I.parse_query(q) == state
-    assert I.parse_query({"train_size": "-1", "dropout": "2"}) == {}
+    assert links.parse_page_query(q) == state
+    assert links.parse_page_query({"train_size": "-1", "dropout": "2"}) == {}
     assert train_size_label("shapes", 0) == "all 10,000" and train_size_label("mnist", 300) == "300"
 
 

@@ -14,6 +14,7 @@ from normgen.models import TARGETS, family, model_label
 from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS, VARIANTS_INFO
 from normgen.service import inputs as I
+from normgen.service import links
 from normgen.service.server_datasets import train_size_label
 from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.words import fmt_lambda
@@ -213,7 +214,7 @@ def readout(which: str, values: list[float], lam: float) -> str:
 
 def page_link(state: dict[str, Any], request: gr.Request | None) -> str:
     """Markdown with a link that reopens this exact view (query string read on page load)."""
-    qs = I.query_string(state)
+    qs = "?" + links.fragment(links.PREFIXES["explore"], state)
     base = ""
     if request is not None:
         ref = (getattr(request, "headers", None) or {}).get("referer", "")

@@ -22,6 +22,7 @@ from normgen.app.tabs.explore_controls import (
 )
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
+from normgen.service import links
 from normgen.service.explore_images import PNGS
 from normgen.service.explorer import ExploreResult, explore, png_path
 from normgen.service.generalization_view import nearest_view
@@ -148,7 +149,7 @@ def view_updates(root: str | None, q: ExploreQuery, request: gr.Request | None =
 
 def view_query(state: dict[str, Any]) -> str:
     """Explore's part of the shareable URL, without '?' (unprefixed keys, λ written as 1e-4)."""
-    return I.query_string(state).removeprefix("?")
+    return links.fragment(links.PREFIXES["explore"], state)
 
 
 def make_view_fn(root: str | None = None):
@@ -238,7 +239,7 @@ def make_nearest_fn(root: str | None = None, data_root: str | None = None, only_
 
 def load_view(root: str | None, data_root: str | None, q: dict[str, Any], request: gr.Request | None = None,
               snap: bool = False) -> dict[str, Any]:
-    """`ExploreTab.load_outputs()`'s values by name (LOAD) for the parsed query `q` (I.parse_query; missing
+    """`ExploreTab.load_outputs()`'s values by name (LOAD) for the parsed query `q` (links.parse_page_query; missing
     keys take the defaults, values the zoo lacks its nearest): the controls' choices and values, then the view. A λ
     from a link is kept as asked (the readout says which trained value is shown for it); with `snap`
     (another model chosen) it moves to the nearest value trained for the new model."""
@@ -265,7 +266,7 @@ def load_view(root: str | None, data_root: str | None, q: dict[str, Any], reques
 
 
 def make_load_fn(root: str | None = None, data_root: str | None = None):
-    """Page load: a function of the parsed query dict `q` (I.parse_query; bad values already dropped)
+    """Page load: a function of the parsed query dict `q` (links.parse_page_query; bad values already dropped)
     returning the updates of `ExploreTab.load_outputs()`. The app's glue calls it once per page load."""
 
     def load_from_query(q: dict[str, Any], request: gr.Request | None = None) -> tuple:

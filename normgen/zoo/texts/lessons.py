@@ -35,7 +35,7 @@ class Lesson:
     key: str
     title: str
     text: str  # markdown, two or three sentences
-    state: dict[str, Any] = field(default_factory=dict)  # Explore's settings (inputs.PAGE_KEYS)
+    state: dict[str, Any] = field(default_factory=dict)  # Explore's settings (service.requests.EXPLORE_KEYS)
     measured: bool = True  # False: the zoo lacks the entries; `text` says which
 
 
