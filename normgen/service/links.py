@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from normgen.service import inputs as I
 from normgen.service.requests import (
     EXPLORE_KEYS,
+    TRAIN_KEYS,
     CompareQuery,
     TranslateQuery,
     compare_checks,
@@ -31,9 +32,7 @@ from normgen.words import fmt_lambda
 
 TABS = ("explore", "train", "compare", "learn", "translate", "class")
 PREFIXES = {"explore": "", "train": "train_", "compare": "compare_", "translate": "translate_"}
-LAMBDA_KEYS = ("l1", "l2")  # written as 1e-4 in a link
-TRAIN_KEYS = ("model", "dataset", "g_norm", "l1", "l2", "target", "variant", "seed", "steps", "seconds", "start",
-              "train_size", "dropout", "loss", "lambda_cyc", "lambda_id", "cycle_norm")  # TrainTab.inputs() order
+LAMBDA_KEYS = ("l1", "l2", "lambda_cyc", "lambda_id")  # written as 1e-4 in a link
 COMPARE_KEYS = tuple(f.name for f in fields(CompareQuery))  # seed: training seed; noise: noise seed
 TRANSLATE_KEYS = tuple(f.name for f in fields(TranslateQuery))  # setting: the entry id on the right
 
@@ -53,7 +52,8 @@ def _value(key: str, v: Any) -> Any:
 
 
 def fragment(prefix: str, state: Mapping[str, Any]) -> str:
-    """'train_model=gan&train_l1=1e-4' (no '?'): `state`'s non-empty values, keys prefixed, lambdas as 1e-4."""
+    """'train_model=gan&train_l1=1e-4' (no '?'): `state`'s non-empty values in its order, keys prefixed, lambdas
+    as 1e-4."""
     return urlencode({f"{prefix}{k}": _value(k, v) for k, v in state.items() if v is not None and v != ""},
                      safe="|")  # a sweep id's bars stay readable
 

@@ -162,6 +162,7 @@ class TrainRequest:
         return ({k: getattr(self, k) for k in CYCLE_DEFAULTS} if family(self.model).translates else {})
 
 
+TRAIN_KEYS = tuple(f.name for f in fields(TrainRequest))  # the /train order; a link's keys after `train_`
 ID_MAX = 200  # characters of a sweep or entry id in a link ("l1|none|none|generator|loss|6000|n300|do0.2")
 
 
@@ -242,6 +243,7 @@ class TranslateQuery:
         return asdict(self)
 
 
-__all__ = ["ExploreQuery", "TrainRequest", "CompareQuery", "TranslateQuery", "EXPLORE_KEYS", "explore_checks",
+__all__ = ["ExploreQuery", "TrainRequest", "CompareQuery", "TranslateQuery", "EXPLORE_KEYS", "TRAIN_KEYS",
+           "explore_checks",
            "train_checks", "compare_checks",
            "translate_checks", "STARTS", "ID_MAX"]

@@ -13,10 +13,11 @@ from ui_zoo import build_tiny_zoo
 
 from normgen.app.tabs.train_cycle import cycle_visibility, intro_status, translates
 from normgen.app.tabs.train_handlers import make_train_fn
+from normgen.app.tabs.train_link import fragment_of
 from normgen.app.tabs.train_view import picture_words
 from normgen.models import MODEL_NAMES, family
 from normgen.service import admission as A
-from normgen.service import train_state as TS
+from normgen.service import links
 from normgen.service.train_store import TrainStore
 from normgen.zoo.views import train_translation as TT
 
@@ -87,13 +88,14 @@ def test_the_cycle_controls_follow_the_registry():
 
 
 def test_a_link_carries_the_cycle_settings_and_names_a_bad_one():
-    q = TS.train_query({**CYCLE, "lambda_cyc": 1.0, "cycle_norm": "l2"})
+    q = fragment_of({**CYCLE, "lambda_cyc": 1.0, "cycle_norm": "l2"})
     assert "train_lambda_cyc=1" in q and "train_cycle_norm=l2" in q and "train_model=cyclegan" in q
-    from urllib.parse import parse_qs
+    from urllib.parse import parse_qsl
 
-    got, bad = TS.parse_train_query(parse_qs(q), 3000, 180)
+    parsed, bad = links.check_page_query(dict(parse_qsl(q)))
+    got = links.part(parsed, "train")
     assert (got["model"], got["lambda_cyc"], got["lambda_id"], got["cycle_norm"]) == ("cyclegan", 1.0, 0.0, "l2")
     assert not bad
-    got, bad = TS.parse_train_query({"train_lambda_cyc": "-2", "train_cycle_norm": "L9"}, 3000, 180)
-    assert "lambda_cyc" not in got and "cycle_norm" not in got
+    parsed, bad = links.check_page_query({"train_lambda_cyc": "-2", "train_cycle_norm": "L9"})
+    assert "train_lambda_cyc" not in parsed and "train_cycle_norm" not in parsed
     assert any(b.startswith("train_lambda_cyc: lambda_cyc") for b in bad) and any("'L9'" in b for b in bad)

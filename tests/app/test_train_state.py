@@ -8,7 +8,10 @@ import math
 
 import pytest
 
+from normgen.app.tabs.train_link import fragment_of
+from normgen.service import links
 from normgen.service import train_state as TS
+from normgen.service.requests import TRAIN_KEYS
 
 
 @pytest.mark.parametrize(("lam", "exp"), [(0.0, TS.OFF_EXPONENT), (1e-6, -6.0), (1e-4, -4.0), (1e-2, -2.0),
@@ -36,23 +39,23 @@ def test_train_query_round_trips_through_the_parser():
     values = {"model": "vae", "dataset": "shapes", "g_norm": "none", "l1": 2e-4, "l2": 0.0, "target": "decoder",
               "variant": "proximal", "seed": 3.0, "steps": 600, "seconds": 90.0, "start": "scratch",
               "train_size": 300, "dropout": 0.2}
-    frag = TS.train_query(values)
+    frag = fragment_of(values)
     assert frag.startswith("train_model=vae&train_dataset=shapes") and "train_l1=2e-4" in frag
     assert "train_seed=3&" in frag and "train_train_size=300" in frag and "?" not in frag
-    from urllib.parse import parse_qs
+    from urllib.parse import parse_qsl
 
-    got, bad = TS.parse_train_query(parse_qs(frag), 3000, 180)
-    assert bad == [] and got == {**values, "seed": 3, "seconds": 90.0}
+    got, bad = links.check_page_query(dict(parse_qsl(frag)))
+    assert bad == [] and links.part(got, "train") == {**values, "seed": 3, "seconds": 90.0}
 
 
 def test_a_bad_link_value_is_named_and_dropped():
     q = {"train_l1": "abc", "train_steps": "99999", "train_target": "decoder", "train_model": "gan",
          "train_start": "resume", "model": "vae", "train_seed": "1.5"}
-    got, bad = TS.parse_train_query(q, 3000, 180)
-    assert got == {"model": "gan"}
+    got, bad = links.check_page_query(q)
+    assert links.part(got, "train") == {"model": "gan"}
     text = " ".join(bad)
-    assert "train_l1: l1 must be" in text and "train_steps: steps (at most 3000 here) must be an integer" in text
-    assert "train_target: must be one of generator" in text and "train_start: must be finetune or scratch" in text
+    assert "train_l1: l1 must be" in text and "train_steps: steps (this server allows at most " in text
+    assert "train_target: must be one of generator" in text and "train_start: start must be one of: finetune" in text
     assert "train_seed: seed must be an integer" in text
 
 
@@ -63,8 +66,8 @@ def test_the_load_fn_updates_every_train_control_and_the_link(tmp_path):
 
     fn = make_load_fn(str(tmp_path))
     out = fn({"train_model": "vae", "train_l1": 1e-3, "train_target": "encoder", "train_steps": 600})
-    assert len(out) == len(TS.TRAIN_PARAMS) + 1
-    by = dict(zip((*TS.TRAIN_PARAMS, "query"), out, strict=True))
+    assert len(out) == len(TRAIN_KEYS) + 1
+    by = dict(zip((*TRAIN_KEYS, "query"), out, strict=True))
     assert by["model"] == "vae" and by["l1"] == 1e-3 and by["steps"] == 600
     assert by["target"]["value"] == "encoder" and ("decoder", "decoder") in by["target"]["choices"]
     assert isinstance(by["seed"], type(gr.skip())) and by["query"].startswith("train_model=vae")

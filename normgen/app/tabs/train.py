@@ -48,7 +48,15 @@ from normgen.app.tabs.train_handlers import (
     target_update,
 )
 from normgen.app.tabs.train_lambda import SLIDER_CSS, lambda_readout, lambda_slider, wire_lambdas
-from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS, defaults, make_load_fn, train_fragment
+from normgen.app.tabs.train_link import (
+    DEFAULT_L1,
+    DEFAULT_L2,
+    DEFAULT_STEPS,
+    defaults,
+    fragment_of,
+    make_load_fn,
+    train_fragment,
+)
 from normgen.app.tabs.train_upload import UploadWidgets, build_own_view, build_upload_controls, wire_upload
 from normgen.app.tabs.train_view import (
     curves,
@@ -65,7 +73,6 @@ from normgen.models import family
 from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
-from normgen.service import train_state as TS
 from normgen.service.runs import stop
 from normgen.service.server_datasets import dataset_status
 from normgen.service.sessions import (
@@ -257,7 +264,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                     run_json = gr.JSON(elem_id="train-json")
         result_btn = gr.Button("Fetch result", visible=False, elem_id="train-result-btn")
         lambda_btn = gr.Button("Send λ to the run", visible=False, elem_id="train-lambda-btn")
-        query = gr.Textbox(TS.train_query(defaults(dataset0, can_finetune, max_steps, max_seconds)),
+        query = gr.Textbox(fragment_of(defaults(dataset0, can_finetune, max_steps, max_seconds)),
                            elem_id="train-query", elem_classes=["query-state"], show_label=False, container=False,
                            interactive=False)
         store = gr.State(TrainStore(), delete_callback=lambda s: s.cleanup())

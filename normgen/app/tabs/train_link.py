@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import gradio as gr
@@ -14,9 +15,10 @@ from normgen.models import family
 from normgen.models.config import G_NORMS
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
-from normgen.service import train_state as TS
+from normgen.service import links
+from normgen.service.requests import TRAIN_KEYS
 from normgen.service.server_datasets import dataset_status
-from normgen.service.sessions import caps, device_name
+from normgen.service.sessions import device_name
 
 # defaults a learner sees change: fine-tuning the zoo baseline at L1 1e-2 for 150 steps (~15 s on 2 CPU
 # cores) visibly thins the strokes and raises the near-zero weights; L1 1e-4 for 300 steps showed nothing
@@ -32,32 +34,35 @@ def defaults(dataset: str, can_finetune: bool, max_steps: int, max_seconds: floa
             "dropout": 0.0, "loss": "ns", **I.CYCLE_DEFAULTS}
 
 
-LOAD = (*TS.TRAIN_PARAMS, "query")  # the page load's reply, by name: TrainTab.load_outputs()
+LOAD = (*TRAIN_KEYS, "query")  # the page load's reply, by name: TrainTab.load_outputs()
 
 
 def train_fragment(*values: Any) -> str:
     """Train's link fragment from its inputs (TrainTab.inputs() order)."""
-    return TS.train_query(dict(zip(TS.TRAIN_PARAMS, values, strict=True)))
+    return fragment_of(dict(zip(TRAIN_KEYS, values, strict=True)))
+
+
+def fragment_of(values: Mapping[str, Any]) -> str:
+    """Train's link fragment ('train_model=gan&train_l1=1e-2&...', no '?') of the values present, in the /train
+    order."""
+    return links.fragment(links.PREFIXES["train"], {k: values[k] for k in TRAIN_KEYS if k in values})
 
 
 def make_load_fn(root: str | None = None, data_root: str | None = None):
-    """fn(q) -> updates for `TrainTab.load_outputs()` from a parsed page query (train_-prefixed keys;
-    values as strings or already checked). A missing or bad key leaves its control as it is (a bad one
-    is named in a warning); the link box gets the restored fragment."""
-    max_steps, max_seconds = caps()
+    """fn(q) -> updates for `TrainTab.load_outputs()` from a parsed page query (links.parse_page_query: its
+    train_-prefixed keys checked, a bad one dropped and named by the page load). A missing key leaves its control
+    as it is; the link box gets the restored fragment."""
 
     def load(q: dict[str, Any]) -> tuple:
-        got, bad = TS.parse_train_query(q or {}, max_steps, max_seconds)
-        if bad:
-            gr.Warning("Link: " + "; ".join(bad))
+        got = links.part(q or {}, "train")  # checked by the page load, which names a bad value
         if "dataset" in got and dataset_status(data_root).get(got["dataset"]):
             gr.Warning(f"Link: {dataset_label(got['dataset'])} is not on this server; Train keeps its dataset.")
             got.pop("dataset")
-        out = {key: got.get(key, gr.skip()) for key in TS.TRAIN_PARAMS}
+        out = {key: got.get(key, gr.skip()) for key in TRAIN_KEYS}
         if "model" in got:
             out["target"] = gr.update(choices=target_choices(got["model"]),
                                       value=got.get("target", I.target_choices(got["model"])[0]))
-        return in_order({**out, "query": TS.train_query(got) if got else gr.skip()}, LOAD)
+        return in_order({**out, "query": fragment_of(got) if got else gr.skip()}, LOAD)
 
     return load
 
