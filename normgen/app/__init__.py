@@ -1,5 +1,5 @@
 """The normgen app: `build_demo()` lays out the tabs (Explore, Train, Compare, Learn) and wires
-them to plain functions (normgen.service.explorer / sessions / runs, normgen.zoo.sweeps / findings).
+them to plain functions (normgen.service.explorer / train_plan / runs, normgen.zoo.sweeps / findings).
 The only package that imports gradio; a tab that fails to import fails the app, loudly.
 
 Every tab module follows one convention: plain functions, then `build_*_tab(...)` (the layout, with

@@ -1,6 +1,6 @@
 """Bench section 6: how soon fine-tuning a new λ from the zoo's baseline shows its effect.
 
-This is the Train screen's default path (`normgen.service.sessions.plan_run(start="finetune")`): copy the
+This is the Train screen's default path (`normgen.service.train_plan.plan_run(start="finetune")`): copy the
 shipped unregularized MNIST GAN and train it on with the new λ through `normgen.engine.train.train`, with
 the app's logging and 64-sample grids. "Its effect shows" is defined from the zoo itself: the
 statistic Explore prints for that regularizer (L1 -> share of near-zero generator weights, L2 ->

@@ -1,6 +1,6 @@
 """Explore's nearest-training-images view, served: the selected entry's samples beside their nearest training image
 and nearest held-out image in pixel space, drawn on demand (it loads the dataset's splits, which the server
-caches: sessions.get_split) and kept per entry and noise seed. The picture and its words are
+caches: server_datasets.get_split) and kept per entry and noise seed. The picture and its words are
 normgen.zoo.views.nearest; a finished live run's numbers are normgen.zoo.views.run_metrics.
 """
 
@@ -17,8 +17,7 @@ from normgen.data import DatasetUnavailable, dataset_label
 from normgen.public_text import no_paths
 from normgen.service.explore_images import lru_put
 from normgen.service.requests import ExploreQuery
-from normgen.service.server_datasets import dataset_status
-from normgen.service.sessions import get_split
+from normgen.service.server_datasets import dataset_status, get_split
 from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import public_problem
 from normgen.zoo.index import Entry, ZooIndex

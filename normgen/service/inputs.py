@@ -1,10 +1,10 @@
-"""Inputs of the app (no gradio): validation, the choices the controls offer, the shareable link's query.
+"""Inputs of the app (no gradio): the checks of every field, and the choices the controls offer.
 
 Every public endpoint of the app passes its raw inputs through these checks, because the API can
 be called without the UI: a bad value raises `InputError` (a ValueError) whose message says what
-is allowed, and the UI layer turns it into `gr.Error`. Explore lives in `normgen.service.explorer`,
-training sessions in `normgen.service.sessions`; the cached zoo index and the choices it offers in
-`normgen.service.zoo_access`, the datasets this server has in `normgen.service.server_datasets`.
+is allowed, and the UI layer turns it into `gr.Error`. The requests built from them are
+`normgen.service.requests`, the shareable link `normgen.service.links`; the cached zoo index and the choices it
+offers are in `normgen.service.zoo_access`, the datasets this server has in `normgen.service.server_datasets`.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from normgen.service.requests import (
     train_checks,
     translate_checks,
 )
-from normgen.service.sessions import caps
+from normgen.service.train_plan import caps
 from normgen.words import fmt_lambda
 
 TABS = ("explore", "train", "compare", "learn", "translate", "class")

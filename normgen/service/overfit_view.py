@@ -1,6 +1,6 @@
 """Explore's reconstruction view, served: for a VAE trained on a small training set, the selected entry and its
 baseline (the λ = 0 entry of the same training-set size) reconstructing the same training and held-out images,
-drawn on demand (it loads the dataset's splits, which the server caches: sessions.get_split) and kept per
+drawn on demand (it loads the dataset's splits, which the server caches: server_datasets.get_split) and kept per
 pair. The picture and its words are normgen.zoo.views.reconstruction.
 """
 
@@ -18,8 +18,7 @@ from normgen.public_text import no_paths
 from normgen.service.explore_images import lru_put
 from normgen.service.generalization_view import selected
 from normgen.service.requests import ExploreQuery
-from normgen.service.server_datasets import dataset_status
-from normgen.service.sessions import get_split
+from normgen.service.server_datasets import dataset_status, get_split
 from normgen.zoo.files import load_entry, public_problem
 from normgen.zoo.views.reconstruction import (
     RECON_PROMPT,

@@ -18,7 +18,7 @@ from normgen.engine.train import train
 from normgen.models import GenerativeModel, family
 from normgen.service.admission import admission
 from normgen.service.pace import BOOK
-from normgen.service.sessions import RunPlan, device_description
+from normgen.service.train_plan import RunPlan, device_description
 from normgen.service.zerogpu import zero_gpu
 from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.steps_curve import scratch_note

@@ -41,11 +41,11 @@ from normgen.service.admission import Ticket, admission, ordinal, wait_words
 from normgen.service.cpu_share import TRAIN_THREADS, governor, lower_thread_priority, train_nice
 from normgen.service.pace import BOOK, COLD_TAIL_S
 from normgen.service.run_estimate import pace_kind, refiner
-from normgen.service.sessions import (
+from normgen.service.server_datasets import get_data
+from normgen.service.train_plan import (
     HEARTBEAT_S,
     STREAM_MIN_INTERVAL,
     RunPlan,
-    get_data,
     release_memory,
 )
 from normgen.service.zerogpu import training_function

@@ -1,14 +1,19 @@
 """The datasets on this server (no gradio): which ones can be trained on here and why not
 (`dataset_status`), how many images each training split has (`train_split_size`, read from the idx
-file's header or counted, cached), and how a training-set size reads on a control (`train_size_label`).
+file's header or counted, cached), how a training-set size reads on a control (`train_size_label`), and the
+splits themselves, cached in memory (`get_split`; a run's: `get_data`, `get_test_data`).
 """
 
 from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from normgen.data import DATASETS, default_data_root, load_dataset
+from normgen.data import DATASETS, Dataset, dataset_info, default_data_root, load_dataset
+
+if TYPE_CHECKING:
+    from normgen.config import TrainConfig
 
 
 def dataset_status(data_root: str | Path | None = None) -> dict[str, str | None]:
@@ -69,4 +74,29 @@ def train_size_label(dataset: str, n: int, data_root: str | Path | None = None) 
         return f"{n:,}"
     total = train_split_size(dataset, data_root) if dataset in DATASETS else None
     return f"all {total:,}" if total else "all"
+
+
+_DATA: dict[tuple, Dataset] = {}  # (dataset, seed, data root, train) -> its split, the last 4 used
+
+
+def get_split(dataset: str, train: bool = True, data_root: str | None = None, seed: int = 0) -> Dataset:
+    """A dataset's training (or test) split, cached in memory; `seed` matters only for one made offline.
+    The zoo's entries were trained and scored on seed 0's (normgen.zoo.build)."""
+    key = (dataset, seed if dataset_info(dataset).offline else 0, data_root, train)
+    if key not in _DATA:
+        if len(_DATA) >= 4:
+            _DATA.pop(next(iter(_DATA)))
+        _DATA[key] = load_dataset(dataset, root=data_root, train=train, seed=seed, download=False)
+    return _DATA[key]
+
+
+def get_data(cfg: TrainConfig, data_root: str | None = None) -> Dataset:
+    """The run's training split (as the CLI loads it: one made offline depends on the seed), cached;
+    the run trains on `cfg.training_images(...)` of it."""
+    return get_split(cfg.dataset, True, data_root, cfg.seed)
+
+
+def get_test_data(cfg: TrainConfig, data_root: str | None = None) -> Dataset:
+    """The run's held-out images: the test split, loaded like `get_data`."""
+    return get_split(cfg.dataset, False, data_root, cfg.seed)
 

@@ -38,7 +38,7 @@ from normgen.engine.sampling import translation_rows
 from normgen.engine.train import Progress, TrainResult
 from normgen.models import GenerativeModel, build_model, family
 from normgen.public_text import no_paths
-from normgen.service.sessions import get_data, get_test_data
+from normgen.service.server_datasets import get_data, get_test_data
 from normgen.service.zerogpu import training_function, zero_gpu
 from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.views import train_translation as TT

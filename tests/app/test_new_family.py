@@ -41,7 +41,7 @@ def test_a_translator_family_added_in_models_alone_reaches_the_app_and_the_cli(t
 import json
 from normgen.app import build_demo
 from normgen.app.tabs.train_cycle import cycle_visibility
-from normgen.service.sessions import plan_run
+from normgen.service.train_plan import plan_run
 demo = build_demo(root={str(ZOO)!r})
 dd = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "train-model")
 plan = plan_run("copycycle", "shapes", "none", 0, 0, "generator", "loss", 0, 5, 30, "scratch", root={str(ZOO)!r})

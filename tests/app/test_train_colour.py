@@ -11,7 +11,7 @@ import pytest
 from normgen.app.tabs import train as T
 from normgen.app.tabs.train_colour import COLOUR_L1, COLOUR_L2, COLOUR_STEPS, dataset_for_model, model_for_dataset
 from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS
-from normgen.service.sessions import caps
+from normgen.service.train_plan import caps
 
 AVAILABLE = ["shapes", "mnist", "fashion", "cifar10"]
 

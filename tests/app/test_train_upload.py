@@ -103,7 +103,7 @@ def test_the_launched_app_refuses_an_upload_over_the_cap():
 
 def test_an_upload_is_no_domain_pair_for_the_cycle_gan(tmp_path, store):
     from normgen.service.inputs import InputError
-    from normgen.service.sessions import plan_run
+    from normgen.service.train_plan import plan_run
 
     TU.on_upload([_zip(tmp_path / "mine.zip")], "auto", store)
     with pytest.raises(InputError, match="translates between two domains"):

@@ -6,7 +6,7 @@ import pytest
 
 from normgen.classroom import experiments as X
 from normgen.service.server_datasets import dataset_status
-from normgen.service.sessions import plan_run
+from normgen.service.train_plan import plan_run
 
 
 @pytest.mark.parametrize("exp", list(X.EXPERIMENTS.values()), ids=list(X.EXPERIMENTS))

@@ -104,7 +104,7 @@ def test_post_finished_posts_a_seat_run_and_says_why_not(seated):
 
 
 def test_class_run_is_the_members_own_setting_only(seated):
-    from normgen.service.sessions import plan_run
+    from normgen.service.train_plan import plan_run
 
     store, m = seated
     seat = Seat(m.code, m.token)

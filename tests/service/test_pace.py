@@ -8,7 +8,7 @@ import time
 import pytest
 from ui_zoo import build_tiny_zoo
 
-from normgen.service import run_estimate, runs, sessions
+from normgen.service import run_estimate, runs, train_plan
 from normgen.service.pace import COLD_OVERHEAD_S, COLD_SLOWDOWN, COLD_TAIL_S, PaceBook
 
 KIND = ("gan", "mnist", "finetune", "cpu")
@@ -91,8 +91,8 @@ def test_a_short_run_lands_within_the_stated_factor_of_its_estimate(tmp_path, mo
     monkeypatch.setattr(runs, "HEARTBEAT_S", 300.0)  # no page reads these runs' streams
 
     def one_run() -> tuple[float, float]:
-        plan = run_estimate.prepare(sessions.plan_run("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0, 60, 60,
-                                                      "finetune", root=str(zoo), device="cpu"))
+        plan = run_estimate.prepare(train_plan.plan_run("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0, 60,
+                                                        60, "finetune", root=str(zoo), device="cpu"))
         t0 = time.monotonic()
         run = runs.start_run(plan)
         assert run.done.wait(300)
@@ -100,7 +100,7 @@ def test_a_short_run_lands_within_the_stated_factor_of_its_estimate(tmp_path, mo
         return plan.expected_s, time.monotonic() - t0
 
     one_run()  # teaches the book this kind, and its tail: measured in a run trained in its own process too
-    assert run_estimate.BOOK.tail(runs.pace_kind(sessions.plan_run(
+    assert run_estimate.BOOK.tail(runs.pace_kind(train_plan.plan_run(
         "gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0, 60, 60, "finetune", root=str(zoo),
         device="cpu"))) is not None
     expected, actual = one_run()

@@ -17,7 +17,7 @@ from normgen.engine.live_lambdas import LiveLambdas
 from normgen.engine.train import train
 from normgen.regularizers import RegConfig
 from normgen.service import admission as A
-from normgen.service import cpu_share, runs, sessions
+from normgen.service import cpu_share, runs, train_plan
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def fresh_admission():
 
 
 def _plan(zoo: Path, steps: int, l1: float = 1e-4, seconds: float = 60):
-    plan = sessions.plan_run("gan", "shapes", "none", l1, 0, "generator", "loss", 0, steps, seconds, "finetune",
+    plan = train_plan.plan_run("gan", "shapes", "none", l1, 0, "generator", "loss", 0, steps, seconds, "finetune",
                              root=str(zoo), device="cpu")
     return replace(plan, cfg=replace(plan.cfg, log_every=5, sample_every=10))
 

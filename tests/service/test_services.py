@@ -21,7 +21,7 @@ from normgen.engine.sampling import sample
 from normgen.eval.metrics import model_weight_stats
 from normgen.render.grids import grid_image
 from normgen.service import inputs as I
-from normgen.service import run_estimate, runs, sessions, train_store
+from normgen.service import run_estimate, runs, server_datasets, train_plan, train_store
 from normgen.service.explore_images import diff_image
 from normgen.service.explorer import explore
 from normgen.service.pace import PaceBook
@@ -200,25 +200,25 @@ def test_diff_image_is_black_where_grids_agree():
 def test_plan_run_validates_and_caps(zoo, tmp_path):
     ok = dict(model="gan", dataset="shapes", g_norm="none", l1=1e-4, l2=0, target="generator", variant="loss",
               seed=0, steps=100, seconds=30, start="scratch")
-    max_steps, max_seconds = sessions.caps("cpu")
+    max_steps, max_seconds = train_plan.caps("cpu")
     for key, bad, msg in (("steps", max_steps + 1, "steps"), ("steps", 0, "steps"), ("seconds", 1e9, "seconds"),
                           ("start", "resume", "start must be one of"), ("l2", -1, "l2"),
                           ("target", "encoder", "target for the GAN")):
         with pytest.raises(I.InputError, match=msg):
-            sessions.plan_run(**{**ok, key: bad}, root=str(zoo), device="cpu")
+            train_plan.plan_run(**{**ok, key: bad}, root=str(zoo), device="cpu")
     with pytest.raises(I.InputError, match="not on this server.*shapes") as missing:
-        sessions.plan_run(**{**ok, "dataset": "mnist"}, root=str(zoo), device="cpu", data_root=str(tmp_path))
+        train_plan.plan_run(**{**ok, "dataset": "mnist"}, root=str(zoo), device="cpu", data_root=str(tmp_path))
     assert str(tmp_path) not in str(missing.value)  # the dataset is named, not where the server looks
-    fine = sessions.plan_run(**{**ok, "start": "finetune"}, root=str(zoo), device="cpu")
+    fine = train_plan.plan_run(**{**ok, "start": "finetune"}, root=str(zoo), device="cpu")
     assert fine.start == "finetune" and fine.init is not None and fine.init_entry.is_baseline
     assert fine.cfg.model == fine.init.cfg and fine.cfg.reg.l1 == 1e-4 and fine.cfg.steps == 100
     # the cGAN baseline of the tiny zoo is present; a setting without one falls back to scratch
-    none = sessions.plan_run(**{**ok, "start": "finetune", "g_norm": "batch"}, root=str(zoo), device="cpu")
+    none = train_plan.plan_run(**{**ok, "start": "finetune", "g_norm": "batch"}, root=str(zoo), device="cpu")
     assert none.start == "scratch" and "from scratch" in none.notes[0]
 
 
 def _finetune_plan(zoo: Path, steps: int, **kw):
-    plan = sessions.plan_run("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0, steps, 60, "finetune",
+    plan = train_plan.plan_run("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0, steps, 60, "finetune",
                              root=str(zoo), device="cpu", **kw)
     return replace(plan, cfg=replace(plan.cfg, log_every=5, sample_every=10))
 
@@ -299,7 +299,7 @@ def test_divergence_is_reported_with_the_last_good_weights(zoo, monkeypatch):
     plan = _finetune_plan(zoo, 50)
     good = make_shapes(256, seed=0)
     nan = Dataset("shapes", torch.full_like(good.images, float("nan")), good.labels)
-    monkeypatch.setitem(sessions._DATA, ("shapes", 0, None, True), nan)
+    monkeypatch.setitem(server_datasets._DATA, ("shapes", 0, None, True), nan)
     run = runs.start_run(plan)
     last = list(runs.stream(run, poll=0.05))[-1]
     assert last.status == "diverged" and "diverged at step 5" in last.message
@@ -334,7 +334,7 @@ def test_wait_for_worker_threads_to_end():
 @pytest.mark.parametrize("loss,want", [("ns", ("ns", "none")), ("wgan-clip", ("wgan", "clip")),
                                        ("wgan-gp", ("wgan", "gp")), ("wgan", ("wgan", "none")), ("sn", ("ns", "sn"))])
 def test_the_loss_control_sets_loss_and_lipschitz(tmp_path, loss, want):
-    plan = sessions.plan_run("gan", "shapes", "none", 1e-3, 0.0, "generator", "loss", 0, 20, 10, "scratch",
+    plan = train_plan.plan_run("gan", "shapes", "none", 1e-3, 0.0, "generator", "loss", 0, 20, 10, "scratch",
                              loss=loss, root=str(tmp_path / "nozoo"))
     assert (plan.cfg.loss, plan.cfg.lipschitz) == want
     assert plan.cfg.n_critic == (5 if loss == "wgan-gp" else 1)  # WGAN-GP as published
@@ -343,10 +343,10 @@ def test_the_loss_control_sets_loss_and_lipschitz(tmp_path, loss, want):
 
 def test_a_bad_loss_or_a_loss_without_discriminator_is_an_input_error(tmp_path):
     with pytest.raises(I.InputError, match="loss must be one of: ns, wgan-clip, wgan-gp, wgan, sn"):
-        sessions.plan_run("gan", "shapes", "none", 0, 0, "generator", "loss", 0, 20, 10, "scratch", loss="hinge",
+        train_plan.plan_run("gan", "shapes", "none", 0, 0, "generator", "loss", 0, 20, 10, "scratch", loss="hinge",
                           root=str(tmp_path))
     with pytest.raises(I.InputError, match="needs a discriminator"):
-        sessions.plan_run("vae", "shapes", "none", 0, 0, "decoder", "loss", 0, 20, 10, "scratch", loss="wgan-gp",
+        train_plan.plan_run("vae", "shapes", "none", 0, 0, "decoder", "loss", 0, 20, 10, "scratch", loss="wgan-gp",
                           root=str(tmp_path))
 
 
@@ -354,7 +354,7 @@ def test_the_colour_dcgan_keeps_its_own_dropout_in_train(tmp_path):
     """Dropout 0 on the Train screen is the family's own: the colour DCGAN's discriminator keeps 0.3."""
     for split in ("train", "test"):  # CIFAR-10 "present" for the screen: its export folder exists
         (tmp_path / "data" / "CIFAR10" / split).mkdir(parents=True)
-    plan = sessions.plan_run("dcgan", "cifar10", "batch", 0, 0, "generator", "loss", 0, 20, 10, "scratch",
+    plan = train_plan.plan_run("dcgan", "cifar10", "batch", 0, 0, "generator", "loss", 0, 20, 10, "scratch",
                              loss="wgan-gp", root=str(tmp_path / "nozoo"), data_root=str(tmp_path / "data"))
     assert plan.cfg.model.dropout == 0.3 and plan.cfg.model.image_shape == (3, 32, 32)
     assert (plan.cfg.loss, plan.cfg.lipschitz) == ("wgan", "gp")
@@ -362,5 +362,5 @@ def test_the_colour_dcgan_keeps_its_own_dropout_in_train(tmp_path):
 
 def test_a_grey_dataset_for_the_colour_model_is_an_input_error_on_train(tmp_path):
     with pytest.raises(I.InputError, match="built for 3-channel images; dataset 'shapes' has 1"):
-        sessions.plan_run("dcgan", "shapes", "batch", 0, 0, "generator", "loss", 0, 20, 10, "scratch",
+        train_plan.plan_run("dcgan", "shapes", "batch", 0, 0, "generator", "loss", 0, 20, 10, "scratch",
                           root=str(tmp_path))

@@ -25,7 +25,7 @@ from normgen.models import build_model
 from normgen.regularizers import RegConfig, penalized_weights
 from normgen.service import generalization_view as G
 from normgen.service import inputs as I
-from normgen.service import links, runs, sessions, train_process
+from normgen.service import links, runs, train_plan, train_process
 from normgen.service.explorer import explore
 from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import train_size_label
@@ -205,7 +205,7 @@ def test_page_state_carries_size_and_dropout():
 def _plan(zoo: Path, **kw):
     args = dict(model="vae", dataset="shapes", g_norm="none", l1=0, l2=1e-3, target="decoder", variant="loss",
                 seed=0, steps=20, seconds=60, start="finetune", train_size=SMALL_N, dropout=0.0)
-    return sessions.plan_run(**{**args, **kw}, root=str(zoo), device="cpu")
+    return train_plan.plan_run(**{**args, **kw}, root=str(zoo), device="cpu")
 
 
 def test_plan_run_takes_size_and_dropout(zoo):

@@ -16,7 +16,7 @@ from ui_zoo import build_tiny_zoo
 
 from normgen.checkpoints import load
 from normgen.engine.live_lambdas import LiveLambdas
-from normgen.service import runs, sessions
+from normgen.service import runs, train_plan
 from normgen.service import train_process as TP
 from normgen.service.cpu_share import governor
 
@@ -36,7 +36,7 @@ def zoo(tmp_path_factory) -> Path:
 
 
 def _plan(zoo: Path, steps: int, **kw):
-    plan = sessions.plan_run("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0, steps, 60, "finetune",
+    plan = train_plan.plan_run("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0, steps, 60, "finetune",
                              root=str(zoo), device="cpu", **kw)
     return replace(plan, cfg=replace(plan.cfg, log_every=5, sample_every=10))
 

@@ -17,7 +17,7 @@ from PIL import Image
 
 from normgen import image_files
 from normgen.service import admission as A
-from normgen.service import housekeeping, runs, sessions, train_store, uploads, workdir
+from normgen.service import housekeeping, runs, train_plan, train_store, uploads, workdir
 from normgen.service.inputs import InputError
 from normgen.service.uploads import UploadError, read_upload
 from normgen.service.zoo_access import get_index
@@ -160,7 +160,7 @@ def fresh_admission():
 @pytest.mark.parametrize("model,members", [("gan", flat), ("cgan", classed), ("dcgan", classed)])
 def test_an_upload_trains_a_few_steps_through_the_service(tmp_store, fresh_admission, model, members):
     up = read_upload([make_zip(tmp_store / "u.zip", members())])
-    plan = sessions.plan_run(model, "mnist", "none", 1e-3, 0, "generator", "loss", 0, 6, 60, "finetune",
+    plan = train_plan.plan_run(model, "mnist", "none", 1e-3, 0, "generator", "loss", 0, 6, 60, "finetune",
                              device="cpu", upload=up)
     assert plan.start == "scratch" and plan.cfg.dataset == up.dataset and "Your images" in plan.notes[0]
     assert plan.cfg.model.image_shape == (3, 32, 32)
@@ -179,16 +179,16 @@ def test_an_upload_trains_a_few_steps_through_the_service(tmp_store, fresh_admis
 def test_a_grey_upload_for_the_colour_model_and_a_bad_subset_are_input_errors(tmp_store):
     grey = read_upload([make_zip(tmp_store / "g.zip", flat(rgb=False))])
     with pytest.raises(InputError, match="3-channel images; dataset 'your images' has 1"):
-        sessions.plan_run("dcgan", "mnist", "none", 0, 0, "generator", "loss", 0, 6, 60, "scratch", upload=grey)
+        train_plan.plan_run("dcgan", "mnist", "none", 0, 0, "generator", "loss", 0, 6, 60, "scratch", upload=grey)
     with pytest.raises(InputError, match="from 2 to 20 .the images you uploaded.; got 50"):
-        sessions.plan_run("gan", "mnist", "none", 0, 0, "generator", "loss", 0, 6, 60, "scratch", 50, upload=grey)
+        train_plan.plan_run("gan", "mnist", "none", 0, 0, "generator", "loss", 0, 6, 60, "scratch", 50, upload=grey)
 
 
 def test_an_upload_swept_from_disk_is_an_input_error_without_a_server_path(tmp_store):
     up = read_upload([make_zip(tmp_store / "g.zip", flat(4))])
     up.remove()
     with pytest.raises(InputError, match="no longer on the server; upload them again|upload them again") as err:
-        sessions.plan_run("gan", "mnist", "none", 0, 0, "generator", "loss", 0, 6, 60, "scratch", upload=up)
+        train_plan.plan_run("gan", "mnist", "none", 0, 0, "generator", "loss", 0, 6, 60, "scratch", upload=up)
     assert str(tmp_store) not in str(err.value)
 
 
@@ -210,7 +210,7 @@ def test_an_upload_fine_tunes_the_zoo_baseline_of_its_shape(tmp_store, fresh_adm
     if not index.find(model=model, dataset=source, g_norm=g_norm, l1=0.0, l2=0.0):
         pytest.skip(f"the shipped zoo has no {model} baseline on {source}")
     up = read_upload([make_zip(tmp_store / "u.zip", flat(rgb=rgb))])
-    plan = sessions.plan_run(model, "shapes", g_norm, 0, 0, "generator", "loss", 0, 4, 60, "finetune", upload=up)
+    plan = train_plan.plan_run(model, "shapes", g_norm, 0, 0, "generator", "loss", 0, 4, 60, "finetune", upload=up)
     assert plan.start == "finetune" and plan.init_entry.dataset == source and plan.cfg.dataset == up.dataset
     assert "fine-tuning the zoo baseline" in plan.notes[0]
     run = runs.start_run(replace(plan, cfg=replace(plan.cfg, log_every=2, sample_every=2)), session="s")
@@ -219,5 +219,5 @@ def test_an_upload_fine_tunes_the_zoo_baseline_of_its_shape(tmp_store, fresh_adm
     run.cleanup()
     # a conditional family starts from scratch: its classes would be the zoo dataset's, not the upload's
     up = read_upload([make_zip(tmp_store / "c.zip", classed())])
-    plan = sessions.plan_run("cgan", "shapes", "none", 0, 0, "generator", "loss", 0, 4, 60, "finetune", upload=up)
+    plan = train_plan.plan_run("cgan", "shapes", "none", 0, 0, "generator", "loss", 0, 4, 60, "finetune", upload=up)
     assert plan.start == "scratch" and "conditional" in plan.notes[0]

@@ -21,7 +21,7 @@ from ui_zoo import build_tiny_zoo
 
 from normgen.engine.train import train
 from normgen.service import admission as A
-from normgen.service import run_estimate, runs, sessions, zerogpu
+from normgen.service import run_estimate, runs, train_plan, zerogpu
 from normgen.service import train_process as TP
 
 
@@ -90,10 +90,10 @@ def test_building_the_app_registers_the_gpu_function_before_launch(spaces, tmp_p
 
 
 def test_a_live_run_on_zerogpu_trains_through_the_decorated_function(spaces, zoo, fresh_admission):
-    assert sessions.device_name() == "cuda" and not TP.use_process()  # trains in the server's own process
-    plan = sessions.plan_run("gan", "shapes", "none", 1e-3, 0, "generator", "loss", 0, 12, 45, "scratch",
+    assert train_plan.device_name() == "cuda" and not TP.use_process()  # trains in the server's own process
+    plan = train_plan.plan_run("gan", "shapes", "none", 1e-3, 0, "generator", "loss", 0, 12, 45, "scratch",
                              root=str(zoo))
-    assert plan.device == "cuda" and sessions.caps(plan.device) == sessions.caps("cuda")
+    assert plan.device == "cuda" and train_plan.caps(plan.device) == train_plan.caps("cuda")
     assert "GPU is attached when the run starts" in run_estimate.estimate_text(plan)  # no probe outside a run
     run = runs.start_run(plan, session="visitor")
     snaps = list(runs.stream(run, poll=0.05))

@@ -1,4 +1,4 @@
-"""The Train tab: layout and wiring only (the work is in normgen.service.sessions / runs / admission;
+"""The Train tab: layout and wiring only (the work is in normgen.service.train_plan / runs / admission;
 what it shows is in normgen.app.tabs.train_view; the handlers behind its events are in
 normgen.app.tabs.train_handlers).
 
@@ -75,7 +75,7 @@ from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
 from normgen.service.runs import stop
 from normgen.service.server_datasets import dataset_status
-from normgen.service.sessions import (
+from normgen.service.train_plan import (
     caps,
     device_description,
     device_name,

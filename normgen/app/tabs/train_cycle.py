@@ -14,7 +14,7 @@ from normgen.losses import CYCLE_NORMS
 from normgen.models import family, model_label
 from normgen.models.config import LAMBDA_CYC_MAX, default_model_config
 from normgen.service import inputs as I
-from normgen.service.sessions import finetune_source
+from normgen.service.train_plan import finetune_source
 
 CYCLE_HELP = ("The cycle term λ_cyc (‖F(G(a)) − a‖ + ‖G(F(b)) − b‖) is itself a norm; the weight penalties "
               "(the λ sliders) act on the **generator** (G and F) or the **discriminator** (D_A and D_B).")

@@ -28,7 +28,7 @@ from normgen.service import inputs as I
 from normgen.service.admission import Refused, admission, shared_seconds
 from normgen.service.run_estimate import estimate_text, prepare
 from normgen.service.runs import Snapshot, compare_samples, start_run, stop, stream
-from normgen.service.sessions import device_description, plan_run
+from normgen.service.train_plan import device_description, plan_run
 from normgen.service.train_store import TrainStore
 from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import public_problem

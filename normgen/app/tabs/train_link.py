@@ -18,7 +18,7 @@ from normgen.service import inputs as I
 from normgen.service import links
 from normgen.service.requests import TRAIN_KEYS
 from normgen.service.server_datasets import dataset_status
-from normgen.service.sessions import device_name
+from normgen.service.train_plan import device_name
 
 # defaults a learner sees change: fine-tuning the zoo baseline at L1 1e-2 for 150 steps (~15 s on 2 CPU
 # cores) visibly thins the strokes and raises the near-zero weights; L1 1e-4 for 300 steps showed nothing

@@ -13,7 +13,7 @@ from conftest import REPO_ROOT
 
 from normgen.domains import domain_pair
 from normgen.service import admission as A
-from normgen.service import runs, sessions
+from normgen.service import runs, server_datasets, train_plan
 from normgen.service.inputs import InputError
 from normgen.zoo import build, judges
 from normgen.zoo.index import load_index
@@ -31,7 +31,7 @@ def fresh_admission():
 
 
 def _plan(steps: int = 6, **cycle):
-    plan = sessions.plan_run("cyclegan", "shapes", "none", 0, 0, "generator", "loss", 0, steps, 60, "finetune",
+    plan = train_plan.plan_run("cyclegan", "shapes", "none", 0, 0, "generator", "loss", 0, steps, 60, "finetune",
                              **{"lambda_cyc": 1.0, "lambda_id": 0.5, "cycle_norm": "l2", **cycle}, device="cpu")
     return replace(plan, cfg=replace(plan.cfg, log_every=2, sample_every=2))
 
@@ -53,7 +53,7 @@ def test_a_live_cycle_gan_run_streams_held_out_rows_and_ends_with_its_translatio
     assert first.shape == (TT.ROWS * 4, 1, 28, 28) and first.min() >= -1 and first.max() <= 1
     a = first[0::4]
     assert torch.equal(a, run.inputs) and torch.allclose(first[3::4], domain_pair("thin-bold").to_b(a))
-    test = sessions.get_test_data(plan.cfg)
+    test = server_datasets.get_test_data(plan.cfg)
     assert torch.equal(run.inputs, TT.held_out_inputs(plan.cfg, test))  # held out: from the test split
     final = run.samples
     assert torch.equal(final[0::4], a) and not torch.equal(final[1::4], first[1::4])
@@ -78,7 +78,7 @@ def test_the_scores_sit_beside_the_shipped_baseline_and_its_seed_spread(data_roo
     es = TV.translators(index, "mnist")
     base = [e for e in es if e.is_baseline]
     zero = next(e for e in es if TV.lam_cyc(e) == 0)
-    cfg = sessions.plan_run("cyclegan", "mnist", "none", 0, 0, "generator", "loss", 0, 300, 60, "scratch",
+    cfg = train_plan.plan_run("cyclegan", "mnist", "none", 0, 0, "generator", "loss", 0, 300, 60, "scratch",
                             lambda_cyc=0, device="cpu", data_root=str(data_root)).cfg
     text = TT.scores_markdown(dict(zero.metrics), cfg, index, 300)
     lo, hi = sorted(e.metrics["fd"] for e in base)
@@ -112,7 +112,7 @@ def test_a_bad_cycle_setting_is_one_line_naming_it_and_starts_nothing(fresh_admi
 def test_a_fine_tuned_run_says_it_is_not_the_zoos_recipe(data_root):
     index = load_index(SHIPPED)
     base = next(e for e in TV.translators(index, "mnist") if e.is_baseline)
-    cfg = sessions.plan_run("cyclegan", "mnist", "none", 0, 0, "generator", "loss", 0, 300, 60, "scratch",
+    cfg = train_plan.plan_run("cyclegan", "mnist", "none", 0, 0, "generator", "loss", 0, 300, 60, "scratch",
                             device="cpu", data_root=str(data_root)).cfg
     text = TT.scores_markdown(dict(base.metrics), cfg, index, 300, init_steps=300)
     assert "fine-tuned a zoo checkpoint of 300 steps for 300 more (600 in all)" in text

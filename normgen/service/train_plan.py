@@ -1,13 +1,7 @@
-"""Live training for the app (no gradio): plan a run (`plan_run`, `RunPlan`), the device and the caps
-it trains under, the niceness and memory of its worker, and the datasets it trains on (cached). How
-long it will take is normgen.service.run_estimate; the run itself is normgen.service.runs.
-
-One run = one worker thread calling `normgen.engine.train.train(cfg, progress=..., should_stop=...)`; its
-progress callback puts snapshots on a queue that the UI's streaming handler drains. The run object
-lives in a per-session `TrainStore` (a gr.State), so a visitor only ever sees their own run, and
-whatever the worker last reported stays there when the stream is cancelled. A process-wide lock
-keeps one run on the device at a time (the UI's queue already serialises runs; the lock also
-covers a cancelled run's worker that is still winding down).
+"""The plan of a Train run (no gradio): the checked request made a config (`plan_run`, `plan` -> `RunPlan`), where
+it starts (the zoo's baseline to fine-tune, or scratch, and why), the device and the caps it trains under, and the
+worker's memory hand-back (`release_memory`). How long it will take is normgen.service.run_estimate; the run itself
+is normgen.service.runs; the datasets it trains on, cached, are normgen.service.server_datasets.
 """
 
 from __future__ import annotations
@@ -24,7 +18,7 @@ import torch
 
 from normgen.checkpoints import Checkpoint, CheckpointError
 from normgen.config import TrainConfig, make_config
-from normgen.data import DATASETS, Dataset, dataset_info, load_dataset
+from normgen.data import DATASETS, dataset_info
 from normgen.losses import LOSS_SETTINGS
 from normgen.models import GenerativeModel, family, model_label
 from normgen.public_text import no_paths
@@ -258,29 +252,3 @@ def release_memory() -> bool:
         return bool(libc.malloc_trim(0))
     except (OSError, AttributeError):
         return False
-
-
-_DATA: dict[tuple, Dataset] = {}  # (dataset, seed, data root, train) -> its split, the last 4 used
-
-
-def get_split(dataset: str, train: bool = True, data_root: str | None = None, seed: int = 0) -> Dataset:
-    """A dataset's training (or test) split, cached in memory; `seed` matters only for one made offline.
-    The zoo's entries were trained and scored on seed 0's (normgen.zoo.build)."""
-    key = (dataset, seed if dataset_info(dataset).offline else 0, data_root, train)
-    if key not in _DATA:
-        if len(_DATA) >= 4:
-            _DATA.pop(next(iter(_DATA)))
-        _DATA[key] = load_dataset(dataset, root=data_root, train=train, seed=seed, download=False)
-    return _DATA[key]
-
-
-def get_data(cfg: TrainConfig, data_root: str | None = None) -> Dataset:
-    """The run's training split (as the CLI loads it: one made offline depends on the seed), cached;
-    the run trains on `cfg.training_images(...)` of it."""
-    return get_split(cfg.dataset, True, data_root, cfg.seed)
-
-
-def get_test_data(cfg: TrainConfig, data_root: str | None = None) -> Dataset:
-    """The run's held-out images: the test split, loaded like `get_data`."""
-    return get_split(cfg.dataset, False, data_root, cfg.seed)
-
