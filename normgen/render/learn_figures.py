@@ -143,6 +143,18 @@ def png_bytes(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def overflow_px(fig: Figure) -> float:
+    """How far the figure's drawn artists (text included) reach past its edges, in pixels at its own size (0: all
+    inside; a title too long for the figure made constrained layout give up and cut labels on both sides)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    tight = fig.get_tightbbox(canvas.get_renderer())
+    w, h = fig.get_size_inches()
+    return max(0.0, -tight.x0, -tight.y0, tight.x1 - w, tight.y1 - h) * fig.dpi
+
+
 def min_text_px(fig: Figure) -> float:
     """The smallest font size on the figure, in pixels at its own size (for the >= 12 px check)."""
     sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))

@@ -170,11 +170,12 @@ def small_data_pictures(index: ZooIndex) -> list[Picture]:
             if full.entries and full.stat(m.get).ok and m is not main:
                 data.append((f"baseline, {images_words(0)}", full.stat(m.get).vals, "baseline"))
             base = b.baseline.stat(m.get)
-            better = "→ better" if m.higher_is_better else "← better"
-            if getattr(m.get, "metric", "") == "near_copy_pct":
-                better = "real data: 1"
-            fig = LF.settings_panel(data, title=f"{m.name[:1].upper()}{m.name[1:]} ({better})",
-                                    xlabel=m.unit.strip() or m.name,
+            title, xlabel = f"{m.name[:1].upper()}{m.name[1:]}", m.unit.strip() or m.name
+            if getattr(m.get, "metric", "") == "near_copy_pct":  # its name says its reference: real data 1%
+                xlabel = "% of samples"
+            else:
+                title += " (→ better)" if m.higher_is_better else " (← better)"
+            fig = LF.settings_panel(data, title=title, xlabel=xlabel,
                                     band=(base.lo, base.hi) if base.ok and len(base.vals) > 1 else None)
             alt = (f"Dot chart, {name} on {images_words(b.train_size)}: {m.name}{m.unit} per setting, mean over "
                    "seeds with their range. " + "; ".join(

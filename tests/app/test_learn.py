@@ -128,3 +128,18 @@ def test_the_shipped_page_explains_the_cycle_term_with_its_measured_numbers():
     line = TV.learn_line(index)
     assert line and f"**The cycle term**, {line} [Translate →](?tab=translate)" in text
     assert line.count("the seed spread)") == 3  # each change judged by the one rule
+
+
+def test_no_shipped_picture_is_cut_at_its_edges():
+    """The shipped zoo's Learn pictures fit their canvas: the near-copies panel's title ('Near-copies (%, judge
+    features; real data 1%) (real data: 1)') was wider than the figure, constrained layout gave up, and its title,
+    axis label and longest row label were cut 40-49 px on both sides, on every screen."""
+    from normgen.render.learn_figures import overflow_px
+
+    root = zoo_root(None)
+    if not (Path(root) / "index.json").is_file():
+        pytest.skip("no shipped zoo index")
+    pics = [p for b in learn.learn_page(load_index(root)) for p in b.pictures]
+    assert len(pics) >= 10
+    cut = {p.key: round(overflow_px(p.fig), 1) for p in pics if overflow_px(p.fig) > 1}
+    assert not cut, cut
