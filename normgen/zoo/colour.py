@@ -17,7 +17,7 @@ from normgen.zoo.coverage import collapsed, effective_classes
 from normgen.zoo.index import Entry, ZooIndex, family_dropout
 from normgen.zoo.readings import of, stat
 from normgen.zoo.spec import COLOUR_MODEL, colour_block
-from normgen.zoo.verdicts import Effect
+from normgen.zoo.verdicts import Effect, seeds_words
 
 
 def build_command(dataset: str = "cifar10") -> str:
@@ -109,7 +109,7 @@ def sentences(index: ZooIndex, dataset: str = "cifar10") -> list[str]:
     b_lo = min(_fd_range(e)[1] for e in bases)
     b_hi = max(_fd_range(e)[2] for e in bases)
     rungs = index.floors.get(dataset, {}).get("ruler", {})
-    out = [f"The colour DCGAN's baseline scores judge FD {b_lo:.1f}–{b_hi:.1f} over {len(bases)} seed(s) and "
+    out = [f"The colour DCGAN's baseline scores judge FD {b_lo:.1f}–{b_hi:.1f} over {seeds_words(len(bases))} and "
            f"their noise draws (floor, real vs real: {index.floors.get(dataset, {}).get('fd', float('nan')):.2f}"
            + (f"; on the ruler: {placement((b_lo + b_hi) / 2, rungs)}" if rungs else "") + ")."]
     groups: dict[str, list[Entry]] = {}  # a setting's seeds together (its id without the seed)

@@ -51,7 +51,7 @@ def test_baselines_and_settings_are_told_apart():
 
 def test_sentences_read_each_setting_against_the_baseline_seeds_range():
     text = colour.sentences(_index())
-    assert text[0].startswith("The colour DCGAN's baseline scores judge FD 40.0–44.0 over 3 seed(s)")
+    assert text[0].startswith("The colour DCGAN's baseline scores judge FD 40.0–44.0 over 3 seeds")
     assert "on the ruler: between real + noise σ 0.1 (20.0) and real + noise σ 0.3 (60.0)" in text[0]
     joined = " ".join(text)
     # the one rule of every screen (verdicts.Effect): beyond the seed spread (2) and the seed ranges apart

@@ -19,7 +19,7 @@ from normgen.models import MODEL_NAMES, family
 from normgen.render.grids import grid_image
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry, ZooIndex
-from normgen.zoo.verdicts import Effect, Stat
+from normgen.zoo.verdicts import Effect, Stat, seeds_words
 
 SCALE = 2  # pixels per image pixel in the rows pictures
 # the scores the table shows: (metric key, column header, format)
@@ -109,7 +109,7 @@ def findings(index: ZooIndex, dataset: str = "mnist") -> str:
     lines = []
     if base:
         b = base[0].metrics
-        lines.append(f"**Baseline** (λ_cyc 10, L1 cycle norm, {len(base)} seed(s)): G(a) is "
+        lines.append(f"**Baseline** (λ_cyc 10, L1 cycle norm, {seeds_words(len(base))}): G(a) is "
                      f"{spread(base, 'translation_l1')} per pixel from the ground truth dilate(a) "
                      "(doing nothing, G(a) = a, scores "
                      f"{b.get('copy_l1', float('nan')):.3f}); the judge calls G(a) the same digit as a for "
@@ -118,7 +118,7 @@ def findings(index: ZooIndex, dataset: str = "mnist") -> str:
                      f"{spread(base, 'cycle_l1')} per pixel.")
     l2 = pick.get((10.0, "l2"), [])
     if base and l2:
-        lines.append(f"**Cycle norm L1 → squared L2** at λ_cyc 10 ({len(l2)} seed(s)): error vs truth "
+        lines.append(f"**Cycle norm L1 → squared L2** at λ_cyc 10 ({seeds_words(len(l2))}): error vs truth "
                      f"{spread(base, 'translation_l1')} → {spread(l2, 'translation_l1')} "
                      f"({_versus(base, l2, 'translation_l1')}); grey (neither ink nor background) pixels in G(a) "
                      f"{spread(base, 'grey_pct')}% → {spread(l2, 'grey_pct')}% ({_versus(base, l2, 'grey_pct')}; "
@@ -127,7 +127,7 @@ def findings(index: ZooIndex, dataset: str = "mnist") -> str:
                      f"({_versus(base, l2, 'class_agreement')}).")
     zero = pick.get((0.0, "l1"), [])
     if base and zero:
-        lines.append(f"**λ_cyc = 0** ({len(zero)} seed(s); nothing ties G(a) to its input but the architecture): "
+        lines.append(f"**λ_cyc = 0** ({seeds_words(len(zero))}; nothing ties G(a) to its input but the architecture): "
                      f"same digit {spread(base, 'class_agreement')}% → {spread(zero, 'class_agreement')}% "
                      f"({_versus(base, zero, 'class_agreement')}), cycle error {spread(base, 'cycle_l1')} → "
                      f"{spread(zero, 'cycle_l1')}, FD against bold digits {spread(base, 'fd')} → "
