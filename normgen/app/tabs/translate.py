@@ -160,7 +160,8 @@ def build_translate_tab(root: str | Path | None = None) -> TranslateTab:
                                  elem_id="translate-selected")
         caption = gr.Markdown(first["caption"], elem_id="translate-caption")
         gr.Markdown("#### Every setting, scored on 2,000 held-out digits (the λ_cyc sweep included)")
-        gr.Dataframe(TV.score_table(es), headers=TV.headers(), interactive=False, elem_id="translate-scores")
+        gr.Dataframe(TV.score_table(es), headers=TV.headers(), interactive=False, elem_id="translate-scores",
+                     wrap=True)  # a setting's name wraps (a phone showed "λ_cyc 10, cycle L1, no penalty,…" only)
         text = TV.findings(index)
         if text:
             gr.Markdown("#### What it measured\n" + text, elem_id="translate-findings")
