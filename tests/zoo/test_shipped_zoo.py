@@ -268,3 +268,21 @@ def test_explore_shows_the_files_numbers_and_says_what_a_collapse_looks_like():
     assert "the same picture repeated (spread 0.0017 per pixel, baseline 0.19), ink 15% (14%), asked class 10% " \
            "(98%)" in c.headline
     assert "blank" not in c.headline
+
+
+def test_explores_fd_line_says_whose_numbers_it_shows_and_which_means_it_judges():
+    """The line read 'FD to real test images 53.99 → 57.79: the change of the mean (-0.26) is within ...': the two
+    numbers are training seed 0's files (+3.8), the judged change is of the means over the seeds (3 and 2), and
+    the line did not say either. It names the files' seed and writes the two means it judges."""
+    from normgen.service.explorer import explore
+
+    r = explore(ExploreQuery.parse("gan", "mnist", "none", 1e-4, 0.0, "generator", "loss", 0), root=ROOT)
+    line = next(ln for ln in r.details.splitlines() if ln.startswith("- FD to real test images"))
+    m = re.search(r"images ([\d.]+) → ([\d.]+) \(training seed 0's files\); over the training seeds the mean goes "
+                  r"([\d.]+) → ([\d.]+) \(([-+][\d.]+)\)", line)
+    assert m, line
+    vb, vs, mb, ms, diff = (float(x) for x in m.groups())
+    assert (vb, vs) == (round(r.stats["metrics"]["fd"]["baseline"], 2), round(r.stats["metrics"]["fd"]["selected"], 2))
+    base, sel = r.stats["metrics"]["fd"]["baseline_seeds"], r.stats["metrics"]["fd"]["selected_seeds"]
+    assert mb == round(sum(base) / len(base), 2) and ms == round(sum(sel) / len(sel), 2)
+    assert abs((ms - mb) - diff) < 0.01

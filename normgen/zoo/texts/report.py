@@ -123,6 +123,7 @@ def spread_verdict(base: Stat, sel: Stat, fmt: str) -> tuple[str, dict[str, Any]
         return ("only one training seed of the baseline is in the zoo, so the seed-to-seed spread is unknown: "
                 "treat a small difference with care"), info
     seeds = f"the seed-to-seed spread ({fmt.format(eff.spread)}; {eff.seeds}){noise}"
+    mean = f"over the training seeds the mean goes {fmt.format(base.mean)} → {fmt.format(sel.mean)} ({diff})"
     two = eff.second
     if two is not None:
         info["second_judge"] = {"baseline_seeds": two.base.vals, "selected_seeds": two.point.vals,
@@ -131,14 +132,14 @@ def spread_verdict(base: Stat, sel: Stat, fmt: str) -> tuple[str, dict[str, Any]
                 f"{'beyond' if two.beyond_first else 'within'} its own spread")
         if eff.disagree:
             first = "larger than" if eff.beyond_first else "within"
-            return (f"the change of the mean ({diff}) is {first} {seeds} under the first judge, but {said}: "
-                    "**judges disagree**, not called an effect"), info
+            return (f"{mean}, {first} {seeds} under the first judge, but {said}: **judges disagree**, not called an "
+                    "effect"), info
         if eff.beyond:
-            return f"the change of the mean ({diff}) is larger than {seeds}, and {said}: both judges agree", info
-        return f"the change of the mean ({diff}) is within {seeds}, and {said}: **not an effect**", info
+            return f"{mean}, larger than {seeds}, and {said}: both judges agree", info
+        return f"{mean}, within {seeds}, and {said}: **not an effect**", info
     if eff.beyond:
-        return f"the change of the mean ({diff}) is larger than {seeds}", info
-    return f"the change of the mean ({diff}) is within {seeds}: **not an effect**", info
+        return f"{mean}, larger than {seeds}", info
+    return f"{mean}, within {seeds}: **not an effect**", info
 
 
 # plain words for the first line of a comparison (issue 13: "sparser, still digits", "mode collapse")
@@ -260,7 +261,9 @@ def describe_change(index: ZooIndex, base: Entry, sel: Entry, parts: list[str], 
         text, info = spread_verdict(sb, ss, fmt)
         stats["metrics"][key] = {"baseline": vb, "selected": vs, **info}
         if not same and key in ("fd", "rec_error"):
-            verdicts.append(f"{label.split(' (')[0]} {fmt.format(vb)} → {fmt.format(vs)}: {text}.")
+            files = (f"training seed {base.seed}'s files" if base.seed == sel.seed else
+                     f"the files of training seeds {base.seed} and {sel.seed}")
+            verdicts.append(f"{label.split(' (')[0]} {fmt.format(vb)} → {fmt.format(vs)} ({files}); {text}.")
     fl = index.floors.get(sel.dataset, {})
     floor, real_conf = fl.get("fd"), fl.get("confident_pct")
     if isinstance(floor, (int, float)) and "fd" in stats["metrics"]:
