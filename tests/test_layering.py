@@ -284,3 +284,29 @@ def test_the_state_check_sees_a_cache_and_a_global():
     tree = ast.parse("CACHE = {}\nN = 0\nREG = {}\nREG['a'] = 1\n"
                      "def get(k):\n    CACHE[k] = 1\n\ndef bump():\n    global N\n    N += 1\n")
     assert [s.split(": ", 1)[1] for s in _mutable_state(tree)] == ["CACHE[...] =", "global N"]
+
+
+# helpers in app/ whose tuple of values code unpacks (not a reply to Gradio)
+UNPACKED = {"selection", "_selected_png", "_nearest_png", "loss_words", "_run", "readouts", "_hist_inputs",
+            "_legend", "baseline_view", "run_defaults", "compare_choices", "curves", "chart_html"}
+
+
+def test_the_app_replies_by_name_never_by_position():
+    """A handler wired to several outputs builds its reply as a dict of names (normgen.app.replies.in_order): no
+    function or lambda in app/ returns a tuple literal of two or more values, but for the helpers whose values code
+    unpacks (UNPACKED). A 16-value reply patched by index was how a reordering broke silently (issue 26)."""
+    found = []
+    for path in sorted((PKG / "app").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        sort_keys = {id(k.value) for n in ast.walk(tree) if isinstance(n, ast.Call)
+                     for k in n.keywords if k.arg == "key"}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Lambda) and isinstance(node.body, ast.Tuple) and len(node.body.elts) > 1 \
+                    and id(node) not in sort_keys:  # a sort key's tuple goes to sorted(), not to Gradio
+                found.append(f"{path.name}:{node.lineno} lambda")
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name not in UNPACKED \
+                    and not node.name.startswith("build"):
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Return) and isinstance(sub.value, ast.Tuple) and len(sub.value.elts) > 1:
+                        found.append(f"{path.name}:{sub.lineno} {node.name}")
+    assert not found, found
