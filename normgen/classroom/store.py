@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import secrets
 import sqlite3
@@ -43,6 +44,7 @@ MAX_MEMBERS = 120  # members of one class
 MAX_RESULTS = 400  # results of one class
 TTL_S = 24 * 3600.0  # a class expires a day after it was opened
 NICK_MAX = 24
+DEAL = "deal"  # the λ choice "let the class deal"
 BUSY_S = 30.0  # how long a writer waits for the write lock
 
 SCHEMA_V1 = """
@@ -127,11 +129,44 @@ def clean_nickname(nick: Any) -> str:
     if nick is None:
         return ""
     if not isinstance(nick, str):
-        raise ClassError("Nickname: text of at most 24 characters (or leave it empty).")
+        raise ClassError(f"Nickname: text of at most {NICK_MAX} characters (or leave it empty).")
     nick = "".join(ch for ch in nick if ch.isprintable()).strip()
     if len(nick) > NICK_MAX:
         raise ClassError(f"Nickname: at most {NICK_MAX} characters (it has {len(nick)}); it may stay empty.")
     return nick
+
+
+def _code(code: Any) -> str:
+    if not isinstance(code, str) or not code.strip():
+        raise ClassError("Class code: paste the code your teacher shows (about 12 letters and digits).")
+    return code.strip()
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    """A student's join, checked once (make it with `parse`): the class code, the nickname as stored, and the λ
+    chosen among the class's (None: the class deals one)."""
+
+    code: str
+    nickname: str
+    lam: float | None = None
+
+    @classmethod
+    def parse(cls, code: Any, nickname: Any, lam: Any, lambdas: list[float] | tuple[float, ...]) -> JoinRequest:
+        """From raw values (a form, the API): `lam` is None, "" or DEAL for the class to deal, else one of
+        `lambdas` (the class's experiment's), as a number or its text; ClassError names the first bad field."""
+        code, nick = _code(code), clean_nickname(nickname)
+        if lam is None or lam == "" or lam == DEAL:
+            return cls(code, nick)
+        bad = ClassError(f"λ: one of {', '.join(f'{v:g}' for v in lambdas)}, or let the class deal ({DEAL!r}).")
+        try:
+            value = float(lam) if not isinstance(lam, bool) else math.nan
+        except (TypeError, ValueError, OverflowError):
+            raise bad from None
+        match = [v for v in lambdas if abs(value - v) <= 1e-12 * max(1.0, abs(v))]
+        if not match:
+            raise bad
+        return cls(code, nick, match[0])
 
 
 class Store:
@@ -191,11 +226,10 @@ class Store:
     def get_class(self, code: Any, now: float | None = None) -> ClassInfo:
         """The class of `code` (ClassError: unknown or expired, in the same words: nothing is revealed)."""
         now = time.time() if now is None else now
-        if not isinstance(code, str) or not code.strip():
-            raise ClassError("Class code: paste the code your teacher shows (about 12 letters and digits).")
+        code = _code(code)
         with self._read() as db:
             row = db.execute("SELECT code, experiment, created, expires, state FROM classes WHERE code = ?",
-                             (code.strip(),)).fetchone()
+                             (code,)).fetchone()
         if row is None or row[3] <= now:
             raise ClassError("Class code: no open class has this code (check it, or it has expired).")
         return ClassInfo(*row)
@@ -224,28 +258,26 @@ class Store:
             return db.execute("DELETE FROM results WHERE code = ?", (info.code,)).rowcount
 
     # -- members ------------------------------------------------------------------------------------
-    def join(self, code: Any, nickname: Any, lambdas: list[float], lam: float | None = None) -> Member:
-        """A new member of an open class, dealt the λ of `lambdas` with the fewest members (or `lam`, when the
-        student chose one of them) and the next seed at that λ (0, 1, 2, ...): the grid fills evenly."""
-        nick = clean_nickname(nickname)
-        info = self.get_class(code)
+    def join(self, req: JoinRequest, lambdas: list[float] | tuple[float, ...]) -> Member:
+        """A new member of an open class, dealt the λ of `lambdas` (the class's) with the fewest members (or the
+        one the student chose, `req.lam`) and the next seed at that λ (0, 1, 2, ...): the grid fills evenly."""
+        info = self.get_class(req.code)
         if info.state != "open":
             raise ClassError("This class is closed: the teacher is no longer taking new students.")
-        if lam is not None and not any(abs(lam - v) <= 1e-12 for v in lambdas):
-            raise ClassError(f"λ: one of {', '.join(f'{v:g}' for v in lambdas)}")
-        token = secrets.token_urlsafe(12)
+        token, lambdas = secrets.token_urlsafe(12), list(lambdas)
         with self._write() as db:
             (n,) = db.execute("SELECT COUNT(*) FROM members WHERE code = ?", (info.code,)).fetchone()
             if n >= MAX_MEMBERS:
                 raise ClassError(f"This class is full ({MAX_MEMBERS} students).")
             counts = dict(db.execute("SELECT lam, COUNT(*) FROM members WHERE code = ? GROUP BY lam",
                                      (info.code,)).fetchall())
+            lam = req.lam
             if lam is None:  # the fewest members; ties: the first in the axis's order
                 lam = min(lambdas, key=lambda v: (counts.get(v, 0), lambdas.index(v)))
             seed = counts.get(lam, 0)
             db.execute("INSERT INTO members VALUES (?, ?, ?, ?, ?, ?)",
-                       (token, info.code, nick, lam, seed, time.time()))
-        return Member(token, info.code, nick, lam, seed)
+                       (token, info.code, req.nickname, lam, seed, time.time()))
+        return Member(token, info.code, req.nickname, lam, seed)
 
     def member(self, code: Any, token: Any) -> Member:
         """The member of class `code` with `token` (ClassError otherwise)."""

@@ -21,7 +21,7 @@ from normgen.classroom.results import (
     verify,
     zoo_rows,
 )
-from normgen.classroom.store import ClassError, Store
+from normgen.classroom.store import ClassError, JoinRequest, Store
 from normgen.regularizers import RegConfig
 from normgen.service.zoo_access import get_index
 
@@ -32,7 +32,7 @@ EXP = X.get("vae-small-l2")
 def seated(tmp_path):
     store = Store(tmp_path / "c.sqlite")
     code, teacher = store.open_class(EXP.id)
-    member = store.join(code, None, list(EXP.lambdas), lam=1e-3)
+    member = store.join(JoinRequest.parse(code, None, 1e-3, list(EXP.lambdas)), list(EXP.lambdas))
     return store, member
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from normgen.classroom import store as S
-from normgen.classroom.store import ClassError, Store
+from normgen.classroom.store import ClassError, JoinRequest, Store
 
 LAMS = [0.0, 1e-4, 1e-3, 1e-2]
 
@@ -20,6 +20,10 @@ LAMS = [0.0, 1e-4, 1e-3, 1e-2]
 def store(tmp_path) -> Store:
     return Store(tmp_path / "c.sqlite")
 
+
+
+def join(store: Store, code, nickname, lam=None):
+    return store.join(JoinRequest.parse(code, nickname, lam, LAMS), LAMS)
 
 def test_new_file_is_wal_at_the_current_version(store):
     db = sqlite3.connect(store.path)
@@ -32,27 +36,27 @@ def test_codes_and_tokens_are_long_and_distinct(store):
     codes, teachers = {c for c, _ in pairs}, {t for _, t in pairs}
     assert len(codes) == len(teachers) == 20
     assert all(len(c) >= 12 for c in codes)  # token_urlsafe(9): 72 bits in 12 characters
-    m = store.join(pairs[0][0], "", LAMS)
+    m = join(store, pairs[0][0], "", None)
     assert len(m.token) >= 16 and m.token not in teachers
 
 
 def test_dealing_fills_the_grid_evenly_with_distinct_seeds(store):
     code, _ = store.open_class("vae-small-l2")
-    ms = [store.join(code, None, LAMS) for _ in range(10)]
+    ms = [join(store, code, None) for _ in range(10)]
     counts = {lam: sum(m.lam == lam for m in ms) for lam in LAMS}
     assert sorted(counts.values()) == [2, 2, 3, 3]
     for lam in LAMS:
         seeds = [m.seed for m in ms if m.lam == lam]
         assert seeds == list(range(len(seeds)))
-    chosen = store.join(code, "Ada", LAMS, lam=1e-2)
+    chosen = join(store, code, "Ada", 1e-2)
     assert chosen.lam == 1e-2 and chosen.seed == counts[1e-2] and chosen.nickname == "Ada"
     with pytest.raises(ClassError, match="λ: one of"):
-        store.join(code, None, LAMS, lam=0.5)
+        join(store, code, None, 0.5)
 
 
 def test_posting_the_same_run_twice_counts_once(store):
     code, _ = store.open_class("vae-small-l2")
-    m = store.join(code, None, LAMS)
+    m = join(store, code, None)
     assert store.post(m, "run-a", 1.5) is True
     assert store.post(m, "run-a", 9.9) is False
     rs = store.results(code)
@@ -67,7 +71,7 @@ def test_wrong_teacher_token_and_unknown_code_are_refused(store):
     with pytest.raises(ClassError, match="Teacher token"):
         store.reset(code, "")
     with pytest.raises(ClassError, match="Class code"):
-        store.join("not-a-code", None, LAMS)
+        join(store, "not-a-code", None)
     with pytest.raises(ClassError, match="Class code"):
         store.check_teacher(None, teacher)
     store.set_state(code, teacher, "closed")
@@ -76,11 +80,11 @@ def test_wrong_teacher_token_and_unknown_code_are_refused(store):
 
 def test_closed_class_takes_no_members_or_results_and_reset_clears(store):
     code, teacher = store.open_class("vae-small-l2")
-    m = store.join(code, None, LAMS)
+    m = join(store, code, None)
     store.post(m, "r1", 1.0)
     store.set_state(code, teacher, "closed")
     with pytest.raises(ClassError, match="closed"):
-        store.join(code, None, LAMS)
+        join(store, code, None)
     with pytest.raises(ClassError, match="closed"):
         store.post(m, "r2", 1.0)
     store.set_state(code, teacher, "open")
@@ -90,7 +94,7 @@ def test_closed_class_takes_no_members_or_results_and_reset_clears(store):
 def test_member_of_another_class_is_refused(store):
     a, _ = store.open_class("vae-small-l2")
     b, _ = store.open_class("vae-small-l2")
-    m = store.join(a, None, LAMS)
+    m = join(store, a, None)
     with pytest.raises(ClassError, match="Join the class first"):
         store.member(b, m.token)
     assert store.member(a, m.token) == m
@@ -98,9 +102,9 @@ def test_member_of_another_class_is_refused(store):
 
 def test_nickname_is_optional_and_bounded(store):
     code, _ = store.open_class("vae-small-l2")
-    assert store.join(code, "  Bo\x00b ", LAMS).nickname == "Bob"
+    assert join(store, code, "  Bo\x00b ", None).nickname == "Bob"
     with pytest.raises(ClassError, match="Nickname: at most 24"):
-        store.join(code, "x" * 25, LAMS)
+        join(store, code, "x" * 25, None)
 
 
 def test_caps(store, monkeypatch):
@@ -111,9 +115,9 @@ def test_caps(store, monkeypatch):
     store.open_class("vae-small-l2")
     with pytest.raises(ClassError, match="2 classes already"):
         store.open_class("vae-small-l2")
-    ms = [store.join(code, None, LAMS) for _ in range(3)]
+    ms = [join(store, code, None) for _ in range(3)]
     with pytest.raises(ClassError, match="full"):
-        store.join(code, None, LAMS)
+        join(store, code, None)
     store.post(ms[0], "a", 1.0)
     store.post(ms[1], "b", 1.0)
     with pytest.raises(ClassError, match="2 results"):
@@ -132,7 +136,7 @@ def test_old_classes_expire(store):
 
 def test_concurrent_threads_each_post_lands_once(store):
     code, _ = store.open_class("vae-small-l2")
-    ms = [store.join(code, None, LAMS) for _ in range(40)]
+    ms = [join(store, code, None) for _ in range(40)]
     errors: list[BaseException] = []
 
     def post(k: int) -> None:
@@ -156,7 +160,7 @@ def test_concurrent_threads_each_post_lands_once(store):
 def _process_writer(path: str, code: str, k: int) -> None:
     s = Store(path)
     for i in range(10):
-        m = s.join(code, f"p{k}", LAMS)
+        m = join(s, code, f"p{k}", None)
         s.post(m, f"proc{k}-{i}", float(i))
         s.post(m, f"proc{k}-{i}", -1.0)
 
@@ -214,7 +218,7 @@ def test_results_survive_reopening(tmp_path):
     path = tmp_path / "r.sqlite"
     s = Store(path)
     code, _ = s.open_class("vae-small-l2")
-    m = s.join(code, None, LAMS)
+    m = join(s, code, None)
     s.post(m, "r", 2.0)
     del s
     assert [r.value for r in Store(path).results(code)] == [2.0]
@@ -227,3 +231,17 @@ def test_default_location(monkeypatch, tmp_path):
     monkeypatch.setattr(S, "SPACE_DATA", tmp_path / "absent")
     loc = S.default_location()
     assert not loc.durable and loc.path.name == S.FILE_NAME
+
+
+def test_a_join_is_checked_once_into_its_request_every_bad_field_named():
+    req = JoinRequest.parse("  abc  ", " Ada\x00 ", "0.01", LAMS)
+    assert req == JoinRequest("abc", "Ada", 1e-2)  # the class's own value, from its text
+    for deal in (None, "", "deal"):
+        assert JoinRequest.parse("abc", None, deal, LAMS).lam is None
+    for bad in ("0.5", "abc", True, float("nan"), [1e-2], "1e999"):
+        with pytest.raises(ClassError, match=r"λ: one of 0, 0\.0001, 0\.001, 0\.01, or let the class deal"):
+            JoinRequest.parse("abc", None, bad, LAMS)
+    with pytest.raises(ClassError, match="Class code: paste"):
+        JoinRequest.parse("   ", None, None, LAMS)
+    with pytest.raises(ClassError, match="Nickname: at most 24"):
+        JoinRequest.parse("abc", "x" * 25, None, LAMS)

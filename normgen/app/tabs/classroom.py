@@ -33,7 +33,7 @@ from normgen.app.tabs.train import SETTING
 from normgen.classroom import experiments as X
 from normgen.classroom.chart import chart_data, csv_text, summary, svg
 from normgen.classroom.results import SIMULATE_ENV, Seat, post_run, simulated_record
-from normgen.classroom.store import ClassError, shared
+from normgen.classroom.store import DEAL, ClassError, JoinRequest, shared
 from normgen.data import dataset_label
 from normgen.service import workdir
 from normgen.service.server_datasets import dataset_status
@@ -48,7 +48,6 @@ OPENED = ("t_code", "t_token", "t_note")  # /class_open's reply
 JOINED = ("seat_note", "seat_json", "run_btn")  # /class_join's reply
 VIEWED = ("chart", "view_json")  # /class_view's reply
 CODE = ("lam", "query")  # a typed class code: its λ choices and the link
-DEAL = "deal"  # the λ choice "let the class deal"
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 CSS = """
 .class-chart-box { background: #fff; border-radius: 8px; overflow-x: auto; }
@@ -108,19 +107,13 @@ def join_class(code: str, nickname: str, lam: str, store: Any) -> tuple[str, dic
     db = shared()[0]
     try:
         exp = X.get(db.get_class(code).experiment)
-        chosen = None
-        if lam not in (None, "", DEAL):
-            try:
-                chosen = float(lam)
-            except (TypeError, ValueError):
-                raise ClassError(f"λ: one of {', '.join(f'{v:g}' for v in exp.lambdas)}, or let the class "
-                                 "deal") from None
-        m = db.join(code, nickname, list(exp.lambdas), lam=chosen)
+        req = JoinRequest.parse(code, nickname, lam, exp.lambdas)
+        m = db.join(req, exp.lambdas)
     except (ClassError, ValueError) as exc:
         raise _refuse(exc) from None
     store.seat = Seat(m.code, m.token)
     setting = exp.setting(m.lam, m.seed)
-    why = "you chose it" if chosen is not None else "dealt so the grid fills evenly"
+    why = "you chose it" if req.lam is not None else "dealt so the grid fills evenly"
     note = (f"You are in **{exp.title}**: **{exp.axis.upper()} λ = {fmt_lambda(m.lam)}, seed {m.seed}** ({why}). "
             f"Press **Run my setting on Train**: {exp.steps} steps on {exp.train_size or 'all the'} training "
             f"images; when it finishes, its {exp.metric_label} is added to the chart for you.")
