@@ -110,14 +110,63 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return [first + k * step for k in range(int((hi - first) / step + 1e-9) + 1)]
 
 
-def svg(d: ChartData, title: bool = True) -> str:
-    """The chart as one inline SVG (scales to its container's width)."""
+def _scale(d: ChartData) -> tuple[float, float, list[float]]:
+    """The value axis of both layouts: (low, high, ticks), padded around every dot and band."""
     ys = [v for c in d.columns for v in ([*c.values, *(c.band or ())])]
     lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
     pad = (hi - lo) * 0.08 or abs(hi) * 0.1 or 1.0
     lo, hi = lo - pad, hi + pad
     ticks = _ticks(lo, hi)
-    lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
+    return min(lo, ticks[0]), max(hi, ticks[-1]), ticks
+
+
+def _legend(d: ChartData, x0: float, y0: float, width: float, size: float) -> tuple[list[str], float]:
+    """The legend's marks and words from (x0, y0) (the first line's middle), wrapped at `width`; the SVG
+    elements and the y of the last line's middle."""
+    e = d.exp
+    legend = [(GREY, "rect", "zoo seeds" + (f" ({'/'.join(map(str, d.zoo_steps))} steps)" if d.zoo_steps else "")),
+              (BLUE, "dot", "a student's run"), ("#212529", "bar", "class mean and range"),
+              (ORANGE, "ring", "you")] + ([(GREEN, "rect2", "class pick")] if e.pick is not None else []) + (
+        [(BLUE, "hollow", "simulated")] if any(x["simulated"] for x in d.dots) else [])
+    out, lx, y = [], x0, y0
+    for colour, kind, text in legend:
+        w = 34 + 0.56 * size * len(text)
+        if lx > x0 and lx + w - 14 > x0 + width:
+            lx, y = x0, y + size * 1.6
+        if kind == "rect":
+            out.append(f'<rect x="{lx}" y="{y - 7}" width="16" height="14" fill="{colour}" opacity="0.45"/>')
+        elif kind == "rect2":
+            out.append(f'<rect x="{lx}" y="{y - 7}" width="16" height="14" fill="none" stroke="{colour}" '
+                       'stroke-width="3"/>')
+        elif kind == "hollow":
+            out.append(f'<circle cx="{lx + 8}" cy="{y}" r="6" fill="none" stroke="{colour}" stroke-width="1.5"/>')
+        elif kind == "dot":
+            out.append(f'<circle cx="{lx + 8}" cy="{y}" r="6" fill="{colour}" fill-opacity="0.75"/>')
+        elif kind == "bar":
+            out.append(f'<line x1="{lx}" y1="{y}" x2="{lx + 16}" y2="{y}" stroke="{colour}" stroke-width="4"/>')
+        else:
+            out.append(f'<circle cx="{lx + 8}" cy="{y}" r="7" fill="{colour}" stroke="#000" stroke-width="2"/>')
+        out.append(f'<text x="{lx + 22}" y="{y + 5}" font-size="{size}" fill="#343a40">{escape(text)}</text>')
+        lx += w
+    return out, y
+
+
+def _dot(dot: dict[str, Any], x: float, y: float) -> str:
+    fill = 'fill="none"' if dot["simulated"] else f'fill="{BLUE}" fill-opacity="0.7"'
+    tip = escape(f"{dot['nickname'] or 'a student'}: seed {dot['seed']}, {fmt_num(dot['value'])}"
+                 + (" (simulated)" if dot["simulated"] else ""))
+    return (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" {fill} stroke="{BLUE}" stroke-width="1.5">'
+            f'<title>{tip}</title></circle>')
+
+
+def _nudge(dot: dict[str, Any]) -> float:
+    """Where a dot stands within its λ's lane, in [-0.5, 0.5): by seed, so that dots of one λ stand apart."""
+    return (dot["seed"] * 0.618) % 1 - 0.5
+
+
+def svg(d: ChartData, title: bool = True) -> str:
+    """The chart as one inline SVG, λ across (scales to its container's width; a screen, a projector)."""
+    lo, hi, ticks = _scale(d)
     pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
     k = len(d.columns)
     cw = pw / k
@@ -134,26 +183,7 @@ def svg(d: ChartData, title: bool = True) -> str:
            'style="font-family: system-ui, sans-serif; background: #fff">']
     if title:
         out.append(f'<text x="{LEFT}" y="26" font-size="20" font-weight="600" fill="#212529">{escape(e.title)}</text>')
-    legend = [(GREY, "rect", "zoo seeds" + (f" ({'/'.join(map(str, d.zoo_steps))} steps)" if d.zoo_steps else "")),
-              (BLUE, "dot", "a student's run"), ("#212529", "bar", "class mean and range"),
-              (ORANGE, "ring", "you")] + ([(GREEN, "rect2", "class pick")] if e.pick is not None else []) + (
-        [(BLUE, "hollow", "simulated")] if any(x["simulated"] for x in d.dots) else [])
-    lx = LEFT
-    for colour, kind, text in legend:
-        if kind == "rect":
-            out.append(f'<rect x="{lx}" y="38" width="16" height="14" fill="{colour}" opacity="0.45"/>')
-        elif kind == "rect2":
-            out.append(f'<rect x="{lx}" y="38" width="16" height="14" fill="none" stroke="{colour}" stroke-width="3"/>')
-        elif kind == "hollow":
-            out.append(f'<circle cx="{lx + 8}" cy="45" r="6" fill="none" stroke="{colour}" stroke-width="1.5"/>')
-        elif kind == "dot":
-            out.append(f'<circle cx="{lx + 8}" cy="45" r="6" fill="{colour}" fill-opacity="0.75"/>')
-        elif kind == "bar":
-            out.append(f'<line x1="{lx}" y1="45" x2="{lx + 16}" y2="45" stroke="{colour}" stroke-width="4"/>')
-        else:
-            out.append(f'<circle cx="{lx + 8}" cy="45" r="7" fill="{colour}" stroke="#000" stroke-width="2"/>')
-        out.append(f'<text x="{lx + 22}" y="50" font-size="14" fill="#343a40">{escape(text)}</text>')
-        lx += 30 + 7.6 * len(text)
+    out += _legend(d, LEFT, 45, W - LEFT - RIGHT, 14)[0]
     for t in ticks:  # grid and y labels
         y = Y(t)
         out.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{W - RIGHT}" y2="{y:.1f}" stroke="#e9ecef"/>')
@@ -176,13 +206,7 @@ def svg(d: ChartData, title: bool = True) -> str:
         out.append(f'<text x="{X(i):.1f}" y="{TOP + ph + 42}" font-size="13" text-anchor="middle" fill="#868e96">'
                    f'{len(c.values)} run{"s" if len(c.values) != 1 else ""}</text>')
     for dot in d.dots:  # the students' dots, spread by seed within their column
-        off = ((dot["seed"] * 0.618) % 1 - 0.5) * cw * 0.5
-        x, y = X(dot["column"], off), Y(dot["value"])
-        fill = 'fill="none"' if dot["simulated"] else f'fill="{BLUE}" fill-opacity="0.7"'
-        tip = escape(f"{dot['nickname'] or 'a student'}: seed {dot['seed']}, {fmt_num(dot['value'])}"
-                     + (" (simulated)" if dot["simulated"] else ""))
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" {fill} stroke="{BLUE}" stroke-width="1.5">'
-                   f'<title>{tip}</title></circle>')
+        out.append(_dot(dot, X(dot["column"], _nudge(dot) * cw * 0.5), Y(dot["value"])))
     for i, c in enumerate(d.columns):  # mean and range above the dots
         if c.spread is not None:
             out.append(f'<line x1="{X(i) + cw * 0.3:.1f}" y1="{Y(c.spread[0]):.1f}" x2="{X(i) + cw * 0.3:.1f}" '
@@ -193,14 +217,78 @@ def svg(d: ChartData, title: bool = True) -> str:
             out.append(f'<text x="{X(i) + cw * 0.37:.1f}" y="{Y(m) + 5:.1f}" font-size="14" font-weight="600" '
                        f'fill="#212529">{fmt_num(m)}</text>')
     for dot in (x for x in d.dots if x["mine"]):  # the viewer's own, on top
-        off = ((dot["seed"] * 0.618) % 1 - 0.5) * cw * 0.5
-        x, y = X(dot["column"], off), Y(dot["value"])
+        x, y = X(dot["column"], _nudge(dot) * cw * 0.5), Y(dot["value"])
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="10" fill="{ORANGE}" stroke="#000" stroke-width="2.5"/>')
         out.append(f'<text x="{x + 14:.1f}" y="{y + 5:.1f}" font-size="15" font-weight="700" '
                    f'fill="{ORANGE}">you</text>')
     out.append(f'<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#ced4da"/>')
     out.append("</svg>")
     return "".join(out)
+
+
+NW, ROW = 330, 60  # the phone layout: its width, and the height of one λ's row
+SIDE = 14
+
+
+def svg_rows(d: ChartData) -> str:
+    """The chart as one inline SVG for a phone: one row per λ, the values across, so that it fits a narrow
+    screen at a readable size (`svg`'s columns would need 640 px or shrink their text to 6 px)."""
+    lo, hi, ticks = _scale(d)
+    e = d.exp
+    out, y = _legend(d, SIDE, 14, NW - 2 * SIDE, 13)
+    top = y + 18
+    h = top + ROW * len(d.columns) + 50
+
+    def X(v: float) -> float:
+        return SIDE + (NW - 2 * SIDE) * (v - lo) / (hi - lo)
+
+    def mid(i: int) -> float:
+        return top + ROW * i + 38
+
+    for t in ticks:  # grid lines through every row
+        out.append(f'<line x1="{X(t):.1f}" y1="{top + 22}" x2="{X(t):.1f}" y2="{top + ROW * len(d.columns)}" '
+                   'stroke="#e9ecef"/>')
+    for i, c in enumerate(d.columns):
+        y0 = top + ROW * i
+        n = f"{len(c.values)} run{'s' if len(c.values) != 1 else ''}"
+        mean = "" if c.mean is None else f' · mean <tspan font-weight="700" fill="#212529">{fmt_num(c.mean)}</tspan>'
+        out.append(f'<text x="{SIDE}" y="{y0 + 16}" font-size="14" fill="#212529">{e.axis.upper()} λ = '
+                   f'{fmt_lambda(c.lam)}<tspan fill="#868e96" font-size="12"> · {n}{mean}</tspan></text>')
+        if d.pick is not None and abs(c.lam - d.pick) <= 1e-12:
+            out.append(f'<rect x="3" y="{y0 + 1}" width="{NW - 6}" height="{ROW - 2}" fill="none" stroke="{GREEN}" '
+                       'stroke-width="3" rx="6"/>')
+            out.append(f'<text x="{NW - SIDE}" y="{y0 + 16}" font-size="13" font-weight="700" text-anchor="end" '
+                       f'fill="{GREEN}">class pick</text>')
+        if c.band is not None:
+            x0, x1 = X(c.band[0]), X(c.band[1])
+            out.append(f'<rect x="{x0 - 2:.1f}" y="{mid(i) - 12}" width="{max(4.0, x1 - x0 + 4):.1f}" height="24" '
+                       f'fill="{GREY}" opacity="0.45" rx="3"/>')
+    for dot in d.dots:
+        out.append(_dot(dot, X(dot["value"]), mid(dot["column"]) + _nudge(dot) * 10))
+    for i, c in enumerate(d.columns):
+        if c.spread is not None:
+            m, below = c.mean, mid(i) + 13
+            out.append(f'<line x1="{X(c.spread[0]):.1f}" y1="{below}" x2="{X(c.spread[1]):.1f}" y2="{below}" '
+                       'stroke="#212529" stroke-width="2"/>')
+            out.append(f'<line x1="{X(m):.1f}" y1="{mid(i) - 11}" x2="{X(m):.1f}" y2="{below}" stroke="#212529" '
+                       'stroke-width="4"/>')
+    for dot in (x for x in d.dots if x["mine"]):
+        x, y = X(dot["value"]), mid(dot["column"]) + _nudge(dot) * 10
+        anchor, dx = ("end", -13) if x > NW / 2 else ("start", 13)
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="9" fill="{ORANGE}" stroke="#000" stroke-width="2.5"/>')
+        out.append(f'<text x="{x + dx:.1f}" y="{y + 5:.1f}" font-size="14" font-weight="700" text-anchor="{anchor}" '
+                   f'fill="{ORANGE}">you</text>')
+    base = top + ROW * len(d.columns)
+    out.append(f'<line x1="{SIDE}" y1="{base}" x2="{NW - SIDE}" y2="{base}" stroke="#ced4da"/>')
+    for t in ticks:
+        out.append(f'<text x="{X(t):.1f}" y="{base + 17}" font-size="12" text-anchor="middle" fill="#495057">'
+                   f'{fmt_num(t)}</text>')
+    out.append(f'<text x="{NW / 2}" y="{base + 40}" font-size="13" text-anchor="middle" fill="#212529">'
+               f'{escape(e.metric_label)}</text>')
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {NW} {h:.0f}" width="100%" role="img" '
+            f'aria-label="{escape(e.metric_label)} for each {e.axis.upper()} λ" class="class-chart-rows" '
+            'style="font-family: system-ui, sans-serif; background: #fff">')
+    return head + "".join(out) + "</svg>"
 
 
 def csv_text(d: ChartData, results: list[Result], nicknames: dict[str, str]) -> str:
@@ -219,4 +307,4 @@ def csv_text(d: ChartData, results: list[Result], nicknames: dict[str, str]) -> 
     return buf.getvalue()
 
 
-__all__ = ["ChartData", "Column", "chart_data", "zoo_band", "summary", "svg", "csv_text"]
+__all__ = ["ChartData", "Column", "chart_data", "zoo_band", "summary", "svg", "svg_rows", "csv_text"]

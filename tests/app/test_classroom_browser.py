@@ -61,9 +61,9 @@ def test_join_run_and_the_dot_appears(app):
         wait_until(lambda: "on the class chart" in page.locator("#train-status").inner_text(), 240,
                    "the finished run's result on the class chart")
         page.get_by_role("tab", name="Class").click()
-        wait_until(lambda: page.locator("#class-student-chart svg circle title").count() == 1, 30,
+        wait_until(lambda: page.locator("#class-student-chart svg.class-chart circle title").count() == 1, 30,
                    "the student's dot on the chart")
-        assert page.locator('#class-student-chart svg circle[r="10"]').count() == 1  # ringed: their own
+        assert page.locator('#class-student-chart svg.class-chart circle[r="10"]').count() == 1  # ringed: their own
         assert "1 result" in page.locator("#class-student-chart").inner_text()
         (r,) = store.results(code)
         assert (r.lam, r.seed, r.simulated) == (0.0, 0, False)
@@ -71,10 +71,19 @@ def test_join_run_and_the_dot_appears(app):
         teacher_page = browser.new_page(viewport={"width": 1280, "height": 720})
         teacher_page.goto(f"{app}?tab=class&class_code={code}&class_teacher={teacher}")
         teacher_page.get_by_text("Teacher: open and run a class").click()
-        wait_until(lambda: teacher_page.locator("#class-teacher-chart svg circle title").count() == 1, 30,
+        wait_until(lambda: teacher_page.locator("#class-teacher-chart svg.class-chart circle title").count() == 1, 30,
                    "the teacher's chart")
-        assert teacher_page.locator('#class-teacher-chart svg circle[r="10"]').count() == 0
+        assert teacher_page.locator('#class-teacher-chart svg.class-chart circle[r="10"]').count() == 0
         wait_until(lambda: teacher_page.evaluate("() => window.normgenLinkReady === true"), 60, "the page load")
         wait_until(lambda: "class_teacher" not in teacher_page.evaluate("() => location.href"), 10,
                    "the token gone from the address bar")
+        # on a phone the chart turns to one row per λ and fits the screen (the columns would need 640 px)
+        teacher_page.set_viewport_size({"width": 390, "height": 844})
+        rows, cols = (teacher_page.locator(f"#class-teacher-chart svg.{c}") for c in ("class-chart-rows",
+                                                                                      "class-chart"))
+        wait_until(lambda: rows.is_visible() and not cols.is_visible(), 10, "the phone's chart")
+        assert rows.locator("circle title").count() == 1
+        box = rows.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert teacher_page.evaluate("() => document.documentElement.scrollWidth") <= 390
         browser.close()

@@ -8,10 +8,11 @@ import statistics
 import xml.etree.ElementTree as ET
 
 from normgen.classroom import experiments as X
-from normgen.classroom.chart import chart_data, csv_text, summary, svg, zoo_band
+from normgen.classroom.chart import NW, chart_data, csv_text, summary, svg, svg_rows, zoo_band
 from normgen.classroom.results import zoo_rows
 from normgen.classroom.store import Result
 from normgen.service.zoo_access import get_index
+from normgen.words import fmt_lambda, fmt_num
 
 EXP = X.get("vae-small-l2")  # ELBO gap shown ×784; pick: highest held-out ELBO
 NS = "{http://www.w3.org/2000/svg}"
@@ -56,6 +57,22 @@ def test_svg_has_a_dot_per_result_and_rings_mine():
     assert sum("(simulated)" in c.find(f"{NS}title").text for c in titled) == 1
     assert any(t.text == "you" for t in root.findall(f".//{NS}text"))
     assert any(t.text == "class pick" for t in root.findall(f".//{NS}text"))
+
+
+def test_the_phone_chart_has_a_row_per_lambda_every_dot_and_mine_inside_its_width():
+    d = chart_data(EXP, RESULTS, get_index().entries, me="c")
+    root = ET.fromstring(svg_rows(d))
+    assert root.get("viewBox").startswith(f"0 0 {NW} ")
+    titled = [c for c in root.findall(f".//{NS}circle") if c.find(f"{NS}title") is not None]
+    assert len(titled) == len(RESULTS)
+    labels = ["".join(t.itertext()) for t in root.findall(f"{NS}text")]
+    for c in d.columns:  # one row per λ, its count and mean in its label
+        (row,) = [t for t in labels if t.startswith(f"L2 λ = {fmt_lambda(c.lam)} ·")]
+        assert f"{len(c.values)} run" in row and (c.mean is None or f"mean {fmt_num(c.mean)}" in row)
+    assert "you" in labels and "class pick" in labels
+    xs = [float(el.get(a)) for el in root.iter() for a in ("x", "cx", "x1", "x2") if el.get(a) is not None]
+    assert 0 <= min(xs) and max(xs) <= NW
+    ET.fromstring(svg_rows(chart_data(EXP, [], get_index().entries)))  # an empty class draws too
 
 
 def test_empty_chart_draws_and_says_so():

@@ -31,7 +31,7 @@ import gradio as gr
 from normgen.app.replies import in_order
 from normgen.app.tabs.train import SETTING
 from normgen.classroom import experiments as X
-from normgen.classroom.chart import chart_data, csv_text, summary, svg
+from normgen.classroom.chart import chart_data, csv_text, summary, svg, svg_rows
 from normgen.classroom.results import SIMULATE_ENV, Seat, post_run, simulated_record
 from normgen.classroom.store import DEAL, ClassError, JoinRequest, shared
 from normgen.data import dataset_label
@@ -51,7 +51,11 @@ CODE = ("lam", "query")  # a typed class code: its λ choices and the link
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 CSS = """
 .class-chart-box { background: #fff; border-radius: 8px; overflow-x: auto; }
-.class-chart-box svg { min-width: 640px; }  /* a phone scrolls the chart sideways rather than shrink its text */
+.class-chart-box svg.class-chart-rows { display: none; }
+@media (max-width: 700px) {  /* a phone: one row per λ, at a readable size (the columns would need 640 px) */
+  .class-chart-box svg.class-chart { display: none; }
+  .class-chart-box svg.class-chart-rows { display: block; }
+}
 .class-chart-box p { margin: 0.2em 0 0.4em; font-size: 1.05em; }
 #class-teacher-chart:fullscreen { background: #fff; padding: 2vh 3vw; overflow: auto; }
 #class-teacher-chart:fullscreen .class-chart-box p { font-size: 2.2vh; }
@@ -151,7 +155,7 @@ def chart_html(code: str, me: str | None = None, teacher: bool = False, root: st
     head = summary(d) + (f" {members} joined; the class is **{info.state}**." if teacher else "")
     status = {"results": len(results), "members": members, "state": info.state, "pick": d.pick,
               "simulated": sum(r.simulated for r in results), "version": list(db.version(info.code))}
-    box = (f'<div class="class-chart-box"><p>{_html(exp.question)}</p><p>{_html(head)}</p>{svg(d)}</div>')
+    box = (f'<div class="class-chart-box"><p>{_html(exp.question)}</p><p>{_html(head)}</p>{svg(d)}{svg_rows(d)}</div>')
     return box, status
 
 
