@@ -15,6 +15,7 @@ from normgen.zoo.index import load_index, zoo_root
 from normgen.zoo.texts import learn_page as LP
 
 SHOWN_AT_1280 = 590  # px: a two-up Learn figure's width at 1280 x 720 (measured in Chromium)
+WIDE_AT_1280 = 1190  # px: a figure of two panels, in a row of its own (measured in Chromium)
 ABOUT = 1.1  # "about 1,000 words": the shipped zoo's page is measured below
 
 
@@ -143,3 +144,19 @@ def test_no_shipped_picture_is_cut_at_its_edges():
     assert len(pics) >= 10
     cut = {p.key: round(overflow_px(p.fig), 1) for p in pics if overflow_px(p.fig) > 1}
     assert not cut, cut
+
+
+def test_every_shipped_picture_is_shown_with_text_of_12_px_at_1280():
+    """At 1280 x 720 each shipped Learn picture's smallest text is at least 12 px as the page shows it: the
+    Lipschitz ladder (two panels, 1200 px) was shown two-up at 590 px, its text about 7 px; it now takes a row."""
+    root = zoo_root(None)
+    if not (Path(root) / "index.json").is_file():
+        pytest.skip("no shipped zoo index")
+    pics = [p for b in learn.learn_page(load_index(root)) for p in b.pictures]
+    small = {}
+    for p in pics:
+        wide = "learn-fig-wide" in learn.pictures_html([p])
+        shown = min(1.0, (WIDE_AT_1280 if wide else SHOWN_AT_1280) / (p.fig.get_figwidth() * p.fig.dpi))
+        if min_text_px(p.fig) * shown < 12:
+            small[p.key] = round(min_text_px(p.fig) * shown, 1)
+    assert any(p.key == "ladder" for p in pics) and not small, small

@@ -15,6 +15,7 @@ from typing import Any
 
 from normgen.app.static_files import asset
 from normgen.glossary import explain, glossary_markdown
+from normgen.render.learn_figures import PANEL
 from normgen.service import links
 from normgen.service.learn_pngs import picture_png
 from normgen.service.zoo_access import get_index
@@ -42,7 +43,8 @@ def pictures_html(pictures: list[Picture], digest: str = "") -> str:
     figs = []
     for p in pictures:
         src = "data:image/png;base64," + base64.b64encode(picture_png(p, digest)).decode("ascii")
-        figs.append(f'<figure class="learn-fig"><img src="{src}" alt="{html.escape(p.alt, quote=True)}" '
+        wide = " learn-fig-wide" if p.fig.get_figwidth() > 1.5 * PANEL[0] else ""  # two panels: a row of its own
+        figs.append(f'<figure class="learn-fig{wide}"><img src="{src}" alt="{html.escape(p.alt, quote=True)}" '
                     f'width="{int(p.fig.get_figwidth() * p.fig.dpi)}" loading="lazy"></figure>')
     return f'<div class="learn-figs">{"".join(figs)}</div>'
 
