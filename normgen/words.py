@@ -37,6 +37,16 @@ def fmt_gap(a: float, b: float, gap: float) -> tuple[str, str, str]:
     return f"{a:,.{d}f}", f"{b:,.{d}f}", f"{gap:,.{d}f}"
 
 
+def fmt_pm(mean: float, se: float) -> str:
+    """A mean and its standard error, the error to 2 significant digits and the mean at its decimals (at most 4):
+    -130.2874, 0.0744 -> '-130.287 ± 0.074' (each to 3 significant digits: '-130 ± 0.0744', a mean coarser than
+    its own error)."""
+    if se <= 0 or not math.isfinite(se):
+        return f"{fmt_num(mean)} ± 0"
+    d = min(4, max(0, 1 - math.floor(math.log10(se))))
+    return f"{mean:,.{d}f} ± {se:,.{d}f}"
+
+
 def pct(v: float) -> str:
     """A percentage to one decimal: 19.43 -> '19.4%'; '100%' from 99.95 on."""
     return f"{v:.1f}%" if v < 99.95 else "100%"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from normgen.words import fmt_gap, fmt_lambda, fmt_num, pct, pct_fine, sparsity_words
+from normgen.words import fmt_gap, fmt_lambda, fmt_num, fmt_pm, pct, pct_fine, sparsity_words
 
 
 def test_fmt_lambda():
@@ -35,3 +35,11 @@ def test_a_gap_reads_as_the_difference_of_the_two_numbers_beside_it():
     assert fmt_gap(-94.41, -97.62, 3.21) == ("-94.41", "-97.62", "3.21")
     assert fmt_gap(1200.4, 1180.1, 20.3) == ("1,200.4", "1,180.1", "20.3")
     assert fmt_gap(5.0, 5.0, 0.0) == ("5", "5", "0")
+
+
+def test_fmt_pm_gives_the_mean_at_its_errors_decimals():
+    assert fmt_pm(-130.2874, 0.0744) == "-130.287 ± 0.074"
+    assert fmt_pm(-94.08, 9.052) == "-94.1 ± 9.1"
+    assert fmt_pm(1234.4, 56.0) == "1,234 ± 56"
+    assert fmt_pm(0.598, 0.023) == "0.598 ± 0.023"
+    assert fmt_pm(5.0, 0.0) == "5 ± 0"

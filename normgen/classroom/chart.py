@@ -21,7 +21,7 @@ from typing import Any
 from normgen.classroom.experiments import Experiment
 from normgen.classroom.results import zoo_rows, zoo_value
 from normgen.classroom.store import Result
-from normgen.words import fmt_lambda, fmt_num
+from normgen.words import fmt_lambda, fmt_num, fmt_pm
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,16 @@ class Column:
     mine: list[float]
     band: tuple[float, float] | None  # the zoo's seed range at this λ
     band_n: int  # zoo seeds behind it
-    pick_mean: float | None  # mean of the pick criterion's values
+    picks: list[float] = field(default_factory=list)  # the pick criterion's values (shown units)
+
+    @property
+    def pick_mean(self) -> float | None:
+        return statistics.fmean(self.picks) if self.picks else None
+
+    @property
+    def pick_se(self) -> float | None:
+        """The standard error of `pick_mean` (None under two values)."""
+        return statistics.stdev(self.picks) / math.sqrt(len(self.picks)) if len(self.picks) > 1 else None
 
     @property
     def mean(self) -> float | None:
@@ -49,6 +58,7 @@ class ChartData:
     dots: list[dict[str, Any]]  # column, lam, seed, value, mine, simulated, nickname
     pick: float | None  # the λ the class would pick (None: no criterion, or no result yet)
     zoo_steps: list[int] = field(default_factory=list)  # steps of the zoo entries in the band
+    best: float | None = None  # the λ of the best mean criterion (the pick differs where a stronger λ ties it)
 
 
 def zoo_band(entries: list[Any], exp: Experiment, lam: float) -> tuple[tuple[float, float] | None, int, list[int]]:
@@ -67,20 +77,29 @@ def chart_data(exp: Experiment, results: list[Result], entries: list[Any], me: s
         here = [r for r in results if abs(r.lam - lam) <= 1e-12]
         band, n, st = zoo_band(entries, exp, lam)
         steps.update(st)
-        picks = [r.pick_value for r in here if r.pick_value is not None]
         cols.append(Column(lam, [r.value * exp.scale for r in here],
                            [r.value * exp.scale for r in here if me is not None and r.member == me], band, n,
-                           statistics.fmean(picks) if picks else None))
+                           [r.pick_value * exp.scale for r in here if r.pick_value is not None]))
         dots += [{"column": i, "lam": lam, "seed": r.seed, "value": r.value * exp.scale,
                   "mine": me is not None and r.member == me, "simulated": r.simulated,
                   "nickname": nicknames.get(r.member, "")} for r in here]
-    pick = None
-    if exp.pick is not None:
-        scored = [c for c in cols if c.pick_mean is not None]
-        if scored:
-            best = (max if exp.pick.higher_is_better else min)(scored, key=lambda c: c.pick_mean)
-            pick = best.lam
-    return ChartData(exp, cols, dots, pick, sorted(steps))
+    best, pick = _pick(exp, cols)
+    return ChartData(exp, cols, dots, pick, sorted(steps), best)
+
+
+def _pick(exp: Experiment, cols: list[Column]) -> tuple[float | None, float | None]:
+    """(the λ of the best mean criterion, the λ the class picks): the one-standard-error rule (ESL 7.10), the
+    strongest λ whose mean is within one standard error of the best mean, as Compare picks over the zoo's seeds;
+    the best itself while it has one run (no standard error yet). (None, None) without a criterion or results."""
+    scored = [c for c in cols if c.pick_mean is not None]
+    if exp.pick is None or not scored:
+        return None, None
+    sign = 1.0 if exp.pick.higher_is_better else -1.0
+    best = max(scored, key=lambda c: sign * c.pick_mean)
+    if best.pick_se is None:
+        return best.lam, best.lam
+    tied = [c for c in scored if sign * (best.pick_mean - c.pick_mean) <= best.pick_se]
+    return best.lam, max(c.lam for c in tied)
 
 
 def summary(d: ChartData) -> str:
@@ -92,7 +111,25 @@ def summary(d: ChartData) -> str:
         return s + " " + " ".join(d.exp.notes)
     if d.pick is None:
         return s + f" The class picks λ by {d.exp.pick.words} once results come in."
-    return s + f" By {d.exp.pick.words}, the class picks **{d.exp.axis.upper()} λ = {fmt_lambda(d.pick)}**."
+    e = d.exp
+    col = {c.lam: c for c in d.columns}
+    best, pick = col[d.best], col[d.pick]
+
+    def lam(c: Column) -> str:
+        return f"{e.axis.upper()} λ = {fmt_lambda(c.lam)}"
+
+    def score(c: Column) -> str:
+        runs = f"{len(c.picks)} run{'s' if len(c.picks) != 1 else ''}"
+        return (f"{fmt_pm(c.pick_mean, c.pick_se)}, standard error over {runs}" if c.pick_se is not None
+                else f"{fmt_num(c.pick_mean)}, {runs}: no standard error yet")
+    if best.pick_se is None:
+        return s + f" By {e.pick.words}, the class picks **{lam(pick)}** ({score(pick)})."
+    if pick is best:
+        return (s + f" By {e.pick.words}, the class picks **{lam(pick)}** ({score(pick)}): no stronger penalty scores "
+                "within one standard error of it.")
+    return (s + f" By {e.pick.words}, the best is {lam(best)} ({score(best)}); {lam(pick)} ({score(pick)}) is within "
+            f"one standard error of it, so the class picks **{lam(pick)}**: the strongest penalty that scores as well "
+            "(the one-standard-error rule).")
 
 
 W, H = 960, 540
@@ -292,8 +329,9 @@ def svg_rows(d: ChartData) -> str:
 
 
 def csv_text(d: ChartData, results: list[Result], nicknames: dict[str, str]) -> str:
-    """Every result as CSV: student number (by first result), nickname, λ, seed, metric (shown units), the
-    pick criterion's value, simulated, posted (UTC epoch seconds); no member token."""
+    """Every result as CSV: student number (by first result), nickname, λ, seed, metric and the pick criterion's
+    value (both in shown units, as the chart and its sentence give them), simulated, posted (UTC epoch seconds);
+    no member token."""
     order: dict[str, int] = {}
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -303,7 +341,8 @@ def csv_text(d: ChartData, results: list[Result], nicknames: dict[str, str]) -> 
     for r in results:
         n = order.setdefault(r.member, len(order) + 1)
         w.writerow([n, nicknames.get(r.member, ""), f"{r.lam:g}", r.seed, f"{r.value * e.scale:.6g}",
-                    "" if r.pick_value is None else f"{r.pick_value:.6g}", int(r.simulated), f"{r.posted:.3f}"])
+                    "" if r.pick_value is None else f"{r.pick_value * e.scale:.6g}", int(r.simulated),
+                    f"{r.posted:.3f}"])
     return buf.getvalue()
 
 

@@ -12,7 +12,7 @@ from normgen.classroom.chart import NW, chart_data, csv_text, summary, svg, svg_
 from normgen.classroom.results import zoo_rows
 from normgen.classroom.store import Result
 from normgen.service.zoo_access import get_index
-from normgen.words import fmt_lambda, fmt_num
+from normgen.words import fmt_lambda, fmt_num, fmt_pm
 
 EXP = X.get("vae-small-l2")  # ELBO gap shown ×784; pick: highest held-out ELBO
 NS = "{http://www.w3.org/2000/svg}"
@@ -32,13 +32,34 @@ def test_columns_means_spread_and_pick():
     assert c0.values == [0.09 * 784, 0.08 * 784] and c0.mean == statistics.fmean([0.09 * 784, 0.08 * 784])
     assert c0.spread == (0.08 * 784, 0.09 * 784)
     assert c1.values == [] and c1.mean is None
-    assert c2.pick_mean == statistics.fmean([-0.16, -0.17]) and c3.pick_mean == -0.26
+    assert c2.pick_mean == statistics.fmean([-0.16 * 784, -0.17 * 784]) and c3.pick_mean == -0.26 * 784
     assert d.pick == 1e-3  # the highest mean held-out ELBO
     assert [x["mine"] for x in d.dots].count(True) == 1 and c2.mine == [0.01 * 784]
     lower = X.get("gan-small-d-l2")  # smallest mean D gap wins
     d2 = chart_data(lower, [res("a", 0.0, 0, 1.8, 1.8), res("b", 1e-2, 0, 0.6, 0.6)], get_index().entries)
     assert d2.pick == 1e-2
     assert chart_data(X.get("gan-g-l1"), [res("a", 0.0, 0, 5.0, None)], get_index().entries).pick is None
+
+
+def test_the_class_picks_the_strongest_lambda_within_one_standard_error_of_the_best():
+    """ESL 7.10's rule, as Compare picks: λ = 1e-3 has the best mean held-out ELBO, 1e-2 is within one standard
+    error of it and 1e-4 is not, so the class picks 1e-2; with one run at the best there is no standard error yet
+    and the best is the pick."""
+    rs = [res(m, lam, k, 0.0, v) for m, lam, vals in (("a", 0.0, (-0.30, -0.32)), ("b", 1e-4, (-0.20, -0.24)),
+                                                      ("c", 1e-3, (-0.10, -0.12, -0.14)), ("d", 1e-2, (-0.13, -0.13)))
+          for k, v in enumerate(vals)]
+    d = chart_data(EXP, rs, get_index().entries)
+    best = d.columns[2]
+    assert (d.best, d.pick) == (1e-3, 1e-2)
+    assert best.pick_se == statistics.stdev([-0.10 * 784, -0.12 * 784, -0.14 * 784]) / 3 ** 0.5
+    text = summary(d)
+    score = f"{fmt_pm(best.pick_mean, best.pick_se)}, standard error over 3 runs"
+    assert f"the best is L2 λ = 1e-3 ({score})" in text and "so the class picks **L2 λ = 1e-2**" in text
+    assert "one-standard-error rule" in text
+    alone = chart_data(EXP, [r for r in rs if r.member in "cd"][:1] + rs[-2:], get_index().entries)
+    assert (alone.best, alone.pick) == (1e-3, 1e-3) and "no standard error yet" in summary(alone)
+    apart = chart_data(EXP, [r for r in rs if r.member != "d"], get_index().entries)
+    assert apart.pick == 1e-3 and "no stronger penalty scores within one standard error" in summary(apart)
 
 
 def test_zoo_band_is_the_zoo_seed_range_in_shown_units():
@@ -88,4 +109,5 @@ def test_csv_has_every_result_and_no_member_token():
     assert len(rows) == len(RESULTS) and rows[0]["nickname"] == "Ada"
     assert [r["student"] for r in rows] == ["1", "2", "3", "4", "5"]
     assert float(rows[0]["elbo_gap"]) == round(0.09 * 784, 4)
+    assert float(rows[0]["elbo_test"]) == round(-0.20 * 784, 4)  # the pick criterion in the chart's units too
     assert "a-0.0-0" not in text and ",a," not in text  # neither run ids nor tokens
