@@ -79,8 +79,8 @@ def select(index: ZooIndex, q: Setting) -> Selection:
         dropout = use_rate
     norms = index.values("g_norm", **l1_l2)
     if g_norm not in norms:
-        notes.append(f"The zoo has no {model} on {dataset} with generator normalization '{g_norm}'; "
-                     f"showing '{norms[0]}' instead.")
+        notes.append(f"The zoo has no {model_label(model)} on {dataset_label(dataset)} with generator "
+                     f"normalization '{g_norm}'; showing '{norms[0]}' instead.")
         g_norm = norms[0]
     where = {**l1_l2, "g_norm": g_norm}
     setting = (*LOSS_SETTINGS[loss], "all")
@@ -106,8 +106,8 @@ def select(index: ZooIndex, q: Setting) -> Selection:
                                                                        else "")
         if sel is None:
             sel = index.baseline(**where)
-            notes.append(f"**Not in the zoo:** {want}. The zoo has no regularized {model} on {dataset} yet"
-                         + (", so both sides show the baseline." if sel else "."))
+            notes.append(f"**Not in the zoo:** {want}. The zoo has no regularized {model_label(model)} on "
+                         f"{dataset_label(dataset)} yet" + (", so both sides show the baseline." if sel else "."))
         else:
             notes.append(f"**Not in the zoo:** {want}. Showing the nearest trained setting instead: "
                          f"{describe(sel)}. Use **Train this setting** to train the exact one.")

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from normgen.data import class_names
+from normgen.data import class_names, dataset_label
 from normgen.glossary import explain
 from normgen.models import family
 from normgen.regularizers import PENALTIES
@@ -149,7 +149,7 @@ def point_markdown(sweep: Sweep, i: int) -> str:
     if sweep.key.train_size:
         rows += generalization_rows(sweep.model)
     base = sweep.points[0] if sweep.has_baseline else None
-    head = f"**{p.label()}** - {family(sweep.model).label} on {sweep.dataset}, {sweep.key.label()}"
+    head = f"**{p.label()}** - {family(sweep.model).label} on {dataset_label(sweep.dataset)}, {sweep.key.label()}"
     if p.dropout:
         head += f" (dropout in {dropout_words(sweep.model)})"
     lines = [head, "", "| | this point | baseline |", "|---|---|---|"]

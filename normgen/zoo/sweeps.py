@@ -22,7 +22,7 @@ from typing import Any
 
 from PIL import Image
 
-from normgen.data import DATASETS, dataset_info
+from normgen.data import DATASETS, dataset_info, dataset_label
 from normgen.engine.sampling import sample
 from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS, PENALTIES, variant_label
@@ -279,7 +279,7 @@ def models_and_datasets(index: ZooIndex) -> list[tuple[str, str]]:
 
 def missing_report(index: ZooIndex, model: str, dataset: str) -> str:
     """Markdown: what the zoo lacks for (model, dataset), in words a learner can act on."""
-    name = f"{family(model).label} on {dataset}"
+    name = f"{family(model).label} on {dataset_label(dataset)}"
     if not index.entries:
         return (f"**The zoo is empty** (no `index.json` under `{index.root}`). Build it with "
                 "`python -m normgen zoo build`, or set `$NORMGEN_ZOO` to a zoo folder.")
@@ -314,7 +314,7 @@ def planned_missing(index: ZooIndex, model: str, dataset: str) -> list[str]:
         extra += f", dropout {z.dropout:g}" if z.dropout else ""
         tag = f"{z.tag} ({images_words(z.train_size)})" if z.train_size else z.tag
         by_tag.setdefault(tag, []).append(f"{lams}{extra} (seed {z.seed})")
-    head = (f"- {len(missing)} of the {len(plan)} planned {family(model).label} entries on {dataset} "
+    head = (f"- {len(missing)} of the {len(plan)} planned {family(model).label} entries on {dataset_label(dataset)} "
             "(normgen/zoo/spec.py) are not in the zoo yet:")
     return [head] + [f"  - {tag}: {'; '.join(items)}" for tag, items in by_tag.items()]
 

@@ -103,7 +103,7 @@ def test_bad_sweep_ids_and_missing_reports(zoo):
     with pytest.raises(ValueError, match="no .* sweep"):
         S.get_sweep(zoo, "gan", "shapes", "group|none|none|generator|loss|10")
     assert "zoo is empty" in S.missing_report(ZooIndex(root=Path("/nowhere")), "gan", "mnist")
-    assert "no sweep for Conditional GAN on shapes" in S.missing_report(zoo, "cgan", "shapes")
+    assert "no sweep for Conditional GAN on Shapes (made offline)" in S.missing_report(zoo, "cgan", "shapes")
     report = S.missing_report(zoo, "gan", "shapes")
     assert "no elastic net" not in report and "only 1 regularized point" in report
     assert "no elastic net" in S.missing_report(zoo, "vae", "shapes")
@@ -118,7 +118,7 @@ def test_planned_missing_names_the_absent_entries(zoo):
     present = sum(1 for z in plan if moved.find(model="gan", dataset="mnist", g_norm=z.g_norm, target=z.target,
                                                 variant=z.variant, l1=z.l1, l2=z.l2, group=z.group, seed=z.seed,
                                                 train_size=z.train_size, dropout=z.dropout))
-    assert lines[0].startswith(f"- {len(plan) - present} of the {len(plan)} planned GAN entries on mnist")
+    assert lines[0].startswith(f"- {len(plan) - present} of the {len(plan)} planned GAN entries on MNIST digits")
 
 
 def test_compare_view_values_and_validation(zoo):
@@ -128,6 +128,8 @@ def test_compare_view_values_and_validation(zoo):
     assert v["point"] == 3 and len(v["strip"]) == 4 and v["seed"] == 1
     assert v["points"][0] == ("λ = 0 (baseline)", 0)
     assert v["grid"].size == (242 * 3, 242 * 3)
+    sw = S.get_sweep(zoo, "gan", "shapes", L1_ID)
+    assert "GAN on Shapes (made offline), " in V.point_markdown(sw, 3)  # the dataset's name, never its id
     with pytest.raises(ValueError, match="seed"):
         CompareQuery.parse("gan", "shapes", L1_ID, 0, -3, None)
     assert CompareQuery.parse("gan", "shapes", L1_ID, "3", None, "x") == CompareQuery("gan", "shapes", L1_ID, 3)

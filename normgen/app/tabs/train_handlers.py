@@ -22,8 +22,9 @@ from normgen.app.tabs.train_view import (
 )
 from normgen.checkpoints import CheckpointError
 from normgen.classroom.results import class_run, post_finished
+from normgen.data import dataset_label
 from normgen.glossary import explain
-from normgen.models import family
+from normgen.models import family, model_label
 from normgen.service import inputs as I
 from normgen.service.admission import Refused, admission, shared_seconds
 from normgen.service.run_estimate import estimate_text, prepare
@@ -187,8 +188,8 @@ def make_compare_fn(root: str | None = None):
         if e is None:
             raise gr.Error("Pick a zoo checkpoint to compare with.")
         if e.model != run.cfg.model.name or e.dataset != run.cfg.dataset:
-            raise gr.Error(f"Pick a {run.cfg.model.name} on {run.cfg.dataset}: the same noise only means the "
-                           "same thing for the same kind of model.")
+            raise gr.Error(f"Pick a {model_label(run.cfg.model.name)} on {dataset_label(run.cfg.dataset)}: the same "
+                           "noise only means the same thing for the same kind of model.")
         try:
             seed = I.parse_seed(seed)
         except I.InputError as exc:

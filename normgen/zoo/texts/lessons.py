@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from normgen.data import class_names
+from normgen.data import class_names, dataset_label
 from normgen.models import family
 from normgen.words import fmt_lambda, fmt_num
 from normgen.zoo import findings
@@ -60,7 +60,7 @@ def l1_sparse(index: ZooIndex, dataset: str) -> Lesson:
     key, title, model = "l1-sparse", "L1 makes weights sparse", "gan"
     sw = SS.find_sweep(index, model, dataset, "l1")
     if sw is None:
-        return _missing(key, title, f"L1 sweep of the {family(model).label} generator on {dataset}")
+        return _missing(key, title, f"L1 sweep of the {family(model).label} generator on {dataset_label(dataset)}")
     part, nz, fd = sw.part, SS.wstat_getter(sw.part, "near_zero_pct"), SS.metric_getter("fd")
     base, c = sw.points[0], SS.collapse_point(sw)
     intact = [p for p in sw.points[1:] if c is None or p.lams["l1"] < c.lams["l1"]]
@@ -89,7 +89,7 @@ def l2_collapse(index: ZooIndex, dataset: str) -> Lesson:
     key, title, model = "l2-collapse", "How much L2 can the GAN take?", "gan"  # the title does not give the answer away
     sw = SS.find_sweep(index, model, dataset, "l2")
     if sw is None:
-        return _missing(key, title, f"L2 sweep of the {family(model).label} generator on {dataset}")
+        return _missing(key, title, f"L2 sweep of the {family(model).label} generator on {dataset_label(dataset)}")
     part, k = sw.part, len(class_names(dataset)) or 10
     norm, ent, conf = SS.wstat_getter(part, "l2"), SS.metric_getter("class_entropy"), SS.metric_getter("confident_pct")
     base, c = sw.points[0], SS.collapse_point(sw)
