@@ -157,3 +157,26 @@ def test_on_a_phone_learns_tables_scroll_sideways_instead_of_squeezing(app_page)
         _shot(page, "learn-phone")
     finally:
         page.set_viewport_size(VIEWPORT)
+
+
+def test_on_a_phone_compares_strip_shows_every_point_whole(app_page):
+    """At 390 px the strip of grids across λ wraps, three a row, each caption whole: it was one row scrolled
+    sideways (3 of 7 points seen) under an empty band of the desktop's gallery height, captions cut to 'λ = 0 · …'."""
+    page = app_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        open_tab(page, "Compare")
+        strip = page.locator("#compare-strip")
+        thumbs = strip.locator(".thumbnail-item")
+        wait_until(lambda: thumbs.count() >= 2, 30, "the strip of grids across lambda")
+        box = strip.bounding_box()
+        for i in range(thumbs.count()):
+            t = thumbs.nth(i).bounding_box()
+            assert box["x"] <= t["x"] and t["x"] + t["width"] <= box["x"] + box["width"] + 1, i  # no sideways scroll
+            assert t["y"] + t["height"] <= box["y"] + box["height"] + 1, i  # not cut below
+        cut = strip.locator(".caption-label").evaluate_all("(ls) => ls.filter((l) => l.scrollWidth > l.clientWidth + 1)"
+                                                           ".map((l) => l.textContent)")
+        assert not cut, cut
+        _shot(page, "compare-phone")
+    finally:
+        page.set_viewport_size(VIEWPORT)
