@@ -78,3 +78,23 @@ def test_translate_state_survives_a_reload(app_url):
         wait_until(lambda: _state(page)[:2] == before[:2], 30, "the setting and seed restored after a reload")
         assert page.locator("#translate-selected img").count() == 1
         browser.close()
+
+
+def test_on_a_phone_the_score_table_shows_scores_beside_the_settings_names(app_url):
+    """At 390 px a setting's name wraps in its own 170 px column and scores show beside it: the name column
+    took the table's whole width, every score off to the right."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(f"{app_url}?tab=translate")
+        _ready(page)
+        table = page.locator("#translate-scores")
+        table.scroll_into_view_if_needed()
+        right = table.bounding_box()["x"] + table.bounding_box()["width"]
+        heads = page.locator("#translate-scores th").evaluate_all(
+            "(ths) => ths.map((th) => [th.getBoundingClientRect().left, th.getBoundingClientRect().right])")
+        assert heads[0][1] - heads[0][0] <= 180
+        assert sum(left <= right - 60 for left, _ in heads[1:]) >= 2, heads  # two scores in view beside the names
+        browser.close()
