@@ -84,14 +84,14 @@ def test_explore_returns_two_images_and_stats(app):
 def test_explores_pictures_are_served_from_normgens_folders_not_copied(app):
     from gradio_client import Client
 
-    from normgen.app import explore_folders
+    from normgen.app import served_folders
 
     client, _ = app
     raw = Client(client.src, verbose=False, download_files=False)
     out = raw.predict(**EXPLORE, seed=4, api_name="/explore")
     pictures = [o for o in out if isinstance(o, dict) and o.get("path")]
     assert len(pictures) >= 3  # baseline, selected, difference (and the figures)
-    folders = [Path(f).resolve() for f in explore_folders()]
+    folders = [Path(f).resolve() for f in served_folders()]
     for pic in pictures:  # each file where normgen wrote it, not a copy in Gradio's cache
         assert any(Path(pic["path"]).resolve().is_relative_to(f) for f in folders), pic["path"]
         assert pic["url"].endswith(Path(pic["path"]).name)

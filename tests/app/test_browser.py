@@ -138,6 +138,10 @@ def test_learn_renders_formulas_and_numbers(app_page):
     # the numbers: the measured section (the lessons ask here and answer on Explore, after the guess)
     assert "What this zoo measured" in text and re.search(r"near[- ]zero", text, flags=re.I)
     assert "Link to this lesson" in text and page.locator(".learn-open").count() >= 2  # the tiny zoo backs two
+    # the pictures are files the web server serves, fetched now that Learn shows them
+    fig = page.locator("#learn-md .learn-fig img").first
+    fig.scroll_into_view_if_needed()
+    wait_until(lambda: fig.evaluate("(i) => i.complete && i.naturalWidth > 0"), 30, "Learn's first picture loaded")
     _no_traceback(page)
     _shot(page, "learn")
 

@@ -59,6 +59,26 @@ def test_every_picture_has_alt_text_with_its_numbers_and_readable_text(small):
     assert len(alts) == 2 and all(alts)
 
 
+def test_pictures_are_files_the_page_fetches_when_learn_shows_them(small):
+    """Each picture is a PNG file of Learn's own folder, linked by the web server's file route and loaded lazily:
+    inline as data URIs they were 0.9 MB of every first page load, on any tab."""
+    import hashlib
+    from urllib.parse import unquote
+
+    from normgen.service import learn_pngs
+
+    pics = [p for b in learn.learn_page(small) for p in b.pictures][:3]
+    html = learn.pictures_html(pics)
+    assert "base64" not in html
+    srcs = re.findall(r'<img src="([^"]*)"[^>]*loading="lazy"', html)
+    assert len(srcs) == 3 and all(s.startswith(learn.FILE_ROUTE) for s in srcs)
+    for src in srcs:
+        path = Path(unquote(src[len(learn.FILE_ROUTE):]))
+        png = path.read_bytes()
+        assert path.parent == learn_pngs.folder() and png[:8] == b"\x89PNG\r\n\x1a\n"
+        assert path.name == hashlib.sha256(png).hexdigest()[:24] + ".png"  # named by content: written once
+
+
 def test_the_small_data_pictures_say_where_the_claim_held(small):
     caps = [p.caption for b in learn.learn_page(small) for p in b.pictures if p.caption]
     assert any(c.startswith("*Textbook claim: on a small training set") and "Held for" in c for c in caps)
@@ -98,15 +118,15 @@ def test_pictures_are_drawn_once_per_zoo_and_read_back_the_same(small, tmp_path,
     digest = LP.zoo_digest(small)
     assert len(digest) == 64 and LP.zoo_digest(load_index(tmp_path / "no-zoo")) == ""
     pics = [p for b in learn.learn_page(small) for p in b.pictures]
-    first = [learn.picture_png(p, digest) for p in pics]
+    first = [learn_pngs.picture_png(p, digest) for p in pics]
     assert len(learn_pngs._PNGS) == len(pics)  # one kept picture per picture
     drawn = []
     monkeypatch.setattr(learn_pngs, "png_bytes", lambda fig: drawn.append(fig) or png_bytes(fig))
-    again = [learn.picture_png(p, digest) for p in pics]
+    again = [learn_pngs.picture_png(p, digest) for p in pics]
     assert again == first and not drawn  # read back, not drawn
     assert first[0][:8] == b"\x89PNG\r\n\x1a\n"
     # another zoo's numbers are other pictures: a new digest misses and draws
-    learn.picture_png(pics[0], "0" * 64)
+    learn_pngs.picture_png(pics[0], "0" * 64)
     assert len(drawn) == 1 and len(learn_pngs._PNGS) == len(pics) + 1
 
 

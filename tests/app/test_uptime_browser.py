@@ -39,12 +39,12 @@ def swept_app():
         pytest.skip(why)
     from gradio.route_utils import delete_files_created_by_app
 
-    from normgen.app import explore_folders
+    from normgen.app import served_folders
     from normgen.service.housekeeping import Housekeeper
 
     demo, url = launch_app()  # the shipped zoo
     try:
-        rep = Housekeeper(skip=explore_folders).run_once(now=time.time() + 86400)  # app.py's sweep, a day on
+        rep = Housekeeper(skip=served_folders).run_once(now=time.time() + 86400)  # app.py's sweep, a day on
         delete_files_created_by_app(demo, None)  # Gradio's delete_cache, every file old enough
         yield url, rep
     finally:

@@ -151,18 +151,20 @@ def test_housekeeper_thread_sweeps_on_schedule(tmp_path):
     assert not f.exists() and sum(r.removed_files for r in reports) == 1 and hk.last is reports[-1]
 
 
-def test_the_apps_sweep_leaves_explores_figures_and_grids(own_root, monkeypatch):
-    """Explore names its grid-cache files to the page by path; sweeping them made a view's pictures answer
-    403 once the files were 2 hours old. The cache bounds itself, so app.py skips it."""
-    from normgen.app import explore_folders
-    from normgen.service import explore_images
+def test_the_apps_sweep_leaves_the_pictures_the_page_names_by_path(own_root, monkeypatch):
+    """Explore names its grid-cache files to the page by path, and Learn its pictures; sweeping them made a
+    view's pictures answer 403 once the files were 2 hours old. The cache bounds itself, so app.py skips it."""
+    from normgen.app import served_folders
+    from normgen.service import explore_images, learn_pngs
 
     monkeypatch.setattr(explore_images.PNGS, "dir", workdir.new_folder("ui-"))
-    assert all(Path(f).is_relative_to(own_root) for f in explore_folders())  # inside the swept folder
+    monkeypatch.setattr(learn_pngs, "_FOLDER", [])  # made anew inside this test's own folder
+    assert len(served_folders()) == 2
+    assert all(Path(f).is_relative_to(own_root) for f in served_folders())  # inside the swept folder
     now = time.time()
-    served = [_file(Path(f) / "served-by-path.png", 10, 9 * 3600, now) for f in explore_folders()]
+    served = [_file(Path(f) / "served-by-path.png", 10, 9 * 3600, now) for f in served_folders()]
     other = _file(workdir.new_folder("run-old-") / "x.png", 10, 9 * 3600, now)
-    hk = Housekeeper(max_age_s=60, skip=explore_folders)
+    hk = Housekeeper(max_age_s=60, skip=served_folders)
     try:
         rep = hk.run_once()
         assert all(p.exists() for p in served) and not other.exists() and rep.removed_files == 1

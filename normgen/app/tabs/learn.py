@@ -8,22 +8,23 @@ of it is explained on hover / tap where the page first uses it. Gradio is import
 
 from __future__ import annotations
 
-import base64
 import html
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from normgen.app.static_files import asset
 from normgen.glossary import explain, glossary_markdown
 from normgen.render.learn_figures import PANEL
 from normgen.service import links
-from normgen.service.learn_pngs import picture_png
+from normgen.service.learn_pngs import picture_file
 from normgen.service.zoo_access import get_index
 from normgen.zoo.index import ZooIndex
 from normgen.zoo.learn_pictures import Picture
 from normgen.zoo.texts import learn_page as LP
 from normgen.zoo.texts.learn_page import Block, zoo_digest
 
+FILE_ROUTE = "gradio_api/file="  # the web server's route to a served file (relative: a Space's proxy path holds)
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 
 
@@ -38,11 +39,11 @@ def learn_markdown(index: ZooIndex, dataset: str | None = None) -> str:
 
 
 def pictures_html(pictures: list[Picture], digest: str = "") -> str:
-    """A wrapping row of <figure>s: each PNG inline (data URI) with its alt text and caption (`digest`:
-    see `picture_png`)."""
+    """A wrapping row of <figure>s: each PNG a file the web server serves (`picture_file`; `digest`: see
+    `picture_png`), fetched when the Learn tab shows it (`loading="lazy"`), with its alt text."""
     figs = []
     for p in pictures:
-        src = "data:image/png;base64," + base64.b64encode(picture_png(p, digest)).decode("ascii")
+        src = FILE_ROUTE + quote(str(picture_file(p, digest)))
         wide = " learn-fig-wide" if p.fig.get_figwidth() > 1.5 * PANEL[0] else ""  # two panels: a row of its own
         figs.append(f'<figure class="learn-fig{wide}"><img src="{src}" alt="{html.escape(p.alt, quote=True)}" '
                     f'width="{int(p.fig.get_figwidth() * p.fig.dpi)}" loading="lazy"></figure>')
