@@ -46,7 +46,7 @@ EXPLORE = dict(model="gan", dataset="mnist", g_norm="none", l1=1e-3, l2=0.0, tar
                seed=0)  # a zoo view: needs no dataset
 TRAIN = dict(model="gan", dataset="shapes", g_norm="none", l1=1e-3, l2=0.0, target="generator", variant="loss",
              seed=0, seconds=120, start="scratch")  # shapes is drawn in memory: no download, no data root
-FILE_URL = re.compile(r"""(?:src|href)=["']([^"']*?gradio_api/file=[^"']+)["']""")  # Learn's are relative
+FILE_URL = re.compile(r"""(?:src|srcset|href)=["']([^"']*?gradio_api/file=[^"']+)["']""")  # Learn's are relative
 
 
 def log(msg: str) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,13 +25,16 @@ from typing import Any
 import numpy as np
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from normgen.render.figures import BASELINE, PALETTE, STYLE
 from normgen.words import fmt_lambda
 
-VERSION = 2  # bump when a Learn figure's look changes: the Learn tab's stored PNGs are keyed by it
+VERSION = 3  # bump when a Learn figure's look changes: the Learn tab's stored PNGs are keyed by it
 
 PANEL = (6.4, 4.4)  # inches at 100 dpi: 640 x 440 px, two side by side on a 1280 px screen
+NARROW = 4.2  # inches: a phone's variant, 420 px shown in ~330 (its smallest text 18 px -> 14 px), legend below
+NARROW_TITLE = 26  # characters a line of a phone variant's title
 VERDICT_COLOURS = {"held": PALETTE[2], "partly": PALETTE[3], "not shown": "#777777", "did not hold": PALETTE[1],
                    "cannot tell": "#AAAAAA", "baseline": BASELINE, "better": PALETTE[2], "worse": PALETTE[1],
                    "within spread": "#777777", "judges disagree": PALETTE[3]}
@@ -57,10 +61,22 @@ def _x(lams: Sequence[float], zero_at: float) -> np.ndarray:
     return np.array([math.log10(v) if v > 0 else zero_at for v in lams], dtype=float)
 
 
+def _below(fig: Figure, ax: Any) -> None:
+    """A phone variant's legend: under the axes, two a row, outside the data."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:  # two a row where two short labels fit the width
+        fig.legend(handles, labels, loc="outside lower center", ncols=2 if max(map(len, labels)) <= 15 else 1,
+                   frameon=False)
+
+
 def lambda_panel(series: Mapping[str, Series], *, title: str, ylabel: str, xlabel: str = "λ (log scale)",
                  logy: bool = False, band: tuple[float, float] | None = None,
-                 band_label: str = "λ = 0: seed spread", size: tuple[float, float] = PANEL) -> Figure:
-    """Mean and min-max over seeds of each series against λ (λ = 0 one decade left of the smallest λ)."""
+                 band_label: str = "λ = 0: seed spread", size: tuple[float, float] = PANEL,
+                 narrow: bool = False) -> Figure:
+    """Mean and min-max over seeds of each series against λ (λ = 0 one decade left of the smallest λ); `narrow`:
+    the phone's variant (NARROW wide, the title wrapped, the legend below)."""
+    if narrow:
+        size, title = (NARROW, size[1] + 1.2), textwrap.fill(title, NARROW_TITLE)
     lams = sorted({v for s in series.values() for v in s.lams})
     nonzero = [v for v in lams if v > 0]
     zero_at = math.log10(min(nonzero)) - 1 if nonzero else 0.0
@@ -88,13 +104,17 @@ def lambda_panel(series: Mapping[str, Series], *, title: str, ylabel: str, xlabe
                 ax.scatter(xs[bad], mean[bad], marker="X", s=260, color="black", zorder=5,
                            label=None if crossed else "mode collapse")
                 crossed = True
-        ax.set_xticks(_x(lams, zero_at), [fmt_lambda(v) for v in lams], rotation=45 if len(lams) > 6 else 0)
+        turn = (90 if narrow else 45) if len(lams) > (4 if narrow else 6) else 0
+        ax.set_xticks(_x(lams, zero_at), [fmt_lambda(v) for v in lams], rotation=turn)
         if logy:
             ax.set_yscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.set_title(title)
-        ax.legend(loc="best", framealpha=0.9)
+        if narrow:
+            _below(fig, ax)
+        else:
+            ax.legend(loc="best", framealpha=0.9)
     return fig
 
 
@@ -115,24 +135,40 @@ def draw_verdict_rows(ax: Any, rows: list[tuple[list[float], str]]) -> None:
 
 def settings_panel(rows: Sequence[tuple[str, Sequence[float], str]], *, title: str, xlabel: str,
                    better: str = "", band: tuple[float, float] | None = None, width: float = PANEL[0],
-                   show_labels: bool = True) -> Figure:
+                   show_labels: bool = True, narrow: bool = False) -> Figure:
     """One row per setting, top to bottom: a dot at its mean over seeds with the min-max as a bar,
     coloured by its verdict ("baseline", "held", "partly", "not shown", "did not hold", "cannot tell", or for
     a measure judged alone "better", "worse", "within spread");
-    `band` shades the baseline's seed spread; `better` says which way is better ("→ better")."""
+    `band` shades the baseline's seed spread; `better` says which way is better ("→ better"). `narrow`: the
+    phone's variant, each setting's name above its row (beside it, the names took half the width) and the
+    legend below."""
     n = max(len(rows), 1)
+    if narrow:
+        width, title = NARROW, textwrap.fill(title, NARROW_TITLE)
     with rc_context(STYLE):
-        fig, ax = _figure(size=(width, 1.3 + 0.52 * n))
+        fig, ax = _figure(size=(width, (2.2 + 0.8 * n) if narrow else (1.3 + 0.52 * n)))
         ax = ax[0, 0]
         if band is not None:
             ax.axvspan(band[0], band[1] if band[1] > band[0] else band[0] + 1e-9, color=BASELINE, alpha=0.15)
         draw_verdict_rows(ax, [(vals, verdict) for _, vals, verdict in rows])
-        ax.set_yticks(range(n), [r[0] for r in reversed(rows)] if show_labels else [""] * n)
-        ax.set_ylim(-0.7, n - 0.3)
+        if narrow:
+            ax.set_yticks(range(n), [""] * n)
+            ax.tick_params(axis="y", length=0)
+            for i, r in enumerate(rows):
+                ax.text(0.01, n - 1 - i + 0.3, r[0], transform=ax.get_yaxis_transform(), ha="left", va="bottom",
+                        fontsize=STYLE["ytick.labelsize"])
+            ax.set_ylim(-0.5, n - 0.1)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # "-200-190-180…" ran together at 420 px
+        else:
+            ax.set_yticks(range(n), [r[0] for r in reversed(rows)] if show_labels else [""] * n)
+            ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlabel(xlabel + (f"   ({better})" if better else ""))
         fig.suptitle(title, fontsize=STYLE["axes.titlesize"])  # over the figure: long y labels narrow the axes
         ax.grid(axis="y", visible=False)
-        ax.legend(loc="best", framealpha=0.9)
+        if narrow:
+            _below(fig, ax)
+        else:
+            ax.legend(loc="best", framealpha=0.9)
     return fig
 
 

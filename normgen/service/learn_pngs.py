@@ -24,14 +24,19 @@ _LOCK = threading.Lock()
 _FOLDER: list[Path] = []  # this process's folder of Learn's files, once made
 
 
-def picture_png(p: Picture, digest: str = "") -> bytes:
-    """The PNG of `p`; with a zoo `digest`, drawn once per process and kept."""
+def picture_png(p: Picture, digest: str = "", narrow: bool = False) -> bytes:
+    """The PNG of `p` (`narrow`: of its phone variant, which `p` must have); with a zoo `digest`, drawn once per
+    process and kept."""
+    def draw() -> bytes:
+        assert p.narrow is not None or not narrow, p.key
+        return png_bytes(p.narrow() if narrow and p.narrow is not None else p.fig)
+
     if not digest:
-        return png_bytes(p.fig)
-    key = (FIGURES_VERSION, digest, p.key, p.alt, p.caption)
+        return draw()
+    key = (FIGURES_VERSION, digest, p.key, p.alt, p.caption, narrow)
     with _LOCK:
         if key not in _PNGS:
-            _PNGS[key] = png_bytes(p.fig)
+            _PNGS[key] = draw()
         return _PNGS[key]
 
 
@@ -46,9 +51,9 @@ def folder() -> Path:
         return _FOLDER[0]
 
 
-def picture_file(p: Picture, digest: str = "") -> Path:
-    """The PNG of `p` as a file of `folder()`, named by its content (written once)."""
-    png = picture_png(p, digest)
+def picture_file(p: Picture, digest: str = "", narrow: bool = False) -> Path:
+    """The PNG of `p` (or of its phone variant) as a file of `folder()`, named by its content (written once)."""
+    png = picture_png(p, digest, narrow)
     path = folder() / f"{hashlib.sha256(png).hexdigest()[:24]}.png"
     if not path.is_file():
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")

@@ -6,7 +6,9 @@ uses), the small-data blocks and their verdicts from normgen.zoo.small_data; not
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from matplotlib.figure import Figure
 
@@ -33,6 +35,12 @@ class Picture:
     alt: str
     caption: str = ""
     group: str = ""  # the heading of the pictures it belongs with ("GAN, 300 training images")
+    narrow: Callable[[], Figure] | None = None  # draws the phone's variant (None: the page shows `fig` there too)
+
+
+def _picture(key: str, draw: Callable[..., Figure], alt: str, **kw: str) -> Picture:
+    """A Picture of `draw()` whose phone variant is `draw(narrow=True)`."""
+    return Picture(key, draw(), alt, narrow=partial(draw, narrow=True), **kw)
 
 
 def _series(sweep: S.Sweep, get, kind: str) -> LF.Series:
@@ -68,16 +76,16 @@ def penalty_pictures(index: ZooIndex, model: str, dataset: str) -> list[Picture]
     sparse = {PENALTIES[k].label: _series(s, nz, k) for k, s in sweeps.items()}
     quality = {PENALTIES[k].label: _series(s, fd, k) for k, s in sweeps.items()}
     band = _band(next(iter(sweeps.values())), fd)
-    out = [Picture(f"{model}-sparsity", LF.lambda_panel(
-        sparse, title=f"{name} {part}: weights near zero", ylabel="% with |w| < 1e-3"),
+    out = [_picture(f"{model}-sparsity", partial(
+        LF.lambda_panel, sparse, title=f"{name} {part}: weights near zero", ylabel="% with |w| < 1e-3"),
         f"Line chart, {name} {part} on {where}: the share of near-zero weights against λ. "
         + "; ".join(f"{k} {_ends(s, '.1f', '%')}" for k, s in sparse.items()) + ".")]
     if any(v for s in quality.values() for v in s.vals):
         coll = [f"{k} from λ = {fmt_lambda(lam)}" for k, s in quality.items()
                 for lam, c in zip(s.lams, s.collapsed, strict=False) if c][:2]
-        out.append(Picture(f"{model}-quality", LF.lambda_panel(
-            quality, title=f"{name}: judge FD (lower = better)", ylabel="judge FD (log scale)", logy=True,
-            band=band), f"Line chart, {name} on {where}: judge FD against λ, lower is better. "
+        out.append(_picture(f"{model}-quality", partial(
+            LF.lambda_panel, quality, title=f"{name}: judge FD (lower = better)", ylabel="judge FD (log scale)",
+            logy=True, band=band), f"Line chart, {name} on {where}: judge FD against λ, lower is better. "
             + "; ".join(f"{k} {_ends(s, '.3g')}" for k, s in quality.items()) + "."
             + (f" Samples collapse for {', '.join(coll)}." if coll else "")
             + (f" The shaded band is the baseline's seed spread, {fmt_num(band[0])} to {fmt_num(band[1])}."
@@ -105,9 +113,9 @@ def batchnorm_picture(index: ZooIndex, dataset: str) -> Picture | None:
         return None
     alt = (f"Line chart, GAN on {dataset_info(dataset).label}: judge FD against λ with and without batch norm in "
            "the generator. " + "; ".join(f"{k} {_ends(s, '.3g')}" for k, s in series.items()) + ".")
-    return Picture("batchnorm", LF.lambda_panel(series, title="GAN: batch norm and penalties",
-                                                ylabel="judge FD (log scale)", logy=True, band=band,
-                                                band_label="batch norm, λ = 0: seed spread"), alt)
+    return _picture("batchnorm", partial(LF.lambda_panel, series, title="GAN: batch norm and penalties",
+                                         ylabel="judge FD (log scale)", logy=True, band=band,
+                                         band_label="batch norm, λ = 0: seed spread"), alt)
 
 
 def variant_pictures(index: ZooIndex, dataset: str, model: str = "gan") -> list[Picture]:
@@ -125,8 +133,8 @@ def variant_pictures(index: ZooIndex, dataset: str, model: str = "gan") -> list[
                   f"{PENALTIES[kind].label}, {variant}": _series(var, get, kind)}
         alt = (f"Line chart, {name} {loss.part} on {dataset_info(dataset).label}: {ylabel} against λ. "
                + "; ".join(f"{k} {_ends(s, '.3g')}" for k, s in series.items()) + ".")
-        out.append(Picture(f"{model}-{variant}", LF.lambda_panel(series, title=f"{name}: {title}", ylabel=ylabel),
-                           alt))
+        out.append(_picture(f"{model}-{variant}", partial(LF.lambda_panel, series, title=f"{name}: {title}",
+                                                          ylabel=ylabel), alt))
     return out
 
 
@@ -175,13 +183,13 @@ def small_data_pictures(index: ZooIndex) -> list[Picture]:
                 xlabel = "% of samples"
             else:
                 title += " (→ better)" if m.higher_is_better else " (← better)"
-            fig = LF.settings_panel(data, title=title, xlabel=xlabel,
-                                    band=(base.lo, base.hi) if base.ok and len(base.vals) > 1 else None)
+            draw = partial(LF.settings_panel, data, title=title, xlabel=xlabel,
+                           band=(base.lo, base.hi) if base.ok and len(base.vals) > 1 else None)
             alt = (f"Dot chart, {name} on {images_words(b.train_size)}: {m.name}{m.unit} per setting, mean over "
                    "seeds with their range. " + "; ".join(
                        f"{label}: {fmt_num(sum(v) / len(v))} ({verdict})" for label, v, verdict in data if v) + ".")
-            out.append(Picture(f"small-{b.model}-{b.train_size}-{m.name}", fig, alt,
-                               group=f"{name}, {images_words(b.train_size)}"))
+            out.append(_picture(f"small-{b.model}-{b.train_size}-{m.name}", draw, alt,
+                                group=f"{name}, {images_words(b.train_size)}"))
         claim = SD.block_lines(b, table=False)[-1]
         out[-1].caption = claim
     return out

@@ -158,6 +158,13 @@ def test_on_a_phone_learns_tables_scroll_sideways_instead_of_squeezing(app_page)
         # the table scrolls inside the page; the page itself does not get wider than the phone
         assert table.evaluate("(t) => getComputedStyle(t).overflowX") == "auto"
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1
+        # a picture is its phone variant (fetched instead of the desktop one), whole on the screen
+        img = page.locator("#learn-md .learn-fig-phone img").first
+        img.scroll_into_view_if_needed()
+        wait_until(lambda: img.evaluate("(i) => i.complete && i.naturalWidth > 0"), 30, "the phone's picture")
+        assert img.evaluate("(i) => i.currentSrc !== i.src && i.naturalWidth === 420")
+        box = img.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
         _shot(page, "learn-phone")
     finally:
         page.set_viewport_size(VIEWPORT)

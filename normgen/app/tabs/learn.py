@@ -24,6 +24,7 @@ from normgen.zoo.learn_pictures import Picture
 from normgen.zoo.texts import learn_page as LP
 from normgen.zoo.texts.learn_page import Block, zoo_digest
 
+PHONE_PX = 700  # at most this wide a screen shows a picture's phone variant (learn.css says the same)
 FILE_ROUTE = "gradio_api/file="  # the web server's route to a served file (relative: a Space's proxy path holds)
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 
@@ -45,8 +46,12 @@ def pictures_html(pictures: list[Picture], digest: str = "") -> str:
     for p in pictures:
         src = FILE_ROUTE + quote(str(picture_file(p, digest)))
         wide = " learn-fig-wide" if p.fig.get_figwidth() > 1.5 * PANEL[0] else ""  # two panels: a row of its own
-        figs.append(f'<figure class="learn-fig{wide}"><img src="{src}" alt="{html.escape(p.alt, quote=True)}" '
-                    f'width="{int(p.fig.get_figwidth() * p.fig.dpi)}" loading="lazy"></figure>')
+        phone = "" if p.narrow is None else (  # a phone fetches its own variant, fitted to its width
+            f'<source media="(max-width: {PHONE_PX}px)" '
+            f'srcset="{FILE_ROUTE + quote(str(picture_file(p, digest, narrow=True)))}">')
+        figs.append(f'<figure class="learn-fig{wide}{" learn-fig-phone" if phone else ""}"><picture>{phone}'
+                    f'<img src="{src}" alt="{html.escape(p.alt, quote=True)}" '
+                    f'width="{int(p.fig.get_figwidth() * p.fig.dpi)}" loading="lazy"></picture></figure>')
     return f'<div class="learn-figs">{"".join(figs)}</div>'
 
 
