@@ -7,26 +7,49 @@ Callers (normgen.zoo.ladder) read every number from the zoo index."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from normgen.render.figures import BASELINE, PALETTE, STYLE
-from normgen.render.learn_figures import draw_verdict_rows
+from normgen.render.learn_figures import NARROW, NARROW_TITLE, draw_verdict_rows
 
 LAYER_MARKERS = ("o", "s", "^", "D", "v")
 
 
+def _row_labels(ax: Any, labels: Sequence[str]) -> None:
+    """Each row's name above its row at the panel's left (a phone's variant: beside the rows they took half the
+    width)."""
+    n = len(labels)
+    ax.set_yticks(range(n), [""] * n)
+    ax.tick_params(axis="y", length=0)
+    for i, label in enumerate(labels):
+        ax.text(0.01, n - 1 - i + 0.3, label, transform=ax.get_yaxis_transform(), ha="left", va="bottom",
+                fontsize=STYLE["ytick.labelsize"])
+    ax.set_ylim(-0.55, n - 0.05)
+
+
 def ladder_figure(rows: Sequence[tuple[str, Sequence[float], str, dict[str, float]]], *,
-                  band: tuple[float, float] | None, title: str, refs: Sequence[tuple[str, float]] = ()) -> Figure:
+                  band: tuple[float, float] | None, title: str, refs: Sequence[tuple[str, float]] = (),
+                  narrow: bool = False) -> Figure:
     """`rows`: (label, FD values, verdict, σ_max per layer); `band`: the baseline's FD range; `refs`: ruler
-    rungs (label, FD) drawn as dashed lines where they fall inside the panel's range."""
+    rungs (label, FD) drawn as dashed lines where they fall inside the panel's range. `narrow`: the phone's
+    variant, NARROW wide, the two panels one above the other and each rung's name above its row."""
     n = max(len(rows), 1)
+    labels = [r[0] for r in rows]
     with rc_context(STYLE):
-        fig = Figure(figsize=(12.0, 2.2 + 0.62 * n), dpi=100, layout="constrained")
-        ax, ax2 = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1.25, 1]})
+        if narrow:
+            fig = Figure(figsize=(NARROW, 3.4 + 1.4 * n), dpi=100, layout="constrained")
+            fig.get_layout_engine().set(h_pad=0.1)  # the first layout left the last legend a pixel over the edge
+            ax, ax2 = fig.subplots(2, 1)
+            title = textwrap.fill(title, NARROW_TITLE)
+        else:
+            fig = Figure(figsize=(12.0, 2.2 + 0.62 * n), dpi=100, layout="constrained")
+            ax, ax2 = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1.25, 1]})
         if band is not None:
             ax.axvspan(band[0], band[1], color=BASELINE, alpha=0.15, label="baseline seeds")
         vals_all = [v for r in rows for v in r[1]]
@@ -37,13 +60,20 @@ def ladder_figure(rows: Sequence[tuple[str, Sequence[float], str, dict[str, floa
             ax.set_xlim(lo - pad, hi + pad)
             for name, fd in refs:
                 if lo - pad < fd < hi + pad:
-                    ax.axvline(fd, color="0.45", lw=1.2, ls="--")
-                    ax.text(fd, n - 0.45, f" {name}", fontsize=13, color="0.3", va="bottom", ha="center")
-        ax.set_yticks(range(n), [r[0] for r in reversed(rows)])
-        ax.set_ylim(-0.7, n + 0.1)
+                    # a phone's panel has no room for its name over the rows: the legend gives it
+                    ax.axvline(fd, color="0.45", lw=1.2, ls="--", label=name if narrow else None)
+                    if not narrow:
+                        ax.text(fd, n - 0.45, f" {name}", fontsize=13, color="0.3", va="bottom", ha="center")
+        if narrow:
+            _row_labels(ax, labels)
+            _row_labels(ax2, labels)
+        else:
+            ax.set_yticks(range(n), list(reversed(labels)))
+            ax.set_ylim(-0.7, n + 0.1)
         ax.set_xlabel("judge FD (← better)")
         ax.grid(axis="y", visible=False)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16 * (1.6 if narrow else 1)), ncol=1 if narrow else 3,
+                  frameon=False, columnspacing=0.6 if narrow else 2.0)
         layers = list(dict.fromkeys(k for r in rows for k in r[3]))
         for j, layer in enumerate(layers):
             off = 0.16 * (j - (len(layers) - 1) / 2)  # layers side by side within a row: equal values stay visible
@@ -63,6 +93,7 @@ def ladder_figure(rows: Sequence[tuple[str, Sequence[float], str, dict[str, floa
         ax2.set_xlabel("D's σ_max per layer (log scale)")
         ax2.grid(axis="y", visible=False)
         if layers:
-            ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(layers), frameon=False)
+            ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16 * (1.6 if narrow else 1)), ncol=len(layers),
+                       frameon=False)
         fig.suptitle(title, fontsize=STYLE["axes.titlesize"])
     return fig

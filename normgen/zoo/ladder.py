@@ -17,6 +17,7 @@ every screen uses (normgen.zoo.verdicts.Effect: beyond the seed spread and the s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from normgen.data import dataset_info
 from normgen.zoo.coverage import effective_classes
@@ -213,9 +214,9 @@ def picture(index: ZooIndex, dataset: str = "cifar10"):
     rows += [(r.label if r.entry else f"{r.label} (not built)", r.draws, r.verdict, r.sigma) for r in rungs]
     ruler = index.floors.get(dataset, {}).get("ruler", {})
     refs = [(rung_label(k), float(ruler[k])) for k in ("noise0.3", "blocks8") if k in ruler]
-    fig = ladder_figure(rows, band=b, refs=refs,
-                        title=f"The Lipschitz ladder: colour DCGAN on {_short(dataset)}")
+    draw = partial(ladder_figure, rows, band=b, refs=refs,
+                   title=f"The Lipschitz ladder: colour DCGAN on {_short(dataset)}")
     alt = ("The Lipschitz ladder. " + f"Baseline seeds FD {b[0]:.1f} to {b[1]:.1f}. "
            + " ".join(f"{r.label}: FD {r.fd:.1f}, {r.verdict}, largest singular values {sigma_words(r.sigma)}."
                       if r.entry else f"{r.label}: not built." for r in rungs))
-    return Picture("ladder", fig, alt, "", group="The Lipschitz ladder")
+    return Picture("ladder", draw(), alt, "", group="The Lipschitz ladder", narrow=partial(draw, narrow=True))
