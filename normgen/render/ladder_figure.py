@@ -9,28 +9,15 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from typing import Any
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from normgen.render.figures import BASELINE, PALETTE, STYLE
-from normgen.render.learn_figures import NARROW, NARROW_TITLE, draw_verdict_rows
+from normgen.render.learn_figures import NARROW, NARROW_TITLE, draw_verdict_rows, row_labels_above
 
 LAYER_MARKERS = ("o", "s", "^", "D", "v")
-
-
-def _row_labels(ax: Any, labels: Sequence[str]) -> None:
-    """Each row's name above its row at the panel's left (a phone's variant: beside the rows they took half the
-    width)."""
-    n = len(labels)
-    ax.set_yticks(range(n), [""] * n)
-    ax.tick_params(axis="y", length=0)
-    for i, label in enumerate(labels):
-        ax.text(0.01, n - 1 - i + 0.3, label, transform=ax.get_yaxis_transform(), ha="left", va="bottom",
-                fontsize=STYLE["ytick.labelsize"])
-    ax.set_ylim(-0.55, n - 0.05)
 
 
 def ladder_figure(rows: Sequence[tuple[str, Sequence[float], str, dict[str, float]]], *,
@@ -65,8 +52,8 @@ def ladder_figure(rows: Sequence[tuple[str, Sequence[float], str, dict[str, floa
                     if not narrow:
                         ax.text(fd, n - 0.45, f" {name}", fontsize=13, color="0.3", va="bottom", ha="center")
         if narrow:
-            _row_labels(ax, labels)
-            _row_labels(ax2, labels)
+            row_labels_above(ax, labels, (-0.55, n - 0.05))
+            row_labels_above(ax2, labels, (-0.55, n - 0.05))
         else:
             ax.set_yticks(range(n), list(reversed(labels)))
             ax.set_ylim(-0.7, n + 0.1)

@@ -133,6 +133,18 @@ def draw_verdict_rows(ax: Any, rows: list[tuple[list[float], str]]) -> None:
                    label=None if verdict in seen else verdict)
         seen.add(verdict)
 
+def row_labels_above(ax: Any, labels: Sequence[str], ylim: tuple[float, float]) -> None:
+    """Each row's name (top to bottom) above its row at the panel's left, for a phone's variant: beside the rows
+    the names took half the width."""
+    n = len(labels)
+    ax.set_yticks(range(n), [""] * n)
+    ax.tick_params(axis="y", length=0)
+    for i, label in enumerate(labels):
+        ax.text(0.01, n - 1 - i + 0.3, label, transform=ax.get_yaxis_transform(), ha="left", va="bottom",
+                fontsize=STYLE["ytick.labelsize"])
+    ax.set_ylim(*ylim)
+
+
 def settings_panel(rows: Sequence[tuple[str, Sequence[float], str]], *, title: str, xlabel: str,
                    better: str = "", band: tuple[float, float] | None = None, width: float = PANEL[0],
                    show_labels: bool = True, narrow: bool = False) -> Figure:
@@ -152,12 +164,7 @@ def settings_panel(rows: Sequence[tuple[str, Sequence[float], str]], *, title: s
             ax.axvspan(band[0], band[1] if band[1] > band[0] else band[0] + 1e-9, color=BASELINE, alpha=0.15)
         draw_verdict_rows(ax, [(vals, verdict) for _, vals, verdict in rows])
         if narrow:
-            ax.set_yticks(range(n), [""] * n)
-            ax.tick_params(axis="y", length=0)
-            for i, r in enumerate(rows):
-                ax.text(0.01, n - 1 - i + 0.3, r[0], transform=ax.get_yaxis_transform(), ha="left", va="bottom",
-                        fontsize=STYLE["ytick.labelsize"])
-            ax.set_ylim(-0.5, n - 0.1)
+            row_labels_above(ax, [r[0] for r in rows], (-0.5, n - 0.1))
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # "-200-190-180…" ran together at 420 px
         else:
             ax.set_yticks(range(n), [r[0] for r in reversed(rows)] if show_labels else [""] * n)
