@@ -11,6 +11,7 @@ import pytest
 from normgen.app.tabs import train as T
 from normgen.app.tabs.train_colour import COLOUR_L1, COLOUR_L2, COLOUR_STEPS, dataset_for_model, model_for_dataset
 from normgen.app.tabs.train_link import DEFAULT_L1, DEFAULT_L2, DEFAULT_STEPS
+from normgen.service.server_datasets import dataset_status
 from normgen.service.train_plan import caps
 
 AVAILABLE = ["shapes", "mnist", "fashion", "cifar10"]
@@ -43,6 +44,9 @@ def tab_and_demo():
 
 
 def test_train_switches_the_dataset_with_the_model(tab_and_demo):
+    why = dataset_status().get("cifar10")
+    if why:  # without colour data the dataset stays as it was (test_the_colour_model_selects_... above)
+        pytest.skip(f"{why}: the switch to CIFAR-10 cannot happen here")
     tab, demo = tab_and_demo
     dep = _handler(demo, tab.model, "on_model")
     assert [c._id for c in dep.inputs] == [tab.model._id, tab.dataset._id]
