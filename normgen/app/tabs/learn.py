@@ -41,7 +41,8 @@ def learn_markdown(index: ZooIndex, dataset: str | None = None) -> str:
 
 def pictures_html(pictures: list[Picture], digest: str = "") -> str:
     """A wrapping row of <figure>s: each PNG a file the web server serves (`picture_file`; `digest`: see
-    `picture_png`), fetched when the Learn tab shows it (`loading="lazy"`), with its alt text."""
+    `picture_png`), with its alt text. The Learn tab's content enters the page when the tab opens, so a first page
+    load fetches none; once open, every picture loads (not lazily: a full-page capture or a print shows them all)."""
     figs = []
     for p in pictures:
         src = FILE_ROUTE + quote(str(picture_file(p, digest)))
@@ -51,7 +52,7 @@ def pictures_html(pictures: list[Picture], digest: str = "") -> str:
             f'srcset="{FILE_ROUTE + quote(str(picture_file(p, digest, narrow=True)))}">')
         figs.append(f'<figure class="learn-fig{wide}{" learn-fig-phone" if phone else ""}"><picture>{phone}'
                     f'<img src="{src}" alt="{html.escape(p.alt, quote=True)}" '
-                    f'width="{int(p.fig.get_figwidth() * p.fig.dpi)}" loading="lazy"></picture></figure>')
+                    f'width="{int(p.fig.get_figwidth() * p.fig.dpi)}"></picture></figure>')
     return f'<div class="learn-figs">{"".join(figs)}</div>'
 
 
