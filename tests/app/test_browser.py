@@ -108,6 +108,24 @@ def test_train_streams_and_stops(app_page):
     m = re.search(r"stopped at step (\d+)", status_text(page))
     total = int(steps.input_value())
     assert m is None or 0 < int(m.group(1)) < total  # stopped before the end, after some steps
+    # each plot's legend is a line of the page naming every series in the colour its line is drawn in, and
+    # on a phone it wraps whole (the plot's own legend was one row, "discriminator loss · generator loss · λ cha")
+    for k in ("loss", "sparse"):
+        items = page.locator(f"#train-{k}-legend .plot-legend span")
+        assert items.count() >= 2, k
+        strokes = set(page.locator(f"#train-{k}-plot path").evaluate_all(
+            "(ps) => ps.map(p => p.getAttribute('stroke'))"))
+        swatches = items.locator("i").evaluate_all("(is) => is.map(i => getComputedStyle(i).backgroundColor)")
+        hexes = {"#" + "".join(f"{int(v):02x}" for v in re.findall(r"\d+", c)[:3]) for c in swatches}
+        assert hexes <= strokes, (k, hexes, strokes)
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page.wait_for_timeout(500)
+        boxes = page.locator("#train-loss-legend .plot-legend span").evaluate_all(
+            "(ss) => ss.map(s => [s.getBoundingClientRect().left, s.getBoundingClientRect().right])")
+        assert boxes and all(0 <= lo and hi <= 390 for lo, hi in boxes), boxes
+    finally:
+        page.set_viewport_size(VIEWPORT)
     _no_traceback(page)
     _shot(page, "train")
 

@@ -47,14 +47,14 @@ def _run(fn, store: TrainStore, **kw):
 def test_the_train_handler_trains_a_cycle_gan_and_shows_rows_and_its_scores(zoo, fresh_admission):
     store = TrainStore()
     outs = _run(make_train_fn(zoo), store)
-    status, grid, loss, _pen, _sparse, files, command, summary, compare = outs[-1]
+    status, grid, loss, _pen, _sparse, files, command, summary, compare, *_legends = outs[-1]
     status = re.sub(r"<[^>]+>", "", status)  # the text as read (glossary words carry their definition in a tag)
     assert summary["status"] == "finished" and summary["step"] == 6
     assert grid.size == (3 * (4 * 30 + 2), 3 * (TT.ROWS * 30 + 2))  # rows of 4: a, G(a), F(G(a)), truth
     assert "Rows (6 fixed held-out test images): a | G(a) | F(G(a)) | truth" in status
     assert "λ_cyc 0 (L1 cycle norm), λ_id 0; L1 λ 1e-3 on the generator" in status
     assert "| cycle error a→G→F (L1) |" in status and set(summary["translation"]) >= {"translation_l1", "cycle_l1"}
-    assert {"cycle term", "generator loss", "discriminator loss"} <= set(loss["series"])  # the curves
+    assert {"cycle term", "generator loss", "discriminator loss"} <= set(loss["value"]["series"])  # the curves
     assert len(files) == 3 and "--lambda-cyc 0" in command and "--l1 0.001" in command
     mid = [o for o in outs if o[7]["status"] == "running" and o[1] is not None]
     assert mid and mid[0][1].size == grid.size  # a picture while it trains

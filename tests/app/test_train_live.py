@@ -88,7 +88,7 @@ def test_lambda_changed_mid_run_shows_in_its_history_and_the_result_goes_to_its_
             break
         time.sleep(0.2)
     job.cancel()
-    status, _grid, loss, *_plots, files, command, summary, _cmp = client.predict(api_name="/train_result")
+    status, _grid, loss, _pen, _sparse, files, command, summary, *_ = client.predict(api_name="/train_result")
     changes = summary["lambda_changes"]
     assert [(c["name"], c["old"], c["new"]) for c in changes] == [("l1", 1e-4, 1e-2), ("l2", 0.0, 1e-3)]
     assert changes[0]["step"] >= before["step"] and summary["lambdas"] == {"l1": 1e-2, "l2": 1e-3}

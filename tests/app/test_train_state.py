@@ -90,3 +90,20 @@ def test_curves_mark_each_lambda_change_with_a_vertical_rule():
     assert list(sparse[(sparse.series == MARKER_SERIES) & sparse.value.notna()].value) == [10.0, 30.0]
     plain = curves(hist)[0]  # the marker series is there from the first frame, without a drawn value
     assert plain[plain.series == MARKER_SERIES].value.isna().all()
+
+
+def test_each_plot_legend_names_every_series_in_the_colour_the_plot_draws_it():
+    from normgen.app.tabs.train_view import MARKER_COLOUR, MARKER_SERIES, colours, curves, legend_html
+
+    hist = [{"step": s, "d_loss": 1.0, "g_loss": 2.0, "generator/near_zero_pct": 1.0, "generator/zero_pct": 0.0}
+            for s in (10, 20, 30)]
+    loss, _, sparse = curves(hist)
+    assert colours(loss) == colours(curves(hist[:1])[0])  # a run's first frame and its later ones agree
+    cm = colours(sparse)
+    assert cm[MARKER_SERIES] == MARKER_COLOUR and len(set(cm.values())) == len(cm) == 3
+    html = legend_html(sparse)
+    for name in ("generator: near-zero %", "generator: exactly 0 %"):
+        assert f'background:{cm[name]}"></i>{name}</span>' in html
+    assert MARKER_SERIES not in html  # no λ changed yet: no marker to name
+    changed = curves(hist, [{"step": 20, "name": "l1", "old": 0.0, "new": 1e-2}])[2]
+    assert f'background:{MARKER_COLOUR}"></i>{MARKER_SERIES}</span>' in legend_html(changed)

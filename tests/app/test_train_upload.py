@@ -77,7 +77,7 @@ def test_train_trains_on_the_sessions_upload(tmp_path, store):
                           "ns", 10.0, 0.0, "l1", store))
     finally:
         A.set_admission(old)
-    status, grid, *_, command, summary, _ = outs[-1]
+    status, grid, *_, command, summary, _cmp, _l, _p, _s = outs[-1]
     assert "on your 20 images (mine)" in status
     assert summary["status"] == "finished" and summary["step"] == 10 and grid is not None
     assert "--dataset folder:YOUR_IMAGES" in command and str(tmp_path) not in str(summary)

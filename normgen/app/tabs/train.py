@@ -127,6 +127,9 @@ class TrainTab:
     loss_plot: gr.LinePlot
     pen_plot: gr.LinePlot
     sparse_plot: gr.LinePlot
+    loss_legend: gr.HTML
+    pen_legend: gr.HTML
+    sparse_legend: gr.HTML
     files: gr.File
     command: gr.Textbox
     compare_with: gr.Dropdown
@@ -236,12 +239,12 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                                     baseline_view(root, I.DEFAULT_MODEL, dataset0, G_NORMS[0], 0, 0))
                             own_box, own_caption, own = build_own_view()  # the upload's images, beside the grid
                     with gr.Column(scale=2):
-                        loss_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses",
-                                                elem_id="train-loss-plot", height=220)
-                        pen_plot = gr.LinePlot(x="step", y="value", color="series", title="Penalty term (λ × sum)",
-                                               elem_id="train-pen-plot", height=220)
-                        sparse_plot = gr.LinePlot(x="step", y="value", color="series", title="Sparsity: % of weights",
-                                                  elem_id="train-sparse-plot", height=220)
+                        plots, legends = ({}, {})  # each plot's legend is a line of the page (train_view)
+                        for k, title, unit in (("loss", "Losses", "loss"), ("pen", "Penalty term (λ × sum)", "penalty"),
+                                               ("sparse", "Sparsity: % of weights", "% of weights")):
+                            plots[k] = gr.LinePlot(x="step", y="value", color="series", title=title, y_title=unit,
+                                                   colors_in_legend=[], elem_id=f"train-{k}-plot", height=220)
+                            legends[k] = gr.HTML("", elem_id=f"train-{k}-legend", padding=False)
                 with gr.Accordion("Downloads and the command that reproduces this run", open=True):
                     files = gr.File(label="Checkpoint (.safetensors), grid (.png), config (.json)",
                                     file_count="multiple", interactive=False, elem_id="train-files", height=None)
@@ -274,7 +277,8 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                     train_size_preset=train_size_preset, dropout=dropout, loss=loss, start=start, steps=steps,
                     seconds=seconds,
                     estimate=estimate, go=go, stop=stop_btn, live_note=live_note, progress=progress, status=status,
-                    grid=grid, loss_plot=loss_plot, pen_plot=pen_plot, sparse_plot=sparse_plot, files=files,
+                    grid=grid, files=files, **{f"{k}_plot": p for k, p in plots.items()},
+                    **{f"{k}_legend": h for k, h in legends.items()},
                     command=command, compare_with=compare_with, compare_btn=compare_btn,
                     cmp_mine_caption=cmp_mine_caption, cmp_mine=cmp_mine, cmp_zoo_caption=cmp_zoo_caption,
                     cmp_zoo=cmp_zoo, run_json=run_json, result_btn=result_btn, lambda_btn=lambda_btn, query=query,

@@ -14,7 +14,9 @@ import gradio as gr
 from normgen.app.replies import in_order
 from normgen.app.tabs.explore import target_choices
 from normgen.app.tabs.train_view import (
+    colours,
     curves,
+    legend_html,
     picture_words,
     setting_words,
     start_phrase,
@@ -68,19 +70,21 @@ def summary_of(s: Snapshot) -> dict[str, Any]:
 
 
 # what the /train handler streams, by name (TrainTab's attribute names; normgen.app.replies)
-RUN = ("status", "grid", "loss_plot", "pen_plot", "sparse_plot", "files", "command", "run_json", "compare_with")
+RUN = ("status", "grid", "loss_plot", "pen_plot", "sparse_plot", "files", "command", "run_json", "compare_with",
+       "loss_legend", "pen_legend", "sparse_legend")  # the legends last: an API client's earlier places keep
 COMPARE = ("cmp_mine_caption", "cmp_mine", "cmp_zoo_caption", "cmp_zoo")  # the Compare button's reply
 
 
 def run_outputs(s: Snapshot, how: str, extra: Any = None, run: Any = None) -> dict[str, Any]:
     """A snapshot of the run as the Train tab shows it, by name (RUN); `extra`: the Compare choices."""
-    loss, pen, sparse = curves(s.history, s.changes)
-    # an empty frame would fix the plot's colour legend to no series: send plots only once they have rows
-    loss, pen, sparse = (f if len(f) else gr.skip() for f in (loss, pen, sparse))
+    frames = dict(zip(("loss", "pen", "sparse"), curves(s.history, s.changes), strict=True))
+    # an empty frame would fix the plot's series to none: send plots only once they have rows
+    plots = {f"{k}_plot": gr.update(value=f, color_map=colours(f)) if len(f) else gr.skip() for k, f in frames.items()}
+    legends = {f"{k}_legend": legend_html(f) if len(f) else gr.skip() for k, f in frames.items()}
     setting = setting_words(s, run.cfg.reg.target, run.cfg.reg.variant, run.cfg.model) if run is not None else ""
     picture = picture_words(run.cfg.model.name, run.inputs is not None) if run is not None else ""
-    return {"status": explain(status_text(s, how, setting, picture)), "grid": s.grid, "loss_plot": loss,
-            "pen_plot": pen, "sparse_plot": sparse, "files": list(s.files.values()) or None,
+    return {"status": explain(status_text(s, how, setting, picture)), "grid": s.grid, **plots, **legends,
+            "files": list(s.files.values()) or None,
             "command": s.command if s.done else "", "run_json": summary_of(s),
             "compare_with": gr.skip() if extra is None else extra}
 

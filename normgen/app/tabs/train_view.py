@@ -4,6 +4,7 @@ them out and wires them."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pandas as pd
@@ -77,6 +78,26 @@ def _with_markers(rows: list[tuple], changes: list[dict[str, Any]]) -> list[tupl
         marks += [(step, nan, MARKER_SERIES), (step, lo, MARKER_SERIES), (step, hi, MARKER_SERIES),
                   (step, nan, MARKER_SERIES)]
     return rows + marks
+
+
+PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#9d755d", "#eeca3b", "#ff9da6")
+MARKER_COLOUR = "#e45756"  # red: no series takes it
+
+
+def colours(frame: pd.DataFrame) -> dict[str, str]:
+    """Each series of a curves frame its colour (the plot's `color_map`, and its legend's): the λ-change marker
+    red, the others in the order they first appear, which every frame of a run keeps."""
+    names = [n for n in dict.fromkeys(frame["series"]) if n != MARKER_SERIES]
+    return {**{n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}, MARKER_SERIES: MARKER_COLOUR}
+
+
+def legend_html(frame: pd.DataFrame) -> str:
+    """The plot's legend as a line of the page, which wraps at any width (the plot's own legend is one row,
+    cut at a phone's width): a swatch and the name of each series, the marker's once a λ has changed."""
+    changed = bool(marker_steps(frame))
+    items = [(n, c) for n, c in colours(frame).items() if n != MARKER_SERIES or changed]
+    return '<div class="plot-legend">' + "".join(
+        f'<span><i style="background:{c}"></i>{html.escape(n)}</span>' for n, c in items) + "</div>"
 
 
 def marker_steps(frame: pd.DataFrame) -> list[int]:
