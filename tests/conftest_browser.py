@@ -261,9 +261,10 @@ def browser_unavailable() -> str | None:
     return None
 
 
-def tiny_app_url(tmp_path_factory, name: str):
+def tiny_app(tmp_path_factory, name: str):
     """A module fixture's body: skip (or, with NORMGEN_REQUIRE_BROWSER=1, fail) without a browser, else
-    build the tiny zoo in a fresh folder `name`, launch the app on it and yield its URL; closed after."""
+    build the tiny zoo in a fresh folder `name`, launch the app on it and yield (its URL, the zoo's folder);
+    closed after."""
     import os
 
     import pytest
@@ -276,5 +277,11 @@ def tiny_app_url(tmp_path_factory, name: str):
     root = tmp_path_factory.mktemp(name)
     build_tiny_zoo(root)
     demo, url = launch_app(root)
-    yield url
+    yield url, root
     demo.close()
+
+
+def tiny_app_url(tmp_path_factory, name: str):
+    """`tiny_app`, yielding its URL alone."""
+    for url, _ in tiny_app(tmp_path_factory, name):
+        yield url

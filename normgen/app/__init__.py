@@ -261,8 +261,8 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
         loaded = wire_page_load(demo, tabs, tab_box, ex, tr, cmp, tl, cl, root, data_root)
         wire_links(demo, tabs, tab_box, [*query_boxes(ex, tr, cmp, tl), cl.query], link, copy, note, loaded)
     demo.queue(default_concurrency_limit=4, max_size=64)
-    # Explore's and Learn's pictures are served from the folders normgen writes them to (they hold only those
-    # PNGs), not hashed and copied into Gradio's cache on every view
+    # Explore's, Learn's and Compare's pictures are served from the folders normgen writes them to (they hold only
+    # those PNGs), not hashed and copied into Gradio's cache on every view
     new = newly_served(served_folders())  # Gradio's list only grows: each folder once per process
     if new:
         gr.set_static_paths(new)
@@ -270,8 +270,8 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
 
 
 def served_folders() -> list[str]:
-    """The folders of the page's PNG files: Explore's grid cache (its figures are inline SVG) and Learn's
-    pictures."""
+    """The folders of the page's PNG files: Explore's grid cache (its figures are inline SVG) and the folder of
+    Learn's pictures and Compare's plots (normgen.service.learn_pngs)."""
     from normgen.service import learn_pngs
     from normgen.service.explore_images import PNGS
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import functools
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -37,6 +39,9 @@ STYLE = {
     "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False,
 }
 SIZE = (9.0, 5.0)  # inches at 100 dpi: 900 x 500 px
+NARROW = 4.2  # inches: a phone's variant, 420 px shown in ~330 (its smallest text 18 px -> 14 px), legend below
+NARROW_TITLE = 26  # characters a line of a phone variant's title
+NARROW_LINE = 30  # characters a line of a phone variant's axis label or legend entry (13-15 pt in ~330 px)
 
 
 def _figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = SIZE, **kw) -> tuple[Figure, np.ndarray]:
@@ -45,14 +50,22 @@ def _figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = SIZE, **
     return fig, axes
 
 
-def _empty(message: str, title: str = "") -> Figure:
-    """A figure that says why there is nothing to plot (never a blank panel)."""
+def legend_below(fig: Figure, ax: Any) -> None:
+    """A phone variant's legend: under the axes, outside the data (beside it, it covered half a 420-px panel)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:  # two a row where two short labels fit the width; a long one wraps instead of leaving the figure
+        fig.legend(handles, [textwrap.fill(t, NARROW_LINE) for t in labels], loc="outside lower center",
+                   ncols=2 if max(map(len, labels)) <= 15 else 1, frameon=False)
+
+
+def _empty(message: str, title: str = "", narrow: bool = False) -> Figure:
+    """A figure that says why there is nothing to plot (never a blank panel); `narrow`: a phone's variant."""
     with rc_context(STYLE):
-        fig, ax = _figure(size=(9.0, 3.0))
+        fig, ax = _figure(size=(NARROW, 2.6) if narrow else (9.0, 3.0))
         ax = ax[0, 0]
         ax.axis("off")
         if title:
-            ax.set_title(title)
+            ax.set_title(textwrap.fill(title, NARROW_TITLE) if narrow else title)
         ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, transform=ax.transAxes)
     return fig
 
@@ -268,7 +281,7 @@ def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequen
                      floor: float | None = None, floor_label: str = "real vs real (floor)",
                      xlabels: Sequence[str] | None = None, logy: bool = False,
                      sampling: Sequence[float | None] | None = None, band: int = 0,
-                     band_label: str | None = None) -> Figure:
+                     band_label: str | None = None, narrow: bool = False) -> Figure:
     """One line per series through the mean of each point's values (one value per training seed),
     error bars from the smallest to the largest seed, every seed drawn as a small dot.
 
@@ -279,15 +292,17 @@ def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequen
     spread over noise draws of one checkpoint (max - min, mean over its seeds); the first point's is drawn
     as a hatched band around its mean (a change inside it is sampling noise, not an effect). `band`: the
     point whose seed spread is shaded (the baseline's, where it is not the first), `band_label` its name.
+    `narrow`: a phone's variant (NARROW wide, the title wrapped, the ticks upright past four points, the legend
+    below at the style's size: beside the data at 11 pt it was 7 px on a phone).
     """
     if not lams or not series:
-        return _empty("Nothing to plot: the zoo has no entries for this sweep.", title)
+        return _empty("Nothing to plot: the zoo has no entries for this sweep.", title, narrow)
     if xlabels is not None:
         xs, ticks = np.arange(len(lams), dtype=float), list(xlabels)
     else:
         xs, ticks = lambda_positions(lams)
     with rc_context(STYLE):
-        fig, ax = _figure(size=(7.0, 4.6))
+        fig, ax = _figure(size=(NARROW, 5.8) if narrow else (7.0, 4.6))
         ax = ax[0, 0]
         most_seeds = 0
         for i, (name, per_point) in enumerate(series.items()):
@@ -325,18 +340,24 @@ def metric_vs_lambda(lams: Sequence[float], series: Mapping[str, Sequence[Sequen
                         ax.scatter([x], [m], s=320, facecolors="none", edgecolors="black", linewidths=2.5,
                                    zorder=4)
         if not most_seeds:
-            return _empty(f"The zoo index has no values for this plot ({', '.join(series)}).", title)
+            return _empty(f"The zoo index has no values for this plot ({', '.join(series)}).", title, narrow)
         if most_seeds > 1:
-            xlabel = f"{xlabel}   (bars: min-max over seeds)"
+            xlabel = f"{xlabel}{chr(10) if narrow else '   '}(bars: min-max over seeds)"
         if floor is not None and math.isfinite(floor):
             ax.axhline(floor, color="black", linestyle="--", linewidth=1.5, label=f"{floor_label}: {floor:.3g}")
         if logy:
             ax.set_yscale("log")
-        ax.set_xticks(xs, ticks)
+        upright = narrow and (len(xs) > 4 or (xlabels is not None and len(xs) > 2))  # side by side they ran together
+        ax.set_xticks(xs, ticks, rotation=90 if upright else 0)
         if xlabels is not None:
             ax.set_xlim(xs.min() - 0.5, xs.max() + 0.5)
-        ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        ax.set_title(title)
-        ax.legend(fontsize=11, loc="best", framealpha=0.9)
+        if narrow:  # the title over the figure, not the axes: a wide column of tick labels pushed it off the right
+            ax.set_xlabel("\n".join(textwrap.fill(line, NARROW_LINE) for line in xlabel.split("\n")))
+            fig.suptitle(textwrap.fill(title, NARROW_TITLE), fontsize=STYLE["axes.titlesize"])
+            legend_below(fig, ax)
+        else:
+            ax.set_xlabel(xlabel)
+            ax.set_title(title)
+            ax.legend(fontsize=11, loc="best", framealpha=0.9)
     return fig

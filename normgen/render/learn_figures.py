@@ -27,14 +27,12 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from normgen.render.figures import BASELINE, PALETTE, STYLE
+from normgen.render.figures import BASELINE, NARROW, NARROW_TITLE, PALETTE, STYLE, legend_below
 from normgen.words import fmt_lambda
 
 VERSION = 3  # bump when a Learn figure's look changes: the Learn tab's stored PNGs are keyed by it
 
 PANEL = (6.4, 4.4)  # inches at 100 dpi: 640 x 440 px, two side by side on a 1280 px screen
-NARROW = 4.2  # inches: a phone's variant, 420 px shown in ~330 (its smallest text 18 px -> 14 px), legend below
-NARROW_TITLE = 26  # characters a line of a phone variant's title
 VERDICT_COLOURS = {"held": PALETTE[2], "partly": PALETTE[3], "not shown": "#777777", "did not hold": PALETTE[1],
                    "cannot tell": "#AAAAAA", "baseline": BASELINE, "better": PALETTE[2], "worse": PALETTE[1],
                    "within spread": "#777777", "judges disagree": PALETTE[3]}
@@ -59,14 +57,6 @@ class Series:
 
 def _x(lams: Sequence[float], zero_at: float) -> np.ndarray:
     return np.array([math.log10(v) if v > 0 else zero_at for v in lams], dtype=float)
-
-
-def _below(fig: Figure, ax: Any) -> None:
-    """A phone variant's legend: under the axes, two a row, outside the data."""
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:  # two a row where two short labels fit the width
-        fig.legend(handles, labels, loc="outside lower center", ncols=2 if max(map(len, labels)) <= 15 else 1,
-                   frameon=False)
 
 
 def lambda_panel(series: Mapping[str, Series], *, title: str, ylabel: str, xlabel: str = "λ (log scale)",
@@ -112,7 +102,7 @@ def lambda_panel(series: Mapping[str, Series], *, title: str, ylabel: str, xlabe
         ax.set_ylabel(ylabel)
         ax.set_title(title)
         if narrow:
-            _below(fig, ax)
+            legend_below(fig, ax)
         else:
             ax.legend(loc="best", framealpha=0.9)
     return fig
@@ -173,7 +163,7 @@ def settings_panel(rows: Sequence[tuple[str, Sequence[float], str]], *, title: s
         fig.suptitle(title, fontsize=STYLE["axes.titlesize"])  # over the figure: long y labels narrow the axes
         ax.grid(axis="y", visible=False)
         if narrow:
-            _below(fig, ax)
+            legend_below(fig, ax)
         else:
             ax.legend(loc="best", framealpha=0.9)
     return fig

@@ -6,9 +6,9 @@ uses), the small-data blocks and their verdicts from normgen.zoo.small_data; not
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 
 from matplotlib.figure import Figure
 
@@ -28,7 +28,8 @@ from normgen.zoo.readings import images_words
 
 @dataclass
 class Picture:
-    """One figure of the Learn page with its alt text and caption (markdown, may be empty)."""
+    """One figure of the Learn page (or one of Compare's plots) with its alt text and caption (markdown, may be
+    empty)."""
 
     key: str
     fig: Figure
@@ -41,6 +42,14 @@ class Picture:
 def _picture(key: str, draw: Callable[..., Figure], alt: str, **kw: str) -> Picture:
     """A Picture of `draw()` whose phone variant is `draw(narrow=True)`."""
     return Picture(key, draw(), alt, narrow=partial(draw, narrow=True), **kw)
+
+
+def figure_pictures(key: str, draw: Callable[..., Mapping[str, Figure]], alts: Mapping[str, str]) -> dict[str, Picture]:
+    """A Picture of each figure `draw()` returns by name (its alt text `alts[name]`), whose phone variant is that
+    name's of `draw(narrow=True)`: the variants drawn together, once, when the first is asked for."""
+    phones = cache(partial(draw, narrow=True))
+    return {name: Picture(f"{key}|{name}", fig, alts[name], narrow=partial(lambda n: phones()[n], name))
+            for name, fig in draw().items()}
 
 
 def _series(sweep: S.Sweep, get, kind: str) -> LF.Series:

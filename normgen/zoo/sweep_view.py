@@ -1,6 +1,7 @@
-"""What Compare shows of one sweep, without Gradio: its metric-vs-lambda figures, the table of a
-chosen point against the baseline, every value from the index (normgen.zoo.readings), and the whole view
-(`compare_view`: strip, grid, table, figures, notes) the tab turns into its components.
+"""What Compare shows of one sweep, without Gradio: its metric-vs-lambda figures (as Pictures, each with its phone
+variant: `sweep_pictures`), the table of a chosen point against the baseline, every value from the index
+(normgen.zoo.readings), and the whole view (`compare_view`: strip, grid, table, figures, notes) the tab turns into
+its components.
 
 Sweeps on a small training set add the generalization figures and rows: the train-test gap of the
 ELBO or of the discriminator and memorization, each with its seed spread.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from normgen.data import class_names, dataset_label
@@ -21,6 +23,7 @@ from normgen.zoo import coverage
 from normgen.zoo import sweeps as S
 from normgen.zoo.choose import choice_markdown
 from normgen.zoo.index import Entry, ZooIndex
+from normgen.zoo.learn_pictures import Picture, figure_pictures
 from normgen.zoo.readings import (
     COPY_ROWS,
     IWAE_LABEL,
@@ -53,14 +56,16 @@ def spans_decades(vals: list[float]) -> bool:
     return len(pos) == len(vals) and len(pos) > 1 and max(pos) >= 10 * min(pos)
 
 
-def sweep_figures(sweep: Sweep, selected: int | None = None, floors: dict[str, Any] | None = None) -> dict[str, Any]:
+def sweep_figures(sweep: Sweep, selected: int | None = None, floors: dict[str, Any] | None = None,
+                  narrow: bool = False) -> dict[str, Any]:
     """The four metric-vs-lambda figures of a sweep: sparsity, weight norm, sample quality, and
     reconstruction error (families with an ELBO: the VAE) or class entropy (the others); on a small
-    training set also "fit" (the metric on training vs held-out images), "gap" and "memorization"."""
+    training set also "fit" (the metric on training vs held-out images), "gap" and "memorization".
+    `narrow`: their phone variants (normgen.render.figures.metric_vs_lambda)."""
     xs, xl, part = sweep.x_values(), sweep.x_labels(), sweep.part
     xlabel = f"{PENALTIES[sweep.key.kind].label} λ" if sweep.key.kind in PENALTIES else (
         f"dropout rate in {dropout_words(sweep.model)}" if sweep.key.kind == "dropout" else "setting")
-    common = dict(xlabel=xlabel, selected=selected, xlabels=xl)
+    common = dict(xlabel=xlabel, selected=selected, xlabels=xl, narrow=narrow)
     floor = (floors or {}).get(sweep.dataset, {}).get("fd")
     figs = {
         "sparsity": plots.metric_vs_lambda(
@@ -171,8 +176,28 @@ def point_markdown(sweep: Sweep, i: int) -> str:
 
 
 EMPTY_NOTE = "Pick a model, a dataset and a sweep."
+PLOTS = {"sparsity": "Sparsity", "quality": "Sample quality", "norm": "Weight norm",
+         "extra": "Reconstruction / mode coverage"}
 GEN_PLOTS = {"fit": "Training vs held-out images", "gap": "Train - held-out gap", "copying": "Near-copies",
              "memorization": "Pixel nearest-neighbour share"}
+
+
+def sweep_pictures(sweep: Sweep, i: int, floors: dict[str, Any] | None = None) -> dict[str, Picture]:
+    """`sweep_figures` with point `i` ringed, each a Picture with its phone variant and an alt text that names the
+    setting (a screen reader hears which sweep and point the plot shows)."""
+    what = (f"{sweep.key.label()}, {family(sweep.model).label} on {dataset_label(sweep.dataset)}; ringed: "
+            f"{sweep.points[i].label()}")
+    alts = {k: f"Line chart, {label} against the sweep's setting: {what}" for k, label in (PLOTS | GEN_PLOTS).items()}
+    return figure_pictures(f"compare|{sweep.model}|{sweep.dataset}|{sweep.key.id}|{i}",
+                           partial(sweep_figures, sweep, i, floors), alts)
+
+
+def _empty_pictures(message: str) -> dict[str, Picture]:
+    """Every plot of PLOTS saying why there is nothing to plot, with its phone variant."""
+    def draw(narrow: bool = False) -> dict[str, Any]:
+        return dict.fromkeys(PLOTS, plots._empty(message, narrow=narrow))
+
+    return figure_pictures(f"compare-empty|{message}", draw, {k: f"{label}: {message}" for k, label in PLOTS.items()})
 
 
 def default_point(sweep: Sweep) -> int:
@@ -184,21 +209,21 @@ def compare_view(index: ZooIndex, model: str | None, dataset: str | None, sweep_
                  noise_seed: int, train_seed: int | None,
                  fallback: tuple[str, str] = ("gan", "mnist")) -> dict[str, Any]:
     """Plain values for every output of the Compare tab: strip, point choices, grid, table, the four figures, the
-    three of a small training set (GEN_PLOTS; None for other sweeps), notes and training-seed choices. A point or
+    four of a small training set (GEN_PLOTS; None for other sweeps), each a Picture with its phone variant, notes
+    and training-seed choices. A point or
     training seed the sweep lacks becomes its middle point / first seed; `fallback` is the (model, dataset) whose
     missing entries are reported when none is chosen."""
     sweep = S.get_sweep(index, model, dataset, sweep_id) if model and dataset and sweep_id else None
     if sweep is None or not sweep.points:
         note = S.missing_report(index, model or fallback[0], dataset or fallback[1]) or EMPTY_NOTE
-        empty = plots._empty("No sweep to plot: " + ("the zoo is empty." if not index.entries else
-                                                     "pick a model, dataset and sweep."))
-        return {"strip": [], "points": [], "point": None, "grid": None, "table": "", "choice": "", "sparsity": empty,
-                "quality": empty, "norm": empty, "extra": empty, **dict.fromkeys(GEN_PLOTS),
-                "notes": note, "seeds": [], "seed": None, "missing": note}
+        empty = _empty_pictures("No sweep to plot: " + ("the zoo is empty." if not index.entries else
+                                                        "pick a model, dataset and sweep."))
+        return {"strip": [], "points": [], "point": None, "grid": None, "table": "", "choice": "", **empty,
+                **dict.fromkeys(GEN_PLOTS), "notes": note, "seeds": [], "seed": None, "missing": note}
     seeds = sorted({s for p in sweep.points for s in p.seeds})
     tseed = train_seed if train_seed in seeds else seeds[0]
     i = point if point is not None and 0 <= point < len(sweep.points) else default_point(sweep)
-    figs = {**dict.fromkeys(GEN_PLOTS), **sweep_figures(sweep, i, index.floors)}  # None: not a small-data sweep
+    figs = {**dict.fromkeys(GEN_PLOTS), **sweep_pictures(sweep, i, index.floors)}  # None: not a small-data sweep
     note = "\n".join(f"- {n}" for n in sweep.notes)
     return {"strip": S.strip(sweep, noise_seed, tseed, root=index.root),
             "points": [(p.label(), k) for k, p in enumerate(sweep.points)], "point": i,

@@ -26,7 +26,7 @@ from conftest_browser import (
     pick_option,
     pick_other_option,
     status_text,
-    tiny_app_url,
+    tiny_app,
     wait_until,
 )
 
@@ -35,8 +35,13 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    yield from tiny_app_url(tmp_path_factory, "browser-zoo")
+def app_and_zoo(tmp_path_factory):
+    yield from tiny_app(tmp_path_factory, "browser-zoo")
+
+
+@pytest.fixture(scope="module")
+def app_url(app_and_zoo):
+    return app_and_zoo[0]
 
 
 @pytest.fixture(scope="module")
@@ -207,5 +212,46 @@ def test_on_a_phone_compares_strip_shows_every_point_whole(app_page):
                                                            ".map((l) => l.textContent)")
         assert not cut, cut
         _shot(page, "compare-phone")
+    finally:
+        page.set_viewport_size(VIEWPORT)
+
+
+def test_on_a_phone_compares_plots_are_their_phone_variants_with_text_of_12_px(app_page, app_and_zoo):
+    """At 390 x 844 each of Compare's plots is its phone variant (NARROW wide, legend below), fetched at once (not
+    lazily: a full-page screenshot shows it), its smallest text at least 12 px as shown. They were the desktop's
+    700-px figures shown 326 px wide, their smallest text 7 px."""
+    from urllib.parse import quote
+
+    from normgen.app.tabs import compare
+    from normgen.render.figures import NARROW
+    from normgen.render.learn_figures import min_text_px
+    from normgen.service.learn_pngs import picture_file
+    from normgen.service.requests import CompareQuery
+    from normgen.zoo.index import load_index
+    from normgen.zoo.texts.learn_page import zoo_digest
+
+    page, (url, root) = app_page, app_and_zoo
+    q = CompareQuery("gan", "shapes", "l1|none|none|generator|loss|10", 2)
+    pics = compare.compute_view(root, q)  # the view the link below opens, drawn here as the app draws it
+    digest = zoo_digest(load_index(root))
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page.goto(f"{url}?tab=compare&{compare.query_fragment(q)}")
+        wait_until(lambda: page.evaluate("() => window.normgenLinkReady === true"), 120, "the page load")
+        shown = {}
+        for k in compare.PLOTS:
+            img = page.locator(f"#compare-plot-{k} picture img")
+            wait_until(lambda img=img: img.count() == 1 and img.evaluate("(i) => i.complete && i.naturalWidth > 0"),
+                       30, f"the {k} plot, loaded without scrolling to it")
+            got = img.evaluate("(i) => ({src: i.src, now: i.currentSrc, natural: i.naturalWidth, lazy: i.loading,"
+                               " width: i.getBoundingClientRect().width, alt: i.alt})")
+            phone = picture_file(pics[k], digest, narrow=True)
+            assert got["now"] != got["src"] and got["now"].endswith(quote(str(phone))), (k, got)  # the phone's file
+            assert got["natural"] == round(NARROW * 100) and got["lazy"] != "lazy", (k, got)
+            assert "GAN on Shapes" in got["alt"] and "L1" in got["alt"], got["alt"]  # the alt text names the setting
+            shown[k] = round(min_text_px(pics[k].narrow()) * got["width"] / got["natural"], 1)
+        assert min(shown.values()) >= 12, shown
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1
+        _shot(page, "compare-phone-plots")
     finally:
         page.set_viewport_size(VIEWPORT)

@@ -559,6 +559,7 @@ def test_compare_sweeps_lambda_cyc_for_the_cycle_gan():
     assert out["cycle_column"]["visible"] and not out["sweep_column"]["visible"] and not out["seed"]["visible"]
     assert len(out["cycle_strip"]) == 4 and out["cycle_axis"] == CS.axis_table(index, "cyclegan", "mnist")
     assert "squared L2 vs L1" in out["cycle_norm"] and out["query"].startswith("compare_model=cyclegan")
+    assert all(out[f"cycle_{k}"].count("<picture><source ") == 1 for k in CS.PLOTTED)  # served, with phone variants
     # the sample-grid sweeps show their own column again
     back = C._view(root, CompareQuery("gan", "mnist", S.sweep_choices(index, "gan", "mnist")[0][1]))
     assert back["sweep_column"]["visible"] and not back["cycle_column"]["visible"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest_browser import build_small_zoo
 
+from normgen.app import picture_tags
 from normgen.app.tabs import learn
 from normgen.render.learn_figures import min_text_px
 from normgen.zoo.index import load_index, zoo_root
@@ -72,9 +73,10 @@ def test_pictures_are_files_the_page_fetches_when_learn_shows_them(small):
     html = learn.pictures_html(pics)
     assert "base64" not in html
     srcs = re.findall(r'<img src="([^"]*)"', html)
-    assert len(srcs) == 3 and all(s.startswith(learn.FILE_ROUTE) for s in srcs)
+    assert "lazy" not in html  # a full-page capture of Learn shows every picture
+    assert len(srcs) == 3 and all(s.startswith(picture_tags.FILE_ROUTE) for s in srcs)
     for src in srcs:
-        path = Path(unquote(src[len(learn.FILE_ROUTE):]))
+        path = Path(unquote(src[len(picture_tags.FILE_ROUTE):]))
         png = path.read_bytes()
         assert path.parent == learn_pngs.folder() and png[:8] == b"\x89PNG\r\n\x1a\n"
         assert path.name == hashlib.sha256(png).hexdigest()[:24] + ".png"  # named by content: written once
@@ -115,12 +117,12 @@ def test_pictures_are_drawn_once_per_zoo_and_read_back_the_same(small, tmp_path,
     from normgen.render.learn_figures import png_bytes
     from normgen.service import learn_pngs
 
-    monkeypatch.setattr(learn_pngs, "_PNGS", {})
+    monkeypatch.setattr(learn_pngs, "_FILES", {})
     digest = LP.zoo_digest(small)
     assert len(digest) == 64 and LP.zoo_digest(load_index(tmp_path / "no-zoo")) == ""
     pics = [p for b in learn.learn_page(small) for p in b.pictures]
     first = [learn_pngs.picture_png(p, digest) for p in pics]
-    assert len(learn_pngs._PNGS) == len(pics)  # one kept picture per picture
+    assert len(learn_pngs._FILES) == len(pics)  # one kept file per picture
     drawn = []
     monkeypatch.setattr(learn_pngs, "png_bytes", lambda fig: drawn.append(fig) or png_bytes(fig))
     again = [learn_pngs.picture_png(p, digest) for p in pics]
@@ -128,7 +130,7 @@ def test_pictures_are_drawn_once_per_zoo_and_read_back_the_same(small, tmp_path,
     assert first[0][:8] == b"\x89PNG\r\n\x1a\n"
     # another zoo's numbers are other pictures: a new digest misses and draws
     learn_pngs.picture_png(pics[0], "0" * 64)
-    assert len(drawn) == 1 and len(learn_pngs._PNGS) == len(pics) + 1
+    assert len(drawn) == 1 and len(learn_pngs._FILES) == len(pics) + 1
 
 
 def test_the_penalties_table_names_weight_clipping_as_the_third_norm(small):
@@ -203,4 +205,4 @@ def test_every_shipped_picture_has_a_phone_variant_that_fits_and_reads_at_12_px(
             bad[p.key] = (f.get_figwidth(), round(overflow_px(f), 1), round(min_text_px(f) * shown, 1))
     assert not bad, bad
     html = learn.pictures_html(pics[:1])
-    assert f'<source media="(max-width: {learn.PHONE_PX}px)" srcset="{learn.FILE_ROUTE}' in html
+    assert f'<source media="(max-width: {picture_tags.PHONE_PX}px)" srcset="{picture_tags.FILE_ROUTE}' in html

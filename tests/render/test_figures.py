@@ -197,3 +197,28 @@ def test_the_heat_map_of_colour_samples_shows_a_change_in_any_channel():
     lut = plots.heat_lut()
     assert (img[2 + 1, 2 + 1] == lut[255]).all() and (img[2 + 2, 8 + 2] == lut[255]).all()
     assert (img[2, 2] == lut[0]).all()  # unchanged pixel: black
+
+
+def test_metric_vs_lambda_phone_variant_is_narrow_with_its_legend_below_and_reads_at_12_px():
+    """`narrow`: NARROW wide, the title over the figure, the legend under the axes (a long entry wrapped), the
+    ticks upright past four points; nothing cut, its smallest text >= 12 px shown 326 px wide (a 390-px phone).
+    The desktop figure, 700 px with an 11-pt legend, read 7 px there."""
+    from normgen.render.learn_figures import min_text_px, overflow_px
+
+    lams = [0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3]
+    vals = [[20.0, 24.0]] + [[21.0 + i] for i in range(6)]
+    long = "nearer a training image than 99% of new real images"
+    for narrow in (False, True):
+        fig = plots.metric_vs_lambda(lams, {long: vals}, ylabel="% of samples (judge features)", title="Near-copies "
+                                     "of training images", xlabel="dropout rate in the encoder and decoder",
+                                     selected=3, floor=1.0, narrow=narrow)
+        shown = min_text_px(fig) * 326 / (fig.get_figwidth() * fig.dpi)
+        if not narrow:
+            assert shown < 8 and fig.axes[0].get_legend() is not None  # the desktop figure on a phone
+            continue
+        ax = fig.axes[0]
+        assert fig.get_figwidth() == plots.NARROW and ax.get_legend() is None and fig.legends
+        assert all(t.get_rotation() == 90 for t in ax.get_xticklabels())
+        assert overflow_px(fig) <= 1 and shown >= 12, (overflow_px(fig), shown)
+    empty = plots.metric_vs_lambda([], {}, ylabel="y", title="t", narrow=True)
+    assert empty.get_figwidth() == plots.NARROW

@@ -3,8 +3,9 @@ metric-vs-lambda plots, "choose lambda by grid search": clicking a grid in the s
 point in the radio beside the plots, shows that grid large with its numbers.
 
 Layout and wiring only; everything it shows comes from normgen.zoo.sweeps, which reads the
-zoo index and its checkpoint files. Gradio's matplotlib `gr.Plot` has no click event (only
-`change`), so the clickable element is the gallery strip (`select` gives the clicked index).
+zoo index and its checkpoint files. The clickable element is the gallery strip (`select` gives the clicked
+index). The plots are PNG files the web server serves, each with its phone variant (`plot_html`): inline in the
+page's config they weighed 0.24 MB of every first page load, and a phone showed their text at 7 px.
 
 Shareable state: the hidden textbox `CompareTab.query` holds the tab's link fragment
 (`compare_model=gan&compare_sweep=...`, normgen.service.links), rewritten by every view; on page load
@@ -20,6 +21,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.picture_tags import picture_html
 from normgen.app.replies import in_order
 from normgen.data import dataset_label
 from normgen.glossary import explain
@@ -30,6 +32,8 @@ from normgen.service.requests import CompareQuery
 from normgen.service.zoo_access import get_index
 from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S
+from normgen.zoo.learn_pictures import Picture
+from normgen.zoo.texts.learn_page import zoo_digest
 from normgen.zoo.views import cycle_sweep as CS
 
 INTRO = (
@@ -48,6 +52,7 @@ GENERALIZATION = (
     "scores 1%) and the pixel nearest-neighbour share (% of samples whose nearest image in pixel space is a "
     "training image: it measures closeness in pixels, which blur raises, not copying), each with its seed spread."
 )
+PLOTS = V.PLOTS
 GEN_PLOTS = V.GEN_PLOTS
 CYCLE_INTRO = (
     "### The cycle GAN: sweep λ_cyc\n"
@@ -70,13 +75,21 @@ def sweep_choices(index: Any, model: str, dataset: str) -> list[tuple[str, str]]
     return S.sweep_choices(index, model, dataset)
 
 
+def plot_html(p: Picture | None, digest: str = "") -> str:
+    """One plot as the page shows it: its PNG file, its phone variant's on a narrow screen (normgen.app.picture_tags;
+    `digest`: the zoo's, so each is drawn once per process). Fetched at once, not lazily: the plots are what the tab
+    shows, and a full-page screenshot must show them. "" for no plot."""
+    return "" if p is None else f'<figure class="compare-fig">{picture_html(p, digest)}</figure>'
+
+
 def cycle_view(root: Any, q: CompareQuery) -> dict[str, Any]:
-    """Plain values of the cycle section (CYCLE_OUTPUTS' names): the rows strip, the two tables, the plots."""
+    """Plain values of the cycle section (CYCLE_OUTPUTS' names): the rows strip, the two tables, the plots (each a
+    Picture with its phone variant)."""
     index = get_index(root)
     m, d = q.model, q.dataset
-    figs = CS.figures(index, m, d)
+    pics = CS.pictures(index, m, d)
     return {"cycle_strip": CS.strip(index, m, d, index.root, q.noise), "cycle_axis": CS.axis_table(index, m, d),
-            "cycle_norm": CS.norm_table(index, m, d), **{f"cycle_{k}": figs[k] for k in CS.PLOTTED}}
+            "cycle_norm": CS.norm_table(index, m, d), **{f"cycle_{k}": pics[k] for k in CS.PLOTTED}}
 
 
 def compute_view(root: Any, q: CompareQuery) -> dict[str, Any]:
@@ -91,29 +104,28 @@ def query_fragment(q: CompareQuery) -> str:
 
 
 def _view(root: Any, q: CompareQuery) -> dict[str, Any]:
-    """compute_view as gradio updates by name (OUTPUT_NAMES); for a translator the cycle section (cycle_view)
-    instead, the sample-grid section left as it is."""
-    if _translates(q.model):
-        try:
-            c = cycle_view(root, q)
-        except ValueError as exc:
-            raise gr.Error(str(exc)) from None
+    """compute_view as gradio updates by name (OUTPUT_NAMES), its plots as `plot_html`; for a translator the cycle
+    section (cycle_view) instead, the sample-grid section left as it is."""
+    try:
+        digest = zoo_digest(get_index(root))
+        c = cycle_view(root, q) if _translates(q.model) else None
+        v = compute_view(root, q) if c is None else {}
+    except ValueError as exc:
+        raise gr.Error(str(exc)) from None
+    if c is not None:
         return dict.fromkeys(OUTPUT_NAMES, gr.skip()) | {
             "seed": gr.update(visible=False),  # one sweep: its seeds are in the tables
             "notes": "", "sweep_column": gr.update(visible=False), "cycle_column": gr.update(visible=True),
-            **{k: c[k] for k in CYCLE_OUTPUTS}, "choice": "",
-            "query": query_fragment(q.but(sweep=CS.SWEEP_ID, point=None, seed=None))}
-    try:
-        v = compute_view(root, q)
-    except ValueError as exc:
-        raise gr.Error(str(exc)) from None
+            **{k: plot_html(c[k], digest) if k.removeprefix("cycle_") in CS.PLOTTED else c[k] for k in CYCLE_OUTPUTS},
+            "choice": "", "query": query_fragment(q.but(sweep=CS.SWEEP_ID, point=None, seed=None))}
     return {
         "strip": gr.update(value=v["strip"], visible=bool(v["strip"]), **_strip_layout(len(v["strip"]))),
         "point": gr.update(choices=v["points"], value=v["point"]),
-        **{k: v[k] for k in ("grid", "table", "sparsity", "quality", "norm", "extra", "notes", "missing", "choice")},
+        **{k: v[k] for k in ("grid", "table", "notes", "missing", "choice")},
+        **{k: plot_html(v[k], digest) for k in PLOTS},
         "seed": gr.update(choices=v["seeds"], value=v["seed"], visible=True),
         "generalization": gr.update(visible=any(v[k] is not None for k in GEN_PLOTS)),
-        **{k: gr.update(value=v[k], visible=v[k] is not None) for k in GEN_PLOTS},
+        **{k: gr.update(value=plot_html(v[k], digest), visible=v[k] is not None) for k in GEN_PLOTS},
         "sweep_column": gr.update(visible=True), "cycle_column": gr.update(visible=False),
         **dict.fromkeys(CYCLE_OUTPUTS, gr.skip()),
         "query": query_fragment(q.but(point=v["point"], seed=v["seed"])) if v["strip"] else ""}
@@ -202,6 +214,12 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
     models, model0, datasets0, dataset0, sweeps0, sweep0 = selection(index)
 
     v = compute_view(root, CompareQuery(model0, dataset0, sweep0))  # the tab is never blank
+    digest = zoo_digest(index)
+
+    def plot(p: Picture | None, label: str, elem_id: str, visible: bool = True) -> gr.HTML:
+        # class compare-plot (page.css): two a row on a laptop, one a row on a phone, where its phone variant shows
+        return gr.HTML(plot_html(p, digest), label=label, elem_id=elem_id, visible=visible, container=False,
+                       js_on_load=None, elem_classes=["compare-plot"])
 
     with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
         gr.Markdown(explain(INTRO))
@@ -233,17 +251,11 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
                 with gr.Column(scale=1):
                     point = gr.Radio(v["points"], value=v["point"], label="Point of the sweep", elem_id="compare-point")
                     table = gr.Markdown(v["table"], elem_id="compare-table")
-            with gr.Row():
-                # no label badge: it covered the figure's own title
-                p_sparsity = gr.Plot(v["sparsity"], label="Sparsity", show_label=False,
-                                     elem_id="compare-plot-sparsity", format="png")
-                p_quality = gr.Plot(v["quality"], label="Sample quality", show_label=False,
-                                    elem_id="compare-plot-quality", format="png")
-            with gr.Row():
-                p_norm = gr.Plot(v["norm"], label="Weight norm", show_label=False, elem_id="compare-plot-norm",
-                                 format="png")
-                p_extra = gr.Plot(v["extra"], label="Reconstruction / mode coverage", show_label=False,
-                                  elem_id="compare-plot-extra", format="png")
+            items = list(PLOTS.items())
+            plots = []
+            for row in (items[:2], items[2:]):
+                with gr.Row():
+                    plots += [plot(v[k], label, f"compare-plot-{k}") for k, label in row]
             with gr.Column(visible=any(v[k] is not None for k in GEN_PLOTS),
                            elem_id="compare-generalization") as gen_row:  # only a small-data sweep has these
                 gr.Markdown(explain(GENERALIZATION))
@@ -251,8 +263,7 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
                 items = list(GEN_PLOTS.items())
                 for row in (items[:2], items[2:]):  # two a row: four in one row were too small to read
                     with gr.Row():
-                        gen += [gr.Plot(v[k], label=label, show_label=False, elem_id=f"compare-plot-{k}",
-                                        format="png", visible=v[k] is not None) for k, label in row]
+                        gen += [plot(v[k], label, f"compare-plot-{k}", v[k] is not None) for k, label in row]
         with gr.Column(visible=False, elem_id="compare-cycle") as cycle_col:  # a translator's sweep
             gr.Markdown(explain(CYCLE_INTRO))
             c_strip = gr.Gallery([], columns=4, height=300, object_fit="contain", fit_columns=False,
@@ -260,19 +271,17 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
                                  buttons=[])
             gr.Markdown(explain("#### Every λ_cyc against the baseline (λ_cyc 10), 2,000 held-out digits"))
             c_axis = gr.Markdown("", elem_id="compare-cycle-axis")
-            with gr.Row():
-                c_plots = [gr.Plot(None, label=title, show_label=False, elem_id=f"compare-cycle-plot-{k}",
-                                   format="png") for k, title in list(CS.PLOTTED.items())[:2]]
-            with gr.Row():
-                c_plots += [gr.Plot(None, label=title, show_label=False, elem_id=f"compare-cycle-plot-{k}",
-                                    format="png") for k, title in list(CS.PLOTTED.items())[2:]]
+            c_plots, items = [], list(CS.PLOTTED.items())
+            for row in (items[:2], items[2:]):
+                with gr.Row():
+                    c_plots += [plot(None, title, f"compare-cycle-plot-{k}") for k, title in row]
             gr.Markdown("#### The cycle norm at λ_cyc 10: L1 (the baseline) vs squared L2")
             c_norm = gr.Markdown("", elem_id="compare-cycle-norm")
         # the tab's link fragment; "" = the defaults above (a visitor who never touched Compare)
         query = gr.Textbox("", visible=True, elem_id="compare-query", elem_classes=["query-state"],
                            show_label=False, container=False, interactive=False)
 
-    outputs = [strip, point, grid, table, p_sparsity, p_quality, p_norm, p_extra, notes, train_seed, missing,
+    outputs = [strip, point, grid, table, *plots, notes, train_seed, missing,
                gen_row, *gen, sweep_col, cycle_col, c_strip, c_axis, c_norm, *c_plots, choice, query]
     assert len(outputs) == len(OUTPUT_NAMES)
     private = {"api_visibility": "private", "show_progress": "minimal"}

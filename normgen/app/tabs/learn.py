@@ -8,24 +8,20 @@ of it is explained on hover / tap where the page first uses it. Gradio is import
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
+from normgen.app.picture_tags import picture_html
 from normgen.app.static_files import asset
 from normgen.glossary import explain, glossary_markdown
 from normgen.render.learn_figures import PANEL
 from normgen.service import links
-from normgen.service.learn_pngs import picture_file
 from normgen.service.zoo_access import get_index
 from normgen.zoo.index import ZooIndex
 from normgen.zoo.learn_pictures import Picture
 from normgen.zoo.texts import learn_page as LP
 from normgen.zoo.texts.learn_page import Block, zoo_digest
 
-PHONE_PX = 700  # at most this wide a screen shows a picture's phone variant (learn.css says the same)
-FILE_ROUTE = "gradio_api/file="  # the web server's route to a served file (relative: a Space's proxy path holds)
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 
 
@@ -40,19 +36,15 @@ def learn_markdown(index: ZooIndex, dataset: str | None = None) -> str:
 
 
 def pictures_html(pictures: list[Picture], digest: str = "") -> str:
-    """A wrapping row of <figure>s: each PNG a file the web server serves (`picture_file`; `digest`: see
-    `picture_png`), with its alt text. The Learn tab's content enters the page when the tab opens, so a first page
-    load fetches none; once open, every picture loads (not lazily: a full-page capture or a print shows them all)."""
+    """A wrapping row of <figure>s: each PNG a file the web server serves (normgen.app.picture_tags; `digest`: see
+    normgen.service.learn_pngs.picture_file), with its alt text. The Learn tab's content enters the page when the
+    tab opens, so a first page load fetches none; once open, every picture loads (not lazily: a full-page capture
+    or a print shows them all)."""
     figs = []
     for p in pictures:
-        src = FILE_ROUTE + quote(str(picture_file(p, digest)))
         wide = " learn-fig-wide" if p.fig.get_figwidth() > 1.5 * PANEL[0] else ""  # two panels: a row of its own
-        phone = "" if p.narrow is None else (  # a phone fetches its own variant, fitted to its width
-            f'<source media="(max-width: {PHONE_PX}px)" '
-            f'srcset="{FILE_ROUTE + quote(str(picture_file(p, digest, narrow=True)))}">')
-        figs.append(f'<figure class="learn-fig{wide}{" learn-fig-phone" if phone else ""}"><picture>{phone}'
-                    f'<img src="{src}" alt="{html.escape(p.alt, quote=True)}" '
-                    f'width="{int(p.fig.get_figwidth() * p.fig.dpi)}"></picture></figure>')
+        phone = "" if p.narrow is None else " learn-fig-phone"
+        figs.append(f'<figure class="learn-fig{wide}{phone}">{picture_html(p, digest)}</figure>')
     return f'<div class="learn-figs">{"".join(figs)}</div>'
 
 

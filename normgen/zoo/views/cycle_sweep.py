@@ -10,13 +10,17 @@ formats); whether a difference is an effect is normgen.zoo.verdicts' rule and wo
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
+from normgen.data import dataset_label
+from normgen.models import family
 from normgen.render import figures as plots
 from normgen.zoo.index import Entry, ZooIndex
+from normgen.zoo.learn_pictures import Picture, figure_pictures
 from normgen.zoo.verdicts import Effect, Stat
 from normgen.zoo.views import translation_view as TV
 
@@ -55,9 +59,10 @@ def _vals(es: list[Entry], key: str) -> list[float]:
     return [e.metrics[key] for e in es if key in e.metrics]
 
 
-def figures(index: ZooIndex, model: str, dataset: str) -> dict[str, Any]:
+def figures(index: ZooIndex, model: str, dataset: str, narrow: bool = False) -> dict[str, Any]:
     """One metric-vs-λ_cyc figure per PLOTTED score: every seed a dot, bars min-max, the baseline's seed
-    spread shaded; FD and the same-digit share with the ground truth's own (dilate(a)) as a dashed line."""
+    spread shaded; FD and the same-digit share with the ground truth's own (dilate(a)) as a dashed line.
+    `narrow`: their phone variants."""
     points = axis(index, model, dataset)
     lams = [lam for lam, _ in points]
     band = baseline_at(points)
@@ -70,8 +75,15 @@ def figures(index: ZooIndex, model: str, dataset: str) -> dict[str, Any]:
         out[key] = plots.metric_vs_lambda(
             lams, {label: [_vals(es, key) for _, es in points]}, ylabel=label, title=title, xlabel="λ_cyc",
             floor=floor, floor_label="the truth dilate(a)", band=band if band is not None else 0,
-            band_label=f"λ_cyc = {lams[band]:g} (baseline)" if band is not None else None)
+            band_label=f"λ_cyc = {lams[band]:g} (baseline)" if band is not None else None, narrow=narrow)
     return out
+
+
+def pictures(index: ZooIndex, model: str, dataset: str) -> dict[str, Picture]:
+    """`figures` as Pictures, each with its phone variant and an alt text naming the setting."""
+    what = f"{family(model).label} on {dataset_label(dataset)}, L1 cycle norm, no weight penalty"
+    return figure_pictures(f"compare-cycle|{model}|{dataset}", partial(figures, index, model, dataset),
+                           {k: f"Line chart, {title} against λ_cyc: {what}" for k, title in PLOTTED.items()})
 
 
 def _verdict(base: list[Entry], other: list[Entry], key: str) -> str:
