@@ -60,13 +60,10 @@ class Ticket:
 def expectation(ticket: Ticket, line: list[Ticket], pace: float = 1.0) -> float:
     """A ticket's expected wall time. What the pace book has measured here since it came speaks first
     (`refine`: the runs of its kind that ended, else the start-up of the run training now; at today's load, so
-    `pace` does not scale it): a speed probe and a guessed start-up alone told a cold class 1.4x its waits (the
-    load test's class phase, actual / told 0.70 at the median).
-    Else a measured ticket's own probe-based expectation × `pace` (the actual / expected of the runs that
-    ended). A guessed one (no speed probe could run: another run trained when it came) is not reckoned at
-    its whole time budget, which told a cold class 86 s for a 23 s wait (issue 23): it takes a measured
-    ticket of its kind in the line (its expectation per step × these steps, within the budget: a class runs
-    one setting), else the budget."""
+    `pace` does not scale it). Else a measured ticket's own probe-based expectation × `pace` (the actual /
+    expected of the runs that ended). A guessed one (no speed probe could run: another run trained when it
+    came) takes a measured ticket of its kind in the line (its expectation per step × these steps, within the
+    budget: a class runs one setting), else its whole time budget."""
     if ticket.refine is not None:
         e = ticket.refine()
         if e is not None:
@@ -133,11 +130,14 @@ class Admission:
         with self._cond:
             self._check(session)
 
-    def admit(self, session: str, expected_s: float, stopped: Callable[[], bool], **about) -> Ticket:
-        """A place in line for a run of `session`, or Refused (at once) when a cap is reached. `about`:
-        the Ticket's kind, steps, guessed and refine (what a guessed expectation is refined from)."""
+    def admit(self, session: str, expected_s: float, stopped: Callable[[], bool], caps: bool = True,
+              **about) -> Ticket:
+        """A place in line for a run of `session`, or Refused (at once) when a cap is reached (`caps` False: a
+        run started by code, not by a visitor, which no cap refuses). `about`: the Ticket's kind, steps, guessed
+        and refine (what a guessed expectation is refined from)."""
         with self._cond:
-            self._check(session)
+            if caps:
+                self._check(session)
             ticket = Ticket(session, max(1.0, float(expected_s)), stopped, **about)
             self._line.append(ticket)
             return ticket
@@ -158,22 +158,19 @@ class Admission:
                           f"it takes at once ({self.max_runs}). Please try again in {wait}; Explore "
                           "and Compare work meanwhile.")
 
-    def join(self, expected_s: float, stopped: Callable[[], bool], session: str = "", **about) -> Ticket:
-        """A place in line without the caps (a run started by code, not by a visitor); `about` as in admit."""
-        with self._cond:
-            ticket = Ticket(session, max(1.0, float(expected_s)), stopped, **about)
-            self._line.append(ticket)
-            return ticket
-
     def position(self, ticket: Ticket) -> tuple[int, float]:
         """(place among the waiting runs, 1 = next; 0 once training, estimated seconds until it starts)."""
         with self._cond:
             self._prune()
             if ticket.started is not None:
                 return 0, 0.0
-            waiting = self._waiting()
-            ahead = waiting[:waiting.index(ticket)] if ticket in waiting else waiting
+            ahead = self._ahead(ticket)
             return len(ahead) + 1, self._wait_before(ahead, time.monotonic())
+
+    def _ahead(self, ticket: Ticket) -> list[Ticket]:
+        """The waiting tickets in front of `ticket` (all of them once it has left the line)."""
+        waiting = self._waiting()
+        return waiting[:waiting.index(ticket)] if ticket in waiting else waiting
 
     def wait_turn(self, ticket: Ticket, should_stop: Callable[[], bool],
                   on_wait: Callable[[int, float], None] | None = None, poll: float = 0.5) -> bool:
@@ -193,7 +190,7 @@ class Admission:
                     ticket.started = time.monotonic()
                     return True
                 if on_wait is not None:
-                    ahead = waiting[:waiting.index(ticket)] if ticket in waiting else waiting
+                    ahead = self._ahead(ticket)
                     on_wait(len(ahead) + 1, self._wait_before(ahead, time.monotonic()))
                 self._cond.wait(poll)
 

@@ -1,22 +1,14 @@
-"""How the server shares the CPU between visitors and runs: the one policy (issues 14, 26).
+"""How the server shares the CPU between visitors and runs: the one policy.
 
-Four rules, all here, each measured on a 2-vCPU machine (scripts/load_test.py):
 - an Explore request runs its tensor work on one thread (`Governor.explore`; torch's OpenMP count is per thread);
 - a run trains with TRAIN_THREADS, one fewer while Explore has served a request in the last EXPLORE_QUIET_S
   (`Governor.run_threads`, asked before each step);
 - a run's thread (or process) is TRAIN_NICE steps nicer than the server (`lower_thread_priority`), so the OS
   gives a visitor a core before a training step;
-- while a run trains in its own process, an Explore view waits for its CPU share first (below).
-
-On a 2-vCPU Space, visitors who step through Explore back to back keep the server's interpreter busy
-(about 51 ms of server CPU per view and its pictures: 1.1 cores with 8 of them), and a run training
-beside it gets what is left. While a run trains in its own process, an Explore view therefore waits,
-before its work, until the server's CPU use over the last WINDOW_S is below EXPLORE_CORES (default 0.6,
-$NORMGEN_EXPLORE_CORES; 0 turns it off), at most MAX_WAIT_S. Views pass one at a time, so a burst does
-not pass together once the CPU frees up. With no run training, or a single visitor (far below the
-share), nothing waits. Measured with scripts/load_test.py (8 visitors back to back, 20 s, this 2-core
-machine): without the share the run trained 12.8-14.6 steps/s and Explore answered p50 0.32 / p95
-0.49-0.55 s; with 0.6 cores, 17.6-19.3 steps/s and p50 0.46 / p95 0.63-0.70 s (the goal: p95 <= 1 s).
+- while a run trains in its own process, an Explore view first waits, one view at a time and at most
+  MAX_WAIT_S, until the server's CPU use over the last WINDOW_S is below EXPLORE_CORES
+  ($NORMGEN_EXPLORE_CORES; 0 turns it off): visitors stepping through Explore back to back would otherwise
+  take the run's cores. scripts/load_test.py measures the trade (the run's steps/s against Explore's p95).
 
 `Governor` takes its clocks as arguments so its tests need no real load; `governor()` is the server's.
 """
@@ -90,8 +82,6 @@ class Governor:
         self._samples_lock = threading.Lock()
         self._training = 0
         self._training_lock = threading.Lock()
-        self.waited_s = 0.0  # total time views waited, and how many views asked (counters to inspect)
-        self.views = 0
         self._in_flight, self._last_request = 0, float("-inf")  # Explore requests running; when one last ended
         self._flight_lock = threading.Lock()
 
@@ -99,8 +89,8 @@ class Governor:
     @contextmanager
     def explore(self) -> Iterator[None]:
         """One Explore request: counted in flight, after its CPU share (`wait`), its tensor work on one thread
-        (torch's OpenMP count is per calling thread, so a run elsewhere keeps its own; measured on the shared
-        2-core machine under load: 125 ms a call on one thread against 1,500 ms on two, waiting for each other)."""
+        (torch's OpenMP count is per calling thread, so a run elsewhere keeps its own; two threads each would
+        wait for each other on a shared 2-core machine)."""
         with self._flight_lock:
             self._in_flight += 1
             self._last_request = self._clock()
@@ -154,18 +144,13 @@ class Governor:
             return 0.0
         start = self._clock()
         deadline = start + self.max_wait_s
-        if not self._lock.acquire(timeout=self.max_wait_s):
-            waited = self._clock() - start
-        else:
+        if self._lock.acquire(timeout=self.max_wait_s):
             try:
                 while self.use() > self.cores and self._clock() < deadline and self.active:
                     self._sleep(CHECK_S)
-                waited = self._clock() - start
             finally:
                 self._lock.release()
-        self.waited_s += waited
-        self.views += 1
-        return waited
+        return self._clock() - start
 
 
 _GOVERNOR: Governor | None = None

@@ -2,7 +2,7 @@
 
 A run's wall time is more than its steps: its process starts (importing torch), loads its data, trains,
 measures the kept model and writes its downloads; and the machine is shared, so a busy server trains
-slower than a short probe measured it. Estimates made from the probe alone were 2-9x too short (issue 23).
+slower than a short probe measured it.
 
 `PaceBook` keeps, per setting kind (model, dataset, start, device), what the last runs took: the fixed
 part (`overhead_s`: everything but the training steps) and the seconds per step. An estimate is
@@ -14,8 +14,8 @@ from the median of that kind's runs that ran their course where there are some, 
 from the probe, the start-up measured of a run that trains now (its turn to its first step, `started`) and the
 tail allowance (`COLD_TAIL_S`), else from the probe and a start-up allowance (`COLD_OVERHEAD_S`). A stopped
 run gives its tail only. The load average is not used to scale: the machine's other work is often niced below
-the run's (a CI job, a zoo build), so it overstated the wait 3x in the load test; the admission's own pace
-(actual against expected of the runs that ended) corrects what is left.
+the run's (a CI job, a zoo build); the admission's own pace (actual against expected of the runs that ended)
+corrects what is left.
 """
 
 from __future__ import annotations
@@ -24,12 +24,9 @@ import statistics
 import threading
 from dataclasses import dataclass
 
-# Before any run ended here. Measured 2026-12-07 on a 2-core machine (scripts/load_test.py --short --phases
-# flood,class, a GAN fine-tuned on MNIST for 20 steps, 10 runs): wall time less training 3.6-5.2 s (median 4.7),
-# of it the start-up (turn to first step) 2.2-3.5 s and the tail (last step to downloads) 1.4-2.8 s (median 1.8).
-# With 6.0, 1.5 and 3.0 a cold class was told 1.4-1.7x its waits (CI: 17 s for 9.8 s).
+# Before any run ended here: what short runs took on a 2-core machine (scripts/load_test.py --phases flood,class)
 COLD_OVERHEAD_S = 4.5  # a run's process start, data load, measuring and writing
-COLD_SLOWDOWN = 1.0  # a run's step against the probe's: 0.8-1.5, median 1.0, in those runs (1.5 told long)
+COLD_SLOWDOWN = 1.0  # a run's step against the probe's
 COLD_TAIL_S = 2.0  # a run's last step to its downloads written (measuring the kept model, writing its files)
 KEEP = 8  # observations kept per kind (the newest)
 
@@ -64,9 +61,8 @@ class PaceBook:
                probe_s_per_step: float | None, tail_s: float | None = None, ran_course: bool = True) -> None:
         """A run of `kind` took `wall_s` from its turn to its downloads, `train_s` of it for `steps` steps,
         and `tail_s` from its last step to its downloads (measuring the kept model, writing its files). A run
-        that did not run its course (`ran_course` False: stopped) gives its tail only: the load test's flood
-        phase stops a run it slowed with Explore calls (3x the class's seconds per step), and the class behind
-        it was told 1.5x its waits from that run's pace."""
+        that did not run its course (`ran_course` False: stopped) gives its tail only: a stopped run's pace may
+        be anything (it may have been stopped for being slow)."""
         if steps < 1 or wall_s <= 0 or train_s <= 0:
             return
         sps = train_s / steps

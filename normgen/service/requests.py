@@ -1,10 +1,9 @@
-"""What a visitor asks Explore and Train for, each as one frozen type with one parse (issue 26).
+"""What a visitor asks Explore and Train for, each as one frozen type with one parse.
 
 An Explore request is the model, the dataset, the generator's normalization, the two λ, the penalty's target
-and update rule, the noise seed, the training-set size, the discriminator's dropout and the loss. It used to
-be eleven loose arguments, typed again in every signature from the handler to the zoo's selection and checked
-three or four times per slider move; `ExploreQuery.parse` checks them once (InputError names the bad field
-and what is allowed) and everything below the handlers takes the query. A Train request (`TrainRequest`) is
+and update rule, the noise seed, the training-set size, the discriminator's dropout and the loss;
+`ExploreQuery.parse` checks them once (InputError names the bad field and what is allowed) and everything below
+the handlers takes the query. A Train request (`TrainRequest`) is
 the same settings plus the run's own: step and time budget, fine-tune or scratch, and a translator's cycle
 terms; its per-field checks (`train_checks`) are the one home of what a Train field allows, for the request and
 for a shared link alike. Compare's (`CompareQuery`) and Translate's (`TranslateQuery`) are the same idea for

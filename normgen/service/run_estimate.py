@@ -40,12 +40,11 @@ def measure_step_time(cfg: TrainConfig, device: str, init: GenerativeModel | Non
     grey = data.images.shape[1:] == cfg.model.image_shape
     if not grey:  # a colour model: zeros of its shape (the config keeps its own dataset, which fits it)
         data = Dataset("shapes", torch.zeros(len(data), *cfg.model.image_shape), data.labels)
-    # train_size 0: the probe's 64 shapes are all it has (a subset of 300 of them was refused: no estimate, and
-    # the run failed with KeyError); a step costs the same whatever the training set's size
+    # train_size 0: the probe's 64 shapes are all it has; a step costs the same whatever the training set's size
     probe = replace(cfg, dataset="shapes" if grey else cfg.dataset, steps=9, max_seconds=0.0, log_every=3,
                     sample_every=10**6, train_size=0)
-    # another visitor's probe (a second or two) is waited for, not a run: a class pressing Start at once
-    # got no estimate but the first, and the line ahead was reckoned at the whole time budget (issue 23)
+    # another visitor's probe (a second or two) is waited for, not a run: a class pressing Start at once each
+    # gets an estimate
     if not _DEVICE_LOCK.acquire(timeout=PROBE_WAIT_S):
         return None
     if key in _SPEED:  # the probe it waited for was this setting's

@@ -165,8 +165,7 @@ class Run:
 
     def project_stop(self) -> None:
         """It has been stopped (Stop, or its visitor left): the line behind it waits only for its tail,
-        not for its time budget. Before, a class that pressed Start just after a long run was stopped
-        was told about 63 s for a 2 s wait (issue 23)."""
+        not for its time budget."""
         self._stop_told = True
         if self.ticket is not None and self.ticket.started is not None:
             self.ticket.ends_at = time.monotonic() + self.tail_s()
@@ -341,9 +340,7 @@ def start_run(plan: RunPlan, data_root: str | None = None, session: str | None =
     guessed = plan.expected_s is None  # no probe could run: reckoned at its budget until a pace is known
     expected = plan.cfg.max_seconds if guessed else plan.expected_s
     about = {"kind": pace_kind(plan), "steps": plan.cfg.steps, "guessed": guessed, "refine": refiner(plan)}
-    adm = admission()
-    run.ticket = (adm.admit(session, expected, run.should_stop, **about) if session is not None
-                  else adm.join(expected, run.should_stop, **about))
+    run.ticket = admission().admit(session or "", expected, run.should_stop, caps=session is not None, **about)
     RUNS[run.id] = run
     run.thread.start()
     return run

@@ -1,11 +1,10 @@
-"""A live run's training in a process of its own (issue #14), and the parts of a run that both ways of
+"""A live run's training in a process of its own, and the parts of a run that both ways of
 running it share: the held-out inputs of a translator, the picture it shows, the measurement at the end.
 
 Why a process: the app serves Explore from one Python process, and a run trained in one of its threads
-shared that process's interpreter lock with every request. Measured with 8 Explore visitors on 2 cores
-(scripts/load_test.py): the server process used 1.1 cores in all, Explore kept its ~1 core and the run
-got the rest, 0.28 of its solo speed. In its own process a run has the other core to itself, niced
-below the server (NORMGEN_TRAIN_NICE), and its memory goes back to the OS when it ends.
+shares that process's interpreter lock with every request, so busy visitors starve it (scripts/load_test.py
+measures it). In its own process a run has the other core to itself, niced below the server
+(NORMGEN_TRAIN_NICE), and its memory goes back to the OS when it ends.
 
 The parent (`runs.Run`) starts `python -m normgen.service.train_process FD` with one end of a socket
 pair, sends a `Job`, and reads messages until the result: ("started", niceness, threads), ("progress",

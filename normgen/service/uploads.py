@@ -10,7 +10,7 @@ before decoding (normgen.image_files: the same limits as a folder on disk), conv
 dataset (`folder:PATH`, normgen.data), it belongs to the session (held while it lives; TrainStore drops it
 with the session). Every refusal is one UploadError line naming the file and the limit.
 
-Limits (a public server, issue 14): MAX_UPLOAD_MB for the upload itself (Gradio refuses a larger file
+Limits (a public server): MAX_UPLOAD_MB for the upload itself (Gradio refuses a larger file
 before it is stored: app.style.launch_kwargs), MAX_FILES images, MAX_UNPACKED_MB of declared unpacked
 size, image_files.MAX_FILE_BYTES per member and image_files.MAX_PIXELS per image, MAX_TOTAL_PIXELS in all.
 """

@@ -2,11 +2,9 @@
 
 A λ slider's view that the page asks for once the slider rests (explore_scrub's sync) and a jump to another
 setting (a lesson or "Start here" opening a path) are two requests of one page; the slower may answer last, and a
-sync answering after the jump puts the old λ back (the hidden λ box, the grids) under sliders that show the
-jump's. Seen in the coach's browser test ("Start here" right after a slider step came back with L1 at 1e-4 in 2
-runs of 8); there the rest was still pending in the page when the jump was clicked, which the page now cancels
-(normgen/app/static/scrub.js). This covers a sync already on its way: each jump is recorded per session
-(`jumped`), and a sync that started before the session's last jump answers nothing (`stale`).
+sync answering after the jump would put the old λ back under sliders that show the jump's. The page cancels a
+rest still pending (normgen/app/static/scrub.js); this covers a sync already on its way: each jump is recorded
+per session (`jumped`), and a sync that started before the session's last jump answers nothing (`stale`).
 """
 
 from __future__ import annotations

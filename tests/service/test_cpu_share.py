@@ -37,7 +37,6 @@ def test_a_view_waits_while_the_server_is_over_its_share_and_a_run_trains():
     load.advance(1.0)
     waited = g.wait()
     assert 0.29 <= waited <= 0.31  # the bound: the load never drops here
-    assert g.views == 1 and g.waited_s == waited
 
 
 def test_a_view_passes_once_the_server_is_under_its_share():
