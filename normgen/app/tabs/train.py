@@ -39,12 +39,11 @@ from normgen.app.tabs.train_cycle import CycleControls, build_cycle_controls, cy
 from normgen.app.tabs.train_handlers import (
     COMPARE,
     RUN,
-    compare_choices,
+    ended_reply,
     make_compare_fn,
     make_estimate_fn,
     make_result_fn,
     make_train_fn,
-    run_outputs,
     target_update,
 )
 from normgen.app.tabs.train_lambda import SLIDER_CSS, lambda_readout, lambda_slider, wire_lambdas
@@ -58,14 +57,7 @@ from normgen.app.tabs.train_link import (
     train_fragment,
 )
 from normgen.app.tabs.train_upload import UploadWidgets, build_own_view, build_upload_controls, wire_upload
-from normgen.app.tabs.train_view import (
-    curves,
-    dropout_help,
-    preset_of,
-    start_phrase,
-    status_text,
-    train_size_presets,
-)
+from normgen.app.tabs.train_view import dropout_help, preset_of, status_text, train_size_presets
 from normgen.data import dataset_label
 from normgen.glossary import explain
 from normgen.losses import LOSS_SETTING_LABELS
@@ -83,8 +75,7 @@ from normgen.service.train_plan import (
 )
 from normgen.service.train_store import TrainStore
 
-__all__ = ["TrainTab", "build_train_tab", "wire_train", "make_load_fn", "curves", "status_text",
-           "train_size_presets", "preset_of"]
+__all__ = ["TrainTab", "build_train_tab", "wire_train", "make_load_fn", "status_text"]
 
 START_CHOICES = [("fine-tune the pretrained baseline (fast)", "finetune"), ("from scratch", "scratch")]
 
@@ -297,15 +288,13 @@ def unavailable_note(avail: dict[str, str | None]) -> str | None:
 
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 
-# A slider's number box puts a typed value back in range when it loses focus (Gradio 6.31's Slider: on blur
-# it sends `release` with the value as typed, then sets the nearest end), so Start would train 3000 steps
-# where 5000 was typed, the visitor never asked for that run. The page remembers the last value typed or
-# dragged into each slider as the keystroke lands (normgen/app/static/page.js, window.normgenTyped), and while
-# the slider's box shows that value or its clamp, Start sends the value as typed (START_JS): plan_run refuses
-# one out of range, naming the field and its range, and no run starts. The box is read, not Start's own
-# arguments: a click right after typing can run before Gradio's copy of the value catches up (CI saw a typed
-# dropout 2 sent as the 0 it replaced, and a run start). Any later edit replaces what was remembered; a value
-# set by the page itself (a link, a preset) shows neither, so it is sent as it is.
+# A slider's number box puts a typed value back in range when it loses focus (Gradio 6.31's Slider sends
+# `release` with the value as typed, then sets the nearest end), so Start would train a run the visitor never
+# asked for (3000 steps where 5000 was typed). The page remembers the last value typed or dragged into each
+# slider (normgen/app/static/page.js, window.normgenTyped); while the slider's box shows that value or its
+# clamp, Start sends the value as typed, which plan_run refuses, naming the field and its range. The box is
+# read, not Start's own arguments: a click right after typing can run before Gradio's copy of the value
+# catches up. A value the page sets itself (a link, a preset) is sent as it is.
 START_JS = """(...args) => {
   const typed = window.normgenTyped || {};
   for (const [i, id, lo, hi] of %s) {
@@ -344,9 +333,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
         run = store.run
         if run is None:
             return in_order({**dict.fromkeys(RUN, gr.skip()), "status": "Nothing is training."}, RUN)
-        s = stop(run)
-        ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
-        return in_order(run_outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), run), RUN)
+        return ended_reply(root, stop(run), run)
 
     tab.stop.click(on_stop, tab.store, outs, cancels=[dep], api_visibility="private", concurrency_limit=None,
                    show_progress="hidden")
