@@ -1,26 +1,21 @@
 """The Train tab: layout and wiring only (the work is in normgen.service.train_plan / runs / admission;
-what it shows is in normgen.app.tabs.train_view; the handlers behind its events are in
-normgen.app.tabs.train_handlers).
+what it shows: train_view; the handlers behind its events: train_handlers).
 
 `build_train_tab` (the layout, returning its widgets by name as a `TrainTab`), then `wire_train` (the
 events).
 
-Public endpoints:
+Public endpoints (docs/api.md):
 - `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start, train_size,
-  dropout, loss, lambda_cyc, lambda_id, cycle_norm)` (train_size and dropout default to 0: all training
-  images, the family's own dropout; loss to "ns", or "wgan-clip" / "wgan-gp" / "wgan" for the Wasserstein
-  loss; the last three are a translator's, the cycle GAN's: 10, 0, "l1" or "l2"): a generator that streams
-  the fixed-noise grid (a translator: rows a | G(a) | F(G(a)) | truth of fixed held-out inputs), the curves
-  and a status line, then the downloads and the finished model's generalization (or translation) numbers.
-  It starts at once (no Gradio queue: waiting /train events would fill the
-  queue that Explore shares); the server's admission (normgen.service.admission) refuses a run beyond
-  the per-visitor or the server's cap at once, with a message, and an admitted run waits in line,
-  streaming its place and the estimated wait. Stop cancels the stream and keeps what the run has.
-- `/train_lambda(l1, l2)`: new λ for this session's running run, from its next step on (the λ sliders
-  call it; the change is recorded in the run's `lambda_changes` and marked on the curves).
-- `/train_result()`: this session's latest run once it has ended (a run stopped by cancelling the
-  /train job included): status, grid, curves, downloads and the JSON summary. Another session gets its
-  own run or an error, never this one's; no server paths are in the JSON.
+  dropout, loss, lambda_cyc, lambda_id, cycle_norm)`: train_size and dropout default to 0 (all training
+  images, the family's own dropout), loss to "ns" (losses.LOSS_SETTINGS); the last three are the cycle
+  GAN's (10, 0, "l1"). A generator streaming the picture, the curves and a status line, then the downloads
+  and the finished model's numbers. It starts at once (no Gradio queue: waiting /train events would fill
+  the queue Explore shares); the server's admission (normgen.service.admission) refuses a run past its caps
+  at once, and an admitted run waits in line, streaming its place. Stop cancels the stream and keeps what the
+  run has.
+- `/train_lambda(l1, l2)`: new λ for this session's running run, from its next step.
+- `/train_result()`: this session's latest run once it has ended (a cancelled /train included); another
+  session gets its own run or an error, never this one's.
 """
 
 from __future__ import annotations
