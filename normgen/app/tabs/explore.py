@@ -317,7 +317,7 @@ def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None
                          js=step_js(axis), api_visibility="private", show_progress="hidden", queue=False)
         tab.scrub.release(make_slider_fn(root), tab.slider_inputs(), views, **fast).success(
             follow, ins, nn_outs, **fast)
-    else:  # the older path (NORMGEN_EXPLORE_SCRUB=0, for the benchmark): every step a server round trip
+    else:  # NORMGEN_EXPLORE_SCRUB=0, for the benchmark: every step a server round trip
         gr.on([tab.l1_slider.input, tab.l2_slider.input], make_slider_fn(root), tab.slider_inputs(), views,
               **fast).success(follow, ins, nn_outs, **fast)
     gr.on([tab.target.input, tab.variant.input, tab.g_norm.input, tab.seed.input, tab.dropout.input],

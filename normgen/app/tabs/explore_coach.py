@@ -1,11 +1,10 @@
 """Explore's coach: the guided paths of normgen.zoo.texts.coach, shown on Explore itself.
 
 Layout: a bar above the controls ("Start here" and a lesson picker, always there, so a closed guide opens
-again), the guide above the grids
-(a gr.HTML whose script draws the current step, points at its control and ticks it off when the page's
-values meet its condition: the λ the sliders set, the noise seed), and a row of two pictures a lesson adds
-beside the grids (batch norm: with and without it at the same λ; small data: the nearest training images
-of the baseline and of the penalized model).
+again), the guide above the grids (a gr.HTML whose script draws the current step, points at its control and
+ticks it off when the page's values meet its condition: the λ the sliders set, the noise seed), and a row of
+two pictures a lesson adds beside the grids (batch norm: with and without it at the same λ; small data: the
+nearest training images of the baseline and of the penalized model).
 
 The guide's value is its part of the link (`coach=l2-collapse&coach_guess=collapsed`): the script sets it
 (`trigger('change')`) on a tick, a guess or a close, and the app's link glue joins it to the address bar as

@@ -12,7 +12,7 @@ step) the page asks the server once for the whole view where it rests: what a st
 table of numbers, the per-layer figures, the JSON, the link line and the query fragment the address bar
 follows, the nearest images) and a fresh slice for the other slider (whose stops now sit at the new λ).
 
-`NORMGEN_EXPLORE_SCRUB=0` wires the older path instead (every step a server round trip), which
+`NORMGEN_EXPLORE_SCRUB=0` wires the round-trip path instead (every step a server call), which
 normgen.bench.scrub_latency measures against this one.
 """
 
@@ -42,7 +42,7 @@ AXES = ("l1", "l2")
 
 
 def enabled() -> bool:
-    """False with NORMGEN_EXPLORE_SCRUB=0: every λ step is a server round trip (the older path)."""
+    """False with NORMGEN_EXPLORE_SCRUB=0: every λ step is a server round trip."""
     return os.environ.get("NORMGEN_EXPLORE_SCRUB", "1") != "0"
 
 
