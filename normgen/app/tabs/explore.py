@@ -61,6 +61,7 @@ from normgen.app.tabs.explore_scrub import scrub_js, step_js
 from normgen.data import DATASETS
 from normgen.losses import LOSS_SETTINGS
 from normgen.service import inputs as I
+from normgen.service.requests import EXPLORE_KEYS
 from normgen.zoo.views.nearest import NEAREST_PROMPT
 
 
@@ -120,14 +121,12 @@ class ExploreTab:
         return [getattr(self, n) for n in NEAREST]
 
     def inputs(self) -> list[Any]:
-        """The /explore parameters, in the API's order."""
-        return [self.model, self.dataset, self.g_norm, self.l1, self.l2, self.target, self.variant, self.seed,
-                self.train_size, self.dropout, self.loss]
+        """The /explore parameters, in the API's order (ExploreQuery's fields)."""
+        return [getattr(self, n) for n in EXPLORE_KEYS]
 
     def slider_inputs(self) -> list[Any]:
         """`inputs()` with the sliders' positions in place of the λ values."""
-        return [self.model, self.dataset, self.g_norm, self.l1_slider, self.l2_slider, self.target, self.variant,
-                self.seed, self.train_size, self.dropout, self.loss]
+        return [getattr(self, f"{n}_slider" if n in ("l1", "l2") else n) for n in EXPLORE_KEYS]
 
     def controls(self) -> list[Any]:
         """The controls `control_updates` sets, in its order."""
