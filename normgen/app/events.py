@@ -1,20 +1,18 @@
-"""Every event's values, checked where Gradio reads them: `CheckedBlocks` (issue 23).
+"""Every event's values, checked where Gradio reads them: `CheckedBlocks`.
 
-Left to Gradio 6.31, an event answers a value its control cannot read (a seed of 'abc' for a Number)
-with a bare "Error" (the cause only in the server log), a value out of a control's range with "Value
-5000 is greater than maximum value 3000." (which field?), and a REST call with fewer values than the
-event takes (an API client written before /explore and /train grew) with `{"error": null}`: its
-`validate_inputs` raises a plain ValueError, which the page and the API show without its message.
+Left to Gradio 6.31, an event answers a value its control cannot read (a seed of 'abc' for a Number) with a
+bare "Error" (the cause only in the server log), a value out of range without naming the field, and a REST
+call with fewer values than the event takes with `{"error": null}` (`validate_inputs` raises a plain
+ValueError, whose message neither the page nor the API shows).
 
-`CheckedBlocks` is gr.Blocks with those answered in one line each (`gr.Error`, titled "Invalid input"):
-- a missing trailing value takes the default the API page documents (the control's initial value,
-  which gradio_client fills in too); with no default, the call is refused naming what is missing;
+`CheckedBlocks` is gr.Blocks answering each in one line naming the field (`gr.Error`, titled "Invalid input"):
+- a missing trailing value takes the default the API page documents (the control's initial value, which
+  gradio_client fills in too); with no default, the call is refused naming what is missing;
 - before Gradio's own processing, each value of a Number, Slider, Dropdown or Radio is checked against
-  that control as this session holds it (its range, its choices) by normgen.service.inputs, and
-  refused naming the field and what is allowed;
-- anything else a control cannot read is refused naming the field, not with Gradio's bare error.
-Events with `preprocess=False` get their values as sent: their handlers check them (the services
-name each bad one), so only the missing values are filled for them.
+  that control as this session holds it (its range, its choices) by normgen.service.inputs;
+- anything else a control cannot read is refused naming the field.
+Events with `preprocess=False` get their values as sent (their handlers check them), so only the missing
+values are filled for them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Class tab (issue #29): a class runs one experiment's λ grid together, one dot per student's run.
+"""The Class tab: a class runs one experiment's λ grid together, one dot per student's run.
 
 Like every tab: plain functions (handlers), then `build_class_tab` (the layout, returning its widgets by name
 as a `ClassTab`), then `wire_class` (the events). The work is in normgen.classroom.
@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 import gradio as gr
@@ -49,6 +50,7 @@ JOINED = ("seat_note", "seat_json", "run_btn")  # /class_join's reply
 VIEWED = ("chart", "view_json")  # /class_view's reply
 CODE = ("lam", "query")  # a typed class code: its λ choices and the link
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
+DEAL_CHOICE = ("let the class deal (recommended)", DEAL)
 CSS = """
 .class-chart-box { background: #fff; border-radius: 8px; overflow-x: auto; }
 .class-chart-box svg.class-chart-rows { display: none; }
@@ -79,8 +81,6 @@ def _refuse(exc: Exception) -> gr.Error:
 
 
 def _html(md: str) -> str:
-    from html import escape
-
     return re.sub(r"\*\*(.+?)\*\*", r'<b style="white-space: nowrap">\1</b>', escape(md))
 
 
@@ -89,9 +89,9 @@ def lambda_choices(code: Any) -> Any:
     try:
         exp = X.get(shared()[0].get_class(code).experiment)
     except (ClassError, ValueError):
-        return gr.update(choices=[("let the class deal (recommended)", DEAL)], value=DEAL)
-    return gr.update(choices=[("let the class deal (recommended)", DEAL)]
-                     + [(f"{exp.axis.upper()} λ = {fmt_lambda(v)}", str(v)) for v in exp.lambdas], value=DEAL)
+        return gr.update(choices=[DEAL_CHOICE], value=DEAL)
+    return gr.update(choices=[DEAL_CHOICE] + [(f"{exp.axis.upper()} λ = {fmt_lambda(v)}", str(v)) for v in exp.lambdas],
+                     value=DEAL)
 
 
 def open_class(experiment: str) -> tuple[str, str, str]:
@@ -309,8 +309,7 @@ def build_class_tab() -> ClassTab:
                                   max_lines=1)
                 nickname = gr.Textbox(label="Nickname (optional, shown to the class)", max_lines=1,
                                       elem_id="class-nickname")
-                lam = gr.Dropdown([("let the class deal (recommended)", DEAL)], value=DEAL, label="λ",
-                                  elem_id="class-lambda")
+                lam = gr.Dropdown([DEAL_CHOICE], value=DEAL, label="λ", elem_id="class-lambda")
                 join = gr.Button("Join", variant="primary", elem_id="class-join")
                 seat_note = gr.Markdown("", elem_id="class-seat")
                 run_btn = gr.Button("Run my setting on Train", variant="primary", visible=False,

@@ -4,22 +4,16 @@ Like every tab: plain functions (choices and readouts: explore_controls; handler
 then `build_explore_tab` (the layout, returning its widgets by name as an `ExploreTab`), then
 `wire_explore` (the events).
 
-Public endpoint `/explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)`;
-the last three came later and default to 0, 0 and "ns" (all training images, no dropout, the non-saturating
-loss), so a call with the first eight still works, over REST too (normgen.app.events); l1 and l2 are λ values
-(floats). Every other event here is private. Controls fire on
-`.input` (user edits only), so programmatic updates (choices that follow the model, a shared link)
-never start a cascade of calls.
+Public endpoint `/explore(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)`:
+l1 and l2 are λ values; the last three default to 0, 0 and "ns" (all training images, no dropout, the
+non-saturating loss), so a call with the first eight works, over REST too (normgen.app.events). Every other
+event is private and fires on `.input` (user edits only), so programmatic updates (choices that follow the
+model, a shared link) never start a cascade of calls.
 
-The λ controls a visitor moves are log-scale sliders: a gr.Slider over the position in the zoo's
-trained values for the model / dataset / training-set size / penalized part (0 = off, at the left),
-with the value read out as `1e-4` beside it. They drive the λ values the API takes (hidden Numbers
-`l1` / `l2`). The browser's events (`make_view_fn`) return everything in one reply: the λ values, the
-sliders, the grids with alt text naming the setting, the seed-noise reference, `query` (Explore's
-part of the shareable URL), the weight histogram (inline SVG) and the slice the sliders scrub over: a λ
-step is drawn in the page from it, with no server call (normgen.app.tabs.explore_scrub), and the rest of
-the view (table, per-layer figures, link line) follows once the slider rests. Nothing is drawn ahead of time:
-a setting's first view samples its two checkpoints (tens of ms on 2 cores), later ones reuse what it drew.
+The λ controls a visitor moves are log-scale sliders over the zoo's trained values (0 = off, at the left),
+read out as `1e-4` beside them; they drive the hidden Numbers `l1` / `l2` the API takes. A browser event
+returns the whole view in one reply (explore_handlers.VIEW), with the slice a λ step is drawn from in the
+page, no server call (explore_scrub); the rest of the view follows once the slider rests.
 """
 
 from __future__ import annotations
@@ -31,33 +25,28 @@ import gradio as gr
 
 from normgen.app.tabs.explore_coach import CoachWidgets, build_bar, build_guide, build_pictures
 from normgen.app.tabs.explore_controls import (
-    LAMBDA_HELP,
     SLIDER_LABEL,
     control_updates,
     dataset_choices,
     defaults,
     dropout_choices,
     g_norm_choices,
-    lambda_choices,
     lambda_values,
     load_index,
     loss_choices,
     loss_words,
     model_choices,
-    page_link,
     readout,
     slider_pos,
     target_choices,
     train_size_choices,
     variant_choices,
-    zoo_targets,
 )
 from normgen.app.tabs.explore_handlers import (
     LOAD,
     NEAREST,
     OUTPUTS,
     VIEW,
-    load_view,
     make_explore_fn,
     make_load_fn,
     make_loss_fn,
@@ -66,14 +55,13 @@ from normgen.app.tabs.explore_handlers import (
     make_slider_fn,
     make_view_fn,
     new_seed,
-    view_query,
-    view_updates,
 )
 from normgen.app.tabs.explore_scrub import enabled as scrub_enabled
 from normgen.app.tabs.explore_scrub import scrub_js, step_js
 from normgen.data import DATASETS
 from normgen.losses import LOSS_SETTINGS
 from normgen.service import inputs as I
+from normgen.service.requests import EXPLORE_KEYS
 from normgen.zoo.views.nearest import NEAREST_PROMPT
 
 
@@ -133,14 +121,12 @@ class ExploreTab:
         return [getattr(self, n) for n in NEAREST]
 
     def inputs(self) -> list[Any]:
-        """The /explore parameters, in the API's order (train_size and dropout came last)."""
-        return [self.model, self.dataset, self.g_norm, self.l1, self.l2, self.target, self.variant, self.seed,
-                self.train_size, self.dropout, self.loss]
+        """The /explore parameters, in the API's order (ExploreQuery's fields)."""
+        return [getattr(self, n) for n in EXPLORE_KEYS]
 
     def slider_inputs(self) -> list[Any]:
         """`inputs()` with the sliders' positions in place of the λ values."""
-        return [self.model, self.dataset, self.g_norm, self.l1_slider, self.l2_slider, self.target, self.variant,
-                self.seed, self.train_size, self.dropout, self.loss]
+        return [getattr(self, f"{n}_slider" if n in ("l1", "l2") else n) for n in EXPLORE_KEYS]
 
     def controls(self) -> list[Any]:
         """The controls `control_updates` sets, in its order."""
@@ -187,6 +173,7 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
     d = defaults(index)
     v1 = lambda_values(index, "l1", d["model"], d["dataset"], d["train_size"], d["target"])
     v2 = lambda_values(index, "l2", d["model"], d["dataset"], d["train_size"], d["target"])
+    loss_label, loss_info = loss_words(index, d["model"], d["dataset"])
     with gr.Tab("Explore", id="explore", elem_id="tab-explore"):
         with gr.Row(equal_height=False, elem_id="explore-row"):
             with gr.Column(scale=1, min_width=330, elem_classes=["controls"], elem_id="explore-controls"):
@@ -206,9 +193,7 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                     l2_readout = gr.Markdown(readout("l2", v2, d["l2"]), elem_id="explore-l2-readout",
                                              elem_classes=["readout"])
                 loss = gr.Radio(loss_choices(tuple(LOSS_SETTINGS), index, d["model"], d["dataset"]), value=d["loss"],
-                                label=loss_words(index, d["model"], d["dataset"])[0],
-                                info=loss_words(index, d["model"], d["dataset"])[1], visible=len(d["losses"]) > 1,
-                                elem_id="explore-loss")
+                                label=loss_label, info=loss_info, visible=len(d["losses"]) > 1, elem_id="explore-loss")
                 l1 = gr.Number(d["l1"], label="L1 λ", visible="hidden", elem_id="explore-l1")
                 l2 = gr.Number(d["l2"], label="L2 λ", visible="hidden", elem_id="explore-l2")
                 with gr.Column(elem_id="explore-rest"):  # on a phone: under the grids
@@ -318,8 +303,8 @@ def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None
     # and a Dropdown's would reject a value the previous model offered: "generator is not in the list")
     quiet = {"show_progress": "hidden", "trigger_mode": "always_last", "preprocess": False}
     private = {"api_visibility": "private", "concurrency_limit": None, **quiet}
-    # a λ slider's view skips Gradio's queue (one plain request, no event stream: it takes tens of ms and
-    # never waits behind other events); not the dropdowns' (on those, queue=False kept a list open on Tab)
+    # a λ slider's view skips Gradio's queue (one plain request, never behind other events); the dropdowns'
+    # cannot (with queue=False a list stayed open on Tab)
     fast = {**private, "queue": False}
     # the public endpoint: the API's λ values; its trigger (the hidden λ box's .input) never fires in a page
     dep = tab.l1.input(make_explore_fn(root), ins, tab.outputs(), api_name="explore",
@@ -331,7 +316,7 @@ def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None
                          js=step_js(axis), api_visibility="private", show_progress="hidden", queue=False)
         tab.scrub.release(make_slider_fn(root), tab.slider_inputs(), views, **fast).success(
             follow, ins, nn_outs, **fast)
-    else:  # the older path (NORMGEN_EXPLORE_SCRUB=0, for the benchmark): every step a server round trip
+    else:  # NORMGEN_EXPLORE_SCRUB=0, for the benchmark: every step a server round trip
         gr.on([tab.l1_slider.input, tab.l2_slider.input], make_slider_fn(root), tab.slider_inputs(), views,
               **fast).success(follow, ins, nn_outs, **fast)
     gr.on([tab.target.input, tab.variant.input, tab.g_norm.input, tab.seed.input, tab.dropout.input],
@@ -347,8 +332,6 @@ def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None
     return dep
 
 
-__all__ = ["ExploreTab", "build_explore_tab", "wire_explore", "LAMBDA_HELP", "SLIDER_LABEL", "control_updates",
-           "dataset_choices", "defaults", "dropout_choices", "g_norm_choices", "lambda_choices", "lambda_values",
-           "model_choices", "page_link", "readout", "slider_pos", "target_choices", "train_size_choices",
-           "variant_choices", "zoo_targets", "load_view", "make_explore_fn", "make_load_fn", "make_model_fn",
-           "make_nearest_fn", "make_slider_fn", "make_view_fn", "new_seed", "view_query", "view_updates"]
+__all__ = ["ExploreTab", "build_explore_tab", "wire_explore", "control_updates", "g_norm_choices", "lambda_values",
+           "model_choices", "readout", "slider_pos", "target_choices", "variant_choices", "make_explore_fn",
+           "make_load_fn", "make_loss_fn", "make_model_fn", "make_nearest_fn", "make_slider_fn", "make_view_fn"]

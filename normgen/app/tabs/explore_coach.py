@@ -1,11 +1,10 @@
 """Explore's coach: the guided paths of normgen.zoo.texts.coach, shown on Explore itself.
 
 Layout: a bar above the controls ("Start here" and a lesson picker, always there, so a closed guide opens
-again), the guide above the grids
-(a gr.HTML whose script draws the current step, points at its control and ticks it off when the page's
-values meet its condition: the λ the sliders set, the noise seed), and a row of two pictures a lesson adds
-beside the grids (batch norm: with and without it at the same λ; small data: the nearest training images
-of the baseline and of the penalized model).
+again), the guide above the grids (a gr.HTML whose script draws the current step, points at its control and
+ticks it off when the page's values meet its condition: the λ the sliders set, the noise seed), and a row of
+two pictures a lesson adds beside the grids (batch norm: with and without it at the same λ; small data: the
+nearest training images of the baseline and of the penalized model).
 
 The guide's value is its part of the link (`coach=l2-collapse&coach_guess=collapsed`): the script sets it
 (`trigger('change')`) on a tick, a guess or a close, and the app's link glue joins it to the address bar as
@@ -36,14 +35,6 @@ from normgen.words import fmt_lambda
 from normgen.zoo.texts import coach as C
 
 PICK = "Open a lesson…"
-
-# The guide, in the page. props.paths: the paths (coach.paths_json); props.value: the link fragment.
-# COACH_JS: normgen/app/static/coach.js
-
-# COACH_CSS: normgen/app/static/coach.css
-
-# the page: the control the current step names is ringed; while a lesson waits for a guess, its result is hidden
-# PAGE_CSS: normgen/app/static/coach-page.css
 
 
 @dataclass(frozen=True)
@@ -76,14 +67,10 @@ COACH = ("guide", "pick", *PICTURES)
 OPEN = ("tabs", "tab_box", *LOAD, *(f"coach_{n}" for n in COACH))
 
 
-def _paths(root: str | None) -> list[C.Path]:
-    return coach_paths(root)
-
-
 def build_bar(root: str | None = None) -> tuple[gr.Button, gr.Dropdown, dict[str, str]]:
     """The bar ("Start here", the lesson picker), in the current Blocks (where Explore's controls start);
     returns them and the paths' titles by key."""
-    found = _paths(root)
+    found = coach_paths(root)
     titles = {p.key: p.title for p in found}
     lessons = [(f"{i}. {p.title}", p.key) for i, p in enumerate((p for p in found if p.key != C.START), 1)]
     with gr.Row(elem_id="coach-bar", equal_height=True):
@@ -96,9 +83,11 @@ def build_bar(root: str | None = None) -> tuple[gr.Button, gr.Dropdown, dict[str
 
 def build_guide(root: str | None = None) -> gr.HTML:
     """The guide, in the current Blocks: above the grids, so the controls it names keep their place in the
-    first screen (on a phone the page's CSS puts it first)."""
+    first screen (on a phone the page's CSS puts it first). Its script (static/coach.js) reads props.paths
+    (coach.paths_json) and keeps the link fragment in props.value; coach-page.css rings the control the current
+    step names and hides a lesson's result while it waits for a guess."""
     return gr.HTML("", html_template='<div class="coach-box" hidden></div>', js_on_load=asset("coach.js"),
-                   elem_id="explore-coach", paths=C.paths_json(_paths(root)),
+                   elem_id="explore-coach", paths=C.paths_json(coach_paths(root)),
                    head=f"<style>{asset('coach.css')}{asset('coach-page.css')}</style>")
 
 
@@ -173,7 +162,7 @@ def make_open_fn(root: str | None, data_root: str | None) -> Callable[..., tuple
 
     def open_path(key: str, request: gr.Request = None) -> tuple:
         VIEW_ORDER.jumped(getattr(request, "session_hash", None))  # a slider's view still on its way is old now
-        by = {p.key: p for p in _paths(root)}
+        by = {p.key: p for p in coach_paths(root)}
         path = by.get(key)
         if path is None:
             if key:
@@ -190,7 +179,7 @@ def make_open_fn(root: str | None, data_root: str | None) -> Callable[..., tuple
 
 def first_visit(root: str | None = None) -> dict[str, Any]:
     """Explore's setting on a first visit (a link with no query): where "Start here" begins ({} without it)."""
-    return next((dict(p.state) for p in _paths(root) if p.key == C.START), {})
+    return next((dict(p.state) for p in coach_paths(root) if p.key == C.START), {})
 
 
 def make_load_fn(root: str | None = None, data_root: str | None = None):
@@ -198,7 +187,7 @@ def make_load_fn(root: str | None = None, data_root: str | None = None):
 
     def load_coach(q: dict[str, Any], request: gr.Request | None = None) -> tuple:
         params = dict(request.query_params) if request is not None else {}
-        found = _paths(root)
+        found = coach_paths(root)
         st = C.parse(params, found)
         if not params and any(p.key == C.START for p in found):  # a first visit: the guide starts on its own
             st = C.CoachState(path=C.START)
@@ -219,6 +208,7 @@ def wire_coach(cw: CoachWidgets, tabs: gr.Tabs, tab_box: Any, explore_load_outpu
     fn = make_open_fn(root, data_root)
     outs = [tabs, tab_box, *explore_load_outputs, cw.guide, cw.pick, *cw.pic_outputs()]
     private = {"api_visibility": "private", "show_progress": "hidden"}
+
     def opener(key: str) -> Callable[..., tuple]:
         def open_this(request: gr.Request) -> tuple:
             return fn(key, request)

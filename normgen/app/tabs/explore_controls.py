@@ -1,5 +1,5 @@
 """Explore's plain functions: the controls' choices and starting values, the log-scale λ sliders'
-stops and readouts, and the old link line (normgen.app.tabs.explore lays them out and wires them)."""
+stops and readouts, and the link line (normgen.app.tabs.explore lays them out and wires them)."""
 
 from __future__ import annotations
 
@@ -20,15 +20,7 @@ from normgen.service.zoo_access import get_index, zoo_choices
 from normgen.words import fmt_lambda
 from normgen.zoo import ladder
 
-LAMBDA_HELP = {
-    "l1": "L1 λ: adds λ·Σ|w| to the loss (pulls every weight toward zero by the same amount)",
-    "l2": "L2 λ: adds λ·Σw² to the loss (shrinks every weight)",
-}
 SLIDER_LABEL = {"l1": "L1 penalty: λ·Σ|w| (pulls weights to 0)", "l2": "L2 penalty: λ·Σw² (shrinks weights)"}
-
-
-def lambda_choices(values: list[float]) -> list[tuple[str, float]]:
-    return [("0 (off)" if v == 0 else fmt_lambda(v), float(v)) for v in values]
 
 
 def train_size_choices(dataset: str, sizes: list[int], data_root: str | None = None) -> list[tuple[str, int]]:
@@ -56,7 +48,7 @@ def _rungs(index: Any, model: str, dataset: str | None) -> list[ladder.Rung]:
 def loss_choices(losses: list[str] | tuple[str, ...] = tuple(LOSS_SETTINGS), index: Any = None, model: str = "",
                  dataset: str | None = None) -> list[tuple[str, str]]:
     """The adversarial losses as the Loss control offers them (losses.LOSS_SETTINGS names). For the colour block
-    (issue 24) the control reads as the Lipschitz ladder: the baseline, then each rung the zoo has, bottom to
+    the control reads as the Lipschitz ladder: the baseline, then each rung the zoo has, bottom to
     top, each with its FD against the baseline's spread and its σ_max per layer, all from the index."""
     rungs = _rungs(index, model, dataset)
     if not rungs:
@@ -152,7 +144,8 @@ def defaults(index, model: str | None = None, dataset: str | None = None,
 def control_updates(index, model: str, dataset: str | None, keep: dict[str, Any],
                     data_root: str | None = None) -> list:
     """New choices (and values, kept where still offered) for model, dataset, g_norm, l1, l2, target,
-    training images, dropout and the loss (`ExploreTab.controls()`'s order). A target is kept where the
+    training images, dropout and the loss (`ExploreTab.controls()`'s order; l1 and l2, hidden Numbers, get a
+    value only). A target is kept where the
     zoo penalizes it at the chosen size (any of the model's targets where it penalizes none). The Loss
     control is shown only where the zoo trained this model and dataset with more than one loss."""
     d = defaults(index, model, dataset, keep.get("train_size"))
@@ -165,8 +158,8 @@ def control_updates(index, model: str, dataset: str | None, keep: dict[str, Any]
     return [gr.update(choices=model_choices(d["models"]), value=d["model"]),
             gr.update(choices=dataset_choices(d["datasets"]), value=d["dataset"]),
             gr.update(choices=g_norm_choices(d["g_norms"]), value=g),
-            gr.update(choices=lambda_choices(d["l1s"]), value=l1),
-            gr.update(choices=lambda_choices(d["l2s"]), value=l2),
+            gr.update(value=l1),
+            gr.update(value=l2),
             gr.update(choices=target_choices(d["model"]), value=t if keep_t else d["target"]),
             gr.update(choices=train_size_choices(d["dataset"], d["train_sizes"], data_root), value=d["train_size"]),
             gr.update(choices=dropout_choices(d["dropouts"]), value=drop),
@@ -227,5 +220,5 @@ def load_index(root: str | None) -> I.ZooIndex:
     """The zoo index at `root`, or an empty one when it is malformed (Explore explains that in its note)."""
     try:
         return get_index(root)
-    except ValueError:  # a malformed index: Explore explains it in its note
+    except ValueError:
         return I.ZooIndex(root=I.zoo_root(root))

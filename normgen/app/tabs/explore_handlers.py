@@ -31,8 +31,7 @@ from normgen.service.requests import ExploreQuery
 from normgen.service.view_order import VIEW_ORDER
 from normgen.zoo.views.explore_figures import FIG_NAMES, PAGE_FIGURES
 
-# Explore's replies by name (ExploreTab's attribute names): a handler builds a dict of these and `in_order`
-# (normgen.app.replies) turns it into Gradio's list at the boundary, so no reply is assembled or patched by position
+# Explore's replies by name (ExploreTab's attribute names; normgen.app.replies)
 OUTPUTS = ("headline", "baseline_caption", "baseline", "selected_caption", "selected", "diff", "details", "note",
            "fig_weights", "fig_layers", "fig_classes", "stats", "link", "shown", "classes_box", "train_this")
 VIEW = ("l1", "l2", "l1_slider", "l2_slider", "l1_readout", "l2_readout", *OUTPUTS, "noise_box", "noise",
@@ -139,8 +138,7 @@ def view_updates(root: str | None, q: ExploreQuery, request: gr.Request | None =
     for w in ("l1", "l2"):
         out[f"{w}_slider"] = (gr.Slider(maximum=max(len(vals[w]) - 1, 1), value=slider_pos(vals[w], getattr(q, w)),
                                         interactive=len(vals[w]) > 1) if sliders else gr.skip())
-    if not sliders:  # a λ slider moved: the baseline, the seed-noise reference and the class chart's box (one
-        # per model and dataset) are what the page shows: fewer outputs for Gradio to rebuild and the page to redraw
+    if not sliders:  # a λ slider moved: what a λ does not change is skipped (less for the page to redraw)
         out.update(dict.fromkeys(("baseline_caption", "baseline", "classes_box", "noise_box", "noise",
                                   "noise_caption"), gr.skip()))
     sliced, axes = view_slice(root, index, q, state, vals)

@@ -12,7 +12,7 @@ step) the page asks the server once for the whole view where it rests: what a st
 table of numbers, the per-layer figures, the JSON, the link line and the query fragment the address bar
 follows, the nearest images) and a fresh slice for the other slider (whose stops now sit at the new λ).
 
-`NORMGEN_EXPLORE_SCRUB=0` wires the older path instead (every step a server round trip), which
+`NORMGEN_EXPLORE_SCRUB=0` wires the round-trip path instead (every step a server call), which
 normgen.bench.scrub_latency measures against this one.
 """
 
@@ -39,12 +39,10 @@ from normgen.zoo.views.explore_figures import drawn_parts
 
 SYNC_MS = 400  # the slider rested this long: the server fills in what a step does not change
 AXES = ("l1", "l2")
-# (r, state, readouts): one stop's server view (normgen.app.tabs.explore_handlers._run and its readouts)
-Stop = tuple[ExploreResult, dict[str, Any], tuple[str, str]]
 
 
 def enabled() -> bool:
-    """False with NORMGEN_EXPLORE_SCRUB=0: every λ step is a server round trip (the older path)."""
+    """False with NORMGEN_EXPLORE_SCRUB=0: every λ step is a server round trip."""
     return os.environ.get("NORMGEN_EXPLORE_SCRUB", "1") != "0"
 
 
@@ -198,29 +196,19 @@ def stop_extras(r: ExploreResult) -> dict[str, Any]:
             "_legend": list(_legend(r)), "_alt": r.alt.get("weights", "Weight histogram")}
 
 
-# ----------------------------------------------------------------------------------------------
-# the page's side
-
-# A λ slider's step, in the page: the slider's position picks the stop of its axis in the slice (the
-# hidden `scrub` HTML's value), whose values go straight to the outputs (ExploreTab.step_outputs(), which
-# are its inputs too, after the sliders and the slice: what it returns when it has no stop to show).
-# The parsed slice is kept on window between steps (parsed again only when the server sent a new one).
-# STEP_JS: normgen/app/static/scrub-step.js
-
-# The hidden `scrub` HTML: preload every picture of the slice (kept referenced, decoded ahead, so a step's
-# <img> swap finds it in the memory cache), and ask the server for the rest of the view once a slider rests
-# (window.normgenSyncMs, when set, stands for SYNC_MS: a test's slow driver is not a visitor resting).
-# SCRUB_JS: normgen/app/static/scrub.js
-
-
 def step_js(axis: str) -> str:
-    """The page's handler of the `axis` slider's .input (js=, fn=None)."""
+    """The page's handler of the `axis` slider's .input (js=, fn=None; static/scrub-step.js): the slider's
+    position picks the stop of its axis in the slice, whose values go straight to ExploreTab.step_outputs()
+    (its inputs too, after the sliders and the slice: what it returns when it has no stop to show)."""
     if axis not in AXES:
         raise ValueError(f"axis must be one of {AXES}, got {axis!r}")
     return asset("scrub-step.js").replace("__AXIS__", axis)
 
 
 def scrub_js() -> str:
+    """The hidden `scrub` HTML's script (static/scrub.js): preloads every picture of the slice, so a step's
+    <img> swap finds it in the memory cache, and asks the server for the rest of the view once a slider rests
+    (window.normgenSyncMs, when a test sets it, stands for SYNC_MS: a slow driver is not a visitor resting)."""
     return asset("scrub.js").replace("__SYNC_MS__", str(SYNC_MS))
 
 

@@ -1,26 +1,21 @@
 """The Train tab: layout and wiring only (the work is in normgen.service.train_plan / runs / admission;
-what it shows is in normgen.app.tabs.train_view; the handlers behind its events are in
-normgen.app.tabs.train_handlers).
+what it shows: train_view; the handlers behind its events: train_handlers).
 
 `build_train_tab` (the layout, returning its widgets by name as a `TrainTab`), then `wire_train` (the
 events).
 
-Public endpoints:
+Public endpoints (docs/api.md):
 - `/train(model, dataset, g_norm, l1, l2, target, variant, seed, steps, seconds, start, train_size,
-  dropout, loss, lambda_cyc, lambda_id, cycle_norm)` (train_size and dropout default to 0: all training
-  images, the family's own dropout; loss to "ns", or "wgan-clip" / "wgan-gp" / "wgan" for the Wasserstein
-  loss; the last three are a translator's, the cycle GAN's: 10, 0, "l1" or "l2"): a generator that streams
-  the fixed-noise grid (a translator: rows a | G(a) | F(G(a)) | truth of fixed held-out inputs), the curves
-  and a status line, then the downloads and the finished model's generalization (or translation) numbers.
-  It starts at once (no Gradio queue: waiting /train events would fill the
-  queue that Explore shares); the server's admission (normgen.service.admission) refuses a run beyond
-  the per-visitor or the server's cap at once, with a message, and an admitted run waits in line,
-  streaming its place and the estimated wait. Stop cancels the stream and keeps what the run has.
-- `/train_lambda(l1, l2)`: new λ for this session's running run, from its next step on (the λ sliders
-  call it; the change is recorded in the run's `lambda_changes` and marked on the curves).
-- `/train_result()`: this session's latest run once it has ended (a run stopped by cancelling the
-  /train job included): status, grid, curves, downloads and the JSON summary. Another session gets its
-  own run or an error, never this one's; no server paths are in the JSON.
+  dropout, loss, lambda_cyc, lambda_id, cycle_norm)`: train_size and dropout default to 0 (all training
+  images, the family's own dropout), loss to "ns" (losses.LOSS_SETTINGS); the last three are the cycle
+  GAN's (10, 0, "l1"). A generator streaming the picture, the curves and a status line, then the downloads
+  and the finished model's numbers. It starts at once (no Gradio queue: waiting /train events would fill
+  the queue Explore shares); the server's admission (normgen.service.admission) refuses a run past its caps
+  at once, and an admitted run waits in line, streaming its place. Stop cancels the stream and keeps what the
+  run has.
+- `/train_lambda(l1, l2)`: new λ for this session's running run, from its next step.
+- `/train_result()`: this session's latest run once it has ended (a cancelled /train included); another
+  session gets its own run or an error, never this one's.
 """
 
 from __future__ import annotations
@@ -39,12 +34,11 @@ from normgen.app.tabs.train_cycle import CycleControls, build_cycle_controls, cy
 from normgen.app.tabs.train_handlers import (
     COMPARE,
     RUN,
-    compare_choices,
+    ended_reply,
     make_compare_fn,
     make_estimate_fn,
     make_result_fn,
     make_train_fn,
-    run_outputs,
     target_update,
 )
 from normgen.app.tabs.train_lambda import SLIDER_CSS, lambda_readout, lambda_slider, wire_lambdas
@@ -58,14 +52,7 @@ from normgen.app.tabs.train_link import (
     train_fragment,
 )
 from normgen.app.tabs.train_upload import UploadWidgets, build_own_view, build_upload_controls, wire_upload
-from normgen.app.tabs.train_view import (
-    curves,
-    dropout_help,
-    preset_of,
-    start_phrase,
-    status_text,
-    train_size_presets,
-)
+from normgen.app.tabs.train_view import dropout_help, preset_of, status_text, train_size_presets
 from normgen.data import dataset_label
 from normgen.glossary import explain
 from normgen.losses import LOSS_SETTING_LABELS
@@ -83,8 +70,7 @@ from normgen.service.train_plan import (
 )
 from normgen.service.train_store import TrainStore
 
-__all__ = ["TrainTab", "build_train_tab", "wire_train", "make_load_fn", "curves", "status_text",
-           "train_size_presets", "preset_of"]
+__all__ = ["TrainTab", "build_train_tab", "wire_train", "make_load_fn", "status_text"]
 
 START_CHOICES = [("fine-tune the pretrained baseline (fast)", "finetune"), ("from scratch", "scratch")]
 
@@ -297,15 +283,13 @@ def unavailable_note(avail: dict[str, str | None]) -> str | None:
 
 PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 
-# A slider's number box puts a typed value back in range when it loses focus (Gradio 6.31's Slider: on blur
-# it sends `release` with the value as typed, then sets the nearest end), so Start would train 3000 steps
-# where 5000 was typed, the visitor never asked for that run. The page remembers the last value typed or
-# dragged into each slider as the keystroke lands (normgen/app/static/page.js, window.normgenTyped), and while
-# the slider's box shows that value or its clamp, Start sends the value as typed (START_JS): plan_run refuses
-# one out of range, naming the field and its range, and no run starts. The box is read, not Start's own
-# arguments: a click right after typing can run before Gradio's copy of the value catches up (CI saw a typed
-# dropout 2 sent as the 0 it replaced, and a run start). Any later edit replaces what was remembered; a value
-# set by the page itself (a link, a preset) shows neither, so it is sent as it is.
+# A slider's number box puts a typed value back in range when it loses focus (Gradio 6.31's Slider sends
+# `release` with the value as typed, then sets the nearest end), so Start would train a run the visitor never
+# asked for (3000 steps where 5000 was typed). The page remembers the last value typed or dragged into each
+# slider (normgen/app/static/page.js, window.normgenTyped); while the slider's box shows that value or its
+# clamp, Start sends the value as typed, which plan_run refuses, naming the field and its range. The box is
+# read, not Start's own arguments: a click right after typing can run before Gradio's copy of the value
+# catches up. A value the page sets itself (a link, a preset) is sent as it is.
 START_JS = """(...args) => {
   const typed = window.normgenTyped || {};
   for (const [i, id, lo, hi] of %s) {
@@ -344,9 +328,7 @@ def wire_train(tab: TrainTab, root: str | None = None, data_root: str | None = N
         run = store.run
         if run is None:
             return in_order({**dict.fromkeys(RUN, gr.skip()), "status": "Nothing is training."}, RUN)
-        s = stop(run)
-        ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
-        return in_order(run_outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), run), RUN)
+        return ended_reply(root, stop(run), run)
 
     tab.stop.click(on_stop, tab.store, outs, cancels=[dep], api_visibility="private", concurrency_limit=None,
                    show_progress="hidden")

@@ -1,11 +1,9 @@
 """The Train tab's model and dataset move together where colour demands it: a family built for colour images
 (the colour DCGAN: `family(m).image_channels == 3`) cannot train on a grey dataset, so choosing it selects a
-colour dataset, and choosing a colour dataset selects the colour family (issue 24: choosing the colour DCGAN
-used to leave MNIST selected, and Start answered with an error).
+colour dataset, and choosing a colour dataset selects the colour family.
 
-The switch also sets the run a learner sees change (`run_defaults`): the grey families' default (L1 1e-2,
-train_link) turned every colour cell flat grey, so a colour family gets its own λ and steps, measured with
-scripts/colour_finetune_probe.py (fine-tuning the zoo's colour baseline; numbers in docs/zoo.md)."""
+The switch also sets the run a learner sees change (`run_defaults`): a colour family gets its own λ and steps,
+since the grey families' default (L1 1e-2, train_link) washes the colour grid out."""
 
 from __future__ import annotations
 
@@ -20,13 +18,8 @@ from normgen.data import dataset_info
 from normgen.models import family
 from normgen.service import inputs as I
 
-# a colour family's default run, measured (scripts/colour_finetune_probe.py, judge FD of 1,000 samples):
-# fine-tuning the zoo's colour baseline at L1 3e-3 for 100 steps takes G's near-zero weights 3.7% -> 64.6% and
-# its L2 norm 16.0 -> 7.7, and turns the grid warmer and smoother while it stays varied scenes (FD 65.1 -> 72.5,
-# 4.5 -> 3.7 effective classes: no collapse); 100 steps are ~17 s at the ~5.9 steps/s of a quiet core. After
-# 22 steps (20 s under load ~25) the change had begun (near-zero 19.7%, FD 70.2). L1 1e-2, the grey families'
-# default, for the same 100 steps: FD 79.6 and 2.2 effective classes (mode collapse by the entropy rule), a
-# washed-out grid (issue 24 saw it turn every colour cell flat grey over a longer run)
+# a colour family's default run: fine-tuning the zoo's colour baseline, the weights change visibly and the grid
+# stays varied (scripts/colour_finetune_probe.py; the numbers are in docs/zoo.md, "Train in colour")
 COLOUR_L1, COLOUR_L2, COLOUR_STEPS = 3e-3, 0.0, 100
 
 

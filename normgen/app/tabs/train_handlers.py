@@ -7,6 +7,7 @@ the same noise). The layout and the wiring are normgen.app.tabs.train.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import PurePath
 from typing import Any
 
 import gradio as gr
@@ -46,21 +47,25 @@ def compare_choices(root: str | None, model: str, dataset: str) -> tuple[list[tu
     """Zoo entries of the same model and dataset (baseline first) for the comparison dropdown."""
     if zoo_problem(root):
         return [], None
-    rows = sorted(get_index(root).find(model=model, dataset=dataset),
-                  key=lambda e: (not e.is_baseline, e.l1, e.l2, e.group, e.act, e.seed))
     if family(model).translates:  # its settings are λ_cyc and the cycle norm too
-        rows = TV.translators(get_index(root), dataset)
-        choices = [(f"{TV.setting_label(e)} · {e.steps} steps", e.id) for e in rows if e.model == model]
-        return choices, (choices[0][1] if choices else None)
-    choices = [(f"{describe(e)}{size_words(e)} · {e.g_norm} norm · seed {e.seed} · {e.steps} steps", e.id)
-               for e in rows]
+        choices = [(f"{TV.setting_label(e)} · {e.steps} steps", e.id)
+                   for e in TV.translators(get_index(root), dataset) if e.model == model]
+    else:
+        rows = sorted(get_index(root).find(model=model, dataset=dataset),
+                      key=lambda e: (not e.is_baseline, e.l1, e.l2, e.group, e.act, e.seed))
+        choices = [(f"{describe(e)}{size_words(e)} · {e.g_norm} norm · seed {e.seed} · {e.steps} steps", e.id)
+                   for e in rows]
     return choices, (choices[0][1] if choices else None)
+
+
+def compare_update(root: str | None, cfg: Any) -> Any:
+    """The Compare dropdown's update for a run of `cfg`: the zoo entries of its model and dataset."""
+    choices, value = compare_choices(root, cfg.model.name, cfg.dataset)
+    return gr.update(choices=choices, value=value)
 
 
 def summary_of(s: Snapshot) -> dict[str, Any]:
     """The run's JSON summary (what scripts read): no server paths, only the downloads' file names."""
-    from pathlib import PurePath
-
     return {"run_id": s.run_id, "status": s.status, "step": s.step, "total": s.total,
             "elapsed_s": round(s.elapsed, 2), "message": s.message,
             "files": {k: PurePath(v).name for k, v in s.files.items()}, "lambdas": dict(s.lambdas),
@@ -87,6 +92,11 @@ def run_outputs(s: Snapshot, how: str, extra: Any = None, run: Any = None) -> di
             "files": list(s.files.values()) or None,
             "command": s.command if s.done else "", "run_json": summary_of(s),
             "compare_with": gr.skip() if extra is None else extra}
+
+
+def ended_reply(root: str | None, s: Snapshot, run: Any) -> tuple:
+    """RUN for the snapshot `s` of a run that has ended, with the Compare choices for its model and dataset."""
+    return in_order(run_outputs(s, start_phrase(run.plan.start), compare_update(root, run.cfg), run), RUN)
 
 
 def make_train_fn(root: str | None = None, data_root: str | None = None):
@@ -120,8 +130,7 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
                 progress(s.step / max(1, s.total), desc=f"step {s.step} / {s.total}")
                 extra, note = None, ""
                 if s.done:
-                    ch, val = compare_choices(root, plan.cfg.model.name, plan.cfg.dataset)
-                    extra = gr.update(choices=ch, value=val)
+                    extra = compare_update(root, plan.cfg)
                     note = post_finished(store.seat, run)  # a class member's run: checked here, then charted
                 out = run_outputs(s, how, extra, run)
                 if note:
@@ -146,9 +155,7 @@ def make_result_fn(root: str | None = None):
                 raise gr.Error(f"The run is still training (step {run.step} / {run.cfg.steps}); its result "
                                "comes when it ends, or stop it (cancel the /train job).")
             run.done.wait(RESULT_WAIT_S)
-        s = stop(run, wait=RESULT_WAIT_S)
-        ch, val = compare_choices(root, run.cfg.model.name, run.cfg.dataset)
-        return in_order(run_outputs(s, start_phrase(run.plan.start), gr.update(choices=ch, value=val), run), RUN)
+        return ended_reply(root, stop(run, wait=RESULT_WAIT_S), run)
 
     return train_result
 

@@ -72,7 +72,7 @@ def slider_to_lambda(exponent: float, store: TrainStore, name: str) -> tuple[flo
 def lambda_to_slider(lam: Any, store: TrainStore, name: str) -> tuple[Any, Any]:
     """A λ set from elsewhere (a link, Explore's 'Train this setting') -> SET (its slider notch and readout).
     Not when the λ came from its own slider a moment ago: the notch sent back would lag behind a slider
-    still moving and pull it back (measured: 17 arrow-key presses landed 5 notches short)."""
+    still moving and pull it back."""
     if time.monotonic() - store.slider_moved.get(name, -1e9) < SLIDER_QUIET_S:
         return in_order(dict.fromkeys(SET, gr.skip()), SET)
     try:
@@ -82,13 +82,12 @@ def lambda_to_slider(lam: Any, store: TrainStore, name: str) -> tuple[Any, Any]:
     return in_order({"exponent": TS.exponent_of(v), "readout": readout_text(name, v)}, SET)
 
 
-
 def wire_lambdas(tab: Any) -> None:
     """The λ events of a TrainTab (see its fields l1, l1_exp, l1_readout, live_note, lambda_btn, store)."""
     # λ: moving a slider sets the value /train takes, its readout, and (once the slider rests) the λ of
     # this session's running run. A value set elsewhere (a link, Explore) moves its slider.
-    for exp, num, read, name in ((tab.l1_exp, tab.l1, tab.l1_readout, "l1"), (tab.l2_exp, tab.l2, tab.l2_readout,
-                                                                               "l2")):
+    for exp, num, read, name in ((tab.l1_exp, tab.l1, tab.l1_readout, "l1"),
+                                 (tab.l2_exp, tab.l2, tab.l2_readout, "l2")):
         widgets = {"lam": num, "exponent": exp, "readout": read, "live_note": tab.live_note}
         exp.input(lambda e, store, n=name: slider_to_lambda(e, store, n), [exp, tab.store],
                   [widgets[k] for k in MOVED], trigger_mode="always_last", concurrency_limit=None, **PRIVATE)

@@ -112,7 +112,7 @@ def curves(history: list[dict[str, float]], changes: list[dict[str, Any]] | None
     vertical marker where λ changed mid-run (`changes`: the run's recorded changes).
 
     At most ~MAX_CURVE_POINTS rows per series (evenly thinned, last row kept): the browser redraws
-    every plot on each streamed update, and a growing history made the page sluggish on 2 cores."""
+    every plot on each streamed update, so a long history would slow the page."""
     loss, pen, sparse = [], [], []
     if len(history) > MAX_CURVE_POINTS:
         k = -(-len(history) // MAX_CURVE_POINTS)

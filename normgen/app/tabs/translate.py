@@ -161,7 +161,7 @@ def build_translate_tab(root: str | Path | None = None) -> TranslateTab:
         caption = gr.Markdown(first["caption"], elem_id="translate-caption")
         gr.Markdown("#### Every setting, scored on 2,000 held-out digits (the λ_cyc sweep included)")
         gr.Dataframe(TV.score_table(es), headers=TV.headers(), interactive=False, elem_id="translate-scores",
-                     wrap=True)  # a setting's name wraps (a phone showed "λ_cyc 10, cycle L1, no penalty,…" only)
+                     wrap=True)  # a setting's long name wraps (cut short on a phone otherwise)
         text = TV.findings(index)
         if text:
             gr.Markdown("#### What it measured\n" + text, elem_id="translate-findings")
