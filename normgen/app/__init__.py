@@ -32,7 +32,7 @@ from typing import Any
 
 import gradio as gr
 
-from normgen.app.events import CheckedBlocks
+from normgen.app.events import PRIVATE, CheckedBlocks
 from normgen.app.replies import in_order
 from normgen.app.tabs import classroom as class_tab
 from normgen.app.tabs import compare as compare_tab
@@ -68,7 +68,6 @@ HEADER = (
     "**Compare** picks λ from a sweep, **Learn** explains, **Translate** shows a cycle GAN, **Class** runs one "
     "λ grid with a whole class."
 )  # on every tab: nothing here describes one tab's layout (Explore's left / right is said on Explore)
-PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 QUERY_CSS = ".query-state { display: none !important; }"  # in the DOM (the browser reads them), never shown
 LINK_CSS = """
 #link-bar { align-items: center; gap: 0.5em; }

@@ -26,6 +26,7 @@ from gradio.exceptions import ComponentProcessingError
 from normgen.service import inputs as I
 
 TITLE = "Invalid input"
+PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}  # an event of the page, not of the public API
 _MISSING = object()
 
 

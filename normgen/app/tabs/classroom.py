@@ -29,6 +29,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.events import PRIVATE
 from normgen.app.replies import in_order
 from normgen.app.tabs.train import SETTING
 from normgen.classroom import experiments as X
@@ -49,7 +50,6 @@ OPENED = ("t_code", "t_token", "t_note")  # /class_open's reply
 JOINED = ("seat_note", "seat_json", "run_btn")  # /class_join's reply
 VIEWED = ("chart", "view_json")  # /class_view's reply
 CODE = ("lam", "query")  # a typed class code: its λ choices and the link
-PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 DEAL_CHOICE = ("let the class deal (recommended)", DEAL)
 CSS = """
 .class-chart-box { background: #fff; border-radius: 8px; overflow-x: auto; }

@@ -26,6 +26,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.events import PRIVATE
 from normgen.app.replies import in_order
 from normgen.app.tabs.explore import g_norm_choices, model_choices, target_choices, variant_choices
 from normgen.app.tabs.train_baseline import baseline_view, build_baseline_view, wire_baseline
@@ -281,7 +282,6 @@ def unavailable_note(avail: dict[str, str | None]) -> str | None:
     return f"{' and '.join(missing)}: not on this server (their files are not under $NORMGEN_DATA)."
 
 
-PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 
 # A slider's number box puts a typed value back in range when it loses focus (Gradio 6.31's Slider sends
 # `release` with the value as typed, then sets the nearest end), so Start would train a run the visitor never

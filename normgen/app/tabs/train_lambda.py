@@ -8,14 +8,13 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.events import PRIVATE
 from normgen.app.replies import in_order
 from normgen.glossary import explain
 from normgen.regularizers import PENALTIES
 from normgen.service import inputs as I
 from normgen.service import train_state as TS
 from normgen.service.train_store import TrainStore
-
-PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 
 # a λ slider moves over the exponent: its number box and end labels would show exponents, so they are
 # hidden; the label is the readout (λ = 1e-2) and the info line names the ends

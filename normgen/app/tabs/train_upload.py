@@ -11,12 +11,12 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.events import PRIVATE
 from normgen.app.replies import in_order
 from normgen.image_files import IMAGE_SUFFIXES
 from normgen.service.train_store import TrainStore
 from normgen.service.uploads import MAX_FILES, MAX_UPLOAD_MB, SHAPE_LABELS, SHAPES, UploadError, read_upload
 
-PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}
 NO_UPLOAD = (f"A **.zip** of images (flat, or one folder per class) or image files; at most {MAX_UPLOAD_MB} MB "
              f"and {MAX_FILES:,} images. While an upload is here, runs train on it instead of the dataset above.")
 DATASET_OFF = "not used: runs train on your uploaded images (remove them to choose a dataset)"
