@@ -53,10 +53,8 @@ def picture_file(p: Picture, digest: str = "", narrow: bool = False) -> Path:
     `digest`, drawn once per process (again only if its file was removed)."""
     assert p.narrow is not None or not narrow, p.key
     key = (FIGURES_VERSION, digest, p.key, p.alt, p.caption, narrow)
-    with _LOCK:
-        known = _FILES.get(key) if digest else None
-    if known is not None and known.is_file():
-        return known
+    if drawn(p, digest, narrow):
+        return _FILES[key]
     path = _write(png_bytes(p.narrow() if narrow and p.narrow is not None else p.fig))
     if digest:
         with _LOCK:
@@ -64,9 +62,16 @@ def picture_file(p: Picture, digest: str = "", narrow: bool = False) -> Path:
     return path
 
 
+def drawn(p: Picture, digest: str, narrow: bool = False) -> bool:
+    """`p` (or its phone variant) has its file already: `picture_file` would not draw."""
+    with _LOCK:
+        known = _FILES.get((FIGURES_VERSION, digest, p.key, p.alt, p.caption, narrow)) if digest else None
+    return known is not None and known.is_file()
+
+
 def picture_png(p: Picture, digest: str = "", narrow: bool = False) -> bytes:
     """The PNG of `p` (or of its phone variant): `picture_file`'s bytes."""
     return picture_file(p, digest, narrow).read_bytes()
 
 
-__all__ = ["picture_png", "picture_file", "folder"]
+__all__ = ["picture_png", "picture_file", "drawn", "folder"]

@@ -253,5 +253,13 @@ def test_on_a_phone_compares_plots_are_their_phone_variants_with_text_of_12_px(a
         assert min(shown.values()) >= 12, shown
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1
         _shot(page, "compare-phone-plots")
+        # another point picked on the phone: its reply has the wide plots, and their phone variants follow
+        alts = {k: page.locator(f"#compare-plot-{k} picture img").get_attribute("alt") for k in compare.PLOTS}
+        page.locator("#compare-point label").nth(3).click()
+        for k in compare.PLOTS:
+            img = page.locator(f"#compare-plot-{k} picture img")
+            wait_until(lambda img=img, k=k: img.get_attribute("alt") != alts[k] and img.evaluate(
+                "(i) => i.complete && i.currentSrc !== i.src && i.naturalWidth > 0"), 30,
+                f"the {k} plot of the new point as its phone variant")
     finally:
         page.set_viewport_size(VIEWPORT)

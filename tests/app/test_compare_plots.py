@@ -68,6 +68,24 @@ def test_every_view_updates_the_plots_as_served_pictures_with_their_phone_varian
     assert compare._view(zoo, q)["quality"] == out["quality"]  # the same picture: the same file
 
 
+def test_a_view_waits_for_its_wide_plots_only_and_the_phone_variants_follow(zoo):
+    """A point viewed for the first time answers with the four wide plots (drawing eight took the first view of a
+    point from 0.5 to 0.9 s); `phone_plots` then draws the phone variants and sends those plots again, with them,
+    and nothing once they are drawn."""
+    q = CompareQuery("vae", "shapes", L1_ID.replace("generator", "decoder"), 2, seed=None, noise=7)
+    quick = compare._view(zoo, q, phone=False)
+    for k in compare.PLOTS:
+        assert len(_files(quick[k])) == 1 and "<source" not in quick[k], k  # wide only, drawn now
+    later = compare.phone_plots(zoo, q)
+    for k in compare.PLOTS:
+        wide, phone = _files(later[k])
+        assert wide == _files(quick[k])[0] and phone.is_file(), k
+    assert all(later[k] == {"__type__": "update"} for k in compare.GEN_PLOTS)  # gr.skip(): this sweep has none
+    again = compare.phone_plots(zoo, q)
+    assert all(not isinstance(v, str) for v in again.values())  # all drawn: nothing to send again
+    assert compare._view(zoo, q, phone=False)["sparsity"] == later["sparsity"]  # drawn now: the reply has it
+
+
 def test_a_small_data_sweeps_generalization_plots_are_served_pictures_too(tmp_path):
     build_small_zoo(tmp_path)
     out = compare._view(tmp_path, CompareQuery("vae", "shapes", "dropout|none|none|decoder|loss|10|n300", 1, 2))

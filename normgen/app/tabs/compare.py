@@ -28,6 +28,7 @@ from normgen.glossary import explain
 from normgen.models import MODEL_NAMES, family
 from normgen.service import links
 from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, SEED_MAX, InputError
+from normgen.service.learn_pngs import drawn
 from normgen.service.requests import CompareQuery
 from normgen.service.zoo_access import get_index
 from normgen.zoo import sweep_view as V
@@ -75,11 +76,26 @@ def sweep_choices(index: Any, model: str, dataset: str) -> list[tuple[str, str]]
     return S.sweep_choices(index, model, dataset)
 
 
-def plot_html(p: Picture | None, digest: str = "") -> str:
+def plot_html(p: Picture | None, digest: str = "", phone: bool = True) -> str:
     """One plot as the page shows it: its PNG file, its phone variant's on a narrow screen (normgen.app.picture_tags;
-    `digest`: the zoo's, so each is drawn once per process). Fetched at once, not lazily: the plots are what the tab
-    shows, and a full-page screenshot must show them. "" for no plot."""
-    return "" if p is None else f'<figure class="compare-fig">{picture_html(p, digest)}</figure>'
+    `digest`: the zoo's, so each is drawn once per process; `phone`: see picture_html). Fetched at once, not lazily:
+    the plots are what the tab shows, and a full-page screenshot must show them. "" for no plot."""
+    return "" if p is None else f'<figure class="compare-fig">{picture_html(p, digest, phone)}</figure>'
+
+
+def phone_plots(root: Any, q: CompareQuery) -> dict[str, Any]:
+    """The plots of `q`'s view whose phone variant `_view(..., phone=False)` left out, now with it (drawn here);
+    gr.skip() for the others. A view's reply waits for its four wide plots only (a first view drew eight), and
+    this follows it."""
+    index = get_index(root)
+    digest = zoo_digest(index)
+    if _translates(q.model):
+        pics = {f"cycle_{k}": p for k, p in CS.pictures(index, q.model, q.dataset).items()}
+    else:
+        v = compute_view(root, q)
+        pics = {k: v[k] for k in (*PLOTS, *GEN_PLOTS)}
+    return {k: gr.skip() if p is None or p.narrow is None or drawn(p, digest, narrow=True) else plot_html(p, digest)
+            for k, p in pics.items()}
 
 
 def cycle_view(root: Any, q: CompareQuery) -> dict[str, Any]:
@@ -103,9 +119,9 @@ def query_fragment(q: CompareQuery) -> str:
     return links.fragment(links.PREFIXES["compare"], q.link_state())
 
 
-def _view(root: Any, q: CompareQuery) -> dict[str, Any]:
-    """compute_view as gradio updates by name (OUTPUT_NAMES), its plots as `plot_html`; for a translator the cycle
-    section (cycle_view) instead, the sample-grid section left as it is."""
+def _view(root: Any, q: CompareQuery, phone: bool = True) -> dict[str, Any]:
+    """compute_view as gradio updates by name (OUTPUT_NAMES), its plots as `plot_html` (`phone`: see there); for a
+    translator the cycle section (cycle_view) instead, the sample-grid section left as it is."""
     try:
         digest = zoo_digest(get_index(root))
         c = cycle_view(root, q) if _translates(q.model) else None
@@ -116,16 +132,17 @@ def _view(root: Any, q: CompareQuery) -> dict[str, Any]:
         return dict.fromkeys(OUTPUT_NAMES, gr.skip()) | {
             "seed": gr.update(visible=False),  # one sweep: its seeds are in the tables
             "notes": "", "sweep_column": gr.update(visible=False), "cycle_column": gr.update(visible=True),
-            **{k: plot_html(c[k], digest) if k.removeprefix("cycle_") in CS.PLOTTED else c[k] for k in CYCLE_OUTPUTS},
+            **{k: plot_html(c[k], digest, phone) if k.removeprefix("cycle_") in CS.PLOTTED else c[k]
+               for k in CYCLE_OUTPUTS},
             "choice": "", "query": query_fragment(q.but(sweep=CS.SWEEP_ID, point=None, seed=None))}
     return {
         "strip": gr.update(value=v["strip"], visible=bool(v["strip"]), **_strip_layout(len(v["strip"]))),
         "point": gr.update(choices=v["points"], value=v["point"]),
         **{k: v[k] for k in ("grid", "table", "notes", "missing", "choice")},
-        **{k: plot_html(v[k], digest) for k in PLOTS},
+        **{k: plot_html(v[k], digest, phone) for k in PLOTS},
         "seed": gr.update(choices=v["seeds"], value=v["seed"], visible=True),
         "generalization": gr.update(visible=any(v[k] is not None for k in GEN_PLOTS)),
-        **{k: gr.update(value=plot_html(v[k], digest), visible=v[k] is not None) for k in GEN_PLOTS},
+        **{k: gr.update(value=plot_html(v[k], digest, phone), visible=v[k] is not None) for k in GEN_PLOTS},
         "sweep_column": gr.update(visible=True), "cycle_column": gr.update(visible=False),
         **dict.fromkeys(CYCLE_OUTPUTS, gr.skip()),
         "query": query_fragment(q.but(point=v["point"], seed=v["seed"])) if v["strip"] else ""}
@@ -307,7 +324,17 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
             q = CompareQuery.parse(model, dataset, sweep, point, noise_seed, train_seed)
         except InputError as exc:
             raise gr.Error(str(exc)) from None
-        return in_order(_view(root, q), OUTPUT_NAMES)
+        return in_order(_view(root, q, phone=False), OUTPUT_NAMES)
+
+    phone_names = (*PLOTS, *GEN_PLOTS, *(f"cycle_{k}" for k in CS.PLOTTED))
+    phone_outs = [outputs[OUTPUT_NAMES.index(n)] for n in phone_names]
+
+    def on_phone(model, dataset, sweep, point, noise_seed, train_seed):
+        try:
+            q = CompareQuery.parse(model, dataset, sweep, point, noise_seed, train_seed)
+        except InputError:  # on_point has said so
+            return in_order(dict.fromkeys(phone_names, gr.skip()), phone_names)
+        return in_order(dict.fromkeys(phone_names, gr.skip()) | phone_plots(root, q), phone_names)
 
     def on_select(evt: gr.SelectData):
         return gr.update(value=evt.index)
@@ -315,11 +342,15 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
     # the view is redrawn after every user change, even when the sweep id stays the same (the same
     # sweep exists for several datasets), so no `.change` on the sweep dropdown
     view_ins = [model, dataset, sweep, noise_seed, train_seed]
-    model.input(on_model, [model], [dataset, sweep], **private).then(on_sweep, view_ins, outputs, **private)
-    dataset.input(on_dataset, [model, dataset], [sweep], **private).then(on_sweep, view_ins, outputs, **private)
-    sweep.input(on_sweep, view_ins, outputs, **private)
-    gr.on([point.input, noise_seed.submit, train_seed.input], on_point,
-          [model, dataset, sweep, point, noise_seed, train_seed], outputs, **private)
-    strip.select(on_select, None, [point], **private).then(
-        on_point, [model, dataset, sweep, point, noise_seed, train_seed], outputs, **private)
+    point_ins = [model, dataset, sweep, point, noise_seed, train_seed]
+    quiet = {**private, "show_progress": "hidden"}  # the plots are on screen already
+    model.input(on_model, [model], [dataset, sweep], **private).then(on_sweep, view_ins, outputs, **private).then(
+        on_phone, point_ins, phone_outs, **quiet)
+    dataset.input(on_dataset, [model, dataset], [sweep], **private).then(on_sweep, view_ins, outputs, **private).then(
+        on_phone, point_ins, phone_outs, **quiet)
+    sweep.input(on_sweep, view_ins, outputs, **private).then(on_phone, point_ins, phone_outs, **quiet)
+    gr.on([point.input, noise_seed.submit, train_seed.input], on_point, point_ins, outputs, **private).then(
+        on_phone, point_ins, phone_outs, **quiet)
+    strip.select(on_select, None, [point], **private).then(on_point, point_ins, outputs, **private).then(
+        on_phone, point_ins, phone_outs, **quiet)
     return CompareTab(model, dataset, sweep, noise_seed, query, outputs)
