@@ -252,6 +252,12 @@ def test_on_a_phone_compares_plots_are_their_phone_variants_with_text_of_12_px(a
             shown[k] = round(min_text_px(pics[k].narrow()) * got["width"] / got["natural"], 1)
         assert min(shown.values()) >= 12, shown
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1
+        # the large grid too, below the fold on a phone: Gradio's viewer marks it lazy, which a full-page capture
+        # showed blank; the page fetches it at once
+        grid = page.locator("#compare-grid img")
+        wait_until(lambda: grid.count() == 1 and grid.evaluate("(i) => i.complete && i.naturalWidth > 0"), 30,
+                   "the large grid, loaded without scrolling to it")
+        assert grid.evaluate("(i) => i.loading") == "eager"
         _shot(page, "compare-phone-plots")
         # another point picked on the phone: its reply has the wide plots, and their phone variants follow
         alts = {k: page.locator(f"#compare-plot-{k} picture img").get_attribute("alt") for k in compare.PLOTS}

@@ -38,7 +38,12 @@
       if (input && text && input.getAttribute('aria-valuetext') !== text) input.setAttribute('aria-valuetext', text);
     });
   };
-  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(speak); } })
-    .observe(document.body, {subtree: true, childList: true, characterData: true});
+  // Gradio's image viewer marks its picture loading="lazy"; a tab's grids are what it shows, so each is fetched at
+  // once (a full-page capture or a print of Compare on a phone showed its large grid blank). Only the open tab's
+  // pictures are in the page, so this fetches nothing another tab would not.
+  const eager = () => document.querySelectorAll('img[loading=lazy]').forEach((i) => { i.loading = 'eager'; });
+  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(() => { speak(); eager(); }); } })
+    .observe(document.body, {subtree: true, childList: true, characterData: true, attributeFilter: ['loading']});
   speak();
+  eager();
 }
