@@ -258,6 +258,8 @@ def test_on_a_phone_compares_plots_are_their_phone_variants_with_text_of_12_px(a
         wait_until(lambda: grid.count() == 1 and grid.evaluate("(i) => i.complete && i.naturalWidth > 0"), 30,
                    "the large grid, loaded without scrolling to it")
         assert grid.evaluate("(i) => i.loading") == "eager"
+        box = page.locator("#compare-grid").bounding_box()  # as tall as the grid, no empty band above and below
+        assert box is not None and box["height"] <= box["width"] + 40, box
         _shot(page, "compare-phone-plots")
         # another point picked on the phone: its reply has the wide plots, and their phone variants follow
         alts = {k: page.locator(f"#compare-plot-{k} picture img").get_attribute("alt") for k in compare.PLOTS}
