@@ -1,9 +1,7 @@
 """Explore's two bar charts as inline SVG: the weight norm per layer and the classes the judge sees.
 
-They were matplotlib figures (render.figures.layer_norms / class_histogram), 0.5-1 s of drawing per pair
-of checkpoints on 2 cores, which is why a disk store and a background pass drew them ahead of time. Drawn
-from the numbers as SVG they cost well under a millisecond, so no disk store and no background pass draws
-them ahead of time (issue 26). Same colours as every other picture: baseline blue, selected orange.
+Drawn from the numbers as SVG they cost well under a millisecond (as matplotlib figures they took 0.5-1 s a
+pair on 2 cores). Same colours as every other picture: baseline blue, selected orange.
 """
 
 from __future__ import annotations
@@ -15,13 +13,13 @@ from html import escape
 from normgen.eval.quality import class_entropy
 from normgen.render.figures import BASELINE, SELECTED
 
-FONT = 14
+FONT, TICK = 15, 14
 ROW = 30  # px per layer (two bars)
-# viewBoxes about the size they are shown at (half of Explore's main column, ~380-420 px at 1280-1366 px):
-# the units are nearly pixels, so the text reads at ~13-14 px on a projector
-W_LAYERS = 420
-NAME_W = 110  # the layer names' column
-W_CLASSES, H_CLASSES = 420, 340
+# viewBoxes about the size a phone shows them at (~300 px of a 390-px screen; at most their own width on a laptop):
+# the units are nearly pixels, so the text reads at 12 px or more on a phone and 14-15 px on a projector
+W_LAYERS = 340
+NAME_W = 100  # the layer names' column
+W_CLASSES, H_CLASSES = 340, 340
 
 
 def _fmt(v: float) -> str:
@@ -31,7 +29,7 @@ def _fmt(v: float) -> str:
 def _head(w: int, h: int, alt: str, cls: str) -> list[str]:
     return [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" role="img" aria-label="{escape(alt)}" '
             f'font-family="sans-serif" font-size="{FONT}" class="{cls}" style="max-width:{w}px;width:100%">',
-            f"<title>{escape(alt)}</title>", "<style>.tick{font-size:13px;fill:#222}</style>"]
+            f"<title>{escape(alt)}</title>", f"<style>.tick{{font-size:{TICK}px;fill:#222}}</style>"]
 
 
 def _legend(y: float, texts: Sequence[tuple[str, str]], dashed: str = "") -> list[str]:
@@ -67,14 +65,14 @@ def layer_norms_svg(a: Mapping[str, float], b: Mapping[str, float], labels: Sequ
     span = W_LAYERS - NAME_W - 70  # room for the value after the longest bar
     for i, name in enumerate(names):
         y = top + i * ROW
-        short = name if len(name) <= 20 else "…" + name[-19:]
+        short = name if len(name) <= 12 else "…" + name[-11:]
         out.append(f'<text x="{NAME_W - 6}" y="{y + 19}" text-anchor="end" class="tick">'
                    f'<title>{escape(name)}</title>{escape(short)}</text>')
         for j, (vals_of, colour) in enumerate(((a, BASELINE), (b, SELECTED))):
             v = float(vals_of.get(name, math.nan))
             length = 0.0 if not math.isfinite(v) else max(0.0, v) / hi * span
             yy = y + 3 + j * 12
-            out.append(f'<rect x="{NAME_W}" y="{yy}" width="{length:.1f}" height="11" fill="{colour}">'
+            out.append(f'<rect x="{NAME_W}" y="{yy}" width="{length:.2f}" height="11" fill="{colour}">'
                        f'<title>{escape(labels[j])}: {_fmt(v)}</title></rect>'
                        f'<text x="{NAME_W + length + 4:.1f}" y="{yy + 10}" class="tick">{_fmt(v)}</text>')
     out.append(f'<line x1="{NAME_W}" y1="{top}" x2="{NAME_W}" y2="{top + len(names) * ROW}" stroke="#444"/>')
@@ -96,7 +94,7 @@ def class_bars_svg(counts: Sequence[int], names: Sequence[str], *, baseline: Seq
         if len(c) != k:
             raise ValueError(f"{label}: expected {k} class counts, got {len(c)}")
     alt = alt or title
-    left, right, top, bottom = 46, 10, 104, H_CLASSES - 62
+    left, right, top, bottom = 54, 10, 104, H_CLASSES - 62
     out = _head(W_CLASSES, H_CLASSES, alt, "class-bars")
     out.append(f'<text x="{W_CLASSES / 2:.0f}" y="18" text-anchor="middle" font-weight="600">{escape(title)}</text>')
     out += _legend(40, [(f"{label}: entropy {class_entropy(c):.2f} of {math.log(k):.2f}", colour)

@@ -153,6 +153,28 @@ def test_on_a_phone_the_sliders_sit_right_above_the_grids(browser, app_url):
         pg.close()
 
 
+SVG_TEXT_PX = """() => [...document.querySelectorAll('svg[viewBox]')].filter(s => s.getBoundingClientRect().width > 150)
+  .map(s => { const px = [...s.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize));
+              const scale = s.getBoundingClientRect().width / s.viewBox.baseVal.width;
+              return [s.getAttribute('class'), Math.min(...px) * scale];
+  })"""
+
+
+def test_explores_bar_charts_read_at_12_px_on_a_phone_and_a_laptop(browser, app_url):
+    """The layer norms and the judge's classes are SVG scaled to their box: their text read 9.3 px on a 390-px
+    phone (a 420-unit viewBox shown ~300 px wide). The weight histogram reads 13 px on the phone."""
+    for w, h in ((390, 844), (1280, 720)):
+        pg = browser.new_page(viewport={"width": w, "height": h})
+        try:
+            pg.goto(f"{app_url}?l1=1e-4")
+            wait_until(lambda pg=pg: len(pg.evaluate(SVG_TEXT_PX)) >= 3, 60, "Explore's three figures")
+            shown = {cls: round(px, 1) for cls, px in pg.evaluate(SVG_TEXT_PX)}
+            assert min(shown["layer-norms"], shown["class-bars"]) >= 12, (w, shown)
+            assert w > 390 or shown["weight-hist"] >= 12, (w, shown)
+        finally:
+            pg.close()
+
+
 def test_a_lambda_slider_tells_a_screen_reader_its_lambda_not_its_position(page):
     knob = page.locator("#explore-l1-slider input[type=range]").first
     readout = page.locator("#explore-l1-readout")
