@@ -260,6 +260,9 @@ def test_on_a_phone_compares_plots_are_their_phone_variants_with_text_of_12_px(a
         assert grid.evaluate("(i) => i.loading") == "eager"
         box = page.locator("#compare-grid").bounding_box()  # as tall as the grid, no empty band above and below
         assert box is not None and box["height"] <= box["width"] + 40, box
+        rights = page.locator("#compare-table table tr").first.locator("th, td").evaluate_all(
+            "(cs) => cs.map(c => c.getBoundingClientRect().right)")  # the point's and the baseline's numbers
+        assert len(rights) == 3 and max(rights) <= 390, rights
         _shot(page, "compare-phone-plots")
         # another point picked on the phone: its reply has the wide plots, and their phone variants follow
         alts = {k: page.locator(f"#compare-plot-{k} picture img").get_attribute("alt") for k in compare.PLOTS}

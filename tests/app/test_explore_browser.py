@@ -149,6 +149,10 @@ def test_on_a_phone_the_sliders_sit_right_above_the_grids(browser, app_url):
         assert grid["width"] >= 150  # two grids side by side still fit a phone's width
         seed = pg.locator("#explore-seed").bounding_box()
         assert seed and seed["y"] > grid["y"]  # the other controls under the grids
+        # the numbers table: both settings' columns on the screen beside the measures' names
+        rights = pg.locator("#explore-details table").first.locator("tr").first.locator("th, td").evaluate_all(
+            "(cs) => cs.map(c => c.getBoundingClientRect().right)")
+        assert len(rights) == 3 and max(rights) <= 390, rights
     finally:
         pg.close()
 
