@@ -270,11 +270,11 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
 
 def served_folders() -> list[str]:
     """The folders of the page's PNG files: Explore's grid cache (its figures are inline SVG) and the folder of
-    Learn's pictures and Compare's plots (normgen.service.learn_pngs)."""
-    from normgen.service import learn_pngs
+    Learn's pictures and Compare's plots (normgen.service.page_pictures)."""
+    from normgen.service import page_pictures
     from normgen.service.explore_images import PNGS
 
-    return [str(PNGS.folder()), str(learn_pngs.folder())]
+    return [str(PNGS.folder()), str(page_pictures.folder())]
 
 
 __all__ = ["build_demo", "served_folders", "HEADER"]

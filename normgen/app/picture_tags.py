@@ -1,5 +1,5 @@
 """A matplotlib picture as the page shows it: a `<picture>` of its PNG file, served by the web server from
-normgen.service.learn_pngs' folder, with its phone variant as a `<source>` for a narrow screen (the browser fetches
+normgen.service.page_pictures' folder, with its phone variant as a `<source>` for a narrow screen (the browser fetches
 one of the two). Learn's pictures and Compare's plots are written by this one function."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from urllib.parse import quote
 
-from normgen.service.learn_pngs import drawn, picture_file
+from normgen.service.page_pictures import drawn, picture_file
 from normgen.zoo.learn_pictures import Picture
 
 PHONE_PX = 700  # at most this wide a screen shows a picture's phone variant (learn.css says the same)
@@ -15,7 +15,7 @@ FILE_ROUTE = "gradio_api/file="  # the web server's route to a served file (rela
 
 
 def picture_html(p: Picture, digest: str = "", phone: bool = True) -> str:
-    """`<picture>` of `p`'s PNG file (`digest`: see normgen.service.learn_pngs.picture_file), its phone variant's
+    """`<picture>` of `p`'s PNG file (`digest`: see normgen.service.page_pictures.picture_file), its phone variant's
     for a screen at most PHONE_PX wide, with its alt text and its width in pixels. Fetched at once, not lazily: a
     full-page capture or a print of the page shows every picture. `phone` False: the phone variant only if it is
     drawn already (a reply that should not wait for it; the caller sends it next)."""

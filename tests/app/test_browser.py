@@ -225,7 +225,7 @@ def test_on_a_phone_compares_plots_are_their_phone_variants_with_text_of_12_px(a
     from normgen.app.tabs import compare
     from normgen.render.figures import NARROW
     from normgen.render.learn_figures import min_text_px
-    from normgen.service.learn_pngs import picture_file
+    from normgen.service.page_pictures import picture_file
     from normgen.service.requests import CompareQuery
     from normgen.zoo.index import load_index
     from normgen.zoo.texts.learn_page import zoo_digest

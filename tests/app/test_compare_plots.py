@@ -16,7 +16,7 @@ from normgen.app import picture_tags
 from normgen.app.tabs import compare
 from normgen.render.figures import NARROW
 from normgen.render.learn_figures import min_text_px, overflow_px
-from normgen.service import learn_pngs
+from normgen.service import page_pictures
 from normgen.service.requests import CompareQuery
 from normgen.zoo.index import load_index, zoo_root
 
@@ -51,7 +51,7 @@ def test_the_page_config_names_the_plots_files_instead_of_carrying_them(zoo):
     assert set(plots) == {f"compare-plot-{k}" for k in compare.PLOTS}  # the tiny zoo has no small-data sweep
     for html in plots.values():
         wide, phone = _files(html)
-        assert wide.parent == phone.parent == learn_pngs.folder() and wide != phone
+        assert wide.parent == phone.parent == page_pictures.folder() and wide != phone
         assert f'<source media="(max-width: {picture_tags.PHONE_PX}px)"' in html and 'loading="lazy"' not in html
     assert sum(map(len, plots.values())) < 4000  # four names of files, not four ~60 KB pictures
 

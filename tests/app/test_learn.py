@@ -67,7 +67,7 @@ def test_pictures_are_files_the_page_fetches_when_learn_shows_them(small):
     import hashlib
     from urllib.parse import unquote
 
-    from normgen.service import learn_pngs
+    from normgen.service import page_pictures
 
     pics = [p for b in learn.learn_page(small) for p in b.pictures][:3]
     html = learn.pictures_html(pics)
@@ -78,7 +78,7 @@ def test_pictures_are_files_the_page_fetches_when_learn_shows_them(small):
     for src in srcs:
         path = Path(unquote(src[len(picture_tags.FILE_ROUTE):]))
         png = path.read_bytes()
-        assert path.parent == learn_pngs.folder() and png[:8] == b"\x89PNG\r\n\x1a\n"
+        assert path.parent == page_pictures.folder() and png[:8] == b"\x89PNG\r\n\x1a\n"
         assert path.name == hashlib.sha256(png).hexdigest()[:24] + ".png"  # named by content: written once
 
 
@@ -115,22 +115,22 @@ def test_build_learn_tab_renders_each_block(small, tmp_path):
 
 def test_pictures_are_drawn_once_per_zoo_and_read_back_the_same(small, tmp_path, monkeypatch):
     from normgen.render.learn_figures import png_bytes
-    from normgen.service import learn_pngs
+    from normgen.service import page_pictures
 
-    monkeypatch.setattr(learn_pngs, "_FILES", {})
+    monkeypatch.setattr(page_pictures, "_FILES", {})
     digest = LP.zoo_digest(small)
     assert len(digest) == 64 and LP.zoo_digest(load_index(tmp_path / "no-zoo")) == ""
     pics = [p for b in learn.learn_page(small) for p in b.pictures]
-    first = [learn_pngs.picture_png(p, digest) for p in pics]
-    assert len(learn_pngs._FILES) == len(pics)  # one kept file per picture
+    first = [page_pictures.picture_png(p, digest) for p in pics]
+    assert len(page_pictures._FILES) == len(pics)  # one kept file per picture
     drawn = []
-    monkeypatch.setattr(learn_pngs, "png_bytes", lambda fig: drawn.append(fig) or png_bytes(fig))
-    again = [learn_pngs.picture_png(p, digest) for p in pics]
+    monkeypatch.setattr(page_pictures, "png_bytes", lambda fig: drawn.append(fig) or png_bytes(fig))
+    again = [page_pictures.picture_png(p, digest) for p in pics]
     assert again == first and not drawn  # read back, not drawn
     assert first[0][:8] == b"\x89PNG\r\n\x1a\n"
     # another zoo's numbers are other pictures: a new digest misses and draws
-    learn_pngs.picture_png(pics[0], "0" * 64)
-    assert len(drawn) == 1 and len(learn_pngs._FILES) == len(pics) + 1
+    page_pictures.picture_png(pics[0], "0" * 64)
+    assert len(drawn) == 1 and len(page_pictures._FILES) == len(pics) + 1
 
 
 def test_the_penalties_table_names_weight_clipping_as_the_third_norm(small):

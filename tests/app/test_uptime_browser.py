@@ -86,18 +86,25 @@ def test_learn_fetches_every_picture_once_shown_scrolled_to_or_not(swept_app):
     the tab opens, so the first page load still fetches none of them."""
     from playwright.sync_api import sync_playwright
 
+    from normgen.service.page_pictures import folder
+
     url, _ = swept_app
+    served = folder().name  # the served folder of Learn's pictures (and Compare's plots)
     loaded_js = ("() => [...document.querySelectorAll('#learn-md .learn-fig img')]"
                  ".map(i => i.complete && i.naturalWidth > 0)")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=VIEWPORT)
         fetched: list[str] = []
-        page.on("request", lambda r: fetched.append(r.url) if "learn" in r.url else None)
+        page.on("request", lambda r: fetched.append(r.url) if served in r.url else None)
         page.goto(url)
         page.wait_for_timeout(5000)
         assert page.locator("#learn-md .learn-fig img").count() == 0 and not fetched  # not before Learn opens
         open_tab(page, "Learn")
+        wait_until_fetched = time.monotonic() + 30
+        while not fetched and time.monotonic() < wait_until_fetched:
+            page.wait_for_timeout(200)
+        assert fetched  # the check above looks at the right folder: Learn's pictures come from it
         end = time.monotonic() + 30
         while not (all(page.evaluate(loaded_js)) and page.evaluate(loaded_js)) and time.monotonic() < end:
             page.wait_for_timeout(500)

@@ -155,10 +155,10 @@ def test_the_apps_sweep_leaves_the_pictures_the_page_names_by_path(own_root, mon
     """Explore names its grid-cache files to the page by path, and Learn its pictures; sweeping them made a
     view's pictures answer 403 once the files were 2 hours old. The cache bounds itself, so app.py skips it."""
     from normgen.app import served_folders
-    from normgen.service import explore_images, learn_pngs
+    from normgen.service import explore_images, page_pictures
 
     monkeypatch.setattr(explore_images.PNGS, "dir", workdir.new_folder("ui-"))
-    monkeypatch.setattr(learn_pngs, "_FOLDER", [])  # made anew inside this test's own folder
+    monkeypatch.setattr(page_pictures, "_FOLDER", [])  # made anew inside this test's own folder
     assert len(served_folders()) == 2
     assert all(Path(f).is_relative_to(own_root) for f in served_folders())  # inside the swept folder
     now = time.time()

@@ -28,7 +28,7 @@ from normgen.glossary import explain
 from normgen.models import MODEL_NAMES, family
 from normgen.service import links
 from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, SEED_MAX, InputError
-from normgen.service.learn_pngs import drawn
+from normgen.service.page_pictures import drawn
 from normgen.service.requests import CompareQuery
 from normgen.service.zoo_access import get_index
 from normgen.zoo import sweep_view as V

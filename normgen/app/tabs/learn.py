@@ -37,7 +37,7 @@ def learn_markdown(index: ZooIndex, dataset: str | None = None) -> str:
 
 def pictures_html(pictures: list[Picture], digest: str = "") -> str:
     """A wrapping row of <figure>s: each PNG a file the web server serves (normgen.app.picture_tags; `digest`: see
-    normgen.service.learn_pngs.picture_file), with its alt text. The Learn tab's content enters the page when the
+    normgen.service.page_pictures.picture_file), with its alt text. The Learn tab's content enters the page when the
     tab opens, so a first page load fetches none; once open, every picture loads (not lazily: a full-page capture
     or a print shows them all)."""
     figs = []

@@ -32,7 +32,7 @@ def folder() -> Path:
     the same path, if something removed it)."""
     with _LOCK:
         if not _FOLDER:
-            _FOLDER.append(workdir.new_folder("learn-"))
+            _FOLDER.append(workdir.new_folder("pictures-"))
             workdir.hold(_FOLDER[0])
         _FOLDER[0].mkdir(parents=True, exist_ok=True)
         return _FOLDER[0]
