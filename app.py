@@ -1,6 +1,7 @@
 """Launch the normgen app: `python app.py` (host / port from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT)."""
 
 import os
+import signal
 
 from normgen.app import build_demo, served_folders
 from normgen.app.style import launch_kwargs
@@ -8,9 +9,21 @@ from normgen.service.housekeeping import Housekeeper
 
 demo = build_demo()
 
+
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM (`kill`, systemd, a container's stop) ends the server as Ctrl-C does: Gradio closes it and
+    the interpreter exits normally, so the exit handlers run (this process's temporary folder is removed,
+    normgen.service.workdir). Python's default for SIGTERM ends the process with no exit handlers at all."""
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stop)
     # bounded disk: old temporary files swept every 5 minutes (see its module); Explore's figure store and
     # grid cache bound themselves (3,000 and 1,024 files) and are served by path, so they are not swept
     Housekeeper(skip=served_folders).start()
-    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **launch_kwargs())
+    try:
+        demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                    server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **launch_kwargs())
+    except KeyboardInterrupt:  # stopped while launch was still starting (its wait loop closes it otherwise)
+        demo.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(REPO / "docs"))
     a = p.parse_args(argv)
     os.environ["NORMGEN_CLASS_SIMULATE"] = "1"
-    os.environ["NORMGEN_CLASS_DB"] = str(Path(tempfile.mkdtemp(prefix="normgen-class-shots-")) / "c.sqlite")
+    class_dir = Path(tempfile.mkdtemp(prefix="normgen-class-shots-"))  # removed at the end: this run's own
+    os.environ["NORMGEN_CLASS_DB"] = str(class_dir / "c.sqlite")
     from conftest_browser import CHROMIUM_ARGS, chromium_path, launch_app, wait_until
     from playwright.sync_api import sync_playwright
 
@@ -92,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {out}/classroom*.png (class {code}, {a.students} students, {a.real} real)")
     finally:
         demo.close()
+        shutil.rmtree(class_dir, ignore_errors=True)
     return 0
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -130,7 +131,8 @@ class Server:
                 "GRADIO_ANALYTICS_ENABLED": "False"}
         import tempfile
 
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="normgen-load-app-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="app-", suffix=".log", delete=False,
+                                               dir=env.get("NORMGEN_TMP"))
         self.proc = subprocess.Popen([sys.executable, str(REPO / "app.py")], cwd=REPO, env=full,
                                      stdout=self.log, stderr=subprocess.STDOUT, text=True)
         self._timer = threading.Timer(max(1.0, deadline - time.monotonic()), self.close)
@@ -638,11 +640,14 @@ def main(argv: list[str] | None = None) -> int:
     a.port_range = (lo, hi)
     deadline = time.monotonic() + a.deadline
     env = {"NORMGEN_MALLOC_TRIM": "0"} if a.no_trim else {}
-    if "classroom" in phases:  # a class store of this run's own, and the simulated students' endpoint
-        import tempfile
+    import tempfile
 
-        env.update(NORMGEN_CLASS_SIMULATE="1",
-                   NORMGEN_CLASS_DB=str(Path(tempfile.mkdtemp(prefix="normgen-load-class-")) / "classes.sqlite"))
+    # one folder of this run's own holds the servers' temporary folders (a server killed as a crash cannot
+    # remove its own), their logs and the class store: removed at the end, kept when the run fails
+    own = Path(tempfile.mkdtemp(prefix="normgen-load-"))
+    env["NORMGEN_TMP"] = str(own)
+    if "classroom" in phases:  # a class store of this run's own, and the simulated students' endpoint
+        env.update(NORMGEN_CLASS_SIMULATE="1", NORMGEN_CLASS_DB=str(own / "classes.sqlite"))
     server = Server(free_port(lo, hi), env, deadline)
     report: dict = {"short": short, "phases": phases, "no_trim": a.no_trim, "cpu_count": os.cpu_count()}
     ok = True
@@ -695,6 +700,10 @@ def main(argv: list[str] | None = None) -> int:
         report["loadavg_at_end"] = [round(x, 1) for x in os.getloadavg()]
         server.close()
     report["ok"] = bool(ok)
+    if ok:
+        shutil.rmtree(own, ignore_errors=True)
+    else:
+        report["kept"] = f"{own}: the servers' logs and files, to read"
     print(json.dumps(report, indent=1))
     return 0 if ok else 1
 

@@ -33,8 +33,8 @@ from __future__ import annotations
 import fcntl
 import functools
 import hashlib
+import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -149,17 +149,16 @@ def extra_scores(e: Entry, root: Path, rec: dict, *, data_root: str | None, devi
 
 def save_record(root: Path, entry_id: str, rec: dict) -> dict[str, dict]:
     """Store one entry's record: read the file, replace the record, write it back, under an exclusive lock, so
-    several rescore processes (each on its own entries) can share ROOT/sampling.json. Returns the records."""
-    tag = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:12]
-    lock = Path(tempfile.gettempdir()) / f"normgen-sampling-{tag}.lock"
-    with open(lock, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            records = load_sampling(root)
-            records[entry_id] = rec
-            write_sampling(root, records)
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    several rescore processes (each on its own entries) can share ROOT/sampling.json. Returns the records.
+    The lock is taken on the zoo's folder itself, so no lock file is left behind anywhere."""
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        records = load_sampling(root)
+        records[entry_id] = rec
+        write_sampling(root, records)
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
     return records
 
 

@@ -476,6 +476,30 @@ def test_rescore_adds_copying_iwae_and_a_second_judge(zoo, tmp_path):
                                                                                                    rel=1e-4)
 
 
+def test_save_record_keeps_every_writer_and_leaves_no_lock_file(tmp_path, monkeypatch):
+    """Writers that share ROOT/sampling.json each keep their record (an exclusive lock on the zoo's folder:
+    separate opens of it exclude each other, across processes as across threads), and nothing is left in
+    the system's temporary folder, which is not the zoo's to litter."""
+    import tempfile
+    import threading
+
+    from normgen.zoo.index import load_sampling
+    from normgen.zoo.rescore import save_record
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    root = tmp_path / "zoo"
+    root.mkdir()
+    writers = [threading.Thread(target=save_record, args=(root, f"e{i}", {"fd": float(i)})) for i in range(8)]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    assert load_sampling(root) == {f"e{i}": {"fd": float(i)} for i in range(8)}
+    assert list(temp.iterdir()) == [] and sorted(p.name for p in root.iterdir()) == ["sampling.json"]
+
+
 def test_cli_zoo_rescore_errors(tmp_path):
     assert main(["zoo", "rescore", "--root", str(tmp_path), "--draws", "1", "--device", "cpu"]) == 2
     assert main(["zoo", "rescore", "--root", str(tmp_path), "--only", "(", "--device", "cpu"]) == 2
