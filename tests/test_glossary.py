@@ -72,3 +72,11 @@ def test_the_learn_page_holds_the_glossary(screens):
     assert text == glossary_markdown() and text.startswith("## Glossary")
     for term, d in GLOSSARY.items():
         assert d in text, term
+
+
+def test_the_near_copy_definition_states_the_measures_own_quantile():
+    """The glossary sits below eval/ (it cannot import NEAR_QUANTILE), so this ties its typed words to it."""
+    from normgen.eval.copying import NEARER_THAN, REAL_SHARE
+
+    d = GLOSSARY["near-copies"]
+    assert f"than {NEARER_THAN} of new real images" in d and f"Real data: {REAL_SHARE}." in d

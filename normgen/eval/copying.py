@@ -22,6 +22,9 @@ from __future__ import annotations
 import torch
 
 NEAR_QUANTILE = 0.01  # the held-out distances' 1st percentile: closer than this is a near-copy
+NEARER_THAN = f"{100 * (1 - NEAR_QUANTILE):g}%"  # '99%': a near-copy is nearer a training image than this share
+# of new real images are
+REAL_SHARE = f"{100 * NEAR_QUANTILE:g}%"  # '1%': new real images' own near-copy share, by construction
 
 
 @torch.no_grad()

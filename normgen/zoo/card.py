@@ -16,6 +16,7 @@ from typing import Any
 
 from normgen.checkpoints import CheckpointError, read_meta
 from normgen.data import DATASETS, dataset_info
+from normgen.eval.copying import NEARER_THAN, REAL_SHARE
 from normgen.eval.judge import JudgeConfig
 from normgen.eval.likelihood import IWAE_N
 from normgen.eval.likelihood import K as IWAE_K
@@ -285,8 +286,9 @@ def render(index: ZooIndex) -> str:
             "reconstruction BCE per pixel (nats), ELBO per pixel (nats, one z sample), gap = train - test; IWAE: the "
             f"importance-weighted bound (Burda et al. 2016) with k = {IWAE_K} samples of the code on {IWAE_N} images "
             "per set, per pixel (log p(x) ≥ IWAE ≥ ELBO: an ELBO change larger than the IWAE's is the bound "
-            "tightening). near-copies %: samples nearer a training image, in the judge's features, than 99% of "
-            "held-out real images are (real data: 1%); copy ratio: median nearest-training-image distance of "
+            "tightening). near-copies %: samples nearer a training image, in the judge's features, than "
+            f"{NEARER_THAN} of held-out real images are (real data: {REAL_SHARE}); copy ratio: median "
+            "nearest-training-image distance of "
             "samples over that of held-out real images (1 = as near as real data, < 1 = copying; Meehan et al. "
             "2020). The pixel NN share in the small-data table measures closeness in pixels (blur raises it), not "
             "copying. FD 2nd judge: the same draws under a second judge (another architecture and seed). "
@@ -366,7 +368,7 @@ def small_data_table(index: ZooIndex) -> str:
         ("ELBO gap (nats/image)", per_image("elbo_gap")),
         (f"{IWAE_LABEL} held-out (nats/image)", per_image("iwae_test")),
         (f"{IWAE_LABEL} gap (nats/image)", per_image("iwae_gap")), ("D gap (logit)", of("d_gap")),
-        ("near-copies % (real data 1%)", of("near_copy_pct")), ("copy distance ratio", of("copy_ratio")),
+        (f"near-copies % (real data {REAL_SHARE})", of("near_copy_pct")), ("copy distance ratio", of("copy_ratio")),
         ("pixel NN share % (not copying)", of("memorization_pct")), ("judge FD", of("fd")),
         ("second judge FD", of("fd2"))]
     head = ["model", "setting", "training images", "seeds", *(c for c, _ in cols), "verdict"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from normgen.data import class_names, dataset_info
+from normgen.eval.likelihood import K as IWAE_K
 from normgen.models import SAMPLE_MODELS, family
 from normgen.words import fmt_lambda, fmt_num
 from normgen.zoo import sweeps as S
@@ -120,7 +121,7 @@ def l2_findings(index: ZooIndex, model: str, dataset: str) -> list[str]:
             verdict += (", but not by fitting unseen images better: the test ELBO fell" if t1.mean < t0.mean
                         else ", and the test ELBO rose") + f" ({t0.fmt()} → {t1.fmt()})"
         i0, i1 = _stat(base, _m("iwae_gap")), _stat(last, _m("iwae_gap"))
-        iwae = (f" The IWAE bound (k=64) gap beside it: {change(i0, i1, '')}." if i0.ok and i1.ok else "")
+        iwae = (f" The IWAE bound (k={IWAE_K}) gap beside it: {change(i0, i1, '')}." if i0.ok and i1.ok else "")
         out.append(f"*Textbook claim: L2 narrows the train-test gap.* {name} ELBO gap (train - test, nats per "
                    f"pixel; > 0 = fits training images better): {change(g0, g1, '')} from λ=0 to "
                    f"{_lam('l2', last)}, so {verdict}.{iwae}")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from normgen.checkpoints import CheckpointError, read_meta
 from normgen.data import dataset_info
+from normgen.eval.copying import REAL_SHARE
+from normgen.eval.likelihood import K as IWAE_K
 from normgen.models import family
 from normgen.words import fmt_num
 from normgen.zoo.index import TRAINED_KEY, Entry
@@ -146,9 +148,9 @@ def generalization_rows(model: str) -> list[tuple[str, Callable[[Entry], float |
     return rows + COPY_ROWS
 
 
-IWAE_LABEL = "IWAE k=64"  # the importance-weighted bound (normgen.eval.likelihood.K samples)
+IWAE_LABEL = f"IWAE k={IWAE_K}"  # the importance-weighted bound with IWAE_K samples of the code
 COPY_ROWS = [("copy distance ratio (judge features; real data: 1)", of("copy_ratio")),
-             ("near-copies % (real data: 1%)", of("near_copy_pct")),
+             (f"near-copies % (real data: {REAL_SHARE})", of("near_copy_pct")),
              ("pixel NN share % (blur raises it; not copying)", of("memorization_pct"))]
 
 

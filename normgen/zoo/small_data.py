@@ -1,13 +1,12 @@
-"""Where regularization helps: the small-data block of the zoo, as sentences and tables generated from
-the index (the Learn tab and the model card show the same text).
+"""Where regularization helps: the small-data block of the zoo, as sentences and tables generated from the index (the
+Learn tab and the model card show the same text).
 
-On all training images the zoo's models underfit, so a penalty has no overfitting to prevent. The
-small-data block (normgen.zoo.spec.small_data) trains them on a few hundred class-balanced images,
-several seeds per setting. Per block (model, dataset, training-set size) this module compares each
-setting's generalization metrics with the baseline's (normgen.zoo.readings), judges each difference
-against the seed spread (normgen.zoo.verdicts.Effect) and says which textbook claims held; then it
-sets the same penalties on all training images beside them. Nothing is stated that the index does
-not hold; a block not built yet is named, with the command that builds it.
+On all training images the zoo's models underfit, so a penalty has no overfitting to prevent. The small-data block
+(normgen.zoo.spec.small_data) trains them on a few hundred class-balanced images, several seeds per setting. Per
+block (model, dataset, training-set size) this module compares each setting's generalization metrics with the
+baseline's (normgen.zoo.readings), judges each difference against the seed spread (normgen.zoo.verdicts.Effect) and
+says which textbook claims held; then it sets the same penalties on all training images beside them. Nothing is
+stated that the index does not hold; a block not built yet is named, with the command that builds it.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from normgen.data import DATASETS, dataset_info
+from normgen.eval import copying, likelihood
 from normgen.models import MODEL_NAMES, family
 from normgen.regularizers import LAMBDAS, PENALTIES
 from normgen.words import fmt_lambda
@@ -83,14 +83,13 @@ class Measure:
 
 
 def measures(model: str) -> tuple[Measure, list[Measure]]:
-    """(the claim's measure, the others) for a family: with an ELBO, the held-out ELBO (does the model
-    fit unseen images better?) beside the gap, the IWAE bound (k = 64; how much of an ELBO change is the
-    bound tightening) and copying; with a discriminator, its train - held-out gap beside copying. The
-    pixel nearest-neighbour share comes last and never makes a verdict: it measures closeness in pixels
-    (blur raises it), not copying."""
+    """(the claim's measure, the others) for a family: with an ELBO, the held-out ELBO (does the model fit unseen
+    images better?) beside the gap, the IWAE bound (how much of an ELBO change is the bound tightening) and
+    copying; with a discriminator, its train - held-out gap beside copying. The pixel nearest-neighbour share
+    comes last and never makes a verdict: it measures closeness in pixels (blur raises it), not copying."""
     fam, nats = family(model), " nats/image"
-    near = Measure("near-copies (%, judge features; real data 1%)", of("near_copy_pct"), "", False, "higher",
-                   "lower", "fell", "rose", " points", claim="lowers copying")
+    near = Measure(f"near-copies (%, judge features; real data {copying.REAL_SHARE})", of("near_copy_pct"), "", False,
+                   "higher", "lower", "fell", "rose", " points", claim="lowers copying")
     pix = Measure("pixel NN share (%, closeness in pixels, not copying)", of("memorization_pct"), "", False,
                   "higher", "lower", "fell", "rose", " points", counts=False)
     if fam.has_elbo:
@@ -367,11 +366,12 @@ def small_data_lines(index: ZooIndex, tables: bool = True) -> list[str]:
            f"ranges over seeds{draws}) and the two ranges do not overlap; otherwise it is *within the seed spread*. "
            f"ELBOs are in nats per image (the index's nats per pixel x {' or '.join(map(str, px))} pixels; higher "
            "= fits better); the gap is training minus held-out (> 0 = fits its training images better). "
-           f"The IWAE bound (k = 64 samples of the code; Burda et al. 2016) sits beside the ELBO: log p(x) ≥ IWAE ≥ "
-           "ELBO, so an ELBO change larger than the IWAE's is partly the bound tightening, not the model improving. "
-           "Copying is measured as the data-copying literature does (Meehan et al. 2020), in the judge's features: "
-           "near-copies are samples nearer a training image than 99% of new real (held-out) images are (real data: "
-           "1%). The pixel NN share is % of samples whose nearest image in pixel space, among "
+           f"The IWAE bound (k = {likelihood.K} samples of the code; Burda et al. 2016) sits beside the ELBO: "
+           "log p(x) ≥ IWAE ≥ ELBO, so an ELBO change larger than the IWAE's is partly the bound tightening, not the "
+           "model improving. Copying is measured as the data-copying literature does (Meehan et al. 2020), in the "
+           f"judge's features: near-copies are samples nearer a training image than {copying.NEARER_THAN} of new "
+           f"real (held-out) images are (real data: {copying.REAL_SHARE}). The pixel NN share is % of samples whose "
+           "nearest image in pixel space, among "
            f"{' or '.join(mem_m) or 'm'} training images and as many held-out test images, is a "
            "training image: it measures closeness in pixels, which blur raises (a blurry average lies near many "
            "training images at once), not copying, and makes no verdict."

@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from normgen.data import class_names, dataset_label
+from normgen.eval.copying import NEARER_THAN
 from normgen.glossary import explain
 from normgen.models import family
 from normgen.regularizers import PENALTIES
@@ -116,14 +117,14 @@ def generalization_figures(sweep: Sweep, common: dict[str, Any]) -> dict[str, An
         figs["fit"] = plots.metric_vs_lambda(
             xs, fit, ylabel=what.replace("ELBO and IWAE, ", ""),
             title=f"{what.split(',')[0].split(' (')[0]}: training vs held-out ({size})" if not elbo or len(fit) == 2
-            else f"ELBO and IWAE k=64 ({size})", **common)
+            else f"ELBO and {IWAE_LABEL} ({size})", **common)
         figs["gap"] = plots.metric_vs_lambda(
             xs, gaps, ylabel="nats/image" if elbo else gap_l, title="Train - held-out gap (> 0 = overfit)", floor=0.0,
             floor_label="no gap", **common)
     near, mem = COPY_ROWS[1][1], COPY_ROWS[2][1]
     if any(v for v in values(sweep, near)):
         figs["copying"] = plots.metric_vs_lambda(
-            xs, {"nearer a training image than 99% of new real images": values(sweep, near)},
+            xs, {f"nearer a training image than {NEARER_THAN} of new real images": values(sweep, near)},
             ylabel="% of samples (judge features)", title="Near-copies of training images", floor=1.0,
             floor_label="new real images", **common)
     figs["memorization"] = plots.metric_vs_lambda(

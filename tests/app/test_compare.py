@@ -553,12 +553,16 @@ def test_compare_sweeps_lambda_cyc_for_the_cycle_gan():
     index = load_index(root)
     models, *_ = C.selection(index)
     assert models[-1] == "cyclegan" and family("cyclegan").translates  # a translator's sweep, listed last
-    assert C.sweep_choices(index, "cyclegan", "mnist") == [(CS.SWEEP_LABEL, CS.SWEEP_ID)]
+    lams = ", ".join(f"{lam:g}" for lam, _ in CS.axis(index, "cyclegan", "mnist"))
+    assert C.sweep_choices(index, "cyclegan", "mnist") == [(f"λ_cyc axis ({lams}) and the cycle norm L1 vs squared L2",
+                                                            CS.SWEEP_ID)]
     out = C._view(root, CompareQuery("cyclegan", "mnist", CS.SWEEP_ID))
     assert set(out) == set(C.OUTPUT_NAMES)
     assert out["cycle_column"]["visible"] and not out["sweep_column"]["visible"] and not out["seed"]["visible"]
     assert len(out["cycle_strip"]) == 4 and out["cycle_axis"] == CS.axis_table(index, "cyclegan", "mnist")
     assert "squared L2 vs L1" in out["cycle_norm"] and out["query"].startswith("compare_model=cyclegan")
+    base = CS.baseline_lam(index, "cyclegan", "mnist")
+    assert f"at λ_cyc {base:g}: L1" in out["cycle_norm_title"] and f"(λ_cyc {base:g})" in out["cycle_axis_title"]
     assert all(out[f"cycle_{k}"].count("<picture><source ") == 1 for k in CS.PLOTTED)  # served, with phone variants
     # the sample-grid sweeps show their own column again
     back = C._view(root, CompareQuery("gan", "mnist", S.sweep_choices(index, "gan", "mnist")[0][1]))
@@ -566,3 +570,33 @@ def test_compare_sweeps_lambda_cyc_for_the_cycle_gan():
     # a link opens the cycle sweep
     loaded = C.make_load_fn(root)({"compare_model": "cyclegan", "compare_sweep": "cycle"})
     assert loaded[0]["value"] == "cyclegan" and loaded[2]["value"] == CS.SWEEP_ID
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "checkpoints" / "index.json").is_file(),
+                    reason="the shipped zoo is not in this checkout")
+def test_the_cycle_sections_numbers_are_read_from_the_index():
+    """Steps, held-out images and the baseline's λ_cyc come from the entries (a zoo rebuilt another way reads
+    another way), and the inputs from the pictures' and the checkpoint's own counts, never typed in the text."""
+    from normgen.app.tabs import compare as C
+    from normgen.app.tabs import translate
+    from normgen.models.cyclegan import PROBE
+    from normgen.zoo.views import cycle_sweep as CS
+
+    root = Path(__file__).resolve().parents[2] / "checkpoints"
+    shipped = load_index(root)
+    words = CS.texts(shipped, "cyclegan", "mnist", root)
+    steps = {e.steps for e in shipped.entries if e.model == "cyclegan"}
+    n = {e.metrics["n"] for e in shipped.entries if e.model == "cyclegan"}
+    assert len(steps) == len(n) == 1
+    assert f"{steps.pop():,} steps" in words["intro"] and f"{int(n.pop()):,} held-out digits" in words["intro"]
+    assert f"the same {CS.ROWS} inputs (from the {PROBE} thin" in words["intro"]
+    other = [replace(e, steps=e.steps + 200, metrics={**e.metrics, "n": 1234}) if e.model == "cyclegan" else e
+             for e in shipped.entries]
+    rebuilt = ZooIndex(root=root, entries=other, floors=shipped.floors)
+    words = CS.texts(rebuilt, "cyclegan", "mnist", root)
+    assert "500 steps" in words["intro"] and "1,234 held-out digits" in words["intro"]
+    assert words["axis_title"].endswith("1,234 held-out digits")
+    view = C.cycle_view(str(root), CompareQuery("cyclegan", "mnist", CS.SWEEP_ID))
+    shown = CS.texts(shipped, "cyclegan", "mnist", root)
+    assert all(view[f"cycle_{k}"] == C.explain(shown[k]) for k in C.CYCLE_TEXTS)
+    assert "2,000" not in translate.__doc__ + str(translate.INTRO)  # the tab's heading reads it from the index

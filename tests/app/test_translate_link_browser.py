@@ -106,3 +106,30 @@ def test_on_a_phone_the_score_table_shows_scores_beside_the_settings_names(app_u
                  return wide > s.getBoundingClientRect().width + 1; })).map((s) => s.textContent)""")
         assert not broken, broken
         browser.close()
+
+
+def test_on_a_phone_compares_cycle_pictures_sit_two_a_row_with_whole_captions(app_url):
+    """Compare's cycle GAN section at 390 px: its rows pictures two a row (four a row drew each digit 24 px wide),
+    every caption whole ("λ_cyc 10 (b…" was cut), and the intro read from the zoo, not typed."""
+    from playwright.sync_api import sync_playwright
+
+    from normgen.zoo.index import load_index
+    from normgen.zoo.views import cycle_sweep as CS
+
+    words = CS.texts(load_index(ROOT), "cyclegan", "mnist", ROOT)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(f"{app_url}?tab=compare&compare_model=cyclegan&compare_sweep=cycle")
+        _ready(page)
+        page.locator("#compare-cycle-strip img").first.wait_for(timeout=60_000)
+        boxes = page.locator("#compare-cycle-strip img").evaluate_all(
+            "(ims) => ims.map((i) => [i.getBoundingClientRect().left, i.getBoundingClientRect().width])")
+        assert len(boxes) == 4 and len({round(x) for x, _ in boxes}) == 2 and all(w >= 140 for _, w in boxes), boxes
+        cut = page.locator("#compare-cycle-strip .caption-label").evaluate_all(
+            "(cs) => cs.filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => c.textContent)")
+        assert not cut, cut
+        intro = page.locator("#compare-cycle-intro").inner_text()
+        steps = words["intro"].split("no weight penalty, ")[1].split(")")[0]
+        assert steps.endswith("steps") and steps in intro
+        browser.close()

@@ -286,3 +286,11 @@ def test_explores_fd_line_says_whose_numbers_it_shows_and_which_means_it_judges(
     base, sel = r.stats["metrics"]["fd"]["baseline_seeds"], r.stats["metrics"]["fd"]["selected_seeds"]
     assert mb == round(sum(base) / len(base), 2) and ms == round(sum(sel) / len(sel), 2)
     assert abs((ms - mb) - diff) < 0.01
+
+
+def test_every_iwae_on_screen_is_the_k_the_shipped_files_were_scored_with(index):
+    """Screens write 'IWAE k=…' from normgen.eval.likelihood.K: true only while every record used that k."""
+    from normgen.eval.likelihood import K
+
+    ks = {e.metrics["iwae_k"] for e in index.entries if "iwae_k" in e.metrics}
+    assert ks == {K}

@@ -24,6 +24,8 @@ import gradio as gr
 from normgen.app.picture_tags import picture_html
 from normgen.app.replies import in_order
 from normgen.data import dataset_label
+from normgen.eval.copying import NEARER_THAN, REAL_SHARE
+from normgen.eval.likelihood import K as IWAE_K
 from normgen.glossary import explain
 from normgen.models import MODEL_NAMES, family
 from normgen.service import links
@@ -48,21 +50,17 @@ INTRO = (
 GENERALIZATION = (
     "#### On a small training set: does the model overfit, and does λ prevent it?\n"
     "The fit on its training images vs on as many held-out test images (a VAE: the ELBO and, tighter, the "
-    "IWAE bound with k = 64), their gap (> 0 = fits the images it was trained on better), copying (near-copies: "
-    "% of samples nearer a training image, in the judge's features, than 99% of new real images are; real data "
-    "scores 1%) and the pixel nearest-neighbour share (% of samples whose nearest image in pixel space is a "
+    f"IWAE bound with k = {IWAE_K}), their gap (> 0 = fits the images it was trained on better), copying "
+    f"(near-copies: % of samples nearer a training image, in the judge's features, than {NEARER_THAN} of new real "
+    f"images are; real data scores {REAL_SHARE}) and the pixel nearest-neighbour share (% of samples whose "
+    "nearest image in pixel space is a "
     "training image: it measures closeness in pixels, which blur raises, not copying), each with its seed spread."
 )
 PLOTS = V.PLOTS
 GEN_PLOTS = V.GEN_PLOTS
-CYCLE_INTRO = (
-    "### The cycle GAN: sweep λ_cyc\n"
-    "Each point is the cycle GAN (MNIST thin → bold) trained with **only λ_cyc changed** (L1 cycle norm, no weight "
-    "penalty, 300 steps), scored on 2,000 held-out digits. Each picture: rows a | G(a) | F(G(a)) | truth for the "
-    "same 3 inputs (from the 64 thin training digits each checkpoint keeps; the seed box picks them). Bars span "
-    "the training seeds; a change inside the shaded band (the baseline's seed spread) is not an effect."
-)
-CYCLE_OUTPUTS = ("cycle_strip", "cycle_axis", "cycle_norm", *(f"cycle_{k}" for k in CS.PLOTTED))
+CYCLE_TEXTS = ("intro", "axis_title", "norm_title")  # the section's words, read from the zoo (CS.texts)
+CYCLE_OUTPUTS = ("cycle_strip", "cycle_axis", "cycle_norm", *(f"cycle_{k}" for k in CS.PLOTTED),
+                 *(f"cycle_{k}" for k in CYCLE_TEXTS))
 
 
 def _translates(model: str | None) -> bool:
@@ -72,7 +70,7 @@ def _translates(model: str | None) -> bool:
 def sweep_choices(index: Any, model: str, dataset: str) -> list[tuple[str, str]]:
     """The sweeps of (model, dataset): a translator's one (the λ_cyc axis and cycle norm), else the zoo's."""
     if _translates(model):
-        return [(CS.SWEEP_LABEL, CS.SWEEP_ID)] if (model, dataset) in CS.pairs(index) else []
+        return [(CS.sweep_label(index, model, dataset), CS.SWEEP_ID)] if (model, dataset) in CS.pairs(index) else []
     return S.sweep_choices(index, model, dataset)
 
 
@@ -100,12 +98,14 @@ def phone_plots(root: Any, q: CompareQuery) -> dict[str, Any]:
 
 def cycle_view(root: Any, q: CompareQuery) -> dict[str, Any]:
     """Plain values of the cycle section (CYCLE_OUTPUTS' names): the rows strip, the two tables, the plots (each a
-    Picture with its phone variant)."""
+    Picture with its phone variant), the intro and headings."""
     index = get_index(root)
     m, d = q.model, q.dataset
     pics = CS.pictures(index, m, d)
+    words = CS.texts(index, m, d, index.root)
     return {"cycle_strip": CS.strip(index, m, d, index.root, q.noise), "cycle_axis": CS.axis_table(index, m, d),
-            "cycle_norm": CS.norm_table(index, m, d), **{f"cycle_{k}": pics[k] for k in CS.PLOTTED}}
+            "cycle_norm": CS.norm_table(index, m, d), **{f"cycle_{k}": pics[k] for k in CS.PLOTTED},
+            **{f"cycle_{k}": explain(words[k]) for k in CYCLE_TEXTS}}
 
 
 def compute_view(root: Any, q: CompareQuery) -> dict[str, Any]:
@@ -281,25 +281,28 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
                 for row in (items[:2], items[2:]):  # two a row: four in one row were too small to read
                     with gr.Row():
                         gen += [plot(v[k], label, f"compare-plot-{k}", v[k] is not None) for k, label in row]
+        pair = CS.pairs(index)[:1]  # the section's words before a view fills them in
+        words = CS.texts(index, *pair[0], index.root) if pair else dict.fromkeys(CYCLE_TEXTS, "")
         with gr.Column(visible=False, elem_id="compare-cycle") as cycle_col:  # a translator's sweep
-            gr.Markdown(explain(CYCLE_INTRO))
+            c_intro = gr.Markdown(explain(words["intro"]), elem_id="compare-cycle-intro")
             c_strip = gr.Gallery([], columns=4, height=300, object_fit="contain", fit_columns=False,
                                  allow_preview=False, format="png", elem_id="compare-cycle-strip", show_label=False,
                                  buttons=[])
-            gr.Markdown(explain("#### Every λ_cyc against the baseline (λ_cyc 10), 2,000 held-out digits"))
+            c_axis_title = gr.Markdown(explain(words["axis_title"]), elem_id="compare-cycle-axis-title")
             c_axis = gr.Markdown("", elem_id="compare-cycle-axis")
             c_plots, items = [], list(CS.PLOTTED.items())
             for row in (items[:2], items[2:]):
                 with gr.Row():
                     c_plots += [plot(None, title, f"compare-cycle-plot-{k}") for k, title in row]
-            gr.Markdown("#### The cycle norm at λ_cyc 10: L1 (the baseline) vs squared L2")
+            c_norm_title = gr.Markdown(explain(words["norm_title"]), elem_id="compare-cycle-norm-title")
             c_norm = gr.Markdown("", elem_id="compare-cycle-norm")
         # the tab's link fragment; "" = the defaults above (a visitor who never touched Compare)
         query = gr.Textbox("", visible=True, elem_id="compare-query", elem_classes=["query-state"],
                            show_label=False, container=False, interactive=False)
 
     outputs = [strip, point, grid, table, *plots, notes, train_seed, missing,
-               gen_row, *gen, sweep_col, cycle_col, c_strip, c_axis, c_norm, *c_plots, choice, query]
+               gen_row, *gen, sweep_col, cycle_col, c_strip, c_axis, c_norm, *c_plots,
+               c_intro, c_axis_title, c_norm_title, choice, query]
     assert len(outputs) == len(OUTPUT_NAMES)
     private = {"api_visibility": "private", "show_progress": "minimal"}
 

@@ -15,6 +15,7 @@ from normgen.models import family, model_label
 from normgen.models.config import LAMBDA_CYC_MAX, default_model_config
 from normgen.service import inputs as I
 from normgen.service.train_plan import finetune_source
+from normgen.zoo.views import train_translation as TT
 
 CYCLE_HELP = ("The cycle term λ_cyc (‖F(G(a)) − a‖ + ‖G(F(b)) − b‖) is itself a norm; the weight penalties "
               "(the λ sliders) act on the **generator** (G and F) or the **discriminator** (D_A and D_B).")
@@ -61,8 +62,8 @@ def intro_status(model: Any, root: str | None = None) -> str:
     base = finetune_source(model, dataset, default_model_config(model).g_norm, root)
     how = ("fine-tunes the pretrained baseline" if base is not None
            else "trains from scratch (the zoo has no baseline of it to fine-tune)")
-    what = ("with the λ_cyc, λ_id and cycle norm you set; as it trains, rows show a → G(a) → F(G(a)) → truth for 6 "
-            "held-out images, and at the end its scores sit beside the zoo's" if translates(model)
+    what = ("with the λ_cyc, λ_id and cycle norm you set; as it trains, rows show a → G(a) → F(G(a)) → truth for "
+            f"{TT.ROWS} held-out images, and at the end its scores sit beside the zoo's" if translates(model)
             else "with the λ values you set, the grid updating as it trains")
     return (f"Press **Start training**: the {model_label(model)} {how} on {dataset_info(dataset).label}, {what}. "
             "The estimate below says how long it takes on this server. Stop keeps what the run has.")

@@ -159,7 +159,7 @@ def build_translate_tab(root: str | Path | None = None) -> TranslateTab:
                 right = gr.Image(first["right"], show_label=False, type="pil", interactive=False,
                                  elem_id="translate-selected")
         caption = gr.Markdown(first["caption"], elem_id="translate-caption")
-        gr.Markdown("#### Every setting, scored on 2,000 held-out digits (the λ_cyc sweep included)")
+        gr.Markdown(f"#### Every setting, scored on {TV.scored_on(es)} (the λ_cyc sweep included)")
         gr.Dataframe(TV.score_table(es), headers=TV.headers(), interactive=False, elem_id="translate-scores",
                      wrap=True)  # a setting's long name wraps (cut short on a phone otherwise)
         text = TV.findings(index)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from normgen.eval.copying import NEARER_THAN, REAL_SHARE
+from normgen.eval.likelihood import K as IWAE_K
 from normgen.words import fmt_num
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.readings import generalization_rows, images_words, metric, of, per_image
@@ -22,17 +24,18 @@ MEMO_WORDS = ("nearest neighbour in pixel space is a training image (50% = as ne
 COPY_WORDS = ("Copying, as the data-copying literature measures it (Meehan et al. 2020), in the judge's features: "
               "the distance ratio is the median distance from a sample to its nearest training image over the "
               "same for new real (held-out) images (1 = as near as real data; well below 1 = copying); near-copies "
-              "are samples nearer a training image than 99% of new real images are (real data: 1%)")
-IWAE_WORDS = ("IWAE k=64: the importance-weighted bound (Burda et al. 2016) with 64 samples of the code, on "
-              "{n:,} images per set; log p(x) ≥ IWAE ≥ ELBO, so an ELBO rise larger than the IWAE's is the bound "
-              "tightening, not the model improving")
+              f"are samples nearer a training image than {NEARER_THAN} of new real images are (real data: "
+              f"{REAL_SHARE})")
+IWAE_WORDS = (f"IWAE k={IWAE_K}: the importance-weighted bound (Burda et al. 2016) with {IWAE_K} samples of the "
+              "code, on {n:,} images per set; log p(x) ≥ IWAE ≥ ELBO, so an ELBO rise larger than the IWAE's is the "
+              "bound tightening, not the model improving")
 
 # the quantities a verdict is given for: (metric, stored per pixel, what, word for a rise, for a fall, unit)
 VERDICTS = (
     ("elbo_gap", True, "the train–test ELBO gap", "widened", "narrowed", " nats/image"),
     ("elbo_test", True, "the ELBO on held-out test images", "raised", "lowered", " nats/image"),
-    ("iwae_gap", True, "the train–test IWAE gap (k=64)", "widened", "narrowed", " nats/image"),
-    ("iwae_test", True, "the IWAE bound (k=64) on held-out test images", "raised", "lowered", " nats/image"),
+    ("iwae_gap", True, f"the train–test IWAE gap (k={IWAE_K})", "widened", "narrowed", " nats/image"),
+    ("iwae_test", True, f"the IWAE bound (k={IWAE_K}) on held-out test images", "raised", "lowered", " nats/image"),
     ("d_gap", False, "the discriminator's gap between training and held-out images", "widened", "narrowed",
      " (mean logit)"),
     ("near_copy_pct", False, "near-copies of training images (judge features)", "raised", "lowered", "%"),

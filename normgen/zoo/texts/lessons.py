@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from normgen.data import class_names, dataset_label
+from normgen.eval.likelihood import K as IWAE_K
 from normgen.models import family
 from normgen.words import fmt_lambda, fmt_num
 from normgen.zoo import findings
@@ -211,7 +212,7 @@ def small_data(index: ZooIndex, dataset: str, model: str = "vae") -> Lesson:
     for m in others:  # the tighter bound beside the ELBO (issue 25): how much of the gain is the bound
         if "IWAE" in m.name and block.baseline.stat(m.get).ok and p.stat(m.get).ok:
             a, b = block.baseline.stat(m.get), p.stat(m.get)
-            s2 += f" IWAE (k=64): {fmt_num(a.mean)} → {fmt_num(b.mean)}{m.unit}."
+            s2 += f" IWAE (k={IWAE_K}): {fmt_num(a.mean)} → {fmt_num(b.mean)}{m.unit}."
     s3 = ""
     full = SD._full_baseline(index, model, dataset)
     fields = {"model": model, "dataset": dataset, "train_size": 0, "g_norm": "none", "target": p.target,

@@ -1,7 +1,7 @@
 """Compare's sweep of a translating family (the cycle GAN), without gradio: the zoo's λ_cyc axis (L1 cycle
-norm, no weight penalty: 0, 1, 10) as rows pictures from the same inputs, its scores plotted against λ_cyc
-with the baseline's seed spread, a table of every point against the baseline, and the cycle norm L1 vs
-squared L2 at λ_cyc 10.
+norm, no weight penalty) as rows pictures from the same inputs, its scores plotted against λ_cyc with the
+baseline's seed spread, a table of every point against the baseline, and the cycle norm L1 vs squared L2
+at the baseline's λ_cyc; the section's words with every number read from the zoo (`texts`).
 
 One source for each number: the entries and their scores are the Translate tab's
 (normgen.zoo.views.translation_view: `translators`, `lam_cyc`, `norm`, `spread`, COLUMNS' keys, labels and
@@ -19,13 +19,13 @@ from PIL import Image
 from normgen.data import dataset_label
 from normgen.models import family
 from normgen.render import figures as plots
+from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.learn_pictures import Picture, figure_pictures
 from normgen.zoo.verdicts import Effect, Stat
 from normgen.zoo.views import translation_view as TV
 
 SWEEP_ID = "cycle"  # the one sweep id of a translator in Compare's sweep dropdown
-SWEEP_LABEL = "λ_cyc axis (0, 1, 10) and the cycle norm L1 vs squared L2"
 # the plotted scores (COLUMNS' keys), each with its plot title; the grey share is in the norm table
 PLOTTED = {"translation_l1": "Translation error vs the truth", "cycle_l1": "Cycle error: F(G(a)) vs a",
            "class_agreement": "Same digit after G", "fd": "FD of G(a) vs bold digits"}
@@ -53,6 +53,42 @@ def axis(index: ZooIndex, model: str, dataset: str) -> list[tuple[float, list[En
 def baseline_at(points: list[tuple[float, list[Entry]]]) -> int | None:
     """The index of the baseline's point (λ_cyc 10, L1, no penalty) on the axis."""
     return next((i for i, (_, es) in enumerate(points) if es and es[0].is_baseline), None)
+
+
+def baseline_lam(index: ZooIndex, model: str, dataset: str) -> float | None:
+    """The baseline's λ_cyc (the axis point whose entries are the zoo's baseline), None where it has none."""
+    points = axis(index, model, dataset)
+    b = baseline_at(points)
+    return None if b is None else points[b][0]
+
+
+def sweep_label(index: ZooIndex, model: str, dataset: str) -> str:
+    """The sweep dropdown's label, its λ_cyc values read from the zoo: 'λ_cyc axis (0, 1, 10) and …'."""
+    lams = ", ".join(f"{lam:g}" for lam, _ in axis(index, model, dataset))
+    return f"λ_cyc axis ({lams}) and the cycle norm L1 vs squared L2"
+
+
+def texts(index: ZooIndex, model: str, dataset: str, root: str | Path | None) -> dict[str, str]:
+    """The section's intro and headings, every number read from the zoo: the steps and the held-out images of
+    its entries, the baseline's λ_cyc, the inputs each picture shows and those a checkpoint keeps."""
+    points = axis(index, model, dataset)
+    es = [e for _, group in points for e in group]
+    if not es:
+        return {"intro": "", "axis_title": "", "norm_title": ""}
+    lam = baseline_lam(index, model, dataset)
+    base = f"λ_cyc {lam:g}" if lam is not None else "no baseline"
+    kept = load_entry(es[0], root).model.generator.probe.shape[0]
+    steps = TV.span([e.steps for e in es], "steps")
+    scored = TV.scored_on(es)
+    intro = (
+        "### The cycle GAN: sweep λ_cyc\n"
+        f"Each point is the {family(model).label} (thin → bold {dataset_label(dataset)}) trained with **only λ_cyc "
+        f"changed** (L1 cycle norm, no weight penalty, {steps}), scored on {scored}. Each picture: rows a | G(a) | "
+        f"F(G(a)) | truth for the same {ROWS} inputs (from the {kept} thin training digits each checkpoint keeps; the "
+        "seed box picks them). Bars span the training seeds; a change inside the shaded band (the baseline's seed "
+        "spread) is not an effect.")
+    return {"intro": intro, "axis_title": f"#### Every λ_cyc against the baseline ({base}), {scored}",
+            "norm_title": f"#### The cycle norm at {base}: L1 (the baseline) vs squared L2"}
 
 
 def _vals(es: list[Entry], key: str) -> list[float]:
@@ -115,13 +151,15 @@ def axis_table(index: ZooIndex, model: str, dataset: str) -> str:
 
 
 def norm_table(index: ZooIndex, model: str, dataset: str) -> str:
-    """Markdown: the cycle norm L1 (the baseline) vs squared L2 at λ_cyc 10, every score with its seeds."""
-    es = [e for e in TV.translators(index, dataset) if e.model == model and TV.lam_cyc(e) == 10.0 and not e.l1
+    """Markdown: the cycle norm L1 (the baseline) vs squared L2 at the baseline's λ_cyc, every score with its
+    seeds."""
+    lam = baseline_lam(index, model, dataset)
+    es = [e for e in TV.translators(index, dataset) if e.model == model and TV.lam_cyc(e) == lam and not e.l1
           and not e.l2]
     l1 = [e for e in es if TV.norm(e) == "l1"]
     l2 = [e for e in es if TV.norm(e) == "l2"]
     if not (l1 and l2):
-        return "The zoo has no squared-L2 cycle GAN at λ_cyc 10 beside the L1 one."
+        return "The zoo has no squared-L2 cycle GAN at the baseline's λ_cyc beside the L1 one."
     lines = [f"| score | L1 (seeds {', '.join(str(e.seed) for e in l1)}) | squared L2 (seeds "
              f"{', '.join(str(e.seed) for e in l2)}) | squared L2 vs L1 |", "|---|---|---|---|"]
     for k, label, _ in TV.COLUMNS:
@@ -137,10 +175,11 @@ def norm_table(index: ZooIndex, model: str, dataset: str) -> str:
 def strip(index: ZooIndex, model: str, dataset: str, root: str | Path | None, seed: int = 0
           ) -> list[tuple[Image.Image, str]]:
     """(rows picture, caption) per λ_cyc point (its lowest training seed, L1 cycle norm) and the squared-L2
-    setting at λ_cyc 10, the same ROWS inputs (input seed `seed`) in every picture."""
+    setting at the baseline's λ_cyc, the same ROWS inputs (input seed `seed`) in every picture."""
     shown = [(es[0], f"λ_cyc {lam:g}" + (" (baseline)" if es[0].is_baseline else ""))
              for lam, es in axis(index, model, dataset)]
-    l2 = [e for e in TV.translators(index, dataset) if e.model == model and TV.lam_cyc(e) == 10.0
+    base = baseline_lam(index, model, dataset)
+    l2 = [e for e in TV.translators(index, dataset) if e.model == model and TV.lam_cyc(e) == base
           and TV.norm(e) == "l2" and not e.l1 and not e.l2]
-    shown += [(l2[0], "λ_cyc 10, squared L2")] if l2 else []  # a narrow caption: the scores are in the tables
+    shown += [(l2[0], f"λ_cyc {base:g}, squared L2")] if l2 else []  # narrow: the scores are in the tables
     return [(TV.rows_picture(e, root, ROWS, seed), name) for e, name in shown]

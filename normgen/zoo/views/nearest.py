@@ -13,6 +13,7 @@ from PIL import Image
 from normgen.checkpoints import CheckpointError
 from normgen.data import Dataset
 from normgen.engine.sampling import sample
+from normgen.eval.copying import NEARER_THAN, REAL_SHARE
 from normgen.eval.generalization import comparison_sets, nearest
 from normgen.models import family
 from normgen.render.grids import GRID_SCALE, grid_image, grid_size, side_by_side
@@ -68,7 +69,8 @@ def nearest_markdown(info: dict[str, Any], e: Entry, seed: int, conditional: boo
     near, ratio = metric(e, "near_copy_pct"), metric(e, "copy_ratio")
     if near is not None and ratio is not None:
         s += (f" In the judge's features, where copying is measured (Meehan et al. 2020): {near:.1f}% of the "
-              f"samples are near-copies (nearer a training image than 99% of new real images; real data: 1%), "
+              f"samples are near-copies (nearer a training image than {NEARER_THAN} of new real images; real data: "
+              f"{REAL_SHARE}), "
               f"distance ratio {ratio:.2f} (1 = as near as new real images).")
     return s
 
@@ -112,7 +114,7 @@ def memorization_note(e: Entry) -> str:
     s = (f" The zoo measured its pixel nearest-neighbour share: {pct:.1f}% (closeness in pixels, which blur "
          "raises; not copying)." if isinstance(pct, (int, float)) else "")
     if isinstance(near, (int, float)):
-        s += f" Near-copies in the judge's features: {near:.1f}% (real held-out images: 1%)."
+        s += f" Near-copies in the judge's features: {near:.1f}% (real held-out images: {REAL_SHARE})."
     return s
 
 

@@ -77,6 +77,19 @@ def headers() -> list[str]:
     return ["setting"] + [h for _, h, _ in COLUMNS]
 
 
+def span(values: list[int], unit: str) -> str:
+    """'2,000 held-out digits', or '1,000–2,000 …' where the entries differ ('' for none)."""
+    vs = sorted(set(values))
+    if not vs:
+        return ""
+    return (f"{vs[0]:,}" if len(vs) == 1 else f"{vs[0]:,}–{vs[-1]:,}") + f" {unit}"
+
+
+def scored_on(entries: list[Entry]) -> str:
+    """How many held-out images the entries were scored on, read from their records ('2,000 held-out digits')."""
+    return span([int(e.metrics["n"]) for e in entries if "n" in e.metrics], "held-out digits")
+
+
 def spread(entries: list[Entry], key: str) -> str:
     vals = [e.metrics[key] for e in entries if key in e.metrics]
     if not vals:
