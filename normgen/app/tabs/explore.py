@@ -61,6 +61,7 @@ from normgen.app.tabs.explore_scrub import scrub_js, step_js
 from normgen.data import DATASETS
 from normgen.losses import LOSS_SETTINGS
 from normgen.service import inputs as I
+from normgen.service.explore_images import DIFF_FULL
 from normgen.service.requests import EXPLORE_KEYS
 from normgen.zoo.views.nearest import NEAREST_PROMPT
 
@@ -248,9 +249,9 @@ def build_explore_tab(root: str | None = None, data_root: str | None = None) -> 
                             fig_weights = gr.HTML("", elem_id="explore-fig-weights", visible=False)
                     headline = gr.Markdown(elem_id="explore-headline", elem_classes=["headline"])
                     gr.Markdown("### What changed\nLeft: the per-pixel difference of the two grids (black = "
-                                "identical, yellow = differs by 0.5 or more on the −1…1 pixel scale). Right: the "
-                                "same map between two baselines that differ only in their training seed — what "
-                                "chance alone changes. The numbers are measured on the models shown.",
+                                f"identical, yellow = differs by {DIFF_FULL:g} or more on the −1…1 pixel scale). "
+                                "Right: the same map between two baselines that differ only in their training "
+                                "seed — what chance alone changes. The numbers are measured on the models shown.",
                                 elem_classes=["section"])
                     with gr.Row(equal_height=False):
                         with gr.Column(min_width=220):
