@@ -132,4 +132,19 @@ def test_on_a_phone_compares_cycle_pictures_sit_two_a_row_with_whole_captions(ap
         intro = page.locator("#compare-cycle-intro").inner_text()
         steps = words["intro"].split("no weight penalty, ")[1].split(")")[0]
         assert steps.endswith("steps") and steps in intro
+        laptop = browser.new_page(viewport={"width": 1280, "height": 720})
+        laptop.goto(f"{app_url}?tab=compare&compare_model=cyclegan&compare_sweep=cycle")
+        _ready(laptop)
+        for pg in (page, laptop):  # a header breaks between words only ("seed / s", "(L1/pixel / )" did)
+            pg.locator("#compare-cycle-axis table").wait_for(timeout=60_000)
+            broken = pg.locator("#compare-cycle th").evaluate_all(
+                """(ths) => ths.filter((th) => th.textContent.split(/\\s+/).some((w) => {
+                     const t = document.createElement('span'); t.textContent = w;
+                     t.style.cssText = 'position:absolute;visibility:hidden;white-space:nowrap;font:'
+                       + getComputedStyle(th).font;
+                     document.body.appendChild(t); const wide = t.getBoundingClientRect().width; t.remove();
+                     const cs = getComputedStyle(th);
+                     return wide > th.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) + 1;
+                   })).map((th) => th.textContent)""")
+            assert not broken, broken
         browser.close()
