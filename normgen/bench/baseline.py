@@ -10,6 +10,7 @@ for the real and fake halves of the discriminator loss, and the per-step `.item(
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import time
@@ -48,8 +49,19 @@ def conventional_loader(name: str, root: str | Path, batch_size: int,
         ds = datasets.ImageFolder(str(export), transform=tf)
     else:
         ds = getattr(datasets, info.folder)(str(root), train=True, download=False, transform=tf)
-    return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, num_workers=workers,
-                                       persistent_workers=workers > 0)
+    loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=True, num_workers=workers,
+                                         persistent_workers=workers > 0)
+    if workers > 0:  # before multiprocessing's own exit handler (atexit runs last-registered first); it keeps
+        atexit.register(_end_workers, loader)  # the loader until exit, as a benchmark does anyway
+    return loader
+
+
+def _end_workers(loader: torch.utils.data.DataLoader) -> None:
+    """Ask a loader's persistent workers to end, as its iterator does when it is dropped. At exit they would be
+    killed instead, and a killed worker leaves its multiprocessing temp folder (`pymp-…`) behind."""
+    it = getattr(loader, "_iterator", None)
+    if it is not None:
+        it._shutdown_workers()
 
 
 class ConventionalLoop:

@@ -157,3 +157,18 @@ def test_the_readme_benchmark_command_runs_every_section_for_every_family(capsys
     for section in ("time_to_picture", "sweep", "explore", "efficiency", "finetune", "colour"):
         assert res[section], section
     assert all(r["normgen_ips"] > 0 and r["conventional_ips"] > 0 for r in res["throughput"].values())
+
+
+@needs_mnist
+def test_the_conventional_loaders_workers_end_without_leaving_their_temp_folders(tmp_path):
+    """dcgan's loader keeps 2 workers alive between epochs; at exit multiprocessing would kill them, and each
+    killed worker left a `pymp-…` folder in the temp dir (8 per test run here). They are asked to end first."""
+    import subprocess
+    import sys
+
+    script = ("from normgen.bench.baseline import conventional_loader\n"
+              f"it = iter(conventional_loader('mnist', {str(DATA)!r}, 64))\n"
+              "for _ in range(3):\n    next(it)\n")
+    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("pymp-")] == []
