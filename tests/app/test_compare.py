@@ -600,3 +600,7 @@ def test_the_cycle_sections_numbers_are_read_from_the_index():
     shown = CS.texts(shipped, "cyclegan", "mnist", root)
     assert all(view[f"cycle_{k}"] == C.explain(shown[k]) for k in C.CYCLE_TEXTS)
     assert "2,000" not in translate.__doc__ + str(translate.INTRO)  # the tab's heading reads it from the index
+    from normgen.service.requests import TranslateQuery
+
+    assert f"from the {PROBE} thin training digits its checkpoint keeps" in translate.view(
+        str(root), TranslateQuery(""))["caption"]

@@ -54,6 +54,7 @@ from normgen.app.tabs.train_link import (
 )
 from normgen.app.tabs.train_upload import UploadWidgets, build_own_view, build_upload_controls, wire_upload
 from normgen.app.tabs.train_view import dropout_help, preset_of, status_text, train_size_presets
+from normgen.config import TrainConfig
 from normgen.data import dataset_label
 from normgen.glossary import explain
 from normgen.losses import LOSS_SETTING_LABELS
@@ -197,8 +198,8 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                                      label="Seed (init, batches, grid noise)", elem_id="train-seed")
                     train_size_preset = gr.Radio(train_size_presets(dataset0, data_root), value=0,
                                                  label="Training images", elem_id="train-size-preset",
-                                                 info="a class-balanced subset (data seed 0); few images: "
-                                                      "the model can overfit")
+                                                 info=f"a class-balanced subset (data seed {TrainConfig.data_seed}); "
+                                                      "few images: the model can overfit")
                     train_size = gr.Number(0, precision=0, minimum=0, label="… or any count (0 = all)",
                                            elem_id="train-size")
                     dropout = gr.Slider(0.0, I.DROPOUT_MAX, value=0.0, step=0.05, label="Dropout rate (0 = off)",

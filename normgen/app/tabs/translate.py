@@ -24,6 +24,7 @@ from normgen.service.inputs import SEED_MAX, InputError
 from normgen.service.requests import TranslateQuery
 from normgen.service.zoo_access import get_index
 from normgen.zoo.index import Entry
+from normgen.zoo.spec import CYCLE_PRIORITY, CYCLE_STEPS
 from normgen.zoo.views import translation_view as TV
 
 INTRO = (
@@ -36,7 +37,8 @@ INTRO = (
     "(a dilated by 3×3), scored on held-out digits."
 )
 EMPTY = ("This zoo has no cycle GAN. Train one: `python -m normgen train --model cyclegan --dataset mnist "
-         "--steps 300`, or build the zoo's block: `python -m normgen zoo build --priority 10 --only cyclegan`.")
+         f"--steps {CYCLE_STEPS}`, or build the zoo's block: `python -m normgen zoo build --priority {CYCLE_PRIORITY} "
+         "--only cyclegan`.")
 COLUMNS_NOTE = " | ".join(ROW_LABELS)
 ROWS = 4  # inputs per picture
 SHOWN = ("left", "right", "caption")  # a view's reply, by name (normgen.app.replies)
@@ -68,8 +70,10 @@ def view(root: str | Path | None, q: TranslateQuery) -> dict[str, Any]:
         raise InputError(f"setting must be one of the zoo's cycle GAN entries; got {q.setting!r}")
     chosen = chosen or es[0]
     base = es[0]
+    kept = TV.kept_inputs(chosen, index.root)
     caption = (f"Left: **{TV.setting_label(base)}**; right: **{TV.setting_label(chosen)}**; the same {ROWS} "
-               f"inputs (seed {s}, from the 64 thin training digits each checkpoint keeps). Columns: {COLUMNS_NOTE}.")
+               f"inputs (seed {s}, from the {kept} thin training digits its checkpoint keeps). Columns: "
+               f"{COLUMNS_NOTE}.")
     return {"left": TV.rows_picture(base, index.root, ROWS, s), "right": TV.rows_picture(chosen, index.root, ROWS, s),
             "caption": caption}
 

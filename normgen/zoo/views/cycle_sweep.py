@@ -19,7 +19,6 @@ from PIL import Image
 from normgen.data import dataset_label
 from normgen.models import family
 from normgen.render import figures as plots
-from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry, ZooIndex
 from normgen.zoo.learn_pictures import Picture, figure_pictures
 from normgen.zoo.verdicts import Effect, Stat
@@ -77,7 +76,7 @@ def texts(index: ZooIndex, model: str, dataset: str, root: str | Path | None) ->
         return {"intro": "", "axis_title": "", "norm_title": ""}
     lam = baseline_lam(index, model, dataset)
     base = f"λ_cyc {lam:g}" if lam is not None else "no baseline"
-    kept = load_entry(es[0], root).model.generator.probe.shape[0]
+    kept = TV.kept_inputs(es[0], root)
     steps = TV.span([e.steps for e in es], "steps")
     scored = TV.scored_on(es)
     intro = (

@@ -64,6 +64,11 @@ def rows_picture(e: Entry, root: str | Path | None, n: int = 6, seed: int = 0) -
     return grid_image(translation_rows(model, n, seed), nrow=len(ROW_LABELS), scale=SCALE)
 
 
+def kept_inputs(e: Entry, root: str | Path | None) -> int:
+    """How many domain-A training images the entry's checkpoint keeps to draw its rows from (its own count)."""
+    return int(load_entry(e, root).model.generator.probe.shape[0])
+
+
 def score_table(entries: list[Entry]) -> list[list[Any]]:
     """One row per entry: its setting, then COLUMNS (blank where a score is missing)."""
     rows = []
