@@ -19,8 +19,8 @@ def _stop(signum: int, frame: object) -> None:
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _stop)
-    # bounded disk: old temporary files swept every 5 minutes (see its module); Explore's figure store and
-    # grid cache bound themselves (3,000 and 1,024 files) and are served by path, so they are not swept
+    # bounded disk: old temporary files swept every 5 minutes (see its module); the served folders are not:
+    # Explore's grid cache bounds itself (1,024 files), and Learn's and Compare's pictures are one per figure
     Housekeeper(skip=served_folders).start()
     try:
         demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
