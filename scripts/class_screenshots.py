@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["NORMGEN_CLASS_SIMULATE"] = "1"
     class_dir = Path(tempfile.mkdtemp(prefix="normgen-class-shots-"))  # removed at the end: this run's own
     os.environ["NORMGEN_CLASS_DB"] = str(class_dir / "c.sqlite")
+    tempfile.tempdir = str(class_dir)  # gradio_client leaves an empty folder in the temp dir per download
     from conftest_browser import CHROMIUM_ARGS, chromium_path, launch_app, wait_until
     from playwright.sync_api import sync_playwright
 

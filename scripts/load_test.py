@@ -646,6 +646,8 @@ def main(argv: list[str] | None = None) -> int:
     # remove its own), their logs and the class store: removed at the end, kept when the run fails
     own = Path(tempfile.mkdtemp(prefix="normgen-load-"))
     env["NORMGEN_TMP"] = str(own)
+    (own / "client").mkdir()  # this process's temp files too: gradio_client leaves an empty folder in the temp
+    tempfile.tempdir = str(own / "client")  # dir for every file it downloads
     if "classroom" in phases:  # a class store of this run's own, and the simulated students' endpoint
         env.update(NORMGEN_CLASS_SIMULATE="1", NORMGEN_CLASS_DB=str(own / "classes.sqlite"))
     server = Server(free_port(lo, hi), env, deadline)

@@ -22,6 +22,26 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY_CH = 8  # base channels of the tiny test models (the real default is much larger)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_temp_dir(tmp_path_factory: pytest.TempPathFactory):
+    """The suite's temporary files go to a folder of its own under pytest's base temp (which pytest rotates),
+    for this process and the processes it starts: a killed server's folder, and the empty folder gradio_client
+    leaves in the temp dir for every file it downloads (`<40 hex digits>`, about 160 a run), are not left in
+    the machine's temp dir."""
+    import tempfile
+
+    own = tmp_path_factory.getbasetemp() / "tmp"
+    own.mkdir(exist_ok=True)
+    before = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir, os.environ["TMPDIR"] = str(own), str(own)
+    yield own
+    tempfile.tempdir = before[0]
+    if before[1] is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = before[1]
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
