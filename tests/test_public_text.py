@@ -21,7 +21,7 @@ def test_paths_in_quotes_brackets_and_windows_drives():
 
 
 def test_zoo_and_dataset_messages_name_no_server_path(tmp_path):
-    from normgen.service.generalization_view import nearest_view
+    from normgen.service.data_views import nearest_view
 
     for root in (tmp_path / "nowhere", tmp_path):
         msg = zoo_problem(root)

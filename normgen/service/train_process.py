@@ -79,7 +79,7 @@ def picture(cfg: TrainConfig, model: GenerativeModel | None, samples: torch.Tens
 def measure(cfg: TrainConfig, model: GenerativeModel, steps: int, data: Dataset, data_root: str | None, *,
             upload: bool, root: str | Path | None, init_steps: int) -> tuple[dict, str, dict]:
     """(generalization, its note, translation scores) of the kept model: the zoo's generalization
-    metrics on the images it trained on and the test split (generalization_view.measure_run), a
+    metrics on the images it trained on and the test split (normgen.zoo.views.run_metrics.measure_run), a
     translator's scores beside the zoo's (train_translation); or why they are not measured here."""
     if upload:  # the folder's "test split" is the same images: a gap of 0 says nothing
         return {}, ("Your images have no held-out split, so how the model fits training vs held-out images "

@@ -23,7 +23,7 @@ from normgen.eval.metrics import model_weight_stats
 from normgen.eval.structure import has_structure
 from normgen.models import build_model
 from normgen.regularizers import RegConfig, penalized_weights
-from normgen.service import generalization_view as G
+from normgen.service import data_views as G
 from normgen.service import inputs as I
 from normgen.service import links, runs, train_plan, train_process
 from normgen.service.explorer import explore

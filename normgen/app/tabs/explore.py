@@ -112,7 +112,7 @@ class ExploreTab:
     hist: gr.HTML  # the weight histogram (inline SVG on the slice's fixed axes; the page swaps it per λ step)
     scrub: gr.HTML  # the slice the λ sliders scrub over in the page (hidden; explore_scrub)
     coach: CoachWidgets | None = None  # the guided paths (explore_coach): "Start here", lessons, the guide
-    recon_box: gr.Accordion | None = None  # a small-data VAE's training vs held-out reconstructions (overfit_view)
+    recon_box: gr.Accordion | None = None  # a small-data VAE's training vs held-out reconstructions (data_views)
     recon_image: gr.Image | None = None
     recon_note: gr.Markdown | None = None
 

@@ -25,9 +25,9 @@ import gradio as gr
 from normgen.app.replies import in_order
 from normgen.app.static_files import asset
 from normgen.app.tabs.explore_handlers import LOAD, load_view
+from normgen.service.data_views import nearest_view
 from normgen.service.explore_images import PNGS
 from normgen.service.explorer import explore, png_path
-from normgen.service.generalization_view import nearest_view
 from normgen.service.requests import ExploreQuery
 from normgen.service.view_order import VIEW_ORDER
 from normgen.service.zoo_access import coach_paths

@@ -23,11 +23,10 @@ from normgen.app.tabs.explore_controls import (
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
 from normgen.service import links
+from normgen.service.data_views import nearest_view, reconstruction_view
 from normgen.service.explore_images import PNGS
 from normgen.service.explorer import ExploreResult, explore, png_path
-from normgen.service.generalization_view import nearest_view
-from normgen.service.overfit_view import reconstruction_view
-from normgen.service.requests import ExploreQuery
+from normgen.service.requests import ExploreQuery, explore_checks
 from normgen.service.view_order import VIEW_ORDER
 from normgen.zoo.views.explore_figures import FIG_NAMES, PAGE_FIGURES
 
@@ -280,14 +279,11 @@ def make_model_fn(root: str | None = None, data_root: str | None = None):
     def on_model(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
                  request: gr.Request = None) -> tuple:
         q: dict[str, Any] = {}
-        checks = (("model", model, I.check_model), ("dataset", dataset, I.check_dataset),
-                  ("g_norm", g_norm, I.check_g_norm), ("variant", variant, I.check_variant),
-                  ("l1", l1, lambda v: I.parse_lambda("l1", v)), ("l2", l2, lambda v: I.parse_lambda("l2", v)),
-                  ("seed", seed, I.parse_seed), ("train_size", train_size, I.parse_train_size),
-                  ("dropout", dropout, I.parse_dropout), ("loss", loss, I.check_loss))
-        for key, value, check in checks:
+        raw = {"model": model, "dataset": dataset, "g_norm": g_norm, "variant": variant, "l1": l1, "l2": l2,
+               "seed": seed, "train_size": train_size, "dropout": dropout, "loss": loss}
+        for key, check in explore_checks().items():  # a bad value is dropped (its default), but these three
             try:
-                q[key] = check(value)
+                q[key] = check(raw[key])
             except I.InputError as exc:
                 if key in ("model", "dataset", "seed"):
                     raise gr.Error(str(exc), title="Invalid input") from None

@@ -1,6 +1,6 @@
 """Samples beside their nearest training images (Explore's "Find the nearest training images"): the picture and its
 words, computed from an entry and the dataset's two splits (the server loads and caches those:
-normgen.service.generalization_view). Stateless.
+normgen.service.data_views). Stateless.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 images and the same held-out images through two VAEs (the baseline and the selected penalty), one row each: a
 VAE that memorised its few training images redraws them crisply and garbles the unseen ones; the rows put that
 gap side by side, with each row's measured reconstruction error (nats per image: the VAE's own loss term,
-normgen.losses.bernoulli_nll). Stateless; the server's view is normgen.service.overfit_view.
+normgen.losses.bernoulli_nll). Stateless; the server's view is normgen.service.data_views.
 """
 
 from __future__ import annotations

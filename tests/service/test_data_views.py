@@ -1,6 +1,7 @@
-"""normgen.service.overfit_view: overfitting shown in pictures (issue 27) — the same training and held-out
-images through a small-data VAE's baseline and the selected penalty, each row's error measured; the prompt
-for every other entry; and on the shipped zoo, the 300-image baseline's train-to-held-out gap is the larger."""
+"""normgen.service.data_views.reconstruction_view: overfitting shown in pictures (issue 27) — the same
+training and held-out images through a small-data VAE's baseline and the selected penalty, each row's error
+measured; the prompt for every other entry; and on the shipped zoo, the 300-image baseline's train-to-held-out
+gap is the larger."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from PIL import Image
 from ui_zoo import SMALL_N, build_tiny_zoo
 
 from normgen.render.grids import side_by_side
-from normgen.service import overfit_view as O
+from normgen.service import data_views as O
 from normgen.service.requests import ExploreQuery
 from normgen.zoo.views import reconstruction as R
 
