@@ -156,6 +156,7 @@ DATASETS: dict[str, DatasetInfo] = {d.name: d for d in (
     DatasetInfo("cifar10", "CIFAR-10 (colour)", (3, 32, 32), CIFAR10_CLASSES, _cifar10, "CIFAR10",
                 present_as=("cifar-10-batches-py/data_batch_1", "CIFAR10/train"), train_count=50_000),
 )}
+OFFLINE_DATASET = next(d.name for d in DATASETS.values() if d.offline)  # trains anywhere: the fallback
 
 
 def dataset_info(name: str) -> DatasetInfo:

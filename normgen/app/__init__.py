@@ -54,7 +54,7 @@ from normgen.app.tabs.learn import build_learn_tab
 from normgen.app.tabs.train import TrainTab, build_train_tab, wire_train
 from normgen.app.tabs.train_handlers import make_estimate_fn, target_update
 from normgen.app.tabs.translate import TranslateTab, build_translate_tab
-from normgen.data import dataset_label
+from normgen.data import OFFLINE_DATASET, dataset_label
 from normgen.service import inputs as I
 from normgen.service import links, zerogpu
 from normgen.service.explore_images import newly_served
@@ -115,9 +115,9 @@ def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, tab_box: gr.Tex
         ok = dataset_status(data_root).get(q.dataset) is None
         if not ok:
             gr.Warning(f"{dataset_label(q.dataset)} is not on this server: training on "
-                       f"{I.OFFLINE_DATASET} instead.")
+                       f"{OFFLINE_DATASET} instead.")
         return in_order({"tabs": gr.Tabs(selected="train"), **dataclasses.asdict(q),
-                         "dataset": q.dataset if ok else I.OFFLINE_DATASET,
+                         "dataset": q.dataset if ok else OFFLINE_DATASET,
                          "target": gr.update(choices=target_choices(q.model), value=q.target),
                          "tab_box": "train"}, reply)
 

@@ -127,7 +127,7 @@ class Server:
 
 def api_settings(index: Any, dataset: str, n: int) -> list[dict[str, Any]]:
     """Up to `n` distinct /explore arguments on `dataset`: each model's L1 then L2 values (full data)."""
-    from normgen.service.zoo_access import zoo_choices
+    from normgen.zoo.select import zoo_choices
     from normgen.zoo.views.explore_figures import shown_parts
 
     out = []

@@ -26,9 +26,7 @@ SEED_MAX = 2**31 - 1
 SHOWN_MAX = 60  # characters of a bad value quoted in an error message
 OPTIONS_SHOWN = 12  # choices a message lists (the line stays readable)
 NUMBER_CHARS_MAX = 40  # a longer string is not read as a number (int() of 10,000 digits is slow)
-DEFAULT_MODEL, DEFAULT_DATASET = "gan", "mnist"  # the first screen, when the zoo / this server has them
 DEFAULT_SEED = 0  # Explore's first noise seed
-OFFLINE_DATASET = next(d.name for d in DATASETS.values() if d.offline)  # trains anywhere: the fallback
 
 
 class InputError(ValueError):

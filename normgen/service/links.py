@@ -29,6 +29,7 @@ from normgen.service.requests import (
 )
 from normgen.service.train_plan import caps
 from normgen.words import fmt_lambda
+from normgen.zoo.select import DEFAULT_MODEL
 
 TABS = ("explore", "train", "compare", "learn", "translate", "class")
 PREFIXES = {"explore": "", "train": "train_", "compare": "compare_", "translate": "translate_"}
@@ -86,7 +87,7 @@ def parse_prefixed(params: Mapping[str, str], prefix: str, bad: list[str] | None
                 bad.append(f"{prefix}{key}: {exc}")
     target = params.get(prefix + "target")
     if target is not None and prefix in (PREFIXES["train"], PREFIXES["explore"]):  # the model's own targets
-        allowed = I.target_choices(out.get(prefix + "model", I.DEFAULT_MODEL))
+        allowed = I.target_choices(out.get(prefix + "model", DEFAULT_MODEL))
         if target in allowed:
             out[prefix + "target"] = target
         elif bad is not None:

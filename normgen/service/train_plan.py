@@ -18,14 +18,13 @@ import torch
 
 from normgen.checkpoints import Checkpoint, CheckpointError
 from normgen.config import TrainConfig, make_config
-from normgen.data import DATASETS, dataset_info
+from normgen.data import DATASETS, OFFLINE_DATASET, dataset_info
 from normgen.losses import LOSS_SETTINGS
 from normgen.models import GenerativeModel, family, model_label
 from normgen.public_text import no_paths
 from normgen.regularizers import RegConfig
 from normgen.service.cpu_share import TRAIN_THREADS
 from normgen.service.inputs import (
-    OFFLINE_DATASET,
     InputError,
     env_number,
 )

@@ -1,16 +1,13 @@
 """The pretrained zoo as the app reads it (no gradio): its index, cached by file identity (a rebuilt index
-is re-read on the next call), the sentence saying what is missing when it has no entries, and the
-choices Explore's controls can offer from it (`zoo_choices`).
+is re-read on the next call), the sentence saying what is missing when it has no entries, and the coach's
+paths of it (what Explore's controls offer from it is normgen.zoo.select's).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from normgen.losses import LOSS_SETTINGS, loss_setting
 from normgen.public_text import no_paths
-from normgen.service.inputs import SAMPLE_MODELS
 from normgen.zoo.index import INDEX_NAME, ZooIndex, load_index, zoo_root
 from normgen.zoo.texts import coach
 from normgen.zoo.texts.coach import Path as CoachPath
@@ -58,36 +55,6 @@ def zoo_problem(root: str | Path | None = None) -> str | None:
                 "or train a setting yourself in the **Train** tab.")
     return (f"No pretrained checkpoints: {where} lists no entries yet. Build the zoo with `make zoo`, "
             "or train a setting yourself in the **Train** tab.")
-
-
-def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None = None,
-                train_size: int | None = None) -> dict[str, list]:
-    """What the Explore controls can offer: models, datasets, g_norms, L1 and L2 lambdas
-    (always 0 plus the zoo's values), targets and variants, for `model` on `dataset` when given;
-    training-set sizes (0 = all) of those, and dropout rates (always 0) and the rest at `train_size`
-    when given."""
-    filt: dict[str, Any] = {"group": 0.0, "act": 0.0}  # Explore shows L1 / L2 settings only
-    if model:
-        filt["model"] = model
-    if dataset:
-        filt["dataset"] = dataset
-    sizes = index.values("train_size", **filt)
-    if train_size is not None:
-        filt["train_size"] = train_size
-    return {
-        "train_size": sizes or [0],
-        "dropout": sorted({0.0, *index.values("dropout", **filt)}),
-        "model": [m for m in index.values("model") if m in SAMPLE_MODELS],
-        "dataset": index.values("dataset", **({"model": model} if model else {})),
-        "g_norm": index.values("g_norm", **filt),
-        "l1": sorted({0.0, *index.values("l1", **filt)}),
-        "l2": sorted({0.0, *index.values("l2", **filt)}),
-        "target": index.values("target", **filt),
-        "variant": index.values("variant", **filt),
-        "seed": index.values("seed", **filt),
-        # the adversarial losses the zoo trained (LOSS_SETTINGS names, in their order): Explore's Loss control
-        "loss": [k for k in LOSS_SETTINGS if k in {loss_setting(*e.setting[:2]) for e in index.find(**filt)}] or ["ns"],
-    }
 
 
 _FOUND: dict[tuple, list[CoachPath]] = {}  # the paths of the index last read (the zoo is read-only between builds)

@@ -1,8 +1,9 @@
 """Which zoo entries Explore shows for a requested setting: the exact entry or the nearest one the zoo
 trained (in log-lambda, relaxing update rule then target), the unregularized baseline of the same
 training-set size and dropout rate beside it, and the notes that tell the user what was substituted
-(`select`, `Selection`). Reads the zoo index only; loads no checkpoint and holds no state, so it lives with
-the zoo: the server's request type (normgen.service.requests.ExploreQuery) is one `Setting`.
+(`select`, `Selection`); and what Explore's controls offer and open on (`zoo_choices`, `defaults`, the λ sliders'
+stops: `lambda_values`, `slider_pos`). Reads the zoo index only; loads no checkpoint and holds no state, so it
+lives with the zoo: the server's request type (normgen.service.requests.ExploreQuery) is one `Setting`.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from normgen.data import dataset_label
+from normgen.data import OFFLINE_DATASET, dataset_label
 from normgen.losses import LOSS_SETTING_WORDS, LOSS_SETTINGS, loss_setting
-from normgen.models import model_label
-from normgen.regularizers import variant_label
+from normgen.models import SAMPLE_MODELS, family, model_label
+from normgen.models.config import G_NORMS
+from normgen.regularizers import VARIANTS, variant_label
 from normgen.zoo.index import Entry, ZooIndex, family_dropout
 from normgen.zoo.readings import images_words
 from normgen.zoo.texts.report import describe, lambda_terms
+
+DEFAULT_MODEL, DEFAULT_DATASET = "gan", "mnist"  # the first screen, when the zoo / this server has them
 
 
 class Setting(Protocol):
@@ -140,3 +144,110 @@ def _select_loss(index: ZooIndex, where: dict[str, Any], setting: tuple[str, str
         notes.append("The zoo has no non-saturating, unregularized checkpoint of this model and dataset to "
                      "compare with.")
     return Selection(sel, base, exact, notes)
+
+
+# ----------------------------------------------------------------------------------------------
+# what Explore's controls offer and open on
+
+
+def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None = None,
+                train_size: int | None = None) -> dict[str, list]:
+    """What the Explore controls can offer: models, datasets, g_norms, L1 and L2 lambdas
+    (always 0 plus the zoo's values), targets and variants, for `model` on `dataset` when given;
+    training-set sizes (0 = all) of those, and dropout rates (always 0) and the rest at `train_size`
+    when given."""
+    filt: dict[str, Any] = {"group": 0.0, "act": 0.0}  # Explore shows L1 / L2 settings only
+    if model:
+        filt["model"] = model
+    if dataset:
+        filt["dataset"] = dataset
+    sizes = index.values("train_size", **filt)
+    if train_size is not None:
+        filt["train_size"] = train_size
+    return {
+        "train_size": sizes or [0],
+        "dropout": sorted({0.0, *index.values("dropout", **filt)}),
+        "model": [m for m in index.values("model") if m in SAMPLE_MODELS],
+        "dataset": index.values("dataset", **({"model": model} if model else {})),
+        "g_norm": index.values("g_norm", **filt),
+        "l1": sorted({0.0, *index.values("l1", **filt)}),
+        "l2": sorted({0.0, *index.values("l2", **filt)}),
+        "target": index.values("target", **filt),
+        "variant": index.values("variant", **filt),
+        "seed": index.values("seed", **filt),
+        # the adversarial losses the zoo trained (LOSS_SETTINGS names, in their order): Explore's Loss control
+        "loss": [k for k in LOSS_SETTINGS if k in {loss_setting(*e.setting[:2]) for e in index.find(**filt)}] or ["ns"],
+    }
+
+
+def zoo_targets(index, model: str, dataset: str, train_size: int) -> list[str]:
+    """The parts the zoo's L1 / L2 entries of `model` on `dataset` at `train_size` penalize, most used first."""
+    ts = [e.target for e in index.find(model=model, dataset=dataset, train_size=train_size, group=0.0, act=0.0)
+          if e.l1 or e.l2]
+    return sorted(set(ts), key=lambda t: (-ts.count(t), t))
+
+
+def _whole(v: Any) -> int | None:
+    """`v` as a whole number (a training-set size from a link or a box), else None."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return int(f) if f.is_integer() and not isinstance(v, bool) else None
+
+
+def defaults(index, model: str | None = None, dataset: str | None = None,
+             train_size: Any = None) -> dict[str, Any]:
+    """Starting values: the first model / dataset of the zoo (the default ones, a GAN on MNIST, when
+    present), all training images (or `train_size` where the zoo has it), its middle non-zero L1 λ, so
+    the first screen already shows a difference, and the family's sampling part as the penalty target
+    (the part the zoo penalizes at that size, when it never penalizes the sampling part there)."""
+    c = zoo_choices(index)
+    models = c["model"] or [DEFAULT_MODEL]
+    model = model if model in models else (DEFAULT_MODEL if DEFAULT_MODEL in models else models[0])
+    c = zoo_choices(index, model)
+    datasets = c["dataset"] or [OFFLINE_DATASET]
+    dataset = dataset if dataset in datasets else (DEFAULT_DATASET if DEFAULT_DATASET in datasets else datasets[0])
+    sizes = zoo_choices(index, model, dataset)["train_size"]
+    size = _whole(train_size)
+    size = size if size in sizes else (0 if 0 in sizes else sizes[0])
+    c = zoo_choices(index, model, dataset, size)
+    l1s = c["l1"] or [0.0]
+    nonzero = [v for v in l1s if v > 0]
+    penalized = zoo_targets(index, model, dataset, size)
+    target = family(model).sampler_part
+    if penalized and target not in penalized:
+        target = penalized[0]
+    g_norms = c["g_norm"] or [G_NORMS[0]]  # the defaults: no normalization, every penalty in the loss
+    return {"model": model, "dataset": dataset, "models": models, "datasets": datasets,
+            "g_norms": g_norms, "g_norm": G_NORMS[0] if G_NORMS[0] in g_norms else g_norms[0],
+            "l1s": l1s, "l2s": c["l2"] or [0.0], "l1": nonzero[len(nonzero) // 2] if nonzero else 0.0, "l2": 0.0,
+            "target": target, "targets": penalized, "variant": VARIANTS[0], "train_sizes": sizes,
+            "train_size": size, "dropouts": c["dropout"], "dropout": 0.0, "losses": c["loss"],
+            "loss": "ns" if "ns" in c["loss"] else c["loss"][0]}
+
+
+def offered(v: Any, values: list[float]) -> bool:
+    """True when `v` is one of `values` (a trained λ or rate, up to float rounding)."""
+    try:
+        return any(abs(float(v) - x) <= 1e-12 + 1e-9 * abs(x) for x in values)
+    except (TypeError, ValueError):
+        return False
+
+
+def lambda_values(index, which: str, model: str, dataset: str, train_size: int, target: str | None) -> list[float]:
+    """The slider's stops for `which` ("l1" / "l2"): 0 (off) and the zoo's trained values for this model,
+    dataset and training-set size, those on `target` when the zoo penalizes it with `which` (else any part)."""
+    where = {"model": model, "dataset": dataset, "train_size": train_size, "group": 0.0, "act": 0.0}
+    vals = index.values(which, **where, target=target) if target else []
+    if not [v for v in vals if v > 0]:
+        vals = index.values(which, **where)
+    return sorted({0.0, *(float(v) for v in vals)})
+
+
+def slider_pos(values: list[float], lam: float) -> int:
+    """The stop nearest `lam` in log-λ (0 only for 0)."""
+    if lam <= 0 or len(values) < 2:
+        return 0
+    nonzero = [(i, v) for i, v in enumerate(values) if v > 0]
+    return min(nonzero, key=lambda iv: abs(math.log10(iv[1]) - math.log10(lam)))[0]

@@ -14,8 +14,9 @@ import pytest
 
 from normgen.app.tabs import explore as E
 from normgen.service import links
-from normgen.service.zoo_access import get_index, zoo_choices
+from normgen.service.zoo_access import get_index
 from normgen.zoo import ladder
+from normgen.zoo.select import zoo_choices
 
 ARGS = ("dcgan", "cifar10", "batch", 1e-4, 0.0, "generator", "loss", 0, 0, 0.0)
 

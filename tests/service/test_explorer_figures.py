@@ -19,10 +19,10 @@ from normgen.service import explore_images as M
 from normgen.service import explorer as X
 from normgen.service import inputs as I
 from normgen.service.requests import ExploreQuery
-from normgen.service.zoo_access import get_index, zoo_choices
+from normgen.service.zoo_access import get_index
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry, ZooIndex
-from normgen.zoo.select import Selection, select
+from normgen.zoo.select import Selection, select, zoo_choices
 from normgen.zoo.views import explore_figures as F
 
 ARGS = ("gan", "shapes", "none", 1e-4, 0.0, "generator", "loss", 3)

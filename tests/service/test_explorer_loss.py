@@ -12,9 +12,9 @@ from normgen.losses import LOSS_SETTING_WORDS, LOSS_SETTINGS
 from normgen.service import inputs as I
 from normgen.service.explorer import explore
 from normgen.service.requests import ExploreQuery
-from normgen.service.zoo_access import get_index, zoo_choices
+from normgen.service.zoo_access import get_index
 from normgen.zoo.readings import of, stat
-from normgen.zoo.select import select
+from normgen.zoo.select import select, zoo_choices
 from normgen.zoo.texts.report import seed_entries
 from normgen.zoo.verdicts import Effect
 from normgen.zoo.views.explore_figures import shown_parts

@@ -29,13 +29,14 @@ from normgen.eval.likelihood import K as IWAE_K
 from normgen.glossary import explain
 from normgen.models import MODEL_NAMES, family
 from normgen.service import links
-from normgen.service.inputs import DEFAULT_DATASET, DEFAULT_MODEL, SEED_MAX, InputError
+from normgen.service.inputs import SEED_MAX, InputError
 from normgen.service.page_pictures import drawn
 from normgen.service.requests import CompareQuery
 from normgen.service.zoo_access import get_index
 from normgen.zoo import sweep_view as V
 from normgen.zoo import sweeps as S
 from normgen.zoo.learn_pictures import Picture
+from normgen.zoo.select import DEFAULT_DATASET, DEFAULT_MODEL
 from normgen.zoo.texts.learn_page import zoo_digest
 from normgen.zoo.views import cycle_sweep as CS
 

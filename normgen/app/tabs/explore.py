@@ -28,16 +28,13 @@ from normgen.app.tabs.explore_controls import (
     SLIDER_LABEL,
     control_updates,
     dataset_choices,
-    defaults,
     dropout_choices,
     g_norm_choices,
-    lambda_values,
     load_index,
     loss_choices,
     loss_words,
     model_choices,
     readout,
-    slider_pos,
     target_choices,
     train_size_choices,
     variant_choices,
@@ -63,6 +60,7 @@ from normgen.losses import LOSS_SETTINGS
 from normgen.service import inputs as I
 from normgen.service.explore_images import DIFF_FULL
 from normgen.service.requests import EXPLORE_KEYS
+from normgen.zoo.select import defaults, lambda_values, slider_pos
 from normgen.zoo.views.nearest import NEAREST_PROMPT
 
 

@@ -13,12 +13,9 @@ from normgen.app.replies import in_order
 from normgen.app.tabs import explore_scrub as scrub
 from normgen.app.tabs.explore_controls import (
     control_updates,
-    defaults,
-    lambda_values,
     load_index,
     page_link,
     readout,
-    slider_pos,
 )
 from normgen.regularizers import VARIANTS
 from normgen.service import inputs as I
@@ -28,6 +25,7 @@ from normgen.service.explore_images import PNGS
 from normgen.service.explorer import ExploreResult, explore, png_path
 from normgen.service.requests import ExploreQuery, explore_checks
 from normgen.service.view_order import VIEW_ORDER
+from normgen.zoo.select import defaults, lambda_values, slider_pos
 from normgen.zoo.views.explore_figures import FIG_NAMES, PAGE_FIGURES
 
 # Explore's replies by name (ExploreTab's attribute names; normgen.app.replies)

@@ -55,7 +55,7 @@ from normgen.app.tabs.train_link import (
 from normgen.app.tabs.train_upload import UploadWidgets, build_own_view, build_upload_controls, wire_upload
 from normgen.app.tabs.train_view import dropout_help, preset_of, status_text, train_size_presets
 from normgen.config import TrainConfig
-from normgen.data import dataset_label
+from normgen.data import OFFLINE_DATASET, dataset_label
 from normgen.glossary import explain
 from normgen.losses import LOSS_SETTING_LABELS
 from normgen.models import family
@@ -71,6 +71,7 @@ from normgen.service.train_plan import (
     finetune_source,
 )
 from normgen.service.train_store import TrainStore
+from normgen.zoo.select import DEFAULT_DATASET, DEFAULT_MODEL
 
 __all__ = ["TrainTab", "build_train_tab", "wire_train", "make_load_fn", "status_text"]
 
@@ -153,9 +154,9 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
     """Open the Train tab in the current Blocks; returns its widgets by name."""
     avail = dataset_status(data_root)
     datasets = [d for d, why in avail.items() if why is None]
-    dataset0 = I.DEFAULT_DATASET if I.DEFAULT_DATASET in datasets else I.OFFLINE_DATASET
+    dataset0 = DEFAULT_DATASET if DEFAULT_DATASET in datasets else OFFLINE_DATASET
     max_steps, max_seconds = caps()
-    can_finetune = finetune_source(I.DEFAULT_MODEL, dataset0, G_NORMS[0], root) is not None
+    can_finetune = finetune_source(DEFAULT_MODEL, dataset0, G_NORMS[0], root) is not None
     with gr.Tab("Train", id="train", elem_id="tab-train"):
         gr.Markdown(explain("Train **live**, and move a λ slider while it trains: the run takes it from its next "
                             f"step. At most {max_steps} steps / {max_seconds:g} s a run; one trains at a time, others "
@@ -174,15 +175,15 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                 live_note = gr.Markdown("", elem_id="train-live-note")
                 l1 = gr.Number(DEFAULT_L1, visible=False, elem_id="train-l1-value")
                 l2 = gr.Number(DEFAULT_L2, visible=False, elem_id="train-l2-value")
-                model = gr.Dropdown(model_choices(list(I.TRAIN_MODELS)), value=I.DEFAULT_MODEL, label="Model",
+                model = gr.Dropdown(model_choices(list(I.TRAIN_MODELS)), value=DEFAULT_MODEL, label="Model",
                                     elem_id="train-model")
-                cycle = build_cycle_controls(I.DEFAULT_MODEL)
+                cycle = build_cycle_controls(DEFAULT_MODEL)
                 labels = [(dataset_label(d) + ("" if why is None else " - not on this server"), d)
                           for d, why in avail.items()]
                 dataset = gr.Dropdown(labels, value=dataset0, label="Dataset", info=unavailable_note(avail),
                                       elem_id="train-dataset")
                 up_files, up_shape, up_note = build_upload_controls()
-                target = gr.Dropdown(target_choices(None), value=family(I.DEFAULT_MODEL).sampler_part,
+                target = gr.Dropdown(target_choices(None), value=family(DEFAULT_MODEL).sampler_part,
                                      label="Penalized part", elem_id="train-target")
                 steps = gr.Slider(10, max_steps, value=min(DEFAULT_STEPS, max_steps), step=10, label="Steps",
                                   elem_id="train-steps")
@@ -213,7 +214,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                 estimate = gr.Markdown(f"Device: **{device_description()}**", elem_id="train-estimate")
             with gr.Column(scale=3):
                 progress = gr.Markdown("", elem_id="train-progress", min_height=34, container=False)
-                status = gr.Markdown(explain(intro_status(I.DEFAULT_MODEL, root)), elem_id="train-status",
+                status = gr.Markdown(explain(intro_status(DEFAULT_MODEL, root)), elem_id="train-status",
                                      elem_classes=["status"])
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
@@ -224,7 +225,7 @@ def build_train_tab(root: str | None = None, data_root: str | None = None) -> Tr
                                                 elem_id="train-grid", buttons=["download", "fullscreen"])
                             with gr.Column(scale=2, min_width=160):  # before / after: the zoo's λ = 0, same noise
                                 base_caption, base_grid = build_baseline_view(
-                                    baseline_view(root, I.DEFAULT_MODEL, dataset0, G_NORMS[0], 0, 0))
+                                    baseline_view(root, DEFAULT_MODEL, dataset0, G_NORMS[0], 0, 0))
                             own_box, own_caption, own = build_own_view()  # the upload's images, beside the grid
                     with gr.Column(scale=2):
                         plots, legends = ({}, {})  # each plot's legend is a line of the page (train_view)

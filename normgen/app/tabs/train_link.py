@@ -19,6 +19,7 @@ from normgen.service import links
 from normgen.service.requests import TRAIN_KEYS
 from normgen.service.server_datasets import dataset_status
 from normgen.service.train_plan import device_name
+from normgen.zoo.select import DEFAULT_MODEL
 
 # defaults a learner sees change: fine-tuning the zoo baseline at L1 1e-2 for 150 steps visibly thins the
 # strokes and raises the near-zero weights (a much smaller λ shows nothing in a short run)
@@ -27,8 +28,8 @@ DEFAULT_STEPS = 150
 
 
 def defaults(dataset: str, can_finetune: bool, max_steps: int, max_seconds: float) -> dict[str, Any]:
-    return {"model": I.DEFAULT_MODEL, "dataset": dataset, "g_norm": G_NORMS[0], "l1": DEFAULT_L1, "l2": DEFAULT_L2,
-            "target": family(I.DEFAULT_MODEL).sampler_part, "variant": VARIANTS[0], "seed": 0,
+    return {"model": DEFAULT_MODEL, "dataset": dataset, "g_norm": G_NORMS[0], "l1": DEFAULT_L1, "l2": DEFAULT_L2,
+            "target": family(DEFAULT_MODEL).sampler_part, "variant": VARIANTS[0], "seed": 0,
             "steps": min(DEFAULT_STEPS, max_steps), "seconds": min(60, max_seconds),
             "start": "finetune" if can_finetune and device_name() == "cpu" else "scratch", "train_size": 0,
             "dropout": 0.0, "loss": "ns", **I.CYCLE_DEFAULTS}
