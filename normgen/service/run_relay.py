@@ -1,4 +1,4 @@
-"""The parts of `runs.Run` that relay a run trained in a process of its own (normgen.service.train_process):
+"""The parts of `runs.Run` that relay a run's child (normgen.service.train_process: a process, or a thread):
 its messages (started, progress, status, error, result) go into the Run as it trains, and the Run's
 stop, λ changes and thread count go to the process, until the result comes back as a TrainResult.
 """
@@ -14,10 +14,10 @@ if TYPE_CHECKING:
     from normgen.service.runs import Run
 
 
-def train_in_process(run: Run, job: TP.Job) -> TrainResult | None:
-    """Train `job` in a child process and relay it to `run` until it sends its result. None when it
+def relay(run: Run, proc: TP.TrainProcess | TP.TrainThread) -> TrainResult | None:
+    """Relay the child `proc` (a process, or a thread) to `run` until it sends its result. None when it
     reported an error, or stopped before its first step (status and message set)."""
-    proc = run.process = TP.TrainProcess(job)
+    run.process = proc
     stopping = False
     try:
         while True:

@@ -30,7 +30,7 @@ from PIL import Image
 from normgen.config import TrainConfig
 from normgen.engine.live_lambdas import LiveLambdas
 from normgen.engine.sampling import ROW_LABELS, sample, translation_rows
-from normgen.engine.train import Progress, TrainResult
+from normgen.engine.train import TrainResult
 from normgen.models import family
 from normgen.public_text import no_paths
 from normgen.regularizers import PENALTIES
@@ -38,17 +38,15 @@ from normgen.render.grids import GRID_SCALE, grid_image, grid_size
 from normgen.service import run_files, run_relay, workdir
 from normgen.service import train_process as TP
 from normgen.service.admission import Ticket, admission, ordinal, wait_words
-from normgen.service.cpu_share import TRAIN_THREADS, governor, lower_thread_priority, train_nice
+from normgen.service.cpu_share import TRAIN_THREADS, governor, train_nice
 from normgen.service.pace import BOOK, COLD_TAIL_S
 from normgen.service.run_estimate import pace_kind, refiner
-from normgen.service.server_datasets import get_data
 from normgen.service.train_plan import (
     HEARTBEAT_S,
     STREAM_MIN_INTERVAL,
     RunPlan,
     release_memory,
 )
-from normgen.service.zerogpu import training_function
 from normgen.words import fmt_lambda
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry
@@ -120,9 +118,10 @@ class Run:
         self._turn_at: float | None = None  # when its turn came (its start-up is measured from it)
         self._stop_told = False  # the line has been told that it stops (project_stop)
         self.threads, self._shared_at = TRAIN_THREADS, 0.0  # torch threads it trains with (see _share_cpu)
-        self.nice: int | None = None  # the niceness it trains at (its process's, or its thread's)
-        self.process: TP.TrainProcess | None = None  # the process it trains in (train_process), while it does
-        self.child_threads: int | None = None  # the torch threads that process last said it trains with
+        self.nice: int | None = None  # the niceness it trains at (its child process's, or its thread's)
+        self.process: TP.TrainProcess | TP.TrainThread | None = None  # what it trains in (train_process), while
+        # it does
+        self.child_threads: int | None = None  # the torch threads its child last said it trains with
         self.thread = threading.Thread(target=self._work, name=f"normgen-run-{self.id}", daemon=True)
 
     # -- worker side ------------------------------------------------------------------------------
@@ -143,10 +142,8 @@ class Run:
         self._shared_at = now
         want = governor().run_threads(TRAIN_THREADS)
         if want != self.threads:
-            if self.process is not None:
+            if self.process is not None:  # its child, when it trains (it starts with TRAIN_THREADS)
                 self.process.send(("threads", want))
-            else:
-                torch.set_num_threads(want)
             self.threads = want
 
     def project_end(self) -> None:
@@ -179,15 +176,6 @@ class Run:
             BOOK.started(pace_kind(self.plan), now - self._turn_at - self.elapsed)
         self._last_step_at = now
 
-    def _progress(self, p: Progress) -> None:
-        self.step, self.elapsed = p.step, p.elapsed
-        self.stepped()
-        self.project_end()
-        self.history.append(dict(p.record))
-        if p.samples is not None:
-            self.samples, self.sample_step = TP.picture(self.cfg, p.model, p.samples, self.inputs), p.step
-        self.wake.put(None)
-
     def _waiting(self, place: int, seconds: float) -> None:
         msg = f"{ordinal(place)} in line, {wait_words(seconds)}"
         if msg != self.message:
@@ -196,12 +184,7 @@ class Run:
 
     def _work(self) -> None:
         in_process = TP.use_process()
-        if not in_process:
-            self.nice = lower_thread_priority()  # before any torch work here: its OpenMP threads inherit it
         try:
-            data = None if in_process else get_data(self.cfg, self.data_root)
-            if self.translates and not in_process:
-                self.inputs = TP.held_out_inputs(self.cfg, self.data_root)
             if self.ticket is not None and not admission().wait_turn(self.ticket, self.should_stop,
                                                                       self._waiting):
                 self.status, self.message = "stopped", "stopped while waiting in line (nothing trained)"
@@ -215,12 +198,11 @@ class Run:
             self.threads = TRAIN_THREADS
             if in_process:  # its CPU is not the server's: Explore keeps to its share meanwhile (cpu_share)
                 governor().training(True)
-                try:
-                    res = self._train_in_process()
-                finally:
+            try:
+                res = self._train(in_process)
+            finally:
+                if in_process:
                     governor().training(False)
-            else:
-                res = self._train_here(data)
             if res is None:  # the process reported an error, or stopped before a step (status, message set)
                 return
             self.result = res
@@ -242,33 +224,17 @@ class Run:
             self.done.set()
             self.wake.put(None)
 
-    def _measure_args(self) -> dict[str, Any]:
-        return {"upload": self.plan.upload is not None, "root": self.plan.root,
-                "init_steps": self.plan.init_entry.steps if self.plan.init_entry is not None else 0}
-
-    def _train_here(self, data) -> TrainResult:
-        """Train in this worker thread (NORMGEN_TRAIN_PROCESS=0, a ZeroGPU Space); the result's samples
-        are the picture the grid shows."""
-        torch.set_num_threads(TRAIN_THREADS)  # this worker thread's count (see cpu_share.TRAIN_THREADS)
-        res = training_function()(self.cfg, data=data, device=self.plan.device, init=self.plan.init,
-                                  progress=self._progress, should_stop=self.should_stop, live=self.live)
-        res.samples = TP.picture(self.cfg, res.model, res.samples, self.inputs)
-        if res.status in ("finished", "stopped") and res.steps > 0:
-            self.message = TP.measuring_words(self.cfg)
-            self.wake.put(None)
-            self.generalization, self.generalization_note, self.translation = TP.measure(
-                self.cfg, res.model, res.steps, data, self.data_root, **self._measure_args())
-        return res
-
-    def _train_in_process(self) -> TrainResult | None:
-        """Train in a child process (train_process): relay its messages into this object, and this side's
-        stop, λ changes and thread count to it, until it sends its result. None when it reported an
+    def _train(self, in_process: bool) -> TrainResult | None:
+        """Train in a child process (train_process.TrainProcess), or the same child in a thread of this process
+        (TrainThread: NORMGEN_TRAIN_PROCESS=0, a ZeroGPU Space): relay its messages into this object, and this
+        side's stop, λ changes and thread count to it, until it sends its result. None when it reported an
         error (status and message set)."""
-        init = self.plan.init
-        job = TP.Job(self.cfg, self.data_root, self.plan.device,
+        init, plan = self.plan.init, self.plan
+        job = TP.Job(self.cfg, self.data_root, plan.device,
                      {k: v.detach().cpu() for k, v in init.state_dict().items()} if init is not None else None,
-                     train_nice(), TRAIN_THREADS, **self._measure_args())
-        return run_relay.train_in_process(self, job)
+                     train_nice(), TRAIN_THREADS, upload=plan.upload is not None, root=plan.root,
+                     init_steps=plan.init_entry.steps if plan.init_entry is not None else 0)
+        return run_relay.relay(self, (TP.TrainProcess if in_process else TP.TrainThread)(job))
 
     # -- λ while it trains ------------------------------------------------------------------------
     def set_lambdas(self, settle_s: float = 0.0, **lams: float) -> str:

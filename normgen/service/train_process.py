@@ -11,8 +11,8 @@ pair, sends a `Job`, and reads messages until the result: ("started", niceness, 
 step, elapsed, record, picture | None, λ changes, threads), ("status", sentence), ("result", dict) or
 ("error", sentence). It sends ("stop",), ("lambdas", {name: value}) and ("threads", n). Messages are
 pickled by both ends of a pipe that only this app's own processes hold. The child stops when the
-parent goes away (its end of the socket closes). `NORMGEN_TRAIN_PROCESS=0` trains in a thread instead
-(also on a ZeroGPU Space, where the GPU is attached to the server's own calls only).
+parent goes away (its end of the socket closes). `NORMGEN_TRAIN_PROCESS=0` runs the same child in a thread
+(`TrainThread`; also on a ZeroGPU Space, where the GPU is attached to the server's own calls only).
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing import Pipe
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ from normgen.engine.sampling import translation_rows
 from normgen.engine.train import Progress, TrainResult
 from normgen.models import GenerativeModel, build_model, family
 from normgen.public_text import no_paths
+from normgen.service.cpu_share import lower_thread_priority
 from normgen.service.server_datasets import get_data, get_test_data
 from normgen.service.zerogpu import training_function, zero_gpu
 from normgen.service.zoo_access import get_index, zoo_problem
@@ -129,27 +132,13 @@ class Job:
     init_steps: int  # steps of the baseline it fine-tunes (0: from scratch)
 
 
-class TrainProcess:
-    """The child process of one run, started with its `Job`."""
+class _Link:
+    """The parent's end of a run's pipe (`send`, `recv`); TrainProcess and TrainThread start the child."""
 
-    def __init__(self, job: Job) -> None:
-        mine, theirs = socket.socketpair()
-        package_parent = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_parent,
-                                                                        os.environ.get("PYTHONPATH")) if p)}
-        try:
-            self.proc = subprocess.Popen([sys.executable, "-m", "normgen.service.train_process",
-                                          str(theirs.fileno())], pass_fds=(theirs.fileno(),), env=env,
-                                         stdin=subprocess.DEVNULL)
-        finally:
-            theirs.close()
-        self.conn = Connection(mine.detach())
+    conn: Connection
+
+    def __init__(self) -> None:
         self._send_lock = threading.Lock()
-        self.send(job)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
 
     def send(self, msg: Any) -> bool:
         """Send `msg`; False when the child has gone."""
@@ -166,6 +155,29 @@ class TrainProcess:
         if not self.conn.poll(timeout):
             return None
         return pickle.loads(self.conn.recv_bytes())
+
+
+class TrainProcess(_Link):
+    """The child process of one run, started with its `Job`."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        mine, theirs = socket.socketpair()
+        package_parent = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_parent,
+                                                                        os.environ.get("PYTHONPATH")) if p)}
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "normgen.service.train_process",
+                                          str(theirs.fileno())], pass_fds=(theirs.fileno(),), env=env,
+                                         stdin=subprocess.DEVNULL)
+        finally:
+            theirs.close()
+        self.conn = Connection(mine.detach())
+        self.send(job)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
 
     def exit_words(self) -> str:
         """How the child ended, in words (asked once its end of the pipe has closed)."""
@@ -188,6 +200,26 @@ class TrainProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+class TrainThread(_Link):
+    """The same child in a thread of the server's own process (NORMGEN_TRAIN_PROCESS=0, a ZeroGPU Space): the
+    same job, messages and measurement as a process's, so a run has one path whichever it trains in."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.conn, theirs = Pipe()
+        self.thread = threading.Thread(target=serve, args=(theirs, job, lambda: lower_thread_priority(job.nice)),
+                                       name="normgen-train", daemon=True)
+        self.thread.start()
+
+    def exit_words(self) -> str:
+        return "its training thread ended"
+
+    def close(self, wait: float = CLOSE_WAIT_S) -> None:
+        """Close the pipe (the child stops at its next step if it still trains) and wait for it."""
+        self.conn.close()
+        self.thread.join(wait)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -255,6 +287,27 @@ class _Child:
         self.send("result", out)
 
 
+def serve(conn: Connection, job: Job, niceness: Callable[[], int | None]) -> None:
+    """The child's whole life on `conn`: made nicer (`niceness()`, which returns its niceness), it says so, trains
+    `job` and sends its result, or the error that ended it."""
+    nice = niceness()  # before any torch work: the threads torch starts inherit it
+    torch.set_num_threads(max(1, job.threads))
+    child = _Child(conn, job)
+    child.send("started", nice, torch.get_num_threads())
+    try:
+        child.run()
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which shows it
+        child.send("error", no_paths(f"training failed: {type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def _nicer(n: int) -> int:
+    if n > 0:
+        os.nice(n)
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The child: `python -m normgen.service.train_process FD` (started by `TrainProcess`)."""
     args = sys.argv[1:] if argv is None else argv
@@ -263,17 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         job: Job = pickle.loads(conn.recv_bytes())
     except (EOFError, OSError):
         return 0
-    if job.nice > 0:
-        os.nice(job.nice)  # before any torch work: the threads torch starts inherit it
-    torch.set_num_threads(max(1, job.threads))
-    child = _Child(conn, job)
-    child.send("started", os.getpriority(os.PRIO_PROCESS, 0), torch.get_num_threads())
-    try:
-        child.run()
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which shows it
-        child.send("error", no_paths(f"training failed: {type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
+    serve(conn, job, lambda: _nicer(job.nice))
     return 0
 
 

@@ -258,23 +258,28 @@ def test_a_settling_request_applies_once_no_newer_one_came():
 
 
 def test_a_run_gives_explore_a_core_while_it_serves_and_takes_it_back_when_idle(zoo, monkeypatch):
-    """The real policy (cpu_share.Governor): an Explore request held in flight takes a thread from the run."""
-    import torch
+    """The real policy (cpu_share.Governor): an Explore request held in flight takes a thread from the run, and
+    the run tells its child (process or thread) how many to train with."""
+
+    class Child:  # the run's end of its child's pipe (train_process.TrainProcess / TrainThread)
+        def __init__(self) -> None:
+            self.sent: list[tuple] = []
+
+        def send(self, msg: tuple) -> bool:
+            self.sent.append(msg)
+            return True
 
     monkeypatch.setattr(runs, "TRAIN_THREADS", 2)
     monkeypatch.setattr(runs, "SHARE_CHECK_S", 0.0)
     monkeypatch.setattr(cpu_share, "EXPLORE_QUIET_S", 0.0)
-    before = torch.get_num_threads()
-    try:
-        run = runs.Run(_plan(zoo, 5))
-        assert run.threads == 2
-        with runs.governor().explore():  # a visitor's request in flight
-            assert not run.should_stop()  # asked before every step: the run trains with one thread
-            assert run.threads == 1
-        assert not run.should_stop()  # the request ended: the run takes both again
-        assert run.threads == 2 and torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(before)
+    run = runs.Run(_plan(zoo, 5))
+    run.process = child = Child()
+    assert run.threads == 2
+    with runs.governor().explore():  # a visitor's request in flight
+        assert not run.should_stop()  # asked before every step: the run trains with one thread
+        assert run.threads == 1
+    assert not run.should_stop()  # the request ended: the run takes both again
+    assert run.threads == 2 and child.sent == [("threads", 1), ("threads", 2)]
 
 
 def test_a_run_trains_nicer_than_the_server_that_serves_explore(zoo, monkeypatch):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -74,6 +75,25 @@ def test_a_run_trains_in_its_own_niced_process_and_keeps_what_it_sent(zoo, monke
     assert kept.config.steps == 40
     for k, v in kept.model.state_dict().items():
         assert torch.allclose(v, run.result.model.state_dict()[k].to(v.dtype), atol=1e-2), k
+    run.cleanup()
+
+
+def test_without_a_process_the_same_child_trains_in_a_niced_thread_and_learns_stop_and_lambda(zoo, monkeypatch):
+    """NORMGEN_TRAIN_PROCESS=0 (a ZeroGPU Space): one path, the child in a thread of the server's process; it is
+    niced on its own (the server's priority untouched), takes a λ change and a stop, and keeps its steps."""
+    monkeypatch.setenv(TP.PROCESS_ENV, "0")
+    monkeypatch.setenv("NORMGEN_TRAIN_NICE", "2")
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    run = runs.start_run(_plan(zoo, 3000))
+    assert _wait(lambda: run.step >= 5 or run.done.is_set()), run.message
+    assert isinstance(run.process, TP.TrainThread) and run.process.thread.is_alive()
+    run.set_lambdas(l1=1e-3)
+    assert _wait(lambda: run.live.changes or run.done.is_set())
+    snap = runs.stop(run)
+    assert snap.status == "stopped" and 5 <= snap.step < 3000 and snap.files, snap.message
+    assert run.nice == min(19, here + 2) and os.getpriority(os.PRIO_PROCESS, 0) == here
+    assert run.live.changes[0]["new"] == 1e-3 and load(snap.files["checkpoint"]).config.steps == snap.step
+    assert not any(t.name == "normgen-train" for t in threading.enumerate())  # the child thread has ended
     run.cleanup()
 
 
