@@ -147,4 +147,14 @@ def test_on_a_phone_compares_cycle_pictures_sit_two_a_row_with_whole_captions(ap
                      return wide > th.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) + 1;
                    })).map((th) => th.textContent)""")
             assert not broken, broken
+        # on the phone the λ_cyc table scrolls sideways under its first column, which stays: scrolled, the left edge
+        # still shows each row's λ_cyc (and nothing of the scrolled cells shows left of it)
+        table = page.locator("#compare-cycle-axis table")
+        table.scroll_into_view_if_needed()
+        seen = table.evaluate("""(t) => { t.scrollLeft = 250; const r = t.getBoundingClientRect();
+            return [t.scrollLeft, [...t.querySelectorAll('tr')].map((tr) => {
+              const c = tr.cells[0].getBoundingClientRect();
+              const hit = document.elementFromPoint(r.left + 3, c.top + c.height / 2);
+              return tr.cells[0].contains(hit) || hit === tr.cells[0]; })]; }""")
+        assert seen[0] > 0 and all(seen[1]), seen
         browser.close()
