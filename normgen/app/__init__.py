@@ -32,7 +32,7 @@ from typing import Any
 
 import gradio as gr
 
-from normgen.app.events import PRIVATE, CheckedBlocks
+from normgen.app.events import PRIVATE, CheckedBlocks, refuse
 from normgen.app.replies import in_order
 from normgen.app.tabs import classroom as class_tab
 from normgen.app.tabs import compare as compare_tab
@@ -111,7 +111,7 @@ def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, tab_box: gr.Tex
             # copied (an unknown dataset into Train's list; a huge seed would end the page's event stream)
             q = ExploreQuery.parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
         except I.InputError as exc:
-            raise gr.Error(str(exc), title="Invalid input") from None
+            raise refuse(str(exc), title="Invalid input") from None
         ok = dataset_status(data_root).get(q.dataset) is None
         if not ok:
             gr.Warning(f"{dataset_label(q.dataset)} is not on this server: training on "

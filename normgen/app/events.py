@@ -30,6 +30,13 @@ PRIVATE = {"api_visibility": "private", "show_progress": "hidden"}  # an event o
 _MISSING = object()
 
 
+def refuse(message: str, title: str = "Error") -> gr.Error:
+    """A refusal (a bad value, a run not started, a class code unknown): the visitor reads `message`, and the
+    server's log stays quiet (Gradio prints a traceback for every gr.Error otherwise: a flood of bad calls would
+    bury a real error under thousands of them)."""
+    return gr.Error(message, title=title, print_exception=False)
+
+
 def field_name(block_fn: BlockFunction, index: int) -> str:
     """How a message names input `index` of an event: the handler's parameter name (the API's name for
     it), or for a lambda's or a one-letter parameter the control's label."""
@@ -67,7 +74,7 @@ def fill_missing(block_fn: BlockFunction, inputs: list[Any]) -> None:
     if required:
         public = block_fn.api_name and block_fn.api_visibility == "public"
         what = f"/{block_fn.api_name}" if public else "this event"  # a private event's name means nothing to a visitor
-        raise gr.Error(f"{what} takes {len(api)} values; got {len(inputs)}: missing {', '.join(required)} "
+        raise refuse(f"{what} takes {len(api)} values; got {len(inputs)}: missing {', '.join(required)} "
                        "(no default)", title=TITLE)
     for i in missing:
         full[i] = _default(blocks[i])
@@ -110,11 +117,11 @@ class CheckedBlocks(gr.Blocks):
                 try:
                     inputs[i] = check_value(field_name(block_fn, i), inputs[i], block)
                 except I.InputError as exc:
-                    raise gr.Error(str(exc), title=TITLE) from None
+                    raise refuse(str(exc), title=TITLE) from None
         try:
             return await super().preprocess_data(block_fn, inputs, state, explicit_call)
         except ComponentProcessingError as exc:  # a value of a kind no check above covers
-            raise gr.Error(str(exc), title=TITLE) from None
+            raise refuse(str(exc), title=TITLE) from None
 
     @staticmethod
     def _format_processing_error(block_fn: BlockFunction, index: int, block: Any, value: Any, is_input: bool,

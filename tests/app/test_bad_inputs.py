@@ -42,6 +42,23 @@ def test_explore_seed_abc_names_the_seed_and_its_range(app):
         client.predict(**EXPLORE, seed="abc", api_name="/explore")
 
 
+def test_a_refusal_is_told_to_the_caller_and_leaves_the_servers_log_quiet(app, capfd):
+    """A refused value (checked before the handler, or by it) reaches the caller; the server prints no traceback
+    for it (Gradio prints one per gr.Error: a flood of bad calls would bury a real error)."""
+    from gradio_client.exceptions import AppError
+
+    client, _, _ = app
+    capfd.readouterr()
+    with pytest.raises(AppError, match=SEED):
+        client.predict(**EXPLORE, seed="abc", api_name="/explore")  # the event's own check (app.events)
+    with pytest.raises(AppError, match="No run in this session"):
+        client.predict(api_name="/train_result")  # the handler's
+    with pytest.raises(AppError, match="l1 must be a number"):
+        client.predict("abc", 0, api_name="/train_lambda")
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "gradio.exceptions.Error" not in err, err[-2000:]
+
+
 @pytest.mark.parametrize(("seed", "message"), [
     (1.5, rf"{SEED}, got 1.5: not a whole number \(it is not rounded\)"),
     (1e308, rf"{SEED}, got 1e\+308"),

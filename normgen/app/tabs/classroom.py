@@ -29,7 +29,7 @@ from typing import Any
 
 import gradio as gr
 
-from normgen.app.events import PRIVATE
+from normgen.app.events import PRIVATE, refuse
 from normgen.app.replies import in_order
 from normgen.app.tabs.train import SETTING
 from normgen.classroom import experiments as X
@@ -77,7 +77,7 @@ START_JS = """() => { setTimeout(() => { const b = document.querySelector('#trai
 
 
 def _refuse(exc: Exception) -> gr.Error:
-    return gr.Error(str(exc), title="Class")
+    return refuse(str(exc), title="Class")
 
 
 def _html(md: str) -> str:
@@ -129,7 +129,7 @@ def run_setting(store: Any, data_root: str | None = None) -> tuple:
     """Student: the seat's setting into Train's controls, and Train's tab (Start is pressed in the page)."""
     seat = store.seat
     if seat is None:
-        raise gr.Error("Join a class first: paste its code and press Join.", title="Class")
+        raise refuse("Join a class first: paste its code and press Join.", title="Class")
     db = shared()[0]
     try:
         m = db.member(seat.code, seat.token)
@@ -137,7 +137,7 @@ def run_setting(store: Any, data_root: str | None = None) -> tuple:
     except (ClassError, ValueError) as exc:
         raise _refuse(exc) from None
     if dataset_status(data_root).get(exp.dataset) is not None:
-        raise gr.Error(f"{dataset_label(exp.dataset)} is not on this server, so this experiment cannot run here.",
+        raise refuse(f"{dataset_label(exp.dataset)} is not on this server, so this experiment cannot run here.",
                        title="Class")
     s = exp.setting(m.lam, m.seed)
     return in_order({"tabs": gr.Tabs(selected="train"), **{k: s[k] for k in SETTING}}, ("tabs", *SETTING))
@@ -229,7 +229,7 @@ def simulate(salt: str, store: Any, root: str | None = None) -> dict:
     the same check as a real run's (normgen.classroom.results.simulated_record)."""
     seat = store.seat
     if seat is None:
-        raise gr.Error("Join a class first.", title="Class")
+        raise refuse("Join a class first.", title="Class")
     db = shared()[0]
     try:
         m = db.member(seat.code, seat.token)

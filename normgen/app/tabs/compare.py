@@ -21,6 +21,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.events import refuse
 from normgen.app.picture_tags import picture_html
 from normgen.app.replies import in_order
 from normgen.data import dataset_label
@@ -128,7 +129,7 @@ def _view(root: Any, q: CompareQuery, phone: bool = True) -> dict[str, Any]:
         c = cycle_view(root, q) if _translates(q.model) else None
         v = compute_view(root, q) if c is None else {}
     except ValueError as exc:
-        raise gr.Error(str(exc)) from None
+        raise refuse(str(exc)) from None
     if c is not None:
         return dict.fromkeys(OUTPUT_NAMES, gr.skip()) | {
             "seed": gr.update(visible=False),  # one sweep: its seeds are in the tables
@@ -327,7 +328,7 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
         try:
             q = CompareQuery.parse(model, dataset, sweep, point, noise_seed, train_seed)
         except InputError as exc:
-            raise gr.Error(str(exc)) from None
+            raise refuse(str(exc)) from None
         return in_order(_view(root, q, phone=False), OUTPUT_NAMES)
 
     phone_names = (*PLOTS, *GEN_PLOTS, *(f"cycle_{k}" for k in CS.PLOTTED))

@@ -22,6 +22,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.events import refuse
 from normgen.app.replies import in_order
 from normgen.app.static_files import asset
 from normgen.app.tabs.explore_handlers import LOAD, load_view
@@ -166,7 +167,7 @@ def make_open_fn(root: str | None, data_root: str | None) -> Callable[..., tuple
         path = by.get(key)
         if path is None:
             if key:
-                raise gr.Error(f"lesson must be one of {', '.join(by)}; got {str(key)[:60]!r}", title="Invalid input")
+                raise refuse(f"lesson must be one of {', '.join(by)}; got {str(key)[:60]!r}", title="Invalid input")
             return in_order(dict.fromkeys(OPEN, gr.skip()), OPEN)
         coach = {"guide": C.fragment(C.CoachState(path=path.key)), "pick": "" if key == C.START else key,
                  **pictures(path, root, data_root)}

@@ -9,6 +9,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.events import refuse
 from normgen.app.replies import in_order
 from normgen.app.tabs import explore_scrub as scrub
 from normgen.app.tabs.explore_controls import (
@@ -42,7 +43,7 @@ def parse(*args: Any) -> ExploreQuery:
     try:
         return ExploreQuery.parse(*args)
     except I.InputError as exc:
-        raise gr.Error(str(exc), title="Invalid input") from None
+        raise refuse(str(exc), title="Invalid input") from None
 
 
 def _run(root: str | None, q: ExploreQuery,
@@ -177,10 +178,10 @@ def _position(value: Any, values: list[float], which: str) -> float:
     try:
         i = int(round(float(value)))
     except (TypeError, ValueError):
-        raise gr.Error(f"{which} slider position must be a whole number in [0, {len(values) - 1}], got "
+        raise refuse(f"{which} slider position must be a whole number in [0, {len(values) - 1}], got "
                        f"{str(value)[:60]!r}", title="Invalid input") from None
     if not 0 <= i < len(values):
-        raise gr.Error(f"{which} slider position must be in [0, {len(values) - 1}], got {value}",
+        raise refuse(f"{which} slider position must be in [0, {len(values) - 1}], got {value}",
                        title="Invalid input")
     return values[i]
 
@@ -196,7 +197,7 @@ def make_slider_fn(root: str | None = None):
         try:
             m, d, size = I.check_model(model), I.check_dataset(dataset), I.parse_train_size(train_size)
         except I.InputError as exc:
-            raise gr.Error(str(exc), title="Invalid input") from None
+            raise refuse(str(exc), title="Invalid input") from None
         l1 = _position(p1, lambda_values(index, "l1", m, d, size, target), "L1")
         l2 = _position(p2, lambda_values(index, "l2", m, d, size, target), "L2")
         out = view_updates(root, parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
@@ -213,7 +214,7 @@ def new_seed(seed: Any) -> int:
     try:
         return I.next_seed(seed)
     except I.InputError as exc:
-        raise gr.Error(str(exc), title="Invalid input") from None
+        raise refuse(str(exc), title="Invalid input") from None
 
 
 def make_nearest_fn(root: str | None = None, data_root: str | None = None, only_small: bool = False):
@@ -284,7 +285,7 @@ def make_model_fn(root: str | None = None, data_root: str | None = None):
                 q[key] = check(raw[key])
             except I.InputError as exc:
                 if key in ("model", "dataset", "seed"):
-                    raise gr.Error(str(exc), title="Invalid input") from None
+                    raise refuse(str(exc), title="Invalid input") from None
         q["target"] = target
         return in_order(load_view(root, data_root, q, request, snap=True), LOAD)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from normgen.app.events import refuse
 from normgen.app.replies import in_order
 from normgen.app.tabs.explore import target_choices
 from normgen.app.tabs.train_view import (
@@ -119,9 +120,9 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
             plan = prepare(plan)
             run = start_run(plan, data_root, session=store.key)
         except I.InputError as exc:
-            raise gr.Error(str(exc), title="Invalid input") from None
+            raise refuse(str(exc), title="Invalid input") from None
         except Refused as exc:
-            raise gr.Error(str(exc), title="Not started") from None
+            raise refuse(str(exc), title="Not started") from None
         store.replace_run(run)
         how = f"{start_phrase(plan.start)} on {device_description(plan.device)}" + (
             f", on your {plan.upload.count} images ({plan.upload.name})" if plan.upload is not None else "")
@@ -149,10 +150,10 @@ def make_result_fn(root: str | None = None):
     def train_result(store: TrainStore) -> tuple:
         run = store.run
         if run is None:
-            raise gr.Error("No run in this session: start one with /train (each client sees only its own runs).")
+            raise refuse("No run in this session: start one with /train (each client sees only its own runs).")
         if not run.done.is_set():
             if not run.stop_event.is_set():
-                raise gr.Error(f"The run is still training (step {run.step} / {run.cfg.steps}); its result "
+                raise refuse(f"The run is still training (step {run.step} / {run.cfg.steps}); its result "
                                "comes when it ends, or stop it (cancel the /train job).")
             run.done.wait(RESULT_WAIT_S)
         return ended_reply(root, stop(run, wait=RESULT_WAIT_S), run)
@@ -193,22 +194,22 @@ def make_compare_fn(root: str | None = None):
     def on_compare(entry_id: str, seed: float, store: TrainStore) -> tuple:
         run = store.run
         if run is None or run.result is None:
-            raise gr.Error("Train a run first (or stop one): there is nothing of yours to compare yet.")
+            raise refuse("Train a run first (or stop one): there is nothing of yours to compare yet.")
         index = get_index(root)
         e = index.get(entry_id) if entry_id else None
         if e is None:
-            raise gr.Error("Pick a zoo checkpoint to compare with.")
+            raise refuse("Pick a zoo checkpoint to compare with.")
         if e.model != run.cfg.model.name or e.dataset != run.cfg.dataset:
-            raise gr.Error(f"Pick a {model_label(run.cfg.model.name)} on {dataset_label(run.cfg.dataset)}: the same "
+            raise refuse(f"Pick a {model_label(run.cfg.model.name)} on {dataset_label(run.cfg.dataset)}: the same "
                            "noise only means the same thing for the same kind of model.")
         try:
             seed = I.parse_seed(seed)
         except I.InputError as exc:
-            raise gr.Error(str(exc), title="Invalid input") from None
+            raise refuse(str(exc), title="Invalid input") from None
         try:
             mine, theirs = compare_samples(run, e, index.root, seed)
         except CheckpointError as exc:  # the entry is named, not where the zoo lives on the server
-            raise gr.Error(f"A zoo file could not be used: {public_problem(exc)}") from None
+            raise refuse(f"A zoo file could not be used: {public_problem(exc)}") from None
         r, c = run.current_reg(), run.cfg
         me = " + ".join(lambda_terms({"l1": r.l1, "l2": r.l2})) or "λ = 0"
         extra = (f", dropout {c.model.dropout:g}" if c.model.dropout else "") + (

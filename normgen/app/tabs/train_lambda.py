@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from normgen.app.events import PRIVATE
+from normgen.app.events import PRIVATE, refuse
 from normgen.app.replies import in_order
 from normgen.glossary import explain
 from normgen.regularizers import PENALTIES
@@ -43,7 +43,7 @@ def on_lambda(l1: Any, l2: Any, store: TrainStore) -> str:
     try:
         lams = {"l1": I.parse_lambda("l1", l1), "l2": I.parse_lambda("l2", l2)}
     except I.InputError as exc:
-        raise gr.Error(str(exc), title="Invalid input") from None
+        raise refuse(str(exc), title="Invalid input") from None
     run = store.run
     if run is None or run.done.is_set() or run.stop_event.is_set():
         return ""

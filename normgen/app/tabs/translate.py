@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from normgen.app.events import refuse
 from normgen.app.replies import in_order
 from normgen.engine.sampling import ROW_LABELS
 from normgen.service import links
@@ -177,7 +178,7 @@ def build_translate_tab(root: str | Path | None = None) -> TranslateTab:
             try:
                 return in_order(view(root, TranslateQuery.parse(entry_id, seed)), SHOWN)
             except InputError as exc:
-                raise gr.Error(str(exc)) from None
+                raise refuse(str(exc)) from None
 
         for ev in (setting.change, seed.change):
             ev(show, [setting, seed], [left, right, caption], api_visibility="private", show_progress="hidden")
