@@ -438,7 +438,7 @@ def test_a_crafted_zoo_file_is_a_note_in_explore(tmp_path):
     write_index(index, root)
     clear_cache()
     r = explore(ExploreQuery.parse("gan", "shapes", "none", 1e-2, 0.0, "generator", "loss", 0), root=str(root))
-    assert r.selected_image is None
+    assert r.image("selected") is None
     assert (f"A zoo file could not be used: zoo entry {e.id} ({e.file}): tensor generator.fc.weight has dtype "
             "BOOL") in r.note
     assert str(tmp_path) not in r.note and str(root.resolve()) not in r.note

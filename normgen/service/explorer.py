@@ -70,22 +70,6 @@ class ExploreResult:
             self._drawn[name] = self.draw[name]()
         return self._drawn.get(name)
 
-    @property
-    def baseline_image(self) -> Image.Image | None:
-        return self.image("baseline")
-
-    @property
-    def selected_image(self) -> Image.Image | None:
-        return self.image("selected")
-
-    @property
-    def diff_image(self) -> Image.Image | None:
-        return self.image("diff")
-
-    @property
-    def noise_image(self) -> Image.Image | None:
-        """|baseline seed b - baseline seed a| from the same noise (None: the zoo trained one seed)."""
-        return self.image("noise")
 
 def png_path(result: ExploreResult, name: str) -> str | None:
     """A PNG file for one of `result`'s pictures ("baseline", "selected", "diff", "noise"; the figures

@@ -101,7 +101,7 @@ def test_seed_noise_reference_is_two_baseline_seeds_from_the_same_noise(zoo):
     xb = sample(load_entry(other, index.root).model, 64, 3)
     assert r.stats["seed_noise"]["mean_pixel_change"] == pytest.approx(mean_pixel_change(xa, xb))
     assert r.stats["seed_noise"]["selected_mean_pixel_change"] == pytest.approx(r.stats["mean_abs_pixel_change"])
-    assert r.noise_image is not None and r.noise_image.size == r.diff_image.size
+    assert r.image("noise") is not None and r.image("noise").size == r.image("diff").size
 
 
 def test_every_pair_draws_on_its_first_view_and_nothing_on_the_next(zoo, monkeypatch):

@@ -98,17 +98,17 @@ def test_dataset_status_explains_missing_files(tmp_path):
 
 def test_explore_shows_both_checkpoints_from_the_same_noise(zoo):
     r = explore(ExploreQuery.parse("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 5), root=str(zoo))
-    assert r.exact and r.baseline_image is not None and r.selected_image is not None
-    assert r.baseline_image.size == r.selected_image.size == r.diff_image.size
+    assert r.exact and r.image("baseline") is not None and r.image("selected") is not None
+    assert r.image("baseline").size == r.image("selected").size == r.image("diff").size
     index = load_index(zoo)
     base = index.baseline("gan", "shapes", seed=0)
     sel = index.find(model="gan", l1=1e-2, l2=0.0, seed=0)[0]
     # reference: sample each checkpoint directly with the same seed and draw the grid
-    for img, e in ((r.baseline_image, base), (r.selected_image, sel)):
+    for img, e in ((r.image("baseline"), base), (r.image("selected"), sel)):
         ref = grid_image(sample(load_entry(e, zoo).model, 64, 5), nrow=8, scale=3)
         assert np.array_equal(np.asarray(img), np.asarray(ref))
     other = explore(ExploreQuery.parse("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 6), root=str(zoo))
-    assert not np.array_equal(np.asarray(other.selected_image), np.asarray(r.selected_image))
+    assert not np.array_equal(np.asarray(other.image("selected")), np.asarray(r.image("selected")))
 
 
 def test_explore_numbers_are_the_measured_weight_statistics(zoo):
@@ -132,18 +132,18 @@ def test_explore_offers_the_nearest_setting_when_not_in_the_zoo(zoo):
     assert r.stats["selected"]["l1"] == 1e-2
     base = explore(ExploreQuery.parse("gan", "shapes", "none", 0, 0, "generator", "loss", 0), root=str(zoo))
     assert base.exact and "unregularized baseline" in base.headline
-    assert np.array_equal(np.asarray(base.baseline_image), np.asarray(base.selected_image))
+    assert np.array_equal(np.asarray(base.image("baseline")), np.asarray(base.image("selected")))
 
 
 def test_explore_explains_what_is_missing(zoo, tmp_path):
     r = explore(ExploreQuery.parse("gan", "mnist", "none", 1e-2, 0, "generator", "loss", 0), root=str(zoo))
-    assert r.selected_image is None and "no GAN trained on MNIST" in r.note and "Shapes" in r.note
+    assert r.image("selected") is None and "no GAN trained on MNIST" in r.note and "Shapes" in r.note
     empty = explore(ExploreQuery.parse("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0),
                     root=str(tmp_path / "nozoo"))
-    assert empty.selected_image is None and "No pretrained checkpoints" in empty.note
+    assert empty.image("selected") is None and "No pretrained checkpoints" in empty.note
     (tmp_path / "index.json").write_text("{not json")
     bad = explore(ExploreQuery.parse("gan", "shapes", "none", 1e-2, 0, "generator", "loss", 0), root=str(tmp_path))
-    assert bad.selected_image is None and "could not be read" in bad.note
+    assert bad.image("selected") is None and "could not be read" in bad.note
     with pytest.raises(I.InputError, match="l1"):
         explore(ExploreQuery.parse("gan", "shapes", "none", float("nan"), 0, "generator", "loss", 0), root=str(zoo))
 

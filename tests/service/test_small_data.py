@@ -56,7 +56,7 @@ def _vae(zoo: Path, **kw):
 
 def test_a_small_size_shows_its_own_baseline_and_the_generalization_panel(zoo):
     r = _vae(zoo)
-    assert r.exact and r.selected_image is not None
+    assert r.exact and r.image("selected") is not None
     sel, base = r.stats["selected"], r.stats["baseline"]
     assert sel["train_size"] == base["train_size"] == SMALL_N and base["id"].endswith(f"-n{SMALL_N}-s0")
     assert f"{SMALL_N} training images" in r.selected_label and f"{SMALL_N} training images" in r.baseline_label
