@@ -23,8 +23,7 @@ import torch
 from PIL import Image
 
 from normgen.checkpoints import CheckpointError
-from normgen.data import dataset_info, dataset_label
-from normgen.models import model_label
+from normgen.data import dataset_info
 from normgen.render.grids import GRID_SCALE, grid_image, grid_size
 from normgen.service.cpu_share import governor
 from normgen.service.explore_images import PNGS, diff_image, entry_samples, pair_change
@@ -33,17 +32,22 @@ from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import get_index, zoo_problem
 from normgen.zoo.files import public_problem
 from normgen.zoo.index import Entry, ZooIndex
-from normgen.zoo.readings import in_file
-from normgen.zoo.select import Selection, select
+from normgen.zoo.select import Selection, noise_partner, select
 from normgen.zoo.texts.heldout import panel
 from normgen.zoo.texts.report import (
     BASELINE_LABEL,
     BASELINE_LOSS_LABEL,
-    describe,
     describe_change,
     size_words,
 )
-from normgen.zoo.views.explore_figures import FIG_NAMES, entry_totals, figures, file_dtype, shown_parts
+from normgen.zoo.views.explore_figures import (
+    FIG_NAMES,
+    alt_texts,
+    entry_totals,
+    figures,
+    shown_parts,
+    source_caption,
+)
 
 
 @dataclass
@@ -147,17 +151,7 @@ def show(index: ZooIndex, s: Selection, seed: int, figure_names: tuple[str, ...]
                                     "selected_mean_pixel_change": change}
         noise_label = (f"**Seed noise only:** baseline seed {base.seed} vs baseline seed {partner.seed}, the same "
                        f"recipe trained twice (mean change {noise:.3f}; selected vs baseline: {change:.3f})")
-    setting = f"{model_label(sel.model)} on {dataset_label(sel.dataset)}, {describe(sel)}{size_words(sel)}"
-    alt = {"baseline": f"Grid of samples of the baseline: {model_label(base.model)} on {dataset_label(base.dataset)}, "
-                       f"no penalty (λ = 0){size_words(base)}, training seed {base.seed}, noise seed {seed}",
-           "selected": f"Grid of samples of the selected setting: {setting}, training seed {sel.seed}, "
-                       f"noise seed {seed}",
-           "diff": f"Heat map of the per-pixel change from the baseline to {setting} (black: same, yellow: 0.5+)",
-           "noise": f"Heat map of the per-pixel change between baseline training seeds {base.seed} and "
-                    f"{partner.seed if partner else '-'} of {model_label(base.model)}, noise seed {seed}",
-           "weights": f"Histograms of the weights of the baseline and of {setting}, with a zoom near zero",
-           "layers": f"Bar chart of the weight norm per layer, baseline and {setting}",
-           "classes": f"Bar chart of the classes the judge sees in the samples, baseline and {setting}"}
+    alt = alt_texts(base, sel, partner, seed)
     return ExploreResult(
         baseline_label=(BASELINE_LOSS_LABEL if sel.setting[:2] != base.setting[:2] else BASELINE_LABEL)
         + size_words(base), selected_label=text.selected_label,
@@ -167,31 +161,4 @@ def show(index: ZooIndex, s: Selection, seed: int, figure_names: tuple[str, ...]
         alt=alt)
 
 
-def noise_partner(index: ZooIndex, base: Entry) -> Entry | None:
-    """Another training seed of the same baseline recipe (the lowest seed other than `base`'s), or None
-    when the zoo trained it once: the two show what changes from the training seed alone."""
-    cands = [e for e in index.find(model=base.model, dataset=base.dataset, train_size=base.train_size,
-                                   g_norm=base.g_norm, d_norm=base.d_norm, variant=base.variant, group=0.0, act=0.0)
-             if e.is_baseline and e.seed != base.seed and e.steps == base.steps and e.setting == base.setting]
-    return min(cands, key=lambda e: e.seed) if cands else None
-
-
-def source_caption(index: ZooIndex, base: Entry, sel: Entry, src_b: str, src_s: str) -> str:
-    """Where the table's weight figures come from."""
-    if {src_b, src_s} == {"index"}:
-        s = ("Weight figures: measured on the stored weights, as the zoo index records them: a downloaded "
-             "file gives the same numbers.")
-    elif "training" in (src_b, src_s):
-        lacking = sorted({p for e in (base, sel) for p in shown_parts(sel) if not in_file(e, p)})
-        s = (f"Weight figures of the {' + '.join(lacking)}: of the trained weights (the zoo index); the file "
-             "does not store that part, so a download cannot check them, and the histograms leave it out.")
-    else:
-        s = "Weight figures: measured from the stored files (the index has no weight statistics for them)."
-    zeros = [e for e in (base, sel) if file_dtype(index, e) == "float16"
-             and max((w.get("zero_pct", 0.0) for w in e.weights.values()), default=0.0) >= 1.0]
-    if zeros:
-        s += (" Most exact zeros here are storage's: the file holds float16, which rounds every |w| under 6e-8 to "
-              "0, and a penalty that shrinks weights leaves many that small (new builds store bfloat16).")
-    return f"*{s}*"
-
-__all__ = ["explore", "show", "ExploreResult", "png_path", "noise_partner", "source_caption"]
+__all__ = ["explore", "show", "ExploreResult", "png_path"]

@@ -2,7 +2,8 @@
 trained (in log-lambda, relaxing update rule then target), the unregularized baseline of the same
 training-set size and dropout rate beside it, and the notes that tell the user what was substituted
 (`select`, `Selection`); and what Explore's controls offer and open on (`zoo_choices`, `defaults`, the λ sliders'
-stops: `lambda_values`, `slider_pos`). Reads the zoo index only; loads no checkpoint and holds no state, so it
+stops: `lambda_values`, `slider_pos`), and the baseline's other training seed that shows seed noise
+(`noise_partner`). Reads the zoo index only; loads no checkpoint and holds no state, so it
 lives with the zoo: the server's request type (normgen.service.requests.ExploreQuery) is one `Setting`.
 """
 
@@ -251,3 +252,12 @@ def slider_pos(values: list[float], lam: float) -> int:
         return 0
     nonzero = [(i, v) for i, v in enumerate(values) if v > 0]
     return min(nonzero, key=lambda iv: abs(math.log10(iv[1]) - math.log10(lam)))[0]
+
+
+def noise_partner(index: ZooIndex, base: Entry) -> Entry | None:
+    """Another training seed of the same baseline recipe (the lowest seed other than `base`'s), or None
+    when the zoo trained it once: the two show what changes from the training seed alone."""
+    cands = [e for e in index.find(model=base.model, dataset=base.dataset, train_size=base.train_size,
+                                   g_norm=base.g_norm, d_norm=base.d_norm, variant=base.variant, group=0.0, act=0.0)
+             if e.is_baseline and e.seed != base.seed and e.steps == base.steps and e.setting == base.setting]
+    return min(cands, key=lambda e: e.seed) if cands else None

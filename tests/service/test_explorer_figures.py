@@ -22,7 +22,7 @@ from normgen.service.requests import ExploreQuery
 from normgen.service.zoo_access import get_index
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry, ZooIndex
-from normgen.zoo.select import Selection, select, zoo_choices
+from normgen.zoo.select import Selection, noise_partner, select, zoo_choices
 from normgen.zoo.views import explore_figures as F
 
 ARGS = ("gan", "shapes", "none", 1e-4, 0.0, "generator", "loss", 3)
@@ -95,7 +95,7 @@ def test_seed_noise_reference_is_two_baseline_seeds_from_the_same_noise(zoo):
     r = X.explore(ExploreQuery.parse(*ARGS), root=zoo)
     index = get_index(zoo)
     base = index.get(r.stats["baseline"]["id"])
-    other = X.noise_partner(index, base)
+    other = noise_partner(index, base)
     assert other is not None and other.seed != base.seed and other.is_baseline
     xa = sample(load_entry(base, index.root).model, 64, 3)
     xb = sample(load_entry(other, index.root).model, 64, 3)

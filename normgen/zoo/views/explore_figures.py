@@ -1,7 +1,8 @@
 """Explore's weight figures and the numbers behind them: which parts of a model a view is about
 (`shown_parts`, `drawn_parts`), the weight statistics of a stored file (cached) or of the index
 (`entry_totals`), and the figures drawn from them (weight histogram, per-layer norms, the judge's class
-histogram) drawn from them as inline SVG (normgen.render.weight_svg, normgen.render.bars_svg). Stateless: a
+histogram) drawn from them as inline SVG (normgen.render.weight_svg, normgen.render.bars_svg), where those
+numbers come from (`source_caption`), and every picture of a pair in words (`alt_texts`). Stateless: a
 file's statistics and a pair's figures are memos (functools) keyed by the zoo folder and the files' ids and
 sha256, so a rebuilt file is measured again.
 """
@@ -13,10 +14,10 @@ from typing import Any
 
 import torch
 
-from normgen.data import class_names
+from normgen.data import class_names, dataset_label
 from normgen.eval.metrics import flat_weights, model_weight_stats
 from normgen.losses import LOSS_SETTINGS
-from normgen.models import family
+from normgen.models import family, model_label
 from normgen.regularizers import resolve_target
 from normgen.render.bars_svg import class_bars_svg, layer_norms_svg
 from normgen.render.weight_svg import counts, slice_axes, weight_histogram_svg
@@ -24,7 +25,7 @@ from normgen.words import sparsity_words
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import TRAINED_KEY, Entry, ZooIndex
 from normgen.zoo.readings import in_file
-from normgen.zoo.texts.report import totals
+from normgen.zoo.texts.report import describe, size_words, totals
 
 STATS_SIZE = 1024  # per-layer weight figures of a file (a few KB each): the whole zoo stays in memory
 FIGS_SIZE = 512  # a pair's SVG figures (~15 KB): every pair the shipped zoo's Explore reaches (~120) fits
@@ -177,3 +178,37 @@ def shown_parts(e: Entry) -> list[str]:
     except ValueError:
         raise ValueError(f"zoo entry {e.id} has target {e.target!r}, not a part of a {e.model}") from None
 
+
+def source_caption(index: ZooIndex, base: Entry, sel: Entry, src_b: str, src_s: str) -> str:
+    """Where the table's weight figures come from."""
+    if {src_b, src_s} == {"index"}:
+        s = ("Weight figures: measured on the stored weights, as the zoo index records them: a downloaded "
+             "file gives the same numbers.")
+    elif "training" in (src_b, src_s):
+        lacking = sorted({p for e in (base, sel) for p in shown_parts(sel) if not in_file(e, p)})
+        s = (f"Weight figures of the {' + '.join(lacking)}: of the trained weights (the zoo index); the file "
+             "does not store that part, so a download cannot check them, and the histograms leave it out.")
+    else:
+        s = "Weight figures: measured from the stored files (the index has no weight statistics for them)."
+    zeros = [e for e in (base, sel) if file_dtype(index, e) == "float16"
+             and max((w.get("zero_pct", 0.0) for w in e.weights.values()), default=0.0) >= 1.0]
+    if zeros:
+        s += (" Most exact zeros here are storage's: the file holds float16, which rounds every |w| under 6e-8 to "
+              "0, and a penalty that shrinks weights leaves many that small (new builds store bfloat16).")
+    return f"*{s}*"
+
+
+def alt_texts(base: Entry, sel: Entry, partner: Entry | None, seed: int) -> dict[str, str]:
+    """Each of Explore's pictures of the pair (`partner`: the baseline's other training seed, for the seed-noise
+    map) in words naming the setting, for a screen reader: picture name -> alt text."""
+    setting = f"{model_label(sel.model)} on {dataset_label(sel.dataset)}, {describe(sel)}{size_words(sel)}"
+    return {
+        "baseline": f"Grid of samples of the baseline: {model_label(base.model)} on {dataset_label(base.dataset)}, "
+                    f"no penalty (λ = 0){size_words(base)}, training seed {base.seed}, noise seed {seed}",
+        "selected": f"Grid of samples of the selected setting: {setting}, training seed {sel.seed}, noise seed {seed}",
+        "diff": f"Heat map of the per-pixel change from the baseline to {setting} (black: same, yellow: 0.5+)",
+        "noise": f"Heat map of the per-pixel change between baseline training seeds {base.seed} and "
+                 f"{partner.seed if partner else '-'} of {model_label(base.model)}, noise seed {seed}",
+        "weights": f"Histograms of the weights of the baseline and of {setting}, with a zoom near zero",
+        "layers": f"Bar chart of the weight norm per layer, baseline and {setting}",
+        "classes": f"Bar chart of the classes the judge sees in the samples, baseline and {setting}"}
