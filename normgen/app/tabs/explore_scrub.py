@@ -29,13 +29,11 @@ from typing import Any
 import torch
 
 from normgen.app.static_files import asset
-from normgen.eval.metrics import flat_weights
 from normgen.render.weight_svg import HistAxes, counts, slice_axes, weight_histogram_svg
 from normgen.service.explorer import ExploreResult, png_path
 from normgen.words import sparsity_words
-from normgen.zoo.files import load_entry
 from normgen.zoo.index import ZooIndex
-from normgen.zoo.views.explore_figures import drawn_parts
+from normgen.zoo.views.explore_figures import drawn_parts, part_weights
 
 SYNC_MS = 400  # the slider rested this long: the server fills in what a step does not change
 AXES = ("l1", "l2")
@@ -55,12 +53,10 @@ def file_url(path: str | None) -> str | None:
 
 
 def _weights(index: ZooIndex, entry_id: str, parts: Sequence[str]) -> torch.Tensor:
-    """The penalized weights of `parts` of the zoo entry `entry_id` as one vector (empty if unknown)."""
+    """The weights of `parts` of the zoo entry `entry_id` in one vector (explore_figures.part_weights; empty if
+    unknown)."""
     e = index.get(entry_id)
-    if e is None:
-        return torch.zeros(0)
-    model = load_entry(e, index.root).model  # cached by the zoo (path, sha256, mtime)
-    return torch.cat([flat_weights(model.parts[p]) for p in parts if p in model.parts] or [torch.zeros(0)])
+    return torch.zeros(0) if e is None else part_weights(index, e, list(parts))
 
 
 def _drawn(index: ZooIndex, st: dict[str, Any]) -> list[str]:

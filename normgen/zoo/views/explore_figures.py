@@ -90,6 +90,12 @@ def entry_totals(index: ZooIndex, e: Entry, parts: list[str]) -> tuple[dict[str,
     }, "index" if all(in_file(e, p) for p in parts) else "training"
 
 
+def part_weights(index: ZooIndex, e: Entry, parts: list[str]) -> torch.Tensor:
+    """The weights of `parts` of the zoo entry `e`, as its file stores them, in one vector (empty: none stored)."""
+    model = load_entry(e, index.root).model  # cached by the zoo (path, sha256, mtime)
+    return torch.cat([flat_weights(model.parts[p]) for p in parts if p in model.parts] or [torch.zeros(0)])
+
+
 def drawn_parts(base: Entry, sel: Entry, parts: list[str]) -> list[str]:
     """The parts whose weights the figures draw: those of `parts` both files store (a part a file lacks
     would show its seeded initialisation), else the sampling part, which every file stores."""
@@ -141,9 +147,7 @@ def _figures(b: _Ref, s: _Ref, parts_: tuple[str, ...], names: tuple[str, ...],
         missing = [p for p in parts if p not in drawn]
         lacking = f" (no {' + '.join(missing)} stored)" if missing else ""
     if "weights" in names:
-        mb, ms = load_entry(base, index.root).model, load_entry(sel, index.root).model
-        wa = torch.cat([flat_weights(mb.parts[p]) for p in drawn])
-        wb = torch.cat([flat_weights(ms.parts[p]) for p in drawn])
+        wa, wb = part_weights(index, base, drawn), part_weights(index, sel, drawn)
         axes = slice_axes([wa, wb])
         ta, tb = entry_totals(index, base, drawn)[0], entry_totals(index, sel, drawn)[0]
         legend = tuple(sparsity_words(name, t) for name, t in zip(labels, (ta, tb), strict=True))
