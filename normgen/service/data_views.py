@@ -7,7 +7,6 @@ normgen.zoo.views.reconstruction). Each is drawn on demand from the splits the s
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,7 @@ from PIL import Image
 from normgen.checkpoints import CheckpointError
 from normgen.data import Dataset, DatasetUnavailable, dataset_label
 from normgen.public_text import no_paths
-from normgen.service.explore_images import lru_put
+from normgen.service.explore_images import Lru
 from normgen.service.requests import ExploreQuery
 from normgen.service.server_datasets import dataset_status, get_split
 from normgen.service.zoo_access import get_index, zoo_problem
@@ -43,8 +42,7 @@ class DataView:
 
 
 NearestView = ReconstructionView = DataView  # the names the views were first given
-_DRAWN: OrderedDict[tuple, DataView] = OrderedDict()
-CACHED = 24  # views kept (a picture is one sampling and one pass over the splits)
+DRAWN = Lru(24)  # views kept (a picture is one sampling and one pass over the splits)
 
 
 def selected(q: ExploreQuery, root: str | None = None) -> tuple[ZooIndex | None, Entry | None, str]:
@@ -62,9 +60,9 @@ def _drawn(key: tuple, sel: Entry, data_root: str | None, what: str, tail: str,
     """The view `key`, kept, or `draw(train, test)` on the splits of `sel`'s dataset; when the dataset is not on
     this server, or a zoo file or the images cannot be used, a sentence saying so (`what` cannot be shown here;
     `tail` follows it)."""
-    if key in _DRAWN:
-        _DRAWN.move_to_end(key)
-        return _DRAWN[key]
+    kept = DRAWN.get(key)
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
     why = dataset_status(data_root).get(sel.dataset)
     if why:
         return DataView(None, f"{why}, so {what} cannot be shown here.{tail}")
@@ -76,7 +74,7 @@ def _drawn(key: tuple, sel: Entry, data_root: str | None, what: str, tail: str,
         return DataView(None, f"The {dataset_label(sel.dataset)} images could not be used on this server "
                         f"({no_paths(str(exc))}), so {what} cannot be shown here.{tail}")
     view.key = key
-    return lru_put(_DRAWN, key, view, size=CACHED)  # type: ignore[no-any-return]
+    return DRAWN.put(key, view)  # type: ignore[no-any-return]
 
 
 def nearest_view(q: ExploreQuery, *, root: str | None = None, data_root: str | None = None, only_small: bool = False,

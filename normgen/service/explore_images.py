@@ -1,6 +1,7 @@
 """Explore's pictures and the samples behind them (the grids' sizes are normgen.render.grids'): the per-pixel
 difference heat map, each entry's samples from a noise seed and the mean pixel change of a pair (both cached in
-memory), and the PNG files of images already shown (`PngCache`, `PNGS`).
+memory: `Lru`, the one kind of in-memory cache Explore keeps), and the PNG files of images already shown
+(`PngCache`, `PNGS`); the slices the λ sliders scrub over (`SLICES`).
 """
 
 from __future__ import annotations
@@ -26,12 +27,35 @@ from normgen.zoo.index import Entry, ZooIndex
 DIFF_FULL = 0.5  # |selected - baseline| at which the heat map saturates (pixels span [-1, 1])
 
 
-def lru_put(cache: OrderedDict, key: tuple, value: Any, size: int = 64) -> Any:
-    """Put `value` in the least-recently-used `cache` under `key`, dropping the oldest beyond `size`."""
-    cache[key] = value
-    while len(cache) > size:
-        cache.popitem(last=False)
-    return value
+class Lru:
+    """A least-recently-used map of at most `size` items, safe to share between threads: the one kind of cache
+    Explore's views keep in memory (samples, pixel changes, the data views, the scrubbed slices)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> Any:
+        """The value kept under `key` (now the most recently used), or None."""
+        with self.lock:
+            if key not in self.items:
+                return None
+            self.items.move_to_end(key)
+            return self.items[key]
+
+    def put(self, key: tuple, value: Any) -> Any:
+        """Keep `value` under `key`, dropping the least recently used beyond `size`; returns `value`."""
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
 
 
 class PngCache:
@@ -78,6 +102,7 @@ class PngCache:
 
 
 PNGS = PngCache(1024)  # the shipped zoo's ~490 first-seed pictures fit (10-40 KB each)
+SLICES = Lru(32)  # a slider axis's stops (normgen.app.tabs.explore_scrub), by the view's settings less that λ
 
 
 def diff_image(a: torch.Tensor, b: torch.Tensor, nrow: int, scale: int = GRID_SCALE) -> Image.Image:
@@ -86,36 +111,25 @@ def diff_image(a: torch.Tensor, b: torch.Tensor, nrow: int, scale: int = GRID_SC
     return plots.heat_grid(saturated_change(a, b, DIFF_FULL), nrow=nrow, scale=scale)
 
 
-_SAMPLES: OrderedDict[tuple, torch.Tensor] = OrderedDict()
-_CHANGES: OrderedDict[tuple, float] = OrderedDict()  # (root, a, sha, b, sha, n, seed) -> mean pixel change
-CHANGES_SIZE = 8192  # numbers: a few hundred KB at most
-_SAMPLES_LOCK = threading.Lock()
+SAMPLES = Lru(128)  # an entry's samples from a noise seed: 64 MNIST samples are 200 KB
+CHANGES = Lru(8192)  # (root, a, sha, b, sha, n, seed) -> mean pixel change: numbers, a few hundred KB at most
 
 
 def entry_samples(index: ZooIndex, e: Entry, n: int, seed: int) -> torch.Tensor:
-    """`n` samples of entry `e` from noise `seed` (cached: a baseline is shown beside many settings;
-    64 MNIST samples are 200 KB, the cache holds 128 of them)."""
+    """`n` samples of entry `e` from noise `seed` (kept: a baseline is shown beside many settings)."""
     key = (str(index.root), e.id, e.sha256, n, seed)
-    with _SAMPLES_LOCK:
-        if key in _SAMPLES:
-            _SAMPLES.move_to_end(key)
-            return _SAMPLES[key]
-    x = sample(load_entry(e, index.root).model, n, seed)
-    with _SAMPLES_LOCK:
-        return lru_put(_SAMPLES, key, x, size=128)  # type: ignore[no-any-return]
+    x = SAMPLES.get(key)
+    return x if x is not None else SAMPLES.put(key, sample(load_entry(e, index.root).model, n, seed))
 
 
 def pair_change(index: ZooIndex, a: Entry, b: Entry, n: int, seed: int) -> float:
-    """The mean pixel change from `a`'s `n` samples to `b`'s from noise `seed` (cached as a number, so a
+    """The mean pixel change from `a`'s `n` samples to `b`'s from noise `seed` (kept as a number, so a
     revisited pair needs neither checkpoint)."""
     key = (str(index.root), a.id, a.sha256, b.id, b.sha256, n, seed)
-    with _SAMPLES_LOCK:
-        if key in _CHANGES:
-            _CHANGES.move_to_end(key)
-            return _CHANGES[key]
-    v = mean_pixel_change(entry_samples(index, a, n, seed), entry_samples(index, b, n, seed))
-    with _SAMPLES_LOCK:
-        return float(lru_put(_CHANGES, key, v, size=CHANGES_SIZE))
+    v = CHANGES.get(key)
+    if v is None:
+        v = CHANGES.put(key, mean_pixel_change(entry_samples(index, a, n, seed), entry_samples(index, b, n, seed)))
+    return float(v)
 
 
 _SERVED: set[str] = set()  # the folders this process has handed to the web server (gr.set_static_paths)

@@ -110,8 +110,8 @@ def test_every_pair_draws_on_its_first_view_and_nothing_on_the_next(zoo, monkeyp
     from normgen.service.inputs import DEFAULT_SEED
 
     M.PNGS.files.clear()
-    M._SAMPLES.clear()
-    M._CHANGES.clear()
+    M.SAMPLES.clear()
+    M.CHANGES.clear()
     first, views = {}, {}
     for _, _base, sel in reachable_pairs(get_index(zoo)):
         target = F.shown_parts(sel)[0] if sel.target != "both" else "both"
@@ -127,7 +127,7 @@ def test_every_pair_draws_on_its_first_view_and_nothing_on_the_next(zoo, monkeyp
     def nothing(*a, **k):
         raise AssertionError("a checkpoint was sampled or a grid drawn on a second view")
 
-    M._SAMPLES.clear()  # even with the samples gone: the numbers and the files are what a view needs
+    M.SAMPLES.clear()  # even with the samples gone: the numbers and the files are what a view needs
     monkeypatch.setattr(M, "sample", nothing)
     monkeypatch.setattr(X, "grid_image", nothing)
     monkeypatch.setattr(plots, "heat_grid", nothing)

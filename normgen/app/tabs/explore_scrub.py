@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ import torch
 
 from normgen.app.static_files import asset
 from normgen.render.weight_svg import HistAxes, counts, slice_axes, weight_histogram_svg
+from normgen.service.explore_images import SLICES
 from normgen.service.explorer import ExploreResult, png_path
 from normgen.words import sparsity_words
 from normgen.zoo.index import ZooIndex
@@ -115,33 +114,11 @@ def stop_view(r: ExploreResult, state: dict[str, Any], readouts: tuple[str, str]
             "selected_caption": f"**{r.selected_label}**" if has else ""}
 
 
-class SliceCache:
-    """The stops of recently sent slider axes (a model's axis is asked again at every view), by the view's
-    settings with that axis's λ left out; an entry whose picture files were swept is built again."""
-
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self.items: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple) -> list[dict[str, Any]] | None:
-        with self.lock:
-            got = self.items.get(key)
-            if got is None:
-                return None
-            self.items.move_to_end(key)
-        files = [s[k]["path"] for s in got for k in ("baseline", "selected", "diff") if s.get(k)]
-        return got if all(Path(f).exists() for f in files) else None
-
-    def put(self, key: tuple, stops: list[dict[str, Any]]) -> None:
-        with self.lock:
-            self.items[key] = stops
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-CACHE = SliceCache()
+def _kept(key: tuple) -> list[dict[str, Any]] | None:
+    """The stops of an axis sent before (service.explore_images.SLICES), unless a sweep removed a picture file."""
+    got = SLICES.get(key)
+    files = [s[k]["path"] for s in got or () for k in ("baseline", "selected", "diff") if s.get(k)]
+    return got if got is not None and all(Path(f).exists() for f in files) else None
 
 
 def build_slice(index: ZooIndex, key: tuple, values: dict[str, list[float]], state: dict[str, Any],
@@ -154,10 +131,9 @@ def build_slice(index: ZooIndex, key: tuple, values: dict[str, list[float]], sta
     for axis in AXES:
         other = "l2" if axis == "l1" else "l1"
         k = (*key, axis, float(state[other]), tuple(values[axis]))
-        got = CACHE.get(k)
+        got = _kept(k)
         if got is None:
-            got = [stop(axis, lam) for lam in values[axis]]
-            CACHE.put(k, got)
+            got = SLICES.put(k, [stop(axis, lam) for lam in values[axis]])
         axes_stops[axis] = got
     # the histograms: fixed axes over every weight vector of the slice, then one SVG per stop
     pairs = {(axis, i): (s.get("_ids"), _drawn_of(index, s.get("_ids"), s.get("_parts")))
@@ -209,4 +185,4 @@ def scrub_js() -> str:
 
 
 __all__ = ["build_slice", "enabled", "file_url", "hist_svg", "scrub_js", "step_js", "stop_extras", "stop_view",
-           "CACHE", "SYNC_MS"]
+           "SYNC_MS"]
