@@ -272,12 +272,44 @@ def _mutable_state(tree: ast.Module) -> list[str]:
     return found
 
 
+def _frozen(cls: ast.ClassDef) -> bool:
+    """A class whose instances cannot change: a frozen dataclass, a NamedTuple or an Enum."""
+    frozen = any(isinstance(d, ast.Call) and any(k.arg == "frozen" and getattr(k.value, "value", False) is True
+                                                 for k in d.keywords) for d in cls.decorator_list)
+    return frozen or any(getattr(b, "id", getattr(b, "attr", "")) in ("NamedTuple", "Enum") for b in cls.bases)
+
+
+def _state_objects(tree: ast.Module) -> list[str]:
+    """Module-level objects that hold state between calls: an instance of a class of this module that is not
+    frozen, or of a class the server wing defines (a cache made at import and filled by requests)."""
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    from_server = {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom)
+                   and (n.module or "").startswith(SERVER) for a in n.names}
+    found = []
+    for n in tree.body:
+        value = n.value if isinstance(n, (ast.Assign, ast.AnnAssign)) else None
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+            name = value.func.id
+            if (name in classes and not _frozen(classes[name])) or (name in from_server and name[:1].isupper()):
+                found.append(f"{n.lineno}: an instance of {name}")
+    return found
+
+
 def test_runtime_state_lives_only_in_the_server():
     """The library, the zoo and the app keep no state between calls: caches, counters and registries of live
     things belong to the server wing (issue 26), where one place can answer for them."""
     found = [f"{MODULES[m].relative_to(PKG.parent)}:{hit}" for m in sorted(MODULES)
-             if not m.startswith(SERVER) for hit in _mutable_state(ast.parse(MODULES[m].read_text()))]
+             if not m.startswith(SERVER) for tree in [ast.parse(MODULES[m].read_text())]
+             for hit in _mutable_state(tree) + _state_objects(tree)]
     assert not found, "module-level state outside the server: " + "; ".join(found)
+
+
+def test_the_state_check_sees_a_cache_object_but_not_a_frozen_value():
+    tree = ast.parse("from dataclasses import dataclass\nfrom normgen.service.explore_images import Lru\n"
+                     "class Slices:\n    def __init__(self):\n        self.items = {}\n"
+                     "@dataclass(frozen=True)\nclass Point:\n    x: int = 0\n"
+                     "CACHE = Slices()\nKEPT = Lru(8)\nORIGIN = Point()\n")
+    assert [s.split(": ", 1)[1] for s in _state_objects(tree)] == ["an instance of Slices", "an instance of Lru"]
 
 
 def test_the_state_check_sees_a_cache_and_a_global():
