@@ -1,8 +1,13 @@
-"""The Train tab's λ controls: log-scale sliders over the exponent (normgen.service.train_state), their
-readouts, and the hand-over of a changed λ to this session's running run (from its next step)."""
+"""The Train tab's λ controls: log-scale sliders over the exponent, their readouts, and the hand-over of a changed
+λ to this session's running run (from its next step).
+
+A slider has no log scale, so a λ slider moves over the exponent: -6 … 0 in quarter decades (1e-6 … 1), and one
+notch further left, OFF_EXPONENT, means "off" (λ = 0). The λ itself (the value /train takes) is kept exactly: a
+value copied from Explore or a link (2e-4) stays 2e-4 and the slider shows its nearest notch."""
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -13,8 +18,36 @@ from normgen.app.replies import in_order
 from normgen.glossary import explain
 from normgen.regularizers import PENALTIES
 from normgen.service import inputs as I
-from normgen.service import train_state as TS
 from normgen.service.train_store import TrainStore
+from normgen.words import fmt_lambda
+
+EXP_MIN, EXP_MAX, EXP_STEP = -6.0, 0.0, 0.25
+OFF_EXPONENT = EXP_MIN - EXP_STEP  # the slider's leftmost notch: λ = 0
+
+
+def exponent_of(lam: float) -> float:
+    """The slider notch of a λ: OFF_EXPONENT for 0, else log10 rounded to a quarter decade in
+    [EXP_MIN, EXP_MAX]."""
+    if not lam or lam <= 0:
+        return OFF_EXPONENT
+    e = round(math.log10(lam) / EXP_STEP) * EXP_STEP
+    return min(EXP_MAX, max(EXP_MIN, e))
+
+
+def lambda_of(exponent: Any) -> float:
+    """The λ of a slider notch (two significant digits: 10^-3.75 -> 1.8e-4); 0 at or below 'off'."""
+    e = float(exponent)
+    if not math.isfinite(e) or e < EXP_MIN - EXP_STEP / 2:
+        return 0.0
+    return float(f"{10 ** min(EXP_MAX, e):.2g}")
+
+
+def lambda_label(name: str, lam: float) -> str:
+    """The slider's label, which is also its readout: 'L1 λ = 1e-2' / 'L1 λ: off'."""
+    if not lam:
+        return f"{name} λ: off"
+    return f"{name} λ = {fmt_lambda(lam)}"
+
 
 # a λ slider moves over the exponent: its number box and end labels would show exponents, so they are
 # hidden; the label is the readout (λ = 1e-2) and the info line names the ends
@@ -25,7 +58,7 @@ SLIDER_CSS = ("<style>.lambda-slider .tab-like-container, .lambda-slider .min_va
 def lambda_slider(name: str, value: float, elem_id: str) -> gr.Slider:
     info = PENALTIES[name]
     # a static label: updating a slider's label re-renders it, which drops the keyboard focus and a drag
-    return gr.Slider(TS.OFF_EXPONENT, TS.EXP_MAX, value=TS.exponent_of(value), step=TS.EXP_STEP,
+    return gr.Slider(OFF_EXPONENT, EXP_MAX, value=exponent_of(value), step=EXP_STEP,
                      label=f"{info.label} λ (adds {info.formula})", elem_id=elem_id,
                      info="log scale: far left = off, then 1e-6 … 1", buttons=[], elem_classes=["lambda-slider"])
 
@@ -35,7 +68,7 @@ def lambda_readout(name: str, value: float, elem_id: str) -> gr.Markdown:
 
 
 def readout_text(name: str, lam: float) -> str:
-    return explain(f"**{TS.lambda_label(PENALTIES[name].label, lam)}**")  # λ: its definition on hover / tap
+    return explain(f"**{lambda_label(PENALTIES[name].label, lam)}**")  # λ: its definition on hover / tap
 
 
 def on_lambda(l1: Any, l2: Any, store: TrainStore) -> str:
@@ -61,7 +94,7 @@ def slider_to_lambda(exponent: float, store: TrainStore, name: str) -> tuple[flo
     this session takes the λ the slider comes to rest on (SLIDER_SETTLE_S), so a drag through ten
     notches, or ten arrow-key presses, is one change."""
     store.slider_moved[name] = time.monotonic()
-    lam = TS.lambda_of(exponent)
+    lam = lambda_of(exponent)
     run, note = store.run, gr.skip()
     if run is not None and not run.done.is_set() and not run.stop_event.is_set():
         note = run.set_lambdas(SLIDER_SETTLE_S, **{name: lam}) or gr.skip()
@@ -78,7 +111,7 @@ def lambda_to_slider(lam: Any, store: TrainStore, name: str) -> tuple[Any, Any]:
         v = I.parse_lambda(name, lam)
     except I.InputError:
         return in_order(dict.fromkeys(SET, gr.skip()), SET)
-    return in_order({"exponent": TS.exponent_of(v), "readout": readout_text(name, v)}, SET)
+    return in_order({"exponent": exponent_of(v), "readout": readout_text(name, v)}, SET)
 
 
 def wire_lambdas(tab: Any) -> None:

@@ -1,6 +1,6 @@
-"""Train's state without a server: the log-scale λ slider (exponent <-> λ, the 'off' notch, exact
-values kept), Train's link fragment and its restore (make_load_fn), and the λ-change markers on the
-curves."""
+"""Train's λ controls without a server (normgen.app.tabs.train_lambda): the log-scale λ slider (exponent <-> λ, the
+'off' notch, exact values kept); Train's link fragment and its restore (make_load_fn), and the λ-change markers on
+the curves."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import math
 
 import pytest
 
+from normgen.app.tabs import train_lambda as TS
 from normgen.app.tabs.train_link import fragment_of
 from normgen.service import links
-from normgen.service import train_state as TS
 from normgen.service.requests import TRAIN_KEYS
 
 
