@@ -41,7 +41,6 @@ class DataView:
     key: tuple | None = None  # identifies the picture (its PNG is written once: explore_images.PNGS)
 
 
-NearestView = ReconstructionView = DataView  # the names the views were first given
 DRAWN = Lru(24)  # views kept (a picture is one sampling and one pass over the splits)
 
 
@@ -125,4 +124,4 @@ def reconstruction_view(q: ExploreQuery, *, root: str | None = None, data_root: 
     return _drawn(key, sel, data_root, "its reconstructions", "", draw)
 
 
-__all__ = ["DataView", "NearestView", "ReconstructionView", "selected", "nearest_view", "reconstruction_view"]
+__all__ = ["DataView", "selected", "nearest_view", "reconstruction_view"]
