@@ -17,12 +17,14 @@ from normgen.data import OFFLINE_DATASET, dataset_label
 from normgen.losses import LOSS_SETTING_WORDS, LOSS_SETTINGS, loss_setting
 from normgen.models import SAMPLE_MODELS, family, model_label
 from normgen.models.config import G_NORMS
-from normgen.regularizers import VARIANTS, variant_label
+from normgen.regularizers import PENALTIES, VARIANTS, variant_label
 from normgen.zoo.index import Entry, ZooIndex, family_dropout
 from normgen.zoo.readings import images_words
 from normgen.zoo.texts.report import describe, lambda_terms
 
 DEFAULT_MODEL, DEFAULT_DATASET = "gan", "mnist"  # the first screen, when the zoo / this server has them
+SLIDERS = ("l1", "l2")  # Explore's λ sliders
+ONLY_SLIDERS = {k: 0.0 for k in PENALTIES if k not in SLIDERS}  # Explore's entries: no other penalty set
 
 
 class Setting(Protocol):
@@ -60,7 +62,7 @@ def select(index: ZooIndex, q: Setting) -> Selection:
     seed of `q` plays no part."""
     model, dataset, g_norm, l1, l2, target, variant = q.model, q.dataset, q.g_norm, q.l1, q.l2, q.target, q.variant
     train_size, dropout, loss = q.train_size, q.dropout, q.loss
-    l1_l2 = {"model": model, "dataset": dataset, "group": 0.0, "act": 0.0}  # Explore shows L1 / L2 settings
+    l1_l2 = {"model": model, "dataset": dataset, **ONLY_SLIDERS}
     if not index.find(**l1_l2):
         have = sorted({f"{model_label(e.model)} on {dataset_label(e.dataset)}" for e in index.entries})
         return Selection(None, None, False, [
@@ -157,7 +159,7 @@ def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None =
     (always 0 plus the zoo's values), targets and variants, for `model` on `dataset` when given;
     training-set sizes (0 = all) of those, and dropout rates (always 0) and the rest at `train_size`
     when given."""
-    filt: dict[str, Any] = {"group": 0.0, "act": 0.0}  # Explore shows L1 / L2 settings only
+    filt: dict[str, Any] = dict(ONLY_SLIDERS)
     if model:
         filt["model"] = model
     if dataset:
@@ -183,7 +185,7 @@ def zoo_choices(index: ZooIndex, model: str | None = None, dataset: str | None =
 
 def zoo_targets(index, model: str, dataset: str, train_size: int) -> list[str]:
     """The parts the zoo's L1 / L2 entries of `model` on `dataset` at `train_size` penalize, most used first."""
-    ts = [e.target for e in index.find(model=model, dataset=dataset, train_size=train_size, group=0.0, act=0.0)
+    ts = [e.target for e in index.find(model=model, dataset=dataset, train_size=train_size, **ONLY_SLIDERS)
           if e.l1 or e.l2]
     return sorted(set(ts), key=lambda t: (-ts.count(t), t))
 
@@ -239,7 +241,7 @@ def offered(v: Any, values: list[float]) -> bool:
 def lambda_values(index, which: str, model: str, dataset: str, train_size: int, target: str | None) -> list[float]:
     """The slider's stops for `which` ("l1" / "l2"): 0 (off) and the zoo's trained values for this model,
     dataset and training-set size, those on `target` when the zoo penalizes it with `which` (else any part)."""
-    where = {"model": model, "dataset": dataset, "train_size": train_size, "group": 0.0, "act": 0.0}
+    where = {"model": model, "dataset": dataset, "train_size": train_size, **ONLY_SLIDERS}
     vals = index.values(which, **where, target=target) if target else []
     if not [v for v in vals if v > 0]:
         vals = index.values(which, **where)
@@ -258,6 +260,6 @@ def noise_partner(index: ZooIndex, base: Entry) -> Entry | None:
     """Another training seed of the same baseline recipe (the lowest seed other than `base`'s), or None
     when the zoo trained it once: the two show what changes from the training seed alone."""
     cands = [e for e in index.find(model=base.model, dataset=base.dataset, train_size=base.train_size,
-                                   g_norm=base.g_norm, d_norm=base.d_norm, variant=base.variant, group=0.0, act=0.0)
+                                   g_norm=base.g_norm, d_norm=base.d_norm, variant=base.variant, **ONLY_SLIDERS)
              if e.is_baseline and e.seed != base.seed and e.steps == base.steps and e.setting == base.setting]
     return min(cands, key=lambda e: e.seed) if cands else None

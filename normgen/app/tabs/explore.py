@@ -60,7 +60,7 @@ from normgen.losses import LOSS_SETTINGS
 from normgen.service import inputs as I
 from normgen.service.explore_images import DIFF_FULL
 from normgen.service.requests import EXPLORE_KEYS
-from normgen.zoo.select import defaults, lambda_values, slider_pos
+from normgen.zoo.select import SLIDERS, defaults, lambda_values, slider_pos
 from normgen.zoo.views.nearest import NEAREST_PROMPT
 
 
@@ -125,7 +125,7 @@ class ExploreTab:
 
     def slider_inputs(self) -> list[Any]:
         """`inputs()` with the sliders' positions in place of the λ values."""
-        return [getattr(self, f"{n}_slider" if n in ("l1", "l2") else n) for n in EXPLORE_KEYS]
+        return [getattr(self, f"{n}_slider" if n in SLIDERS else n) for n in EXPLORE_KEYS]
 
     def controls(self) -> list[Any]:
         """The controls `control_updates` sets, in its order."""

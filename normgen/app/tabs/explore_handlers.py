@@ -26,7 +26,7 @@ from normgen.service.explore_images import PNGS
 from normgen.service.explorer import ExploreResult, explore, png_path
 from normgen.service.requests import ExploreQuery, explore_checks
 from normgen.service.view_order import VIEW_ORDER
-from normgen.zoo.select import defaults, lambda_values, slider_pos
+from normgen.zoo.select import SLIDERS, defaults, lambda_values, slider_pos
 from normgen.zoo.views.explore_figures import FIG_NAMES, PAGE_FIGURES
 
 # Explore's replies by name (ExploreTab's attribute names; normgen.app.replies)
@@ -122,7 +122,7 @@ def view_updates(root: str | None, q: ExploreQuery, request: gr.Request | None =
     slice the page scrubs the sliders over (explore_scrub)."""
     r, state = _run(root, q, figure_names=PAGE_FIGURES)
     index = load_index(root)
-    vals = {w: lambda_values(index, w, q.model, q.dataset, q.train_size, q.target) for w in ("l1", "l2")}
+    vals = {w: lambda_values(index, w, q.model, q.dataset, q.train_size, q.target) for w in SLIDERS}
 
     def image(path: str | None, name: str) -> gr.Image:
         return gr.Image(value=path, alt_text=r.alt.get(name) if path else None)
@@ -133,7 +133,7 @@ def view_updates(root: str | None, q: ExploreQuery, request: gr.Request | None =
            **_outputs(r, state, request, image),
            "noise_box": gr.Column(visible=noise is not None), "noise": image(noise, "noise"),
            "noise_caption": r.noise_label, "query": view_query(state)}
-    for w in ("l1", "l2"):
+    for w in SLIDERS:
         out[f"{w}_slider"] = (gr.Slider(maximum=max(len(vals[w]) - 1, 1), value=slider_pos(vals[w], getattr(q, w)),
                                         interactive=len(vals[w]) > 1) if sliders else gr.skip())
     if not sliders:  # a λ slider moved: what a λ does not change is skipped (less for the page to redraw)
@@ -252,7 +252,7 @@ def load_view(root: str | None, data_root: str | None, q: dict[str, Any], reques
             lam[w] = vals[slider_pos(vals, lam[w])]
     l1, l2 = lam["l1"], lam["l2"]
     variant, seed = q.get("variant", VARIANTS[0]), q.get("seed", 0)
-    if loss_u["value"] != "ns" and not any(w in q for w in ("l1", "l2")):
+    if loss_u["value"] != "ns" and not any(w in q for w in SLIDERS):
         l1, l2 = 0.0, 0.0  # a link to another loss without λ: the zoo trained those losses without a penalty
     q = parse(d["model"], d["dataset"], g_u["value"], l1, l2, target_u["value"], variant, seed, d["train_size"],
               drop_u["value"], loss_u["value"])

@@ -32,10 +32,11 @@ from normgen.service.explore_images import SLICES
 from normgen.service.explorer import ExploreResult, png_path
 from normgen.words import sparsity_words
 from normgen.zoo.index import ZooIndex
+from normgen.zoo.select import SLIDERS
 from normgen.zoo.views.explore_figures import drawn_parts, part_weights
 
 SYNC_MS = 400  # the slider rested this long: the server fills in what a step does not change
-AXES = ("l1", "l2")
+AXES = SLIDERS
 
 
 def enabled() -> bool:
