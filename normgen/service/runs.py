@@ -119,8 +119,8 @@ class Run:
         self._stop_told = False  # the line has been told that it stops (project_stop)
         self.threads, self._shared_at = TRAIN_THREADS, 0.0  # torch threads it trains with (see _share_cpu)
         self.nice: int | None = None  # the niceness it trains at (its child process's, or its thread's)
-        self.process: TP.TrainProcess | TP.TrainThread | None = None  # what it trains in (train_process), while
-        # it does
+        # what it trains in while it does (train_process: a child process, or the same child in a thread)
+        self.process: TP.TrainProcess | TP.TrainThread | None = None
         self.child_threads: int | None = None  # the torch threads its child last said it trains with
         self.thread = threading.Thread(target=self._work, name=f"normgen-run-{self.id}", daemon=True)
 
