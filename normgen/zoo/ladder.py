@@ -159,6 +159,11 @@ def _short(dataset: str) -> str:
     return dataset_info(dataset).label.split(" (")[0]
 
 
+def title(dataset: str = "cifar10") -> str:
+    """The ladder's title: its Learn section's heading and its plot's."""
+    return f"The Lipschitz ladder: colour DCGAN on {_short(dataset)}"
+
+
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
@@ -215,7 +220,7 @@ def picture(index: ZooIndex, dataset: str = "cifar10"):
     ruler = index.floors.get(dataset, {}).get("ruler", {})
     refs = [(rung_label(k), float(ruler[k])) for k in ("noise0.3", "blocks8") if k in ruler]
     draw = partial(ladder_figure, rows, band=b, refs=refs,
-                   title=f"The Lipschitz ladder: colour DCGAN on {_short(dataset)}")
+                   title=title(dataset))
     alt = ("The Lipschitz ladder. " + f"Baseline seeds FD {b[0]:.1f} to {b[1]:.1f}. "
            + " ".join(f"{r.label}: FD {r.fd:.1f}, {r.verdict}, largest singular values {sigma_words(r.sigma)}."
                       if r.entry else f"{r.label}: not built." for r in rungs))

@@ -75,7 +75,7 @@ def test_a_missing_rung_reads_not_built():
 def test_learn_shows_the_ladder_from_the_index():
     ix = _index()
     page = learn.learn_page(ix, "cifar10")
-    block = next(b for b in page if b.markdown.startswith("### The Lipschitz ladder"))
+    block = next(b for b in page if b.markdown.startswith("## The Lipschitz ladder: colour DCGAN on CIFAR-10"))
     assert ladder.paragraph(ix) in block.markdown and "loss=sn" in block.markdown
     (pic,) = block.pictures
     assert pic.key == "ladder" and "gradient penalty: FD 50.2, better" in pic.alt

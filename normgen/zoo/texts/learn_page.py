@@ -152,20 +152,20 @@ def learn_page(index: ZooIndex, dataset: str | None = None, base: str = "", *, l
                         "All training images; a cross marks mode collapse. "
                         + (f"FD floor (real vs real): {fmt_num(floor)}." if isinstance(floor, int | float)
                            else "")))
-    ladder_text = ladder.paragraph(index)  # the colour block's Lipschitz ladder (issue 24): a paragraph, a plot
-    for d in sorted({e.dataset for e in index.entries}):  # the colour block (issue 15), one sentence each
-        if (line := colour.summary(index, d)) and not ladder_text:
-            blocks.append(Block(f"**Colour.** {line}"))
-    if ladder_text:
-        pic = ladder.picture(index)
-        blocks.append(Block(f"### The Lipschitz ladder\n{ladder_text} "
-                            f"[Explore →]({ladder.EXPLORE})", [pic] if pic else []))
-    if line := TV.learn_line(index, dataset):  # the cycle term (issue 16): what its norm and λ_cyc did
-        blocks.append(Block(f"**The cycle term**, {line} [Translate →](?tab=translate)"))
     pens = pics.get("penalties", [])
     blocks += [Block(pictures=pens[i:i + 2]) for i in range(0, len(pens), 2)]
     rest = pics.get("batchnorm", []) + pics.get("variants", [])
     blocks += [Block(pictures=rest[i:i + 2]) for i in range(0, len(rest), 2)]
+    if line := TV.learn_line(index, dataset):  # the cycle term (issue 16): what its norm and λ_cyc did
+        blocks.append(Block(f"**The cycle term**, {line} [Translate →](?tab=translate)"))
+    # the colour block under a heading of its own, after this dataset's section: under the section's heading it
+    # read as that dataset's (a CIFAR-10 ladder under "MNIST digits", the MNIST plots under the ladder's heading)
+    if ladder_text := ladder.paragraph(index):  # the colour block's Lipschitz ladder (issue 24): a paragraph, a plot
+        pic = ladder.picture(index)
+        blocks.append(Block(f"## {ladder.title()}\n{ladder_text} [Explore →]({ladder.EXPLORE})",
+                            [pic] if pic else []))
+    elif lines := [line for d in sorted({e.dataset for e in index.entries}) if (line := colour.summary(index, d))]:
+        blocks.append(Block("## Colour\n" + " ".join(lines)))  # the colour block (issue 15), one sentence each
     return blocks
 
 
