@@ -114,7 +114,8 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
                             train_size, dropout, loss, lambda_cyc, lambda_id, cycle_norm, root=root,
                             data_root=data_root, upload=store.upload)
             # a class member's run of its setting keeps the experiment's budget: cut short, it would not count
-            if adm.busy() and plan.cfg.max_seconds > shared_seconds() and not class_run(store.seat, plan.cfg):
+            if (any(adm.counts().values()) and plan.cfg.max_seconds > shared_seconds()
+                    and not class_run(store.seat, plan.cfg)):
                 plan = replace(plan, cfg=replace(plan.cfg, max_seconds=shared_seconds()))
                 plan.notes.append(f"Others are training, so this run's time budget is {shared_seconds():g} s.")
             plan = prepare(plan)
