@@ -46,15 +46,14 @@ class Ticket:
     guessed: bool = False  # expected_s is its time budget, not a measurement (no probe could run)
     refine: Callable[[], float | None] | None = None  # a measured expectation once one exists (ended runs)
 
-    def remaining(self, now: float, expected: float | None = None) -> float:
+    def remaining(self, now: float, expected: float) -> float:
         """Seconds this run still needs: from its own pace once it trains (`ends_at`), else its expected
-        time (`expected`: `expectation`'s, default `expected_s`) less the time it has trained."""
-        e = self.expected_s if expected is None else expected
+        time (`expected`: `expectation`'s) less the time it has trained."""
         if self.started is None:
-            return e
+            return expected
         if self.ends_at is not None:
             return max(1.0, self.ends_at - now)
-        return max(1.0, e - (now - self.started))
+        return max(1.0, expected - (now - self.started))
 
 
 def expectation(ticket: Ticket, line: list[Ticket], pace: float = 1.0) -> float:
@@ -190,8 +189,7 @@ class Admission:
                     ticket.started = time.monotonic()
                     return True
                 if on_wait is not None:
-                    ahead = self._ahead(ticket)
-                    on_wait(len(ahead) + 1, self._wait_before(ahead, time.monotonic()))
+                    on_wait(*self.position(ticket))
                 self._cond.wait(poll)
 
     def release(self, ticket: Ticket, stopped_early: bool = False) -> None:
@@ -204,12 +202,6 @@ class Admission:
                 ratio = min(10.0, max(0.1, (time.monotonic() - ticket.started) / ticket.expected_s))
                 self._pace = 0.5 * self._pace + 0.5 * ratio
             self._cond.notify_all()
-
-    def busy(self) -> bool:
-        """Someone trains or waits."""
-        with self._cond:
-            self._prune()
-            return bool(self._line)
 
     def counts(self) -> dict[str, int]:
         with self._cond:

@@ -27,6 +27,12 @@ def kept_config(run: Run) -> TrainConfig:
     return replace(run.cfg, reg=run.current_reg(), steps=max(1, steps), max_seconds=0.0)
 
 
+def change_words(name: str, old: float, new: float) -> str:
+    """'L1 λ 1e-4 → 1e-2': one λ change, as the run's sentences and the Train tab say it."""
+    label = PENALTIES[name].label if name in PENALTIES else name
+    return f"{label} λ {fmt_lambda(old)} → {fmt_lambda(new)}"
+
+
 def command(run: Run) -> str:
     """The CLI command that reproduces the kept weights (an upload's server folder written as
     YOUR_IMAGES: the visitor has the images, not that path)."""
@@ -46,8 +52,7 @@ def _command(run: Run) -> str:
     if not run.live.changes:
         return reproduce_command(kept_config(run), init=init)
     start = replace(kept_config(run), reg=run.cfg.reg)
-    said = "; ".join(f"step {c['step']}: {PENALTIES[c['name']].label} λ {fmt_lambda(c['old'])} → "
-                     f"{fmt_lambda(c['new'])}" for c in run.live.changes)
+    said = "; ".join(f"step {c['step']}: {change_words(c['name'], c['old'], c['new'])}" for c in run.live.changes)
     return (reproduce_command(start, init=init) + f"\n# λ changed during the run ({said}). The CLI trains "
             "one λ throughout, so this command reproduces the start setting, not the schedule.")
 

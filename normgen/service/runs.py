@@ -27,7 +27,6 @@ from typing import Any
 import torch
 from PIL import Image
 
-from normgen.config import TrainConfig
 from normgen.engine.live_lambdas import LiveLambdas
 from normgen.engine.sampling import ROW_LABELS, sample, translation_rows
 from normgen.engine.train import TrainResult
@@ -47,7 +46,6 @@ from normgen.service.train_plan import (
     RunPlan,
     release_memory,
 )
-from normgen.words import fmt_lambda
 from normgen.zoo.files import load_entry
 from normgen.zoo.index import Entry
 from normgen.zoo.views import train_translation as TT
@@ -248,8 +246,7 @@ class Run:
         if not new:
             return ""
         when = "from its first step" if self.status == "waiting" else f"from the next step (now at step {self.step})"
-        said = ", ".join(f"{PENALTIES[k].label} λ {fmt_lambda(getattr(now, k))} → {fmt_lambda(v)}"
-                         for k, v in new.items())
+        said = ", ".join(run_files.change_words(k, getattr(now, k), v) for k, v in new.items())
         return f"{said}: the running run takes it {when}."
 
     def current_reg(self):
@@ -276,10 +273,6 @@ class Run:
                         self.sample_step, list(self.history), self.done.is_set(), dict(self.files),
                         self.command(), dict(self.generalization), self.generalization_note,
                         [dict(c) for c in self.live.changes], lams, TT.summary(self.translation))
-
-    def kept_config(self) -> TrainConfig:
-        """The config of the kept weights (run_files.kept_config)."""
-        return run_files.kept_config(self)
 
     def command(self) -> str:
         """The CLI command that reproduces the kept weights (run_files.command)."""

@@ -7,6 +7,7 @@ splits themselves, cached in memory (`get_split`; a run's: `get_data`, `get_test
 from __future__ import annotations
 
 import gzip
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,16 +41,10 @@ def dataset_status(data_root: str | Path | None = None) -> dict[str, str | None]
 def train_split_size(name: str, data_root: str | Path | None = None) -> int | None:
     """How many images the training split of `name` has on this server (None when unknown): read from
     the idx file's header for a torchvision dataset, counted for one made offline (cached)."""
-    root = Path(data_root) if data_root else default_data_root()
-    key = (name, str(root))
-    if key not in _SPLIT_SIZES:
-        _SPLIT_SIZES[key] = _count_train(name, root)
-    return _SPLIT_SIZES[key]
+    return _count_train(name, Path(data_root) if data_root else default_data_root())
 
 
-_SPLIT_SIZES: dict[tuple[str, str], int | None] = {}
-
-
+@cache
 def _count_train(name: str, root: Path) -> int | None:
     info = DATASETS[name]
     if info.offline:

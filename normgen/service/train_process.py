@@ -132,6 +132,15 @@ class Job:
     init_steps: int  # steps of the baseline it fine-tunes (0: from scratch)
 
 
+def _send(conn: Connection, msg: Any) -> bool:
+    """Pickle `msg` down the pipe; False when the other end has gone."""
+    try:
+        conn.send_bytes(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
+        return True
+    except OSError:
+        return False
+
+
 class _Link:
     """The parent's end of a run's pipe (`send`, `recv`); TrainProcess and TrainThread start the child."""
 
@@ -142,13 +151,8 @@ class _Link:
 
     def send(self, msg: Any) -> bool:
         """Send `msg`; False when the child has gone."""
-        data = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            with self._send_lock:
-                self.conn.send_bytes(data)
-            return True
-        except OSError:
-            return False
+        with self._send_lock:
+            return _send(self.conn, msg)
 
     def recv(self, timeout: float) -> Any:
         """The next message, None when none came within `timeout` s; EOFError when the child has gone."""
@@ -234,9 +238,7 @@ class _Child:
         self.live = LiveLambdas()
 
     def send(self, *msg: Any) -> None:
-        try:
-            self.conn.send_bytes(pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:  # the parent has gone: stop at the next step
+        if not _send(self.conn, msg):  # the parent has gone: stop at the next step
             self.stop = self.gone = True
 
     def should_stop(self) -> bool:

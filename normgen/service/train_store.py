@@ -28,7 +28,7 @@ class TrainStore:
     def __deepcopy__(self, memo: dict) -> TrainStore:
         return TrainStore()
 
-    def replace_run(self, run: Run) -> Run:
+    def replace_run(self, run: Run | None) -> Run | None:
         """Stop this session's previous run (if any), drop its files, and hold the new one."""
         old = self.run
         if old is not None:
@@ -45,8 +45,6 @@ class TrainStore:
             old.remove()
 
     def cleanup(self) -> None:
-        if self.run is not None:
-            self.run.stop_event.set()
-            self.run.cleanup()
+        self.replace_run(self.run)  # stops the run and drops its files; store.run stays that run
         self.set_upload(None)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
@@ -157,10 +156,9 @@ def _count(budget: list[int], size: int, shown: str) -> None:
                           f"{MAX_UNPACKED_MB} MiB")
 
 
-def members(paths: Iterable[str | Path], names: Iterable[str] | None = None) -> list[Member]:
+def members(paths: Iterable[str | Path]) -> list[Member]:
     """The images of an upload (zips opened, not extracted), every name, count and size checked."""
     paths = [Path(p) for p in paths]
-    shown = list(names) if names is not None else [p.name for p in paths]
     if not paths:
         raise UploadError("no file uploaded: choose a .zip of images or some image files")
     total = 0
@@ -173,11 +171,12 @@ def members(paths: Iterable[str | Path], names: Iterable[str] | None = None) -> 
         raise UploadError(f"too large: the upload is {total / 2**20:.1f} MiB; the limit is {MAX_UPLOAD_MB} MiB")
     budget = [0, 0]
     out: list[Member] = []
-    for p, name in zip(paths, shown, strict=True):
-        if p.suffix.lower() == ".zip" or PurePosixPath(name).suffix.lower() == ".zip":
+    for p in paths:
+        name = p.name
+        if p.suffix.lower() == ".zip":
             out += _zip_members(p, name, budget)
             continue
-        parts = safe_parts(PurePosixPath(name).name, name)
+        parts = safe_parts(name, name)
         _check_suffix(parts, name)
         size = p.stat().st_size
         _count(budget, size, name)
@@ -205,14 +204,12 @@ def layout(found: list[Member]) -> list[tuple[Member, str | None]]:
     return [(m, p[0] if len(p) == 2 else None) for m, p in zip(found, parts, strict=True)]
 
 
-def read_upload(paths: Iterable[str | Path], shape: str = "auto", names: Iterable[str] | None = None,
-                tmp: str | Path | None = None) -> Upload:
-    """Check, decode and store an upload (see the module's doc); UploadError with one line otherwise.
-    `names`: the names the visitor gave the files (default: the paths' names)."""
+def read_upload(paths: Iterable[str | Path], shape: str = "auto") -> Upload:
+    """Check, decode and store an upload (see the module's doc); UploadError with one line otherwise."""
     if shape not in SHAPES:
         raise UploadError(f"shape must be one of: {', '.join(SHAPES)}; got {shape!r}")
     paths = list(paths)
-    placed = layout(members(paths, names))
+    placed = layout(members(paths))
     # every header first: the total pixel count is known before any image is decoded
     data, pixels, grey = [], 0, True
     for m, _ in placed:
@@ -241,8 +238,8 @@ def read_upload(paths: Iterable[str | Path], shape: str = "auto", names: Iterabl
         raise UploadError(f"the upload mixes image sizes: {la} is {a[0]}x{a[1]}, {lb} is {b[0]}x{b[1]}; crop or "
                           "resize them to one size first")
     classes = sorted({c for _, c in placed if c is not None})
-    stem = _stem(paths, names)
-    base = Path(tempfile.mkdtemp(prefix=PREFIX, dir=tmp)) if tmp else workdir.new_folder(PREFIX)
+    stem = _stem(paths)
+    base = workdir.new_folder(PREFIX)
     workdir.hold(base)  # the session trains on it until it ends (TrainStore drops it)
     folder = base / stem
     try:
@@ -264,9 +261,9 @@ def read_upload(paths: Iterable[str | Path], shape: str = "auto", names: Iterabl
     return Upload(folder, stem, channels, side, len(arrays), names_, preview(arrays, placed))
 
 
-def _stem(paths: list, names: Iterable[str] | None) -> str:
+def _stem(paths: list) -> str:
     """A folder name from the upload's name: letters, digits, - and _ only (never a path)."""
-    shown = list(names) if names is not None else [Path(p).name for p in paths]
+    shown = [Path(p).name for p in paths]
     stem = PurePosixPath(shown[0]).stem if len(shown) == 1 else "images"
     clean = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:40].strip("_")
     return clean or "images"

@@ -6,6 +6,7 @@ an upload over the cap before storing it (Gradio's max_file_size, HTTP 413)."""
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def _zip(path: Path, n: int = 20, classes: bool = False, bad: str | None = None)
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    monkeypatch.setattr(uploads.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     s = TrainStore()
     yield s
     s.cleanup()

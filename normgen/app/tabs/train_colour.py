@@ -58,20 +58,17 @@ def model_for_dataset(dataset: str, model: str) -> str:
 
 def wire_colour_pairing(model: gr.Dropdown, dataset: gr.Dropdown, target: gr.Dropdown, preset: gr.Radio, *,
                         available: list[str], target_update: Callable[[str, str], Any],
-                        preset_update: Callable[[str], Any], run: tuple[Any, Any, Any] | None = None,
-                        max_steps: int = 10**9) -> None:
+                        preset_update: Callable[[str], Any], run: tuple[Any, Any, Any], max_steps: int) -> None:
     """A visitor's choice of model moves the dataset (and its training-image presets) where needed; a choice of
-    dataset moves the model (and its penalized part); with `run` (the l1, l2 and steps controls), a switch also
-    sets the new family's default run (`run_defaults`, steps at most `max_steps`). `.input` only: what a link
+    dataset moves the model (and its penalized part); a switch also sets the new family's default run in `run`
+    (the l1, l2 and steps controls: `run_defaults`, steps at most `max_steps`). `.input` only: what a link
     sets is left as it is."""
-    run_keys = ("l1", "l2", "steps") if run else ()
+    run_keys = ("l1", "l2", "steps")
     widgets = {"model": model, "dataset": dataset, "target": target, "preset": preset,
-               **dict(zip(run_keys, run or (), strict=True))}
+               **dict(zip(run_keys, run, strict=True))}
     after_model, after_dataset = ("dataset", "preset", *run_keys), ("model", "target", *run_keys)  # replies by name
 
     def defaults_of(m: str) -> dict[str, Any]:
-        if not run:
-            return {}
         l1, l2, steps = run_defaults(m)
         return {"l1": l1, "l2": l2, "steps": min(steps, max_steps)}
 

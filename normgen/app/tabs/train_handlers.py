@@ -81,14 +81,14 @@ RUN = ("status", "grid", "loss_plot", "pen_plot", "sparse_plot", "files", "comma
 COMPARE = ("cmp_mine_caption", "cmp_mine", "cmp_zoo_caption", "cmp_zoo")  # the Compare button's reply
 
 
-def run_outputs(s: Snapshot, how: str, extra: Any = None, run: Any = None) -> dict[str, Any]:
+def run_outputs(s: Snapshot, how: str, extra: Any, run: Any) -> dict[str, Any]:
     """A snapshot of the run as the Train tab shows it, by name (RUN); `extra`: the Compare choices."""
     frames = dict(zip(("loss", "pen", "sparse"), curves(s.history, s.changes), strict=True))
     # an empty frame would fix the plot's series to none: send plots only once they have rows
     plots = {f"{k}_plot": gr.update(value=f, color_map=colours(f)) if len(f) else gr.skip() for k, f in frames.items()}
     legends = {f"{k}_legend": legend_html(f) if len(f) else gr.skip() for k, f in frames.items()}
-    setting = setting_words(s, run.cfg.reg.target, run.cfg.reg.variant, run.cfg.model) if run is not None else ""
-    picture = picture_words(run.cfg.model.name, run.inputs is not None) if run is not None else ""
+    setting = setting_words(s, run.cfg.reg.target, run.cfg.reg.variant, run.cfg.model)
+    picture = picture_words(run.cfg.model.name, run.inputs is not None)
     return {"status": explain(status_text(s, how, setting, picture)), "grid": s.grid, **plots, **legends,
             "files": list(s.files.values()) or None,
             "command": s.command if s.done else "", "run_json": summary_of(s),
@@ -114,7 +114,8 @@ def make_train_fn(root: str | None = None, data_root: str | None = None):
                             train_size, dropout, loss, lambda_cyc, lambda_id, cycle_norm, root=root,
                             data_root=data_root, upload=store.upload)
             # a class member's run of its setting keeps the experiment's budget: cut short, it would not count
-            if adm.busy() and plan.cfg.max_seconds > shared_seconds() and not class_run(store.seat, plan.cfg):
+            if (any(adm.counts().values()) and plan.cfg.max_seconds > shared_seconds()
+                    and not class_run(store.seat, plan.cfg)):
                 plan = replace(plan, cfg=replace(plan.cfg, max_seconds=shared_seconds()))
                 plan.notes.append(f"Others are training, so this run's time budget is {shared_seconds():g} s.")
             plan = prepare(plan)

@@ -14,6 +14,7 @@ from normgen.losses import CYCLE_NORMS, LOSS_LABELS
 from normgen.models import family, model_label
 from normgen.regularizers import PENALTIES, variant_label
 from normgen.service import inputs as I
+from normgen.service.run_files import change_words
 from normgen.service.runs import Snapshot
 from normgen.service.server_datasets import train_size_label
 from normgen.words import fmt_lambda
@@ -45,12 +46,6 @@ def dropout_help() -> str:
     for m in I.SAMPLE_MODELS:
         where.setdefault(dropout_words(m), []).append(model_label(m))
     return "in " + "; ".join(f"{w} ({', '.join(ms)})" for w, ms in where.items())
-
-
-def change_words(c: dict[str, Any]) -> str:
-    """'L1 λ 1e-4 → 1e-2' for one recorded change."""
-    label = PENALTIES[c["name"]].label if c["name"] in PENALTIES else c["name"]
-    return f"{label} λ {fmt_lambda(c['old'])} → {fmt_lambda(c['new'])}"
 
 
 def _frame(rows: list[tuple]) -> pd.DataFrame:
@@ -180,7 +175,7 @@ def status_text(s: Snapshot, how: str, setting: str = "", picture: str = "") -> 
         text += f"\n\nNow: {setting}."
     if s.changes:
         text += "\n\nλ changed during the run (the vertical lines on the curves): " + "; ".join(
-            f"at step {c['step']}, {change_words(c)}" for c in s.changes) + "."
+            f"at step {c['step']}, {change_words(c['name'], c['old'], c['new'])}" for c in s.changes) + "."
     elif not s.done:
         text += "\n\nMove a λ slider now: the run takes the new λ from its next step."
     text += f"\n\n{picture or 'Grid: fixed noise'}, drawn at step {s.sample_step}."
