@@ -32,7 +32,7 @@ from typing import Any
 
 import gradio as gr
 
-from normgen.app.events import PRIVATE, CheckedBlocks, refuse
+from normgen.app.events import PRIVATE, CheckedBlocks, refusing
 from normgen.app.replies import in_order
 from normgen.app.tabs import classroom as class_tab
 from normgen.app.tabs import compare as compare_tab
@@ -107,11 +107,10 @@ def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, tab_box: gr.Tex
     reply = ("tabs", *fields, "tab_box")
 
     def to_train(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss="ns"):
-        try:  # the values as sent (not preprocessed), checked as /explore checks them: a bad one is named, not
-            # copied (an unknown dataset into Train's list; a huge seed would end the page's event stream)
+        # the values as sent (not preprocessed), checked as /explore checks them: a bad one is named, not
+        # copied (an unknown dataset into Train's list; a huge seed would end the page's event stream)
+        with refusing(I.InputError, title="Invalid input"):
             q = ExploreQuery.parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
-        except I.InputError as exc:
-            raise refuse(str(exc), title="Invalid input") from None
         ok = dataset_status(data_root).get(q.dataset) is None
         if not ok:
             gr.Warning(f"{dataset_label(q.dataset)} is not on this server: training on "

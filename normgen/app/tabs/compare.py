@@ -21,7 +21,7 @@ from typing import Any
 
 import gradio as gr
 
-from normgen.app.events import refuse
+from normgen.app.events import refusing
 from normgen.app.picture_tags import picture_html
 from normgen.app.replies import in_order
 from normgen.data import dataset_label
@@ -124,12 +124,10 @@ def query_fragment(q: CompareQuery) -> str:
 def _view(root: Any, q: CompareQuery, phone: bool = True) -> dict[str, Any]:
     """compute_view as gradio updates by name (OUTPUT_NAMES), its plots as `plot_html` (`phone`: see there); for a
     translator the cycle section (cycle_view) instead, the sample-grid section left as it is."""
-    try:
+    with refusing(ValueError):
         digest = zoo_digest(get_index(root))
         c = cycle_view(root, q) if _translates(q.model) else None
         v = compute_view(root, q) if c is None else {}
-    except ValueError as exc:
-        raise refuse(str(exc)) from None
     if c is not None:
         return dict.fromkeys(OUTPUT_NAMES, gr.skip()) | {
             "seed": gr.update(visible=False),  # one sweep: its seeds are in the tables
@@ -325,10 +323,8 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
         return on_point(model, dataset, sweep, None, noise_seed, train_seed)
 
     def on_point(model, dataset, sweep, point, noise_seed, train_seed):
-        try:
+        with refusing(InputError):
             q = CompareQuery.parse(model, dataset, sweep, point, noise_seed, train_seed)
-        except InputError as exc:
-            raise refuse(str(exc)) from None
         return in_order(_view(root, q, phone=False), OUTPUT_NAMES)
 
     phone_names = (*PLOTS, *GEN_PLOTS, *(f"cycle_{k}" for k in CS.PLOTTED))
