@@ -146,14 +146,16 @@ def view_query(state: dict[str, Any]) -> str:
     return links.fragment(links.PREFIXES["explore"], state)
 
 
-def make_view_fn(root: str | None = None):
+def make_view_fn(root: str | None = None, loss_sets_lambdas: bool = False):
     """The browser's handler of every Explore control but the sliders: the /explore arguments in,
-    `ExploreTab.view_outputs()` out (sliders set to the λ values)."""
+    `ExploreTab.view_outputs()` out (sliders set to the λ values); `loss_sets_lambdas`: see make_loss_fn."""
 
     def on_view(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
                 request: gr.Request = None) -> tuple:
-        return in_order(view_updates(root, parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
-                                                 dropout, loss), request), VIEW)
+        q = parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
+        if loss_sets_lambdas and q.loss != "ns":
+            q = q.but(l1=0.0, l2=0.0)
+        return in_order(view_updates(root, q, request), VIEW)
 
     return on_view
 
@@ -162,12 +164,8 @@ def make_loss_fn(root: str | None = None):
     """The Loss control's handler: the view of the chosen loss. The zoo trained the other losses without a
     penalty, so choosing one sets both λ to 0 (the sliders follow); back on the non-saturating loss, the
     λ stay where they are."""
-
-    def on_loss(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
-                request: gr.Request = None) -> tuple:
-        q = parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
-        return in_order(view_updates(root, q if q.loss == "ns" else q.but(l1=0.0, l2=0.0), request), VIEW)
-
+    on_loss = make_view_fn(root, loss_sets_lambdas=True)
+    on_loss.__name__ = "on_loss"  # the event's name, as before
     return on_loss
 
 
