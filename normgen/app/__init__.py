@@ -32,7 +32,7 @@ from typing import Any
 
 import gradio as gr
 
-from normgen.app.events import PRIVATE, CheckedBlocks, refuse
+from normgen.app.events import PRIVATE, CheckedBlocks, refusing
 from normgen.app.replies import in_order
 from normgen.app.tabs import classroom as class_tab
 from normgen.app.tabs import compare as compare_tab
@@ -107,11 +107,10 @@ def wire_train_this(tabs: gr.Tabs, ex: ExploreTab, tr: TrainTab, tab_box: gr.Tex
     reply = ("tabs", *fields, "tab_box")
 
     def to_train(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss="ns"):
-        try:  # the values as sent (not preprocessed), checked as /explore checks them: a bad one is named, not
-            # copied (an unknown dataset into Train's list; a huge seed would end the page's event stream)
+        # the values as sent (not preprocessed), checked as /explore checks them: a bad one is named, not
+        # copied (an unknown dataset into Train's list; a huge seed would end the page's event stream)
+        with refusing(I.InputError, title="Invalid input"):
             q = ExploreQuery.parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
-        except I.InputError as exc:
-            raise refuse(str(exc), title="Invalid input") from None
         ok = dataset_status(data_root).get(q.dataset) is None
         if not ok:
             gr.Warning(f"{dataset_label(q.dataset)} is not on this server: training on "
@@ -183,12 +182,10 @@ def wire_page_load(demo: gr.Blocks, tabs: gr.Tabs, tab_box: gr.Textbox, ex: Expl
     Every tab's widgets restore themselves through `load_outputs()` (`tab_loaders`). Returns the chain's last
     dependency."""
     pairs = [(ex, explore_tab), (tr, train_tab), (cmp, compare_tab)] + (
-        [(tl, translate_tab)] if tl.setting is not None else []) + (
-        [(ex.coach, explore_coach)] if ex.coach is not None else []) + [(cl, class_tab)]
+        [(tl, translate_tab)] if tl.setting is not None else []) + [(ex.coach, explore_coach), (cl, class_tab)]
     loaders = tab_loaders(pairs, root, data_root)
     outs = [tabs, tab_box] + [c for _, o in loaders for c in o]
-    first = (lambda: explore_coach.first_visit(root)) if ex.coach is not None else None
-    dep = demo.load(make_page_load_fn(loaders, first), None, outs, **PRIVATE)
+    dep = demo.load(make_page_load_fn(loaders, lambda: explore_coach.first_visit(root)), None, outs, **PRIVATE)
     # preprocess=False: the values as the page holds them when each step runs (a visitor may type while the
     # page loads); the nearest view names a bad one, the estimate says it in its line, not in a toast
     return dep.then(
@@ -201,7 +198,7 @@ def wire_page_load(demo: gr.Blocks, tabs: gr.Tabs, tab_box: gr.Textbox, ex: Expl
 def query_boxes(ex: ExploreTab, tr: TrainTab, cmp: CompareTab, tl: TranslateTab) -> list[gr.Textbox]:
     """The hidden link fragments of Explore, Train, Compare and Translate, in the link's order, then the coach's
     guide (its value is its part of the link: explore_coach). A Translate tab without a cycle GAN has no box."""
-    boxes = [ex.query, tr.query, cmp.query, tl.query] + ([ex.coach.guide] if ex.coach is not None else [])
+    boxes = [ex.query, tr.query, cmp.query, tl.query, ex.coach.guide]
     return [b for b in boxes if b is not None]
 
 
@@ -254,8 +251,8 @@ def build_demo(root: str | None = None, data_root: str | None = None) -> gr.Bloc
         wire_explore(ex, root, data_root)
         wire_train(tr, root, data_root)
         wire_train_this(tabs, ex, tr, tab_box, data_root)
-        if ex.coach is not None:  # "Start here" and the lessons (here and on Learn) open on Explore, in place
-            wire_coach(ex.coach, tabs, tab_box, ex.load_outputs(), root, data_root, learn_buttons)
+        # "Start here" and the lessons (here and on Learn) open on Explore, in place
+        wire_coach(ex.coach, tabs, tab_box, ex.load_outputs(), root, data_root, learn_buttons)
         wire_class(cl, tabs, tr, root, data_root)
         loaded = wire_page_load(demo, tabs, tab_box, ex, tr, cmp, tl, cl, root, data_root)
         wire_links(demo, tabs, tab_box, [*query_boxes(ex, tr, cmp, tl), cl.query], link, copy, note, loaded)

@@ -17,6 +17,8 @@ values are filled for them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import gradio as gr
@@ -35,6 +37,15 @@ def refuse(message: str, title: str = "Error") -> gr.Error:
     server's log stays quiet (Gradio prints a traceback for every gr.Error otherwise: a flood of bad calls would
     bury a real error under thousands of them)."""
     return gr.Error(message, title=title, print_exception=False)
+
+
+@contextmanager
+def refusing(*errors: type[Exception], title: str = "Error") -> Iterator[None]:
+    """A caught error of `errors` raised again as `refuse(its message, title)`, with no chained traceback."""
+    try:
+        yield
+    except errors as exc:
+        raise refuse(str(exc), title=title) from None
 
 
 def field_name(block_fn: BlockFunction, index: int) -> str:
@@ -114,14 +125,10 @@ class CheckedBlocks(gr.Blocks):
                     continue
                 if state is not None and block._id in state:  # the control as this session holds it
                     block = state[block._id]
-                try:
+                with refusing(I.InputError, title=TITLE):
                     inputs[i] = check_value(field_name(block_fn, i), inputs[i], block)
-                except I.InputError as exc:
-                    raise refuse(str(exc), title=TITLE) from None
-        try:
+        with refusing(ComponentProcessingError, title=TITLE):  # a value of a kind no check above covers
             return await super().preprocess_data(block_fn, inputs, state, explicit_call)
-        except ComponentProcessingError as exc:  # a value of a kind no check above covers
-            raise refuse(str(exc), title=TITLE) from None
 
     @staticmethod
     def _format_processing_error(block_fn: BlockFunction, index: int, block: Any, value: Any, is_input: bool,
@@ -133,4 +140,4 @@ class CheckedBlocks(gr.Blocks):
         return f"{field_name(block_fn, index)} could not be read as its control expects, got {I.shown(value)}"
 
 
-__all__ = ["CheckedBlocks", "check_value", "field_name", "fill_missing"]
+__all__ = ["CheckedBlocks", "check_value", "field_name", "fill_missing", "refuse", "refusing"]

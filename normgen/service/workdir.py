@@ -49,13 +49,6 @@ def new_folder(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix, dir=root()))
 
 
-def named_folder(name: str) -> Path:
-    """The sub-folder `name` of `root()` (made if missing): for a cache that keeps one folder per process."""
-    path = root() / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def owns(path: str | Path) -> bool:
     """True when `path` lies inside this process's root (made by it, so safe for it to delete)."""
     path = Path(path).resolve()
@@ -87,4 +80,4 @@ def _remove_root(pid: int, path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-__all__ = ["root", "new_folder", "named_folder", "owns", "hold", "release", "held", "PREFIX", "ENV"]
+__all__ = ["root", "new_folder", "owns", "hold", "release", "held", "PREFIX", "ENV"]

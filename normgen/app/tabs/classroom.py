@@ -29,7 +29,7 @@ from typing import Any
 
 import gradio as gr
 
-from normgen.app.events import PRIVATE, refuse
+from normgen.app.events import PRIVATE, refuse, refusing
 from normgen.app.replies import in_order
 from normgen.app.tabs.train import SETTING
 from normgen.classroom import experiments as X
@@ -76,10 +76,6 @@ START_JS = """() => { setTimeout(() => { const b = document.querySelector('#trai
   if (b) { b.click(); } }, 600); return []; }"""
 
 
-def _refuse(exc: Exception) -> gr.Error:
-    return refuse(str(exc), title="Class")
-
-
 def _html(md: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r'<b style="white-space: nowrap">\1</b>', escape(md))
 
@@ -88,7 +84,7 @@ def lambda_choices(code: Any) -> Any:
     """The λ dropdown for the class of `code`: 'deal' first, then its experiment's λ values."""
     try:
         exp = X.get(shared()[0].get_class(code).experiment)
-    except (ClassError, ValueError):
+    except ValueError:  # a ClassError too
         return gr.update(choices=[DEAL_CHOICE], value=DEAL)
     return gr.update(choices=[DEAL_CHOICE] + [(f"{exp.axis.upper()} λ = {fmt_lambda(v)}", str(v)) for v in exp.lambdas],
                      value=DEAL)
@@ -96,11 +92,9 @@ def lambda_choices(code: Any) -> Any:
 
 def open_class(experiment: str) -> tuple[str, str, str]:
     """Teacher: open a class of `experiment`; OPENED (code, teacher token, what to do next)."""
-    try:
+    with refusing(ValueError, title="Class"):
         exp = X.get(experiment)
         code, teacher = shared()[0].open_class(exp.id)
-    except (ClassError, ValueError) as exc:
-        raise _refuse(exc) from None
     note = f"Class open: **{exp.title}**. Show the join link (or the code) to your students."
     return in_order({"t_code": code, "t_token": teacher, "t_note": note}, OPENED)
 
@@ -109,12 +103,10 @@ def join_class(code: str, nickname: str, lam: str, store: Any) -> tuple[str, dic
     """Student: join the class of `code`; the dealt (or chosen) setting, held in this session (JOINED: its words, its
     setting, the Run button shown)."""
     db = shared()[0]
-    try:
+    with refusing(ValueError, title="Class"):
         exp = X.get(db.get_class(code).experiment)
         req = JoinRequest.parse(code, nickname, lam, exp.lambdas)
         m = db.join(req, exp.lambdas)
-    except (ClassError, ValueError) as exc:
-        raise _refuse(exc) from None
     store.seat = Seat(m.code, m.token)
     setting = exp.setting(m.lam, m.seed)
     why = "you chose it" if req.lam is not None else "dealt so the grid fills evenly"
@@ -131,11 +123,9 @@ def run_setting(store: Any, data_root: str | None = None) -> tuple:
     if seat is None:
         raise refuse("Join a class first: paste its code and press Join.", title="Class")
     db = shared()[0]
-    try:
+    with refusing(ValueError, title="Class"):
         m = db.member(seat.code, seat.token)
         exp = X.get(db.get_class(seat.code).experiment)
-    except (ClassError, ValueError) as exc:
-        raise _refuse(exc) from None
     if dataset_status(data_root).get(exp.dataset) is not None:
         raise refuse(f"{dataset_label(exp.dataset)} is not on this server, so this experiment cannot run here.",
                        title="Class")
@@ -162,11 +152,9 @@ def chart_html(code: str, me: str | None = None, teacher: bool = False, root: st
 def make_view_fn(root: str | None = None):
     def view(code: str) -> tuple[str, dict]:
         """/class_view: the chart of the class of `code` (anyone given the code), VIEWED."""
-        try:
+        with refusing(ValueError, title="Class"):
             box, status = chart_html(code, root=root)
             return in_order({"chart": box, "view_json": status}, VIEWED)
-        except (ClassError, ValueError) as exc:
-            raise _refuse(exc) from None
 
     return view
 
@@ -196,13 +184,11 @@ def timer_for(code: str, t_code: str) -> gr.Timer:
 def teacher_action(action: str):
     def act(code: str, teacher: str) -> str:
         db = shared()[0]
-        try:
+        with refusing(ClassError, title="Class"):
             if action == "reset":
                 n = db.reset(code, teacher)
                 return f"Reset: {n} result{'s' if n != 1 else ''} removed; members keep their λ and seed."
             db.set_state(code, teacher, "closed" if action == "close" else "open")
-        except ClassError as exc:
-            raise _refuse(exc) from None
         return ("Closed: no new students or results; the chart stays." if action == "close"
                 else "Open again: students can join and post.")
 
@@ -213,10 +199,8 @@ def teacher_action(action: str):
 def export_csv(code: str, teacher: str, root: str | None = None) -> Any:
     """Teacher: every result of the class as a CSV file (no member tokens)."""
     db = shared()[0]
-    try:
+    with refusing(ClassError, title="Class"):
         info = db.check_teacher(code, teacher)
-    except ClassError as exc:
-        raise _refuse(exc) from None
     exp = X.get(info.experiment)
     results, nicks = db.results(info.code), db.nicknames(info.code)
     path = workdir.new_folder("class-csv-") / f"class-{exp.id}.csv"
@@ -231,13 +215,11 @@ def simulate(salt: str, store: Any, root: str | None = None) -> dict:
     if seat is None:
         raise refuse("Join a class first.", title="Class")
     db = shared()[0]
-    try:
+    with refusing(ClassError, title="Class"):
         m = db.member(seat.code, seat.token)
         exp = X.get(db.get_class(seat.code).experiment)
         rec = simulated_record(get_index(root).entries, exp, m, str(salt))
         return {"run_id": rec.run_id, "posted": post_run(db, rec, m, exp)}
-    except ClassError as exc:
-        raise _refuse(exc) from None
 
 
 def make_load_fn(root: str | None = None, data_root: str | None = None):

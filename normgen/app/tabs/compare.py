@@ -21,10 +21,10 @@ from typing import Any
 
 import gradio as gr
 
-from normgen.app.events import refuse
+from normgen.app.events import refusing
 from normgen.app.picture_tags import picture_html
 from normgen.app.replies import in_order
-from normgen.data import dataset_label
+from normgen.app.tabs.explore_controls import dataset_choices
 from normgen.eval.copying import NEARER_THAN, REAL_SHARE
 from normgen.eval.likelihood import K as IWAE_K
 from normgen.glossary import explain
@@ -124,12 +124,10 @@ def query_fragment(q: CompareQuery) -> str:
 def _view(root: Any, q: CompareQuery, phone: bool = True) -> dict[str, Any]:
     """compute_view as gradio updates by name (OUTPUT_NAMES), its plots as `plot_html` (`phone`: see there); for a
     translator the cycle section (cycle_view) instead, the sample-grid section left as it is."""
-    try:
+    with refusing(ValueError):
         digest = zoo_digest(get_index(root))
         c = cycle_view(root, q) if _translates(q.model) else None
         v = compute_view(root, q) if c is None else {}
-    except ValueError as exc:
-        raise refuse(str(exc)) from None
     if c is not None:
         return dict.fromkeys(OUTPUT_NAMES, gr.skip()) | {
             "seed": gr.update(visible=False),  # one sweep: its seeds are in the tables
@@ -148,10 +146,6 @@ def _view(root: Any, q: CompareQuery, phone: bool = True) -> dict[str, Any]:
         "sweep_column": gr.update(visible=True), "cycle_column": gr.update(visible=False),
         **dict.fromkeys(CYCLE_OUTPUTS, gr.skip()),
         "query": query_fragment(q.but(point=v["point"], seed=v["seed"])) if v["strip"] else ""}
-
-
-def _dataset_choices(datasets: list[str]) -> list[tuple[str, str]]:
-    return [(dataset_label(d), d) for d in datasets]
 
 
 def _strip_layout(n: int) -> dict[str, int]:
@@ -213,7 +207,7 @@ def make_load_fn(root: str | Path | None = None, data_root: str | None = None) -
         except gr.Error:
             return unchanged
         return in_order({"model": gr.update(value=model),
-                         "dataset": gr.update(choices=_dataset_choices(datasets), value=dataset),
+                         "dataset": gr.update(choices=dataset_choices(datasets), value=dataset),
                          "sweep": gr.update(choices=sweeps, value=sweep_id), "noise_seed": asked.noise} | view,
                         LOAD_NAMES)
 
@@ -240,12 +234,23 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
         return gr.HTML(plot_html(p, digest), label=label, elem_id=elem_id, visible=visible, container=False,
                        js_on_load=None, elem_classes=["compare-plot"])
 
+    def plot_rows(labels: dict[str, str], pics: Mapping[str, Picture | None], elem_id: str,
+                  hide_missing: bool = False) -> list[gr.HTML]:
+        """`labels`' plots two a row (four in one row were too small to read); `hide_missing`: a plot with no
+        picture in `pics` hidden."""
+        items, out = list(labels.items()), []
+        for row in (items[:2], items[2:]):
+            with gr.Row():
+                out += [plot(pics.get(k), label, f"{elem_id}-{k}", not hide_missing or pics.get(k) is not None)
+                        for k, label in row]
+        return out
+
     with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
         gr.Markdown(explain(INTRO))
         with gr.Row(equal_height=True):
             model = gr.Dropdown([(family(m).label, m) for m in models], value=model0, label="Model",
                                 elem_id="compare-model", scale=1)
-            dataset = gr.Dropdown(_dataset_choices(datasets0), value=dataset0, label="Dataset",
+            dataset = gr.Dropdown(dataset_choices(datasets0), value=dataset0, label="Dataset",
                                   elem_id="compare-dataset", scale=2, min_width=200)
             sweep = gr.Dropdown(sweeps0, value=sweep0, label="Sweep (which penalty varies)",
                                 elem_id="compare-sweep", scale=4)
@@ -270,19 +275,11 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
                 with gr.Column(scale=1):
                     point = gr.Radio(v["points"], value=v["point"], label="Point of the sweep", elem_id="compare-point")
                     table = gr.Markdown(v["table"], elem_id="compare-table")
-            items = list(PLOTS.items())
-            plots = []
-            for row in (items[:2], items[2:]):
-                with gr.Row():
-                    plots += [plot(v[k], label, f"compare-plot-{k}") for k, label in row]
+            plots = plot_rows(PLOTS, v, "compare-plot")
             with gr.Column(visible=any(v[k] is not None for k in GEN_PLOTS),
                            elem_id="compare-generalization") as gen_row:  # only a small-data sweep has these
                 gr.Markdown(explain(GENERALIZATION))
-                gen = []
-                items = list(GEN_PLOTS.items())
-                for row in (items[:2], items[2:]):  # two a row: four in one row were too small to read
-                    with gr.Row():
-                        gen += [plot(v[k], label, f"compare-plot-{k}", v[k] is not None) for k, label in row]
+                gen = plot_rows(GEN_PLOTS, v, "compare-plot", hide_missing=True)
         pair = CS.pairs(index)[:1]  # the section's words before a view fills them in
         words = CS.texts(index, *pair[0], index.root) if pair else dict.fromkeys(CYCLE_TEXTS, "")
         with gr.Column(visible=False, elem_id="compare-cycle") as cycle_col:  # a translator's sweep
@@ -292,10 +289,7 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
                                  buttons=[])
             c_axis_title = gr.Markdown(explain(words["axis_title"]), elem_id="compare-cycle-axis-title")
             c_axis = gr.Markdown("", elem_id="compare-cycle-axis")
-            c_plots, items = [], list(CS.PLOTTED.items())
-            for row in (items[:2], items[2:]):
-                with gr.Row():
-                    c_plots += [plot(None, title, f"compare-cycle-plot-{k}") for k, title in row]
+            c_plots = plot_rows(CS.PLOTTED, {}, "compare-cycle-plot")
             c_norm_title = gr.Markdown(explain(words["norm_title"]), elem_id="compare-cycle-norm-title")
             c_norm = gr.Markdown("", elem_id="compare-cycle-norm")
         # the tab's link fragment; "" = the defaults above (a visitor who never touched Compare)
@@ -313,7 +307,7 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
         ds = [d for m, d in S.models_and_datasets(idx) + CS.pairs(idx) if m == model]
         d = ds[0] if ds else None
         sw = sweep_choices(idx, model, d) if model and d else []
-        return in_order({"dataset": gr.update(choices=_dataset_choices(ds), value=d),
+        return in_order({"dataset": gr.update(choices=dataset_choices(ds), value=d),
                          "sweep": gr.update(choices=sw, value=sw[0][1] if sw else None)}, ("dataset", "sweep"))
 
     def on_dataset(model: str | None, dataset: str | None):
@@ -325,10 +319,8 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
         return on_point(model, dataset, sweep, None, noise_seed, train_seed)
 
     def on_point(model, dataset, sweep, point, noise_seed, train_seed):
-        try:
+        with refusing(InputError):
             q = CompareQuery.parse(model, dataset, sweep, point, noise_seed, train_seed)
-        except InputError as exc:
-            raise refuse(str(exc)) from None
         return in_order(_view(root, q, phone=False), OUTPUT_NAMES)
 
     phone_names = (*PLOTS, *GEN_PLOTS, *(f"cycle_{k}" for k in CS.PLOTTED))
@@ -349,13 +341,14 @@ def build_compare_tab(root: str | Path | None = None) -> CompareTab:
     view_ins = [model, dataset, sweep, noise_seed, train_seed]
     point_ins = [model, dataset, sweep, point, noise_seed, train_seed]
     quiet = {**private, "show_progress": "hidden"}  # the plots are on screen already
-    model.input(on_model, [model], [dataset, sweep], **private).then(on_sweep, view_ins, outputs, **private).then(
-        on_phone, point_ins, phone_outs, **quiet)
-    dataset.input(on_dataset, [model, dataset], [sweep], **private).then(on_sweep, view_ins, outputs, **private).then(
-        on_phone, point_ins, phone_outs, **quiet)
-    sweep.input(on_sweep, view_ins, outputs, **private).then(on_phone, point_ins, phone_outs, **quiet)
-    gr.on([point.input, noise_seed.submit, train_seed.input], on_point, point_ins, outputs, **private).then(
-        on_phone, point_ins, phone_outs, **quiet)
-    strip.select(on_select, None, [point], **private).then(on_point, point_ins, outputs, **private).then(
-        on_phone, point_ins, phone_outs, **quiet)
+
+    def then_phone(view: Any) -> None:  # every view is followed by its plots' phone variants
+        view.then(on_phone, point_ins, phone_outs, **quiet)
+
+    then_phone(model.input(on_model, [model], [dataset, sweep], **private).then(on_sweep, view_ins, outputs, **private))
+    then_phone(dataset.input(on_dataset, [model, dataset], [sweep], **private).then(on_sweep, view_ins, outputs,
+                                                                                    **private))
+    then_phone(sweep.input(on_sweep, view_ins, outputs, **private))
+    then_phone(gr.on([point.input, noise_seed.submit, train_seed.input], on_point, point_ins, outputs, **private))
+    then_phone(strip.select(on_select, None, [point], **private).then(on_point, point_ins, outputs, **private))
     return CompareTab(model, dataset, sweep, noise_seed, query, outputs)

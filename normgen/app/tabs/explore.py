@@ -109,10 +109,10 @@ class ExploreTab:
     query: gr.Textbox  # Explore's part of the shareable URL, without '?' (hidden; read by the app's glue)
     hist: gr.HTML  # the weight histogram (inline SVG on the slice's fixed axes; the page swaps it per λ step)
     scrub: gr.HTML  # the slice the λ sliders scrub over in the page (hidden; explore_scrub)
-    coach: CoachWidgets | None = None  # the guided paths (explore_coach): "Start here", lessons, the guide
-    recon_box: gr.Accordion | None = None  # a small-data VAE's training vs held-out reconstructions (data_views)
-    recon_image: gr.Image | None = None
-    recon_note: gr.Markdown | None = None
+    coach: CoachWidgets  # the guided paths (explore_coach): "Start here", lessons, the guide
+    recon_box: gr.Accordion  # a small-data VAE's training vs held-out reconstructions (data_views)
+    recon_image: gr.Image
+    recon_note: gr.Markdown
 
     def nn_outputs(self) -> list[Any]:
         """What follows every view: the nearest-images picture and its words, then the reconstruction view's

@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from normgen.app.events import refuse
+from normgen.app.events import refuse, refusing
 from normgen.app.replies import in_order
 from normgen.app.tabs import explore_scrub as scrub
 from normgen.app.tabs.explore_controls import (
@@ -40,10 +40,8 @@ NEAREST = ("nn_image", "nn_note", "recon_box", "recon_image", "recon_note")  # w
 
 def parse(*args: Any) -> ExploreQuery:
     """The /explore arguments as they arrive, checked once (a bad one: the error names it and its range)."""
-    try:
+    with refusing(I.InputError, title="Invalid input"):
         return ExploreQuery.parse(*args)
-    except I.InputError as exc:
-        raise refuse(str(exc), title="Invalid input") from None
 
 
 def _run(root: str | None, q: ExploreQuery,
@@ -148,14 +146,16 @@ def view_query(state: dict[str, Any]) -> str:
     return links.fragment(links.PREFIXES["explore"], state)
 
 
-def make_view_fn(root: str | None = None):
+def make_view_fn(root: str | None = None, loss_sets_lambdas: bool = False):
     """The browser's handler of every Explore control but the sliders: the /explore arguments in,
-    `ExploreTab.view_outputs()` out (sliders set to the λ values)."""
+    `ExploreTab.view_outputs()` out (sliders set to the λ values); `loss_sets_lambdas`: see make_loss_fn."""
 
     def on_view(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
                 request: gr.Request = None) -> tuple:
-        return in_order(view_updates(root, parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size,
-                                                 dropout, loss), request), VIEW)
+        q = parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
+        if loss_sets_lambdas and q.loss != "ns":
+            q = q.but(l1=0.0, l2=0.0)
+        return in_order(view_updates(root, q, request), VIEW)
 
     return on_view
 
@@ -164,12 +164,8 @@ def make_loss_fn(root: str | None = None):
     """The Loss control's handler: the view of the chosen loss. The zoo trained the other losses without a
     penalty, so choosing one sets both λ to 0 (the sliders follow); back on the non-saturating loss, the
     λ stay where they are."""
-
-    def on_loss(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
-                request: gr.Request = None) -> tuple:
-        q = parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
-        return in_order(view_updates(root, q if q.loss == "ns" else q.but(l1=0.0, l2=0.0), request), VIEW)
-
+    on_loss = make_view_fn(root, loss_sets_lambdas=True)
+    on_loss.__name__ = "on_loss"  # the event's name, as before
     return on_loss
 
 
@@ -194,10 +190,8 @@ def make_slider_fn(root: str | None = None):
                   request: gr.Request = None) -> tuple:
         started, session = time.monotonic(), getattr(request, "session_hash", None)
         index = load_index(root)
-        try:
+        with refusing(I.InputError, title="Invalid input"):
             m, d, size = I.check_model(model), I.check_dataset(dataset), I.parse_train_size(train_size)
-        except I.InputError as exc:
-            raise refuse(str(exc), title="Invalid input") from None
         l1 = _position(p1, lambda_values(index, "l1", m, d, size, target), "L1")
         l2 = _position(p2, lambda_values(index, "l2", m, d, size, target), "L2")
         out = view_updates(root, parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
@@ -211,10 +205,8 @@ def make_slider_fn(root: str | None = None):
 
 def new_seed(seed: Any) -> int:
     """New noise: the next seed, kept in range (a huge one sent back would end the page's event stream)."""
-    try:
+    with refusing(I.InputError, title="Invalid input"):
         return I.next_seed(seed)
-    except I.InputError as exc:
-        raise refuse(str(exc), title="Invalid input") from None
 
 
 def make_nearest_fn(root: str | None = None, data_root: str | None = None, only_small: bool = False):

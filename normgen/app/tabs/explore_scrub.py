@@ -36,7 +36,6 @@ from normgen.zoo.select import SLIDERS
 from normgen.zoo.views.explore_figures import drawn_parts, part_weights
 
 SYNC_MS = 400  # the slider rested this long: the server fills in what a step does not change
-AXES = SLIDERS
 
 
 def enabled() -> bool:
@@ -129,7 +128,7 @@ def build_slice(index: ZooIndex, key: tuple, values: dict[str, list[float]], sta
     `key`: the view's settings without λ (the cache's key, with the axis and the other λ). Returns the
     JSON and the histogram axes shared by every stop of both axes."""
     axes_stops: dict[str, list[dict[str, Any]]] = {}
-    for axis in AXES:
+    for axis in SLIDERS:
         other = "l2" if axis == "l1" else "l1"
         k = (*key, axis, float(state[other]), tuple(values[axis]))
         got = _kept(k)
@@ -138,14 +137,14 @@ def build_slice(index: ZooIndex, key: tuple, values: dict[str, list[float]], sta
         axes_stops[axis] = got
     # the histograms: fixed axes over every weight vector of the slice, then one SVG per stop
     pairs = {(axis, i): (s.get("_ids"), _drawn_of(index, s.get("_ids"), s.get("_parts")))
-             for axis in AXES for i, s in enumerate(axes_stops[axis])}
+             for axis in SLIDERS for i, s in enumerate(axes_stops[axis])}
     vectors: dict[str, torch.Tensor] = {}
     for ids, parts in pairs.values():
         for eid in ids or ():
             vectors.setdefault(f"{eid}|{parts}", _weights(index, eid, parts.split("+") if parts else []))
     axes = slice_axes(list(vectors.values())) if vectors else None
     out: dict[str, list[dict[str, Any]]] = {}
-    for axis in AXES:
+    for axis in SLIDERS:
         out[axis] = []
         for i, s in enumerate(axes_stops[axis]):
             view = {k: v for k, v in s.items() if not k.startswith("_")} | {"hist": ""}
@@ -173,8 +172,8 @@ def step_js(axis: str) -> str:
     """The page's handler of the `axis` slider's .input (js=, fn=None; static/scrub-step.js): the slider's
     position picks the stop of its axis in the slice, whose values go straight to ExploreTab.step_outputs()
     (its inputs too, after the sliders and the slice: what it returns when it has no stop to show)."""
-    if axis not in AXES:
-        raise ValueError(f"axis must be one of {AXES}, got {axis!r}")
+    if axis not in SLIDERS:
+        raise ValueError(f"axis must be one of {SLIDERS}, got {axis!r}")
     return asset("scrub-step.js").replace("__AXIS__", axis)
 
 

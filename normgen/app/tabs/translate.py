@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from normgen.app.events import refuse
+from normgen.app.events import refusing
 from normgen.app.replies import in_order
 from normgen.engine.sampling import ROW_LABELS
 from normgen.service import links
@@ -175,10 +175,8 @@ def build_translate_tab(root: str | Path | None = None) -> TranslateTab:
                            container=False, interactive=False)
 
         def show(entry_id: str | None, seed: Any):
-            try:
+            with refusing(InputError):
                 return in_order(view(root, TranslateQuery.parse(entry_id, seed)), SHOWN)
-            except InputError as exc:
-                raise refuse(str(exc)) from None
 
         for ev in (setting.change, seed.change):
             ev(show, [setting, seed], [left, right, caption], api_visibility="private", show_progress="hidden")
