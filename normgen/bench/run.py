@@ -40,7 +40,7 @@ from normgen.bench.colour import bench_colour
 from normgen.bench.explore_latency import run_explore_latency
 from normgen.bench.finetune import bench_finetune
 from normgen.bench.parts import FD_THRESHOLDS, ExploreTimer, Judging, matmul_peak, step_flops, summarize, sync
-from normgen.bench.scrub_latency import run_scrub_latency
+from normgen.bench.scrub_latency import run_scrub_latency, zoo_pairs
 from normgen.config import make_config
 from normgen.data import default_data_root, first_dataset, load_dataset
 from normgen.engine.sampling import sample
@@ -285,7 +285,7 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
             "vs a later one:")
         res["explore_e2e"] = run_explore_latency(None, str(root), log=log)
         log("4c. explore scrub: a λ step drawn in the page from the slice vs a server round trip per step:")
-        res["explore_scrub"] = run_scrub_latency(None, str(root), log=log)
+        res["explore_scrub"] = run_scrub_latency(None, str(root), pairs=tuple(zoo_pairs()), steps=16, log=log)
     if want("efficiency"):
         peak = matmul_peak(device)
         log(f"5. efficiency: measured matmul peak {peak / 1e9:.1f} GFLOP/s (float32"

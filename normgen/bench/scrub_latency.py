@@ -10,8 +10,9 @@ interleaved step by step. Each step is timed **in the page**: from the keydown e
 frame that finds the new grid loaded and the readout and the weight histogram changed.
 
 Goal (issue 26): median <= 50 ms, p95 <= 100 ms for the scrubbed path. Run:
-`python -m normgen.bench.scrub_latency` (NORMGEN_ZOO / NORMGEN_DATA as the app reads them), or as part of
-`python -m normgen bench --only explore-e2e`.
+`python -m normgen.bench.scrub_latency [STEPS] [--every]` (NORMGEN_ZOO / NORMGEN_DATA as the app reads them;
+GAN and VAE on MNIST, or with `--every` each model on each dataset of the zoo that Explore scrubs), or as part
+of `python -m normgen bench --only explore-e2e`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from normgen.bench.explore_latency import CHROMIUM_ARGS, Server, chromium, missi
 
 GOAL_MEDIAN_S, GOAL_P95_S = 0.05, 0.10
 
-# installed before a key press: the keydown's time, then each animation frame until the step is shown
 # installed before a key press: at the keydown, what the page shows; then each animation frame until the
 # step is shown (the "before" is taken at the key, so a reply to an earlier step is never taken for this one)
 ARM_JS = """() => {
@@ -46,6 +46,9 @@ ARM_JS = """() => {
     requestAnimationFrame(tick);
   }, {once: true});
 }"""
+SHOWS_JS = ("() => { const q = (s) => document.querySelector(s); return {slider: q('#explore-l1-slider "
+            "input[type=range]').value, readout: (q('#explore-l1-readout') || {}).innerText, selected: "
+            "(q('#explore-selected img') || {}).src, step: window.__normgenStep}; }")
 READY_JS = ("() => window.normgenLinkReady === true && !!document.querySelector('#explore-selected img')"
             " && document.querySelector('#explore-selected img').complete")
 
@@ -67,17 +70,19 @@ def _keys(top: int, n: int) -> list[str]:
     return out[:n]
 
 
-def bench_scrub(servers: list[Server], models: list[str], dataset: str, steps: int,
+def bench_scrub(servers: list[Server], pairs: list[tuple[str, str]], steps: int,
                 log: Callable[[str], None], viewport: tuple[int, int] = (1280, 720)) -> dict[str, Any]:
-    """Per model, `steps` timed L1 steps per server (see the module's doc); seconds per step, per server."""
+    """Per (model, dataset), `steps` timed L1 steps per server (see the module's doc); seconds per step, per
+    server."""
     from playwright.sync_api import sync_playwright
 
     times: dict[str, list[float]] = {s.name: [] for s in servers}
+    by_pair: dict[str, dict[str, list[float]]] = {s.name: {} for s in servers}
     failed = {s.name: 0 for s in servers}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         pages = {s.name: browser.new_page(viewport={"width": viewport[0], "height": viewport[1]}) for s in servers}
-        for model in models:
+        for model, dataset in pairs:
             tops = {s.name: _open(pages[s.name], s.url, model, dataset) for s in servers}
             top = min(tops.values())
             if top < 1:
@@ -95,7 +100,7 @@ def bench_scrub(servers: list[Server], models: list[str], dataset: str, steps: i
                     except Exception:  # noqa: BLE001 - Home on the first stop changes nothing
                         pass
                 page.wait_for_timeout(1000)
-            for key in _keys(top, steps):
+            for i, key in enumerate(_keys(top, steps)):
                 for s in servers:
                     page = pages[s.name]
                     knob = page.locator("#explore-l1-slider input[type=range]").first
@@ -106,18 +111,31 @@ def bench_scrub(servers: list[Server], models: list[str], dataset: str, steps: i
                         page.wait_for_function("() => window.__step.done !== undefined", timeout=60_000,
                                                polling="raf")
                     except Exception as exc:  # noqa: BLE001 - a step that never shows: say so, go on
-                        log(f"    {s.name}: {model} {key}: no new grid within 60 s ({type(exc).__name__})")
+                        shows = page.evaluate(SHOWS_JS)
+                        log(f"    {s.name}: {model} step {i} {key}: no new grid within 60 s "
+                            f"({type(exc).__name__}); the page shows {shows}")
                         failed[s.name] += 1
                         continue
                     st = page.evaluate("() => window.__step")
                     if "key" in st and "done" in st:
                         times[s.name].append((st["done"] - st["key"]) / 1000)
+                        by_pair[s.name].setdefault(f"{model} on {dataset}", []).append(times[s.name][-1])
         browser.close()
-    return {name: {**stats(ts), "failed": failed[name], "all": ts} for name, ts in times.items()}
+    return {name: {**stats(ts), "failed": failed[name], "all": ts,
+                   "by_pair": {k: stats(v) for k, v in by_pair[name].items()}} for name, ts in times.items()}
+
+
+def zoo_pairs(root: str | None = None) -> list[tuple[str, str]]:
+    """Every (model, dataset) of the zoo that Explore's sliders scrub: all but the translators."""
+    from normgen.models import family
+    from normgen.service.zoo_access import get_index
+
+    seen = dict.fromkeys((e.model, e.dataset) for e in get_index(root).entries)
+    return [p for p in seen if not family(p[0]).translates]
 
 
 def run_scrub_latency(root: str | None = None, data_root: str | None = None, *, steps: int = 24,
-                      models: tuple[str, ...] = ("gan", "vae"), dataset: str = "mnist",
+                      pairs: tuple[tuple[str, str], ...] = (("gan", "mnist"), ("vae", "mnist")),
                       log: Callable[[str], None] = print) -> dict[str, Any]:
     """The section: launch both servers, time the steps; returns seconds per path and the goal's verdict."""
     why = missing()
@@ -126,16 +144,16 @@ def run_scrub_latency(root: str | None = None, data_root: str | None = None, *, 
         return {"skipped": why}
     from normgen.service.zoo_access import get_index
 
-    have = {e.model for e in get_index(root).entries if e.dataset == dataset}
-    models = tuple(m for m in models if m in have)
+    have = {(e.model, e.dataset) for e in get_index(root).entries}
+    pairs = tuple(p for p in pairs if p in have)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     servers: list[Server] = []
     try:
         servers.append(Server("scrub", {}, root, data_root))
         servers.append(Server("round trip", {"NORMGEN_EXPLORE_SCRUB": "0"}, root, data_root))
-        log(f"  scrub: L1 steps on {dataset} ({', '.join(models)}), {steps} per model and path, in Chromium "
-            f"(load average {load:.1f})")
-        res = bench_scrub(servers, list(models), dataset, steps, log)
+        shown = ", ".join(f"{m} on {d}" for m, d in pairs)
+        log(f"  scrub: L1 steps ({shown}), {steps} per model and path, in Chromium (load average {load:.1f})")
+        res = bench_scrub(servers, list(pairs), steps, log)
     finally:
         for s in servers:
             s.close()
@@ -144,6 +162,9 @@ def run_scrub_latency(root: str | None = None, data_root: str | None = None, *, 
     for name, r in res.items():
         log(f"    {name}: median {r['median'] * 1000:.1f} ms, p95 {r['p95'] * 1000:.1f} ms, max "
             f"{r['max'] * 1000:.1f} ms (n={r['n']}, {r['failed']} failed)")
+        if len(r["by_pair"]) > 1:
+            log("      " + "; ".join(f"{k} {v['median'] * 1000:.0f} / {v['p95'] * 1000:.0f} ms"
+                                   for k, v in r["by_pair"].items()))
     meets = bool(new["n"] and new["median"] <= GOAL_MEDIAN_S and new["p95"] <= GOAL_P95_S)
     log(f"  goal (scrub median <= {GOAL_MEDIAN_S * 1000:.0f} ms, p95 <= {GOAL_P95_S * 1000:.0f} ms): "
         f"{'met' if meets else 'NOT met'}; round trip / scrub: {old['median'] / new['median']:.1f}x median")
@@ -154,6 +175,9 @@ def run_scrub_latency(root: str | None = None, data_root: str | None = None, *, 
 if __name__ == "__main__":
     import json
 
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 24
-    out = run_scrub_latency(os.environ.get("NORMGEN_ZOO") or None, os.environ.get("NORMGEN_DATA") or None, steps=n)
+    args = [a for a in sys.argv[1:] if a != "--every"]
+    n = int(args[0]) if args else 24
+    zoo = os.environ.get("NORMGEN_ZOO") or None
+    chosen = {"pairs": tuple(zoo_pairs(zoo))} if "--every" in sys.argv else {}
+    out = run_scrub_latency(zoo, os.environ.get("NORMGEN_DATA") or None, steps=n, **chosen)
     print(json.dumps({k: v for k, v in out.items()}, default=float))
