@@ -70,6 +70,31 @@ def test_a_slider_position_drives_the_lambda_and_the_view(zoo, tab):
         E.make_slider_fn(zoo)("gan", "shapes", "none", 9, 0, "generator", "loss", 0, 0, 0.0)
 
 
+def test_a_slider_view_answers_nothing_once_its_session_asked_for_a_later_one(zoo, tab, monkeypatch):
+    """The view at rest of one rest, still computing when the page asks for the next (or jumps to a lesson),
+    must not put its λ's table and link back after the later one answered."""
+    from types import SimpleNamespace
+
+    from normgen.app.tabs import explore_handlers as H
+    from normgen.service.view_order import VIEW_ORDER
+
+    request = SimpleNamespace(session_hash="a-visitor", headers={}, query_params={}, request=None)
+    fn = E.make_slider_fn(zoo)
+    args = ("gan", "shapes", "none", 3, 0, "generator", "loss", 0, 0, 0.0)
+    fresh = _view(tab, fn(*args, request=request))
+    assert fresh[id(tab.l1)] == L1S[2]  # nothing later: the view answers
+    drawn = H.view_updates
+
+    def later_asked_meanwhile(*a, **kw):
+        out = drawn(*a, **kw)
+        VIEW_ORDER.begin("a-visitor")  # the page's next rest (or a jump) arrives while this view is drawn
+        return out
+
+    monkeypatch.setattr(H, "view_updates", later_asked_meanwhile)
+    old = _view(tab, fn(*args, request=request))
+    assert all(v == gr.skip() for v in old.values()), old
+
+
 def test_every_picture_has_alt_text_naming_the_setting(zoo, tab):
     out = _view(tab, E.make_view_fn(zoo)(*ARGS))
     for comp in (tab.baseline, tab.selected, tab.diff, tab.noise):

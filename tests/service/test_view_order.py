@@ -1,20 +1,28 @@
-"""normgen.service.view_order: a slider's view that started before the session jumped to another setting is
-stale; one that started after, or another session's, is not."""
+"""normgen.service.view_order: a view is stale once its session asked for another (a later sync or a jump);
+another session's request, or no session, changes nothing."""
 
 from __future__ import annotations
-
-import time
 
 from normgen.service.view_order import ViewOrder
 
 
-def test_a_view_started_before_the_sessions_last_jump_is_stale():
+def test_a_view_is_stale_once_its_session_asks_for_another():
     order = ViewOrder(size=2)
-    before = time.monotonic()
-    order.jumped("a")
-    assert order.stale("a", before)  # started before the jump, answers after it
-    assert not order.stale("a", time.monotonic() + 1)  # started after it
-    assert not order.stale("b", before) and not order.stale(None, before)  # other sessions, no session
-    order.jumped("b")
-    order.jumped("c")  # only the 2 most recent sessions are kept
-    assert not order.stale("a", before) and order.stale("c", before)
+    first = order.begin("a")
+    assert not order.stale("a", first)  # still the latest
+    second = order.begin("a")  # the visitor rested again, or jumped to a lesson
+    assert order.stale("a", first) and not order.stale("a", second)
+    order.begin("b")
+    assert not order.stale("a", second)  # another session's request
+    assert order.begin(None) == 0 and not order.stale(None, 0)
+
+
+def test_only_the_most_recent_sessions_are_kept():
+    order = ViewOrder(size=2)
+    old = order.begin("a")
+    order.begin("a")
+    order.begin("b")
+    c = order.begin("c")  # "a" is forgotten: its old view is no longer known to be stale
+    assert not order.stale("a", old)
+    order.begin("c")
+    assert order.stale("c", c)

@@ -54,7 +54,7 @@ from normgen.app.tabs.explore_handlers import (
     new_seed,
 )
 from normgen.app.tabs.explore_scrub import enabled as scrub_enabled
-from normgen.app.tabs.explore_scrub import scrub_js, step_js
+from normgen.app.tabs.explore_scrub import resync_js, scrub_js, step_js
 from normgen.data import DATASETS
 from normgen.losses import LOSS_SETTINGS
 from normgen.service import inputs as I
@@ -313,8 +313,10 @@ def wire_explore(tab: ExploreTab, root: str | None = None, data_root: str | None
         for axis, slider in (("l1", tab.l1_slider), ("l2", tab.l2_slider)):
             slider.input(None, [tab.l1_slider, tab.l2_slider, tab.scrub, *tab.step_outputs()], tab.step_outputs(),
                          js=step_js(axis), api_visibility="private", show_progress="hidden", queue=False)
-        tab.scrub.release(make_slider_fn(root), tab.slider_inputs(), views, **fast).success(
-            follow, ins, nn_outs, **fast)
+        rest = tab.scrub.release(make_slider_fn(root), tab.slider_inputs(), views, **fast)
+        rest.success(follow, ins, nn_outs, **fast)
+        rest.then(None, [tab.l1_slider, tab.l2_slider, tab.scrub, *tab.step_outputs()], tab.step_outputs(),
+                  js=resync_js(), api_visibility="private", show_progress="hidden", queue=False)
     else:  # NORMGEN_EXPLORE_SCRUB=0, for the benchmark: every step a server round trip
         gr.on([tab.l1_slider.input, tab.l2_slider.input], make_slider_fn(root), tab.slider_inputs(), views,
               **fast).success(follow, ins, nn_outs, **fast)

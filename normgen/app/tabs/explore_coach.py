@@ -162,7 +162,7 @@ def make_open_fn(root: str | None, data_root: str | None) -> Callable[..., tuple
     path's setting, the guide's fragment, the picker, the pictures). An unknown key changes nothing but says so."""
 
     def open_path(key: str, request: gr.Request = None) -> tuple:
-        VIEW_ORDER.jumped(getattr(request, "session_hash", None))  # a slider's view still on its way is old now
+        VIEW_ORDER.begin(getattr(request, "session_hash", None))  # a slider's view still on its way is old now
         by = {p.key: p for p in coach_paths(root)}
         path = by.get(key)
         if path is None:

@@ -4,7 +4,6 @@ query fragment in one reply (`ExploreTab.view_outputs()` / `load_outputs()` in n
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import gradio as gr
@@ -188,7 +187,8 @@ def make_slider_fn(root: str | None = None):
 
     def on_slider(model, dataset, g_norm, p1, p2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
                   request: gr.Request = None) -> tuple:
-        started, session = time.monotonic(), getattr(request, "session_hash", None)
+        session = getattr(request, "session_hash", None)
+        ticket = VIEW_ORDER.begin(session)
         index = load_index(root)
         with refusing(I.InputError, title="Invalid input"):
             m, d, size = I.check_model(model), I.check_dataset(dataset), I.parse_train_size(train_size)
@@ -196,7 +196,7 @@ def make_slider_fn(root: str | None = None):
         l2 = _position(p2, lambda_values(index, "l2", m, d, size, target), "L2")
         out = view_updates(root, parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout,
                                        loss), request, sliders=False)
-        if VIEW_ORDER.stale(session, started):  # the page jumped to another setting meanwhile: this view is old
+        if VIEW_ORDER.stale(session, ticket):  # the page asked for a later view meanwhile: this one is old
             out = dict.fromkeys(VIEW, gr.skip())
         return in_order(out, VIEW)
 

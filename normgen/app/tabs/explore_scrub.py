@@ -10,7 +10,10 @@ picture; a slider's `.input` runs `step_js` in the page (`fn=None`: no server ca
 values to the components, so a step costs a lookup. When the slider rests (`SYNC_MS` after the last
 step) the page asks the server once for the whole view where it rests: what a step does not change (the
 table of numbers, the per-layer figures, the JSON, the link line and the query fragment the address bar
-follows, the nearest images) and a fresh slice for the other slider (whose stops now sit at the new λ).
+follows, the nearest images) and a fresh slice for the other slider (whose stops now sit at the new λ). Once
+that view has landed, the page shows each slider's stop where it stands now (`resync_js`): a step taken while
+the view was on its way is not painted over by it; a view older than the session's next one answers nothing
+(normgen.service.view_order).
 
 `NORMGEN_EXPLORE_SCRUB=0` wires the round-trip path instead (every step a server call), which
 normgen.bench.scrub_latency measures against this one.
@@ -177,6 +180,15 @@ def step_js(axis: str) -> str:
     return asset("scrub-step.js").replace("__AXIS__", axis)
 
 
+def resync_js() -> str:
+    """Run in the page once the view at rest has landed: the step of each slider where it stands now. A step
+    taken while that view was on its way (no server call, so the server cannot know) would otherwise be
+    painted over by the view's older grid, readouts and histogram. The L1 step goes first, then the L2 one:
+    each shows its stop only where the other λ is the one held, so the slider that moved wins."""
+    return (f"(p1, p2, raw, ...now) => {{ const l1 = {step_js('l1').strip()};\n"
+            f"const l2 = {step_js('l2').strip()};\nreturn l2(p1, p2, raw, ...l1(p1, p2, raw, ...now)); }}")
+
+
 def scrub_js() -> str:
     """The hidden `scrub` HTML's script (static/scrub.js): preloads every picture of the slice, so a step's
     <img> swap finds it in the memory cache, and asks the server for the rest of the view once a slider rests
@@ -184,5 +196,5 @@ def scrub_js() -> str:
     return asset("scrub.js").replace("__SYNC_MS__", str(SYNC_MS))
 
 
-__all__ = ["build_slice", "enabled", "file_url", "hist_svg", "scrub_js", "step_js", "stop_extras", "stop_view",
-           "SYNC_MS"]
+__all__ = ["build_slice", "enabled", "file_url", "hist_svg", "resync_js", "scrub_js", "step_js", "stop_extras",
+           "stop_view", "SYNC_MS"]
