@@ -95,6 +95,20 @@ def test_a_slider_view_answers_nothing_once_its_session_asked_for_a_later_one(zo
     assert all(v == gr.skip() for v in old.values()), old
 
 
+def test_every_other_view_of_the_session_makes_a_slider_view_on_its_way_old(zoo):
+    """A control's view (seed, target, loss, new noise) or a model switch that answers first must not be
+    overwritten by a slider's view at rest that was asked for before it."""
+    from types import SimpleNamespace
+
+    from normgen.service.view_order import VIEW_ORDER
+
+    request = SimpleNamespace(session_hash="another-visitor", headers={}, query_params={}, request=None)
+    for fn in (E.make_view_fn(zoo), E.make_model_fn(zoo), E.make_loss_fn(zoo)):
+        ticket = VIEW_ORDER.begin("another-visitor")  # the slider's view, on its way
+        fn(*ARGS, request=request)
+        assert VIEW_ORDER.stale("another-visitor", ticket), fn.__name__
+
+
 def test_every_picture_has_alt_text_naming_the_setting(zoo, tab):
     out = _view(tab, E.make_view_fn(zoo)(*ARGS))
     for comp in (tab.baseline, tab.selected, tab.diff, tab.noise):

@@ -151,6 +151,7 @@ def make_view_fn(root: str | None = None, loss_sets_lambdas: bool = False):
 
     def on_view(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
                 request: gr.Request = None) -> tuple:
+        VIEW_ORDER.begin(getattr(request, "session_hash", None))  # a slider's view still on its way is old now
         q = parse(model, dataset, g_norm, l1, l2, target, variant, seed, train_size, dropout, loss)
         if loss_sets_lambdas and q.loss != "ns":
             q = q.but(l1=0.0, l2=0.0)
@@ -269,6 +270,7 @@ def make_model_fn(root: str | None = None, data_root: str | None = None):
 
     def on_model(model, dataset, g_norm, l1, l2, target, variant, seed, train_size=0, dropout=0.0, loss="ns",
                  request: gr.Request = None) -> tuple:
+        VIEW_ORDER.begin(getattr(request, "session_hash", None))  # a slider's view still on its way is old now
         q: dict[str, Any] = {}
         raw = {"model": model, "dataset": dataset, "g_norm": g_norm, "variant": variant, "l1": l1, "l2": l2,
                "seed": seed, "train_size": train_size, "dropout": dropout, "loss": loss}
