@@ -285,7 +285,8 @@ def run_bench(*, quick: bool, device: torch.device, data_root: str | None,
             "vs a later one:")
         res["explore_e2e"] = run_explore_latency(None, str(root), log=log)
         log("4c. explore scrub: a λ step drawn in the page from the slice vs a server round trip per step:")
-        res["explore_scrub"] = run_scrub_latency(None, str(root), pairs=tuple(zoo_pairs()), steps=16, log=log)
+        res["explore_scrub"] = run_scrub_latency(None, str(root), pairs=tuple(zoo_pairs()), axes=("l1", "l2"),
+                                                 steps=16, log=log)
     if want("efficiency"):
         peak = matmul_peak(device)
         log(f"5. efficiency: measured matmul peak {peak / 1e9:.1f} GFLOP/s (float32"

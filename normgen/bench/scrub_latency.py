@@ -3,16 +3,16 @@ against the server round trip of every step (`NORMGEN_EXPLORE_SCRUB=0`), in the 
 
 Two copies of the app on loopback (normgen.bench.explore_latency.Server), each in its own process, on the
 same zoo; one Chromium page each.
-Per model: the page opens at λ = 0 (the slice arrives with that view), one pass over the L1 track warms
-both servers' caches (untimed: the round-trip path is measured at its best, every picture and figure
-already drawn), then key presses on the L1 slider, right to the end of the track and back, the two pages
+Per model and slider: the page opens at λ = 0 (the slice arrives with that view), one pass over the slider's
+track warms both servers' caches (untimed: the round-trip path is measured at its best, every picture and
+figure already drawn), then key presses on the slider, right to the end of the track and back, the two pages
 interleaved step by step. Each step is timed **in the page**: from the keydown event to the animation
 frame that finds the new grid loaded and the readout and the weight histogram changed.
 
 Goal (issue 26): median <= 50 ms, p95 <= 100 ms for the scrubbed path. Run:
 `python -m normgen.bench.scrub_latency [STEPS] [--every]` (NORMGEN_ZOO / NORMGEN_DATA as the app reads them;
-GAN and VAE on MNIST, or with `--every` each model on each dataset of the zoo that Explore scrubs), or as part
-of `python -m normgen bench --only explore-e2e`.
+the L1 slider of GAN and VAE on MNIST, or with `--every` both sliders of each model on each dataset of the zoo
+that Explore scrubs), or as part of `python -m normgen bench --only explore-e2e` (every pair, both sliders).
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ GOAL_MEDIAN_S, GOAL_P95_S = 0.05, 0.10
 
 # installed before a key press: at the keydown, what the page shows; then each animation frame until the
 # step is shown (the "before" is taken at the key, so a reply to an earlier step is never taken for this one)
-ARM_JS = """() => {
+ARM_JS = """(axis) => {
   const q = (s) => document.querySelector(s);
-  const shown = () => { const img = q('#explore-selected img'), r = q('#explore-l1-readout'), h = q('#explore-hist');
+  const shown = () => { const img = q('#explore-selected img'), r = q('#explore-' + axis + '-readout');
+    const h = q('#explore-hist');
     const ok = img && img.complete && img.naturalWidth > 0;
     return [img ? img.src : '', r ? r.innerText : '', h ? h.innerHTML : '', ok]; };
   window.__step = {};
-  q('#explore-l1-slider input[type=range]').addEventListener('keydown', () => {
+  q('#explore-' + axis + '-slider input[type=range]').addEventListener('keydown', () => {
     window.__step.key = performance.now();
     const before = shown();
     const tick = () => {
@@ -46,19 +47,19 @@ ARM_JS = """() => {
     requestAnimationFrame(tick);
   }, {once: true});
 }"""
-SHOWS_JS = ("() => { const q = (s) => document.querySelector(s); return {slider: q('#explore-l1-slider "
-            "input[type=range]').value, readout: (q('#explore-l1-readout') || {}).innerText, selected: "
-            "(q('#explore-selected img') || {}).src, step: window.__normgenStep}; }")
+SHOWS_JS = ("(axis) => { const q = (s) => document.querySelector(s); return {slider: q('#explore-' + axis + "
+            "'-slider input[type=range]').value, readout: (q('#explore-' + axis + '-readout') || {}).innerText, "
+            "selected: (q('#explore-selected img') || {}).src, step: window.__normgenStep}; }")
 READY_JS = ("() => window.normgenLinkReady === true && !!document.querySelector('#explore-selected img')"
             " && document.querySelector('#explore-selected img').complete")
 
 
-def _open(page, url: str, model: str, dataset: str) -> int:
-    """Open Explore at `model` / `dataset`, λ = 0; returns the L1 slider's last position."""
+def _open(page, url: str, model: str, dataset: str, axis: str) -> int:
+    """Open Explore at `model` / `dataset`, λ = 0; returns the `axis` slider's last position."""
     page.goto(f"{url}?model={model}&dataset={dataset}&l1=0&l2=0")
     page.wait_for_function(READY_JS, timeout=180_000)
     page.wait_for_timeout(1500)  # the page load's follow-ups
-    knob = page.locator("#explore-l1-slider input[type=range]").first
+    knob = page.locator(f"#explore-{axis}-slider input[type=range]").first
     return int(float(knob.get_attribute("max") or 0))
 
 
@@ -71,9 +72,10 @@ def _keys(top: int, n: int) -> list[str]:
 
 
 def bench_scrub(servers: list[Server], pairs: list[tuple[str, str]], steps: int,
-                log: Callable[[str], None], viewport: tuple[int, int] = (1280, 720)) -> dict[str, Any]:
-    """Per (model, dataset), `steps` timed L1 steps per server (see the module's doc); seconds per step, per
-    server."""
+                log: Callable[[str], None], viewport: tuple[int, int] = (1280, 720),
+                axes: tuple[str, ...] = ("l1",)) -> dict[str, Any]:
+    """Per (model, dataset) and slider (`axes`), `steps` timed steps per server (see the module's doc); seconds
+    per step, per server."""
     from playwright.sync_api import sync_playwright
 
     times: dict[str, list[float]] = {s.name: [] for s in servers}
@@ -82,18 +84,18 @@ def bench_scrub(servers: list[Server], pairs: list[tuple[str, str]], steps: int,
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         pages = {s.name: browser.new_page(viewport={"width": viewport[0], "height": viewport[1]}) for s in servers}
-        for model, dataset in pairs:
-            tops = {s.name: _open(pages[s.name], s.url, model, dataset) for s in servers}
-            top = min(tops.values())
+        for (model, dataset), axis in ((p, a) for p in pairs for a in axes):
+            tops = {s.name: _open(pages[s.name], s.url, model, dataset, axis) for s in servers}
+            top, what = min(tops.values()), f"{model} on {dataset}" + (f", {axis.upper()}" if len(axes) > 1 else "")
             if top < 1:
-                log(f"    {model}: one L1 stop on {dataset}, nothing to scrub")
+                log(f"    {what}: one stop, nothing to scrub")
                 continue
             for s in servers:  # warm-up pass (untimed): every stop once
                 page = pages[s.name]
-                knob = page.locator("#explore-l1-slider input[type=range]").first
+                knob = page.locator(f"#explore-{axis}-slider input[type=range]").first
                 knob.focus()
                 for key in ["ArrowRight"] * top + ["Home"]:
-                    page.evaluate(ARM_JS)
+                    page.evaluate(ARM_JS, axis)
                     knob.press(key)
                     try:
                         page.wait_for_function("() => window.__step.done !== undefined", timeout=120_000)
@@ -103,23 +105,23 @@ def bench_scrub(servers: list[Server], pairs: list[tuple[str, str]], steps: int,
             for i, key in enumerate(_keys(top, steps)):
                 for s in servers:
                     page = pages[s.name]
-                    knob = page.locator("#explore-l1-slider input[type=range]").first
+                    knob = page.locator(f"#explore-{axis}-slider input[type=range]").first
                     knob.focus()
-                    page.evaluate(ARM_JS)
+                    page.evaluate(ARM_JS, axis)
                     knob.press(key)
                     try:
                         page.wait_for_function("() => window.__step.done !== undefined", timeout=60_000,
                                                polling="raf")
                     except Exception as exc:  # noqa: BLE001 - a step that never shows: say so, go on
-                        shows = page.evaluate(SHOWS_JS)
-                        log(f"    {s.name}: {model} step {i} {key}: no new grid within 60 s "
+                        shows = page.evaluate(SHOWS_JS, axis)
+                        log(f"    {s.name}: {what} step {i} {key}: no new grid within 60 s "
                             f"({type(exc).__name__}); the page shows {shows}")
                         failed[s.name] += 1
                         continue
                     st = page.evaluate("() => window.__step")
                     if "key" in st and "done" in st:
                         times[s.name].append((st["done"] - st["key"]) / 1000)
-                        by_pair[s.name].setdefault(f"{model} on {dataset}", []).append(times[s.name][-1])
+                        by_pair[s.name].setdefault(what, []).append(times[s.name][-1])
         browser.close()
     return {name: {**stats(ts), "failed": failed[name], "all": ts,
                    "by_pair": {k: stats(v) for k, v in by_pair[name].items()}} for name, ts in times.items()}
@@ -136,7 +138,7 @@ def zoo_pairs(root: str | None = None) -> list[tuple[str, str]]:
 
 def run_scrub_latency(root: str | None = None, data_root: str | None = None, *, steps: int = 24,
                       pairs: tuple[tuple[str, str], ...] = (("gan", "mnist"), ("vae", "mnist")),
-                      log: Callable[[str], None] = print) -> dict[str, Any]:
+                      axes: tuple[str, ...] = ("l1",), log: Callable[[str], None] = print) -> dict[str, Any]:
     """The section: launch both servers, time the steps; returns seconds per path and the goal's verdict."""
     why = missing()
     if why:
@@ -152,8 +154,9 @@ def run_scrub_latency(root: str | None = None, data_root: str | None = None, *, 
         servers.append(Server("scrub", {}, root, data_root))
         servers.append(Server("round trip", {"NORMGEN_EXPLORE_SCRUB": "0"}, root, data_root))
         shown = ", ".join(f"{m} on {d}" for m, d in pairs)
-        log(f"  scrub: L1 steps ({shown}), {steps} per model and path, in Chromium (load average {load:.1f})")
-        res = bench_scrub(servers, list(pairs), steps, log)
+        log(f"  scrub: {' and '.join(a.upper() for a in axes)} steps ({shown}), {steps} per model, slider and "
+            f"path, in Chromium (load average {load:.1f})")
+        res = bench_scrub(servers, list(pairs), steps, log, axes=axes)
     finally:
         for s in servers:
             s.close()
@@ -178,6 +181,6 @@ if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if a != "--every"]
     n = int(args[0]) if args else 24
     zoo = os.environ.get("NORMGEN_ZOO") or None
-    chosen = {"pairs": tuple(zoo_pairs(zoo))} if "--every" in sys.argv else {}
+    chosen = {"pairs": tuple(zoo_pairs(zoo)), "axes": ("l1", "l2")} if "--every" in sys.argv else {}
     out = run_scrub_latency(zoo, os.environ.get("NORMGEN_DATA") or None, steps=n, **chosen)
     print(json.dumps({k: v for k, v in out.items()}, default=float))

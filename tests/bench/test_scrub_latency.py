@@ -17,14 +17,15 @@ def test_every_scrubbed_pair_of_the_zoo_and_no_translator(tmp_path):
 
 
 @pytest.mark.slow
-def test_both_paths_show_every_step_of_every_pair(tmp_path):
+def test_both_paths_show_every_step_of_every_pair_and_slider(tmp_path):
     if missing():
         pytest.skip(missing())
     build_tiny_zoo(tmp_path)
     out = SL.run_scrub_latency(str(tmp_path), None, steps=4, pairs=tuple(SL.zoo_pairs(str(tmp_path))),
-                               log=lambda _: None)
+                               axes=("l1", "l2"), log=lambda _: None)
     for path in ("scrub", "round trip"):
         got = out["paths"][path]
-        assert got["failed"] == 0 and got["n"] == 8
-        assert {k: v["n"] for k, v in got["by_pair"].items()} == {"gan on shapes": 4, "vae on shapes": 4}
+        assert got["failed"] == 0 and got["n"] == 16
+        assert {k: v["n"] for k, v in got["by_pair"].items()} == {
+            f"{m} on shapes, {a}": 4 for m in ("gan", "vae") for a in ("L1", "L2")}
     assert out["meets_goal"] in (True, False)
