@@ -28,4 +28,3 @@ def test_both_paths_show_every_step_of_every_pair_and_slider(tmp_path):
         assert got["failed"] == 0 and got["n"] == 16
         assert {k: v["n"] for k, v in got["by_pair"].items()} == {
             f"{m} on shapes, {a}": 4 for m in ("gan", "vae") for a in ("L1", "L2")}
-    assert out["meets_goal"] in (True, False)
