@@ -1,10 +1,12 @@
 """The Explore tab's handlers without a server (tests/conftest_browser.py's tiny zoo of real files):
 the log-scale λ sliders over the zoo's trained values and their readouts, a Model switch that keeps no
-value of the previous model, a link's off-grid λ said plainly, the query fragment of every view, and
-alt text naming the setting on every picture."""
+value of the previous model, a link's off-grid λ said plainly, the query fragment of every view, a slider's
+view that a later view of its session made old answering nothing, and alt text naming the setting on every
+picture."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 import gradio as gr
@@ -12,7 +14,9 @@ import pytest
 from conftest_browser import L1S, L2S, build_tiny_zoo
 
 from normgen.app.tabs import explore as E
+from normgen.app.tabs import explore_handlers as H
 from normgen.service import links
+from normgen.service.view_order import VIEW_ORDER
 from normgen.service.zoo_access import get_index
 
 ARGS = ("gan", "shapes", "none", 1e-4, 0.0, "generator", "loss", 0, 0, 0.0)
@@ -29,6 +33,11 @@ def zoo(tmp_path_factory):
 def tab(zoo):
     with gr.Blocks():
         return E.build_explore_tab(zoo)
+
+
+def _request(session: str) -> SimpleNamespace:
+    """A page's request as the handlers read it: its session, no headers or query."""
+    return SimpleNamespace(session_hash=session, headers={}, query_params={}, request=None)
 
 
 def _view(tab, out) -> dict:
@@ -73,12 +82,7 @@ def test_a_slider_position_drives_the_lambda_and_the_view(zoo, tab):
 def test_a_slider_view_answers_nothing_once_its_session_asked_for_a_later_one(zoo, tab, monkeypatch):
     """The view at rest of one rest, still computing when the page asks for the next (or jumps to a lesson),
     must not put its λ's table and link back after the later one answered."""
-    from types import SimpleNamespace
-
-    from normgen.app.tabs import explore_handlers as H
-    from normgen.service.view_order import VIEW_ORDER
-
-    request = SimpleNamespace(session_hash="a-visitor", headers={}, query_params={}, request=None)
+    request = _request("a-visitor")
     fn = E.make_slider_fn(zoo)
     args = ("gan", "shapes", "none", 3, 0, "generator", "loss", 0, 0, 0.0)
     fresh = _view(tab, fn(*args, request=request))
@@ -98,11 +102,7 @@ def test_a_slider_view_answers_nothing_once_its_session_asked_for_a_later_one(zo
 def test_every_other_view_of_the_session_makes_a_slider_view_on_its_way_old(zoo):
     """A control's view (seed, target, loss, new noise) or a model switch that answers first must not be
     overwritten by a slider's view at rest that was asked for before it."""
-    from types import SimpleNamespace
-
-    from normgen.service.view_order import VIEW_ORDER
-
-    request = SimpleNamespace(session_hash="another-visitor", headers={}, query_params={}, request=None)
+    request = _request("another-visitor")
     for fn in (E.make_view_fn(zoo), E.make_model_fn(zoo), E.make_loss_fn(zoo)):
         ticket = VIEW_ORDER.begin("another-visitor")  # the slider's view, on its way
         fn(*ARGS, request=request)
