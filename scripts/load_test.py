@@ -667,6 +667,7 @@ def main(argv: list[str] | None = None) -> int:
     # remove its own), their logs and the class store: removed at the end, kept when the run fails
     own = Path(tempfile.mkdtemp(prefix="normgen-load-"))
     env["NORMGEN_TMP"] = str(own)
+    env["TMPDIR"] = str(own)  # and what their libraries write to the temp dir: Gradio's cache, torch's Inductor's
     (own / "client").mkdir()  # this process's temp files too: gradio_client leaves an empty folder in the temp
     tempfile.tempdir = str(own / "client")  # dir for every file it downloads
     if "classroom" in phases:  # a class store of this run's own, and the simulated students' endpoint

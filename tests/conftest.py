@@ -22,24 +22,35 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY_CH = 8  # base channels of the tiny test models (the real default is much larger)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def own_temp_dir(tmp_path_factory: pytest.TempPathFactory):
-    """The suite's temporary files go to a folder of its own under pytest's base temp (which pytest rotates),
-    for this process and the processes it starts: a killed server's folder, and the empty folder gradio_client
-    leaves in the temp dir for every file it downloads (`<40 hex digits>`, about 160 a run), are not left in
+OWN_TMP = pytest.StashKey[tuple[Path, "str | None", "str | None"]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite's temporary files go to a folder of its own, made here and removed when the run ends, for
+    this process and every process it starts: pytest's own base temp, a killed server's folder, Gradio's cache
+    and the folder Gradio fixes at import (so this runs before collection imports it), torch's Inductor cache,
+    and the empty folder gradio_client leaves in the temp dir for every file it downloads. Nothing is left in
     the machine's temp dir."""
     import tempfile
 
-    own = tmp_path_factory.getbasetemp() / "tmp"
-    own.mkdir(exist_ok=True)
-    before = tempfile.tempdir, os.environ.get("TMPDIR")
-    tempfile.tempdir, os.environ["TMPDIR"] = str(own), str(own)
-    yield own
-    tempfile.tempdir = before[0]
-    if before[1] is None:
+    own = Path(tempfile.mkdtemp(prefix="normgen-tests-"))
+    config.stash[OWN_TMP] = (own, tempfile.tempdir, os.environ.get("TMPDIR"))
+    tempfile.tempdir = os.environ["TMPDIR"] = str(own)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+    import tempfile
+
+    if OWN_TMP not in config.stash:
+        return
+    own, tempdir, env = config.stash[OWN_TMP]
+    tempfile.tempdir = tempdir
+    if env is None:
         os.environ.pop("TMPDIR", None)
     else:
-        os.environ["TMPDIR"] = before[1]
+        os.environ["TMPDIR"] = env
+    shutil.rmtree(own, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
