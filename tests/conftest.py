@@ -25,17 +25,22 @@ TINY_CH = 8  # base channels of the tiny test models (the real default is much l
 OWN_TMP = pytest.StashKey[tuple[Path, "str | None", "str | None"]]()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """The suite's temporary files go to a folder of its own, made here and removed when the run ends, for
-    this process and every process it starts: pytest's own base temp, a killed server's folder, Gradio's cache
-    and the folder Gradio fixes at import (so this runs before collection imports it), torch's Inductor cache,
-    and the empty folder gradio_client leaves in the temp dir for every file it downloads. Nothing is left in
-    the machine's temp dir."""
+    this process and every process it starts: a killed server's folder, Gradio's cache and the folder Gradio
+    fixes at import (so this runs before collection imports it), torch's Inductor cache, the empty folder
+    gradio_client leaves in the temp dir for every file it downloads, and pytest's base temp (`<own>/p`, set
+    before pytest reads it, unless --basetemp was given: as short as `/tmp/pytest-of-<user>/pytest-<n>`, since a
+    multiprocessing socket under a test's `tmp_path` must fit AF_UNIX's 107 characters). Nothing is left in the
+    machine's temp dir."""
     import tempfile
 
     own = Path(tempfile.mkdtemp(prefix="normgen-tests-"))
     config.stash[OWN_TMP] = (own, tempfile.tempdir, os.environ.get("TMPDIR"))
     tempfile.tempdir = os.environ["TMPDIR"] = str(own)
+    if not config.option.basetemp:
+        config.option.basetemp = str(own / "p")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
