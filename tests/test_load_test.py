@@ -41,6 +41,6 @@ def test_a_timing_goal_missed_is_late_not_wrong(lt, late):
 @pytest.mark.parametrize("wrong", [{"results_on_chart": 59}, {"second_posts_counted": 1}, {"results_after_restart": 0},
                                    {"real_posted": 1}, {"posts_never_seen": 1}, {"csv_rows": 59},
                                    {"explore_meanwhile": {"errors": 1, "p95_s": 0.4}}])
-def test_a_lost_doubled_or_refused_result_is_wrong(lt, wrong):
+def test_a_lost_doubled_or_unposted_result_or_an_explore_error_is_wrong(lt, wrong):
     correct, timely = lt.classroom_checks(a_class(**wrong), GOALS)
     assert not correct and timely
